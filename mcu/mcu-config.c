@@ -1,1 +1,333 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: configuration loading. Every key is described once in a table (type,
+ * limits, where it goes); unknown groups and keys and bad values are errors
+ * that name the file, the group and the key. */
+#include "mcu-config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (mcu - config - error - quark, mcu_config_error)
+
+typedef enum
+{
+  KEY_STRING,
+  KEY_ADDRESS,
+  KEY_UINT,
+  KEY_BOOL,
+  KEY_TRANSPORTS,
+  KEY_CODECS,
+  KEY_CODEC_ORDER,
+  KEY_LAYOUT,
+} KeyType;
+
+typedef struct
+{
+  const gchar *group; /* "room:" matches every [room:NAME] group */
+  const gchar *key;
+  KeyType type;
+  guint min;
+  guint max;
+  gsize offset; /* into McuConfig, or into McuConfigRoom for room: */
+} KeySpec;
+
+#define CFG(field)  G_STRUCT_OFFSET (McuConfig, field)
+#define ROOM(field) G_STRUCT_OFFSET (McuConfigRoom, field)
+
+static const KeySpec key_specs[] = {
+  { "sip", "listen", KEY_ADDRESS, 0, 0, CFG (sip_listen) },
+  { "sip", "port", KEY_UINT, 1, 65535, CFG (sip_port) },
+  { "sip", "transports", KEY_TRANSPORTS, 0, 0, 0 },
+  { "sip", "domain", KEY_STRING, 0, 0, CFG (sip_domain) },
+  { "media", "address", KEY_ADDRESS, 0, 0, CFG (media_address) },
+  { "media", "rtp-port-min", KEY_UINT, 1024, 65534, CFG (rtp_port_min) },
+  { "media", "rtp-port-max", KEY_UINT, 1025, 65535, CFG (rtp_port_max) },
+  { "media", "rtp-timeout", KEY_UINT, 0, 3600, CFG (rtp_timeout) },
+  { "media", "jitter-latency", KEY_UINT, 10, 1000, CFG (jitter_latency) },
+  { "media", "codecs", KEY_CODECS, 0, 0, CFG (codecs) },
+  { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
+  { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
+  { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
+  { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
+  { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
+};
+
+static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
+  NULL };
+static const gchar *const known_layouts[] = { "auto", "grid", "speaker", NULL };
+
+static void
+config_room_free (gpointer data)
+{
+  McuConfigRoom *room = data;
+
+  g_free (room->name);
+  g_free (room->layout);
+  g_free (room);
+}
+
+McuConfig *
+mcu_config_new_default (void)
+{
+  McuConfig *c = g_new0 (McuConfig, 1);
+
+  c->sip_listen = g_strdup ("127.0.0.1");
+  c->sip_port = 5060;
+  c->sip_udp = c->sip_tcp = TRUE;
+  c->sip_domain = g_strdup ("localhost");
+  c->media_address = g_strdup ("127.0.0.1");
+  c->rtp_port_min = 20000;
+  c->rtp_port_max = 29999;
+  c->rtp_timeout = 30;
+  c->jitter_latency = 60;
+  c->codecs = g_strdupv ((gchar **)known_codecs);
+  c->auto_create = TRUE;
+  c->rooms = g_ptr_array_new_with_free_func (config_room_free);
+  return c;
+}
+
+void
+mcu_config_free (McuConfig *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->path);
+  g_free (c->sip_listen);
+  g_free (c->sip_domain);
+  g_free (c->media_address);
+  g_strfreev (c->codecs);
+  g_ptr_array_unref (c->rooms);
+  g_free (c);
+}
+
+static gboolean bad_value (GError **error, const gchar *file,
+    const gchar *group, const gchar *key, const gchar *fmt, ...)
+    G_GNUC_PRINTF (5, 6);
+
+static gboolean
+bad_value (GError **error, const gchar *file, const gchar *group,
+    const gchar *key, const gchar *fmt, ...)
+{
+  va_list ap;
+  g_autofree gchar *why = NULL;
+
+  va_start (ap, fmt);
+  why = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+      "%s: [%s] %s: %s", file, group, key, why);
+  return FALSE;
+}
+
+static gboolean
+parse_list (const gchar *value, const gchar *const *allowed, gchar ***out)
+{
+  g_auto (GStrv) items = g_strsplit_set (value, ", ", -1);
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  guint n = 0;
+
+  for (gchar **i = items; *i; i++) {
+    if (**i == '\0')
+      continue;
+    if (!g_strv_contains (allowed, *i))
+      return FALSE;
+    g_strv_builder_add (b, *i);
+    n++;
+  }
+  if (n == 0)
+    return FALSE;
+  *out = g_strv_builder_end (b);
+  return TRUE;
+}
+
+static gboolean
+apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
+    const gchar *group, const gchar *key, const gchar *value, GError **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (base, spec->offset);
+  static const gchar *const transports[] = { "udp", "tcp", NULL };
+  static const gchar *const orders[] = { "offer", "server", NULL };
+  g_auto (GStrv) list = NULL;
+  guint64 n;
+
+  switch (spec->type) {
+    case KEY_STRING:
+      if (*value == '\0')
+        return bad_value (error, file, group, key, "must not be empty");
+      break;
+    case KEY_ADDRESS:
+      if (!g_hostname_is_ip_address (value))
+        return bad_value (
+            error, file, group, key, "'%s' is not an IP address", value);
+      break;
+    case KEY_UINT:
+      if (!g_ascii_string_to_unsigned (
+              value, 10, spec->min, spec->max, &n, NULL))
+        return bad_value (error, file, group, key,
+            "'%s' is not a whole number from %u to %u", value, spec->min,
+            spec->max);
+      *(guint *)field = n;
+      return TRUE;
+    case KEY_BOOL:
+      if (g_strcmp0 (value, "true") != 0 && g_strcmp0 (value, "false") != 0)
+        return bad_value (
+            error, file, group, key, "'%s' is not true or false", value);
+      *(gboolean *)field = g_str_equal (value, "true");
+      return TRUE;
+    case KEY_TRANSPORTS:
+      if (!parse_list (value, transports, &list))
+        return bad_value (error, file, group, key,
+            "'%s': expected a list of udp, tcp", value);
+      c->sip_udp = g_strv_contains ((const gchar *const *)list, "udp");
+      c->sip_tcp = g_strv_contains ((const gchar *const *)list, "tcp");
+      return TRUE;
+    case KEY_CODECS:
+      if (!parse_list (value, known_codecs, &list))
+        return bad_value (error, file, group, key,
+            "'%s': expected a list of opus, g722, pcmu, pcma", value);
+      g_strfreev (*(gchar ***)field);
+      *(gchar ***)field = g_steal_pointer (&list);
+      return TRUE;
+    case KEY_CODEC_ORDER:
+      if (!g_strv_contains (orders, value))
+        return bad_value (
+            error, file, group, key, "'%s': expected offer or server", value);
+      *(gboolean *)field = g_str_equal (value, "server");
+      return TRUE;
+    case KEY_LAYOUT:
+      if (!g_strv_contains (known_layouts, value))
+        return bad_value (error, file, group, key,
+            "'%s': expected auto, grid or speaker", value);
+      break;
+  }
+  g_free (*(gchar **)field);
+  *(gchar **)field = g_strdup (value);
+  return TRUE;
+}
+
+static const KeySpec *
+find_spec (const gchar *group_kind, const gchar *key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (key_specs); i++)
+    if (g_str_equal (key_specs[i].group, group_kind) &&
+        g_str_equal (key_specs[i].key, key))
+      return &key_specs[i];
+  return NULL;
+}
+
+static gboolean
+group_kind_known (const gchar *kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (key_specs); i++)
+    if (g_str_equal (key_specs[i].group, kind))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
+    GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  const gchar *kind = group;
+  gpointer base = c;
+
+  if (g_str_has_prefix (group, "room:")) {
+    McuConfigRoom *room;
+    const gchar *name = group + strlen ("room:");
+
+    if (*name == '\0' || strlen (name) > 64 ||
+        strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") != strlen (name)) {
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+          "%s: [%s]: room names are 1-64 of A-Z a-z 0-9 - _ .", file, group);
+      return FALSE;
+    }
+    room = g_new0 (McuConfigRoom, 1);
+    room->name = g_strdup (name);
+    room->max_participants = c->max_participants;
+    room->layout = g_strdup ("auto");
+    g_ptr_array_add (c->rooms, room);
+    kind = "room:";
+    base = room;
+  } else if (!group_kind_known (group)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_UNKNOWN_GROUP,
+        "%s: [%s]: unknown group", file, group);
+    return FALSE;
+  }
+
+  for (gchar **k = keys; k && *k; k++) {
+    const KeySpec *spec = find_spec (kind, *k);
+    g_autofree gchar *value = NULL;
+
+    if (spec == NULL) {
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_UNKNOWN_KEY,
+          "%s: [%s] %s: unknown key", file, group, *k);
+      return FALSE;
+    }
+    value = g_key_file_get_string (kf, group, *k, NULL);
+    if (value == NULL)
+      return bad_value (error, file, group, *k, "not valid UTF-8 text");
+    g_strstrip (value);
+    if (!apply_key (spec, base, c, file, group, *k, value, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_config (McuConfig *c, const gchar *file, GError **error)
+{
+  if (c->rtp_port_min >= c->rtp_port_max ||
+      c->rtp_port_max - c->rtp_port_min < 3)
+    return bad_value (error, file, "media", "rtp-port-max",
+        "must be at least rtp-port-min + 3 (%u..%u)", c->rtp_port_min,
+        c->rtp_port_max);
+  if (!c->sip_udp && !c->sip_tcp)
+    return bad_value (error, file, "sip", "transports", "no transport");
+  return TRUE;
+}
+
+McuConfig *
+mcu_config_load_data (const gchar *data, const gchar *name, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (McuConfig) c = mcu_config_new_default ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) groups = NULL;
+
+  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_NONE, &local)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_READ, "%s: %s", name,
+        local->message);
+    return NULL;
+  }
+  c->path = g_strdup (name);
+  groups = g_key_file_get_groups (kf, NULL);
+  /* [rooms] first: [room:NAME] inherits its max-participants. */
+  if (g_key_file_has_group (kf, "rooms") &&
+      !load_group (kf, c, name, "rooms", error))
+    return NULL;
+  for (gchar **g = groups; *g; g++) {
+    if (g_str_equal (*g, "rooms"))
+      continue;
+    if (!load_group (kf, c, name, *g, error))
+      return NULL;
+  }
+  if (!check_config (c, name, error))
+    return NULL;
+  return g_steal_pointer (&c);
+}
+
+McuConfig *
+mcu_config_load (const gchar *path, GError **error)
+{
+  g_autofree gchar *data = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_get_contents (path, &data, NULL, &local)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_READ, "%s: %s", path,
+        local->message);
+    return NULL;
+  }
+  return mcu_config_load_data (data, path, error);
+}

@@ -1,1 +1,174 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the daemon. Main thread only. */
+#include "mcu-daemon.h"
+#include "mcu-call-leg.h"
+#include "mcu-build-config.h"
+
+struct _McuDaemon
+{
+  GObject parent_instance;
+
+  McuConfig *config;
+  McuCallEnv env;
+  McuSdpCodec codecs[5];
+  McuSipAgent *agent;
+  GHashTable *legs; /* McuCallLeg* (owned) set */
+  gboolean stopping;
+};
+
+G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_STOPPED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+mcu_daemon_dispose (GObject *object)
+{
+  McuDaemon *self = MCU_DAEMON (object);
+
+  g_clear_pointer (&self->legs, g_hash_table_unref);
+  if (self->agent)
+    g_signal_handlers_disconnect_by_data (self->agent, self);
+  g_clear_object (&self->agent);
+  g_clear_object (&self->env.rooms);
+  g_clear_object (&self->env.ports);
+  G_OBJECT_CLASS (mcu_daemon_parent_class)->dispose (object);
+}
+
+static void
+mcu_daemon_finalize (GObject *object)
+{
+  McuDaemon *self = MCU_DAEMON (object);
+
+  mcu_config_free (self->config);
+  G_OBJECT_CLASS (mcu_daemon_parent_class)->finalize (object);
+}
+
+static void
+mcu_daemon_class_init (McuDaemonClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_daemon_dispose;
+  object_class->finalize = mcu_daemon_finalize;
+  signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+mcu_daemon_init (McuDaemon *self)
+{
+  self->legs = g_hash_table_new_full (
+      g_direct_hash, g_direct_equal, g_object_unref, NULL);
+}
+
+static void
+on_leg_ended (McuCallLeg *leg, McuDaemon *self)
+{
+  g_signal_handlers_disconnect_by_data (leg, self);
+  g_hash_table_remove (self->legs, leg);
+}
+
+static void
+on_agent_incoming_call (McuSipAgent *agent, McuSipCall *call, McuDaemon *self)
+{
+  McuCallLeg *leg = mcu_call_leg_new (&self->env, call);
+
+  g_hash_table_add (self->legs, leg);
+  g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+  mcu_call_leg_start (leg);
+}
+
+static void
+on_agent_shutdown_complete (McuSipAgent *agent, McuDaemon *self)
+{
+  g_hash_table_remove_all (self->legs);
+  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+}
+
+static void
+set_codec_prefs (McuDaemon *self)
+{
+  static const struct
+  {
+    const gchar *name;
+    McuSdpCodec codec;
+  } names[] = {
+    { "opus", MCU_SDP_CODEC_OPUS },
+    { "g722", MCU_SDP_CODEC_G722 },
+    { "pcmu", MCU_SDP_CODEC_PCMU },
+    { "pcma", MCU_SDP_CODEC_PCMA },
+  };
+  guint n = 0;
+
+  for (gchar **c = self->config->codecs; *c && n < 4; c++)
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      if (g_str_equal (*c, names[i].name))
+        self->codecs[n++] = names[i].codec;
+  self->codecs[n] = MCU_SDP_CODEC_NONE;
+  self->env.prefs.codecs = self->codecs;
+  self->env.prefs.server_order = self->config->codec_server_order;
+}
+
+McuDaemon *
+mcu_daemon_new (McuConfig *config, GError **error)
+{
+  g_autoptr (McuDaemon) self = g_object_new (MCU_TYPE_DAEMON, NULL);
+  McuSipAgentOptions sip = { 0 };
+  g_autofree gchar *ua = g_strdup_printf ("mcu/%s", MCU_VERSION);
+
+  self->config = config;
+  self->env.config = config;
+  set_codec_prefs (self);
+  self->env.rooms =
+      mcu_room_directory_new (config->auto_create, config->max_participants);
+  for (guint i = 0; i < config->rooms->len; i++) {
+    McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+
+    mcu_room_directory_add_template (
+        self->env.rooms, r->name, r->max_participants);
+  }
+  self->env.ports = mcu_port_pool_new (
+      config->media_address, config->rtp_port_min, config->rtp_port_max);
+
+  sip.listen = config->sip_listen;
+  sip.port = config->sip_port;
+  sip.udp = config->sip_udp;
+  sip.tcp = config->sip_tcp;
+  sip.user_agent = ua;
+  self->agent = mcu_sip_agent_new (&sip, error);
+  if (self->agent == NULL)
+    return NULL;
+  g_signal_connect (
+      self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
+  g_signal_connect (self->agent, "shutdown-complete",
+      G_CALLBACK (on_agent_shutdown_complete), self);
+  return g_steal_pointer (&self);
+}
+
+void
+mcu_daemon_shutdown (McuDaemon *self)
+{
+  g_autoptr (GList) legs = NULL;
+
+  if (self->stopping)
+    return;
+  self->stopping = TRUE;
+  g_message (
+      "shutting down: hanging up %u calls", g_hash_table_size (self->legs));
+  legs = g_hash_table_get_keys (self->legs);
+  for (GList *l = legs; l; l = l->next)
+    mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
+  mcu_sip_agent_shutdown (self->agent);
+}
+
+guint
+mcu_daemon_get_n_calls (McuDaemon *self)
+{
+  return g_hash_table_size (self->legs);
+}

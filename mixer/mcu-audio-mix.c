@@ -1,1 +1,320 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: a room's audio pipeline.
+ *
+ *   audiotestsrc(silence, live) -> mcumixminus.sink_0   (the room's clock)
+ *   session bin "mix_out"       -> mcumixminus.sink_N
+ *   mcumixminus.src_N           -> session bin "mix_in"  (all but N)
+ *   mcumixminus.src             -> fakesink              (everyone)
+ *
+ * The live silence source keeps the mixer ticking in real time whoever is
+ * (or is not) talking, so a lone caller hears silence and a joiner does not
+ * have to wait for the mixer to start.
+ *
+ * Threads: every method runs on the main thread. The bus is watched on the
+ * main context. Removing a session: its bin goes to NULL first (stopping its
+ * streaming threads), then its pads are unlinked and released; mcumixminus
+ * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
+#include "mcu-audio-mix.h"
+#include "mcu-plugins.h"
+
+#include <string.h>
+
+#define MIX_CAPS \
+  "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
+
+typedef struct
+{
+  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad) */
+  GstPad *mixer_src;  /* src_N */
+} MixEntry;
+
+struct _McuAudioMix
+{
+  GObject parent_instance;
+
+  gchar *name;
+  GstElement *pipeline;
+  GstElement *mixer;
+  guint bus_watch;
+  GHashTable *sessions; /* McuMediaSession* (ref) -> MixEntry* */
+};
+
+G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_SESSION_ERROR,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+mix_entry_free (gpointer data)
+{
+  MixEntry *e = data;
+
+  g_clear_object (&e->mixer_sink);
+  g_clear_object (&e->mixer_src);
+  g_free (e);
+}
+
+static void
+mcu_audio_mix_dispose (GObject *object)
+{
+  McuAudioMix *self = MCU_AUDIO_MIX (object);
+
+  if (self->sessions) {
+    g_autoptr (GList) keys = g_hash_table_get_keys (self->sessions);
+
+    for (GList *l = keys; l; l = l->next)
+      mcu_audio_mix_remove (self, l->data);
+  }
+  mcu_audio_mix_stop (self);
+  g_clear_pointer (&self->sessions, g_hash_table_unref);
+  G_OBJECT_CLASS (mcu_audio_mix_parent_class)->dispose (object);
+}
+
+static void
+mcu_audio_mix_finalize (GObject *object)
+{
+  McuAudioMix *self = MCU_AUDIO_MIX (object);
+
+  g_free (self->name);
+  G_OBJECT_CLASS (mcu_audio_mix_parent_class)->finalize (object);
+}
+
+static void
+mcu_audio_mix_class_init (McuAudioMixClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_audio_mix_dispose;
+  object_class->finalize = mcu_audio_mix_finalize;
+  signals[SIGNAL_SESSION_ERROR] = g_signal_new ("session-error",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, MCU_TYPE_MEDIA_SESSION, G_TYPE_STRING);
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+mcu_audio_mix_init (McuAudioMix *self)
+{
+  self->sessions = g_hash_table_new_full (
+      g_direct_hash, g_direct_equal, g_object_unref, mix_entry_free);
+}
+
+static McuMediaSession *
+session_for_object (McuAudioMix *self, GstObject *src)
+{
+  GHashTableIter iter;
+  gpointer session;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &session, NULL)) {
+    GstElement *bin = mcu_media_session_get_bin (session);
+
+    if (bin && (src == GST_OBJECT (bin) ||
+                   gst_object_has_as_ancestor (src, GST_OBJECT (bin))))
+      return session;
+  }
+  return NULL;
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  McuAudioMix *self = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  McuMediaSession *session;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      session = session_for_object (self, GST_MESSAGE_SRC (msg));
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM",
+          self->name, "MESSAGE", "media error from %s: %s (%s)",
+          GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+      if (session)
+        g_signal_emit (
+            self, signals[SIGNAL_SESSION_ERROR], 0, session, err->message);
+      else
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, &debug);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
+          self->name, "MESSAGE", "media warning from %s: %s",
+          GST_MESSAGE_SRC_NAME (msg), err->message);
+      break;
+    case GST_MESSAGE_LATENCY:
+      gst_bin_recalculate_latency (GST_BIN (self->pipeline));
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+build_pipeline (McuAudioMix *self, GError **error)
+{
+  GstElement *silence, *caps, *sink;
+  g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
+
+  mcu_plugins_register ();
+  self->pipeline = gst_pipeline_new (self->name);
+  silence = gst_element_factory_make ("audiotestsrc", "clock-source");
+  caps = gst_element_factory_make ("capsfilter", NULL);
+  self->mixer = gst_element_factory_make ("mcumixminus", "mixer");
+  sink = gst_element_factory_make ("fakesink", "full-mix");
+  if (!silence || !caps || !self->mixer || !sink) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot create the room pipeline (missing GStreamer plugins)");
+    return FALSE;
+  }
+  g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
+      "samplesperbuffer", 960, NULL);
+  g_object_set (caps, "caps", mix_caps, NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
+      "latency", 20 * GST_MSECOND, NULL);
+  gst_bin_add_many (
+      GST_BIN (self->pipeline), silence, caps, self->mixer, sink, NULL);
+  if (!gst_element_link_many (silence, caps, self->mixer, sink, NULL)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link the room pipeline");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+McuAudioMix *
+mcu_audio_mix_new (const gchar *name, GError **error)
+{
+  g_autoptr (McuAudioMix) self = g_object_new (MCU_TYPE_AUDIO_MIX, NULL);
+  g_autoptr (GstBus) bus = NULL;
+  g_autofree gchar *pname = g_strdup_printf ("room-%s", name);
+
+  self->name = g_strdup (name);
+  if (!build_pipeline (self, error)) {
+    g_clear_object (&self->pipeline);
+    return NULL;
+  }
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  gst_object_set_name (GST_OBJECT (self->pipeline), pname);
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "the room pipeline would not start");
+    return NULL;
+  }
+  return g_steal_pointer (&self);
+}
+
+gboolean
+mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
+{
+  GstElement *bin = mcu_media_session_get_bin (session);
+  g_autoptr (GstPad) out = NULL, in = NULL;
+  g_autofree gchar *src_name = NULL;
+  MixEntry *e;
+
+  g_return_val_if_fail (bin != NULL, FALSE);
+  g_return_val_if_fail (
+      !g_hash_table_contains (self->sessions, session), FALSE);
+
+  e = g_new0 (MixEntry, 1);
+  e->mixer_sink = gst_element_request_pad_simple (self->mixer, "sink_%u");
+  if (e->mixer_sink) {
+    g_autofree gchar *sink_name = gst_pad_get_name (e->mixer_sink);
+
+    src_name = g_strdup_printf ("src_%s", sink_name + strlen ("sink_"));
+    e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
+  }
+  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin));
+  g_hash_table_insert (self->sessions, g_object_ref (session), e);
+  out = gst_element_get_static_pad (bin, "mix_out");
+  in = gst_element_get_static_pad (bin, "mix_in");
+  if (e->mixer_src == NULL ||
+      gst_pad_link (out, e->mixer_sink) != GST_PAD_LINK_OK ||
+      gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link a participant into room %s", self->name);
+    mcu_audio_mix_remove (self, session);
+    return FALSE;
+  }
+  if (!gst_element_sync_state_with_parent (bin)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "a participant's media would not start in room %s", self->name);
+    mcu_audio_mix_remove (self, session);
+    return FALSE;
+  }
+  gst_bin_recalculate_latency (GST_BIN (self->pipeline));
+  return TRUE;
+}
+
+void
+mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
+{
+  GstElement *bin = mcu_media_session_get_bin (session);
+  MixEntry *e = g_hash_table_lookup (self->sessions, session);
+  g_autoptr (McuMediaSession) hold = g_object_ref (session);
+
+  if (e == NULL)
+    return;
+  if (bin) {
+    g_autoptr (GstPad) out = gst_element_get_static_pad (bin, "mix_out");
+    g_autoptr (GstPad) in = gst_element_get_static_pad (bin, "mix_in");
+
+    gst_element_set_state (bin, GST_STATE_NULL);
+    if (out && e->mixer_sink)
+      gst_pad_unlink (out, e->mixer_sink);
+    if (in && e->mixer_src)
+      gst_pad_unlink (e->mixer_src, in);
+  }
+  if (e->mixer_sink)
+    gst_element_release_request_pad (self->mixer, e->mixer_sink);
+  if (bin && GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
+    gst_bin_remove (GST_BIN (self->pipeline), bin);
+    gst_object_unref (bin);
+  }
+  g_hash_table_remove (self->sessions, session);
+}
+
+gboolean
+mcu_audio_mix_contains (McuAudioMix *self, McuMediaSession *session)
+{
+  return g_hash_table_contains (self->sessions, session);
+}
+
+void
+mcu_audio_mix_set_muted (
+    McuAudioMix *self, McuMediaSession *session, gboolean muted)
+{
+  MixEntry *e = g_hash_table_lookup (self->sessions, session);
+
+  if (e && e->mixer_sink &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (e->mixer_sink), "mute"))
+    g_object_set (e->mixer_sink, "mute", muted, NULL);
+}
+
+guint
+mcu_audio_mix_get_n_sessions (McuAudioMix *self)
+{
+  return g_hash_table_size (self->sessions);
+}
+
+void
+mcu_audio_mix_stop (McuAudioMix *self)
+{
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  if (self->pipeline) {
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    g_clear_object (&self->pipeline);
+  }
+}

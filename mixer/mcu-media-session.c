@@ -1,1 +1,614 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one participant's media.
+ *
+ * Threads: the object is created, configured and destroyed on the main
+ * thread. Three things run on streaming threads: the udpsrc probes (count
+ * packets, note the arrival time, latch the send address to the caller's
+ * real source), rtpbin's "request-pt-map" and "pad-added" (link a new SSRC
+ * to the decoder). They touch only the fields under `lock` and GStreamer
+ * objects, never rooms or SIP.
+ *
+ * The bin:
+ *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
+ *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
+ *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
+ * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
+ */
+#include "mcu-media-session.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/net/net.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MIX_CAPS \
+  "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
+#define RELATCH_AFTER_US (2 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  const gchar *encoding_name;
+  guint clock_rate;
+  guint codec_rate; /* sample rate of the encoder/decoder */
+  const gchar *depay, *decoder, *encoder, *pay;
+} CodecInfo;
+
+static const CodecInfo codec_info[] = {
+  [MCU_MEDIA_CODEC_OPUS] = { "OPUS", 48000, 48000, "rtpopusdepay", "opusdec",
+      "opusenc", "rtpopuspay" },
+  [MCU_MEDIA_CODEC_G722] = { "G722", 8000, 16000, "rtpg722depay", "avdec_g722",
+      "avenc_g722", "rtpg722pay" },
+  [MCU_MEDIA_CODEC_PCMU] = { "PCMU", 8000, 8000, "rtppcmudepay", "mulawdec",
+      "mulawenc", "rtppcmupay" },
+  [MCU_MEDIA_CODEC_PCMA] = { "PCMA", 8000, 8000, "rtppcmadepay", "alawdec",
+      "alawenc", "rtppcmapay" },
+};
+
+struct _McuMediaSession
+{
+  GObject parent_instance;
+
+  McuPortPool *pool;
+  McuPortPair ports;
+  gchar *tag;
+  guint jitter_latency; /* ms */
+  McuMediaCodecParams params;
+  gboolean have_params;
+
+  GstElement *bin;
+  GstElement *rtpbin;
+  GstElement *udpsink_rtp;
+  GstElement *udpsink_rtcp;
+  GstElement *depay;
+  GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
+  gulong hold_probe;
+  gboolean sending;
+
+  GMutex lock; /* protects everything below */
+  gchar *remote_address;
+  guint remote_rtp_port;
+  guint remote_rtcp_port;
+  GInetSocketAddress *latched_rtp;
+  GInetSocketAddress *latched_rtcp;
+  gint64 last_rx; /* g_get_monotonic_time () of the last packet */
+  gint64 last_latched_rx;
+  guint64 packets_rx;
+};
+
+G_DEFINE_FINAL_TYPE (McuMediaSession, mcu_media_session, G_TYPE_OBJECT)
+
+static void
+mcu_media_session_dispose (GObject *object)
+{
+  McuMediaSession *self = MCU_MEDIA_SESSION (object);
+
+  mcu_media_session_reset_bin (self);
+  if (self->pool)
+    mcu_port_pool_release (self->pool, &self->ports);
+  g_clear_object (&self->pool);
+  G_OBJECT_CLASS (mcu_media_session_parent_class)->dispose (object);
+}
+
+static void
+mcu_media_session_finalize (GObject *object)
+{
+  McuMediaSession *self = MCU_MEDIA_SESSION (object);
+
+  g_free (self->tag);
+  g_free (self->remote_address);
+  g_clear_object (&self->latched_rtp);
+  g_clear_object (&self->latched_rtcp);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (mcu_media_session_parent_class)->finalize (object);
+}
+
+static void
+mcu_media_session_class_init (McuMediaSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_media_session_dispose;
+  object_class->finalize = mcu_media_session_finalize;
+}
+
+static void
+mcu_media_session_init (McuMediaSession *self)
+{
+  g_mutex_init (&self->lock);
+  self->sending = TRUE;
+  self->last_rx = g_get_monotonic_time ();
+}
+
+McuMediaSession *
+mcu_media_session_new (
+    McuPortPool *pool, const gchar *tag, guint jitter_latency, GError **error)
+{
+  g_autoptr (McuMediaSession) self =
+      g_object_new (MCU_TYPE_MEDIA_SESSION, NULL);
+
+  if (!mcu_port_pool_allocate (pool, &self->ports, error))
+    return NULL;
+  self->pool = g_object_ref (pool);
+  self->tag = g_strdup (tag);
+  self->jitter_latency = jitter_latency;
+  return g_steal_pointer (&self);
+}
+
+guint
+mcu_media_session_get_rtp_port (McuMediaSession *self)
+{
+  return self->ports.port;
+}
+
+guint
+mcu_media_session_get_rtcp_port (McuMediaSession *self)
+{
+  return self->ports.port + 1;
+}
+
+GstElement *
+mcu_media_session_get_bin (McuMediaSession *self)
+{
+  return self->bin;
+}
+
+gboolean
+mcu_media_session_codec_equal (
+    McuMediaSession *self, const McuMediaCodecParams *params)
+{
+  return self->have_params &&
+         memcmp (&self->params, params, sizeof *params) == 0;
+}
+
+gint64
+mcu_media_session_get_idle_time (McuMediaSession *self)
+{
+  gint64 last;
+
+  g_mutex_lock (&self->lock);
+  last = self->last_rx;
+  g_mutex_unlock (&self->lock);
+  return g_get_monotonic_time () - last;
+}
+
+guint64
+mcu_media_session_get_packets_received (McuMediaSession *self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->packets_rx;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* Point @sink at @address:@port (any thread; udpsink locks its list). */
+static void
+sink_set_destination (GstElement *sink, const gchar *address, guint port)
+{
+  if (sink == NULL)
+    return;
+  g_signal_emit_by_name (sink, "clear");
+  if (address && port)
+    g_signal_emit_by_name (sink, "add", address, (gint)port);
+}
+
+void
+mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
+    guint rtp_port, guint rtcp_port)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->remote_address);
+  self->remote_address = g_strdup (address);
+  self->remote_rtp_port = rtp_port;
+  self->remote_rtcp_port = rtcp_port;
+  /* A new address from the SDP starts latching anew. */
+  g_clear_object (&self->latched_rtp);
+  g_clear_object (&self->latched_rtcp);
+  sink_set_destination (self->udpsink_rtp, address, rtp_port);
+  sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Called with the lock held, for a valid packet from @from. */
+static void
+latch (McuMediaSession *self, GSocketAddress *from, gboolean rtp, gint64 now)
+{
+  GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
+  GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
+  g_autofree gchar *host = NULL;
+
+  if (*latched &&
+      g_inet_socket_address_get_port (*latched) ==
+          g_inet_socket_address_get_port (in) &&
+      g_inet_address_equal (g_inet_socket_address_get_address (*latched),
+          g_inet_socket_address_get_address (in))) {
+    if (rtp)
+      self->last_latched_rx = now;
+    return;
+  }
+  /* Keep the first source unless it has gone quiet (NAT rebinding). */
+  if (*latched && rtp && now - self->last_latched_rx < RELATCH_AFTER_US)
+    return;
+  if (*latched && !rtp && self->latched_rtp != NULL &&
+      now - self->last_latched_rx < RELATCH_AFTER_US)
+    return;
+  g_set_object (latched, in);
+  if (rtp)
+    self->last_latched_rx = now;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
+  sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
+      g_inet_socket_address_get_port (in));
+}
+
+static GstPadProbeReturn
+on_udpsrc_buffer (
+    GstPad *pad, GstPadProbeInfo *info, gpointer user_data, gboolean rtp)
+{
+  McuMediaSession *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
+  GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
+  gint64 now = g_get_monotonic_time ();
+  gboolean valid;
+
+  if (rtp) {
+    valid = gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf);
+    if (valid)
+      gst_rtp_buffer_unmap (&rtpbuf);
+  } else {
+    valid = gst_rtcp_buffer_validate_reduced (buf);
+  }
+  if (!valid)
+    return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
+
+  g_mutex_lock (&self->lock);
+  self->last_rx = now;
+  if (rtp)
+    self->packets_rx++;
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr))
+    latch (self, meta->addr, rtp, now);
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_rtp_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return on_udpsrc_buffer (pad, info, user_data, TRUE);
+}
+
+static GstPadProbeReturn
+on_rtcp_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return on_udpsrc_buffer (pad, info, user_data, FALSE);
+}
+
+static GstCaps *
+on_rtpbin_request_pt_map (
+    GstElement *rtpbin, guint session, guint pt, McuMediaSession *self)
+{
+  const CodecInfo *ci = &codec_info[self->params.codec];
+
+  if (pt == self->params.pt)
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "audio", "clock-rate", G_TYPE_INT, ci->clock_rate, "encoding-name",
+        G_TYPE_STRING, ci->encoding_name, "payload", G_TYPE_INT, pt, NULL);
+  if (self->params.dtmf_pt && pt == self->params.dtmf_pt)
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "audio", "clock-rate", G_TYPE_INT, ci->clock_rate, "encoding-name",
+        G_TYPE_STRING, "TELEPHONE-EVENT", "payload", G_TYPE_INT, pt, NULL);
+  return NULL; /* unknown payload types are dropped */
+}
+
+static void
+link_to_fakesink (GstElement *bin, GstPad *pad)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
+  gst_bin_add (GST_BIN (bin), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+}
+
+/* A new SSRC/PT stream out of the jitter buffer (streaming thread). */
+static void
+on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuMediaSession *self)
+{
+  g_autofree gchar *name = gst_pad_get_name (pad);
+  guint session, ssrc, pt;
+  GstPad *depay_sink, *old;
+
+  if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
+    return;
+  if (pt != self->params.pt) {
+    link_to_fakesink (self->bin, pad); /* telephone-event, for now */
+    return;
+  }
+  depay_sink = gst_element_get_static_pad (self->depay, "sink");
+  old = gst_pad_get_peer (depay_sink);
+  if (old) { /* the caller changed SSRC: follow the new stream */
+    gst_pad_unlink (old, depay_sink);
+    gst_object_unref (old);
+  }
+  if (gst_pad_link (pad, depay_sink) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (rtpbin, "could not link %s", name);
+  gst_object_unref (depay_sink);
+}
+
+static GstElement *
+make (GstBin *bin, const gchar *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "GStreamer element %s is missing (install its plugin)", factory);
+    return NULL;
+  }
+  gst_bin_add (bin, e);
+  return e;
+}
+
+static GstElement *
+make_caps (GstBin *bin, const gchar *caps_str)
+{
+  GstElement *e = gst_element_factory_make ("capsfilter", NULL);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_str);
+
+  g_object_set (e, "caps", caps, NULL);
+  gst_bin_add (bin, e);
+  return e;
+}
+
+static gboolean
+link_request (GstElement *src, const gchar *src_pad, GstElement *sink,
+    const gchar *sink_pad)
+{
+  return gst_element_link_pads (src, src_pad, sink, sink_pad);
+}
+
+/* depay -> decoder -> audioconvert -> audioresample -> caps; ghost mix_out */
+static gboolean
+build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
+{
+  const CodecInfo *ci = &codec_info[self->params.codec];
+  GstElement *dec, *conv, *res, *caps;
+  GstPad *src;
+
+  if (!(self->depay = make (bin, ci->depay, error)) ||
+      !(dec = make (bin, ci->decoder, error)) ||
+      !(conv = make (bin, "audioconvert", error)) ||
+      !(res = make (bin, "audioresample", error)))
+    return FALSE;
+  if (self->params.codec == MCU_MEDIA_CODEC_OPUS)
+    g_object_set (
+        dec, "plc", TRUE, "use-inband-fec", self->params.opus_fec, NULL);
+  g_object_set (res, "quality", 4, NULL);
+  caps = make_caps (bin, MIX_CAPS);
+  if (!gst_element_link_many (self->depay, dec, conv, res, caps, NULL)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link the %s decoder", ci->encoding_name);
+    return FALSE;
+  }
+  src = gst_element_get_static_pad (caps, "src");
+  gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_out", src));
+  gst_object_unref (src);
+  return TRUE;
+}
+
+static void
+configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
+{
+  const McuMediaCodecParams *p = &self->params;
+  g_autofree gchar *frame = g_strdup_printf ("%u", p->ptime);
+
+  g_object_set (pay, "pt", p->pt, NULL);
+  if (p->codec == MCU_MEDIA_CODEC_OPUS) {
+    gst_util_set_object_arg (G_OBJECT (enc), "frame-size", frame);
+    gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
+    g_object_set (enc, "inband-fec", p->opus_fec, "bitrate",
+        p->opus_bitrate ? (gint)p->opus_bitrate : 32000, NULL);
+    if (p->opus_fec)
+      g_object_set (enc, "packet-loss-percentage", 5, NULL);
+  } else {
+    gint64 ptime = (gint64)p->ptime * GST_MSECOND;
+
+    g_object_set (pay, "min-ptime", ptime, "max-ptime", ptime, NULL);
+  }
+}
+
+/* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
+static gboolean
+build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
+{
+  const CodecInfo *ci = &codec_info[self->params.codec];
+  GstElement *first, *enc, *pay;
+  GstPad *sink;
+
+  if (ci->codec_rate != 48000) {
+    g_autofree gchar *caps_str = g_strdup_printf (
+        "audio/x-raw,format=S16LE,rate=%u,channels=1", ci->codec_rate);
+    GstElement *caps;
+
+    if (!(first = make (bin, "audioresample", error)))
+      return FALSE;
+    caps = make_caps (bin, caps_str);
+    if (!(enc = make (bin, ci->encoder, error)) ||
+        !(pay = make (bin, ci->pay, error)))
+      return FALSE;
+    if (!gst_element_link_many (first, caps, enc, pay, NULL))
+      goto link_failed;
+  } else {
+    if (!(first = enc = make (bin, ci->encoder, error)) ||
+        !(pay = make (bin, ci->pay, error)))
+      return FALSE;
+    if (!gst_element_link (enc, pay))
+      goto link_failed;
+  }
+  configure_encoder (self, enc, pay);
+  if (!link_request (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
+      !link_request (self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
+    goto link_failed;
+  sink = gst_element_get_static_pad (first, "sink");
+  gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
+  self->encode_sink = sink;
+  return TRUE;
+
+link_failed:
+  g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+      "cannot link the %s encoder", ci->encoding_name);
+  return FALSE;
+}
+
+static GstElement *
+make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
+{
+  GstElement *e = make (bin, factory, error);
+
+  if (e == NULL)
+    return NULL;
+  g_object_set (e, "socket", socket, "close-socket", FALSE, NULL);
+  if (g_str_equal (factory, "udpsink"))
+    g_object_set (e, "sync", FALSE, "async", FALSE, NULL);
+  return e;
+}
+
+static gboolean
+build_transport (McuMediaSession *self, GstBin *bin, GError **error)
+{
+  GstElement *src_rtp, *src_rtcp;
+  GstPad *pad;
+  g_autoptr (GstCaps) rtp_caps =
+      gst_caps_new_empty_simple ("application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps =
+      gst_caps_new_empty_simple ("application/x-rtcp");
+
+  if (!(self->rtpbin = make (bin, "rtpbin", error)) ||
+      !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
+      !(src_rtcp = make_udp (bin, "udpsrc", self->ports.rtcp, error)) ||
+      !(self->udpsink_rtp =
+              make_udp (bin, "udpsink", self->ports.rtp, error)) ||
+      !(self->udpsink_rtcp =
+              make_udp (bin, "udpsink", self->ports.rtcp, error)))
+    return FALSE;
+  g_object_set (src_rtp, "caps", rtp_caps, NULL);
+  g_object_set (src_rtcp, "caps", rtcp_caps, NULL);
+  g_object_set (self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE,
+      "autoremove", TRUE, NULL);
+  g_signal_connect (self->rtpbin, "request-pt-map",
+      G_CALLBACK (on_rtpbin_request_pt_map), self);
+  g_signal_connect (
+      self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+
+  pad = gst_element_get_static_pad (src_rtp, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_buffer, self, NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (src_rtcp, "src");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtcp_buffer, self, NULL);
+  gst_object_unref (pad);
+
+  if (!link_request (src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
+      !link_request (src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
+      !link_request (
+          self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
+    g_set_error (
+        error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+mcu_media_session_reset_bin (McuMediaSession *self)
+{
+  if (self->bin == NULL)
+    return;
+  if (GST_OBJECT_PARENT (self->bin) == NULL)
+    gst_element_set_state (self->bin, GST_STATE_NULL);
+  g_clear_object (&self->encode_sink);
+  self->hold_probe = 0;
+  g_mutex_lock (&self->lock);
+  self->udpsink_rtp = self->udpsink_rtcp = NULL;
+  g_mutex_unlock (&self->lock);
+  self->rtpbin = self->depay = NULL;
+  g_clear_object (&self->bin);
+}
+
+static GstPadProbeReturn
+on_hold_drop (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+apply_sending (McuMediaSession *self)
+{
+  if (self->encode_sink == NULL)
+    return;
+  if (!self->sending && self->hold_probe == 0)
+    self->hold_probe = gst_pad_add_probe (
+        self->encode_sink, GST_PAD_PROBE_TYPE_BUFFER, on_hold_drop, NULL, NULL);
+  else if (self->sending && self->hold_probe != 0) {
+    gst_pad_remove_probe (self->encode_sink, self->hold_probe);
+    self->hold_probe = 0;
+  }
+}
+
+void
+mcu_media_session_set_sending (McuMediaSession *self, gboolean send)
+{
+  self->sending = !!send;
+  apply_sending (self);
+}
+
+gboolean
+mcu_media_session_get_sending (McuMediaSession *self)
+{
+  return self->sending;
+}
+
+gboolean
+mcu_media_session_set_codec (
+    McuMediaSession *self, const McuMediaCodecParams *params, GError **error)
+{
+  g_autoptr (GstElement) bin = NULL;
+  g_autofree gchar *name = g_strdup_printf ("session-%s", self->tag);
+
+  g_return_val_if_fail (
+      self->bin == NULL || GST_OBJECT_PARENT (self->bin) == NULL, FALSE);
+  if ((guint)params->codec >= G_N_ELEMENTS (codec_info) || params->pt > 127 ||
+      params->ptime < 10 || params->ptime > 60) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_CODEC,
+        "unsupported codec parameters (pt %u, ptime %u)", params->pt,
+        params->ptime);
+    return FALSE;
+  }
+  mcu_media_session_reset_bin (self);
+  self->params = *params;
+  self->have_params = TRUE;
+
+  bin = gst_object_ref_sink (gst_bin_new (name));
+  if (!build_transport (self, GST_BIN (bin), error) ||
+      !build_decoder (self, GST_BIN (bin), error) ||
+      !build_encoder (self, GST_BIN (bin), error)) {
+    self->udpsink_rtp = self->udpsink_rtcp = NULL;
+    self->rtpbin = self->depay = NULL;
+    g_clear_object (&self->encode_sink);
+    return FALSE;
+  }
+  self->bin = g_steal_pointer (&bin);
+  g_mutex_lock (&self->lock);
+  sink_set_destination (
+      self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
+  sink_set_destination (
+      self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  g_mutex_unlock (&self->lock);
+  apply_sending (self);
+  return TRUE;
+}

@@ -1,1 +1,186 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one person in a room. */
+#include "mcu-participant.h"
+#include "mcu-room.h"
+#include "mcu-room-private.h"
+
+struct _McuParticipant
+{
+  GObject parent_instance;
+
+  guint id;
+  gchar *display_name;
+  gchar *uri;
+  gint64 joined_at; /* g_get_real_time () */
+  McuRoom *room;    /* weak: the room holds us and clears this */
+  gboolean muted;
+  gboolean on_hold;
+  gpointer user_data;
+  GDestroyNotify user_data_destroy;
+};
+
+G_DEFINE_FINAL_TYPE (McuParticipant, mcu_participant, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_MUTED,
+  PROP_ON_HOLD,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static void
+mcu_participant_finalize (GObject *object)
+{
+  McuParticipant *self = MCU_PARTICIPANT (object);
+
+  if (self->user_data_destroy)
+    self->user_data_destroy (self->user_data);
+  g_free (self->display_name);
+  g_free (self->uri);
+  G_OBJECT_CLASS (mcu_participant_parent_class)->finalize (object);
+}
+
+static void
+mcu_participant_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  McuParticipant *self = MCU_PARTICIPANT (object);
+
+  switch (prop_id) {
+    case PROP_MUTED:
+      g_value_set_boolean (value, self->muted);
+      break;
+    case PROP_ON_HOLD:
+      g_value_set_boolean (value, self->on_hold);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+mcu_participant_class_init (McuParticipantClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = mcu_participant_finalize;
+  object_class->get_property = mcu_participant_get_property;
+  props[PROP_MUTED] = g_param_spec_boolean ("muted", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_ON_HOLD] = g_param_spec_boolean ("on-hold", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+mcu_participant_init (McuParticipant *self)
+{
+}
+
+McuParticipant *
+mcu_participant_new (guint id, const gchar *display_name, const gchar *uri)
+{
+  McuParticipant *self = g_object_new (MCU_TYPE_PARTICIPANT, NULL);
+
+  self->id = id;
+  self->display_name = g_strdup (display_name ? display_name : "");
+  self->uri = g_strdup (uri ? uri : "");
+  self->joined_at = g_get_real_time ();
+  return self;
+}
+
+guint
+mcu_participant_get_id (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), 0);
+  return self->id;
+}
+
+const gchar *
+mcu_participant_get_display_name (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), NULL);
+  return self->display_name;
+}
+
+const gchar *
+mcu_participant_get_uri (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), NULL);
+  return self->uri;
+}
+
+McuRoom *
+mcu_participant_get_room (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), NULL);
+  return self->room;
+}
+
+gint64
+mcu_participant_get_joined_at (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), 0);
+  return self->joined_at;
+}
+
+gboolean
+mcu_participant_get_muted (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), FALSE);
+  return self->muted;
+}
+
+void
+mcu_participant_set_muted (McuParticipant *self, gboolean muted)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  if (self->muted == !!muted)
+    return;
+  self->muted = !!muted;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
+}
+
+gboolean
+mcu_participant_get_on_hold (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), FALSE);
+  return self->on_hold;
+}
+
+void
+mcu_participant_set_on_hold (McuParticipant *self, gboolean on_hold)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  if (self->on_hold == !!on_hold)
+    return;
+  self->on_hold = !!on_hold;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ON_HOLD]);
+}
+
+void
+mcu_participant_set_user_data (
+    McuParticipant *self, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  if (self->user_data_destroy)
+    self->user_data_destroy (self->user_data);
+  self->user_data = data;
+  self->user_data_destroy = destroy;
+}
+
+gpointer
+mcu_participant_get_user_data (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), NULL);
+  return self->user_data;
+}
+
+void
+mcu_participant_set_room (McuParticipant *self, McuRoom *room)
+{
+  self->room = room;
+}

@@ -1,1 +1,233 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: a conference room. Main thread only.
+ *
+ * Signals: "participant-added" (McuParticipant), "participant-removed"
+ * (McuParticipant, emitted after it left the list), "closed" (the last
+ * participant left; the directory forgets the room). */
+#include "mcu-room.h"
+#include "mcu-room-private.h"
+#include "mcu-rooms-error.h"
+
+struct _McuRoom
+{
+  GObject parent_instance;
+
+  gchar *name;
+  McuRoomState state;
+  gboolean preconfigured;
+  guint max_participants; /* 0 = no limit */
+  gboolean locked;
+  GQueue participants; /* McuParticipant*, owned, joining order */
+  guint next_id;
+  gpointer user_data;
+  GDestroyNotify user_data_destroy;
+};
+
+G_DEFINE_FINAL_TYPE (McuRoom, mcu_room, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_PARTICIPANT_ADDED,
+  SIGNAL_PARTICIPANT_REMOVED,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+mcu_room_dispose (GObject *object)
+{
+  McuRoom *self = MCU_ROOM (object);
+  McuParticipant *p;
+
+  while ((p = g_queue_pop_head (&self->participants))) {
+    mcu_participant_set_room (p, NULL);
+    g_object_unref (p);
+  }
+  if (self->user_data_destroy)
+    g_clear_pointer (&self->user_data, self->user_data_destroy);
+  self->user_data_destroy = NULL;
+  G_OBJECT_CLASS (mcu_room_parent_class)->dispose (object);
+}
+
+static void
+mcu_room_finalize (GObject *object)
+{
+  McuRoom *self = MCU_ROOM (object);
+
+  g_free (self->name);
+  G_OBJECT_CLASS (mcu_room_parent_class)->finalize (object);
+}
+
+static void
+mcu_room_class_init (McuRoomClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_room_dispose;
+  object_class->finalize = mcu_room_finalize;
+
+  signals[SIGNAL_PARTICIPANT_ADDED] = g_signal_new ("participant-added",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
+  signals[SIGNAL_PARTICIPANT_REMOVED] = g_signal_new ("participant-removed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
+  signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+mcu_room_init (McuRoom *self)
+{
+  g_queue_init (&self->participants);
+  self->next_id = 1;
+}
+
+McuRoom *
+mcu_room_new (const gchar *name, guint max_participants, gboolean preconfigured)
+{
+  McuRoom *self = g_object_new (MCU_TYPE_ROOM, NULL);
+
+  self->name = g_strdup (name);
+  self->max_participants = max_participants;
+  self->preconfigured = preconfigured;
+  return self;
+}
+
+const gchar *
+mcu_room_get_name (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return self->name;
+}
+
+McuRoomState
+mcu_room_get_state (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), MCU_ROOM_STATE_CLOSED);
+  return self->state;
+}
+
+gboolean
+mcu_room_is_preconfigured (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  return self->preconfigured;
+}
+
+guint
+mcu_room_get_max_participants (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  return self->max_participants;
+}
+
+gboolean
+mcu_room_get_locked (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  return self->locked;
+}
+
+void
+mcu_room_set_locked (McuRoom *self, gboolean locked)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  self->locked = !!locked;
+}
+
+McuParticipant *
+mcu_room_add_participant (
+    McuRoom *self, const gchar *display_name, const gchar *uri, GError **error)
+{
+  McuParticipant *p;
+
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+
+  if (self->state != MCU_ROOM_STATE_OPEN) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_CLOSED,
+        "room %s is closing", self->name);
+    return NULL;
+  }
+  if (self->locked) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_LOCKED,
+        "room %s is locked", self->name);
+    return NULL;
+  }
+  if (self->max_participants > 0 &&
+      self->participants.length >= self->max_participants) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FULL,
+        "room %s is full (%u participants)", self->name,
+        self->max_participants);
+    return NULL;
+  }
+
+  p = mcu_participant_new (self->next_id++, display_name, uri);
+  mcu_participant_set_room (p, self);
+  g_queue_push_tail (&self->participants, p);
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_ADDED], 0, p);
+  return p;
+}
+
+void
+mcu_room_remove_participant (McuRoom *self, McuParticipant *participant)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  g_return_if_fail (MCU_IS_PARTICIPANT (participant));
+
+  if (!g_queue_remove (&self->participants, participant))
+    return;
+  mcu_participant_set_room (participant, NULL);
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_REMOVED], 0, participant);
+  g_object_unref (participant);
+
+  if (self->participants.length == 0 && self->state == MCU_ROOM_STATE_OPEN) {
+    g_object_ref (self);
+    self->state = MCU_ROOM_STATE_CLOSED;
+    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+    g_object_unref (self);
+  }
+}
+
+McuParticipant *
+mcu_room_find_participant (McuRoom *self, guint id)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  for (GList *l = self->participants.head; l; l = l->next)
+    if (mcu_participant_get_id (l->data) == id)
+      return l->data;
+  return NULL;
+}
+
+guint
+mcu_room_get_n_participants (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  return self->participants.length;
+}
+
+GList *
+mcu_room_list_participants (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return g_list_copy (self->participants.head);
+}
+
+void
+mcu_room_set_user_data (McuRoom *self, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  if (self->user_data_destroy)
+    self->user_data_destroy (self->user_data);
+  self->user_data = data;
+  self->user_data_destroy = destroy;
+}
+
+gpointer
+mcu_room_get_user_data (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return self->user_data;
+}

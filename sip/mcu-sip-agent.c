@@ -1,1 +1,306 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the SIP user agent.
+ *
+ * Threads: sofia-sip runs on the GLib main context (su_glib root, threading
+ * off), so nua callbacks, calls and signals all happen on the main thread.
+ * The agent owns the nua stack and one ref on every live McuSipCall; it
+ * drops that ref when the call emits "terminated". */
+#include "mcu-sip-agent.h"
+#include "mcu-sip-call-private.h"
+
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/msg_header.h>
+#include <string.h>
+
+G_DEFINE_QUARK (mcu - sip - error - quark, mcu_sip_error)
+
+#define MCU_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+
+struct _McuSipAgent
+{
+  GObject parent_instance;
+
+  su_home_t home[1];
+  su_root_t *root;
+  GSource *source;
+  nua_t *nua;
+  GHashTable *calls; /* McuSipCall* (owned) set */
+  gboolean shutting_down;
+  guint shutdown_timeout_id;
+};
+
+G_DEFINE_FINAL_TYPE (McuSipAgent, mcu_sip_agent, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_INCOMING_CALL,
+  SIGNAL_SHUTDOWN_COMPLETE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+mcu_sip_agent_dispose (GObject *object)
+{
+  McuSipAgent *self = MCU_SIP_AGENT (object);
+
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_pointer (&self->calls, g_hash_table_unref);
+  if (self->nua) {
+    nua_destroy (self->nua);
+    self->nua = NULL;
+  }
+  if (self->source) {
+    g_source_destroy (self->source);
+    g_clear_pointer (&self->source, g_source_unref);
+  }
+  if (self->root) {
+    su_root_destroy (self->root);
+    self->root = NULL;
+  }
+  G_OBJECT_CLASS (mcu_sip_agent_parent_class)->dispose (object);
+}
+
+static void
+mcu_sip_agent_finalize (GObject *object)
+{
+  McuSipAgent *self = MCU_SIP_AGENT (object);
+
+  su_home_deinit (self->home);
+  G_OBJECT_CLASS (mcu_sip_agent_parent_class)->finalize (object);
+}
+
+static void
+mcu_sip_agent_class_init (McuSipAgentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_sip_agent_dispose;
+  object_class->finalize = mcu_sip_agent_finalize;
+  signals[SIGNAL_INCOMING_CALL] = g_signal_new ("incoming-call",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_SIP_CALL);
+  signals[SIGNAL_SHUTDOWN_COMPLETE] =
+      g_signal_new ("shutdown-complete", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+mcu_sip_agent_init (McuSipAgent *self)
+{
+  su_home_init (self->home);
+  self->calls = g_hash_table_new_full (
+      g_direct_hash, g_direct_equal, g_object_unref, NULL);
+}
+
+static void
+on_call_terminated (McuSipCall *call, int reason, McuSipAgent *self)
+{
+  g_signal_handlers_disconnect_by_data (call, self);
+  g_hash_table_remove (self->calls, call);
+}
+
+/* An INVITE body we cannot read, or an Accept without SDP: answer 415/406
+ * before anything is created. Returns TRUE when it answered. */
+static gboolean
+reject_unusable_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
+{
+  const sip_content_type_t *ct = sip->sip_content_type;
+  gboolean has_body = sip->sip_payload && sip->sip_payload->pl_len > 0;
+
+  if (has_body &&
+      (ct == NULL || ct->c_type == NULL ||
+          g_ascii_strcasecmp (ct->c_type, "application/sdp") != 0)) {
+    nua_respond (nh, SIP_415_UNSUPPORTED_MEDIA,
+        SIPTAG_ACCEPT_STR ("application/sdp"),
+        SIPTAG_WARNING_STR ("399 mcu \"only application/sdp bodies\""),
+        NUTAG_WITH_THIS (self->nua), TAG_END ());
+    return TRUE;
+  }
+  if (sip->sip_accept) {
+    gboolean ok = FALSE;
+
+    for (const sip_accept_t *a = sip->sip_accept; a; a = a->ac_next) {
+      if (a->ac_type == NULL ||
+          g_ascii_strcasecmp (a->ac_type, "application/sdp") == 0 ||
+          g_str_equal (a->ac_type, "*/*") ||
+          g_ascii_strcasecmp (a->ac_type, "application/*") == 0)
+        ok = TRUE;
+    }
+    if (!ok) {
+      nua_respond (nh, SIP_406_NOT_ACCEPTABLE,
+          SIPTAG_ACCEPT_STR ("application/sdp"),
+          SIPTAG_WARNING_STR ("399 mcu \"this server only speaks SDP\""),
+          NUTAG_WITH_THIS (self->nua), TAG_END ());
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
+{
+  McuSipCall *call;
+
+  if (self->shutting_down) {
+    nua_respond (nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR ("5"),
+        NUTAG_WITH_THIS (self->nua), TAG_END ());
+    nua_handle_destroy (nh);
+    return;
+  }
+  if (reject_unusable_invite (self, nh, sip)) {
+    nua_handle_destroy (nh);
+    return;
+  }
+  call = mcu_sip_call_new_incoming (nh, sip);
+  g_hash_table_add (self->calls, call);
+  g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
+      mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s",
+      mcu_sip_call_get_target (call), mcu_sip_call_get_from_uri (call));
+  g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
+}
+
+static void
+on_nua_shutdown (McuSipAgent *self, int status)
+{
+  if (status < 200)
+    return;
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_signal_emit (self, signals[SIGNAL_SHUTDOWN_COMPLETE], 0);
+}
+
+static void
+on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
+    nua_magic_t *magic, nua_handle_t *nh, nua_hmagic_t *hmagic,
+    sip_t const *sip, tagi_t tags[])
+{
+  McuSipAgent *self = (McuSipAgent *)magic;
+  McuSipCall *call = (McuSipCall *)hmagic;
+
+  if (event == nua_r_shutdown) {
+    on_nua_shutdown (self, status);
+    return;
+  }
+  if (call) {
+    mcu_sip_call_handle_event (call, event, status, phrase, sip, tags);
+    return;
+  }
+  if (event == nua_i_invite && nh && sip) {
+    on_nua_invite (self, nh, sip);
+    return;
+  }
+  /* Anything else arriving on a handle nobody owns (OPTIONS, MESSAGE, a
+   * stray BYE, ...) was answered by nua itself: free the handle, or it
+   * leaks with every such request. */
+  if (nh && event != nua_i_state &&
+      (event < nua_r_set_params || event == nua_i_terminated))
+    nua_handle_destroy (nh);
+  else if (nh && event == nua_i_state) {
+    int callstate = -1;
+
+    tl_gets (tags, NUTAG_CALLSTATE_REF (callstate), TAG_END ());
+    if (callstate == nua_callstate_terminated)
+      nua_handle_destroy (nh);
+  }
+}
+
+McuSipAgent *
+mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
+{
+  g_autoptr (McuSipAgent) self = g_object_new (MCU_TYPE_SIP_AGENT, NULL);
+  g_autofree gchar *url = NULL;
+  const gchar *transport = "";
+  gboolean v6 = strchr (options->listen, ':') != NULL;
+
+  if (options->udp && !options->tcp)
+    transport = ";transport=udp";
+  else if (options->tcp && !options->udp)
+    transport = ";transport=tcp";
+  url = g_strdup_printf (v6 ? "sip:[%s]:%u%s" : "sip:%s:%u%s", options->listen,
+      options->port, transport);
+
+  self->root = su_glib_root_create (self);
+  su_root_threading (self->root, 0);
+  self->source = su_glib_root_gsource (self->root);
+  g_source_ref (self->source);
+  g_source_attach (self->source, NULL);
+
+  self->nua = nua_create (self->root, on_nua_event, (nua_magic_t *)self,
+      NUTAG_URL (url), NUTAG_MEDIA_ENABLE (0), SIPTAG_ALLOW_STR (MCU_SIP_ALLOW),
+      NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (0),
+      SIPTAG_USER_AGENT_STR (options->user_agent ? options->user_agent : "mcu"),
+      SIPTAG_ACCEPT_STR ("application/sdp"), TAG_END ());
+  if (self->nua == NULL) {
+    g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BIND,
+        "cannot listen on %s (address in use or not local?)", url);
+    return NULL;
+  }
+  g_log_structured (
+      G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "SIP agent on %s", url);
+  return g_steal_pointer (&self);
+}
+
+static gboolean
+on_shutdown_timeout (gpointer data)
+{
+  McuSipAgent *self = data;
+
+  self->shutdown_timeout_id = 0;
+  g_warning ("SIP shutdown did not finish in time; stopping anyway");
+  g_signal_emit (self, signals[SIGNAL_SHUTDOWN_COMPLETE], 0);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_sip_agent_shutdown (McuSipAgent *self)
+{
+  g_autoptr (GList) calls = NULL;
+
+  g_return_if_fail (MCU_IS_SIP_AGENT (self));
+  if (self->shutting_down)
+    return;
+  self->shutting_down = TRUE;
+  calls = g_hash_table_get_keys (self->calls);
+  for (GList *l = calls; l; l = l->next)
+    mcu_sip_call_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
+  nua_shutdown (self->nua);
+  self->shutdown_timeout_id =
+      g_timeout_add_seconds (5, on_shutdown_timeout, self);
+}
+
+guint
+mcu_sip_agent_get_n_calls (McuSipAgent *self)
+{
+  return g_hash_table_size (self->calls);
+}
+
+static void
+on_sofia_log (void *stream, char const *fmt, va_list ap)
+{
+  GString *line = stream;
+
+  g_string_append_vprintf (line, fmt, ap);
+  if (line->len == 0 || line->str[line->len - 1] != '\n')
+    return;
+  g_string_truncate (line, line->len - 1);
+  g_log_structured ("mcu-sofia", G_LOG_LEVEL_DEBUG, "MESSAGE", "%s", line->str);
+  g_string_truncate (line, 0);
+}
+
+void
+mcu_sip_redirect_sofia_log (void)
+{
+  static GString *line; /* sofia's log is process-global: so is its buffer */
+
+  if (line == NULL)
+    line = g_string_new (NULL);
+  su_log_redirect (NULL, on_sofia_log, line);
+}

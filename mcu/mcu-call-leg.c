@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one caller in a room. Main thread only.
+ *
+ * INVITE with SDP: parse, negotiate (400/488 on failure), open the room
+ * (404/403/486), allocate ports and build the media (503/500), join the
+ * room's mix, answer 180 then 200 with our SDP.
+ * INVITE without SDP (late offer): our offer goes in the 200, the answer
+ * comes in the ACK, and only then does the media join the mix.
+ * re-INVITE: new address, codec or direction; hold (sendonly/inactive)
+ * stops our sending and leaves the caller out of the mix.
+ * The RTP timer hangs up a caller that sent nothing for [media]
+ * rtp-timeout seconds, unless the call is on hold. */
+#include "mcu-call-leg.h"
+
+#include <string.h>
+
+struct _McuCallLeg
+{
+  GObject parent_instance;
+
+  const McuCallEnv *env;
+  McuSipCall *call;
+  McuRoom *room;
+  McuParticipant *participant; /* (nullable) held by the room */
+  McuAudioMix *mix;
+  McuMediaSession *media;
+  McuSdpAudio audio;
+  gboolean have_audio;
+  gboolean awaiting_answer; /* we offered; the answer comes in the ACK */
+  guint64 sdp_id;
+  guint64 sdp_version;
+  guint rtp_timer;
+  gboolean ended;
+};
+
+G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_ENDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+#define LEG_LOG(self, level, ...)                          \
+  g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID",    \
+      mcu_sip_call_get_call_id ((self)->call), "MCU_ROOM", \
+      mcu_sip_call_get_target ((self)->call), "MESSAGE", __VA_ARGS__)
+
+static void release_media (McuCallLeg *self);
+
+static void
+mcu_call_leg_dispose (GObject *object)
+{
+  McuCallLeg *self = MCU_CALL_LEG (object);
+
+  g_clear_handle_id (&self->rtp_timer, g_source_remove);
+  release_media (self);
+  if (self->call)
+    g_signal_handlers_disconnect_by_data (self->call, self);
+  g_clear_object (&self->call);
+  G_OBJECT_CLASS (mcu_call_leg_parent_class)->dispose (object);
+}
+
+static void
+mcu_call_leg_finalize (GObject *object)
+{
+  McuCallLeg *self = MCU_CALL_LEG (object);
+
+  mcu_sdp_audio_clear (&self->audio);
+  G_OBJECT_CLASS (mcu_call_leg_parent_class)->finalize (object);
+}
+
+static void
+mcu_call_leg_class_init (McuCallLegClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_call_leg_dispose;
+  object_class->finalize = mcu_call_leg_finalize;
+  signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+mcu_call_leg_init (McuCallLeg *self)
+{
+  self->sdp_id = g_random_int_range (1, G_MAXINT32);
+  self->sdp_version = 1;
+}
+
+McuSipCall *
+mcu_call_leg_get_call (McuCallLeg *self)
+{
+  return self->call;
+}
+
+/* Leaves the mix and the room, frees the ports. Idempotent. */
+static void
+release_media (McuCallLeg *self)
+{
+  if (self->mix && self->media)
+    mcu_audio_mix_remove (self->mix, self->media);
+  if (self->mix)
+    g_signal_handlers_disconnect_by_data (self->mix, self);
+  g_clear_object (&self->media);
+  g_clear_object (&self->mix);
+  if (self->room && self->participant)
+    mcu_room_remove_participant (self->room, self->participant);
+  else if (self->room)
+    mcu_room_directory_discard_if_empty (self->env->rooms, self->room);
+  self->participant = NULL;
+  g_clear_object (&self->room);
+}
+
+static void
+end (McuCallLeg *self)
+{
+  if (self->ended)
+    return;
+  self->ended = TRUE;
+  g_clear_handle_id (&self->rtp_timer, g_source_remove);
+  release_media (self);
+  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+}
+
+static void
+reject (
+    McuCallLeg *self, guint status, const gchar *phrase, const gchar *warning)
+{
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "rejecting: %u %s (%s)", status, phrase,
+      warning ? warning : "");
+  mcu_sip_call_reject (self->call, status, phrase, warning);
+  release_media (self);
+}
+
+/* Maps an admission error to a SIP final response. */
+static void
+reject_error (McuCallLeg *self, const GError *error)
+{
+  if (error->domain == MCU_SDP_ERROR)
+    reject (self, error->code == MCU_SDP_ERROR_PARSE ? 400 : 488,
+        error->code == MCU_SDP_ERROR_PARSE ? "Bad Request"
+                                           : "Not Acceptable Here",
+        error->message);
+  else if (error->domain == MCU_ROOM_ERROR)
+    switch (error->code) {
+      case MCU_ROOM_ERROR_FULL:
+        reject (self, 486, "Busy Here", error->message);
+        break;
+      case MCU_ROOM_ERROR_LOCKED:
+        reject (self, 403, "Forbidden", error->message);
+        break;
+      case MCU_ROOM_ERROR_CLOSED:
+        reject (self, 480, "Temporarily Unavailable", error->message);
+        break;
+      default:
+        reject (self, 404, "Not Found", error->message);
+    }
+  else if (g_error_matches (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_PORTS))
+    reject (self, 503, "Service Unavailable", error->message);
+  else
+    reject (self, 500, "Server Internal Error", error->message);
+}
+
+static McuMediaCodecParams
+codec_params (const McuSdpAudio *a)
+{
+  McuMediaCodecParams p = { 0 };
+
+  switch (a->codec) {
+    case MCU_SDP_CODEC_OPUS:
+      p.codec = MCU_MEDIA_CODEC_OPUS;
+      break;
+    case MCU_SDP_CODEC_G722:
+      p.codec = MCU_MEDIA_CODEC_G722;
+      break;
+    case MCU_SDP_CODEC_PCMA:
+      p.codec = MCU_MEDIA_CODEC_PCMA;
+      break;
+    default:
+      p.codec = MCU_MEDIA_CODEC_PCMU;
+  }
+  p.pt = a->pt;
+  p.ptime = a->ptime ? a->ptime : 20;
+  p.dtmf_pt = a->dtmf_pt;
+  p.opus_fec = a->opus_fec;
+  if (a->opus_max_bitrate)
+    p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
+  return p;
+}
+
+static gboolean
+remote_sends (McuSdpDirection d)
+{
+  return d == MCU_SDP_SENDRECV || d == MCU_SDP_SENDONLY;
+}
+
+static gboolean
+remote_receives (McuSdpDirection d)
+{
+  return d == MCU_SDP_SENDRECV || d == MCU_SDP_RECVONLY;
+}
+
+/* A hold: the caller asked us to stop sending (sendonly/inactive). */
+static gboolean
+on_hold (McuCallLeg *self)
+{
+  return self->have_audio && !remote_receives (self->audio.remote_direction);
+}
+
+/* Makes the media follow @audio (taken over: cleared on return). */
+static gboolean
+apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
+{
+  McuMediaCodecParams p = codec_params (audio);
+  gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
+  gboolean hold;
+
+  if (!mcu_media_session_codec_equal (self->media, &p)) {
+    if (in_mix)
+      mcu_audio_mix_remove (self->mix, self->media);
+    in_mix = FALSE;
+    if (!mcu_media_session_set_codec (self->media, &p, error))
+      return FALSE;
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u",
+        mcu_sdp_codec_to_string (audio->codec), audio->clock_rate, audio->pt,
+        p.ptime);
+  }
+  mcu_media_session_set_remote (self->media, audio->remote_address,
+      audio->remote_rtp_port,
+      audio->remote_rtcp_port ? audio->remote_rtcp_port
+                              : audio->remote_rtp_port + 1);
+  mcu_sdp_audio_clear (&self->audio);
+  self->audio = *audio;
+  memset (audio, 0, sizeof *audio);
+  self->have_audio = TRUE;
+
+  hold = on_hold (self);
+  mcu_media_session_set_sending (
+      self->media, !hold && self->audio.remote_rtp_port != 0);
+  if (!in_mix && !mcu_audio_mix_add (self->mix, self->media, error))
+    return FALSE;
+  mcu_audio_mix_set_muted (self->mix, self->media,
+      hold || !remote_sends (self->audio.remote_direction) ||
+          (self->participant && mcu_participant_get_muted (self->participant)));
+  if (self->participant)
+    mcu_participant_set_on_hold (self->participant, hold);
+  return TRUE;
+}
+
+static McuSdpLocal
+local_sdp (McuCallLeg *self, McuSdpDirection direction)
+{
+  McuSdpLocal local = {
+    .user = "mcu",
+    .session_id = self->sdp_id,
+    .session_version = self->sdp_version++,
+    .address = self->env->config->media_address,
+    .rtp_port = mcu_media_session_get_rtp_port (self->media),
+    .rtcp_port = mcu_media_session_get_rtcp_port (self->media),
+    .direction = direction,
+  };
+  return local;
+}
+
+static gchar *
+build_answer (McuCallLeg *self, const McuSdpSession *offer)
+{
+  McuSdpLocal local =
+      local_sdp (self, mcu_sdp_direction_answer (self->audio.remote_direction));
+
+  return mcu_sdp_build_answer (offer, &self->audio, &local);
+}
+
+static gchar *
+build_offer (McuCallLeg *self)
+{
+  McuSdpLocal local = local_sdp (self, MCU_SDP_SENDRECV);
+
+  self->awaiting_answer = TRUE;
+  return mcu_sdp_build_offer (&self->env->prefs, &local);
+}
+
+/* Parses and negotiates @text into @audio; the session when @session. */
+static gboolean
+negotiate (McuCallLeg *self, const gchar *text, McuSdpSession **session,
+    McuSdpAudio *audio, GError **error)
+{
+  g_autoptr (McuSdpSession) s =
+      mcu_sdp_session_parse (text, strlen (text), error);
+
+  if (s == NULL ||
+      !mcu_sdp_negotiate_audio (s, &self->env->prefs, audio, error))
+    return FALSE;
+  if (session)
+    *session = g_steal_pointer (&s);
+  return TRUE;
+}
+
+static gboolean
+on_rtp_timer (gpointer data)
+{
+  McuCallLeg *self = data;
+  guint timeout = self->env->config->rtp_timeout;
+  gint64 idle;
+
+  if (timeout == 0 || self->media == NULL || !self->have_audio ||
+      on_hold (self) || !remote_sends (self->audio.remote_direction))
+    return G_SOURCE_CONTINUE;
+  idle = mcu_media_session_get_idle_time (self->media);
+  if (idle < (gint64)timeout * G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "no RTP for %u s: hanging up", timeout);
+  self->rtp_timer = 0;
+  mcu_call_leg_hangup (self, "SIP;cause=408;text=\"RTP timeout\"");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) offer = NULL;
+  g_autofree gchar *answer = NULL;
+  McuSdpAudio audio = { 0 };
+
+  if (self->media == NULL) {
+    mcu_sip_call_reject_update (call, 500, "Server Internal Error", NULL);
+    return;
+  }
+  if (sdp == NULL) { /* offerless re-INVITE: we offer, ACK answers */
+    answer = build_offer (self);
+    mcu_sip_call_accept_update (call, answer);
+    return;
+  }
+  if (!negotiate (self, sdp, &offer, &audio, &error)) {
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE refused: %s", error->message);
+    mcu_sip_call_reject_update (call,
+        error->code == MCU_SDP_ERROR_PARSE ? 400 : 488,
+        error->code == MCU_SDP_ERROR_PARSE ? "Bad Request"
+                                           : "Not Acceptable Here",
+        error->message);
+    mcu_sdp_audio_clear (&audio);
+    return;
+  }
+  if (!apply_audio (self, &audio, &error)) {
+    mcu_sdp_audio_clear (&audio);
+    mcu_sip_call_reject_update (
+        call, 500, "Server Internal Error", error->message);
+    mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
+    return;
+  }
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE: %s",
+      mcu_sdp_direction_to_string (self->audio.remote_direction));
+  answer = build_answer (self, offer);
+  mcu_sip_call_accept_update (call, answer);
+}
+
+static void
+on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  McuSdpAudio audio = { 0 };
+
+  if (!self->awaiting_answer)
+    return;
+  self->awaiting_answer = FALSE;
+  if (sdp == NULL) {
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "ACK without the answer to our offer");
+    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"no SDP answer\"");
+    return;
+  }
+  if (!negotiate (self, sdp, NULL, &audio, &error) ||
+      !apply_audio (self, &audio, &error)) {
+    mcu_sdp_audio_clear (&audio);
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer in ACK: %s", error->message);
+    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
+  }
+}
+
+static void
+on_call_terminated (McuSipCall *call, int reason, McuCallLeg *self)
+{
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "call ended (%s)",
+      reason == MCU_SIP_END_BYE      ? "BYE"
+      : reason == MCU_SIP_END_CANCEL ? "CANCEL"
+      : reason == MCU_SIP_END_LOCAL  ? "by the server"
+                                     : "error");
+  end (self);
+}
+
+static void
+on_mix_session_error (McuAudioMix *mix, McuMediaSession *session,
+    const gchar *message, McuCallLeg *self)
+{
+  if (session != self->media)
+    return;
+  LEG_LOG (self, G_LOG_LEVEL_WARNING, "media failed: %s", message);
+  mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
+}
+
+McuCallLeg *
+mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
+{
+  McuCallLeg *self = g_object_new (MCU_TYPE_CALL_LEG, NULL);
+
+  self->env = env;
+  self->call = g_object_ref (call);
+  g_signal_connect (call, "offer", G_CALLBACK (on_call_offer), self);
+  g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
+  g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
+  return self;
+}
+
+/* The room's mix, created with the room's first caller. */
+static McuAudioMix *
+room_mix (McuRoom *room, GError **error)
+{
+  McuAudioMix *mix = mcu_room_get_user_data (room);
+
+  if (mix == NULL) {
+    mix = mcu_audio_mix_new (mcu_room_get_name (room), error);
+    if (mix == NULL)
+      return NULL;
+    mcu_room_set_user_data (room, mix, g_object_unref);
+  }
+  return mix;
+}
+
+static gboolean
+admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
+{
+  const gchar *text = mcu_sip_call_get_offer (self->call);
+  McuSdpAudio audio = { 0 };
+  g_autofree gchar *tag = NULL;
+  McuRoom *room;
+  McuAudioMix *mix;
+
+  if (text && !negotiate (self, text, offer, &audio, error))
+    return FALSE;
+  room = mcu_room_directory_open (
+      self->env->rooms, mcu_sip_call_get_target (self->call), error);
+  if (room == NULL)
+    return FALSE;
+  self->room = g_object_ref (room);
+  if (!(mix = room_mix (room, error)))
+    goto failed;
+  self->mix = g_object_ref (mix);
+  g_signal_connect (
+      mix, "session-error", G_CALLBACK (on_mix_session_error), self);
+  tag = g_strdup_printf ("%.16s", mcu_sip_call_get_call_id (self->call));
+  g_strcanon (tag,
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", '_');
+  self->media = mcu_media_session_new (
+      self->env->ports, tag, self->env->config->jitter_latency, error);
+  if (self->media == NULL)
+    goto failed;
+  self->participant = mcu_room_add_participant (room,
+      mcu_sip_call_get_display_name (self->call),
+      mcu_sip_call_get_from_uri (self->call), error);
+  if (self->participant == NULL)
+    goto failed;
+  if (text && !apply_audio (self, &audio, error))
+    goto failed;
+  return TRUE;
+
+failed:
+  mcu_sdp_audio_clear (&audio);
+  return FALSE;
+}
+
+void
+mcu_call_leg_start (McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) offer = NULL;
+  g_autofree gchar *sdp = NULL;
+
+  if (!admit (self, &offer, &error)) {
+    reject_error (self, error);
+    return;
+  }
+  sdp = offer ? build_answer (self, offer) : build_offer (self);
+  mcu_sip_call_ringing (self->call);
+  mcu_sip_call_answer (self->call, sdp);
+  LEG_LOG (self, G_LOG_LEVEL_INFO,
+      "%s joined room %s (participant %u, %u in room)",
+      mcu_sip_call_get_display_name (self->call),
+      mcu_room_get_name (self->room),
+      mcu_participant_get_id (self->participant),
+      mcu_room_get_n_participants (self->room));
+  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+}
+
+void
+mcu_call_leg_hangup (McuCallLeg *self, const gchar *reason)
+{
+  mcu_sip_call_hangup (self->call, reason);
+  release_media (self);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: a room's audio: one pipeline, one mcumixminus, one media session per
+ * participant, added and removed while it plays. */
+#pragma once
+
+#include <gst/gst.h>
+#include "mcu-media-session.h"
+
+G_BEGIN_DECLS
+
+#define MCU_TYPE_AUDIO_MIX (mcu_audio_mix_get_type ())
+G_DECLARE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, MCU, AUDIO_MIX, GObject)
+
+/* Creates the pipeline and sets it playing. Signals (main thread):
+ * "session-error" (McuMediaSession, const gchar *message): a participant's
+ * media failed; the owner should hang that participant up.
+ * "error" (const gchar *message): the room's pipeline failed. */
+McuAudioMix *mcu_audio_mix_new (const gchar *name, GError **error);
+gboolean mcu_audio_mix_add (
+    McuAudioMix *self, McuMediaSession *session, GError **error);
+void mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session);
+gboolean mcu_audio_mix_contains (McuAudioMix *self, McuMediaSession *session);
+/* A muted (or held) participant is left out of everyone's mix. */
+void mcu_audio_mix_set_muted (
+    McuAudioMix *self, McuMediaSession *session, gboolean muted);
+guint mcu_audio_mix_get_n_sessions (McuAudioMix *self);
+/* Stops the pipeline (all sessions must have been removed). */
+void mcu_audio_mix_stop (McuAudioMix *self);
+
+G_END_DECLS

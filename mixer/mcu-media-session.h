@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one participant's media: its sockets, RTP in/out, decode and encode,
+ * held in one GstBin that a room's mixer links in and out. */
+#pragma once
+
+#include <gst/gst.h>
+#include "mcu-port-pool.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MCU_MEDIA_CODEC_OPUS,
+  MCU_MEDIA_CODEC_G722,
+  MCU_MEDIA_CODEC_PCMU,
+  MCU_MEDIA_CODEC_PCMA,
+} McuMediaCodec;
+
+typedef struct
+{
+  McuMediaCodec codec;
+  guint pt;
+  guint ptime;   /* ms */
+  guint dtmf_pt; /* 0 = none */
+  gboolean opus_fec;
+  guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
+} McuMediaCodecParams;
+
+#define MCU_TYPE_MEDIA_SESSION (mcu_media_session_get_type ())
+G_DECLARE_FINAL_TYPE (
+    McuMediaSession, mcu_media_session, MCU, MEDIA_SESSION, GObject)
+
+/* Allocates the RTP/RTCP ports now (so they can go into the SDP answer). */
+McuMediaSession *mcu_media_session_new (
+    McuPortPool *pool, const gchar *tag, guint jitter_latency, GError **error);
+guint mcu_media_session_get_rtp_port (McuMediaSession *self);
+guint mcu_media_session_get_rtcp_port (McuMediaSession *self);
+
+/* Codec and RTP settings; builds (or rebuilds, when not in a mix) the bin. */
+gboolean mcu_media_session_set_codec (
+    McuMediaSession *self, const McuMediaCodecParams *params, GError **error);
+gboolean mcu_media_session_codec_equal (
+    McuMediaSession *self, const McuMediaCodecParams *params);
+/* Where to send until the caller's real source is seen (latching). */
+void mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
+    guint rtp_port, guint rtcp_port);
+/* send = we send to the caller; FALSE on hold. */
+void mcu_media_session_set_sending (McuMediaSession *self, gboolean send);
+gboolean mcu_media_session_get_sending (McuMediaSession *self);
+
+/* Microseconds since the last RTP or RTCP packet arrived (since creation
+ * when none came yet). Any thread. */
+gint64 mcu_media_session_get_idle_time (McuMediaSession *self);
+guint64 mcu_media_session_get_packets_received (McuMediaSession *self);
+
+/* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to
+ * the mixer) and "mix_in" (this participant's mix-minus). (transfer none) */
+GstElement *mcu_media_session_get_bin (McuMediaSession *self);
+/* Drops the bin (after the mixer removed it) so set_codec can rebuild. */
+void mcu_media_session_reset_bin (McuMediaSession *self);
+
+G_END_DECLS

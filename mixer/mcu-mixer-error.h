@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MCU_MIXER_ERROR (mcu_mixer_error_quark ())
+GQuark mcu_mixer_error_quark (void);
+
+typedef enum
+{
+  MCU_MIXER_ERROR_NO_PORTS, /* the RTP port range is exhausted */
+  MCU_MIXER_ERROR_PIPELINE, /* an element is missing or would not link */
+  MCU_MIXER_ERROR_CODEC,    /* codec parameters we cannot serve */
+} McuMixerErrorCode;
+
+G_END_DECLS

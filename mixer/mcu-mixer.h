@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the public header of mixer/ (GStreamer media, no SIP). */
+#pragma once
+
+#include "mcu-mixer-error.h"
+#include "mcu-port-pool.h"
+#include "mcu-media-session.h"
+#include "mcu-audio-mix.h"

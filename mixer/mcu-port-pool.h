@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: RTP/RTCP port pairs from the configured range. */
+#pragma once
+
+#include <gio/gio.h>
+#include "mcu-mixer-error.h"
+
+G_BEGIN_DECLS
+
+#define MCU_TYPE_PORT_POOL (mcu_port_pool_get_type ())
+G_DECLARE_FINAL_TYPE (McuPortPool, mcu_port_pool, MCU, PORT_POOL, GObject)
+
+/* A bound pair: RTP on an even port, RTCP on the next one. */
+typedef struct
+{
+  GSocket *rtp;
+  GSocket *rtcp;
+  guint port; /* the RTP port; RTCP is port + 1 */
+} McuPortPair;
+
+McuPortPool *mcu_port_pool_new (const gchar *address, guint min, guint max);
+/* Binds a free pair; MCU_MIXER_ERROR_NO_PORTS when none is left. */
+gboolean mcu_port_pool_allocate (
+    McuPortPool *self, McuPortPair *pair, GError **error);
+/* Closes the sockets and gives the ports back. */
+void mcu_port_pool_release (McuPortPool *self, McuPortPair *pair);
+guint mcu_port_pool_get_n_allocated (McuPortPool *self);
+
+G_END_DECLS

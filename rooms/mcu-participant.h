@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one person in a room. Plain state; the room owns the list. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef struct _McuRoom McuRoom;
+
+#define MCU_TYPE_PARTICIPANT (mcu_participant_get_type ())
+G_DECLARE_FINAL_TYPE (
+    McuParticipant, mcu_participant, MCU, PARTICIPANT, GObject)
+
+McuParticipant *mcu_participant_new (
+    guint id, const gchar *display_name, const gchar *uri);
+
+guint mcu_participant_get_id (McuParticipant *self);
+const gchar *mcu_participant_get_display_name (McuParticipant *self);
+const gchar *mcu_participant_get_uri (McuParticipant *self);
+/* The room this participant is in, or NULL once removed. (transfer none) */
+McuRoom *mcu_participant_get_room (McuParticipant *self);
+gint64 mcu_participant_get_joined_at (McuParticipant *self);
+
+gboolean mcu_participant_get_muted (McuParticipant *self);
+void mcu_participant_set_muted (McuParticipant *self, gboolean muted);
+gboolean mcu_participant_get_on_hold (McuParticipant *self);
+void mcu_participant_set_on_hold (McuParticipant *self, gboolean on_hold);
+
+/* Opaque per-participant data of the layer that owns the call (the daemon
+ * keeps its call/media pair here). */
+void mcu_participant_set_user_data (
+    McuParticipant *self, gpointer data, GDestroyNotify destroy);
+gpointer mcu_participant_get_user_data (McuParticipant *self);
+
+G_END_DECLS

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Unit tests for rooms/: admission rules, closing, signals. */
+#include "mcu-rooms.h"
+
+static void
+count_signal (gpointer instance, gpointer arg, guint *counter)
+{
+  (*counter)++;
+}
+
+static void
+test_auto_create_off_unknown_room (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (FALSE, 0);
+  g_autoptr (GError) error = NULL;
+
+  mcu_room_directory_add_template (dir, "9000", 2);
+  g_assert_null (mcu_room_directory_open (dir, "1000", &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_nonnull (mcu_room_directory_open (dir, "9000", &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_invalid_names (void)
+{
+  g_assert_false (mcu_room_directory_is_valid_name (""));
+  g_assert_false (mcu_room_directory_is_valid_name (NULL));
+  g_assert_false (mcu_room_directory_is_valid_name ("a b"));
+  g_assert_false (mcu_room_directory_is_valid_name ("../etc"));
+  g_assert_false (
+      mcu_room_directory_is_valid_name ("01234567890123456789012345678901234567"
+                                        "89012345678901234567890123456789"));
+  g_assert_true (mcu_room_directory_is_valid_name ("1000"));
+  g_assert_true (mcu_room_directory_is_valid_name ("team-room_2.a"));
+}
+
+static void
+test_full_room (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (TRUE, 0);
+  g_autoptr (GError) error = NULL;
+  McuRoom *room;
+
+  mcu_room_directory_add_template (dir, "small", 2);
+  room = mcu_room_directory_open (dir, "small", &error);
+  g_assert_nonnull (room);
+  g_assert_true (mcu_room_is_preconfigured (room));
+  g_assert_nonnull (mcu_room_add_participant (room, "A", "sip:a@x", &error));
+  g_assert_nonnull (mcu_room_add_participant (room, "B", "sip:b@x", &error));
+  g_assert_null (mcu_room_add_participant (room, "C", "sip:c@x", &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FULL);
+  g_assert_cmpuint (mcu_room_get_n_participants (room), ==, 2);
+}
+
+static void
+test_default_limit_applies_to_adhoc_rooms (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (TRUE, 1);
+  g_autoptr (GError) error = NULL;
+  McuRoom *room = mcu_room_directory_open (dir, "adhoc", &error);
+
+  g_assert_false (mcu_room_is_preconfigured (room));
+  g_assert_nonnull (mcu_room_add_participant (room, "A", "sip:a@x", &error));
+  g_assert_null (mcu_room_add_participant (room, "B", "sip:b@x", &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FULL);
+}
+
+static void
+test_locked_room (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (TRUE, 0);
+  g_autoptr (GError) error = NULL;
+  McuRoom *room = mcu_room_directory_open (dir, "1000", &error);
+
+  g_assert_nonnull (mcu_room_add_participant (room, "A", "sip:a@x", &error));
+  mcu_room_set_locked (room, TRUE);
+  g_assert_null (mcu_room_add_participant (room, "B", "sip:b@x", &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_LOCKED);
+}
+
+static void
+test_last_leaver_closes_room (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (TRUE, 0);
+  g_autoptr (GError) error = NULL;
+  guint opened = 0, closed = 0, removed = 0;
+  McuRoom *room, *again;
+  McuParticipant *a, *b;
+
+  g_signal_connect (dir, "room-opened", G_CALLBACK (count_signal), &opened);
+  g_signal_connect (dir, "room-closed", G_CALLBACK (count_signal), &closed);
+  room = mcu_room_directory_open (dir, "1000", &error);
+  g_assert_true (mcu_room_directory_open (dir, "1000", &error) == room);
+  g_assert_cmpuint (opened, ==, 1);
+  g_signal_connect (
+      room, "participant-removed", G_CALLBACK (count_signal), &removed);
+  a = mcu_room_add_participant (room, "Alice", "sip:alice@x", &error);
+  b = mcu_room_add_participant (room, "Bob", "sip:bob@x", &error);
+  g_assert_cmpuint (mcu_participant_get_id (a), !=, mcu_participant_get_id (b));
+  g_assert_true (mcu_participant_get_room (a) == room);
+  g_assert_true (
+      mcu_room_find_participant (room, mcu_participant_get_id (b)) == b);
+  g_assert_cmpstr (mcu_participant_get_display_name (a), ==, "Alice");
+
+  mcu_room_remove_participant (room, a);
+  g_assert_cmpuint (removed, ==, 1);
+  g_assert_cmpuint (closed, ==, 0);
+  g_assert_cmpuint (mcu_room_directory_get_n_rooms (dir), ==, 1);
+  mcu_room_remove_participant (room, b);
+  g_assert_cmpuint (closed, ==, 1);
+  g_assert_cmpuint (mcu_room_directory_get_n_rooms (dir), ==, 0);
+  g_assert_null (mcu_room_directory_lookup (dir, "1000"));
+
+  again = mcu_room_directory_open (dir, "1000", &error);
+  g_assert_nonnull (again);
+  g_assert_cmpuint (opened, ==, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rooms/auto-create-off/unknown-room-rejected",
+      test_auto_create_off_unknown_room);
+  g_test_add_func ("/rooms/names/invalid-rejected", test_invalid_names);
+  g_test_add_func ("/rooms/limit/full-room-rejected", test_full_room);
+  g_test_add_func ("/rooms/limit/default-applies-to-adhoc",
+      test_default_limit_applies_to_adhoc_rooms);
+  g_test_add_func ("/rooms/lock/locked-room-rejected", test_locked_room);
+  g_test_add_func (
+      "/rooms/close/last-leaver-closes-room", test_last_leaver_closes_room);
+  return g_test_run ();
+}
