@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Unit tests for the config loader: defaults, values, and errors that name
+ * the file, the group and the key. */
+#include "mcu-config.h"
+
+#include <string.h>
+
+static void
+test_defaults (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data ("", "empty.conf", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->sip_port, ==, 5060);
+  g_assert_true (c->sip_udp && c->sip_tcp);
+  g_assert_cmpuint (c->rtp_timeout, ==, 30);
+  g_assert_true (c->auto_create);
+  g_assert_cmpstr (c->codecs[0], ==, "opus");
+}
+
+static void
+test_values (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (
+      "[sip]\nlisten=127.0.0.2\nport=5080\ntransports=tcp\n"
+      "[media]\nrtp-port-min=30000\nrtp-port-max=30099\ncodecs=pcmu, opus\n"
+      "codec-order=server\n"
+      "[rooms]\nauto-create=false\nmax-participants=7\n"
+      "[room:board]\nlayout=speaker\n[room:big]\nmax-participants=100\n",
+      "t.conf", &error);
+  McuConfigRoom *board, *big;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->sip_listen, ==, "127.0.0.2");
+  g_assert_cmpuint (c->sip_port, ==, 5080);
+  g_assert_false (c->sip_udp);
+  g_assert_true (c->sip_tcp);
+  g_assert_cmpuint (g_strv_length (c->codecs), ==, 2);
+  g_assert_cmpstr (c->codecs[0], ==, "pcmu");
+  g_assert_true (c->codec_server_order);
+  g_assert_false (c->auto_create);
+  g_assert_cmpuint (c->rooms->len, ==, 2);
+  board = g_ptr_array_index (c->rooms, 0);
+  big = g_ptr_array_index (c->rooms, 1);
+  if (g_str_equal (board->name, "big")) {
+    McuConfigRoom *t = board;
+    board = big;
+    big = t;
+  }
+  /* a room inherits [rooms] max-participants unless it sets its own */
+  g_assert_cmpuint (board->max_participants, ==, 7);
+  g_assert_cmpstr (board->layout, ==, "speaker");
+  g_assert_cmpuint (big->max_participants, ==, 100);
+}
+
+typedef struct
+{
+  const gchar *text;
+  gint code;
+  const gchar *mentions; /* the error message names this */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  { "[sip]\nprot=5060\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
+      "bad.conf: [sip] prot" },
+  { "[sipp]\nport=5060\n", MCU_CONFIG_ERROR_UNKNOWN_GROUP, "[sipp]" },
+  { "[sip]\nport=70000\n", MCU_CONFIG_ERROR_BAD_VALUE, "[sip] port" },
+  { "[sip]\nport=abc\n", MCU_CONFIG_ERROR_BAD_VALUE, "[sip] port" },
+  { "[sip]\nlisten=localhost\n", MCU_CONFIG_ERROR_BAD_VALUE, "[sip] listen" },
+  { "[sip]\ntransports=sctp\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[sip] transports" },
+  { "[media]\ncodecs=g729\n", MCU_CONFIG_ERROR_BAD_VALUE, "[media] codecs" },
+  { "[media]\nrtp-port-min=30000\nrtp-port-max=20000\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[media] rtp-port-max" },
+  { "[rooms]\nauto-create=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[rooms] auto-create" },
+  { "[room:a b]\nmax-participants=3\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[room:a b]" },
+  { "[room:x]\npin=1234\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[room:x] pin" },
+  { "[room:x]\nlayout=mosaic\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[room:x] layout" },
+  { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
+};
+
+static void
+test_bad (gconstpointer data)
+{
+  const BadCase *bc = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (bc->text, "bad.conf", &error);
+
+  g_assert_null (c);
+  g_assert_error (error, MCU_CONFIG_ERROR, bc->code);
+  g_assert_nonnull (strstr (error->message, bc->mentions));
+}
+
+static void
+test_missing_file (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load ("/nonexistent/mcu.conf", &error);
+
+  g_assert_null (c);
+  g_assert_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_READ);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/mcu.conf"));
+}
+
+static void
+test_shipped_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = g_build_filename (
+      g_getenv ("MCU_SOURCE_ROOT"), "config", "mcu.conf", NULL);
+  g_autoptr (McuConfig) c = mcu_config_load (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->sip_port, ==, 5060);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/values", test_values);
+  g_test_add_func ("/config/missing-file", test_missing_file);
+  g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
+    g_autofree gchar *name = g_strdup_printf ("/config/bad/%u", i);
+    g_test_add_data_func (name, &bad_cases[i], test_bad);
+  }
+  return g_test_run ();
+}
