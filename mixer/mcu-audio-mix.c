@@ -267,21 +267,20 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
 
   if (e == NULL)
     return;
-  if (bin) {
-    g_autoptr (GstPad) out = gst_element_get_static_pad (bin, "mix_out");
-    g_autoptr (GstPad) in = gst_element_get_static_pad (bin, "mix_in");
-
-    gst_element_set_state (bin, GST_STATE_NULL);
-    if (out && e->mixer_sink)
-      gst_pad_unlink (out, e->mixer_sink);
-    if (in && e->mixer_src)
-      gst_pad_unlink (e->mixer_src, in);
-  }
+  /* 1. Out of the mixer first: releasing sink_N flushes it (waking the
+   *    session's jitter buffer thread if it is blocked pushing into it) and
+   *    removes src_N, so the mixer's thread no longer pushes into the bin
+   *    (whose sinks would block it in preroll on the way down). */
   if (e->mixer_sink)
     gst_element_release_request_pad (self->mixer, e->mixer_sink);
-  if (bin && GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
-    gst_bin_remove (GST_BIN (self->pipeline), bin);
-    gst_object_unref (bin);
+  /* 2. Then stop the bin: its threads only see NOT_LINKED now. */
+  if (bin) {
+    gst_element_set_locked_state (bin, TRUE);
+    gst_element_set_state (bin, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
+      gst_bin_remove (GST_BIN (self->pipeline), bin);
+      gst_object_unref (bin);
+    }
   }
   g_hash_table_remove (self->sessions, session);
 }

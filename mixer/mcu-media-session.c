@@ -498,8 +498,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
     return FALSE;
   g_object_set (src_rtp, "caps", rtp_caps, NULL);
   g_object_set (src_rtcp, "caps", rtcp_caps, NULL);
-  g_object_set (self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE,
-      "autoremove", TRUE, NULL);
+  g_object_set (
+      self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
   g_signal_connect (self->rtpbin, "request-pt-map",
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
@@ -529,8 +529,10 @@ mcu_media_session_reset_bin (McuMediaSession *self)
 {
   if (self->bin == NULL)
     return;
-  if (GST_OBJECT_PARENT (self->bin) == NULL)
+  if (GST_OBJECT_PARENT (self->bin) == NULL) {
     gst_element_set_state (self->bin, GST_STATE_NULL);
+    gst_element_set_locked_state (self->bin, FALSE);
+  }
   g_clear_object (&self->encode_sink);
   self->hold_probe = 0;
   g_mutex_lock (&self->lock);

@@ -60,7 +60,12 @@ class McuServer:
             srv.port, srv.uri("1000"), srv.log_text()
     """
 
-    def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None):
+    def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None,
+                 listen="127.0.0.1", prefix=None):
+        """listen: the address for SIP and RTP; prefix: argv to run the
+        daemon under (e.g. `ip netns exec NS`)."""
+        self.listen = listen
+        self.prefix = list(prefix or [])
         self.port = sip_port or free_port()
         self.rtp_min = free_port_range(400)
         self.rtp_max = self.rtp_min + 399
@@ -69,10 +74,10 @@ class McuServer:
         self.logpath = os.path.join(self.dir, "mcu.log")
         with open(self.config, "w") as f:
             f.write(
-                "[sip]\nlisten=127.0.0.1\nport=%d\ntransports=udp,tcp\ndomain=127.0.0.1\n\n"
-                "[media]\naddress=127.0.0.1\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n\n"
+                "[sip]\nlisten=%s\nport=%d\ntransports=udp,tcp\ndomain=%s\n\n"
+                "[media]\naddress=%s\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n\n"
                 "[rooms]\nauto-create=%s\nmax-participants=0\n\n%s"
-                % (self.port, self.rtp_min, self.rtp_max, rtp_timeout,
+                % (listen, self.port, listen, listen, self.rtp_min, self.rtp_max, rtp_timeout,
                    "true" if rooms_auto_create else "false", extra))
         self.env = dict(os.environ)
         self.env.setdefault("G_MESSAGES_DEBUG", "all")
@@ -82,7 +87,7 @@ class McuServer:
 
     def start(self, timeout=10.0):
         self.log = open(self.logpath, "wb")
-        self.proc = subprocess.Popen([MCU_BIN, "--config", self.config],
+        self.proc = subprocess.Popen(self.prefix + [MCU_BIN, "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -105,7 +110,7 @@ class McuServer:
 
     def uri(self, user, transport=None):
         t = ";transport=%s" % transport if transport else ""
-        return "sip:%s@127.0.0.1:%d%s" % (user, self.port, t)
+        return "sip:%s@%s:%d%s" % (user, self.listen, self.port, t)
 
     def stop(self, sig=15, timeout=10.0):
         """Stop with SIGTERM (default); return the exit code."""
