@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Media of mcu-test-caller: one symmetric RTP socket (plus a drained RTCP
+ * socket), a GStreamer pipeline sending a sine tone and decoding what comes
+ * back into a WAV file.
+ *
+ * Threads: every function here is called from the main thread. The streaming
+ * threads only bump atomic packet counters in pad probes; bus messages reach
+ * us through a bus watch on the main context. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mcu-caller-sdp.h"
+
+G_BEGIN_DECLS
+
+typedef struct _McuCallerMedia McuCallerMedia;
+
+typedef struct
+{
+  const McuCallerCodec *codec;
+  guint pt;
+  const char *remote_address;
+  guint remote_port;
+  gdouble tone_hz;
+  gdouble amplitude;
+  const char *record_path; /* nullable */
+} McuCallerMediaParams;
+
+/* Called once on the main thread when the pipeline posts an error. */
+typedef void (*McuCallerMediaErrorFunc) (
+    McuCallerMedia *media, const char *message, gpointer user_data);
+/* Called once on the main thread when mcu_caller_media_stop() is done. */
+typedef void (*McuCallerMediaStoppedFunc) (
+    McuCallerMedia *media, gpointer user_data);
+
+McuCallerMedia *mcu_caller_media_new (const char *log_prefix, gint64 epoch_mono,
+    const char *local_address, McuCallerMediaErrorFunc on_error,
+    gpointer user_data, GError **error);
+void mcu_caller_media_preload (const McuCallerCodec *codec);
+guint mcu_caller_media_get_port (McuCallerMedia *media);
+gboolean mcu_caller_media_start (
+    McuCallerMedia *media, const McuCallerMediaParams *params, GError **error);
+gboolean mcu_caller_media_is_started (McuCallerMedia *media);
+void mcu_caller_media_set_remote (
+    McuCallerMedia *media, const char *address, guint port);
+void mcu_caller_media_set_sending (McuCallerMedia *media, gboolean sending);
+void mcu_caller_media_stop (McuCallerMedia *media,
+    McuCallerMediaStoppedFunc on_stopped, gpointer user_data);
+guint mcu_caller_media_get_received (McuCallerMedia *media);
+guint mcu_caller_media_get_sent (McuCallerMedia *media);
+guint mcu_caller_media_get_other_pt (McuCallerMedia *media);
+gint64 mcu_caller_media_get_start_unix_us (McuCallerMedia *media);
+void mcu_caller_media_free (McuCallerMedia *media);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuCallerMedia, mcu_caller_media_free)
+
+G_END_DECLS

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Codec table and SDP offer/answer helpers of mcu-test-caller.
+ * tests/ may use sofia-sip directly: sdp_parse() reads the peer's SDP, we
+ * print our own SDP by hand so the offer is exactly what the tests expect. */
+#include "mcu-caller-sdp.h"
+
+#include <string.h>
+
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/sdp.h>
+
+#define MCU_CALLER_SDP_ERROR (g_quark_from_static_string ("mcu-caller-sdp"))
+
+static const McuCallerCodec codecs[] = {
+  { "opus", "OPUS", "opus/48000/2", 48000, 111, "useinbandfec=1", 48000,
+      "opusenc frame-size=20 inband-fec=true bitrate=32000", "rtpopuspay",
+      "rtpopusdepay ! opusdec plc=true use-inband-fec=true" },
+  { "g722", "G722", "G722/8000", 8000, 9, NULL, 16000, "avenc_g722",
+      "rtpg722pay", "rtpg722depay ! avdec_g722" },
+  { "pcmu", "PCMU", "PCMU/8000", 8000, 0, NULL, 8000, "mulawenc", "rtppcmupay",
+      "rtppcmudepay ! mulawdec" },
+  { "pcma", "PCMA", "PCMA/8000", 8000, 8, NULL, 8000, "alawenc", "rtppcmapay",
+      "rtppcmadepay ! alawdec" },
+};
+
+#define TELEPHONE_EVENT_PT 101
+
+const McuCallerCodec *
+mcu_caller_codec_lookup (const char *name)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (codecs); i++)
+    if (g_ascii_strcasecmp (name, codecs[i].name) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+/* The codec an rtpmap line names, or NULL. */
+static const McuCallerCodec *
+codec_from_rtpmap (const sdp_rtpmap_t *rm)
+{
+  if (!rm->rm_encoding)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (codecs); i++) {
+    if (g_ascii_strcasecmp (rm->rm_encoding, codecs[i].encoding) == 0 &&
+        rm->rm_rate == codecs[i].clock_rate)
+      return &codecs[i];
+  }
+  return NULL;
+}
+
+const char *
+mcu_caller_direction_to_string (McuCallerDirection direction)
+{
+  static const char *names[] = { "inactive", "sendonly", "recvonly",
+    "sendrecv" };
+  return names[direction & 3];
+}
+
+/* The direction to answer with: the mirror of what was offered, limited to
+ * what we want. */
+McuCallerDirection
+mcu_caller_direction_answer (
+    McuCallerDirection offered, McuCallerDirection wanted)
+{
+  guint mirrored = ((offered & 1) << 1) | ((offered & 2) >> 1);
+  return (McuCallerDirection)(mirrored & wanted);
+}
+
+gchar *
+mcu_caller_sdp_build (const char *address, guint port,
+    const McuCallerCodec *codec, guint pt, McuCallerDirection direction,
+    gboolean with_telephone_event, guint session_version)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s,
+      "v=0\r\n"
+      "o=mcu-test-caller %u %u IN IP4 %s\r\n"
+      "s=mcu-test-caller\r\n"
+      "c=IN IP4 %s\r\n"
+      "t=0 0\r\n",
+      (guint)(g_get_real_time () / G_USEC_PER_SEC), session_version, address,
+      address);
+  g_string_append_printf (s, "m=audio %u RTP/AVP %u", port, pt);
+  if (with_telephone_event)
+    g_string_append_printf (s, " %u", TELEPHONE_EVENT_PT);
+  g_string_append_printf (s, "\r\na=rtpmap:%u %s\r\n", pt, codec->rtpmap);
+  if (codec->fmtp)
+    g_string_append_printf (s, "a=fmtp:%u %s\r\n", pt, codec->fmtp);
+  if (with_telephone_event)
+    g_string_append_printf (s,
+        "a=rtpmap:%u telephone-event/%u\r\na=fmtp:%u 0-16\r\n",
+        TELEPHONE_EVENT_PT, codec->clock_rate, TELEPHONE_EVENT_PT);
+  g_string_append_printf (
+      s, "a=ptime:20\r\na=%s\r\n", mcu_caller_direction_to_string (direction));
+  return g_string_free (s, FALSE);
+}
+
+/* Picks the codec from an m= line: @prefer if listed, else the first
+ * supported one in m= line order. */
+static const sdp_rtpmap_t *
+choose_rtpmap (const sdp_media_t *m, const McuCallerCodec *prefer,
+    gint *telephone_event_pt)
+{
+  const sdp_rtpmap_t *first = NULL;
+
+  *telephone_event_pt = -1;
+  for (const sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
+    const McuCallerCodec *c = codec_from_rtpmap (rm);
+
+    if (rm->rm_encoding &&
+        g_ascii_strcasecmp (rm->rm_encoding, "telephone-event") == 0)
+      *telephone_event_pt = rm->rm_pt;
+    if (c && c == prefer)
+      return rm;
+    if (c && !first)
+      first = rm;
+  }
+  return first;
+}
+
+static const sdp_connection_t *
+media_connection (const sdp_session_t *sdp, const sdp_media_t *m)
+{
+  if (m->m_connections)
+    return m->m_connections;
+  return sdp->sdp_connection;
+}
+
+static gboolean
+fill_media (const sdp_session_t *sdp, const sdp_media_t *m,
+    const McuCallerCodec *prefer, McuCallerSdpMedia *out, GError **error)
+{
+  const sdp_connection_t *c = media_connection (sdp, m);
+  const sdp_rtpmap_t *rm;
+
+  if (!c || !c->c_address || c->c_addrtype != sdp_addr_ip4) {
+    g_set_error (
+        error, MCU_CALLER_SDP_ERROR, 1, "audio stream has no IPv4 c= line");
+    return FALSE;
+  }
+  rm = choose_rtpmap (m, prefer, &out->telephone_event_pt);
+  if (!rm) {
+    g_set_error (error, MCU_CALLER_SDP_ERROR, 2,
+        "no supported codec on the m=audio line");
+    return FALSE;
+  }
+  out->address = g_strdup (c->c_address);
+  out->port = m->m_port;
+  out->pt = rm->rm_pt;
+  out->codec = codec_from_rtpmap (rm);
+  out->direction = (McuCallerDirection)m->m_mode;
+  return TRUE;
+}
+
+gboolean
+mcu_caller_sdp_parse (const char *text, gsize length,
+    const McuCallerCodec *prefer, McuCallerSdpMedia *out, GError **error)
+{
+  su_home_t *home = su_home_new (sizeof (su_home_t));
+  sdp_parser_t *parser = sdp_parse (home, text, (issize_t)length, 0);
+  sdp_session_t *sdp = sdp_session (parser);
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof (*out));
+  if (!sdp) {
+    g_set_error (error, MCU_CALLER_SDP_ERROR, 3, "unparsable SDP: %s",
+        sdp_parsing_error (parser));
+    goto out;
+  }
+  for (const sdp_media_t *m = sdp->sdp_media; m; m = m->m_next) {
+    if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp)
+      continue;
+    if (m->m_port == 0 || m->m_rejected) {
+      g_set_error (error, MCU_CALLER_SDP_ERROR, 4, "audio stream rejected");
+      goto out;
+    }
+    ok = fill_media (sdp, m, prefer, out, error);
+    goto out;
+  }
+  g_set_error (error, MCU_CALLER_SDP_ERROR, 5, "no m=audio RTP/AVP line");
+out:
+  sdp_parser_free (parser);
+  su_home_unref (home);
+  return ok;
+}
+
+void
+mcu_caller_sdp_media_clear (McuCallerSdpMedia *media)
+{
+  g_clear_pointer (&media->address, g_free);
+  media->codec = NULL;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Codec table and SDP offer/answer helpers of mcu-test-caller.
+ * Called from the main thread only. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Same bit values as sofia's sdp_mode_t: bit 0 = we send, bit 1 = we receive
+ * (seen from the side that wrote the SDP). */
+typedef enum
+{
+  MCU_CALLER_DIR_INACTIVE = 0,
+  MCU_CALLER_DIR_SENDONLY = 1,
+  MCU_CALLER_DIR_RECVONLY = 2,
+  MCU_CALLER_DIR_SENDRECV = 3,
+} McuCallerDirection;
+
+typedef struct
+{
+  const char *name;      /* command-line name: opus, g722, pcmu, pcma */
+  const char *encoding;  /* RTP encoding-name (GStreamer caps, upper case) */
+  const char *rtpmap;    /* SDP rtpmap text after the PT */
+  guint clock_rate;      /* RTP clock rate */
+  guint default_pt;      /* static PT, or the PT we offer for dynamic ones */
+  const char *fmtp;      /* nullable: fmtp we offer */
+  guint encode_rate;     /* raw sample rate the encoder takes */
+  const char *encoder;   /* launch fragment: encoder ! payloader */
+  const char *payloader; /* payloader factory (gets pt, ptime) */
+  const char *decoder;   /* launch fragment: depayloader ! decoder */
+} McuCallerCodec;
+
+/* What one side's SDP says about its audio stream. */
+typedef struct
+{
+  gchar *address;               /* connection address */
+  guint port;                   /* RTP port (0 = rejected) */
+  guint pt;                     /* chosen payload type */
+  const McuCallerCodec *codec;  /* chosen codec */
+  McuCallerDirection direction; /* direction as written by that side */
+  gint telephone_event_pt;      /* -1 if none */
+} McuCallerSdpMedia;
+
+const McuCallerCodec *mcu_caller_codec_lookup (const char *name);
+
+gchar *mcu_caller_sdp_build (const char *address, guint port,
+    const McuCallerCodec *codec, guint pt, McuCallerDirection direction,
+    gboolean with_telephone_event, guint session_version);
+
+gboolean mcu_caller_sdp_parse (const char *text, gsize length,
+    const McuCallerCodec *prefer, McuCallerSdpMedia *out, GError **error);
+
+void mcu_caller_sdp_media_clear (McuCallerSdpMedia *media);
+
+McuCallerDirection mcu_caller_direction_answer (
+    McuCallerDirection offered, McuCallerDirection wanted);
+const char *mcu_caller_direction_to_string (McuCallerDirection direction);
+
+G_END_DECLS

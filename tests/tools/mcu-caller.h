@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mcu-test-caller: a SIP + RTP test peer for the integration tests.
+ *
+ * Threads: everything (GOption, sofia-sip NUA through su_glib, timers, the
+ * GStreamer bus watch) runs on the GLib main loop of the main thread; the
+ * media streaming threads only touch atomic counters (mcu-caller-media.c). */
+#pragma once
+
+#include <glib.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/nua.h>
+
+#include "mcu-caller-media.h"
+#include "mcu-caller-sdp.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes (documented in --help). */
+enum
+{
+  MCU_CALLER_EXIT_OK = 0,
+  MCU_CALLER_EXIT_FAILURE = 1, /* setup, pipeline, timeout, interrupted */
+  MCU_CALLER_EXIT_STATUS = 2,  /* final INVITE status not the expected */
+  MCU_CALLER_EXIT_BYE = 3,     /* the server hung up first */
+  MCU_CALLER_EXIT_NO_RTP = 4,  /* call fine but no RTP received */
+  MCU_CALLER_EXIT_SDP = 5,     /* unusable SDP from the peer */
+};
+
+typedef enum
+{
+  MCU_CALLER_STATE_IDLE,       /* answer mode: waiting for an INVITE */
+  MCU_CALLER_STATE_CALLING,    /* INVITE sent / received, no 2xx yet */
+  MCU_CALLER_STATE_ACTIVE,     /* 2xx sent or received */
+  MCU_CALLER_STATE_HANGUP,     /* BYE or CANCEL sent, waiting for the end */
+  MCU_CALLER_STATE_MEDIA_STOP, /* waiting for EOS through the pipeline */
+  MCU_CALLER_STATE_SHUTDOWN,   /* nua_shutdown() sent */
+  MCU_CALLER_STATE_DONE,
+} McuCallerState;
+
+typedef struct
+{
+  /* Options. */
+  gchar *uri;
+  gchar *transport;
+  gchar *local_ip;
+  gchar *codec_name;
+  gdouble tone;
+  gdouble amplitude;
+  gdouble duration;
+  gchar *record;
+  gchar *display_name;
+  gchar *from_user;
+  gchar *password;
+  gboolean late_offer;
+  gdouble hold_at;
+  gdouble resume_at;
+  gint expect_status;
+  gchar *report;
+  gboolean answer;
+  gint answer_status;
+  gboolean allow_no_rtp;
+  gdouble timeout;
+
+  /* Runtime, main thread only. */
+  gint64 program_start_mono;   /* for log time stamps */
+  const McuCallerCodec *codec; /* offered / wanted codec */
+  GMainLoop *loop;
+  su_root_t *root;
+  nua_t *nua;
+  nua_handle_t *nh; /* the call */
+  McuCallerMedia *media;
+  const McuCallerCodec *media_codec; /* what the pipeline runs */
+  guint media_pt;
+  McuCallerSdpMedia remote;     /* what the peer's last SDP said */
+  McuCallerDirection local_dir; /* what we want: sendrecv or sendonly */
+  guint sdp_version;
+  McuCallerState state;
+  gboolean call_over; /* dialog terminated */
+  gboolean bye_from_peer;
+  gboolean auth_tried;
+  gint status;             /* final status of the initial INVITE */
+  GArray *reinvite_status; /* gint: final statuses of our re-INVITEs */
+  gint64 call_start_us;    /* wall clock at 2xx, 0 before */
+  gint64 call_start_mono;
+  guint duration_id;
+  guint hold_id;
+  guint resume_id;
+  guint watchdog_id;
+  guint hangup_timeout_id;
+  gint exit_code; /* -1 until decided */
+  gchar *error;
+} McuCaller;
+
+/* mcu-test-caller.c */
+void mcu_caller_log (McuCaller *caller, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
+void mcu_caller_finish (McuCaller *caller, gint exit_code, const char *format,
+    ...) G_GNUC_PRINTF (3, 4);
+void mcu_caller_set_result (McuCaller *caller, gint exit_code,
+    const char *format, ...) G_GNUC_PRINTF (3, 4);
+void mcu_caller_advance (McuCaller *caller);
+void mcu_caller_call_started (McuCaller *caller);
+void mcu_caller_set_remote (McuCaller *caller, McuCallerSdpMedia *sdp);
+void mcu_caller_update_media (McuCaller *caller);
+gchar *mcu_caller_local_sdp (
+    McuCaller *caller, McuCallerDirection direction, gboolean offer);
+
+/* mcu-caller-sip.c */
+gboolean mcu_caller_sip_start (McuCaller *caller, GError **error);
+void mcu_caller_sip_hangup (McuCaller *caller);
+void mcu_caller_sip_reinvite (McuCaller *caller, McuCallerDirection direction);
+void mcu_caller_sip_shutdown (McuCaller *caller);
+void mcu_caller_sip_free (McuCaller *caller);
+
+G_END_DECLS
