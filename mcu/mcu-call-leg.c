@@ -486,9 +486,9 @@ mcu_call_leg_start (McuCallLeg *self)
   mcu_sip_call_ringing (self->call);
   mcu_sip_call_answer (self->call, sdp);
   LEG_LOG (self, G_LOG_LEVEL_INFO,
-      "%s joined room %s (participant %u, %u in room)",
+      "%s <%s> joined room %s (participant %u, %u in room)",
       mcu_sip_call_get_display_name (self->call),
-      mcu_room_get_name (self->room),
+      mcu_sip_call_get_from_uri (self->call), mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant),
       mcu_room_get_n_participants (self->room));
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
