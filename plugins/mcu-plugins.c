@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mcu-plugins.h"
 
+#include "mcu-mix-minus.h"
+
 gboolean
 mcu_plugins_register (void)
 {
-  return TRUE;
+  /* gst_element_register() updates an existing static feature with the
+   * same type and returns TRUE, so a second call is harmless. */
+  return mcu_mix_minus_register (NULL);
 }

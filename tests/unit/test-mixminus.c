@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * GstHarness tests of mcumixminus: one harness per element pad (sink_N
+ * inputs, src_N outputs and `src`), live (the harness answers the latency
+ * query as live) with the harness' test clock, which stays at 0 unless a
+ * test cranks it: the element then mixes as soon as every input has data. */
+#include "mcu-mix-minus.h"
+#include "mcu-plugins.h"
+
+#include <gst/check/gstharness.h>
+#include <math.h>
+#include <string.h>
+
+#define FRAME          960 /* 20 ms at 48 kHz */
+#define FRAME_DURATION (20 * GST_MSECOND)
+#define MAX_PARTIES    5
+#define PULL_TIMEOUT_S 10
+
+typedef struct
+{
+  GstElement *element;
+  GstBus *bus;
+  GstHarness *main;             /* on `src`, nullable */
+  GstHarness *in[MAX_PARTIES];  /* on sink_N */
+  GstHarness *out[MAX_PARTIES]; /* on src_N */
+} Fixture;
+
+/* What participant @p says at sample @i of frame @k: distinct per
+ * participant, changing every sample, small enough that no mix reaches the
+ * limiter threshold. */
+static gint16
+sample (guint p, guint k, guint i)
+{
+  return (gint16)((p + 1) * 1000 + ((k * FRAME + i) % 97) * (p + 1) -
+                  (p == 1 ? 3000 : 0));
+}
+
+static GstBuffer *
+make_buffer (guint k, gint16 (*gen) (guint, guint, guint), guint p)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < FRAME; i++)
+    ((gint16 *)map.data)[i] = gen (p, k, i);
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
+  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+  return buffer;
+}
+
+static void
+add_party (Fixture *f, guint p, gboolean with_output)
+{
+  g_autofree gchar *sink = g_strdup_printf ("sink_%u", p);
+  g_autofree gchar *src = g_strdup_printf ("src_%u", p);
+
+  f->in[p] = gst_harness_new_with_element (f->element, sink, NULL);
+  gst_harness_set_src_caps_str (f->in[p], MCU_MIX_MINUS_CAPS);
+  if (with_output)
+    f->out[p] = gst_harness_new_with_element (f->element, NULL, src);
+}
+
+static void
+remove_party (Fixture *f, guint p)
+{
+  g_autofree gchar *src = g_strdup_printf ("src_%u", p);
+  GstPad *pad;
+
+  g_clear_pointer (&f->in[p], gst_harness_teardown);
+  pad = gst_element_get_static_pad (f->element, src);
+  g_assert_null (pad);
+  g_clear_pointer (&f->out[p], gst_harness_teardown);
+}
+
+static Fixture *
+fixture_new (guint n_parties, gboolean with_main)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+
+  f->element = gst_element_factory_make ("mcumixminus", NULL);
+  g_assert_nonnull (f->element);
+  g_object_set (f->element, "output-buffer-duration", FRAME_DURATION, NULL);
+  f->bus = gst_bus_new ();
+  gst_element_set_bus (f->element, f->bus);
+  if (with_main)
+    f->main = gst_harness_new_with_element (f->element, NULL, "src");
+  for (guint p = 0; p < n_parties; p++)
+    add_party (f, p, TRUE);
+  return f;
+}
+
+static void
+fixture_free (Fixture *f)
+{
+  for (guint p = 0; p < MAX_PARTIES; p++)
+    g_clear_pointer (&f->out[p], gst_harness_teardown);
+  for (guint p = 0; p < MAX_PARTIES; p++)
+    g_clear_pointer (&f->in[p], gst_harness_teardown);
+  g_clear_pointer (&f->main, gst_harness_teardown);
+  gst_element_set_bus (f->element, NULL);
+  gst_object_unref (f->bus);
+  gst_object_unref (f->element);
+  g_free (f);
+}
+
+static void
+push_frame (Fixture *f, guint k, guint mask)
+{
+  for (guint p = 0; p < MAX_PARTIES; p++)
+    if (mask & (1u << p))
+      g_assert_cmpint (gst_harness_push (f->in[p], make_buffer (k, sample, p)),
+          ==, GST_FLOW_OK);
+}
+
+/* gst_harness_pull() waits 60 s, as long as the test's timeout: wait less
+ * so that a missing buffer fails the test instead of timing it out. */
+static GstBuffer *
+pull (GstHarness *h)
+{
+  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
+  GstBuffer *buffer;
+
+  while ((buffer = gst_harness_try_pull (h)) == NULL &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_nonnull (buffer);
+  return buffer;
+}
+
+static GstEvent *
+pull_event_of_type (GstHarness *h, GstEventType type)
+{
+  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstEvent *event = gst_harness_try_pull_event (h);
+
+    if (event == NULL) {
+      g_usleep (1000);
+      continue;
+    }
+    if (GST_EVENT_TYPE (event) == type)
+      return event;
+    gst_event_unref (event);
+  }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+/* Checks that @buffer is frame @k of the sum of the participants in @mask,
+ * participant @p_scaled (if any) at volume 0.5. */
+static void
+check_mix_scaled (GstBuffer *buffer, guint k, guint mask, gint p_scaled)
+{
+  GstMapInfo map;
+
+  g_assert_cmpuint (GST_BUFFER_PTS (buffer), ==, k * FRAME_DURATION);
+  g_assert_cmpuint (GST_BUFFER_DURATION (buffer), ==, FRAME_DURATION);
+  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.size, ==, FRAME * 2);
+  for (guint i = 0; i < FRAME; i++) {
+    gint expected = 0;
+    gint got = ((const gint16 *)map.data)[i];
+
+    for (guint p = 0; p < MAX_PARTIES; p++) {
+      if (!(mask & (1u << p)))
+        continue;
+      expected += (gint)p == p_scaled ? sample (p, k, i) / 2 : sample (p, k, i);
+    }
+    if (ABS (got - expected) > (p_scaled >= 0 ? 1 : 0))
+      g_error ("frame %u sample %u: got %d, expected %d (mask 0x%x)", k, i, got,
+          expected, mask);
+  }
+  gst_buffer_unmap (buffer, &map);
+}
+
+static void
+check_mix (GstBuffer *buffer, guint k, guint mask)
+{
+  check_mix_scaled (buffer, k, mask, -1);
+}
+
+static void
+check_silence (GstBuffer *buffer)
+{
+  GstMapInfo map;
+
+  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  for (gsize i = 0; i < map.size / 2; i++)
+    g_assert_cmpint (((const gint16 *)map.data)[i], ==, 0);
+  gst_buffer_unmap (buffer, &map);
+}
+
+/* Pulls frame @k from `src` and every src_N in @parties and checks that
+ * each output is the sum of the other parties in @parties. */
+static void
+check_frame (Fixture *f, guint k, guint parties)
+{
+  if (f->main != NULL) {
+    GstBuffer *mix = pull (f->main);
+
+    check_mix (mix, k, parties);
+    gst_buffer_unref (mix);
+  }
+  for (guint p = 0; p < MAX_PARTIES; p++) {
+    GstBuffer *out;
+
+    if (!(parties & (1u << p)) || f->out[p] == NULL)
+      continue;
+    out = pull (f->out[p]);
+    check_mix (out, k, parties & ~(1u << p));
+    gst_buffer_unref (out);
+  }
+}
+
+static GstPad *
+sink_pad (Fixture *f, guint p)
+{
+  g_autofree gchar *name = g_strdup_printf ("sink_%u", p);
+
+  return gst_element_get_static_pad (f->element, name);
+}
+
+static void
+test_register_twice (void)
+{
+  g_assert_true (mcu_plugins_register ());
+  g_assert_true (mcu_plugins_register ());
+}
+
+static void
+test_three_inputs (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+
+  for (guint k = 0; k < 5; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  fixture_free (f);
+}
+
+/* Each src_N starts with its own stream-start, then caps and the segment of
+ * `src`, before the first buffer. */
+static void
+test_sticky_events (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstEvent) main_segment = NULL;
+  const gchar *ids[2];
+  GstEvent *starts[2];
+
+  push_frame (f, 0, 0x3);
+  check_frame (f, 0, 0x3);
+  main_segment =
+      gst_pad_get_sticky_event (f->main->sinkpad, GST_EVENT_SEGMENT, 0);
+  g_assert_nonnull (main_segment);
+
+  for (guint p = 0; p < 2; p++) {
+    g_autoptr (GstEvent) caps = NULL;
+    g_autoptr (GstEvent) segment = NULL;
+    g_autoptr (GstCaps) expected = gst_caps_from_string (MCU_MIX_MINUS_CAPS);
+    GstCaps *c;
+
+    starts[p] = gst_harness_pull_event (f->out[p]);
+    g_assert_cmpint (GST_EVENT_TYPE (starts[p]), ==, GST_EVENT_STREAM_START);
+    gst_event_parse_stream_start (starts[p], &ids[p]);
+    caps = gst_harness_pull_event (f->out[p]);
+    g_assert_cmpint (GST_EVENT_TYPE (caps), ==, GST_EVENT_CAPS);
+    gst_event_parse_caps (caps, &c);
+    g_assert_true (gst_caps_is_equal (c, expected));
+    segment = gst_harness_pull_event (f->out[p]);
+    g_assert_true (segment == main_segment);
+  }
+  g_assert_cmpstr (ids[0], !=, ids[1]);
+  gst_event_unref (starts[0]);
+  gst_event_unref (starts[1]);
+  fixture_free (f);
+}
+
+static void
+test_alone_gets_silence (void)
+{
+  Fixture *f = fixture_new (1, TRUE);
+  GstBuffer *mix, *out;
+
+  push_frame (f, 0, 0x1);
+  mix = pull (f->main);
+  out = pull (f->out[0]);
+  check_mix (mix, 0, 0x1);
+  check_silence (out);
+  g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_GAP));
+  g_assert_cmpuint (GST_BUFFER_PTS (out), ==, 0);
+  g_assert_cmpuint (GST_BUFFER_DURATION (out), ==, FRAME_DURATION);
+  gst_buffer_unref (mix);
+  gst_buffer_unref (out);
+  fixture_free (f);
+}
+
+static void
+test_join_mid_stream (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GstEvent) segment = NULL;
+
+  for (guint k = 0; k < 3; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  add_party (f, 3, TRUE);
+  for (guint k = 3; k < 6; k++) {
+    push_frame (f, k, 0xf);
+    check_frame (f, k, 0xf);
+  }
+  segment = gst_pad_get_sticky_event (f->out[3]->sinkpad, GST_EVENT_SEGMENT, 0);
+  g_assert_nonnull (segment);
+  fixture_free (f);
+}
+
+static void
+test_leave_mid_stream (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+
+  for (guint k = 0; k < 3; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  remove_party (f, 1);
+  /* frames keep coming, at the next timestamps, without party 1 */
+  for (guint k = 3; k < 6; k++) {
+    push_frame (f, k, 0x5);
+    check_frame (f, k, 0x5);
+  }
+  fixture_free (f);
+}
+
+static void
+test_mute (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GstPad) pad = sink_pad (f, 0);
+  GstBuffer *mix, *out[3];
+
+  g_object_set (pad, "mute", TRUE, NULL);
+  push_frame (f, 0, 0x7);
+  mix = pull (f->main);
+  for (guint p = 0; p < 3; p++)
+    out[p] = pull (f->out[p]);
+
+  check_mix (mix, 0, 0x6);
+  check_mix (out[0], 0, 0x6); /* the muted party still hears the others */
+  check_mix (out[1], 0, 0x4);
+  check_mix (out[2], 0, 0x2);
+  /* it contributed nothing: it gets the full mix itself */
+  g_assert_true (out[0] == mix);
+  g_assert_true (out[1] != mix);
+
+  gst_buffer_unref (mix);
+  for (guint p = 0; p < 3; p++)
+    gst_buffer_unref (out[p]);
+
+  g_object_set (pad, "mute", FALSE, NULL);
+  push_frame (f, 1, 0x7);
+  check_frame (f, 1, 0x7);
+  fixture_free (f);
+}
+
+static void
+test_volume (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GstPad) pad = sink_pad (f, 0);
+  GstBuffer *mix, *out[3];
+  gdouble volume;
+
+  g_object_get (pad, "volume", &volume, NULL);
+  g_assert_cmpfloat (volume, ==, 1.0);
+  g_object_set (pad, "volume", 0.5, NULL);
+  push_frame (f, 0, 0x7);
+  mix = pull (f->main);
+  for (guint p = 0; p < 3; p++)
+    out[p] = pull (f->out[p]);
+
+  check_mix_scaled (mix, 0, 0x7, 0);
+  check_mix (out[0], 0, 0x6);
+  check_mix_scaled (out[1], 0, 0x5, 0);
+  check_mix_scaled (out[2], 0, 0x3, 0);
+
+  gst_buffer_unref (mix);
+  for (guint p = 0; p < 3; p++)
+    gst_buffer_unref (out[p]);
+  fixture_free (f);
+}
+
+static gint16
+zero (guint p, guint k, guint i)
+{
+  return 0;
+}
+
+/* No data (GAP) or digital silence: that output is the `src` buffer. */
+static void
+test_shared_buffer (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  GstBuffer *gap = make_buffer (0, zero, 0);
+  GstBuffer *mix, *out[3];
+
+  GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+  g_assert_cmpint (gst_harness_push (f->in[0], gap), ==, GST_FLOW_OK);
+  g_assert_cmpint (
+      gst_harness_push (f->in[1], make_buffer (0, zero, 1)), ==, GST_FLOW_OK);
+  push_frame (f, 0, 0x4);
+
+  mix = pull (f->main);
+  for (guint p = 0; p < 3; p++)
+    out[p] = pull (f->out[p]);
+  check_mix (mix, 0, 0x4);
+  g_assert_true (out[0] == mix);
+  g_assert_true (out[1] == mix);
+  g_assert_true (out[2] != mix);
+  check_silence (out[2]);
+  g_assert_true (GST_BUFFER_FLAG_IS_SET (out[2], GST_BUFFER_FLAG_GAP));
+
+  gst_buffer_unref (mix);
+  for (guint p = 0; p < 3; p++)
+    gst_buffer_unref (out[p]);
+  fixture_free (f);
+}
+
+/* Live: a party without data does not hold the others back once the
+ * latency has passed, and gets the full mix. */
+static void
+test_no_data_timeout (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  GstBuffer *mix, *out[3];
+
+  push_frame (f, 0, 0x3);
+  g_assert_true (gst_harness_crank_single_clock_wait (f->main));
+
+  mix = pull (f->main);
+  for (guint p = 0; p < 3; p++)
+    out[p] = pull (f->out[p]);
+  check_mix (mix, 0, 0x3);
+  check_mix (out[0], 0, 0x2);
+  check_mix (out[1], 0, 0x1);
+  g_assert_true (out[2] == mix);
+
+  gst_buffer_unref (mix);
+  for (guint p = 0; p < 3; p++)
+    gst_buffer_unref (out[p]);
+  fixture_free (f);
+}
+
+/* Without anything on `src` and on two of the outputs, the third output
+ * still flows. */
+static void
+test_unlinked_outputs (void)
+{
+  Fixture *f = fixture_new (0, FALSE);
+
+  add_party (f, 0, FALSE);
+  add_party (f, 1, FALSE);
+  add_party (f, 2, TRUE);
+  for (guint k = 0; k < 3; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  fixture_free (f);
+}
+
+static void
+check_level (const GstStructure *level, const gchar *pad, gdouble db)
+{
+  gdouble rms, peak;
+
+  g_assert_cmpstr (gst_structure_get_name (level), ==, "level");
+  g_assert_cmpstr (gst_structure_get_string (level, "pad"), ==, pad);
+  g_assert_true (gst_structure_get_double (level, "rms-db", &rms));
+  g_assert_true (gst_structure_get_double (level, "peak-db", &peak));
+  g_assert_cmpfloat_with_epsilon (rms, db, 0.01);
+  g_assert_cmpfloat_with_epsilon (peak, db, 0.01);
+}
+
+static gint16
+square (guint p, guint k, guint i)
+{
+  return p == 0 ? 1000 : p == 1 ? 0 : (i % 2 ? 3000 : -3000);
+}
+
+static void
+test_levels (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GstMessage) msg = NULL;
+  const GstStructure *s;
+  const GValue *pads;
+  guint64 running_time, duration;
+
+  g_object_set (f->element, "level-interval", 2 * FRAME_DURATION, NULL);
+  for (guint k = 0; k < 2; k++) {
+    for (guint p = 0; p < 3; p++)
+      gst_harness_push (f->in[p], make_buffer (k, square, p));
+    gst_buffer_unref (pull (f->main));
+  }
+
+  msg = gst_bus_timed_pop_filtered (
+      f->bus, PULL_TIMEOUT_S * GST_SECOND, GST_MESSAGE_ELEMENT);
+  g_assert_nonnull (msg);
+  s = gst_message_get_structure (msg);
+  g_assert_true (gst_structure_has_name (s, "mcu-level"));
+  g_assert_true (gst_structure_get_uint64 (s, "running-time", &running_time));
+  g_assert_true (gst_structure_get_uint64 (s, "duration", &duration));
+  g_assert_cmpuint (running_time, ==, 2 * FRAME_DURATION);
+  g_assert_cmpuint (duration, ==, 2 * FRAME_DURATION);
+  pads = gst_structure_get_value (s, "pads");
+  g_assert_true (GST_VALUE_HOLDS_LIST (pads));
+  g_assert_cmpuint (gst_value_list_get_size (pads), ==, 3);
+  check_level (gst_value_get_structure (gst_value_list_get_value (pads, 0)),
+      "sink_0", 20.0 * log10 (1000.0 / 32768.0));
+  check_level (gst_value_get_structure (gst_value_list_get_value (pads, 1)),
+      "sink_1", -127.0);
+  check_level (gst_value_get_structure (gst_value_list_get_value (pads, 2)),
+      "sink_2", 20.0 * log10 (3000.0 / 32768.0));
+
+  /* only one message per interval */
+  g_assert_null (gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT));
+  fixture_free (f);
+}
+
+static void
+test_eos (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+
+  push_frame (f, 0, 0x7);
+  check_frame (f, 0, 0x7);
+  for (guint p = 0; p < 3; p++)
+    g_assert_true (gst_harness_push_event (f->in[p], gst_event_new_eos ()));
+  gst_event_unref (pull_event_of_type (f->main, GST_EVENT_EOS));
+  for (guint p = 0; p < 3; p++)
+    gst_event_unref (pull_event_of_type (f->out[p], GST_EVENT_EOS));
+  fixture_free (f);
+}
+
+static void
+test_flush (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  guint32 seqnum = gst_util_seqnum_next ();
+  GstSegment segment;
+
+  for (guint k = 0; k < 2; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  for (guint p = 0; p < 3; p++) {
+    GstEvent *event = gst_event_new_flush_start ();
+
+    gst_event_set_seqnum (event, seqnum);
+    gst_harness_push_event (f->in[p], event);
+  }
+  for (guint p = 0; p < 3; p++) {
+    GstEvent *event = gst_event_new_flush_stop (TRUE);
+
+    gst_event_set_seqnum (event, seqnum);
+    gst_harness_push_event (f->in[p], event);
+  }
+  for (guint p = 0; p < 3; p++) {
+    gst_event_unref (pull_event_of_type (f->out[p], GST_EVENT_FLUSH_START));
+    gst_event_unref (pull_event_of_type (f->out[p], GST_EVENT_FLUSH_STOP));
+    g_assert_null (
+        gst_pad_get_sticky_event (f->out[p]->sinkpad, GST_EVENT_SEGMENT, 0));
+  }
+
+  /* after the flush, time starts again from the segment start */
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  for (guint p = 0; p < 3; p++)
+    gst_harness_push_event (f->in[p], gst_event_new_segment (&segment));
+  for (guint k = 0; k < 2; k++) {
+    push_frame (f, k, 0x7);
+    check_frame (f, k, 0x7);
+  }
+  for (guint p = 0; p < 3; p++) {
+    g_autoptr (GstEvent) seg =
+        pull_event_of_type (f->out[p], GST_EVENT_SEGMENT);
+    g_autoptr (GstEvent) sticky =
+        gst_pad_get_sticky_event (f->out[p]->sinkpad, GST_EVENT_SEGMENT, 0);
+
+    g_assert_true (seg == sticky);
+  }
+  fixture_free (f);
+}
+
+/* ----- pads requested and released while a live pipeline plays ----- */
+
+typedef struct
+{
+  GstElement *src, *caps, *sink;
+  GstPad *sinkpad;
+} ChurnParty;
+
+typedef struct
+{
+  GstElement *pipeline, *mix;
+  ChurnParty parties[8];
+  GRand *rand;
+  guint ops;
+} Churn;
+
+static void
+churn_add (Churn *c, ChurnParty *p)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (MCU_MIX_MINUS_CAPS);
+  g_autofree gchar *name = NULL;
+  g_autoptr (GstPad) out = NULL;
+  g_autoptr (GstPad) peer = NULL;
+
+  p->src = gst_element_factory_make ("audiotestsrc", NULL);
+  g_object_set (p->src, "is-live", TRUE, "samplesperbuffer", 480, NULL);
+  p->caps = gst_element_factory_make ("capsfilter", NULL);
+  g_object_set (p->caps, "caps", caps, NULL);
+  p->sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (p->sink, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (c->pipeline), p->src, p->caps, p->sink, NULL);
+  g_assert_true (gst_element_link (p->src, p->caps));
+
+  p->sinkpad = gst_element_request_pad_simple (c->mix, "sink_%u");
+  peer = gst_element_get_static_pad (p->caps, "src");
+  g_assert_cmpint (gst_pad_link (peer, p->sinkpad), ==, GST_PAD_LINK_OK);
+  name = g_strdup_printf ("src_%s", GST_PAD_NAME (p->sinkpad) + 5);
+  out = gst_element_get_static_pad (c->mix, name);
+  g_assert_nonnull (out);
+  g_assert_true (gst_element_link_pads (c->mix, name, p->sink, "sink"));
+
+  gst_element_sync_state_with_parent (p->sink);
+  gst_element_sync_state_with_parent (p->caps);
+  gst_element_sync_state_with_parent (p->src);
+}
+
+static void
+churn_remove (Churn *c, ChurnParty *p)
+{
+  gst_element_set_state (p->src, GST_STATE_NULL);
+  gst_element_set_state (p->caps, GST_STATE_NULL);
+  gst_element_release_request_pad (c->mix, p->sinkpad);
+  gst_clear_object (&p->sinkpad);
+  gst_element_set_state (p->sink, GST_STATE_NULL);
+  gst_bin_remove_many (GST_BIN (c->pipeline), p->src, p->caps, p->sink, NULL);
+  memset (p, 0, sizeof (*p));
+}
+
+static gboolean
+on_churn_tick (gpointer user_data)
+{
+  Churn *c = user_data;
+  ChurnParty *p = &c->parties[g_rand_int_range (c->rand, 0, 8)];
+
+  if (p->src != NULL)
+    churn_remove (c, p);
+  else
+    churn_add (c, p);
+  c->ops++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_churn_done (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Regression test for the release race (see mcu-mix-minus.c): run it under
+ * valgrind to see a use-after-free if release_lock goes away. */
+static void
+test_churn (void)
+{
+  Churn c = { 0 };
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) error = NULL;
+  guint live = 0;
+
+  c.rand = g_rand_new_with_seed (7);
+  c.pipeline = gst_pipeline_new (NULL);
+  c.mix = gst_element_factory_make ("mcumixminus", NULL);
+  g_object_set (c.mix, "level-interval", 10 * GST_MSECOND, NULL);
+  g_object_set (sink, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (c.pipeline), c.mix, sink, NULL);
+  g_assert_true (gst_element_link (c.mix, sink));
+  for (guint i = 0; i < 4; i++)
+    churn_add (&c, &c.parties[i]);
+
+  gst_element_set_state (c.pipeline, GST_STATE_PLAYING);
+  g_timeout_add (7, on_churn_tick, &c);
+  g_timeout_add (1500, on_churn_done, loop);
+  g_main_loop_run (loop);
+  g_source_remove_by_user_data (&c);
+
+  bus = gst_element_get_bus (c.pipeline);
+  error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_null (error);
+  for (guint i = 0; i < 8; i++)
+    live += c.parties[i].src != NULL;
+  g_assert_cmpuint (c.mix->numsrcpads, ==, live + 1);
+  g_assert_cmpuint (c.ops, >, 20);
+
+  for (guint i = 0; i < 8; i++)
+    if (c.parties[i].src != NULL)
+      churn_remove (&c, &c.parties[i]);
+  g_assert_cmpuint (c.mix->numsrcpads, ==, 1);
+  gst_element_set_state (c.pipeline, GST_STATE_NULL);
+  gst_object_unref (c.pipeline);
+  g_rand_free (c.rand);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (mcu_plugins_register ());
+
+  g_test_add_func ("/mixminus/register-twice", test_register_twice);
+  g_test_add_func ("/mixminus/three-inputs", test_three_inputs);
+  g_test_add_func ("/mixminus/sticky-events", test_sticky_events);
+  g_test_add_func ("/mixminus/alone-gets-silence", test_alone_gets_silence);
+  g_test_add_func ("/mixminus/join-mid-stream", test_join_mid_stream);
+  g_test_add_func ("/mixminus/leave-mid-stream", test_leave_mid_stream);
+  g_test_add_func ("/mixminus/mute", test_mute);
+  g_test_add_func ("/mixminus/volume", test_volume);
+  g_test_add_func ("/mixminus/shared-buffer", test_shared_buffer);
+  g_test_add_func ("/mixminus/no-data-timeout", test_no_data_timeout);
+  g_test_add_func ("/mixminus/unlinked-outputs", test_unlinked_outputs);
+  g_test_add_func ("/mixminus/levels", test_levels);
+  g_test_add_func ("/mixminus/eos", test_eos);
+  g_test_add_func ("/mixminus/flush", test_flush);
+  g_test_add_func ("/mixminus/churn", test_churn);
+
+  ret = g_test_run ();
+  gst_deinit ();
+  return ret;
+}
