@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: SDP offer/answer (RFC 3264), a pure module: text in, GLib structs out. */
+ * mcu: SDP offer/answer (RFC 3264), a pure module: text in, GLib structs out.
+ */
 #pragma once
 
 #include <glib.h>
@@ -11,9 +12,9 @@ GQuark mcu_sdp_error_quark (void);
 
 typedef enum
 {
-  MCU_SDP_ERROR_PARSE,     /* not SDP at all, or malformed: SIP 400 */
-  MCU_SDP_ERROR_NO_AUDIO,  /* no usable audio m-line: SIP 488 */
-  MCU_SDP_ERROR_NO_CODEC,  /* audio offered, no codec in common: SIP 488 */
+  MCU_SDP_ERROR_PARSE,    /* not SDP at all, or malformed: SIP 400 */
+  MCU_SDP_ERROR_NO_AUDIO, /* no usable audio m-line: SIP 488 */
+  MCU_SDP_ERROR_NO_CODEC, /* audio offered, no codec in common: SIP 488 */
 } McuSdpError;
 
 typedef enum
@@ -38,28 +39,28 @@ typedef enum
 typedef struct
 {
   guint pt;
-  gchar *encoding;   /* rtpmap encoding name as written ("opus"), or the
-                      * static name for a static PT without rtpmap ("PCMU") */
+  gchar *encoding; /* rtpmap encoding name as written ("opus"), or the
+                    * static name for a static PT without rtpmap ("PCMU") */
   guint clock_rate;
-  guint channels;    /* 1 when absent */
-  gchar *fmtp;       /* (nullable) the a=fmtp value for this PT */
+  guint channels; /* 1 when absent */
+  gchar *fmtp;    /* (nullable) the a=fmtp value for this PT */
 } McuSdpFormat;
 
 typedef struct
 {
-  gchar *media;          /* "audio", "video", "application", ... */
-  guint port;            /* 0 = rejected/disabled */
-  gchar *proto;          /* "RTP/AVP", "RTP/SAVPF", ... */
-  GPtrArray *formats;    /* McuSdpFormat*, in offer order */
-  gchar *fmt_text;       /* the raw m-line format list ("0 8 101") */
-  gchar *address;        /* c= address (media level, else session level) */
-  guint rtcp_port;       /* a=rtcp port, else port + 1 */
-  gchar *rtcp_address;   /* (nullable) a=rtcp address when given */
-  gboolean rtcp_mux;     /* a=rtcp-mux present */
+  gchar *media;              /* "audio", "video", "application", ... */
+  guint port;                /* 0 = rejected/disabled */
+  gchar *proto;              /* "RTP/AVP", "RTP/SAVPF", ... */
+  GPtrArray *formats;        /* McuSdpFormat*, in offer order */
+  gchar *fmt_text;           /* the raw m-line format list ("0 8 101") */
+  gchar *address;            /* c= address (media level, else session level) */
+  guint rtcp_port;           /* a=rtcp port, else port + 1 */
+  gchar *rtcp_address;       /* (nullable) a=rtcp address when given */
+  gboolean rtcp_mux;         /* a=rtcp-mux present */
   McuSdpDirection direction; /* media level, else session level */
-  guint ptime;           /* a=ptime, 0 if absent */
-  guint maxptime;        /* a=maxptime, 0 if absent */
-  guint bandwidth_as;    /* b=AS in kbit/s, 0 if absent */
+  guint ptime;               /* a=ptime, 0 if absent */
+  guint maxptime;            /* a=maxptime, 0 if absent */
+  guint bandwidth_as;        /* b=AS in kbit/s, 0 if absent */
 } McuSdpMedia;
 
 typedef struct
@@ -68,12 +69,12 @@ typedef struct
   gchar *origin_address;
   guint64 session_id;
   guint64 session_version;
-  gchar *address;       /* session-level c= (nullable) */
-  GPtrArray *media;     /* McuSdpMedia*, in order */
+  gchar *address;   /* session-level c= (nullable) */
+  GPtrArray *media; /* McuSdpMedia*, in order */
 } McuSdpSession;
 
-McuSdpSession *mcu_sdp_session_parse (const gchar *text, gsize len,
-    GError **error);
+McuSdpSession *mcu_sdp_session_parse (
+    const gchar *text, gsize len, GError **error);
 void mcu_sdp_session_free (McuSdpSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuSdpSession, mcu_sdp_session_free)
 
@@ -91,22 +92,22 @@ typedef struct
 /* The outcome of negotiating the audio m-line. */
 typedef struct
 {
-  guint media_index;        /* which m-line of the offer is the audio */
+  guint media_index; /* which m-line of the offer is the audio */
   McuSdpCodec codec;
-  guint pt;                 /* payload type as offered */
-  guint clock_rate;         /* RTP clock rate (8000 for G.722 per RFC 3551) */
+  guint pt;         /* payload type as offered */
+  guint clock_rate; /* RTP clock rate (8000 for G.722 per RFC 3551) */
   guint channels;
-  guint ptime;              /* ms: a=ptime if offered, else 20 */
-  guint dtmf_pt;            /* telephone-event PT at the codec's rate, 0 = none */
-  gboolean opus_fec;        /* useinbandfec=1 offered */
-  gboolean opus_stereo;     /* stereo=1 offered */
-  guint opus_max_bitrate;   /* maxaveragebitrate, 0 = unset */
-  gchar *remote_address;    /* where to send RTP */
-  guint remote_rtp_port;    /* 0 = m-line rejected / on hold with port 0 */
+  guint ptime;            /* ms: a=ptime if offered, else 20 */
+  guint dtmf_pt;          /* telephone-event PT at the codec's rate, 0 = none */
+  gboolean opus_fec;      /* useinbandfec=1 offered */
+  gboolean opus_stereo;   /* stereo=1 offered */
+  guint opus_max_bitrate; /* maxaveragebitrate, 0 = unset */
+  gchar *remote_address;  /* where to send RTP */
+  guint remote_rtp_port;  /* 0 = m-line rejected / on hold with port 0 */
   gchar *remote_rtcp_address;
   guint remote_rtcp_port;
   gboolean rtcp_mux;
-  McuSdpDirection remote_direction;  /* as offered */
+  McuSdpDirection remote_direction; /* as offered */
 } McuSdpAudio;
 
 void mcu_sdp_audio_clear (McuSdpAudio *audio);
@@ -120,10 +121,10 @@ gboolean mcu_sdp_negotiate_audio (const McuSdpSession *offer,
 /* What we say about ourselves in an SDP we write. */
 typedef struct
 {
-  const gchar *user;         /* o= user, e.g. "mcu" */
+  const gchar *user; /* o= user, e.g. "mcu" */
   guint64 session_id;
-  guint64 session_version;   /* bump on every new offer/answer in a dialog */
-  const gchar *address;      /* c= and o= address */
+  guint64 session_version; /* bump on every new offer/answer in a dialog */
+  const gchar *address;    /* c= and o= address */
   guint rtp_port;
   guint rtcp_port;
   McuSdpDirection direction; /* our direction for the audio m-line */
@@ -137,8 +138,7 @@ gchar *mcu_sdp_build_answer (const McuSdpSession *offer,
 
 /* An offer with every codec in @prefs plus telephone-event (late offer:
  * INVITE without SDP, our offer goes in the 200 OK). (transfer full) */
-gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs,
-    const McuSdpLocal *local);
+gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs, const McuSdpLocal *local);
 
 /* The answered direction for an offered one: sendonly -> recvonly,
  * recvonly -> sendonly, inactive -> inactive, sendrecv -> sendrecv. */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * libFuzzer target for sip/mcu-sdp.c: parse, negotiate (both orders), build
+ * the answer, and check that the answer parses back with the same m-line
+ * count and the same choice. Any GLib warning or critical aborts. */
+#include "mcu-sdp.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static const McuSdpLocal fuzz_local = {
+  .user = "mcu",
+  .session_id = 1,
+  .session_version = 2,
+  .address = "127.0.0.1",
+  .rtp_port = 30000,
+  .rtcp_port = 30001,
+  .direction = MCU_SDP_SENDRECV,
+};
+
+static void
+check_answer (const McuSdpSession *offer, const McuSdpAudio *audio)
+{
+  g_autofree gchar *text = mcu_sdp_build_answer (offer, audio, &fuzz_local);
+  g_autoptr (McuSdpSession) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  McuSdpAudio again = { 0 };
+
+  answer = mcu_sdp_session_parse (text, strlen (text), &error);
+  if (answer == NULL || answer->media->len != offer->media->len)
+    g_error ("answer does not parse back: %s\n%s",
+        error ? error->message : "m-line count differs", text);
+  if (!mcu_sdp_negotiate_audio (answer, NULL, &again, &error) ||
+      again.codec != audio->codec || again.pt != audio->pt ||
+      again.dtmf_pt != audio->dtmf_pt)
+    g_error ("answer does not negotiate to the same codec:\n%s", text);
+  mcu_sdp_audio_clear (&again);
+}
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  g_log_set_always_fatal (
+      G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autoptr (McuSdpSession) offer = NULL;
+
+  offer = mcu_sdp_session_parse ((const gchar *)data, size, NULL);
+  if (offer == NULL)
+    return 0;
+  for (int order = 0; order < 2; order++) {
+    McuSdpPrefs prefs = { NULL, order };
+    McuSdpAudio audio = { 0 };
+    g_autoptr (GError) error = NULL;
+
+    if (!mcu_sdp_negotiate_audio (offer, &prefs, &audio, &error)) {
+      g_assert (error != NULL && error->domain == MCU_SDP_ERROR);
+      continue;
+    }
+    check_answer (offer, &audio);
+    mcu_sdp_audio_clear (&audio);
+  }
+  return 0;
+}
