@@ -189,7 +189,9 @@ sink_set_destination (GstElement *sink, const gchar *address, guint port)
   if (sink == NULL)
     return;
   g_signal_emit_by_name (sink, "clear");
-  if (address && port)
+  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
+  if (address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
+      g_strcmp0 (address, "::") != 0)
     g_signal_emit_by_name (sink, "add", address, (gint)port);
 }
 
