@@ -416,12 +416,12 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
 /* The room's mix, created with the room's first caller. */
 static McuAudioMix *
-room_mix (McuRoom *room, GError **error)
+room_mix (McuRoom *room, guint latency_ms, GError **error)
 {
   McuAudioMix *mix = mcu_room_get_user_data (room);
 
   if (mix == NULL) {
-    mix = mcu_audio_mix_new (mcu_room_get_name (room), error);
+    mix = mcu_audio_mix_new (mcu_room_get_name (room), latency_ms, error);
     if (mix == NULL)
       return NULL;
     mcu_room_set_user_data (room, mix, g_object_unref);
@@ -445,7 +445,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (room == NULL)
     return FALSE;
   self->room = g_object_ref (room);
-  if (!(mix = room_mix (room, error)))
+  if (!(mix = room_mix (room, self->env->config->jitter_latency, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (

@@ -150,9 +150,6 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
           self->name, "MESSAGE", "media warning from %s: %s",
           GST_MESSAGE_SRC_NAME (msg), err->message);
       break;
-    case GST_MESSAGE_LATENCY:
-      gst_bin_recalculate_latency (GST_BIN (self->pipeline));
-      break;
     default:
       break;
   }
@@ -160,7 +157,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 }
 
 static gboolean
-build_pipeline (McuAudioMix *self, GError **error)
+build_pipeline (McuAudioMix *self, guint latency_ms, GError **error)
 {
   GstElement *silence, *caps, *sink;
   g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
@@ -180,8 +177,12 @@ build_pipeline (McuAudioMix *self, GError **error)
       "samplesperbuffer", 960, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  /* The mixer waits this long past each frame's time for late inputs: the
+   * jitter buffer plus one packet plus decoding. Fixed here, so joins never
+   * recalculate the pipeline's latency (an O(N) query through the mixer
+   * into every input, from every sink: O(N^2) per join). */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", 20 * GST_MSECOND, NULL);
+      "latency", (guint64)(latency_ms + 40) * GST_MSECOND, NULL);
   gst_bin_add_many (
       GST_BIN (self->pipeline), silence, caps, self->mixer, sink, NULL);
   if (!gst_element_link_many (silence, caps, self->mixer, sink, NULL)) {
@@ -193,14 +194,14 @@ build_pipeline (McuAudioMix *self, GError **error)
 }
 
 McuAudioMix *
-mcu_audio_mix_new (const gchar *name, GError **error)
+mcu_audio_mix_new (const gchar *name, guint latency_ms, GError **error)
 {
   g_autoptr (McuAudioMix) self = g_object_new (MCU_TYPE_AUDIO_MIX, NULL);
   g_autoptr (GstBus) bus = NULL;
   g_autofree gchar *pname = g_strdup_printf ("room-%s", name);
 
   self->name = g_strdup (name);
-  if (!build_pipeline (self, error)) {
+  if (!build_pipeline (self, latency_ms, error)) {
     g_clear_object (&self->pipeline);
     return NULL;
   }
@@ -254,7 +255,6 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
-  gst_bin_recalculate_latency (GST_BIN (self->pipeline));
   return TRUE;
 }
 

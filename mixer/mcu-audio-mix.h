@@ -14,8 +14,10 @@ G_DECLARE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, MCU, AUDIO_MIX, GObject)
 /* Creates the pipeline and sets it playing. Signals (main thread):
  * "session-error" (McuMediaSession, const gchar *message): a participant's
  * media failed; the owner should hang that participant up.
- * "error" (const gchar *message): the room's pipeline failed. */
-McuAudioMix *mcu_audio_mix_new (const gchar *name, GError **error);
+ * "error" (const gchar *message): the room's pipeline failed.
+ * @latency_ms: the participants' jitter buffer latency. */
+McuAudioMix *mcu_audio_mix_new (
+    const gchar *name, guint latency_ms, GError **error);
 gboolean mcu_audio_mix_add (
     McuAudioMix *self, McuMediaSession *session, GError **error);
 void mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session);
