@@ -30,6 +30,8 @@ struct _McuCallLeg
   guint64 sdp_id;
   guint64 sdp_version;
   guint rtp_timer;
+  guint ring_timer;
+  gchar *pending_answer; /* the 200's SDP while ringing */
   gboolean ended;
 };
 
@@ -56,6 +58,7 @@ mcu_call_leg_dispose (GObject *object)
   McuCallLeg *self = MCU_CALL_LEG (object);
 
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
   release_media (self);
   if (self->call)
     g_signal_handlers_disconnect_by_data (self->call, self);
@@ -69,6 +72,7 @@ mcu_call_leg_finalize (GObject *object)
   McuCallLeg *self = MCU_CALL_LEG (object);
 
   mcu_sdp_audio_clear (&self->audio);
+  g_free (self->pending_answer);
   G_OBJECT_CLASS (mcu_call_leg_parent_class)->finalize (object);
 }
 
@@ -121,6 +125,7 @@ end (McuCallLeg *self)
     return;
   self->ended = TRUE;
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
   release_media (self);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
@@ -471,19 +476,11 @@ failed:
   return FALSE;
 }
 
-void
-mcu_call_leg_start (McuCallLeg *self)
+static void
+answer (McuCallLeg *self)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (McuSdpSession) offer = NULL;
-  g_autofree gchar *sdp = NULL;
+  g_autofree gchar *sdp = g_steal_pointer (&self->pending_answer);
 
-  if (!admit (self, &offer, &error)) {
-    reject_error (self, error);
-    return;
-  }
-  sdp = offer ? build_answer (self, offer) : build_offer (self);
-  mcu_sip_call_ringing (self->call);
   mcu_sip_call_answer (self->call, sdp);
   LEG_LOG (self, G_LOG_LEVEL_INFO,
       "%s <%s> joined room %s (participant %u, %u in room)",
@@ -492,6 +489,36 @@ mcu_call_leg_start (McuCallLeg *self)
       mcu_participant_get_id (self->participant),
       mcu_room_get_n_participants (self->room));
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+}
+
+static gboolean
+on_ring_timer (gpointer data)
+{
+  McuCallLeg *self = data;
+
+  self->ring_timer = 0;
+  answer (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_call_leg_start (McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) offer = NULL;
+
+  if (!admit (self, &offer, &error)) {
+    reject_error (self, error);
+    return;
+  }
+  self->pending_answer =
+      offer ? build_answer (self, offer) : build_offer (self);
+  mcu_sip_call_ringing (self->call);
+  if (self->env->config->ring_time > 0)
+    self->ring_timer =
+        g_timeout_add (self->env->config->ring_time, on_ring_timer, self);
+  else
+    answer (self);
 }
 
 void

@@ -39,6 +39,7 @@ static const KeySpec key_specs[] = {
   { "sip", "port", KEY_UINT, 1, 65535, CFG (sip_port) },
   { "sip", "transports", KEY_TRANSPORTS, 0, 0, 0 },
   { "sip", "domain", KEY_STRING, 0, 0, CFG (sip_domain) },
+  { "sip", "ring-time", KEY_UINT, 0, 60000, CFG (ring_time) },
   { "media", "address", KEY_ADDRESS, 0, 0, CFG (media_address) },
   { "media", "rtp-port-min", KEY_UINT, 1024, 65534, CFG (rtp_port_min) },
   { "media", "rtp-port-max", KEY_UINT, 1025, 65535, CFG (rtp_port_max) },

@@ -34,6 +34,7 @@ typedef struct
   gboolean sip_udp;
   gboolean sip_tcp;
   gchar *sip_domain;
+  guint ring_time; /* ms in 180 Ringing before the 200 OK */
 
   /* [media] */
   gchar *media_address;

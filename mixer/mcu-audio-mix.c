@@ -208,7 +208,13 @@ mcu_audio_mix_new (const gchar *name, guint latency_ms, GError **error)
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
   gst_object_set_name (GST_OBJECT (self->pipeline), pname);
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+  /* Wait until it really plays: a state change finishing later, on
+   * GstBin's worker thread, would walk the graph after participants were
+   * linked in, and a participant's bin is both upstream and downstream of
+   * the mixer (a cycle to GstBin's sort). Live, so this takes
+   * milliseconds. */
+  gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
+  if (gst_element_get_state (self->pipeline, NULL, NULL, 2 * GST_SECOND) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "the room pipeline would not start");

@@ -232,6 +232,24 @@ mcu_mix_kernel_mix_minus (int16_t *restrict out, const int32_t *restrict sum,
   limit_run (out, sum, own, n, limiter);
 }
 
+KERNEL_LOOP
+void
+mcu_mix_kernel_add (
+    int32_t *restrict sum, const int32_t *restrict own, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    sum[i] += own[i];
+}
+
+KERNEL_LOOP
+void
+mcu_mix_kernel_subtract (
+    int32_t *restrict sum, const int32_t *restrict own, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    sum[i] -= own[i];
+}
+
 static double
 to_dbfs (double amplitude)
 {
@@ -255,4 +273,81 @@ double
 mcu_mix_kernel_stats_peak_db (const McuMixKernelStats *stats)
 {
   return to_dbfs ((double)stats->peak);
+}
+
+/* ----- talker selection ----- */
+
+double
+mcu_mix_kernel_talker_smoothing (size_t n)
+{
+  return 1.0 - exp (-(double)n / MCU_MIX_KERNEL_TALKER_TAU);
+}
+
+int
+mcu_mix_kernel_talker_update (McuMixKernelTalker *talker,
+    const McuMixKernelStats *stats, size_t n, double smoothing,
+    double gate_power, uint64_t end, uint64_t hangover)
+{
+  double power = n > 0 ? (double)stats->sum_squares / (double)n : 0.0;
+
+  talker->level += smoothing * (power - talker->level);
+  if (gate_power <= 0.0)
+    return 1;
+  if (power >= gate_power)
+    talker->open_until = end + hangover;
+  return end <= talker->open_until;
+}
+
+static double
+talker_score (const McuMixKernelTalker *talker)
+{
+  return talker->selected ? talker->level * MCU_MIX_KERNEL_HYSTERESIS
+                          : talker->level;
+}
+
+/* Inserts @rank into @top (sorted by decreasing score, @count entries of at
+ * most @size) unless it ranks below all of a full @top. */
+static size_t
+top_insert (
+    McuMixKernelRank *top, size_t count, size_t size, McuMixKernelRank rank)
+{
+  size_t j;
+
+  if (count == size && !(rank.score > top[count - 1].score))
+    return count;
+  j = count < size ? count++ : count - 1;
+  while (j > 0 && top[j - 1].score < rank.score) {
+    top[j] = top[j - 1];
+    j--;
+  }
+  top[j] = rank;
+  return count;
+}
+
+size_t
+mcu_mix_kernel_select (McuMixKernelTalker *const *talkers, size_t n,
+    size_t max_talkers, McuMixKernelRank *top)
+{
+  size_t candidates = 0;
+  size_t count = 0;
+
+  for (size_t i = 0; i < n; i++)
+    candidates += talkers[i]->candidate != 0;
+  if (max_talkers == 0 || candidates <= max_talkers) {
+    for (size_t i = 0; i < n; i++)
+      talkers[i]->selected = talkers[i]->candidate != 0;
+    return candidates;
+  }
+
+  for (size_t i = 0; i < n; i++) {
+    McuMixKernelRank rank = { talker_score (talkers[i]), i };
+
+    if (talkers[i]->candidate)
+      count = top_insert (top, count, max_talkers, rank);
+  }
+  for (size_t i = 0; i < n; i++)
+    talkers[i]->selected = 0;
+  for (size_t j = 0; j < count; j++)
+    talkers[top[j].index]->selected = 1;
+  return count;
 }

@@ -5,9 +5,11 @@
  * buffers, GAPs, segments). For every output buffer, create_output_buffer
  * clears an int32 sum; aggregate_one_buffer adds each pad's samples (after
  * mute and volume) into the sum and keeps them as that pad's contribution;
- * finish_buffer limits the sum into the output buffer, pushes it on `src`
+ * finish_buffer lets mcu-mix-minus-select.c decide who contributes (noise
+ * gate, max talkers) and take the others out of the sum, limits the sum
+ * into the output buffer, flags it FULL_MIX and pushes it on `src`
  * (chaining up), then pushes limit (sum - contribution) on every src_N, or
- * the `src` buffer itself when pad N contributed nothing. O(N) per frame.
+ * the `src` buffer itself when pad N did not contribute. O(N) per frame.
  *
  * Threads:
  * - application thread: request_new_pad, release_pad, property setters.
@@ -32,7 +34,8 @@
  *   release pads from a bus sync handler, a samples-selected handler or a
  *   pad-added handler (they may run under it); the main loop is fine.
  * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad
- *   and McuMixMinus.level_interval.
+ *   and the properties (level_interval, gate_threshold_db, gate_hangover,
+ *   max_talkers).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
@@ -41,9 +44,9 @@
  * lock; a src_N stream lock, then object locks. release_lock and a src_N
  * stream lock are never held together, and no object lock is held while
  * pushing.
- * Everything else (sum, contributions, limiters, level sums, frame counters)
- * belongs to the aggregator task, or is touched in start/stop/flush while
- * that task is not running. */
+ * Everything else (sum, contributions, limiters, level sums, frame counters,
+ * gate and selection state) belongs to the aggregator task, or is touched in
+ * start/stop/flush while that task is not running. */
 #include "mcu-mix-minus.h"
 
 #include "mcu-mix-kernel.h"
@@ -55,14 +58,15 @@
 GST_DEBUG_CATEGORY_STATIC (mcu_mix_minus_debug);
 #define GST_CAT_DEFAULT mcu_mix_minus_debug
 
-#define MCU_MIX_MINUS_RATE 48000
-
 struct _McuMixMinus
 {
   GstAudioAggregator parent;
 
   /* with the object lock */
   guint64 level_interval;
+  gdouble gate_threshold_db;
+  guint64 gate_hangover;
+  guint max_talkers;
 
   /* see the design note */
   GMutex release_lock;
@@ -78,25 +82,27 @@ struct _McuMixMinus
   guint frame_len;       /* frames in the current output buffer */
   guint64 frame_serial;  /* counts output buffers */
   gboolean frame_levels; /* level-interval > 0 for this frame */
+  gboolean frame_stats;  /* contributions need statistics in this frame */
+  McuMixMinusSelect select;
   McuMixKernelLimiter limiter;
   guint64 level_frames; /* output frames since the last level message */
   GArray *outputs;      /* McuMixMinusOutput, rebuilt every frame */
   GstFlowReturn last_flow;
 };
 
-typedef struct
-{
-  McuMixMinusPad *pad;
-  GstPad *srcpad; /* nullable */
-} McuMixMinusOutput;
-
 enum
 {
   PROP_0,
   PROP_LEVEL_INTERVAL,
+  PROP_GATE_THRESHOLD_DB,
+  PROP_GATE_HANGOVER,
+  PROP_MAX_TALKERS,
 };
 
-#define DEFAULT_LEVEL_INTERVAL 0
+#define DEFAULT_LEVEL_INTERVAL    0
+#define DEFAULT_GATE_THRESHOLD_DB MCU_MIX_KERNEL_FLOOR_DB
+#define DEFAULT_GATE_HANGOVER     (300 * GST_MSECOND)
+#define DEFAULT_MAX_TALKERS       0
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (MCU_MIX_MINUS_CAPS));
@@ -108,12 +114,6 @@ static GstStaticPadTemplate src_n_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
 /* ----- McuMixMinus ----- */
 
 G_DEFINE_FINAL_TYPE (McuMixMinus, mcu_mix_minus, GST_TYPE_AUDIO_AGGREGATOR)
-
-static gboolean
-pad_contributed (McuMixMinus *self, McuMixMinusPad *pad)
-{
-  return pad->frame_serial == self->frame_serial && pad->has_signal;
-}
 
 static void
 outputs_clear (McuMixMinus *self)
@@ -448,7 +448,11 @@ mcu_mix_minus_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   self->frame_serial++;
   GST_OBJECT_LOCK (self);
   self->frame_levels = self->level_interval > 0;
+  mcu_mix_minus_select_configure (&self->select, self->gate_threshold_db,
+      self->gate_hangover, self->max_talkers);
   GST_OBJECT_UNLOCK (self);
+  self->frame_stats =
+      self->frame_levels || mcu_mix_minus_select_needs_stats (&self->select);
 
   return GST_AUDIO_AGGREGATOR_CLASS (mcu_mix_minus_parent_class)
       ->create_output_buffer (aagg, num_frames);
@@ -468,6 +472,8 @@ pad_begin_frame (McuMixMinus *self, McuMixMinusPad *pad)
   memset (pad->own, 0, self->frame_len * sizeof (gint32));
   pad->frame_serial = self->frame_serial;
   pad->has_signal = FALSE;
+  pad->frame.sum_squares = 0;
+  pad->frame.peak = 0;
 }
 
 static gboolean
@@ -504,9 +510,9 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
 
   pad_begin_frame (self, pad);
   in = (const gint16 *)map.data + in_offset;
-  if (self->frame_levels)
+  if (self->frame_stats)
     nonzero = mcu_mix_kernel_accumulate_stats (self->sum + out_offset,
-        pad->own + out_offset, in, num_frames, gain, &pad->level);
+        pad->own + out_offset, in, num_frames, gain, &pad->frame);
   else
     nonzero = mcu_mix_kernel_accumulate (
         self->sum + out_offset, pad->own + out_offset, in, num_frames, gain);
@@ -514,6 +520,8 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
 
   if (nonzero)
     pad->has_signal = TRUE;
+  /* TRUE clears GAP on the output; finish_buffer sets it again if the
+   * selection leaves the frame without a contributor. */
   return nonzero != 0;
 }
 
@@ -539,6 +547,8 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
 
   gst_buffer_copy_into (
       buffer, mix, GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  /* copied from the full mix with the other flags: this one is not it */
+  GST_BUFFER_FLAG_UNSET (buffer, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX);
   if (alone)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_GAP);
   else
@@ -552,23 +562,15 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
 }
 
 static void
-push_outputs (McuMixMinus *self, GstBuffer *mix, guint n)
+push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
 {
-  guint contributors = 0;
-
-  for (guint i = 0; i < self->outputs->len; i++) {
-    McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
-
-    contributors += pad_contributed (self, o->pad);
-  }
-
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
     GstBuffer *buffer;
 
     if (o->srcpad == NULL)
       continue;
-    if (pad_contributed (self, o->pad)) {
+    if (o->pad->contributes) {
       buffer = render_mix_minus (self, o->pad, mix, n, contributors == 1);
     } else {
       /* Same output as `src`: share the buffer, and the limiter state so
@@ -577,6 +579,22 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n)
       o->pad->limiter = self->limiter;
     }
     push_output (self, o->pad, o->srcpad, buffer);
+  }
+}
+
+/* Adds the frame's statistics of every pad to its level sums: from its
+ * audio (after mute and volume), whether or not it passed the selection. */
+static void
+fold_levels (McuMixMinus *self)
+{
+  for (guint i = 0; i < self->outputs->len; i++) {
+    McuMixMinusPad *pad =
+        g_array_index (self->outputs, McuMixMinusOutput, i).pad;
+
+    if (pad->frame_serial != self->frame_serial)
+      continue;
+    pad->level.sum_squares += pad->frame.sum_squares;
+    pad->level.peak = MAX (pad->level.peak, pad->frame.peak);
   }
 }
 
@@ -653,16 +671,27 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
 {
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   guint n = gst_buffer_get_size (outbuf) / sizeof (gint16);
+  guint contributors;
   GstBuffer *mix;
   GstFlowReturn ret;
 
+  /* Still under release_lock: exactly the pads that were mixed. */
+  outputs_collect (self);
   /* The mixing loop is over: pads may come and go again. */
   release_unlock (self);
 
   /* The last buffer before EOS may be shorter than the frame. */
   n = MIN (n, self->frame_len);
+  contributors = mcu_mix_minus_select_run (
+      &self->select, self->outputs, self->frame_serial, self->sum, n);
+  if (self->frame_levels)
+    fold_levels (self);
   render_mix (self, outbuf, n);
-  outputs_collect (self);
+  if (contributors == 0)
+    GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
+  /* Set while we hold the only reference; every shared src_N gets this
+   * very buffer (see push_outputs), private ones clear it. */
+  GST_BUFFER_FLAG_SET (outbuf, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX);
 
   /* `src` first: the aggregator pushes its stream-start, caps and segment
    * there, and the outputs follow that segment. */
@@ -679,7 +708,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
     ret = GST_FLOW_OK;
 
   if (ret == GST_FLOW_OK)
-    push_outputs (self, mix, n);
+    push_outputs (self, mix, n, contributors);
   update_levels (self, mix, n);
 
   outputs_clear (self);
@@ -695,6 +724,8 @@ reset_pad (GstElement *element, GstPad *pad, gpointer user_data)
   McuMixMinusPad *mpad = MCU_MIX_MINUS_PAD (pad);
 
   mcu_mix_kernel_limiter_init (&mpad->limiter);
+  memset (&mpad->talker, 0, sizeof (mpad->talker));
+  mpad->contributes = FALSE;
   mpad->level.sum_squares = 0;
   mpad->level.peak = 0;
   mpad->last_flow = GST_FLOW_OK;
@@ -705,6 +736,7 @@ static void
 reset (McuMixMinus *self)
 {
   mcu_mix_kernel_limiter_init (&self->limiter);
+  mcu_mix_minus_select_reset (&self->select);
   self->level_frames = 0;
   self->last_flow = GST_FLOW_OK;
   gst_element_foreach_sink_pad (GST_ELEMENT (self), reset_pad, NULL);
@@ -744,16 +776,25 @@ mcu_mix_minus_get_property (
 {
   McuMixMinus *self = MCU_MIX_MINUS (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LEVEL_INTERVAL:
-      GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->level_interval);
-      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_GATE_THRESHOLD_DB:
+      g_value_set_double (value, self->gate_threshold_db);
+      break;
+    case PROP_GATE_HANGOVER:
+      g_value_set_uint64 (value, self->gate_hangover);
+      break;
+    case PROP_MAX_TALKERS:
+      g_value_set_uint (value, self->max_talkers);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -762,16 +803,25 @@ mcu_mix_minus_set_property (
 {
   McuMixMinus *self = MCU_MIX_MINUS (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LEVEL_INTERVAL:
-      GST_OBJECT_LOCK (self);
       self->level_interval = g_value_get_uint64 (value);
-      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_GATE_THRESHOLD_DB:
+      self->gate_threshold_db = g_value_get_double (value);
+      break;
+    case PROP_GATE_HANGOVER:
+      self->gate_hangover = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_TALKERS:
+      self->max_talkers = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -782,9 +832,40 @@ mcu_mix_minus_finalize (GObject *object)
   outputs_clear (self);
   g_array_unref (self->outputs);
   g_free (self->sum);
+  mcu_mix_minus_select_clear (&self->select);
   g_mutex_clear (&self->release_lock);
 
   G_OBJECT_CLASS (mcu_mix_minus_parent_class)->finalize (object);
+}
+
+static void
+install_properties (GObjectClass *gobject_class)
+{
+  const GParamFlags flags =
+      G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS;
+
+  g_object_class_install_property (gobject_class, PROP_LEVEL_INTERVAL,
+      g_param_spec_uint64 ("level-interval", "Level interval",
+          "Post an mcu-level element message at most every this many "
+          "nanoseconds of output (0 = off)",
+          0, G_MAXUINT64, DEFAULT_LEVEL_INTERVAL, flags));
+  g_object_class_install_property (gobject_class, PROP_GATE_THRESHOLD_DB,
+      g_param_spec_double ("gate-threshold-db", "Gate threshold",
+          "A pad whose frame RMS (dBFS, after mute and volume) is below this "
+          "contributes nothing, unless it was above it within gate-hangover "
+          "(-127 = off)",
+          MCU_MIX_KERNEL_FLOOR_DB, 0.0, DEFAULT_GATE_THRESHOLD_DB, flags));
+  g_object_class_install_property (gobject_class, PROP_GATE_HANGOVER,
+      g_param_spec_uint64 ("gate-hangover", "Gate hangover",
+          "How long (ns) the gate stays open after the last frame above "
+          "gate-threshold-db",
+          0, G_MAXUINT64, DEFAULT_GATE_HANGOVER, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_TALKERS,
+      g_param_spec_uint ("max-talkers", "Max talkers",
+          "Only this many of the loudest pads that pass the gate contribute "
+          "to a frame; a selected pad keeps its place unless another is "
+          "more than 6 dB louder (0 = unlimited)",
+          0, G_MAXUINT, DEFAULT_MAX_TALKERS, flags));
 }
 
 static void
@@ -801,14 +882,7 @@ mcu_mix_minus_class_init (McuMixMinusClass *klass)
   gobject_class->get_property = mcu_mix_minus_get_property;
   gobject_class->set_property = mcu_mix_minus_set_property;
   gobject_class->finalize = mcu_mix_minus_finalize;
-
-  g_object_class_install_property (gobject_class, PROP_LEVEL_INTERVAL,
-      g_param_spec_uint64 ("level-interval", "Level interval",
-          "Post an mcu-level element message at most every this many "
-          "nanoseconds of output (0 = off)",
-          0, G_MAXUINT64, DEFAULT_LEVEL_INTERVAL,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
-              G_PARAM_STATIC_STRINGS));
+  install_properties (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
@@ -843,6 +917,10 @@ static void
 mcu_mix_minus_init (McuMixMinus *self)
 {
   self->level_interval = DEFAULT_LEVEL_INTERVAL;
+  self->gate_threshold_db = DEFAULT_GATE_THRESHOLD_DB;
+  self->gate_hangover = DEFAULT_GATE_HANGOVER;
+  self->max_talkers = DEFAULT_MAX_TALKERS;
+  mcu_mix_minus_select_init (&self->select);
   g_mutex_init (&self->release_lock);
   self->stream_salt = g_random_int ();
   self->group_id = gst_util_group_id_next ();

@@ -12,12 +12,34 @@
  *            participants' outputs, which are pushed right after it.
  *
  * Shared-output hook: when sink_N contributed nothing to an output frame
- * (no data, GAP, muted, volume 0 or all-zero samples), src_N receives a
- * reference to the very GstBuffer pushed on `src` (same pointer), so
- * downstream code can recognise identical outputs and encode them once.
- * Otherwise src_N gets its own buffer with the same PTS, duration and
- * offsets as the `src` buffer; it carries the GAP flag when N was the only
- * contributor (its output is then digital silence).
+ * (no data, GAP, muted, volume 0, all-zero samples, held by the noise gate
+ * or not among the max-talkers), src_N receives a reference to the very
+ * GstBuffer pushed on `src` (same pointer), so downstream code can
+ * recognise identical outputs and encode them once. That buffer, and only
+ * that one, carries MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX (also across copies:
+ * gst_buffer_copy() keeps flags). Otherwise src_N gets its own buffer with
+ * the same PTS, duration and offsets as the `src` buffer, without that
+ * flag; it carries the GAP flag when N was the only contributor (its output
+ * is then digital silence). The `src` buffer carries GAP when nobody
+ * contributed.
+ *
+ * Who contributes (per output frame; sink_N's audio after mute and volume):
+ * 1. Noise gate (gate-threshold-db, gate-hangover): a pad whose RMS over
+ *    the frame is below the threshold does not contribute, unless the end
+ *    of the frame is at most gate-hangover after the end of the last frame
+ *    in which it was at or above the threshold (word endings and short
+ *    pauses pass). -127 dB turns the gate off.
+ * 2. Max talkers (max-talkers, 0 = unlimited): among the pads with signal
+ *    that pass the gate, only the max-talkers with the highest score
+ *    contribute. The score is the pad's power smoothed over the frames with
+ *    a one-pole average (time constant 150 ms), times 10^0.6 (+6 dB) for a pad
+ *    that contributed to the previous frame: a selected pad keeps its place
+ *    unless an unselected one is more than 6 dB louder (smoothed), and free
+ *    places go to the loudest. Ties go to the pad requested first.
+ * Gated and unselected pads still get their levels reported (see below).
+ * Cost: O(N * max-talkers) for the selection plus, when some pads with
+ * signal are left out, min (contributors, left out) extra passes over the
+ * frame.
  *
  * Threads: one thread (the aggregator's) pushes on `src` and every src_N,
  * like tee: in a non-live pipeline a sink that waits for preroll blocks all
@@ -29,8 +51,11 @@
  * release above it, hard clamp at full scale as the last resort. No added
  * latency.
  *
- * Element properties: level-interval (guint64 ns, 0 = off) plus those of
- * GstAudioAggregator (output-buffer-duration, default 10 ms, ...).
+ * Element properties: level-interval (guint64 ns, 0 = off),
+ * gate-threshold-db (gdouble -127..0, -127 = off), gate-hangover (guint64
+ * ns, 300 ms), max-talkers (guint, 0 = unlimited), all mutable in PLAYING
+ * and read once per frame, plus those of GstAudioAggregator
+ * (output-buffer-duration, default 10 ms, ...).
  * Pad properties: mute (gboolean, FALSE), volume (gdouble 0..10, 1.0). A
  * muted pad contributes nothing but still receives its output.
  *
@@ -39,8 +64,9 @@
  *   mcu-level, running-time=(guint64), duration=(guint64),
  *     pads=(GstValueList){ level, pad=(string)sink_N, rms-db=(double),
  *                          peak-db=(double); ... }
- * computed over each pad's contribution (after mute and volume) during the
- * interval; silence reads MCU_MIX_KERNEL_FLOOR_DB (-127). */
+ * computed over each pad's audio (after mute and volume, before the gate
+ * and the max-talkers selection) during the interval; silence reads
+ * MCU_MIX_KERNEL_FLOOR_DB (-127). */
 #pragma once
 
 #include <gst/audio/gstaudioaggregator.h>
@@ -55,6 +81,11 @@ G_DECLARE_FINAL_TYPE (
 #define MCU_TYPE_MIX_MINUS_PAD (mcu_mix_minus_pad_get_type ())
 G_DECLARE_FINAL_TYPE (McuMixMinusPad, mcu_mix_minus_pad, MCU, MIX_MINUS_PAD,
     GstAudioAggregatorPad)
+
+/* Set on the buffers pushed on `src`, which every src_N whose pad did not
+ * contribute receives too; never on a src_N's own buffer. Downstream can
+ * encode the full mix once per PTS for all of them. */
+#define MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX (GST_BUFFER_FLAG_LAST << 0)
 
 #define MCU_MIX_MINUS_CAPS                                                \
   "audio/x-raw, format=(string)S16LE, rate=(int)48000, channels=(int)1, " \

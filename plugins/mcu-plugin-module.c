@@ -8,11 +8,12 @@
 #define PACKAGE "mcu"
 
 #include "mcu-mix-minus.h"
+#include "mcu-opus-enc.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
-  return mcu_mix_minus_register (plugin);
+  return mcu_mix_minus_register (plugin) && mcu_opus_enc_register (plugin);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, mcu,

@@ -471,9 +471,40 @@ convert_session (const sdp_session_t *sdp, const GArray *as, GError **error)
   return g_steal_pointer (&session);
 }
 
+/* An a=rtpmap line without "<encoding>/<clock rate>" (RFC 4475's esc01 has
+ * "a=rtpmap:31 LPC" on a video line) makes sofia refuse the whole SDP.
+ * Leave such lines out: the format is then taken as unmapped (a static
+ * payload type keeps its well-known meaning). NULL when none is bad. */
+static GString *
+without_bad_rtpmaps (const gchar *text, gsize len)
+{
+  GString *out = NULL;
+  const gchar *line = text, *end = text + len;
+
+  while (line < end) {
+    const gchar *eol = memchr (line, '\n', end - line);
+    const gchar *next = eol ? eol + 1 : end;
+    gsize n = next - line;
+    gboolean bad = FALSE;
+
+    if (n > 9 && strncmp (line, "a=rtpmap:", 9) == 0) {
+      const gchar *slash = memchr (line, '/', n);
+
+      bad = slash == NULL || !g_ascii_isdigit (slash[1]);
+    }
+    if (bad && out == NULL)
+      out = g_string_new_len (text, line - text);
+    if (out && !bad)
+      g_string_append_len (out, line, n);
+    line = next;
+  }
+  return out;
+}
+
 McuSdpSession *
 mcu_sdp_session_parse (const gchar *text, gsize len, GError **error)
 {
+  g_autoptr (GString) cleaned = NULL;
   su_home_t home[1] = { SU_HOME_INIT (home) };
   g_autoptr (GArray) as = NULL;
   sdp_parser_t *parser;
@@ -500,6 +531,10 @@ mcu_sdp_session_parse (const gchar *text, gsize len, GError **error)
   }
   if ((as = prescan (text, len, error)) == NULL)
     return NULL;
+  if ((cleaned = without_bad_rtpmaps (text, len)) != NULL) {
+    text = cleaned->str;
+    len = cleaned->len;
+  }
   parser = sdp_parse (home, text, (issize_t)len, sdp_f_c_missing);
   sdp = sdp_session (parser);
   if (sdp == NULL)

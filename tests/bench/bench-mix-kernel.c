@@ -12,6 +12,13 @@
  *           3 mix-minus outputs (the silent ones share the full mix).
  *   naive   N separate mixers of N-1 inputs each (O(N^2)), for comparison;
  *           only up to N = 100.
+ *   select  the talker selection alone: N gate/level updates and the pick
+ *           of the 3 loudest of N candidates (max-talkers=3).
+ *   gated   3 talkers, N-3 senders of low noise (~-65 dBFS) held by a
+ *           -50 dB noise gate: N accumulates with statistics, selection,
+ *           the sum rebuilt from the 3, one full mix, 3 mix-minus outputs.
+ *   top3    every participant talks, max-talkers=3: as gated, the
+ *           selection picking the 3 loudest.
  *
  * Reproduce: meson compile -C build tests/bench/bench-mix-kernel &&
  *            build/tests/bench/bench-mix-kernel
@@ -40,6 +47,14 @@ typedef struct
   McuMixKernelStats *stats;
   size_t talkers; /* participants with non-zero input */
   int with_stats;
+  /* talker selection (select, gated, top3) */
+  McuMixKernelTalker *talker;       /* n */
+  McuMixKernelTalker **talker_ptrs; /* n, pointing into talker */
+  McuMixKernelRank *top;            /* n */
+  unsigned char *contributed;       /* n */
+  double gate_power;                /* 0 = gate off */
+  size_t max_talkers;
+  uint64_t position;
 } Bench;
 
 static double
@@ -78,6 +93,12 @@ bench_new (size_t n)
   b->out = calloc (n * FRAME, sizeof (int16_t));
   b->limiters = calloc (n + 1, sizeof (McuMixKernelLimiter));
   b->stats = calloc (n, sizeof (McuMixKernelStats));
+  b->talker = calloc (n, sizeof (McuMixKernelTalker));
+  b->talker_ptrs = calloc (n, sizeof (McuMixKernelTalker *));
+  b->top = calloc (n, sizeof (McuMixKernelRank));
+  b->contributed = calloc (n, 1);
+  for (size_t p = 0; p < n; p++)
+    b->talker_ptrs[p] = &b->talker[p];
   return b;
 }
 
@@ -89,6 +110,10 @@ bench_free (Bench *b)
   free (b->out);
   free (b->limiters);
   free (b->stats);
+  free (b->talker);
+  free (b->talker_ptrs);
+  free (b->top);
+  free (b->contributed);
   free (b);
 }
 
@@ -112,6 +137,59 @@ frame_mix_minus (Bench *b)
   mcu_mix_kernel_limit (b->mix, b->sum, FRAME, &b->limiters[b->n]);
   for (size_t p = 0; p < b->n; p++) {
     if (contributed[p])
+      mcu_mix_kernel_mix_minus (b->out + p * FRAME, b->sum, b->own + p * FRAME,
+          FRAME, &b->limiters[p]);
+    else
+      b->limiters[p] = b->limiters[b->n];
+  }
+}
+
+/* Gate and level updates for everyone, then the pick (b->stats and
+ * b->contributed from the last accumulate). */
+static size_t
+select_talkers (Bench *b)
+{
+  uint64_t end = b->position + FRAME;
+  double smoothing = mcu_mix_kernel_talker_smoothing (FRAME);
+
+  for (size_t p = 0; p < b->n; p++) {
+    McuMixKernelTalker *t = &b->talker[p];
+    int open = mcu_mix_kernel_talker_update (t, &b->stats[p], FRAME, smoothing,
+        b->gate_power, end, 14400 /* 300 ms */);
+
+    t->candidate = open && b->contributed[p];
+  }
+  b->position = end;
+  return mcu_mix_kernel_select (b->talker_ptrs, b->n, b->max_talkers, b->top);
+}
+
+static void
+frame_select (Bench *b)
+{
+  select_talkers (b);
+}
+
+/* One output frame with the gate and/or max-talkers, as mcumixminus
+ * computes it when the left-out pads outnumber the contributors. */
+static void
+frame_selected (Bench *b)
+{
+  memset (b->sum, 0, sizeof (b->sum));
+  for (size_t p = 0; p < b->n; p++) {
+    b->stats[p].sum_squares = 0;
+    b->stats[p].peak = 0;
+    b->contributed[p] =
+        mcu_mix_kernel_accumulate_stats (b->sum, b->own + p * FRAME,
+            b->in + p * FRAME, FRAME, MCU_MIX_KERNEL_GAIN_UNITY, &b->stats[p]);
+  }
+  select_talkers (b);
+  memset (b->sum, 0, sizeof (b->sum));
+  for (size_t p = 0; p < b->n; p++)
+    if (b->talker[p].selected)
+      mcu_mix_kernel_add (b->sum, b->own + p * FRAME, FRAME);
+  mcu_mix_kernel_limit (b->mix, b->sum, FRAME, &b->limiters[b->n]);
+  for (size_t p = 0; p < b->n; p++) {
+    if (b->talker[p].selected)
       mcu_mix_kernel_mix_minus (b->out + p * FRAME, b->sum, b->own + p * FRAME,
           FRAME, &b->limiters[p]);
     else
@@ -159,6 +237,31 @@ run (const char *name, Bench *b, void (*frame) (Bench *))
       name, b->n, best / 1000.0, best / (double)b->n, 100.0 * best / FRAME_NS);
 }
 
+static void
+run_selection (Bench *b)
+{
+  uint32_t seed = 777;
+
+  /* everyone talks, max-talkers=3, gate off */
+  bench_fill (b, 2000, b->n);
+  b->gate_power = 0.0;
+  b->max_talkers = 3;
+  frame_selected (b); /* statistics and candidates for "select" */
+  run ("select", b, frame_select);
+  run ("top3", b, frame_selected);
+
+  /* 3 talkers, the others low noise under a -50 dBFS gate, no limit */
+  bench_fill (b, 2000, 3);
+  for (size_t p = 3; p < b->n; p++)
+    for (size_t i = 0; i < FRAME; i++) {
+      seed = seed * 1664525u + 1013904223u;
+      b->in[p * FRAME + i] = (int16_t)((int32_t)(seed >> 16) % 30);
+    }
+  b->gate_power = 103.6 * 103.6;
+  b->max_talkers = 0;
+  run ("gated", b, frame_selected);
+}
+
 int
 main (void)
 {
@@ -186,6 +289,7 @@ main (void)
       bench_fill (b, 2000, b->n);
       run ("naive", b, frame_naive);
     }
+    run_selection (b);
     bench_free (b);
   }
   printf ("reproduce: meson compile -C build tests/bench/bench-mix-kernel && "

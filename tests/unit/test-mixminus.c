@@ -595,6 +595,334 @@ test_flush (void)
   fixture_free (f);
 }
 
+/* ----- noise gate, max talkers, full-mix flag ----- */
+
+/* Participant @p's wave of amplitude @amp: a square wave (its RMS is @amp)
+ * whose half period, p + 1 samples, tells participants apart in a sum. */
+static gint16
+wave (guint p, guint i, gint amp)
+{
+  return (gint16)((i / (p + 1)) % 2 ? amp : -amp);
+}
+
+/* The amplitude whose RMS is @db dBFS. */
+static gint
+amp_db (gdouble db)
+{
+  return (gint)lround (32768.0 * pow (10.0, db / 20.0));
+}
+
+static void
+push_waves (Fixture *f, guint k, const gint *amps, guint parties)
+{
+  for (guint p = 0; p < MAX_PARTIES; p++) {
+    GstBuffer *buffer;
+    GstMapInfo map;
+
+    if (!(parties & (1u << p)))
+      continue;
+    buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    for (guint i = 0; i < FRAME; i++)
+      ((gint16 *)map.data)[i] = wave (p, i, amps[p]);
+    gst_buffer_unmap (buffer, &map);
+    GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
+    GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+    g_assert_cmpint (gst_harness_push (f->in[p], buffer), ==, GST_FLOW_OK);
+  }
+}
+
+/* Whether @buffer holds the sum of the waves of the participants in @mask. */
+static gboolean
+is_waves (GstBuffer *buffer, const gint *amps, guint mask)
+{
+  GstMapInfo map;
+  gboolean same = TRUE;
+
+  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.size, ==, FRAME * 2);
+  for (guint i = 0; i < FRAME && same; i++) {
+    gint expected = 0;
+
+    for (guint p = 0; p < MAX_PARTIES; p++)
+      if (mask & (1u << p))
+        expected += wave (p, i, amps[p]);
+    same = ((const gint16 *)map.data)[i] == expected;
+  }
+  gst_buffer_unmap (buffer, &map);
+  return same;
+}
+
+static gboolean
+is_full_mix (GstBuffer *buffer)
+{
+  return GST_BUFFER_FLAG_IS_SET (buffer, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX);
+}
+
+typedef struct
+{
+  GstBuffer *mix;
+  GstBuffer *out[MAX_PARTIES];
+} Frame;
+
+static void
+frame_pull (Fixture *f, guint parties, Frame *frame)
+{
+  memset (frame, 0, sizeof (*frame));
+  frame->mix = pull (f->main);
+  for (guint p = 0; p < MAX_PARTIES; p++)
+    if (parties & (1u << p))
+      frame->out[p] = pull (f->out[p]);
+}
+
+static void
+frame_clear (Frame *frame)
+{
+  gst_clear_buffer (&frame->mix);
+  for (guint p = 0; p < MAX_PARTIES; p++)
+    gst_clear_buffer (&frame->out[p]);
+}
+
+/* Checks frame @k of @parties when exactly @contributors contributed: `src`
+ * is their sum and flagged; a contributor's output is its own unflagged
+ * buffer with the others' sum; everyone else gets the `src` buffer. */
+static void
+frame_check (const Frame *frame, guint k, const gint *amps, guint parties,
+    guint contributors)
+{
+  g_assert_cmpuint (GST_BUFFER_PTS (frame->mix), ==, k * FRAME_DURATION);
+  if (!is_waves (frame->mix, amps, contributors))
+    g_error ("frame %u: the full mix is not that of 0x%x", k, contributors);
+  g_assert_true (is_full_mix (frame->mix));
+  g_assert_cmpint (GST_BUFFER_FLAG_IS_SET (frame->mix, GST_BUFFER_FLAG_GAP), ==,
+      contributors == 0);
+
+  for (guint p = 0; p < MAX_PARTIES; p++) {
+    GstBuffer *out = frame->out[p];
+    guint others = contributors & ~(1u << p);
+
+    if (!(parties & (1u << p)))
+      continue;
+    if (!(contributors & (1u << p))) {
+      if (out != frame->mix)
+        g_error ("frame %u: src_%u is not the shared full mix", k, p);
+      continue;
+    }
+    if (out == frame->mix || is_full_mix (out))
+      g_error ("frame %u: src_%u is the full mix, not its own", k, p);
+    g_assert_cmpuint (GST_BUFFER_PTS (out), ==, k * FRAME_DURATION);
+    g_assert_cmpuint (GST_BUFFER_DURATION (out), ==, FRAME_DURATION);
+    if (!is_waves (out, amps, others))
+      g_error ("frame %u: src_%u is not the mix of 0x%x", k, p, others);
+    g_assert_cmpint (
+        GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_GAP), ==, others == 0);
+  }
+}
+
+/* Pushes frame @k of @parties and checks it (see frame_check). */
+static void
+frame_run (
+    Fixture *f, guint k, const gint *amps, guint parties, guint contributors)
+{
+  Frame frame;
+
+  push_waves (f, k, amps, parties);
+  frame_pull (f, parties, &frame);
+  frame_check (&frame, k, amps, parties, contributors);
+  frame_clear (&frame);
+}
+
+static void
+check_pad_level (const GValue *pads, guint p, gdouble db)
+{
+  const GstStructure *level =
+      gst_value_get_structure (gst_value_list_get_value (pads, p));
+  g_autofree gchar *name = g_strdup_printf ("sink_%u", p);
+  gdouble rms;
+
+  g_assert_cmpstr (gst_structure_get_string (level, "pad"), ==, name);
+  g_assert_true (gst_structure_get_double (level, "rms-db", &rms));
+  g_assert_cmpfloat_with_epsilon (rms, db, 0.01);
+}
+
+static void
+test_properties (void)
+{
+  GstElement *element = gst_element_factory_make ("mcumixminus", NULL);
+  gdouble threshold;
+  guint64 hangover;
+  guint max_talkers;
+
+  g_object_get (element, "gate-threshold-db", &threshold, "gate-hangover",
+      &hangover, "max-talkers", &max_talkers, NULL);
+  g_assert_cmpfloat (threshold, ==, -127.0);
+  g_assert_cmpuint (hangover, ==, 300 * GST_MSECOND);
+  g_assert_cmpuint (max_talkers, ==, 0);
+  g_assert_cmpuint (
+      MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX, ==, GST_BUFFER_FLAG_LAST);
+  gst_object_unref (element);
+}
+
+/* A -70 dBFS pad under a -50 dB gate contributes nothing (its output is the
+ * shared full mix), loud ones do, and its level is still reported. */
+static void
+test_gate_quiet_pad (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  const gint amps[MAX_PARTIES] = { amp_db (-70.0), 3000, 2000 };
+  g_autoptr (GstMessage) msg = NULL;
+  const GValue *pads;
+
+  /* gate off (default): everyone with signal contributes */
+  frame_run (f, 0, amps, 0x7, 0x7);
+
+  g_object_set (f->element, "gate-threshold-db", -50.0, NULL);
+  for (guint k = 1; k < 3; k++)
+    frame_run (f, k, amps, 0x7, 0x6);
+
+  g_object_set (f->element, "level-interval", FRAME_DURATION, NULL);
+  frame_run (f, 3, amps, 0x7, 0x6);
+  msg = gst_bus_timed_pop_filtered (
+      f->bus, PULL_TIMEOUT_S * GST_SECOND, GST_MESSAGE_ELEMENT);
+  g_assert_nonnull (msg);
+  pads = gst_structure_get_value (gst_message_get_structure (msg), "pads");
+  g_assert_cmpuint (gst_value_list_get_size (pads), ==, 3);
+  check_pad_level (pads, 0, 20.0 * log10 (amps[0] / 32768.0));
+  check_pad_level (pads, 1, 20.0 * log10 (amps[1] / 32768.0));
+  fixture_free (f);
+}
+
+/* Everyone under the gate: the full mix is silence (GAP), shared by all. */
+static void
+test_gate_all_quiet (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  const gint amps[MAX_PARTIES] = { amp_db (-70.0), amp_db (-55.0) };
+
+  g_object_set (f->element, "gate-threshold-db", -50.0, NULL);
+  for (guint k = 0; k < 2; k++)
+    frame_run (f, k, amps, 0x3, 0x0);
+  fixture_free (f);
+}
+
+/* After its last frame above the threshold, a pad keeps contributing for
+ * gate-hangover (300 ms = 15 frames by default), not one frame longer. */
+static void
+test_gate_hangover (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  gint amps[MAX_PARTIES] = { 3000, 2000, 1000 };
+  guint k = 0;
+
+  g_object_set (f->element, "gate-threshold-db", -50.0, NULL);
+  for (; k < 5; k++)
+    frame_run (f, k, amps, 0x7, 0x7);
+  amps[0] = amp_db (-70.0); /* frame 4 (ending at 100 ms) was the last */
+  for (; k < 20; k++)       /* frames ending at 120 .. 400 ms */
+    frame_run (f, k, amps, 0x7, 0x7);
+  for (; k < 22; k++)
+    frame_run (f, k, amps, 0x7, 0x6);
+
+  /* loud again: through at once; then a 100 ms hangover = 5 frames */
+  g_object_set (f->element, "gate-hangover", 100 * GST_MSECOND, NULL);
+  amps[0] = 3000;
+  frame_run (f, k++, amps, 0x7, 0x7);
+  amps[0] = amp_db (-70.0);
+  for (; k < 28; k++)
+    frame_run (f, k, amps, 0x7, 0x7);
+  frame_run (f, k, amps, 0x7, 0x6);
+  fixture_free (f);
+}
+
+/* max-talkers=2 with four talkers: the two loudest are mixed; the others
+ * and a silent listener get the full mix. */
+static void
+test_max_talkers_loudest (void)
+{
+  Fixture *f = fixture_new (5, TRUE);
+  const gint amps[MAX_PARTIES] = { 1000, 4000, 2000, 8000, 0 };
+
+  g_object_set (f->element, "max-talkers", 2, NULL);
+  for (guint k = 0; k < 5; k++)
+    frame_run (f, k, amps, 0x1f, 0xa);
+
+  /* one: the loudest alone (it hears silence) */
+  g_object_set (f->element, "max-talkers", 1, NULL);
+  frame_run (f, 5, amps, 0x1f, 0x8);
+
+  /* unlimited again: everyone with signal */
+  g_object_set (f->element, "max-talkers", 0, NULL);
+  frame_run (f, 6, amps, 0x1f, 0xf);
+  fixture_free (f);
+}
+
+/* max-talkers=1: the talker in place is not displaced by one 3 dB louder,
+ * but is, within a few frames, by one 10 dB louder. */
+static void
+test_max_talkers_hysteresis (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  gint amps[MAX_PARTIES] = { 1000, 0, 0 };
+  guint k = 0, switched = 0;
+
+  g_object_set (f->element, "max-talkers", 1, NULL);
+  for (; k < 10; k++)
+    frame_run (f, k, amps, 0x7, 0x1);
+  amps[1] = amp_db (20.0 * log10 (1000.0 / 32768.0) + 3.0);
+  for (; k < 60; k++) /* one second */
+    frame_run (f, k, amps, 0x7, 0x1);
+
+  amps[1] = amp_db (20.0 * log10 (1000.0 / 32768.0) + 10.0);
+  for (; k < 90; k++) {
+    Frame frame;
+    guint who;
+
+    push_waves (f, k, amps, 0x7);
+    frame_pull (f, 0x7, &frame);
+    who = is_waves (frame.mix, amps, 0x2) ? 0x2 : 0x1;
+    if (who == 0x2 && switched == 0)
+      switched = k;
+    /* once displaced, it does not come back */
+    g_assert_true (switched == 0 || who == 0x2);
+    frame_check (&frame, k, amps, 0x7, who);
+    frame_clear (&frame);
+  }
+  /* smoothed over 150 ms, B's level passes A's + 6 dB after ~60 ms */
+  g_assert_cmpuint (switched, >, 60);
+  g_assert_cmpuint (switched, <, 70);
+  fixture_free (f);
+}
+
+/* The flag is on the `src` buffer and the shared src_N buffers (also on a
+ * copy of them), never on a private src_N buffer. */
+static void
+test_full_mix_flag (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  const gint amps[MAX_PARTIES] = { 1000, 4000, 0 };
+  Frame frame;
+  GstBuffer *copy;
+
+  push_waves (f, 0, amps, 0x7);
+  frame_pull (f, 0x7, &frame);
+  frame_check (&frame, 0, amps, 0x7, 0x3); /* checks the flags */
+  copy = gst_buffer_copy (frame.out[2]);
+  g_assert_true (is_full_mix (copy));
+  gst_buffer_unref (copy);
+  frame_clear (&frame);
+
+  /* alone (12 dB louder than the other talker, so it takes the place):
+   * the private output is silence (GAP), still not the full mix */
+  g_object_set (f->element, "max-talkers", 1, NULL);
+  push_waves (f, 1, amps, 0x7);
+  frame_pull (f, 0x7, &frame);
+  frame_check (&frame, 1, amps, 0x7, 0x2);
+  g_assert_true (GST_BUFFER_FLAG_IS_SET (frame.out[1], GST_BUFFER_FLAG_GAP));
+  g_assert_false (is_full_mix (frame.out[1]));
+  frame_clear (&frame);
+  fixture_free (f);
+}
+
 /* ----- pads requested and released while a live pipeline plays ----- */
 
 typedef struct
@@ -742,6 +1070,14 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/levels", test_levels);
   g_test_add_func ("/mixminus/eos", test_eos);
   g_test_add_func ("/mixminus/flush", test_flush);
+  g_test_add_func ("/mixminus/properties", test_properties);
+  g_test_add_func ("/mixminus/gate/quiet-pad", test_gate_quiet_pad);
+  g_test_add_func ("/mixminus/gate/all-quiet", test_gate_all_quiet);
+  g_test_add_func ("/mixminus/gate/hangover", test_gate_hangover);
+  g_test_add_func ("/mixminus/max-talkers/loudest", test_max_talkers_loudest);
+  g_test_add_func (
+      "/mixminus/max-talkers/hysteresis", test_max_talkers_hysteresis);
+  g_test_add_func ("/mixminus/full-mix-flag", test_full_mix_flag);
   g_test_add_func ("/mixminus/churn", test_churn);
 
   ret = g_test_run ();

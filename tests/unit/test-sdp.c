@@ -927,10 +927,6 @@ static const BadCase bad_cases[] = {
   { "/sdp/parse-error/sofia-format-loop-video",
       GOOD_HEAD "m=audio 9 RTP/AVP 0\r\nm=video 9 RTP/SAVPF 96 /\r\n", 0,
       TRUE },
-  { "/sdp/parse-error/avpf-bad-rtpmap",
-      GOOD_HEAD "m=audio 4000 RTP/AVPF 96\r\na=rtpmap:96 opus\r\n" },
-  { "/sdp/parse-error/avp-bad-rtpmap",
-      GOOD_HEAD "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/x\r\n" },
   { "/sdp/parse-error/bad-connection",
       GOOD_HEAD "m=audio 4000 RTP/AVP 0\r\nc=IN IPX 10.1.1.1\r\n" },
   { "/sdp/parse-error/nul-inside",
@@ -1300,6 +1296,40 @@ test_mutated_offers (void)
   g_assert_cmpuint (answered, >, 500);
 }
 
+/* A malformed a=rtpmap (no clock rate) is left out, not fatal: the format
+ * is unmapped (a static payload type keeps its meaning). RFC 4475 esc01 has
+ * "a=rtpmap:31 LPC" on a video line next to a good audio line. */
+static void
+test_bad_rtpmap_ignored (void)
+{
+  static const gchar *const unusable[] = {
+    GOOD_HEAD "m=audio 4000 RTP/AVPF 96\r\na=rtpmap:96 opus\r\n",
+    GOOD_HEAD "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/x\r\n",
+  };
+  const gchar *esc01 =
+      GOOD_HEAD "m=audio 3456 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+                "m=video 3227 RTP/AVP 31\r\na=rtpmap:31 LPC\r\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) s = NULL;
+  McuSdpAudio audio = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (unusable); i++) {
+    g_autoptr (McuSdpSession) u =
+        mcu_sdp_session_parse (unusable[i], strlen (unusable[i]), &error);
+
+    g_assert_no_error (error);
+    g_assert_false (mcu_sdp_negotiate_audio (u, NULL, &audio, &error));
+    g_assert_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_CODEC);
+    g_clear_error (&error);
+  }
+  s = mcu_sdp_session_parse (esc01, strlen (esc01), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (s->media->len, ==, 2);
+  g_assert_true (mcu_sdp_negotiate_audio (s, NULL, &audio, &error));
+  g_assert_cmpint (audio.codec, ==, MCU_SDP_CODEC_PCMU);
+  mcu_sdp_audio_clear (&audio);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1322,5 +1352,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/late-offer/baresip-answer", test_late_offer_baresip);
   g_test_add_func ("/sdp/strings/directions-and-codecs", test_directions);
   g_test_add_func ("/sdp/robustness/mutated-offers", test_mutated_offers);
+  g_test_add_func ("/sdp/lenient/bad-rtpmap-ignored", test_bad_rtpmap_ignored);
   return g_test_run ();
 }
