@@ -421,12 +421,18 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
 /* The room's mix, created with the room's first caller. */
 static McuAudioMix *
-room_mix (McuRoom *room, guint latency_ms, GError **error)
+room_mix (McuRoom *room, const McuConfig *config, GError **error)
 {
   McuAudioMix *mix = mcu_room_get_user_data (room);
 
   if (mix == NULL) {
-    mix = mcu_audio_mix_new (mcu_room_get_name (room), latency_ms, error);
+    McuAudioMixOptions options = {
+      .latency_ms = config->jitter_latency,
+      .noise_gate_db = config->noise_gate,
+      .max_talkers = config->max_talkers,
+    };
+
+    mix = mcu_audio_mix_new (mcu_room_get_name (room), &options, error);
     if (mix == NULL)
       return NULL;
     mcu_room_set_user_data (room, mix, g_object_unref);
@@ -450,7 +456,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (room == NULL)
     return FALSE;
   self->room = g_object_ref (room);
-  if (!(mix = room_mix (room, self->env->config->jitter_latency, error)))
+  if (!(mix = room_mix (room, self->env->config, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (

@@ -19,6 +19,7 @@ typedef enum
   KEY_CODECS,
   KEY_CODEC_ORDER,
   KEY_LAYOUT,
+  KEY_DBFS,
 } KeyType;
 
 typedef struct
@@ -47,6 +48,8 @@ static const KeySpec key_specs[] = {
   { "media", "jitter-latency", KEY_UINT, 10, 1000, CFG (jitter_latency) },
   { "media", "codecs", KEY_CODECS, 0, 0, CFG (codecs) },
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
+  { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
+  { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
@@ -82,6 +85,8 @@ mcu_config_new_default (void)
   c->rtp_timeout = 30;
   c->jitter_latency = 60;
   c->codecs = g_strdupv ((gchar **)known_codecs);
+  c->noise_gate = -127; /* off */
+  c->max_talkers = 0;   /* everyone is mixed */
   c->auto_create = TRUE;
   c->rooms = g_ptr_array_new_with_free_func (config_room_free);
   return c;
@@ -195,6 +200,19 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
             error, file, group, key, "'%s': expected offer or server", value);
       *(gboolean *)field = g_str_equal (value, "server");
       return TRUE;
+    case KEY_DBFS: {
+      gint64 db;
+
+      if (g_str_equal (value, "off")) {
+        *(gint *)field = -127;
+        return TRUE;
+      }
+      if (!g_ascii_string_to_signed (value, 10, -127, 0, &db, NULL))
+        return bad_value (error, file, group, key,
+            "'%s': expected a level in dBFS from -127 to 0, or off", value);
+      *(gint *)field = db;
+      return TRUE;
+    }
     case KEY_LAYOUT:
       if (!g_strv_contains (known_layouts, value))
         return bad_value (error, file, group, key,

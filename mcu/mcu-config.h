@@ -44,6 +44,8 @@ typedef struct
   guint jitter_latency; /* ms */
   gchar **codecs;       /* "opus", "g722", "pcmu", "pcma" in order */
   gboolean codec_server_order;
+  gint noise_gate;   /* dBFS; -127 = off */
+  guint max_talkers; /* 0 = everyone is mixed */
 
   /* [rooms] */
   gboolean auto_create;

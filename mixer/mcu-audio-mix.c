@@ -16,6 +16,7 @@
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
 #include "mcu-plugins.h"
+#include "mcu-opus-enc-group.h"
 
 #include <string.h>
 
@@ -36,7 +37,8 @@ struct _McuAudioMix
   GstElement *pipeline;
   GstElement *mixer;
   guint bus_watch;
-  GHashTable *sessions; /* McuMediaSession* (ref) -> MixEntry* */
+  GHashTable *sessions;    /* McuMediaSession* (ref) -> MixEntry* */
+  GHashTable *opus_groups; /* "bitrate/complexity/fec/loss" -> group */
 };
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
@@ -73,6 +75,7 @@ mcu_audio_mix_dispose (GObject *object)
   }
   mcu_audio_mix_stop (self);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->opus_groups, g_hash_table_unref);
   G_OBJECT_CLASS (mcu_audio_mix_parent_class)->dispose (object);
 }
 
@@ -104,6 +107,8 @@ mcu_audio_mix_init (McuAudioMix *self)
 {
   self->sessions = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, g_object_unref, mix_entry_free);
+  self->opus_groups =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 static McuMediaSession *
@@ -157,7 +162,8 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 }
 
 static gboolean
-build_pipeline (McuAudioMix *self, guint latency_ms, GError **error)
+build_pipeline (
+    McuAudioMix *self, const McuAudioMixOptions *options, GError **error)
 {
   GstElement *silence, *caps, *sink;
   g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
@@ -182,7 +188,12 @@ build_pipeline (McuAudioMix *self, guint latency_ms, GError **error)
    * recalculate the pipeline's latency (an O(N) query through the mixer
    * into every input, from every sink: O(N^2) per join). */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", (guint64)(latency_ms + 40) * GST_MSECOND, NULL);
+      "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND, NULL);
+  if (options->noise_gate_db > -127)
+    g_object_set (self->mixer, "gate-threshold-db",
+        (gdouble)options->noise_gate_db, NULL);
+  if (options->max_talkers > 0)
+    g_object_set (self->mixer, "max-talkers", options->max_talkers, NULL);
   gst_bin_add_many (
       GST_BIN (self->pipeline), silence, caps, self->mixer, sink, NULL);
   if (!gst_element_link_many (silence, caps, self->mixer, sink, NULL)) {
@@ -194,14 +205,15 @@ build_pipeline (McuAudioMix *self, guint latency_ms, GError **error)
 }
 
 McuAudioMix *
-mcu_audio_mix_new (const gchar *name, guint latency_ms, GError **error)
+mcu_audio_mix_new (
+    const gchar *name, const McuAudioMixOptions *options, GError **error)
 {
   g_autoptr (McuAudioMix) self = g_object_new (MCU_TYPE_AUDIO_MIX, NULL);
   g_autoptr (GstBus) bus = NULL;
   g_autofree gchar *pname = g_strdup_printf ("room-%s", name);
 
   self->name = g_strdup (name);
-  if (!build_pipeline (self, latency_ms, error)) {
+  if (!build_pipeline (self, options, error)) {
     g_clear_object (&self->pipeline);
     return NULL;
   }
@@ -221,6 +233,32 @@ mcu_audio_mix_new (const gchar *name, guint latency_ms, GError **error)
     return NULL;
   }
   return g_steal_pointer (&self);
+}
+
+/* Participants whose Opus encoders have the same settings share one
+ * encode of the full mix whenever they are not talking (mcuopusenc). */
+static void
+join_encoder_group (McuAudioMix *self, McuMediaSession *session)
+{
+  GstElement *enc = mcu_media_session_get_encoder (session);
+  gint bitrate, complexity, loss;
+  gboolean fec;
+  g_autofree gchar *key = NULL;
+  McuOpusEncGroup *group;
+
+  if (enc == NULL ||
+      !g_str_equal (
+          GST_OBJECT_NAME (gst_element_get_factory (enc)), "mcuopusenc"))
+    return;
+  g_object_get (enc, "bitrate", &bitrate, "complexity", &complexity,
+      "inband-fec", &fec, "packet-loss-percentage", &loss, NULL);
+  key = g_strdup_printf ("%d/%d/%d/%d", bitrate, complexity, fec, loss);
+  group = g_hash_table_lookup (self->opus_groups, key);
+  if (group == NULL) {
+    group = mcu_opus_enc_group_new (bitrate, complexity, fec, loss);
+    g_hash_table_insert (self->opus_groups, g_steal_pointer (&key), group);
+  }
+  g_object_set (enc, "group", group, NULL);
 }
 
 gboolean
@@ -243,6 +281,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     src_name = g_strdup_printf ("src_%s", sink_name + strlen ("sink_"));
     e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
   }
+  join_encoder_group (self, session);
   gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin));
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
   out = gst_element_get_static_pad (bin, "mix_out");

@@ -14,10 +14,20 @@ G_DECLARE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, MCU, AUDIO_MIX, GObject)
 /* Creates the pipeline and sets it playing. Signals (main thread):
  * "session-error" (McuMediaSession, const gchar *message): a participant's
  * media failed; the owner should hang that participant up.
- * "error" (const gchar *message): the room's pipeline failed.
- * @latency_ms: the participants' jitter buffer latency. */
+ * "error" (const gchar *message): the room's pipeline failed. */
+/* How the room mixes: @noise_gate_db (-127 = off) leaves out callers
+ * quieter than that (after a 300 ms hangover); @max_talkers (0 = all) mixes
+ * only the loudest few. Everyone left out hears the same full mix, which
+ * lets their encodes be shared. */
+typedef struct
+{
+  guint latency_ms; /* the participants' jitter buffer */
+  gint noise_gate_db;
+  guint max_talkers;
+} McuAudioMixOptions;
+
 McuAudioMix *mcu_audio_mix_new (
-    const gchar *name, guint latency_ms, GError **error);
+    const gchar *name, const McuAudioMixOptions *options, GError **error);
 gboolean mcu_audio_mix_add (
     McuAudioMix *self, McuMediaSession *session, GError **error);
 void mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session);

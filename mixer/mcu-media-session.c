@@ -60,6 +60,7 @@ struct _McuMediaSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   GstElement *depay;
+  GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
   gboolean sending;
@@ -150,6 +151,12 @@ GstElement *
 mcu_media_session_get_bin (McuMediaSession *self)
 {
   return self->bin;
+}
+
+GstElement *
+mcu_media_session_get_encoder (McuMediaSession *self)
+{
+  return self->encoder;
 }
 
 gboolean
@@ -403,6 +410,17 @@ build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
   return TRUE;
 }
 
+/* Opus at 20 ms (the mixer's frame) uses mcuopusenc, which encodes the
+ * shared full mix once per encoder group (McuAudioMix sets its "group")
+ * for everyone not talking; other ptimes use opusenc. */
+static const gchar *
+encoder_factory (const McuMediaCodecParams *p, const CodecInfo *ci)
+{
+  if (p->codec == MCU_MEDIA_CODEC_OPUS && p->ptime == 20)
+    return "mcuopusenc";
+  return ci->encoder;
+}
+
 static void
 configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
 {
@@ -411,12 +429,14 @@ configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
 
   g_object_set (pay, "pt", p->pt, NULL);
   if (p->codec == MCU_MEDIA_CODEC_OPUS) {
-    gst_util_set_object_arg (G_OBJECT (enc), "frame-size", frame);
-    gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
+    /* complexity 5: half the cost of 10, no audible loss for voice */
     g_object_set (enc, "inband-fec", p->opus_fec, "bitrate",
-        p->opus_bitrate ? (gint)p->opus_bitrate : 32000, NULL);
-    if (p->opus_fec)
-      g_object_set (enc, "packet-loss-percentage", 5, NULL);
+        p->opus_bitrate ? (gint)p->opus_bitrate : 32000, "complexity", 5,
+        "packet-loss-percentage", p->opus_fec ? 5 : 0, NULL);
+    if (p->ptime != 20) {
+      gst_util_set_object_arg (G_OBJECT (enc), "frame-size", frame);
+      gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
+    }
   } else {
     gint64 ptime = (gint64)p->ptime * GST_MSECOND;
 
@@ -440,19 +460,21 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
     if (!(first = make (bin, "audioresample", error)))
       return FALSE;
     caps = make_caps (bin, caps_str);
-    if (!(enc = make (bin, ci->encoder, error)) ||
+    if (!(enc = make (bin, encoder_factory (&self->params, ci), error)) ||
         !(pay = make (bin, ci->pay, error)))
       return FALSE;
     if (!gst_element_link_many (first, caps, enc, pay, NULL))
       goto link_failed;
   } else {
-    if (!(first = enc = make (bin, ci->encoder, error)) ||
+    if (!(first = enc =
+                make (bin, encoder_factory (&self->params, ci), error)) ||
         !(pay = make (bin, ci->pay, error)))
       return FALSE;
     if (!gst_element_link (enc, pay))
       goto link_failed;
   }
   configure_encoder (self, enc, pay);
+  self->encoder = enc;
   if (!link_request (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
       !link_request (self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
     goto link_failed;
@@ -540,7 +562,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   g_mutex_unlock (&self->lock);
-  self->rtpbin = self->depay = NULL;
+  self->rtpbin = self->depay = self->encoder = NULL;
   g_clear_object (&self->bin);
 }
 
@@ -582,7 +604,7 @@ mcu_media_session_set_codec (
     McuMediaSession *self, const McuMediaCodecParams *params, GError **error)
 {
   g_autoptr (GstElement) bin = NULL;
-  g_autofree gchar *name = g_strdup_printf ("session-%s", self->tag);
+  g_autofree gchar *name = g_strdup_printf ("session-%u", self->ports.port);
 
   g_return_val_if_fail (
       self->bin == NULL || GST_OBJECT_PARENT (self->bin) == NULL, FALSE);

@@ -56,6 +56,9 @@ guint64 mcu_media_session_get_packets_received (McuMediaSession *self);
 /* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to
  * the mixer) and "mix_in" (this participant's mix-minus). (transfer none) */
 GstElement *mcu_media_session_get_bin (McuMediaSession *self);
+/* The encoder element in the bin (mcuopusenc, opusenc, mulawenc, ...), for
+ * McuAudioMix to attach it to an encoder group. (transfer none) */
+GstElement *mcu_media_session_get_encoder (McuMediaSession *self);
 /* Drops the bin (after the mixer removed it) so set_codec can rebuild. */
 void mcu_media_session_reset_bin (McuMediaSession *self);
 

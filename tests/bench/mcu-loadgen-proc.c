@@ -104,15 +104,18 @@ static gboolean
 write_config (McuLoadgen *lg, GError **error)
 {
   McuLoadgenServer *s = &lg->server;
+  g_autofree gchar *media = lg->opt.media_options
+                                ? g_strjoinv ("\n", lg->opt.media_options)
+                                : g_strdup ("");
   g_autofree gchar *text = g_strdup_printf ("[sip]\nlisten=127.0.0.1\n"
                                             "port=%u\ntransports=udp,tcp\n"
                                             "domain=127.0.0.1\n\n"
                                             "[media]\naddress=127.0.0.1\n"
                                             "rtp-port-min=%u\nrtp-port-max=%u\n"
-                                            "rtp-timeout=30\n\n"
+                                            "rtp-timeout=30\n%s\n\n"
                                             "[rooms]\nauto-create=true\n"
                                             "max-participants=0\n",
-      s->sip_port, s->rtp_min, s->rtp_max);
+      s->sip_port, s->rtp_min, s->rtp_max, media);
 
   s->config_path = g_build_filename (s->dir, "mcu.conf", NULL);
   s->log_path = g_build_filename (s->dir, "mcu.log", NULL);

@@ -368,6 +368,9 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "Print the Markdown table header before the row", NULL },
     { "steady-hook", 0, 0, G_OPTION_ARG_STRING, &o->steady_hook,
         "Shell command run at the window start, MCU_PID set", "CMD" },
+    { "media", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->media_options,
+        "Extra [media] KEY=VALUE for the generated config (repeatable)",
+        "KEY=VALUE" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &o->keep,
         "Keep the generated config and server log", NULL },
     { NULL }

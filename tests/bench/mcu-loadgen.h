@@ -145,7 +145,8 @@ typedef struct
   gboolean header;
   gboolean keep;
   gchar *steady_hook;
-  gchar *command; /* the command line, shell-quoted, for the report */
+  gchar **media_options; /* extra [media] KEY=VALUE lines */
+  gchar *command;        /* the command line, shell-quoted, for the report */
 } McuLoadgenOptions;
 
 typedef struct

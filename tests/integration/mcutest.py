@@ -92,6 +92,10 @@ class McuServer:
         self.env.setdefault("G_MESSAGES_DEBUG", "all")
         # Warnings are checked in the log at stop() (see log_problems), not
         # by aborting the daemon: an abort loses the other calls' evidence.
+        # The daemon registers its own elements statically; a second copy
+        # from the build's plugin dir (set for the element tests) would clash.
+        self.env.pop("GST_PLUGIN_PATH", None)
+        self.env.pop("GST_REGISTRY", None)
         self.env["G_DEBUG"] = ",".join(
             f for f in self.env.get("G_DEBUG", "").split(",") if f and f != "fatal-warnings")
         if env:

@@ -17,6 +17,8 @@ test_defaults (void)
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
+  g_assert_cmpint (c->noise_gate, ==, -127); /* off: everyone is heard */
+  g_assert_cmpuint (c->max_talkers, ==, 0);
 }
 
 static void
@@ -26,6 +28,7 @@ test_values (void)
   g_autoptr (McuConfig) c = mcu_config_load_data (
       "[sip]\nlisten=127.0.0.2\nport=5080\ntransports=tcp\n"
       "[media]\nrtp-port-min=30000\nrtp-port-max=30099\ncodecs=pcmu, opus\n"
+      "noise-gate=-50\nmax-talkers=4\n"
       "codec-order=server\n"
       "[rooms]\nauto-create=false\nmax-participants=7\n"
       "[room:board]\nlayout=speaker\n[room:big]\nmax-participants=100\n",
@@ -40,6 +43,8 @@ test_values (void)
   g_assert_cmpuint (g_strv_length (c->codecs), ==, 2);
   g_assert_cmpstr (c->codecs[0], ==, "pcmu");
   g_assert_true (c->codec_server_order);
+  g_assert_cmpint (c->noise_gate, ==, -50);
+  g_assert_cmpuint (c->max_talkers, ==, 4);
   g_assert_false (c->auto_create);
   g_assert_cmpuint (c->rooms->len, ==, 2);
   board = g_ptr_array_index (c->rooms, 0);
@@ -79,6 +84,10 @@ static const BadCase bad_cases[] = {
   { "[room:a b]\nmax-participants=3\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[room:a b]" },
   { "[room:x]\npin=1234\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[room:x] pin" },
+  { "[media]\nnoise-gate=5\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] noise-gate" },
+  { "[media]\nmax-talkers=-1\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] max-talkers" },
   { "[room:x]\nlayout=mosaic\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[room:x] layout" },
   { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
