@@ -445,7 +445,6 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 {
   const gchar *text = mcu_sip_call_get_offer (self->call);
   McuSdpAudio audio = { 0 };
-  g_autofree gchar *tag = NULL;
   McuRoom *room;
   McuAudioMix *mix;
 
@@ -461,11 +460,8 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   self->mix = g_object_ref (mix);
   g_signal_connect (
       mix, "session-error", G_CALLBACK (on_mix_session_error), self);
-  tag = g_strdup_printf ("%.16s", mcu_sip_call_get_call_id (self->call));
-  g_strcanon (tag,
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", '_');
   self->media = mcu_media_session_new (
-      self->env->ports, tag, self->env->config->jitter_latency, error);
+      self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)
     goto failed;
   self->participant = mcu_room_add_participant (room,

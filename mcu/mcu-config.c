@@ -85,8 +85,8 @@ mcu_config_new_default (void)
   c->rtp_timeout = 30;
   c->jitter_latency = 60;
   c->codecs = g_strdupv ((gchar **)known_codecs);
-  c->noise_gate = -127; /* off */
-  c->max_talkers = 0;   /* everyone is mixed */
+  c->noise_gate = -55; /* quieter callers are left out of the mix */
+  c->max_talkers = 8;  /* the 8 loudest are mixed */
   c->auto_create = TRUE;
   c->rooms = g_ptr_array_new_with_free_func (config_room_free);
   return c;

@@ -282,8 +282,15 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
   }
   join_encoder_group (self, session);
-  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin));
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
+  if (!gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin))) {
+    gst_object_unref (bin);
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "participant bin %s clashes with another in room %s",
+        GST_OBJECT_NAME (bin), self->name);
+    mcu_audio_mix_remove (self, session);
+    return FALSE;
+  }
   out = gst_element_get_static_pad (bin, "mix_out");
   in = gst_element_get_static_pad (bin, "mix_in");
   if (e->mixer_src == NULL ||

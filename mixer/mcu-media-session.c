@@ -50,7 +50,6 @@ struct _McuMediaSession
 
   McuPortPool *pool;
   McuPortPair ports;
-  gchar *tag;
   guint jitter_latency; /* ms */
   McuMediaCodecParams params;
   gboolean have_params;
@@ -95,7 +94,6 @@ mcu_media_session_finalize (GObject *object)
 {
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
-  g_free (self->tag);
   g_free (self->remote_address);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
@@ -121,8 +119,7 @@ mcu_media_session_init (McuMediaSession *self)
 }
 
 McuMediaSession *
-mcu_media_session_new (
-    McuPortPool *pool, const gchar *tag, guint jitter_latency, GError **error)
+mcu_media_session_new (McuPortPool *pool, guint jitter_latency, GError **error)
 {
   g_autoptr (McuMediaSession) self =
       g_object_new (MCU_TYPE_MEDIA_SESSION, NULL);
@@ -130,7 +127,6 @@ mcu_media_session_new (
   if (!mcu_port_pool_allocate (pool, &self->ports, error))
     return NULL;
   self->pool = g_object_ref (pool);
-  self->tag = g_strdup (tag);
   self->jitter_latency = jitter_latency;
   return g_steal_pointer (&self);
 }

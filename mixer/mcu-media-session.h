@@ -32,7 +32,7 @@ G_DECLARE_FINAL_TYPE (
 
 /* Allocates the RTP/RTCP ports now (so they can go into the SDP answer). */
 McuMediaSession *mcu_media_session_new (
-    McuPortPool *pool, const gchar *tag, guint jitter_latency, GError **error);
+    McuPortPool *pool, guint jitter_latency, GError **error);
 guint mcu_media_session_get_rtp_port (McuMediaSession *self);
 guint mcu_media_session_get_rtcp_port (McuMediaSession *self);
 

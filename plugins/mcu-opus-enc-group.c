@@ -6,7 +6,7 @@
  * src_N from one thread, but members behind queues run on their own).
  *
  * Locks: `lock` protects the encoder, the cache and the counters. It is held
- * while encoding (tens of microseconds), so the other members asking for
+ * while encoding (~0.1 ms), so the other members asking for
  * the same frame wait and then find it in the cache. No other lock is taken
  * under it.
  *

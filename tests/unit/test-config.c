@@ -17,8 +17,8 @@ test_defaults (void)
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
-  g_assert_cmpint (c->noise_gate, ==, -127); /* off: everyone is heard */
-  g_assert_cmpuint (c->max_talkers, ==, 0);
+  g_assert_cmpint (c->noise_gate, ==, -55);
+  g_assert_cmpuint (c->max_talkers, ==, 8);
 }
 
 static void
