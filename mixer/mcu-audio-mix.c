@@ -38,6 +38,7 @@ struct _McuAudioMix
   GstElement *mixer;
   guint bus_watch;
   GHashTable *sessions;    /* McuMediaSession* (ref) -> MixEntry* */
+  GstClockTime latency;    /* the mixer's, fixed at creation */
   GHashTable *opus_groups; /* "bitrate/complexity/fec/loss" -> group */
 };
 
@@ -189,6 +190,7 @@ build_pipeline (
    * into every input, from every sink: O(N^2) per join). */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
       "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND, NULL);
+  self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
         (gdouble)options->noise_gate_db, NULL);
@@ -307,6 +309,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
+  mcu_media_session_set_latency (session, self->latency);
   return TRUE;
 }
 

@@ -149,6 +149,18 @@ mcu_media_session_get_bin (McuMediaSession *self)
   return self->bin;
 }
 
+void
+mcu_media_session_set_latency (McuMediaSession *self, GstClockTime latency)
+{
+  /* Upstream from the sinks, as a pipeline-wide latency distribution would
+   * (rtpsession needs it to stamp RTCP sender reports). */
+  if (self->udpsink_rtp)
+    gst_element_send_event (self->udpsink_rtp, gst_event_new_latency (latency));
+  if (self->udpsink_rtcp)
+    gst_element_send_event (
+        self->udpsink_rtcp, gst_event_new_latency (latency));
+}
+
 GstElement *
 mcu_media_session_get_encoder (McuMediaSession *self)
 {

@@ -56,6 +56,10 @@ guint64 mcu_media_session_get_packets_received (McuMediaSession *self);
 /* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to
  * the mixer) and "mix_in" (this participant's mix-minus). (transfer none) */
 GstElement *mcu_media_session_get_bin (McuMediaSession *self);
+/* The room's fixed latency, given to the bin's sinks (the room never
+ * recalculates latency pipeline-wide: see McuAudioMix). */
+void mcu_media_session_set_latency (
+    McuMediaSession *self, GstClockTime latency);
 /* The encoder element in the bin (mcuopusenc, opusenc, mulawenc, ...), for
  * McuAudioMix to attach it to an encoder group. (transfer none) */
 GstElement *mcu_media_session_get_encoder (McuMediaSession *self);
