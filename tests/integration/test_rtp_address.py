@@ -7,6 +7,7 @@ UDP sockets (one dialog, PCMU):
    and, once C's packets arrive, send to C (where the caller really is).
 2. re-INVITE with a new connection port B (and sending from B): the server
    must move its RTP to B and stop sending to C.
+3. RTCP: sender/receiver reports reach the caller's RTCP port.
 Checks count RTP packets per socket over time windows."""
 
 import os
@@ -116,9 +117,37 @@ def pump(send_sock, recv_socks, seconds, state):
     return counts
 
 
+def udp_pair():
+    """Two sockets on an even port and the next one (RTP, RTCP)."""
+    for _ in range(100):
+        rtp = udp()
+        port = rtp.getsockname()[1]
+        if port % 2 == 0:
+            try:
+                return rtp, udp(port + 1)
+            except OSError:
+                pass
+        rtp.close()
+    raise RuntimeError("no free port pair")
+
+
+def rtcp_types(sock, seconds):
+    """RTCP packet types (200 = SR, 201 = RR) received within `seconds`."""
+    types = set()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not {200, 201} & types:
+        try:
+            data = sock.recv(2048)
+            if len(data) >= 8 and data[0] >> 6 == 2:
+                types.add(data[1])
+        except BlockingIOError:
+            time.sleep(0.05)
+    return types
+
+
 def main():
     checks = mcutest.Failures()
-    a, b, c = udp(), udp(), udp()
+    (a, a_rtcp), b, c = udp_pair(), udp(), udp()
     with mcutest.McuServer() as srv:
         uac = Uac(srv)
         uac.request("INVITE", uac.sdp(a.getsockname()[1], 1))
@@ -136,6 +165,11 @@ def main():
         checks.check(before["A"] >= 40 and before["C"] == 0,
                      "before any RTP from the caller, the server sends to the SDP's port A "
                      "(1 s: A %d, C %d)" % (before["A"], before["C"]))
+        # RTCP goes to A + 1 (we sent no RTCP, so nothing to latch to).
+        types = rtcp_types(a_rtcp, 7.0)
+        checks.check(200 in types or 201 in types,
+                     "the server sends RTCP reports to the SDP's RTCP port (types %s)"
+                     % sorted(types))
         # Now send from C: the server latches to C.
         pump(c, socks, 0.5, state)
         latched = pump(c, socks, 1.0, state)
