@@ -406,6 +406,13 @@ on_mix_session_error (McuAudioMix *mix, McuMediaSession *session,
   mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
 }
 
+static void
+on_mix_error (McuAudioMix *mix, const gchar *message, McuCallLeg *self)
+{
+  LEG_LOG (self, G_LOG_LEVEL_WARNING, "room media failed: %s", message);
+  mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
+}
+
 McuCallLeg *
 mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 {
@@ -460,6 +467,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   self->mix = g_object_ref (mix);
   g_signal_connect (
       mix, "session-error", G_CALLBACK (on_mix_session_error), self);
+  g_signal_connect (mix, "error", G_CALLBACK (on_mix_error), self);
   self->media = mcu_media_session_new (
       self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)

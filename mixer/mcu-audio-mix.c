@@ -352,8 +352,7 @@ mcu_audio_mix_set_muted (
 {
   MixEntry *e = g_hash_table_lookup (self->sessions, session);
 
-  if (e && e->mixer_sink &&
-      g_object_class_find_property (G_OBJECT_GET_CLASS (e->mixer_sink), "mute"))
+  if (e && e->mixer_sink)
     g_object_set (e->mixer_sink, "mute", muted, NULL);
 }
 

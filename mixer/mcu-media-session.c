@@ -382,13 +382,6 @@ make_caps (GstBin *bin, const gchar *caps_str)
   return e;
 }
 
-static gboolean
-link_request (GstElement *src, const gchar *src_pad, GstElement *sink,
-    const gchar *sink_pad)
-{
-  return gst_element_link_pads (src, src_pad, sink, sink_pad);
-}
-
 /* depay -> decoder -> audioconvert -> audioresample -> caps; ghost mix_out */
 static gboolean
 build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -483,8 +476,9 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   }
   configure_encoder (self, enc, pay);
   self->encoder = enc;
-  if (!link_request (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !link_request (self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
+  if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
+      !gst_element_link_pads (
+          self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
@@ -545,9 +539,11 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtcp_buffer, self, NULL);
   gst_object_unref (pad);
 
-  if (!link_request (src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
-      !link_request (src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !link_request (
+  if (!gst_element_link_pads (
+          src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
+      !gst_element_link_pads (
+          src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
+      !gst_element_link_pads (
           self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");

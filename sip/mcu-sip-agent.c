@@ -177,6 +177,21 @@ on_nua_shutdown (McuSipAgent *self, int status)
   g_signal_emit (self, signals[SIGNAL_SHUTDOWN_COMPLETE], 0);
 }
 
+/* An indication after which an unowned handle has nothing more to do: any
+ * request indication, or the call state reaching "terminated". */
+static gboolean
+handle_finished (nua_event_t event, tagi_t tags[])
+{
+  int callstate = -1;
+
+  if (event >= nua_r_set_params) /* responses to our own requests */
+    return FALSE;
+  if (event != nua_i_state)
+    return TRUE;
+  tl_gets (tags, NUTAG_CALLSTATE_REF (callstate), TAG_END ());
+  return callstate == nua_callstate_terminated;
+}
+
 static void
 on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     nua_magic_t *magic, nua_handle_t *nh, nua_hmagic_t *hmagic,
@@ -197,19 +212,11 @@ on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     on_nua_invite (self, nh, sip);
     return;
   }
-  /* Anything else arriving on a handle nobody owns (OPTIONS, MESSAGE, a
-   * stray BYE, ...) was answered by nua itself: free the handle, or it
-   * leaks with every such request. */
-  if (nh && event != nua_i_state &&
-      (event < nua_r_set_params || event == nua_i_terminated))
+  /* Anything else on a handle nobody owns (OPTIONS, MESSAGE, a stray BYE,
+   * a rejected INVITE's end) was answered by nua itself: free the handle
+   * once nua is done with it, or it leaks with every such request. */
+  if (nh && handle_finished (event, tags))
     nua_handle_destroy (nh);
-  else if (nh && event == nua_i_state) {
-    int callstate = -1;
-
-    tl_gets (tags, NUTAG_CALLSTATE_REF (callstate), TAG_END ());
-    if (callstate == nua_callstate_terminated)
-      nua_handle_destroy (nh);
-  }
 }
 
 McuSipAgent *

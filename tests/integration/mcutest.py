@@ -15,7 +15,7 @@ SOURCE_ROOT = os.environ.get(
     "MCU_SOURCE_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def free_port(kind=socket.SOCK_DGRAM, also_tcp=True):
+def free_port(also_tcp=True):
     """A port free for UDP (and TCP) on 127.0.0.1 right now."""
     for _ in range(50):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -50,12 +50,11 @@ class Uac:
     def request(self, method, body="", uri=None):
         uri = uri or self.contact or "sip:addr@127.0.0.1:%d" % self.srv.port
         to = "<sip:addr@127.0.0.1>" + (";tag=%s" % self.to_tag if self.to_tag else "")
-        cseq = self.cseq if method != "ACK" else self.cseq
         msg = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK%d\r\n"
                "Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=%s\r\nTo: %s\r\n"
                "Call-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@127.0.0.1:%d>\r\n"
                % (method, uri, self.port, random.randint(1, 1 << 30), self.tag, to,
-                  self.call_id, cseq, method, self.port))
+                  self.call_id, self.cseq, method, self.port))
         if body:
             msg += "Content-Type: application/sdp\r\n"
         msg += "Content-Length: %d\r\n\r\n%s" % (len(body), body)
@@ -150,11 +149,8 @@ def main():
     (a, a_rtcp), b, c = udp_pair(), udp(), udp()
     with mcutest.McuServer() as srv:
         uac = Uac(srv)
-        uac.request("INVITE", uac.sdp(a.getsockname()[1], 1))
-        status = uac.final()
+        status = uac.invite(a.getsockname()[1], 1)
         checks.check(status == 200, "INVITE answered 200 (%s)" % status)
-        uac.request("ACK")
-        uac.cseq += 1
         server_rtp = [int(l.split()[1]) for l in uac.body.split("\r\n")
                       if l.startswith("m=audio ")][0]
         state = {"seq": 1, "ts": 0, "server_rtp": server_rtp}
