@@ -20,6 +20,9 @@ typedef enum
   KEY_CODEC_ORDER,
   KEY_LAYOUT,
   KEY_DBFS,
+  KEY_VIDEO_CODECS,
+  KEY_HOST_PORT,
+  KEY_HA1,
 } KeyType;
 
 typedef struct
@@ -34,6 +37,7 @@ typedef struct
 
 #define CFG(field)  G_STRUCT_OFFSET (McuConfig, field)
 #define ROOM(field) G_STRUCT_OFFSET (McuConfigRoom, field)
+#define USER(field) G_STRUCT_OFFSET (McuConfigUser, field)
 
 static const KeySpec key_specs[] = {
   { "sip", "listen", KEY_ADDRESS, 0, 0, CFG (sip_listen) },
@@ -54,11 +58,37 @@ static const KeySpec key_specs[] = {
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
+  { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
+  { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
+  { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
+  { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
+  { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
+  { "auth", "message", KEY_BOOL, 0, 0, CFG (auth_message) },
+  { "auth", "nonce-lifetime", KEY_UINT, 10, 86400, CFG (nonce_lifetime) },
+  { "auth", "max-failures", KEY_UINT, 1, 1000, CFG (auth_max_failures) },
+  { "user:", "password", KEY_STRING, 0, 0, USER (password) },
+  { "user:", "ha1", KEY_HA1, 0, 0, USER (ha1) },
+  { "user:", "display", KEY_STRING, 0, 0, USER (display) },
+  { "registrar", "min-expires", KEY_UINT, 1, 86400, CFG (min_expires) },
+  { "registrar", "max-expires", KEY_UINT, 1, 604800, CFG (max_expires) },
+  { "registrar", "default-expires", KEY_UINT, 1, 604800,
+      CFG (default_expires) },
+  { "storage", "database", KEY_STRING, 0, 0, CFG (database) },
+  { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
+  { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
+  { "control", "token", KEY_STRING, 0, 0, CFG (control_token) },
+  { "video", "enabled", KEY_BOOL, 0, 0, CFG (video_enabled) },
+  { "video", "codecs", KEY_VIDEO_CODECS, 0, 0, CFG (video_codecs) },
+  { "video", "width", KEY_UINT, 64, 1920, CFG (video_width) },
+  { "video", "height", KEY_UINT, 64, 1080, CFG (video_height) },
+  { "video", "framerate", KEY_UINT, 1, 60, CFG (video_framerate) },
+  { "video", "bitrate", KEY_UINT, 64, 20000, CFG (video_bitrate) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
   NULL };
 static const gchar *const known_layouts[] = { "auto", "grid", "speaker", NULL };
+static const gchar *const known_video_codecs[] = { "h264", "vp8", NULL };
 
 static void
 config_room_free (gpointer data)
@@ -67,7 +97,20 @@ config_room_free (gpointer data)
 
   g_free (room->name);
   g_free (room->layout);
+  g_free (room->pin);
   g_free (room);
+}
+
+static void
+config_user_free (gpointer data)
+{
+  McuConfigUser *user = data;
+
+  g_free (user->name);
+  g_free (user->password);
+  g_free (user->ha1);
+  g_free (user->display);
+  g_free (user);
 }
 
 McuConfig *
@@ -88,7 +131,20 @@ mcu_config_new_default (void)
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
   c->auto_create = TRUE;
+  c->auth_register = TRUE;
+  c->nonce_lifetime = 300;
+  c->auth_max_failures = 5;
+  c->min_expires = 60;
+  c->max_expires = 3600;
+  c->default_expires = 3600;
+  c->video_enabled = TRUE;
+  c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
+  c->video_width = 1280;
+  c->video_height = 720;
+  c->video_framerate = 30;
+  c->video_bitrate = 1500;
   c->rooms = g_ptr_array_new_with_free_func (config_room_free);
+  c->users = g_ptr_array_new_with_free_func (config_user_free);
   return c;
 }
 
@@ -102,7 +158,14 @@ mcu_config_free (McuConfig *c)
   g_free (c->sip_domain);
   g_free (c->media_address);
   g_strfreev (c->codecs);
+  g_free (c->auth_realm);
+  g_free (c->database);
+  g_free (c->control_socket);
+  g_free (c->control_http);
+  g_free (c->control_token);
+  g_strfreev (c->video_codecs);
   g_ptr_array_unref (c->rooms);
+  g_ptr_array_unref (c->users);
   g_free (c);
 }
 
@@ -213,6 +276,32 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
       *(gint *)field = db;
       return TRUE;
     }
+    case KEY_VIDEO_CODECS:
+      if (!parse_list (value, known_video_codecs, &list))
+        return bad_value (error, file, group, key,
+            "'%s': expected a list of h264, vp8", value);
+      g_strfreev (*(gchar ***)field);
+      *(gchar ***)field = g_steal_pointer (&list);
+      return TRUE;
+    case KEY_HOST_PORT: {
+      g_autoptr (GSocketConnectable) addr =
+          g_network_address_parse (value, 0, NULL);
+      const gchar *host;
+
+      if (addr == NULL ||
+          g_network_address_get_port (G_NETWORK_ADDRESS (addr)) == 0 ||
+          !g_hostname_is_ip_address (
+              host = g_network_address_get_hostname (G_NETWORK_ADDRESS (addr))))
+        return bad_value (error, file, group, key,
+            "'%s': expected IP-ADDRESS:PORT, e.g. 127.0.0.1:8088", value);
+      break;
+    }
+    case KEY_HA1:
+      if (strlen (value) != 32 ||
+          strspn (value, "0123456789abcdefABCDEF") != 32)
+        return bad_value (error, file, group, key,
+            "expected 32 hex digits (MD5 of user:realm:password)");
+      break;
     case KEY_LAYOUT:
       if (!g_strv_contains (known_layouts, value))
         return bad_value (error, file, group, key,
@@ -266,9 +355,26 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     room->name = g_strdup (name);
     room->max_participants = c->max_participants;
     room->layout = g_strdup ("auto");
+    room->self_view = TRUE;
     g_ptr_array_add (c->rooms, room);
     kind = "room:";
     base = room;
+  } else if (g_str_has_prefix (group, "user:")) {
+    McuConfigUser *user;
+    const gchar *name = group + strlen ("user:");
+
+    if (*name == '\0' || strlen (name) > 64 ||
+        strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.+") != strlen (name)) {
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+          "%s: [%s]: user names are 1-64 of A-Z a-z 0-9 - _ . +", file, group);
+      return FALSE;
+    }
+    user = g_new0 (McuConfigUser, 1);
+    user->name = g_strdup (name);
+    g_ptr_array_add (c->users, user);
+    kind = "user:";
+    base = user;
   } else if (!group_kind_known (group)) {
     g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_UNKNOWN_GROUP,
         "%s: [%s]: unknown group", file, group);
@@ -304,6 +410,22 @@ check_config (McuConfig *c, const gchar *file, GError **error)
         c->rtp_port_max);
   if (!c->sip_udp && !c->sip_tcp)
     return bad_value (error, file, "sip", "transports", "no transport");
+  if (c->control_http && c->control_token == NULL)
+    return bad_value (error, file, "control", "token",
+        "required with http= (every TCP request needs a bearer token)");
+  if (c->min_expires > c->max_expires)
+    return bad_value (error, file, "registrar", "min-expires",
+        "must not exceed max-expires (%u)", c->max_expires);
+  for (guint i = 0; i < c->users->len; i++) {
+    McuConfigUser *u = g_ptr_array_index (c->users, i);
+    g_autofree gchar *group = g_strdup_printf ("user:%s", u->name);
+
+    if ((u->password == NULL) == (u->ha1 == NULL))
+      return bad_value (
+          error, file, group, "password", "give exactly one of password, ha1");
+  }
+  if (c->auth_realm == NULL)
+    c->auth_realm = g_strdup (c->sip_domain);
   return TRUE;
 }
 

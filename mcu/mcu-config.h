@@ -22,7 +22,18 @@ typedef struct
   gchar *name;
   guint max_participants;
   gchar *layout;
+  gchar *pin;         /* (nullable) callers must enter it (DTMF) */
+  gboolean self_view; /* participants see their own tile */
 } McuConfigRoom;
+
+/* A [user:NAME] group: someone who may register (and call). */
+typedef struct
+{
+  gchar *name;
+  gchar *password; /* (nullable) plain password, or: */
+  gchar *ha1;      /* (nullable) MD5(name:realm:password) in hex */
+  gchar *display;  /* (nullable) */
+} McuConfigUser;
 
 typedef struct
 {
@@ -51,7 +62,37 @@ typedef struct
   gboolean auto_create;
   guint max_participants;
 
+  /* [auth] what needs digest authentication */
+  gchar *auth_realm; /* default: the SIP domain */
+  gboolean auth_register;
+  gboolean auth_invite;
+  gboolean auth_message;
+  guint nonce_lifetime;    /* seconds */
+  guint auth_max_failures; /* per source, then 403 for a while */
+
+  /* [registrar] (seconds) */
+  guint min_expires;
+  guint max_expires;
+  guint default_expires;
+
+  /* [storage] */
+  gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+
+  /* [control] */
+  gchar *control_socket; /* (nullable) NULL = <runtime dir>/mcu/control.sock */
+  gchar *control_http;   /* (nullable) "ADDR:PORT", off when NULL */
+  gchar *control_token;  /* (nullable) bearer token, required with http */
+
+  /* [video] */
+  gboolean video_enabled;
+  gchar **video_codecs; /* "h264", "vp8" in order */
+  guint video_width;    /* the largest picture sent */
+  guint video_height;
+  guint video_framerate;
+  guint video_bitrate; /* kbit/s, the most sent to one caller */
+
   GPtrArray *rooms; /* McuConfigRoom*, from [room:NAME] groups */
+  GPtrArray *users; /* McuConfigUser*, from [user:NAME] groups */
 } McuConfig;
 
 /* Defaults only (what an empty file gives). */

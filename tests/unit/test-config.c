@@ -19,6 +19,62 @@ test_defaults (void)
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
+  g_assert_cmpstr (c->auth_realm, ==, c->sip_domain);
+  g_assert_true (c->auth_register);
+  g_assert_false (c->auth_invite);
+  g_assert_cmpuint (c->min_expires, ==, 60);
+  g_assert_null (c->control_http);
+  g_assert_true (c->video_enabled);
+  g_assert_cmpstr (c->video_codecs[0], ==, "h264");
+  g_assert_cmpuint (c->video_width, ==, 1280);
+}
+
+static void
+test_new_groups (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (
+      "[sip]\ndomain=example.com\n"
+      "[auth]\ninvite=true\nmax-failures=3\n"
+      "[user:alice]\npassword=secret\ndisplay=Alice A.\n"
+      "[user:bob]\nha1=0123456789abcdef0123456789ABCDEF\n"
+      "[registrar]\nmin-expires=30\nmax-expires=7200\n"
+      "[storage]\ndatabase=/tmp/x.db\n"
+      "[control]\nsocket=/tmp/c.sock\nhttp=127.0.0.1:8088\ntoken=t0k\n"
+      "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
+      "[room:r]\npin=4321\nself-view=false\n",
+      "t.conf", &error);
+  McuConfigUser *alice, *bob;
+  McuConfigRoom *r;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->auth_realm, ==, "example.com");
+  g_assert_true (c->auth_invite);
+  g_assert_cmpuint (c->auth_max_failures, ==, 3);
+  g_assert_cmpuint (c->users->len, ==, 2);
+  alice = g_ptr_array_index (c->users, 0);
+  bob = g_ptr_array_index (c->users, 1);
+  if (g_str_equal (alice->name, "bob")) {
+    McuConfigUser *t = alice;
+    alice = bob;
+    bob = t;
+  }
+  g_assert_cmpstr (alice->password, ==, "secret");
+  g_assert_cmpstr (alice->display, ==, "Alice A.");
+  g_assert_null (alice->ha1);
+  g_assert_cmpstr (bob->ha1, ==, "0123456789abcdef0123456789ABCDEF");
+  g_assert_cmpuint (c->min_expires, ==, 30);
+  g_assert_cmpuint (c->max_expires, ==, 7200);
+  g_assert_cmpstr (c->database, ==, "/tmp/x.db");
+  g_assert_cmpstr (c->control_socket, ==, "/tmp/c.sock");
+  g_assert_cmpstr (c->control_http, ==, "127.0.0.1:8088");
+  g_assert_cmpstr (c->control_token, ==, "t0k");
+  g_assert_cmpstr (c->video_codecs[0], ==, "vp8");
+  g_assert_null (c->video_codecs[1]);
+  g_assert_cmpuint (c->video_framerate, ==, 15);
+  r = g_ptr_array_index (c->rooms, 0);
+  g_assert_cmpstr (r->pin, ==, "4321");
+  g_assert_false (r->self_view);
 }
 
 static void
@@ -83,7 +139,25 @@ static const BadCase bad_cases[] = {
       "[rooms] auto-create" },
   { "[room:a b]\nmax-participants=3\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[room:a b]" },
-  { "[room:x]\npin=1234\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[room:x] pin" },
+  { "[room:x]\npinn=1234\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[room:x] pinn" },
+  { "[room:x]\nself-view=maybe\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[room:x] self-view" },
+  { "[user:alice]\ndisplay=Alice\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[user:alice] password" },
+  { "[user:alice]\npassword=a\nha1=0123456789abcdef0123456789abcdef\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[user:alice] password" },
+  { "[user:bob]\nha1=xyz\n", MCU_CONFIG_ERROR_BAD_VALUE, "[user:bob] ha1" },
+  { "[user:a b]\npassword=x\n", MCU_CONFIG_ERROR_BAD_VALUE, "[user:a b]" },
+  { "[auth]\nnonce-lifetime=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[auth] nonce-lifetime" },
+  { "[registrar]\nmin-expires=600\nmax-expires=60\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[registrar] min-expires" },
+  { "[control]\nhttp=127.0.0.1:8088\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] token" },
+  { "[control]\nhttp=localhost\ntoken=t\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] http" },
+  { "[video]\ncodecs=h263\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] codecs" },
+  { "[video]\nframerate=0\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] framerate" },
   { "[media]\nnoise-gate=5\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[media] noise-gate" },
   { "[media]\nmax-talkers=-1\n", MCU_CONFIG_ERROR_BAD_VALUE,
@@ -134,6 +208,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/values", test_values);
+  g_test_add_func ("/config/new-groups", test_new_groups);
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
