@@ -31,7 +31,9 @@ struct _McuCallLeg
   guint64 sdp_version;
   guint rtp_timer;
   guint ring_timer;
-  gchar *pending_answer; /* the 200's SDP while ringing */
+  gchar *pending_answer;     /* the 200's SDP while ringing */
+  guint final_status;        /* the status we rejected with, 0 = none */
+  McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
 };
 
@@ -108,6 +110,8 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
+  if (self->media)
+    mcu_media_session_get_stats (self->media, &self->final_stats);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)
@@ -136,6 +140,7 @@ reject (
 {
   LEG_LOG (self, G_LOG_LEVEL_INFO, "rejecting: %u %s (%s)", status, phrase,
       warning ? warning : "");
+  self->final_status = status;
   mcu_sip_call_reject (self->call, status, phrase, warning);
   release_media (self);
 }
@@ -155,6 +160,7 @@ reject_error (McuCallLeg *self, const GError *error)
         reject (self, 486, "Busy Here", error->message);
         break;
       case MCU_ROOM_ERROR_LOCKED:
+      case MCU_ROOM_ERROR_BAD_PIN:
         reject (self, 403, "Forbidden", error->message);
         break;
       case MCU_ROOM_ERROR_CLOSED:
@@ -407,6 +413,14 @@ on_mix_session_error (McuAudioMix *mix, McuMediaSession *session,
 }
 
 static void
+on_mix_talking (McuAudioMix *mix, McuMediaSession *session, gboolean talking,
+    McuCallLeg *self)
+{
+  if (session == self->media && self->participant)
+    mcu_participant_set_talking (self->participant, talking);
+}
+
+static void
 on_mix_error (McuAudioMix *mix, const gchar *message, McuCallLeg *self)
 {
   LEG_LOG (self, G_LOG_LEVEL_WARNING, "room media failed: %s", message);
@@ -454,20 +468,28 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuSdpAudio audio = { 0 };
   McuRoom *room;
   McuAudioMix *mix;
+  /* sip:ROOM*PIN@server carries the room's PIN */
+  g_auto (GStrv) target =
+      g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
 
   if (text && !negotiate (self, text, offer, &audio, error))
     return FALSE;
-  room = mcu_room_directory_open (
-      self->env->rooms, mcu_sip_call_get_target (self->call), error);
+  room = mcu_room_directory_open (self->env->rooms, target[0], error);
   if (room == NULL)
     return FALSE;
   self->room = g_object_ref (room);
+  if (!mcu_room_check_pin (room, target[0] ? target[1] : NULL)) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_PIN,
+        "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
+    goto failed;
+  }
   if (!(mix = room_mix (room, self->env->config, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (
       mix, "session-error", G_CALLBACK (on_mix_session_error), self);
   g_signal_connect (mix, "error", G_CALLBACK (on_mix_error), self);
+  g_signal_connect (mix, "talking", G_CALLBACK (on_mix_talking), self);
   self->media = mcu_media_session_new (
       self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)
@@ -477,6 +499,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       mcu_sip_call_get_from_uri (self->call), error);
   if (self->participant == NULL)
     goto failed;
+  mcu_participant_set_user_data (self->participant, self, NULL);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
   return TRUE;
@@ -536,4 +559,65 @@ mcu_call_leg_hangup (McuCallLeg *self, const gchar *reason)
 {
   mcu_sip_call_hangup (self->call, reason);
   release_media (self);
+}
+
+McuParticipant *
+mcu_call_leg_get_participant (McuCallLeg *self)
+{
+  return self->participant;
+}
+
+guint
+mcu_call_leg_get_final_status (McuCallLeg *self)
+{
+  return self->final_status;
+}
+
+/* Muted by the operator; a held caller stays out of the mix either way. */
+void
+mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted)
+{
+  if (self->participant == NULL)
+    return;
+  mcu_participant_set_muted (self->participant, muted);
+  if (self->mix && self->media && self->have_audio)
+    mcu_audio_mix_set_muted (self->mix, self->media,
+        muted || on_hold (self) ||
+            !remote_sends (self->audio.remote_direction));
+}
+
+void
+mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf)
+{
+  if (self->participant == NULL)
+    return;
+  mcu_participant_set_deaf (self->participant, deaf);
+  if (self->media)
+    mcu_media_session_set_deaf (self->media, deaf);
+}
+
+void
+mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume)
+{
+  if (self->participant == NULL)
+    return;
+  mcu_participant_set_volume (self->participant, volume);
+  if (self->mix && self->media)
+    mcu_audio_mix_set_volume (
+        self->mix, self->media, mcu_participant_get_volume (self->participant));
+}
+
+const gchar *
+mcu_call_leg_get_audio_codec (McuCallLeg *self)
+{
+  return self->have_audio ? mcu_sdp_codec_to_string (self->audio.codec) : NULL;
+}
+
+void
+mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats)
+{
+  if (self->media)
+    mcu_media_session_get_stats (self->media, stats);
+  else
+    *stats = self->final_stats;
 }

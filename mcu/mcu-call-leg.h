@@ -29,5 +29,18 @@ McuCallLeg *mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call);
 void mcu_call_leg_start (McuCallLeg *self);
 void mcu_call_leg_hangup (McuCallLeg *self, const gchar *reason);
 McuSipCall *mcu_call_leg_get_call (McuCallLeg *self);
+/* (nullable) (transfer none) the participant, once admitted; its user data
+ * points back at the leg. */
+McuParticipant *mcu_call_leg_get_participant (McuCallLeg *self);
+/* The SIP status the call was rejected with, 0 when it was not. */
+guint mcu_call_leg_get_final_status (McuCallLeg *self);
+
+/* Operator controls (the control socket). */
+void mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted);
+void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
+void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
+/* (nullable) "opus", "pcmu", ... */
+const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
+void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 
 G_END_DECLS

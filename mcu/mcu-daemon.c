@@ -2,6 +2,8 @@
  * mcu: the daemon. Main thread only. */
 #include "mcu-daemon.h"
 #include "mcu-call-leg.h"
+#include "mcu-control.h"
+#include "mcu-events.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -14,6 +16,10 @@ struct _McuDaemon
   McuSipAgent *agent;
   GHashTable *legs; /* McuCallLeg* (owned) set */
   gboolean stopping;
+  gint64 started_at;
+  McuDaemonCounters counters;
+  McuEvents *events;
+  McuControl *control;
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -31,6 +37,8 @@ mcu_daemon_dispose (GObject *object)
 {
   McuDaemon *self = MCU_DAEMON (object);
 
+  g_clear_object (&self->control);
+  g_clear_object (&self->events);
   g_clear_pointer (&self->legs, g_hash_table_unref);
   if (self->agent)
     g_signal_handlers_disconnect_by_data (self->agent, self);
@@ -46,6 +54,7 @@ mcu_daemon_finalize (GObject *object)
   McuDaemon *self = MCU_DAEMON (object);
 
   mcu_config_free (self->config);
+  g_hash_table_unref (self->counters.failed_by_status);
   G_OBJECT_CLASS (mcu_daemon_parent_class)->finalize (object);
 }
 
@@ -65,11 +74,29 @@ mcu_daemon_init (McuDaemon *self)
 {
   self->legs = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, g_object_unref, NULL);
+  self->counters.failed_by_status = g_hash_table_new (NULL, NULL);
+  self->started_at = g_get_real_time ();
 }
 
 static void
 on_leg_ended (McuCallLeg *leg, McuDaemon *self)
 {
+  guint status = mcu_call_leg_get_final_status (leg);
+  McuMediaStats st;
+
+  mcu_call_leg_get_stats (leg, &st);
+  self->counters.ended_media.packets_received += st.packets_received;
+  self->counters.ended_media.packets_sent += st.packets_sent;
+  self->counters.ended_media.packets_lost += st.packets_lost;
+  if (status >= 300) {
+    gpointer key = GUINT_TO_POINTER (status);
+    guint64 n = GPOINTER_TO_SIZE (
+        g_hash_table_lookup (self->counters.failed_by_status, key));
+
+    self->counters.calls_failed++;
+    g_hash_table_insert (
+        self->counters.failed_by_status, key, GSIZE_TO_POINTER (n + 1));
+  }
   g_signal_handlers_disconnect_by_data (leg, self);
   g_hash_table_remove (self->legs, leg);
 }
@@ -79,6 +106,7 @@ on_agent_incoming_call (McuSipAgent *agent, McuSipCall *call, McuDaemon *self)
 {
   McuCallLeg *leg = mcu_call_leg_new (&self->env, call);
 
+  self->counters.calls_total++;
   g_hash_table_add (self->legs, leg);
   g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
   mcu_call_leg_start (leg);
@@ -129,9 +157,14 @@ mcu_daemon_new (McuConfig *config, GError **error)
       mcu_room_directory_new (config->auto_create, config->max_participants);
   for (guint i = 0; i < config->rooms->len; i++) {
     McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+    McuRoomSettings settings = {
+      .max_participants = r->max_participants,
+      .layout = r->layout,
+      .pin = r->pin,
+      .self_view = r->self_view,
+    };
 
-    mcu_room_directory_add_template (
-        self->env.rooms, r->name, r->max_participants);
+    mcu_room_directory_add_template_full (self->env.rooms, r->name, &settings);
   }
   self->env.ports = mcu_port_pool_new (
       config->media_address, config->rtp_port_min, config->rtp_port_max);
@@ -148,6 +181,10 @@ mcu_daemon_new (McuConfig *config, GError **error)
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",
       G_CALLBACK (on_agent_shutdown_complete), self);
+  self->events = mcu_events_new (self->env.rooms);
+  self->control = mcu_control_new (self, self->events, error);
+  if (self->control == NULL)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -161,6 +198,8 @@ mcu_daemon_shutdown (McuDaemon *self)
   self->stopping = TRUE;
   g_message (
       "shutting down: hanging up %u calls", g_hash_table_size (self->legs));
+  if (self->control)
+    mcu_control_stop (self->control);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -171,4 +210,52 @@ guint
 mcu_daemon_get_n_calls (McuDaemon *self)
 {
   return g_hash_table_size (self->legs);
+}
+
+const McuConfig *
+mcu_daemon_get_config (McuDaemon *self)
+{
+  return self->config;
+}
+
+McuRoomDirectory *
+mcu_daemon_get_rooms (McuDaemon *self)
+{
+  return self->env.rooms;
+}
+
+gint64
+mcu_daemon_get_started_at (McuDaemon *self)
+{
+  return self->started_at;
+}
+
+const McuDaemonCounters *
+mcu_daemon_get_counters (McuDaemon *self)
+{
+  return &self->counters;
+}
+
+McuCallLeg *
+mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
+{
+  McuParticipant *p = mcu_room_find_participant (room, id);
+  McuCallLeg *leg = p ? mcu_participant_get_user_data (p) : NULL;
+
+  return leg && g_hash_table_contains (self->legs, leg) ? leg : NULL;
+}
+
+void
+mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
+{
+  g_autoptr (McuRoom) hold = g_object_ref (room);
+  g_autoptr (GList) participants = mcu_room_list_participants (room);
+
+  mcu_room_close (room);
+  for (GList *l = participants; l; l = l->next) {
+    McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+
+    if (leg && g_hash_table_contains (self->legs, leg))
+      mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
+  }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "mcu-config.h"
+#include "mcu-call-leg.h"
 #include <glib-object.h>
 
 G_BEGIN_DECLS
@@ -16,5 +17,24 @@ McuDaemon *mcu_daemon_new (McuConfig *config, GError **error);
 /* BYE to every participant, then signal "stopped". */
 void mcu_daemon_shutdown (McuDaemon *self);
 guint mcu_daemon_get_n_calls (McuDaemon *self);
+
+const McuConfig *mcu_daemon_get_config (McuDaemon *self);
+McuRoomDirectory *mcu_daemon_get_rooms (McuDaemon *self);
+/* Microseconds since the epoch when the daemon started. */
+gint64 mcu_daemon_get_started_at (McuDaemon *self);
+/* (nullable) (transfer none) the call of participant @id in @room */
+McuCallLeg *mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id);
+/* Hangs up everyone in @room and closes it. */
+void mcu_daemon_close_room (McuDaemon *self, McuRoom *room);
+
+/* Call counters for /metrics. */
+typedef struct
+{
+  guint64 calls_total;          /* INVITEs that created a call */
+  guint64 calls_failed;         /* of which rejected */
+  GHashTable *failed_by_status; /* GUINT_TO_POINTER (status) -> count */
+  McuMediaStats ended_media;    /* RTP totals of the calls that ended */
+} McuDaemonCounters;
+const McuDaemonCounters *mcu_daemon_get_counters (McuDaemon *self);
 
 G_END_DECLS

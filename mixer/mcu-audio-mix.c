@@ -23,10 +23,25 @@
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 
+/* Talking detection from the mixer's level messages (every LEVEL_MS): a
+ * participant starts talking after TALK_ON_MS above TALK_ON_DB and stops
+ * after TALK_OFF_MS below TALK_OFF_DB; the active speaker changes only to
+ * someone talking, and not more often than SPEAKER_HOLD_MS. */
+#define LEVEL_MS        100
+#define TALK_ON_DB      -42.0
+#define TALK_OFF_DB     -48.0
+#define TALK_ON_MS      200
+#define TALK_OFF_MS     800
+#define SPEAKER_HOLD_MS 1500
+
 typedef struct
 {
   GstPad *mixer_sink; /* sink_N on mcumixminus (request pad) */
   GstPad *mixer_src;  /* src_N */
+  gboolean talking;
+  guint above_ms;   /* time above TALK_ON_DB while not talking */
+  guint below_ms;   /* time below TALK_OFF_DB while talking */
+  gdouble level_db; /* smoothed */
 } MixEntry;
 
 struct _McuAudioMix
@@ -37,9 +52,11 @@ struct _McuAudioMix
   GstElement *pipeline;
   GstElement *mixer;
   guint bus_watch;
-  GHashTable *sessions;    /* McuMediaSession* (ref) -> MixEntry* */
-  GstClockTime latency;    /* the mixer's, fixed at creation */
-  GHashTable *opus_groups; /* "bitrate/complexity/fec/loss" -> group */
+  GHashTable *sessions;     /* McuMediaSession* (ref) -> MixEntry* */
+  GstClockTime latency;     /* the mixer's, fixed at creation */
+  GHashTable *opus_groups;  /* "bitrate/complexity/fec/loss" -> group */
+  McuMediaSession *speaker; /* (nullable) (weak: in sessions) */
+  gint64 speaker_since;     /* monotonic us */
 };
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
@@ -48,6 +65,8 @@ enum
 {
   SIGNAL_SESSION_ERROR,
   SIGNAL_ERROR,
+  SIGNAL_TALKING,
+  SIGNAL_ACTIVE_SPEAKER,
   N_SIGNALS
 };
 
@@ -101,6 +120,12 @@ mcu_audio_mix_class_init (McuAudioMixClass *klass)
       G_TYPE_NONE, 2, MCU_TYPE_MEDIA_SESSION, G_TYPE_STRING);
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_TALKING] = g_signal_new ("talking", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+      MCU_TYPE_MEDIA_SESSION, G_TYPE_BOOLEAN);
+  signals[SIGNAL_ACTIVE_SPEAKER] = g_signal_new ("active-speaker",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_MEDIA_SESSION);
 }
 
 static void
@@ -129,6 +154,109 @@ session_for_object (McuAudioMix *self, GstObject *src)
   return NULL;
 }
 
+static McuMediaSession *
+session_for_pad_name (McuAudioMix *self, const gchar *name, MixEntry **entry)
+{
+  GHashTableIter iter;
+  gpointer session, e;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &session, &e)) {
+    MixEntry *me = e;
+
+    if (me->mixer_sink &&
+        g_str_equal (GST_OBJECT_NAME (me->mixer_sink), name)) {
+      *entry = me;
+      return session;
+    }
+  }
+  return NULL;
+}
+
+/* One participant's level over the last LEVEL_MS: talking hysteresis. */
+static void
+update_talking (McuAudioMix *self, McuMediaSession *session, MixEntry *e,
+    gdouble rms_db, guint ms)
+{
+  e->level_db = 0.7 * e->level_db + 0.3 * MAX (rms_db, -127.0);
+  if (!e->talking) {
+    e->above_ms = rms_db > TALK_ON_DB ? e->above_ms + ms : 0;
+    if (e->above_ms >= TALK_ON_MS) {
+      e->talking = TRUE;
+      e->below_ms = 0;
+      g_signal_emit (self, signals[SIGNAL_TALKING], 0, session, TRUE);
+    }
+  } else {
+    e->below_ms = rms_db < TALK_OFF_DB ? e->below_ms + ms : 0;
+    if (e->below_ms >= TALK_OFF_MS) {
+      e->talking = FALSE;
+      e->above_ms = 0;
+      g_signal_emit (self, signals[SIGNAL_TALKING], 0, session, FALSE);
+    }
+  }
+}
+
+/* The loudest talker becomes the active speaker, unless the current one is
+ * still talking and has held the floor for less than SPEAKER_HOLD_MS. */
+static void
+update_speaker (McuAudioMix *self)
+{
+  GHashTableIter iter;
+  gpointer session, e;
+  McuMediaSession *best = NULL;
+  gdouble best_db = -200.0;
+  MixEntry *current = self->speaker
+                          ? g_hash_table_lookup (self->sessions, self->speaker)
+                          : NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &session, &e)) {
+    MixEntry *me = e;
+
+    if (me->talking && me->level_db > best_db) {
+      best = session;
+      best_db = me->level_db;
+    }
+  }
+  if (best == NULL || best == self->speaker)
+    return;
+  if (current && current->talking &&
+      now - self->speaker_since < SPEAKER_HOLD_MS * 1000)
+    return;
+  self->speaker = best;
+  self->speaker_since = now;
+  g_signal_emit (self, signals[SIGNAL_ACTIVE_SPEAKER], 0, best);
+}
+
+static void
+on_levels (McuAudioMix *self, const GstStructure *s)
+{
+  const GValue *pads = gst_structure_get_value (s, "pads");
+  guint64 duration = 0;
+  guint ms;
+
+  if (pads == NULL || !GST_VALUE_HOLDS_LIST (pads))
+    return;
+  gst_structure_get_uint64 (s, "duration", &duration);
+  ms = duration ? (guint)(duration / GST_MSECOND) : LEVEL_MS;
+  for (guint i = 0; i < gst_value_list_get_size (pads); i++) {
+    const GstStructure *p =
+        gst_value_get_structure (gst_value_list_get_value (pads, i));
+    const gchar *name = gst_structure_get_string (p, "pad");
+    gdouble rms = -127.0;
+    MixEntry *e = NULL;
+    McuMediaSession *session;
+
+    if (name == NULL || !gst_structure_get_double (p, "rms-db", &rms))
+      continue;
+    session = session_for_pad_name (self, name, &e);
+    if (session)
+      update_talking (self, session, e, rms, ms);
+  }
+  update_speaker (self);
+}
+
 static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
@@ -155,6 +283,10 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
           self->name, "MESSAGE", "media warning from %s: %s",
           GST_MESSAGE_SRC_NAME (msg), err->message);
+      break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_message_has_name (msg, "mcu-level"))
+        on_levels (self, gst_message_get_structure (msg));
       break;
     default:
       break;
@@ -189,7 +321,8 @@ build_pipeline (
    * recalculate the pipeline's latency (an O(N) query through the mixer
    * into every input, from every sink: O(N^2) per join). */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND, NULL);
+      "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND,
+      "level-interval", (guint64)LEVEL_MS * GST_MSECOND, NULL);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
@@ -337,6 +470,8 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
       gst_object_unref (bin);
     }
   }
+  if (self->speaker == session)
+    self->speaker = NULL;
   g_hash_table_remove (self->sessions, session);
 }
 
@@ -354,6 +489,30 @@ mcu_audio_mix_set_muted (
 
   if (e && e->mixer_sink)
     g_object_set (e->mixer_sink, "mute", muted, NULL);
+}
+
+void
+mcu_audio_mix_set_volume (
+    McuAudioMix *self, McuMediaSession *session, gdouble volume)
+{
+  MixEntry *e = g_hash_table_lookup (self->sessions, session);
+
+  if (e && e->mixer_sink)
+    g_object_set (e->mixer_sink, "volume", volume, NULL);
+}
+
+gboolean
+mcu_audio_mix_get_talking (McuAudioMix *self, McuMediaSession *session)
+{
+  MixEntry *e = g_hash_table_lookup (self->sessions, session);
+
+  return e && e->talking;
+}
+
+McuMediaSession *
+mcu_audio_mix_get_active_speaker (McuAudioMix *self)
+{
+  return self->speaker;
 }
 
 guint

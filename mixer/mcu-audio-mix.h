@@ -14,7 +14,12 @@ G_DECLARE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, MCU, AUDIO_MIX, GObject)
 /* Creates the pipeline and sets it playing. Signals (main thread):
  * "session-error" (McuMediaSession, const gchar *message): a participant's
  * media failed; the owner should hang that participant up.
- * "error" (const gchar *message): the room's pipeline failed. */
+ * "error" (const gchar *message): the room's pipeline failed.
+ * "talking" (McuMediaSession, gboolean): started/stopped talking (from the
+ * mixer's levels every 100 ms, with hysteresis: on after 200 ms above
+ * -42 dBFS, off after 800 ms below -48 dBFS).
+ * "active-speaker" (McuMediaSession): the loudest talker, held at least
+ * 1.5 s while it still talks (so a big tile does not flap). */
 /* How the room mixes: @noise_gate_db (-127 = off) leaves out callers
  * quieter than that (after a 300 ms hangover); @max_talkers (0 = all) mixes
  * only the loudest few. Everyone left out hears the same full mix, which
@@ -35,6 +40,13 @@ gboolean mcu_audio_mix_contains (McuAudioMix *self, McuMediaSession *session);
 /* A muted (or held) participant is left out of everyone's mix. */
 void mcu_audio_mix_set_muted (
     McuAudioMix *self, McuMediaSession *session, gboolean muted);
+/* How loud the others hear @session (1.0 = as sent). */
+void mcu_audio_mix_set_volume (
+    McuAudioMix *self, McuMediaSession *session, gdouble volume);
+gboolean mcu_audio_mix_get_talking (
+    McuAudioMix *self, McuMediaSession *session);
+/* (nullable) (transfer none) */
+McuMediaSession *mcu_audio_mix_get_active_speaker (McuAudioMix *self);
 guint mcu_audio_mix_get_n_sessions (McuAudioMix *self);
 /* Stops the pipeline (all sessions must have been removed). */
 void mcu_audio_mix_stop (McuAudioMix *self);

@@ -62,7 +62,9 @@ struct _McuMediaSession
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
+  gulong deaf_probe;
   gboolean sending;
+  gint deaf; /* atomic: replace what we send with silence */
 
   GMutex lock; /* protects everything below */
   gchar *remote_address;
@@ -184,6 +186,64 @@ mcu_media_session_get_idle_time (McuMediaSession *self)
   last = self->last_rx;
   g_mutex_unlock (&self->lock);
   return g_get_monotonic_time () - last;
+}
+
+void
+mcu_media_session_set_deaf (McuMediaSession *self, gboolean deaf)
+{
+  g_atomic_int_set (&self->deaf, !!deaf);
+}
+
+gboolean
+mcu_media_session_get_deaf (McuMediaSession *self)
+{
+  return g_atomic_int_get (&self->deaf);
+}
+
+/* Reads rtpbin's session statistics (no cost on the media path). */
+void
+mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
+{
+  g_autoptr (GObject) session = NULL;
+  g_autoptr (GstStructure) s = NULL;
+  const GValue *sources;
+
+  memset (stats, 0, sizeof *stats);
+  stats->packets_received = mcu_media_session_get_packets_received (self);
+  if (self->rtpbin == NULL)
+    return;
+  g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+  if (session == NULL)
+    return;
+  g_object_get (session, "stats", &s, NULL);
+  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (sources == NULL || !G_VALUE_HOLDS_BOXED (sources) ||
+      g_value_get_boxed (sources) == NULL)
+    return;
+  for (guint i = 0; i < ((GValueArray *)g_value_get_boxed (sources))->n_values;
+       i++) {
+    const GstStructure *src = gst_value_get_structure (
+        g_value_array_get_nth ((GValueArray *)g_value_get_boxed (sources), i));
+    gboolean internal = FALSE;
+    guint64 sent = 0;
+    gint lost = 0;
+    guint jitter = 0, clock_rate = 0;
+
+    gst_structure_get_boolean (src, "internal", &internal);
+    if (internal) {
+      gst_structure_get_uint64 (src, "packets-sent", &sent);
+      stats->packets_sent += sent;
+    } else {
+      gst_structure_get_int (src, "packets-lost", &lost);
+      gst_structure_get_uint (src, "jitter", &jitter);
+      gst_structure_get_int (src, "clock-rate", (gint *)&clock_rate);
+      stats->packets_lost += MAX (lost, 0);
+      if (clock_rate > 0)
+        stats->jitter_ms = MAX (stats->jitter_ms, jitter * 1000 / clock_rate);
+    }
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
 guint64
@@ -445,6 +505,29 @@ configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
   }
 }
 
+/* A deaf participant gets silence of the same length (a new buffer: the one
+ * coming in may be the room's shared full mix). */
+static GstPadProbeReturn
+on_deaf_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  McuMediaSession *self = data;
+  GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstBuffer *silence;
+  gsize size;
+
+  if (!g_atomic_int_get (&self->deaf))
+    return GST_PAD_PROBE_OK;
+  size = gst_buffer_get_size (in);
+  silence = gst_buffer_new_allocate (NULL, size, NULL);
+  gst_buffer_memset (silence, 0, 0, size);
+  gst_buffer_copy_into (
+      silence, in, GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  GST_BUFFER_FLAG_SET (silence, GST_BUFFER_FLAG_GAP);
+  gst_buffer_unref (in);
+  GST_PAD_PROBE_INFO_DATA (info) = silence;
+  return GST_PAD_PROBE_OK;
+}
+
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
 static gboolean
 build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -483,6 +566,8 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
   self->encode_sink = sink;
+  self->deaf_probe = gst_pad_add_probe (
+      sink, GST_PAD_PROBE_TYPE_BUFFER, on_deaf_probe, self, NULL);
   return TRUE;
 
 link_failed:
@@ -562,7 +647,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
     gst_element_set_locked_state (self->bin, FALSE);
   }
   g_clear_object (&self->encode_sink);
-  self->hold_probe = 0;
+  self->hold_probe = self->deaf_probe = 0;
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   g_mutex_unlock (&self->lock);

@@ -53,6 +53,21 @@ gboolean mcu_media_session_get_sending (McuMediaSession *self);
 gint64 mcu_media_session_get_idle_time (McuMediaSession *self);
 guint64 mcu_media_session_get_packets_received (McuMediaSession *self);
 
+typedef struct
+{
+  guint64 packets_received; /* RTP and RTCP from the caller */
+  guint64 packets_sent;     /* RTP to the caller */
+  guint64 packets_lost;     /* the caller's RTP lost on the way in */
+  guint jitter_ms;          /* interarrival jitter of the caller's RTP */
+} McuMediaStats;
+
+/* Main thread; reads rtpbin's statistics on demand. */
+void mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats);
+/* Deaf: the caller gets silence (RTP keeps flowing, so its RTP timeout and
+ * NAT bindings stay happy). Any thread. */
+void mcu_media_session_set_deaf (McuMediaSession *self, gboolean deaf);
+gboolean mcu_media_session_get_deaf (McuMediaSession *self);
+
 /* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to
  * the mixer) and "mix_in" (this participant's mix-minus). (transfer none) */
 GstElement *mcu_media_session_get_bin (McuMediaSession *self);

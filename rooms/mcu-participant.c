@@ -15,6 +15,10 @@ struct _McuParticipant
   McuRoom *room;    /* weak: the room holds us and clears this */
   gboolean muted;
   gboolean on_hold;
+  gboolean deaf;
+  gboolean talking;
+  gboolean video_muted;
+  gdouble volume;
   gpointer user_data;
   GDestroyNotify user_data_destroy;
 };
@@ -26,6 +30,10 @@ enum
   PROP_0,
   PROP_MUTED,
   PROP_ON_HOLD,
+  PROP_DEAF,
+  PROP_TALKING,
+  PROP_VIDEO_MUTED,
+  PROP_VOLUME,
   N_PROPS
 };
 
@@ -56,6 +64,18 @@ mcu_participant_get_property (
     case PROP_ON_HOLD:
       g_value_set_boolean (value, self->on_hold);
       break;
+    case PROP_DEAF:
+      g_value_set_boolean (value, self->deaf);
+      break;
+    case PROP_TALKING:
+      g_value_set_boolean (value, self->talking);
+      break;
+    case PROP_VIDEO_MUTED:
+      g_value_set_boolean (value, self->video_muted);
+      break;
+    case PROP_VOLUME:
+      g_value_set_double (value, self->volume);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -72,12 +92,22 @@ mcu_participant_class_init (McuParticipantClass *klass)
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   props[PROP_ON_HOLD] = g_param_spec_boolean ("on-hold", NULL, NULL, FALSE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_DEAF] = g_param_spec_boolean ("deaf", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_TALKING] = g_param_spec_boolean ("talking", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_VIDEO_MUTED] =
+      g_param_spec_boolean ("video-muted", NULL, NULL, FALSE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_VOLUME] = g_param_spec_double ("volume", NULL, NULL, 0.0, 4.0, 1.0,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
 static void
 mcu_participant_init (McuParticipant *self)
 {
+  self->volume = 1.0;
 }
 
 McuParticipant *
@@ -159,6 +189,76 @@ mcu_participant_set_on_hold (McuParticipant *self, gboolean on_hold)
     return;
   self->on_hold = !!on_hold;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ON_HOLD]);
+}
+
+/* Sets a boolean field and notifies when it changed. */
+static void
+set_flag (McuParticipant *self, gboolean *field, gboolean value, guint prop)
+{
+  if (*field == !!value)
+    return;
+  *field = !!value;
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+}
+
+gboolean
+mcu_participant_get_deaf (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), FALSE);
+  return self->deaf;
+}
+
+void
+mcu_participant_set_deaf (McuParticipant *self, gboolean deaf)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  set_flag (self, &self->deaf, deaf, PROP_DEAF);
+}
+
+gboolean
+mcu_participant_get_talking (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), FALSE);
+  return self->talking;
+}
+
+void
+mcu_participant_set_talking (McuParticipant *self, gboolean talking)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  set_flag (self, &self->talking, talking, PROP_TALKING);
+}
+
+gboolean
+mcu_participant_get_video_muted (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), FALSE);
+  return self->video_muted;
+}
+
+void
+mcu_participant_set_video_muted (McuParticipant *self, gboolean muted)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  set_flag (self, &self->video_muted, muted, PROP_VIDEO_MUTED);
+}
+
+gdouble
+mcu_participant_get_volume (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), 1.0);
+  return self->volume;
+}
+
+void
+mcu_participant_set_volume (McuParticipant *self, gdouble volume)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  volume = CLAMP (volume, 0.0, 4.0);
+  if (self->volume == volume)
+    return;
+  self->volume = volume;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_VOLUME]);
 }
 
 void

@@ -26,6 +26,18 @@ gboolean mcu_participant_get_muted (McuParticipant *self);
 void mcu_participant_set_muted (McuParticipant *self, gboolean muted);
 gboolean mcu_participant_get_on_hold (McuParticipant *self);
 void mcu_participant_set_on_hold (McuParticipant *self, gboolean on_hold);
+/* Deaf: hears nothing (gets silence). */
+gboolean mcu_participant_get_deaf (McuParticipant *self);
+void mcu_participant_set_deaf (McuParticipant *self, gboolean deaf);
+/* Talking, as the mixer heard it (with hysteresis). */
+gboolean mcu_participant_get_talking (McuParticipant *self);
+void mcu_participant_set_talking (McuParticipant *self, gboolean talking);
+/* Video muted: the others see the name tile instead of the picture. */
+gboolean mcu_participant_get_video_muted (McuParticipant *self);
+void mcu_participant_set_video_muted (McuParticipant *self, gboolean muted);
+/* How loud the others hear this participant: 0.0 .. 4.0, 1.0 = as sent. */
+gdouble mcu_participant_get_volume (McuParticipant *self);
+void mcu_participant_set_volume (McuParticipant *self, gdouble volume);
 
 /* Opaque per-participant data of the layer that owns the call (the daemon
  * keeps its call/media pair here). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: the set of rooms. Main thread only.
  *
- * Signals: "room-opened" (McuRoom) when a room gets its first caller,
+ * Signals: "room-opened" (McuRoom) when a room opens (its first caller, or
+ * mcu_room_directory_create ()),
  * "room-closed" (McuRoom) when its last caller left, just before the
  * directory drops it. */
 #include "mcu-room-directory.h"
@@ -13,7 +14,32 @@
 typedef struct
 {
   guint max_participants;
+  gchar *layout;
+  gchar *pin;
+  gboolean self_view;
 } McuRoomTemplate;
+
+static void
+template_free (gpointer data)
+{
+  McuRoomTemplate *t = data;
+
+  g_free (t->layout);
+  g_free (t->pin);
+  g_free (t);
+}
+
+static McuRoomSettings
+template_settings (const McuRoomTemplate *t)
+{
+  McuRoomSettings s = {
+    .max_participants = t->max_participants,
+    .layout = t->layout,
+    .pin = t->pin,
+    .self_view = t->self_view,
+  };
+  return s;
+}
 
 struct _McuRoomDirectory
 {
@@ -72,7 +98,7 @@ static void
 mcu_room_directory_init (McuRoomDirectory *self)
 {
   self->templates =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, template_free);
   self->rooms =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
@@ -88,14 +114,27 @@ mcu_room_directory_new (gboolean auto_create, guint default_max_participants)
 }
 
 void
-mcu_room_directory_add_template (
-    McuRoomDirectory *self, const gchar *name, guint max_participants)
+mcu_room_directory_add_template_full (
+    McuRoomDirectory *self, const gchar *name, const McuRoomSettings *settings)
 {
   McuRoomTemplate *t = g_new0 (McuRoomTemplate, 1);
 
   g_return_if_fail (MCU_IS_ROOM_DIRECTORY (self));
-  t->max_participants = max_participants;
+  t->max_participants = settings->max_participants;
+  t->layout = g_strdup (settings->layout);
+  t->pin = g_strdup (settings->pin);
+  t->self_view = settings->self_view;
   g_hash_table_replace (self->templates, g_strdup (name), t);
+}
+
+void
+mcu_room_directory_add_template (
+    McuRoomDirectory *self, const gchar *name, guint max_participants)
+{
+  McuRoomSettings s = { .max_participants = max_participants,
+    .self_view = TRUE };
+
+  mcu_room_directory_add_template_full (self, name, &s);
 }
 
 gboolean
@@ -122,6 +161,29 @@ on_room_closed (McuRoom *room, McuRoomDirectory *self)
   g_hash_table_remove (self->rooms, mcu_room_get_name (room));
 }
 
+/* A new open room: @settings, else its template's, else the defaults. */
+static McuRoom *
+insert_room (McuRoomDirectory *self, const gchar *name,
+    const McuRoomTemplate *t, const McuRoomSettings *settings)
+{
+  McuRoomSettings defaults = {
+    .max_participants = self->default_max_participants,
+    .self_view = TRUE,
+  };
+  McuRoomSettings from_template;
+  McuRoom *room;
+
+  if (settings == NULL && t) {
+    from_template = template_settings (t);
+    settings = &from_template;
+  }
+  room = mcu_room_new (name, settings ? settings : &defaults, t != NULL);
+  g_hash_table_insert (self->rooms, g_strdup (name), room);
+  g_signal_connect (room, "closed", G_CALLBACK (on_room_closed), self);
+  g_signal_emit (self, signals[SIGNAL_ROOM_OPENED], 0, room);
+  return room;
+}
+
 McuRoom *
 mcu_room_directory_open (
     McuRoomDirectory *self, const gchar *name, GError **error)
@@ -146,11 +208,29 @@ mcu_room_directory_open (
         error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_NOT_FOUND, "no room %s", name);
     return NULL;
   }
-  room = mcu_room_new (name,
-      t ? t->max_participants : self->default_max_participants, t != NULL);
-  g_hash_table_insert (self->rooms, g_strdup (name), room);
-  g_signal_connect (room, "closed", G_CALLBACK (on_room_closed), self);
-  g_signal_emit (self, signals[SIGNAL_ROOM_OPENED], 0, room);
+  return insert_room (self, name, t, NULL);
+}
+
+McuRoom *
+mcu_room_directory_create (McuRoomDirectory *self, const gchar *name,
+    const McuRoomSettings *settings, GError **error)
+{
+  McuRoom *room;
+
+  g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), NULL);
+  if (!mcu_room_directory_is_valid_name (name)) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_INVALID,
+        "invalid room name: 1-%d of A-Z a-z 0-9 - _ .", MCU_ROOM_NAME_MAX);
+    return NULL;
+  }
+  if (g_hash_table_contains (self->rooms, name)) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_EXISTS,
+        "room %s is already open", name);
+    return NULL;
+  }
+  room = insert_room (
+      self, name, g_hash_table_lookup (self->templates, name), settings);
+  mcu_room_set_persistent (room, TRUE);
   return room;
 }
 
@@ -159,6 +239,7 @@ mcu_room_directory_discard_if_empty (McuRoomDirectory *self, McuRoom *room)
 {
   g_return_if_fail (MCU_IS_ROOM_DIRECTORY (self));
   if (mcu_room_get_n_participants (room) == 0 &&
+      !mcu_room_get_persistent (room) &&
       g_hash_table_lookup (self->rooms, mcu_room_get_name (room)) == room)
     on_room_closed (room, self);
 }

@@ -17,6 +17,13 @@ McuRoomDirectory *mcu_room_directory_new (
 /* A [room:NAME] group: the room can be joined even without auto-create. */
 void mcu_room_directory_add_template (
     McuRoomDirectory *self, const gchar *name, guint max_participants);
+void mcu_room_directory_add_template_full (
+    McuRoomDirectory *self, const gchar *name, const McuRoomSettings *settings);
+/* Opens a persistent room now (control API): it stays open, empty or not,
+ * until mcu_room_close (). Settings not given come from its template or the
+ * defaults. NULL with MCU_ROOM_ERROR_EXISTS or _INVALID. (transfer none) */
+McuRoom *mcu_room_directory_create (McuRoomDirectory *self, const gchar *name,
+    const McuRoomSettings *settings, GError **error);
 
 gboolean mcu_room_directory_is_valid_name (const gchar *name);
 

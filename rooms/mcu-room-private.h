@@ -9,6 +9,6 @@ G_BEGIN_DECLS
 
 void mcu_participant_set_room (McuParticipant *self, McuRoom *room);
 McuRoom *mcu_room_new (
-    const gchar *name, guint max_participants, gboolean preconfigured);
+    const gchar *name, const McuRoomSettings *settings, gboolean preconfigured);
 
 G_END_DECLS

@@ -3,7 +3,9 @@
  *
  * Signals: "participant-added" (McuParticipant), "participant-removed"
  * (McuParticipant, emitted after it left the list), "closed" (the last
- * participant left; the directory forgets the room). */
+ * participant left, or mcu_room_close () on an empty room; the directory
+ * forgets the room). Properties with notify: "locked", "layout", "pin",
+ * "max-participants". */
 #include "mcu-room.h"
 #include "mcu-room-private.h"
 #include "mcu-rooms-error.h"
@@ -17,6 +19,11 @@ struct _McuRoom
   gboolean preconfigured;
   guint max_participants; /* 0 = no limit */
   gboolean locked;
+  gchar *layout;
+  gchar *pin;
+  gboolean self_view;
+  gboolean persistent;
+  gint64 created_at;
   GQueue participants; /* McuParticipant*, owned, joining order */
   guint next_id;
   gpointer user_data;
@@ -34,6 +41,20 @@ enum
 };
 
 static guint signals[N_SIGNALS];
+
+enum
+{
+  PROP_0,
+  PROP_LOCKED,
+  PROP_LAYOUT,
+  PROP_PIN,
+  PROP_MAX_PARTICIPANTS,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
 
 static void
 mcu_room_dispose (GObject *object)
@@ -57,7 +78,33 @@ mcu_room_finalize (GObject *object)
   McuRoom *self = MCU_ROOM (object);
 
   g_free (self->name);
+  g_free (self->layout);
+  g_free (self->pin);
   G_OBJECT_CLASS (mcu_room_parent_class)->finalize (object);
+}
+
+static void
+mcu_room_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  McuRoom *self = MCU_ROOM (object);
+
+  switch (prop_id) {
+    case PROP_LOCKED:
+      g_value_set_boolean (value, self->locked);
+      break;
+    case PROP_LAYOUT:
+      g_value_set_string (value, self->layout);
+      break;
+    case PROP_PIN:
+      g_value_set_string (value, self->pin);
+      break;
+    case PROP_MAX_PARTICIPANTS:
+      g_value_set_uint (value, self->max_participants);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
 }
 
 static void
@@ -67,6 +114,17 @@ mcu_room_class_init (McuRoomClass *klass)
 
   object_class->dispose = mcu_room_dispose;
   object_class->finalize = mcu_room_finalize;
+  object_class->get_property = mcu_room_get_property;
+  props[PROP_LOCKED] = g_param_spec_boolean ("locked", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_LAYOUT] = g_param_spec_string ("layout", NULL, NULL, "auto",
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_PIN] = g_param_spec_string ("pin", NULL, NULL, NULL,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_MAX_PARTICIPANTS] =
+      g_param_spec_uint ("max-participants", NULL, NULL, 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_PARTICIPANT_ADDED] = g_signal_new ("participant-added",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -86,13 +144,20 @@ mcu_room_init (McuRoom *self)
 }
 
 McuRoom *
-mcu_room_new (const gchar *name, guint max_participants, gboolean preconfigured)
+mcu_room_new (
+    const gchar *name, const McuRoomSettings *settings, gboolean preconfigured)
 {
   McuRoom *self = g_object_new (MCU_TYPE_ROOM, NULL);
 
   self->name = g_strdup (name);
-  self->max_participants = max_participants;
+  self->max_participants = settings->max_participants;
+  self->layout = g_strdup (
+      mcu_room_layout_is_valid (settings->layout) ? settings->layout : "auto");
+  self->pin = g_strdup (settings->pin && *settings->pin ? settings->pin : NULL);
+  self->self_view = settings->self_view;
+  self->locked = settings->locked;
   self->preconfigured = preconfigured;
+  self->created_at = g_get_real_time ();
   return self;
 }
 
@@ -132,10 +197,126 @@ mcu_room_get_locked (McuRoom *self)
 }
 
 void
+mcu_room_set_max_participants (McuRoom *self, guint max)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  if (self->max_participants == max)
+    return;
+  self->max_participants = max;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MAX_PARTICIPANTS]);
+}
+
+void
 mcu_room_set_locked (McuRoom *self, gboolean locked)
 {
   g_return_if_fail (MCU_IS_ROOM (self));
+  if (self->locked == !!locked)
+    return;
   self->locked = !!locked;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOCKED]);
+}
+
+gboolean
+mcu_room_layout_is_valid (const gchar *layout)
+{
+  return layout && g_strv_contains (layouts, layout);
+}
+
+const gchar *
+mcu_room_get_layout (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return self->layout;
+}
+
+void
+mcu_room_set_layout (McuRoom *self, const gchar *layout)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  g_return_if_fail (mcu_room_layout_is_valid (layout));
+  if (g_str_equal (self->layout, layout))
+    return;
+  g_free (self->layout);
+  self->layout = g_strdup (layout);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LAYOUT]);
+}
+
+const gchar *
+mcu_room_get_pin (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return self->pin;
+}
+
+void
+mcu_room_set_pin (McuRoom *self, const gchar *pin)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  if (pin && *pin == '\0')
+    pin = NULL;
+  if (g_strcmp0 (self->pin, pin) == 0)
+    return;
+  g_free (self->pin);
+  self->pin = g_strdup (pin);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PIN]);
+}
+
+gboolean
+mcu_room_check_pin (McuRoom *self, const gchar *pin)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  return self->pin == NULL || g_strcmp0 (self->pin, pin) == 0;
+}
+
+gboolean
+mcu_room_get_self_view (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), TRUE);
+  return self->self_view;
+}
+
+gboolean
+mcu_room_get_persistent (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  return self->persistent;
+}
+
+void
+mcu_room_set_persistent (McuRoom *self, gboolean persistent)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  self->persistent = !!persistent;
+}
+
+gint64
+mcu_room_get_created_at (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  return self->created_at;
+}
+
+/* Emits "closed" once. */
+static void
+finish_close (McuRoom *self)
+{
+  if (self->state == MCU_ROOM_STATE_CLOSED)
+    return;
+  g_object_ref (self);
+  self->state = MCU_ROOM_STATE_CLOSED;
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+  g_object_unref (self);
+}
+
+void
+mcu_room_close (McuRoom *self)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  if (self->state != MCU_ROOM_STATE_OPEN)
+    return;
+  self->state = MCU_ROOM_STATE_CLOSING;
+  if (self->participants.length == 0)
+    finish_close (self);
 }
 
 McuParticipant *
@@ -183,12 +364,9 @@ mcu_room_remove_participant (McuRoom *self, McuParticipant *participant)
   g_signal_emit (self, signals[SIGNAL_PARTICIPANT_REMOVED], 0, participant);
   g_object_unref (participant);
 
-  if (self->participants.length == 0 && self->state == MCU_ROOM_STATE_OPEN) {
-    g_object_ref (self);
-    self->state = MCU_ROOM_STATE_CLOSED;
-    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
-    g_object_unref (self);
-  }
+  if (self->participants.length == 0 &&
+      (self->state == MCU_ROOM_STATE_CLOSING || !self->persistent))
+    finish_close (self);
 }
 
 McuParticipant *

@@ -13,15 +13,47 @@ G_DECLARE_FINAL_TYPE (McuRoom, mcu_room, MCU, ROOM, GObject)
 typedef enum
 {
   MCU_ROOM_STATE_OPEN,
+  MCU_ROOM_STATE_CLOSING, /* mcu_room_close (): no one may join */
   MCU_ROOM_STATE_CLOSED,
 } McuRoomState;
+
+/* What a room starts with: from its [room:NAME] group, the control API, or
+ * the defaults. */
+typedef struct
+{
+  guint max_participants; /* 0 = no limit */
+  const gchar *layout;    /* (nullable) "auto", "grid", "speaker" */
+  const gchar *pin;       /* (nullable) */
+  gboolean self_view;
+  gboolean locked;
+} McuRoomSettings;
 
 const gchar *mcu_room_get_name (McuRoom *self);
 McuRoomState mcu_room_get_state (McuRoom *self);
 gboolean mcu_room_is_preconfigured (McuRoom *self);
 guint mcu_room_get_max_participants (McuRoom *self);
+void mcu_room_set_max_participants (McuRoom *self, guint max);
 gboolean mcu_room_get_locked (McuRoom *self);
 void mcu_room_set_locked (McuRoom *self, gboolean locked);
+/* "auto" (grid, active speaker when large), "grid" or "speaker". */
+const gchar *mcu_room_get_layout (McuRoom *self);
+void mcu_room_set_layout (McuRoom *self, const gchar *layout);
+gboolean mcu_room_layout_is_valid (const gchar *layout);
+/* (nullable) callers must give it to join (room*PIN in the Request-URI) */
+const gchar *mcu_room_get_pin (McuRoom *self);
+void mcu_room_set_pin (McuRoom *self, const gchar *pin);
+/* TRUE when the room has no PIN or @pin is it. */
+gboolean mcu_room_check_pin (McuRoom *self, const gchar *pin);
+gboolean mcu_room_get_self_view (McuRoom *self);
+/* A persistent room (made through the control API) stays open when empty
+ * until it is closed. */
+gboolean mcu_room_get_persistent (McuRoom *self);
+void mcu_room_set_persistent (McuRoom *self, gboolean persistent);
+/* Microseconds since the epoch when the room opened. */
+gint64 mcu_room_get_created_at (McuRoom *self);
+/* No one may join any more; "closed" follows when the last participant has
+ * left (at once when empty). The owner hangs up the participants. */
+void mcu_room_close (McuRoom *self);
 
 /* Admit a caller: a new participant, or NULL with MCU_ROOM_ERROR_FULL /
  * _LOCKED / _CLOSED. (transfer none: the room holds it) */

@@ -16,6 +16,8 @@ typedef enum
   MCU_ROOM_ERROR_LOCKED,    /* room locked: 403 */
   MCU_ROOM_ERROR_INVALID,   /* bad room name: 404 */
   MCU_ROOM_ERROR_CLOSED,    /* room is closing: 480 */
+  MCU_ROOM_ERROR_EXISTS,    /* create: the room is already open: 409 */
+  MCU_ROOM_ERROR_BAD_PIN,   /* wrong or missing PIN: 403 */
 } McuRoomError;
 
 G_END_DECLS

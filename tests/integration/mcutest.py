@@ -70,7 +70,8 @@ class McuServer:
     """
 
     def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None,
-                 listen="127.0.0.1", prefix=None, ring_time=0):
+                 listen="127.0.0.1", prefix=None, ring_time=0, control_http=False,
+                 control_token="test-token"):
         """listen: the address for SIP and RTP; prefix: argv to run the
         daemon under (e.g. `ip netns exec NS`)."""
         self.listen = listen
@@ -81,13 +82,19 @@ class McuServer:
         self.dir = tempfile.mkdtemp(prefix="mcu-test-")
         self.config = os.path.join(self.dir, "mcu.conf")
         self.logpath = os.path.join(self.dir, "mcu.log")
+        self.control_socket = os.path.join(self.dir, "control.sock")
+        self.control_port = free_port(also_tcp=True) if control_http else None
+        self.control_token = control_token if control_http else None
+        control = "[control]\nsocket=%s\n" % self.control_socket
+        if control_http:
+            control += "http=127.0.0.1:%d\ntoken=%s\n" % (self.control_port, control_token)
         with open(self.config, "w") as f:
             f.write(
                 "[sip]\nlisten=%s\nport=%d\ntransports=udp,tcp\ndomain=%s\nring-time=%d\n\n"
                 "[media]\naddress=%s\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n\n"
-                "[rooms]\nauto-create=%s\nmax-participants=0\n\n%s"
+                "[rooms]\nauto-create=%s\nmax-participants=0\n\n%s\n%s"
                 % (listen, self.port, listen, ring_time, listen, self.rtp_min, self.rtp_max, rtp_timeout,
-                   "true" if rooms_auto_create else "false", extra))
+                   "true" if rooms_auto_create else "false", control, extra))
         self.env = dict(os.environ)
         self.env.setdefault("G_MESSAGES_DEBUG", "all")
         # Warnings are checked in the log at stop() (see log_problems), not

@@ -8,6 +8,13 @@ count_signal (gpointer instance, gpointer arg, guint *counter)
   (*counter)++;
 }
 
+/* For signals without arguments ("closed"). */
+static void
+count_plain (gpointer instance, guint *counter)
+{
+  (*counter)++;
+}
+
 static void
 test_auto_create_off_unknown_room (void)
 {
@@ -118,6 +125,85 @@ test_last_leaver_closes_room (void)
   g_assert_cmpuint (opened, ==, 2);
 }
 
+static void
+test_persistent_room (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (FALSE, 0);
+  g_autoptr (GError) error = NULL;
+  McuRoomSettings settings = {
+    .max_participants = 3, .layout = "speaker", .pin = "4321", .self_view = TRUE
+  };
+  guint closed = 0, notified = 0;
+  McuRoom *room;
+  McuParticipant *p;
+
+  room = mcu_room_directory_create (dir, "board", &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (mcu_room_get_persistent (room));
+  g_assert_cmpstr (mcu_room_get_layout (room), ==, "speaker");
+  g_assert_cmpuint (mcu_room_get_max_participants (room), ==, 3);
+  g_assert_null (mcu_room_directory_create (dir, "board", &settings, &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_null (mcu_room_directory_create (dir, "a b", &settings, &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* the PIN */
+  g_assert_false (mcu_room_check_pin (room, NULL));
+  g_assert_false (mcu_room_check_pin (room, "1234"));
+  g_assert_true (mcu_room_check_pin (room, "4321"));
+
+  /* empty again: stays open (it was not opened by a caller) */
+  g_signal_connect (room, "closed", G_CALLBACK (count_plain), &closed);
+  p = mcu_room_add_participant (room, "A", "sip:a@x", &error);
+  mcu_room_remove_participant (room, p);
+  g_assert_cmpuint (closed, ==, 0);
+  g_assert_true (mcu_room_directory_lookup (dir, "board") == room);
+
+  /* settings notify once per real change */
+  g_signal_connect (room, "notify", G_CALLBACK (count_signal), &notified);
+  mcu_room_set_locked (room, TRUE);
+  mcu_room_set_locked (room, TRUE);
+  mcu_room_set_layout (room, "grid");
+  mcu_room_set_pin (room, "");
+  g_assert_null (mcu_room_get_pin (room));
+  g_assert_true (mcu_room_check_pin (room, NULL));
+  g_assert_cmpuint (notified, ==, 3);
+  g_assert_false (mcu_room_layout_is_valid ("mosaic"));
+
+  /* closing: nobody joins, "closed" once everyone left */
+  mcu_room_set_locked (room, FALSE);
+  p = mcu_room_add_participant (room, "B", "sip:b@x", &error);
+  g_assert_nonnull (p);
+  mcu_room_close (room);
+  g_assert_cmpuint (closed, ==, 0);
+  g_assert_null (mcu_room_add_participant (room, "C", "sip:c@x", &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_CLOSED);
+  mcu_room_remove_participant (room, p);
+  g_assert_cmpuint (closed, ==, 1);
+  g_assert_null (mcu_room_directory_lookup (dir, "board"));
+}
+
+static void
+test_participant_state (void)
+{
+  g_autoptr (McuParticipant) p = mcu_participant_new (7, "A", "sip:a@x");
+  guint notified = 0;
+
+  g_signal_connect (p, "notify", G_CALLBACK (count_signal), &notified);
+  mcu_participant_set_deaf (p, TRUE);
+  mcu_participant_set_talking (p, TRUE);
+  mcu_participant_set_talking (p, TRUE);
+  mcu_participant_set_video_muted (p, TRUE);
+  mcu_participant_set_volume (p, 9.0);
+  g_assert_true (mcu_participant_get_deaf (p));
+  g_assert_true (mcu_participant_get_talking (p));
+  g_assert_true (mcu_participant_get_video_muted (p));
+  g_assert_cmpfloat (mcu_participant_get_volume (p), ==, 4.0);
+  g_assert_cmpuint (notified, ==, 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,6 +215,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/limit/default-applies-to-adhoc",
       test_default_limit_applies_to_adhoc_rooms);
   g_test_add_func ("/rooms/lock/locked-room-rejected", test_locked_room);
+  g_test_add_func ("/rooms/persistent/create-pin-close", test_persistent_room);
+  g_test_add_func ("/rooms/participant/state-notifies", test_participant_state);
   g_test_add_func (
       "/rooms/close/last-leaver-closes-room", test_last_leaver_closes_room);
   return g_test_run ();

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the control socket's resources, between its files. */
+#pragma once
+
+#include "mcu-control.h"
+#include "mcu-control-util.h"
+
+G_BEGIN_DECLS
+
+McuDaemon *mcu_control_get_daemon (McuControl *self);
+
+/* mcu-control-rooms.c */
+void mcu_control_rooms_list (McuControlRequest *req);
+void mcu_control_rooms_create (McuControlRequest *req);
+void mcu_control_room_get (McuControlRequest *req);
+void mcu_control_room_patch (McuControlRequest *req);
+void mcu_control_room_delete (McuControlRequest *req);
+void mcu_control_participants_list (McuControlRequest *req);
+void mcu_control_participant_get (McuControlRequest *req);
+void mcu_control_participant_patch (McuControlRequest *req);
+void mcu_control_participant_delete (McuControlRequest *req);
+
+/* mcu-metrics.c: Prometheus text exposition. (transfer full) */
+gchar *mcu_metrics_render (McuDaemon *daemon);
+
+G_END_DECLS

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the control socket's rooms and participants.
+ *
+ *   GET/POST /v1/rooms, GET/PATCH/DELETE /v1/rooms/{room},
+ *   GET /v1/rooms/{room}/participants,
+ *   GET/PATCH/DELETE /v1/rooms/{room}/participants/{id}
+ *
+ * What a body may hold is in the field tables below; the handlers only
+ * apply what passed them. */
+#include "mcu-control-private.h"
+
+static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
+
+static const McuFieldSpec room_create_fields[] = {
+  { "name", MCU_FIELD_STRING, TRUE, 0, 64, NULL },
+  { "max_participants", MCU_FIELD_UINT, FALSE, 0, 100000, NULL },
+  { "layout", MCU_FIELD_ENUM, FALSE, 0, 0, layouts },
+  { "pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
+  { "locked", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+};
+
+static const McuFieldSpec room_patch_fields[] = {
+  { "max_participants", MCU_FIELD_UINT, FALSE, 0, 100000, NULL },
+  { "layout", MCU_FIELD_ENUM, FALSE, 0, 0, layouts },
+  { "pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
+  { "locked", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+};
+
+static const McuFieldSpec participant_patch_fields[] = {
+  { "muted", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "deaf", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "video_muted", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "volume", MCU_FIELD_NUMBER, FALSE, 0.0, 4.0, NULL },
+};
+
+static McuDaemon *
+daemon_of (McuControlRequest *req)
+{
+  return mcu_control_get_daemon (req->data);
+}
+
+static void
+add_time (JsonBuilder *b, const gchar *name, gint64 usec)
+{
+  g_autoptr (GDateTime) t =
+      g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autofree gchar *text = g_date_time_format_iso8601 (t);
+
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, text);
+}
+
+static void
+add_bool (JsonBuilder *b, const gchar *name, gboolean value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, value);
+}
+
+static void
+add_int (JsonBuilder *b, const gchar *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+add_string (JsonBuilder *b, const gchar *name, const gchar *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+build_room (JsonBuilder *b, McuRoom *room)
+{
+  json_builder_begin_object (b);
+  add_string (b, "name", mcu_room_get_name (room));
+  add_int (b, "participants", mcu_room_get_n_participants (room));
+  add_int (b, "max_participants", mcu_room_get_max_participants (room));
+  add_bool (b, "locked", mcu_room_get_locked (room));
+  add_string (b, "layout", mcu_room_get_layout (room));
+  add_bool (b, "has_pin", mcu_room_get_pin (room) != NULL);
+  add_bool (b, "persistent", mcu_room_get_persistent (room));
+  add_bool (b, "preconfigured", mcu_room_is_preconfigured (room));
+  add_time (b, "created_at", mcu_room_get_created_at (room));
+  json_builder_end_object (b);
+}
+
+static void
+build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
+{
+  McuCallLeg *leg = mcu_participant_get_user_data (p);
+  McuMediaStats stats = { 0 };
+  const gchar *codec = NULL;
+
+  if (leg) {
+    mcu_call_leg_get_stats (leg, &stats);
+    codec = mcu_call_leg_get_audio_codec (leg);
+  }
+  json_builder_begin_object (b);
+  add_int (b, "id", mcu_participant_get_id (p));
+  add_string (b, "display", mcu_participant_get_display_name (p));
+  add_string (b, "uri", mcu_participant_get_uri (p));
+  add_string (b, "call_id",
+      leg ? mcu_sip_call_get_call_id (mcu_call_leg_get_call (leg)) : NULL);
+  json_builder_set_member_name (b, "codecs");
+  json_builder_begin_object (b);
+  add_string (b, "audio", codec);
+  json_builder_end_object (b);
+  add_bool (b, "muted", mcu_participant_get_muted (p));
+  add_bool (b, "deaf", mcu_participant_get_deaf (p));
+  add_bool (b, "video_muted", mcu_participant_get_video_muted (p));
+  add_bool (b, "talking", mcu_participant_get_talking (p));
+  add_bool (b, "on_hold", mcu_participant_get_on_hold (p));
+  json_builder_set_member_name (b, "volume");
+  json_builder_add_double_value (b, mcu_participant_get_volume (p));
+  add_time (b, "joined_at", mcu_participant_get_joined_at (p));
+  json_builder_set_member_name (b, "stats");
+  json_builder_begin_object (b);
+  add_int (b, "packets_received", stats.packets_received);
+  add_int (b, "packets_sent", stats.packets_sent);
+  add_int (b, "packets_lost", stats.packets_lost);
+  add_int (b, "jitter_ms", stats.jitter_ms);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+static void
+reply_room (McuControlRequest *req, guint status, McuRoom *room)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  build_room (b, room);
+  mcu_control_reply_json (req, status, json_builder_get_root (b));
+}
+
+/* The room of args[0], or NULL after replying 404. */
+static McuRoom *
+find_room (McuControlRequest *req)
+{
+  McuRoom *room = mcu_room_directory_lookup (
+      mcu_daemon_get_rooms (daemon_of (req)), req->args[0]);
+
+  if (room == NULL || mcu_room_get_state (room) == MCU_ROOM_STATE_CLOSED)
+    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-room",
+        "no open room %s", req->args[0]);
+  return room;
+}
+
+/* The participant of args[1] in the room of args[0], or NULL after
+ * replying 404. */
+static McuParticipant *
+find_participant (McuControlRequest *req, McuRoom **room_out)
+{
+  McuRoom *room = find_room (req);
+  guint64 id;
+  McuParticipant *p = NULL;
+
+  if (room == NULL)
+    return NULL;
+  if (g_ascii_string_to_unsigned (req->args[1], 10, 1, G_MAXUINT, &id, NULL))
+    p = mcu_room_find_participant (room, id);
+  if (p == NULL)
+    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-participant",
+        "no participant %s in room %s", req->args[1], req->args[0]);
+  *room_out = room;
+  return p;
+}
+
+void
+mcu_control_rooms_list (McuControlRequest *req)
+{
+  g_autoptr (GList) rooms =
+      mcu_room_directory_list (mcu_daemon_get_rooms (daemon_of (req)));
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "rooms");
+  json_builder_begin_array (b);
+  for (GList *l = rooms; l; l = l->next)
+    build_room (b, l->data);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+}
+
+static const gchar *
+get_string (JsonObject *o, const gchar *name)
+{
+  return json_object_has_member (o, name) &&
+                 !json_object_get_null_member (o, name)
+             ? json_object_get_string_member (o, name)
+             : NULL;
+}
+
+void
+mcu_control_rooms_create (McuControlRequest *req)
+{
+  McuDaemon *daemon = daemon_of (req);
+  const McuConfig *config = mcu_daemon_get_config (daemon);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *location = NULL;
+  McuRoomSettings settings = {
+    .max_participants = config->max_participants,
+    .layout = "auto",
+    .self_view = TRUE,
+  };
+  const gchar *name;
+  McuRoom *room;
+
+  if (!mcu_control_validate (
+          req, room_create_fields, G_N_ELEMENTS (room_create_fields)))
+    return;
+  name = get_string (req->body, "name");
+  for (guint i = 0; i < config->rooms->len; i++) {
+    McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+
+    if (g_strcmp0 (r->name, name) == 0) {
+      settings.max_participants = r->max_participants;
+      settings.layout = r->layout;
+      settings.pin = r->pin;
+      settings.self_view = r->self_view;
+    }
+  }
+  if (json_object_has_member (req->body, "max_participants"))
+    settings.max_participants =
+        json_object_get_int_member (req->body, "max_participants");
+  if (json_object_has_member (req->body, "layout"))
+    settings.layout = get_string (req->body, "layout");
+  if (json_object_has_member (req->body, "pin"))
+    settings.pin = get_string (req->body, "pin");
+  if (json_object_has_member (req->body, "locked"))
+    settings.locked = json_object_get_boolean_member (req->body, "locked");
+  room = mcu_room_directory_create (
+      mcu_daemon_get_rooms (daemon), name ? name : "", &settings, &error);
+  if (room == NULL) {
+    if (g_error_matches (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_EXISTS))
+      mcu_control_reply_error (
+          req, SOUP_STATUS_CONFLICT, "room-exists", "%s", error->message);
+    else
+      mcu_control_reply_error (
+          req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
+    return;
+  }
+  location = g_strdup_printf ("/v1/rooms/%s", mcu_room_get_name (room));
+  soup_message_headers_replace (
+      soup_server_message_get_response_headers (req->msg), "Location",
+      location);
+  reply_room (req, SOUP_STATUS_CREATED, room);
+}
+
+void
+mcu_control_room_get (McuControlRequest *req)
+{
+  McuRoom *room = find_room (req);
+
+  if (room)
+    reply_room (req, SOUP_STATUS_OK, room);
+}
+
+void
+mcu_control_room_patch (McuControlRequest *req)
+{
+  McuRoom *room = find_room (req);
+  JsonObject *o = req->body;
+
+  if (room == NULL || !mcu_control_validate (req, room_patch_fields,
+                          G_N_ELEMENTS (room_patch_fields)))
+    return;
+  if (json_object_has_member (o, "max_participants"))
+    mcu_room_set_max_participants (
+        room, json_object_get_int_member (o, "max_participants"));
+  if (json_object_has_member (o, "layout"))
+    mcu_room_set_layout (room, json_object_get_string_member (o, "layout"));
+  if (json_object_has_member (o, "pin"))
+    mcu_room_set_pin (room, get_string (o, "pin"));
+  if (json_object_has_member (o, "locked"))
+    mcu_room_set_locked (room, json_object_get_boolean_member (o, "locked"));
+  reply_room (req, SOUP_STATUS_OK, room);
+}
+
+void
+mcu_control_room_delete (McuControlRequest *req)
+{
+  McuRoom *room = find_room (req);
+
+  if (room == NULL)
+    return;
+  mcu_daemon_close_room (daemon_of (req), room);
+  mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+void
+mcu_control_participants_list (McuControlRequest *req)
+{
+  McuRoom *room = find_room (req);
+  g_autoptr (GList) participants = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  if (room == NULL)
+    return;
+  participants = mcu_room_list_participants (room);
+  json_builder_begin_object (b);
+  add_string (b, "room", mcu_room_get_name (room));
+  json_builder_set_member_name (b, "participants");
+  json_builder_begin_array (b);
+  for (GList *l = participants; l; l = l->next)
+    build_participant (b, daemon_of (req), l->data);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+}
+
+static void
+reply_participant (McuControlRequest *req, McuParticipant *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  build_participant (b, daemon_of (req), p);
+  mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+}
+
+void
+mcu_control_participant_get (McuControlRequest *req)
+{
+  McuRoom *room;
+  McuParticipant *p = find_participant (req, &room);
+
+  if (p)
+    reply_participant (req, p);
+}
+
+void
+mcu_control_participant_patch (McuControlRequest *req)
+{
+  McuRoom *room;
+  McuParticipant *p = find_participant (req, &room);
+  McuCallLeg *leg;
+  JsonObject *o = req->body;
+
+  if (p == NULL || !mcu_control_validate (req, participant_patch_fields,
+                       G_N_ELEMENTS (participant_patch_fields)))
+    return;
+  leg = mcu_daemon_find_leg (daemon_of (req), room, mcu_participant_get_id (p));
+  if (leg == NULL) {
+    mcu_control_reply_error (req, SOUP_STATUS_CONFLICT, "not-connected",
+        "participant %s has no call to change", req->args[1]);
+    return;
+  }
+  if (json_object_has_member (o, "muted"))
+    mcu_call_leg_set_muted (leg, json_object_get_boolean_member (o, "muted"));
+  if (json_object_has_member (o, "deaf"))
+    mcu_call_leg_set_deaf (leg, json_object_get_boolean_member (o, "deaf"));
+  if (json_object_has_member (o, "volume"))
+    mcu_call_leg_set_volume (leg, json_object_get_double_member (o, "volume"));
+  if (json_object_has_member (o, "video_muted"))
+    mcu_participant_set_video_muted (
+        p, json_object_get_boolean_member (o, "video_muted"));
+  reply_participant (req, p);
+}
+
+void
+mcu_control_participant_delete (McuControlRequest *req)
+{
+  McuRoom *room;
+  McuParticipant *p = find_participant (req, &room);
+  McuCallLeg *leg;
+
+  if (p == NULL)
+    return;
+  leg = mcu_daemon_find_leg (daemon_of (req), room, mcu_participant_get_id (p));
+  if (leg)
+    mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"removed by the operator\"");
+  mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
+}

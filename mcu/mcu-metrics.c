@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: GET /metrics in the Prometheus text exposition format (0.0.4).
+ * Gauges are read when scraped; counters come from the daemon. Nothing here
+ * runs on the media path. */
+#include "mcu-control-private.h"
+#include "mcu-build-config.h"
+
+#include <sys/resource.h>
+
+static void
+metric_header (
+    GString *out, const gchar *name, const gchar *type, const gchar *help)
+{
+  g_string_append_printf (
+      out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Room names are [A-Za-z0-9._-]: no escaping needed in label values. */
+static void
+room_sample (GString *out, const gchar *name, const gchar *room, guint64 v)
+{
+  g_string_append_printf (
+      out, "%s{room=\"%s\"} %" G_GUINT64_FORMAT "\n", name, room, v);
+}
+
+gchar *
+mcu_metrics_render (McuDaemon *daemon)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr (GList) rooms =
+      mcu_room_directory_list (mcu_daemon_get_rooms (daemon));
+  const McuDaemonCounters *c = mcu_daemon_get_counters (daemon);
+  guint64 in = c->ended_media.packets_received;
+  guint64 sent = c->ended_media.packets_sent;
+  guint64 lost = c->ended_media.packets_lost;
+  guint participants = 0;
+  struct rusage ru;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  metric_header (out, "mcu_info", "gauge", "Version of the server.");
+  g_string_append_printf (out, "mcu_info{version=\"%s\"} 1\n", MCU_VERSION);
+  metric_header (out, "mcu_start_time_seconds", "gauge",
+      "When the server started, in seconds since the epoch.");
+  g_string_append_printf (out, "mcu_start_time_seconds %" G_GINT64_FORMAT "\n",
+      mcu_daemon_get_started_at (daemon) / G_USEC_PER_SEC);
+
+  metric_header (out, "mcu_rooms", "gauge", "Open rooms.");
+  g_string_append_printf (out, "mcu_rooms %u\n", g_list_length (rooms));
+  metric_header (
+      out, "mcu_room_participants", "gauge", "Participants in each open room.");
+  for (GList *l = rooms; l; l = l->next) {
+    guint n = mcu_room_get_n_participants (l->data);
+
+    participants += n;
+    room_sample (out, "mcu_room_participants", mcu_room_get_name (l->data), n);
+  }
+  metric_header (
+      out, "mcu_participants", "gauge", "Participants in all rooms.");
+  g_string_append_printf (out, "mcu_participants %u\n", participants);
+
+  metric_header (out, "mcu_calls_total", "counter", "Incoming calls.");
+  g_string_append_printf (
+      out, "mcu_calls_total %" G_GUINT64_FORMAT "\n", c->calls_total);
+  metric_header (out, "mcu_calls_failed_total", "counter",
+      "Calls rejected, by SIP status.");
+  g_hash_table_iter_init (&iter, c->failed_by_status);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_string_append_printf (out,
+        "mcu_calls_failed_total{status=\"%u\"} %" G_GSIZE_FORMAT "\n",
+        GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
+
+  for (GList *l = rooms; l; l = l->next) {
+    g_autoptr (GList) ps = mcu_room_list_participants (l->data);
+
+    for (GList *p = ps; p; p = p->next) {
+      McuCallLeg *leg = mcu_participant_get_user_data (p->data);
+      McuMediaStats st;
+
+      if (leg == NULL)
+        continue;
+      mcu_call_leg_get_stats (leg, &st);
+      in += st.packets_received;
+      sent += st.packets_sent;
+      lost += st.packets_lost;
+    }
+  }
+  metric_header (out, "mcu_rtp_packets_received_total", "counter",
+      "RTP and RTCP packets received from participants.");
+  g_string_append_printf (
+      out, "mcu_rtp_packets_received_total %" G_GUINT64_FORMAT "\n", in);
+  metric_header (out, "mcu_rtp_packets_sent_total", "counter",
+      "RTP packets sent to participants.");
+  g_string_append_printf (
+      out, "mcu_rtp_packets_sent_total %" G_GUINT64_FORMAT "\n", sent);
+  metric_header (out, "mcu_rtp_packets_lost_total", "counter",
+      "RTP packets from participants lost on the way in.");
+  g_string_append_printf (
+      out, "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n", lost);
+
+  if (getrusage (RUSAGE_SELF, &ru) == 0) {
+    metric_header (out, "process_cpu_seconds_total", "counter",
+        "User and system CPU time of the server.");
+    g_string_append_printf (out, "process_cpu_seconds_total %.3f\n",
+        ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+    metric_header (out, "process_max_resident_memory_bytes", "gauge",
+        "Peak resident memory of the server.");
+    g_string_append_printf (
+        out, "process_max_resident_memory_bytes %ld\n", ru.ru_maxrss * 1024L);
+  }
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcuctl: the command-line client of mcu's control socket.
+ *
+ *   mcuctl [--socket PATH | --url URL --token TOKEN] [--json] COMMAND ...
+ *
+ * Exit codes: 0 done; 1 the server refused (4xx/5xx: the error is printed);
+ * 2 usage error; 3 cannot reach the server. */
+#include "mcu-build-config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_REFUSED = 1,
+  EXIT_USAGE = 2,
+  EXIT_UNREACHABLE = 3,
+};
+
+typedef struct
+{
+  SoupSession *session;
+  gchar *base; /* "http://localhost" for the socket, else --url */
+  gchar *token;
+  gboolean json;
+} Ctl;
+
+typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
+
+typedef struct
+{
+  const gchar *name;
+  guint n_args; /* required positional arguments */
+  const gchar *usage;
+  const gchar *help;
+  CommandFunc run;
+} Command;
+
+/* ---- HTTP ---- */
+
+/* Sends one request; returns the status (0 when unreachable) and the body. */
+static guint
+request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
+    gchar **reply)
+{
+  g_autofree gchar *url = g_strconcat (ctl->base, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+
+  *reply = NULL;
+  if (msg == NULL) {
+    g_printerr ("mcuctl: bad URL %s\n", url);
+    return 0;
+  }
+  if (ctl->token) {
+    g_autofree gchar *auth = g_strdup_printf ("Bearer %s", ctl->token);
+
+    soup_message_headers_replace (
+        soup_message_get_request_headers (msg), "Authorization", auth);
+  }
+  if (body) {
+    g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", b);
+  }
+  bytes = soup_session_send_and_read (ctl->session, msg, NULL, &error);
+  if (bytes == NULL) {
+    g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
+    return 0;
+  }
+  *reply = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return soup_message_get_status (msg);
+}
+
+/* Prints the server's error for a failed request; returns the exit code. */
+static int
+failed (guint status, const gchar *reply)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+
+  if (status == 0)
+    return EXIT_UNREACHABLE;
+  if (reply && json_parser_load_from_data (parser, reply, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) &&
+      (o = json_node_get_object (json_parser_get_root (parser))) &&
+      json_object_has_member (o, "error")) {
+    JsonObject *e = json_object_get_object_member (o, "error");
+
+    g_printerr ("mcuctl: %u %s: %s\n", status,
+        json_object_get_string_member_with_default (e, "code", ""),
+        json_object_get_string_member_with_default (e, "message", ""));
+  } else {
+    g_printerr ("mcuctl: the server answered %u\n", status);
+  }
+  return EXIT_REFUSED;
+}
+
+/* GET/POST/... and the parsed JSON reply; the exit code in *code. */
+static JsonNode *
+call (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
+    int *code)
+{
+  g_autofree gchar *reply = NULL;
+  guint status = request (ctl, method, path, body, &reply);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  if (status < 200 || status >= 300) {
+    *code = failed (status, reply);
+    return NULL;
+  }
+  *code = EXIT_OK;
+  if (reply == NULL || *reply == '\0' ||
+      !json_parser_load_from_data (parser, reply, -1, NULL))
+    return json_node_new (JSON_NODE_NULL);
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autofree gchar *text = json_to_string (node, TRUE);
+
+  printf ("%s\n", text);
+}
+
+/* ---- tables ---- */
+
+static const gchar *
+member_text (JsonObject *o, const gchar *name, gchar **buf)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  g_clear_pointer (buf, g_free);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return "-";
+  if (JSON_NODE_HOLDS_VALUE (n)) {
+    switch (json_node_get_value_type (n)) {
+      case G_TYPE_BOOLEAN:
+        return json_node_get_boolean (n) ? "yes" : "no";
+      case G_TYPE_INT64:
+        return *buf =
+                   g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+      case G_TYPE_DOUBLE:
+        return *buf = g_strdup_printf ("%.2f", json_node_get_double (n));
+      default:
+        return json_node_get_string (n);
+    }
+  }
+  return *buf = json_to_string (n, FALSE);
+}
+
+/* Prints @rows (objects) as a table of @columns ("member:HEADER"). */
+static void
+print_table (JsonArray *rows, const gchar *const *columns)
+{
+  guint n_cols = g_strv_length ((gchar **)columns);
+  g_autofree gsize *width = g_new0 (gsize, n_cols);
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+  guint n_rows = json_array_get_length (rows);
+
+  for (guint c = 0; c < n_cols; c++)
+    width[c] = strlen (strchr (columns[c], ':') + 1);
+  for (guint r = 0; r < n_rows; r++) {
+    JsonObject *o = json_array_get_object_element (rows, r);
+
+    for (guint c = 0; c < n_cols; c++) {
+      g_autofree gchar *member =
+          g_strndup (columns[c], strchr (columns[c], ':') - columns[c]);
+      g_autofree gchar *buf = NULL;
+      gchar *text = g_strdup (member_text (o, member, &buf));
+
+      width[c] = MAX (width[c], (gsize)g_utf8_strlen (text, -1));
+      g_ptr_array_add (cells, text);
+    }
+  }
+  for (guint c = 0; c < n_cols; c++)
+    printf ("%-*s%s", (int)width[c], strchr (columns[c], ':') + 1,
+        c + 1 < n_cols ? "  " : "\n");
+  for (guint r = 0; r < n_rows; r++)
+    for (guint c = 0; c < n_cols; c++) {
+      const gchar *text = g_ptr_array_index (cells, r * n_cols + c);
+      int pad = (int)width[c] - (int)g_utf8_strlen (text, -1);
+
+      printf ("%s%*s%s", text, c + 1 < n_cols ? pad : 0, "",
+          c + 1 < n_cols ? "  " : "\n");
+    }
+}
+
+static void
+print_object (JsonObject *o)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+
+  for (GList *l = members; l; l = l->next) {
+    g_autofree gchar *buf = NULL;
+
+    printf (
+        "%-18s %s\n", (const gchar *)l->data, member_text (o, l->data, &buf));
+  }
+}
+
+/* ---- commands ---- */
+
+static int
+show (Ctl *ctl, const gchar *path, const gchar *list_member,
+    const gchar *const *columns)
+{
+  int code;
+  g_autoptr (JsonNode) node = call (ctl, "GET", path, NULL, &code);
+  JsonObject *o;
+
+  if (node == NULL)
+    return code;
+  if (ctl->json) {
+    print_json (node);
+    return EXIT_OK;
+  }
+  o = json_node_get_object (node);
+  if (list_member)
+    print_table (json_object_get_array_member (o, list_member), columns);
+  else
+    print_object (o);
+  return EXIT_OK;
+}
+
+static int
+cmd_rooms (Ctl *ctl, gchar **args)
+{
+  static const gchar *const cols[] = { "name:ROOM", "participants:PEOPLE",
+    "max_participants:MAX", "locked:LOCKED", "layout:LAYOUT", "has_pin:PIN",
+    NULL };
+
+  return show (ctl, "/v1/rooms", "rooms", cols);
+}
+
+static int
+cmd_room (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
+
+  return show (ctl, path, NULL, NULL);
+}
+
+static int
+cmd_participants (Ctl *ctl, gchar **args)
+{
+  static const gchar *const cols[] = { "id:ID", "display:NAME", "uri:URI",
+    "muted:MUTED", "deaf:DEAF", "talking:TALKING", "on_hold:HOLD",
+    "joined_at:JOINED", NULL };
+  g_autofree gchar *path =
+      g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
+
+  return show (ctl, path, "participants", cols);
+}
+
+static int
+change (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
+    const gchar *done)
+{
+  int code;
+  g_autoptr (JsonNode) node = call (ctl, method, path, body, &code);
+
+  if (node == NULL)
+    return code;
+  if (ctl->json && !JSON_NODE_HOLDS_NULL (node))
+    print_json (node);
+  else if (!ctl->json)
+    printf ("%s\n", done);
+  return EXIT_OK;
+}
+
+static int
+patch_participant (Ctl *ctl, gchar **args, const gchar *body, const gchar *what)
+{
+  g_autofree gchar *path =
+      g_strdup_printf ("/v1/rooms/%s/participants/%s", args[0], args[1]);
+  g_autofree gchar *done =
+      g_strdup_printf ("%s: participant %s in room %s", what, args[1], args[0]);
+
+  return change (ctl, "PATCH", path, body, done);
+}
+
+static int
+cmd_mute (Ctl *ctl, gchar **args)
+{
+  return patch_participant (ctl, args, "{\"muted\": true}", "muted");
+}
+
+static int
+cmd_unmute (Ctl *ctl, gchar **args)
+{
+  return patch_participant (ctl, args, "{\"muted\": false}", "unmuted");
+}
+
+static int
+cmd_deaf (Ctl *ctl, gchar **args)
+{
+  return patch_participant (ctl, args, "{\"deaf\": true}", "deaf");
+}
+
+static int
+cmd_undeaf (Ctl *ctl, gchar **args)
+{
+  return patch_participant (ctl, args, "{\"deaf\": false}", "undeaf");
+}
+
+static int
+cmd_kick (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *path =
+      g_strdup_printf ("/v1/rooms/%s/participants/%s", args[0], args[1]);
+  g_autofree gchar *done =
+      g_strdup_printf ("kicked: participant %s from room %s", args[1], args[0]);
+
+  return change (ctl, "DELETE", path, NULL, done);
+}
+
+static int
+lock_room (Ctl *ctl, const gchar *room, gboolean lock)
+{
+  g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", room);
+  g_autofree gchar *done =
+      g_strdup_printf ("%s: room %s", lock ? "locked" : "unlocked", room);
+
+  return change (ctl, "PATCH", path,
+      lock ? "{\"locked\": true}" : "{\"locked\": false}", done);
+}
+
+static int
+cmd_lock (Ctl *ctl, gchar **args)
+{
+  return lock_room (ctl, args[0], TRUE);
+}
+
+static int
+cmd_unlock (Ctl *ctl, gchar **args)
+{
+  return lock_room (ctl, args[0], FALSE);
+}
+
+static gchar *
+json_body (const gchar *first_name, ...)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  va_list ap;
+
+  json_builder_begin_object (b);
+  va_start (ap, first_name);
+  for (const gchar *name = first_name; name;
+       name = va_arg (ap, const gchar *)) {
+    const gchar *value = va_arg (ap, const gchar *);
+
+    if (value == NULL)
+      continue;
+    json_builder_set_member_name (b, name);
+    json_builder_add_string_value (b, value);
+  }
+  va_end (ap);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static int
+cmd_layout (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
+  g_autofree gchar *body = json_body ("layout", args[1], NULL);
+  g_autofree gchar *done =
+      g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
+
+  return change (ctl, "PATCH", path, body, done);
+}
+
+static int
+cmd_create (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *body = json_body ("name", args[0], NULL);
+  g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
+
+  return change (ctl, "POST", "/v1/rooms", body, done);
+}
+
+static int
+cmd_close (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
+  g_autofree gchar *done = g_strdup_printf ("closed: room %s", args[0]);
+
+  return change (ctl, "DELETE", path, NULL, done);
+}
+
+static int
+cmd_dial (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *path =
+      g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
+  g_autofree gchar *body = json_body ("uri", args[1], NULL);
+  g_autofree gchar *done =
+      g_strdup_printf ("dialing %s into room %s", args[1], args[0]);
+
+  return change (ctl, "POST", path, body, done);
+}
+
+static int
+cmd_registrations (Ctl *ctl, gchar **args)
+{
+  static const gchar *const cols[] = { "user:USER", "contact:CONTACT",
+    "expires:EXPIRES", "user_agent:USER-AGENT", NULL };
+
+  return show (ctl, "/v1/registrations", "registrations", cols);
+}
+
+static int
+cmd_info (Ctl *ctl, gchar **args)
+{
+  return show (ctl, "/v1/info", NULL, NULL);
+}
+
+static int
+cmd_health (Ctl *ctl, gchar **args)
+{
+  return show (ctl, "/v1/health", NULL, NULL);
+}
+
+/* Streams GET /v1/events until the server goes away or ^C. */
+static int
+cmd_events (Ctl *ctl, gchar **args)
+{
+  g_autofree gchar *url = g_strconcat (ctl->base, "/v1/events", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GDataInputStream) data = NULL;
+  g_autoptr (GError) error = NULL;
+  gchar *line;
+
+  if (ctl->token) {
+    g_autofree gchar *auth = g_strdup_printf ("Bearer %s", ctl->token);
+
+    soup_message_headers_replace (
+        soup_message_get_request_headers (msg), "Authorization", auth);
+  }
+  in = soup_session_send (ctl->session, msg, NULL, &error);
+  if (in == NULL) {
+    g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
+    return EXIT_UNREACHABLE;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK)
+    return failed (soup_message_get_status (msg), NULL);
+  data = g_data_input_stream_new (in);
+  while ((line = g_data_input_stream_read_line_utf8 (data, NULL, NULL, NULL))) {
+    if (g_str_has_prefix (line, "data: ")) {
+      if (ctl->json) {
+        printf ("%s\n", line + 6);
+      } else {
+        g_autoptr (JsonParser) p = json_parser_new ();
+
+        if (json_parser_load_from_data (p, line + 6, -1, NULL)) {
+          JsonObject *o = json_node_get_object (json_parser_get_root (p));
+          JsonObject *who =
+              json_object_has_member (o, "participant")
+                  ? json_object_get_object_member (o, "participant")
+                  : NULL;
+
+          printf ("%s  %-14s %s%s%s\n",
+              json_object_get_string_member_with_default (o, "time", ""),
+              json_object_get_string_member_with_default (o, "type", ""),
+              json_object_get_string_member_with_default (o, "room", ""),
+              who ? "  " : "",
+              who ? json_object_get_string_member_with_default (
+                        who, "display", "")
+                  : "");
+        }
+      }
+      fflush (stdout);
+    }
+    g_free (line);
+  }
+  return EXIT_OK;
+}
+
+static const Command commands[] = {
+  { "rooms", 0, "rooms", "list the open rooms", cmd_rooms },
+  { "room", 1, "room ROOM", "show one room", cmd_room },
+  { "create", 1, "create ROOM", "open a persistent room", cmd_create },
+  { "close", 1, "close ROOM", "hang up everyone and close the room",
+      cmd_close },
+  { "participants", 1, "participants ROOM", "list a room's participants",
+      cmd_participants },
+  { "mute", 2, "mute ROOM ID", "mute a participant", cmd_mute },
+  { "unmute", 2, "unmute ROOM ID", "unmute a participant", cmd_unmute },
+  { "deaf", 2, "deaf ROOM ID", "a participant hears nothing", cmd_deaf },
+  { "undeaf", 2, "undeaf ROOM ID", "a participant hears the room again",
+      cmd_undeaf },
+  { "kick", 2, "kick ROOM ID", "hang up a participant (BYE)", cmd_kick },
+  { "lock", 1, "lock ROOM", "nobody else may join", cmd_lock },
+  { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
+  { "layout", 2, "layout ROOM auto|grid|speaker", "change the video layout",
+      cmd_layout },
+  { "dial", 2, "dial ROOM SIP-URI|USER", "call someone into the room",
+      cmd_dial },
+  { "registrations", 0, "registrations", "list registered contacts",
+      cmd_registrations },
+  { "events", 0, "events", "print room events as they happen", cmd_events },
+  { "info", 0, "info", "server version, uptime and counts", cmd_info },
+  { "health", 0, "health", "is the server up", cmd_health },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+      "Usage: mcuctl [OPTION...] COMMAND [ARG...]\n\n"
+      "Options:\n"
+      "  -s, --socket PATH   the control socket (default: [control] socket of "
+      "the config, else %s)\n"
+      "  -c, --config FILE   read [control] socket/http/token from FILE\n"
+      "  -u, --url URL       talk HTTP to URL instead (e.g. "
+      "http://127.0.0.1:8088)\n"
+      "  -t, --token TOKEN   the bearer token for --url (or $MCU_TOKEN)\n"
+      "  -j, --json          print the server's JSON\n"
+      "  -h, --help          this help; COMMAND --help for one command\n"
+      "  -V, --version\n\nCommands:\n",
+      "$XDG_RUNTIME_DIR/mcu/control.sock");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-32s %s\n", commands[i].usage, commands[i].help);
+  fprintf (out, "\nExit status: 0 done, 1 refused by the server, 2 usage, "
+                "3 server unreachable.\n");
+}
+
+/* [control] from a config file, for the defaults. */
+static void
+read_config (const gchar *file, gchar **socket, gchar **url, gchar **token)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, NULL))
+    return;
+  if (*socket == NULL)
+    *socket = g_key_file_get_string (kf, "control", "socket", NULL);
+  if (*token == NULL)
+    *token = g_key_file_get_string (kf, "control", "token", NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *socket = NULL, *url = NULL, *token = NULL, *config = NULL;
+  gboolean json = FALSE, version = FALSE, help = FALSE;
+  GOptionEntry entries[] = {
+    { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket, NULL, NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, NULL, NULL },
+    { "url", 'u', 0, G_OPTION_ARG_STRING, &url, NULL, NULL },
+    { "token", 't', 0, G_OPTION_ARG_STRING, &token, NULL, NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, NULL, NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, NULL, NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  Ctl ctl = { 0 };
+  const Command *cmd = NULL;
+  int code;
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_strict_posix (ctx, TRUE); /* options before COMMAND */
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("mcuctl: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  if (version) {
+    printf ("mcuctl %s\n", MCU_VERSION);
+    return EXIT_OK;
+  }
+  if (help || argc < 2) {
+    usage (help ? stdout : stderr);
+    return help ? EXIT_OK : EXIT_USAGE;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      cmd = &commands[i];
+  if (cmd == NULL) {
+    g_printerr (
+        "mcuctl: unknown command '%s' (mcuctl --help lists them)\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  for (int i = 2; i < argc; i++)
+    if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")) {
+      printf ("Usage: mcuctl [OPTION...] %s\n  %s\n", cmd->usage, cmd->help);
+      return EXIT_OK;
+    }
+  if ((guint)(argc - 2) != cmd->n_args) {
+    g_printerr ("Usage: mcuctl [OPTION...] %s\n", cmd->usage);
+    return EXIT_USAGE;
+  }
+
+  if (token == NULL && g_getenv ("MCU_TOKEN"))
+    token = g_strdup (g_getenv ("MCU_TOKEN"));
+  if (config)
+    read_config (config, &socket, &url, &token);
+  ctl.json = json;
+  if (url) {
+    ctl.session = soup_session_new ();
+    ctl.base = g_strdup (url);
+    if (g_str_has_suffix (ctl.base, "/"))
+      ctl.base[strlen (ctl.base) - 1] = '\0';
+    ctl.token = g_steal_pointer (&token);
+  } else {
+    g_autoptr (GSocketAddress) addr = NULL;
+
+    if (socket == NULL)
+      socket = g_build_filename (
+          g_get_user_runtime_dir (), "mcu", "control.sock", NULL);
+    addr = g_unix_socket_address_new (socket);
+    ctl.session =
+        soup_session_new_with_options ("remote-connectable", addr, NULL);
+    ctl.base = g_strdup ("http://localhost");
+  }
+  soup_session_set_timeout (ctl.session, cmd->run == cmd_events ? 0 : 10);
+  code = cmd->run (&ctl, argv + 2);
+  g_object_unref (ctl.session);
+  g_free (ctl.base);
+  g_free (ctl.token);
+  return code;
+}

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""mcuctl against the real daemon: its tables, --json, the commands that
+change a room (mute, lock, kick, create, close), events, and the exit codes
+scripts test: 0 done, 1 refused by the server, 2 usage, 3 unreachable."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcutest  # noqa: E402
+from controlclient import Control  # noqa: E402
+
+MCUCTL = os.environ.get("MCUCTL_BIN", os.path.join(os.path.dirname(mcutest.MCU_BIN), "mcuctl"))
+CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
+checks = mcutest.Failures()
+work = tempfile.mkdtemp(prefix="mcuctl-")
+
+
+def ctl(srv, *args, via="socket", token=None):
+    if via == "socket":
+        base = [MCUCTL, "--socket", srv.control_socket]
+    else:
+        base = [MCUCTL, "--url", "http://127.0.0.1:%d" % srv.control_port,
+                "--token", token or srv.control_token]
+    p = subprocess.run(base + list(args), capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout, p.stderr
+
+
+def caller(srv, name, tone, duration, expect=None):
+    report = os.path.join(work, name + ".json")
+    args = [CALLER, "--uri", srv.uri("1000"), "--codec", "pcmu", "--tone", str(tone),
+            "--duration", str(duration), "--report", report, "--display-name", name,
+            "--timeout", str(duration + 15)]
+    if expect:
+        args += ["--expect-status", str(expect)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return proc, report
+
+
+def main():
+    srv = mcutest.McuServer(control_http=True)
+    srv.start()
+    api = Control(srv.control_socket)
+    try:
+        code, out, _ = ctl(srv, "--help")
+        checks.check(code == 0 and "participants ROOM" in out and "Exit status" in out, "--help lists commands")
+        for cmd in ("rooms", "mute", "kick", "lock", "dial", "events"):
+            code, out, _ = ctl(srv, cmd, "--help")
+            checks.check(code == 0 and out.startswith("Usage: mcuctl"), "%s --help" % cmd)
+        code, _, err = ctl(srv, "frobnicate")
+        checks.check(code == 2 and "unknown command" in err, "unknown command: exit 2")
+        code, _, err = ctl(srv, "mute", "1000")
+        checks.check(code == 2 and "Usage" in err, "missing argument: exit 2")
+        code, _, err = subprocess.run([MCUCTL, "--socket", os.path.join(work, "none.sock"), "rooms"],
+                                      capture_output=True, text=True).returncode, None, None
+        checks.check(code == 3, "no server: exit 3")
+
+        code, out, _ = ctl(srv, "rooms")
+        checks.check(code == 0 and out.split()[:2] == ["ROOM", "PEOPLE"], "rooms: empty table")
+
+        a, a_rep = caller(srv, "alice", 440, 12)
+        b, b_rep = caller(srv, "bob", 1000, 12)
+        ok = mcutest.poll_until(lambda: len(api.get("/v1/rooms/1000/participants")[1]["participants"]) == 2
+                                if api.get("/v1/rooms/1000")[0] == 200 else False, 8)
+        checks.check(ok, "two callers in room 1000")
+
+        code, out, _ = ctl(srv, "rooms")
+        rows = [l.split() for l in out.splitlines()[1:]]
+        checks.check(code == 0 and rows and rows[0][:2] == ["1000", "2"], "rooms table: 1000 with 2")
+        code, out, _ = ctl(srv, "--json", "rooms")
+        checks.check(code == 0 and json.loads(out)["rooms"][0]["name"] == "1000", "--json rooms")
+        code, out, _ = ctl(srv, "participants", "1000")
+        checks.check(code == 0 and "alice" in out and "bob" in out and out.startswith("ID"),
+                     "participants table")
+        code, out, _ = ctl(srv, "--json", "participants", "1000")
+        people = {p["display"]: p for p in json.loads(out)["participants"]}
+        code, out, _ = ctl(srv, "room", "1000")
+        checks.check(code == 0 and any(l.split()[:2] == ["name", "1000"] for l in out.splitlines()),
+                     "room 1000: key/value listing")
+
+        code, out, _ = ctl(srv, "mute", "1000", str(people["alice"]["id"]))
+        checks.check(code == 0 and "muted" in out, "mute: exit 0")
+        st, p = api.get("/v1/rooms/1000/participants/%d" % people["alice"]["id"])
+        checks.check(p["muted"] is True, "mute took effect")
+        code, out, _ = ctl(srv, "unmute", "1000", str(people["alice"]["id"]))
+        st, p = api.get("/v1/rooms/1000/participants/%d" % people["alice"]["id"])
+        checks.check(code == 0 and p["muted"] is False, "unmute")
+
+        code, _, err = ctl(srv, "room", "nosuch")
+        checks.check(code == 1 and "404" in err and "no-such-room" in err, "unknown room: exit 1 with the error")
+        code, _, err = ctl(srv, "mute", "1000", "999")
+        checks.check(code == 1 and "no-such-participant" in err, "unknown participant: exit 1")
+
+        # events: follow them while the room is locked and unlocked
+        ev = subprocess.Popen([MCUCTL, "--socket", srv.control_socket, "--json", "events"],
+                              stdout=subprocess.PIPE, text=True)
+        streaming = mcutest.poll_until(lambda: api.get("/v1/info")[1]["event_streams"] == 1, 5)
+        checks.check(streaming, "mcuctl events is connected")
+        code, out, _ = ctl(srv, "lock", "1000")
+        checks.check(code == 0 and "locked" in out, "lock: exit 0")
+        c, c_rep = caller(srv, "carol", 1300, 2, expect=403)
+        c.wait(15)
+        with open(c_rep) as f:
+            checks.check(json.load(f)["status"] == 403, "locked room refuses the next caller (403)")
+        code, _, _ = ctl(srv, "unlock", "1000")
+        code2, _, _ = ctl(srv, "layout", "1000", "speaker")
+        checks.check(code == 0 and code2 == 0, "unlock, layout")
+        code, _, err = ctl(srv, "layout", "1000", "mosaic")
+        checks.check(code == 1 and "layout" in err, "bad layout: exit 1")
+
+        code, out, _ = ctl(srv, "kick", "1000", str(people["bob"]["id"]))
+        checks.check(code == 0 and "kicked" in out, "kick: exit 0")
+        b.wait(10)
+        with open(b_rep) as f:
+            checks.check(json.load(f).get("bye_from_server") is True, "kicked caller got a BYE")
+
+        code, _, _ = ctl(srv, "create", "board")
+        code2, _, err2 = ctl(srv, "create", "board")
+        checks.check(code == 0 and code2 == 1 and "409" in err2, "create; create again: exit 1 (409)")
+        code, _, _ = ctl(srv, "close", "board")
+        checks.check(code == 0 and api.get("/v1/rooms/board")[0] == 404, "close board")
+
+        code, out, _ = ctl(srv, "rooms", via="tcp")
+        checks.check(code == 0 and "1000" in out, "--url with --token")
+        code, _, err = ctl(srv, "rooms", via="tcp", token="wrong")
+        checks.check(code == 1 and "403" in err, "--url with a wrong token: exit 1 (403)")
+        code, out, _ = ctl(srv, "info")
+        checks.check(code == 0 and "version" in out, "info")
+
+        code, _, _ = ctl(srv, "close", "1000")
+        checks.check(code == 0, "close 1000")
+        a.wait(10)
+        mcutest.poll_until(lambda: api.get("/v1/rooms/1000")[0] == 404, 3)
+        ev.terminate()
+        lines = [json.loads(l) for l in ev.stdout.read().splitlines() if l.strip()]
+        types = [e["type"] for e in lines]
+        checks.check("locked" in types and "unlocked" in types and "layout-changed" in types
+                     and "left" in types and types.index("locked") < types.index("unlocked"),
+                     "events: locked, unlocked, layout-changed, left in order (%s)" % types)
+    finally:
+        code = srv.stop()
+    checks.check(code == 0, "server exits 0")
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
