@@ -9,8 +9,16 @@
  * re-INVITE: new address, codec or direction; hold (sendonly/inactive)
  * stops our sending and leaves the caller out of the mix.
  * The RTP timer hangs up a caller that sent nothing for [media]
- * rtp-timeout seconds, unless the call is on hold. */
+ * rtp-timeout seconds, unless the call is on hold.
+ * Outgoing (mcu_call_leg_dial): our offer in the INVITE, the answer in the
+ * 2xx; the media joins the mix (and the room, as a participant) only then.
+ * Bridged (mcu_call_leg_start_bridged): an incoming call whose media joins
+ * a bare two-party mix at once, answered only when the bridge says so.
+ * Signals: "ended"; "answered" (outgoing: 2xx and media up);
+ * "remote-direction" (McuSdpDirection): the remote changed its media
+ * direction with a re-INVITE (hold/resume). */
 #include "mcu-call-leg.h"
+#include "mcu-call-video.h"
 
 #include <string.h>
 
@@ -24,6 +32,7 @@ struct _McuCallLeg
   McuParticipant *participant; /* (nullable) held by the room */
   McuAudioMix *mix;
   McuMediaSession *media;
+  McuCallVideo *video; /* (nullable) video off or not in a room */
   McuSdpAudio audio;
   gboolean have_audio;
   gboolean awaiting_answer; /* we offered; the answer comes in the ACK */
@@ -35,6 +44,7 @@ struct _McuCallLeg
   guint final_status;        /* the status we rejected with, 0 = none */
   McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
+  McuSdpDirection offer_direction; /* ours in the offers we make */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -42,6 +52,8 @@ G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
 enum
 {
   SIGNAL_ENDED,
+  SIGNAL_ANSWERED,
+  SIGNAL_REMOTE_DIRECTION,
   N_SIGNALS
 };
 
@@ -87,6 +99,12 @@ mcu_call_leg_class_init (McuCallLegClass *klass)
   object_class->finalize = mcu_call_leg_finalize;
   signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_ANSWERED] =
+      g_signal_new ("answered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_REMOTE_DIRECTION] =
+      g_signal_new ("remote-direction", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }
 
 static void
@@ -106,6 +124,9 @@ mcu_call_leg_get_call (McuCallLeg *self)
 static void
 release_media (McuCallLeg *self)
 {
+  if (self->video)
+    mcu_call_video_leave (self->video);
+  g_clear_object (&self->video);
   if (self->mix && self->media)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
@@ -116,7 +137,8 @@ release_media (McuCallLeg *self)
   g_clear_object (&self->mix);
   if (self->room && self->participant)
     mcu_room_remove_participant (self->room, self->participant);
-  else if (self->room)
+  else if (self->room && !mcu_sip_call_is_outgoing (self->call))
+    /* an outgoing leg leaves that to its dialer: other branches may ring */
     mcu_room_directory_discard_if_empty (self->env->rooms, self->room);
   self->participant = NULL;
   g_clear_object (&self->room);
@@ -273,6 +295,8 @@ local_sdp (McuCallLeg *self, McuSdpDirection direction)
     .rtcp_port = mcu_media_session_get_rtcp_port (self->media),
     .direction = direction,
   };
+  if (self->video)
+    mcu_call_video_fill_local (self->video, &local);
   return local;
 }
 
@@ -282,16 +306,18 @@ build_answer (McuCallLeg *self, const McuSdpSession *offer)
   McuSdpLocal local =
       local_sdp (self, mcu_sdp_direction_answer (self->audio.remote_direction));
 
-  return mcu_sdp_build_answer (offer, &self->audio, &local);
+  return mcu_sdp_build_answer (offer, &self->audio,
+      self->video ? mcu_call_video_get_answer (self->video) : NULL, &local);
 }
 
 static gchar *
 build_offer (McuCallLeg *self)
 {
-  McuSdpLocal local = local_sdp (self, MCU_SDP_SENDRECV);
+  McuSdpLocal local = local_sdp (self, self->offer_direction);
 
   self->awaiting_answer = TRUE;
-  return mcu_sdp_build_offer (&self->env->prefs, &local);
+  return mcu_sdp_build_offer (&self->env->prefs,
+      self->video ? mcu_call_video_get_prefs (self->video) : NULL, &local);
 }
 
 /* Parses and negotiates @text into @audio; the session when @session. */
@@ -336,6 +362,7 @@ on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
   g_autoptr (McuSdpSession) offer = NULL;
   g_autofree gchar *answer = NULL;
   McuSdpAudio audio = { 0 };
+  McuSdpDirection before = self->audio.remote_direction;
 
   if (self->media == NULL) {
     mcu_sip_call_reject_update (call, 500, "Server Internal Error", NULL);
@@ -363,31 +390,45 @@ on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
     return;
   }
+  if (self->video)
+    mcu_call_video_apply (self->video, offer, on_hold (self), NULL);
   LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE: %s",
       mcu_sdp_direction_to_string (self->audio.remote_direction));
   answer = build_answer (self, offer);
   mcu_sip_call_accept_update (call, answer);
+  if (self->audio.remote_direction != before)
+    g_signal_emit (self, signals[SIGNAL_REMOTE_DIRECTION], 0,
+        (int)self->audio.remote_direction);
 }
 
 static void
 on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) answer_sdp = NULL;
   McuSdpAudio audio = { 0 };
 
-  if (!self->awaiting_answer)
+  if (!self->awaiting_answer) {
+    if (self->video) /* a keyframe for the new receiver */
+      mcu_call_video_acked (self->video);
     return;
+  }
   self->awaiting_answer = FALSE;
   if (sdp == NULL) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "ACK without the answer to our offer");
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"no SDP answer\"");
     return;
   }
-  if (!negotiate (self, sdp, NULL, &audio, &error) ||
+  if (!negotiate (self, sdp, &answer_sdp, &audio, &error) ||
       !apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer in ACK: %s", error->message);
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
+    return;
+  }
+  if (self->video) {
+    mcu_call_video_apply (self->video, answer_sdp, on_hold (self), NULL);
+    mcu_call_video_acked (self->video);
   }
 }
 
@@ -398,9 +439,15 @@ on_call_terminated (McuSipCall *call, int reason, McuCallLeg *self)
       reason == MCU_SIP_END_BYE      ? "BYE"
       : reason == MCU_SIP_END_CANCEL ? "CANCEL"
       : reason == MCU_SIP_END_LOCAL  ? "by the server"
+      : reason == MCU_SIP_END_FAILED ? "rejected by the callee"
                                      : "error");
   end (self);
 }
+
+static void on_call_answered (
+    McuSipCall *call, const gchar *sdp, McuCallLeg *self);
+static void on_call_update_answered (
+    McuSipCall *call, guint status, const gchar *sdp, McuCallLeg *self);
 
 static void
 on_mix_session_error (McuAudioMix *mix, McuMediaSession *session,
@@ -437,6 +484,9 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "offer", G_CALLBACK (on_call_offer), self);
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
+  g_signal_connect (call, "answered", G_CALLBACK (on_call_answered), self);
+  g_signal_connect (
+      call, "update-answered", G_CALLBACK (on_call_update_answered), self);
   return self;
 }
 
@@ -468,6 +518,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuSdpAudio audio = { 0 };
   McuRoom *room;
   McuAudioMix *mix;
+  g_autoptr (GError) video_error = NULL;
   /* sip:ROOM*PIN@server carries the room's PIN */
   g_auto (GStrv) target =
       g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
@@ -502,6 +553,12 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   mcu_participant_set_user_data (self->participant, self, NULL);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
+  if (!(self->video = mcu_call_video_new (self->env->config, self->env->ports,
+            room, mix, self->participant, self->media, &video_error)) &&
+      video_error)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
+  if (text && self->video)
+    mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
 
 failed:
@@ -515,13 +572,15 @@ answer (McuCallLeg *self)
   g_autofree gchar *sdp = g_steal_pointer (&self->pending_answer);
 
   mcu_sip_call_answer (self->call, sdp);
+  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+  if (self->room == NULL) /* bridged */
+    return;
   LEG_LOG (self, G_LOG_LEVEL_INFO,
       "%s <%s> joined room %s (participant %u, %u in room)",
       mcu_sip_call_get_display_name (self->call),
       mcu_sip_call_get_from_uri (self->call), mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant),
       mcu_room_get_n_participants (self->room));
-  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
 }
 
 static gboolean
@@ -620,4 +679,166 @@ mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats)
     mcu_media_session_get_stats (self->media, stats);
   else
     *stats = self->final_stats;
+}
+
+McuCallVideo *
+mcu_call_leg_get_video (McuCallLeg *self)
+{
+  return self->video;
+}
+
+/* ---- outgoing and bridged legs ---- */
+
+/* Takes @mix as this leg's mix and allocates the media (not yet in it). */
+static gboolean
+attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
+{
+  self->mix = g_object_ref (mix);
+  g_signal_connect (
+      mix, "session-error", G_CALLBACK (on_mix_session_error), self);
+  g_signal_connect (mix, "error", G_CALLBACK (on_mix_error), self);
+  g_signal_connect (mix, "talking", G_CALLBACK (on_mix_talking), self);
+  self->media = mcu_media_session_new (
+      self->env->ports, self->env->config->jitter_latency, error);
+  return self->media != NULL;
+}
+
+gboolean
+mcu_call_leg_dial (
+    McuCallLeg *self, McuRoom *room, McuAudioMix *mix, GError **error)
+{
+  g_autofree gchar *offer = NULL;
+
+  g_return_val_if_fail ((room == NULL) != (mix == NULL), FALSE);
+  g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
+  if (room) {
+    self->room = g_object_ref (room);
+    mix = room_mix (room, self->env->config, error);
+  }
+  if (mix == NULL || !attach_mix (self, mix, error)) {
+    release_media (self);
+    return FALSE;
+  }
+  offer = build_offer (self);
+  self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
+  mcu_sip_call_invite (self->call, offer);
+  return TRUE;
+}
+
+/* Outgoing: the 2xx with the answer to our offer. */
+static void
+on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  McuSdpAudio audio = { 0 };
+
+  if (self->media == NULL)
+    return;
+  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error)) {
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
+        error ? error->message : "no SDP in the 2xx");
+    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
+    return;
+  }
+  if (self->room) {
+    self->participant = mcu_room_add_participant (self->room,
+        mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
+        &error);
+    if (self->participant == NULL) {
+      mcu_sdp_audio_clear (&audio);
+      LEG_LOG (self, G_LOG_LEVEL_INFO, "cannot join: %s", error->message);
+      mcu_call_leg_hangup (self, "SIP;cause=486;text=\"room full\"");
+      return;
+    }
+    mcu_participant_set_user_data (self->participant, self, NULL);
+  }
+  if (!apply_audio (self, &audio, &error)) {
+    mcu_sdp_audio_clear (&audio);
+    LEG_LOG (self, G_LOG_LEVEL_WARNING, "media failed: %s", error->message);
+    mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
+    return;
+  }
+  if (self->room)
+    LEG_LOG (self, G_LOG_LEVEL_INFO,
+        "%s <%s> answered and joined room %s (participant %u)",
+        mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
+        mcu_room_get_name (self->room),
+        mcu_participant_get_id (self->participant));
+  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+  g_signal_emit (self, signals[SIGNAL_ANSWERED], 0);
+}
+
+gboolean
+mcu_call_leg_start_bridged (McuCallLeg *self, McuAudioMix *mix)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) offer = NULL;
+  const gchar *text = mcu_sip_call_get_offer (self->call);
+  McuSdpAudio audio = { 0 };
+
+  if ((text && !negotiate (self, text, &offer, &audio, &error)) ||
+      !attach_mix (self, mix, &error) ||
+      (text && !apply_audio (self, &audio, &error))) {
+    mcu_sdp_audio_clear (&audio);
+    reject_error (self, error);
+    return FALSE;
+  }
+  self->pending_answer =
+      offer ? build_answer (self, offer) : build_offer (self);
+  return TRUE;
+}
+
+void
+mcu_call_leg_answer (McuCallLeg *self)
+{
+  if (self->pending_answer)
+    answer (self);
+}
+
+void
+mcu_call_leg_reject (McuCallLeg *self, guint status, const gchar *phrase)
+{
+  reject (self, status, phrase, NULL);
+}
+
+McuSdpDirection
+mcu_call_leg_get_remote_direction (McuCallLeg *self)
+{
+  return self->have_audio ? self->audio.remote_direction : MCU_SDP_SENDRECV;
+}
+
+gboolean
+mcu_call_leg_reoffer (McuCallLeg *self, McuSdpDirection direction)
+{
+  g_autofree gchar *offer = NULL;
+
+  if (self->media == NULL || !self->have_audio)
+    return FALSE;
+  self->offer_direction = direction;
+  offer = build_offer (self);
+  self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE: offering %s",
+      mcu_sdp_direction_to_string (direction));
+  return mcu_sip_call_update (self->call, offer);
+}
+
+/* The final response to our re-INVITE (mcu_call_leg_reoffer). */
+static void
+on_call_update_answered (
+    McuSipCall *call, guint status, const gchar *sdp, McuCallLeg *self)
+{
+  g_autoptr (GError) error = NULL;
+  McuSdpAudio audio = { 0 };
+
+  if (status >= 300 || sdp == NULL || self->media == NULL) {
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "our re-INVITE got %u", status);
+    return;
+  }
+  if (!negotiate (self, sdp, NULL, &audio, &error) ||
+      !apply_audio (self, &audio, &error)) {
+    mcu_sdp_audio_clear (&audio);
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer to our re-INVITE: %s",
+        error->message);
+    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
+  }
 }

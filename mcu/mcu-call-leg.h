@@ -7,6 +7,7 @@
 #include "mcu-rooms.h"
 #include "mcu-mixer.h"
 #include "mcu-config.h"
+#include "mcu-call-video.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,24 @@ McuCallLeg *mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call);
 void mcu_call_leg_start (McuCallLeg *self);
 void mcu_call_leg_hangup (McuCallLeg *self, const gchar *reason);
 McuSipCall *mcu_call_leg_get_call (McuCallLeg *self);
+/* Outgoing: @call comes from mcu_sip_agent_create_call (); sends the INVITE
+ * with our offer. When the 2xx comes the media joins @room (as a
+ * participant named after the call's To display name) or the bare @mix
+ * (exactly one of them), then "answered". FALSE: nothing was sent. */
+gboolean mcu_call_leg_dial (
+    McuCallLeg *self, McuRoom *room, McuAudioMix *mix, GError **error);
+/* Incoming, for a two-party bridge: negotiates the offer and joins @mix
+ * without answering. FALSE: the call was rejected (400/488/503/...). */
+gboolean mcu_call_leg_start_bridged (McuCallLeg *self, McuAudioMix *mix);
+/* The pending 200 of a bridged leg. */
+void mcu_call_leg_answer (McuCallLeg *self);
+void mcu_call_leg_reject (McuCallLeg *self, guint status, const gchar *phrase);
+/* The remote's media direction (its last offer or answer). */
+McuSdpDirection mcu_call_leg_get_remote_direction (McuCallLeg *self);
+/* A re-INVITE offering @direction (ours), e.g. sendonly when the other side
+ * of a bridge went on hold. FALSE when one cannot be sent now. */
+gboolean mcu_call_leg_reoffer (McuCallLeg *self, McuSdpDirection direction);
+
 /* (nullable) (transfer none) the participant, once admitted; its user data
  * points back at the leg. */
 McuParticipant *mcu_call_leg_get_participant (McuCallLeg *self);
@@ -42,5 +61,8 @@ void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
 void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
+/* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
+ * the control socket); NULL without video support or a room. */
+McuCallVideo *mcu_call_leg_get_video (McuCallLeg *self);
 
 G_END_DECLS

@@ -297,10 +297,11 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
       break;
     }
     case KEY_HA1:
-      if (strlen (value) != 32 ||
-          strspn (value, "0123456789abcdefABCDEF") != 32)
+      if ((strlen (value) != 32 && strlen (value) != 64) ||
+          strspn (value, "0123456789abcdefABCDEF") != strlen (value))
         return bad_value (error, file, group, key,
-            "expected 32 hex digits (MD5 of user:realm:password)");
+            "expected 32 (MD5) or 64 (SHA-256) hex digits of "
+            "H(user:realm:password)");
       break;
     case KEY_LAYOUT:
       if (!g_strv_contains (known_layouts, value))

@@ -31,7 +31,7 @@ typedef struct
 {
   gchar *name;
   gchar *password; /* (nullable) plain password, or: */
-  gchar *ha1;      /* (nullable) MD5(name:realm:password) in hex */
+  gchar *ha1;      /* (nullable) MD5 or SHA-256 of name:realm:password, hex */
   gchar *display;  /* (nullable) */
 } McuConfigUser;
 

@@ -19,6 +19,8 @@ void mcu_control_participants_list (McuControlRequest *req);
 void mcu_control_participant_get (McuControlRequest *req);
 void mcu_control_participant_patch (McuControlRequest *req);
 void mcu_control_participant_delete (McuControlRequest *req);
+void mcu_control_participants_dial (McuControlRequest *req);
+void mcu_control_registrations_list (McuControlRequest *req);
 
 /* mcu-metrics.c: Prometheus text exposition. (transfer full) */
 gchar *mcu_metrics_render (McuDaemon *daemon);

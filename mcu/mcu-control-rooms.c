@@ -2,12 +2,14 @@
  * mcu: the control socket's rooms and participants.
  *
  *   GET/POST /v1/rooms, GET/PATCH/DELETE /v1/rooms/{room},
- *   GET /v1/rooms/{room}/participants,
- *   GET/PATCH/DELETE /v1/rooms/{room}/participants/{id}
+ *   GET/POST /v1/rooms/{room}/participants (POST: dial out),
+ *   GET/PATCH/DELETE /v1/rooms/{room}/participants/{id},
+ *   GET /v1/registrations
  *
  * What a body may hold is in the field tables below; the handlers only
  * apply what passed them. */
 #include "mcu-control-private.h"
+#include "mcu-dialer.h"
 
 static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
 
@@ -31,6 +33,11 @@ static const McuFieldSpec participant_patch_fields[] = {
   { "deaf", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "video_muted", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "volume", MCU_FIELD_NUMBER, FALSE, 0.0, 4.0, NULL },
+};
+
+static const McuFieldSpec dial_fields[] = {
+  { "uri", MCU_FIELD_STRING, TRUE, 0, 256, NULL },
+  { "display", MCU_FIELD_STRING, FALSE, 0, 64, NULL },
 };
 
 static McuDaemon *
@@ -376,4 +383,81 @@ mcu_control_participant_delete (McuControlRequest *req)
   if (leg)
     mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"removed by the operator\"");
   mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+/* POST /v1/rooms/{room}/participants {"uri": "sip:bob@host" | "bob",
+ * "display": "Bob"}: 202 with the dial id; the outcome comes as a
+ * "dial-answered" or "dial-failed" event. */
+void
+mcu_control_participants_dial (McuControlRequest *req)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *id = NULL;
+  const gchar *uri;
+
+  if (!mcu_control_validate (req, dial_fields, G_N_ELEMENTS (dial_fields)))
+    return;
+  uri = get_string (req->body, "uri");
+  id = mcu_daemon_dial (daemon_of (req), req->args[0], uri ? uri : "",
+      get_string (req->body, "display"), &error);
+  if (id == NULL) {
+    if (error->domain == MCU_ROOM_ERROR)
+      mcu_control_reply_error (req,
+          error->code == MCU_ROOM_ERROR_NOT_FOUND ||
+                  error->code == MCU_ROOM_ERROR_INVALID
+              ? SOUP_STATUS_NOT_FOUND
+              : SOUP_STATUS_CONFLICT,
+          "room-refused", "%s", error->message);
+    else if (g_error_matches (error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_BAD_TARGET))
+      mcu_control_reply_error (
+          req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
+    else if (g_error_matches (
+                 error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_NOT_REGISTERED))
+      mcu_control_reply_error (
+          req, SOUP_STATUS_CONFLICT, "not-registered", "%s", error->message);
+    else
+      mcu_control_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE,
+          "unavailable", "%s", error->message);
+    return;
+  }
+  json_builder_begin_object (b);
+  add_string (b, "dial_id", id);
+  add_string (b, "room", req->args[0]);
+  add_string (b, "target", uri);
+  json_builder_end_object (b);
+  mcu_control_reply_json (req, SOUP_STATUS_ACCEPTED, json_builder_get_root (b));
+}
+
+void
+mcu_control_registrations_list (McuControlRequest *req)
+{
+  McuRegistrar *registrar = mcu_daemon_get_registrar (daemon_of (req));
+  g_autoptr (GPtrArray) list =
+      registrar ? mcu_registrar_list (registrar) : NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "registrations");
+  json_builder_begin_array (b);
+  for (guint i = 0; list && i < list->len; i++) {
+    McuBinding *r = g_ptr_array_index (list, i);
+
+    json_builder_begin_object (b);
+    add_string (b, "user", r->aor);
+    add_string (b, "contact", r->contact);
+    json_builder_set_member_name (b, "q");
+    json_builder_add_double_value (b, r->q);
+    add_int (b, "expires", MAX (r->expires_at - now, 0));
+    add_time (b, "expires_at", r->expires_at * G_USEC_PER_SEC);
+    add_string (b, "call_id", r->call_id);
+    add_int (b, "cseq", r->cseq);
+    add_string (b, "user_agent", r->user_agent);
+    add_string (b, "received", r->received);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
 }

@@ -10,6 +10,8 @@
  * server-wide ones: health, info, events (Server-Sent Events), metrics. */
 #include "mcu-control-private.h"
 #include "mcu-build-config.h"
+#include "mcu-dialer.h"
+#include "mcu-chat.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -52,6 +54,12 @@ mcu_control_stop (McuControl *self)
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
   if (self->events)
     g_signal_handlers_disconnect_by_data (self->events, self);
+  if (self->daemon && mcu_daemon_get_dialer (self->daemon))
+    g_signal_handlers_disconnect_by_data (
+        mcu_daemon_get_dialer (self->daemon), self);
+  if (self->daemon && mcu_daemon_get_chat (self->daemon))
+    g_signal_handlers_disconnect_by_data (
+        mcu_daemon_get_chat (self->daemon), self);
   if (self->server) {
     soup_server_disconnect (self->server);
     g_clear_object (&self->server);
@@ -180,6 +188,60 @@ handle_metrics (McuControlRequest *req)
       strlen (text));
 }
 
+/* ---- dial-out outcomes, as events ---- */
+
+static void
+on_dial_answered (McuDialer *dialer, const gchar *id, const gchar *room,
+    guint participant, McuControl *self)
+{
+  McuRoom *r =
+      mcu_room_directory_lookup (mcu_daemon_get_rooms (self->daemon), room);
+  McuParticipant *p = r ? mcu_room_find_participant (r, participant) : NULL;
+  g_autofree gchar *fields = g_strdup_printf ("\"dial_id\":\"%s\"", id);
+
+  mcu_events_emit (self->events, "dial-answered", r, p, fields);
+}
+
+static void
+on_dial_failed (McuDialer *dialer, const gchar *id, const gchar *room,
+    guint status, const gchar *phrase, McuControl *self)
+{
+  McuRoom *r =
+      mcu_room_directory_lookup (mcu_daemon_get_rooms (self->daemon), room);
+  g_autoptr (JsonNode) text =
+      json_node_init_string (json_node_alloc (), phrase ? phrase : "");
+  g_autofree gchar *quoted = json_to_string (text, FALSE);
+  g_autofree gchar *fields = g_strdup_printf (
+      "\"dial_id\":\"%s\",\"status\":%u,\"reason\":%s", id, status, quoted);
+
+  mcu_events_emit (self->events, "dial-failed", r, NULL, fields);
+}
+
+static gchar *
+json_quote (const gchar *text)
+{
+  g_autoptr (JsonNode) node =
+      json_node_init_string (json_node_alloc (), text ? text : "");
+
+  return json_to_string (node, FALSE);
+}
+
+/* A chat line relayed in a room (MESSAGE): event "chat". */
+static void
+on_room_message (McuChat *chat, const gchar *room, const gchar *display,
+    const gchar *uri, const gchar *body, McuControl *self)
+{
+  McuRoom *r =
+      mcu_room_directory_lookup (mcu_daemon_get_rooms (self->daemon), room);
+  g_autofree gchar *d = json_quote (display);
+  g_autofree gchar *u = json_quote (uri);
+  g_autofree gchar *b = json_quote (body);
+  g_autofree gchar *fields = g_strdup_printf (
+      "\"from\":{\"display\":%s,\"uri\":%s},\"text\":%s", d, u, b);
+
+  mcu_events_emit (self->events, "chat", r, NULL, fields);
+}
+
 /* ---- GET /v1/events: Server-Sent Events ---- */
 
 static void
@@ -276,6 +338,8 @@ static const McuControlRoute routes[] = {
   { "PATCH", "/v1/rooms/{}", mcu_control_room_patch },
   { "DELETE", "/v1/rooms/{}", mcu_control_room_delete },
   { "GET", "/v1/rooms/{}/participants", mcu_control_participants_list },
+  { "POST", "/v1/rooms/{}/participants", mcu_control_participants_dial },
+  { "GET", "/v1/registrations", mcu_control_registrations_list },
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
@@ -507,6 +571,15 @@ mcu_control_new (McuDaemon *daemon, McuEvents *events, GError **error)
     return NULL;
   }
   g_signal_connect (events, "event", G_CALLBACK (on_event), self);
+  if (mcu_daemon_get_dialer (daemon)) {
+    g_signal_connect (mcu_daemon_get_dialer (daemon), "answered",
+        G_CALLBACK (on_dial_answered), self);
+    g_signal_connect (mcu_daemon_get_dialer (daemon), "failed",
+        G_CALLBACK (on_dial_failed), self);
+  }
+  if (mcu_daemon_get_chat (daemon))
+    g_signal_connect (mcu_daemon_get_chat (daemon), "room-message",
+        G_CALLBACK (on_room_message), self);
   self->keepalive_id =
       g_timeout_add_seconds (SSE_KEEPALIVE_SEC, on_keepalive, self);
   g_message ("control socket on %s%s%s", self->socket_path,

@@ -4,6 +4,11 @@
 #include "mcu-call-leg.h"
 #include "mcu-control.h"
 #include "mcu-events.h"
+#include "mcu-bridge.h"
+#include "mcu-dialer.h"
+#include "mcu-chat.h"
+#include "mcu-registrar.h"
+#include "mcu-store.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -20,6 +25,12 @@ struct _McuDaemon
   McuDaemonCounters counters;
   McuEvents *events;
   McuControl *control;
+  McuRegistrar *registrar; /* (nullable) users and their contacts */
+  McuAuth *auth;           /* digest users and nonces */
+  McuStore *store;         /* the database: bindings, users */
+  GHashTable *bridges;     /* McuBridge* (owned) set: calls to users */
+  McuDialer *dialer;
+  McuChat *chat;
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -39,12 +50,20 @@ mcu_daemon_dispose (GObject *object)
 
   g_clear_object (&self->control);
   g_clear_object (&self->events);
+  g_clear_object (&self->chat);
+  g_clear_object (&self->dialer);
+  g_clear_pointer (&self->bridges, g_hash_table_unref);
   g_clear_pointer (&self->legs, g_hash_table_unref);
   if (self->agent)
     g_signal_handlers_disconnect_by_data (self->agent, self);
   g_clear_object (&self->agent);
   g_clear_object (&self->env.rooms);
   g_clear_object (&self->env.ports);
+  g_clear_object (&self->registrar);
+  g_clear_object (&self->auth);
+  if (self->store)
+    mcu_store_close (self->store);
+  g_clear_object (&self->store);
   G_OBJECT_CLASS (mcu_daemon_parent_class)->dispose (object);
 }
 
@@ -74,6 +93,8 @@ mcu_daemon_init (McuDaemon *self)
 {
   self->legs = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, g_object_unref, NULL);
+  self->bridges = g_hash_table_new_full (
+      g_direct_hash, g_direct_equal, g_object_unref, NULL);
   self->counters.failed_by_status = g_hash_table_new (NULL, NULL);
   self->started_at = g_get_real_time ();
 }
@@ -88,6 +109,7 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   self->counters.ended_media.packets_received += st.packets_received;
   self->counters.ended_media.packets_sent += st.packets_sent;
   self->counters.ended_media.packets_lost += st.packets_lost;
+
   if (status >= 300) {
     gpointer key = GUINT_TO_POINTER (status);
     guint64 n = GPOINTER_TO_SIZE (
@@ -101,15 +123,56 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   g_hash_table_remove (self->legs, leg);
 }
 
+void
+mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg)
+{
+  self->counters.calls_total++;
+  g_hash_table_add (self->legs, g_object_ref (leg));
+  g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+}
+
+static void
+on_bridge_ended (McuBridge *bridge, McuDaemon *self)
+{
+  g_signal_handlers_disconnect_by_data (bridge, self);
+  g_hash_table_remove (self->bridges, bridge);
+}
+
+/* A call for a user (not an open room): through a bridge to its contacts
+ * (480 when it has none). FALSE: not a user, the call is for a room. */
+static gboolean
+route_to_user (McuDaemon *self, McuCallLeg *leg, const gchar *target)
+{
+  g_autoptr (GPtrArray) bindings = NULL;
+  g_autoptr (GStrvBuilder) contacts = NULL;
+  g_auto (GStrv) strv = NULL;
+  McuBridge *bridge;
+
+  if (self->registrar == NULL ||
+      mcu_room_directory_lookup (self->env.rooms, target) ||
+      !mcu_registrar_is_user (self->registrar, target))
+    return FALSE;
+  bindings = mcu_registrar_lookup (self->registrar, target);
+  contacts = g_strv_builder_new ();
+  for (guint i = 0; i < bindings->len; i++)
+    g_strv_builder_add (
+        contacts, ((McuBinding *)g_ptr_array_index (bindings, i))->contact);
+  strv = g_strv_builder_end (contacts);
+  bridge = mcu_bridge_new (self, leg, target, (const gchar *const *)strv);
+  g_hash_table_add (self->bridges, bridge);
+  g_signal_connect (bridge, "ended", G_CALLBACK (on_bridge_ended), self);
+  mcu_bridge_start (bridge);
+  return TRUE;
+}
+
 static void
 on_agent_incoming_call (McuSipAgent *agent, McuSipCall *call, McuDaemon *self)
 {
-  McuCallLeg *leg = mcu_call_leg_new (&self->env, call);
+  g_autoptr (McuCallLeg) leg = mcu_call_leg_new (&self->env, call);
 
-  self->counters.calls_total++;
-  g_hash_table_add (self->legs, leg);
-  g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
-  mcu_call_leg_start (leg);
+  mcu_daemon_add_leg (self, leg);
+  if (!route_to_user (self, leg, mcu_sip_call_get_target (call)))
+    mcu_call_leg_start (leg);
 }
 
 static void
@@ -141,6 +204,56 @@ set_codec_prefs (McuDaemon *self)
   self->codecs[n] = MCU_SDP_CODEC_NONE;
   self->env.prefs.codecs = self->codecs;
   self->env.prefs.server_order = self->config->codec_server_order;
+}
+
+/* The store, the digest users and the registrar, given to the agent. */
+static gboolean
+open_registrar (McuDaemon *self, GError **error)
+{
+  const McuConfig *c = self->config;
+  const gchar *domains[] = { c->sip_domain, c->sip_listen, NULL };
+  McuAuthOptions auth = {
+    .realm = c->auth_realm,
+    .for_register = c->auth_register,
+    .for_invite = c->auth_invite,
+    .for_message = c->auth_message,
+    .nonce_lifetime = c->nonce_lifetime,
+    .max_failures = c->auth_max_failures,
+    .failure_window = 60,
+  };
+  McuRegistrarOptions reg = {
+    .domains = domains,
+    .min_expires = c->min_expires,
+    .max_expires = c->max_expires,
+    .default_expires = c->default_expires,
+  };
+
+  self->store = mcu_store_open (c->database, error);
+  if (self->store == NULL)
+    return FALSE;
+  auth.store = MCU_BINDING_STORE (self->store);
+  self->auth = mcu_auth_new (&auth);
+  for (guint i = 0; i < c->users->len; i++) {
+    McuConfigUser *u = g_ptr_array_index (c->users, i);
+
+    if (!mcu_auth_add_user (
+            self->auth, u->name, u->password, u->ha1, u->display)) {
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+          "%s: [user:%s] ha1: not 32 (MD5) or 64 (SHA-256) hex digits",
+          c->path ? c->path : "config", u->name);
+      return FALSE;
+    }
+  }
+  reg.store = auth.store;
+  reg.auth = self->auth;
+  self->registrar = mcu_registrar_new (&reg, error);
+  if (self->registrar == NULL)
+    return FALSE;
+  mcu_sip_agent_set_auth (self->agent, self->auth);
+  mcu_sip_agent_set_registrar (self->agent, self->registrar);
+  g_info ("registrar: realm %s, database %s", c->auth_realm,
+      mcu_store_get_path (self->store));
+  return TRUE;
 }
 
 McuDaemon *
@@ -175,12 +288,14 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.tcp = config->sip_tcp;
   sip.user_agent = ua;
   self->agent = mcu_sip_agent_new (&sip, error);
-  if (self->agent == NULL)
+  if (self->agent == NULL || !open_registrar (self, error))
     return NULL;
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",
       G_CALLBACK (on_agent_shutdown_complete), self);
+  self->dialer = mcu_dialer_new (self);
+  self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
@@ -258,4 +373,47 @@ mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
     if (leg && g_hash_table_contains (self->legs, leg))
       mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
   }
+}
+
+McuSipAgent *
+mcu_daemon_get_agent (McuDaemon *self)
+{
+  return self->agent;
+}
+
+const McuCallEnv *
+mcu_daemon_get_call_env (McuDaemon *self)
+{
+  return &self->env;
+}
+
+McuRegistrar *
+mcu_daemon_get_registrar (McuDaemon *self)
+{
+  return self->registrar;
+}
+
+McuDialer *
+mcu_daemon_get_dialer (McuDaemon *self)
+{
+  return self->dialer;
+}
+
+McuChat *
+mcu_daemon_get_chat (McuDaemon *self)
+{
+  return self->chat;
+}
+
+gchar *
+mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
+    const gchar *display, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_DAEMON (self), NULL);
+  if (self->stopping) {
+    g_set_error (error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_SHUTDOWN,
+        "the server is shutting down");
+    return NULL;
+  }
+  return mcu_dialer_dial (self->dialer, room, target, display, error);
 }

@@ -27,6 +27,28 @@ McuCallLeg *mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id);
 /* Hangs up everyone in @room and closes it. */
 void mcu_daemon_close_room (McuDaemon *self, McuRoom *room);
 
+/* Calls to registered users, dial-out and chat (mcu-bridge.c,
+ * mcu-dialer.c, mcu-chat.c). */
+typedef struct _McuRegistrar McuRegistrar;
+typedef struct _McuDialer McuDialer;
+typedef struct _McuChat McuChat;
+McuSipAgent *mcu_daemon_get_agent (McuDaemon *self);
+const McuCallEnv *mcu_daemon_get_call_env (McuDaemon *self);
+/* (nullable) */
+McuRegistrar *mcu_daemon_get_registrar (McuDaemon *self);
+McuDialer *mcu_daemon_get_dialer (McuDaemon *self);
+McuChat *mcu_daemon_get_chat (McuDaemon *self);
+/* Keeps @leg (a new call the daemon did not create itself) until it
+ * ends, with the others: counted, hung up at shutdown. */
+void mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg);
+/* Dials @target (a sip: URI, a registered user, or user@host) into @room,
+ * with the room's name in From; when it answers it joins the room's mix.
+ * @display: (nullable) the participant's name. Returns the dial id (the
+ * Call-ID of the first INVITE); the dialer's "answered"/"failed" signals
+ * tell the outcome (mcu-dialer.h). (transfer full) */
+gchar *mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
+    const gchar *display, GError **error);
+
 /* Call counters for /metrics. */
 typedef struct
 {

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * Ids start at 1 and grow by one. Types: room-created, room-closed,
  * joined, left, muted, unmuted, deaf, undeaf, talking-start, talking-stop,
  * hold, resume, video-muted, video-unmuted, volume, layout-changed, locked,
- * unlocked, pin-changed. */
+ * unlocked, pin-changed; from the control socket: dial-answered,
+ * dial-failed, chat. */
 McuEvents *mcu_events_new (McuRoomDirectory *rooms);
 
 /* Emits an event of another source (e.g. "recording-started"): @fields

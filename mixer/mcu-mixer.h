@@ -6,3 +6,6 @@
 #include "mcu-port-pool.h"
 #include "mcu-media-session.h"
 #include "mcu-audio-mix.h"
+#include "mcu-video-session.h"
+#include "mcu-encoder-group.h"
+#include "mcu-video-mix.h"

@@ -6,3 +6,4 @@
 #include "mcu-participant.h"
 #include "mcu-room.h"
 #include "mcu-room-directory.h"
+#include "mcu-layout.h"

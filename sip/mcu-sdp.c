@@ -25,8 +25,10 @@
  *   without channels; our SDP always says opus/48000/2.
  * - ptime: the offered value (else 20), capped by a=maxptime, rounded to the
  *   nearest frame size we produce (opus 10/20/40/60, G.711/G.722 10..60 in
- *   10 ms steps; ties go to the smaller value). */
-#include "mcu-sdp.h"
+ *   10 ms steps; ties go to the smaller value).
+ * - Video lines are negotiated and written by mcu-sdp-video.c; this file
+ *   parses what that needs (b=TIAS, a=framerate, a=rtcp-fb). */
+#include "mcu-sdp-private.h"
 
 #include <string.h>
 
@@ -37,7 +39,6 @@ G_DEFINE_QUARK (mcu-sdp-error-quark, mcu_sdp_error)
 /* clang-format on */
 
 #define MCU_SDP_MAX_SIZE (64 * 1024)
-#define MCU_SDP_PT_NONE  G_MAXUINT
 #define DEFAULT_PTIME    20
 #define MAX_LISTED       8
 /* RFC 4566 token characters */
@@ -90,8 +91,8 @@ prefs_codecs (const McuSdpPrefs *prefs)
 
 /* Digits at @s (after blanks) as a number <= @max; the end of the digits,
  * or NULL when there are none or the number is too big. */
-static const gchar *
-scan_uint (const gchar *s, guint max, guint *out)
+const gchar *
+mcu_sdp_scan_uint (const gchar *s, guint max, guint *out)
 {
   guint64 value = 0;
 
@@ -110,10 +111,10 @@ scan_uint (const gchar *s, guint max, guint *out)
   return s;
 }
 
-static gboolean
-parse_uint (const gchar *s, guint max, guint *out)
+gboolean
+mcu_sdp_parse_uint (const gchar *s, guint max, guint *out)
 {
-  return scan_uint (s, max, out) != NULL;
+  return mcu_sdp_scan_uint (s, max, out) != NULL;
 }
 
 static gboolean
@@ -130,23 +131,23 @@ is_rtp_proto (const gchar *proto)
   return g_str_has_prefix (up, "RTP/") || strstr (up, "/RTP/") != NULL;
 }
 
-static gboolean
-is_srtp_proto (const gchar *proto)
+gboolean
+mcu_sdp_proto_is_srtp (const gchar *proto)
 {
   g_autofree gchar *up = g_ascii_strup (proto, -1);
 
   return is_rtp_proto (proto) && strstr (up, "/SAVP") != NULL;
 }
 
-static gboolean
-is_plain_rtp_proto (const gchar *proto)
+gboolean
+mcu_sdp_proto_is_plain_rtp (const gchar *proto)
 {
   return g_ascii_strcasecmp (proto, "RTP/AVP") == 0 ||
          g_ascii_strcasecmp (proto, "RTP/AVPF") == 0;
 }
 
-static gboolean
-is_hold_address (const gchar *address)
+gboolean
+mcu_sdp_address_is_hold (const gchar *address)
 {
   return g_strcmp0 (address, "0.0.0.0") == 0 || g_strcmp0 (address, "::") == 0;
 }
@@ -178,6 +179,7 @@ media_free (gpointer data)
   g_free (media->fmt_text);
   g_free (media->address);
   g_free (media->rtcp_address);
+  g_strfreev (media->rtcp_fb);
   g_free (media);
 }
 
@@ -204,7 +206,8 @@ media_add_format (McuSdpMedia *media, guint pt, const gchar *encoding,
   format->clock_rate = rate <= G_MAXUINT ? (guint)rate : 0;
   format->channels = 1;
   /* present but not a number: 0, which matches no codec */
-  if (channels != NULL && !parse_uint (channels, 255, &format->channels))
+  if (channels != NULL &&
+      !mcu_sdp_parse_uint (channels, 255, &format->channels))
     format->channels = 0;
   if (fmtp != NULL)
     format->fmtp = g_strstrip (g_strdup (fmtp));
@@ -221,7 +224,7 @@ find_mapped (const sdp_attribute_t *a, const gchar *name, guint pt)
 
     if (a->a_name == NULL || g_ascii_strcasecmp (a->a_name, name) != 0)
       continue;
-    rest = scan_uint (a->a_value, 127, &value);
+    rest = mcu_sdp_scan_uint (a->a_value, 127, &value);
     if (rest == NULL || value != pt || (*rest != ' ' && *rest != '\t'))
       continue;
     return rest + strspn (rest, " \t");
@@ -243,7 +246,7 @@ add_mapped_format (
     guint rate;
 
     if (parts[0] == NULL || parts[1] == NULL || !is_token (parts[0]) ||
-        !parse_uint (parts[1], G_MAXUINT, &rate)) {
+        !mcu_sdp_parse_uint (parts[1], G_MAXUINT, &rate)) {
       g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_PARSE,
           "malformed SDP: bad a=rtpmap for payload type %u", pt);
       return FALSE;
@@ -278,7 +281,7 @@ convert_formats (McuSdpMedia *media, const sdp_media_t *m, GError **error)
       continue;
     if (!rtp) {
       media_add_format (media, MCU_SDP_PT_NONE, l->l_text, 0, NULL, NULL);
-    } else if (!parse_uint (l->l_text, 127, &pt) ||
+    } else if (!mcu_sdp_parse_uint (l->l_text, 127, &pt) ||
                strspn (l->l_text, "0123456789") != strlen (l->l_text)) {
       g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_PARSE,
           "malformed SDP: bad RTP payload type in m=%s line", media->media);
@@ -310,7 +313,8 @@ convert_rtcp (McuSdpMedia *media, const sdp_attribute_t *attrs)
   media->rtcp_mux = sdp_attribute_find (attrs, "rtcp-mux") != NULL;
   media->rtcp_port =
       media->port > 0 && media->port < 65535 ? media->port + 1 : 0;
-  if (a == NULL || (rest = scan_uint (a->a_value, 65535, &port)) == NULL)
+  if (a == NULL ||
+      (rest = mcu_sdp_scan_uint (a->a_value, 65535, &port)) == NULL)
     return;
   media->rtcp_port = port;
   words = g_strsplit_set (rest, " \t", 16);
@@ -336,6 +340,32 @@ direction_from_mode (unsigned mode)
   }
 }
 
+/* The values of every a=rtcp-fb (RFC 4585 allows it at media level only),
+ * blanks squeezed; at most 64 of them. */
+static gchar **
+collect_rtcp_fb (const sdp_attribute_t *attrs)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  guint n = 0;
+
+  for (const sdp_attribute_t *a = attrs; a != NULL && n < 64; a = a->a_next) {
+    g_auto (GStrv) words = NULL;
+    g_autoptr (GString) value = NULL;
+
+    if (a->a_name == NULL || a->a_value == NULL ||
+        g_ascii_strcasecmp (a->a_name, "rtcp-fb") != 0)
+      continue;
+    value = g_string_new (NULL);
+    words = g_strsplit_set (a->a_value, " \t", -1);
+    for (gchar **w = words; *w != NULL; w++)
+      if (**w != '\0')
+        g_string_append_printf (value, "%s%s", value->len ? " " : "", *w);
+    g_strv_builder_add (builder, value->str);
+    n++;
+  }
+  return g_strv_builder_end (builder);
+}
+
 /* RFC 4566: m=<media> <port>[/<n>] <proto> <fmt> ..., all tokens. */
 static gboolean
 m_line_is_sane (const gchar *value)
@@ -355,18 +385,26 @@ m_line_is_sane (const gchar *value)
   return n >= 4;
 }
 
+/* b= values of one section, 0 = absent */
+typedef struct
+{
+  guint as;   /* kbit/s */
+  guint tias; /* bit/s */
+} Bandwidth;
+
 /* One pass over the lines, split the way sofia's parser splits them and
  * stopping where it stops, before sofia sees the text:
  * - m-lines must be well-formed: sofia-sip 1.12.11 loops allocating
  *   forever on a non-token format of a proto it does not take for RTP
  *   ("m=audio 9 RTP/AVPF 0 :"), a remote memory exhaustion;
- * - b=AS per section ([0] session, [i + 1] the i-th m-line), because
- *   sofia confuses the b= modifiers (it files "AS" under sdp_bw_x and
- *   "TIAS" under sdp_bw_as). */
+ * - b=AS and b=TIAS per section ([0] session, [i + 1] the i-th m-line),
+ *   because sofia confuses the b= modifiers (it files "AS" under sdp_bw_x
+ *   and "TIAS" under sdp_bw_as). The first of each counts. */
 static GArray *
 prescan (const gchar *text, gsize len, GError **error)
 {
-  g_autoptr (GArray) as = g_array_sized_new (FALSE, TRUE, sizeof (guint), 4);
+  g_autoptr (GArray) as =
+      g_array_sized_new (FALSE, TRUE, sizeof (Bandwidth), 4);
   g_autofree gchar *copy = g_strndup (text, len);
   g_auto (GStrv) lines = g_strsplit_set (copy, "\r\n", -1);
   guint section = 0, value;
@@ -388,9 +426,13 @@ prescan (const gchar *text, gsize len, GError **error)
       }
       g_array_set_size (as, ++section + 1);
     } else if (g_ascii_strncasecmp (line, "b=AS:", 5) == 0 &&
-               parse_uint (line + 5, G_MAXUINT, &value) &&
-               g_array_index (as, guint, section) == 0) {
-      g_array_index (as, guint, section) = value;
+               mcu_sdp_parse_uint (line + 5, G_MAXUINT, &value) &&
+               g_array_index (as, Bandwidth, section).as == 0) {
+      g_array_index (as, Bandwidth, section).as = value;
+    } else if (g_ascii_strncasecmp (line, "b=TIAS:", 7) == 0 &&
+               mcu_sdp_parse_uint (line + 7, G_MAXUINT, &value) &&
+               g_array_index (as, Bandwidth, section).tias == 0) {
+      g_array_index (as, Bandwidth, section).tias = value;
     }
   }
   return g_steal_pointer (&as);
@@ -423,11 +465,15 @@ convert_media (const sdp_session_t *sdp, const sdp_media_t *m, GError **error)
   convert_rtcp (media, m->m_attributes);
   media->direction = direction_from_mode (m->m_mode);
   a = sdp_attribute_find2 (m->m_attributes, sdp->sdp_attributes, "ptime");
-  if (a == NULL || !parse_uint (a->a_value, 10000, &media->ptime))
+  if (a == NULL || !mcu_sdp_parse_uint (a->a_value, 10000, &media->ptime))
     media->ptime = 0;
   a = sdp_attribute_find2 (m->m_attributes, sdp->sdp_attributes, "maxptime");
-  if (a == NULL || !parse_uint (a->a_value, 10000, &media->maxptime))
+  if (a == NULL || !mcu_sdp_parse_uint (a->a_value, 10000, &media->maxptime))
     media->maxptime = 0;
+  a = sdp_attribute_find2 (m->m_attributes, sdp->sdp_attributes, "framerate");
+  if (a == NULL || !mcu_sdp_parse_uint (a->a_value, 1000, &media->framerate))
+    media->framerate = 0;
+  media->rtcp_fb = collect_rtcp_fb (m->m_attributes);
   return media;
 }
 
@@ -459,13 +505,14 @@ convert_session (const sdp_session_t *sdp, const GArray *as, GError **error)
   session->media = g_ptr_array_new_with_free_func (media_free);
   for (const sdp_media_t *m = sdp->sdp_media; m; m = m->m_next, i++) {
     McuSdpMedia *media = convert_media (sdp, m, error);
+    const Bandwidth *top = &g_array_index (as, Bandwidth, 0);
+    const Bandwidth *own =
+        i + 1 < as->len ? &g_array_index (as, Bandwidth, i + 1) : NULL;
 
     if (media == NULL)
       return NULL;
-    if (i + 1 < as->len && g_array_index (as, guint, i + 1) != 0)
-      media->bandwidth_as = g_array_index (as, guint, i + 1);
-    else
-      media->bandwidth_as = g_array_index (as, guint, 0);
+    media->bandwidth_as = own && own->as ? own->as : top->as;
+    media->bandwidth_tias = own && own->tias ? own->tias : top->tias;
     g_ptr_array_add (session->media, media);
   }
   return g_steal_pointer (&session);
@@ -490,7 +537,7 @@ without_bad_rtpmaps (const gchar *text, gsize len)
     if (n > 9 && strncmp (line, "a=rtpmap:", 9) == 0) {
       const gchar *slash = memchr (line, '/', n);
 
-      bad = slash == NULL || !g_ascii_isdigit (slash[1]);
+      bad = slash == NULL || slash + 1 == next || !g_ascii_isdigit (slash[1]);
     }
     if (bad && out == NULL)
       out = g_string_new_len (text, line - text);
@@ -529,12 +576,13 @@ mcu_sdp_session_parse (const gchar *text, gsize len, GError **error)
         "malformed SDP: contains a NUL byte");
     return NULL;
   }
-  if ((as = prescan (text, len, error)) == NULL)
-    return NULL;
+  /* prescan what sofia will see: dropping a line can join others */
   if ((cleaned = without_bad_rtpmaps (text, len)) != NULL) {
     text = cleaned->str;
     len = cleaned->len;
   }
+  if ((as = prescan (text, len, error)) == NULL)
+    return NULL;
   parser = sdp_parse (home, text, (issize_t)len, sdp_f_c_missing);
   sdp = sdp_session (parser);
   if (sdp == NULL)
@@ -665,7 +713,7 @@ parse_opus_fmtp (const gchar *fmtp, McuSdpAudio *audio)
     const gchar *eq = strchr (*p, '=');
     guint value;
 
-    if (eq == NULL || !parse_uint (eq + 1, G_MAXUINT, &value))
+    if (eq == NULL || !mcu_sdp_parse_uint (eq + 1, G_MAXUINT, &value))
       continue;
     key = g_strstrip (g_strndup (*p, (gsize)(eq - *p)));
     if (g_ascii_strcasecmp (key, "useinbandfec") == 0)
@@ -700,7 +748,7 @@ fill_audio (McuSdpAudio *audio, guint index, const McuSdpMedia *media,
   audio->remote_rtcp_port = media->rtcp_port;
   audio->rtcp_mux = media->rtcp_mux;
   audio->remote_direction = media->direction;
-  if (is_hold_address (media->address)) {
+  if (mcu_sdp_address_is_hold (media->address)) {
     /* RFC 2543 hold: whatever was written, nothing may be sent there */
     audio->remote_direction = media->direction == MCU_SDP_SENDRECV ||
                                       media->direction == MCU_SDP_SENDONLY
@@ -710,8 +758,8 @@ fill_audio (McuSdpAudio *audio, guint index, const McuSdpMedia *media,
 }
 
 /* A name from the network made safe for a SIP Warning quoted-string. */
-static void
-append_safe (GString *out, const gchar *name)
+void
+mcu_sdp_append_safe (GString *out, const gchar *name)
 {
   for (const gchar *s = name; *s && s - name < 32; s++)
     g_string_append_c (
@@ -751,7 +799,7 @@ describe_offered (const McuSdpMedia *media)
       continue;
     }
     g_string_append (out, seen->len ? ", " : "");
-    append_safe (out, name);
+    mcu_sdp_append_safe (out, name);
     g_ptr_array_add (seen, name);
   }
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -783,7 +831,7 @@ set_failure (GError **error, const McuSdpPrefs *prefs,
   } else if (srtp != NULL) {
     g_autoptr (GString) proto = g_string_new (NULL);
 
-    append_safe (proto, srtp->proto);
+    mcu_sdp_append_safe (proto, srtp->proto);
     g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_CODEC,
         "audio offered only over SRTP (%s); SRTP unsupported, "
         "offer RTP/AVP",
@@ -815,9 +863,9 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
       continue;
     if (media->port == 0) {
       reason = reason ? reason : "audio m-line disabled with port 0";
-    } else if (is_srtp_proto (media->proto)) {
+    } else if (mcu_sdp_proto_is_srtp (media->proto)) {
       srtp = srtp ? srtp : media;
-    } else if (!is_plain_rtp_proto (media->proto)) {
+    } else if (!mcu_sdp_proto_is_plain_rtp (media->proto)) {
       reason = reason ? reason : "unsupported audio transport";
     } else if (media->address == NULL || *media->address == '\0') {
       reason = reason ? reason : "audio m-line without c= address";
@@ -946,8 +994,8 @@ append_audio_answer (GString *sdp, const McuSdpMedia *media,
 }
 
 /* RFC 3264 §6: a rejected stream keeps its media, proto and a format. */
-static void
-append_rejected (GString *sdp, const McuSdpMedia *media)
+void
+mcu_sdp_append_rejected (GString *sdp, const McuSdpMedia *media)
 {
   const gchar *fmt = media->fmt_text != NULL ? media->fmt_text : "";
   gsize len = strcspn (fmt, " ");
@@ -958,7 +1006,7 @@ append_rejected (GString *sdp, const McuSdpMedia *media)
 
 gchar *
 mcu_sdp_build_answer (const McuSdpSession *offer, const McuSdpAudio *audio,
-    const McuSdpLocal *local)
+    const McuSdpVideo *video, const McuSdpLocal *local)
 {
   GString *sdp;
 
@@ -966,21 +1014,29 @@ mcu_sdp_build_answer (const McuSdpSession *offer, const McuSdpAudio *audio,
   g_return_val_if_fail (audio != NULL, NULL);
   g_return_val_if_fail (audio->media_index < offer->media->len, NULL);
   g_return_val_if_fail (codec_info (audio->codec) != NULL, NULL);
+  g_return_val_if_fail (
+      video == NULL || (video->media_index < offer->media->len &&
+                           video->media_index != audio->media_index &&
+                           video->codec != MCU_SDP_VIDEO_CODEC_NONE),
+      NULL);
   g_return_val_if_fail (local != NULL && local->address != NULL, NULL);
 
-  sdp = g_string_sized_new (512);
+  sdp = g_string_sized_new (1024);
   append_session_head (sdp, local);
   for (guint i = 0; i < offer->media->len; i++) {
     if (i == audio->media_index)
       append_audio_answer (sdp, offer->media->pdata[i], audio, local);
+    else if (video != NULL && i == video->media_index)
+      mcu_sdp_video_append_answer (sdp, offer->media->pdata[i], video, local);
     else
-      append_rejected (sdp, offer->media->pdata[i]);
+      mcu_sdp_append_rejected (sdp, offer->media->pdata[i]);
   }
   return g_string_free (sdp, FALSE);
 }
 
 gchar *
-mcu_sdp_build_offer (const McuSdpPrefs *prefs, const McuSdpLocal *local)
+mcu_sdp_build_offer (const McuSdpPrefs *prefs,
+    const McuSdpVideoPrefs *video_prefs, const McuSdpLocal *local)
 {
   g_autoptr (GString) pts = g_string_new (NULL);
   g_autoptr (GString) maps = g_string_new (NULL);
@@ -1018,5 +1074,7 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs, const McuSdpLocal *local)
   g_string_append_printf (
       sdp, "m=audio %u RTP/AVP%s\r\n%s", local->rtp_port, pts->str, maps->str);
   append_media_tail (sdp, DEFAULT_PTIME, local);
+  if (video_prefs != NULL)
+    mcu_sdp_video_append_offer (sdp, video_prefs, local);
   return g_string_free (sdp, FALSE);
 }

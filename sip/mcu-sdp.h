@@ -61,6 +61,11 @@ typedef struct
   guint ptime;               /* a=ptime, 0 if absent */
   guint maxptime;            /* a=maxptime, 0 if absent */
   guint bandwidth_as;        /* b=AS in kbit/s, 0 if absent */
+  guint bandwidth_tias;      /* b=TIAS in bit/s, 0 if absent (RFC 3890) */
+  guint framerate;           /* a=framerate in whole frames/s, 0 if absent */
+  gchar **rtcp_fb;           /* a=rtcp-fb values as written, e.g.
+                              * "* nack pli", "96 ccm fir"; NULL-terminated,
+                              * never NULL (RFC 4585) */
 } McuSdpMedia;
 
 typedef struct
@@ -77,6 +82,10 @@ McuSdpSession *mcu_sdp_session_parse (
     const gchar *text, gsize len, GError **error);
 void mcu_sdp_session_free (McuSdpSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuSdpSession, mcu_sdp_session_free)
+
+/* Video (RFC 6184 H.264, RFC 7741 VP8): mcu-sdp-video.h. */
+typedef struct _McuSdpVideo McuSdpVideo;
+typedef struct _McuSdpVideoPrefs McuSdpVideoPrefs;
 
 /* Server-side preferences for negotiation. */
 typedef struct
@@ -128,17 +137,27 @@ typedef struct
   guint rtp_port;
   guint rtcp_port;
   McuSdpDirection direction; /* our direction for the audio m-line */
+  /* Video: used only when a video line is answered or offered. */
+  guint video_rtp_port;
+  guint video_rtcp_port; /* ignored when rtcp-mux is answered (= RTP port) */
+  McuSdpDirection video_direction; /* our direction for the video m-line */
 } McuSdpLocal;
 
 /* Answer @offer: m-lines in the offer's order, the audio line with the one
- * chosen codec (+ telephone-event when offered), a=rtcp, a=ptime; every
- * other m-line rejected with port 0. (transfer full) */
+ * chosen codec (+ telephone-event when offered), a=rtcp, a=ptime; the video
+ * line of @video (nullable: no video) with its one codec, see
+ * mcu-sdp-video.h; every other m-line rejected with port 0.
+ * (transfer full) */
 gchar *mcu_sdp_build_answer (const McuSdpSession *offer,
-    const McuSdpAudio *audio, const McuSdpLocal *local);
+    const McuSdpAudio *audio, const McuSdpVideo *video,
+    const McuSdpLocal *local);
 
 /* An offer with every codec in @prefs plus telephone-event (late offer:
- * INVITE without SDP, our offer goes in the 200 OK). (transfer full) */
-gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs, const McuSdpLocal *local);
+ * INVITE without SDP, our offer goes in the 200 OK); with @video_prefs
+ * (nullable: audio only) also a video line: H.264 packetization-mode 1
+ * (PT 96) and 0 (PT 97), VP8 (PT 98), as the prefs allow. (transfer full) */
+gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs,
+    const McuSdpVideoPrefs *video_prefs, const McuSdpLocal *local);
 
 /* The answered direction for an offered one: sendonly -> recvonly,
  * recvonly -> sendonly, inactive -> inactive, sendrecv -> sendrecv. */
@@ -147,3 +166,5 @@ const gchar *mcu_sdp_direction_to_string (McuSdpDirection direction);
 const gchar *mcu_sdp_codec_to_string (McuSdpCodec codec);
 
 G_END_DECLS
+
+#include "mcu-sdp-video.h"

@@ -7,6 +7,9 @@
  * drops that ref when the call emits "terminated". */
 #include "mcu-sip-agent.h"
 #include "mcu-sip-call-private.h"
+#include "mcu-sip-message-private.h"
+#include "mcu-registrar-private.h"
+#include "mcu-auth-private.h"
 
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
@@ -19,7 +22,8 @@
 
 G_DEFINE_QUARK (mcu - sip - error - quark, mcu_sip_error)
 
-#define MCU_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+#define MCU_SIP_ALLOW \
+  "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, MESSAGE, REGISTER"
 
 struct _McuSipAgent
 {
@@ -29,7 +33,9 @@ struct _McuSipAgent
   su_root_t *root;
   GSource *source;
   nua_t *nua;
-  GHashTable *calls; /* McuSipCall* (owned) set */
+  GHashTable *calls;       /* McuSipCall* (owned) set */
+  McuRegistrar *registrar; /* (nullable) REGISTER gets 405 without one */
+  McuAuth *auth;           /* (nullable) no digest authentication */
   gboolean shutting_down;
   guint shutdown_timeout_id;
 };
@@ -39,6 +45,7 @@ G_DEFINE_FINAL_TYPE (McuSipAgent, mcu_sip_agent, G_TYPE_OBJECT)
 enum
 {
   SIGNAL_INCOMING_CALL,
+  SIGNAL_INCOMING_MESSAGE,
   SIGNAL_SHUTDOWN_COMPLETE,
   N_SIGNALS
 };
@@ -52,6 +59,8 @@ mcu_sip_agent_dispose (GObject *object)
 
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
   g_clear_pointer (&self->calls, g_hash_table_unref);
+  g_clear_object (&self->registrar);
+  g_clear_object (&self->auth);
   if (self->nua) {
     nua_destroy (self->nua);
     self->nua = NULL;
@@ -86,6 +95,10 @@ mcu_sip_agent_class_init (McuSipAgentClass *klass)
   signals[SIGNAL_INCOMING_CALL] = g_signal_new ("incoming-call",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, MCU_TYPE_SIP_CALL);
+  signals[SIGNAL_INCOMING_MESSAGE] =
+      g_signal_new ("incoming-message", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, g_signal_accumulator_true_handled, NULL, NULL,
+          G_TYPE_BOOLEAN, 1, MCU_TYPE_SIP_MESSAGE);
   signals[SIGNAL_SHUTDOWN_COMPLETE] =
       g_signal_new ("shutdown-complete", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -144,14 +157,54 @@ reject_unusable_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
   return FALSE;
 }
 
+/* Digest authentication for requests the config says need it: TRUE (with
+ * @user set when credentials were checked) to go on, FALSE when the
+ * request has been answered (401/403/400). */
+static gboolean
+authorize (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip, gchar **user)
+{
+  *user = NULL;
+  if (self->auth == NULL ||
+      !mcu_auth_requires (self->auth, sip->sip_request->rq_method_name))
+    return TRUE;
+  return mcu_auth_check_request (self->auth, self->nua, nh, sip, user);
+}
+
+/* REGISTER: authenticate, then the registrar answers. */
+static void
+on_nua_register (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
+{
+  g_autofree gchar *auth_user = NULL;
+  g_autofree gchar *source = NULL;
+
+  if (self->registrar == NULL || self->shutting_down) {
+    nua_respond (nh, self->registrar ? 503 : 405,
+        self->registrar ? "Service Unavailable" : "Method Not Allowed",
+        SIPTAG_ALLOW_STR (MCU_SIP_ALLOW), NUTAG_WITH_THIS (self->nua),
+        TAG_END ());
+  } else if (!mcu_registrar_reject_malformed (
+                 self->registrar, self->nua, nh, sip) &&
+             authorize (self, nh, sip, &auth_user)) {
+    source = mcu_auth_request_source (self->nua);
+    mcu_registrar_handle_register (
+        self->registrar, self->nua, nh, sip, auth_user, source);
+  }
+  nua_handle_destroy (nh);
+}
+
 static void
 on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
 {
+  g_autofree gchar *auth_user = NULL;
   McuSipCall *call;
 
   if (self->shutting_down) {
     nua_respond (nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR ("5"),
         NUTAG_WITH_THIS (self->nua), TAG_END ());
+    nua_handle_destroy (nh);
+    return;
+  }
+  if (!authorize (self, nh, sip, &auth_user)) {
     nua_handle_destroy (nh);
     return;
   }
@@ -166,6 +219,37 @@ on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
       mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s",
       mcu_sip_call_get_target (call), mcu_sip_call_get_from_uri (call));
   g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
+}
+
+/* A MESSAGE, inside a call's dialog (@call) or not: the handler of
+ * "incoming-message" that returns TRUE answers it; none does: 404. */
+static void
+on_nua_message (
+    McuSipAgent *self, nua_handle_t *nh, const sip_t *sip, McuSipCall *call)
+{
+  g_autoptr (McuSipMessage) message = NULL;
+  g_autofree gchar *auth_user = NULL;
+  gboolean handled = FALSE;
+
+  if (self->shutting_down) {
+    nua_respond (nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS (self->nua),
+        TAG_END ());
+    if (call == NULL)
+      nua_handle_destroy (nh);
+    return;
+  }
+  if (!authorize (self, nh, sip, &auth_user)) {
+    if (call == NULL)
+      nua_handle_destroy (nh);
+    return;
+  }
+  message = mcu_sip_message_new_incoming (self->nua, nh, sip, call);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+      "MESSAGE for %s from %s%s", mcu_sip_message_get_target (message),
+      mcu_sip_message_get_from_uri (message), call ? " (in a call)" : "");
+  g_signal_emit (self, signals[SIGNAL_INCOMING_MESSAGE], 0, message, &handled);
+  if (!handled)
+    mcu_sip_message_respond (message, 404, "Not Found");
 }
 
 static void
@@ -198,10 +282,23 @@ on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     sip_t const *sip, tagi_t tags[])
 {
   McuSipAgent *self = (McuSipAgent *)magic;
-  McuSipCall *call = (McuSipCall *)hmagic;
+  /* Handles are bound to calls, or to outgoing MESSAGEs. */
+  McuSipCall *call = hmagic && MCU_IS_SIP_CALL (hmagic) ? hmagic : NULL;
 
   if (event == nua_r_shutdown) {
     on_nua_shutdown (self, status);
+    return;
+  }
+  if (hmagic && MCU_IS_SIP_MESSAGE (hmagic)) {
+    mcu_sip_message_handle_event (hmagic, event, status, phrase, sip, tags);
+    return;
+  }
+  if (event == nua_i_register && nh && sip) {
+    on_nua_register (self, nh, sip);
+    return;
+  }
+  if (event == nua_i_message && nh && sip) {
+    on_nua_message (self, nh, sip, call);
     return;
   }
   if (call) {
@@ -242,7 +339,8 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
 
   self->nua = nua_create (self->root, on_nua_event, (nua_magic_t *)self,
       NUTAG_URL (url), NUTAG_MEDIA_ENABLE (0), SIPTAG_ALLOW_STR (MCU_SIP_ALLOW),
-      NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (0),
+      NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (1),
+      NUTAG_APPL_METHOD ("MESSAGE"), NUTAG_ALLOW ("REGISTER"),
       SIPTAG_USER_AGENT_STR (options->user_agent ? options->user_agent : "mcu"),
       SIPTAG_ACCEPT_STR ("application/sdp"), TAG_END ());
   if (self->nua == NULL) {
@@ -281,6 +379,85 @@ mcu_sip_agent_shutdown (McuSipAgent *self)
   nua_shutdown (self->nua);
   self->shutdown_timeout_id =
       g_timeout_add_seconds (5, on_shutdown_timeout, self);
+}
+
+McuSipCall *
+mcu_sip_agent_create_call (
+    McuSipAgent *self, const McuSipCallOptions *options, GError **error)
+{
+  g_autofree gchar *to = NULL;
+  g_autofree gchar *from = NULL;
+  McuSipCall *call;
+
+  g_return_val_if_fail (MCU_IS_SIP_AGENT (self), NULL);
+  if (self->shutting_down) {
+    g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_SHUTDOWN,
+        "the server is shutting down");
+    return NULL;
+  }
+  if (!g_str_has_prefix (options->request_uri, "sip:") &&
+      !g_str_has_prefix (options->request_uri, "sips:")) {
+    g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BAD_URI,
+        "not a SIP URI: %s", options->request_uri);
+    return NULL;
+  }
+  to = mcu_sip_name_addr (options->to_display,
+      options->to_uri ? options->to_uri : options->request_uri);
+  from = mcu_sip_name_addr (options->from_display, options->from_uri);
+  call = mcu_sip_call_new_outgoing (self->nua, options->request_uri, to, from);
+  if (mcu_sip_call_get_handle (call) == NULL) {
+    g_object_unref (call);
+    g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BAD_URI, "cannot call %s",
+        options->request_uri);
+    return NULL;
+  }
+  g_hash_table_add (self->calls, g_object_ref (call));
+  g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
+      mcu_sip_call_get_call_id (call), "MESSAGE", "calling %s as %s",
+      options->request_uri, from);
+  return call;
+}
+
+void
+mcu_sip_agent_send_message (McuSipAgent *self,
+    const McuSipMessageOptions *options, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mcu_sip_agent_send_message);
+  if (self->shutting_down) {
+    g_task_return_new_error (task, MCU_SIP_ERROR, MCU_SIP_ERROR_SHUTDOWN,
+        "the server is shutting down");
+    return;
+  }
+  mcu_sip_message_send (self->nua, options, task);
+}
+
+guint
+mcu_sip_agent_send_message_finish (
+    McuSipAgent *self, GAsyncResult *result, GError **error)
+{
+  gssize status;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  status = g_task_propagate_int (G_TASK (result), error);
+  return status < 0 ? 0 : (guint)status;
+}
+
+void
+mcu_sip_agent_set_registrar (McuSipAgent *self, McuRegistrar *registrar)
+{
+  g_return_if_fail (MCU_IS_SIP_AGENT (self));
+  g_set_object (&self->registrar, registrar);
+}
+
+void
+mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth)
+{
+  g_return_if_fail (MCU_IS_SIP_AGENT (self));
+  g_set_object (&self->auth, auth);
 }
 
 guint

@@ -4,6 +4,9 @@
 
 #include <gio/gio.h>
 #include "mcu-sip-call.h"
+#include "mcu-sip-message.h"
+#include "mcu-registrar.h"
+#include "mcu-auth.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +15,9 @@ GQuark mcu_sip_error_quark (void);
 
 typedef enum
 {
-  MCU_SIP_ERROR_BIND, /* could not listen on the address/port */
+  MCU_SIP_ERROR_BIND,     /* could not listen on the address/port */
+  MCU_SIP_ERROR_SHUTDOWN, /* no new calls or messages: shutting down */
+  MCU_SIP_ERROR_BAD_URI,  /* not a SIP URI we can send to */
 } McuSipErrorCode;
 
 #define MCU_TYPE_SIP_AGENT (mcu_sip_agent_get_type ())
@@ -32,6 +37,38 @@ typedef struct
  * "shutdown-complete": after mcu_sip_agent_shutdown () finished. */
 McuSipAgent *mcu_sip_agent_new (
     const McuSipAgentOptions *options, GError **error);
+/* An outgoing call (see mcu-sip-call.h). */
+typedef struct
+{
+  const gchar *request_uri;  /* where the INVITE goes (a Contact) */
+  const gchar *to_uri;       /* (nullable) To URI; NULL = request_uri */
+  const gchar *to_display;   /* (nullable) */
+  const gchar *from_uri;     /* e.g. sip:ROOM@domain */
+  const gchar *from_display; /* (nullable) e.g. the room's name */
+} McuSipCallOptions;
+
+/* Creates an outgoing call without sending anything: connect its signals,
+ * then mcu_sip_call_invite () it. The agent holds it until "terminated"
+ * (hang it up to drop it unsent). (transfer full) */
+McuSipCall *mcu_sip_agent_create_call (
+    McuSipAgent *self, const McuSipCallOptions *options, GError **error);
+
+/* Sends a MESSAGE outside any dialog; finish gives the final status (0
+ * with @error when it could not be sent). Signal "incoming-message"
+ * (McuSipMessage) -> gboolean brings the ones we receive: a handler that
+ * returns TRUE answers it (now or later); when none does, 404. */
+void mcu_sip_agent_send_message (McuSipAgent *self,
+    const McuSipMessageOptions *options, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+guint mcu_sip_agent_send_message_finish (
+    McuSipAgent *self, GAsyncResult *result, GError **error);
+
+/* REGISTER is answered by @registrar (405 while none is set). */
+void mcu_sip_agent_set_registrar (McuSipAgent *self, McuRegistrar *registrar);
+/* Digest authentication for REGISTER, INVITE and MESSAGE as @auth says
+ * (mcu_auth_requires ()); none while unset. */
+void mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth);
+
 /* Hang up every call (BYE), then stop; emits "shutdown-complete". */
 void mcu_sip_agent_shutdown (McuSipAgent *self);
 guint mcu_sip_agent_get_n_calls (McuSipAgent *self);

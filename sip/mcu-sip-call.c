@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: one SIP dialog. Main thread only (sofia runs on the GLib main loop).
  *
- * The agent creates a call for each new INVITE, binds it as the nua handle's
- * magic, and forwards that handle's events here. Signals:
+ * The agent creates a call for each new INVITE (or for an outgoing call on
+ * request), binds it as the nua handle's magic, and forwards that handle's
+ * events here. Signals:
  *   "offer" (const gchar *sdp or NULL): a re-INVITE; answer it with
  *       mcu_sip_call_accept_update () or mcu_sip_call_reject_update ().
  *   "ack" (const gchar *sdp or NULL): the ACK, with the answer for a late
  *       offer.
+ *   "progress" (guint status, const gchar *sdp or NULL): outgoing, 1xx.
+ *   "answered" (const gchar *sdp or NULL): outgoing, the 2xx (ACKed).
+ *   "failed" (guint status, const gchar *phrase): outgoing, final non-2xx.
+ *   "update-answered" (guint status, const gchar *sdp or NULL): the final
+ *       response to our re-INVITE.
  *   "terminated" (McuSipEndReason): the dialog is over; the handle is gone.
  */
 #include "mcu-sip-call-private.h"
 
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
+
+#define SDP_TYPE "application/sdp"
 
 struct _McuSipCall
 {
@@ -23,11 +33,16 @@ struct _McuSipCall
   McuSipCallState state;
   McuSipEndReason end_reason;
   gboolean end_reason_set;
+  gboolean outgoing;
+  gboolean updating; /* our re-INVITE is pending */
   gchar *call_id;
   gchar *target;
   gchar *from_uri;
   gchar *display_name;
+  gchar *remote_contact;
   gchar *offer;
+  gchar *request_uri; /* outgoing: where the INVITE goes */
+  guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
 
 G_DEFINE_FINAL_TYPE (McuSipCall, mcu_sip_call, G_TYPE_OBJECT)
@@ -36,6 +51,10 @@ enum
 {
   SIGNAL_OFFER,
   SIGNAL_ACK,
+  SIGNAL_PROGRESS,
+  SIGNAL_ANSWERED,
+  SIGNAL_FAILED,
+  SIGNAL_UPDATE_ANSWERED,
   SIGNAL_TERMINATED,
   N_SIGNALS
 };
@@ -47,6 +66,7 @@ mcu_sip_call_dispose (GObject *object)
 {
   McuSipCall *self = MCU_SIP_CALL (object);
 
+  g_clear_handle_id (&self->terminate_id, g_source_remove);
   if (self->nh) {
     nua_handle_bind (self->nh, NULL);
     nua_handle_destroy (self->nh);
@@ -64,7 +84,9 @@ mcu_sip_call_finalize (GObject *object)
   g_free (self->target);
   g_free (self->from_uri);
   g_free (self->display_name);
+  g_free (self->remote_contact);
   g_free (self->offer);
+  g_free (self->request_uri);
   G_OBJECT_CLASS (mcu_sip_call_parent_class)->finalize (object);
 }
 
@@ -72,16 +94,25 @@ static void
 mcu_sip_call_class_init (McuSipCallClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GType type = G_TYPE_FROM_CLASS (klass);
 
   object_class->dispose = mcu_sip_call_dispose;
   object_class->finalize = mcu_sip_call_finalize;
-  signals[SIGNAL_OFFER] = g_signal_new ("offer", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-  signals[SIGNAL_ACK] = g_signal_new ("ack", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-  signals[SIGNAL_TERMINATED] =
-      g_signal_new ("terminated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_OFFER] = g_signal_new ("offer", type, G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_ACK] = g_signal_new ("ack", type, G_SIGNAL_RUN_LAST, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_PROGRESS] = g_signal_new ("progress", type, G_SIGNAL_RUN_LAST,
+      0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_ANSWERED] = g_signal_new ("answered", type, G_SIGNAL_RUN_LAST,
+      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_FAILED] = g_signal_new ("failed", type, G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_UPDATE_ANSWERED] =
+      g_signal_new ("update-answered", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+          NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_TERMINATED] = g_signal_new ("terminated", type,
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }
 
 static void
@@ -89,26 +120,36 @@ mcu_sip_call_init (McuSipCall *self)
 {
 }
 
-static gchar *
-unquote_display (const char *display)
+gchar *
+mcu_sip_unquote_display (const char *display)
 {
   GString *s;
+  gchar *text;
 
   if (display == NULL)
     return g_strdup ("");
-  if (*display != '"')
-    return g_strstrip (g_strdup (display));
-  s = g_string_new (NULL);
-  for (const char *c = display + 1; *c && *c != '"'; c++) {
-    if (*c == '\\' && c[1])
-      c++;
-    g_string_append_c (s, *c);
+  if (*display != '"') {
+    text = g_strstrip (g_strdup (display));
+  } else {
+    s = g_string_new (NULL);
+    for (const char *c = display + 1; *c && *c != '"'; c++) {
+      if (*c == '\\' && c[1])
+        c++;
+      g_string_append_c (s, *c);
+    }
+    text = g_string_free (s, FALSE);
   }
-  return g_string_free (s, FALSE);
+  if (!g_utf8_validate (text, -1, NULL)) {
+    gchar *valid = g_utf8_make_valid (text, -1);
+
+    g_free (text);
+    text = valid;
+  }
+  return text;
 }
 
-static gchar *
-url_to_string (const url_t *url)
+gchar *
+mcu_sip_url_to_string (const url_t *url)
 {
   char buf[1024];
   isize_t n;
@@ -121,12 +162,50 @@ url_to_string (const url_t *url)
   return g_utf8_make_valid (buf, n);
 }
 
-static gchar *
-payload_text (const sip_t *sip)
+gchar *
+mcu_sip_payload_text (const sip_t *sip)
 {
   if (sip == NULL || sip->sip_payload == NULL || sip->sip_payload->pl_len == 0)
     return NULL;
   return g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+gchar *
+mcu_sip_name_addr (const gchar *display, const gchar *uri)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  if (display == NULL || *display == '\0')
+    return g_strdup_printf ("<%s>", uri);
+  g_string_append_c (s, '"');
+  for (const gchar *c = display; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      g_string_append_c (s, '\\');
+    if (*c != '\r' && *c != '\n')
+      g_string_append_c (s, *c);
+  }
+  g_string_append_printf (s, "\" <%s>", uri);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static gchar *
+url_user (const url_t *url)
+{
+  gchar *user;
+
+  if (url == NULL || url->url_user == NULL)
+    return g_strdup ("");
+  user = g_uri_unescape_string (url->url_user, NULL);
+  return user ? user : g_strdup ("");
+}
+
+static void
+set_remote_contact (McuSipCall *self, const sip_t *sip)
+{
+  if (sip == NULL || sip->sip_contact == NULL)
+    return;
+  g_free (self->remote_contact);
+  self->remote_contact = mcu_sip_url_to_string (sip->sip_contact->m_url);
 }
 
 McuSipCall *
@@ -134,28 +213,47 @@ mcu_sip_call_new_incoming (nua_handle_t *nh, const sip_t *sip)
 {
   McuSipCall *self = g_object_new (MCU_TYPE_SIP_CALL, NULL);
   const url_t *ruri = sip->sip_request ? sip->sip_request->rq_url : NULL;
-  g_autofree gchar *user = NULL;
 
   self->nh = nh;
+  self->state = MCU_SIP_CALL_STATE_INCOMING;
   nua_handle_bind (nh, (nua_hmagic_t *)self);
   self->call_id = g_strdup (sip->sip_call_id ? sip->sip_call_id->i_id : "");
-  if (ruri && ruri->url_user) {
-    user = g_uri_unescape_string (ruri->url_user, NULL);
-    self->target = user ? g_steal_pointer (&user) : g_strdup ("");
-  } else {
-    self->target = g_strdup ("");
-  }
-  self->from_uri = url_to_string (sip->sip_from ? sip->sip_from->a_url : NULL);
+  self->target = url_user (ruri);
+  self->from_uri =
+      mcu_sip_url_to_string (sip->sip_from ? sip->sip_from->a_url : NULL);
   self->display_name =
-      unquote_display (sip->sip_from ? sip->sip_from->a_display : NULL);
-  if (!g_utf8_validate (self->display_name, -1, NULL)) {
-    gchar *valid = g_utf8_make_valid (self->display_name, -1);
-
-    g_free (self->display_name);
-    self->display_name = valid;
-  }
-  self->offer = payload_text (sip);
+      mcu_sip_unquote_display (sip->sip_from ? sip->sip_from->a_display : NULL);
+  set_remote_contact (self, sip);
+  self->offer = mcu_sip_payload_text (sip);
   return self;
+}
+
+McuSipCall *
+mcu_sip_call_new_outgoing (
+    nua_t *nua, const gchar *request_uri, const gchar *to, const gchar *from)
+{
+  McuSipCall *self = g_object_new (MCU_TYPE_SIP_CALL, NULL);
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sip_to_t *to_hdr = sip_to_make (home, to);
+
+  self->outgoing = TRUE;
+  self->state = MCU_SIP_CALL_STATE_IDLE;
+  self->request_uri = g_strdup (request_uri);
+  self->call_id = g_uuid_string_random ();
+  self->target = url_user (to_hdr ? to_hdr->a_url : NULL);
+  self->from_uri = mcu_sip_url_to_string (to_hdr ? to_hdr->a_url : NULL);
+  self->display_name =
+      mcu_sip_unquote_display (to_hdr ? to_hdr->a_display : NULL);
+  su_home_deinit (home);
+  self->nh = nua_handle (nua, (nua_hmagic_t *)self, SIPTAG_TO_STR (to),
+      SIPTAG_FROM_STR (from), TAG_END ());
+  return self;
+}
+
+nua_handle_t *
+mcu_sip_call_get_handle (McuSipCall *self)
+{
+  return self->nh;
 }
 
 const gchar *
@@ -182,10 +280,22 @@ mcu_sip_call_get_display_name (McuSipCall *self)
   return self->display_name;
 }
 
+const gchar *
+mcu_sip_call_get_remote_contact (McuSipCall *self)
+{
+  return self->remote_contact;
+}
+
 McuSipCallState
 mcu_sip_call_get_state (McuSipCall *self)
 {
   return self->state;
+}
+
+gboolean
+mcu_sip_call_is_outgoing (McuSipCall *self)
+{
+  return self->outgoing;
 }
 
 const gchar *
@@ -213,11 +323,20 @@ set_end_reason (McuSipCall *self, McuSipEndReason reason)
   }
 }
 
+/* Incoming calls that still await our final response. */
+static gboolean
+incoming_unanswered (McuSipCall *self)
+{
+  return !self->outgoing && self->nh &&
+         (self->state == MCU_SIP_CALL_STATE_INCOMING ||
+             self->state == MCU_SIP_CALL_STATE_EARLY);
+}
+
 void
 mcu_sip_call_ringing (McuSipCall *self)
 {
   g_return_if_fail (MCU_IS_SIP_CALL (self));
-  if (self->nh == NULL || self->state != MCU_SIP_CALL_STATE_INCOMING)
+  if (!incoming_unanswered (self) || self->state != MCU_SIP_CALL_STATE_INCOMING)
     return;
   nua_respond (self->nh, SIP_180_RINGING, TAG_END ());
   self->state = MCU_SIP_CALL_STATE_EARLY;
@@ -227,11 +346,10 @@ void
 mcu_sip_call_answer (McuSipCall *self, const gchar *sdp)
 {
   g_return_if_fail (MCU_IS_SIP_CALL (self));
-  if (self->nh == NULL || self->state > MCU_SIP_CALL_STATE_EARLY)
+  if (!incoming_unanswered (self))
     return;
-  nua_respond (self->nh, SIP_200_OK,
-      SIPTAG_CONTENT_TYPE_STR ("application/sdp"), SIPTAG_PAYLOAD_STR (sdp),
-      TAG_END ());
+  nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
+      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
   self->state = MCU_SIP_CALL_STATE_ANSWERED;
 }
 
@@ -242,11 +360,12 @@ mcu_sip_call_reject (
   g_autofree gchar *w = warning ? warning_value (warning) : NULL;
 
   g_return_if_fail (MCU_IS_SIP_CALL (self));
-  if (self->nh == NULL || self->state > MCU_SIP_CALL_STATE_EARLY)
+  if (!incoming_unanswered (self))
     return;
   set_end_reason (self, MCU_SIP_END_LOCAL);
-  nua_respond (
-      self->nh, status, phrase, TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
+  /* nua keeps the phrase pointer until it sends: give it one that lasts */
+  nua_respond (self->nh, status, g_intern_string (phrase),
+      TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
   self->state = MCU_SIP_CALL_STATE_CLOSING;
 }
 
@@ -256,9 +375,8 @@ mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp)
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (self->nh == NULL)
     return;
-  nua_respond (self->nh, SIP_200_OK,
-      SIPTAG_CONTENT_TYPE_STR ("application/sdp"), SIPTAG_PAYLOAD_STR (sdp),
-      TAG_END ());
+  nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
+      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
 }
 
 void
@@ -270,8 +388,58 @@ mcu_sip_call_reject_update (
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (self->nh == NULL)
     return;
-  nua_respond (
-      self->nh, status, phrase, TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
+  nua_respond (self->nh, status, g_intern_string (phrase),
+      TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
+}
+
+void
+mcu_sip_call_invite (McuSipCall *self, const gchar *sdp)
+{
+  g_return_if_fail (MCU_IS_SIP_CALL (self));
+  g_return_if_fail (self->outgoing);
+  if (self->nh == NULL || self->state != MCU_SIP_CALL_STATE_IDLE)
+    return;
+  self->state = MCU_SIP_CALL_STATE_CALLING;
+  nua_invite (self->nh, NUTAG_URL (self->request_uri),
+      SIPTAG_CALL_ID_STR (self->call_id), SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
+      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+}
+
+gboolean
+mcu_sip_call_update (McuSipCall *self, const gchar *sdp)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), FALSE);
+  if (self->nh == NULL || self->updating ||
+      self->state != MCU_SIP_CALL_STATE_ESTABLISHED)
+    return FALSE;
+  self->updating = TRUE;
+  nua_invite (self->nh, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
+      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+  return TRUE;
+}
+
+/* Drops the handle and says so: the end of every call. */
+static void
+terminate (McuSipCall *self)
+{
+  set_end_reason (self, MCU_SIP_END_ERROR);
+  self->state = MCU_SIP_CALL_STATE_CLOSED;
+  if (self->nh) {
+    nua_handle_bind (self->nh, NULL);
+    nua_handle_destroy (self->nh);
+    self->nh = NULL;
+  }
+  g_signal_emit (self, signals[SIGNAL_TERMINATED], 0, (int)self->end_reason);
+}
+
+static gboolean
+on_terminate_idle (gpointer data)
+{
+  McuSipCall *self = data;
+
+  self->terminate_id = 0;
+  terminate (self);
+  return G_SOURCE_REMOVE;
 }
 
 void
@@ -282,9 +450,23 @@ mcu_sip_call_hangup (McuSipCall *self, const gchar *reason)
     return;
   set_end_reason (self, MCU_SIP_END_LOCAL);
   switch (self->state) {
+    case MCU_SIP_CALL_STATE_IDLE:
+      self->state = MCU_SIP_CALL_STATE_CLOSING;
+      self->terminate_id = g_idle_add (on_terminate_idle, self);
+      return;
+    case MCU_SIP_CALL_STATE_CALLING:
+      nua_cancel (
+          self->nh, TAG_IF (reason, SIPTAG_REASON_STR (reason)), TAG_END ());
+      break;
     case MCU_SIP_CALL_STATE_INCOMING:
-    case MCU_SIP_CALL_STATE_EARLY:
       nua_respond (self->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END ());
+      break;
+    case MCU_SIP_CALL_STATE_EARLY:
+      if (self->outgoing)
+        nua_cancel (
+            self->nh, TAG_IF (reason, SIPTAG_REASON_STR (reason)), TAG_END ());
+      else
+        nua_respond (self->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END ());
       break;
     case MCU_SIP_CALL_STATE_ANSWERED:
     case MCU_SIP_CALL_STATE_ESTABLISHED:
@@ -308,13 +490,48 @@ on_call_state (McuSipCall *self, int status, tagi_t tags[])
     self->state = MCU_SIP_CALL_STATE_ESTABLISHED;
   if (callstate != nua_callstate_terminated || self->nh == NULL)
     return;
+  terminate (self);
+}
 
-  set_end_reason (self, MCU_SIP_END_ERROR);
-  self->state = MCU_SIP_CALL_STATE_CLOSED;
-  nua_handle_bind (self->nh, NULL);
-  nua_handle_destroy (self->nh);
-  self->nh = NULL;
-  g_signal_emit (self, signals[SIGNAL_TERMINATED], 0, (int)self->end_reason);
+/* Responses to our INVITE: the initial one (outgoing calls) or a
+ * re-INVITE (either kind of call). */
+static void
+on_r_invite (McuSipCall *self, int status, const char *phrase, const sip_t *sip)
+{
+  g_autofree gchar *sdp = mcu_sip_payload_text (sip);
+
+  if (self->updating) {
+    if (status < 200)
+      return;
+    self->updating = FALSE;
+    g_signal_emit (self, signals[SIGNAL_UPDATE_ANSWERED], 0, (guint)status,
+        status < 300 ? sdp : NULL);
+    return;
+  }
+  if (!self->outgoing || self->state == MCU_SIP_CALL_STATE_CLOSED)
+    return;
+  if (status < 200) {
+    if (status == 100 || self->state == MCU_SIP_CALL_STATE_CLOSING)
+      return;
+    self->state = MCU_SIP_CALL_STATE_EARLY;
+    g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, (guint)status, sdp);
+    return;
+  }
+  if (status < 300) {
+    set_remote_contact (self, sip);
+    if (self->state == MCU_SIP_CALL_STATE_CLOSING)
+      return; /* a 2xx crossing our CANCEL: nua ACKs it, we BYE below */
+    self->state = MCU_SIP_CALL_STATE_ESTABLISHED;
+    g_signal_emit (self, signals[SIGNAL_ANSWERED], 0, sdp);
+    return;
+  }
+  set_end_reason (self, MCU_SIP_END_FAILED);
+  if (self->state != MCU_SIP_CALL_STATE_CLOSING)
+    g_signal_emit (
+        self, signals[SIGNAL_FAILED], 0, (guint)status, phrase ? phrase : "");
+  /* 401/407 leave the handle waiting for credentials we do not have. */
+  if ((status == 401 || status == 407) && self->nh)
+    terminate (self);
 }
 
 void
@@ -326,12 +543,15 @@ mcu_sip_call_handle_event (McuSipCall *self, nua_event_t event, int status,
 
   switch (event) {
     case nua_i_invite: /* re-INVITE */
-      sdp = payload_text (sip);
+      sdp = mcu_sip_payload_text (sip);
       g_signal_emit (self, signals[SIGNAL_OFFER], 0, sdp);
       break;
     case nua_i_ack:
-      sdp = payload_text (sip);
+      sdp = mcu_sip_payload_text (sip);
       g_signal_emit (self, signals[SIGNAL_ACK], 0, sdp);
+      break;
+    case nua_r_invite:
+      on_r_invite (self, status, phrase, sip);
       break;
     case nua_i_bye:
       set_end_reason (self, MCU_SIP_END_BYE);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * libFuzzer target for sip/mcu-sdp.c: parse, negotiate (both orders), build
- * the answer, and check that the answer parses back with the same m-line
- * count and the same choice. Any GLib warning or critical aborts. */
+ * libFuzzer target for sip/mcu-sdp.c and mcu-sdp-video.c: parse, negotiate
+ * audio (both orders) and video, build the answer, and check that the
+ * answer parses back with the same m-line count and the same choices. Any GLib
+ * warning or critical aborts. */
 #include "mcu-sdp.h"
 
 #include <stdint.h>
@@ -19,12 +20,17 @@ static const McuSdpLocal fuzz_local = {
   .rtp_port = 30000,
   .rtcp_port = 30001,
   .direction = MCU_SDP_SENDRECV,
+  .video_rtp_port = 30002,
+  .video_rtcp_port = 30003,
+  .video_direction = MCU_SDP_SENDRECV,
 };
 
 static void
-check_answer (const McuSdpSession *offer, const McuSdpAudio *audio)
+check_answer (const McuSdpSession *offer, const McuSdpAudio *audio,
+    const McuSdpVideo *video)
 {
-  g_autofree gchar *text = mcu_sdp_build_answer (offer, audio, &fuzz_local);
+  g_autofree gchar *text =
+      mcu_sdp_build_answer (offer, audio, video, &fuzz_local);
   g_autoptr (McuSdpSession) answer = NULL;
   g_autoptr (GError) error = NULL;
   McuSdpAudio again = { 0 };
@@ -38,6 +44,14 @@ check_answer (const McuSdpSession *offer, const McuSdpAudio *audio)
       again.dtmf_pt != audio->dtmf_pt)
     g_error ("answer does not negotiate to the same codec:\n%s", text);
   mcu_sdp_audio_clear (&again);
+  if (video) {
+    McuSdpVideo v = { 0 };
+
+    if (!mcu_sdp_negotiate_video (answer, NULL, &v, NULL) ||
+        v.codec != video->codec || v.pt != video->pt)
+      g_error ("answer does not negotiate to the same video:\n%s", text);
+    mcu_sdp_video_clear (&v);
+  }
 }
 
 int
@@ -59,14 +73,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (int order = 0; order < 2; order++) {
     McuSdpPrefs prefs = { NULL, order };
     McuSdpAudio audio = { 0 };
+    McuSdpVideo video = { 0 };
     g_autoptr (GError) error = NULL;
+    g_autoptr (GError) verror = NULL;
+    gboolean have_video;
 
     if (!mcu_sdp_negotiate_audio (offer, &prefs, &audio, &error)) {
       g_assert (error != NULL && error->domain == MCU_SDP_ERROR);
       continue;
     }
-    check_answer (offer, &audio);
+    have_video = mcu_sdp_negotiate_video (offer, NULL, &video, &verror);
+    g_assert (have_video || verror == NULL || verror->domain == MCU_SDP_ERROR);
+    check_answer (offer, &audio, have_video ? &video : NULL);
     mcu_sdp_audio_clear (&audio);
+    mcu_sdp_video_clear (&video);
   }
   return 0;
 }

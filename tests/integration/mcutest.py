@@ -85,7 +85,9 @@ class McuServer:
         self.control_socket = os.path.join(self.dir, "control.sock")
         self.control_port = free_port(also_tcp=True) if control_http else None
         self.control_token = control_token if control_http else None
-        control = "[control]\nsocket=%s\n" % self.control_socket
+        # the database too: bindings must not leak from one test to the next
+        control = "[storage]\ndatabase=%s\n[control]\nsocket=%s\n" % (
+            os.path.join(self.dir, "mcu.db"), self.control_socket)
         if control_http:
             control += "http=127.0.0.1:%d\ntoken=%s\n" % (self.control_port, control_token)
         with open(self.config, "w") as f:

@@ -14,6 +14,7 @@ missing or wrong bearer token."""
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,72 @@ def error_code(body):
     return body and body.get("error", {}).get("code")
 
 
+def register(srv, user, contact_port):
+    """A plain REGISTER (no auth) over UDP; returns the status code."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(5)
+    port = s.getsockname()[1]
+    msg = ("REGISTER sip:{host}:{sport} SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{tag}\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\n"
+           "To: <sip:{user}@{host}>\r\nCall-ID: reg-{tag}@127.0.0.1\r\nCSeq: 1 REGISTER\r\n"
+           "Contact: <sip:{user}@127.0.0.1:{cport}>\r\nExpires: 600\r\n"
+           "User-Agent: test-control\r\nContent-Length: 0\r\n\r\n").format(
+               host=srv.listen, sport=srv.port, port=port, tag=os.getpid(), user=user,
+               cport=contact_port)
+    s.sendto(msg.encode(), (srv.listen, srv.port))
+    try:
+        while True:
+            data = s.recv(65535).decode("utf-8", "replace")
+            code = int(data.split(" ", 2)[1])
+            if code >= 200:
+                return code
+    finally:
+        s.close()
+
+
+def test_dial_out(srv, ctl, events):
+    """GET /v1/registrations and POST .../participants: a registered user
+    is dialled into room 2000 and joins it when it answers."""
+    port = mcutest.free_port()
+    report = os.path.join(work, "alice-answer.json")
+    log = os.path.join(work, "alice-answer.log")
+    answerer = subprocess.Popen(
+        [CALLER, "--answer", "--uri", "sip:alice@127.0.0.1:%d" % port, "--codec", "pcmu",
+         "--tone", "700", "--duration", "0", "--report", report, "--timeout", "30"],
+        stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        listening = mcutest.poll_until(lambda: "listening on" in open(log).read(), 5)
+        checks.check(listening, "alice's phone is listening")
+        checks.check(register(srv, "alice", port) == 200, "REGISTER alice: 200")
+        s, body = ctl.get("/v1/registrations")
+        regs = body["registrations"] if s == 200 else []
+        checks.check(len(regs) == 1 and regs[0]["user"] == "alice"
+                     and regs[0]["contact"].endswith(":%d" % port) and 0 < regs[0]["expires"] <= 600
+                     and regs[0]["user_agent"] == "test-control",
+                     "GET /v1/registrations lists alice's contact (%s)" % regs)
+        s, body = ctl.call("POST", "/v1/rooms/2000/participants", {"uri": "alice", "display": "Alice"})
+        checks.check(s == 202 and body.get("dial_id"), "POST participants (dial alice): 202 (%s)" % body)
+        ev = events.wait_for(lambda e: e["type"] == "dial-answered" and e.get("room") == "2000", 10)
+        checks.check(ev is not None and ev.get("dial_id") == body.get("dial_id"),
+                     "dial-answered event with the dial id")
+        joined = mcutest.poll_until(lambda: [p["display"] for p in participants(ctl, "2000")] == ["Alice"], 5)
+        checks.check(joined, "the dialled user is a participant of room 2000")
+        s, body = ctl.call("POST", "/v1/rooms/2000/participants", {"uri": "nobody-here"})
+        checks.check(s in (400, 404, 409) and body and "error" in body,
+                     "dialling an unknown user is refused (%d %s)" % (s, error_code(body)))
+        s, body = ctl.call("POST", "/v1/rooms/2000/participants", {"display": "x"})
+        checks.check(s == 400, "dial without uri: 400")
+        ctl.call("DELETE", "/v1/rooms/2000")
+        answerer.wait(10)
+        with open(report) as f:
+            checks.check(json.load(f).get("bye_from_server") is True, "closing room 2000 hung up the dialled call")
+    finally:
+        if answerer.poll() is None:
+            answerer.kill()
+
+
 def test_errors(srv, ctl):
     s, b = ctl.get("/v1/rooms/nosuch")
     checks.check(s == 404 and error_code(b) == "no-such-room", "unknown room: 404 no-such-room")
@@ -114,7 +181,7 @@ def test_errors(srv, ctl):
 
 
 def main():
-    srv = mcutest.McuServer(control_http=True)
+    srv = mcutest.McuServer(control_http=True, extra="[auth]\nregister=false\n")
     srv.start()
     ctl = Control(srv.control_socket)
     mode = os.stat(srv.control_socket).st_mode & 0o777
@@ -190,6 +257,7 @@ def main():
         checks.check(s == 200 and body["participants"] == 0, "persistent room stays open empty")
 
         test_errors(srv, ctl)
+        test_dial_out(srv, ctl, events)
 
         s, _, data = ctl.raw("GET", "/metrics")
         try:

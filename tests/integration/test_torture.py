@@ -43,12 +43,6 @@ PROCESS = "process"  # parsed as valid and answered: any final but 400/416/420/4
 DROP = "drop"        # nothing sent back (over TCP: also the server closing the connection)
 TWO_XX = "2xx"
 
-# Until the registrar lands (a later issue) the server does not allow
-# REGISTER and sofia answers 405 Method Not Allowed. These REGISTER rows
-# expect 2xx/401 (or 400/403/404) from a registrar; 405 is accepted for them
-# ONLY until then. Remove this set (and REGISTER_405 below) with the registrar.
-REGISTER_405_UNTIL_REGISTRAR = {"cparam01.dat", "cparam02.dat", "regescrt.dat", "unksm2.dat"}
-
 # Known limits of sofia-sip 1.12's transaction layer (nta), which the server
 # uses as is. Such a row may also be dropped; it is reported as a known
 # limit, not hidden, and the server must still answer the next OPTIONS.
@@ -570,8 +564,6 @@ def main():
                     continue
                 section, udp_set, tcp_set = EXPECT[name]
                 accepted = set(udp_set if transport == "udp" or tcp_set is None else tcp_set)
-                if name in REGISTER_405_UNTIL_REGISTRAR:
-                    accepted.add(405)  # until the registrar lands, see above
                 reason = sofia_known_drop(name, msgs[name], transport)
                 if reason:
                     accepted.add(DROP)

@@ -190,4 +190,203 @@ mcu_caller_sdp_media_clear (McuCallerSdpMedia *media)
 {
   g_clear_pointer (&media->address, g_free);
   media->codec = NULL;
+  mcu_caller_sdp_video_clear (&media->video);
+}
+
+/* ---- H.264 video (RFC 6184) ---- */
+
+#define VIDEO_FIRST_PT 96
+
+void
+mcu_caller_sdp_video_clear (McuCallerSdpVideo *video)
+{
+  g_clear_pointer (&video->address, g_free);
+  g_clear_pointer (&video->profile_level_id, g_free);
+  memset (video, 0, sizeof (*video));
+}
+
+static void
+append_video_format (GString *s, guint pt, guint mode,
+    const McuCallerVideoCaps *caps, gboolean feedback)
+{
+  g_string_append_printf (s,
+      "a=rtpmap:%u H264/90000\r\n"
+      "a=fmtp:%u profile-level-id=42e0%02x;packetization-mode=%u",
+      pt, pt, caps->level_idc, mode);
+  if (caps->max_fs)
+    g_string_append_printf (s, ";max-fs=%u", caps->max_fs);
+  g_string_append (s, "\r\n");
+  if (feedback)
+    g_string_append_printf (s,
+        "a=rtcp-fb:%u nack\r\na=rtcp-fb:%u nack pli\r\n"
+        "a=rtcp-fb:%u ccm fir\r\n",
+        pt, pt, pt);
+}
+
+/* Appends an m=video section: an offer of every mode in @caps on its own
+ * payload type (96, 97), or, with @answer_to, the answer to that offer's
+ * chosen payload type. */
+void
+mcu_caller_sdp_append_video (GString *s, guint port,
+    const McuCallerVideoCaps *caps, const McuCallerSdpVideo *answer_to,
+    McuCallerDirection direction)
+{
+  g_string_append_printf (s, "m=video %u RTP/AVP", port);
+  if (answer_to) {
+    g_string_append_printf (s, " %u\r\n", answer_to->pt);
+  } else {
+    for (guint i = 0; i < caps->n_modes; i++)
+      g_string_append_printf (s, " %u", VIDEO_FIRST_PT + i);
+    g_string_append (s, "\r\n");
+  }
+  if (caps->bitrate_kbps)
+    g_string_append_printf (s, "b=AS:%u\r\n", caps->bitrate_kbps);
+  if (answer_to) {
+    append_video_format (s, answer_to->pt, answer_to->mode, caps,
+        caps->with_feedback &&
+            (answer_to->fb_nack || answer_to->fb_pli || answer_to->fb_fir));
+  } else {
+    for (guint i = 0; i < caps->n_modes; i++)
+      append_video_format (
+          s, VIDEO_FIRST_PT + i, caps->modes[i], caps, caps->with_feedback);
+  }
+  g_string_append_printf (
+      s, "a=%s\r\n", mcu_caller_direction_to_string (direction));
+}
+
+/* The value of @key in an fmtp string ("a=1;b=2"), or NULL. */
+static gchar *
+fmtp_get (const char *fmtp, const char *key)
+{
+  g_auto (GStrv) params = NULL;
+
+  if (!fmtp)
+    return NULL;
+  params = g_strsplit (fmtp, ";", -1);
+  for (guint i = 0; params[i]; i++) {
+    gchar *p = g_strstrip (params[i]);
+    gsize n = strlen (key);
+
+    if (g_ascii_strncasecmp (p, key, n) == 0 && p[n] == '=')
+      return g_strdup (g_strstrip (p + n + 1));
+  }
+  return NULL;
+}
+
+static guint
+fmtp_get_uint (const char *fmtp, const char *key, guint fallback)
+{
+  g_autofree gchar *v = fmtp_get (fmtp, key);
+  return v ? (guint)g_ascii_strtoull (v, NULL, 10) : fallback;
+}
+
+/* The H.264 rtpmap to use: the first of our modes (by our preference) that
+ * the m= line carries; NULL if none. */
+static const sdp_rtpmap_t *
+choose_h264 (const sdp_media_t *m, const McuCallerVideoCaps *caps)
+{
+  for (guint i = 0; i < caps->n_modes; i++) {
+    for (const sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
+      if (!rm->rm_encoding || g_ascii_strcasecmp (rm->rm_encoding, "H264") ||
+          rm->rm_rate != 90000)
+        continue;
+      if (fmtp_get_uint (rm->rm_fmtp, "packetization-mode", 0) ==
+          caps->modes[i])
+        return rm;
+    }
+  }
+  return NULL;
+}
+
+/* a=rtcp-fb:PT|* TYPE [PARAM] for our payload type. */
+static void
+read_feedback (const sdp_media_t *m, guint pt, McuCallerSdpVideo *out)
+{
+  g_autofree gchar *prefix = g_strdup_printf ("%u ", pt);
+
+  for (const sdp_attribute_t *a = m->m_attributes; a; a = a->a_next) {
+    const char *v = a->a_value;
+
+    if (!a->a_name || g_ascii_strcasecmp (a->a_name, "rtcp-fb") || !v)
+      continue;
+    if (g_str_has_prefix (v, "* "))
+      v += 2;
+    else if (g_str_has_prefix (v, prefix))
+      v += strlen (prefix);
+    else
+      continue;
+    while (*v == ' ')
+      v++;
+    if (g_ascii_strcasecmp (v, "nack") == 0)
+      out->fb_nack = TRUE;
+    else if (g_ascii_strcasecmp (v, "nack pli") == 0)
+      out->fb_pli = TRUE;
+    else if (g_ascii_strcasecmp (v, "ccm fir") == 0)
+      out->fb_fir = TRUE;
+  }
+}
+
+static gboolean
+fill_video (const sdp_session_t *sdp, const sdp_media_t *m,
+    const McuCallerVideoCaps *caps, McuCallerSdpVideo *out, GError **error)
+{
+  const sdp_connection_t *c = media_connection (sdp, m);
+  const sdp_rtpmap_t *rm;
+
+  out->present = TRUE;
+  out->direction = (McuCallerDirection)m->m_mode;
+  if (m->m_port == 0 || m->m_rejected)
+    return TRUE; /* rejected: port 0 */
+  if (!c || !c->c_address || c->c_addrtype != sdp_addr_ip4) {
+    g_set_error (
+        error, MCU_CALLER_SDP_ERROR, 1, "video stream has no IPv4 c= line");
+    return FALSE;
+  }
+  rm = choose_h264 (m, caps);
+  if (!rm) {
+    g_set_error (error, MCU_CALLER_SDP_ERROR, 2,
+        "no H.264 payload type with a packetization-mode we take");
+    return FALSE;
+  }
+  out->address = g_strdup (c->c_address);
+  out->port = m->m_port;
+  out->pt = rm->rm_pt;
+  out->mode = fmtp_get_uint (rm->rm_fmtp, "packetization-mode", 0);
+  out->profile_level_id = fmtp_get (rm->rm_fmtp, "profile-level-id");
+  out->max_fs = fmtp_get_uint (rm->rm_fmtp, "max-fs", 0);
+  for (const sdp_bandwidth_t *b = m->m_bandwidths; b; b = b->b_next)
+    if (b->b_modifier == sdp_bw_as)
+      out->bandwidth_as = b->b_value;
+  read_feedback (m, out->pt, out);
+  return TRUE;
+}
+
+/* Reads the first m=video line of @text. No m=video: TRUE with
+ * out->present FALSE; port 0: TRUE with out->port 0. */
+gboolean
+mcu_caller_sdp_parse_video (const char *text, gsize length,
+    const McuCallerVideoCaps *caps, McuCallerSdpVideo *out, GError **error)
+{
+  su_home_t *home = su_home_new (sizeof (su_home_t));
+  sdp_parser_t *parser = sdp_parse (home, text, (issize_t)length, 0);
+  sdp_session_t *sdp = sdp_session (parser);
+  gboolean ok = TRUE;
+
+  memset (out, 0, sizeof (*out));
+  if (!sdp) {
+    g_set_error (error, MCU_CALLER_SDP_ERROR, 3, "unparsable SDP: %s",
+        sdp_parsing_error (parser));
+    ok = FALSE;
+  }
+  for (const sdp_media_t *m = sdp ? sdp->sdp_media : NULL; m; m = m->m_next) {
+    if (m->m_type == sdp_media_video && m->m_proto == sdp_proto_rtp) {
+      ok = fill_video (sdp, m, caps, out, error);
+      break;
+    }
+  }
+  sdp_parser_free (parser);
+  su_home_unref (home);
+  if (!ok)
+    mcu_caller_sdp_video_clear (out);
+  return ok;
 }

@@ -31,7 +31,35 @@ typedef struct
   const char *decoder;   /* launch fragment: depayloader ! decoder */
 } McuCallerCodec;
 
-/* What one side's SDP says about its audio stream. */
+/* What we offer (or accept) for H.264 video. */
+typedef struct
+{
+  guint modes[2];         /* packetization-modes by preference */
+  guint n_modes;          /* 1 or 2 */
+  guint level_idc;        /* e.g. 31 for 3.1, 13 for 1.3 */
+  guint max_fs;           /* 0 = not sent */
+  guint bitrate_kbps;     /* b=AS, 0 = not sent */
+  gboolean with_feedback; /* a=rtcp-fb nack, nack pli, ccm fir */
+} McuCallerVideoCaps;
+
+/* What one side's SDP says about its H.264 video stream. */
+typedef struct
+{
+  gboolean present;        /* an m=video line exists */
+  gchar *address;          /* connection address */
+  guint port;              /* RTP port (0 = rejected) */
+  guint pt;                /* chosen payload type */
+  guint mode;              /* its packetization-mode */
+  gchar *profile_level_id; /* nullable */
+  guint max_fs;            /* 0 if absent */
+  guint bandwidth_as;      /* b=AS kbit/s, 0 if absent */
+  gboolean fb_nack;        /* a=rtcp-fb for pt or * */
+  gboolean fb_pli;
+  gboolean fb_fir;
+  McuCallerDirection direction;
+} McuCallerSdpVideo;
+
+/* What one side's SDP says about its audio stream (and its video). */
 typedef struct
 {
   gchar *address;               /* connection address */
@@ -40,6 +68,7 @@ typedef struct
   const McuCallerCodec *codec;  /* chosen codec */
   McuCallerDirection direction; /* direction as written by that side */
   gint telephone_event_pt;      /* -1 if none */
+  McuCallerSdpVideo video;      /* filled by the caller's SIP layer */
 } McuCallerSdpMedia;
 
 const McuCallerCodec *mcu_caller_codec_lookup (const char *name);
@@ -52,6 +81,13 @@ gboolean mcu_caller_sdp_parse (const char *text, gsize length,
     const McuCallerCodec *prefer, McuCallerSdpMedia *out, GError **error);
 
 void mcu_caller_sdp_media_clear (McuCallerSdpMedia *media);
+
+void mcu_caller_sdp_append_video (GString *sdp, guint port,
+    const McuCallerVideoCaps *caps, const McuCallerSdpVideo *answer_to,
+    McuCallerDirection direction);
+gboolean mcu_caller_sdp_parse_video (const char *text, gsize length,
+    const McuCallerVideoCaps *caps, McuCallerSdpVideo *out, GError **error);
+void mcu_caller_sdp_video_clear (McuCallerSdpVideo *video);
 
 McuCallerDirection mcu_caller_direction_answer (
     McuCallerDirection offered, McuCallerDirection wanted);

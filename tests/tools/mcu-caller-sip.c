@@ -35,6 +35,8 @@ parse_sdp (McuCaller *c, const sip_t *sip, McuCallerSdpMedia *out)
     mcu_caller_log (c, "bad SDP from peer: %s", error->message);
     return FALSE;
   }
+  mcu_caller_video_parse_sdp (
+      c, sip->sip_payload->pl_data, sip->sip_payload->pl_len, out);
   return TRUE;
 }
 

@@ -12,6 +12,7 @@
 
 #include "mcu-caller-media.h"
 #include "mcu-caller-sdp.h"
+#include "mcu-caller-video.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,25 @@ typedef struct
   gint answer_status;
   gboolean allow_no_rtp;
   gdouble timeout;
+  /* Video options (mcu-caller-call-video.c). */
+  gchar *video_colour;
+  gchar *video_size;
+  gint video_fps;
+  gchar *video_codec;
+  gchar *h264_modes;
+  gchar *h264_level;
+  gint max_fs;
+  gint video_bitrate;
+  gint video_key_interval;
+  gdouble video_at;
+  gchar *send_pli_at;
+  gchar *send_fir_at;
+  gchar *grid_list;
+  gchar *grid_at;
+  gchar *snapshot;
+  gboolean video_stamp;
+  gchar *stamp_grid;
+  gboolean no_video_decode;
 
   /* Runtime, main thread only. */
   gint64 program_start_mono;   /* for log time stamps */
@@ -87,6 +107,21 @@ typedef struct
   guint resume_id;
   guint watchdog_id;
   guint hangup_timeout_id;
+  /* Video runtime (mcu-caller-call-video.c). */
+  gboolean video_enabled; /* video options given */
+  gboolean video_offer;   /* our offers carry m=video now */
+  guint32 colour;
+  guint width, height;
+  McuCallerVideoCaps video_caps;
+  McuCallerGrid grids[16];
+  guint n_grids;
+  McuCallerGrid stamp_grid_value;
+  gboolean have_stamp_grid;
+  McuCallerVideo *video;
+  GArray *schedule; /* McuCallerAction, sorted by time */
+  guint schedule_id;
+  guint usr1_id;
+  guint usr1_count;
   gint exit_code; /* -1 until decided */
   gchar *error;
 } McuCaller;
@@ -104,6 +139,22 @@ void mcu_caller_set_remote (McuCaller *caller, McuCallerSdpMedia *sdp);
 void mcu_caller_update_media (McuCaller *caller);
 gchar *mcu_caller_local_sdp (
     McuCaller *caller, McuCallerDirection direction, gboolean offer);
+
+/* mcu-caller-call-video.c */
+GOptionGroup *mcu_caller_video_option_group (McuCaller *caller);
+gboolean mcu_caller_video_check_options (McuCaller *caller, GError **error);
+gboolean mcu_caller_video_setup (McuCaller *caller, GError **error);
+void mcu_caller_video_call_started (McuCaller *caller);
+void mcu_caller_video_update (McuCaller *caller);
+void mcu_caller_video_append_sdp (McuCaller *caller, GString *sdp,
+    McuCallerDirection direction, gboolean offer);
+void mcu_caller_video_parse_sdp (
+    McuCaller *caller, const char *text, gsize length, McuCallerSdpMedia *out);
+void mcu_caller_video_capture_end (McuCaller *caller);
+void mcu_caller_video_stop_timers (McuCaller *caller);
+void mcu_caller_call_video_report (McuCaller *caller, JsonBuilder *b);
+void mcu_caller_video_clear (McuCaller *caller);
+void mcu_caller_write_report (McuCaller *caller, gboolean final);
 
 /* mcu-caller-sip.c */
 gboolean mcu_caller_sip_start (McuCaller *caller, GError **error);

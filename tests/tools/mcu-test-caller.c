@@ -110,14 +110,13 @@ check_media_result (McuCaller *c)
   }
 }
 
-static void write_report (McuCaller *c);
-
 static void
 stop_call_timers (McuCaller *c)
 {
   g_clear_handle_id (&c->duration_id, g_source_remove);
   g_clear_handle_id (&c->hold_id, g_source_remove);
   g_clear_handle_id (&c->resume_id, g_source_remove);
+  mcu_caller_video_stop_timers (c);
 }
 
 /* One step of the wind-down; called again by each event it waits for. */
@@ -129,6 +128,8 @@ mcu_caller_advance (McuCaller *c)
     case MCU_CALLER_STATE_CALLING:
     case MCU_CALLER_STATE_ACTIVE:
       stop_call_timers (c);
+      if (c->state == MCU_CALLER_STATE_ACTIVE)
+        mcu_caller_video_capture_end (c);
       if (c->nh && !c->call_over) {
         mcu_caller_sip_hangup (c);
         c->state = MCU_CALLER_STATE_HANGUP;
@@ -151,8 +152,10 @@ mcu_caller_advance (McuCaller *c)
       c->state = MCU_CALLER_STATE_SHUTDOWN;
       if (c->exit_code < 0)
         c->exit_code = MCU_CALLER_EXIT_FAILURE;
+      if (c->video)
+        mcu_caller_video_stop (c->video);
       check_media_result (c);
-      write_report (c);
+      mcu_caller_write_report (c, TRUE);
       mcu_caller_sip_shutdown (c);
       return;
     case MCU_CALLER_STATE_SHUTDOWN:
@@ -214,6 +217,7 @@ mcu_caller_call_started (McuCaller *c)
     c->hold_id = timeout_after (c->hold_at, on_hold_time, c);
   if (c->resume_at >= 0)
     c->resume_id = timeout_after (c->resume_at, on_resume_time, c);
+  mcu_caller_video_call_started (c);
 }
 
 /* Takes over the contents of @sdp (the peer's latest SDP). */
@@ -276,6 +280,7 @@ mcu_caller_update_media (McuCaller *c)
       mcu_caller_media_set_remote (c->media, r->address, r->port);
   }
   mcu_caller_media_set_sending (c->media, sending);
+  mcu_caller_video_update (c);
 }
 
 gchar *
@@ -283,14 +288,19 @@ mcu_caller_local_sdp (
     McuCaller *c, McuCallerDirection direction, gboolean offer)
 {
   const McuCallerCodec *codec = c->remote.codec ? c->remote.codec : c->codec;
+  g_autofree gchar *audio = NULL;
+  GString *sdp;
   guint pt;
 
   if (!codec)
     codec = mcu_caller_codec_lookup ("opus");
   pt = c->remote.codec ? c->remote.pt : codec->default_pt;
-  return mcu_caller_sdp_build (c->local_ip,
-      mcu_caller_media_get_port (c->media), codec, pt, direction, offer,
-      ++c->sdp_version);
+  audio =
+      mcu_caller_sdp_build (c->local_ip, mcu_caller_media_get_port (c->media),
+          codec, pt, direction, offer, ++c->sdp_version);
+  sdp = g_string_new (audio);
+  mcu_caller_video_append_sdp (c, sdp, direction, offer);
+  return g_string_free (sdp, FALSE);
 }
 
 static void
@@ -346,8 +356,9 @@ add_media_members (JsonBuilder *b, McuCaller *c)
       started ? mcu_caller_media_get_start_unix_us (c->media) : 0);
 }
 
-static void
-write_report (McuCaller *c)
+/* Writes --report; @final FALSE for a snapshot while the call runs. */
+void
+mcu_caller_write_report (McuCaller *c, gboolean final)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -359,6 +370,8 @@ write_report (McuCaller *c)
     return;
   json_builder_begin_object (b);
   add_string (b, "mode", c->answer ? "answer" : "call");
+  json_builder_set_member_name (b, "final");
+  json_builder_add_boolean_value (b, final);
   add_int (b, "status", c->status);
   add_media_members (b, c);
   json_builder_set_member_name (b, "bye_from_server");
@@ -375,6 +388,7 @@ write_report (McuCaller *c)
   json_builder_end_array (b);
   add_int (b, "exit_code", c->exit_code);
   add_string (b, "error", c->error);
+  mcu_caller_call_video_report (c, b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -419,7 +433,7 @@ on_watchdog (gpointer user_data)
   mcu_caller_set_result (c, MCU_CALLER_EXIT_FAILURE, "wind-down stuck");
   mcu_caller_log (c, "wind-down stuck in state %d, exiting", c->state);
   if (c->state < MCU_CALLER_STATE_SHUTDOWN)
-    write_report (c);
+    mcu_caller_write_report (c, TRUE);
   g_main_loop_quit (c->loop);
   return G_SOURCE_REMOVE;
 }
@@ -450,10 +464,12 @@ check_options (McuCaller *c, GError **error)
     problem = "--answer-status must be within 300..699";
   else if (c->resume_at >= 0 && c->resume_at <= c->hold_at)
     problem = "--resume-at needs an earlier --hold-at";
-  if (problem)
+  if (problem) {
     g_set_error_literal (
         error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, problem);
-  return problem == NULL;
+    return FALSE;
+  }
+  return mcu_caller_video_check_options (c, error);
 }
 
 static void
@@ -479,7 +495,9 @@ static const char summary[] =
     "answer_pt, codec, remote, local_rtp_port, rtp_packets_received,\n"
     "rtp_packets_sent, rtp_packets_dropped, media_start_unix, "
     "bye_from_server,\n"
-    "call_start_unix, call_seconds, reinvite_statuses, exit_code, error.";
+    "call_start_unix, call_seconds, reinvite_statuses, exit_code, error,\n"
+    "final (FALSE in the copies SIGUSR1 writes) and video (null without\n"
+    "--video-colour). SIGUSR1 also captures the tiles of the latest frame.";
 
 static gboolean
 parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
@@ -532,6 +550,7 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
 
   g_option_context_set_summary (ctx, summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, mcu_caller_video_option_group (c));
   if (!g_option_context_parse (ctx, argc, argv, error) ||
       !check_options (c, error))
     return FALSE;
@@ -550,6 +569,9 @@ caller_init (McuCaller *c)
   c->duration = -1;
   c->hold_at = -1;
   c->resume_at = -1;
+  c->video_fps = 30;
+  c->video_bitrate = 800;
+  c->video_at = -1;
   c->exit_code = -1;
   c->local_dir = MCU_CALLER_DIR_SENDRECV;
   c->reinvite_status = g_array_new (FALSE, FALSE, sizeof (gint));
@@ -560,6 +582,7 @@ static void
 caller_clear (McuCaller *c)
 {
   mcu_caller_sip_free (c);
+  mcu_caller_video_clear (c);
   g_clear_pointer (&c->media, mcu_caller_media_free);
   mcu_caller_sdp_media_clear (&c->remote);
   g_clear_pointer (&c->loop, g_main_loop_unref);
@@ -588,9 +611,10 @@ run (McuCaller *c)
   if (c->media)
     mcu_caller_media_preload (
         c->codec ? c->codec : mcu_caller_codec_lookup ("opus"));
-  if (!c->media || !mcu_caller_sip_start (c, &error)) {
+  if (!c->media || !mcu_caller_video_setup (c, &error) ||
+      !mcu_caller_sip_start (c, &error)) {
     mcu_caller_set_result (c, MCU_CALLER_EXIT_FAILURE, "%s", error->message);
-    write_report (c);
+    mcu_caller_write_report (c, TRUE);
     return c->exit_code;
   }
   sigint = g_unix_signal_add (SIGINT, on_signal, c);

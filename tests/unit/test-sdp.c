@@ -690,7 +690,7 @@ check_answer (
   McuSdpAudio again = { 0 };
 
   local.direction = mcu_sdp_direction_answer (audio->remote_direction);
-  text = mcu_sdp_build_answer (offer, audio, &local);
+  text = mcu_sdp_build_answer (offer, audio, NULL, &local);
   g_assert_nonnull (text);
   assert_crlf_only (text);
   g_assert_true (
@@ -795,6 +795,10 @@ test_parse_fields (void)
   g_assert_cmpuint (f->channels, ==, 1);
   g_assert_cmpstr (f->fmtp, ==, "bitrate=48000");
   g_assert_cmpuint (audio->bandwidth_as, ==, 2048); /* session level */
+  g_assert_cmpuint (audio->bandwidth_tias, ==, 0);
+  g_assert_cmpuint (audio->framerate, ==, 0);
+  g_assert_nonnull (audio->rtcp_fb);
+  g_assert_null (audio->rtcp_fb[0]);
   g_assert_cmpint (audio->direction, ==, MCU_SDP_SENDRECV);
 
   g_assert_cmpstr (video->media, ==, "video");
@@ -803,12 +807,51 @@ test_parse_fields (void)
       "profile-level-id=428016; max-mbps=245000; max-fs=8160; "
       "packetization-mode=1");
   g_assert_cmpstr (format_at (video, 3)->encoding, ==, "H261");
+  g_assert_cmpuint (video->bandwidth_as, ==, 2048);
+  g_assert_cmpuint (video->bandwidth_tias, ==, 1920000);
+  g_assert_cmpstr (video->rtcp_fb[0], ==, "* nack pli");
+  g_assert_null (video->rtcp_fb[1]);
 
   g_assert_cmpstr (bfcp->media, ==, "application");
   g_assert_cmpstr (bfcp->proto, ==, "UDP/BFCP");
   g_assert_cmpstr (bfcp->fmt_text, ==, "*");
   g_assert_cmpuint (format_at (bfcp, 0)->pt, ==, G_MAXUINT);
   g_assert_cmpstr (format_at (bfcp, 0)->encoding, ==, "*");
+}
+
+/* What video negotiation reads: a=framerate, b=TIAS per line, a=rtcp-fb
+ * values with blanks squeezed. */
+static void
+test_parse_video_attributes (void)
+{
+  static const gchar text[] =
+      "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\n"
+      "b=TIAS:3000000\r\n"
+      "t=0 0\r\n"
+      "m=audio 4000 RTP/AVP 0\r\n"
+      "b=TIAS:64000\r\n"
+      "m=video 4002 RTP/AVP 96\r\n"
+      "a=rtpmap:96 H264/90000\r\n"
+      "a=framerate:29.97\r\n"
+      "a=rtcp-fb:96   nack\t pli \r\n"
+      "a=rtcp-fb:*\r\n";
+  g_autoptr (McuSdpSession) bare = parse_ok (baresip_video);
+  g_autoptr (McuSdpSession) s = parse_ok (text);
+  const McuSdpMedia *m = media_at (bare, 1);
+
+  g_assert_cmpuint (m->framerate, ==, 25);
+  g_assert_cmpstr (m->rtcp_fb[0], ==, "* nack pli");
+  g_assert_null (m->rtcp_fb[1]);
+  g_assert_cmpuint (media_at (bare, 0)->framerate, ==, 0);
+  m = media_at (s, 0);
+  g_assert_cmpuint (m->bandwidth_tias, ==, 64000);
+  g_assert_cmpuint (m->bandwidth_as, ==, 0);
+  m = media_at (s, 1);
+  g_assert_cmpuint (m->bandwidth_tias, ==, 3000000); /* session level */
+  g_assert_cmpuint (m->framerate, ==, 29);
+  g_assert_cmpstr (m->rtcp_fb[0], ==, "96 nack pli");
+  g_assert_cmpstr (m->rtcp_fb[1], ==, "*");
+  g_assert_null (m->rtcp_fb[2]);
 }
 
 static void
@@ -836,6 +879,9 @@ test_parse_static_and_avpf (void)
   g_assert_cmpstr (format_at (m, 0)->fmtp, ==, "useinbandfec=1");
   g_assert_cmpstr (format_at (m, 2)->encoding, ==, "PCMA");
   g_assert_cmpuint (format_at (m, 4)->clock_rate, ==, 8000);
+  g_assert_cmpstr (m->rtcp_fb[0], ==, "* trr-int 5000");
+  g_assert_cmpstr (m->rtcp_fb[1], ==, "* ccm tmmbr");
+  g_assert_null (m->rtcp_fb[2]);
 
   m = media_at (browser_offer, 0);
   g_assert_cmpstr (m->proto, ==, "UDP/TLS/RTP/SAVPF");
@@ -927,6 +973,13 @@ static const BadCase bad_cases[] = {
   { "/sdp/parse-error/sofia-format-loop-video",
       GOOD_HEAD "m=audio 9 RTP/AVP 0\r\nm=video 9 RTP/SAVPF 96 /\r\n", 0,
       TRUE },
+  /* dropping the bad a=rtpmap line also drops the "a" that would have
+   * stopped both parsers: the m-line guard must see what sofia sees (found
+   * by fuzzing: sofia asked for 2 GiB) */
+  { "/sdp/parse-error/sofia-format-loop-after-bad-rtpmap",
+      GOOD_HEAD "m=audio 9 RTP/AVP 0\r\na=rtpmap:109 H26S:1000000\ra\n"
+                "m=video 9 RT\xb0\xd0TP/AVP 109 96\r",
+      0, TRUE },
   { "/sdp/parse-error/bad-connection",
       GOOD_HEAD "m=audio 4000 RTP/AVP 0\r\nc=IN IPX 10.1.1.1\r\n" },
   { "/sdp/parse-error/nul-inside",
@@ -1040,7 +1093,7 @@ test_answer_exact (void)
   McuSdpAudio audio = { 0 };
 
   g_assert_true (mcu_sdp_negotiate_audio (offer, NULL, &audio, &error));
-  text = mcu_sdp_build_answer (offer, &audio, &test_local);
+  text = mcu_sdp_build_answer (offer, &audio, NULL, &test_local);
   g_assert_cmpstr (text, ==,
       "v=0\r\n"
       "o=mcu 42 7 IN IP4 127.0.0.1\r\n"
@@ -1072,7 +1125,7 @@ test_answer_exact_opus_ipv6 (void)
   local.direction = MCU_SDP_RECVONLY;
   local.session_version = G_MAXUINT64;
   g_assert_true (mcu_sdp_negotiate_audio (offer, NULL, &audio, &error));
-  text = mcu_sdp_build_answer (offer, &audio, &local);
+  text = mcu_sdp_build_answer (offer, &audio, NULL, &local);
   g_assert_cmpstr (text, ==,
       "v=0\r\n"
       "o=mcu 42 18446744073709551615 IN IP6 2001:db8::1\r\n"
@@ -1093,7 +1146,7 @@ test_answer_exact_opus_ipv6 (void)
 static void
 test_offer_default (void)
 {
-  g_autofree gchar *text = mcu_sdp_build_offer (NULL, &test_local);
+  g_autofree gchar *text = mcu_sdp_build_offer (NULL, NULL, &test_local);
   g_autoptr (McuSdpSession) s = NULL;
   g_autoptr (GError) error = NULL;
   const McuSdpMedia *m;
@@ -1136,7 +1189,7 @@ test_offer_prefs (void)
 
   local.direction = MCU_SDP_SENDONLY;
   local.rtcp_port = 0;
-  a = mcu_sdp_build_offer (&g711, &local);
+  a = mcu_sdp_build_offer (&g711, NULL, &local);
   g_assert_nonnull (strstr (a, "\r\nm=audio 30000 RTP/AVP 8 0 101\r\n"
                                "a=rtpmap:8 PCMA/8000\r\n"
                                "a=rtpmap:0 PCMU/8000\r\n"
@@ -1145,7 +1198,7 @@ test_offer_prefs (void)
                                "a=ptime:20\r\n"
                                "a=sendonly\r\n"));
   g_assert_null (strstr (a, "a=rtcp:"));
-  b = mcu_sdp_build_offer (&opus, &test_local);
+  b = mcu_sdp_build_offer (&opus, NULL, &test_local);
   g_assert_nonnull (strstr (b, "\r\nm=audio 30000 RTP/AVP 111 110\r\n"));
   g_assert_null (strstr (b, "telephone-event/8000"));
 }
@@ -1154,7 +1207,7 @@ test_offer_prefs (void)
 static void
 test_late_offer_baresip (void)
 {
-  g_autofree gchar *offer = mcu_sdp_build_offer (NULL, &test_local);
+  g_autofree gchar *offer = mcu_sdp_build_offer (NULL, NULL, &test_local);
   g_autoptr (McuSdpSession) answer = parse_ok (baresip_answer);
   g_autoptr (GError) error = NULL;
   McuSdpAudio audio = { 0 };
@@ -1285,7 +1338,7 @@ test_mutated_offers (void)
       g_assert_true (error->domain == MCU_SDP_ERROR);
       continue;
     }
-    answer = mcu_sdp_build_answer (s, &audio, &test_local);
+    answer = mcu_sdp_build_answer (s, &audio, NULL, &test_local);
     back = parse_ok (answer);
     g_assert_cmpuint (back->media->len, ==, s->media->len);
     answered++;
@@ -1341,6 +1394,7 @@ main (int argc, char **argv)
     g_test_add_data_func (bad_cases[i].path, &bad_cases[i], test_parse_error);
   g_test_add_func ("/sdp/parse/fields", test_parse_fields);
   g_test_add_func ("/sdp/parse/static-pt-and-avpf", test_parse_static_and_avpf);
+  g_test_add_func ("/sdp/parse/video-attributes", test_parse_video_attributes);
   g_test_add_func ("/sdp/parse/odd-values", test_parse_odd_values);
   g_test_add_func ("/sdp/parse-error/too-large", test_parse_too_large);
   g_test_add_func ("/sdp/negotiate/ptime", test_ptime);

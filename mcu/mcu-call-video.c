@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one caller's video. Main thread only.
+ *
+ * The room's McuVideoMix lives in a RoomVideo attached to the room's
+ * McuAudioMix (same lifetime: created with the room's first caller, gone
+ * with the room). RoomVideo also maps the audio mix's "talking" and
+ * "active-speaker" (per McuMediaSession) to participant ids for the
+ * layout, and follows the room's "layout" property.
+ *
+ * Video follows the SDP: an offer with a usable video line gets a
+ * McuVideoSession (ports allocated on first use, kept for the call) in the
+ * mix; a re-INVITE that changes the codec or profile rebuilds it; one
+ * without video (or with port 0) takes it out, leaving the name tile. Hold
+ * (or a direction without "send" on the caller's side) shows the name tile
+ * instead of the picture; without "recv" (or on hold) we send nothing. */
+#include "mcu-call-video.h"
+
+#include <string.h>
+
+#define ROOM_VIDEO_KEY "mcu-room-video"
+
+typedef struct
+{
+  McuVideoMix *mix;
+  McuAudioMix *audio; /* (weak) it owns us */
+  McuRoom *room;      /* (weak): the room outlives its audio mix's users */
+  GHashTable *ids;    /* McuMediaSession* (audio) -> participant id */
+  gulong layout_handler;
+} RoomVideo;
+
+struct _McuCallVideo
+{
+  GObject parent_instance;
+
+  const McuConfig *config;
+  McuPortPool *ports;
+  RoomVideo *rv;
+  McuAudioMix *audio_mix;      /* keeps rv alive */
+  McuMediaSession *audio;      /* (weak) key in rv->ids */
+  McuParticipant *participant; /* (weak) its "video-muted" */
+  gulong muted_handler;
+  guint id;
+  McuSdpVideoPrefs prefs;
+  McuSdpVideoCodec codecs[3];
+  McuVideoSession *session; /* (nullable) */
+  McuSdpVideo sdp;
+  gboolean have_sdp; /* sdp holds an accepted video line */
+  gboolean hold;
+  gboolean muted; /* by the operator: the participant's "video-muted" */
+  gboolean left;
+};
+
+G_DEFINE_FINAL_TYPE (McuCallVideo, mcu_call_video, G_TYPE_OBJECT)
+
+static void
+room_video_free (gpointer data)
+{
+  RoomVideo *rv = data;
+
+  if (rv->room && rv->layout_handler)
+    g_signal_handler_disconnect (rv->room, rv->layout_handler);
+  if (rv->room)
+    g_object_remove_weak_pointer (G_OBJECT (rv->room), (gpointer *)&rv->room);
+  g_hash_table_unref (rv->ids);
+  g_object_unref (rv->mix);
+  g_free (rv);
+}
+
+static McuLayoutKind
+room_layout (McuRoom *room)
+{
+  McuLayoutKind kind = MCU_LAYOUT_GRID;
+
+  mcu_layout_kind_from_string (mcu_room_get_layout (room), &kind);
+  return kind;
+}
+
+static void
+on_room_layout (McuRoom *room, GParamSpec *pspec, RoomVideo *rv)
+{
+  mcu_video_mix_set_layout (rv->mix, room_layout (room));
+}
+
+static void
+on_audio_talking (McuAudioMix *audio, McuMediaSession *session,
+    gboolean talking, RoomVideo *rv)
+{
+  guint id = GPOINTER_TO_UINT (g_hash_table_lookup (rv->ids, session));
+
+  if (id)
+    mcu_video_mix_set_talking (rv->mix, id, talking);
+}
+
+static void
+on_audio_active_speaker (
+    McuAudioMix *audio, McuMediaSession *session, RoomVideo *rv)
+{
+  guint id = GPOINTER_TO_UINT (g_hash_table_lookup (rv->ids, session));
+
+  if (id)
+    mcu_video_mix_set_active_speaker (rv->mix, id);
+}
+
+McuVideoMix *
+mcu_call_video_get_room_mix (McuAudioMix *audio_mix)
+{
+  RoomVideo *rv = g_object_get_data (G_OBJECT (audio_mix), ROOM_VIDEO_KEY);
+
+  return rv ? rv->mix : NULL;
+}
+
+static RoomVideo *
+room_video (
+    const McuConfig *config, McuRoom *room, McuAudioMix *audio, GError **error)
+{
+  RoomVideo *rv = g_object_get_data (G_OBJECT (audio), ROOM_VIDEO_KEY);
+  McuVideoMixOptions options = {
+    .width = config->video_width,
+    .height = config->video_height,
+    .framerate = config->video_framerate,
+    .latency_ms = config->jitter_latency,
+    .layout = room_layout (room),
+    .self_view = mcu_room_get_self_view (room),
+  };
+  McuVideoMix *mix;
+
+  if (rv)
+    return rv;
+  if (!(mix = mcu_video_mix_new (mcu_room_get_name (room), &options, error)))
+    return NULL;
+  rv = g_new0 (RoomVideo, 1);
+  rv->mix = mix;
+  rv->audio = audio;
+  rv->room = room;
+  g_object_add_weak_pointer (G_OBJECT (room), (gpointer *)&rv->room);
+  rv->ids = g_hash_table_new (g_direct_hash, g_direct_equal);
+  rv->layout_handler = g_signal_connect (
+      room, "notify::layout", G_CALLBACK (on_room_layout), rv);
+  g_signal_connect (audio, "talking", G_CALLBACK (on_audio_talking), rv);
+  g_signal_connect (
+      audio, "active-speaker", G_CALLBACK (on_audio_active_speaker), rv);
+  g_object_set_data_full (
+      G_OBJECT (audio), ROOM_VIDEO_KEY, rv, room_video_free);
+  return rv;
+}
+
+static void
+mcu_call_video_dispose (GObject *object)
+{
+  McuCallVideo *self = MCU_CALL_VIDEO (object);
+
+  mcu_call_video_leave (self);
+  g_clear_object (&self->audio_mix);
+  g_clear_object (&self->ports);
+  G_OBJECT_CLASS (mcu_call_video_parent_class)->dispose (object);
+}
+
+static void
+mcu_call_video_finalize (GObject *object)
+{
+  McuCallVideo *self = MCU_CALL_VIDEO (object);
+
+  mcu_sdp_video_clear (&self->sdp);
+  G_OBJECT_CLASS (mcu_call_video_parent_class)->finalize (object);
+}
+
+static void
+mcu_call_video_class_init (McuCallVideoClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_call_video_dispose;
+  object_class->finalize = mcu_call_video_finalize;
+}
+
+static void
+mcu_call_video_init (McuCallVideo *self)
+{
+}
+
+static void
+on_participant_video_muted (
+    McuParticipant *participant, GParamSpec *pspec, McuCallVideo *self)
+{
+  mcu_call_video_set_muted (
+      self, mcu_participant_get_video_muted (participant));
+}
+
+McuCallVideo *
+mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
+    McuAudioMix *audio_mix, McuParticipant *participant, McuMediaSession *audio,
+    GError **error)
+{
+  g_autoptr (McuCallVideo) self = NULL;
+  guint n = 0;
+
+  if (!config->video_enabled)
+    return NULL;
+  self = g_object_new (MCU_TYPE_CALL_VIDEO, NULL);
+  self->config = config;
+  self->ports = g_object_ref (ports);
+  if (!(self->rv = room_video (config, room, audio_mix, error)))
+    return NULL;
+  self->audio_mix = g_object_ref (audio_mix);
+  self->audio = audio;
+  self->id = mcu_participant_get_id (participant);
+  /* the operator's video mute (control socket PATCH) */
+  self->participant = participant;
+  g_object_add_weak_pointer (
+      G_OBJECT (participant), (gpointer *)&self->participant);
+  self->muted_handler = g_signal_connect (participant, "notify::video-muted",
+      G_CALLBACK (on_participant_video_muted), self);
+  self->muted = mcu_participant_get_video_muted (participant);
+  for (gchar **c = config->video_codecs; c && *c && n < 2; c++) {
+    McuSdpVideoCodec codec = mcu_sdp_video_codec_from_string (*c);
+
+    if (codec != MCU_SDP_VIDEO_CODEC_NONE)
+      self->codecs[n++] = codec;
+  }
+  self->codecs[n] = MCU_SDP_VIDEO_CODEC_NONE;
+  self->prefs.codecs = self->codecs;
+  self->prefs.max_width = config->video_width;
+  self->prefs.max_height = config->video_height;
+  self->prefs.max_framerate = config->video_framerate;
+  self->prefs.max_bitrate_kbps = config->video_bitrate;
+  g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
+  mcu_video_mix_add_participant (
+      self->rv->mix, self->id, mcu_participant_get_display_name (participant));
+  if (self->muted)
+    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+  return g_steal_pointer (&self);
+}
+
+const McuSdpVideoPrefs *
+mcu_call_video_get_prefs (McuCallVideo *self)
+{
+  return &self->prefs;
+}
+
+static gboolean
+remote_sends (McuSdpDirection d)
+{
+  return d == MCU_SDP_SENDRECV || d == MCU_SDP_SENDONLY;
+}
+
+static gboolean
+remote_receives (McuSdpDirection d)
+{
+  return d == MCU_SDP_SENDRECV || d == MCU_SDP_RECVONLY;
+}
+
+static void
+params_from_sdp (McuVideoParams *p, const McuSdpVideo *v)
+{
+  memset (p, 0, sizeof *p);
+  p->codec = v->codec == MCU_SDP_VIDEO_CODEC_VP8 ? MCU_VIDEO_CODEC_VP8
+                                                 : MCU_VIDEO_CODEC_H264;
+  p->pt = v->pt;
+  p->packetization_mode = v->packetization_mode;
+  if (v->encode_profile_level_id)
+    p->profile_level_id =
+        (guint)g_ascii_strtoull (v->encode_profile_level_id, NULL, 16);
+  p->width = v->width;
+  p->height = v->height;
+  p->framerate = v->framerate;
+  p->bitrate_kbps = v->bitrate_kbps;
+  p->fb_nack = v->fb_nack;
+  p->fb_pli = v->fb_pli;
+  p->fb_fir = v->fb_fir;
+  p->rtcp_mux = v->rtcp_mux;
+}
+
+/* Who sees what, from the direction and hold. */
+static void
+apply_direction (McuCallVideo *self)
+{
+  gboolean sends = self->have_sdp && !self->hold &&
+                   remote_sends (self->sdp.remote_direction);
+  gboolean receives = self->have_sdp && !self->hold &&
+                      remote_receives (self->sdp.remote_direction) &&
+                      self->sdp.remote_rtp_port != 0;
+
+  if (self->session) {
+    gboolean was = mcu_video_session_get_sending (self->session);
+
+    mcu_video_session_set_sending (self->session, receives);
+    if (receives && !was)
+      mcu_video_mix_request_keyframe (self->rv->mix, self->id);
+  }
+  mcu_video_mix_set_video_muted (
+      self->rv->mix, self->id, !sends || self->muted);
+}
+
+static void
+drop_video (McuCallVideo *self)
+{
+  if (self->session)
+    mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+  mcu_sdp_video_clear (&self->sdp);
+  self->have_sdp = FALSE;
+}
+
+gboolean
+mcu_call_video_apply (
+    McuCallVideo *self, const McuSdpSession *sdp, gboolean hold, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  McuSdpVideo video = { 0 };
+  McuVideoParams params;
+
+  if (self->left)
+    return TRUE;
+  self->hold = hold;
+  if (!mcu_sdp_negotiate_video (sdp, &self->prefs, &video, &local_error)) {
+    if (local_error)
+      g_message ("video refused: %s", local_error->message);
+    drop_video (self);
+    apply_direction (self);
+    return TRUE;
+  }
+  params_from_sdp (&params, &video);
+  if (self->session == NULL) {
+    self->session = mcu_video_session_new (
+        self->ports, self->config->jitter_latency, error);
+    if (self->session == NULL)
+      goto failed;
+  }
+  if (!mcu_video_session_params_equal (self->session, &params)) {
+    mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+    if (!mcu_video_session_set_params (self->session, &params, error))
+      goto failed;
+  }
+  mcu_video_session_set_remote (self->session, video.remote_address,
+      video.remote_rtp_port,
+      video.rtcp_mux           ? video.remote_rtp_port
+      : video.remote_rtcp_port ? video.remote_rtcp_port
+                               : video.remote_rtp_port + 1);
+  mcu_sdp_video_clear (&self->sdp);
+  self->sdp = video;
+  self->have_sdp = TRUE;
+  if (mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
+      !mcu_video_mix_set_session (
+          self->rv->mix, self->id, self->session, error)) {
+    drop_video (self);
+    return FALSE;
+  }
+  apply_direction (self);
+  return TRUE;
+
+failed:
+  mcu_sdp_video_clear (&video);
+  drop_video (self);
+  return FALSE;
+}
+
+void
+mcu_call_video_set_hold (McuCallVideo *self, gboolean hold)
+{
+  self->hold = hold;
+  if (!self->left)
+    apply_direction (self);
+}
+
+const McuSdpVideo *
+mcu_call_video_get_answer (McuCallVideo *self)
+{
+  return self->have_sdp && self->session ? &self->sdp : NULL;
+}
+
+void
+mcu_call_video_fill_local (McuCallVideo *self, McuSdpLocal *local)
+{
+  McuSdpDirection d = MCU_SDP_SENDRECV;
+
+  if (self->session == NULL && !self->left) {
+    /* an offer of ours: the ports must exist before the answer */
+    self->session =
+        mcu_video_session_new (self->ports, self->config->jitter_latency, NULL);
+  }
+  if (self->session == NULL)
+    return;
+  if (self->have_sdp)
+    d = mcu_sdp_direction_answer (self->sdp.remote_direction);
+  local->video_rtp_port = mcu_video_session_get_rtp_port (self->session);
+  local->video_rtcp_port = mcu_video_session_get_rtcp_port (self->session);
+  local->video_direction = d;
+}
+
+void
+mcu_call_video_acked (McuCallVideo *self)
+{
+  if (!self->left && self->session)
+    mcu_video_mix_request_keyframe (self->rv->mix, self->id);
+}
+
+void
+mcu_call_video_set_muted (McuCallVideo *self, gboolean muted)
+{
+  if (self->muted == !!muted)
+    return;
+  self->muted = !!muted;
+  if (!self->left)
+    apply_direction (self);
+}
+
+gboolean
+mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
+{
+  memset (stats, 0, sizeof *stats);
+  if (self->left || self->session == NULL)
+    return FALSE;
+  return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
+}
+
+void
+mcu_call_video_leave (McuCallVideo *self)
+{
+  if (self->participant) {
+    g_clear_signal_handler (&self->muted_handler, self->participant);
+    g_object_remove_weak_pointer (
+        G_OBJECT (self->participant), (gpointer *)&self->participant);
+    self->participant = NULL;
+  }
+  if (self->left || self->rv == NULL)
+    return;
+  self->left = TRUE;
+  mcu_video_mix_remove_participant (self->rv->mix, self->id);
+  g_hash_table_remove (self->rv->ids, self->audio);
+  g_clear_object (&self->session);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the video half of one caller in a room: negotiates the video m-line,
+ * owns the participant's McuVideoSession and keeps it in the room's
+ * McuVideoMix (a name tile while there is no video). Main thread only. */
+#pragma once
+
+#include "mcu-sip.h"
+#include "mcu-rooms.h"
+#include "mcu-mixer.h"
+#include "mcu-video-mix.h"
+#include "mcu-config.h"
+
+G_BEGIN_DECLS
+
+#define MCU_TYPE_CALL_VIDEO (mcu_call_video_get_type ())
+G_DECLARE_FINAL_TYPE (McuCallVideo, mcu_call_video, MCU, CALL_VIDEO, GObject)
+
+/* @participant's video in @room, whose audio is @audio_mix (the room's video
+ * mix hangs off it, created with its first caller). Takes the participant
+ * into the video mix as a name tile. NULL when [video] enabled=false. */
+McuCallVideo *mcu_call_video_new (const McuConfig *config, McuPortPool *ports,
+    McuRoom *room, McuAudioMix *audio_mix, McuParticipant *participant,
+    McuMediaSession *audio, GError **error);
+/* The prefs for offers we make (late offer, re-offers). (transfer none) */
+const McuSdpVideoPrefs *mcu_call_video_get_prefs (McuCallVideo *self);
+
+/* Follows the video m-line of @sdp (an offer, or the answer to ours):
+ * video added, changed, removed. @hold: the call is on hold (no video
+ * either way). FALSE only when the media failed (the call goes on, audio
+ * only, with the video line rejected). */
+gboolean mcu_call_video_apply (McuCallVideo *self, const McuSdpSession *sdp,
+    gboolean hold, GError **error);
+/* Hold or resume without a new SDP. */
+void mcu_call_video_set_hold (McuCallVideo *self, gboolean hold);
+/* (nullable) what to answer for video: NULL rejects the line */
+const McuSdpVideo *mcu_call_video_get_answer (McuCallVideo *self);
+/* Our video ports and direction into @local. */
+void mcu_call_video_fill_local (McuCallVideo *self, McuSdpLocal *local);
+/* The caller's ACK came: a keyframe for it now. */
+void mcu_call_video_acked (McuCallVideo *self);
+/* Operator: the others see the name tile instead of the picture. Follows
+ * the participant's "video-muted" property (the control socket's PATCH)
+ * by itself; callable directly too. */
+void mcu_call_video_set_muted (McuCallVideo *self, gboolean muted);
+/* FALSE when it has no video. */
+gboolean mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats);
+/* Out of the video mix; frees the ports. Idempotent. */
+void mcu_call_video_leave (McuCallVideo *self);
+
+/* (nullable) (transfer none) the video mix of the room @audio_mix mixes */
+McuVideoMix *mcu_call_video_get_room_mix (McuAudioMix *audio_mix);
+
+G_END_DECLS

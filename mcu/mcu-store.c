@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the embedded SQLite store. Main thread only (one connection).
+ *
+ * The schema is versioned with PRAGMA user_version: migrations[i] takes
+ * version i to i + 1, each in its own transaction. A database written by a
+ * newer mcu is refused rather than guessed at. */
+#include "mcu-store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+G_DEFINE_QUARK (mcu - store - error - quark, mcu_store_error)
+
+static const gchar *const migrations[] = {
+  /* 0 -> 1: registrar bindings and digest users */
+  "CREATE TABLE bindings ("
+  "  aor TEXT NOT NULL,"
+  "  contact TEXT NOT NULL,"
+  "  q REAL NOT NULL DEFAULT 1.0,"
+  "  expires_at INTEGER NOT NULL,"
+  "  call_id TEXT NOT NULL,"
+  "  cseq INTEGER NOT NULL,"
+  "  user_agent TEXT,"
+  "  received TEXT,"
+  "  PRIMARY KEY (aor, contact));"
+  "CREATE INDEX bindings_expires_at ON bindings (expires_at);"
+  "CREATE TABLE users ("
+  "  name TEXT PRIMARY KEY,"
+  "  realm TEXT NOT NULL,"
+  "  ha1_md5 TEXT,"
+  "  ha1_sha256 TEXT,"
+  "  display TEXT);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MCU_STORE_SCHEMA_VERSION);
+
+struct _McuStore
+{
+  GObject parent_instance;
+
+  gchar *path;
+  sqlite3 *db; /* NULL once closed */
+};
+
+static void mcu_store_binding_store_init (McuBindingStoreInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (McuStore, mcu_store, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (
+        MCU_TYPE_BINDING_STORE, mcu_store_binding_store_init))
+
+static void
+mcu_store_finalize (GObject *object)
+{
+  McuStore *self = MCU_STORE (object);
+
+  mcu_store_close (self);
+  g_free (self->path);
+  G_OBJECT_CLASS (mcu_store_parent_class)->finalize (object);
+}
+
+static void
+mcu_store_class_init (McuStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mcu_store_finalize;
+}
+
+static void
+mcu_store_init (McuStore *self)
+{
+}
+
+static gboolean
+sql_error (McuStore *self, GError **error, const gchar *what)
+{
+  g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL, "%s: %s: %s",
+      self->path, what, self->db ? sqlite3_errmsg (self->db) : "closed");
+  return FALSE;
+}
+
+static gboolean
+exec (McuStore *self, const gchar *sql, GError **error)
+{
+  if (self->db == NULL ||
+      sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return sql_error (self, error, sql);
+  return TRUE;
+}
+
+static sqlite3_stmt *
+prepare (McuStore *self, const gchar *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (self->db == NULL ||
+      sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    sql_error (self, error, sql);
+    return NULL;
+  }
+  return stmt;
+}
+
+static gint
+user_version (McuStore *self)
+{
+  sqlite3_stmt *stmt = prepare (self, "PRAGMA user_version", NULL);
+  gint v = -1;
+
+  if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+static gboolean
+migrate (McuStore *self, GError **error)
+{
+  gint v = user_version (self);
+
+  if (v < 0)
+    return sql_error (self, error, "reading the schema version");
+  if (v > MCU_STORE_SCHEMA_VERSION) {
+    g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SCHEMA,
+        "%s: schema version %d is newer than this mcu knows (%d)", self->path,
+        v, MCU_STORE_SCHEMA_VERSION);
+    return FALSE;
+  }
+  for (; v < MCU_STORE_SCHEMA_VERSION; v++) {
+    g_autofree gchar *bump =
+        g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+    g_autoptr (GError) local = NULL;
+
+    if (!exec (self, "BEGIN IMMEDIATE", error))
+      return FALSE;
+    if (!exec (self, migrations[v], &local) || !exec (self, bump, &local)) {
+      exec (self, "ROLLBACK", NULL);
+      g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SCHEMA,
+          "migrating to schema version %d: %s", v + 1, local->message);
+      return FALSE;
+    }
+    if (!exec (self, "COMMIT", error))
+      return FALSE;
+    g_info ("store %s: schema version %d", self->path, v + 1);
+  }
+  return TRUE;
+}
+
+McuStore *
+mcu_store_open (const gchar *path, GError **error)
+{
+  g_autoptr (McuStore) self = g_object_new (MCU_TYPE_STORE, NULL);
+  g_autofree gchar *dir = NULL;
+
+  self->path =
+      path ? g_strdup (path)
+           : g_build_filename (g_get_user_state_dir (), "mcu", "mcu.db", NULL);
+  dir = g_path_get_dirname (self->path);
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    int saved = errno;
+
+    g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN,
+        "cannot create %s: %s", dir, g_strerror (saved));
+    return NULL;
+  }
+  if (sqlite3_open_v2 (self->path, &self->db,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          NULL) != SQLITE_OK) {
+    g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN,
+        "cannot open %s: %s", self->path,
+        self->db ? sqlite3_errmsg (self->db) : "out of memory");
+    return NULL;
+  }
+  sqlite3_busy_timeout (self->db, 2000);
+  if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self, "PRAGMA synchronous = NORMAL", error) ||
+      !migrate (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+mcu_store_close (McuStore *self)
+{
+  g_return_if_fail (MCU_IS_STORE (self));
+  if (self->db == NULL)
+    return;
+  if (sqlite3_close (self->db) != SQLITE_OK)
+    g_warning ("closing %s: %s", self->path, sqlite3_errmsg (self->db));
+  self->db = NULL;
+}
+
+const gchar *
+mcu_store_get_path (McuStore *self)
+{
+  return self->path;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt, gint column, const gchar *text)
+{
+  if (text)
+    sqlite3_bind_text (stmt, column, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, column);
+}
+
+static gchar *
+column_text (sqlite3_stmt *stmt, gint column)
+{
+  return g_strdup ((const gchar *)sqlite3_column_text (stmt, column));
+}
+
+static GPtrArray *
+store_load_bindings (McuBindingStore *store, gint64 now, GError **error)
+{
+  McuStore *self = MCU_STORE (store);
+  sqlite3_stmt *stmt = prepare (self,
+      "SELECT aor, contact, q, expires_at, call_id, cseq, user_agent, "
+      "received FROM bindings WHERE expires_at > ?1",
+      error);
+  g_autoptr (GPtrArray) out = NULL;
+  gint rc;
+
+  if (stmt == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    McuBinding *b = mcu_binding_new ();
+
+    b->aor = column_text (stmt, 0);
+    b->contact = column_text (stmt, 1);
+    b->q = sqlite3_column_double (stmt, 2);
+    b->expires_at = sqlite3_column_int64 (stmt, 3);
+    b->call_id = column_text (stmt, 4);
+    b->cseq = (guint32)sqlite3_column_int64 (stmt, 5);
+    b->user_agent = column_text (stmt, 6);
+    b->received = column_text (stmt, 7);
+    g_ptr_array_add (out, b);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return (sql_error (self, error, "loading bindings"), NULL);
+  return g_steal_pointer (&out);
+}
+
+static gboolean
+insert_bindings (McuStore *self, GPtrArray *bindings, GError **error)
+{
+  sqlite3_stmt *stmt = prepare (self,
+      "INSERT OR REPLACE INTO bindings (aor, contact, q, expires_at, "
+      "call_id, cseq, user_agent, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8)",
+      error);
+
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < bindings->len; i++) {
+    McuBinding *b = g_ptr_array_index (bindings, i);
+
+    sqlite3_reset (stmt);
+    bind_text (stmt, 1, b->aor);
+    bind_text (stmt, 2, b->contact);
+    sqlite3_bind_double (stmt, 3, b->q);
+    sqlite3_bind_int64 (stmt, 4, b->expires_at);
+    bind_text (stmt, 5, b->call_id ? b->call_id : "");
+    sqlite3_bind_int64 (stmt, 6, b->cseq);
+    bind_text (stmt, 7, b->user_agent);
+    bind_text (stmt, 8, b->received);
+    if (sqlite3_step (stmt) != SQLITE_DONE) {
+      sqlite3_finalize (stmt);
+      return sql_error (self, error, "storing a binding");
+    }
+  }
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+static gboolean
+store_replace_bindings (McuBindingStore *store, const gchar *aor,
+    GPtrArray *bindings, GError **error)
+{
+  McuStore *self = MCU_STORE (store);
+  sqlite3_stmt *del;
+  gboolean ok;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  del = prepare (self, "DELETE FROM bindings WHERE aor = ?1", error);
+  ok = del != NULL;
+  if (ok) {
+    bind_text (del, 1, aor);
+    ok = sqlite3_step (del) == SQLITE_DONE ||
+         sql_error (self, error, "deleting bindings");
+    sqlite3_finalize (del);
+  }
+  ok = ok && insert_bindings (self, bindings, error);
+  if (!ok) {
+    exec (self, "ROLLBACK", NULL);
+    return FALSE;
+  }
+  return exec (self, "COMMIT", error);
+}
+
+static gboolean
+store_purge_expired (McuBindingStore *store, gint64 now, GError **error)
+{
+  McuStore *self = MCU_STORE (store);
+  sqlite3_stmt *stmt =
+      prepare (self, "DELETE FROM bindings WHERE expires_at <= ?1", error);
+  gboolean ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "purging bindings");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static McuStoredUser *
+store_lookup_user (McuBindingStore *store, const gchar *name, GError **error)
+{
+  McuStore *self = MCU_STORE (store);
+  sqlite3_stmt *stmt = prepare (self,
+      "SELECT name, realm, ha1_md5, ha1_sha256, display FROM users "
+      "WHERE name = ?1",
+      error);
+  McuStoredUser *user = NULL;
+  gint rc;
+
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, name);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW) {
+    user = g_new0 (McuStoredUser, 1);
+    user->name = column_text (stmt, 0);
+    user->realm = column_text (stmt, 1);
+    user->ha1_md5 = column_text (stmt, 2);
+    user->ha1_sha256 = column_text (stmt, 3);
+    user->display = column_text (stmt, 4);
+  } else if (rc != SQLITE_DONE) {
+    sql_error (self, error, "looking up a user");
+  }
+  sqlite3_finalize (stmt);
+  return user;
+}
+
+static void
+mcu_store_binding_store_init (McuBindingStoreInterface *iface)
+{
+  iface->load_bindings = store_load_bindings;
+  iface->replace_bindings = store_replace_bindings;
+  iface->purge_expired = store_purge_expired;
+  iface->lookup_user = store_lookup_user;
+}
+
+gboolean
+mcu_store_set_user (McuStore *self, const McuStoredUser *user, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self,
+      "INSERT OR REPLACE INTO users (name, realm, ha1_md5, ha1_sha256, "
+      "display) VALUES (?1, ?2, ?3, ?4, ?5)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, user->name);
+  bind_text (stmt, 2, user->realm);
+  bind_text (stmt, 3, user->ha1_md5);
+  bind_text (stmt, 4, user->ha1_sha256);
+  bind_text (stmt, 5, user->display);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "storing a user");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+mcu_store_delete_user (McuStore *self, const gchar *name, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self, "DELETE FROM users WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, name);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "deleting a user");
+  sqlite3_finalize (stmt);
+  return ok;
+}

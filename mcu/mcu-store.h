@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the embedded SQLite store ([storage] database). Implements
+ * McuBindingStore (registrar bindings, digest users). Main thread only. */
+#pragma once
+
+#include <glib-object.h>
+#include "mcu-binding-store.h"
+
+G_BEGIN_DECLS
+
+#define MCU_STORE_ERROR (mcu_store_error_quark ())
+GQuark mcu_store_error_quark (void);
+
+typedef enum
+{
+  MCU_STORE_ERROR_OPEN,   /* cannot create the directory or open the file */
+  MCU_STORE_ERROR_SCHEMA, /* migration failed, or a newer schema */
+  MCU_STORE_ERROR_SQL,    /* a statement failed */
+} McuStoreErrorCode;
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define MCU_STORE_SCHEMA_VERSION 1
+
+#define MCU_TYPE_STORE (mcu_store_get_type ())
+G_DECLARE_FINAL_TYPE (McuStore, mcu_store, MCU, STORE, GObject)
+
+/* Opens (creating the directory and the file) @path, or the default
+ * g_get_user_state_dir ()/mcu/mcu.db when @path is NULL; migrates the
+ * schema; WAL journal. */
+McuStore *mcu_store_open (const gchar *path, GError **error);
+/* Closes the database; later calls fail with MCU_STORE_ERROR_SQL. */
+void mcu_store_close (McuStore *self);
+const gchar *mcu_store_get_path (McuStore *self);
+
+/* Adds or replaces a digest user (HA1s only). */
+gboolean mcu_store_set_user (
+    McuStore *self, const McuStoredUser *user, GError **error);
+gboolean mcu_store_delete_user (
+    McuStore *self, const gchar *name, GError **error);
+
+G_END_DECLS

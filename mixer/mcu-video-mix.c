@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: a room's video pipeline.
+ *
+ *   session bin "video_out" -> tee(member) -> compositor.sink_K of each view
+ *   videotestsrc(live, 16x16, invisible) -> compositor.sink_0  (the clock)
+ *   compositor -> caps(I420, size, rate) -> textoverlay x32 (names) -> tee
+ *   view tee -> encoder group bin -> group tee -> session bin "video_in"
+ *
+ * A view is one composition: the room as everyone sees it (exclude 0), or,
+ * without self-view, the room minus one participant. A view exists while an
+ * encoder group uses it, a group while it has members. Participants with
+ * the same profile and view share one group: N of them cost one encode.
+ *
+ * The compositor waits for late pictures up to the jitter buffer's latency
+ * plus a decode margin past each output frame's time, then goes on with
+ * what it has (a silent participant's last picture stays). Tiles keep the
+ * picture's aspect (keep-aspect-ratio: letterbox in the layout's cell).
+ *
+ * Threads: every method runs on the main thread; the bus is watched on the
+ * main context. Pads and labels are re-laid-out on the main thread (the
+ * compositor and textoverlay lock their properties). Removing a
+ * participant: its compositor pads are released first (flushing them, so
+ * its decoding thread never blocks in the compositor), its group output
+ * unlinked, then its bin stopped and removed. */
+#include "mcu-video-mix.h"
+
+#include <string.h>
+
+#define DECODE_MARGIN_MS 30
+/* labels 0..15: names under pictures (small font); 16..31: names of
+ * audio-only or muted participants, centred in a plain tile (large font) */
+#define N_LABELS (2 * MCU_LAYOUT_MAX_TILES)
+
+typedef struct
+{
+  guint id;
+  gchar *name;
+  McuVideoSession *session; /* (nullable) */
+  GstElement *tee;          /* decoded pictures to every view */
+  gchar *group_key;         /* (nullable) the group it receives */
+  gboolean video_muted;
+} Member;
+
+typedef struct
+{
+  GstPad *tee_src;   /* on the member's tee */
+  GstPad *comp_sink; /* on the view's compositor */
+} ViewInput;
+
+typedef struct
+{
+  guint exclude; /* 0, or the participant left out */
+  McuLayout *layout;
+  GstElement *elements[4]; /* driver, compositor, caps, tee */
+  GstElement *compositor, *tee;
+  GstElement *labels[N_LABELS];
+  gchar *label_state[N_LABELS];
+  GHashTable *inputs; /* id -> ViewInput* */
+  guint n_groups;
+} View;
+
+typedef struct
+{
+  McuEncoderGroup *group;
+  View *view;       /* (weak) */
+  GstPad *view_src; /* on the view's tee */
+} GroupEntry;
+
+struct _McuVideoMix
+{
+  GObject parent_instance;
+
+  gchar *name;
+  McuVideoMixOptions options;
+  GstElement *pipeline;
+  guint bus_watch;
+  GHashTable *members; /* id -> Member* */
+  GList *order;        /* Member* (weak), joining order */
+  GHashTable *views;   /* exclude id -> View* */
+  GHashTable *groups;  /* profile key -> GroupEntry* */
+  guint speaker;
+  guint serial; /* for element names */
+};
+
+G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_PARTICIPANT_ERROR,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void detach (McuVideoMix *self, Member *m);
+
+static void
+member_free (gpointer data)
+{
+  Member *m = data;
+
+  g_free (m->name);
+  g_free (m->group_key);
+  g_clear_object (&m->session);
+  g_free (m);
+}
+
+static void
+mcu_video_mix_dispose (GObject *object)
+{
+  McuVideoMix *self = MCU_VIDEO_MIX (object);
+
+  if (self->members) {
+    g_autoptr (GList) ids = g_hash_table_get_keys (self->members);
+
+    for (GList *l = ids; l; l = l->next)
+      mcu_video_mix_remove_participant (self, GPOINTER_TO_UINT (l->data));
+  }
+  mcu_video_mix_stop (self);
+  g_clear_pointer (&self->members, g_hash_table_unref);
+  g_clear_pointer (&self->views, g_hash_table_unref);
+  g_clear_pointer (&self->groups, g_hash_table_unref);
+  G_OBJECT_CLASS (mcu_video_mix_parent_class)->dispose (object);
+}
+
+static void
+mcu_video_mix_finalize (GObject *object)
+{
+  McuVideoMix *self = MCU_VIDEO_MIX (object);
+
+  g_list_free (self->order);
+  g_free (self->name);
+  G_OBJECT_CLASS (mcu_video_mix_parent_class)->finalize (object);
+}
+
+static void
+mcu_video_mix_class_init (McuVideoMixClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_video_mix_dispose;
+  object_class->finalize = mcu_video_mix_finalize;
+  signals[SIGNAL_PARTICIPANT_ERROR] = g_signal_new ("participant-error",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+mcu_video_mix_init (McuVideoMix *self)
+{
+  self->members =
+      g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, member_free);
+  self->views = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* ---- errors ---- */
+
+static Member *
+member_for_object (McuVideoMix *self, GstObject *src)
+{
+  GHashTableIter iter;
+  gpointer m;
+
+  g_hash_table_iter_init (&iter, self->members);
+  while (g_hash_table_iter_next (&iter, NULL, &m)) {
+    Member *member = m;
+    GstElement *bin =
+        member->session ? mcu_video_session_get_bin (member->session) : NULL;
+
+    if (bin && (src == GST_OBJECT (bin) ||
+                   gst_object_has_as_ancestor (src, GST_OBJECT (bin))))
+      return member;
+  }
+  return NULL;
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  McuVideoMix *self = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  Member *m;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      m = member_for_object (self, GST_MESSAGE_SRC (msg));
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM",
+          self->name, "MESSAGE", "video error from %s: %s (%s)",
+          GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+      if (m)
+        g_signal_emit (
+            self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, err->message);
+      else
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, &debug);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
+          self->name, "MESSAGE", "video warning from %s: %s",
+          GST_MESSAGE_SRC_NAME (msg), err->message);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+McuVideoMix *
+mcu_video_mix_new (
+    const gchar *name, const McuVideoMixOptions *options, GError **error)
+{
+  g_autoptr (McuVideoMix) self = g_object_new (MCU_TYPE_VIDEO_MIX, NULL);
+  g_autoptr (GstBus) bus = NULL;
+  g_autofree gchar *pname = g_strdup_printf ("video-%s", name);
+
+  g_return_val_if_fail (options->width >= 16 && options->height >= 16, NULL);
+  g_return_val_if_fail (options->framerate >= 1, NULL);
+  self->name = g_strdup (name);
+  self->options = *options;
+  self->pipeline = gst_pipeline_new (pname);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "the video pipeline would not start");
+    return NULL;
+  }
+  return g_steal_pointer (&self);
+}
+
+/* How long the compositor waits for a late picture; also what a session's
+ * sinks are told (rtpsession needs it to stamp RTCP sender reports). */
+static GstClockTime
+latency (McuVideoMix *self)
+{
+  return (GstClockTime)(self->options.latency_ms + DECODE_MARGIN_MS) *
+         GST_MSECOND;
+}
+
+/* ---- layout of one view ---- */
+
+/* Only text, position and silent change while the view runs: they are
+ * plain fields of textoverlay. Its "font-desc" is not safe to set from
+ * another thread than the one rendering (set_property calls
+ * pango_layout_set_font_description without the class's pango lock, which
+ * drops PangoFonts the streaming thread is using through the shared font
+ * map: "invalid type 'PangoFont'" warnings, then a hang), so each label
+ * gets its font once, before the view plays (view_build): one small size
+ * for the names under pictures, one large for the name tiles. */
+static void
+set_label (View *view, guint slot, const gchar *text, gdouble x, gdouble y)
+{
+  g_autofree gchar *state = NULL;
+  GstElement *label = view->labels[slot];
+
+  if (text == NULL) {
+    if (view->label_state[slot] == NULL)
+      return;
+    g_object_set (label, "silent", TRUE, NULL);
+    g_clear_pointer (&view->label_state[slot], g_free);
+    return;
+  }
+  state = g_strdup_printf ("%s|%.4f|%.4f", text, x, y);
+  if (g_strcmp0 (state, view->label_state[slot]) == 0)
+    return;
+  g_object_set (
+      label, "text", text, "xpos", x, "ypos", y, "silent", FALSE, NULL);
+  g_free (view->label_state[slot]);
+  view->label_state[slot] = g_steal_pointer (&state);
+}
+
+static gboolean
+member_shows_picture (Member *m)
+{
+  return m->session != NULL && !m->video_muted;
+}
+
+static void
+view_relayout (McuVideoMix *self, View *view)
+{
+  guint w = self->options.width, h = self->options.height;
+  g_autoptr (GArray) tiles = NULL;
+  GHashTableIter iter;
+  gpointer id, in;
+  guint slot = 0, name_slot = MCU_LAYOUT_MAX_TILES;
+
+  mcu_layout_set_speaker (view->layout, self->speaker);
+  tiles = mcu_layout_compute (view->layout, w, h);
+  /* everyone's picture hidden first, then the visible ones placed */
+  g_hash_table_iter_init (&iter, view->inputs);
+  while (g_hash_table_iter_next (&iter, &id, &in))
+    g_object_set (((ViewInput *)in)->comp_sink, "alpha", 0.0, NULL);
+  for (guint i = 0; i < tiles->len; i++) {
+    McuLayoutTile *t = &g_array_index (tiles, McuLayoutTile, i);
+    Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (t->id));
+    ViewInput *vi =
+        g_hash_table_lookup (view->inputs, GUINT_TO_POINTER (t->id));
+    gboolean picture = m && vi && member_shows_picture (m);
+    gdouble cx = (t->cell.x + t->cell.width / 2.0) / w;
+
+    if (m == NULL)
+      continue;
+    if (picture) {
+      g_object_set (vi->comp_sink, "xpos", t->cell.x, "ypos", t->cell.y,
+          "width", t->cell.width, "height", t->cell.height, "alpha", 1.0, NULL);
+      /* the name along the bottom of the tile */
+      set_label (
+          view, slot++, m->name, cx, (t->cell.y + t->cell.height * 0.9) / h);
+    } else {
+      /* audio only or muted: the name in the middle of a plain tile */
+      set_label (view, name_slot++, m->name, cx,
+          (t->cell.y + t->cell.height / 2.0) / h);
+    }
+  }
+  for (; slot < MCU_LAYOUT_MAX_TILES; slot++)
+    set_label (view, slot, NULL, 0, 0);
+  for (; name_slot < N_LABELS; name_slot++)
+    set_label (view, name_slot, NULL, 0, 0);
+}
+
+static void
+relayout_all (McuVideoMix *self)
+{
+  GHashTableIter iter;
+  gpointer v;
+
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    view_relayout (self, v);
+}
+
+/* ---- views ---- */
+
+static GstElement *
+make (const gchar *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL)
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "GStreamer element %s is missing (install its plugin)", factory);
+  return e;
+}
+
+static void
+view_add_input (McuVideoMix *self, View *view, Member *m)
+{
+  ViewInput *vi;
+
+  if (m->tee == NULL || m->id == view->exclude ||
+      g_hash_table_contains (view->inputs, GUINT_TO_POINTER (m->id)))
+    return;
+  vi = g_new0 (ViewInput, 1);
+  vi->comp_sink = gst_element_request_pad_simple (view->compositor, "sink_%u");
+  vi->tee_src = gst_element_request_pad_simple (m->tee, "src_%u");
+  g_object_set (vi->comp_sink, "alpha", 0.0, NULL);
+  gst_util_set_object_arg (
+      G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
+  if (gst_pad_link (vi->tee_src, vi->comp_sink) != GST_PAD_LINK_OK)
+    g_warning ("cannot link participant %u into a view", m->id);
+  g_hash_table_insert (view->inputs, GUINT_TO_POINTER (m->id), vi);
+  /* show something soon: the sender's next keyframe */
+  if (m->session)
+    mcu_video_session_request_keyframe (m->session);
+}
+
+static void
+view_remove_input (View *view, Member *m)
+{
+  ViewInput *vi = g_hash_table_lookup (view->inputs, GUINT_TO_POINTER (m->id));
+
+  if (vi == NULL)
+    return;
+  /* out of the compositor first: releasing flushes the pad, so a push
+   * from the member's thread returns at once */
+  gst_pad_unlink (vi->tee_src, vi->comp_sink);
+  gst_element_release_request_pad (view->compositor, vi->comp_sink);
+  gst_element_release_request_pad (m->tee, vi->tee_src);
+  gst_object_unref (vi->comp_sink);
+  gst_object_unref (vi->tee_src);
+  g_hash_table_remove (view->inputs, GUINT_TO_POINTER (m->id));
+  g_free (vi);
+}
+
+static gboolean
+view_build (McuVideoMix *self, View *view, GError **error)
+{
+  const McuVideoMixOptions *o = &self->options;
+  GstElement *driver, *dcaps, *caps, *prev;
+  g_autoptr (GstCaps) driver_caps = NULL, out_caps = NULL;
+  g_autofree gchar *small = NULL, *large = NULL;
+  GstPad *dpad, *cpad;
+
+  driver = make ("videotestsrc", error);
+  dcaps = make ("capsfilter", NULL);
+  view->compositor = make ("compositor", error);
+  caps = make ("capsfilter", NULL);
+  view->tee = make ("tee", NULL);
+  /* added at once so that view_destroy finds them all */
+  view->elements[0] = driver;
+  view->elements[1] = dcaps;
+  view->elements[2] = caps;
+  view->elements[3] = view->compositor;
+  for (guint i = 0; i < 4; i++)
+    if (view->elements[i])
+      gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
+  gst_bin_add (GST_BIN (self->pipeline), view->tee);
+  if (!driver || !view->compositor)
+    return FALSE;
+  /* the fonts are set now and never while playing (see set_label): names
+   * under pictures readable in a 4x4 tile (15 px at 640x360), name tiles
+   * twice that */
+  small = g_strdup_printf ("Sans Bold %upx", MAX (o->height / 24, 8u));
+  large = g_strdup_printf ("Sans Bold %upx", MAX (o->height / 12, 8u));
+  for (guint i = 0; i < N_LABELS; i++) {
+    if (!(view->labels[i] = make ("textoverlay", error)))
+      return FALSE;
+    g_object_set (view->labels[i], "silent", TRUE, "shaded-background", TRUE,
+        "wait-text", FALSE, "font-desc",
+        i < MCU_LAYOUT_MAX_TILES ? small : large, NULL);
+    gst_util_set_object_arg (
+        G_OBJECT (view->labels[i]), "halignment", "position");
+    gst_util_set_object_arg (
+        G_OBJECT (view->labels[i]), "valignment", "position");
+    gst_bin_add (GST_BIN (self->pipeline), view->labels[i]);
+  }
+  driver_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+      "I420", "width", G_TYPE_INT, 16, "height", G_TYPE_INT, 16, "framerate",
+      GST_TYPE_FRACTION, o->framerate, 1, NULL);
+  out_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+      "I420", "width", G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
+      "framerate", GST_TYPE_FRACTION, o->framerate, 1, "pixel-aspect-ratio",
+      GST_TYPE_FRACTION, 1, 1, NULL);
+  g_object_set (driver, "is-live", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (driver), "pattern", "black");
+  g_object_set (dcaps, "caps", driver_caps, NULL);
+  g_object_set (caps, "caps", out_caps, NULL);
+  g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
+  /* wait for pictures as long as the jitter buffer holds them, plus
+   * decoding; later ones show in the next frame */
+  g_object_set (view->compositor, "latency", latency (self), NULL);
+  if (!gst_element_link (driver, dcaps))
+    goto link_failed;
+  dpad = gst_element_get_static_pad (dcaps, "src");
+  cpad = gst_element_request_pad_simple (view->compositor, "sink_%u");
+  g_object_set (cpad, "alpha", 0.0, NULL); /* a clock, never seen */
+  if (gst_pad_link (dpad, cpad) != GST_PAD_LINK_OK) {
+    gst_object_unref (dpad);
+    gst_object_unref (cpad);
+    goto link_failed;
+  }
+  gst_object_unref (dpad);
+  gst_object_unref (cpad);
+  if (!gst_element_link (view->compositor, caps))
+    goto link_failed;
+  prev = caps;
+  for (guint i = 0; i < N_LABELS; i++) {
+    if (!gst_element_link_pads (prev, "src", view->labels[i], "video_sink"))
+      goto link_failed;
+    prev = view->labels[i];
+  }
+  if (!gst_element_link (prev, view->tee))
+    goto link_failed;
+  return TRUE;
+
+link_failed:
+  g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+      "cannot link the video composition of room %s", self->name);
+  return FALSE;
+}
+
+static void
+view_destroy (McuVideoMix *self, View *view)
+{
+  GHashTableIter iter;
+  gpointer m;
+  GstElement *all[4 + 1 + N_LABELS];
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->members);
+  while (g_hash_table_iter_next (&iter, NULL, &m))
+    view_remove_input (view, m);
+  /* source first, so nothing pushes into what is stopping after it */
+  for (guint i = 0; i < 4; i++)
+    if (view->elements[i])
+      all[n++] = view->elements[i];
+  for (guint i = 0; i < N_LABELS; i++)
+    if (view->labels[i])
+      all[n++] = view->labels[i];
+  if (view->tee)
+    all[n++] = view->tee;
+  for (guint i = 0; i < n; i++) {
+    gst_element_set_locked_state (all[i], TRUE);
+    gst_element_set_state (all[i], GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self->pipeline), all[i]);
+  }
+  for (guint i = 0; i < N_LABELS; i++)
+    g_free (view->label_state[i]);
+  g_hash_table_remove (self->views, GUINT_TO_POINTER (view->exclude));
+  g_hash_table_unref (view->inputs);
+  g_object_unref (view->layout);
+  g_free (view);
+}
+
+static View *
+view_get (McuVideoMix *self, guint exclude, GError **error)
+{
+  View *view = g_hash_table_lookup (self->views, GUINT_TO_POINTER (exclude));
+
+  if (view)
+    return view;
+  view = g_new0 (View, 1);
+  view->exclude = exclude;
+  view->layout = mcu_layout_new (self->options.layout);
+  view->inputs = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_hash_table_insert (self->views, GUINT_TO_POINTER (exclude), view);
+  for (GList *l = self->order; l; l = l->next)
+    if (((Member *)l->data)->id != exclude)
+      mcu_layout_add (view->layout, ((Member *)l->data)->id);
+  if (!view_build (self, view, error)) {
+    view_destroy (self, view);
+    return NULL;
+  }
+  for (GList *l = self->order; l; l = l->next)
+    view_add_input (self, view, l->data);
+  view_relayout (self, view);
+  /* downstream first: nothing pushes into an element not yet playing */
+  gst_element_sync_state_with_parent (view->tee);
+  for (gint i = N_LABELS - 1; i >= 0; i--)
+    gst_element_sync_state_with_parent (view->labels[i]);
+  for (gint i = 3; i >= 0; i--)
+    gst_element_sync_state_with_parent (view->elements[i]);
+  return view;
+}
+
+/* ---- encoder groups ---- */
+
+static void
+group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
+{
+  GstElement *bin = mcu_encoder_group_get_bin (g->group);
+  GstPad *sink = gst_element_get_static_pad (bin, "sink");
+  View *view = g->view;
+
+  gst_pad_unlink (g->view_src, sink);
+  gst_object_unref (sink);
+  gst_element_release_request_pad (view->tee, g->view_src);
+  gst_object_unref (g->view_src);
+  gst_element_set_locked_state (bin, TRUE);
+  gst_element_set_state (bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self->pipeline), bin);
+  g_object_unref (g->group);
+  g_hash_table_remove (self->groups, key);
+  g_free (g);
+  if (--view->n_groups == 0)
+    view_destroy (self, view);
+}
+
+static GroupEntry *
+group_get (McuVideoMix *self, const McuVideoProfile *profile, GError **error)
+{
+  g_autofree gchar *key = mcu_video_profile_to_key (profile);
+  g_autofree gchar *name = NULL;
+  GroupEntry *g = g_hash_table_lookup (self->groups, key);
+  GstElement *bin;
+  GstPad *sink;
+  View *view;
+
+  if (g)
+    return g;
+  if (!(view = view_get (self, profile->view, error)))
+    return NULL;
+  name = g_strdup_printf ("encoder-%u", ++self->serial);
+  g = g_new0 (GroupEntry, 1);
+  if (!(g->group = mcu_encoder_group_new (profile, name, error))) {
+    g_free (g);
+    if (view->n_groups == 0)
+      view_destroy (self, view);
+    return NULL;
+  }
+  g->view = view;
+  view->n_groups++;
+  bin = mcu_encoder_group_get_bin (g->group);
+  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin));
+  /* playing before it is linked: a frame pushed into a pad not yet active
+   * returns FLUSHING, which the view's tee passes up, and the compositor's
+   * task would pause for good (no error is posted for FLUSHING) */
+  gst_element_sync_state_with_parent (bin);
+  g->view_src = gst_element_request_pad_simple (view->tee, "src_%u");
+  sink = gst_element_get_static_pad (bin, "sink");
+  if (gst_pad_link (g->view_src, sink) != GST_PAD_LINK_OK)
+    g_warning ("cannot link an encoder group in room %s", self->name);
+  gst_object_unref (sink);
+  g_hash_table_insert (self->groups, g_strdup (key), g);
+  return g;
+}
+
+static void
+leave_group (McuVideoMix *self, Member *m)
+{
+  GroupEntry *g;
+  GstPad *in;
+
+  if (m->group_key == NULL)
+    return;
+  g = g_hash_table_lookup (self->groups, m->group_key);
+  if (g && m->session) {
+    in = gst_element_get_static_pad (
+        mcu_video_session_get_bin (m->session), "video_in");
+    mcu_encoder_group_remove_member (g->group, in);
+    gst_object_unref (in);
+    if (mcu_encoder_group_get_n_members (g->group) == 0)
+      group_entry_destroy (self, m->group_key, g);
+  }
+  g_clear_pointer (&m->group_key, g_free);
+}
+
+static gboolean
+join_group (McuVideoMix *self, Member *m, GError **error)
+{
+  McuVideoProfile profile;
+  GroupEntry *g;
+  GstPad *in;
+  gboolean ok;
+
+  mcu_video_profile_from_params (&profile,
+      mcu_video_session_get_params (m->session),
+      self->options.self_view ? 0 : m->id);
+  if (!(g = group_get (self, &profile, error)))
+    return FALSE;
+  in = gst_element_get_static_pad (
+      mcu_video_session_get_bin (m->session), "video_in");
+  ok = mcu_encoder_group_add_member (g->group, in, error);
+  gst_object_unref (in);
+  if (!ok) {
+    if (mcu_encoder_group_get_n_members (g->group) == 0) {
+      g_autofree gchar *key = mcu_video_profile_to_key (&profile);
+
+      group_entry_destroy (self, key, g);
+    }
+    return FALSE;
+  }
+  m->group_key = mcu_video_profile_to_key (&profile);
+  return TRUE;
+}
+
+/* ---- participants ---- */
+
+void
+mcu_video_mix_add_participant (
+    McuVideoMix *self, guint id, const gchar *display_name)
+{
+  Member *m;
+  GHashTableIter iter;
+  gpointer v;
+
+  g_return_if_fail (id != 0);
+  if (g_hash_table_contains (self->members, GUINT_TO_POINTER (id)))
+    return;
+  m = g_new0 (Member, 1);
+  m->id = id;
+  m->name = g_strdup (display_name && *display_name ? display_name : "?");
+  g_hash_table_insert (self->members, GUINT_TO_POINTER (id), m);
+  self->order = g_list_append (self->order, m);
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    if (((View *)v)->exclude != id)
+      mcu_layout_add (((View *)v)->layout, id);
+  relayout_all (self);
+}
+
+void
+mcu_video_mix_remove_participant (McuVideoMix *self, guint id)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+  GHashTableIter iter;
+  gpointer v;
+
+  if (m == NULL)
+    return;
+  detach (self, m);
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    mcu_layout_remove (((View *)v)->layout, id);
+  if (self->speaker == id)
+    self->speaker = 0;
+  self->order = g_list_remove (self->order, m);
+  g_hash_table_remove (self->members, GUINT_TO_POINTER (id));
+  relayout_all (self);
+}
+
+gboolean
+mcu_video_mix_has_participant (McuVideoMix *self, guint id)
+{
+  return g_hash_table_contains (self->members, GUINT_TO_POINTER (id));
+}
+
+/* Takes @m's session out of the pipeline (it keeps its tile, name only). */
+static void
+detach (McuVideoMix *self, Member *m)
+{
+  GHashTableIter iter;
+  gpointer v;
+  GstElement *bin;
+
+  if (m->session == NULL)
+    return;
+  bin = mcu_video_session_get_bin (m->session);
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    view_remove_input (v, m);
+  leave_group (self, m); /* may destroy views: iterate no more after */
+  if (bin && GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
+    gst_element_set_locked_state (bin, TRUE);
+    gst_element_set_state (bin, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self->pipeline), bin);
+  }
+  if (m->tee) {
+    gst_element_set_locked_state (m->tee, TRUE);
+    gst_element_set_state (m->tee, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self->pipeline), m->tee);
+    m->tee = NULL;
+  }
+  g_clear_object (&m->session);
+}
+
+static gboolean
+attach (McuVideoMix *self, Member *m, McuVideoSession *session, GError **error)
+{
+  GstElement *bin = mcu_video_session_get_bin (session);
+  GHashTableIter iter;
+  gpointer v;
+
+  if (bin == NULL || GST_OBJECT_PARENT (bin) != NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "participant %u's video is not ready or already in a room", m->id);
+    return FALSE;
+  }
+  m->session = g_object_ref (session);
+  m->tee = gst_element_factory_make ("tee", NULL);
+  g_object_set (m->tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add (GST_BIN (self->pipeline), m->tee);
+  if (!gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin))) {
+    gst_object_unref (bin);
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "participant %u's video clashes with another's", m->id);
+    goto failed;
+  }
+  if (!gst_element_link_pads (bin, "video_out", m->tee, "sink")) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link participant %u's video", m->id);
+    goto failed;
+  }
+  /* playing before anything running is linked to it: the group's tee
+   * pushing into the session's inactive video_in gets FLUSHING, passes it
+   * up, and the group's queue (then the view's compositor) would stop for
+   * good without an error */
+  gst_element_sync_state_with_parent (m->tee);
+  if (!gst_element_sync_state_with_parent (bin)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "participant %u's video would not start", m->id);
+    goto failed;
+  }
+  mcu_video_session_set_latency (session, latency (self));
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    view_add_input (self, v, m);
+  /* its own group (and view, made now with everyone's inputs in it) */
+  if (!join_group (self, m, error))
+    goto failed;
+  return TRUE;
+
+failed:
+  detach (self, m);
+  return FALSE;
+}
+
+gboolean
+mcu_video_mix_set_session (
+    McuVideoMix *self, guint id, McuVideoSession *session, GError **error)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (m != NULL, FALSE);
+  if (m->session == session)
+    return TRUE;
+  detach (self, m);
+  if (session)
+    ok = attach (self, m, session, error);
+  relayout_all (self);
+  return ok;
+}
+
+McuVideoSession *
+mcu_video_mix_get_session (McuVideoMix *self, guint id)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+
+  return m ? m->session : NULL;
+}
+
+void
+mcu_video_mix_set_video_muted (McuVideoMix *self, guint id, gboolean muted)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+
+  if (m == NULL || m->video_muted == !!muted)
+    return;
+  m->video_muted = !!muted;
+  if (!muted && m->session)
+    mcu_video_session_request_keyframe (m->session);
+  relayout_all (self);
+}
+
+void
+mcu_video_mix_set_layout (McuVideoMix *self, McuLayoutKind layout)
+{
+  GHashTableIter iter;
+  gpointer v;
+
+  self->options.layout = layout;
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    mcu_layout_set_kind (((View *)v)->layout, layout);
+  relayout_all (self);
+}
+
+McuLayoutKind
+mcu_video_mix_get_layout (McuVideoMix *self)
+{
+  return self->options.layout;
+}
+
+void
+mcu_video_mix_set_talking (McuVideoMix *self, guint id, gboolean talking)
+{
+  GHashTableIter iter;
+  gpointer v;
+
+  if (!talking)
+    return;
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    mcu_layout_spoke (((View *)v)->layout, id);
+  relayout_all (self);
+}
+
+void
+mcu_video_mix_set_active_speaker (McuVideoMix *self, guint id)
+{
+  if (self->speaker == id)
+    return;
+  self->speaker = id;
+  mcu_video_mix_set_talking (self, id, TRUE);
+}
+
+void
+mcu_video_mix_request_keyframe (McuVideoMix *self, guint id)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+  GroupEntry *g;
+
+  if (m == NULL || m->group_key == NULL)
+    return;
+  g = g_hash_table_lookup (self->groups, m->group_key);
+  if (g)
+    mcu_encoder_group_request_keyframe (g->group, FALSE);
+}
+
+gboolean
+mcu_video_mix_get_stats (McuVideoMix *self, guint id, McuVideoMixStats *stats)
+{
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+  McuVideoSessionStats ss;
+  McuEncoderGroupStats gs;
+  GroupEntry *g;
+
+  memset (stats, 0, sizeof *stats);
+  if (m == NULL)
+    return FALSE;
+  if (m->session) {
+    mcu_video_session_get_stats (m->session, &ss);
+    stats->frames_in = ss.frames_in;
+    stats->frames_out = ss.frames_out;
+    stats->plis_received = ss.plis_received;
+    stats->plis_sent = ss.plis_sent;
+  }
+  g = m->group_key ? g_hash_table_lookup (self->groups, m->group_key) : NULL;
+  if (g) {
+    mcu_encoder_group_get_stats (g->group, &gs);
+    stats->keyframes_forced = gs.keyframes_forced;
+  }
+  return TRUE;
+}
+
+guint
+mcu_video_mix_get_n_encoder_groups (McuVideoMix *self)
+{
+  return g_hash_table_size (self->groups);
+}
+
+guint
+mcu_video_mix_get_n_views (McuVideoMix *self)
+{
+  return g_hash_table_size (self->views);
+}
+
+GArray *
+mcu_video_mix_get_tiles (McuVideoMix *self, guint id)
+{
+  View *view = g_hash_table_lookup (
+      self->views, GUINT_TO_POINTER (self->options.self_view ? 0 : id));
+
+  if (view == NULL)
+    return g_array_new (FALSE, FALSE, sizeof (McuLayoutTile));
+  return mcu_layout_compute (
+      view->layout, self->options.width, self->options.height);
+}
+
+void
+mcu_video_mix_stop (McuVideoMix *self)
+{
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  if (self->pipeline) {
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    g_clear_object (&self->pipeline);
+  }
+}

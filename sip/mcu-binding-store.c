@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: registrar bindings and the persistence interface. */
+#include "mcu-binding-store.h"
+
+G_DEFINE_BOXED_TYPE (
+    McuBinding, mcu_binding, mcu_binding_copy, mcu_binding_free)
+
+McuBinding *
+mcu_binding_new (void)
+{
+  McuBinding *b = g_new0 (McuBinding, 1);
+
+  b->q = 1.0;
+  return b;
+}
+
+McuBinding *
+mcu_binding_copy (const McuBinding *binding)
+{
+  McuBinding *b = g_new0 (McuBinding, 1);
+
+  b->aor = g_strdup (binding->aor);
+  b->contact = g_strdup (binding->contact);
+  b->q = binding->q;
+  b->expires_at = binding->expires_at;
+  b->call_id = g_strdup (binding->call_id);
+  b->cseq = binding->cseq;
+  b->user_agent = g_strdup (binding->user_agent);
+  b->received = g_strdup (binding->received);
+  return b;
+}
+
+void
+mcu_binding_free (McuBinding *binding)
+{
+  if (binding == NULL)
+    return;
+  g_free (binding->aor);
+  g_free (binding->contact);
+  g_free (binding->call_id);
+  g_free (binding->user_agent);
+  g_free (binding->received);
+  g_free (binding);
+}
+
+void
+mcu_stored_user_free (McuStoredUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->realm);
+  g_free (user->ha1_md5);
+  g_free (user->ha1_sha256);
+  g_free (user->display);
+  g_free (user);
+}
+
+G_DEFINE_INTERFACE (McuBindingStore, mcu_binding_store, G_TYPE_OBJECT)
+
+static void
+mcu_binding_store_default_init (McuBindingStoreInterface *iface)
+{
+}
+
+GPtrArray *
+mcu_binding_store_load_bindings (
+    McuBindingStore *self, gint64 now, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_BINDING_STORE (self), NULL);
+  return MCU_BINDING_STORE_GET_IFACE (self)->load_bindings (self, now, error);
+}
+
+gboolean
+mcu_binding_store_replace_bindings (McuBindingStore *self, const gchar *aor,
+    GPtrArray *bindings, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_BINDING_STORE (self), FALSE);
+  return MCU_BINDING_STORE_GET_IFACE (self)->replace_bindings (
+      self, aor, bindings, error);
+}
+
+gboolean
+mcu_binding_store_purge_expired (
+    McuBindingStore *self, gint64 now, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_BINDING_STORE (self), FALSE);
+  return MCU_BINDING_STORE_GET_IFACE (self)->purge_expired (self, now, error);
+}
+
+McuStoredUser *
+mcu_binding_store_lookup_user (
+    McuBindingStore *self, const gchar *name, GError **error)
+{
+  McuBindingStoreInterface *iface;
+
+  g_return_val_if_fail (MCU_IS_BINDING_STORE (self), NULL);
+  iface = MCU_BINDING_STORE_GET_IFACE (self);
+  if (iface->lookup_user == NULL)
+    return NULL;
+  return iface->lookup_user (self, name, error);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: helpers shared by mcu-sdp.c and mcu-sdp-video.c (not public).
+ */
+#pragma once
+
+#include "mcu-sdp.h"
+
+G_BEGIN_DECLS
+
+#define MCU_SDP_PT_NONE G_MAXUINT
+
+/* Digits at @s (after blanks) as a number <= @max; the end of the digits,
+ * or NULL when there are none or the number is too big. */
+const gchar *mcu_sdp_scan_uint (const gchar *s, guint max, guint *out);
+gboolean mcu_sdp_parse_uint (const gchar *s, guint max, guint *out);
+
+gboolean mcu_sdp_proto_is_srtp (const gchar *proto);
+/* RTP/AVP or RTP/AVPF */
+gboolean mcu_sdp_proto_is_plain_rtp (const gchar *proto);
+/* 0.0.0.0 or :: (RFC 2543 hold) */
+gboolean mcu_sdp_address_is_hold (const gchar *address);
+
+/* @name from the network made safe for a SIP Warning quoted-string. */
+void mcu_sdp_append_safe (GString *out, const gchar *name);
+/* RFC 3264 §6: a rejected stream keeps its media, proto and a format. */
+void mcu_sdp_append_rejected (GString *sdp, const McuSdpMedia *media);
+
+/* mcu-sdp-video.c: the video m-line of an answer, and of an offer. */
+void mcu_sdp_video_append_answer (GString *sdp, const McuSdpMedia *media,
+    const McuSdpVideo *video, const McuSdpLocal *local);
+void mcu_sdp_video_append_offer (
+    GString *sdp, const McuSdpVideoPrefs *prefs, const McuSdpLocal *local);
+
+G_END_DECLS

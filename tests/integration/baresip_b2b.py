@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""baresip calls baresip through the server (a documented script, run by
+hand: `sudo MCU_BIN=build/mcu/mcu /usr/bin/python3
+tests/integration/baresip_b2b.py`; not part of `meson test`).
+
+Two headless baresips register with digest auth (auth_pass) as alice and
+bob; alice (ausine 440 Hz) dials sip:bob@SERVER; the server rings bob's
+registered contact, bob answers automatically (answermode=auto) and sends
+its own ausine; both record what they hear (sndfile). Each must hear the
+other. baresip puts its primary address into SDP, so the server runs in one
+network namespace and both phones in another (netns.py): nothing leaves
+the machine. Needs root."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audiocheck  # noqa: E402
+import mcutest  # noqa: E402
+import netns  # noqa: E402
+
+CONFIG = """poll_method epoll
+sip_listen {ip}:{port}
+audio_player aubridge,nil
+audio_source ausine,440
+audio_alert aubridge,nil
+audio_srate 48000
+audio_channels 1
+module_path /usr/lib/baresip/modules
+module stdio.so
+module opus.so
+module g711.so
+module ausine.so
+module aubridge.so
+module sndfile.so
+module_app account.so
+module_app menu.so
+snd_path {snd}
+net_interface {dev}
+"""
+SECONDS = 8
+
+
+def phone(n, name, port, extra):
+    conf = tempfile.mkdtemp(prefix="mcu-baresip-%s-" % name)
+    snd = os.path.join(conf, "snd")
+    os.mkdir(snd)
+    with open(os.path.join(conf, "config"), "w") as f:
+        f.write(CONFIG.format(ip=n.phone_ip, port=port, snd=snd, dev=n.veth_p))
+    with open(os.path.join(conf, "accounts"), "w") as f:
+        f.write("<sip:%s@%s:%d>;auth_pass=%s-secret;regint=60%s\n"
+                % (name, n.server_ip, n.port, name, extra))
+    return conf, snd
+
+
+def main():
+    if shutil.which("baresip") is None or not netns.can_use_netns():
+        print("SKIP: needs baresip and root for network namespaces")
+        sys.exit(77)
+    checks = mcutest.Failures()
+    with netns.NetnsPair() as n:
+        db = os.path.join(tempfile.mkdtemp(prefix="mcu-bb-db-"), "mcu.db")
+        users = "[storage]\ndatabase=%s\n[user:alice]\npassword=alice-secret\n" \
+                "[user:bob]\npassword=bob-secret\n" % db
+        with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]), extra=users) as srv:
+            n.port = srv.port
+            bob_conf, bob_snd = phone(n, "bob", 5064, ";answermode=auto")
+            alice_conf, alice_snd = phone(n, "alice", 5062, "")
+            bob = subprocess.Popen(n.phone_cmd(["baresip", "-f", bob_conf, "-t", str(SECONDS + 8)]),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            ok = mcutest.poll_until(lambda: "bob now has 1 binding" in srv.log_text(), 10)
+            checks.check(ok, "bob's baresip registered (digest)")
+            alice = subprocess.run(n.phone_cmd(
+                ["baresip", "-f", alice_conf, "-e", "/dial sip:bob@%s:%d" % (n.server_ip, n.port), "-t",
+                 str(SECONDS)]), capture_output=True, text=True, timeout=60)
+            out_b = bob.communicate(timeout=30)[0]
+            log = srv.log_text()
+            checks.check("alice now has 1 binding" in log, "alice's baresip registered (digest)")
+            checks.check("bob answered at" in log, "the server rang bob's contact and bob answered")
+            checks.check("call ended (BYE)" in log, "alice hung up with BYE; the server ended both")
+        for name, snd, out in (("alice", alice_snd, alice.stdout), ("bob", bob_snd, out_b)):
+            decoded = glob.glob(os.path.join(snd, "*-dec.wav"))
+            if not checks.check(len(decoded) == 1, "%s recorded what it heard" % name):
+                print(out[-3000:])
+                continue
+            rate, heard = audiocheck.read_wav(decoded[0])
+            # both send 440 Hz (ausine): each hears the other's, never its own
+            # (the two-party mix gives each side only the other one)
+            share = audiocheck.tone_presence(heard, rate, 440, span=(1.0, len(heard) / rate - 0.5))
+            checks.check(share >= 0.8, "%s hears the other phone (%.0f%% of windows)"
+                         % (name, 100 * share))
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Unit tests for the SQLite store, on real files in a temporary directory:
+ * directory creation, schema version and WAL, bindings replaced, loaded
+ * and purged, persistence across close/reopen, a newer schema refused,
+ * the default path, stored digest users, and a registrar whose bindings
+ * survive a restart. */
+#include "mcu-store.h"
+#include "mcu-registrar.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+typedef struct
+{
+  gchar *dir;
+  gchar *path;
+  gint64 now;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("mcu-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "a", "b", "mcu.db", NULL);
+  f->now = 1700000000;
+}
+
+static void
+remove_tree (const gchar *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+}
+
+static McuBinding *
+binding (const gchar *aor, const gchar *contact, gint64 expires_at, gdouble q)
+{
+  McuBinding *b = mcu_binding_new ();
+
+  b->aor = g_strdup (aor);
+  b->contact = g_strdup (contact);
+  b->expires_at = expires_at;
+  b->q = q;
+  b->call_id = g_strdup ("call-1");
+  b->cseq = 7;
+  b->user_agent = g_strdup ("phone/1");
+  b->received = g_strdup ("127.0.0.1:5070/udp");
+  return b;
+}
+
+static GPtrArray *
+bindings_of (McuBinding *first, ...)
+{
+  GPtrArray *a =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
+  va_list ap;
+
+  va_start (ap, first);
+  for (McuBinding *b = first; b; b = va_arg (ap, McuBinding *))
+    g_ptr_array_add (a, b);
+  va_end (ap);
+  return a;
+}
+
+static gchar *
+query_text (const gchar *path, const gchar *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gchar *out = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    out = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return out;
+}
+
+static void
+test_open_schema_wal (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autofree gchar *version = NULL;
+  g_autofree gchar *mode = NULL;
+  g_autofree gchar *tables = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpstr (mcu_store_get_path (store), ==, f->path);
+  version = query_text (f->path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "1");
+  mode = query_text (f->path, "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+  tables = query_text (f->path,
+      "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+      "WHERE type = 'table' ORDER BY name)");
+  g_assert_cmpstr (tables, ==, "bindings,users");
+  mcu_store_close (store);
+  g_clear_object (&store);
+  /* opening again does not migrate twice */
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_bindings_roundtrip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  McuBindingStore *bs = MCU_BINDING_STORE (store);
+  g_autoptr (GPtrArray) alice =
+      bindings_of (binding ("alice", "sip:a@127.0.0.1:5070", f->now + 300, 0.5),
+          binding ("alice", "sip:a2@127.0.0.1:5072", f->now + 10, 1.0), NULL);
+  g_autoptr (GPtrArray) bob = bindings_of (
+      binding ("bob", "sip:b@127.0.0.1:5080", f->now + 60, 1.0), NULL);
+  g_autoptr (GPtrArray) none = bindings_of (NULL, NULL);
+  g_autoptr (GPtrArray) loaded = NULL;
+  McuBinding *b = NULL;
+
+  g_assert_true (
+      mcu_binding_store_replace_bindings (bs, "alice", alice, &error));
+  g_assert_true (mcu_binding_store_replace_bindings (bs, "bob", bob, &error));
+  g_assert_no_error (error);
+  loaded = mcu_binding_store_load_bindings (bs, f->now, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->len, ==, 3);
+  for (guint i = 0; i < loaded->len; i++)
+    if (g_str_equal (
+            ((McuBinding *)loaded->pdata[i])->contact, "sip:a@127.0.0.1:5070"))
+      b = loaded->pdata[i];
+  g_assert_nonnull (b);
+  g_assert_cmpstr (b->aor, ==, "alice");
+  g_assert_cmpfloat (b->q, ==, 0.5);
+  g_assert_cmpint (b->expires_at, ==, f->now + 300);
+  g_assert_cmpstr (b->call_id, ==, "call-1");
+  g_assert_cmpuint (b->cseq, ==, 7);
+  g_assert_cmpstr (b->user_agent, ==, "phone/1");
+  g_assert_cmpstr (b->received, ==, "127.0.0.1:5070/udp");
+
+  /* expired ones are not loaded, and purge deletes them */
+  g_clear_pointer (&loaded, g_ptr_array_unref);
+  loaded = mcu_binding_store_load_bindings (bs, f->now + 10, &error);
+  g_assert_cmpuint (loaded->len, ==, 2);
+  g_assert_true (mcu_binding_store_purge_expired (bs, f->now + 60, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&loaded, g_ptr_array_unref);
+  loaded = mcu_binding_store_load_bindings (bs, 0, &error);
+  g_assert_cmpuint (loaded->len, ==, 1);
+
+  /* replacing with nothing removes the AOR; reopen sees the same */
+  g_assert_true (
+      mcu_binding_store_replace_bindings (bs, "alice", none, &error));
+  mcu_store_close (store);
+  g_clear_object (&store);
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&loaded, g_ptr_array_unref);
+  loaded =
+      mcu_binding_store_load_bindings (MCU_BINDING_STORE (store), 0, &error);
+  g_assert_cmpuint (loaded->len, ==, 0);
+}
+
+static void
+test_newer_schema_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autofree gchar *ignored = NULL;
+
+  mcu_store_close (store);
+  g_clear_object (&store);
+  ignored = query_text (f->path, "PRAGMA user_version = 99");
+  store = mcu_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SCHEMA);
+  g_assert_nonnull (strstr (error->message, "99"));
+}
+
+static void
+test_open_fails_cleanly (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *file = g_build_filename (f->dir, "plain", NULL);
+  g_autofree gchar *below = g_build_filename (file, "mcu.db", NULL);
+  g_autoptr (McuStore) store = NULL;
+
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  store = mcu_store_open (below, &error);
+  g_assert_null (store);
+  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN);
+}
+
+static void
+test_closed_store_errors (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (GPtrArray) none = bindings_of (NULL, NULL);
+
+  mcu_store_close (store);
+  g_assert_false (mcu_binding_store_replace_bindings (
+      MCU_BINDING_STORE (store), "alice", none, &error));
+  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+}
+
+static void
+test_default_path (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = NULL;
+  g_autofree gchar *expected =
+      g_build_filename (g_get_user_state_dir (), "mcu", "mcu.db", NULL);
+
+  /* main () pointed XDG_STATE_HOME into a temporary directory */
+  g_assert_true (g_str_has_prefix (g_get_user_state_dir (), g_get_tmp_dir ()));
+  store = mcu_store_open (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mcu_store_get_path (store), ==, expected);
+  g_assert_true (g_file_test (expected, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_stored_users (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autofree gchar *ha1 =
+      mcu_digest_ha1 (MCU_DIGEST_SHA256, "erin", "example.com", "erinpw");
+  McuStoredUser erin = { "erin", "example.com", NULL, ha1, "Erin" };
+  McuStoredUser frank = { "frank", "other.org", ha1, NULL, NULL };
+  McuAuthOptions ao = { .realm = "example.com",
+    .store = MCU_BINDING_STORE (store),
+    .nonce_lifetime = 300,
+    .max_failures = 5,
+    .failure_window = 60 };
+  g_autoptr (McuAuth) auth = NULL;
+  g_autoptr (McuStoredUser) got = NULL;
+  g_autofree gchar *user = NULL;
+  g_auto (GStrv) challenges = NULL;
+  g_autofree gchar *nonce = NULL;
+  g_autofree gchar *authorization = NULL;
+  g_autofree gchar *response = NULL;
+  const gchar *creds[2] = { NULL, NULL };
+  McuDigestCredentials c = { 0 };
+  const gchar *p;
+
+  g_assert_true (mcu_store_set_user (store, &erin, &error));
+  g_assert_true (mcu_store_set_user (store, &frank, &error));
+  got =
+      mcu_binding_store_lookup_user (MCU_BINDING_STORE (store), "erin", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->ha1_sha256, ==, ha1);
+  g_assert_null (got->ha1_md5);
+  g_assert_cmpstr (got->display, ==, "Erin");
+  g_assert_null (
+      mcu_binding_store_lookup_user (MCU_BINDING_STORE (store), "x", &error));
+  g_assert_no_error (error);
+
+  auth = mcu_auth_new (&ao);
+  g_assert_true (mcu_auth_has_user (auth, "erin"));
+  g_assert_false (mcu_auth_has_user (auth, "frank")); /* another realm */
+  g_assert_cmpint (mcu_auth_check (auth, "REGISTER", "sip:example.com", NULL,
+                       "127.0.0.1:5070/udp", "erin", &user, &challenges),
+      ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpuint (g_strv_length (challenges), ==, 1); /* SHA-256 only */
+  p = strstr (challenges[0], "nonce=\"") + 7;
+  nonce = g_strndup (p, strchr (p, '"') - p);
+  c = (McuDigestCredentials){ .username = "erin",
+    .realm = "example.com",
+    .nonce = nonce,
+    .uri = "sip:example.com",
+    .algorithm = "SHA-256",
+    .cnonce = "abc",
+    .qop = "auth",
+    .nc = "00000001" };
+  response = mcu_digest_response (&c, ha1, "REGISTER");
+  authorization = g_strdup_printf (
+      "Digest username=\"erin\", realm=\"example.com\", nonce=\"%s\", "
+      "uri=\"sip:example.com\", response=\"%s\", algorithm=SHA-256, "
+      "cnonce=\"abc\", qop=auth, nc=00000001",
+      nonce, response);
+  creds[0] = authorization;
+  g_clear_pointer (&challenges, g_strfreev);
+  g_assert_cmpint (mcu_auth_check (auth, "REGISTER", "sip:example.com", creds,
+                       "127.0.0.1:5070/udp", "erin", &user, &challenges),
+      ==, MCU_AUTH_OK);
+  g_assert_cmpstr (user, ==, "erin");
+  g_assert_true (mcu_store_delete_user (store, "erin", &error));
+  g_assert_false (mcu_auth_has_user (auth, "erin"));
+}
+
+static gint64
+fake_clock (gpointer data)
+{
+  return ((Fixture *)data)->now;
+}
+
+static McuRegistrar *
+registrar_on (Fixture *f, McuStore *store)
+{
+  McuRegistrarOptions o = { .min_expires = 60,
+    .max_expires = 3600,
+    .default_expires = 3600,
+    .store = MCU_BINDING_STORE (store),
+    .clock = fake_clock,
+    .clock_data = f };
+  g_autoptr (GError) error = NULL;
+  McuRegistrar *reg = mcu_registrar_new (&o, &error);
+
+  g_assert_no_error (error);
+  return reg;
+}
+
+static void
+test_registrar_survives_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuRegistrar) reg = registrar_on (f, store);
+  McuRegisterContact contacts[] = { { "sip:a@127.0.0.1:5070", 600, 0.7 },
+    { "sip:a@127.0.0.1:5071", 100, -1 } };
+  McuRegisterRequest req = { .aor_user = "alice",
+    .aor_domain = "example.com",
+    .call_id = "cid",
+    .cseq = 3,
+    .expires = -1,
+    .contacts = contacts,
+    .n_contacts = 2 };
+  McuRegisterResult result = { 0 };
+  g_autoptr (GPtrArray) found = NULL;
+  g_autofree gchar *rows = NULL;
+
+  mcu_registrar_process (reg, &req, &result);
+  g_assert_cmpuint (result.status, ==, 200);
+  mcu_register_result_clear (&result);
+  g_clear_object (&reg);
+  mcu_store_close (store);
+  g_clear_object (&store);
+
+  f->now += 200; /* the second contact expired while the server was down */
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+  reg = registrar_on (f, store);
+  found = mcu_registrar_lookup (reg, "alice");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (
+      ((McuBinding *)found->pdata[0])->contact, ==, "sip:a@127.0.0.1:5070");
+  g_assert_cmpfloat (((McuBinding *)found->pdata[0])->q, ==, 0.7);
+  g_assert_cmpint (
+      ((McuBinding *)found->pdata[0])->expires_at, ==, f->now - 200 + 600);
+  rows = query_text (f->path, "SELECT count(*) FROM bindings");
+  g_assert_cmpstr (rows, ==, "1"); /* purged on load */
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *state = g_dir_make_tmp ("mcu-state-XXXXXX", NULL);
+  int rc;
+
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/store/open-schema-wal", test_open_schema_wal);
+  ADD ("/store/bindings-roundtrip", test_bindings_roundtrip);
+  ADD ("/store/newer-schema-refused", test_newer_schema_refused);
+  ADD ("/store/open-fails-cleanly", test_open_fails_cleanly);
+  ADD ("/store/closed-store-errors", test_closed_store_errors);
+  ADD ("/store/default-path", test_default_path);
+  ADD ("/store/stored-users", test_stored_users);
+  ADD ("/store/registrar-survives-restart", test_registrar_survives_restart);
+#undef ADD
+  rc = g_test_run ();
+  remove_tree (state);
+  return rc;
+}
