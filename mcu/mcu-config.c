@@ -23,6 +23,7 @@ typedef enum
   KEY_VIDEO_CODECS,
   KEY_HOST_PORT,
   KEY_HA1,
+  KEY_DIGEST_ALGORITHMS,
 } KeyType;
 
 typedef struct
@@ -66,6 +67,7 @@ static const KeySpec key_specs[] = {
   { "auth", "message", KEY_BOOL, 0, 0, CFG (auth_message) },
   { "auth", "nonce-lifetime", KEY_UINT, 10, 86400, CFG (nonce_lifetime) },
   { "auth", "max-failures", KEY_UINT, 1, 1000, CFG (auth_max_failures) },
+  { "auth", "algorithms", KEY_DIGEST_ALGORITHMS, 0, 0, CFG (auth_algorithms) },
   { "user:", "password", KEY_STRING, 0, 0, USER (password) },
   { "user:", "ha1", KEY_HA1, 0, 0, USER (ha1) },
   { "user:", "display", KEY_STRING, 0, 0, USER (display) },
@@ -89,6 +91,8 @@ static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
   NULL };
 static const gchar *const known_layouts[] = { "auto", "grid", "speaker", NULL };
 static const gchar *const known_video_codecs[] = { "h264", "vp8", NULL };
+static const gchar *const known_digest_algorithms[] = { "md5", "sha-256",
+  NULL };
 
 static void
 config_room_free (gpointer data)
@@ -134,6 +138,7 @@ mcu_config_new_default (void)
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
   c->auth_max_failures = 5;
+  c->auth_algorithms = g_strdupv ((gchar **)known_digest_algorithms);
   c->min_expires = 60;
   c->max_expires = 3600;
   c->default_expires = 3600;
@@ -159,6 +164,7 @@ mcu_config_free (McuConfig *c)
   g_free (c->media_address);
   g_strfreev (c->codecs);
   g_free (c->auth_realm);
+  g_strfreev (c->auth_algorithms);
   g_free (c->database);
   g_free (c->control_socket);
   g_free (c->control_http);
@@ -276,6 +282,13 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
       *(gint *)field = db;
       return TRUE;
     }
+    case KEY_DIGEST_ALGORITHMS:
+      if (!parse_list (value, known_digest_algorithms, &list))
+        return bad_value (error, file, group, key,
+            "'%s': expected a list of md5, sha-256", value);
+      g_strfreev (*(gchar ***)field);
+      *(gchar ***)field = g_steal_pointer (&list);
+      return TRUE;
     case KEY_VIDEO_CODECS:
       if (!parse_list (value, known_video_codecs, &list))
         return bad_value (error, file, group, key,

@@ -69,6 +69,7 @@ typedef struct
   gboolean auth_message;
   guint nonce_lifetime;    /* seconds */
   guint auth_max_failures; /* per source, then 403 for a while */
+  gchar **auth_algorithms; /* "md5", "sha-256": the challenges sent */
 
   /* [registrar] (seconds) */
   guint min_expires;

@@ -220,6 +220,10 @@ open_registrar (McuDaemon *self, GError **error)
     .nonce_lifetime = c->nonce_lifetime,
     .max_failures = c->auth_max_failures,
     .failure_window = 60,
+    .no_md5 =
+        !g_strv_contains ((const gchar *const *)c->auth_algorithms, "md5"),
+    .no_sha256 =
+        !g_strv_contains ((const gchar *const *)c->auth_algorithms, "sha-256"),
   };
   McuRegistrarOptions reg = {
     .domains = domains,

@@ -62,6 +62,8 @@ struct _McuAuth
   GHashTable *nonces;   /* nonce -> NonceState* */
   GHashTable *failures; /* ip -> Failures* */
   gint64 last_prune;
+  gboolean no_md5;
+  gboolean no_sha256;
 };
 
 G_DEFINE_FINAL_TYPE (McuAuth, mcu_auth, G_TYPE_OBJECT)
@@ -136,6 +138,8 @@ mcu_auth_new (const McuAuthOptions *options)
   self->nonce_lifetime = options->nonce_lifetime;
   self->max_failures = options->max_failures;
   self->failure_window = options->failure_window;
+  self->no_md5 = options->no_md5;
+  self->no_sha256 = options->no_sha256;
   self->store = options->store ? g_object_ref (options->store) : NULL;
   self->clock = options->clock;
   self->clock_data = options->clock_data;
@@ -293,10 +297,10 @@ make_challenges (McuAuth *self, const gchar *user_hint, gboolean stale)
   /* MD5 first: RFC 8760 clients pick the challenge they support, but many
    * deployed ones (sipp 3.6, older phones) answer only the first one and
    * give up on SHA-256. */
-  if (u == NULL || u->ha1_md5)
+  if ((u == NULL || u->ha1_md5) && !self->no_md5)
     g_ptr_array_add (out,
         mcu_digest_challenge (MCU_DIGEST_MD5, self->realm, nonce, NULL, stale));
-  if (u == NULL || u->ha1_sha256)
+  if ((u == NULL || u->ha1_sha256) && !self->no_sha256)
     g_ptr_array_add (out, mcu_digest_challenge (MCU_DIGEST_SHA256, self->realm,
                               nonce, NULL, stale));
   g_ptr_array_add (out, NULL);

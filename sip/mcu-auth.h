@@ -26,6 +26,9 @@ typedef struct
   guint nonce_lifetime;   /* seconds; older nonces get stale=true */
   guint max_failures;     /* failed attempts per source before 403 */
   guint failure_window;   /* seconds a source's failures are remembered */
+  gboolean no_md5;        /* challenge with SHA-256 only */
+  gboolean no_sha256;     /* challenge with MD5 only (libre/baresip 1.0
+                           * give up on a challenge list with SHA-256) */
   McuBindingStore *store; /* (nullable) more users (HA1 only) */
   McuClockFunc clock;     /* (nullable) monotonic seconds; for tests */
   gpointer clock_data;

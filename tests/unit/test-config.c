@@ -150,6 +150,8 @@ static const BadCase bad_cases[] = {
   { "[user:a b]\npassword=x\n", MCU_CONFIG_ERROR_BAD_VALUE, "[user:a b]" },
   { "[auth]\nnonce-lifetime=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[auth] nonce-lifetime" },
+  { "[auth]\nalgorithms=sha-1\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[auth] algorithms" },
   { "[registrar]\nmin-expires=600\nmax-expires=60\n",
       MCU_CONFIG_ERROR_BAD_VALUE, "[registrar] min-expires" },
   { "[control]\nhttp=127.0.0.1:8088\n", MCU_CONFIG_ERROR_BAD_VALUE,
