@@ -55,6 +55,7 @@ struct _McuAudioMix
   GHashTable *sessions;     /* McuMediaSession* (ref) -> MixEntry* */
   GstClockTime latency;     /* the mixer's, fixed at creation */
   GHashTable *opus_groups;  /* "bitrate/complexity/fec/loss" -> group */
+  GHashTable *by_pad;       /* "sink_N" -> McuMediaSession* (weak) */
   McuMediaSession *speaker; /* (nullable) (weak: in sessions) */
   gint64 speaker_since;     /* monotonic us */
 };
@@ -96,6 +97,7 @@ mcu_audio_mix_dispose (GObject *object)
   mcu_audio_mix_stop (self);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->opus_groups, g_hash_table_unref);
+  g_clear_pointer (&self->by_pad, g_hash_table_unref);
   G_OBJECT_CLASS (mcu_audio_mix_parent_class)->dispose (object);
 }
 
@@ -135,6 +137,7 @@ mcu_audio_mix_init (McuAudioMix *self)
       g_direct_hash, g_direct_equal, g_object_unref, mix_entry_free);
   self->opus_groups =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->by_pad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static McuMediaSession *
@@ -157,20 +160,10 @@ session_for_object (McuAudioMix *self, GstObject *src)
 static McuMediaSession *
 session_for_pad_name (McuAudioMix *self, const gchar *name, MixEntry **entry)
 {
-  GHashTableIter iter;
-  gpointer session, e;
+  McuMediaSession *session = g_hash_table_lookup (self->by_pad, name);
 
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, &session, &e)) {
-    MixEntry *me = e;
-
-    if (me->mixer_sink &&
-        g_str_equal (GST_OBJECT_NAME (me->mixer_sink), name)) {
-      *entry = me;
-      return session;
-    }
-  }
-  return NULL;
+  *entry = session ? g_hash_table_lookup (self->sessions, session) : NULL;
+  return *entry ? session : NULL;
 }
 
 /* One participant's level over the last LEVEL_MS: talking hysteresis. */
@@ -415,6 +408,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
 
     src_name = g_strdup_printf ("src_%s", sink_name + strlen ("sink_"));
     e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
+    g_hash_table_insert (self->by_pad, g_steal_pointer (&sink_name), session);
   }
   join_encoder_group (self, session);
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
@@ -459,8 +453,10 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
    *    session's jitter buffer thread if it is blocked pushing into it) and
    *    removes src_N, so the mixer's thread no longer pushes into the bin
    *    (whose sinks would block it in preroll on the way down). */
-  if (e->mixer_sink)
+  if (e->mixer_sink) {
+    g_hash_table_remove (self->by_pad, GST_OBJECT_NAME (e->mixer_sink));
     gst_element_release_request_pad (self->mixer, e->mixer_sink);
+  }
   /* 2. Then stop the bin: its threads only see NOT_LINKED now. */
   if (bin) {
     gst_element_set_locked_state (bin, TRUE);

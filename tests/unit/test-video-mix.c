@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * McuVideoMix with real GStreamer on loopback: peers send solid colours as
+ * H.264 RTP into McuVideoSessions and decode what the mix sends back. The
+ * grid shows each colour in its tile and an audio-only participant as a
+ * name on black; participants with one profile share one encoder group;
+ * the layout changes while running; without self-view nobody sees
+ * themselves; a joiner decodes a picture within a second. */
+#include "mcu-video-mix.h"
+
+#include <gst/app/gstappsink.h>
+#include <string.h>
+
+#define W 320
+#define H 180
+
+typedef struct
+{
+  guint id;
+  McuVideoSession *session;
+  GSocket *socket;
+  GstElement *send, *recv, *appsink;
+} Peer;
+
+static McuPortPool *
+make_pool (void)
+{
+  /* ephemeral: let the kernel pick a base, the pool skips taken ports */
+  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  guint port;
+
+  g_assert_true (g_socket_bind (s, any, FALSE, NULL));
+  bound = g_socket_get_local_address (s, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  port = port > 40000 ? port - 2000 : port + 2000;
+  return mcu_port_pool_new ("127.0.0.1", port, port + 200);
+}
+
+static void
+params_init (McuVideoParams *p, guint w, guint h)
+{
+  memset (p, 0, sizeof *p);
+  p->codec = MCU_VIDEO_CODEC_H264;
+  p->pt = 96;
+  p->packetization_mode = 1;
+  p->profile_level_id = 0x42e01f;
+  p->width = w;
+  p->height = h;
+  p->framerate = 30;
+  p->bitrate_kbps = 500;
+  p->fb_pli = TRUE;
+}
+
+/* A peer sending @rgb (0 = nothing) from one socket and decoding what
+ * comes back to it. */
+static Peer *
+peer_new (McuPortPool *pool, guint id, guint32 rgb, guint w, guint h)
+{
+  Peer *p = g_new0 (Peer, 1);
+  McuVideoParams params;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autofree gchar *send_desc = NULL;
+  GstElement *e;
+  guint port;
+
+  p->id = id;
+  p->session = mcu_video_session_new (pool, 50, &error);
+  g_assert_no_error (error);
+  params_init (&params, w, h);
+  g_assert_true (mcu_video_session_set_params (p->session, &params, &error));
+  p->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (p->socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (p->socket, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  mcu_video_session_set_remote (p->session, "127.0.0.1", port, port + 1);
+
+  p->recv = gst_parse_launch (
+      "udpsrc name=src caps=\"application/x-rtp,media=video,clock-rate=90000,"
+      "encoding-name=H264,payload=96\" ! rtpjitterbuffer latency=50 ! "
+      "rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB ! "
+      "appsink name=sink sync=false max-buffers=1 drop=true",
+      &error);
+  g_assert_no_error (error);
+  e = gst_bin_get_by_name (GST_BIN (p->recv), "src");
+  g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
+  gst_object_unref (e);
+  p->appsink = gst_bin_get_by_name (GST_BIN (p->recv), "sink");
+  gst_element_set_state (p->recv, GST_STATE_PLAYING);
+  if (rgb == 0)
+    return p;
+  send_desc = g_strdup_printf (
+      "videotestsrc is-live=true pattern=solid-color foreground-color=%u ! "
+      "video/x-raw,format=I420,width=%u,height=%u,framerate=30/1 ! "
+      "x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+      "! "
+      "video/x-h264,profile=constrained-baseline ! "
+      "rtph264pay pt=96 config-interval=-1 ! "
+      "udpsink name=sink host=127.0.0.1 port=%u sync=false async=false",
+      0xff000000u | rgb, w, h, mcu_video_session_get_rtp_port (p->session));
+  p->send = gst_parse_launch (send_desc, &error);
+  g_assert_no_error (error);
+  e = gst_bin_get_by_name (GST_BIN (p->send), "sink");
+  g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
+  gst_object_unref (e);
+  gst_element_set_state (p->send, GST_STATE_PLAYING);
+  return p;
+}
+
+static void
+peer_free (Peer *p)
+{
+  if (p->send) {
+    gst_element_set_state (p->send, GST_STATE_NULL);
+    gst_object_unref (p->send);
+  }
+  gst_element_set_state (p->recv, GST_STATE_NULL);
+  gst_object_unref (p->recv);
+  gst_object_unref (p->appsink);
+  g_object_unref (p->session);
+  g_object_unref (p->socket);
+  g_free (p);
+}
+
+typedef struct
+{
+  guint8 r, g, b;
+} Rgb;
+
+static Rgb
+pixel (GstSample *s, guint x, guint y)
+{
+  GstBuffer *b = gst_sample_get_buffer (s);
+  GstStructure *st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
+  gint w = 0, h = 0;
+  GstMapInfo map;
+  Rgb px = { 0, 0, 0 };
+  guint stride;
+
+  gst_structure_get_int (st, "width", &w);
+  gst_structure_get_int (st, "height", &h);
+  stride = GST_ROUND_UP_4 (w * 3);
+  if ((gint)x >= w || (gint)y >= h)
+    return px;
+  gst_buffer_map (b, &map, GST_MAP_READ);
+  px.r = map.data[y * stride + x * 3];
+  px.g = map.data[y * stride + x * 3 + 1];
+  px.b = map.data[y * stride + x * 3 + 2];
+  gst_buffer_unmap (b, &map);
+  return px;
+}
+
+static gboolean
+is_colour (Rgb px, guint32 rgb)
+{
+  gint want[3] = { (rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff };
+  gint got[3] = { px.r, px.g, px.b };
+
+  for (guint i = 0; i < 3; i++)
+    if (ABS (want[i] - got[i]) > 60)
+      return FALSE;
+  return TRUE;
+}
+
+/* Bright pixels (text) in a rectangle. */
+static guint
+bright_pixels (GstSample *s, guint x0, guint y0, guint w, guint h)
+{
+  guint n = 0;
+
+  for (guint y = y0; y < y0 + h; y++)
+    for (guint x = x0; x < x0 + w; x++) {
+      Rgb px = pixel (s, x, y);
+
+      if (px.r > 160 && px.g > 160 && px.b > 160)
+        n++;
+    }
+  return n;
+}
+
+typedef gboolean (*FrameCheck) (GstSample *s, gpointer data);
+
+/* Pulls frames until @check passes (TRUE) or @timeout_ms ends (FALSE),
+ * running the main context meanwhile (the mix's bus). */
+static gboolean
+wait_frame (Peer *p, FrameCheck check, gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < end) {
+    GstSample *s;
+    gboolean ok;
+
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    s = gst_app_sink_try_pull_sample (
+        GST_APP_SINK (p->appsink), 50 * GST_MSECOND);
+    if (s == NULL)
+      continue;
+    ok = check (s, data);
+    gst_sample_unref (s);
+    if (ok)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static McuVideoMix *
+make_mix (McuLayoutKind layout, gboolean self_view)
+{
+  McuVideoMixOptions o = { .width = W,
+    .height = H,
+    .framerate = 30,
+    .latency_ms = 50,
+    .layout = layout,
+    .self_view = self_view };
+  g_autoptr (GError) error = NULL;
+  McuVideoMix *mix = mcu_video_mix_new ("test", &o, &error);
+
+  g_assert_no_error (error);
+  return mix;
+}
+
+static void
+join (McuVideoMix *mix, Peer *p, const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+
+  mcu_video_mix_add_participant (mix, p->id, name);
+  g_assert_true (mcu_video_mix_set_session (mix, p->id, p->session, &error));
+  g_assert_no_error (error);
+}
+
+#define RED  0xff0000
+#define BLUE 0x0000ff
+
+/* 2x2 grid at 320x180 for three: red (0,0), blue (160,0), the audio-only
+ * one centred below (80,90); 16:9 pictures fill 160x90 cells. */
+static gboolean
+grid_ok (GstSample *s, gpointer data)
+{
+  return is_colour (pixel (s, 80, 45), RED) &&
+         is_colour (pixel (s, 240, 45), BLUE) &&
+         /* the name tile: plain black around a name in bright letters */
+         is_colour (pixel (s, 84, 94), 0) &&
+         bright_pixels (s, 80, 90, 160, 90) > 40 &&
+         bright_pixels (s, 80, 90, 160, 90) < 160 * 90 / 3;
+}
+
+static void
+test_grid (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+  g_autoptr (GArray) tiles = NULL;
+  McuVideoMixStats stats;
+
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  mcu_video_mix_add_participant (mix, 3, "Carol"); /* audio only */
+  tiles = mcu_video_mix_get_tiles (mix, 1);
+  g_assert_cmpuint (tiles->len, ==, 3);
+  g_assert_true (wait_frame (a, grid_ok, NULL, 8000));
+  g_assert_true (wait_frame (b, grid_ok, NULL, 8000));
+  /* one encoder group for both: the same profile, the same view */
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 1);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 1);
+  g_assert_true (mcu_video_mix_get_stats (mix, 1, &stats));
+  g_assert_cmpuint (stats.frames_in, >, 0);
+  g_assert_cmpuint (stats.frames_out, >, 0);
+  g_assert_cmpuint (stats.keyframes_forced, >=, 2); /* one per joiner */
+  mcu_video_mix_remove_participant (mix, 2);
+  mcu_video_mix_remove_participant (mix, 1);
+  mcu_video_mix_remove_participant (mix, 3);
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 0);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 0);
+  peer_free (a);
+  peer_free (b);
+}
+
+/* The speaker layout: blue large in the middle, red in the strip. */
+static gboolean
+speaker_ok (GstSample *s, gpointer data)
+{
+  return is_colour (pixel (s, 160, 70), BLUE) &&
+         !is_colour (pixel (s, 160, 70), RED);
+}
+
+static gboolean
+two_side_by_side (GstSample *s, gpointer data)
+{
+  /* 2 side by side: 16:9 in 160x180 cells is 160x90 at y 44..134 */
+  return is_colour (pixel (s, 80, 90), RED) &&
+         is_colour (pixel (s, 240, 90), BLUE) &&
+         is_colour (pixel (s, 80, 10), 0);
+}
+
+/* Alice muted: her cell is black with her name, Bob still blue. */
+static gboolean
+left_muted (GstSample *s, gpointer data)
+{
+  return is_colour (pixel (s, 20, 60), 0) &&
+         !is_colour (pixel (s, 80, 90), RED) &&
+         bright_pixels (s, 0, 0, 160, 180) > 20 &&
+         is_colour (pixel (s, 240, 90), BLUE);
+}
+
+static void
+test_layout_change (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  g_assert_true (wait_frame (a, two_side_by_side, NULL, 8000));
+  mcu_video_mix_set_layout (mix, MCU_LAYOUT_SPEAKER);
+  mcu_video_mix_set_active_speaker (mix, 2);
+  g_assert_true (wait_frame (a, speaker_ok, NULL, 3000));
+  mcu_video_mix_set_layout (mix, MCU_LAYOUT_GRID);
+  g_assert_true (wait_frame (a, two_side_by_side, NULL, 3000));
+  /* video mute: the name tile instead of red */
+  mcu_video_mix_set_video_muted (mix, 1, TRUE);
+  g_assert_true (wait_frame (a, left_muted, NULL, 3000));
+  mcu_video_mix_remove_participant (mix, 1);
+  mcu_video_mix_remove_participant (mix, 2);
+  peer_free (a);
+  peer_free (b);
+}
+
+/* Without self-view: one view and one group each; nobody sees their own
+ * colour (a lone other fills the frame). */
+static gboolean
+only_blue (GstSample *s, gpointer data)
+{
+  return is_colour (pixel (s, 160, 90), BLUE) &&
+         !is_colour (pixel (s, 40, 20), RED);
+}
+
+static gboolean
+only_red (GstSample *s, gpointer data)
+{
+  return is_colour (pixel (s, 160, 90), RED) &&
+         !is_colour (pixel (s, 40, 20), BLUE);
+}
+
+static void
+test_no_self_view (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 2);
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 2);
+  g_assert_true (wait_frame (a, only_blue, NULL, 8000));
+  g_assert_true (wait_frame (b, only_red, NULL, 8000));
+  mcu_video_mix_remove_participant (mix, 1);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 1);
+  mcu_video_mix_remove_participant (mix, 2);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 0);
+  peer_free (a);
+  peer_free (b);
+}
+
+static gboolean
+any_frame (GstSample *s, gpointer data)
+{
+  return TRUE;
+}
+
+/* Groups by profile: a smaller receiver gets its own group; a third at
+ * the first size shares; a late joiner decodes within a second. */
+static void
+test_groups_and_joiner (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, 160, 90);
+  Peer *c = peer_new (pool, 3, 0, W, H); /* receives only */
+  gint64 joined;
+
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 2);
+  g_assert_true (wait_frame (a, any_frame, NULL, 8000));
+  joined = g_get_monotonic_time ();
+  join (mix, c, "Carol");
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 2);
+  g_assert_true (wait_frame (c, any_frame, NULL, 1000));
+  g_assert_cmpint (g_get_monotonic_time () - joined, <, G_USEC_PER_SEC);
+  /* detaching the video (re-INVITE without it) keeps the name tile */
+  g_assert_true (mcu_video_mix_set_session (mix, 2, NULL, NULL));
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 1);
+  g_assert_true (mcu_video_mix_has_participant (mix, 2));
+  mcu_video_mix_remove_participant (mix, 1);
+  mcu_video_mix_remove_participant (mix, 2);
+  mcu_video_mix_remove_participant (mix, 3);
+  peer_free (a);
+  peer_free (b);
+  peer_free (c);
+}
+
+static GstPadProbeReturn
+drop_first_half_second (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  gint64 *start = data;
+
+  if (*start == 0)
+    *start = g_get_monotonic_time ();
+  return g_get_monotonic_time () - *start < 500 * G_TIME_SPAN_MILLISECOND
+             ? GST_PAD_PROBE_DROP
+             : GST_PAD_PROBE_OK;
+}
+
+/* A sender whose keyframe we missed (its first half second is lost, its
+ * next keyframe is 20 s away): we ask it with a PLI. */
+static void
+test_pli_on_join (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a;
+  GstElement *enc, *sink;
+  GstPad *pad;
+  gint64 start = 0, end;
+  McuVideoMixStats stats = { 0 };
+
+  a = peer_new (pool, 1, RED, W, H);
+  gst_element_set_state (a->send, GST_STATE_NULL);
+  enc = gst_bin_get_by_name (GST_BIN (a->send), "enc");
+  g_object_set (enc, "key-int-max", 600, NULL);
+  gst_object_unref (enc);
+  sink = gst_bin_get_by_name (GST_BIN (a->send), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, drop_first_half_second, &start, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  join (mix, a, "Alice");
+  gst_element_set_state (a->send, GST_STATE_PLAYING);
+  end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end) {
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    mcu_video_mix_get_stats (mix, 1, &stats);
+    if (stats.plis_sent > 0)
+      break;
+    g_usleep (20000);
+  }
+  g_assert_cmpuint (stats.plis_sent, >=, 1);
+  mcu_video_mix_remove_participant (mix, 1);
+  peer_free (a);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/video-mix/grid", test_grid);
+  g_test_add_func ("/video-mix/layout-change", test_layout_change);
+  g_test_add_func ("/video-mix/no-self-view", test_no_self_view);
+  g_test_add_func ("/video-mix/groups-and-joiner", test_groups_and_joiner);
+  g_test_add_func ("/video-mix/pli-on-join", test_pli_on_join);
+  return g_test_run ();
+}
