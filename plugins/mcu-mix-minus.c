@@ -175,13 +175,21 @@ new_stream_start (McuMixMinus *self, GstPad *srcpad)
 }
 
 /* Makes sure src_N has stream-start, caps and the segment of `src` before
- * data. Called with the src_N stream lock. */
-static void
+ * data. Called with the src_N stream lock. Returns whether src_N now holds
+ * all three: not when `src` has no segment yet, nor when src_N was flushing
+ * while they were pushed (a flushing pad stores no sticky event). That
+ * happens when the element starts: its pads are activated `src` first, so
+ * the aggregator task may already mix (a live timeout) while src_N is
+ * still inactive, and src_N may become active between these pushes and
+ * the buffer's. The caller drops its buffer then: data before a segment is
+ * a GStreamer error, and the next buffer sends what is missing. */
+static gboolean
 send_sticky (McuMixMinus *self, GstPad *srcpad)
 {
   GstPad *main_pad = GST_AGGREGATOR_SRC_PAD (self);
   GstEvent *event;
   GstEvent *mine;
+  gboolean ready;
 
   event = gst_pad_get_sticky_event (srcpad, GST_EVENT_STREAM_START, 0);
   if (event != NULL)
@@ -202,13 +210,21 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
    * after a flush) has a new pointer, and a flushed src_N has none. */
   event = gst_pad_get_sticky_event (main_pad, GST_EVENT_SEGMENT, 0);
   if (event == NULL)
-    return;
+    return FALSE;
   mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
   if (mine != event)
     gst_pad_push_event (srcpad, gst_event_ref (event));
   if (mine != NULL)
     gst_event_unref (mine);
   gst_event_unref (event);
+
+  mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_STREAM_START, 0);
+  ready = mine != NULL && gst_pad_has_current_caps (srcpad);
+  g_clear_pointer (&mine, gst_event_unref);
+  mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
+  ready = ready && mine != NULL;
+  g_clear_pointer (&mine, gst_event_unref);
+  return ready;
 }
 
 static void
@@ -218,8 +234,12 @@ push_output (
   GstFlowReturn ret;
 
   GST_PAD_STREAM_LOCK (srcpad);
-  send_sticky (self, srcpad);
-  ret = gst_pad_push (srcpad, buffer);
+  if (send_sticky (self, srcpad)) {
+    ret = gst_pad_push (srcpad, buffer);
+  } else {
+    gst_buffer_unref (buffer);
+    ret = GST_FLOW_FLUSHING;
+  }
   GST_PAD_STREAM_UNLOCK (srcpad);
 
   /* One output's trouble (unlinked, flushing, EOS downstream) is its own:
