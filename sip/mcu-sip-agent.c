@@ -252,6 +252,53 @@ on_nua_message (
     mcu_sip_message_respond (message, 404, "Not Found");
 }
 
+/* INFO (made an application method so that it is not answered 200
+ * blindly): inside a call's dialog it is taken; outside one there is no
+ * dialog for it (RFC 6086 4.2.1): 481. */
+static void
+on_nua_info (
+    McuSipAgent *self, nua_handle_t *nh, McuSipCall *call, const sip_t *sip)
+{
+  if (call == NULL) {
+    nua_respond (
+        nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS (self->nua), TAG_END ());
+    nua_handle_destroy (nh);
+    return;
+  }
+  nua_respond (nh, SIP_200_OK, NUTAG_WITH_THIS (self->nua), TAG_END ());
+  mcu_sip_call_handle_event (call, nua_i_info, 200, "OK", sip, NULL);
+}
+
+/* A request outside any dialog for a sips: URI: this server has no TLS, so
+ * it cannot honour sips: (RFC 3261 26.2.2). 416 with a Warning saying why;
+ * TRUE when it answered (and freed the handle). */
+static gboolean
+refuse_sips (
+    McuSipAgent *self, nua_event_t event, nua_handle_t *nh, const sip_t *sip)
+{
+  if (sip->sip_request == NULL ||
+      sip->sip_request->rq_url->url_type != url_sips)
+    return FALSE;
+  if (event != nua_i_invite && event != nua_i_register &&
+      event != nua_i_message && event != nua_i_info && event != nua_i_options)
+    return FALSE;
+  nua_respond (nh, SIP_416_UNSUPPORTED_URI,
+      SIPTAG_WARNING_STR ("399 mcu \"sips: needs TLS, not offered here\""),
+      NUTAG_WITH_THIS (self->nua), TAG_END ());
+  nua_handle_destroy (nh);
+  return TRUE;
+}
+
+/* OPTIONS (an application method so that sips: can be refused): 200, to
+ * which nua adds Allow, Accept and Supported. */
+static void
+on_nua_options (McuSipAgent *self, nua_handle_t *nh, McuSipCall *call)
+{
+  nua_respond (nh, SIP_200_OK, NUTAG_WITH_THIS (self->nua), TAG_END ());
+  if (call == NULL)
+    nua_handle_destroy (nh);
+}
+
 static void
 on_nua_shutdown (McuSipAgent *self, int status)
 {
@@ -291,6 +338,17 @@ on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
   }
   if (hmagic && MCU_IS_SIP_MESSAGE (hmagic)) {
     mcu_sip_message_handle_event (hmagic, event, status, phrase, sip, tags);
+    return;
+  }
+  if (call == NULL && hmagic == NULL && nh && sip &&
+      refuse_sips (self, event, nh, sip))
+    return;
+  if (event == nua_i_info && nh && sip) {
+    on_nua_info (self, nh, call, sip);
+    return;
+  }
+  if (event == nua_i_options && nh) {
+    on_nua_options (self, nh, call);
     return;
   }
   if (event == nua_i_register && nh && sip) {
@@ -340,7 +398,7 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
   self->nua = nua_create (self->root, on_nua_event, (nua_magic_t *)self,
       NUTAG_URL (url), NUTAG_MEDIA_ENABLE (0), SIPTAG_ALLOW_STR (MCU_SIP_ALLOW),
       NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (1),
-      NUTAG_APPL_METHOD ("MESSAGE"), NUTAG_ALLOW ("REGISTER"),
+      NUTAG_APPL_METHOD ("MESSAGE, INFO, OPTIONS"), NUTAG_ALLOW ("REGISTER"),
       SIPTAG_USER_AGENT_STR (options->user_agent ? options->user_agent : "mcu"),
       SIPTAG_ACCEPT_STR ("application/sdp"), TAG_END ());
   if (self->nua == NULL) {

@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
+import sipua  # noqa: E402
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
@@ -295,6 +296,41 @@ def test_room_full(t, d):
     d.live("the room-full scenario")
 
 
+def test_conformance(t, d):
+    """INFO outside a dialog is 481 (RFC 6086 4.2.1), inside one 200; a sips:
+    Request-URI is refused (416 with a Warning: no TLS here), whatever the
+    method; OPTIONS still 200 outside and inside a call."""
+    srv = d.live("the previous scenario")
+    with sipua.SipUA(srv.port, "conf") as ua:
+        room = "sip:confroom@127.0.0.1:%d" % srv.port
+        r = ua.request("INFO", room, "<%s>" % room, body="Signal=5\r\nDuration=160\r\n",
+                       ctype="application/dtmf-relay")
+        t.check(r is not None and r.status == 481,
+                "INFO outside a dialog -> 481 (got %s)" % (r and r.first))
+        r = ua.request("OPTIONS", room, "<%s>" % room)
+        t.check(r is not None and r.status == 200 and "INVITE" in r.h("allow"),
+                "OPTIONS sip: -> 200 with Allow (got %s, Allow %r)"
+                % (r and r.first, r and r.h("allow")))
+        for method in ("OPTIONS", "INVITE", "MESSAGE", "INFO"):
+            sips = "sips:confroom@127.0.0.1:%d" % srv.port
+            body = sipua.SDP_TEMPLATE % (41000, "sendrecv") if method == "INVITE" else ""
+            r = ua.request(method, sips, "<%s>" % sips, body=body,
+                           ctype="application/sdp" if body else "text/plain")
+            t.check(r is not None and r.status == 416 and "TLS" in r.h("warning"),
+                    "%s sips: over UDP -> 416 with a Warning (got %s, Warning %r)"
+                    % (method, r and r.first, r and r.h("warning")))
+        t.check(not joined(srv, "confroom"), "the sips: INVITE joined no room")
+        call = ua.call(room)
+        t.check(call is not None, "a sip: call to the same room is answered")
+        if call is not None:
+            t.check(ua.in_dialog(call, "INFO", body="Signal=5\r\nDuration=160\r\n",
+                                 ctype="application/dtmf-relay") == 200,
+                    "INFO inside the call -> 200")
+            t.check(ua.in_dialog(call, "OPTIONS") == 200, "OPTIONS inside the call -> 200")
+            t.check(ua.in_dialog(call, "BYE") == 200, "BYE ends the call -> 200")
+    d.live("the conformance checks")
+
+
 def test_not_found(t):
     d = Daemon(t, rooms_auto_create=False, extra="[room:known]\n")
     t.sipp_ok(d, "not_found", "unknown room with auto-create=false -> 404", room="nosuchroom")
@@ -357,6 +393,7 @@ def main():
         test_options(t, d)
         test_calls(t, d)
         test_room_full(t, d)
+        test_conformance(t, d)
         code = d.live("the basic scenarios").stop()
         t.check(code == 0, "daemon exits 0 on SIGTERM (got %s)" % code)
         test_not_found(t)
