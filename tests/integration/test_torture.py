@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """RFC 4475 torture messages against the real daemon.
 
-Sends each of the 49 messages of ../shared/sip-torture/rfc4475/*.dat (not
-extra/) byte-exact, once over UDP (fresh socket) and once over TCP (fresh
-connection), and checks the outcome against the "accepted by the check"
-column of ../shared/sip-torture/README.md (the EXPECT table below). After
-every message the server must still answer an OPTIONS with 200.
+Sends each of the 49 messages of tests/data/rfc4475/*.dat byte-exact, once
+over UDP (fresh socket) and once over TCP (fresh connection), and checks the
+outcome against the "accepted by the check" column of
+tests/data/rfc4475/README.md (the EXPECT table below). After every message
+the server must still answer an OPTIONS with 200.
 
 Where answers go: the messages carry made-up Via hosts without rport, so the
 server (RFC 3261 18.2.2, sofia's default) adds received=127.0.0.1 and answers
@@ -37,19 +37,23 @@ import mcutest  # noqa: E402
 
 TORTURE_DIR = os.environ.get(
     "MCU_TORTURE_DIR",
-    os.path.join(os.path.dirname(mcutest.SOURCE_ROOT), "shared", "sip-torture", "rfc4475"))
+    os.path.join(mcutest.SOURCE_ROOT, "tests", "data", "rfc4475"))
 
 PROCESS = "process"  # parsed as valid and answered: any final but 400/416/420/483/5xx
 DROP = "drop"        # nothing sent back (over TCP: also the server closing the connection)
 TWO_XX = "2xx"
 
 # Known limits of sofia-sip 1.12's transaction layer (nta), which the server
-# uses as is. Such a row may also be dropped; it is reported as a known
-# limit, not hidden, and the server must still answer the next OPTIONS.
-# - nta drops every request whose top Via transport differs from the one it
-#   arrived on (agent_check_request_via, hard-coded, no setting).
-# - nta's parser takes intmeth.dat's method (odd token characters and a
-#   quoted NUL) for garbage and drops it.
+# uses as is (see "Known limits of sofia-sip" in tests/data/rfc4475/README.md).
+# Such a row may also be dropped; it is reported as a known limit, not
+# hidden, and the server must still answer the next OPTIONS.
+# - libsofia-sip-ua/nta/nta.c, agent_check_request_via(): a request whose
+#   top Via transport differs from the one it arrived on is dropped without
+#   an answer ("has invalid Via" in agent_recv_request()), before nua or the
+#   daemon sees it; no tag turns that off. Over UDP that is intmeth, esc02,
+#   longreq, unkscm, novelsc, regaut01 (Via TCP) and bext01 (Via TLS).
+# - Over TCP, where its Via matches, sofia's parser takes intmeth.dat for
+#   garbage and drops it.
 SOFIA_DROPS_GARBAGE = {"intmeth.dat"}
 
 
@@ -69,11 +73,12 @@ def top_via_transport(data):
 
 def sofia_known_drop(name, data, transport):
     """The reason nta drops this message on this transport, or None."""
-    if name in SOFIA_DROPS_GARBAGE:
-        return "sofia's parser takes it for garbage"
     via = top_via_transport(data)
     if via is not None and via != transport.upper():
-        return "top Via says %s, arrived over %s (nta's Via check)" % (via, transport.upper())
+        return ("top Via says %s, arrived over %s (nta.c agent_check_request_via)"
+                % (via, transport.upper()))
+    if name in SOFIA_DROPS_GARBAGE:
+        return "sofia's parser takes it for garbage"
     return None
 
 # file: (section, accepted over UDP, accepted over TCP or None = same as UDP)
