@@ -26,7 +26,8 @@ typedef enum
 {
   MCU_RATE_ALLOW,  /* go on */
   MCU_RATE_REJECT, /* over the soft limit: 503 with Retry-After */
-  MCU_RATE_DROP,   /* over the hard limit: no answer at all */
+  MCU_RATE_DROP,   /* over the hard limit: nothing of ours is spent on it
+                    * (the agent only frees the stack's handle) */
 } McuRateVerdict;
 
 /* Microseconds on a monotonic clock; tests move time with it. */

@@ -338,13 +338,6 @@ handle_finished (nua_event_t event, tagi_t tags[])
   return callstate == nua_callstate_terminated;
 }
 
-/* Over the hard limit: no answer. */
-static void
-mcu_sip_agent_drop_request (McuSipAgent *self, nua_handle_t *nh)
-{
-  nua_handle_destroy (nh);
-}
-
 static McuRateClass
 rate_class (nua_event_t event, McuSipCall *call)
 {
@@ -380,10 +373,13 @@ rate_limited (
     case MCU_RATE_ALLOW:
       return FALSE;
     case MCU_RATE_DROP:
+      /* Nothing of ours is spent on it. sofia-sip cannot be told to stay
+       * silent from here (nua has already sent 100 Trying for an INVITE
+       * and answers a handle destroyed unanswered with 480 by itself);
+       * a firewall fed by the "rate limit" log line (fail2ban) makes the
+       * drop silent. */
       if (call == NULL) {
-        /* nua answers what its owner leaves unanswered; the stateless
-         * drop below keeps nta from retransmitting anything. */
-        mcu_sip_agent_drop_request (self, nh);
+        nua_handle_destroy (nh);
         return TRUE;
       }
       /* in a dialog: answer it like a reject */
