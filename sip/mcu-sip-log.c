@@ -69,6 +69,7 @@ mcu_sip_log_escape (const gchar *text)
 /* Lines sofia repeats for every stray packet, rate-limited. */
 static const gchar *const noise_prefixes[] = {
   "stun garbage",
+  "too large message",
   NULL,
 };
 
