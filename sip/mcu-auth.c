@@ -464,8 +464,8 @@ log_failure (const gchar *user, const gchar *ip, const gchar *method,
   g_autofree gchar *safe_ip = mcu_sip_log_escape (ip);
   g_autofree gchar *safe_method = mcu_sip_log_escape (method);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_AUTH_USER",
-      safe_user, "MESSAGE",
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_AUTH_USER", safe_user,
+      "MESSAGE",
       "auth failure: user=\"%s\" source=%s method=%s reason=%s blocked=%u",
       safe_user, safe_ip, safe_method, reason, blocked);
 }

@@ -496,7 +496,8 @@ static const char summary[] =
     "answer_pt, codec, remote, local_rtp_port, rtp_packets_received,\n"
     "rtp_packets_sent, rtp_packets_dropped, media_start_unix, "
     "bye_from_server,\n"
-    "call_start_unix, invite_unix, call_seconds, reinvite_statuses, exit_code, error,\n"
+    "call_start_unix, invite_unix, call_seconds, reinvite_statuses, exit_code, "
+    "error,\n"
     "final (FALSE in the copies SIGUSR1 writes) and video (null without\n"
     "--video-colour). SIGUSR1 also captures the tiles of the latest frame.";
 
