@@ -71,8 +71,9 @@ class Sampler(threading.Thread):
         return (max((s[1] for s in rows), default=0), max((s[2] for s in rows), default=0))
 
 
-def options_rtt(port, ip="127.0.0.4", timeout=1.0):
-    """Seconds until the server answers one OPTIONS from @ip, or None."""
+def options_rtt(port, ip="127.0.0.4", timeout=2.0):
+    """Seconds until the server answers one OPTIONS from @ip, or None.
+    Retransmitted every 500 ms (RFC 3261 timer E, as a phone does)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((ip, 0))
     lport = s.getsockname()[1]
@@ -82,14 +83,19 @@ def options_rtt(port, ip="127.0.0.4", timeout=1.0):
            "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
            % (port, ip, lport, cid[:12], ip, cid[:8], port, cid)).encode()
     t0 = time.monotonic()
-    s.sendto(msg, ("127.0.0.1", port))
-    s.settimeout(timeout)
+    next_send = t0
     try:
-        while True:
-            data = s.recv(65535)
+        while time.monotonic() - t0 < timeout:
+            if time.monotonic() >= next_send:
+                s.sendto(msg, ("127.0.0.1", port))
+                next_send += 0.5
+            s.settimeout(max(0.01, min(next_send, t0 + timeout) - time.monotonic()))
+            try:
+                data = s.recv(65535)
+            except socket.timeout:
+                continue
             if cid.encode() in data and data.startswith(b"SIP/2.0 200"):
                 return time.monotonic() - t0
-    except socket.timeout:
         return None
     finally:
         s.close()
