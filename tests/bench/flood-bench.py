@@ -62,6 +62,9 @@ def main():
         print("OPTIONS during the flood: %d of %d answered, worst %s s"
               % (r["options_answered"], r["options_sent"],
                  "%.3f" % r["options_worst_s"] if r["options_worst_s"] is not None else "-"))
+        print("control socket during the flood: %d answered, worst %s s"
+              % (r["control_answered"],
+                 "%.3f" % r["control_worst_s"] if r["control_worst_s"] is not None else "-"))
         print("recovery after the flood: %s"
               % ("%.1f s" % r["recovery_s"] if r["recovery_s"] is not None else "not within 120 s"))
 

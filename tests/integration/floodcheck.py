@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 
+import controlclient
 import mcutest
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
@@ -101,6 +102,16 @@ def options_rtt(port, ip="127.0.0.4", timeout=2.0):
         s.close()
 
 
+def control_rtt(srv):
+    """Seconds for GET /v1/rooms on the control socket, or None (no 200)."""
+    t0 = time.monotonic()
+    try:
+        status, _ = controlclient.Control(srv.control_socket).get("/v1/rooms")
+    except OSError:
+        return None
+    return time.monotonic() - t0 if status == 200 else None
+
+
 def start_flood(port, rate, seconds, work, room="1000"):
     """sipp from 127.0.0.1: @rate INVITEs a second for @seconds."""
     total = int(rate * seconds)
@@ -156,15 +167,18 @@ def run(srv, rate, seconds, legit_at=0.5, settle=2.0, recovery_limit=60.0,
     flood = start_flood(srv.port, rate, seconds, work)
     time.sleep(legit_at)
     legit = start_caller(srv, work, "legit", "127.0.0.2", LEGIT_TONE, 4)
-    rtts = []
+    rtts, ctl = [], []
     while flood.poll() is None and time.monotonic() - flood_start < seconds + 20:
         rtts.append(options_rtt(srv.port))
+        ctl.append(control_rtt(srv))
         time.sleep(0.2)
     flood_end = time.monotonic()
     res["flood_seconds"] = flood_end - flood_start
     res["options_answered"] = sum(1 for r in rtts if r is not None)
     res["options_sent"] = len(rtts)
     res["options_worst_s"] = max((r for r in rtts if r is not None), default=None)
+    res["control_answered"] = sum(1 for r in ctl if r is not None)
+    res["control_worst_s"] = max((r for r in ctl if r is not None), default=None)
     legit["proc"].wait(60)
     rep = read_report(legit)
     res["legit_status"] = rep.get("status")

@@ -2,7 +2,8 @@
 """An INVITE flood (sipp, 300 INVITEs/s from 127.0.0.1 for 2 s, never ACKed,
 no RTP) against the daemon with its default [limits], while a legitimate
 caller from 127.0.0.2 joins an occupied room: the legitimate caller gets 200
-within 1 s and hears the room, OPTIONS is answered throughout, the server's
+within 1 s and hears the room, OPTIONS and the control socket are answered
+throughout, the server's
 threads stay bounded (the flood gets no media: at most max-half-open-per-
 source of its calls are admitted), the flood's excess gets 503 with
 Retry-After (logged with the status), and the server recovers: the flood's
@@ -45,6 +46,10 @@ def main():
                      "OPTIONS (retransmitted every 500 ms) answered within 2 s throughout "
                      "the flood (%d of %d, worst %s s)"
                      % (r["options_answered"], r["options_sent"], r["options_worst_s"]))
+        checks.check(r["control_answered"] == r["options_sent"] and
+                     r["control_worst_s"] is not None and r["control_worst_s"] < 2.0,
+                     "the control socket answered throughout the flood (%d of %d, worst %s s)"
+                     % (r["control_answered"], r["options_sent"], r["control_worst_s"]))
         checks.check(r["peak_threads"] <= r["baseline_threads"] + 60,
                      "threads bounded during the flood: peak %d, baseline %d"
                      % (r["peak_threads"], r["baseline_threads"]))
