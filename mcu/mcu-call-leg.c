@@ -39,6 +39,8 @@ struct _McuCallLeg
   guint64 sdp_id;
   guint64 sdp_version;
   guint rtp_timer;
+  guint no_media_ticks; /* rtp_timer ticks since the answer, no RTP yet */
+  gboolean media_flowing;
   guint ring_timer;
   gchar *pending_answer;     /* the 200's SDP while ringing */
   guint final_status;        /* the status we rejected with, 0 = none */
@@ -341,8 +343,27 @@ on_rtp_timer (gpointer data)
 {
   McuCallLeg *self = data;
   guint timeout = self->env->config->rtp_timeout;
+  guint no_media = self->env->config->no_media_timeout;
   gint64 idle;
 
+  if (!self->media_flowing && self->media &&
+      mcu_media_session_get_packets_received (self->media) > 0) {
+    self->media_flowing = TRUE;
+    mcu_sip_call_set_media_flowing (self->call);
+  }
+  /* a call that never sent any media is hung up early: half-open calls
+   * are what floods are made of */
+  if (!self->media_flowing && no_media && self->media && self->have_audio &&
+      !on_hold (self) && remote_sends (self->audio.remote_direction) &&
+      ++self->no_media_ticks >= no_media) {
+    LEG_LOG (self, G_LOG_LEVEL_INFO,
+        "no media %u s after the answer: "
+        "hanging up",
+        no_media);
+    self->rtp_timer = 0;
+    mcu_call_leg_hangup (self, "SIP;cause=408;text=\"no media\"");
+    return G_SOURCE_REMOVE;
+  }
   if (timeout == 0 || self->media == NULL || !self->have_audio ||
       on_hold (self) || !remote_sends (self->audio.remote_direction))
     return G_SOURCE_CONTINUE;

@@ -68,6 +68,7 @@ static const KeySpec key_specs[] = {
   { "auth", "nonce-lifetime", KEY_UINT, 10, 86400, CFG (nonce_lifetime) },
   { "auth", "max-failures", KEY_UINT, 1, 1000, CFG (auth_max_failures) },
   { "auth", "algorithms", KEY_DIGEST_ALGORITHMS, 0, 0, CFG (auth_algorithms) },
+  { "auth", "max-backoff", KEY_UINT, 1, 86400, CFG (auth_max_backoff) },
   { "user:", "password", KEY_STRING, 0, 0, USER (password) },
   { "user:", "ha1", KEY_HA1, 0, 0, USER (ha1) },
   { "user:", "display", KEY_STRING, 0, 0, USER (display) },
@@ -75,6 +76,28 @@ static const KeySpec key_specs[] = {
   { "registrar", "max-expires", KEY_UINT, 1, 604800, CFG (max_expires) },
   { "registrar", "default-expires", KEY_UINT, 1, 604800,
       CFG (default_expires) },
+  { "registrar", "max-contacts", KEY_UINT, 1, 1000, CFG (max_contacts) },
+  { "registrar", "max-bindings-per-source", KEY_UINT, 0, 1000000,
+      CFG (max_bindings_per_source) },
+  { "limits", "invite-rate", KEY_UINT, 0, 100000, CFG (invite_rate) },
+  { "limits", "invite-burst", KEY_UINT, 1, 100000, CFG (invite_burst) },
+  { "limits", "register-rate", KEY_UINT, 0, 100000, CFG (register_rate) },
+  { "limits", "register-burst", KEY_UINT, 1, 100000, CFG (register_burst) },
+  { "limits", "message-rate", KEY_UINT, 0, 100000, CFG (message_rate) },
+  { "limits", "message-burst", KEY_UINT, 1, 100000, CFG (message_burst) },
+  { "limits", "subscribe-rate", KEY_UINT, 0, 100000, CFG (subscribe_rate) },
+  { "limits", "subscribe-burst", KEY_UINT, 1, 100000, CFG (subscribe_burst) },
+  { "limits", "reject-rate", KEY_UINT, 0, 100000, CFG (reject_rate) },
+  { "limits", "reject-burst", KEY_UINT, 0, 100000, CFG (reject_burst) },
+  { "limits", "max-sources", KEY_UINT, 10, 10000000, CFG (max_sources) },
+  { "limits", "max-calls", KEY_UINT, 0, 1000000, CFG (max_calls) },
+  { "limits", "max-half-open", KEY_UINT, 0, 1000000, CFG (max_half_open) },
+  { "limits", "max-half-open-per-source", KEY_UINT, 0, 1000000,
+      CFG (max_half_open_per_source) },
+  { "limits", "no-media-timeout", KEY_UINT, 0, 3600, CFG (no_media_timeout) },
+  { "limits", "retry-after", KEY_UINT, 1, 3600, CFG (retry_after) },
+  { "limits", "max-message-size", KEY_UINT, 1024, 16777216,
+      CFG (max_message_size) },
   { "storage", "database", KEY_STRING, 0, 0, CFG (database) },
   { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
   { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
@@ -137,11 +160,31 @@ mcu_config_new_default (void)
   c->auto_create = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
-  c->auth_max_failures = 5;
+  c->auth_max_failures = 3;
+  c->auth_max_backoff = 300;
   c->auth_algorithms = g_strdupv ((gchar **)known_digest_algorithms);
   c->min_expires = 60;
   c->max_expires = 3600;
   c->default_expires = 3600;
+  c->max_contacts = 10;
+  c->max_bindings_per_source = 1000;
+  c->invite_rate = 5;
+  c->invite_burst = 10;
+  c->register_rate = 5;
+  c->register_burst = 20;
+  c->message_rate = 10;
+  c->message_burst = 20;
+  c->subscribe_rate = 5;
+  c->subscribe_burst = 10;
+  c->reject_rate = 10;
+  c->reject_burst = 20;
+  c->max_sources = 10000;
+  c->max_calls = 1000;
+  c->max_half_open = 100;
+  c->max_half_open_per_source = 10;
+  c->no_media_timeout = 10;
+  c->retry_after = 5;
+  c->max_message_size = 65536;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;

@@ -70,11 +70,28 @@ typedef struct
   guint nonce_lifetime;    /* seconds */
   guint auth_max_failures; /* per source, then 403 for a while */
   gchar **auth_algorithms; /* "md5", "sha-256": the challenges sent */
+  guint auth_max_backoff;  /* seconds: the longest block after failures */
 
   /* [registrar] (seconds) */
   guint min_expires;
   guint max_expires;
   guint default_expires;
+  guint max_contacts;            /* bindings per address-of-record */
+  guint max_bindings_per_source; /* bindings registered from one IP */
+
+  /* [limits] per source IP: requests a second and burst (0 = no limit) */
+  guint invite_rate, invite_burst;
+  guint register_rate, register_burst;
+  guint message_rate, message_burst;
+  guint subscribe_rate, subscribe_burst;
+  guint reject_rate, reject_burst; /* 503s; beyond them: dropped */
+  guint max_sources;               /* sources tracked */
+  guint max_calls;                 /* 0 = no cap */
+  guint max_half_open;             /* calls without ACK or media yet */
+  guint max_half_open_per_source;
+  guint no_media_timeout; /* seconds after the answer without any RTP */
+  guint retry_after;      /* seconds, in 503s */
+  guint max_message_size; /* bytes */
 
   /* [storage] */
   gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */

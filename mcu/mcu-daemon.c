@@ -220,6 +220,7 @@ open_registrar (McuDaemon *self, GError **error)
     .nonce_lifetime = c->nonce_lifetime,
     .max_failures = c->auth_max_failures,
     .failure_window = 60,
+    .max_backoff = c->auth_max_backoff,
     .no_md5 =
         !g_strv_contains ((const gchar *const *)c->auth_algorithms, "md5"),
     .no_sha256 =
@@ -230,6 +231,8 @@ open_registrar (McuDaemon *self, GError **error)
     .min_expires = c->min_expires,
     .max_expires = c->max_expires,
     .default_expires = c->default_expires,
+    .max_contacts = c->max_contacts,
+    .max_bindings_per_source = c->max_bindings_per_source,
   };
 
   self->store = mcu_store_open (c->database, error);
@@ -258,6 +261,31 @@ open_registrar (McuDaemon *self, GError **error)
   g_info ("registrar: realm %s, database %s", c->auth_realm,
       mcu_store_get_path (self->store));
   return TRUE;
+}
+
+/* [limits]: per-source request rates and call caps, given to the agent. */
+static void
+set_sip_limits (McuDaemon *self)
+{
+  const McuConfig *c = self->config;
+  McuRateLimitOptions rates = {
+    .rate = { c->invite_rate, c->register_rate, c->message_rate,
+        c->subscribe_rate },
+    .burst = { c->invite_burst, c->register_burst, c->message_burst,
+        c->subscribe_burst },
+    .reject_rate = c->reject_rate,
+    .reject_burst = c->reject_burst,
+    .max_sources = c->max_sources,
+  };
+  McuSipCallLimits calls = {
+    .max_calls = c->max_calls,
+    .max_half_open = c->max_half_open,
+    .max_half_open_per_source = c->max_half_open_per_source,
+    .retry_after = c->retry_after,
+  };
+  g_autoptr (McuRateLimit) limit = mcu_rate_limit_new (&rates);
+
+  mcu_sip_agent_set_limits (self->agent, limit, &calls);
 }
 
 McuDaemon *
@@ -291,9 +319,11 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.udp = config->sip_udp;
   sip.tcp = config->sip_tcp;
   sip.user_agent = ua;
+  sip.max_message_size = config->max_message_size;
   self->agent = mcu_sip_agent_new (&sip, error);
   if (self->agent == NULL || !open_registrar (self, error))
     return NULL;
+  set_sip_limits (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",

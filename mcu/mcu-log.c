@@ -25,6 +25,25 @@ level_name (GLogLevelFlags level)
   }
 }
 
+/* Control characters written as escapes, so that no value from the network
+ * (a display name with CR/LF, an ESC sequence) can forge a log line or a
+ * terminal. Values logged from sip/ are escaped already (backslashes and
+ * quotes too, with mcu_sip_log_escape ()); this is the last guard. */
+static void
+append_safe (GString *line, const gchar *text)
+{
+  for (const guchar *p = (const guchar *)text; *p; p++) {
+    if (*p == '\n')
+      g_string_append (line, "\\n");
+    else if (*p == '\r')
+      g_string_append (line, "\\r");
+    else if (*p < 0x20 || *p == 0x7f)
+      g_string_append_printf (line, "\\x%02x", *p);
+    else
+      g_string_append_c (line, *p);
+  }
+}
+
 static GLogWriterOutput
 mcu_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
     gpointer user_data)
@@ -59,11 +78,21 @@ mcu_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
   line = g_string_new (NULL);
   g_string_append_printf (
       line, "%.12s %-8s %s", stamp, level_name (level), domain ? domain : "-");
-  if (room)
-    g_string_append_printf (line, " [room %s]", room);
-  if (call)
-    g_string_append_printf (line, " [call %.24s]", call);
-  g_string_append_printf (line, ": %s\n", message ? message : "");
+  if (room) {
+    g_string_append (line, " [room ");
+    append_safe (line, room);
+    g_string_append_c (line, ']');
+  }
+  if (call) {
+    g_autofree gchar *short_call = g_strndup (call, 24);
+
+    g_string_append (line, " [call ");
+    append_safe (line, short_call);
+    g_string_append_c (line, ']');
+  }
+  g_string_append (line, ": ");
+  append_safe (line, message ? message : "");
+  g_string_append_c (line, '\n');
   fputs (line->str, stderr);
   fflush (stderr);
   g_string_free (line, TRUE);

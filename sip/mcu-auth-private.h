@@ -13,6 +13,9 @@ G_BEGIN_DECLS
  * "ip:port/transport" (transfer full), or NULL when unknown. Call it only
  * inside the nua event callback. */
 gchar *mcu_auth_request_source (nua_t *nua);
+/* Just the IP address of that sender (transfer full), "unknown" when it
+ * cannot be told. */
+gchar *mcu_auth_request_ip (nua_t *nua);
 
 /* For a request that needs credentials (see mcu_auth_requires ()): returns
  * TRUE with @user (transfer full) set when it may go on, or FALSE when it

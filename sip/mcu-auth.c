@@ -3,11 +3,18 @@
  *
  * Nonces are random and kept in a table with their issue time and the
  * highest nonce count seen, so an expired nonce earns stale=true and a
- * repeated count is refused. Failures are counted per source IP; at
- * max-failures the source gets 403 until failure-window seconds pass
- * without a new failure. Passwords are hashed on arrival and never kept
- * or logged. */
+ * repeated count is refused. Failures are counted per user AND source
+ * IP, so an attacker behind a NAT blocks neither the other users there nor
+ * the right password from elsewhere. From max-failures on, each failure
+ * blocks that pair for 1, 2, 4, ... seconds (up to max-backoff): while
+ * blocked, requests get 403 with Retry-After and the password is not
+ * even checked. A pair is forgotten failure-window seconds after its
+ * block ends. Each failure is logged in one stable line for fail2ban:
+ *   auth failure: user="alice" source=192.0.2.7 method=REGISTER
+ *   reason=wrong-password
+ * Passwords are hashed on arrival and never kept or logged. */
 #include "mcu-auth-private.h"
+#include "mcu-sip-log.h"
 
 #include <gio/gio.h>
 
@@ -41,6 +48,7 @@ typedef struct
 {
   guint count;
   gint64 last;
+  gint64 blocked_until; /* 0 = not blocked */
 } Failures;
 
 struct _McuAuth
@@ -54,13 +62,14 @@ struct _McuAuth
   guint nonce_lifetime;
   guint max_failures;
   guint failure_window;
+  guint max_backoff;
   McuBindingStore *store;
   McuClockFunc clock;
   gpointer clock_data;
 
   GHashTable *users;    /* name -> AuthUser* */
   GHashTable *nonces;   /* nonce -> NonceState* */
-  GHashTable *failures; /* ip -> Failures* */
+  GHashTable *failures; /* "user\nip" -> Failures* */
   gint64 last_prune;
   gboolean no_md5;
   gboolean no_sha256;
@@ -138,6 +147,7 @@ mcu_auth_new (const McuAuthOptions *options)
   self->nonce_lifetime = options->nonce_lifetime;
   self->max_failures = options->max_failures;
   self->failure_window = options->failure_window;
+  self->max_backoff = options->max_backoff ? options->max_backoff : 300;
   self->no_md5 = options->no_md5;
   self->no_sha256 = options->no_sha256;
   self->store = options->store ? g_object_ref (options->store) : NULL;
@@ -266,6 +276,12 @@ new_nonce (McuAuth *self)
   return g_string_free (hex, FALSE);
 }
 
+static gboolean
+failures_expired (McuAuth *self, const Failures *f, gint64 now)
+{
+  return now - MAX (f->last, f->blocked_until) >= self->failure_window;
+}
+
 /* Drops expired nonces and forgotten failures, at most once a second. */
 static void
 prune (McuAuth *self, gint64 now)
@@ -282,7 +298,7 @@ prune (McuAuth *self, gint64 now)
       g_hash_table_iter_remove (&iter);
   g_hash_table_iter_init (&iter, self->failures);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (now - ((Failures *)value)->last >= self->failure_window)
+    if (failures_expired (self, value, now))
       g_hash_table_iter_remove (&iter);
 }
 
@@ -343,33 +359,49 @@ same_resource (const gchar *a, const gchar *b)
   return g_str_equal (ca, cb);
 }
 
-/* Counts a failure from @ip; TRUE when that reached the limit. */
-static gboolean
-count_failure (McuAuth *self, const gchar *ip, gint64 now)
+static gchar *
+failure_key (const gchar *user, const gchar *ip)
 {
-  Failures *f = g_hash_table_lookup (self->failures, ip);
+  return g_strdup_printf ("%s\n%s", user ? user : "", ip);
+}
+
+/* Counts a failure of @user from @ip; returns the seconds that pair is now
+ * blocked for (0: not blocked yet). */
+static guint
+count_failure (McuAuth *self, const gchar *user, const gchar *ip, gint64 now)
+{
+  g_autofree gchar *key = failure_key (user, ip);
+  Failures *f = g_hash_table_lookup (self->failures, key);
+  guint block, shift;
 
   if (f == NULL) {
     f = g_new0 (Failures, 1);
-    g_hash_table_replace (self->failures, g_strdup (ip), f);
+    g_hash_table_replace (self->failures, g_steal_pointer (&key), f);
   }
   f->count++;
   f->last = now;
-  return self->max_failures > 0 && f->count >= self->max_failures;
+  if (self->max_failures == 0 || f->count < self->max_failures)
+    return 0;
+  shift = MIN (f->count - self->max_failures, 30u);
+  block = MIN ((guint64)1 << shift, (guint64)self->max_backoff);
+  f->blocked_until = now + block;
+  return block;
 }
 
-static gboolean
-locked_out (McuAuth *self, const gchar *ip, gint64 now)
+/* Seconds @user from @ip is still blocked for, 0 when not blocked. */
+static guint
+blocked_for (McuAuth *self, const gchar *user, const gchar *ip, gint64 now)
 {
-  Failures *f = g_hash_table_lookup (self->failures, ip);
+  g_autofree gchar *key = failure_key (user, ip);
+  Failures *f = g_hash_table_lookup (self->failures, key);
 
-  if (f == NULL || self->max_failures == 0)
-    return FALSE;
-  if (now - f->last >= self->failure_window) {
-    g_hash_table_remove (self->failures, ip);
-    return FALSE;
+  if (f == NULL)
+    return 0;
+  if (failures_expired (self, f, now)) {
+    g_hash_table_remove (self->failures, key);
+    return 0;
   }
-  return f->count >= self->max_failures;
+  return f->blocked_until > now ? (guint)(f->blocked_until - now) : 0;
 }
 
 static gboolean
@@ -423,22 +455,37 @@ nonce_fresh (McuAuth *self, const McuDigestCredentials *c, gint64 now)
   return TRUE;
 }
 
+/* The fail2ban line: one per failed authentication, fixed format. */
+static void
+log_failure (const gchar *user, const gchar *ip, const gchar *method,
+    const gchar *reason, guint blocked)
+{
+  g_autofree gchar *safe_user = mcu_sip_log_escape (user);
+  g_autofree gchar *safe_ip = mcu_sip_log_escape (ip);
+  g_autofree gchar *safe_method = mcu_sip_log_escape (method);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_AUTH_USER", safe_user,
+      "MESSAGE",
+      "auth failure: user=\"%s\" source=%s method=%s reason=%s blocked=%u",
+      safe_user, safe_ip, safe_method, reason, blocked);
+}
+
 static McuAuthVerdict
 fail (McuAuth *self, const gchar *ip, gint64 now, const gchar *user,
-    const gchar *why)
+    const gchar *method, const gchar *reason, guint *retry_after)
 {
-  gboolean limit = count_failure (self, ip, now);
+  guint block = count_failure (self, user, ip, now);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_AUTH_USER", user,
-      "MESSAGE", "authentication of '%s' from %s failed: %s%s", user, ip, why,
-      limit ? " (limit reached: 403 until it calms down)" : "");
-  return limit ? MCU_AUTH_FORBIDDEN : MCU_AUTH_CHALLENGE;
+  log_failure (user, ip, method, reason, block);
+  *retry_after = block;
+  return block ? MCU_AUTH_FORBIDDEN : MCU_AUTH_CHALLENGE;
 }
 
 /* The verdict without the challenges. */
 static McuAuthVerdict
 check (McuAuth *self, const gchar *method, const gchar *uri,
-    const gchar *const *credentials, const gchar *ip, gchar **user)
+    const gchar *const *credentials, const gchar *ip, const gchar *user_hint,
+    gchar **user, guint *retry_after)
 {
   gint64 now = now_seconds (self);
   g_autoptr (McuDigestCredentials) c = NULL;
@@ -449,9 +496,19 @@ check (McuAuth *self, const gchar *method, const gchar *uri,
   gboolean sess, bad, ok;
 
   prune (self, now);
-  if (locked_out (self, ip, now))
-    return MCU_AUTH_FORBIDDEN;
   c = find_credentials (self, credentials, &bad);
+  /* blocked: answered without looking at the password */
+  *retry_after = blocked_for (self, c ? c->username : user_hint, ip, now);
+  if (*retry_after > 0) {
+    g_autofree gchar *safe_user =
+        mcu_sip_log_escape (c ? c->username : user_hint);
+
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+        "auth blocked: user=\"%s\" source=%s method=%s status=403 "
+        "retry-after=%u",
+        safe_user, ip, method, *retry_after);
+    return MCU_AUTH_FORBIDDEN;
+  }
   if (c == NULL)
     return bad ? MCU_AUTH_BAD : MCU_AUTH_CHALLENGE;
   if (!mcu_digest_parse_algorithm (c->algorithm, &algorithm, &sess) ||
@@ -461,17 +518,23 @@ check (McuAuth *self, const gchar *method, const gchar *uri,
     return MCU_AUTH_BAD;
   u = find_user (self, c->username, &tmp);
   if (u == NULL)
-    return fail (self, ip, now, c->username, "unknown user");
+    return fail (
+        self, ip, now, c->username, method, "unknown-user", retry_after);
   ha1 = algorithm == MCU_DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5;
   ok = ha1 && mcu_digest_verify (c, ha1, method);
   auth_user_clear (&tmp);
   if (ha1 == NULL)
     return MCU_AUTH_CHALLENGE; /* no HA1 for that algorithm */
   if (!ok)
-    return fail (self, ip, now, c->username, "wrong response");
+    return fail (
+        self, ip, now, c->username, method, "wrong-password", retry_after);
   if (!nonce_fresh (self, c, now))
     return MCU_AUTH_STALE;
-  g_hash_table_remove (self->failures, ip);
+  {
+    g_autofree gchar *key = failure_key (c->username, ip);
+
+    g_hash_table_remove (self->failures, key);
+  }
   *user = g_strdup (c->username);
   return MCU_AUTH_OK;
 }
@@ -481,6 +544,18 @@ mcu_auth_check (McuAuth *self, const gchar *method, const gchar *uri,
     const gchar *const *credentials, const gchar *source,
     const gchar *user_hint, gchar **user, gchar ***challenges)
 {
+  guint retry_after;
+
+  return mcu_auth_check_full (self, method, uri, credentials, source, user_hint,
+      user, challenges, &retry_after);
+}
+
+McuAuthVerdict
+mcu_auth_check_full (McuAuth *self, const gchar *method, const gchar *uri,
+    const gchar *const *credentials, const gchar *source,
+    const gchar *user_hint, gchar **user, gchar ***challenges,
+    guint *retry_after)
+{
   g_autofree gchar *ip = source_ip (source);
   McuAuthVerdict verdict;
 
@@ -488,7 +563,9 @@ mcu_auth_check (McuAuth *self, const gchar *method, const gchar *uri,
   g_return_val_if_fail (method != NULL, MCU_AUTH_FORBIDDEN);
   *user = NULL;
   *challenges = NULL;
-  verdict = check (self, method, uri, credentials, ip, user);
+  *retry_after = 0;
+  verdict =
+      check (self, method, uri, credentials, ip, user_hint, user, retry_after);
   if (verdict == MCU_AUTH_CHALLENGE || verdict == MCU_AUTH_STALE)
     *challenges = make_challenges (self, user_hint, verdict == MCU_AUTH_STALE);
   return verdict;
@@ -518,6 +595,14 @@ mcu_auth_request_source (nua_t *nua)
   if (strchr (ip, ':'))
     return g_strdup_printf ("[%s]:%u/%s", ip, port, transport);
   return g_strdup_printf ("%s:%u/%s", ip, port, transport);
+}
+
+gchar *
+mcu_auth_request_ip (nua_t *nua)
+{
+  g_autofree gchar *source = mcu_auth_request_source (nua);
+
+  return source_ip (source);
 }
 
 /* Each Authorization header as 'Digest a=b, c=d' (sofia keeps the quotes
@@ -550,6 +635,8 @@ mcu_auth_check_request (
   const gchar *method = sip->sip_request->rq_method_name;
   const url_t *hint_url;
   McuAuthVerdict verdict;
+  guint retry_after = 0;
+  g_autofree gchar *retry = NULL;
   su_home_t home[1] = { SU_HOME_INIT (home) };
   char *u = url_as_string (home, sip->sip_request->rq_url);
 
@@ -558,9 +645,9 @@ mcu_auth_check_request (
   hint_url = sip->sip_request->rq_method == sip_method_register
                  ? (sip->sip_to ? sip->sip_to->a_url : NULL)
                  : (sip->sip_from ? sip->sip_from->a_url : NULL);
-  verdict =
-      mcu_auth_check (self, method, uri, (const gchar *const *)credentials,
-          source, hint_url ? hint_url->url_user : NULL, user, &challenges);
+  verdict = mcu_auth_check_full (self, method, uri,
+      (const gchar *const *)credentials, source,
+      hint_url ? hint_url->url_user : NULL, user, &challenges, &retry_after);
   switch (verdict) {
     case MCU_AUTH_OK:
       return TRUE;
@@ -573,7 +660,9 @@ mcu_auth_check_request (
           NUTAG_WITH_THIS (nua), TAG_END ());
       return FALSE;
     case MCU_AUTH_FORBIDDEN:
-      nua_respond (nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS (nua), TAG_END ());
+      retry = g_strdup_printf ("%u", MAX (retry_after, 1));
+      nua_respond (nh, SIP_403_FORBIDDEN, SIPTAG_RETRY_AFTER_STR (retry),
+          NUTAG_WITH_THIS (nua), TAG_END ());
       return FALSE;
     case MCU_AUTH_BAD:
     default:

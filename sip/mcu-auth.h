@@ -24,8 +24,11 @@ typedef struct
   gboolean for_invite;
   gboolean for_message;
   guint nonce_lifetime;   /* seconds; older nonces get stale=true */
-  guint max_failures;     /* failed attempts per source before 403 */
-  guint failure_window;   /* seconds a source's failures are remembered */
+  guint max_failures;     /* failures of one user from one source IP
+                           * before it is blocked (1 s, 2 s, 4 s, ...) */
+  guint failure_window;   /* seconds failures are remembered after the
+                           * last block ends */
+  guint max_backoff;      /* seconds: the longest block (0 = 300) */
   gboolean no_md5;        /* challenge with SHA-256 only */
   gboolean no_sha256;     /* challenge with MD5 only (libre/baresip 1.0
                            * give up on a challenge list with SHA-256) */
@@ -53,7 +56,7 @@ typedef enum
   MCU_AUTH_OK,        /* credentials good: the user is authenticated */
   MCU_AUTH_CHALLENGE, /* 401: no credentials, or wrong ones */
   MCU_AUTH_STALE,     /* 401 with stale=true: right password, old nonce */
-  MCU_AUTH_FORBIDDEN, /* 403: too many failures from this source */
+  MCU_AUTH_FORBIDDEN, /* 403: this user is blocked from this source */
   MCU_AUTH_BAD,       /* 400: malformed credentials */
 } McuAuthVerdict;
 
@@ -68,5 +71,12 @@ typedef enum
 McuAuthVerdict mcu_auth_check (McuAuth *self, const gchar *method,
     const gchar *uri, const gchar *const *credentials, const gchar *source,
     const gchar *user_hint, gchar **user, gchar ***challenges);
+/* The same, also giving for FORBIDDEN the seconds the block lasts (the
+ * Retry-After). Failures and blocks are per (user, source IP): the user of
+ * the credentials, or @user_hint for a request without any. */
+McuAuthVerdict mcu_auth_check_full (McuAuth *self, const gchar *method,
+    const gchar *uri, const gchar *const *credentials, const gchar *source,
+    const gchar *user_hint, gchar **user, gchar ***challenges,
+    guint *retry_after);
 
 G_END_DECLS

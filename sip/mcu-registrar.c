@@ -7,6 +7,7 @@
  * that worked, so memory and database agree. One timer, armed for the
  * earliest expiry, purges expired bindings. */
 #include "mcu-registrar-private.h"
+#include "mcu-sip-log.h"
 
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -26,6 +27,8 @@ struct _McuRegistrar
   guint min_expires;
   guint max_expires;
   guint default_expires;
+  guint max_contacts;
+  guint max_bindings_per_source;
   McuBindingStore *store; /* (nullable) */
   McuAuth *auth;          /* (nullable) */
   McuClockFunc clock;
@@ -209,6 +212,8 @@ mcu_registrar_new (const McuRegistrarOptions *options, GError **error)
   self->max_expires = MAX (options->max_expires, options->min_expires);
   self->default_expires =
       CLAMP (options->default_expires, self->min_expires, self->max_expires);
+  self->max_contacts = options->max_contacts;
+  self->max_bindings_per_source = options->max_bindings_per_source;
   self->store = options->store ? g_object_ref (options->store) : NULL;
   self->auth = options->auth ? g_object_ref (options->auth) : NULL;
   self->clock = options->clock;
@@ -401,6 +406,68 @@ apply_contacts (McuRegistrar *self, const McuRegisterRequest *req,
   return TRUE;
 }
 
+/* The IP address of a "received" value ("ip:port/transport"). */
+static gboolean
+same_source_ip (const gchar *received, const gchar *ip, gsize ip_len)
+{
+  return received && strncmp (received, ip, ip_len) == 0 &&
+         received[ip_len] == ':';
+}
+
+static guint
+count_from_ip (GPtrArray *set, const gchar *ip, gsize ip_len, gint64 now)
+{
+  guint n = 0;
+
+  for (guint i = 0; set && i < set->len; i++) {
+    McuBinding *b = g_ptr_array_index (set, i);
+
+    if (b->expires_at > now && same_source_ip (b->received, ip, ip_len))
+      n++;
+  }
+  return n;
+}
+
+/* The limits on how many bindings an AOR and a source may hold: FALSE
+ * with @result set (403) when @set would grow past one of them. */
+static gboolean
+within_limits (McuRegistrar *self, const McuRegisterRequest *req,
+    GPtrArray *old, GPtrArray *set, gint64 now, McuRegisterResult *result)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  const gchar *colon;
+  gsize ip_len;
+  guint before = 0, after = 0, old_live = 0;
+
+  for (guint i = 0; old && i < old->len; i++)
+    if (((McuBinding *)g_ptr_array_index (old, i))->expires_at > now)
+      old_live++;
+  if (self->max_contacts && set->len > self->max_contacts &&
+      set->len > old_live) {
+    set_result (result, 403, "Too Many Contacts");
+    return FALSE;
+  }
+  if (self->max_bindings_per_source == 0 || req->received == NULL)
+    return TRUE;
+  colon = req->received[0] == '[' ? strstr (req->received, "]:")
+                                  : strrchr (req->received, ':');
+  if (colon == NULL)
+    return TRUE;
+  ip_len = colon - req->received + (req->received[0] == '[' ? 1 : 0);
+  g_hash_table_iter_init (&iter, self->aors);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_str_equal (key, req->aor_user))
+      before += count_from_ip (value, req->received, ip_len, now);
+  after = before + count_from_ip (set, req->received, ip_len, now);
+  before += count_from_ip (old, req->received, ip_len, now);
+  if (after > self->max_bindings_per_source && after > before) {
+    set_result (result, 403, "Too Many Registrations From This Address");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* RFC 3261 section 10.3, steps 4 to 8 (1-3 are the agent's and McuAuth's). */
 void
 mcu_registrar_process (McuRegistrar *self, const McuRegisterRequest *req,
@@ -430,7 +497,8 @@ mcu_registrar_process (McuRegistrar *self, const McuRegisterRequest *req,
   old = g_hash_table_lookup (self->aors, req->aor_user);
   copy_live (old, now, set);
   if (req->wildcard || req->n_contacts > 0) {
-    if (!apply_contacts (self, req, old, set, now, result))
+    if (!apply_contacts (self, req, old, set, now, result) ||
+        !within_limits (self, req, old, set, now, result))
       return;
     if (self->store && !mcu_binding_store_replace_bindings (
                            self->store, req->aor_user, set, &error)) {
@@ -605,6 +673,14 @@ mcu_registrar_handle_register (McuRegistrar *self, nua_t *nua, nua_handle_t *nh,
   req.received = source;
   req.auth_user = auth_user;
   mcu_registrar_process (self, &req, &result);
+  if (result.status >= 300) {
+    g_autofree gchar *safe_aor = mcu_sip_log_escape (req.aor_user);
+    g_autofree gchar *safe_source = mcu_sip_log_escape (source);
+
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+        "REGISTER of %s from %s rejected: status=%u %s", safe_aor, safe_source,
+        result.status, result.phrase);
+  }
   respond (self, nua, nh, &result);
   mcu_register_result_clear (&result);
   su_home_deinit (home);

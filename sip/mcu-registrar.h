@@ -18,12 +18,16 @@ typedef struct
 {
   /* Domains a To URI may name (the [sip] domain, the listen address). */
   const gchar *const *domains;
-  guint min_expires;      /* smaller non-zero requests get 423 */
-  guint max_expires;      /* larger ones are clamped */
-  guint default_expires;  /* no Expires header and no expires param */
-  McuBindingStore *store; /* (nullable) persistence */
-  McuAuth *auth;          /* (nullable) the user directory for is_user */
-  McuClockFunc clock;     /* (nullable) seconds since the epoch; for tests */
+  guint min_expires;             /* smaller non-zero requests get 423 */
+  guint max_expires;             /* larger ones are clamped */
+  guint default_expires;         /* no Expires header and no expires param */
+  guint max_contacts;            /* bindings per AOR (0 = no limit); a REGISTER
+                                  * that would add more gets 403 */
+  guint max_bindings_per_source; /* bindings registered from one IP
+                                  * address, all AORs (0 = no limit) */
+  McuBindingStore *store;        /* (nullable) persistence */
+  McuAuth *auth;                 /* (nullable) the user directory for is_user */
+  McuClockFunc clock; /* (nullable) seconds since the epoch; for tests */
   gpointer clock_data;
 } McuRegistrarOptions;
 

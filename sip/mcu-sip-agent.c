@@ -10,6 +10,7 @@
 #include "mcu-sip-message-private.h"
 #include "mcu-registrar-private.h"
 #include "mcu-auth-private.h"
+#include "mcu-sip-log.h"
 
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
@@ -18,6 +19,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta_tag.h>
 #include <string.h>
 
 G_DEFINE_QUARK (mcu - sip - error - quark, mcu_sip_error)
@@ -33,9 +35,11 @@ struct _McuSipAgent
   su_root_t *root;
   GSource *source;
   nua_t *nua;
-  GHashTable *calls;       /* McuSipCall* (owned) set */
-  McuRegistrar *registrar; /* (nullable) REGISTER gets 405 without one */
-  McuAuth *auth;           /* (nullable) no digest authentication */
+  GHashTable *calls;        /* McuSipCall* (owned) set */
+  McuRegistrar *registrar;  /* (nullable) REGISTER gets 405 without one */
+  McuAuth *auth;            /* (nullable) no digest authentication */
+  McuRateLimit *rate_limit; /* (nullable) no per-source rates */
+  McuSipCallLimits limits;
   gboolean shutting_down;
   guint shutdown_timeout_id;
 };
@@ -61,6 +65,7 @@ mcu_sip_agent_dispose (GObject *object)
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_object (&self->registrar);
   g_clear_object (&self->auth);
+  g_clear_object (&self->rate_limit);
   if (self->nua) {
     nua_destroy (self->nua);
     self->nua = NULL;
@@ -192,10 +197,60 @@ on_nua_register (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
   nua_handle_destroy (nh);
 }
 
+/* The cap an INVITE from @ip would exceed, or NULL. */
+static const gchar *
+call_cap_reached (McuSipAgent *self, const gchar *ip)
+{
+  const McuSipCallLimits *l = &self->limits;
+  GHashTableIter iter;
+  gpointer key;
+  guint half_open = 0, from_ip = 0;
+
+  if (l->max_calls && g_hash_table_size (self->calls) >= l->max_calls)
+    return "max-calls";
+  if (l->max_half_open == 0 && l->max_half_open_per_source == 0)
+    return NULL;
+  g_hash_table_iter_init (&iter, self->calls);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    if (!mcu_sip_call_is_half_open (key))
+      continue;
+    half_open++;
+    if (g_strcmp0 (mcu_sip_call_get_source_ip (key), ip) == 0)
+      from_ip++;
+  }
+  if (l->max_half_open && half_open >= l->max_half_open)
+    return "max-half-open";
+  if (l->max_half_open_per_source && from_ip >= l->max_half_open_per_source)
+    return "max-half-open-per-source";
+  return NULL;
+}
+
+/* 503 with Retry-After when a call cap is reached; TRUE when answered. */
+static gboolean
+reject_over_cap (McuSipAgent *self, nua_handle_t *nh, const gchar *ip)
+{
+  const gchar *cap = call_cap_reached (self, ip);
+  g_autofree gchar *retry = NULL;
+  g_autofree gchar *safe_ip = NULL;
+
+  if (cap == NULL)
+    return FALSE;
+  retry = g_strdup_printf ("%u", MAX (self->limits.retry_after, 1));
+  nua_respond (nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR (retry),
+      NUTAG_WITH_THIS (self->nua), TAG_END ());
+  safe_ip = mcu_sip_log_escape (ip);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+      "INVITE from %s rejected: status=503 (%s reached)", safe_ip, cap);
+  return TRUE;
+}
+
 static void
 on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
 {
   g_autofree gchar *auth_user = NULL;
+  g_autofree gchar *ip = mcu_auth_request_ip (self->nua);
+  g_autofree gchar *safe_target = NULL;
+  g_autofree gchar *safe_from = NULL;
   McuSipCall *call;
 
   if (self->shutting_down) {
@@ -208,16 +263,19 @@ on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
     nua_handle_destroy (nh);
     return;
   }
-  if (reject_unusable_invite (self, nh, sip)) {
+  if (reject_unusable_invite (self, nh, sip) ||
+      reject_over_cap (self, nh, ip)) {
     nua_handle_destroy (nh);
     return;
   }
-  call = mcu_sip_call_new_incoming (nh, sip);
+  call = mcu_sip_call_new_incoming (nh, sip, ip);
   g_hash_table_add (self->calls, call);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
+  safe_target = mcu_sip_log_escape (mcu_sip_call_get_target (call));
+  safe_from = mcu_sip_log_escape (mcu_sip_call_get_from_uri (call));
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
       mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s",
-      mcu_sip_call_get_target (call), mcu_sip_call_get_from_uri (call));
+      safe_target, safe_from);
   g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
 }
 
@@ -229,6 +287,8 @@ on_nua_message (
 {
   g_autoptr (McuSipMessage) message = NULL;
   g_autofree gchar *auth_user = NULL;
+  g_autofree gchar *safe_target = NULL;
+  g_autofree gchar *safe_from = NULL;
   gboolean handled = FALSE;
 
   if (self->shutting_down) {
@@ -244,9 +304,11 @@ on_nua_message (
     return;
   }
   message = mcu_sip_message_new_incoming (self->nua, nh, sip, call);
+  safe_target = mcu_sip_log_escape (mcu_sip_message_get_target (message));
+  safe_from = mcu_sip_log_escape (mcu_sip_message_get_from_uri (message));
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
-      "MESSAGE for %s from %s%s", mcu_sip_message_get_target (message),
-      mcu_sip_message_get_from_uri (message), call ? " (in a call)" : "");
+      "MESSAGE for %s from %s%s", safe_target, safe_from,
+      call ? " (in a call)" : "");
   g_signal_emit (self, signals[SIGNAL_INCOMING_MESSAGE], 0, message, &handled);
   if (!handled)
     mcu_sip_message_respond (message, 404, "Not Found");
@@ -323,6 +385,66 @@ handle_finished (nua_event_t event, tagi_t tags[])
   return callstate == nua_callstate_terminated;
 }
 
+static McuRateClass
+rate_class (nua_event_t event, McuSipCall *call)
+{
+  switch (event) {
+    case nua_i_invite:
+      return call ? MCU_RATE_N_CLASSES : MCU_RATE_CLASS_INVITE;
+    case nua_i_register:
+      return MCU_RATE_CLASS_REGISTER;
+    case nua_i_message:
+      return MCU_RATE_CLASS_MESSAGE;
+    case nua_i_subscribe:
+      return call ? MCU_RATE_N_CLASSES : MCU_RATE_CLASS_SUBSCRIBE;
+    default:
+      return MCU_RATE_N_CLASSES;
+  }
+}
+
+/* The per-source rate limit, first thing for a new request: TRUE when it
+ * was answered 503 or dropped (and its handle freed, unless a call owns
+ * it). */
+static gboolean
+rate_limited (
+    McuSipAgent *self, nua_event_t event, nua_handle_t *nh, McuSipCall *call)
+{
+  McuRateClass klass = rate_class (event, call);
+  g_autofree gchar *ip = NULL;
+  g_autofree gchar *retry = NULL;
+
+  if (self->rate_limit == NULL || klass == MCU_RATE_N_CLASSES)
+    return FALSE;
+  ip = mcu_auth_request_ip (self->nua);
+  switch (mcu_rate_limit_check (self->rate_limit, ip, klass)) {
+    case MCU_RATE_ALLOW:
+      return FALSE;
+    case MCU_RATE_DROP:
+      /* Nothing of ours is spent on it. sofia-sip cannot be told to stay
+       * silent from here (nua has already sent 100 Trying for an INVITE
+       * and answers a handle destroyed unanswered with 480 by itself);
+       * a firewall fed by the "rate limit" log line (fail2ban) makes the
+       * drop silent. */
+      if (call == NULL) {
+        nua_handle_destroy (nh);
+        return TRUE;
+      }
+      /* in a dialog: answer it like a reject */
+      G_GNUC_FALLTHROUGH;
+    case MCU_RATE_REJECT:
+    default:
+      retry = g_strdup_printf (
+          "%u", mcu_rate_limit_retry_after (self->rate_limit, ip, klass));
+      nua_respond (nh, SIP_503_SERVICE_UNAVAILABLE,
+          SIPTAG_RETRY_AFTER_STR (retry), NUTAG_WITH_THIS (self->nua),
+          TAG_END ());
+      break;
+  }
+  if (call == NULL)
+    nua_handle_destroy (nh);
+  return TRUE;
+}
+
 static void
 on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     nua_magic_t *magic, nua_handle_t *nh, nua_hmagic_t *hmagic,
@@ -340,6 +462,8 @@ on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     mcu_sip_message_handle_event (hmagic, event, status, phrase, sip, tags);
     return;
   }
+  if (nh && sip && rate_limited (self, event, nh, call))
+    return;
   if (call == NULL && hmagic == NULL && nh && sip &&
       refuse_sips (self, event, nh, sip))
     return;
@@ -400,7 +524,10 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
       NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (1),
       NUTAG_APPL_METHOD ("MESSAGE, INFO, OPTIONS"), NUTAG_ALLOW ("REGISTER"),
       SIPTAG_USER_AGENT_STR (options->user_agent ? options->user_agent : "mcu"),
-      SIPTAG_ACCEPT_STR ("application/sdp"), TAG_END ());
+      SIPTAG_ACCEPT_STR ("application/sdp"),
+      TAG_IF (options->max_message_size,
+          NTATAG_MAXSIZE (options->max_message_size)),
+      TAG_END ());
   if (self->nua == NULL) {
     g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BIND,
         "cannot listen on %s (address in use or not local?)", url);
@@ -518,31 +645,20 @@ mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth)
   g_set_object (&self->auth, auth);
 }
 
+void
+mcu_sip_agent_set_limits (
+    McuSipAgent *self, McuRateLimit *rate_limit, const McuSipCallLimits *limits)
+{
+  g_return_if_fail (MCU_IS_SIP_AGENT (self));
+  g_set_object (&self->rate_limit, rate_limit);
+  if (limits)
+    self->limits = *limits;
+  else
+    memset (&self->limits, 0, sizeof self->limits);
+}
+
 guint
 mcu_sip_agent_get_n_calls (McuSipAgent *self)
 {
   return g_hash_table_size (self->calls);
-}
-
-static void
-on_sofia_log (void *stream, char const *fmt, va_list ap)
-{
-  GString *line = stream;
-
-  g_string_append_vprintf (line, fmt, ap);
-  if (line->len == 0 || line->str[line->len - 1] != '\n')
-    return;
-  g_string_truncate (line, line->len - 1);
-  g_log_structured ("mcu-sofia", G_LOG_LEVEL_DEBUG, "MESSAGE", "%s", line->str);
-  g_string_truncate (line, 0);
-}
-
-void
-mcu_sip_redirect_sofia_log (void)
-{
-  static GString *line; /* sofia's log is process-global: so is its buffer */
-
-  if (line == NULL)
-    line = g_string_new (NULL);
-  su_log_redirect (NULL, on_sofia_log, line);
 }

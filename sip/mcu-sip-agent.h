@@ -7,6 +7,7 @@
 #include "mcu-sip-message.h"
 #include "mcu-registrar.h"
 #include "mcu-auth.h"
+#include "mcu-rate-limit.h"
 
 G_BEGIN_DECLS
 
@@ -30,7 +31,21 @@ typedef struct
   gboolean udp;
   gboolean tcp;
   const gchar *user_agent;
+  guint max_message_size; /* bytes; larger SIP messages are refused (0 =
+                           * sofia's default) */
 } McuSipAgentOptions;
+
+/* Caps on incoming calls (0 = none). A half-open call is one that is set
+ * up but not proven: no ACK yet, or no media yet (see
+ * mcu_sip_call_is_half_open ()). Past a cap, INVITEs get 503 with
+ * Retry-After before anything is created for them. */
+typedef struct
+{
+  guint max_calls;                /* every call the agent holds */
+  guint max_half_open;            /* half-open incoming calls in all */
+  guint max_half_open_per_source; /* ... from one IP address */
+  guint retry_after;              /* seconds, in those 503s */
+} McuSipCallLimits;
 
 /* Listens at once. Signals: "incoming-call" (McuSipCall): answer, reject or
  * keep it; the agent holds the call until "terminated".
@@ -68,13 +83,14 @@ void mcu_sip_agent_set_registrar (McuSipAgent *self, McuRegistrar *registrar);
 /* Digest authentication for REGISTER, INVITE and MESSAGE as @auth says
  * (mcu_auth_requires ()); none while unset. */
 void mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth);
+/* Per-source request rates (@rate_limit, nullable: none) and call caps
+ * (@limits, nullable: none), checked before anything is created for a
+ * request. */
+void mcu_sip_agent_set_limits (McuSipAgent *self, McuRateLimit *rate_limit,
+    const McuSipCallLimits *limits);
 
 /* Hang up every call (BYE), then stop; emits "shutdown-complete". */
 void mcu_sip_agent_shutdown (McuSipAgent *self);
 guint mcu_sip_agent_get_n_calls (McuSipAgent *self);
-
-/* Routes sofia-sip's own log into GLib structured logging (process-wide:
- * sofia has one log for the process). */
-void mcu_sip_redirect_sofia_log (void);
 
 G_END_DECLS

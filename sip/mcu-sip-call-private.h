@@ -8,7 +8,9 @@
 
 G_BEGIN_DECLS
 
-McuSipCall *mcu_sip_call_new_incoming (nua_handle_t *nh, const sip_t *sip);
+/* @source_ip: (nullable) where the INVITE came from. */
+McuSipCall *mcu_sip_call_new_incoming (
+    nua_handle_t *nh, const sip_t *sip, const gchar *source_ip);
 /* An outgoing call on a new handle of @nua; nothing is sent yet. @to is
  * the To header ("Name" <sip:user@domain>), @from the From header, and
  * @request_uri where the INVITE goes (the callee's Contact). */

@@ -42,6 +42,8 @@ struct _McuSipCall
   gchar *remote_contact;
   gchar *offer;
   gchar *request_uri; /* outgoing: where the INVITE goes */
+  gchar *source_ip;   /* incoming: the INVITE's sender */
+  gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
 
@@ -87,6 +89,7 @@ mcu_sip_call_finalize (GObject *object)
   g_free (self->remote_contact);
   g_free (self->offer);
   g_free (self->request_uri);
+  g_free (self->source_ip);
   G_OBJECT_CLASS (mcu_sip_call_parent_class)->finalize (object);
 }
 
@@ -209,7 +212,8 @@ set_remote_contact (McuSipCall *self, const sip_t *sip)
 }
 
 McuSipCall *
-mcu_sip_call_new_incoming (nua_handle_t *nh, const sip_t *sip)
+mcu_sip_call_new_incoming (
+    nua_handle_t *nh, const sip_t *sip, const gchar *source_ip)
 {
   McuSipCall *self = g_object_new (MCU_TYPE_SIP_CALL, NULL);
   const url_t *ruri = sip->sip_request ? sip->sip_request->rq_url : NULL;
@@ -225,6 +229,7 @@ mcu_sip_call_new_incoming (nua_handle_t *nh, const sip_t *sip)
       mcu_sip_unquote_display (sip->sip_from ? sip->sip_from->a_display : NULL);
   set_remote_contact (self, sip);
   self->offer = mcu_sip_payload_text (sip);
+  self->source_ip = g_strdup (source_ip);
   return self;
 }
 
@@ -284,6 +289,36 @@ const gchar *
 mcu_sip_call_get_remote_contact (McuSipCall *self)
 {
   return self->remote_contact;
+}
+
+const gchar *
+mcu_sip_call_get_source_ip (McuSipCall *self)
+{
+  return self->source_ip;
+}
+
+void
+mcu_sip_call_set_media_flowing (McuSipCall *self)
+{
+  g_return_if_fail (MCU_IS_SIP_CALL (self));
+  self->media_flowing = TRUE;
+}
+
+gboolean
+mcu_sip_call_is_half_open (McuSipCall *self)
+{
+  if (self->outgoing || self->nh == NULL)
+    return FALSE;
+  switch (self->state) {
+    case MCU_SIP_CALL_STATE_INCOMING:
+    case MCU_SIP_CALL_STATE_EARLY:
+    case MCU_SIP_CALL_STATE_ANSWERED:
+      return TRUE;
+    case MCU_SIP_CALL_STATE_ESTABLISHED:
+      return !self->media_flowing;
+    default:
+      return FALSE;
+  }
 }
 
 McuSipCallState

@@ -47,6 +47,14 @@ const gchar *mcu_sip_call_get_display_name (McuSipCall *self);
 const gchar *mcu_sip_call_get_remote_contact (McuSipCall *self);
 McuSipCallState mcu_sip_call_get_state (McuSipCall *self);
 gboolean mcu_sip_call_is_outgoing (McuSipCall *self);
+/* (nullable) incoming: the IP address the INVITE came from */
+const gchar *mcu_sip_call_get_source_ip (McuSipCall *self);
+/* The owner says the caller's media arrived (first RTP): the call is no
+ * longer half-open. */
+void mcu_sip_call_set_media_flowing (McuSipCall *self);
+/* An incoming call that is set up but not yet proven: not ACKed, or no
+ * media has arrived yet. The agent caps these. */
+gboolean mcu_sip_call_is_half_open (McuSipCall *self);
 /* (nullable) the SDP of the INVITE that created the call (incoming) */
 const gchar *mcu_sip_call_get_offer (McuSipCall *self);
 

@@ -5,3 +5,4 @@
 #include "mcu-sdp.h"
 #include "mcu-sip-call.h"
 #include "mcu-sip-agent.h"
+#include "mcu-sip-log.h"

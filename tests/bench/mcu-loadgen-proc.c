@@ -114,7 +114,12 @@ write_config (McuLoadgen *lg, GError **error)
                                             "rtp-port-min=%u\nrtp-port-max=%u\n"
                                             "rtp-timeout=30\n%s\n\n"
                                             "[rooms]\nauto-create=true\n"
-                                            "max-participants=0\n",
+                                            "max-participants=0\n\n"
+                                            /* all callers come from one
+                                             * address: no flood limits */
+                                            "[limits]\ninvite-rate=0\n"
+                                            "max-calls=0\nmax-half-open=0\n"
+                                            "max-half-open-per-source=0\n",
       s->sip_port, s->rtp_min, s->rtp_max, media);
 
   s->config_path = g_build_filename (s->dir, "mcu.conf", NULL);

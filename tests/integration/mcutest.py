@@ -71,9 +71,12 @@ class McuServer:
 
     def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None,
                  listen="127.0.0.1", prefix=None, ring_time=0, control_http=False,
-                 control_token="test-token"):
+                 control_token="test-token", limits=None):
         """listen: the address for SIP and RTP; prefix: argv to run the
-        daemon under (e.g. `ip netns exec NS`)."""
+        daemon under (e.g. `ip netns exec NS`); limits: the [limits] group's
+        keys (default: per-source rates high enough for any test's own
+        traffic from 127.0.0.1, and no no-media hang-up, so that only the
+        tests of the limits meet them)."""
         self.listen = listen
         self.prefix = list(prefix or [])
         self.port = sip_port or free_port()
@@ -90,6 +93,11 @@ class McuServer:
             os.path.join(self.dir, "mcu.db"), self.control_socket)
         if control_http:
             control += "http=127.0.0.1:%d\ntoken=%s\n" % (self.control_port, control_token)
+        if limits is None:
+            limits = "".join("%s-rate=10000\n%s-burst=10000\n" % (k, k)
+                             for k in ("invite", "register", "message", "subscribe"))
+            limits += "no-media-timeout=0\nmax-half-open-per-source=0\n"
+        control += "[limits]\n" + limits
         with open(self.config, "w") as f:
             f.write(
                 "[sip]\nlisten=%s\nport=%d\ntransports=udp,tcp\ndomain=%s\nring-time=%d\n\n"

@@ -67,16 +67,18 @@ class SipUA:
     (invite_policy): "ring" (180, wait for CANCEL), ("answer", delay) (180,
     then 200 with SDP after delay seconds), or an int status (reject)."""
 
-    def __init__(self, server_port, user, password=None, display=None, domain="127.0.0.1"):
+    def __init__(self, server_port, user, password=None, display=None, domain="127.0.0.1",
+                 local_ip="127.0.0.1"):
         self.server = ("127.0.0.1", server_port)
+        self.ip = local_ip
         self.user = user
         self.password = password
         self.display = display or user
         self.domain = domain
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((self.ip, 0))
         self.port = self.sock.getsockname()[1]
-        self.contact = "sip:%s@127.0.0.1:%d" % (user, self.port)
+        self.contact = "sip:%s@%s:%d" % (user, self.ip, self.port)
         self.invite_policy = "ring"
         self.message_status = 200
         self.received = []  # every request received, in order
@@ -97,7 +99,7 @@ class SipUA:
         for t in self.timers:
             t.cancel()
         try:
-            self.sock.sendto(b"", ("127.0.0.1", self.port))
+            self.sock.sendto(b"", (self.ip, self.port))
         except OSError:
             pass
         self.thread.join(2)
@@ -227,10 +229,10 @@ class SipUA:
         key = (call_id, "%d %s" % (cseq, method))
         ctype_h = "Content-Type: %s\r\n" % ctype if body else ""
         contact_h = "" if "Contact:" in extra else "Contact: <%s>\r\n" % self.contact
-        self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+        self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"
                   "Max-Forwards: 70\r\n%s%s%sContent-Length: %d\r\n\r\n%s"
-                  % (method, ruri, self.port, branch, self.display, self.user, self.domain, from_tag,
+                  % (method, ruri, self.ip, self.port, branch, self.display, self.user, self.domain, from_tag,
                      to, call_id, cseq, method, contact_h, extra, ctype_h, len(body.encode()), body))
 
         def final():
@@ -254,7 +256,7 @@ class SipUA:
 
     def register(self, contact=None, expires=300, user=None):
         """REGISTER our contact (or @contact) for our user; answers one
-        challenge. Returns the final status."""
+        challenge. Returns the final status (the response: self.last)."""
         ruri = "sip:%s" % self.domain
         to = "<sip:%s@%s>" % (user or self.user, self.domain)
         call_id = "%s@reg" % _token()
@@ -267,6 +269,7 @@ class SipUA:
             auth = self._authorization((md5 or challenges)[0], "REGISTER", ruri)
             r = self.request("REGISTER", ruri, to, extra=extra + "Authorization: %s\r\n" % auth,
                              call_id=call_id, cseq=2)
+        self.last = r
         return r.status if r is not None else None
 
     def message(self, ruri, body, to=None):

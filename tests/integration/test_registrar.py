@@ -209,17 +209,14 @@ def test_sipp_flows(t, srv, db):
             "sipp's binding is in the database with its source (%s)" % rows)
     # wrong password from 127.0.0.2: 401, 401, 401, 403, 403
     sipp(t, srv, "reg-wrong-password", "bob", "not-bobs-password", ip="127.0.0.2")
-    t.check("authentication of 'bob' from 127.0.0.2 failed" in srv.log_text(),
-            "the failures are logged with user and source")
+    t.check('auth failure: user="bob" source=127.0.0.2 method=REGISTER reason=wrong-password'
+            in srv.log_text(), "the failures are logged with user and source (fail2ban's line)")
     c = Client(srv)
     r = c.register("bob", "<sip:bob@%s:%d>" % (c.ip, c.port), 300)
-    t.check(r.status == 200, "bob still registers from 127.0.0.1 (rate limit is per source): %d"
-            % r.status)
-    c2 = Client(srv, ip="127.0.0.2")
-    r = c2.register("bob", "<sip:bob@127.0.0.2:%d>" % c2.port, 300)
-    t.check(r.status == 403, "127.0.0.2 is still locked out, even with the right password: %d"
-            % r.status)
-    c2.close()
+    t.check(r.status == 200, "bob still registers from 127.0.0.1 (the block is per user and "
+            "source): %d" % r.status)
+    # (the block of bob from 127.0.0.2 lasts 1 s here and grows with more
+    # failures: test_auth_guessing checks it with the clock)
     r = c.register("bob", "*", 0)
     t.check(r.status == 200 and not r.contacts(), "bob unregistered (wildcard)")
     c.close()

@@ -328,6 +328,7 @@ place_call (McuCaller *c)
   c->nh = nua_handle (c->nua, c, SIPTAG_TO_STR (to), SIPTAG_FROM_STR (from),
       NUTAG_AUTOACK (!c->late_offer), TAG_END ());
   c->state = MCU_CALLER_STATE_CALLING;
+  c->invite_us = g_get_real_time ();
   mcu_caller_log (c, "calling %s (%s, %s offer)", target, c->codec->name,
       c->late_offer ? "late" : "early");
   if (c->late_offer) {

@@ -101,6 +101,7 @@ typedef struct
   gint status;             /* final status of the initial INVITE */
   GArray *reinvite_status; /* gint: final statuses of our re-INVITEs */
   gint64 call_start_us;    /* wall clock at 2xx, 0 before */
+  gint64 invite_us;        /* wall clock when the INVITE was sent */
   gint64 call_start_mono;
   guint duration_id;
   guint hold_id;

@@ -377,6 +377,7 @@ mcu_caller_write_report (McuCaller *c, gboolean final)
   json_builder_set_member_name (b, "bye_from_server");
   json_builder_add_boolean_value (b, c->bye_from_peer);
   add_time (b, "call_start_unix", c->call_start_us);
+  add_time (b, "invite_unix", c->invite_us);
   json_builder_set_member_name (b, "call_seconds");
   json_builder_add_double_value (b,
       c->call_start_mono ? (g_get_monotonic_time () - c->call_start_mono) / 1e6
@@ -495,7 +496,8 @@ static const char summary[] =
     "answer_pt, codec, remote, local_rtp_port, rtp_packets_received,\n"
     "rtp_packets_sent, rtp_packets_dropped, media_start_unix, "
     "bye_from_server,\n"
-    "call_start_unix, call_seconds, reinvite_statuses, exit_code, error,\n"
+    "call_start_unix, invite_unix, call_seconds, reinvite_statuses, exit_code, "
+    "error,\n"
     "final (FALSE in the copies SIGUSR1 writes) and video (null without\n"
     "--video-colour). SIGUSR1 also captures the tiles of the latest frame.";
 

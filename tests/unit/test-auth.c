@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Unit tests for McuAuth: challenges for SHA-256 and MD5, good and wrong
- * credentials, nonce expiry (stale=true), nonce-count replay, rate
- * limiting per source IP, HA1-only users, the digest-uri check. The test
+ * credentials, nonce expiry (stale=true), nonce-count replay, blocking
+ * per user and source IP with exponential back-off, HA1-only users, the
+ * digest-uri check. The test
  * clock moves time; responses are computed the way a client does. */
 #include "mcu-auth.h"
 
@@ -33,6 +34,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
     .nonce_lifetime = 300,
     .max_failures = 3,
     .failure_window = 60,
+    .max_backoff = 16,
     .clock = fake_clock,
     .clock_data = f,
   };
@@ -40,6 +42,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->now = 1000;
   f->auth = mcu_auth_new (&o);
   g_assert_true (mcu_auth_add_user (f->auth, "alice", "secret", NULL, NULL));
+  g_assert_true (mcu_auth_add_user (f->auth, "bob", "bobs", NULL, NULL));
 }
 
 static void
@@ -182,6 +185,17 @@ test_wrong_password_then_forbidden (Fixture *f, gconstpointer data)
   }
   {
     g_auto (GStrv) challenges = NULL;
+    g_autofree gchar *bob = NULL;
+    g_autofree gchar *bob_auth =
+        credentials (MCU_DIGEST_MD5, "bob", "bobs", nonce, 20, URI);
+
+    /* nor another user behind the same address (a NAT) */
+    g_assert_cmpint (
+        check (f, bob_auth, SOURCE, &bob, &challenges), ==, MCU_AUTH_OK);
+    g_assert_cmpstr (bob, ==, "bob");
+  }
+  {
+    g_auto (GStrv) challenges = NULL;
     g_autofree gchar *fresh = NULL;
     g_autofree gchar *fresh_auth = NULL;
 
@@ -190,6 +204,44 @@ test_wrong_password_then_forbidden (Fixture *f, gconstpointer data)
     fresh_auth = credentials (MCU_DIGEST_MD5, "alice", "secret", fresh, 1, URI);
     g_assert_cmpint (
         check (f, fresh_auth, SOURCE, &user, &challenges), ==, MCU_AUTH_OK);
+  }
+}
+
+/* One wrong guess each time the block ends: the blocks double up to
+ * max-backoff, and the password is not checked while blocked. */
+static void
+test_backoff_doubles (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *nonce = challenge_nonce (f);
+  const guint expected[] = { 0, 0, 1, 2, 4, 8, 16, 16 };
+  guint nc = 1;
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
+    g_autofree gchar *bad =
+        credentials (MCU_DIGEST_MD5, "alice", "wrong", nonce, nc++, URI);
+    g_autofree gchar *good =
+        credentials (MCU_DIGEST_MD5, "alice", "secret", nonce, nc++, URI);
+    g_autofree gchar *user = NULL;
+    g_auto (GStrv) challenges = NULL;
+    g_auto (GStrv) challenges2 = NULL;
+    const gchar *creds[] = { bad, NULL };
+    const gchar *good_creds[] = { good, NULL };
+    guint retry = 99;
+
+    g_assert_cmpint (mcu_auth_check_full (f->auth, "REGISTER", URI, creds,
+                         SOURCE, "alice", &user, &challenges, &retry),
+        ==, expected[i] ? MCU_AUTH_FORBIDDEN : MCU_AUTH_CHALLENGE);
+    g_assert_cmpuint (retry, ==, expected[i]);
+    if (expected[i] == 0)
+      continue;
+    /* blocked: even the right password gets 403, with what is left */
+    f->now += expected[i] - 1;
+    g_assert_cmpint (mcu_auth_check_full (f->auth, "REGISTER", URI, good_creds,
+                         SOURCE, "alice", &user, &challenges2, &retry),
+        ==, MCU_AUTH_FORBIDDEN);
+    g_assert_cmpuint (retry, ==, 1);
+    g_assert_null (user);
+    f->now += 1;
   }
 }
 
@@ -350,6 +402,7 @@ main (int argc, char **argv)
   ADD ("/auth/good-credentials", test_good_credentials);
   ADD ("/auth/wrong-password-then-forbidden",
       test_wrong_password_then_forbidden);
+  ADD ("/auth/backoff-doubles", test_backoff_doubles);
   ADD ("/auth/unknown-user-counts", test_unknown_user_counts);
   ADD ("/auth/nonce-expiry-stale", test_nonce_expiry_stale);
   ADD ("/auth/unknown-nonce-stale", test_unknown_nonce_stale);

@@ -42,12 +42,22 @@ test_new_groups (void)
       "[storage]\ndatabase=/tmp/x.db\n"
       "[control]\nsocket=/tmp/c.sock\nhttp=127.0.0.1:8088\ntoken=t0k\n"
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
-      "[room:r]\npin=4321\nself-view=false\n",
+      "[room:r]\npin=4321\nself-view=false\n"
+      "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
+      "no-media-timeout=0\nmax-message-size=4096\n",
       "t.conf", &error);
   McuConfigUser *alice, *bob;
   McuConfigRoom *r;
 
   g_assert_no_error (error);
+  g_assert_cmpuint (c->invite_rate, ==, 0);
+  g_assert_cmpuint (c->invite_burst, ==, 10);
+  g_assert_cmpuint (c->register_burst, ==, 7);
+  g_assert_cmpuint (c->max_calls, ==, 3);
+  g_assert_cmpuint (c->max_half_open_per_source, ==, 10);
+  g_assert_cmpuint (c->no_media_timeout, ==, 0);
+  g_assert_cmpuint (c->max_message_size, ==, 4096);
+  g_assert_cmpuint (c->max_contacts, ==, 10);
   g_assert_cmpstr (c->auth_realm, ==, "example.com");
   g_assert_true (c->auth_invite);
   g_assert_cmpuint (c->auth_max_failures, ==, 3);
@@ -166,6 +176,14 @@ static const BadCase bad_cases[] = {
       "[media] max-talkers" },
   { "[room:x]\nlayout=mosaic\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[room:x] layout" },
+  { "[limits]\nmax-message-size=100\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[limits] max-message-size" },
+  { "[limits]\ninvite-burst=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[limits] invite-burst" },
+  { "[limits]\ninvite-rat=5\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
+      "[limits] invite-rat" },
+  { "[registrar]\nmax-contacts=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[registrar] max-contacts" },
   { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
 };
 

@@ -2,7 +2,8 @@
  * Unit tests for the registrar rules (RFC 3261 section 10.3): add, refresh,
  * several contacts and q order, per-contact expires, removal, wildcard
  * removal, query, Call-ID/CSeq ordering, 423 and the maximum, 403 for
- * another user's AOR, 404 for another domain, expiry by the clock, and a
+ * another user's AOR, 404 for another domain, expiry by the clock, the
+ * limits on contacts per AOR and bindings per source address, and a
  * failing store leaving memory untouched. A small in-memory store double
  * records what reaches persistence (test-store.c covers SQLite). */
 #include "mcu-registrar.h"
@@ -143,6 +144,8 @@ make_registrar (Fixture *f)
     .min_expires = 60,
     .max_expires = 3600,
     .default_expires = 1800,
+    .max_contacts = 4,
+    .max_bindings_per_source = 6,
     .store = MCU_BINDING_STORE (f->store),
     .auth = f->auth,
     .clock = fake_clock,
@@ -238,6 +241,69 @@ nth (GPtrArray *a, guint i)
 {
   g_assert_cmpuint (i, <, a->len);
   return g_ptr_array_index (a, i);
+}
+
+/* max-contacts 4 per AOR: a REGISTER that would add a fifth gets 403 and
+ * changes nothing; refreshing or replacing within the limit works. */
+static void
+test_max_contacts (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) reply = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+
+  g_assert_cmpuint (do_register (f, "alice", "c1", 1, -1,
+                        CONTACTS ("sip:a1@192.0.2.1", "sip:a2@192.0.2.1",
+                            "sip:a3@192.0.2.1", "sip:a4@192.0.2.1"),
+                        NULL),
+      ==, 200);
+  g_assert_cmpuint (do_register (f, "alice", "c1", 2, -1,
+                        CONTACTS ("sip:a5@192.0.2.1"), NULL),
+      ==, 403);
+  found = mcu_registrar_lookup (f->reg, "alice");
+  g_assert_cmpuint (found->len, ==, 4);
+  /* a refresh of all four is fine */
+  g_assert_cmpuint (do_register (f, "alice", "c1", 3, -1,
+                        CONTACTS ("sip:a1@192.0.2.1", "sip:a2@192.0.2.1",
+                            "sip:a3@192.0.2.1", "sip:a4@192.0.2.1"),
+                        NULL),
+      ==, 200);
+  /* one out, another in, in one REGISTER */
+  g_assert_cmpuint (
+      do_register (f, "alice", "c1", 4, -1,
+          CONTACTS ("sip:a4@192.0.2.1;expires=0", "sip:a5@192.0.2.1"), &reply),
+      ==, 200);
+  g_assert_cmpuint (reply->len, ==, 4);
+}
+
+/* max-bindings-per-source 6: every REGISTER here comes from 192.0.2.1, so
+ * the seventh binding over all AORs is refused. */
+static void
+test_max_per_source (Fixture *f, gconstpointer data)
+{
+  g_assert_cmpuint (do_register (f, "alice", "c1", 1, -1,
+                        CONTACTS ("sip:a1@192.0.2.1", "sip:a2@192.0.2.1",
+                            "sip:a3@192.0.2.1", "sip:a4@192.0.2.1"),
+                        NULL),
+      ==, 200);
+  g_assert_cmpuint (
+      do_register (f, "bob", "c2", 1, -1,
+          CONTACTS ("sip:b1@192.0.2.1", "sip:b2@192.0.2.1"), NULL),
+      ==, 200);
+  g_assert_cmpuint (do_register (f, "carol", "c3", 1, -1,
+                        CONTACTS ("sip:c1@192.0.2.1"), NULL),
+      ==, 403);
+  /* refreshing what is there is still fine */
+  g_assert_cmpuint (
+      do_register (f, "bob", "c2", 2, -1,
+          CONTACTS ("sip:b1@192.0.2.1", "sip:b2@192.0.2.1"), NULL),
+      ==, 200);
+  /* a binding removed makes room */
+  g_assert_cmpuint (do_register (f, "bob", "c2", 3, -1,
+                        CONTACTS ("sip:b2@192.0.2.1;expires=0"), NULL),
+      ==, 200);
+  g_assert_cmpuint (do_register (f, "carol", "c3", 2, -1,
+                        CONTACTS ("sip:c1@192.0.2.1"), NULL),
+      ==, 200);
 }
 
 static void
@@ -563,6 +629,8 @@ main (int argc, char **argv)
   ADD ("/registrar/423-and-max", test_interval_too_brief_and_max);
   ADD ("/registrar/403-and-domain", test_forbidden_and_domain);
   ADD ("/registrar/expiry", test_expiry);
+  ADD ("/registrar/max-contacts", test_max_contacts);
+  ADD ("/registrar/max-per-source", test_max_per_source);
   ADD ("/registrar/store-failure", test_store_failure_keeps_memory);
   ADD ("/registrar/restart-loads-store", test_restart_loads_store);
 #undef ADD
