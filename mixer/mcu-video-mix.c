@@ -349,6 +349,25 @@ make (const gchar *factory, GError **error)
   return e;
 }
 
+/* A member's decoder asks downstream for an allocation (after every link
+ * into a view: the tee reconfigures it) and may drain. The compositor's
+ * sink pads queue such serialized queries for its output thread; one still
+ * queued when the pad is released (the member leaves a view, or the view
+ * goes) is left shared between that thread and the decoder's, which then
+ * both write it ("gst_query_is_writable (query)" criticals, GStreamer 1.22).
+ * They are answered here instead: no pool proposed (the decoder makes its
+ * own), nothing to drain (the compositor holds one picture per pad). */
+static GstPadProbeReturn
+on_view_input_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION ||
+      GST_QUERY_TYPE (query) == GST_QUERY_DRAIN)
+    return GST_PAD_PROBE_HANDLED;
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 view_add_input (McuVideoMix *self, View *view, Member *m)
 {
@@ -360,6 +379,8 @@ view_add_input (McuVideoMix *self, View *view, Member *m)
   vi = g_new0 (ViewInput, 1);
   vi->comp_sink = gst_element_request_pad_simple (view->compositor, "sink_%u");
   vi->tee_src = gst_element_request_pad_simple (m->tee, "src_%u");
+  gst_pad_add_probe (vi->tee_src, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_view_input_query, NULL, NULL);
   g_object_set (vi->comp_sink, "alpha", 0.0, NULL);
   gst_util_set_object_arg (
       G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
@@ -378,11 +399,15 @@ view_remove_input (View *view, Member *m)
 
   if (vi == NULL)
     return;
-  /* out of the compositor first: releasing flushes the pad, so a push
-   * from the member's thread returns at once */
+  /* the tee's pad first: a push in flight into it that ends FLUSHING
+   * (the compositor pad released next) is then dropped by the tee, which
+   * sees its pads changed, instead of being passed up to the member's
+   * decoder and jitter buffer, whose task would pause for good (the
+   * member's picture gone from every other view). Releasing the
+   * compositor pad flushes it, so such a push returns at once. */
   gst_pad_unlink (vi->tee_src, vi->comp_sink);
-  gst_element_release_request_pad (view->compositor, vi->comp_sink);
   gst_element_release_request_pad (m->tee, vi->tee_src);
+  gst_element_release_request_pad (view->compositor, vi->comp_sink);
   gst_object_unref (vi->comp_sink);
   gst_object_unref (vi->tee_src);
   g_hash_table_remove (view->inputs, GUINT_TO_POINTER (m->id));
@@ -529,15 +554,20 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
     view_destroy (self, view);
     return NULL;
   }
-  for (GList *l = self->order; l; l = l->next)
-    view_add_input (self, view, l->data);
-  view_relayout (self, view);
   /* downstream first: nothing pushes into an element not yet playing */
   gst_element_sync_state_with_parent (view->tee);
   for (gint i = N_LABELS - 1; i >= 0; i--)
     gst_element_sync_state_with_parent (view->labels[i]);
   for (gint i = 3; i >= 0; i--)
     gst_element_sync_state_with_parent (view->elements[i]);
+  /* the members' pictures only now: their tees are running, and a picture
+   * pushed into a compositor pad not yet active gets FLUSHING, which the
+   * tee passes up to the member's decoder and jitter buffer, whose task
+   * then pauses for good: that member's video would be gone from every
+   * view, without an error */
+  for (GList *l = self->order; l; l = l->next)
+    view_add_input (self, view, l->data);
+  view_relayout (self, view);
   return view;
 }
 
