@@ -54,6 +54,7 @@ typedef struct
   GstElement *elements[4]; /* driver, compositor, caps, tee */
   GstElement *compositor, *tee;
   GstElement *labels[N_LABELS];
+  GstElement *tail; /* caps after the labels */
   gchar *label_state[N_LABELS];
   GHashTable *inputs; /* id -> ViewInput* */
   guint n_groups;
@@ -427,6 +428,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   dcaps = make ("capsfilter", NULL);
   view->compositor = make ("compositor", error);
   caps = make ("capsfilter", NULL);
+  view->tail = make ("capsfilter", NULL);
   view->tee = make ("tee", NULL);
   /* added at once so that view_destroy finds them all */
   view->elements[0] = driver;
@@ -436,6 +438,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
+  gst_bin_add (GST_BIN (self->pipeline), view->tail);
   gst_bin_add (GST_BIN (self->pipeline), view->tee);
   if (!driver || !view->compositor)
     return FALSE;
@@ -467,6 +470,12 @@ view_build (McuVideoMix *self, View *view, GError **error)
   gst_util_set_object_arg (G_OBJECT (driver), "pattern", "black");
   g_object_set (dcaps, "caps", driver_caps, NULL);
   g_object_set (caps, "caps", out_caps, NULL);
+  /* plain system memory after the labels too: left open, a label chain
+   * that negotiates while the view's tee has no encoder group yet (ANY)
+   * takes the GstVideoOverlayComposition meta (names attached, not drawn)
+   * and must renegotiate when a group links: "not negotiated", now and
+   * then an error of the whole room */
+  g_object_set (view->tail, "caps", out_caps, NULL);
   g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
   /* wait for pictures as long as the jitter buffer holds them, plus
@@ -492,7 +501,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
       goto link_failed;
     prev = view->labels[i];
   }
-  if (!gst_element_link (prev, view->tee))
+  if (!gst_element_link_many (prev, view->tail, view->tee, NULL))
     goto link_failed;
   return TRUE;
 
@@ -507,7 +516,7 @@ view_destroy (McuVideoMix *self, View *view)
 {
   GHashTableIter iter;
   gpointer m;
-  GstElement *all[4 + 1 + N_LABELS];
+  GstElement *all[4 + 2 + N_LABELS];
   guint n = 0;
 
   g_hash_table_iter_init (&iter, self->members);
@@ -520,6 +529,8 @@ view_destroy (McuVideoMix *self, View *view)
   for (guint i = 0; i < N_LABELS; i++)
     if (view->labels[i])
       all[n++] = view->labels[i];
+  if (view->tail)
+    all[n++] = view->tail;
   if (view->tee)
     all[n++] = view->tee;
   for (guint i = 0; i < n; i++) {
@@ -556,6 +567,7 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
   }
   /* downstream first: nothing pushes into an element not yet playing */
   gst_element_sync_state_with_parent (view->tee);
+  gst_element_sync_state_with_parent (view->tail);
   for (gint i = N_LABELS - 1; i >= 0; i--)
     gst_element_sync_state_with_parent (view->labels[i]);
   for (gint i = 3; i >= 0; i--)
