@@ -598,7 +598,7 @@ answer (McuCallLeg *self)
     return;
   LEG_LOG (self, G_LOG_LEVEL_INFO,
       "%s <%s> joined room %s (participant %u, %u in room)",
-      mcu_sip_call_get_display_name (self->call),
+      mcu_participant_get_display_name (self->participant),
       mcu_sip_call_get_from_uri (self->call), mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant),
       mcu_room_get_n_participants (self->room));
@@ -782,8 +782,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
   if (self->room)
     LEG_LOG (self, G_LOG_LEVEL_INFO,
         "%s <%s> answered and joined room %s (participant %u)",
-        mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
-        mcu_room_get_name (self->room),
+        mcu_participant_get_display_name (self->participant),
+        mcu_sip_call_get_from_uri (call), mcu_room_get_name (self->room),
         mcu_participant_get_id (self->participant));
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
   g_signal_emit (self, signals[SIGNAL_ANSWERED], 0);

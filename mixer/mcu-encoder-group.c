@@ -115,13 +115,19 @@ force_locked (McuEncoderGroup *self, gint64 now)
   self->stats.keyframes_forced++;
 }
 
+/* Without all-headers: x264enc's byte-stream carries SPS and PPS in every
+ * IDR access unit anyway. With it, the encoder's downstream GstForceKeyUnit
+ * says all-headers too, and rtph264pay (1.22) then sends its own copy of
+ * SPS/PPS ahead of the IDR as a STAP-A with the marker bit set: an access
+ * unit of parameter sets alone, which libavcodec rejects ("Invalid data");
+ * the receiver (baresip) asks for a key frame again, twice a second. */
 static void
 send_force (McuEncoderGroup *self)
 {
   GstPad *src = gst_element_get_static_pad (self->encoder, "src");
 
   gst_pad_send_event (src, gst_video_event_new_upstream_force_key_unit (
-                               GST_CLOCK_TIME_NONE, TRUE, 0));
+                               GST_CLOCK_TIME_NONE, FALSE, 0));
   gst_object_unref (src);
 }
 

@@ -54,6 +54,7 @@ typedef struct
   GstElement *elements[4]; /* driver, compositor, caps, tee */
   GstElement *compositor, *tee;
   GstElement *labels[N_LABELS];
+  GstElement *tail; /* caps after the labels */
   gchar *label_state[N_LABELS];
   GHashTable *inputs; /* id -> ViewInput* */
   guint n_groups;
@@ -349,6 +350,25 @@ make (const gchar *factory, GError **error)
   return e;
 }
 
+/* A member's decoder asks downstream for an allocation (after every link
+ * into a view: the tee reconfigures it) and may drain. The compositor's
+ * sink pads queue such serialized queries for its output thread; one still
+ * queued when the pad is released (the member leaves a view, or the view
+ * goes) is left shared between that thread and the decoder's, which then
+ * both write it ("gst_query_is_writable (query)" criticals, GStreamer 1.22).
+ * They are answered here instead: no pool proposed (the decoder makes its
+ * own), nothing to drain (the compositor holds one picture per pad). */
+static GstPadProbeReturn
+on_view_input_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION ||
+      GST_QUERY_TYPE (query) == GST_QUERY_DRAIN)
+    return GST_PAD_PROBE_HANDLED;
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 view_add_input (McuVideoMix *self, View *view, Member *m)
 {
@@ -360,6 +380,8 @@ view_add_input (McuVideoMix *self, View *view, Member *m)
   vi = g_new0 (ViewInput, 1);
   vi->comp_sink = gst_element_request_pad_simple (view->compositor, "sink_%u");
   vi->tee_src = gst_element_request_pad_simple (m->tee, "src_%u");
+  gst_pad_add_probe (vi->tee_src, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_view_input_query, NULL, NULL);
   g_object_set (vi->comp_sink, "alpha", 0.0, NULL);
   gst_util_set_object_arg (
       G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
@@ -378,11 +400,15 @@ view_remove_input (View *view, Member *m)
 
   if (vi == NULL)
     return;
-  /* out of the compositor first: releasing flushes the pad, so a push
-   * from the member's thread returns at once */
+  /* the tee's pad first: a push in flight into it that ends FLUSHING
+   * (the compositor pad released next) is then dropped by the tee, which
+   * sees its pads changed, instead of being passed up to the member's
+   * decoder and jitter buffer, whose task would pause for good (the
+   * member's picture gone from every other view). Releasing the
+   * compositor pad flushes it, so such a push returns at once. */
   gst_pad_unlink (vi->tee_src, vi->comp_sink);
-  gst_element_release_request_pad (view->compositor, vi->comp_sink);
   gst_element_release_request_pad (m->tee, vi->tee_src);
+  gst_element_release_request_pad (view->compositor, vi->comp_sink);
   gst_object_unref (vi->comp_sink);
   gst_object_unref (vi->tee_src);
   g_hash_table_remove (view->inputs, GUINT_TO_POINTER (m->id));
@@ -402,6 +428,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   dcaps = make ("capsfilter", NULL);
   view->compositor = make ("compositor", error);
   caps = make ("capsfilter", NULL);
+  view->tail = make ("capsfilter", NULL);
   view->tee = make ("tee", NULL);
   /* added at once so that view_destroy finds them all */
   view->elements[0] = driver;
@@ -411,6 +438,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
+  gst_bin_add (GST_BIN (self->pipeline), view->tail);
   gst_bin_add (GST_BIN (self->pipeline), view->tee);
   if (!driver || !view->compositor)
     return FALSE;
@@ -442,6 +470,12 @@ view_build (McuVideoMix *self, View *view, GError **error)
   gst_util_set_object_arg (G_OBJECT (driver), "pattern", "black");
   g_object_set (dcaps, "caps", driver_caps, NULL);
   g_object_set (caps, "caps", out_caps, NULL);
+  /* plain system memory after the labels too: left open, a label chain
+   * that negotiates while the view's tee has no encoder group yet (ANY)
+   * takes the GstVideoOverlayComposition meta (names attached, not drawn)
+   * and must renegotiate when a group links: "not negotiated", now and
+   * then an error of the whole room */
+  g_object_set (view->tail, "caps", out_caps, NULL);
   g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
   /* wait for pictures as long as the jitter buffer holds them, plus
@@ -467,7 +501,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
       goto link_failed;
     prev = view->labels[i];
   }
-  if (!gst_element_link (prev, view->tee))
+  if (!gst_element_link_many (prev, view->tail, view->tee, NULL))
     goto link_failed;
   return TRUE;
 
@@ -482,7 +516,7 @@ view_destroy (McuVideoMix *self, View *view)
 {
   GHashTableIter iter;
   gpointer m;
-  GstElement *all[4 + 1 + N_LABELS];
+  GstElement *all[4 + 2 + N_LABELS];
   guint n = 0;
 
   g_hash_table_iter_init (&iter, self->members);
@@ -495,6 +529,8 @@ view_destroy (McuVideoMix *self, View *view)
   for (guint i = 0; i < N_LABELS; i++)
     if (view->labels[i])
       all[n++] = view->labels[i];
+  if (view->tail)
+    all[n++] = view->tail;
   if (view->tee)
     all[n++] = view->tee;
   for (guint i = 0; i < n; i++) {
@@ -529,15 +565,21 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
     view_destroy (self, view);
     return NULL;
   }
-  for (GList *l = self->order; l; l = l->next)
-    view_add_input (self, view, l->data);
-  view_relayout (self, view);
   /* downstream first: nothing pushes into an element not yet playing */
   gst_element_sync_state_with_parent (view->tee);
+  gst_element_sync_state_with_parent (view->tail);
   for (gint i = N_LABELS - 1; i >= 0; i--)
     gst_element_sync_state_with_parent (view->labels[i]);
   for (gint i = 3; i >= 0; i--)
     gst_element_sync_state_with_parent (view->elements[i]);
+  /* the members' pictures only now: their tees are running, and a picture
+   * pushed into a compositor pad not yet active gets FLUSHING, which the
+   * tee passes up to the member's decoder and jitter buffer, whose task
+   * then pauses for good: that member's video would be gone from every
+   * view, without an error */
+  for (GList *l = self->order; l; l = l->next)
+    view_add_input (self, view, l->data);
+  view_relayout (self, view);
   return view;
 }
 

@@ -4,6 +4,8 @@
 #include "mcu-room.h"
 #include "mcu-room-private.h"
 
+#include <string.h>
+
 struct _McuParticipant
 {
   GObject parent_instance;
@@ -110,13 +112,50 @@ mcu_participant_init (McuParticipant *self)
   self->volume = 1.0;
 }
 
+/* The name shown for someone who sent none: the user part of @uri
+ * ("sip:alice@host;transport=udp" -> "alice", "tel:+4930123" ->
+ * "+4930123", %-escapes decoded), else its host, else the URI itself. */
+static gchar *
+name_from_uri (const gchar *uri)
+{
+  const gchar *start = uri, *colon = strchr (uri, ':'), *at, *end;
+  g_autofree gchar *part = NULL;
+  gchar *name;
+
+  if (colon && g_ascii_isalpha (uri[0]) &&
+      strspn (uri, "abcdefghijklmnopqrstuvwxyz"
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789+-.") == (gsize)(colon - uri))
+    start = colon + 1; /* past the scheme */
+  at = strchr (start, '@');
+  if (at && at > start) { /* the user part, without user parameters */
+    end = memchr (start, ';', at - start);
+    part = g_strndup (start, (end ? end : at) - start);
+  } else { /* no user: the host, without port or parameters */
+    if (at)
+      start = at + 1;
+    part = g_strndup (start, strcspn (start, ";?>:"));
+  }
+  name = g_uri_unescape_string (part, NULL);
+  if (name == NULL || *name == '\0') { /* a bad escape or nothing at all */
+    g_free (name);
+    name = g_strdup (*part ? part : uri);
+  }
+  return name;
+}
+
 McuParticipant *
 mcu_participant_new (guint id, const gchar *display_name, const gchar *uri)
 {
   McuParticipant *self = g_object_new (MCU_TYPE_PARTICIPANT, NULL);
 
   self->id = id;
-  self->display_name = g_strdup (display_name ? display_name : "");
+  /* the one place a name is chosen: tiles, the API, events and logs all
+   * show this */
+  if (display_name && display_name[strspn (display_name, " \t")] != '\0')
+    self->display_name = g_strdup (display_name);
+  else
+    self->display_name = name_from_uri (uri ? uri : "");
   self->uri = g_strdup (uri ? uri : "");
   self->joined_at = g_get_real_time ();
   return self;

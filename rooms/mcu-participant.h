@@ -12,6 +12,8 @@ typedef struct _McuRoom McuRoom;
 G_DECLARE_FINAL_TYPE (
     McuParticipant, mcu_participant, MCU, PARTICIPANT, GObject)
 
+/* Without a @display_name (NULL, empty or blank) the participant is named
+ * by the user part of @uri ("sip:alice@host" -> "alice"). */
 McuParticipant *mcu_participant_new (
     guint id, const gchar *display_name, const gchar *uri);
 

@@ -204,6 +204,52 @@ test_participant_state (void)
   g_assert_cmpuint (notified, ==, 4);
 }
 
+/* Without a display name a participant is named by its URI's user part,
+ * everywhere (tiles, API and logs all read this one name). */
+static void
+test_participant_name_from_uri (void)
+{
+  static const struct
+  {
+    const gchar *display, *uri, *name;
+  } cases[] = {
+    { "Alice", "sip:alice@example.org", "Alice" },
+    { NULL, "sip:alice@example.org", "alice" },
+    { "", "sip:bob@127.0.0.1:5062;transport=udp", "bob" },
+    { "  ", "sips:carol@example.org", "carol" },
+    { NULL, "sip:+4930123;phone-context=example.org@gw", "+4930123" },
+    { NULL, "sip:j%20doe@example.org", "j doe" },
+    { NULL, "tel:+4930123", "+4930123" },
+    { NULL, "sip:127.0.0.1:5060", "127.0.0.1" },
+    { NULL, "sip:%zz@h", "%zz" }, /* a bad escape stays as sent */
+    { NULL, "", "" },
+    { NULL, NULL, "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (McuParticipant) p =
+        mcu_participant_new (1, cases[i].display, cases[i].uri);
+
+    g_assert_cmpstr (mcu_participant_get_display_name (p), ==, cases[i].name);
+  }
+}
+
+/* Through the room, as the daemon adds a caller whose From has no name. */
+static void
+test_room_participant_unnamed (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (TRUE, 0);
+  g_autoptr (GError) error = NULL;
+  McuRoom *room = mcu_room_directory_open (dir, "1000", &error);
+  McuParticipant *p;
+
+  g_assert_no_error (error);
+  p = mcu_room_add_participant (room, NULL, "sip:dave@10.0.0.1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mcu_participant_get_display_name (p), ==, "dave");
+  g_assert_cmpstr (mcu_participant_get_uri (p), ==, "sip:dave@10.0.0.1");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -217,6 +263,10 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/lock/locked-room-rejected", test_locked_room);
   g_test_add_func ("/rooms/persistent/create-pin-close", test_persistent_room);
   g_test_add_func ("/rooms/participant/state-notifies", test_participant_state);
+  g_test_add_func (
+      "/rooms/participant/name-from-uri", test_participant_name_from_uri);
+  g_test_add_func (
+      "/rooms/participant/unnamed-caller", test_room_participant_unnamed);
   g_test_add_func (
       "/rooms/close/last-leaver-closes-room", test_last_leaver_closes_room);
   return g_test_run ();
