@@ -223,6 +223,7 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self->prefs.max_height = config->video_height;
   self->prefs.max_framerate = config->video_framerate;
   self->prefs.max_bitrate_kbps = config->video_bitrate;
+  self->prefs.address_family = mcu_config_media_family (config);
   g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
   mcu_video_mix_add_participant (
       self->rv->mix, self->id, mcu_participant_get_display_name (participant));
