@@ -8,9 +8,10 @@
  * layout, and follows the room's "layout" property.
  *
  * Video follows the SDP: an offer with a usable video line gets a
- * McuVideoSession (ports allocated on first use, kept for the call) in the
+ * McuVideoSession (ports allocated then, or when we offer video) in the
  * mix; a re-INVITE that changes the codec or profile rebuilds it; one
- * without video (or with port 0) takes it out, leaving the name tile. Hold
+ * without video (or with port 0), or an answer that refuses our video,
+ * takes it out and frees its ports, leaving the name tile. Hold
  * (or a direction without "send" on the caller's side) shows the name tile
  * instead of the picture; without "recv" (or on hold) we send nothing. */
 #include "mcu-call-video.h"
@@ -292,11 +293,14 @@ apply_direction (McuCallVideo *self)
       self->rv->mix, self->id, !sends || self->muted);
 }
 
+/* No video line in use: out of the mix, and its ports back to the pool
+ * (an audio-only call holds one RTP/RTCP pair). */
 static void
 drop_video (McuCallVideo *self)
 {
   if (self->session)
     mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+  g_clear_object (&self->session);
   mcu_sdp_video_clear (&self->sdp);
   self->have_sdp = FALSE;
 }
@@ -369,10 +373,13 @@ mcu_call_video_get_answer (McuCallVideo *self)
 }
 
 void
-mcu_call_video_fill_local (McuCallVideo *self, McuSdpLocal *local)
+mcu_call_video_fill_local (
+    McuCallVideo *self, McuSdpLocal *local, gboolean offer)
 {
   McuSdpDirection d = MCU_SDP_SENDRECV;
 
+  if (!offer && !self->have_sdp)
+    return; /* an answer without video: no ports for it */
   if (self->session == NULL && !self->left) {
     /* an offer of ours: the ports must exist before the answer */
     self->session =
