@@ -40,6 +40,7 @@ struct _McuCallVideo
   McuMediaSession *audio;      /* (weak) key in rv->ids */
   McuParticipant *participant; /* (weak) its "video-muted" */
   gulong muted_handler;
+  gulong error_handler; /* on rv->mix: "participant-error" */
   guint id;
   McuSdpVideoPrefs prefs;
   McuSdpVideoCodec codecs[3];
@@ -179,6 +180,23 @@ mcu_call_video_init (McuCallVideo *self)
 {
 }
 
+static void drop_video (McuCallVideo *self);
+static void apply_direction (McuCallVideo *self);
+
+/* An error from inside this participant's video bin: its video goes (the
+ * name tile stays, the call and the room go on). */
+static void
+on_mix_participant_error (
+    McuVideoMix *mix, guint id, const gchar *message, McuCallVideo *self)
+{
+  if (id != self->id || self->left)
+    return;
+  g_message (
+      "participant %u: video failed, going on without it: %s", id, message);
+  drop_video (self);
+  apply_direction (self);
+}
+
 static void
 on_participant_video_muted (
     McuParticipant *participant, GParamSpec *pspec, McuCallVideo *self)
@@ -226,6 +244,8 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self->prefs.max_bitrate_kbps = config->video_bitrate;
   self->prefs.address_family = mcu_config_media_family (config);
   g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
+  self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
+      G_CALLBACK (on_mix_participant_error), self);
   mcu_video_mix_add_participant (
       self->rv->mix, self->id, mcu_participant_get_display_name (participant));
   if (self->muted)
@@ -432,6 +452,7 @@ mcu_call_video_leave (McuCallVideo *self)
   if (self->left || self->rv == NULL)
     return;
   self->left = TRUE;
+  g_clear_signal_handler (&self->error_handler, self->rv->mix);
   mcu_video_mix_remove_participant (self->rv->mix, self->id);
   g_hash_table_remove (self->rv->ids, self->audio);
   g_clear_object (&self->session);
