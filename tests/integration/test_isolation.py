@@ -4,7 +4,8 @@ Opus 440 Hz, PCMU 1000 Hz, PCMA 1300 Hz) talk in room "iso"; while they do,
 callers with unusable media join the same room from a scripted UA:
 
 - refused in SDP with 488 and a Warning saying why, the room untouched:
-  c=IN IP6 ::1 into this IPv4 server, m=audio 65535 without a=rtcp (no
+  c=IN IP6 ::1 into this IPv4 server, m=audio 0 (the only audio line
+  disabled), m=audio 65535 without a=rtcp (no
   port left for RTCP), a=rtcp:0, an a=rtcp address of the other family;
 - admitted, and they end alone: media at 127.0.0.2 on an odd port where
   nobody listens, a=rtcp:65535; one of them then re-INVITEs to c=IN IP6 ::1
@@ -48,6 +49,7 @@ SDP = ("v=0\r\no=bad 1 1 IN %(fam)s %(addr)s\r\ns=-\r\nc=IN %(fam)s %(addr)s\r\n
 # name, SDP fields, the Warning must say (None: admitted)
 REFUSED = [
     ("ipv6 into ipv4", dict(fam="IP6", addr="::1", port=40000), "is IPv6"),
+    ("audio port 0", dict(port=0), "disabled with port 0"),
     ("rtp port 65535", dict(port=65535), "no port for RTCP"),
     ("a=rtcp:0", dict(port=40000, extra="a=rtcp:0\r\n"), "no port for RTCP"),
     ("rtcp address ipv6", dict(port=40000, extra="a=rtcp:40001 IN IP6 ::1\r\n"), "is IPv6"),
