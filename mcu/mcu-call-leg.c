@@ -286,7 +286,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
 }
 
 static McuSdpLocal
-local_sdp (McuCallLeg *self, McuSdpDirection direction)
+local_sdp (McuCallLeg *self, McuSdpDirection direction, gboolean offer)
 {
   McuSdpLocal local = {
     .user = "mcu",
@@ -298,15 +298,15 @@ local_sdp (McuCallLeg *self, McuSdpDirection direction)
     .direction = direction,
   };
   if (self->video)
-    mcu_call_video_fill_local (self->video, &local);
+    mcu_call_video_fill_local (self->video, &local, offer);
   return local;
 }
 
 static gchar *
 build_answer (McuCallLeg *self, const McuSdpSession *offer)
 {
-  McuSdpLocal local =
-      local_sdp (self, mcu_sdp_direction_answer (self->audio.remote_direction));
+  McuSdpLocal local = local_sdp (
+      self, mcu_sdp_direction_answer (self->audio.remote_direction), FALSE);
 
   return mcu_sdp_build_answer (offer, &self->audio,
       self->video ? mcu_call_video_get_answer (self->video) : NULL, &local);
@@ -315,7 +315,7 @@ build_answer (McuCallLeg *self, const McuSdpSession *offer)
 static gchar *
 build_offer (McuCallLeg *self)
 {
-  McuSdpLocal local = local_sdp (self, self->offer_direction);
+  McuSdpLocal local = local_sdp (self, self->offer_direction, TRUE);
 
   self->awaiting_answer = TRUE;
   return mcu_sdp_build_offer (&self->env->prefs,

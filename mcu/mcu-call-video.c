@@ -8,9 +8,10 @@
  * layout, and follows the room's "layout" property.
  *
  * Video follows the SDP: an offer with a usable video line gets a
- * McuVideoSession (ports allocated on first use, kept for the call) in the
+ * McuVideoSession (ports allocated then, or when we offer video) in the
  * mix; a re-INVITE that changes the codec or profile rebuilds it; one
- * without video (or with port 0) takes it out, leaving the name tile. Hold
+ * without video (or with port 0), or an answer that refuses our video,
+ * takes it out and frees its ports, leaving the name tile. Hold
  * (or a direction without "send" on the caller's side) shows the name tile
  * instead of the picture; without "recv" (or on hold) we send nothing. */
 #include "mcu-call-video.h"
@@ -39,6 +40,7 @@ struct _McuCallVideo
   McuMediaSession *audio;      /* (weak) key in rv->ids */
   McuParticipant *participant; /* (weak) its "video-muted" */
   gulong muted_handler;
+  gulong error_handler; /* on rv->mix: "participant-error" */
   guint id;
   McuSdpVideoPrefs prefs;
   McuSdpVideoCodec codecs[3];
@@ -178,6 +180,23 @@ mcu_call_video_init (McuCallVideo *self)
 {
 }
 
+static void drop_video (McuCallVideo *self);
+static void apply_direction (McuCallVideo *self);
+
+/* An error from inside this participant's video bin: its video goes (the
+ * name tile stays, the call and the room go on). */
+static void
+on_mix_participant_error (
+    McuVideoMix *mix, guint id, const gchar *message, McuCallVideo *self)
+{
+  if (id != self->id || self->left)
+    return;
+  g_message (
+      "participant %u: video failed, going on without it: %s", id, message);
+  drop_video (self);
+  apply_direction (self);
+}
+
 static void
 on_participant_video_muted (
     McuParticipant *participant, GParamSpec *pspec, McuCallVideo *self)
@@ -223,7 +242,10 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self->prefs.max_height = config->video_height;
   self->prefs.max_framerate = config->video_framerate;
   self->prefs.max_bitrate_kbps = config->video_bitrate;
+  self->prefs.address_family = mcu_config_media_family (config);
   g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
+  self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
+      G_CALLBACK (on_mix_participant_error), self);
   mcu_video_mix_add_participant (
       self->rv->mix, self->id, mcu_participant_get_display_name (participant));
   if (self->muted)
@@ -291,11 +313,14 @@ apply_direction (McuCallVideo *self)
       self->rv->mix, self->id, !sends || self->muted);
 }
 
+/* No video line in use: out of the mix, and its ports back to the pool
+ * (an audio-only call holds one RTP/RTCP pair). */
 static void
 drop_video (McuCallVideo *self)
 {
   if (self->session)
     mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+  g_clear_object (&self->session);
   mcu_sdp_video_clear (&self->sdp);
   self->have_sdp = FALSE;
 }
@@ -368,10 +393,13 @@ mcu_call_video_get_answer (McuCallVideo *self)
 }
 
 void
-mcu_call_video_fill_local (McuCallVideo *self, McuSdpLocal *local)
+mcu_call_video_fill_local (
+    McuCallVideo *self, McuSdpLocal *local, gboolean offer)
 {
   McuSdpDirection d = MCU_SDP_SENDRECV;
 
+  if (!offer && !self->have_sdp)
+    return; /* an answer without video: no ports for it */
   if (self->session == NULL && !self->left) {
     /* an offer of ours: the ports must exist before the answer */
     self->session =
@@ -424,6 +452,7 @@ mcu_call_video_leave (McuCallVideo *self)
   if (self->left || self->rv == NULL)
     return;
   self->left = TRUE;
+  g_clear_signal_handler (&self->error_handler, self->rv->mix);
   mcu_video_mix_remove_participant (self->rv->mix, self->id);
   g_hash_table_remove (self->rv->ids, self->audio);
   g_clear_object (&self->session);

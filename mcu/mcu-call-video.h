@@ -34,8 +34,11 @@ gboolean mcu_call_video_apply (McuCallVideo *self, const McuSdpSession *sdp,
 void mcu_call_video_set_hold (McuCallVideo *self, gboolean hold);
 /* (nullable) what to answer for video: NULL rejects the line */
 const McuSdpVideo *mcu_call_video_get_answer (McuCallVideo *self);
-/* Our video ports and direction into @local. */
-void mcu_call_video_fill_local (McuCallVideo *self, McuSdpLocal *local);
+/* Our video ports and direction into @local: for an @offer of ours (ports
+ * allocated if need be), or for an answer (only when a video line was
+ * accepted: an audio-only call gets no video ports). */
+void mcu_call_video_fill_local (
+    McuCallVideo *self, McuSdpLocal *local, gboolean offer);
 /* The caller's ACK came: a keyframe for it now. */
 void mcu_call_video_acked (McuCallVideo *self);
 /* Operator: the others see the name tile instead of the picture. Follows

@@ -140,6 +140,15 @@ config_user_free (gpointer data)
   g_free (user);
 }
 
+GSocketFamily
+mcu_config_media_family (const McuConfig *c)
+{
+  g_autoptr (GInetAddress) addr =
+      g_inet_address_new_from_string (c->media_address);
+
+  return addr ? g_inet_address_get_family (addr) : G_SOCKET_FAMILY_INVALID;
+}
+
 McuConfig *
 mcu_config_new_default (void)
 {
@@ -273,11 +282,24 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
       if (*value == '\0')
         return bad_value (error, file, group, key, "must not be empty");
       break;
-    case KEY_ADDRESS:
-      if (!g_hostname_is_ip_address (value))
+    case KEY_ADDRESS: {
+      g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (value);
+
+      if (addr == NULL)
         return bad_value (
             error, file, group, key, "'%s' is not an IP address", value);
+      /* It goes into SDP c= and the Contact: callers send there. */
+      if (g_inet_address_get_is_any (addr))
+        return bad_value (error, file, group, key,
+            "'%s' (any address) cannot be sent to: it goes into SDP c= (hold, "
+            "for many phones) and the Contact; give this machine's address "
+            "that callers reach",
+            value);
+      if (g_inet_address_get_is_multicast (addr))
+        return bad_value (error, file, group, key,
+            "'%s' is a multicast address; give this machine's address", value);
       break;
+    }
     case KEY_UINT:
       if (!g_ascii_string_to_unsigned (
               value, 10, spec->min, spec->max, &n, NULL))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -119,6 +120,8 @@ McuConfig *mcu_config_load (const gchar *path, GError **error);
 McuConfig *mcu_config_load_data (
     const gchar *data, const gchar *name, GError **error);
 void mcu_config_free (McuConfig *config);
+/* The family of [media] address (our RTP sockets). */
+GSocketFamily mcu_config_media_family (const McuConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuConfig, mcu_config_free)
 
 G_END_DECLS

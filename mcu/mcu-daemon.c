@@ -204,6 +204,8 @@ set_codec_prefs (McuDaemon *self)
   self->codecs[n] = MCU_SDP_CODEC_NONE;
   self->env.prefs.codecs = self->codecs;
   self->env.prefs.server_order = self->config->codec_server_order;
+  /* an offer we cannot send to is refused in SDP, never in the pipeline */
+  self->env.prefs.address_family = mcu_config_media_family (self->config);
 }
 
 /* The store, the digest users and the registrar, given to the agent. */

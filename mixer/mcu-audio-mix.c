@@ -10,6 +10,14 @@
  * (or is not) talking, so a lone caller hears silence and a joiner does not
  * have to wait for the mixer to start.
  *
+ * Errors (fault isolation): an error from inside a session's bin is that
+ * session's ("session-error"), whichever element posted it; one from a
+ * bin no longer in the room (a message still queued when its session left)
+ * is dropped. Only the room's own elements (the four above, or the
+ * pipeline) fail the room: it is rebuilt first (a new pipeline, every
+ * session re-added with its mute and volume), and "error" is emitted only
+ * when that fails or the room failed again within REBUILD_WINDOW_US.
+ *
  * Threads: every method runs on the main thread. The bus is watched on the
  * main context. Removing a session: its bin goes to NULL first (stopping its
  * streaming threads), then its pads are unlinked and released; mcumixminus
@@ -34,10 +42,14 @@
 #define TALK_OFF_MS     800
 #define SPEAKER_HOLD_MS 1500
 
+/* A second room-element error this soon after a rebuild fails the room. */
+#define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
+
 typedef struct
 {
   GstPad *mixer_sink; /* sink_N on mcumixminus (request pad) */
   GstPad *mixer_src;  /* src_N */
+  GstElement *bin;    /* the session's bin when it was added (key in by_bin) */
   gboolean talking;
   guint above_ms;   /* time above TALK_ON_DB while not talking */
   guint below_ms;   /* time below TALK_OFF_DB while talking */
@@ -49,10 +61,15 @@ struct _McuAudioMix
   GObject parent_instance;
 
   gchar *name;
+  McuAudioMixOptions options;
   GstElement *pipeline;
   GstElement *mixer;
+  GstElement *own[3]; /* the room's other elements: source, caps, sink */
   guint bus_watch;
+  gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = none */
+  guint n_rebuilds;
   GHashTable *sessions;     /* McuMediaSession* (ref) -> MixEntry* */
+  GHashTable *by_bin;       /* GstElement* (session bin) -> McuMediaSession* */
   GstClockTime latency;     /* the mixer's, fixed at creation */
   GHashTable *opus_groups;  /* "bitrate/complexity/fec/loss" -> group */
   GHashTable *by_pad;       /* "sink_N" -> McuMediaSession* (weak) */
@@ -98,6 +115,7 @@ mcu_audio_mix_dispose (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->opus_groups, g_hash_table_unref);
   g_clear_pointer (&self->by_pad, g_hash_table_unref);
+  g_clear_pointer (&self->by_bin, g_hash_table_unref);
   G_OBJECT_CLASS (mcu_audio_mix_parent_class)->dispose (object);
 }
 
@@ -138,23 +156,40 @@ mcu_audio_mix_init (McuAudioMix *self)
   self->opus_groups =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->by_pad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->by_bin = g_hash_table_new (g_direct_hash, g_direct_equal);
 }
 
-static McuMediaSession *
-session_for_object (McuAudioMix *self, GstObject *src)
+typedef enum
 {
-  GHashTableIter iter;
-  gpointer session;
+  OWNER_ROOM,    /* the room's own elements: the room failed */
+  OWNER_SESSION, /* inside a session's bin in the room */
+  OWNER_GONE,    /* anything else: a session that has left */
+} Owner;
 
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, &session, NULL)) {
-    GstElement *bin = mcu_media_session_get_bin (session);
+/* Who owns @src: its nearest ancestor that is a session's bin, else the
+ * room if it is one of the room's own elements. */
+static Owner
+owner_of (McuAudioMix *self, GstObject *src, McuMediaSession **session)
+{
+  g_autoptr (GstObject) o = gst_object_ref (src);
 
-    if (bin && (src == GST_OBJECT (bin) ||
-                   gst_object_has_as_ancestor (src, GST_OBJECT (bin))))
-      return session;
+  *session = NULL;
+  if (src == GST_OBJECT (self->pipeline) || src == GST_OBJECT (self->mixer))
+    return OWNER_ROOM;
+  for (guint i = 0; i < G_N_ELEMENTS (self->own); i++)
+    if (src == GST_OBJECT (self->own[i]))
+      return OWNER_ROOM;
+  while (o) {
+    GstObject *parent;
+
+    *session = g_hash_table_lookup (self->by_bin, o);
+    if (*session)
+      return OWNER_SESSION;
+    parent = gst_object_get_parent (o);
+    gst_object_unref (o);
+    o = parent;
   }
-  return NULL;
+  return OWNER_GONE;
 }
 
 static McuMediaSession *
@@ -250,29 +285,66 @@ on_levels (McuAudioMix *self, const GstStructure *s)
   update_speaker (self);
 }
 
+static gboolean rebuild (McuAudioMix *self, GError **error);
+
+/* An error from the room's own elements: rebuild, or fail the room. */
+static void
+on_room_error (McuAudioMix *self, const gchar *message)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->rebuilt_at && now - self->rebuilt_at < REBUILD_WINDOW_US) {
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
+    return;
+  }
+  self->rebuilt_at = now;
+  if (!rebuild (self, &error)) {
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
+        "MESSAGE", "room media could not be rebuilt: %s", error->message);
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
+    return;
+  }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", self->name,
+      "MESSAGE", "room media rebuilt after: %s (%u participants kept)", message,
+      g_hash_table_size (self->sessions));
+}
+
+static void
+on_error_message (McuAudioMix *self, GstMessage *msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  McuMediaSession *session;
+  Owner owner = owner_of (self, GST_MESSAGE_SRC (msg), &session);
+
+  gst_message_parse_error (msg, &err, &debug);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
+      "MESSAGE", "media error from %s (%s): %s (%s)",
+      GST_MESSAGE_SRC_NAME (msg),
+      owner == OWNER_ROOM      ? "the room's"
+      : owner == OWNER_SESSION ? "a participant's"
+                               : "a participant that left",
+      err->message, debug ? debug : "");
+  if (owner == OWNER_SESSION)
+    g_signal_emit (
+        self, signals[SIGNAL_SESSION_ERROR], 0, session, err->message);
+  else if (owner == OWNER_ROOM)
+    on_room_error (self, err->message);
+}
+
 static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   McuAudioMix *self = user_data;
   g_autoptr (GError) err = NULL;
-  g_autofree gchar *debug = NULL;
-  McuMediaSession *session;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
-      gst_message_parse_error (msg, &err, &debug);
-      session = session_for_object (self, GST_MESSAGE_SRC (msg));
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM",
-          self->name, "MESSAGE", "media error from %s: %s (%s)",
-          GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
-      if (session)
-        g_signal_emit (
-            self, signals[SIGNAL_SESSION_ERROR], 0, session, err->message);
-      else
-        g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
+      on_error_message (self, msg);
       break;
     case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, &debug);
+      gst_message_parse_warning (msg, &err, NULL);
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
           self->name, "MESSAGE", "media warning from %s: %s",
           GST_MESSAGE_SRC_NAME (msg), err->message);
@@ -288,14 +360,15 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 }
 
 static gboolean
-build_pipeline (
-    McuAudioMix *self, const McuAudioMixOptions *options, GError **error)
+build_pipeline (McuAudioMix *self, GError **error)
 {
+  const McuAudioMixOptions *options = &self->options;
   GstElement *silence, *caps, *sink;
   g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
+  g_autofree gchar *pname = g_strdup_printf ("room-%s", self->name);
 
   mcu_plugins_register ();
-  self->pipeline = gst_pipeline_new (self->name);
+  self->pipeline = gst_pipeline_new (pname);
   silence = gst_element_factory_make ("audiotestsrc", "clock-source");
   caps = gst_element_factory_make ("capsfilter", NULL);
   self->mixer = gst_element_factory_make ("mcumixminus", "mixer");
@@ -305,6 +378,9 @@ build_pipeline (
         "cannot create the room pipeline (missing GStreamer plugins)");
     return FALSE;
   }
+  self->own[0] = silence;
+  self->own[1] = caps;
+  self->own[2] = sink;
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
       "samplesperbuffer", 960, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
@@ -332,22 +408,16 @@ build_pipeline (
   return TRUE;
 }
 
-McuAudioMix *
-mcu_audio_mix_new (
-    const gchar *name, const McuAudioMixOptions *options, GError **error)
+/* Builds the room's own elements and sets them playing. */
+static gboolean
+start_pipeline (McuAudioMix *self, GError **error)
 {
-  g_autoptr (McuAudioMix) self = g_object_new (MCU_TYPE_AUDIO_MIX, NULL);
   g_autoptr (GstBus) bus = NULL;
-  g_autofree gchar *pname = g_strdup_printf ("room-%s", name);
 
-  self->name = g_strdup (name);
-  if (!build_pipeline (self, options, error)) {
-    g_clear_object (&self->pipeline);
-    return NULL;
-  }
+  if (!build_pipeline (self, error))
+    return FALSE;
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
-  gst_object_set_name (GST_OBJECT (self->pipeline), pname);
   /* Wait until it really plays: a state change finishing later, on
    * GstBin's worker thread, would walk the graph after participants were
    * linked in, and a participant's bin is both upstream and downstream of
@@ -358,9 +428,95 @@ mcu_audio_mix_new (
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "the room pipeline would not start");
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+McuAudioMix *
+mcu_audio_mix_new (
+    const gchar *name, const McuAudioMixOptions *options, GError **error)
+{
+  g_autoptr (McuAudioMix) self = g_object_new (MCU_TYPE_AUDIO_MIX, NULL);
+
+  self->name = g_strdup (name);
+  self->options = *options;
+  if (!start_pipeline (self, error))
+    return NULL;
   return g_steal_pointer (&self);
+}
+
+typedef struct
+{
+  McuMediaSession *session;
+  gboolean mute;
+  gdouble volume;
+} Kept;
+
+static void
+kept_free (gpointer data)
+{
+  Kept *k = data;
+
+  g_object_unref (k->session);
+  g_free (k);
+}
+
+/* A new pipeline for the room's own elements, every session taken out of
+ * the old one and put into the new one with its mute and volume. A session
+ * that will not go back in gets "session-error" (it alone). */
+static gboolean
+rebuild (McuAudioMix *self, GError **error)
+{
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (kept_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    MixEntry *e = value;
+    Kept *k = g_new0 (Kept, 1);
+
+    k->session = g_object_ref (key);
+    k->volume = 1.0;
+    if (e->mixer_sink)
+      g_object_get (
+          e->mixer_sink, "mute", &k->mute, "volume", &k->volume, NULL);
+    g_ptr_array_add (kept, k);
+  }
+  for (guint i = 0; i < kept->len; i++)
+    mcu_audio_mix_remove (self, ((Kept *)g_ptr_array_index (kept, i))->session);
+  mcu_audio_mix_stop (self);
+  self->mixer = NULL;
+  memset (self->own, 0, sizeof self->own);
+  self->n_rebuilds++;
+  if (!start_pipeline (self, error))
+    return FALSE;
+  for (guint i = 0; i < kept->len; i++) {
+    Kept *k = g_ptr_array_index (kept, i);
+    g_autoptr (GError) add_error = NULL;
+
+    if (!mcu_audio_mix_add (self, k->session, &add_error)) {
+      g_signal_emit (self, signals[SIGNAL_SESSION_ERROR], 0, k->session,
+          add_error->message);
+      continue;
+    }
+    mcu_audio_mix_set_muted (self, k->session, k->mute);
+    mcu_audio_mix_set_volume (self, k->session, k->volume);
+  }
+  return TRUE;
+}
+
+guint
+mcu_audio_mix_get_n_rebuilds (McuAudioMix *self)
+{
+  return self->n_rebuilds;
+}
+
+GstElement *
+mcu_audio_mix_get_mixer (McuAudioMix *self)
+{
+  return self->mixer;
 }
 
 /* Participants whose Opus encoders have the same settings share one
@@ -412,6 +568,10 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
   }
   join_encoder_group (self, session);
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
+  e->bin = bin;
+  g_hash_table_insert (self->by_bin, bin, session);
+  /* a bin back in after a rebuild was locked when it was taken out */
+  gst_element_set_locked_state (bin, FALSE);
   if (!gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (bin))) {
     gst_object_unref (bin);
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
@@ -468,6 +628,7 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
   }
   if (self->speaker == session)
     self->speaker = NULL;
+  g_hash_table_remove (self->by_bin, e->bin);
   g_hash_table_remove (self->sessions, session);
 }
 

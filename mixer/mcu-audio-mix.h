@@ -13,8 +13,11 @@ G_DECLARE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, MCU, AUDIO_MIX, GObject)
 
 /* Creates the pipeline and sets it playing. Signals (main thread):
  * "session-error" (McuMediaSession, const gchar *message): a participant's
- * media failed; the owner should hang that participant up.
- * "error" (const gchar *message): the room's pipeline failed.
+ * media failed (an error from inside its bin): the owner should hang that
+ * participant up, and only that one.
+ * "error" (const gchar *message): the room's own elements failed twice
+ * within 30 s, or could not be rebuilt (the first failure rebuilds the
+ * room's pipeline with everyone in it; see mcu-audio-mix.c).
  * "talking" (McuMediaSession, gboolean): started/stopped talking (from the
  * mixer's levels every 100 ms, with hysteresis: on after 200 ms above
  * -42 dBFS, off after 800 ms below -48 dBFS).
@@ -48,6 +51,11 @@ gboolean mcu_audio_mix_get_talking (
 /* (nullable) (transfer none) */
 McuMediaSession *mcu_audio_mix_get_active_speaker (McuAudioMix *self);
 guint mcu_audio_mix_get_n_sessions (McuAudioMix *self);
+/* How often the room's own elements failed and were rebuilt. */
+guint mcu_audio_mix_get_n_rebuilds (McuAudioMix *self);
+/* (transfer none) The room's mcumixminus (for tests and diagnostics; it
+ * changes with every rebuild). */
+GstElement *mcu_audio_mix_get_mixer (McuAudioMix *self);
 /* Stops the pipeline (all sessions must have been removed). */
 void mcu_audio_mix_stop (McuAudioMix *self);
 

@@ -186,18 +186,27 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
   Member *m;
+  gboolean gone;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       m = member_for_object (self, GST_MESSAGE_SRC (msg));
+      /* neither a member's nor in the pipeline any more: queued by a
+       * participant's bin before it left (its error is nobody's now) */
+      gone = m == NULL && !gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
+                              GST_OBJECT (self->pipeline));
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM",
-          self->name, "MESSAGE", "video error from %s: %s (%s)",
-          GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+          self->name, "MESSAGE", "video error from %s (%s): %s (%s)",
+          GST_MESSAGE_SRC_NAME (msg),
+          m      ? "a participant's"
+          : gone ? "a participant that left"
+                 : "the room's",
+          err->message, debug ? debug : "");
       if (m)
         g_signal_emit (
             self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, err->message);
-      else
+      else if (!gone)
         g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
       break;
     case GST_MESSAGE_WARNING:

@@ -789,6 +789,7 @@ mcu_sdp_negotiate_video (const McuSdpSession *offer,
 {
   const McuSdpMedia *no_codec = NULL, *srtp = NULL;
   const gchar *reason = NULL;
+  g_autofree gchar *address_reason = NULL;
 
   g_return_val_if_fail (offer != NULL && offer->media != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
@@ -797,6 +798,7 @@ mcu_sdp_negotiate_video (const McuSdpSession *offer,
   for (guint i = 0; i < offer->media->len; i++) {
     const McuSdpMedia *media = offer->media->pdata[i];
     Candidate best = { 0 };
+    g_autoptr (GError) address_error = NULL;
 
     if (g_ascii_strcasecmp (media->media, "video") != 0 || media->port == 0)
       continue;
@@ -808,6 +810,11 @@ mcu_sdp_negotiate_video (const McuSdpSession *offer,
       reason = reason ? reason : "video m-line without c= address";
     } else if (!choose_candidate (media, prefs, &best)) {
       no_codec = no_codec ? no_codec : media;
+    } else if (!mcu_sdp_check_media_address (media,
+                   prefs ? prefs->address_family : G_SOCKET_FAMILY_INVALID,
+                   &address_error)) {
+      if (reason == NULL)
+        reason = address_reason = g_strdup (address_error->message);
     } else {
       fill_video (out, i, media, &best, prefs);
       return TRUE;

@@ -27,6 +27,8 @@ struct _McuSdpVideoPrefs
   guint max_height;       /* 0 = 720 */
   guint max_framerate;    /* frames/s; 0 = 30 */
   guint max_bitrate_kbps; /* our send rate at the largest size; 0 = 1500 */
+  /* Our media sockets' family (0 = any): see mcu_sdp_check_media_address */
+  GSocketFamily address_family;
 };
 
 /* The outcome of negotiating the video m-line. */
@@ -84,7 +86,8 @@ void mcu_sdp_video_copy (McuSdpVideo *dest, const McuSdpVideo *src);
  * m-line. FALSE without error when there is no video m-line or every one is
  * disabled (port 0). FALSE with MCU_SDP_ERROR_NO_CODEC (message fit for a
  * SIP Warning) when video is offered but no codec fits, or only over SRTP,
- * another transport, or without an address: the call then goes on
+ * another transport, or without a usable address (see
+ * mcu_sdp_check_media_address): the call then goes on
  * audio-only and the answer rejects the video line (pass NULL as video to
  * mcu_sdp_build_answer). The same call reads an answer to our offer, and a
  * re-INVITE that adds or removes video. */

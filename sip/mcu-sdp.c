@@ -19,6 +19,10 @@
  *   receive, so negotiation drops the "recv" half of the offered direction
  *   (sendrecv -> sendonly, recvonly -> inactive). McuSdpMedia.direction
  *   keeps what was written.
+ * - Media addresses are checked (mcu_sdp_check_media_address): another
+ *   address family than our media sockets', a host name, multicast or
+ *   broadcast, or no port for RTCP is MCU_SDP_ERROR_ADDRESS (SIP 488 with
+ *   a Warning), never something a media pipeline finds out later.
  * - No SRTP: RTP/SAVP(F) audio lines are skipped; if nothing else is usable
  *   the error is MCU_SDP_ERROR_NO_CODEC saying so.
  * - opus is accepted as opus/48000/2 (RFC 7587) and, leniently, /1 or
@@ -757,6 +761,77 @@ fill_audio (McuSdpAudio *audio, guint index, const McuSdpMedia *media,
   }
 }
 
+static const gchar *
+family_name (GSocketFamily family)
+{
+  return family == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4";
+}
+
+/* NULL when @text is an address we can send to from @family, else why not
+ * (@what: "c=" or "a=rtcp"). */
+static gchar *
+address_problem (const gchar *what, const gchar *text, GSocketFamily family)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+  g_autoptr (GString) safe = g_string_new (NULL);
+  GSocketFamily got;
+
+  mcu_sdp_append_safe (safe, text);
+  if (mcu_sdp_address_is_hold (text))
+    return NULL;
+  addr = g_inet_address_new_from_string (text);
+  if (addr == NULL)
+    return g_strdup_printf ("%s address %s is not an IP address (host names "
+                            "are not resolved)",
+        what, safe->str);
+  got = g_inet_address_get_family (addr);
+  if (family != G_SOCKET_FAMILY_INVALID && got != family)
+    return g_strdup_printf ("%s address %s is %s; this server's media is %s "
+                            "only",
+        what, safe->str, family_name (got), family_name (family));
+  if (g_inet_address_get_is_multicast (addr))
+    return g_strdup_printf (
+        "%s address %s is multicast; calls need a unicast address", what,
+        safe->str);
+  if (got == G_SOCKET_FAMILY_IPV4) {
+    const guint8 *b = g_inet_address_to_bytes (addr);
+
+    if (b[0] == 0 || (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255))
+      return g_strdup_printf (
+          "%s address %s cannot be sent to", what, safe->str);
+  }
+  return NULL;
+}
+
+gboolean
+mcu_sdp_check_media_address (
+    const McuSdpMedia *media, GSocketFamily family, GError **error)
+{
+  g_autofree gchar *problem = NULL;
+
+  g_return_val_if_fail (media != NULL, FALSE);
+  if (media->address == NULL || *media->address == '\0') {
+    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_ADDRESS,
+        "%s m-line without c= address", media->media);
+    return FALSE;
+  }
+  problem = address_problem ("c=", media->address, family);
+  if (problem == NULL && media->rtcp_address != NULL)
+    problem = address_problem ("a=rtcp", media->rtcp_address, family);
+  if (problem == NULL && !media->rtcp_mux && media->port != 0 &&
+      media->rtcp_port == 0)
+    problem = g_strdup_printf (
+        "no port for RTCP (m=%s port %u%s); give a=rtcp:PORT or a=rtcp-mux",
+        media->media, media->port,
+        media->port == 65535 ? " leaves none" : ", a=rtcp:0");
+  if (problem) {
+    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_ADDRESS,
+        "unusable %s media address: %s", media->media, problem);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* A name from the network made safe for a SIP Warning quoted-string. */
 void
 mcu_sdp_append_safe (GString *out, const gchar *name)
@@ -849,6 +924,7 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
 {
   const McuSdpMedia *no_codec = NULL, *srtp = NULL;
   const gchar *reason = NULL;
+  g_autoptr (GError) address_error = NULL;
 
   g_return_val_if_fail (offer != NULL && offer->media != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
@@ -858,6 +934,7 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
     const McuSdpMedia *media = offer->media->pdata[i];
     const McuSdpFormat *format;
     McuSdpCodec codec = MCU_SDP_CODEC_NONE;
+    g_autoptr (GError) local_error = NULL;
 
     if (g_ascii_strcasecmp (media->media, "audio") != 0)
       continue;
@@ -871,10 +948,19 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
       reason = reason ? reason : "audio m-line without c= address";
     } else if ((format = choose_format (media, prefs, &codec)) == NULL) {
       no_codec = no_codec ? no_codec : media;
+    } else if (!mcu_sdp_check_media_address (media,
+                   prefs ? prefs->address_family : G_SOCKET_FAMILY_INVALID,
+                   &local_error)) {
+      if (address_error == NULL)
+        address_error = g_steal_pointer (&local_error);
     } else {
       fill_audio (out, i, media, format, codec);
       return TRUE;
     }
+  }
+  if (address_error) {
+    g_propagate_error (error, g_steal_pointer (&address_error));
+    return FALSE;
   }
   set_failure (error, prefs, no_codec, srtp, reason);
   return FALSE;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,7 @@ typedef enum
   MCU_SDP_ERROR_PARSE,    /* not SDP at all, or malformed: SIP 400 */
   MCU_SDP_ERROR_NO_AUDIO, /* no usable audio m-line: SIP 488 */
   MCU_SDP_ERROR_NO_CODEC, /* audio offered, no codec in common: SIP 488 */
+  MCU_SDP_ERROR_ADDRESS,  /* media address/port we cannot send to: 488 */
 } McuSdpError;
 
 typedef enum
@@ -96,6 +98,10 @@ typedef struct
   /* TRUE: pick by the server's order; FALSE: first offered codec that is
    * supported (RFC 3264 offerer's preference). */
   gboolean server_order;
+  /* The family of our media sockets: an m-line whose c= (or a=rtcp)
+   * address is of another family is unusable (MCU_SDP_ERROR_ADDRESS).
+   * G_SOCKET_FAMILY_INVALID (0) = any. */
+  GSocketFamily address_family;
 } McuSdpPrefs;
 
 /* The outcome of negotiating the audio m-line. */
@@ -122,10 +128,20 @@ typedef struct
 void mcu_sdp_audio_clear (McuSdpAudio *audio);
 
 /* Choose the audio codec from @offer. Errors: MCU_SDP_ERROR_NO_AUDIO,
- * MCU_SDP_ERROR_NO_CODEC (with a message fit for a SIP Warning). The same
+ * MCU_SDP_ERROR_NO_CODEC, MCU_SDP_ERROR_ADDRESS (see
+ * mcu_sdp_check_media_address) (with a message fit for a SIP Warning). The same
  * call reads an answer to our own offer (late offer) */
 gboolean mcu_sdp_negotiate_audio (const McuSdpSession *offer,
     const McuSdpPrefs *prefs, McuSdpAudio *out, GError **error);
+
+/* Can we send @media's RTP and RTCP where it says, from a socket of
+ * @family (0 = any)? The c= address (and an a=rtcp address) must be an IP
+ * literal (host names are not resolved), of @family, not multicast,
+ * broadcast or 0.x.x.x; 0.0.0.0 and :: (hold: nothing is sent) are fine.
+ * Without rtcp-mux there must be an RTCP port: m= port 65535 needs a=rtcp,
+ * and a=rtcp:0 is refused. MCU_SDP_ERROR_ADDRESS otherwise. */
+gboolean mcu_sdp_check_media_address (
+    const McuSdpMedia *media, GSocketFamily family, GError **error);
 
 /* What we say about ourselves in an SDP we write. */
 typedef struct

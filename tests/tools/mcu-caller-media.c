@@ -39,6 +39,10 @@ struct _McuCallerMedia
   gint received;
   gint sent;
   gint other_pt;
+  gint max_gap_us;    /* longest time between two RTP arrivals */
+  gint max_gap_at_ms; /* when it ended, ms from the first arrival */
+  /* The RTP thread only. */
+  gint64 first_rx_us, last_rx_us;
   McuCallerMediaErrorFunc on_error;
   gpointer error_data;
   gboolean error_reported;
@@ -201,6 +205,20 @@ mcu_caller_media_preload (const McuCallerCodec *codec)
   g_autoptr (GstElement) pipeline = gst_parse_launch (desc, NULL);
 }
 
+/* RTP thread: the longest silence between two of our packets. */
+static void
+note_arrival (McuCallerMedia *m, gint64 now)
+{
+  if (m->last_rx_us == 0) {
+    m->first_rx_us = now;
+  } else if (now - m->last_rx_us > g_atomic_int_get (&m->max_gap_us)) {
+    g_atomic_int_set (
+        &m->max_gap_us, (gint)MIN (now - m->last_rx_us, G_MAXINT));
+    g_atomic_int_set (&m->max_gap_at_ms, (gint)((now - m->first_rx_us) / 1000));
+  }
+  m->last_rx_us = now;
+}
+
 /* Streaming thread: count what arrives, drop what is not our payload type
  * (telephone-event, garbage) before it reaches the depayloader. */
 static GstPadProbeReturn
@@ -222,6 +240,7 @@ on_rtpsrc_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_DROP;
   }
   g_atomic_int_inc (&m->received);
+  note_arrival (m, g_get_monotonic_time ());
   return GST_PAD_PROBE_OK;
 }
 
@@ -411,6 +430,14 @@ guint
 mcu_caller_media_get_sent (McuCallerMedia *m)
 {
   return (guint)g_atomic_int_get (&m->sent);
+}
+
+guint
+mcu_caller_media_get_max_gap_ms (McuCallerMedia *m, gdouble *at_seconds)
+{
+  if (at_seconds)
+    *at_seconds = g_atomic_int_get (&m->max_gap_at_ms) / 1000.0;
+  return (guint)g_atomic_int_get (&m->max_gap_us) / 1000;
 }
 
 guint

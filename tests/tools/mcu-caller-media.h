@@ -50,6 +50,10 @@ void mcu_caller_media_stop (McuCallerMedia *media,
 guint mcu_caller_media_get_received (McuCallerMedia *media);
 guint mcu_caller_media_get_sent (McuCallerMedia *media);
 guint mcu_caller_media_get_other_pt (McuCallerMedia *media);
+/* The longest time between two received RTP packets of ours (ms), and when
+ * it ended (seconds after the first one). */
+guint mcu_caller_media_get_max_gap_ms (
+    McuCallerMedia *media, gdouble *at_seconds);
 gint64 mcu_caller_media_get_start_unix_us (McuCallerMedia *media);
 void mcu_caller_media_free (McuCallerMedia *media);
 

@@ -335,6 +335,7 @@ add_media_members (JsonBuilder *b, McuCaller *c)
 {
   gboolean started = mcu_caller_media_is_started (c->media);
   g_autofree gchar *remote = NULL;
+  gdouble gap_at = 0;
 
   if (c->remote.address)
     remote = g_strdup_printf ("%s:%u", c->remote.address, c->remote.port);
@@ -352,6 +353,10 @@ add_media_members (JsonBuilder *b, McuCaller *c)
       started ? mcu_caller_media_get_sent (c->media) : 0);
   add_int (b, "rtp_packets_dropped",
       started ? mcu_caller_media_get_other_pt (c->media) : 0);
+  add_int (b, "rtp_max_gap_ms",
+      started ? mcu_caller_media_get_max_gap_ms (c->media, &gap_at) : 0);
+  json_builder_set_member_name (b, "rtp_max_gap_at");
+  json_builder_add_double_value (b, gap_at);
   add_time (b, "media_start_unix",
       started ? mcu_caller_media_get_start_unix_us (c->media) : 0);
 }
@@ -494,7 +499,9 @@ static const char summary[] =
     "3 the peer sent BYE first, 4 no RTP received, 5 unusable SDP.\n"
     "SIGINT/SIGTERM hang up cleanly. --report writes JSON: mode, status,\n"
     "answer_pt, codec, remote, local_rtp_port, rtp_packets_received,\n"
-    "rtp_packets_sent, rtp_packets_dropped, media_start_unix, "
+    "rtp_packets_sent, rtp_packets_dropped, rtp_max_gap_ms (longest time\n"
+    "between two received RTP packets) and rtp_max_gap_at (when it ended,\n"
+    "seconds after the first), media_start_unix, "
     "bye_from_server,\n"
     "call_start_unix, invite_unix, call_seconds, reinvite_statuses, exit_code, "
     "error,\n"

@@ -915,10 +915,81 @@ test_parse_odd_values (void)
   g_assert_cmpuint (m->rtcp_port, ==, 0); /* no port + 1, bad a=rtcp */
   g_assert_cmpuint (m->ptime, ==, 0);
   g_assert_cmpuint (format_at (m, 0)->channels, ==, 0);
-  g_assert_true (mcu_sdp_negotiate_audio (s, NULL, &audio, &error));
+  /* RTP on 65535 leaves no port for RTCP: refused, saying so */
+  g_assert_false (mcu_sdp_negotiate_audio (s, NULL, &audio, &error));
+  g_assert_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_ADDRESS);
+  g_assert_nonnull (strstr (error->message, "no port for RTCP"));
+  g_clear_error (&error);
+  /* the same with a=rtcp-mux (RTCP on the RTP port) is fine */
+  {
+    g_autofree gchar *mux = g_strconcat (text, "a=rtcp-mux\n", NULL);
+    g_autoptr (McuSdpSession) s2 = parse_ok (mux);
+
+    g_assert_true (mcu_sdp_negotiate_audio (s2, NULL, &audio, &error));
+  }
   g_assert_cmpint (audio.codec, ==, MCU_SDP_CODEC_PCMU); /* opus/…/bogus */
   g_assert_cmpuint (audio.ptime, ==, 20);
   mcu_sdp_audio_clear (&audio);
+}
+
+/* Media addresses we cannot send to are refused at negotiation (SIP 488
+ * with a Warning), never found out by the media pipeline. */
+static void
+test_negotiate_bad_address (void)
+{
+  static const struct
+  {
+    const gchar *c, *m_port, *extra;
+    GSocketFamily family;
+    const gchar *says; /* NULL: accepted */
+  } cases[] = {
+    { "IN IP6 ::1", "40000", "", G_SOCKET_FAMILY_IPV4, "is IPv6" },
+    { "IN IP4 127.0.0.1", "40000", "", G_SOCKET_FAMILY_IPV6, "is IPv4" },
+    { "IN IP6 ::1", "40000", "", G_SOCKET_FAMILY_INVALID, NULL },
+    { "IN IP4 phone.example.com", "40000", "", G_SOCKET_FAMILY_IPV4,
+        "not an IP address" },
+    { "IN IP4 224.0.0.1", "40000", "", G_SOCKET_FAMILY_IPV4, "multicast" },
+    { "IN IP4 255.255.255.255", "40000", "", G_SOCKET_FAMILY_IPV4,
+        "cannot be sent to" },
+    { "IN IP4 0.1.2.3", "40000", "", G_SOCKET_FAMILY_IPV4,
+        "cannot be sent to" },
+    { "IN IP4 127.0.0.1", "65535", "", G_SOCKET_FAMILY_IPV4,
+        "no port for RTCP" },
+    { "IN IP4 127.0.0.1", "40000", "a=rtcp:0\r\n", G_SOCKET_FAMILY_IPV4,
+        "no port for RTCP" },
+    { "IN IP4 127.0.0.1", "40000", "a=rtcp:40001 IN IP6 ::1\r\n",
+        G_SOCKET_FAMILY_IPV4, "a=rtcp address ::1 is IPv6" },
+    /* fine: odd RTP port, 65535 with a=rtcp, hold in either family */
+    { "IN IP4 127.0.0.1", "40001", "", G_SOCKET_FAMILY_IPV4, NULL },
+    { "IN IP4 127.0.0.1", "65535", "a=rtcp:40001\r\n", G_SOCKET_FAMILY_IPV4,
+        NULL },
+    { "IN IP4 0.0.0.0", "40000", "", G_SOCKET_FAMILY_IPV4, NULL },
+    { "IN IP6 ::", "40000", "", G_SOCKET_FAMILY_IPV4, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *text = g_strdup_printf (
+        "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=%s\r\nt=0 0\r\n"
+        "m=audio %s RTP/AVP 0\r\n%s",
+        cases[i].c, cases[i].m_port, cases[i].extra);
+    g_autoptr (McuSdpSession) s = parse_ok (text);
+    g_autoptr (GError) error = NULL;
+    McuSdpPrefs prefs = { .address_family = cases[i].family };
+    McuSdpAudio audio = { 0 };
+    gboolean ok = mcu_sdp_negotiate_audio (s, &prefs, &audio, &error);
+
+    g_test_message ("case %u: c=%s m=%s %s", i, cases[i].c, cases[i].m_port,
+        error ? error->message : "accepted");
+    if (cases[i].says == NULL) {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    } else {
+      g_assert_false (ok);
+      g_assert_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_ADDRESS);
+      g_assert_nonnull (strstr (error->message, cases[i].says));
+    }
+    mcu_sdp_audio_clear (&audio);
+  }
 }
 
 typedef struct
@@ -1396,6 +1467,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/parse/static-pt-and-avpf", test_parse_static_and_avpf);
   g_test_add_func ("/sdp/parse/video-attributes", test_parse_video_attributes);
   g_test_add_func ("/sdp/parse/odd-values", test_parse_odd_values);
+  g_test_add_func (
+      "/sdp/negotiate/bad-address-refused", test_negotiate_bad_address);
   g_test_add_func ("/sdp/parse-error/too-large", test_parse_too_large);
   g_test_add_func ("/sdp/negotiate/ptime", test_ptime);
   g_test_add_func ("/sdp/negotiate/warning-text-safe", test_warning_text_safe);

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Unit tests for a room's audio mix and who owns an error: an error from
+ * any element inside a participant's bin is that participant's alone; one
+ * still queued when its participant has left is dropped; an error from the
+ * room's own elements rebuilds the room with everyone in it, and only a
+ * second one within 30 s fails the room. Real pipelines, real sockets on
+ * 127.0.0.1 (nothing is sent: no remote address is set). */
+#include "mcu-audio-mix.h"
+#include "mcu-port-pool.h"
+
+#include <unistd.h>
+
+typedef struct
+{
+  McuPortPool *pool;
+  McuAudioMix *mix;
+  McuMediaSession *a, *b;
+  GPtrArray *session_errors; /* McuMediaSession* (weak) per emission */
+  guint room_errors;
+} Fixture;
+
+static GLogWriterOutput
+quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+    gpointer user_data)
+{
+  /* the mixer logs every media error at WARNING (fatal under G_DEBUG) */
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
+        g_str_equal (fields[i].value, "mcu-mixer"))
+      return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static void
+on_session_error (McuAudioMix *mix, McuMediaSession *session,
+    const gchar *message, Fixture *f)
+{
+  g_ptr_array_add (f->session_errors, session);
+}
+
+static void
+on_room_error (McuAudioMix *mix, const gchar *message, Fixture *f)
+{
+  f->room_errors++;
+}
+
+static McuMediaSession *
+new_session (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  McuMediaCodecParams p = {
+    .codec = MCU_MEDIA_CODEC_PCMU, .pt = 0, .ptime = 20
+  };
+  McuMediaSession *s = mcu_media_session_new (f->pool, 60, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mcu_media_session_set_codec (s, &p, &error));
+  g_assert_no_error (error);
+  g_assert_true (mcu_audio_mix_add (f->mix, s, &error));
+  g_assert_no_error (error);
+  return s;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  McuAudioMixOptions options = { .latency_ms = 60, .noise_gate_db = -127 };
+  guint base = 40000 + (getpid () % 1000) * 20;
+
+  f->pool = mcu_port_pool_new ("127.0.0.1", base, base + 199);
+  f->mix = mcu_audio_mix_new ("unit", &options, &error);
+  g_assert_no_error (error);
+  f->session_errors = g_ptr_array_new ();
+  g_signal_connect (f->mix, "session-error", G_CALLBACK (on_session_error), f);
+  g_signal_connect (f->mix, "error", G_CALLBACK (on_room_error), f);
+  f->a = new_session (f);
+  f->b = new_session (f);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  if (f->a)
+    mcu_audio_mix_remove (f->mix, f->a);
+  if (f->b)
+    mcu_audio_mix_remove (f->mix, f->b);
+  g_clear_object (&f->a);
+  g_clear_object (&f->b);
+  g_clear_object (&f->mix);
+  g_clear_object (&f->pool);
+  g_ptr_array_unref (f->session_errors);
+}
+
+/* Runs the main context (the mix's bus watch) for @ms. */
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+/* (transfer full) an element deep inside @session's bin: its udpsink. */
+static GstElement *
+inner_element (McuMediaSession *session)
+{
+  GstElement *bin = mcu_media_session_get_bin (session);
+  g_autoptr (GstIterator) it = gst_bin_iterate_sinks (GST_BIN (bin));
+  GValue v = G_VALUE_INIT;
+  GstElement *e = NULL;
+
+  while (e == NULL && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    e = g_value_dup_object (&v);
+    g_value_unset (&v);
+  }
+  g_assert_nonnull (e);
+  g_assert_true (
+      GST_OBJECT_PARENT (e) != GST_OBJECT (bin) || GST_IS_ELEMENT (e));
+  return e;
+}
+
+static void
+post_error (GstElement *e)
+{
+  g_autoptr (GError) err = g_error_new_literal (
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "injected by the test");
+
+  gst_element_post_message (
+      e, gst_message_new_error (GST_OBJECT (e), err, "test"));
+}
+
+static void
+test_participant_error_is_its_own (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GstElement) e = inner_element (f->a);
+  /* one deeper still: an element rtpbin made (its session, jitter buffer) */
+  g_autoptr (GstIterator) it =
+      gst_bin_iterate_recurse (GST_BIN (mcu_media_session_get_bin (f->b)));
+  GValue v = G_VALUE_INIT;
+  g_autoptr (GstElement) deep = NULL;
+
+  post_error (e);
+  spin (200);
+  g_assert_cmpuint (f->session_errors->len, ==, 1);
+  g_assert_true (g_ptr_array_index (f->session_errors, 0) == f->a);
+  g_assert_cmpuint (f->room_errors, ==, 0);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 0);
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstObject *o = g_value_get_object (&v);
+
+    if (GST_OBJECT_PARENT (o) && GST_IS_BIN (GST_OBJECT_PARENT (o)) &&
+        GST_OBJECT_PARENT (o) != GST_OBJECT (mcu_media_session_get_bin (f->b)))
+      g_set_object (&deep, GST_ELEMENT (o));
+    g_value_unset (&v);
+  }
+  g_assert_nonnull (deep); /* inside rtpbin, two levels down */
+  post_error (deep);
+  spin (200);
+  g_assert_cmpuint (f->session_errors->len, ==, 2);
+  g_assert_true (g_ptr_array_index (f->session_errors, 1) == f->b);
+  g_assert_cmpuint (f->room_errors, ==, 0);
+}
+
+static void
+test_error_after_leaving_dropped (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GstElement) e = inner_element (f->b);
+
+  /* queued while b is in the room, handled after it left */
+  post_error (e);
+  mcu_audio_mix_remove (f->mix, f->b);
+  g_clear_object (&f->b);
+  spin (200);
+  g_assert_cmpuint (f->session_errors->len, ==, 0);
+  g_assert_cmpuint (f->room_errors, ==, 0);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 0);
+  g_assert_cmpuint (mcu_audio_mix_get_n_sessions (f->mix), ==, 1);
+}
+
+static void
+test_room_error_rebuilds_then_fails (Fixture *f, gconstpointer data)
+{
+  GstElement *old_mixer = mcu_audio_mix_get_mixer (f->mix);
+  GstState state = GST_STATE_NULL;
+
+  post_error (old_mixer);
+  spin (300);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  g_assert_cmpuint (f->room_errors, ==, 0);
+  g_assert_cmpuint (f->session_errors->len, ==, 0);
+  g_assert_true (mcu_audio_mix_get_mixer (f->mix) != old_mixer);
+  /* everyone is back in, in the new pipeline, playing */
+  g_assert_true (mcu_audio_mix_contains (f->mix, f->a));
+  g_assert_true (mcu_audio_mix_contains (f->mix, f->b));
+  g_assert_true (GST_OBJECT_PARENT (mcu_media_session_get_bin (f->a)) ==
+                 GST_OBJECT_PARENT (mcu_audio_mix_get_mixer (f->mix)));
+  g_assert_cmpint (gst_element_get_state (mcu_media_session_get_bin (f->a),
+                       &state, NULL, 2 * GST_SECOND),
+      !=, GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (state, ==, GST_STATE_PLAYING);
+
+  /* failing again at once: the room fails (its owner hangs up) */
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  spin (300);
+  g_assert_cmpuint (f->room_errors, ==, 1);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (quiet_writer, NULL, NULL);
+  g_test_add ("/audio-mix/errors/participant-error-is-its-own", Fixture, NULL,
+      fixture_set_up, test_participant_error_is_its_own, fixture_tear_down);
+  g_test_add ("/audio-mix/errors/after-leaving-dropped", Fixture, NULL,
+      fixture_set_up, test_error_after_leaving_dropped, fixture_tear_down);
+  g_test_add ("/audio-mix/errors/room-error-rebuilds-then-fails", Fixture, NULL,
+      fixture_set_up, test_room_error_rebuilds_then_fails, fixture_tear_down);
+  return g_test_run ();
+}
