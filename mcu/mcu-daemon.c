@@ -233,8 +233,11 @@ open_registrar (McuDaemon *self, GError **error)
   };
 
   self->store = mcu_store_open (c->database, error);
-  if (self->store == NULL)
+  if (self->store == NULL) {
+    g_prefix_error (
+        error, "%s: [storage] database: ", c->path ? c->path : "config");
     return FALSE;
+  }
   auth.store = MCU_BINDING_STORE (self->store);
   self->auth = mcu_auth_new (&auth);
   for (guint i = 0; i < c->users->len; i++) {
@@ -258,6 +261,34 @@ open_registrar (McuDaemon *self, GError **error)
   g_info ("registrar: realm %s, database %s", c->auth_realm,
       mcu_store_get_path (self->store));
   return TRUE;
+}
+
+static void
+on_startup_agent_stopped (McuSipAgent *agent, gboolean *done)
+{
+  *done = TRUE;
+}
+
+/* A start-up step failed after the SIP agent exists: sofia must see
+ * nua_shutdown () answered (nua_r_shutdown) before nua_destroy (), so stop
+ * the agent here, running the main context until it has (the agent gives
+ * up after its own shutdown timeout). Returns NULL for the caller. */
+static McuDaemon *
+abandon_startup (McuDaemon *self)
+{
+  gboolean done = FALSE;
+  gulong id;
+
+  if (self->agent == NULL)
+    return NULL;
+  g_signal_handlers_disconnect_by_data (self->agent, self);
+  id = g_signal_connect (self->agent, "shutdown-complete",
+      G_CALLBACK (on_startup_agent_stopped), &done);
+  mcu_sip_agent_shutdown (self->agent);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (self->agent, id);
+  return NULL;
 }
 
 McuDaemon *
@@ -292,8 +323,10 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.tcp = config->sip_tcp;
   sip.user_agent = ua;
   self->agent = mcu_sip_agent_new (&sip, error);
-  if (self->agent == NULL || !open_registrar (self, error))
+  if (self->agent == NULL)
     return NULL;
+  if (!open_registrar (self, error))
+    return abandon_startup (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",
@@ -303,7 +336,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->events = mcu_events_new (self->env.rooms);
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
-    return NULL;
+    return abandon_startup (self);
   return g_steal_pointer (&self);
 }
 

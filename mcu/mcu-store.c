@@ -159,7 +159,8 @@ mcu_store_open (const gchar *path, GError **error)
     int saved = errno;
 
     g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN,
-        "cannot create %s: %s", dir, g_strerror (saved));
+        "cannot create the directory %s for %s: %s", dir, self->path,
+        g_strerror (saved));
     return NULL;
   }
   if (sqlite3_open_v2 (self->path, &self->db,
