@@ -25,6 +25,7 @@ void mcu_room_directory_add_template_full (
 McuRoom *mcu_room_directory_create (McuRoomDirectory *self, const gchar *name,
     const McuRoomSettings *settings, GError **error);
 
+/* 1-64 of A-Z a-z 0-9 - _ . not starting with a dot. */
 gboolean mcu_room_directory_is_valid_name (const gchar *name);
 
 /* The open room called @name, opening it (signal "room-opened") when it is
