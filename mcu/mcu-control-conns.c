@@ -76,12 +76,21 @@ sweep (McuControlConns *self)
       g_hash_table_iter_remove (&iter);
 }
 
-/* Writes what fits of @text without blocking: a last word before closing. */
+/* Writes what fits of @text without blocking: a last word before closing.
+ * What the client sent and nobody read is read first: closing a socket with
+ * unread input resets it, and the client would lose @text. */
 static void
 write_now (GIOStream *io, const gchar *text)
 {
   GOutputStream *out = g_io_stream_get_output_stream (io);
+  GInputStream *in = g_io_stream_get_input_stream (io);
+  gchar sink[4096];
 
+  if (G_IS_POLLABLE_INPUT_STREAM (in))
+    for (guint i = 0; i < 16; i++)
+      if (g_pollable_input_stream_read_nonblocking (
+              G_POLLABLE_INPUT_STREAM (in), sink, sizeof sink, NULL, NULL) <= 0)
+        break;
   if (G_IS_POLLABLE_OUTPUT_STREAM (out))
     g_pollable_output_stream_write_nonblocking (
         G_POLLABLE_OUTPUT_STREAM (out), text, strlen (text), NULL, NULL);
