@@ -136,6 +136,15 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   json_builder_end_object (b);
 }
 
+/* 500 "storage-failed" for an error of the store. */
+static void
+reply_storage_error (McuControlRequest *req, const GError *error)
+{
+  g_warning ("control: %s", error->message);
+  mcu_control_reply_error (req, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+      "storage-failed", "%s", error->message);
+}
+
 static void
 reply_room (McuControlRequest *req, guint status, McuRoom *room)
 {
@@ -253,6 +262,11 @@ mcu_control_rooms_create (McuControlRequest *req)
           req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
     return;
   }
+  if (!mcu_daemon_save_room (daemon, room, &error)) {
+    mcu_daemon_close_room (daemon, room, NULL);
+    reply_storage_error (req, error);
+    return;
+  }
   location = g_strdup_printf ("/v1/rooms/%s", mcu_room_get_name (room));
   soup_message_headers_replace (
       soup_server_message_get_response_headers (req->msg), "Location",
@@ -274,6 +288,7 @@ mcu_control_room_patch (McuControlRequest *req)
 {
   McuRoom *room = find_room (req);
   JsonObject *o = req->body;
+  g_autoptr (GError) error = NULL;
 
   if (room == NULL || !mcu_control_validate (req, room_patch_fields,
                           G_N_ELEMENTS (room_patch_fields)))
@@ -287,18 +302,24 @@ mcu_control_room_patch (McuControlRequest *req)
     mcu_room_set_pin (room, get_string (o, "pin"));
   if (json_object_has_member (o, "locked"))
     mcu_room_set_locked (room, json_object_get_boolean_member (o, "locked"));
-  reply_room (req, SOUP_STATUS_OK, room);
+  if (!mcu_daemon_save_room (daemon_of (req), room, &error))
+    reply_storage_error (req, error);
+  else
+    reply_room (req, SOUP_STATUS_OK, room);
 }
 
 void
 mcu_control_room_delete (McuControlRequest *req)
 {
   McuRoom *room = find_room (req);
+  g_autoptr (GError) error = NULL;
 
   if (room == NULL)
     return;
-  mcu_daemon_close_room (daemon_of (req), room);
-  mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
+  if (!mcu_daemon_close_room (daemon_of (req), room, &error))
+    reply_storage_error (req, error);
+  else
+    mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
 void

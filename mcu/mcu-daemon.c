@@ -291,6 +291,38 @@ abandon_startup (McuDaemon *self)
   return NULL;
 }
 
+/* Opens the rooms made through the control API before the last stop. One
+ * that cannot be opened again (its name is refused now) is skipped with a
+ * warning and left in the store. */
+static gboolean
+load_rooms (McuDaemon *self, GError **error)
+{
+  g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (self->store, error);
+
+  if (rooms == NULL)
+    return FALSE;
+  for (guint i = 0; i < rooms->len; i++) {
+    McuStoredRoom *r = g_ptr_array_index (rooms, i);
+    g_autoptr (GError) local = NULL;
+    McuRoomSettings settings = {
+      .max_participants = r->max_participants,
+      .layout = r->layout,
+      .pin = r->pin,
+      .self_view = r->self_view,
+      .locked = r->locked,
+      .created_at = r->created_at,
+    };
+
+    if (!mcu_room_directory_create (
+            self->env.rooms, r->name, &settings, &local))
+      g_warning ("store %s: room %s not opened again: %s",
+          mcu_store_get_path (self->store), r->name, local->message);
+  }
+  if (rooms->len)
+    g_message ("%u rooms opened again from the store", rooms->len);
+  return TRUE;
+}
+
 McuDaemon *
 mcu_daemon_new (McuConfig *config, GError **error)
 {
@@ -325,7 +357,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->agent = mcu_sip_agent_new (&sip, error);
   if (self->agent == NULL)
     return NULL;
-  if (!open_registrar (self, error))
+  if (!open_registrar (self, error) || !load_rooms (self, error))
     return abandon_startup (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
@@ -397,11 +429,30 @@ mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
   return leg && g_hash_table_contains (self->legs, leg) ? leg : NULL;
 }
 
-void
-mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
+gboolean
+mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error)
+{
+  McuStoredRoom stored = {
+    .name = (gchar *)mcu_room_get_name (room),
+    .max_participants = mcu_room_get_max_participants (room),
+    .layout = (gchar *)mcu_room_get_layout (room),
+    .pin = (gchar *)mcu_room_get_pin (room),
+    .locked = mcu_room_get_locked (room),
+    .self_view = mcu_room_get_self_view (room),
+    .created_at = mcu_room_get_created_at (room),
+  };
+
+  if (!mcu_room_get_persistent (room))
+    return TRUE;
+  return mcu_store_save_room (self->store, &stored, error);
+}
+
+gboolean
+mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error)
 {
   g_autoptr (McuRoom) hold = g_object_ref (room);
   g_autoptr (GList) participants = mcu_room_list_participants (room);
+  gboolean stored = mcu_room_get_persistent (room);
 
   mcu_room_close (room);
   for (GList *l = participants; l; l = l->next) {
@@ -410,6 +461,8 @@ mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
     if (leg && g_hash_table_contains (self->legs, leg))
       mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
   }
+  return !stored ||
+         mcu_store_delete_room (self->store, mcu_room_get_name (room), error);
 }
 
 McuSipAgent *

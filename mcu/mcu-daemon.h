@@ -24,8 +24,14 @@ McuRoomDirectory *mcu_daemon_get_rooms (McuDaemon *self);
 gint64 mcu_daemon_get_started_at (McuDaemon *self);
 /* (nullable) (transfer none) the call of participant @id in @room */
 McuCallLeg *mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id);
-/* Hangs up everyone in @room and closes it. */
-void mcu_daemon_close_room (McuDaemon *self, McuRoom *room);
+/* Hangs up everyone in @room and closes it; a room kept in the store is
+ * deleted there (FALSE with @error when that failed: the room is closed
+ * anyway). */
+gboolean mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error);
+/* Keeps a persistent @room (made through the control API) in the store with
+ * its settings as they are now, so that a restart opens it again. Other
+ * rooms: nothing to do. */
+gboolean mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error);
 
 /* Calls to registered users, dial-out and chat (mcu-bridge.c,
  * mcu-dialer.c, mcu-chat.c). */
