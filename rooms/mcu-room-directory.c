@@ -269,6 +269,28 @@ mcu_room_directory_list (McuRoomDirectory *self)
       g_hash_table_get_values (self->rooms), compare_room_names);
 }
 
+GList *
+mcu_room_directory_list_templates (McuRoomDirectory *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), NULL);
+  return g_list_sort (
+      g_hash_table_get_keys (self->templates), (GCompareFunc)g_strcmp0);
+}
+
+gboolean
+mcu_room_directory_get_template (
+    McuRoomDirectory *self, const gchar *name, McuRoomSettings *settings)
+{
+  McuRoomTemplate *t;
+
+  g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), FALSE);
+  t = name ? g_hash_table_lookup (self->templates, name) : NULL;
+  if (t == NULL)
+    return FALSE;
+  *settings = template_settings (t);
+  return TRUE;
+}
+
 guint
 mcu_room_directory_get_n_rooms (McuRoomDirectory *self)
 {
