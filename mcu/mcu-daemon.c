@@ -420,6 +420,24 @@ mcu_daemon_get_counters (McuDaemon *self)
   return &self->counters;
 }
 
+void
+mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals)
+{
+  GHashTableIter iter;
+  gpointer leg;
+
+  *totals = self->counters.ended_media;
+  g_hash_table_iter_init (&iter, self->legs);
+  while (g_hash_table_iter_next (&iter, &leg, NULL)) {
+    McuMediaStats st;
+
+    mcu_call_leg_get_stats (leg, &st);
+    totals->packets_received += st.packets_received;
+    totals->packets_sent += st.packets_sent;
+    totals->packets_lost += st.packets_lost;
+  }
+}
+
 McuCallLeg *
 mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
 {

@@ -64,5 +64,9 @@ typedef struct
   McuMediaStats ended_media;    /* RTP totals of the calls that ended */
 } McuDaemonCounters;
 const McuDaemonCounters *mcu_daemon_get_counters (McuDaemon *self);
+/* RTP totals since the start: the calls that ended and the calls now (a
+ * call's counts move from one to the other when it ends, so the sum never
+ * goes down). */
+void mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals);
 
 G_END_DECLS
