@@ -75,6 +75,11 @@ def rss_kib(pid):
     return 0
 
 
+def sanitized(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def raw_unix(srv, data, timeout=5):
     """Sends @data on a new Unix socket connection; everything read until
     the server closes (or b'' with the error appended)."""
@@ -217,13 +222,17 @@ def test_event_backlog(srv, ctl):
     rss1 = rss_kib(pid)
     # each event is ~250 bytes: 10,000 more events kept for the stuck client
     # would be ~2.5 MB more; dropped, the RSS moves by malloc noise only
-    checks.check(rss1 - rss0 < 512, "server RSS flat while %d more events are sent (%d -> %d KiB)"
-                 % (FLOOD_AFTER, rss0, rss1))
-    s, _ = ctl.call("DELETE", "/v1/rooms/flood")
-    checks.check(s == 204, "room closed: the end of the events")
+    what = "server RSS flat while %d more events are sent (%d -> %d KiB)" % (FLOOD_AFTER, rss0, rss1)
+    if sanitized(pid):  # AddressSanitizer keeps freed memory in quarantine
+        print("skip - %s: AddressSanitizer build" % what)
+    else:
+        checks.check(rss1 - rss0 < 512, what)
     s, info = ctl.get("/v1/info")
     checks.check(info["event_streams"] == 1, "the reading event client is still there (%d)"
                  % info["event_streams"])
+    # the end of the events: the reader stops at room-closed
+    s, _ = ctl.call("DELETE", "/v1/rooms/flood")
+    checks.check(s == 204, "room closed: the end of the events")
     try:
         seen = int(reader.communicate(timeout=10)[0] or 0)
     except subprocess.TimeoutExpired:
