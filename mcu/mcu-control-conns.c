@@ -122,6 +122,11 @@ conn_close (McuControlConns *self, Conn *c, const gchar *response)
 {
   g_autoptr (GIOStream) io = NULL;
 
+  if (g_io_stream_is_closed (G_IO_STREAM (c->stream))) {
+    /* libsoup closed it already (and is done with its message) */
+    g_hash_table_remove (self->conns, c->local);
+    return;
+  }
   if (c->msg) {
     g_signal_handlers_disconnect_by_data (c->msg, self);
     io = soup_server_message_steal_connection (c->msg);
@@ -146,8 +151,9 @@ on_idle_timeout (gpointer data)
   Conn *c = data;
 
   c->idle_id = 0;
-  g_info ("control: closing a %s connection after %u s without a request",
-      c->tcp ? "TCP" : "Unix socket", c->owner->limits.idle_timeout);
+  if (!g_io_stream_is_closed (G_IO_STREAM (c->stream)))
+    g_info ("control: closing a %s connection after %u s without a request",
+        c->tcp ? "TCP" : "Unix socket", c->owner->limits.idle_timeout);
   conn_close (c->owner, c, NULL);
   return G_SOURCE_REMOVE;
 }
