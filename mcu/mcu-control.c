@@ -374,6 +374,7 @@ handle_events (McuControlRequest *req)
       soup_server_message_get_request_headers (msg), "Last-Event-ID");
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   McuEventStream *stream;
+  gsize queued = strlen (": mcu events\n\n");
   guint64 after;
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -396,10 +397,12 @@ handle_events (McuControlRequest *req)
           g_ptr_array_index (missed, i));
 
       soup_message_body_append (body, SOUP_MEMORY_COPY, frame, strlen (frame));
+      queued += strlen (frame);
     }
   }
   stream = g_new0 (McuEventStream, 1);
   stream->msg = g_object_ref (msg);
+  stream->backlog = queued;
   self->streams = g_list_prepend (self->streams, stream);
   g_signal_connect (msg, "finished", G_CALLBACK (on_stream_finished), self);
   g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_stream_wrote), self);
