@@ -298,6 +298,7 @@ static gboolean
 load_rooms (McuDaemon *self, GError **error)
 {
   g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (self->store, error);
+  guint opened = 0;
 
   if (rooms == NULL)
     return FALSE;
@@ -313,13 +314,14 @@ load_rooms (McuDaemon *self, GError **error)
       .created_at = r->created_at,
     };
 
-    if (!mcu_room_directory_create (
-            self->env.rooms, r->name, &settings, &local))
+    if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
+      opened++;
+    else
       g_warning ("store %s: room %s not opened again: %s",
           mcu_store_get_path (self->store), r->name, local->message);
   }
-  if (rooms->len)
-    g_message ("%u rooms opened again from the store", rooms->len);
+  if (opened)
+    g_message ("%u rooms opened again from the store", opened);
   return TRUE;
 }
 
