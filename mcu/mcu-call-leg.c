@@ -126,6 +126,9 @@ mcu_call_leg_get_call (McuCallLeg *self)
 static void
 release_media (McuCallLeg *self)
 {
+  /* the totals first: out of the mix, the session has no rtpbin to ask */
+  if (self->media)
+    mcu_media_session_get_stats (self->media, &self->final_stats);
   if (self->video)
     mcu_call_video_leave (self->video);
   g_clear_object (&self->video);
@@ -133,8 +136,6 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
-  if (self->media)
-    mcu_media_session_get_stats (self->media, &self->final_stats);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)

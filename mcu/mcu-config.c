@@ -102,6 +102,11 @@ static const KeySpec key_specs[] = {
   { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
   { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
   { "control", "token", KEY_STRING, 0, 0, CFG (control_token) },
+  { "control", "max-connections", KEY_UINT, 1, 10000,
+      CFG (control_max_connections) },
+  { "control", "idle-timeout", KEY_UINT, 1, 3600, CFG (control_idle_timeout) },
+  { "control", "event-backlog", KEY_UINT, 16, 1048576,
+      CFG (control_event_backlog) },
   { "video", "enabled", KEY_BOOL, 0, 0, CFG (video_enabled) },
   { "video", "codecs", KEY_VIDEO_CODECS, 0, 0, CFG (video_codecs) },
   { "video", "width", KEY_UINT, 64, 1920, CFG (video_width) },
@@ -194,6 +199,9 @@ mcu_config_new_default (void)
   c->no_media_timeout = 10;
   c->retry_after = 5;
   c->max_message_size = 65536;
+  c->control_max_connections = 64;
+  c->control_idle_timeout = 30;
+  c->control_event_backlog = 1024;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;
@@ -423,11 +431,13 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     McuConfigRoom *room;
     const gchar *name = group + strlen ("room:");
 
-    if (*name == '\0' || strlen (name) > 64 ||
+    if (*name == '\0' || *name == '.' || strlen (name) > 64 ||
         strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") != strlen (name)) {
       g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
-          "%s: [%s]: room names are 1-64 of A-Z a-z 0-9 - _ .", file, group);
+          "%s: [%s]: room names are 1-64 of A-Z a-z 0-9 - _ . not starting "
+          "with .",
+          file, group);
       return FALSE;
     }
     room = g_new0 (McuConfigRoom, 1);
@@ -442,7 +452,7 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     McuConfigUser *user;
     const gchar *name = group + strlen ("user:");
 
-    if (*name == '\0' || strlen (name) > 64 ||
+    if (*name == '\0' || *name == '.' || strlen (name) > 64 ||
         strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.+") != strlen (name)) {
       g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,

@@ -101,6 +101,9 @@ typedef struct
   gchar *control_socket; /* (nullable) NULL = <runtime dir>/mcu/control.sock */
   gchar *control_http;   /* (nullable) "ADDR:PORT", off when NULL */
   gchar *control_token;  /* (nullable) bearer token, required with http */
+  guint control_max_connections; /* open at once, both listeners */
+  guint control_idle_timeout;    /* seconds a connection may wait */
+  guint control_event_backlog;   /* KiB of unsent events per client */
 
   /* [video] */
   gboolean video_enabled;

@@ -238,8 +238,11 @@ open_registrar (McuDaemon *self, GError **error)
   };
 
   self->store = mcu_store_open (c->database, error);
-  if (self->store == NULL)
+  if (self->store == NULL) {
+    g_prefix_error (
+        error, "%s: [storage] database: ", c->path ? c->path : "config");
     return FALSE;
+  }
   auth.store = MCU_BINDING_STORE (self->store);
   self->auth = mcu_auth_new (&auth);
   for (guint i = 0; i < c->users->len; i++) {
@@ -290,6 +293,68 @@ set_sip_limits (McuDaemon *self)
   mcu_sip_agent_set_limits (self->agent, limit, &calls);
 }
 
+static void
+on_startup_agent_stopped (McuSipAgent *agent, gboolean *done)
+{
+  *done = TRUE;
+}
+
+/* A start-up step failed after the SIP agent exists: sofia must see
+ * nua_shutdown () answered (nua_r_shutdown) before nua_destroy (), so stop
+ * the agent here, running the main context until it has (the agent gives
+ * up after its own shutdown timeout). Returns NULL for the caller. */
+static McuDaemon *
+abandon_startup (McuDaemon *self)
+{
+  gboolean done = FALSE;
+  gulong id;
+
+  if (self->agent == NULL)
+    return NULL;
+  g_signal_handlers_disconnect_by_data (self->agent, self);
+  id = g_signal_connect (self->agent, "shutdown-complete",
+      G_CALLBACK (on_startup_agent_stopped), &done);
+  mcu_sip_agent_shutdown (self->agent);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (self->agent, id);
+  return NULL;
+}
+
+/* Opens the rooms made through the control API before the last stop. One
+ * that cannot be opened again (its name is refused now) is skipped with a
+ * warning and left in the store. */
+static gboolean
+load_rooms (McuDaemon *self, GError **error)
+{
+  g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (self->store, error);
+  guint opened = 0;
+
+  if (rooms == NULL)
+    return FALSE;
+  for (guint i = 0; i < rooms->len; i++) {
+    McuStoredRoom *r = g_ptr_array_index (rooms, i);
+    g_autoptr (GError) local = NULL;
+    McuRoomSettings settings = {
+      .max_participants = r->max_participants,
+      .layout = r->layout,
+      .pin = r->pin,
+      .self_view = r->self_view,
+      .locked = r->locked,
+      .created_at = r->created_at,
+    };
+
+    if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
+      opened++;
+    else
+      g_warning ("store %s: room %s not opened again: %s",
+          mcu_store_get_path (self->store), r->name, local->message);
+  }
+  if (opened)
+    g_message ("%u rooms opened again from the store", opened);
+  return TRUE;
+}
+
 McuDaemon *
 mcu_daemon_new (McuConfig *config, GError **error)
 {
@@ -323,9 +388,11 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.user_agent = ua;
   sip.max_message_size = config->max_message_size;
   self->agent = mcu_sip_agent_new (&sip, error);
-  if (self->agent == NULL || !open_registrar (self, error))
+  if (self->agent == NULL)
     return NULL;
   set_sip_limits (self);
+  if (!open_registrar (self, error) || !load_rooms (self, error))
+    return abandon_startup (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",
@@ -335,7 +402,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->events = mcu_events_new (self->env.rooms);
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
-    return NULL;
+    return abandon_startup (self);
   return g_steal_pointer (&self);
 }
 
@@ -387,6 +454,24 @@ mcu_daemon_get_counters (McuDaemon *self)
   return &self->counters;
 }
 
+void
+mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals)
+{
+  GHashTableIter iter;
+  gpointer leg;
+
+  *totals = self->counters.ended_media;
+  g_hash_table_iter_init (&iter, self->legs);
+  while (g_hash_table_iter_next (&iter, &leg, NULL)) {
+    McuMediaStats st;
+
+    mcu_call_leg_get_stats (leg, &st);
+    totals->packets_received += st.packets_received;
+    totals->packets_sent += st.packets_sent;
+    totals->packets_lost += st.packets_lost;
+  }
+}
+
 McuCallLeg *
 mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
 {
@@ -396,11 +481,30 @@ mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
   return leg && g_hash_table_contains (self->legs, leg) ? leg : NULL;
 }
 
-void
-mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
+gboolean
+mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error)
+{
+  McuStoredRoom stored = {
+    .name = (gchar *)mcu_room_get_name (room),
+    .max_participants = mcu_room_get_max_participants (room),
+    .layout = (gchar *)mcu_room_get_layout (room),
+    .pin = (gchar *)mcu_room_get_pin (room),
+    .locked = mcu_room_get_locked (room),
+    .self_view = mcu_room_get_self_view (room),
+    .created_at = mcu_room_get_created_at (room),
+  };
+
+  if (!mcu_room_get_persistent (room))
+    return TRUE;
+  return mcu_store_save_room (self->store, &stored, error);
+}
+
+gboolean
+mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error)
 {
   g_autoptr (McuRoom) hold = g_object_ref (room);
   g_autoptr (GList) participants = mcu_room_list_participants (room);
+  gboolean stored = mcu_room_get_persistent (room);
 
   mcu_room_close (room);
   for (GList *l = participants; l; l = l->next) {
@@ -409,6 +513,8 @@ mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
     if (leg && g_hash_table_contains (self->legs, leg))
       mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
   }
+  return !stored ||
+         mcu_store_delete_room (self->store, mcu_room_get_name (room), error);
 }
 
 McuSipAgent *

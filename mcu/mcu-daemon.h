@@ -24,8 +24,14 @@ McuRoomDirectory *mcu_daemon_get_rooms (McuDaemon *self);
 gint64 mcu_daemon_get_started_at (McuDaemon *self);
 /* (nullable) (transfer none) the call of participant @id in @room */
 McuCallLeg *mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id);
-/* Hangs up everyone in @room and closes it. */
-void mcu_daemon_close_room (McuDaemon *self, McuRoom *room);
+/* Hangs up everyone in @room and closes it; a room kept in the store is
+ * deleted there (FALSE with @error when that failed: the room is closed
+ * anyway). */
+gboolean mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error);
+/* Keeps a persistent @room (made through the control API) in the store with
+ * its settings as they are now, so that a restart opens it again. Other
+ * rooms: nothing to do. */
+gboolean mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error);
 
 /* Calls to registered users, dial-out and chat (mcu-bridge.c,
  * mcu-dialer.c, mcu-chat.c). */
@@ -58,5 +64,9 @@ typedef struct
   McuMediaStats ended_media;    /* RTP totals of the calls that ended */
 } McuDaemonCounters;
 const McuDaemonCounters *mcu_daemon_get_counters (McuDaemon *self);
+/* RTP totals since the start: the calls that ended and the calls now (a
+ * call's counts move from one to the other when it ends, so the sum never
+ * goes down). */
+void mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals);
 
 G_END_DECLS

@@ -30,9 +30,7 @@ mcu_metrics_render (McuDaemon *daemon)
   g_autoptr (GList) rooms =
       mcu_room_directory_list (mcu_daemon_get_rooms (daemon));
   const McuDaemonCounters *c = mcu_daemon_get_counters (daemon);
-  guint64 in = c->ended_media.packets_received;
-  guint64 sent = c->ended_media.packets_sent;
-  guint64 lost = c->ended_media.packets_lost;
+  McuMediaStats totals;
   guint participants = 0;
   struct rusage ru;
   GHashTableIter iter;
@@ -70,33 +68,22 @@ mcu_metrics_render (McuDaemon *daemon)
         "mcu_calls_failed_total{status=\"%u\"} %" G_GSIZE_FORMAT "\n",
         GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
 
-  for (GList *l = rooms; l; l = l->next) {
-    g_autoptr (GList) ps = mcu_room_list_participants (l->data);
-
-    for (GList *p = ps; p; p = p->next) {
-      McuCallLeg *leg = mcu_participant_get_user_data (p->data);
-      McuMediaStats st;
-
-      if (leg == NULL)
-        continue;
-      mcu_call_leg_get_stats (leg, &st);
-      in += st.packets_received;
-      sent += st.packets_sent;
-      lost += st.packets_lost;
-    }
-  }
+  mcu_daemon_get_media_totals (daemon, &totals);
   metric_header (out, "mcu_rtp_packets_received_total", "counter",
       "RTP and RTCP packets received from participants.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_received_total %" G_GUINT64_FORMAT "\n", in);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_received_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_received);
   metric_header (out, "mcu_rtp_packets_sent_total", "counter",
       "RTP packets sent to participants.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_sent_total %" G_GUINT64_FORMAT "\n", sent);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_sent_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_sent);
   metric_header (out, "mcu_rtp_packets_lost_total", "counter",
       "RTP packets from participants lost on the way in.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n", lost);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_lost);
 
   if (getrusage (RUSAGE_SELF, &ru) == 0) {
     metric_header (out, "process_cpu_seconds_total", "counter",

@@ -31,6 +31,15 @@ static const gchar *const migrations[] = {
   "  ha1_md5 TEXT,"
   "  ha1_sha256 TEXT,"
   "  display TEXT);",
+  /* 1 -> 2: rooms made through the control API */
+  "CREATE TABLE rooms ("
+  "  name TEXT PRIMARY KEY,"
+  "  max_participants INTEGER NOT NULL DEFAULT 0,"
+  "  layout TEXT,"
+  "  pin TEXT,"
+  "  locked INTEGER NOT NULL DEFAULT 0,"
+  "  self_view INTEGER NOT NULL DEFAULT 1,"
+  "  created_at INTEGER NOT NULL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MCU_STORE_SCHEMA_VERSION);
@@ -159,7 +168,8 @@ mcu_store_open (const gchar *path, GError **error)
     int saved = errno;
 
     g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN,
-        "cannot create %s: %s", dir, g_strerror (saved));
+        "cannot create the directory %s for %s: %s", dir, self->path,
+        g_strerror (saved));
     return NULL;
   }
   if (sqlite3_open_v2 (self->path, &self->db,
@@ -379,6 +389,94 @@ mcu_store_set_user (McuStore *self, const McuStoredUser *user, GError **error)
        sql_error (self, error, "storing a user");
   sqlite3_finalize (stmt);
   return ok;
+}
+
+void
+mcu_stored_room_free (McuStoredRoom *room)
+{
+  if (room == NULL)
+    return;
+  g_free (room->name);
+  g_free (room->layout);
+  g_free (room->pin);
+  g_free (room);
+}
+
+gboolean
+mcu_store_save_room (McuStore *self, const McuStoredRoom *room, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self,
+      "INSERT OR REPLACE INTO rooms (name, max_participants, layout, pin, "
+      "locked, self_view, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, room->name);
+  sqlite3_bind_int64 (stmt, 2, room->max_participants);
+  bind_text (stmt, 3, room->layout);
+  bind_text (stmt, 4, room->pin);
+  sqlite3_bind_int (stmt, 5, room->locked ? 1 : 0);
+  sqlite3_bind_int (stmt, 6, room->self_view ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, room->created_at);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "storing a room");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+mcu_store_delete_room (McuStore *self, const gchar *name, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self, "DELETE FROM rooms WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, name);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "deleting a room");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+GPtrArray *
+mcu_store_load_rooms (McuStore *self, GError **error)
+{
+  g_autoptr (GPtrArray) out = NULL;
+  sqlite3_stmt *stmt;
+  gint rc;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), NULL);
+  stmt = prepare (self,
+      "SELECT name, max_participants, layout, pin, locked, self_view, "
+      "created_at FROM rooms ORDER BY name",
+      error);
+  if (stmt == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_room_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    McuStoredRoom *r = g_new0 (McuStoredRoom, 1);
+
+    r->name = column_text (stmt, 0);
+    r->max_participants =
+        (guint)CLAMP (sqlite3_column_int64 (stmt, 1), 0, G_MAXUINT);
+    r->layout = column_text (stmt, 2);
+    r->pin = column_text (stmt, 3);
+    r->locked = sqlite3_column_int (stmt, 4) != 0;
+    r->self_view = sqlite3_column_int (stmt, 5) != 0;
+    r->created_at = sqlite3_column_int64 (stmt, 6);
+    g_ptr_array_add (out, r);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return (sql_error (self, error, "loading rooms"), NULL);
+  return g_steal_pointer (&out);
 }
 
 gboolean

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: the embedded SQLite store ([storage] database). Implements
- * McuBindingStore (registrar bindings, digest users). Main thread only. */
+ * McuBindingStore (registrar bindings, digest users) and keeps the rooms
+ * made through the control API. Main thread only. */
 #pragma once
 
 #include <glib-object.h>
@@ -19,7 +20,7 @@ typedef enum
 } McuStoreErrorCode;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define MCU_STORE_SCHEMA_VERSION 1
+#define MCU_STORE_SCHEMA_VERSION 2
 
 #define MCU_TYPE_STORE (mcu_store_get_type ())
 G_DECLARE_FINAL_TYPE (McuStore, mcu_store, MCU, STORE, GObject)
@@ -37,5 +38,30 @@ gboolean mcu_store_set_user (
     McuStore *self, const McuStoredUser *user, GError **error);
 gboolean mcu_store_delete_user (
     McuStore *self, const gchar *name, GError **error);
+
+/* A room made through the control API, kept across restarts. */
+typedef struct
+{
+  gchar *name;
+  guint max_participants;
+  gchar *layout; /* (nullable) */
+  gchar *pin;    /* (nullable) */
+  gboolean locked;
+  gboolean self_view;
+  gint64 created_at; /* microseconds since the epoch */
+} McuStoredRoom;
+
+void mcu_stored_room_free (McuStoredRoom *room);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredRoom, mcu_stored_room_free)
+
+/* Adds or replaces the room called room->name. */
+gboolean mcu_store_save_room (
+    McuStore *self, const McuStoredRoom *room, GError **error);
+/* Deletes the room called @name (no error when there is none). */
+gboolean mcu_store_delete_room (
+    McuStore *self, const gchar *name, GError **error);
+/* (transfer full) (element-type McuStoredRoom): every stored room, by
+ * name; NULL on error. */
+GPtrArray *mcu_store_load_rooms (McuStore *self, GError **error);
 
 G_END_DECLS

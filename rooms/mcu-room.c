@@ -157,7 +157,8 @@ mcu_room_new (
   self->self_view = settings->self_view;
   self->locked = settings->locked;
   self->preconfigured = preconfigured;
-  self->created_at = g_get_real_time ();
+  self->created_at =
+      settings->created_at ? settings->created_at : g_get_real_time ();
   return self;
 }
 

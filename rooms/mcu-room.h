@@ -26,6 +26,7 @@ typedef struct
   const gchar *pin;       /* (nullable) */
   gboolean self_view;
   gboolean locked;
+  gint64 created_at; /* microseconds since the epoch; 0 = now */
 } McuRoomSettings;
 
 const gchar *mcu_room_get_name (McuRoom *self);

@@ -24,6 +24,9 @@ test_defaults (void)
   g_assert_false (c->auth_invite);
   g_assert_cmpuint (c->min_expires, ==, 60);
   g_assert_null (c->control_http);
+  g_assert_cmpuint (c->control_max_connections, ==, 64);
+  g_assert_cmpuint (c->control_idle_timeout, ==, 30);
+  g_assert_cmpuint (c->control_event_backlog, ==, 1024);
   g_assert_true (c->video_enabled);
   g_assert_cmpstr (c->video_codecs[0], ==, "h264");
   g_assert_cmpuint (c->video_width, ==, 1280);
@@ -41,6 +44,7 @@ test_new_groups (void)
       "[registrar]\nmin-expires=30\nmax-expires=7200\n"
       "[storage]\ndatabase=/tmp/x.db\n"
       "[control]\nsocket=/tmp/c.sock\nhttp=127.0.0.1:8088\ntoken=t0k\n"
+      "max-connections=5\nidle-timeout=2\nevent-backlog=64\n"
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
       "[room:r]\npin=4321\nself-view=false\n"
       "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
@@ -79,6 +83,9 @@ test_new_groups (void)
   g_assert_cmpstr (c->control_socket, ==, "/tmp/c.sock");
   g_assert_cmpstr (c->control_http, ==, "127.0.0.1:8088");
   g_assert_cmpstr (c->control_token, ==, "t0k");
+  g_assert_cmpuint (c->control_max_connections, ==, 5);
+  g_assert_cmpuint (c->control_idle_timeout, ==, 2);
+  g_assert_cmpuint (c->control_event_backlog, ==, 64);
   g_assert_cmpstr (c->video_codecs[0], ==, "vp8");
   g_assert_null (c->video_codecs[1]);
   g_assert_cmpuint (c->video_framerate, ==, 15);
@@ -177,6 +184,13 @@ static const BadCase bad_cases[] = {
       "[control] token" },
   { "[control]\nhttp=localhost\ntoken=t\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[control] http" },
+  { "[control]\nmax-connections=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] max-connections" },
+  { "[control]\nidle-timeout=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] idle-timeout" },
+  { "[control]\nevent-backlog=1\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] event-backlog" },
+  { "[room:..]\n", MCU_CONFIG_ERROR_BAD_VALUE, "[room:..]" },
   { "[video]\ncodecs=h263\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] codecs" },
   { "[video]\nframerate=0\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] framerate" },
   { "[media]\nnoise-gate=5\n", MCU_CONFIG_ERROR_BAD_VALUE,
