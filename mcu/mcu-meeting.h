@@ -161,5 +161,10 @@ GPtrArray *mcu_meeting_list_from_ical (const gchar *ics, GError **error);
  * meeting (UID = id@mcu), importable by Thunderbird, Outlook and Google.
  * (transfer full) */
 gchar *mcu_meeting_list_to_ical (McuMeeting *const *meetings, guint n);
+/* The same with @host (nullable), the server's SIP domain: LOCATION and
+ * URL become sip:ROOM@host and a registered user's ATTENDEE
+ * sip:USER@host (without @host: LOCATION is the bare room name). */
+gchar *mcu_meeting_list_to_ical_with_host (
+    McuMeeting *const *meetings, guint n, const gchar *host);
 
 G_END_DECLS
