@@ -209,10 +209,32 @@ parse_start (McuMeeting *self, JsonNode *node, GError **error)
 static gboolean
 parse_duration (McuMeeting *self, JsonNode *node, GError **error)
 {
+  /* absent: "end" may give it; apply_json () checks one of them did */
+  if (node == NULL)
+    return TRUE;
   if (is_null (node))
     return invalid (error, "is required");
   return get_duration (node, G_TIME_SPAN_SECOND, MCU_MEETING_MAX_DURATION,
       &self->duration, error);
+}
+
+/* Input only: the first occurrence's end, instead of "duration". */
+static gboolean
+parse_end (McuMeeting *self, JsonNode *node, GError **error)
+{
+  const gchar *s;
+  gint64 end;
+
+  if (is_null (node))
+    return TRUE;
+  if (!get_text (node, 64, &s, error) || !parse_time (s, &end, error))
+    return FALSE;
+  if (end <= self->start)
+    return invalid (error, "%s is not after the start", s);
+  if (end - self->start > MCU_MEETING_MAX_DURATION)
+    return invalid (error, "%s is more than 31 days after the start", s);
+  self->duration = end - self->start;
+  return TRUE;
 }
 
 static gboolean
@@ -597,6 +619,7 @@ static const struct
   { "timezone", parse_timezone },
   { "start", parse_start },
   { "duration", parse_duration },
+  { "end", parse_end },
   { "rrule", parse_rrule },
   { "exdate", parse_exdate },
   { "rdate", parse_rdate },
@@ -634,6 +657,9 @@ apply_json (McuMeeting *self, JsonNode *node, gboolean all, GError **error)
     if (i == G_N_ELEMENTS (fields))
       return invalid (error, "%s: unknown member", (const gchar *)l->data);
   }
+  if (json_object_has_member (o, "end") &&
+      json_object_has_member (o, "duration"))
+    return invalid (error, "end: give either end or duration, not both");
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
     JsonNode *v = json_object_get_member (o, fields[i].name);
     GError *local = NULL;
@@ -647,6 +673,8 @@ apply_json (McuMeeting *self, JsonNode *node, gboolean all, GError **error)
       return FALSE;
     }
   }
+  if (self->duration <= 0)
+    return invalid (error, "duration: is required (or end)");
   return mcu_meeting_recur_check (self, error);
 }
 

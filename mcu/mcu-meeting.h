@@ -69,7 +69,7 @@ G_DECLARE_FINAL_TYPE (McuMeeting, mcu_meeting, MCU, MEETING, GObject)
 /* Parses and validates a meeting object of the control API:
  *   { "subject": "Weekly sync", "room": "4242",
  *     "start": "2026-12-07T09:00:00+01:00", "timezone": "Europe/Berlin",
- *     "duration": "PT45M",
+ *     "duration": "PT45M",        (or "end": an RFC 3339 date-time, input only)
  *     "rrule": "FREQ=WEEKLY;BYDAY=MO",          (optional)
  *     "exdate": ["2026-12-28T09:00:00+01:00"],  (optional)
  *     "rdate": [...],                           (optional)

@@ -312,6 +312,8 @@ static const struct
   { "duration", "\"P40D\"", "duration: " },
   { "duration", "\"P8D\"", "duration: longer than the time between" },
   { "duration", NULL, "duration: is required" },
+  { "duration", "null", "duration: is required" },
+  { "end", "\"2026-12-07T09:30:00+01:00\"", "end: give either" },
   { "start", "\"2026-12-07T09:00:00\"", "start: " },
   { "start", "\"2026-12-07\"", "start: " },
   { "start", "\"yesterday\"", "start: " },
@@ -368,6 +370,33 @@ test_meeting_invalid (void)
     g_assert_error (error, MCU_MEETING_ERROR, MCU_MEETING_ERROR_INVALID);
     g_assert_true (g_str_has_prefix (error->message, bad[i].prefix));
   }
+}
+
+static void
+test_meeting_end (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuMeeting) m = meeting_ok (
+      "{\"room\": \"4242\", \"start\": \"2026-12-07T09:00:00+01:00\", "
+      "\"end\": \"2026-12-07T09:45:00+01:00\"}");
+  g_autoptr (McuMeeting) before = NULL;
+  g_autoptr (JsonNode) node = mcu_meeting_to_json (m);
+  g_autoptr (JsonNode) patch =
+      json_from_string ("{\"end\": \"2026-12-07T10:00:00+01:00\"}", NULL);
+  g_autoptr (McuMeeting) p = NULL;
+
+  g_assert_cmpint (mcu_meeting_get_duration (m), ==, 45 * G_TIME_SPAN_MINUTE);
+  g_assert_false (json_object_has_member (json_node_get_object (node), "end"));
+  p = mcu_meeting_patch (m, patch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mcu_meeting_get_duration (p), ==, G_TIME_SPAN_HOUR);
+  before = meeting_from (
+      "{\"room\": \"4242\", \"start\": \"2026-12-07T09:00:00+01:00\", "
+      "\"end\": \"2026-12-07T08:59:00+01:00\"}",
+      &error);
+  g_assert_null (before);
+  g_assert_error (error, MCU_MEETING_ERROR, MCU_MEETING_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "end: "));
 }
 
 static void
@@ -841,6 +870,7 @@ main (int argc, char **argv)
   g_test_add_func ("/meeting/json-round-trip", test_meeting_json_round_trip);
   g_test_add_func ("/meeting/invalid", test_meeting_invalid);
   g_test_add_func ("/meeting/not-an-object", test_meeting_not_an_object);
+  g_test_add_func ("/meeting/end", test_meeting_end);
   g_test_add_func ("/meeting/patch", test_meeting_patch);
   g_test_add_func (
       "/meeting/cancel-occurrence", test_meeting_cancel_occurrence);
