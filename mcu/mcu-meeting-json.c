@@ -814,3 +814,61 @@ mcu_meeting_to_json (McuMeeting *self)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+/* The next "aN": past every "aN" in use (not the first gap: an id in the
+ * middle that was removed is not handed to someone else). */
+static gchar *
+next_attendee_id (GPtrArray *attendees)
+{
+  guint64 max = 0;
+
+  for (guint i = 0; i < attendees->len; i++) {
+    const McuAttendee *a = g_ptr_array_index (attendees, i);
+    gchar *end;
+    guint64 n;
+
+    if (a->id == NULL || a->id[0] != 'a' || !g_ascii_isdigit (a->id[1]))
+      continue;
+    n = g_ascii_strtoull (a->id + 1, &end, 10);
+    if (*end == '\0' && n < G_MAXUINT)
+      max = MAX (max, n);
+  }
+  return g_strdup_printf ("a%" G_GUINT64_FORMAT, max + 1);
+}
+
+const McuAttendee *
+mcu_meeting_add_attendee (McuMeeting *self, JsonNode *node, GError **error)
+{
+  g_autoptr (McuAttendee) a = g_new0 (McuAttendee, 1);
+
+  g_return_val_if_fail (MCU_IS_MEETING (self), NULL);
+  if (self->attendees->len >= MAX_ATTENDEES) {
+    invalid (error, "attendees: more than %d attendees", MAX_ATTENDEES);
+    return NULL;
+  }
+  if (node == NULL || !parse_attendee (node, a, error))
+    return NULL;
+  if (a->id != NULL && attendee_id_used (self->attendees, a->id)) {
+    invalid (error, "id: \"%s\" is in use", a->id);
+    return NULL;
+  }
+  if (a->id == NULL)
+    a->id = next_attendee_id (self->attendees);
+  g_ptr_array_add (self->attendees, a);
+  return g_steal_pointer (&a);
+}
+
+gboolean
+mcu_meeting_remove_attendee (McuMeeting *self, const gchar *id)
+{
+  g_return_val_if_fail (MCU_IS_MEETING (self), FALSE);
+  for (guint i = 0; i < self->attendees->len; i++) {
+    const McuAttendee *a = g_ptr_array_index (self->attendees, i);
+
+    if (g_strcmp0 (a->id, id) == 0) {
+      g_ptr_array_remove_index (self->attendees, i);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}

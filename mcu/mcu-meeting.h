@@ -118,6 +118,14 @@ GPtrArray *mcu_meeting_get_attendees (McuMeeting *self);
 /* (nullable) */
 const McuAttendee *mcu_meeting_find_attendee (
     McuMeeting *self, const gchar *id);
+/* Adds one attendee from an object like an element of "attendees"; it
+ * gets "aN" past the highest in use unless it names its own "id". NULL with
+ * MCU_MEETING_ERROR_INVALID naming the member ("uri: ..."). (transfer
+ * none) */
+const McuAttendee *mcu_meeting_add_attendee (
+    McuMeeting *self, JsonNode *attendee, GError **error);
+/* FALSE when there is no attendee @id. */
+gboolean mcu_meeting_remove_attendee (McuMeeting *self, const gchar *id);
 /* (nullable) */
 const gchar *mcu_meeting_get_pin (McuMeeting *self);
 /* (nullable) */

@@ -455,6 +455,43 @@ test_meeting_patch (void)
 }
 
 static void
+test_meeting_attendees (void)
+{
+  g_autoptr (McuMeeting) m = meeting_ok (full_json); /* a1, a2, a1x */
+  g_autoptr (JsonNode) dave = json_from_string (
+      "{\"uri\": \"sip:dave@example.com\", \"display\": \"Dave\"}", NULL);
+  g_autoptr (JsonNode) erin = json_from_string ("{\"uri\": \"erin\"}", NULL);
+  g_autoptr (JsonNode) dup =
+      json_from_string ("{\"id\": \"a1\", \"uri\": \"erin\"}", NULL);
+  g_autoptr (JsonNode) mailto =
+      json_from_string ("{\"uri\": \"mailto:x@y\"}", NULL);
+  g_autoptr (GError) error = NULL;
+  const McuAttendee *a;
+
+  a = mcu_meeting_add_attendee (m, dave, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a->id, ==, "a3");
+  g_assert_cmpstr (a->display, ==, "Dave");
+  g_assert_true (a->auto_dial);
+  g_assert_true (mcu_meeting_remove_attendee (m, "a3"));
+  g_assert_false (mcu_meeting_remove_attendee (m, "a3"));
+  /* ids go on from the highest "aN" in use */
+  a = mcu_meeting_add_attendee (m, erin, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a->id, ==, "a3");
+  g_assert_true (mcu_meeting_remove_attendee (m, "a3"));
+  g_assert_true (mcu_meeting_remove_attendee (m, "a2"));
+  a = mcu_meeting_add_attendee (m, erin, &error);
+  g_assert_cmpstr (a->id, ==, "a2");
+  g_assert_null (mcu_meeting_add_attendee (m, dup, &error));
+  g_assert_true (g_str_has_prefix (error->message, "id: "));
+  g_clear_error (&error);
+  g_assert_null (mcu_meeting_add_attendee (m, mailto, &error));
+  g_assert_true (g_str_has_prefix (error->message, "uri: "));
+  g_assert_cmpuint (mcu_meeting_get_attendees (m)->len, ==, 3);
+}
+
+static void
 test_meeting_cancel_occurrence (void)
 {
   g_autoptr (McuMeeting) m = meeting_ok (
@@ -871,6 +908,7 @@ main (int argc, char **argv)
   g_test_add_func ("/meeting/invalid", test_meeting_invalid);
   g_test_add_func ("/meeting/not-an-object", test_meeting_not_an_object);
   g_test_add_func ("/meeting/end", test_meeting_end);
+  g_test_add_func ("/meeting/attendees", test_meeting_attendees);
   g_test_add_func ("/meeting/patch", test_meeting_patch);
   g_test_add_func (
       "/meeting/cancel-occurrence", test_meeting_cancel_occurrence);
