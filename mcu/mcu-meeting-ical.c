@@ -516,55 +516,142 @@ rename_fields (GError *error)
   }
 }
 
+/* An import in progress: the meetings so far, by UID. */
+typedef struct
+{
+  icalcomponent *cal;
+  GPtrArray *list;
+  GHashTable *by_uid; /* UID (owned by cal) -> McuMeeting in list */
+} Import;
+
+/* "4f1e...-20261214T080000Z": the id of a changed occurrence, NULL when
+ * that would be too long for an id (a random one is made). */
+static gchar *
+override_id (McuMeeting *master, icalcomponent *ev, gint64 rid)
+{
+  g_autofree gchar *base =
+      master != NULL ? g_strdup (master->id) : usable_uid (ev);
+  g_autoptr (GDateTime) t =
+      g_date_time_new_from_unix_utc (rid / G_TIME_SPAN_SECOND);
+  g_autofree gchar *stamp = g_date_time_format (t, "%Y%m%dT%H%M%SZ");
+
+  if (base == NULL || strlen (base) + 1 + strlen (stamp) > 64)
+    return NULL;
+  return g_strconcat (base, "-", stamp, NULL);
+}
+
+/* A VEVENT with RECURRENCE-ID changes one occurrence of the meeting with
+ * its UID: that occurrence is cancelled there (an EXDATE) and, unless the
+ * VEVENT is cancelled too, the changed one becomes a meeting of its own. */
+static gboolean
+apply_override (Import *im, icalcomponent *ev, icalproperty *rid_prop,
+    JsonNode **node, GError **error)
+{
+  const gchar *uid = icalcomponent_get_uid (ev);
+  McuMeeting *master =
+      uid != NULL ? g_hash_table_lookup (im->by_uid, uid) : NULL;
+  g_autofree gchar *text =
+      to_rfc3339 (im->cal, rid_prop, icalproperty_get_recurrenceid (rid_prop),
+          master != NULL ? master->timezone : "UTC", NULL, error);
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree gchar *id = NULL;
+  JsonObject *o;
+  gint64 rid;
+
+  if (text == NULL)
+    return FALSE;
+  dt = g_date_time_new_from_iso8601 (text, NULL);
+  rid = g_date_time_to_unix (dt) * G_TIME_SPAN_SECOND;
+  if (master != NULL)
+    mcu_meeting_cancel_occurrence (master, rid);
+  if (icalcomponent_get_status (ev) == ICAL_STATUS_CANCELLED)
+    return TRUE;
+  if ((*node = event_to_json (im->cal, ev, error)) == NULL)
+    return FALSE;
+  o = json_node_get_object (*node);
+  json_object_remove_member (o, "rrule"); /* one occurrence */
+  json_object_remove_member (o, "id");
+  if ((id = override_id (master, ev, rid)) != NULL)
+    json_object_set_string_member (o, "id", id);
+  return TRUE;
+}
+
+static gboolean
+import_event (Import *im, icalcomponent *ev, guint n, GError **error)
+{
+  icalproperty *rid =
+      icalcomponent_get_first_property (ev, ICAL_RECURRENCEID_PROPERTY);
+  const gchar *uid = icalcomponent_get_uid (ev);
+  g_autoptr (JsonNode) node = NULL;
+  McuMeeting *m = NULL;
+  GError *local = NULL;
+
+  if (rid != NULL)
+    apply_override (im, ev, rid, &node, &local);
+  else if (icalcomponent_get_status (ev) != ICAL_STATUS_CANCELLED)
+    node = event_to_json (im->cal, ev, &local);
+  if (node != NULL)
+    m = mcu_meeting_new_from_json (node, NULL, &local);
+  if (local != NULL) {
+    /* the property first: "RRULE: ... (VEVENT 2, UID abc)" */
+    rename_fields (local);
+    ical_error (error, local->code, "%s (VEVENT %u%s%s)", local->message, n,
+        uid != NULL ? ", UID " : "", uid != NULL ? uid : "");
+    g_error_free (local);
+    return FALSE;
+  }
+  if (m == NULL)
+    return TRUE; /* cancelled */
+  g_ptr_array_add (im->list, m);
+  if (rid == NULL && uid != NULL)
+    g_hash_table_insert (im->by_uid, (gpointer)uid, m);
+  return TRUE;
+}
+
 GPtrArray *
 mcu_meeting_list_from_ical (const gchar *ics, GError **error)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
-  icalcomponent *root, *cal;
-  guint n = 0;
+  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  Import im = { NULL, list, by_uid };
+  icalcomponent *root;
 
   g_return_val_if_fail (ics != NULL, NULL);
   icalerror_clear_errno ();
   root = icalparser_parse_string (ics);
   icalerror_clear_errno ();
-  cal = root;
+  im.cal = root;
   if (root != NULL && icalcomponent_isa (root) == ICAL_XROOT_COMPONENT)
-    cal = icalcomponent_get_first_component (root, ICAL_VCALENDAR_COMPONENT);
-  if (cal == NULL || icalcomponent_isa (cal) != ICAL_VCALENDAR_COMPONENT) {
+    im.cal = icalcomponent_get_first_component (root, ICAL_VCALENDAR_COMPONENT);
+  if (im.cal == NULL ||
+      icalcomponent_isa (im.cal) != ICAL_VCALENDAR_COMPONENT) {
     g_clear_pointer (&root, icalcomponent_free);
     ical_error (
         error, MCU_MEETING_ERROR_ICALENDAR, "not an iCalendar VCALENDAR");
     return NULL;
   }
-  for (icalcomponent *ev =
-           icalcomponent_get_first_component (cal, ICAL_VEVENT_COMPONENT);
-       ev != NULL;
-       ev = icalcomponent_get_next_component (cal, ICAL_VEVENT_COMPONENT)) {
-    g_autoptr (JsonNode) node = NULL;
-    McuMeeting *m = NULL;
-    GError *local = NULL;
+  /* the recurring meetings first, then the occurrences they change */
+  for (guint pass = 0; pass < 2; pass++) {
+    guint n = 0;
 
-    n++;
-    /* a changed or cancelled single occurrence: not supported yet */
-    if (icalcomponent_get_first_property (ev, ICAL_RECURRENCEID_PROPERTY) !=
-            NULL ||
-        icalcomponent_get_status (ev) == ICAL_STATUS_CANCELLED)
-      continue;
-    if ((node = event_to_json (cal, ev, &local)) != NULL)
-      m = mcu_meeting_new_from_json (node, NULL, &local);
-    if (local != NULL) {
-      const gchar *uid = icalcomponent_get_uid (ev);
+    for (icalcompiter it =
+             icalcomponent_begin_component (im.cal, ICAL_VEVENT_COMPONENT);
+         icalcompiter_deref (&it) != NULL; icalcompiter_next (&it)) {
+      icalcomponent *ev = icalcompiter_deref (&it);
+      gboolean override = icalcomponent_get_first_property (
+                              ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
 
-      /* the property first: "RRULE: ... (VEVENT 2, UID abc)" */
-      rename_fields (local);
-      ical_error (error, local->code, "%s (VEVENT %u%s%s)", local->message, n,
-          uid != NULL ? ", UID " : "", uid != NULL ? uid : "");
-      g_error_free (local);
-      icalcomponent_free (root);
-      return NULL;
+      n++;
+      if (override != (pass == 1))
+        continue;
+      if (!import_event (&im, ev, n, error)) {
+        g_hash_table_remove_all (by_uid);
+        icalcomponent_free (root);
+        return NULL;
+      }
     }
-    g_ptr_array_add (list, m);
   }
+  g_hash_table_remove_all (by_uid);
   icalcomponent_free (root);
   if (list->len == 0) {
     ical_error (error, MCU_MEETING_ERROR_ICALENDAR, "no usable VEVENT");

@@ -770,6 +770,50 @@ test_meeting_ical_outlook (void)
   g_assert_cmpint (a->role, ==, MCU_ATTENDEE_ROLE_MODERATOR);
 }
 
+/* Google/Outlook send a changed or cancelled occurrence as a VEVENT with
+ * the same UID and a RECURRENCE-ID. */
+static void
+test_meeting_ical_overrides (void)
+{
+  g_autoptr (GString) ics = g_string_new (thunderbird_ics);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree gchar *master = NULL, *moved = NULL;
+  const gchar *extra = "BEGIN:VEVENT\r\n"
+                       "UID:4f1e2c3a-9b7d-4e21-8a0b-2c9d5e6f7a81\r\n"
+                       "RECURRENCE-ID;TZID=Europe/Berlin:20261214T090000\r\n"
+                       "DTSTART;TZID=Europe/Berlin:20261215T140000\r\n"
+                       "DTEND;TZID=Europe/Berlin:20261215T150000\r\n"
+                       "SUMMARY:Weekly sync (moved)\r\n"
+                       "LOCATION:4242\r\n"
+                       "END:VEVENT\r\n"
+                       "BEGIN:VEVENT\r\n"
+                       "UID:4f1e2c3a-9b7d-4e21-8a0b-2c9d5e6f7a81\r\n"
+                       "RECURRENCE-ID;TZID=Europe/Berlin:20261221T090000\r\n"
+                       "DTSTART;TZID=Europe/Berlin:20261221T090000\r\n"
+                       "DTEND;TZID=Europe/Berlin:20261221T094500\r\n"
+                       "STATUS:CANCELLED\r\n"
+                       "LOCATION:4242\r\n"
+                       "END:VEVENT\r\n";
+
+  /* the overrides before their master, as some servers order them */
+  g_string_replace (
+      ics, "BEGIN:VEVENT\r\nCREATED", "%%EXTRA%%BEGIN:VEVENT\r\nCREATED", 1);
+  g_string_replace (ics, "%%EXTRA%%", extra, 1);
+  list = mcu_meeting_list_from_ical (ics->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  master = starts (g_ptr_array_index (list, 0), 0, G_MAXINT64, 3);
+  g_assert_cmpstr (master, ==,
+      "2026-12-07T08:00:00Z 2027-01-04T08:00:00Z 2027-01-11T08:00:00Z");
+  moved = starts (g_ptr_array_index (list, 1), 0, G_MAXINT64, 0);
+  g_assert_cmpstr (moved, ==, "2026-12-15T13:00:00Z");
+  g_assert_cmpstr (mcu_meeting_get_id (g_ptr_array_index (list, 1)), ==,
+      "4f1e2c3a-9b7d-4e21-8a0b-2c9d5e6f7a81-20261214T080000Z");
+  g_assert_cmpstr (mcu_meeting_get_subject (g_ptr_array_index (list, 1)), ==,
+      "Weekly sync (moved)");
+}
+
 static void
 test_meeting_ical_errors (void)
 {
@@ -916,6 +960,7 @@ main (int argc, char **argv)
   g_test_add_func ("/meeting/duration-format", test_meeting_duration_format);
   g_test_add_func ("/meeting/ical/thunderbird", test_meeting_ical_thunderbird);
   g_test_add_func ("/meeting/ical/outlook", test_meeting_ical_outlook);
+  g_test_add_func ("/meeting/ical/overrides", test_meeting_ical_overrides);
   g_test_add_func ("/meeting/ical/errors", test_meeting_ical_errors);
   g_test_add_func ("/meeting/ical/round-trip", test_meeting_ical_round_trip);
   return g_test_run ();
