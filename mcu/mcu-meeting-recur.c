@@ -12,7 +12,7 @@
 
 #define MAX_OCCURRENCES 10000
 #define MAX_ITERATIONS  200000
-#define CHECK_OVERLAP   1000 /* occurrences checked against each other */
+#define CHECK_OVERLAP   200 /* occurrences checked against each other */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static gint64
