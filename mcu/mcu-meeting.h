@@ -143,7 +143,8 @@ gboolean mcu_meeting_get_record (McuMeeting *self);
 
 /* Occurrences whose [start, end) intersects [@from, @to), in order,
  * EXDATEs removed and RDATEs added, at most @max (0: no limit beyond an
- * internal cap of 10,000). (element-type McuOccurrence) (transfer full) */
+ * internal cap of 10,000), none more than 100 years after the start.
+ * (element-type McuOccurrence) (transfer full) */
 GArray *mcu_meeting_occurrences (
     McuMeeting *self, gint64 from, gint64 to, guint max);
 /* The first occurrence that ends after @now (the running one, or the next

@@ -165,11 +165,18 @@ test_meeting_window (void)
   first =
       starts (m, at ("2031-07-01T00:00:00Z"), at ("2031-07-08T00:00:00Z"), 0);
   g_assert_cmpstr (first, ==, "2031-07-07T07:00:00Z");
-  /* an unbounded rule stops at the internal cap */
+  /* an unbounded rule stops 100 years on, or at the internal cap */
   {
     g_autoptr (GArray) all = mcu_meeting_occurrences (m, 0, G_MAXINT64, 0);
+    g_autoptr (McuMeeting) daily = meeting_ok (
+        "{\"room\": \"4242\", \"start\": \"2026-12-07T09:00:00+01:00\", "
+        "\"duration\": \"PT45M\", \"rrule\": \"FREQ=DAILY\"}");
+    g_autoptr (GArray) days = mcu_meeting_occurrences (daily, 0, G_MAXINT64, 0);
+    gint64 last = g_array_index (all, McuOccurrence, all->len - 1).start;
 
-    g_assert_cmpuint (all->len, ==, 10000);
+    g_assert_cmpint (last, >, at ("2126-11-01T00:00:00Z"));
+    g_assert_cmpint (last, <, at ("2127-12-31T00:00:00Z"));
+    g_assert_cmpuint (days->len, ==, 10000);
   }
   g_assert_true (
       mcu_meeting_next_occurrence (m, at ("2026-12-14T08:44:59Z"), &o));
