@@ -163,6 +163,23 @@ gboolean mcu_meeting_cancel_occurrence (McuMeeting *self, gint64 start);
 gboolean mcu_meeting_conflicts (
     McuMeeting *a, McuMeeting *b, gint64 from, gint64 to, McuOccurrence *clash);
 
+/* Longest duration a meeting (or a window) may have: 31 days. */
+#define MCU_MEETING_MAX_DURATION (G_GINT64_CONSTANT (31) * G_TIME_SPAN_DAY)
+
+/* "PT45M", "PT1H30M", "PT20S", "P1D", "P1W" -> microseconds (>= 0).
+ * Months and years are refused (not a fixed length); the error's message
+ * does not name a field (the caller prefixes it: "by: ..."). */
+gboolean mcu_meeting_duration_parse (
+    const gchar *text, gint64 *out, GError **error);
+/* The shortest ISO 8601 form: "PT45M", "PT1H30M", "P1D", "PT0S". */
+gchar *mcu_meeting_duration_format (gint64 us);
+/* An IANA zone name both GLib and libical know ("Europe/Berlin", "UTC");
+ * anything that is not a plain zone name (a path, "+01:00", a POSIX TZ
+ * string) is refused. */
+gboolean mcu_meeting_timezone_is_valid (const gchar *name);
+/* @us as RFC 3339 in the meeting's zone: "2026-12-07T09:00:00+01:00". */
+gchar *mcu_meeting_format_time (McuMeeting *self, gint64 us);
+
 /* iCalendar (mcu-meeting-ical.c). Import: every VEVENT of @ics (room from
  * LOCATION, or a sip: URL in LOCATION/URL/DESCRIPTION; attendees from
  * ATTENDEE with sip:/tel: values, ROLE=CHAIR is a moderator; DTSTART with
