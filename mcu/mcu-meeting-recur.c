@@ -369,3 +369,26 @@ mcu_meeting_conflicts (
   }
   return FALSE;
 }
+
+gboolean
+mcu_meeting_busy (
+    McuMeeting *self, gint64 from, gint64 to, McuOccurrence *clash)
+{
+  g_autoptr (GArray) occ = NULL;
+
+  g_return_val_if_fail (MCU_IS_MEETING (self), FALSE);
+  if (from >= to)
+    return FALSE;
+  occ = mcu_meeting_occurrences (self, sub_clamped (from, self->grace),
+      add_clamped (to, self->early_join), 0);
+  for (guint i = 0; i < occ->len; i++) {
+    McuOccurrence *o = &g_array_index (occ, McuOccurrence, i);
+
+    if (o->start - self->early_join < to && o->end + self->grace > from) {
+      if (clash != NULL)
+        *clash = *o;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}

@@ -163,6 +163,13 @@ gboolean mcu_meeting_cancel_occurrence (McuMeeting *self, gint64 start);
 gboolean mcu_meeting_conflicts (
     McuMeeting *a, McuMeeting *b, gint64 from, gint64 to, McuOccurrence *clash);
 
+/* TRUE when @self holds its room at some time in [@from, @to): an
+ * occurrence with its early-join window and grace intersects it; @clash
+ * gets the first such occurrence. For extend: is any other meeting of the
+ * room busy between the end and the new end plus grace? */
+gboolean mcu_meeting_busy (
+    McuMeeting *self, gint64 from, gint64 to, McuOccurrence *clash);
+
 /* Longest duration a meeting (or a window) may have: 31 days. */
 #define MCU_MEETING_MAX_DURATION (G_GINT64_CONSTANT (31) * G_TIME_SPAN_DAY)
 

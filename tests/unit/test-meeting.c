@@ -572,6 +572,16 @@ test_meeting_conflicts (void)
   /* daily e clashes with a on the first Monday, 4 January 2027 */
   g_assert_true (mcu_meeting_conflicts (a, e, 0, G_MAXINT64, &clash));
   g_assert_cmpint (clash.start, ==, at ("2027-01-04T08:30:00Z"));
+  /* extend: b's window (09:45 - 10:37 on 21 December) */
+  g_assert_true (mcu_meeting_busy (
+      b, at ("2026-12-21T08:45:00Z"), at ("2026-12-21T08:46:00Z"), &clash));
+  g_assert_cmpint (clash.start, ==, at ("2026-12-21T08:50:00Z"));
+  g_assert_false (mcu_meeting_busy (
+      b, at ("2026-12-21T08:40:00Z"), at ("2026-12-21T08:45:00Z"), NULL));
+  g_assert_true (mcu_meeting_busy (
+      b, at ("2026-12-21T09:36:59Z"), at ("2026-12-21T10:00:00Z"), NULL));
+  g_assert_false (mcu_meeting_busy (
+      b, at ("2026-12-21T09:37:00Z"), at ("2026-12-21T10:00:00Z"), NULL));
   /* a meeting and its own PATCHed copy */
   g_assert_false (mcu_meeting_conflicts (a, a2, 0, G_MAXINT64, NULL));
 }
