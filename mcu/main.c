@@ -3,6 +3,7 @@
 #include "mcu-build-config.h"
 #include "mcu-daemon.h"
 #include "mcu-log.h"
+#include "mcu-notify.h"
 #include "mcu-sip.h"
 
 #include <glib-unix.h>
@@ -21,7 +22,10 @@ static gboolean
 on_unix_signal (gpointer data)
 {
   McuMain *m = data;
+  g_autoptr (GError) error = NULL;
 
+  if (!mcu_notify ("STOPPING=1", &error))
+    g_warning ("%s", error->message);
   mcu_daemon_shutdown (m->daemon);
   return G_SOURCE_CONTINUE;
 }
@@ -49,6 +53,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (McuConfig) config = NULL;
   McuMain m = { 0 };
+  guint watchdog;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -92,7 +97,15 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_unix_signal, &m);
   g_unix_signal_add (SIGINT, on_unix_signal, &m);
   g_message ("mcu %s listening on %s", MCU_VERSION, listening);
+  /* Under systemd (Type=notify): the sockets are bound, the store is open. */
+  if (!mcu_notify ("READY=1", &error)) {
+    g_warning ("%s", error->message);
+    g_clear_error (&error);
+  }
+  watchdog = mcu_notify_watchdog_start ();
   g_main_loop_run (m.loop);
+  if (watchdog)
+    g_source_remove (watchdog);
   g_clear_object (&m.daemon);
   g_main_loop_unref (m.loop);
   g_message ("stopped");
