@@ -20,7 +20,7 @@ REQUIRED = [
     "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes", "PrivateTmp=yes",
     "PrivateDevices=yes", "CapabilityBoundingSet=", "AmbientCapabilities=",
     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
-    "SystemCallFilter=@system-service", "WatchdogSec=30s",
+    "SystemCallFilter=@system-service", "WatchdogSec=30s", "MemoryDenyWriteExecute=yes",
 ]
 
 
