@@ -520,7 +520,8 @@ usage (FILE *out)
       "Usage: mcuctl [OPTION...] COMMAND [ARG...]\n\n"
       "Options:\n"
       "  -s, --socket PATH   the control socket (default: [control] socket of "
-      "the config, else %s)\n"
+      "the config, else %s if it exists, else [control] socket of $MCU_CONFIG "
+      "or %s)\n"
       "  -c, --config FILE   read [control] socket/http/token from FILE\n"
       "  -u, --url URL       talk HTTP to URL instead (e.g. "
       "http://127.0.0.1:8088)\n"
@@ -528,7 +529,7 @@ usage (FILE *out)
       "  -j, --json          print the server's JSON\n"
       "  -h, --help          this help; COMMAND --help for one command\n"
       "  -V, --version\n\nCommands:\n",
-      "$XDG_RUNTIME_DIR/mcu/control.sock");
+      "$XDG_RUNTIME_DIR/mcu/control.sock", MCU_SYSCONF_CONFIG);
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-32s %s\n", commands[i].usage, commands[i].help);
   fprintf (out, "\nExit status: 0 done, 1 refused by the server, 2 usage, "
@@ -547,6 +548,26 @@ read_config (const gchar *file, gchar **socket, gchar **url, gchar **token)
     *socket = g_key_file_get_string (kf, "control", "socket", NULL);
   if (*token == NULL)
     *token = g_key_file_get_string (kf, "control", "token", NULL);
+}
+
+/* No --socket, --config or --url: the user's own server's socket if it is
+ * there, else the installed service's (the [control] socket of
+ * $MCU_CONFIG, or of the installed config, /etc/mcu/mcu.conf). */
+static gchar *
+default_socket (void)
+{
+  g_autofree gchar *user =
+      g_build_filename (g_get_user_runtime_dir (), "mcu", "control.sock", NULL);
+  const gchar *config = g_getenv ("MCU_CONFIG");
+  gchar *socket = NULL, *url = NULL, *token = NULL;
+
+  if (g_file_test (user, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&user);
+  read_config (
+      config && *config ? config : MCU_SYSCONF_CONFIG, &socket, &url, &token);
+  g_free (token);
+  g_free (url);
+  return socket ? socket : g_steal_pointer (&user);
 }
 
 int
@@ -618,8 +639,7 @@ main (int argc, char **argv)
     g_autoptr (GSocketAddress) addr = NULL;
 
     if (socket == NULL)
-      socket = g_build_filename (
-          g_get_user_runtime_dir (), "mcu", "control.sock", NULL);
+      socket = default_socket ();
     addr = g_unix_socket_address_new (socket);
     ctl.session =
         soup_session_new_with_options ("remote-connectable", addr, NULL);

@@ -58,6 +58,23 @@ def main():
         code, _, err = subprocess.run([MCUCTL, "--socket", os.path.join(work, "none.sock"), "rooms"],
                                       capture_output=True, text=True).returncode, None, None
         checks.check(code == 3, "no server: exit 3")
+        # no --socket: the user's own socket if there, else the installed
+        # service's config ($MCU_CONFIG stands in for /etc/mcu/mcu.conf)
+        empty = tempfile.mkdtemp(prefix="mcuctl-xdg-", dir=work)
+        env = dict(os.environ, XDG_RUNTIME_DIR=empty, MCU_CONFIG=srv.config)
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 0, "no --socket: the socket of $MCU_CONFIG (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
+        env["MCU_CONFIG"] = os.path.join(work, "no-such.conf")
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 3, "no --socket, no config: the user's socket, exit 3 (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
+        os.makedirs(os.path.join(empty, "mcu"))
+        os.symlink(srv.control_socket, os.path.join(empty, "mcu", "control.sock"))
+        env["MCU_CONFIG"] = os.path.join(work, "no-such.conf")
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 0, "the user's own socket first (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
 
         code, out, _ = ctl(srv, "rooms")
         checks.check(code == 0 and out.split()[:2] == ["ROOM", "PEOPLE"], "rooms: empty table")
