@@ -45,6 +45,11 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* A dial's lines are filed under its room. */
+#define DIAL_LOG(room, ...)                                              \
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", room, \
+      "MESSAGE", __VA_ARGS__)
+
 static void
 dial_free (gpointer data)
 {
@@ -108,7 +113,7 @@ on_fork_answered (McuFork *fork, McuCallLeg *winner, McuDial *dial)
   g_autofree gchar *room = g_strdup (dial->room);
 
   g_hash_table_remove (self->dials, id); /* frees @dial */
-  g_message ("dial %s answered: participant %u in room %s", id,
+  DIAL_LOG (room, "dial %s answered: participant %u in room %s", id,
       p ? mcu_participant_get_id (p) : 0, room);
   g_signal_emit (self, signals[SIGNAL_ANSWERED], 0, id, room,
       p ? mcu_participant_get_id (p) : 0);
@@ -134,7 +139,7 @@ on_fork_failed (McuFork *fork, guint status, const gchar *phrase, McuDial *dial)
   g_autofree gchar *why = g_strdup (phrase);
 
   g_hash_table_remove (self->dials, id);
-  g_message ("dial %s into room %s failed: %u %s", id, room, status, why);
+  DIAL_LOG (room, "dial %s into room %s failed: %u %s", id, room, status, why);
   discard_room (self, room);
   g_signal_emit (self, signals[SIGNAL_FAILED], 0, id, room, status, why);
 }
@@ -252,8 +257,8 @@ mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
   g_hash_table_insert (self->dials, dial->id, dial);
   g_signal_connect (fork, "answered", G_CALLBACK (on_fork_answered), dial);
   g_signal_connect (fork, "failed", G_CALLBACK (on_fork_failed), dial);
-  g_message ("dialling %s into room %s (%u contact(s)): %s", target, room_name,
-      g_strv_length (contacts), id);
+  DIAL_LOG (room_name, "dialling %s into room %s (%u contact(s)): %s", target,
+      room_name, g_strv_length (contacts), id);
   mcu_fork_start (fork);
   return id;
 }

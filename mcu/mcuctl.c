@@ -38,6 +38,7 @@ typedef struct
   const gchar *usage;
   const gchar *help;
   CommandFunc run;
+  gboolean options; /* takes options after its arguments, parses them */
 } Command;
 
 /* ---- HTTP ---- */
@@ -397,16 +398,206 @@ cmd_close (Ctl *ctl, gchar **args)
   return change (ctl, "DELETE", path, NULL, done);
 }
 
+/* ---- dial --wait: the outcome from the event stream ---- */
+
+typedef struct
+{
+  GMainLoop *loop;
+  GDataInputStream *data;
+  const gchar *id;   /* the dial's */
+  JsonNode *outcome; /* (nullable) its dial-answered/dial-failed event */
+  gboolean timed_out;
+} DialWait;
+
+/* GET /v1/events, opened before the dial so its outcome cannot slip by. */
+static GInputStream *
+open_events (Ctl *ctl, int *code)
+{
+  g_autofree gchar *url = g_strconcat (ctl->base, "/v1/events", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  GInputStream *in;
+
+  if (ctl->token) {
+    g_autofree gchar *auth = g_strdup_printf ("Bearer %s", ctl->token);
+
+    soup_message_headers_replace (
+        soup_message_get_request_headers (msg), "Authorization", auth);
+  }
+  in = soup_session_send (ctl->session, msg, NULL, &error);
+  if (in == NULL) {
+    g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
+    *code = EXIT_UNREACHABLE;
+    return NULL;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    *code = failed (soup_message_get_status (msg), NULL);
+    g_object_unref (in);
+    return NULL;
+  }
+  return in;
+}
+
+/* The event in an SSE "data:" line if it is the outcome of dial @id. */
+static JsonNode *
+dial_outcome (const gchar *line, const gchar *id)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  const gchar *type;
+
+  if (!g_str_has_prefix (line, "data: ") ||
+      !json_parser_load_from_data (parser, line + 6, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  type = json_object_get_string_member_with_default (o, "type", "");
+  if ((!g_str_equal (type, "dial-answered") &&
+          !g_str_equal (type, "dial-failed")) ||
+      g_strcmp0 (json_object_get_string_member_with_default (o, "dial_id", ""),
+          id) != 0)
+    return NULL;
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static void
+on_event_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DialWait *w = user_data;
+  g_autofree gchar *line = g_data_input_stream_read_line_finish_utf8 (
+      G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+
+  if (line == NULL) { /* the server went away */
+    g_main_loop_quit (w->loop);
+    return;
+  }
+  if ((w->outcome = dial_outcome (line, w->id))) {
+    g_main_loop_quit (w->loop);
+    return;
+  }
+  g_data_input_stream_read_line_async (
+      w->data, G_PRIORITY_DEFAULT, NULL, on_event_line, w);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  DialWait *w = user_data;
+
+  w->timed_out = TRUE;
+  g_main_loop_quit (w->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Exit 0 when the dial was answered, 1 with the SIP status when it failed. */
+static int
+wait_for_dial (Ctl *ctl, GInputStream *events, const gchar *id, guint timeout)
+{
+  DialWait w = { 0 };
+  JsonObject *o;
+  guint timer;
+
+  w.loop = g_main_loop_new (NULL, FALSE);
+  w.data = g_data_input_stream_new (events);
+  w.id = id;
+  g_data_input_stream_read_line_async (
+      w.data, G_PRIORITY_DEFAULT, NULL, on_event_line, &w);
+  timer = g_timeout_add_seconds (timeout, on_wait_timeout, &w);
+  g_main_loop_run (w.loop);
+  if (!w.timed_out)
+    g_source_remove (timer);
+  g_main_loop_unref (w.loop);
+  g_object_unref (w.data);
+  if (w.outcome == NULL) {
+    g_printerr ("mcuctl: dial %s: %s\n", id,
+        w.timed_out ? "no answer and no failure in time"
+                    : "the server closed the event stream");
+    return w.timed_out ? EXIT_REFUSED : EXIT_UNREACHABLE;
+  }
+  o = json_node_get_object (w.outcome);
+  if (ctl->json)
+    print_json (w.outcome);
+  if (g_str_equal (json_object_get_string_member (o, "type"), "dial-failed")) {
+    g_printerr ("mcuctl: dial %s failed: %" G_GINT64_FORMAT " %s\n", id,
+        json_object_get_int_member_with_default (o, "status", 0),
+        json_object_get_string_member_with_default (o, "reason", ""));
+    json_node_unref (w.outcome);
+    return EXIT_REFUSED;
+  }
+  if (!ctl->json) {
+    JsonObject *who = json_object_has_member (o, "participant")
+                          ? json_object_get_object_member (o, "participant")
+                          : NULL;
+
+    printf ("answered: %s is participant %" G_GINT64_FORMAT
+            " in room %s (dial id %s)\n",
+        who ? json_object_get_string_member_with_default (who, "display", "")
+            : "",
+        who ? json_object_get_int_member_with_default (who, "id", 0) : 0,
+        json_object_get_string_member_with_default (o, "room", ""), id);
+  }
+  json_node_unref (w.outcome);
+  return EXIT_OK;
+}
+
 static int
 cmd_dial (Ctl *ctl, gchar **args)
 {
-  g_autofree gchar *path =
-      g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
-  g_autofree gchar *body = json_body ("uri", args[1], NULL);
-  g_autofree gchar *done =
-      g_strdup_printf ("dialing %s into room %s", args[1], args[0]);
+  gboolean wait = FALSE;
+  gchar *display = NULL;
+  gint timeout = 120;
+  GOptionEntry entries[] = {
+    { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, NULL, NULL },
+    { "display", 'd', 0, G_OPTION_ARG_STRING, &display, NULL, NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) opts = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) events = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *path = NULL, *body = NULL, *id = NULL;
+  g_auto (GStrv) argv = NULL;
+  int code;
 
-  return change (ctl, "POST", path, body, done);
+  /* argv[0] for GOptionContext, then what follows "dial" */
+  argv = g_new0 (gchar *, g_strv_length (args) + 2);
+  argv[0] = g_strdup ("dial");
+  for (guint i = 0; args[i]; i++)
+    argv[i + 1] = g_strdup (args[i]);
+  g_option_context_set_help_enabled (opts, FALSE);
+  g_option_context_add_main_entries (opts, entries, NULL);
+  if (!g_option_context_parse_strv (opts, &argv, &error) ||
+      g_strv_length (argv) != 3 || timeout <= 0) {
+    if (error)
+      g_printerr ("mcuctl: %s\n", error->message);
+    g_printerr ("Usage: mcuctl [OPTION...] dial ROOM SIP-URI|USER "
+                "[--display NAME] [--wait [--timeout SECONDS]]\n");
+    g_free (display);
+    return EXIT_USAGE;
+  }
+  path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
+  body = json_body ("uri", argv[2], "display", display, NULL);
+  g_free (display);
+  if (wait) {
+    soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
+    if (!(events = open_events (ctl, &code)))
+      return code;
+  }
+  if (!(node = call (ctl, "POST", path, body, &code)))
+    return code;
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    id = g_strdup (json_object_get_string_member_with_default (
+        json_node_get_object (node), "dial_id", ""));
+  if (!wait || id == NULL || *id == '\0') {
+    if (ctl->json)
+      print_json (node);
+    else
+      printf ("dialling %s into room %s: dial id %s\n", argv[2], argv[1],
+          id ? id : "?");
+    return EXIT_OK;
+  }
+  return wait_for_dial (ctl, events, id, (guint)timeout);
 }
 
 static int
@@ -504,8 +695,10 @@ static const Command commands[] = {
   { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
   { "layout", 2, "layout ROOM auto|grid|speaker", "change the video layout",
       cmd_layout },
-  { "dial", 2, "dial ROOM SIP-URI|USER", "call someone into the room",
-      cmd_dial },
+  { "dial", 2, "dial ROOM SIP-URI|USER [--display NAME] [--wait]",
+      "call someone into the room; --wait: until answered (exit 0) or "
+      "failed (exit 1, SIP status printed)",
+      cmd_dial, TRUE },
   { "registrations", 0, "registrations", "list registered contacts",
       cmd_registrations },
   { "events", 0, "events", "print room events as they happen", cmd_events },
@@ -598,7 +791,8 @@ main (int argc, char **argv)
       printf ("Usage: mcuctl [OPTION...] %s\n  %s\n", cmd->usage, cmd->help);
       return EXIT_OK;
     }
-  if ((guint)(argc - 2) != cmd->n_args) {
+  if (cmd->options ? (guint)(argc - 2) < cmd->n_args
+                   : (guint)(argc - 2) != cmd->n_args) {
     g_printerr ("Usage: mcuctl [OPTION...] %s\n", cmd->usage);
     return EXIT_USAGE;
   }
