@@ -50,6 +50,9 @@ typedef struct
 
 McuAttendee *mcu_attendee_copy (const McuAttendee *attendee);
 void mcu_attendee_free (McuAttendee *attendee);
+/* {"id", "uri", "display", "role", "auto_dial"} as in a meeting's
+ * "attendees". (transfer full) */
+JsonNode *mcu_attendee_to_json (const McuAttendee *attendee);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuAttendee, mcu_attendee_free)
 
 /* One occurrence: [start, end) in UTC microseconds since the epoch.
@@ -91,18 +94,25 @@ McuMeeting *mcu_meeting_patch (
  * members above plus "id" (round-trips through mcu_meeting_new_from_json).
  * (transfer full) */
 JsonNode *mcu_meeting_to_json (McuMeeting *self);
+/* A deep copy (same id). (transfer full) */
+McuMeeting *mcu_meeting_copy (McuMeeting *self);
 
 const gchar *mcu_meeting_get_id (McuMeeting *self);
 const gchar *mcu_meeting_get_subject (McuMeeting *self);
 const gchar *mcu_meeting_get_room (McuMeeting *self);
 /* IANA name, e.g. "Europe/Berlin" */
 const gchar *mcu_meeting_get_timezone (McuMeeting *self);
-/* The first occurrence's start (UTC microseconds). */
+/* DTSTART (UTC microseconds): the first occurrence of the RRULE (a start
+ * that the RRULE does not produce is refused); an RDATE may come earlier
+ * and an EXDATE may remove it. */
 gint64 mcu_meeting_get_start (McuMeeting *self);
 /* Microseconds. */
 gint64 mcu_meeting_get_duration (McuMeeting *self);
 /* (nullable) the RRULE value, without "RRULE:" */
 const gchar *mcu_meeting_get_rrule (McuMeeting *self);
+/* EXDATEs and RDATEs: UTC microseconds, sorted. (transfer none) */
+const gint64 *mcu_meeting_get_exdates (McuMeeting *self, guint *n);
+const gint64 *mcu_meeting_get_rdates (McuMeeting *self, guint *n);
 /* (element-type McuAttendee) (transfer none) */
 GPtrArray *mcu_meeting_get_attendees (McuMeeting *self);
 /* (nullable) */
