@@ -550,8 +550,8 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (text && !negotiate (self, text, offer, &audio, error))
     return FALSE;
   if (self->env->admit_gate &&
-      !self->env->admit_gate (self->env->admit_gate_data, target[0],
-          &self->retry_after, error)) {
+      !self->env->admit_gate (
+          self->env->admit_gate_data, target[0], &self->retry_after, error)) {
     mcu_sdp_audio_clear (&audio);
     return FALSE;
   }

@@ -24,8 +24,8 @@ typedef struct
   /* (nullable) asked before a caller enters @room: FALSE with
    * MCU_ROOM_ERROR_NOT_OPEN and *@retry_after (seconds) when a scheduled
    * meeting holds the room closed (the scheduler). */
-  gboolean (*admit_gate) (gpointer data, const gchar *room,
-      guint *retry_after, GError **error);
+  gboolean (*admit_gate) (
+      gpointer data, const gchar *room, guint *retry_after, GError **error);
   gpointer admit_gate_data;
 } McuCallEnv;
 

@@ -76,8 +76,8 @@ need_scheduler (McuControlRequest *req)
   McuScheduler *s = scheduler_of (req);
 
   if (s == NULL)
-    mcu_control_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        "unavailable", "no scheduler");
+    mcu_control_reply_error (
+        req, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable", "no scheduler");
   return s;
 }
 
@@ -105,13 +105,13 @@ static void
 reply_ics (McuControlRequest *req, GPtrArray *meetings)
 {
   reply_text (req, "text/calendar; charset=utf-8",
-      mcu_meeting_list_to_ical ((McuMeeting *const *)meetings->pdata,
-          meetings->len));
+      mcu_meeting_list_to_ical (
+          (McuMeeting *const *)meetings->pdata, meetings->len));
 }
 
 static void
-reply_meeting (McuControlRequest *req, McuScheduler *s, guint status,
-    McuMeeting *meeting)
+reply_meeting (
+    McuControlRequest *req, McuScheduler *s, guint status, McuMeeting *meeting)
 {
   mcu_control_reply_json (
       req, status, mcu_scheduler_meeting_to_json (s, meeting));
@@ -227,8 +227,8 @@ import_ical (McuControlRequest *req, McuScheduler *s)
         mcu_scheduler_meeting_to_json (s, g_ptr_array_index (meetings, i)));
   o = json_object_new ();
   json_object_set_array_member (o, "meetings", array);
-  mcu_control_reply_json (req, SOUP_STATUS_CREATED,
-      json_node_init_object (json_node_alloc (), o));
+  mcu_control_reply_json (
+      req, SOUP_STATUS_CREATED, json_node_init_object (json_node_alloc (), o));
   json_object_unref (o);
 }
 
@@ -471,11 +471,11 @@ mcu_control_meeting_extend (McuControlRequest *req)
     return;
   }
   if (json_object_has_member (req->body, "minutes"))
-    delta = json_object_get_int_member (req->body, "minutes") *
-            G_TIME_SPAN_MINUTE;
+    delta =
+        json_object_get_int_member (req->body, "minutes") * G_TIME_SPAN_MINUTE;
   else if (json_object_get_string_member (req->body, "duration"))
-    delta = parse_duration (
-        json_object_get_string_member (req->body, "duration"));
+    delta =
+        parse_duration (json_object_get_string_member (req->body, "duration"));
   if (delta <= 0 || delta > G_TIME_SPAN_DAY) {
     mcu_control_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid-field",
         "duration: an ISO 8601 duration from PT1S to P1D, e.g. PT10M");
@@ -537,8 +537,8 @@ mcu_control_meeting_attendees_list (McuControlRequest *req)
   json_object_set_string_member (o, "meeting", mcu_meeting_get_id (m));
   json_object_set_array_member (o, "attendees", attendees_json (m, NULL));
   json_object_set_member (o, "state",
-      json_node_copy (json_object_get_member (
-          json_node_get_object (full), "state")));
+      json_node_copy (
+          json_object_get_member (json_node_get_object (full), "state")));
   mcu_control_reply_json (
       req, SOUP_STATUS_OK, json_node_init_object (json_node_alloc (), o));
   json_object_unref (o);
@@ -590,8 +590,7 @@ mcu_control_meeting_attendee_delete (McuControlRequest *req)
         "meeting %s has no attendee %s", req->args[0], req->args[1]);
     return;
   }
-  patch_attendees (req, s, m, attendees_json (m, req->args[1]),
-      SOUP_STATUS_OK);
+  patch_attendees (req, s, m, attendees_json (m, req->args[1]), SOUP_STATUS_OK);
 }
 
 void

@@ -421,8 +421,7 @@ read_body (McuControlRequest *req)
   if (body->length == 0)
     return TRUE;
   if (type && g_ascii_strcasecmp (type, "text/calendar") == 0 &&
-      g_str_has_prefix (
-          g_uri_get_path (soup_server_message_get_uri (req->msg)),
+      g_str_has_prefix (g_uri_get_path (soup_server_message_get_uri (req->msg)),
           "/v1/meetings"))
     return TRUE; /* an iCalendar import: the handler reads it */
   if (type == NULL || g_ascii_strcasecmp (type, "application/json") != 0) {

@@ -60,8 +60,8 @@ render_meetings (GString *out, McuScheduler *scheduler)
         GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
   counter (out, "mcu_meetings_ending_total", "End warnings given.", c->ending);
   counter (out, "mcu_meetings_extended_total", "Extensions.", c->extended);
-  counter (out, "mcu_meetings_closed_total",
-      "Meeting occurrences that closed.", c->closed);
+  counter (out, "mcu_meetings_closed_total", "Meeting occurrences that closed.",
+      c->closed);
 }
 
 gchar *

@@ -123,7 +123,8 @@ glue_in_room (gpointer data, const gchar *name, const gchar *uri)
 {
   McuRoom *room =
       mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon_of (data)), name);
-  g_autoptr (GList) participants = room ? mcu_room_list_participants (room) : NULL;
+  g_autoptr (GList) participants =
+      room ? mcu_room_list_participants (room) : NULL;
 
   for (GList *l = participants; l; l = l->next)
     if (uri_matches (uri, mcu_participant_get_uri (l->data)))
@@ -132,11 +133,12 @@ glue_in_room (gpointer data, const gchar *name, const gchar *uri)
 }
 
 static void
-glue_event (gpointer data, const gchar *type, const gchar *name,
-    const gchar *fields)
+glue_event (
+    gpointer data, const gchar *type, const gchar *name, const gchar *fields)
 {
   McuDaemon *daemon = daemon_of (data);
-  McuRoom *room = mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon), name);
+  McuRoom *room =
+      mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon), name);
   g_autofree gchar *with_room = NULL;
 
   if (room == NULL) {
@@ -188,8 +190,7 @@ on_dial_failed (McuDialer *dialer, const gchar *id, const gchar *room,
 McuScheduler *
 mcu_scheduler_glue_new (McuDaemon *daemon, McuStore *store, GError **error)
 {
-  McuScheduler *scheduler =
-      mcu_scheduler_new (store, &glue_ops, daemon, error);
+  McuScheduler *scheduler = mcu_scheduler_new (store, &glue_ops, daemon, error);
   McuDialer *dialer = mcu_daemon_get_dialer (daemon);
 
   if (scheduler == NULL)
@@ -230,8 +231,8 @@ mcu_scheduler_glue_admit (
     return TRUE;
   opens = next.start - mcu_meeting_get_early_join (meeting);
   wait = opens - g_get_real_time ();
-  *retry_after = (guint)CLAMP ((wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC,
-      1, G_MAXUINT32);
+  *retry_after = (guint)CLAMP (
+      (wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1, G_MAXUINT32);
   tz = g_time_zone_new_identifier (mcu_meeting_get_timezone (meeting));
   utc = g_date_time_new_from_unix_utc (next.start / G_USEC_PER_SEC);
   local = tz ? g_date_time_to_timezone (utc, tz) : g_date_time_ref (utc);

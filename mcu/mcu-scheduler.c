@@ -86,6 +86,7 @@ struct _McuScheduler
 G_DEFINE_FINAL_TYPE (McuScheduler, mcu_scheduler, G_TYPE_OBJECT)
 
 static void arm (McuScheduler *self);
+static gboolean is_running (Entry *e);
 static void advance (McuScheduler *self, Entry *e, gint64 now);
 
 const gchar *
@@ -146,8 +147,8 @@ mcu_scheduler_class_init (McuSchedulerClass *klass)
 static void
 mcu_scheduler_init (McuScheduler *self)
 {
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-      entry_free);
+  self->entries =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   self->counters.failed_by_status = g_hash_table_new (NULL, NULL);
   self->next_due = G_MAXINT64;
 }
@@ -183,8 +184,7 @@ static void
 emit (McuScheduler *self, Entry *e, const gchar *type, const gchar *extra)
 {
   g_autofree gchar *id = json_quote (mcu_meeting_get_id (e->meeting));
-  g_autofree gchar *subject =
-      json_quote (mcu_meeting_get_subject (e->meeting));
+  g_autofree gchar *subject = json_quote (mcu_meeting_get_subject (e->meeting));
   g_autofree gchar *start = format_time (e->occurrence.start);
   g_autofree gchar *end = format_time (e->end);
   g_autofree gchar *fields = g_strdup_printf (
@@ -309,8 +309,8 @@ restore (Entry *e, McuStoredOccurrence *o)
   for (guint i = 0; i < o->attendees->len; i++) {
     McuStoredAttendee *s = g_ptr_array_index (o->attendees, i);
     AttendeeRun *run = find_run (e, s->attendee_id);
-    gint state = parse_index (
-        attendee_states, G_N_ELEMENTS (attendee_states), s->state);
+    gint state =
+        parse_index (attendee_states, G_N_ELEMENTS (attendee_states), s->state);
 
     if (run == NULL)
       continue;
@@ -342,8 +342,8 @@ pick_occurrence (McuScheduler *self, Entry *e, gint64 now)
   if (last && g_strcmp0 (last->phase, "closed") != 0 &&
       g_strcmp0 (last->phase, "waiting") != 0) {
     if (last->end + mcu_meeting_get_grace (e->meeting) > now) {
-      GArray *one = mcu_meeting_occurrences (
-          e->meeting, last->start, last->start + 1, 1);
+      GArray *one =
+          mcu_meeting_occurrences (e->meeting, last->start, last->start + 1, 1);
 
       e->occurrence.start = last->start;
       e->occurrence.end =
@@ -413,8 +413,8 @@ attendee_failed (McuScheduler *self, Entry *e, AttendeeRun *run, guint status,
     const gchar *phrase, gint64 now)
 {
   const McuAttendee *a = attendee_of (e, run);
-  gboolean again =
-      retryable (status) && run->tries <= mcu_meeting_get_dial_retries (e->meeting);
+  gboolean again = retryable (status) &&
+                   run->tries <= mcu_meeting_get_dial_retries (e->meeting);
   g_autofree gchar *who = a ? attendee_fields (a, run) : NULL;
   g_autofree gchar *why = json_quote (phrase);
   g_autofree gchar *fields = NULL;
@@ -429,9 +429,9 @@ attendee_failed (McuScheduler *self, Entry *e, AttendeeRun *run, guint status,
   fields = g_strdup_printf ("%s%s\"status\":%u,\"reason\":%s,\"retry\":%s",
       who ? who : "", who ? "," : "", status, why, again ? "true" : "false");
   emit (self, e, "attendee-failed", fields);
-  g_message ("meeting %s: %s failed (%u %s)%s",
-      mcu_meeting_get_id (e->meeting), a ? a->uri : run->id, status,
-      phrase ? phrase : "", again ? ", will retry" : "");
+  g_message ("meeting %s: %s failed (%u %s)%s", mcu_meeting_get_id (e->meeting),
+      a ? a->uri : run->id, status, phrase ? phrase : "",
+      again ? ", will retry" : "");
 }
 
 /* Rings @run now, unless they are in the room already. */
@@ -487,9 +487,8 @@ step_open (McuScheduler *self, Entry *e)
   open_room (self, e);
   self->counters.opened++;
   emit (self, e, "meeting-opened", NULL);
-  g_message ("meeting %s \"%s\": room %s open",
-      mcu_meeting_get_id (e->meeting), mcu_meeting_get_subject (e->meeting),
-      mcu_meeting_get_room (e->meeting));
+  g_message ("meeting %s \"%s\": room %s open", mcu_meeting_get_id (e->meeting),
+      mcu_meeting_get_subject (e->meeting), mcu_meeting_get_room (e->meeting));
 }
 
 static void
@@ -702,8 +701,8 @@ arm (McuScheduler *self)
   self->last_real = now;
   self->last_mono = g_get_monotonic_time ();
   /* round up: waking a little late is right, early only re-arms */
-  self->timer = g_timeout_add_full (G_PRIORITY_DEFAULT,
-      (guint)((delay + 999) / 1000), on_timer, self, NULL);
+  self->timer = g_timeout_add_full (
+      G_PRIORITY_DEFAULT, (guint)((delay + 999) / 1000), on_timer, self, NULL);
 }
 
 void
@@ -742,17 +741,19 @@ add_entry (McuScheduler *self, McuMeeting *meeting)
 
   e->meeting = g_object_ref (meeting);
   e->attendees = g_ptr_array_new_with_free_func (attendee_run_free);
-  g_hash_table_replace (self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
+  g_hash_table_replace (
+      self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
   return e;
 }
 
 McuScheduler *
-mcu_scheduler_new (McuStore *store, const McuSchedulerOps *ops, gpointer data,
-    GError **error)
+mcu_scheduler_new (
+    McuStore *store, const McuSchedulerOps *ops, gpointer data, GError **error)
 {
   g_autoptr (McuScheduler) self = g_object_new (MCU_TYPE_SCHEDULER, NULL);
   g_autoptr (GPtrArray) stored = NULL;
   gint64 now;
+  Entry *e;
 
   self->store = g_object_ref (store);
   self->ops = *ops;
@@ -769,11 +770,14 @@ mcu_scheduler_new (McuStore *store, const McuSchedulerOps *ops, gpointer data,
         node ? mcu_meeting_new_from_json (node, m->id, &local) : NULL;
 
     if (meeting == NULL) {
-      g_warning ("stored meeting %s is unusable (left in the store): %s",
-          m->id, local->message);
+      g_warning ("stored meeting %s is unusable (left in the store): %s", m->id,
+          local->message);
       continue;
     }
-    pick_occurrence (self, add_entry (self, meeting), now);
+    e = add_entry (self, meeting);
+    pick_occurrence (self, e, now);
+    if (is_running (e)) /* resumed: the room again, with its PINs */
+      open_room (self, e);
   }
   g_message ("scheduler: %u meeting(s)", g_hash_table_size (self->entries));
   mcu_scheduler_run_due (self);
@@ -804,8 +808,8 @@ conflict_error (McuMeeting *other, gint64 start, gint64 end, GError **error)
 /* Whether an occurrence of @m (other than the one at @skip) overlaps
  * [@from, @to), in occupied spans. */
 static gboolean
-span_clashes (McuMeeting *m, gint64 from, gint64 to, gint64 skip,
-    McuOccurrence *clash)
+span_clashes (
+    McuMeeting *m, gint64 from, gint64 to, gint64 skip, McuOccurrence *clash)
 {
   g_autoptr (GArray) occ = mcu_meeting_occurrences (m,
       from - mcu_meeting_get_grace (m), to + mcu_meeting_get_early_join (m), 0);
@@ -838,8 +842,8 @@ check_conflicts (McuScheduler *self, McuMeeting *meeting, GError **error)
     McuOccurrence clash;
     gint64 a, b;
 
-    if (g_str_equal (mcu_meeting_get_id (e->meeting),
-            mcu_meeting_get_id (meeting)) ||
+    if (g_str_equal (
+            mcu_meeting_get_id (e->meeting), mcu_meeting_get_id (meeting)) ||
         g_strcmp0 (mcu_meeting_get_room (e->meeting),
             mcu_meeting_get_room (meeting)) != 0)
       continue;
@@ -861,8 +865,8 @@ store_meeting (McuScheduler *self, McuMeeting *meeting, GError **error)
   g_autoptr (JsonNode) node = mcu_meeting_to_json (meeting);
   g_autofree gchar *json = json_to_string (node, FALSE);
 
-  if (!mcu_store_save_meeting (self->store, mcu_meeting_get_id (meeting), json,
-          error)) {
+  if (!mcu_store_save_meeting (
+          self->store, mcu_meeting_get_id (meeting), json, error)) {
     g_prefix_error (error, "saving meeting %s: ", mcu_meeting_get_id (meeting));
     if (error && *error) {
       (*error)->domain = MCU_SCHEDULER_ERROR;
@@ -928,7 +932,8 @@ mcu_scheduler_replace (McuScheduler *self, McuMeeting *meeting, GError **error)
   g_hash_table_steal (self->entries, mcu_meeting_get_id (meeting));
   g_object_unref (e->meeting);
   e->meeting = g_object_ref (meeting);
-  g_hash_table_insert (self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
+  g_hash_table_insert (
+      self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
   if (is_running (e)) {
     sync_attendees (e);
     open_room (self, e);
@@ -1234,8 +1239,8 @@ mcu_scheduler_dial_answered (McuScheduler *self, const gchar *dial_id)
 }
 
 void
-mcu_scheduler_dial_failed (McuScheduler *self, const gchar *dial_id,
-    guint status, const gchar *phrase)
+mcu_scheduler_dial_failed (
+    McuScheduler *self, const gchar *dial_id, guint status, const gchar *phrase)
 {
   AttendeeRun *run = NULL;
   Entry *e = find_dial (self, dial_id, &run);

@@ -77,8 +77,8 @@ typedef struct
    * @room already. */
   gboolean (*in_room) (gpointer data, const gchar *room, const gchar *uri);
   /* One event: @fields are a JSON object's members, without braces. */
-  void (*event) (gpointer data, const gchar *type, const gchar *room,
-      const gchar *fields);
+  void (*event) (
+      gpointer data, const gchar *type, const gchar *room, const gchar *fields);
   /* (optional) a text line into the room (chat). */
   void (*announce) (gpointer data, McuMeeting *meeting, const gchar *text);
 } McuSchedulerOps;
@@ -103,8 +103,8 @@ G_DECLARE_FINAL_TYPE (McuScheduler, mcu_scheduler, MCU, SCHEDULER, GObject)
 /* Loads the meetings and the state of their occurrences from @store,
  * resumes the running ones and arms the timer. A stored meeting that no
  * longer parses is logged and left in the store. */
-McuScheduler *mcu_scheduler_new (McuStore *store, const McuSchedulerOps *ops,
-    gpointer data, GError **error);
+McuScheduler *mcu_scheduler_new (
+    McuStore *store, const McuSchedulerOps *ops, gpointer data, GError **error);
 /* Stops the timer (nothing more happens; the stored state stays). */
 void mcu_scheduler_stop (McuScheduler *self);
 /* Runs whatever is due now (and re-arms). The timer calls it; a test with

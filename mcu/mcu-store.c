@@ -446,10 +446,11 @@ mcu_stored_meeting_free (McuStoredMeeting *meeting)
 
 /* Runs @stmt once (a statement without rows) and finalizes it. */
 static gboolean
-step_done (McuStore *self, sqlite3_stmt *stmt, const gchar *what, GError **error)
+step_done (
+    McuStore *self, sqlite3_stmt *stmt, const gchar *what, GError **error)
 {
-  gboolean ok = sqlite3_step (stmt) == SQLITE_DONE ||
-                sql_error (self, error, what);
+  gboolean ok =
+      sqlite3_step (stmt) == SQLITE_DONE || sql_error (self, error, what);
 
   sqlite3_finalize (stmt);
   return ok;
@@ -494,8 +495,7 @@ mcu_store_delete_meeting (McuStore *self, const gchar *id, GError **error)
     return FALSE;
   if (!delete_by_id (self, "DELETE FROM meetings WHERE id = ?1", id, error) ||
       !delete_by_id (self,
-          "DELETE FROM meeting_occurrences WHERE meeting_id = ?1", id,
-          error) ||
+          "DELETE FROM meeting_occurrences WHERE meeting_id = ?1", id, error) ||
       !delete_by_id (self,
           "DELETE FROM meeting_attendees WHERE meeting_id = ?1", id, error)) {
     exec (self, "ROLLBACK", NULL);
@@ -515,8 +515,8 @@ mcu_store_load_meetings (McuStore *self, GError **error)
   stmt = prepare (self, "SELECT id, json FROM meetings ORDER BY id", error);
   if (stmt == NULL)
     return NULL;
-  out = g_ptr_array_new_with_free_func (
-      (GDestroyNotify)mcu_stored_meeting_free);
+  out =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_meeting_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
     McuStoredMeeting *m = g_new0 (McuStoredMeeting, 1);
 
@@ -637,8 +637,7 @@ mcu_store_save_occurrence (
     bind_text (del, 1, occurrence->meeting_id);
     sqlite3_bind_int64 (del, 2, occurrence->start);
   }
-  if (del == NULL ||
-      !step_done (self, del, "storing an occurrence", error) ||
+  if (del == NULL || !step_done (self, del, "storing an occurrence", error) ||
       !insert_occurrence_rows (self, occurrence, error)) {
     exec (self, "ROLLBACK", NULL);
     return FALSE;

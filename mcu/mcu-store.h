@@ -64,7 +64,7 @@ typedef struct
   gchar *attendee_id;
   gchar *state;
   guint tries;
-  guint status;   /* the last SIP status of a failed try, 0 = none */
+  guint status;    /* the last SIP status of a failed try, 0 = none */
   gint64 next_try; /* retry-wait: when, UTC microseconds */
 } McuStoredAttendee;
 

@@ -69,8 +69,8 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
   if (body) {
     g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
 
-    soup_message_set_request_body_from_bytes (msg,
-        ctl->content_type ? ctl->content_type : "application/json", b);
+    soup_message_set_request_body_from_bytes (
+        msg, ctl->content_type ? ctl->content_type : "application/json", b);
   }
   bytes = soup_session_send_and_read (ctl->session, msg, NULL, &error);
   if (bytes == NULL) {
@@ -552,8 +552,8 @@ add_duration (JsonBuilder *b, const gchar *member, const gchar *value)
   g_autofree gchar *iso = iso_duration (value);
 
   if (iso == NULL) {
-    g_printerr ("mcuctl: %s: not a duration like 45m, 1h30m, 40s or PT45M\n",
-        value);
+    g_printerr (
+        "mcuctl: %s: not a duration like 45m, 1h30m, 40s or PT45M\n", value);
     return FALSE;
   }
   json_builder_set_member_name (b, member);
@@ -604,8 +604,7 @@ meeting_body (gchar **args)
           tz = v;
         done = TRUE;
       }
-    for (guint o = 0; !done && o < G_N_ELEMENTS (meeting_duration_options);
-         o++)
+    for (guint o = 0; !done && o < G_N_ELEMENTS (meeting_duration_options); o++)
       if (g_str_equal (args[i], meeting_duration_options[o][0])) {
         if (!(v = option_value (args, &i)) ||
             !add_duration (b, meeting_duration_options[o][1], v))
@@ -630,8 +629,8 @@ meeting_body (gchar **args)
                                            : "max_participants");
       json_builder_add_int_value (b, g_ascii_strtoll (args[++i], NULL, 10));
     } else {
-      g_printerr ("mcuctl: meeting add: unknown or incomplete option %s\n",
-          args[i]);
+      g_printerr (
+          "mcuctl: meeting add: unknown or incomplete option %s\n", args[i]);
       return NULL;
     }
   }
@@ -687,9 +686,9 @@ print_raw (Ctl *ctl, const gchar *path)
 static int
 cmd_meetings (Ctl *ctl, gchar **args)
 {
-  static const gchar *const cols[] = { "id:ID", "subject:SUBJECT",
-    "room:ROOM", "start:START", "timezone:TZ", "duration:DURATION",
-    "rrule:RRULE", "phase:NOW", NULL };
+  static const gchar *const cols[] = { "id:ID", "subject:SUBJECT", "room:ROOM",
+    "start:START", "timezone:TZ", "duration:DURATION", "rrule:RRULE",
+    "phase:NOW", NULL };
   int code;
   g_autoptr (JsonNode) node = NULL;
   JsonArray *rows;
@@ -739,8 +738,8 @@ meeting_import (Ctl *ctl, const gchar *file)
   if (ctl->json) {
     print_json (node);
   } else {
-    JsonArray *list = json_object_get_array_member (
-        json_node_get_object (node), "meetings");
+    JsonArray *list =
+        json_object_get_array_member (json_node_get_object (node), "meetings");
 
     for (guint i = 0; list && i < json_array_get_length (list); i++)
       printf ("imported: meeting %s\n",
@@ -805,8 +804,8 @@ cmd_meeting (Ctl *ctl, gchar **args)
       goto usage;
     body = g_strdup_printf ("{\"minutes\": %" G_GINT64_FORMAT "}",
         g_ascii_strtoll (minutes, NULL, 10));
-    done = g_strdup_printf ("extended: meeting %s by %s minute(s)", args[1],
-        minutes);
+    done = g_strdup_printf (
+        "extended: meeting %s by %s minute(s)", args[1], minutes);
     return change (ctl, "POST", extend, body, done);
   }
   if (g_str_equal (verb, "dial") && args[2]) {
