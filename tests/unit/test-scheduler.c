@@ -13,8 +13,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#define SEC ((gint64)G_USEC_PER_SEC)
-#define MIN ((gint64)60 * G_USEC_PER_SEC)
+#define SECOND ((gint64)G_USEC_PER_SEC)
+#define MINUTE ((gint64)60 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -138,8 +138,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->actions = g_ptr_array_new_with_free_func (g_free);
   f->events = g_ptr_array_new_with_free_func (g_free);
   f->in_room = g_ptr_array_new ();
-  f->t0 = g_date_time_to_unix (t0) * SEC;
-  f->now = f->t0 - 60 * MIN;
+  f->t0 = g_date_time_to_unix (t0) * SECOND;
+  f->now = f->t0 - 60 * MINUTE;
   start_scheduler (f);
 }
 
@@ -263,18 +263,18 @@ test_timeline (Fixture *f, gconstpointer data)
   McuMeeting *m = add (f, weekly_sync);
   g_autofree gchar *bob = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 end = f->t0 + 30 * MIN;
+  gint64 end = f->t0 + 30 * MINUTE;
 
   /* one timer, for the opening */
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 - 5 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 - 5 * MINUTE);
   g_assert_cmpuint (f->actions->len, ==, 0);
-  at (f, f->t0 - 5 * MIN - 1);
+  at (f, f->t0 - 5 * MINUTE - 1);
   g_assert_cmpuint (f->actions->len, ==, 0);
   g_assert_cmpstr (phase_of (f, m), ==, "waiting");
 
   /* open: the room with the PIN, nobody dialled yet */
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   g_assert_cmpuint (f->actions->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f->actions, 0), ==, "open 4242 pin=1234");
   g_assert_true (has (f->events, "meeting-opened"));
@@ -297,16 +297,17 @@ test_timeline (Fixture *f, gconstpointer data)
   g_assert_true (has (f->events, "attendee-failed"));
   g_assert_nonnull (strstr (
       g_ptr_array_index (f->events, f->events->len - 1), "\"status\":486"));
-  g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + MIN);
+  g_assert_cmpint (
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + MINUTE);
   clear (f);
-  at (f, f->t0 + MIN - SEC);
+  at (f, f->t0 + MINUTE - SECOND);
   g_assert_cmpuint (f->actions->len, ==, 0);
-  at (f, f->t0 + MIN);
+  at (f, f->t0 + MINUTE);
   g_assert_cmpuint (count (f->actions, "dial sip:bob"), ==, 1);
   g_free (bob);
   bob = dial_id (f, "a2");
   mcu_scheduler_dial_failed (f->scheduler, bob, 486, "Busy Here");
-  at (f, f->t0 + 2 * MIN);
+  at (f, f->t0 + 2 * MINUTE);
   g_assert_cmpuint (count (f->actions, "dial sip:bob"), ==, 2);
   g_free (bob);
   bob = dial_id (f, "a2");
@@ -316,7 +317,7 @@ test_timeline (Fixture *f, gconstpointer data)
   /* a stale outcome (an id we do not know) changes nothing */
   mcu_scheduler_dial_failed (f->scheduler, "nobody", 486, "Busy Here");
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MINUTE);
 
   /* the moderator re-dials bob; now he answers */
   clear (f);
@@ -330,26 +331,26 @@ test_timeline (Fixture *f, gconstpointer data)
 
   /* warnings: 5 and 1 minutes before the end */
   clear (f);
-  at (f, end - 5 * MIN);
+  at (f, end - 5 * MINUTE);
   g_assert_cmpuint (count (f->events, "meeting-ending"), ==, 1);
   g_assert_nonnull (
       strstr (g_ptr_array_index (f->events, 0), "\"minutes_left\":5"));
-  g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==, end - MIN);
-  at (f, end - MIN);
+  g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==, end - MINUTE);
+  at (f, end - MINUTE);
   g_assert_cmpuint (count (f->events, "meeting-ending"), ==, 2);
 
   /* extend by 10 minutes: the warnings come again before the new end */
   clear (f);
   g_assert_true (mcu_scheduler_extend (
-      f->scheduler, mcu_meeting_get_id (m), 10 * MIN, &error));
+      f->scheduler, mcu_meeting_get_id (m), 10 * MINUTE, &error));
   g_assert_no_error (error);
   g_assert_true (has (f->events, "meeting-extended"));
-  end += 10 * MIN;
+  end += 10 * MINUTE;
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MIN);
-  at (f, end - 5 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MINUTE);
+  at (f, end - 5 * MINUTE);
   g_assert_cmpuint (count (f->events, "meeting-ending"), ==, 1);
-  at (f, end - MIN);
+  at (f, end - MINUTE);
 
   /* the end: nothing closes inside the grace; then BYE and closed */
   clear (f);
@@ -357,8 +358,8 @@ test_timeline (Fixture *f, gconstpointer data)
   g_assert_cmpstr (phase_of (f, m), ==, "ending");
   g_assert_false (has (f->actions, "close"));
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, end + 2 * MIN);
-  at (f, end + 2 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, end + 2 * MINUTE);
+  at (f, end + 2 * MINUTE);
   g_assert_true (has (f->actions, "close 4242"));
   g_assert_true (has (f->events, "meeting-closed"));
   /* one occurrence only: nothing more to do */
@@ -366,7 +367,7 @@ test_timeline (Fixture *f, gconstpointer data)
 
   /* a restart after the end never replays it */
   crash_and_restart (f);
-  at (f, end + 3 * MIN);
+  at (f, end + 3 * MINUTE);
   g_assert_cmpuint (f->actions->len, ==, 0);
   g_assert_cmpuint (f->events->len, ==, 0);
 }
@@ -377,7 +378,7 @@ test_joined_not_rung (Fixture *f, gconstpointer data)
 {
   add (f, weekly_sync);
   g_ptr_array_add (f->in_room, "alice");
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
   g_assert_false (has (f->actions, "dial alice"));
   g_assert_true (has (f->actions, "dial sip:bob"));
@@ -391,7 +392,7 @@ test_restart_open (Fixture *f, gconstpointer data)
   McuMeeting *m = add (f, weekly_sync);
   g_autofree gchar *id = g_strdup (mcu_meeting_get_id (m));
 
-  at (f, f->t0 - 4 * MIN);
+  at (f, f->t0 - 4 * MINUTE);
   crash_and_restart (f);
   g_assert_cmpuint (f->actions->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f->actions, 0), ==, "open 4242 pin=1234");
@@ -409,27 +410,28 @@ test_restart_started (Fixture *f, gconstpointer data)
   g_autofree gchar *bob = NULL;
 
   add (f, weekly_sync);
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
   mcu_scheduler_dial_answered (f->scheduler, "d1-a1");
   bob = dial_id (f, "a2");
   mcu_scheduler_dial_failed (f->scheduler, bob, 486, "Busy Here");
   /* killed while bob waits for his retry */
-  f->now = f->t0 + 30 * SEC;
+  f->now = f->t0 + 30 * SECOND;
   crash_and_restart (f);
   g_assert_true (has (f->actions, "open 4242 pin=1234"));
   g_assert_false (has (f->actions, "dial alice"));   /* answered: not again */
   g_assert_false (has (f->actions, "dial sip:bob")); /* waits its minute */
-  g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + MIN);
-  at (f, f->t0 + MIN);
+  g_assert_cmpint (
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + MINUTE);
+  at (f, f->t0 + MINUTE);
   g_assert_cmpuint (count (f->actions, "dial sip:bob"), ==, 1);
   /* killed while bob rings: dialled again at once after the restart */
-  f->now = f->t0 + MIN + 5 * SEC;
+  f->now = f->t0 + MINUTE + 5 * SECOND;
   crash_and_restart (f);
   g_assert_cmpuint (count (f->actions, "dial sip:bob"), ==, 1);
   g_assert_false (has (f->actions, "dial alice"));
   /* the warnings that were not given yet still come */
-  at (f, f->t0 + 25 * MIN);
+  at (f, f->t0 + 25 * MINUTE);
   g_assert_cmpuint (count (f->events, "meeting-ending"), ==, 1);
 }
 
@@ -438,39 +440,39 @@ test_restart_extended (Fixture *f, gconstpointer data)
 {
   McuMeeting *m = add (f, weekly_sync);
   g_autofree gchar *id = g_strdup (mcu_meeting_get_id (m));
-  gint64 end = f->t0 + 40 * MIN;
+  gint64 end = f->t0 + 40 * MINUTE;
 
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
-  at (f, f->t0 + 25 * MIN);
-  g_assert_true (mcu_scheduler_extend (f->scheduler, id, 10 * MIN, NULL));
+  at (f, f->t0 + 25 * MINUTE);
+  g_assert_true (mcu_scheduler_extend (f->scheduler, id, 10 * MINUTE, NULL));
   /* killed after the booked end, inside the extension */
-  f->now = f->t0 + 32 * MIN;
+  f->now = f->t0 + 32 * MINUTE;
   crash_and_restart (f);
   g_assert_true (has (f->actions, "open 4242"));
   g_assert_false (has (f->actions, "close"));
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, end - 5 * MINUTE);
   at (f, end);
-  at (f, end + 2 * MIN);
+  at (f, end + 2 * MINUTE);
   g_assert_true (has (f->actions, "close 4242"));
 }
 
 static void
 test_restart_ending (Fixture *f, gconstpointer data)
 {
-  gint64 end = f->t0 + 30 * MIN;
+  gint64 end = f->t0 + 30 * MINUTE;
 
   add (f, weekly_sync);
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
-  at (f, end + MIN); /* inside the grace */
+  at (f, end + MINUTE); /* inside the grace */
   crash_and_restart (f);
   g_assert_true (has (f->actions, "open 4242"));
   g_assert_false (has (f->actions, "dial"));
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, end + 2 * MIN);
-  at (f, end + 2 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, end + 2 * MINUTE);
+  at (f, end + 2 * MINUTE);
   g_assert_true (has (f->actions, "close 4242"));
 }
 
@@ -479,9 +481,9 @@ static void
 test_restart_missed (Fixture *f, gconstpointer data)
 {
   add (f, weekly_sync);
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
-  f->now = f->t0 + 3 * 60 * MIN;
+  f->now = f->t0 + 3 * 60 * MINUTE;
   crash_and_restart (f);
   g_assert_cmpuint (f->actions->len, ==, 0);
   g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==, G_MAXINT64);
@@ -529,17 +531,17 @@ test_conflicts (Fixture *f, gconstpointer data)
   g_assert_true (mcu_scheduler_add (f->scheduler, m4, &error));
 
   /* extending the first into the next booking is refused, the end kept */
-  at (f, f->t0 - 5 * MIN);
-  at (f, f->t0 + 20 * MIN);
-  g_assert_false (mcu_scheduler_extend (f->scheduler, id, 5 * MIN, &error));
+  at (f, f->t0 - 5 * MINUTE);
+  at (f, f->t0 + 20 * MINUTE);
+  g_assert_false (mcu_scheduler_extend (f->scheduler, id, 5 * MINUTE, &error));
   g_assert_error (error, MCU_SCHEDULER_ERROR, MCU_SCHEDULER_ERROR_CONFLICT);
   g_assert_nonnull (strstr (error->message, mcu_meeting_get_id (m3)));
   g_clear_error (&error);
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + 25 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + 25 * MINUTE);
   /* nor is a meeting that is not running extended */
   g_assert_false (mcu_scheduler_extend (
-      f->scheduler, mcu_meeting_get_id (m3), 5 * MIN, &error));
+      f->scheduler, mcu_meeting_get_id (m3), 5 * MINUTE, &error));
   g_assert_error (error, MCU_SCHEDULER_ERROR, MCU_SCHEDULER_ERROR_STATE);
 }
 
@@ -556,7 +558,7 @@ test_gate (Fixture *f, gconstpointer data)
   g_assert_cmpstr (mcu_meeting_get_subject (which), ==, "Weekly sync");
   g_assert_true (
       mcu_scheduler_room_is_open (f->scheduler, "5000", &which, &next));
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   g_assert_true (
       mcu_scheduler_room_is_open (f->scheduler, "4242", &which, &next));
 }
@@ -571,33 +573,33 @@ test_recurring (Fixture *f, gconstpointer data)
   McuMeeting *m = add (f, json);
   g_autofree gchar *id = g_strdup (mcu_meeting_get_id (m));
   g_autoptr (GError) error = NULL;
-  gint64 week = 7 * 24 * 60 * MIN;
+  gint64 week = 7 * 24 * 60 * MINUTE;
 
-  at (f, f->t0 - 5 * MIN);
+  at (f, f->t0 - 5 * MINUTE);
   at (f, f->t0);
-  at (f, f->t0 + 30 * MIN);
-  at (f, f->t0 + 32 * MIN);
+  at (f, f->t0 + 30 * MINUTE);
+  at (f, f->t0 + 32 * MINUTE);
   g_assert_true (has (f->actions, "close 4242"));
   g_assert_cmpint (
-      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + week - 5 * MIN);
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + week - 5 * MINUTE);
   /* the second Monday is cancelled: the third one is next */
   g_assert_true (
       mcu_scheduler_cancel_occurrence (f->scheduler, id, f->t0 + week, &error));
   g_assert_no_error (error);
   g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==,
-      f->t0 + 2 * week - 5 * MIN);
+      f->t0 + 2 * week - 5 * MINUTE);
   /* ... and it survives a restart */
   crash_and_restart (f);
   g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==,
-      f->t0 + 2 * week - 5 * MIN);
+      f->t0 + 2 * week - 5 * MINUTE);
   /* the third one runs, and is cancelled while it runs: closed now */
-  at (f, f->t0 + 2 * week - 5 * MIN);
+  at (f, f->t0 + 2 * week - 5 * MINUTE);
   clear (f);
   g_assert_true (mcu_scheduler_cancel_occurrence (
       f->scheduler, id, f->t0 + 2 * week, &error));
   g_assert_true (has (f->actions, "close 4242"));
   g_assert_cmpint (mcu_scheduler_get_next_due (f->scheduler), ==,
-      f->t0 + 3 * week - 5 * MIN);
+      f->t0 + 3 * week - 5 * MINUTE);
   /* deleting the meeting: nothing is scheduled any more, even after a
    * restart */
   g_assert_true (mcu_scheduler_remove (f->scheduler, id, &error));
