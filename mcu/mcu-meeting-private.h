@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: what mcu-meeting.c shares with mcu-meeting-ical.c (ISO 8601
- * durations, RFC 3339 times, IANA zone names). Not installed. */
+ * mcu: the inside of a McuMeeting, shared by its files (mcu-meeting.c,
+ * -json.c, -recur.c, -ical.c) and nothing else. */
 #pragma once
 
 #include "mcu-meeting.h"
 
 G_BEGIN_DECLS
 
-/* Shared by mcu-meeting.c (JSON, getters) and mcu-meeting-recur.c
- * (occurrences); nothing else looks inside. */
 struct _McuMeeting
 {
   GObject parent_instance;
@@ -40,21 +38,5 @@ struct _McuMeeting
  * one occurrence, occurrences that do not overlap each other) once every
  * field is set; the error names the field ("rrule: ..."). */
 gboolean mcu_meeting_recur_check (McuMeeting *self, GError **error);
-
-/* Longest duration a meeting (or a window) may have: 31 days. */
-#define MCU_MEETING_MAX_DURATION (G_GINT64_CONSTANT (31) * G_TIME_SPAN_DAY)
-
-/* "PT45M", "PT1H30M", "PT20S", "P1D", "P1W" -> microseconds (>= 0).
- * Months and years are refused (not a fixed length). */
-gboolean mcu_meeting_duration_parse (
-    const gchar *text, gint64 *out, GError **error);
-/* The shortest ISO 8601 form: "PT45M", "PT1H30M", "P1D", "PT0S". */
-gchar *mcu_meeting_duration_format (gint64 us);
-/* An IANA zone name both GLib and libical know ("Europe/Berlin", "UTC");
- * anything that is not a plain zone name (a path, "+01:00", a POSIX TZ
- * string) is refused. */
-gboolean mcu_meeting_timezone_is_valid (const gchar *name);
-/* @us as RFC 3339 in the meeting's zone: "2026-12-07T09:00:00+01:00". */
-gchar *mcu_meeting_format_time (McuMeeting *self, gint64 us);
 
 G_END_DECLS

@@ -12,7 +12,8 @@
 
 #define MAX_OCCURRENCES 10000
 #define MAX_ITERATIONS  200000
-#define CHECK_OVERLAP   1000 /* occurrences checked against each other */
+#define CHECK_OVERLAP   200 /* occurrences checked against each other */
+#define HORIZON_YEARS   100
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static gint64
@@ -66,9 +67,13 @@ invalid (GError **error, const gchar *field, const gchar *msg)
   return FALSE;
 }
 
-/* An iterator over the RRULE in local time, or NULL with @error. */
+/* An iterator over the RRULE in local time, or NULL with @error. Without
+ * COUNT, UNTIL is brought down to @horizon (UTC) and to HORIZON_YEARS
+ * after the start: a rule that matches rarely or never (BYMONTH=2;
+ * BYMONTHDAY=29;BYDAY=MO) has libical scan day by day up to the year
+ * 2582 otherwise, some 400 ms each time. */
 static icalrecur_iterator *
-make_iterator (McuMeeting *self, GError **error)
+make_iterator (McuMeeting *self, gint64 horizon, GError **error)
 {
   struct icalrecurrencetype rule;
   icalrecur_iterator *it;
@@ -107,6 +112,15 @@ make_iterator (McuMeeting *self, GError **error)
       return NULL;
     }
   }
+  horizon = CLAMP (horizon, self->start,
+      self->start + HORIZON_YEARS * 366 * G_TIME_SPAN_DAY);
+  if (rule.count == 0) {
+    struct icaltimetype limit = utc_to_local (self->tz, horizon);
+
+    if (icaltime_is_null_time (rule.until) ||
+        icaltime_compare (limit, rule.until) < 0)
+      rule.until = limit;
+  }
   it = icalrecur_iterator_new (rule, utc_to_local (self->tz, self->start));
   icalerror_clear_errno ();
   if (it == NULL)
@@ -143,7 +157,7 @@ rule_next (Generator *g)
 }
 
 static void
-generator_init (Generator *g, McuMeeting *self)
+generator_init (Generator *g, McuMeeting *self, gint64 horizon)
 {
   g->meeting = self;
   g->it = NULL;
@@ -153,7 +167,7 @@ generator_init (Generator *g, McuMeeting *self)
     g->next_rule = self->start;
     return;
   }
-  g->it = make_iterator (self, NULL);
+  g->it = make_iterator (self, horizon, NULL);
   g->next_rule = rule_next (g);
 }
 
@@ -208,7 +222,7 @@ mcu_meeting_recur_check (McuMeeting *self, GError **error)
   guint n = 0;
 
   if (self->rrule != NULL) {
-    icalrecur_iterator *it = make_iterator (self, error);
+    icalrecur_iterator *it = make_iterator (self, G_MAXINT64, error);
     struct icaltimetype first;
 
     if (it == NULL)
@@ -226,7 +240,7 @@ mcu_meeting_recur_check (McuMeeting *self, GError **error)
       return invalid (error, "start", msg);
     }
   }
-  generator_init (&g, self);
+  generator_init (&g, self, G_MAXINT64);
   while (n++ < CHECK_OVERLAP && (c = generator_next (&g)) != G_MAXINT64) {
     if (prev != G_MININT64 && c < prev + self->duration) {
       g_autofree gchar *at = mcu_meeting_format_time (self, c);
@@ -254,7 +268,7 @@ mcu_meeting_occurrences (McuMeeting *self, gint64 from, gint64 to, guint max)
   g_return_val_if_fail (MCU_IS_MEETING (self), out);
   if (max == 0 || max > MAX_OCCURRENCES)
     max = MAX_OCCURRENCES;
-  generator_init (&g, self);
+  generator_init (&g, self, to);
   while (out->len < max && (c = generator_next (&g)) < to) {
     McuOccurrence o = { c, c + self->duration };
 
@@ -351,6 +365,29 @@ mcu_meeting_conflicts (
           *clash = *y;
         return TRUE;
       }
+    }
+  }
+  return FALSE;
+}
+
+gboolean
+mcu_meeting_busy (
+    McuMeeting *self, gint64 from, gint64 to, McuOccurrence *clash)
+{
+  g_autoptr (GArray) occ = NULL;
+
+  g_return_val_if_fail (MCU_IS_MEETING (self), FALSE);
+  if (from >= to)
+    return FALSE;
+  occ = mcu_meeting_occurrences (self, sub_clamped (from, self->grace),
+      add_clamped (to, self->early_join), 0);
+  for (guint i = 0; i < occ->len; i++) {
+    McuOccurrence *o = &g_array_index (occ, McuOccurrence, i);
+
+    if (o->start - self->early_join < to && o->end + self->grace > from) {
+      if (clash != NULL)
+        *clash = *o;
+      return TRUE;
     }
   }
   return FALSE;

@@ -69,7 +69,7 @@ G_DECLARE_FINAL_TYPE (McuMeeting, mcu_meeting, MCU, MEETING, GObject)
 /* Parses and validates a meeting object of the control API:
  *   { "subject": "Weekly sync", "room": "4242",
  *     "start": "2026-12-07T09:00:00+01:00", "timezone": "Europe/Berlin",
- *     "duration": "PT45M",
+ *     "duration": "PT45M",        (or "end": an RFC 3339 date-time, input only)
  *     "rrule": "FREQ=WEEKLY;BYDAY=MO",          (optional)
  *     "exdate": ["2026-12-28T09:00:00+01:00"],  (optional)
  *     "rdate": [...],                           (optional)
@@ -118,6 +118,14 @@ GPtrArray *mcu_meeting_get_attendees (McuMeeting *self);
 /* (nullable) */
 const McuAttendee *mcu_meeting_find_attendee (
     McuMeeting *self, const gchar *id);
+/* Adds one attendee from an object like an element of "attendees"; it
+ * gets "aN" past the highest in use unless it names its own "id". NULL with
+ * MCU_MEETING_ERROR_INVALID naming the member ("uri: ..."). (transfer
+ * none) */
+const McuAttendee *mcu_meeting_add_attendee (
+    McuMeeting *self, JsonNode *attendee, GError **error);
+/* FALSE when there is no attendee @id. */
+gboolean mcu_meeting_remove_attendee (McuMeeting *self, const gchar *id);
 /* (nullable) */
 const gchar *mcu_meeting_get_pin (McuMeeting *self);
 /* (nullable) */
@@ -135,7 +143,8 @@ gboolean mcu_meeting_get_record (McuMeeting *self);
 
 /* Occurrences whose [start, end) intersects [@from, @to), in order,
  * EXDATEs removed and RDATEs added, at most @max (0: no limit beyond an
- * internal cap of 10,000). (element-type McuOccurrence) (transfer full) */
+ * internal cap of 10,000), none more than 100 years after the start.
+ * (element-type McuOccurrence) (transfer full) */
 GArray *mcu_meeting_occurrences (
     McuMeeting *self, gint64 from, gint64 to, guint max);
 /* The first occurrence that ends after @now (the running one, or the next
@@ -147,9 +156,36 @@ gboolean mcu_meeting_next_occurrence (
 gboolean mcu_meeting_cancel_occurrence (McuMeeting *self, gint64 start);
 /* TRUE when @a and @b book the same room at overlapping times (including
  * the early-join window and grace of each) within [@from, @to); @clash
- * gets the first clashing occurrence of @b. */
+ * gets the first clashing occurrence of @b. Meetings with the same id (a
+ * PATCHed copy and its original) never conflict. The cost grows with the
+ * occurrences in the range (about 2 us each: 47 ms for two weekly meetings
+ * over the whole 10,000-occurrence cap), so pass a bounded range. */
 gboolean mcu_meeting_conflicts (
     McuMeeting *a, McuMeeting *b, gint64 from, gint64 to, McuOccurrence *clash);
+
+/* TRUE when @self holds its room at some time in [@from, @to): an
+ * occurrence with its early-join window and grace intersects it; @clash
+ * gets the first such occurrence. For extend: is any other meeting of the
+ * room busy between the end and the new end plus grace? */
+gboolean mcu_meeting_busy (
+    McuMeeting *self, gint64 from, gint64 to, McuOccurrence *clash);
+
+/* Longest duration a meeting (or a window) may have: 31 days. */
+#define MCU_MEETING_MAX_DURATION (G_GINT64_CONSTANT (31) * G_TIME_SPAN_DAY)
+
+/* "PT45M", "PT1H30M", "PT20S", "P1D", "P1W" -> microseconds (>= 0).
+ * Months and years are refused (not a fixed length); the error's message
+ * does not name a field (the caller prefixes it: "by: ..."). */
+gboolean mcu_meeting_duration_parse (
+    const gchar *text, gint64 *out, GError **error);
+/* The shortest ISO 8601 form: "PT45M", "PT1H30M", "P1D", "PT0S". */
+gchar *mcu_meeting_duration_format (gint64 us);
+/* An IANA zone name both GLib and libical know ("Europe/Berlin", "UTC");
+ * anything that is not a plain zone name (a path, "+01:00", a POSIX TZ
+ * string) is refused. */
+gboolean mcu_meeting_timezone_is_valid (const gchar *name);
+/* @us as RFC 3339 in the meeting's zone: "2026-12-07T09:00:00+01:00". */
+gchar *mcu_meeting_format_time (McuMeeting *self, gint64 us);
 
 /* iCalendar (mcu-meeting-ical.c). Import: every VEVENT of @ics (room from
  * LOCATION, or a sip: URL in LOCATION/URL/DESCRIPTION; attendees from
@@ -161,5 +197,10 @@ GPtrArray *mcu_meeting_list_from_ical (const gchar *ics, GError **error);
  * meeting (UID = id@mcu), importable by Thunderbird, Outlook and Google.
  * (transfer full) */
 gchar *mcu_meeting_list_to_ical (McuMeeting *const *meetings, guint n);
+/* The same with @host (nullable), the server's SIP domain: LOCATION and
+ * URL become sip:ROOM@host and a registered user's ATTENDEE
+ * sip:USER@host (without @host: LOCATION is the bare room name). */
+gchar *mcu_meeting_list_to_ical_with_host (
+    McuMeeting *const *meetings, guint n, const gchar *host);
 
 G_END_DECLS
