@@ -403,56 +403,6 @@ mcu_control_meeting_occurrences (McuControlRequest *req)
   json_object_unref (o);
 }
 
-/* "PT10M", "PT1H30M", "PT90S", "P1D": microseconds, or -1. */
-static gint64
-parse_duration (const gchar *text)
-{
-  const gchar *p = text;
-  gboolean in_time = FALSE, any = FALSE;
-  gint64 total = 0;
-
-  if (*p++ != 'P')
-    return -1;
-  while (*p) {
-    guint64 n;
-    gchar *end;
-
-    if (*p == 'T' && !in_time) {
-      in_time = TRUE;
-      p++;
-      continue;
-    }
-    if (!g_ascii_isdigit (*p))
-      return -1;
-    n = g_ascii_strtoull (p, &end, 10);
-    if (n > 100000)
-      return -1;
-    switch (*end) {
-      case 'D':
-        if (in_time)
-          return -1;
-        total += n * G_TIME_SPAN_DAY;
-        break;
-      case 'H':
-        total += n * G_TIME_SPAN_HOUR;
-        break;
-      case 'M':
-        total += n * G_TIME_SPAN_MINUTE;
-        break;
-      case 'S':
-        total += n * G_TIME_SPAN_SECOND;
-        break;
-      default:
-        return -1;
-    }
-    if (*end != 'D' && !in_time)
-      return -1;
-    any = TRUE;
-    p = end + 1;
-  }
-  return any ? total : -1;
-}
-
 void
 mcu_control_meeting_extend (McuControlRequest *req)
 {
@@ -473,9 +423,11 @@ mcu_control_meeting_extend (McuControlRequest *req)
   if (json_object_has_member (req->body, "minutes"))
     delta =
         json_object_get_int_member (req->body, "minutes") * G_TIME_SPAN_MINUTE;
-  else if (json_object_get_string_member (req->body, "duration"))
-    delta =
-        parse_duration (json_object_get_string_member (req->body, "duration"));
+  else if (json_object_get_string_member (req->body, "duration") &&
+           !mcu_meeting_duration_parse (
+               json_object_get_string_member (req->body, "duration"), &delta,
+               NULL))
+    delta = -1;
   if (delta <= 0 || delta > G_TIME_SPAN_DAY) {
     mcu_control_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid-field",
         "duration: an ISO 8601 duration from PT1S to P1D, e.g. PT10M");
