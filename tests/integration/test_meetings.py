@@ -379,6 +379,66 @@ def ics_import(checks, srv, ctl):
                  "GET /v1/meetings.ics exports it with RRULE and VTIMEZONE")
 
 
+MCUCTL = os.environ.get("MCUCTL_BIN", os.path.join(os.path.dirname(mcutest.MCU_BIN), "mcuctl"))
+
+
+def mcuctl(srv, *args):
+    r = subprocess.run([MCUCTL, "--socket", srv.control_socket] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=20)
+    return r.returncode, r.stdout
+
+
+def api_and_mcuctl(checks, srv, ctl):
+    """mcuctl books, lists, shows, cancels; the attendee resources; errors."""
+    rc, out = mcuctl(srv, "meeting", "add", "--subject", "Board", "--room", "6000",
+                     "--start", "2027-01-04 09:00", "--tz", "Europe/Berlin", "--duration", "45m",
+                     "--rrule", "FREQ=WEEKLY;BYDAY=MO", "--attendee", "alice",
+                     "--attendee", "sip:bob@pbx.example.com", "--pin", "1234")
+    checks.check(rc == 0, "mcuctl meeting add (%d %s)" % (rc, out.strip()))
+    rc, out = mcuctl(srv, "--json", "meetings")
+    board = [m for m in json.loads(out)["meetings"] if m["subject"] == "Board"] if rc == 0 else []
+    checks.check(len(board) == 1 and board[0]["start"] == "2027-01-04T09:00:00+01:00" and
+                 board[0]["duration"] == "PT45M" and board[0]["pin"] == "1234" and
+                 [a["uri"] for a in board[0]["attendees"]] == ["alice", "sip:bob@pbx.example.com"],
+                 "mcuctl --json meetings shows it as booked (%s)" % (board[:1]))
+    if not board:
+        return
+    mid = board[0]["id"]
+    rc, out = mcuctl(srv, "meetings")
+    checks.check(rc == 0 and out.startswith("ID") and "Board" in out and "waiting" in out,
+                 "mcuctl meetings: a table")
+    rc, out = mcuctl(srv, "meeting", "show", mid)
+    checks.check(rc == 0 and "Board" in out, "mcuctl meeting show")
+    st, body = ctl.call("POST", "/v1/meetings/%s/attendees" % mid, {"uri": "sip:zoe@example.com"})
+    ids = [a["id"] for a in (body or {}).get("attendees", [])]
+    checks.check(st == 201 and ids == ["a1", "a2", "a3"], "POST attendees adds a3 (%d %s)" % (st, ids))
+    st, body = ctl.call("DELETE", "/v1/meetings/%s/attendees/a1" % mid)
+    st2, lst = ctl.get("/v1/meetings/%s/attendees" % mid)
+    checks.check(st == 200 and [a["id"] for a in lst["attendees"]] == ["a2", "a3"],
+                 "DELETE attendees/a1 (%d, %s)" % (st, lst))
+    st, body = ctl.call("POST", "/v1/meetings/%s/attendees/a2/dial" % mid)
+    checks.check(st == 409 and body["error"]["code"] == "wrong-state", "re-dial when not running: 409")
+    rc, out = mcuctl(srv, "meeting", "extend", mid, "--minutes", "5")
+    checks.check(rc == 1 and "not running" in out, "mcuctl meeting extend of a waiting meeting: refused")
+    rc, out = mcuctl(srv, "meeting", "cancel", mid, "--occurrence", "2027-01-11T09:00:00+01:00")
+    st, occ = ctl.get("/v1/meetings/%s/occurrences?from=2027-01-01T00:00:00Z&to=2027-01-20T00:00:00Z" % mid)
+    starts = [o["start"] for o in occ["occurrences"]]
+    checks.check(rc == 0 and starts == ["2027-01-04T08:00:00Z", "2027-01-18T08:00:00Z"],
+                 "one occurrence cancelled (%s)" % starts)
+    rc, out = mcuctl(srv, "meetings", "--ics")
+    checks.check(rc == 0 and "SUMMARY:Board" in out and "EXDATE" in out, "mcuctl meetings --ics")
+    rc, out = mcuctl(srv, "meeting", "cancel", mid)
+    checks.check(rc == 0 and ctl.get("/v1/meetings/%s" % mid)[0] == 404, "mcuctl meeting cancel")
+    bad = {"subject": "x", "room": "6001", "start": "2027-01-04T09:00:00+01:00", "duration": "PT1H",
+           "timezone": "UTC"}
+    for field, value in (("timezone", "Mars/Olympus"), ("rrule", "FREQ=SOMETIMES")):
+        st, body = ctl.call("POST", "/v1/meetings", dict(bad, **{field: value}))
+        checks.check(st == 400 and body["error"]["message"].startswith(field),
+                     "a bad %s: 400 naming it (%s)" % (field, body))
+    st, body = ctl.call("POST", "/v1/meetings/nope/extend", {"minutes": 5})
+    checks.check(st == 404, "extend of an unknown meeting: 404")
+
+
 def main():
     checks = mcutest.Failures()
     srv = mcutest.McuServer(extra=USERS).start()
@@ -397,6 +457,7 @@ def main():
                      "/metrics counts the meetings, tries, failures by status")
         reader.stop()
         meeting_two_restart(checks, srv, ctl)
+        api_and_mcuctl(checks, srv, ctl)
         ics_import(checks, srv, ctl)
     finally:
         srv.stop(check_log=False)
