@@ -7,7 +7,7 @@
  * store before acting on it, so that a crash between the two redoes the
  * step at most once; arm () sets the one timer for the earliest due time
  * of all entries, capped at MCU_SCHEDULER_MAX_SLEEP. */
-#include "mcu-scheduler.h"
+#include "mcu-scheduler-private.h"
 
 #include <string.h>
 
@@ -20,69 +20,6 @@ G_DEFINE_QUARK (mcu-scheduler-error-quark, mcu_scheduler_error)
 /* A wall-clock step larger than this is logged as a jump. */
 #define JUMP_THRESHOLD (2 * G_USEC_PER_SEC)
 
-typedef enum
-{
-  ATTENDEE_PENDING,
-  ATTENDEE_DIALING,
-  ATTENDEE_RETRY_WAIT,
-  ATTENDEE_ANSWERED,
-  ATTENDEE_JOINED, /* was in the room by themselves */
-  ATTENDEE_FAILED,
-} AttendeeState;
-
-static const gchar *const attendee_states[] = {
-  "pending",
-  "dialing",
-  "retry-wait",
-  "answered",
-  "joined",
-  "failed",
-};
-
-static const gchar *const phases[] = {
-  "waiting",
-  "open",
-  "started",
-  "ending",
-  "closed",
-};
-
-typedef struct
-{
-  gchar *id;
-  AttendeeState state;
-  guint tries;
-  guint status;
-  gint64 next_try;
-  gchar *dial_id; /* (nullable) while dialing; never stored */
-} AttendeeRun;
-
-typedef struct
-{
-  McuMeeting *meeting;
-  gboolean has_occurrence;
-  McuOccurrence occurrence; /* as booked */
-  gint64 end;               /* as extended */
-  McuMeetingPhase phase;
-  guint warnings_done;
-  GPtrArray *attendees; /* AttendeeRun* */
-} Entry;
-
-struct _McuScheduler
-{
-  GObject parent_instance;
-
-  McuStore *store;
-  McuSchedulerOps ops;
-  gpointer data;
-  GHashTable *entries; /* meeting id -> Entry* (owned) */
-  guint timer;
-  gint64 next_due;
-  gint64 last_real; /* for jump detection */
-  gint64 last_mono;
-  McuSchedulerCounters counters;
-};
-
 G_DEFINE_FINAL_TYPE (McuScheduler, mcu_scheduler, G_TYPE_OBJECT)
 
 static void arm (McuScheduler *self);
@@ -92,11 +29,13 @@ static void advance (McuScheduler *self, Entry *e, gint64 now);
 const gchar *
 mcu_meeting_phase_to_string (McuMeetingPhase phase)
 {
-  return phase < G_N_ELEMENTS (phases) ? phases[phase] : "unknown";
+  return phase < G_N_ELEMENTS (mcu_scheduler_phases)
+             ? mcu_scheduler_phases[phase]
+             : "unknown";
 }
 
-static void
-attendee_run_free (gpointer data)
+void
+mcu_scheduler_attendee_run_free (gpointer data)
 {
   AttendeeRun *a = data;
 
@@ -162,15 +101,6 @@ now_of (McuScheduler *self)
 /* ---- formatting ---- */
 
 static gchar *
-format_time (gint64 usec)
-{
-  g_autoptr (GDateTime) t =
-      g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
-
-  return t ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
-}
-
-static gchar *
 json_quote (const gchar *text)
 {
   g_autoptr (JsonNode) node =
@@ -185,8 +115,8 @@ emit (McuScheduler *self, Entry *e, const gchar *type, const gchar *extra)
 {
   g_autofree gchar *id = json_quote (mcu_meeting_get_id (e->meeting));
   g_autofree gchar *subject = json_quote (mcu_meeting_get_subject (e->meeting));
-  g_autofree gchar *start = format_time (e->occurrence.start);
-  g_autofree gchar *end = format_time (e->end);
+  g_autofree gchar *start = mcu_scheduler_format_time (e->occurrence.start);
+  g_autofree gchar *end = mcu_scheduler_format_time (e->end);
   g_autofree gchar *fields = g_strdup_printf (
       "\"meeting\":{\"id\":%s,\"subject\":%s},\"occurrence\":{\"start\":\"%s\","
       "\"end\":\"%s\"}%s%s",
@@ -205,178 +135,6 @@ attendee_fields (const McuAttendee *a, AttendeeRun *run)
   return g_strdup_printf (
       "\"attendee\":{\"id\":%s,\"uri\":%s,\"display\":%s},\"try\":%u", id, uri,
       display, run->tries);
-}
-
-/* ---- persistence ---- */
-
-static AttendeeRun *
-find_run (Entry *e, const gchar *attendee_id)
-{
-  for (guint i = 0; i < e->attendees->len; i++) {
-    AttendeeRun *a = g_ptr_array_index (e->attendees, i);
-
-    if (g_str_equal (a->id, attendee_id))
-      return a;
-  }
-  return NULL;
-}
-
-/* Writes the entry's occurrence. A store failure is logged: the meeting
- * goes on (a restart then may redo a step). */
-static void
-save (McuScheduler *self, Entry *e, const gchar *ended)
-{
-  g_autoptr (McuStoredOccurrence) o = mcu_stored_occurrence_new ();
-  g_autoptr (GError) error = NULL;
-
-  if (!e->has_occurrence || e->phase == MCU_MEETING_PHASE_WAITING)
-    return;
-  o->meeting_id = g_strdup (mcu_meeting_get_id (e->meeting));
-  o->start = e->occurrence.start;
-  o->phase = g_strdup (phases[e->phase]);
-  o->end = e->end;
-  o->warnings_done = e->warnings_done;
-  o->ended = g_strdup (ended);
-  for (guint i = 0; i < e->attendees->len; i++) {
-    AttendeeRun *a = g_ptr_array_index (e->attendees, i);
-    McuStoredAttendee *s = mcu_stored_occurrence_add_attendee (o, a->id);
-
-    g_free (s->state);
-    s->state = g_strdup (attendee_states[a->state]);
-    s->tries = a->tries;
-    s->status = a->status;
-    s->next_try = a->next_try;
-  }
-  if (!mcu_store_save_occurrence (self->store, o, &error))
-    g_warning ("meeting %s: cannot save its state: %s",
-        mcu_meeting_get_id (e->meeting), error->message);
-}
-
-static gint
-parse_index (const gchar *const *names, guint n, const gchar *name)
-{
-  for (guint i = 0; i < n; i++)
-    if (g_strcmp0 (names[i], name) == 0)
-      return i;
-  return -1;
-}
-
-/* The attendees of the meeting, each with its run (kept, or new). */
-static void
-sync_attendees (Entry *e)
-{
-  GPtrArray *attendees = mcu_meeting_get_attendees (e->meeting);
-  g_autoptr (GPtrArray) runs =
-      g_ptr_array_new_with_free_func (attendee_run_free);
-
-  for (guint i = 0; i < attendees->len; i++) {
-    const McuAttendee *a = g_ptr_array_index (attendees, i);
-    AttendeeRun *run = find_run (e, a->id);
-
-    if (run) {
-      guint at = 0;
-
-      g_ptr_array_find (e->attendees, run, &at);
-      g_ptr_array_add (runs, g_ptr_array_steal_index (e->attendees, at));
-      continue;
-    }
-    run = g_new0 (AttendeeRun, 1);
-    run->id = g_strdup (a->id);
-    g_ptr_array_add (runs, run);
-  }
-  g_ptr_array_unref (e->attendees);
-  e->attendees = g_steal_pointer (&runs);
-}
-
-static void
-reset_occurrence (Entry *e)
-{
-  e->has_occurrence = FALSE;
-  e->phase = MCU_MEETING_PHASE_WAITING;
-  e->warnings_done = 0;
-  g_ptr_array_set_size (e->attendees, 0);
-}
-
-/* Takes the stored state of @o (the occurrence the entry is at). */
-static void
-restore (Entry *e, McuStoredOccurrence *o)
-{
-  gint phase = parse_index (phases, G_N_ELEMENTS (phases), o->phase);
-
-  e->phase = phase < 0 ? MCU_MEETING_PHASE_OPEN : phase;
-  e->end = o->end;
-  e->warnings_done = o->warnings_done;
-  for (guint i = 0; i < o->attendees->len; i++) {
-    McuStoredAttendee *s = g_ptr_array_index (o->attendees, i);
-    AttendeeRun *run = find_run (e, s->attendee_id);
-    gint state =
-        parse_index (attendee_states, G_N_ELEMENTS (attendee_states), s->state);
-
-    if (run == NULL)
-      continue;
-    /* a dial in flight died with the old process: dial again */
-    run->state = state < 0 || state == ATTENDEE_DIALING ? ATTENDEE_PENDING
-                                                        : (AttendeeState)state;
-    run->tries = s->tries;
-    run->status = s->status;
-    run->next_try = s->next_try;
-  }
-}
-
-/* Points the entry at the occurrence to run now: the stored one if it has
- * not finished (even past its booked end: extended, or in the grace),
- * else the next one that ends after @now and has not already run. */
-static void
-pick_occurrence (McuScheduler *self, Entry *e, gint64 now)
-{
-  const gchar *id = mcu_meeting_get_id (e->meeting);
-  g_autoptr (McuStoredOccurrence) last = NULL;
-  g_autoptr (GError) error = NULL;
-  gint64 from = now;
-  McuOccurrence occ;
-
-  reset_occurrence (e);
-  last = mcu_store_load_last_occurrence (self->store, id, &error);
-  if (error)
-    g_warning ("meeting %s: cannot load its state: %s", id, error->message);
-  if (last && g_strcmp0 (last->phase, "closed") != 0 &&
-      g_strcmp0 (last->phase, "waiting") != 0) {
-    if (last->end + mcu_meeting_get_grace (e->meeting) > now) {
-      GArray *one =
-          mcu_meeting_occurrences (e->meeting, last->start, last->start + 1, 1);
-
-      e->occurrence.start = last->start;
-      e->occurrence.end =
-          one->len ? g_array_index (one, McuOccurrence, 0).end : last->end;
-      g_array_unref (one);
-      e->has_occurrence = TRUE;
-      sync_attendees (e);
-      restore (e, last);
-      g_message ("meeting %s: resuming the occurrence of %" G_GINT64_FORMAT
-                 " (%s)",
-          id, last->start / G_USEC_PER_SEC, phases[e->phase]);
-      return;
-    }
-    /* it ended while we were down */
-    g_free (last->phase);
-    last->phase = g_strdup ("closed");
-    g_free (last->ended);
-    last->ended = g_strdup ("missed");
-    if (!mcu_store_save_occurrence (self->store, last, &error))
-      g_warning ("meeting %s: %s", id, error->message);
-  }
-  if (last)
-    from = MAX (from, last->end);
-  while (mcu_meeting_next_occurrence (e->meeting, from, &occ)) {
-    if (last == NULL || occ.start > last->start) {
-      e->occurrence = occ;
-      e->end = occ.end;
-      e->has_occurrence = TRUE;
-      sync_attendees (e);
-      return;
-    }
-    from = occ.end;
-  }
 }
 
 /* ---- the steps ---- */
@@ -424,7 +182,7 @@ attendee_failed (McuScheduler *self, Entry *e, AttendeeRun *run, guint status,
   run->state = again ? ATTENDEE_RETRY_WAIT : ATTENDEE_FAILED;
   run->next_try =
       again ? now + mcu_meeting_get_dial_retry_interval (e->meeting) : 0;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   count_failure (self, status);
   fields = g_strdup_printf ("%s%s\"status\":%u,\"reason\":%s,\"retry\":%s",
       who ? who : "", who ? "," : "", status, why, again ? "true" : "false");
@@ -448,7 +206,7 @@ dial (McuScheduler *self, Entry *e, AttendeeRun *run, gint64 now)
     return;
   if (self->ops.in_room (self->data, room, a->uri)) {
     run->state = ATTENDEE_JOINED;
-    save (self, e, NULL);
+    mcu_scheduler_save (self, e, NULL);
     g_message ("meeting %s: %s is in the room already: not dialled",
         mcu_meeting_get_id (e->meeting), a->uri);
     return;
@@ -462,7 +220,7 @@ dial (McuScheduler *self, Entry *e, AttendeeRun *run, gint64 now)
   }
   run->dial_id = id;
   run->state = ATTENDEE_DIALING;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   self->counters.dialing++;
   fields = attendee_fields (a, run);
   emit (self, e, "attendee-dialing", fields);
@@ -483,7 +241,7 @@ static void
 step_open (McuScheduler *self, Entry *e)
 {
   e->phase = MCU_MEETING_PHASE_OPEN;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   open_room (self, e);
   self->counters.opened++;
   emit (self, e, "meeting-opened", NULL);
@@ -502,7 +260,7 @@ step_start (McuScheduler *self, Entry *e)
          e->occurrence.start >= e->end - w[e->warnings_done])
     e->warnings_done++;
   e->phase = MCU_MEETING_PHASE_STARTED;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   self->counters.started++;
   emit (self, e, "meeting-started", NULL);
   g_message ("meeting %s started", mcu_meeting_get_id (e->meeting));
@@ -526,7 +284,7 @@ step_warnings (McuScheduler *self, Entry *e, gint64 now)
   }
   if (!due)
     return;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   left = MAX (e->end - now, 0);
   self->counters.ending++;
   fields = g_strdup_printf ("\"minutes_left\":%" G_GINT64_FORMAT
@@ -578,19 +336,20 @@ cancel_dials (McuScheduler *self, Entry *e)
 static void
 step_close (McuScheduler *self, Entry *e, const gchar *how, gint64 now)
 {
+  g_autofree gchar *start = mcu_scheduler_format_time (e->occurrence.start);
   g_autofree gchar *fields = NULL;
   g_autofree gchar *quoted = json_quote (how);
 
   e->phase = MCU_MEETING_PHASE_CLOSED;
-  save (self, e, how);
+  mcu_scheduler_save (self, e, how);
   cancel_dials (self, e);
   self->ops.close_room (self->data, mcu_meeting_get_room (e->meeting));
   self->counters.closed++;
   fields = g_strdup_printf ("\"reason\":%s", quoted);
   emit (self, e, "meeting-closed", fields);
   g_message ("meeting %s: occurrence of %s closed (%s)",
-      mcu_meeting_get_id (e->meeting), format_time (e->occurrence.start), how);
-  pick_occurrence (self, e, now);
+      mcu_meeting_get_id (e->meeting), start, how);
+  mcu_scheduler_pick_occurrence (self, e, now);
 }
 
 /* Every step of @e that is due by @now, in order. */
@@ -615,7 +374,7 @@ advance (McuScheduler *self, Entry *e, gint64 now)
         step_warnings (self, e, now);
         if (now >= e->end) {
           e->phase = MCU_MEETING_PHASE_ENDING;
-          save (self, e, NULL);
+          mcu_scheduler_save (self, e, NULL);
           break;
         }
         step_dials (self, e, now);
@@ -626,7 +385,7 @@ advance (McuScheduler *self, Entry *e, gint64 now)
         step_close (self, e, "ended", now);
         break;
       case MCU_MEETING_PHASE_CLOSED:
-        pick_occurrence (self, e, now);
+        mcu_scheduler_pick_occurrence (self, e, now);
         break;
     }
   }
@@ -740,7 +499,8 @@ add_entry (McuScheduler *self, McuMeeting *meeting)
   Entry *e = g_new0 (Entry, 1);
 
   e->meeting = g_object_ref (meeting);
-  e->attendees = g_ptr_array_new_with_free_func (attendee_run_free);
+  e->attendees =
+      g_ptr_array_new_with_free_func (mcu_scheduler_attendee_run_free);
   g_hash_table_replace (
       self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
   return e;
@@ -775,7 +535,7 @@ mcu_scheduler_new (
       continue;
     }
     e = add_entry (self, meeting);
-    pick_occurrence (self, e, now);
+    mcu_scheduler_pick_occurrence (self, e, now);
     if (is_running (e)) /* resumed: the room again, with its PINs */
       open_room (self, e);
   }
@@ -795,8 +555,8 @@ span (McuMeeting *m, gint64 start, gint64 end, gint64 *from, gint64 *to)
 static gboolean
 conflict_error (McuMeeting *other, gint64 start, gint64 end, GError **error)
 {
-  g_autofree gchar *s = format_time (start);
-  g_autofree gchar *t = format_time (end);
+  g_autofree gchar *s = mcu_scheduler_format_time (start);
+  g_autofree gchar *t = mcu_scheduler_format_time (end);
 
   g_set_error (error, MCU_SCHEDULER_ERROR, MCU_SCHEDULER_ERROR_CONFLICT,
       "room %s is booked by meeting %s (\"%s\") from %s to %s",
@@ -889,7 +649,8 @@ mcu_scheduler_add (McuScheduler *self, McuMeeting *meeting, GError **error)
   if (!check_conflicts (self, meeting, error) ||
       !store_meeting (self, meeting, error))
     return FALSE;
-  pick_occurrence (self, add_entry (self, meeting), now_of (self));
+  mcu_scheduler_pick_occurrence (
+      self, add_entry (self, meeting), now_of (self));
   g_message ("meeting %s \"%s\" booked in room %s",
       mcu_meeting_get_id (meeting), mcu_meeting_get_subject (meeting),
       mcu_meeting_get_room (meeting));
@@ -935,11 +696,11 @@ mcu_scheduler_replace (McuScheduler *self, McuMeeting *meeting, GError **error)
   g_hash_table_insert (
       self->entries, (gpointer)mcu_meeting_get_id (meeting), e);
   if (is_running (e)) {
-    sync_attendees (e);
+    mcu_scheduler_sync_attendees (e);
     open_room (self, e);
-    save (self, e, NULL);
+    mcu_scheduler_save (self, e, NULL);
   } else {
-    pick_occurrence (self, e, now_of (self));
+    mcu_scheduler_pick_occurrence (self, e, now_of (self));
   }
   mcu_scheduler_run_due (self);
   return TRUE;
@@ -978,7 +739,7 @@ mcu_scheduler_cancel_occurrence (
   if (copy == NULL)
     return FALSE;
   if (!mcu_meeting_cancel_occurrence (copy, start)) {
-    g_autofree gchar *t = format_time (start);
+    g_autofree gchar *t = mcu_scheduler_format_time (start);
 
     g_set_error (error, MCU_SCHEDULER_ERROR, MCU_SCHEDULER_ERROR_NOT_FOUND,
         "meeting %s has no occurrence starting at %s", id, t);
@@ -993,7 +754,7 @@ mcu_scheduler_cancel_occurrence (
   e->meeting = g_object_ref (copy);
   g_hash_table_insert (self->entries, (gpointer)mcu_meeting_get_id (copy), e);
   if (!is_running (e))
-    pick_occurrence (self, e, now_of (self));
+    mcu_scheduler_pick_occurrence (self, e, now_of (self));
   mcu_scheduler_run_due (self);
   return TRUE;
 }
@@ -1042,9 +803,9 @@ mcu_scheduler_extend (
     e->warnings_done++;
   if (e->phase == MCU_MEETING_PHASE_ENDING)
     e->phase = MCU_MEETING_PHASE_STARTED;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   self->counters.extended++;
-  end = format_time (e->end);
+  end = mcu_scheduler_format_time (e->end);
   fields = g_strdup_printf ("\"extended_by_seconds\":%" G_GINT64_FORMAT
                             ",\"new_end\":\"%s\"",
       delta / G_USEC_PER_SEC, end);
@@ -1068,7 +829,7 @@ mcu_scheduler_redial (McuScheduler *self, const gchar *id,
         "meeting %s is not running", id);
     return FALSE;
   }
-  run = find_run (e, attendee_id);
+  run = mcu_scheduler_find_run (e, attendee_id);
   if (run == NULL) {
     g_set_error (error, MCU_SCHEDULER_ERROR, MCU_SCHEDULER_ERROR_NOT_FOUND,
         "meeting %s has no attendee %s", id, attendee_id);
@@ -1117,49 +878,6 @@ mcu_scheduler_list (McuScheduler *self)
     g_ptr_array_add (out, ((Entry *)value)->meeting);
   g_ptr_array_sort (out, compare_id);
   return out;
-}
-
-static void
-set_time (JsonObject *o, const gchar *name, gint64 usec)
-{
-  g_autofree gchar *text = format_time (usec);
-
-  json_object_set_string_member (o, name, text);
-}
-
-JsonNode *
-mcu_scheduler_meeting_to_json (McuScheduler *self, McuMeeting *meeting)
-{
-  JsonNode *node = mcu_meeting_to_json (meeting);
-  Entry *e = g_hash_table_lookup (self->entries, mcu_meeting_get_id (meeting));
-  JsonObject *state = json_object_new ();
-  JsonArray *attendees = json_array_new ();
-
-  if (e && e->has_occurrence) {
-    json_object_set_string_member (state, "phase", phases[e->phase]);
-    set_time (state, "occurrence_start", e->occurrence.start);
-    set_time (state, "occurrence_end", e->end);
-    set_time (state, "opens_at",
-        e->occurrence.start - mcu_meeting_get_early_join (meeting));
-    set_time (state, "closes_at", e->end + mcu_meeting_get_grace (meeting));
-    for (guint i = 0; i < e->attendees->len; i++) {
-      AttendeeRun *run = g_ptr_array_index (e->attendees, i);
-      JsonObject *a = json_object_new ();
-
-      json_object_set_string_member (a, "id", run->id);
-      json_object_set_string_member (a, "state", attendee_states[run->state]);
-      json_object_set_int_member (a, "tries", run->tries);
-      json_object_set_int_member (a, "last_status", run->status);
-      if (run->state == ATTENDEE_RETRY_WAIT)
-        set_time (a, "next_try", run->next_try);
-      json_array_add_object_element (attendees, a);
-    }
-  } else {
-    json_object_set_string_member (state, "phase", "none");
-  }
-  json_object_set_array_member (state, "attendees", attendees);
-  json_object_set_object_member (json_node_get_object (node), "state", state);
-  return node;
 }
 
 gboolean
@@ -1229,7 +947,7 @@ mcu_scheduler_dial_answered (McuScheduler *self, const gchar *dial_id)
   g_clear_pointer (&run->dial_id, g_free);
   run->state = ATTENDEE_ANSWERED;
   run->status = 200;
-  save (self, e, NULL);
+  mcu_scheduler_save (self, e, NULL);
   self->counters.answered++;
   if (a) {
     fields = attendee_fields (a, run);
