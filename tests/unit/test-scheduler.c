@@ -384,6 +384,46 @@ test_joined_not_rung (Fixture *f, gconstpointer data)
   g_assert_true (has (f->actions, "dial sip:bob"));
 }
 
+/* Came in by themselves while waiting for a retry: not rung again. */
+static void
+test_joined_during_retry (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *bob = NULL;
+
+  add (f, weekly_sync);
+  at (f, f->t0 - 5 * MINUTE);
+  at (f, f->t0);
+  bob = dial_id (f, "a2");
+  mcu_scheduler_dial_failed (f->scheduler, bob, 486, "Busy Here");
+  g_ptr_array_add (f->in_room, "sip:bob@pbx.example.com");
+  clear (f);
+  at (f, f->t0 + MINUTE);
+  g_assert_false (has (f->actions, "dial sip:bob"));
+  /* nothing more for bob: the next thing due is the first warning */
+  g_assert_cmpint (
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + 25 * MINUTE);
+}
+
+/* The wall clock steps: forward over the opening and the start (one wake
+ * does both, in order), then back an hour (nothing is undone or redone). */
+static void
+test_clock_jumps (Fixture *f, gconstpointer data)
+{
+  add (f, weekly_sync);
+  at (f, f->t0 + 2 * MINUTE);
+  g_assert_cmpuint (count (f->actions, "open 4242"), ==, 1);
+  g_assert_cmpuint (count (f->actions, "dial "), ==, 2);
+  g_assert_true (has (f->events, "meeting-opened"));
+  g_assert_true (has (f->events, "meeting-started"));
+  clear (f);
+  at (f, f->t0 - 60 * MINUTE);
+  g_assert_cmpuint (f->actions->len, ==, 0);
+  g_assert_cmpuint (f->events->len, ==, 0);
+  /* still due at the first warning, by the wall clock */
+  g_assert_cmpint (
+      mcu_scheduler_get_next_due (f->scheduler), ==, f->t0 + 25 * MINUTE);
+}
+
 /* A restart in each phase: the room is opened again with its PIN, the
  * attendees not reached yet are dialled, what was done is not redone. */
 static void
@@ -616,6 +656,8 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/scheduler/timeline", test_timeline);
   ADD ("/scheduler/joined-not-rung", test_joined_not_rung);
+  ADD ("/scheduler/joined-during-retry", test_joined_during_retry);
+  ADD ("/scheduler/clock-jumps", test_clock_jumps);
   ADD ("/scheduler/restart/open", test_restart_open);
   ADD ("/scheduler/restart/started", test_restart_started);
   ADD ("/scheduler/restart/extended", test_restart_extended);
