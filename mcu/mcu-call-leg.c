@@ -44,6 +44,7 @@ struct _McuCallLeg
   guint ring_timer;
   gchar *pending_answer;     /* the 200's SDP while ringing */
   guint final_status;        /* the status we rejected with, 0 = none */
+  guint retry_after;         /* for a rejection with Retry-After */
   McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
   McuSdpDirection offer_direction; /* ours in the offers we make */
@@ -178,7 +179,8 @@ reject (
   LEG_LOG (self, G_LOG_LEVEL_INFO, "rejecting: %u %s (%s)", status, phrase,
       warning ? warning : "");
   self->final_status = status;
-  mcu_sip_call_reject (self->call, status, phrase, warning);
+  mcu_sip_call_reject_retry (
+      self->call, status, phrase, warning, self->retry_after);
   release_media (self);
 }
 
@@ -201,6 +203,7 @@ reject_error (McuCallLeg *self, const GError *error)
         reject (self, 403, "Forbidden", error->message);
         break;
       case MCU_ROOM_ERROR_CLOSED:
+      case MCU_ROOM_ERROR_NOT_OPEN: /* with Retry-After (retry_after) */
         reject (self, 480, "Temporarily Unavailable", error->message);
         break;
       default:
@@ -564,6 +567,12 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 
   if (text && !negotiate (self, text, offer, &audio, error))
     return FALSE;
+  if (self->env->admit_gate &&
+      !self->env->admit_gate (
+          self->env->admit_gate_data, target[0], &self->retry_after, error)) {
+    mcu_sdp_audio_clear (&audio);
+    return FALSE;
+  }
   room = mcu_room_directory_open (self->env->rooms, target[0], error);
   if (room == NULL)
     return FALSE;

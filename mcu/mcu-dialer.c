@@ -186,7 +186,7 @@ resolve_target (
 static gchar *
 dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
     const gchar *contact, const gchar *to_uri, const gchar *display,
-    GError **error)
+    const gchar *from_display, GError **error)
 {
   const McuConfig *config = mcu_daemon_get_config (self->daemon);
   g_autofree gchar *from = g_strdup_printf (
@@ -196,7 +196,7 @@ dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
     .to_uri = to_uri,
     .to_display = display,
     .from_uri = from,
-    .from_display = mcu_room_get_name (room),
+    .from_display = from_display ? from_display : mcu_room_get_name (room),
   };
   g_autoptr (McuSipCall) call = mcu_sip_agent_create_call (
       mcu_daemon_get_agent (self->daemon), &options, error);
@@ -218,6 +218,14 @@ gchar *
 mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
     const gchar *display, GError **error)
 {
+  return mcu_dialer_dial_full (self, room_name, target, display, NULL, error);
+}
+
+gchar *
+mcu_dialer_dial_full (McuDialer *self, const gchar *room_name,
+    const gchar *target, const gchar *display, const gchar *from_display,
+    GError **error)
+{
   g_autofree gchar *to_uri = NULL;
   g_auto (GStrv) contacts = NULL;
   g_autoptr (McuFork) fork = NULL;
@@ -238,7 +246,8 @@ mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
     gchar *call_id;
 
     g_clear_error (&last_error);
-    call_id = dial_contact (self, room, fork, *c, to_uri, display, &last_error);
+    call_id = dial_contact (
+        self, room, fork, *c, to_uri, display, from_display, &last_error);
     if (id == NULL)
       id = call_id;
     else
