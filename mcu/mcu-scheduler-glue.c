@@ -54,8 +54,10 @@ glue_close_room (gpointer data, const gchar *name)
   McuRoom *room =
       mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon_of (data)), name);
 
-  if (room)
-    mcu_daemon_close_room (daemon_of (data), room);
+  g_autoptr (GError) error = NULL;
+
+  if (room && !mcu_daemon_close_room (daemon_of (data), room, &error))
+    g_warning ("meeting room %s: %s", name, error->message);
 }
 
 static gchar *
