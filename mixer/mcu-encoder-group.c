@@ -27,6 +27,7 @@ struct _McuEncoderGroup
 
   McuVideoProfile profile;
   GstElement *bin;
+  GstElement *queue; /* its input; its thread feeds the rest */
   GstElement *encoder;
   GstElement *tee;
   GHashTable *members; /* GstPad *sink (ref) -> GstPad *ghost (ref) */
@@ -315,7 +316,7 @@ build (McuEncoderGroup *self, GError **error)
   GstCaps *encoded = NULL;
   GstPad *pad;
 
-  if (!(queue = make (bin, "queue", error)) ||
+  if (!(queue = self->queue = make (bin, "queue", error)) ||
       !(scale = make (bin, "videoscale", error)) ||
       !(rate = make (bin, "videorate", error)) ||
       !(convert = make (bin, "videoconvert", error)) ||
@@ -385,6 +386,17 @@ GstElement *
 mcu_encoder_group_get_bin (McuEncoderGroup *self)
 {
   return self->bin;
+}
+
+/* The queue first: its thread would otherwise go on pushing into elements
+ * that are stopping (the bin stops its children sinks first), and one with
+ * a renegotiation pending (a member joined) fails it against a flushing pad:
+ * "not negotiated", then an error from the queue. */
+void
+mcu_encoder_group_stop (McuEncoderGroup *self)
+{
+  gst_element_set_state (self->queue, GST_STATE_NULL);
+  gst_element_set_state (self->bin, GST_STATE_NULL);
 }
 
 gboolean

@@ -61,7 +61,7 @@ typedef struct
 {
   guint exclude; /* 0, or the participant left out */
   McuLayout *layout;
-  GstElement *elements[4]; /* driver, compositor, caps, tee */
+  GstElement *elements[4]; /* driver, its caps, compositor, caps */
   GstElement *compositor, *tee;
   GstElement *labels[N_LABELS];
   GstElement *tail; /* caps after the labels */
@@ -585,8 +585,8 @@ view_build (McuVideoMix *self, View *view, GError **error)
   /* added at once so that view_destroy finds them all */
   view->elements[0] = driver;
   view->elements[1] = dcaps;
-  view->elements[2] = caps;
-  view->elements[3] = view->compositor;
+  view->elements[2] = view->compositor;
+  view->elements[3] = caps;
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
@@ -673,7 +673,10 @@ view_destroy (McuVideoMix *self, View *view)
   g_hash_table_iter_init (&iter, self->members);
   while (g_hash_table_iter_next (&iter, NULL, &m))
     view_remove_input (view, m);
-  /* source first, so nothing pushes into what is stopping after it */
+  /* sources first (the driver, then the compositor's output thread), so
+   * nothing pushes into what is stopping after it: a compositor still
+   * running into a stopped capsfilter has it renegotiate against a
+   * flushing pad ("not negotiated") */
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       all[n++] = view->elements[i];
@@ -748,7 +751,7 @@ group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
   gst_element_release_request_pad (view->tee, g->view_src);
   gst_object_unref (g->view_src);
   gst_element_set_locked_state (bin, TRUE);
-  gst_element_set_state (bin, GST_STATE_NULL);
+  mcu_encoder_group_stop (g->group);
   gst_bin_remove (GST_BIN (self->pipeline), bin);
   g_object_unref (g->group);
   g_hash_table_remove (self->groups, key);

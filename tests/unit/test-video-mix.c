@@ -312,6 +312,14 @@ join (McuVideoMix *mix, Peer *p, const gchar *name)
 #define RED  0xff0000
 #define BLUE 0x0000ff
 
+/* The test's log (see test_writer): the mixer's own log silenced while
+ * @quiet, its GStreamer warnings counted. */
+typedef struct
+{
+  gboolean quiet;
+  guint video_warnings;
+} TestLog;
+
 /* What the mix reported: room errors ("error") and participants' errors
  * ("participant-error", the last one's id). */
 typedef struct
@@ -514,8 +522,9 @@ assert_flowing (McuVideoMix *mix, guint id)
  * GStreamer critical, fatal here, in about 1 run in 10 before the query
  * was answered at the pad). Nothing may fail, nothing be rebuilt. */
 static void
-test_views_come_and_go (void)
+test_views_come_and_go (gconstpointer data)
 {
+  TestLog *log = (TestLog *)data;
   Errors errors = { 0 };
   g_autoptr (McuPortPool) pool = make_pool ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
@@ -523,6 +532,7 @@ test_views_come_and_go (void)
   Peer *b = peer_new (pool, 2, BLUE, W, H);
   Peer *c = peer_new (pool, 3, 0, W, H); /* receives only */
 
+  log->video_warnings = 0;
   errors_watch (&errors, mix);
   join (mix, a, "Alice");
   join (mix, b, "Bob");
@@ -545,7 +555,9 @@ test_views_come_and_go (void)
     assert_flowing (mix, id);
   g_assert_true (wait_frame (a, only_blue, NULL, 3000));
   g_assert_true (wait_frame (b, only_red, NULL, 3000));
-  /* and nothing failed on the way, nothing was rebuilt */
+  /* and nothing failed on the way, nothing was rebuilt, no element warned
+   * (a view or a group stopped downstream first: "not negotiated") */
+  g_assert_cmpuint (log->video_warnings, ==, 0);
   g_assert_cmpuint (errors.room, ==, 0);
   g_assert_cmpuint (errors.participant, ==, 0);
   g_assert_cmpuint (mcu_video_mix_get_n_rebuilds (mix), ==, 0);
@@ -707,7 +719,7 @@ in_mix (Peer *p, GstElement *e)
 static void
 test_view_error_rebuilds_view (gconstpointer data)
 {
-  gboolean *quiet = (gboolean *)data;
+  TestLog *log = (TestLog *)data;
   g_autoptr (McuPortPool) pool = make_pool ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
@@ -716,7 +728,7 @@ test_view_error_rebuilds_view (gconstpointer data)
   g_autoptr (GstElement) compositor = NULL;
   g_autoptr (GstElement) encoder = NULL;
 
-  *quiet = TRUE; /* the mix logs each error at WARNING */
+  log->quiet = TRUE; /* the mix logs each error at WARNING */
   errors_watch (&errors, mix);
   join (mix, a, "Alice");
   join (mix, b, "Bob");
@@ -746,7 +758,7 @@ test_view_error_rebuilds_view (gconstpointer data)
   mcu_video_mix_remove_participant (mix, 2);
   peer_free (a);
   peer_free (b);
-  *quiet = FALSE;
+  log->quiet = FALSE;
 }
 
 /* An error in an encoder group: the group is built anew, its members keep
@@ -754,7 +766,7 @@ test_view_error_rebuilds_view (gconstpointer data)
 static void
 test_group_error_rebuilds_group (gconstpointer data)
 {
-  gboolean *quiet = (gboolean *)data;
+  TestLog *log = (TestLog *)data;
   g_autoptr (McuPortPool) pool = make_pool ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
@@ -762,7 +774,7 @@ test_group_error_rebuilds_group (gconstpointer data)
   Errors errors = { 0 };
   g_autoptr (GstElement) encoder = NULL;
 
-  *quiet = TRUE;
+  log->quiet = TRUE;
   errors_watch (&errors, mix);
   join (mix, a, "Alice");
   join (mix, b, "Bob");
@@ -784,7 +796,7 @@ test_group_error_rebuilds_group (gconstpointer data)
   mcu_video_mix_remove_participant (mix, 2);
   peer_free (a);
   peer_free (b);
-  *quiet = FALSE;
+  log->quiet = FALSE;
 }
 
 /* An error from a member's tee (its decoded pictures to every view) is that
@@ -793,7 +805,7 @@ test_group_error_rebuilds_group (gconstpointer data)
 static void
 test_member_tee_error_is_its_own (gconstpointer data)
 {
-  gboolean *quiet = (gboolean *)data;
+  TestLog *log = (TestLog *)data;
   g_autoptr (McuPortPool) pool = make_pool ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
@@ -802,7 +814,7 @@ test_member_tee_error_is_its_own (gconstpointer data)
   GstPad *out, *peer;
   GstElement *tee;
 
-  *quiet = TRUE;
+  log->quiet = TRUE;
   errors_watch (&errors, mix);
   join (mix, a, "Alice");
   join (mix, b, "Bob");
@@ -826,44 +838,54 @@ test_member_tee_error_is_its_own (gconstpointer data)
   mcu_video_mix_remove_participant (mix, 2);
   peer_free (a);
   peer_free (b);
-  *quiet = FALSE;
+  log->quiet = FALSE;
 }
 
 /* The mix logs every media error at WARNING (fatal under G_DEBUG): the
- * error tests, which cause them, silence the mixer's log while they run. */
+ * error tests, which cause them, silence the mixer's log while they run.
+ * Its GStreamer warnings (MESSAGE level) are counted. */
 static GLogWriterOutput
 test_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
     gpointer user_data)
 {
-  gboolean *quiet = user_data;
+  TestLog *log = user_data;
+  gboolean mixer = FALSE;
+  const gchar *message = "";
 
-  if (*quiet)
-    for (gsize i = 0; i < n_fields; i++)
-      if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
-          g_str_equal (fields[i].value, "mcu-mixer"))
-        return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++) {
+    if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
+        g_str_equal (fields[i].value, "mcu-mixer"))
+      mixer = TRUE;
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+      message = fields[i].value;
+  }
+  if (mixer && g_str_has_prefix (message, "video warning"))
+    log->video_warnings++;
+  if (mixer && log->quiet)
+    return G_LOG_WRITER_HANDLED;
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
 int
 main (int argc, char **argv)
 {
-  gboolean quiet = FALSE;
+  TestLog log = { 0 };
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (test_writer, &quiet, NULL);
+  g_log_set_writer_func (test_writer, &log, NULL);
   g_test_add_func ("/video-mix/grid", test_grid);
   g_test_add_func ("/video-mix/layout-change", test_layout_change);
   g_test_add_func ("/video-mix/no-self-view", test_no_self_view);
   g_test_add_func ("/video-mix/groups-and-joiner", test_groups_and_joiner);
-  g_test_add_func ("/video-mix/views-come-and-go", test_views_come_and_go);
+  g_test_add_data_func (
+      "/video-mix/views-come-and-go", &log, test_views_come_and_go);
   g_test_add_func ("/video-mix/pli-on-join", test_pli_on_join);
-  g_test_add_data_func ("/video-mix/errors/view-rebuilt-then-room-fails",
-      &quiet, test_view_error_rebuilds_view);
-  g_test_add_data_func ("/video-mix/errors/group-rebuilt", &quiet,
-      test_group_error_rebuilds_group);
-  g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &quiet,
+  g_test_add_data_func ("/video-mix/errors/view-rebuilt-then-room-fails", &log,
+      test_view_error_rebuilds_view);
+  g_test_add_data_func (
+      "/video-mix/errors/group-rebuilt", &log, test_group_error_rebuilds_group);
+  g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &log,
       test_member_tee_error_is_its_own);
   return g_test_run ();
 }
