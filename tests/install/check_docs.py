@@ -46,17 +46,18 @@ def main():
     mcuctl_c = read("mcu", "mcuctl.c")
     table = mcuctl_c[mcuctl_c.index("commands[] = {"):]
     table = table[:table.index("};")]
-    commands = re.findall(r'\{\s*"([a-z-]+)",\s*\d', table)
+    commands = re.findall(r'\{\s*"([a-z-]+)",\s*(?:\d+|[A-Z_]+),', table)
     if len(commands) < 15:
         missing.append("only %d commands found in mcuctl.c: parser out of date" % len(commands))
     ctl = sections(read("doc", "mcuctl.1.scd"))
     for cmd in commands:
-        if not re.search(r"^\*%s\*" % re.escape(cmd), ctl.get("COMMANDS", ""), re.M) and \
+        if not re.search(r"^\*%s[* ]" % re.escape(cmd), ctl.get("COMMANDS", ""), re.M) and \
                 not re.search(r", \*%s\*" % re.escape(cmd), ctl.get("COMMANDS", "")):
             missing.append("mcuctl(1): command %s is not documented" % cmd)
     options = re.findall(r'\{\s*"([a-z-]+)",\s*\'(\w)\',\s*0,\s*G_OPTION_ARG', mcuctl_c)
     for long, short in options:
-        if "*-%s, --%s*" % (short, long) not in ctl.get("OPTIONS", ""):
+        # global options in OPTIONS, a command's own (dial --wait) with it
+        if "*-%s, --%s*" % (short, long) not in ctl.get("OPTIONS", "") + ctl.get("COMMANDS", ""):
             missing.append("mcuctl(1): option -%s, --%s is not documented" % (short, long))
 
     for m in missing:
