@@ -22,6 +22,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
+#include <string.h>
 
 #define SDP_TYPE "application/sdp"
 
@@ -43,6 +44,7 @@ struct _McuSipCall
   gchar *offer;
   gchar *request_uri; /* outgoing: where the INVITE goes */
   gchar *source_ip;   /* incoming: the INVITE's sender */
+  McuSipTransport transport;
   gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
@@ -211,6 +213,42 @@ set_remote_contact (McuSipCall *self, const sip_t *sip)
   self->remote_contact = mcu_sip_url_to_string (sip->sip_contact->m_url);
 }
 
+/* The transport of the top Via ("SIP/2.0/TLS"). */
+static McuSipTransport
+via_transport (const sip_t *sip)
+{
+  const char *proto = sip && sip->sip_via ? sip->sip_via->v_protocol : NULL;
+  const char *slash = proto ? strrchr (proto, '/') : NULL;
+
+  if (slash && g_ascii_strcasecmp (slash + 1, "TLS") == 0)
+    return MCU_SIP_TRANSPORT_TLS;
+  if (slash && g_ascii_strcasecmp (slash + 1, "TCP") == 0)
+    return MCU_SIP_TRANSPORT_TCP;
+  return MCU_SIP_TRANSPORT_UDP;
+}
+
+/* The transport a Request-URI asks for. */
+static McuSipTransport
+uri_transport (const gchar *uri)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  url_t *url = url_make (home, uri);
+  McuSipTransport transport = MCU_SIP_TRANSPORT_UDP;
+  char param[16];
+
+  if (url && url->url_type == url_sips)
+    transport = MCU_SIP_TRANSPORT_TLS;
+  else if (url && url->url_params &&
+           url_param (url->url_params, "transport", param, sizeof param) > 0) {
+    if (g_ascii_strcasecmp (param, "tls") == 0)
+      transport = MCU_SIP_TRANSPORT_TLS;
+    else if (g_ascii_strcasecmp (param, "tcp") == 0)
+      transport = MCU_SIP_TRANSPORT_TCP;
+  }
+  su_home_deinit (home);
+  return transport;
+}
+
 McuSipCall *
 mcu_sip_call_new_incoming (
     nua_handle_t *nh, const sip_t *sip, const gchar *source_ip)
@@ -230,6 +268,7 @@ mcu_sip_call_new_incoming (
   set_remote_contact (self, sip);
   self->offer = mcu_sip_payload_text (sip);
   self->source_ip = g_strdup (source_ip);
+  self->transport = via_transport (sip);
   return self;
 }
 
@@ -244,6 +283,7 @@ mcu_sip_call_new_outgoing (
   self->outgoing = TRUE;
   self->state = MCU_SIP_CALL_STATE_IDLE;
   self->request_uri = g_strdup (request_uri);
+  self->transport = uri_transport (request_uri);
   self->call_id = g_uuid_string_random ();
   self->target = url_user (to_hdr ? to_hdr->a_url : NULL);
   self->from_uri = mcu_sip_url_to_string (to_hdr ? to_hdr->a_url : NULL);
@@ -295,6 +335,20 @@ const gchar *
 mcu_sip_call_get_source_ip (McuSipCall *self)
 {
   return self->source_ip;
+}
+
+McuSipTransport
+mcu_sip_call_get_transport (McuSipCall *self)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), MCU_SIP_TRANSPORT_UDP);
+  return self->transport;
+}
+
+gboolean
+mcu_sip_call_is_secure (McuSipCall *self)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), FALSE);
+  return self->transport == MCU_SIP_TRANSPORT_TLS;
 }
 
 void
