@@ -45,6 +45,9 @@ struct _McuSipAgent
   gboolean shutting_down;
   guint shutdown_timeout_id;
   gchar *tls_dir; /* (nullable) sofia-sip's agent.pem and cafile.pem */
+  gchar *host;    /* the listen address, [bracketed] when IPv6 */
+  guint port;
+  guint tls_port;
 };
 
 G_DEFINE_FINAL_TYPE (McuSipAgent, mcu_sip_agent, G_TYPE_OBJECT)
@@ -94,6 +97,7 @@ mcu_sip_agent_finalize (GObject *object)
     mcu_sip_tls_dir_remove (self->tls_dir);
     g_free (self->tls_dir);
   }
+  g_free (self->host);
   G_OBJECT_CLASS (mcu_sip_agent_parent_class)->finalize (object);
 }
 
@@ -251,6 +255,37 @@ reject_over_cap (McuSipAgent *self, nua_handle_t *nh, const gchar *ip)
   return TRUE;
 }
 
+/* With TLS on, every call says which of our listeners it talks to: sofia-
+ * sip picks one Contact for all (on loopback the last transport bound, so
+ * a UDP caller would get sips:). A call over TLS gets sips: when its
+ * Request-URI is sips: (RFC 3261 12.1.1), else ;transport=tls. */
+static void
+set_contact (McuSipAgent *self, McuSipCall *call)
+{
+  g_autofree gchar *contact = NULL;
+
+  if (self->tls_dir == NULL)
+    return;
+  switch (mcu_sip_call_get_transport (call)) {
+    case MCU_SIP_TRANSPORT_TLS:
+      contact =
+          mcu_sip_call_is_sips (call)
+              ? g_strdup_printf ("<sips:%s:%u>", self->host, self->tls_port)
+              : g_strdup_printf (
+                    "<sip:%s:%u;transport=tls>", self->host, self->tls_port);
+      break;
+    case MCU_SIP_TRANSPORT_TCP:
+      contact =
+          g_strdup_printf ("<sip:%s:%u;transport=tcp>", self->host, self->port);
+      break;
+    case MCU_SIP_TRANSPORT_UDP:
+    default:
+      contact = g_strdup_printf ("<sip:%s:%u>", self->host, self->port);
+      break;
+  }
+  mcu_sip_call_set_local_contact (call, contact);
+}
+
 static void
 on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
 {
@@ -276,13 +311,14 @@ on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
     return;
   }
   call = mcu_sip_call_new_incoming (nh, sip, ip);
+  set_contact (self, call);
   g_hash_table_add (self->calls, call);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
   safe_target = mcu_sip_log_escape (mcu_sip_call_get_target (call));
   safe_from = mcu_sip_log_escape (mcu_sip_call_get_from_uri (call));
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
-      mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s",
-      safe_target, safe_from);
+      mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s%s",
+      safe_target, safe_from, mcu_sip_call_is_secure (call) ? " over TLS" : "");
   g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
 }
 
@@ -571,6 +607,10 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
   g_autofree gchar *sips_url = NULL;
   const gchar *transport = "";
 
+  self->host = g_strdup_printf (
+      strchr (options->listen, ':') ? "[%s]" : "%s", options->listen);
+  self->port = options->port;
+  self->tls_port = options->tls_port;
   if (options->udp && !options->tcp)
     transport = ";transport=udp";
   else if (options->tcp && !options->udp)
@@ -695,6 +735,7 @@ mcu_sip_agent_create_call (
       options->to_uri ? options->to_uri : options->request_uri);
   from = mcu_sip_name_addr (options->from_display, options->from_uri);
   call = mcu_sip_call_new_outgoing (self->nua, options->request_uri, to, from);
+  set_contact (self, call);
   if (mcu_sip_call_get_handle (call) == NULL) {
     g_object_unref (call);
     g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BAD_URI, "cannot call %s",

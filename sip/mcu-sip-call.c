@@ -45,6 +45,8 @@ struct _McuSipCall
   gchar *request_uri; /* outgoing: where the INVITE goes */
   gchar *source_ip;   /* incoming: the INVITE's sender */
   McuSipTransport transport;
+  gboolean sips;        /* the Request-URI is sips: */
+  gchar *local_contact; /* (nullable) our Contact; NULL: sofia-sip's */
   gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
@@ -92,6 +94,7 @@ mcu_sip_call_finalize (GObject *object)
   g_free (self->offer);
   g_free (self->request_uri);
   g_free (self->source_ip);
+  g_free (self->local_contact);
   G_OBJECT_CLASS (mcu_sip_call_parent_class)->finalize (object);
 }
 
@@ -269,6 +272,7 @@ mcu_sip_call_new_incoming (
   self->offer = mcu_sip_payload_text (sip);
   self->source_ip = g_strdup (source_ip);
   self->transport = via_transport (sip);
+  self->sips = ruri && ruri->url_type == url_sips;
   return self;
 }
 
@@ -284,6 +288,7 @@ mcu_sip_call_new_outgoing (
   self->state = MCU_SIP_CALL_STATE_IDLE;
   self->request_uri = g_strdup (request_uri);
   self->transport = uri_transport (request_uri);
+  self->sips = g_str_has_prefix (request_uri, "sips:");
   self->call_id = g_uuid_string_random ();
   self->target = url_user (to_hdr ? to_hdr->a_url : NULL);
   self->from_uri = mcu_sip_url_to_string (to_hdr ? to_hdr->a_url : NULL);
@@ -335,6 +340,19 @@ const gchar *
 mcu_sip_call_get_source_ip (McuSipCall *self)
 {
   return self->source_ip;
+}
+
+void
+mcu_sip_call_set_local_contact (McuSipCall *self, const gchar *contact)
+{
+  g_free (self->local_contact);
+  self->local_contact = g_strdup (contact);
+}
+
+gboolean
+mcu_sip_call_is_sips (McuSipCall *self)
+{
+  return self->sips;
 }
 
 McuSipTransport
@@ -427,7 +445,9 @@ mcu_sip_call_ringing (McuSipCall *self)
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (!incoming_unanswered (self) || self->state != MCU_SIP_CALL_STATE_INCOMING)
     return;
-  nua_respond (self->nh, SIP_180_RINGING, TAG_END ());
+  nua_respond (self->nh, SIP_180_RINGING,
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   self->state = MCU_SIP_CALL_STATE_EARLY;
 }
 
@@ -438,7 +458,9 @@ mcu_sip_call_answer (McuSipCall *self, const gchar *sdp)
   if (!incoming_unanswered (self))
     return;
   nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   self->state = MCU_SIP_CALL_STATE_ANSWERED;
 }
 
@@ -465,7 +487,9 @@ mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp)
   if (self->nh == NULL)
     return;
   nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
 }
 
 void
@@ -491,7 +515,9 @@ mcu_sip_call_invite (McuSipCall *self, const gchar *sdp)
   self->state = MCU_SIP_CALL_STATE_CALLING;
   nua_invite (self->nh, NUTAG_URL (self->request_uri),
       SIPTAG_CALL_ID_STR (self->call_id), SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
 }
 
 gboolean
@@ -503,7 +529,9 @@ mcu_sip_call_update (McuSipCall *self, const gchar *sdp)
     return FALSE;
   self->updating = TRUE;
   nua_invite (self->nh, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   return TRUE;
 }
 
