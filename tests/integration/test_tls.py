@@ -25,6 +25,7 @@ import tempfile
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audiocheck  # noqa: E402
 import mcutest  # noqa: E402
 import sipua  # noqa: E402
 from controlclient import Control  # noqa: E402
@@ -161,20 +162,36 @@ def registered_user(checks, srv, cert):
 
 
 def media(checks, srv, cert, d):
-    report = os.path.join(d, "caller.json")
+    """A caller over TLS (440 Hz) and one over UDP (1000 Hz) in one room:
+    each hears the other (RTP, clear: SRTP is another matter)."""
     caller = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
-    p = subprocess.run([caller, "--uri", "sip:mediaroom@127.0.0.1:%d" % srv.tls_port,
-                        "--transport", "tls", "--tls-ca", cert, "-c", "pcmu", "-d", "3",
-                        "--report", report], capture_output=True, text=True, timeout=30)
-    r = json.load(open(report)) if os.path.exists(report) else {}
-    checks.check(p.returncode == 0 and r.get("status") == 200, "mcu-test-caller over TLS: 200, exit %d%s"
-                 % (p.returncode, "" if p.returncode == 0 else "\n" + p.stderr[-2000:]))
-    checks.check(r.get("rtp_packets_sent", 0) >= 100 and r.get("rtp_packets_received", 0) >= 100,
-                 "RTP both ways in the TLS-signalled call (sent %s, received %s in 3 s)"
-                 % (r.get("rtp_packets_sent"), r.get("rtp_packets_received")))
-    checks.check("INVITE for mediaroom from" in srv.log_text() and
-                 "over TLS" in [l for l in srv.log_text().splitlines() if "INVITE for mediaroom" in l][0],
-                 "mcu-test-caller's INVITE came over TLS")
+    runs = {}
+    for name, tone, uri, extra in (
+            ("tls", 440, "sip:mediaroom@127.0.0.1:%d" % srv.tls_port,
+             ["--transport", "tls", "--tls-ca", cert]),
+            ("udp", 1000, srv.uri("mediaroom"), [])):
+        wav, report = os.path.join(d, name + ".wav"), os.path.join(d, name + ".json")
+        p = subprocess.Popen([caller, "--uri", uri, "-c", "pcmu", "-d", "5", "--tone", str(tone),
+                              "--display-name", name, "--record", wav, "--report", report] + extra,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        runs[name] = (p, wav, report)
+    for name, (p, wav, report) in runs.items():
+        out = p.communicate(timeout=30)[0]
+        r = json.load(open(report)) if os.path.exists(report) else {}
+        checks.check(p.returncode == 0 and r.get("status") == 200,
+                     "mcu-test-caller over %s: 200, exit %d%s"
+                     % (name.upper(), p.returncode, "" if p.returncode == 0 else "\n" + out[-2000:]))
+    rate, tls_heard = audiocheck.read_wav(runs["tls"][1])
+    rate2, udp_heard = audiocheck.read_wav(runs["udp"][1])
+    span = (1.0, 4.0)  # of the 5 s both are in the room
+    a = audiocheck.tone_presence(tls_heard, rate, 1000, span)
+    b = audiocheck.tone_presence(udp_heard, rate2, 440, span)
+    checks.check(a >= 0.8 and b >= 0.8,  # a loaded machine may drop a few windows
+                 "the TLS caller hears the UDP one's 1000 Hz (%.0f%% of windows) and the UDP "
+                 "caller the TLS one's 440 Hz (%.0f%%)" % (100 * a, 100 * b))
+    lines = [x for x in srv.log_text().splitlines() if "INVITE for mediaroom" in x]
+    checks.check(len(lines) == 2 and sum("over TLS" in x for x in lines) == 1,
+                 "one of the two INVITEs came over TLS (%s)" % lines)
 
 
 def reload(checks, srv, cert, key, d):
@@ -219,11 +236,12 @@ def main():
     with tls_server(cert, key, extra="[user:bob]\npassword=%s\n" % PASSWORD) as srv:
         checks.check("sips:127.0.0.1:%d (tls)" % srv.tls_port in srv.log_text(),
                      "the server says it listens for TLS")
-        signalling(checks, srv, cert)
-        # media first: after a bridged call (registered_user) a new room's
-        # first caller sometimes gets no RTP, over UDP as well (noted in
-        # the report; not a TLS matter)
+        # media first, on a fresh server: after a call whose RTP went
+        # nowhere (the scripted UAs of signalling () send none), the next
+        # room's callers sometimes get no RTP at all, over plain UDP too
+        # (a bug of the media layer, not of TLS; see the branch's report)
         media(checks, srv, cert, d)
+        signalling(checks, srv, cert)
         registered_user(checks, srv, cert)
         reload(checks, srv, cert, key, d)
     shutil.rmtree(d, ignore_errors=True)
