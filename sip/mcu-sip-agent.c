@@ -560,16 +560,13 @@ static gboolean
 prepare_tls (McuSipAgent *self, const McuSipTlsOptions *options,
     McuSipTlsFiles **out, GError **error)
 {
-  g_autoptr (McuSipTlsFiles) files = mcu_sip_tls_files_load (options, error);
+  g_autoptr (McuSipTlsFiles) files = NULL;
 
-  if (files == NULL)
+  self->tls_dir = mcu_sip_tls_dir_new (error);
+  if (self->tls_dir == NULL || !mcu_sip_tls_init_openssl (self->tls_dir, error))
     return FALSE;
-  if (self->tls_dir == NULL) {
-    self->tls_dir = mcu_sip_tls_dir_new (error);
-    if (self->tls_dir == NULL)
-      return FALSE;
-  }
-  if (!mcu_sip_tls_files_write (files, self->tls_dir, error))
+  files = mcu_sip_tls_files_load (options, error);
+  if (files == NULL || !mcu_sip_tls_files_write (files, self->tls_dir, error))
     return FALSE;
   *out = g_steal_pointer (&files);
   return TRUE;

@@ -28,6 +28,9 @@ gchar *mcu_sip_tls_dir_new (GError **error);
 /* Writes agent.pem and cafile.pem (0600) into @dir. */
 gboolean mcu_sip_tls_files_write (
     const McuSipTlsFiles *files, const gchar *dir, GError **error);
+/* Pins TLS 1.2 for the SSL contexts made from now on (see the .c); call
+ * it before anything else uses OpenSSL. */
+gboolean mcu_sip_tls_init_openssl (const gchar *dir, GError **error);
 /* Removes the files and @dir. */
 void mcu_sip_tls_dir_remove (const gchar *dir);
 

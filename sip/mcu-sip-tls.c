@@ -12,6 +12,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -232,7 +234,7 @@ void
 mcu_sip_tls_dir_remove (const gchar *dir)
 {
   static const gchar *const names[] = { "agent.pem", "cafile.pem",
-    "tls_seed.dat", NULL };
+    "tls_seed.dat", "openssl.cnf", NULL };
 
   for (guint i = 0; names[i]; i++) {
     g_autofree gchar *path = g_build_filename (dir, names[i], NULL);
@@ -240,6 +242,44 @@ mcu_sip_tls_dir_remove (const gchar *dir)
     g_unlink (path);
   }
   g_rmdir (dir);
+}
+
+/* sofia-sip 1.12.11 makes its SSL_CTX with TLS_method () and sets no
+ * protocol bounds, and over TLS 1.3 it loses the first request of about
+ * 6 fresh connections in 1000 (measured on loopback; 0 in 1000 over TLS
+ * 1.2). Its SSL_CTX is out of reach, but OpenSSL applies the
+ * "system_default" section of its configuration to every new SSL_CTX:
+ * that section, loaded from @dir before anything else initialises
+ * OpenSSL, pins TLS 1.2. */
+gboolean
+mcu_sip_tls_init_openssl (const gchar *dir, GError **error)
+{
+  static const gchar conf[] = "openssl_conf = mcu_openssl\n"
+                              "[mcu_openssl]\n"
+                              "ssl_conf = mcu_ssl\n"
+                              "[mcu_ssl]\n"
+                              "system_default = mcu_tls\n"
+                              "[mcu_tls]\n"
+                              "MinProtocol = TLSv1.2\n"
+                              "MaxProtocol = TLSv1.2\n";
+  g_autofree gchar *path = g_build_filename (dir, "openssl.cnf", NULL);
+  OPENSSL_INIT_SETTINGS *settings;
+  int ok;
+
+  if (!write_private (dir, "openssl.cnf", conf, error))
+    return FALSE;
+  settings = OPENSSL_INIT_new ();
+  OPENSSL_INIT_set_config_filename (settings, path);
+  ok = OPENSSL_init_ssl (OPENSSL_INIT_LOAD_CONFIG, settings);
+  OPENSSL_INIT_free (settings);
+  if (!ok) {
+    g_autofree gchar *why = openssl_error ();
+
+    g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BIND,
+        "cannot configure OpenSSL: %s", why);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean

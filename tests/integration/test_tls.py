@@ -5,7 +5,7 @@ openssl, driven by the suite's own TLS client (tlsua.TlsUA: Debian's sipp
 has no TLS) and by mcu-test-caller --transport tls (sofia-sip on both
 ends, RTP both ways).
 
-Checks: OPTIONS over TLS 1.2+, TLS 1.1 refused; sips: accepted over TLS
+Checks: OPTIONS over TLS 1.2, TLS 1.1 and 1.3 refused; sips: accepted over TLS
 and 416 over UDP; the Contact of a call over TLS is sips:; REGISTER with
 digest over TLS, then a call to that user reaches it over TLS although its
 Contact names no transport; a call's media flows; SIGHUP checks the files
@@ -105,9 +105,19 @@ def handshake(port, cafile=None, max_version=None):
 
 
 def signalling(checks, srv, cert):
-    checks.check(handshake(srv.tls_port, cafile=cert) in ("TLSv1.2", "TLSv1.3"),
-                 "TLS handshake, the server's certificate verified against it (%s)"
-                 % handshake(srv.tls_port, cafile=cert))
+    v = handshake(srv.tls_port, cafile=cert)
+    checks.check(v == "TLSv1.2", "TLS 1.2 handshake, the server's certificate verified against it (%s)"
+                 % v)
+    only13 = ssl.create_default_context(cafile=cert)
+    only13.minimum_version = ssl.TLSVersion.TLSv1_3
+    try:
+        with only13.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), timeout=5),
+                                server_hostname="127.0.0.1") as s:
+            v13 = s.version()
+    except (ssl.SSLError, OSError) as e:
+        v13 = "error: %s" % e
+    # pinned to 1.2: sofia-sip loses a first request now and then over 1.3
+    checks.check(v13.startswith("error"), "a TLS 1.3-only client is refused (%s)" % v13[:80])
     old = handshake(srv.tls_port, max_version=ssl.TLSVersion.TLSv1_1)
     ok12 = handshake(srv.tls_port, max_version=ssl.TLSVersion.TLSv1_2)
     checks.check(old.startswith("error") and ok12 == "TLSv1.2",
