@@ -238,10 +238,39 @@ def reload(checks, srv, cert, key, d):
                      "new connections are still served the certificate loaded at start (%s)" % served)
 
 
+def client_certificates(checks, d):
+    """verify-client=true: a client without a certificate, or with one the
+    CA did not sign, is refused in the handshake; one with a certificate
+    the CA signed gets its OPTIONS answered."""
+    cert, key = make_certificate(d, "vc-server")
+    ca_cert, ca_key = make_certificate(d, "vc-client")  # self-signed: its own CA
+    stranger_cert, stranger_key = make_certificate(d, "vc-stranger")
+    srv = tls_server(cert, key, extra="ca=%s\nverify-client=true\n" % ca_cert)
+    with srv:
+        results = {}
+        for name, chain in (("none", None), ("stranger", (stranger_cert, stranger_key)),
+                            ("signed", (ca_cert, ca_key))):
+            ctx = ssl.create_default_context(cafile=cert)
+            if chain:
+                ctx.load_cert_chain(*chain)
+            try:
+                with TlsUA(srv.tls_port, "vc", context=ctx) as ua:
+                    r = ua.request("OPTIONS", "sip:127.0.0.1:%d" % srv.tls_port, "<sip:127.0.0.1>",
+                                   timeout=3)
+                    results[name] = r.status if r is not None else None
+            except (ssl.SSLError, OSError) as e:
+                results[name] = "refused (%s)" % e.__class__.__name__
+        checks.check(results["signed"] == 200 and results["none"] != 200
+                     and results["stranger"] != 200,
+                     "verify-client: no certificate %s, another CA's %s, the CA's own: %s"
+                     % (results["none"], results["stranger"], results["signed"]))
+
+
 def main():
     checks = mcutest.Failures()
     d = tempfile.mkdtemp(prefix="mcu-tls-")
     startup_errors(checks, d)
+    client_certificates(checks, d)
     cert, key = make_certificate(d, "server")
     with tls_server(cert, key, extra="[user:bob]\npassword=%s\n" % PASSWORD) as srv:
         checks.check("sips:127.0.0.1:%d (tls)" % srv.tls_port in srv.log_text(),
