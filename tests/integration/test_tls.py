@@ -71,6 +71,12 @@ def startup_errors(checks, d):
         f.write("not a certificate\n")
     start_fails(checks, "not PEM", cert, os.path.join(d, "garbage.pem"),
                 ["[tls] key:", "not an unencrypted PEM private key"])
+    soon_cert, soon_key = make_certificate(d, "soon", days=7)
+    with tls_server(soon_cert, soon_key) as srv:
+        line = [x for x in srv.log_text().splitlines() if "expires in" in x]
+        checks.check(line and "WARNING" in line[0] and "/CN=127.0.0.1" in line[0],
+                     "a certificate with 7 days left: the server starts and warns (%s)"
+                     % (line and line[0][-120:]))
     srv = mcutest.McuServer(transports="udp,tls")
     try:
         srv.start()
