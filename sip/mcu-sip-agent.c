@@ -380,7 +380,6 @@ static gboolean
 came_over_tls (const sip_t *sip)
 {
   const char *proto = sip->sip_via ? sip->sip_via->v_protocol : NULL;
-
   gsize len = proto ? strlen (proto) : 0;
 
   return len > 4 && g_ascii_strcasecmp (proto + len - 4, "/TLS") == 0;
