@@ -44,6 +44,11 @@ static const KeySpec key_specs[] = {
   { "sip", "listen", KEY_ADDRESS, 0, 0, CFG (sip_listen) },
   { "sip", "port", KEY_UINT, 1, 65535, CFG (sip_port) },
   { "sip", "transports", KEY_TRANSPORTS, 0, 0, 0 },
+  { "sip", "tls-port", KEY_UINT, 1, 65535, CFG (sip_tls_port) },
+  { "tls", "certificate", KEY_STRING, 0, 0, CFG (tls_certificate) },
+  { "tls", "key", KEY_STRING, 0, 0, CFG (tls_key) },
+  { "tls", "ca", KEY_STRING, 0, 0, CFG (tls_ca) },
+  { "tls", "verify-client", KEY_BOOL, 0, 0, CFG (tls_verify_client) },
   { "sip", "domain", KEY_STRING, 0, 0, CFG (sip_domain) },
   { "sip", "ring-time", KEY_UINT, 0, 60000, CFG (ring_time) },
   { "media", "address", KEY_ADDRESS, 0, 0, CFG (media_address) },
@@ -162,6 +167,7 @@ mcu_config_new_default (void)
   c->sip_listen = g_strdup ("127.0.0.1");
   c->sip_port = 5060;
   c->sip_udp = c->sip_tcp = TRUE;
+  c->sip_tls_port = 5061;
   c->sip_domain = g_strdup ("localhost");
   c->media_address = g_strdup ("127.0.0.1");
   c->rtp_port_min = 20000;
@@ -229,6 +235,9 @@ mcu_config_free (McuConfig *c)
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
+  g_free (c->tls_certificate);
+  g_free (c->tls_key);
+  g_free (c->tls_ca);
   g_strfreev (c->video_codecs);
   g_ptr_array_unref (c->rooms);
   g_ptr_array_unref (c->users);
@@ -280,7 +289,7 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
     const gchar *group, const gchar *key, const gchar *value, GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (base, spec->offset);
-  static const gchar *const transports[] = { "udp", "tcp", NULL };
+  static const gchar *const transports[] = { "udp", "tcp", "tls", NULL };
   static const gchar *const orders[] = { "offer", "server", NULL };
   g_auto (GStrv) list = NULL;
   guint64 n;
@@ -325,9 +334,10 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
     case KEY_TRANSPORTS:
       if (!parse_list (value, transports, &list))
         return bad_value (error, file, group, key,
-            "'%s': expected a list of udp, tcp", value);
+            "'%s': expected a list of udp, tcp, tls", value);
       c->sip_udp = g_strv_contains ((const gchar *const *)list, "udp");
       c->sip_tcp = g_strv_contains ((const gchar *const *)list, "tcp");
+      c->sip_tls = g_strv_contains ((const gchar *const *)list, "tls");
       return TRUE;
     case KEY_CODECS:
       if (!parse_list (value, known_codecs, &list))
@@ -489,6 +499,29 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
   return TRUE;
 }
 
+/* TLS needs a certificate and its key (the files themselves are checked
+ * when the SIP agent starts); verify-client needs the CAs to check with. */
+static gboolean
+check_tls (McuConfig *c, const gchar *file, GError **error)
+{
+  if (!c->sip_tls)
+    return TRUE;
+  if (c->tls_certificate == NULL)
+    return bad_value (error, file, "tls", "certificate",
+        "required with tls in [sip] transports");
+  if (c->tls_key == NULL)
+    return bad_value (
+        error, file, "tls", "key", "required with tls in [sip] transports");
+  if (c->tls_verify_client && c->tls_ca == NULL)
+    return bad_value (error, file, "tls", "ca",
+        "required with verify-client=true (the CAs client certificates "
+        "are checked against)");
+  if (c->sip_tcp && c->sip_tls_port == c->sip_port)
+    return bad_value (error, file, "sip", "tls-port",
+        "%u is also the TCP port; give TLS its own (5061)", c->sip_tls_port);
+  return TRUE;
+}
+
 static gboolean
 check_config (McuConfig *c, const gchar *file, GError **error)
 {
@@ -497,8 +530,10 @@ check_config (McuConfig *c, const gchar *file, GError **error)
     return bad_value (error, file, "media", "rtp-port-max",
         "must be at least rtp-port-min + 3 (%u..%u)", c->rtp_port_min,
         c->rtp_port_max);
-  if (!c->sip_udp && !c->sip_tcp)
+  if (!c->sip_udp && !c->sip_tcp && !c->sip_tls)
     return bad_value (error, file, "sip", "transports", "no transport");
+  if (!check_tls (c, file, error))
+    return FALSE;
   if (c->control_http && c->control_token == NULL)
     return bad_value (error, file, "control", "token",
         "required with http= (every TCP request needs a bearer token)");

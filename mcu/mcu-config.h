@@ -45,6 +45,8 @@ typedef struct
   guint sip_port;
   gboolean sip_udp;
   gboolean sip_tcp;
+  gboolean sip_tls;
+  guint sip_tls_port;
   gchar *sip_domain;
   guint ring_time; /* ms in 180 Ringing before the 200 OK */
 
@@ -96,6 +98,12 @@ typedef struct
 
   /* [storage] */
   gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+
+  /* [tls] (with tls in [sip] transports) */
+  gchar *tls_certificate; /* PEM file */
+  gchar *tls_key;         /* PEM file */
+  gchar *tls_ca;          /* (nullable) PEM file: CAs for client certs */
+  gboolean tls_verify_client;
 
   /* [control] */
   gchar *control_socket; /* (nullable) NULL = <runtime dir>/mcu/control.sock */

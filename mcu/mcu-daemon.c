@@ -157,9 +157,12 @@ route_to_user (McuDaemon *self, McuCallLeg *leg, const gchar *target)
     return FALSE;
   bindings = mcu_registrar_lookup (self->registrar, target);
   contacts = g_strv_builder_new ();
-  for (guint i = 0; i < bindings->len; i++)
-    g_strv_builder_add (
-        contacts, ((McuBinding *)g_ptr_array_index (bindings, i))->contact);
+  for (guint i = 0; i < bindings->len; i++) {
+    g_autofree gchar *uri =
+        mcu_binding_dial_uri (g_ptr_array_index (bindings, i));
+
+    g_strv_builder_add (contacts, uri);
+  }
   strv = g_strv_builder_end (contacts);
   bridge = mcu_bridge_new (self, leg, target, (const gchar *const *)strv);
   g_hash_table_add (self->bridges, bridge);
@@ -358,11 +361,63 @@ load_rooms (McuDaemon *self, GError **error)
   return TRUE;
 }
 
+static void
+tls_options (const McuConfig *config, McuSipTlsOptions *tls)
+{
+  tls->certificate = config->tls_certificate;
+  tls->key = config->tls_key;
+  tls->ca = config->tls_ca;
+  tls->verify_client = config->tls_verify_client;
+}
+
+/* A TLS file the agent could not use is a config error naming the key. */
+static void
+tls_error (const McuConfig *config, GError *local, GError **error)
+{
+  static const gchar *const keys[] = {
+    [MCU_SIP_ERROR_TLS_CERTIFICATE] = "certificate",
+    [MCU_SIP_ERROR_TLS_KEY] = "key",
+    [MCU_SIP_ERROR_TLS_CA] = "ca",
+  };
+
+  if (local->domain == MCU_SIP_ERROR &&
+      (local->code == MCU_SIP_ERROR_TLS_CERTIFICATE ||
+          local->code == MCU_SIP_ERROR_TLS_KEY ||
+          local->code == MCU_SIP_ERROR_TLS_CA))
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+        "%s: [tls] %s: %s", config->path, keys[local->code], local->message);
+  else
+    g_propagate_error (error, g_error_copy (local));
+}
+
+void
+mcu_daemon_reload_tls (McuDaemon *self)
+{
+  McuSipTlsOptions tls = { 0 };
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean restart = FALSE;
+
+  if (!self->config->sip_tls)
+    return;
+  tls_options (self->config, &tls);
+  if (!mcu_sip_agent_reload_tls (self->agent, &tls, &restart, &local)) {
+    tls_error (self->config, local, &error);
+    g_warning ("SIGHUP: TLS files not usable, still serving the loaded "
+               "certificate: %s",
+        error->message);
+  } else if (restart) {
+    g_message ("SIGHUP: the TLS certificate and key are good; sofia-sip "
+               "serves the one loaded at start until the server restarts");
+  }
+}
+
 McuDaemon *
 mcu_daemon_new (McuConfig *config, GError **error)
 {
   g_autoptr (McuDaemon) self = g_object_new (MCU_TYPE_DAEMON, NULL);
   McuSipAgentOptions sip = { 0 };
+  g_autoptr (GError) local = NULL;
   g_autofree gchar *ua = g_strdup_printf ("mcu/%s", MCU_VERSION);
 
   self->config = config;
@@ -388,11 +443,16 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.port = config->sip_port;
   sip.udp = config->sip_udp;
   sip.tcp = config->sip_tcp;
+  sip.tls = config->sip_tls;
+  sip.tls_port = config->sip_tls_port;
+  tls_options (config, &sip.tls_files);
   sip.user_agent = ua;
   sip.max_message_size = config->max_message_size;
-  self->agent = mcu_sip_agent_new (&sip, error);
-  if (self->agent == NULL)
+  self->agent = mcu_sip_agent_new (&sip, &local);
+  if (self->agent == NULL) {
+    tls_error (config, local, error);
     return NULL;
+  }
   set_sip_limits (self);
   if (!open_registrar (self, error) || !load_rooms (self, error))
     return abandon_startup (self);

@@ -16,6 +16,8 @@ G_DECLARE_FINAL_TYPE (McuDaemon, mcu_daemon, MCU, DAEMON, GObject)
 McuDaemon *mcu_daemon_new (McuConfig *config, GError **error);
 /* BYE to every participant, then signal "stopped". */
 void mcu_daemon_shutdown (McuDaemon *self);
+/* SIGHUP: check the [tls] files again (see mcu_sip_agent_reload_tls ()). */
+void mcu_daemon_reload_tls (McuDaemon *self);
 guint mcu_daemon_get_n_calls (McuDaemon *self);
 
 const McuConfig *mcu_daemon_get_config (McuDaemon *self);

@@ -43,6 +43,8 @@ typedef struct
   /* Options. */
   gchar *uri;
   gchar *transport;
+  gchar *tls_ca;  /* --transport=tls: the server's certificate or CA */
+  gchar *tls_dir; /* sofia-sip's certificate dir (cafile.pem), removed */
   gchar *local_ip;
   gchar *codec_name;
   gdouble tone;

@@ -451,8 +451,11 @@ check_options (McuCaller *c, GError **error)
 
   if (!c->uri || !g_str_has_prefix (c->uri, "sip:"))
     problem = "--uri sip:... is required";
-  else if (g_strcmp0 (c->transport, "udp") && g_strcmp0 (c->transport, "tcp"))
-    problem = "--transport must be udp or tcp";
+  else if (g_strcmp0 (c->transport, "udp") && g_strcmp0 (c->transport, "tcp") &&
+           g_strcmp0 (c->transport, "tls"))
+    problem = "--transport must be udp, tcp or tls";
+  else if (g_strcmp0 (c->transport, "tls") == 0 && !c->tls_ca)
+    problem = "--transport=tls needs --tls-ca";
   else if (!c->answer && !c->codec_name)
     problem = "--codec is required";
   else if (c->codec_name &&
@@ -515,7 +518,10 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
     { "uri", 'u', 0, G_OPTION_ARG_STRING, &c->uri,
         "Request-URI to call; with --answer the URI to listen on", "URI" },
     { "transport", 't', 0, G_OPTION_ARG_STRING, &c->transport,
-        "udp (default) or tcp", "T" },
+        "udp (default), tcp or tls", "T" },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &c->tls_ca,
+        "With --transport=tls: PEM file of the server's certificate or CA",
+        "FILE" },
     { "local-ip", 0, 0, G_OPTION_ARG_STRING, &c->local_ip,
         "Local address for SIP and RTP (127.0.0.1)", "IP" },
     { "codec", 'c', 0, G_OPTION_ARG_STRING, &c->codec_name,
@@ -598,6 +604,8 @@ caller_clear (McuCaller *c)
   g_clear_pointer (&c->reinvite_status, g_array_unref);
   g_free (c->uri);
   g_free (c->transport);
+  g_free (c->tls_ca);
+  g_free (c->tls_dir);
   g_free (c->local_ip);
   g_free (c->codec_name);
   g_free (c->record);

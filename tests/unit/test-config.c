@@ -14,6 +14,9 @@ test_defaults (void)
   g_assert_no_error (error);
   g_assert_cmpuint (c->sip_port, ==, 5060);
   g_assert_true (c->sip_udp && c->sip_tcp);
+  g_assert_false (c->sip_tls);
+  g_assert_cmpuint (c->sip_tls_port, ==, 5061);
+  g_assert_false (c->tls_verify_client);
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
@@ -30,6 +33,25 @@ test_defaults (void)
   g_assert_true (c->video_enabled);
   g_assert_cmpstr (c->video_codecs[0], ==, "h264");
   g_assert_cmpuint (c->video_width, ==, 1280);
+}
+
+static void
+test_tls (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (
+      "[sip]\ntransports=udp, tls\ntls-port=5071\n"
+      "[tls]\ncertificate=/etc/mcu/cert.pem\nkey=/etc/mcu/key.pem\n"
+      "ca=/etc/mcu/ca.pem\nverify-client=true\n",
+      "tls.conf", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (c->sip_udp && !c->sip_tcp && c->sip_tls);
+  g_assert_cmpuint (c->sip_tls_port, ==, 5071);
+  g_assert_cmpstr (c->tls_certificate, ==, "/etc/mcu/cert.pem");
+  g_assert_cmpstr (c->tls_key, ==, "/etc/mcu/key.pem");
+  g_assert_cmpstr (c->tls_ca, ==, "/etc/mcu/ca.pem");
+  g_assert_true (c->tls_verify_client);
 }
 
 static void
@@ -207,6 +229,22 @@ static const BadCase bad_cases[] = {
       "[limits] invite-rat" },
   { "[registrar]\nmax-contacts=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[registrar] max-contacts" },
+  { "[sip]\ntransports=udp,tls\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "bad.conf: [tls] certificate: required with tls in [sip] transports" },
+  { "[sip]\ntransports=tls\n[tls]\ncertificate=/c.pem\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[tls] key: required" },
+  { "[sip]\ntransports=tls\n[tls]\ncertificate=/c.pem\nkey=/k.pem\n"
+    "verify-client=true\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[tls] ca: required with verify-client" },
+  { "[sip]\ntransports=tcp,tls\nport=5070\ntls-port=5070\n[tls]\n"
+    "certificate=/c.pem\nkey=/k.pem\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[sip] tls-port: 5070 is also the TCP port" },
+  { "[sip]\ntls-port=0\n", MCU_CONFIG_ERROR_BAD_VALUE, "[sip] tls-port" },
+  { "[tls]\nverify-client=maybe\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[tls] verify-client" },
+  { "[tls]\ncert=/c.pem\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[tls] cert" },
+  { "[sip]\ntransports=udp,dtls\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "expected a list of udp, tcp, tls" },
   { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
 };
 
@@ -252,6 +290,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/values", test_values);
   g_test_add_func ("/config/new-groups", test_new_groups);
+  g_test_add_func ("/config/tls", test_tls);
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
