@@ -43,6 +43,7 @@ struct _McuSipCall
   gchar *offer;
   gchar *request_uri; /* outgoing: where the INVITE goes */
   gchar *source_ip;   /* incoming: the INVITE's sender */
+  gboolean secure;    /* incoming over TLS */
   gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
@@ -230,6 +231,9 @@ mcu_sip_call_new_incoming (
   set_remote_contact (self, sip);
   self->offer = mcu_sip_payload_text (sip);
   self->source_ip = g_strdup (source_ip);
+  self->secure =
+      sip->sip_via != NULL && sip->sip_via->v_protocol != NULL &&
+      g_ascii_strcasecmp (sip->sip_via->v_protocol, "SIP/2.0/TLS") == 0;
   return self;
 }
 
@@ -331,6 +335,12 @@ gboolean
 mcu_sip_call_is_outgoing (McuSipCall *self)
 {
   return self->outgoing;
+}
+
+gboolean
+mcu_sip_call_is_secure (McuSipCall *self)
+{
+  return self->secure;
 }
 
 const gchar *

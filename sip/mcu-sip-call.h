@@ -57,6 +57,9 @@ void mcu_sip_call_set_media_flowing (McuSipCall *self);
 gboolean mcu_sip_call_is_half_open (McuSipCall *self);
 /* (nullable) the SDP of the INVITE that created the call (incoming) */
 const gchar *mcu_sip_call_get_offer (McuSipCall *self);
+/* Incoming: the INVITE came over TLS (its top Via says SIP/2.0/TLS), so SDES
+ * keys may go in our SDP. Outgoing: FALSE (no TLS dial-outs yet). */
+gboolean mcu_sip_call_is_secure (McuSipCall *self);
 
 /* Responses to the initial INVITE. */
 void mcu_sip_call_ringing (McuSipCall *self);
