@@ -13,6 +13,11 @@
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
+ * With SRTP (params.srtp), rtpbin's request-rtp/rtcp-decoder/encoder signals
+ * put one srtpdec before the session and one srtpenc after it, RTP and
+ * RTCP alike; srtpdec asks for its key ("request-key", a streaming thread)
+ * and gets a copy of srtp_recv under the lock. A packet that fails
+ * authentication (a wrong key) is dropped by srtpdec: silence, no error.
  */
 #include "mcu-media-session.h"
 
@@ -59,6 +64,8 @@ struct _McuMediaSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   GstElement *depay;
+  GstElement *srtpenc; /* (nullable) (owned) also held by rtpbin */
+  GstElement *srtpdec; /* (nullable) (owned) also held by rtpbin */
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
@@ -67,6 +74,8 @@ struct _McuMediaSession
   gint deaf; /* atomic: replace what we send with silence */
 
   GMutex lock; /* protects everything below */
+  McuMediaSrtpKey srtp_send;
+  McuMediaSrtpKey srtp_recv;
   gchar *remote_address;
   guint remote_rtp_port;
   guint remote_rtcp_port;
@@ -97,6 +106,8 @@ mcu_media_session_finalize (GObject *object)
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
   g_free (self->remote_address);
+  memset (&self->srtp_send, 0, sizeof self->srtp_send);
+  memset (&self->srtp_recv, 0, sizeof self->srtp_recv);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   g_mutex_clear (&self->lock);
@@ -333,6 +344,12 @@ on_udpsrc_buffer (
     valid = gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf);
     if (valid)
       gst_rtp_buffer_unmap (&rtpbuf);
+  } else if (self->params.srtp != MCU_MEDIA_SRTP_NONE) {
+    guint8 head = 0;
+
+    /* SRTCP: encrypted after the first header; srtpdec authenticates it */
+    valid = gst_buffer_get_size (buf) >= 8 &&
+            gst_buffer_extract (buf, 0, &head, 1) == 1 && (head >> 6) == 2;
   } else {
     valid = gst_rtcp_buffer_validate_reduced (buf);
   }
@@ -589,15 +606,151 @@ make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
   return e;
 }
 
+static const gchar *
+srtp_cipher (McuMediaSrtpSuite suite)
+{
+  return suite == MCU_MEDIA_SRTP_AEAD_AES_128_GCM ? "aes-128-gcm"
+                                                  : "aes-128-icm";
+}
+
+static const gchar *
+srtp_auth (McuMediaSrtpSuite suite, gboolean rtcp)
+{
+  switch (suite) {
+    case MCU_MEDIA_SRTP_AEAD_AES_128_GCM:
+      return "null";
+    case MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32:
+      return rtcp ? "hmac-sha1-80" : "hmac-sha1-32"; /* RFC 4568 6.2.2 */
+    default:
+      return "hmac-sha1-80";
+  }
+}
+
+static GstBuffer *
+key_buffer (const McuMediaSrtpKey *key)
+{
+  return gst_buffer_new_memdup (key->key, key->key_len);
+}
+
+/* srtpdec's "request-key" for a new SSRC (streaming thread). */
+static GstCaps *
+on_srtpdec_request_key (GstElement *dec, guint ssrc, McuMediaSession *self)
+{
+  McuMediaSrtpKey key;
+  g_autoptr (GstBuffer) buf = NULL;
+  GstCaps *caps;
+
+  g_mutex_lock (&self->lock);
+  key = self->srtp_recv;
+  g_mutex_unlock (&self->lock);
+  if (key.suite == MCU_MEDIA_SRTP_NONE || key.key_len == 0)
+    return NULL;
+  buf = key_buffer (&key);
+  memset (&key, 0, sizeof key);
+  caps = gst_caps_new_simple ("application/x-srtp", "srtp-key", GST_TYPE_BUFFER,
+      buf, "srtp-cipher", G_TYPE_STRING, srtp_cipher (self->params.srtp),
+      "srtp-auth", G_TYPE_STRING, srtp_auth (self->params.srtp, FALSE),
+      "srtcp-cipher", G_TYPE_STRING, srtp_cipher (self->params.srtp),
+      "srtcp-auth", G_TYPE_STRING, srtp_auth (self->params.srtp, TRUE), NULL);
+  return caps;
+}
+
+static GstElement *
+on_rtpbin_request_decoder (
+    GstElement *rtpbin, guint session, McuMediaSession *self)
+{
+  return session == 0 && self->srtpdec ? gst_object_ref (self->srtpdec) : NULL;
+}
+
+static GstElement *
+on_rtpbin_request_encoder (
+    GstElement *rtpbin, guint session, McuMediaSession *self)
+{
+  return session == 0 && self->srtpenc ? gst_object_ref (self->srtpenc) : NULL;
+}
+
+static void
+srtpenc_set_key (McuMediaSession *self)
+{
+  g_autoptr (GstBuffer) buf = NULL;
+
+  g_mutex_lock (&self->lock);
+  buf = key_buffer (&self->srtp_send);
+  g_mutex_unlock (&self->lock);
+  g_object_set (self->srtpenc, "key", buf, NULL);
+}
+
+/* srtpdec and srtpenc for rtpbin to insert (when params.srtp). */
+static gboolean
+build_srtp (McuMediaSession *self, GError **error)
+{
+  McuMediaSrtpSuite suite = self->params.srtp;
+
+  self->srtpdec = gst_element_factory_make ("srtpdec", NULL);
+  self->srtpenc = gst_element_factory_make ("srtpenc", NULL);
+  if (self->srtpdec == NULL || self->srtpenc == NULL) {
+    g_clear_object (&self->srtpdec);
+    g_clear_object (&self->srtpenc);
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "GStreamer elements srtpenc/srtpdec are missing "
+        "(install gstreamer1.0-plugins-bad)");
+    return FALSE;
+  }
+  gst_object_ref_sink (self->srtpdec);
+  gst_object_ref_sink (self->srtpenc);
+  gst_util_set_object_arg (
+      G_OBJECT (self->srtpenc), "rtp-cipher", srtp_cipher (suite));
+  gst_util_set_object_arg (
+      G_OBJECT (self->srtpenc), "rtcp-cipher", srtp_cipher (suite));
+  gst_util_set_object_arg (
+      G_OBJECT (self->srtpenc), "rtp-auth", srtp_auth (suite, FALSE));
+  gst_util_set_object_arg (
+      G_OBJECT (self->srtpenc), "rtcp-auth", srtp_auth (suite, TRUE));
+  srtpenc_set_key (self);
+  g_signal_connect (
+      self->srtpdec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
+  g_signal_connect (self->rtpbin, "request-rtp-decoder",
+      G_CALLBACK (on_rtpbin_request_decoder), self);
+  g_signal_connect (self->rtpbin, "request-rtcp-decoder",
+      G_CALLBACK (on_rtpbin_request_decoder), self);
+  g_signal_connect (self->rtpbin, "request-rtp-encoder",
+      G_CALLBACK (on_rtpbin_request_encoder), self);
+  g_signal_connect (self->rtpbin, "request-rtcp-encoder",
+      G_CALLBACK (on_rtpbin_request_encoder), self);
+  return TRUE;
+}
+
+void
+mcu_media_session_set_srtp_keys (McuMediaSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
+{
+  gboolean send_changed, recv_changed;
+
+  g_return_if_fail (send != NULL && recv != NULL);
+  g_return_if_fail (send->key_len <= MCU_MEDIA_SRTP_MAX_KEY &&
+                    recv->key_len <= MCU_MEDIA_SRTP_MAX_KEY);
+  g_mutex_lock (&self->lock);
+  send_changed = memcmp (&self->srtp_send, send, sizeof *send) != 0;
+  recv_changed = memcmp (&self->srtp_recv, recv, sizeof *recv) != 0;
+  self->srtp_send = *send;
+  self->srtp_recv = *recv;
+  g_mutex_unlock (&self->lock);
+  if (send_changed && self->srtpenc)
+    srtpenc_set_key (self);
+  if (recv_changed && self->srtpdec) /* request-key again, new key */
+    g_signal_emit_by_name (self->srtpdec, "clear-keys");
+}
+
 static gboolean
 build_transport (McuMediaSession *self, GstBin *bin, GError **error)
 {
   GstElement *src_rtp, *src_rtcp;
   GstPad *pad;
-  g_autoptr (GstCaps) rtp_caps =
-      gst_caps_new_empty_simple ("application/x-rtp");
-  g_autoptr (GstCaps) rtcp_caps =
-      gst_caps_new_empty_simple ("application/x-rtcp");
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtp" : "application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtcp" : "application/x-rtcp");
 
   if (!(self->rtpbin = make (bin, "rtpbin", error)) ||
       !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
@@ -615,6 +768,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (srtp && !build_srtp (self, error))
+    return FALSE;
 
   pad = gst_element_get_static_pad (src_rtp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_buffer, self, NULL);
@@ -653,6 +808,8 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->depay = self->encoder = NULL;
   g_clear_object (&self->bin);
+  g_clear_object (&self->srtpenc);
+  g_clear_object (&self->srtpdec);
 }
 
 static GstPadProbeReturn
@@ -715,6 +872,8 @@ mcu_media_session_set_codec (
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
     self->rtpbin = self->depay = NULL;
     g_clear_object (&self->encode_sink);
+    g_clear_object (&self->srtpenc);
+    g_clear_object (&self->srtpdec);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);

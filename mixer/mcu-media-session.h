@@ -16,9 +16,28 @@ typedef enum
   MCU_MEDIA_CODEC_PCMA,
 } McuMediaCodec;
 
+/* SRTP protection of a session's RTP and RTCP (srtpenc/srtpdec). */
+typedef enum
+{
+  MCU_MEDIA_SRTP_NONE = 0, /* clear RTP */
+  MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+  MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32, /* SRTCP keeps the 80-bit tag */
+  MCU_MEDIA_SRTP_AEAD_AES_128_GCM,
+} McuMediaSrtpSuite;
+
+#define MCU_MEDIA_SRTP_MAX_KEY 46
+
+typedef struct
+{
+  McuMediaSrtpSuite suite;
+  guint8 key[MCU_MEDIA_SRTP_MAX_KEY]; /* master key || salt */
+  guint key_len;
+} McuMediaSrtpKey;
+
 typedef struct
 {
   McuMediaCodec codec;
+  McuMediaSrtpSuite srtp; /* the bin is built with srtpenc/srtpdec */
   guint pt;
   guint ptime;   /* ms */
   guint dtmf_pt; /* 0 = none */
@@ -41,6 +60,13 @@ gboolean mcu_media_session_set_codec (
     McuMediaSession *self, const McuMediaCodecParams *params, GError **error);
 gboolean mcu_media_session_codec_equal (
     McuMediaSession *self, const McuMediaCodecParams *params);
+/* The SRTP keys: @send encrypts what we send, @recv decrypts what the
+ * caller sends (its suite must be the params' srtp). Call before
+ * set_codec; later calls re-key the running bin (a new @recv key: the
+ * decoder asks again). Main thread. */
+void mcu_media_session_set_srtp_keys (McuMediaSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv);
+
 /* Where to send until the caller's real source is seen (latching). */
 void mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port);
