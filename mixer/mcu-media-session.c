@@ -13,11 +13,14 @@
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
- * With SRTP (params.srtp), rtpbin's request-rtp/rtcp-decoder/encoder signals
- * put one srtpdec before the session and one srtpenc after it, RTP and
- * RTCP alike; srtpdec asks for its key ("request-key", a streaming thread)
- * and gets a copy of srtp_recv under the lock. A packet that fails
- * authentication (a wrong key) is dropped by srtpdec: silence, no error.
+ * With SRTP (params.srtp), rtpbin's request-rtp/rtcp-decoder signals put
+ * one srtpdec before the session (RTP and RTCP), and one srtpenc sits
+ * between rtpbin's send pads and the udpsinks (rtpbin's encoder signals
+ * want the encoder's src pad before they request its sink pad, which
+ * srtpenc only creates on that request); srtpdec asks for its key
+ * ("request-key", a streaming thread) and gets a copy of srtp_recv under the
+ * lock. A packet that fails authentication (a wrong key) is dropped by srtpdec:
+ * silence, no error.
  */
 #include "mcu-media-session.h"
 
@@ -545,6 +548,9 @@ on_deaf_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static gboolean link_send (
+    McuMediaSession *self, const gchar *kind, GstElement *sink);
+
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
 static gboolean
 build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -577,8 +583,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
+      !link_send (self, "rtp", self->udpsink_rtp))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
@@ -662,13 +667,6 @@ on_rtpbin_request_decoder (
   return session == 0 && self->srtpdec ? gst_object_ref (self->srtpdec) : NULL;
 }
 
-static GstElement *
-on_rtpbin_request_encoder (
-    GstElement *rtpbin, guint session, McuMediaSession *self)
-{
-  return session == 0 && self->srtpenc ? gst_object_ref (self->srtpenc) : NULL;
-}
-
 static void
 srtpenc_set_key (McuMediaSession *self)
 {
@@ -682,7 +680,7 @@ srtpenc_set_key (McuMediaSession *self)
 
 /* srtpdec and srtpenc for rtpbin to insert (when params.srtp). */
 static gboolean
-build_srtp (McuMediaSession *self, GError **error)
+build_srtp (McuMediaSession *self, GstBin *bin, GError **error)
 {
   McuMediaSrtpSuite suite = self->params.srtp;
 
@@ -713,11 +711,22 @@ build_srtp (McuMediaSession *self, GError **error)
       G_CALLBACK (on_rtpbin_request_decoder), self);
   g_signal_connect (self->rtpbin, "request-rtcp-decoder",
       G_CALLBACK (on_rtpbin_request_decoder), self);
-  g_signal_connect (self->rtpbin, "request-rtp-encoder",
-      G_CALLBACK (on_rtpbin_request_encoder), self);
-  g_signal_connect (self->rtpbin, "request-rtcp-encoder",
-      G_CALLBACK (on_rtpbin_request_encoder), self);
+  gst_bin_add (bin, gst_object_ref (self->srtpenc));
   return TRUE;
+}
+
+/* rtpbin's send pad @kind ("rtp", "rtcp") to @sink, through srtpenc. */
+static gboolean
+link_send (McuMediaSession *self, const gchar *kind, GstElement *sink)
+{
+  g_autofree gchar *src = g_strdup_printf ("send_%s_src_0", kind);
+  g_autofree gchar *enc_sink = g_strdup_printf ("%s_sink_0", kind);
+  g_autofree gchar *enc_src = g_strdup_printf ("%s_src_0", kind);
+
+  if (self->srtpenc == NULL)
+    return gst_element_link_pads (self->rtpbin, src, sink, "sink");
+  return gst_element_link_pads (self->rtpbin, src, self->srtpenc, enc_sink) &&
+         gst_element_link_pads (self->srtpenc, enc_src, sink, "sink");
 }
 
 void
@@ -768,7 +777,7 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
-  if (srtp && !build_srtp (self, error))
+  if (srtp && !build_srtp (self, bin, error))
     return FALSE;
 
   pad = gst_element_get_static_pad (src_rtp, "src");
@@ -783,8 +792,7 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
           src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
           src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
+      !link_send (self, "rtcp", self->udpsink_rtcp)) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
