@@ -13,14 +13,8 @@
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
- * With SRTP (params.srtp), rtpbin's request-rtp/rtcp-decoder signals put
- * one srtpdec before the session (RTP and RTCP), and one srtpenc sits
- * between rtpbin's send pads and the udpsinks (rtpbin's encoder signals
- * want the encoder's src pad before they request its sink pad, which
- * srtpenc only creates on that request); srtpdec asks for its key
- * ("request-key", a streaming thread) and gets a copy of srtp_recv under the
- * lock. A packet that fails authentication (a wrong key) is dropped by srtpdec:
- * silence, no error.
+ * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
+ * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
 
@@ -67,8 +61,7 @@ struct _McuMediaSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   GstElement *depay;
-  GstElement *srtpenc; /* (nullable) (owned) also held by rtpbin */
-  GstElement *srtpdec; /* (nullable) (owned) also held by rtpbin */
+  McuSrtp srtp;
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
@@ -77,8 +70,6 @@ struct _McuMediaSession
   gint deaf; /* atomic: replace what we send with silence */
 
   GMutex lock; /* protects everything below */
-  McuMediaSrtpKey srtp_send;
-  McuMediaSrtpKey srtp_recv;
   gchar *remote_address;
   guint remote_rtp_port;
   guint remote_rtcp_port;
@@ -109,8 +100,7 @@ mcu_media_session_finalize (GObject *object)
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
   g_free (self->remote_address);
-  memset (&self->srtp_send, 0, sizeof self->srtp_send);
-  memset (&self->srtp_recv, 0, sizeof self->srtp_recv);
+  mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   g_mutex_clear (&self->lock);
@@ -130,6 +120,7 @@ static void
 mcu_media_session_init (McuMediaSession *self)
 {
   g_mutex_init (&self->lock);
+  mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
 }
@@ -348,11 +339,7 @@ on_udpsrc_buffer (
     if (valid)
       gst_rtp_buffer_unmap (&rtpbuf);
   } else if (self->params.srtp != MCU_MEDIA_SRTP_NONE) {
-    guint8 head = 0;
-
-    /* SRTCP: encrypted after the first header; srtpdec authenticates it */
-    valid = gst_buffer_get_size (buf) >= 8 &&
-            gst_buffer_extract (buf, 0, &head, 1) == 1 && (head >> 6) == 2;
+    valid = mcu_srtp_rtcp_plausible (buf); /* srtpdec authenticates it */
   } else {
     valid = gst_rtcp_buffer_validate_reduced (buf);
   }
@@ -548,9 +535,6 @@ on_deaf_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-static gboolean link_send (
-    McuMediaSession *self, const gchar *kind, GstElement *sink);
-
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
 static gboolean
 build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -583,7 +567,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !link_send (self, "rtp", self->udpsink_rtp))
+      !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
@@ -611,143 +595,11 @@ make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
   return e;
 }
 
-static const gchar *
-srtp_cipher (McuMediaSrtpSuite suite)
-{
-  return suite == MCU_MEDIA_SRTP_AEAD_AES_128_GCM ? "aes-128-gcm"
-                                                  : "aes-128-icm";
-}
-
-static const gchar *
-srtp_auth (McuMediaSrtpSuite suite, gboolean rtcp)
-{
-  switch (suite) {
-    case MCU_MEDIA_SRTP_AEAD_AES_128_GCM:
-      return "null";
-    case MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32:
-      return rtcp ? "hmac-sha1-80" : "hmac-sha1-32"; /* RFC 4568 6.2.2 */
-    default:
-      return "hmac-sha1-80";
-  }
-}
-
-static GstBuffer *
-key_buffer (const McuMediaSrtpKey *key)
-{
-  return gst_buffer_new_memdup (key->key, key->key_len);
-}
-
-/* srtpdec's "request-key" for a new SSRC (streaming thread). */
-static GstCaps *
-on_srtpdec_request_key (GstElement *dec, guint ssrc, McuMediaSession *self)
-{
-  McuMediaSrtpKey key;
-  g_autoptr (GstBuffer) buf = NULL;
-  GstCaps *caps;
-
-  g_mutex_lock (&self->lock);
-  key = self->srtp_recv;
-  g_mutex_unlock (&self->lock);
-  if (key.suite == MCU_MEDIA_SRTP_NONE || key.key_len == 0)
-    return NULL;
-  buf = key_buffer (&key);
-  memset (&key, 0, sizeof key);
-  caps = gst_caps_new_simple ("application/x-srtp", "srtp-key", GST_TYPE_BUFFER,
-      buf, "srtp-cipher", G_TYPE_STRING, srtp_cipher (self->params.srtp),
-      "srtp-auth", G_TYPE_STRING, srtp_auth (self->params.srtp, FALSE),
-      "srtcp-cipher", G_TYPE_STRING, srtp_cipher (self->params.srtp),
-      "srtcp-auth", G_TYPE_STRING, srtp_auth (self->params.srtp, TRUE), NULL);
-  return caps;
-}
-
-static GstElement *
-on_rtpbin_request_decoder (
-    GstElement *rtpbin, guint session, McuMediaSession *self)
-{
-  return session == 0 && self->srtpdec ? gst_object_ref (self->srtpdec) : NULL;
-}
-
-static void
-srtpenc_set_key (McuMediaSession *self)
-{
-  g_autoptr (GstBuffer) buf = NULL;
-
-  g_mutex_lock (&self->lock);
-  buf = key_buffer (&self->srtp_send);
-  g_mutex_unlock (&self->lock);
-  g_object_set (self->srtpenc, "key", buf, NULL);
-}
-
-/* srtpdec and srtpenc for rtpbin to insert (when params.srtp). */
-static gboolean
-build_srtp (McuMediaSession *self, GstBin *bin, GError **error)
-{
-  McuMediaSrtpSuite suite = self->params.srtp;
-
-  self->srtpdec = gst_element_factory_make ("srtpdec", NULL);
-  self->srtpenc = gst_element_factory_make ("srtpenc", NULL);
-  if (self->srtpdec == NULL || self->srtpenc == NULL) {
-    g_clear_object (&self->srtpdec);
-    g_clear_object (&self->srtpenc);
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer elements srtpenc/srtpdec are missing "
-        "(install gstreamer1.0-plugins-bad)");
-    return FALSE;
-  }
-  gst_object_ref_sink (self->srtpdec);
-  gst_object_ref_sink (self->srtpenc);
-  gst_util_set_object_arg (
-      G_OBJECT (self->srtpenc), "rtp-cipher", srtp_cipher (suite));
-  gst_util_set_object_arg (
-      G_OBJECT (self->srtpenc), "rtcp-cipher", srtp_cipher (suite));
-  gst_util_set_object_arg (
-      G_OBJECT (self->srtpenc), "rtp-auth", srtp_auth (suite, FALSE));
-  gst_util_set_object_arg (
-      G_OBJECT (self->srtpenc), "rtcp-auth", srtp_auth (suite, TRUE));
-  srtpenc_set_key (self);
-  g_signal_connect (
-      self->srtpdec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
-  g_signal_connect (self->rtpbin, "request-rtp-decoder",
-      G_CALLBACK (on_rtpbin_request_decoder), self);
-  g_signal_connect (self->rtpbin, "request-rtcp-decoder",
-      G_CALLBACK (on_rtpbin_request_decoder), self);
-  gst_bin_add (bin, gst_object_ref (self->srtpenc));
-  return TRUE;
-}
-
-/* rtpbin's send pad @kind ("rtp", "rtcp") to @sink, through srtpenc. */
-static gboolean
-link_send (McuMediaSession *self, const gchar *kind, GstElement *sink)
-{
-  g_autofree gchar *src = g_strdup_printf ("send_%s_src_0", kind);
-  g_autofree gchar *enc_sink = g_strdup_printf ("%s_sink_0", kind);
-  g_autofree gchar *enc_src = g_strdup_printf ("%s_src_0", kind);
-
-  if (self->srtpenc == NULL)
-    return gst_element_link_pads (self->rtpbin, src, sink, "sink");
-  return gst_element_link_pads (self->rtpbin, src, self->srtpenc, enc_sink) &&
-         gst_element_link_pads (self->srtpenc, enc_src, sink, "sink");
-}
-
 void
 mcu_media_session_set_srtp_keys (McuMediaSession *self,
     const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
 {
-  gboolean send_changed, recv_changed;
-
-  g_return_if_fail (send != NULL && recv != NULL);
-  g_return_if_fail (send->key_len <= MCU_MEDIA_SRTP_MAX_KEY &&
-                    recv->key_len <= MCU_MEDIA_SRTP_MAX_KEY);
-  g_mutex_lock (&self->lock);
-  send_changed = memcmp (&self->srtp_send, send, sizeof *send) != 0;
-  recv_changed = memcmp (&self->srtp_recv, recv, sizeof *recv) != 0;
-  self->srtp_send = *send;
-  self->srtp_recv = *recv;
-  g_mutex_unlock (&self->lock);
-  if (send_changed && self->srtpenc)
-    srtpenc_set_key (self);
-  if (recv_changed && self->srtpdec) /* request-key again, new key */
-    g_signal_emit_by_name (self->srtpdec, "clear-keys");
+  mcu_srtp_set_keys (&self->srtp, send, recv);
 }
 
 static gboolean
@@ -777,7 +629,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
-  if (srtp && !build_srtp (self, bin, error))
+  if (!mcu_srtp_build (
+          &self->srtp, self->params.srtp, bin, self->rtpbin, error))
     return FALSE;
 
   pad = gst_element_get_static_pad (src_rtp, "src");
@@ -792,7 +645,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
           src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
           src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !link_send (self, "rtcp", self->udpsink_rtcp)) {
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtcp", self->udpsink_rtcp)) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
@@ -816,8 +670,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->depay = self->encoder = NULL;
   g_clear_object (&self->bin);
-  g_clear_object (&self->srtpenc);
-  g_clear_object (&self->srtpdec);
+  mcu_srtp_reset (&self->srtp);
 }
 
 static GstPadProbeReturn
@@ -880,8 +733,7 @@ mcu_media_session_set_codec (
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
     self->rtpbin = self->depay = NULL;
     g_clear_object (&self->encode_sink);
-    g_clear_object (&self->srtpenc);
-    g_clear_object (&self->srtpdec);
+    mcu_srtp_reset (&self->srtp);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);

@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include "mcu-port-pool.h"
+#include "mcu-srtp.h"
 
 G_BEGIN_DECLS
 
@@ -15,24 +16,6 @@ typedef enum
   MCU_MEDIA_CODEC_PCMU,
   MCU_MEDIA_CODEC_PCMA,
 } McuMediaCodec;
-
-/* SRTP protection of a session's RTP and RTCP (srtpenc/srtpdec). */
-typedef enum
-{
-  MCU_MEDIA_SRTP_NONE = 0, /* clear RTP */
-  MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
-  MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32, /* SRTCP keeps the 80-bit tag */
-  MCU_MEDIA_SRTP_AEAD_AES_128_GCM,
-} McuMediaSrtpSuite;
-
-#define MCU_MEDIA_SRTP_MAX_KEY 46
-
-typedef struct
-{
-  McuMediaSrtpSuite suite;
-  guint8 key[MCU_MEDIA_SRTP_MAX_KEY]; /* master key || salt */
-  guint key_len;
-} McuMediaSrtpKey;
 
 typedef struct
 {
