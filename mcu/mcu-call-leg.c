@@ -24,6 +24,7 @@
  * already SRTP. Keys are never logged. */
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
+#include "mcu-call-srtp.h"
 
 #include <string.h>
 
@@ -226,19 +227,7 @@ codec_params (const McuSdpAudio *a)
     default:
       p.codec = MCU_MEDIA_CODEC_PCMU;
   }
-  switch (a->remote_crypto.suite) {
-    case MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80:
-      p.srtp = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80;
-      break;
-    case MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32:
-      p.srtp = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32;
-      break;
-    case MCU_SDP_CRYPTO_AEAD_AES_128_GCM:
-      p.srtp = MCU_MEDIA_SRTP_AEAD_AES_128_GCM;
-      break;
-    default:
-      p.srtp = MCU_MEDIA_SRTP_NONE;
-  }
+  p.srtp = mcu_call_srtp_suite (a->remote_crypto.suite);
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
@@ -248,34 +237,17 @@ codec_params (const McuSdpAudio *a)
   return p;
 }
 
-static void
-srtp_key (
-    McuMediaSrtpKey *key, const McuSdpCrypto *crypto, McuMediaSrtpSuite suite)
-{
-  memset (key, 0, sizeof *key);
-  if (suite == MCU_MEDIA_SRTP_NONE || crypto->key_len > sizeof key->key)
-    return;
-  key->suite = suite;
-  key->key_len = crypto->key_len;
-  memcpy (key->key, crypto->key, crypto->key_len);
-}
-
 /* The media's SRTP keys from @audio; our key stays the one we had while
  * the suite does (only the caller's key changes on a re-INVITE). */
 static void
-apply_srtp_keys (McuCallLeg *self, McuSdpAudio *audio, McuMediaSrtpSuite suite)
+apply_srtp_keys (McuCallLeg *self, McuSdpAudio *audio)
 {
   McuMediaSrtpKey send, recv;
 
-  if (self->have_audio && suite != MCU_MEDIA_SRTP_NONE &&
-      self->audio.local_crypto.suite == audio->local_crypto.suite) {
-    guint tag = audio->local_crypto.tag;
-
-    audio->local_crypto = self->audio.local_crypto;
-    audio->local_crypto.tag = tag;
-  }
-  srtp_key (&send, &audio->local_crypto, suite);
-  srtp_key (&recv, &audio->remote_crypto, suite);
+  if (self->have_audio)
+    mcu_call_srtp_keep_local (&audio->local_crypto, &self->audio.local_crypto);
+  mcu_call_srtp_key (&send, &audio->local_crypto);
+  mcu_call_srtp_key (&recv, &audio->remote_crypto);
   mcu_media_session_set_srtp_keys (self->media, &send, &recv);
   memset (&send, 0, sizeof send);
   memset (&recv, 0, sizeof recv);
@@ -308,7 +280,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
 
-  apply_srtp_keys (self, audio, p.srtp);
+  apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
     if (in_mix)
       mcu_audio_mix_remove (self->mix, self->media);
@@ -673,6 +645,9 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
             room, mix, self->participant, self->media, &video_error)) &&
       video_error)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
+  if (self->video)
+    mcu_call_video_set_srtp (
+        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;

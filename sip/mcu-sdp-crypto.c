@@ -181,3 +181,38 @@ mcu_sdp_crypto_append (GString *sdp, const McuSdpCrypto *crypto)
       mcu_sdp_crypto_suite_to_string (crypto->suite), key);
   memset (key, 0, strlen (key));
 }
+
+static gboolean
+proto_is_sdes (const gchar *proto)
+{
+  return g_ascii_strcasecmp (proto, "RTP/SAVP") == 0 ||
+         g_ascii_strcasecmp (proto, "RTP/SAVPF") == 0;
+}
+
+/* The first a=crypto of @media we can use, or why there is none. */
+gchar *
+mcu_sdp_srtp_problem (const McuSdpMedia *media, McuSdpSrtpMode mode,
+    gboolean keys_ok, McuSdpCrypto *crypto)
+{
+  g_autoptr (GString) proto = g_string_new (NULL);
+
+  mcu_sdp_append_safe (proto, media->proto);
+  if (!proto_is_sdes (media->proto))
+    return g_strdup_printf ("%s offered only over SRTP (%s); DTLS-SRTP "
+                            "unsupported, offer RTP/SAVP with a=crypto",
+        media->media, proto->str);
+  if (mode == MCU_SDP_SRTP_OFF)
+    return g_strdup_printf ("%s offered only over SRTP (%s); SRTP is off "
+                            "on this server, offer RTP/AVP",
+        media->media, proto->str);
+  if (!keys_ok)
+    return g_strdup ("SRTP keys (a=crypto) are accepted over TLS only; "
+                     "call with sips: or transport=tls");
+  for (gchar **c = media->crypto; c && *c; c++)
+    if (mcu_sdp_crypto_parse (*c, crypto))
+      return NULL;
+  return g_strdup_printf ("no usable a=crypto on the %s line (supported: "
+                          "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, "
+                          "AEAD_AES_128_GCM; no MKI)",
+      proto->str);
+}

@@ -918,42 +918,6 @@ set_failure (GError **error, const McuSdpPrefs *prefs,
   }
 }
 
-static gboolean
-proto_is_sdes (const gchar *proto)
-{
-  return g_ascii_strcasecmp (proto, "RTP/SAVP") == 0 ||
-         g_ascii_strcasecmp (proto, "RTP/SAVPF") == 0;
-}
-
-/* The first a=crypto of @media we can use, or why there is none. */
-static gchar *
-srtp_problem (
-    const McuSdpMedia *media, const McuSdpPrefs *prefs, McuSdpCrypto *crypto)
-{
-  g_autoptr (GString) proto = g_string_new (NULL);
-  McuSdpSrtpMode mode = prefs ? prefs->srtp : MCU_SDP_SRTP_OFF;
-
-  mcu_sdp_append_safe (proto, media->proto);
-  if (!proto_is_sdes (media->proto))
-    return g_strdup_printf ("audio offered only over SRTP (%s); DTLS-SRTP "
-                            "unsupported, offer RTP/SAVP with a=crypto",
-        proto->str);
-  if (mode == MCU_SDP_SRTP_OFF)
-    return g_strdup_printf ("audio offered only over SRTP (%s); SRTP is off "
-                            "on this server, offer RTP/AVP",
-        proto->str);
-  if (!prefs->srtp_keys_ok)
-    return g_strdup_printf ("SRTP keys (a=crypto) are accepted over TLS only; "
-                            "call with sips: or transport=tls");
-  for (gchar **c = media->crypto; c && *c; c++)
-    if (mcu_sdp_crypto_parse (*c, crypto))
-      return NULL;
-  return g_strdup_printf ("no usable a=crypto on the %s line (supported: "
-                          "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, "
-                          "AEAD_AES_128_GCM; no MKI)",
-      proto->str);
-}
-
 gboolean
 mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
     McuSdpAudio *out, GError **error)
@@ -980,7 +944,9 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
     if (media->port == 0) {
       reason = reason ? reason : "audio m-line disabled with port 0";
     } else if (mcu_sdp_proto_is_srtp (media->proto) &&
-               (problem = srtp_problem (media, prefs, &crypto)) != NULL) {
+               (problem = mcu_sdp_srtp_problem (media,
+                    prefs ? prefs->srtp : MCU_SDP_SRTP_OFF,
+                    prefs && prefs->srtp_keys_ok, &crypto)) != NULL) {
       if (srtp == NULL)
         srtp = problem;
       else
@@ -989,8 +955,7 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
                mcu_sdp_proto_is_plain_rtp (media->proto) && prefs &&
                prefs->srtp == MCU_SDP_SRTP_MANDATORY) {
       if (srtp == NULL)
-        srtp = g_strdup ("SRTP required on this server: offer RTP/SAVP "
-                         "with a=crypto (SDES)");
+        srtp = g_strdup (MCU_SDP_SRTP_REQUIRED);
     } else if (!mcu_sdp_proto_is_srtp (media->proto) &&
                !mcu_sdp_proto_is_plain_rtp (media->proto)) {
       reason = reason ? reason : "unsupported audio transport";
@@ -1229,7 +1194,8 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs,
   if (local->audio_crypto)
     mcu_sdp_crypto_append (sdp, local->audio_crypto);
   append_media_tail (sdp, DEFAULT_PTIME, local);
-  if (video_prefs != NULL)
+  /* our offers do not encrypt video yet: an SRTP offer is audio only */
+  if (video_prefs != NULL && local->audio_crypto == NULL)
     mcu_sdp_video_append_offer (sdp, video_prefs, local);
   return g_string_free (sdp, FALSE);
 }
