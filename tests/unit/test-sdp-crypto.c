@@ -212,14 +212,62 @@ test_offer (void)
 
   g_assert_true (mcu_sdp_crypto_generate (
       &key, MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL));
-  offer = mcu_sdp_build_offer (NULL, NULL, &local);
+  McuSdpVideoPrefs video_prefs = { 0 };
+
+  /* our offers do not encrypt video: an SRTP offer is audio only */
+  offer = mcu_sdp_build_offer (NULL, &video_prefs, &local);
+  g_assert_null (strstr (offer, "m=video"));
   g_assert_nonnull (strstr (offer, "m=audio 20000 RTP/SAVP "));
   g_assert_nonnull (
       strstr (offer, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
   local.audio_crypto = NULL;
-  clear = mcu_sdp_build_offer (NULL, NULL, &local);
+  clear = mcu_sdp_build_offer (NULL, &video_prefs, &local);
+  g_assert_nonnull (strstr (clear, "m=video"));
   g_assert_nonnull (strstr (clear, "m=audio 20000 RTP/AVP "));
   g_assert_null (strstr (clear, "a=crypto"));
+}
+
+static void
+test_video (void)
+{
+  const gchar *text = OFFER ("RTP/SAVP",
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" BARESIP_KEY
+      "\r\n") "m=video 4002 RTP/SAVPF 96\r\n"
+              "a=rtpmap:96 H264/90000\r\n"
+              "a=fmtp:96 packetization-mode=1\r\n"
+              "a=crypto:2 AEAD_AES_128_GCM "
+              "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==\r\n";
+  g_autoptr (McuSdpSession) s =
+      mcu_sdp_session_parse (text, strlen (text), NULL);
+  McuSdpVideoPrefs prefs = { .srtp = MCU_SDP_SRTP_OPTIONAL,
+    .srtp_keys_ok = TRUE };
+  McuSdpLocal local = { .address = "127.0.0.1",
+    .rtp_port = 20000,
+    .rtcp_port = 20001,
+    .video_rtp_port = 20002,
+    .video_rtcp_port = 20003 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *answer = NULL;
+  McuSdpVideo video = { 0 };
+  McuSdpAudio audio = { 0 };
+
+  g_assert_true (negotiate (text, MCU_SDP_SRTP_OPTIONAL, TRUE, &audio, NULL));
+  g_assert_true (mcu_sdp_negotiate_video (s, &prefs, &video, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (
+      video.remote_crypto.suite, ==, MCU_SDP_CRYPTO_AEAD_AES_128_GCM);
+  g_assert_cmpuint (video.local_crypto.tag, ==, 2);
+  g_assert_cmpuint (video.local_crypto.key_len, ==, 28);
+  answer = mcu_sdp_build_answer (s, &audio, &video, &local);
+  g_assert_nonnull (strstr (answer, "m=video 20002 RTP/SAVPF 96\r\n"));
+  g_assert_nonnull (strstr (answer, "a=crypto:2 AEAD_AES_128_GCM inline:"));
+  g_assert_nonnull (strstr (answer, "m=audio 20000 RTP/SAVP 0"));
+  mcu_sdp_video_clear (&video);
+  /* without keys allowed: no video (refused with a reason) */
+  prefs.srtp_keys_ok = FALSE;
+  g_assert_false (mcu_sdp_negotiate_video (s, &prefs, &video, &error));
+  g_assert_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP);
+  mcu_sdp_audio_clear (&audio);
 }
 
 int
@@ -231,5 +279,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp-crypto/negotiate-answer", test_negotiate_answer);
   g_test_add_func ("/sdp-crypto/policy", test_policy);
   g_test_add_func ("/sdp-crypto/offer", test_offer);
+  g_test_add_func ("/sdp-crypto/video", test_video);
   return g_test_run ();
 }
