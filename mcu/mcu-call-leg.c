@@ -50,11 +50,13 @@ struct _McuCallLeg
   guint ring_timer;
   gchar *pending_answer;     /* the 200's SDP while ringing */
   guint final_status;        /* the status we rejected with, 0 = none */
+  guint retry_after;         /* for a rejection with Retry-After */
   McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
   McuSdpDirection offer_direction; /* ours in the offers we make */
   McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
+  gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -69,10 +71,20 @@ enum
 
 static guint signals[N_SIGNALS];
 
-#define LEG_LOG(self, level, ...)                          \
-  g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID",    \
-      mcu_sip_call_get_call_id ((self)->call), "MCU_ROOM", \
-      mcu_sip_call_get_target ((self)->call), "MESSAGE", __VA_ARGS__)
+/* Logged under its room (MCU_ROOM): the one it asked for or joined, the
+ * one it was dialled into; none for the legs of a bridge. */
+#define LEG_LOG(self, level, ...)                                     \
+  G_STMT_START                                                        \
+  {                                                                   \
+    const gchar *call_id_ = mcu_sip_call_get_call_id ((self)->call);  \
+    if ((self)->log_room)                                             \
+      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
+          "MCU_ROOM", (self)->log_room, "MESSAGE", __VA_ARGS__);      \
+    else                                                              \
+      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
+          "MESSAGE", __VA_ARGS__);                                    \
+  }                                                                   \
+  G_STMT_END
 
 static void release_media (McuCallLeg *self);
 
@@ -98,6 +110,7 @@ mcu_call_leg_finalize (GObject *object)
   mcu_sdp_audio_clear (&self->audio);
   memset (&self->offer_crypto, 0, sizeof self->offer_crypto);
   g_free (self->pending_answer);
+  g_free (self->log_room);
   G_OBJECT_CLASS (mcu_call_leg_parent_class)->finalize (object);
 }
 
@@ -175,7 +188,8 @@ reject (
   LEG_LOG (self, G_LOG_LEVEL_INFO, "rejecting: %u %s (%s)", status, phrase,
       warning ? warning : "");
   self->final_status = status;
-  mcu_sip_call_reject (self->call, status, phrase, warning);
+  mcu_sip_call_reject_retry (
+      self->call, status, phrase, warning, self->retry_after);
   release_media (self);
 }
 
@@ -198,6 +212,7 @@ reject_error (McuCallLeg *self, const GError *error)
         reject (self, 403, "Forbidden", error->message);
         break;
       case MCU_ROOM_ERROR_CLOSED:
+      case MCU_ROOM_ERROR_NOT_OPEN: /* with Retry-After (retry_after) */
         reject (self, 480, "Temporarily Unavailable", error->message);
         break;
       default:
@@ -569,6 +584,11 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   self->prefs = env->prefs;
   if (mcu_sip_call_is_secure (call))
     self->prefs.srtp_keys_ok = TRUE;
+  /* incoming: the room it asks for (sip:ROOM*PIN@: never the PIN);
+   * outgoing: its To is the callee, the room comes with mcu_call_leg_dial */
+  if (!mcu_sip_call_is_outgoing (call) && mcu_sip_call_get_target (call))
+    self->log_room = g_strndup (mcu_sip_call_get_target (call),
+        strcspn (mcu_sip_call_get_target (call), "*"));
   g_signal_connect (call, "offer", G_CALLBACK (on_call_offer), self);
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
@@ -613,6 +633,12 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 
   if (text && !negotiate (self, text, offer, &audio, error))
     return FALSE;
+  if (self->env->admit_gate &&
+      !self->env->admit_gate (
+          self->env->admit_gate_data, target[0], &self->retry_after, error)) {
+    mcu_sdp_audio_clear (&audio);
+    return FALSE;
+  }
   room = mcu_room_directory_open (self->env->rooms, target[0], error);
   if (room == NULL)
     return FALSE;
@@ -804,6 +830,8 @@ mcu_call_leg_dial (
   g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
   if (room) {
     self->room = g_object_ref (room);
+    g_free (self->log_room);
+    self->log_room = g_strdup (mcu_room_get_name (room));
     mix = room_mix (room, self->env->config, error);
   }
   if (mix == NULL || !attach_mix (self, mix, error)) {
@@ -868,6 +896,7 @@ mcu_call_leg_start_bridged (McuCallLeg *self, McuAudioMix *mix)
   const gchar *text = mcu_sip_call_get_offer (self->call);
   McuSdpAudio audio = { 0 };
 
+  g_clear_pointer (&self->log_room, g_free); /* a call to a user, no room */
   if ((text && !negotiate (self, text, &offer, &audio, &error)) ||
       !attach_mix (self, mix, &error) ||
       (text && !apply_audio (self, &audio, &error))) {

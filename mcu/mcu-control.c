@@ -425,6 +425,20 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
+  { "GET", "/v1/meetings", mcu_control_meetings_list },
+  { "POST", "/v1/meetings", mcu_control_meetings_create },
+  { "GET", "/v1/meetings.ics", mcu_control_meetings_ics },
+  { "GET", "/v1/meetings/{}", mcu_control_meeting_get },
+  { "PATCH", "/v1/meetings/{}", mcu_control_meeting_patch },
+  { "DELETE", "/v1/meetings/{}", mcu_control_meeting_delete },
+  { "GET", "/v1/meetings/{}/occurrences", mcu_control_meeting_occurrences },
+  { "POST", "/v1/meetings/{}/extend", mcu_control_meeting_extend },
+  { "GET", "/v1/meetings/{}/attendees", mcu_control_meeting_attendees_list },
+  { "POST", "/v1/meetings/{}/attendees", mcu_control_meeting_attendees_add },
+  { "DELETE", "/v1/meetings/{}/attendees/{}",
+      mcu_control_meeting_attendee_delete },
+  { "POST", "/v1/meetings/{}/attendees/{}/dial",
+      mcu_control_meeting_attendee_dial },
 };
 
 /* ---- the one request handler ---- */
@@ -491,6 +505,10 @@ read_body (McuControlRequest *req)
   }
   if (body->length == 0)
     return TRUE;
+  if (type && g_ascii_strcasecmp (type, "text/calendar") == 0 &&
+      g_str_has_prefix (g_uri_get_path (soup_server_message_get_uri (req->msg)),
+          "/v1/meetings"))
+    return TRUE; /* an iCalendar import: the handler reads it */
   if (type == NULL || g_ascii_strcasecmp (type, "application/json") != 0) {
     mcu_control_reply_error (req, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type", "send Content-Type: application/json");

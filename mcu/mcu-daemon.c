@@ -9,6 +9,7 @@
 #include "mcu-chat.h"
 #include "mcu-registrar.h"
 #include "mcu-store.h"
+#include "mcu-scheduler-glue.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -31,6 +32,7 @@ struct _McuDaemon
   GHashTable *bridges;     /* McuBridge* (owned) set: calls to users */
   McuDialer *dialer;
   McuChat *chat;
+  McuScheduler *scheduler; /* scheduled meetings */
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -49,6 +51,7 @@ mcu_daemon_dispose (GObject *object)
   McuDaemon *self = MCU_DAEMON (object);
 
   g_clear_object (&self->control);
+  mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
   g_clear_object (&self->dialer);
@@ -403,6 +406,11 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
+  self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
+  if (self->scheduler == NULL)
+    return NULL;
+  self->env.admit_gate = mcu_scheduler_glue_admit;
+  self->env.admit_gate_data = self;
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
     return abandon_startup (self);
@@ -421,6 +429,8 @@ mcu_daemon_shutdown (McuDaemon *self)
       "shutting down: hanging up %u calls", g_hash_table_size (self->legs));
   if (self->control)
     mcu_control_stop (self->control);
+  if (self->scheduler) /* its state stays stored: a restart resumes */
+    mcu_scheduler_stop (self->scheduler);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -548,6 +558,18 @@ McuChat *
 mcu_daemon_get_chat (McuDaemon *self)
 {
   return self->chat;
+}
+
+McuEvents *
+mcu_daemon_get_events (McuDaemon *self)
+{
+  return self->events;
+}
+
+McuScheduler *
+mcu_daemon_get_scheduler (McuDaemon *self)
+{
+  return self->scheduler;
 }
 
 gchar *

@@ -38,12 +38,17 @@ gboolean mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error);
 typedef struct _McuRegistrar McuRegistrar;
 typedef struct _McuDialer McuDialer;
 typedef struct _McuChat McuChat;
+typedef struct _McuEvents McuEvents;
+typedef struct _McuScheduler McuScheduler;
 McuSipAgent *mcu_daemon_get_agent (McuDaemon *self);
 const McuCallEnv *mcu_daemon_get_call_env (McuDaemon *self);
 /* (nullable) */
 McuRegistrar *mcu_daemon_get_registrar (McuDaemon *self);
 McuDialer *mcu_daemon_get_dialer (McuDaemon *self);
 McuChat *mcu_daemon_get_chat (McuDaemon *self);
+McuEvents *mcu_daemon_get_events (McuDaemon *self);
+/* (nullable) scheduled meetings (mcu-scheduler.h) */
+McuScheduler *mcu_daemon_get_scheduler (McuDaemon *self);
 /* Keeps @leg (a new call the daemon did not create itself) until it
  * ends, with the others: counted, hung up at shutdown. */
 void mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg);

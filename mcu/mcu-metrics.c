@@ -4,6 +4,7 @@
  * runs on the media path. */
 #include "mcu-control-private.h"
 #include "mcu-build-config.h"
+#include "mcu-scheduler.h"
 
 #include <sys/resource.h>
 
@@ -21,6 +22,46 @@ room_sample (GString *out, const gchar *name, const gchar *room, guint64 v)
 {
   g_string_append_printf (
       out, "%s{room=\"%s\"} %" G_GUINT64_FORMAT "\n", name, room, v);
+}
+
+static void
+counter (GString *out, const gchar *name, const gchar *help, guint64 v)
+{
+  metric_header (out, name, "counter", help);
+  g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, v);
+}
+
+/* The scheduler's counters: mcu_meeting_*_total. */
+static void
+render_meetings (GString *out, McuScheduler *scheduler)
+{
+  const McuSchedulerCounters *c;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (scheduler == NULL)
+    return;
+  c = mcu_scheduler_get_counters (scheduler);
+  counter (out, "mcu_meetings_opened_total",
+      "Meeting occurrences whose room opened.", c->opened);
+  counter (out, "mcu_meetings_started_total",
+      "Meeting occurrences that started.", c->started);
+  counter (out, "mcu_meeting_attendees_dialing_total",
+      "Attendees dialled (each try).", c->dialing);
+  counter (out, "mcu_meeting_attendees_answered_total",
+      "Attendees who answered.", c->answered);
+  metric_header (out, "mcu_meeting_attendees_failed_total", "counter",
+      "Tries that failed, by SIP status.");
+  g_hash_table_iter_init (&iter, c->failed_by_status);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_string_append_printf (out,
+        "mcu_meeting_attendees_failed_total{status=\"%u\"} %" G_GSIZE_FORMAT
+        "\n",
+        GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
+  counter (out, "mcu_meetings_ending_total", "End warnings given.", c->ending);
+  counter (out, "mcu_meetings_extended_total", "Extensions.", c->extended);
+  counter (out, "mcu_meetings_closed_total", "Meeting occurrences that closed.",
+      c->closed);
 }
 
 gchar *
@@ -84,6 +125,8 @@ mcu_metrics_render (McuDaemon *daemon)
   g_string_append_printf (out,
       "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n",
       totals.packets_lost);
+
+  render_meetings (out, mcu_daemon_get_scheduler (daemon));
 
   if (getrusage (RUSAGE_SELF, &ru) == 0) {
     metric_header (out, "process_cpu_seconds_total", "counter",

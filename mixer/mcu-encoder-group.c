@@ -27,6 +27,7 @@ struct _McuEncoderGroup
 
   McuVideoProfile profile;
   GstElement *bin;
+  GstElement *queue; /* its input; its thread feeds the rest */
   GstElement *encoder;
   GstElement *tee;
   GHashTable *members; /* GstPad *sink (ref) -> GstPad *ghost (ref) */
@@ -209,6 +210,32 @@ on_encoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Serialized queries never enter the group's queue: GstQueue holds them
+ * with the frames and its thread asks downstream while the asker (the
+ * view's output thread, through the view's tee) waits; the group going
+ * (its last member left) flushes the queue, wakes the asker, which frees
+ * the query while the queue's thread is still inside the encoder's
+ * propose_allocation with it. Answered here instead: no pool (the view's
+ * compositor uses its own), video meta accepted (the scaler and the
+ * encoder read strides from it), nothing to drain (a leaky queue of two
+ * frames; the encoder is drained when the group stops). */
+static GstPadProbeReturn
+on_input_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+      if (gst_query_is_writable (query))
+        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+      return GST_PAD_PROBE_HANDLED;
+    case GST_QUERY_DRAIN:
+      return GST_PAD_PROBE_HANDLED;
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
 static const gchar *
 h264_profile_name (guint profile_level_id)
 {
@@ -289,7 +316,7 @@ build (McuEncoderGroup *self, GError **error)
   GstCaps *encoded = NULL;
   GstPad *pad;
 
-  if (!(queue = make (bin, "queue", error)) ||
+  if (!(queue = self->queue = make (bin, "queue", error)) ||
       !(scale = make (bin, "videoscale", error)) ||
       !(rate = make (bin, "videorate", error)) ||
       !(convert = make (bin, "videoconvert", error)) ||
@@ -317,6 +344,8 @@ build (McuEncoderGroup *self, GError **error)
     return FALSE;
   }
   pad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_input_query, NULL, NULL);
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", pad));
   gst_object_unref (pad);
   pad = gst_element_get_static_pad (self->encoder, "sink");
@@ -357,6 +386,17 @@ GstElement *
 mcu_encoder_group_get_bin (McuEncoderGroup *self)
 {
   return self->bin;
+}
+
+/* The queue first: its thread would otherwise go on pushing into elements
+ * that are stopping (the bin stops its children sinks first), and one with
+ * a renegotiation pending (a member joined) fails it against a flushing pad:
+ * "not negotiated", then an error from the queue. */
+void
+mcu_encoder_group_stop (McuEncoderGroup *self)
+{
+  gst_element_set_state (self->queue, GST_STATE_NULL);
+  gst_element_set_state (self->bin, GST_STATE_NULL);
 }
 
 gboolean

@@ -49,6 +49,9 @@ McuEncoderGroup *mcu_encoder_group_new (
 const McuVideoProfile *mcu_encoder_group_get_profile (McuEncoderGroup *self);
 /* (transfer none) */
 GstElement *mcu_encoder_group_get_bin (McuEncoderGroup *self);
+/* Stops the group's elements, from its input on (set its bin's state
+ * locked first if it is in a running pipeline). */
+void mcu_encoder_group_stop (McuEncoderGroup *self);
 
 /* Links the group's output to @sink (a member's "video_in"; its element
  * must be a sibling of the group's bin) and forces a keyframe for it.

@@ -4,9 +4,9 @@
  * Threads: the object is created, configured and destroyed on the main
  * thread. Three things run on streaming threads: the udpsrc probes (count
  * packets, note the arrival time, latch the send address to the caller's
- * real source), rtpbin's "request-pt-map" and "pad-added" (link a new SSRC
- * to the decoder). They touch only the fields under `lock` and GStreamer
- * objects, never rooms or SIP.
+ * real source, drop stray sources: see accept_source), rtpbin's
+ * "request-pt-map" and "pad-added" (link a new SSRC to the decoder). They touch
+ * only the fields under `lock` and GStreamer objects, never rooms or SIP.
  *
  * The bin:
  *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
@@ -77,6 +77,7 @@ struct _McuMediaSession
   GInetSocketAddress *latched_rtcp;
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
+  gboolean sdp_heard; /* RTP came from the SDP's address:port */
   guint64 packets_rx;
 };
 
@@ -280,6 +281,14 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port)
 {
   g_mutex_lock (&self->lock);
+  /* The same address again (a re-INVITE for hold or resume): the peer is
+   * still where it was heard, even while it sends nothing (recvonly). */
+  if (self->latched_rtp && g_strcmp0 (self->remote_address, address) == 0 &&
+      self->remote_rtp_port == rtp_port &&
+      self->remote_rtcp_port == rtcp_port) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
   self->remote_rtp_port = rtp_port;
@@ -287,40 +296,93 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
   /* A new address from the SDP starts latching anew. */
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  self->sdp_heard = FALSE;
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held, for a valid packet from @from. */
+static gboolean
+same_source (GInetSocketAddress *a, GInetSocketAddress *b)
+{
+  return a && b &&
+         g_inet_socket_address_get_port (a) ==
+             g_inet_socket_address_get_port (b) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (a),
+             g_inet_socket_address_get_address (b));
+}
+
+/* Is @in the address:@port the SDP gave? (lock held) */
+static gboolean
+from_sdp (McuMediaSession *self, GInetSocketAddress *in, guint port)
+{
+  g_autoptr (GInetAddress) sdp = NULL;
+
+  if (self->remote_address == NULL || port == 0 ||
+      g_inet_socket_address_get_port (in) != port)
+    return FALSE;
+  sdp = g_inet_address_new_from_string (self->remote_address);
+  return sdp &&
+         g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
+}
+
+/* Send to @in from now on (lock held). */
 static void
-latch (McuMediaSession *self, GSocketAddress *from, gboolean rtp, gint64 now)
+latch_to (McuMediaSession *self, gboolean rtp, GInetSocketAddress *in)
 {
   GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
-  GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
   g_autofree gchar *host = NULL;
 
-  if (*latched &&
-      g_inet_socket_address_get_port (*latched) ==
-          g_inet_socket_address_get_port (in) &&
-      g_inet_address_equal (g_inet_socket_address_get_address (*latched),
-          g_inet_socket_address_get_address (in))) {
-    if (rtp)
-      self->last_latched_rx = now;
-    return;
-  }
-  /* Keep the first source unless it has gone quiet (NAT rebinding). */
-  if (*latched && rtp && now - self->last_latched_rx < RELATCH_AFTER_US)
-    return;
-  if (*latched && !rtp && self->latched_rtp != NULL &&
-      now - self->last_latched_rx < RELATCH_AFTER_US)
+  if (same_source (*latched, in))
     return;
   g_set_object (latched, in);
-  if (rtp)
-    self->last_latched_rx = now;
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
   sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
       g_inet_socket_address_get_port (in));
+  if (rtp && !from_sdp (self, in, self->remote_rtp_port))
+    g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
+            "sending there",
+        self->ports.port, host, g_inet_socket_address_get_port (in),
+        self->remote_address ? self->remote_address : "-",
+        self->remote_rtp_port);
+}
+
+/* Strict symmetric RTP: which source feeds this session and gets what it
+ * sends (lock held; FALSE: drop the packet).
+ * - The SDP's own address:port is the peer: always taken, and sending goes
+ *   (back) to it; once it has been heard, no other source is taken until a
+ *   new SDP (mcu_media_session_set_remote) starts over.
+ * - Another source (a NAT between us) is latched to only while the SDP's
+ *   has not been heard, and only when the source latched so far (if any)
+ *   has been quiet for RELATCH_AFTER_US (NAT rebinding).
+ * - Anything else is dropped: a stray stream (an old call's sender still
+ *   going, another server's) would otherwise take over where we send and
+ *   what the room hears, whichever of it and the peer came first.
+ * RTCP: from the SDP's RTCP address:port, or from the RTP peer's address. */
+static gboolean
+accept_source (
+    McuMediaSession *self, GInetSocketAddress *in, gboolean rtp, gint64 now)
+{
+  if (!rtp) {
+    if (!from_sdp (self, in, self->remote_rtcp_port) &&
+        !(self->latched_rtp &&
+            g_inet_address_equal (
+                g_inet_socket_address_get_address (self->latched_rtp),
+                g_inet_socket_address_get_address (in))))
+      return FALSE;
+    latch_to (self, FALSE, in);
+    return TRUE;
+  }
+  if (from_sdp (self, in, self->remote_rtp_port)) {
+    self->sdp_heard = TRUE;
+  } else if (!same_source (self->latched_rtp, in)) {
+    if (self->sdp_heard ||
+        (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
+      return FALSE;
+  }
+  latch_to (self, TRUE, in);
+  self->last_latched_rx = now;
+  return TRUE;
 }
 
 static GstPadProbeReturn
@@ -347,11 +409,14 @@ on_udpsrc_buffer (
     return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
 
   g_mutex_lock (&self->lock);
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_DROP;
+  }
   self->last_rx = now;
   if (rtp)
     self->packets_rx++;
-  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr))
-    latch (self, meta->addr, rtp, now);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -742,6 +807,17 @@ mcu_media_session_set_codec (
       self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
   sink_set_destination (
       self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  /* a new bin for a new codec: keep sending where the peer was heard */
+  for (guint i = 0; i < 2; i++) {
+    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
+    g_autofree gchar *host = NULL;
+
+    if (to == NULL)
+      continue;
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
+    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
+        g_inet_socket_address_get_port (to));
+  }
   g_mutex_unlock (&self->lock);
   apply_sending (self);
   return TRUE;

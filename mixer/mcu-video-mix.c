@@ -16,6 +16,14 @@
  * what it has (a silent participant's last picture stays). Tiles keep the
  * picture's aspect (keep-aspect-ratio: letterbox in the layout's cell).
  *
+ * Errors (fault isolation): an error from a member's elements (its session
+ * bin, its tee) is that member's ("participant-error"); one from a view's
+ * elements rebuilds that view, one from an encoder group's rebuilds that
+ * group (their members leave and join again, into new elements); "error"
+ * (the room's video) only for the pipeline itself, or when the video failed
+ * again within REBUILD_WINDOW_US of a rebuild. An error queued by elements
+ * that have left is dropped.
+ *
  * Threads: every method runs on the main thread; the bus is watched on the
  * main context. Pads and labels are re-laid-out on the main thread (the
  * compositor and textoverlay lock their properties). Removing a
@@ -24,9 +32,11 @@
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
 
+#include <gst/video/video.h>
 #include <string.h>
 
-#define DECODE_MARGIN_MS 30
+#define DECODE_MARGIN_MS  30
+#define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 /* labels 0..15: names under pictures (small font); 16..31: names of
  * audio-only or muted participants, centred in a plain tile (large font) */
 #define N_LABELS (2 * MCU_LAYOUT_MAX_TILES)
@@ -51,7 +61,7 @@ typedef struct
 {
   guint exclude; /* 0, or the participant left out */
   McuLayout *layout;
-  GstElement *elements[4]; /* driver, compositor, caps, tee */
+  GstElement *elements[4]; /* driver, its caps, compositor, caps */
   GstElement *compositor, *tee;
   GstElement *labels[N_LABELS];
   GstElement *tail; /* caps after the labels */
@@ -80,7 +90,9 @@ struct _McuVideoMix
   GHashTable *views;   /* exclude id -> View* */
   GHashTable *groups;  /* profile key -> GroupEntry* */
   guint speaker;
-  guint serial; /* for element names */
+  guint serial;      /* for element names */
+  gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = never */
+  guint n_rebuilds;
 };
 
 G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
@@ -160,6 +172,14 @@ mcu_video_mix_init (McuVideoMix *self)
 
 /* ---- errors ---- */
 
+static gboolean
+is_within (GstObject *src, GstElement *e)
+{
+  return e != NULL && (src == GST_OBJECT (e) ||
+                          gst_object_has_as_ancestor (src, GST_OBJECT (e)));
+}
+
+/* The member whose elements posted @src: its session bin or its tee. */
 static Member *
 member_for_object (McuVideoMix *self, GstObject *src)
 {
@@ -169,14 +189,138 @@ member_for_object (McuVideoMix *self, GstObject *src)
   g_hash_table_iter_init (&iter, self->members);
   while (g_hash_table_iter_next (&iter, NULL, &m)) {
     Member *member = m;
-    GstElement *bin =
-        member->session ? mcu_video_session_get_bin (member->session) : NULL;
 
-    if (bin && (src == GST_OBJECT (bin) ||
-                   gst_object_has_as_ancestor (src, GST_OBJECT (bin))))
+    if ((member->session &&
+            is_within (src, mcu_video_session_get_bin (member->session))) ||
+        is_within (src, member->tee))
       return member;
   }
   return NULL;
+}
+
+static View *
+view_for_object (McuVideoMix *self, GstObject *src)
+{
+  GHashTableIter iter;
+  gpointer v;
+
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &v)) {
+    View *view = v;
+
+    for (guint i = 0; i < 4; i++)
+      if (is_within (src, view->elements[i]))
+        return view;
+    for (guint i = 0; i < N_LABELS; i++)
+      if (is_within (src, view->labels[i]))
+        return view;
+    if (is_within (src, view->tail) || is_within (src, view->tee))
+      return view;
+  }
+  return NULL;
+}
+
+static const gchar *
+group_for_object (McuVideoMix *self, GstObject *src)
+{
+  GHashTableIter iter;
+  gpointer key, g;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, &key, &g))
+    if (is_within (src, mcu_encoder_group_get_bin (((GroupEntry *)g)->group)))
+      return key;
+  return NULL;
+}
+
+static void leave_group (McuVideoMix *self, Member *m);
+static gboolean join_group (McuVideoMix *self, Member *m, GError **error);
+static void relayout_all (McuVideoMix *self);
+
+/* Builds anew the encoder group @key, or every group of @view and so the
+ * view itself: its members leave (the last one out takes the group, the
+ * last group the view) and join again, into new elements. */
+static void
+rebuild (McuVideoMix *self, const gchar *key, View *view)
+{
+  GList *members = NULL;
+
+  for (GList *l = self->order; l; l = l->next) {
+    Member *m = l->data;
+    GroupEntry *g =
+        m->group_key ? g_hash_table_lookup (self->groups, m->group_key) : NULL;
+
+    if (g && ((key && g_str_equal (key, m->group_key)) || g->view == view))
+      members = g_list_prepend (members, m);
+  }
+  members = g_list_reverse (members);
+  for (GList *l = members; l; l = l->next)
+    leave_group (self, l->data);
+  for (GList *l = members; l; l = l->next) {
+    Member *m = l->data;
+    g_autoptr (GError) error = NULL;
+
+    if (!join_group (self, m, &error))
+      g_signal_emit (
+          self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, error->message);
+  }
+  g_list_free (members);
+  self->n_rebuilds++;
+  relayout_all (self);
+}
+
+/* An error from a view's or an encoder group's elements: that one is
+ * rebuilt (its members keep their calls); the room fails only if the
+ * video failed again within REBUILD_WINDOW_US of the last rebuild. */
+static void
+on_shared_error (
+    McuVideoMix *self, const gchar *key, View *view, const gchar *message)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->rebuilt_at && now - self->rebuilt_at < REBUILD_WINDOW_US) {
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
+    return;
+  }
+  self->rebuilt_at = now;
+  rebuild (self, key, view);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", self->name,
+      "MESSAGE", "video %s rebuilt after: %s", view ? "view" : "encoder group",
+      message);
+}
+
+static void
+on_error_message (McuVideoMix *self, GstMessage *msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  GstObject *src = GST_MESSAGE_SRC (msg);
+  Member *m = member_for_object (self, src);
+  View *view = m ? NULL : view_for_object (self, src);
+  const gchar *key = m || view ? NULL : group_for_object (self, src);
+  /* none of these, and not in the pipeline any more: queued by a bin that
+   * has left (a participant's, a view's, a group's): nobody's now */
+  gboolean gone =
+      !m && !view && !key &&
+      !gst_object_has_as_ancestor (src, GST_OBJECT (self->pipeline));
+
+  gst_message_parse_error (msg, &err, &debug);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
+      "MESSAGE", "video error from %s (%s): %s (%s)",
+      GST_MESSAGE_SRC_NAME (msg),
+      m      ? "a participant's"
+      : view ? "a view's"
+      : key  ? "an encoder group's"
+      : gone ? "an element that left"
+             : "the room's",
+      err->message, debug ? debug : "");
+  if (m)
+    g_signal_emit (
+        self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, err->message);
+  else if (view || key)
+    on_shared_error (self, key, view, err->message);
+  else if (!gone)
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
 }
 
 static gboolean
@@ -184,33 +328,13 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   McuVideoMix *self = user_data;
   g_autoptr (GError) err = NULL;
-  g_autofree gchar *debug = NULL;
-  Member *m;
-  gboolean gone;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
-      gst_message_parse_error (msg, &err, &debug);
-      m = member_for_object (self, GST_MESSAGE_SRC (msg));
-      /* neither a member's nor in the pipeline any more: queued by a
-       * participant's bin before it left (its error is nobody's now) */
-      gone = m == NULL && !gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
-                              GST_OBJECT (self->pipeline));
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM",
-          self->name, "MESSAGE", "video error from %s (%s): %s (%s)",
-          GST_MESSAGE_SRC_NAME (msg),
-          m      ? "a participant's"
-          : gone ? "a participant that left"
-                 : "the room's",
-          err->message, debug ? debug : "");
-      if (m)
-        g_signal_emit (
-            self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, err->message);
-      else if (!gone)
-        g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
+      on_error_message (self, msg);
       break;
     case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, &debug);
+      gst_message_parse_warning (msg, &err, NULL);
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
           self->name, "MESSAGE", "video warning from %s: %s",
           GST_MESSAGE_SRC_NAME (msg), err->message);
@@ -359,23 +483,45 @@ make (const gchar *factory, GError **error)
   return e;
 }
 
-/* A member's decoder asks downstream for an allocation (after every link
- * into a view: the tee reconfigures it) and may drain. The compositor's
- * sink pads queue such serialized queries for its output thread; one still
- * queued when the pad is released (the member leaves a view, or the view
- * goes) is left shared between that thread and the decoder's, which then
- * both write it ("gst_query_is_writable (query)" criticals, GStreamer 1.22).
- * They are answered here instead: no pool proposed (the decoder makes its
- * own), nothing to drain (the compositor holds one picture per pad). */
+/* Serialized queries never enter a compositor pad. GstAggregator queues
+ * them with the pad's pictures and its output thread answers them while
+ * the asking thread waits; a pad flushed or released meanwhile (a member
+ * leaves a view, the view goes) wakes the asker, which returns and frees
+ * the query while the output thread is still writing into it
+ * (gst_query_add_allocation_pool / gst_query_is_writable criticals, or
+ * memory reused under it). The member's decoder asks after every link into
+ * a view (the tee reconfigures it), so view churn hits that window. The
+ * query is answered here, on the compositor's sink pad itself (a tee
+ * queries its src pads' peers directly, so a probe on the tee's pad never
+ * sees it): no pool proposed (the decoder uses its own), video meta
+ * accepted (the compositor reads strides from it), nothing to drain (the
+ * compositor holds one picture per pad). */
 static GstPadProbeReturn
-on_view_input_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+on_compositor_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION ||
-      GST_QUERY_TYPE (query) == GST_QUERY_DRAIN)
-    return GST_PAD_PROBE_HANDLED;
-  return GST_PAD_PROBE_OK;
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+      if (gst_query_is_writable (query))
+        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+      return GST_PAD_PROBE_HANDLED;
+    case GST_QUERY_DRAIN:
+      return GST_PAD_PROBE_HANDLED;
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
+static GstPad *
+compositor_request_pad (View *view)
+{
+  GstPad *pad = gst_element_request_pad_simple (view->compositor, "sink_%u");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_compositor_query, NULL, NULL);
+  g_object_set (pad, "alpha", 0.0, NULL);
+  return pad;
 }
 
 static void
@@ -387,11 +533,8 @@ view_add_input (McuVideoMix *self, View *view, Member *m)
       g_hash_table_contains (view->inputs, GUINT_TO_POINTER (m->id)))
     return;
   vi = g_new0 (ViewInput, 1);
-  vi->comp_sink = gst_element_request_pad_simple (view->compositor, "sink_%u");
+  vi->comp_sink = compositor_request_pad (view);
   vi->tee_src = gst_element_request_pad_simple (m->tee, "src_%u");
-  gst_pad_add_probe (vi->tee_src, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
-      on_view_input_query, NULL, NULL);
-  g_object_set (vi->comp_sink, "alpha", 0.0, NULL);
   gst_util_set_object_arg (
       G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
   if (gst_pad_link (vi->tee_src, vi->comp_sink) != GST_PAD_LINK_OK)
@@ -442,8 +585,8 @@ view_build (McuVideoMix *self, View *view, GError **error)
   /* added at once so that view_destroy finds them all */
   view->elements[0] = driver;
   view->elements[1] = dcaps;
-  view->elements[2] = caps;
-  view->elements[3] = view->compositor;
+  view->elements[2] = view->compositor;
+  view->elements[3] = caps;
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
@@ -493,8 +636,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   if (!gst_element_link (driver, dcaps))
     goto link_failed;
   dpad = gst_element_get_static_pad (dcaps, "src");
-  cpad = gst_element_request_pad_simple (view->compositor, "sink_%u");
-  g_object_set (cpad, "alpha", 0.0, NULL); /* a clock, never seen */
+  cpad = compositor_request_pad (view); /* a clock, never seen */
   if (gst_pad_link (dpad, cpad) != GST_PAD_LINK_OK) {
     gst_object_unref (dpad);
     gst_object_unref (cpad);
@@ -531,7 +673,10 @@ view_destroy (McuVideoMix *self, View *view)
   g_hash_table_iter_init (&iter, self->members);
   while (g_hash_table_iter_next (&iter, NULL, &m))
     view_remove_input (view, m);
-  /* source first, so nothing pushes into what is stopping after it */
+  /* sources first (the driver, then the compositor's output thread), so
+   * nothing pushes into what is stopping after it: a compositor still
+   * running into a stopped capsfilter has it renegotiate against a
+   * flushing pad ("not negotiated") */
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       all[n++] = view->elements[i];
@@ -606,7 +751,7 @@ group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
   gst_element_release_request_pad (view->tee, g->view_src);
   gst_object_unref (g->view_src);
   gst_element_set_locked_state (bin, TRUE);
-  gst_element_set_state (bin, GST_STATE_NULL);
+  mcu_encoder_group_stop (g->group);
   gst_bin_remove (GST_BIN (self->pipeline), bin);
   g_object_unref (g->group);
   g_hash_table_remove (self->groups, key);
@@ -963,6 +1108,12 @@ guint
 mcu_video_mix_get_n_views (McuVideoMix *self)
 {
   return g_hash_table_size (self->views);
+}
+
+guint
+mcu_video_mix_get_n_rebuilds (McuVideoMix *self)
+{
+  return self->n_rebuilds;
 }
 
 GArray *

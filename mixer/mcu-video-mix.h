@@ -72,6 +72,8 @@ gboolean mcu_video_mix_get_stats (
     McuVideoMix *self, guint id, McuVideoMixStats *stats);
 guint mcu_video_mix_get_n_encoder_groups (McuVideoMix *self);
 guint mcu_video_mix_get_n_views (McuVideoMix *self);
+/* How often a view or an encoder group was rebuilt after an error. */
+guint mcu_video_mix_get_n_rebuilds (McuVideoMix *self);
 /* The tiles of the view @id sees, for tests and the control socket.
  * (transfer full) McuLayoutTile array */
 GArray *mcu_video_mix_get_tiles (McuVideoMix *self, guint id);

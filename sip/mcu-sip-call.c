@@ -402,7 +402,16 @@ void
 mcu_sip_call_reject (
     McuSipCall *self, guint status, const gchar *phrase, const gchar *warning)
 {
+  mcu_sip_call_reject_retry (self, status, phrase, warning, 0);
+}
+
+void
+mcu_sip_call_reject_retry (McuSipCall *self, guint status, const gchar *phrase,
+    const gchar *warning, guint retry_after)
+{
   g_autofree gchar *w = warning ? warning_value (warning) : NULL;
+  g_autofree gchar *retry =
+      retry_after ? g_strdup_printf ("%u", retry_after) : NULL;
 
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (!incoming_unanswered (self))
@@ -410,7 +419,8 @@ mcu_sip_call_reject (
   set_end_reason (self, MCU_SIP_END_LOCAL);
   /* nua keeps the phrase pointer until it sends: give it one that lasts */
   nua_respond (self->nh, status, g_intern_string (phrase),
-      TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
+      TAG_IF (w, SIPTAG_WARNING_STR (w)),
+      TAG_IF (retry, SIPTAG_RETRY_AFTER_STR (retry)), TAG_END ());
   self->state = MCU_SIP_CALL_STATE_CLOSING;
 }
 

@@ -67,6 +67,9 @@ void mcu_sip_call_answer (McuSipCall *self, const gchar *sdp);
 /* @warning (nullable): text for a Warning: 399 header. */
 void mcu_sip_call_reject (
     McuSipCall *self, guint status, const gchar *phrase, const gchar *warning);
+/* The same with Retry-After: @retry_after seconds (0: none). */
+void mcu_sip_call_reject_retry (McuSipCall *self, guint status,
+    const gchar *phrase, const gchar *warning, guint retry_after);
 
 /* Responses to a re-INVITE ("offer" signal). */
 void mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp);
