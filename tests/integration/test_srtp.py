@@ -10,7 +10,8 @@ others but the wrong-key caller, whom nobody hears (it still hears them);
 a raw capture on lo shows the SRTP legs' payloads look random (and carry
 the 10-byte auth tag) while the clear leg's PCMU tone is plainly structured;
 no key shows up in the server's log. Then the policies: srtp=mandatory
-refuses clear RTP with 488 and a Warning, keys over UDP without
+serves SRTP callers (also a late offer: the server's own offer is RTP/SAVP)
+and refuses clear RTP with 488 and a Warning, keys over UDP without
 srtp-allow-insecure-keys get 488, srtp=off refuses an RTP/SAVP offer."""
 
 import json
@@ -203,10 +204,14 @@ def refused(mode, insecure, extra, expect_in_log, what):
         checks.check("rejecting: 488 Not Acceptable Here" in log and expect_in_log in log,
                      "%s: 488 with a Warning saying '%s'" % (what, expect_in_log))
         if mode == "mandatory":
-            ok = start_caller(srv, "srtp-ok", 440, ["--srtp"], duration=2)
+            # one early offer, one late offer (the server's own offer is
+            # RTP/SAVP with its key, the caller's key comes in the ACK)
+            ok = start_caller(srv, "srtp-ok", 440, ["--srtp"], duration=4)
+            late = start_caller(srv, "srtp-late", 1000, ["--srtp", "--late-offer"], duration=4)
             wait_caller(ok)
-            checks.check(ok["r"].get("rtp_packets_received", 0) > 50,
-                         "mandatory: an SRTP caller is served")
+            wait_caller(late)
+            check_hearing(ok, [late], [], [(SETTLE, 4.0)])
+            check_hearing(late, [ok], [], [(SETTLE, 4.0)])
         checks.check(srv.alive(), "server still running")
 
 
