@@ -614,7 +614,6 @@ mcu_sdp_audio_clear (McuSdpAudio *audio)
 
   g_free (audio->remote_address);
   g_free (audio->remote_rtcp_address);
-  g_free (audio->proto);
   memset (audio, 0, sizeof (*audio));
 }
 
@@ -757,7 +756,6 @@ fill_audio (McuSdpAudio *audio, guint index, const McuSdpMedia *media,
   audio->remote_rtcp_port = media->rtcp_port;
   audio->rtcp_mux = media->rtcp_mux;
   audio->remote_direction = media->direction;
-  audio->proto = g_strdup (media->proto);
   if (mcu_sdp_address_is_hold (media->address)) {
     /* RFC 2543 hold: whatever was written, nothing may be sent there */
     audio->remote_direction = media->direction == MCU_SDP_SENDRECV ||

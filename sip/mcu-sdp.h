@@ -173,7 +173,6 @@ typedef struct
   guint remote_rtcp_port;
   gboolean rtcp_mux;
   McuSdpDirection remote_direction; /* as offered */
-  gchar *proto;                     /* the offered proto ("RTP/SAVP") */
   /* SRTP (suite NONE: clear RTP): the key the remote encrypts with, and a
    * fresh one of ours for the same suite and tag (the answer's). */
   McuSdpCrypto remote_crypto;
