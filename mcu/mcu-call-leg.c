@@ -16,9 +16,15 @@
  * a bare two-party mix at once, answered only when the bridge says so.
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
  * "remote-direction" (McuSdpDirection): the remote changed its media
- * direction with a re-INVITE (hold/resume). */
+ * direction with a re-INVITE (hold/resume).
+ * SRTP (SDES): the offer's a=crypto key decrypts what the caller sends; we
+ * answer with a fresh key of ours, kept across re-INVITEs while the suite
+ * stays (a new key from the caller re-keys only the decryption). Our own
+ * offers are RTP/SAVP when [media] srtp=mandatory, or when the call is
+ * already SRTP. Keys are never logged. */
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
+#include "mcu-call-srtp.h"
 
 #include <string.h>
 
@@ -48,6 +54,8 @@ struct _McuCallLeg
   McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
   McuSdpDirection offer_direction; /* ours in the offers we make */
+  McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
+  McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
 };
 
@@ -100,6 +108,7 @@ mcu_call_leg_finalize (GObject *object)
   McuCallLeg *self = MCU_CALL_LEG (object);
 
   mcu_sdp_audio_clear (&self->audio);
+  memset (&self->offer_crypto, 0, sizeof self->offer_crypto);
   g_free (self->pending_answer);
   g_free (self->log_room);
   G_OBJECT_CLASS (mcu_call_leg_parent_class)->finalize (object);
@@ -233,6 +242,7 @@ codec_params (const McuSdpAudio *a)
     default:
       p.codec = MCU_MEDIA_CODEC_PCMU;
   }
+  p.srtp = mcu_call_srtp_suite (a->remote_crypto.suite);
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
@@ -240,6 +250,22 @@ codec_params (const McuSdpAudio *a)
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
   return p;
+}
+
+/* The media's SRTP keys from @audio; our key stays the one we had while
+ * the suite does (only the caller's key changes on a re-INVITE). */
+static void
+apply_srtp_keys (McuCallLeg *self, McuSdpAudio *audio)
+{
+  McuMediaSrtpKey send, recv;
+
+  if (self->have_audio)
+    mcu_call_srtp_keep_local (&audio->local_crypto, &self->audio.local_crypto);
+  mcu_call_srtp_key (&send, &audio->local_crypto);
+  mcu_call_srtp_key (&recv, &audio->remote_crypto);
+  mcu_media_session_set_srtp_keys (self->media, &send, &recv);
+  memset (&send, 0, sizeof send);
+  memset (&recv, 0, sizeof recv);
 }
 
 static gboolean
@@ -269,15 +295,18 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
 
+  apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
     if (in_mix)
       mcu_audio_mix_remove (self->mix, self->media);
     in_mix = FALSE;
     if (!mcu_media_session_set_codec (self->media, &p, error))
       return FALSE;
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u",
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s",
         mcu_sdp_codec_to_string (audio->codec), audio->clock_rate, audio->pt,
-        p.ptime);
+        p.ptime, p.srtp ? ", SRTP " : "",
+        p.srtp ? mcu_sdp_crypto_suite_to_string (audio->remote_crypto.suite)
+               : "");
   }
   mcu_media_session_set_remote (self->media, audio->remote_address,
       audio->remote_rtp_port,
@@ -332,9 +361,23 @@ static gchar *
 build_offer (McuCallLeg *self)
 {
   McuSdpLocal local = local_sdp (self, self->offer_direction, TRUE);
+  gboolean srtp = self->have_audio
+                      ? self->audio.local_crypto.suite != MCU_SDP_CRYPTO_NONE
+                      : self->prefs.srtp == MCU_SDP_SRTP_MANDATORY &&
+                            self->prefs.srtp_keys_ok;
 
+  if (srtp && self->have_audio) {
+    self->offer_crypto = self->audio.local_crypto;
+    self->offer_crypto.tag = 1;
+  } else if (srtp && self->offer_crypto.suite == MCU_SDP_CRYPTO_NONE &&
+             !mcu_sdp_crypto_generate (&self->offer_crypto,
+                 MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL)) {
+    srtp = FALSE; /* no random bytes: the answer will say what it takes */
+  }
+  if (srtp)
+    local.audio_crypto = &self->offer_crypto;
   self->awaiting_answer = TRUE;
-  return mcu_sdp_build_offer (&self->env->prefs,
+  return mcu_sdp_build_offer (&self->prefs,
       self->video ? mcu_call_video_get_prefs (self->video) : NULL, &local);
 }
 
@@ -346,11 +389,30 @@ negotiate (McuCallLeg *self, const gchar *text, McuSdpSession **session,
   g_autoptr (McuSdpSession) s =
       mcu_sdp_session_parse (text, strlen (text), error);
 
-  if (s == NULL ||
-      !mcu_sdp_negotiate_audio (s, &self->env->prefs, audio, error))
+  if (s == NULL || !mcu_sdp_negotiate_audio (s, &self->prefs, audio, error))
     return FALSE;
   if (session)
     *session = g_steal_pointer (&s);
+  return TRUE;
+}
+
+/* An answer to our offer: SRTP only if we offered it, on our tag and
+ * suite, and then with the key we offered. */
+static gboolean
+answer_keys (McuCallLeg *self, McuSdpAudio *audio, GError **error)
+{
+  gboolean offered = self->offer_crypto.suite != MCU_SDP_CRYPTO_NONE;
+
+  if (!offered && audio->remote_crypto.suite == MCU_SDP_CRYPTO_NONE)
+    return TRUE;
+  if (!offered || audio->remote_crypto.suite != self->offer_crypto.suite ||
+      audio->remote_crypto.tag != self->offer_crypto.tag) {
+    g_set_error_literal (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
+        offered ? "the answer does not accept our a=crypto"
+                : "SRTP in the answer to a clear RTP offer");
+    return FALSE;
+  }
+  audio->local_crypto = self->offer_crypto;
   return TRUE;
 }
 
@@ -457,6 +519,7 @@ on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (!negotiate (self, sdp, &answer_sdp, &audio, &error) ||
+      !answer_keys (self, &audio, &error) ||
       !apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer in ACK: %s", error->message);
@@ -518,6 +581,9 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
   self->env = env;
   self->call = g_object_ref (call);
+  self->prefs = env->prefs;
+  if (mcu_sip_call_is_secure (call))
+    self->prefs.srtp_keys_ok = TRUE;
   /* incoming: the room it asks for (sip:ROOM*PIN@: never the PIN);
    * outgoing: its To is the callee, the room comes with mcu_call_leg_dial */
   if (!mcu_sip_call_is_outgoing (call) && mcu_sip_call_get_target (call))
@@ -605,6 +671,9 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
             room, mix, self->participant, self->media, &video_error)) &&
       video_error)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
+  if (self->video)
+    mcu_call_video_set_srtp (
+        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
@@ -784,7 +853,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
 
   if (self->media == NULL)
     return;
-  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error)) {
+  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error) ||
+      !answer_keys (self, &audio, &error)) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
         error ? error->message : "no SDP in the 2xx");
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
@@ -886,6 +956,7 @@ on_call_update_answered (
     return;
   }
   if (!negotiate (self, sdp, NULL, &audio, &error) ||
+      !answer_keys (self, &audio, &error) ||
       !apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer to our re-INVITE: %s",

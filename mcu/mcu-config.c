@@ -24,6 +24,7 @@ typedef enum
   KEY_HOST_PORT,
   KEY_HA1,
   KEY_DIGEST_ALGORITHMS,
+  KEY_SRTP,
 } KeyType;
 
 typedef struct
@@ -60,6 +61,9 @@ static const KeySpec key_specs[] = {
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
   { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
+  { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
+  { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
+      CFG (srtp_allow_insecure_keys) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
@@ -177,6 +181,7 @@ mcu_config_new_default (void)
   c->codecs = g_strdupv ((gchar **)known_codecs);
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
+  c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
@@ -291,6 +296,8 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
   gpointer field = G_STRUCT_MEMBER_P (base, spec->offset);
   static const gchar *const transports[] = { "udp", "tcp", "tls", NULL };
   static const gchar *const orders[] = { "offer", "server", NULL };
+  static const gchar *const srtp_modes[] = { "off", "optional", "mandatory",
+    NULL };
   g_auto (GStrv) list = NULL;
   guint64 n;
 
@@ -352,6 +359,14 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
             error, file, group, key, "'%s': expected offer or server", value);
       *(gboolean *)field = g_str_equal (value, "server");
       return TRUE;
+    case KEY_SRTP:
+      for (guint i = 0; srtp_modes[i] != NULL; i++)
+        if (g_str_equal (value, srtp_modes[i])) {
+          *(guint *)field = i;
+          return TRUE;
+        }
+      return bad_value (error, file, group, key,
+          "'%s': expected off, optional or mandatory", value);
     case KEY_DBFS: {
       gint64 db;
 

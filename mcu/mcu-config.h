@@ -60,6 +60,8 @@ typedef struct
   gboolean codec_server_order;
   gint noise_gate;   /* dBFS; -127 = off */
   guint max_talkers; /* 0 = everyone is mixed */
+  guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
+  gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
 
   /* [rooms] */
   gboolean auto_create;

@@ -212,6 +212,9 @@ set_codec_prefs (McuDaemon *self)
   self->env.prefs.server_order = self->config->codec_server_order;
   /* an offer we cannot send to is refused in SDP, never in the pipeline */
   self->env.prefs.address_family = mcu_config_media_family (self->config);
+  self->env.prefs.srtp = (McuSdpSrtpMode)self->config->srtp;
+  /* per call: TRUE over TLS (McuCallLeg), or for every call when allowed */
+  self->env.prefs.srtp_keys_ok = self->config->srtp_allow_insecure_keys;
 }
 
 /* The store, the digest users and the registrar, given to the agent. */

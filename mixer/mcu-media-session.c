@@ -13,6 +13,8 @@
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
+ * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
+ * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
 
@@ -59,6 +61,7 @@ struct _McuMediaSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   GstElement *depay;
+  McuSrtp srtp;
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
@@ -98,6 +101,7 @@ mcu_media_session_finalize (GObject *object)
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
   g_free (self->remote_address);
+  mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   g_mutex_clear (&self->lock);
@@ -117,6 +121,7 @@ static void
 mcu_media_session_init (McuMediaSession *self)
 {
   g_mutex_init (&self->lock);
+  mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
 }
@@ -395,6 +400,8 @@ on_udpsrc_buffer (
     valid = gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf);
     if (valid)
       gst_rtp_buffer_unmap (&rtpbuf);
+  } else if (self->params.srtp != MCU_MEDIA_SRTP_NONE) {
+    valid = mcu_srtp_rtcp_plausible (buf); /* srtpdec authenticates it */
   } else {
     valid = gst_rtcp_buffer_validate_reduced (buf);
   }
@@ -625,8 +632,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
+      !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
@@ -654,15 +660,23 @@ make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
   return e;
 }
 
+void
+mcu_media_session_set_srtp_keys (McuMediaSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
+{
+  mcu_srtp_set_keys (&self->srtp, send, recv);
+}
+
 static gboolean
 build_transport (McuMediaSession *self, GstBin *bin, GError **error)
 {
   GstElement *src_rtp, *src_rtcp;
   GstPad *pad;
-  g_autoptr (GstCaps) rtp_caps =
-      gst_caps_new_empty_simple ("application/x-rtp");
-  g_autoptr (GstCaps) rtcp_caps =
-      gst_caps_new_empty_simple ("application/x-rtcp");
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtp" : "application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtcp" : "application/x-rtcp");
 
   if (!(self->rtpbin = make (bin, "rtpbin", error)) ||
       !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
@@ -680,6 +694,9 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (!mcu_srtp_build (
+          &self->srtp, self->params.srtp, bin, self->rtpbin, error))
+    return FALSE;
 
   pad = gst_element_get_static_pad (src_rtp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_buffer, self, NULL);
@@ -693,8 +710,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
           src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
           src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtcp", self->udpsink_rtcp)) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
@@ -718,6 +735,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->depay = self->encoder = NULL;
   g_clear_object (&self->bin);
+  mcu_srtp_reset (&self->srtp);
 }
 
 static GstPadProbeReturn
@@ -780,6 +798,7 @@ mcu_media_session_set_codec (
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
     self->rtpbin = self->depay = NULL;
     g_clear_object (&self->encode_sink);
+    mcu_srtp_reset (&self->srtp);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);

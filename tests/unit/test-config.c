@@ -22,6 +22,8 @@ test_defaults (void)
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
+  g_assert_cmpuint (c->srtp, ==, 1); /* optional */
+  g_assert_false (c->srtp_allow_insecure_keys);
   g_assert_cmpstr (c->auth_realm, ==, c->sip_domain);
   g_assert_true (c->auth_register);
   g_assert_false (c->auth_invite);
@@ -125,6 +127,7 @@ test_values (void)
       "[media]\nrtp-port-min=30000\nrtp-port-max=30099\ncodecs=pcmu, opus\n"
       "noise-gate=-50\nmax-talkers=4\n"
       "codec-order=server\n"
+      "srtp=mandatory\nsrtp-allow-insecure-keys=true\n"
       "[rooms]\nauto-create=false\nmax-participants=7\n"
       "[room:board]\nlayout=speaker\n[room:big]\nmax-participants=100\n",
       "t.conf", &error);
@@ -140,6 +143,8 @@ test_values (void)
   g_assert_true (c->codec_server_order);
   g_assert_cmpint (c->noise_gate, ==, -50);
   g_assert_cmpuint (c->max_talkers, ==, 4);
+  g_assert_cmpuint (c->srtp, ==, 2);
+  g_assert_true (c->srtp_allow_insecure_keys);
   g_assert_false (c->auto_create);
   g_assert_cmpuint (c->rooms->len, ==, 2);
   board = g_ptr_array_index (c->rooms, 0);
@@ -163,6 +168,10 @@ typedef struct
 } BadCase;
 
 static const BadCase bad_cases[] = {
+  { "[media]\nsrtp=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] srtp: 'yes': expected off, optional or mandatory" },
+  { "[media]\nsrtp-allow-insecure-keys=maybe\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] srtp-allow-insecure-keys" },
   { "[sip]\nprot=5060\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
       "bad.conf: [sip] prot" },
   { "[sipp]\nport=5060\n", MCU_CONFIG_ERROR_UNKNOWN_GROUP, "[sipp]" },
