@@ -79,7 +79,7 @@ struct _McuMediaSession
   gint64 last_latched_rx;
   gint64 remote_since; /* when the SDP's address was set */
   gboolean sdp_heard;  /* RTP came from the SDP's address:port */
-  guint32 ssrc;        /* of the last RTP packet taken (0: none yet) */
+  guint32 ssrc;        /* of the last audio RTP packet taken, if have_ssrc */
   gboolean have_ssrc;
   guint64 packets_rx;
 };
