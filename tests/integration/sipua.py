@@ -86,6 +86,8 @@ class RtpPort:
                 next_send = max(next_send + 0.02, now - 0.1)
 
     def close(self):
+        if not self.running:
+            return
         self.running = False
         self.thread.join(2)
         self.rtp.close()
@@ -186,6 +188,9 @@ class SipUA:
             pass
         self.thread.join(2)
         self.sock.close()
+        self.close_rtp()
+
+    def close_rtp(self):
         for rtp in self.rtp_ports:
             rtp.close()
 
@@ -200,6 +205,7 @@ class SipUA:
 
     def __exit__(self, *exc):
         self.close()
+        self.close_rtp()  # also when a subclass's close() does not
         return False
 
     def send(self, text, addr=None):
