@@ -359,6 +359,25 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The room's running time starts now, before any element is added (each
+ * takes the pipeline's base time, then its clock, when added). Left to the
+ * PAUSED->PLAYING change, the clock reached the mixer before the base time
+ * did: in between, the live mixer saw base time 0 (hours in the past),
+ * timed out as fast as it could and ran seconds ahead of its input (4 s
+ * under load), then waited that long with no output for anyone: calls
+ * with no audio at all at their start. */
+static void
+fix_base_time (GstPipeline *pipeline)
+{
+  g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+
+  gst_pipeline_use_clock (pipeline, clock);
+  gst_element_set_clock (GST_ELEMENT (pipeline), clock);
+  gst_element_set_start_time (GST_ELEMENT (pipeline), GST_CLOCK_TIME_NONE);
+  gst_element_set_base_time (
+      GST_ELEMENT (pipeline), gst_clock_get_time (clock));
+}
+
 static gboolean
 build_pipeline (McuAudioMix *self, GError **error)
 {
@@ -369,6 +388,7 @@ build_pipeline (McuAudioMix *self, GError **error)
 
   mcu_plugins_register ();
   self->pipeline = gst_pipeline_new (pname);
+  fix_base_time (GST_PIPELINE (self->pipeline));
   silence = gst_element_factory_make ("audiotestsrc", "clock-source");
   caps = gst_element_factory_make ("capsfilter", NULL);
   self->mixer = gst_element_factory_make ("mcumixminus", "mixer");

@@ -26,6 +26,9 @@
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 #define RELATCH_AFTER_US (2 * G_USEC_PER_SEC)
+/* How long only the SDP's own address:port is taken after a new SDP before
+ * another source may be a NAT's (see accept_source). */
+#define NAT_GRACE_US (2 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -77,7 +80,10 @@ struct _McuMediaSession
   GInetSocketAddress *latched_rtcp;
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
-  gboolean sdp_heard; /* RTP came from the SDP's address:port */
+  gint64 remote_since; /* when the SDP's address was set */
+  gboolean sdp_heard;  /* RTP came from the SDP's address:port */
+  guint32 ssrc;        /* of the last audio RTP packet taken, if have_ssrc */
+  gboolean have_ssrc;
   guint64 packets_rx;
 };
 
@@ -297,9 +303,23 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   self->sdp_heard = FALSE;
+  self->remote_since = g_get_monotonic_time ();
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
+}
+
+/* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
+static GInetAddress *
+usable_address (const gchar *address)
+{
+  GInetAddress *a = address ? g_inet_address_new_from_string (address) : NULL;
+
+  if (a &&
+      (g_inet_address_get_is_any (a) || g_inet_address_get_is_multicast (a))) {
+    g_clear_object (&a);
+  }
+  return a;
 }
 
 static gboolean
@@ -318,10 +338,9 @@ from_sdp (McuMediaSession *self, GInetSocketAddress *in, guint port)
 {
   g_autoptr (GInetAddress) sdp = NULL;
 
-  if (self->remote_address == NULL || port == 0 ||
-      g_inet_socket_address_get_port (in) != port)
+  if (port == 0 || g_inet_socket_address_get_port (in) != port)
     return FALSE;
-  sdp = g_inet_address_new_from_string (self->remote_address);
+  sdp = usable_address (self->remote_address);
   return sdp &&
          g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
 }
@@ -347,17 +366,42 @@ latch_to (McuMediaSession *self, gboolean rtp, GInetSocketAddress *in)
         self->remote_rtp_port);
 }
 
+/* May @in be the peer behind a NAT (lock held)? Only while the SDP's own
+ * address:port has not been heard, and only when the SDP names a private
+ * address that @in is not (the NAT's public side: at once) or when the SDP's
+ * address has stayed silent for NAT_GRACE_US since the SDP came (a stray
+ * stream at our port -- an old call's sender still going, another server's
+ * -- usually arrives before the peer's first packet: it must not win). */
+static gboolean
+may_be_nat (McuMediaSession *self, GInetSocketAddress *in, gint64 now)
+{
+  g_autoptr (GInetAddress) sdp = usable_address (self->remote_address);
+  GInetAddress *from = g_inet_socket_address_get_address (in);
+
+  if (sdp == NULL || self->remote_rtp_port == 0 || self->sdp_heard)
+    return FALSE;
+  if ((g_inet_address_get_is_site_local (sdp) ||
+          g_inet_address_get_is_link_local (sdp)) &&
+      !g_inet_address_get_is_site_local (from) &&
+      !g_inet_address_get_is_link_local (from) &&
+      !g_inet_address_get_is_loopback (from))
+    return TRUE;
+  return now - self->remote_since >= NAT_GRACE_US;
+}
+
 /* Strict symmetric RTP: which source feeds this session and gets what it
- * sends (lock held; FALSE: drop the packet).
+ * sends (lock held; FALSE: drop the packet before rtpbin, so that a stray
+ * never becomes an SSRC stream there).
+ * - No usable SDP address yet (a dial-out before its 2xx, c=0.0.0.0):
+ *   nothing is taken, nothing latched.
  * - The SDP's own address:port is the peer: always taken, and sending goes
  *   (back) to it; once it has been heard, no other source is taken until a
  *   new SDP (mcu_media_session_set_remote) starts over.
- * - Another source (a NAT between us) is latched to only while the SDP's
- *   has not been heard, and only when the source latched so far (if any)
- *   has been quiet for RELATCH_AFTER_US (NAT rebinding).
- * - Anything else is dropped: a stray stream (an old call's sender still
- *   going, another server's) would otherwise take over where we send and
- *   what the room hears, whichever of it and the peer came first.
+ * - Another source (a NAT between us, see may_be_nat) is latched to only
+ *   while the SDP's has not been heard, and only when the source latched so
+ *   far (if any) has been quiet for RELATCH_AFTER_US (NAT rebinding).
+ * - Anything else is dropped: a stray stream would otherwise take over
+ *   where we send and what the room hears.
  * RTCP: from the SDP's RTCP address:port, or from the RTP peer's address. */
 static gboolean
 accept_source (
@@ -376,7 +420,7 @@ accept_source (
   if (from_sdp (self, in, self->remote_rtp_port)) {
     self->sdp_heard = TRUE;
   } else if (!same_source (self->latched_rtp, in)) {
-    if (self->sdp_heard ||
+    if (!may_be_nat (self, in, now) ||
         (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
       return FALSE;
   }
@@ -394,12 +438,17 @@ on_udpsrc_buffer (
   GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
   GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
   gint64 now = g_get_monotonic_time ();
+  guint32 ssrc = 0;
+  guint pt = 0;
   gboolean valid;
 
   if (rtp) {
     valid = gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf);
-    if (valid)
+    if (valid) {
+      ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
+      pt = gst_rtp_buffer_get_payload_type (&rtpbuf);
       gst_rtp_buffer_unmap (&rtpbuf);
+    }
   } else if (self->params.srtp != MCU_MEDIA_SRTP_NONE) {
     valid = mcu_srtp_rtcp_plausible (buf); /* srtpdec authenticates it */
   } else {
@@ -415,8 +464,13 @@ on_udpsrc_buffer (
     return GST_PAD_PROBE_DROP;
   }
   self->last_rx = now;
-  if (rtp)
+  if (rtp) {
     self->packets_rx++;
+    if (pt == self->params.pt) { /* the audio stream (not DTMF) */
+      self->ssrc = ssrc;
+      self->have_ssrc = TRUE;
+    }
+  }
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -470,18 +524,29 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuMediaSession *self)
 {
   g_autofree gchar *name = gst_pad_get_name (pad);
   guint session, ssrc, pt;
+  gboolean current;
   GstPad *depay_sink, *old;
 
   if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
     return;
-  if (pt != self->params.pt) {
-    link_to_fakesink (self->bin, pad); /* telephone-event, for now */
+  g_mutex_lock (&self->lock);
+  current = !self->have_ssrc || self->ssrc == ssrc;
+  g_mutex_unlock (&self->lock);
+  /* telephone-event (for now), and a stream that is no longer the caller's
+   * (its pad-added may come after the newer one's: the jitter buffers have
+   * a thread each) */
+  if (pt != self->params.pt || !current) {
+    link_to_fakesink (self->bin, pad);
     return;
   }
   depay_sink = gst_element_get_static_pad (self->depay, "sink");
   old = gst_pad_get_peer (depay_sink);
-  if (old) { /* the caller changed SSRC: follow the new stream */
+  if (old) {
+    /* The caller changed SSRC: follow the new stream. The old one goes on
+     * into a fakesink: unlinked, its late packets would return not-linked
+     * through rtpbin to the udpsrc, which would stop receiving at all. */
     gst_pad_unlink (old, depay_sink);
+    link_to_fakesink (self->bin, old);
     gst_object_unref (old);
   }
   if (gst_pad_link (pad, depay_sink) != GST_PAD_LINK_OK)
@@ -803,6 +868,7 @@ mcu_media_session_set_codec (
   }
   self->bin = g_steal_pointer (&bin);
   g_mutex_lock (&self->lock);
+  self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
   sink_set_destination (
       self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
   sink_set_destination (

@@ -4,7 +4,12 @@ to see or shape individual SIP messages: REGISTER with digest (RFC 7616 /
 2617, MD5, qop=auth), MESSAGE out and in, and a callee whose INVITE policy
 the test picks (ring forever, ring then answer, reject). One thread
 receives; requests are answered by policy and every message is recorded.
-No retransmissions: loopback does not lose datagrams."""
+No retransmissions: loopback does not lose datagrams.
+
+Like a real phone, every SDP it sends names an RTP port it has bound
+(RtpPort: RTP and RTCP, counting what arrives), so the server's RTP never
+goes to a port that someone else may hold; with rtp_talk set it also sends
+PCMU silence from that port (symmetric RTP) while the call is up."""
 
 import hashlib
 import random
@@ -19,6 +24,81 @@ SDP_TEMPLATE = ("v=0\r\no=ua 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r
 
 def _token():
     return "%08x" % random.getrandbits(32)
+
+
+class RtpPort:
+    """An even RTP port and RTCP on the next one, bound on @ip; a thread
+    counts what arrives on both and, once talk() was called, sends PCMU
+    silence every 20 ms from the RTP socket to the peer it was given."""
+
+    def __init__(self, ip="127.0.0.1"):
+        for _ in range(100):
+            rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            rtp.bind((ip, 0))
+            port = rtp.getsockname()[1]
+            rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                if port % 2:
+                    raise OSError("odd")
+                rtcp.bind((ip, port + 1))
+                break
+            except OSError:
+                rtp.close()
+                rtcp.close()
+        else:
+            raise RuntimeError("no free RTP/RTCP port pair")
+        self.port, self.rtp, self.rtcp = port, rtp, rtcp
+        for sock in (rtp, rtcp):
+            sock.settimeout(0.005)
+        self.received = 0  # RTP packets
+        self.rtcp_received = 0
+        self.peer = None  # (host, port) to send to, once talking
+        self.talk_at = None
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def talk(self, peer, after=0.0):
+        """Send to @peer from @after seconds from now on."""
+        self.peer, self.talk_at = peer, time.monotonic() + after
+
+    def _run(self):
+        seq, ssrc, next_send = 0, random.getrandbits(32), time.monotonic()
+        while self.running:
+            for sock in (self.rtp, self.rtcp):
+                try:
+                    while sock.recv(2048):
+                        if sock is self.rtp:
+                            self.received += 1
+                        else:
+                            self.rtcp_received += 1
+                except (socket.timeout, BlockingIOError, OSError):
+                    pass
+            now = time.monotonic()
+            if self.peer and now >= self.talk_at and now >= next_send:
+                seq = (seq + 1) & 0xFFFF
+                header = bytes([0x80, 0, seq >> 8, seq & 0xFF]) + (seq * 160).to_bytes(4, "big") + \
+                    ssrc.to_bytes(4, "big")
+                try:
+                    self.rtp.sendto(header + b"\xff" * 160, self.peer)
+                except OSError:
+                    pass
+                next_send = max(next_send + 0.02, now - 0.1)
+
+    def close(self):
+        if not self.running:
+            return
+        self.running = False
+        self.thread.join(2)
+        self.rtp.close()
+        self.rtcp.close()
+
+
+def sdp_audio_peer(body):
+    """(address, port) of the first m=audio in an SDP body, or None."""
+    addr = re.search(r"^c=IN IP4 (\S+)", body, re.M)
+    port = re.search(r"^m=audio (\d+)", body, re.M)
+    return (addr.group(1), int(port.group(1))) if addr and port else None
 
 
 class Message:
@@ -65,7 +145,9 @@ class Message:
 class SipUA:
     """One UA on its own UDP port. Policies for incoming INVITEs
     (invite_policy): "ring" (180, wait for CANCEL), ("answer", delay) (180,
-    then 200 with SDP after delay seconds), or an int status (reject)."""
+    then 200 with SDP after delay seconds), or an int status (reject).
+    rtp_talk: None (send no RTP, only receive it) or the seconds after the
+    200 when an answered call starts sending RTP to the offer's address."""
 
     def __init__(self, server_port, user, password=None, display=None, domain="127.0.0.1",
                  local_ip="127.0.0.1"):
@@ -87,6 +169,8 @@ class SipUA:
         self.pending = {}  # (call-id, cseq) -> final response
         self.dialogs = {}  # call-id -> dict (incoming calls we answered or rang)
         self.timers = []
+        self.rtp_talk = None
+        self.rtp_ports = []  # every RtpPort this UA advertised
         self.running = True
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -108,12 +192,24 @@ class SipUA:
             pass
         self.thread.join(2)
         self.sock.close()
+        self.close_rtp()
+
+    def close_rtp(self):
+        for rtp in self.rtp_ports:
+            rtp.close()
+
+    def rtp_port(self):
+        """A new bound RtpPort, closed with the UA."""
+        rtp = RtpPort(self.ip)
+        self.rtp_ports.append(rtp)
+        return rtp
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+        self.close_rtp()  # also when a subclass's close() does not
         return False
 
     def send(self, text, addr=None):
@@ -200,10 +296,13 @@ class SipUA:
             self.respond(req, 200, "OK", addr, extra="Contact: <%s>\r\n" % self.contact,
                          body=SDP_TEMPLATE % (d["rtp_port"], direction), to_tag=d["tag"])
             return
-        d = {"invite": req, "tag": _token(), "answered": False, "rtp_port": 40000 + random.randrange(1000) * 2}
+        d = {"invite": req, "tag": _token(), "answered": False}
         self.dialogs[cid] = d
         policy = self.invite_policy
         self.respond(req, 100, "Trying", addr)
+        if not isinstance(policy, int):
+            d["rtp"] = self.rtp_port()
+            d["rtp_port"] = d["rtp"].port
         if isinstance(policy, int):
             d["answered"] = True
             self.respond(req, policy, "Rejected", addr, to_tag=d["tag"])
@@ -221,6 +320,9 @@ class SipUA:
         d["answered"] = True
         self.respond(d["invite"], 200, "OK", addr, extra="Contact: <%s>\r\n" % self.contact,
                      body=SDP_TEMPLATE % (d["rtp_port"], "sendrecv"), to_tag=d["tag"])
+        peer = sdp_audio_peer(d["invite"].body)
+        if self.rtp_talk is not None and peer:
+            d["rtp"].talk(peer, self.rtp_talk)
 
     # ---- sending requests ----
 
@@ -281,17 +383,20 @@ class SipUA:
         r = self.request("MESSAGE", ruri, to or "<%s>" % ruri, body=body)
         return r.status if r is not None else None
 
-    # ---- an outgoing call (signalling only: no RTP) ----
+    # ---- an outgoing call (RTP: received on a bound port, not sent) ----
 
-    def call(self, ruri, rtp_port=41000, timeout=5.0):
+    def call(self, ruri, rtp_port=None, timeout=5.0):
         """INVITE with a PCMU offer, ACK the 200; returns the dialog dict
-        (or None when the call failed)."""
+        (or None when the call failed). The offer names a bound RtpPort
+        (d["rtp"]) unless @rtp_port is given."""
+        rtp = self.rtp_port() if rtp_port is None else None
+        rtp_port = rtp.port if rtp else rtp_port
         call_id, tag = "%s@call" % _token(), _token()
         r = self.request("INVITE", ruri, "<%s>" % ruri, body=SDP_TEMPLATE % (rtp_port, "sendrecv"),
                          ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout)
         if r is None or r.status >= 300:
             return None
-        d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1,
+        d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1, "rtp": rtp,
              "target": re.sub(r"^.*<|>.*$", "", r.h("contact")) or ruri}
         self.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"

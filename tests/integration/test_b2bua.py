@@ -198,19 +198,49 @@ class StrayRtp:
     PCMU and Opus silence from one socket, each port every 60 ms, as an old
     call's sender still going (or another server's) would send. A call must
     keep its own peer's audio both ways: the server may neither take the
-    stray for the caller nor send the room to it."""
+    stray for the caller nor send the room to it. Only what comes from the
+    daemon's own sockets counts: other tests' servers on this machine may
+    use ports in the same range and send to any port (the stray's is an
+    ephemeral one)."""
 
     def __init__(self, srv):
         self.ports = range(srv.rtp_min + (srv.rtp_min & 1), srv.rtp_max, 2)
+        self.pid = srv.proc.pid
+        self.server_ports = set()  # UDP ports the daemon had open (sampled)
+        self.from_ports = {}  # source port -> packets, from 127.0.0.1
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.001)
-        self.received = 0
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
 
+    def _sample_server_ports(self):
+        inodes = set()
+        fd_dir = "/proc/%d/fd" % self.pid
+        try:
+            for fd in os.listdir(fd_dir):
+                target = os.readlink(os.path.join(fd_dir, fd))
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+            with open("/proc/net/udp") as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if fields[9] in inodes:
+                        self.server_ports.add(int(fields[1].split(":")[1], 16))
+        except OSError:
+            pass  # the daemon is gone
+
+    @property
+    def received(self):
+        return sum(n for port, n in self.from_ports.items() if port in self.server_ports)
+
+    @property
+    def senders(self):
+        return {port: n for port, n in self.from_ports.items() if port in self.server_ports}
+
     def _run(self):
         seq = 0
+        next_sample = 0
         payloads = ((0, b"\xff" * 160), (111, b"\xf8\xff\xfe"))
         while self.running:
             seq = (seq + 1) & 0xFFFF
@@ -218,11 +248,15 @@ class StrayRtp:
             packet = struct.pack("!BBHII", 0x80, pt, seq, seq * 960, 0x5EA5EA + pt) + payload
             for port in self.ports:
                 self.sock.sendto(packet, ("127.0.0.1", port))
+            if time.monotonic() >= next_sample:
+                self._sample_server_ports()
+                next_sample = time.monotonic() + 0.25
             deadline = time.monotonic() + 0.03
             while time.monotonic() < deadline:
                 try:
-                    self.sock.recv(2048)
-                    self.received += 1
+                    _, (host, port) = self.sock.recvfrom(2048)
+                    if host == "127.0.0.1":
+                        self.from_ports[port] = self.from_ports.get(port, 0) + 1
                 except (socket.timeout, BlockingIOError):
                     pass
 
@@ -238,20 +272,24 @@ class StrayRtp:
 
 
 def check_stray(checks, stray, what):
-    # Under 1 s of packets (the old code: all of them, ~400): until the
-    # peer's first packet (or, dialling out, its 200) any source may be its NAT;
-    # the peer's own address wins as soon as it is heard.
-    checks.check(stray.received < 50, "%s: the stray RTP source got %d packets from the server "
-                 "(the audio goes to the peers)" % (what, stray.received))
+    # None at all: the SDP names the peer's address:port, so no other source
+    # is taken for it (a NAT's only after 2 s of silence from the SDP's).
+    checks.check(stray.received == 0, "%s: the stray RTP source got %d packets from the server "
+                 "(the audio goes to the peers; from server ports %s)"
+                 % (what, stray.received, sorted(stray.senders.items())))
 
 
 def dial_out(checks, srv):
     """Dial-out into a room through the control socket: the answering phone
-    joins the room's mix and hears the room; From carries the room."""
+    joins the room's mix and hears the room; From carries the room. The
+    phone starts its RTP 0.5 s after its 200 (as phones do, once they have
+    the ACK) while a stray stream hits every port: the server sends to the
+    phone's SDP address only, never to the stray."""
     import controlclient
     ctl = controlclient.Control(srv.control_socket)
-    with sipua.SipUA(srv.port, "bob", "bob-secret") as bob:
+    with sipua.SipUA(srv.port, "bob", "bob-secret") as bob, StrayRtp(srv) as stray:
         bob.invite_policy = ("answer", 0.3)
+        bob.rtp_talk = 0.5
         checks.check(bob.register() == 200, "bob registers for the dial-out")
         status, body = ctl.call("POST", "/v1/rooms/dial1/participants",
                                 {"uri": "bob", "display": "Bob"})
@@ -271,10 +309,15 @@ def dial_out(checks, srv):
         if not checks.check(st == 200 and "Bob" in names, "room dial1 lists Bob (%s)" % names):
             print("\n".join(line for line in srv.log_text().splitlines()
                             if "dial" in line or "Bob" in line)[-3000:])
+        rtp = [d["rtp"] for d in bob.dialogs.values() if d.get("rtp")]
+        heard = rtp and mcutest.poll_until(lambda: rtp[0].received >= 50, 5)
+        checks.check(heard, "bob's phone gets the room's RTP at its SDP port (%d packets)"
+                     % (rtp[0].received if rtp else 0))
         for p in (parts or {}).get("participants", []):
             ctl.call("DELETE", "/v1/rooms/dial1/participants/%d" % p["id"])
         checks.check(bob.wait_for(lambda: bob.requests("BYE"), 5), "bob is hung up")
         bob.register(expires=0)
+    check_stray(checks, stray, "dial-out to a registered user")
     with StrayRtp(srv) as stray:
         dial_out_media(checks, srv, ctl)
     check_stray(checks, stray, "dial-out")
