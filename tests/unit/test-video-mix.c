@@ -20,7 +20,15 @@ typedef struct
   McuVideoSession *session;
   GSocket *socket;
   GstElement *send, *recv, *appsink;
+  gint packets_in; /* atomic: RTP packets its receiver got */
 } Peer;
+
+static GstPadProbeReturn
+count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((gint *)data);
+  return GST_PAD_PROBE_OK;
+}
 
 static McuPortPool *
 make_pool (void)
@@ -86,13 +94,20 @@ peer_new (McuPortPool *pool, guint id, guint32 rgb, guint w, guint h)
 
   p->recv = gst_parse_launch (
       "udpsrc name=src caps=\"application/x-rtp,media=video,clock-rate=90000,"
-      "encoding-name=H264,payload=96\" ! rtpjitterbuffer latency=50 ! "
+      "encoding-name=H264,payload=96\" ! rtpjitterbuffer name=jb latency=50 ! "
       "rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB ! "
       "appsink name=sink sync=false max-buffers=1 drop=true",
       &error);
   g_assert_no_error (error);
   e = gst_bin_get_by_name (GST_BIN (p->recv), "src");
   g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
+  {
+    GstPad *pad = gst_element_get_static_pad (e, "src");
+
+    gst_pad_add_probe (
+        pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, &p->packets_in, NULL);
+    gst_object_unref (pad);
+  }
   gst_object_unref (e);
   p->appsink = gst_bin_get_by_name (GST_BIN (p->recv), "sink");
   gst_element_set_state (p->recv, GST_STATE_PLAYING);
@@ -278,7 +293,22 @@ wait_frame (Peer *p, FrameCheck check, gpointer data, guint timeout_ms)
     g_test_message ("peer %u, last frame: %s", p->id, d);
     gst_sample_unref (last);
   } else {
-    g_test_message ("peer %u: no frame at all", p->id);
+    McuVideoSessionStats st;
+    GstElement *jb = gst_bin_get_by_name (GST_BIN (p->recv), "jb");
+    g_autoptr (GstStructure) jst = NULL;
+    g_autofree gchar *jdesc = NULL;
+
+    mcu_video_session_get_stats (p->session, &st);
+    g_object_get (jb, "stats", &jst, NULL);
+    gst_object_unref (jb);
+    jdesc = gst_structure_to_string (jst);
+    g_test_message (
+        "peer %u: no frame at all (the mix decoded %" G_GUINT64_FORMAT
+        " of its frames, %" G_GUINT64_FORMAT
+        " keyframes, sent it %" G_GUINT64_FORMAT
+        "; it got %d packets; its jitter buffer: %s)",
+        p->id, st.frames_in, st.keyframes_in, st.frames_out,
+        g_atomic_int_get (&p->packets_in), jdesc);
   }
   return FALSE;
 }
