@@ -3,7 +3,8 @@
  *
  * Threads: the object is created, configured and destroyed on the main
  * thread. On streaming threads run: the udpsrc probes (count packets and
- * RTCP feedback, latch the send address to the caller's real source),
+ * RTCP feedback, latch the send address to the caller's real source, drop
+ * stray sources: see accept_source),
  * rtpbin's "request-pt-map" and "pad-added" (link a new SSRC to the
  * depayloader and ask it for a keyframe), the decoder probe (frame
  * counter), the output probes (keyframe gate, hold, counters) and the
@@ -74,6 +75,7 @@ struct _McuVideoSession
   GInetSocketAddress *latched_rtcp;
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
+  gboolean sdp_heard; /* RTP came from the SDP's address:port */
   McuVideoSessionStats stats;
 };
 
@@ -217,45 +219,98 @@ mcu_video_session_set_remote (McuVideoSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port)
 {
   g_mutex_lock (&self->lock);
+  /* The same address again (a re-INVITE for hold or resume): the peer is
+   * still where it was heard, even while it sends nothing (recvonly). */
+  if (self->latched_rtp && g_strcmp0 (self->remote_address, address) == 0 &&
+      self->remote_rtp_port == rtp_port &&
+      self->remote_rtcp_port == rtcp_port) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
   self->remote_rtp_port = rtp_port;
   self->remote_rtcp_port = rtcp_port;
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  self->sdp_heard = FALSE;
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held, for a valid packet from @from. */
+static gboolean
+same_source (GInetSocketAddress *a, GInetSocketAddress *b)
+{
+  return a && b &&
+         g_inet_socket_address_get_port (a) ==
+             g_inet_socket_address_get_port (b) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (a),
+             g_inet_socket_address_get_address (b));
+}
+
+/* Is @in the address:@port the SDP gave? (lock held) */
+static gboolean
+from_sdp (McuVideoSession *self, GInetSocketAddress *in, guint port)
+{
+  g_autoptr (GInetAddress) sdp = NULL;
+
+  if (self->remote_address == NULL || port == 0 ||
+      g_inet_socket_address_get_port (in) != port)
+    return FALSE;
+  sdp = g_inet_address_new_from_string (self->remote_address);
+  return sdp &&
+         g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
+}
+
+/* Send to @in from now on (lock held). */
 static void
-latch (McuVideoSession *self, GSocketAddress *from, gboolean rtp, gint64 now)
+latch_to (McuVideoSession *self, gboolean rtp, GInetSocketAddress *in)
 {
   GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
-  GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
   g_autofree gchar *host = NULL;
 
-  if (*latched &&
-      g_inet_socket_address_get_port (*latched) ==
-          g_inet_socket_address_get_port (in) &&
-      g_inet_address_equal (g_inet_socket_address_get_address (*latched),
-          g_inet_socket_address_get_address (in))) {
-    if (rtp)
-      self->last_latched_rx = now;
-    return;
-  }
-  if (*latched && rtp && now - self->last_latched_rx < RELATCH_AFTER_US)
-    return;
-  if (*latched && !rtp && self->latched_rtp != NULL &&
-      now - self->last_latched_rx < RELATCH_AFTER_US)
+  if (same_source (*latched, in))
     return;
   g_set_object (latched, in);
-  if (rtp)
-    self->last_latched_rx = now;
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
   sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
       g_inet_socket_address_get_port (in));
+}
+
+/* Strict symmetric RTP, as in McuMediaSession (lock held; FALSE: drop the
+ * packet): the SDP's address:port is the peer, always taken, and once it
+ * has been heard the only source taken until a new SDP; another source (a
+ * NAT between us) only until then, and only when the one latched so far
+ * has been quiet for RELATCH_AFTER_US; anything else is dropped. A stray
+ * stream at our port (another call's, another server's, RTCP sent to the
+ * port after a peer's) would otherwise take over where we send, and the
+ * peer would get no picture at all. RTCP: from the SDP's RTCP address:port
+ * or from the RTP peer's address. */
+static gboolean
+accept_source (
+    McuVideoSession *self, GInetSocketAddress *in, gboolean rtp, gint64 now)
+{
+  if (!rtp) {
+    if (!from_sdp (self, in, self->remote_rtcp_port) &&
+        !(self->latched_rtp &&
+            g_inet_address_equal (
+                g_inet_socket_address_get_address (self->latched_rtp),
+                g_inet_socket_address_get_address (in))))
+      return FALSE;
+    latch_to (self, FALSE, in);
+    return TRUE;
+  }
+  if (from_sdp (self, in, self->remote_rtp_port)) {
+    self->sdp_heard = TRUE;
+  } else if (!same_source (self->latched_rtp, in)) {
+    if (self->sdp_heard ||
+        (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
+      return FALSE;
+  }
+  latch_to (self, TRUE, in);
+  self->last_latched_rx = now;
+  return TRUE;
 }
 
 /* PLI and FIR packets in a compound RTCP packet. */
@@ -304,8 +359,8 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
 
   if (rtp && self->mux_rtcp && is_rtcp (buf)) {
     /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
-    if (gst_rtcp_buffer_validate_reduced (buf)) {
-      on_udpsrc_buffer (info, self, FALSE);
+    if (gst_rtcp_buffer_validate_reduced (buf) &&
+        on_udpsrc_buffer (info, self, FALSE) == GST_PAD_PROBE_OK) {
       gst_app_src_push_buffer (
           GST_APP_SRC (self->mux_rtcp), gst_buffer_ref (buf));
     }
@@ -321,12 +376,15 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
     requests = count_keyframe_requests (buf);
   }
   g_mutex_lock (&self->lock);
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_DROP;
+  }
   self->last_rx = now;
   if (rtp)
     self->stats.packets_in++;
   self->stats.plis_received += requests;
-  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr))
-    latch (self, meta->addr, rtp, now);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -728,6 +786,17 @@ mcu_video_session_set_params (
       self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
   sink_set_destination (
       self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  /* a new bin (new parameters): keep sending where the peer was heard */
+  for (guint i = 0; i < 2; i++) {
+    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
+    g_autofree gchar *host = NULL;
+
+    if (to == NULL)
+      continue;
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
+    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
+        g_inet_socket_address_get_port (to));
+  }
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
