@@ -76,6 +76,7 @@ struct _McuVideoSession
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
   gboolean sdp_heard; /* RTP came from the SDP's address:port */
+  guint32 peer_ssrc;  /* of the last RTP packet taken (see accept_source) */
   McuVideoSessionStats stats;
 };
 
@@ -356,6 +357,7 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
   GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
   gint64 now = g_get_monotonic_time ();
   guint requests = 0;
+  guint32 ssrc = 0;
 
   if (rtp && self->mux_rtcp && is_rtcp (buf)) {
     /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
@@ -369,6 +371,7 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
   if (rtp) {
     if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf))
       return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
+    ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
     gst_rtp_buffer_unmap (&rtpbuf);
   } else {
     if (!gst_rtcp_buffer_validate_reduced (buf))
@@ -382,8 +385,10 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
     return GST_PAD_PROBE_DROP;
   }
   self->last_rx = now;
-  if (rtp)
+  if (rtp) {
     self->stats.packets_in++;
+    self->peer_ssrc = ssrc;
+  }
   self->stats.plis_received += requests;
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
@@ -527,19 +532,42 @@ mcu_video_session_request_keyframe (McuVideoSession *self)
 }
 
 /* A new SSRC out of the jitter buffer (streaming thread). */
+static GstPadProbeReturn
+on_other_ssrc_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
 static void
 on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuVideoSession *self)
 {
   g_autofree gchar *name = gst_pad_get_name (pad);
-  guint session, ssrc, pt;
+  guint session, ssrc, pt, peer;
   GstPad *depay_sink, *old;
 
   if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3 ||
       pt != self->params.pt)
     return;
+  g_mutex_lock (&self->lock);
+  peer = self->peer_ssrc;
+  g_mutex_unlock (&self->lock);
   depay_sink = gst_element_get_static_pad (self->depay, "sink");
   old = gst_pad_get_peer (depay_sink);
-  if (old) { /* the caller changed SSRC: follow the new stream */
+  /* Two SSRCs: the caller changed it, or a stray was taken before the
+   * caller was heard (see accept_source). The one the caller sends now
+   * is decoded; the other's packets (its jitter buffer still holds some)
+   * are dropped: left unlinked, they return NOT_LINKED up to the udpsrc,
+   * which stops with an error (this participant's video dropped). */
+  if (old && ssrc != peer) {
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+        on_other_ssrc_data, NULL, NULL);
+    gst_object_unref (old);
+    gst_object_unref (depay_sink);
+    return;
+  }
+  if (old) {
+    gst_pad_add_probe (old, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+        on_other_ssrc_data, NULL, NULL);
     gst_pad_unlink (old, depay_sink);
     gst_object_unref (old);
   }
