@@ -16,9 +16,15 @@
  * a bare two-party mix at once, answered only when the bridge says so.
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
  * "remote-direction" (McuSdpDirection): the remote changed its media
- * direction with a re-INVITE (hold/resume). */
+ * direction with a re-INVITE (hold/resume).
+ * SRTP (SDES): the offer's a=crypto key decrypts what the caller sends; we
+ * answer with a fresh key of ours, kept across re-INVITEs while the suite
+ * stays (a new key from the caller re-keys only the decryption). Our own
+ * offers are RTP/SAVP when [media] srtp=mandatory, or when the call is
+ * already SRTP. Keys are never logged. */
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
+#include "mcu-call-srtp.h"
 
 #include <string.h>
 
@@ -44,9 +50,13 @@ struct _McuCallLeg
   guint ring_timer;
   gchar *pending_answer;     /* the 200's SDP while ringing */
   guint final_status;        /* the status we rejected with, 0 = none */
+  guint retry_after;         /* for a rejection with Retry-After */
   McuMediaStats final_stats; /* the media's, when it was released */
   gboolean ended;
   McuSdpDirection offer_direction; /* ours in the offers we make */
+  McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
+  McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
+  gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -61,10 +71,20 @@ enum
 
 static guint signals[N_SIGNALS];
 
-#define LEG_LOG(self, level, ...)                          \
-  g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID",    \
-      mcu_sip_call_get_call_id ((self)->call), "MCU_ROOM", \
-      mcu_sip_call_get_target ((self)->call), "MESSAGE", __VA_ARGS__)
+/* Logged under its room (MCU_ROOM): the one it asked for or joined, the
+ * one it was dialled into; none for the legs of a bridge. */
+#define LEG_LOG(self, level, ...)                                     \
+  G_STMT_START                                                        \
+  {                                                                   \
+    const gchar *call_id_ = mcu_sip_call_get_call_id ((self)->call);  \
+    if ((self)->log_room)                                             \
+      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
+          "MCU_ROOM", (self)->log_room, "MESSAGE", __VA_ARGS__);      \
+    else                                                              \
+      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
+          "MESSAGE", __VA_ARGS__);                                    \
+  }                                                                   \
+  G_STMT_END
 
 static void release_media (McuCallLeg *self);
 
@@ -88,7 +108,9 @@ mcu_call_leg_finalize (GObject *object)
   McuCallLeg *self = MCU_CALL_LEG (object);
 
   mcu_sdp_audio_clear (&self->audio);
+  memset (&self->offer_crypto, 0, sizeof self->offer_crypto);
   g_free (self->pending_answer);
+  g_free (self->log_room);
   G_OBJECT_CLASS (mcu_call_leg_parent_class)->finalize (object);
 }
 
@@ -126,6 +148,9 @@ mcu_call_leg_get_call (McuCallLeg *self)
 static void
 release_media (McuCallLeg *self)
 {
+  /* the totals first: out of the mix, the session has no rtpbin to ask */
+  if (self->media)
+    mcu_media_session_get_stats (self->media, &self->final_stats);
   if (self->video)
     mcu_call_video_leave (self->video);
   g_clear_object (&self->video);
@@ -133,8 +158,6 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
-  if (self->media)
-    mcu_media_session_get_stats (self->media, &self->final_stats);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)
@@ -165,7 +188,8 @@ reject (
   LEG_LOG (self, G_LOG_LEVEL_INFO, "rejecting: %u %s (%s)", status, phrase,
       warning ? warning : "");
   self->final_status = status;
-  mcu_sip_call_reject (self->call, status, phrase, warning);
+  mcu_sip_call_reject_retry (
+      self->call, status, phrase, warning, self->retry_after);
   release_media (self);
 }
 
@@ -188,6 +212,7 @@ reject_error (McuCallLeg *self, const GError *error)
         reject (self, 403, "Forbidden", error->message);
         break;
       case MCU_ROOM_ERROR_CLOSED:
+      case MCU_ROOM_ERROR_NOT_OPEN: /* with Retry-After (retry_after) */
         reject (self, 480, "Temporarily Unavailable", error->message);
         break;
       default:
@@ -217,6 +242,7 @@ codec_params (const McuSdpAudio *a)
     default:
       p.codec = MCU_MEDIA_CODEC_PCMU;
   }
+  p.srtp = mcu_call_srtp_suite (a->remote_crypto.suite);
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
@@ -224,6 +250,22 @@ codec_params (const McuSdpAudio *a)
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
   return p;
+}
+
+/* The media's SRTP keys from @audio; our key stays the one we had while
+ * the suite does (only the caller's key changes on a re-INVITE). */
+static void
+apply_srtp_keys (McuCallLeg *self, McuSdpAudio *audio)
+{
+  McuMediaSrtpKey send, recv;
+
+  if (self->have_audio)
+    mcu_call_srtp_keep_local (&audio->local_crypto, &self->audio.local_crypto);
+  mcu_call_srtp_key (&send, &audio->local_crypto);
+  mcu_call_srtp_key (&recv, &audio->remote_crypto);
+  mcu_media_session_set_srtp_keys (self->media, &send, &recv);
+  memset (&send, 0, sizeof send);
+  memset (&recv, 0, sizeof recv);
 }
 
 static gboolean
@@ -253,15 +295,18 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
 
+  apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
     if (in_mix)
       mcu_audio_mix_remove (self->mix, self->media);
     in_mix = FALSE;
     if (!mcu_media_session_set_codec (self->media, &p, error))
       return FALSE;
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u",
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s",
         mcu_sdp_codec_to_string (audio->codec), audio->clock_rate, audio->pt,
-        p.ptime);
+        p.ptime, p.srtp ? ", SRTP " : "",
+        p.srtp ? mcu_sdp_crypto_suite_to_string (audio->remote_crypto.suite)
+               : "");
   }
   mcu_media_session_set_remote (self->media, audio->remote_address,
       audio->remote_rtp_port,
@@ -316,9 +361,23 @@ static gchar *
 build_offer (McuCallLeg *self)
 {
   McuSdpLocal local = local_sdp (self, self->offer_direction, TRUE);
+  gboolean srtp = self->have_audio
+                      ? self->audio.local_crypto.suite != MCU_SDP_CRYPTO_NONE
+                      : self->prefs.srtp == MCU_SDP_SRTP_MANDATORY &&
+                            self->prefs.srtp_keys_ok;
 
+  if (srtp && self->have_audio) {
+    self->offer_crypto = self->audio.local_crypto;
+    self->offer_crypto.tag = 1;
+  } else if (srtp && self->offer_crypto.suite == MCU_SDP_CRYPTO_NONE &&
+             !mcu_sdp_crypto_generate (&self->offer_crypto,
+                 MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL)) {
+    srtp = FALSE; /* no random bytes: the answer will say what it takes */
+  }
+  if (srtp)
+    local.audio_crypto = &self->offer_crypto;
   self->awaiting_answer = TRUE;
-  return mcu_sdp_build_offer (&self->env->prefs,
+  return mcu_sdp_build_offer (&self->prefs,
       self->video ? mcu_call_video_get_prefs (self->video) : NULL, &local);
 }
 
@@ -330,11 +389,30 @@ negotiate (McuCallLeg *self, const gchar *text, McuSdpSession **session,
   g_autoptr (McuSdpSession) s =
       mcu_sdp_session_parse (text, strlen (text), error);
 
-  if (s == NULL ||
-      !mcu_sdp_negotiate_audio (s, &self->env->prefs, audio, error))
+  if (s == NULL || !mcu_sdp_negotiate_audio (s, &self->prefs, audio, error))
     return FALSE;
   if (session)
     *session = g_steal_pointer (&s);
+  return TRUE;
+}
+
+/* An answer to our offer: SRTP only if we offered it, on our tag and
+ * suite, and then with the key we offered. */
+static gboolean
+answer_keys (McuCallLeg *self, McuSdpAudio *audio, GError **error)
+{
+  gboolean offered = self->offer_crypto.suite != MCU_SDP_CRYPTO_NONE;
+
+  if (!offered && audio->remote_crypto.suite == MCU_SDP_CRYPTO_NONE)
+    return TRUE;
+  if (!offered || audio->remote_crypto.suite != self->offer_crypto.suite ||
+      audio->remote_crypto.tag != self->offer_crypto.tag) {
+    g_set_error_literal (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
+        offered ? "the answer does not accept our a=crypto"
+                : "SRTP in the answer to a clear RTP offer");
+    return FALSE;
+  }
+  audio->local_crypto = self->offer_crypto;
   return TRUE;
 }
 
@@ -441,6 +519,7 @@ on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (!negotiate (self, sdp, &answer_sdp, &audio, &error) ||
+      !answer_keys (self, &audio, &error) ||
       !apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer in ACK: %s", error->message);
@@ -502,6 +581,14 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
   self->env = env;
   self->call = g_object_ref (call);
+  self->prefs = env->prefs;
+  if (mcu_sip_call_is_secure (call))
+    self->prefs.srtp_keys_ok = TRUE;
+  /* incoming: the room it asks for (sip:ROOM*PIN@: never the PIN);
+   * outgoing: its To is the callee, the room comes with mcu_call_leg_dial */
+  if (!mcu_sip_call_is_outgoing (call) && mcu_sip_call_get_target (call))
+    self->log_room = g_strndup (mcu_sip_call_get_target (call),
+        strcspn (mcu_sip_call_get_target (call), "*"));
   g_signal_connect (call, "offer", G_CALLBACK (on_call_offer), self);
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
@@ -546,6 +633,12 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 
   if (text && !negotiate (self, text, offer, &audio, error))
     return FALSE;
+  if (self->env->admit_gate &&
+      !self->env->admit_gate (
+          self->env->admit_gate_data, target[0], &self->retry_after, error)) {
+    mcu_sdp_audio_clear (&audio);
+    return FALSE;
+  }
   room = mcu_room_directory_open (self->env->rooms, target[0], error);
   if (room == NULL)
     return FALSE;
@@ -578,6 +671,9 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
             room, mix, self->participant, self->media, &video_error)) &&
       video_error)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
+  if (self->video)
+    mcu_call_video_set_srtp (
+        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
@@ -734,6 +830,8 @@ mcu_call_leg_dial (
   g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
   if (room) {
     self->room = g_object_ref (room);
+    g_free (self->log_room);
+    self->log_room = g_strdup (mcu_room_get_name (room));
     mix = room_mix (room, self->env->config, error);
   }
   if (mix == NULL || !attach_mix (self, mix, error)) {
@@ -755,7 +853,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
 
   if (self->media == NULL)
     return;
-  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error)) {
+  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error) ||
+      !answer_keys (self, &audio, &error)) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
         error ? error->message : "no SDP in the 2xx");
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
@@ -797,6 +896,7 @@ mcu_call_leg_start_bridged (McuCallLeg *self, McuAudioMix *mix)
   const gchar *text = mcu_sip_call_get_offer (self->call);
   McuSdpAudio audio = { 0 };
 
+  g_clear_pointer (&self->log_room, g_free); /* a call to a user, no room */
   if ((text && !negotiate (self, text, &offer, &audio, &error)) ||
       !attach_mix (self, mix, &error) ||
       (text && !apply_audio (self, &audio, &error))) {
@@ -856,6 +956,7 @@ on_call_update_answered (
     return;
   }
   if (!negotiate (self, sdp, NULL, &audio, &error) ||
+      !answer_keys (self, &audio, &error) ||
       !apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer to our re-INVITE: %s",

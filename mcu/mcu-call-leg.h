@@ -21,6 +21,12 @@ typedef struct
   McuRoomDirectory *rooms;
   McuPortPool *ports;
   McuSdpPrefs prefs;
+  /* (nullable) asked before a caller enters @room: FALSE with
+   * MCU_ROOM_ERROR_NOT_OPEN and *@retry_after (seconds) when a scheduled
+   * meeting holds the room closed (the scheduler). */
+  gboolean (*admit_gate) (
+      gpointer data, const gchar *room, guint *retry_after, GError **error);
+  gpointer admit_gate_data;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or

@@ -15,6 +15,7 @@
  * (or a direction without "send" on the caller's side) shows the name tile
  * instead of the picture; without "recv" (or on hold) we send nothing. */
 #include "mcu-call-video.h"
+#include "mcu-call-srtp.h"
 
 #include <string.h>
 
@@ -253,6 +254,14 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   return g_steal_pointer (&self);
 }
 
+void
+mcu_call_video_set_srtp (
+    McuCallVideo *self, McuSdpSrtpMode mode, gboolean keys_ok)
+{
+  self->prefs.srtp = mode;
+  self->prefs.srtp_keys_ok = keys_ok;
+}
+
 const McuSdpVideoPrefs *
 mcu_call_video_get_prefs (McuCallVideo *self)
 {
@@ -290,6 +299,7 @@ params_from_sdp (McuVideoParams *p, const McuSdpVideo *v)
   p->fb_pli = v->fb_pli;
   p->fb_fir = v->fb_fir;
   p->rtcp_mux = v->rtcp_mux;
+  p->srtp = mcu_call_srtp_suite (v->remote_crypto.suite);
 }
 
 /* Who sees what, from the direction and hold. */
@@ -332,6 +342,7 @@ mcu_call_video_apply (
   g_autoptr (GError) local_error = NULL;
   McuSdpVideo video = { 0 };
   McuVideoParams params;
+  McuMediaSrtpKey send, recv;
 
   if (self->left)
     return TRUE;
@@ -350,10 +361,22 @@ mcu_call_video_apply (
     if (self->session == NULL)
       goto failed;
   }
+  if (self->have_sdp)
+    mcu_call_srtp_keep_local (&video.local_crypto, &self->sdp.local_crypto);
+  mcu_call_srtp_key (&send, &video.local_crypto);
+  mcu_call_srtp_key (&recv, &video.remote_crypto);
+  mcu_video_session_set_srtp_keys (self->session, &send, &recv);
+  memset (&send, 0, sizeof send);
+  memset (&recv, 0, sizeof recv);
   if (!mcu_video_session_params_equal (self->session, &params)) {
     mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
     if (!mcu_video_session_set_params (self->session, &params, error))
       goto failed;
+    g_info ("participant %u: video %s %ux%u%s%s", self->id,
+        mcu_sdp_video_codec_to_string (video.codec), params.width,
+        params.height, params.srtp ? ", SRTP " : "",
+        params.srtp ? mcu_sdp_crypto_suite_to_string (video.remote_crypto.suite)
+                    : "");
   }
   mcu_video_session_set_remote (self->session, video.remote_address,
       video.remote_rtp_port,

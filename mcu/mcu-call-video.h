@@ -21,6 +21,10 @@ G_DECLARE_FINAL_TYPE (McuCallVideo, mcu_call_video, MCU, CALL_VIDEO, GObject)
 McuCallVideo *mcu_call_video_new (const McuConfig *config, McuPortPool *ports,
     McuRoom *room, McuAudioMix *audio_mix, McuParticipant *participant,
     McuMediaSession *audio, GError **error);
+/* The call's SRTP policy ([media] srtp, keys allowed in its signalling):
+ * before the first mcu_call_video_apply. */
+void mcu_call_video_set_srtp (
+    McuCallVideo *self, McuSdpSrtpMode mode, gboolean keys_ok);
 /* The prefs for offers we make (late offer, re-offers). (transfer none) */
 const McuSdpVideoPrefs *mcu_call_video_get_prefs (McuCallVideo *self);
 

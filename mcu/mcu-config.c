@@ -24,6 +24,7 @@ typedef enum
   KEY_HOST_PORT,
   KEY_HA1,
   KEY_DIGEST_ALGORITHMS,
+  KEY_SRTP,
 } KeyType;
 
 typedef struct
@@ -44,6 +45,11 @@ static const KeySpec key_specs[] = {
   { "sip", "listen", KEY_ADDRESS, 0, 0, CFG (sip_listen) },
   { "sip", "port", KEY_UINT, 1, 65535, CFG (sip_port) },
   { "sip", "transports", KEY_TRANSPORTS, 0, 0, 0 },
+  { "sip", "tls-port", KEY_UINT, 1, 65535, CFG (sip_tls_port) },
+  { "tls", "certificate", KEY_STRING, 0, 0, CFG (tls_certificate) },
+  { "tls", "key", KEY_STRING, 0, 0, CFG (tls_key) },
+  { "tls", "ca", KEY_STRING, 0, 0, CFG (tls_ca) },
+  { "tls", "verify-client", KEY_BOOL, 0, 0, CFG (tls_verify_client) },
   { "sip", "domain", KEY_STRING, 0, 0, CFG (sip_domain) },
   { "sip", "ring-time", KEY_UINT, 0, 60000, CFG (ring_time) },
   { "media", "address", KEY_ADDRESS, 0, 0, CFG (media_address) },
@@ -55,6 +61,9 @@ static const KeySpec key_specs[] = {
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
   { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
+  { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
+  { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
+      CFG (srtp_allow_insecure_keys) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
@@ -102,6 +111,11 @@ static const KeySpec key_specs[] = {
   { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
   { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
   { "control", "token", KEY_STRING, 0, 0, CFG (control_token) },
+  { "control", "max-connections", KEY_UINT, 1, 10000,
+      CFG (control_max_connections) },
+  { "control", "idle-timeout", KEY_UINT, 1, 3600, CFG (control_idle_timeout) },
+  { "control", "event-backlog", KEY_UINT, 16, 1048576,
+      CFG (control_event_backlog) },
   { "video", "enabled", KEY_BOOL, 0, 0, CFG (video_enabled) },
   { "video", "codecs", KEY_VIDEO_CODECS, 0, 0, CFG (video_codecs) },
   { "video", "width", KEY_UINT, 64, 1920, CFG (video_width) },
@@ -157,6 +171,7 @@ mcu_config_new_default (void)
   c->sip_listen = g_strdup ("127.0.0.1");
   c->sip_port = 5060;
   c->sip_udp = c->sip_tcp = TRUE;
+  c->sip_tls_port = 5061;
   c->sip_domain = g_strdup ("localhost");
   c->media_address = g_strdup ("127.0.0.1");
   c->rtp_port_min = 20000;
@@ -166,6 +181,7 @@ mcu_config_new_default (void)
   c->codecs = g_strdupv ((gchar **)known_codecs);
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
+  c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
@@ -194,6 +210,9 @@ mcu_config_new_default (void)
   c->no_media_timeout = 10;
   c->retry_after = 5;
   c->max_message_size = 65536;
+  c->control_max_connections = 64;
+  c->control_idle_timeout = 30;
+  c->control_event_backlog = 1024;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;
@@ -221,6 +240,9 @@ mcu_config_free (McuConfig *c)
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
+  g_free (c->tls_certificate);
+  g_free (c->tls_key);
+  g_free (c->tls_ca);
   g_strfreev (c->video_codecs);
   g_ptr_array_unref (c->rooms);
   g_ptr_array_unref (c->users);
@@ -272,8 +294,10 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
     const gchar *group, const gchar *key, const gchar *value, GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (base, spec->offset);
-  static const gchar *const transports[] = { "udp", "tcp", NULL };
+  static const gchar *const transports[] = { "udp", "tcp", "tls", NULL };
   static const gchar *const orders[] = { "offer", "server", NULL };
+  static const gchar *const srtp_modes[] = { "off", "optional", "mandatory",
+    NULL };
   g_auto (GStrv) list = NULL;
   guint64 n;
 
@@ -317,9 +341,10 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
     case KEY_TRANSPORTS:
       if (!parse_list (value, transports, &list))
         return bad_value (error, file, group, key,
-            "'%s': expected a list of udp, tcp", value);
+            "'%s': expected a list of udp, tcp, tls", value);
       c->sip_udp = g_strv_contains ((const gchar *const *)list, "udp");
       c->sip_tcp = g_strv_contains ((const gchar *const *)list, "tcp");
+      c->sip_tls = g_strv_contains ((const gchar *const *)list, "tls");
       return TRUE;
     case KEY_CODECS:
       if (!parse_list (value, known_codecs, &list))
@@ -334,6 +359,14 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
             error, file, group, key, "'%s': expected offer or server", value);
       *(gboolean *)field = g_str_equal (value, "server");
       return TRUE;
+    case KEY_SRTP:
+      for (guint i = 0; srtp_modes[i] != NULL; i++)
+        if (g_str_equal (value, srtp_modes[i])) {
+          *(guint *)field = i;
+          return TRUE;
+        }
+      return bad_value (error, file, group, key,
+          "'%s': expected off, optional or mandatory", value);
     case KEY_DBFS: {
       gint64 db;
 
@@ -423,11 +456,13 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     McuConfigRoom *room;
     const gchar *name = group + strlen ("room:");
 
-    if (*name == '\0' || strlen (name) > 64 ||
+    if (*name == '\0' || *name == '.' || strlen (name) > 64 ||
         strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") != strlen (name)) {
       g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
-          "%s: [%s]: room names are 1-64 of A-Z a-z 0-9 - _ .", file, group);
+          "%s: [%s]: room names are 1-64 of A-Z a-z 0-9 - _ . not starting "
+          "with .",
+          file, group);
       return FALSE;
     }
     room = g_new0 (McuConfigRoom, 1);
@@ -442,7 +477,7 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     McuConfigUser *user;
     const gchar *name = group + strlen ("user:");
 
-    if (*name == '\0' || strlen (name) > 64 ||
+    if (*name == '\0' || *name == '.' || strlen (name) > 64 ||
         strspn (name, "0123456789abcdefghijklmnopqrstuvwxyz"
                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.+") != strlen (name)) {
       g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
@@ -479,6 +514,29 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
   return TRUE;
 }
 
+/* TLS needs a certificate and its key (the files themselves are checked
+ * when the SIP agent starts); verify-client needs the CAs to check with. */
+static gboolean
+check_tls (McuConfig *c, const gchar *file, GError **error)
+{
+  if (!c->sip_tls)
+    return TRUE;
+  if (c->tls_certificate == NULL)
+    return bad_value (error, file, "tls", "certificate",
+        "required with tls in [sip] transports");
+  if (c->tls_key == NULL)
+    return bad_value (
+        error, file, "tls", "key", "required with tls in [sip] transports");
+  if (c->tls_verify_client && c->tls_ca == NULL)
+    return bad_value (error, file, "tls", "ca",
+        "required with verify-client=true (the CAs client certificates "
+        "are checked against)");
+  if (c->sip_tcp && c->sip_tls_port == c->sip_port)
+    return bad_value (error, file, "sip", "tls-port",
+        "%u is also the TCP port; give TLS its own (5061)", c->sip_tls_port);
+  return TRUE;
+}
+
 static gboolean
 check_config (McuConfig *c, const gchar *file, GError **error)
 {
@@ -487,8 +545,10 @@ check_config (McuConfig *c, const gchar *file, GError **error)
     return bad_value (error, file, "media", "rtp-port-max",
         "must be at least rtp-port-min + 3 (%u..%u)", c->rtp_port_min,
         c->rtp_port_max);
-  if (!c->sip_udp && !c->sip_tcp)
+  if (!c->sip_udp && !c->sip_tcp && !c->sip_tls)
     return bad_value (error, file, "sip", "transports", "no transport");
+  if (!check_tls (c, file, error))
+    return FALSE;
   if (c->control_http && c->control_token == NULL)
     return bad_value (error, file, "control", "token",
         "required with http= (every TCP request needs a bearer token)");

@@ -45,6 +45,8 @@ typedef struct
   guint sip_port;
   gboolean sip_udp;
   gboolean sip_tcp;
+  gboolean sip_tls;
+  guint sip_tls_port;
   gchar *sip_domain;
   guint ring_time; /* ms in 180 Ringing before the 200 OK */
 
@@ -58,6 +60,8 @@ typedef struct
   gboolean codec_server_order;
   gint noise_gate;   /* dBFS; -127 = off */
   guint max_talkers; /* 0 = everyone is mixed */
+  guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
+  gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
 
   /* [rooms] */
   gboolean auto_create;
@@ -97,10 +101,19 @@ typedef struct
   /* [storage] */
   gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */
 
+  /* [tls] (with tls in [sip] transports) */
+  gchar *tls_certificate; /* PEM file */
+  gchar *tls_key;         /* PEM file */
+  gchar *tls_ca;          /* (nullable) PEM file: CAs for client certs */
+  gboolean tls_verify_client;
+
   /* [control] */
   gchar *control_socket; /* (nullable) NULL = <runtime dir>/mcu/control.sock */
   gchar *control_http;   /* (nullable) "ADDR:PORT", off when NULL */
   gchar *control_token;  /* (nullable) bearer token, required with http */
+  guint control_max_connections; /* open at once, both listeners */
+  guint control_idle_timeout;    /* seconds a connection may wait */
+  guint control_event_backlog;   /* KiB of unsent events per client */
 
   /* [video] */
   gboolean video_enabled;

@@ -22,6 +22,20 @@ void mcu_control_participant_delete (McuControlRequest *req);
 void mcu_control_participants_dial (McuControlRequest *req);
 void mcu_control_registrations_list (McuControlRequest *req);
 
+/* mcu-control-meetings.c */
+void mcu_control_meetings_list (McuControlRequest *req);
+void mcu_control_meetings_ics (McuControlRequest *req);
+void mcu_control_meetings_create (McuControlRequest *req);
+void mcu_control_meeting_get (McuControlRequest *req);
+void mcu_control_meeting_patch (McuControlRequest *req);
+void mcu_control_meeting_delete (McuControlRequest *req);
+void mcu_control_meeting_occurrences (McuControlRequest *req);
+void mcu_control_meeting_extend (McuControlRequest *req);
+void mcu_control_meeting_attendees_list (McuControlRequest *req);
+void mcu_control_meeting_attendees_add (McuControlRequest *req);
+void mcu_control_meeting_attendee_delete (McuControlRequest *req);
+void mcu_control_meeting_attendee_dial (McuControlRequest *req);
+
 /* mcu-metrics.c: Prometheus text exposition. (transfer full) */
 gchar *mcu_metrics_render (McuDaemon *daemon);
 

@@ -7,7 +7,10 @@
  *   GET /v1/registrations
  *
  * What a body may hold is in the field tables below; the handlers only
- * apply what passed them. */
+ * apply what passed them.
+ *
+ * A preconfigured room ([room:NAME]) is listed and shown before its first
+ * caller opens it ("open": false, no participants); a PATCH opens it. */
 #include "mcu-control-private.h"
 #include "mcu-dialer.h"
 
@@ -93,7 +96,26 @@ build_room (JsonBuilder *b, McuRoom *room)
   add_bool (b, "has_pin", mcu_room_get_pin (room) != NULL);
   add_bool (b, "persistent", mcu_room_get_persistent (room));
   add_bool (b, "preconfigured", mcu_room_is_preconfigured (room));
+  add_bool (b, "open", TRUE);
   add_time (b, "created_at", mcu_room_get_created_at (room));
+  json_builder_end_object (b);
+}
+
+/* A preconfigured room nobody has opened yet. */
+static void
+build_template (JsonBuilder *b, const gchar *name, const McuRoomSettings *s)
+{
+  json_builder_begin_object (b);
+  add_string (b, "name", name);
+  add_int (b, "participants", 0);
+  add_int (b, "max_participants", s->max_participants);
+  add_bool (b, "locked", s->locked);
+  add_string (b, "layout", s->layout ? s->layout : "auto");
+  add_bool (b, "has_pin", s->pin && *s->pin);
+  add_bool (b, "persistent", FALSE);
+  add_bool (b, "preconfigured", TRUE);
+  add_bool (b, "open", FALSE);
+  add_string (b, "created_at", NULL);
   json_builder_end_object (b);
 }
 
@@ -103,10 +125,17 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   McuCallLeg *leg = mcu_participant_get_user_data (p);
   McuMediaStats stats = { 0 };
   const gchar *codec = NULL;
+  const gchar *video_codec = NULL;
 
   if (leg) {
+    McuCallVideo *video = mcu_call_leg_get_video (leg);
+    const McuSdpVideo *answer =
+        video ? mcu_call_video_get_answer (video) : NULL;
+
     mcu_call_leg_get_stats (leg, &stats);
     codec = mcu_call_leg_get_audio_codec (leg);
+    if (answer && answer->codec != MCU_SDP_VIDEO_CODEC_NONE)
+      video_codec = mcu_sdp_video_codec_to_string (answer->codec);
   }
   json_builder_begin_object (b);
   add_int (b, "id", mcu_participant_get_id (p));
@@ -117,6 +146,7 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   json_builder_set_member_name (b, "codecs");
   json_builder_begin_object (b);
   add_string (b, "audio", codec);
+  add_string (b, "video", video_codec);
   json_builder_end_object (b);
   add_bool (b, "muted", mcu_participant_get_muted (p));
   add_bool (b, "deaf", mcu_participant_get_deaf (p));
@@ -136,6 +166,15 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   json_builder_end_object (b);
 }
 
+/* 500 "storage-failed" for an error of the store. */
+static void
+reply_storage_error (McuControlRequest *req, const GError *error)
+{
+  g_warning ("control: %s", error->message);
+  mcu_control_reply_error (req, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+      "storage-failed", "%s", error->message);
+}
+
 static void
 reply_room (McuControlRequest *req, guint status, McuRoom *room)
 {
@@ -145,14 +184,32 @@ reply_room (McuControlRequest *req, guint status, McuRoom *room)
   mcu_control_reply_json (req, status, json_builder_get_root (b));
 }
 
-/* The room of args[0], or NULL after replying 404. */
+/* The open room of args[0], or NULL. */
 static McuRoom *
-find_room (McuControlRequest *req)
+lookup_room (McuControlRequest *req)
 {
   McuRoom *room = mcu_room_directory_lookup (
       mcu_daemon_get_rooms (daemon_of (req)), req->args[0]);
 
-  if (room == NULL || mcu_room_get_state (room) == MCU_ROOM_STATE_CLOSED)
+  return room && mcu_room_get_state (room) != MCU_ROOM_STATE_CLOSED ? room
+                                                                    : NULL;
+}
+
+/* Whether args[0] is a preconfigured room (open or not); its settings. */
+static gboolean
+lookup_template (McuControlRequest *req, McuRoomSettings *settings)
+{
+  return mcu_room_directory_get_template (
+      mcu_daemon_get_rooms (daemon_of (req)), req->args[0], settings);
+}
+
+/* The room of args[0], or NULL after replying 404. */
+static McuRoom *
+find_room (McuControlRequest *req)
+{
+  McuRoom *room = lookup_room (req);
+
+  if (room == NULL)
     mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-room",
         "no open room %s", req->args[0]);
   return room;
@@ -178,18 +235,36 @@ find_participant (McuControlRequest *req, McuRoom **room_out)
   return p;
 }
 
+/* Open rooms and the preconfigured ones not open, merged by name. */
 void
 mcu_control_rooms_list (McuControlRequest *req)
 {
-  g_autoptr (GList) rooms =
-      mcu_room_directory_list (mcu_daemon_get_rooms (daemon_of (req)));
+  McuRoomDirectory *dir = mcu_daemon_get_rooms (daemon_of (req));
+  g_autoptr (GList) rooms = mcu_room_directory_list (dir);
+  g_autoptr (GList) templates = mcu_room_directory_list_templates (dir);
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  GList *r = rooms, *t = templates;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "rooms");
   json_builder_begin_array (b);
-  for (GList *l = rooms; l; l = l->next)
-    build_room (b, l->data);
+  while (r || t) {
+    gint order = !t   ? -1
+                 : !r ? 1
+                      : g_strcmp0 (mcu_room_get_name (r->data), t->data);
+    McuRoomSettings settings;
+
+    if (order <= 0) {
+      build_room (b, r->data);
+      r = r->next;
+      if (order == 0)
+        t = t->next;
+    } else {
+      if (mcu_room_directory_get_template (dir, t->data, &settings))
+        build_template (b, t->data, &settings);
+      t = t->next;
+    }
+  }
   json_builder_end_array (b);
   json_builder_end_object (b);
   mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
@@ -253,6 +328,11 @@ mcu_control_rooms_create (McuControlRequest *req)
           req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
     return;
   }
+  if (!mcu_daemon_save_room (daemon, room, &error)) {
+    mcu_daemon_close_room (daemon, room, NULL);
+    reply_storage_error (req, error);
+    return;
+  }
   location = g_strdup_printf ("/v1/rooms/%s", mcu_room_get_name (room));
   soup_message_headers_replace (
       soup_server_message_get_response_headers (req->msg), "Location",
@@ -263,20 +343,37 @@ mcu_control_rooms_create (McuControlRequest *req)
 void
 mcu_control_room_get (McuControlRequest *req)
 {
-  McuRoom *room = find_room (req);
+  McuRoom *room = lookup_room (req);
+  McuRoomSettings settings;
+  g_autoptr (JsonBuilder) b = NULL;
 
-  if (room)
+  if (room) {
     reply_room (req, SOUP_STATUS_OK, room);
+  } else if (lookup_template (req, &settings)) {
+    b = json_builder_new ();
+    build_template (b, req->args[0], &settings);
+    mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+  } else {
+    find_room (req); /* 404 */
+  }
 }
 
 void
 mcu_control_room_patch (McuControlRequest *req)
 {
-  McuRoom *room = find_room (req);
+  McuRoom *room = lookup_room (req);
   JsonObject *o = req->body;
+  g_autoptr (GError) error = NULL;
+  McuRoomSettings settings;
 
-  if (room == NULL || !mcu_control_validate (req, room_patch_fields,
-                          G_N_ELEMENTS (room_patch_fields)))
+  if (!mcu_control_validate (
+          req, room_patch_fields, G_N_ELEMENTS (room_patch_fields)))
+    return;
+  /* a preconfigured room nobody has opened: open it to change it */
+  if (room == NULL && lookup_template (req, &settings))
+    room = mcu_room_directory_open (
+        mcu_daemon_get_rooms (daemon_of (req)), req->args[0], NULL);
+  if (room == NULL && find_room (req) == NULL)
     return;
   if (json_object_has_member (o, "max_participants"))
     mcu_room_set_max_participants (
@@ -287,32 +384,48 @@ mcu_control_room_patch (McuControlRequest *req)
     mcu_room_set_pin (room, get_string (o, "pin"));
   if (json_object_has_member (o, "locked"))
     mcu_room_set_locked (room, json_object_get_boolean_member (o, "locked"));
-  reply_room (req, SOUP_STATUS_OK, room);
+  if (!mcu_daemon_save_room (daemon_of (req), room, &error))
+    reply_storage_error (req, error);
+  else
+    reply_room (req, SOUP_STATUS_OK, room);
 }
 
 void
 mcu_control_room_delete (McuControlRequest *req)
 {
-  McuRoom *room = find_room (req);
+  McuRoom *room = lookup_room (req);
+  g_autoptr (GError) error = NULL;
+  McuRoomSettings settings;
 
-  if (room == NULL)
+  if (room == NULL && lookup_template (req, &settings)) {
+    mcu_control_reply_error (req, SOUP_STATUS_CONFLICT, "not-open",
+        "room %s is preconfigured and not open: nothing to close (it stays "
+        "in the config file)",
+        req->args[0]);
     return;
-  mcu_daemon_close_room (daemon_of (req), room);
-  mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
+  }
+  if (room == NULL && find_room (req) == NULL)
+    return;
+  if (!mcu_daemon_close_room (daemon_of (req), room, &error))
+    reply_storage_error (req, error);
+  else
+    mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
 void
 mcu_control_participants_list (McuControlRequest *req)
 {
-  McuRoom *room = find_room (req);
+  McuRoom *room = lookup_room (req);
   g_autoptr (GList) participants = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  McuRoomSettings settings;
 
-  if (room == NULL)
+  if (room == NULL && !lookup_template (req, &settings) &&
+      find_room (req) == NULL)
     return;
-  participants = mcu_room_list_participants (room);
+  participants = room ? mcu_room_list_participants (room) : NULL;
   json_builder_begin_object (b);
-  add_string (b, "room", mcu_room_get_name (room));
+  add_string (b, "room", req->args[0]);
   json_builder_set_member_name (b, "participants");
   json_builder_begin_array (b);
   for (GList *l = participants; l; l = l->next)

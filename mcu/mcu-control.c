@@ -9,6 +9,7 @@
  * method. The resources live in mcu-control-rooms.c; this file has the
  * server-wide ones: health, info, events (Server-Sent Events), metrics. */
 #include "mcu-control-private.h"
+#include "mcu-control-conns.h"
 #include "mcu-build-config.h"
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
@@ -19,7 +20,15 @@
 #include <errno.h>
 
 #define MAX_BODY          (64 * 1024)
+#define MAX_HEADERS       (16 * 1024)
 #define SSE_KEEPALIVE_SEC 15
+
+/* A client of GET /v1/events. */
+typedef struct
+{
+  SoupServerMessage *msg; /* (owned) */
+  gsize backlog; /* bytes appended to the response and not yet written */
+} McuEventStream;
 
 struct _McuControl
 {
@@ -29,18 +38,31 @@ struct _McuControl
   McuEvents *events;
   SoupServer *server;
   gchar *socket_path;
-  gchar *token;   /* (nullable) */
-  GList *streams; /* SoupServerMessage* of GET /v1/events (ref) */
+  gchar *token; /* (nullable) */
+  McuControlConns *conns;
+  GList *streams;    /* McuEventStream* (owned) */
+  gsize max_backlog; /* bytes: an event client further behind is dropped */
   guint keepalive_id;
 };
 
 G_DEFINE_FINAL_TYPE (McuControl, mcu_control, G_TYPE_OBJECT)
 
+/* Forgets @stream (it ended, or is being ended). */
 static void
-end_stream (McuControl *self, SoupServerMessage *msg)
+forget_stream (McuControl *self, McuEventStream *stream)
 {
-  g_signal_handlers_disconnect_by_data (msg, self);
-  self->streams = g_list_remove (self->streams, msg);
+  g_signal_handlers_disconnect_by_data (stream->msg, self);
+  self->streams = g_list_remove (self->streams, stream);
+  g_object_unref (stream->msg);
+  g_free (stream);
+}
+
+static void
+end_stream (McuControl *self, McuEventStream *stream)
+{
+  SoupServerMessage *msg = g_object_ref (stream->msg);
+
+  forget_stream (self, stream);
   soup_message_body_complete (soup_server_message_get_response_body (msg));
   soup_server_message_unpause (msg);
   g_object_unref (msg);
@@ -51,6 +73,8 @@ mcu_control_stop (McuControl *self)
 {
   while (self->streams)
     end_stream (self, self->streams->data);
+  if (self->conns)
+    mcu_control_conns_stop (self->conns);
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
   if (self->events)
     g_signal_handlers_disconnect_by_data (self->events, self);
@@ -75,6 +99,7 @@ mcu_control_dispose (GObject *object)
 
   mcu_control_stop (self);
   g_clear_object (&self->events);
+  g_clear_pointer (&self->conns, mcu_control_conns_free);
   G_OBJECT_CLASS (mcu_control_parent_class)->dispose (object);
 }
 
@@ -163,6 +188,8 @@ handle_info (McuControlRequest *req)
   json_builder_add_int_value (b, mcu_daemon_get_n_calls (self->daemon));
   json_builder_set_member_name (b, "event_streams");
   json_builder_add_int_value (b, g_list_length (self->streams));
+  json_builder_set_member_name (b, "control_connections");
+  json_builder_add_int_value (b, mcu_control_conns_get_n (self->conns));
   json_builder_set_member_name (b, "sip");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "listen");
@@ -244,12 +271,42 @@ on_room_message (McuChat *chat, const gchar *room, const gchar *display,
 
 /* ---- GET /v1/events: Server-Sent Events ---- */
 
+/* Queues @text for @stream; a client whose backlog passes the bound does
+ * not read: it is dropped and what was queued for it freed. */
 static void
-stream_append (SoupServerMessage *msg, const gchar *text)
+stream_append (McuControl *self, McuEventStream *stream, const gchar *text)
 {
-  soup_message_body_append (soup_server_message_get_response_body (msg),
-      SOUP_MEMORY_COPY, text, strlen (text));
-  soup_server_message_unpause (msg);
+  gsize len = strlen (text);
+  SoupServerMessage *msg;
+
+  if (stream->backlog + len > self->max_backlog) {
+    g_message ("control: dropping an event client %zu bytes behind "
+               "([control] event-backlog)",
+        stream->backlog);
+    msg = g_object_ref (stream->msg);
+    forget_stream (self, stream);
+    mcu_control_conns_drop (self->conns, msg);
+    g_object_unref (msg);
+    return;
+  }
+  stream->backlog += len;
+  soup_message_body_append (soup_server_message_get_response_body (stream->msg),
+      SOUP_MEMORY_COPY, text, len);
+  soup_server_message_unpause (stream->msg);
+}
+
+/* Appends @text to every stream (some may be dropped on the way). */
+static void
+streams_append (McuControl *self, const gchar *text)
+{
+  GList *l = self->streams;
+
+  while (l) {
+    GList *next = l->next;
+
+    stream_append (self, l->data, text);
+    l = next;
+  }
 }
 
 static gchar *
@@ -265,8 +322,7 @@ on_event (McuEvents *events, guint64 id, const gchar *type, const gchar *json,
 {
   g_autofree gchar *frame = sse_frame (id, type, json);
 
-  for (GList *l = self->streams; l; l = l->next)
-    stream_append (l->data, frame);
+  streams_append (self, frame);
 }
 
 static gboolean
@@ -274,17 +330,35 @@ on_keepalive (gpointer data)
 {
   McuControl *self = data;
 
-  for (GList *l = self->streams; l; l = l->next)
-    stream_append (l->data, ": keepalive\n\n");
+  streams_append (self, ": keepalive\n\n");
   return G_SOURCE_CONTINUE;
+}
+
+static McuEventStream *
+find_stream (McuControl *self, SoupServerMessage *msg)
+{
+  for (GList *l = self->streams; l; l = l->next)
+    if (((McuEventStream *)l->data)->msg == msg)
+      return l->data;
+  return NULL;
 }
 
 static void
 on_stream_finished (SoupServerMessage *msg, McuControl *self)
 {
-  g_signal_handlers_disconnect_by_data (msg, self);
-  self->streams = g_list_remove (self->streams, msg);
-  g_object_unref (msg);
+  McuEventStream *stream = find_stream (self, msg);
+
+  if (stream)
+    forget_stream (self, stream);
+}
+
+static void
+on_stream_wrote (SoupServerMessage *msg, guint size, McuControl *self)
+{
+  McuEventStream *stream = find_stream (self, msg);
+
+  if (stream)
+    stream->backlog -= MIN (stream->backlog, size);
 }
 
 /* Replays what a reconnecting client missed (Last-Event-ID), then streams.
@@ -299,6 +373,8 @@ handle_events (McuControlRequest *req)
   const gchar *last = soup_message_headers_get_one (
       soup_server_message_get_request_headers (msg), "Last-Event-ID");
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  McuEventStream *stream;
+  gsize queued = strlen (": mcu events\n\n");
   guint64 after;
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -321,10 +397,16 @@ handle_events (McuControlRequest *req)
           g_ptr_array_index (missed, i));
 
       soup_message_body_append (body, SOUP_MEMORY_COPY, frame, strlen (frame));
+      queued += strlen (frame);
     }
   }
-  self->streams = g_list_prepend (self->streams, g_object_ref (msg));
+  stream = g_new0 (McuEventStream, 1);
+  stream->msg = g_object_ref (msg);
+  stream->backlog = queued;
+  self->streams = g_list_prepend (self->streams, stream);
   g_signal_connect (msg, "finished", G_CALLBACK (on_stream_finished), self);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_stream_wrote), self);
+  mcu_control_conns_set_streaming (self->conns, msg);
 }
 
 static const McuControlRoute routes[] = {
@@ -343,6 +425,20 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
+  { "GET", "/v1/meetings", mcu_control_meetings_list },
+  { "POST", "/v1/meetings", mcu_control_meetings_create },
+  { "GET", "/v1/meetings.ics", mcu_control_meetings_ics },
+  { "GET", "/v1/meetings/{}", mcu_control_meeting_get },
+  { "PATCH", "/v1/meetings/{}", mcu_control_meeting_patch },
+  { "DELETE", "/v1/meetings/{}", mcu_control_meeting_delete },
+  { "GET", "/v1/meetings/{}/occurrences", mcu_control_meeting_occurrences },
+  { "POST", "/v1/meetings/{}/extend", mcu_control_meeting_extend },
+  { "GET", "/v1/meetings/{}/attendees", mcu_control_meeting_attendees_list },
+  { "POST", "/v1/meetings/{}/attendees", mcu_control_meeting_attendees_add },
+  { "DELETE", "/v1/meetings/{}/attendees/{}",
+      mcu_control_meeting_attendee_delete },
+  { "POST", "/v1/meetings/{}/attendees/{}/dial",
+      mcu_control_meeting_attendee_dial },
 };
 
 /* ---- the one request handler ---- */
@@ -359,18 +455,18 @@ token_equal (const gchar *a, const gchar *b)
   return diff == 0;
 }
 
-/* Requests that came over TCP need "Authorization: Bearer TOKEN". */
+/* Requests that came over TCP need "Authorization: Bearer TOKEN" (the
+ * scheme in any case, RFC 7235). */
 static gboolean
 authorized (McuControl *self, McuControlRequest *req)
 {
-  GSocketAddress *local = soup_server_message_get_local_address (req->msg);
   const gchar *auth;
 
-  if (local == NULL || !G_IS_INET_SOCKET_ADDRESS (local))
+  if (!mcu_control_conns_is_tcp (self->conns, req->msg))
     return TRUE; /* the Unix socket: its file mode guards it */
   auth = soup_message_headers_get_one (
       soup_server_message_get_request_headers (req->msg), "Authorization");
-  if (auth == NULL || !g_str_has_prefix (auth, "Bearer ")) {
+  if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0) {
     soup_message_headers_replace (
         soup_server_message_get_response_headers (req->msg), "WWW-Authenticate",
         "Bearer realm=\"mcu\"");
@@ -378,7 +474,10 @@ authorized (McuControl *self, McuControlRequest *req)
         "this listener needs Authorization: Bearer <token>");
     return FALSE;
   }
-  if (!token_equal (auth + strlen ("Bearer "), self->token)) {
+  auth += strlen ("Bearer ");
+  while (*auth == ' ')
+    auth++;
+  if (!token_equal (auth, self->token)) {
     mcu_control_reply_error (
         req, SOUP_STATUS_FORBIDDEN, "forbidden", "wrong token");
     return FALSE;
@@ -406,6 +505,10 @@ read_body (McuControlRequest *req)
   }
   if (body->length == 0)
     return TRUE;
+  if (type && g_ascii_strcasecmp (type, "text/calendar") == 0 &&
+      g_str_has_prefix (g_uri_get_path (soup_server_message_get_uri (req->msg)),
+          "/v1/meetings"))
+    return TRUE; /* an iCalendar import: the handler reads it */
   if (type == NULL || g_ascii_strcasecmp (type, "application/json") != 0) {
     mcu_control_reply_error (req, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type", "send Content-Type: application/json");
@@ -442,6 +545,9 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autofree gchar *allow = NULL;
   const McuControlRoute *route;
 
+  /* one request per connection: see mcu-control-conns.c */
+  soup_message_headers_replace (
+      soup_server_message_get_response_headers (msg), "Connection", "close");
   if (!authorized (self, &req))
     return;
   route = mcu_control_route_find (
@@ -515,15 +621,17 @@ listen_unix (McuControl *self, GError **error)
   if (socket == NULL)
     return FALSE;
   addr = g_unix_socket_address_new (self->socket_path);
-  if (!g_socket_bind (socket, addr, FALSE, error) ||
-      !g_socket_listen (socket, error))
+  if (!g_socket_bind (socket, addr, FALSE, error))
+    return FALSE;
+  g_socket_set_listen_backlog (socket, 64);
+  if (!g_socket_listen (socket, error))
     return FALSE;
   if (g_chmod (self->socket_path, 0660) != 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
         "chmod %s: %s", self->socket_path, g_strerror (errno));
     return FALSE;
   }
-  return soup_server_listen_socket (self->server, socket, 0, error);
+  return mcu_control_conns_add_socket (self->conns, socket, error);
 }
 
 static gboolean
@@ -543,7 +651,7 @@ listen_tcp (McuControl *self, const gchar *hostport, GError **error)
         "[control] http: %s is not ADDRESS:PORT", hostport);
     return FALSE;
   }
-  return soup_server_listen (self->server, addr, 0, error);
+  return mcu_control_conns_add_address (self->conns, addr, error);
 }
 
 McuControl *
@@ -552,6 +660,11 @@ mcu_control_new (McuDaemon *daemon, McuEvents *events, GError **error)
   g_autoptr (McuControl) self = g_object_new (MCU_TYPE_CONTROL, NULL);
   const McuConfig *config = mcu_daemon_get_config (daemon);
   g_autofree gchar *header = g_strdup_printf ("mcu/%s", MCU_VERSION);
+  McuControlConnsLimits limits = {
+    .max_connections = config->control_max_connections,
+    .idle_timeout = config->control_idle_timeout,
+    .max_headers = MAX_HEADERS,
+  };
 
   self->daemon = daemon;
   self->events = g_object_ref (events);
@@ -561,6 +674,8 @@ mcu_control_new (McuDaemon *daemon, McuEvents *events, GError **error)
                           : mcu_control_default_socket_path ();
   self->server = soup_server_new ("server-header", header, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
+  self->conns = mcu_control_conns_new (self->server, &limits);
+  self->max_backlog = (gsize)config->control_event_backlog * 1024;
   if (!listen_unix (self, error)) {
     g_prefix_error (error, "control socket: ");
     g_clear_object (&self->server);

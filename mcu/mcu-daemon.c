@@ -9,6 +9,7 @@
 #include "mcu-chat.h"
 #include "mcu-registrar.h"
 #include "mcu-store.h"
+#include "mcu-scheduler-glue.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -31,6 +32,7 @@ struct _McuDaemon
   GHashTable *bridges;     /* McuBridge* (owned) set: calls to users */
   McuDialer *dialer;
   McuChat *chat;
+  McuScheduler *scheduler; /* scheduled meetings */
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -49,6 +51,7 @@ mcu_daemon_dispose (GObject *object)
   McuDaemon *self = MCU_DAEMON (object);
 
   g_clear_object (&self->control);
+  mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
   g_clear_object (&self->dialer);
@@ -154,9 +157,12 @@ route_to_user (McuDaemon *self, McuCallLeg *leg, const gchar *target)
     return FALSE;
   bindings = mcu_registrar_lookup (self->registrar, target);
   contacts = g_strv_builder_new ();
-  for (guint i = 0; i < bindings->len; i++)
-    g_strv_builder_add (
-        contacts, ((McuBinding *)g_ptr_array_index (bindings, i))->contact);
+  for (guint i = 0; i < bindings->len; i++) {
+    g_autofree gchar *uri =
+        mcu_binding_dial_uri (g_ptr_array_index (bindings, i));
+
+    g_strv_builder_add (contacts, uri);
+  }
   strv = g_strv_builder_end (contacts);
   bridge = mcu_bridge_new (self, leg, target, (const gchar *const *)strv);
   g_hash_table_add (self->bridges, bridge);
@@ -206,6 +212,9 @@ set_codec_prefs (McuDaemon *self)
   self->env.prefs.server_order = self->config->codec_server_order;
   /* an offer we cannot send to is refused in SDP, never in the pipeline */
   self->env.prefs.address_family = mcu_config_media_family (self->config);
+  self->env.prefs.srtp = (McuSdpSrtpMode)self->config->srtp;
+  /* per call: TRUE over TLS (McuCallLeg), or for every call when allowed */
+  self->env.prefs.srtp_keys_ok = self->config->srtp_allow_insecure_keys;
 }
 
 /* The store, the digest users and the registrar, given to the agent. */
@@ -238,8 +247,11 @@ open_registrar (McuDaemon *self, GError **error)
   };
 
   self->store = mcu_store_open (c->database, error);
-  if (self->store == NULL)
+  if (self->store == NULL) {
+    g_prefix_error (
+        error, "%s: [storage] database: ", c->path ? c->path : "config");
     return FALSE;
+  }
   auth.store = MCU_BINDING_STORE (self->store);
   self->auth = mcu_auth_new (&auth);
   for (guint i = 0; i < c->users->len; i++) {
@@ -290,11 +302,125 @@ set_sip_limits (McuDaemon *self)
   mcu_sip_agent_set_limits (self->agent, limit, &calls);
 }
 
+static void
+on_startup_agent_stopped (McuSipAgent *agent, gboolean *done)
+{
+  *done = TRUE;
+}
+
+/* A start-up step failed after the SIP agent exists: sofia must see
+ * nua_shutdown () answered (nua_r_shutdown) before nua_destroy (), so stop
+ * the agent here, running the main context until it has (the agent gives
+ * up after its own shutdown timeout). Returns NULL for the caller. */
+static McuDaemon *
+abandon_startup (McuDaemon *self)
+{
+  gboolean done = FALSE;
+  gulong id;
+
+  if (self->agent == NULL)
+    return NULL;
+  g_signal_handlers_disconnect_by_data (self->agent, self);
+  id = g_signal_connect (self->agent, "shutdown-complete",
+      G_CALLBACK (on_startup_agent_stopped), &done);
+  mcu_sip_agent_shutdown (self->agent);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (self->agent, id);
+  return NULL;
+}
+
+/* Opens the rooms made through the control API before the last stop. One
+ * that cannot be opened again (its name is refused now) is skipped with a
+ * warning and left in the store. */
+static gboolean
+load_rooms (McuDaemon *self, GError **error)
+{
+  g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (self->store, error);
+  guint opened = 0;
+
+  if (rooms == NULL)
+    return FALSE;
+  for (guint i = 0; i < rooms->len; i++) {
+    McuStoredRoom *r = g_ptr_array_index (rooms, i);
+    g_autoptr (GError) local = NULL;
+    McuRoomSettings settings = {
+      .max_participants = r->max_participants,
+      .layout = r->layout,
+      .pin = r->pin,
+      .self_view = r->self_view,
+      .locked = r->locked,
+      .created_at = r->created_at,
+    };
+
+    if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
+      opened++;
+    else
+      g_warning ("store %s: room %s not opened again: %s",
+          mcu_store_get_path (self->store), r->name, local->message);
+  }
+  if (opened)
+    g_message ("%u rooms opened again from the store", opened);
+  return TRUE;
+}
+
+static void
+tls_options (const McuConfig *config, McuSipTlsOptions *tls)
+{
+  tls->certificate = config->tls_certificate;
+  tls->key = config->tls_key;
+  tls->ca = config->tls_ca;
+  tls->verify_client = config->tls_verify_client;
+}
+
+/* A TLS file the agent could not use is a config error naming the key. */
+static void
+tls_error (const McuConfig *config, GError *local, GError **error)
+{
+  static const gchar *const keys[] = {
+    [MCU_SIP_ERROR_TLS_CERTIFICATE] = "certificate",
+    [MCU_SIP_ERROR_TLS_KEY] = "key",
+    [MCU_SIP_ERROR_TLS_CA] = "ca",
+  };
+
+  if (local->domain == MCU_SIP_ERROR &&
+      (local->code == MCU_SIP_ERROR_TLS_CERTIFICATE ||
+          local->code == MCU_SIP_ERROR_TLS_KEY ||
+          local->code == MCU_SIP_ERROR_TLS_CA))
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE,
+        "%s: [tls] %s: %s", config->path, keys[local->code], local->message);
+  else
+    g_propagate_error (error, g_error_copy (local));
+}
+
+void
+mcu_daemon_reload_tls (McuDaemon *self)
+{
+  McuSipTlsOptions tls = { 0 };
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean restart = FALSE;
+
+  if (!self->config->sip_tls)
+    return;
+  tls_options (self->config, &tls);
+  if (!mcu_sip_agent_reload_tls (self->agent, &tls, &restart, &local)) {
+    tls_error (self->config, local, &error);
+    g_warning ("SIGHUP: TLS files not usable, still serving the loaded "
+               "certificate: %s",
+        error->message);
+  } else if (restart) {
+    g_message ("SIGHUP: the TLS certificate and key are good; sofia-sip "
+               "serves the one loaded at start until the server restarts");
+  }
+}
+
 McuDaemon *
 mcu_daemon_new (McuConfig *config, GError **error)
 {
   g_autoptr (McuDaemon) self = g_object_new (MCU_TYPE_DAEMON, NULL);
   McuSipAgentOptions sip = { 0 };
+  g_autoptr (GError) local = NULL;
   g_autofree gchar *ua = g_strdup_printf ("mcu/%s", MCU_VERSION);
 
   self->config = config;
@@ -320,12 +446,19 @@ mcu_daemon_new (McuConfig *config, GError **error)
   sip.port = config->sip_port;
   sip.udp = config->sip_udp;
   sip.tcp = config->sip_tcp;
+  sip.tls = config->sip_tls;
+  sip.tls_port = config->sip_tls_port;
+  tls_options (config, &sip.tls_files);
   sip.user_agent = ua;
   sip.max_message_size = config->max_message_size;
-  self->agent = mcu_sip_agent_new (&sip, error);
-  if (self->agent == NULL || !open_registrar (self, error))
+  self->agent = mcu_sip_agent_new (&sip, &local);
+  if (self->agent == NULL) {
+    tls_error (config, local, error);
     return NULL;
+  }
   set_sip_limits (self);
+  if (!open_registrar (self, error) || !load_rooms (self, error))
+    return abandon_startup (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);
   g_signal_connect (self->agent, "shutdown-complete",
@@ -333,9 +466,14 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
+  self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
+  if (self->scheduler == NULL)
+    return NULL;
+  self->env.admit_gate = mcu_scheduler_glue_admit;
+  self->env.admit_gate_data = self;
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
-    return NULL;
+    return abandon_startup (self);
   return g_steal_pointer (&self);
 }
 
@@ -351,6 +489,8 @@ mcu_daemon_shutdown (McuDaemon *self)
       "shutting down: hanging up %u calls", g_hash_table_size (self->legs));
   if (self->control)
     mcu_control_stop (self->control);
+  if (self->scheduler) /* its state stays stored: a restart resumes */
+    mcu_scheduler_stop (self->scheduler);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -387,6 +527,24 @@ mcu_daemon_get_counters (McuDaemon *self)
   return &self->counters;
 }
 
+void
+mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals)
+{
+  GHashTableIter iter;
+  gpointer leg;
+
+  *totals = self->counters.ended_media;
+  g_hash_table_iter_init (&iter, self->legs);
+  while (g_hash_table_iter_next (&iter, &leg, NULL)) {
+    McuMediaStats st;
+
+    mcu_call_leg_get_stats (leg, &st);
+    totals->packets_received += st.packets_received;
+    totals->packets_sent += st.packets_sent;
+    totals->packets_lost += st.packets_lost;
+  }
+}
+
 McuCallLeg *
 mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
 {
@@ -396,11 +554,30 @@ mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
   return leg && g_hash_table_contains (self->legs, leg) ? leg : NULL;
 }
 
-void
-mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
+gboolean
+mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error)
+{
+  McuStoredRoom stored = {
+    .name = (gchar *)mcu_room_get_name (room),
+    .max_participants = mcu_room_get_max_participants (room),
+    .layout = (gchar *)mcu_room_get_layout (room),
+    .pin = (gchar *)mcu_room_get_pin (room),
+    .locked = mcu_room_get_locked (room),
+    .self_view = mcu_room_get_self_view (room),
+    .created_at = mcu_room_get_created_at (room),
+  };
+
+  if (!mcu_room_get_persistent (room))
+    return TRUE;
+  return mcu_store_save_room (self->store, &stored, error);
+}
+
+gboolean
+mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error)
 {
   g_autoptr (McuRoom) hold = g_object_ref (room);
   g_autoptr (GList) participants = mcu_room_list_participants (room);
+  gboolean stored = mcu_room_get_persistent (room);
 
   mcu_room_close (room);
   for (GList *l = participants; l; l = l->next) {
@@ -409,6 +586,8 @@ mcu_daemon_close_room (McuDaemon *self, McuRoom *room)
     if (leg && g_hash_table_contains (self->legs, leg))
       mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
   }
+  return !stored ||
+         mcu_store_delete_room (self->store, mcu_room_get_name (room), error);
 }
 
 McuSipAgent *
@@ -439,6 +618,18 @@ McuChat *
 mcu_daemon_get_chat (McuDaemon *self)
 {
   return self->chat;
+}
+
+McuEvents *
+mcu_daemon_get_events (McuDaemon *self)
+{
+  return self->events;
+}
+
+McuScheduler *
+mcu_daemon_get_scheduler (McuDaemon *self)
+{
+  return self->scheduler;
 }
 
 gchar *

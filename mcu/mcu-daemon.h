@@ -16,6 +16,8 @@ G_DECLARE_FINAL_TYPE (McuDaemon, mcu_daemon, MCU, DAEMON, GObject)
 McuDaemon *mcu_daemon_new (McuConfig *config, GError **error);
 /* BYE to every participant, then signal "stopped". */
 void mcu_daemon_shutdown (McuDaemon *self);
+/* SIGHUP: check the [tls] files again (see mcu_sip_agent_reload_tls ()). */
+void mcu_daemon_reload_tls (McuDaemon *self);
 guint mcu_daemon_get_n_calls (McuDaemon *self);
 
 const McuConfig *mcu_daemon_get_config (McuDaemon *self);
@@ -24,20 +26,31 @@ McuRoomDirectory *mcu_daemon_get_rooms (McuDaemon *self);
 gint64 mcu_daemon_get_started_at (McuDaemon *self);
 /* (nullable) (transfer none) the call of participant @id in @room */
 McuCallLeg *mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id);
-/* Hangs up everyone in @room and closes it. */
-void mcu_daemon_close_room (McuDaemon *self, McuRoom *room);
+/* Hangs up everyone in @room and closes it; a room kept in the store is
+ * deleted there (FALSE with @error when that failed: the room is closed
+ * anyway). */
+gboolean mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error);
+/* Keeps a persistent @room (made through the control API) in the store with
+ * its settings as they are now, so that a restart opens it again. Other
+ * rooms: nothing to do. */
+gboolean mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error);
 
 /* Calls to registered users, dial-out and chat (mcu-bridge.c,
  * mcu-dialer.c, mcu-chat.c). */
 typedef struct _McuRegistrar McuRegistrar;
 typedef struct _McuDialer McuDialer;
 typedef struct _McuChat McuChat;
+typedef struct _McuEvents McuEvents;
+typedef struct _McuScheduler McuScheduler;
 McuSipAgent *mcu_daemon_get_agent (McuDaemon *self);
 const McuCallEnv *mcu_daemon_get_call_env (McuDaemon *self);
 /* (nullable) */
 McuRegistrar *mcu_daemon_get_registrar (McuDaemon *self);
 McuDialer *mcu_daemon_get_dialer (McuDaemon *self);
 McuChat *mcu_daemon_get_chat (McuDaemon *self);
+McuEvents *mcu_daemon_get_events (McuDaemon *self);
+/* (nullable) scheduled meetings (mcu-scheduler.h) */
+McuScheduler *mcu_daemon_get_scheduler (McuDaemon *self);
 /* Keeps @leg (a new call the daemon did not create itself) until it
  * ends, with the others: counted, hung up at shutdown. */
 void mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg);
@@ -58,5 +71,9 @@ typedef struct
   McuMediaStats ended_media;    /* RTP totals of the calls that ended */
 } McuDaemonCounters;
 const McuDaemonCounters *mcu_daemon_get_counters (McuDaemon *self);
+/* RTP totals since the start: the calls that ended and the calls now (a
+ * call's counts move from one to the other when it ends, so the sum never
+ * goes down). */
+void mcu_daemon_get_media_totals (McuDaemon *self, McuMediaStats *totals);
 
 G_END_DECLS

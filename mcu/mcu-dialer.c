@@ -45,6 +45,11 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* A dial's lines are filed under its room. */
+#define DIAL_LOG(room, ...)                                              \
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", room, \
+      "MESSAGE", __VA_ARGS__)
+
 static void
 dial_free (gpointer data)
 {
@@ -108,7 +113,7 @@ on_fork_answered (McuFork *fork, McuCallLeg *winner, McuDial *dial)
   g_autofree gchar *room = g_strdup (dial->room);
 
   g_hash_table_remove (self->dials, id); /* frees @dial */
-  g_message ("dial %s answered: participant %u in room %s", id,
+  DIAL_LOG (room, "dial %s answered: participant %u in room %s", id,
       p ? mcu_participant_get_id (p) : 0, room);
   g_signal_emit (self, signals[SIGNAL_ANSWERED], 0, id, room,
       p ? mcu_participant_get_id (p) : 0);
@@ -134,7 +139,7 @@ on_fork_failed (McuFork *fork, guint status, const gchar *phrase, McuDial *dial)
   g_autofree gchar *why = g_strdup (phrase);
 
   g_hash_table_remove (self->dials, id);
-  g_message ("dial %s into room %s failed: %u %s", id, room, status, why);
+  DIAL_LOG (room, "dial %s into room %s failed: %u %s", id, room, status, why);
   discard_room (self, room);
   g_signal_emit (self, signals[SIGNAL_FAILED], 0, id, room, status, why);
 }
@@ -181,7 +186,7 @@ resolve_target (
 static gchar *
 dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
     const gchar *contact, const gchar *to_uri, const gchar *display,
-    GError **error)
+    const gchar *from_display, GError **error)
 {
   const McuConfig *config = mcu_daemon_get_config (self->daemon);
   g_autofree gchar *from = g_strdup_printf (
@@ -191,7 +196,7 @@ dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
     .to_uri = to_uri,
     .to_display = display,
     .from_uri = from,
-    .from_display = mcu_room_get_name (room),
+    .from_display = from_display ? from_display : mcu_room_get_name (room),
   };
   g_autoptr (McuSipCall) call = mcu_sip_agent_create_call (
       mcu_daemon_get_agent (self->daemon), &options, error);
@@ -213,6 +218,14 @@ gchar *
 mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
     const gchar *display, GError **error)
 {
+  return mcu_dialer_dial_full (self, room_name, target, display, NULL, error);
+}
+
+gchar *
+mcu_dialer_dial_full (McuDialer *self, const gchar *room_name,
+    const gchar *target, const gchar *display, const gchar *from_display,
+    GError **error)
+{
   g_autofree gchar *to_uri = NULL;
   g_auto (GStrv) contacts = NULL;
   g_autoptr (McuFork) fork = NULL;
@@ -233,7 +246,8 @@ mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
     gchar *call_id;
 
     g_clear_error (&last_error);
-    call_id = dial_contact (self, room, fork, *c, to_uri, display, &last_error);
+    call_id = dial_contact (
+        self, room, fork, *c, to_uri, display, from_display, &last_error);
     if (id == NULL)
       id = call_id;
     else
@@ -252,8 +266,8 @@ mcu_dialer_dial (McuDialer *self, const gchar *room_name, const gchar *target,
   g_hash_table_insert (self->dials, dial->id, dial);
   g_signal_connect (fork, "answered", G_CALLBACK (on_fork_answered), dial);
   g_signal_connect (fork, "failed", G_CALLBACK (on_fork_failed), dial);
-  g_message ("dialling %s into room %s (%u contact(s)): %s", target, room_name,
-      g_strv_length (contacts), id);
+  DIAL_LOG (room_name, "dialling %s into room %s (%u contact(s)): %s", target,
+      room_name, g_strv_length (contacts), id);
   mcu_fork_start (fork);
   return id;
 }

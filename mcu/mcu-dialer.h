@@ -37,6 +37,11 @@ McuDialer *mcu_dialer_new (McuDaemon *daemon);
  * Call-ID of the (first) INVITE. (transfer full) */
 gchar *mcu_dialer_dial (McuDialer *self, const gchar *room, const gchar *target,
     const gchar *display, GError **error);
+/* The same with @from_display (nullable: the room's name) as the display
+ * name in From, e.g. a scheduled meeting's subject. (transfer full) */
+gchar *mcu_dialer_dial_full (McuDialer *self, const gchar *room,
+    const gchar *target, const gchar *display, const gchar *from_display,
+    GError **error);
 /* Cancels a dial still ringing; FALSE when @id is not ringing. */
 gboolean mcu_dialer_cancel (McuDialer *self, const gchar *id);
 /* (transfer container) ids of the dials still ringing */

@@ -4,6 +4,7 @@
  * runs on the media path. */
 #include "mcu-control-private.h"
 #include "mcu-build-config.h"
+#include "mcu-scheduler.h"
 
 #include <sys/resource.h>
 
@@ -23,6 +24,46 @@ room_sample (GString *out, const gchar *name, const gchar *room, guint64 v)
       out, "%s{room=\"%s\"} %" G_GUINT64_FORMAT "\n", name, room, v);
 }
 
+static void
+counter (GString *out, const gchar *name, const gchar *help, guint64 v)
+{
+  metric_header (out, name, "counter", help);
+  g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, v);
+}
+
+/* The scheduler's counters: mcu_meeting_*_total. */
+static void
+render_meetings (GString *out, McuScheduler *scheduler)
+{
+  const McuSchedulerCounters *c;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (scheduler == NULL)
+    return;
+  c = mcu_scheduler_get_counters (scheduler);
+  counter (out, "mcu_meetings_opened_total",
+      "Meeting occurrences whose room opened.", c->opened);
+  counter (out, "mcu_meetings_started_total",
+      "Meeting occurrences that started.", c->started);
+  counter (out, "mcu_meeting_attendees_dialing_total",
+      "Attendees dialled (each try).", c->dialing);
+  counter (out, "mcu_meeting_attendees_answered_total",
+      "Attendees who answered.", c->answered);
+  metric_header (out, "mcu_meeting_attendees_failed_total", "counter",
+      "Tries that failed, by SIP status.");
+  g_hash_table_iter_init (&iter, c->failed_by_status);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_string_append_printf (out,
+        "mcu_meeting_attendees_failed_total{status=\"%u\"} %" G_GSIZE_FORMAT
+        "\n",
+        GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
+  counter (out, "mcu_meetings_ending_total", "End warnings given.", c->ending);
+  counter (out, "mcu_meetings_extended_total", "Extensions.", c->extended);
+  counter (out, "mcu_meetings_closed_total", "Meeting occurrences that closed.",
+      c->closed);
+}
+
 gchar *
 mcu_metrics_render (McuDaemon *daemon)
 {
@@ -30,9 +71,7 @@ mcu_metrics_render (McuDaemon *daemon)
   g_autoptr (GList) rooms =
       mcu_room_directory_list (mcu_daemon_get_rooms (daemon));
   const McuDaemonCounters *c = mcu_daemon_get_counters (daemon);
-  guint64 in = c->ended_media.packets_received;
-  guint64 sent = c->ended_media.packets_sent;
-  guint64 lost = c->ended_media.packets_lost;
+  McuMediaStats totals;
   guint participants = 0;
   struct rusage ru;
   GHashTableIter iter;
@@ -70,33 +109,24 @@ mcu_metrics_render (McuDaemon *daemon)
         "mcu_calls_failed_total{status=\"%u\"} %" G_GSIZE_FORMAT "\n",
         GPOINTER_TO_UINT (key), GPOINTER_TO_SIZE (value));
 
-  for (GList *l = rooms; l; l = l->next) {
-    g_autoptr (GList) ps = mcu_room_list_participants (l->data);
-
-    for (GList *p = ps; p; p = p->next) {
-      McuCallLeg *leg = mcu_participant_get_user_data (p->data);
-      McuMediaStats st;
-
-      if (leg == NULL)
-        continue;
-      mcu_call_leg_get_stats (leg, &st);
-      in += st.packets_received;
-      sent += st.packets_sent;
-      lost += st.packets_lost;
-    }
-  }
+  mcu_daemon_get_media_totals (daemon, &totals);
   metric_header (out, "mcu_rtp_packets_received_total", "counter",
       "RTP and RTCP packets received from participants.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_received_total %" G_GUINT64_FORMAT "\n", in);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_received_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_received);
   metric_header (out, "mcu_rtp_packets_sent_total", "counter",
       "RTP packets sent to participants.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_sent_total %" G_GUINT64_FORMAT "\n", sent);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_sent_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_sent);
   metric_header (out, "mcu_rtp_packets_lost_total", "counter",
       "RTP packets from participants lost on the way in.");
-  g_string_append_printf (
-      out, "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n", lost);
+  g_string_append_printf (out,
+      "mcu_rtp_packets_lost_total %" G_GUINT64_FORMAT "\n",
+      totals.packets_lost);
+
+  render_meetings (out, mcu_daemon_get_scheduler (daemon));
 
   if (getrusage (RUSAGE_SELF, &ru) == 0) {
     metric_header (out, "process_cpu_seconds_total", "counter",

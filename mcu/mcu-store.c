@@ -31,6 +31,39 @@ static const gchar *const migrations[] = {
   "  ha1_md5 TEXT,"
   "  ha1_sha256 TEXT,"
   "  display TEXT);",
+  /* 1 -> 2: rooms made through the control API */
+  "CREATE TABLE rooms ("
+  "  name TEXT PRIMARY KEY,"
+  "  max_participants INTEGER NOT NULL DEFAULT 0,"
+  "  layout TEXT,"
+  "  pin TEXT,"
+  "  locked INTEGER NOT NULL DEFAULT 0,"
+  "  self_view INTEGER NOT NULL DEFAULT 1,"
+  "  created_at INTEGER NOT NULL);",
+  /* 2 -> 3: scheduled meetings (their JSON) and the state of their
+   * occurrences, so that a restart resumes the running one */
+  "CREATE TABLE meetings ("
+  "  id TEXT PRIMARY KEY,"
+  "  json TEXT NOT NULL,"
+  "  updated_at INTEGER NOT NULL);"
+  "CREATE TABLE meeting_occurrences ("
+  "  meeting_id TEXT NOT NULL,"
+  "  start INTEGER NOT NULL,"
+  "  phase TEXT NOT NULL,"
+  "  end_at INTEGER NOT NULL,"
+  "  warnings_done INTEGER NOT NULL DEFAULT 0,"
+  "  ended TEXT,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (meeting_id, start));"
+  "CREATE TABLE meeting_attendees ("
+  "  meeting_id TEXT NOT NULL,"
+  "  start INTEGER NOT NULL,"
+  "  attendee_id TEXT NOT NULL,"
+  "  state TEXT NOT NULL,"
+  "  tries INTEGER NOT NULL DEFAULT 0,"
+  "  status INTEGER NOT NULL DEFAULT 0,"
+  "  next_try INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (meeting_id, start, attendee_id));",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MCU_STORE_SCHEMA_VERSION);
@@ -159,7 +192,8 @@ mcu_store_open (const gchar *path, GError **error)
     int saved = errno;
 
     g_set_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_OPEN,
-        "cannot create %s: %s", dir, g_strerror (saved));
+        "cannot create the directory %s for %s: %s", dir, self->path,
+        g_strerror (saved));
     return NULL;
   }
   if (sqlite3_open_v2 (self->path, &self->db,
@@ -381,6 +415,94 @@ mcu_store_set_user (McuStore *self, const McuStoredUser *user, GError **error)
   return ok;
 }
 
+void
+mcu_stored_room_free (McuStoredRoom *room)
+{
+  if (room == NULL)
+    return;
+  g_free (room->name);
+  g_free (room->layout);
+  g_free (room->pin);
+  g_free (room);
+}
+
+gboolean
+mcu_store_save_room (McuStore *self, const McuStoredRoom *room, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self,
+      "INSERT OR REPLACE INTO rooms (name, max_participants, layout, pin, "
+      "locked, self_view, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, room->name);
+  sqlite3_bind_int64 (stmt, 2, room->max_participants);
+  bind_text (stmt, 3, room->layout);
+  bind_text (stmt, 4, room->pin);
+  sqlite3_bind_int (stmt, 5, room->locked ? 1 : 0);
+  sqlite3_bind_int (stmt, 6, room->self_view ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, room->created_at);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "storing a room");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+mcu_store_delete_room (McuStore *self, const gchar *name, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self, "DELETE FROM rooms WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, name);
+  ok = sqlite3_step (stmt) == SQLITE_DONE ||
+       sql_error (self, error, "deleting a room");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+GPtrArray *
+mcu_store_load_rooms (McuStore *self, GError **error)
+{
+  g_autoptr (GPtrArray) out = NULL;
+  sqlite3_stmt *stmt;
+  gint rc;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), NULL);
+  stmt = prepare (self,
+      "SELECT name, max_participants, layout, pin, locked, self_view, "
+      "created_at FROM rooms ORDER BY name",
+      error);
+  if (stmt == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_room_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    McuStoredRoom *r = g_new0 (McuStoredRoom, 1);
+
+    r->name = column_text (stmt, 0);
+    r->max_participants =
+        (guint)CLAMP (sqlite3_column_int64 (stmt, 1), 0, G_MAXUINT);
+    r->layout = column_text (stmt, 2);
+    r->pin = column_text (stmt, 3);
+    r->locked = sqlite3_column_int (stmt, 4) != 0;
+    r->self_view = sqlite3_column_int (stmt, 5) != 0;
+    r->created_at = sqlite3_column_int64 (stmt, 6);
+    g_ptr_array_add (out, r);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return (sql_error (self, error, "loading rooms"), NULL);
+  return g_steal_pointer (&out);
+}
+
 gboolean
 mcu_store_delete_user (McuStore *self, const gchar *name, GError **error)
 {
@@ -396,4 +518,279 @@ mcu_store_delete_user (McuStore *self, const gchar *name, GError **error)
        sql_error (self, error, "deleting a user");
   sqlite3_finalize (stmt);
   return ok;
+}
+
+/* ---- scheduled meetings ---- */
+
+void
+mcu_stored_meeting_free (McuStoredMeeting *meeting)
+{
+  if (meeting == NULL)
+    return;
+  g_free (meeting->id);
+  g_free (meeting->json);
+  g_free (meeting);
+}
+
+/* Runs @stmt once (a statement without rows) and finalizes it. */
+static gboolean
+step_done (
+    McuStore *self, sqlite3_stmt *stmt, const gchar *what, GError **error)
+{
+  gboolean ok =
+      sqlite3_step (stmt) == SQLITE_DONE || sql_error (self, error, what);
+
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+mcu_store_save_meeting (
+    McuStore *self, const gchar *id, const gchar *json, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  stmt = prepare (self,
+      "INSERT OR REPLACE INTO meetings (id, json, updated_at) "
+      "VALUES (?1, ?2, ?3)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, id);
+  bind_text (stmt, 2, json);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  return step_done (self, stmt, "storing a meeting", error);
+}
+
+/* One DELETE ... WHERE meeting_id/id = ?1. */
+static gboolean
+delete_by_id (McuStore *self, const gchar *sql, const gchar *id, GError **error)
+{
+  sqlite3_stmt *stmt = prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, id);
+  return step_done (self, stmt, "deleting a meeting", error);
+}
+
+gboolean
+mcu_store_delete_meeting (McuStore *self, const gchar *id, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!delete_by_id (self, "DELETE FROM meetings WHERE id = ?1", id, error) ||
+      !delete_by_id (self,
+          "DELETE FROM meeting_occurrences WHERE meeting_id = ?1", id, error) ||
+      !delete_by_id (self,
+          "DELETE FROM meeting_attendees WHERE meeting_id = ?1", id, error)) {
+    exec (self, "ROLLBACK", NULL);
+    return FALSE;
+  }
+  return exec (self, "COMMIT", error);
+}
+
+GPtrArray *
+mcu_store_load_meetings (McuStore *self, GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_autoptr (GPtrArray) out = NULL;
+  gint rc;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), NULL);
+  stmt = prepare (self, "SELECT id, json FROM meetings ORDER BY id", error);
+  if (stmt == NULL)
+    return NULL;
+  out =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_meeting_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    McuStoredMeeting *m = g_new0 (McuStoredMeeting, 1);
+
+    m->id = column_text (stmt, 0);
+    m->json = column_text (stmt, 1);
+    g_ptr_array_add (out, m);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return (sql_error (self, error, "loading meetings"), NULL);
+  return g_steal_pointer (&out);
+}
+
+static void
+stored_attendee_free (gpointer data)
+{
+  McuStoredAttendee *a = data;
+
+  g_free (a->attendee_id);
+  g_free (a->state);
+  g_free (a);
+}
+
+McuStoredOccurrence *
+mcu_stored_occurrence_new (void)
+{
+  McuStoredOccurrence *o = g_new0 (McuStoredOccurrence, 1);
+
+  o->attendees = g_ptr_array_new_with_free_func (stored_attendee_free);
+  return o;
+}
+
+void
+mcu_stored_occurrence_free (McuStoredOccurrence *occurrence)
+{
+  if (occurrence == NULL)
+    return;
+  g_free (occurrence->meeting_id);
+  g_free (occurrence->phase);
+  g_free (occurrence->ended);
+  g_ptr_array_unref (occurrence->attendees);
+  g_free (occurrence);
+}
+
+McuStoredAttendee *
+mcu_stored_occurrence_add_attendee (
+    McuStoredOccurrence *occurrence, const gchar *attendee_id)
+{
+  McuStoredAttendee *a = g_new0 (McuStoredAttendee, 1);
+
+  a->attendee_id = g_strdup (attendee_id);
+  a->state = g_strdup ("pending");
+  g_ptr_array_add (occurrence->attendees, a);
+  return a;
+}
+
+static gboolean
+insert_occurrence_rows (
+    McuStore *self, const McuStoredOccurrence *o, GError **error)
+{
+  sqlite3_stmt *stmt = prepare (self,
+      "INSERT OR REPLACE INTO meeting_occurrences (meeting_id, start, phase, "
+      "end_at, warnings_done, ended, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6, ?7)",
+      error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, o->meeting_id);
+  sqlite3_bind_int64 (stmt, 2, o->start);
+  bind_text (stmt, 3, o->phase);
+  sqlite3_bind_int64 (stmt, 4, o->end);
+  sqlite3_bind_int64 (stmt, 5, o->warnings_done);
+  bind_text (stmt, 6, o->ended);
+  sqlite3_bind_int64 (stmt, 7, g_get_real_time ());
+  if (!step_done (self, stmt, "storing an occurrence", error))
+    return FALSE;
+  stmt = prepare (self,
+      "INSERT OR REPLACE INTO meeting_attendees (meeting_id, start, "
+      "attendee_id, state, tries, status, next_try) VALUES (?1, ?2, ?3, ?4, "
+      "?5, ?6, ?7)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < o->attendees->len; i++) {
+    McuStoredAttendee *a = g_ptr_array_index (o->attendees, i);
+
+    sqlite3_reset (stmt);
+    bind_text (stmt, 1, o->meeting_id);
+    sqlite3_bind_int64 (stmt, 2, o->start);
+    bind_text (stmt, 3, a->attendee_id);
+    bind_text (stmt, 4, a->state);
+    sqlite3_bind_int64 (stmt, 5, a->tries);
+    sqlite3_bind_int64 (stmt, 6, a->status);
+    sqlite3_bind_int64 (stmt, 7, a->next_try);
+    if (sqlite3_step (stmt) != SQLITE_DONE) {
+      sqlite3_finalize (stmt);
+      return sql_error (self, error, "storing an attendee's state");
+    }
+  }
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+gboolean
+mcu_store_save_occurrence (
+    McuStore *self, const McuStoredOccurrence *occurrence, GError **error)
+{
+  sqlite3_stmt *del;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  del = prepare (self,
+      "DELETE FROM meeting_attendees WHERE meeting_id = ?1 AND start = ?2",
+      error);
+  if (del) {
+    bind_text (del, 1, occurrence->meeting_id);
+    sqlite3_bind_int64 (del, 2, occurrence->start);
+  }
+  if (del == NULL || !step_done (self, del, "storing an occurrence", error) ||
+      !insert_occurrence_rows (self, occurrence, error)) {
+    exec (self, "ROLLBACK", NULL);
+    return FALSE;
+  }
+  return exec (self, "COMMIT", error);
+}
+
+static gboolean
+load_attendees (McuStore *self, McuStoredOccurrence *o, GError **error)
+{
+  sqlite3_stmt *stmt = prepare (self,
+      "SELECT attendee_id, state, tries, status, next_try FROM "
+      "meeting_attendees WHERE meeting_id = ?1 AND start = ?2 "
+      "ORDER BY attendee_id",
+      error);
+  gint rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, o->meeting_id);
+  sqlite3_bind_int64 (stmt, 2, o->start);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    McuStoredAttendee *a = g_new0 (McuStoredAttendee, 1);
+
+    a->attendee_id = column_text (stmt, 0);
+    a->state = column_text (stmt, 1);
+    a->tries = sqlite3_column_int64 (stmt, 2);
+    a->status = sqlite3_column_int64 (stmt, 3);
+    a->next_try = sqlite3_column_int64 (stmt, 4);
+    g_ptr_array_add (o->attendees, a);
+  }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || sql_error (self, error, "loading attendees");
+}
+
+McuStoredOccurrence *
+mcu_store_load_last_occurrence (
+    McuStore *self, const gchar *meeting_id, GError **error)
+{
+  g_autoptr (McuStoredOccurrence) o = NULL;
+  sqlite3_stmt *stmt;
+  gint rc;
+
+  g_return_val_if_fail (MCU_IS_STORE (self), NULL);
+  stmt = prepare (self,
+      "SELECT start, phase, end_at, warnings_done, ended FROM "
+      "meeting_occurrences WHERE meeting_id = ?1 ORDER BY start DESC LIMIT 1",
+      error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, meeting_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW) {
+    o = mcu_stored_occurrence_new ();
+    o->meeting_id = g_strdup (meeting_id);
+    o->start = sqlite3_column_int64 (stmt, 0);
+    o->phase = column_text (stmt, 1);
+    o->end = sqlite3_column_int64 (stmt, 2);
+    o->warnings_done = sqlite3_column_int64 (stmt, 3);
+    o->ended = column_text (stmt, 4);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return (sql_error (self, error, "loading an occurrence"), NULL);
+  if (o && !load_attendees (self, o, error))
+    return NULL;
+  return g_steal_pointer (&o);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: the embedded SQLite store ([storage] database). Implements
- * McuBindingStore (registrar bindings, digest users). Main thread only. */
+ * McuBindingStore (registrar bindings, digest users) and keeps the rooms
+ * made through the control API and scheduled meetings with the state of
+ * their occurrences. Main thread only. */
 #pragma once
 
 #include <glib-object.h>
@@ -19,7 +21,7 @@ typedef enum
 } McuStoreErrorCode;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define MCU_STORE_SCHEMA_VERSION 1
+#define MCU_STORE_SCHEMA_VERSION 3
 
 #define MCU_TYPE_STORE (mcu_store_get_type ())
 G_DECLARE_FINAL_TYPE (McuStore, mcu_store, MCU, STORE, GObject)
@@ -37,5 +39,88 @@ gboolean mcu_store_set_user (
     McuStore *self, const McuStoredUser *user, GError **error);
 gboolean mcu_store_delete_user (
     McuStore *self, const gchar *name, GError **error);
+
+/* A room made through the control API, kept across restarts. */
+typedef struct
+{
+  gchar *name;
+  guint max_participants;
+  gchar *layout; /* (nullable) */
+  gchar *pin;    /* (nullable) */
+  gboolean locked;
+  gboolean self_view;
+  gint64 created_at; /* microseconds since the epoch */
+} McuStoredRoom;
+
+void mcu_stored_room_free (McuStoredRoom *room);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredRoom, mcu_stored_room_free)
+
+/* Adds or replaces the room called room->name. */
+gboolean mcu_store_save_room (
+    McuStore *self, const McuStoredRoom *room, GError **error);
+/* Deletes the room called @name (no error when there is none). */
+gboolean mcu_store_delete_room (
+    McuStore *self, const gchar *name, GError **error);
+/* (transfer full) (element-type McuStoredRoom): every stored room, by
+ * name; NULL on error. */
+GPtrArray *mcu_store_load_rooms (McuStore *self, GError **error);
+
+/* Scheduled meetings: each kept as its JSON (mcu_meeting_to_json ()). */
+typedef struct
+{
+  gchar *id;
+  gchar *json;
+} McuStoredMeeting;
+
+void mcu_stored_meeting_free (McuStoredMeeting *meeting);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredMeeting, mcu_stored_meeting_free)
+
+gboolean mcu_store_save_meeting (
+    McuStore *self, const gchar *id, const gchar *json, GError **error);
+/* Deletes the meeting and the state of its occurrences. */
+gboolean mcu_store_delete_meeting (
+    McuStore *self, const gchar *id, GError **error);
+/* (transfer full) (element-type McuStoredMeeting) every meeting, by id */
+GPtrArray *mcu_store_load_meetings (McuStore *self, GError **error);
+
+/* One attendee of an occurrence: "pending", "dialing", "retry-wait",
+ * "answered", "joined" (came by themselves), "failed". */
+typedef struct
+{
+  gchar *attendee_id;
+  gchar *state;
+  guint tries;
+  guint status;    /* the last SIP status of a failed try, 0 = none */
+  gint64 next_try; /* retry-wait: when, UTC microseconds */
+} McuStoredAttendee;
+
+/* The state of one occurrence of a meeting (its start is its id). @phase:
+ * "waiting", "open", "started", "ending", "closed"; @end: the end, moved by
+ * extensions; @ended: (nullable) how a closed one ended. */
+typedef struct
+{
+  gchar *meeting_id;
+  gint64 start;
+  gchar *phase;
+  gint64 end;
+  guint warnings_done;
+  gchar *ended;
+  GPtrArray *attendees; /* McuStoredAttendee* (owned) */
+} McuStoredOccurrence;
+
+McuStoredOccurrence *mcu_stored_occurrence_new (void);
+void mcu_stored_occurrence_free (McuStoredOccurrence *occurrence);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredOccurrence, mcu_stored_occurrence_free)
+McuStoredAttendee *mcu_stored_occurrence_add_attendee (
+    McuStoredOccurrence *occurrence, const gchar *attendee_id);
+
+/* Writes @occurrence and its attendees in one transaction. */
+gboolean mcu_store_save_occurrence (
+    McuStore *self, const McuStoredOccurrence *occurrence, GError **error);
+/* The latest occurrence of @meeting_id that has a state (the one running,
+ * or the last one that ran); NULL without error when there is none.
+ * (transfer full) (nullable) */
+McuStoredOccurrence *mcu_store_load_last_occurrence (
+    McuStore *self, const gchar *meeting_id, GError **error);
 
 G_END_DECLS

@@ -27,9 +27,12 @@ typedef struct
   gchar *base; /* "http://localhost" for the socket, else --url */
   gchar *token;
   gboolean json;
+  const gchar *content_type; /* of request bodies (NULL: JSON) */
 } Ctl;
 
 typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
+
+#define VARIADIC G_MAXUINT /* a command that checks its own arguments */
 
 typedef struct
 {
@@ -38,6 +41,7 @@ typedef struct
   const gchar *usage;
   const gchar *help;
   CommandFunc run;
+  gboolean options; /* takes options after its arguments, parses them */
 } Command;
 
 /* ---- HTTP ---- */
@@ -66,7 +70,8 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
   if (body) {
     g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
 
-    soup_message_set_request_body_from_bytes (msg, "application/json", b);
+    soup_message_set_request_body_from_bytes (
+        msg, ctl->content_type ? ctl->content_type : "application/json", b);
   }
   bytes = soup_session_send_and_read (ctl->session, msg, NULL, &error);
   if (bytes == NULL) {
@@ -397,16 +402,206 @@ cmd_close (Ctl *ctl, gchar **args)
   return change (ctl, "DELETE", path, NULL, done);
 }
 
+/* ---- dial --wait: the outcome from the event stream ---- */
+
+typedef struct
+{
+  GMainLoop *loop;
+  GDataInputStream *data;
+  const gchar *id;   /* the dial's */
+  JsonNode *outcome; /* (nullable) its dial-answered/dial-failed event */
+  gboolean timed_out;
+} DialWait;
+
+/* GET /v1/events, opened before the dial so its outcome cannot slip by. */
+static GInputStream *
+open_events (Ctl *ctl, int *code)
+{
+  g_autofree gchar *url = g_strconcat (ctl->base, "/v1/events", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  GInputStream *in;
+
+  if (ctl->token) {
+    g_autofree gchar *auth = g_strdup_printf ("Bearer %s", ctl->token);
+
+    soup_message_headers_replace (
+        soup_message_get_request_headers (msg), "Authorization", auth);
+  }
+  in = soup_session_send (ctl->session, msg, NULL, &error);
+  if (in == NULL) {
+    g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
+    *code = EXIT_UNREACHABLE;
+    return NULL;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    *code = failed (soup_message_get_status (msg), NULL);
+    g_object_unref (in);
+    return NULL;
+  }
+  return in;
+}
+
+/* The event in an SSE "data:" line if it is the outcome of dial @id. */
+static JsonNode *
+dial_outcome (const gchar *line, const gchar *id)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  const gchar *type;
+
+  if (!g_str_has_prefix (line, "data: ") ||
+      !json_parser_load_from_data (parser, line + 6, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  type = json_object_get_string_member_with_default (o, "type", "");
+  if ((!g_str_equal (type, "dial-answered") &&
+          !g_str_equal (type, "dial-failed")) ||
+      g_strcmp0 (json_object_get_string_member_with_default (o, "dial_id", ""),
+          id) != 0)
+    return NULL;
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static void
+on_event_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DialWait *w = user_data;
+  g_autofree gchar *line = g_data_input_stream_read_line_finish_utf8 (
+      G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+
+  if (line == NULL) { /* the server went away */
+    g_main_loop_quit (w->loop);
+    return;
+  }
+  if ((w->outcome = dial_outcome (line, w->id))) {
+    g_main_loop_quit (w->loop);
+    return;
+  }
+  g_data_input_stream_read_line_async (
+      w->data, G_PRIORITY_DEFAULT, NULL, on_event_line, w);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  DialWait *w = user_data;
+
+  w->timed_out = TRUE;
+  g_main_loop_quit (w->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Exit 0 when the dial was answered, 1 with the SIP status when it failed. */
+static int
+wait_for_dial (Ctl *ctl, GInputStream *events, const gchar *id, guint timeout)
+{
+  DialWait w = { 0 };
+  JsonObject *o;
+  guint timer;
+
+  w.loop = g_main_loop_new (NULL, FALSE);
+  w.data = g_data_input_stream_new (events);
+  w.id = id;
+  g_data_input_stream_read_line_async (
+      w.data, G_PRIORITY_DEFAULT, NULL, on_event_line, &w);
+  timer = g_timeout_add_seconds (timeout, on_wait_timeout, &w);
+  g_main_loop_run (w.loop);
+  if (!w.timed_out)
+    g_source_remove (timer);
+  g_main_loop_unref (w.loop);
+  g_object_unref (w.data);
+  if (w.outcome == NULL) {
+    g_printerr ("mcuctl: dial %s: %s\n", id,
+        w.timed_out ? "no answer and no failure in time"
+                    : "the server closed the event stream");
+    return w.timed_out ? EXIT_REFUSED : EXIT_UNREACHABLE;
+  }
+  o = json_node_get_object (w.outcome);
+  if (ctl->json)
+    print_json (w.outcome);
+  if (g_str_equal (json_object_get_string_member (o, "type"), "dial-failed")) {
+    g_printerr ("mcuctl: dial %s failed: %" G_GINT64_FORMAT " %s\n", id,
+        json_object_get_int_member_with_default (o, "status", 0),
+        json_object_get_string_member_with_default (o, "reason", ""));
+    json_node_unref (w.outcome);
+    return EXIT_REFUSED;
+  }
+  if (!ctl->json) {
+    JsonObject *who = json_object_has_member (o, "participant")
+                          ? json_object_get_object_member (o, "participant")
+                          : NULL;
+
+    printf ("answered: %s is participant %" G_GINT64_FORMAT
+            " in room %s (dial id %s)\n",
+        who ? json_object_get_string_member_with_default (who, "display", "")
+            : "",
+        who ? json_object_get_int_member_with_default (who, "id", 0) : 0,
+        json_object_get_string_member_with_default (o, "room", ""), id);
+  }
+  json_node_unref (w.outcome);
+  return EXIT_OK;
+}
+
 static int
 cmd_dial (Ctl *ctl, gchar **args)
 {
-  g_autofree gchar *path =
-      g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
-  g_autofree gchar *body = json_body ("uri", args[1], NULL);
-  g_autofree gchar *done =
-      g_strdup_printf ("dialing %s into room %s", args[1], args[0]);
+  gboolean wait = FALSE;
+  gchar *display = NULL;
+  gint timeout = 120;
+  GOptionEntry entries[] = {
+    { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, NULL, NULL },
+    { "display", 'd', 0, G_OPTION_ARG_STRING, &display, NULL, NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) opts = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) events = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *path = NULL, *body = NULL, *id = NULL;
+  g_auto (GStrv) argv = NULL;
+  int code;
 
-  return change (ctl, "POST", path, body, done);
+  /* argv[0] for GOptionContext, then what follows "dial" */
+  argv = g_new0 (gchar *, g_strv_length (args) + 2);
+  argv[0] = g_strdup ("dial");
+  for (guint i = 0; args[i]; i++)
+    argv[i + 1] = g_strdup (args[i]);
+  g_option_context_set_help_enabled (opts, FALSE);
+  g_option_context_add_main_entries (opts, entries, NULL);
+  if (!g_option_context_parse_strv (opts, &argv, &error) ||
+      g_strv_length (argv) != 3 || timeout <= 0) {
+    if (error)
+      g_printerr ("mcuctl: %s\n", error->message);
+    g_printerr ("Usage: mcuctl [OPTION...] dial ROOM SIP-URI|USER "
+                "[--display NAME] [--wait [--timeout SECONDS]]\n");
+    g_free (display);
+    return EXIT_USAGE;
+  }
+  path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
+  body = json_body ("uri", argv[2], "display", display, NULL);
+  g_free (display);
+  if (wait) {
+    soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
+    if (!(events = open_events (ctl, &code)))
+      return code;
+  }
+  if (!(node = call (ctl, "POST", path, body, &code)))
+    return code;
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    id = g_strdup (json_object_get_string_member_with_default (
+        json_node_get_object (node), "dial_id", ""));
+  if (!wait || id == NULL || *id == '\0') {
+    if (ctl->json)
+      print_json (node);
+    else
+      printf ("dialling %s into room %s: dial id %s\n", argv[2], argv[1],
+          id ? id : "?");
+    return EXIT_OK;
+  }
+  return wait_for_dial (ctl, events, id, (guint)timeout);
 }
 
 static int
@@ -486,6 +681,345 @@ cmd_events (Ctl *ctl, gchar **args)
   return EXIT_OK;
 }
 
+/* ---- scheduled meetings ---- */
+
+/* "45m", "1h30m", "40s", "2h" or ISO 8601 ("PT45M"): ISO 8601, or NULL. */
+static gchar *
+iso_duration (const gchar *text)
+{
+  g_autoptr (GString) out = g_string_new ("PT");
+  const gchar *p = text;
+
+  if (text[0] == 'P')
+    return g_strdup (text);
+  while (*p) {
+    gchar *end;
+    guint64 n = g_ascii_strtoull (p, &end, 10);
+
+    if (end == p || strchr ("hms", *end) == NULL || *end == '\0')
+      return NULL;
+    g_string_append_printf (
+        out, "%" G_GUINT64_FORMAT "%c", n, g_ascii_toupper (*end));
+    p = end + 1;
+  }
+  return out->len > 2 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
+/* "2026-12-07 09:00" in @tz (or RFC 3339 as is): RFC 3339 with the zone's
+ * offset, or NULL. */
+static gchar *
+rfc3339_start (const gchar *text, const gchar *tz_name)
+{
+  g_autoptr (GTimeZone) tz = NULL;
+  g_autoptr (GDateTime) t = NULL;
+  gint y, mo, d, h, mi, s = 0;
+
+  if (strchr (text, 'T'))
+    return g_strdup (text);
+  tz = g_time_zone_new_identifier (tz_name ? tz_name : "UTC");
+  if (tz == NULL ||
+      sscanf (text, "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &s) < 5)
+    return NULL;
+  t = g_date_time_new (tz, y, mo, d, h, mi, s);
+  return t ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%S%:z") : NULL;
+}
+
+/* The value after --NAME at args[*i] (moves *i); NULL after printing. */
+static const gchar *
+option_value (gchar **args, guint *i)
+{
+  if (args[*i + 1] == NULL) {
+    g_printerr ("mcuctl: %s needs a value\n", args[*i]);
+    return NULL;
+  }
+  *i += 1;
+  return args[*i];
+}
+
+/* A duration option into @b as ISO 8601; FALSE after printing. */
+static gboolean
+add_duration (JsonBuilder *b, const gchar *member, const gchar *value)
+{
+  g_autofree gchar *iso = iso_duration (value);
+
+  if (iso == NULL) {
+    g_printerr (
+        "mcuctl: %s: not a duration like 45m, 1h30m, 40s or PT45M\n", value);
+    return FALSE;
+  }
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, iso);
+  return TRUE;
+}
+
+static const gchar *const meeting_string_options[][2] = {
+  { "--subject", "subject" },
+  { "--room", "room" },
+  { "--tz", "timezone" },
+  { "--rrule", "rrule" },
+  { "--pin", "pin" },
+  { "--moderator-pin", "moderator_pin" },
+  { "--layout", "layout" },
+};
+
+static const gchar *const meeting_duration_options[][2] = {
+  { "--duration", "duration" },
+  { "--early-join", "early_join" },
+  { "--grace", "grace" },
+  { "--retry-interval", "dial_retry_interval" },
+};
+
+/* meeting add --subject S --room R --start T [--tz Z] --duration D ...:
+ * the JSON body, or NULL after printing. */
+static gchar *
+meeting_body (gchar **args)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) attendees = g_ptr_array_new ();
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const gchar *start = NULL, *tz = NULL, *v;
+  g_autofree gchar *when = NULL;
+
+  json_builder_begin_object (b);
+  for (guint i = 0; args[i]; i++) {
+    gboolean done = FALSE;
+
+    for (guint o = 0; o < G_N_ELEMENTS (meeting_string_options); o++)
+      if (g_str_equal (args[i], meeting_string_options[o][0])) {
+        if (!(v = option_value (args, &i)))
+          return NULL;
+        json_builder_set_member_name (b, meeting_string_options[o][1]);
+        json_builder_add_string_value (b, v);
+        if (g_str_equal (args[i - 1], "--tz"))
+          tz = v;
+        done = TRUE;
+      }
+    for (guint o = 0; !done && o < G_N_ELEMENTS (meeting_duration_options); o++)
+      if (g_str_equal (args[i], meeting_duration_options[o][0])) {
+        if (!(v = option_value (args, &i)) ||
+            !add_duration (b, meeting_duration_options[o][1], v))
+          return NULL;
+        done = TRUE;
+      }
+    if (done)
+      continue;
+    if (g_str_equal (args[i], "--start") && (v = option_value (args, &i)))
+      start = v;
+    else if (g_str_equal (args[i], "--attendee") &&
+             (v = option_value (args, &i)))
+      g_ptr_array_add (attendees, (gpointer)v);
+    else if (g_str_equal (args[i], "--warning") &&
+             (v = option_value (args, &i)))
+      g_ptr_array_add (warnings, (gpointer)v);
+    else if ((g_str_equal (args[i], "--retries") ||
+                 g_str_equal (args[i], "--max")) &&
+             args[i + 1]) {
+      json_builder_set_member_name (b, g_str_equal (args[i], "--retries")
+                                           ? "dial_retries"
+                                           : "max_participants");
+      json_builder_add_int_value (b, g_ascii_strtoll (args[++i], NULL, 10));
+    } else {
+      g_printerr (
+          "mcuctl: meeting add: unknown or incomplete option %s\n", args[i]);
+      return NULL;
+    }
+  }
+  if (start == NULL || !(when = rfc3339_start (start, tz))) {
+    g_printerr ("mcuctl: meeting add: --start \"YYYY-MM-DD HH:MM\" (in --tz) "
+                "is required\n");
+    return NULL;
+  }
+  json_builder_set_member_name (b, "start");
+  json_builder_add_string_value (b, when);
+  json_builder_set_member_name (b, "attendees");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < attendees->len; i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "uri");
+    json_builder_add_string_value (b, g_ptr_array_index (attendees, i));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  if (warnings->len) {
+    json_builder_set_member_name (b, "warnings");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < warnings->len; i++) {
+      g_autofree gchar *iso = iso_duration (g_ptr_array_index (warnings, i));
+
+      if (iso == NULL) {
+        g_printerr ("mcuctl: --warning %s: not a duration\n",
+            (const gchar *)g_ptr_array_index (warnings, i));
+        return NULL;
+      }
+      json_builder_add_string_value (b, iso);
+    }
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* Prints the raw body of a GET (an iCalendar). */
+static int
+print_raw (Ctl *ctl, const gchar *path)
+{
+  g_autofree gchar *reply = NULL;
+  guint status = request (ctl, "GET", path, NULL, &reply);
+
+  if (status < 200 || status >= 300)
+    return failed (status, reply);
+  fputs (reply ? reply : "", stdout);
+  return EXIT_OK;
+}
+
+static int
+cmd_meetings (Ctl *ctl, gchar **args)
+{
+  static const gchar *const cols[] = { "id:ID", "subject:SUBJECT", "room:ROOM",
+    "start:START", "timezone:TZ", "duration:DURATION", "rrule:RRULE",
+    "phase:NOW", NULL };
+  int code;
+  g_autoptr (JsonNode) node = NULL;
+  JsonArray *rows;
+
+  if (args[0] && g_str_equal (args[0], "--ics"))
+    return print_raw (ctl, "/v1/meetings.ics");
+  if (args[0]) {
+    g_printerr ("Usage: mcuctl [OPTION...] meetings [--ics]\n");
+    return EXIT_USAGE;
+  }
+  node = call (ctl, "GET", "/v1/meetings", NULL, &code);
+  if (node == NULL)
+    return code;
+  if (ctl->json) {
+    print_json (node);
+    return EXIT_OK;
+  }
+  rows = json_object_get_array_member (json_node_get_object (node), "meetings");
+  for (guint i = 0; i < json_array_get_length (rows); i++) {
+    JsonObject *m = json_array_get_object_element (rows, i);
+    JsonObject *state = json_object_get_object_member (m, "state");
+
+    json_object_set_string_member (m, "phase",
+        state ? json_object_get_string_member_with_default (state, "phase", "-")
+              : "-");
+  }
+  print_table (rows, cols);
+  return EXIT_OK;
+}
+
+static int
+meeting_import (Ctl *ctl, const gchar *file)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  int code;
+
+  if (!g_file_get_contents (file, &text, NULL, &error)) {
+    g_printerr ("mcuctl: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  ctl->content_type = "text/calendar";
+  node = call (ctl, "POST", "/v1/meetings", text, &code);
+  if (node == NULL)
+    return code;
+  if (ctl->json) {
+    print_json (node);
+  } else {
+    JsonArray *list =
+        json_object_get_array_member (json_node_get_object (node), "meetings");
+
+    for (guint i = 0; list && i < json_array_get_length (list); i++)
+      printf ("imported: meeting %s\n",
+          json_object_get_string_member (
+              json_array_get_object_element (list, i), "id"));
+  }
+  return EXIT_OK;
+}
+
+/* meeting add|show|cancel|extend|dial|import ... */
+static int
+cmd_meeting (Ctl *ctl, gchar **args)
+{
+  const gchar *verb = args[0];
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *body = NULL;
+  g_autofree gchar *done = NULL;
+
+  if (verb && g_str_equal (verb, "add")) {
+    if (!(body = meeting_body (args + 1)))
+      return EXIT_USAGE;
+    return change (ctl, "POST", "/v1/meetings", body, "meeting booked");
+  }
+  if (verb == NULL || args[1] == NULL)
+    goto usage;
+  if (g_str_equal (verb, "import"))
+    return meeting_import (ctl, args[1]);
+  path = g_strdup_printf ("/v1/meetings/%s", args[1]);
+  if (g_str_equal (verb, "show") && args[2] == NULL) {
+    g_autoptr (JsonNode) node = NULL;
+    int code;
+
+    if (!(node = call (ctl, "GET", path, NULL, &code)))
+      return code;
+    if (ctl->json)
+      print_json (node);
+    else
+      print_object (json_node_get_object (node));
+    return EXIT_OK;
+  }
+  if (g_str_equal (verb, "cancel")) {
+    if (args[2] && g_str_equal (args[2], "--occurrence") && args[3]) {
+      g_autofree gchar *escaped = g_uri_escape_string (args[3], NULL, FALSE);
+      g_autofree gchar *one =
+          g_strdup_printf ("%s?occurrence=%s", path, escaped);
+
+      done = g_strdup_printf ("cancelled: the occurrence %s", args[3]);
+      return change (ctl, "DELETE", one, NULL, done);
+    }
+    if (args[2])
+      goto usage;
+    done = g_strdup_printf ("cancelled: meeting %s", args[1]);
+    return change (ctl, "DELETE", path, NULL, done);
+  }
+  if (g_str_equal (verb, "extend")) {
+    const gchar *minutes = "10";
+    g_autofree gchar *extend = g_strconcat (path, "/extend", NULL);
+
+    if (args[2] && g_str_equal (args[2], "--minutes") && args[3])
+      minutes = args[3];
+    else if (args[2])
+      goto usage;
+    body = g_strdup_printf ("{\"minutes\": %" G_GINT64_FORMAT "}",
+        g_ascii_strtoll (minutes, NULL, 10));
+    done = g_strdup_printf (
+        "extended: meeting %s by %s minute(s)", args[1], minutes);
+    return change (ctl, "POST", extend, body, done);
+  }
+  if (g_str_equal (verb, "dial") && args[2]) {
+    g_autofree gchar *dial =
+        g_strdup_printf ("%s/attendees/%s/dial", path, args[2]);
+
+    done = g_strdup_printf ("dialing attendee %s", args[2]);
+    return change (ctl, "POST", dial, NULL, done);
+  }
+usage:
+  g_printerr (
+      "Usage: mcuctl [OPTION...] meeting add --subject S --room ROOM "
+      "--start \"YYYY-MM-DD HH:MM\" --tz ZONE --duration 45m [--rrule RULE] "
+      "[--attendee URI|USER]... [--pin PIN] [--moderator-pin PIN] "
+      "[--early-join 5m] [--grace 2m] [--warning 5m]... [--retries N] "
+      "[--retry-interval 60s] [--max N] [--layout L]\n"
+      "       mcuctl meeting show|cancel ID [--occurrence START]\n"
+      "       mcuctl meeting extend ID [--minutes N]\n"
+      "       mcuctl meeting dial ID ATTENDEE-ID\n"
+      "       mcuctl meeting import FILE.ics\n");
+  return EXIT_USAGE;
+}
+
 static const Command commands[] = {
   { "rooms", 0, "rooms", "list the open rooms", cmd_rooms },
   { "room", 1, "room ROOM", "show one room", cmd_room },
@@ -504,13 +1038,21 @@ static const Command commands[] = {
   { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
   { "layout", 2, "layout ROOM auto|grid|speaker", "change the video layout",
       cmd_layout },
-  { "dial", 2, "dial ROOM SIP-URI|USER", "call someone into the room",
-      cmd_dial },
+  { "dial", 2, "dial ROOM SIP-URI|USER [--display NAME] [--wait]",
+      "call someone into the room; --wait: until answered (exit 0) or "
+      "failed (exit 1, SIP status printed)",
+      cmd_dial, TRUE },
   { "registrations", 0, "registrations", "list registered contacts",
       cmd_registrations },
   { "events", 0, "events", "print room events as they happen", cmd_events },
   { "info", 0, "info", "server version, uptime and counts", cmd_info },
   { "health", 0, "health", "is the server up", cmd_health },
+  { "meetings", VARIADIC, "meetings [--ics]",
+      "list the scheduled meetings (or as iCalendar)", cmd_meetings },
+  { "meeting", VARIADIC, "meeting add|show|cancel|extend|dial|import ...",
+      "book, show, cancel, extend a meeting; re-dial an attendee; import "
+      "an .ics",
+      cmd_meeting },
 };
 
 static void
@@ -520,7 +1062,8 @@ usage (FILE *out)
       "Usage: mcuctl [OPTION...] COMMAND [ARG...]\n\n"
       "Options:\n"
       "  -s, --socket PATH   the control socket (default: [control] socket of "
-      "the config, else %s)\n"
+      "the config, else %s if it exists, else [control] socket of $MCU_CONFIG "
+      "or %s)\n"
       "  -c, --config FILE   read [control] socket/http/token from FILE\n"
       "  -u, --url URL       talk HTTP to URL instead (e.g. "
       "http://127.0.0.1:8088)\n"
@@ -528,7 +1071,7 @@ usage (FILE *out)
       "  -j, --json          print the server's JSON\n"
       "  -h, --help          this help; COMMAND --help for one command\n"
       "  -V, --version\n\nCommands:\n",
-      "$XDG_RUNTIME_DIR/mcu/control.sock");
+      "$XDG_RUNTIME_DIR/mcu/control.sock", MCU_SYSCONF_CONFIG);
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-32s %s\n", commands[i].usage, commands[i].help);
   fprintf (out, "\nExit status: 0 done, 1 refused by the server, 2 usage, "
@@ -547,6 +1090,26 @@ read_config (const gchar *file, gchar **socket, gchar **url, gchar **token)
     *socket = g_key_file_get_string (kf, "control", "socket", NULL);
   if (*token == NULL)
     *token = g_key_file_get_string (kf, "control", "token", NULL);
+}
+
+/* No --socket, --config or --url: the user's own server's socket if it is
+ * there, else the installed service's (the [control] socket of
+ * $MCU_CONFIG, or of the installed config, /etc/mcu/mcu.conf). */
+static gchar *
+default_socket (void)
+{
+  g_autofree gchar *user =
+      g_build_filename (g_get_user_runtime_dir (), "mcu", "control.sock", NULL);
+  const gchar *config = g_getenv ("MCU_CONFIG");
+  gchar *socket = NULL, *url = NULL, *token = NULL;
+
+  if (g_file_test (user, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&user);
+  read_config (
+      config && *config ? config : MCU_SYSCONF_CONFIG, &socket, &url, &token);
+  g_free (token);
+  g_free (url);
+  return socket ? socket : g_steal_pointer (&user);
 }
 
 int
@@ -598,7 +1161,9 @@ main (int argc, char **argv)
       printf ("Usage: mcuctl [OPTION...] %s\n  %s\n", cmd->usage, cmd->help);
       return EXIT_OK;
     }
-  if ((guint)(argc - 2) != cmd->n_args) {
+  if (cmd->n_args != VARIADIC &&
+      (cmd->options ? (guint)(argc - 2) < cmd->n_args
+                    : (guint)(argc - 2) != cmd->n_args)) {
     g_printerr ("Usage: mcuctl [OPTION...] %s\n", cmd->usage);
     return EXIT_USAGE;
   }
@@ -618,8 +1183,7 @@ main (int argc, char **argv)
     g_autoptr (GSocketAddress) addr = NULL;
 
     if (socket == NULL)
-      socket = g_build_filename (
-          g_get_user_runtime_dir (), "mcu", "control.sock", NULL);
+      socket = default_socket ();
     addr = g_unix_socket_address_new (socket);
     ctl.session =
         soup_session_new_with_options ("remote-connectable", addr, NULL);

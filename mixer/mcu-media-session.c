@@ -4,15 +4,17 @@
  * Threads: the object is created, configured and destroyed on the main
  * thread. Three things run on streaming threads: the udpsrc probes (count
  * packets, note the arrival time, latch the send address to the caller's
- * real source), rtpbin's "request-pt-map" and "pad-added" (link a new SSRC
- * to the decoder). They touch only the fields under `lock` and GStreamer
- * objects, never rooms or SIP.
+ * real source, drop stray sources: see accept_source), rtpbin's
+ * "request-pt-map" and "pad-added" (link a new SSRC to the decoder). They touch
+ * only the fields under `lock` and GStreamer objects, never rooms or SIP.
  *
  * The bin:
  *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
+ * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
+ * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
 
@@ -59,6 +61,7 @@ struct _McuMediaSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   GstElement *depay;
+  McuSrtp srtp;
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
@@ -74,6 +77,7 @@ struct _McuMediaSession
   GInetSocketAddress *latched_rtcp;
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
+  gboolean sdp_heard; /* RTP came from the SDP's address:port */
   guint64 packets_rx;
 };
 
@@ -97,6 +101,7 @@ mcu_media_session_finalize (GObject *object)
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
   g_free (self->remote_address);
+  mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   g_mutex_clear (&self->lock);
@@ -116,6 +121,7 @@ static void
 mcu_media_session_init (McuMediaSession *self)
 {
   g_mutex_init (&self->lock);
+  mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
 }
@@ -275,6 +281,14 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port)
 {
   g_mutex_lock (&self->lock);
+  /* The same address again (a re-INVITE for hold or resume): the peer is
+   * still where it was heard, even while it sends nothing (recvonly). */
+  if (self->latched_rtp && g_strcmp0 (self->remote_address, address) == 0 &&
+      self->remote_rtp_port == rtp_port &&
+      self->remote_rtcp_port == rtcp_port) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
   self->remote_rtp_port = rtp_port;
@@ -282,40 +296,93 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
   /* A new address from the SDP starts latching anew. */
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  self->sdp_heard = FALSE;
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held, for a valid packet from @from. */
+static gboolean
+same_source (GInetSocketAddress *a, GInetSocketAddress *b)
+{
+  return a && b &&
+         g_inet_socket_address_get_port (a) ==
+             g_inet_socket_address_get_port (b) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (a),
+             g_inet_socket_address_get_address (b));
+}
+
+/* Is @in the address:@port the SDP gave? (lock held) */
+static gboolean
+from_sdp (McuMediaSession *self, GInetSocketAddress *in, guint port)
+{
+  g_autoptr (GInetAddress) sdp = NULL;
+
+  if (self->remote_address == NULL || port == 0 ||
+      g_inet_socket_address_get_port (in) != port)
+    return FALSE;
+  sdp = g_inet_address_new_from_string (self->remote_address);
+  return sdp &&
+         g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
+}
+
+/* Send to @in from now on (lock held). */
 static void
-latch (McuMediaSession *self, GSocketAddress *from, gboolean rtp, gint64 now)
+latch_to (McuMediaSession *self, gboolean rtp, GInetSocketAddress *in)
 {
   GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
-  GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
   g_autofree gchar *host = NULL;
 
-  if (*latched &&
-      g_inet_socket_address_get_port (*latched) ==
-          g_inet_socket_address_get_port (in) &&
-      g_inet_address_equal (g_inet_socket_address_get_address (*latched),
-          g_inet_socket_address_get_address (in))) {
-    if (rtp)
-      self->last_latched_rx = now;
-    return;
-  }
-  /* Keep the first source unless it has gone quiet (NAT rebinding). */
-  if (*latched && rtp && now - self->last_latched_rx < RELATCH_AFTER_US)
-    return;
-  if (*latched && !rtp && self->latched_rtp != NULL &&
-      now - self->last_latched_rx < RELATCH_AFTER_US)
+  if (same_source (*latched, in))
     return;
   g_set_object (latched, in);
-  if (rtp)
-    self->last_latched_rx = now;
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
   sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
       g_inet_socket_address_get_port (in));
+  if (rtp && !from_sdp (self, in, self->remote_rtp_port))
+    g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
+            "sending there",
+        self->ports.port, host, g_inet_socket_address_get_port (in),
+        self->remote_address ? self->remote_address : "-",
+        self->remote_rtp_port);
+}
+
+/* Strict symmetric RTP: which source feeds this session and gets what it
+ * sends (lock held; FALSE: drop the packet).
+ * - The SDP's own address:port is the peer: always taken, and sending goes
+ *   (back) to it; once it has been heard, no other source is taken until a
+ *   new SDP (mcu_media_session_set_remote) starts over.
+ * - Another source (a NAT between us) is latched to only while the SDP's
+ *   has not been heard, and only when the source latched so far (if any)
+ *   has been quiet for RELATCH_AFTER_US (NAT rebinding).
+ * - Anything else is dropped: a stray stream (an old call's sender still
+ *   going, another server's) would otherwise take over where we send and
+ *   what the room hears, whichever of it and the peer came first.
+ * RTCP: from the SDP's RTCP address:port, or from the RTP peer's address. */
+static gboolean
+accept_source (
+    McuMediaSession *self, GInetSocketAddress *in, gboolean rtp, gint64 now)
+{
+  if (!rtp) {
+    if (!from_sdp (self, in, self->remote_rtcp_port) &&
+        !(self->latched_rtp &&
+            g_inet_address_equal (
+                g_inet_socket_address_get_address (self->latched_rtp),
+                g_inet_socket_address_get_address (in))))
+      return FALSE;
+    latch_to (self, FALSE, in);
+    return TRUE;
+  }
+  if (from_sdp (self, in, self->remote_rtp_port)) {
+    self->sdp_heard = TRUE;
+  } else if (!same_source (self->latched_rtp, in)) {
+    if (self->sdp_heard ||
+        (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
+      return FALSE;
+  }
+  latch_to (self, TRUE, in);
+  self->last_latched_rx = now;
+  return TRUE;
 }
 
 static GstPadProbeReturn
@@ -333,6 +400,8 @@ on_udpsrc_buffer (
     valid = gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf);
     if (valid)
       gst_rtp_buffer_unmap (&rtpbuf);
+  } else if (self->params.srtp != MCU_MEDIA_SRTP_NONE) {
+    valid = mcu_srtp_rtcp_plausible (buf); /* srtpdec authenticates it */
   } else {
     valid = gst_rtcp_buffer_validate_reduced (buf);
   }
@@ -340,11 +409,14 @@ on_udpsrc_buffer (
     return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
 
   g_mutex_lock (&self->lock);
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_DROP;
+  }
   self->last_rx = now;
   if (rtp)
     self->packets_rx++;
-  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr))
-    latch (self, meta->addr, rtp, now);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -560,8 +632,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink"))
+      !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_in", sink));
@@ -589,15 +660,23 @@ make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
   return e;
 }
 
+void
+mcu_media_session_set_srtp_keys (McuMediaSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
+{
+  mcu_srtp_set_keys (&self->srtp, send, recv);
+}
+
 static gboolean
 build_transport (McuMediaSession *self, GstBin *bin, GError **error)
 {
   GstElement *src_rtp, *src_rtcp;
   GstPad *pad;
-  g_autoptr (GstCaps) rtp_caps =
-      gst_caps_new_empty_simple ("application/x-rtp");
-  g_autoptr (GstCaps) rtcp_caps =
-      gst_caps_new_empty_simple ("application/x-rtcp");
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtp" : "application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtcp" : "application/x-rtcp");
 
   if (!(self->rtpbin = make (bin, "rtpbin", error)) ||
       !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
@@ -615,6 +694,9 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (!mcu_srtp_build (
+          &self->srtp, self->params.srtp, bin, self->rtpbin, error))
+    return FALSE;
 
   pad = gst_element_get_static_pad (src_rtp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_buffer, self, NULL);
@@ -628,8 +710,8 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
           src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
           src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtcp", self->udpsink_rtcp)) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
@@ -653,6 +735,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->depay = self->encoder = NULL;
   g_clear_object (&self->bin);
+  mcu_srtp_reset (&self->srtp);
 }
 
 static GstPadProbeReturn
@@ -715,6 +798,7 @@ mcu_media_session_set_codec (
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
     self->rtpbin = self->depay = NULL;
     g_clear_object (&self->encode_sink);
+    mcu_srtp_reset (&self->srtp);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);
@@ -723,6 +807,17 @@ mcu_media_session_set_codec (
       self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
   sink_set_destination (
       self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  /* a new bin for a new codec: keep sending where the peer was heard */
+  for (guint i = 0; i < 2; i++) {
+    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
+    g_autofree gchar *host = NULL;
+
+    if (to == NULL)
+      continue;
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
+    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
+        g_inet_socket_address_get_port (to));
+  }
   g_mutex_unlock (&self->lock);
   apply_sending (self);
   return TRUE;

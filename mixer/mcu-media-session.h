@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include "mcu-port-pool.h"
+#include "mcu-srtp.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,7 @@ typedef enum
 typedef struct
 {
   McuMediaCodec codec;
+  McuMediaSrtpSuite srtp; /* the bin is built with srtpenc/srtpdec */
   guint pt;
   guint ptime;   /* ms */
   guint dtmf_pt; /* 0 = none */
@@ -41,6 +43,13 @@ gboolean mcu_media_session_set_codec (
     McuMediaSession *self, const McuMediaCodecParams *params, GError **error);
 gboolean mcu_media_session_codec_equal (
     McuMediaSession *self, const McuMediaCodecParams *params);
+/* The SRTP keys: @send encrypts what we send, @recv decrypts what the
+ * caller sends (its suite must be the params' srtp). Call before
+ * set_codec; later calls re-key the running bin (a new @recv key: the
+ * decoder asks again). Main thread. */
+void mcu_media_session_set_srtp_keys (McuMediaSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv);
+
 /* Where to send until the caller's real source is seen (latching). */
 void mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port);

@@ -19,7 +19,11 @@
  * RTP). A PLI/FIR from the caller leaves rtpbin as an upstream
  * GstForceKeyUnit event through the payloader and video_in to the encoder
  * group, which rate-limits it. After video_in is linked (joining a group)
- * and after a hold, nothing is sent until a keyframe comes by. */
+ * and after a hold, nothing is sent until a keyframe comes by.
+ * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
+ * between rtpbin and the udpsinks (mcu-srtp.c); the RTCP counters then
+ * read RTCP after srtpdec and before srtpenc. Each participant has its own
+ * bin, so members of a shared encoder group keep their own SRTP context. */
 #include "mcu-video-session.h"
 
 #include <gst/rtp/rtp.h>
@@ -59,6 +63,7 @@ struct _McuVideoSession
   GstElement *depay;
   GstPad *pay_sink;     /* (owned) the first pad of the output */
   GstElement *mux_rtcp; /* rtcp-mux: appsrc taking RTCP off the RTP port */
+  McuSrtp srtp;
   gboolean sending;
 
   gint need_keyframe;  /* atomic: drop output until a keyframe */
@@ -102,6 +107,7 @@ mcu_video_session_finalize (GObject *object)
   g_free (self->remote_address);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  mcu_srtp_clear (&self->srtp);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_video_session_parent_class)->finalize (object);
 }
@@ -119,6 +125,7 @@ static void
 mcu_video_session_init (McuVideoSession *self)
 {
   g_mutex_init (&self->lock);
+  mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->sending_atomic = 1;
   self->need_keyframe = 1;
@@ -359,9 +366,12 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
   guint requests = 0;
   guint32 ssrc = 0;
 
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+
   if (rtp && self->mux_rtcp && is_rtcp (buf)) {
     /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
-    if (gst_rtcp_buffer_validate_reduced (buf) &&
+    if ((srtp ? mcu_srtp_rtcp_plausible (buf)
+              : gst_rtcp_buffer_validate_reduced (buf)) &&
         on_udpsrc_buffer (info, self, FALSE) == GST_PAD_PROBE_OK) {
       gst_app_src_push_buffer (
           GST_APP_SRC (self->mux_rtcp), gst_buffer_ref (buf));
@@ -373,6 +383,10 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
       return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
     ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
     gst_rtp_buffer_unmap (&rtpbuf);
+  } else if (srtp) {
+    /* SRTCP: srtpdec authenticates it; counted after (on_srtcp_decoded) */
+    if (!mcu_srtp_rtcp_plausible (buf))
+      return GST_PAD_PROBE_DROP;
   } else {
     if (!gst_rtcp_buffer_validate_reduced (buf))
       return GST_PAD_PROBE_DROP;
@@ -415,6 +429,21 @@ on_rtcp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (n) {
     g_mutex_lock (&self->lock);
     self->stats.plis_sent += n;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The caller's RTCP out of srtpdec: its keyframe requests. */
+static GstPadProbeReturn
+on_srtcp_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuVideoSession *self = user_data;
+  guint n = count_keyframe_requests (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  if (n) {
+    g_mutex_lock (&self->lock);
+    self->stats.plis_received += n;
     g_mutex_unlock (&self->lock);
   }
   return GST_PAD_PROBE_OK;
@@ -658,8 +687,8 @@ build_payloader (McuVideoSession *self, GstBin *bin, GError **error)
         self->params.packetization_mode ? "zero-latency" : "none");
   }
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtp_src_0", self->udpsink_rtp, "sink")) {
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtp", self->udpsink_rtp)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link the %s payloader", ci->encoding_name);
     return FALSE;
@@ -690,10 +719,12 @@ static gboolean
 build_transport (McuVideoSession *self, GstBin *bin, GError **error)
 {
   GstElement *src_rtp, *src_rtcp;
-  g_autoptr (GstCaps) rtp_caps =
-      gst_caps_new_empty_simple ("application/x-rtp");
-  g_autoptr (GstCaps) rtcp_caps =
-      gst_caps_new_empty_simple ("application/x-rtcp");
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtp" : "application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtcp" : "application/x-rtcp");
+  GstPad *rtcp_in;
 
   GSocket *rtcp_socket =
       self->params.rtcp_mux ? self->ports.rtp : self->ports.rtcp;
@@ -725,19 +756,27 @@ build_transport (McuVideoSession *self, GstBin *bin, GError **error)
   add_probe (src_rtp, "src", GST_PAD_PROBE_TYPE_BUFFER, on_rtp_in, self);
   if (!self->params.rtcp_mux)
     add_probe (src_rtcp, "src", GST_PAD_PROBE_TYPE_BUFFER, on_rtcp_in, self);
-  add_probe (
-      self->udpsink_rtcp, "sink", GST_PAD_PROBE_TYPE_BUFFER, on_rtcp_out, self);
+  if (!mcu_srtp_build (
+          &self->srtp, self->params.srtp, bin, self->rtpbin, error))
+    return FALSE;
+  if ((rtcp_in = mcu_srtp_get_rtcp_in_pad (&self->srtp)) != NULL)
+    gst_pad_add_probe (
+        rtcp_in, GST_PAD_PROBE_TYPE_BUFFER, on_srtcp_decoded, self, NULL);
 
   if (!gst_element_link_pads (
           src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
           src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
-      !gst_element_link_pads (
-          self->rtpbin, "send_rtcp_src_0", self->udpsink_rtcp, "sink")) {
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtcp", self->udpsink_rtcp)) {
     g_set_error (
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
   }
+  /* what we send, before srtpenc encrypts it */
+  add_probe (self->srtp.enc ? self->srtp.enc : self->udpsink_rtcp,
+      self->srtp.enc ? "rtcp_sink_0" : "sink", GST_PAD_PROBE_TYPE_BUFFER,
+      on_rtcp_out, self);
   return TRUE;
 }
 
@@ -756,6 +795,14 @@ mcu_video_session_reset_bin (McuVideoSession *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->depay = self->mux_rtcp = NULL;
   g_clear_object (&self->bin);
+  mcu_srtp_reset (&self->srtp);
+}
+
+void
+mcu_video_session_set_srtp_keys (McuVideoSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
+{
+  mcu_srtp_set_keys (&self->srtp, send, recv);
 }
 
 void
@@ -806,6 +853,7 @@ mcu_video_session_set_params (
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
     self->rtpbin = self->depay = self->mux_rtcp = NULL;
     g_clear_object (&self->pay_sink);
+    mcu_srtp_reset (&self->srtp);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);

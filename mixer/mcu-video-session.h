@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 #include "mcu-port-pool.h"
+#include "mcu-srtp.h"
 
 G_BEGIN_DECLS
 
@@ -27,7 +28,8 @@ typedef struct
   guint framerate;
   guint bitrate_kbps;
   gboolean fb_nack, fb_pli, fb_fir; /* a=rtcp-fb the caller accepts */
-  gboolean rtcp_mux; /* RTCP on the RTP port, both ways (RFC 5761) */
+  gboolean rtcp_mux;      /* RTCP on the RTP port, both ways (RFC 5761) */
+  McuMediaSrtpSuite srtp; /* SRTP (mcu-srtp.c), keys: set_srtp_keys */
 } McuVideoParams;
 
 /* Counters (any thread may read them). */
@@ -58,6 +60,10 @@ gboolean mcu_video_session_params_equal (
     McuVideoSession *self, const McuVideoParams *params);
 /* (nullable) the current parameters */
 const McuVideoParams *mcu_video_session_get_params (McuVideoSession *self);
+/* SRTP keys (see mcu_media_session_set_srtp_keys): before set_params,
+ * and again to re-key. Main thread. */
+void mcu_video_session_set_srtp_keys (McuVideoSession *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv);
 /* Where to send until the caller's real source is seen (latching). */
 void mcu_video_session_set_remote (McuVideoSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port);

@@ -174,28 +174,46 @@ new_stream_start (McuMixMinus *self, GstPad *srcpad)
   return event;
 }
 
-/* Makes sure src_N has stream-start, caps and the segment of `src` before
- * data. Called with the src_N stream lock. Returns whether src_N now holds
- * all three: not when `src` has no segment yet, nor when src_N was flushing
- * while they were pushed (a flushing pad stores no sticky event). That
- * happens when the element starts: its pads are activated `src` first, so
- * the aggregator task may already mix (a live timeout) while src_N is
- * still inactive, and src_N may become active between these pushes and
- * the buffer's. The caller drops its buffer then: data before a segment is
- * a GStreamer error, and the next buffer sends what is missing. */
+static gboolean
+has_sticky (GstPad *pad, GstEventType type)
+{
+  GstEvent *event = gst_pad_get_sticky_event (pad, type, 0);
+
+  if (event == NULL)
+    return FALSE;
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* Makes sure src_N has stream-start, caps and the segment of `src`, in that
+ * order, before data. Called with the src_N stream lock, under which
+ * deactivating src_N drops its sticky events. Returns whether src_N now
+ * holds all three; the caller drops its buffer otherwise (data before a
+ * segment is a GStreamer error) and the next buffer sends what is missing.
+ * They are missing:
+ * - when `src` has no segment. A pipeline that stops (SIGTERM, the room's
+ *   last participant leaving) while the task mixes its first frame
+ *   deactivates `src` first and joins the task after: GstAggregator's
+ *   finish_buffer then stores no segment on the inactive `src`, pushes
+ *   nothing and returns OK, while every src_N is still active (they are
+ *   deactivated after `src`). That was the "Got data flow before segment
+ *   event" on the room's unlinked src_0 (test stop-during-first-frame).
+ * - when src_N is inactive (it stores no sticky event: a released src_N
+ *   the task still holds) or flushing (it stores no segment).
+ * Each step stops at the first event that would not stick, so src_N never
+ * holds a segment without the stream-start before it (src_N becoming
+ * active between two pushes would give "Sticky event misordering"). */
 static gboolean
 send_sticky (McuMixMinus *self, GstPad *srcpad)
 {
   GstPad *main_pad = GST_AGGREGATOR_SRC_PAD (self);
   GstEvent *event;
   GstEvent *mine;
-  gboolean ready;
 
-  event = gst_pad_get_sticky_event (srcpad, GST_EVENT_STREAM_START, 0);
-  if (event != NULL)
-    gst_event_unref (event);
-  else
+  if (!has_sticky (srcpad, GST_EVENT_STREAM_START))
     gst_pad_push_event (srcpad, new_stream_start (self, srcpad));
+  if (!has_sticky (srcpad, GST_EVENT_STREAM_START))
+    return FALSE;
 
   if (!gst_pad_has_current_caps (srcpad)) {
     GstCaps *caps = gst_pad_get_current_caps (main_pad);
@@ -204,6 +222,8 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
       caps = gst_pad_get_pad_template_caps (srcpad);
     gst_pad_push_event (srcpad, gst_event_new_caps (caps));
     gst_caps_unref (caps);
+    if (!gst_pad_has_current_caps (srcpad))
+      return FALSE;
   }
 
   /* Forward the very segment event of `src`: a new one (new segment, or
@@ -214,17 +234,9 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
   mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
   if (mine != event)
     gst_pad_push_event (srcpad, gst_event_ref (event));
-  if (mine != NULL)
-    gst_event_unref (mine);
+  g_clear_pointer (&mine, gst_event_unref);
   gst_event_unref (event);
-
-  mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_STREAM_START, 0);
-  ready = mine != NULL && gst_pad_has_current_caps (srcpad);
-  g_clear_pointer (&mine, gst_event_unref);
-  mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
-  ready = ready && mine != NULL;
-  g_clear_pointer (&mine, gst_event_unref);
-  return ready;
+  return has_sticky (srcpad, GST_EVENT_SEGMENT);
 }
 
 static void

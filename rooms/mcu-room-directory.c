@@ -142,7 +142,9 @@ mcu_room_directory_is_valid_name (const gchar *name)
 {
   gsize n = 0;
 
-  if (name == NULL || *name == '\0')
+  /* "." and ".." (and any name starting with a dot) would be path
+   * segments to HTTP clients and hidden files to a recorder */
+  if (name == NULL || *name == '\0' || *name == '.')
     return FALSE;
   for (const gchar *c = name; *c; c++, n++) {
     if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_' && *c != '.')
@@ -220,7 +222,8 @@ mcu_room_directory_create (McuRoomDirectory *self, const gchar *name,
   g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), NULL);
   if (!mcu_room_directory_is_valid_name (name)) {
     g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_INVALID,
-        "invalid room name: 1-%d of A-Z a-z 0-9 - _ .", MCU_ROOM_NAME_MAX);
+        "invalid room name: 1-%d of A-Z a-z 0-9 - _ . not starting with .",
+        MCU_ROOM_NAME_MAX);
     return NULL;
   }
   if (g_hash_table_contains (self->rooms, name)) {
@@ -264,6 +267,28 @@ mcu_room_directory_list (McuRoomDirectory *self)
   g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), NULL);
   return g_list_sort (
       g_hash_table_get_values (self->rooms), compare_room_names);
+}
+
+GList *
+mcu_room_directory_list_templates (McuRoomDirectory *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), NULL);
+  return g_list_sort (
+      g_hash_table_get_keys (self->templates), (GCompareFunc)g_strcmp0);
+}
+
+gboolean
+mcu_room_directory_get_template (
+    McuRoomDirectory *self, const gchar *name, McuRoomSettings *settings)
+{
+  McuRoomTemplate *t;
+
+  g_return_val_if_fail (MCU_IS_ROOM_DIRECTORY (self), FALSE);
+  t = name ? g_hash_table_lookup (self->templates, name) : NULL;
+  if (t == NULL)
+    return FALSE;
+  *settings = template_settings (t);
+  return TRUE;
 }
 
 guint

@@ -25,6 +25,7 @@ void mcu_room_directory_add_template_full (
 McuRoom *mcu_room_directory_create (McuRoomDirectory *self, const gchar *name,
     const McuRoomSettings *settings, GError **error);
 
+/* 1-64 of A-Z a-z 0-9 - _ . not starting with a dot. */
 gboolean mcu_room_directory_is_valid_name (const gchar *name);
 
 /* The open room called @name, opening it (signal "room-opened") when it is
@@ -40,6 +41,13 @@ void mcu_room_directory_discard_if_empty (
 McuRoom *mcu_room_directory_lookup (McuRoomDirectory *self, const gchar *name);
 /* (transfer container) open rooms, by name */
 GList *mcu_room_directory_list (McuRoomDirectory *self);
+/* (transfer container) (element-type utf8) the names of the preconfigured
+ * rooms (open or not), sorted */
+GList *mcu_room_directory_list_templates (McuRoomDirectory *self);
+/* The settings a preconfigured room opens with; FALSE when @name is not
+ * one. The strings in @settings belong to the directory. */
+gboolean mcu_room_directory_get_template (
+    McuRoomDirectory *self, const gchar *name, McuRoomSettings *settings);
 guint mcu_room_directory_get_n_rooms (McuRoomDirectory *self);
 
 G_END_DECLS

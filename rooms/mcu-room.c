@@ -21,6 +21,7 @@ struct _McuRoom
   gboolean locked;
   gchar *layout;
   gchar *pin;
+  gchar *moderator_pin; /* (nullable) a scheduled meeting's */
   gboolean self_view;
   gboolean persistent;
   gint64 created_at;
@@ -80,6 +81,7 @@ mcu_room_finalize (GObject *object)
   g_free (self->name);
   g_free (self->layout);
   g_free (self->pin);
+  g_free (self->moderator_pin);
   G_OBJECT_CLASS (mcu_room_parent_class)->finalize (object);
 }
 
@@ -157,7 +159,8 @@ mcu_room_new (
   self->self_view = settings->self_view;
   self->locked = settings->locked;
   self->preconfigured = preconfigured;
-  self->created_at = g_get_real_time ();
+  self->created_at =
+      settings->created_at ? settings->created_at : g_get_real_time ();
   return self;
 }
 
@@ -265,7 +268,16 @@ gboolean
 mcu_room_check_pin (McuRoom *self, const gchar *pin)
 {
   g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
-  return self->pin == NULL || g_strcmp0 (self->pin, pin) == 0;
+  return self->pin == NULL || g_strcmp0 (self->pin, pin) == 0 ||
+         (self->moderator_pin && g_strcmp0 (self->moderator_pin, pin) == 0);
+}
+
+void
+mcu_room_set_moderator_pin (McuRoom *self, const gchar *pin)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  g_free (self->moderator_pin);
+  self->moderator_pin = g_strdup (pin && *pin ? pin : NULL);
 }
 
 gboolean

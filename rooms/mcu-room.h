@@ -26,6 +26,7 @@ typedef struct
   const gchar *pin;       /* (nullable) */
   gboolean self_view;
   gboolean locked;
+  gint64 created_at; /* microseconds since the epoch; 0 = now */
 } McuRoomSettings;
 
 const gchar *mcu_room_get_name (McuRoom *self);
@@ -42,8 +43,11 @@ gboolean mcu_room_layout_is_valid (const gchar *layout);
 /* (nullable) callers must give it to join (room*PIN in the Request-URI) */
 const gchar *mcu_room_get_pin (McuRoom *self);
 void mcu_room_set_pin (McuRoom *self, const gchar *pin);
-/* TRUE when the room has no PIN or @pin is it. */
+/* TRUE when the room has no PIN or @pin is it (or the moderator PIN). */
 gboolean mcu_room_check_pin (McuRoom *self, const gchar *pin);
+/* (nullable) a second PIN that also admits (a scheduled meeting's
+ * moderator PIN); it only matters when the room has a PIN. */
+void mcu_room_set_moderator_pin (McuRoom *self, const gchar *pin);
 gboolean mcu_room_get_self_view (McuRoom *self);
 /* A persistent room (made through the control API) stays open when empty
  * until it is closed. */

@@ -18,6 +18,8 @@ typedef enum
   MCU_ROOM_ERROR_CLOSED,    /* room is closing: 480 */
   MCU_ROOM_ERROR_EXISTS,    /* create: the room is already open: 409 */
   MCU_ROOM_ERROR_BAD_PIN,   /* wrong or missing PIN: 403 */
+  MCU_ROOM_ERROR_NOT_OPEN,  /* a scheduled room before its meeting opens:
+                             * 480 with Retry-After */
 } McuRoomError;
 
 G_END_DECLS

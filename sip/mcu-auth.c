@@ -581,6 +581,7 @@ mcu_auth_request_source (nua_t *nua)
   g_autoptr (GSocketAddress) sa = NULL;
   g_autofree gchar *ip = NULL;
   const gchar *transport;
+  const sip_t *sip;
   guint16 port;
 
   if (ai == NULL || ai->ai_addr == NULL || ai->ai_addrlen == 0)
@@ -592,6 +593,13 @@ mcu_auth_request_source (nua_t *nua)
       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa));
   transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+  /* TLS runs over TCP: the top Via tells (sofia-sip checks it against the
+   * transport the request came on). */
+  sip = sip_object (msg);
+  if (ai->ai_protocol == IPPROTO_TCP && sip && sip->sip_via &&
+      sip->sip_via->v_protocol &&
+      g_str_has_suffix (sip->sip_via->v_protocol, "/TLS"))
+    transport = "tls";
   if (strchr (ip, ':'))
     return g_strdup_printf ("[%s]:%u/%s", ip, port, transport);
   return g_strdup_printf ("%s:%u/%s", ip, port, transport);

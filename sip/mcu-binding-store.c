@@ -2,6 +2,8 @@
  * mcu: registrar bindings and the persistence interface. */
 #include "mcu-binding-store.h"
 
+#include <string.h>
+
 G_DEFINE_BOXED_TYPE (
     McuBinding, mcu_binding, mcu_binding_copy, mcu_binding_free)
 
@@ -41,6 +43,26 @@ mcu_binding_free (McuBinding *binding)
   g_free (binding->user_agent);
   g_free (binding->received);
   g_free (binding);
+}
+
+gchar *
+mcu_binding_dial_uri (const McuBinding *binding)
+{
+  g_autofree gchar *lower = NULL;
+  const gchar *headers;
+
+  if (binding->received == NULL ||
+      !g_str_has_suffix (binding->received, "/tls") ||
+      g_ascii_strncasecmp (binding->contact, "sip:", 4) != 0)
+    return g_strdup (binding->contact);
+  lower = g_ascii_strdown (binding->contact, -1);
+  if (strstr (lower, ";transport=") != NULL)
+    return g_strdup (binding->contact);
+  headers = strchr (binding->contact, '?');
+  if (headers == NULL)
+    return g_strconcat (binding->contact, ";transport=tls", NULL);
+  return g_strdup_printf ("%.*s;transport=tls%s",
+      (int)(headers - binding->contact), binding->contact, headers);
 }
 
 void

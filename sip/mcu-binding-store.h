@@ -27,6 +27,10 @@ McuBinding *mcu_binding_new (void);
 McuBinding *mcu_binding_copy (const McuBinding *binding);
 void mcu_binding_free (McuBinding *binding);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuBinding, mcu_binding_free)
+/* Where to send a call for this binding: its Contact, on the transport its
+ * REGISTER came on when the Contact names none and that was TLS (a phone
+ * registered over TLS is called over TLS). (transfer full) */
+gchar *mcu_binding_dial_uri (const McuBinding *binding);
 
 /* A user kept in the store: digest HA1s only, never a password. */
 typedef struct

@@ -20,6 +20,14 @@ gboolean mcu_sdp_proto_is_plain_rtp (const gchar *proto);
 /* 0.0.0.0 or :: (RFC 2543 hold) */
 gboolean mcu_sdp_address_is_hold (const gchar *address);
 
+/* Why the SRTP line @media cannot be taken under @mode (@keys_ok: SDES
+ * keys may travel in this message), or NULL with its first usable
+ * a=crypto in @crypto. The text is fit for a SIP Warning. */
+gchar *mcu_sdp_srtp_problem (const McuSdpMedia *media, McuSdpSrtpMode mode,
+    gboolean keys_ok, McuSdpCrypto *crypto);
+#define MCU_SDP_SRTP_REQUIRED \
+  "SRTP required on this server: offer RTP/SAVP with a=crypto (SDES)"
+
 /* @name from the network made safe for a SIP Warning quoted-string. */
 void mcu_sdp_append_safe (GString *out, const gchar *name);
 /* RFC 3264 §6: a rejected stream keeps its media, proto and a format. */

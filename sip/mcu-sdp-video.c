@@ -759,7 +759,7 @@ describe_offered (const McuSdpMedia *media, const McuSdpVideoPrefs *prefs)
 
 static void
 set_failure (GError **error, const McuSdpVideoPrefs *prefs,
-    const McuSdpMedia *no_codec, const McuSdpMedia *srtp, const gchar *reason)
+    const McuSdpMedia *no_codec, const gchar *srtp, const gchar *reason)
 {
   if (no_codec != NULL) {
     g_autofree gchar *offered = describe_offered (no_codec, prefs);
@@ -772,11 +772,7 @@ set_failure (GError **error, const McuSdpVideoPrefs *prefs,
         "no common video codec (offered: %s; supported: %s)",
         *offered ? offered : "none", supported->len ? supported->str : "none");
   } else if (srtp != NULL) {
-    g_autoptr (GString) proto = g_string_new (NULL);
-
-    mcu_sdp_append_safe (proto, srtp->proto);
-    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_CODEC,
-        "video offered only over SRTP (%s); SRTP unsupported", proto->str);
+    g_set_error_literal (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP, srtp);
   } else {
     g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_CODEC,
         "no usable video stream (%s)", reason);
@@ -787,9 +783,11 @@ gboolean
 mcu_sdp_negotiate_video (const McuSdpSession *offer,
     const McuSdpVideoPrefs *prefs, McuSdpVideo *out, GError **error)
 {
-  const McuSdpMedia *no_codec = NULL, *srtp = NULL;
+  const McuSdpMedia *no_codec = NULL;
+  g_autofree gchar *srtp = NULL;
   const gchar *reason = NULL;
   g_autofree gchar *address_reason = NULL;
+  McuSdpSrtpMode mode = prefs ? prefs->srtp : MCU_SDP_SRTP_OFF;
 
   g_return_val_if_fail (offer != NULL && offer->media != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
@@ -799,12 +797,23 @@ mcu_sdp_negotiate_video (const McuSdpSession *offer,
     const McuSdpMedia *media = offer->media->pdata[i];
     Candidate best = { 0 };
     g_autoptr (GError) address_error = NULL;
+    McuSdpCrypto crypto = { 0 };
+    gboolean is_srtp = mcu_sdp_proto_is_srtp (media->proto);
+    gchar *problem = NULL;
 
     if (g_ascii_strcasecmp (media->media, "video") != 0 || media->port == 0)
       continue;
-    if (mcu_sdp_proto_is_srtp (media->proto)) {
-      srtp = srtp ? srtp : media;
-    } else if (!mcu_sdp_proto_is_plain_rtp (media->proto)) {
+    if (is_srtp && (problem = mcu_sdp_srtp_problem (media, mode,
+                        prefs && prefs->srtp_keys_ok, &crypto)) != NULL) {
+      if (srtp == NULL)
+        srtp = problem;
+      else
+        g_free (problem);
+    } else if (!is_srtp && mcu_sdp_proto_is_plain_rtp (media->proto) &&
+               mode == MCU_SDP_SRTP_MANDATORY) {
+      if (srtp == NULL)
+        srtp = g_strdup (MCU_SDP_SRTP_REQUIRED);
+    } else if (!is_srtp && !mcu_sdp_proto_is_plain_rtp (media->proto)) {
       reason = reason ? reason : "unsupported video transport";
     } else if (media->address == NULL || *media->address == '\0') {
       reason = reason ? reason : "video m-line without c= address";
@@ -816,9 +825,19 @@ mcu_sdp_negotiate_video (const McuSdpSession *offer,
       if (reason == NULL)
         reason = address_reason = g_strdup (address_error->message);
     } else {
+      McuSdpCrypto local = { 0 };
+
+      if (crypto.suite != MCU_SDP_CRYPTO_NONE &&
+          !mcu_sdp_crypto_generate (&local, crypto.suite, crypto.tag, error))
+        return FALSE;
       fill_video (out, i, media, &best, prefs);
+      out->remote_crypto = crypto;
+      out->local_crypto = local;
+      memset (&crypto, 0, sizeof crypto);
+      memset (&local, 0, sizeof local);
       return TRUE;
     }
+    memset (&crypto, 0, sizeof crypto);
   }
   if (no_codec == NULL && srtp == NULL && reason == NULL)
     return FALSE; /* no video, or every video line disabled */
@@ -902,13 +921,13 @@ void
 mcu_sdp_video_append_answer (GString *sdp, const McuSdpMedia *media,
     const McuSdpVideo *video, const McuSdpLocal *local)
 {
-  const gchar *proto = g_ascii_strcasecmp (media->proto, "RTP/AVPF") == 0
-                           ? "RTP/AVPF"
-                           : "RTP/AVP";
+  gboolean avpf = g_ascii_strcasecmp (media->proto, "RTP/AVPF") == 0 ||
+                  g_ascii_strcasecmp (media->proto, "RTP/SAVPF") == 0;
+  gboolean srtp = video->local_crypto.suite != MCU_SDP_CRYPTO_NONE;
   guint pt = video->pt;
 
-  g_string_append_printf (
-      sdp, "m=video %u %s %u\r\n", local->video_rtp_port, proto, pt);
+  g_string_append_printf (sdp, "m=video %u RTP/%s%s %u\r\n",
+      local->video_rtp_port, srtp ? "S" : "", avpf ? "AVPF" : "AVP", pt);
   append_bandwidth (sdp, video->bitrate_kbps);
   g_string_append_printf (sdp, "a=rtpmap:%u %s/%u\r\n", pt,
       mcu_sdp_video_codec_to_string (video->codec), VIDEO_CLOCK_RATE);
@@ -925,6 +944,8 @@ mcu_sdp_video_append_answer (GString *sdp, const McuSdpMedia *media,
     g_string_append_printf (sdp, "a=rtcp-fb:%u ccm fir\r\n", pt);
   if (video->rtcp_mux)
     g_string_append (sdp, "a=rtcp-mux\r\n");
+  if (srtp)
+    mcu_sdp_crypto_append (sdp, &video->local_crypto);
   append_tail (sdp,
       video->rtcp_mux ? local->video_rtp_port : local->video_rtcp_port,
       local->video_direction);

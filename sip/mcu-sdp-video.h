@@ -29,6 +29,9 @@ struct _McuSdpVideoPrefs
   guint max_bitrate_kbps; /* our send rate at the largest size; 0 = 1500 */
   /* Our media sockets' family (0 = any): see mcu_sdp_check_media_address */
   GSocketFamily address_family;
+  /* SRTP policy, as in McuSdpPrefs */
+  McuSdpSrtpMode srtp;
+  gboolean srtp_keys_ok;
 };
 
 /* The outcome of negotiating the video m-line. */
@@ -75,6 +78,9 @@ struct _McuSdpVideo
   guint remote_rtcp_port; /* = remote_rtp_port with rtcp_mux */
   /* As offered; c=0.0.0.0 (RFC 2543 hold) drops the "recv" half. */
   McuSdpDirection remote_direction;
+  /* SRTP (suite NONE: clear RTP), as in McuSdpAudio */
+  McuSdpCrypto remote_crypto;
+  McuSdpCrypto local_crypto;
 };
 
 void mcu_sdp_video_clear (McuSdpVideo *video);

@@ -23,8 +23,10 @@
  *   address family than our media sockets', a host name, multicast or
  *   broadcast, or no port for RTCP is MCU_SDP_ERROR_ADDRESS (SIP 488 with
  *   a Warning), never something a media pipeline finds out later.
- * - No SRTP: RTP/SAVP(F) audio lines are skipped; if nothing else is usable
- *   the error is MCU_SDP_ERROR_NO_CODEC saying so.
+ * - SRTP with SDES keys (mcu-sdp-crypto.c) on RTP/SAVP and RTP/SAVPF as
+ *   McuSdpPrefs.srtp allows; DTLS-SRTP (UDP/TLS/RTP/SAVPF) is not supported.
+ *   An SRTP line we cannot take is skipped; if nothing else is usable the
+ *   error is MCU_SDP_ERROR_SRTP saying why.
  * - opus is accepted as opus/48000/2 (RFC 7587) and, leniently, /1 or
  *   without channels; our SDP always says opus/48000/2.
  * - ptime: the offered value (else 20), capped by a=maxptime, rounded to the
@@ -184,6 +186,7 @@ media_free (gpointer data)
   g_free (media->address);
   g_free (media->rtcp_address);
   g_strfreev (media->rtcp_fb);
+  g_strfreev (media->crypto);
   g_free (media);
 }
 
@@ -344,10 +347,10 @@ direction_from_mode (unsigned mode)
   }
 }
 
-/* The values of every a=rtcp-fb (RFC 4585 allows it at media level only),
+/* The values of every a=@name (a=rtcp-fb, a=crypto: media level only),
  * blanks squeezed; at most 64 of them. */
 static gchar **
-collect_rtcp_fb (const sdp_attribute_t *attrs)
+collect_values (const sdp_attribute_t *attrs, const gchar *name)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   guint n = 0;
@@ -357,7 +360,7 @@ collect_rtcp_fb (const sdp_attribute_t *attrs)
     g_autoptr (GString) value = NULL;
 
     if (a->a_name == NULL || a->a_value == NULL ||
-        g_ascii_strcasecmp (a->a_name, "rtcp-fb") != 0)
+        g_ascii_strcasecmp (a->a_name, name) != 0)
       continue;
     value = g_string_new (NULL);
     words = g_strsplit_set (a->a_value, " \t", -1);
@@ -477,7 +480,8 @@ convert_media (const sdp_session_t *sdp, const sdp_media_t *m, GError **error)
   a = sdp_attribute_find2 (m->m_attributes, sdp->sdp_attributes, "framerate");
   if (a == NULL || !mcu_sdp_parse_uint (a->a_value, 1000, &media->framerate))
     media->framerate = 0;
-  media->rtcp_fb = collect_rtcp_fb (m->m_attributes);
+  media->rtcp_fb = collect_values (m->m_attributes, "rtcp-fb");
+  media->crypto = collect_values (m->m_attributes, "crypto");
   return media;
 }
 
@@ -894,7 +898,7 @@ describe_supported (const McuSdpPrefs *prefs)
 
 static void
 set_failure (GError **error, const McuSdpPrefs *prefs,
-    const McuSdpMedia *no_codec, const McuSdpMedia *srtp, const gchar *reason)
+    const McuSdpMedia *no_codec, const gchar *srtp, const gchar *reason)
 {
   if (no_codec != NULL) {
     g_autofree gchar *offered = describe_offered (no_codec);
@@ -904,13 +908,7 @@ set_failure (GError **error, const McuSdpPrefs *prefs,
         "no common audio codec (offered: %s; supported: %s)",
         *offered ? offered : "none", *supported ? supported : "none");
   } else if (srtp != NULL) {
-    g_autoptr (GString) proto = g_string_new (NULL);
-
-    mcu_sdp_append_safe (proto, srtp->proto);
-    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_CODEC,
-        "audio offered only over SRTP (%s); SRTP unsupported, "
-        "offer RTP/AVP",
-        proto->str);
+    g_set_error_literal (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP, srtp);
   } else {
     g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_NO_AUDIO,
         "no usable audio stream (%s)",
@@ -922,7 +920,8 @@ gboolean
 mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
     McuSdpAudio *out, GError **error)
 {
-  const McuSdpMedia *no_codec = NULL, *srtp = NULL;
+  const McuSdpMedia *no_codec = NULL;
+  g_autofree gchar *srtp = NULL;
   const gchar *reason = NULL;
   g_autoptr (GError) address_error = NULL;
 
@@ -934,15 +933,29 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
     const McuSdpMedia *media = offer->media->pdata[i];
     const McuSdpFormat *format;
     McuSdpCodec codec = MCU_SDP_CODEC_NONE;
+    McuSdpCrypto crypto = { 0 };
     g_autoptr (GError) local_error = NULL;
+    gchar *problem = NULL;
 
     if (g_ascii_strcasecmp (media->media, "audio") != 0)
       continue;
     if (media->port == 0) {
       reason = reason ? reason : "audio m-line disabled with port 0";
-    } else if (mcu_sdp_proto_is_srtp (media->proto)) {
-      srtp = srtp ? srtp : media;
-    } else if (!mcu_sdp_proto_is_plain_rtp (media->proto)) {
+    } else if (mcu_sdp_proto_is_srtp (media->proto) &&
+               (problem = mcu_sdp_srtp_problem (media,
+                    prefs ? prefs->srtp : MCU_SDP_SRTP_OFF,
+                    prefs && prefs->srtp_keys_ok, &crypto)) != NULL) {
+      if (srtp == NULL)
+        srtp = problem;
+      else
+        g_free (problem);
+    } else if (!mcu_sdp_proto_is_srtp (media->proto) &&
+               mcu_sdp_proto_is_plain_rtp (media->proto) && prefs &&
+               prefs->srtp == MCU_SDP_SRTP_MANDATORY) {
+      if (srtp == NULL)
+        srtp = g_strdup (MCU_SDP_SRTP_REQUIRED);
+    } else if (!mcu_sdp_proto_is_srtp (media->proto) &&
+               !mcu_sdp_proto_is_plain_rtp (media->proto)) {
       reason = reason ? reason : "unsupported audio transport";
     } else if (media->address == NULL || *media->address == '\0') {
       reason = reason ? reason : "audio m-line without c= address";
@@ -953,15 +966,28 @@ mcu_sdp_negotiate_audio (const McuSdpSession *offer, const McuSdpPrefs *prefs,
                    &local_error)) {
       if (address_error == NULL)
         address_error = g_steal_pointer (&local_error);
+    } else if (crypto.suite != MCU_SDP_CRYPTO_NONE &&
+               !mcu_sdp_crypto_generate (
+                   &out->local_crypto, crypto.suite, crypto.tag, error)) {
+      memset (&crypto, 0, sizeof crypto);
+      return FALSE;
     } else {
+      McuSdpCrypto local = out->local_crypto;
+
       fill_audio (out, i, media, format, codec);
+      out->remote_crypto = crypto;
+      out->local_crypto = local;
+      memset (&crypto, 0, sizeof crypto);
+      memset (&local, 0, sizeof local);
       return TRUE;
     }
+    memset (&crypto, 0, sizeof crypto);
   }
   if (address_error) {
     g_propagate_error (error, g_steal_pointer (&address_error));
     return FALSE;
   }
+  memset (&out->local_crypto, 0, sizeof out->local_crypto);
   set_failure (error, prefs, no_codec, srtp, reason);
   return FALSE;
 }
@@ -1063,10 +1089,12 @@ append_audio_answer (GString *sdp, const McuSdpMedia *media,
     const McuSdpAudio *audio, const McuSdpLocal *local)
 {
   const CodecInfo *info = codec_info (audio->codec);
-  gboolean avpf = g_ascii_strcasecmp (media->proto, "RTP/AVPF") == 0;
+  gboolean avpf = g_ascii_strcasecmp (media->proto, "RTP/AVPF") == 0 ||
+                  g_ascii_strcasecmp (media->proto, "RTP/SAVPF") == 0;
+  gboolean srtp = audio->local_crypto.suite != MCU_SDP_CRYPTO_NONE;
 
-  g_string_append_printf (sdp, "m=audio %u %s %u", local->rtp_port,
-      avpf ? "RTP/AVPF" : "RTP/AVP", audio->pt);
+  g_string_append_printf (sdp, "m=audio %u RTP/%s%s %u", local->rtp_port,
+      srtp ? "S" : "", avpf ? "AVPF" : "AVP", audio->pt);
   if (audio->dtmf_pt != 0)
     g_string_append_printf (sdp, " %u", audio->dtmf_pt);
   g_string_append (sdp, "\r\n");
@@ -1076,6 +1104,8 @@ append_audio_answer (GString *sdp, const McuSdpMedia *media,
         audio->opus_fec ? ";useinbandfec=1" : "");
   if (audio->dtmf_pt != 0)
     append_dtmf (sdp, audio->dtmf_pt, info->clock_rate);
+  if (srtp)
+    mcu_sdp_crypto_append (sdp, &audio->local_crypto);
   append_media_tail (sdp, audio->ptime ? audio->ptime : DEFAULT_PTIME, local);
 }
 
@@ -1157,10 +1187,13 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs,
   }
   sdp = g_string_sized_new (512);
   append_session_head (sdp, local);
-  g_string_append_printf (
-      sdp, "m=audio %u RTP/AVP%s\r\n%s", local->rtp_port, pts->str, maps->str);
+  g_string_append_printf (sdp, "m=audio %u RTP/%sAVP%s\r\n%s", local->rtp_port,
+      local->audio_crypto ? "S" : "", pts->str, maps->str);
+  if (local->audio_crypto)
+    mcu_sdp_crypto_append (sdp, local->audio_crypto);
   append_media_tail (sdp, DEFAULT_PTIME, local);
-  if (video_prefs != NULL)
+  /* our offers do not encrypt video yet: an SRTP offer is audio only */
+  if (video_prefs != NULL && local->audio_crypto == NULL)
     mcu_sdp_video_append_offer (sdp, video_prefs, local);
   return g_string_free (sdp, FALSE);
 }

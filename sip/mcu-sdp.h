@@ -17,7 +17,49 @@ typedef enum
   MCU_SDP_ERROR_NO_AUDIO, /* no usable audio m-line: SIP 488 */
   MCU_SDP_ERROR_NO_CODEC, /* audio offered, no codec in common: SIP 488 */
   MCU_SDP_ERROR_ADDRESS,  /* media address/port we cannot send to: 488 */
+  MCU_SDP_ERROR_SRTP,     /* SRTP refused by policy or unusable: 488 */
 } McuSdpError;
+
+/* [media] srtp: what RTP/SAVP(F) does to a call. */
+typedef enum
+{
+  MCU_SDP_SRTP_OFF,       /* clear RTP only: an SRTP-only offer gets 488 */
+  MCU_SDP_SRTP_OPTIONAL,  /* SRTP when offered, RTP otherwise */
+  MCU_SDP_SRTP_MANDATORY, /* SRTP only: a clear RTP offer gets 488 */
+} McuSdpSrtpMode;
+
+/* SDES crypto suites (RFC 4568, RFC 7714), in our preference order. */
+typedef enum
+{
+  MCU_SDP_CRYPTO_NONE = 0, /* clear RTP */
+  MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80,
+  MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32,
+  MCU_SDP_CRYPTO_AEAD_AES_128_GCM,
+} McuSdpCryptoSuite;
+
+#define MCU_SDP_CRYPTO_MAX_KEY 46
+
+/* One side's SRTP master key and salt (never logged). */
+typedef struct
+{
+  guint tag; /* a=crypto tag (1..999999999) */
+  McuSdpCryptoSuite suite;
+  guint8 key[MCU_SDP_CRYPTO_MAX_KEY]; /* master key || master salt */
+  guint key_len;                      /* 30 for AES_CM, 28 for GCM */
+} McuSdpCrypto;
+
+/* The key + salt length of @suite, 0 for NONE. */
+guint mcu_sdp_crypto_key_length (McuSdpCryptoSuite suite);
+const gchar *mcu_sdp_crypto_suite_to_string (McuSdpCryptoSuite suite);
+/* A fresh key for @suite from the kernel's CSPRNG (getrandom(2)). */
+gboolean mcu_sdp_crypto_generate (
+    McuSdpCrypto *crypto, McuSdpCryptoSuite suite, guint tag, GError **error);
+/* Parses one a=crypto value ("1 AES_CM_128_HMAC_SHA1_80 inline:..."); FALSE
+ * for an unknown suite, a bad key, an MKI, a lifetime other than 2^31 and
+ * above, more than one key or session parameters. */
+gboolean mcu_sdp_crypto_parse (const gchar *value, McuSdpCrypto *out);
+/* "a=crypto:TAG SUITE inline:KEY\r\n" */
+void mcu_sdp_crypto_append (GString *sdp, const McuSdpCrypto *crypto);
 
 typedef enum
 {
@@ -68,6 +110,8 @@ typedef struct
   gchar **rtcp_fb;           /* a=rtcp-fb values as written, e.g.
                               * "* nack pli", "96 ccm fir"; NULL-terminated,
                               * never NULL (RFC 4585) */
+  gchar **crypto;            /* a=crypto values as written (RFC 4568),
+                              * NULL-terminated, never NULL */
 } McuSdpMedia;
 
 typedef struct
@@ -102,6 +146,12 @@ typedef struct
    * address is of another family is unusable (MCU_SDP_ERROR_ADDRESS).
    * G_SOCKET_FAMILY_INVALID (0) = any. */
   GSocketFamily address_family;
+  /* [media] srtp */
+  McuSdpSrtpMode srtp;
+  /* SDES keys may travel in this SIP message: it came (or goes) over TLS,
+   * or [media] srtp-allow-insecure-keys says so. An RTP/SAVP offer
+   * otherwise gets MCU_SDP_ERROR_SRTP, and our offers stay clear RTP. */
+  gboolean srtp_keys_ok;
 } McuSdpPrefs;
 
 /* The outcome of negotiating the audio m-line. */
@@ -123,6 +173,10 @@ typedef struct
   guint remote_rtcp_port;
   gboolean rtcp_mux;
   McuSdpDirection remote_direction; /* as offered */
+  /* SRTP (suite NONE: clear RTP): the key the remote encrypts with, and a
+   * fresh one of ours for the same suite and tag (the answer's). */
+  McuSdpCrypto remote_crypto;
+  McuSdpCrypto local_crypto;
 } McuSdpAudio;
 
 void mcu_sdp_audio_clear (McuSdpAudio *audio);
@@ -157,6 +211,9 @@ typedef struct
   guint video_rtp_port;
   guint video_rtcp_port; /* ignored when rtcp-mux is answered (= RTP port) */
   McuSdpDirection video_direction; /* our direction for the video m-line */
+  /* (nullable) our SRTP key for an offer's audio line: RTP/SAVP with this
+   * a=crypto (answers use McuSdpAudio.local_crypto) */
+  const McuSdpCrypto *audio_crypto;
 } McuSdpLocal;
 
 /* Answer @offer: m-lines in the offer's order, the audio line with the one

@@ -11,6 +11,7 @@
 #include "mcu-registrar-private.h"
 #include "mcu-auth-private.h"
 #include "mcu-sip-log.h"
+#include "mcu-sip-tls-private.h"
 
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
@@ -20,6 +21,7 @@
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta_tag.h>
+#include <sofia-sip/tport_tag.h>
 #include <string.h>
 
 G_DEFINE_QUARK (mcu - sip - error - quark, mcu_sip_error)
@@ -42,6 +44,10 @@ struct _McuSipAgent
   McuSipCallLimits limits;
   gboolean shutting_down;
   guint shutdown_timeout_id;
+  gchar *tls_dir; /* (nullable) sofia-sip's agent.pem and cafile.pem */
+  gchar *host;    /* the listen address, [bracketed] when IPv6 */
+  guint port;
+  guint tls_port;
 };
 
 G_DEFINE_FINAL_TYPE (McuSipAgent, mcu_sip_agent, G_TYPE_OBJECT)
@@ -87,6 +93,11 @@ mcu_sip_agent_finalize (GObject *object)
   McuSipAgent *self = MCU_SIP_AGENT (object);
 
   su_home_deinit (self->home);
+  if (self->tls_dir) {
+    mcu_sip_tls_dir_remove (self->tls_dir);
+    g_free (self->tls_dir);
+  }
+  g_free (self->host);
   G_OBJECT_CLASS (mcu_sip_agent_parent_class)->finalize (object);
 }
 
@@ -244,6 +255,37 @@ reject_over_cap (McuSipAgent *self, nua_handle_t *nh, const gchar *ip)
   return TRUE;
 }
 
+/* With TLS on, every call says which of our listeners it talks to: sofia-
+ * sip picks one Contact for all (on loopback the last transport bound, so
+ * a UDP caller would get sips:). A call over TLS gets sips: when its
+ * Request-URI is sips: (RFC 3261 12.1.1), else ;transport=tls. */
+static void
+set_contact (McuSipAgent *self, McuSipCall *call)
+{
+  g_autofree gchar *contact = NULL;
+
+  if (self->tls_dir == NULL)
+    return;
+  switch (mcu_sip_call_get_transport (call)) {
+    case MCU_SIP_TRANSPORT_TLS:
+      contact =
+          mcu_sip_call_is_sips (call)
+              ? g_strdup_printf ("<sips:%s:%u>", self->host, self->tls_port)
+              : g_strdup_printf (
+                    "<sip:%s:%u;transport=tls>", self->host, self->tls_port);
+      break;
+    case MCU_SIP_TRANSPORT_TCP:
+      contact =
+          g_strdup_printf ("<sip:%s:%u;transport=tcp>", self->host, self->port);
+      break;
+    case MCU_SIP_TRANSPORT_UDP:
+    default:
+      contact = g_strdup_printf ("<sip:%s:%u>", self->host, self->port);
+      break;
+  }
+  mcu_sip_call_set_local_contact (call, contact);
+}
+
 static void
 on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
 {
@@ -269,13 +311,14 @@ on_nua_invite (McuSipAgent *self, nua_handle_t *nh, const sip_t *sip)
     return;
   }
   call = mcu_sip_call_new_incoming (nh, sip, ip);
+  set_contact (self, call);
   g_hash_table_add (self->calls, call);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
   safe_target = mcu_sip_log_escape (mcu_sip_call_get_target (call));
   safe_from = mcu_sip_log_escape (mcu_sip_call_get_from_uri (call));
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
-      mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s",
-      safe_target, safe_from);
+      mcu_sip_call_get_call_id (call), "MESSAGE", "INVITE for %s from %s%s",
+      safe_target, safe_from, mcu_sip_call_is_secure (call) ? " over TLS" : "");
   g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
 }
 
@@ -331,21 +374,34 @@ on_nua_info (
   mcu_sip_call_handle_event (call, nua_i_info, 200, "OK", sip, NULL);
 }
 
-/* A request outside any dialog for a sips: URI: this server has no TLS, so
- * it cannot honour sips: (RFC 3261 26.2.2). 416 with a Warning saying why;
+/* The top Via says TLS (sofia-sip drops requests whose top Via names
+ * another transport than the one they came on). */
+static gboolean
+came_over_tls (const sip_t *sip)
+{
+  const char *proto = sip->sip_via ? sip->sip_via->v_protocol : NULL;
+  gsize len = proto ? strlen (proto) : 0;
+
+  return len > 4 && g_ascii_strcasecmp (proto + len - 4, "/TLS") == 0;
+}
+
+/* A request outside any dialog for a sips: URI that did not come over TLS:
+ * it cannot be honoured (RFC 3261 26.2.2). 416 with a Warning saying why;
  * TRUE when it answered (and freed the handle). */
 static gboolean
 refuse_sips (
     McuSipAgent *self, nua_event_t event, nua_handle_t *nh, const sip_t *sip)
 {
   if (sip->sip_request == NULL ||
-      sip->sip_request->rq_url->url_type != url_sips)
+      sip->sip_request->rq_url->url_type != url_sips || came_over_tls (sip))
     return FALSE;
   if (event != nua_i_invite && event != nua_i_register &&
       event != nua_i_message && event != nua_i_info && event != nua_i_options)
     return FALSE;
   nua_respond (nh, SIP_416_UNSUPPORTED_URI,
-      SIPTAG_WARNING_STR ("399 mcu \"sips: needs TLS, not offered here\""),
+      SIPTAG_WARNING_STR (
+          self->tls_dir ? "399 mcu \"sips: needs TLS: send it over TLS\""
+                        : "399 mcu \"sips: needs TLS, not offered here\""),
       NUTAG_WITH_THIS (self->nua), TAG_END ());
   nua_handle_destroy (nh);
   return TRUE;
@@ -498,20 +554,73 @@ on_nua_event (nua_event_t event, int status, char const *phrase, nua_t *nua,
     nua_handle_destroy (nh);
 }
 
+/* The TLS files checked and copied where sofia-sip reads them. */
+static gboolean
+prepare_tls (McuSipAgent *self, const McuSipTlsOptions *options,
+    McuSipTlsFiles **out, GError **error)
+{
+  g_autoptr (McuSipTlsFiles) files = NULL;
+
+  self->tls_dir = mcu_sip_tls_dir_new (error);
+  if (self->tls_dir == NULL || !mcu_sip_tls_init_openssl (self->tls_dir, error))
+    return FALSE;
+  files = mcu_sip_tls_files_load (options, error);
+  if (files == NULL || !mcu_sip_tls_files_write (files, self->tls_dir, error))
+    return FALSE;
+  *out = g_steal_pointer (&files);
+  return TRUE;
+}
+
+static void
+log_certificate (const McuSipTlsFiles *files, const gchar *what)
+{
+  g_autofree gchar *subject = mcu_sip_log_escape (files->subject);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+      "TLS certificate %s: %s, valid until %s (%d days)", what, subject,
+      files->not_after, files->days_left);
+  if (files->days_left < 14)
+    g_warning ("the TLS certificate %s expires in %d days (%s)", subject,
+        files->days_left, files->not_after);
+}
+
+static gchar *
+listen_url (const McuSipAgentOptions *options, const gchar *scheme, guint port,
+    const gchar *params)
+{
+  gboolean v6 = strchr (options->listen, ':') != NULL;
+
+  return g_strdup_printf (v6 ? "%s:[%s]:%u%s" : "%s:%s:%u%s", scheme,
+      options->listen, port, params);
+}
+
 McuSipAgent *
 mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
 {
   g_autoptr (McuSipAgent) self = g_object_new (MCU_TYPE_SIP_AGENT, NULL);
+  g_autoptr (McuSipTlsFiles) tls = NULL;
   g_autofree gchar *url = NULL;
+  g_autofree gchar *sips_url = NULL;
   const gchar *transport = "";
-  gboolean v6 = strchr (options->listen, ':') != NULL;
 
+  self->host = g_strdup_printf (
+      strchr (options->listen, ':') ? "[%s]" : "%s", options->listen);
+  self->port = options->port;
+  self->tls_port = options->tls_port;
   if (options->udp && !options->tcp)
     transport = ";transport=udp";
   else if (options->tcp && !options->udp)
     transport = ";transport=tcp";
-  url = g_strdup_printf (v6 ? "sip:[%s]:%u%s" : "sip:%s:%u%s", options->listen,
-      options->port, transport);
+  if (options->tls) {
+    if (!prepare_tls (self, &options->tls_files, &tls, error))
+      return NULL;
+    sips_url = listen_url (options, "sips", options->tls_port, "");
+  }
+  /* TLS alone: the sips: URL is the only one. */
+  if (options->udp || options->tcp)
+    url = listen_url (options, "sip", options->port, transport);
+  else
+    url = g_steal_pointer (&sips_url);
 
   self->root = su_glib_root_create (self);
   su_root_threading (self->root, 0);
@@ -520,8 +629,15 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
   g_source_attach (self->source, NULL);
 
   self->nua = nua_create (self->root, on_nua_event, (nua_magic_t *)self,
-      NUTAG_URL (url), NUTAG_MEDIA_ENABLE (0), SIPTAG_ALLOW_STR (MCU_SIP_ALLOW),
-      NUTAG_AUTOANSWER (0), NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (1),
+      NUTAG_URL (url), TAG_IF (sips_url, NUTAG_SIPS_URL (sips_url)),
+      TAG_IF (self->tls_dir, TPTAG_CERTIFICATE (self->tls_dir)),
+      TAG_IF (self->tls_dir,
+          TPTAG_TLS_VERIFY_POLICY (options->tls_files.verify_client
+                                       ? TPTLS_VERIFY_INCOMING
+                                       : TPTLS_VERIFY_NONE)),
+      TAG_IF (self->tls_dir, TPTAG_TLS_VERIFY_DATE (1)), NUTAG_MEDIA_ENABLE (0),
+      SIPTAG_ALLOW_STR (MCU_SIP_ALLOW), NUTAG_AUTOANSWER (0),
+      NUTAG_AUTOALERT (0), NUTAG_ENABLEMESSAGE (1),
       NUTAG_APPL_METHOD ("MESSAGE, INFO, OPTIONS"), NUTAG_ALLOW ("REGISTER"),
       SIPTAG_USER_AGENT_STR (options->user_agent ? options->user_agent : "mcu"),
       SIPTAG_ACCEPT_STR ("application/sdp"),
@@ -530,12 +646,37 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
       TAG_END ());
   if (self->nua == NULL) {
     g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BIND,
-        "cannot listen on %s (address in use or not local?)", url);
+        "cannot listen on %s%s%s (address in use or not local?)", url,
+        sips_url ? " and " : "", sips_url ? sips_url : "");
     return NULL;
   }
-  g_log_structured (
-      G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "SIP agent on %s", url);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+      "SIP agent on %s%s%s", url, sips_url ? " and " : "",
+      sips_url ? sips_url : "");
+  if (tls)
+    log_certificate (tls, "loaded");
   return g_steal_pointer (&self);
+}
+
+gboolean
+mcu_sip_agent_reload_tls (McuSipAgent *self, const McuSipTlsOptions *options,
+    gboolean *restart_needed, GError **error)
+{
+  g_autoptr (McuSipTlsFiles) files = NULL;
+
+  g_return_val_if_fail (MCU_IS_SIP_AGENT (self), FALSE);
+  *restart_needed = FALSE;
+  if (self->tls_dir == NULL)
+    return TRUE;
+  files = mcu_sip_tls_files_load (options, error);
+  if (files == NULL || !mcu_sip_tls_files_write (files, self->tls_dir, error))
+    return FALSE;
+  log_certificate (files, "checked again");
+  /* sofia-sip 1.12.11 builds its SSL_CTX once, when the TLS listener
+   * opens, and has no way to swap it: the files are in place for the next
+   * start. */
+  *restart_needed = TRUE;
+  return TRUE;
 }
 
 static gboolean
@@ -590,6 +731,7 @@ mcu_sip_agent_create_call (
       options->to_uri ? options->to_uri : options->request_uri);
   from = mcu_sip_name_addr (options->from_display, options->from_uri);
   call = mcu_sip_call_new_outgoing (self->nua, options->request_uri, to, from);
+  set_contact (self, call);
   if (mcu_sip_call_get_handle (call) == NULL) {
     g_object_unref (call);
     g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BAD_URI, "cannot call %s",

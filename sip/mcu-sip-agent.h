@@ -8,6 +8,7 @@
 #include "mcu-registrar.h"
 #include "mcu-auth.h"
 #include "mcu-rate-limit.h"
+#include "mcu-sip-tls.h"
 
 G_BEGIN_DECLS
 
@@ -16,9 +17,14 @@ GQuark mcu_sip_error_quark (void);
 
 typedef enum
 {
-  MCU_SIP_ERROR_BIND,     /* could not listen on the address/port */
-  MCU_SIP_ERROR_SHUTDOWN, /* no new calls or messages: shutting down */
-  MCU_SIP_ERROR_BAD_URI,  /* not a SIP URI we can send to */
+  MCU_SIP_ERROR_BIND,            /* could not listen on the address/port */
+  MCU_SIP_ERROR_SHUTDOWN,        /* no new calls or messages: shutting down */
+  MCU_SIP_ERROR_BAD_URI,         /* not a SIP URI we can send to */
+  MCU_SIP_ERROR_TLS_CERTIFICATE, /* [tls] certificate: unreadable, not PEM,
+                                  * expired or not yet valid */
+  MCU_SIP_ERROR_TLS_KEY,         /* [tls] key: unreadable, not PEM,
+                                  * encrypted, or not the certificate's */
+  MCU_SIP_ERROR_TLS_CA,          /* [tls] ca: unreadable or not PEM */
 } McuSipErrorCode;
 
 #define MCU_TYPE_SIP_AGENT (mcu_sip_agent_get_type ())
@@ -30,6 +36,9 @@ typedef struct
   guint port;
   gboolean udp;
   gboolean tcp;
+  gboolean tls; /* also (or only) TLS on @tls_port */
+  guint tls_port;
+  McuSipTlsOptions tls_files; /* with @tls */
   const gchar *user_agent;
   guint max_message_size; /* bytes; larger SIP messages are refused (0 =
                            * sofia's default) */
@@ -88,6 +97,13 @@ void mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth);
  * request. */
 void mcu_sip_agent_set_limits (McuSipAgent *self, McuRateLimit *rate_limit,
     const McuSipCallLimits *limits);
+
+/* SIGHUP: reads and checks the TLS files again. sofia-sip 1.12 reads its
+ * certificate only when the TLS listener opens, so the new one is served
+ * after a restart; FALSE (the files are unusable) or TRUE with
+ * *@restart_needed. Calls are not touched. */
+gboolean mcu_sip_agent_reload_tls (McuSipAgent *self,
+    const McuSipTlsOptions *options, gboolean *restart_needed, GError **error);
 
 /* Hang up every call (BYE), then stop; emits "shutdown-complete". */
 void mcu_sip_agent_shutdown (McuSipAgent *self);

@@ -22,6 +22,12 @@ void mcu_sip_call_handle_event (McuSipCall *self, nua_event_t event, int status,
  * in-dialog requests (MESSAGE). */
 nua_handle_t *mcu_sip_call_get_handle (McuSipCall *self);
 
+/* The Contact we send in this call's INVITE/responses ("<sip:...>"),
+ * instead of the one sofia-sip would pick. */
+void mcu_sip_call_set_local_contact (McuSipCall *self, const gchar *contact);
+/* The Request-URI is a sips: URI. */
+gboolean mcu_sip_call_is_sips (McuSipCall *self);
+
 /* Helpers shared with mcu-sip-message.c. (transfer full) */
 gchar *mcu_sip_url_to_string (const url_t *url);
 gchar *mcu_sip_unquote_display (const char *display);

@@ -22,6 +22,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
+#include <string.h>
 
 #define SDP_TYPE "application/sdp"
 
@@ -43,6 +44,9 @@ struct _McuSipCall
   gchar *offer;
   gchar *request_uri; /* outgoing: where the INVITE goes */
   gchar *source_ip;   /* incoming: the INVITE's sender */
+  McuSipTransport transport;
+  gboolean sips;        /* the Request-URI is sips: */
+  gchar *local_contact; /* (nullable) our Contact; NULL: sofia-sip's */
   gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
 };
@@ -90,6 +94,7 @@ mcu_sip_call_finalize (GObject *object)
   g_free (self->offer);
   g_free (self->request_uri);
   g_free (self->source_ip);
+  g_free (self->local_contact);
   G_OBJECT_CLASS (mcu_sip_call_parent_class)->finalize (object);
 }
 
@@ -211,6 +216,42 @@ set_remote_contact (McuSipCall *self, const sip_t *sip)
   self->remote_contact = mcu_sip_url_to_string (sip->sip_contact->m_url);
 }
 
+/* The transport of the top Via ("SIP/2.0/TLS"). */
+static McuSipTransport
+via_transport (const sip_t *sip)
+{
+  const char *proto = sip && sip->sip_via ? sip->sip_via->v_protocol : NULL;
+  const char *slash = proto ? strrchr (proto, '/') : NULL;
+
+  if (slash && g_ascii_strcasecmp (slash + 1, "TLS") == 0)
+    return MCU_SIP_TRANSPORT_TLS;
+  if (slash && g_ascii_strcasecmp (slash + 1, "TCP") == 0)
+    return MCU_SIP_TRANSPORT_TCP;
+  return MCU_SIP_TRANSPORT_UDP;
+}
+
+/* The transport a Request-URI asks for. */
+static McuSipTransport
+uri_transport (const gchar *uri)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  url_t *url = url_make (home, uri);
+  McuSipTransport transport = MCU_SIP_TRANSPORT_UDP;
+  char param[16];
+
+  if (url && url->url_type == url_sips)
+    transport = MCU_SIP_TRANSPORT_TLS;
+  else if (url && url->url_params &&
+           url_param (url->url_params, "transport", param, sizeof param) > 0) {
+    if (g_ascii_strcasecmp (param, "tls") == 0)
+      transport = MCU_SIP_TRANSPORT_TLS;
+    else if (g_ascii_strcasecmp (param, "tcp") == 0)
+      transport = MCU_SIP_TRANSPORT_TCP;
+  }
+  su_home_deinit (home);
+  return transport;
+}
+
 McuSipCall *
 mcu_sip_call_new_incoming (
     nua_handle_t *nh, const sip_t *sip, const gchar *source_ip)
@@ -230,6 +271,8 @@ mcu_sip_call_new_incoming (
   set_remote_contact (self, sip);
   self->offer = mcu_sip_payload_text (sip);
   self->source_ip = g_strdup (source_ip);
+  self->transport = via_transport (sip);
+  self->sips = ruri && ruri->url_type == url_sips;
   return self;
 }
 
@@ -244,6 +287,8 @@ mcu_sip_call_new_outgoing (
   self->outgoing = TRUE;
   self->state = MCU_SIP_CALL_STATE_IDLE;
   self->request_uri = g_strdup (request_uri);
+  self->transport = uri_transport (request_uri);
+  self->sips = g_str_has_prefix (request_uri, "sips:");
   self->call_id = g_uuid_string_random ();
   self->target = url_user (to_hdr ? to_hdr->a_url : NULL);
   self->from_uri = mcu_sip_url_to_string (to_hdr ? to_hdr->a_url : NULL);
@@ -295,6 +340,33 @@ const gchar *
 mcu_sip_call_get_source_ip (McuSipCall *self)
 {
   return self->source_ip;
+}
+
+void
+mcu_sip_call_set_local_contact (McuSipCall *self, const gchar *contact)
+{
+  g_free (self->local_contact);
+  self->local_contact = g_strdup (contact);
+}
+
+gboolean
+mcu_sip_call_is_sips (McuSipCall *self)
+{
+  return self->sips;
+}
+
+McuSipTransport
+mcu_sip_call_get_transport (McuSipCall *self)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), MCU_SIP_TRANSPORT_UDP);
+  return self->transport;
+}
+
+gboolean
+mcu_sip_call_is_secure (McuSipCall *self)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), FALSE);
+  return self->transport == MCU_SIP_TRANSPORT_TLS;
 }
 
 void
@@ -373,7 +445,9 @@ mcu_sip_call_ringing (McuSipCall *self)
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (!incoming_unanswered (self) || self->state != MCU_SIP_CALL_STATE_INCOMING)
     return;
-  nua_respond (self->nh, SIP_180_RINGING, TAG_END ());
+  nua_respond (self->nh, SIP_180_RINGING,
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   self->state = MCU_SIP_CALL_STATE_EARLY;
 }
 
@@ -384,7 +458,9 @@ mcu_sip_call_answer (McuSipCall *self, const gchar *sdp)
   if (!incoming_unanswered (self))
     return;
   nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   self->state = MCU_SIP_CALL_STATE_ANSWERED;
 }
 
@@ -392,7 +468,16 @@ void
 mcu_sip_call_reject (
     McuSipCall *self, guint status, const gchar *phrase, const gchar *warning)
 {
+  mcu_sip_call_reject_retry (self, status, phrase, warning, 0);
+}
+
+void
+mcu_sip_call_reject_retry (McuSipCall *self, guint status, const gchar *phrase,
+    const gchar *warning, guint retry_after)
+{
   g_autofree gchar *w = warning ? warning_value (warning) : NULL;
+  g_autofree gchar *retry =
+      retry_after ? g_strdup_printf ("%u", retry_after) : NULL;
 
   g_return_if_fail (MCU_IS_SIP_CALL (self));
   if (!incoming_unanswered (self))
@@ -400,7 +485,8 @@ mcu_sip_call_reject (
   set_end_reason (self, MCU_SIP_END_LOCAL);
   /* nua keeps the phrase pointer until it sends: give it one that lasts */
   nua_respond (self->nh, status, g_intern_string (phrase),
-      TAG_IF (w, SIPTAG_WARNING_STR (w)), TAG_END ());
+      TAG_IF (w, SIPTAG_WARNING_STR (w)),
+      TAG_IF (retry, SIPTAG_RETRY_AFTER_STR (retry)), TAG_END ());
   self->state = MCU_SIP_CALL_STATE_CLOSING;
 }
 
@@ -411,7 +497,9 @@ mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp)
   if (self->nh == NULL)
     return;
   nua_respond (self->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
 }
 
 void
@@ -437,7 +525,9 @@ mcu_sip_call_invite (McuSipCall *self, const gchar *sdp)
   self->state = MCU_SIP_CALL_STATE_CALLING;
   nua_invite (self->nh, NUTAG_URL (self->request_uri),
       SIPTAG_CALL_ID_STR (self->call_id), SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
 }
 
 gboolean
@@ -449,7 +539,9 @@ mcu_sip_call_update (McuSipCall *self, const gchar *sdp)
     return FALSE;
   self->updating = TRUE;
   nua_invite (self->nh, SIPTAG_CONTENT_TYPE_STR (SDP_TYPE),
-      SIPTAG_PAYLOAD_STR (sdp), TAG_END ());
+      SIPTAG_PAYLOAD_STR (sdp),
+      TAG_IF (self->local_contact, SIPTAG_CONTACT_STR (self->local_contact)),
+      TAG_END ());
   return TRUE;
 }
 

@@ -23,6 +23,17 @@ typedef enum
   MCU_SIP_CALL_STATE_CALLING, /* outgoing: INVITE sent, no 1xx yet */
 } McuSipCallState;
 
+/* The transport a call's signalling travels on: for an incoming call the
+ * one its INVITE arrived on (sofia-sip drops requests whose top Via names
+ * another), for an outgoing one the one its Request-URI asks for (sips:
+ * or ;transport=tls: TLS). */
+typedef enum
+{
+  MCU_SIP_TRANSPORT_UDP,
+  MCU_SIP_TRANSPORT_TCP,
+  MCU_SIP_TRANSPORT_TLS,
+} McuSipTransport;
+
 /* Why a call ended, for the "terminated" signal. */
 typedef enum
 {
@@ -49,6 +60,9 @@ McuSipCallState mcu_sip_call_get_state (McuSipCall *self);
 gboolean mcu_sip_call_is_outgoing (McuSipCall *self);
 /* (nullable) incoming: the IP address the INVITE came from */
 const gchar *mcu_sip_call_get_source_ip (McuSipCall *self);
+McuSipTransport mcu_sip_call_get_transport (McuSipCall *self);
+/* The signalling is encrypted (TLS): SDES keys may be sent in its SDP. */
+gboolean mcu_sip_call_is_secure (McuSipCall *self);
 /* The owner says the caller's media arrived (first RTP): the call is no
  * longer half-open. */
 void mcu_sip_call_set_media_flowing (McuSipCall *self);
@@ -64,6 +78,9 @@ void mcu_sip_call_answer (McuSipCall *self, const gchar *sdp);
 /* @warning (nullable): text for a Warning: 399 header. */
 void mcu_sip_call_reject (
     McuSipCall *self, guint status, const gchar *phrase, const gchar *warning);
+/* The same with Retry-After: @retry_after seconds (0: none). */
+void mcu_sip_call_reject_retry (McuSipCall *self, guint status,
+    const gchar *phrase, const gchar *warning, guint retry_after);
 
 /* Responses to a re-INVITE ("offer" signal). */
 void mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp);

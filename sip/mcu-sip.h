@@ -6,3 +6,4 @@
 #include "mcu-sip-call.h"
 #include "mcu-sip-agent.h"
 #include "mcu-sip-log.h"
+#include "mcu-sip-tls.h"

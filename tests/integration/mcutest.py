@@ -71,12 +71,13 @@ class McuServer:
 
     def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None,
                  listen="127.0.0.1", prefix=None, ring_time=0, control_http=False,
-                 control_token="test-token", limits=None):
+                 control_token="test-token", limits=None, transports="udp,tcp", sip_extra=""):
         """listen: the address for SIP and RTP; prefix: argv to run the
         daemon under (e.g. `ip netns exec NS`); limits: the [limits] group's
         keys (default: per-source rates high enough for any test's own
         traffic from 127.0.0.1, and no no-media hang-up, so that only the
-        tests of the limits meet them)."""
+        tests of the limits meet them); transports, sip_extra: [sip]
+        transports= and more lines of [sip] (e.g. tls-port=N)."""
         self.listen = listen
         self.prefix = list(prefix or [])
         self.port = sip_port or free_port()
@@ -100,10 +101,10 @@ class McuServer:
         control += "[limits]\n" + limits
         with open(self.config, "w") as f:
             f.write(
-                "[sip]\nlisten=%s\nport=%d\ntransports=udp,tcp\ndomain=%s\nring-time=%d\n\n"
+                "[sip]\nlisten=%s\nport=%d\ntransports=%s\ndomain=%s\nring-time=%d\n%s\n"
                 "[media]\naddress=%s\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n\n"
                 "[rooms]\nauto-create=%s\nmax-participants=0\n\n%s\n%s"
-                % (listen, self.port, listen, ring_time, listen, self.rtp_min, self.rtp_max, rtp_timeout,
+                % (listen, self.port, transports, listen, ring_time, sip_extra, listen, self.rtp_min, self.rtp_max, rtp_timeout,
                    "true" if rooms_auto_create else "false", control, extra))
         self.env = dict(os.environ)
         self.env.setdefault("G_MESSAGES_DEBUG", "all")

@@ -75,10 +75,9 @@ class SipUA:
         self.password = password
         self.display = display or user
         self.domain = domain
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((self.ip, 0))
-        self.port = self.sock.getsockname()[1]
+        self._open()
         self.contact = "sip:%s@%s:%d" % (user, self.ip, self.port)
+        self.via_transport = "UDP"  # what our Via says (tlsua.TlsUA: TLS)
         self.invite_policy = "ring"
         self.message_status = 200
         self.received = []  # every request received, in order
@@ -93,6 +92,11 @@ class SipUA:
         self.thread.start()
 
     # ---- plumbing ----
+
+    def _open(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.ip, 0))
+        self.port = self.sock.getsockname()[1]
 
     def close(self):
         self.running = False
@@ -229,10 +233,10 @@ class SipUA:
         key = (call_id, "%d %s" % (cseq, method))
         ctype_h = "Content-Type: %s\r\n" % ctype if body else ""
         contact_h = "" if "Contact:" in extra else "Contact: <%s>\r\n" % self.contact
-        self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
+        self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"
                   "Max-Forwards: 70\r\n%s%s%sContent-Length: %d\r\n\r\n%s"
-                  % (method, ruri, self.ip, self.port, branch, self.display, self.user, self.domain, from_tag,
+                  % (method, ruri, self.via_transport, self.ip, self.port, branch, self.display, self.user, self.domain, from_tag,
                      to, call_id, cseq, method, contact_h, extra, ctype_h, len(body.encode()), body))
 
         def final():
@@ -289,10 +293,10 @@ class SipUA:
             return None
         d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1,
              "target": re.sub(r"^.*<|>.*$", "", r.h("contact")) or ruri}
-        self.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
+        self.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"
                   "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-                  % (d["target"], self.port, _token(), self.display, self.user, self.domain, tag,
+                  % (d["target"], self.via_transport, self.port, _token(), self.display, self.user, self.domain, tag,
                      d["to"], call_id))
         return d
 

@@ -13,9 +13,13 @@ mcu-test-caller --answer, registered with digest auth through sipua.py."""
 
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
@@ -189,6 +193,58 @@ def media(checks, srv):
         checks.check(False, str(e))
 
 
+class StrayRtp:
+    """A stray RTP stream at every port of the server's media range: valid
+    PCMU and Opus silence from one socket, each port every 60 ms, as an old
+    call's sender still going (or another server's) would send. A call must
+    keep its own peer's audio both ways: the server may neither take the
+    stray for the caller nor send the room to it."""
+
+    def __init__(self, srv):
+        self.ports = range(srv.rtp_min + (srv.rtp_min & 1), srv.rtp_max, 2)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.001)
+        self.received = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        seq = 0
+        payloads = ((0, b"\xff" * 160), (111, b"\xf8\xff\xfe"))
+        while self.running:
+            seq = (seq + 1) & 0xFFFF
+            pt, payload = payloads[seq & 1]
+            packet = struct.pack("!BBHII", 0x80, pt, seq, seq * 960, 0x5EA5EA + pt) + payload
+            for port in self.ports:
+                self.sock.sendto(packet, ("127.0.0.1", port))
+            deadline = time.monotonic() + 0.03
+            while time.monotonic() < deadline:
+                try:
+                    self.sock.recv(2048)
+                    self.received += 1
+                except (socket.timeout, BlockingIOError):
+                    pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+        return False
+
+
+def check_stray(checks, stray, what):
+    # Under 1 s of packets (the old code: all of them, ~400): until the
+    # peer's first packet (or, dialling out, its 200) any source may be its NAT;
+    # the peer's own address wins as soon as it is heard.
+    checks.check(stray.received < 50, "%s: the stray RTP source got %d packets from the server "
+                 "(the audio goes to the peers)" % (what, stray.received))
+
+
 def dial_out(checks, srv):
     """Dial-out into a room through the control socket: the answering phone
     joins the room's mix and hears the room; From carries the room."""
@@ -215,8 +271,13 @@ def dial_out(checks, srv):
         if not checks.check(st == 200 and "Bob" in names, "room dial1 lists Bob (%s)" % names):
             print("\n".join(line for line in srv.log_text().splitlines()
                             if "dial" in line or "Bob" in line)[-3000:])
+        for p in (parts or {}).get("participants", []):
+            ctl.call("DELETE", "/v1/rooms/dial1/participants/%d" % p["id"])
+        checks.check(bob.wait_for(lambda: bob.requests("BYE"), 5), "bob is hung up")
         bob.register(expires=0)
-    dial_out_media(checks, srv, ctl)
+    with StrayRtp(srv) as stray:
+        dial_out_media(checks, srv, ctl)
+    check_stray(checks, stray, "dial-out")
 
 
 def dial_out_media(checks, srv, ctl):
@@ -251,6 +312,10 @@ def dial_out_media(checks, srv, ctl):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+    leg_lines = [line for line in srv.log_text().splitlines()
+                 if " mcu [" in line and "[call %s" % (body or {}).get("dial_id", "?")[:24] in line]
+    checks.check(leg_lines and all("[room dial2]" in line for line in leg_lines),
+                 "the dial-out leg logs under its room, not the callee's name (%s)" % leg_lines[:3])
     checks.check(member.returncode == 0 and callee.returncode == 0,
                  "both calls completed (exits %d, %d)" % (member.returncode, callee.returncode))
     if member.returncode or callee.returncode:
@@ -290,7 +355,9 @@ def main():
         flow_ok(checks, srv)
         forking(checks, srv)
         failures(checks, srv)
-        media(checks, srv)
+        with StrayRtp(srv) as stray:
+            media(checks, srv)
+        check_stray(checks, stray, "bridged call")
         dial_out(checks, srv)
     not_found(checks)
     checks.exit()

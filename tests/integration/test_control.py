@@ -77,6 +77,15 @@ def parse_metrics(text):
     return out
 
 
+def rtp_counters(ctl):
+    """The mcu_rtp_packets_*_total counters from /metrics."""
+    _, _, data = ctl.raw("GET", "/metrics")
+    m = parse_metrics(data.decode())
+    return {k: m.get(k, 0) for k in ("mcu_rtp_packets_received_total",
+                                      "mcu_rtp_packets_sent_total",
+                                      "mcu_rtp_packets_lost_total")}
+
+
 def error_code(body):
     return body and body.get("error", {}).get("code")
 
@@ -222,7 +231,8 @@ def main():
         t_mute = time.time()
         checks.check(s == 200 and body["muted"], "PATCH muted: 200, muted")
 
-        # kick carol
+        # kick carol; the RTP counters must not go down when she leaves
+        counters_before = rtp_counters(ctl)
         carol = by_name(ctl, "carol")
         s, _ = ctl.call("DELETE", "/v1/rooms/1000/participants/%d" % carol["id"])
         checks.check(s == 204, "DELETE participant: 204")
@@ -230,6 +240,9 @@ def main():
         checks.check(report(c).get("bye_from_server") is True, "kicked caller got a BYE")
         gone = mcutest.poll_until(lambda: by_name(ctl, "carol") is None, 3)
         checks.check(gone, "kicked caller is no longer listed")
+        counters_after = rtp_counters(ctl)
+        checks.check(all(counters_after[k] >= counters_before[k] for k in counters_before),
+                     "RTP counters monotonic across a leave (%s -> %s)" % (counters_before, counters_after))
 
         # lock: the next INVITE gets 403
         s, body = ctl.call("PATCH", "/v1/rooms/1000", {"locked": True})

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """mcuctl against the real daemon: its tables, --json, the commands that
-change a room (mute, lock, kick, create, close), events, and the exit codes
-scripts test: 0 done, 1 refused by the server, 2 usage, 3 unreachable."""
+change a room (mute, lock, kick, create, close), events, dial (--wait: 0
+when answered, 1 with the SIP status when not), and the exit codes scripts
+test: 0 done, 1 refused by the server, 2 usage, 3 unreachable."""
 
 import json
 import os
@@ -12,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
+import sipua  # noqa: E402
 from controlclient import Control  # noqa: E402
 
 MCUCTL = os.environ.get("MCUCTL_BIN", os.path.join(os.path.dirname(mcutest.MCU_BIN), "mcuctl"))
@@ -41,8 +43,47 @@ def caller(srv, name, tone, duration, expect=None):
     return proc, report
 
 
+def dial(srv, api):
+    """mcuctl dial: --wait gives the outcome (exit 0 answered, 1 with the
+    SIP status), without it the dial id at once; --display names the
+    participant."""
+    with sipua.SipUA(srv.port, "dave", "dave-secret") as dave:
+        dave.invite_policy = ("answer", 0.5)
+        checks.check(dave.register() == 200, "dave registers")
+        code, out, err = ctl(srv, "dial", "hall", "dave", "--display", "Dave D.", "--wait")
+        checks.check(code == 0 and "answered" in out and "Dave D." in out,
+                     "dial --wait to a registered user who answers: exit 0 (%d %r %r)" % (code, out, err))
+        st, body = api.get("/v1/rooms/hall/participants")
+        people = (body or {}).get("participants", [])
+        checks.check(st == 200 and [p["display"] for p in people] == ["Dave D."],
+                     "the dialled user is in the room under --display (%s)" % people)
+        for p in people:
+            api.call("DELETE", "/v1/rooms/hall/participants/%d" % p["id"])
+        dave.invite_policy = 486
+        code, out, err = ctl(srv, "dial", "hall", "dave", "--wait")
+        checks.check(code == 1 and "486" in err and "Busy Here" in err,
+                     "dial --wait, the phone is busy: exit 1 with 486 (%d %r)" % (code, err))
+        n_invites = len(dave.requests("INVITE"))
+        code, out, err = ctl(srv, "dial", "hall", "dave")
+        dial_id = out.strip().rsplit(" ", 1)[-1]
+        checks.check(code == 0 and "dial id" in out and len(dial_id) >= 32,
+                     "dial without --wait: exit 0 at once with the dial id (%r)" % out)
+        checks.check(dave.wait_for(lambda: len(dave.requests("INVITE")) > n_invites, 5)
+                     and dial_id in dave.requests("INVITE")[-1].h("call-id"),
+                     "the dial id is the INVITE's Call-ID")
+        checks.check(dave.register(expires=0) == 200, "dave unregisters")
+    code, out, err = ctl(srv, "dial", "hall", "dave", "--wait")
+    checks.check(code == 1 and "not registered" in err,
+                 "dial --wait to a user without contacts: exit 1 (%d %r)" % (code, err))
+    code, out, err = ctl(srv, "dial", "hall", "sip:nobody@127.0.0.1:%d" % mcutest.free_port(), "--wait")
+    checks.check(code == 1 and "failed: 5" in err,
+                 "dial --wait to an address where nobody listens: exit 1 with a 5xx (%d %r)" % (code, err))
+    code, _, err = ctl(srv, "dial", "hall", "dave", "--frobnicate")
+    checks.check(code == 2 and "Usage" in err, "dial with an unknown option: exit 2")
+
+
 def main():
-    srv = mcutest.McuServer(control_http=True)
+    srv = mcutest.McuServer(control_http=True, extra="[user:dave]\npassword=dave-secret\n")
     srv.start()
     api = Control(srv.control_socket)
     try:
@@ -58,6 +99,23 @@ def main():
         code, _, err = subprocess.run([MCUCTL, "--socket", os.path.join(work, "none.sock"), "rooms"],
                                       capture_output=True, text=True).returncode, None, None
         checks.check(code == 3, "no server: exit 3")
+        # no --socket: the user's own socket if there, else the installed
+        # service's config ($MCU_CONFIG stands in for /etc/mcu/mcu.conf)
+        empty = tempfile.mkdtemp(prefix="mcuctl-xdg-", dir=work)
+        env = dict(os.environ, XDG_RUNTIME_DIR=empty, MCU_CONFIG=srv.config)
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 0, "no --socket: the socket of $MCU_CONFIG (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
+        env["MCU_CONFIG"] = os.path.join(work, "no-such.conf")
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 3, "no --socket, no config: the user's socket, exit 3 (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
+        os.makedirs(os.path.join(empty, "mcu"))
+        os.symlink(srv.control_socket, os.path.join(empty, "mcu", "control.sock"))
+        env["MCU_CONFIG"] = os.path.join(work, "no-such.conf")
+        r = subprocess.run([MCUCTL, "health"], capture_output=True, text=True, env=env, timeout=20)
+        checks.check(r.returncode == 0, "the user's own socket first (%d %s)"
+                     % (r.returncode, r.stderr.strip()))
 
         code, out, _ = ctl(srv, "rooms")
         checks.check(code == 0 and out.split()[:2] == ["ROOM", "PEOPLE"], "rooms: empty table")
@@ -130,6 +188,7 @@ def main():
         checks.check(code == 1 and "403" in err, "--url with a wrong token: exit 1 (403)")
         code, out, _ = ctl(srv, "info")
         checks.check(code == 0 and "version" in out, "info")
+        dial(srv, api)
 
         code, _, _ = ctl(srv, "close", "1000")
         checks.check(code == 0, "close 1000")

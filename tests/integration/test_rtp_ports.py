@@ -3,7 +3,8 @@
 one RTP/RTCP pair (two UDP sockets in the server's RTP range), an audio +
 video call two pairs, and a late-offer call (our offer carries video) whose
 answer in the ACK has audio only gives the video pair back. The sockets are
-counted in /proc/net/udp{,6} by local port (the range is this server's)."""
+counted in /proc/net/udp{,6} by local port, only those whose inode is one
+of the daemon's file descriptors."""
 
 import os
 import sys
@@ -18,16 +19,28 @@ VIDEO = ("m=video %d RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
          "a=fmtp:96 packetization-mode=1;profile-level-id=42e01f\r\na=sendrecv\r\n")
 
 
-def sockets_in_range(lo, hi):
-    """UDP sockets (IPv4 and IPv6) bound to a local port in [lo, hi]."""
+def sockets_in_range(pid, lo, hi):
+    """UDP sockets (IPv4 and IPv6) of process @pid bound to a local port in
+    [lo, hi]. Only the daemon's own sockets count: other programs on this
+    machine may hold ports in the same range."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
     n = 0
     for path in ("/proc/net/udp", "/proc/net/udp6"):
         try:
             with open(path) as f:
                 next(f)
                 for line in f:
-                    port = int(line.split()[1].rsplit(":", 1)[1], 16)
-                    n += lo <= port <= hi
+                    fields = line.split()
+                    port = int(fields[1].rsplit(":", 1)[1], 16)
+                    n += lo <= port <= hi and fields[9] in inodes
         except FileNotFoundError:
             pass
     return n
@@ -63,7 +76,7 @@ def invite(ua, srv, body):
 def main():
     checks = mcutest.Failures()
     with mcutest.McuServer() as srv, sipua.SipUA(srv.port, "ports") as ua:
-        count = lambda: sockets_in_range(srv.rtp_min, srv.rtp_max)  # noqa: E731
+        count = lambda: sockets_in_range(srv.proc.pid, srv.rtp_min, srv.rtp_max)  # noqa: E731
         base = count()
         checks.check(base == 0, "no RTP sockets before any call (%d)" % base)
 

@@ -68,6 +68,9 @@ def main():
         checks.check(red is not None, "red is listed (%s)" % red)
         if red is None:
             checks.exit()
+        codecs = red.get("codecs", {})
+        checks.check(codecs.get("audio") == "opus" and codecs.get("video") in ("H264", "VP8"),
+                     "participant JSON lists the audio and video codecs (%s)" % codecs)
         path = "/v1/rooms/1000/participants/%d" % red["id"]
         s, body = ctl.call("PATCH", path, {"video_muted": True})
         checks.check(s == 200 and body and body.get("video_muted") is True,

@@ -18,6 +18,7 @@
 
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
+#include <string.h>
 
 #define MCU_CALLER_MEDIA_ERROR (g_quark_from_static_string ("mcu-caller-media"))
 #define STOP_TIMEOUT_MS        4000
@@ -32,6 +33,10 @@ struct _McuCallerMedia
   GstElement *pipeline;
   GstElement *udpsink;
   GstElement *valve;
+  GstElement *srtpenc; /* (nullable) */
+  GstElement *srtpdec; /* (nullable) */
+  GMutex lock; /* srtp_recv_key: request-key runs on a streaming thread */
+  guint8 srtp_recv_key[30];
   guint bus_watch;
   guint pt;
   gint64 start_unix_us;
@@ -138,6 +143,7 @@ mcu_caller_media_new (const char *log_prefix, gint64 epoch_mono,
 {
   g_autoptr (McuCallerMedia) m = g_new0 (McuCallerMedia, 1);
 
+  g_mutex_init (&m->lock);
   m->prefix = g_strdup (log_prefix);
   m->epoch_mono = epoch_mono;
   m->on_error = on_error;
@@ -163,6 +169,7 @@ build_description (const McuCallerMediaParams *p)
   const McuCallerCodec *c = p->codec;
   gchar freq[G_ASCII_DTOSTR_BUF_SIZE], vol[G_ASCII_DTOSTR_BUF_SIZE];
   const char *tail;
+  gboolean srtp = p->srtp_send_key != NULL;
 
   g_ascii_dtostr (freq, sizeof (freq), p->tone_hz);
   g_ascii_dtostr (vol, sizeof (vol), p->amplitude);
@@ -179,14 +186,16 @@ build_description (const McuCallerMediaParams *p)
       "samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=48000,channels=1 "
       "! audioresample ! audioconvert ! audio/x-raw,rate=%u "
       "! %s ! %s name=pay pt=%u min-ptime=20000000 max-ptime=20000000 "
-      "! valve name=sendvalve ! udpsink name=rtpsink sync=false async=false "
-      "udpsrc name=rtpsrc caps=\"application/x-rtp,media=audio,"
+      "! valve name=sendvalve ! %s udpsink name=rtpsink sync=false async=false "
+      "udpsrc name=rtpsrc caps=\"application/x-%s,media=audio,"
       "encoding-name=%s,clock-rate=%u,payload=%u\" "
-      "! rtpjitterbuffer latency=60 do-lost=true mode=none ! %s "
+      "! %s rtpjitterbuffer latency=60 do-lost=true mode=none ! %s "
       "! audioconvert ! audioresample "
       "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! %s",
-      freq, vol, c->encode_rate, c->encoder, c->payloader, p->pt, c->encoding,
-      c->clock_rate, p->pt, c->decoder, tail);
+      freq, vol, c->encode_rate, c->encoder, c->payloader, p->pt,
+      srtp ? "srtpenc.rtp_sink_0 srtpenc name=srtpenc srtpenc.rtp_src_0 !" : "",
+      srtp ? "srtp" : "rtp", c->encoding, c->clock_rate, p->pt,
+      srtp ? "srtpdec name=srtpdec !" : "", c->decoder, tail);
 }
 
 /* Builds (and drops) the pipeline once so plugins are loaded before the call:
@@ -323,6 +332,43 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* srtpdec's request-key (streaming thread). */
+static GstCaps *
+on_srtpdec_request_key (GstElement *dec, guint ssrc, gpointer user_data)
+{
+  McuCallerMedia *m = user_data;
+  g_autoptr (GstBuffer) key = NULL;
+
+  g_mutex_lock (&m->lock);
+  key = gst_buffer_new_memdup (m->srtp_recv_key, 30);
+  g_mutex_unlock (&m->lock);
+  return gst_caps_new_simple ("application/x-srtp", "srtp-key", GST_TYPE_BUFFER,
+      key, "srtp-cipher", G_TYPE_STRING, "aes-128-icm", "srtp-auth",
+      G_TYPE_STRING, "hmac-sha1-80", "srtcp-cipher", G_TYPE_STRING,
+      "aes-128-icm", "srtcp-auth", G_TYPE_STRING, "hmac-sha1-80", NULL);
+}
+
+void
+mcu_caller_media_set_srtp_keys (
+    McuCallerMedia *m, const guint8 *send_key, const guint8 *recv_key)
+{
+  if (send_key && m->srtpenc) {
+    g_autoptr (GstBuffer) key = gst_buffer_new_memdup (send_key, 30);
+
+    g_object_set (m->srtpenc, "key", key, NULL);
+  }
+  if (recv_key && m->srtpdec) {
+    gboolean changed;
+
+    g_mutex_lock (&m->lock);
+    changed = memcmp (m->srtp_recv_key, recv_key, 30) != 0;
+    memcpy (m->srtp_recv_key, recv_key, 30);
+    g_mutex_unlock (&m->lock);
+    if (changed)
+      g_signal_emit_by_name (m->srtpdec, "clear-keys");
+  }
+}
+
 static void
 configure_elements (McuCallerMedia *m, const McuCallerMediaParams *p)
 {
@@ -337,6 +383,15 @@ configure_elements (McuCallerMedia *m, const McuCallerMediaParams *p)
       p->remote_address, "port", (gint)p->remote_port, NULL);
   if (rec)
     g_object_set (rec, "location", p->record_path, NULL);
+  m->srtpenc = gst_bin_get_by_name (bin, "srtpenc");
+  m->srtpdec = gst_bin_get_by_name (bin, "srtpdec");
+  if (m->srtpdec) {
+    memcpy (m->srtp_recv_key, p->srtp_recv_key, 30);
+    g_signal_connect (
+        m->srtpdec, "request-key", G_CALLBACK (on_srtpdec_request_key), m);
+  }
+  if (m->srtpenc)
+    mcu_caller_media_set_srtp_keys (m, p->srtp_send_key, NULL);
   add_probe (m->pipeline, "rtpsrc", "src", on_rtpsrc_buffer, m);
   add_probe (m->pipeline, "rtpsink", "sink", on_rtpsink_buffer, m);
 }
@@ -365,8 +420,8 @@ mcu_caller_media_start (
     g_set_error (error, MCU_CALLER_MEDIA_ERROR, 3, "pipeline refused to play");
     return FALSE;
   }
-  media_log (m, "media %s pt %u -> %s:%u%s%s", p->codec->name, p->pt,
-      p->remote_address, p->remote_port,
+  media_log (m, "media %s%s pt %u -> %s:%u%s%s", p->codec->name,
+      p->srtp_send_key ? " SRTP" : "", p->pt, p->remote_address, p->remote_port,
       p->record_path ? ", recording to " : "",
       p->record_path ? p->record_path : "");
   return TRUE;
@@ -463,6 +518,8 @@ mcu_caller_media_free (McuCallerMedia *m)
     gst_element_set_state (m->pipeline, GST_STATE_NULL);
   g_clear_object (&m->udpsink);
   g_clear_object (&m->valve);
+  g_clear_object (&m->srtpenc);
+  g_clear_object (&m->srtpdec);
   g_clear_object (&m->pipeline);
   if (m->rtcp_source)
     g_source_destroy (m->rtcp_source);
@@ -470,5 +527,6 @@ mcu_caller_media_free (McuCallerMedia *m)
   g_clear_object (&m->rtcp);
   g_clear_object (&m->rtp);
   g_free (m->prefix);
+  g_mutex_clear (&m->lock);
   g_free (m);
 }

@@ -25,6 +25,9 @@ typedef struct
   gdouble tone_hz;
   gdouble amplitude;
   const char *record_path; /* nullable */
+  /* SRTP AES_CM_128_HMAC_SHA1_80 (both or neither): 30 bytes each */
+  const guint8 *srtp_send_key;
+  const guint8 *srtp_recv_key;
 } McuCallerMediaParams;
 
 /* Called once on the main thread when the pipeline posts an error. */
@@ -45,6 +48,9 @@ gboolean mcu_caller_media_is_started (McuCallerMedia *media);
 void mcu_caller_media_set_remote (
     McuCallerMedia *media, const char *address, guint port);
 void mcu_caller_media_set_sending (McuCallerMedia *media, gboolean sending);
+/* Re-key a running SRTP pipeline (either may be NULL: unchanged). */
+void mcu_caller_media_set_srtp_keys (
+    McuCallerMedia *media, const guint8 *send_key, const guint8 *recv_key);
 void mcu_caller_media_stop (McuCallerMedia *media,
     McuCallerMediaStoppedFunc on_stopped, gpointer user_data);
 guint mcu_caller_media_get_received (McuCallerMedia *media);

@@ -69,7 +69,8 @@ mcu_caller_direction_answer (
 gchar *
 mcu_caller_sdp_build (const char *address, guint port,
     const McuCallerCodec *codec, guint pt, McuCallerDirection direction,
-    gboolean with_telephone_event, guint session_version)
+    gboolean with_telephone_event, guint session_version,
+    const guint8 *srtp_key)
 {
   GString *s = g_string_new (NULL);
 
@@ -81,7 +82,8 @@ mcu_caller_sdp_build (const char *address, guint port,
       "t=0 0\r\n",
       (guint)(g_get_real_time () / G_USEC_PER_SEC), session_version, address,
       address);
-  g_string_append_printf (s, "m=audio %u RTP/AVP %u", port, pt);
+  g_string_append_printf (
+      s, "m=audio %u RTP/%sAVP %u", port, srtp_key ? "S" : "", pt);
   if (with_telephone_event)
     g_string_append_printf (s, " %u", TELEPHONE_EVENT_PT);
   g_string_append_printf (s, "\r\na=rtpmap:%u %s\r\n", pt, codec->rtpmap);
@@ -91,6 +93,12 @@ mcu_caller_sdp_build (const char *address, guint port,
     g_string_append_printf (s,
         "a=rtpmap:%u telephone-event/%u\r\na=fmtp:%u 0-16\r\n",
         TELEPHONE_EVENT_PT, codec->clock_rate, TELEPHONE_EVENT_PT);
+  if (srtp_key) {
+    g_autofree gchar *key = g_base64_encode (srtp_key, 30);
+
+    g_string_append_printf (
+        s, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", key);
+  }
   g_string_append_printf (
       s, "a=ptime:20\r\na=%s\r\n", mcu_caller_direction_to_string (direction));
   return g_string_free (s, FALSE);
@@ -150,6 +158,32 @@ fill_media (const sdp_session_t *sdp, const sdp_media_t *m,
   out->pt = rm->rm_pt;
   out->codec = codec_from_rtpmap (rm);
   out->direction = (McuCallerDirection)m->m_mode;
+  out->srtp = m->m_proto == sdp_proto_srtp;
+  for (const sdp_attribute_t *a = m->m_attributes; out->srtp && a;
+       a = a->a_next) {
+    g_auto (GStrv) words = NULL;
+    g_autofree guchar *key = NULL;
+    gsize len = 0;
+
+    if (g_strcmp0 (a->a_name, "crypto") != 0 || a->a_value == NULL)
+      continue;
+    words = g_strsplit (a->a_value, " ", 4);
+    if (g_strv_length (words) >= 3 &&
+        g_str_equal (words[1], "AES_CM_128_HMAC_SHA1_80") &&
+        g_str_has_prefix (words[2], "inline:")) {
+      g_strdelimit (words[2], "|", '\0');
+      key = g_base64_decode (words[2] + 7, &len);
+      if (len == 30) {
+        memcpy (out->srtp_key, key, 30);
+        return TRUE;
+      }
+    }
+  }
+  if (out->srtp) {
+    g_set_error (error, MCU_CALLER_SDP_ERROR, 6,
+        "RTP/SAVP without a usable a=crypto AES_CM_128_HMAC_SHA1_80");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -169,7 +203,8 @@ mcu_caller_sdp_parse (const char *text, gsize length,
     goto out;
   }
   for (const sdp_media_t *m = sdp->sdp_media; m; m = m->m_next) {
-    if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp)
+    if (m->m_type != sdp_media_audio ||
+        (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp))
       continue;
     if (m->m_port == 0 || m->m_rejected) {
       g_set_error (error, MCU_CALLER_SDP_ERROR, 4, "audio stream rejected");

@@ -68,14 +68,19 @@ typedef struct
   const McuCallerCodec *codec;  /* chosen codec */
   McuCallerDirection direction; /* direction as written by that side */
   gint telephone_event_pt;      /* -1 if none */
+  gboolean srtp;                /* RTP/SAVP(F) */
+  guint8 srtp_key[30];          /* its a=crypto AES_CM_128_HMAC_SHA1_80 key */
   McuCallerSdpVideo video;      /* filled by the caller's SIP layer */
 } McuCallerSdpMedia;
 
 const McuCallerCodec *mcu_caller_codec_lookup (const char *name);
 
+/* @srtp_key: (nullable) 30 bytes: RTP/SAVP with a=crypto:1
+ * AES_CM_128_HMAC_SHA1_80 carrying it. */
 gchar *mcu_caller_sdp_build (const char *address, guint port,
     const McuCallerCodec *codec, guint pt, McuCallerDirection direction,
-    gboolean with_telephone_event, guint session_version);
+    gboolean with_telephone_event, guint session_version,
+    const guint8 *srtp_key);
 
 gboolean mcu_caller_sdp_parse (const char *text, gsize length,
     const McuCallerCodec *prefer, McuCallerSdpMedia *out, GError **error);

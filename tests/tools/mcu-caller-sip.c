@@ -11,6 +11,8 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
+#include <glib/gstdio.h>
 
 #define SDP_TYPE "application/sdp"
 
@@ -359,13 +361,50 @@ setup_sofia_log (McuCaller *c)
     su_log_set_level (NULL, 0);
 }
 
+/* --transport=tls: sofia-sip reads the CAs it trusts from DIR/cafile.pem
+ * (and, were it given one, a client certificate from DIR/agent.pem). */
+static gboolean
+make_tls_dir (McuCaller *c, GError **error)
+{
+  g_autofree gchar *ca = NULL;
+  g_autofree gchar *path = NULL;
+
+  if (!g_file_get_contents (c->tls_ca, &ca, NULL, error))
+    return FALSE;
+  c->tls_dir = g_dir_make_tmp ("mcu-caller-tls-XXXXXX", error);
+  if (c->tls_dir == NULL)
+    return FALSE;
+  path = g_build_filename (c->tls_dir, "cafile.pem", NULL);
+  return g_file_set_contents (path, ca, -1, error);
+}
+
+static void
+remove_tls_dir (McuCaller *c)
+{
+  const gchar *names[] = { "cafile.pem", "tls_seed.dat", NULL };
+
+  if (c->tls_dir == NULL)
+    return;
+  for (guint i = 0; names[i]; i++) {
+    g_autofree gchar *path = g_build_filename (c->tls_dir, names[i], NULL);
+
+    g_unlink (path);
+  }
+  g_rmdir (c->tls_dir);
+}
+
 gboolean
 mcu_caller_sip_start (McuCaller *c, GError **error)
 {
+  gboolean tls = g_strcmp0 (c->transport, "tls") == 0;
   g_autofree gchar *bind =
       c->answer ? g_strdup (c->uri) : g_strdup_printf ("sip:%s:*", c->local_ip);
+  g_autofree gchar *sips_bind =
+      tls ? g_strdup_printf ("sips:%s:*", c->local_ip) : NULL;
 
   setup_sofia_log (c);
+  if (tls && !make_tls_dir (c, error))
+    return FALSE;
   c->root = su_glib_root_create (c);
   su_root_threading (c->root, 0);
   g_source_attach (su_glib_root_gsource (c->root), NULL);
@@ -374,6 +413,9 @@ mcu_caller_sip_start (McuCaller *c, GError **error)
       NUTAG_M_USERNAME (c->from_user),
       TAG_IF (g_strcmp0 (c->transport, "tcp") == 0,
           NUTAG_M_PARAMS ("transport=tcp")),
+      TAG_IF (tls, NUTAG_SIPS_URL (sips_bind)),
+      TAG_IF (tls, TPTAG_CERTIFICATE (c->tls_dir)),
+      TAG_IF (tls, NUTAG_M_PARAMS ("transport=tls")),
       SIPTAG_USER_AGENT_STR ("mcu-test-caller"), TAG_END ());
   if (!c->nua) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -439,4 +481,5 @@ mcu_caller_sip_free (McuCaller *c)
   if (c->root)
     su_root_destroy (c->root);
   c->root = NULL;
+  remove_tls_dir (c);
 }

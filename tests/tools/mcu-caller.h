@@ -43,6 +43,8 @@ typedef struct
   /* Options. */
   gchar *uri;
   gchar *transport;
+  gchar *tls_ca;  /* --transport=tls: the server's certificate or CA */
+  gchar *tls_dir; /* sofia-sip's certificate dir (cafile.pem), removed */
   gchar *local_ip;
   gchar *codec_name;
   gdouble tone;
@@ -80,6 +82,10 @@ typedef struct
   gboolean video_stamp;
   gchar *stamp_grid;
   gboolean no_video_decode;
+  /* SRTP (SDES): offer RTP/SAVP with a=crypto AES_CM_128_HMAC_SHA1_80. */
+  gboolean srtp;
+  gboolean srtp_wrong_key; /* encrypt with another key than the offered */
+  gdouble rekey_at;        /* a sendrecv re-INVITE with a fresh key */
 
   /* Runtime, main thread only. */
   gint64 program_start_mono;   /* for log time stamps */
@@ -106,6 +112,9 @@ typedef struct
   guint duration_id;
   guint hold_id;
   guint resume_id;
+  guint rekey_id;
+  guint8 srtp_key[30];      /* the key our SDP carries */
+  guint8 srtp_send_key[30]; /* the key we encrypt with */
   guint watchdog_id;
   guint hangup_timeout_id;
   /* Video runtime (mcu-caller-call-video.c). */

@@ -14,6 +14,8 @@
 #include <gst/gst.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
 
 #define HANGUP_TIMEOUT_MS 5000
 #define HARD_TIMEOUT_S    10
@@ -116,6 +118,7 @@ stop_call_timers (McuCaller *c)
   g_clear_handle_id (&c->duration_id, g_source_remove);
   g_clear_handle_id (&c->hold_id, g_source_remove);
   g_clear_handle_id (&c->resume_id, g_source_remove);
+  g_clear_handle_id (&c->rekey_id, g_source_remove);
   mcu_caller_video_stop_timers (c);
 }
 
@@ -188,6 +191,30 @@ on_hold_time (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A fresh SRTP key for our next offer (and, with --srtp-wrong-key, a
+ * different one we really encrypt with). */
+static void
+new_srtp_key (McuCaller *c)
+{
+  g_assert (
+      getrandom (c->srtp_key, sizeof c->srtp_key, 0) == sizeof c->srtp_key);
+  memcpy (c->srtp_send_key, c->srtp_key, sizeof c->srtp_key);
+  if (c->srtp_wrong_key)
+    c->srtp_send_key[0] ^= 0x5a;
+}
+
+static gboolean
+on_rekey_time (gpointer user_data)
+{
+  McuCaller *c = user_data;
+
+  c->rekey_id = 0;
+  new_srtp_key (c);
+  mcu_caller_log (c, "re-INVITE with a new SRTP key");
+  mcu_caller_sip_reinvite (c, MCU_CALLER_DIR_SENDRECV);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_resume_time (gpointer user_data)
 {
@@ -217,6 +244,8 @@ mcu_caller_call_started (McuCaller *c)
     c->hold_id = timeout_after (c->hold_at, on_hold_time, c);
   if (c->resume_at >= 0)
     c->resume_id = timeout_after (c->resume_at, on_resume_time, c);
+  if (c->rekey_at >= 0)
+    c->rekey_id = timeout_after (c->rekey_at, on_rekey_time, c);
   mcu_caller_video_call_started (c);
 }
 
@@ -241,6 +270,8 @@ start_media (McuCaller *c)
     .tone_hz = c->tone,
     .amplitude = c->amplitude,
     .record_path = c->record,
+    .srtp_send_key = c->remote.srtp ? c->srtp_send_key : NULL,
+    .srtp_recv_key = c->remote.srtp ? c->remote.srtp_key : NULL,
   };
 
   if (c->codec && c->remote.codec != c->codec)
@@ -278,6 +309,8 @@ mcu_caller_update_media (McuCaller *c)
           c->media_codec->name, c->media_pt);
     if (!null_address)
       mcu_caller_media_set_remote (c->media, r->address, r->port);
+    if (r->srtp)
+      mcu_caller_media_set_srtp_keys (c->media, c->srtp_send_key, r->srtp_key);
   }
   mcu_caller_media_set_sending (c->media, sending);
   mcu_caller_video_update (c);
@@ -297,7 +330,8 @@ mcu_caller_local_sdp (
   pt = c->remote.codec ? c->remote.pt : codec->default_pt;
   audio =
       mcu_caller_sdp_build (c->local_ip, mcu_caller_media_get_port (c->media),
-          codec, pt, direction, offer, ++c->sdp_version);
+          codec, pt, direction, offer, ++c->sdp_version,
+          c->srtp && (offer || c->remote.srtp) ? c->srtp_key : NULL);
   sdp = g_string_new (audio);
   mcu_caller_video_append_sdp (c, sdp, direction, offer);
   return g_string_free (sdp, FALSE);
@@ -451,8 +485,11 @@ check_options (McuCaller *c, GError **error)
 
   if (!c->uri || !g_str_has_prefix (c->uri, "sip:"))
     problem = "--uri sip:... is required";
-  else if (g_strcmp0 (c->transport, "udp") && g_strcmp0 (c->transport, "tcp"))
-    problem = "--transport must be udp or tcp";
+  else if (g_strcmp0 (c->transport, "udp") && g_strcmp0 (c->transport, "tcp") &&
+           g_strcmp0 (c->transport, "tls"))
+    problem = "--transport must be udp, tcp or tls";
+  else if (g_strcmp0 (c->transport, "tls") == 0 && !c->tls_ca)
+    problem = "--transport=tls needs --tls-ca";
   else if (!c->answer && !c->codec_name)
     problem = "--codec is required";
   else if (c->codec_name &&
@@ -470,6 +507,8 @@ check_options (McuCaller *c, GError **error)
     problem = "--answer-status must be within 300..699";
   else if (c->resume_at >= 0 && c->resume_at <= c->hold_at)
     problem = "--resume-at needs an earlier --hold-at";
+  else if ((c->srtp_wrong_key || c->rekey_at >= 0) && !c->srtp)
+    problem = "--srtp-wrong-key and --rekey-at need --srtp";
   if (problem) {
     g_set_error_literal (
         error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, problem);
@@ -515,7 +554,10 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
     { "uri", 'u', 0, G_OPTION_ARG_STRING, &c->uri,
         "Request-URI to call; with --answer the URI to listen on", "URI" },
     { "transport", 't', 0, G_OPTION_ARG_STRING, &c->transport,
-        "udp (default) or tcp", "T" },
+        "udp (default), tcp or tls", "T" },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &c->tls_ca,
+        "With --transport=tls: PEM file of the server's certificate or CA",
+        "FILE" },
     { "local-ip", 0, 0, G_OPTION_ARG_STRING, &c->local_ip,
         "Local address for SIP and RTP (127.0.0.1)", "IP" },
     { "codec", 'c', 0, G_OPTION_ARG_STRING, &c->codec_name,
@@ -551,6 +593,13 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
         "With --answer: reject the INVITE with this status", "CODE" },
     { "allow-no-rtp", 0, 0, G_OPTION_ARG_NONE, &c->allow_no_rtp,
         "Do not fail (exit 4) when no RTP arrives", NULL },
+    { "srtp", 0, 0, G_OPTION_ARG_NONE, &c->srtp,
+        "Offer RTP/SAVP (SDES AES_CM_128_HMAC_SHA1_80) and use SRTP", NULL },
+    { "srtp-wrong-key", 0, 0, G_OPTION_ARG_NONE, &c->srtp_wrong_key,
+        "Encrypt with another key than the one in our SDP", NULL },
+    { "rekey-at", 0, 0, G_OPTION_ARG_DOUBLE, &c->rekey_at,
+        "Re-INVITE (sendrecv) with a new SRTP key SECONDS into the call",
+        "SECONDS" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &c->timeout,
         "Give up after SEC (duration + 30, or 300)", "SEC" },
     { NULL }
@@ -564,6 +613,8 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
       !check_options (c, error))
     return FALSE;
   apply_defaults (c);
+  if (c->srtp)
+    new_srtp_key (c);
   return TRUE;
 }
 
@@ -578,6 +629,7 @@ caller_init (McuCaller *c)
   c->duration = -1;
   c->hold_at = -1;
   c->resume_at = -1;
+  c->rekey_at = -1;
   c->video_fps = 30;
   c->video_bitrate = 800;
   c->video_at = -1;
@@ -598,6 +650,8 @@ caller_clear (McuCaller *c)
   g_clear_pointer (&c->reinvite_status, g_array_unref);
   g_free (c->uri);
   g_free (c->transport);
+  g_free (c->tls_ca);
+  g_free (c->tls_dir);
   g_free (c->local_ip);
   g_free (c->codec_name);
   g_free (c->record);

@@ -14,19 +14,46 @@ test_defaults (void)
   g_assert_no_error (error);
   g_assert_cmpuint (c->sip_port, ==, 5060);
   g_assert_true (c->sip_udp && c->sip_tcp);
+  g_assert_false (c->sip_tls);
+  g_assert_cmpuint (c->sip_tls_port, ==, 5061);
+  g_assert_false (c->tls_verify_client);
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
+  g_assert_cmpuint (c->srtp, ==, 1); /* optional */
+  g_assert_false (c->srtp_allow_insecure_keys);
   g_assert_cmpstr (c->auth_realm, ==, c->sip_domain);
   g_assert_true (c->auth_register);
   g_assert_false (c->auth_invite);
   g_assert_cmpuint (c->min_expires, ==, 60);
   g_assert_null (c->control_http);
+  g_assert_cmpuint (c->control_max_connections, ==, 64);
+  g_assert_cmpuint (c->control_idle_timeout, ==, 30);
+  g_assert_cmpuint (c->control_event_backlog, ==, 1024);
   g_assert_true (c->video_enabled);
   g_assert_cmpstr (c->video_codecs[0], ==, "h264");
   g_assert_cmpuint (c->video_width, ==, 1280);
+}
+
+static void
+test_tls (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (
+      "[sip]\ntransports=udp, tls\ntls-port=5071\n"
+      "[tls]\ncertificate=/etc/mcu/cert.pem\nkey=/etc/mcu/key.pem\n"
+      "ca=/etc/mcu/ca.pem\nverify-client=true\n",
+      "tls.conf", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (c->sip_udp && !c->sip_tcp && c->sip_tls);
+  g_assert_cmpuint (c->sip_tls_port, ==, 5071);
+  g_assert_cmpstr (c->tls_certificate, ==, "/etc/mcu/cert.pem");
+  g_assert_cmpstr (c->tls_key, ==, "/etc/mcu/key.pem");
+  g_assert_cmpstr (c->tls_ca, ==, "/etc/mcu/ca.pem");
+  g_assert_true (c->tls_verify_client);
 }
 
 static void
@@ -41,6 +68,7 @@ test_new_groups (void)
       "[registrar]\nmin-expires=30\nmax-expires=7200\n"
       "[storage]\ndatabase=/tmp/x.db\n"
       "[control]\nsocket=/tmp/c.sock\nhttp=127.0.0.1:8088\ntoken=t0k\n"
+      "max-connections=5\nidle-timeout=2\nevent-backlog=64\n"
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
       "[room:r]\npin=4321\nself-view=false\n"
       "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
@@ -79,6 +107,9 @@ test_new_groups (void)
   g_assert_cmpstr (c->control_socket, ==, "/tmp/c.sock");
   g_assert_cmpstr (c->control_http, ==, "127.0.0.1:8088");
   g_assert_cmpstr (c->control_token, ==, "t0k");
+  g_assert_cmpuint (c->control_max_connections, ==, 5);
+  g_assert_cmpuint (c->control_idle_timeout, ==, 2);
+  g_assert_cmpuint (c->control_event_backlog, ==, 64);
   g_assert_cmpstr (c->video_codecs[0], ==, "vp8");
   g_assert_null (c->video_codecs[1]);
   g_assert_cmpuint (c->video_framerate, ==, 15);
@@ -96,6 +127,7 @@ test_values (void)
       "[media]\nrtp-port-min=30000\nrtp-port-max=30099\ncodecs=pcmu, opus\n"
       "noise-gate=-50\nmax-talkers=4\n"
       "codec-order=server\n"
+      "srtp=mandatory\nsrtp-allow-insecure-keys=true\n"
       "[rooms]\nauto-create=false\nmax-participants=7\n"
       "[room:board]\nlayout=speaker\n[room:big]\nmax-participants=100\n",
       "t.conf", &error);
@@ -111,6 +143,8 @@ test_values (void)
   g_assert_true (c->codec_server_order);
   g_assert_cmpint (c->noise_gate, ==, -50);
   g_assert_cmpuint (c->max_talkers, ==, 4);
+  g_assert_cmpuint (c->srtp, ==, 2);
+  g_assert_true (c->srtp_allow_insecure_keys);
   g_assert_false (c->auto_create);
   g_assert_cmpuint (c->rooms->len, ==, 2);
   board = g_ptr_array_index (c->rooms, 0);
@@ -134,6 +168,10 @@ typedef struct
 } BadCase;
 
 static const BadCase bad_cases[] = {
+  { "[media]\nsrtp=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] srtp: 'yes': expected off, optional or mandatory" },
+  { "[media]\nsrtp-allow-insecure-keys=maybe\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[media] srtp-allow-insecure-keys" },
   { "[sip]\nprot=5060\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
       "bad.conf: [sip] prot" },
   { "[sipp]\nport=5060\n", MCU_CONFIG_ERROR_UNKNOWN_GROUP, "[sipp]" },
@@ -177,6 +215,13 @@ static const BadCase bad_cases[] = {
       "[control] token" },
   { "[control]\nhttp=localhost\ntoken=t\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[control] http" },
+  { "[control]\nmax-connections=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] max-connections" },
+  { "[control]\nidle-timeout=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] idle-timeout" },
+  { "[control]\nevent-backlog=1\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[control] event-backlog" },
+  { "[room:..]\n", MCU_CONFIG_ERROR_BAD_VALUE, "[room:..]" },
   { "[video]\ncodecs=h263\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] codecs" },
   { "[video]\nframerate=0\n", MCU_CONFIG_ERROR_BAD_VALUE, "[video] framerate" },
   { "[media]\nnoise-gate=5\n", MCU_CONFIG_ERROR_BAD_VALUE,
@@ -193,6 +238,22 @@ static const BadCase bad_cases[] = {
       "[limits] invite-rat" },
   { "[registrar]\nmax-contacts=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[registrar] max-contacts" },
+  { "[sip]\ntransports=udp,tls\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "bad.conf: [tls] certificate: required with tls in [sip] transports" },
+  { "[sip]\ntransports=tls\n[tls]\ncertificate=/c.pem\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[tls] key: required" },
+  { "[sip]\ntransports=tls\n[tls]\ncertificate=/c.pem\nkey=/k.pem\n"
+    "verify-client=true\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[tls] ca: required with verify-client" },
+  { "[sip]\ntransports=tcp,tls\nport=5070\ntls-port=5070\n[tls]\n"
+    "certificate=/c.pem\nkey=/k.pem\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[sip] tls-port: 5070 is also the TCP port" },
+  { "[sip]\ntls-port=0\n", MCU_CONFIG_ERROR_BAD_VALUE, "[sip] tls-port" },
+  { "[tls]\nverify-client=maybe\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[tls] verify-client" },
+  { "[tls]\ncert=/c.pem\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[tls] cert" },
+  { "[sip]\ntransports=udp,dtls\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "expected a list of udp, tcp, tls" },
   { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
 };
 
@@ -238,6 +299,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/values", test_values);
   g_test_add_func ("/config/new-groups", test_new_groups);
+  g_test_add_func ("/config/tls", test_tls);
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {

@@ -305,10 +305,12 @@ test_pli_rate_limited (void)
   g_assert_cmpuint (after.keyframes_forced - before.keyframes_forced, ==, 2);
   g_assert_cmpuint (after.requests_limited - before.requests_limited, ==, 9);
   g_assert_cmpuint (n_idr, ==, 2);
-  /* in stream time: 500 ms apart, give or take a frame */
+  /* in stream time never closer than the 500 ms limit, give or take a
+   * frame; how much later the second one comes depends on how busy the
+   * machine is (the live source's time stamps jump when it falls behind),
+   * and it came within the 1.5 s wall-clock window above */
   g_assert_cmpuint (
       idr_pts[1] - idr_pts[0], >=, 500 * GST_MSECOND - 34 * GST_MSECOND);
-  g_assert_cmpuint (idr_pts[1] - idr_pts[0], <, 700 * GST_MSECOND);
   fixture_stop (&f);
 }
 

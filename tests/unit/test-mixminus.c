@@ -1054,8 +1054,9 @@ test_churn (void)
  * src_N outputs without any segment: GStreamer warns "Got data flow before
  * segment event" (fatal under G_DEBUG=fatal-warnings). A stress check: it
  * did not hit that window on the 2-core test machine with the old code, so
- * it is no proof of the fix; what it does prove is that outputs which skip a
- * frame for want of sticky events get data again on every start. */
+ * it is no proof of the fix (test_stop_during_first_frame is); what it does
+ * prove is that outputs which skip a frame for want of sticky events get
+ * data again on every start. */
 static GstPadProbeReturn
 on_start_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -1123,6 +1124,141 @@ test_start_stop_race (void)
   g_rand_free (rand);
 }
 
+/* The race behind "Got data flow before segment event" on the room's
+ * src_0, made deterministic. A pipeline stopping (SIGTERM, or the last
+ * participant leaving) while the aggregator task mixes its first frame:
+ * PAUSED->READY deactivates `src` first (flushing, mode NONE) and then waits
+ * for the task, which finishes its frame. GstAggregator's finish_buffer then
+ * stores no segment on the inactive `src`, pushes nothing and returns OK,
+ * while every src_N is still active (they are deactivated after the task is
+ * joined). Pushing the frame there sent stream-start and caps but no segment
+ * before the buffer. The samples-selected handler holds the task inside that
+ * first frame until `src` is inactive, so the window is hit every time; the
+ * pipeline is the room's: a live silence source on sink_0 whose src_0 is
+ * unlinked, and a participant whose src_1 is linked. */
+typedef struct
+{
+  GstElement *pipeline;
+  GstPad *outputs[2];   /* src_0 (unlinked), src_1 (linked) */
+  GThread *stopper;     /* (atomic) started in the first frame of a run */
+  gboolean src_segment; /* `src` had a segment once inactive */
+  gboolean outputs_active;
+  gint before_segment; /* (atomic) buffers on them without a segment */
+} StopRace;
+
+static gpointer
+stop_race_stop (gpointer user_data)
+{
+  StopRace *r = user_data;
+
+  gst_element_set_state (r->pipeline, GST_STATE_NULL);
+  return NULL;
+}
+
+/* Aggregator task, before it mixes a frame. */
+static void
+on_stop_race_samples (GstAggregator *agg, GstSegment *segment, GstClockTime pts,
+    GstClockTime dts, GstClockTime duration, GstStructure *info,
+    gpointer user_data)
+{
+  StopRace *r = user_data;
+  GstPad *src = GST_AGGREGATOR_SRC_PAD (agg);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  GstEvent *event;
+
+  if (g_atomic_pointer_get (&r->stopper) != NULL)
+    return;
+  g_atomic_pointer_set (
+      &r->stopper, g_thread_new ("stopper", stop_race_stop, r));
+  while (gst_pad_is_active (src) && g_get_monotonic_time () < deadline)
+    g_usleep (100);
+  g_assert_false (gst_pad_is_active (src));
+
+  event = gst_pad_get_sticky_event (src, GST_EVENT_SEGMENT, 0);
+  r->src_segment = event != NULL;
+  g_clear_pointer (&event, gst_event_unref);
+  r->outputs_active =
+      gst_pad_is_active (r->outputs[0]) && gst_pad_is_active (r->outputs[1]);
+}
+
+static GstPadProbeReturn
+on_stop_race_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  StopRace *r = user_data;
+  GstEvent *segment = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+
+  if (segment == NULL)
+    g_atomic_int_inc (&r->before_segment);
+  g_clear_pointer (&segment, gst_event_unref);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_stop_during_first_frame (void)
+{
+  enum
+  {
+    N_RUNS = 5
+  };
+  g_autoptr (GstCaps) caps = gst_caps_from_string (MCU_MIX_MINUS_CAPS);
+  Churn c = { 0 };
+  StopRace r = { 0 };
+  GstElement *silence = gst_element_factory_make ("audiotestsrc", NULL);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  c.pipeline = gst_pipeline_new (NULL);
+  c.mix = gst_element_factory_make ("mcumixminus", NULL);
+  r.pipeline = c.pipeline;
+  g_object_set (c.mix, "emit-signals", TRUE, NULL);
+  g_signal_connect (
+      c.mix, "samples-selected", G_CALLBACK (on_stop_race_samples), &r);
+  g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
+      "samplesperbuffer", 960, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (c.pipeline), silence, filter, c.mix, sink, NULL);
+  g_assert_true (gst_element_link_many (silence, filter, c.mix, sink, NULL));
+  churn_add (&c, &c.parties[0]);
+
+  r.outputs[0] = gst_element_get_static_pad (c.mix, "src_0");
+  r.outputs[1] = gst_element_get_static_pad (c.mix, "src_1");
+  g_assert_nonnull (r.outputs[0]);
+  g_assert_nonnull (r.outputs[1]);
+  g_assert_false (gst_pad_is_linked (r.outputs[0]));
+  g_assert_true (gst_pad_is_linked (r.outputs[1]));
+  for (guint i = 0; i < 2; i++)
+    gst_pad_add_probe (
+        r.outputs[i], GST_PAD_PROBE_TYPE_BUFFER, on_stop_race_buffer, &r, NULL);
+
+  for (guint k = 0; k < N_RUNS; k++) {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    GThread *stopper;
+
+    r.src_segment = TRUE;
+    r.outputs_active = FALSE;
+    g_assert_cmpint (gst_element_set_state (c.pipeline, GST_STATE_PLAYING), !=,
+        GST_STATE_CHANGE_FAILURE);
+    while ((stopper = g_atomic_pointer_get (&r.stopper)) == NULL &&
+           g_get_monotonic_time () < deadline)
+      g_usleep (1000);
+    g_assert_nonnull (stopper);
+    g_thread_join (stopper);
+    g_atomic_pointer_set (&r.stopper, NULL);
+
+    /* The window was hit: `src` inactive without a segment while both
+     * outputs were still active... */
+    g_assert_false (r.src_segment);
+    g_assert_true (r.outputs_active);
+    /* ...and no output got that frame without its segment. */
+    g_assert_cmpint (g_atomic_int_get (&r.before_segment), ==, 0);
+  }
+
+  for (guint i = 0; i < 2; i++)
+    gst_object_unref (r.outputs[i]);
+  gst_object_unref (c.pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1156,6 +1292,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/full-mix-flag", test_full_mix_flag);
   g_test_add_func ("/mixminus/churn", test_churn);
   g_test_add_func ("/mixminus/start-stop-race", test_start_stop_race);
+  g_test_add_func (
+      "/mixminus/stop-during-first-frame", test_stop_during_first_frame);
 
   ret = g_test_run ();
   gst_deinit ();

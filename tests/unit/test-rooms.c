@@ -39,8 +39,38 @@ test_invalid_names (void)
   g_assert_false (
       mcu_room_directory_is_valid_name ("01234567890123456789012345678901234567"
                                         "89012345678901234567890123456789"));
+  g_assert_false (mcu_room_directory_is_valid_name ("."));
+  g_assert_false (mcu_room_directory_is_valid_name (".."));
+  g_assert_false (mcu_room_directory_is_valid_name (".hidden"));
+  g_assert_false (mcu_room_directory_is_valid_name ("a/b"));
+  g_assert_false (mcu_room_directory_is_valid_name ("a\nb"));
   g_assert_true (mcu_room_directory_is_valid_name ("1000"));
   g_assert_true (mcu_room_directory_is_valid_name ("team-room_2.a"));
+}
+
+/* Preconfigured rooms are known before anyone opens them. */
+static void
+test_templates_listed (void)
+{
+  g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (FALSE, 0);
+  McuRoomSettings lobby = {
+    .max_participants = 3, .layout = "grid", .pin = "12", .self_view = TRUE
+  };
+  McuRoomSettings got;
+  g_autoptr (GList) names = NULL;
+
+  mcu_room_directory_add_template_full (dir, "lobby", &lobby);
+  mcu_room_directory_add_template (dir, "annex", 0);
+  names = mcu_room_directory_list_templates (dir);
+  g_assert_cmpuint (g_list_length (names), ==, 2);
+  g_assert_cmpstr (names->data, ==, "annex");
+  g_assert_cmpstr (names->next->data, ==, "lobby");
+  g_assert_true (mcu_room_directory_get_template (dir, "lobby", &got));
+  g_assert_cmpuint (got.max_participants, ==, 3);
+  g_assert_cmpstr (got.layout, ==, "grid");
+  g_assert_cmpstr (got.pin, ==, "12");
+  g_assert_false (mcu_room_directory_get_template (dir, "other", &got));
+  g_assert_cmpuint (mcu_room_directory_get_n_rooms (dir), ==, 0);
 }
 
 static void
@@ -257,6 +287,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/auto-create-off/unknown-room-rejected",
       test_auto_create_off_unknown_room);
   g_test_add_func ("/rooms/names/invalid-rejected", test_invalid_names);
+  g_test_add_func ("/rooms/templates/listed", test_templates_listed);
   g_test_add_func ("/rooms/limit/full-room-rejected", test_full_room);
   g_test_add_func ("/rooms/limit/default-applies-to-adhoc",
       test_default_limit_applies_to_adhoc_rooms);

@@ -478,9 +478,9 @@ static const VideoCase cases[] = {
       .pli = TRUE, .remb = TRUE, .address = "192.0.2.9", .rtp_port = 5000,
       .rtcp_port = 5001 },
   { "/sdp-video/offer/gateway-srtp-only", gateway_srtp,
-      .result = MCU_SDP_ERROR_NO_CODEC,
+      .result = MCU_SDP_ERROR_SRTP,
       .message = "video offered only over SRTP (UDP/TLS/RTP/SAVPF); "
-                 "SRTP unsupported" },
+                 "DTLS-SRTP unsupported" },
   { "/sdp-video/offer/gateway-rtp-mux-asymmetry", gateway_rtp, .result = OK,
       .media_index = 1, .codec = MCU_SDP_VIDEO_CODEC_H264, .pt = 106,
       .pmode = 1, .plid = "42e01f", .encode_plid = "42e01f", .asymmetry = TRUE,
@@ -547,8 +547,8 @@ static const VideoCase cases[] = {
       .result = MCU_SDP_ERROR_NO_CODEC,
       .message = "no common video codec (offered: H263-1998, H263, AV1; "
                  "supported: H264, VP8)" },
-  { "/sdp-video/offer/sdes-srtp", video_sdes, .result = MCU_SDP_ERROR_NO_CODEC,
-      .message = "video offered only over SRTP (RTP/SAVP)" },
+  { "/sdp-video/offer/sdes-srtp", video_sdes, .result = MCU_SDP_ERROR_SRTP,
+      .message = "video offered only over SRTP (RTP/SAVP); SRTP is off" },
   { "/sdp-video/offer/audio-only", audio_only, .result = NO_VIDEO },
   { "/sdp-video/offer/video-port-zero", video_port_zero, .result = NO_VIDEO },
   { "/sdp-video/offer/hold-zero-address", video_hold, .result = OK,

@@ -2,8 +2,9 @@
  * Unit tests for the SQLite store, on real files in a temporary directory:
  * directory creation, schema version and WAL, bindings replaced, loaded
  * and purged, persistence across close/reopen, a newer schema refused,
- * the default path, stored digest users, and a registrar whose bindings
- * survive a restart. */
+ * the default path, stored digest users, a registrar whose bindings
+ * survive a restart, rooms saved and loaded, and a schema 1 database
+ * migrated with nothing lost. */
 #include "mcu-store.h"
 #include "mcu-registrar.h"
 
@@ -116,13 +117,14 @@ test_open_schema_wal (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpstr (mcu_store_get_path (store), ==, f->path);
   version = query_text (f->path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "1");
+  g_assert_cmpstr (version, ==, G_STRINGIFY (MCU_STORE_SCHEMA_VERSION));
   mode = query_text (f->path, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   tables = query_text (f->path,
       "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
       "WHERE type = 'table' ORDER BY name)");
-  g_assert_cmpstr (tables, ==, "bindings,users");
+  g_assert_cmpstr (tables, ==,
+      "bindings,meeting_attendees,meeting_occurrences,meetings,rooms,users");
   mcu_store_close (store);
   g_clear_object (&store);
   /* opening again does not migrate twice */
@@ -380,6 +382,231 @@ test_registrar_survives_restart (Fixture *f, gconstpointer data)
   g_assert_cmpstr (rows, ==, "1"); /* purged on load */
 }
 
+static McuStoredRoom *
+stored_room (const gchar *name, const gchar *pin, gboolean locked)
+{
+  McuStoredRoom *r = g_new0 (McuStoredRoom, 1);
+
+  r->name = g_strdup (name);
+  r->max_participants = 5;
+  r->layout = g_strdup ("speaker");
+  r->pin = g_strdup (pin);
+  r->locked = locked;
+  r->self_view = FALSE;
+  r->created_at = 1700000000123456;
+  return r;
+}
+
+/* Rooms saved, replaced, deleted, and there after close/reopen. */
+static void
+test_rooms_roundtrip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStoredRoom) board = stored_room ("board", "4321", TRUE);
+  g_autoptr (McuStoredRoom) open = stored_room ("open", NULL, FALSE);
+  g_autoptr (McuStoredRoom) gone = stored_room ("gone", "1", FALSE);
+  g_autoptr (GPtrArray) rooms = NULL;
+  McuStoredRoom *r;
+
+  g_assert_no_error (error);
+  g_assert_true (mcu_store_save_room (store, board, &error));
+  g_assert_true (mcu_store_save_room (store, open, &error));
+  g_assert_true (mcu_store_save_room (store, gone, &error));
+  /* PATCH: the same name replaces */
+  board->locked = FALSE;
+  board->max_participants = 9;
+  g_assert_true (mcu_store_save_room (store, board, &error));
+  g_assert_true (mcu_store_delete_room (store, "gone", &error));
+  g_assert_true (mcu_store_delete_room (store, "never-was", &error));
+  g_assert_no_error (error);
+  mcu_store_close (store);
+  g_clear_object (&store);
+
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+  rooms = mcu_store_load_rooms (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 2);
+  r = g_ptr_array_index (rooms, 0);
+  g_assert_cmpstr (r->name, ==, "board");
+  g_assert_cmpstr (r->pin, ==, "4321");
+  g_assert_cmpstr (r->layout, ==, "speaker");
+  g_assert_false (r->locked);
+  g_assert_false (r->self_view);
+  g_assert_cmpuint (r->max_participants, ==, 9);
+  g_assert_cmpint (r->created_at, ==, 1700000000123456);
+  r = g_ptr_array_index (rooms, 1);
+  g_assert_cmpstr (r->name, ==, "open");
+  g_assert_null (r->pin);
+  mcu_store_close (store);
+  g_assert_false (mcu_store_save_room (store, open, &error));
+  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+  g_clear_error (&error);
+  g_assert_null (mcu_store_load_rooms (store, &error));
+  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+}
+
+/* A database written by the previous version (schema 1: bindings and
+ * users) is migrated to 2 with nothing lost. */
+static void
+test_migrate_from_v1 (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *dir = g_path_get_dirname (f->path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = NULL;
+  g_autoptr (GPtrArray) bindings = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autoptr (McuStoredUser) user = NULL;
+  g_autofree gchar *version = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db,
+          "CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL,"
+          " q REAL NOT NULL DEFAULT 1.0, expires_at INTEGER NOT NULL,"
+          " call_id TEXT NOT NULL, cseq INTEGER NOT NULL, user_agent TEXT,"
+          " received TEXT, PRIMARY KEY (aor, contact));"
+          "CREATE INDEX bindings_expires_at ON bindings (expires_at);"
+          "CREATE TABLE users (name TEXT PRIMARY KEY, realm TEXT NOT NULL,"
+          " ha1_md5 TEXT, ha1_sha256 TEXT, display TEXT);"
+          "INSERT INTO bindings VALUES ('alice', 'sip:alice@127.0.0.1:5070',"
+          " 1.0, 1700003600, 'c1', 3, 'phone/1', NULL);"
+          "INSERT INTO users VALUES ('bob', 'example.com', "
+          " '0123456789abcdef0123456789abcdef', NULL, 'Bob');"
+          "PRAGMA user_version = 1;",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+  version = query_text (f->path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, G_STRINGIFY (MCU_STORE_SCHEMA_VERSION));
+  bindings = mcu_binding_store_load_bindings (
+      MCU_BINDING_STORE (store), f->now, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((McuBinding *)g_ptr_array_index (bindings, 0))->contact, ==,
+      "sip:alice@127.0.0.1:5070");
+  user =
+      mcu_binding_store_lookup_user (MCU_BINDING_STORE (store), "bob", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (user);
+  g_assert_cmpstr (user->display, ==, "Bob");
+  rooms = mcu_store_load_rooms (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 0);
+}
+
+/* Meetings and the state of an occurrence: saved, replaced, loaded after
+ * a reopen; the latest occurrence wins; deleting a meeting deletes its
+ * state. */
+static void
+test_meetings_roundtrip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStoredOccurrence) o = mcu_stored_occurrence_new ();
+  g_autoptr (McuStoredOccurrence) back = NULL;
+  g_autoptr (GPtrArray) meetings = NULL;
+  McuStoredAttendee *a;
+
+  g_assert_true (mcu_store_save_meeting (store, "m1", "{\"v\":1}", &error));
+  g_assert_true (mcu_store_save_meeting (store, "m1", "{\"v\":2}", &error));
+  g_assert_true (mcu_store_save_meeting (store, "m2", "{}", &error));
+  o->meeting_id = g_strdup ("m1");
+  o->start = 1000;
+  o->phase = g_strdup ("open");
+  o->end = 2000;
+  g_assert_true (mcu_store_save_occurrence (store, o, &error));
+  o->start = 5000;
+  o->phase = g_strdup ("started");
+  o->end = 9000;
+  o->warnings_done = 1;
+  a = mcu_stored_occurrence_add_attendee (o, "a1");
+  g_free (a->state);
+  a->state = g_strdup ("retry-wait");
+  a->tries = 2;
+  a->status = 486;
+  a->next_try = 7000;
+  mcu_stored_occurrence_add_attendee (o, "a2");
+  g_assert_true (mcu_store_save_occurrence (store, o, &error));
+  /* the same occurrence again: its attendees replaced, not doubled */
+  g_assert_true (mcu_store_save_occurrence (store, o, &error));
+  g_assert_no_error (error);
+  mcu_store_close (store);
+  g_clear_object (&store);
+
+  store = mcu_store_open (f->path, &error);
+  meetings = mcu_store_load_meetings (store, &error);
+  g_assert_cmpuint (meetings->len, ==, 2);
+  g_assert_cmpstr (
+      ((McuStoredMeeting *)meetings->pdata[0])->json, ==, "{\"v\":2}");
+  back = mcu_store_load_last_occurrence (store, "m1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->start, ==, 5000);
+  g_assert_cmpstr (back->phase, ==, "started");
+  g_assert_cmpint (back->end, ==, 9000);
+  g_assert_cmpuint (back->warnings_done, ==, 1);
+  g_assert_cmpuint (back->attendees->len, ==, 2);
+  a = back->attendees->pdata[0];
+  g_assert_cmpstr (a->attendee_id, ==, "a1");
+  g_assert_cmpstr (a->state, ==, "retry-wait");
+  g_assert_cmpuint (a->tries, ==, 2);
+  g_assert_cmpuint (a->status, ==, 486);
+  g_assert_cmpint (a->next_try, ==, 7000);
+  g_assert_null (mcu_store_load_last_occurrence (store, "m2", &error));
+  g_assert_no_error (error);
+  g_assert_true (mcu_store_delete_meeting (store, "m1", &error));
+  g_clear_pointer (&back, mcu_stored_occurrence_free);
+  g_assert_null (mcu_store_load_last_occurrence (store, "m1", &error));
+  g_clear_pointer (&meetings, g_ptr_array_unref);
+  meetings = mcu_store_load_meetings (store, &error);
+  g_assert_cmpuint (meetings->len, ==, 1);
+}
+
+/* A database of schema 1 (users, bindings) migrates step by step to the
+ * current one with nothing lost. */
+static void
+test_migration_from_1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = NULL;
+  g_autofree gchar *dir = g_path_get_dirname (f->path);
+  g_autofree gchar *user = NULL;
+  g_autofree gchar *version = NULL;
+  sqlite3 *db = NULL;
+
+  g_mkdir_with_parents (dir, 0700);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db,
+          "CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL, "
+          "q REAL NOT NULL DEFAULT 1.0, expires_at INTEGER NOT NULL, call_id "
+          "TEXT NOT NULL, cseq INTEGER NOT NULL, user_agent TEXT, received "
+          "TEXT, PRIMARY KEY (aor, contact));"
+          "CREATE INDEX bindings_expires_at ON bindings (expires_at);"
+          "CREATE TABLE users (name TEXT PRIMARY KEY, realm TEXT NOT NULL, "
+          "ha1_md5 TEXT, ha1_sha256 TEXT, display TEXT);"
+          "INSERT INTO users VALUES ('alice', 'example.com', "
+          "'0123456789abcdef0123456789abcdef', NULL, 'Alice');"
+          "PRAGMA user_version = 1;",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+  store = mcu_store_open (f->path, &error);
+  g_assert_no_error (error);
+  version = query_text (f->path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, G_STRINGIFY (MCU_STORE_SCHEMA_VERSION));
+  user = query_text (f->path, "SELECT display FROM users WHERE name='alice'");
+  g_assert_cmpstr (user, ==, "Alice");
+  g_assert_true (mcu_store_save_meeting (store, "m1", "{}", &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -398,6 +625,10 @@ main (int argc, char **argv)
   ADD ("/store/default-path", test_default_path);
   ADD ("/store/stored-users", test_stored_users);
   ADD ("/store/registrar-survives-restart", test_registrar_survives_restart);
+  ADD ("/store/rooms-roundtrip", test_rooms_roundtrip);
+  ADD ("/store/migrate-from-v1", test_migrate_from_v1);
+  ADD ("/store/meetings-roundtrip", test_meetings_roundtrip);
+  ADD ("/store/migration-from-1", test_migration_from_1);
 #undef ADD
   rc = g_test_run ();
   remove_tree (state);

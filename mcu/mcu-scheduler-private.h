@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: McuScheduler's insides, shared by mcu-scheduler.c (the timer, the
+ * steps, the API) and mcu-scheduler-state.c (the state of occurrences:
+ * stored, restored, shown). Main thread only. */
+#pragma once
+
+#include "mcu-scheduler.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ATTENDEE_PENDING,
+  ATTENDEE_DIALING,
+  ATTENDEE_RETRY_WAIT,
+  ATTENDEE_ANSWERED,
+  ATTENDEE_JOINED, /* was in the room by themselves */
+  ATTENDEE_FAILED,
+} AttendeeState;
+
+typedef struct
+{
+  gchar *id;
+  AttendeeState state;
+  guint tries;
+  guint status;
+  gint64 next_try;
+  gchar *dial_id; /* (nullable) while dialing; never stored */
+} AttendeeRun;
+
+typedef struct
+{
+  McuMeeting *meeting;
+  gboolean has_occurrence;
+  McuOccurrence occurrence; /* as booked */
+  gint64 end;               /* as extended */
+  McuMeetingPhase phase;
+  guint warnings_done;
+  GPtrArray *attendees; /* AttendeeRun* */
+} Entry;
+
+struct _McuScheduler
+{
+  GObject parent_instance;
+
+  McuStore *store;
+  McuSchedulerOps ops;
+  gpointer data;
+  GHashTable *entries; /* meeting id -> Entry* (owned) */
+  guint timer;
+  gint64 next_due;
+  gint64 last_real; /* for jump detection */
+  gint64 last_mono;
+  McuSchedulerCounters counters;
+};
+
+/* by AttendeeState, by McuMeetingPhase */
+extern const gchar *const mcu_scheduler_attendee_states[6];
+extern const gchar *const mcu_scheduler_phases[5];
+
+/* mcu-scheduler.c */
+void mcu_scheduler_attendee_run_free (gpointer data);
+
+/* mcu-scheduler-state.c */
+gchar *mcu_scheduler_format_time (gint64 usec);
+AttendeeRun *mcu_scheduler_find_run (Entry *e, const gchar *attendee_id);
+/* Writes the entry's occurrence (@ended: how a closed one ended). */
+void mcu_scheduler_save (McuScheduler *self, Entry *e, const gchar *ended);
+/* The attendees of the meeting, each with its run (kept, or new). */
+void mcu_scheduler_sync_attendees (Entry *e);
+/* Points @e at the occurrence to run now (see the .c). */
+void mcu_scheduler_pick_occurrence (McuScheduler *self, Entry *e, gint64 now);
+
+G_END_DECLS
