@@ -3,7 +3,8 @@
  *
  * Threads: the object is created, configured and destroyed on the main
  * thread. On streaming threads run: the udpsrc probes (count packets and
- * RTCP feedback, latch the send address to the caller's real source),
+ * RTCP feedback, latch the send address to the caller's real source, drop
+ * stray sources: see accept_source),
  * rtpbin's "request-pt-map" and "pad-added" (link a new SSRC to the
  * depayloader and ask it for a keyframe), the decoder probe (frame
  * counter), the output probes (keyframe gate, hold, counters) and the
@@ -79,6 +80,8 @@ struct _McuVideoSession
   GInetSocketAddress *latched_rtcp;
   gint64 last_rx; /* g_get_monotonic_time () of the last packet */
   gint64 last_latched_rx;
+  gboolean sdp_heard; /* RTP came from the SDP's address:port */
+  guint32 peer_ssrc;  /* of the last RTP packet taken (see accept_source) */
   McuVideoSessionStats stats;
 };
 
@@ -224,45 +227,98 @@ mcu_video_session_set_remote (McuVideoSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port)
 {
   g_mutex_lock (&self->lock);
+  /* The same address again (a re-INVITE for hold or resume): the peer is
+   * still where it was heard, even while it sends nothing (recvonly). */
+  if (self->latched_rtp && g_strcmp0 (self->remote_address, address) == 0 &&
+      self->remote_rtp_port == rtp_port &&
+      self->remote_rtcp_port == rtcp_port) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
   self->remote_rtp_port = rtp_port;
   self->remote_rtcp_port = rtcp_port;
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  self->sdp_heard = FALSE;
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held, for a valid packet from @from. */
+static gboolean
+same_source (GInetSocketAddress *a, GInetSocketAddress *b)
+{
+  return a && b &&
+         g_inet_socket_address_get_port (a) ==
+             g_inet_socket_address_get_port (b) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (a),
+             g_inet_socket_address_get_address (b));
+}
+
+/* Is @in the address:@port the SDP gave? (lock held) */
+static gboolean
+from_sdp (McuVideoSession *self, GInetSocketAddress *in, guint port)
+{
+  g_autoptr (GInetAddress) sdp = NULL;
+
+  if (self->remote_address == NULL || port == 0 ||
+      g_inet_socket_address_get_port (in) != port)
+    return FALSE;
+  sdp = g_inet_address_new_from_string (self->remote_address);
+  return sdp &&
+         g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
+}
+
+/* Send to @in from now on (lock held). */
 static void
-latch (McuVideoSession *self, GSocketAddress *from, gboolean rtp, gint64 now)
+latch_to (McuVideoSession *self, gboolean rtp, GInetSocketAddress *in)
 {
   GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
-  GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
   g_autofree gchar *host = NULL;
 
-  if (*latched &&
-      g_inet_socket_address_get_port (*latched) ==
-          g_inet_socket_address_get_port (in) &&
-      g_inet_address_equal (g_inet_socket_address_get_address (*latched),
-          g_inet_socket_address_get_address (in))) {
-    if (rtp)
-      self->last_latched_rx = now;
-    return;
-  }
-  if (*latched && rtp && now - self->last_latched_rx < RELATCH_AFTER_US)
-    return;
-  if (*latched && !rtp && self->latched_rtp != NULL &&
-      now - self->last_latched_rx < RELATCH_AFTER_US)
+  if (same_source (*latched, in))
     return;
   g_set_object (latched, in);
-  if (rtp)
-    self->last_latched_rx = now;
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
   sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
       g_inet_socket_address_get_port (in));
+}
+
+/* Strict symmetric RTP, as in McuMediaSession (lock held; FALSE: drop the
+ * packet): the SDP's address:port is the peer, always taken, and once it
+ * has been heard the only source taken until a new SDP; another source (a
+ * NAT between us) only until then, and only when the one latched so far
+ * has been quiet for RELATCH_AFTER_US; anything else is dropped. A stray
+ * stream at our port (another call's, another server's, RTCP sent to the
+ * port after a peer's) would otherwise take over where we send, and the
+ * peer would get no picture at all. RTCP: from the SDP's RTCP address:port
+ * or from the RTP peer's address. */
+static gboolean
+accept_source (
+    McuVideoSession *self, GInetSocketAddress *in, gboolean rtp, gint64 now)
+{
+  if (!rtp) {
+    if (!from_sdp (self, in, self->remote_rtcp_port) &&
+        !(self->latched_rtp &&
+            g_inet_address_equal (
+                g_inet_socket_address_get_address (self->latched_rtp),
+                g_inet_socket_address_get_address (in))))
+      return FALSE;
+    latch_to (self, FALSE, in);
+    return TRUE;
+  }
+  if (from_sdp (self, in, self->remote_rtp_port)) {
+    self->sdp_heard = TRUE;
+  } else if (!same_source (self->latched_rtp, in)) {
+    if (self->sdp_heard ||
+        (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
+      return FALSE;
+  }
+  latch_to (self, TRUE, in);
+  self->last_latched_rx = now;
+  return TRUE;
 }
 
 /* PLI and FIR packets in a compound RTCP packet. */
@@ -308,14 +364,15 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
   GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
   gint64 now = g_get_monotonic_time ();
   guint requests = 0;
+  guint32 ssrc = 0;
 
   gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
 
   if (rtp && self->mux_rtcp && is_rtcp (buf)) {
     /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
-    if (srtp ? mcu_srtp_rtcp_plausible (buf)
-             : gst_rtcp_buffer_validate_reduced (buf)) {
-      on_udpsrc_buffer (info, self, FALSE);
+    if ((srtp ? mcu_srtp_rtcp_plausible (buf)
+              : gst_rtcp_buffer_validate_reduced (buf)) &&
+        on_udpsrc_buffer (info, self, FALSE) == GST_PAD_PROBE_OK) {
       gst_app_src_push_buffer (
           GST_APP_SRC (self->mux_rtcp), gst_buffer_ref (buf));
     }
@@ -324,6 +381,7 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
   if (rtp) {
     if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf))
       return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
+    ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
     gst_rtp_buffer_unmap (&rtpbuf);
   } else if (srtp) {
     /* SRTCP: srtpdec authenticates it; counted after (on_srtcp_decoded) */
@@ -335,12 +393,17 @@ on_udpsrc_buffer (GstPadProbeInfo *info, McuVideoSession *self, gboolean rtp)
     requests = count_keyframe_requests (buf);
   }
   g_mutex_lock (&self->lock);
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_DROP;
+  }
   self->last_rx = now;
-  if (rtp)
+  if (rtp) {
     self->stats.packets_in++;
+    self->peer_ssrc = ssrc;
+  }
   self->stats.plis_received += requests;
-  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr))
-    latch (self, meta->addr, rtp, now);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -498,19 +561,42 @@ mcu_video_session_request_keyframe (McuVideoSession *self)
 }
 
 /* A new SSRC out of the jitter buffer (streaming thread). */
+static GstPadProbeReturn
+on_other_ssrc_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
 static void
 on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuVideoSession *self)
 {
   g_autofree gchar *name = gst_pad_get_name (pad);
-  guint session, ssrc, pt;
+  guint session, ssrc, pt, peer;
   GstPad *depay_sink, *old;
 
   if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3 ||
       pt != self->params.pt)
     return;
+  g_mutex_lock (&self->lock);
+  peer = self->peer_ssrc;
+  g_mutex_unlock (&self->lock);
   depay_sink = gst_element_get_static_pad (self->depay, "sink");
   old = gst_pad_get_peer (depay_sink);
-  if (old) { /* the caller changed SSRC: follow the new stream */
+  /* Two SSRCs: the caller changed it, or a stray was taken before the
+   * caller was heard (see accept_source). The one the caller sends now
+   * is decoded; the other's packets (its jitter buffer still holds some)
+   * are dropped: left unlinked, they return NOT_LINKED up to the udpsrc,
+   * which stops with an error (this participant's video dropped). */
+  if (old && ssrc != peer) {
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+        on_other_ssrc_data, NULL, NULL);
+    gst_object_unref (old);
+    gst_object_unref (depay_sink);
+    return;
+  }
+  if (old) {
+    gst_pad_add_probe (old, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+        on_other_ssrc_data, NULL, NULL);
     gst_pad_unlink (old, depay_sink);
     gst_object_unref (old);
   }
@@ -776,6 +862,17 @@ mcu_video_session_set_params (
       self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
   sink_set_destination (
       self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  /* a new bin (new parameters): keep sending where the peer was heard */
+  for (guint i = 0; i < 2; i++) {
+    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
+    g_autofree gchar *host = NULL;
+
+    if (to == NULL)
+      continue;
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
+    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
+        g_inet_socket_address_get_port (to));
+  }
   g_mutex_unlock (&self->lock);
   return TRUE;
 }

@@ -20,7 +20,15 @@ typedef struct
   McuVideoSession *session;
   GSocket *socket;
   GstElement *send, *recv, *appsink;
+  gint packets_in; /* atomic: RTP packets its receiver got */
 } Peer;
+
+static GstPadProbeReturn
+count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((gint *)data);
+  return GST_PAD_PROBE_OK;
+}
 
 static McuPortPool *
 make_pool (void)
@@ -56,6 +64,34 @@ params_init (McuVideoParams *p, guint w, guint h)
   p->fb_pli = TRUE;
 }
 
+/* An H.264 stream of @rgb to @p's session: from @p's own socket (what its
+ * SDP says), or from a socket of its own (a stray). */
+static GstElement *
+sender_new (Peer *p, guint32 rgb, guint w, guint h, gboolean own_socket)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = g_strdup_printf (
+      "videotestsrc is-live=true pattern=solid-color foreground-color=%u ! "
+      "video/x-raw,format=I420,width=%u,height=%u,framerate=30/1 ! "
+      "x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+      "! "
+      "video/x-h264,profile=constrained-baseline ! "
+      "rtph264pay pt=96 config-interval=-1 ! "
+      "udpsink name=sink host=127.0.0.1 port=%u sync=false async=false",
+      0xff000000u | rgb, w, h, mcu_video_session_get_rtp_port (p->session));
+  GstElement *send = gst_parse_launch (desc, &error);
+  GstElement *e;
+
+  g_assert_no_error (error);
+  if (own_socket) {
+    e = gst_bin_get_by_name (GST_BIN (send), "sink");
+    g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
+    gst_object_unref (e);
+  }
+  gst_element_set_state (send, GST_STATE_PLAYING);
+  return send;
+}
+
 /* A peer sending @rgb (0 = nothing) from one socket and decoding what
  * comes back to it. */
 static Peer *
@@ -68,7 +104,6 @@ peer_new (McuPortPool *pool, guint id, guint32 rgb, guint w, guint h)
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) bound = NULL;
-  g_autofree gchar *send_desc = NULL;
   GstElement *e;
   guint port;
 
@@ -86,33 +121,25 @@ peer_new (McuPortPool *pool, guint id, guint32 rgb, guint w, guint h)
 
   p->recv = gst_parse_launch (
       "udpsrc name=src caps=\"application/x-rtp,media=video,clock-rate=90000,"
-      "encoding-name=H264,payload=96\" ! rtpjitterbuffer latency=50 ! "
+      "encoding-name=H264,payload=96\" ! rtpjitterbuffer name=jb latency=50 ! "
       "rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB ! "
       "appsink name=sink sync=false max-buffers=1 drop=true",
       &error);
   g_assert_no_error (error);
   e = gst_bin_get_by_name (GST_BIN (p->recv), "src");
   g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
+  {
+    GstPad *pad = gst_element_get_static_pad (e, "src");
+
+    gst_pad_add_probe (
+        pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, &p->packets_in, NULL);
+    gst_object_unref (pad);
+  }
   gst_object_unref (e);
   p->appsink = gst_bin_get_by_name (GST_BIN (p->recv), "sink");
   gst_element_set_state (p->recv, GST_STATE_PLAYING);
-  if (rgb == 0)
-    return p;
-  send_desc = g_strdup_printf (
-      "videotestsrc is-live=true pattern=solid-color foreground-color=%u ! "
-      "video/x-raw,format=I420,width=%u,height=%u,framerate=30/1 ! "
-      "x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
-      "! "
-      "video/x-h264,profile=constrained-baseline ! "
-      "rtph264pay pt=96 config-interval=-1 ! "
-      "udpsink name=sink host=127.0.0.1 port=%u sync=false async=false",
-      0xff000000u | rgb, w, h, mcu_video_session_get_rtp_port (p->session));
-  p->send = gst_parse_launch (send_desc, &error);
-  g_assert_no_error (error);
-  e = gst_bin_get_by_name (GST_BIN (p->send), "sink");
-  g_object_set (e, "socket", p->socket, "close-socket", FALSE, NULL);
-  gst_object_unref (e);
-  gst_element_set_state (p->send, GST_STATE_PLAYING);
+  if (rgb != 0)
+    p->send = sender_new (p, rgb, w, h, TRUE);
   return p;
 }
 
@@ -278,7 +305,22 @@ wait_frame (Peer *p, FrameCheck check, gpointer data, guint timeout_ms)
     g_test_message ("peer %u, last frame: %s", p->id, d);
     gst_sample_unref (last);
   } else {
-    g_test_message ("peer %u: no frame at all", p->id);
+    McuVideoSessionStats st;
+    GstElement *jb = gst_bin_get_by_name (GST_BIN (p->recv), "jb");
+    g_autoptr (GstStructure) jst = NULL;
+    g_autofree gchar *jdesc = NULL;
+
+    mcu_video_session_get_stats (p->session, &st);
+    g_object_get (jb, "stats", &jst, NULL);
+    gst_object_unref (jb);
+    jdesc = gst_structure_to_string (jst);
+    g_test_message (
+        "peer %u: no frame at all (the mix decoded %" G_GUINT64_FORMAT
+        " of its frames, %" G_GUINT64_FORMAT
+        " keyframes, sent it %" G_GUINT64_FORMAT
+        "; it got %d packets; its jitter buffer: %s)",
+        p->id, st.frames_in, st.keyframes_in, st.frames_out,
+        g_atomic_int_get (&p->packets_in), jdesc);
   }
   return FALSE;
 }
@@ -309,8 +351,9 @@ join (McuVideoMix *mix, Peer *p, const gchar *name)
   g_assert_no_error (error);
 }
 
-#define RED  0xff0000
-#define BLUE 0x0000ff
+#define RED   0xff0000
+#define GREEN 0x00ff00
+#define BLUE  0x0000ff
 
 /* The test's log (see test_writer): the mixer's own log silenced while
  * @quiet, its GStreamer warnings counted. */
@@ -491,12 +534,13 @@ test_no_self_view (void)
 }
 
 /* Participant @id's pictures still decode and the mix still sends it
- * frames: both counters go up by 10 within 3 s. */
+ * frames: both counters go up by 10 (a stopped decoder or group never
+ * does; 10 s: a loaded machine decodes slowly, 30 frames a second here). */
 static void
 assert_flowing (McuVideoMix *mix, guint id)
 {
   McuVideoMixStats before, after;
-  gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
   g_assert_true (mcu_video_mix_get_stats (mix, id, &before));
   do {
@@ -657,6 +701,44 @@ test_pli_on_join (void)
   g_assert_cmpuint (stats.plis_sent, >=, 1);
   mcu_video_mix_remove_participant (mix, 1);
   peer_free (a);
+}
+
+/* A stray stream at a participant's port, heard before the participant's
+ * own (another call's sender still going, RTCP sent to the port after a
+ * test peer's): the participant's SDP address still wins, gets the mix,
+ * and the stray's picture never shows. */
+static void
+test_stray_source_ignored (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
+  Peer *a = peer_new (pool, 1, 0, W, H); /* sends only once the stray did */
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+  GstElement *stray = sender_new (a, GREEN, W, H, FALSE);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (stray), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gint sent = 0;
+  gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, &sent, NULL);
+  while (g_atomic_int_get (&sent) < 10 && g_get_monotonic_time () < end)
+    g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (g_atomic_int_get (&sent), >=, 10);
+  a->send = sender_new (a, RED, W, H, TRUE);
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  g_assert_true (wait_frame (b, only_red, NULL, 8000));
+  g_assert_true (wait_frame (a, only_blue, NULL, 8000));
+  /* the stray keeps sending: Bob still sees Alice, never green */
+  g_assert_true (wait_frame (b, only_red, NULL, 2000));
+  gst_element_set_state (stray, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (stray);
+  mcu_video_mix_remove_participant (mix, 1);
+  mcu_video_mix_remove_participant (mix, 2);
+  peer_free (a);
+  peer_free (b);
 }
 
 /* ---- errors ---- */
@@ -881,6 +963,8 @@ main (int argc, char **argv)
   g_test_add_data_func (
       "/video-mix/views-come-and-go", &log, test_views_come_and_go);
   g_test_add_func ("/video-mix/pli-on-join", test_pli_on_join);
+  g_test_add_func (
+      "/video-mix/stray-source-ignored", test_stray_source_ignored);
   g_test_add_data_func ("/video-mix/errors/view-rebuilt-then-room-fails", &log,
       test_view_error_rebuilds_view);
   g_test_add_data_func (
