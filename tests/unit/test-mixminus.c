@@ -1120,6 +1120,7 @@ test_start_stop_race (void)
     }
     gst_element_set_state (c.pipeline, GST_STATE_NULL);
   }
+  gst_clear_object (&c.parties[0].sinkpad);
   gst_object_unref (c.pipeline);
   g_rand_free (rand);
 }
@@ -1256,6 +1257,7 @@ test_stop_during_first_frame (void)
 
   for (guint i = 0; i < 2; i++)
     gst_object_unref (r.outputs[i]);
+  gst_clear_object (&c.parties[0].sinkpad);
   gst_object_unref (c.pipeline);
 }
 

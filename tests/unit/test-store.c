@@ -523,6 +523,7 @@ test_meetings_roundtrip (Fixture *f, gconstpointer data)
   o->end = 2000;
   g_assert_true (mcu_store_save_occurrence (store, o, &error));
   o->start = 5000;
+  g_free (o->phase);
   o->phase = g_strdup ("started");
   o->end = 9000;
   o->warnings_done = 1;
