@@ -118,14 +118,4 @@ class TlsUA(SipUA):
             if data is None:
                 return
             msg = Message(data)
-            with self.cond:
-                if msg.status is not None:
-                    self.responses.append(msg)
-                    key = (msg.h("call-id"), msg.h("cseq"))
-                    if msg.status >= 200 or key not in self.pending:
-                        self.pending[key] = msg
-                else:
-                    self.received.append(msg)
-                self.cond.notify_all()
-            if msg.method:
-                self._on_request(msg, None)
+            self._dispatch(msg, None)
