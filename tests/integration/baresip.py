@@ -5,8 +5,11 @@ phone namespace of a netns.NetnsPair, the audio it recorded (sndfile) and
 snapshots of the video it received (snapshot module)."""
 
 import glob
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,3 +143,66 @@ def take_snapshots(bs, snapdir, grid, deadline, colour):
             break
         time.sleep(0.5)
     return last
+
+
+def grid_call(n, srv, conf, checks, seconds, colour, caller_args=()):
+    """An mcu-test-caller sending solid @colour (with @caller_args) joins
+    room 1000 of @srv, then baresip (config in @conf, video) dials in for
+    @seconds and takes snapshots of the 2-up grid it receives; checks that
+    baresip joined, the test caller completed and the server is alive.
+    Returns (the last snapshot as take_snapshots (), the test caller's
+    report file)."""
+    report = os.path.join(conf, "caller.json")
+    tc = subprocess.Popen(n.phone_cmd(
+        [vc.CALLER, "--uri", srv.uri("1000"), "--local-ip", n.phone_ip, "--codec", "pcmu",
+         "--video-colour", colour, "--duration", str(seconds + 6), "--report", report,
+         "--grid", "2x1", "--display-name", "caller"] + list(caller_args)),
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(conf, "caller.log"), "w"))
+    # the caller takes tile 0: it must have joined before baresip dials
+    mcutest.poll_until(lambda: "joined room 1000" in srv.log_text(), 5)
+    bs = subprocess.Popen(
+        cmd(n, conf, seconds, dial=srv.uri("1000")),
+        stdin=subprocess.PIPE, stdout=open(os.path.join(conf, "baresip.log"), "w"),
+        stderr=subprocess.STDOUT, text=True, cwd=conf)
+    joined = mcutest.poll_until(lambda: "sip:baresip@" in srv.log_text(), 10)
+    checks.check(bool(joined), "baresip joined room 1000")
+    shot = take_snapshots(bs, conf, "2x1", time.monotonic() + seconds - 3, colour)
+    # the caller's view while baresip is still in the room (SIGUSR1
+    # captures the latest frame's tiles and rewrites the report)
+    tc.send_signal(signal.SIGUSR1)
+    mcutest.poll_until(lambda: os.path.exists(report), 3)
+    try:
+        bs.wait(seconds + 15)
+    except subprocess.TimeoutExpired:
+        bs.kill()
+    tc.wait(seconds + 20)
+    checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
+    checks.check(srv.alive(), "server still running")
+    return shot, report
+
+
+def check_grid(conf, shot, report, checks, seconds, colour):
+    """After grid_call (): baresip's snapshot shows @colour in the left tile
+    and its own bars in the right one; the test caller saw baresip's bars
+    in tile 1 while baresip was in the room."""
+    path, left, right = shot[:3]
+    if not checks.check(path is not None, "baresip saved a PNG of the video it received"):
+        print(open(os.path.join(conf, "baresip.log")).read()[-3000:])
+    else:
+        print("snapshot %s: %sx%s, left %s, right %s" % (path, shot[3][0], shot[3][1], left, right))
+        checks.check(vc.close(left, vc.rgb(colour)), "left tile shows the red caller (%s)" % (left,))
+        checks.check(right is not None and right > 30,
+                     "right tile shows baresip's colour bars, not a plain background "
+                     "(luma stddev %.1f)" % (right or 0))
+    try:
+        with open(report) as f:
+            r = json.load(f)
+    except (OSError, ValueError):
+        r = {}
+    v = (r or {}).get("video") or {}
+    grids = v.get("grids") or []
+    live = [g for g in grids if g.get("t", 0) < seconds]
+    tile = live[-1]["layouts"]["2x1"][1] if live else None
+    checks.check(tile is not None and tile["stddev"] > 30,
+                 "the test caller sees baresip's bars in tile 1 (luma stddev %s)"
+                 % (tile and round(tile["stddev"], 1)))

@@ -14,21 +14,16 @@ namespace and the phones in another (see netns.py): no packet leaves the
 machine. Needs root, baresip and baresip-ffmpeg (avcodec.so); skipped
 (exit 77) otherwise."""
 
-import json
 import re
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
 import baresip  # noqa: E402
 import mcutest  # noqa: E402
 import netns  # noqa: E402
-import videocheck as vc  # noqa: E402
 
 BARESIP_SECONDS = 14
 RED = "c83232"
@@ -44,32 +39,8 @@ def main():
         extra = "[media]\nsrtp=optional\nsrtp-allow-insecure-keys=true\n"
         wav = os.path.join(conf, "caller.wav")
         with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]), extra=extra) as srv:
-            report = os.path.join(conf, "caller.json")
-            tc = subprocess.Popen(n.phone_cmd(
-                [vc.CALLER, "--uri", srv.uri("1000"), "--local-ip", n.phone_ip, "--codec", "pcmu",
-                 "--video-colour", RED, "--duration", str(BARESIP_SECONDS + 6), "--report", report,
-                 "--grid", "2x1", "--display-name", "caller", "--record", wav, "--tone", "1000"]),
-                stdout=subprocess.DEVNULL, stderr=open(os.path.join(conf, "caller.log"), "w"))
-            # the caller takes tile 0: it must have joined before baresip dials
-            mcutest.poll_until(lambda: "joined room 1000" in srv.log_text(), 5)
-            bs = subprocess.Popen(
-                baresip.cmd(n, conf, BARESIP_SECONDS, dial=srv.uri("1000")),
-                stdin=subprocess.PIPE, stdout=open(os.path.join(conf, "baresip.log"), "w"),
-                stderr=subprocess.STDOUT, text=True, cwd=conf)
-            joined = mcutest.poll_until(lambda: "sip:baresip@" in srv.log_text(), 10)
-            checks.check(bool(joined), "baresip joined room 1000")
-            shot = baresip.take_snapshots(bs, conf, "2x1", time.monotonic() + BARESIP_SECONDS - 3, RED)
-            # the caller's view while baresip is still in the room (SIGUSR1
-            # captures the latest frame's tiles and rewrites the report)
-            tc.send_signal(signal.SIGUSR1)
-            mcutest.poll_until(lambda: os.path.exists(report), 3)
-            try:
-                bs.wait(BARESIP_SECONDS + 15)
-            except subprocess.TimeoutExpired:
-                bs.kill()
-            tc.wait(BARESIP_SECONDS + 20)
-            checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
-            checks.check(srv.alive(), "server still running")
+            shot, report = baresip.grid_call(n, srv, conf, checks, BARESIP_SECONDS, RED,
+                                             caller_args=["--record", wav, "--tone", "1000"])
             log = srv.log_text()
             checks.check("ptime 20, SRTP AES_CM_128_HMAC_SHA1_80" in log,
                          "baresip's audio is SRTP (server log)")
@@ -77,27 +48,7 @@ def main():
                          "baresip's video is SRTP (server log)")
             checks.check("a=crypto" not in log and "inline:" not in log,
                          "no SDES key in the server's log")
-        path, left, right = shot[:3]
-        if not checks.check(path is not None, "baresip saved a PNG of the video it received"):
-            print(open(os.path.join(conf, "baresip.log")).read()[-3000:])
-        else:
-            print("snapshot %s: %sx%s, left %s, right %s" % (path, shot[3][0], shot[3][1], left, right))
-            checks.check(vc.close(left, vc.rgb(RED)), "left tile shows the red caller (%s)" % (left,))
-            checks.check(right is not None and right > 30,
-                         "right tile shows baresip's colour bars, not a plain background "
-                         "(luma stddev %.1f)" % (right or 0))
-        try:
-            with open(report) as f:
-                r = json.load(f)
-        except (OSError, ValueError):
-            r = {}
-        v = (r or {}).get("video") or {}
-        grids = v.get("grids") or []
-        live = [g for g in grids if g.get("t", 0) < BARESIP_SECONDS]
-        tile = live[-1]["layouts"]["2x1"][1] if live else None
-        checks.check(tile is not None and tile["stddev"] > 30,
-                     "the test caller sees baresip's bars in tile 1 (luma stddev %s)"
-                     % (tile and round(tile["stddev"], 1)))
+        baresip.check_grid(conf, shot, report, checks, BARESIP_SECONDS, RED)
     try:
         rate, samples = audiocheck.read_wav(wav)
         end = len(samples) / rate - 1
