@@ -186,13 +186,18 @@ class SipUA:
         self.running = False
         for t in self.timers:
             t.cancel()
+        self._wake_reader()
+        self.thread.join(2)
+        self.sock.close()
+        self.close_rtp()
+
+    def _wake_reader(self):
+        """Wakes the reader thread (_loop) out of its receive so that it
+        sees running is false: an empty datagram to ourselves."""
         try:
             self.sock.sendto(b"", (self.ip, self.port))
         except OSError:
             pass
-        self.thread.join(2)
-        self.sock.close()
-        self.close_rtp()
 
     def close_rtp(self):
         for rtp in self.rtp_ports:

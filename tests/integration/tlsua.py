@@ -73,16 +73,12 @@ class TlsUA(SipUA):
         self.sock.settimeout(None)
         self.port = self.sock.getsockname()[1]
 
-    def close(self):
-        self.running = False
-        for t in self.timers:
-            t.cancel()
+    def _wake_reader(self):
+        """The reader's recv returns on the connection's shutdown."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.thread.join(2)
-        self.sock.close()
 
     def send(self, text, addr=None):
         with self.lock:
