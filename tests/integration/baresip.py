@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 
+import audiocheck
 import mcutest
 import videocheck as vc
 
@@ -206,3 +207,12 @@ def check_grid(conf, shot, report, checks, seconds, colour):
     checks.check(tile is not None and tile["stddev"] > 30,
                  "the test caller sees baresip's bars in tile 1 (luma stddev %s)"
                  % (tile and round(tile["stddev"], 1)))
+
+
+def check_caller_hears(wav, seconds, checks):
+    """An mcu-test-caller's recording @wav of a call with baresip that
+    lasted @seconds has baresip's 440 Hz (ausine) in 90 % of its windows."""
+    rate, heard = audiocheck.read_wav(wav)
+    share = audiocheck.tone_presence(heard, rate, 440, span=(1.5, seconds - 1))
+    checks.check(share >= 0.9, "the test caller hears baresip's 440 Hz (%.0f%% of windows)"
+                 % (100 * share))
