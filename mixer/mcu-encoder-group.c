@@ -17,6 +17,7 @@
  * limit and the counters. A request inside the limit is remembered and
  * served by the input probe once the interval has passed. */
 #include "mcu-encoder-group.h"
+#include "mcu-pad-util-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -210,32 +211,6 @@ on_encoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Serialized queries never enter the group's queue: GstQueue holds them
- * with the frames and its thread asks downstream while the asker (the
- * view's output thread, through the view's tee) waits; the group going
- * (its last member left) flushes the queue, wakes the asker, which frees
- * the query while the queue's thread is still inside the encoder's
- * propose_allocation with it. Answered here instead: no pool (the view's
- * compositor uses its own), video meta accepted (the scaler and the
- * encoder read strides from it), nothing to drain (a leaky queue of two
- * frames; the encoder is drained when the group stops). */
-static GstPadProbeReturn
-on_input_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
-
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_ALLOCATION:
-      if (gst_query_is_writable (query))
-        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
-      return GST_PAD_PROBE_HANDLED;
-    case GST_QUERY_DRAIN:
-      return GST_PAD_PROBE_HANDLED;
-    default:
-      return GST_PAD_PROBE_OK;
-  }
-}
-
 static const gchar *
 h264_profile_name (guint profile_level_id)
 {
@@ -344,8 +319,16 @@ build (McuEncoderGroup *self, GError **error)
     return FALSE;
   }
   pad = gst_element_get_static_pad (queue, "sink");
-  gst_pad_add_probe (
-      pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_input_query, NULL, NULL);
+  /* Serialized queries never enter the group's queue: GstQueue holds them
+   * with the frames and its thread asks downstream while the asker (the
+   * view's output thread, through the view's tee) waits; the group going
+   * (its last member left) flushes the queue, wakes the asker, which frees
+   * the query while the queue's thread is still inside the encoder's
+   * propose_allocation with it. Answered here instead: no pool (the view's
+   * compositor uses its own), video meta accepted (the scaler and the
+   * encoder read strides from it), nothing to drain (a leaky queue of two
+   * frames; the encoder is drained when the group stops). */
+  mcu_pad_util_answer_queries (pad);
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", pad));
   gst_object_unref (pad);
   pad = gst_element_get_static_pad (self->encoder, "sink");

@@ -31,6 +31,7 @@
  * its decoding thread never blocks in the compositor), its group output
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
+#include "mcu-pad-util-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -483,43 +484,25 @@ make (const gchar *factory, GError **error)
   return e;
 }
 
-/* Serialized queries never enter a compositor pad. GstAggregator queues
- * them with the pad's pictures and its output thread answers them while
- * the asking thread waits; a pad flushed or released meanwhile (a member
- * leaves a view, the view goes) wakes the asker, which returns and frees
- * the query while the output thread is still writing into it
- * (gst_query_add_allocation_pool / gst_query_is_writable criticals, or
- * memory reused under it). The member's decoder asks after every link into
- * a view (the tee reconfigures it), so view churn hits that window. The
- * query is answered here, on the compositor's sink pad itself (a tee
- * queries its src pads' peers directly, so a probe on the tee's pad never
- * sees it): no pool proposed (the decoder uses its own), video meta
- * accepted (the compositor reads strides from it), nothing to drain (the
- * compositor holds one picture per pad). */
-static GstPadProbeReturn
-on_compositor_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
-
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_ALLOCATION:
-      if (gst_query_is_writable (query))
-        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
-      return GST_PAD_PROBE_HANDLED;
-    case GST_QUERY_DRAIN:
-      return GST_PAD_PROBE_HANDLED;
-    default:
-      return GST_PAD_PROBE_OK;
-  }
-}
-
 static GstPad *
 compositor_request_pad (View *view)
 {
   GstPad *pad = gst_element_request_pad_simple (view->compositor, "sink_%u");
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
-      on_compositor_query, NULL, NULL);
+  /* Serialized queries never enter a compositor pad. GstAggregator queues
+   * them with the pad's pictures and its output thread answers them while
+   * the asking thread waits; a pad flushed or released meanwhile (a member
+   * leaves a view, the view goes) wakes the asker, which returns and frees
+   * the query while the output thread is still writing into it
+   * (gst_query_add_allocation_pool / gst_query_is_writable criticals, or
+   * memory reused under it). The member's decoder asks after every link into
+   * a view (the tee reconfigures it), so view churn hits that window. The
+   * query is answered here, on the compositor's sink pad itself (a tee
+   * queries its src pads' peers directly, so a probe on the tee's pad never
+   * sees it): no pool proposed (the decoder uses its own), video meta
+   * accepted (the compositor reads strides from it), nothing to drain (the
+   * compositor holds one picture per pad). */
+  mcu_pad_util_answer_queries (pad);
   g_object_set (pad, "alpha", 0.0, NULL);
   return pad;
 }

@@ -198,6 +198,24 @@ def poll_until(cond, timeout, step=0.05):
         time.sleep(step)
 
 
+def udp_port_bound(port):
+    """True if something already listens on UDP 127.0.0.1:port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def wait_udp_bound(port, timeout=10.0):
+    """Until a test peer (it starts in the background) has bound UDP
+    127.0.0.1:port; true if it did within timeout seconds."""
+    return poll_until(lambda: udp_port_bound(port), timeout)
+
+
 class Failures:
     """Collects check results; exit non-zero at the end if any failed."""
 

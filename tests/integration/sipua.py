@@ -186,13 +186,18 @@ class SipUA:
         self.running = False
         for t in self.timers:
             t.cancel()
+        self._wake_reader()
+        self.thread.join(2)
+        self.sock.close()
+        self.close_rtp()
+
+    def _wake_reader(self):
+        """Wakes the reader thread (_loop) out of its receive so that it
+        sees running is false: an empty datagram to ourselves."""
         try:
             self.sock.sendto(b"", (self.ip, self.port))
         except OSError:
             pass
-        self.thread.join(2)
-        self.sock.close()
-        self.close_rtp()
 
     def close_rtp(self):
         for rtp in self.rtp_ports:
@@ -227,17 +232,22 @@ class SipUA:
                 msg = Message(data)
             except (IndexError, ValueError):
                 continue
-            with self.cond:
-                if msg.status is not None:
-                    self.responses.append(msg)
-                    key = (msg.h("call-id"), msg.h("cseq"))
-                    if msg.status >= 200 or key not in self.pending:
-                        self.pending[key] = msg
-                else:
-                    self.received.append(msg)
-                self.cond.notify_all()
-            if msg.method:
-                self._on_request(msg, addr)
+            self._dispatch(msg, addr)
+
+    def _dispatch(self, msg, addr):
+        """A received message: a response completes its request (pending),
+        a request is kept (received) and answered (_on_request)."""
+        with self.cond:
+            if msg.status is not None:
+                self.responses.append(msg)
+                key = (msg.h("call-id"), msg.h("cseq"))
+                if msg.status >= 200 or key not in self.pending:
+                    self.pending[key] = msg
+            else:
+                self.received.append(msg)
+            self.cond.notify_all()
+        if msg.method:
+            self._on_request(msg, addr)
 
     def wait_for(self, cond, timeout=10.0):
         deadline = time.monotonic() + timeout

@@ -107,22 +107,6 @@ def failures(checks, srv):
         print(out)
 
 
-def wait_listening(port, timeout=10.0):
-    """Until a test peer has bound UDP @port (it starts in the background)."""
-    import socket
-
-    def taken():
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            s.bind(("127.0.0.1", port))
-            return False
-        except OSError:
-            return True
-        finally:
-            s.close()
-    return mcutest.poll_until(taken, timeout)
-
-
 def media(checks, srv):
     """Audio both ways through the bridge: the caller sends Opus 440 Hz, the
     callee PCMU 1000 Hz; each hears the other and not itself. The caller
@@ -137,7 +121,7 @@ def media(checks, srv):
                                "--display-name", "bob", "--timeout", "40"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        checks.check(wait_listening(bport), "bob's phone is up")
+        checks.check(mcutest.wait_udp_bound(bport), "bob's phone is up")
         with sipua.SipUA(srv.port, "bob", "bob-secret") as reg:
             ok = mcutest.poll_until(lambda: reg.register(contact=buri) == 200, 5, 0.2)
             checks.check(ok, "bob's phone registered at %s" % buri)
@@ -339,7 +323,7 @@ def dial_out_media(checks, srv, ctl):
                                "--report", files["m.json"], "--display-name", "member"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        checks.check(wait_listening(port), "carl's phone is up")
+        checks.check(mcutest.wait_udp_bound(port), "carl's phone is up")
         joined = mcutest.poll_until(lambda: "joined room dial2" in srv.log_text(), 5)
         checks.check(joined, "a caller is in room dial2")
         status, body = ctl.call("POST", "/v1/rooms/dial2/participants", {"uri": uri, "display": "Carl"})

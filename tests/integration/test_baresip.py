@@ -9,71 +9,43 @@ namespace and the phones in another (a veth pair with 10.201.x.0/24 addresses
 this test creates and deletes): no packet leaves the machine. Needs root;
 skipped (exit 77) otherwise."""
 
-import glob
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
+import baresip  # noqa: E402
 import mcutest  # noqa: E402
 import netns  # noqa: E402
 
 CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 BARESIP_SECONDS = 6
 
-CONFIG = """poll_method epoll
-sip_listen {ip}:5062
-audio_player aubridge,nil
-audio_source ausine,440
-audio_alert aubridge,nil
-audio_srate 48000
-audio_channels 1
-module_path /usr/lib/baresip/modules
-module stdio.so
-module opus.so
-module g722.so
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-snd_path {snd}
-net_interface {dev}
-"""
 
 
 def main():
-    if shutil.which("baresip") is None or not netns.can_use_netns():
-        print("SKIP: needs baresip and root for network namespaces")
-        sys.exit(77)
+    baresip.require()
     checks = mcutest.Failures()
-    conf = tempfile.mkdtemp(prefix="mcu-baresip-")
-    snd = os.path.join(conf, "snd")
-    os.mkdir(snd)
+    conf, snd = baresip.make_conf("mcu-baresip-")
     with netns.NetnsPair() as n:
-        with open(os.path.join(conf, "config"), "w") as f:
-            f.write(CONFIG.format(ip=n.phone_ip, snd=snd, dev=n.veth_p))
-        with open(os.path.join(conf, "accounts"), "w") as f:
-            f.write("<sip:baresip@%s>;regint=0\n" % n.phone_ip)
+        baresip.write_conf(conf, "<sip:baresip@%s>;regint=0" % n.phone_ip,
+                           ip=n.phone_ip, snd=snd, dev=n.veth_p)
         with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([])) as srv:
             tc_wav = os.path.join(conf, "caller.wav")
             tc = subprocess.Popen(n.phone_cmd(
                 [CALLER, "--uri", srv.uri("1000"), "--local-ip", n.phone_ip, "--codec", "pcmu",
                  "--tone", "1000", "--duration", str(BARESIP_SECONDS + 4), "--record", tc_wav,
                  "--display-name", "caller"]))
-            bs = subprocess.run(n.phone_cmd(
-                ["baresip", "-f", conf, "-e", "/dial " + srv.uri("1000"), "-t",
-                 str(BARESIP_SECONDS)]), capture_output=True, text=True, timeout=60)
+            bs = subprocess.run(baresip.cmd(n, conf, BARESIP_SECONDS, dial=srv.uri("1000")),
+                                capture_output=True, text=True, timeout=60)
             tc.wait(30)
             log = srv.log_text()
             checks.check("sip:baresip@" in log and "call ended (BYE)" in log,
                          "baresip joined room 1000 and hung up with BYE")
             checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
-        decoded = glob.glob(os.path.join(snd, "*-dec.wav"))
+        decoded = baresip.recordings(snd)
         if not checks.check(len(decoded) == 1, "baresip recorded what it heard"):
             print(bs.stdout[-2000:], bs.stderr[-2000:])
             checks.exit()
@@ -87,10 +59,7 @@ def main():
             checks.check(True, "baresip hears 1000 Hz and not its own 440 Hz")
         except AssertionError as e:
             checks.check(False, str(e))
-        rate, heard = audiocheck.read_wav(tc_wav)
-        share = audiocheck.tone_presence(heard, rate, 440, span=(1.5, BARESIP_SECONDS - 1))
-        checks.check(share >= 0.9, "the test caller hears baresip's 440 Hz (%.0f%% of windows)"
-                     % (100 * share))
+        baresip.check_caller_hears(tc_wav, BARESIP_SECONDS, checks)
     shutil.rmtree(conf, ignore_errors=True)
     checks.exit()
 

@@ -12,56 +12,30 @@ the machine. Needs root. baresip 1.0's SIP library gives up on a challenge
 list that has SHA-256 in it ("Function not implemented"), so this server
 challenges with MD5 only ([auth] algorithms=md5)."""
 
-import glob
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
+import baresip  # noqa: E402
 import mcutest  # noqa: E402
 import netns  # noqa: E402
 
-CONFIG = """poll_method epoll
-sip_listen {ip}:{port}
-audio_player aubridge,nil
-audio_source ausine,440
-audio_alert aubridge,nil
-audio_srate 48000
-audio_channels 1
-module_path /usr/lib/baresip/modules
-module stdio.so
-module opus.so
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-snd_path {snd}
-net_interface {dev}
-"""
 SECONDS = 8
 
 
 def phone(n, name, port, extra):
-    conf = tempfile.mkdtemp(prefix="mcu-baresip-%s-" % name)
-    snd = os.path.join(conf, "snd")
-    os.mkdir(snd)
-    with open(os.path.join(conf, "config"), "w") as f:
-        f.write(CONFIG.format(ip=n.phone_ip, port=port, snd=snd, dev=n.veth_p))
-    with open(os.path.join(conf, "accounts"), "w") as f:
-        f.write("<sip:%s@%s:%d>;auth_pass=%s-secret;regint=60%s\n"
-                % (name, n.server_ip, n.port, name, extra))
+    conf, snd = baresip.make_conf("mcu-baresip-%s-" % name)
+    baresip.write_conf(conf, "<sip:%s@%s:%d>;auth_pass=%s-secret;regint=60%s"
+                       % (name, n.server_ip, n.port, name, extra),
+                       ip=n.phone_ip, port=port, snd=snd, dev=n.veth_p, g722=False)
     return conf, snd
 
 
 def main():
-    if shutil.which("baresip") is None or not netns.can_use_netns():
-        print("SKIP: needs baresip and root for network namespaces")
-        sys.exit(77)
+    baresip.require()
     checks = mcutest.Failures()
     with netns.NetnsPair() as n:
         db = os.path.join(tempfile.mkdtemp(prefix="mcu-bb-db-"), "mcu.db")
@@ -71,20 +45,20 @@ def main():
             n.port = srv.port
             bob_conf, bob_snd = phone(n, "bob", 5064, ";answermode=auto")
             alice_conf, alice_snd = phone(n, "alice", 5062, "")
-            bob = subprocess.Popen(n.phone_cmd(["baresip", "-f", bob_conf, "-t", str(SECONDS + 8)]),
+            bob = subprocess.Popen(baresip.cmd(n, bob_conf, SECONDS + 8),
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             ok = mcutest.poll_until(lambda: "bob now has 1 binding" in srv.log_text(), 10)
             checks.check(ok, "bob's baresip registered (digest)")
-            alice = subprocess.run(n.phone_cmd(
-                ["baresip", "-f", alice_conf, "-e", "/dial sip:bob@%s:%d" % (n.server_ip, n.port), "-t",
-                 str(SECONDS)]), capture_output=True, text=True, timeout=60)
+            alice = subprocess.run(baresip.cmd(n, alice_conf, SECONDS,
+                                               dial="sip:bob@%s:%d" % (n.server_ip, n.port)),
+                                   capture_output=True, text=True, timeout=60)
             out_b = bob.communicate(timeout=30)[0]
             log = srv.log_text()
             checks.check("alice now has 1 binding" in log, "alice's baresip registered (digest)")
             checks.check("bob answered at" in log, "the server rang bob's contact and bob answered")
             checks.check("call ended (BYE)" in log, "alice hung up with BYE; the server ended both")
         for name, snd, out in (("alice", alice_snd, alice.stdout), ("bob", bob_snd, out_b)):
-            decoded = glob.glob(os.path.join(snd, "*-dec.wav"))
+            decoded = baresip.recordings(snd)
             if not checks.check(len(decoded) == 1, "%s recorded what it heard" % name):
                 print(out[-3000:])
                 continue

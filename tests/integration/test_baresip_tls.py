@@ -13,15 +13,14 @@ baresip puts its primary address into SDP, so the server runs in one network
 namespace and the phones in another (netns.py): no packet leaves the
 machine. Needs root; skipped (exit 77) otherwise."""
 
-import glob
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
+import baresip  # noqa: E402
 import mcutest  # noqa: E402
 import netns  # noqa: E402
 from tlsua import make_certificate  # noqa: E402
@@ -30,38 +29,12 @@ CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 BARESIP_SECONDS = 8
 TLS_PORT = 5061  # inside the test's own namespace
 
-CONFIG = """poll_method epoll
-sip_listen {ip}:5062
-sip_cafile {ca}
-sip_certificate {phone_pem}
-audio_player aubridge,nil
-audio_source ausine,440
-audio_alert aubridge,nil
-audio_srate 48000
-audio_channels 1
-module_path /usr/lib/baresip/modules
-module stdio.so
-module opus.so
-module g722.so
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-snd_path {snd}
-net_interface {dev}
-"""
 
 
 def main():
-    if shutil.which("baresip") is None or not netns.can_use_netns():
-        print("SKIP: needs baresip and root for network namespaces")
-        sys.exit(77)
+    baresip.require()
     checks = mcutest.Failures()
-    conf = tempfile.mkdtemp(prefix="mcu-baresip-tls-")
-    snd = os.path.join(conf, "snd")
-    os.mkdir(snd)
+    conf, snd = baresip.make_conf("mcu-baresip-tls-")
     with netns.NetnsPair() as n:
         cert, key = make_certificate(conf, "server", cn=n.server_ip)
         # baresip (libre) listens for TLS, and so can put a TLS Contact in
@@ -70,11 +43,9 @@ def main():
         phone_pem = os.path.join(conf, "phone-both.pem")
         with open(phone_pem, "w") as f:
             f.write(open(phone_cert).read() + open(phone_key).read())
-        with open(os.path.join(conf, "config"), "w") as f:
-            f.write(CONFIG.format(ip=n.phone_ip, snd=snd, dev=n.veth_p, ca=cert,
-                                  phone_pem=phone_pem))
-        with open(os.path.join(conf, "accounts"), "w") as f:
-            f.write("<sip:bob@%s;transport=tls>;regint=0\n" % n.server_ip)
+        baresip.write_conf(conf, "<sip:bob@%s;transport=tls>;regint=0" % n.server_ip,
+                           ip=n.phone_ip, snd=snd, dev=n.veth_p,
+                           sip_extra="sip_cafile %s\nsip_certificate %s\n" % (cert, phone_pem))
         with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]),
                                transports="udp,tcp,tls", sip_extra="tls-port=%d\n" % TLS_PORT,
                                extra="[tls]\ncertificate=%s\nkey=%s\n"
@@ -85,9 +56,8 @@ def main():
                  "--tone", "1000", "--duration", str(BARESIP_SECONDS + 4), "--record", tc_wav,
                  "--display-name", "caller"]))
             room = "sip:1000@%s:%d;transport=tls" % (n.server_ip, TLS_PORT)
-            bs = subprocess.Popen(n.phone_cmd(
-                ["baresip", "-f", conf, "-e", "/dial " + room, "-t", str(BARESIP_SECONDS)]),
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            bs = subprocess.Popen(baresip.cmd(n, conf, BARESIP_SECONDS, dial=room),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             out = bs.communicate(timeout=60)[0]
             tc.wait(30)
             log = srv.log_text()
@@ -96,7 +66,7 @@ def main():
                          and "call ended (BYE)" in log,
                          "baresip joined room 1000 over TLS and hung up with BYE (%s)" % lines)
             checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
-        decoded = glob.glob(os.path.join(snd, "*-dec.wav"))
+        decoded = baresip.recordings(snd)
         if not checks.check(len(decoded) == 1, "baresip recorded what it heard"):
             print(out[-3000:])
             print(log[-5000:])
@@ -106,10 +76,7 @@ def main():
         share = audiocheck.tone_presence(heard, rate, 1000, span=(0.5, end))
         checks.check(share >= 0.9, "baresip hears the other caller's 1000 Hz (%.0f%% of windows)"
                      % (100 * share))
-        rate, heard = audiocheck.read_wav(tc_wav)
-        share = audiocheck.tone_presence(heard, rate, 440, span=(1.5, BARESIP_SECONDS - 1))
-        checks.check(share >= 0.9, "the test caller hears baresip's 440 Hz (%.0f%% of windows)"
-                     % (100 * share))
+        baresip.check_caller_hears(tc_wav, BARESIP_SECONDS, checks)
     shutil.rmtree(conf, ignore_errors=True)
     checks.exit()
 

@@ -15,7 +15,6 @@ Everything runs on 127.0.0.1 with ephemeral ports."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,22 +35,10 @@ WORK = tempfile.mkdtemp(prefix="mcu-caller-selfcheck-")
 failures = mcutest.Failures()
 
 
-def udp_port_bound(port):
-    """True if something already listens on UDP 127.0.0.1:port."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
 def wait_bound(port, proc, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if udp_port_bound(port):
+        if mcutest.udp_port_bound(port):
             return True
         if proc.poll() is not None:
             return False

@@ -47,21 +47,6 @@ def event_time(ev):
     return datetime.datetime.fromisoformat(ev["time"].replace("Z", "+00:00")).timestamp()
 
 
-def wait_listening(port, timeout=10.0):
-    import socket
-
-    def taken():
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            s.bind(("127.0.0.1", port))
-            return False
-        except OSError:
-            return True
-        finally:
-            s.close()
-    return mcutest.poll_until(taken, timeout)
-
-
 class Phone:
     """An mcu-test-caller in answer mode on a fixed port."""
 
@@ -155,7 +140,7 @@ def meeting_one(checks, srv, ctl, reader):
     carol_log = []
     carol_thread, carol = busy_twice_then_answer(srv, cport, 1000, carol_log)
     for port, who in ((aport, "alice"), (bport, "bob"), (cport, "carol")):
-        checks.check(wait_listening(port), "%s's phone is up" % who)
+        checks.check(mcutest.wait_udp_bound(port), "%s's phone is up" % who)
     reg = sipua.SipUA(srv.port, "alice", "alice-secret")
     checks.check(reg.register(contact=alice.uri) == 200, "alice registered at %s" % alice.uri)
 

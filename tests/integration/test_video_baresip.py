@@ -18,86 +18,18 @@ machine. Needs root, baresip and baresip-ffmpeg (avcodec.so); skipped
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import baresip  # noqa: E402
 import mcutest  # noqa: E402
 import netns  # noqa: E402
 import videocheck as vc  # noqa: E402
 
 BARESIP_SECONDS = 14
 RED = "c83232"
-MODULES = "/usr/lib/baresip/modules"
-
-CONFIG = """poll_method epoll
-sip_listen {ip}:5062
-audio_player aubridge,nil
-audio_source ausine,440
-audio_alert aubridge,nil
-audio_srate 48000
-audio_channels 1
-video_source fakevideo,nil
-video_display fakevideo,nil
-video_size 640x360
-video_bitrate 500000
-video_fps 30.00
-module_path {modules}
-module stdio.so
-module opus.so
-module g711.so
-module ausine.so
-module aubridge.so
-module avcodec.so
-module fakevideo.so
-module snapshot.so
-module_app account.so
-module_app menu.so
-net_interface {dev}
-"""
-
-
-def tile_rect(width, height, grid, index):
-    """Inner 60 % of a tile, as mcu-test-caller measures it."""
-    cols, rows = (int(x) for x in grid.split("x"))
-    x0, x1 = width * (index % cols) // cols, width * (index % cols + 1) // cols
-    y0, y1 = height * (index // cols) // rows, height * (index // cols + 1) // rows
-    mx, my = (x1 - x0) // 5, (y1 - y0) // 5
-    return x0 + mx, y0 + my, x1 - mx, y1 - my
-
-
-def take_snapshots(bs, snapdir, grid, deadline):
-    """Asks baresip for a snapshot of received video every second until one
-    shows red in tile 0; returns (path, tile 0 median, tile 1 luma stddev,
-    size) of the last one."""
-    last = (None, None, None, None)
-    n = 0
-    while time.monotonic() < deadline and bs.poll() is None:
-        n += 1
-        path = os.path.join(snapdir, "recv-%s-%d.png" % (grid, n))
-        try:
-            bs.stdin.write("/snapshot_recv %s\n" % path)
-            bs.stdin.flush()
-        except (BrokenPipeError, OSError):
-            break
-        if not mcutest.poll_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, 1.5):
-            continue
-        time.sleep(0.1)  # libpng closes the file right after the rows
-        try:
-            w, h, rows = vc.read_png(path)
-        except (ValueError, OSError, Exception) as e:  # noqa: B014 (half-written file)
-            print("cannot read %s: %s" % (path, e))
-            continue
-        left = vc.region_median(rows, *tile_rect(w, h, grid, 0))
-        right = vc.region_stddev(rows, *tile_rect(w, h, grid, 1)) if grid != "1x1" else None
-        last = (path, left, right, (w, h))
-        if vc.close(left, vc.rgb(RED)):
-            break
-        time.sleep(0.5)
-    return last
 
 
 def direct_call(n, conf, checks):
@@ -109,11 +41,11 @@ def direct_call(n, conf, checks):
          "--timeout", "40", "--display-name", "answerer"]),
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(conf, "answerer.log"), "w"))
     time.sleep(0.5)  # the answerer binds its port (a lost race fails the call, visibly)
-    bs = subprocess.Popen(n.phone_cmd(
-        ["baresip", "-f", conf, "-e", "/dial sip:mcu@%s:5070" % n.phone_ip, "-t", "8"]),
+    bs = subprocess.Popen(
+        baresip.cmd(n, conf, 8, dial="sip:mcu@%s:5070" % n.phone_ip),
         stdin=subprocess.PIPE, stdout=open(os.path.join(conf, "baresip-direct.log"), "w"),
         stderr=subprocess.STDOUT, text=True, cwd=conf)
-    shot = take_snapshots(bs, conf, "1x1", time.monotonic() + 6)
+    shot = baresip.take_snapshots(bs, conf, "1x1", time.monotonic() + 6, RED)
     try:
         bs.wait(20)
         ans.wait(20)
@@ -136,69 +68,19 @@ def direct_call(n, conf, checks):
 
 
 def main():
-    if shutil.which("baresip") is None or not netns.can_use_netns() or \
-            not os.path.exists(os.path.join(MODULES, "avcodec.so")):
-        print("SKIP: needs baresip, baresip-ffmpeg (avcodec.so) and root for network namespaces")
-        sys.exit(77)
+    baresip.require(video=True)
     checks = mcutest.Failures()
-    conf = tempfile.mkdtemp(prefix="mcu-baresip-video-")
+    conf, _ = baresip.make_conf("mcu-baresip-video-", snd=False)
     with netns.NetnsPair() as n:
-        with open(os.path.join(conf, "config"), "w") as f:
-            f.write(CONFIG.format(ip=n.phone_ip, dev=n.veth_p, modules=MODULES))
-        with open(os.path.join(conf, "accounts"), "w") as f:
-            f.write("<sip:baresip@%s>;regint=0\n" % n.phone_ip)
+        baresip.write_conf(conf, "<sip:baresip@%s>;regint=0" % n.phone_ip,
+                           ip=n.phone_ip, dev=n.veth_p, g722=False, video=True)
         direct_call(n, conf, checks)
         if checks.failed:
             print("the peers fail on their own; not testing the server (files in %s)" % conf)
             checks.exit()
         with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([])) as srv:
-            report = os.path.join(conf, "caller.json")
-            tc = subprocess.Popen(n.phone_cmd(
-                [vc.CALLER, "--uri", srv.uri("1000"), "--local-ip", n.phone_ip, "--codec", "pcmu",
-                 "--video-colour", RED, "--duration", str(BARESIP_SECONDS + 6), "--report", report,
-                 "--grid", "2x1", "--display-name", "caller"]),
-                stdout=subprocess.DEVNULL, stderr=open(os.path.join(conf, "caller.log"), "w"))
-            # the caller takes tile 0: it must have joined before baresip dials
-            mcutest.poll_until(lambda: "joined room 1000" in srv.log_text(), 5)
-            bs = subprocess.Popen(n.phone_cmd(
-                ["baresip", "-f", conf, "-e", "/dial " + srv.uri("1000"), "-t", str(BARESIP_SECONDS)]),
-                stdin=subprocess.PIPE, stdout=open(os.path.join(conf, "baresip.log"), "w"),
-                stderr=subprocess.STDOUT, text=True, cwd=conf)
-            joined = mcutest.poll_until(lambda: "sip:baresip@" in srv.log_text(), 10)
-            checks.check(bool(joined), "baresip joined room 1000")
-            shot = take_snapshots(bs, conf, "2x1", time.monotonic() + BARESIP_SECONDS - 3)
-            # the caller's view while baresip is still in the room (SIGUSR1
-            # captures the latest frame's tiles and rewrites the report)
-            tc.send_signal(signal.SIGUSR1)
-            mcutest.poll_until(lambda: os.path.exists(report), 3)
-            try:
-                bs.wait(BARESIP_SECONDS + 15)
-            except subprocess.TimeoutExpired:
-                bs.kill()
-            tc.wait(BARESIP_SECONDS + 20)
-            checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
-            checks.check(srv.alive(), "server still running")
-        path, left, right = shot[:3]
-        if not checks.check(path is not None, "baresip saved a PNG of the video it received"):
-            print(open(os.path.join(conf, "baresip.log")).read()[-3000:])
-        else:
-            print("snapshot %s: %sx%s, left %s, right %s" % (path, shot[3][0], shot[3][1], left, right))
-            checks.check(vc.close(left, vc.rgb(RED)), "left tile shows the red caller (%s)" % (left,))
-            checks.check(right is not None and right > 30,
-                         "right tile shows baresip's colour bars, not a plain background "
-                         "(luma stddev %.1f)" % (right or 0))
-        try:
-            with open(report) as f:
-                r = json.load(f)
-        except (OSError, ValueError):
-            r = {}
-        v = (r or {}).get("video") or {}
-        grids = v.get("grids") or []
-        live = [g for g in grids if g.get("t", 0) < BARESIP_SECONDS]
-        tile = live[-1]["layouts"]["2x1"][1] if live else None
-        checks.check(tile is not None and tile["stddev"] > 30,
-                     "the test caller sees baresip's bars in tile 1 (luma stddev %s)"
-                     % (tile and round(tile["stddev"], 1)))
+            shot, report = baresip.grid_call(n, srv, conf, checks, BARESIP_SECONDS, RED)
+        baresip.check_grid(conf, shot, report, checks, BARESIP_SECONDS, RED)
     if checks.failed:
         print("files kept in %s" % conf)
     else:

@@ -73,16 +73,12 @@ class TlsUA(SipUA):
         self.sock.settimeout(None)
         self.port = self.sock.getsockname()[1]
 
-    def close(self):
-        self.running = False
-        for t in self.timers:
-            t.cancel()
+    def _wake_reader(self):
+        """The reader's recv returns on the connection's shutdown."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.thread.join(2)
-        self.sock.close()
 
     def send(self, text, addr=None):
         with self.lock:
@@ -118,14 +114,4 @@ class TlsUA(SipUA):
             if data is None:
                 return
             msg = Message(data)
-            with self.cond:
-                if msg.status is not None:
-                    self.responses.append(msg)
-                    key = (msg.h("call-id"), msg.h("cseq"))
-                    if msg.status >= 200 or key not in self.pending:
-                        self.pending[key] = msg
-                else:
-                    self.received.append(msg)
-                self.cond.notify_all()
-            if msg.method:
-                self._on_request(msg, None)
+            self._dispatch(msg, None)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: pad helpers the mixer's objects share, see mcu-pad-util-private.h. */
+#include "mcu-pad-util-private.h"
+
+#include <gst/video/video.h>
+
+static GstPadProbeReturn
+on_pad_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+      if (gst_query_is_writable (query))
+        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+      return GST_PAD_PROBE_HANDLED;
+    case GST_QUERY_DRAIN:
+      return GST_PAD_PROBE_HANDLED;
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
+/**
+ * mcu_pad_util_answer_queries:
+ * @pad: a raw video sink pad whose element would queue serialized queries
+ *   with its data (a queue, an aggregator's sink pad)
+ *
+ * Answers the allocation and drain queries that reach @pad itself, so they
+ * never wait in the element's queue for its streaming thread: a flush (the
+ * pad's member or group going) would wake the asker, which frees the query
+ * while that thread still writes into it. The answer: no pool proposed
+ * (upstream keeps its own), video meta accepted (the element reads strides
+ * from it), nothing to drain. Other queries pass on.
+ */
+void
+mcu_pad_util_answer_queries (GstPad *pad)
+{
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_pad_query, NULL, NULL);
+}
