@@ -21,6 +21,7 @@ struct _McuParticipant
   gboolean talking;
   gboolean video_muted;
   gdouble volume;
+  McuParticipantRole role;
   gpointer user_data;
   GDestroyNotify user_data_destroy;
 };
@@ -36,6 +37,7 @@ enum
   PROP_TALKING,
   PROP_VIDEO_MUTED,
   PROP_VOLUME,
+  PROP_ROLE,
   N_PROPS
 };
 
@@ -78,6 +80,9 @@ mcu_participant_get_property (
     case PROP_VOLUME:
       g_value_set_double (value, self->volume);
       break;
+    case PROP_ROLE:
+      g_value_set_uint (value, self->role);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -103,6 +108,10 @@ mcu_participant_class_init (McuParticipantClass *klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   props[PROP_VOLUME] = g_param_spec_double ("volume", NULL, NULL, 0.0, 4.0, 1.0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_ROLE] =
+      g_param_spec_uint ("role", NULL, NULL, MCU_PARTICIPANT_ROLE_GUEST,
+          MCU_PARTICIPANT_ROLE_MODERATOR, MCU_PARTICIPANT_ROLE_GUEST,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -322,4 +331,28 @@ void
 mcu_participant_set_room (McuParticipant *self, McuRoom *room)
 {
   self->room = room;
+}
+
+const gchar *
+mcu_participant_role_to_string (McuParticipantRole role)
+{
+  return role == MCU_PARTICIPANT_ROLE_MODERATOR ? "moderator" : "guest";
+}
+
+McuParticipantRole
+mcu_participant_get_role (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), MCU_PARTICIPANT_ROLE_GUEST);
+  return self->role;
+}
+
+void
+mcu_participant_set_role (McuParticipant *self, McuParticipantRole role)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  g_return_if_fail (role <= MCU_PARTICIPANT_ROLE_MODERATOR);
+  if (self->role == role)
+    return;
+  self->role = role;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLE]);
 }

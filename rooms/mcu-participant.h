@@ -8,6 +8,17 @@ G_BEGIN_DECLS
 
 typedef struct _McuRoom McuRoom;
 
+/* What a participant may do: the PIN they joined with decides it (the
+ * moderator PIN, or the guest PIN / no PIN). */
+typedef enum
+{
+  MCU_PARTICIPANT_ROLE_GUEST,
+  MCU_PARTICIPANT_ROLE_MODERATOR,
+} McuParticipantRole;
+
+/* "guest" or "moderator" */
+const gchar *mcu_participant_role_to_string (McuParticipantRole role);
+
 #define MCU_TYPE_PARTICIPANT (mcu_participant_get_type ())
 G_DECLARE_FINAL_TYPE (
     McuParticipant, mcu_participant, MCU, PARTICIPANT, GObject)
@@ -40,6 +51,10 @@ void mcu_participant_set_video_muted (McuParticipant *self, gboolean muted);
 /* How loud the others hear this participant: 0.0 .. 4.0, 1.0 = as sent. */
 gdouble mcu_participant_get_volume (McuParticipant *self);
 void mcu_participant_set_volume (McuParticipant *self, gdouble volume);
+
+/* Property "role" (notify). */
+McuParticipantRole mcu_participant_get_role (McuParticipant *self);
+void mcu_participant_set_role (McuParticipant *self, McuParticipantRole role);
 
 /* Opaque per-participant data of the layer that owns the call (the daemon
  * keeps its call/media pair here). */
