@@ -3,6 +3,7 @@
  * limits, where it goes); unknown groups and keys and bad values are errors
  * that name the file, the group and the key. */
 #include "mcu-config.h"
+#include "mcu-rooms.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -25,6 +26,8 @@ typedef enum
   KEY_HA1,
   KEY_DIGEST_ALGORITHMS,
   KEY_SRTP,
+  KEY_ROOM_OPTION, /* a McuRoomOptions flag (min) in a guint */
+  KEY_KEYMAP,      /* caller (max 0) or moderator (max 1) key map */
 } KeyType;
 
 typedef struct
@@ -70,6 +73,19 @@ static const KeySpec key_specs[] = {
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
   { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
   { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
+  { "room:", "moderator-pin", KEY_STRING, 0, 0, ROOM (moderator_pin) },
+  { "room:", "wait-for-moderator", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_WAIT_FOR_MODERATOR, 0, ROOM (options) },
+  { "room:", "end-when-moderator-leaves", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_END_WHEN_MODERATOR_LEAVES, 0, ROOM (options) },
+  { "room:", "mute-guests", KEY_ROOM_OPTION, MCU_ROOM_OPTION_MUTE_GUESTS, 0,
+      ROOM (options) },
+  { "room:", "announce-alone", KEY_ROOM_OPTION, MCU_ROOM_OPTION_ANNOUNCE_ALONE,
+      0, ROOM (options) },
+  { "room:", "announce-join-leave", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE, 0, ROOM (options) },
+  { "controls", "caller", KEY_KEYMAP, 0, 0, CFG (controls_caller) },
+  { "controls", "moderator", KEY_KEYMAP, 0, 1, CFG (controls_moderator) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -139,6 +155,7 @@ config_room_free (gpointer data)
   g_free (room->name);
   g_free (room->layout);
   g_free (room->pin);
+  g_free (room->moderator_pin);
   g_free (room);
 }
 
@@ -219,6 +236,8 @@ mcu_config_new_default (void)
   c->video_height = 720;
   c->video_framerate = 30;
   c->video_bitrate = 1500;
+  c->controls_caller = g_strdup (MCU_KEYMAP_DEFAULT_CALLER);
+  c->controls_moderator = g_strdup (MCU_KEYMAP_DEFAULT_MODERATOR);
   c->rooms = g_ptr_array_new_with_free_func (config_room_free);
   c->users = g_ptr_array_new_with_free_func (config_user_free);
   return c;
@@ -244,6 +263,8 @@ mcu_config_free (McuConfig *c)
   g_free (c->tls_key);
   g_free (c->tls_ca);
   g_strfreev (c->video_codecs);
+  g_free (c->controls_caller);
+  g_free (c->controls_moderator);
   g_ptr_array_unref (c->rooms);
   g_ptr_array_unref (c->users);
   g_free (c);
@@ -414,6 +435,24 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
             "expected 32 (MD5) or 64 (SHA-256) hex digits of "
             "H(user:realm:password)");
       break;
+    case KEY_ROOM_OPTION:
+      if (g_strcmp0 (value, "true") != 0 && g_strcmp0 (value, "false") != 0)
+        return bad_value (
+            error, file, group, key, "'%s' is not true or false", value);
+      if (g_str_equal (value, "true"))
+        *(guint *)field |= spec->min;
+      else
+        *(guint *)field &= ~spec->min;
+      return TRUE;
+    case KEY_KEYMAP: {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (McuKeymap) map =
+          mcu_keymap_new_parse (value, spec->max == 1, &local);
+
+      if (map == NULL)
+        return bad_value (error, file, group, key, "%s", local->message);
+      break;
+    }
     case KEY_LAYOUT:
       if (!g_strv_contains (known_layouts, value))
         return bad_value (error, file, group, key,

@@ -23,8 +23,10 @@ typedef struct
   gchar *name;
   guint max_participants;
   gchar *layout;
-  gchar *pin;         /* (nullable) callers must enter it (DTMF) */
-  gboolean self_view; /* participants see their own tile */
+  gchar *pin;           /* (nullable) callers must enter it (DTMF) */
+  gboolean self_view;   /* participants see their own tile */
+  gchar *moderator_pin; /* (nullable) admits as moderator */
+  guint options;        /* McuRoomOptions */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -122,6 +124,10 @@ typedef struct
   guint video_height;
   guint video_framerate;
   guint video_bitrate; /* kbit/s, the most sent to one caller */
+
+  /* [controls] keypad maps (mcu-keymap.h syntax), validated at load */
+  gchar *controls_caller;
+  gchar *controls_moderator;
 
   GPtrArray *rooms; /* McuConfigRoom*, from [room:NAME] groups */
   GPtrArray *users; /* McuConfigUser*, from [user:NAME] groups */

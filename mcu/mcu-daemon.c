@@ -351,6 +351,8 @@ load_rooms (McuDaemon *self, GError **error)
       .self_view = r->self_view,
       .locked = r->locked,
       .created_at = r->created_at,
+      .moderator_pin = r->moderator_pin,
+      .options = r->options,
     };
 
     if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
@@ -435,6 +437,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
       .layout = r->layout,
       .pin = r->pin,
       .self_view = r->self_view,
+      .moderator_pin = r->moderator_pin,
+      .options = r->options,
     };
 
     mcu_room_directory_add_template_full (self->env.rooms, r->name, &settings);
@@ -565,6 +569,8 @@ mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error)
     .locked = mcu_room_get_locked (room),
     .self_view = mcu_room_get_self_view (room),
     .created_at = mcu_room_get_created_at (room),
+    .moderator_pin = (gchar *)mcu_room_get_moderator_pin (room),
+    .options = mcu_room_get_options (room),
   };
 
   if (!mcu_room_get_persistent (room))
