@@ -246,6 +246,9 @@ codec_params (const McuSdpAudio *a)
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
+  p.dtmf_clock_rate = a->dtmf_clock_rate;
+  p.dtmf_pt_alt = a->dtmf_pt_alt;
+  p.dtmf_clock_rate_alt = a->dtmf_clock_rate_alt;
   p.opus_fec = a->opus_fec;
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);

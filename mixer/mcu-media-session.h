@@ -22,8 +22,13 @@ typedef struct
   McuMediaCodec codec;
   McuMediaSrtpSuite srtp; /* the bin is built with srtpenc/srtpdec */
   guint pt;
-  guint ptime;   /* ms */
-  guint dtmf_pt; /* 0 = none */
+  guint ptime; /* ms */
+  /* telephone-event: the PT we send with at its clock (0 = none), and a
+   * second one taken at another clock (Opus with /48000 and /8000) */
+  guint dtmf_pt;
+  guint dtmf_clock_rate;
+  guint dtmf_pt_alt; /* 0 = none */
+  guint dtmf_clock_rate_alt;
   gboolean opus_fec;
   guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
 } McuMediaCodecParams;
