@@ -16,6 +16,19 @@ typedef enum
   MCU_PARTICIPANT_ROLE_MODERATOR,
 } McuParticipantRole;
 
+/* Where a participant is: in the conference, or held out of it (out of
+ * the mix and the video grid) while entering the PIN or waiting for a
+ * moderator. */
+typedef enum
+{
+  MCU_PARTICIPANT_STATE_JOINED,
+  MCU_PARTICIPANT_STATE_PIN_ENTRY,
+  MCU_PARTICIPANT_STATE_WAITING,
+} McuParticipantState;
+
+/* "joined", "pin-entry", "waiting" */
+const gchar *mcu_participant_state_to_string (McuParticipantState state);
+
 /* "guest" or "moderator" */
 const gchar *mcu_participant_role_to_string (McuParticipantRole role);
 
@@ -52,6 +65,10 @@ void mcu_participant_set_video_muted (McuParticipant *self, gboolean muted);
 gdouble mcu_participant_get_volume (McuParticipant *self);
 void mcu_participant_set_volume (McuParticipant *self, gdouble volume);
 
+/* Property "state" (notify). */
+McuParticipantState mcu_participant_get_state (McuParticipant *self);
+void mcu_participant_set_state (
+    McuParticipant *self, McuParticipantState state);
 /* Property "role" (notify). */
 McuParticipantRole mcu_participant_get_role (McuParticipant *self);
 void mcu_participant_set_role (McuParticipant *self, McuParticipantRole role);

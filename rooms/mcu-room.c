@@ -4,7 +4,8 @@
  * Signals: "participant-added" (McuParticipant), "participant-removed"
  * (McuParticipant, emitted after it left the list), "closed" (the last
  * participant left, or mcu_room_close () on an empty room; the directory
- * forgets the room). Properties with notify: "locked", "layout", "pin",
+ * forgets the room), "member-changed" (McuParticipant: its role or state
+ * changed). Properties with notify: "locked", "layout", "pin",
  * "max-participants", "options". */
 #include "mcu-room.h"
 #include "mcu-room-private.h"
@@ -39,6 +40,7 @@ enum
   SIGNAL_PARTICIPANT_ADDED,
   SIGNAL_PARTICIPANT_REMOVED,
   SIGNAL_CLOSED,
+  SIGNAL_MEMBER_CHANGED,
   N_SIGNALS
 };
 
@@ -74,6 +76,7 @@ mcu_room_dispose (GObject *object)
   McuParticipant *p;
 
   while ((p = g_queue_pop_head (&self->participants))) {
+    g_signal_handlers_disconnect_by_data (p, self);
     mcu_participant_set_room (p, NULL);
     g_object_unref (p);
   }
@@ -151,6 +154,9 @@ mcu_room_class_init (McuRoomClass *klass)
       G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
   signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_MEMBER_CHANGED] = g_signal_new ("member-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
 }
 
 static void
@@ -369,15 +375,36 @@ mcu_room_has_option (McuRoom *self, McuRoomOptions option)
 }
 
 guint
-mcu_room_count_role (McuRoom *self, McuParticipantRole role)
+mcu_room_count_role (
+    McuRoom *self, McuParticipantRole role, gboolean joined_only)
 {
   guint n = 0;
 
   g_return_val_if_fail (MCU_IS_ROOM (self), 0);
   for (GList *l = self->participants.head; l; l = l->next)
-    if (mcu_participant_get_role (l->data) == role)
+    if (mcu_participant_get_role (l->data) == role &&
+        (!joined_only || mcu_participant_get_state (l->data) ==
+                             MCU_PARTICIPANT_STATE_JOINED))
       n++;
   return n;
+}
+
+guint
+mcu_room_count_joined (McuRoom *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  for (GList *l = self->participants.head; l; l = l->next)
+    if (mcu_participant_get_state (l->data) == MCU_PARTICIPANT_STATE_JOINED)
+      n++;
+  return n;
+}
+
+static void
+on_member_notify (McuParticipant *participant, GParamSpec *pspec, McuRoom *self)
+{
+  g_signal_emit (self, signals[SIGNAL_MEMBER_CHANGED], 0, participant);
 }
 
 gboolean
@@ -460,6 +487,8 @@ mcu_room_add_participant (
   p = mcu_participant_new (self->next_id++, display_name, uri);
   mcu_participant_set_room (p, self);
   g_queue_push_tail (&self->participants, p);
+  g_signal_connect (p, "notify::role", G_CALLBACK (on_member_notify), self);
+  g_signal_connect (p, "notify::state", G_CALLBACK (on_member_notify), self);
   g_signal_emit (self, signals[SIGNAL_PARTICIPANT_ADDED], 0, p);
   return p;
 }
@@ -472,6 +501,7 @@ mcu_room_remove_participant (McuRoom *self, McuParticipant *participant)
 
   if (!g_queue_remove (&self->participants, participant))
     return;
+  g_signal_handlers_disconnect_by_func (participant, on_member_notify, self);
   mcu_participant_set_room (participant, NULL);
   g_signal_emit (self, signals[SIGNAL_PARTICIPANT_REMOVED], 0, participant);
   g_object_unref (participant);

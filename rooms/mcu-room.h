@@ -86,8 +86,11 @@ gboolean mcu_room_check_pin_role (
 McuRoomOptions mcu_room_get_options (McuRoom *self);
 void mcu_room_set_options (McuRoom *self, McuRoomOptions options);
 gboolean mcu_room_has_option (McuRoom *self, McuRoomOptions option);
-/* How many participants have @role. */
-guint mcu_room_count_role (McuRoom *self, McuParticipantRole role);
+/* How many participants have @role (and are joined, with @joined_only). */
+guint mcu_room_count_role (
+    McuRoom *self, McuParticipantRole role, gboolean joined_only);
+/* How many participants are joined (not entering a PIN or waiting). */
+guint mcu_room_count_joined (McuRoom *self);
 gboolean mcu_room_get_self_view (McuRoom *self);
 /* A persistent room (made through the control API) stays open when empty
  * until it is closed. */

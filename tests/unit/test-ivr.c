@@ -283,6 +283,14 @@ count_notify (GObject *obj, GParamSpec *pspec, guint *n)
 }
 
 static void
+count_member (McuRoom *room, McuParticipant *p, guint *n)
+{
+  (void)room;
+  (void)p;
+  (*n)++;
+}
+
+static void
 test_options_and_roles (void)
 {
   g_autoptr (McuRoomDirectory) dir = mcu_room_directory_new (FALSE, 0);
@@ -322,15 +330,30 @@ test_options_and_roles (void)
   mcu_participant_set_role (a, MCU_PARTICIPANT_ROLE_MODERATOR);
   g_assert_cmpuint (notified, ==, 1);
   g_assert_cmpuint (
-      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_MODERATOR), ==, 1);
+      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_MODERATOR, FALSE), ==, 1);
   g_assert_cmpuint (
-      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_GUEST), ==, 1);
+      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_GUEST, FALSE), ==, 1);
   g_assert_cmpstr (
       mcu_participant_role_to_string (mcu_participant_get_role (b)), ==,
       "guest");
   mcu_room_remove_participant (room, a);
   g_assert_cmpuint (
-      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_MODERATOR), ==, 0);
+      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_MODERATOR, FALSE), ==, 0);
+  /* held out (PIN entry, waiting): not joined; "member-changed" tells */
+  notified = 0;
+  g_signal_connect (
+      room, "member-changed", G_CALLBACK (count_member), &notified);
+  mcu_participant_set_state (b, MCU_PARTICIPANT_STATE_WAITING);
+  g_assert_cmpuint (mcu_room_count_joined (room), ==, 0);
+  g_assert_cmpuint (
+      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_GUEST, TRUE), ==, 0);
+  mcu_participant_set_role (b, MCU_PARTICIPANT_ROLE_MODERATOR);
+  mcu_participant_set_state (b, MCU_PARTICIPANT_STATE_JOINED);
+  g_assert_cmpuint (notified, ==, 3);
+  g_assert_cmpuint (mcu_room_count_joined (room), ==, 1);
+  g_assert_cmpstr (
+      mcu_participant_state_to_string (MCU_PARTICIPANT_STATE_PIN_ENTRY), ==,
+      "pin-entry");
 }
 
 #define ADD(path, func) \
