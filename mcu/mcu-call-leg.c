@@ -38,7 +38,9 @@ struct _McuCallLeg
   McuParticipant *participant; /* (nullable) held by the room */
   McuAudioMix *mix;
   McuMediaSession *media;
-  McuCallVideo *video; /* (nullable) video off or not in a room */
+  McuCallVideo *video;       /* (nullable) video off or not in a room */
+  McuCallControls *controls; /* (nullable) callers into a room */
+  gboolean held_out;         /* out of the mix: PIN entry, waiting */
   McuSdpAudio audio;
   gboolean have_audio;
   gboolean awaiting_answer; /* we offered; the answer comes in the ACK */
@@ -151,6 +153,9 @@ release_media (McuCallLeg *self)
   /* the totals first: out of the mix, the session has no rtpbin to ask */
   if (self->media)
     mcu_media_session_get_stats (self->media, &self->final_stats);
+  if (self->controls)
+    mcu_call_controls_leave (self->controls);
+  g_clear_object (&self->controls);
   if (self->video)
     mcu_call_video_leave (self->video);
   g_clear_object (&self->video);
@@ -326,7 +331,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   if (!in_mix && !mcu_audio_mix_add (self->mix, self->media, error))
     return FALSE;
   mcu_audio_mix_set_muted (self->mix, self->media,
-      hold || !remote_sends (self->audio.remote_direction) ||
+      hold || !remote_sends (self->audio.remote_direction) || self->held_out ||
           (self->participant && mcu_participant_get_muted (self->participant)));
   if (self->participant)
     mcu_participant_set_on_hold (self->participant, hold);
@@ -629,6 +634,8 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuSdpAudio audio = { 0 };
   McuRoom *room;
   McuAudioMix *mix;
+  McuParticipantRole role = MCU_PARTICIPANT_ROLE_GUEST;
+  gboolean pin_entry = FALSE;
   g_autoptr (GError) video_error = NULL;
   /* sip:ROOM*PIN@server carries the room's PIN */
   g_auto (GStrv) target =
@@ -646,10 +653,14 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (room == NULL)
     return FALSE;
   self->room = g_object_ref (room);
-  if (!mcu_room_check_pin (room, target[0] ? target[1] : NULL)) {
-    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_PIN,
-        "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
-    goto failed;
+  /* without the PIN: entered by keypad after the answer (pin-prompt) */
+  if (!mcu_room_check_pin_role (room, target[0] ? target[1] : NULL, &role)) {
+    pin_entry = target[0] && !target[1] && self->env->config->pin_prompt;
+    if (!pin_entry) {
+      g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_PIN,
+          "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
+      goto failed;
+    }
   }
   if (!(mix = room_mix (room, self->env->config, error)))
     goto failed;
@@ -668,6 +679,10 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (self->participant == NULL)
     goto failed;
   mcu_participant_set_user_data (self->participant, self, NULL);
+  self->controls = mcu_call_controls_new (self, self->env->config, room, mix,
+      self->media, self->participant, pin_entry, role);
+  mcu_call_controls_set_extend_func (self->controls, self->env->extend_meeting,
+      self->env->extend_meeting_data);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
   if (!(self->video = mcu_call_video_new (self->env->config, self->env->ports,
@@ -695,6 +710,8 @@ answer (McuCallLeg *self)
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
   if (self->room == NULL) /* bridged */
     return;
+  if (self->controls)
+    mcu_call_controls_start (self->controls);
   LEG_LOG (self, G_LOG_LEVEL_INFO,
       "%s <%s> joined room %s (participant %u, %u in room)",
       mcu_participant_get_display_name (self->participant),
@@ -761,7 +778,7 @@ mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted)
   mcu_participant_set_muted (self->participant, muted);
   if (self->mix && self->media && self->have_audio)
     mcu_audio_mix_set_muted (self->mix, self->media,
-        muted || on_hold (self) ||
+        muted || self->held_out || on_hold (self) ||
             !remote_sends (self->audio.remote_direction));
 }
 
@@ -805,6 +822,23 @@ McuCallVideo *
 mcu_call_leg_get_video (McuCallLeg *self)
 {
   return self->video;
+}
+
+McuCallControls *
+mcu_call_leg_get_controls (McuCallLeg *self)
+{
+  return self->controls;
+}
+
+void
+mcu_call_leg_set_held_out (McuCallLeg *self, gboolean held_out)
+{
+  if (self->held_out == !!held_out)
+    return;
+  self->held_out = !!held_out;
+  if (self->participant)
+    mcu_call_leg_set_muted (
+        self, mcu_participant_get_muted (self->participant));
 }
 
 /* ---- outgoing and bridged legs ---- */

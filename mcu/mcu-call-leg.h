@@ -8,6 +8,7 @@
 #include "mcu-mixer.h"
 #include "mcu-config.h"
 #include "mcu-call-video.h"
+#include "mcu-call-controls.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,9 @@ typedef struct
   gboolean (*admit_gate) (
       gpointer data, const gchar *room, guint *retry_after, GError **error);
   gpointer admit_gate_data;
+  /* (nullable) the moderator's "extend" key: the scheduler */
+  McuCallControlsExtendFunc extend_meeting;
+  gpointer extend_meeting_data;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or
@@ -70,5 +74,10 @@ void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 /* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
  * the control socket); NULL without video support or a room. */
 McuCallVideo *mcu_call_leg_get_video (McuCallLeg *self);
+/* (nullable) (transfer none) PIN entry, role rules and keypad controls */
+McuCallControls *mcu_call_leg_get_controls (McuCallLeg *self);
+/* Held out of everyone's mix (PIN entry, waiting for the moderator)
+ * whatever the participant's own mute. */
+void mcu_call_leg_set_held_out (McuCallLeg *self, gboolean held_out);
 
 G_END_DECLS

@@ -68,6 +68,7 @@ static const KeySpec key_specs[] = {
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
+  { "rooms", "pin-prompt", KEY_BOOL, 0, 0, CFG (pin_prompt) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
@@ -200,6 +201,7 @@ mcu_config_new_default (void)
   c->max_talkers = 8;  /* the 8 loudest are mixed */
   c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
+  c->pin_prompt = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
   c->auth_max_failures = 3;

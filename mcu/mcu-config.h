@@ -67,6 +67,7 @@ typedef struct
 
   /* [rooms] */
   gboolean auto_create;
+  gboolean pin_prompt; /* a PIN room dialled without it asks for it */
   guint max_participants;
 
   /* [auth] what needs digest authentication */
