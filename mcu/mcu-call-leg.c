@@ -17,6 +17,9 @@
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
  * "remote-direction" (McuSdpDirection): the remote changed its media
  * direction with a re-INVITE (hold/resume).
+ * "dtmf" (const gchar *digit, const gchar *method): a key the caller
+ * pressed, from the media (RFC 4733 "rfc4733", in-band tones "inband") or
+ * an INFO ("info"); the one place to listen for keys.
  * SRTP (SDES): the offer's a=crypto key decrypts what the caller sends; we
  * answer with a fresh key of ours, kept across re-INVITEs while the suite
  * stays (a new key from the caller re-keys only the decryption). Our own
@@ -68,6 +71,7 @@ enum
   SIGNAL_ENDED,
   SIGNAL_ANSWERED,
   SIGNAL_REMOTE_DIRECTION,
+  SIGNAL_DTMF,
   N_SIGNALS
 };
 
@@ -131,6 +135,20 @@ mcu_call_leg_class_init (McuCallLegClass *klass)
   signals[SIGNAL_REMOTE_DIRECTION] =
       g_signal_new ("remote-direction", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_DTMF] =
+      g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+/* A key from the media ("dtmf" of the media session) or an INFO (of the
+ * SIP call). */
+static void
+on_dtmf (
+    GObject *source, const gchar *digit, const gchar *method, McuCallLeg *self)
+{
+  if (self->ended)
+    return;
+  g_signal_emit (self, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
 static void
@@ -163,6 +181,8 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
+  if (self->media) /* a key may still be on its way to the main loop */
+    g_signal_handlers_disconnect_by_data (self->media, self);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)
@@ -302,6 +322,12 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   McuMediaCodecParams p = codec_params (audio);
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
+
+  /* tones in the audio only from phones that negotiated no telephone-event
+   * (those send their keys that way) */
+  p.inband_dtmf = audio->dtmf_pt == 0 &&
+                  mcu_config_inband_dtmf (self->env->config,
+                      self->room ? mcu_room_get_name (self->room) : NULL);
 
   apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
@@ -601,6 +627,7 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
   g_signal_connect (call, "answered", G_CALLBACK (on_call_answered), self);
+  g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
   g_signal_connect (
       call, "update-answered", G_CALLBACK (on_call_update_answered), self);
   return self;
@@ -673,6 +700,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)
     goto failed;
+  g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   self->participant = mcu_room_add_participant (room,
       mcu_sip_call_get_display_name (self->call),
       mcu_sip_call_get_from_uri (self->call), error);
@@ -854,6 +882,8 @@ attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
   g_signal_connect (mix, "talking", G_CALLBACK (on_mix_talking), self);
   self->media = mcu_media_session_new (
       self->env->ports, self->env->config->jitter_latency, error);
+  if (self->media)
+    g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   return self->media != NULL;
 }
 

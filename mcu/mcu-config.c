@@ -67,6 +67,7 @@ static const KeySpec key_specs[] = {
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
+  { "media", "inband-dtmf", KEY_BOOL, 0, 0, CFG (inband_dtmf) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
   { "rooms", "pin-prompt", KEY_BOOL, 0, 0, CFG (pin_prompt) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
@@ -87,6 +88,7 @@ static const KeySpec key_specs[] = {
       MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE, 0, ROOM (options) },
   { "controls", "caller", KEY_KEYMAP, 0, 0, CFG (controls_caller) },
   { "controls", "moderator", KEY_KEYMAP, 0, 1, CFG (controls_moderator) },
+  { "room:", "inband-dtmf", KEY_BOOL, 0, 0, ROOM (inband_dtmf) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -511,6 +513,7 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     room->max_participants = c->max_participants;
     room->layout = g_strdup ("auto");
     room->self_view = TRUE;
+    room->inband_dtmf = -1;
     g_ptr_array_add (c->rooms, room);
     kind = "room:";
     base = room;
@@ -637,6 +640,18 @@ mcu_config_load_data (const gchar *data, const gchar *name, GError **error)
   if (!check_config (c, name, error))
     return NULL;
   return g_steal_pointer (&c);
+}
+
+gboolean
+mcu_config_inband_dtmf (const McuConfig *config, const gchar *room)
+{
+  for (guint i = 0; room && i < config->rooms->len; i++) {
+    const McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+
+    if (g_str_equal (r->name, room) && r->inband_dtmf >= 0)
+      return r->inband_dtmf;
+  }
+  return config->inband_dtmf;
 }
 
 McuConfig *

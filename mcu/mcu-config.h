@@ -27,6 +27,7 @@ typedef struct
   gboolean self_view;   /* participants see their own tile */
   gchar *moderator_pin; /* (nullable) admits as moderator */
   guint options;        /* McuRoomOptions */
+  gint inband_dtmf;     /* -1: [media] inband-dtmf's, else a gboolean */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -64,6 +65,7 @@ typedef struct
   guint max_talkers; /* 0 = everyone is mixed */
   guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
+  gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */
 
   /* [rooms] */
   gboolean auto_create;
@@ -140,6 +142,9 @@ McuConfig *mcu_config_load (const gchar *path, GError **error);
 McuConfig *mcu_config_load_data (
     const gchar *data, const gchar *name, GError **error);
 void mcu_config_free (McuConfig *config);
+/* Detect DTMF tones in the audio of callers of @room (nullable: none):
+ * its [room:NAME] inband-dtmf, else [media] inband-dtmf. */
+gboolean mcu_config_inband_dtmf (const McuConfig *config, const gchar *room);
 /* The family of [media] address (our RTP sockets). */
 GSocketFamily mcu_config_media_family (const McuConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuConfig, mcu_config_free)

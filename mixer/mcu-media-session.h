@@ -29,6 +29,7 @@ typedef struct
   guint dtmf_clock_rate;
   guint dtmf_pt_alt; /* 0 = none */
   guint dtmf_clock_rate_alt;
+  gboolean inband_dtmf; /* detect DTMF tones in G.711/G.722 audio */
   gboolean opus_fec;
   guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
 } McuMediaCodecParams;
@@ -36,6 +37,12 @@ typedef struct
 #define MCU_TYPE_MEDIA_SESSION (mcu_media_session_get_type ())
 G_DECLARE_FINAL_TYPE (
     McuMediaSession, mcu_media_session, MCU, MEDIA_SESSION, GObject)
+
+/* Signal "dtmf" (const gchar *digit, const gchar *method), main thread:
+ * a key the caller pressed, once per press: digit "0"-"9", "*", "#",
+ * "A"-"D"; method "rfc4733" (telephone-event) or "inband" (a tone in the
+ * audio, with params.inband_dtmf; the room does not hear it while it is
+ * detected). */
 
 /* Allocates the RTP/RTCP ports now (so they can go into the SDP answer). */
 McuMediaSession *mcu_media_session_new (
