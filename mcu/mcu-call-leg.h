@@ -31,6 +31,8 @@ typedef struct
   /* (nullable) the moderator's "extend" key: the scheduler */
   McuCallControlsExtendFunc extend_meeting;
   gpointer extend_meeting_data;
+  /* (nullable) prompt audio shared by every room's mix */
+  McuPromptCache *prompt_cache;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or
@@ -70,6 +72,10 @@ void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
+/* (nullable) (transfer none) the audio session and the mix it is in (for
+ * prompts: mcu_audio_mix_play_to) */
+McuMediaSession *mcu_call_leg_get_media (McuCallLeg *self);
+McuAudioMix *mcu_call_leg_get_mix (McuCallLeg *self);
 void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 /* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
  * the control socket); NULL without video support or a room. */

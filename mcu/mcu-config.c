@@ -4,6 +4,7 @@
  * that name the file, the group and the key. */
 #include "mcu-config.h"
 #include "mcu-rooms.h"
+#include "mcu-prompts.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -89,6 +90,9 @@ static const KeySpec key_specs[] = {
   { "controls", "caller", KEY_KEYMAP, 0, 0, CFG (controls_caller) },
   { "controls", "moderator", KEY_KEYMAP, 0, 1, CFG (controls_moderator) },
   { "room:", "inband-dtmf", KEY_BOOL, 0, 0, ROOM (inband_dtmf) },
+  { "room:", "prompts", KEY_STRING, 0, 0, ROOM (prompts) },
+  { "rooms", "join-tones", KEY_BOOL, 0, 0, CFG (join_tones) },
+  { "prompts", "dir", KEY_STRING, 0, 0, CFG (prompts_dir) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -159,6 +163,7 @@ config_room_free (gpointer data)
   g_free (room->layout);
   g_free (room->pin);
   g_free (room->moderator_pin);
+  g_free (room->prompts);
   g_free (room);
 }
 
@@ -260,6 +265,7 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->prompts_dir);
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
@@ -609,7 +615,7 @@ check_config (McuConfig *c, const gchar *file, GError **error)
   }
   if (c->auth_realm == NULL)
     c->auth_realm = g_strdup (c->sip_domain);
-  return TRUE;
+  return mcu_prompts_check_config (c, file, error);
 }
 
 McuConfig *

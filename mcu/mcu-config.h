@@ -28,6 +28,7 @@ typedef struct
   gchar *moderator_pin; /* (nullable) admits as moderator */
   guint options;        /* McuRoomOptions */
   gint inband_dtmf;     /* -1: [media] inband-dtmf's, else a gboolean */
+  gchar *prompts;       /* (nullable) prompt directory, before [prompts] dir */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -71,6 +72,10 @@ typedef struct
   gboolean auto_create;
   gboolean pin_prompt; /* a PIN room dialled without it asks for it */
   guint max_participants;
+  gboolean join_tones; /* chime when someone joins or leaves (default) */
+
+  /* [prompts] (mcu-prompts.h) */
+  gchar *prompts_dir; /* (nullable) NULL = the installed set */
 
   /* [auth] what needs digest authentication */
   gchar *auth_realm; /* default: the SIP domain */
