@@ -208,7 +208,8 @@ mcu_announcer_play_to (McuAnnouncer *self, McuRoom *room,
 gboolean
 mcu_announcer_wants_join_tones (McuAnnouncer *self, McuRoom *room)
 {
-  return self->config->join_tones;
+  return self->config->join_tones ||
+         mcu_room_has_option (room, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE);
 }
 
 /* ----- join and leave chimes ----- */
@@ -238,14 +239,18 @@ static void
 on_participant_added (
     McuRoom *room, McuParticipant *participant, McuAnnouncer *self)
 {
-  chime (self, room, "join-tone");
+  /* a caller entering the PIN or waiting is chimed in by its controls
+   * when it joins */
+  if (mcu_participant_get_state (participant) == MCU_PARTICIPANT_STATE_JOINED)
+    chime (self, room, "join-tone");
 }
 
 static void
 on_participant_removed (
     McuRoom *room, McuParticipant *participant, McuAnnouncer *self)
 {
-  chime (self, room, "leave-tone");
+  if (mcu_participant_get_state (participant) == MCU_PARTICIPANT_STATE_JOINED)
+    chime (self, room, "leave-tone");
 }
 
 static void

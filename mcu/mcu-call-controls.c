@@ -223,8 +223,8 @@ announce (McuCallControls *self, const gchar *name)
 static void
 update_hold (McuCallControls *self)
 {
-  gboolean held = self->state == MCU_CALL_CONTROLS_STATE_PIN_ENTRY ||
-                  self->state == MCU_CALL_CONTROLS_STATE_WAITING ||
+  gboolean held = mcu_participant_get_state (self->participant) !=
+                      MCU_PARTICIPANT_STATE_JOINED ||
                   self->state == MCU_CALL_CONTROLS_STATE_ENDING;
 
   if (self->leg == NULL)
@@ -384,15 +384,33 @@ update_alone (McuCallControls *self)
   }
 }
 
+static gboolean
+wants_join_tones (McuCallControls *self)
+{
+  return self->config->join_tones ||
+         mcu_room_has_option (self->room, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE);
+}
+
+/* Into the conversation; chimed in when it was held out (a caller that
+ * joins at once is chimed by the announcer). */
+static void
+join (McuCallControls *self)
+{
+  gboolean was_held = mcu_participant_get_state (self->participant) !=
+                      MCU_PARTICIPANT_STATE_JOINED;
+
+  set_state (self, MCU_CALL_CONTROLS_STATE_JOINED);
+  if (was_held && wants_join_tones (self))
+    announce (self, "join-tone");
+  update_alone (self);
+}
+
 /* Joined, or waiting for a moderator. */
 static void
 enter_room (McuCallControls *self)
 {
-  gboolean wait =
-      !is_moderator (self) &&
-      mcu_room_has_option (self->room, MCU_ROOM_OPTION_WAIT_FOR_MODERATOR) &&
-      mcu_room_count_role (self->room, MCU_PARTICIPANT_ROLE_MODERATOR, TRUE) ==
-          0;
+  gboolean wait = mcu_call_controls_first_state (self->room, FALSE,
+                      self->role) == MCU_PARTICIPANT_STATE_WAITING;
 
   stop_prompt (self);
   mcu_participant_set_role (self->participant, self->role);
@@ -405,10 +423,7 @@ enter_room (McuCallControls *self)
     play1 (self, "waiting-for-moderator", PROMPT_HOLD, MCU_PROMPT_NONE);
     return;
   }
-  set_state (self, MCU_CALL_CONTROLS_STATE_JOINED);
-  if (mcu_room_has_option (self->room, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE))
-    announce (self, "join-tone");
-  update_alone (self);
+  join (self);
 }
 
 static void
@@ -465,9 +480,8 @@ on_room_changed (McuCallControls *self)
           mcu_room_count_role (
               self->room, MCU_PARTICIPANT_ROLE_MODERATOR, TRUE) > 0)) {
     stop_prompt (self);
-    set_state (self, MCU_CALL_CONTROLS_STATE_JOINED);
-    if (mcu_room_has_option (self->room, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE))
-      announce (self, "join-tone");
+    join (self);
+    return;
   }
   update_alone (self);
 }
@@ -698,14 +712,22 @@ mcu_call_controls_new (McuCallLeg *leg, const McuConfig *config, McuRoom *room,
         leg, "dtmf", G_CALLBACK (on_leg_dtmf), self, G_CONNECT_SWAPPED);
   else
     g_warning ("no DTMF from callers in this build: no PIN entry by keypad");
-  /* held out from the first packet until the PIN is in */
-  if (pin_entry) {
-    self->state = MCU_CALL_CONTROLS_STATE_PIN_ENTRY;
-    mcu_participant_set_state (participant, MCU_PARTICIPANT_STATE_PIN_ENTRY);
-    update_hold (self);
-    self->state = MCU_CALL_CONTROLS_STATE_NEW;
-  }
+  /* held out from the first packet (first state from the leg) */
+  update_hold (self);
   return self;
+}
+
+McuParticipantState
+mcu_call_controls_first_state (
+    McuRoom *room, gboolean pin_entry, McuParticipantRole role)
+{
+  if (pin_entry)
+    return MCU_PARTICIPANT_STATE_PIN_ENTRY;
+  if (role == MCU_PARTICIPANT_ROLE_GUEST &&
+      mcu_room_has_option (room, MCU_ROOM_OPTION_WAIT_FOR_MODERATOR) &&
+      mcu_room_count_role (room, MCU_PARTICIPANT_ROLE_MODERATOR, TRUE) == 0)
+    return MCU_PARTICIPANT_STATE_WAITING;
+  return MCU_PARTICIPANT_STATE_JOINED;
 }
 
 void
@@ -770,10 +792,7 @@ mcu_call_controls_end (McuCallControls *self, const gchar *prompt)
 void
 mcu_call_controls_leave (McuCallControls *self)
 {
-  gboolean was_joined;
-
   g_return_if_fail (MCU_IS_CALL_CONTROLS (self));
-  was_joined = self->state == MCU_CALL_CONTROLS_STATE_JOINED;
   self->state = MCU_CALL_CONTROLS_STATE_DONE;
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
@@ -781,10 +800,6 @@ mcu_call_controls_leave (McuCallControls *self)
   if (self->notice_id)
     mcu_audio_mix_stop_prompt (self->mix, self->notice_id);
   self->notice_id = 0;
-  if (was_joined &&
-      mcu_room_has_option (self->room, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE) &&
-      mcu_room_count_joined (self->room) > 1)
-    announce (self, "leave-tone");
   self->leg = NULL;
 }
 

@@ -703,9 +703,10 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (self->media == NULL)
     goto failed;
   g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
-  self->participant = mcu_room_add_participant (room,
+  self->participant = mcu_room_add_participant_full (room,
       mcu_sip_call_get_display_name (self->call),
-      mcu_sip_call_get_from_uri (self->call), error);
+      mcu_sip_call_get_from_uri (self->call),
+      mcu_call_controls_first_state (room, pin_entry, role), role, error);
   if (self->participant == NULL)
     goto failed;
   mcu_participant_set_user_data (self->participant, self, NULL);

@@ -190,6 +190,8 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_string (b, "uri", mcu_participant_get_uri (p));
   add_string (
       b, "role", mcu_participant_role_to_string (mcu_participant_get_role (p)));
+  add_string (b, "state",
+      mcu_participant_state_to_string (mcu_participant_get_state (p)));
   add_string (b, "call_id",
       leg ? mcu_sip_call_get_call_id (mcu_call_leg_get_call (leg)) : NULL);
   json_builder_set_member_name (b, "codecs");

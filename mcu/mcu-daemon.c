@@ -500,6 +500,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
     return NULL;
   self->env.admit_gate = mcu_scheduler_glue_admit;
   self->env.admit_gate_data = self;
+  self->env.extend_meeting = mcu_scheduler_glue_extend;
+  self->env.extend_meeting_data = self;
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
     return abandon_startup (self);

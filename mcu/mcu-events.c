@@ -196,6 +196,14 @@ on_participant_notify (
     mcu_events_emit (self, "role-changed", room, participant, fields);
     return;
   }
+  if (g_str_equal (pspec->name, "state")) {
+    g_autofree gchar *fields = g_strdup_printf (
+        "\"state\":\"%s\"", mcu_participant_state_to_string (
+                                mcu_participant_get_state (participant)));
+
+    mcu_events_emit (self, "state-changed", room, participant, fields);
+    return;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (flag_events); i++) {
     gboolean value;
 

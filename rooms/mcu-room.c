@@ -462,6 +462,15 @@ McuParticipant *
 mcu_room_add_participant (
     McuRoom *self, const gchar *display_name, const gchar *uri, GError **error)
 {
+  return mcu_room_add_participant_full (self, display_name, uri,
+      MCU_PARTICIPANT_STATE_JOINED, MCU_PARTICIPANT_ROLE_GUEST, error);
+}
+
+McuParticipant *
+mcu_room_add_participant_full (McuRoom *self, const gchar *display_name,
+    const gchar *uri, McuParticipantState state, McuParticipantRole role,
+    GError **error)
+{
   McuParticipant *p;
 
   g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
@@ -485,6 +494,8 @@ mcu_room_add_participant (
   }
 
   p = mcu_participant_new (self->next_id++, display_name, uri);
+  mcu_participant_set_state (p, state);
+  mcu_participant_set_role (p, role);
   mcu_participant_set_room (p, self);
   g_queue_push_tail (&self->participants, p);
   g_signal_connect (p, "notify::role", G_CALLBACK (on_member_notify), self);

@@ -106,6 +106,11 @@ void mcu_room_close (McuRoom *self);
  * _LOCKED / _CLOSED. (transfer none: the room holds it) */
 McuParticipant *mcu_room_add_participant (
     McuRoom *self, const gchar *display_name, const gchar *uri, GError **error);
+/* The same, with the participant's first state and role set before
+ * "participant-added". */
+McuParticipant *mcu_room_add_participant_full (McuRoom *self,
+    const gchar *display_name, const gchar *uri, McuParticipantState state,
+    McuParticipantRole role, GError **error);
 /* Removes @participant; the last one out closes the room ("closed"). */
 void mcu_room_remove_participant (McuRoom *self, McuParticipant *participant);
 McuParticipant *mcu_room_find_participant (McuRoom *self, guint id);
