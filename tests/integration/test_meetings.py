@@ -107,7 +107,7 @@ def types(reader, kind, room=None):
 def before_window(checks, srv, start):
     """A caller before the early-join window: 480, Retry-After, Warning."""
     with sipua.SipUA(srv.port, "early") as ua:
-        r = ua.request("INVITE", srv.uri("4242*0000"), "<%s>" % srv.uri("4242*0000"),
+        r = ua.request("INVITE", srv.uri("4242"), "<%s>" % srv.uri("4242"),
                        body=sipua.SDP_TEMPLATE % (41000, "sendrecv"), ctype="application/sdp")
         retry = int(r.h("retry-after", "0") or 0) if r else 0
         opens_in = start - 3 - time.time()
@@ -124,7 +124,7 @@ def before_window(checks, srv, start):
 def inside_window(checks, srv):
     """Open, not started: the room wants the meeting's PIN."""
     with sipua.SipUA(srv.port, "pinner") as ua:
-        r = ua.request("INVITE", srv.uri("4242"), "<%s>" % srv.uri("4242"),
+        r = ua.request("INVITE", srv.uri("4242*0000"), "<%s>" % srv.uri("4242*0000"),
                        body=sipua.SDP_TEMPLATE % (41002, "sendrecv"), ctype="application/sdp")
         checks.check(r is not None and r.status == 403, "inside the window with a wrong PIN: 403 (%s)" % r)
         d = ua.call(srv.uri("4242*1234"), rtp_port=41004)
