@@ -30,6 +30,7 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     .layout = layout && mcu_room_layout_is_valid (layout) ? layout : NULL,
     .pin = mcu_meeting_get_pin (meeting),
     .self_view = TRUE,
+    .options = mcu_meeting_get_room_options (meeting),
   };
 
   if (room == NULL || mcu_room_get_state (room) != MCU_ROOM_STATE_OPEN) {
@@ -44,6 +45,7 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     mcu_room_set_max_participants (room, settings.max_participants);
     if (settings.layout)
       mcu_room_set_layout (room, settings.layout);
+    mcu_room_set_options (room, settings.options);
   }
   mcu_room_set_moderator_pin (room, mcu_meeting_get_moderator_pin (meeting));
   return TRUE;
