@@ -943,9 +943,11 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (self->room) {
-    self->participant = mcu_room_add_participant (self->room,
+    self->participant = mcu_room_add_participant_full (self->room,
         mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
-        &error);
+        mcu_call_controls_first_state (
+            self->room, FALSE, MCU_PARTICIPANT_ROLE_GUEST),
+        MCU_PARTICIPANT_ROLE_GUEST, &error);
     if (self->participant == NULL) {
       mcu_sdp_audio_clear (&audio);
       LEG_LOG (self, G_LOG_LEVEL_INFO, "cannot join: %s", error->message);
@@ -953,6 +955,12 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
       return;
     }
     mcu_participant_set_user_data (self->participant, self, NULL);
+    /* a dialled participant is a guest with the caller keys */
+    self->controls =
+        mcu_call_controls_new (self, self->env->config, self->room, self->mix,
+            self->media, self->participant, FALSE, MCU_PARTICIPANT_ROLE_GUEST);
+    mcu_call_controls_set_extend_func (self->controls,
+        self->env->extend_meeting, self->env->extend_meeting_data);
   }
   if (!apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
@@ -967,6 +975,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
         mcu_sip_call_get_from_uri (call), mcu_room_get_name (self->room),
         mcu_participant_get_id (self->participant));
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+  if (self->controls)
+    mcu_call_controls_start (self->controls);
   g_signal_emit (self, signals[SIGNAL_ANSWERED], 0);
 }
 
