@@ -159,8 +159,9 @@ def audio_frames(peer, seconds, pt, rate, payload_of):
 def rfc4733_keys(peer, pt, rate, first_at, long_key=None):
     """100 keys as telephone-events with the audio's timestamps; returns
     the keys. Key i lasts 40..220 ms with updates every 20 ms and End x3,
-    except: every 10th loses every End (half of those are then closed by
-    the server's timeout: a 400 ms pause follows), every 13th loses its
+    except: every 10th and the last lose every End (the last and half of
+    the others are then closed by the server's timeout: a 400 ms pause
+    follows; the rest by the next key), every 13th loses its
     start, every 17th has one End only; @long_key (an index) is held 1.6 s
     (at 48 kHz its duration overflows 0xFFFF: a second segment)."""
     keys, t = "", first_at
@@ -177,7 +178,7 @@ def rfc4733_keys(peer, pt, rate, first_at, long_key=None):
                 pkts.append((t + ms / 1000, False, seg_ts, 0xFFFF, False))
                 seg_ts, seg_start = seg_ts + 0xFFFF, seg_start + 0xFFFF // per_ms
             pkts.append((t + ms / 1000, ms == 0, seg_ts, (ms - seg_start) * per_ms, False))
-        ends = 0 if i % 10 == 3 else 1 if i % 17 == 5 else 3
+        ends = 0 if i % 10 == 3 or i == N_KEYS - 1 else 1 if i % 17 == 5 else 3
         for k in range(ends):
             pkts.append((t + (length + 20 * k) / 1000, False, seg_ts,
                          (length - seg_start) * per_ms, True))
