@@ -114,7 +114,8 @@ test_formats (void)
 static void
 test_refused (void)
 {
-  const gint16 mono[] = { 1, 2, 3 };
+  /* enough for 3 samples of up to 3 channels */
+  const gint16 mono[9] = { 1, 2, 3 };
   struct
   {
     guint16 format, channels;
