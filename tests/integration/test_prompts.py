@@ -296,12 +296,26 @@ def join_tones(workdir):
         f.write(text.replace("[rooms]\n", "[rooms]\njoin-tones=true\n", 1))
     with srv:
         ctl = controlclient.Control(srv.control_socket)
-        a = start_caller(srv, workdir, "A", 9.0)
+        a_start = time.monotonic()
+        a = start_caller(srv, workdir, "A", 11.0)
         checks.check(mcutest.poll_until(lambda: len(participants(ctl)) == 1, 10.0), "A joined")
         time.sleep(1.5)
         b = start_caller(srv, workdir, "B", 3.0)
-        wait_callers([b, a], 30)
+        wait_callers([b], 30)
+        checks.check(mcutest.poll_until(lambda: len(participants(ctl)) == 1, 10.0), "B left")
+        time.sleep(1.0)
+        # the room's limit: 64 prompts at once, then 429
+        flood_at = time.monotonic() - a_start
+        path = "/v1/rooms/%s/announcements" % ROOM
+        statuses = [ctl.call("POST", path, {"prompt": "music"})[0] for _ in range(64)]
+        checks.check(statuses == [202] * 64, "64 prompts at once: %s" % set(statuses))
+        status, reply = ctl.call("POST", path, {"prompt": "music"})
+        checks.check(status == 429 and reply["error"]["code"] == "too-many-prompts",
+                     "the 65th: %s %s" % (status, reply))
+        checks.check(srv.alive(), "the server plays 64 prompts")
+        wait_callers([a], 30)
     _, s = audiocheck.read_wav(a["wav"])
+    s = s[:int((flood_at - 0.2) * 48000)]  # before the flood of music
     j = correlate(s, 48000, join)
     l_ = correlate(s, 48000, leave)
     print("A: join-tone %s, leave-tone %s" % (j, l_))
