@@ -38,7 +38,9 @@ from controlclient import Control, EventReader  # noqa: E402
 
 KEYS = "0123456789*#ABCD"
 N_KEYS = 100
-ROOMS = "[room:keys]\ninband-dtmf=true\n[room:plain]\n"
+# keypad controls off: every key here is only reported (# would hang up)
+NO_CONTROLS = "[controls]\ncaller=\nmoderator=\n"
+ROOMS = "[room:keys]\ninband-dtmf=true\n[room:plain]\n" + NO_CONTROLS
 
 SDP_HEAD = "v=0\r\no=ua 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 SDP_OPUS = SDP_HEAD + ("m=audio %d RTP/AVP 111 110\r\na=rtpmap:111 opus/48000/2\r\n"
@@ -346,7 +348,8 @@ def run_baresip(checks):
     with netns.NetnsPair() as n:
         baresip.write_conf(conf, "<sip:keys@%s>;regint=0" % n.phone_ip, ip=n.phone_ip,
                            dev=n.veth_p)
-        with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([])) as srv:
+        with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]),
+                               extra=NO_CONTROLS) as srv:
             reader = EventReader(Control(srv.control_socket))
             reader.start()
             reader.connected.wait(5)
