@@ -7,9 +7,12 @@
  * (a guest while wait-for-moderator finds no moderator) -> JOINED; ENDING
  * plays a last prompt (goodbye, meeting-ended) and hangs up; DONE.
  *
- * Held out (PIN_ENTRY, WAITING, ENDING): out of everyone's mix, and deaf to
- * the room except while one of our own prompts plays (a prompt without
- * MCU_PROMPT_KEEP_MIX replaces the room in what the caller hears). */
+ * Held out (PIN_ENTRY, WAITING, ENDING): out of everyone's mix, and the
+ * room replaced by a looping silence prompt (a prompt without
+ * MCU_PROMPT_KEEP_MIX replaces the room in what the caller hears; ours
+ * play over the silence). Until the silence surely plays (the frames the
+ * mixer made before it are out) the caller is deaf; without the silence
+ * file, deaf whenever no prompt of ours plays. */
 #include "mcu-call-controls.h"
 #include "mcu-call-leg.h"
 #include "mcu-prompts.h"
@@ -19,6 +22,8 @@
 /* Talk volume steps ("talk-up"/"talk-down"). */
 #define VOLUME_STEP    0.25
 #define EXTEND_MINUTES 10
+/* After starting the hold silence: the mixer has made its frames. */
+#define HOLD_SETTLE_MS 100
 
 typedef enum
 {
@@ -48,8 +53,11 @@ struct _McuCallControls
 
   guint prompt_id; /* our exclusive prompt (0 = none) */
   PromptKind prompt_kind;
-  guint notice_id; /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
-  gboolean alone;  /* hearing only-participant/music */
+  guint notice_id;     /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
+  guint hold_id;       /* the looping silence while held out (0 = none) */
+  gboolean hold_ready; /* ... surely playing: no need to be deaf */
+  guint hold_timer;
+  gboolean alone; /* hearing only-participant/music */
 
   McuKeymap *keymap; /* caller's or moderator's, by role */
   GString *keys;     /* pressed since the last match */
@@ -71,6 +79,7 @@ mcu_call_controls_dispose (GObject *object)
 
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
+  g_clear_handle_id (&self->hold_timer, g_source_remove);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
   if (self->room)
@@ -218,21 +227,69 @@ announce (McuCallControls *self, const gchar *name)
         name, error->message);
 }
 
-/* Out of the mix while held out; deaf to the room unless a prompt of ours
- * replaces it. */
+static gboolean
+on_hold_timer (gpointer data)
+{
+  McuCallControls *self = data;
+
+  self->hold_timer = 0;
+  self->hold_ready = self->hold_id != 0;
+  update_hold (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_hold (McuCallControls *self)
+{
+  guint old = self->hold_id;
+
+  self->hold_id = 0;
+  self->hold_ready = FALSE;
+  g_clear_handle_id (&self->hold_timer, g_source_remove);
+  if (old)
+    mcu_audio_mix_stop_prompt (self->mix, old);
+}
+
+static void
+start_hold (McuCallControls *self)
+{
+  g_autofree gchar *file =
+      mcu_prompts_path (self->config, self->room, "silence");
+  const gchar *files[] = { file, NULL };
+
+  if (file)
+    self->hold_id = mcu_audio_mix_play_to (
+        self->mix, self->media, files, MCU_PROMPT_LOOP, NULL);
+  if (self->hold_id)
+    self->hold_timer = g_timeout_add (HOLD_SETTLE_MS, on_hold_timer, self);
+}
+
+/* Out of the mix while held out, hearing none of the room (see the top). */
 static void
 update_hold (McuCallControls *self)
 {
   gboolean held = mcu_participant_get_state (self->participant) !=
                       MCU_PARTICIPANT_STATE_JOINED ||
                   self->state == MCU_CALL_CONTROLS_STATE_ENDING;
+  gboolean deaf;
 
   if (self->leg == NULL)
     return;
   mcu_call_leg_set_held_out (self->leg, held);
-  mcu_media_session_set_deaf (
-      self->media, held ? self->prompt_id == 0
-                        : mcu_participant_get_deaf (self->participant));
+  if (!held) {
+    stop_hold (self);
+    mcu_media_session_set_deaf (
+        self->media, mcu_participant_get_deaf (self->participant));
+    return;
+  }
+  /* after the answer: before it nothing is sent anyway */
+  if (self->hold_id == 0 && self->state != MCU_CALL_CONTROLS_STATE_NEW)
+    start_hold (self);
+  if (self->hold_id)
+    deaf = !self->hold_ready;
+  else
+    deaf = self->prompt_id == 0;
+  mcu_media_session_set_deaf (self->media, deaf);
 }
 
 /* ----- PIN entry ----- */
@@ -460,6 +517,13 @@ on_mix_prompt_done (
 
   if (prompt_id == self->notice_id)
     self->notice_id = 0;
+  if (prompt_id != 0 && prompt_id == self->hold_id) {
+    /* the silence went (the call leaves): deaf until it is back */
+    self->hold_id = 0;
+    self->hold_ready = FALSE;
+    update_hold (self);
+    return;
+  }
   if (prompt_id == 0 || prompt_id != self->prompt_id)
     return;
   self->prompt_id = 0;
@@ -797,6 +861,7 @@ mcu_call_controls_leave (McuCallControls *self)
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
   stop_prompt (self);
+  stop_hold (self);
   if (self->notice_id)
     mcu_audio_mix_stop_prompt (self->mix, self->notice_id);
   self->notice_id = 0;

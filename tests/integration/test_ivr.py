@@ -112,6 +112,18 @@ def no_tone(samples, freq):
     return audiocheck.tone_presence(samples, RATE, freq, min_dbfs=-18) <= 0.05
 
 
+def tone_blips(samples, freq):
+    """20 ms windows where @freq stands alone (a pure tone: within 3 dB of
+    the window's whole level, above -45 dBFS): a moment of another caller's
+    test tone, which speech never looks like."""
+    n = len(samples) // 160 * 160
+    if n == 0:
+        return 0
+    lv = audiocheck.tone_levels(samples[:n], RATE, [freq], window=0.02)[:, 0]
+    rms = audiocheck.rms_levels(samples[:n], RATE, window=0.02)
+    return int(((lv > -45) & (lv > rms - 3)).sum())
+
+
 def silent(samples):
     return len(samples) >= RATE // 10 and max(audiocheck.rms_levels(samples, RATE)) < -50
 
@@ -161,6 +173,8 @@ def test_pin_entry(srv, ctl):
         reason = got[0].h("reason") if got else ""
         checks.check("wrong PIN" in reason, "... with Reason %r" % reason)
         checks.check(participant(ctl, "pinroom", "ann") is None, "ann is gone from the room")
+        blips = tone_blips(a.peer.heard(start), 700)
+        checks.check(blips == 0, "not even 20 ms of the room reached ann in the whole call (%d)" % blips)
         a.d = None
     finally:
         a.close()
