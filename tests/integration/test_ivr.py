@@ -15,14 +15,19 @@ that press keys as RFC 4733 events and record what they hear (ivrpeer.py):
 - a room's rules and the moderator keys: a guest joins muted and alone
   hears only-participant; 7 locks the room (announced), ** ends the
   meeting (meeting-ended, BYE to all); end-when-moderator-leaves: the
-  moderator's BYE ends it for the guest."""
+  moderator's BYE ends it for the guest;
+- video: a caller entering the PIN is not in the grid; a waiting guest
+  appears when the moderator joins (mcu-test-caller's tile colours)."""
 
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tempfile  # noqa: E402
+
 import audiocheck  # noqa: E402
+import videocheck as vc  # noqa: E402
 import ivrpeer  # noqa: E402
 import mcutest  # noqa: E402
 import sipua  # noqa: E402
@@ -326,6 +331,43 @@ def test_rules_and_moderator_keys(srv, ctl):
         mod.close()
 
 
+RED, GREEN = "c83232", "32c832"
+
+
+def test_video_grid(srv):
+    work = tempfile.mkdtemp(prefix="mcu-ivr-video-")
+    grids = "1x1,2x1"
+    started = []
+
+    def join(name, room, colour):
+        c = vc.Caller(work, name, srv.uri(room),
+                      ["--codec", "pcmu", "--video-colour", colour, "--grid", grids], duration=40)
+        started.append(c)
+        return c, c.wait_answered()
+
+    try:
+        viewer, s1 = join("viewer", "pinroom*1234", RED)
+        intruder, s2 = join("intruder", "pinroom", GREEN)
+        checks.check(s1 == 200 and s2 == 200, "video: viewer (PIN) and intruder (no PIN) answered")
+        time.sleep(3.0)
+        res = vc.wait_for_grid([viewer], "2x1", [vc.rgb(RED), vc.rgb(RED)], 8)
+        ok, text = res.get("viewer", (False, "no capture"))
+        checks.check(ok, "video: the viewer's picture is the only tile: the caller entering the "
+                     "PIN is not in the grid (%s)" % text)
+        viewer.stop()
+        intruder.stop()
+
+        guest, s3 = join("guest", "waitroom", GREEN)
+        mod, s4 = join("mod", "waitroom*9999", RED)
+        checks.check(s3 == 200 and s4 == 200, "video: a waiting guest and the moderator answered")
+        res = vc.wait_for_grid([mod], "2x1", [vc.rgb(GREEN), vc.rgb(RED)], 12)
+        ok, text = res.get("mod", (False, "no capture"))
+        checks.check(ok, "video: with the moderator in, the guest's tile appears (%s)" % text)
+    finally:
+        for c in started:
+            c.stop()
+
+
 def main():
     srv = mcutest.McuServer(extra=ROOMS)
     srv.start()
@@ -336,6 +378,7 @@ def main():
         test_mute_key(srv, ctl)
         test_wait_for_moderator(srv, ctl)
         test_rules_and_moderator_keys(srv, ctl)
+        test_video_grid(srv)
     finally:
         code = srv.stop()
     checks.check(code == 0, "server exits 0")
