@@ -53,9 +53,10 @@ struct _McuCallControls
 
   guint prompt_id; /* our exclusive prompt (0 = none) */
   PromptKind prompt_kind;
-  guint notice_id;     /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
-  guint hold_id;       /* the looping silence while held out (0 = none) */
-  gboolean hold_ready; /* ... surely playing: no need to be deaf */
+  guint notice_id;         /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
+  guint hold_id;           /* the looping silence while held out (0 = none) */
+  gboolean hold_ready;     /* ... surely playing: no need to be deaf */
+  const gchar *bye_reason; /* the Reason of the BYE after PROMPT_LAST */
   guint hold_timer;
   gboolean alone; /* hearing only-participant/music */
 
@@ -322,6 +323,9 @@ arm_ivr_timer (McuCallControls *self)
       self);
 }
 
+static void end_call (
+    McuCallControls *self, const gchar *prompt, const gchar *reason);
+
 static void
 admit (McuCallControls *self, McuParticipantRole role)
 {
@@ -332,6 +336,11 @@ admit (McuCallControls *self, McuParticipantRole role)
       mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant),
       mcu_participant_role_to_string (role));
+  /* locked while the PIN was entered: the lock wins */
+  if (mcu_room_get_locked (self->room)) {
+    end_call (self, "locked", "SIP;cause=403;text=\"room locked\"");
+    return;
+  }
   enter_room (self);
 }
 
@@ -499,8 +508,7 @@ on_prompt_over (McuCallControls *self, PromptKind kind)
     case PROMPT_LAST:
       self->state = MCU_CALL_CONTROLS_STATE_DONE;
       if (self->leg)
-        mcu_call_leg_hangup (
-            self->leg, "SIP;cause=200;text=\"the meeting has ended\"");
+        mcu_call_leg_hangup (self->leg, self->bye_reason);
       break;
     case PROMPT_MUSIC:
     case PROMPT_NONE:
@@ -841,8 +849,16 @@ void
 mcu_call_controls_end (McuCallControls *self, const gchar *prompt)
 {
   g_return_if_fail (MCU_IS_CALL_CONTROLS (self));
+  end_call (self, prompt, "SIP;cause=200;text=\"the meeting has ended\"");
+}
+
+/* @prompt (nullable), then BYE with @reason (a static string). */
+static void
+end_call (McuCallControls *self, const gchar *prompt, const gchar *reason)
+{
   if (!active (self) || self->state == MCU_CALL_CONTROLS_STATE_ENDING)
     return;
+  self->bye_reason = reason;
   g_clear_object (&self->ivr);
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);

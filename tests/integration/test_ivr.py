@@ -186,6 +186,29 @@ def test_pin_entry(srv, ctl):
         b.close()
 
 
+def test_locked_meanwhile(srv, ctl):
+    """The room locked while the PIN is entered: the right PIN gets
+    "locked" and a BYE."""
+    c = Caller(srv, "lou")
+    try:
+        checks.check(c.dial(srv, "pinroom"), "lou dials pinroom without the PIN")
+        s, _ = ctl.call("PATCH", "/v1/rooms/pinroom", {"locked": True})
+        checks.check(s == 200, "the room is locked meanwhile")
+        time.sleep(1.0)
+        c.peer.press("1234#")
+        m = c.peer.mark()
+        got = c.ua.wait_for(lambda: ivrpeer.bye_received(c.ua, c.d), 10)
+        heard = ivrpeer.best_match(c.peer.heard(m), prompt("locked", 1.2))
+        reason = got[0].h("reason") if got else ""
+        checks.check(bool(got) and "room locked" in reason,
+                     "the right PIN into a locked room: BYE (%r)" % reason)
+        checks.check(heard >= MATCH, "... after the locked prompt (%.2f)" % heard)
+        c.d = None
+    finally:
+        ctl.call("PATCH", "/v1/rooms/pinroom", {"locked": False})
+        c.close()
+
+
 def test_roles(srv, ctl):
     """Moderator and guest PINs by keypad and in the URI."""
     mod, guest, direct = Caller(srv, "mod"), Caller(srv, "gus"), Caller(srv, "dir")
@@ -374,6 +397,7 @@ def main():
     ctl = Control(srv.control_socket)
     try:
         test_pin_entry(srv, ctl)
+        test_locked_meanwhile(srv, ctl)
         test_roles(srv, ctl)
         test_mute_key(srv, ctl)
         test_wait_for_moderator(srv, ctl)
