@@ -16,6 +16,8 @@ that press keys as RFC 4733 events and record what they hear (ivrpeer.py):
   hears only-participant; 7 locks the room (announced), ** ends the
   meeting (meeting-ended, BYE to all); end-when-moderator-leaves: the
   moderator's BYE ends it for the guest;
+- the moderator's 9 extends the scheduled meeting running in the room
+  by 10 minutes (meeting-extended, heard by the room);
 - video: a caller entering the PIN is not in the grid; a waiting guest
   appears when the moderator joins (mcu-test-caller's tile colours)."""
 
@@ -24,6 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datetime  # noqa: E402
 import tempfile  # noqa: E402
 
 import audiocheck  # noqa: E402
@@ -31,7 +34,7 @@ import videocheck as vc  # noqa: E402
 import ivrpeer  # noqa: E402
 import mcutest  # noqa: E402
 import sipua  # noqa: E402
-from controlclient import Control  # noqa: E402
+from controlclient import Control, EventReader  # noqa: E402
 
 PROMPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "prompts", "en")
 RATE = ivrpeer.RATE
@@ -354,6 +357,40 @@ def test_rules_and_moderator_keys(srv, ctl):
         mod.close()
 
 
+def test_extend_key(srv, ctl):
+    reader = EventReader(ctl)
+    reader.start()
+    reader.connected.wait(5)
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=3)
+    st, body = ctl.call("POST", "/v1/meetings", {
+        "subject": "Keys", "room": "sched", "start": start.isoformat(), "duration": "PT5M",
+        "early_join": "PT10S", "pin": "1234", "moderator_pin": "9999", "attendees": []})
+    checks.check(st == 201, "a meeting in room sched, starting in 3 s (%d)" % st)
+    # meg talks (300 Hz): an announcement into a room where nobody sends
+    # any signal is not heard at all (the prompts mixer; see the report)
+    mod = Caller(srv, "meg", tone=300)
+    try:
+        started = reader.wait_for(lambda e: e["type"] == "meeting-started", 8)
+        checks.check(bool(started), "the meeting started")
+        checks.check(mod.dial(srv, "sched*9999"), "meg joins as its moderator")
+        time.sleep(1.0)
+        mod.peer.press("9")
+        m = mod.peer.mark()
+        ext = reader.wait_for(lambda e: e["type"] == "meeting-extended", 5)
+        checks.check(ext is not None and ext.get("extended_by_seconds") == 600,
+                     "9: the meeting is extended by 10 minutes (%s)" % (ext and ext.get("extended_by_seconds")))
+        time.sleep(2.5)
+        heard = ivrpeer.best_match(ivrpeer.notch(mod.peer.heard(m), [300]),
+                                   prompt("meeting-extended", 1.2))
+        checks.check(heard >= MATCH, "... and the room hears meeting-extended (%.2f)" % heard)
+    finally:
+        mod.close()
+        reader.stop()
+        if st == 201:
+            ctl.call("DELETE", "/v1/meetings/%s" % body["id"])
+
+
 RED, GREEN = "c83232", "32c832"
 
 
@@ -402,6 +439,7 @@ def main():
         test_mute_key(srv, ctl)
         test_wait_for_moderator(srv, ctl)
         test_rules_and_moderator_keys(srv, ctl)
+        test_extend_key(srv, ctl)
         test_video_grid(srv)
     finally:
         code = srv.stop()
