@@ -779,11 +779,8 @@ mcu_call_controls_new (McuCallLeg *leg, const McuConfig *config, McuRoom *room,
   g_signal_connect (
       room, "participant-removed", G_CALLBACK (on_participant_removed), self);
   /* keys: RFC 4733, INFO and in-band, all through the leg */
-  if (g_signal_lookup ("dtmf", MCU_TYPE_CALL_LEG))
-    g_signal_connect_object (
-        leg, "dtmf", G_CALLBACK (on_leg_dtmf), self, G_CONNECT_SWAPPED);
-  else
-    g_warning ("no DTMF from callers in this build: no PIN entry by keypad");
+  g_signal_connect_object (
+      leg, "dtmf", G_CALLBACK (on_leg_dtmf), self, G_CONNECT_SWAPPED);
   /* held out from the first packet (first state from the leg) */
   update_hold (self);
   return self;
