@@ -16,7 +16,7 @@ they come (issue 11, DTMF in):
   400 for a malformed one. A burst of 200 INFO keys is cut to 25 a second.
 - In-band tones in PCMU audio (real DTMF tone pairs, mu-law encoded), 100
   keys, from a caller without telephone-event in a room with
-  inband-dtmf=true; a caller in a room without it reports nothing; the
+  inband-dtmf=true, and 20 in G.722 audio (GStreamer's encoder); a caller in a room without it reports nothing; the
   other participants do not hear the tones while they are detected.
 - baresip (in a network namespace) sends /sndcode digits: each once.
 
@@ -51,6 +51,7 @@ SDP_OPUS = SDP_HEAD + ("m=audio %d RTP/AVP 111 110\r\na=rtpmap:111 opus/48000/2\
                        "a=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-16\r\na=sendrecv\r\n")
 SDP_PCMU_TE = SDP_HEAD + ("m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
                           "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n")
+SDP_G722 = SDP_HEAD + "m=audio %d RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\na=sendrecv\r\n"
 SDP_PCMU = SDP_HEAD + "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
 
 SDP_SRTP = SDP_HEAD + ("m=audio %%d RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -259,6 +260,51 @@ def inband_keys(peer, first_at, count=N_KEYS, tone=0.09, pause=0.09):
     return keys, total, spans
 
 
+def g722_inband(checks, srv, reader, count=20):
+    """In-band keys from a G.722 caller (16 kHz audio: the detector gets it
+    averaged down to 8 kHz): GStreamer's avenc_g722 sends tone pairs
+    written to a WAV here, from the port the SDP names."""
+    import wave
+    rate, tone, pause = 16000, 0.09, 0.09
+    keys = "".join(KEYS[(i * 11 + 2) % 16] for i in range(count))
+    audio = np.zeros(int((0.5 + count * (tone + pause) + 0.5) * rate))
+    t = 0.5
+    for key in keys:
+        lo, hi = DTMF_FREQS[key]
+        tt = np.arange(int(tone * rate)) / rate
+        s0 = int(t * rate)
+        audio[s0:s0 + len(tt)] = 0.35 * (np.sin(2 * np.pi * lo * tt) + np.sin(2 * np.pi * hi * tt))
+        t += tone + pause
+    path = os.path.join(srv.dir, "g722-keys.wav")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((audio * 32767).astype("<i2").tobytes())
+    probe = sipua.RtpPort()
+    port = probe.port
+    probe.close()
+    with sipua.SipUA(srv.port, "g722caller", display="G722Caller") as ua:
+        d = ua.call(srv.uri("keys"), rtp_port=port, sdp=SDP_G722)
+        if not checks.check(d is not None and "G722/8000" in d["answer"], "G.722 caller answered"):
+            return
+        target = sipua.sdp_audio_peer(d["answer"])
+        gst = subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "wavparse", "!",
+             "audioconvert", "!", "audioresample", "!", "audio/x-raw,rate=16000,channels=1", "!",
+             "avenc_g722", "!", "rtpg722pay", "pt=9", "!", "udpsink", "host=" + target[0],
+             "port=%d" % target[1], "bind-address=127.0.0.1", "bind-port=%d" % port],
+            capture_output=True, text=True, timeout=60)
+        checks.check(gst.returncode == 0, "the G.722 sender ran (%s)" % gst.stderr[-300:])
+        mcutest.poll_until(lambda: len(dtmf_of(reader.events, "G722Caller")[0]) >= count, 3)
+        time.sleep(0.5)
+        got, methods = dtmf_of(reader.events, "G722Caller")
+        if not checks.check(got == keys and methods == {"inband"},
+                            "G722Caller: %d in-band keys reported once each, in order" % count):
+            print("  sent %s\n  got  %s (%s)" % (keys, got, methods))
+        ua.in_dialog(d, "BYE")
+
+
 def info(ua, d, body, ctype):
     """An INFO in dialog @d; its final response."""
     d["cseq"] += 1
@@ -441,6 +487,7 @@ def main():
         reader.start()
         reader.connected.wait(5)
         run_rtp_calls(checks, srv, reader)
+        g722_inband(checks, srv, reader)
         reader.stop()
         checks.check(not reader.errors, "event stream read cleanly (%s)" % reader.errors[:2])
         checks.check(srv.alive(), "server still running")
