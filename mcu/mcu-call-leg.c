@@ -28,6 +28,7 @@
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
 #include "mcu-call-srtp.h"
+#include "mcu-dtmf-limit.h"
 
 #include <string.h>
 
@@ -62,6 +63,7 @@ struct _McuCallLeg
   McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
+  McuDtmfLimit dtmf_limit;         /* keys a second */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -146,8 +148,18 @@ static void
 on_dtmf (
     GObject *source, const gchar *digit, const gchar *method, McuCallLeg *self)
 {
+  guint dropped;
+
   if (self->ended)
     return;
+  if (!mcu_dtmf_limit_take (
+          &self->dtmf_limit, g_get_monotonic_time (), &dropped))
+    return;
+  if (dropped)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING,
+        "%u DTMF keys dropped (more than %u a second)", dropped,
+        MCU_DTMF_MAX_PER_SECOND);
+  LEG_LOG (self, G_LOG_LEVEL_DEBUG, "key %s (%s)", digit, method);
   g_signal_emit (self, signals[SIGNAL_DTMF], 0, digit, method);
 }
 

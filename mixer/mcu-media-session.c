@@ -818,8 +818,12 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
   }
-  /* after srtpdec and after on_rtp_buffer dropped strays */
-  pad = gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
+  /* Telephone-events are read after on_rtp_buffer dropped strays, and
+   * decrypted: srtpdec sits inside rtpbin (request-rtp-decoder), so with
+   * SRTP on its output, else where rtpbin takes the RTP in. */
+  pad = self->srtp.dec
+            ? gst_element_get_static_pad (self->srtp.dec, "rtp_src")
+            : gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   mcu_media_dtmf_watch_rtp (self->dtmf, pad);
   gst_object_unref (pad);
   return TRUE;
