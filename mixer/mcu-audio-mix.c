@@ -577,9 +577,11 @@ prompt_start (McuAudioMix *self, MixPrompt *p)
   if (p->session != NULL) {
     MixEntry *e = g_hash_table_lookup (self->sessions, p->session);
 
-    if (e == NULL || e->mixer_sink == NULL)
+    /* its output: what it hears (its sink_N is left out of the mix by the
+     * element while an exclusive prompt plays) */
+    if (e == NULL || e->mixer_src == NULL)
       return FALSE;
-    target = e->mixer_sink;
+    target = e->mixer_src;
     if (!(p->flags & MCU_PROMPT_KEEP_MIX))
       volume = PROMPT_ALONE_VOLUME;
   }

@@ -425,7 +425,8 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
 
   GST_OBJECT_LOCK (self);
   srcpad = g_steal_pointer (&MCU_MIX_MINUS_PAD (pad)->srcpad);
-  mcu_mix_minus_prompts_drop_target (&self->prompts, MCU_MIX_MINUS_PAD (pad));
+  if (srcpad != NULL)
+    mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
@@ -485,7 +486,8 @@ mcu_mix_minus_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   self->frame_levels = self->level_interval > 0;
   mcu_mix_minus_select_configure (&self->select, self->gate_threshold_db,
       self->gate_hangover, self->max_talkers);
-  mcu_mix_minus_prompts_begin_frame (&self->prompts, self->frame_serial);
+  mcu_mix_minus_prompts_begin_frame (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial);
   GST_OBJECT_UNLOCK (self);
   self->frame_stats =
       self->frame_levels || mcu_mix_minus_select_needs_stats (&self->select);
@@ -609,9 +611,10 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
 
     if (o->srcpad == NULL)
       continue;
-    if (mcu_mix_minus_prompts_owns_output (o->pad, self->frame_serial)) {
-      buffer = mcu_mix_minus_prompts_render_output (
-          &self->prompts, o->pad, self->sum, mix, n, self->frame_serial);
+    if (mcu_mix_minus_prompts_owns_output (
+            &self->prompts, o->srcpad, self->frame_serial)) {
+      buffer = mcu_mix_minus_prompts_render_output (&self->prompts, o->srcpad,
+          o->pad, self->sum, mix, n, self->frame_serial);
     } else if (o->pad->contributes) {
       buffer = render_mix_minus (
           self, o->pad, mix, n, contributors == 1 && !announcing);

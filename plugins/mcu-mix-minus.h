@@ -72,10 +72,12 @@
  * samples in GBytes) mixed on the element's own clock, sample-accurate:
  * - untargeted (an announcement): added to the sum, so every output and
  *   `src` hear it;
- * - targeted at sink_N: only src_N hears it. Unless KEEP_MIX is set, sink_N
- *   contributes nothing while it plays (the others do not hear N) and src_N
- *   hears only the prompt: the mix fades out over one frame when it starts
- *   and back in over one frame after it ends (no clicks).
+ * - targeted at an output src_N (or at sink_N, which stands for its
+ *   src_N): only src_N hears it. Unless KEEP_MIX is set, src_N hears only
+ *   the prompt and the sink_N feeding it (if any, now or later) contributes
+ *   nothing while it plays (the others do not hear N): the mix fades out
+ *   over one frame when it starts and back in over one frame after it ends
+ *   (no clicks).
  * Each prompt fades in over 5 ms, and out over its last 5 ms or 5 ms after
  * a stop. When it ends, the element posts the element message
  *   mcu-prompt-done, id=(uint), completed=(boolean)
@@ -113,10 +115,11 @@ typedef enum
 } McuMixMinusPromptFlags;
 
 /* Plays @parts (each GBytes holds S16LE mono 48 kHz samples) one after the
- * other from the next output frame on, to @target (a sink_N of @self) or to
- * everyone when @target is NULL, at @volume (0..10). @id (> 0, unique
- * among playing prompts) names it in mcu-prompt-done. Returns FALSE when
- * @target is not a current sink pad of @self. Any thread. */
+ * other from the next output frame on, to @target (a src_N of @self, or a
+ * sink_N for its src_N) or to everyone when @target is NULL, at @volume
+ * (0..10). @id (> 0, unique among playing prompts) names it in
+ * mcu-prompt-done. Returns FALSE when @target is not a current src_N or
+ * sink_N of @self. Any thread. */
 gboolean mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
     GBytes *const *parts, guint n_parts, McuMixMinusPromptFlags flags,
     gdouble volume);
