@@ -155,6 +155,27 @@ context_set (SSL_CTX *ctx, const Material *m, const gchar *cafile)
   return TRUE;
 }
 
+/* OpenSSL keeps a certificate per key type: after a change of type (RSA
+ * to ECDSA, say) the old one stays in its slot, and clients that prefer
+ * that type would still get it. TRUE when @ctx holds one besides @cert. */
+static gboolean
+has_other_certificate (SSL_CTX *ctx, X509 *cert)
+{
+  gboolean other = FALSE;
+
+  if (!SSL_CTX_set_current_cert (ctx, SSL_CERT_SET_FIRST))
+    return FALSE;
+  do {
+    X509 *x = SSL_CTX_get0_certificate (ctx);
+
+    other |= x != NULL && X509_cmp (x, cert) != 0;
+  } while (SSL_CTX_set_current_cert (ctx, SSL_CERT_SET_NEXT));
+  /* back to the new one, as SSL_CTX_use_cert_and_key left it */
+  SSL_CTX_select_current_cert (ctx, cert);
+  ERR_clear_error ();
+  return other;
+}
+
 gboolean
 mcu_sip_tls_contexts_apply (McuSipTlsContexts *self,
     const McuSipTlsFiles *files, const gchar *dir, GError **error)
@@ -172,9 +193,14 @@ mcu_sip_tls_contexts_apply (McuSipTlsContexts *self,
   SSL_CTX_free (scratch);
   if (!ok)
     return material_fail (&m, "certificate and key", error);
-  for (guint i = 0; i < self->contexts->len; i++)
+  for (guint i = 0; i < self->contexts->len; i++) {
     if (!context_set (self->contexts->pdata[i], &m, cafile))
       return material_fail (&m, "certificate and key", error);
+    if (has_other_certificate (self->contexts->pdata[i], m.cert))
+      g_warning ("the renewed TLS key is of another type than the one "
+                 "loaded before, which clients preferring that type still "
+                 "get: restart the server to drop it");
+  }
   material_clear (&m);
   return TRUE;
 }

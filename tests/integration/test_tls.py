@@ -228,11 +228,13 @@ def media(checks, srv, cert, d):
     finish_callers(checks, srv, runs, "mediaroom", (1.0, 4.0))  # both are in the room
 
 
-def served_certificate(port):
+def served_certificate(port, ciphers=None):
     """The DER certificate a new TLS connection to @port is served."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if ciphers:
+        ctx.set_ciphers(ciphers)
     try:
         with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5)) as s:
             return s.getpeercert(binary_form=True)
@@ -288,6 +290,20 @@ def reload(checks, srv, cert, key, d):
                      "SIGHUP with a wrong key: a warning naming [tls] key (%s)" % (line and line[0][-160:]))
         checks.check(served_certificate(srv.tls_port) == der(new_cert),
                      "after the bad SIGHUP new connections still get the last good certificate")
+        # a key of another type: loaded, but OpenSSL keeps the RSA one in
+        # its own slot for clients that prefer RSA: a warning says restart
+        ec_cert, ec_key = os.path.join(d, "ec.pem"), os.path.join(d, "ec.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", ec_key, "-out", ec_cert,
+                        "-subj", "/CN=127.0.0.1", "-days", "30"], check=True, capture_output=True)
+        shutil.copy(ec_cert, cert)
+        shutil.copy(ec_key, key)
+        srv.proc.send_signal(signal.SIGHUP)
+        warned = mcutest.poll_until(lambda: "of another type than the one loaded before"
+                                    in srv.log_text(), 5)
+        checks.check(warned and served_certificate(srv.tls_port, "ECDHE-ECDSA-AES128-GCM-SHA256")
+                     == der(ec_cert), "SIGHUP with an ECDSA key after RSA: loaded (an ECDSA client "
+                     "gets it) and a warning that RSA clients get the old one until a restart")
         checks.check(srv.alive() and ua.in_dialog(call, "BYE") == 200,
                      "the server and the call survive it (BYE: 200)")
     finish_callers(checks, srv, runs, "huproom", (4.0, 7.0))  # after the SIGHUPs
