@@ -501,7 +501,9 @@ mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local)
 {
   if (local->video_rtp_port == 0)
     return;
-  if (self->have_sdp && self->sdp.local_crypto.suite != MCU_SDP_CRYPTO_NONE) {
+  if (self->have_sdp && self->sdp.local_crypto.suite == MCU_SDP_CRYPTO_NONE)
+    return; /* its video is clear (srtp=optional): not switched by us */
+  if (self->have_sdp) {
     /* a re-offer keeps the key we send with */
     self->offer_crypto = self->sdp.local_crypto;
     self->offer_crypto.tag = 1;

@@ -57,7 +57,9 @@ void mcu_call_video_fill_local (
 /* An offer of ours with SRTP audio: the video line gets our key too
  * (@local's video_crypto, valid while @self lives); the key of the
  * current video when there is one, else a new AES_CM_128_HMAC_SHA1_80
- * one. Call it after mcu_call_video_fill_local (@offer TRUE). */
+ * one. A call whose video is clear gets none (the offer then has no video
+ * line, as before). Call it after mcu_call_video_fill_local (@offer
+ * TRUE). */
 void mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local);
 /* The caller's ACK came: a keyframe for it now. */
 void mcu_call_video_acked (McuCallVideo *self);
