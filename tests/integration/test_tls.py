@@ -316,11 +316,15 @@ def client_certificates(checks, d):
     cert, key = make_certificate(d, "vc-server")
     ca_cert, ca_key = make_certificate(d, "vc-client")  # self-signed: its own CA
     stranger_cert, stranger_key = make_certificate(d, "vc-stranger")
-    srv = tls_server(cert, key, extra="ca=%s\nverify-client=true\n" % ca_cert)
-    with srv:
+    ca_file = os.path.join(d, "vc-ca.pem")
+    shutil.copy(ca_cert, ca_file)
+    srv = tls_server(cert, key, extra="ca=%s\nverify-client=true\n" % ca_file)
+    clients = (("none", None), ("stranger", (stranger_cert, stranger_key)),
+               ("signed", (ca_cert, ca_key)))
+
+    def attempts():
         results = {}
-        for name, chain in (("none", None), ("stranger", (stranger_cert, stranger_key)),
-                            ("signed", (ca_cert, ca_key))):
+        for name, chain in clients:
             ctx = ssl.create_default_context(cafile=cert)
             if chain:
                 ctx.load_cert_chain(*chain)
@@ -331,10 +335,25 @@ def client_certificates(checks, d):
                     results[name] = r.status if r is not None else None
             except (ssl.SSLError, OSError) as e:
                 results[name] = "refused (%s)" % e.__class__.__name__
+        return results
+
+    with srv:
+        results = attempts()
         checks.check(results["signed"] == 200 and results["none"] != 200
                      and results["stranger"] != 200,
                      "verify-client: no certificate %s, another CA's %s, the CA's own: %s"
                      % (results["none"], results["stranger"], results["signed"]))
+        # SIGHUP with another CA: the clients it signed get in, the old
+        # CA's are refused from then on
+        shutil.copy(stranger_cert, ca_file)
+        srv.proc.send_signal(signal.SIGHUP)
+        checks.check(mcutest.poll_until(lambda: "TLS certificate and key are reloaded"
+                                        in srv.log_text(), 5), "SIGHUP with a new [tls] ca: reloaded")
+        results = attempts()
+        checks.check(results["stranger"] == 200 and results["signed"] != 200
+                     and results["none"] != 200,
+                     "after it: the new CA's client %s, the old CA's %s, none %s"
+                     % (results["stranger"], results["signed"], results["none"]))
 
 
 def main():
