@@ -334,6 +334,8 @@ apply_direction (McuCallVideo *self)
                       remote_receives (self->sdp.remote_direction) &&
                       self->sdp.remote_rtp_port != 0;
 
+  if (!self->joined)
+    return; /* a dial-out not answered yet: not in the mix */
   if (self->session) {
     gboolean was = mcu_video_session_get_sending (self->session);
 
@@ -519,7 +521,7 @@ mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local)
 void
 mcu_call_video_acked (McuCallVideo *self)
 {
-  if (!self->left && self->session)
+  if (!self->left && self->joined && self->session)
     mcu_video_mix_request_keyframe (self->rv->mix, self->id);
 }
 
@@ -537,7 +539,7 @@ gboolean
 mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
 {
   memset (stats, 0, sizeof *stats);
-  if (self->left || self->session == NULL)
+  if (self->left || !self->joined || self->session == NULL)
     return FALSE;
   return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
 }
