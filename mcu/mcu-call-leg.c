@@ -840,6 +840,15 @@ mcu_call_leg_dial (
 
   g_return_val_if_fail ((room == NULL) != (mix == NULL), FALSE);
   g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
+  /* a clear offer would be refused by our own policy once answered */
+  if (self->prefs.srtp == MCU_SDP_SRTP_MANDATORY && !self->prefs.srtp_keys_ok) {
+    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
+        "[media] srtp=mandatory: %s is not reached over TLS, where SRTP "
+        "keys may go (dial sips: or ;transport=tls, or set "
+        "srtp-allow-insecure-keys=true)",
+        mcu_sip_call_get_target (self->call));
+    return FALSE;
+  }
   if (room) {
     self->room = g_object_ref (room);
     g_free (self->log_room);

@@ -9,7 +9,9 @@ SRTP; and the picture baresip saves of what it receives (so decrypts with
 the key the server offered) must be its own colour bars coming back
 through the room's mix (self-view: the server decrypted them with
 baresip's key and encrypted the mix again), not a plain name tile. No key
-in the server's log.
+in the server's log. Before that, a dial-out to baresip over UDP (where
+the keys would travel in clear) is refused with 409 srtp-needs-tls and
+sends nothing.
 
 baresip puts its primary address into SDP, so the server runs in one network
 namespace and the phone in another (netns.py): no packet leaves the
@@ -112,9 +114,17 @@ def main():
                                   stderr=subprocess.STDOUT, text=True, cwd=conf)
             ready = mcutest.poll_until(lambda: "baresip is ready" in open(trace_path).read(), 10)
             checks.check(ready, "baresip is up")
+            ctl = Control(srv.control_socket)
+            # over UDP the keys would travel in clear: refused before ringing
+            s, body = ctl.call("POST", "/v1/rooms/1000/participants",
+                               {"uri": "sip:baresip@%s:5062" % n.phone_ip})
+            err = body.get("error", {}) if isinstance(body, dict) else {}
+            checks.check(s == 409 and err.get("code") == "srtp-needs-tls"
+                         and "not reached over TLS" in err.get("message", ""),
+                         "a dial-out over UDP with srtp=mandatory: 409 srtp-needs-tls (%s %s)"
+                         % (s, body))
             target = "sip:baresip@%s:%d;transport=tls" % (n.phone_ip, PHONE_TLS_PORT)
-            s, body = Control(srv.control_socket).call("POST", "/v1/rooms/1000/participants",
-                                                       {"uri": target})
+            s, body = ctl.call("POST", "/v1/rooms/1000/participants", {"uri": target})
             checks.check(s == 202, "POST participants (dial baresip over TLS): 202 (%s)" % body)
             joined = mcutest.poll_until(lambda: "answered and joined room 1000" in srv.log_text(),
                                         10)
@@ -127,6 +137,8 @@ def main():
             log = srv.log_text()
             checks.check(srv.alive(), "server still running")
         trace = open(trace_path, errors="replace").read()
+        checks.check(trace.count("INVITE sip:baresip@") == 1 and "\nUDP " not in trace,
+                     "baresip got one INVITE, over TLS, and nothing over UDP")
         offer = media_sections(sdp_lines(trace, "INVITE sip:baresip@"))
         for kind in ("audio", "video"):
             section = offer.get(kind, [])
