@@ -176,6 +176,21 @@ def registered_user(checks, srv, cert):
         if d:
             checks.check(alice.in_dialog(d, "BYE") == 200, "alice hangs up: 200")
             checks.check(bob.wait_for(lambda: bob.requests("BYE"), 5), "bob gets the BYE over TLS")
+        # a dial-out into a room to the user: the same
+        ctl = Control(srv.control_socket)
+        s, body = ctl.call("POST", "/v1/rooms/tlsdial/participants", {"uri": "bob"})
+        checks.check(s == 202, "dial bob into room tlsdial: 202 (%s)" % body)
+        got = bob.wait_for(lambda: len(bob.requests("INVITE")) >= 2, 10)
+        invites = bob.requests("INVITE")
+        checks.check(got and invites[-1].h("via").startswith("SIP/2.0/TLS"),
+                     "the dial-out's INVITE came over bob's TLS connection (%s)"
+                     % (invites and invites[-1].h("via")))
+        joined = mcutest.poll_until(lambda: "answered and joined room tlsdial" in srv.log_text(), 10)
+        checks.check(joined, "bob answered and joined room tlsdial")
+        byes = len(bob.requests("BYE"))
+        ctl.call("DELETE", "/v1/rooms/tlsdial")
+        checks.check(bob.wait_for(lambda: len(bob.requests("BYE")) > byes, 5),
+                     "closing the room: bob gets its BYE over TLS")
 
 
 def start_callers(srv, cert, d, room, seconds):
