@@ -151,7 +151,7 @@ class MediaLoop:
                             sec, nsec = struct.unpack("qq", blob[:16])
                             when = sec + nsec * 1e-9
                     s.arrivals.append(when if when is not None else time.time())
-                    if s.mode == "talk" and any((b & 0x7F) < 0x70 for b in data[12:40]):
+                    if any((b & 0x7F) < 0x70 for b in data[12:40:3]):
                         s.loud += 1
             now = time.monotonic()
             if now >= next_send:
