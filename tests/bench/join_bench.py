@@ -48,6 +48,7 @@ def main():
     loop = joingap.MediaLoop().start()
     with mcutest.McuServer(rtp_timeout=60) as srv, sipua.SipUA(srv.port, "talker") as tua, \
             sipua.SipUA(srv.port, "joiner") as jua:
+        print("server log: %s" % srv.logpath, file=sys.stderr)
         talkers = []
         for _ in range(args.talkers):
             s = joingap.Stream(loop, "talk")
@@ -82,6 +83,9 @@ def main():
         t1 = time.time()
         cpu = 100.0 * (cpu_ticks(srv.proc.pid) - ticks0) / clk / (time.monotonic() - wall0)
         worst = [joingap.gaps(s.arrivals, t0, t1) for s in talkers]
+        times = sorted(a for a in talkers[0].arrivals if t0 <= a <= t1)
+        long_gaps = [(round((a - t0), 2), round((b - a) * 1000)) for a, b in zip(times, times[1:])
+                     if b - a > 0.06]
         pool.shutdown()
     loop.stop()
     print("Host: %d CPUs, load average %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[:3]))
@@ -94,6 +98,9 @@ def main():
     for k, (s, (w, at)) in enumerate(zip(talkers, worst)):
         n = len([a for a in s.arrivals if t0 <= a <= t1])
         print("| %d | %.0f | %.2f | %.1f |" % (k, w, at - t0, n / (t1 - t0)))
+    print("talker 0: gaps over 60 ms (start s, ms): %s" % long_gaps)
+    print("load generator send ticks over 20 ms late (s, ms): %s"
+          % [(round(w - t0, 2), round(ms)) for w, ms in loop.late if t0 <= w <= t1])
     print("worst gap over all talkers: %.0f ms" % max(w for w, _ in worst))
     print("command: %s" % " ".join([os.path.relpath(sys.argv[0], SRC)] + sys.argv[1:]))
 

@@ -98,6 +98,7 @@ class MediaLoop:
         self.lock = threading.Lock()
         self.pending = []  # (add?, stream) applied by the thread
         self.running = True
+        self.late = []  # (CLOCK_REALTIME s, ms) of send ticks over 20 ms late
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
@@ -155,6 +156,8 @@ class MediaLoop:
                         s.loud += 1
             now = time.monotonic()
             if now >= next_send:
+                if now - next_send > 0.020:
+                    self.late.append((time.time(), (now - next_send) * 1000))
                 for s in list(self.streams):
                     if s.peer and s.mode != "none":
                         try:
