@@ -37,6 +37,8 @@ def main():
     ap.add_argument("--hold", type=float, default=2.0)
     ap.add_argument("--talkers", type=int, default=10)
     ap.add_argument("--mode", default="silence", choices=("silence", "none"))
+    ap.add_argument("--quiet-before-bye", type=float, default=0.0,
+                    help="a leaver stops its RTP this long before its BYE (a phone hanging up)")
     args = ap.parse_args()
     os.environ["MCU_BIN"] = args.mcu or os.path.join(args.build, "mcu", "mcu")
     os.environ.setdefault("MCU_TOOLS_DIR", os.path.join(args.build, "tests", "tools"))
@@ -72,9 +74,15 @@ def main():
         time.sleep(args.hold)
         leaves = []
         start = time.monotonic()
+        def leave(s, d):
+            if args.quiet_before_bye:
+                s.mode = "none"
+                time.sleep(args.quiet_before_bye)
+            return jua.in_dialog(d, "BYE")
+
         for i, (s, d) in enumerate(ok):
             time.sleep(max(0.0, start + i / args.rate - time.monotonic()))
-            leaves.append((s, pool.submit(jua.in_dialog, d, "BYE")))
+            leaves.append((s, pool.submit(leave, s, d)))
         byes = [f.result() for _, f in leaves]
         leave_secs = time.monotonic() - start
         for s, _ in dialogs:
