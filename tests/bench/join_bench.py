@@ -60,6 +60,7 @@ def main():
         time.sleep(2.0)
         clk = os.sysconf("SC_CLK_TCK")
         ticks0, wall0 = cpu_ticks(srv.proc.pid), time.monotonic()
+        own0 = sum(os.times()[:2])
         t0 = time.time()
         pool = concurrent.futures.ThreadPoolExecutor(16)
         joins = []
@@ -90,6 +91,7 @@ def main():
         time.sleep(0.5)
         t1 = time.time()
         cpu = 100.0 * (cpu_ticks(srv.proc.pid) - ticks0) / clk / (time.monotonic() - wall0)
+        own = 100.0 * (sum(os.times()[:2]) - own0) / (time.monotonic() - wall0)
         worst = [joingap.gaps(s.arrivals, t0, t1) for s in talkers]
         times = sorted(a for a in talkers[0].arrivals if t0 <= a <= t1)
         long_gaps = [(round((a - t0), 2), round((b - a) * 1000)) for a, b in zip(times, times[1:])
@@ -98,9 +100,10 @@ def main():
     loop.stop()
     print("Host: %d CPUs, load average %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[:3]))
     print("%d joiners (%s) at %.0f/s: %d in (%.1f s for the joins, %.0f/s), %d BYE 200 "
-          "(%.1f s, %.0f/s); %d talkers; server CPU %.0f%% of one core over the run"
+          "(%.1f s, %.0f/s); %d talkers; server CPU %.0f%% of one core over the run, "
+          "load generator %.0f%%"
           % (args.joiners, args.mode, args.rate, len(ok), join_secs, len(ok) / join_secs,
-             byes.count(200), leave_secs, len(ok) / max(leave_secs, 1e-3), args.talkers, cpu))
+             byes.count(200), leave_secs, len(ok) / max(leave_secs, 1e-3), args.talkers, cpu, own))
     print("| talker | worst RTP gap ms | at s | packets/s |")
     print("|---:|---:|---:|---:|")
     for k, (s, (w, at)) in enumerate(zip(talkers, worst)):
