@@ -603,8 +603,9 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
 /* The room's mix, created with the room's first caller. */
 static McuAudioMix *
-room_mix (McuRoom *room, const McuConfig *config, GError **error)
+room_mix (McuRoom *room, const McuCallEnv *env, GError **error)
 {
+  const McuConfig *config = env->config;
   McuAudioMix *mix = mcu_room_get_user_data (room);
 
   if (mix == NULL) {
@@ -612,6 +613,7 @@ room_mix (McuRoom *room, const McuConfig *config, GError **error)
       .latency_ms = config->jitter_latency,
       .noise_gate_db = config->noise_gate,
       .max_talkers = config->max_talkers,
+      .prompt_cache = env->prompt_cache,
     };
 
     mix = mcu_audio_mix_new (mcu_room_get_name (room), &options, error);
@@ -666,7 +668,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
         "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
     goto failed;
   }
-  if (!(mix = room_mix (room, self->env->config, error)))
+  if (!(mix = room_mix (room, self->env, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (
@@ -801,6 +803,18 @@ mcu_call_leg_get_audio_codec (McuCallLeg *self)
   return self->have_audio ? mcu_sdp_codec_to_string (self->audio.codec) : NULL;
 }
 
+McuMediaSession *
+mcu_call_leg_get_media (McuCallLeg *self)
+{
+  return self->media;
+}
+
+McuAudioMix *
+mcu_call_leg_get_mix (McuCallLeg *self)
+{
+  return self->mix;
+}
+
 void
 mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats)
 {
@@ -853,7 +867,7 @@ mcu_call_leg_dial (
     self->room = g_object_ref (room);
     g_free (self->log_room);
     self->log_room = g_strdup (mcu_room_get_name (room));
-    mix = room_mix (room, self->env->config, error);
+    mix = room_mix (room, self->env, error);
   }
   if (mix == NULL || !attach_mix (self, mix, error)) {
     release_media (self);

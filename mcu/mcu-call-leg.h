@@ -27,6 +27,8 @@ typedef struct
   gboolean (*admit_gate) (
       gpointer data, const gchar *room, guint *retry_after, GError **error);
   gpointer admit_gate_data;
+  /* (nullable) prompt audio shared by every room's mix */
+  McuPromptCache *prompt_cache;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or
@@ -66,6 +68,10 @@ void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
+/* (nullable) (transfer none) the audio session and the mix it is in (for
+ * prompts: mcu_audio_mix_play_to) */
+McuMediaSession *mcu_call_leg_get_media (McuCallLeg *self);
+McuAudioMix *mcu_call_leg_get_mix (McuCallLeg *self);
 void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 /* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
  * the control socket); NULL without video support or a room. */

@@ -3,6 +3,7 @@
  * limits, where it goes); unknown groups and keys and bad values are errors
  * that name the file, the group and the key. */
 #include "mcu-config.h"
+#include "mcu-prompts.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -70,6 +71,9 @@ static const KeySpec key_specs[] = {
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
   { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
   { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
+  { "room:", "prompts", KEY_STRING, 0, 0, ROOM (prompts) },
+  { "rooms", "join-tones", KEY_BOOL, 0, 0, CFG (join_tones) },
+  { "prompts", "dir", KEY_STRING, 0, 0, CFG (prompts_dir) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -139,6 +143,7 @@ config_room_free (gpointer data)
   g_free (room->name);
   g_free (room->layout);
   g_free (room->pin);
+  g_free (room->prompts);
   g_free (room);
 }
 
@@ -237,6 +242,7 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->prompts_dir);
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
@@ -565,7 +571,7 @@ check_config (McuConfig *c, const gchar *file, GError **error)
   }
   if (c->auth_realm == NULL)
     c->auth_realm = g_strdup (c->sip_domain);
-  return TRUE;
+  return mcu_prompts_check_config (c, file, error);
 }
 
 McuConfig *

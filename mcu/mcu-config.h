@@ -25,6 +25,7 @@ typedef struct
   gchar *layout;
   gchar *pin;         /* (nullable) callers must enter it (DTMF) */
   gboolean self_view; /* participants see their own tile */
+  gchar *prompts;     /* (nullable) prompt directory, before [prompts] dir */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -66,6 +67,10 @@ typedef struct
   /* [rooms] */
   gboolean auto_create;
   guint max_participants;
+  gboolean join_tones; /* chime when someone joins or leaves (default) */
+
+  /* [prompts] (mcu-prompts.h) */
+  gchar *prompts_dir; /* (nullable) NULL = the installed set */
 
   /* [auth] what needs digest authentication */
   gchar *auth_realm; /* default: the SIP domain */

@@ -4,6 +4,8 @@
 #include "mcu-call-leg.h"
 #include "mcu-control.h"
 #include "mcu-events.h"
+#include "mcu-announcer.h"
+#include "mcu-prompts.h"
 #include "mcu-bridge.h"
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
@@ -33,6 +35,7 @@ struct _McuDaemon
   McuDialer *dialer;
   McuChat *chat;
   McuScheduler *scheduler; /* scheduled meetings */
+  McuAnnouncer *announcer; /* prompts to rooms and participants */
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -52,6 +55,7 @@ mcu_daemon_dispose (GObject *object)
 
   g_clear_object (&self->control);
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
+  g_clear_object (&self->announcer);
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
   g_clear_object (&self->dialer);
@@ -469,6 +473,9 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
+  self->announcer = mcu_announcer_new (config, self->env.rooms, self->events);
+  self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
+  mcu_prompts_log_missing (config);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
@@ -510,6 +517,12 @@ const McuConfig *
 mcu_daemon_get_config (McuDaemon *self)
 {
   return self->config;
+}
+
+McuAnnouncer *
+mcu_daemon_get_announcer (McuDaemon *self)
+{
+  return self->announcer;
 }
 
 McuRoomDirectory *

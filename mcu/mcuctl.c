@@ -6,6 +6,7 @@
  * Exit codes: 0 done; 1 the server refused (4xx/5xx: the error is printed);
  * 2 usage error; 3 cannot reach the server. */
 #include "mcu-build-config.h"
+#include "mcuctl-private.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
@@ -20,15 +21,6 @@ enum
   EXIT_USAGE = 2,
   EXIT_UNREACHABLE = 3,
 };
-
-typedef struct
-{
-  SoupSession *session;
-  gchar *base; /* "http://localhost" for the socket, else --url */
-  gchar *token;
-  gboolean json;
-  const gchar *content_type; /* of request bodies (NULL: JSON) */
-} Ctl;
 
 typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
 
@@ -349,8 +341,8 @@ cmd_unlock (Ctl *ctl, gchar **args)
   return lock_room (ctl, args[0], FALSE);
 }
 
-static gchar *
-json_body (const gchar *first_name, ...)
+gchar *
+mcuctl_json_body (const gchar *first_name, ...)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -373,11 +365,18 @@ json_body (const gchar *first_name, ...)
   return json_to_string (root, FALSE);
 }
 
+int
+mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, const gchar *done)
+{
+  return change (ctl, method, path, body, done);
+}
+
 static int
 cmd_layout (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
-  g_autofree gchar *body = json_body ("layout", args[1], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("layout", args[1], NULL);
   g_autofree gchar *done =
       g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
 
@@ -387,7 +386,7 @@ cmd_layout (Ctl *ctl, gchar **args)
 static int
 cmd_create (Ctl *ctl, gchar **args)
 {
-  g_autofree gchar *body = json_body ("name", args[0], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("name", args[0], NULL);
   g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
 
   return change (ctl, "POST", "/v1/rooms", body, done);
@@ -581,7 +580,7 @@ cmd_dial (Ctl *ctl, gchar **args)
     return EXIT_USAGE;
   }
   path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
-  body = json_body ("uri", argv[2], "display", display, NULL);
+  body = mcuctl_json_body ("uri", argv[2], "display", display, NULL);
   g_free (display);
   if (wait) {
     soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
@@ -1053,6 +1052,14 @@ static const Command commands[] = {
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",
       cmd_meeting },
+  { "announce", 2, "announce ROOM PROMPT",
+      "play a prompt (welcome, muted, ... or a FILE.wav under the prompts "
+      "directory) to everyone in the room",
+      mcuctl_cmd_announce },
+  { "prompt", 3, "prompt ROOM ID PROMPT [--keep-mix]",
+      "play a prompt to one participant (alone, or over the room with "
+      "--keep-mix)",
+      mcuctl_cmd_prompt, TRUE },
 };
 
 static void

@@ -93,6 +93,7 @@ struct _McuMixMinus
   /* with the object lock */
   GPtrArray *listeners; /* src_N (ref) without a sink_N yet: the full mix */
   guint next_index;     /* N of the next sink_N or listener */
+  McuMixMinusPrompts prompts; /* see mcu-mix-minus-prompt.c */
 };
 
 enum
@@ -459,6 +460,8 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
 
   GST_OBJECT_LOCK (self);
   srcpad = g_steal_pointer (&MCU_MIX_MINUS_PAD (pad)->srcpad);
+  if (srcpad != NULL)
+    mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
@@ -502,6 +505,8 @@ mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad)
 
   GST_OBJECT_LOCK (self);
   listening = g_ptr_array_remove (self->listeners, srcpad);
+  if (listening)
+    mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
   GST_OBJECT_UNLOCK (self);
   if (!listening)
     return; /* it has a sink_N now: released with it */
@@ -551,6 +556,8 @@ mcu_mix_minus_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   self->frame_levels = self->level_interval > 0;
   mcu_mix_minus_select_configure (&self->select, self->gate_threshold_db,
       self->gate_hangover, self->max_talkers);
+  mcu_mix_minus_prompts_begin_frame (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial);
   GST_OBJECT_UNLOCK (self);
   self->frame_stats =
       self->frame_levels || mcu_mix_minus_select_needs_stats (&self->select);
@@ -595,7 +602,9 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   gain = pad->gain;
   GST_OBJECT_UNLOCK (pad);
 
-  if (mute || gain == 0 || num_frames == 0)
+  /* a prompt that replaces N's mix takes N out of everyone's */
+  if (mute || gain == 0 || num_frames == 0 ||
+      pad->exclusive_serial == self->frame_serial)
     return FALSE;
   if ((guint64)out_offset + num_frames > self->frame_len) {
     GST_WARNING_OBJECT (pad, "input beyond the output frame, dropped");
@@ -663,7 +672,8 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
 }
 
 static void
-push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
+push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
+    gboolean announcing)
 {
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
@@ -671,8 +681,13 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
 
     if (o->srcpad == NULL)
       continue;
-    if (o->pad->contributes) {
-      buffer = render_mix_minus (self, o->pad, mix, n, contributors == 1);
+    if (mcu_mix_minus_prompts_owns_output (
+            &self->prompts, o->srcpad, self->frame_serial)) {
+      buffer = mcu_mix_minus_prompts_render_output (&self->prompts, o->srcpad,
+          o->pad, self->sum, mix, n, self->frame_serial);
+    } else if (o->pad->contributes) {
+      buffer = render_mix_minus (
+          self, o->pad, mix, n, contributors == 1 && !announcing);
     } else {
       /* Same output as `src`: share the buffer, and the limiter state so
        * that the switch back to an own buffer is seamless. */
@@ -683,10 +698,16 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
   }
   /* Listeners contribute nothing: they hear everyone. */
   for (guint i = 0; i < self->listening->len; i++) {
+    GstPad *srcpad = g_ptr_array_index (self->listening, i);
     GstFlowReturn last = GST_FLOW_OK;
+    GstBuffer *buffer =
+        mcu_mix_minus_prompts_owns_output (
+            &self->prompts, srcpad, self->frame_serial)
+            ? mcu_mix_minus_prompts_render_output (&self->prompts, srcpad, NULL,
+                  self->sum, mix, n, self->frame_serial)
+            : gst_buffer_ref (mix);
 
-    push_output (self, &last, g_ptr_array_index (self->listening, i),
-        gst_buffer_ref (mix));
+    push_output (self, &last, srcpad, buffer);
   }
 }
 
@@ -780,6 +801,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   guint n = gst_buffer_get_size (outbuf) / sizeof (gint16);
   guint contributors;
+  gboolean announcing;
   GstBuffer *mix;
   GstFlowReturn ret;
 
@@ -794,8 +816,10 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
       &self->select, self->outputs, self->frame_serial, self->sum, n);
   if (self->frame_levels)
     fold_levels (self);
+  announcing = mcu_mix_minus_prompts_render (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial, self->sum, n);
   render_mix (self, outbuf, n);
-  if (contributors == 0)
+  if (contributors == 0 && !announcing)
     GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
   /* Set while we hold the only reference; every shared src_N gets this
    * very buffer (see push_outputs), private ones clear it. */
@@ -816,7 +840,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
     ret = GST_FLOW_OK;
 
   if (ret == GST_FLOW_OK)
-    push_outputs (self, mix, n, contributors);
+    push_outputs (self, mix, n, contributors, announcing);
   update_levels (self, mix, n);
 
   outputs_clear (self);
@@ -943,6 +967,7 @@ mcu_mix_minus_finalize (GObject *object)
   g_ptr_array_unref (self->listeners);
   g_free (self->sum);
   mcu_mix_minus_select_clear (&self->select);
+  mcu_mix_minus_prompts_clear (&self->prompts);
   g_mutex_clear (&self->release_lock);
 
   G_OBJECT_CLASS (mcu_mix_minus_parent_class)->finalize (object);
@@ -1031,6 +1056,7 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->gate_hangover = DEFAULT_GATE_HANGOVER;
   self->max_talkers = DEFAULT_MAX_TALKERS;
   mcu_mix_minus_select_init (&self->select);
+  mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);
   self->stream_salt = g_random_int ();
   self->group_id = gst_util_group_id_next ();
@@ -1043,6 +1069,12 @@ mcu_mix_minus_init (McuMixMinus *self)
   gst_pad_add_probe (GST_AGGREGATOR_SRC_PAD (self),
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
       on_src_event, self, NULL);
+}
+
+McuMixMinusPrompts *
+mcu_mix_minus_get_prompts (McuMixMinus *self)
+{
+  return &self->prompts;
 }
 
 gboolean
