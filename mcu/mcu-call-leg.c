@@ -17,6 +17,9 @@
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
  * "remote-direction" (McuSdpDirection): the remote changed its media
  * direction with a re-INVITE (hold/resume).
+ * "dtmf" (const gchar *digit, const gchar *method): a key the caller
+ * pressed, from the media (RFC 4733 "rfc4733", in-band tones "inband") or
+ * an INFO ("info"); the one place to listen for keys.
  * SRTP (SDES): the offer's a=crypto key decrypts what the caller sends; we
  * answer with a fresh key of ours, kept across re-INVITEs while the suite
  * stays (a new key from the caller re-keys only the decryption). Our own
@@ -25,6 +28,7 @@
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
 #include "mcu-call-srtp.h"
+#include "mcu-dtmf-limit.h"
 
 #include <string.h>
 
@@ -57,6 +61,7 @@ struct _McuCallLeg
   McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
+  McuDtmfLimit dtmf_limit;         /* keys a second */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -66,6 +71,7 @@ enum
   SIGNAL_ENDED,
   SIGNAL_ANSWERED,
   SIGNAL_REMOTE_DIRECTION,
+  SIGNAL_DTMF,
   N_SIGNALS
 };
 
@@ -129,6 +135,30 @@ mcu_call_leg_class_init (McuCallLegClass *klass)
   signals[SIGNAL_REMOTE_DIRECTION] =
       g_signal_new ("remote-direction", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_DTMF] =
+      g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+/* A key from the media ("dtmf" of the media session) or an INFO (of the
+ * SIP call). */
+static void
+on_dtmf (
+    GObject *source, const gchar *digit, const gchar *method, McuCallLeg *self)
+{
+  guint dropped;
+
+  if (self->ended)
+    return;
+  if (!mcu_dtmf_limit_take (
+          &self->dtmf_limit, g_get_monotonic_time (), &dropped))
+    return;
+  if (dropped)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING,
+        "%u DTMF keys dropped (more than %u a second)", dropped,
+        MCU_DTMF_MAX_PER_SECOND);
+  LEG_LOG (self, G_LOG_LEVEL_DEBUG, "key %s (%s)", digit, method);
+  g_signal_emit (self, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
 static void
@@ -158,6 +188,8 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
+  if (self->media) /* a key may still be on its way to the main loop */
+    g_signal_handlers_disconnect_by_data (self->media, self);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)
@@ -246,6 +278,9 @@ codec_params (const McuSdpAudio *a)
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
+  p.dtmf_clock_rate = a->dtmf_clock_rate;
+  p.dtmf_pt_alt = a->dtmf_pt_alt;
+  p.dtmf_clock_rate_alt = a->dtmf_clock_rate_alt;
   p.opus_fec = a->opus_fec;
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
@@ -294,6 +329,12 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   McuMediaCodecParams p = codec_params (audio);
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
+
+  /* tones in the audio only from phones that negotiated no telephone-event
+   * (those send their keys that way) */
+  p.inband_dtmf = audio->dtmf_pt == 0 &&
+                  mcu_config_inband_dtmf (self->env->config,
+                      self->room ? mcu_room_get_name (self->room) : NULL);
 
   apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
@@ -596,6 +637,7 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
   g_signal_connect (call, "answered", G_CALLBACK (on_call_answered), self);
+  g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
   g_signal_connect (
       call, "update-answered", G_CALLBACK (on_call_update_answered), self);
   return self;
@@ -679,6 +721,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)
     goto failed;
+  g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   self->participant = mcu_room_add_participant (room,
       mcu_sip_call_get_display_name (self->call),
       mcu_sip_call_get_from_uri (self->call), error);
@@ -843,6 +886,8 @@ attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
   g_signal_connect (mix, "talking", G_CALLBACK (on_mix_talking), self);
   self->media = mcu_media_session_new (
       self->env->ports, self->env->config->jitter_latency, error);
+  if (self->media)
+    g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   return self->media != NULL;
 }
 

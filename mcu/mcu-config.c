@@ -65,6 +65,7 @@ static const KeySpec key_specs[] = {
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
+  { "media", "inband-dtmf", KEY_BOOL, 0, 0, CFG (inband_dtmf) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
@@ -74,6 +75,7 @@ static const KeySpec key_specs[] = {
   { "room:", "prompts", KEY_STRING, 0, 0, ROOM (prompts) },
   { "rooms", "join-tones", KEY_BOOL, 0, 0, CFG (join_tones) },
   { "prompts", "dir", KEY_STRING, 0, 0, CFG (prompts_dir) },
+  { "room:", "inband-dtmf", KEY_BOOL, 0, 0, ROOM (inband_dtmf) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -476,6 +478,7 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     room->max_participants = c->max_participants;
     room->layout = g_strdup ("auto");
     room->self_view = TRUE;
+    room->inband_dtmf = -1;
     g_ptr_array_add (c->rooms, room);
     kind = "room:";
     base = room;
@@ -602,6 +605,18 @@ mcu_config_load_data (const gchar *data, const gchar *name, GError **error)
   if (!check_config (c, name, error))
     return NULL;
   return g_steal_pointer (&c);
+}
+
+gboolean
+mcu_config_inband_dtmf (const McuConfig *config, const gchar *room)
+{
+  for (guint i = 0; room && i < config->rooms->len; i++) {
+    const McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+
+    if (g_str_equal (r->name, room) && r->inband_dtmf >= 0)
+      return r->inband_dtmf;
+  }
+  return config->inband_dtmf;
 }
 
 McuConfig *

@@ -26,6 +26,7 @@ typedef struct
   gchar *pin;         /* (nullable) callers must enter it (DTMF) */
   gboolean self_view; /* participants see their own tile */
   gchar *prompts;     /* (nullable) prompt directory, before [prompts] dir */
+  gint inband_dtmf;   /* -1: [media] inband-dtmf's, else a gboolean */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -63,6 +64,7 @@ typedef struct
   guint max_talkers; /* 0 = everyone is mixed */
   guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
+  gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */
 
   /* [rooms] */
   gboolean auto_create;
@@ -138,6 +140,9 @@ McuConfig *mcu_config_load (const gchar *path, GError **error);
 McuConfig *mcu_config_load_data (
     const gchar *data, const gchar *name, GError **error);
 void mcu_config_free (McuConfig *config);
+/* Detect DTMF tones in the audio of callers of @room (nullable: none):
+ * its [room:NAME] inband-dtmf, else [media] inband-dtmf. */
+gboolean mcu_config_inband_dtmf (const McuConfig *config, const gchar *room);
 /* The family of [media] address (our RTP sockets). */
 GSocketFamily mcu_config_media_family (const McuConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuConfig, mcu_config_free)

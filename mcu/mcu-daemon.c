@@ -130,12 +130,30 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   g_hash_table_remove (self->legs, leg);
 }
 
+/* Every key pressed by a participant is one event (not before the caller
+ * is a participant: a PIN typed in the IVR stays off the stream). */
+static void
+on_leg_dtmf (
+    McuCallLeg *leg, const gchar *digit, const gchar *method, McuDaemon *self)
+{
+  McuParticipant *p = mcu_call_leg_get_participant (leg);
+  g_autofree gchar *fields = NULL;
+
+  if (p == NULL || self->events == NULL)
+    return;
+  fields =
+      g_strdup_printf ("\"digit\":\"%s\",\"method\":\"%s\"", digit, method);
+  mcu_events_emit (
+      self->events, "dtmf", mcu_participant_get_room (p), p, fields);
+}
+
 void
 mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg)
 {
   self->counters.calls_total++;
   g_hash_table_add (self->legs, g_object_ref (leg));
   g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+  g_signal_connect (leg, "dtmf", G_CALLBACK (on_leg_dtmf), self);
 }
 
 static void
