@@ -58,12 +58,56 @@ from controlclient import Control  # noqa: E402
 from tlsua import make_certificate  # noqa: E402
 
 CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
+SNIFF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udpsniff.py")
 MCUCTL = os.environ.get("MCUCTL_BIN", os.path.join(os.path.dirname(mcutest.MCU_BIN), "mcuctl"))
 PASSWORD = "bob-secret"
 BARESIP_SECONDS = 8
 TLS_PORT = 5061  # inside the test's own namespace
 PHONE_TLS_PORT = 5063  # baresip listens for TLS one above its sip_listen port
 
+
+
+def start_sniffer(n, path):
+    """udpsniff.py on the phones' end of the veth pair (both phones' RTP and
+    the server's go through it)."""
+    p = subprocess.Popen(n.phone_cmd([sys.executable, SNIFF, n.veth_p, path]),
+                         stdout=subprocess.PIPE, text=True)
+    p.stdout.readline()  # "ready"
+    return p
+
+
+def stop_sniffer(p, path):
+    """The captured UDP packets as (src port, dst port, payload)."""
+    p.terminate()
+    p.wait(10)
+    with open(path) as f:
+        return [(a, b, bytes.fromhex(h)) for a, b, h in (json.loads(x) for x in f)]
+
+
+def pcmu_flows(packets, srv):
+    """The PCMU RTP (or SRTP) packets of each call, keyed by the server's
+    RTP port: count, the usual size (None if under 95 %% of them have it)
+    and how far the first 160 payload bytes are from uniform (chi-square
+    per degree of freedom: ~1 for encrypted bytes, far above for a clear
+    tone), as in test_srtp.py."""
+    flows = {}
+    for sport, dport, data in packets:
+        port = sport if srv.rtp_min <= sport <= srv.rtp_max else dport
+        if not srv.rtp_min <= port <= srv.rtp_max or len(data) < 172 or data[0] >> 6 != 2 \
+                or data[1] & 0x7f != 0:
+            continue
+        f = flows.setdefault(port, {"n": 0, "sizes": {}, "counts": [0] * 256})
+        f["n"] += 1
+        f["sizes"][len(data)] = f["sizes"].get(len(data), 0) + 1
+        for b in data[12:172]:
+            f["counts"][b] += 1
+    out = {}
+    for port, f in flows.items():
+        total = sum(f["counts"])
+        chi = sum((c - total / 256.0) ** 2 / (total / 256.0) for c in f["counts"]) / 255.0
+        size = max(f["sizes"], key=f["sizes"].get)
+        out[port] = (f["n"], size if f["sizes"][size] >= 0.95 * f["n"] else None, chi)
+    return out
 
 
 def dial_in(n, conf, cert, key, phone_pem, checks):
@@ -76,6 +120,8 @@ def dial_in(n, conf, cert, key, phone_pem, checks):
     with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]),
                            transports="udp,tcp,tls", sip_extra="tls-port=%d\n" % TLS_PORT,
                            extra="[tls]\ncertificate=%s\nkey=%s\n" % (cert, key)) as srv:
+        cap = os.path.join(conf, "dial-in.jsonl")
+        sniffer = start_sniffer(n, cap)
         tc_wav = os.path.join(conf, "caller.wav")
         tc = subprocess.Popen(n.phone_cmd(
             [CALLER, "--uri", srv.uri("1000"), "--local-ip", n.phone_ip, "--codec", "pcmu",
@@ -86,6 +132,7 @@ def dial_in(n, conf, cert, key, phone_pem, checks):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         out = bs.communicate(timeout=60)[0]
         tc.wait(30)
+        flows = pcmu_flows(stop_sniffer(sniffer, cap), srv)
         log = srv.log_text()
         lines = [x for x in log.splitlines() if "INVITE for 1000 from sip:bob@" in x]
         checks.check(len(lines) == 1 and lines[0].endswith(" over TLS")
@@ -94,6 +141,12 @@ def dial_in(n, conf, cert, key, phone_pem, checks):
         checks.check(tc.returncode == 0, "dial-in: test caller completed (exit %s)" % tc.returncode)
         srtp = [x for x in log.splitlines() if "[call " in x and "SRTP AES_CM_128_HMAC_SHA1_80" in x]
         checks.check(len(srtp) == 1, "dial-in: baresip's audio is SRTP, keyed over TLS (%s)" % srtp)
+    # the control for phase 2's capture: the clear caller's PCMU (172-byte
+    # packets, no tag) is plainly not random (baresip's leg here is Opus)
+    clear = [f for f in flows.values() if f[1] == 172]
+    checks.check(len(clear) == 1 and clear[0][0] > 300 and clear[0][2] > 20,
+                 "dial-in: the capture shows the clear UDP caller's PCMU as such (control: %s)"
+                 % flows)
     check_media(snd, tc_wav, out, log, checks, "dial-in")
 
 
@@ -124,13 +177,18 @@ def registered(n, conf, cert, key, phone_pem, checks):
     snd = os.path.join(conf, "snd-registered")
     os.mkdir(snd)
     baresip.write_conf(conf, "<sip:bob@%s;transport=tls>;auth_pass=%s;regint=60;"
-                       "mediaenc=srtp-mand;answermode=auto" % (n.server_ip, PASSWORD),
+                       "mediaenc=srtp-mand;answermode=auto;audio_codecs=PCMU" % (n.server_ip, PASSWORD),
                        ip=n.phone_ip, snd=snd, dev=n.veth_p, modules=["srtp"],
-                       sip_extra="sip_cafile %s\nsip_certificate %s\n" % (cert, phone_pem))
+                       # PCMU (for the capture's check) from ausine, which
+                       # only makes 48 kHz stereo: baresip resamples its source
+                       sip_extra="sip_cafile %s\nsip_certificate %s\nausrc_srate 48000\n"
+                       "ausrc_channels 2\n" % (cert, phone_pem))
     users = "[auth]\nalgorithms=md5\n[user:bob]\npassword=%s\n[media]\nsrtp=mandatory\n" % PASSWORD
     with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]),
                            transports="udp,tcp,tls", sip_extra="tls-port=%d\n" % TLS_PORT,
                            extra="[tls]\ncertificate=%s\nkey=%s\n%s" % (cert, key, users)) as srv:
+        cap = os.path.join(conf, "registered.jsonl")
+        sniffer = start_sniffer(n, cap)
         tc_wav = os.path.join(conf, "caller-srtp.wav")
         t_caller = time.monotonic()
         tc = subprocess.Popen(n.phone_cmd(
@@ -164,6 +222,7 @@ def registered(n, conf, cert, key, phone_pem, checks):
             bs.kill()
             bs.wait()
         tc.wait(30)
+        flows = pcmu_flows(stop_sniffer(sniffer, cap), srv)
         checks.check(tc.returncode == 0, "registered: test caller completed (exit %s)"
                      % tc.returncode)
         log = srv.log_text()
@@ -185,6 +244,12 @@ def registered(n, conf, cert, key, phone_pem, checks):
                  "registered: the server's offer is RTP/SAVP with a key")
     srtp = [x for x in log.splitlines() if "[call " in x and "SRTP AES_CM_128_HMAC_SHA1_80" in x]
     checks.check(len(srtp) == 2, "registered: both calls' audio is SRTP (%s)" % srtp)
+    # both calls (baresip's and the test caller's) are PCMU: on the wire
+    # every packet carries the 10-byte tag and no tone is findable in them
+    checks.check(len(flows) == 2 and all(f[0] > 300 and f[1] == 182 and f[2] < 2.0
+                                         for f in flows.values()),
+                 "registered: the capture shows SRTP only, both ways, for both calls "
+                 "(packets, size 172 + 10-byte tag, chi2/dof of the payload: %s)" % flows)
     # the test caller's recording while baresip was in the room (it quits
     # BARESIP_SECONDS + 4 s after it started), with a second's margin
     span = (t_answered - t_caller + 1.0,
