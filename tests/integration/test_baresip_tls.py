@@ -10,9 +10,15 @@ ways, each time with media checked in both directions:
 2. registered: baresip REGISTERs over TLS as bob (digest); an
    mcu-test-caller over TLS with SRTP (1000 Hz) waits in room 1000; `mcuctl
    dial 1000 bob` makes the server ([media] srtp=mandatory) call bob: the
-   INVITE must reach baresip over TLS, on the connection it registered
-   on, offering RTP/SAVP with a key; baresip auto-answers with SRTP and
-   each side hears the other.
+   INVITE must reach baresip over TLS at the Contact it registered
+   (`;transport=tls`, its TLS port 5063: the server connects there, as
+   RFC 3261 has it without outbound), offering RTP/SAVP with a key;
+   baresip auto-answers with SRTP and each side hears the other. Both
+   calls are PCMU, and a capture on the phones' interface (udpsniff.py)
+   shows only SRTP on them: every packet has the 10-byte tag and the
+   payload bytes are uniform, the tones are not to be found (the control:
+   phase 1's clear PCMU caller, captured the same way, is far from
+   uniform).
 
 The server's certificate is a throwaway self-signed one for its address,
 given to baresip as sip_cafile; baresip listens for TLS (and so puts a TLS
