@@ -6,6 +6,13 @@
  *   sink_%u  request, McuMixMinusPad: one participant's audio.
  *   src_%u   sometimes: added when sink_N is requested (same N), removed when
  *            sink_N is released. Carries limit (sum - contribution of N).
+ *   src_%u   also from mcu_mix_minus_request_output(): a listener, which
+ *            gets the full sum (it contributes nothing) until sink_N with
+ *            its N is requested by name; from the next frame on it carries
+ *            that pad's mix-minus (the same pad: no new stream-start). A
+ *            joiner listens at once and is only waited for once its audio
+ *            flows: GstAggregator waits (live: up to its latency) for a
+ *            sink pad without data, which stalled every output.
  *   src      always: the full sum (everyone), e.g. for recording. Not linking
  *            it (or its downstream returning EOS) does not stop the element;
  *            put a queue after it so a slow recorder cannot delay the
@@ -107,6 +114,13 @@ G_DECLARE_FINAL_TYPE (McuMixMinusPad, mcu_mix_minus_pad, MCU, MIX_MINUS_PAD,
   "audio/x-raw, format=(string)S16LE, rate=(int)48000, channels=(int)1, " \
   "layout=(string)interleaved"
 
+/* A listener output src_N (transfer full), or NULL. Any thread but the
+ * aggregator's. Request "sink_N" (its N) to make it a participant. */
+GstPad *mcu_mix_minus_request_output (McuMixMinus *self);
+
+/* Removes a listener output that never got its sink_N (one that did goes
+ * with the release of sink_N). */
+void mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad);
 typedef enum
 {
   MCU_MIX_MINUS_PROMPT_NONE = 0,
