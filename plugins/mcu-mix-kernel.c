@@ -113,6 +113,17 @@ mcu_mix_kernel_saturate (
     out[i] = (int16_t)clamp_s16 (in[i]);
 }
 
+KERNEL_LOOP
+void
+mcu_mix_kernel_scale (int16_t *out, const int16_t *in, size_t n, int32_t gain)
+{
+  const int32_t round = 1 << (MCU_MIX_KERNEL_GAIN_SHIFT - 1);
+
+  for (size_t i = 0; i < n; i++)
+    out[i] = (int16_t)clamp_s16 (
+        (in[i] * gain + round) >> MCU_MIX_KERNEL_GAIN_SHIFT);
+}
+
 static inline uint32_t
 chunk_peak (const int32_t *restrict x, size_t n)
 {

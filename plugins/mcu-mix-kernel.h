@@ -73,6 +73,11 @@ void mcu_mix_kernel_mix_minus (int16_t *restrict out,
 void mcu_mix_kernel_saturate (
     int16_t *restrict out, const int32_t *restrict in, size_t n);
 
+/* out[i] = clamp (round (in[i] * gain)) (Q12 @gain): an output's own
+ * volume, after its limiter. @out may be @in. */
+void mcu_mix_kernel_scale (
+    int16_t *out, const int16_t *in, size_t n, int32_t gain);
+
 /* sum[i] += own[i]: puts a contribution (back) into the sum. */
 void mcu_mix_kernel_add (
     int32_t *restrict sum, const int32_t *restrict own, size_t n);

@@ -44,7 +44,31 @@ typedef struct
 {
   McuMixMinusPad *pad;
   GstPad *srcpad; /* nullable */
+  gint32 gain;    /* Q12 volume of srcpad (mcu-mix-minus-gain.c) */
 } McuMixMinusOutput;
+
+/* Output volumes (mcu-mix-minus-gain.c): src_N (ref) -> Q12 gain
+ * (GINT_TO_POINTER), only for the outputs not at unity. With the element's
+ * object lock. */
+typedef struct
+{
+  GHashTable *table;
+} McuMixMinusGains;
+
+/* The element's (in mcu-mix-minus.c, which holds the struct). */
+McuMixMinusGains *mcu_mix_minus_get_gains (McuMixMinus *self);
+void mcu_mix_minus_gains_init (McuMixMinusGains *gains);
+void mcu_mix_minus_gains_clear (McuMixMinusGains *gains);
+/* With the element's object lock: @srcpad's gain, unity when not set. */
+gint32 mcu_mix_minus_gains_lookup (McuMixMinusGains *gains, GstPad *srcpad);
+/* With the element's object lock: forgets a released output. */
+void mcu_mix_minus_gains_drop (McuMixMinusGains *gains, GstPad *srcpad);
+/* Aggregator task: @buffer (transfer full) for an output of @n samples at
+ * Q12 @gain, returned (transfer full): unchanged at unity, else scaled in
+ * place when it is the output's own, or a scaled copy of @mix (without the
+ * FULL_MIX flag) when it is @mix itself. */
+GstBuffer *mcu_mix_minus_gains_apply (
+    GstBuffer *buffer, GstBuffer *mix, guint n, gint32 gain);
 
 /* Who contributes to a frame: noise gate and max talkers
  * (mcu-mix-minus-select.c). Aggregator task only; start/stop/flush reset it

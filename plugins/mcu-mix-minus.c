@@ -33,9 +33,9 @@
  *   downstream cannot block a release. Consequence: do not request or
  *   release pads from a bus sync handler, a samples-selected handler or a
  *   pad-added handler (they may run under it); the main loop is fine.
- * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad
- *   and the properties (level_interval, gate_threshold_db, gate_hangover,
- *   max_talkers).
+ * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad,
+ *   the properties (level_interval, gate_threshold_db, gate_hangover,
+ *   max_talkers) and the output volumes (gains).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
@@ -85,15 +85,17 @@ struct _McuMixMinus
   gboolean frame_stats;  /* contributions need statistics in this frame */
   McuMixMinusSelect select;
   McuMixKernelLimiter limiter;
-  guint64 level_frames; /* output frames since the last level message */
-  GArray *outputs;      /* McuMixMinusOutput, rebuilt every frame */
-  GPtrArray *listening; /* src_N of listeners (ref), rebuilt every frame */
+  guint64 level_frames;    /* output frames since the last level message */
+  GArray *outputs;         /* McuMixMinusOutput, rebuilt every frame */
+  GPtrArray *listening;    /* src_N of listeners (ref), rebuilt every frame */
+  GArray *listening_gains; /* gint32: the gain of each of listening */
   GstFlowReturn last_flow;
 
   /* with the object lock */
   GPtrArray *listeners; /* src_N (ref) without a sink_N yet: the full mix */
   guint next_index;     /* N of the next sink_N or listener */
   McuMixMinusPrompts prompts; /* see mcu-mix-minus-prompt.c */
+  McuMixMinusGains gains;     /* see mcu-mix-minus-gain.c */
 };
 
 enum
@@ -125,6 +127,7 @@ static void
 outputs_clear (McuMixMinus *self)
 {
   g_ptr_array_set_size (self->listening, 0);
+  g_array_set_size (self->listening_gains, 0);
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
 
@@ -142,15 +145,22 @@ outputs_collect (McuMixMinus *self)
   GST_OBJECT_LOCK (self);
   for (GList *l = GST_ELEMENT (self)->sinkpads; l != NULL; l = l->next) {
     McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (l->data);
-    McuMixMinusOutput o = { gst_object_ref (pad), NULL };
+    McuMixMinusOutput o = { gst_object_ref (pad), NULL,
+      MCU_MIX_KERNEL_GAIN_UNITY };
 
-    if (pad->srcpad != NULL)
+    if (pad->srcpad != NULL) {
       o.srcpad = gst_object_ref (pad->srcpad);
+      o.gain = mcu_mix_minus_gains_lookup (&self->gains, o.srcpad);
+    }
     g_array_append_val (self->outputs, o);
   }
-  for (guint i = 0; i < self->listeners->len; i++)
-    g_ptr_array_add (self->listening,
-        gst_object_ref (g_ptr_array_index (self->listeners, i)));
+  for (guint i = 0; i < self->listeners->len; i++) {
+    GstPad *srcpad = g_ptr_array_index (self->listeners, i);
+    gint32 gain = mcu_mix_minus_gains_lookup (&self->gains, srcpad);
+
+    g_ptr_array_add (self->listening, gst_object_ref (srcpad));
+    g_array_append_val (self->listening_gains, gain);
+  }
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -460,8 +470,10 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
 
   GST_OBJECT_LOCK (self);
   srcpad = g_steal_pointer (&MCU_MIX_MINUS_PAD (pad)->srcpad);
-  if (srcpad != NULL)
+  if (srcpad != NULL) {
     mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
+    mcu_mix_minus_gains_drop (&self->gains, srcpad);
+  }
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
@@ -505,8 +517,10 @@ mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad)
 
   GST_OBJECT_LOCK (self);
   listening = g_ptr_array_remove (self->listeners, srcpad);
-  if (listening)
+  if (listening) {
     mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
+    mcu_mix_minus_gains_drop (&self->gains, srcpad);
+  }
   GST_OBJECT_UNLOCK (self);
   if (!listening)
     return; /* it has a sink_N now: released with it */
@@ -694,6 +708,8 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
       buffer = gst_buffer_ref (mix);
       o->pad->limiter = self->limiter;
     }
+    /* at another volume: its own buffer, never the shared one */
+    buffer = mcu_mix_minus_gains_apply (buffer, mix, n, o->gain);
     push_output (self, &o->pad->last_flow, o->srcpad, buffer);
   }
   /* Listeners contribute nothing: they hear everyone. */
@@ -707,6 +723,8 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
                   self->sum, mix, n, self->frame_serial)
             : gst_buffer_ref (mix);
 
+    buffer = mcu_mix_minus_gains_apply (
+        buffer, mix, n, g_array_index (self->listening_gains, gint32, i));
     push_output (self, &last, srcpad, buffer);
   }
 }
@@ -964,7 +982,9 @@ mcu_mix_minus_finalize (GObject *object)
   outputs_clear (self);
   g_array_unref (self->outputs);
   g_ptr_array_unref (self->listening);
+  g_array_unref (self->listening_gains);
   g_ptr_array_unref (self->listeners);
+  mcu_mix_minus_gains_clear (&self->gains);
   g_free (self->sum);
   mcu_mix_minus_select_clear (&self->select);
   mcu_mix_minus_prompts_clear (&self->prompts);
@@ -1062,6 +1082,8 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->group_id = gst_util_group_id_next ();
   self->outputs = g_array_new (FALSE, FALSE, sizeof (McuMixMinusOutput));
   self->listening = g_ptr_array_new_with_free_func (gst_object_unref);
+  self->listening_gains = g_array_new (FALSE, FALSE, sizeof (gint32));
+  mcu_mix_minus_gains_init (&self->gains);
   self->listeners = g_ptr_array_new_with_free_func (gst_object_unref);
   mcu_mix_kernel_limiter_init (&self->limiter);
   self->last_flow = GST_FLOW_OK;
@@ -1075,6 +1097,12 @@ McuMixMinusPrompts *
 mcu_mix_minus_get_prompts (McuMixMinus *self)
 {
   return &self->prompts;
+}
+
+McuMixMinusGains *
+mcu_mix_minus_get_gains (McuMixMinus *self)
+{
+  return &self->gains;
 }
 
 gboolean

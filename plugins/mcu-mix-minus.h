@@ -121,6 +121,18 @@ GstPad *mcu_mix_minus_request_output (McuMixMinus *self);
 /* Removes a listener output that never got its sink_N (one that did goes
  * with the release of sink_N). */
 void mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad);
+
+/* The volume of output @output (a src_N of @self, or a sink_N for its
+ * src_N): 0..10, 1.0 = as mixed (the default). Applied to everything that
+ * output hears (its mix and its prompts) after its limiter, samples
+ * clamped at full scale; from the next frame on. An output not at 1.0
+ * never receives the shared `src` buffer: it gets its own, without
+ * MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX. Returns FALSE when @output is not a
+ * current output of @self. Any thread but the aggregator's. */
+gboolean mcu_mix_minus_set_output_volume (
+    McuMixMinus *self, GstPad *output, gdouble volume);
+gdouble mcu_mix_minus_get_output_volume (McuMixMinus *self, GstPad *output);
+
 typedef enum
 {
   MCU_MIX_MINUS_PROMPT_NONE = 0,
