@@ -17,11 +17,17 @@
 #include "mcu-call-leg.h"
 #include "mcu-prompts.h"
 
+#include <math.h>
+
 /* A multi-key sequence ("**") waits this long for its next key. */
 #define KEY_SEQUENCE_TIMEOUT_MS 1500
 /* Talk volume steps ("talk-up"/"talk-down"). */
-#define VOLUME_STEP    0.25
-#define EXTEND_MINUTES 10
+#define VOLUME_STEP 0.25
+/* Listen volume levels ("listen-up"/"listen-down"), as FreeSWITCH's
+ * volume_out: -4 .. +4 steps of 3 dB around 1.0 (0.25 .. 3.98). */
+#define LISTEN_LEVEL_DB  3.0
+#define LISTEN_LEVEL_MAX 4
+#define EXTEND_MINUTES   10
 /* After starting the hold silence: the mixer has made its frames. */
 #define HOLD_SETTLE_MS 100
 
@@ -650,6 +656,22 @@ extend_meeting (McuCallControls *self)
   announce (self, "meeting-extended");
 }
 
+/* The listen volume one level (@step = -1 or +1) from @volume's nearest
+ * level; nothing below the lowest (a volume under it, e.g. 0.0 set through
+ * the API, goes up to the lowest) or above the highest. */
+static gdouble
+listen_step (gdouble volume, gint step)
+{
+  gint level = -LISTEN_LEVEL_MAX - 1;
+
+  if (volume > 0.0)
+    level = MAX (level, (gint)lround (20.0 * log10 (volume) / LISTEN_LEVEL_DB));
+  if ((step < 0 && level <= -LISTEN_LEVEL_MAX) ||
+      (step > 0 && level >= LISTEN_LEVEL_MAX))
+    return volume;
+  return pow (10.0, (level + step) * LISTEN_LEVEL_DB / 20.0);
+}
+
 static void
 run_key_action (McuCallControls *self, McuKeyAction action)
 {
@@ -676,9 +698,14 @@ run_key_action (McuCallControls *self, McuKeyAction action)
       mcu_call_leg_set_volume (self->leg, volume + VOLUME_STEP);
       break;
     case MCU_KEY_ACTION_LISTEN_DOWN:
+      mcu_call_leg_set_listen_volume (self->leg,
+          listen_step (
+              mcu_participant_get_listen_volume (self->participant), -1));
+      break;
     case MCU_KEY_ACTION_LISTEN_UP:
-      /* the mixer has no per-listener gain yet */
-      g_debug ("listen volume is not supported");
+      mcu_call_leg_set_listen_volume (self->leg,
+          listen_step (
+              mcu_participant_get_listen_volume (self->participant), +1));
       break;
     case MCU_KEY_ACTION_HANGUP:
       mcu_call_leg_hangup (self->leg, "SIP;cause=200;text=\"hung up by key\"");

@@ -368,6 +368,12 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
       self->media, !hold && self->audio.remote_rtp_port != 0);
   if (!in_mix && !mcu_audio_mix_add (self->mix, self->media, error))
     return FALSE;
+  if (!in_mix && self->participant) {
+    mcu_audio_mix_set_volume (
+        self->mix, self->media, mcu_participant_get_volume (self->participant));
+    mcu_audio_mix_set_listen_volume (self->mix, self->media,
+        mcu_participant_get_listen_volume (self->participant));
+  }
   mcu_audio_mix_set_muted (self->mix, self->media,
       hold || !remote_sends (self->audio.remote_direction) || self->held_out ||
           (self->participant && mcu_participant_get_muted (self->participant)));
@@ -856,6 +862,17 @@ mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume)
   if (self->mix && self->media)
     mcu_audio_mix_set_volume (
         self->mix, self->media, mcu_participant_get_volume (self->participant));
+}
+
+void
+mcu_call_leg_set_listen_volume (McuCallLeg *self, gdouble volume)
+{
+  if (self->participant == NULL)
+    return;
+  mcu_participant_set_listen_volume (self->participant, volume);
+  if (self->mix && self->media)
+    mcu_audio_mix_set_listen_volume (self->mix, self->media,
+        mcu_participant_get_listen_volume (self->participant));
 }
 
 const gchar *

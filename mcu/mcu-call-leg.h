@@ -70,6 +70,8 @@ guint mcu_call_leg_get_final_status (McuCallLeg *self);
 void mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted);
 void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
+/* How loud the caller hears the room (0.0 .. 4.0). */
+void mcu_call_leg_set_listen_volume (McuCallLeg *self, gdouble volume);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
 /* (nullable) (transfer none) the audio session and the mix it is in (for

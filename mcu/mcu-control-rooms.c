@@ -49,6 +49,7 @@ static const McuFieldSpec participant_patch_fields[] = {
   { "deaf", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "video_muted", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "volume", MCU_FIELD_NUMBER, FALSE, 0.0, 4.0, NULL },
+  { "listen_volume", MCU_FIELD_NUMBER, FALSE, 0.0, 4.0, NULL },
   { "role", MCU_FIELD_ENUM, FALSE, 0, 0, roles },
 };
 
@@ -206,6 +207,8 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_bool (b, "on_hold", mcu_participant_get_on_hold (p));
   json_builder_set_member_name (b, "volume");
   json_builder_add_double_value (b, mcu_participant_get_volume (p));
+  json_builder_set_member_name (b, "listen_volume");
+  json_builder_add_double_value (b, mcu_participant_get_listen_volume (p));
   add_time (b, "joined_at", mcu_participant_get_joined_at (p));
   json_builder_set_member_name (b, "stats");
   json_builder_begin_object (b);
@@ -536,6 +539,9 @@ mcu_control_participant_patch (McuControlRequest *req)
     mcu_call_leg_set_deaf (leg, json_object_get_boolean_member (o, "deaf"));
   if (json_object_has_member (o, "volume"))
     mcu_call_leg_set_volume (leg, json_object_get_double_member (o, "volume"));
+  if (json_object_has_member (o, "listen_volume"))
+    mcu_call_leg_set_listen_volume (
+        leg, json_object_get_double_member (o, "listen_volume"));
   if (json_object_has_member (o, "video_muted"))
     mcu_participant_set_video_muted (
         p, json_object_get_boolean_member (o, "video_muted"));

@@ -188,6 +188,15 @@ on_participant_notify (
     mcu_events_emit (self, "volume", room, participant, fields);
     return;
   }
+  if (g_str_equal (pspec->name, "listen-volume")) {
+    gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_autofree gchar *fields = g_strdup_printf ("\"listen_volume\":%s",
+        g_ascii_dtostr (
+            buf, sizeof buf, mcu_participant_get_listen_volume (participant)));
+
+    mcu_events_emit (self, "listen-volume", room, participant, fields);
+    return;
+  }
   if (g_str_equal (pspec->name, "role")) {
     g_autofree gchar *fields = g_strdup_printf (
         "\"role\":\"%s\"", mcu_participant_role_to_string (

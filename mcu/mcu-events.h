@@ -15,7 +15,8 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * "time" (RFC 3339), "room" and, for participant events, "participant".
  * Ids start at 1 and grow by one. Types: room-created, room-closed,
  * joined, left, muted, unmuted, deaf, undeaf, talking-start, talking-stop,
- * hold, resume, video-muted, video-unmuted, volume, layout-changed, locked,
+ * hold, resume, video-muted, video-unmuted, volume, listen-volume,
+ * layout-changed, locked,
  * unlocked, pin-changed; from the daemon: dtmf (digit, method: "rfc4733",
  * "inband" or "info"; once per key); from the control socket: dial-answered,
  * dial-failed, chat; from the scheduler (mcu-scheduler.h), with "meeting"

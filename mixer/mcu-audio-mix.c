@@ -80,6 +80,7 @@ typedef struct
   JoinWait *wait;     /* (nullable) (weak: owned by the probe) */
   gboolean mute;      /* applied to mixer_sink (kept while there is none) */
   gdouble volume;
+  gdouble listen_volume; /* applied to mixer_src */
   GstElement *bin; /* the session's bin when it was added (key in by_bin) */
   gboolean talking;
   guint above_ms;   /* time above TALK_ON_DB while not talking */
@@ -733,6 +734,7 @@ typedef struct
   McuMediaSession *session;
   gboolean mute;
   gdouble volume;
+  gdouble listen_volume;
 } Kept;
 
 static void
@@ -762,6 +764,7 @@ rebuild (McuAudioMix *self, GError **error)
     k->session = g_object_ref (key);
     k->mute = e->mute;
     k->volume = e->volume;
+    k->listen_volume = e->listen_volume;
     g_ptr_array_add (kept, k);
   }
   self->rebuilding = TRUE;
@@ -787,6 +790,7 @@ rebuild (McuAudioMix *self, GError **error)
     }
     mcu_audio_mix_set_muted (self, k->session, k->mute);
     mcu_audio_mix_set_volume (self, k->session, k->volume);
+    mcu_audio_mix_set_listen_volume (self, k->session, k->listen_volume);
   }
   prompts_restart (self);
   return TRUE;
@@ -936,6 +940,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
 
   e = g_new0 (MixEntry, 1);
   e->volume = 1.0;
+  e->listen_volume = 1.0;
   e->mixer_src = mcu_mix_minus_request_output (MCU_MIX_MINUS (self->mixer));
   if (e->mixer_src)
     sscanf (GST_PAD_NAME (e->mixer_src), "src_%u", &e->index);
@@ -1049,6 +1054,20 @@ mcu_audio_mix_set_volume (
     e->volume = volume;
     set_pad_props (e);
   }
+}
+
+void
+mcu_audio_mix_set_listen_volume (
+    McuAudioMix *self, McuMediaSession *session, gdouble volume)
+{
+  MixEntry *e = g_hash_table_lookup (self->sessions, session);
+
+  if (e == NULL)
+    return;
+  e->listen_volume = volume;
+  if (e->mixer_src)
+    mcu_mix_minus_set_output_volume (
+        MCU_MIX_MINUS (self->mixer), e->mixer_src, volume);
 }
 
 gboolean

@@ -50,6 +50,10 @@ void mcu_audio_mix_set_muted (
 /* How loud the others hear @session (1.0 = as sent). */
 void mcu_audio_mix_set_volume (
     McuAudioMix *self, McuMediaSession *session, gdouble volume);
+/* How loud @session hears the room (its mix and its prompts): 0.0 .. 4.0,
+ * 1.0 = as mixed. Not at 1.0 it gets its own encode of the mix. */
+void mcu_audio_mix_set_listen_volume (
+    McuAudioMix *self, McuMediaSession *session, gdouble volume);
 gboolean mcu_audio_mix_get_talking (
     McuAudioMix *self, McuMediaSession *session);
 /* (nullable) (transfer none) */

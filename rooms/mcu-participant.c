@@ -21,6 +21,7 @@ struct _McuParticipant
   gboolean talking;
   gboolean video_muted;
   gdouble volume;
+  gdouble listen_volume;
   McuParticipantRole role;
   McuParticipantState state;
   gpointer user_data;
@@ -38,6 +39,7 @@ enum
   PROP_TALKING,
   PROP_VIDEO_MUTED,
   PROP_VOLUME,
+  PROP_LISTEN_VOLUME,
   PROP_ROLE,
   PROP_STATE,
   N_PROPS
@@ -82,6 +84,9 @@ mcu_participant_get_property (
     case PROP_VOLUME:
       g_value_set_double (value, self->volume);
       break;
+    case PROP_LISTEN_VOLUME:
+      g_value_set_double (value, self->listen_volume);
+      break;
     case PROP_ROLE:
       g_value_set_uint (value, self->role);
       break;
@@ -113,6 +118,9 @@ mcu_participant_class_init (McuParticipantClass *klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   props[PROP_VOLUME] = g_param_spec_double ("volume", NULL, NULL, 0.0, 4.0, 1.0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_LISTEN_VOLUME] =
+      g_param_spec_double ("listen-volume", NULL, NULL, 0.0, 4.0, 1.0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   props[PROP_ROLE] =
       g_param_spec_uint ("role", NULL, NULL, MCU_PARTICIPANT_ROLE_GUEST,
           MCU_PARTICIPANT_ROLE_MODERATOR, MCU_PARTICIPANT_ROLE_GUEST,
@@ -128,6 +136,7 @@ static void
 mcu_participant_init (McuParticipant *self)
 {
   self->volume = 1.0;
+  self->listen_volume = 1.0;
 }
 
 /* The name shown for someone who sent none: the user part of @uri
@@ -316,6 +325,24 @@ mcu_participant_set_volume (McuParticipant *self, gdouble volume)
     return;
   self->volume = volume;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_VOLUME]);
+}
+
+gdouble
+mcu_participant_get_listen_volume (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), 1.0);
+  return self->listen_volume;
+}
+
+void
+mcu_participant_set_listen_volume (McuParticipant *self, gdouble volume)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  volume = CLAMP (volume, 0.0, 4.0);
+  if (self->listen_volume == volume)
+    return;
+  self->listen_volume = volume;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTEN_VOLUME]);
 }
 
 void

@@ -64,6 +64,10 @@ void mcu_participant_set_video_muted (McuParticipant *self, gboolean muted);
 /* How loud the others hear this participant: 0.0 .. 4.0, 1.0 = as sent. */
 gdouble mcu_participant_get_volume (McuParticipant *self);
 void mcu_participant_set_volume (McuParticipant *self, gdouble volume);
+/* How loud this participant hears the room: 0.0 .. 4.0, 1.0 = as mixed
+ * (property "listen-volume", notify). */
+gdouble mcu_participant_get_listen_volume (McuParticipant *self);
+void mcu_participant_set_listen_volume (McuParticipant *self, gdouble volume);
 
 /* Property "state" (notify). */
 McuParticipantState mcu_participant_get_state (McuParticipant *self);
