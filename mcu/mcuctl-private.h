@@ -28,4 +28,10 @@ int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
 int mcuctl_cmd_announce (Ctl *ctl, gchar **args);
 int mcuctl_cmd_prompt (Ctl *ctl, gchar **args);
 
+/* mcuctl-room.c: create ROOM [OPTION...], set ROOM OPTION..., volume ROOM
+ * ID VOLUME [--listen] */
+int mcuctl_cmd_create (Ctl *ctl, gchar **args);
+int mcuctl_cmd_set (Ctl *ctl, gchar **args);
+int mcuctl_cmd_volume (Ctl *ctl, gchar **args);
+
 G_END_DECLS

@@ -384,15 +384,6 @@ cmd_layout (Ctl *ctl, gchar **args)
 }
 
 static int
-cmd_create (Ctl *ctl, gchar **args)
-{
-  g_autofree gchar *body = mcuctl_json_body ("name", args[0], NULL);
-  g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
-
-  return change (ctl, "POST", "/v1/rooms", body, done);
-}
-
-static int
 cmd_close (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
@@ -1022,7 +1013,12 @@ usage:
 static const Command commands[] = {
   { "rooms", 0, "rooms", "list the open rooms", cmd_rooms },
   { "room", 1, "room ROOM", "show one room", cmd_room },
-  { "create", 1, "create ROOM", "open a persistent room", cmd_create },
+  { "create", 1, "create ROOM [OPTION...]",
+      "open a persistent room (options as for set)", mcuctl_cmd_create, TRUE },
+  { "set", 1, "set ROOM OPTION...",
+      "change a room's PINs, layout, limit, lock and role rules (options: "
+      "see mcuctl(1))",
+      mcuctl_cmd_set, TRUE },
   { "close", 1, "close ROOM", "hang up everyone and close the room",
       cmd_close },
   { "participants", 1, "participants ROOM", "list a room's participants",
@@ -1032,6 +1028,10 @@ static const Command commands[] = {
   { "deaf", 2, "deaf ROOM ID", "a participant hears nothing", cmd_deaf },
   { "undeaf", 2, "undeaf ROOM ID", "a participant hears the room again",
       cmd_undeaf },
+  { "volume", 3, "volume ROOM ID VOLUME [--listen]",
+      "how loud the others hear a participant (0-4, 1 = as sent); "
+      "--listen: how loud it hears the room",
+      mcuctl_cmd_volume, TRUE },
   { "kick", 2, "kick ROOM ID", "hang up a participant (BYE)", cmd_kick },
   { "lock", 1, "lock ROOM", "nobody else may join", cmd_lock },
   { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
