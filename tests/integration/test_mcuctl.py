@@ -82,6 +82,43 @@ def dial(srv, api):
     checks.check(code == 2 and "Usage" in err, "dial with an unknown option: exit 2")
 
 
+RULES = ("wait_for_moderator", "end_when_moderator_leaves", "mute_guests", "announce_alone",
+         "announce_join_leave")
+
+
+def room_settings(srv, api):
+    """create/set with the room options: PINs and role rules, on and off."""
+    code, out, err = ctl(srv, "create", "panel", "--pin", "1111", "--moderator-pin", "2222",
+                         "--wait-for-moderator", "--mute-guests", "--max", "5")
+    st, r = api.get("/v1/rooms/panel")
+    checks.check(code == 0 and st == 200 and r["has_pin"] and r["has_moderator_pin"]
+                 and r["wait_for_moderator"] and r["mute_guests"] and not r["announce_alone"]
+                 and r["max_participants"] == 5,
+                 "create panel with PINs, rules and a limit (%d %s %s)" % (code, err.strip(), r))
+    code, out, err = ctl(srv, "set", "panel", "--no-wait-for-moderator", "--no-mute-guests",
+                         "--end-when-moderator-leaves", "--announce-alone", "--announce-join-leave",
+                         "--layout", "grid")
+    st, r = api.get("/v1/rooms/panel")
+    checks.check(code == 0 and "changed" in out and r["layout"] == "grid"
+                 and [r[k] for k in RULES] == [False, True, False, True, True],
+                 "set panel: rules off and on (%d %s %s)" % (code, err.strip(), r))
+    code, _, err = ctl(srv, "set", "panel", "--moderator-pin", "3333", "--locked")
+    st, r = api.get("/v1/rooms/panel")
+    checks.check(code == 0 and r["locked"] and r["has_moderator_pin"], "set --moderator-pin --locked")
+    code, _, err = ctl(srv, "set", "panel", "--mute-guest")
+    checks.check(code == 2 and "unknown option --mute-guest" in err, "set: unknown option: exit 2")
+    code, _, err = ctl(srv, "set", "panel")
+    checks.check(code == 2 and "Usage" in err, "set without options: exit 2")
+    code, _, err = ctl(srv, "set", "panel", "--max", "many")
+    checks.check(code == 2 and "not a number" in err, "set --max many: exit 2")
+    code, _, err = ctl(srv, "set", "panel", "--moderator-pin", "x" * 40)
+    checks.check(code == 1 and "moderator_pin" in err, "a PIN too long: the server's error, exit 1")
+    code, _, err = ctl(srv, "set", "nosuch", "--mute-guests")
+    checks.check(code == 1 and "404" in err, "set on an unknown room: exit 1 (404)")
+    code, _, _ = ctl(srv, "close", "panel")
+    checks.check(code == 0, "close panel")
+
+
 def main():
     srv = mcutest.McuServer(control_http=True, extra="[user:dave]\npassword=dave-secret\n")
     srv.start()
@@ -170,6 +207,18 @@ def main():
         code, _, err = ctl(srv, "layout", "1000", "mosaic")
         checks.check(code == 1 and "layout" in err, "bad layout: exit 1")
 
+        bob = str(people["bob"]["id"])
+        code, out, _ = ctl(srv, "volume", "1000", bob, "0.5", "--listen")
+        st, p = api.get("/v1/rooms/1000/participants/" + bob)
+        checks.check(code == 0 and p["listen_volume"] == 0.5 and p["volume"] == 1.0,
+                     "volume --listen: bob's listen_volume 0.5 (%s)" % out.strip())
+        code, _, _ = ctl(srv, "volume", "1000", bob, "2")
+        st, p = api.get("/v1/rooms/1000/participants/" + bob)
+        checks.check(code == 0 and p["volume"] == 2.0, "volume: bob's volume 2")
+        code, _, err = ctl(srv, "volume", "1000", bob, "9", "--listen")
+        checks.check(code == 1 and "listen_volume" in err, "volume 9 --listen: exit 1 with the error")
+        code, _, err = ctl(srv, "volume", "1000", bob, "loud")
+        checks.check(code == 2 and "not a number" in err, "volume loud: exit 2")
         code, out, _ = ctl(srv, "kick", "1000", str(people["bob"]["id"]))
         checks.check(code == 0 and "kicked" in out, "kick: exit 0")
         b.wait(10)
@@ -179,6 +228,7 @@ def main():
         code, _, _ = ctl(srv, "create", "board")
         code2, _, err2 = ctl(srv, "create", "board")
         checks.check(code == 0 and code2 == 1 and "409" in err2, "create; create again: exit 1 (409)")
+        room_settings(srv, api)
         code, _, _ = ctl(srv, "close", "board")
         checks.check(code == 0 and api.get("/v1/rooms/board")[0] == 404, "close board")
 
