@@ -141,6 +141,27 @@ test_saturate (void)
   g_assert_cmpint (out[5], ==, 32767);
 }
 
+/* An output's volume: rounded, clamped at full scale, in place too. */
+static void
+test_scale (void)
+{
+  int16_t in[6] = { 0, 1000, -1001, 20000, -20000, 3 };
+  int16_t out[6];
+
+  mcu_mix_kernel_scale (out, in, 6, mcu_mix_kernel_gain_from_volume (0.5));
+  g_assert_cmpint (out[0], ==, 0);
+  g_assert_cmpint (out[1], ==, 500);
+  g_assert_cmpint (out[2], ==, -500); /* -500.5 rounds up */
+  g_assert_cmpint (out[3], ==, 10000);
+  g_assert_cmpint (out[4], ==, -10000);
+  g_assert_cmpint (out[5], ==, 2);
+  mcu_mix_kernel_scale (in, in, 6, mcu_mix_kernel_gain_from_volume (4.0));
+  g_assert_cmpint (in[1], ==, 4000);
+  g_assert_cmpint (in[2], ==, -4004);
+  g_assert_cmpint (in[3], ==, 32767);
+  g_assert_cmpint (in[4], ==, -32768);
+}
+
 static void
 test_stats (void)
 {
@@ -330,6 +351,7 @@ main (int argc, char **argv)
   g_test_add_func (
       "/mix-kernel/mix-minus/subtracts-own", test_mix_minus_subtracts_own);
   g_test_add_func ("/mix-kernel/saturate", test_saturate);
+  g_test_add_func ("/mix-kernel/scale", test_scale);
   g_test_add_func ("/mix-kernel/limiter/transparent", test_limiter_transparent);
   g_test_add_func (
       "/mix-kernel/limiter/steady-overload", test_limiter_steady_overload);
