@@ -20,7 +20,8 @@
  *
  * Shared-output hook: when sink_N contributed nothing to an output frame
  * (no data, GAP, muted, volume 0, all-zero samples, held by the noise gate
- * or not among the max-talkers), src_N receives a reference to the very
+ * or not among the max-talkers) and its output volume is 1.0 (see
+ * mcu_mix_minus_set_output_volume), src_N receives a reference to the very
  * GstBuffer pushed on `src` (same pointer), so downstream code can
  * recognise identical outputs and encode them once. That buffer, and only
  * that one, carries MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX (also across copies:
