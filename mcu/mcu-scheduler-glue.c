@@ -8,6 +8,7 @@
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
 #include "mcu-events.h"
+#include "mcu-farewell.h"
 #include "mcu-prompts.h"
 
 #include <string.h>
@@ -57,10 +58,9 @@ glue_close_room (gpointer data, const gchar *name)
   McuRoom *room =
       mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon_of (data)), name);
 
-  g_autoptr (GError) error = NULL;
-
-  if (room && !mcu_daemon_close_room (daemon_of (data), room, &error))
-    g_warning ("meeting room %s: %s", name, error->message);
+  /* the meeting ends by voice, then everyone gets BYE */
+  if (room)
+    mcu_farewell_close_room (daemon_of (data), room, "meeting-ended");
 }
 
 static gchar *
