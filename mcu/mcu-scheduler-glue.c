@@ -67,9 +67,13 @@ static gchar *
 glue_dial (gpointer data, McuMeeting *meeting, const McuAttendee *attendee,
     GError **error)
 {
-  return mcu_dialer_dial_full (mcu_daemon_get_dialer (daemon_of (data)),
+  return mcu_dialer_dial_as (mcu_daemon_get_dialer (daemon_of (data)),
       mcu_meeting_get_room (meeting), attendee->uri, attendee->display,
-      mcu_meeting_get_subject (meeting), error);
+      mcu_meeting_get_subject (meeting),
+      attendee->role == MCU_ATTENDEE_ROLE_MODERATOR
+          ? MCU_PARTICIPANT_ROLE_MODERATOR
+          : MCU_PARTICIPANT_ROLE_GUEST,
+      error);
 }
 
 static void
