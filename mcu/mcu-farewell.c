@@ -5,10 +5,12 @@
  * PLAYING until the mix's "prompt-done" for its prompt, the mix going away
  * (everyone left), or the timeout; then it closes the room (CLOSED) and
  * lets go. A daemon that goes first drops it without closing (the daemon
- * hangs up its calls itself). */
+ * hangs up its calls itself); a room that the next meeting opened
+ * meanwhile (booked back to back) stays open. */
 #include "mcu-farewell.h"
 #include "mcu-announcer.h"
 #include "mcu-prompts.h"
+#include "mcu-scheduler.h"
 
 typedef enum
 {
@@ -72,9 +74,17 @@ finish (McuFarewell *self, const gchar *why)
     self->mix = NULL;
   }
   if (self->daemon) {
+    McuScheduler *scheduler = mcu_daemon_get_scheduler (self->daemon);
+
     g_object_weak_unref (G_OBJECT (self->daemon), on_daemon_gone, self);
     g_debug ("room %s: closing (%s)", mcu_room_get_name (self->room), why);
-    if (!mcu_daemon_close_room (self->daemon, self->room, &error))
+    /* the next meeting in the room opened it meanwhile (booked back to
+     * back): it is that meeting's now */
+    if (scheduler && mcu_scheduler_room_is_running (
+                         scheduler, mcu_room_get_name (self->room)))
+      g_message ("room %s: the next meeting opened it, left open",
+          mcu_room_get_name (self->room));
+    else if (!mcu_daemon_close_room (self->daemon, self->room, &error))
       g_warning ("meeting room %s: %s", mcu_room_get_name (self->room),
           error->message);
     self->daemon = NULL;
