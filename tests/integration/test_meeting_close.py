@@ -9,11 +9,16 @@ recorded by ivrpeer; they send PCMU silence):
 2. at the end the room hears meeting-ended (found in each recording by
    cross-correlation with the prompt file) before the BYE, which comes
    when the prompt has played: within its length + 1.5 s of the
-   meeting-closed event, and not before its length."""
+   meeting-closed event, and not before its length;
+3. a meeting-ended that would play for 20 s (a room with its own prompt
+   directory) is cut: the BYE comes 10 s after the close."""
 
 import datetime
+import math
 import os
+import struct
 import sys
+import tempfile
 import time
 import wave
 
@@ -60,26 +65,73 @@ def speech(name):
     return x[loud.argmax():len(x) - loud[::-1].argmax()]
 
 
+def book(ctl, room, seconds, attendees):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=3)
+    m = {"subject": "Short one", "room": room, "timezone": "UTC", "start": start.isoformat(),
+         "duration": "PT%dS" % seconds, "early_join": "PT2S", "grace": "PT0S",
+         "attendees": attendees}
+    st, body = ctl.call("POST", "/v1/meetings", m)
+    checks.check(st == 201, "meeting in %s booked (%d %s)" % (room, st, body))
+
+
+def wait_close(events, room, phones, timeout):
+    """(monotonic time of meeting-closed for @room, sets phone.bye_at)."""
+    closed_at = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(ph.bye_at is None for ph in phones):
+        if closed_at is None and any(e.get("type") == "meeting-closed" and e.get("room") == room
+                                     for e in events.events):
+            closed_at = time.monotonic()
+        for ph in phones:
+            if ph.bye_at is None and ph.requests("BYE"):
+                ph.bye_at = time.monotonic()
+        time.sleep(0.01)
+    checks.check(closed_at is not None, "the meeting in %s closed" % room)
+    return closed_at
+
+
+def long_prompt_dir():
+    d = tempfile.mkdtemp(prefix="mcu-long-prompt-")
+    with wave.open(os.path.join(d, "meeting-ended.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(2 * math.pi * 500 * i / 48000)))
+                               for i in range(20 * 48000)))
+    return d
+
+
+def bounded_wait(srv, ctl, events):
+    """A 20 s meeting-ended: BYE after the 10 s bound."""
+    frank = Phone(srv.port, "frank")
+    try:
+        book(ctl, "4646", 5, [{"uri": frank.contact, "display": "Frank", "auto_dial": True}])
+        closed_at = wait_close(events, "4646", [frank], 30)
+        checks.check(frank.bye_at is not None, "frank got BYE")
+        if frank.bye_at is not None and closed_at is not None:
+            delay = frank.bye_at - closed_at
+            print("frank: BYE %.2f s after meeting-closed (prompt 20 s, bound 10 s)" % delay)
+            checks.check(9.8 <= delay <= 10.5, "a long meeting-ended is cut at 10 s (%.2f s)" % delay)
+    finally:
+        frank.close()
+
+
 def main():
     with wave.open(os.path.join(PROMPTS, "meeting-ended.wav")) as w:
         length = w.getnframes() / float(w.getframerate())
     ended = speech("meeting-ended")
-    with mcutest.McuServer(extra="[prompts]\ndir=%s\n" % PROMPTS) as srv:
+    extra = "[prompts]\ndir=%s\n[room:4646]\nprompts=%s\n" % (PROMPTS, long_prompt_dir())
+    with mcutest.McuServer(extra=extra) as srv:
         ctl = controlclient.Control(srv.control_socket)
         events = controlclient.EventReader(ctl)
         events.start()
         events.connected.wait(5)
         erin, gus = Phone(srv.port, "erin"), Phone(srv.port, "gus")
         try:
-            start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
-                datetime.timedelta(seconds=3)
-            m = {"subject": "Short one", "room": ROOM, "timezone": "UTC", "start": start.isoformat(),
-                 "duration": "PT8S", "early_join": "PT2S", "grace": "PT0S",
-                 "attendees": [{"uri": erin.contact, "display": "Erin", "role": "moderator",
-                                "auto_dial": True},
-                               {"uri": gus.contact, "display": "Gus", "auto_dial": True}]}
-            st, body = ctl.call("POST", "/v1/meetings", m)
-            checks.check(st == 201, "meeting booked (%d %s)" % (st, body))
+            book(ctl, ROOM, 8, [{"uri": erin.contact, "display": "Erin", "role": "moderator",
+                                 "auto_dial": True},
+                                {"uri": gus.contact, "display": "Gus", "auto_dial": True}])
             joined = mcutest.poll_until(
                 lambda: len((ctl.get("/v1/rooms/%s/participants" % ROOM)[1] or {})
                             .get("participants", [])) == 2, 10)
@@ -93,17 +145,7 @@ def main():
                 checks.check(st == 200 and one.get("role") == roles[p["display"]],
                              "participant resource of %s: %s" % (p["display"], one))
 
-            # until the BYE: when the meeting closed, when the BYE came
-            closed_at = None
-            deadline = time.monotonic() + 25
-            while time.monotonic() < deadline and (erin.bye_at is None or gus.bye_at is None):
-                if closed_at is None and any(e.get("type") == "meeting-closed" for e in events.events):
-                    closed_at = time.monotonic()
-                for ph in (erin, gus):
-                    if ph.bye_at is None and ph.requests("BYE"):
-                        ph.bye_at = time.monotonic()
-                time.sleep(0.01)
-            checks.check(closed_at is not None, "the meeting closed")
+            closed_at = wait_close(events, ROOM, [erin, gus], 25)
             for ph in (erin, gus):
                 checks.check(ph.bye_at is not None, "%s got BYE" % ph.user)
                 if ph.bye_at is None or closed_at is None:
@@ -122,6 +164,7 @@ def main():
         finally:
             erin.close()
             gus.close()
+        bounded_wait(srv, ctl, events)
     checks.exit()
 
 
