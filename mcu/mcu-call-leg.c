@@ -64,6 +64,7 @@ struct _McuCallLeg
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
   McuDtmfLimit dtmf_limit;         /* keys a second */
+  McuParticipantRole dial_role;    /* a dialled leg joins with it */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -908,6 +909,12 @@ mcu_call_leg_get_video (McuCallLeg *self)
   return self->video;
 }
 
+void
+mcu_call_leg_set_dial_role (McuCallLeg *self, McuParticipantRole role)
+{
+  self->dial_role = role;
+}
+
 McuCallControls *
 mcu_call_leg_get_controls (McuCallLeg *self)
 {
@@ -998,9 +1005,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
   if (self->room) {
     self->participant = mcu_room_add_participant_full (self->room,
         mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
-        mcu_call_controls_first_state (
-            self->room, FALSE, MCU_PARTICIPANT_ROLE_GUEST),
-        MCU_PARTICIPANT_ROLE_GUEST, &error);
+        mcu_call_controls_first_state (self->room, FALSE, self->dial_role),
+        self->dial_role, &error);
     if (self->participant == NULL) {
       mcu_sdp_audio_clear (&audio);
       LEG_LOG (self, G_LOG_LEVEL_INFO, "cannot join: %s", error->message);
@@ -1008,10 +1014,9 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
       return;
     }
     mcu_participant_set_user_data (self->participant, self, NULL);
-    /* a dialled participant is a guest with the caller keys */
-    self->controls =
-        mcu_call_controls_new (self, self->env->config, self->room, self->mix,
-            self->media, self->participant, FALSE, MCU_PARTICIPANT_ROLE_GUEST);
+    /* a dialled participant: a guest, or the role it was dialled with */
+    self->controls = mcu_call_controls_new (self, self->env->config, self->room,
+        self->mix, self->media, self->participant, FALSE, self->dial_role);
     mcu_call_controls_set_extend_func (self->controls,
         self->env->extend_meeting, self->env->extend_meeting_data);
   }

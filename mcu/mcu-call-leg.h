@@ -82,6 +82,8 @@ void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 /* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
  * the control socket); NULL without video support or a room. */
 McuCallVideo *mcu_call_leg_get_video (McuCallLeg *self);
+/* The role an outgoing leg's participant joins with (default: guest). */
+void mcu_call_leg_set_dial_role (McuCallLeg *self, McuParticipantRole role);
 /* (nullable) (transfer none) PIN entry, role rules and keypad controls */
 McuCallControls *mcu_call_leg_get_controls (McuCallLeg *self);
 /* Held out of everyone's mix (PIN entry, waiting for the moderator)

@@ -190,7 +190,7 @@ resolve_target (
 static gchar *
 dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
     const gchar *contact, const gchar *to_uri, const gchar *display,
-    const gchar *from_display, GError **error)
+    const gchar *from_display, McuParticipantRole role, GError **error)
 {
   const McuConfig *config = mcu_daemon_get_config (self->daemon);
   g_autofree gchar *from = g_strdup_printf (
@@ -209,6 +209,7 @@ dial_contact (McuDialer *self, McuRoom *room, McuFork *fork,
   if (call == NULL)
     return NULL;
   leg = mcu_call_leg_new (mcu_daemon_get_call_env (self->daemon), call);
+  mcu_call_leg_set_dial_role (leg, role);
   mcu_daemon_add_leg (self->daemon, leg);
   mcu_fork_add (fork, leg);
   if (!mcu_call_leg_dial (leg, room, NULL, error)) {
@@ -229,6 +230,15 @@ gchar *
 mcu_dialer_dial_full (McuDialer *self, const gchar *room_name,
     const gchar *target, const gchar *display, const gchar *from_display,
     GError **error)
+{
+  return mcu_dialer_dial_as (self, room_name, target, display, from_display,
+      MCU_PARTICIPANT_ROLE_GUEST, error);
+}
+
+gchar *
+mcu_dialer_dial_as (McuDialer *self, const gchar *room_name,
+    const gchar *target, const gchar *display, const gchar *from_display,
+    McuParticipantRole role, GError **error)
 {
   g_autofree gchar *to_uri = NULL;
   g_auto (GStrv) contacts = NULL;
@@ -251,7 +261,7 @@ mcu_dialer_dial_full (McuDialer *self, const gchar *room_name,
 
     g_clear_error (&last_error);
     call_id = dial_contact (
-        self, room, fork, *c, to_uri, display, from_display, &last_error);
+        self, room, fork, *c, to_uri, display, from_display, role, &last_error);
     if (id == NULL)
       id = call_id;
     else

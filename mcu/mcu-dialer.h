@@ -42,6 +42,11 @@ gchar *mcu_dialer_dial (McuDialer *self, const gchar *room, const gchar *target,
 gchar *mcu_dialer_dial_full (McuDialer *self, const gchar *room,
     const gchar *target, const gchar *display, const gchar *from_display,
     GError **error);
+/* The same, the participant joining with @role (a meeting's moderator).
+ * (transfer full) */
+gchar *mcu_dialer_dial_as (McuDialer *self, const gchar *room,
+    const gchar *target, const gchar *display, const gchar *from_display,
+    McuParticipantRole role, GError **error);
 /* Cancels a dial still ringing; FALSE when @id is not ringing. */
 gboolean mcu_dialer_cancel (McuDialer *self, const gchar *id);
 /* (transfer container) ids of the dials still ringing */

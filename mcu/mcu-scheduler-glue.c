@@ -8,6 +8,7 @@
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
 #include "mcu-events.h"
+#include "mcu-farewell.h"
 #include "mcu-prompts.h"
 
 #include <string.h>
@@ -57,19 +58,22 @@ glue_close_room (gpointer data, const gchar *name)
   McuRoom *room =
       mcu_room_directory_lookup (mcu_daemon_get_rooms (daemon_of (data)), name);
 
-  g_autoptr (GError) error = NULL;
-
-  if (room && !mcu_daemon_close_room (daemon_of (data), room, &error))
-    g_warning ("meeting room %s: %s", name, error->message);
+  /* the meeting ends by voice, then everyone gets BYE */
+  if (room)
+    mcu_farewell_close_room (daemon_of (data), room, "meeting-ended");
 }
 
 static gchar *
 glue_dial (gpointer data, McuMeeting *meeting, const McuAttendee *attendee,
     GError **error)
 {
-  return mcu_dialer_dial_full (mcu_daemon_get_dialer (daemon_of (data)),
+  return mcu_dialer_dial_as (mcu_daemon_get_dialer (daemon_of (data)),
       mcu_meeting_get_room (meeting), attendee->uri, attendee->display,
-      mcu_meeting_get_subject (meeting), error);
+      mcu_meeting_get_subject (meeting),
+      attendee->role == MCU_ATTENDEE_ROLE_MODERATOR
+          ? MCU_PARTICIPANT_ROLE_MODERATOR
+          : MCU_PARTICIPANT_ROLE_GUEST,
+      error);
 }
 
 static void

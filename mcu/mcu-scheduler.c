@@ -677,6 +677,20 @@ is_running (Entry *e)
 }
 
 gboolean
+mcu_scheduler_room_is_running (McuScheduler *self, const gchar *room)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (is_running (value) &&
+        g_strcmp0 (mcu_meeting_get_room (((Entry *)value)->meeting), room) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
 mcu_scheduler_replace (McuScheduler *self, McuMeeting *meeting, GError **error)
 {
   Entry *e = find_entry (self, mcu_meeting_get_id (meeting), error);

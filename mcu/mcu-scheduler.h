@@ -156,6 +156,9 @@ JsonNode *mcu_scheduler_meeting_to_json (
 gboolean mcu_scheduler_room_is_open (McuScheduler *self, const gchar *room,
     McuMeeting **meeting, McuOccurrence *next);
 
+/* TRUE when an occurrence of a meeting in @room is open or started now. */
+gboolean mcu_scheduler_room_is_running (McuScheduler *self, const gchar *room);
+
 /* The dialer's outcomes (ids the scheduler did not start are ignored). */
 void mcu_scheduler_dial_answered (McuScheduler *self, const gchar *dial_id);
 void mcu_scheduler_dial_failed (McuScheduler *self, const gchar *dial_id,

@@ -837,8 +837,13 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   announcing = mcu_mix_minus_prompts_render (
       &self->prompts, GST_ELEMENT (self), self->frame_serial, self->sum, n);
   render_mix (self, outbuf, n);
+  /* GstAudioAggregator marks a frame whose inputs are all GAP or silent
+   * GAP before we add the announcements: they are audio (the listeners and
+   * the lone parties share this buffer, and GAP reads as silence). */
   if (contributors == 0 && !announcing)
     GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
+  else
+    GST_BUFFER_FLAG_UNSET (outbuf, GST_BUFFER_FLAG_GAP);
   /* Set while we hold the only reference; every shared src_N gets this
    * very buffer (see push_outputs), private ones clear it. */
   GST_BUFFER_FLAG_SET (outbuf, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX);

@@ -10,7 +10,10 @@ sending its own tone and recording what it hears):
 3. a personal notice with keep_mix: only B hears it, over the room, and
    everyone keeps hearing B;
 4. events "announcement" started/done, the API's errors, mcuctl announce;
-5. join/leave chimes ([rooms] join-tones=true) in a second run.
+5. join/leave chimes ([rooms] join-tones=true) in a second run;
+6. a room where nobody sends audio (one caller sends no RTP at all, one
+   sends digital silence: both only listen, or feed the mixer nothing but
+   silence) still hears an announcement and a prompt to one of them.
 
 Also prints what it measures: correlation peaks, the level steps at the
 prompt's edges (clicks) and the server's CPU while prompts play."""
@@ -25,6 +28,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
+import ivrpeer  # noqa: E402
+import sipua  # noqa: E402
 import controlclient  # noqa: E402
 import mcutest  # noqa: E402
 
@@ -324,6 +329,58 @@ def join_tones(workdir):
     checks.check(l_[1] > j[1] + 2.0, "the leave chime after the join chime: %s %s" % (j, l_))
 
 
+def speech(name, seconds):
+    """The first @seconds of prompt @name's speech, 8 kHz (for ivrpeer)."""
+    x = ivrpeer.load_prompt(os.path.join(PROMPTS, name + ".wav"))
+    loud = np.abs(x) > 0.01
+    return x[loud.argmax():][:int(seconds * ivrpeer.RATE)]
+
+
+def silent_room():
+    """Nobody sends audio: the mixer has only listeners and silence, and
+    an announcement used to be a GAP there (nobody heard it)."""
+    extra = "[prompts]\ndir=%s\n" % PROMPTS
+    announced, personal = speech("meeting-extended", 1.2), speech("only-participant", 1.2)
+    room = "hush"
+    with mcutest.McuServer(extra=extra) as srv:
+        ctl = controlclient.Control(srv.control_socket)
+        mute = ivrpeer.Peer()  # sends PCMU silence
+        deaf = ivrpeer.Peer()  # sends no RTP at all (talk() undone below)
+        uas = [sipua.SipUA(srv.port, "mute"), sipua.SipUA(srv.port, "nortp")]
+        try:
+            d1, st1 = ivrpeer.call(uas[0], srv.uri(room), mute)
+            d2, st2 = ivrpeer.call(uas[1], srv.uri(room), deaf)
+            deaf.peer = None
+            checks.check(d1 is not None and d2 is not None, "silent callers joined: %s %s" % (st1, st2))
+            time.sleep(1.0)
+            mark = mute.mark()
+            status, reply = ctl.call("POST", "/v1/rooms/%s/announcements" % room,
+                                     {"prompt": "meeting-extended"})
+            checks.check(status == 202, "announcement: %s %s" % (status, reply))
+            time.sleep(len(speech("meeting-extended", 30)) / float(ivrpeer.RATE) + 1.0)
+            for name, peer in (("silent", mute), ("no-RTP", deaf)):
+                c = ivrpeer.best_match(peer.heard(mark), announced)
+                print("%s caller: announcement correlation %.2f" % (name, c))
+                checks.check(c >= FOUND, "the %s caller hears the announcement (%.2f)" % (name, c))
+            _, body = ctl.get("/v1/rooms/%s/participants" % room)
+            ids = {p["display"]: p["id"] for p in body.get("participants", [])}
+            mark = mute.mark()
+            status, reply = ctl.call("POST", "/v1/rooms/%s/participants/%s/prompts" % (room, ids.get("nortp")),
+                                     {"prompt": "only-participant"})
+            checks.check(status == 202, "prompt to the no-RTP caller: %s %s" % (status, reply))
+            time.sleep(len(speech("only-participant", 30)) / float(ivrpeer.RATE) + 1.0)
+            c_deaf = ivrpeer.best_match(deaf.heard(mark), personal)
+            c_mute = ivrpeer.best_match(mute.heard(mark), personal)
+            print("prompt to the no-RTP caller: %.2f there, %.2f at the other" % (c_deaf, c_mute))
+            checks.check(c_deaf >= FOUND, "the no-RTP caller hears its prompt (%.2f)" % c_deaf)
+            checks.check(c_mute < NOT_FOUND, "the other does not (%.2f)" % c_mute)
+        finally:
+            for peer in (mute, deaf):
+                peer.close()
+            for ua in uas:
+                ua.close()
+
+
 def main():
     if not os.path.isdir(PROMPTS):
         print("no prompt set at %s" % PROMPTS)
@@ -331,6 +388,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="mcu-prompts-")
     main_room(workdir)
     join_tones(os.path.join(workdir))
+    silent_room()
     checks.exit()
 
 

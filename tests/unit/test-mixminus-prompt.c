@@ -269,6 +269,72 @@ test_announcement_in_silence (void)
   fixture_free (f);
 }
 
+static gint16
+zero (guint p, guint k, guint i)
+{
+  return 0;
+}
+
+/* Only listeners, and the one input (the room's clock source) is digital
+ * silence: the aggregator marks such a frame GAP, yet an announcement must
+ * reach the full mix and every listener as audio (not GAP), and a prompt
+ * aimed at one listener reaches only that one. */
+static void
+test_announcement_to_listeners (void)
+{
+  Fixture *f = fixture_new (0, TRUE);
+  g_autoptr (GBytes) prompt = make_prompt (6 * FRAME);
+  GstPad *listener[2];
+
+  f->in[0] = gst_harness_new_with_element (f->element, "sink_0", NULL);
+  gst_harness_set_src_caps_str (f->in[0], MCU_MIX_MINUS_CAPS);
+  for (guint l = 0; l < 2; l++) {
+    listener[l] = mcu_mix_minus_request_output (MCU_MIX_MINUS (f->element));
+    f->out[1 + l] = gst_harness_new_with_element (
+        f->element, NULL, GST_PAD_NAME (listener[l]));
+  }
+  g_assert_true (mcu_mix_minus_play_prompt (MCU_MIX_MINUS (f->element), 7, NULL,
+      &prompt, 1, MCU_MIX_MINUS_PROMPT_NONE, 0.5));
+  for (guint k = 0; k < 4; k++) {
+    GstBuffer *mix;
+
+    if (k == 2)
+      g_assert_true (mcu_mix_minus_play_prompt (MCU_MIX_MINUS (f->element), 8,
+          listener[1], &prompt, 1, MCU_MIX_MINUS_PROMPT_NONE, 0.25));
+    g_assert_cmpint (
+        gst_harness_push (f->in[0], make_buffer (k, zero, 0)), ==, GST_FLOW_OK);
+    mix = pull (f->main);
+    if (k > 0) /* past the fade-in */
+      check_mix_plus_prompt (mix, k, 0, prompt, k * FRAME, 0.5f);
+    g_assert_false (GST_BUFFER_FLAG_IS_SET (mix, GST_BUFFER_FLAG_GAP));
+    for (guint l = 0; l < 2; l++) {
+      GstBuffer *out = pull (f->out[1 + l]);
+      GstMapInfo map;
+
+      g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_GAP));
+      if (k == 0 || (l == 1 && k == 2)) { /* fades */
+        gst_buffer_unref (out);
+        continue;
+      }
+      if (l == 0 || k < 2) {
+        check_mix_plus_prompt (out, k, 0, prompt, k * FRAME, 0.5f);
+        gst_buffer_unref (out);
+        continue;
+      }
+      /* listener 1 hears its own prompt instead of the room (exclusive) */
+      g_assert_true (gst_buffer_map (out, &map, GST_MAP_READ));
+      for (guint i = 0; i < FRAME; i++)
+        g_assert_cmpint (((gint16 *)map.data)[i], ==,
+            (gint32)(prompt_at (prompt, (k - 2) * FRAME + i) * 0.25f));
+      gst_buffer_unmap (out, &map);
+      gst_buffer_unref (out);
+    }
+  }
+  fixture_free (f);
+  for (guint l = 0; l < 2; l++)
+    gst_object_unref (listener[l]);
+}
+
 static void
 test_loop_and_stop (void)
 {
@@ -350,6 +416,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus-prompt/announcement", test_announcement);
   g_test_add_func (
       "/mixminus-prompt/announcement-in-silence", test_announcement_in_silence);
+  g_test_add_func ("/mixminus-prompt/announcement-to-listeners",
+      test_announcement_to_listeners);
   g_test_add_func ("/mixminus-prompt/loop-and-stop", test_loop_and_stop);
   g_test_add_func ("/mixminus-prompt/target-leaves", test_target_leaves);
   return g_test_run ();
