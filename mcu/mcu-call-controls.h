@@ -46,10 +46,6 @@ McuCallControls *mcu_call_controls_new (McuCallLeg *leg,
  * wait-for-moderator finds no moderator) or joined. */
 McuParticipantState mcu_call_controls_first_state (
     McuRoom *room, gboolean pin_entry, McuParticipantRole role);
-/* The state a caller enters @room in: pin-entry, waiting (a guest while
- * wait-for-moderator finds no moderator) or joined. */
-McuParticipantState mcu_call_controls_first_state (
-    McuRoom *room, gboolean pin_entry, McuParticipantRole role);
 void mcu_call_controls_set_extend_func (
     McuCallControls *self, McuCallControlsExtendFunc func, gpointer data);
 /* The call is answered: prompts may play. */
