@@ -8,6 +8,7 @@
 #include "mcu-mixer.h"
 #include "mcu-config.h"
 #include "mcu-call-video.h"
+#include "mcu-call-dtmf.h"
 
 G_BEGIN_DECLS
 
@@ -64,6 +65,15 @@ guint mcu_call_leg_get_final_status (McuCallLeg *self);
 void mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted);
 void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
+/* DTMF to the caller (mcu-call-dtmf.h): RFC 4733 when the call negotiated
+ * telephone-event, else SIP INFO; FALSE with MCU_CALL_DTMF_ERROR (bad
+ * digits, neither method, too much queued). Signal "dtmf-sent" (const
+ * gchar *digits, const gchar *method) when they are out. */
+gboolean mcu_call_leg_send_dtmf (
+    McuCallLeg *self, const gchar *digits, GError **error);
+/* The same after @delay_ms (the method is picked then). */
+gboolean mcu_call_leg_send_dtmf_after (
+    McuCallLeg *self, const gchar *digits, guint delay_ms, GError **error);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
 void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);

@@ -425,6 +425,7 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
+  { "POST", "/v1/rooms/{}/participants/{}/dtmf", mcu_control_participant_dtmf },
   { "GET", "/v1/meetings", mcu_control_meetings_list },
   { "POST", "/v1/meetings", mcu_control_meetings_create },
   { "GET", "/v1/meetings.ics", mcu_control_meetings_ics },

@@ -126,12 +126,27 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   g_hash_table_remove (self->legs, leg);
 }
 
+/* Event "dtmf-sent": the digits the API or a dial sent are out. */
+static void
+on_leg_dtmf_sent (
+    McuCallLeg *leg, const gchar *digits, const gchar *method, McuDaemon *self)
+{
+  McuParticipant *p = mcu_call_leg_get_participant (leg);
+  g_autofree gchar *fields =
+      g_strdup_printf ("\"digits\":\"%s\",\"method\":\"%s\"", digits, method);
+
+  if (p && self->events)
+    mcu_events_emit (
+        self->events, "dtmf-sent", mcu_participant_get_room (p), p, fields);
+}
+
 void
 mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg)
 {
   self->counters.calls_total++;
   g_hash_table_add (self->legs, g_object_ref (leg));
   g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+  g_signal_connect (leg, "dtmf-sent", G_CALLBACK (on_leg_dtmf_sent), self);
 }
 
 static void
@@ -643,4 +658,17 @@ mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
     return NULL;
   }
   return mcu_dialer_dial (self->dialer, room, target, display, error);
+}
+
+gchar *
+mcu_daemon_dial_with (McuDaemon *self, const gchar *room, const gchar *target,
+    const McuDialOptions *options, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_DAEMON (self), NULL);
+  if (self->stopping) {
+    g_set_error (error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_SHUTDOWN,
+        "the server is shutting down");
+    return NULL;
+  }
+  return mcu_dialer_dial_with (self->dialer, room, target, options, error);
 }

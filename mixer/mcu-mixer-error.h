@@ -13,6 +13,7 @@ typedef enum
   MCU_MIXER_ERROR_NO_PORTS, /* the RTP port range is exhausted */
   MCU_MIXER_ERROR_PIPELINE, /* an element is missing or would not link */
   MCU_MIXER_ERROR_CODEC,    /* codec parameters we cannot serve */
+  MCU_MIXER_ERROR_DTMF,     /* no telephone-event, on hold, queue full */
 } McuMixerErrorCode;
 
 G_END_DECLS
