@@ -6,6 +6,7 @@
  * Exit codes: 0 done; 1 the server refused (4xx/5xx: the error is printed);
  * 2 usage error; 3 cannot reach the server. */
 #include "mcu-build-config.h"
+#include "mcuctl-private.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
@@ -20,15 +21,6 @@ enum
   EXIT_USAGE = 2,
   EXIT_UNREACHABLE = 3,
 };
-
-typedef struct
-{
-  SoupSession *session;
-  gchar *base; /* "http://localhost" for the socket, else --url */
-  gchar *token;
-  gboolean json;
-  const gchar *content_type; /* of request bodies (NULL: JSON) */
-} Ctl;
 
 typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
 
@@ -349,8 +341,8 @@ cmd_unlock (Ctl *ctl, gchar **args)
   return lock_room (ctl, args[0], FALSE);
 }
 
-static gchar *
-json_body (const gchar *first_name, ...)
+gchar *
+mcuctl_json_body (const gchar *first_name, ...)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -373,11 +365,18 @@ json_body (const gchar *first_name, ...)
   return json_to_string (root, FALSE);
 }
 
+int
+mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, const gchar *done)
+{
+  return change (ctl, method, path, body, done);
+}
+
 static int
 cmd_layout (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
-  g_autofree gchar *body = json_body ("layout", args[1], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("layout", args[1], NULL);
   g_autofree gchar *done =
       g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
 
@@ -387,7 +386,7 @@ cmd_layout (Ctl *ctl, gchar **args)
 static int
 cmd_create (Ctl *ctl, gchar **args)
 {
-  g_autofree gchar *body = json_body ("name", args[0], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("name", args[0], NULL);
   g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
 
   return change (ctl, "POST", "/v1/rooms", body, done);
@@ -549,10 +548,12 @@ cmd_dial (Ctl *ctl, gchar **args)
 {
   gboolean wait = FALSE;
   gchar *display = NULL;
+  g_autofree gchar *dtmf = NULL;
   gint timeout = 120;
   GOptionEntry entries[] = {
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, NULL, NULL },
     { "display", 'd', 0, G_OPTION_ARG_STRING, &display, NULL, NULL },
+    { "dtmf", 0, 0, G_OPTION_ARG_STRING, &dtmf, NULL, NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, NULL, NULL },
     { NULL },
   };
@@ -576,12 +577,14 @@ cmd_dial (Ctl *ctl, gchar **args)
     if (error)
       g_printerr ("mcuctl: %s\n", error->message);
     g_printerr ("Usage: mcuctl [OPTION...] dial ROOM SIP-URI|USER "
-                "[--display NAME] [--wait [--timeout SECONDS]]\n");
+                "[--display NAME] [--dtmf DIGITS] [--wait [--timeout "
+                "SECONDS]]\n");
     g_free (display);
     return EXIT_USAGE;
   }
   path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
-  body = json_body ("uri", argv[2], "display", display, NULL);
+  body =
+      mcuctl_json_body ("uri", argv[2], "display", display, "dtmf", dtmf, NULL);
   g_free (display);
   if (wait) {
     soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
@@ -1038,10 +1041,15 @@ static const Command commands[] = {
   { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
   { "layout", 2, "layout ROOM auto|grid|speaker", "change the video layout",
       cmd_layout },
-  { "dial", 2, "dial ROOM SIP-URI|USER [--display NAME] [--wait]",
-      "call someone into the room; --wait: until answered (exit 0) or "
-      "failed (exit 1, SIP status printed)",
+  { "dial", 2,
+      "dial ROOM SIP-URI|USER [--display NAME] [--dtmf DIGITS] [--wait]",
+      "call someone into the room; --dtmf: digits sent 1 s after the "
+      "answer; --wait: until answered (exit 0) or failed (exit 1, SIP "
+      "status printed)",
       cmd_dial, TRUE },
+  { "dtmf", 3, "dtmf ROOM ID DIGITS",
+      "send DTMF digits (0-9 * # A-D, ',' = pause) to a participant",
+      mcuctl_cmd_dtmf },
   { "registrations", 0, "registrations", "list registered contacts",
       cmd_registrations },
   { "events", 0, "events", "print room events as they happen", cmd_events },
