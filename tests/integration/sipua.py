@@ -406,15 +406,17 @@ class SipUA:
 
     # ---- an outgoing call (RTP: received on a bound port, not sent) ----
 
-    def call(self, ruri, rtp_port=None, timeout=5.0):
-        """INVITE with a PCMU offer, ACK the 200; returns the dialog dict
-        (or None when the call failed). The offer names a bound RtpPort
-        (d["rtp"]) unless @rtp_port is given."""
+    def call(self, ruri, rtp_port=None, timeout=5.0, extra=""):
+        """INVITE with a PCMU offer (sdp_template), ACK the 200; returns the
+        dialog dict (or None when the call failed). The offer names a bound
+        RtpPort (d["rtp"]) unless @rtp_port is given; @extra: more header
+        lines for the INVITE."""
         rtp = self.rtp_port() if rtp_port is None else None
         rtp_port = rtp.port if rtp else rtp_port
         call_id, tag = "%s@call" % _token(), _token()
         r = self.request("INVITE", ruri, "<%s>" % ruri, body=self.sdp_template % (rtp_port, "sendrecv"),
-                         ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout)
+                         ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout,
+                         extra=extra)
         if r is None or r.status >= 300:
             return None
         d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1, "rtp": rtp,
