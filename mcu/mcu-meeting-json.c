@@ -5,6 +5,7 @@
  * "attendees[1].uri: ..."). Main thread only. */
 #include "mcu-meeting-private.h"
 #include "mcu-room-directory.h"
+#include "mcu-call-dtmf.h"
 
 #include <string.h>
 
@@ -357,7 +358,7 @@ static gboolean
 parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
 {
   static const gchar *const members[] = { "id", "uri", "display", "role",
-    "auto_dial", NULL };
+    "auto_dial", "dtmf", NULL };
   JsonObject *o;
   g_autoptr (GList) names = NULL;
   JsonNode *v;
@@ -410,6 +411,12 @@ parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
         json_node_get_value_type (v) != G_TYPE_BOOLEAN)
       return invalid (error, "auto_dial: must be true or false");
     a->auto_dial = json_node_get_boolean (v);
+  }
+  if ((v = json_object_get_member (o, "dtmf")) != NULL &&
+      (!set_string (&a->dtmf, v, MCU_CALL_DTMF_MAX_DIGITS, error) ||
+          (a->dtmf && !mcu_call_dtmf_validate (a->dtmf, error)))) {
+    g_prefix_error (error, "dtmf: ");
+    return FALSE;
   }
   return TRUE;
 }
@@ -762,6 +769,8 @@ mcu_attendee_to_json (const McuAttendee *a)
       a->role == MCU_ATTENDEE_ROLE_MODERATOR ? "moderator" : "guest");
   json_builder_set_member_name (b, "auto_dial");
   json_builder_add_boolean_value (b, a->auto_dial);
+  if (a->dtmf)
+    add_string (b, "dtmf", a->dtmf);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
