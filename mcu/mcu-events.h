@@ -17,10 +17,11 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * joined, left, muted, unmuted, deaf, undeaf, talking-start, talking-stop,
  * hold, resume, video-muted, video-unmuted, volume, layout-changed, locked,
  * unlocked, pin-changed; from the control socket: dial-answered,
- * dial-failed, chat; from the scheduler (mcu-scheduler.h), with "meeting"
- * and "occurrence": meeting-opened, meeting-started, attendee-dialing,
- * attendee-answered, attendee-failed (status), meeting-ending
- * (minutes_left, seconds_left), meeting-extended, meeting-closed. */
+ * dial-failed, chat; from the daemon: dtmf-sent (digits, method); from the
+ * scheduler (mcu-scheduler.h), with "meeting" and "occurrence": meeting-opened,
+ * meeting-started, attendee-dialing, attendee-answered, attendee-failed
+ * (status), meeting-ending (minutes_left, seconds_left), meeting-extended,
+ * meeting-closed. */
 McuEvents *mcu_events_new (McuRoomDirectory *rooms);
 
 /* Emits an event of another source (e.g. "recording-started"): @fields
