@@ -180,6 +180,7 @@ class SipUA:
         self.rtp_talk = None
         self.rtp_ports = []  # every RtpPort this UA advertised
         self.rtp_keep = False  # its RtpPorts record what they receive
+        self.extra_headers = ""  # more header lines for every request we send
         # the SDP of our offers and answers: % (rtp port, direction)
         self.sdp_template = SDP_TEMPLATE
         self.running = True
@@ -355,6 +356,7 @@ class SipUA:
         branch = "z9hG4bK" + _token()
         key = (call_id, "%d %s" % (cseq, method))
         ctype_h = "Content-Type: %s\r\n" % ctype if body else ""
+        extra += self.extra_headers
         contact_h = "" if "Contact:" in extra else "Contact: <%s>\r\n" % self.contact
         self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"
@@ -406,20 +408,21 @@ class SipUA:
 
     # ---- an outgoing call (RTP: received on a bound port, not sent) ----
 
-    def call(self, ruri, rtp_port=None, timeout=5.0, extra=""):
-        """INVITE with a PCMU offer (sdp_template), ACK the 200; returns the
-        dialog dict (or None when the call failed). The offer names a bound
-        RtpPort (d["rtp"]) unless @rtp_port is given; @extra: more header
-        lines for the INVITE."""
+    def call(self, ruri, rtp_port=None, timeout=5.0, sdp=None):
+        """INVITE with a PCMU offer (or @sdp, with %d for the RTP port),
+        ACK the 200; returns the dialog dict (or None when the call
+        failed; d["answer"] is the 200's SDP). The offer names a bound
+        RtpPort (d["rtp"]) unless @rtp_port is given."""
         rtp = self.rtp_port() if rtp_port is None else None
         rtp_port = rtp.port if rtp else rtp_port
         call_id, tag = "%s@call" % _token(), _token()
-        r = self.request("INVITE", ruri, "<%s>" % ruri, body=self.sdp_template % (rtp_port, "sendrecv"),
-                         ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout,
-                         extra=extra)
+        body = sdp % rtp_port if sdp else SDP_TEMPLATE % (rtp_port, "sendrecv")
+        r = self.request("INVITE", ruri, "<%s>" % ruri, body=body,
+                         ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout)
         if r is None or r.status >= 300:
             return None
         d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1, "rtp": rtp,
+             "answer": r.body,
              "target": re.sub(r"^.*<|>.*$", "", r.h("contact")) or ruri}
         self.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"

@@ -118,7 +118,8 @@ def call_in(srv, ctl, name, room, template, extra=""):
     ua = SipUA(srv.port, name)
     ua.rtp_keep = True
     ua.sdp_template = template
-    d = ua.call(srv.uri(room), extra=extra)
+    ua.extra_headers = extra
+    d = ua.call(srv.uri(room), sdp=template.replace("a=%s", "a=sendrecv"))
     pid = mcutest.poll_until(lambda: participant_id(ctl, room, name), 5)
     return ua, d, pid
 
