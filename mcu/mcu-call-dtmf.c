@@ -229,7 +229,7 @@ send_now (McuCallDtmf *self, const gchar *digits, GError **error)
         "more than %u digits queued", MAX_INFO_QUEUED);
     return FALSE;
   }
-  g_queue_push_tail (&self->info, g_ascii_strup (digits, -1));
+  g_queue_push_tail (&self->info, g_strdup (digits));
   self->info_left += n;
   if (self->info_timer == 0)
     self->info_timer = g_timeout_add (0, on_info_timer, self);

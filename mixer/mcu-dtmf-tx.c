@@ -11,7 +11,18 @@
  * MCU_DTMF_TX_GAP_MS after the tone's end. A ',' lets audio pass for
  * MCU_DTMF_TX_PAUSE_MS. Times are measured in RTP timestamp units from
  * the slots' own timestamps, so any ptime works (updates come once per
- * packet: every 20 ms at the usual ptime). */
+ * packet: every 20 ms at the usual ptime). A slot's length is the
+ * nominal one (ptime): a short first packet of a new stream makes that one
+ * update a little early, nothing more.
+ *
+ * Why not GStreamer's rtpdtmfsrc + rtpdtmfmux before rtpbin: rtpdtmfsrc is
+ * a live source with a streaming thread of its own (one more thread per
+ * participant, all the time), stamps its events from the clock rather than
+ * from the payloader's timestamps, and rtpdtmfmux (rtpmux) restamps SSRC,
+ * sequence numbers and timestamps with offsets of its own: the events
+ * would land in the audio's timeline only approximately (up to the room's
+ * latency off). Swapping the payloader's own packets keeps SSRC, sequence
+ * and timestamps exactly the audio's, at no cost while idle. */
 #include "mcu-dtmf-tx.h"
 
 #include <string.h>

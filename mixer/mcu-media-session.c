@@ -12,16 +12,16 @@
  *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
- * DTMF out: a probe on the payloader's src (its streaming thread) asks the
- * McuDtmfTx (under `lock`) whether an audio packet's slot carries an RFC
- * 4733 event instead, and swaps the packet (same SSRC and sequence number);
- * a finished request hops to the main thread for "dtmf-sent".
+ * DTMF out: McuDtmfSender (mcu-dtmf-sender.c, its own lock) probes the
+ * payloader's src and swaps audio packets for RFC 4733 events; a finished
+ * request comes back on the main thread as "dtmf-sent".
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
  * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
  * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
 #include "mcu-dtmf-tx.h"
+#include "mcu-dtmf-sender-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
@@ -90,10 +90,8 @@ struct _McuMediaSession
   guint32 ssrc;        /* of the last audio RTP packet taken, if have_ssrc */
   gboolean have_ssrc;
   guint64 packets_rx;
-  McuDtmfTx *dtmf_tx; /* (nullable) DTMF out, at the codec's clock */
-  guint dtmf_units;   /* one packet's timestamp units */
 
-  GHashTable *dtmf_requests; /* main thread: request id -> digits */
+  McuDtmfSender *dtmf; /* DTMF out */
 };
 
 enum
@@ -127,8 +125,7 @@ mcu_media_session_finalize (GObject *object)
   mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
-  g_clear_pointer (&self->dtmf_tx, mcu_dtmf_tx_free);
-  g_hash_table_unref (self->dtmf_requests);
+  mcu_dtmf_sender_free (self->dtmf);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_media_session_parent_class)->finalize (object);
 }
@@ -145,6 +142,8 @@ mcu_media_session_class_init (McuMediaSessionClass *klass)
           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
+static void on_dtmf_done (GObject *owner, const gchar *digits);
+
 static void
 mcu_media_session_init (McuMediaSession *self)
 {
@@ -152,7 +151,7 @@ mcu_media_session_init (McuMediaSession *self)
   mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
-  self->dtmf_requests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->dtmf = mcu_dtmf_sender_new (on_dtmf_done, G_OBJECT (self));
 }
 
 McuMediaSession *
@@ -688,96 +687,16 @@ on_deaf_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-typedef struct
-{
-  McuMediaSession *self; /* (owned) */
-  guint request;
-} DtmfDone;
-
 static void
-dtmf_done_free (gpointer data)
+on_dtmf_done (GObject *owner, const gchar *digits)
 {
-  DtmfDone *d = data;
-
-  g_object_unref (d->self);
-  g_free (d);
-}
-
-/* Main thread: a request's last digit went out. */
-static gboolean
-on_dtmf_done_idle (gpointer data)
-{
-  DtmfDone *d = data;
-  g_autofree gchar *digits = NULL;
-
-  if (g_hash_table_steal_extended (d->self->dtmf_requests,
-          GUINT_TO_POINTER (d->request), NULL, (gpointer *)&digits))
-    g_signal_emit (d->self, signals[SIGNAL_DTMF_SENT], 0, digits);
-  return G_SOURCE_REMOVE;
-}
-
-/* The packet for @p in place of @audio (its SSRC, sequence, times). */
-static GstBuffer *
-dtmf_buffer (McuMediaSession *self, GstBuffer *audio, GstRTPBuffer *in,
-    const McuDtmfTxPacket *p)
-{
-  GstBuffer *out = gst_rtp_buffer_new_allocate (sizeof p->payload, 0, 0);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-  gst_buffer_copy_into (
-      out, audio, GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
-  gst_rtp_buffer_map (out, GST_MAP_WRITE, &rtp);
-  gst_rtp_buffer_set_ssrc (&rtp, gst_rtp_buffer_get_ssrc (in));
-  gst_rtp_buffer_set_seq (&rtp, gst_rtp_buffer_get_seq (in));
-  gst_rtp_buffer_set_timestamp (&rtp, p->timestamp);
-  gst_rtp_buffer_set_payload_type (&rtp, self->params.dtmf_pt);
-  gst_rtp_buffer_set_marker (&rtp, p->marker);
-  memcpy (gst_rtp_buffer_get_payload (&rtp), p->payload, sizeof p->payload);
-  gst_rtp_buffer_unmap (&rtp);
-  return out;
-}
-
-/* Each RTP packet out of the payloader (its streaming thread). */
-static GstPadProbeReturn
-on_pay_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  McuMediaSession *self = data;
-  GstBuffer *audio = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstRTPBuffer in = GST_RTP_BUFFER_INIT;
-  McuDtmfTxPacket packet;
-  gboolean swap = FALSE;
-  guint done = 0;
-
-  g_mutex_lock (&self->lock);
-  if (self->dtmf_tx && !mcu_dtmf_tx_is_idle (self->dtmf_tx) &&
-      gst_rtp_buffer_map (audio, GST_MAP_READ, &in)) {
-    swap = mcu_dtmf_tx_next (self->dtmf_tx, gst_rtp_buffer_get_timestamp (&in),
-        self->dtmf_units, &packet, &done);
-    if (swap) {
-      GST_PAD_PROBE_INFO_DATA (info) = dtmf_buffer (self, audio, &in, &packet);
-      gst_rtp_buffer_unmap (&in);
-      gst_buffer_unref (audio);
-    } else {
-      gst_rtp_buffer_unmap (&in);
-    }
-  }
-  g_mutex_unlock (&self->lock);
-  if (done) {
-    DtmfDone *d = g_new0 (DtmfDone, 1);
-
-    d->self = g_object_ref (self);
-    d->request = done;
-    g_idle_add_full (G_PRIORITY_DEFAULT, on_dtmf_done_idle, d, dtmf_done_free);
-  }
-  return GST_PAD_PROBE_OK;
+  g_signal_emit (owner, signals[SIGNAL_DTMF_SENT], 0, digits);
 }
 
 gboolean
 mcu_media_session_send_dtmf (
     McuMediaSession *self, const gchar *digits, GError **error)
 {
-  guint id = 0;
-
   g_return_val_if_fail (MCU_IS_MEDIA_SESSION (self), FALSE);
   g_return_val_if_fail (digits != NULL, FALSE);
   if (!self->have_params || self->params.dtmf_pt == 0) {
@@ -790,35 +709,13 @@ mcu_media_session_send_dtmf (
         "not sending media (on hold)");
     return FALSE;
   }
-  g_mutex_lock (&self->lock);
-  if (self->dtmf_tx)
-    id = mcu_dtmf_tx_push (self->dtmf_tx, digits);
-  g_mutex_unlock (&self->lock);
-  if (id == 0) {
+  if (!mcu_dtmf_sender_push (self->dtmf, digits)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_DTMF,
         "not digits (0-9 * # A-D ,) or more than %u queued",
         MCU_DTMF_TX_MAX_QUEUED);
     return FALSE;
   }
-  g_hash_table_insert (
-      self->dtmf_requests, GUINT_TO_POINTER (id), g_strdup (digits));
   return TRUE;
-}
-
-/* A new sender for the codec's clock: what was queued for the old one is
- * dropped (its "dtmf-sent" never comes). Main thread, before the bin. */
-static void
-reset_dtmf (McuMediaSession *self)
-{
-  guint rate = codec_info[self->params.codec].clock_rate;
-
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->dtmf_tx, mcu_dtmf_tx_free);
-  if (self->params.dtmf_pt)
-    self->dtmf_tx = mcu_dtmf_tx_new (rate, rate);
-  self->dtmf_units = self->params.ptime * rate / 1000;
-  g_mutex_unlock (&self->lock);
-  g_hash_table_remove_all (self->dtmf_requests);
 }
 
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
@@ -853,8 +750,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   sink = gst_element_get_static_pad (pay, "src");
-  gst_pad_add_probe (
-      sink, GST_PAD_PROBE_TYPE_BUFFER, on_pay_buffer, self, NULL);
+  mcu_dtmf_sender_attach (self->dtmf, sink);
   gst_object_unref (sink);
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
       !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
@@ -1015,7 +911,11 @@ mcu_media_session_set_codec (
   mcu_media_session_reset_bin (self);
   self->params = *params;
   self->have_params = TRUE;
-  reset_dtmf (self);
+  /* DTMF out at the codec's clock (a new stream: nothing queued) */
+  mcu_dtmf_sender_configure (self->dtmf, params->dtmf_pt,
+      codec_info[params->codec].clock_rate,
+      codec_info[params->codec].clock_rate,
+      params->ptime * codec_info[params->codec].clock_rate / 1000);
 
   bin = gst_object_ref_sink (gst_bin_new (name));
   if (!build_transport (self, GST_BIN (bin), error) ||
