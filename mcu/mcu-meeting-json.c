@@ -363,6 +363,7 @@ parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
   g_autoptr (GList) names = NULL;
   JsonNode *v;
   const gchar *s;
+  g_autoptr (GError) bad = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, "must be an object");
@@ -413,11 +414,12 @@ parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
     a->auto_dial = json_node_get_boolean (v);
   }
   if ((v = json_object_get_member (o, "dtmf")) != NULL &&
-      (!set_string (&a->dtmf, v, MCU_CALL_DTMF_MAX_DIGITS, error) ||
-          (a->dtmf && !mcu_call_dtmf_validate (a->dtmf, error)))) {
+      !set_string (&a->dtmf, v, MCU_CALL_DTMF_MAX_DIGITS, error)) {
     g_prefix_error (error, "dtmf: ");
     return FALSE;
   }
+  if (a->dtmf && !mcu_call_dtmf_validate (a->dtmf, &bad))
+    return invalid (error, "dtmf: %s", bad->message);
   return TRUE;
 }
 

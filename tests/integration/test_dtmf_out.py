@@ -16,8 +16,11 @@
 (c) A dial-out with "dtmf": "1234#": the test answers as the callee; the
     digits arrive as RFC 4733 after the answer and the settle delay.
 (d) Bad digits, a bad dial "dtmf": 400 with a JSON error; an unknown
-    participant: 404. And `mcuctl dtmf`."""
+    participant: 404. And `mcuctl dtmf`, `mcuctl dial --dtmf`.
+(e) A scheduled meeting whose attendee has "dtmf": the scheduler dials it
+    at the start and the digits follow the answer."""
 
+import datetime
 import os
 import struct
 import subprocess
@@ -250,6 +253,10 @@ def test_dial_out(srv, ctl, events):
         st, body = ctl.call("POST", "/v1/rooms/dtmf4/participants", {"uri": uri, "dtmf": "12x"})
         checks.check(st == 400 and body.get("error", {}).get("code") == "invalid-field",
                      "dial-out with bad dtmf: 400 invalid-field (%d %s)" % (st, body))
+        r = subprocess.run([MCUCTL, "--socket", srv.control_socket, "dial", "dtmf4", uri,
+                            "--dtmf", "1y"], capture_output=True, text=True, timeout=10)
+        checks.check(r.returncode == 1 and "invalid-field" in r.stderr,
+                     "mcuctl dial --dtmf passes the digits (a bad one: exit 1, %s)" % r.stderr.strip())
     finally:
         bob.close()
 
@@ -281,6 +288,36 @@ def test_bad_requests(srv, ctl):
         ua.close()
 
 
+def test_meeting(srv, ctl, events):
+    carol = SipUA(srv.port, "carol")
+    carol.rtp_keep = True
+    carol.sdp_template = PCMU_TE
+    carol.invite_policy = ("answer", 0.2)
+    try:
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+        meeting = {"subject": "IVR bridge", "room": "dtmf6", "timezone": "UTC",
+                   "start": start.replace(microsecond=0).isoformat(), "duration": "PT30S",
+                   "early_join": "PT1S",
+                   "attendees": [{"uri": "sip:carol@127.0.0.1:%d" % carol.port, "display": "Carol",
+                                  "dtmf": "5#"}]}
+        bad = dict(meeting, attendees=[dict(meeting["attendees"][0], dtmf="5e")])
+        st, body = ctl.call("POST", "/v1/meetings", bad)
+        checks.check(st == 400 and "dtmf" in body.get("error", {}).get("message", ""),
+                     "meeting attendee with a bad dtmf: 400 naming it (%d %s)" % (st, body))
+        st, body = ctl.call("POST", "/v1/meetings", meeting)
+        checks.check(st == 201 and body["attendees"][0].get("dtmf") == "5#",
+                     "meeting with an attendee's dtmf booked (%d %s)" % (st, body))
+        ev = events.wait_for(lambda e: e["type"] == "dtmf-sent" and e.get("room") == "dtmf6", 15)
+        checks.check(ev is not None and ev.get("digits") == "5#",
+                     "the scheduler's dial sent the attendee's digits (%s)" % ev)
+        time.sleep(0.3)
+        rtp = [dd["rtp"] for dd in carol.dialogs.values() if "rtp" in dd]
+        got = "".join(e["digit"] for e in events_of(rtp[0].packets if rtp else [], 101))
+        checks.check(got == "5#", "the attendee received 5# as RFC 4733 (%r)" % got)
+    finally:
+        carol.close()
+
+
 def main():
     with mcutest.McuServer() as srv:
         ctl = Control(srv.control_socket)
@@ -293,6 +330,7 @@ def main():
             test_info_pause(srv, ctl, events)
             test_dial_out(srv, ctl, events)
             test_bad_requests(srv, ctl)
+            test_meeting(srv, ctl, events)
         finally:
             events.stop()
         checks.check(srv.alive(), "the server is still up")

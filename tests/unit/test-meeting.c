@@ -352,6 +352,9 @@ static const struct
       "attendees[0].phone: unknown member" },
   { "attendees", "[{\"uri\": \"bob\", \"role\": \"chair\"}]",
       "attendees[0].role: " },
+  { "attendees", "[{\"uri\": \"bob\", \"dtmf\": \"12x\"}]",
+      "attendees[0].dtmf: " },
+  { "attendees", "[{\"uri\": \"bob\", \"dtmf\": 12}]", "attendees[0].dtmf: " },
   { "attendees",
       "[{\"id\": \"x\", \"uri\": \"a\"}, {\"id\": \"x\", \"uri\": "
       "\"b\"}]",
