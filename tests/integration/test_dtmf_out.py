@@ -208,6 +208,14 @@ def test_info_pause(srv, ctl, events):
             times.setdefault(msg.body, time.monotonic())
         orig(msg, addr)
     ua._dispatch = dispatch
+    on_request = ua._on_request
+
+    def refuse_info(req, addr):  # a phone that takes no INFO after all
+        if req.method == "INFO":
+            ua.respond(req, 501, "Not Implemented", addr)
+        else:
+            on_request(req, addr)
+    ua._on_request = refuse_info
     try:
         send_and_wait(ctl, events, "dtmf3", pid, "1,2", 10)
         ua.wait_for(lambda: len(ua.requests("INFO")) >= 2, 5)
@@ -217,6 +225,9 @@ def test_info_pause(srv, ctl, events):
         # one digit every 250 ms, and the ',' 500 ms more
         checks.check(gap is not None and 0.7 <= gap <= 1.2,
                      "',' between INFO digits waits 500 ms more (%s s)" % (gap and round(gap, 3)))
+        logged = mcutest.poll_until(lambda: "INFO with a DTMF digit got 501" in srv.log_text(), 3)
+        checks.check(logged and len(ua.requests("INFO")) == 2,
+                     "INFO answered 501: logged, and the next digit still sent")
     finally:
         ua.close()
 
