@@ -651,13 +651,9 @@ gchar *
 mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
     const gchar *display, GError **error)
 {
-  g_return_val_if_fail (MCU_IS_DAEMON (self), NULL);
-  if (self->stopping) {
-    g_set_error (error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_SHUTDOWN,
-        "the server is shutting down");
-    return NULL;
-  }
-  return mcu_dialer_dial (self->dialer, room, target, display, error);
+  McuDialOptions options = { .display = display };
+
+  return mcu_daemon_dial_with (self, room, target, &options, error);
 }
 
 gchar *
