@@ -730,6 +730,7 @@ mcu_sip_call_handle_event (McuSipCall *self, nua_event_t event, int status,
 
   switch (event) {
     case nua_i_invite: /* re-INVITE */
+      set_remote_allow (self, sip);
       sdp = mcu_sip_payload_text (sip);
       g_signal_emit (self, signals[SIGNAL_OFFER], 0, sdp);
       break;
