@@ -158,8 +158,31 @@ def test_rfc4733(srv, ctl, events):
             apart = ((evs[1]["ts"] - evs[0]["ts"]) & 0xFFFFFFFF) if len(evs) == 2 else None
             checks.check(apart == rate * 7 // 10, "%s: \"5,6\": the events start 700 ms apart "
                          "(%s units)" % (name, apart))
+            if name == "pcmu":
+                hold_then_info(srv, ctl, events, ua, d, pid)
         finally:
             ua.close()
+
+
+def hold_then_info(srv, ctl, events, ua, d, pid):
+    """On hold (the caller re-INVITEs with sendonly) no RTP goes to it: the
+    digits go as INFO."""
+    d["cseq"] += 1
+    r = ua.request("INVITE", d["target"], d["to"], body=PCMU_TE % (d["rtp"].port, "sendonly"),
+                   ctype="application/sdp", call_id=d["call_id"], cseq=d["cseq"],
+                   from_tag=d["from_tag"])
+    ua.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKack%d\r\n"
+            "From: <sip:%s@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\n"
+            "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            % (d["target"], ua.port, d["cseq"], ua.user, d["from_tag"], d["to"], d["call_id"],
+               d["cseq"]))
+    checks.check(r is not None and r.status == 200 and "a=recvonly" in r.body,
+                 "caller on hold (re-INVITE sendonly: 200 recvonly)")
+    ev = send_and_wait(ctl, events, "dtmf1", pid, "7", 5)
+    infos = [m.body for m in ua.requests("INFO")]
+    checks.check(ev is not None and ev.get("method") == "info" and
+                 infos == ["Signal=7\r\nDuration=160\r\n"],
+                 "on hold, the digits go as INFO instead (%s, %r)" % (ev and ev.get("method"), infos))
 
 
 def test_info(srv, ctl, events):
