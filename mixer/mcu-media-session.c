@@ -91,7 +91,7 @@ struct _McuMediaSession
   gboolean have_ssrc;
   guint64 packets_rx;
 
-  McuDtmfSender *dtmf; /* DTMF out */
+  McuDtmfSender *dtmf_out;
 };
 
 enum
@@ -125,7 +125,7 @@ mcu_media_session_finalize (GObject *object)
   mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
-  mcu_dtmf_sender_free (self->dtmf);
+  mcu_dtmf_sender_free (self->dtmf_out);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_media_session_parent_class)->finalize (object);
 }
@@ -151,7 +151,7 @@ mcu_media_session_init (McuMediaSession *self)
   mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
-  self->dtmf = mcu_dtmf_sender_new (on_dtmf_done, G_OBJECT (self));
+  self->dtmf_out = mcu_dtmf_sender_new (on_dtmf_done, G_OBJECT (self));
 }
 
 McuMediaSession *
@@ -709,7 +709,7 @@ mcu_media_session_send_dtmf (
         "not sending media (on hold)");
     return FALSE;
   }
-  if (!mcu_dtmf_sender_push (self->dtmf, digits)) {
+  if (!mcu_dtmf_sender_push (self->dtmf_out, digits)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_DTMF,
         "not digits (0-9 * # A-D ,) or more than %u queued",
         MCU_DTMF_TX_MAX_QUEUED);
@@ -750,7 +750,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   configure_encoder (self, enc, pay);
   self->encoder = enc;
   sink = gst_element_get_static_pad (pay, "src");
-  mcu_dtmf_sender_attach (self->dtmf, sink);
+  mcu_dtmf_sender_attach (self->dtmf_out, sink);
   gst_object_unref (sink);
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
       !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
@@ -912,7 +912,7 @@ mcu_media_session_set_codec (
   self->params = *params;
   self->have_params = TRUE;
   /* DTMF out at the codec's clock (a new stream: nothing queued) */
-  mcu_dtmf_sender_configure (self->dtmf, params->dtmf_pt,
+  mcu_dtmf_sender_configure (self->dtmf_out, params->dtmf_pt,
       codec_info[params->codec].clock_rate,
       codec_info[params->codec].clock_rate,
       params->ptime * codec_info[params->codec].clock_rate / 1000);
