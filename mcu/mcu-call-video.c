@@ -51,6 +51,10 @@ struct _McuCallVideo
   gboolean hold;
   gboolean muted; /* by the operator: the participant's "video-muted" */
   gboolean left;
+  /* not in the grid yet: the participant is entering its PIN or waiting
+   * for the moderator (its "state"); its session waits for it */
+  gboolean hidden;
+  gulong state_handler;
 };
 
 G_DEFINE_FINAL_TYPE (McuCallVideo, mcu_call_video, G_TYPE_OBJECT)
@@ -206,6 +210,38 @@ on_participant_video_muted (
       self, mcu_participant_get_video_muted (participant));
 }
 
+/* Into the grid: its tile (a name until its picture comes). */
+static void
+show (McuCallVideo *self)
+{
+  self->hidden = FALSE;
+  g_hash_table_insert (self->rv->ids, self->audio, GUINT_TO_POINTER (self->id));
+  mcu_video_mix_add_participant (self->rv->mix, self->id,
+      self->participant ? mcu_participant_get_display_name (self->participant)
+                        : NULL);
+  if (self->muted)
+    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+}
+
+static void
+on_participant_state (
+    McuParticipant *participant, GParamSpec *pspec, McuCallVideo *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!self->hidden || self->left ||
+      mcu_participant_get_state (participant) != MCU_PARTICIPANT_STATE_JOINED)
+    return;
+  show (self);
+  if (self->session && self->have_sdp &&
+      !mcu_video_mix_set_session (
+          self->rv->mix, self->id, self->session, &error)) {
+    g_message ("participant %u: no video: %s", self->id, error->message);
+    drop_video (self);
+  }
+  apply_direction (self);
+}
+
 McuCallVideo *
 mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
     McuAudioMix *audio_mix, McuParticipant *participant, McuMediaSession *audio,
@@ -244,13 +280,14 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self->prefs.max_framerate = config->video_framerate;
   self->prefs.max_bitrate_kbps = config->video_bitrate;
   self->prefs.address_family = mcu_config_media_family (config);
-  g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
   self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
       G_CALLBACK (on_mix_participant_error), self);
-  mcu_video_mix_add_participant (
-      self->rv->mix, self->id, mcu_participant_get_display_name (participant));
-  if (self->muted)
-    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+  self->state_handler = g_signal_connect (
+      participant, "notify::state", G_CALLBACK (on_participant_state), self);
+  if (mcu_participant_get_state (participant) == MCU_PARTICIPANT_STATE_JOINED)
+    show (self);
+  else
+    self->hidden = TRUE;
   return g_steal_pointer (&self);
 }
 
@@ -312,6 +349,9 @@ apply_direction (McuCallVideo *self)
                       remote_receives (self->sdp.remote_direction) &&
                       self->sdp.remote_rtp_port != 0;
 
+  if (self->hidden)
+    return;
+
   if (self->session) {
     gboolean was = mcu_video_session_get_sending (self->session);
 
@@ -328,7 +368,7 @@ apply_direction (McuCallVideo *self)
 static void
 drop_video (McuCallVideo *self)
 {
-  if (self->session)
+  if (self->session && !self->hidden)
     mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
   g_clear_object (&self->session);
   mcu_sdp_video_clear (&self->sdp);
@@ -369,7 +409,8 @@ mcu_call_video_apply (
   memset (&send, 0, sizeof send);
   memset (&recv, 0, sizeof recv);
   if (!mcu_video_session_params_equal (self->session, &params)) {
-    mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+    if (!self->hidden)
+      mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
     if (!mcu_video_session_set_params (self->session, &params, error))
       goto failed;
     g_info ("participant %u: video %s %ux%u%s%s", self->id,
@@ -386,7 +427,8 @@ mcu_call_video_apply (
   mcu_sdp_video_clear (&self->sdp);
   self->sdp = video;
   self->have_sdp = TRUE;
-  if (mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
+  if (!self->hidden &&
+      mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
       !mcu_video_mix_set_session (
           self->rv->mix, self->id, self->session, error)) {
     drop_video (self);
@@ -440,7 +482,7 @@ mcu_call_video_fill_local (
 void
 mcu_call_video_acked (McuCallVideo *self)
 {
-  if (!self->left && self->session)
+  if (!self->left && !self->hidden && self->session)
     mcu_video_mix_request_keyframe (self->rv->mix, self->id);
 }
 
@@ -458,7 +500,7 @@ gboolean
 mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
 {
   memset (stats, 0, sizeof *stats);
-  if (self->left || self->session == NULL)
+  if (self->left || self->hidden || self->session == NULL)
     return FALSE;
   return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
 }
@@ -468,6 +510,7 @@ mcu_call_video_leave (McuCallVideo *self)
 {
   if (self->participant) {
     g_clear_signal_handler (&self->muted_handler, self->participant);
+    g_clear_signal_handler (&self->state_handler, self->participant);
     g_object_remove_weak_pointer (
         G_OBJECT (self->participant), (gpointer *)&self->participant);
     self->participant = NULL;
@@ -476,7 +519,8 @@ mcu_call_video_leave (McuCallVideo *self)
     return;
   self->left = TRUE;
   g_clear_signal_handler (&self->error_handler, self->rv->mix);
-  mcu_video_mix_remove_participant (self->rv->mix, self->id);
+  if (!self->hidden)
+    mcu_video_mix_remove_participant (self->rv->mix, self->id);
   g_hash_table_remove (self->rv->ids, self->audio);
   g_clear_object (&self->session);
 }

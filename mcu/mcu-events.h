@@ -16,9 +16,10 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * Ids start at 1 and grow by one. Types: room-created, room-closed,
  * joined, left, muted, unmuted, deaf, undeaf, talking-start, talking-stop,
  * hold, resume, video-muted, video-unmuted, volume, layout-changed, locked,
- * unlocked, pin-changed; from the control socket: dial-answered,
- * dial-failed, chat; from the daemon: dtmf-sent (digits, method); from the
- * scheduler (mcu-scheduler.h), with "meeting" and "occurrence": meeting-opened,
+ * unlocked, pin-changed; from the daemon: dtmf (digit, method: "rfc4733",
+ * "inband" or "info"; once per key), dtmf-sent (digits, method); from the
+ * control socket: dial-answered, dial-failed, chat; from the scheduler
+ * (mcu-scheduler.h), with "meeting" and "occurrence": meeting-opened,
  * meeting-started, attendee-dialing, attendee-answered, attendee-failed
  * (status), meeting-ending (minutes_left, seconds_left), meeting-extended,
  * meeting-closed. */

@@ -27,4 +27,8 @@ int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
 /* mcuctl-dtmf.c: dtmf ROOM ID DIGITS */
 int mcuctl_cmd_dtmf (Ctl *ctl, gchar **args);
 
+/* mcuctl-prompts.c: announce ROOM NAME, prompt ROOM ID NAME */
+int mcuctl_cmd_announce (Ctl *ctl, gchar **args);
+int mcuctl_cmd_prompt (Ctl *ctl, gchar **args);
+
 G_END_DECLS

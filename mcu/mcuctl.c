@@ -1061,6 +1061,14 @@ static const Command commands[] = {
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",
       cmd_meeting },
+  { "announce", 2, "announce ROOM PROMPT",
+      "play a prompt (welcome, muted, ... or a FILE.wav under the prompts "
+      "directory) to everyone in the room",
+      mcuctl_cmd_announce },
+  { "prompt", 3, "prompt ROOM ID PROMPT [--keep-mix]",
+      "play a prompt to one participant (alone, or over the room with "
+      "--keep-mix)",
+      mcuctl_cmd_prompt, TRUE },
 };
 
 static void

@@ -33,6 +33,13 @@ struct _McuMixMinusPad
   McuMixKernelLimiter limiter;
   McuMixKernelStats level;
   GstFlowReturn last_flow;
+
+  /* prompts (aggregator task only, see mcu-mix-minus-prompt.c) */
+  guint64 exclusive_serial; /* frame in which a prompt replaces N's mix */
+  guint64 prompt_serial;    /* frame that prompt[] belongs to */
+  gint32 *prompt;           /* targeted prompts of the current frame */
+  guint prompt_capacity;
+  gfloat mix_gain; /* how much of its mix src_N heard at the last frame */
 };
 
 /* One sink_N and its src_N, with references (a per-frame snapshot). */
@@ -56,6 +63,44 @@ typedef struct
   GPtrArray *talkers; /* McuMixKernelTalker *, scratch */
   GArray *top;        /* McuMixKernelRank, scratch */
 } McuMixMinusSelect;
+
+/* Prompts playing in the element (mcu-mix-minus-prompt.c). */
+typedef struct
+{
+  GPtrArray *list; /* McuMixMinusPrompt *; with the element's object lock */
+  gint32 *scratch; /* aggregator task only */
+  guint scratch_capacity;
+} McuMixMinusPrompts;
+
+void mcu_mix_minus_prompts_init (McuMixMinusPrompts *prompts);
+void mcu_mix_minus_prompts_clear (McuMixMinusPrompts *prompts);
+/* With the element's object lock, when a frame starts: marks the pads a
+ * prompt takes out of the mix in frame @serial. */
+void mcu_mix_minus_prompts_begin_frame (
+    McuMixMinusPrompts *prompts, guint64 serial);
+/* Aggregator task, after the selection: mixes frame @serial of every
+ * prompt: announcements into @sum, targeted ones into their pad's
+ * prompt[]. Posts mcu-prompt-done for those that end. Returns whether an
+ * announcement put signal into @sum. */
+gboolean mcu_mix_minus_prompts_render (McuMixMinusPrompts *prompts,
+    GstElement *element, guint64 serial, gint32 *sum, guint n);
+/* Whether src_N of @pad gets its own prompt rendering in frame @serial. */
+gboolean mcu_mix_minus_prompts_owns_output (
+    McuMixMinusPad *pad, guint64 serial);
+/* src_N's buffer for frame @serial: its mix (faded as needed) plus its
+ * prompts, timed like @mix. */
+GstBuffer *mcu_mix_minus_prompts_render_output (McuMixMinusPrompts *prompts,
+    McuMixMinusPad *pad, const gint32 *sum, GstBuffer *mix, guint n,
+    guint64 serial);
+/* With the element's object lock: adds/stops a prompt (see
+ * mcu_mix_minus_play_prompt). */
+void mcu_mix_minus_prompts_add (McuMixMinusPrompts *prompts, guint id,
+    McuMixMinusPad *target, GBytes *const *parts, guint n_parts,
+    McuMixMinusPromptFlags flags, gdouble volume);
+void mcu_mix_minus_prompts_stop (McuMixMinusPrompts *prompts, guint id);
+/* With the element's object lock: forgets the prompts aimed at @pad. */
+void mcu_mix_minus_prompts_drop_target (
+    McuMixMinusPrompts *prompts, McuMixMinusPad *pad);
 
 void mcu_mix_minus_select_init (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_clear (McuMixMinusSelect *sel);

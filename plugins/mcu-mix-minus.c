@@ -88,6 +88,8 @@ struct _McuMixMinus
   guint64 level_frames; /* output frames since the last level message */
   GArray *outputs;      /* McuMixMinusOutput, rebuilt every frame */
   GstFlowReturn last_flow;
+
+  McuMixMinusPrompts prompts; /* see mcu-mix-minus-prompt.c */
 };
 
 enum
@@ -423,6 +425,7 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
 
   GST_OBJECT_LOCK (self);
   srcpad = g_steal_pointer (&MCU_MIX_MINUS_PAD (pad)->srcpad);
+  mcu_mix_minus_prompts_drop_target (&self->prompts, MCU_MIX_MINUS_PAD (pad));
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
@@ -482,6 +485,7 @@ mcu_mix_minus_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   self->frame_levels = self->level_interval > 0;
   mcu_mix_minus_select_configure (&self->select, self->gate_threshold_db,
       self->gate_hangover, self->max_talkers);
+  mcu_mix_minus_prompts_begin_frame (&self->prompts, self->frame_serial);
   GST_OBJECT_UNLOCK (self);
   self->frame_stats =
       self->frame_levels || mcu_mix_minus_select_needs_stats (&self->select);
@@ -526,7 +530,9 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   gain = pad->gain;
   GST_OBJECT_UNLOCK (pad);
 
-  if (mute || gain == 0 || num_frames == 0)
+  /* a prompt that replaces N's mix takes N out of everyone's */
+  if (mute || gain == 0 || num_frames == 0 ||
+      pad->exclusive_serial == self->frame_serial)
     return FALSE;
   if ((guint64)out_offset + num_frames > self->frame_len) {
     GST_WARNING_OBJECT (pad, "input beyond the output frame, dropped");
@@ -594,7 +600,8 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
 }
 
 static void
-push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
+push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
+    gboolean announcing)
 {
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
@@ -602,8 +609,12 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
 
     if (o->srcpad == NULL)
       continue;
-    if (o->pad->contributes) {
-      buffer = render_mix_minus (self, o->pad, mix, n, contributors == 1);
+    if (mcu_mix_minus_prompts_owns_output (o->pad, self->frame_serial)) {
+      buffer = mcu_mix_minus_prompts_render_output (
+          &self->prompts, o->pad, self->sum, mix, n, self->frame_serial);
+    } else if (o->pad->contributes) {
+      buffer = render_mix_minus (
+          self, o->pad, mix, n, contributors == 1 && !announcing);
     } else {
       /* Same output as `src`: share the buffer, and the limiter state so
        * that the switch back to an own buffer is seamless. */
@@ -704,6 +715,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   guint n = gst_buffer_get_size (outbuf) / sizeof (gint16);
   guint contributors;
+  gboolean announcing;
   GstBuffer *mix;
   GstFlowReturn ret;
 
@@ -718,8 +730,10 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
       &self->select, self->outputs, self->frame_serial, self->sum, n);
   if (self->frame_levels)
     fold_levels (self);
+  announcing = mcu_mix_minus_prompts_render (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial, self->sum, n);
   render_mix (self, outbuf, n);
-  if (contributors == 0)
+  if (contributors == 0 && !announcing)
     GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
   /* Set while we hold the only reference; every shared src_N gets this
    * very buffer (see push_outputs), private ones clear it. */
@@ -740,7 +754,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
     ret = GST_FLOW_OK;
 
   if (ret == GST_FLOW_OK)
-    push_outputs (self, mix, n, contributors);
+    push_outputs (self, mix, n, contributors, announcing);
   update_levels (self, mix, n);
 
   outputs_clear (self);
@@ -865,6 +879,7 @@ mcu_mix_minus_finalize (GObject *object)
   g_array_unref (self->outputs);
   g_free (self->sum);
   mcu_mix_minus_select_clear (&self->select);
+  mcu_mix_minus_prompts_clear (&self->prompts);
   g_mutex_clear (&self->release_lock);
 
   G_OBJECT_CLASS (mcu_mix_minus_parent_class)->finalize (object);
@@ -953,6 +968,7 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->gate_hangover = DEFAULT_GATE_HANGOVER;
   self->max_talkers = DEFAULT_MAX_TALKERS;
   mcu_mix_minus_select_init (&self->select);
+  mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);
   self->stream_salt = g_random_int ();
   self->group_id = gst_util_group_id_next ();
@@ -963,6 +979,39 @@ mcu_mix_minus_init (McuMixMinus *self)
   gst_pad_add_probe (GST_AGGREGATOR_SRC_PAD (self),
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
       on_src_event, self, NULL);
+}
+
+gboolean
+mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
+    GBytes *const *parts, guint n_parts, McuMixMinusPromptFlags flags,
+    gdouble volume)
+{
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (MCU_IS_MIX_MINUS (self), FALSE);
+  g_return_val_if_fail (target == NULL || MCU_IS_MIX_MINUS_PAD (target), FALSE);
+
+  GST_OBJECT_LOCK (self);
+  /* released (or not ours): it has no src_N */
+  if (target != NULL && (GST_OBJECT_PARENT (target) != GST_OBJECT (self) ||
+                            MCU_MIX_MINUS_PAD (target)->srcpad == NULL))
+    ok = FALSE;
+  else
+    mcu_mix_minus_prompts_add (&self->prompts, id,
+        target ? MCU_MIX_MINUS_PAD (target) : NULL, parts, n_parts, flags,
+        volume);
+  GST_OBJECT_UNLOCK (self);
+  return ok;
+}
+
+void
+mcu_mix_minus_stop_prompt (McuMixMinus *self, guint id)
+{
+  g_return_if_fail (MCU_IS_MIX_MINUS (self));
+
+  GST_OBJECT_LOCK (self);
+  mcu_mix_minus_prompts_stop (&self->prompts, id);
+  GST_OBJECT_UNLOCK (self);
 }
 
 gboolean

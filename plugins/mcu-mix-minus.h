@@ -66,7 +66,21 @@
  *                          peak-db=(double); ... }
  * computed over each pad's audio (after mute and volume, before the gate
  * and the max-talkers selection) during the interval; silence reads
- * MCU_MIX_KERNEL_FLOOR_DB (-127). */
+ * MCU_MIX_KERNEL_FLOOR_DB (-127).
+ *
+ * Prompts (mcu-mix-minus-prompt.c): in-memory audio (S16LE mono 48 kHz
+ * samples in GBytes) mixed on the element's own clock, sample-accurate:
+ * - untargeted (an announcement): added to the sum, so every output and
+ *   `src` hear it;
+ * - targeted at sink_N: only src_N hears it. Unless KEEP_MIX is set, sink_N
+ *   contributes nothing while it plays (the others do not hear N) and src_N
+ *   hears only the prompt: the mix fades out over one frame when it starts
+ *   and back in over one frame after it ends (no clicks).
+ * Each prompt fades in over 5 ms, and out over its last 5 ms or 5 ms after
+ * a stop. When it ends, the element posts the element message
+ *   mcu-prompt-done, id=(uint), completed=(boolean)
+ * (completed FALSE when stopped). A prompt whose target is released ends
+ * silently (no message). */
 #pragma once
 
 #include <gst/audio/gstaudioaggregator.h>
@@ -90,6 +104,25 @@ G_DECLARE_FINAL_TYPE (McuMixMinusPad, mcu_mix_minus_pad, MCU, MIX_MINUS_PAD,
 #define MCU_MIX_MINUS_CAPS                                                \
   "audio/x-raw, format=(string)S16LE, rate=(int)48000, channels=(int)1, " \
   "layout=(string)interleaved"
+
+typedef enum
+{
+  MCU_MIX_MINUS_PROMPT_NONE = 0,
+  MCU_MIX_MINUS_PROMPT_LOOP = 1 << 0,     /* start over after the last part */
+  MCU_MIX_MINUS_PROMPT_KEEP_MIX = 1 << 1, /* target keeps its mix and place */
+} McuMixMinusPromptFlags;
+
+/* Plays @parts (each GBytes holds S16LE mono 48 kHz samples) one after the
+ * other from the next output frame on, to @target (a sink_N of @self) or to
+ * everyone when @target is NULL, at @volume (0..10). @id (> 0, unique
+ * among playing prompts) names it in mcu-prompt-done. Returns FALSE when
+ * @target is not a current sink pad of @self. Any thread. */
+gboolean mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
+    GBytes *const *parts, guint n_parts, McuMixMinusPromptFlags flags,
+    gdouble volume);
+/* Fades prompt @id out (5 ms); it then ends with completed=FALSE. Any
+ * thread; unknown ids are ignored. */
+void mcu_mix_minus_stop_prompt (McuMixMinus *self, guint id);
 
 /* Registers the element factory `mcumixminus` in @plugin, or statically in
  * the default registry when @plugin is NULL. */

@@ -1,0 +1,270 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""PINs, roles and keypad controls on the real daemon, with PCMU callers
+that press keys as RFC 4733 events and record what they hear (ivrpeer.py):
+
+- a PIN room dialled without the PIN answers and plays welcome + enter-pin
+  (found in the caller's recording by cross-correlation with the prompt
+  file); the caller hears none of the room and the room none of it;
+- three wrong PINs: wrong-pin, then goodbye and a BYE;
+- the moderator PIN and the guest PIN admit with that role (the API's
+  participant resource), sip:ROOM*PIN@ too;
+- the mute key (0) silences the caller for the others and plays "muted"
+  to that caller only; again: "unmuted" and heard again;
+- wait-for-moderator: guests are held out of the mix (and hear
+  waiting-for-moderator) until the moderator joins."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audiocheck  # noqa: E402
+import ivrpeer  # noqa: E402
+import mcutest  # noqa: E402
+import sipua  # noqa: E402
+from controlclient import Control  # noqa: E402
+
+PROMPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "prompts", "en")
+RATE = ivrpeer.RATE
+MATCH = 0.6    # a prompt heard: normalized correlation at least this
+NO_MATCH = 0.35  # ... and a prompt not heard stays below this
+
+ROOMS = ("[room:pinroom]\npin=1234\nmoderator-pin=9999\n"
+         "[room:keys]\n"
+         "[room:waitroom]\nmoderator-pin=9999\nwait-for-moderator=true\n")
+
+checks = mcutest.Failures()
+
+
+def prompt(name, seconds=None):
+    x = ivrpeer.load_prompt(os.path.join(PROMPTS, name + ".wav"))
+    # the speech, without the leading/trailing quiet
+    loud = abs(x) > 0.01
+    x = x[loud.argmax():len(x) - loud[::-1].argmax()]
+    return x[:int(seconds * RATE)] if seconds else x
+
+
+class Caller:
+    def __init__(self, srv, user, tone=0.0):
+        self.ua = sipua.SipUA(srv.port, user)
+        self.peer = ivrpeer.Peer(tone=tone)
+        self.user = user
+        self.d = None
+        self.status = None
+
+    def dial(self, srv, room):
+        self.d, self.status = ivrpeer.call(self.ua, srv.uri(room), self.peer)
+        return self.d is not None
+
+    def hangup(self):
+        if self.d and not ivrpeer.bye_received(self.ua, self.d):
+            self.ua.in_dialog(self.d, "BYE")
+        self.d = None
+
+    def close(self):
+        try:
+            self.hangup()
+        finally:
+            self.peer.close()
+            self.ua.close()
+
+
+def participants(ctl, room):
+    s, body = ctl.get("/v1/rooms/%s/participants" % room)
+    return body["participants"] if s == 200 and body else []
+
+
+def participant(ctl, room, user):
+    for p in participants(ctl, room):
+        if p["uri"].startswith("sip:%s@" % user):
+            return p
+    return None
+
+
+def wait_participant(ctl, room, user, cond, timeout=8.0):
+    got = [None]
+
+    def ok():
+        got[0] = participant(ctl, room, user)
+        return got[0] is not None and cond(got[0])
+    mcutest.poll_until(ok, timeout)
+    return got[0]
+
+
+def heard_tone(samples, freq, min_fraction=0.8):
+    if len(samples) < RATE // 2:
+        return False
+    return audiocheck.tone_presence(samples, RATE, freq) >= min_fraction
+
+
+def no_tone(samples, freq):
+    """@freq (a caller's steady -10.5 dBFS test tone) is not there: near
+    its level in at most 5% of the windows (speech and music around the
+    same frequency stay well below it)."""
+    if len(samples) < RATE // 2:
+        return False
+    return audiocheck.tone_presence(samples, RATE, freq, min_dbfs=-18) <= 0.05
+
+
+def silent(samples):
+    return len(samples) >= RATE // 10 and max(audiocheck.rms_levels(samples, RATE)) < -50
+
+
+def test_pin_entry(srv, ctl):
+    """Dialled without the PIN: the prompts, isolation, three wrong PINs."""
+    b = Caller(srv, "bea", tone=700)
+    a = Caller(srv, "ann", tone=1000)
+    try:
+        checks.check(b.dial(srv, "pinroom*1234"), "bea joins pinroom*1234 (%s)" % b.status)
+        start = a.peer.mark()
+        checks.check(a.dial(srv, "pinroom"), "ann dials pinroom without the PIN: 200 (%s)" % a.status)
+        checks.check(a.d and a.d["dtmf_pt"] is not None, "the answer has telephone-event")
+        p = wait_participant(ctl, "pinroom", "ann", lambda p: True)
+        checks.check(p is not None and p["state"] == "pin-entry",
+                     "ann is in PIN entry (%s)" % (p and p["state"]))
+        time.sleep(4.8)  # welcome (1.4 s) + enter-pin (2.7 s)
+        t = b.peer.mark()
+        heard = a.peer.heard(start)
+        enter = ivrpeer.best_match(heard, prompt("enter-pin", 2.0))
+        goodbye = ivrpeer.best_match(heard, prompt("goodbye", 1.5))
+        print("# enter-pin %.2f, goodbye %.2f in ann's first %.1f s" % (enter, goodbye, len(heard) / RATE))
+        checks.check(enter >= MATCH, "ann hears enter-pin (correlation %.2f)" % enter)
+        checks.check(goodbye < NO_MATCH, "... and not goodbye (%.2f)" % goodbye)
+        checks.check(no_tone(heard, 700), "ann hears nothing of the room during the prompts")
+        checks.check(silent(a.peer.heard(time.monotonic() - 0.4)),
+                     "... nor after them, waiting for the PIN")
+        time.sleep(1.0)
+        checks.check(no_tone(b.peer.heard(t - 1.0), 1000), "the room hears nothing of ann")
+
+        # three wrong PINs
+        a.peer.press("1111#")
+        m = a.peer.mark()
+        time.sleep(3.4)
+        wrong = ivrpeer.best_match(a.peer.heard(m), prompt("wrong-pin", 1.5))
+        checks.check(wrong >= MATCH, "a wrong PIN: ann hears wrong-pin (%.2f)" % wrong)
+        a.peer.press("2222#")
+        time.sleep(1.5)
+        a.peer.press("3333#")
+        m = a.peer.mark()
+        got = a.ua.wait_for(lambda: ivrpeer.bye_received(a.ua, a.d), 12)
+        bye_at = time.monotonic()
+        heard = a.peer.heard(m)
+        bye = ivrpeer.best_match(heard, prompt("goodbye", 1.2))
+        checks.check(bool(got), "the third wrong PIN: BYE (%.1f s after it)" % (bye_at - m))
+        checks.check(bye >= MATCH, "... after the goodbye prompt (%.2f)" % bye)
+        reason = got[0].h("reason") if got else ""
+        checks.check("wrong PIN" in reason, "... with Reason %r" % reason)
+        checks.check(participant(ctl, "pinroom", "ann") is None, "ann is gone from the room")
+        a.d = None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_roles(srv, ctl):
+    """Moderator and guest PINs by keypad and in the URI."""
+    mod, guest, direct = Caller(srv, "mod"), Caller(srv, "gus"), Caller(srv, "dir")
+    talker = Caller(srv, "tal", tone=700)
+    try:
+        checks.check(talker.dial(srv, "pinroom*1234"), "tal joins pinroom*1234")
+        checks.check(mod.dial(srv, "pinroom") and guest.dial(srv, "pinroom"),
+                     "mod and gus dial pinroom without the PIN")
+        time.sleep(1.0)
+        mod.peer.press("9999#")  # during the welcome: barge-in
+        guest.peer.press("1234#")
+        p = wait_participant(ctl, "pinroom", "mod", lambda p: p["state"] == "joined")
+        checks.check(p is not None and p["role"] == "moderator" and p["state"] == "joined",
+                     "the moderator PIN: moderator, joined (%s)" % str(p and (p["role"], p["state"])))
+        p = wait_participant(ctl, "pinroom", "gus", lambda p: p["state"] == "joined")
+        checks.check(p is not None and p["role"] == "guest" and p["state"] == "joined",
+                     "the guest PIN: guest, joined (%s)" % str(p and (p["role"], p["state"])))
+        t = time.monotonic()
+        time.sleep(2.0)
+        checks.check(heard_tone(guest.peer.heard(t + 0.5), 700), "gus, admitted, hears the room")
+        checks.check(direct.dial(srv, "pinroom*9999"), "dir dials pinroom*9999")
+        p = wait_participant(ctl, "pinroom", "dir", lambda p: True)
+        checks.check(p is not None and p["role"] == "moderator" and p["state"] == "joined",
+                     "pinroom*9999: moderator at once (%s)" % str(p and (p["role"], p["state"])))
+        p = wait_participant(ctl, "pinroom", "tal", lambda p: True)
+        checks.check(p is not None and p["role"] == "guest", "pinroom*1234: guest")
+    finally:
+        for c in (mod, guest, direct, talker):
+            c.close()
+
+
+def test_mute_key(srv, ctl):
+    """0 mutes: the others stop hearing the caller; only the caller hears
+    "muted"; 0 again: "unmuted", heard again."""
+    a, b = Caller(srv, "amy", tone=700), Caller(srv, "ben", tone=1000)
+    try:
+        checks.check(a.dial(srv, "keys") and b.dial(srv, "keys"), "amy and ben join keys")
+        time.sleep(2.5)
+        t = time.monotonic()
+        checks.check(heard_tone(b.peer.heard(t - 1.0), 700), "ben hears amy")
+        a.peer.press("0")
+        m = a.peer.mark()
+        time.sleep(2.5)
+        # the notice is mixed over ben's 1000 Hz: without it
+        muted_amy = ivrpeer.best_match(ivrpeer.notch(a.peer.heard(m), [1000]), prompt("muted"))
+        muted_ben = ivrpeer.best_match(b.peer.heard(m), prompt("muted"))
+        checks.check(muted_amy >= MATCH, "amy hears 'muted' (%.2f)" % muted_amy)
+        checks.check(muted_ben < NO_MATCH, "ben does not (%.2f)" % muted_ben)
+        checks.check(no_tone(b.peer.heard(m + 0.6), 700), "ben no longer hears amy")
+        checks.check(heard_tone(a.peer.heard(m + 0.6), 1000, 0.6), "amy still hears ben")
+        p = participant(ctl, "keys", "amy")
+        checks.check(p is not None and p["muted"], "the API shows amy muted")
+        a.peer.press("0")
+        m = a.peer.mark()
+        time.sleep(2.5)
+        unmuted = ivrpeer.best_match(ivrpeer.notch(a.peer.heard(m), [1000]), prompt("unmuted"))
+        checks.check(unmuted >= MATCH, "0 again: amy hears 'unmuted' (%.2f)" % unmuted)
+        checks.check(heard_tone(b.peer.heard(m + 0.8), 700), "ben hears amy again")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_wait_for_moderator(srv, ctl):
+    g1, g2 = Caller(srv, "gia", tone=700), Caller(srv, "gil", tone=1000)
+    mod = Caller(srv, "max", tone=1300)
+    try:
+        checks.check(g1.dial(srv, "waitroom") and g2.dial(srv, "waitroom"), "two guests join waitroom")
+        m = g2.peer.mark()
+        time.sleep(3.0)
+        for user in ("gia", "gil"):
+            p = participant(ctl, "waitroom", user)
+            checks.check(p is not None and p["state"] == "waiting" and p["role"] == "guest",
+                         "%s waits (%s)" % (user, str(p and (p["state"], p["role"]))))
+        waiting = ivrpeer.best_match(g2.peer.heard(m), prompt("waiting-for-moderator", 1.5))
+        checks.check(waiting >= MATCH, "gil hears waiting-for-moderator (%.2f)" % waiting)
+        checks.check(no_tone(g2.peer.heard(m + 0.5), 700), "gil does not hear gia while waiting")
+        checks.check(mod.dial(srv, "waitroom*9999"), "the moderator joins")
+        p = wait_participant(ctl, "waitroom", "gia", lambda p: p["state"] == "joined")
+        checks.check(p is not None and p["state"] == "joined", "gia joins with the moderator in")
+        m = time.monotonic()
+        time.sleep(2.5)
+        heard = g2.peer.heard(m + 0.5)
+        checks.check(heard_tone(heard, 700) and heard_tone(heard, 1300),
+                     "gil now hears gia and the moderator")
+    finally:
+        for c in (g1, g2, mod):
+            c.close()
+
+
+def main():
+    srv = mcutest.McuServer(extra=ROOMS)
+    srv.start()
+    ctl = Control(srv.control_socket)
+    try:
+        test_pin_entry(srv, ctl)
+        test_roles(srv, ctl)
+        test_mute_key(srv, ctl)
+        test_wait_for_moderator(srv, ctl)
+    finally:
+        code = srv.stop()
+    checks.check(code == 0, "server exits 0")
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
