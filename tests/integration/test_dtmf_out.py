@@ -2,10 +2,10 @@
 """DTMF out, on the real daemon, received by the suite's own SIP UA
 (sipua.py), which records every RTP packet and every INFO it gets.
 
-(a) The API sends "0123456789*#" to a PCMU caller and to an Opus caller
-    that offered telephone-event (8000 and 48000 Hz): the test decodes the
-    RFC 4733 packets: each digit once, in order, 100 ms long (800 / 4800
-    units), marker on each event's first packet only, updates every packet,
+(a) The API sends "0123456789*#" to a PCMU caller and to Opus callers
+    that offered telephone-event at 48000 Hz or only at 8000 Hz: the test
+    decodes the RFC 4733 packets: each digit once, in order, 100 ms long
+    (800 / 4800 units of the telephone-event clock), marker on each event's first packet only, updates every packet,
     three End packets; one SSRC for audio and events; sequence numbers
     without gap and timestamps that never go back; the audio resumes after
     each event. Event "dtmf-sent" with method "rfc4733".
@@ -40,6 +40,9 @@ PCMU_TE = HEAD + ("m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
                   "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=%s\r\n")
 OPUS_TE = HEAD + ("m=audio %d RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\n"
                   "a=rtpmap:101 telephone-event/48000\r\na=fmtp:101 0-16\r\na=%s\r\n")
+# Opus with telephone-event at 8000 only (many phones): events count 8000
+OPUS_TE8K = HEAD + ("m=audio %d RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\n"
+                    "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=%s\r\n")
 CODES = "0123456789*#ABCD"
 
 
@@ -67,8 +70,11 @@ def events_of(packets, pt):
     return out
 
 
-def check_rfc4733(name, packets, pt, digits, rate, ptime=20):
-    """The checks of (a) on what one caller received."""
+def check_rfc4733(name, packets, pt, digits, rate, ptime=20, ts_rate=None):
+    """The checks of (a) on what one caller received: durations count
+    @rate (the telephone-event clock), timestamps @ts_rate (the audio's
+    clock, the same SSRC; default @rate)."""
+    ts_rate = ts_rate or rate
     evs = events_of(packets, pt)
     got = "".join(e["digit"] for e in evs)
     checks.check(got == digits, "%s: RFC 4733 digits %r received once each, in order (got %r)"
@@ -104,7 +110,7 @@ def check_rfc4733(name, packets, pt, digits, rate, ptime=20):
     for e in evs:
         after = [f for f in fields if f[0] != pt and ((f[3] - e["ts"]) & 0xFFFFFFFF) < 0x80000000
                  and f[3] != e["ts"]]
-        if not after or ((after[0][3] - e["ts"]) & 0xFFFFFFFF) < tone:
+        if not after or ((after[0][3] - e["ts"]) & 0xFFFFFFFF) < ts_rate // 10:
             resumed = False
     checks.check(evs and resumed, "%s: audio resumes after each event, past its end" % name)
 
@@ -137,7 +143,9 @@ def send_and_wait(ctl, events, room, pid, digits, timeout):
 
 
 def test_rfc4733(srv, ctl, events):
-    for name, template, rate in (("pcmu", PCMU_TE, 8000), ("opus", OPUS_TE, 48000)):
+    for name, template, rate, ts_rate in (("pcmu", PCMU_TE, 8000, 8000),
+                                          ("opus", OPUS_TE, 48000, 48000),
+                                          ("opus-te8000", OPUS_TE8K, 8000, 48000)):
         ua, d, pid = call_in(srv, ctl, name, "dtmf1", template)
         try:
             if not checks.check(d is not None and pid, "%s caller in room dtmf1 (participant %s)"
@@ -149,14 +157,18 @@ def test_rfc4733(srv, ctl, events):
                          ev.get("method") == "rfc4733",
                          "%s: event dtmf-sent, method rfc4733 (%s)" % (name, ev))
             time.sleep(0.3)  # audio after the last event
-            check_rfc4733(name, list(d["rtp"].packets), 101, "0123456789*#", rate)
+            if name == "opus-te8000":
+                checks.check("telephone-event/8000" in (d["answer"] or ""),
+                             "opus-te8000: the answer keeps telephone-event/8000")
+            check_rfc4733(name, list(d["rtp"].packets), 101, "0123456789*#", rate,
+                          ts_rate=ts_rate)
             checks.check(not ua.requests("INFO"), "%s: no INFO when RFC 4733 was negotiated" % name)
             # ',': 500 ms more between two events (each digit takes 200 ms)
             n = len(d["rtp"].packets)
             send_and_wait(ctl, events, "dtmf1", pid, "5,6", 10)
             evs = events_of(d["rtp"].packets[n:], 101)
             apart = ((evs[1]["ts"] - evs[0]["ts"]) & 0xFFFFFFFF) if len(evs) == 2 else None
-            checks.check(apart == rate * 7 // 10, "%s: \"5,6\": the events start 700 ms apart "
+            checks.check(apart == ts_rate * 7 // 10, "%s: \"5,6\": the events start 700 ms apart "
                          "(%s units)" % (name, apart))
             if name == "pcmu":
                 hold_then_info(srv, ctl, events, ua, d, pid)
