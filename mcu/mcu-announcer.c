@@ -52,7 +52,8 @@ emit (McuAnnouncer *self, Pending *p, const gchar *state, gint completed)
   g_autofree gchar *label = g_strescape (p->label, NULL);
 
   g_string_append_printf (fields,
-      "\"id\":%u,\"prompt\":\"%s\",\"state\":\"%s\"", p->id, label, state);
+      "\"prompt_id\":%u,\"prompt\":\"%s\",\"state\":\"%s\"", p->id, label,
+      state);
   if (completed >= 0)
     g_string_append_printf (
         fields, ",\"completed\":%s", completed ? "true" : "false");

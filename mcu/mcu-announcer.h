@@ -2,7 +2,8 @@
  * mcu: prompts played into rooms on behalf of the operator and the daemon:
  * announcements to a whole room, personal prompts to one participant, and
  * the join/leave chimes. Reports each one on the event stream as
- * "announcement" (state "started", then "done" with "completed"). */
+ * "announcement" (prompt_id, prompt, state "started", then "done" with
+ * "completed"). */
 #pragma once
 
 #include "mcu-config.h"

@@ -78,6 +78,7 @@ start_event (
     McuDtmfRx *rx, guint32 ts, guint8 event, guint32 duration, guint clock_rate)
 {
   rx->state = MCU_DTMF_RX_ACTIVE;
+  rx->events++;
   rx->ts = rx->segment_ts = ts;
   rx->event = event;
   rx->segment_duration = duration;

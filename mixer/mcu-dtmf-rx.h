@@ -42,6 +42,7 @@ typedef struct
   guint64 done_duration;    /* the segments before the current one */
   guint clock_rate;
   gint64 last_arrival; /* monotonic us of its last packet */
+  guint64 events;      /* events started so far (each is reported once) */
 } McuDtmfRx;
 
 void mcu_dtmf_rx_init (McuDtmfRx *rx);

@@ -209,25 +209,20 @@ mcu_media_dtmf_watch_rtp (McuMediaDtmf *d, GstPad *pad)
 
 /* ---- in-band tones (spandsp) ---- */
 
-static void
-on_inband_digits (void *data, const char *digits, int len)
-{
-  McuMediaDtmf *d = data;
-
-  g_mutex_lock (&d->lock);
-  for (int i = 0; i < len; i++)
-    if (strchr ("0123456789*#ABCD", digits[i]) != NULL && digits[i])
-      queue_digit (d, digits[i], 'i');
-  g_mutex_unlock (&d->lock);
-}
-
-/* A tone starts (@code: its digit) or stops (0). */
+/* A tone starts (@code: its digit) or stops (0): one digit per tone, as
+ * it starts (spandsp reports a tone once its two halves agree; with a
+ * realtime callback it has no other digit report). */
 static void
 on_inband_tone (void *data, int code, int level, int delay)
 {
   McuMediaDtmf *d = data;
 
   d->tone_on = code != 0;
+  if (code > 0 && code < 128 && strchr ("0123456789*#ABCD", code) != NULL) {
+    g_mutex_lock (&d->lock);
+    queue_digit (d, (gchar)code, 'i');
+    g_mutex_unlock (&d->lock);
+  }
 }
 
 /* Feeds the detector; TRUE when a tone was on during @samples (the
@@ -296,7 +291,7 @@ mcu_media_dtmf_configure (McuMediaDtmf *d, guint pt, guint clock_rate,
   clear_inband (d);
   d->inband_rate = inband_rate;
   if (inband_rate == 8000 || inband_rate == 16000) {
-    d->inband = dtmf_rx_init (NULL, on_inband_digits, d);
+    d->inband = dtmf_rx_init (NULL, NULL, NULL);
     dtmf_rx_set_realtime_callback (d->inband, on_inband_tone, d);
   }
   g_mutex_lock (&d->lock);

@@ -84,8 +84,9 @@ le16 (const guint8 *p)
   return p[0] | (p[1] << 8);
 }
 
-static GBytes *
-wav_convert (const gchar *path, const guint8 *data, gsize len, GError **error)
+GBytes *
+mcu_prompt_parse_wav (
+    const gchar *path, const guint8 *data, gsize len, GError **error)
 {
   gsize off = 12;
   guint16 format = 0, channels = 0, bits = 0;
@@ -159,7 +160,7 @@ read_wav (const gchar *path, goffset size, GError **error)
   }
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
-  return wav_convert (path, (const guint8 *)contents, len, error);
+  return mcu_prompt_parse_wav (path, (const guint8 *)contents, len, error);
 }
 
 static gboolean

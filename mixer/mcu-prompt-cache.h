@@ -24,6 +24,10 @@ McuPromptCache *mcu_prompt_cache_new (void);
 GBytes *mcu_prompt_cache_load (
     McuPromptCache *self, const gchar *path, GError **error);
 
+/* The samples of WAV file contents @data (@path names it in errors). */
+GBytes *mcu_prompt_parse_wav (
+    const gchar *path, const guint8 *data, gsize len, GError **error);
+
 /* Reads and converts @path without a cache (also for tests). */
 GBytes *mcu_prompt_read_wav (const gchar *path, GError **error);
 

@@ -72,6 +72,8 @@ typedef struct
   guint scratch_capacity;
 } McuMixMinusPrompts;
 
+/* The element's (in mcu-mix-minus.c, which holds the struct). */
+McuMixMinusPrompts *mcu_mix_minus_get_prompts (McuMixMinus *self);
 void mcu_mix_minus_prompts_init (McuMixMinusPrompts *prompts);
 void mcu_mix_minus_prompts_clear (McuMixMinusPrompts *prompts);
 /* With the element's object lock, when a frame starts: marks the pads a

@@ -981,37 +981,10 @@ mcu_mix_minus_init (McuMixMinus *self)
       on_src_event, self, NULL);
 }
 
-gboolean
-mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
-    GBytes *const *parts, guint n_parts, McuMixMinusPromptFlags flags,
-    gdouble volume)
+McuMixMinusPrompts *
+mcu_mix_minus_get_prompts (McuMixMinus *self)
 {
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (MCU_IS_MIX_MINUS (self), FALSE);
-  g_return_val_if_fail (target == NULL || MCU_IS_MIX_MINUS_PAD (target), FALSE);
-
-  GST_OBJECT_LOCK (self);
-  /* released (or not ours): it has no src_N */
-  if (target != NULL && (GST_OBJECT_PARENT (target) != GST_OBJECT (self) ||
-                            MCU_MIX_MINUS_PAD (target)->srcpad == NULL))
-    ok = FALSE;
-  else
-    mcu_mix_minus_prompts_add (&self->prompts, id,
-        target ? MCU_MIX_MINUS_PAD (target) : NULL, parts, n_parts, flags,
-        volume);
-  GST_OBJECT_UNLOCK (self);
-  return ok;
-}
-
-void
-mcu_mix_minus_stop_prompt (McuMixMinus *self, guint id)
-{
-  g_return_if_fail (MCU_IS_MIX_MINUS (self));
-
-  GST_OBJECT_LOCK (self);
-  mcu_mix_minus_prompts_stop (&self->prompts, id);
-  GST_OBJECT_UNLOCK (self);
+  return &self->prompts;
 }
 
 gboolean

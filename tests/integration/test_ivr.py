@@ -11,7 +11,11 @@ that press keys as RFC 4733 events and record what they hear (ivrpeer.py):
 - the mute key (0) silences the caller for the others and plays "muted"
   to that caller only; again: "unmuted" and heard again;
 - wait-for-moderator: guests are held out of the mix (and hear
-  waiting-for-moderator) until the moderator joins."""
+  waiting-for-moderator) until the moderator joins;
+- a room's rules and the moderator keys: a guest joins muted and alone
+  hears only-participant; 7 locks the room (announced), ** ends the
+  meeting (meeting-ended, BYE to all); end-when-moderator-leaves: the
+  moderator's BYE ends it for the guest."""
 
 import os
 import sys
@@ -30,6 +34,8 @@ MATCH = 0.6    # a prompt heard: normalized correlation at least this
 NO_MATCH = 0.35  # ... and a prompt not heard stays below this
 
 ROOMS = ("[room:pinroom]\npin=1234\nmoderator-pin=9999\n"
+         "[room:rules]\nmoderator-pin=9999\nend-when-moderator-leaves=true\nmute-guests=true\n"
+         "announce-alone=true\n"
          "[room:keys]\n"
          "[room:waitroom]\nmoderator-pin=9999\nwait-for-moderator=true\n")
 
@@ -251,6 +257,61 @@ def test_wait_for_moderator(srv, ctl):
             c.close()
 
 
+def test_rules_and_moderator_keys(srv, ctl):
+    g, mod = Caller(srv, "gwen", tone=700), Caller(srv, "mona", tone=1000)
+    try:
+        m = g.peer.mark()
+        checks.check(g.dial(srv, "rules"), "gwen joins rules (no PIN: a guest)")
+        p = wait_participant(ctl, "rules", "gwen", lambda p: True)
+        checks.check(p is not None and p["role"] == "guest" and p["muted"],
+                     "mute-guests: gwen joins muted (%s)" % str(p and (p["role"], p["muted"])))
+        time.sleep(3.0)
+        alone = ivrpeer.best_match(g.peer.heard(m), prompt("only-participant", 1.5))
+        checks.check(alone >= MATCH, "announce-alone: gwen hears only-participant (%.2f)" % alone)
+        checks.check(mod.dial(srv, "rules*9999"), "mona joins with the moderator PIN")
+        t = time.monotonic()
+        time.sleep(2.0)
+        checks.check(heard_tone(g.peer.heard(t + 0.8), 1000), "gwen hears mona (the alone prompt stops)")
+        checks.check(no_tone(mod.peer.heard(t + 0.8), 700), "mona does not hear the muted guest")
+        mod.peer.press("7")
+        m = g.peer.mark()
+        locked = mcutest.poll_until(lambda: ctl.get("/v1/rooms/rules")[1].get("locked"), 5)
+        checks.check(bool(locked), "7: the room is locked")
+        time.sleep(2.5)
+        heard = ivrpeer.best_match(ivrpeer.notch(g.peer.heard(m), [1000]), prompt("room-locked-now", 1.2))
+        checks.check(heard >= MATCH, "... and gwen hears room-locked-now (%.2f)" % heard)
+        mod.peer.press("7")
+        unlocked = mcutest.poll_until(lambda: ctl.get("/v1/rooms/rules")[1].get("locked") is False, 5)
+        checks.check(bool(unlocked), "7 again: unlocked")
+        time.sleep(2.0)
+        mod.peer.press("**")
+        m = g.peer.mark()
+        got_g = g.ua.wait_for(lambda: ivrpeer.bye_received(g.ua, g.d), 10)
+        got_m = mod.ua.wait_for(lambda: ivrpeer.bye_received(mod.ua, mod.d), 5)
+        ended = ivrpeer.best_match(g.peer.heard(m), prompt("meeting-ended", 1.2))
+        checks.check(bool(got_g) and bool(got_m), "**: BYE to everyone")
+        checks.check(ended >= MATCH, "... after meeting-ended (%.2f)" % ended)
+        g.d = mod.d = None
+    finally:
+        g.close()
+        mod.close()
+
+    g, mod = Caller(srv, "gwen2", tone=700), Caller(srv, "mona2", tone=1000)
+    try:
+        checks.check(mod.dial(srv, "rules*9999") and g.dial(srv, "rules"), "again: mona2 and gwen2 join")
+        time.sleep(1.5)
+        m = g.peer.mark()
+        mod.hangup()
+        got = g.ua.wait_for(lambda: ivrpeer.bye_received(g.ua, g.d), 10)
+        ended = ivrpeer.best_match(g.peer.heard(m), prompt("meeting-ended", 1.2))
+        checks.check(bool(got), "end-when-moderator-leaves: the moderator's BYE ends the guest's call")
+        checks.check(ended >= MATCH, "... after meeting-ended (%.2f)" % ended)
+        g.d = None
+    finally:
+        g.close()
+        mod.close()
+
+
 def main():
     srv = mcutest.McuServer(extra=ROOMS)
     srv.start()
@@ -260,6 +321,7 @@ def main():
         test_roles(srv, ctl)
         test_mute_key(srv, ctl)
         test_wait_for_moderator(srv, ctl)
+        test_rules_and_moderator_keys(srv, ctl)
     finally:
         code = srv.stop()
     checks.check(code == 0, "server exits 0")

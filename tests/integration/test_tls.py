@@ -226,7 +226,8 @@ def reload(checks, srv, cert, key, d):
                                   in srv.log_text(), 5)
         checks.check(good and "(90 days)" in srv.log_text(),
                      "SIGHUP: the renewed files are checked and logged")
-        checks.check(call is not None and ua.in_dialog(call, "INFO", body="x") == 200,
+        checks.check(call is not None and ua.in_dialog(
+            call, "INFO", body="Signal=5\r\n", ctype="application/dtmf-relay") == 200,
                      "the call goes on after SIGHUP (INFO: 200)")
         _, other_key = make_certificate(d, "stranger")
         shutil.copy(other_key, key)
