@@ -191,7 +191,8 @@ def hold_then_info(srv, ctl, events, ua, d, pid):
     checks.check(r is not None and r.status == 200 and "a=recvonly" in r.body,
                  "caller on hold (re-INVITE sendonly: 200 recvonly)")
     ev = send_and_wait(ctl, events, "dtmf1", pid, "7", 5)
-    infos = [m.body for m in ua.requests("INFO")]
+    # "dtmf-sent" follows the INFO's sending, not its arrival: wait for it
+    infos = [m.body for m in ua.wait_for(lambda: ua.requests("INFO"), 5) or []]
     checks.check(ev is not None and ev.get("method") == "info" and
                  infos == ["Signal=7\r\nDuration=160\r\n"],
                  "on hold, the digits go as INFO instead (%s, %r)" % (ev and ev.get("method"), infos))
