@@ -7,9 +7,12 @@
  * (a guest while wait-for-moderator finds no moderator) -> JOINED; ENDING
  * plays a last prompt (goodbye, meeting-ended) and hangs up; DONE.
  *
- * Held out (PIN_ENTRY, WAITING, ENDING): out of everyone's mix, and deaf to
- * the room except while one of our own prompts plays (a prompt without
- * MCU_PROMPT_KEEP_MIX replaces the room in what the caller hears). */
+ * Held out (PIN_ENTRY, WAITING, ENDING): out of everyone's mix, and the
+ * room replaced by a looping silence prompt (a prompt without
+ * MCU_PROMPT_KEEP_MIX replaces the room in what the caller hears; ours
+ * play over the silence). Until the silence surely plays (the frames the
+ * mixer made before it are out) the caller is deaf; without the silence
+ * file, deaf whenever no prompt of ours plays. */
 #include "mcu-call-controls.h"
 #include "mcu-call-leg.h"
 #include "mcu-prompts.h"
@@ -19,6 +22,8 @@
 /* Talk volume steps ("talk-up"/"talk-down"). */
 #define VOLUME_STEP    0.25
 #define EXTEND_MINUTES 10
+/* After starting the hold silence: the mixer has made its frames. */
+#define HOLD_SETTLE_MS 100
 
 typedef enum
 {
@@ -48,8 +53,12 @@ struct _McuCallControls
 
   guint prompt_id; /* our exclusive prompt (0 = none) */
   PromptKind prompt_kind;
-  guint notice_id; /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
-  gboolean alone;  /* hearing only-participant/music */
+  guint notice_id;         /* a MCU_PROMPT_KEEP_MIX notice ("muted") */
+  guint hold_id;           /* the looping silence while held out (0 = none) */
+  gboolean hold_ready;     /* ... surely playing: no need to be deaf */
+  const gchar *bye_reason; /* the Reason of the BYE after PROMPT_LAST */
+  guint hold_timer;
+  gboolean alone; /* hearing only-participant/music */
 
   McuKeymap *keymap; /* caller's or moderator's, by role */
   GString *keys;     /* pressed since the last match */
@@ -71,6 +80,7 @@ mcu_call_controls_dispose (GObject *object)
 
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
+  g_clear_handle_id (&self->hold_timer, g_source_remove);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
   if (self->room)
@@ -218,21 +228,69 @@ announce (McuCallControls *self, const gchar *name)
         name, error->message);
 }
 
-/* Out of the mix while held out; deaf to the room unless a prompt of ours
- * replaces it. */
+static gboolean
+on_hold_timer (gpointer data)
+{
+  McuCallControls *self = data;
+
+  self->hold_timer = 0;
+  self->hold_ready = self->hold_id != 0;
+  update_hold (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_hold (McuCallControls *self)
+{
+  guint old = self->hold_id;
+
+  self->hold_id = 0;
+  self->hold_ready = FALSE;
+  g_clear_handle_id (&self->hold_timer, g_source_remove);
+  if (old)
+    mcu_audio_mix_stop_prompt (self->mix, old);
+}
+
+static void
+start_hold (McuCallControls *self)
+{
+  g_autofree gchar *file =
+      mcu_prompts_path (self->config, self->room, "silence");
+  const gchar *files[] = { file, NULL };
+
+  if (file)
+    self->hold_id = mcu_audio_mix_play_to (
+        self->mix, self->media, files, MCU_PROMPT_LOOP, NULL);
+  if (self->hold_id)
+    self->hold_timer = g_timeout_add (HOLD_SETTLE_MS, on_hold_timer, self);
+}
+
+/* Out of the mix while held out, hearing none of the room (see the top). */
 static void
 update_hold (McuCallControls *self)
 {
   gboolean held = mcu_participant_get_state (self->participant) !=
                       MCU_PARTICIPANT_STATE_JOINED ||
                   self->state == MCU_CALL_CONTROLS_STATE_ENDING;
+  gboolean deaf;
 
   if (self->leg == NULL)
     return;
   mcu_call_leg_set_held_out (self->leg, held);
-  mcu_media_session_set_deaf (
-      self->media, held ? self->prompt_id == 0
-                        : mcu_participant_get_deaf (self->participant));
+  if (!held) {
+    stop_hold (self);
+    mcu_media_session_set_deaf (
+        self->media, mcu_participant_get_deaf (self->participant));
+    return;
+  }
+  /* after the answer: before it nothing is sent anyway */
+  if (self->hold_id == 0 && self->state != MCU_CALL_CONTROLS_STATE_NEW)
+    start_hold (self);
+  if (self->hold_id)
+    deaf = !self->hold_ready;
+  else
+    deaf = self->prompt_id == 0;
+  mcu_media_session_set_deaf (self->media, deaf);
 }
 
 /* ----- PIN entry ----- */
@@ -265,6 +323,9 @@ arm_ivr_timer (McuCallControls *self)
       self);
 }
 
+static void end_call (
+    McuCallControls *self, const gchar *prompt, const gchar *reason);
+
 static void
 admit (McuCallControls *self, McuParticipantRole role)
 {
@@ -275,6 +336,11 @@ admit (McuCallControls *self, McuParticipantRole role)
       mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant),
       mcu_participant_role_to_string (role));
+  /* locked while the PIN was entered: the lock wins */
+  if (mcu_room_get_locked (self->room)) {
+    end_call (self, "locked", "SIP;cause=403;text=\"room locked\"");
+    return;
+  }
   enter_room (self);
 }
 
@@ -442,8 +508,7 @@ on_prompt_over (McuCallControls *self, PromptKind kind)
     case PROMPT_LAST:
       self->state = MCU_CALL_CONTROLS_STATE_DONE;
       if (self->leg)
-        mcu_call_leg_hangup (
-            self->leg, "SIP;cause=200;text=\"the meeting has ended\"");
+        mcu_call_leg_hangup (self->leg, self->bye_reason);
       break;
     case PROMPT_MUSIC:
     case PROMPT_NONE:
@@ -460,6 +525,13 @@ on_mix_prompt_done (
 
   if (prompt_id == self->notice_id)
     self->notice_id = 0;
+  if (prompt_id != 0 && prompt_id == self->hold_id) {
+    /* the silence went (the call leaves): deaf until it is back */
+    self->hold_id = 0;
+    self->hold_ready = FALSE;
+    update_hold (self);
+    return;
+  }
   if (prompt_id == 0 || prompt_id != self->prompt_id)
     return;
   self->prompt_id = 0;
@@ -707,11 +779,8 @@ mcu_call_controls_new (McuCallLeg *leg, const McuConfig *config, McuRoom *room,
   g_signal_connect (
       room, "participant-removed", G_CALLBACK (on_participant_removed), self);
   /* keys: RFC 4733, INFO and in-band, all through the leg */
-  if (g_signal_lookup ("dtmf", MCU_TYPE_CALL_LEG))
-    g_signal_connect_object (
-        leg, "dtmf", G_CALLBACK (on_leg_dtmf), self, G_CONNECT_SWAPPED);
-  else
-    g_warning ("no DTMF from callers in this build: no PIN entry by keypad");
+  g_signal_connect_object (
+      leg, "dtmf", G_CALLBACK (on_leg_dtmf), self, G_CONNECT_SWAPPED);
   /* held out from the first packet (first state from the leg) */
   update_hold (self);
   return self;
@@ -777,8 +846,16 @@ void
 mcu_call_controls_end (McuCallControls *self, const gchar *prompt)
 {
   g_return_if_fail (MCU_IS_CALL_CONTROLS (self));
+  end_call (self, prompt, "SIP;cause=200;text=\"the meeting has ended\"");
+}
+
+/* @prompt (nullable), then BYE with @reason (a static string). */
+static void
+end_call (McuCallControls *self, const gchar *prompt, const gchar *reason)
+{
   if (!active (self) || self->state == MCU_CALL_CONTROLS_STATE_ENDING)
     return;
+  self->bye_reason = reason;
   g_clear_object (&self->ivr);
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
@@ -797,6 +874,7 @@ mcu_call_controls_leave (McuCallControls *self)
   g_clear_handle_id (&self->ivr_timer, g_source_remove);
   g_clear_handle_id (&self->key_timer, g_source_remove);
   stop_prompt (self);
+  stop_hold (self);
   if (self->notice_id)
     mcu_audio_mix_stop_prompt (self->mix, self->notice_id);
   self->notice_id = 0;

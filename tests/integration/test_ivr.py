@@ -15,18 +15,26 @@ that press keys as RFC 4733 events and record what they hear (ivrpeer.py):
 - a room's rules and the moderator keys: a guest joins muted and alone
   hears only-participant; 7 locks the room (announced), ** ends the
   meeting (meeting-ended, BYE to all); end-when-moderator-leaves: the
-  moderator's BYE ends it for the guest."""
+  moderator's BYE ends it for the guest;
+- the moderator's 9 extends the scheduled meeting running in the room
+  by 10 minutes (meeting-extended, heard by the room);
+- video: a caller entering the PIN is not in the grid; a waiting guest
+  appears when the moderator joins (mcu-test-caller's tile colours)."""
 
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datetime  # noqa: E402
+import tempfile  # noqa: E402
+
 import audiocheck  # noqa: E402
+import videocheck as vc  # noqa: E402
 import ivrpeer  # noqa: E402
 import mcutest  # noqa: E402
 import sipua  # noqa: E402
-from controlclient import Control  # noqa: E402
+from controlclient import Control, EventReader  # noqa: E402
 
 PROMPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "prompts", "en")
 RATE = ivrpeer.RATE
@@ -112,6 +120,18 @@ def no_tone(samples, freq):
     return audiocheck.tone_presence(samples, RATE, freq, min_dbfs=-18) <= 0.05
 
 
+def tone_blips(samples, freq):
+    """20 ms windows where @freq stands alone (a pure tone: within 3 dB of
+    the window's whole level, above -45 dBFS): a moment of another caller's
+    test tone, which speech never looks like."""
+    n = len(samples) // 160 * 160
+    if n == 0:
+        return 0
+    lv = audiocheck.tone_levels(samples[:n], RATE, [freq], window=0.02)[:, 0]
+    rms = audiocheck.rms_levels(samples[:n], RATE, window=0.02)
+    return int(((lv > -45) & (lv > rms - 3)).sum())
+
+
 def silent(samples):
     return len(samples) >= RATE // 10 and max(audiocheck.rms_levels(samples, RATE)) < -50
 
@@ -161,10 +181,35 @@ def test_pin_entry(srv, ctl):
         reason = got[0].h("reason") if got else ""
         checks.check("wrong PIN" in reason, "... with Reason %r" % reason)
         checks.check(participant(ctl, "pinroom", "ann") is None, "ann is gone from the room")
+        blips = tone_blips(a.peer.heard(start), 700)
+        checks.check(blips == 0, "not even 20 ms of the room reached ann in the whole call (%d)" % blips)
         a.d = None
     finally:
         a.close()
         b.close()
+
+
+def test_locked_meanwhile(srv, ctl):
+    """The room locked while the PIN is entered: the right PIN gets
+    "locked" and a BYE."""
+    c = Caller(srv, "lou")
+    try:
+        checks.check(c.dial(srv, "pinroom"), "lou dials pinroom without the PIN")
+        s, _ = ctl.call("PATCH", "/v1/rooms/pinroom", {"locked": True})
+        checks.check(s == 200, "the room is locked meanwhile")
+        time.sleep(1.0)
+        c.peer.press("1234#")
+        m = c.peer.mark()
+        got = c.ua.wait_for(lambda: ivrpeer.bye_received(c.ua, c.d), 10)
+        heard = ivrpeer.best_match(c.peer.heard(m), prompt("locked", 1.2))
+        reason = got[0].h("reason") if got else ""
+        checks.check(bool(got) and "room locked" in reason,
+                     "the right PIN into a locked room: BYE (%r)" % reason)
+        checks.check(heard >= MATCH, "... after the locked prompt (%.2f)" % heard)
+        c.d = None
+    finally:
+        ctl.call("PATCH", "/v1/rooms/pinroom", {"locked": False})
+        c.close()
 
 
 def test_roles(srv, ctl):
@@ -312,16 +357,90 @@ def test_rules_and_moderator_keys(srv, ctl):
         mod.close()
 
 
+def test_extend_key(srv, ctl):
+    reader = EventReader(ctl)
+    reader.start()
+    reader.connected.wait(5)
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=3)
+    st, body = ctl.call("POST", "/v1/meetings", {
+        "subject": "Keys", "room": "sched", "start": start.isoformat(), "duration": "PT5M",
+        "early_join": "PT10S", "pin": "1234", "moderator_pin": "9999", "attendees": []})
+    checks.check(st == 201, "a meeting in room sched, starting in 3 s (%d)" % st)
+    # meg talks (300 Hz): an announcement into a room where nobody sends
+    # any signal is not heard at all (the prompts mixer; see the report)
+    mod = Caller(srv, "meg", tone=300)
+    try:
+        started = reader.wait_for(lambda e: e["type"] == "meeting-started", 8)
+        checks.check(bool(started), "the meeting started")
+        checks.check(mod.dial(srv, "sched*9999"), "meg joins as its moderator")
+        time.sleep(1.0)
+        mod.peer.press("9")
+        m = mod.peer.mark()
+        ext = reader.wait_for(lambda e: e["type"] == "meeting-extended", 5)
+        checks.check(ext is not None and ext.get("extended_by_seconds") == 600,
+                     "9: the meeting is extended by 10 minutes (%s)" % (ext and ext.get("extended_by_seconds")))
+        time.sleep(2.5)
+        heard = ivrpeer.best_match(ivrpeer.notch(mod.peer.heard(m), [300]),
+                                   prompt("meeting-extended", 1.2))
+        checks.check(heard >= MATCH, "... and the room hears meeting-extended (%.2f)" % heard)
+    finally:
+        mod.close()
+        reader.stop()
+        if st == 201:
+            ctl.call("DELETE", "/v1/meetings/%s" % body["id"])
+
+
+RED, GREEN = "c83232", "32c832"
+
+
+def test_video_grid(srv):
+    work = tempfile.mkdtemp(prefix="mcu-ivr-video-")
+    grids = "1x1,2x1"
+    started = []
+
+    def join(name, room, colour):
+        c = vc.Caller(work, name, srv.uri(room),
+                      ["--codec", "pcmu", "--video-colour", colour, "--grid", grids], duration=40)
+        started.append(c)
+        return c, c.wait_answered()
+
+    try:
+        viewer, s1 = join("viewer", "pinroom*1234", RED)
+        intruder, s2 = join("intruder", "pinroom", GREEN)
+        checks.check(s1 == 200 and s2 == 200, "video: viewer (PIN) and intruder (no PIN) answered")
+        time.sleep(3.0)
+        res = vc.wait_for_grid([viewer], "2x1", [vc.rgb(RED), vc.rgb(RED)], 8)
+        ok, text = res.get("viewer", (False, "no capture"))
+        checks.check(ok, "video: the viewer's picture is the only tile: the caller entering the "
+                     "PIN is not in the grid (%s)" % text)
+        viewer.stop()
+        intruder.stop()
+
+        guest, s3 = join("guest", "waitroom", GREEN)
+        mod, s4 = join("mod", "waitroom*9999", RED)
+        checks.check(s3 == 200 and s4 == 200, "video: a waiting guest and the moderator answered")
+        res = vc.wait_for_grid([mod], "2x1", [vc.rgb(GREEN), vc.rgb(RED)], 12)
+        ok, text = res.get("mod", (False, "no capture"))
+        checks.check(ok, "video: with the moderator in, the guest's tile appears (%s)" % text)
+    finally:
+        for c in started:
+            c.stop()
+
+
 def main():
     srv = mcutest.McuServer(extra=ROOMS)
     srv.start()
     ctl = Control(srv.control_socket)
     try:
         test_pin_entry(srv, ctl)
+        test_locked_meanwhile(srv, ctl)
         test_roles(srv, ctl)
         test_mute_key(srv, ctl)
         test_wait_for_moderator(srv, ctl)
         test_rules_and_moderator_keys(srv, ctl)
+        test_extend_key(srv, ctl)
+        test_video_grid(srv)
     finally:
         code = srv.stop()
     checks.check(code == 0, "server exits 0")
