@@ -31,6 +31,7 @@
 #include "mcu-call-video.h"
 #include "mcu-call-srtp.h"
 #include "mcu-call-dtmf.h"
+#include "mcu-dtmf-limit.h"
 
 #include <string.h>
 
@@ -66,6 +67,7 @@ struct _McuCallLeg
   McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
+  McuDtmfLimit dtmf_limit;         /* keys a second */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -157,8 +159,18 @@ static void
 on_dtmf (
     GObject *source, const gchar *digit, const gchar *method, McuCallLeg *self)
 {
+  guint dropped;
+
   if (self->ended)
     return;
+  if (!mcu_dtmf_limit_take (
+          &self->dtmf_limit, g_get_monotonic_time (), &dropped))
+    return;
+  if (dropped)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING,
+        "%u DTMF keys dropped (more than %u a second)", dropped,
+        MCU_DTMF_MAX_PER_SECOND);
+  LEG_LOG (self, G_LOG_LEVEL_DEBUG, "key %s (%s)", digit, method);
   g_signal_emit (self, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
@@ -423,8 +435,11 @@ build_offer (McuCallLeg *self)
                  MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL)) {
     srtp = FALSE; /* no random bytes: the answer will say what it takes */
   }
-  if (srtp)
+  if (srtp) {
     local.audio_crypto = &self->offer_crypto;
+    if (self->video)
+      mcu_call_video_offer_srtp (self->video, &local);
+  }
   self->awaiting_answer = TRUE;
   return mcu_sdp_build_offer (&self->prefs,
       self->video ? mcu_call_video_get_prefs (self->video) : NULL, &local);
@@ -576,7 +591,7 @@ on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (self->video) {
-    mcu_call_video_apply (self->video, answer_sdp, on_hold (self), NULL);
+    mcu_call_video_apply_answer (self->video, answer_sdp, on_hold (self), NULL);
     mcu_call_video_acked (self->video);
   }
 }
@@ -694,6 +709,22 @@ room_mix (McuRoom *room, const McuCallEnv *env, GError **error)
   return mix;
 }
 
+/* The caller's video in @room (NULL when video is off); a dial-out's joins
+ * the video mix when answered (self->participant NULL until then). */
+static void
+new_video (McuCallLeg *self, McuRoom *room, McuAudioMix *mix)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->video = mcu_call_video_new (self->env->config, self->env->ports, room,
+      mix, self->participant, self->media, &error);
+  if (error)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", error->message);
+  if (self->video)
+    mcu_call_video_set_srtp (
+        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
+}
+
 static gboolean
 admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 {
@@ -703,7 +734,6 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuAudioMix *mix;
   McuParticipantRole role = MCU_PARTICIPANT_ROLE_GUEST;
   gboolean pin_entry = FALSE;
-  g_autoptr (GError) video_error = NULL;
   /* sip:ROOM*PIN@server carries the room's PIN */
   g_auto (GStrv) target =
       g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
@@ -754,13 +784,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       self->env->extend_meeting_data);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
-  if (!(self->video = mcu_call_video_new (self->env->config, self->env->ports,
-            room, mix, self->participant, self->media, &video_error)) &&
-      video_error)
-    LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
-  if (self->video)
-    mcu_call_video_set_srtp (
-        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
+  new_video (self, room, mix);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
@@ -948,6 +972,15 @@ mcu_call_leg_dial (
 
   g_return_val_if_fail ((room == NULL) != (mix == NULL), FALSE);
   g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
+  /* a clear offer would be refused by our own policy once answered */
+  if (self->prefs.srtp == MCU_SDP_SRTP_MANDATORY && !self->prefs.srtp_keys_ok) {
+    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
+        "[media] srtp=mandatory: %s is not reached over TLS, where SRTP "
+        "keys may go (dial sips: or ;transport=tls, or set "
+        "srtp-allow-insecure-keys=true)",
+        mcu_sip_call_get_target (self->call));
+    return FALSE;
+  }
   if (room) {
     self->room = g_object_ref (room);
     g_free (self->log_room);
@@ -958,6 +991,8 @@ mcu_call_leg_dial (
     release_media (self);
     return FALSE;
   }
+  if (room)
+    new_video (self, room, mix);
   offer = build_offer (self);
   self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
   mcu_sip_call_invite (self->call, offer);
@@ -969,11 +1004,12 @@ static void
 on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) answer = NULL;
   McuSdpAudio audio = { 0 };
 
   if (self->media == NULL)
     return;
-  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error) ||
+  if (sdp == NULL || !negotiate (self, sdp, &answer, &audio, &error) ||
       !answer_keys (self, &audio, &error)) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
         error ? error->message : "no SDP in the 2xx");
@@ -1005,6 +1041,10 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "media failed: %s", error->message);
     mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
     return;
+  }
+  if (self->video) {
+    mcu_call_video_join (self->video, self->participant);
+    mcu_call_video_apply_answer (self->video, answer, on_hold (self), NULL);
   }
   if (self->room)
     LEG_LOG (self, G_LOG_LEVEL_INFO,

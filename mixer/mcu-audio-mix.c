@@ -18,6 +18,14 @@
  * session re-added with its mute and volume), and "error" is emitted only
  * when that fails or the room failed again within REBUILD_WINDOW_US.
  *
+ * Joining (see join_wait below): a session first only listens (a
+ * listener src_N: it hears the full mix); its sink_N is requested and
+ * linked when its first decoded buffer reaches mix_out, so that the live
+ * mixer never waits for a joiner that has no audio yet. It did: each join
+ * stopped every other caller's audio for 80-120 ms (until the joiner's
+ * jitter buffer let its first packet out), a joiner sending no RTP for
+ * the mixer's whole latency (~170 ms), measured at the callers' sockets
+ * (tests/integration/test_join_gap.py).
  * Prompts: played by mcumixminus itself (mcu_mix_minus_play_prompt), from
  * samples decoded once (McuPromptCache): sample-accurate on the room's
  * clock. The room keeps each playing prompt (MixPrompt) so that it can
@@ -33,6 +41,8 @@
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -57,11 +67,20 @@
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 
+typedef struct _JoinWait JoinWait;
+
 typedef struct
 {
-  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad) */
-  GstPad *mixer_src;  /* src_N */
-  GstElement *bin;    /* the session's bin when it was added (key in by_bin) */
+  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad); NULL while
+                       * the session only listens (no audio yet) */
+  GstPad *mixer_src;  /* src_N (a listener until mixer_sink is set) */
+  guint index;        /* N */
+  GstPad *mix_out;    /* the bin's mix_out (ref) */
+  gulong wait_probe;  /* on mix_out until its first buffer, or 0 */
+  JoinWait *wait;     /* (nullable) (weak: owned by the probe) */
+  gboolean mute;      /* applied to mixer_sink (kept while there is none) */
+  gdouble volume;
+  GstElement *bin; /* the session's bin when it was added (key in by_bin) */
   gboolean talking;
   guint above_ms;   /* time above TALK_ON_DB while not talking */
   guint below_ms;   /* time below TALK_OFF_DB while talking */
@@ -124,6 +143,7 @@ mix_entry_free (gpointer data)
 
   g_clear_object (&e->mixer_sink);
   g_clear_object (&e->mixer_src);
+  g_clear_object (&e->mix_out);
   g_free (e);
 }
 
@@ -577,9 +597,11 @@ prompt_start (McuAudioMix *self, MixPrompt *p)
   if (p->session != NULL) {
     MixEntry *e = g_hash_table_lookup (self->sessions, p->session);
 
-    if (e == NULL || e->mixer_sink == NULL)
+    /* its output: what it hears (its sink_N is left out of the mix by the
+     * element while an exclusive prompt plays) */
+    if (e == NULL || e->mixer_src == NULL)
       return FALSE;
-    target = e->mixer_sink;
+    target = e->mixer_src;
     if (!(p->flags & MCU_PROMPT_KEEP_MIX))
       volume = PROMPT_ALONE_VOLUME;
   }
@@ -738,10 +760,8 @@ rebuild (McuAudioMix *self, GError **error)
     Kept *k = g_new0 (Kept, 1);
 
     k->session = g_object_ref (key);
-    k->volume = 1.0;
-    if (e->mixer_sink)
-      g_object_get (
-          e->mixer_sink, "mute", &k->mute, "volume", &k->volume, NULL);
+    k->mute = e->mute;
+    k->volume = e->volume;
     g_ptr_array_add (kept, k);
   }
   self->rebuilding = TRUE;
@@ -810,27 +830,115 @@ join_encoder_group (McuAudioMix *self, McuMediaSession *session)
   g_object_set (enc, "group", group, NULL);
 }
 
+/* The first buffer at a joiner's mix_out (its streaming thread) asks the
+ * main thread to link it into the mixer; buffers are dropped until then. */
+struct _JoinWait
+{
+  gatomicrefcount refs;
+  GWeakRef mix;
+  McuMediaSession *session; /* a key only: checked against the mix */
+  gint asked;               /* atomic */
+};
+
+static JoinWait *
+join_wait_ref (JoinWait *w)
+{
+  g_atomic_ref_count_inc (&w->refs);
+  return w;
+}
+
+static void
+join_wait_unref (gpointer data)
+{
+  JoinWait *w = data;
+
+  if (g_atomic_ref_count_dec (&w->refs)) {
+    g_weak_ref_clear (&w->mix);
+    g_free (w);
+  }
+}
+
+static void link_joiner (
+    McuAudioMix *self, McuMediaSession *session, MixEntry *e);
+
+static gboolean
+on_join_wait_main (gpointer data)
+{
+  JoinWait *w = data;
+  g_autoptr (McuAudioMix) self = g_weak_ref_get (&w->mix);
+  MixEntry *e;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  e = g_hash_table_lookup (self->sessions, w->session);
+  if (e && e->wait == w)
+    link_joiner (self, w->session, e);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+on_join_wait_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  JoinWait *w = data;
+
+  if (g_atomic_int_compare_and_exchange (&w->asked, 0, 1))
+    g_main_context_invoke_full (NULL, G_PRIORITY_HIGH, on_join_wait_main,
+        join_wait_ref (w), join_wait_unref);
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+set_pad_props (MixEntry *e)
+{
+  if (e->mixer_sink)
+    g_object_set (e->mixer_sink, "mute", e->mute, "volume", e->volume, NULL);
+}
+
+/* The joiner's audio flows: its sink_N (the N of its listener output) is
+ * linked to mix_out; the mixer waits for it from now on. */
+static void
+link_joiner (McuAudioMix *self, McuMediaSession *session, MixEntry *e)
+{
+  g_autofree gchar *name = g_strdup_printf ("sink_%u", e->index);
+  gboolean linked;
+
+  e->mixer_sink = gst_element_request_pad_simple (self->mixer, name);
+  linked = e->mixer_sink &&
+           gst_pad_link (e->mix_out, e->mixer_sink) == GST_PAD_LINK_OK;
+  /* Only now: a buffer between the two would meet an unlinked pad. */
+  if (linked && e->wait_probe)
+    gst_pad_remove_probe (e->mix_out, e->wait_probe);
+  if (linked)
+    e->wait_probe = 0;
+  e->wait = NULL;
+  if (!linked) {
+    g_autofree gchar *message = g_strdup_printf (
+        "cannot link a participant's audio into room %s", self->name);
+
+    g_signal_emit (self, signals[SIGNAL_SESSION_ERROR], 0, session, message);
+    return;
+  }
+  set_pad_props (e);
+  g_hash_table_insert (self->by_pad, g_strdup (name), session);
+}
+
 gboolean
 mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
 {
   GstElement *bin = mcu_media_session_get_bin (session);
-  g_autoptr (GstPad) out = NULL, in = NULL;
-  g_autofree gchar *src_name = NULL;
+  g_autoptr (GstPad) in = NULL;
   MixEntry *e;
+  JoinWait *w;
 
   g_return_val_if_fail (bin != NULL, FALSE);
   g_return_val_if_fail (
       !g_hash_table_contains (self->sessions, session), FALSE);
 
   e = g_new0 (MixEntry, 1);
-  e->mixer_sink = gst_element_request_pad_simple (self->mixer, "sink_%u");
-  if (e->mixer_sink) {
-    g_autofree gchar *sink_name = gst_pad_get_name (e->mixer_sink);
-
-    src_name = g_strdup_printf ("src_%s", sink_name + strlen ("sink_"));
-    e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
-    g_hash_table_insert (self->by_pad, g_steal_pointer (&sink_name), session);
-  }
+  e->volume = 1.0;
+  e->mixer_src = mcu_mix_minus_request_output (MCU_MIX_MINUS (self->mixer));
+  if (e->mixer_src)
+    sscanf (GST_PAD_NAME (e->mixer_src), "src_%u", &e->index);
   join_encoder_group (self, session);
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
   e->bin = bin;
@@ -845,16 +953,23 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
-  out = gst_element_get_static_pad (bin, "mix_out");
+  e->mix_out = gst_element_get_static_pad (bin, "mix_out");
   in = gst_element_get_static_pad (bin, "mix_in");
-  if (e->mixer_src == NULL ||
-      gst_pad_link (out, e->mixer_sink) != GST_PAD_LINK_OK ||
+  if (e->mixer_src == NULL || e->mix_out == NULL ||
       gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
+  w = g_new0 (JoinWait, 1);
+  g_atomic_ref_count_init (&w->refs);
+  g_weak_ref_init (&w->mix, self);
+  w->session = session;
+  e->wait = w;
+  e->wait_probe = gst_pad_add_probe (e->mix_out,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      on_join_wait_buffer, w, join_wait_unref);
   if (!gst_element_sync_state_with_parent (bin)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "a participant's media would not start in room %s", self->name);
@@ -874,13 +989,20 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
 
   if (e == NULL)
     return;
+  if (e->wait_probe)
+    gst_pad_remove_probe (e->mix_out, e->wait_probe);
+  e->wait_probe = 0;
+  e->wait = NULL;
   /* 1. Out of the mixer first: releasing sink_N flushes it (waking the
    *    session's jitter buffer thread if it is blocked pushing into it) and
    *    removes src_N, so the mixer's thread no longer pushes into the bin
-   *    (whose sinks would block it in preroll on the way down). */
+   *    (whose sinks would block it in preroll on the way down). A listener
+   *    has only its src_N. */
   if (e->mixer_sink) {
     g_hash_table_remove (self->by_pad, GST_OBJECT_NAME (e->mixer_sink));
     gst_element_release_request_pad (self->mixer, e->mixer_sink);
+  } else if (e->mixer_src) {
+    mcu_mix_minus_release_output (MCU_MIX_MINUS (self->mixer), e->mixer_src);
   }
   /* 2. Then stop the bin: its threads only see NOT_LINKED now. */
   if (bin) {
@@ -911,8 +1033,10 @@ mcu_audio_mix_set_muted (
 {
   MixEntry *e = g_hash_table_lookup (self->sessions, session);
 
-  if (e && e->mixer_sink)
-    g_object_set (e->mixer_sink, "mute", muted, NULL);
+  if (e) {
+    e->mute = muted;
+    set_pad_props (e);
+  }
 }
 
 void
@@ -921,8 +1045,10 @@ mcu_audio_mix_set_volume (
 {
   MixEntry *e = g_hash_table_lookup (self->sessions, session);
 
-  if (e && e->mixer_sink)
-    g_object_set (e->mixer_sink, "volume", volume, NULL);
+  if (e) {
+    e->volume = volume;
+    set_pad_props (e);
+  }
 }
 
 gboolean

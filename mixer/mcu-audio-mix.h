@@ -68,7 +68,9 @@ GstElement *mcu_audio_mix_get_mixer (McuAudioMix *self);
  * completed is FALSE when it was stopped, its participant left, or the
  * room's media was rebuilt under it (looping prompts are restarted by a
  * rebuild instead). Emitted from the main loop, never from inside a call
- * of this API. */
+ * of this API. A deaf session (mcu_media_session_set_deaf) hears nothing,
+ * its prompts included. Prompts aim at a session's output: they play
+ * whether or not its own audio flows. */
 typedef enum
 {
   MCU_PROMPT_NONE = 0,

@@ -29,8 +29,9 @@ void mcu_media_dtmf_configure (McuMediaDtmf *d, guint pt, guint clock_rate,
     guint pt_alt, guint clock_rate_alt, guint inband_rate);
 
 /* Probes: @pad sees the caller's RTP after SRTP decryption and after the
- * session's source check (rtpbin's recv_rtp_sink); @decoded the decoder's
- * raw S16 mono output (in-band tones; muted while a tone is on). */
+ * session's source check (srtpdec's rtp_src with SRTP, else rtpbin's
+ * recv_rtp_sink); @decoded the decoder's raw S16 mono output (in-band
+ * tones; muted while a tone is on). */
 void mcu_media_dtmf_watch_rtp (McuMediaDtmf *d, GstPad *pad);
 void mcu_media_dtmf_watch_decoded (McuMediaDtmf *d, GstPad *decoded);
 

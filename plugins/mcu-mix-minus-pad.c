@@ -68,7 +68,6 @@ mcu_mix_minus_pad_finalize (GObject *object)
 
   gst_clear_object (&pad->srcpad);
   g_clear_pointer (&pad->own, g_free);
-  g_clear_pointer (&pad->prompt, g_free);
 
   G_OBJECT_CLASS (mcu_mix_minus_pad_parent_class)->finalize (object);
 }
@@ -103,5 +102,4 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->gain = mcu_mix_kernel_gain_from_volume (DEFAULT_PAD_VOLUME);
   mcu_mix_kernel_limiter_init (&pad->limiter);
   pad->last_flow = GST_FLOW_OK;
-  pad->mix_gain = 1.0f;
 }

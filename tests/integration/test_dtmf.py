@@ -9,12 +9,14 @@ they come (issue 11, DTMF in):
   timeout or by the next key; the start lost; a single End; at 48 kHz a
   key held 1.6 s, whose duration overflows into a second segment). A stray
   source sending telephone-events to the PCMU call's port is not heard.
+- The same over SRTP (RTP/SAVP, AES_CM_128_HMAC_SHA1_80 done here): 30
+  keys.
 - SIP INFO in the dialog: 100 keys, application/dtmf-relay and
   application/dtmf alternating; 415 (with Accept) for another body type,
-  400 for a malformed one.
+  400 for a malformed one. A burst of 200 INFO keys is cut to 25 a second.
 - In-band tones in PCMU audio (real DTMF tone pairs, mu-law encoded), 100
   keys, from a caller without telephone-event in a room with
-  inband-dtmf=true; a caller in a room without it reports nothing; the
+  inband-dtmf=true, and 20 in G.722 audio (GStreamer's encoder); a caller in a room without it reports nothing; the
   other participants do not hear the tones while they are detected.
 - baresip (in a network namespace) sends /sndcode digits: each once.
 
@@ -29,6 +31,10 @@ import sys
 import threading
 import time
 
+import base64
+import hashlib
+import hmac
+
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -40,20 +46,57 @@ KEYS = "0123456789*#ABCD"
 N_KEYS = 100
 # keypad controls off: every key here is only reported (# would hang up)
 NO_CONTROLS = "[controls]\ncaller=\nmoderator=\n"
-ROOMS = "[room:keys]\ninband-dtmf=true\n[room:plain]\n" + NO_CONTROLS
+ROOMS = ("[room:keys]\ninband-dtmf=true\n[room:plain]\n[media]\nsrtp-allow-insecure-keys=true\n"
+         + NO_CONTROLS)
 
 SDP_HEAD = "v=0\r\no=ua 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 SDP_OPUS = SDP_HEAD + ("m=audio %d RTP/AVP 111 110\r\na=rtpmap:111 opus/48000/2\r\n"
                        "a=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-16\r\na=sendrecv\r\n")
 SDP_PCMU_TE = SDP_HEAD + ("m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
                           "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n")
+SDP_G722 = SDP_HEAD + "m=audio %d RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\na=sendrecv\r\n"
 SDP_PCMU = SDP_HEAD + "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+
+SDP_SRTP = SDP_HEAD + ("m=audio %%d RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                       "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
+                       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\na=sendrecv\r\n")
 
 OPUS_SILENCE = b"\xf8\xff\xfe"  # one 20 ms CELT frame of silence
 DTMF_FREQS = {"1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
               "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
               "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
               "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633)}
+
+
+class Srtp:
+    """RFC 3711 AES_CM_128_HMAC_SHA1_80, sender side, key derivation rate
+    0: enough to send what a phone sends (python3-cryptography)."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        self._cipher = lambda key, iv: Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+        self.master = os.urandom(30)
+        self.inline = base64.b64encode(self.master).decode()
+        key, salt = self.master[:16], self.master[16:]
+
+        def prf(label, n):
+            x = int.from_bytes(salt, "big") ^ (label << 48)
+            return self._cipher(key, (x << 16).to_bytes(16, "big")).update(b"\0" * n)
+        self.k_e, self.k_a, self.k_s = prf(0, 16), prf(1, 20), prf(2, 14)
+        self.roc, self.last_seq = 0, None
+
+    def protect(self, packet):
+        seq = (packet[2] << 8) | packet[3]
+        if self.last_seq is not None and seq < self.last_seq and self.last_seq - seq > 0x8000:
+            self.roc += 1
+        self.last_seq = seq
+        ssrc = int.from_bytes(packet[8:12], "big")
+        index = (self.roc << 16) | seq
+        iv = (int.from_bytes(self.k_s, "big") << 16) ^ (ssrc << 64) ^ (index << 16)
+        body = self._cipher(self.k_e, iv.to_bytes(16, "big")).update(packet[12:])
+        out = packet[:12] + body
+        tag = hmac.new(self.k_a, out + self.roc.to_bytes(4, "big"), hashlib.sha1).digest()[:10]
+        return out + tag
 
 
 def mulaw(samples):
@@ -91,6 +134,7 @@ class Peer:
         self.schedule = []  # (seconds from start, pt, marker, ts, payload)
         self.ssrc = random.getrandbits(32)
         self.heard = {}  # extended seq -> PCMU payload
+        self.srtp = None  # an Srtp to protect what is sent
         self.running = True
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -124,8 +168,8 @@ class Peer:
                 time.sleep(delay)
             seq = (seq + 1) & 0xFFFF
             head = bytes([0x80, (0x80 if marker else 0) | pt, seq >> 8, seq & 0xFF])
-            self.sock.sendto(head + (ts & 0xFFFFFFFF).to_bytes(4, "big") +
-                             self.ssrc.to_bytes(4, "big") + payload, peer)
+            packet = head + (ts & 0xFFFFFFFF).to_bytes(4, "big") + self.ssrc.to_bytes(4, "big") + payload
+            self.sock.sendto(self.srtp.protect(packet) if self.srtp else packet, peer)
 
     def close(self):
         self.running = False
@@ -158,7 +202,7 @@ def audio_frames(peer, seconds, pt, rate, payload_of):
         peer.schedule.append((i * 0.02, pt, i == 0, i * step, payload_of(i)))
 
 
-def rfc4733_keys(peer, pt, rate, first_at, long_key=None):
+def rfc4733_keys(peer, pt, rate, first_at, long_key=None, count=N_KEYS):
     """100 keys as telephone-events with the audio's timestamps; returns
     the keys. Key i lasts 40..220 ms with updates every 20 ms and End x3,
     except: every 10th and the last lose every End (the last and half of
@@ -168,7 +212,7 @@ def rfc4733_keys(peer, pt, rate, first_at, long_key=None):
     (at 48 kHz its duration overflows 0xFFFF: a second segment)."""
     keys, t = "", first_at
     per_ms = rate // 1000
-    for i in range(N_KEYS):
+    for i in range(count):
         key = KEYS[(i * 7) % 16]
         keys += key
         length = 1600 if i == long_key else 40 + (i % 10) * 20
@@ -180,7 +224,7 @@ def rfc4733_keys(peer, pt, rate, first_at, long_key=None):
                 pkts.append((t + ms / 1000, False, seg_ts, 0xFFFF, False))
                 seg_ts, seg_start = seg_ts + 0xFFFF, seg_start + 0xFFFF // per_ms
             pkts.append((t + ms / 1000, ms == 0, seg_ts, (ms - seg_start) * per_ms, False))
-        ends = 0 if i % 10 == 3 or i == N_KEYS - 1 else 1 if i % 17 == 5 else 3
+        ends = 0 if i % 10 == 3 or i == count - 1 else 1 if i % 17 == 5 else 3
         for k in range(ends):
             pkts.append((t + (length + 20 * k) / 1000, False, seg_ts,
                          (length - seg_start) * per_ms, True))
@@ -219,6 +263,51 @@ def inband_keys(peer, first_at, count=N_KEYS, tone=0.09, pause=0.09):
     return keys, total, spans
 
 
+def g722_inband(checks, srv, reader, count=20):
+    """In-band keys from a G.722 caller (16 kHz audio: the detector gets it
+    averaged down to 8 kHz): GStreamer's avenc_g722 sends tone pairs
+    written to a WAV here, from the port the SDP names."""
+    import wave
+    rate, tone, pause = 16000, 0.09, 0.09
+    keys = "".join(KEYS[(i * 11 + 2) % 16] for i in range(count))
+    audio = np.zeros(int((0.5 + count * (tone + pause) + 0.5) * rate))
+    t = 0.5
+    for key in keys:
+        lo, hi = DTMF_FREQS[key]
+        tt = np.arange(int(tone * rate)) / rate
+        s0 = int(t * rate)
+        audio[s0:s0 + len(tt)] = 0.35 * (np.sin(2 * np.pi * lo * tt) + np.sin(2 * np.pi * hi * tt))
+        t += tone + pause
+    path = os.path.join(srv.dir, "g722-keys.wav")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((audio * 32767).astype("<i2").tobytes())
+    probe = sipua.RtpPort()
+    port = probe.port
+    probe.close()
+    with sipua.SipUA(srv.port, "g722caller", display="G722Caller") as ua:
+        d = ua.call(srv.uri("keys"), rtp_port=port, sdp=SDP_G722)
+        if not checks.check(d is not None and "G722/8000" in d["answer"], "G.722 caller answered"):
+            return
+        target = sipua.sdp_audio_peer(d["answer"])
+        gst = subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "wavparse", "!",
+             "audioconvert", "!", "audioresample", "!", "audio/x-raw,rate=16000,channels=1", "!",
+             "avenc_g722", "!", "rtpg722pay", "pt=9", "!", "udpsink", "host=" + target[0],
+             "port=%d" % target[1], "bind-address=127.0.0.1", "bind-port=%d" % port],
+            capture_output=True, text=True, timeout=60)
+        checks.check(gst.returncode == 0, "the G.722 sender ran (%s)" % gst.stderr[-300:])
+        mcutest.poll_until(lambda: len(dtmf_of(reader.events, "G722Caller")[0]) >= count, 3)
+        time.sleep(0.5)
+        got, methods = dtmf_of(reader.events, "G722Caller")
+        if not checks.check(got == keys and methods == {"inband"},
+                            "G722Caller: %d in-band keys reported once each, in order" % count):
+            print("  sent %s\n  got  %s (%s)" % (keys, got, methods))
+        ua.in_dialog(d, "BYE")
+
+
 def info(ua, d, body, ctype):
     """An INFO in dialog @d; its final response."""
     d["cseq"] += 1
@@ -236,10 +325,10 @@ def run_rtp_calls(checks, srv, reader):
     """The RFC 4733, in-band and INFO callers, all at once in room keys."""
     uas, peers, threads, expect = [], [], [], {}
     try:
-        def dial(name, sdp, room="keys"):
+        def dial(name, sdp, room="keys", peer=None):
             ua = sipua.SipUA(srv.port, name.lower(), display=name)
             uas.append(ua)
-            peer = Peer()
+            peer = peer or Peer()
             peers.append(peer)
             d = ua.call(srv.uri(room), rtp_port=peer.port, sdp=sdp)
             checks.check(d is not None, "%s's call is answered" % name)
@@ -250,8 +339,14 @@ def run_rtp_calls(checks, srv, reader):
         ua_i, d_i, p_i = dial("InbandCaller", SDP_PCMU)
         ua_f, d_f, p_f = dial("InfoCaller", None)
         ua_p, d_p, p_p = dial("PlainRoomCaller", SDP_PCMU, room="plain")
-        if None in (d_o, d_u, d_i, d_f, d_p):
+        p_s = Peer()
+        p_s.srtp = Srtp()
+        ua_s, d_s, p_s = dial("SrtpCaller", SDP_SRTP % p_s.srtp.inline, peer=p_s)
+        ua_x, d_x, p_x = dial("FloodCaller", None)
+        if None in (d_o, d_u, d_i, d_f, d_p, d_s, d_x):
             return
+        checks.check("RTP/SAVP" in d_s["answer"] and "telephone-event/8000" in d_s["answer"],
+                     "SRTP call: RTP/SAVP with telephone-event/8000 answered")
         checks.check("telephone-event/48000" in d_o["answer"],
                      "Opus call: telephone-event/48000 answered")
         checks.check("telephone-event/8000" in d_u["answer"] and
@@ -266,8 +361,11 @@ def run_rtp_calls(checks, srv, reader):
         audio_frames(p_u, end_u + 1.0, 0, 8000, lambda i: b"\xff" * 160)
         keys_i, end_i, spans = inband_keys(p_i, 0.5)
         keys_p, end_p, _ = inband_keys(p_p, 0.5, count=5)
+        keys_s, end_s = rfc4733_keys(p_s, 101, 8000, 0.5, count=30)
+        audio_frames(p_s, end_s + 1.0, 0, 8000, lambda i: b"\xff" * 160)
         expect.update({"OpusCaller": (keys_o, "rfc4733"), "PcmuCaller": (keys_u, "rfc4733"),
-                       "InbandCaller": (keys_i, "inband"), "PlainRoomCaller": ("", None)})
+                       "InbandCaller": (keys_i, "inband"), "PlainRoomCaller": ("", None),
+                       "SrtpCaller": (keys_s, "rfc4733")})
 
         # a stray source sends telephone-events at the PCMU call's port
         stray = Peer()
@@ -278,7 +376,7 @@ def run_rtp_calls(checks, srv, reader):
                 stray.schedule.append((1.0 + k * 0.5 + j * 0.02, 101, j == 0, 100000 + k * 8000,
                                        payload))
 
-        for p, d in ((p_o, d_o), (p_u, d_u), (p_i, d_i), (p_p, d_p), (stray, d_u)):
+        for p, d in ((p_o, d_o), (p_u, d_u), (p_i, d_i), (p_p, d_p), (p_s, d_s), (stray, d_u)):
             threads.append(threading.Thread(target=p.send, args=(sipua.sdp_audio_peer(d["answer"]),),
                                             daemon=True))
 
@@ -310,8 +408,15 @@ def run_rtp_calls(checks, srv, reader):
         r = info(ua_f, d_f, "", "application/dtmf")
         checks.check(r is not None and r.status == 200, "empty INFO: 200")
 
+        # a flood of keys from one caller: 200 INFOs as fast as they go
+        flood_start = time.monotonic()
+        flood = [info(ua_x, d_x, "Signal=1\r\n", "application/dtmf-relay") for _ in range(200)]
+        flood_took = time.monotonic() - flood_start
+        checks.check(all(r is not None and r.status == 200 for r in flood),
+                     "200 INFOs in a burst all answered 200")
+
         for t in threads:
-            t.join(max(1.0, max(end_o, end_u, end_i, end_p) + 10 - (time.monotonic() - start)))
+            t.join(max(1.0, max(end_o, end_u, end_i, end_p, end_s) + 10 - (time.monotonic() - start)))
         time.sleep(1.5)  # a last key closed by timeout, and no late repeats
         for name, (keys, method) in expect.items():
             got, methods = dtmf_of(reader.events, name)
@@ -323,6 +428,10 @@ def run_rtp_calls(checks, srv, reader):
                     print("  sent %s\n  got  %s (%s)" % (keys, got, methods))
             else:
                 checks.check(got == "", "%s (room without inband-dtmf): no keys (%r)" % (name, got))
+        got, _ = dtmf_of(reader.events, "FloodCaller")
+        print("flood: %d keys reported of 200 sent in %.1f s" % (len(got), flood_took))
+        checks.check(0 < len(got) <= 25 * (int(flood_took) + 2),
+                     "a flood of keys is cut to 25 a second (%d of 200 reported)" % len(got))
         # the room does not hear the keys while they are detected: what the
         # PCMU caller hears of the in-band caller's 100 x 90 ms of tones
         # (detection takes a few tens of ms of each)
@@ -382,6 +491,7 @@ def main():
         reader.start()
         reader.connected.wait(5)
         run_rtp_calls(checks, srv, reader)
+        g722_inband(checks, srv, reader)
         reader.stop()
         checks.check(not reader.errors, "event stream read cleanly (%s)" % reader.errors[:2])
         checks.check(srv.alive(), "server still running")

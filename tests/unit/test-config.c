@@ -337,6 +337,39 @@ test_shipped_config (void)
   g_assert_cmpuint (c->sip_port, ==, 5060);
 }
 
+/* [media] inband-dtmf and the [room:NAME] override (either group order). */
+static void
+test_inband_dtmf (void)
+{
+  static const gchar *const texts[] = {
+    "[room:off]\ninband-dtmf=false\n[room:on]\ninband-dtmf=true\n"
+    "[room:inherit]\n[media]\ninband-dtmf=true\n",
+    "[media]\ninband-dtmf=false\n[room:on]\ninband-dtmf=true\n"
+    "[room:off]\ninband-dtmf=false\n[room:inherit]\n",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) d = mcu_config_load_data ("", "empty.conf", &error);
+  g_autoptr (McuConfig) bad = NULL;
+
+  g_assert_false (mcu_config_inband_dtmf (d, NULL));
+  g_assert_false (mcu_config_inband_dtmf (d, "any"));
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    g_autoptr (McuConfig) c = mcu_config_load_data (texts[i], "t.conf", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mcu_config_inband_dtmf (c, "on"));
+    g_assert_false (mcu_config_inband_dtmf (c, "off"));
+    g_assert_cmpint (mcu_config_inband_dtmf (c, "inherit"), ==, i == 0);
+    g_assert_cmpint (mcu_config_inband_dtmf (c, "auto-created"), ==, i == 0);
+    g_assert_cmpint (mcu_config_inband_dtmf (c, NULL), ==, i == 0);
+  }
+  bad =
+      mcu_config_load_data ("[room:x]\ninband-dtmf=yes\n", "bad.conf", &error);
+  g_assert_null (bad);
+  g_assert_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (error->message, "[room:x] inband-dtmf"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -347,6 +380,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/tls", test_tls);
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/ivr-keys", test_ivr_keys);
+  g_test_add_func ("/config/inband-dtmf", test_inband_dtmf);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
     g_autofree gchar *name = g_strdup_printf ("/config/bad/%u", i);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: the RFC 4733 receiver over packet sequences shaped like real
- * senders' (start with the marker bit, updates every 20 or 50 ms, the End
- * packet sent three times), and the ways they go wrong on a network (lost
- * End, lost start, reordering, long presses split into segments, the
- * timestamp wrapping). */
+ * mcu: the RFC 4733 receiver over packet sequences: one recorded from
+ * baresip, others shaped like real senders' (start with the marker bit,
+ * updates every 20 or 50 ms, the End packet sent three times), and the ways
+ * they go wrong on a network (lost End, lost start, reordering, long
+ * presses split into segments, the timestamp wrapping). */
 #include "mcu-dtmf-rx.h"
 
 typedef struct
@@ -428,6 +428,54 @@ test_junk_and_reuse (void)
   fixture_clear (&f);
 }
 
+/* Recorded: baresip 1.0.0 (Debian 12), /sndcode 5 then /sndcode #, in an
+ * Opus call where telephone-event/8000 was negotiated, as the server's
+ * probe saw the packets (arrival ms, the rest from the packets). baresip
+ * counts timestamps and durations at 48 kHz anyway (960 per 20 ms): the
+ * digits must come out once each whatever the clock. */
+static const Pkt baresip_opus_te8000[] = {
+  { 0, 83124, TRUE, 5, FALSE, 0x03c0 },
+  { 21, 83124, FALSE, 5, FALSE, 0x0780 },
+  { 42, 83124, FALSE, 5, FALSE, 0x0b40 },
+  { 58, 83124, FALSE, 5, FALSE, 0x0f00 },
+  { 80, 83124, FALSE, 5, FALSE, 0x12c0 },
+  { 101, 83124, FALSE, 5, FALSE, 0x1680 },
+  { 121, 83124, FALSE, 5, FALSE, 0x1a40 },
+  { 140, 83124, FALSE, 5, FALSE, 0x1e00 },
+  { 161, 83124, FALSE, 5, FALSE, 0x21c0 },
+  { 182, 83124, FALSE, 5, TRUE, 0x21c0 },
+  { 198, 83124, FALSE, 5, TRUE, 0x21c0 },
+  { 219, 83124, FALSE, 5, TRUE, 0x21c0 },
+  { 501, 107124, TRUE, 11, FALSE, 0x03c0 },
+  { 521, 107124, FALSE, 11, FALSE, 0x0780 },
+  { 538, 107124, FALSE, 11, FALSE, 0x0b40 },
+  { 559, 107124, FALSE, 11, FALSE, 0x0f00 },
+  { 579, 107124, FALSE, 11, FALSE, 0x12c0 },
+  { 600, 107124, FALSE, 11, FALSE, 0x1680 },
+  { 621, 107124, FALSE, 11, FALSE, 0x1a40 },
+  { 643, 107124, FALSE, 11, FALSE, 0x1e00 },
+  { 659, 107124, FALSE, 11, FALSE, 0x21c0 },
+  { 680, 107124, FALSE, 11, TRUE, 0x21c0 },
+  { 701, 107124, FALSE, 11, TRUE, 0x21c0 },
+  { 721, 107124, FALSE, 11, TRUE, 0x21c0 },
+};
+
+static void
+test_recorded_baresip (void)
+{
+  Fixture f;
+  gint64 clock = 0;
+
+  fixture_init (&f);
+  feed (&f, baresip_opus_te8000, G_N_ELEMENTS (baresip_opus_te8000), 8000,
+      &clock);
+  poll_until (&f, &clock, 2000);
+  g_assert_cmpstr (f.digits->str, ==, "5#");
+  g_assert_false (timeout_at (&f, 0));
+  g_assert_false (timeout_at (&f, 1));
+  fixture_clear (&f);
+}
+
 /* 100 keys at each clock with every third End lost and every fifth start
  * lost: 100 digits, in order. */
 static void
@@ -472,6 +520,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/dtmf-rx/long-event/8000", test_long_event_8000);
   g_test_add_func ("/dtmf-rx/timestamp-wrap", test_timestamp_wrap);
   g_test_add_func ("/dtmf-rx/junk-and-reuse", test_junk_and_reuse);
+  g_test_add_func ("/dtmf-rx/recorded/baresip", test_recorded_baresip);
   g_test_add_data_func (
       "/dtmf-rx/hundred/8000", GUINT_TO_POINTER (8000), test_hundred);
   g_test_add_data_func (

@@ -31,6 +31,15 @@ prompt_at (GBytes *prompt, guint i)
   return data[i % (size / sizeof (gint16))];
 }
 
+/* src_N of party @p */
+static GstPad *
+src_pad (Fixture *f, guint p)
+{
+  g_autofree gchar *name = g_strdup_printf ("src_%u", p);
+
+  return gst_element_get_static_pad (f->element, name);
+}
+
 static gboolean
 play (Fixture *f, guint id, gint target, GBytes *prompt,
     McuMixMinusPromptFlags flags, gdouble volume)
@@ -187,6 +196,42 @@ test_keep_mix (void)
   fixture_free (f);
 }
 
+/* Aimed at the output itself; a prompt that ends inside a frame plays to
+ * its last sample there. */
+static void
+test_output_target (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GBytes) prompt = make_prompt (FRAME + FRAME / 2);
+  g_autoptr (GstPad) out0 = src_pad (f, 0);
+  g_autoptr (GstPad) main_pad = gst_element_get_static_pad (f->element, "src");
+  GstBuffer *mix, *out[MAX_PARTIES];
+  GstMapInfo map;
+
+  /* `src` (everyone) is no target */
+  g_assert_false (mcu_mix_minus_play_prompt (
+      MCU_MIX_MINUS (f->element), 1, main_pad, &prompt, 1, 0, 1.0));
+  g_assert_true (mcu_mix_minus_play_prompt (MCU_MIX_MINUS (f->element), 2, out0,
+      &prompt, 1, MCU_MIX_MINUS_PROMPT_KEEP_MIX, 1.0));
+  run_frame (f, 0, 0x7, &mix, out);
+  check_mix (out[1], 0, 0x5);
+  frame_free (mix, out);
+  run_frame (f, 1, 0x7, &mix, out);
+  g_assert_true (gst_buffer_map (out[0], &map, GST_MAP_READ));
+  for (guint i = 0; i < FRAME / 2 - FADE; i++)
+    g_assert_cmpint (((gint16 *)map.data)[i], ==,
+        sample (1, 1, i) + sample (2, 1, i) + prompt_at (prompt, FRAME + i));
+  for (guint i = FRAME / 2; i < FRAME; i++)
+    g_assert_cmpint (
+        ((gint16 *)map.data)[i], ==, sample (1, 1, i) + sample (2, 1, i));
+  gst_buffer_unmap (out[0], &map);
+  check_mix (out[1], 1, 0x5);
+  frame_free (mix, out);
+  push_frame (f, 2, 0x7);
+  check_frame (f, 2, 0x7);
+  fixture_free (f);
+}
+
 static void
 test_announcement (void)
 {
@@ -301,6 +346,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus-prompt/targeted", test_targeted);
   g_test_add_func ("/mixminus-prompt/fades", test_fades);
   g_test_add_func ("/mixminus-prompt/keep-mix", test_keep_mix);
+  g_test_add_func ("/mixminus-prompt/output-target", test_output_target);
   g_test_add_func ("/mixminus-prompt/announcement", test_announcement);
   g_test_add_func (
       "/mixminus-prompt/announcement-in-silence", test_announcement_in_silence);

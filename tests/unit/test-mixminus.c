@@ -107,6 +107,66 @@ test_join_mid_stream (void)
   fixture_free (f);
 }
 
+/* A listener (mcu_mix_minus_request_output) hears the full mix and is
+ * never waited for: with the test clock at 0 the element only mixes when
+ * every sink pad has data, so a listener counted as an input would stop
+ * everything. Requesting its sink_N by name makes it a participant on the
+ * same src_N; a listener that never got one is released alone. */
+static void
+test_listener (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) listener =
+      mcu_mix_minus_request_output (MCU_MIX_MINUS (f->element));
+  g_autoptr (GstPad) other = NULL;
+  GstPad *now;
+  GstBuffer *mix, *heard;
+
+  g_assert_nonnull (listener);
+  g_assert_cmpstr (GST_PAD_NAME (listener), ==, "src_2");
+  f->out[2] = gst_harness_new_with_element (f->element, NULL, "src_2");
+  for (guint k = 0; k < 3; k++) {
+    push_frame (f, k, 0x3);
+    mix = pull (f->main);
+    heard = pull (f->out[2]);
+    check_mix (mix, k, 0x3);
+    g_assert_true (heard == mix); /* the very full-mix buffer */
+    gst_buffer_unref (mix);
+    gst_buffer_unref (heard);
+    for (guint p = 0; p < 2; p++) {
+      GstBuffer *out = pull (f->out[p]);
+
+      check_mix (out, k, 0x3 & ~(1u << p));
+      gst_buffer_unref (out);
+    }
+  }
+  /* an unnamed request does not take the listener's N */
+  f->in[3] = gst_harness_new_with_element (f->element, "sink_%u", NULL);
+  now = gst_element_get_static_pad (f->element, "sink_3");
+  g_assert_nonnull (now);
+  g_clear_object (&now);
+  gst_harness_set_src_caps_str (f->in[3], MCU_MIX_MINUS_CAPS);
+  f->out[3] = gst_harness_new_with_element (f->element, NULL, "src_3");
+  /* the listener talks: sink_2 on the same src_2 */
+  f->in[2] = gst_harness_new_with_element (f->element, "sink_2", NULL);
+  gst_harness_set_src_caps_str (f->in[2], MCU_MIX_MINUS_CAPS);
+  now = gst_element_get_static_pad (f->element, "src_2");
+  g_assert_true (now == listener);
+  g_clear_object (&now);
+  for (guint k = 3; k < 6; k++) {
+    push_frame (f, k, 0xf);
+    check_frame (f, k, 0xf);
+  }
+  /* a second listener that leaves without talking */
+  other = mcu_mix_minus_request_output (MCU_MIX_MINUS (f->element));
+  g_assert_cmpstr (GST_PAD_NAME (other), ==, "src_4");
+  mcu_mix_minus_release_output (MCU_MIX_MINUS (f->element), other);
+  g_assert_null (gst_element_get_static_pad (f->element, "src_4"));
+  push_frame (f, 6, 0xf);
+  check_frame (f, 6, 0xf);
+  fixture_free (f);
+}
+
 static void
 test_leave_mid_stream (void)
 {
@@ -1064,6 +1124,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/sticky-events", test_sticky_events);
   g_test_add_func ("/mixminus/alone-gets-silence", test_alone_gets_silence);
   g_test_add_func ("/mixminus/join-mid-stream", test_join_mid_stream);
+  g_test_add_func ("/mixminus/listener", test_listener);
   g_test_add_func ("/mixminus/leave-mid-stream", test_leave_mid_stream);
   g_test_add_func ("/mixminus/mute", test_mute);
   g_test_add_func ("/mixminus/volume", test_volume);
