@@ -14,7 +14,9 @@
  * 2xx; the media joins the mix (and the room, as a participant) only then.
  * Bridged (mcu_call_leg_start_bridged): an incoming call whose media joins
  * a bare two-party mix at once, answered only when the bridge says so.
+ * DTMF out: McuCallDtmf (mcu-call-dtmf.c), told of the media each time.
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
+ * "dtmf-sent" (const gchar *digits, const gchar *method);
  * "remote-direction" (McuSdpDirection): the remote changed its media
  * direction with a re-INVITE (hold/resume).
  * "dtmf" (const gchar *digit, const gchar *method): a key the caller
@@ -28,6 +30,7 @@
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
 #include "mcu-call-srtp.h"
+#include "mcu-call-dtmf.h"
 #include "mcu-dtmf-limit.h"
 
 #include <string.h>
@@ -42,7 +45,8 @@ struct _McuCallLeg
   McuParticipant *participant; /* (nullable) held by the room */
   McuAudioMix *mix;
   McuMediaSession *media;
-  McuCallVideo *video;       /* (nullable) video off or not in a room */
+  McuCallVideo *video; /* (nullable) video off or not in a room */
+  McuCallDtmf *dtmf;
   McuCallControls *controls; /* (nullable) callers into a room */
   gboolean held_out;         /* out of the mix: PIN entry, waiting */
   McuSdpAudio audio;
@@ -74,6 +78,7 @@ enum
   SIGNAL_ENDED,
   SIGNAL_ANSWERED,
   SIGNAL_REMOTE_DIRECTION,
+  SIGNAL_DTMF_SENT,
   SIGNAL_DTMF,
   N_SIGNALS
 };
@@ -105,6 +110,9 @@ mcu_call_leg_dispose (GObject *object)
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
   release_media (self);
+  if (self->dtmf)
+    g_signal_handlers_disconnect_by_data (self->dtmf, self);
+  g_clear_object (&self->dtmf);
   if (self->call)
     g_signal_handlers_disconnect_by_data (self->call, self);
   g_clear_object (&self->call);
@@ -138,6 +146,9 @@ mcu_call_leg_class_init (McuCallLegClass *klass)
   signals[SIGNAL_REMOTE_DIRECTION] =
       g_signal_new ("remote-direction", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_DTMF_SENT] =
+      g_signal_new ("dtmf-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   signals[SIGNAL_DTMF] =
       g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
           NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -194,6 +205,8 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
+  if (self->dtmf)
+    mcu_call_dtmf_set_media (self->dtmf, NULL, FALSE);
   if (self->media) /* a key may still be on its way to the main loop */
     g_signal_handlers_disconnect_by_data (self->media, self);
   g_clear_object (&self->media);
@@ -213,6 +226,7 @@ end (McuCallLeg *self)
   if (self->ended)
     return;
   self->ended = TRUE;
+  mcu_call_dtmf_cancel (self->dtmf);
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
   release_media (self);
@@ -380,6 +394,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
           (self->participant && mcu_participant_get_muted (self->participant)));
   if (self->participant)
     mcu_participant_set_on_hold (self->participant, hold);
+  mcu_call_dtmf_set_media (self->dtmf, self->media, self->audio.dtmf_pt != 0);
   return TRUE;
 }
 
@@ -630,6 +645,26 @@ on_mix_error (McuAudioMix *mix, const gchar *message, McuCallLeg *self)
   mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
 }
 
+static void
+on_dtmf_sent (McuCallLeg *self, const gchar *digits, const gchar *method)
+{
+  LEG_LOG (self, G_LOG_LEVEL_INFO, "DTMF %s sent (%s)", digits, method);
+  g_signal_emit (self, signals[SIGNAL_DTMF_SENT], 0, digits, method);
+}
+
+gboolean
+mcu_call_leg_send_dtmf (McuCallLeg *self, const gchar *digits, GError **error)
+{
+  return mcu_call_dtmf_send (self->dtmf, digits, 0, error);
+}
+
+gboolean
+mcu_call_leg_send_dtmf_after (
+    McuCallLeg *self, const gchar *digits, guint delay_ms, GError **error)
+{
+  return mcu_call_dtmf_send (self->dtmf, digits, delay_ms, error);
+}
+
 McuCallLeg *
 mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 {
@@ -652,6 +687,9 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
   g_signal_connect (
       call, "update-answered", G_CALLBACK (on_call_update_answered), self);
+  self->dtmf = mcu_call_dtmf_new (call);
+  g_signal_connect_swapped (
+      self->dtmf, "sent", G_CALLBACK (on_dtmf_sent), self);
   return self;
 }
 

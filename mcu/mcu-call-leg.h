@@ -8,6 +8,7 @@
 #include "mcu-mixer.h"
 #include "mcu-config.h"
 #include "mcu-call-video.h"
+#include "mcu-call-dtmf.h"
 #include "mcu-call-controls.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,15 @@ void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
 /* How loud the caller hears the room (0.0 .. 4.0). */
 void mcu_call_leg_set_listen_volume (McuCallLeg *self, gdouble volume);
+/* DTMF to the caller (mcu-call-dtmf.h): RFC 4733 when the call negotiated
+ * telephone-event, else SIP INFO; FALSE with MCU_CALL_DTMF_ERROR (bad
+ * digits, neither method, too much queued). Signal "dtmf-sent" (const
+ * gchar *digits, const gchar *method) when they are out. */
+gboolean mcu_call_leg_send_dtmf (
+    McuCallLeg *self, const gchar *digits, GError **error);
+/* The same after @delay_ms (the method is picked then). */
+gboolean mcu_call_leg_send_dtmf_after (
+    McuCallLeg *self, const gchar *digits, guint delay_ms, GError **error);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
 /* (nullable) (transfer none) the audio session and the mix it is in (for

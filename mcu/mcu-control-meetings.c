@@ -452,6 +452,8 @@ attendee_json (const McuAttendee *a)
   json_object_set_string_member (o, "role",
       a->role == MCU_ATTENDEE_ROLE_MODERATOR ? "moderator" : "guest");
   json_object_set_boolean_member (o, "auto_dial", a->auto_dial);
+  if (a->dtmf)
+    json_object_set_string_member (o, "dtmf", a->dtmf);
   node = json_node_init_object (json_node_alloc (), o);
   json_object_unref (o);
   return node;

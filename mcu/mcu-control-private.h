@@ -20,6 +20,7 @@ void mcu_control_participant_get (McuControlRequest *req);
 void mcu_control_participant_patch (McuControlRequest *req);
 void mcu_control_participant_delete (McuControlRequest *req);
 void mcu_control_participants_dial (McuControlRequest *req);
+void mcu_control_participant_dtmf (McuControlRequest *req);
 void mcu_control_registrations_list (McuControlRequest *req);
 
 /* mcu-control-prompts.c */

@@ -4,6 +4,7 @@
  *   GET/POST /v1/rooms, GET/PATCH/DELETE /v1/rooms/{room},
  *   GET/POST /v1/rooms/{room}/participants (POST: dial out),
  *   GET/PATCH/DELETE /v1/rooms/{room}/participants/{id},
+ *   POST /v1/rooms/{room}/participants/{id}/dtmf,
  *   GET /v1/registrations
  *
  * What a body may hold is in the field tables below; the handlers only
@@ -56,6 +57,12 @@ static const McuFieldSpec participant_patch_fields[] = {
 static const McuFieldSpec dial_fields[] = {
   { "uri", MCU_FIELD_STRING, TRUE, 0, 256, NULL },
   { "display", MCU_FIELD_STRING, FALSE, 0, 64, NULL },
+  { "dtmf", MCU_FIELD_STRING, FALSE, 0, MCU_CALL_DTMF_MAX_DIGITS, NULL },
+  { "dtmf_delay_ms", MCU_FIELD_UINT, FALSE, 0, 60000, NULL },
+};
+
+static const McuFieldSpec dtmf_fields[] = {
+  { "digits", MCU_FIELD_STRING, TRUE, 0, MCU_CALL_DTMF_MAX_DIGITS, NULL },
 };
 
 static McuDaemon *
@@ -568,9 +575,48 @@ mcu_control_participant_delete (McuControlRequest *req)
   mcu_control_reply_json (req, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
+/* POST /v1/rooms/{room}/participants/{id}/dtmf {"digits": "123#"}: 202;
+ * event "dtmf-sent" when they are out. */
+void
+mcu_control_participant_dtmf (McuControlRequest *req)
+{
+  McuRoom *room;
+  McuParticipant *p = find_participant (req, &room);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const gchar *digits;
+  McuCallLeg *leg;
+
+  if (p == NULL ||
+      !mcu_control_validate (req, dtmf_fields, G_N_ELEMENTS (dtmf_fields)))
+    return;
+  digits = get_string (req->body, "digits");
+  leg = mcu_daemon_find_leg (daemon_of (req), room, mcu_participant_get_id (p));
+  if (!mcu_call_dtmf_validate (digits, &error)) {
+    mcu_control_reply_error (
+        req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
+    return;
+  }
+  if (leg == NULL || !mcu_call_leg_send_dtmf (leg, digits, &error)) {
+    mcu_control_reply_error (req, SOUP_STATUS_CONFLICT,
+        leg == NULL                               ? "not-connected"
+        : error->code == MCU_CALL_DTMF_ERROR_BUSY ? "dtmf-busy"
+                                                  : "dtmf-unavailable",
+        "%s", leg ? error->message : "the participant has no call");
+    return;
+  }
+  json_builder_begin_object (b);
+  add_string (b, "room", req->args[0]);
+  add_int (b, "participant", mcu_participant_get_id (p));
+  add_string (b, "digits", digits);
+  json_builder_end_object (b);
+  mcu_control_reply_json (req, SOUP_STATUS_ACCEPTED, json_builder_get_root (b));
+}
+
 /* POST /v1/rooms/{room}/participants {"uri": "sip:bob@host" | "bob",
- * "display": "Bob"}: 202 with the dial id; the outcome comes as a
- * "dial-answered" or "dial-failed" event. */
+ * "display": "Bob", "dtmf": "1234#", "dtmf_delay_ms": 1000}: 202 with the
+ * dial id; the outcome comes as a "dial-answered" or "dial-failed" event
+ * (and the digits, sent after the answer, as "dtmf-sent"). */
 void
 mcu_control_participants_dial (McuControlRequest *req)
 {
@@ -578,14 +624,23 @@ mcu_control_participants_dial (McuControlRequest *req)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree gchar *id = NULL;
   const gchar *uri;
+  McuDialOptions options = { .dtmf_delay_ms = MCU_DIAL_DTMF_DELAY_MS };
 
   if (!mcu_control_validate (req, dial_fields, G_N_ELEMENTS (dial_fields)))
     return;
   uri = get_string (req->body, "uri");
-  id = mcu_daemon_dial (daemon_of (req), req->args[0], uri ? uri : "",
-      get_string (req->body, "display"), &error);
+  options.display = get_string (req->body, "display");
+  options.dtmf = get_string (req->body, "dtmf");
+  if (json_object_has_member (req->body, "dtmf_delay_ms"))
+    options.dtmf_delay_ms =
+        json_object_get_int_member (req->body, "dtmf_delay_ms");
+  id = mcu_daemon_dial_with (
+      daemon_of (req), req->args[0], uri ? uri : "", &options, &error);
   if (id == NULL) {
-    if (error->domain == MCU_ROOM_ERROR)
+    if (error->domain == MCU_CALL_DTMF_ERROR)
+      mcu_control_reply_error (
+          req, SOUP_STATUS_BAD_REQUEST, "invalid-field", "%s", error->message);
+    else if (error->domain == MCU_ROOM_ERROR)
       mcu_control_reply_error (req,
           error->code == MCU_ROOM_ERROR_NOT_FOUND ||
                   error->code == MCU_ROOM_ERROR_INVALID

@@ -425,6 +425,7 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
+  { "POST", "/v1/rooms/{}/participants/{}/dtmf", mcu_control_participant_dtmf },
   { "POST", "/v1/rooms/{}/announcements", mcu_control_room_announce },
   { "POST", "/v1/rooms/{}/participants/{}/prompts",
       mcu_control_participant_prompt },

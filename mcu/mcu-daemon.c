@@ -130,6 +130,20 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   g_hash_table_remove (self->legs, leg);
 }
 
+/* Event "dtmf-sent": the digits the API or a dial sent are out. */
+static void
+on_leg_dtmf_sent (
+    McuCallLeg *leg, const gchar *digits, const gchar *method, McuDaemon *self)
+{
+  McuParticipant *p = mcu_call_leg_get_participant (leg);
+  g_autofree gchar *fields =
+      g_strdup_printf ("\"digits\":\"%s\",\"method\":\"%s\"", digits, method);
+
+  if (p && self->events)
+    mcu_events_emit (
+        self->events, "dtmf-sent", mcu_participant_get_room (p), p, fields);
+}
+
 /* Every key pressed by a participant is one event (not before the caller
  * is a participant: a PIN typed in the IVR stays off the stream). */
 static void
@@ -153,6 +167,7 @@ mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg)
   self->counters.calls_total++;
   g_hash_table_add (self->legs, g_object_ref (leg));
   g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+  g_signal_connect (leg, "dtmf-sent", G_CALLBACK (on_leg_dtmf_sent), self);
   g_signal_connect (leg, "dtmf", G_CALLBACK (on_leg_dtmf), self);
 }
 
@@ -678,11 +693,20 @@ gchar *
 mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
     const gchar *display, GError **error)
 {
+  McuDialOptions options = { .display = display };
+
+  return mcu_daemon_dial_with (self, room, target, &options, error);
+}
+
+gchar *
+mcu_daemon_dial_with (McuDaemon *self, const gchar *room, const gchar *target,
+    const McuDialOptions *options, GError **error)
+{
   g_return_val_if_fail (MCU_IS_DAEMON (self), NULL);
   if (self->stopping) {
     g_set_error (error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_SHUTDOWN,
         "the server is shutting down");
     return NULL;
   }
-  return mcu_dialer_dial (self->dialer, room, target, display, error);
+  return mcu_dialer_dial_with (self->dialer, room, target, options, error);
 }

@@ -64,6 +64,10 @@ void mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg);
  * tell the outcome (mcu-dialer.h). (transfer full) */
 gchar *mcu_daemon_dial (McuDaemon *self, const gchar *room, const gchar *target,
     const gchar *display, GError **error);
+/* The same with the McuDialOptions of mcu-dialer.h. (transfer full) */
+typedef struct _McuDialOptions McuDialOptions;
+gchar *mcu_daemon_dial_with (McuDaemon *self, const gchar *room,
+    const gchar *target, const McuDialOptions *options, GError **error);
 
 /* Call counters for /metrics. */
 typedef struct

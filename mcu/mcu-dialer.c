@@ -24,6 +24,8 @@ typedef struct
   gchar *id;
   gchar *room;
   McuFork *fork;
+  gchar *dtmf; /* (nullable) for whoever answers */
+  guint dtmf_delay_ms;
 } McuDial;
 
 struct _McuDialer
@@ -61,6 +63,7 @@ dial_free (gpointer data)
   }
   g_free (dial->id);
   g_free (dial->room);
+  g_free (dial->dtmf);
   g_free (dial);
 }
 
@@ -111,7 +114,11 @@ on_fork_answered (McuFork *fork, McuCallLeg *winner, McuDial *dial)
   McuParticipant *p = mcu_call_leg_get_participant (winner);
   g_autofree gchar *id = g_strdup (dial->id);
   g_autofree gchar *room = g_strdup (dial->room);
+  g_autoptr (GError) error = NULL;
 
+  if (dial->dtmf && !mcu_call_leg_send_dtmf_after (
+                        winner, dial->dtmf, dial->dtmf_delay_ms, &error))
+    DIAL_LOG (room, "dial %s: DTMF not sent: %s", id, error->message);
   g_hash_table_remove (self->dials, id); /* frees @dial */
   DIAL_LOG (room, "dial %s answered: participant %u in room %s", id,
       p ? mcu_participant_get_id (p) : 0, room);
@@ -231,15 +238,21 @@ mcu_dialer_dial_full (McuDialer *self, const gchar *room_name,
     const gchar *target, const gchar *display, const gchar *from_display,
     GError **error)
 {
-  return mcu_dialer_dial_as (self, room_name, target, display, from_display,
-      MCU_PARTICIPANT_ROLE_GUEST, error);
+  McuDialOptions options = {
+    .display = display,
+    .from_display = from_display,
+  };
+
+  return mcu_dialer_dial_with (self, room_name, target, &options, error);
 }
 
 gchar *
-mcu_dialer_dial_as (McuDialer *self, const gchar *room_name,
-    const gchar *target, const gchar *display, const gchar *from_display,
-    McuParticipantRole role, GError **error)
+mcu_dialer_dial_with (McuDialer *self, const gchar *room_name,
+    const gchar *target, const McuDialOptions *options, GError **error)
 {
+  const gchar *display = options->display;
+  const gchar *from_display = options->from_display;
+  McuParticipantRole role = options->role;
   g_autofree gchar *to_uri = NULL;
   g_auto (GStrv) contacts = NULL;
   g_autoptr (McuFork) fork = NULL;
@@ -249,6 +262,8 @@ mcu_dialer_dial_as (McuDialer *self, const gchar *room_name,
   McuDial *dial;
 
   g_return_val_if_fail (MCU_IS_DIALER (self), NULL);
+  if (options->dtmf && !mcu_call_dtmf_validate (options->dtmf, error))
+    return NULL;
   if (!(contacts = resolve_target (self, target, &to_uri, error)))
     return NULL;
   room = mcu_room_directory_open (
@@ -277,6 +292,8 @@ mcu_dialer_dial_as (McuDialer *self, const gchar *room_name,
   dial->id = g_strdup (id);
   dial->room = g_strdup (room_name);
   dial->fork = g_object_ref (fork);
+  dial->dtmf = g_strdup (options->dtmf);
+  dial->dtmf_delay_ms = options->dtmf_delay_ms;
   g_hash_table_insert (self->dials, dial->id, dial);
   g_signal_connect (fork, "answered", G_CALLBACK (on_fork_answered), dial);
   g_signal_connect (fork, "failed", G_CALLBACK (on_fork_failed), dial);

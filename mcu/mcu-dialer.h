@@ -42,11 +42,25 @@ gchar *mcu_dialer_dial (McuDialer *self, const gchar *room, const gchar *target,
 gchar *mcu_dialer_dial_full (McuDialer *self, const gchar *room,
     const gchar *target, const gchar *display, const gchar *from_display,
     GError **error);
-/* The same, the participant joining with @role (a meeting's moderator).
- * (transfer full) */
-gchar *mcu_dialer_dial_as (McuDialer *self, const gchar *room,
-    const gchar *target, const gchar *display, const gchar *from_display,
-    McuParticipantRole role, GError **error);
+/* Default settle time between the answer and a dial's DTMF. */
+#define MCU_DIAL_DTMF_DELAY_MS 1000
+
+/* A dial's optional parts. */
+typedef struct _McuDialOptions
+{
+  const gchar *display;      /* (nullable) the participant's name */
+  const gchar *from_display; /* (nullable) From's name (the room's) */
+  const gchar *dtmf;         /* (nullable) digits for the callee, checked */
+  guint dtmf_delay_ms;       /* after the answer, before the digits */
+  McuParticipantRole role;   /* guest (0) unless a meeting's moderator */
+} McuDialOptions;
+
+/* The same with @options; @options->dtmf (e.g. through a remote IVR) is
+ * sent to whoever answers, @options->dtmf_delay_ms after the answer, as
+ * RFC 4733 or INFO (mcu_call_leg_send_dtmf_after ()). Bad digits:
+ * MCU_CALL_DTMF_ERROR_INVALID. (transfer full) */
+gchar *mcu_dialer_dial_with (McuDialer *self, const gchar *room,
+    const gchar *target, const McuDialOptions *options, GError **error);
 /* Cancels a dial still ringing; FALSE when @id is not ringing. */
 gboolean mcu_dialer_cancel (McuDialer *self, const gchar *id);
 /* (transfer container) ids of the dials still ringing */

@@ -18,11 +18,12 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * hold, resume, video-muted, video-unmuted, volume, listen-volume,
  * layout-changed, locked,
  * unlocked, pin-changed; from the daemon: dtmf (digit, method: "rfc4733",
- * "inband" or "info"; once per key); from the control socket: dial-answered,
- * dial-failed, chat; from the scheduler (mcu-scheduler.h), with "meeting"
- * and "occurrence": meeting-opened, meeting-started, attendee-dialing,
- * attendee-answered, attendee-failed (status), meeting-ending
- * (minutes_left, seconds_left), meeting-extended, meeting-closed. */
+ * "inband" or "info"; once per key), dtmf-sent (digits, method); from the
+ * control socket: dial-answered, dial-failed, chat; from the scheduler
+ * (mcu-scheduler.h), with "meeting" and "occurrence": meeting-opened,
+ * meeting-started, attendee-dialing, attendee-answered, attendee-failed
+ * (status), meeting-ending (minutes_left, seconds_left), meeting-extended,
+ * meeting-closed. */
 McuEvents *mcu_events_new (McuRoomDirectory *rooms);
 
 /* Emits an event of another source (e.g. "recording-started"): @fields

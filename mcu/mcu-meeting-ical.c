@@ -239,6 +239,7 @@ add_attendee (JsonBuilder *b, icalproperty *prop)
   const gchar *id = icalproperty_get_parameter_as_string (prop, "X-MCU-ID");
   const gchar *dial =
       icalproperty_get_parameter_as_string (prop, "X-MCU-AUTO-DIAL");
+  const gchar *dtmf = icalproperty_get_parameter_as_string (prop, "X-MCU-DTMF");
   icalparameter *role =
       icalproperty_get_first_parameter (prop, ICAL_ROLE_PARAMETER);
 
@@ -266,6 +267,10 @@ add_attendee (JsonBuilder *b, icalproperty *prop)
   if (dial != NULL) {
     json_builder_set_member_name (b, "auto_dial");
     json_builder_add_boolean_value (b, g_ascii_strcasecmp (dial, "FALSE"));
+  }
+  if (dtmf != NULL) {
+    json_builder_set_member_name (b, "dtmf");
+    json_builder_add_string_value (b, dtmf);
   }
   json_builder_end_object (b);
 }
@@ -737,6 +742,8 @@ add_attendees (icalcomponent *ev, McuMeeting *self, const gchar *host)
       icalproperty_set_parameter_from_string (p, "X-MCU-USER", a->uri);
     if (!a->auto_dial)
       icalproperty_set_parameter_from_string (p, "X-MCU-AUTO-DIAL", "FALSE");
+    if (a->dtmf != NULL)
+      icalproperty_set_parameter_from_string (p, "X-MCU-DTMF", a->dtmf);
     icalcomponent_add_property (ev, p);
   }
 }

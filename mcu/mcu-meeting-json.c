@@ -5,6 +5,7 @@
  * "attendees[1].uri: ..."). Main thread only. */
 #include "mcu-meeting-private.h"
 #include "mcu-room-directory.h"
+#include "mcu-call-dtmf.h"
 #include "mcu-room.h"
 
 #include <string.h>
@@ -358,11 +359,12 @@ static gboolean
 parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
 {
   static const gchar *const members[] = { "id", "uri", "display", "role",
-    "auto_dial", NULL };
+    "auto_dial", "dtmf", NULL };
   JsonObject *o;
   g_autoptr (GList) names = NULL;
   JsonNode *v;
   const gchar *s;
+  g_autoptr (GError) bad = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, "must be an object");
@@ -412,6 +414,13 @@ parse_attendee (JsonNode *node, McuAttendee *a, GError **error)
       return invalid (error, "auto_dial: must be true or false");
     a->auto_dial = json_node_get_boolean (v);
   }
+  if ((v = json_object_get_member (o, "dtmf")) != NULL &&
+      !set_string (&a->dtmf, v, MCU_CALL_DTMF_MAX_DIGITS, error)) {
+    g_prefix_error (error, "dtmf: ");
+    return FALSE;
+  }
+  if (a->dtmf && !mcu_call_dtmf_validate (a->dtmf, &bad))
+    return invalid (error, "dtmf: %s", bad->message);
   return TRUE;
 }
 
@@ -798,6 +807,8 @@ mcu_attendee_to_json (const McuAttendee *a)
       a->role == MCU_ATTENDEE_ROLE_MODERATOR ? "moderator" : "guest");
   json_builder_set_member_name (b, "auto_dial");
   json_builder_add_boolean_value (b, a->auto_dial);
+  if (a->dtmf)
+    add_string (b, "dtmf", a->dtmf);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -28,6 +28,7 @@ mcu_attendee_copy (const McuAttendee *attendee)
   copy->display = g_strdup (attendee->display);
   copy->role = attendee->role;
   copy->auto_dial = attendee->auto_dial;
+  copy->dtmf = g_strdup (attendee->dtmf);
   return copy;
 }
 
@@ -39,6 +40,7 @@ mcu_attendee_free (McuAttendee *attendee)
   g_free (attendee->id);
   g_free (attendee->uri);
   g_free (attendee->display);
+  g_free (attendee->dtmf);
   g_free (attendee);
 }
 

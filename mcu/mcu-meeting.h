@@ -46,11 +46,12 @@ typedef struct
   gchar *display; /* (nullable) */
   McuAttendeeRole role;
   gboolean auto_dial;
+  gchar *dtmf; /* (nullable) digits sent after the answer (a remote IVR) */
 } McuAttendee;
 
 McuAttendee *mcu_attendee_copy (const McuAttendee *attendee);
 void mcu_attendee_free (McuAttendee *attendee);
-/* {"id", "uri", "display", "role", "auto_dial"} as in a meeting's
+/* {"id", "uri", "display", "role", "auto_dial", "dtmf"} as in a meeting's
  * "attendees". (transfer full) */
 JsonNode *mcu_attendee_to_json (const McuAttendee *attendee);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuAttendee, mcu_attendee_free)
@@ -74,7 +75,8 @@ G_DECLARE_FINAL_TYPE (McuMeeting, mcu_meeting, MCU, MEETING, GObject)
  *     "exdate": ["2026-12-28T09:00:00+01:00"],  (optional)
  *     "rdate": [...],                           (optional)
  *     "attendees": [ { "uri": "alice", "display": "Alice",
- *                      "role": "moderator", "auto_dial": true }, ... ],
+ *                      "role": "moderator", "auto_dial": true,
+ *                      "dtmf": "1234#" }, ... ],      (dtmf optional)
  *     "pin": "1234", "moderator_pin": "9999",   (optional)
  *     "early_join": "PT5M", "grace": "PT2M",    (defaults)
  *     "warnings": ["PT5M", "PT1M"],             (default)

@@ -67,13 +67,18 @@ static gchar *
 glue_dial (gpointer data, McuMeeting *meeting, const McuAttendee *attendee,
     GError **error)
 {
-  return mcu_dialer_dial_as (mcu_daemon_get_dialer (daemon_of (data)),
-      mcu_meeting_get_room (meeting), attendee->uri, attendee->display,
-      mcu_meeting_get_subject (meeting),
-      attendee->role == MCU_ATTENDEE_ROLE_MODERATOR
-          ? MCU_PARTICIPANT_ROLE_MODERATOR
-          : MCU_PARTICIPANT_ROLE_GUEST,
-      error);
+  McuDialOptions options = {
+    .display = attendee->display,
+    .from_display = mcu_meeting_get_subject (meeting),
+    .dtmf = attendee->dtmf,
+    .dtmf_delay_ms = MCU_DIAL_DTMF_DELAY_MS,
+    .role = attendee->role == MCU_ATTENDEE_ROLE_MODERATOR
+                ? MCU_PARTICIPANT_ROLE_MODERATOR
+                : MCU_PARTICIPANT_ROLE_GUEST,
+  };
+
+  return mcu_dialer_dial_with (mcu_daemon_get_dialer (daemon_of (data)),
+      mcu_meeting_get_room (meeting), attendee->uri, &options, error);
 }
 
 static void

@@ -24,6 +24,9 @@ gchar *mcuctl_json_body (const gchar *first_name, ...) G_GNUC_NULL_TERMINATED;
 int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
     const gchar *body, const gchar *done);
 
+/* mcuctl-dtmf.c: dtmf ROOM ID DIGITS */
+int mcuctl_cmd_dtmf (Ctl *ctl, gchar **args);
+
 /* mcuctl-prompts.c: announce ROOM NAME, prompt ROOM ID NAME */
 int mcuctl_cmd_announce (Ctl *ctl, gchar **args);
 int mcuctl_cmd_prompt (Ctl *ctl, gchar **args);

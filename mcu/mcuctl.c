@@ -539,10 +539,12 @@ cmd_dial (Ctl *ctl, gchar **args)
 {
   gboolean wait = FALSE;
   gchar *display = NULL;
+  g_autofree gchar *dtmf = NULL;
   gint timeout = 120;
   GOptionEntry entries[] = {
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, NULL, NULL },
     { "display", 'd', 0, G_OPTION_ARG_STRING, &display, NULL, NULL },
+    { "dtmf", 0, 0, G_OPTION_ARG_STRING, &dtmf, NULL, NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, NULL, NULL },
     { NULL },
   };
@@ -566,12 +568,14 @@ cmd_dial (Ctl *ctl, gchar **args)
     if (error)
       g_printerr ("mcuctl: %s\n", error->message);
     g_printerr ("Usage: mcuctl [OPTION...] dial ROOM SIP-URI|USER "
-                "[--display NAME] [--wait [--timeout SECONDS]]\n");
+                "[--display NAME] [--dtmf DIGITS] [--wait [--timeout "
+                "SECONDS]]\n");
     g_free (display);
     return EXIT_USAGE;
   }
   path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
-  body = mcuctl_json_body ("uri", argv[2], "display", display, NULL);
+  body =
+      mcuctl_json_body ("uri", argv[2], "display", display, "dtmf", dtmf, NULL);
   g_free (display);
   if (wait) {
     soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
@@ -1037,10 +1041,15 @@ static const Command commands[] = {
   { "unlock", 1, "unlock ROOM", "people may join again", cmd_unlock },
   { "layout", 2, "layout ROOM auto|grid|speaker", "change the video layout",
       cmd_layout },
-  { "dial", 2, "dial ROOM SIP-URI|USER [--display NAME] [--wait]",
-      "call someone into the room; --wait: until answered (exit 0) or "
-      "failed (exit 1, SIP status printed)",
+  { "dial", 2,
+      "dial ROOM SIP-URI|USER [--display NAME] [--dtmf DIGITS] [--wait]",
+      "call someone into the room; --dtmf: digits sent 1 s after the "
+      "answer; --wait: until answered (exit 0) or failed (exit 1, SIP "
+      "status printed)",
       cmd_dial, TRUE },
+  { "dtmf", 3, "dtmf ROOM ID DIGITS",
+      "send DTMF digits (0-9 * # A-D, ',' = pause) to a participant",
+      mcuctl_cmd_dtmf },
   { "registrations", 0, "registrations", "list registered contacts",
       cmd_registrations },
   { "events", 0, "events", "print room events as they happen", cmd_events },

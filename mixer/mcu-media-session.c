@@ -14,11 +14,16 @@
  *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
+ * DTMF out: McuDtmfSender (mcu-dtmf-sender.c, its own lock) probes the
+ * payloader's src and swaps audio packets for RFC 4733 events; a finished
+ * request comes back on the main thread as "dtmf-sent".
  * Both udpsinks send from the sockets the udpsrcs receive on (symmetric RTP).
  * With SRTP (params.srtp) an srtpdec sits before rtpbin and an srtpenc
  * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
+#include "mcu-dtmf-tx.h"
+#include "mcu-dtmf-sender-private.h"
 #include "mcu-media-dtmf.h"
 
 #include <gst/rtp/rtp.h>
@@ -75,7 +80,8 @@ struct _McuMediaSession
   gboolean sending;
   gint deaf; /* atomic: replace what we send with silence */
 
-  McuMediaDtmf *dtmf;
+  McuMediaDtmf *dtmf;      /* keys in */
+  McuDtmfSender *dtmf_out; /* keys out (its own lock) */
 
   GMutex lock; /* protects everything below */
   gchar *remote_address;
@@ -98,6 +104,7 @@ G_DEFINE_FINAL_TYPE (McuMediaSession, mcu_media_session, G_TYPE_OBJECT)
 
 enum
 {
+  SIGNAL_DTMF_SENT,
   SIGNAL_DTMF,
   N_SIGNALS
 };
@@ -126,6 +133,7 @@ mcu_media_session_finalize (GObject *object)
   mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  mcu_dtmf_sender_free (self->dtmf_out);
   g_clear_pointer (&self->dtmf, mcu_media_dtmf_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_media_session_parent_class)->finalize (object);
@@ -138,6 +146,9 @@ mcu_media_session_class_init (McuMediaSessionClass *klass)
 
   object_class->dispose = mcu_media_session_dispose;
   object_class->finalize = mcu_media_session_finalize;
+  signals[SIGNAL_DTMF_SENT] =
+      g_signal_new ("dtmf-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_DTMF] =
       g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
           NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -149,6 +160,8 @@ on_dtmf (GObject *owner, const gchar *digit, const gchar *method)
   g_signal_emit (owner, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
+static void on_dtmf_done (GObject *owner, const gchar *digits);
+
 static void
 mcu_media_session_init (McuMediaSession *self)
 {
@@ -156,6 +169,7 @@ mcu_media_session_init (McuMediaSession *self)
   mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
+  self->dtmf_out = mcu_dtmf_sender_new (on_dtmf_done, G_OBJECT (self));
   self->dtmf = mcu_media_dtmf_new (G_OBJECT (self), on_dtmf);
 }
 
@@ -706,6 +720,37 @@ on_deaf_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static void
+on_dtmf_done (GObject *owner, const gchar *digits)
+{
+  g_signal_emit (owner, signals[SIGNAL_DTMF_SENT], 0, digits);
+}
+
+gboolean
+mcu_media_session_send_dtmf (
+    McuMediaSession *self, const gchar *digits, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_MEDIA_SESSION (self), FALSE);
+  g_return_val_if_fail (digits != NULL, FALSE);
+  if (!self->have_params || self->params.dtmf_pt == 0) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_DTMF,
+        "no telephone-event was negotiated");
+    return FALSE;
+  }
+  if (!self->sending) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_DTMF,
+        "not sending media (on hold)");
+    return FALSE;
+  }
+  if (!mcu_dtmf_sender_push (self->dtmf_out, digits)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_DTMF,
+        "not digits (0-9 * # A-D ,) or more than %u queued",
+        MCU_DTMF_TX_MAX_QUEUED);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> rtpbin */
 static gboolean
 build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -737,6 +782,9 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   }
   configure_encoder (self, enc, pay);
   self->encoder = enc;
+  sink = gst_element_get_static_pad (pay, "src");
+  mcu_dtmf_sender_attach (self->dtmf_out, sink);
+  gst_object_unref (sink);
   if (!gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_0") ||
       !mcu_srtp_link_send (&self->srtp, self->rtpbin, "rtp", self->udpsink_rtp))
     goto link_failed;
@@ -904,6 +952,13 @@ mcu_media_session_set_codec (
   mcu_media_session_reset_bin (self);
   self->params = *params;
   self->have_params = TRUE;
+  /* DTMF out on the audio's stream, at the negotiated telephone-event
+   * clock (a new stream: nothing queued) */
+  mcu_dtmf_sender_configure (self->dtmf_out, params->dtmf_pt,
+      codec_info[params->codec].clock_rate,
+      params->dtmf_clock_rate ? params->dtmf_clock_rate
+                              : codec_info[params->codec].clock_rate,
+      params->ptime * codec_info[params->codec].clock_rate / 1000);
   mcu_media_dtmf_configure (self->dtmf, params->dtmf_pt,
       params->dtmf_clock_rate ? params->dtmf_clock_rate
                               : codec_info[params->codec].clock_rate,

@@ -102,4 +102,16 @@ GstElement *mcu_media_session_get_encoder (McuMediaSession *self);
 /* Drops the bin (after the mixer removed it) so set_codec can rebuild. */
 void mcu_media_session_reset_bin (McuMediaSession *self);
 
+/* Sends @digits (0-9 * # A-D, ',' = a 500 ms pause) as RFC 4733
+ * telephone-events on the session's own RTP stream (its SSRC, sequence
+ * numbers and timestamps; the audio packets those slots would have carried
+ * are held back), 100 ms of tone and 100 ms of gap per digit (see
+ * mcu-dtmf-tx.h). Queued behind digits still being sent. FALSE with
+ * MCU_MIXER_ERROR_DTMF when no telephone-event was negotiated, the
+ * session is not sending (hold), a character is not a digit or the queue
+ * is full. Signal "dtmf-sent" (const gchar *digits) on the main thread
+ * when the last of them went out. Main thread. */
+gboolean mcu_media_session_send_dtmf (
+    McuMediaSession *self, const gchar *digits, GError **error);
+
 G_END_DECLS

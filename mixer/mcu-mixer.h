@@ -5,6 +5,7 @@
 #include "mcu-mixer-error.h"
 #include "mcu-port-pool.h"
 #include "mcu-media-session.h"
+#include "mcu-dtmf-tx.h"
 #include "mcu-audio-mix.h"
 #include "mcu-video-session.h"
 #include "mcu-encoder-group.h"

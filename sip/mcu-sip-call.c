@@ -26,7 +26,9 @@
 #include <sofia-sip/url.h>
 #include <string.h>
 
-#define SDP_TYPE "application/sdp"
+#define SDP_TYPE        "application/sdp"
+#define DTMF_RELAY_TYPE "application/dtmf-relay"
+#define DTMF_MS         160 /* Duration= of an INFO digit */
 
 struct _McuSipCall
 {
@@ -51,6 +53,7 @@ struct _McuSipCall
   gchar *local_contact; /* (nullable) our Contact; NULL: sofia-sip's */
   gboolean media_flowing;
   guint terminate_id; /* outgoing, never sent: "terminated" from idle */
+  GStrv remote_allow; /* (nullable) its Allow; NULL when it sent none */
 };
 
 G_DEFINE_FINAL_TYPE (McuSipCall, mcu_sip_call, G_TYPE_OBJECT)
@@ -98,6 +101,7 @@ mcu_sip_call_finalize (GObject *object)
   g_free (self->request_uri);
   g_free (self->source_ip);
   g_free (self->local_contact);
+  g_strfreev (self->remote_allow);
   G_OBJECT_CLASS (mcu_sip_call_parent_class)->finalize (object);
 }
 
@@ -221,6 +225,34 @@ url_user (const url_t *url)
 }
 
 static void
+set_remote_allow (McuSipCall *self, const sip_t *sip)
+{
+  g_autoptr (GStrvBuilder) b = NULL;
+
+  if (sip == NULL || sip->sip_allow == NULL)
+    return;
+  b = g_strv_builder_new ();
+  for (const msg_list_t *k = (const msg_list_t *)sip->sip_allow; k;
+       k = k->k_next)
+    for (msg_param_t const *i = k->k_items; i && *i; i++)
+      g_strv_builder_add (b, *i);
+  g_strfreev (self->remote_allow);
+  self->remote_allow = g_strv_builder_end (b);
+}
+
+gboolean
+mcu_sip_call_remote_allows (McuSipCall *self, const gchar *method)
+{
+  g_return_val_if_fail (MCU_IS_SIP_CALL (self), FALSE);
+  if (self->remote_allow == NULL)
+    return TRUE;
+  for (gchar **m = self->remote_allow; *m; m++)
+    if (g_ascii_strcasecmp (*m, method) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
 set_remote_contact (McuSipCall *self, const sip_t *sip)
 {
   if (sip == NULL || sip->sip_contact == NULL)
@@ -282,6 +314,7 @@ mcu_sip_call_new_incoming (
   self->display_name =
       mcu_sip_unquote_display (sip->sip_from ? sip->sip_from->a_display : NULL);
   set_remote_contact (self, sip);
+  set_remote_allow (self, sip);
   self->offer = mcu_sip_payload_text (sip);
   self->source_ip = g_strdup (source_ip);
   self->transport = via_transport (sip);
@@ -558,6 +591,32 @@ mcu_sip_call_update (McuSipCall *self, const gchar *sdp)
   return TRUE;
 }
 
+void
+mcu_sip_call_send_info_dtmf (McuSipCall *self, const gchar *digit)
+{
+  g_autofree gchar *body = NULL;
+
+  g_return_if_fail (MCU_IS_SIP_CALL (self));
+  g_return_if_fail (digit != NULL && digit[0] != '\0' && digit[1] == '\0' &&
+                    strchr ("0123456789*#ABCDabcd", digit[0]) != NULL);
+  if (self->nh == NULL || (self->state != MCU_SIP_CALL_STATE_ANSWERED &&
+                              self->state != MCU_SIP_CALL_STATE_ESTABLISHED))
+    return;
+  body = g_strdup_printf (
+      "Signal=%c\r\nDuration=%u\r\n", g_ascii_toupper (digit[0]), DTMF_MS);
+  nua_info (self->nh, SIPTAG_CONTENT_TYPE_STR (DTMF_RELAY_TYPE),
+      SIPTAG_PAYLOAD_STR (body), TAG_END ());
+}
+
+static void
+on_r_info (McuSipCall *self, int status, const char *phrase)
+{
+  if (status >= 300)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MCU_CALL_ID",
+        self->call_id, "MESSAGE", "INFO with a DTMF digit got %d %s", status,
+        phrase ? phrase : "");
+}
+
 /* Drops the handle and says so: the end of every call. */
 static void
 terminate (McuSipCall *self)
@@ -659,6 +718,7 @@ on_r_invite (McuSipCall *self, int status, const char *phrase, const sip_t *sip)
   }
   if (status < 300) {
     set_remote_contact (self, sip);
+    set_remote_allow (self, sip);
     if (self->state == MCU_SIP_CALL_STATE_CLOSING)
       return; /* a 2xx crossing our CANCEL: nua ACKs it, we BYE below */
     self->state = MCU_SIP_CALL_STATE_ESTABLISHED;
@@ -683,6 +743,7 @@ mcu_sip_call_handle_event (McuSipCall *self, nua_event_t event, int status,
 
   switch (event) {
     case nua_i_invite: /* re-INVITE */
+      set_remote_allow (self, sip);
       sdp = mcu_sip_payload_text (sip);
       g_signal_emit (self, signals[SIGNAL_OFFER], 0, sdp);
       break;
@@ -692,6 +753,9 @@ mcu_sip_call_handle_event (McuSipCall *self, nua_event_t event, int status,
       break;
     case nua_r_invite:
       on_r_invite (self, status, phrase, sip);
+      break;
+    case nua_r_info:
+      on_r_info (self, status, phrase);
       break;
     case nua_i_bye:
       set_end_reason (self, MCU_SIP_END_BYE);

@@ -98,6 +98,15 @@ void mcu_sip_call_invite (McuSipCall *self, const gchar *sdp);
  * NULL) with its final response; FALSE when the call cannot send one now. */
 gboolean mcu_sip_call_update (McuSipCall *self, const gchar *sdp);
 
+/* The remote listed @method in the Allow of its latest INVITE or 2xx
+ * (TRUE when it sent none: it may well take it). */
+gboolean mcu_sip_call_remote_allows (McuSipCall *self, const gchar *method);
+/* One DTMF digit (0-9 * # A-D) in an INFO inside the dialog, as
+ * application/dtmf-relay ("Signal=5\r\nDuration=160\r\n"). Answered
+ * calls only; a failure response is logged, nothing more. Spacing the
+ * digits is the caller's business. */
+void mcu_sip_call_send_info_dtmf (McuSipCall *self, const gchar *digit);
+
 /* Ends the call in whatever state it is: BYE (answered), CANCEL (outgoing,
  * not answered), 480 (incoming, not answered), or at once (outgoing, not
  * sent). "terminated" follows, never from inside this call. */

@@ -31,7 +31,9 @@ class RtpPort:
     counts what arrives on both and, once talk() was called, sends PCMU
     silence every 20 ms from the RTP socket to the peer it was given."""
 
-    def __init__(self, ip="127.0.0.1"):
+    def __init__(self, ip="127.0.0.1", keep=False):
+        """keep: also record every RTP packet received, as (monotonic
+        time, bytes) in .packets."""
         for _ in range(100):
             rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             rtp.bind((ip, 0))
@@ -51,6 +53,7 @@ class RtpPort:
         for sock in (rtp, rtcp):
             sock.settimeout(0.005)
         self.received = 0  # RTP packets
+        self.packets = [] if keep else None
         self.rtcp_received = 0
         self.peer = None  # (host, port) to send to, once talking
         self.talk_at = None
@@ -67,9 +70,14 @@ class RtpPort:
         while self.running:
             for sock in (self.rtp, self.rtcp):
                 try:
-                    while sock.recv(2048):
+                    while True:
+                        data = sock.recv(2048)
+                        if not data:
+                            break
                         if sock is self.rtp:
                             self.received += 1
+                            if self.packets is not None:
+                                self.packets.append((time.monotonic(), data))
                         else:
                             self.rtcp_received += 1
                 except (socket.timeout, BlockingIOError, OSError):
@@ -171,6 +179,10 @@ class SipUA:
         self.timers = []
         self.rtp_talk = None
         self.rtp_ports = []  # every RtpPort this UA advertised
+        self.rtp_keep = False  # its RtpPorts record what they receive
+        self.extra_headers = ""  # more header lines for every request we send
+        # the SDP of our offers and answers: % (rtp port, direction)
+        self.sdp_template = SDP_TEMPLATE
         self.running = True
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -205,7 +217,7 @@ class SipUA:
 
     def rtp_port(self):
         """A new bound RtpPort, closed with the UA."""
-        rtp = RtpPort(self.ip)
+        rtp = RtpPort(self.ip, keep=self.rtp_keep)
         self.rtp_ports.append(rtp)
         return rtp
 
@@ -304,7 +316,7 @@ class SipUA:
                 if "a=" + k in req.body:
                     direction = v
             self.respond(req, 200, "OK", addr, extra="Contact: <%s>\r\n" % self.contact,
-                         body=SDP_TEMPLATE % (d["rtp_port"], direction), to_tag=d["tag"])
+                         body=self.sdp_template % (d["rtp_port"], direction), to_tag=d["tag"])
             return
         d = {"invite": req, "tag": _token(), "answered": False}
         self.dialogs[cid] = d
@@ -329,7 +341,7 @@ class SipUA:
             return
         d["answered"] = True
         self.respond(d["invite"], 200, "OK", addr, extra="Contact: <%s>\r\n" % self.contact,
-                     body=SDP_TEMPLATE % (d["rtp_port"], "sendrecv"), to_tag=d["tag"])
+                     body=self.sdp_template % (d["rtp_port"], "sendrecv"), to_tag=d["tag"])
         peer = sdp_audio_peer(d["invite"].body)
         if self.rtp_talk is not None and peer:
             d["rtp"].talk(peer, self.rtp_talk)
@@ -344,6 +356,7 @@ class SipUA:
         branch = "z9hG4bK" + _token()
         key = (call_id, "%d %s" % (cseq, method))
         ctype_h = "Content-Type: %s\r\n" % ctype if body else ""
+        extra += self.extra_headers
         contact_h = "" if "Contact:" in extra else "Contact: <%s>\r\n" % self.contact
         self.send("%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"

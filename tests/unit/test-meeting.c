@@ -242,7 +242,8 @@ static const gchar full_json[] =
     "\"exdate\": [\"2026-12-28T09:00:00+01:00\"], "
     "\"attendees\": [{\"uri\": \"alice\", \"display\": \"Alice\", "
     "\"role\": \"moderator\"}, {\"uri\": \"sip:bob@pbx.example.com\", "
-    "\"auto_dial\": false}, {\"id\": \"a1x\", \"uri\": \"tel:+4930123\"}], "
+    "\"auto_dial\": false}, {\"id\": \"a1x\", \"uri\": \"tel:+4930123\", "
+    "\"dtmf\": \"1234#,,5\"}], "
     "\"pin\": \"1234\", \"moderator_pin\": \"9999\", "
     "\"early_join\": \"PT10M\", \"grace\": \"PT20S\", "
     "\"warnings\": [\"PT1M\", \"PT10M\"], \"dial_retries\": 5, "
@@ -277,6 +278,8 @@ test_meeting_json_round_trip (void)
   g_assert_false (a->auto_dial);
   g_assert_cmpint (a->role, ==, MCU_ATTENDEE_ROLE_GUEST);
   g_assert_nonnull (mcu_meeting_find_attendee (m, "a1x"));
+  g_assert_cmpstr (mcu_meeting_find_attendee (m, "a1x")->dtmf, ==, "1234#,,5");
+  g_assert_null (a->dtmf);
   g_assert_null (mcu_meeting_find_attendee (m, "a3"));
   w = mcu_meeting_get_warnings (m, &n);
   g_assert_cmpuint (n, ==, 2);
@@ -354,6 +357,9 @@ static const struct
       "attendees[0].phone: unknown member" },
   { "attendees", "[{\"uri\": \"bob\", \"role\": \"chair\"}]",
       "attendees[0].role: " },
+  { "attendees", "[{\"uri\": \"bob\", \"dtmf\": \"12x\"}]",
+      "attendees[0].dtmf: " },
+  { "attendees", "[{\"uri\": \"bob\", \"dtmf\": 12}]", "attendees[0].dtmf: " },
   { "attendees",
       "[{\"id\": \"x\", \"uri\": \"a\"}, {\"id\": \"x\", \"uri\": "
       "\"b\"}]",
@@ -929,6 +935,7 @@ test_meeting_ical_round_trip (void)
   g_assert_nonnull (strstr (ics, "EXDATE;TZID=Europe/Berlin:20261228T090000"));
   g_assert_nonnull (strstr (ics, "UID:"));
   g_assert_nonnull (strstr (ics, "DTSTAMP:"));
+  g_assert_nonnull (strstr (ics, "X-MCU-DTMF=\"1234#,,5\""));
   back = mcu_meeting_list_from_ical (ics, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (back->len, ==, G_N_ELEMENTS (meetings));
@@ -958,6 +965,7 @@ test_meeting_ical_round_trip (void)
       g_assert_cmpstr (y->display, ==, x->display);
       g_assert_cmpint (y->role, ==, x->role);
       g_assert_cmpint (y->auto_dial, ==, x->auto_dial);
+      g_assert_cmpstr (y->dtmf, ==, x->dtmf);
     }
   }
 }
