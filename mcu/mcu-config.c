@@ -25,6 +25,7 @@ typedef enum
   KEY_HA1,
   KEY_DIGEST_ALGORITHMS,
   KEY_SRTP,
+  KEY_RECORD,
 } KeyType;
 
 typedef struct
@@ -70,6 +71,7 @@ static const KeySpec key_specs[] = {
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
   { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
   { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
+  { "room:", "record", KEY_RECORD, 0, 0, ROOM (record) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -122,6 +124,11 @@ static const KeySpec key_specs[] = {
   { "video", "height", KEY_UINT, 64, 1080, CFG (video_height) },
   { "video", "framerate", KEY_UINT, 1, 60, CFG (video_framerate) },
   { "video", "bitrate", KEY_UINT, 64, 20000, CFG (video_bitrate) },
+  { "recording", "dir", KEY_STRING, 0, 0, CFG (recording_dir) },
+  { "recording", "width", KEY_UINT, 64, 1920, CFG (recording_width) },
+  { "recording", "height", KEY_UINT, 64, 1080, CFG (recording_height) },
+  { "recording", "bitrate", KEY_UINT, 64, 20000, CFG (recording_bitrate) },
+  { "recording", "max-active", KEY_UINT, 0, 1000, CFG (recording_max_active) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
@@ -213,6 +220,10 @@ mcu_config_new_default (void)
   c->control_max_connections = 64;
   c->control_idle_timeout = 30;
   c->control_event_backlog = 1024;
+  c->recording_width = 1280;
+  c->recording_height = 720;
+  c->recording_bitrate = 2000;
+  c->recording_max_active = 8;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;
@@ -237,6 +248,7 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->recording_dir);
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
@@ -337,6 +349,12 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
         return bad_value (
             error, file, group, key, "'%s' is not true or false", value);
       *(gboolean *)field = g_str_equal (value, "true");
+      return TRUE;
+    case KEY_RECORD:
+      if (g_strcmp0 (value, "auto") != 0 && g_strcmp0 (value, "off") != 0)
+        return bad_value (
+            error, file, group, key, "'%s': expected auto or off", value);
+      *(gboolean *)field = g_str_equal (value, "auto");
       return TRUE;
     case KEY_TRANSPORTS:
       if (!parse_list (value, transports, &list))

@@ -25,6 +25,7 @@ typedef struct
   gchar *layout;
   gchar *pin;         /* (nullable) callers must enter it (DTMF) */
   gboolean self_view; /* participants see their own tile */
+  gboolean record;    /* record=auto: recorded from its first caller on */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -122,6 +123,12 @@ typedef struct
   guint video_height;
   guint video_framerate;
   guint video_bitrate; /* kbit/s, the most sent to one caller */
+
+  /* [recording] */
+  gchar *recording_dir; /* (nullable) NULL = <user state dir>/mcu/recordings */
+  guint recording_width, recording_height; /* the recorded view */
+  guint recording_bitrate;                 /* kbit/s of its H.264 */
+  guint recording_max_active;              /* recordings at once */
 
   GPtrArray *rooms; /* McuConfigRoom*, from [room:NAME] groups */
   GPtrArray *users; /* McuConfigUser*, from [user:NAME] groups */

@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include "mcu-media-session.h"
+#include "mcu-mix-tap.h"
 
 G_BEGIN_DECLS
 
@@ -56,6 +57,12 @@ guint mcu_audio_mix_get_n_rebuilds (McuAudioMix *self);
 /* (transfer none) The room's mcumixminus (for tests and diagnostics; it
  * changes with every rebuild). */
 GstElement *mcu_audio_mix_get_mixer (McuAudioMix *self);
+/* A tap on the full mix (everyone, no mix-minus: what a recording
+ * hears), from now until removed, across rebuilds of the room's
+ * elements (see mcu-mix-tap.h). Main thread. */
+guint mcu_audio_mix_add_tap (McuAudioMix *self, McuMixTapFunc func,
+    gpointer data, GDestroyNotify destroy);
+void mcu_audio_mix_remove_tap (McuAudioMix *self, guint id);
 /* Stops the pipeline (all sessions must have been removed). */
 void mcu_audio_mix_stop (McuAudioMix *self);
 

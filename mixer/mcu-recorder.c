@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: a recording: its own pipeline, fed by taps on the room's mixes.
+ *
+ *   audio mix "full-mix" tap -> appsrc -> audioconvert -> opusenc -----\
+ *   video mix view tap -> appsrc -> videoscale -> I420 WxH -> x264enc --+->
+ *     matroskamux (clusters of <= 1 s) -> filesink (unbuffered)
+ *
+ * Time: a tap hands each buffer with its time on the system clock (both
+ * room pipelines run on it); the file's time is that minus the start, so
+ * audio and video line up whatever their pipelines' base times, and a
+ * rebuild of the room's audio elements changes nothing. Buffers before the
+ * start or from the stop on are dropped; a stream whose tap saw the stop
+ * ends (EOS), and the file is finished when both have.
+ *
+ * Crash safety: the muxer writes a cluster at least every second and the
+ * file sink writes through, so after a kill the file holds everything up
+ * to about a second before it (the demuxer finds the clusters without the
+ * index written at the end).
+ *
+ * Errors: an error on the recording's own pipeline (disk full, write
+ * error) fails the recording ("failed"); its taps are removed, the room
+ * goes on. Threads: taps run on the rooms' streaming threads and touch
+ * only the fields under @lock and the appsrcs (thread-safe); everything
+ * else runs on the main thread. */
+#include "mcu-recorder.h"
+#include "mcu-mixer-error.h"
+
+#include <gst/app/app.h>
+
+#define STOP_TIMEOUT_MS 3000
+
+enum
+{
+  STREAM_AUDIO,
+  STREAM_VIDEO,
+  N_STREAMS
+};
+
+typedef struct
+{
+  GstElement *src; /* appsrc */
+  GstCaps *caps;   /* under lock: the caps last set on src */
+  gboolean ended;  /* under lock: EOS sent */
+  guint tap;       /* main thread: the tap's id, 0 = none */
+} Stream;
+
+typedef struct
+{
+  McuRecorder *self; /* (weak): the taps are removed before it goes */
+  guint index;
+} TapCtx;
+
+struct _McuRecorder
+{
+  GObject parent_instance;
+
+  McuRecorderOptions options;
+  gchar *path;
+  McuAudioMix *audio;
+  McuVideoMix *video; /* (nullable) */
+  GstElement *pipeline;
+  guint bus_watch;
+  guint stop_timer;
+  McuRecorderState state;
+  gchar *error;
+  GstClock *clock;
+
+  GMutex lock;
+  GstClockTime start; /* system clock time of the file's 0 */
+  GstClockTime stop;  /* under lock: NONE while recording */
+  Stream streams[N_STREAMS];
+};
+
+G_DEFINE_FINAL_TYPE (McuRecorder, mcu_recorder, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_STOPPED,
+  SIGNAL_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+remove_taps (McuRecorder *self)
+{
+  if (self->streams[STREAM_AUDIO].tap)
+    mcu_audio_mix_remove_tap (self->audio, self->streams[STREAM_AUDIO].tap);
+  if (self->streams[STREAM_VIDEO].tap)
+    mcu_video_mix_remove_tap (self->video, self->streams[STREAM_VIDEO].tap);
+  self->streams[STREAM_AUDIO].tap = self->streams[STREAM_VIDEO].tap = 0;
+}
+
+static void
+shut_down (McuRecorder *self)
+{
+  remove_taps (self);
+  g_clear_handle_id (&self->stop_timer, g_source_remove);
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  if (self->pipeline) {
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    g_clear_object (&self->pipeline);
+  }
+}
+
+static void
+mcu_recorder_dispose (GObject *object)
+{
+  McuRecorder *self = MCU_RECORDER (object);
+
+  shut_down (self);
+  g_clear_object (&self->audio);
+  g_clear_object (&self->video);
+  g_clear_object (&self->clock);
+  G_OBJECT_CLASS (mcu_recorder_parent_class)->dispose (object);
+}
+
+static void
+mcu_recorder_finalize (GObject *object)
+{
+  McuRecorder *self = MCU_RECORDER (object);
+
+  for (guint i = 0; i < N_STREAMS; i++)
+    gst_clear_caps (&self->streams[i].caps);
+  g_mutex_clear (&self->lock);
+  g_free (self->path);
+  g_free (self->error);
+  G_OBJECT_CLASS (mcu_recorder_parent_class)->finalize (object);
+}
+
+static void
+mcu_recorder_class_init (McuRecorderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_recorder_dispose;
+  object_class->finalize = mcu_recorder_finalize;
+  signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+mcu_recorder_init (McuRecorder *self)
+{
+  g_mutex_init (&self->lock);
+  self->stop = GST_CLOCK_TIME_NONE;
+}
+
+/* ---- the taps (streaming threads) ---- */
+
+static void
+on_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  TapCtx *ctx = data;
+  McuRecorder *self = ctx->self;
+  Stream *st = &self->streams[ctx->index];
+  GstBuffer *out;
+
+  g_mutex_lock (&self->lock);
+  if (st->ended || clock_time < self->start)
+    goto out;
+  if (clock_time >= self->stop) {
+    st->ended = TRUE;
+    gst_app_src_end_of_stream (GST_APP_SRC (st->src));
+    goto out;
+  }
+  if (caps && (st->caps == NULL || !gst_caps_is_equal (st->caps, caps))) {
+    gst_caps_replace (&st->caps, caps);
+    gst_app_src_set_caps (GST_APP_SRC (st->src), caps);
+  }
+  out = gst_buffer_copy (buffer); /* the memory is shared */
+  GST_BUFFER_PTS (out) = clock_time - self->start;
+  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET (out) = GST_BUFFER_OFFSET_NONE;
+  gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
+out:
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- the pipeline (main thread) ---- */
+
+static void
+finish (McuRecorder *self, McuRecorderState state, const gchar *message)
+{
+  if (self->state == MCU_RECORDER_STOPPED || self->state == MCU_RECORDER_FAILED)
+    return;
+  g_mutex_lock (&self->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (self->stop))
+    self->stop = gst_clock_get_time (self->clock);
+  g_mutex_unlock (&self->lock);
+  shut_down (self);
+  self->state = state;
+  if (state == MCU_RECORDER_FAILED) {
+    self->error = g_strdup (message);
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
+  } else {
+    g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+  }
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  McuRecorder *self = data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  g_autofree gchar *message = NULL;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      message = g_strdup_printf ("%s: %s", self->path, err->message);
+      g_warning ("recording failed: %s (%s)", message, debug ? debug : "");
+      self->bus_watch = 0; /* removed by returning REMOVE */
+      finish (self, MCU_RECORDER_FAILED, message);
+      return G_SOURCE_REMOVE;
+    case GST_MESSAGE_EOS:
+      self->bus_watch = 0;
+      finish (self, MCU_RECORDER_STOPPED, NULL);
+      return G_SOURCE_REMOVE;
+    default:
+      return G_SOURCE_CONTINUE;
+  }
+}
+
+static GstElement *
+add (McuRecorder *self, const gchar *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot record: GStreamer element %s is missing", factory);
+    return NULL;
+  }
+  gst_bin_add (GST_BIN (self->pipeline), e);
+  return e;
+}
+
+static GstElement *
+make_src (McuRecorder *self, Stream *st, GError **error)
+{
+  if (!(st->src = add (self, "appsrc", error)))
+    return NULL;
+  /* never blocks the room: beyond 2 s queued, new buffers are dropped */
+  g_object_set (st->src, "format", GST_FORMAT_TIME, "is-live", FALSE, "block",
+      FALSE, "max-bytes", (guint64)0, "max-buffers", (guint64)0, "max-time",
+      (guint64)2 * GST_SECOND, NULL);
+  gst_util_set_object_arg (G_OBJECT (st->src), "leaky-type", "upstream");
+  return st->src;
+}
+
+static gboolean
+link_chain (GstElement **chain, guint n, GstElement *mux, GError **error)
+{
+  for (guint i = 0; i + 1 < n; i++)
+    if (!gst_element_link (chain[i], chain[i + 1]))
+      goto failed;
+  if (gst_element_link (chain[n - 1], mux))
+    return TRUE;
+failed:
+  g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+      "cannot link the recording pipeline");
+  return FALSE;
+}
+
+static gboolean
+build_audio (McuRecorder *self, GstElement *mux, GError **error)
+{
+  GstElement *c[5];
+
+  if (!make_src (self, &self->streams[STREAM_AUDIO], error))
+    return FALSE;
+  c[0] = self->streams[STREAM_AUDIO].src;
+  if (!(c[1] = add (self, "queue", error)) ||
+      !(c[2] = add (self, "audioconvert", error)) ||
+      !(c[3] = add (self, "audioresample", error)) ||
+      !(c[4] = add (self, "opusenc", error)))
+    return FALSE;
+  g_object_set (c[4], "bitrate", 64000, NULL);
+  return link_chain (c, 5, mux, error);
+}
+
+static gboolean
+build_video (McuRecorder *self, GstElement *mux, GError **error)
+{
+  const McuRecorderOptions *o = &self->options;
+  GstElement *c[7];
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (!make_src (self, &self->streams[STREAM_VIDEO], error))
+    return FALSE;
+  c[0] = self->streams[STREAM_VIDEO].src;
+  if (!(c[1] = add (self, "queue", error)) ||
+      !(c[2] = add (self, "videoscale", error)) ||
+      !(c[3] = add (self, "videoconvert", error)) ||
+      !(c[4] = add (self, "capsfilter", error)) ||
+      !(c[5] = add (self, "x264enc", error)) ||
+      !(c[6] = add (self, "h264parse", error)))
+    return FALSE;
+  /* the size never changes, whatever the callers send */
+  caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  g_object_set (c[2], "add-borders", TRUE, NULL);
+  g_object_set (c[4], "caps", caps, NULL);
+  g_object_set (c[5], "bitrate", o->bitrate, "key-int-max",
+      MAX (o->framerate, 1u) * 2, NULL);
+  gst_util_set_object_arg (G_OBJECT (c[5]), "tune", "zerolatency");
+  gst_util_set_object_arg (G_OBJECT (c[5]), "speed-preset", "superfast");
+  return link_chain (c, 7, mux, error);
+}
+
+static gboolean
+build (McuRecorder *self, GError **error)
+{
+  GstElement *mux, *sink;
+  g_autoptr (GstBus) bus = NULL;
+
+  self->pipeline = gst_pipeline_new ("recording");
+  if (!(mux = add (self, "matroskamux", error)) ||
+      !(sink = add (self, "filesink", error)))
+    return FALSE;
+  /* a cluster at least every second: what a kill can lose */
+  g_object_set (mux, "min-cluster-duration", (gint64)GST_SECOND,
+      "max-cluster-duration", (gint64)GST_SECOND, NULL);
+  g_object_set (
+      sink, "location", self->path, "sync", FALSE, "async", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
+  if (!gst_element_link (mux, sink)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link the recording pipeline");
+    return FALSE;
+  }
+  if (!build_audio (self, mux, error))
+    return FALSE;
+  if (self->video && !build_video (self, mux, error))
+    return FALSE;
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  return TRUE;
+}
+
+static guint
+add_tap (McuRecorder *self, guint index, GError **error)
+{
+  TapCtx *ctx = g_new0 (TapCtx, 1);
+
+  ctx->self = self;
+  ctx->index = index;
+  if (index == STREAM_AUDIO)
+    return mcu_audio_mix_add_tap (self->audio, on_tap, ctx, g_free);
+  return mcu_video_mix_add_tap (self->video, on_tap, ctx, g_free, error);
+}
+
+McuRecorder *
+mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
+    McuVideoMix *video, GError **error)
+{
+  g_autoptr (McuRecorder) self = g_object_new (MCU_TYPE_RECORDER, NULL);
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+
+  g_return_val_if_fail (options->path && options->width >= 16 &&
+                            options->height >= 16 && options->bitrate > 0,
+      NULL);
+  self->options = *options;
+  self->path = g_strdup (options->path);
+  self->options.path = self->path;
+  self->audio = g_object_ref (audio);
+  self->video = video ? g_object_ref (video) : NULL;
+  self->clock = gst_system_clock_obtain ();
+  /* created here, never over another file: a clear error for a bad
+   * directory before anything runs */
+  file = g_file_new_for_path (self->path);
+  if (!(out = g_file_create (file, G_FILE_CREATE_NONE, NULL, error)))
+    return NULL;
+  g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+  if (!build (self, error))
+    return NULL;
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "the recording pipeline would not start");
+    return NULL;
+  }
+  self->start = gst_clock_get_time (self->clock);
+  if (!(self->streams[STREAM_AUDIO].tap = add_tap (self, STREAM_AUDIO, error)))
+    return NULL;
+  if (self->video &&
+      !(self->streams[STREAM_VIDEO].tap = add_tap (self, STREAM_VIDEO, error)))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/* The taps did not see the stop in time (a room that went quiet for good,
+ * its pipeline stopped): end the streams that are still open. */
+static gboolean
+on_stop_timeout (gpointer data)
+{
+  McuRecorder *self = data;
+
+  self->stop_timer = 0;
+  remove_taps (self);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < N_STREAMS; i++)
+    if (self->streams[i].src && !self->streams[i].ended) {
+      self->streams[i].ended = TRUE;
+      gst_app_src_end_of_stream (GST_APP_SRC (self->streams[i].src));
+    }
+  g_mutex_unlock (&self->lock);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_recorder_stop (McuRecorder *self)
+{
+  if (self->state != MCU_RECORDER_RECORDING)
+    return;
+  self->state = MCU_RECORDER_STOPPING;
+  g_mutex_lock (&self->lock);
+  self->stop = gst_clock_get_time (self->clock);
+  g_mutex_unlock (&self->lock);
+  self->stop_timer = g_timeout_add (STOP_TIMEOUT_MS, on_stop_timeout, self);
+}
+
+McuRecorderState
+mcu_recorder_get_state (McuRecorder *self)
+{
+  return self->state;
+}
+
+const gchar *
+mcu_recorder_state_to_string (McuRecorderState state)
+{
+  static const gchar *const names[] = { "recording", "stopping", "stopped",
+    "failed" };
+
+  return state < G_N_ELEMENTS (names) ? names[state] : "unknown";
+}
+
+gboolean
+mcu_recorder_has_video (McuRecorder *self)
+{
+  return self->video != NULL;
+}
+
+GstClockTime
+mcu_recorder_get_duration (McuRecorder *self)
+{
+  GstClockTime end;
+
+  g_mutex_lock (&self->lock);
+  end = self->stop;
+  g_mutex_unlock (&self->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (end))
+    end = gst_clock_get_time (self->clock);
+  return end > self->start ? end - self->start : 0;
+}
+
+const gchar *
+mcu_recorder_get_error (McuRecorder *self)
+{
+  return self->error;
+}
