@@ -85,7 +85,7 @@ add_string (JsonBuilder *b, const gchar *name, const gchar *value)
 }
 
 static void
-build_room (JsonBuilder *b, McuRoom *room)
+build_room (JsonBuilder *b, McuDaemon *daemon, McuRoom *room)
 {
   json_builder_begin_object (b);
   add_string (b, "name", mcu_room_get_name (room));
@@ -98,6 +98,7 @@ build_room (JsonBuilder *b, McuRoom *room)
   add_bool (b, "preconfigured", mcu_room_is_preconfigured (room));
   add_bool (b, "open", TRUE);
   add_time (b, "created_at", mcu_room_get_created_at (room));
+  mcu_control_recordings_add_room_state (b, daemon, room);
   json_builder_end_object (b);
 }
 
@@ -180,7 +181,7 @@ reply_room (McuControlRequest *req, guint status, McuRoom *room)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
-  build_room (b, room);
+  build_room (b, daemon_of (req), room);
   mcu_control_reply_json (req, status, json_builder_get_root (b));
 }
 
@@ -255,7 +256,7 @@ mcu_control_rooms_list (McuControlRequest *req)
     McuRoomSettings settings;
 
     if (order <= 0) {
-      build_room (b, r->data);
+      build_room (b, daemon_of (req), r->data);
       r = r->next;
       if (order == 0)
         t = t->next;

@@ -133,6 +133,12 @@ mcu_control_get_daemon (McuControl *self)
   return self->daemon;
 }
 
+void
+mcu_control_set_streaming (McuControl *self, SoupServerMessage *msg)
+{
+  mcu_control_conns_set_streaming (self->conns, msg);
+}
+
 const gchar *
 mcu_control_get_socket_path (McuControl *self)
 {
@@ -425,6 +431,10 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/participants/{}", mcu_control_participant_get },
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
+  { "POST", "/v1/rooms/{}/recordings", mcu_control_recordings_start },
+  { "DELETE", "/v1/rooms/{}/recordings/{}", mcu_control_recordings_stop },
+  { "GET", "/v1/recordings", mcu_control_recordings_list },
+  { "GET", "/v1/recordings/{}", mcu_control_recording_download },
   { "GET", "/v1/meetings", mcu_control_meetings_list },
   { "POST", "/v1/meetings", mcu_control_meetings_create },
   { "GET", "/v1/meetings.ics", mcu_control_meetings_ics },

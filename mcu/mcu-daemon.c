@@ -10,6 +10,7 @@
 #include "mcu-registrar.h"
 #include "mcu-store.h"
 #include "mcu-scheduler-glue.h"
+#include "mcu-recordings.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -33,6 +34,7 @@ struct _McuDaemon
   McuDialer *dialer;
   McuChat *chat;
   McuScheduler *scheduler; /* scheduled meetings */
+  McuRecordings *recordings;
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -52,6 +54,7 @@ mcu_daemon_dispose (GObject *object)
 
   g_clear_object (&self->control);
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
+  g_clear_object (&self->recordings);
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
   g_clear_object (&self->dialer);
@@ -466,6 +469,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
+  self->recordings = mcu_recordings_new (config, self->env.rooms, self->events);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
@@ -491,6 +495,8 @@ mcu_daemon_shutdown (McuDaemon *self)
     mcu_control_stop (self->control);
   if (self->scheduler) /* its state stays stored: a restart resumes */
     mcu_scheduler_stop (self->scheduler);
+  if (self->recordings) /* every file finished before the calls end */
+    mcu_recordings_stop_all (self->recordings);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -507,6 +513,12 @@ const McuConfig *
 mcu_daemon_get_config (McuDaemon *self)
 {
   return self->config;
+}
+
+McuRecordings *
+mcu_daemon_get_recordings (McuDaemon *self)
+{
+  return self->recordings;
 }
 
 McuRoomDirectory *

@@ -428,6 +428,31 @@ mcu_recorder_stop (McuRecorder *self)
   self->stop_timer = g_timeout_add (STOP_TIMEOUT_MS, on_stop_timeout, self);
 }
 
+void
+mcu_recorder_stop_now (McuRecorder *self)
+{
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+
+  if (self->state != MCU_RECORDER_RECORDING &&
+      self->state != MCU_RECORDER_STOPPING)
+    return;
+  mcu_recorder_stop (self);
+  g_clear_handle_id (&self->stop_timer, g_source_remove);
+  on_stop_timeout (self);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  msg = gst_bus_timed_pop_filtered (
+      bus, 3 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    finish (self, MCU_RECORDER_FAILED, err->message);
+    return;
+  }
+  finish (self, MCU_RECORDER_STOPPED, NULL);
+}
+
 McuRecorderState
 mcu_recorder_get_state (McuRecorder *self)
 {

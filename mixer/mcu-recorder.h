@@ -42,6 +42,9 @@ McuRecorder *mcu_recorder_new (const McuRecorderOptions *options,
 /* Ends the recording now: the file gets everything up to now, then
  * "stopped". */
 void mcu_recorder_stop (McuRecorder *self);
+/* Ends the recording and finishes the file before returning (shutdown):
+ * "stopped" or "failed" has been emitted when it returns. */
+void mcu_recorder_stop_now (McuRecorder *self);
 McuRecorderState mcu_recorder_get_state (McuRecorder *self);
 const gchar *mcu_recorder_state_to_string (McuRecorderState state);
 gboolean mcu_recorder_has_video (McuRecorder *self);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu-test-caller: the "clap". Both probes decide from the buffer's time on
+ * the shared system clock, not from when they run, so the picture and the
+ * tone start in the same instant whatever each pipeline buffers. */
+#include "mcu-caller-clap.h"
+
+#include <math.h>
+#include <string.h>
+
+static GstClockTime
+clock_time_of (GstPad *pad, GstBuffer *buf)
+{
+  g_autoptr (GstElement) parent = gst_pad_get_parent_element (pad);
+  g_autoptr (GstEvent) ev =
+      gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *seg;
+  GstClockTime rt;
+
+  if (parent == NULL || ev == NULL || !GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_CLOCK_TIME_NONE;
+  gst_event_parse_segment (ev, &seg);
+  rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_CLOCK_TIME_NONE;
+  return rt + gst_element_get_base_time (parent);
+}
+
+static gboolean
+in_clap (GstClockTime t, guint period_ms)
+{
+  return t % ((GstClockTime)period_ms * GST_MSECOND) <
+         MCU_CALLER_CLAP_MS * GST_MSECOND;
+}
+
+GstPadProbeReturn
+mcu_caller_clap_video_probe (
+    GstPad *pad, GstPadProbeInfo *info, gpointer period_ms)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime t = clock_time_of (pad, buf);
+  GstMapInfo map;
+  gsize y_size;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+
+  if (!GST_CLOCK_TIME_IS_VALID (t) ||
+      !in_clap (t, GPOINTER_TO_UINT (period_ms)) || caps == NULL ||
+      !gst_video_info_from_caps (&vinfo, caps))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (gst_buffer_map (buf, &map, GST_MAP_WRITE)) {
+    y_size =
+        (gsize)GST_VIDEO_INFO_WIDTH (&vinfo) * GST_VIDEO_INFO_HEIGHT (&vinfo);
+    memset (map.data, 235, MIN (y_size, map.size));
+    if (map.size > y_size)
+      memset (map.data + y_size, 128, map.size - y_size);
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn
+mcu_caller_clap_audio_probe (
+    GstPad *pad, GstPadProbeInfo *info, gpointer period_ms)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime t = clock_time_of (pad, buf);
+  guint period = GPOINTER_TO_UINT (period_ms);
+  GstMapInfo map;
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (!gst_buffer_map (buf, &map, GST_MAP_WRITE))
+    return GST_PAD_PROBE_OK;
+  for (gsize i = 0; i < map.size / 2; i++) {
+    GstClockTime ts = t + gst_util_uint64_scale (i, GST_SECOND, 48000);
+    gint16 v = 0;
+
+    if (in_clap (ts, period))
+      v = (gint16)(16000 * sin (2 * G_PI * 1000 * (ts / 1e9)));
+    ((gint16 *)map.data)[i] = v;
+  }
+  gst_buffer_unmap (buf, &map);
+  return GST_PAD_PROBE_OK;
+}
