@@ -14,7 +14,7 @@ gst-launch-1.0.
 - An audio-only room records Opus only (.mka).
 - SIGKILL 6 s into a recording: the file decodes to within 3 s of the
   kill, and after a restart it is listed as "interrupted".
-- A write error (a 1 MB tmpfs filling up): "recording-failed", and the
+- A write error (a 128 kB tmpfs filling up): "recording-failed", and the
   callers keep talking."""
 
 import os
@@ -288,9 +288,9 @@ def killed(work):
 def write_failure(work):
     mnt = os.path.join(work, "small")
     os.makedirs(mnt)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt])
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", mnt])
     if r.returncode != 0:
-        checks.check(False, "mount a 1 MB tmpfs for the disk-full test (needs root)")
+        checks.check(False, "mount a 128 kB tmpfs for the disk-full test (needs root)")
         return
     try:
         with server(mnt) as srv:
@@ -299,8 +299,8 @@ def write_failure(work):
             ev.start()
             ev.connected.wait(5)
             a = Caller(work, "full-a", srv.uri("full"), ["--codec", "opus", "--video-colour", "32c832"],
-                       duration=14)
-            b = Caller(work, "full-b", srv.uri("full"), ["--codec", "opus", "--tone", "660"], duration=14)
+                       duration=25)
+            b = Caller(work, "full-b", srv.uri("full"), ["--codec", "opus", "--tone", "660"], duration=25)
             checks.check(a.wait_answered(15) == 200 and b.wait_answered(15) == 200, "disk full: callers answered")
             status, body = ctl.call("POST", "/v1/rooms/full/recordings")
             checks.check(status == 201, "disk full: recording started")
@@ -314,7 +314,8 @@ def write_failure(work):
             checks.check(status == 200 and room["participants"] == 2 and room.get("recording") is None,
                          "the room goes on, both in it, not recording")
             for c in (a, b):
-                code = c.stop(timeout=30) if c.proc.wait(30) is None else c.stop()
+                c.proc.wait(40)
+                code = c.stop()
                 rep = c.report() or {}
                 checks.check(code == 0 and not rep.get("bye_from_server") and rep.get("rtp_max_gap_ms", 9999) < 500,
                              "%s talked to the end (exit %s, longest RTP gap %s ms)"
