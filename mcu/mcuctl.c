@@ -7,28 +7,11 @@
  * 2 usage error; 3 cannot reach the server. */
 #include "mcu-build-config.h"
 
+#include "mcuctl-private.h"
+
 #include <gio/gunixsocketaddress.h>
-#include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
-
-enum
-{
-  EXIT_OK = 0,
-  EXIT_REFUSED = 1,
-  EXIT_USAGE = 2,
-  EXIT_UNREACHABLE = 3,
-};
-
-typedef struct
-{
-  SoupSession *session;
-  gchar *base; /* "http://localhost" for the socket, else --url */
-  gchar *token;
-  gboolean json;
-  const gchar *content_type; /* of request bodies (NULL: JSON) */
-} Ctl;
 
 typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
 
@@ -107,9 +90,9 @@ failed (guint status, const gchar *reply)
 }
 
 /* GET/POST/... and the parsed JSON reply; the exit code in *code. */
-static JsonNode *
-call (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
-    int *code)
+JsonNode *
+mcuctl_call (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, int *code)
 {
   g_autofree gchar *reply = NULL;
   guint status = request (ctl, method, path, body, &reply);
@@ -212,12 +195,12 @@ print_object (JsonObject *o)
 
 /* ---- commands ---- */
 
-static int
-show (Ctl *ctl, const gchar *path, const gchar *list_member,
+int
+mcuctl_show (Ctl *ctl, const gchar *path, const gchar *list_member,
     const gchar *const *columns)
 {
   int code;
-  g_autoptr (JsonNode) node = call (ctl, "GET", path, NULL, &code);
+  g_autoptr (JsonNode) node = mcuctl_call (ctl, "GET", path, NULL, &code);
   JsonObject *o;
 
   if (node == NULL)
@@ -241,7 +224,7 @@ cmd_rooms (Ctl *ctl, gchar **args)
     "max_participants:MAX", "locked:LOCKED", "layout:LAYOUT", "has_pin:PIN",
     NULL };
 
-  return show (ctl, "/v1/rooms", "rooms", cols);
+  return mcuctl_show (ctl, "/v1/rooms", "rooms", cols);
 }
 
 static int
@@ -249,7 +232,7 @@ cmd_room (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
 
-  return show (ctl, path, NULL, NULL);
+  return mcuctl_show (ctl, path, NULL, NULL);
 }
 
 static int
@@ -261,15 +244,15 @@ cmd_participants (Ctl *ctl, gchar **args)
   g_autofree gchar *path =
       g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
 
-  return show (ctl, path, "participants", cols);
+  return mcuctl_show (ctl, path, "participants", cols);
 }
 
-static int
-change (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
-    const gchar *done)
+int
+mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, const gchar *done)
 {
   int code;
-  g_autoptr (JsonNode) node = call (ctl, method, path, body, &code);
+  g_autoptr (JsonNode) node = mcuctl_call (ctl, method, path, body, &code);
 
   if (node == NULL)
     return code;
@@ -288,7 +271,7 @@ patch_participant (Ctl *ctl, gchar **args, const gchar *body, const gchar *what)
   g_autofree gchar *done =
       g_strdup_printf ("%s: participant %s in room %s", what, args[1], args[0]);
 
-  return change (ctl, "PATCH", path, body, done);
+  return mcuctl_change (ctl, "PATCH", path, body, done);
 }
 
 static int
@@ -323,7 +306,7 @@ cmd_kick (Ctl *ctl, gchar **args)
   g_autofree gchar *done =
       g_strdup_printf ("kicked: participant %s from room %s", args[1], args[0]);
 
-  return change (ctl, "DELETE", path, NULL, done);
+  return mcuctl_change (ctl, "DELETE", path, NULL, done);
 }
 
 static int
@@ -333,7 +316,7 @@ lock_room (Ctl *ctl, const gchar *room, gboolean lock)
   g_autofree gchar *done =
       g_strdup_printf ("%s: room %s", lock ? "locked" : "unlocked", room);
 
-  return change (ctl, "PATCH", path,
+  return mcuctl_change (ctl, "PATCH", path,
       lock ? "{\"locked\": true}" : "{\"locked\": false}", done);
 }
 
@@ -381,7 +364,7 @@ cmd_layout (Ctl *ctl, gchar **args)
   g_autofree gchar *done =
       g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
 
-  return change (ctl, "PATCH", path, body, done);
+  return mcuctl_change (ctl, "PATCH", path, body, done);
 }
 
 static int
@@ -390,7 +373,7 @@ cmd_create (Ctl *ctl, gchar **args)
   g_autofree gchar *body = json_body ("name", args[0], NULL);
   g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
 
-  return change (ctl, "POST", "/v1/rooms", body, done);
+  return mcuctl_change (ctl, "POST", "/v1/rooms", body, done);
 }
 
 static int
@@ -399,7 +382,7 @@ cmd_close (Ctl *ctl, gchar **args)
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
   g_autofree gchar *done = g_strdup_printf ("closed: room %s", args[0]);
 
-  return change (ctl, "DELETE", path, NULL, done);
+  return mcuctl_change (ctl, "DELETE", path, NULL, done);
 }
 
 /* ---- dial --wait: the outcome from the event stream ---- */
@@ -588,7 +571,7 @@ cmd_dial (Ctl *ctl, gchar **args)
     if (!(events = open_events (ctl, &code)))
       return code;
   }
-  if (!(node = call (ctl, "POST", path, body, &code)))
+  if (!(node = mcuctl_call (ctl, "POST", path, body, &code)))
     return code;
   if (JSON_NODE_HOLDS_OBJECT (node))
     id = g_strdup (json_object_get_string_member_with_default (
@@ -610,19 +593,19 @@ cmd_registrations (Ctl *ctl, gchar **args)
   static const gchar *const cols[] = { "user:USER", "contact:CONTACT",
     "expires:EXPIRES", "user_agent:USER-AGENT", NULL };
 
-  return show (ctl, "/v1/registrations", "registrations", cols);
+  return mcuctl_show (ctl, "/v1/registrations", "registrations", cols);
 }
 
 static int
 cmd_info (Ctl *ctl, gchar **args)
 {
-  return show (ctl, "/v1/info", NULL, NULL);
+  return mcuctl_show (ctl, "/v1/info", NULL, NULL);
 }
 
 static int
 cmd_health (Ctl *ctl, gchar **args)
 {
-  return show (ctl, "/v1/health", NULL, NULL);
+  return mcuctl_show (ctl, "/v1/health", NULL, NULL);
 }
 
 /* Streams GET /v1/events until the server goes away or ^C. */
@@ -890,7 +873,7 @@ cmd_meetings (Ctl *ctl, gchar **args)
     g_printerr ("Usage: mcuctl [OPTION...] meetings [--ics]\n");
     return EXIT_USAGE;
   }
-  node = call (ctl, "GET", "/v1/meetings", NULL, &code);
+  node = mcuctl_call (ctl, "GET", "/v1/meetings", NULL, &code);
   if (node == NULL)
     return code;
   if (ctl->json) {
@@ -923,7 +906,7 @@ meeting_import (Ctl *ctl, const gchar *file)
     return EXIT_USAGE;
   }
   ctl->content_type = "text/calendar";
-  node = call (ctl, "POST", "/v1/meetings", text, &code);
+  node = mcuctl_call (ctl, "POST", "/v1/meetings", text, &code);
   if (node == NULL)
     return code;
   if (ctl->json) {
@@ -952,7 +935,7 @@ cmd_meeting (Ctl *ctl, gchar **args)
   if (verb && g_str_equal (verb, "add")) {
     if (!(body = meeting_body (args + 1)))
       return EXIT_USAGE;
-    return change (ctl, "POST", "/v1/meetings", body, "meeting booked");
+    return mcuctl_change (ctl, "POST", "/v1/meetings", body, "meeting booked");
   }
   if (verb == NULL || args[1] == NULL)
     goto usage;
@@ -963,7 +946,7 @@ cmd_meeting (Ctl *ctl, gchar **args)
     g_autoptr (JsonNode) node = NULL;
     int code;
 
-    if (!(node = call (ctl, "GET", path, NULL, &code)))
+    if (!(node = mcuctl_call (ctl, "GET", path, NULL, &code)))
       return code;
     if (ctl->json)
       print_json (node);
@@ -978,12 +961,12 @@ cmd_meeting (Ctl *ctl, gchar **args)
           g_strdup_printf ("%s?occurrence=%s", path, escaped);
 
       done = g_strdup_printf ("cancelled: the occurrence %s", args[3]);
-      return change (ctl, "DELETE", one, NULL, done);
+      return mcuctl_change (ctl, "DELETE", one, NULL, done);
     }
     if (args[2])
       goto usage;
     done = g_strdup_printf ("cancelled: meeting %s", args[1]);
-    return change (ctl, "DELETE", path, NULL, done);
+    return mcuctl_change (ctl, "DELETE", path, NULL, done);
   }
   if (g_str_equal (verb, "extend")) {
     const gchar *minutes = "10";
@@ -997,14 +980,14 @@ cmd_meeting (Ctl *ctl, gchar **args)
         g_ascii_strtoll (minutes, NULL, 10));
     done = g_strdup_printf (
         "extended: meeting %s by %s minute(s)", args[1], minutes);
-    return change (ctl, "POST", extend, body, done);
+    return mcuctl_change (ctl, "POST", extend, body, done);
   }
   if (g_str_equal (verb, "dial") && args[2]) {
     g_autofree gchar *dial =
         g_strdup_printf ("%s/attendees/%s/dial", path, args[2]);
 
     done = g_strdup_printf ("dialing attendee %s", args[2]);
-    return change (ctl, "POST", dial, NULL, done);
+    return mcuctl_change (ctl, "POST", dial, NULL, done);
   }
 usage:
   g_printerr (
@@ -1049,6 +1032,8 @@ static const Command commands[] = {
   { "health", 0, "health", "is the server up", cmd_health },
   { "meetings", VARIADIC, "meetings [--ics]",
       "list the scheduled meetings (or as iCalendar)", cmd_meetings },
+  { "record", VARIADIC, "record start|stop|list [ROOM [ID]]",
+      "record a room, stop it, list the recordings", mcuctl_cmd_record },
   { "meeting", VARIADIC, "meeting add|show|cancel|extend|dial|import ...",
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",

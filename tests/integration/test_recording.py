@@ -239,14 +239,18 @@ def audio_room(work):
         ctl = Control(srv.control_socket)
         caller = Caller(work, "voice", srv.uri("talk"), ["--codec", "opus"], duration=30)
         checks.check(caller.wait_answered(15) == 200, "audio-only caller answered")
-        status, body = ctl.call("POST", "/v1/rooms/talk/recordings")
-        checks.check(status == 201, "POST recording of an audio room: 201")
-        rid = (body or {}).get("id", "")
+        mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
+        out = run(mcuctl + ["record", "start", "talk"])
+        m = re.match(r"recording talk: (\S+) \(recording\)", out)
+        checks.check(m is not None, "mcuctl record start talk: %s" % out.strip())
+        rid = m.group(1) if m else ""
         time.sleep(3)
-        ctl.call("DELETE", "/v1/rooms/talk/recordings/" + rid)
-        mcutest.poll_until(lambda: (ctl.get("/v1/recordings/")[1] or {}) and
-                           any(r["id"] == rid and r["state"] == "stopped"
-                               for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        out = run(mcuctl + ["record", "stop", "talk"])
+        checks.check(out.strip() == "stopping recording " + rid, "mcuctl record stop talk: %s" % out.strip())
+        mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                       for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        out = run(mcuctl + ["record", "list"])
+        checks.check(rid in out and "stopped" in out and "talk" in out, "mcuctl record list:\n" + out)
         caller.stop()
     path = os.path.join(rec_dir, rid + ".mka")
     info = discover(path)
