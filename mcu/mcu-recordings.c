@@ -230,6 +230,10 @@ emit (McuRecordings *self, const gchar *type, Rec *rec, const gchar *error)
   if (room == NULL)
     room = mcu_room_directory_lookup (self->rooms, rec->room_name);
   json_builder_begin_object (b);
+  if (room == NULL) { /* closed and gone: still named */
+    json_builder_set_member_name (b, "room");
+    json_builder_add_string_value (b, rec->room_name);
+  }
   json_builder_set_member_name (b, "recording");
   json_builder_add_string_value (b, rec->id);
   if (error) {

@@ -17,6 +17,7 @@ gst-launch-1.0.
 - A write error (a 128 kB tmpfs filling up): "recording-failed", and the
   callers keep talking."""
 
+import datetime
 import os
 import re
 import shutil
@@ -329,14 +330,59 @@ def write_failure(work):
         subprocess.run(["umount", "-l", mnt])
 
 
+def automatic(work):
+    """[room:NAME] record=auto and a scheduled meeting's "record": true."""
+    rec_dir = os.path.join(work, "rec-auto")
+    with server(rec_dir, "[room:autorec]\nrecord=auto\n") as srv:
+        ctl = Control(srv.control_socket)
+        ev = EventReader(ctl)
+        ev.start()
+        ev.connected.wait(5)
+        caller = Caller(work, "auto", srv.uri("autorec"), ["--codec", "opus"], duration=3)
+        checks.check(caller.wait_answered(15) == 200, "record=auto: caller answered")
+        started = ev.wait_for(lambda e: e["type"] == "recording-started" and e.get("room") == "autorec", 5)
+        checks.check(started is not None, "record=auto: recording-started with the first caller")
+        stopped = ev.wait_for(lambda e: e["type"] == "recording-stopped" and e.get("room") == "autorec", 15)
+        checks.check(stopped is not None and started and stopped["recording"] == started["recording"],
+                     "record=auto: recording-stopped when the room closed")
+        caller.stop()
+        caller = Caller(work, "other", srv.uri("plain"), ["--codec", "opus"], duration=2)
+        checks.check(caller.wait_answered(15) == 200, "a room without record=auto")
+        caller.stop()
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)
+        st, body = ctl.call("POST", "/v1/meetings", {
+            "subject": "Recorded", "room": "meetrec", "timezone": "UTC",
+            "start": start.replace(microsecond=0).isoformat(), "duration": "PT30S",
+            "early_join": "PT3S", "record": True})
+        checks.check(st == 201, "meeting with record: true booked (%s %s)" % (st, body))
+        mid = (body or {}).get("id")
+        waiting = mcutest.poll_until(lambda: [r for r in ctl.get("/v1/recordings")[1]["recordings"]
+                                              if r["room"] == "meetrec"], 10)
+        checks.check(waiting and waiting[0]["state"] == "waiting",
+                     "the meeting's room opened: its recording waits for a caller (%s)" % waiting)
+        caller = Caller(work, "attendee", srv.uri("meetrec"), ["--codec", "opus"], duration=20)
+        checks.check(caller.wait_answered(15) == 200, "meeting: caller answered")
+        started = ev.wait_for(lambda e: e["type"] == "recording-started" and e.get("room") == "meetrec", 5)
+        checks.check(started is not None, "meeting: recording-started with the first caller")
+        ctl.call("DELETE", "/v1/meetings/%s" % mid)
+        caller.stop()
+        stopped = ev.wait_for(lambda e: e["type"] == "recording-stopped" and e.get("room") == "meetrec", 15)
+        checks.check(stopped is not None, "meeting: recording-stopped")
+        ev.stop()
+    rooms = sorted(set(n.split("-")[0] for n in os.listdir(rec_dir) if n.endswith(".mka")))
+    checks.check(rooms == ["autorec", "meetrec"], "files of autorec and meetrec only (%s)" % rooms)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "kill", "full"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full"]
     try:
         if "video" in parts:
             video_room(work)
         if "audio" in parts:
             audio_room(work)
+        if "auto" in parts:
+            automatic(work)
         if "kill" in parts:
             killed(work)
         if "full" in parts:
