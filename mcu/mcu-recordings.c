@@ -211,8 +211,8 @@ file_size (const gchar *path, gint64 *mtime_us)
   if (path == NULL || g_stat (path, &st) != 0)
     return 0;
   if (mtime_us)
-    *mtime_us = (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC +
-                st.st_mtim.tv_nsec / 1000;
+    *mtime_us =
+        (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
   return st.st_size;
 }
 
