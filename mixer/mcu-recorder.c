@@ -28,6 +28,12 @@
 #include <gst/app/app.h>
 
 #define STOP_TIMEOUT_MS 3000
+/* The room's audio is timed by when each caller's packets arrive, which is
+ * when their last sample was captured: a 20 ms packet began 20 ms before.
+ * A video frame goes out as soon as it is captured (and encoded). The mix
+ * is placed this much earlier in the file, so a clap's sound and picture
+ * line up (tests/integration/test_recording.py measures it). */
+#define AUDIO_PACKET_NS (20 * GST_MSECOND)
 
 enum
 {
@@ -160,6 +166,8 @@ on_tap (
   Stream *st = &self->streams[ctx->index];
   GstBuffer *out;
 
+  if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
+    clock_time -= AUDIO_PACKET_NS;
   g_mutex_lock (&self->lock);
   if (st->ended || clock_time < self->start)
     goto out;

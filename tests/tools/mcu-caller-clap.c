@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu-test-caller: the "clap". Both probes decide from the buffer's time on
  * the shared system clock, not from when they run, so the picture and the
- * tone start in the same instant whatever each pipeline buffers. */
+ * tone start in the same instant whatever each pipeline buffers.
+ *
+ * The picture can only change with a frame: the burst starts with the
+ * first frame at or after each period's start, so the video probe tells
+ * the audio one where its frames fall (one video sender per process). The
+ * two run on two streaming threads: the two numbers are atomics. */
 #include "mcu-caller-clap.h"
 
 #include <math.h>
 #include <string.h>
+
+static gint64 frame_phase = -1; /* a frame's clock time mod frame_len, ns */
+static gint64 frame_len = 0;    /* ns, 0 = no video (yet) */
 
 static GstClockTime
 clock_time_of (GstPad *pad, GstBuffer *buf)
@@ -25,11 +33,28 @@ clock_time_of (GstPad *pad, GstBuffer *buf)
   return rt + gst_element_get_base_time (parent);
 }
 
+/* Whether @t is within a clap: from the first frame at or after the
+ * period's start (the start itself without video), for CLAP_MS. */
 static gboolean
 in_clap (GstClockTime t, guint period_ms)
 {
-  return t % ((GstClockTime)period_ms * GST_MSECOND) <
-         MCU_CALLER_CLAP_MS * GST_MSECOND;
+  GstClockTime period = (GstClockTime)period_ms * GST_MSECOND;
+  gint64 len = __atomic_load_n (&frame_len, __ATOMIC_RELAXED);
+  gint64 phase = __atomic_load_n (&frame_phase, __ATOMIC_RELAXED);
+  GstClockTime start;
+
+  /* the clap of this period, or the one of the last that may still last */
+  for (gint back = 0; back < 2; back++) {
+    if (t < back * period)
+      break;
+    start = t - t % period - back * period;
+    if (len > 0 && phase >= 0)
+      start +=
+          (GstClockTime)((phase - (gint64)(start % len)) % len + len) % len;
+    if (t >= start && t < start + MCU_CALLER_CLAP_MS * GST_MSECOND)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 GstPadProbeReturn
@@ -43,9 +68,17 @@ mcu_caller_clap_video_probe (
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstVideoInfo vinfo;
 
-  if (!GST_CLOCK_TIME_IS_VALID (t) ||
-      !in_clap (t, GPOINTER_TO_UINT (period_ms)) || caps == NULL ||
-      !gst_video_info_from_caps (&vinfo, caps))
+  if (!GST_CLOCK_TIME_IS_VALID (t) || caps == NULL ||
+      !gst_video_info_from_caps (&vinfo, caps) || vinfo.fps_n <= 0)
+    return GST_PAD_PROBE_OK;
+  __atomic_store_n (&frame_len,
+      (gint64)gst_util_uint64_scale (GST_SECOND, vinfo.fps_d, vinfo.fps_n),
+      __ATOMIC_RELAXED);
+  __atomic_store_n (&frame_phase,
+      (gint64)(t %
+               (GstClockTime)__atomic_load_n (&frame_len, __ATOMIC_RELAXED)),
+      __ATOMIC_RELAXED);
+  if (!in_clap (t, GPOINTER_TO_UINT (period_ms)))
     return GST_PAD_PROBE_OK;
   buf = gst_buffer_make_writable (buf);
   GST_PAD_PROBE_INFO_DATA (info) = buf;

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * video and raw S16 mono 48 kHz audio before their encoders: within the
  * first MCU_CALLER_CLAP_MS of every period of the system clock (a buffer's
  * running time + its element's base time), the picture turns white and the
- * samples become a 1 kHz tone; the audio is silent otherwise. */
+ * samples become a 1 kHz tone (both from the first video frame at or after
+ * the period's start); the audio is silent otherwise. */
 GstPadProbeReturn mcu_caller_clap_video_probe (
     GstPad *pad, GstPadProbeInfo *info, gpointer period_ms);
 GstPadProbeReturn mcu_caller_clap_audio_probe (
