@@ -142,7 +142,8 @@ def server(work, extra=""):
 
 def video_room(work):
     rec_dir = os.path.join(work, "rec")
-    with server(rec_dir) as srv:
+    # the room composes 640x360: the file's 1280x720 is [recording]'s
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n") as srv:
         ctl = Control(srv.control_socket)
         ev = EventReader(ctl)
         ev.start()
