@@ -224,6 +224,7 @@ mcu_config_new_default (void)
   c->recording_height = 720;
   c->recording_bitrate = 2000;
   c->recording_max_active = 8;
+  c->recording_max_streams = 4;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;

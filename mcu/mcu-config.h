@@ -129,6 +129,7 @@ typedef struct
   guint recording_width, recording_height; /* the recorded view */
   guint recording_bitrate;                 /* kbit/s of its H.264 */
   guint recording_max_active;              /* recordings at once */
+  guint recording_max_streams;             /* live streams at once */
 
   GPtrArray *rooms; /* McuConfigRoom*, from [room:NAME] groups */
   GPtrArray *users; /* McuConfigUser*, from [user:NAME] groups */

@@ -45,6 +45,11 @@ void mcu_control_recording_download (McuControlRequest *req);
  * null, as a member of the object @b is building */
 void mcu_control_recordings_add_room_state (
     JsonBuilder *b, McuDaemon *daemon, McuRoom *room);
+/* mcu-control-streams.c */
+void mcu_control_streams_start (McuControlRequest *req);
+void mcu_control_streams_list (McuControlRequest *req);
+void mcu_control_streams_stop (McuControlRequest *req);
+
 /* @msg's response is a long one: no idle timeout */
 void mcu_control_set_streaming (McuControl *self, SoupServerMessage *msg);
 

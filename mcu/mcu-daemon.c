@@ -11,6 +11,7 @@
 #include "mcu-store.h"
 #include "mcu-scheduler-glue.h"
 #include "mcu-recordings.h"
+#include "mcu-streams.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -35,6 +36,7 @@ struct _McuDaemon
   McuChat *chat;
   McuScheduler *scheduler; /* scheduled meetings */
   McuRecordings *recordings;
+  McuStreams *streams;
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -54,6 +56,7 @@ mcu_daemon_dispose (GObject *object)
 
   g_clear_object (&self->control);
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
+  g_clear_object (&self->streams);
   g_clear_object (&self->recordings);
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
@@ -470,6 +473,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
   self->recordings = mcu_recordings_new (config, self->env.rooms, self->events);
+  self->streams = mcu_streams_new (config, self->env.rooms, self->events);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
@@ -497,6 +501,8 @@ mcu_daemon_shutdown (McuDaemon *self)
     mcu_scheduler_stop (self->scheduler);
   if (self->recordings) /* every file finished before the calls end */
     mcu_recordings_stop_all (self->recordings);
+  if (self->streams)
+    mcu_streams_stop_all (self->streams);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -519,6 +525,12 @@ McuRecordings *
 mcu_daemon_get_recordings (McuDaemon *self)
 {
   return self->recordings;
+}
+
+McuStreams *
+mcu_daemon_get_streams (McuDaemon *self)
+{
+  return self->streams;
 }
 
 McuRoomDirectory *

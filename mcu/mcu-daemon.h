@@ -51,6 +51,8 @@ McuChat *mcu_daemon_get_chat (McuDaemon *self);
 McuEvents *mcu_daemon_get_events (McuDaemon *self);
 typedef struct _McuRecordings McuRecordings;
 McuRecordings *mcu_daemon_get_recordings (McuDaemon *self);
+typedef struct _McuStreams McuStreams;
+McuStreams *mcu_daemon_get_streams (McuDaemon *self);
 /* (nullable) scheduled meetings (mcu-scheduler.h) */
 McuScheduler *mcu_daemon_get_scheduler (McuDaemon *self);
 /* Keeps @leg (a new call the daemon did not create itself) until it

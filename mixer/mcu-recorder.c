@@ -184,6 +184,7 @@ on_tap (
   GST_BUFFER_PTS (out) = clock_time - self->start;
   GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_OFFSET (out) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_FLAGS (out) = 0; /* the room's flags are not the file's */
   gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
 out:
   g_mutex_unlock (&self->lock);
@@ -255,20 +256,36 @@ make_src (McuRecorder *self, Stream *st, GError **error)
   if (!(st->src = add (self, "appsrc", error)))
     return NULL;
   /* never blocks the room: beyond 2 s queued, new buffers are dropped */
-  g_object_set (st->src, "format", GST_FORMAT_TIME, "is-live", FALSE, "block",
-      FALSE, "max-bytes", (guint64)0, "max-buffers", (guint64)0, "max-time",
+  g_object_set (st->src, "format", GST_FORMAT_TIME, "is-live",
+      self->options.output != MCU_RECORDER_FILE, "block", FALSE, "max-bytes",
+      (guint64)0, "max-buffers", (guint64)0, "max-time",
       (guint64)2 * GST_SECOND, NULL);
   gst_util_set_object_arg (G_OBJECT (st->src), "leaky-type", "upstream");
   return st->src;
 }
 
+/* The muxer's pad for the audio or the video. */
+static const gchar *
+mux_pad (McuRecorder *self, gboolean video)
+{
+  switch (self->options.output) {
+    case MCU_RECORDER_FILE:
+      return video ? "video_%u" : "audio_%u";
+    case MCU_RECORDER_SRT:
+      return "sink_%d";
+    default:
+      return video ? "video" : "audio";
+  }
+}
+
 static gboolean
-link_chain (GstElement **chain, guint n, GstElement *mux, GError **error)
+link_chain (McuRecorder *self, GstElement **chain, guint n, GstElement *mux,
+    gboolean video, GError **error)
 {
   for (guint i = 0; i + 1 < n; i++)
     if (!gst_element_link (chain[i], chain[i + 1]))
       goto failed;
-  if (gst_element_link (chain[n - 1], mux))
+  if (gst_element_link_pads (chain[n - 1], "src", mux, mux_pad (self, video)))
     return TRUE;
 failed:
   g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
@@ -276,10 +293,12 @@ failed:
   return FALSE;
 }
 
+/* Opus in files; AAC (FLV, MPEG-TS) for live streams. */
 static gboolean
 build_audio (McuRecorder *self, GstElement *mux, GError **error)
 {
-  GstElement *c[5];
+  gboolean file = self->options.output == MCU_RECORDER_FILE;
+  GstElement *c[6];
 
   if (!make_src (self, &self->streams[STREAM_AUDIO], error))
     return FALSE;
@@ -287,10 +306,14 @@ build_audio (McuRecorder *self, GstElement *mux, GError **error)
   if (!(c[1] = add (self, "queue", error)) ||
       !(c[2] = add (self, "audioconvert", error)) ||
       !(c[3] = add (self, "audioresample", error)) ||
-      !(c[4] = add (self, "opusenc", error)))
+      !(c[4] = add (self, file ? "opusenc" : "avenc_aac", error)))
     return FALSE;
-  g_object_set (c[4], "bitrate", 64000, NULL);
-  return link_chain (c, 5, mux, error);
+  g_object_set (c[4], "bitrate", file ? 64000 : 128000, NULL);
+  if (file)
+    return link_chain (self, c, 5, mux, FALSE, error);
+  if (!(c[5] = add (self, "aacparse", error)))
+    return FALSE;
+  return link_chain (self, c, 6, mux, FALSE, error);
 }
 
 static gboolean
@@ -320,33 +343,114 @@ build_video (McuRecorder *self, GstElement *mux, GError **error)
       MAX (o->framerate, 1u) * 2, NULL);
   gst_util_set_object_arg (G_OBJECT (c[5]), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (c[5]), "speed-preset", "superfast");
-  return link_chain (c, 7, mux, error);
+  /* MPEG-TS: the parameter sets before every key frame */
+  if (o->output == MCU_RECORDER_SRT || o->output == MCU_RECORDER_HLS)
+    g_object_set (c[6], "config-interval", -1, NULL);
+  return link_chain (self, c, 7, mux, TRUE, error);
+}
+
+/* mpegtsmux (1.22) marks the packets of a key frame as stream headers,
+ * and srtsink drops header buffers (it sends the caps' stream headers on
+ * connecting): no key frame would ever reach the far end. */
+static gboolean
+unset_header (GstBuffer **buf, guint idx, gpointer data)
+{
+  if (GST_BUFFER_FLAG_IS_SET (*buf, GST_BUFFER_FLAG_HEADER)) {
+    *buf = gst_buffer_make_writable (*buf);
+    GST_BUFFER_FLAG_UNSET (*buf, GST_BUFFER_FLAG_HEADER);
+  }
+  return TRUE;
+}
+
+static GstPadProbeReturn
+on_ts_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, unset_header, NULL);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  } else {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    unset_header (&buf, 0, NULL);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The muxer and the sink of the output: @mux gets the encoders. */
+static gboolean
+build_output (McuRecorder *self, GstElement **mux, GError **error)
+{
+  GstElement *sink = NULL;
+  g_autofree gchar *segments = NULL, *playlist = NULL;
+  g_autoptr (GstPad) pad = NULL;
+
+  switch (self->options.output) {
+    case MCU_RECORDER_FILE:
+      if (!(*mux = add (self, "matroskamux", error)) ||
+          !(sink = add (self, "filesink", error)))
+        return FALSE;
+      /* a cluster at least every second: what a kill can lose */
+      g_object_set (*mux, "min-cluster-duration", (gint64)GST_SECOND,
+          "max-cluster-duration", (gint64)GST_SECOND, NULL);
+      g_object_set (sink, "location", self->path, NULL);
+      gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
+      break;
+    case MCU_RECORDER_RTMP:
+      if (!(*mux = add (self, "flvmux", error)) ||
+          !(sink = add (self, "rtmp2sink", error)))
+        return FALSE;
+      g_object_set (*mux, "streamable", TRUE, NULL);
+      g_object_set (sink, "location", self->path, NULL);
+      break;
+    case MCU_RECORDER_SRT:
+      if (!(*mux = add (self, "mpegtsmux", error)) ||
+          !(sink = add (self, "srtsink", error)))
+        return FALSE;
+      g_object_set (
+          sink, "uri", self->path, "wait-for-connection", FALSE, NULL);
+      pad = gst_element_get_static_pad (sink, "sink");
+      gst_pad_add_probe (pad,
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+          on_ts_buffer, NULL, NULL);
+      break;
+    case MCU_RECORDER_HLS:
+      /* hlssink2 muxes itself: its pads take the encoders */
+      if (!(*mux = add (self, "hlssink2", error)))
+        return FALSE;
+      segments = g_build_filename (self->path, "segment%05d.ts", NULL);
+      playlist = g_build_filename (self->path, "playlist.m3u8", NULL);
+      g_object_set (*mux, "location", segments, "playlist-location", playlist,
+          "target-duration", 2u, "max-files", 10u, "playlist-length", 5u, NULL);
+      return TRUE;
+  }
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  if (!gst_element_link (*mux, sink)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link the recording pipeline");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
 build (McuRecorder *self, GError **error)
 {
-  GstElement *mux, *sink;
+  GstElement *mux = NULL;
   g_autoptr (GstBus) bus = NULL;
 
   self->pipeline = gst_pipeline_new ("recording");
-  if (!(mux = add (self, "matroskamux", error)) ||
-      !(sink = add (self, "filesink", error)))
+  if (!build_output (self, &mux, error))
     return FALSE;
-  /* a cluster at least every second: what a kill can lose */
-  g_object_set (mux, "min-cluster-duration", (gint64)GST_SECOND,
-      "max-cluster-duration", (gint64)GST_SECOND, NULL);
-  g_object_set (
-      sink, "location", self->path, "sync", FALSE, "async", FALSE, NULL);
-  gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
-  if (!gst_element_link (mux, sink)) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "cannot link the recording pipeline");
-    return FALSE;
-  }
-  if (!build_audio (self, mux, error))
-    return FALSE;
+  /* the video first: in MPEG-TS its stream then carries the clock (PCR),
+   * and the tables (PAT, PMT) go out right before each key frame, which
+   * is where a receiver (or an HLS segment) starts */
   if (self->video && !build_video (self, mux, error))
+    return FALSE;
+  if (!build_audio (self, mux, error))
     return FALSE;
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
@@ -384,10 +488,12 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
   self->clock = gst_system_clock_obtain ();
   /* created here, never over another file: a clear error for a bad
    * directory before anything runs */
-  file = g_file_new_for_path (self->path);
-  if (!(out = g_file_create (file, G_FILE_CREATE_NONE, NULL, error)))
-    return NULL;
-  g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+  if (options->output == MCU_RECORDER_FILE) {
+    file = g_file_new_for_path (self->path);
+    if (!(out = g_file_create (file, G_FILE_CREATE_NONE, NULL, error)))
+      return NULL;
+    g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+  }
   if (!build (self, error))
     return NULL;
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==

@@ -18,8 +18,18 @@ typedef enum
   MCU_RECORDER_FAILED,   /* a write or encode error ended it */
 } McuRecorderState;
 
+/* Where the recording goes. */
+typedef enum
+{
+  MCU_RECORDER_FILE, /* path: Matroska (Opus + H.264), crash-safe */
+  MCU_RECORDER_RTMP, /* path: an rtmp:// or rtmps:// URL (FLV, AAC) */
+  MCU_RECORDER_SRT,  /* path: an srt:// URL (MPEG-TS, AAC) */
+  MCU_RECORDER_HLS,  /* path: a directory (2 s MPEG-TS segments, AAC) */
+} McuRecorderOutput;
+
 typedef struct
 {
+  McuRecorderOutput output;
   const gchar *path;
   guint width, height; /* the recorded picture */
   guint framerate;     /* the view's: key frames every 2 s of it */
@@ -30,7 +40,8 @@ typedef struct
 G_DECLARE_FINAL_TYPE (McuRecorder, mcu_recorder, MCU, RECORDER, GObject)
 
 /* Starts recording @audio's full mix and, when @video is given, its
- * composed view, into options->path (created, never overwritten). The
+ * composed view, into options->path (a file: created, never overwritten;
+ * or a live stream, see McuRecorderOutput). The
  * file's timeline is the system clock the rooms run on, from now: gaps
  * are filled by the mixes themselves (silence, the last picture), and the
  * picture is scaled to the fixed size, so no caller's change reaches the
