@@ -68,8 +68,8 @@ main (int argc, char **argv)
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   g_option_context_set_description (ctx,
       "Callers dial sip:ROOM@server and meet in room ROOM.\n"
-      "SIGTERM or SIGINT hangs up every call and exits; SIGHUP checks the\n"
-      "TLS certificate and key again.");
+      "SIGTERM or SIGINT hangs up every call and exits; SIGHUP reloads the\n"
+      "TLS certificate and key (new connections get them).");
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     fprintf (stderr, "mcu: %s\n", error->message);
     return 2;

@@ -374,8 +374,11 @@ build_offer (McuCallLeg *self)
                  MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL)) {
     srtp = FALSE; /* no random bytes: the answer will say what it takes */
   }
-  if (srtp)
+  if (srtp) {
     local.audio_crypto = &self->offer_crypto;
+    if (self->video)
+      mcu_call_video_offer_srtp (self->video, &local);
+  }
   self->awaiting_answer = TRUE;
   return mcu_sdp_build_offer (&self->prefs,
       self->video ? mcu_call_video_get_prefs (self->video) : NULL, &local);
@@ -527,7 +530,7 @@ on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (self->video) {
-    mcu_call_video_apply (self->video, answer_sdp, on_hold (self), NULL);
+    mcu_call_video_apply_answer (self->video, answer_sdp, on_hold (self), NULL);
     mcu_call_video_acked (self->video);
   }
 }
@@ -619,6 +622,22 @@ room_mix (McuRoom *room, const McuConfig *config, GError **error)
   return mix;
 }
 
+/* The caller's video in @room (NULL when video is off); a dial-out's joins
+ * the video mix when answered (self->participant NULL until then). */
+static void
+new_video (McuCallLeg *self, McuRoom *room, McuAudioMix *mix)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->video = mcu_call_video_new (self->env->config, self->env->ports, room,
+      mix, self->participant, self->media, &error);
+  if (error)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", error->message);
+  if (self->video)
+    mcu_call_video_set_srtp (
+        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
+}
+
 static gboolean
 admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
 {
@@ -626,7 +645,6 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuSdpAudio audio = { 0 };
   McuRoom *room;
   McuAudioMix *mix;
-  g_autoptr (GError) video_error = NULL;
   /* sip:ROOM*PIN@server carries the room's PIN */
   g_auto (GStrv) target =
       g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
@@ -667,13 +685,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   mcu_participant_set_user_data (self->participant, self, NULL);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
-  if (!(self->video = mcu_call_video_new (self->env->config, self->env->ports,
-            room, mix, self->participant, self->media, &video_error)) &&
-      video_error)
-    LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", video_error->message);
-  if (self->video)
-    mcu_call_video_set_srtp (
-        self->video, self->prefs.srtp, self->prefs.srtp_keys_ok);
+  new_video (self, room, mix);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
@@ -828,6 +840,15 @@ mcu_call_leg_dial (
 
   g_return_val_if_fail ((room == NULL) != (mix == NULL), FALSE);
   g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
+  /* a clear offer would be refused by our own policy once answered */
+  if (self->prefs.srtp == MCU_SDP_SRTP_MANDATORY && !self->prefs.srtp_keys_ok) {
+    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
+        "[media] srtp=mandatory: %s is not reached over TLS, where SRTP "
+        "keys may go (dial sips: or ;transport=tls, or set "
+        "srtp-allow-insecure-keys=true)",
+        mcu_sip_call_get_target (self->call));
+    return FALSE;
+  }
   if (room) {
     self->room = g_object_ref (room);
     g_free (self->log_room);
@@ -838,6 +859,8 @@ mcu_call_leg_dial (
     release_media (self);
     return FALSE;
   }
+  if (room)
+    new_video (self, room, mix);
   offer = build_offer (self);
   self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
   mcu_sip_call_invite (self->call, offer);
@@ -849,11 +872,12 @@ static void
 on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (McuSdpSession) answer = NULL;
   McuSdpAudio audio = { 0 };
 
   if (self->media == NULL)
     return;
-  if (sdp == NULL || !negotiate (self, sdp, NULL, &audio, &error) ||
+  if (sdp == NULL || !negotiate (self, sdp, &answer, &audio, &error) ||
       !answer_keys (self, &audio, &error)) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
         error ? error->message : "no SDP in the 2xx");
@@ -877,6 +901,10 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "media failed: %s", error->message);
     mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
     return;
+  }
+  if (self->video) {
+    mcu_call_video_join (self->video, self->participant);
+    mcu_call_video_apply_answer (self->video, answer, on_hold (self), NULL);
   }
   if (self->room)
     LEG_LOG (self, G_LOG_LEVEL_INFO,

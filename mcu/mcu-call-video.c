@@ -30,6 +30,13 @@ typedef struct
   gulong layout_handler;
 } RoomVideo;
 
+typedef enum
+{
+  VIDEO_OFFERED_NOTHING, /* no offer of ours yet */
+  VIDEO_OFFERED_CLEAR,   /* our last offer's video line is RTP/AVP */
+  VIDEO_OFFERED_SRTP,    /* RTP/SAVP with offer_crypto */
+} VideoOffered;
+
 struct _McuCallVideo
 {
   GObject parent_instance;
@@ -51,6 +58,9 @@ struct _McuCallVideo
   gboolean hold;
   gboolean muted; /* by the operator: the participant's "video-muted" */
   gboolean left;
+  gboolean joined; /* in the mix (a dial-out joins when answered) */
+  VideoOffered offered;
+  McuSdpCrypto offer_crypto; /* our key in our SRTP offers */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallVideo, mcu_call_video, G_TYPE_OBJECT)
@@ -164,6 +174,7 @@ mcu_call_video_finalize (GObject *object)
   McuCallVideo *self = MCU_CALL_VIDEO (object);
 
   mcu_sdp_video_clear (&self->sdp);
+  memset (&self->offer_crypto, 0, sizeof self->offer_crypto);
   G_OBJECT_CLASS (mcu_call_video_parent_class)->finalize (object);
 }
 
@@ -223,14 +234,6 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
     return NULL;
   self->audio_mix = g_object_ref (audio_mix);
   self->audio = audio;
-  self->id = mcu_participant_get_id (participant);
-  /* the operator's video mute (control socket PATCH) */
-  self->participant = participant;
-  g_object_add_weak_pointer (
-      G_OBJECT (participant), (gpointer *)&self->participant);
-  self->muted_handler = g_signal_connect (participant, "notify::video-muted",
-      G_CALLBACK (on_participant_video_muted), self);
-  self->muted = mcu_participant_get_video_muted (participant);
   for (gchar **c = config->video_codecs; c && *c && n < 2; c++) {
     McuSdpVideoCodec codec = mcu_sdp_video_codec_from_string (*c);
 
@@ -244,14 +247,33 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self->prefs.max_framerate = config->video_framerate;
   self->prefs.max_bitrate_kbps = config->video_bitrate;
   self->prefs.address_family = mcu_config_media_family (config);
-  g_hash_table_insert (self->rv->ids, audio, GUINT_TO_POINTER (self->id));
+  if (participant)
+    mcu_call_video_join (self, participant);
+  return g_steal_pointer (&self);
+}
+
+void
+mcu_call_video_join (McuCallVideo *self, McuParticipant *participant)
+{
+  g_return_if_fail (!self->joined && participant != NULL);
+  if (self->left)
+    return;
+  self->joined = TRUE;
+  self->id = mcu_participant_get_id (participant);
+  /* the operator's video mute (control socket PATCH) */
+  self->participant = participant;
+  g_object_add_weak_pointer (
+      G_OBJECT (participant), (gpointer *)&self->participant);
+  self->muted_handler = g_signal_connect (participant, "notify::video-muted",
+      G_CALLBACK (on_participant_video_muted), self);
+  self->muted = mcu_participant_get_video_muted (participant);
+  g_hash_table_insert (self->rv->ids, self->audio, GUINT_TO_POINTER (self->id));
   self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
       G_CALLBACK (on_mix_participant_error), self);
   mcu_video_mix_add_participant (
       self->rv->mix, self->id, mcu_participant_get_display_name (participant));
   if (self->muted)
     mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
-  return g_steal_pointer (&self);
 }
 
 void
@@ -312,6 +334,8 @@ apply_direction (McuCallVideo *self)
                       remote_receives (self->sdp.remote_direction) &&
                       self->sdp.remote_rtp_port != 0;
 
+  if (!self->joined)
+    return; /* a dial-out not answered yet: not in the mix */
   if (self->session) {
     gboolean was = mcu_video_session_get_sending (self->session);
 
@@ -335,21 +359,42 @@ drop_video (McuCallVideo *self)
   self->have_sdp = FALSE;
 }
 
-gboolean
-mcu_call_video_apply (
-    McuCallVideo *self, const McuSdpSession *sdp, gboolean hold, GError **error)
+/* An answer to our offer: SRTP only if we offered it, on our tag and
+ * suite, and then with the key we offered (as the audio's answer_keys). */
+static const gchar *
+answer_keys (McuCallVideo *self, McuSdpVideo *video)
+{
+  gboolean offered = self->offered == VIDEO_OFFERED_SRTP;
+
+  if (!offered && video->remote_crypto.suite == MCU_SDP_CRYPTO_NONE)
+    return NULL;
+  if (!offered || video->remote_crypto.suite != self->offer_crypto.suite ||
+      video->remote_crypto.tag != self->offer_crypto.tag)
+    return offered ? "the answer does not accept our a=crypto"
+                   : "SRTP in the answer to a clear RTP offer";
+  video->local_crypto = self->offer_crypto;
+  return NULL;
+}
+
+static gboolean
+apply_sdp (McuCallVideo *self, const McuSdpSession *sdp, gboolean hold,
+    gboolean answer, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   McuSdpVideo video = { 0 };
   McuVideoParams params;
   McuMediaSrtpKey send, recv;
+  const gchar *why = NULL;
 
   if (self->left)
     return TRUE;
+  g_return_val_if_fail (self->joined, FALSE);
   self->hold = hold;
-  if (!mcu_sdp_negotiate_video (sdp, &self->prefs, &video, &local_error)) {
-    if (local_error)
-      g_message ("video refused: %s", local_error->message);
+  if (!mcu_sdp_negotiate_video (sdp, &self->prefs, &video, &local_error) ||
+      (answer && (why = answer_keys (self, &video)) != NULL)) {
+    if (local_error || why)
+      g_message ("video refused: %s", why ? why : local_error->message);
+    mcu_sdp_video_clear (&video);
     drop_video (self);
     apply_direction (self);
     return TRUE;
@@ -361,7 +406,7 @@ mcu_call_video_apply (
     if (self->session == NULL)
       goto failed;
   }
-  if (self->have_sdp)
+  if (self->have_sdp && !answer)
     mcu_call_srtp_keep_local (&video.local_crypto, &self->sdp.local_crypto);
   mcu_call_srtp_key (&send, &video.local_crypto);
   mcu_call_srtp_key (&recv, &video.remote_crypto);
@@ -401,6 +446,20 @@ failed:
   return FALSE;
 }
 
+gboolean
+mcu_call_video_apply (
+    McuCallVideo *self, const McuSdpSession *sdp, gboolean hold, GError **error)
+{
+  return apply_sdp (self, sdp, hold, FALSE, error);
+}
+
+gboolean
+mcu_call_video_apply_answer (
+    McuCallVideo *self, const McuSdpSession *sdp, gboolean hold, GError **error)
+{
+  return apply_sdp (self, sdp, hold, TRUE, error);
+}
+
 void
 mcu_call_video_set_hold (McuCallVideo *self, gboolean hold)
 {
@@ -432,15 +491,37 @@ mcu_call_video_fill_local (
     return;
   if (self->have_sdp)
     d = mcu_sdp_direction_answer (self->sdp.remote_direction);
+  if (offer)
+    self->offered = VIDEO_OFFERED_CLEAR; /* until mcu_call_video_offer_srtp */
   local->video_rtp_port = mcu_video_session_get_rtp_port (self->session);
   local->video_rtcp_port = mcu_video_session_get_rtcp_port (self->session);
   local->video_direction = d;
 }
 
 void
+mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local)
+{
+  if (local->video_rtp_port == 0)
+    return;
+  if (self->have_sdp && self->sdp.local_crypto.suite == MCU_SDP_CRYPTO_NONE)
+    return; /* its video is clear (srtp=optional): not switched by us */
+  if (self->have_sdp) {
+    /* a re-offer keeps the key we send with */
+    self->offer_crypto = self->sdp.local_crypto;
+    self->offer_crypto.tag = 1;
+  } else if (self->offer_crypto.suite == MCU_SDP_CRYPTO_NONE &&
+             !mcu_sdp_crypto_generate (&self->offer_crypto,
+                 MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL)) {
+    return; /* no random bytes: no video line next to SRTP audio */
+  }
+  local->video_crypto = &self->offer_crypto;
+  self->offered = VIDEO_OFFERED_SRTP;
+}
+
+void
 mcu_call_video_acked (McuCallVideo *self)
 {
-  if (!self->left && self->session)
+  if (!self->left && self->joined && self->session)
     mcu_video_mix_request_keyframe (self->rv->mix, self->id);
 }
 
@@ -458,7 +539,7 @@ gboolean
 mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
 {
   memset (stats, 0, sizeof *stats);
-  if (self->left || self->session == NULL)
+  if (self->left || !self->joined || self->session == NULL)
     return FALSE;
   return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
 }
@@ -475,8 +556,10 @@ mcu_call_video_leave (McuCallVideo *self)
   if (self->left || self->rv == NULL)
     return;
   self->left = TRUE;
-  g_clear_signal_handler (&self->error_handler, self->rv->mix);
-  mcu_video_mix_remove_participant (self->rv->mix, self->id);
-  g_hash_table_remove (self->rv->ids, self->audio);
+  if (self->joined) {
+    g_clear_signal_handler (&self->error_handler, self->rv->mix);
+    mcu_video_mix_remove_participant (self->rv->mix, self->id);
+    g_hash_table_remove (self->rv->ids, self->audio);
+  }
   g_clear_object (&self->session);
 }

@@ -17,10 +17,15 @@ G_DECLARE_FINAL_TYPE (McuCallVideo, mcu_call_video, MCU, CALL_VIDEO, GObject)
 
 /* @participant's video in @room, whose audio is @audio_mix (the room's video
  * mix hangs off it, created with its first caller). Takes the participant
- * into the video mix as a name tile. NULL when [video] enabled=false. */
+ * into the video mix as a name tile. NULL when [video] enabled=false.
+ * @participant: (nullable) not yet (a dial-out: its offer needs video
+ * ports before the callee answers): then mcu_call_video_join () before
+ * any apply. */
 McuCallVideo *mcu_call_video_new (const McuConfig *config, McuPortPool *ports,
     McuRoom *room, McuAudioMix *audio_mix, McuParticipant *participant,
     McuMediaSession *audio, GError **error);
+/* Into the video mix as @participant (a name tile until video flows). */
+void mcu_call_video_join (McuCallVideo *self, McuParticipant *participant);
 /* The call's SRTP policy ([media] srtp, keys allowed in its signalling):
  * before the first mcu_call_video_apply. */
 void mcu_call_video_set_srtp (
@@ -34,6 +39,12 @@ const McuSdpVideoPrefs *mcu_call_video_get_prefs (McuCallVideo *self);
  * only, with the video line rejected). */
 gboolean mcu_call_video_apply (McuCallVideo *self, const McuSdpSession *sdp,
     gboolean hold, GError **error);
+/* The same for the answer to our offer (mcu_call_video_fill_local with
+ * @offer, then perhaps mcu_call_video_offer_srtp): its video line is SRTP
+ * exactly when ours was, on our a=crypto's tag and suite, and we send with
+ * the key we offered; otherwise the video line is refused. */
+gboolean mcu_call_video_apply_answer (McuCallVideo *self,
+    const McuSdpSession *sdp, gboolean hold, GError **error);
 /* Hold or resume without a new SDP. */
 void mcu_call_video_set_hold (McuCallVideo *self, gboolean hold);
 /* (nullable) what to answer for video: NULL rejects the line */
@@ -43,6 +54,13 @@ const McuSdpVideo *mcu_call_video_get_answer (McuCallVideo *self);
  * accepted: an audio-only call gets no video ports). */
 void mcu_call_video_fill_local (
     McuCallVideo *self, McuSdpLocal *local, gboolean offer);
+/* An offer of ours with SRTP audio: the video line gets our key too
+ * (@local's video_crypto, valid while @self lives); the key of the
+ * current video when there is one, else a new AES_CM_128_HMAC_SHA1_80
+ * one. A call whose video is clear gets none (the offer then has no video
+ * line, as before). Call it after mcu_call_video_fill_local (@offer
+ * TRUE). */
+void mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local);
 /* The caller's ACK came: a keyframe for it now. */
 void mcu_call_video_acked (McuCallVideo *self);
 /* Operator: the others see the name tile instead of the picture. Follows

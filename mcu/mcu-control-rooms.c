@@ -530,6 +530,9 @@ mcu_control_participants_dial (McuControlRequest *req)
                  error, MCU_DIAL_ERROR, MCU_DIAL_ERROR_NOT_REGISTERED))
       mcu_control_reply_error (
           req, SOUP_STATUS_CONFLICT, "not-registered", "%s", error->message);
+    else if (g_error_matches (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP))
+      mcu_control_reply_error (
+          req, SOUP_STATUS_CONFLICT, "srtp-needs-tls", "%s", error->message);
     else
       mcu_control_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE,
           "unavailable", "%s", error->message);

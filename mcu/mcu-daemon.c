@@ -418,6 +418,9 @@ mcu_daemon_reload_tls (McuDaemon *self)
   } else if (restart) {
     g_message ("SIGHUP: the TLS certificate and key are good; sofia-sip "
                "serves the one loaded at start until the server restarts");
+  } else {
+    g_message ("SIGHUP: the TLS certificate and key are reloaded: new TLS "
+               "connections get them, established ones keep theirs");
   }
 }
 

@@ -166,9 +166,13 @@ resolve_target (
           "user %s is not registered", target);
       return NULL;
     }
-    for (guint i = 0; i < bindings->len; i++)
-      g_strv_builder_add (
-          contacts, ((McuBinding *)g_ptr_array_index (bindings, i))->contact);
+    /* a phone registered over TLS is called over TLS (its connection) */
+    for (guint i = 0; i < bindings->len; i++) {
+      g_autofree gchar *uri =
+          mcu_binding_dial_uri (g_ptr_array_index (bindings, i));
+
+      g_strv_builder_add (contacts, uri);
+    }
     *to_uri = g_strdup_printf ("sip:%s@%s", target, config->sip_domain);
     return g_strv_builder_end (contacts);
   }

@@ -74,6 +74,8 @@ struct _McuMediaSession
 
   GMutex lock; /* protects everything below */
   gchar *remote_address;
+  GInetAddress *remote_inet; /* (nullable) usable_address (remote_address),
+                              * parsed once, not per packet */
   guint remote_rtp_port;
   guint remote_rtcp_port;
   GInetSocketAddress *latched_rtp;
@@ -107,6 +109,7 @@ mcu_media_session_finalize (GObject *object)
   McuMediaSession *self = MCU_MEDIA_SESSION (object);
 
   g_free (self->remote_address);
+  g_clear_object (&self->remote_inet);
   mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
@@ -282,6 +285,19 @@ sink_set_destination (GstElement *sink, const gchar *address, guint port)
     g_signal_emit_by_name (sink, "add", address, (gint)port);
 }
 
+/* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
+static GInetAddress *
+usable_address (const gchar *address)
+{
+  GInetAddress *a = address ? g_inet_address_new_from_string (address) : NULL;
+
+  if (a &&
+      (g_inet_address_get_is_any (a) || g_inet_address_get_is_multicast (a))) {
+    g_clear_object (&a);
+  }
+  return a;
+}
+
 void
 mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
     guint rtp_port, guint rtcp_port)
@@ -297,6 +313,8 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
   }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
+  g_clear_object (&self->remote_inet);
+  self->remote_inet = usable_address (address);
   self->remote_rtp_port = rtp_port;
   self->remote_rtcp_port = rtcp_port;
   /* A new address from the SDP starts latching anew. */
@@ -307,19 +325,6 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
   sink_set_destination (self->udpsink_rtp, address, rtp_port);
   sink_set_destination (self->udpsink_rtcp, address, rtcp_port);
   g_mutex_unlock (&self->lock);
-}
-
-/* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
-static GInetAddress *
-usable_address (const gchar *address)
-{
-  GInetAddress *a = address ? g_inet_address_new_from_string (address) : NULL;
-
-  if (a &&
-      (g_inet_address_get_is_any (a) || g_inet_address_get_is_multicast (a))) {
-    g_clear_object (&a);
-  }
-  return a;
 }
 
 static gboolean
@@ -336,11 +341,10 @@ same_source (GInetSocketAddress *a, GInetSocketAddress *b)
 static gboolean
 from_sdp (McuMediaSession *self, GInetSocketAddress *in, guint port)
 {
-  g_autoptr (GInetAddress) sdp = NULL;
+  GInetAddress *sdp = self->remote_inet;
 
   if (port == 0 || g_inet_socket_address_get_port (in) != port)
     return FALSE;
-  sdp = usable_address (self->remote_address);
   return sdp &&
          g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
 }
@@ -375,7 +379,7 @@ latch_to (McuMediaSession *self, gboolean rtp, GInetSocketAddress *in)
 static gboolean
 may_be_nat (McuMediaSession *self, GInetSocketAddress *in, gint64 now)
 {
-  g_autoptr (GInetAddress) sdp = usable_address (self->remote_address);
+  GInetAddress *sdp = self->remote_inet;
   GInetAddress *from = g_inet_socket_address_get_address (in);
 
   if (sdp == NULL || self->remote_rtp_port == 0 || self->sdp_heard)

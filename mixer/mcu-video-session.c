@@ -74,6 +74,8 @@ struct _McuVideoSession
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   gchar *remote_address;
+  GInetAddress *remote_inet; /* (nullable) remote_address parsed once, not
+                              * per packet */
   guint remote_rtp_port;
   guint remote_rtcp_port;
   GInetSocketAddress *latched_rtp;
@@ -105,6 +107,7 @@ mcu_video_session_finalize (GObject *object)
   McuVideoSession *self = MCU_VIDEO_SESSION (object);
 
   g_free (self->remote_address);
+  g_clear_object (&self->remote_inet);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   mcu_srtp_clear (&self->srtp);
@@ -237,6 +240,8 @@ mcu_video_session_set_remote (McuVideoSession *self, const gchar *address,
   }
   g_free (self->remote_address);
   self->remote_address = g_strdup (address);
+  g_clear_object (&self->remote_inet);
+  self->remote_inet = address ? g_inet_address_new_from_string (address) : NULL;
   self->remote_rtp_port = rtp_port;
   self->remote_rtcp_port = rtcp_port;
   g_clear_object (&self->latched_rtp);
@@ -261,12 +266,10 @@ same_source (GInetSocketAddress *a, GInetSocketAddress *b)
 static gboolean
 from_sdp (McuVideoSession *self, GInetSocketAddress *in, guint port)
 {
-  g_autoptr (GInetAddress) sdp = NULL;
+  GInetAddress *sdp = self->remote_inet;
 
-  if (self->remote_address == NULL || port == 0 ||
-      g_inet_socket_address_get_port (in) != port)
+  if (port == 0 || g_inet_socket_address_get_port (in) != port)
     return FALSE;
-  sdp = g_inet_address_new_from_string (self->remote_address);
   return sdp &&
          g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
 }

@@ -30,6 +30,9 @@
 #include <sys/random.h>
 
 #define MAX_NONCES 65536
+/* (user, source IP) pairs with failures remembered: a stranger picks both
+ * halves, so beyond this the pair that failed longest ago is forgotten. */
+#define MAX_FAILURE_PAIRS 65536
 
 typedef struct
 {
@@ -49,6 +52,8 @@ typedef struct
   guint count;
   gint64 last;
   gint64 blocked_until; /* 0 = not blocked */
+  GQueue *order;        /* McuAuth's failure_order */
+  GList *link;          /* in it; data: the table's key */
 } Failures;
 
 struct _McuAuth
@@ -70,6 +75,9 @@ struct _McuAuth
   GHashTable *users;    /* name -> AuthUser* */
   GHashTable *nonces;   /* nonce -> NonceState* */
   GHashTable *failures; /* "user\nip" -> Failures* */
+  GQueue failure_order; /* the keys of @failures, least recently failed
+                         * first */
+  guint max_failure_pairs;
   gint64 last_prune;
   gboolean no_md5;
   gboolean no_sha256;
@@ -84,6 +92,13 @@ auth_user_free (AuthUser *u)
   g_free (u->ha1_sha256);
   g_free (u->display);
   g_free (u);
+}
+
+static void
+failures_free (Failures *f)
+{
+  g_queue_delete_link (f->order, f->link);
+  g_free (f);
 }
 
 static void
@@ -123,8 +138,9 @@ mcu_auth_init (McuAuth *self)
       g_str_hash, g_str_equal, g_free, (GDestroyNotify)auth_user_free);
   self->nonces =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->failures =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->failures = g_hash_table_new_full (
+      g_str_hash, g_str_equal, g_free, (GDestroyNotify)failures_free);
+  g_queue_init (&self->failure_order);
 }
 
 static gint64
@@ -148,6 +164,9 @@ mcu_auth_new (const McuAuthOptions *options)
   self->max_failures = options->max_failures;
   self->failure_window = options->failure_window;
   self->max_backoff = options->max_backoff ? options->max_backoff : 300;
+  self->max_failure_pairs = options->max_failure_pairs
+                                ? options->max_failure_pairs
+                                : MAX_FAILURE_PAIRS;
   self->no_md5 = options->no_md5;
   self->no_sha256 = options->no_sha256;
   self->store = options->store ? g_object_ref (options->store) : NULL;
@@ -375,8 +394,18 @@ count_failure (McuAuth *self, const gchar *user, const gchar *ip, gint64 now)
   guint block, shift;
 
   if (f == NULL) {
+    if (g_hash_table_size (self->failures) >= self->max_failure_pairs)
+      g_hash_table_remove (
+          self->failures, g_queue_peek_head (&self->failure_order));
     f = g_new0 (Failures, 1);
+    f->order = &self->failure_order;
+    f->link = g_list_alloc ();
+    f->link->data = key;
+    g_queue_push_tail_link (&self->failure_order, f->link);
     g_hash_table_replace (self->failures, g_steal_pointer (&key), f);
+  } else {
+    g_queue_unlink (&self->failure_order, f->link);
+    g_queue_push_tail_link (&self->failure_order, f->link);
   }
   f->count++;
   f->last = now;

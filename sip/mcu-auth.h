@@ -23,17 +23,20 @@ typedef struct
   gboolean for_register; /* which requests need credentials */
   gboolean for_invite;
   gboolean for_message;
-  guint nonce_lifetime;   /* seconds; older nonces get stale=true */
-  guint max_failures;     /* failures of one user from one source IP
-                           * before it is blocked (1 s, 2 s, 4 s, ...) */
-  guint failure_window;   /* seconds failures are remembered after the
-                           * last block ends */
-  guint max_backoff;      /* seconds: the longest block (0 = 300) */
-  gboolean no_md5;        /* challenge with SHA-256 only */
-  gboolean no_sha256;     /* challenge with MD5 only (libre/baresip 1.0
-                           * give up on a challenge list with SHA-256) */
-  McuBindingStore *store; /* (nullable) more users (HA1 only) */
-  McuClockFunc clock;     /* (nullable) monotonic seconds; for tests */
+  guint nonce_lifetime;    /* seconds; older nonces get stale=true */
+  guint max_failures;      /* failures of one user from one source IP
+                            * before it is blocked (1 s, 2 s, 4 s, ...) */
+  guint failure_window;    /* seconds failures are remembered after the
+                            * last block ends */
+  guint max_backoff;       /* seconds: the longest block (0 = 300) */
+  guint max_failure_pairs; /* (user, source IP) pairs remembered; the one
+                            * that failed longest ago goes first (0 =
+                            * 65536) */
+  gboolean no_md5;         /* challenge with SHA-256 only */
+  gboolean no_sha256;      /* challenge with MD5 only (libre/baresip 1.0
+                            * give up on a challenge list with SHA-256) */
+  McuBindingStore *store;  /* (nullable) more users (HA1 only) */
+  McuClockFunc clock;      /* (nullable) monotonic seconds; for tests */
   gpointer clock_data;
 } McuAuthOptions;
 

@@ -985,10 +985,12 @@ mcu_sdp_video_append_offer (
     }
   }
   g_return_if_fail (h264 || vp8);
-  g_string_append_printf (
-      sdp, "m=video %u RTP/AVP%s\r\n", local->video_rtp_port, pts->str);
+  g_string_append_printf (sdp, "m=video %u RTP/%sAVP%s\r\n",
+      local->video_rtp_port, local->video_crypto ? "S" : "", pts->str);
   append_bandwidth (sdp, kbps);
   g_string_append (sdp, maps->str);
+  if (local->video_crypto)
+    mcu_sdp_crypto_append (sdp, local->video_crypto);
   g_string_append (sdp, "a=rtcp-fb:* nack\r\n"
                         "a=rtcp-fb:* nack pli\r\n"
                         "a=rtcp-fb:* ccm fir\r\n");

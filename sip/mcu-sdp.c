@@ -1192,8 +1192,8 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs,
   if (local->audio_crypto)
     mcu_sdp_crypto_append (sdp, local->audio_crypto);
   append_media_tail (sdp, DEFAULT_PTIME, local);
-  /* our offers do not encrypt video yet: an SRTP offer is audio only */
-  if (video_prefs != NULL && local->audio_crypto == NULL)
+  if (video_prefs != NULL &&
+      (local->audio_crypto == NULL || local->video_crypto != NULL))
     mcu_sdp_video_append_offer (sdp, video_prefs, local);
   return g_string_free (sdp, FALSE);
 }

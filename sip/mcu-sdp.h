@@ -214,6 +214,10 @@ typedef struct
   /* (nullable) our SRTP key for an offer's audio line: RTP/SAVP with this
    * a=crypto (answers use McuSdpAudio.local_crypto) */
   const McuSdpCrypto *audio_crypto;
+  /* (nullable) the same for an offer's video line; an offer with an
+   * encrypted audio line and no video key has no video line (never clear
+   * video next to SRTP audio) */
+  const McuSdpCrypto *video_crypto;
 } McuSdpLocal;
 
 /* Answer @offer: m-lines in the offer's order, the audio line with the one
@@ -228,7 +232,8 @@ gchar *mcu_sdp_build_answer (const McuSdpSession *offer,
 /* An offer with every codec in @prefs plus telephone-event (late offer:
  * INVITE without SDP, our offer goes in the 200 OK); with @video_prefs
  * (nullable: audio only) also a video line: H.264 packetization-mode 1
- * (PT 96) and 0 (PT 97), VP8 (PT 98), as the prefs allow. (transfer full) */
+ * (PT 96) and 0 (PT 97), VP8 (PT 98), as the prefs allow; RTP/SAVP lines
+ * with @local's audio_crypto and video_crypto. (transfer full) */
 gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs,
     const McuSdpVideoPrefs *video_prefs, const McuSdpLocal *local);
 

@@ -45,7 +45,8 @@ struct _McuSipAgent
   gboolean shutting_down;
   guint shutdown_timeout_id;
   gchar *tls_dir; /* (nullable) sofia-sip's agent.pem and cafile.pem */
-  gchar *host;    /* the listen address, [bracketed] when IPv6 */
+  McuSipTlsContexts *tls_contexts; /* (nullable) sofia-sip's SSL_CTXs */
+  gchar *host; /* the listen address, [bracketed] when IPv6 */
   guint port;
   guint tls_port;
 };
@@ -93,6 +94,7 @@ mcu_sip_agent_finalize (GObject *object)
   McuSipAgent *self = MCU_SIP_AGENT (object);
 
   su_home_deinit (self->home);
+  g_clear_pointer (&self->tls_contexts, mcu_sip_tls_contexts_free);
   if (self->tls_dir) {
     mcu_sip_tls_dir_remove (self->tls_dir);
     g_free (self->tls_dir);
@@ -628,6 +630,11 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
   g_source_ref (self->source);
   g_source_attach (self->source, NULL);
 
+  if (self->tls_dir) {
+    self->tls_contexts = mcu_sip_tls_contexts_watch (error);
+    if (self->tls_contexts == NULL)
+      return NULL;
+  }
   self->nua = nua_create (self->root, on_nua_event, (nua_magic_t *)self,
       NUTAG_URL (url), TAG_IF (sips_url, NUTAG_SIPS_URL (sips_url)),
       TAG_IF (self->tls_dir, TPTAG_CERTIFICATE (self->tls_dir)),
@@ -644,6 +651,8 @@ mcu_sip_agent_new (const McuSipAgentOptions *options, GError **error)
       TAG_IF (options->max_message_size,
           NTATAG_MAXSIZE (options->max_message_size)),
       TAG_END ());
+  if (self->tls_contexts)
+    mcu_sip_tls_contexts_stop (self->tls_contexts);
   if (self->nua == NULL) {
     g_set_error (error, MCU_SIP_ERROR, MCU_SIP_ERROR_BIND,
         "cannot listen on %s%s%s (address in use or not local?)", url,
@@ -671,11 +680,18 @@ mcu_sip_agent_reload_tls (McuSipAgent *self, const McuSipTlsOptions *options,
   files = mcu_sip_tls_files_load (options, error);
   if (files == NULL || !mcu_sip_tls_files_write (files, self->tls_dir, error))
     return FALSE;
-  log_certificate (files, "checked again");
-  /* sofia-sip 1.12.11 builds its SSL_CTX once, when the TLS listener
-   * opens, and has no way to swap it: the files are in place for the next
-   * start. */
-  *restart_needed = TRUE;
+  /* sofia-sip's own contexts, if they were seen being made (else the
+   * files are in place for the next start) */
+  if (self->tls_contexts == NULL ||
+      mcu_sip_tls_contexts_count (self->tls_contexts) == 0) {
+    log_certificate (files, "checked again");
+    *restart_needed = TRUE;
+    return TRUE;
+  }
+  if (!mcu_sip_tls_contexts_apply (
+          self->tls_contexts, files, self->tls_dir, error))
+    return FALSE;
+  log_certificate (files, "reloaded");
   return TRUE;
 }
 

@@ -98,10 +98,12 @@ void mcu_sip_agent_set_auth (McuSipAgent *self, McuAuth *auth);
 void mcu_sip_agent_set_limits (McuSipAgent *self, McuRateLimit *rate_limit,
     const McuSipCallLimits *limits);
 
-/* SIGHUP: reads and checks the TLS files again. sofia-sip 1.12 reads its
- * certificate only when the TLS listener opens, so the new one is served
- * after a restart; FALSE (the files are unusable) or TRUE with
- * *@restart_needed. Calls are not touched. */
+/* SIGHUP: reads and checks the TLS files again and puts them into the TLS
+ * listener: new connections get the new certificate, established ones
+ * (calls, registrations) keep theirs. FALSE: the files are unusable and
+ * nothing changed. TRUE with *@restart_needed: checked, but sofia-sip's
+ * TLS contexts were not found, so the new files serve from the next
+ * start. */
 gboolean mcu_sip_agent_reload_tls (McuSipAgent *self,
     const McuSipTlsOptions *options, gboolean *restart_needed, GError **error);
 

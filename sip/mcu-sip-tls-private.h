@@ -34,4 +34,22 @@ gboolean mcu_sip_tls_init_openssl (const gchar *dir, GError **error);
 /* Removes the files and @dir. */
 void mcu_sip_tls_dir_remove (const gchar *dir);
 
+/* The SSL contexts sofia-sip makes for its TLS transports, so that a
+ * renewed certificate can be put into them (sofia-sip 1.12 has no call
+ * for it): every SSL_CTX created between _watch () and _stop () is kept
+ * (one reference each). See mcu-sip-tls-live.c. */
+typedef struct _McuSipTlsContexts McuSipTlsContexts;
+
+McuSipTlsContexts *mcu_sip_tls_contexts_watch (GError **error);
+void mcu_sip_tls_contexts_stop (McuSipTlsContexts *self);
+guint mcu_sip_tls_contexts_count (const McuSipTlsContexts *self);
+/* Puts the certificate, its chain and key of @files, and the CAs of
+ * @dir's cafile.pem, into every kept context: connections accepted (or
+ * opened) from now on present them; established ones keep theirs. All or
+ * nothing: nothing is changed when the files do not load. */
+gboolean mcu_sip_tls_contexts_apply (McuSipTlsContexts *self,
+    const McuSipTlsFiles *files, const gchar *dir, GError **error);
+void mcu_sip_tls_contexts_free (McuSipTlsContexts *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuSipTlsContexts, mcu_sip_tls_contexts_free)
+
 G_END_DECLS

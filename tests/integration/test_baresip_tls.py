@@ -1,13 +1,22 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""baresip over TLS dials room 1000 over TLS, where an mcu-test-caller
-(plain UDP, PCMU, 1000 Hz) waits; each hears the other (baresip sends
-ausine 440 Hz). The server's certificate is a throwaway self-signed one for
-its address, given to baresip as sip_cafile.
+"""baresip over TLS with `mediaenc=srtp-mand` dials room 1000 over TLS,
+where an mcu-test-caller (plain UDP, PCMU, 1000 Hz) waits; each hears the
+other (baresip sends ausine 440 Hz). The SDES keys travel over TLS, so the
+server takes them without srtp-allow-insecure-keys, and its log says the
+call's audio is SRTP. The server's certificate is a throwaway self-signed
+one for its address, given to baresip as sip_cafile.
 
 Not covered: baresip 1.0.0 registering over TLS. Its REGISTER never leaves
-it ("reg: ... Register: Function not implemented", with or without an
-outbound proxy or a certificate of its own), so REGISTER over TLS is
-tested with the suite's own client (test_tls.py).
+it ("reg: ... Register: Function not implemented", ENOSYS, before anything
+is sent: its SIP trace (-s) is empty; with `;transport=tls` on the AOR,
+with an explicit port 5061, with an outbound proxy `;transport=tls`, with
+or without a certificate of its own; a `sips:` AOR sends nothing either),
+while the same account with `;transport=tcp` gets as far as connecting
+and INVITE over TLS works: libre 1.1.0's REGISTER over TLS, not the
+server. linphonec 5.1.65 (Debian's linphone-cli) was tried too and sent
+no REGISTER at all headless. So REGISTER over TLS, and the call to the
+registered user reaching it on its TLS connection, are tested with the
+suite's own client (test_tls.py, registered_user).
 
 baresip puts its primary address into SDP, so the server runs in one network
 namespace and the phones in another (netns.py): no packet leaves the
@@ -43,8 +52,8 @@ def main():
         phone_pem = os.path.join(conf, "phone-both.pem")
         with open(phone_pem, "w") as f:
             f.write(open(phone_cert).read() + open(phone_key).read())
-        baresip.write_conf(conf, "<sip:bob@%s;transport=tls>;regint=0" % n.server_ip,
-                           ip=n.phone_ip, snd=snd, dev=n.veth_p,
+        baresip.write_conf(conf, "<sip:bob@%s;transport=tls>;regint=0;mediaenc=srtp-mand"
+                           % n.server_ip, ip=n.phone_ip, snd=snd, dev=n.veth_p, modules=["srtp"],
                            sip_extra="sip_cafile %s\nsip_certificate %s\n" % (cert, phone_pem))
         with mcutest.McuServer(listen=n.server_ip, prefix=n.server_cmd([]),
                                transports="udp,tcp,tls", sip_extra="tls-port=%d\n" % TLS_PORT,
@@ -66,6 +75,8 @@ def main():
                          and "call ended (BYE)" in log,
                          "baresip joined room 1000 over TLS and hung up with BYE (%s)" % lines)
             checks.check(tc.returncode == 0, "test caller completed (exit %s)" % tc.returncode)
+            srtp = [x for x in log.splitlines() if "[call " in x and "SRTP AES_CM_128_HMAC_SHA1_80" in x]
+            checks.check(len(srtp) == 1, "baresip's audio is SRTP, keyed over TLS (%s)" % srtp)
         decoded = baresip.recordings(snd)
         if not checks.check(len(decoded) == 1, "baresip recorded what it heard"):
             print(out[-3000:])

@@ -261,6 +261,62 @@ test_unknown_user_counts (Fixture *f, gconstpointer data)
   }
 }
 
+/* One wrong guess of @user from SOURCE. */
+static McuAuthVerdict
+guess (Fixture *f, const gchar *user, const gchar *password, const gchar *nonce,
+    guint *nc)
+{
+  g_autofree gchar *auth =
+      credentials (MCU_DIGEST_MD5, user, password, nonce, (*nc)++, URI);
+  g_autofree gchar *who = NULL;
+  g_auto (GStrv) challenges = NULL;
+
+  return check (f, auth, SOURCE, &who, &challenges);
+}
+
+/* A stranger names both the user and (within reason) the source: the
+ * (user, ip) pairs remembered are capped, the one that failed longest ago
+ * is forgotten first. */
+static void
+test_failure_pairs_capped (Fixture *f, gconstpointer data)
+{
+  McuAuthOptions o = {
+    .realm = REALM,
+    .for_register = TRUE,
+    .nonce_lifetime = 300,
+    .max_failures = 3,
+    .failure_window = 60,
+    .max_backoff = 16,
+    .max_failure_pairs = 3,
+    .clock = fake_clock,
+    .clock_data = f,
+  };
+  g_autofree gchar *nonce = NULL;
+  guint nc = 1;
+
+  g_clear_object (&f->auth);
+  f->auth = mcu_auth_new (&o);
+  g_assert_true (mcu_auth_add_user (f->auth, "alice", "secret", NULL, NULL));
+  nonce = challenge_nonce (f);
+  for (guint i = 1; i <= 3; i++)
+    g_assert_cmpint (guess (f, "alice", "wrong", nonce, &nc), ==,
+        i < 3 ? MCU_AUTH_CHALLENGE : MCU_AUTH_FORBIDDEN);
+  /* two more pairs: three remembered, alice still blocked */
+  g_assert_cmpint (guess (f, "x1", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpint (guess (f, "x2", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpint (
+      guess (f, "alice", "secret", nonce, &nc), ==, MCU_AUTH_FORBIDDEN);
+  /* a fourth pushes out the oldest, alice's: her password works again */
+  g_assert_cmpint (guess (f, "x3", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpint (guess (f, "alice", "secret", nonce, &nc), ==, MCU_AUTH_OK);
+  /* x1 fails again: now x2 is the oldest, and the next new pair drops it,
+   * not x1, whose third failure blocks it */
+  g_assert_cmpint (guess (f, "x1", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpint (guess (f, "x4", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+  g_assert_cmpint (guess (f, "x1", "x", nonce, &nc), ==, MCU_AUTH_FORBIDDEN);
+  g_assert_cmpint (guess (f, "x2", "x", nonce, &nc), ==, MCU_AUTH_CHALLENGE);
+}
+
 static void
 test_nonce_expiry_stale (Fixture *f, gconstpointer data)
 {
@@ -404,6 +460,7 @@ main (int argc, char **argv)
       test_wrong_password_then_forbidden);
   ADD ("/auth/backoff-doubles", test_backoff_doubles);
   ADD ("/auth/unknown-user-counts", test_unknown_user_counts);
+  ADD ("/auth/failure-pairs-capped", test_failure_pairs_capped);
   ADD ("/auth/nonce-expiry-stale", test_nonce_expiry_stale);
   ADD ("/auth/unknown-nonce-stale", test_unknown_nonce_stale);
   ADD ("/auth/nonce-count-replay", test_nonce_count_replay);

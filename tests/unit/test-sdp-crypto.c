@@ -209,18 +209,34 @@ test_offer (void)
     .audio_crypto = &key };
   g_autofree gchar *offer = NULL;
   g_autofree gchar *clear = NULL;
+  g_autofree gchar *both = NULL;
+  McuSdpCrypto video_key;
+  const gchar *m_video;
 
   g_assert_true (mcu_sdp_crypto_generate (
       &key, MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL));
+  g_assert_true (mcu_sdp_crypto_generate (
+      &video_key, MCU_SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, 1, NULL));
   McuSdpVideoPrefs video_prefs = { 0 };
 
-  /* our offers do not encrypt video: an SRTP offer is audio only */
+  /* SRTP audio without a video key: no clear video line next to it */
   offer = mcu_sdp_build_offer (NULL, &video_prefs, &local);
   g_assert_null (strstr (offer, "m=video"));
   g_assert_nonnull (strstr (offer, "m=audio 20000 RTP/SAVP "));
   g_assert_nonnull (
       strstr (offer, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+  /* with one: the video line is RTP/SAVP with its own a=crypto */
+  local.video_rtp_port = 20002;
+  local.video_rtcp_port = 20003;
+  local.video_crypto = &video_key;
+  both = mcu_sdp_build_offer (NULL, &video_prefs, &local);
+  m_video = strstr (both, "m=video 20002 RTP/SAVP ");
+  g_assert_nonnull (m_video);
+  g_assert_nonnull (
+      strstr (m_video, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+  g_assert_true (strstr (both, "a=crypto") < m_video); /* audio's own */
   local.audio_crypto = NULL;
+  local.video_crypto = NULL;
   clear = mcu_sdp_build_offer (NULL, &video_prefs, &local);
   g_assert_nonnull (strstr (clear, "m=video"));
   g_assert_nonnull (strstr (clear, "m=audio 20000 RTP/AVP "));
