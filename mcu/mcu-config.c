@@ -129,6 +129,8 @@ static const KeySpec key_specs[] = {
   { "recording", "height", KEY_UINT, 64, 1080, CFG (recording_height) },
   { "recording", "bitrate", KEY_UINT, 64, 20000, CFG (recording_bitrate) },
   { "recording", "max-active", KEY_UINT, 0, 1000, CFG (recording_max_active) },
+  { "recording", "max-streams", KEY_UINT, 0, 1000,
+      CFG (recording_max_streams) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
