@@ -39,6 +39,7 @@ typedef struct
   McuRoom *room; /* (weak) */
   gulong added_handler;
   guint start_idle;
+  guint drop_idle;
   RecState state;
   McuRecorder *recorder; /* (nullable) */
   gchar *path;           /* (nullable) */
@@ -84,6 +85,7 @@ rec_free (gpointer data)
     g_object_remove_weak_pointer (G_OBJECT (rec->room), (gpointer *)&rec->room);
   }
   g_clear_handle_id (&rec->start_idle, g_source_remove);
+  g_clear_handle_id (&rec->drop_idle, g_source_remove);
   if (rec->recorder)
     g_signal_handlers_disconnect_by_data (rec->recorder, rec);
   g_clear_object (&rec->recorder);
@@ -256,6 +258,7 @@ on_drop_idle (gpointer data)
 {
   Rec *rec = data;
 
+  rec->drop_idle = 0;
   g_hash_table_remove (rec->owner->running, rec->id);
   return G_SOURCE_REMOVE;
 }
@@ -279,7 +282,7 @@ rec_ended (Rec *rec, const gchar *error)
       error ? "failed" : "stopped", ms / 1000.0, error ? ": " : "",
       error ? error : "");
   emit (self, error ? "recording-failed" : "recording-stopped", rec, error);
-  g_idle_add (on_drop_idle, rec);
+  rec->drop_idle = g_idle_add (on_drop_idle, rec);
 }
 
 static void

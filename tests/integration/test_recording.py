@@ -18,6 +18,7 @@ gst-launch-1.0.
   callers keep talking."""
 
 import datetime
+import json
 import os
 import re
 import shutil
@@ -195,6 +196,11 @@ def video_room(work):
         with open(path, "rb") as f:
             checks.check(status == 200 and data == f.read() and headers.get("content-type") == "video/x-matroska",
                          "GET /v1/recordings/ID downloads the file (%d bytes)" % len(data))
+        status, _, metrics = ctl.raw("GET", "/metrics")
+        metrics = metrics.decode()
+        checks.check("mcu_recordings 0\n" in metrics and "mcu_recordings_started_total 1\n" in metrics
+                     and "mcu_recordings_stopped_total 1\n" in metrics,
+                     "metrics: mcu_recordings 0, started 1, stopped 1")
         # the calls went on through all of it
         for c in (clap, blue, late):
             checks.check(c.proc.poll() is None, "%s still in the call" % c.name)
@@ -255,7 +261,15 @@ def audio_room(work):
                                        for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
         out = run(mcuctl + ["record", "list"])
         checks.check(rid in out and "stopped" in out and "talk" in out, "mcuctl record list:\n" + out)
+        # a recording running when the server is stopped (SIGTERM) is finished
+        status, body = ctl.call("POST", "/v1/rooms/talk/recordings")
+        last = (body or {}).get("id", "")
+        time.sleep(1.5)
         caller.stop()
+    with open(os.path.join(rec_dir, last + ".json")) as f:
+        meta = json.load(f)
+    checks.check(meta.get("state") == "stopped" and meta.get("duration_ms", 0) >= 1400,
+                 "a recording running at SIGTERM is finished: %s" % meta)
     path = os.path.join(rec_dir, rid + ".mka")
     info = discover(path)
     checks.check(info["video"] is None and re.search(r"Opus|x-opus", (info["audio"] or {}).get("codec", ""))
