@@ -249,10 +249,17 @@ static void relayout_all (McuVideoMix *self);
 /* Builds anew the encoder group @key, or every group of @view and so the
  * view itself: its members leave (the last one out takes the group, the
  * last group the view) and join again, into new elements. */
+static gboolean tap_view_hold (McuVideoMix *self, GError **error);
+
 static void
 rebuild (McuVideoMix *self, const gchar *key, View *view)
 {
   GList *members = NULL;
+  /* a tapped view is rebuilt too: its taps follow it */
+  gboolean retap = view && view == self->tap_view;
+
+  if (retap)
+    tap_view_release (self);
 
   for (GList *l = self->order; l; l = l->next) {
     Member *m = l->data;
@@ -274,6 +281,13 @@ rebuild (McuVideoMix *self, const gchar *key, View *view)
           self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, error->message);
   }
   g_list_free (members);
+  if (retap) {
+    g_autoptr (GError) error = NULL;
+
+    if (!tap_view_hold (self, &error))
+      g_warning (
+          "room %s: the recorded view is gone: %s", self->name, error->message);
+  }
   self->n_rebuilds++;
   relayout_all (self);
 }
