@@ -918,7 +918,7 @@ test_view_tap (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (tap, >, 0);
   g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 3);
-  spin (500);
+  spin (500 * time_scale ());
   g_assert_cmpint (g_atomic_int_get (&frames), >=, 8);
   /* the tapped view's compositor fails: rebuilt, the tap goes on */
   compositor = upstream_of (find_in_mix (a, "appsink"), "compositor");
@@ -926,7 +926,7 @@ test_view_tap (gconstpointer data)
   spin (300);
   g_assert_false (in_mix (a, compositor)); /* a new one took over */
   g_atomic_int_set (&frames, 0);
-  spin (500);
+  spin (500 * time_scale ());
   g_assert_cmpint (g_atomic_int_get (&frames), >=, 8);
   mcu_video_mix_remove_tap (mix, tap);
   g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 2);
