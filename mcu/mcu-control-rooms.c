@@ -117,6 +117,7 @@ build_template (JsonBuilder *b, const gchar *name, const McuRoomSettings *s)
   add_bool (b, "preconfigured", TRUE);
   add_bool (b, "open", FALSE);
   add_string (b, "created_at", NULL);
+  add_string (b, "recording", NULL);
   json_builder_end_object (b);
 }
 
