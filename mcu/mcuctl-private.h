@@ -37,7 +37,8 @@ int mcuctl_show (Ctl *ctl, const gchar *path, const gchar *list_member,
 int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
     const gchar *body, const gchar *done);
 
-/* mcuctl-record.c: record start|stop|list */
+/* mcuctl-record.c: record start|stop|list, stream start|stop|list */
 int mcuctl_cmd_record (Ctl *ctl, gchar **args);
+int mcuctl_cmd_stream (Ctl *ctl, gchar **args);
 
 G_END_DECLS

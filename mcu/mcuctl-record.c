@@ -4,7 +4,11 @@
  *   mcuctl record start ROOM        POST /v1/rooms/ROOM/recordings
  *   mcuctl record stop ROOM [ID]    DELETE .../recordings/ID (ID: the
  *                                   room's running one)
- *   mcuctl record list              GET /v1/recordings */
+ *   mcuctl record list              GET /v1/recordings
+ *   mcuctl stream start ROOM URL    POST /v1/rooms/ROOM/streams {"url"}
+ *   mcuctl stream start ROOM --hls NAME                    {"hls"}
+ *   mcuctl stream stop ROOM ID      DELETE .../streams/ID
+ *   mcuctl stream list ROOM         GET /v1/rooms/ROOM/streams */
 #include "mcuctl-private.h"
 
 #include <stdio.h>
@@ -81,5 +85,45 @@ mcuctl_cmd_record (Ctl *ctl, gchar **args)
   g_printerr ("Usage: mcuctl [OPTION...] record start ROOM\n"
               "       mcuctl record stop ROOM [ID]\n"
               "       mcuctl record list\n");
+  return EXIT_USAGE;
+}
+
+int
+mcuctl_cmd_stream (Ctl *ctl, gchar **args)
+{
+  static const gchar *const cols[] = { "id:ID", "state:STATE",
+    "reconnects:RECONNECTS", "target:TARGET", "error:ERROR", NULL };
+  guint n = args ? g_strv_length (args) : 0;
+  g_autofree gchar *path = NULL, *done = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *body = NULL;
+
+  if (n >= 2)
+    path = g_strdup_printf ("/v1/rooms/%s/streams", args[1]);
+  if ((n == 3 || (n == 4 && g_str_equal (args[2], "--hls"))) &&
+      g_str_equal (args[0], "start")) {
+    b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, n == 4 ? "hls" : "url");
+    json_builder_add_string_value (b, args[n - 1]);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    body = json_to_string (root, FALSE);
+    done = g_strdup_printf ("streaming %s to %s", args[1], args[n - 1]);
+    return mcuctl_change (ctl, "POST", path, body, done);
+  }
+  if (n == 3 && g_str_equal (args[0], "stop")) {
+    g_autofree gchar *one = g_strdup_printf ("%s/%s", path, args[2]);
+
+    done = g_strdup_printf ("stopping stream %s", args[2]);
+    return mcuctl_change (ctl, "DELETE", one, NULL, done);
+  }
+  if (n == 2 && g_str_equal (args[0], "list"))
+    return mcuctl_show (ctl, path, "streams", cols);
+  g_printerr ("Usage: mcuctl [OPTION...] stream start ROOM URL\n"
+              "       mcuctl stream start ROOM --hls NAME\n"
+              "       mcuctl stream stop ROOM ID\n"
+              "       mcuctl stream list ROOM\n");
   return EXIT_USAGE;
 }

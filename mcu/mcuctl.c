@@ -1034,6 +1034,8 @@ static const Command commands[] = {
       "list the scheduled meetings (or as iCalendar)", cmd_meetings },
   { "record", VARIADIC, "record start|stop|list [ROOM [ID]]",
       "record a room, stop it, list the recordings", mcuctl_cmd_record },
+  { "stream", VARIADIC, "stream start|stop|list ROOM [URL|--hls NAME|ID]",
+      "stream a room live (RTMP, SRT, HLS), stop it, list", mcuctl_cmd_stream },
   { "meeting", VARIADIC, "meeting add|show|cancel|extend|dial|import ...",
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",

@@ -10,6 +10,7 @@ mcu-test-caller as the phones (a video caller sending a 440 Hz tone):
 - HLS into a directory: a playlist and segments that decode;
 - DELETE stops a stream (stream-stopped); bad URLs get 400."""
 
+import json
 import os
 import shutil
 import signal
@@ -162,9 +163,12 @@ def main():
         check_pull("SRT", frames, samples, 4)
 
         # HLS
-        st, body = ctl.call("POST", "/v1/rooms/show/streams", {"hls": "show"})
-        checks.check(st == 201, "POST hls stream: 201 (%s %s)" % (st, body))
-        hls_id = (body or {}).get("id")
+        mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
+        out = subprocess.run(mcuctl + ["--json", "stream", "start", "show", "--hls", "show"],
+                             stdout=subprocess.PIPE, text=True).stdout
+        body = json.loads(out) if out.strip().startswith("{") else {}
+        checks.check(body.get("state") == "live", "mcuctl stream start show --hls show: %s" % out.strip())
+        hls_id = body.get("id")
         playlist = os.path.join(rec_dir, "hls", "show", "playlist.m3u8")
         checks.check(mcutest.poll_until(lambda: os.path.exists(playlist) and
                                         open(playlist).read().count(".ts") >= 2, 15),
@@ -174,6 +178,9 @@ def main():
         checks.check(frames >= 20 and abs(tone_hz(samples) - 440) < 20,
                      "HLS: the first segment decodes (%d frames, %.0f Hz)" % (frames, tone_hz(samples)))
 
+        out = subprocess.run(mcuctl + ["stream", "list", "show"], stdout=subprocess.PIPE, text=True).stdout
+        checks.check(all(i and i in out for i in (rtmp_id, srt_id, hls_id)) and "live" in out,
+                     "mcuctl stream list show:\n" + out)
         st, listing = ctl.get("/v1/rooms/show/streams")
         checks.check(st == 200 and sorted(s["id"] for s in listing["streams"]) == sorted([rtmp_id, srt_id, hls_id]),
                      "GET streams lists the three")
