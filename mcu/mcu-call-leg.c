@@ -17,6 +17,9 @@
  * Signals: "ended"; "answered" (outgoing: 2xx and media up);
  * "remote-direction" (McuSdpDirection): the remote changed its media
  * direction with a re-INVITE (hold/resume).
+ * "dtmf" (const gchar *digit, const gchar *method): a key the caller
+ * pressed, from the media (RFC 4733 "rfc4733", in-band tones "inband") or
+ * an INFO ("info"); the one place to listen for keys.
  * SRTP (SDES): the offer's a=crypto key decrypts what the caller sends; we
  * answer with a fresh key of ours, kept across re-INVITEs while the suite
  * stays (a new key from the caller re-keys only the decryption). Our own
@@ -25,6 +28,7 @@
 #include "mcu-call-leg.h"
 #include "mcu-call-video.h"
 #include "mcu-call-srtp.h"
+#include "mcu-dtmf-limit.h"
 
 #include <string.h>
 
@@ -38,7 +42,9 @@ struct _McuCallLeg
   McuParticipant *participant; /* (nullable) held by the room */
   McuAudioMix *mix;
   McuMediaSession *media;
-  McuCallVideo *video; /* (nullable) video off or not in a room */
+  McuCallVideo *video;       /* (nullable) video off or not in a room */
+  McuCallControls *controls; /* (nullable) callers into a room */
+  gboolean held_out;         /* out of the mix: PIN entry, waiting */
   McuSdpAudio audio;
   gboolean have_audio;
   gboolean awaiting_answer; /* we offered; the answer comes in the ACK */
@@ -57,6 +63,7 @@ struct _McuCallLeg
   McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
   McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
   gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
+  McuDtmfLimit dtmf_limit;         /* keys a second */
 };
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
@@ -66,6 +73,7 @@ enum
   SIGNAL_ENDED,
   SIGNAL_ANSWERED,
   SIGNAL_REMOTE_DIRECTION,
+  SIGNAL_DTMF,
   N_SIGNALS
 };
 
@@ -129,6 +137,30 @@ mcu_call_leg_class_init (McuCallLegClass *klass)
   signals[SIGNAL_REMOTE_DIRECTION] =
       g_signal_new ("remote-direction", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_DTMF] =
+      g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+/* A key from the media ("dtmf" of the media session) or an INFO (of the
+ * SIP call). */
+static void
+on_dtmf (
+    GObject *source, const gchar *digit, const gchar *method, McuCallLeg *self)
+{
+  guint dropped;
+
+  if (self->ended)
+    return;
+  if (!mcu_dtmf_limit_take (
+          &self->dtmf_limit, g_get_monotonic_time (), &dropped))
+    return;
+  if (dropped)
+    LEG_LOG (self, G_LOG_LEVEL_WARNING,
+        "%u DTMF keys dropped (more than %u a second)", dropped,
+        MCU_DTMF_MAX_PER_SECOND);
+  LEG_LOG (self, G_LOG_LEVEL_DEBUG, "key %s (%s)", digit, method);
+  g_signal_emit (self, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
 static void
@@ -151,6 +183,9 @@ release_media (McuCallLeg *self)
   /* the totals first: out of the mix, the session has no rtpbin to ask */
   if (self->media)
     mcu_media_session_get_stats (self->media, &self->final_stats);
+  if (self->controls)
+    mcu_call_controls_leave (self->controls);
+  g_clear_object (&self->controls);
   if (self->video)
     mcu_call_video_leave (self->video);
   g_clear_object (&self->video);
@@ -158,6 +193,8 @@ release_media (McuCallLeg *self)
     mcu_audio_mix_remove (self->mix, self->media);
   if (self->mix)
     g_signal_handlers_disconnect_by_data (self->mix, self);
+  if (self->media) /* a key may still be on its way to the main loop */
+    g_signal_handlers_disconnect_by_data (self->media, self);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
   if (self->room && self->participant)
@@ -246,6 +283,9 @@ codec_params (const McuSdpAudio *a)
   p.pt = a->pt;
   p.ptime = a->ptime ? a->ptime : 20;
   p.dtmf_pt = a->dtmf_pt;
+  p.dtmf_clock_rate = a->dtmf_clock_rate;
+  p.dtmf_pt_alt = a->dtmf_pt_alt;
+  p.dtmf_clock_rate_alt = a->dtmf_clock_rate_alt;
   p.opus_fec = a->opus_fec;
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
@@ -295,6 +335,12 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
   gboolean hold;
 
+  /* tones in the audio only from phones that negotiated no telephone-event
+   * (those send their keys that way) */
+  p.inband_dtmf = audio->dtmf_pt == 0 &&
+                  mcu_config_inband_dtmf (self->env->config,
+                      self->room ? mcu_room_get_name (self->room) : NULL);
+
   apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {
     if (in_mix)
@@ -323,7 +369,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   if (!in_mix && !mcu_audio_mix_add (self->mix, self->media, error))
     return FALSE;
   mcu_audio_mix_set_muted (self->mix, self->media,
-      hold || !remote_sends (self->audio.remote_direction) ||
+      hold || !remote_sends (self->audio.remote_direction) || self->held_out ||
           (self->participant && mcu_participant_get_muted (self->participant)));
   if (self->participant)
     mcu_participant_set_on_hold (self->participant, hold);
@@ -596,6 +642,7 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
   g_signal_connect (call, "answered", G_CALLBACK (on_call_answered), self);
+  g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
   g_signal_connect (
       call, "update-answered", G_CALLBACK (on_call_update_answered), self);
   return self;
@@ -603,8 +650,9 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 
 /* The room's mix, created with the room's first caller. */
 static McuAudioMix *
-room_mix (McuRoom *room, const McuConfig *config, GError **error)
+room_mix (McuRoom *room, const McuCallEnv *env, GError **error)
 {
+  const McuConfig *config = env->config;
   McuAudioMix *mix = mcu_room_get_user_data (room);
 
   if (mix == NULL) {
@@ -612,6 +660,7 @@ room_mix (McuRoom *room, const McuConfig *config, GError **error)
       .latency_ms = config->jitter_latency,
       .noise_gate_db = config->noise_gate,
       .max_talkers = config->max_talkers,
+      .prompt_cache = env->prompt_cache,
     };
 
     mix = mcu_audio_mix_new (mcu_room_get_name (room), &options, error);
@@ -645,6 +694,8 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   McuSdpAudio audio = { 0 };
   McuRoom *room;
   McuAudioMix *mix;
+  McuParticipantRole role = MCU_PARTICIPANT_ROLE_GUEST;
+  gboolean pin_entry = FALSE;
   /* sip:ROOM*PIN@server carries the room's PIN */
   g_auto (GStrv) target =
       g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
@@ -661,12 +712,16 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   if (room == NULL)
     return FALSE;
   self->room = g_object_ref (room);
-  if (!mcu_room_check_pin (room, target[0] ? target[1] : NULL)) {
-    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_PIN,
-        "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
-    goto failed;
+  /* without the PIN: entered by keypad after the answer (pin-prompt) */
+  if (!mcu_room_check_pin_role (room, target[0] ? target[1] : NULL, &role)) {
+    pin_entry = target[0] && !target[1] && self->env->config->pin_prompt;
+    if (!pin_entry) {
+      g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_PIN,
+          "room %s needs its PIN: dial %s*PIN", target[0], target[0]);
+      goto failed;
+    }
   }
-  if (!(mix = room_mix (room, self->env->config, error)))
+  if (!(mix = room_mix (room, self->env, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (
@@ -677,12 +732,18 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       self->env->ports, self->env->config->jitter_latency, error);
   if (self->media == NULL)
     goto failed;
-  self->participant = mcu_room_add_participant (room,
+  g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
+  self->participant = mcu_room_add_participant_full (room,
       mcu_sip_call_get_display_name (self->call),
-      mcu_sip_call_get_from_uri (self->call), error);
+      mcu_sip_call_get_from_uri (self->call),
+      mcu_call_controls_first_state (room, pin_entry, role), role, error);
   if (self->participant == NULL)
     goto failed;
   mcu_participant_set_user_data (self->participant, self, NULL);
+  self->controls = mcu_call_controls_new (self, self->env->config, room, mix,
+      self->media, self->participant, pin_entry, role);
+  mcu_call_controls_set_extend_func (self->controls, self->env->extend_meeting,
+      self->env->extend_meeting_data);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
   new_video (self, room, mix);
@@ -704,6 +765,8 @@ answer (McuCallLeg *self)
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
   if (self->room == NULL) /* bridged */
     return;
+  if (self->controls)
+    mcu_call_controls_start (self->controls);
   LEG_LOG (self, G_LOG_LEVEL_INFO,
       "%s <%s> joined room %s (participant %u, %u in room)",
       mcu_participant_get_display_name (self->participant),
@@ -770,7 +833,7 @@ mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted)
   mcu_participant_set_muted (self->participant, muted);
   if (self->mix && self->media && self->have_audio)
     mcu_audio_mix_set_muted (self->mix, self->media,
-        muted || on_hold (self) ||
+        muted || self->held_out || on_hold (self) ||
             !remote_sends (self->audio.remote_direction));
 }
 
@@ -801,6 +864,18 @@ mcu_call_leg_get_audio_codec (McuCallLeg *self)
   return self->have_audio ? mcu_sdp_codec_to_string (self->audio.codec) : NULL;
 }
 
+McuMediaSession *
+mcu_call_leg_get_media (McuCallLeg *self)
+{
+  return self->media;
+}
+
+McuAudioMix *
+mcu_call_leg_get_mix (McuCallLeg *self)
+{
+  return self->mix;
+}
+
 void
 mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats)
 {
@@ -816,6 +891,23 @@ mcu_call_leg_get_video (McuCallLeg *self)
   return self->video;
 }
 
+McuCallControls *
+mcu_call_leg_get_controls (McuCallLeg *self)
+{
+  return self->controls;
+}
+
+void
+mcu_call_leg_set_held_out (McuCallLeg *self, gboolean held_out)
+{
+  if (self->held_out == !!held_out)
+    return;
+  self->held_out = !!held_out;
+  if (self->participant)
+    mcu_call_leg_set_muted (
+        self, mcu_participant_get_muted (self->participant));
+}
+
 /* ---- outgoing and bridged legs ---- */
 
 /* Takes @mix as this leg's mix and allocates the media (not yet in it). */
@@ -829,6 +921,8 @@ attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
   g_signal_connect (mix, "talking", G_CALLBACK (on_mix_talking), self);
   self->media = mcu_media_session_new (
       self->env->ports, self->env->config->jitter_latency, error);
+  if (self->media)
+    g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   return self->media != NULL;
 }
 
@@ -853,7 +947,7 @@ mcu_call_leg_dial (
     self->room = g_object_ref (room);
     g_free (self->log_room);
     self->log_room = g_strdup (mcu_room_get_name (room));
-    mix = room_mix (room, self->env->config, error);
+    mix = room_mix (room, self->env, error);
   }
   if (mix == NULL || !attach_mix (self, mix, error)) {
     release_media (self);
@@ -885,9 +979,11 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (self->room) {
-    self->participant = mcu_room_add_participant (self->room,
+    self->participant = mcu_room_add_participant_full (self->room,
         mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
-        &error);
+        mcu_call_controls_first_state (
+            self->room, FALSE, MCU_PARTICIPANT_ROLE_GUEST),
+        MCU_PARTICIPANT_ROLE_GUEST, &error);
     if (self->participant == NULL) {
       mcu_sdp_audio_clear (&audio);
       LEG_LOG (self, G_LOG_LEVEL_INFO, "cannot join: %s", error->message);
@@ -895,6 +991,12 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
       return;
     }
     mcu_participant_set_user_data (self->participant, self, NULL);
+    /* a dialled participant is a guest with the caller keys */
+    self->controls =
+        mcu_call_controls_new (self, self->env->config, self->room, self->mix,
+            self->media, self->participant, FALSE, MCU_PARTICIPANT_ROLE_GUEST);
+    mcu_call_controls_set_extend_func (self->controls,
+        self->env->extend_meeting, self->env->extend_meeting_data);
   }
   if (!apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
@@ -913,6 +1015,8 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
         mcu_sip_call_get_from_uri (call), mcu_room_get_name (self->room),
         mcu_participant_get_id (self->participant));
   self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+  if (self->controls)
+    mcu_call_controls_start (self->controls);
   g_signal_emit (self, signals[SIGNAL_ANSWERED], 0);
 }
 

@@ -8,6 +8,7 @@
 #include "mcu-mixer.h"
 #include "mcu-config.h"
 #include "mcu-call-video.h"
+#include "mcu-call-controls.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,11 @@ typedef struct
   gboolean (*admit_gate) (
       gpointer data, const gchar *room, guint *retry_after, GError **error);
   gpointer admit_gate_data;
+  /* (nullable) the moderator's "extend" key: the scheduler */
+  McuCallControlsExtendFunc extend_meeting;
+  gpointer extend_meeting_data;
+  /* (nullable) prompt audio shared by every room's mix */
+  McuPromptCache *prompt_cache;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or
@@ -66,9 +72,18 @@ void mcu_call_leg_set_deaf (McuCallLeg *self, gboolean deaf);
 void mcu_call_leg_set_volume (McuCallLeg *self, gdouble volume);
 /* (nullable) "opus", "pcmu", ... */
 const gchar *mcu_call_leg_get_audio_codec (McuCallLeg *self);
+/* (nullable) (transfer none) the audio session and the mix it is in (for
+ * prompts: mcu_audio_mix_play_to) */
+McuMediaSession *mcu_call_leg_get_media (McuCallLeg *self);
+McuAudioMix *mcu_call_leg_get_mix (McuCallLeg *self);
 void mcu_call_leg_get_stats (McuCallLeg *self, McuMediaStats *stats);
 /* (nullable) (transfer none) the video half (mcu_call_video_get_stats for
  * the control socket); NULL without video support or a room. */
 McuCallVideo *mcu_call_leg_get_video (McuCallLeg *self);
+/* (nullable) (transfer none) PIN entry, role rules and keypad controls */
+McuCallControls *mcu_call_leg_get_controls (McuCallLeg *self);
+/* Held out of everyone's mix (PIN entry, waiting for the moderator)
+ * whatever the participant's own mute. */
+void mcu_call_leg_set_held_out (McuCallLeg *self, gboolean held_out);
 
 G_END_DECLS

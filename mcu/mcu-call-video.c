@@ -59,6 +59,10 @@ struct _McuCallVideo
   gboolean muted; /* by the operator: the participant's "video-muted" */
   gboolean left;
   gboolean joined; /* in the mix (a dial-out joins when answered) */
+  /* joined, but not in the grid yet: the participant is entering its PIN
+   * or waiting for the moderator (its "state"); its session waits */
+  gboolean hidden;
+  gulong state_handler;
   VideoOffered offered;
   McuSdpCrypto offer_crypto; /* our key in our SRTP offers */
 };
@@ -252,6 +256,40 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   return g_steal_pointer (&self);
 }
 
+/* Into the grid: its tile (a name until its picture comes). */
+static void
+show (McuCallVideo *self)
+{
+  self->hidden = FALSE;
+  g_hash_table_insert (self->rv->ids, self->audio, GUINT_TO_POINTER (self->id));
+  self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
+      G_CALLBACK (on_mix_participant_error), self);
+  mcu_video_mix_add_participant (self->rv->mix, self->id,
+      self->participant ? mcu_participant_get_display_name (self->participant)
+                        : NULL);
+  if (self->muted)
+    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+}
+
+static void
+on_participant_state (
+    McuParticipant *participant, GParamSpec *pspec, McuCallVideo *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!self->hidden || self->left ||
+      mcu_participant_get_state (participant) != MCU_PARTICIPANT_STATE_JOINED)
+    return;
+  show (self);
+  if (self->session && self->have_sdp &&
+      !mcu_video_mix_set_session (
+          self->rv->mix, self->id, self->session, &error)) {
+    g_message ("participant %u: no video: %s", self->id, error->message);
+    drop_video (self);
+  }
+  apply_direction (self);
+}
+
 void
 mcu_call_video_join (McuCallVideo *self, McuParticipant *participant)
 {
@@ -267,13 +305,12 @@ mcu_call_video_join (McuCallVideo *self, McuParticipant *participant)
   self->muted_handler = g_signal_connect (participant, "notify::video-muted",
       G_CALLBACK (on_participant_video_muted), self);
   self->muted = mcu_participant_get_video_muted (participant);
-  g_hash_table_insert (self->rv->ids, self->audio, GUINT_TO_POINTER (self->id));
-  self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
-      G_CALLBACK (on_mix_participant_error), self);
-  mcu_video_mix_add_participant (
-      self->rv->mix, self->id, mcu_participant_get_display_name (participant));
-  if (self->muted)
-    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+  self->state_handler = g_signal_connect (
+      participant, "notify::state", G_CALLBACK (on_participant_state), self);
+  if (mcu_participant_get_state (participant) == MCU_PARTICIPANT_STATE_JOINED)
+    show (self);
+  else
+    self->hidden = TRUE;
 }
 
 void
@@ -334,8 +371,8 @@ apply_direction (McuCallVideo *self)
                       remote_receives (self->sdp.remote_direction) &&
                       self->sdp.remote_rtp_port != 0;
 
-  if (!self->joined)
-    return; /* a dial-out not answered yet: not in the mix */
+  if (!self->joined || self->hidden)
+    return; /* a dial-out not answered yet, a PIN entry: not in the mix */
   if (self->session) {
     gboolean was = mcu_video_session_get_sending (self->session);
 
@@ -352,7 +389,7 @@ apply_direction (McuCallVideo *self)
 static void
 drop_video (McuCallVideo *self)
 {
-  if (self->session)
+  if (self->session && self->joined && !self->hidden)
     mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
   g_clear_object (&self->session);
   mcu_sdp_video_clear (&self->sdp);
@@ -414,7 +451,8 @@ apply_sdp (McuCallVideo *self, const McuSdpSession *sdp, gboolean hold,
   memset (&send, 0, sizeof send);
   memset (&recv, 0, sizeof recv);
   if (!mcu_video_session_params_equal (self->session, &params)) {
-    mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+    if (!self->hidden)
+      mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
     if (!mcu_video_session_set_params (self->session, &params, error))
       goto failed;
     g_info ("participant %u: video %s %ux%u%s%s", self->id,
@@ -431,7 +469,8 @@ apply_sdp (McuCallVideo *self, const McuSdpSession *sdp, gboolean hold,
   mcu_sdp_video_clear (&self->sdp);
   self->sdp = video;
   self->have_sdp = TRUE;
-  if (mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
+  if (!self->hidden &&
+      mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
       !mcu_video_mix_set_session (
           self->rv->mix, self->id, self->session, error)) {
     drop_video (self);
@@ -521,7 +560,7 @@ mcu_call_video_offer_srtp (McuCallVideo *self, McuSdpLocal *local)
 void
 mcu_call_video_acked (McuCallVideo *self)
 {
-  if (!self->left && self->joined && self->session)
+  if (!self->left && self->joined && !self->hidden && self->session)
     mcu_video_mix_request_keyframe (self->rv->mix, self->id);
 }
 
@@ -539,7 +578,7 @@ gboolean
 mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
 {
   memset (stats, 0, sizeof *stats);
-  if (self->left || !self->joined || self->session == NULL)
+  if (self->left || !self->joined || self->hidden || self->session == NULL)
     return FALSE;
   return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
 }
@@ -549,6 +588,7 @@ mcu_call_video_leave (McuCallVideo *self)
 {
   if (self->participant) {
     g_clear_signal_handler (&self->muted_handler, self->participant);
+    g_clear_signal_handler (&self->state_handler, self->participant);
     g_object_remove_weak_pointer (
         G_OBJECT (self->participant), (gpointer *)&self->participant);
     self->participant = NULL;
@@ -556,7 +596,7 @@ mcu_call_video_leave (McuCallVideo *self)
   if (self->left || self->rv == NULL)
     return;
   self->left = TRUE;
-  if (self->joined) {
+  if (self->joined && !self->hidden) {
     g_clear_signal_handler (&self->error_handler, self->rv->mix);
     mcu_video_mix_remove_participant (self->rv->mix, self->id);
     g_hash_table_remove (self->rv->ids, self->audio);

@@ -3,6 +3,8 @@
  * limits, where it goes); unknown groups and keys and bad values are errors
  * that name the file, the group and the key. */
 #include "mcu-config.h"
+#include "mcu-rooms.h"
+#include "mcu-prompts.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -26,6 +28,8 @@ typedef enum
   KEY_DIGEST_ALGORITHMS,
   KEY_SRTP,
   KEY_RECORD,
+  KEY_ROOM_OPTION, /* a McuRoomOptions flag (min) in a guint */
+  KEY_KEYMAP,      /* caller (max 0) or moderator (max 1) key map */
 } KeyType;
 
 typedef struct
@@ -65,13 +69,32 @@ static const KeySpec key_specs[] = {
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
+  { "media", "inband-dtmf", KEY_BOOL, 0, 0, CFG (inband_dtmf) },
   { "rooms", "auto-create", KEY_BOOL, 0, 0, CFG (auto_create) },
+  { "rooms", "pin-prompt", KEY_BOOL, 0, 0, CFG (pin_prompt) },
   { "rooms", "max-participants", KEY_UINT, 0, 100000, CFG (max_participants) },
   { "room:", "max-participants", KEY_UINT, 0, 100000, ROOM (max_participants) },
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
   { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
   { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
   { "room:", "record", KEY_RECORD, 0, 0, ROOM (record) },
+  { "room:", "moderator-pin", KEY_STRING, 0, 0, ROOM (moderator_pin) },
+  { "room:", "wait-for-moderator", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_WAIT_FOR_MODERATOR, 0, ROOM (options) },
+  { "room:", "end-when-moderator-leaves", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_END_WHEN_MODERATOR_LEAVES, 0, ROOM (options) },
+  { "room:", "mute-guests", KEY_ROOM_OPTION, MCU_ROOM_OPTION_MUTE_GUESTS, 0,
+      ROOM (options) },
+  { "room:", "announce-alone", KEY_ROOM_OPTION, MCU_ROOM_OPTION_ANNOUNCE_ALONE,
+      0, ROOM (options) },
+  { "room:", "announce-join-leave", KEY_ROOM_OPTION,
+      MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE, 0, ROOM (options) },
+  { "controls", "caller", KEY_KEYMAP, 0, 0, CFG (controls_caller) },
+  { "controls", "moderator", KEY_KEYMAP, 0, 1, CFG (controls_moderator) },
+  { "room:", "inband-dtmf", KEY_BOOL, 0, 0, ROOM (inband_dtmf) },
+  { "room:", "prompts", KEY_STRING, 0, 0, ROOM (prompts) },
+  { "rooms", "join-tones", KEY_BOOL, 0, 0, CFG (join_tones) },
+  { "prompts", "dir", KEY_STRING, 0, 0, CFG (prompts_dir) },
   { "auth", "realm", KEY_STRING, 0, 0, CFG (auth_realm) },
   { "auth", "register", KEY_BOOL, 0, 0, CFG (auth_register) },
   { "auth", "invite", KEY_BOOL, 0, 0, CFG (auth_invite) },
@@ -148,6 +171,8 @@ config_room_free (gpointer data)
   g_free (room->name);
   g_free (room->layout);
   g_free (room->pin);
+  g_free (room->moderator_pin);
+  g_free (room->prompts);
   g_free (room);
 }
 
@@ -192,6 +217,7 @@ mcu_config_new_default (void)
   c->max_talkers = 8;  /* the 8 loudest are mixed */
   c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
+  c->pin_prompt = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
   c->auth_max_failures = 3;
@@ -233,6 +259,8 @@ mcu_config_new_default (void)
   c->video_height = 720;
   c->video_framerate = 30;
   c->video_bitrate = 1500;
+  c->controls_caller = g_strdup (MCU_KEYMAP_DEFAULT_CALLER);
+  c->controls_moderator = g_strdup (MCU_KEYMAP_DEFAULT_MODERATOR);
   c->rooms = g_ptr_array_new_with_free_func (config_room_free);
   c->users = g_ptr_array_new_with_free_func (config_user_free);
   return c;
@@ -252,6 +280,7 @@ mcu_config_free (McuConfig *c)
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
   g_free (c->recording_dir);
+  g_free (c->prompts_dir);
   g_free (c->control_socket);
   g_free (c->control_http);
   g_free (c->control_token);
@@ -259,6 +288,8 @@ mcu_config_free (McuConfig *c)
   g_free (c->tls_key);
   g_free (c->tls_ca);
   g_strfreev (c->video_codecs);
+  g_free (c->controls_caller);
+  g_free (c->controls_moderator);
   g_ptr_array_unref (c->rooms);
   g_ptr_array_unref (c->users);
   g_free (c);
@@ -435,6 +466,24 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
             "expected 32 (MD5) or 64 (SHA-256) hex digits of "
             "H(user:realm:password)");
       break;
+    case KEY_ROOM_OPTION:
+      if (g_strcmp0 (value, "true") != 0 && g_strcmp0 (value, "false") != 0)
+        return bad_value (
+            error, file, group, key, "'%s' is not true or false", value);
+      if (g_str_equal (value, "true"))
+        *(guint *)field |= spec->min;
+      else
+        *(guint *)field &= ~spec->min;
+      return TRUE;
+    case KEY_KEYMAP: {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (McuKeymap) map =
+          mcu_keymap_new_parse (value, spec->max == 1, &local);
+
+      if (map == NULL)
+        return bad_value (error, file, group, key, "%s", local->message);
+      break;
+    }
     case KEY_LAYOUT:
       if (!g_strv_contains (known_layouts, value))
         return bad_value (error, file, group, key,
@@ -491,6 +540,7 @@ load_group (GKeyFile *kf, McuConfig *c, const gchar *file, const gchar *group,
     room->max_participants = c->max_participants;
     room->layout = g_strdup ("auto");
     room->self_view = TRUE;
+    room->inband_dtmf = -1;
     g_ptr_array_add (c->rooms, room);
     kind = "room:";
     base = room;
@@ -586,7 +636,7 @@ check_config (McuConfig *c, const gchar *file, GError **error)
   }
   if (c->auth_realm == NULL)
     c->auth_realm = g_strdup (c->sip_domain);
-  return TRUE;
+  return mcu_prompts_check_config (c, file, error);
 }
 
 McuConfig *
@@ -617,6 +667,18 @@ mcu_config_load_data (const gchar *data, const gchar *name, GError **error)
   if (!check_config (c, name, error))
     return NULL;
   return g_steal_pointer (&c);
+}
+
+gboolean
+mcu_config_inband_dtmf (const McuConfig *config, const gchar *room)
+{
+  for (guint i = 0; room && i < config->rooms->len; i++) {
+    const McuConfigRoom *r = g_ptr_array_index (config->rooms, i);
+
+    if (g_str_equal (r->name, room) && r->inband_dtmf >= 0)
+      return r->inband_dtmf;
+  }
+  return config->inband_dtmf;
 }
 
 McuConfig *

@@ -23,9 +23,13 @@ typedef struct
   gchar *name;
   guint max_participants;
   gchar *layout;
-  gchar *pin;         /* (nullable) callers must enter it (DTMF) */
-  gboolean self_view; /* participants see their own tile */
-  gboolean record;    /* record=auto: recorded from its first caller on */
+  gchar *pin;           /* (nullable) callers must enter it (DTMF) */
+  gboolean self_view;   /* participants see their own tile */
+  gboolean record;      /* record=auto: recorded from its first caller on */
+  gchar *moderator_pin; /* (nullable) admits as moderator */
+  guint options;        /* McuRoomOptions */
+  gint inband_dtmf;     /* -1: [media] inband-dtmf's, else a gboolean */
+  gchar *prompts;       /* (nullable) prompt directory, before [prompts] dir */
 } McuConfigRoom;
 
 /* A [user:NAME] group: someone who may register (and call). */
@@ -63,10 +67,16 @@ typedef struct
   guint max_talkers; /* 0 = everyone is mixed */
   guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
+  gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */
 
   /* [rooms] */
   gboolean auto_create;
+  gboolean pin_prompt; /* a PIN room dialled without it asks for it */
   guint max_participants;
+  gboolean join_tones; /* chime when someone joins or leaves (default) */
+
+  /* [prompts] (mcu-prompts.h) */
+  gchar *prompts_dir; /* (nullable) NULL = the installed set */
 
   /* [auth] what needs digest authentication */
   gchar *auth_realm; /* default: the SIP domain */
@@ -130,6 +140,9 @@ typedef struct
   guint recording_bitrate;                 /* kbit/s of its H.264 */
   guint recording_max_active;              /* recordings at once */
   guint recording_max_streams;             /* live streams at once */
+  /* [controls] keypad maps (mcu-keymap.h syntax), validated at load */
+  gchar *controls_caller;
+  gchar *controls_moderator;
 
   GPtrArray *rooms; /* McuConfigRoom*, from [room:NAME] groups */
   GPtrArray *users; /* McuConfigUser*, from [user:NAME] groups */
@@ -141,6 +154,9 @@ McuConfig *mcu_config_load (const gchar *path, GError **error);
 McuConfig *mcu_config_load_data (
     const gchar *data, const gchar *name, GError **error);
 void mcu_config_free (McuConfig *config);
+/* Detect DTMF tones in the audio of callers of @room (nullable: none):
+ * its [room:NAME] inband-dtmf, else [media] inband-dtmf. */
+gboolean mcu_config_inband_dtmf (const McuConfig *config, const gchar *room);
 /* The family of [media] address (our RTP sockets). */
 GSocketFamily mcu_config_media_family (const McuConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuConfig, mcu_config_free)

@@ -22,6 +22,10 @@ void mcu_control_participant_delete (McuControlRequest *req);
 void mcu_control_participants_dial (McuControlRequest *req);
 void mcu_control_registrations_list (McuControlRequest *req);
 
+/* mcu-control-prompts.c */
+void mcu_control_room_announce (McuControlRequest *req);
+void mcu_control_participant_prompt (McuControlRequest *req);
+
 /* mcu-control-meetings.c */
 void mcu_control_meetings_list (McuControlRequest *req);
 void mcu_control_meetings_ics (McuControlRequest *req);

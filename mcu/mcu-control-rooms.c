@@ -15,6 +15,7 @@
 #include "mcu-dialer.h"
 
 static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
+static const gchar *const roles[] = { "guest", "moderator", NULL };
 
 static const McuFieldSpec room_create_fields[] = {
   { "name", MCU_FIELD_STRING, TRUE, 0, 64, NULL },
@@ -22,6 +23,12 @@ static const McuFieldSpec room_create_fields[] = {
   { "layout", MCU_FIELD_ENUM, FALSE, 0, 0, layouts },
   { "pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
   { "locked", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "moderator_pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
+  { "wait_for_moderator", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "end_when_moderator_leaves", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "mute_guests", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "announce_alone", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "announce_join_leave", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
 };
 
 static const McuFieldSpec room_patch_fields[] = {
@@ -29,6 +36,12 @@ static const McuFieldSpec room_patch_fields[] = {
   { "layout", MCU_FIELD_ENUM, FALSE, 0, 0, layouts },
   { "pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
   { "locked", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "moderator_pin", MCU_FIELD_STRING, FALSE, 0, 32, NULL },
+  { "wait_for_moderator", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "end_when_moderator_leaves", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "mute_guests", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "announce_alone", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
+  { "announce_join_leave", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
 };
 
 static const McuFieldSpec participant_patch_fields[] = {
@@ -36,6 +49,7 @@ static const McuFieldSpec participant_patch_fields[] = {
   { "deaf", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "video_muted", MCU_FIELD_BOOL, FALSE, 0, 0, NULL },
   { "volume", MCU_FIELD_NUMBER, FALSE, 0.0, 4.0, NULL },
+  { "role", MCU_FIELD_ENUM, FALSE, 0, 0, roles },
 };
 
 static const McuFieldSpec dial_fields[] = {
@@ -84,6 +98,35 @@ add_string (JsonBuilder *b, const gchar *name, const gchar *value)
     json_builder_add_null_value (b);
 }
 
+/* The room options as booleans ("wait_for_moderator": true, ...). */
+static void
+add_options (JsonBuilder *b, McuRoomOptions options)
+{
+  for (guint i = 0; i < MCU_ROOM_N_OPTIONS; i++) {
+    g_autofree gchar *name = g_strdup (mcu_room_option_name (i));
+
+    add_bool (b, g_strdelimit (name, "-", '_'), (options & (1u << i)) != 0);
+  }
+}
+
+/* @options with the booleans of @o applied. */
+static McuRoomOptions
+apply_options (JsonObject *o, McuRoomOptions options)
+{
+  for (guint i = 0; i < MCU_ROOM_N_OPTIONS; i++) {
+    g_autofree gchar *name = g_strdup (mcu_room_option_name (i));
+
+    g_strdelimit (name, "-", '_');
+    if (!json_object_has_member (o, name))
+      continue;
+    if (json_object_get_boolean_member (o, name))
+      options |= 1u << i;
+    else
+      options &= ~(1u << i);
+  }
+  return options;
+}
+
 static void
 build_room (JsonBuilder *b, McuDaemon *daemon, McuRoom *room)
 {
@@ -94,6 +137,8 @@ build_room (JsonBuilder *b, McuDaemon *daemon, McuRoom *room)
   add_bool (b, "locked", mcu_room_get_locked (room));
   add_string (b, "layout", mcu_room_get_layout (room));
   add_bool (b, "has_pin", mcu_room_get_pin (room) != NULL);
+  add_bool (b, "has_moderator_pin", mcu_room_get_moderator_pin (room) != NULL);
+  add_options (b, mcu_room_get_options (room));
   add_bool (b, "persistent", mcu_room_get_persistent (room));
   add_bool (b, "preconfigured", mcu_room_is_preconfigured (room));
   add_bool (b, "open", TRUE);
@@ -113,6 +158,8 @@ build_template (JsonBuilder *b, const gchar *name, const McuRoomSettings *s)
   add_bool (b, "locked", s->locked);
   add_string (b, "layout", s->layout ? s->layout : "auto");
   add_bool (b, "has_pin", s->pin && *s->pin);
+  add_bool (b, "has_moderator_pin", s->moderator_pin && *s->moderator_pin);
+  add_options (b, s->options);
   add_bool (b, "persistent", FALSE);
   add_bool (b, "preconfigured", TRUE);
   add_bool (b, "open", FALSE);
@@ -143,6 +190,10 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_int (b, "id", mcu_participant_get_id (p));
   add_string (b, "display", mcu_participant_get_display_name (p));
   add_string (b, "uri", mcu_participant_get_uri (p));
+  add_string (
+      b, "role", mcu_participant_role_to_string (mcu_participant_get_role (p)));
+  add_string (b, "state",
+      mcu_participant_state_to_string (mcu_participant_get_state (p)));
   add_string (b, "call_id",
       leg ? mcu_sip_call_get_call_id (mcu_call_leg_get_call (leg)) : NULL);
   json_builder_set_member_name (b, "codecs");
@@ -308,6 +359,8 @@ mcu_control_rooms_create (McuControlRequest *req)
       settings.layout = r->layout;
       settings.pin = r->pin;
       settings.self_view = r->self_view;
+      settings.moderator_pin = r->moderator_pin;
+      settings.options = r->options;
     }
   }
   if (json_object_has_member (req->body, "max_participants"))
@@ -319,6 +372,9 @@ mcu_control_rooms_create (McuControlRequest *req)
     settings.pin = get_string (req->body, "pin");
   if (json_object_has_member (req->body, "locked"))
     settings.locked = json_object_get_boolean_member (req->body, "locked");
+  if (json_object_has_member (req->body, "moderator_pin"))
+    settings.moderator_pin = get_string (req->body, "moderator_pin");
+  settings.options = apply_options (req->body, settings.options);
   room = mcu_room_directory_create (
       mcu_daemon_get_rooms (daemon), name ? name : "", &settings, &error);
   if (room == NULL) {
@@ -386,6 +442,9 @@ mcu_control_room_patch (McuControlRequest *req)
     mcu_room_set_pin (room, get_string (o, "pin"));
   if (json_object_has_member (o, "locked"))
     mcu_room_set_locked (room, json_object_get_boolean_member (o, "locked"));
+  if (json_object_has_member (o, "moderator_pin"))
+    mcu_room_set_moderator_pin (room, get_string (o, "moderator_pin"));
+  mcu_room_set_options (room, apply_options (o, mcu_room_get_options (room)));
   if (!mcu_daemon_save_room (daemon_of (req), room, &error))
     reply_storage_error (req, error);
   else
@@ -482,6 +541,11 @@ mcu_control_participant_patch (McuControlRequest *req)
   if (json_object_has_member (o, "video_muted"))
     mcu_participant_set_video_muted (
         p, json_object_get_boolean_member (o, "video_muted"));
+  if (json_object_has_member (o, "role"))
+    mcu_participant_set_role (
+        p, g_str_equal (json_object_get_string_member (o, "role"), "moderator")
+               ? MCU_PARTICIPANT_ROLE_MODERATOR
+               : MCU_PARTICIPANT_ROLE_GUEST);
   reply_participant (req, p);
 }
 

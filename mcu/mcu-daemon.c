@@ -4,6 +4,8 @@
 #include "mcu-call-leg.h"
 #include "mcu-control.h"
 #include "mcu-events.h"
+#include "mcu-announcer.h"
+#include "mcu-prompts.h"
 #include "mcu-bridge.h"
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
@@ -37,6 +39,7 @@ struct _McuDaemon
   McuScheduler *scheduler; /* scheduled meetings */
   McuRecordings *recordings;
   McuStreams *streams;
+  McuAnnouncer *announcer; /* prompts to rooms and participants */
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -58,6 +61,7 @@ mcu_daemon_dispose (GObject *object)
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
   g_clear_object (&self->streams);
   g_clear_object (&self->recordings);
+  g_clear_object (&self->announcer);
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
   g_clear_object (&self->dialer);
@@ -132,12 +136,30 @@ on_leg_ended (McuCallLeg *leg, McuDaemon *self)
   g_hash_table_remove (self->legs, leg);
 }
 
+/* Every key pressed by a participant is one event (not before the caller
+ * is a participant: a PIN typed in the IVR stays off the stream). */
+static void
+on_leg_dtmf (
+    McuCallLeg *leg, const gchar *digit, const gchar *method, McuDaemon *self)
+{
+  McuParticipant *p = mcu_call_leg_get_participant (leg);
+  g_autofree gchar *fields = NULL;
+
+  if (p == NULL || self->events == NULL)
+    return;
+  fields =
+      g_strdup_printf ("\"digit\":\"%s\",\"method\":\"%s\"", digit, method);
+  mcu_events_emit (
+      self->events, "dtmf", mcu_participant_get_room (p), p, fields);
+}
+
 void
 mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg)
 {
   self->counters.calls_total++;
   g_hash_table_add (self->legs, g_object_ref (leg));
   g_signal_connect (leg, "ended", G_CALLBACK (on_leg_ended), self);
+  g_signal_connect (leg, "dtmf", G_CALLBACK (on_leg_dtmf), self);
 }
 
 static void
@@ -357,6 +379,8 @@ load_rooms (McuDaemon *self, GError **error)
       .self_view = r->self_view,
       .locked = r->locked,
       .created_at = r->created_at,
+      .moderator_pin = r->moderator_pin,
+      .options = r->options,
     };
 
     if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
@@ -444,6 +468,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
       .layout = r->layout,
       .pin = r->pin,
       .self_view = r->self_view,
+      .moderator_pin = r->moderator_pin,
+      .options = r->options,
     };
 
     mcu_room_directory_add_template_full (self->env.rooms, r->name, &settings);
@@ -477,11 +503,16 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->events = mcu_events_new (self->env.rooms);
   self->recordings = mcu_recordings_new (config, self->env.rooms, self->events);
   self->streams = mcu_streams_new (config, self->env.rooms, self->events);
+  self->announcer = mcu_announcer_new (config, self->env.rooms, self->events);
+  self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
+  mcu_prompts_log_missing (config);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
   self->env.admit_gate = mcu_scheduler_glue_admit;
   self->env.admit_gate_data = self;
+  self->env.extend_meeting = mcu_scheduler_glue_extend;
+  self->env.extend_meeting_data = self;
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
     return abandon_startup (self);
@@ -534,6 +565,12 @@ McuStreams *
 mcu_daemon_get_streams (McuDaemon *self)
 {
   return self->streams;
+}
+
+McuAnnouncer *
+mcu_daemon_get_announcer (McuDaemon *self)
+{
+  return self->announcer;
 }
 
 McuRoomDirectory *
@@ -592,6 +629,8 @@ mcu_daemon_save_room (McuDaemon *self, McuRoom *room, GError **error)
     .locked = mcu_room_get_locked (room),
     .self_view = mcu_room_get_self_view (room),
     .created_at = mcu_room_get_created_at (room),
+    .moderator_pin = (gchar *)mcu_room_get_moderator_pin (room),
+    .options = mcu_room_get_options (room),
   };
 
   if (!mcu_room_get_persistent (room))

@@ -53,6 +53,9 @@ typedef struct _McuRecordings McuRecordings;
 McuRecordings *mcu_daemon_get_recordings (McuDaemon *self);
 typedef struct _McuStreams McuStreams;
 McuStreams *mcu_daemon_get_streams (McuDaemon *self);
+typedef struct _McuAnnouncer McuAnnouncer;
+/* prompts to rooms and participants (mcu-announcer.h) */
+McuAnnouncer *mcu_daemon_get_announcer (McuDaemon *self);
 /* (nullable) scheduled meetings (mcu-scheduler.h) */
 McuScheduler *mcu_daemon_get_scheduler (McuDaemon *self);
 /* Keeps @leg (a new call the daemon did not create itself) until it

@@ -188,6 +188,22 @@ on_participant_notify (
     mcu_events_emit (self, "volume", room, participant, fields);
     return;
   }
+  if (g_str_equal (pspec->name, "role")) {
+    g_autofree gchar *fields = g_strdup_printf (
+        "\"role\":\"%s\"", mcu_participant_role_to_string (
+                               mcu_participant_get_role (participant)));
+
+    mcu_events_emit (self, "role-changed", room, participant, fields);
+    return;
+  }
+  if (g_str_equal (pspec->name, "state")) {
+    g_autofree gchar *fields = g_strdup_printf (
+        "\"state\":\"%s\"", mcu_participant_state_to_string (
+                                mcu_participant_get_state (participant)));
+
+    mcu_events_emit (self, "state-changed", room, participant, fields);
+    return;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (flag_events); i++) {
     gboolean value;
 
@@ -235,6 +251,15 @@ on_room_notify (McuRoom *room, GParamSpec *pspec, McuEvents *self)
   } else if (g_str_equal (pspec->name, "max-participants")) {
     g_string_append_printf (fields, "\"max_participants\":%u",
         mcu_room_get_max_participants (room));
+    mcu_events_emit (self, "room-changed", room, NULL, fields->str);
+  } else if (g_str_equal (pspec->name, "options")) {
+    for (guint i = 0; i < MCU_ROOM_N_OPTIONS; i++) {
+      g_autofree gchar *name = g_strdup (mcu_room_option_name (i));
+
+      g_string_append_printf (fields, "%s\"%s\":%s", i ? "," : "",
+          g_strdelimit (name, "-", '_'),
+          mcu_room_has_option (room, 1u << i) ? "true" : "false");
+    }
     mcu_events_emit (self, "room-changed", room, NULL, fields->str);
   }
 }

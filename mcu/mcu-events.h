@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (McuEvents, mcu_events, MCU, EVENTS, GObject)
  * Ids start at 1 and grow by one. Types: room-created, room-closed,
  * joined, left, muted, unmuted, deaf, undeaf, talking-start, talking-stop,
  * hold, resume, video-muted, video-unmuted, volume, layout-changed, locked,
- * unlocked, pin-changed; from the control socket: dial-answered,
+ * unlocked, pin-changed; from the daemon: dtmf (digit, method: "rfc4733",
+ * "inband" or "info"; once per key); from the control socket: dial-answered,
  * dial-failed, chat; from the scheduler (mcu-scheduler.h), with "meeting"
  * and "occurrence": meeting-opened, meeting-started, attendee-dialing,
  * attendee-answered, attendee-failed (status), meeting-ending

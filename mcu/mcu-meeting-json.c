@@ -5,6 +5,7 @@
  * "attendees[1].uri: ..."). Main thread only. */
 #include "mcu-meeting-private.h"
 #include "mcu-room-directory.h"
+#include "mcu-room.h"
 
 #include <string.h>
 
@@ -607,6 +608,36 @@ parse_record (McuMeeting *self, JsonNode *node, GError **error)
   return TRUE;
 }
 
+/* One of the room's role rules (McuRoomOptions bit @flag); absent: off. */
+static gboolean
+parse_room_option (McuMeeting *self, guint flag, JsonNode *node, GError **error)
+{
+  self->room_options &= ~flag;
+  if (is_null (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return invalid (error, "must be true or false");
+  if (json_node_get_boolean (node))
+    self->room_options |= flag;
+  return TRUE;
+}
+
+#define ROOM_OPTION_PARSER(fn, flag)                                    \
+  static gboolean fn (McuMeeting *self, JsonNode *node, GError **error) \
+  {                                                                     \
+    return parse_room_option (self, flag, node, error);                 \
+  }
+
+ROOM_OPTION_PARSER (
+    parse_wait_for_moderator, MCU_ROOM_OPTION_WAIT_FOR_MODERATOR)
+ROOM_OPTION_PARSER (
+    parse_end_when_moderator_leaves, MCU_ROOM_OPTION_END_WHEN_MODERATOR_LEAVES)
+ROOM_OPTION_PARSER (parse_mute_guests, MCU_ROOM_OPTION_MUTE_GUESTS)
+ROOM_OPTION_PARSER (parse_announce_alone, MCU_ROOM_OPTION_ANNOUNCE_ALONE)
+ROOM_OPTION_PARSER (
+    parse_announce_join_leave, MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE)
+
 /* In the order they are applied: the zone before the times. */
 static const struct
 {
@@ -634,6 +665,11 @@ static const struct
   { "max_participants", parse_max_participants },
   { "layout", parse_layout },
   { "record", parse_record },
+  { "wait_for_moderator", parse_wait_for_moderator },
+  { "end_when_moderator_leaves", parse_end_when_moderator_leaves },
+  { "mute_guests", parse_mute_guests },
+  { "announce_alone", parse_announce_alone },
+  { "announce_join_leave", parse_announce_join_leave },
 };
 
 /* Applies the members of @node; with @all, absent members get their
@@ -811,6 +847,12 @@ mcu_meeting_to_json (McuMeeting *self)
   add_string (b, "layout", self->layout);
   json_builder_set_member_name (b, "record");
   json_builder_add_boolean_value (b, self->record);
+  for (guint i = 0; i < MCU_ROOM_N_OPTIONS; i++) {
+    g_autofree gchar *name = g_strdup (mcu_room_option_name (i));
+
+    json_builder_set_member_name (b, g_strdelimit (name, "-", '_'));
+    json_builder_add_boolean_value (b, (self->room_options & (1u << i)) != 0);
+  }
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -32,6 +32,7 @@ struct _McuMeeting
   guint max_participants;
   gchar *layout; /* (nullable) "auto", "grid", "speaker" */
   gboolean record;
+  guint room_options; /* McuRoomOptions: the room's role rules */
 };
 
 /* Checks the recurrence (RRULE against start and zone, UNTIL, at least

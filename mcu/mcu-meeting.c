@@ -256,6 +256,7 @@ mcu_meeting_copy (McuMeeting *self)
   copy->max_participants = self->max_participants;
   copy->layout = g_strdup (self->layout);
   copy->record = self->record;
+  copy->room_options = self->room_options;
   return copy;
 }
 
@@ -351,6 +352,13 @@ mcu_meeting_get_pin (McuMeeting *self)
 {
   g_return_val_if_fail (MCU_IS_MEETING (self), NULL);
   return self->pin;
+}
+
+guint
+mcu_meeting_get_room_options (McuMeeting *self)
+{
+  g_return_val_if_fail (MCU_IS_MEETING (self), 0);
+  return self->room_options;
 }
 
 const gchar *

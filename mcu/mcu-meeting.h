@@ -79,7 +79,10 @@ G_DECLARE_FINAL_TYPE (McuMeeting, mcu_meeting, MCU, MEETING, GObject)
  *     "early_join": "PT5M", "grace": "PT2M",    (defaults)
  *     "warnings": ["PT5M", "PT1M"],             (default)
  *     "dial_retries": 3, "dial_retry_interval": "PT60S",
- *     "max_participants": 0, "layout": "grid", "record": false }
+ *     "max_participants": 0, "layout": "grid", "record": false,
+ *     "wait_for_moderator": false, "end_when_moderator_leaves": false,
+ *     "mute_guests": false, "announce_alone": false,
+ *     "announce_join_leave": false }                (the room's rules)
  * Durations are ISO 8601 (PT45M, PT1H30M, PT20S). Unknown members, a bad
  * RRULE, an unknown time zone, a duration of zero, an UNTIL before the
  * start: MCU_MEETING_ERROR_INVALID naming the field. @id: (nullable) the
@@ -130,6 +133,8 @@ gboolean mcu_meeting_remove_attendee (McuMeeting *self, const gchar *id);
 const gchar *mcu_meeting_get_pin (McuMeeting *self);
 /* (nullable) */
 const gchar *mcu_meeting_get_moderator_pin (McuMeeting *self);
+/* McuRoomOptions for the meeting's room. */
+guint mcu_meeting_get_room_options (McuMeeting *self);
 gint64 mcu_meeting_get_early_join (McuMeeting *self); /* microseconds */
 gint64 mcu_meeting_get_grace (McuMeeting *self);      /* microseconds */
 /* Microseconds before the end, largest first. (transfer none) */

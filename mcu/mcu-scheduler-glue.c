@@ -9,6 +9,7 @@
 #include "mcu-chat.h"
 #include "mcu-events.h"
 #include "mcu-recordings.h"
+#include "mcu-prompts.h"
 
 #include <string.h>
 
@@ -44,6 +45,7 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     .layout = layout && mcu_room_layout_is_valid (layout) ? layout : NULL,
     .pin = mcu_meeting_get_pin (meeting),
     .self_view = TRUE,
+    .options = mcu_meeting_get_room_options (meeting),
   };
 
   if (room == NULL || mcu_room_get_state (room) != MCU_ROOM_STATE_OPEN) {
@@ -58,6 +60,7 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     mcu_room_set_max_participants (room, settings.max_participants);
     if (settings.layout)
       mcu_room_set_layout (room, settings.layout);
+    mcu_room_set_options (room, settings.options);
   }
   mcu_room_set_moderator_pin (room, mcu_meeting_get_moderator_pin (meeting));
   if (mcu_meeting_get_record (meeting))
@@ -151,6 +154,31 @@ glue_in_room (gpointer data, const gchar *name, const gchar *uri)
   return FALSE;
 }
 
+/* The end-of-meeting warning by voice: ends-in-10/5/1-minute(s), the
+ * largest not above what is left. */
+static void
+say_meeting_ending (McuDaemon *daemon, McuRoom *room, const gchar *fields)
+{
+  const gchar *at = strstr (fields, "\"minutes_left\":");
+  McuAudioMix *mix = mcu_room_get_user_data (room);
+  g_autofree gchar *file = NULL;
+  guint64 minutes;
+  const gchar *name;
+
+  if (at == NULL || mix == NULL)
+    return;
+  minutes = g_ascii_strtoull (at + strlen ("\"minutes_left\":"), NULL, 10);
+  name = minutes >= 10  ? "ends-in-10-minutes"
+         : minutes >= 5 ? "ends-in-5-minutes"
+                        : "ends-in-1-minute";
+  file = mcu_prompts_path (mcu_daemon_get_config (daemon), room, name);
+  if (file && mcu_audio_mix_get_n_sessions (mix) > 0) {
+    const gchar *files[] = { file, NULL };
+
+    mcu_audio_mix_announce (mix, files, NULL);
+  }
+}
+
 static void
 glue_event (
     gpointer data, const gchar *type, const gchar *name, const gchar *fields)
@@ -168,6 +196,8 @@ glue_event (
   }
   mcu_events_emit (mcu_daemon_get_events (daemon), type, room, NULL,
       with_room ? with_room : fields);
+  if (room && g_str_equal (type, "meeting-ending"))
+    say_meeting_ending (daemon, room, fields);
 }
 
 static void
@@ -262,5 +292,27 @@ mcu_scheduler_glue_admit (
       room, mcu_meeting_get_subject (meeting), start,
       tz ? mcu_meeting_get_timezone (meeting) : "UTC",
       (guint)(mcu_meeting_get_early_join (meeting) / G_USEC_PER_SEC));
+  return FALSE;
+}
+
+gboolean
+mcu_scheduler_glue_extend (
+    gpointer data, McuRoom *room, guint minutes, GError **error)
+{
+  McuScheduler *scheduler = mcu_daemon_get_scheduler (daemon_of (data));
+  g_autoptr (GPtrArray) meetings =
+      scheduler ? mcu_scheduler_list (scheduler) : NULL;
+
+  for (guint i = 0; meetings && i < meetings->len; i++) {
+    McuMeeting *m = g_ptr_array_index (meetings, i);
+
+    /* only the one running in the room can be extended */
+    if (g_strcmp0 (mcu_meeting_get_room (m), mcu_room_get_name (room)) == 0 &&
+        mcu_scheduler_extend (scheduler, mcu_meeting_get_id (m),
+            (gint64)minutes * 60 * G_USEC_PER_SEC, NULL))
+      return TRUE;
+  }
+  g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_NOT_OPEN,
+      "no scheduled meeting runs in room %s", mcu_room_get_name (room));
   return FALSE;
 }

@@ -18,4 +18,9 @@ void mcu_scheduler_glue_free (McuDaemon *daemon, McuScheduler *scheduler);
 gboolean mcu_scheduler_glue_admit (
     gpointer data, const gchar *room, guint *retry_after, GError **error);
 
+/* McuCallEnv.extend_meeting with the daemon as @data: the meeting that
+ * runs in @room ends @minutes later. */
+gboolean mcu_scheduler_glue_extend (
+    gpointer data, McuRoom *room, guint minutes, GError **error);
+
 G_END_DECLS

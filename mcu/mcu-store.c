@@ -64,6 +64,9 @@ static const gchar *const migrations[] = {
   "  status INTEGER NOT NULL DEFAULT 0,"
   "  next_try INTEGER NOT NULL DEFAULT 0,"
   "  PRIMARY KEY (meeting_id, start, attendee_id));",
+  /* 3 -> 4: a room's moderator PIN and behaviour switches */
+  "ALTER TABLE rooms ADD COLUMN moderator_pin TEXT;"
+  "ALTER TABLE rooms ADD COLUMN options INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MCU_STORE_SCHEMA_VERSION);
@@ -423,6 +426,7 @@ mcu_stored_room_free (McuStoredRoom *room)
   g_free (room->name);
   g_free (room->layout);
   g_free (room->pin);
+  g_free (room->moderator_pin);
   g_free (room);
 }
 
@@ -435,7 +439,8 @@ mcu_store_save_room (McuStore *self, const McuStoredRoom *room, GError **error)
   g_return_val_if_fail (MCU_IS_STORE (self), FALSE);
   stmt = prepare (self,
       "INSERT OR REPLACE INTO rooms (name, max_participants, layout, pin, "
-      "locked, self_view, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      "locked, self_view, created_at, moderator_pin, options) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
       error);
   if (stmt == NULL)
     return FALSE;
@@ -446,6 +451,8 @@ mcu_store_save_room (McuStore *self, const McuStoredRoom *room, GError **error)
   sqlite3_bind_int (stmt, 5, room->locked ? 1 : 0);
   sqlite3_bind_int (stmt, 6, room->self_view ? 1 : 0);
   sqlite3_bind_int64 (stmt, 7, room->created_at);
+  bind_text (stmt, 8, room->moderator_pin);
+  sqlite3_bind_int64 (stmt, 9, room->options);
   ok = sqlite3_step (stmt) == SQLITE_DONE ||
        sql_error (self, error, "storing a room");
   sqlite3_finalize (stmt);
@@ -479,7 +486,7 @@ mcu_store_load_rooms (McuStore *self, GError **error)
   g_return_val_if_fail (MCU_IS_STORE (self), NULL);
   stmt = prepare (self,
       "SELECT name, max_participants, layout, pin, locked, self_view, "
-      "created_at FROM rooms ORDER BY name",
+      "created_at, moderator_pin, options FROM rooms ORDER BY name",
       error);
   if (stmt == NULL)
     return NULL;
@@ -495,6 +502,8 @@ mcu_store_load_rooms (McuStore *self, GError **error)
     r->locked = sqlite3_column_int (stmt, 4) != 0;
     r->self_view = sqlite3_column_int (stmt, 5) != 0;
     r->created_at = sqlite3_column_int64 (stmt, 6);
+    r->moderator_pin = column_text (stmt, 7);
+    r->options = (guint)CLAMP (sqlite3_column_int64 (stmt, 8), 0, G_MAXUINT);
     g_ptr_array_add (out, r);
   }
   sqlite3_finalize (stmt);

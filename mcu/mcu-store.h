@@ -21,7 +21,7 @@ typedef enum
 } McuStoreErrorCode;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define MCU_STORE_SCHEMA_VERSION 3
+#define MCU_STORE_SCHEMA_VERSION 4
 
 #define MCU_TYPE_STORE (mcu_store_get_type ())
 G_DECLARE_FINAL_TYPE (McuStore, mcu_store, MCU, STORE, GObject)
@@ -49,7 +49,9 @@ typedef struct
   gchar *pin;    /* (nullable) */
   gboolean locked;
   gboolean self_view;
-  gint64 created_at; /* microseconds since the epoch */
+  gint64 created_at;    /* microseconds since the epoch */
+  gchar *moderator_pin; /* (nullable) */
+  guint options;        /* McuRoomOptions */
 } McuStoredRoom;
 
 void mcu_stored_room_free (McuStoredRoom *room);

@@ -41,4 +41,12 @@ int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
 int mcuctl_cmd_record (Ctl *ctl, gchar **args);
 int mcuctl_cmd_stream (Ctl *ctl, gchar **args);
 
+/* A JSON object of string members: name, value, ..., NULL (a NULL value
+ * leaves its member out). (transfer full) */
+gchar *mcuctl_json_body (const gchar *first_name, ...) G_GNUC_NULL_TERMINATED;
+
+/* mcuctl-prompts.c: announce ROOM NAME, prompt ROOM ID NAME */
+int mcuctl_cmd_announce (Ctl *ctl, gchar **args);
+int mcuctl_cmd_prompt (Ctl *ctl, gchar **args);
+
 G_END_DECLS

@@ -6,7 +6,6 @@
  * Exit codes: 0 done; 1 the server refused (4xx/5xx: the error is printed);
  * 2 usage error; 3 cannot reach the server. */
 #include "mcu-build-config.h"
-
 #include "mcuctl-private.h"
 
 #include <gio/gunixsocketaddress.h>
@@ -332,8 +331,8 @@ cmd_unlock (Ctl *ctl, gchar **args)
   return lock_room (ctl, args[0], FALSE);
 }
 
-static gchar *
-json_body (const gchar *first_name, ...)
+gchar *
+mcuctl_json_body (const gchar *first_name, ...)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -360,7 +359,7 @@ static int
 cmd_layout (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
-  g_autofree gchar *body = json_body ("layout", args[1], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("layout", args[1], NULL);
   g_autofree gchar *done =
       g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
 
@@ -370,7 +369,7 @@ cmd_layout (Ctl *ctl, gchar **args)
 static int
 cmd_create (Ctl *ctl, gchar **args)
 {
-  g_autofree gchar *body = json_body ("name", args[0], NULL);
+  g_autofree gchar *body = mcuctl_json_body ("name", args[0], NULL);
   g_autofree gchar *done = g_strdup_printf ("created: room %s", args[0]);
 
   return mcuctl_change (ctl, "POST", "/v1/rooms", body, done);
@@ -564,7 +563,7 @@ cmd_dial (Ctl *ctl, gchar **args)
     return EXIT_USAGE;
   }
   path = g_strdup_printf ("/v1/rooms/%s/participants", argv[1]);
-  body = json_body ("uri", argv[2], "display", display, NULL);
+  body = mcuctl_json_body ("uri", argv[2], "display", display, NULL);
   g_free (display);
   if (wait) {
     soup_session_set_timeout (ctl->session, 0); /* the stream may idle */
@@ -1040,6 +1039,14 @@ static const Command commands[] = {
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",
       cmd_meeting },
+  { "announce", 2, "announce ROOM PROMPT",
+      "play a prompt (welcome, muted, ... or a FILE.wav under the prompts "
+      "directory) to everyone in the room",
+      mcuctl_cmd_announce },
+  { "prompt", 3, "prompt ROOM ID PROMPT [--keep-mix]",
+      "play a prompt to one participant (alone, or over the room with "
+      "--keep-mix)",
+      mcuctl_cmd_prompt, TRUE },
 };
 
 static void

@@ -18,13 +18,31 @@
  * session re-added with its mute and volume), and "error" is emitted only
  * when that fails or the room failed again within REBUILD_WINDOW_US.
  *
+ * Joining (see join_wait below): a session first only listens (a
+ * listener src_N: it hears the full mix); its sink_N is requested and
+ * linked when its first decoded buffer reaches mix_out, so that the live
+ * mixer never waits for a joiner that has no audio yet. It did: each join
+ * stopped every other caller's audio for 80-120 ms (until the joiner's
+ * jitter buffer let its first packet out), a joiner sending no RTP for
+ * the mixer's whole latency (~170 ms), measured at the callers' sockets
+ * (tests/integration/test_join_gap.py).
+ * Prompts: played by mcumixminus itself (mcu_mix_minus_play_prompt), from
+ * samples decoded once (McuPromptCache): sample-accurate on the room's
+ * clock. The room keeps each playing prompt (MixPrompt) so that it can
+ * report its end ("prompt-done": the element's mcu-prompt-done message, or
+ * a stop/leave/rebuild here, reported from an idle source) and restart
+ * looping ones after a rebuild.
+ *
  * Threads: every method runs on the main thread. The bus is watched on the
  * main context. Removing a session: its bin goes to NULL first (stopping its
  * streaming threads), then its pads are unlinked and released; mcumixminus
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
+#include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -42,19 +60,40 @@
 #define TALK_OFF_MS     800
 #define SPEAKER_HOLD_MS 1500
 
+/* Prompt levels: alone (it replaces the mix) and over a mix. */
+#define PROMPT_ALONE_VOLUME    1.0
+#define PROMPT_OVER_MIX_VOLUME 0.5 /* -6 dB */
+
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 
+typedef struct _JoinWait JoinWait;
+
 typedef struct
 {
-  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad) */
-  GstPad *mixer_src;  /* src_N */
-  GstElement *bin;    /* the session's bin when it was added (key in by_bin) */
+  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad); NULL while
+                       * the session only listens (no audio yet) */
+  GstPad *mixer_src;  /* src_N (a listener until mixer_sink is set) */
+  guint index;        /* N */
+  GstPad *mix_out;    /* the bin's mix_out (ref) */
+  gulong wait_probe;  /* on mix_out until its first buffer, or 0 */
+  JoinWait *wait;     /* (nullable) (weak: owned by the probe) */
+  gboolean mute;      /* applied to mixer_sink (kept while there is none) */
+  gdouble volume;
+  GstElement *bin; /* the session's bin when it was added (key in by_bin) */
   gboolean talking;
   guint above_ms;   /* time above TALK_ON_DB while not talking */
   guint below_ms;   /* time below TALK_OFF_DB while talking */
   gdouble level_db; /* smoothed */
 } MixEntry;
+
+typedef struct
+{
+  guint id;
+  McuMediaSession *session; /* (nullable): NULL = everyone */
+  GPtrArray *parts;         /* GBytes *: the files' samples */
+  McuPromptFlags flags;
+} MixPrompt;
 
 struct _McuAudioMix
 {
@@ -76,6 +115,12 @@ struct _McuAudioMix
   McuMediaSession *speaker; /* (nullable) (weak: in sessions) */
   gint64 speaker_since;     /* monotonic us */
   McuMixTaps *taps;         /* on the full mix; kept across rebuilds */
+  McuPromptCache *prompt_cache;
+  GHashTable *prompts; /* guint id -> MixPrompt* */
+  guint last_prompt_id;
+  GArray *prompts_ended; /* guint ids ended here, reported by ended_idle */
+  guint ended_idle;
+  gboolean rebuilding; /* sessions leave and come back: prompts stay */
 };
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
@@ -86,6 +131,7 @@ enum
   SIGNAL_ERROR,
   SIGNAL_TALKING,
   SIGNAL_ACTIVE_SPEAKER,
+  SIGNAL_PROMPT_DONE,
   N_SIGNALS
 };
 
@@ -98,7 +144,18 @@ mix_entry_free (gpointer data)
 
   g_clear_object (&e->mixer_sink);
   g_clear_object (&e->mixer_src);
+  g_clear_object (&e->mix_out);
   g_free (e);
+}
+
+static void
+mix_prompt_free (gpointer data)
+{
+  MixPrompt *p = data;
+
+  g_clear_object (&p->session);
+  g_ptr_array_unref (p->parts);
+  g_free (p);
 }
 
 static void
@@ -113,6 +170,10 @@ mcu_audio_mix_dispose (GObject *object)
       mcu_audio_mix_remove (self, l->data);
   }
   mcu_audio_mix_stop (self);
+  g_clear_handle_id (&self->ended_idle, g_source_remove);
+  g_clear_pointer (&self->prompts, g_hash_table_unref);
+  g_clear_pointer (&self->prompts_ended, g_array_unref);
+  g_clear_object (&self->prompt_cache);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->opus_groups, g_hash_table_unref);
   g_clear_pointer (&self->by_pad, g_hash_table_unref);
@@ -148,6 +209,9 @@ mcu_audio_mix_class_init (McuAudioMixClass *klass)
   signals[SIGNAL_ACTIVE_SPEAKER] = g_signal_new ("active-speaker",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, MCU_TYPE_MEDIA_SESSION);
+  signals[SIGNAL_PROMPT_DONE] =
+      g_signal_new ("prompt-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -160,6 +224,9 @@ mcu_audio_mix_init (McuAudioMix *self)
   self->by_pad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->by_bin = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->taps = mcu_mix_taps_new ();
+  self->prompts = g_hash_table_new_full (
+      g_direct_hash, g_direct_equal, NULL, mix_prompt_free);
+  self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
 }
 
 typedef enum
@@ -289,6 +356,7 @@ on_levels (McuAudioMix *self, const GstStructure *s)
 }
 
 static gboolean rebuild (McuAudioMix *self, GError **error);
+static void on_prompt_done (McuAudioMix *self, const GstStructure *s);
 
 /* An error from the room's own elements: rebuild, or fail the room. */
 static void
@@ -355,6 +423,8 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_ELEMENT:
       if (gst_message_has_name (msg, "mcu-level"))
         on_levels (self, gst_message_get_structure (msg));
+      else if (gst_message_has_name (msg, "mcu-prompt-done"))
+        on_prompt_done (self, gst_message_get_structure (msg));
       break;
     default:
       break;
@@ -463,9 +533,201 @@ mcu_audio_mix_new (
 
   self->name = g_strdup (name);
   self->options = *options;
+  self->options.prompt_cache = NULL;
+  self->prompt_cache = options->prompt_cache
+                           ? g_object_ref (options->prompt_cache)
+                           : mcu_prompt_cache_new ();
   if (!start_pipeline (self, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+/* ----- prompts ----- */
+
+static gboolean
+on_prompts_ended (gpointer user_data)
+{
+  McuAudioMix *self = user_data;
+  g_autoptr (GArray) ended = self->prompts_ended;
+
+  self->ended_idle = 0;
+  self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_object_ref (self);
+  for (guint i = 0; i < ended->len; i++)
+    g_signal_emit (self, signals[SIGNAL_PROMPT_DONE], 0,
+        g_array_index (ended, guint, i), FALSE);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends prompt @id here (stopped, participant gone, rebuilt): "prompt-done"
+ * (completed FALSE) follows from the main loop. */
+static void
+prompt_end_later (McuAudioMix *self, guint id)
+{
+  if (!g_hash_table_remove (self->prompts, GUINT_TO_POINTER (id)))
+    return;
+  g_array_append_val (self->prompts_ended, id);
+  if (self->ended_idle == 0)
+    self->ended_idle = g_idle_add (on_prompts_ended, self);
+}
+
+static void
+on_prompt_done (McuAudioMix *self, const GstStructure *s)
+{
+  guint id = 0;
+  gboolean completed = FALSE;
+
+  if (!gst_structure_get_uint (s, "id", &id) ||
+      !gst_structure_get_boolean (s, "completed", &completed))
+    return;
+  /* not ours any more: ended here already */
+  if (!g_hash_table_remove (self->prompts, GUINT_TO_POINTER (id)))
+    return;
+  g_signal_emit (self, signals[SIGNAL_PROMPT_DONE], 0, id, completed);
+}
+
+static gboolean
+prompt_start (McuAudioMix *self, MixPrompt *p)
+{
+  GstPad *target = NULL;
+  gdouble volume = PROMPT_OVER_MIX_VOLUME;
+  McuMixMinusPromptFlags flags = MCU_MIX_MINUS_PROMPT_NONE;
+
+  if (self->mixer == NULL)
+    return FALSE;
+  if (p->session != NULL) {
+    MixEntry *e = g_hash_table_lookup (self->sessions, p->session);
+
+    /* its output: what it hears (its sink_N is left out of the mix by the
+     * element while an exclusive prompt plays) */
+    if (e == NULL || e->mixer_src == NULL)
+      return FALSE;
+    target = e->mixer_src;
+    if (!(p->flags & MCU_PROMPT_KEEP_MIX))
+      volume = PROMPT_ALONE_VOLUME;
+  }
+  if (p->flags & MCU_PROMPT_LOOP)
+    flags |= MCU_MIX_MINUS_PROMPT_LOOP;
+  if (p->flags & MCU_PROMPT_KEEP_MIX)
+    flags |= MCU_MIX_MINUS_PROMPT_KEEP_MIX;
+  return mcu_mix_minus_play_prompt (MCU_MIX_MINUS (self->mixer), p->id, target,
+      (GBytes *const *)p->parts->pdata, p->parts->len, flags, volume);
+}
+
+static void
+prompts_end_session (McuAudioMix *self, McuMediaSession *session)
+{
+  g_autoptr (GList) prompts = g_hash_table_get_values (self->prompts);
+
+  for (GList *l = prompts; l; l = l->next) {
+    MixPrompt *p = l->data;
+
+    if (p->session == session)
+      prompt_end_later (self, p->id);
+  }
+}
+
+/* After a rebuild: looping prompts start over in the new mixer, the others
+ * end (completed FALSE). */
+static void
+prompts_restart (McuAudioMix *self)
+{
+  g_autoptr (GList) prompts = g_hash_table_get_values (self->prompts);
+
+  for (GList *l = prompts; l; l = l->next) {
+    MixPrompt *p = l->data;
+
+    if (!(p->flags & MCU_PROMPT_LOOP) || !prompt_start (self, p))
+      prompt_end_later (self, p->id);
+  }
+}
+
+static guint
+prompt_play (McuAudioMix *self, McuMediaSession *session,
+    const gchar *const *files, McuPromptFlags flags, GError **error)
+{
+  g_autoptr (GPtrArray) parts =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  MixPrompt *p;
+
+  if (files == NULL || files[0] == NULL) {
+    g_set_error (
+        error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PROMPT, "no prompt file given");
+    return 0;
+  }
+  if (g_hash_table_size (self->prompts) >= MCU_AUDIO_MIX_MAX_PROMPTS) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_LIMIT,
+        "room %s already plays %u prompts", self->name,
+        MCU_AUDIO_MIX_MAX_PROMPTS);
+    return 0;
+  }
+  for (guint i = 0; files[i] != NULL; i++) {
+    GBytes *samples =
+        mcu_prompt_cache_load (self->prompt_cache, files[i], error);
+
+    if (samples == NULL)
+      return 0;
+    g_ptr_array_add (parts, samples);
+  }
+  p = g_new0 (MixPrompt, 1);
+  do
+    p->id = ++self->last_prompt_id;
+  while (p->id == 0 ||
+         g_hash_table_contains (self->prompts, GUINT_TO_POINTER (p->id)));
+  p->session = session ? g_object_ref (session) : NULL;
+  p->parts = g_steal_pointer (&parts);
+  p->flags = flags;
+  if (!prompt_start (self, p)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_SESSION,
+        "the participant is not in room %s's mix", self->name);
+    mix_prompt_free (p);
+    return 0;
+  }
+  g_hash_table_insert (self->prompts, GUINT_TO_POINTER (p->id), p);
+  return p->id;
+}
+
+guint
+mcu_audio_mix_play_to (McuAudioMix *self, McuMediaSession *session,
+    const gchar *const *files, McuPromptFlags flags, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_AUDIO_MIX (self), 0);
+  g_return_val_if_fail (MCU_IS_MEDIA_SESSION (session), 0);
+
+  if (!g_hash_table_contains (self->sessions, session)) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_SESSION,
+        "the participant is not in room %s's mix", self->name);
+    return 0;
+  }
+  return prompt_play (self, session, files, flags, error);
+}
+
+guint
+mcu_audio_mix_announce (
+    McuAudioMix *self, const gchar *const *files, GError **error)
+{
+  g_return_val_if_fail (MCU_IS_AUDIO_MIX (self), 0);
+
+  return prompt_play (self, NULL, files, MCU_PROMPT_NONE, error);
+}
+
+void
+mcu_audio_mix_stop_prompt (McuAudioMix *self, guint prompt_id)
+{
+  g_return_if_fail (MCU_IS_AUDIO_MIX (self));
+
+  if (!g_hash_table_contains (self->prompts, GUINT_TO_POINTER (prompt_id)))
+    return;
+  if (self->mixer)
+    mcu_mix_minus_stop_prompt (MCU_MIX_MINUS (self->mixer), prompt_id);
+  prompt_end_later (self, prompt_id);
+}
+
+guint
+mcu_audio_mix_get_n_prompts (McuAudioMix *self)
+{
+  return g_hash_table_size (self->prompts);
 }
 
 typedef struct
@@ -500,20 +762,22 @@ rebuild (McuAudioMix *self, GError **error)
     Kept *k = g_new0 (Kept, 1);
 
     k->session = g_object_ref (key);
-    k->volume = 1.0;
-    if (e->mixer_sink)
-      g_object_get (
-          e->mixer_sink, "mute", &k->mute, "volume", &k->volume, NULL);
+    k->mute = e->mute;
+    k->volume = e->volume;
     g_ptr_array_add (kept, k);
   }
+  self->rebuilding = TRUE;
   for (guint i = 0; i < kept->len; i++)
     mcu_audio_mix_remove (self, ((Kept *)g_ptr_array_index (kept, i))->session);
+  self->rebuilding = FALSE;
   mcu_audio_mix_stop (self);
   self->mixer = NULL;
   memset (self->own, 0, sizeof self->own);
   self->n_rebuilds++;
-  if (!start_pipeline (self, error))
+  if (!start_pipeline (self, error)) {
+    prompts_restart (self);
     return FALSE;
+  }
   for (guint i = 0; i < kept->len; i++) {
     Kept *k = g_ptr_array_index (kept, i);
     g_autoptr (GError) add_error = NULL;
@@ -526,6 +790,7 @@ rebuild (McuAudioMix *self, GError **error)
     mcu_audio_mix_set_muted (self, k->session, k->mute);
     mcu_audio_mix_set_volume (self, k->session, k->volume);
   }
+  prompts_restart (self);
   return TRUE;
 }
 
@@ -567,27 +832,115 @@ join_encoder_group (McuAudioMix *self, McuMediaSession *session)
   g_object_set (enc, "group", group, NULL);
 }
 
+/* The first buffer at a joiner's mix_out (its streaming thread) asks the
+ * main thread to link it into the mixer; buffers are dropped until then. */
+struct _JoinWait
+{
+  gatomicrefcount refs;
+  GWeakRef mix;
+  McuMediaSession *session; /* a key only: checked against the mix */
+  gint asked;               /* atomic */
+};
+
+static JoinWait *
+join_wait_ref (JoinWait *w)
+{
+  g_atomic_ref_count_inc (&w->refs);
+  return w;
+}
+
+static void
+join_wait_unref (gpointer data)
+{
+  JoinWait *w = data;
+
+  if (g_atomic_ref_count_dec (&w->refs)) {
+    g_weak_ref_clear (&w->mix);
+    g_free (w);
+  }
+}
+
+static void link_joiner (
+    McuAudioMix *self, McuMediaSession *session, MixEntry *e);
+
+static gboolean
+on_join_wait_main (gpointer data)
+{
+  JoinWait *w = data;
+  g_autoptr (McuAudioMix) self = g_weak_ref_get (&w->mix);
+  MixEntry *e;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  e = g_hash_table_lookup (self->sessions, w->session);
+  if (e && e->wait == w)
+    link_joiner (self, w->session, e);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+on_join_wait_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  JoinWait *w = data;
+
+  if (g_atomic_int_compare_and_exchange (&w->asked, 0, 1))
+    g_main_context_invoke_full (NULL, G_PRIORITY_HIGH, on_join_wait_main,
+        join_wait_ref (w), join_wait_unref);
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+set_pad_props (MixEntry *e)
+{
+  if (e->mixer_sink)
+    g_object_set (e->mixer_sink, "mute", e->mute, "volume", e->volume, NULL);
+}
+
+/* The joiner's audio flows: its sink_N (the N of its listener output) is
+ * linked to mix_out; the mixer waits for it from now on. */
+static void
+link_joiner (McuAudioMix *self, McuMediaSession *session, MixEntry *e)
+{
+  g_autofree gchar *name = g_strdup_printf ("sink_%u", e->index);
+  gboolean linked;
+
+  e->mixer_sink = gst_element_request_pad_simple (self->mixer, name);
+  linked = e->mixer_sink &&
+           gst_pad_link (e->mix_out, e->mixer_sink) == GST_PAD_LINK_OK;
+  /* Only now: a buffer between the two would meet an unlinked pad. */
+  if (linked && e->wait_probe)
+    gst_pad_remove_probe (e->mix_out, e->wait_probe);
+  if (linked)
+    e->wait_probe = 0;
+  e->wait = NULL;
+  if (!linked) {
+    g_autofree gchar *message = g_strdup_printf (
+        "cannot link a participant's audio into room %s", self->name);
+
+    g_signal_emit (self, signals[SIGNAL_SESSION_ERROR], 0, session, message);
+    return;
+  }
+  set_pad_props (e);
+  g_hash_table_insert (self->by_pad, g_strdup (name), session);
+}
+
 gboolean
 mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
 {
   GstElement *bin = mcu_media_session_get_bin (session);
-  g_autoptr (GstPad) out = NULL, in = NULL;
-  g_autofree gchar *src_name = NULL;
+  g_autoptr (GstPad) in = NULL;
   MixEntry *e;
+  JoinWait *w;
 
   g_return_val_if_fail (bin != NULL, FALSE);
   g_return_val_if_fail (
       !g_hash_table_contains (self->sessions, session), FALSE);
 
   e = g_new0 (MixEntry, 1);
-  e->mixer_sink = gst_element_request_pad_simple (self->mixer, "sink_%u");
-  if (e->mixer_sink) {
-    g_autofree gchar *sink_name = gst_pad_get_name (e->mixer_sink);
-
-    src_name = g_strdup_printf ("src_%s", sink_name + strlen ("sink_"));
-    e->mixer_src = gst_element_get_static_pad (self->mixer, src_name);
-    g_hash_table_insert (self->by_pad, g_steal_pointer (&sink_name), session);
-  }
+  e->volume = 1.0;
+  e->mixer_src = mcu_mix_minus_request_output (MCU_MIX_MINUS (self->mixer));
+  if (e->mixer_src)
+    sscanf (GST_PAD_NAME (e->mixer_src), "src_%u", &e->index);
   join_encoder_group (self, session);
   g_hash_table_insert (self->sessions, g_object_ref (session), e);
   e->bin = bin;
@@ -602,16 +955,23 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
-  out = gst_element_get_static_pad (bin, "mix_out");
+  e->mix_out = gst_element_get_static_pad (bin, "mix_out");
   in = gst_element_get_static_pad (bin, "mix_in");
-  if (e->mixer_src == NULL ||
-      gst_pad_link (out, e->mixer_sink) != GST_PAD_LINK_OK ||
+  if (e->mixer_src == NULL || e->mix_out == NULL ||
       gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
+  w = g_new0 (JoinWait, 1);
+  g_atomic_ref_count_init (&w->refs);
+  g_weak_ref_init (&w->mix, self);
+  w->session = session;
+  e->wait = w;
+  e->wait_probe = gst_pad_add_probe (e->mix_out,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      on_join_wait_buffer, w, join_wait_unref);
   if (!gst_element_sync_state_with_parent (bin)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "a participant's media would not start in room %s", self->name);
@@ -631,13 +991,20 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
 
   if (e == NULL)
     return;
+  if (e->wait_probe)
+    gst_pad_remove_probe (e->mix_out, e->wait_probe);
+  e->wait_probe = 0;
+  e->wait = NULL;
   /* 1. Out of the mixer first: releasing sink_N flushes it (waking the
    *    session's jitter buffer thread if it is blocked pushing into it) and
    *    removes src_N, so the mixer's thread no longer pushes into the bin
-   *    (whose sinks would block it in preroll on the way down). */
+   *    (whose sinks would block it in preroll on the way down). A listener
+   *    has only its src_N. */
   if (e->mixer_sink) {
     g_hash_table_remove (self->by_pad, GST_OBJECT_NAME (e->mixer_sink));
     gst_element_release_request_pad (self->mixer, e->mixer_sink);
+  } else if (e->mixer_src) {
+    mcu_mix_minus_release_output (MCU_MIX_MINUS (self->mixer), e->mixer_src);
   }
   /* 2. Then stop the bin: its threads only see NOT_LINKED now. */
   if (bin) {
@@ -650,6 +1017,8 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
   }
   if (self->speaker == session)
     self->speaker = NULL;
+  if (!self->rebuilding)
+    prompts_end_session (self, session);
   g_hash_table_remove (self->by_bin, e->bin);
   g_hash_table_remove (self->sessions, session);
 }
@@ -666,8 +1035,10 @@ mcu_audio_mix_set_muted (
 {
   MixEntry *e = g_hash_table_lookup (self->sessions, session);
 
-  if (e && e->mixer_sink)
-    g_object_set (e->mixer_sink, "mute", muted, NULL);
+  if (e) {
+    e->mute = muted;
+    set_pad_props (e);
+  }
 }
 
 void
@@ -676,8 +1047,10 @@ mcu_audio_mix_set_volume (
 {
   MixEntry *e = g_hash_table_lookup (self->sessions, session);
 
-  if (e && e->mixer_sink)
-    g_object_set (e->mixer_sink, "volume", volume, NULL);
+  if (e) {
+    e->volume = volume;
+    set_pad_props (e);
+  }
 }
 
 gboolean

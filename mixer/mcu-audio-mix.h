@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 #include "mcu-media-session.h"
 #include "mcu-mix-tap.h"
+#include "mcu-prompt-cache.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,9 @@ typedef struct
   guint latency_ms; /* the participants' jitter buffer */
   gint noise_gate_db;
   guint max_talkers;
+  /* (nullable) where prompt files are decoded once and shared between
+   * rooms; NULL: the room keeps its own. Referenced by the room. */
+  McuPromptCache *prompt_cache;
 } McuAudioMixOptions;
 
 McuAudioMix *mcu_audio_mix_new (
@@ -63,6 +67,43 @@ GstElement *mcu_audio_mix_get_mixer (McuAudioMix *self);
 guint mcu_audio_mix_add_tap (McuAudioMix *self, McuMixTapFunc func,
     gpointer data, GDestroyNotify destroy);
 void mcu_audio_mix_remove_tap (McuAudioMix *self, guint id);
+/* ----- prompts (played by the room's mixer, on its clock) -----
+ * Files: WAV, PCM 16 bit 48 kHz mono/stereo (see mcu-prompt-cache.h),
+ * decoded once. At most MCU_AUDIO_MIX_MAX_PROMPTS play at once in a room
+ * (MCU_MIXER_ERROR_LIMIT beyond). Signal (main thread):
+ * "prompt-done" (guint prompt_id, gboolean completed): the prompt ended;
+ * completed is FALSE when it was stopped, its participant left, or the
+ * room's media was rebuilt under it (looping prompts are restarted by a
+ * rebuild instead). Emitted from the main loop, never from inside a call
+ * of this API. A deaf session (mcu_media_session_set_deaf) hears nothing,
+ * its prompts included. Prompts aim at a session's output: they play
+ * whether or not its own audio flows. */
+typedef enum
+{
+  MCU_PROMPT_NONE = 0,
+  MCU_PROMPT_LOOP = 1 << 0,     /* start over after the last file (music) */
+  MCU_PROMPT_KEEP_MIX = 1 << 1, /* over the participant's mix; stays in it */
+} McuPromptFlags;
+
+#define MCU_AUDIO_MIX_MAX_PROMPTS 64
+
+/* Plays @files (NULL-terminated, at least one) in sequence to @session
+ * only. Without MCU_PROMPT_KEEP_MIX, @session hears only the prompt and
+ * is out of everyone else's mix while it plays; with it, the prompt is
+ * mixed over what @session hears (-6 dB) and nothing else changes.
+ * Returns the prompt id (> 0), or 0 with @error. */
+guint mcu_audio_mix_play_to (McuAudioMix *self, McuMediaSession *session,
+    const gchar *const *files, McuPromptFlags flags, GError **error);
+/* Plays @files to everyone in the room (and the full mix), at -6 dB over
+ * the conversation. Returns the prompt id (> 0), or 0 with @error. */
+guint mcu_audio_mix_announce (
+    McuAudioMix *self, const gchar *const *files, GError **error);
+/* Stops a playing prompt (a 5 ms fade); "prompt-done" follows with
+ * completed FALSE. Unknown or finished ids are ignored. */
+void mcu_audio_mix_stop_prompt (McuAudioMix *self, guint prompt_id);
+/* How many prompts play in the room now. */
+guint mcu_audio_mix_get_n_prompts (McuAudioMix *self);
+
 /* Stops the pipeline (all sessions must have been removed). */
 void mcu_audio_mix_stop (McuAudioMix *self);
 

@@ -7,6 +7,8 @@
  * real source, drop stray sources: see accept_source), rtpbin's
  * "request-pt-map" and "pad-added" (link a new SSRC to the decoder). They touch
  * only the fields under `lock` and GStreamer objects, never rooms or SIP.
+ * Key presses (mcu-media-dtmf.c) are found on streaming threads too and
+ * come out as the "dtmf" signal on the main loop.
  *
  * The bin:
  *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
@@ -17,6 +19,7 @@
  * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
+#include "mcu-media-dtmf.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
@@ -72,6 +75,8 @@ struct _McuMediaSession
   gboolean sending;
   gint deaf; /* atomic: replace what we send with silence */
 
+  McuMediaDtmf *dtmf;
+
   GMutex lock; /* protects everything below */
   gchar *remote_address;
   GInetAddress *remote_inet; /* (nullable) usable_address (remote_address),
@@ -90,6 +95,14 @@ struct _McuMediaSession
 };
 
 G_DEFINE_FINAL_TYPE (McuMediaSession, mcu_media_session, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_DTMF,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void
 mcu_media_session_dispose (GObject *object)
@@ -113,6 +126,7 @@ mcu_media_session_finalize (GObject *object)
   mcu_srtp_clear (&self->srtp);
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
+  g_clear_pointer (&self->dtmf, mcu_media_dtmf_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_media_session_parent_class)->finalize (object);
 }
@@ -124,6 +138,15 @@ mcu_media_session_class_init (McuMediaSessionClass *klass)
 
   object_class->dispose = mcu_media_session_dispose;
   object_class->finalize = mcu_media_session_finalize;
+  signals[SIGNAL_DTMF] =
+      g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+on_dtmf (GObject *owner, const gchar *digit, const gchar *method)
+{
+  g_signal_emit (owner, signals[SIGNAL_DTMF], 0, digit, method);
 }
 
 static void
@@ -133,6 +156,7 @@ mcu_media_session_init (McuMediaSession *self)
   mcu_srtp_init (&self->srtp);
   self->sending = TRUE;
   self->last_rx = g_get_monotonic_time ();
+  self->dtmf = mcu_media_dtmf_new (G_OBJECT (self), on_dtmf);
 }
 
 McuMediaSession *
@@ -501,10 +525,16 @@ on_rtpbin_request_pt_map (
     return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
         "audio", "clock-rate", G_TYPE_INT, ci->clock_rate, "encoding-name",
         G_TYPE_STRING, ci->encoding_name, "payload", G_TYPE_INT, pt, NULL);
-  if (self->params.dtmf_pt && pt == self->params.dtmf_pt)
+  if ((self->params.dtmf_pt && pt == self->params.dtmf_pt) ||
+      (self->params.dtmf_pt_alt && pt == self->params.dtmf_pt_alt)) {
+    guint rate = pt == self->params.dtmf_pt ? self->params.dtmf_clock_rate
+                                            : self->params.dtmf_clock_rate_alt;
+
     return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-        "audio", "clock-rate", G_TYPE_INT, ci->clock_rate, "encoding-name",
-        G_TYPE_STRING, "TELEPHONE-EVENT", "payload", G_TYPE_INT, pt, NULL);
+        "audio", "clock-rate", G_TYPE_INT, rate ? rate : ci->clock_rate,
+        "encoding-name", G_TYPE_STRING, "TELEPHONE-EVENT", "payload",
+        G_TYPE_INT, pt, NULL);
+  }
   return NULL; /* unknown payload types are dropped */
 }
 
@@ -536,7 +566,8 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuMediaSession *self)
   g_mutex_lock (&self->lock);
   current = !self->have_ssrc || self->ssrc == ssrc;
   g_mutex_unlock (&self->lock);
-  /* telephone-event (for now), and a stream that is no longer the caller's
+  /* telephone-event (read before rtpbin: mcu-media-dtmf.c), and a stream
+   * that is no longer the caller's
    * (its pad-added may come after the newer one's: the jitter buffers have
    * a thread each) */
   if (pt != self->params.pt || !current) {
@@ -599,6 +630,12 @@ build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
   if (self->params.codec == MCU_MEDIA_CODEC_OPUS)
     g_object_set (
         dec, "plc", TRUE, "use-inband-fec", self->params.opus_fec, NULL);
+  else if (self->params.inband_dtmf) {
+    GstPad *decoded = gst_element_get_static_pad (dec, "src");
+
+    mcu_media_dtmf_watch_decoded (self->dtmf, decoded);
+    gst_object_unref (decoded);
+  }
   g_object_set (res, "quality", 4, NULL);
   caps = make_caps (bin, MIX_CAPS);
   if (!gst_element_link_many (self->depay, dec, conv, res, caps, NULL)) {
@@ -785,6 +822,14 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
         error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
     return FALSE;
   }
+  /* Telephone-events are read after on_rtp_buffer dropped strays, and
+   * decrypted: srtpdec sits inside rtpbin (request-rtp-decoder), so with
+   * SRTP on its output, else where rtpbin takes the RTP in. */
+  pad = self->srtp.dec
+            ? gst_element_get_static_pad (self->srtp.dec, "rtp_src")
+            : gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
+  mcu_media_dtmf_watch_rtp (self->dtmf, pad);
+  gst_object_unref (pad);
   return TRUE;
 }
 
@@ -859,6 +904,13 @@ mcu_media_session_set_codec (
   mcu_media_session_reset_bin (self);
   self->params = *params;
   self->have_params = TRUE;
+  mcu_media_dtmf_configure (self->dtmf, params->dtmf_pt,
+      params->dtmf_clock_rate ? params->dtmf_clock_rate
+                              : codec_info[params->codec].clock_rate,
+      params->dtmf_pt_alt, params->dtmf_clock_rate_alt,
+      params->inband_dtmf && params->codec != MCU_MEDIA_CODEC_OPUS
+          ? codec_info[params->codec].codec_rate
+          : 0);
 
   bin = gst_object_ref_sink (gst_bin_new (name));
   if (!build_transport (self, GST_BIN (bin), error) ||

@@ -22,8 +22,14 @@ typedef struct
   McuMediaCodec codec;
   McuMediaSrtpSuite srtp; /* the bin is built with srtpenc/srtpdec */
   guint pt;
-  guint ptime;   /* ms */
-  guint dtmf_pt; /* 0 = none */
+  guint ptime; /* ms */
+  /* telephone-event: the PT we send with at its clock (0 = none), and a
+   * second one taken at another clock (Opus with /48000 and /8000) */
+  guint dtmf_pt;
+  guint dtmf_clock_rate;
+  guint dtmf_pt_alt; /* 0 = none */
+  guint dtmf_clock_rate_alt;
+  gboolean inband_dtmf; /* detect DTMF tones in G.711/G.722 audio */
   gboolean opus_fec;
   guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
 } McuMediaCodecParams;
@@ -31,6 +37,12 @@ typedef struct
 #define MCU_TYPE_MEDIA_SESSION (mcu_media_session_get_type ())
 G_DECLARE_FINAL_TYPE (
     McuMediaSession, mcu_media_session, MCU, MEDIA_SESSION, GObject)
+
+/* Signal "dtmf" (const gchar *digit, const gchar *method), main thread:
+ * a key the caller pressed, once per press: digit "0"-"9", "*", "#",
+ * "A"-"D"; method "rfc4733" (telephone-event) or "inband" (a tone in the
+ * audio, with params.inband_dtmf; the room does not hear it while it is
+ * detected). */
 
 /* Allocates the RTP/RTCP ports now (so they can go into the SDP answer). */
 McuMediaSession *mcu_media_session_new (

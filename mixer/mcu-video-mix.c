@@ -3,7 +3,9 @@
  *
  *   session bin "video_out" -> tee(member) -> compositor.sink_K of each view
  *   videotestsrc(live, 16x16, invisible) -> compositor.sink_0  (the clock)
- *   compositor -> caps(I420, size, rate) -> textoverlay x32 (names) -> tee
+ *   compositor -> caps(I420, size, rate) -> caps -> tee
+ *   (the names are blended into the frames leaving the first caps: one
+ *   label per tile, mcu-video-labels.c)
  *   view tee -> encoder group bin -> group tee -> session bin "video_in"
  *
  * A view is one composition: the room as everyone sees it (exclude 0), or,
@@ -26,21 +28,20 @@
  *
  * Threads: every method runs on the main thread; the bus is watched on the
  * main context. Pads and labels are re-laid-out on the main thread (the
- * compositor and textoverlay lock their properties). Removing a
+ * compositor locks its properties; the labels swap their rendering under
+ * their own lock). Removing a
  * participant: its compositor pads are released first (flushing them, so
  * its decoding thread never blocks in the compositor), its group output
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-video-labels.h"
 
 #include <gst/video/video.h>
 #include <string.h>
 
 #define DECODE_MARGIN_MS  30
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
-/* labels 0..15: names under pictures (small font); 16..31: names of
- * audio-only or muted participants, centred in a plain tile (large font) */
-#define N_LABELS (2 * MCU_LAYOUT_MAX_TILES)
 
 typedef struct
 {
@@ -64,10 +65,9 @@ typedef struct
   McuLayout *layout;
   GstElement *elements[4]; /* driver, its caps, compositor, caps */
   GstElement *compositor, *tee;
-  GstElement *labels[N_LABELS];
-  GstElement *tail; /* caps after the labels */
-  gchar *label_state[N_LABELS];
-  GHashTable *inputs; /* id -> ViewInput* */
+  McuVideoLabels *labels; /* blended into what leaves elements[3] */
+  GstElement *tail;       /* caps after the labels */
+  GHashTable *inputs;     /* id -> ViewInput* */
   guint n_groups;
 } View;
 
@@ -219,9 +219,6 @@ view_for_object (McuVideoMix *self, GstObject *src)
 
     for (guint i = 0; i < 4; i++)
       if (is_within (src, view->elements[i]))
-        return view;
-    for (guint i = 0; i < N_LABELS; i++)
-      if (is_within (src, view->labels[i]))
         return view;
     if (is_within (src, view->tail) || is_within (src, view->tee))
       return view;
@@ -403,36 +400,6 @@ latency (McuVideoMix *self)
 
 /* ---- layout of one view ---- */
 
-/* Only text, position and silent change while the view runs: they are
- * plain fields of textoverlay. Its "font-desc" is not safe to set from
- * another thread than the one rendering (set_property calls
- * pango_layout_set_font_description without the class's pango lock, which
- * drops PangoFonts the streaming thread is using through the shared font
- * map: "invalid type 'PangoFont'" warnings, then a hang), so each label
- * gets its font once, before the view plays (view_build): one small size
- * for the names under pictures, one large for the name tiles. */
-static void
-set_label (View *view, guint slot, const gchar *text, gdouble x, gdouble y)
-{
-  g_autofree gchar *state = NULL;
-  GstElement *label = view->labels[slot];
-
-  if (text == NULL) {
-    if (view->label_state[slot] == NULL)
-      return;
-    g_object_set (label, "silent", TRUE, NULL);
-    g_clear_pointer (&view->label_state[slot], g_free);
-    return;
-  }
-  state = g_strdup_printf ("%s|%.4f|%.4f", text, x, y);
-  if (g_strcmp0 (state, view->label_state[slot]) == 0)
-    return;
-  g_object_set (
-      label, "text", text, "xpos", x, "ypos", y, "silent", FALSE, NULL);
-  g_free (view->label_state[slot]);
-  view->label_state[slot] = g_steal_pointer (&state);
-}
-
 static gboolean
 member_shows_picture (Member *m)
 {
@@ -446,7 +413,6 @@ view_relayout (McuVideoMix *self, View *view)
   g_autoptr (GArray) tiles = NULL;
   GHashTableIter iter;
   gpointer id, in;
-  guint slot = 0, name_slot = MCU_LAYOUT_MAX_TILES;
 
   mcu_layout_set_speaker (view->layout, self->speaker);
   tiles = mcu_layout_compute (view->layout, w, h);
@@ -454,13 +420,13 @@ view_relayout (McuVideoMix *self, View *view)
   g_hash_table_iter_init (&iter, view->inputs);
   while (g_hash_table_iter_next (&iter, &id, &in))
     g_object_set (((ViewInput *)in)->comp_sink, "alpha", 0.0, NULL);
+  mcu_video_labels_begin (view->labels);
   for (guint i = 0; i < tiles->len; i++) {
     McuLayoutTile *t = &g_array_index (tiles, McuLayoutTile, i);
     Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (t->id));
     ViewInput *vi =
         g_hash_table_lookup (view->inputs, GUINT_TO_POINTER (t->id));
     gboolean picture = m && vi && member_shows_picture (m);
-    gdouble cx = (t->cell.x + t->cell.width / 2.0) / w;
 
     if (m == NULL)
       continue;
@@ -468,18 +434,15 @@ view_relayout (McuVideoMix *self, View *view)
       g_object_set (vi->comp_sink, "xpos", t->cell.x, "ypos", t->cell.y,
           "width", t->cell.width, "height", t->cell.height, "alpha", 1.0, NULL);
       /* the name along the bottom of the tile */
-      set_label (
-          view, slot++, m->name, cx, (t->cell.y + t->cell.height * 0.9) / h);
+      mcu_video_labels_add (
+          view->labels, m->name, &t->cell, MCU_VIDEO_LABEL_UNDER_PICTURE);
     } else {
       /* audio only or muted: the name in the middle of a plain tile */
-      set_label (view, name_slot++, m->name, cx,
-          (t->cell.y + t->cell.height / 2.0) / h);
+      mcu_video_labels_add (
+          view->labels, m->name, &t->cell, MCU_VIDEO_LABEL_NAME_TILE);
     }
   }
-  for (; slot < MCU_LAYOUT_MAX_TILES; slot++)
-    set_label (view, slot, NULL, 0, 0);
-  for (; name_slot < N_LABELS; name_slot++)
-    set_label (view, name_slot, NULL, 0, 0);
+  mcu_video_labels_commit (view->labels);
 }
 
 static void
@@ -576,9 +539,9 @@ static gboolean
 view_build (McuVideoMix *self, View *view, GError **error)
 {
   const McuVideoMixOptions *o = &self->options;
-  GstElement *driver, *dcaps, *caps, *prev;
+  GstElement *driver, *dcaps, *caps;
   g_autoptr (GstCaps) driver_caps = NULL, out_caps = NULL;
-  g_autofree gchar *small = NULL, *large = NULL;
+  g_autoptr (GstPad) labelled = NULL;
   GstPad *dpad, *cpad;
 
   driver = make ("videotestsrc", error);
@@ -599,23 +562,7 @@ view_build (McuVideoMix *self, View *view, GError **error)
   gst_bin_add (GST_BIN (self->pipeline), view->tee);
   if (!driver || !view->compositor)
     return FALSE;
-  /* the fonts are set now and never while playing (see set_label): names
-   * under pictures readable in a 4x4 tile (15 px at 640x360), name tiles
-   * twice that */
-  small = g_strdup_printf ("Sans Bold %upx", MAX (o->height / 24, 8u));
-  large = g_strdup_printf ("Sans Bold %upx", MAX (o->height / 12, 8u));
-  for (guint i = 0; i < N_LABELS; i++) {
-    if (!(view->labels[i] = make ("textoverlay", error)))
-      return FALSE;
-    g_object_set (view->labels[i], "silent", TRUE, "shaded-background", TRUE,
-        "wait-text", FALSE, "font-desc",
-        i < MCU_LAYOUT_MAX_TILES ? small : large, NULL);
-    gst_util_set_object_arg (
-        G_OBJECT (view->labels[i]), "halignment", "position");
-    gst_util_set_object_arg (
-        G_OBJECT (view->labels[i]), "valignment", "position");
-    gst_bin_add (GST_BIN (self->pipeline), view->labels[i]);
-  }
+  view->labels = mcu_video_labels_new (o->width, o->height);
   driver_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
       "I420", "width", G_TYPE_INT, 16, "height", G_TYPE_INT, 16, "framerate",
       GST_TYPE_FRACTION, o->framerate, 1, NULL);
@@ -627,11 +574,10 @@ view_build (McuVideoMix *self, View *view, GError **error)
   gst_util_set_object_arg (G_OBJECT (driver), "pattern", "black");
   g_object_set (dcaps, "caps", driver_caps, NULL);
   g_object_set (caps, "caps", out_caps, NULL);
-  /* plain system memory after the labels too: left open, a label chain
-   * that negotiates while the view's tee has no encoder group yet (ANY)
-   * takes the GstVideoOverlayComposition meta (names attached, not drawn)
-   * and must renegotiate when a group links: "not negotiated", now and
-   * then an error of the whole room */
+  /* plain system memory after the labels too: left open, a chain that
+   * negotiates while the view's tee has no encoder group yet (ANY) would
+   * renegotiate when a group links ("not negotiated", now and then an error
+   * of the whole room) */
   g_object_set (view->tail, "caps", out_caps, NULL);
   g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
@@ -651,14 +597,10 @@ view_build (McuVideoMix *self, View *view, GError **error)
   gst_object_unref (cpad);
   if (!gst_element_link (view->compositor, caps))
     goto link_failed;
-  prev = caps;
-  for (guint i = 0; i < N_LABELS; i++) {
-    if (!gst_element_link_pads (prev, "src", view->labels[i], "video_sink"))
-      goto link_failed;
-    prev = view->labels[i];
-  }
-  if (!gst_element_link_many (prev, view->tail, view->tee, NULL))
+  if (!gst_element_link_many (caps, view->tail, view->tee, NULL))
     goto link_failed;
+  labelled = gst_element_get_static_pad (caps, "src");
+  mcu_video_labels_attach (view->labels, labelled);
   return TRUE;
 
 link_failed:
@@ -672,7 +614,7 @@ view_destroy (McuVideoMix *self, View *view)
 {
   GHashTableIter iter;
   gpointer m;
-  GstElement *all[4 + 2 + N_LABELS];
+  GstElement *all[4 + 2];
   guint n = 0;
 
   g_hash_table_iter_init (&iter, self->members);
@@ -685,9 +627,6 @@ view_destroy (McuVideoMix *self, View *view)
   for (guint i = 0; i < 4; i++)
     if (view->elements[i])
       all[n++] = view->elements[i];
-  for (guint i = 0; i < N_LABELS; i++)
-    if (view->labels[i])
-      all[n++] = view->labels[i];
   if (view->tail)
     all[n++] = view->tail;
   if (view->tee)
@@ -697,8 +636,8 @@ view_destroy (McuVideoMix *self, View *view)
     gst_element_set_state (all[i], GST_STATE_NULL);
     gst_bin_remove (GST_BIN (self->pipeline), all[i]);
   }
-  for (guint i = 0; i < N_LABELS; i++)
-    g_free (view->label_state[i]);
+  /* after its elements stopped: the probe that blends them is gone */
+  mcu_video_labels_free (view->labels);
   g_hash_table_remove (self->views, GUINT_TO_POINTER (view->exclude));
   g_hash_table_unref (view->inputs);
   g_object_unref (view->layout);
@@ -727,8 +666,6 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
   /* downstream first: nothing pushes into an element not yet playing */
   gst_element_sync_state_with_parent (view->tee);
   gst_element_sync_state_with_parent (view->tail);
-  for (gint i = N_LABELS - 1; i >= 0; i--)
-    gst_element_sync_state_with_parent (view->labels[i]);
   for (gint i = 3; i >= 0; i--)
     gst_element_sync_state_with_parent (view->elements[i]);
   /* the members' pictures only now: their tees are running, and a picture
@@ -943,7 +880,9 @@ mcu_video_mix_add_participant (
     return;
   m = g_new0 (Member, 1);
   m->id = id;
-  m->name = g_strdup (display_name && *display_name ? display_name : "?");
+  /* the leg passes the participant's name: its display name, else its
+   * URI's user part (mcu_participant_new); nothing at all draws no label */
+  m->name = g_strdup (display_name ? display_name : "");
   g_hash_table_insert (self->members, GUINT_TO_POINTER (id), m);
   self->order = g_list_append (self->order, m);
   g_hash_table_iter_init (&iter, self->views);

@@ -33,6 +33,10 @@ struct _McuMixMinusPad
   McuMixKernelLimiter limiter;
   McuMixKernelStats level;
   GstFlowReturn last_flow;
+
+  /* aggregator task only: a prompt replaces N's mix in this frame, so N
+   * contributes nothing (see mcu-mix-minus-prompt.c) */
+  guint64 exclusive_serial;
 };
 
 /* One sink_N and its src_N, with references (a per-frame snapshot). */
@@ -56,6 +60,53 @@ typedef struct
   GPtrArray *talkers; /* McuMixKernelTalker *, scratch */
   GArray *top;        /* McuMixKernelRank, scratch */
 } McuMixMinusSelect;
+
+/* Prompts playing in the element (mcu-mix-minus-prompt.c). A targeted
+ * prompt aims at an output (src_N), whether or not a sink_N feeds it. */
+typedef struct
+{
+  GPtrArray *list; /* McuMixMinusPrompt *; with the element's object lock */
+  /* aggregator task only */
+  GHashTable *outs; /* src_N (ref) -> McuMixMinusPromptOut *: the outputs
+                     * that hear a prompt, or fade back to their mix */
+  gint32 *scratch;
+  guint scratch_capacity;
+} McuMixMinusPrompts;
+
+/* The element's (in mcu-mix-minus.c, which holds the struct). */
+McuMixMinusPrompts *mcu_mix_minus_get_prompts (McuMixMinus *self);
+void mcu_mix_minus_prompts_init (McuMixMinusPrompts *prompts);
+void mcu_mix_minus_prompts_clear (McuMixMinusPrompts *prompts);
+/* Aggregator task, with the element's object lock, when frame @serial
+ * starts: marks the outputs a prompt replaces, and their sink_N (left out
+ * of the mix in this frame). */
+void mcu_mix_minus_prompts_begin_frame (
+    McuMixMinusPrompts *prompts, GstElement *element, guint64 serial);
+/* Aggregator task, after the selection: mixes frame @serial of every
+ * prompt: announcements into @sum, targeted ones into their output's
+ * buffer. Posts mcu-prompt-done for those that end. Returns whether an
+ * announcement put signal into @sum. */
+gboolean mcu_mix_minus_prompts_render (McuMixMinusPrompts *prompts,
+    GstElement *element, guint64 serial, gint32 *sum, guint n);
+/* Aggregator task: whether @srcpad gets its own prompt rendering in frame
+ * @serial, from mcu_mix_minus_prompts_render_output. */
+gboolean mcu_mix_minus_prompts_owns_output (
+    McuMixMinusPrompts *prompts, GstPad *srcpad, guint64 serial);
+/* Aggregator task: @srcpad's buffer for frame @serial, timed like @mix:
+ * its mix (limit (sum - own of @pad), or the full @sum when @pad is NULL or
+ * did not contribute), faded as needed, plus its prompts. */
+GstBuffer *mcu_mix_minus_prompts_render_output (McuMixMinusPrompts *prompts,
+    GstPad *srcpad, McuMixMinusPad *pad, const gint32 *sum, GstBuffer *mix,
+    guint n, guint64 serial);
+/* With the element's object lock: adds/stops a prompt (see
+ * mcu_mix_minus_play_prompt); @target is a src_N or NULL. */
+void mcu_mix_minus_prompts_add (McuMixMinusPrompts *prompts, guint id,
+    GstPad *target, GBytes *const *parts, guint n_parts,
+    McuMixMinusPromptFlags flags, gdouble volume);
+void mcu_mix_minus_prompts_stop (McuMixMinusPrompts *prompts, guint id);
+/* With the element's object lock: forgets the prompts aimed at @srcpad. */
+void mcu_mix_minus_prompts_drop_target (
+    McuMixMinusPrompts *prompts, GstPad *srcpad);
 
 void mcu_mix_minus_select_init (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_clear (McuMixMinusSelect *sel);

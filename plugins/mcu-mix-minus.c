@@ -87,7 +87,13 @@ struct _McuMixMinus
   McuMixKernelLimiter limiter;
   guint64 level_frames; /* output frames since the last level message */
   GArray *outputs;      /* McuMixMinusOutput, rebuilt every frame */
+  GPtrArray *listening; /* src_N of listeners (ref), rebuilt every frame */
   GstFlowReturn last_flow;
+
+  /* with the object lock */
+  GPtrArray *listeners; /* src_N (ref) without a sink_N yet: the full mix */
+  guint next_index;     /* N of the next sink_N or listener */
+  McuMixMinusPrompts prompts; /* see mcu-mix-minus-prompt.c */
 };
 
 enum
@@ -118,6 +124,7 @@ G_DEFINE_FINAL_TYPE (McuMixMinus, mcu_mix_minus, GST_TYPE_AUDIO_AGGREGATOR)
 static void
 outputs_clear (McuMixMinus *self)
 {
+  g_ptr_array_set_size (self->listening, 0);
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
 
@@ -141,6 +148,9 @@ outputs_collect (McuMixMinus *self)
       o.srcpad = gst_object_ref (pad->srcpad);
     g_array_append_val (self->outputs, o);
   }
+  for (guint i = 0; i < self->listeners->len; i++)
+    g_ptr_array_add (self->listening,
+        gst_object_ref (g_ptr_array_index (self->listeners, i)));
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -157,6 +167,9 @@ srcpads_collect (McuMixMinus *self)
     if (pad->srcpad != NULL)
       g_ptr_array_add (pads, gst_object_ref (pad->srcpad));
   }
+  for (guint i = 0; i < self->listeners->len; i++)
+    g_ptr_array_add (
+        pads, gst_object_ref (g_ptr_array_index (self->listeners, i)));
   GST_OBJECT_UNLOCK (self);
   return pads;
 }
@@ -240,8 +253,8 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
 }
 
 static void
-push_output (
-    McuMixMinus *self, McuMixMinusPad *pad, GstPad *srcpad, GstBuffer *buffer)
+push_output (McuMixMinus *self, GstFlowReturn *last_flow, GstPad *srcpad,
+    GstBuffer *buffer)
 {
   GstFlowReturn ret;
 
@@ -256,9 +269,9 @@ push_output (
 
   /* One output's trouble (unlinked, flushing, EOS downstream) is its own:
    * log the change and keep going. */
-  if (ret != pad->last_flow) {
+  if (ret != *last_flow) {
     GST_DEBUG_OBJECT (srcpad, "push: %s", gst_flow_get_name (ret));
-    pad->last_flow = ret;
+    *last_flow = ret;
   }
 }
 
@@ -353,17 +366,14 @@ on_src_n_event (GstPad *pad, GstObject *parent, GstEvent *event)
 /* ----- request and release ----- */
 
 static GstPad *
-add_src_n (McuMixMinus *self, McuMixMinusPad *pad)
+add_src_n (McuMixMinus *self, guint index)
 {
   GstElement *element = GST_ELEMENT (self);
   GstPadTemplate *templ =
       gst_element_get_pad_template (element, src_n_template.name_template);
-  guint index = 0;
   g_autofree gchar *name = NULL;
   GstPad *srcpad;
 
-  if (sscanf (GST_PAD_NAME (pad), "sink_%u", &index) != 1)
-    return NULL;
   name = g_strdup_printf ("src_%u", index);
   srcpad = gst_pad_new_from_template (templ, name);
   gst_pad_set_query_function (srcpad, on_src_n_query);
@@ -385,15 +395,37 @@ mcu_mix_minus_request_new_pad (GstElement *element, GstPadTemplate *templ,
   McuMixMinus *self = MCU_MIX_MINUS (element);
   GstPad *sinkpad;
   GstPad *srcpad;
+  GstPad *listener = NULL;
+  guint index = 0;
+  g_autofree gchar *name = NULL;
+
+  /* We number the pads (sink_N, src_N and listeners share N), so that a
+   * listener's N is never given to an unnamed request. */
+  GST_OBJECT_LOCK (self);
+  if (req_name != NULL && strchr (req_name, '%') == NULL &&
+      sscanf (req_name, "sink_%u", &index) == 1) {
+    self->next_index = MAX (self->next_index, index + 1);
+    for (guint i = 0; i < self->listeners->len; i++)
+      if (g_str_equal (GST_PAD_NAME (g_ptr_array_index (self->listeners, i)) +
+                           strlen ("src_"),
+              req_name + strlen ("sink_")))
+        listener = gst_object_ref (g_ptr_array_index (self->listeners, i));
+  } else {
+    index = self->next_index++;
+  }
+  GST_OBJECT_UNLOCK (self);
+  name = g_strdup_printf ("sink_%u", index);
 
   g_mutex_lock (&self->release_lock);
   sinkpad = GST_ELEMENT_CLASS (mcu_mix_minus_parent_class)
-                ->request_new_pad (element, templ, req_name, caps);
+                ->request_new_pad (element, templ, name, caps);
   g_mutex_unlock (&self->release_lock);
-  if (sinkpad == NULL)
+  if (sinkpad == NULL) {
+    gst_clear_object (&listener);
     return NULL;
+  }
 
-  srcpad = add_src_n (self, MCU_MIX_MINUS_PAD (sinkpad));
+  srcpad = listener ? listener : add_src_n (self, index);
   if (srcpad == NULL) {
     GST_WARNING_OBJECT (
         self, "could not add the output of %s", GST_PAD_NAME (sinkpad));
@@ -405,10 +437,15 @@ mcu_mix_minus_request_new_pad (GstElement *element, GstPadTemplate *templ,
   }
 
   /* Published last: the aggregator task only pushes on a src_N that is
-   * added and active. */
+   * added and active. A listener's src_N moves from the full mix to its
+   * mix-minus from one frame to the next (same lock as the snapshot). */
   GST_OBJECT_LOCK (self);
   MCU_MIX_MINUS_PAD (sinkpad)->srcpad = gst_object_ref (srcpad);
+  if (listener)
+    g_ptr_array_remove (self->listeners, listener);
   GST_OBJECT_UNLOCK (self);
+  if (listener)
+    gst_object_unref (listener); /* ours; the pad holds its own */
 
   GST_DEBUG_OBJECT (
       self, "added %s and %s", GST_PAD_NAME (sinkpad), GST_PAD_NAME (srcpad));
@@ -423,6 +460,8 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
 
   GST_OBJECT_LOCK (self);
   srcpad = g_steal_pointer (&MCU_MIX_MINUS_PAD (pad)->srcpad);
+  if (srcpad != NULL)
+    mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
@@ -438,6 +477,41 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
     gst_element_remove_pad (element, srcpad);
     gst_object_unref (srcpad);
   }
+}
+
+GstPad *
+mcu_mix_minus_request_output (McuMixMinus *self)
+{
+  GstPad *srcpad;
+  guint index;
+
+  GST_OBJECT_LOCK (self);
+  index = self->next_index++;
+  GST_OBJECT_UNLOCK (self);
+  srcpad = add_src_n (self, index);
+  if (srcpad == NULL)
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (self->listeners, gst_object_ref (srcpad));
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "added listener %s", GST_PAD_NAME (srcpad));
+  return gst_object_ref (srcpad);
+}
+
+void
+mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad)
+{
+  gboolean listening;
+
+  GST_OBJECT_LOCK (self);
+  listening = g_ptr_array_remove (self->listeners, srcpad);
+  if (listening)
+    mcu_mix_minus_prompts_drop_target (&self->prompts, srcpad);
+  GST_OBJECT_UNLOCK (self);
+  if (!listening)
+    return; /* it has a sink_N now: released with it */
+  gst_pad_set_active (srcpad, FALSE);
+  gst_element_remove_pad (GST_ELEMENT (self), srcpad);
 }
 
 /* ----- mixing (aggregator task) ----- */
@@ -482,6 +556,8 @@ mcu_mix_minus_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   self->frame_levels = self->level_interval > 0;
   mcu_mix_minus_select_configure (&self->select, self->gate_threshold_db,
       self->gate_hangover, self->max_talkers);
+  mcu_mix_minus_prompts_begin_frame (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial);
   GST_OBJECT_UNLOCK (self);
   self->frame_stats =
       self->frame_levels || mcu_mix_minus_select_needs_stats (&self->select);
@@ -526,7 +602,9 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   gain = pad->gain;
   GST_OBJECT_UNLOCK (pad);
 
-  if (mute || gain == 0 || num_frames == 0)
+  /* a prompt that replaces N's mix takes N out of everyone's */
+  if (mute || gain == 0 || num_frames == 0 ||
+      pad->exclusive_serial == self->frame_serial)
     return FALSE;
   if ((guint64)out_offset + num_frames > self->frame_len) {
     GST_WARNING_OBJECT (pad, "input beyond the output frame, dropped");
@@ -594,7 +672,8 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
 }
 
 static void
-push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
+push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
+    gboolean announcing)
 {
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
@@ -602,15 +681,33 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors)
 
     if (o->srcpad == NULL)
       continue;
-    if (o->pad->contributes) {
-      buffer = render_mix_minus (self, o->pad, mix, n, contributors == 1);
+    if (mcu_mix_minus_prompts_owns_output (
+            &self->prompts, o->srcpad, self->frame_serial)) {
+      buffer = mcu_mix_minus_prompts_render_output (&self->prompts, o->srcpad,
+          o->pad, self->sum, mix, n, self->frame_serial);
+    } else if (o->pad->contributes) {
+      buffer = render_mix_minus (
+          self, o->pad, mix, n, contributors == 1 && !announcing);
     } else {
       /* Same output as `src`: share the buffer, and the limiter state so
        * that the switch back to an own buffer is seamless. */
       buffer = gst_buffer_ref (mix);
       o->pad->limiter = self->limiter;
     }
-    push_output (self, o->pad, o->srcpad, buffer);
+    push_output (self, &o->pad->last_flow, o->srcpad, buffer);
+  }
+  /* Listeners contribute nothing: they hear everyone. */
+  for (guint i = 0; i < self->listening->len; i++) {
+    GstPad *srcpad = g_ptr_array_index (self->listening, i);
+    GstFlowReturn last = GST_FLOW_OK;
+    GstBuffer *buffer =
+        mcu_mix_minus_prompts_owns_output (
+            &self->prompts, srcpad, self->frame_serial)
+            ? mcu_mix_minus_prompts_render_output (&self->prompts, srcpad, NULL,
+                  self->sum, mix, n, self->frame_serial)
+            : gst_buffer_ref (mix);
+
+    push_output (self, &last, srcpad, buffer);
   }
 }
 
@@ -704,6 +801,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   guint n = gst_buffer_get_size (outbuf) / sizeof (gint16);
   guint contributors;
+  gboolean announcing;
   GstBuffer *mix;
   GstFlowReturn ret;
 
@@ -718,8 +816,10 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
       &self->select, self->outputs, self->frame_serial, self->sum, n);
   if (self->frame_levels)
     fold_levels (self);
+  announcing = mcu_mix_minus_prompts_render (
+      &self->prompts, GST_ELEMENT (self), self->frame_serial, self->sum, n);
   render_mix (self, outbuf, n);
-  if (contributors == 0)
+  if (contributors == 0 && !announcing)
     GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
   /* Set while we hold the only reference; every shared src_N gets this
    * very buffer (see push_outputs), private ones clear it. */
@@ -740,7 +840,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
     ret = GST_FLOW_OK;
 
   if (ret == GST_FLOW_OK)
-    push_outputs (self, mix, n, contributors);
+    push_outputs (self, mix, n, contributors, announcing);
   update_levels (self, mix, n);
 
   outputs_clear (self);
@@ -863,8 +963,11 @@ mcu_mix_minus_finalize (GObject *object)
 
   outputs_clear (self);
   g_array_unref (self->outputs);
+  g_ptr_array_unref (self->listening);
+  g_ptr_array_unref (self->listeners);
   g_free (self->sum);
   mcu_mix_minus_select_clear (&self->select);
+  mcu_mix_minus_prompts_clear (&self->prompts);
   g_mutex_clear (&self->release_lock);
 
   G_OBJECT_CLASS (mcu_mix_minus_parent_class)->finalize (object);
@@ -953,16 +1056,25 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->gate_hangover = DEFAULT_GATE_HANGOVER;
   self->max_talkers = DEFAULT_MAX_TALKERS;
   mcu_mix_minus_select_init (&self->select);
+  mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);
   self->stream_salt = g_random_int ();
   self->group_id = gst_util_group_id_next ();
   self->outputs = g_array_new (FALSE, FALSE, sizeof (McuMixMinusOutput));
+  self->listening = g_ptr_array_new_with_free_func (gst_object_unref);
+  self->listeners = g_ptr_array_new_with_free_func (gst_object_unref);
   mcu_mix_kernel_limiter_init (&self->limiter);
   self->last_flow = GST_FLOW_OK;
 
   gst_pad_add_probe (GST_AGGREGATOR_SRC_PAD (self),
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
       on_src_event, self, NULL);
+}
+
+McuMixMinusPrompts *
+mcu_mix_minus_get_prompts (McuMixMinus *self)
+{
+  return &self->prompts;
 }
 
 gboolean

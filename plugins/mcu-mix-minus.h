@@ -6,6 +6,13 @@
  *   sink_%u  request, McuMixMinusPad: one participant's audio.
  *   src_%u   sometimes: added when sink_N is requested (same N), removed when
  *            sink_N is released. Carries limit (sum - contribution of N).
+ *   src_%u   also from mcu_mix_minus_request_output(): a listener, which
+ *            gets the full sum (it contributes nothing) until sink_N with
+ *            its N is requested by name; from the next frame on it carries
+ *            that pad's mix-minus (the same pad: no new stream-start). A
+ *            joiner listens at once and is only waited for once its audio
+ *            flows: GstAggregator waits (live: up to its latency) for a
+ *            sink pad without data, which stalled every output.
  *   src      always: the full sum (everyone), e.g. for recording. Not linking
  *            it (or its downstream returning EOS) does not stop the element;
  *            put a queue after it so a slow recorder cannot delay the
@@ -66,7 +73,23 @@
  *                          peak-db=(double); ... }
  * computed over each pad's audio (after mute and volume, before the gate
  * and the max-talkers selection) during the interval; silence reads
- * MCU_MIX_KERNEL_FLOOR_DB (-127). */
+ * MCU_MIX_KERNEL_FLOOR_DB (-127).
+ *
+ * Prompts (mcu-mix-minus-prompt.c): in-memory audio (S16LE mono 48 kHz
+ * samples in GBytes) mixed on the element's own clock, sample-accurate:
+ * - untargeted (an announcement): added to the sum, so every output and
+ *   `src` hear it;
+ * - targeted at an output src_N (or at sink_N, which stands for its
+ *   src_N): only src_N hears it. Unless KEEP_MIX is set, src_N hears only
+ *   the prompt and the sink_N feeding it (if any, now or later) contributes
+ *   nothing while it plays (the others do not hear N): the mix fades out
+ *   over one frame when it starts and back in over one frame after it ends
+ *   (no clicks).
+ * Each prompt fades in over 5 ms, and out over its last 5 ms or 5 ms after
+ * a stop. When it ends, the element posts the element message
+ *   mcu-prompt-done, id=(uint), completed=(boolean)
+ * (completed FALSE when stopped). A prompt whose target is released ends
+ * silently (no message). */
 #pragma once
 
 #include <gst/audio/gstaudioaggregator.h>
@@ -90,6 +113,33 @@ G_DECLARE_FINAL_TYPE (McuMixMinusPad, mcu_mix_minus_pad, MCU, MIX_MINUS_PAD,
 #define MCU_MIX_MINUS_CAPS                                                \
   "audio/x-raw, format=(string)S16LE, rate=(int)48000, channels=(int)1, " \
   "layout=(string)interleaved"
+
+/* A listener output src_N (transfer full), or NULL. Any thread but the
+ * aggregator's. Request "sink_N" (its N) to make it a participant. */
+GstPad *mcu_mix_minus_request_output (McuMixMinus *self);
+
+/* Removes a listener output that never got its sink_N (one that did goes
+ * with the release of sink_N). */
+void mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad);
+typedef enum
+{
+  MCU_MIX_MINUS_PROMPT_NONE = 0,
+  MCU_MIX_MINUS_PROMPT_LOOP = 1 << 0,     /* start over after the last part */
+  MCU_MIX_MINUS_PROMPT_KEEP_MIX = 1 << 1, /* target keeps its mix and place */
+} McuMixMinusPromptFlags;
+
+/* Plays @parts (each GBytes holds S16LE mono 48 kHz samples) one after the
+ * other from the next output frame on, to @target (a src_N of @self, or a
+ * sink_N for its src_N) or to everyone when @target is NULL, at @volume
+ * (0..10). @id (> 0, unique among playing prompts) names it in
+ * mcu-prompt-done. Returns FALSE when @target is not a current src_N or
+ * sink_N of @self. Any thread. */
+gboolean mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
+    GBytes *const *parts, guint n_parts, McuMixMinusPromptFlags flags,
+    gdouble volume);
+/* Fades prompt @id out (5 ms); it then ends with completed=FALSE. Any
+ * thread; unknown ids are ignored. */
+void mcu_mix_minus_stop_prompt (McuMixMinus *self, guint id);
 
 /* Registers the element factory `mcumixminus` in @plugin, or statically in
  * the default registry when @plugin is NULL. */

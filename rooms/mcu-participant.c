@@ -21,6 +21,8 @@ struct _McuParticipant
   gboolean talking;
   gboolean video_muted;
   gdouble volume;
+  McuParticipantRole role;
+  McuParticipantState state;
   gpointer user_data;
   GDestroyNotify user_data_destroy;
 };
@@ -36,6 +38,8 @@ enum
   PROP_TALKING,
   PROP_VIDEO_MUTED,
   PROP_VOLUME,
+  PROP_ROLE,
+  PROP_STATE,
   N_PROPS
 };
 
@@ -78,6 +82,12 @@ mcu_participant_get_property (
     case PROP_VOLUME:
       g_value_set_double (value, self->volume);
       break;
+    case PROP_ROLE:
+      g_value_set_uint (value, self->role);
+      break;
+    case PROP_STATE:
+      g_value_set_uint (value, self->state);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -103,6 +113,14 @@ mcu_participant_class_init (McuParticipantClass *klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   props[PROP_VOLUME] = g_param_spec_double ("volume", NULL, NULL, 0.0, 4.0, 1.0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_ROLE] =
+      g_param_spec_uint ("role", NULL, NULL, MCU_PARTICIPANT_ROLE_GUEST,
+          MCU_PARTICIPANT_ROLE_MODERATOR, MCU_PARTICIPANT_ROLE_GUEST,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_STATE] =
+      g_param_spec_uint ("state", NULL, NULL, MCU_PARTICIPANT_STATE_JOINED,
+          MCU_PARTICIPANT_STATE_WAITING, MCU_PARTICIPANT_STATE_JOINED,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -322,4 +340,61 @@ void
 mcu_participant_set_room (McuParticipant *self, McuRoom *room)
 {
   self->room = room;
+}
+
+const gchar *
+mcu_participant_role_to_string (McuParticipantRole role)
+{
+  return role == MCU_PARTICIPANT_ROLE_MODERATOR ? "moderator" : "guest";
+}
+
+McuParticipantRole
+mcu_participant_get_role (McuParticipant *self)
+{
+  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), MCU_PARTICIPANT_ROLE_GUEST);
+  return self->role;
+}
+
+void
+mcu_participant_set_role (McuParticipant *self, McuParticipantRole role)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  g_return_if_fail (role <= MCU_PARTICIPANT_ROLE_MODERATOR);
+  if (self->role == role)
+    return;
+  self->role = role;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLE]);
+}
+
+const gchar *
+mcu_participant_state_to_string (McuParticipantState state)
+{
+  switch (state) {
+    case MCU_PARTICIPANT_STATE_PIN_ENTRY:
+      return "pin-entry";
+    case MCU_PARTICIPANT_STATE_WAITING:
+      return "waiting";
+    case MCU_PARTICIPANT_STATE_JOINED:
+    default:
+      return "joined";
+  }
+}
+
+McuParticipantState
+mcu_participant_get_state (McuParticipant *self)
+{
+  g_return_val_if_fail (
+      MCU_IS_PARTICIPANT (self), MCU_PARTICIPANT_STATE_JOINED);
+  return self->state;
+}
+
+void
+mcu_participant_set_state (McuParticipant *self, McuParticipantState state)
+{
+  g_return_if_fail (MCU_IS_PARTICIPANT (self));
+  g_return_if_fail (state <= MCU_PARTICIPANT_STATE_WAITING);
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
 }

@@ -8,6 +8,30 @@ G_BEGIN_DECLS
 
 typedef struct _McuRoom McuRoom;
 
+/* What a participant may do: the PIN they joined with decides it (the
+ * moderator PIN, or the guest PIN / no PIN). */
+typedef enum
+{
+  MCU_PARTICIPANT_ROLE_GUEST,
+  MCU_PARTICIPANT_ROLE_MODERATOR,
+} McuParticipantRole;
+
+/* Where a participant is: in the conference, or held out of it (out of
+ * the mix and the video grid) while entering the PIN or waiting for a
+ * moderator. */
+typedef enum
+{
+  MCU_PARTICIPANT_STATE_JOINED,
+  MCU_PARTICIPANT_STATE_PIN_ENTRY,
+  MCU_PARTICIPANT_STATE_WAITING,
+} McuParticipantState;
+
+/* "joined", "pin-entry", "waiting" */
+const gchar *mcu_participant_state_to_string (McuParticipantState state);
+
+/* "guest" or "moderator" */
+const gchar *mcu_participant_role_to_string (McuParticipantRole role);
+
 #define MCU_TYPE_PARTICIPANT (mcu_participant_get_type ())
 G_DECLARE_FINAL_TYPE (
     McuParticipant, mcu_participant, MCU, PARTICIPANT, GObject)
@@ -40,6 +64,14 @@ void mcu_participant_set_video_muted (McuParticipant *self, gboolean muted);
 /* How loud the others hear this participant: 0.0 .. 4.0, 1.0 = as sent. */
 gdouble mcu_participant_get_volume (McuParticipant *self);
 void mcu_participant_set_volume (McuParticipant *self, gdouble volume);
+
+/* Property "state" (notify). */
+McuParticipantState mcu_participant_get_state (McuParticipant *self);
+void mcu_participant_set_state (
+    McuParticipant *self, McuParticipantState state);
+/* Property "role" (notify). */
+McuParticipantRole mcu_participant_get_role (McuParticipant *self);
+void mcu_participant_set_role (McuParticipant *self, McuParticipantRole role);
 
 /* Opaque per-participant data of the layer that owns the call (the daemon
  * keeps its call/media pair here). */

@@ -17,6 +17,8 @@ typedef struct
   gchar *layout;
   gchar *pin;
   gboolean self_view;
+  gchar *moderator_pin;
+  McuRoomOptions options;
 } McuRoomTemplate;
 
 static void
@@ -26,6 +28,7 @@ template_free (gpointer data)
 
   g_free (t->layout);
   g_free (t->pin);
+  g_free (t->moderator_pin);
   g_free (t);
 }
 
@@ -37,6 +40,8 @@ template_settings (const McuRoomTemplate *t)
     .layout = t->layout,
     .pin = t->pin,
     .self_view = t->self_view,
+    .moderator_pin = t->moderator_pin,
+    .options = t->options,
   };
   return s;
 }
@@ -124,6 +129,8 @@ mcu_room_directory_add_template_full (
   t->layout = g_strdup (settings->layout);
   t->pin = g_strdup (settings->pin);
   t->self_view = settings->self_view;
+  t->moderator_pin = g_strdup (settings->moderator_pin);
+  t->options = settings->options;
   g_hash_table_replace (self->templates, g_strdup (name), t);
 }
 

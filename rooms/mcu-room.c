@@ -4,8 +4,9 @@
  * Signals: "participant-added" (McuParticipant), "participant-removed"
  * (McuParticipant, emitted after it left the list), "closed" (the last
  * participant left, or mcu_room_close () on an empty room; the directory
- * forgets the room). Properties with notify: "locked", "layout", "pin",
- * "max-participants". */
+ * forgets the room), "member-changed" (McuParticipant: its role or state
+ * changed). Properties with notify: "locked", "layout", "pin",
+ * "max-participants", "options". */
 #include "mcu-room.h"
 #include "mcu-room-private.h"
 #include "mcu-rooms-error.h"
@@ -21,7 +22,8 @@ struct _McuRoom
   gboolean locked;
   gchar *layout;
   gchar *pin;
-  gchar *moderator_pin; /* (nullable) a scheduled meeting's */
+  gchar *moderator_pin; /* (nullable) */
+  McuRoomOptions options;
   gboolean self_view;
   gboolean persistent;
   gint64 created_at;
@@ -38,6 +40,7 @@ enum
   SIGNAL_PARTICIPANT_ADDED,
   SIGNAL_PARTICIPANT_REMOVED,
   SIGNAL_CLOSED,
+  SIGNAL_MEMBER_CHANGED,
   N_SIGNALS
 };
 
@@ -50,12 +53,21 @@ enum
   PROP_LAYOUT,
   PROP_PIN,
   PROP_MAX_PARTICIPANTS,
+  PROP_OPTIONS,
   N_PROPS
 };
 
 static GParamSpec *props[N_PROPS];
 
 static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
+/* In the bit order of McuRoomOptions. */
+static const gchar *const option_names[MCU_ROOM_N_OPTIONS] = {
+  "wait-for-moderator",
+  "end-when-moderator-leaves",
+  "mute-guests",
+  "announce-alone",
+  "announce-join-leave",
+};
 
 static void
 mcu_room_dispose (GObject *object)
@@ -64,6 +76,7 @@ mcu_room_dispose (GObject *object)
   McuParticipant *p;
 
   while ((p = g_queue_pop_head (&self->participants))) {
+    g_signal_handlers_disconnect_by_data (p, self);
     mcu_participant_set_room (p, NULL);
     g_object_unref (p);
   }
@@ -104,6 +117,9 @@ mcu_room_get_property (
     case PROP_MAX_PARTICIPANTS:
       g_value_set_uint (value, self->max_participants);
       break;
+    case PROP_OPTIONS:
+      g_value_set_uint (value, self->options);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -126,6 +142,8 @@ mcu_room_class_init (McuRoomClass *klass)
   props[PROP_MAX_PARTICIPANTS] =
       g_param_spec_uint ("max-participants", NULL, NULL, 0, G_MAXUINT, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_OPTIONS] = g_param_spec_uint ("options", NULL, NULL, 0, G_MAXUINT,
+      0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_PARTICIPANT_ADDED] = g_signal_new ("participant-added",
@@ -136,6 +154,9 @@ mcu_room_class_init (McuRoomClass *klass)
       G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
   signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_MEMBER_CHANGED] = g_signal_new ("member-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_PARTICIPANT);
 }
 
 static void
@@ -157,6 +178,11 @@ mcu_room_new (
       mcu_room_layout_is_valid (settings->layout) ? settings->layout : "auto");
   self->pin = g_strdup (settings->pin && *settings->pin ? settings->pin : NULL);
   self->self_view = settings->self_view;
+  self->moderator_pin =
+      g_strdup (settings->moderator_pin && *settings->moderator_pin
+                    ? settings->moderator_pin
+                    : NULL);
+  self->options = settings->options;
   self->locked = settings->locked;
   self->preconfigured = preconfigured;
   self->created_at =
@@ -280,6 +306,107 @@ mcu_room_set_moderator_pin (McuRoom *self, const gchar *pin)
   self->moderator_pin = g_strdup (pin && *pin ? pin : NULL);
 }
 
+const gchar *
+mcu_room_get_moderator_pin (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
+  return self->moderator_pin;
+}
+
+gboolean
+mcu_room_check_pin_role (
+    McuRoom *self, const gchar *pin, McuParticipantRole *role)
+{
+  McuParticipantRole r = MCU_PARTICIPANT_ROLE_GUEST;
+
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  if (self->moderator_pin && g_strcmp0 (self->moderator_pin, pin) == 0)
+    r = MCU_PARTICIPANT_ROLE_MODERATOR;
+  else if (self->pin && g_strcmp0 (self->pin, pin) != 0)
+    return FALSE;
+  if (role)
+    *role = r;
+  return TRUE;
+}
+
+const gchar *
+mcu_room_option_name (guint i)
+{
+  g_return_val_if_fail (i < MCU_ROOM_N_OPTIONS, NULL);
+  return option_names[i];
+}
+
+McuRoomOptions
+mcu_room_option_from_name (const gchar *name)
+{
+  g_autofree gchar *dashed = g_strdup (name);
+
+  if (name == NULL)
+    return MCU_ROOM_OPTION_NONE;
+  g_strdelimit (dashed, "_", '-');
+  for (guint i = 0; i < MCU_ROOM_N_OPTIONS; i++)
+    if (g_str_equal (dashed, option_names[i]))
+      return 1u << i;
+  return MCU_ROOM_OPTION_NONE;
+}
+
+McuRoomOptions
+mcu_room_get_options (McuRoom *self)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), MCU_ROOM_OPTION_NONE);
+  return self->options;
+}
+
+void
+mcu_room_set_options (McuRoom *self, McuRoomOptions options)
+{
+  g_return_if_fail (MCU_IS_ROOM (self));
+  if (self->options == options)
+    return;
+  self->options = options;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_OPTIONS]);
+}
+
+gboolean
+mcu_room_has_option (McuRoom *self, McuRoomOptions option)
+{
+  g_return_val_if_fail (MCU_IS_ROOM (self), FALSE);
+  return (self->options & option) == option;
+}
+
+guint
+mcu_room_count_role (
+    McuRoom *self, McuParticipantRole role, gboolean joined_only)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  for (GList *l = self->participants.head; l; l = l->next)
+    if (mcu_participant_get_role (l->data) == role &&
+        (!joined_only || mcu_participant_get_state (l->data) ==
+                             MCU_PARTICIPANT_STATE_JOINED))
+      n++;
+  return n;
+}
+
+guint
+mcu_room_count_joined (McuRoom *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (MCU_IS_ROOM (self), 0);
+  for (GList *l = self->participants.head; l; l = l->next)
+    if (mcu_participant_get_state (l->data) == MCU_PARTICIPANT_STATE_JOINED)
+      n++;
+  return n;
+}
+
+static void
+on_member_notify (McuParticipant *participant, GParamSpec *pspec, McuRoom *self)
+{
+  g_signal_emit (self, signals[SIGNAL_MEMBER_CHANGED], 0, participant);
+}
+
 gboolean
 mcu_room_get_self_view (McuRoom *self)
 {
@@ -335,6 +462,15 @@ McuParticipant *
 mcu_room_add_participant (
     McuRoom *self, const gchar *display_name, const gchar *uri, GError **error)
 {
+  return mcu_room_add_participant_full (self, display_name, uri,
+      MCU_PARTICIPANT_STATE_JOINED, MCU_PARTICIPANT_ROLE_GUEST, error);
+}
+
+McuParticipant *
+mcu_room_add_participant_full (McuRoom *self, const gchar *display_name,
+    const gchar *uri, McuParticipantState state, McuParticipantRole role,
+    GError **error)
+{
   McuParticipant *p;
 
   g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
@@ -358,8 +494,12 @@ mcu_room_add_participant (
   }
 
   p = mcu_participant_new (self->next_id++, display_name, uri);
+  mcu_participant_set_state (p, state);
+  mcu_participant_set_role (p, role);
   mcu_participant_set_room (p, self);
   g_queue_push_tail (&self->participants, p);
+  g_signal_connect (p, "notify::role", G_CALLBACK (on_member_notify), self);
+  g_signal_connect (p, "notify::state", G_CALLBACK (on_member_notify), self);
   g_signal_emit (self, signals[SIGNAL_PARTICIPANT_ADDED], 0, p);
   return p;
 }
@@ -372,6 +512,7 @@ mcu_room_remove_participant (McuRoom *self, McuParticipant *participant)
 
   if (!g_queue_remove (&self->participants, participant))
     return;
+  g_signal_handlers_disconnect_by_func (participant, on_member_notify, self);
   mcu_participant_set_room (participant, NULL);
   g_signal_emit (self, signals[SIGNAL_PARTICIPANT_REMOVED], 0, participant);
   g_object_unref (participant);

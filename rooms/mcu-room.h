@@ -17,6 +17,32 @@ typedef enum
   MCU_ROOM_STATE_CLOSED,
 } McuRoomState;
 
+/* Behaviour switches of a room (all off by default). */
+typedef enum
+{
+  MCU_ROOM_OPTION_NONE = 0,
+  /* guests are held out of the mix (hearing waiting-for-moderator, then
+   * music) until a moderator is in */
+  MCU_ROOM_OPTION_WAIT_FOR_MODERATOR = 1 << 0,
+  /* when the last moderator leaves, everyone hears meeting-ended and is
+   * hung up */
+  MCU_ROOM_OPTION_END_WHEN_MODERATOR_LEAVES = 1 << 1,
+  /* guests join muted */
+  MCU_ROOM_OPTION_MUTE_GUESTS = 1 << 2,
+  /* a caller alone in the room hears only-participant (then music) */
+  MCU_ROOM_OPTION_ANNOUNCE_ALONE = 1 << 3,
+  /* the room hears join/leave tones */
+  MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE = 1 << 4,
+} McuRoomOptions;
+
+#define MCU_ROOM_N_OPTIONS 5
+/* The config/API name of option number @i (0 .. MCU_ROOM_N_OPTIONS - 1),
+ * e.g. "wait-for-moderator"; its flag is 1 << @i. */
+const gchar *mcu_room_option_name (guint i);
+/* The flag called @name ("wait-for-moderator" or "wait_for_moderator"), or
+ * MCU_ROOM_OPTION_NONE. */
+McuRoomOptions mcu_room_option_from_name (const gchar *name);
+
 /* What a room starts with: from its [room:NAME] group, the control API, or
  * the defaults. */
 typedef struct
@@ -26,7 +52,9 @@ typedef struct
   const gchar *pin;       /* (nullable) */
   gboolean self_view;
   gboolean locked;
-  gint64 created_at; /* microseconds since the epoch; 0 = now */
+  gint64 created_at;          /* microseconds since the epoch; 0 = now */
+  const gchar *moderator_pin; /* (nullable) */
+  McuRoomOptions options;
 } McuRoomSettings;
 
 const gchar *mcu_room_get_name (McuRoom *self);
@@ -45,9 +73,24 @@ const gchar *mcu_room_get_pin (McuRoom *self);
 void mcu_room_set_pin (McuRoom *self, const gchar *pin);
 /* TRUE when the room has no PIN or @pin is it (or the moderator PIN). */
 gboolean mcu_room_check_pin (McuRoom *self, const gchar *pin);
-/* (nullable) a second PIN that also admits (a scheduled meeting's
- * moderator PIN); it only matters when the room has a PIN. */
+/* (nullable) a second PIN that admits as moderator (the room's
+ * moderator-pin, a scheduled meeting's moderator PIN). */
 void mcu_room_set_moderator_pin (McuRoom *self, const gchar *pin);
+const gchar *mcu_room_get_moderator_pin (McuRoom *self);
+/* Whether @pin (nullable: none given) admits, and as what: the moderator
+ * PIN gives a moderator; the guest PIN, or no PIN on a room without a guest
+ * PIN, a guest. FALSE when the room has a guest PIN and @pin is neither. */
+gboolean mcu_room_check_pin_role (
+    McuRoom *self, const gchar *pin, McuParticipantRole *role);
+/* Property "options" (notify). */
+McuRoomOptions mcu_room_get_options (McuRoom *self);
+void mcu_room_set_options (McuRoom *self, McuRoomOptions options);
+gboolean mcu_room_has_option (McuRoom *self, McuRoomOptions option);
+/* How many participants have @role (and are joined, with @joined_only). */
+guint mcu_room_count_role (
+    McuRoom *self, McuParticipantRole role, gboolean joined_only);
+/* How many participants are joined (not entering a PIN or waiting). */
+guint mcu_room_count_joined (McuRoom *self);
 gboolean mcu_room_get_self_view (McuRoom *self);
 /* A persistent room (made through the control API) stays open when empty
  * until it is closed. */
@@ -63,6 +106,11 @@ void mcu_room_close (McuRoom *self);
  * _LOCKED / _CLOSED. (transfer none: the room holds it) */
 McuParticipant *mcu_room_add_participant (
     McuRoom *self, const gchar *display_name, const gchar *uri, GError **error);
+/* The same, with the participant's first state and role set before
+ * "participant-added". */
+McuParticipant *mcu_room_add_participant_full (McuRoom *self,
+    const gchar *display_name, const gchar *uri, McuParticipantState state,
+    McuParticipantRole role, GError **error);
 /* Removes @participant; the last one out closes the room ("closed"). */
 void mcu_room_remove_participant (McuRoom *self, McuParticipant *participant);
 McuParticipant *mcu_room_find_participant (McuRoom *self, guint id);

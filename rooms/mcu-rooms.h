@@ -7,3 +7,5 @@
 #include "mcu-room.h"
 #include "mcu-room-directory.h"
 #include "mcu-layout.h"
+#include "mcu-keymap.h"
+#include "mcu-ivr.h"

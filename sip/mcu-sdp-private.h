@@ -39,4 +39,16 @@ void mcu_sdp_video_append_answer (GString *sdp, const McuSdpMedia *media,
 void mcu_sdp_video_append_offer (
     GString *sdp, const McuSdpVideoPrefs *prefs, const McuSdpLocal *local);
 
+/* mcu-sdp-dtmf.c: telephone-event. Fills @audio's dtmf fields from what
+ * @media offers for a codec at @codec_clock_rate. */
+void mcu_sdp_dtmf_choose (
+    const McuSdpMedia *media, guint codec_clock_rate, McuSdpAudio *audio);
+void mcu_sdp_append_dtmf (GString *sdp, guint pt, guint clock_rate);
+/* The answer's m-line formats (" 101 100") and its rtpmap/fmtp lines. */
+void mcu_sdp_dtmf_append_pts (GString *sdp, const McuSdpAudio *audio);
+void mcu_sdp_dtmf_append_maps (GString *sdp, const McuSdpAudio *audio);
+/* An offer's: /8000 always, /48000 too @with_48000 (Opus offered). */
+void mcu_sdp_dtmf_append_offer (
+    GString *pts, GString *maps, gboolean with_48000);
+
 G_END_DECLS

@@ -75,10 +75,6 @@ static const McuSdpCodec default_codecs[] = {
   MCU_SDP_CODEC_NONE,
 };
 
-/* Our dynamic payload types for telephone-event in offers. */
-#define OFFER_DTMF_PT_8000  101
-#define OFFER_DTMF_PT_48000 110
-
 static const CodecInfo *
 codec_info (McuSdpCodec codec)
 {
@@ -671,20 +667,6 @@ choose_format (
 }
 
 static guint
-choose_dtmf (const McuSdpMedia *media, guint clock_rate)
-{
-  for (guint i = 0; i < media->formats->len; i++) {
-    const McuSdpFormat *format = media->formats->pdata[i];
-
-    if (format->pt != MCU_SDP_PT_NONE && format->pt != 0 &&
-        format->clock_rate == clock_rate &&
-        g_ascii_strcasecmp (format->encoding, "telephone-event") == 0)
-      return format->pt;
-  }
-  return 0;
-}
-
-static guint
 choose_ptime (McuSdpCodec codec, guint ptime, guint maxptime)
 {
   static const guint opus_sizes[] = { 10, 20, 40, 60, 0 };
@@ -746,7 +728,7 @@ fill_audio (McuSdpAudio *audio, guint index, const McuSdpMedia *media,
   audio->clock_rate = info->clock_rate;
   audio->channels = codec == MCU_SDP_CODEC_OPUS ? 2 : 1;
   audio->ptime = choose_ptime (codec, media->ptime, media->maxptime);
-  audio->dtmf_pt = choose_dtmf (media, info->clock_rate);
+  mcu_sdp_dtmf_choose (media, info->clock_rate, audio);
   if (codec == MCU_SDP_CODEC_OPUS)
     parse_opus_fmtp (format->fmtp, audio);
   audio->remote_address = g_strdup (media->address);
@@ -1066,15 +1048,6 @@ append_rtpmap (GString *sdp, guint pt, const CodecInfo *info)
 }
 
 static void
-append_dtmf (GString *sdp, guint pt, guint clock_rate)
-{
-  g_string_append_printf (sdp,
-      "a=rtpmap:%u telephone-event/%u\r\n"
-      "a=fmtp:%u 0-16\r\n",
-      pt, clock_rate, pt);
-}
-
-static void
 append_media_tail (GString *sdp, guint ptime, const McuSdpLocal *local)
 {
   g_string_append_printf (sdp, "a=ptime:%u\r\n", ptime);
@@ -1095,15 +1068,13 @@ append_audio_answer (GString *sdp, const McuSdpMedia *media,
 
   g_string_append_printf (sdp, "m=audio %u RTP/%s%s %u", local->rtp_port,
       srtp ? "S" : "", avpf ? "AVPF" : "AVP", audio->pt);
-  if (audio->dtmf_pt != 0)
-    g_string_append_printf (sdp, " %u", audio->dtmf_pt);
+  mcu_sdp_dtmf_append_pts (sdp, audio);
   g_string_append (sdp, "\r\n");
   append_rtpmap (sdp, audio->pt, info);
   if (audio->codec == MCU_SDP_CODEC_OPUS)
     g_string_append_printf (sdp, "a=fmtp:%u minptime=10%s\r\n", audio->pt,
         audio->opus_fec ? ";useinbandfec=1" : "");
-  if (audio->dtmf_pt != 0)
-    append_dtmf (sdp, audio->dtmf_pt, info->clock_rate);
+  mcu_sdp_dtmf_append_maps (sdp, audio);
   if (srtp)
     mcu_sdp_crypto_append (sdp, &audio->local_crypto);
   append_media_tail (sdp, audio->ptime ? audio->ptime : DEFAULT_PTIME, local);
@@ -1156,7 +1127,7 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs,
 {
   g_autoptr (GString) pts = g_string_new (NULL);
   g_autoptr (GString) maps = g_string_new (NULL);
-  gboolean has_8000 = FALSE, has_48000 = FALSE;
+  gboolean has_48000 = FALSE;
   guint added = 0; /* bit per McuSdpCodec */
   GString *sdp;
 
@@ -1173,18 +1144,10 @@ mcu_sdp_build_offer (const McuSdpPrefs *prefs,
     if (info->codec == MCU_SDP_CODEC_OPUS)
       g_string_append_printf (
           maps, "a=fmtp:%u useinbandfec=1\r\n", info->offer_pt);
-    has_8000 |= info->clock_rate == 8000;
     has_48000 |= info->clock_rate == 48000;
   }
   g_return_val_if_fail (added != 0, NULL);
-  if (has_8000) {
-    g_string_append_printf (pts, " %u", OFFER_DTMF_PT_8000);
-    append_dtmf (maps, OFFER_DTMF_PT_8000, 8000);
-  }
-  if (has_48000) {
-    g_string_append_printf (pts, " %u", OFFER_DTMF_PT_48000);
-    append_dtmf (maps, OFFER_DTMF_PT_48000, 48000);
-  }
+  mcu_sdp_dtmf_append_offer (pts, maps, has_48000);
   sdp = g_string_sized_new (512);
   append_session_head (sdp, local);
   g_string_append_printf (sdp, "m=audio %u RTP/%sAVP%s\r\n%s", local->rtp_port,

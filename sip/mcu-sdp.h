@@ -162,8 +162,14 @@ typedef struct
   guint pt;         /* payload type as offered */
   guint clock_rate; /* RTP clock rate (8000 for G.722 per RFC 3551) */
   guint channels;
-  guint ptime;            /* ms: a=ptime if offered, else 20 */
-  guint dtmf_pt;          /* telephone-event PT at the codec's rate, 0 = none */
+  guint ptime; /* ms: a=ptime if offered, else 20 */
+  /* telephone-event (mcu-sdp-dtmf.c): the PT we send with, at the codec's
+   * rate when offered, else at 8000 (0 = none); and a second one we take,
+   * /8000 next to Opus' /48000 (0 = none). */
+  guint dtmf_pt;
+  guint dtmf_clock_rate;
+  guint dtmf_pt_alt;
+  guint dtmf_clock_rate_alt;
   gboolean opus_fec;      /* useinbandfec=1 offered */
   gboolean opus_stereo;   /* stereo=1 offered */
   guint opus_max_bitrate; /* maxaveragebitrate, 0 = unset */
@@ -221,7 +227,7 @@ typedef struct
 } McuSdpLocal;
 
 /* Answer @offer: m-lines in the offer's order, the audio line with the one
- * chosen codec (+ telephone-event when offered), a=rtcp, a=ptime; the video
+ * chosen codec (+ the telephone-events taken), a=rtcp, a=ptime; the video
  * line of @video (nullable: no video) with its one codec, see
  * mcu-sdp-video.h; every other m-line rejected with port 0.
  * (transfer full) */

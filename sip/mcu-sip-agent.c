@@ -11,6 +11,7 @@
 #include "mcu-registrar-private.h"
 #include "mcu-auth-private.h"
 #include "mcu-sip-log.h"
+#include "mcu-sip-info.h"
 #include "mcu-sip-tls-private.h"
 
 #include <sofia-sip/su_glib.h>
@@ -361,19 +362,52 @@ on_nua_message (
 
 /* INFO (made an application method so that it is not answered 200
  * blindly): inside a call's dialog it is taken; outside one there is no
- * dialog for it (RFC 6086 4.2.1): 481. */
+ * dialog for it (RFC 6086 4.2.1): 481. A DTMF body (mcu-sip-info.c) is
+ * answered 200 and reported by the call; another Content-Type gets 415
+ * with Accept, a bad body 400 with a Warning; an empty INFO 200. */
 static void
 on_nua_info (
     McuSipAgent *self, nua_handle_t *nh, McuSipCall *call, const sip_t *sip)
 {
+  const sip_payload_t *pl = sip->sip_payload;
+  g_autofree gchar *why = NULL;
+  g_autofree gchar *warning = NULL;
+  g_autoptr (McuSipCall) hold = NULL;
+  McuSipInfoResult result;
+  gchar digit = 0;
+
   if (call == NULL) {
     nua_respond (
         nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS (self->nua), TAG_END ());
     nua_handle_destroy (nh);
     return;
   }
+  result = mcu_sip_info_parse_dtmf (
+      sip->sip_content_type ? sip->sip_content_type->c_type : NULL,
+      pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, &digit, NULL, &why);
+  if (why)
+    warning = g_strdup_printf ("399 mcu \"%s\"", why);
+  switch (result) {
+    case MCU_SIP_INFO_UNSUPPORTED:
+      nua_respond (nh, SIP_415_UNSUPPORTED_MEDIA,
+          SIPTAG_ACCEPT_STR (MCU_SIP_INFO_ACCEPT),
+          TAG_IF (warning, SIPTAG_WARNING_STR (warning)),
+          NUTAG_WITH_THIS (self->nua), TAG_END ());
+      return;
+    case MCU_SIP_INFO_MALFORMED:
+      nua_respond (nh, SIP_400_BAD_REQUEST,
+          TAG_IF (warning, SIPTAG_WARNING_STR (warning)),
+          NUTAG_WITH_THIS (self->nua), TAG_END ());
+      return;
+    case MCU_SIP_INFO_DTMF:
+    case MCU_SIP_INFO_NO_KEY:
+      break;
+  }
+  hold = g_object_ref (call);
   nua_respond (nh, SIP_200_OK, NUTAG_WITH_THIS (self->nua), TAG_END ());
   mcu_sip_call_handle_event (call, nua_i_info, 200, "OK", sip, NULL);
+  if (result == MCU_SIP_INFO_DTMF)
+    mcu_sip_call_take_info_dtmf (call, digit);
 }
 
 /* The top Via says TLS (sofia-sip drops requests whose top Via names

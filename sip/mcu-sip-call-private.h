@@ -28,6 +28,9 @@ void mcu_sip_call_set_local_contact (McuSipCall *self, const gchar *contact);
 /* The Request-URI is a sips: URI. */
 gboolean mcu_sip_call_is_sips (McuSipCall *self);
 
+/* A key from an INFO the agent answered 200: the "dtmf" signal. */
+void mcu_sip_call_take_info_dtmf (McuSipCall *self, gchar digit);
+
 /* Helpers shared with mcu-sip-message.c. (transfer full) */
 gchar *mcu_sip_url_to_string (const url_t *url);
 gchar *mcu_sip_unquote_display (const char *display);

@@ -14,6 +14,8 @@
  *   "update-answered" (guint status, const gchar *sdp or NULL): the final
  *       response to our re-INVITE.
  *   "terminated" (McuSipEndReason): the dialog is over; the handle is gone.
+ *   "dtmf" (const gchar *digit, const gchar *method): a key in an INFO
+ *       (method "info"; mcu-sip-info.c), once per INFO answered 200.
  */
 #include "mcu-sip-call-private.h"
 
@@ -62,6 +64,7 @@ enum
   SIGNAL_FAILED,
   SIGNAL_UPDATE_ANSWERED,
   SIGNAL_TERMINATED,
+  SIGNAL_DTMF,
   N_SIGNALS
 };
 
@@ -121,6 +124,16 @@ mcu_sip_call_class_init (McuSipCallClass *klass)
           NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
   signals[SIGNAL_TERMINATED] = g_signal_new ("terminated", type,
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_DTMF] = g_signal_new ("dtmf", type, G_SIGNAL_RUN_LAST, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+void
+mcu_sip_call_take_info_dtmf (McuSipCall *self, gchar digit)
+{
+  gchar text[2] = { digit, '\0' };
+
+  g_signal_emit (self, signals[SIGNAL_DTMF], 0, text, "info");
 }
 
 static void

@@ -97,6 +97,8 @@ def smoke_test(root, work):
                   conf, flags=re.M)
     conf = re.sub(r"^rtp-port-max=.*$", "rtp-port-max=%d" % (40000 + os.getpid() % 5000 * 4 + 99),
                   conf, flags=re.M)
+    # the packaged prompt set, moved with the rest (the daemon logs any missing)
+    conf += "\n[prompts]\ndir=%s\n" % os.path.join(root, "usr/share/mcu/prompts/en")
     path = os.path.join(work, "mcu.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -116,6 +118,8 @@ def smoke_test(root, work):
         check(proc.poll() is None, "the unpacked mcu starts on the installed config")
         check(options_answered(port), "and answers OPTIONS")
         check(os.path.exists(os.path.join(work, "control.sock")), "and opens its control socket")
+        log.seek(0)
+        check("prompts:" not in log.read(), "and has every prompt of the packaged set")
         proc.send_signal(signal.SIGTERM)
         check(proc.wait(15) == 0, "and exits 0 on SIGTERM")
     finally:
@@ -159,7 +163,8 @@ def main():
                      "/etc/mcu/mcu.conf", "/lib/systemd/system/mcu.service",
                      "/etc/fail2ban/filter.d/mcu.conf", "/etc/fail2ban/jail.d/mcu.conf",
                      "/usr/share/man/man8/mcu.8.gz", "/usr/share/man/man1/mcuctl.1.gz",
-                     "/usr/share/man/man5/mcu.conf.5.gz", "/usr/share/doc/mcu/copyright"]:
+                     "/usr/share/man/man5/mcu.conf.5.gz", "/usr/share/doc/mcu/copyright",
+                     "/usr/share/mcu/prompts/en/welcome.wav", "/usr/share/mcu/prompts/en/music.wav"]:
             check(want in paths, "the package has %s" % want)
         check(not any("/tests/" in p or "mcu-test-caller" in p for p in paths),
               "and no test programs")

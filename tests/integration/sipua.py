@@ -395,18 +395,21 @@ class SipUA:
 
     # ---- an outgoing call (RTP: received on a bound port, not sent) ----
 
-    def call(self, ruri, rtp_port=None, timeout=5.0):
-        """INVITE with a PCMU offer, ACK the 200; returns the dialog dict
-        (or None when the call failed). The offer names a bound RtpPort
-        (d["rtp"]) unless @rtp_port is given."""
+    def call(self, ruri, rtp_port=None, timeout=5.0, sdp=None):
+        """INVITE with a PCMU offer (or @sdp, with %d for the RTP port),
+        ACK the 200; returns the dialog dict (or None when the call
+        failed; d["answer"] is the 200's SDP). The offer names a bound
+        RtpPort (d["rtp"]) unless @rtp_port is given."""
         rtp = self.rtp_port() if rtp_port is None else None
         rtp_port = rtp.port if rtp else rtp_port
         call_id, tag = "%s@call" % _token(), _token()
-        r = self.request("INVITE", ruri, "<%s>" % ruri, body=SDP_TEMPLATE % (rtp_port, "sendrecv"),
+        body = sdp % rtp_port if sdp else SDP_TEMPLATE % (rtp_port, "sendrecv")
+        r = self.request("INVITE", ruri, "<%s>" % ruri, body=body,
                          ctype="application/sdp", call_id=call_id, from_tag=tag, timeout=timeout)
         if r is None or r.status >= 300:
             return None
         d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1, "rtp": rtp,
+             "answer": r.body,
              "target": re.sub(r"^.*<|>.*$", "", r.h("contact")) or ruri}
         self.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
                   "From: \"%s\" <sip:%s@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"

@@ -35,11 +35,10 @@ import sipua  # noqa: E402
 CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 LONG = 14.0       # seconds the three good callers stay
 SETTLE = 0.5      # jitter buffer + first packets
-# 20 ms packets. A joiner that sends no RTP (or none we can decode) holds
-# the live mixer to its timeout from then on: the others' stream shifts
-# once, by up to the mixer's latency plus the jitter buffers' (~300 ms
-# measured; a joiner sending good audio: ~90 ms). A failed room is a gap
-# of seconds, or a BYE.
+# 20 ms packets. A joiner is only mixed once its decoded audio flows, so one
+# that sends no RTP (or none we can decode) no longer holds the live mixer
+# (test join-gap); a caller that stops sending once mixed still does, by up
+# to the mixer's latency. A failed room is a gap of seconds, or a BYE.
 MAX_GAP_MS = 500
 GOOD = [("opus", "opus", 440), ("pcmu", "pcmu", 1000), ("pcma", "pcma", 1300)]
 

@@ -124,9 +124,9 @@ def before_window(checks, srv, start):
 def inside_window(checks, srv):
     """Open, not started: the room wants the meeting's PIN."""
     with sipua.SipUA(srv.port, "pinner") as ua:
-        r = ua.request("INVITE", srv.uri("4242"), "<%s>" % srv.uri("4242"),
+        r = ua.request("INVITE", srv.uri("4242*0000"), "<%s>" % srv.uri("4242*0000"),
                        body=sipua.SDP_TEMPLATE % (41002, "sendrecv"), ctype="application/sdp")
-        checks.check(r is not None and r.status == 403, "inside the window without the PIN: 403 (%s)" % r)
+        checks.check(r is not None and r.status == 403, "inside the window with a wrong PIN: 403 (%s)" % r)
         d = ua.call(srv.uri("4242*1234"), rtp_port=41004)
         checks.check(d is not None, "with the meeting's PIN: admitted")
         if d:

@@ -294,7 +294,8 @@ def reload(checks, srv, cert, key, d):
                         "the first one" if served == der(first) else served))
         checks.check(handshake(srv.tls_port, cafile=new_cert) == "TLSv1.2",
                      "and verifies it against the renewed certificate")
-        checks.check(call is not None and ua.in_dialog(call, "INFO", body="x") == 200,
+        checks.check(call is not None and ua.in_dialog(
+            call, "INFO", body="Signal=5\r\n", ctype="application/dtmf-relay") == 200,
                      "the call's TLS connection goes on after SIGHUP (INFO: 200)")
         _, other_key = make_certificate(d, "stranger")
         shutil.copy(other_key, key)

@@ -11,6 +11,8 @@
 
 #include <glib/gstdio.h>
 
+#include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef struct
@@ -20,7 +22,15 @@ typedef struct
   McuMediaSession *a, *b;
   GPtrArray *session_errors; /* McuMediaSession* (weak) per emission */
   guint room_errors;
+  GArray *done;  /* Done per "prompt-done" */
+  gchar *tmpdir; /* prompt files */
 } Fixture;
+
+typedef struct
+{
+  guint id;
+  gboolean completed;
+} Done;
 
 static GLogWriterOutput
 quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
@@ -45,6 +55,14 @@ static void
 on_room_error (McuAudioMix *mix, const gchar *message, Fixture *f)
 {
   f->room_errors++;
+}
+
+static void
+on_prompt_done (McuAudioMix *mix, guint id, gboolean completed, Fixture *f)
+{
+  Done d = { id, completed };
+
+  g_array_append_val (f->done, d);
 }
 
 static McuMediaSession *
@@ -77,6 +95,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->session_errors = g_ptr_array_new ();
   g_signal_connect (f->mix, "session-error", G_CALLBACK (on_session_error), f);
   g_signal_connect (f->mix, "error", G_CALLBACK (on_room_error), f);
+  f->done = g_array_new (FALSE, FALSE, sizeof (Done));
+  g_signal_connect (f->mix, "prompt-done", G_CALLBACK (on_prompt_done), f);
+  f->tmpdir = g_dir_make_tmp ("mcu-prompt-XXXXXX", NULL);
+  g_assert_nonnull (f->tmpdir);
   f->a = new_session (f);
   f->b = new_session (f);
 }
@@ -93,6 +115,19 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_object (&f->mix);
   g_clear_object (&f->pool);
   g_ptr_array_unref (f->session_errors);
+  g_array_unref (f->done);
+  if (f->tmpdir) {
+    g_autoptr (GDir) dir = g_dir_open (f->tmpdir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir))) {
+      g_autofree gchar *path = g_build_filename (f->tmpdir, name, NULL);
+
+      g_unlink (path);
+    }
+    g_rmdir (f->tmpdir);
+    g_free (f->tmpdir);
+  }
 }
 
 /* Runs the main context (the mix's bus watch) for @ms. */
@@ -317,6 +352,213 @@ test_recorder_across_rebuild (Fixture *f, gconstpointer data)
   g_rmdir (dir);
 }
 
+/* ----- prompts ----- */
+
+static void
+put32 (guint8 *p, guint32 v)
+{
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = v >> 24;
+}
+
+static void
+put16 (guint8 *p, guint16 v)
+{
+  p[0] = v & 0xff;
+  p[1] = v >> 8;
+}
+
+/* (transfer full) a WAV file of @ms of a quiet 500 Hz tone in f->tmpdir. */
+static gchar *
+write_wav (Fixture *f, const gchar *name, guint ms, guint rate)
+{
+  guint n = rate / 1000 * ms;
+  gsize size = 44 + 2 * n;
+  g_autofree guint8 *data = g_malloc0 (size);
+  gchar *path = g_build_filename (f->tmpdir, name, NULL);
+
+  memcpy (data, "RIFF", 4);
+  put32 (data + 4, size - 8);
+  memcpy (data + 8, "WAVEfmt ", 8);
+  put32 (data + 16, 16);
+  put16 (data + 20, 1);
+  put16 (data + 22, 1);
+  put32 (data + 24, rate);
+  put32 (data + 28, rate * 2);
+  put16 (data + 32, 2);
+  put16 (data + 34, 16);
+  memcpy (data + 36, "data", 4);
+  put32 (data + 40, 2 * n);
+  for (guint i = 0; i < n; i++)
+    put16 (
+        data + 44 + 2 * i, (guint16)(gint16)(3000 * ((i / 48) % 2 ? 1 : -1)));
+  g_assert_true (g_file_set_contents (path, (gchar *)data, size, NULL));
+  return path;
+}
+
+/* Spins until prompt @id is reported (at most @ms); its Done. */
+static Done
+wait_done (Fixture *f, guint id, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    for (guint i = 0; i < f->done->len; i++)
+      if (g_array_index (f->done, Done, i).id == id)
+        return g_array_index (f->done, Done, i);
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  }
+  g_error ("no prompt-done for prompt %u", id);
+  return (Done){ 0 };
+}
+
+static guint
+n_done (Fixture *f, guint id)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < f->done->len; i++)
+    n += g_array_index (f->done, Done, i).id == id;
+  return n;
+}
+
+static void
+test_prompt_completes (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *file = write_wav (f, "short.wav", 100, 48000);
+  const gchar *files[] = { file, file, NULL };
+  g_autoptr (GError) error = NULL;
+  guint to_a, room;
+
+  to_a = mcu_audio_mix_play_to (f->mix, f->a, files, MCU_PROMPT_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (to_a, >, 0);
+  room = mcu_audio_mix_announce (f->mix, files, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (room, >, 0);
+  g_assert_cmpuint (room, !=, to_a);
+  g_assert_cmpuint (mcu_audio_mix_get_n_prompts (f->mix), ==, 2);
+  g_assert_true (wait_done (f, to_a, 3000).completed);
+  g_assert_true (wait_done (f, room, 3000).completed);
+  spin (100);
+  g_assert_cmpuint (n_done (f, to_a), ==, 1);
+  g_assert_cmpuint (mcu_audio_mix_get_n_prompts (f->mix), ==, 0);
+  /* stopping a finished prompt is a no-op */
+  mcu_audio_mix_stop_prompt (f->mix, to_a);
+  spin (50);
+  g_assert_cmpuint (n_done (f, to_a), ==, 1);
+}
+
+static void
+test_prompt_stop_and_leave (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *file = write_wav (f, "loop.wav", 200, 48000);
+  const gchar *files[] = { file, NULL };
+  g_autoptr (GError) error = NULL;
+  guint music, notice;
+
+  music = mcu_audio_mix_play_to (f->mix, f->a, files, MCU_PROMPT_LOOP, &error);
+  g_assert_no_error (error);
+  notice = mcu_audio_mix_play_to (
+      f->mix, f->b, files, MCU_PROMPT_LOOP | MCU_PROMPT_KEEP_MIX, &error);
+  g_assert_no_error (error);
+  spin (500); /* longer than the file: it loops */
+  g_assert_cmpuint (f->done->len, ==, 0);
+
+  mcu_audio_mix_stop_prompt (f->mix, music);
+  /* never from inside the call */
+  g_assert_cmpuint (f->done->len, ==, 0);
+  g_assert_false (wait_done (f, music, 1000).completed);
+
+  mcu_audio_mix_remove (f->mix, f->b);
+  g_clear_object (&f->b);
+  g_assert_false (wait_done (f, notice, 1000).completed);
+  spin (300);
+  g_assert_cmpuint (f->done->len, ==, 2);
+  g_assert_cmpuint (mcu_audio_mix_get_n_prompts (f->mix), ==, 0);
+}
+
+static void
+test_prompt_errors (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *file = write_wav (f, "ok.wav", 100, 48000);
+  g_autofree gchar *cd = write_wav (f, "cd.wav", 100, 44100);
+  g_autofree gchar *junk = g_build_filename (f->tmpdir, "junk.wav", NULL);
+  g_autofree gchar *missing = g_build_filename (f->tmpdir, "none.wav", NULL);
+  const gchar *ok[] = { file, NULL };
+  const gchar *none[] = { NULL };
+  g_autoptr (McuMediaSession) stranger = NULL;
+  g_autoptr (GError) error = NULL;
+  McuMediaCodecParams p = {
+    .codec = MCU_MEDIA_CODEC_PCMU, .pt = 0, .ptime = 20
+  };
+  guint ids[MCU_AUDIO_MIX_MAX_PROMPTS];
+
+  g_assert_true (g_file_set_contents (junk, "RIFF....WAVEnope", -1, NULL));
+  for (guint i = 0; i < 4; i++) {
+    const gchar *bad[] = { file, i == 0 ? cd : i == 1 ? junk : missing, NULL };
+
+    if (i == 3) {
+      g_assert_cmpuint (mcu_audio_mix_announce (f->mix, none, &error), ==, 0);
+    } else {
+      g_assert_cmpuint (mcu_audio_mix_announce (f->mix, bad, &error), ==, 0);
+    }
+    g_assert_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PROMPT);
+    g_clear_error (&error);
+  }
+
+  stranger = mcu_media_session_new (f->pool, 60, &error);
+  g_assert_no_error (error);
+  g_assert_true (mcu_media_session_set_codec (stranger, &p, &error));
+  g_assert_cmpuint (
+      mcu_audio_mix_play_to (f->mix, stranger, ok, MCU_PROMPT_NONE, &error), ==,
+      0);
+  g_assert_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_SESSION);
+  g_clear_error (&error);
+
+  /* a room holds at most MCU_AUDIO_MIX_MAX_PROMPTS */
+  for (guint i = 0; i < MCU_AUDIO_MIX_MAX_PROMPTS; i++) {
+    ids[i] = mcu_audio_mix_play_to (f->mix, i % 2 ? f->a : f->b, ok,
+        MCU_PROMPT_LOOP | (i % 3 ? MCU_PROMPT_KEEP_MIX : 0), &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (mcu_audio_mix_announce (f->mix, ok, &error), ==, 0);
+  g_assert_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_LIMIT);
+  g_clear_error (&error);
+  for (guint i = 0; i < MCU_AUDIO_MIX_MAX_PROMPTS; i++)
+    mcu_audio_mix_stop_prompt (f->mix, ids[i]);
+  g_assert_cmpuint (mcu_audio_mix_get_n_prompts (f->mix), ==, 0);
+  g_assert_cmpuint (mcu_audio_mix_announce (f->mix, ok, &error), >, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_prompt_survives_rebuild (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *file = write_wav (f, "long.wav", 3000, 48000);
+  const gchar *files[] = { file, NULL };
+  g_autoptr (GError) error = NULL;
+  guint music, speech;
+
+  music = mcu_audio_mix_play_to (f->mix, f->a, files, MCU_PROMPT_LOOP, &error);
+  g_assert_no_error (error);
+  speech = mcu_audio_mix_announce (f->mix, files, &error);
+  g_assert_no_error (error);
+  spin (100);
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  /* the looping one plays on in the new mixer, the other ends */
+  g_assert_false (wait_done (f, speech, 1000).completed);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  spin (200);
+  g_assert_cmpuint (n_done (f, music), ==, 0);
+  g_assert_cmpuint (mcu_audio_mix_get_n_prompts (f->mix), ==, 1);
+  mcu_audio_mix_stop_prompt (f->mix, music);
+  g_assert_false (wait_done (f, music, 1000).completed);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -333,5 +575,13 @@ main (int argc, char **argv)
       test_tap_survives_rebuild, fixture_tear_down);
   g_test_add ("/audio-mix/recorder/across-rebuild", Fixture, NULL,
       fixture_set_up, test_recorder_across_rebuild, fixture_tear_down);
+  g_test_add ("/audio-mix/prompts/complete", Fixture, NULL, fixture_set_up,
+      test_prompt_completes, fixture_tear_down);
+  g_test_add ("/audio-mix/prompts/stop-and-leave", Fixture, NULL,
+      fixture_set_up, test_prompt_stop_and_leave, fixture_tear_down);
+  g_test_add ("/audio-mix/prompts/errors", Fixture, NULL, fixture_set_up,
+      test_prompt_errors, fixture_tear_down);
+  g_test_add ("/audio-mix/prompts/survive-rebuild", Fixture, NULL,
+      fixture_set_up, test_prompt_survives_rebuild, fixture_tear_down);
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
  * Unit tests for the config loader: defaults, values, and errors that name
  * the file, the group and the key. */
 #include "mcu-config.h"
+#include "mcu-rooms.h"
 
 #include <string.h>
 
@@ -248,6 +249,14 @@ static const BadCase bad_cases[] = {
       "[recording] width" },
   { "[recording]\nfolder=/x\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
       "[recording] folder" },
+  { "[room:x]\nmute-guests=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "bad.conf: [room:x] mute-guests: 'yes' is not true or false" },
+  { "[controls]\ncaller=0=mute;0=deaf\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "bad.conf: [controls] caller: '0' is bound twice" },
+  { "[controls]\ncaller=7=lock\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[controls] caller: 'lock' is a moderator action" },
+  { "[controls]\nmoderator=9=explode\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[controls] moderator: 'explode': unknown action" },
   { "[limits]\nmax-message-size=100\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[limits] max-message-size" },
   { "[limits]\ninvite-burst=0\n", MCU_CONFIG_ERROR_BAD_VALUE,
@@ -287,6 +296,42 @@ test_bad (gconstpointer data)
   g_assert_nonnull (strstr (error->message, bc->mentions));
 }
 
+/* PINs, roles and keypad controls. */
+static void
+test_ivr_keys (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) c = mcu_config_load_data (
+      "[room:r]\npin=1234\nmoderator-pin=9999\nwait-for-moderator=true\n"
+      "end-when-moderator-leaves=true\nmute-guests=true\n"
+      "announce-alone=false\nannounce-join-leave=true\n"
+      "[room:plain]\n"
+      "[controls]\ncaller=0=mute;#=hangup\nmoderator=\n",
+      "t.conf", &error);
+  g_autoptr (McuConfig) d = mcu_config_new_default ();
+  McuConfigRoom *r, *plain;
+
+  g_assert_no_error (error);
+  r = g_ptr_array_index (c->rooms, 0);
+  plain = g_ptr_array_index (c->rooms, 1);
+  if (g_str_equal (r->name, "plain")) {
+    McuConfigRoom *t = r;
+    r = plain;
+    plain = t;
+  }
+  g_assert_cmpstr (r->moderator_pin, ==, "9999");
+  g_assert_cmpuint (r->options, ==,
+      MCU_ROOM_OPTION_WAIT_FOR_MODERATOR |
+          MCU_ROOM_OPTION_END_WHEN_MODERATOR_LEAVES |
+          MCU_ROOM_OPTION_MUTE_GUESTS | MCU_ROOM_OPTION_ANNOUNCE_JOIN_LEAVE);
+  g_assert_cmpuint (plain->options, ==, 0);
+  g_assert_null (plain->moderator_pin);
+  g_assert_cmpstr (c->controls_caller, ==, "0=mute;#=hangup");
+  g_assert_cmpstr (c->controls_moderator, ==, "");
+  g_assert_cmpstr (d->controls_caller, ==, MCU_KEYMAP_DEFAULT_CALLER);
+  g_assert_cmpstr (d->controls_moderator, ==, MCU_KEYMAP_DEFAULT_MODERATOR);
+}
+
 static void
 test_missing_file (void)
 {
@@ -310,6 +355,39 @@ test_shipped_config (void)
   g_assert_cmpuint (c->sip_port, ==, 5060);
 }
 
+/* [media] inband-dtmf and the [room:NAME] override (either group order). */
+static void
+test_inband_dtmf (void)
+{
+  static const gchar *const texts[] = {
+    "[room:off]\ninband-dtmf=false\n[room:on]\ninband-dtmf=true\n"
+    "[room:inherit]\n[media]\ninband-dtmf=true\n",
+    "[media]\ninband-dtmf=false\n[room:on]\ninband-dtmf=true\n"
+    "[room:off]\ninband-dtmf=false\n[room:inherit]\n",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuConfig) d = mcu_config_load_data ("", "empty.conf", &error);
+  g_autoptr (McuConfig) bad = NULL;
+
+  g_assert_false (mcu_config_inband_dtmf (d, NULL));
+  g_assert_false (mcu_config_inband_dtmf (d, "any"));
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    g_autoptr (McuConfig) c = mcu_config_load_data (texts[i], "t.conf", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mcu_config_inband_dtmf (c, "on"));
+    g_assert_false (mcu_config_inband_dtmf (c, "off"));
+    g_assert_cmpint (mcu_config_inband_dtmf (c, "inherit"), ==, i == 0);
+    g_assert_cmpint (mcu_config_inband_dtmf (c, "auto-created"), ==, i == 0);
+    g_assert_cmpint (mcu_config_inband_dtmf (c, NULL), ==, i == 0);
+  }
+  bad =
+      mcu_config_load_data ("[room:x]\ninband-dtmf=yes\n", "bad.conf", &error);
+  g_assert_null (bad);
+  g_assert_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (error->message, "[room:x] inband-dtmf"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,6 +397,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/new-groups", test_new_groups);
   g_test_add_func ("/config/tls", test_tls);
   g_test_add_func ("/config/missing-file", test_missing_file);
+  g_test_add_func ("/config/ivr-keys", test_ivr_keys);
+  g_test_add_func ("/config/inband-dtmf", test_inband_dtmf);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
     g_autofree gchar *name = g_strdup_printf ("/config/bad/%u", i);

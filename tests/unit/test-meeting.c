@@ -3,6 +3,7 @@
  * JSON validation naming the field, PATCH, cancel, conflicts, iCalendar
  * import (Thunderbird- and Outlook-like) and export round trip. */
 #include "mcu-meeting.h"
+#include "mcu-rooms.h"
 
 #include <string.h>
 
@@ -246,7 +247,8 @@ static const gchar full_json[] =
     "\"early_join\": \"PT10M\", \"grace\": \"PT20S\", "
     "\"warnings\": [\"PT1M\", \"PT10M\"], \"dial_retries\": 5, "
     "\"dial_retry_interval\": \"PT20S\", \"max_participants\": 12, "
-    "\"layout\": \"speaker\", \"record\": true}";
+    "\"layout\": \"speaker\", \"record\": true, "
+    "\"wait_for_moderator\": true, \"mute_guests\": true}";
 
 static void
 test_meeting_json_round_trip (void)
@@ -281,6 +283,9 @@ test_meeting_json_round_trip (void)
   g_assert_cmpint (w[0], ==, 10 * G_TIME_SPAN_MINUTE); /* largest first */
   g_assert_cmpstr (mcu_meeting_get_layout (m), ==, "speaker");
   g_assert_true (mcu_meeting_get_record (m));
+  g_assert_cmpuint (mcu_meeting_get_room_options (m), ==,
+      MCU_ROOM_OPTION_WAIT_FOR_MODERATOR | MCU_ROOM_OPTION_MUTE_GUESTS);
+  g_assert_nonnull (strstr (text, "\"end_when_moderator_leaves\":false"));
 
   g_assert_nonnull (strstr (text, "\"start\":\"2026-12-07T09:00:00+01:00\""));
   g_assert_nonnull (

@@ -4,223 +4,12 @@
  * query as live) with the harness' test clock, which stays at 0 unless a
  * test cranks it: the element then mixes as soon as every input has data. */
 #include "mcu-mix-minus.h"
+#include "mixminus-fixture.h"
 #include "mcu-plugins.h"
 
 #include <gst/check/gstharness.h>
 #include <math.h>
 #include <string.h>
-
-#define FRAME          960 /* 20 ms at 48 kHz */
-#define FRAME_DURATION (20 * GST_MSECOND)
-#define MAX_PARTIES    5
-#define PULL_TIMEOUT_S 10
-
-typedef struct
-{
-  GstElement *element;
-  GstBus *bus;
-  GstHarness *main;             /* on `src`, nullable */
-  GstHarness *in[MAX_PARTIES];  /* on sink_N */
-  GstHarness *out[MAX_PARTIES]; /* on src_N */
-} Fixture;
-
-/* What participant @p says at sample @i of frame @k: distinct per
- * participant, changing every sample, small enough that no mix reaches the
- * limiter threshold. */
-static gint16
-sample (guint p, guint k, guint i)
-{
-  return (gint16)((p + 1) * 1000 + ((k * FRAME + i) % 97) * (p + 1) -
-                  (p == 1 ? 3000 : 0));
-}
-
-static GstBuffer *
-make_buffer (guint k, gint16 (*gen) (guint, guint, guint), guint p)
-{
-  GstBuffer *buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
-  GstMapInfo map;
-
-  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-  for (guint i = 0; i < FRAME; i++)
-    ((gint16 *)map.data)[i] = gen (p, k, i);
-  gst_buffer_unmap (buffer, &map);
-  GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
-  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
-  return buffer;
-}
-
-static void
-add_party (Fixture *f, guint p, gboolean with_output)
-{
-  g_autofree gchar *sink = g_strdup_printf ("sink_%u", p);
-  g_autofree gchar *src = g_strdup_printf ("src_%u", p);
-
-  f->in[p] = gst_harness_new_with_element (f->element, sink, NULL);
-  gst_harness_set_src_caps_str (f->in[p], MCU_MIX_MINUS_CAPS);
-  if (with_output)
-    f->out[p] = gst_harness_new_with_element (f->element, NULL, src);
-}
-
-static void
-remove_party (Fixture *f, guint p)
-{
-  g_autofree gchar *src = g_strdup_printf ("src_%u", p);
-  GstPad *pad;
-
-  g_clear_pointer (&f->in[p], gst_harness_teardown);
-  pad = gst_element_get_static_pad (f->element, src);
-  g_assert_null (pad);
-  g_clear_pointer (&f->out[p], gst_harness_teardown);
-}
-
-static Fixture *
-fixture_new (guint n_parties, gboolean with_main)
-{
-  Fixture *f = g_new0 (Fixture, 1);
-
-  f->element = gst_element_factory_make ("mcumixminus", NULL);
-  g_assert_nonnull (f->element);
-  g_object_set (f->element, "output-buffer-duration", FRAME_DURATION, NULL);
-  f->bus = gst_bus_new ();
-  gst_element_set_bus (f->element, f->bus);
-  if (with_main)
-    f->main = gst_harness_new_with_element (f->element, NULL, "src");
-  for (guint p = 0; p < n_parties; p++)
-    add_party (f, p, TRUE);
-  return f;
-}
-
-static void
-fixture_free (Fixture *f)
-{
-  for (guint p = 0; p < MAX_PARTIES; p++)
-    g_clear_pointer (&f->out[p], gst_harness_teardown);
-  for (guint p = 0; p < MAX_PARTIES; p++)
-    g_clear_pointer (&f->in[p], gst_harness_teardown);
-  g_clear_pointer (&f->main, gst_harness_teardown);
-  gst_element_set_bus (f->element, NULL);
-  gst_object_unref (f->bus);
-  gst_object_unref (f->element);
-  g_free (f);
-}
-
-static void
-push_frame (Fixture *f, guint k, guint mask)
-{
-  for (guint p = 0; p < MAX_PARTIES; p++)
-    if (mask & (1u << p))
-      g_assert_cmpint (gst_harness_push (f->in[p], make_buffer (k, sample, p)),
-          ==, GST_FLOW_OK);
-}
-
-/* gst_harness_pull() waits 60 s, as long as the test's timeout: wait less
- * so that a missing buffer fails the test instead of timing it out. */
-static GstBuffer *
-pull (GstHarness *h)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
-  GstBuffer *buffer;
-
-  while ((buffer = gst_harness_try_pull (h)) == NULL &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (1000);
-  g_assert_nonnull (buffer);
-  return buffer;
-}
-
-static GstEvent *
-pull_event_of_type (GstHarness *h, GstEventType type)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (g_get_monotonic_time () < deadline) {
-    GstEvent *event = gst_harness_try_pull_event (h);
-
-    if (event == NULL) {
-      g_usleep (1000);
-      continue;
-    }
-    if (GST_EVENT_TYPE (event) == type)
-      return event;
-    gst_event_unref (event);
-  }
-  g_assert_not_reached ();
-  return NULL;
-}
-
-/* Checks that @buffer is frame @k of the sum of the participants in @mask,
- * participant @p_scaled (if any) at volume 0.5. */
-static void
-check_mix_scaled (GstBuffer *buffer, guint k, guint mask, gint p_scaled)
-{
-  GstMapInfo map;
-
-  g_assert_cmpuint (GST_BUFFER_PTS (buffer), ==, k * FRAME_DURATION);
-  g_assert_cmpuint (GST_BUFFER_DURATION (buffer), ==, FRAME_DURATION);
-  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
-  g_assert_cmpuint (map.size, ==, FRAME * 2);
-  for (guint i = 0; i < FRAME; i++) {
-    gint expected = 0;
-    gint got = ((const gint16 *)map.data)[i];
-
-    for (guint p = 0; p < MAX_PARTIES; p++) {
-      if (!(mask & (1u << p)))
-        continue;
-      expected += (gint)p == p_scaled ? sample (p, k, i) / 2 : sample (p, k, i);
-    }
-    if (ABS (got - expected) > (p_scaled >= 0 ? 1 : 0))
-      g_error ("frame %u sample %u: got %d, expected %d (mask 0x%x)", k, i, got,
-          expected, mask);
-  }
-  gst_buffer_unmap (buffer, &map);
-}
-
-static void
-check_mix (GstBuffer *buffer, guint k, guint mask)
-{
-  check_mix_scaled (buffer, k, mask, -1);
-}
-
-static void
-check_silence (GstBuffer *buffer)
-{
-  GstMapInfo map;
-
-  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
-  for (gsize i = 0; i < map.size / 2; i++)
-    g_assert_cmpint (((const gint16 *)map.data)[i], ==, 0);
-  gst_buffer_unmap (buffer, &map);
-}
-
-/* Pulls frame @k from `src` and every src_N in @parties and checks that
- * each output is the sum of the other parties in @parties. */
-static void
-check_frame (Fixture *f, guint k, guint parties)
-{
-  if (f->main != NULL) {
-    GstBuffer *mix = pull (f->main);
-
-    check_mix (mix, k, parties);
-    gst_buffer_unref (mix);
-  }
-  for (guint p = 0; p < MAX_PARTIES; p++) {
-    GstBuffer *out;
-
-    if (!(parties & (1u << p)) || f->out[p] == NULL)
-      continue;
-    out = pull (f->out[p]);
-    check_mix (out, k, parties & ~(1u << p));
-    gst_buffer_unref (out);
-  }
-}
-
-static GstPad *
-sink_pad (Fixture *f, guint p)
-{
-  g_autofree gchar *name = g_strdup_printf ("sink_%u", p);
-
-  return gst_element_get_static_pad (f->element, name);
-}
 
 static void
 test_register_twice (void)
@@ -315,6 +104,66 @@ test_join_mid_stream (void)
   }
   segment = gst_pad_get_sticky_event (f->out[3]->sinkpad, GST_EVENT_SEGMENT, 0);
   g_assert_nonnull (segment);
+  fixture_free (f);
+}
+
+/* A listener (mcu_mix_minus_request_output) hears the full mix and is
+ * never waited for: with the test clock at 0 the element only mixes when
+ * every sink pad has data, so a listener counted as an input would stop
+ * everything. Requesting its sink_N by name makes it a participant on the
+ * same src_N; a listener that never got one is released alone. */
+static void
+test_listener (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) listener =
+      mcu_mix_minus_request_output (MCU_MIX_MINUS (f->element));
+  g_autoptr (GstPad) other = NULL;
+  GstPad *now;
+  GstBuffer *mix, *heard;
+
+  g_assert_nonnull (listener);
+  g_assert_cmpstr (GST_PAD_NAME (listener), ==, "src_2");
+  f->out[2] = gst_harness_new_with_element (f->element, NULL, "src_2");
+  for (guint k = 0; k < 3; k++) {
+    push_frame (f, k, 0x3);
+    mix = pull (f->main);
+    heard = pull (f->out[2]);
+    check_mix (mix, k, 0x3);
+    g_assert_true (heard == mix); /* the very full-mix buffer */
+    gst_buffer_unref (mix);
+    gst_buffer_unref (heard);
+    for (guint p = 0; p < 2; p++) {
+      GstBuffer *out = pull (f->out[p]);
+
+      check_mix (out, k, 0x3 & ~(1u << p));
+      gst_buffer_unref (out);
+    }
+  }
+  /* an unnamed request does not take the listener's N */
+  f->in[3] = gst_harness_new_with_element (f->element, "sink_%u", NULL);
+  now = gst_element_get_static_pad (f->element, "sink_3");
+  g_assert_nonnull (now);
+  g_clear_object (&now);
+  gst_harness_set_src_caps_str (f->in[3], MCU_MIX_MINUS_CAPS);
+  f->out[3] = gst_harness_new_with_element (f->element, NULL, "src_3");
+  /* the listener talks: sink_2 on the same src_2 */
+  f->in[2] = gst_harness_new_with_element (f->element, "sink_2", NULL);
+  gst_harness_set_src_caps_str (f->in[2], MCU_MIX_MINUS_CAPS);
+  now = gst_element_get_static_pad (f->element, "src_2");
+  g_assert_true (now == listener);
+  g_clear_object (&now);
+  for (guint k = 3; k < 6; k++) {
+    push_frame (f, k, 0xf);
+    check_frame (f, k, 0xf);
+  }
+  /* a second listener that leaves without talking */
+  other = mcu_mix_minus_request_output (MCU_MIX_MINUS (f->element));
+  g_assert_cmpstr (GST_PAD_NAME (other), ==, "src_4");
+  mcu_mix_minus_release_output (MCU_MIX_MINUS (f->element), other);
+  g_assert_null (gst_element_get_static_pad (f->element, "src_4"));
+  push_frame (f, 6, 0xf);
+  check_frame (f, 6, 0xf);
   fixture_free (f);
 }
 
@@ -1275,6 +1124,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/sticky-events", test_sticky_events);
   g_test_add_func ("/mixminus/alone-gets-silence", test_alone_gets_silence);
   g_test_add_func ("/mixminus/join-mid-stream", test_join_mid_stream);
+  g_test_add_func ("/mixminus/listener", test_listener);
   g_test_add_func ("/mixminus/leave-mid-stream", test_leave_mid_stream);
   g_test_add_func ("/mixminus/mute", test_mute);
   g_test_add_func ("/mixminus/volume", test_volume);

@@ -459,6 +459,8 @@ typedef struct
   guint dtmf_pt;
   guint ptime;
   const gchar *address;
+  guint dtmf_rate;   /* of dtmf_pt; 0 = the codec's */
+  guint dtmf_pt_alt; /* telephone-event/8000 next to opus' /48000 */
   guint rtp_port;
   const gchar *rtcp_address;
   guint rtcp_port;
@@ -477,31 +479,31 @@ static const McuSdpCodec pcmu_only[] = { MCU_SDP_CODEC_PCMU,
 
 static const OfferCase offer_cases[] = {
   { "/sdp/offer/baresip", baresip_audio, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 0, .ptime = 20,
-      .address = "192.168.1.10", .rtp_port = 37398,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .dtmf_rate = 8000,
+      .ptime = 20, .address = "192.168.1.10", .rtp_port = 37398,
       .rtcp_address = "192.168.1.10", .rtcp_port = 37399, .stereo = TRUE },
   { "/sdp/offer/baresip-server-order-g711", baresip_audio, g711_alaw_first,
       TRUE, OK, .n_media = 1, .codec = MCU_SDP_CODEC_PCMA, .pt = 8,
       .dtmf_pt = 101, .ptime = 20, .address = "192.168.1.10", .rtp_port = 37398,
       .rtcp_address = "192.168.1.10", .rtcp_port = 37399 },
   { "/sdp/offer/baresip-audio-video", baresip_video, .error = OK, .n_media = 2,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .ptime = 20,
-      .address = "192.168.1.10", .rtp_port = 32396,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .dtmf_rate = 8000,
+      .ptime = 20, .address = "192.168.1.10", .rtp_port = 32396,
       .rtcp_address = "192.168.1.10", .rtcp_port = 32397, .stereo = TRUE },
   { "/sdp/offer/baresip-srtp", baresip_srtp, .error = MCU_SDP_ERROR_SRTP,
       .message = "SRTP is off", .n_media = 1 },
   { "/sdp/offer/baresip-hold", baresip_hold, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .ptime = 20,
-      .address = "192.168.1.10", .rtp_port = 37398,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .dtmf_rate = 8000,
+      .ptime = 20, .address = "192.168.1.10", .rtp_port = 37398,
       .rtcp_address = "192.168.1.10", .rtcp_port = 37399,
       .direction = MCU_SDP_SENDONLY, .stereo = TRUE },
   { "/sdp/offer/baresip-late-answer", baresip_answer, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 111, .dtmf_pt = 0, .ptime = 20,
-      .address = "192.168.1.10", .rtp_port = 45198,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 111, .dtmf_pt = 101, .dtmf_rate = 8000,
+      .ptime = 20, .address = "192.168.1.10", .rtp_port = 45198,
       .rtcp_address = "192.168.1.10", .rtcp_port = 45199, .stereo = TRUE },
   { "/sdp/offer/linphone", linphone, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .ptime = 20,
-      .address = "192.168.0.21", .rtp_port = 7078,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .dtmf_pt_alt = 100,
+      .ptime = 20, .address = "192.168.0.21", .rtp_port = 7078,
       .rtcp_address = "192.168.0.21", .rtcp_port = 7079, .fec = TRUE },
   { "/sdp/offer/linphone-g711-offerer-order", linphone, g711_alaw_first, FALSE,
       OK, .n_media = 1, .codec = MCU_SDP_CODEC_PCMU, .pt = 0, .dtmf_pt = 100,
@@ -512,8 +514,8 @@ static const OfferCase offer_cases[] = {
       .ptime = 20, .address = "192.168.0.21", .rtp_port = 7078,
       .rtcp_address = "192.168.0.21", .rtcp_port = 7079 },
   { "/sdp/offer/linphone-avpf", linphone_avpf, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .ptime = 20,
-      .address = "192.168.0.21", .rtp_port = 7078,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 96, .dtmf_pt = 101, .dtmf_pt_alt = 100,
+      .ptime = 20, .address = "192.168.0.21", .rtp_port = 7078,
       .rtcp_address = "192.168.0.21", .rtcp_port = 7079, .fec = TRUE,
       .answer_proto = "RTP/AVPF" },
   { "/sdp/offer/linphone-avpf-static-pt", linphone_avpf, pcmu_only, FALSE, OK,
@@ -538,8 +540,8 @@ static const OfferCase offer_cases[] = {
       .ptime = 20, .address = "192.168.1.70", .rtp_port = 49152,
       .rtcp_address = "192.168.1.70", .rtcp_port = 49153 },
   { "/sdp/offer/freeswitch", freeswitch, .error = OK, .n_media = 1,
-      .codec = MCU_SDP_CODEC_OPUS, .pt = 102, .dtmf_pt = 0, .ptime = 20,
-      .address = "198.51.100.7", .rtp_port = 20000,
+      .codec = MCU_SDP_CODEC_OPUS, .pt = 102, .dtmf_pt = 101, .dtmf_rate = 8000,
+      .ptime = 20, .address = "198.51.100.7", .rtp_port = 20000,
       .rtcp_address = "198.51.100.7", .rtcp_port = 20001, .fec = TRUE,
       .max_bitrate = 30000 },
   { "/sdp/offer/webrtc-gateway-srtp-only", webrtc_gateway,
@@ -655,7 +657,8 @@ check_answer_audio (const McuSdpMedia *media, const McuSdpAudio *audio,
   g_assert_null (media->rtcp_address);
   g_assert_cmpint (media->direction, ==, local->direction);
   g_assert_cmpuint (media->ptime, ==, audio->ptime);
-  g_assert_cmpuint (media->formats->len, ==, audio->dtmf_pt ? 2 : 1);
+  g_assert_cmpuint (media->formats->len, ==,
+      1 + (audio->dtmf_pt ? 1 : 0) + (audio->dtmf_pt_alt ? 1 : 0));
   g_assert_cmpuint (format->pt, ==, audio->pt);
   g_assert_cmpstr (
       format->encoding, ==, mcu_sdp_codec_to_string (audio->codec));
@@ -670,8 +673,14 @@ check_answer_audio (const McuSdpMedia *media, const McuSdpAudio *audio,
     format = format_at (media, 1);
     g_assert_cmpuint (format->pt, ==, audio->dtmf_pt);
     g_assert_cmpstr (format->encoding, ==, "telephone-event");
-    g_assert_cmpuint (format->clock_rate, ==, audio->clock_rate);
+    g_assert_cmpuint (format->clock_rate, ==, audio->dtmf_clock_rate);
     g_assert_cmpstr (format->fmtp, ==, "0-16");
+  }
+  if (audio->dtmf_pt_alt != 0) {
+    format = format_at (media, 2);
+    g_assert_cmpuint (format->pt, ==, audio->dtmf_pt_alt);
+    g_assert_cmpstr (format->encoding, ==, "telephone-event");
+    g_assert_cmpuint (format->clock_rate, ==, 8000);
   }
 }
 
@@ -716,6 +725,8 @@ check_answer (
   g_assert_cmpint (again.codec, ==, audio->codec);
   g_assert_cmpuint (again.pt, ==, audio->pt);
   g_assert_cmpuint (again.dtmf_pt, ==, audio->dtmf_pt);
+  g_assert_cmpuint (again.dtmf_clock_rate, ==, audio->dtmf_clock_rate);
+  g_assert_cmpuint (again.dtmf_pt_alt, ==, audio->dtmf_pt_alt);
   g_assert_cmpuint (again.remote_rtp_port, ==, local.rtp_port);
   g_assert_cmpuint (again.remote_rtcp_port, ==, local.rtcp_port);
   mcu_sdp_audio_clear (&again);
@@ -750,6 +761,12 @@ test_offer (gconstpointer data)
       audio.clock_rate, ==, c->codec == MCU_SDP_CODEC_OPUS ? 48000 : 8000);
   g_assert_cmpuint (audio.channels, ==, c->codec == MCU_SDP_CODEC_OPUS ? 2 : 1);
   g_assert_cmpuint (audio.dtmf_pt, ==, c->dtmf_pt);
+  g_assert_cmpuint (audio.dtmf_clock_rate, ==,
+      c->dtmf_pt == 0 ? 0
+      : c->dtmf_rate  ? c->dtmf_rate
+                      : audio.clock_rate);
+  g_assert_cmpuint (audio.dtmf_pt_alt, ==, c->dtmf_pt_alt);
+  g_assert_cmpuint (audio.dtmf_clock_rate_alt, ==, c->dtmf_pt_alt ? 8000 : 0);
   g_assert_cmpuint (audio.ptime, ==, c->ptime);
   g_assert_cmpstr (audio.remote_address, ==, c->address);
   g_assert_cmpuint (audio.remote_rtp_port, ==, c->rtp_port);
@@ -1202,11 +1219,13 @@ test_answer_exact_opus_ipv6 (void)
       "s=mcu\r\n"
       "c=IN IP6 2001:db8::1\r\n"
       "t=0 0\r\n"
-      "m=audio 30000 RTP/AVP 96 101\r\n"
+      "m=audio 30000 RTP/AVP 96 101 100\r\n"
       "a=rtpmap:96 opus/48000/2\r\n"
       "a=fmtp:96 minptime=10;useinbandfec=1\r\n"
       "a=rtpmap:101 telephone-event/48000\r\n"
       "a=fmtp:101 0-16\r\n"
+      "a=rtpmap:100 telephone-event/8000\r\n"
+      "a=fmtp:100 0-16\r\n"
       "a=ptime:20\r\n"
       "a=rtcp:30001\r\n"
       "a=recvonly\r\n");
@@ -1243,6 +1262,9 @@ test_offer_default (void)
   g_assert_cmpint (audio.codec, ==, MCU_SDP_CODEC_OPUS);
   g_assert_cmpuint (audio.pt, ==, 111);
   g_assert_cmpuint (audio.dtmf_pt, ==, 110);
+  g_assert_cmpuint (audio.dtmf_clock_rate, ==, 48000);
+  g_assert_cmpuint (audio.dtmf_pt_alt, ==, 101);
+  g_assert_cmpuint (audio.dtmf_clock_rate_alt, ==, 8000);
   g_assert_true (audio.opus_fec);
   mcu_sdp_audio_clear (&audio);
 }
@@ -1269,8 +1291,10 @@ test_offer_prefs (void)
                                "a=sendonly\r\n"));
   g_assert_null (strstr (a, "a=rtcp:"));
   b = mcu_sdp_build_offer (&opus, NULL, &test_local);
-  g_assert_nonnull (strstr (b, "\r\nm=audio 30000 RTP/AVP 111 110\r\n"));
-  g_assert_null (strstr (b, "telephone-event/8000"));
+  /* /8000 next to opus: many phones send only that */
+  g_assert_nonnull (strstr (b, "\r\nm=audio 30000 RTP/AVP 111 101 110\r\n"));
+  g_assert_nonnull (strstr (b, "a=rtpmap:101 telephone-event/8000\r\n"));
+  g_assert_nonnull (strstr (b, "a=rtpmap:110 telephone-event/48000\r\n"));
 }
 
 /* The late-offer flow: our offer, baresip's captured answer to it. */
@@ -1286,8 +1310,10 @@ test_late_offer_baresip (void)
   g_assert_true (mcu_sdp_negotiate_audio (answer, NULL, &audio, &error));
   g_assert_cmpint (audio.codec, ==, MCU_SDP_CODEC_OPUS);
   g_assert_cmpuint (audio.pt, ==, 111);
-  /* baresip answered telephone-event/8000 only: none at opus' rate */
-  g_assert_cmpuint (audio.dtmf_pt, ==, 0);
+  /* baresip answered telephone-event/8000 only: taken, at 8000 */
+  g_assert_cmpuint (audio.dtmf_pt, ==, 101);
+  g_assert_cmpuint (audio.dtmf_clock_rate, ==, 8000);
+  g_assert_cmpuint (audio.dtmf_pt_alt, ==, 0);
   g_assert_cmpstr (audio.remote_address, ==, "192.168.1.10");
   g_assert_cmpuint (audio.remote_rtp_port, ==, 45198);
   mcu_sdp_audio_clear (&audio);

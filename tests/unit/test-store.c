@@ -416,6 +416,8 @@ test_rooms_roundtrip (Fixture *f, gconstpointer data)
   /* PATCH: the same name replaces */
   board->locked = FALSE;
   board->max_participants = 9;
+  board->moderator_pin = g_strdup ("9999");
+  board->options = 5;
   g_assert_true (mcu_store_save_room (store, board, &error));
   g_assert_true (mcu_store_delete_room (store, "gone", &error));
   g_assert_true (mcu_store_delete_room (store, "never-was", &error));
@@ -436,9 +438,13 @@ test_rooms_roundtrip (Fixture *f, gconstpointer data)
   g_assert_false (r->self_view);
   g_assert_cmpuint (r->max_participants, ==, 9);
   g_assert_cmpint (r->created_at, ==, 1700000000123456);
+  g_assert_cmpstr (r->moderator_pin, ==, "9999");
+  g_assert_cmpuint (r->options, ==, 5);
   r = g_ptr_array_index (rooms, 1);
   g_assert_cmpstr (r->name, ==, "open");
   g_assert_null (r->pin);
+  g_assert_null (r->moderator_pin);
+  g_assert_cmpuint (r->options, ==, 0);
   mcu_store_close (store);
   g_assert_false (mcu_store_save_room (store, open, &error));
   g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
