@@ -34,6 +34,11 @@
  * is placed this much earlier in the file, so a clap's sound and picture
  * line up (tests/integration/test_recording.py measures it). */
 #define AUDIO_PACKET_NS (20 * GST_MSECOND)
+/* The compositor shows in its frame at T the pictures that arrived in
+ * [T, T + frame): on average half a frame after T. A composed frame is
+ * placed at the middle of the time it shows, so that the error of where an
+ * event's picture lands against its sound is within +-half a frame
+ * (inherent to the frame rate) instead of 0 to a whole frame early. */
 
 enum
 {
@@ -157,6 +162,16 @@ mcu_recorder_init (McuRecorder *self)
 
 /* ---- the taps (streaming threads) ---- */
 
+static GstClockTime
+half_frame (McuRecorder *self, GstBuffer *buffer)
+{
+  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+    return GST_BUFFER_DURATION (buffer) / 2;
+  return self->options.framerate ? gst_util_uint64_scale (GST_SECOND, 1,
+                                       2 * self->options.framerate)
+                                 : 0;
+}
+
 static void
 on_tap (
     GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
@@ -168,6 +183,8 @@ on_tap (
 
   if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
     clock_time -= AUDIO_PACKET_NS;
+  if (ctx->index == STREAM_VIDEO)
+    clock_time += half_frame (self, buffer);
   g_mutex_lock (&self->lock);
   if (st->ended || clock_time < self->start)
     goto out;

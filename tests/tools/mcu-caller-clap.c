@@ -6,7 +6,11 @@
  * The picture can only change with a frame: the burst starts with the
  * first frame at or after each period's start, so the video probe tells
  * the audio one where its frames fall (one video sender per process). The
- * two run on two streaming threads: the two numbers are atomics. */
+ * two run on two streaming threads: the two numbers are atomics.
+ *
+ * The audio leaves like a microphone's: a buffer once its last sample is
+ * captured (audiotestsrc, live, pushes it at its start), so the burst
+ * reaches the server a packet after the picture, as from a phone. */
 #include "mcu-caller-clap.h"
 
 #include <math.h>
@@ -93,6 +97,21 @@ mcu_caller_clap_video_probe (
   return GST_PAD_PROBE_OK;
 }
 
+/* Blocks the push of @buf (clock time @t) until its end is due. */
+static void
+wait_until_captured (GstPad *pad, GstBuffer *buf, GstClockTime t)
+{
+  g_autoptr (GstElement) parent = gst_pad_get_parent_element (pad);
+  g_autoptr (GstClock) clock = parent ? gst_element_get_clock (parent) : NULL;
+  GstClockID id;
+
+  if (clock == NULL || !GST_BUFFER_DURATION_IS_VALID (buf))
+    return;
+  id = gst_clock_new_single_shot_id (clock, t + GST_BUFFER_DURATION (buf));
+  gst_clock_id_wait (id, NULL);
+  gst_clock_id_unref (id);
+}
+
 GstPadProbeReturn
 mcu_caller_clap_audio_probe (
     GstPad *pad, GstPadProbeInfo *info, gpointer period_ms)
@@ -117,5 +136,6 @@ mcu_caller_clap_audio_probe (
     ((gint16 *)map.data)[i] = v;
   }
   gst_buffer_unmap (buf, &map);
+  wait_until_captured (pad, buf, t);
   return GST_PAD_PROBE_OK;
 }
