@@ -154,6 +154,7 @@ static const KeySpec key_specs[] = {
   { "recording", "max-active", KEY_UINT, 0, 1000, CFG (recording_max_active) },
   { "recording", "max-streams", KEY_UINT, 0, 1000,
       CFG (recording_max_streams) },
+  { "recording", "announce", KEY_BOOL, 0, 0, CFG (recording_announce) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
@@ -253,6 +254,7 @@ mcu_config_new_default (void)
   c->recording_bitrate = 2000;
   c->recording_max_active = 8;
   c->recording_max_streams = 4;
+  c->recording_announce = TRUE;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;

@@ -506,6 +506,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->announcer = mcu_announcer_new (config, self->env.rooms, self->events);
   self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
   mcu_prompts_log_missing (config);
+  mcu_recordings_set_announcer (self->recordings, self->announcer);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;

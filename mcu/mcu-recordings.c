@@ -14,7 +14,9 @@
  * video is decided then: when someone in the room sends video. The
  * recording stops with the room ("room-closed"). */
 #include "mcu-recordings.h"
+#include "mcu-announcer.h"
 #include "mcu-call-video.h"
+#include "mcu-prompts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,7 @@ typedef struct
   gulong added_handler;
   guint start_idle;
   guint drop_idle;
+  guint announce_timer; /* the spoken notice, once the file hears it */
   RecState state;
   McuRecorder *recorder; /* (nullable) */
   gchar *path;           /* (nullable) */
@@ -53,6 +56,7 @@ struct _McuRecordings
   const McuConfig *config;
   McuRoomDirectory *rooms;
   McuEvents *events;
+  McuAnnouncer *announcer; /* (nullable) (unowned) */
   gchar *dir;
   GHashTable *running;    /* id -> Rec* */
   GHashTable *auto_rooms; /* room name set */
@@ -86,6 +90,7 @@ rec_free (gpointer data)
   }
   g_clear_handle_id (&rec->start_idle, g_source_remove);
   g_clear_handle_id (&rec->drop_idle, g_source_remove);
+  g_clear_handle_id (&rec->announce_timer, g_source_remove);
   if (rec->recorder)
     g_signal_handlers_disconnect_by_data (rec->recorder, rec);
   g_clear_object (&rec->recorder);
@@ -329,6 +334,43 @@ make_id (McuRecordings *self, const gchar *room, gint64 *started_at)
   }
 }
 
+/* The room hears that it is recorded ([recording] announce). */
+static gboolean
+on_announce_timer (gpointer data)
+{
+  Rec *rec = data;
+  McuRecordings *self = rec->owner;
+  g_autofree gchar *file = NULL;
+  g_autoptr (GError) error = NULL;
+
+  rec->announce_timer = 0;
+  if (rec->room == NULL || rec->state != REC_RUNNING)
+    return G_SOURCE_REMOVE;
+  file = mcu_prompts_path (self->config, rec->room, "recording-started");
+  if (file == NULL) {
+    g_message ("room %s: no recording-started prompt to play", rec->room_name);
+    return G_SOURCE_REMOVE;
+  }
+  if (mcu_announcer_announce (
+          self->announcer, rec->room, file, "recording-started", &error) == 0)
+    g_message ("room %s: recording-started not played: %s", rec->room_name,
+        error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* The mix is tapped about its latency (the jitter buffer's + 40 ms) after
+ * its time: a prompt started at once would begin before the file's start
+ * and be recorded cut. Started that much later (and a margin), the file
+ * holds all of it. */
+static void
+announce_start (McuRecordings *self, Rec *rec)
+{
+  if (!self->config->recording_announce || self->announcer == NULL)
+    return;
+  rec->announce_timer = g_timeout_add (
+      self->config->jitter_latency + 100, on_announce_timer, rec);
+}
+
 /* Starts the recorder of @rec on its room's media. FALSE when it failed
  * (announced, and @rec dropped). */
 static gboolean
@@ -375,6 +417,7 @@ rec_begin (Rec *rec)
       rec->room_name, "MESSAGE", "recording %s started: %s (%s)", rec->id,
       rec->path, video ? "audio and video" : "audio");
   emit (self, "recording-started", rec, NULL);
+  announce_start (self, rec);
   return TRUE;
 }
 
@@ -407,6 +450,12 @@ running_for_room (McuRecordings *self, McuRoom *room)
     if (((Rec *)value)->room == room)
       return value;
   return NULL;
+}
+
+void
+mcu_recordings_set_announcer (McuRecordings *self, McuAnnouncer *announcer)
+{
+  self->announcer = announcer;
 }
 
 gchar *

@@ -38,6 +38,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuRecordingInfo, mcu_recording_info_free)
 /* Records rooms of @rooms, with events on @events. */
 McuRecordings *mcu_recordings_new (
     const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events);
+typedef struct _McuAnnouncer McuAnnouncer;
+/* With [recording] announce=true, @announcer (which outlives @self) plays
+ * "recording-started" to the room whenever one of its recordings starts. */
+void mcu_recordings_set_announcer (
+    McuRecordings *self, McuAnnouncer *announcer);
 /* Starts recording @room (at once if it has media, else from its first
  * caller on). Errors (G_IO_ERROR): EXISTS when it is being recorded,
  * TOO_MANY_OPEN_FILES beyond [recording] max-active, FAILED when the file

@@ -15,7 +15,10 @@ gst-launch-1.0.
 - SIGKILL 6 s into a recording: the file decodes to within 3 s of the
   kill, and after a restart it is listed as "interrupted".
 - A write error (a 128 kB tmpfs filling up): "recording-failed", and the
-  callers keep talking."""
+  callers keep talking.
+- [recording] announce (the default): when a recording starts the room
+  hears "recording-started": found by cross-correlation with the prompt
+  file in what a caller received and in the recording itself."""
 
 import datetime
 import json
@@ -137,14 +140,15 @@ def decoded_until(path):
     return max(ends) if ends else 0.0
 
 
-def server(work, extra=""):
-    return mcutest.McuServer(extra="[recording]\ndir=%s\n%s" % (work, extra))
+def server(work, extra="", recording=""):
+    return mcutest.McuServer(extra="[recording]\ndir=%s\n%s%s" % (work, recording, extra))
 
 
 def video_room(work):
     rec_dir = os.path.join(work, "rec")
     # the room composes 640x360: the file's 1280x720 is [recording]'s
-    with server(rec_dir, "[video]\nwidth=640\nheight=360\n") as srv:
+    # no spoken notice: the claps are the only sound
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n", "announce=false\n") as srv:
         ctl = Control(srv.control_socket)
         ev = EventReader(ctl)
         ev.start()
@@ -277,6 +281,70 @@ def audio_room(work):
                  "an audio room: Opus only, %.2f s (%s)" % (info["duration"] or 0, path))
 
 
+def correlate(recording, prompt):
+    """Peak normalized cross-correlation of @prompt in @recording."""
+    import numpy as np
+    x = np.asarray(recording, dtype=float)
+    p = np.asarray(prompt, dtype=float)
+    if len(x) < len(p) or not np.any(p):
+        return 0.0
+    size = 1 << (len(x) + len(p) - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(p, size)), size)
+    corr = corr[:len(x) - len(p) + 1]
+    energy = np.concatenate(([0.0], np.cumsum(x * x)))
+    local = energy[len(p):] - energy[:len(x) - len(p) + 1]
+    ncc = corr / (np.sqrt(np.maximum(local, 1e-12)) * np.sqrt(np.sum(p * p)))
+    return float(np.max(ncc))
+
+
+def announced(work):
+    import audiocheck
+    rec_dir = os.path.join(work, "rec-notice")
+    wav = os.path.join(work, "listener.wav")
+    prompt_rate, prompt = audiocheck.read_wav(os.path.join(mcutest.SOURCE_ROOT, "prompts", "en",
+                                                           "recording-started.wav"))
+    with server(rec_dir, "[rooms]\njoin-tones=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        ev = EventReader(ctl)
+        ev.start()
+        ev.connected.wait(5)
+        log = open(os.path.join(work, "listener.log"), "w")
+        proc = subprocess.Popen([os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller"), "--uri",
+                                 srv.uri("notice"), "--codec", "opus", "--amplitude", "0",
+                                 "--duration", "8", "--record", wav, "--timeout", "30"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        checks.check(mcutest.poll_until(lambda: (ctl.get("/v1/rooms/notice")[1] or {}).get("participants"), 10),
+                     "the listener is in room notice")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/notice/recordings")
+        rid = (body or {}).get("id", "")
+        checks.check(status == 201, "recording of room notice: %s" % status)
+        said = ev.wait_for(lambda e: e["type"] == "announcement" and e.get("prompt") == "recording-started"
+                           and e.get("state") == "done", 10)
+        checks.check(said and said.get("room") == "notice" and said.get("completed") is True,
+                     "event announcement recording-started, completed (%s)" % said)
+        time.sleep(0.5)
+        ctl.call("DELETE", "/v1/rooms/notice/recordings/" + rid)
+        mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                       for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        checks.check(proc.wait(30) == 0, "the listener's call ended well")
+        ev.stop()
+    rate, heard = audiocheck.read_wav(wav)
+    peak = correlate(heard, prompt) if rate == prompt_rate else 0.0
+    print("# listener: correlation with recording-started %.2f" % peak)
+    checks.check(peak >= 0.6, "the listener heard recording-started (correlation %.2f >= 0.6)" % peak)
+    raw = os.path.join(work, "notice.raw")
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + os.path.join(rec_dir, rid + ".mka"), "!",
+         "matroskademux", "!", "opusdec", "!", "audioconvert", "!", "audioresample", "!",
+         "audio/x-raw,format=S16LE,rate=48000,channels=1", "!", "filesink", "location=" + raw])
+    with open(raw, "rb") as f:
+        data = f.read()
+    samples = struct.unpack("<%dh" % (len(data) // 2), data[:len(data) // 2 * 2])
+    peak = correlate(samples, prompt)
+    print("# recording: correlation with recording-started %.2f" % peak)
+    checks.check(peak >= 0.6, "the recording holds recording-started (correlation %.2f >= 0.6)" % peak)
+
+
 def killed(work):
     rec_dir = os.path.join(work, "rec-kill")
     srv = server(rec_dir).start()
@@ -392,7 +460,7 @@ def automatic(work):
 
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice"]
     try:
         if "video" in parts:
             video_room(work)
@@ -404,6 +472,8 @@ def main():
             killed(work)
         if "full" in parts:
             write_failure(work)
+        if "notice" in parts:
+            announced(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)
