@@ -21,6 +21,7 @@ test_defaults (void)
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
   g_assert_null (c->recording_dir);
+  g_assert_true (c->recording_announce);
   g_assert_cmpuint (c->recording_width, ==, 1280);
   g_assert_cmpuint (c->recording_height, ==, 720);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
@@ -76,7 +77,7 @@ test_new_groups (void)
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
       "[room:r]\npin=4321\nself-view=false\nrecord=auto\n"
       "[recording]\ndir=/tmp/rec\nwidth=640\nheight=360\nbitrate=800\n"
-      "max-active=2\nmax-streams=1\n"
+      "max-active=2\nmax-streams=1\nannounce=false\n"
       "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
       "no-media-timeout=0\nmax-message-size=4096\n",
       "t.conf", &error);
@@ -129,6 +130,7 @@ test_new_groups (void)
   g_assert_cmpuint (c->recording_bitrate, ==, 800);
   g_assert_cmpuint (c->recording_max_active, ==, 2);
   g_assert_cmpuint (c->recording_max_streams, ==, 1);
+  g_assert_false (c->recording_announce);
 }
 
 static void
@@ -249,6 +251,8 @@ static const BadCase bad_cases[] = {
       "[recording] width" },
   { "[recording]\nfolder=/x\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
       "[recording] folder" },
+  { "[recording]\nannounce=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[recording] announce: 'yes' is not true or false" },
   { "[room:x]\nmute-guests=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "bad.conf: [room:x] mute-guests: 'yes' is not true or false" },
   { "[controls]\ncaller=0=mute;0=deaf\n", MCU_CONFIG_ERROR_BAD_VALUE,
