@@ -155,6 +155,8 @@ static const KeySpec key_specs[] = {
   { "recording", "max-streams", KEY_UINT, 0, 1000,
       CFG (recording_max_streams) },
   { "recording", "announce", KEY_BOOL, 0, 0, CFG (recording_announce) },
+  { "recording", "segment-seconds", KEY_UINT, 0, 86400,
+      CFG (recording_segment_seconds) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",

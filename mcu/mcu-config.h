@@ -140,7 +140,8 @@ typedef struct
   guint recording_bitrate;                 /* kbit/s of its H.264 */
   guint recording_max_active;              /* recordings at once */
   guint recording_max_streams;             /* live streams at once */
-  gboolean recording_announce; /* the room hears "recording-started" */
+  gboolean recording_announce;     /* the room hears "recording-started" */
+  guint recording_segment_seconds; /* 0: one file per recording */
   /* [controls] keypad maps (mcu-keymap.h syntax), validated at load */
   gchar *controls_caller;
   gchar *controls_moderator;

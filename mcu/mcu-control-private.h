@@ -45,6 +45,7 @@ void mcu_control_recordings_start (McuControlRequest *req);
 void mcu_control_recordings_stop (McuControlRequest *req);
 void mcu_control_recordings_list (McuControlRequest *req);
 void mcu_control_recording_download (McuControlRequest *req);
+void mcu_control_recording_segment (McuControlRequest *req);
 /* "recording": the room's running recording ({id, state, started_at}) or
  * null, as a member of the object @b is building */
 void mcu_control_recordings_add_room_state (

@@ -48,6 +48,10 @@ add_info (JsonBuilder *b, const McuRecordingInfo *info)
   json_builder_add_double_value (b, info->duration_ms / 1000.0);
   json_builder_set_member_name (b, "size");
   json_builder_add_int_value (b, info->size);
+  if (info->segments) {
+    json_builder_set_member_name (b, "segments");
+    json_builder_add_int_value (b, info->segments);
+  }
   json_builder_set_member_name (b, "video");
   json_builder_add_boolean_value (b, info->video);
   if (info->error) {
@@ -199,11 +203,10 @@ on_download_wrote_chunk (SoupServerMessage *msg, gpointer data)
   download_next (msg, data);
 }
 
-void
-mcu_control_recording_download (McuControlRequest *req)
+/* Sends @path (recording @info's file or one of its segments). */
+static void
+send_file (McuControlRequest *req, McuRecordingInfo *info, const gchar *path)
 {
-  g_autoptr (McuRecordingInfo) info =
-      mcu_recordings_get (recordings_of (req), req->args[0]);
   g_autoptr (GFile) file = NULL;
   g_autoptr (GFileInputStream) in = NULL;
   g_autoptr (GFileInfo) finfo = NULL;
@@ -211,12 +214,7 @@ mcu_control_recording_download (McuControlRequest *req)
   SoupMessageHeaders *h;
   Download *d;
 
-  if (info == NULL || info->path == NULL) {
-    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-recording",
-        "no recording %s", req->args[0]);
-    return;
-  }
-  file = g_file_new_for_path (info->path);
+  file = g_file_new_for_path (path);
   if (!(in = g_file_read (file, NULL, NULL)) ||
       !(finfo = g_file_input_stream_query_info (
             in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL))) {
@@ -227,12 +225,11 @@ mcu_control_recording_download (McuControlRequest *req)
   h = soup_server_message_get_response_headers (req->msg);
   soup_server_message_set_status (req->msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_set_content_type (h,
-      g_str_has_suffix (info->path, ".mka") ? "audio/x-matroska"
-                                            : "video/x-matroska",
+      g_str_has_suffix (path, ".mka") ? "audio/x-matroska" : "video/x-matroska",
       NULL);
   soup_message_headers_set_content_length (h, g_file_info_get_size (finfo));
   disposition = g_strdup_printf ("attachment; filename=\"%s\"",
-      strrchr (info->path, '/') ? strrchr (info->path, '/') + 1 : info->path);
+      strrchr (path, '/') ? strrchr (path, '/') + 1 : path);
   soup_message_headers_replace (h, "Content-Disposition", disposition);
   soup_message_body_set_accumulate (
       soup_server_message_get_response_body (req->msg), FALSE);
@@ -245,4 +242,42 @@ mcu_control_recording_download (McuControlRequest *req)
       req->msg, "wrote-chunk", G_CALLBACK (on_download_wrote_chunk), d);
   mcu_control_set_streaming (req->data, req->msg);
   download_next (req->msg, d);
+}
+
+void
+mcu_control_recording_download (McuControlRequest *req)
+{
+  g_autoptr (McuRecordingInfo) info =
+      mcu_recordings_get (recordings_of (req), req->args[0]);
+
+  if (info == NULL || info->path == NULL) {
+    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-recording",
+        "no recording %s", req->args[0]);
+    return;
+  }
+  send_file (req, info, info->path);
+}
+
+/* GET /v1/recordings/{id}/segments/{n}: segment n (0 = the first) of a
+ * recording made with [recording] segment-seconds. */
+void
+mcu_control_recording_segment (McuControlRequest *req)
+{
+  g_autoptr (McuRecordingInfo) info =
+      mcu_recordings_get (recordings_of (req), req->args[0]);
+  const gchar *n = req->args[1];
+  const gchar *at;
+  g_autofree gchar *prefix = NULL, *path = NULL;
+  guint64 i = 0;
+
+  if (info == NULL || info->path == NULL || info->segments == 0 ||
+      !(at = g_strrstr (info->path, ".000.")) ||
+      !g_ascii_string_to_unsigned (n, 10, 0, info->segments - 1, &i, NULL)) {
+    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-segment",
+        "recording %s has no segment %s", req->args[0], n);
+    return;
+  }
+  prefix = g_strndup (info->path, at - info->path);
+  path = g_strdup_printf ("%s.%03u.%s", prefix, (guint)i, at + 5);
+  send_file (req, info, path);
 }

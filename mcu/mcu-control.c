@@ -438,6 +438,7 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/rooms/{}/streams", mcu_control_streams_list },
   { "DELETE", "/v1/rooms/{}/streams/{}", mcu_control_streams_stop },
   { "GET", "/v1/recordings/{}", mcu_control_recording_download },
+  { "GET", "/v1/recordings/{}/segments/{}", mcu_control_recording_segment },
   { "POST", "/v1/rooms/{}/announcements", mcu_control_room_announce },
   { "POST", "/v1/rooms/{}/participants/{}/prompts",
       mcu_control_participant_prompt },

@@ -211,16 +211,41 @@ write_meta (McuRecordings *self, Rec *rec, const gchar *state,
 }
 
 static gint64
-file_size (const gchar *path, gint64 *mtime_us)
+one_file_size (const gchar *path, gint64 *mtime_us)
 {
   GStatBuf st;
 
   if (path == NULL || g_stat (path, &st) != 0)
-    return 0;
+    return -1;
   if (mtime_us)
     *mtime_us =
         (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
   return st.st_size;
+}
+
+/* The bytes of the recording at @path; a segmented one's (ID.000.EXT) are
+ * the sum of ID.000.EXT, ID.001.EXT, ... (their number in *@segments),
+ * the mtime the last one's. */
+static gint64
+file_size (const gchar *path, gint64 *mtime_us, guint *segments)
+{
+  const gchar *at = path ? g_strrstr (path, ".000.") : NULL;
+  g_autofree gchar *prefix = NULL;
+  gint64 total = 0, size;
+
+  *segments = 0;
+  if (at == NULL)
+    return MAX (one_file_size (path, mtime_us), 0);
+  prefix = g_strndup (path, at - path);
+  for (guint i = 0; i < 1000; i++) {
+    g_autofree gchar *one = g_strdup_printf ("%s.%03u.%s", prefix, i, at + 5);
+
+    if ((size = one_file_size (one, mtime_us)) < 0)
+      break;
+    total += size;
+    (*segments)++;
+  }
+  return total;
 }
 
 /* ---- events ---- */
@@ -391,7 +416,9 @@ rec_begin (Rec *rec)
   g_clear_signal_handler (&rec->added_handler, rec->room);
   if (video && !room_sends_video (rec->room, video))
     video = NULL;
-  name = g_strdup_printf ("%s.%s", rec->id, video ? "mkv" : "mka");
+  options.segment_seconds = self->config->recording_segment_seconds;
+  name = g_strdup_printf ("%s%s.%s", rec->id,
+      options.segment_seconds ? ".000" : "", video ? "mkv" : "mka");
   rec->path = g_build_filename (self->dir, name, NULL);
   options.path = rec->path;
   if (g_mkdir_with_parents (self->dir, 0750) != 0)
@@ -610,7 +637,7 @@ info_of_running (Rec *rec)
   info->state = g_strdup (
       mcu_recorder_state_to_string (mcu_recorder_get_state (rec->recorder)));
   info->duration_ms = mcu_recorder_get_duration (rec->recorder) / GST_MSECOND;
-  info->size = file_size (rec->path, NULL);
+  info->size = file_size (rec->path, NULL, &info->segments);
   info->video = mcu_recorder_has_video (rec->recorder);
   return info;
 }
@@ -643,7 +670,7 @@ info_of_file (McuRecordings *self, const gchar *id)
   info->error =
       g_strdup (json_object_get_string_member_with_default (o, "error", NULL));
   info->video = json_object_get_boolean_member_with_default (o, "video", FALSE);
-  info->size = file_size (info->path, &mtime);
+  info->size = file_size (info->path, &mtime, &info->segments);
   info->duration_ms =
       json_object_get_int_member_with_default (o, "duration_ms", -1);
   if (g_str_equal (info->state, "recording")) {

@@ -28,7 +28,8 @@ typedef struct
   gchar *error;       /* (nullable) why it failed */
   gint64 started_at;  /* microseconds since the epoch, 0 = not yet */
   gint64 duration_ms; /* so far, or in all */
-  gint64 size;        /* bytes of the file */
+  gint64 size;        /* bytes of the file (of all its segments) */
+  guint segments;     /* [recording] segment-seconds: files; else 0 */
   gboolean video;
 } McuRecordingInfo;
 

@@ -287,6 +287,8 @@ mux_pad (McuRecorder *self, gboolean video)
 {
   switch (self->options.output) {
     case MCU_RECORDER_FILE:
+      if (self->options.segment_seconds)
+        return video ? "video" : "audio_%u"; /* splitmuxsink */
       return video ? "video_%u" : "audio_%u";
     case MCU_RECORDER_SRT:
       return "sink_%d";
@@ -397,6 +399,46 @@ on_ts_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* splitmuxsink: the name of segment @id (path is segment 0's, .000.). */
+static gchar *
+on_format_location (GstElement *split, guint id, McuRecorder *self)
+{
+  const gchar *at = g_strrstr (self->path, ".000.");
+  g_autofree gchar *prefix = g_strndup (self->path, at - self->path);
+
+  return g_strdup_printf ("%s.%03u.%s", prefix, id, at + 5);
+}
+
+/* Segments: splitmuxsink over the same crash-safe Matroska, each segment
+ * a whole file (it muxes itself: its pads take the encoders). */
+static gboolean
+build_segments (McuRecorder *self, GstElement **mux, GError **error)
+{
+  GstElement *inner, *sink;
+
+  if (!(*mux = add (self, "splitmuxsink", error)))
+    return FALSE;
+  inner = gst_element_factory_make ("matroskamux", NULL);
+  sink = gst_element_factory_make ("filesink", NULL);
+  if (!inner || !sink) {
+    g_clear_object (&inner);
+    g_clear_object (&sink);
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot record: matroskamux or filesink is missing");
+    return FALSE;
+  }
+  g_object_set (inner, "min-cluster-duration", (gint64)GST_SECOND,
+      "max-cluster-duration", (gint64)GST_SECOND, NULL);
+  gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (*mux, "muxer", inner, "sink", sink, "max-size-time",
+      (guint64)self->options.segment_seconds * GST_SECOND,
+      "send-keyframe-requests", TRUE, NULL);
+  g_signal_connect (
+      *mux, "format-location", G_CALLBACK (on_format_location), self);
+  return TRUE;
+}
+
 /* The muxer and the sink of the output: @mux gets the encoders. */
 static gboolean
 build_output (McuRecorder *self, GstElement **mux, GError **error)
@@ -407,6 +449,8 @@ build_output (McuRecorder *self, GstElement **mux, GError **error)
 
   switch (self->options.output) {
     case MCU_RECORDER_FILE:
+      if (self->options.segment_seconds)
+        return build_segments (self, mux, error);
       if (!(*mux = add (self, "matroskamux", error)) ||
           !(sink = add (self, "filesink", error)))
         return FALSE;
@@ -496,6 +540,10 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
 
   g_return_val_if_fail (options->path && options->width >= 16 &&
                             options->height >= 16 && options->bitrate > 0,
+      NULL);
+  g_return_val_if_fail (
+      options->segment_seconds == 0 || (options->output == MCU_RECORDER_FILE &&
+                                           g_strrstr (options->path, ".000.")),
       NULL);
   self->options = *options;
   self->path = g_strdup (options->path);

@@ -34,6 +34,10 @@ typedef struct
   guint width, height; /* the recorded picture */
   guint framerate;     /* the view's: key frames every 2 s of it */
   guint bitrate;       /* kbit/s of the H.264 */
+  /* MCU_RECORDER_FILE: 0, one file; else a new file after this many
+   * seconds, at the next video key frame (splitmuxsink). path is then the
+   * first one's, NAME.000.EXT; the next are NAME.001.EXT, ... */
+  guint segment_seconds;
 } McuRecorderOptions;
 
 #define MCU_TYPE_RECORDER (mcu_recorder_get_type ())

@@ -18,7 +18,10 @@ gst-launch-1.0.
   callers keep talking.
 - [recording] announce (the default): when a recording starts the room
   hears "recording-started": found by cross-correlation with the prompt
-  file in what a caller received and in the recording itself."""
+  file in what a caller received and in the recording itself.
+- [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
+  ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
+  listing's size their sum and "segments" their number."""
 
 import datetime
 import json
@@ -345,6 +348,46 @@ def announced(work):
     checks.check(peak >= 0.6, "the recording holds recording-started (correlation %.2f >= 0.6)" % peak)
 
 
+def segmented(work):
+    rec_dir = os.path.join(work, "rec-seg")
+    with server(rec_dir, "", "segment-seconds=2\nannounce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        caller = Caller(work, "cut", srv.uri("seg"), ["--codec", "opus", "--video-colour", "32c832"],
+                        duration=40)
+        checks.check(caller.wait_answered(15) == 200, "segments: caller answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/seg/recordings")
+        rid = (body or {}).get("id", "")
+        time.sleep(7.0)
+        ctl.call("DELETE", "/v1/rooms/seg/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "segments: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        status, _, seg1 = ctl.raw("GET", "/v1/recordings/%s/segments/1" % rid)
+        with open(os.path.join(rec_dir, rid + ".001.mkv"), "rb") as f:
+            checks.check(status == 200 and seg1 == f.read(), "GET .../segments/1 is ID.001.mkv (%s)" % status)
+        status, _, _ = ctl.raw("GET", "/v1/recordings/%s/segments/%d" % (rid, item.get("segments", 0)))
+        checks.check(status == 404, "a segment past the last: 404 (%s)" % status)
+        caller.stop()
+    files = sorted(f for f in os.listdir(rec_dir) if f.startswith(rid) and f.endswith(".mkv"))
+    checks.check(files and files[0] == rid + ".000.mkv" and len(files) >= 3,
+                 "segments: %d files from %s.000.mkv (%s)" % (len(files), rid, files))
+    checks.check(item.get("segments") == len(files)
+                 and item.get("size") == sum(os.path.getsize(os.path.join(rec_dir, f)) for f in files),
+                 "segments: listed %s segments, size %s" % (item.get("segments"), item.get("size")))
+    durations = []
+    for f in files:
+        info = discover(os.path.join(rec_dir, f))
+        durations.append(info["duration"] or 0)
+        checks.check(info["video"] and info["audio"], "segment %s: video and audio" % f)
+    print("# segments: %s s" % ["%.2f" % d for d in durations])
+    checks.check(all(1.5 <= d <= 2.5 for d in durations[:-1]),
+                 "segments of about 2 s, split on key frames: %s" % ["%.2f" % d for d in durations])
+    checks.check(abs(sum(durations) - item.get("duration", 0)) < 0.3,
+                 "segments add up to the recording: %.2f s ~ %.2f s" % (sum(durations), item.get("duration", 0)))
+
+
 def killed(work):
     rec_dir = os.path.join(work, "rec-kill")
     srv = server(rec_dir).start()
@@ -460,7 +503,7 @@ def automatic(work):
 
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments"]
     try:
         if "video" in parts:
             video_room(work)
@@ -474,6 +517,8 @@ def main():
             write_failure(work)
         if "notice" in parts:
             announced(work)
+        if "segments" in parts:
+            segmented(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)

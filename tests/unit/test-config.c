@@ -77,7 +77,7 @@ test_new_groups (void)
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
       "[room:r]\npin=4321\nself-view=false\nrecord=auto\n"
       "[recording]\ndir=/tmp/rec\nwidth=640\nheight=360\nbitrate=800\n"
-      "max-active=2\nmax-streams=1\nannounce=false\n"
+      "max-active=2\nmax-streams=1\nannounce=false\nsegment-seconds=600\n"
       "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
       "no-media-timeout=0\nmax-message-size=4096\n",
       "t.conf", &error);
@@ -131,6 +131,7 @@ test_new_groups (void)
   g_assert_cmpuint (c->recording_max_active, ==, 2);
   g_assert_cmpuint (c->recording_max_streams, ==, 1);
   g_assert_false (c->recording_announce);
+  g_assert_cmpuint (c->recording_segment_seconds, ==, 600);
 }
 
 static void
@@ -251,6 +252,8 @@ static const BadCase bad_cases[] = {
       "[recording] width" },
   { "[recording]\nfolder=/x\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
       "[recording] folder" },
+  { "[recording]\nsegment-seconds=86401\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[recording] segment-seconds" },
   { "[recording]\nannounce=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[recording] announce: 'yes' is not true or false" },
   { "[room:x]\nmute-guests=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
