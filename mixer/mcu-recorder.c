@@ -24,8 +24,10 @@
  * else runs on the main thread. */
 #include "mcu-recorder.h"
 #include "mcu-mixer-error.h"
+#include "mcu-video-encode.h"
 
 #include <gst/app/app.h>
+#include <gst/video/video.h>
 
 #define STOP_TIMEOUT_MS 3000
 /* The room's audio is timed by when each caller's packets arrive, which is
@@ -52,6 +54,7 @@ typedef struct
   GstElement *src; /* appsrc */
   GstCaps *caps;   /* under lock: the caps last set on src */
   gboolean ended;  /* under lock: EOS sent */
+  gboolean keyed;  /* under lock: H.264 from a key frame on is going in */
   guint tap;       /* main thread: the tap's id, 0 = none */
 } Stream;
 
@@ -68,7 +71,9 @@ struct _McuRecorder
   McuRecorderOptions options;
   gchar *path;
   McuAudioMix *audio;
-  McuVideoMix *video; /* (nullable) */
+  McuVideoMix *video;     /* (nullable) */
+  McuVideoEncode *encode; /* (nullable) its H.264, shared */
+  gulong encode_failed;
   GstElement *pipeline;
   guint bus_watch;
   guint stop_timer;
@@ -99,7 +104,7 @@ remove_taps (McuRecorder *self)
   if (self->streams[STREAM_AUDIO].tap)
     mcu_audio_mix_remove_tap (self->audio, self->streams[STREAM_AUDIO].tap);
   if (self->streams[STREAM_VIDEO].tap)
-    mcu_video_mix_remove_tap (self->video, self->streams[STREAM_VIDEO].tap);
+    mcu_video_encode_remove_tap (self->encode, self->streams[STREAM_VIDEO].tap);
   self->streams[STREAM_AUDIO].tap = self->streams[STREAM_VIDEO].tap = 0;
 }
 
@@ -122,6 +127,9 @@ mcu_recorder_dispose (GObject *object)
 
   shut_down (self);
   g_clear_object (&self->audio);
+  if (self->encode)
+    g_clear_signal_handler (&self->encode_failed, self->encode);
+  g_clear_object (&self->encode);
   g_clear_object (&self->video);
   g_clear_object (&self->clock);
   G_OBJECT_CLASS (mcu_recorder_parent_class)->dispose (object);
@@ -165,7 +173,7 @@ mcu_recorder_init (McuRecorder *self)
 static GstClockTime
 half_frame (McuRecorder *self, GstBuffer *buffer)
 {
-  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+  if (buffer && GST_BUFFER_DURATION_IS_VALID (buffer))
     return GST_BUFFER_DURATION (buffer) / 2;
   return self->options.framerate ? gst_util_uint64_scale (GST_SECOND, 1,
                                        2 * self->options.framerate)
@@ -193,15 +201,24 @@ on_tap (
     gst_app_src_end_of_stream (GST_APP_SRC (st->src));
     goto out;
   }
+  /* the shared H.264: from a key frame on */
+  if (ctx->index == STREAM_VIDEO && !st->keyed) {
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+      goto out;
+    st->keyed = TRUE;
+  }
   if (caps && (st->caps == NULL || !gst_caps_is_equal (st->caps, caps))) {
     gst_caps_replace (&st->caps, caps);
     gst_app_src_set_caps (GST_APP_SRC (st->src), caps);
   }
   out = gst_buffer_copy (buffer); /* the memory is shared */
   GST_BUFFER_PTS (out) = clock_time - self->start;
-  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+  /* no B-frames: decoded in the order shown */
+  GST_BUFFER_DTS (out) =
+      ctx->index == STREAM_VIDEO ? GST_BUFFER_PTS (out) : GST_CLOCK_TIME_NONE;
   GST_BUFFER_OFFSET (out) = GST_BUFFER_OFFSET_NONE;
-  GST_BUFFER_FLAGS (out) = 0; /* the room's flags are not the file's */
+  /* the room's flags are not the file's, but for which frames are key */
+  GST_BUFFER_FLAGS (out) &= GST_BUFFER_FLAG_DELTA_UNIT;
   gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
 out:
   g_mutex_unlock (&self->lock);
@@ -335,37 +352,46 @@ build_audio (McuRecorder *self, GstElement *mux, GError **error)
   return link_chain (self, c, 6, mux, FALSE, error);
 }
 
+/* A key frame asked for downstream (splitmuxsink's cuts) is the shared
+ * encode's to make. */
+static GstPadProbeReturn
+on_video_upstream (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  McuRecorder *self = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstClockTime running = GST_CLOCK_TIME_NONE, at = GST_CLOCK_TIME_NONE;
+
+  if (!gst_video_event_is_force_key_unit (event))
+    return GST_PAD_PROBE_OK;
+  /* our running time is the file's: clock time minus the start (and the
+   * half frame the pictures are placed later, see on_tap) */
+  if (gst_video_event_parse_upstream_force_key_unit (
+          event, &running, NULL, NULL) &&
+      GST_CLOCK_TIME_IS_VALID (running))
+    at = running + self->start - half_frame (self, NULL);
+  mcu_video_encode_request_key_frame (self->encode, at);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The H.264 of the view comes encoded (mcu-video-encode.c: shared with
+ * the room's other recordings and streams at the same size):
+ * appsrc -> queue -> h264parse (to the muxer's format) -> muxer. */
 static gboolean
 build_video (McuRecorder *self, GstElement *mux, GError **error)
 {
-  const McuRecorderOptions *o = &self->options;
-  GstElement *c[7];
-  g_autoptr (GstCaps) caps = NULL;
+  GstElement *c[3];
+  g_autoptr (GstPad) pad = NULL;
 
   if (!make_src (self, &self->streams[STREAM_VIDEO], error))
     return FALSE;
   c[0] = self->streams[STREAM_VIDEO].src;
   if (!(c[1] = add (self, "queue", error)) ||
-      !(c[2] = add (self, "videoscale", error)) ||
-      !(c[3] = add (self, "videoconvert", error)) ||
-      !(c[4] = add (self, "capsfilter", error)) ||
-      !(c[5] = add (self, "x264enc", error)) ||
-      !(c[6] = add (self, "h264parse", error)))
+      !(c[2] = add (self, "h264parse", error)))
     return FALSE;
-  /* the size never changes, whatever the callers send */
-  caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
-      "width", G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  g_object_set (c[2], "add-borders", TRUE, NULL);
-  g_object_set (c[4], "caps", caps, NULL);
-  g_object_set (c[5], "bitrate", o->bitrate, "key-int-max",
-      MAX (o->framerate, 1u) * 2, NULL);
-  gst_util_set_object_arg (G_OBJECT (c[5]), "tune", "zerolatency");
-  gst_util_set_object_arg (G_OBJECT (c[5]), "speed-preset", "superfast");
-  /* MPEG-TS: the parameter sets before every key frame */
-  if (o->output == MCU_RECORDER_SRT || o->output == MCU_RECORDER_HLS)
-    g_object_set (c[6], "config-interval", -1, NULL);
-  return link_chain (self, c, 7, mux, TRUE, error);
+  pad = gst_element_get_static_pad (c[0], "src");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_video_upstream, self, NULL);
+  return link_chain (self, c, 3, mux, TRUE, error);
 }
 
 /* mpegtsmux (1.22) marks the packets of a key frame as stream headers,
@@ -527,7 +553,15 @@ add_tap (McuRecorder *self, guint index, GError **error)
   ctx->index = index;
   if (index == STREAM_AUDIO)
     return mcu_audio_mix_add_tap (self->audio, on_tap, ctx, g_free);
-  return mcu_video_mix_add_tap (self->video, on_tap, ctx, g_free, error);
+  return mcu_video_encode_add_tap (self->encode, on_tap, ctx, g_free);
+}
+
+static void
+on_encode_failed (McuRecorder *self, const gchar *message)
+{
+  g_autofree gchar *text = g_strdup_printf ("%s: %s", self->path, message);
+
+  finish (self, MCU_RECORDER_FAILED, text);
 }
 
 McuRecorder *
@@ -550,6 +584,15 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
   self->options.path = self->path;
   self->audio = g_object_ref (audio);
   self->video = video ? g_object_ref (video) : NULL;
+  if (video) {
+    McuVideoEncodeOptions eo = { options->width, options->height,
+      options->framerate, options->bitrate };
+
+    if (!(self->encode = mcu_video_encode_get (video, &eo, error)))
+      return NULL;
+    self->encode_failed = g_signal_connect_swapped (
+        self->encode, "failed", G_CALLBACK (on_encode_failed), self);
+  }
   self->clock = gst_system_clock_obtain ();
   /* created here, never over another file: a clear error for a bad
    * directory before anything runs */

@@ -94,10 +94,11 @@ struct _McuVideoMix
   guint serial;      /* for element names */
   gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = never */
   guint n_rebuilds;
-  McuMixTaps *taps;      /* on the view everyone sees (exclude 0) */
-  View *tap_view;        /* (nullable) that view, while tapped */
-  GstPad *tap_src;       /* on its tee */
-  GstElement *tap_el[2]; /* queue, appsink */
+  McuMixTaps *taps;       /* on the view everyone sees (exclude 0) */
+  View *tap_view;         /* (nullable) that view, while tapped */
+  GstPad *tap_src;        /* on its tee */
+  GstElement *tap_el[2];  /* queue, appsink */
+  McuVideoEncode *encode; /* (weak) (nullable) shared by the taps' users */
 };
 
 G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
@@ -136,6 +137,7 @@ mcu_video_mix_dispose (GObject *object)
     for (GList *l = ids; l; l = l->next)
       mcu_video_mix_remove_participant (self, GPOINTER_TO_UINT (l->data));
   }
+  mcu_video_mix_set_encode (self, NULL);
   tap_view_release (self);
   mcu_video_mix_stop (self);
   g_clear_pointer (&self->members, g_hash_table_unref);
@@ -863,6 +865,23 @@ mcu_video_mix_remove_tap (McuVideoMix *self, guint id)
   mcu_mix_taps_remove (self->taps, id);
   if (mcu_mix_taps_get_n (self->taps) == 0)
     tap_view_release (self);
+}
+
+McuVideoEncode *
+mcu_video_mix_get_encode (McuVideoMix *self)
+{
+  return self->encode;
+}
+
+void
+mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode)
+{
+  if (self->encode)
+    g_object_remove_weak_pointer (
+        G_OBJECT (self->encode), (gpointer *)&self->encode);
+  self->encode = encode;
+  if (encode)
+    g_object_add_weak_pointer (G_OBJECT (encode), (gpointer *)&self->encode);
 }
 
 /* ---- participants ---- */

@@ -85,6 +85,11 @@ GArray *mcu_video_mix_get_tiles (McuVideoMix *self, guint id);
 guint mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func,
     gpointer data, GDestroyNotify destroy, GError **error);
 void mcu_video_mix_remove_tap (McuVideoMix *self, guint id);
+/* The H.264 encode of that view the room's recordings and streams share
+ * while one runs (mcu-video-encode.c sets it; a weak pointer). */
+typedef struct _McuVideoEncode McuVideoEncode;
+McuVideoEncode *mcu_video_mix_get_encode (McuVideoMix *self);
+void mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode);
 /* Stops the pipeline. */
 void mcu_video_mix_stop (McuVideoMix *self);
 

@@ -8,6 +8,9 @@ then with one, and the difference.
   MCU_BIN=build/mcu/mcu MCU_TOOLS_DIR=build/tests/tools \\
     python3 tests/bench/recording_cpu.py [--video WxH] [--room-size WxH]
         [--rec-size WxH] [--stream] N
+
+--stream: then also an HLS stream of the room next to the recording (the
+two share the H.264 encode of the view; the stream encodes AAC).
 """
 
 import argparse
@@ -43,6 +46,7 @@ def main():
     ap.add_argument("--room-size", default="1280x720", help="[video] width x height")
     ap.add_argument("--rec-size", default="1280x720", help="[recording] width x height")
     ap.add_argument("--window", type=float, default=10.0)
+    ap.add_argument("--stream", action="store_true", help="then an HLS stream too")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="mcu-rec-bench-")
     rw, rh = args.room_size.split("x")
@@ -66,12 +70,20 @@ def main():
         assert st == 201, body
         time.sleep(2)
         rec = measure(srv.proc.pid, args.window)
+        both = None
+        if args.stream:
+            st, sbody = ctl.call("POST", "/v1/rooms/bench/streams", {"hls": "bench"})
+            assert st == 201, sbody
+            time.sleep(2)
+            both = measure(srv.proc.pid, args.window)
         ctl.call("DELETE", "/v1/rooms/bench/recordings/" + body["id"])
         for c in callers:
             c.stop()
     print("| %d %s | room %s, recording %s | %.1f | %.1f | %.1f |" % (
         args.n, ("video " + args.video) if args.video else "audio", args.room_size,
         ("%sx%s + Opus" % (cw, ch)) if args.video else "Opus", base, rec, rec - base))
+    if both is not None:
+        print("| and an HLS stream too | | %.1f | the stream %.1f |" % (both, both - rec))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
+import test_recording  # noqa: E402
 from controlclient import Control, EventReader  # noqa: E402
 from videocheck import Caller  # noqa: E402
 
@@ -162,6 +163,13 @@ def main():
         srt_id = (body or {}).get("id")
         check_pull("SRT", frames, samples, 4)
 
+        # a recording of the room shares the streams' H.264 encode: it
+        # starts on a key frame of its own (asked for), and the streams go
+        # on when it stops
+        st, body = ctl.call("POST", "/v1/rooms/show/recordings")
+        checks.check(st == 201, "a recording next to the streams: 201 (%s)" % st)
+        rid = (body or {}).get("id", "")
+
         # HLS
         mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
         out = subprocess.run(mcuctl + ["--json", "stream", "start", "show", "--hls", "show"],
@@ -177,6 +185,21 @@ def main():
         frames, samples = pull(work, "hls", ["filesrc", "location=" + seg, "!", "tsdemux", "name=d"], 2)
         checks.check(frames >= 20 and abs(tone_hz(samples) - 440) < 20,
                      "HLS: the first segment decodes (%d frames, %.0f Hz)" % (frames, tone_hz(samples)))
+
+        ctl.call("DELETE", "/v1/rooms/show/recordings/" + rid)
+        done = mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                              for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        checks.check(done, "the recording stopped")
+        pts = test_recording.pts_list(os.path.join(rec_dir, rid + ".mkv"), "video_0",
+                                      ["!", "h264parse", "!", "avdec_h264"])
+        checks.check(len(pts) >= 60 and pts[0] < 0.1,
+                     "the recording decodes from its start: %d frames from %.3f s"
+                     % (len(pts), pts[0] if pts else -1))
+        n_segments = open(playlist).read().count(".ts")
+        last = sorted(f for f in os.listdir(os.path.dirname(playlist)) if f.endswith(".ts"))[-1]
+        checks.check(mcutest.poll_until(lambda: sorted(f for f in os.listdir(os.path.dirname(playlist))
+                                                       if f.endswith(".ts"))[-1] > last, 10),
+                     "HLS goes on after the recording stopped (%d segments, then more)" % n_segments)
 
         out = subprocess.run(mcuctl + ["stream", "list", "show"], stdout=subprocess.PIPE, text=True).stdout
         checks.check(all(i and i in out for i in (rtmp_id, srt_id, hls_id)) and "live" in out,

@@ -8,6 +8,7 @@
 #include "mcu-video-mix.h"
 
 #include <gst/app/gstappsink.h>
+#include "mcu-video-encode.h"
 #include <gst/video/video.h>
 #include <string.h>
 
@@ -940,6 +941,71 @@ test_view_tap (gconstpointer data)
   log->quiet = FALSE;
 }
 
+typedef struct
+{
+  gint frames; /* atomic */
+  gint keys;   /* atomic: not DELTA_UNIT */
+} EncTap;
+
+static void
+on_enc_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  EncTap *t = data;
+
+  g_atomic_int_inc (&t->frames);
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    g_atomic_int_inc (&t->keys);
+}
+
+/* The view's H.264 encode is shared by whoever wants the same size, rate
+ * and bitrate (a recording and streams of the room), runs while one of
+ * them holds it, and a new tap gets a key frame at once. */
+static void
+test_shared_encode (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  McuVideoEncodeOptions o = { 320, 180, 30, 300 };
+  McuVideoEncodeOptions other = { 640, 360, 30, 300 };
+  g_autoptr (GError) error = NULL;
+  McuVideoEncode *e1, *e2, *e3, *e4;
+  EncTap t1 = { 0 }, t2 = { 0 };
+  guint tap1, tap2;
+
+  join (mix, a, "Alice");
+  e1 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  e2 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  g_assert_true (e1 == e2); /* one encode for both */
+  e3 = mcu_video_encode_get (mix, &other, &error);
+  g_assert_no_error (error);
+  g_assert_true (e3 != e1); /* another size: its own */
+  g_object_unref (e3);
+  tap1 = mcu_video_encode_add_tap (e1, on_enc_tap, &t1, NULL);
+  spin (3000 * time_scale ()); /* past the first key frame's interval */
+  g_assert_cmpint (g_atomic_int_get (&t1.frames), >=, 20);
+  tap2 = mcu_video_encode_add_tap (e2, on_enc_tap, &t2, NULL);
+  spin (300 * time_scale ());
+  /* the second tap had a key frame at once (not after up to 2 s) */
+  g_assert_cmpint (g_atomic_int_get (&t2.keys), >=, 1);
+  g_assert_cmpuint (mcu_video_encode_get_n_taps (e1), ==, 2);
+  mcu_video_encode_remove_tap (e1, tap1);
+  mcu_video_encode_remove_tap (e2, tap2);
+  g_object_unref (e1);
+  /* still held by the second user */
+  g_assert_true (mcu_video_mix_get_encode (mix) == e2);
+  g_object_unref (e2);
+  g_assert_null (mcu_video_mix_get_encode (mix));
+  e4 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  g_object_unref (e4);
+  mcu_video_mix_remove_participant (mix, 1);
+  peer_free (a);
+}
+
 /* An error in an encoder group: the group is built anew, its members keep
  * their calls and get pictures again. */
 static void
@@ -1067,6 +1133,7 @@ main (int argc, char **argv)
   g_test_add_data_func (
       "/video-mix/errors/group-rebuilt", &log, test_group_error_rebuilds_group);
   g_test_add_data_func ("/video-mix/tap", &log, test_view_tap);
+  g_test_add_func ("/video-mix/shared-encode", test_shared_encode);
   g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &log,
       test_member_tee_error_is_its_own);
   return g_test_run ();
