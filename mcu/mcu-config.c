@@ -27,6 +27,7 @@ typedef enum
   KEY_HA1,
   KEY_DIGEST_ALGORITHMS,
   KEY_SRTP,
+  KEY_RECORD,
   KEY_ROOM_OPTION, /* a McuRoomOptions flag (min) in a guint */
   KEY_KEYMAP,      /* caller (max 0) or moderator (max 1) key map */
 } KeyType;
@@ -76,6 +77,7 @@ static const KeySpec key_specs[] = {
   { "room:", "layout", KEY_LAYOUT, 0, 0, ROOM (layout) },
   { "room:", "pin", KEY_STRING, 0, 0, ROOM (pin) },
   { "room:", "self-view", KEY_BOOL, 0, 0, ROOM (self_view) },
+  { "room:", "record", KEY_RECORD, 0, 0, ROOM (record) },
   { "room:", "moderator-pin", KEY_STRING, 0, 0, ROOM (moderator_pin) },
   { "room:", "wait-for-moderator", KEY_ROOM_OPTION,
       MCU_ROOM_OPTION_WAIT_FOR_MODERATOR, 0, ROOM (options) },
@@ -145,6 +147,16 @@ static const KeySpec key_specs[] = {
   { "video", "height", KEY_UINT, 64, 1080, CFG (video_height) },
   { "video", "framerate", KEY_UINT, 1, 60, CFG (video_framerate) },
   { "video", "bitrate", KEY_UINT, 64, 20000, CFG (video_bitrate) },
+  { "recording", "dir", KEY_STRING, 0, 0, CFG (recording_dir) },
+  { "recording", "width", KEY_UINT, 64, 1920, CFG (recording_width) },
+  { "recording", "height", KEY_UINT, 64, 1080, CFG (recording_height) },
+  { "recording", "bitrate", KEY_UINT, 64, 20000, CFG (recording_bitrate) },
+  { "recording", "max-active", KEY_UINT, 0, 1000, CFG (recording_max_active) },
+  { "recording", "max-streams", KEY_UINT, 0, 1000,
+      CFG (recording_max_streams) },
+  { "recording", "announce", KEY_BOOL, 0, 0, CFG (recording_announce) },
+  { "recording", "segment-seconds", KEY_UINT, 0, 86400,
+      CFG (recording_segment_seconds) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
@@ -239,6 +251,12 @@ mcu_config_new_default (void)
   c->control_max_connections = 64;
   c->control_idle_timeout = 30;
   c->control_event_backlog = 1024;
+  c->recording_width = 1280;
+  c->recording_height = 720;
+  c->recording_bitrate = 2000;
+  c->recording_max_active = 8;
+  c->recording_max_streams = 4;
+  c->recording_announce = TRUE;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;
@@ -265,6 +283,7 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->recording_dir);
   g_free (c->prompts_dir);
   g_free (c->control_socket);
   g_free (c->control_http);
@@ -368,6 +387,12 @@ apply_key (const KeySpec *spec, gpointer base, McuConfig *c, const gchar *file,
         return bad_value (
             error, file, group, key, "'%s' is not true or false", value);
       *(gboolean *)field = g_str_equal (value, "true");
+      return TRUE;
+    case KEY_RECORD:
+      if (g_strcmp0 (value, "auto") != 0 && g_strcmp0 (value, "off") != 0)
+        return bad_value (
+            error, file, group, key, "'%s': expected auto or off", value);
+      *(gboolean *)field = g_str_equal (value, "auto");
       return TRUE;
     case KEY_TRANSPORTS:
       if (!parse_list (value, transports, &list))

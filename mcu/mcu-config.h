@@ -25,6 +25,7 @@ typedef struct
   gchar *layout;
   gchar *pin;           /* (nullable) callers must enter it (DTMF) */
   gboolean self_view;   /* participants see their own tile */
+  gboolean record;      /* record=auto: recorded from its first caller on */
   gchar *moderator_pin; /* (nullable) admits as moderator */
   guint options;        /* McuRoomOptions */
   gint inband_dtmf;     /* -1: [media] inband-dtmf's, else a gboolean */
@@ -133,6 +134,14 @@ typedef struct
   guint video_framerate;
   guint video_bitrate; /* kbit/s, the most sent to one caller */
 
+  /* [recording] */
+  gchar *recording_dir; /* (nullable) NULL = <user state dir>/mcu/recordings */
+  guint recording_width, recording_height; /* the recorded view */
+  guint recording_bitrate;                 /* kbit/s of its H.264 */
+  guint recording_max_active;              /* recordings at once */
+  guint recording_max_streams;             /* live streams at once */
+  gboolean recording_announce;     /* the room hears "recording-started" */
+  guint recording_segment_seconds; /* 0: one file per recording */
   /* [controls] keypad maps (mcu-keymap.h syntax), validated at load */
   gchar *controls_caller;
   gchar *controls_moderator;

@@ -41,6 +41,24 @@ void mcu_control_meeting_attendees_add (McuControlRequest *req);
 void mcu_control_meeting_attendee_delete (McuControlRequest *req);
 void mcu_control_meeting_attendee_dial (McuControlRequest *req);
 
+/* mcu-control-recordings.c */
+void mcu_control_recordings_start (McuControlRequest *req);
+void mcu_control_recordings_stop (McuControlRequest *req);
+void mcu_control_recordings_list (McuControlRequest *req);
+void mcu_control_recording_download (McuControlRequest *req);
+void mcu_control_recording_segment (McuControlRequest *req);
+/* "recording": the room's running recording ({id, state, started_at}) or
+ * null, as a member of the object @b is building */
+void mcu_control_recordings_add_room_state (
+    JsonBuilder *b, McuDaemon *daemon, McuRoom *room);
+/* mcu-control-streams.c */
+void mcu_control_streams_start (McuControlRequest *req);
+void mcu_control_streams_list (McuControlRequest *req);
+void mcu_control_streams_stop (McuControlRequest *req);
+
+/* @msg's response is a long one: no idle timeout */
+void mcu_control_set_streaming (McuControl *self, SoupServerMessage *msg);
+
 /* mcu-metrics.c: Prometheus text exposition. (transfer full) */
 gchar *mcu_metrics_render (McuDaemon *daemon);
 

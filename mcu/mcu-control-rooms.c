@@ -136,7 +136,7 @@ apply_options (JsonObject *o, McuRoomOptions options)
 }
 
 static void
-build_room (JsonBuilder *b, McuRoom *room)
+build_room (JsonBuilder *b, McuDaemon *daemon, McuRoom *room)
 {
   json_builder_begin_object (b);
   add_string (b, "name", mcu_room_get_name (room));
@@ -151,6 +151,7 @@ build_room (JsonBuilder *b, McuRoom *room)
   add_bool (b, "preconfigured", mcu_room_is_preconfigured (room));
   add_bool (b, "open", TRUE);
   add_time (b, "created_at", mcu_room_get_created_at (room));
+  mcu_control_recordings_add_room_state (b, daemon, room);
   json_builder_end_object (b);
 }
 
@@ -171,6 +172,7 @@ build_template (JsonBuilder *b, const gchar *name, const McuRoomSettings *s)
   add_bool (b, "preconfigured", TRUE);
   add_bool (b, "open", FALSE);
   add_string (b, "created_at", NULL);
+  add_string (b, "recording", NULL);
   json_builder_end_object (b);
 }
 
@@ -241,7 +243,7 @@ reply_room (McuControlRequest *req, guint status, McuRoom *room)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
-  build_room (b, room);
+  build_room (b, daemon_of (req), room);
   mcu_control_reply_json (req, status, json_builder_get_root (b));
 }
 
@@ -316,7 +318,7 @@ mcu_control_rooms_list (McuControlRequest *req)
     McuRoomSettings settings;
 
     if (order <= 0) {
-      build_room (b, r->data);
+      build_room (b, daemon_of (req), r->data);
       r = r->next;
       if (order == 0)
         t = t->next;

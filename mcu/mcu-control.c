@@ -133,6 +133,12 @@ mcu_control_get_daemon (McuControl *self)
   return self->daemon;
 }
 
+void
+mcu_control_set_streaming (McuControl *self, SoupServerMessage *msg)
+{
+  mcu_control_conns_set_streaming (self->conns, msg);
+}
+
 const gchar *
 mcu_control_get_socket_path (McuControl *self)
 {
@@ -426,6 +432,14 @@ static const McuControlRoute routes[] = {
   { "PATCH", "/v1/rooms/{}/participants/{}", mcu_control_participant_patch },
   { "DELETE", "/v1/rooms/{}/participants/{}", mcu_control_participant_delete },
   { "POST", "/v1/rooms/{}/participants/{}/dtmf", mcu_control_participant_dtmf },
+  { "POST", "/v1/rooms/{}/recordings", mcu_control_recordings_start },
+  { "DELETE", "/v1/rooms/{}/recordings/{}", mcu_control_recordings_stop },
+  { "GET", "/v1/recordings", mcu_control_recordings_list },
+  { "POST", "/v1/rooms/{}/streams", mcu_control_streams_start },
+  { "GET", "/v1/rooms/{}/streams", mcu_control_streams_list },
+  { "DELETE", "/v1/rooms/{}/streams/{}", mcu_control_streams_stop },
+  { "GET", "/v1/recordings/{}", mcu_control_recording_download },
+  { "GET", "/v1/recordings/{}/segments/{}", mcu_control_recording_segment },
   { "POST", "/v1/rooms/{}/announcements", mcu_control_room_announce },
   { "POST", "/v1/rooms/{}/participants/{}/prompts",
       mcu_control_participant_prompt },

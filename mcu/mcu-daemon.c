@@ -12,6 +12,8 @@
 #include "mcu-registrar.h"
 #include "mcu-store.h"
 #include "mcu-scheduler-glue.h"
+#include "mcu-recordings.h"
+#include "mcu-streams.h"
 #include "mcu-build-config.h"
 
 struct _McuDaemon
@@ -35,6 +37,8 @@ struct _McuDaemon
   McuDialer *dialer;
   McuChat *chat;
   McuScheduler *scheduler; /* scheduled meetings */
+  McuRecordings *recordings;
+  McuStreams *streams;
   McuAnnouncer *announcer; /* prompts to rooms and participants */
 };
 
@@ -55,6 +59,8 @@ mcu_daemon_dispose (GObject *object)
 
   g_clear_object (&self->control);
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
+  g_clear_object (&self->streams);
+  g_clear_object (&self->recordings);
   g_clear_object (&self->announcer);
   g_clear_object (&self->events);
   g_clear_object (&self->chat);
@@ -510,9 +516,12 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
+  self->recordings = mcu_recordings_new (config, self->env.rooms, self->events);
+  self->streams = mcu_streams_new (config, self->env.rooms, self->events);
   self->announcer = mcu_announcer_new (config, self->env.rooms, self->events);
   self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
   mcu_prompts_log_missing (config);
+  mcu_recordings_set_announcer (self->recordings, self->announcer);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
@@ -540,6 +549,10 @@ mcu_daemon_shutdown (McuDaemon *self)
     mcu_control_stop (self->control);
   if (self->scheduler) /* its state stays stored: a restart resumes */
     mcu_scheduler_stop (self->scheduler);
+  if (self->recordings) /* every file finished before the calls end */
+    mcu_recordings_stop_all (self->recordings);
+  if (self->streams)
+    mcu_streams_stop_all (self->streams);
   legs = g_hash_table_get_keys (self->legs);
   for (GList *l = legs; l; l = l->next)
     mcu_call_leg_hangup (l->data, "SIP;cause=503;text=\"server shutdown\"");
@@ -556,6 +569,18 @@ const McuConfig *
 mcu_daemon_get_config (McuDaemon *self)
 {
   return self->config;
+}
+
+McuRecordings *
+mcu_daemon_get_recordings (McuDaemon *self)
+{
+  return self->recordings;
+}
+
+McuStreams *
+mcu_daemon_get_streams (McuDaemon *self)
+{
+  return self->streams;
 }
 
 McuAnnouncer *

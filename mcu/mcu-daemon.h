@@ -49,6 +49,10 @@ McuRegistrar *mcu_daemon_get_registrar (McuDaemon *self);
 McuDialer *mcu_daemon_get_dialer (McuDaemon *self);
 McuChat *mcu_daemon_get_chat (McuDaemon *self);
 McuEvents *mcu_daemon_get_events (McuDaemon *self);
+typedef struct _McuRecordings McuRecordings;
+McuRecordings *mcu_daemon_get_recordings (McuDaemon *self);
+typedef struct _McuStreams McuStreams;
+McuStreams *mcu_daemon_get_streams (McuDaemon *self);
 typedef struct _McuAnnouncer McuAnnouncer;
 /* prompts to rooms and participants (mcu-announcer.h) */
 McuAnnouncer *mcu_daemon_get_announcer (McuDaemon *self);

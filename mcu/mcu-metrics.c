@@ -5,6 +5,7 @@
 #include "mcu-control-private.h"
 #include "mcu-build-config.h"
 #include "mcu-scheduler.h"
+#include "mcu-recordings.h"
 
 #include <sys/resource.h>
 
@@ -29,6 +30,24 @@ counter (GString *out, const gchar *name, const gchar *help, guint64 v)
 {
   metric_header (out, name, "counter", help);
   g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, v);
+}
+
+/* Recordings: mcu_recordings (running) and mcu_recordings_*_total. */
+static void
+render_recordings (GString *out, McuRecordings *recordings)
+{
+  McuRecordingsCounters c;
+
+  mcu_recordings_get_counters (recordings, &c);
+  metric_header (out, "mcu_recordings", "gauge",
+      "Recordings running (or waiting for the room's first caller).");
+  g_string_append_printf (out, "mcu_recordings %u\n", c.active);
+  counter (
+      out, "mcu_recordings_started_total", "Recordings started.", c.started);
+  counter (out, "mcu_recordings_stopped_total",
+      "Recordings stopped with a complete file.", c.stopped);
+  counter (out, "mcu_recordings_failed_total",
+      "Recordings that failed (write or encode error, no media).", c.failed);
 }
 
 /* The scheduler's counters: mcu_meeting_*_total. */
@@ -127,6 +146,7 @@ mcu_metrics_render (McuDaemon *daemon)
       totals.packets_lost);
 
   render_meetings (out, mcu_daemon_get_scheduler (daemon));
+  render_recordings (out, mcu_daemon_get_recordings (daemon));
 
   if (getrusage (RUSAGE_SELF, &ru) == 0) {
     metric_header (out, "process_cpu_seconds_total", "counter",

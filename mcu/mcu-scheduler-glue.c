@@ -9,6 +9,7 @@
 #include "mcu-chat.h"
 #include "mcu-events.h"
 #include "mcu-farewell.h"
+#include "mcu-recordings.h"
 #include "mcu-prompts.h"
 
 #include <string.h>
@@ -17,6 +18,20 @@ static McuDaemon *
 daemon_of (gpointer data)
 {
   return MCU_DAEMON (data);
+}
+
+/* "record": true: recorded from the room's first caller on (unless it is
+ * recorded already: a restart, or someone started it by hand). */
+static void
+start_recording (gpointer data, McuRoom *room)
+{
+  McuRecordings *recordings = mcu_daemon_get_recordings (daemon_of (data));
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *id = mcu_recordings_start (recordings, room, &error);
+
+  if (id == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    g_warning ("meeting room %s: no recording: %s", mcu_room_get_name (room),
+        error->message);
 }
 
 static gboolean
@@ -49,6 +64,8 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     mcu_room_set_options (room, settings.options);
   }
   mcu_room_set_moderator_pin (room, mcu_meeting_get_moderator_pin (meeting));
+  if (mcu_meeting_get_record (meeting))
+    start_recording (data, room);
   return TRUE;
 }
 

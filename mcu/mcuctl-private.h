@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcuctl: what its command files share (mcuctl.c holds the rest). */
+ * mcuctl: what its command files share (mcuctl.c has the HTTP and the
+ * printing). */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 G_BEGIN_DECLS
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_REFUSED = 1,
+  EXIT_USAGE = 2,
+  EXIT_UNREACHABLE = 3,
+};
 
 typedef struct
 {
@@ -16,13 +25,25 @@ typedef struct
   const gchar *content_type; /* of request bodies (NULL: JSON) */
 } Ctl;
 
+/* The parsed JSON reply of one request (NULL: refused or unreachable, the
+ * exit code in *code, the error printed). */
+JsonNode *mcuctl_call (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, int *code);
+/* GET @path and print it: the array @list_member as a table of @columns
+ * ("member:HEADER"), or the object. */
+int mcuctl_show (Ctl *ctl, const gchar *path, const gchar *list_member,
+    const gchar *const *columns);
+/* A request that changes something: prints @done (or the JSON reply). */
+int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, const gchar *done);
+
+/* mcuctl-record.c: record start|stop|list, stream start|stop|list */
+int mcuctl_cmd_record (Ctl *ctl, gchar **args);
+int mcuctl_cmd_stream (Ctl *ctl, gchar **args);
+
 /* A JSON object of string members: name, value, ..., NULL (a NULL value
  * leaves its member out). (transfer full) */
 gchar *mcuctl_json_body (const gchar *first_name, ...) G_GNUC_NULL_TERMINATED;
-/* Sends the request; prints @done (or the JSON reply with --json) on
- * success, the server's error otherwise. Returns the exit code. */
-int mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
-    const gchar *body, const gchar *done);
 
 /* mcuctl-dtmf.c: dtmf ROOM ID DIGITS */
 int mcuctl_cmd_dtmf (Ctl *ctl, gchar **args);

@@ -9,18 +9,8 @@
 #include "mcuctl-private.h"
 
 #include <gio/gunixsocketaddress.h>
-#include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
-
-enum
-{
-  EXIT_OK = 0,
-  EXIT_REFUSED = 1,
-  EXIT_USAGE = 2,
-  EXIT_UNREACHABLE = 3,
-};
 
 typedef int (*CommandFunc) (Ctl *ctl, gchar **args);
 
@@ -99,9 +89,9 @@ failed (guint status, const gchar *reply)
 }
 
 /* GET/POST/... and the parsed JSON reply; the exit code in *code. */
-static JsonNode *
-call (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
-    int *code)
+JsonNode *
+mcuctl_call (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, int *code)
 {
   g_autofree gchar *reply = NULL;
   guint status = request (ctl, method, path, body, &reply);
@@ -204,12 +194,12 @@ print_object (JsonObject *o)
 
 /* ---- commands ---- */
 
-static int
-show (Ctl *ctl, const gchar *path, const gchar *list_member,
+int
+mcuctl_show (Ctl *ctl, const gchar *path, const gchar *list_member,
     const gchar *const *columns)
 {
   int code;
-  g_autoptr (JsonNode) node = call (ctl, "GET", path, NULL, &code);
+  g_autoptr (JsonNode) node = mcuctl_call (ctl, "GET", path, NULL, &code);
   JsonObject *o;
 
   if (node == NULL)
@@ -233,7 +223,7 @@ cmd_rooms (Ctl *ctl, gchar **args)
     "max_participants:MAX", "locked:LOCKED", "layout:LAYOUT", "has_pin:PIN",
     NULL };
 
-  return show (ctl, "/v1/rooms", "rooms", cols);
+  return mcuctl_show (ctl, "/v1/rooms", "rooms", cols);
 }
 
 static int
@@ -241,7 +231,7 @@ cmd_room (Ctl *ctl, gchar **args)
 {
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
 
-  return show (ctl, path, NULL, NULL);
+  return mcuctl_show (ctl, path, NULL, NULL);
 }
 
 static int
@@ -253,15 +243,15 @@ cmd_participants (Ctl *ctl, gchar **args)
   g_autofree gchar *path =
       g_strdup_printf ("/v1/rooms/%s/participants", args[0]);
 
-  return show (ctl, path, "participants", cols);
+  return mcuctl_show (ctl, path, "participants", cols);
 }
 
-static int
-change (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
-    const gchar *done)
+int
+mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
+    const gchar *body, const gchar *done)
 {
   int code;
-  g_autoptr (JsonNode) node = call (ctl, method, path, body, &code);
+  g_autoptr (JsonNode) node = mcuctl_call (ctl, method, path, body, &code);
 
   if (node == NULL)
     return code;
@@ -280,7 +270,7 @@ patch_participant (Ctl *ctl, gchar **args, const gchar *body, const gchar *what)
   g_autofree gchar *done =
       g_strdup_printf ("%s: participant %s in room %s", what, args[1], args[0]);
 
-  return change (ctl, "PATCH", path, body, done);
+  return mcuctl_change (ctl, "PATCH", path, body, done);
 }
 
 static int
@@ -315,7 +305,7 @@ cmd_kick (Ctl *ctl, gchar **args)
   g_autofree gchar *done =
       g_strdup_printf ("kicked: participant %s from room %s", args[1], args[0]);
 
-  return change (ctl, "DELETE", path, NULL, done);
+  return mcuctl_change (ctl, "DELETE", path, NULL, done);
 }
 
 static int
@@ -325,7 +315,7 @@ lock_room (Ctl *ctl, const gchar *room, gboolean lock)
   g_autofree gchar *done =
       g_strdup_printf ("%s: room %s", lock ? "locked" : "unlocked", room);
 
-  return change (ctl, "PATCH", path,
+  return mcuctl_change (ctl, "PATCH", path,
       lock ? "{\"locked\": true}" : "{\"locked\": false}", done);
 }
 
@@ -365,13 +355,6 @@ mcuctl_json_body (const gchar *first_name, ...)
   return json_to_string (root, FALSE);
 }
 
-int
-mcuctl_change (Ctl *ctl, const gchar *method, const gchar *path,
-    const gchar *body, const gchar *done)
-{
-  return change (ctl, method, path, body, done);
-}
-
 static int
 cmd_layout (Ctl *ctl, gchar **args)
 {
@@ -380,7 +363,7 @@ cmd_layout (Ctl *ctl, gchar **args)
   g_autofree gchar *done =
       g_strdup_printf ("layout of room %s: %s", args[0], args[1]);
 
-  return change (ctl, "PATCH", path, body, done);
+  return mcuctl_change (ctl, "PATCH", path, body, done);
 }
 
 static int
@@ -389,7 +372,7 @@ cmd_close (Ctl *ctl, gchar **args)
   g_autofree gchar *path = g_strdup_printf ("/v1/rooms/%s", args[0]);
   g_autofree gchar *done = g_strdup_printf ("closed: room %s", args[0]);
 
-  return change (ctl, "DELETE", path, NULL, done);
+  return mcuctl_change (ctl, "DELETE", path, NULL, done);
 }
 
 /* ---- dial --wait: the outcome from the event stream ---- */
@@ -582,7 +565,7 @@ cmd_dial (Ctl *ctl, gchar **args)
     if (!(events = open_events (ctl, &code)))
       return code;
   }
-  if (!(node = call (ctl, "POST", path, body, &code)))
+  if (!(node = mcuctl_call (ctl, "POST", path, body, &code)))
     return code;
   if (JSON_NODE_HOLDS_OBJECT (node))
     id = g_strdup (json_object_get_string_member_with_default (
@@ -604,19 +587,19 @@ cmd_registrations (Ctl *ctl, gchar **args)
   static const gchar *const cols[] = { "user:USER", "contact:CONTACT",
     "expires:EXPIRES", "user_agent:USER-AGENT", NULL };
 
-  return show (ctl, "/v1/registrations", "registrations", cols);
+  return mcuctl_show (ctl, "/v1/registrations", "registrations", cols);
 }
 
 static int
 cmd_info (Ctl *ctl, gchar **args)
 {
-  return show (ctl, "/v1/info", NULL, NULL);
+  return mcuctl_show (ctl, "/v1/info", NULL, NULL);
 }
 
 static int
 cmd_health (Ctl *ctl, gchar **args)
 {
-  return show (ctl, "/v1/health", NULL, NULL);
+  return mcuctl_show (ctl, "/v1/health", NULL, NULL);
 }
 
 /* Streams GET /v1/events until the server goes away or ^C. */
@@ -884,7 +867,7 @@ cmd_meetings (Ctl *ctl, gchar **args)
     g_printerr ("Usage: mcuctl [OPTION...] meetings [--ics]\n");
     return EXIT_USAGE;
   }
-  node = call (ctl, "GET", "/v1/meetings", NULL, &code);
+  node = mcuctl_call (ctl, "GET", "/v1/meetings", NULL, &code);
   if (node == NULL)
     return code;
   if (ctl->json) {
@@ -917,7 +900,7 @@ meeting_import (Ctl *ctl, const gchar *file)
     return EXIT_USAGE;
   }
   ctl->content_type = "text/calendar";
-  node = call (ctl, "POST", "/v1/meetings", text, &code);
+  node = mcuctl_call (ctl, "POST", "/v1/meetings", text, &code);
   if (node == NULL)
     return code;
   if (ctl->json) {
@@ -946,7 +929,7 @@ cmd_meeting (Ctl *ctl, gchar **args)
   if (verb && g_str_equal (verb, "add")) {
     if (!(body = meeting_body (args + 1)))
       return EXIT_USAGE;
-    return change (ctl, "POST", "/v1/meetings", body, "meeting booked");
+    return mcuctl_change (ctl, "POST", "/v1/meetings", body, "meeting booked");
   }
   if (verb == NULL || args[1] == NULL)
     goto usage;
@@ -957,7 +940,7 @@ cmd_meeting (Ctl *ctl, gchar **args)
     g_autoptr (JsonNode) node = NULL;
     int code;
 
-    if (!(node = call (ctl, "GET", path, NULL, &code)))
+    if (!(node = mcuctl_call (ctl, "GET", path, NULL, &code)))
       return code;
     if (ctl->json)
       print_json (node);
@@ -972,12 +955,12 @@ cmd_meeting (Ctl *ctl, gchar **args)
           g_strdup_printf ("%s?occurrence=%s", path, escaped);
 
       done = g_strdup_printf ("cancelled: the occurrence %s", args[3]);
-      return change (ctl, "DELETE", one, NULL, done);
+      return mcuctl_change (ctl, "DELETE", one, NULL, done);
     }
     if (args[2])
       goto usage;
     done = g_strdup_printf ("cancelled: meeting %s", args[1]);
-    return change (ctl, "DELETE", path, NULL, done);
+    return mcuctl_change (ctl, "DELETE", path, NULL, done);
   }
   if (g_str_equal (verb, "extend")) {
     const gchar *minutes = "10";
@@ -991,14 +974,14 @@ cmd_meeting (Ctl *ctl, gchar **args)
         g_ascii_strtoll (minutes, NULL, 10));
     done = g_strdup_printf (
         "extended: meeting %s by %s minute(s)", args[1], minutes);
-    return change (ctl, "POST", extend, body, done);
+    return mcuctl_change (ctl, "POST", extend, body, done);
   }
   if (g_str_equal (verb, "dial") && args[2]) {
     g_autofree gchar *dial =
         g_strdup_printf ("%s/attendees/%s/dial", path, args[2]);
 
     done = g_strdup_printf ("dialing attendee %s", args[2]);
-    return change (ctl, "POST", dial, NULL, done);
+    return mcuctl_change (ctl, "POST", dial, NULL, done);
   }
 usage:
   g_printerr (
@@ -1057,6 +1040,10 @@ static const Command commands[] = {
   { "health", 0, "health", "is the server up", cmd_health },
   { "meetings", VARIADIC, "meetings [--ics]",
       "list the scheduled meetings (or as iCalendar)", cmd_meetings },
+  { "record", VARIADIC, "record start|stop|list [ROOM [ID]]",
+      "record a room, stop it, list the recordings", mcuctl_cmd_record },
+  { "stream", VARIADIC, "stream start|stop|list ROOM [URL|--hls NAME|ID]",
+      "stream a room live (RTMP, SRT, HLS), stop it, list", mcuctl_cmd_stream },
   { "meeting", VARIADIC, "meeting add|show|cancel|extend|dial|import ...",
       "book, show, cancel, extend a meeting; re-dial an attendee; import "
       "an .ics",

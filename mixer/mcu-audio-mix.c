@@ -4,7 +4,7 @@
  *   audiotestsrc(silence, live) -> mcumixminus.sink_0   (the room's clock)
  *   session bin "mix_out"       -> mcumixminus.sink_N
  *   mcumixminus.src_N           -> session bin "mix_in"  (all but N)
- *   mcumixminus.src             -> fakesink              (everyone)
+ *   mcumixminus.src             -> appsink "full-mix"    (everyone: taps)
  *
  * The live silence source keeps the mixer ticking in real time whoever is
  * (or is not) talking, so a lone caller hears silence and a joiner does not
@@ -115,6 +115,7 @@ struct _McuAudioMix
   GHashTable *by_pad;       /* "sink_N" -> McuMediaSession* (weak) */
   McuMediaSession *speaker; /* (nullable) (weak: in sessions) */
   gint64 speaker_since;     /* monotonic us */
+  McuMixTaps *taps;         /* on the full mix; kept across rebuilds */
   McuPromptCache *prompt_cache;
   GHashTable *prompts; /* guint id -> MixPrompt* */
   guint last_prompt_id;
@@ -187,6 +188,7 @@ mcu_audio_mix_finalize (GObject *object)
   McuAudioMix *self = MCU_AUDIO_MIX (object);
 
   g_free (self->name);
+  mcu_mix_taps_free (self->taps);
   G_OBJECT_CLASS (mcu_audio_mix_parent_class)->finalize (object);
 }
 
@@ -222,6 +224,7 @@ mcu_audio_mix_init (McuAudioMix *self)
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->by_pad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->by_bin = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->taps = mcu_mix_taps_new ();
   self->prompts = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, NULL, mix_prompt_free);
   self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -463,7 +466,7 @@ build_pipeline (McuAudioMix *self, GError **error)
   silence = gst_element_factory_make ("audiotestsrc", "clock-source");
   caps = gst_element_factory_make ("capsfilter", NULL);
   self->mixer = gst_element_factory_make ("mcumixminus", "mixer");
-  sink = gst_element_factory_make ("fakesink", "full-mix");
+  sink = mcu_mix_taps_make_sink (self->taps, "full-mix");
   if (!silence || !caps || !self->mixer || !sink) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot create the room pipeline (missing GStreamer plugins)");
@@ -475,7 +478,6 @@ build_pipeline (McuAudioMix *self, GError **error)
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
       "samplesperbuffer", 960, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   /* The mixer waits this long past each frame's time for late inputs: the
    * jitter buffer plus one packet plus decoding. Fixed here, so joins never
    * recalculate the pipeline's latency (an O(N) query through the mixer
@@ -1098,4 +1100,17 @@ mcu_audio_mix_stop (McuAudioMix *self)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
     g_clear_object (&self->pipeline);
   }
+}
+
+guint
+mcu_audio_mix_add_tap (McuAudioMix *self, McuMixTapFunc func, gpointer data,
+    GDestroyNotify destroy)
+{
+  return mcu_mix_taps_add (self->taps, func, data, destroy);
+}
+
+void
+mcu_audio_mix_remove_tap (McuAudioMix *self, guint id)
+{
+  mcu_mix_taps_remove (self->taps, id);
 }

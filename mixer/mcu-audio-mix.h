@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include "mcu-media-session.h"
+#include "mcu-mix-tap.h"
 #include "mcu-prompt-cache.h"
 
 G_BEGIN_DECLS
@@ -64,6 +65,12 @@ guint mcu_audio_mix_get_n_rebuilds (McuAudioMix *self);
 /* (transfer none) The room's mcumixminus (for tests and diagnostics; it
  * changes with every rebuild). */
 GstElement *mcu_audio_mix_get_mixer (McuAudioMix *self);
+/* A tap on the full mix (everyone, no mix-minus: what a recording
+ * hears), from now until removed, across rebuilds of the room's
+ * elements (see mcu-mix-tap.h). Main thread. */
+guint mcu_audio_mix_add_tap (McuAudioMix *self, McuMixTapFunc func,
+    gpointer data, GDestroyNotify destroy);
+void mcu_audio_mix_remove_tap (McuAudioMix *self, guint id);
 /* ----- prompts (played by the room's mixer, on its clock) -----
  * Files: WAV, PCM 16 bit 48 kHz mono/stereo (see mcu-prompt-cache.h),
  * decoded once. At most MCU_AUDIO_MIX_MAX_PROMPTS play at once in a room

@@ -10,3 +10,4 @@
 #include "mcu-video-session.h"
 #include "mcu-encoder-group.h"
 #include "mcu-video-mix.h"
+#include "mcu-recorder.h"

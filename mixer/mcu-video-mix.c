@@ -94,6 +94,11 @@ struct _McuVideoMix
   guint serial;      /* for element names */
   gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = never */
   guint n_rebuilds;
+  McuMixTaps *taps;       /* on the view everyone sees (exclude 0) */
+  View *tap_view;         /* (nullable) that view, while tapped */
+  GstPad *tap_src;        /* on its tee */
+  GstElement *tap_el[2];  /* queue, appsink */
+  McuVideoEncode *encode; /* (weak) (nullable) shared by the taps' users */
 };
 
 G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
@@ -108,6 +113,7 @@ enum
 static guint signals[N_SIGNALS];
 
 static void detach (McuVideoMix *self, Member *m);
+static void tap_view_release (McuVideoMix *self);
 
 static void
 member_free (gpointer data)
@@ -131,6 +137,8 @@ mcu_video_mix_dispose (GObject *object)
     for (GList *l = ids; l; l = l->next)
       mcu_video_mix_remove_participant (self, GPOINTER_TO_UINT (l->data));
   }
+  mcu_video_mix_set_encode (self, NULL);
+  tap_view_release (self);
   mcu_video_mix_stop (self);
   g_clear_pointer (&self->members, g_hash_table_unref);
   g_clear_pointer (&self->views, g_hash_table_unref);
@@ -145,6 +153,7 @@ mcu_video_mix_finalize (GObject *object)
 
   g_list_free (self->order);
   g_free (self->name);
+  mcu_mix_taps_free (self->taps);
   G_OBJECT_CLASS (mcu_video_mix_parent_class)->finalize (object);
 }
 
@@ -169,6 +178,7 @@ mcu_video_mix_init (McuVideoMix *self)
       g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, member_free);
   self->views = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->taps = mcu_mix_taps_new ();
 }
 
 /* ---- errors ---- */
@@ -238,10 +248,17 @@ static void relayout_all (McuVideoMix *self);
 /* Builds anew the encoder group @key, or every group of @view and so the
  * view itself: its members leave (the last one out takes the group, the
  * last group the view) and join again, into new elements. */
+static gboolean tap_view_hold (McuVideoMix *self, GError **error);
+
 static void
 rebuild (McuVideoMix *self, const gchar *key, View *view)
 {
   GList *members = NULL;
+  /* a tapped view is rebuilt too: its taps follow it */
+  gboolean retap = view && view == self->tap_view;
+
+  if (retap)
+    tap_view_release (self);
 
   for (GList *l = self->order; l; l = l->next) {
     Member *m = l->data;
@@ -263,6 +280,13 @@ rebuild (McuVideoMix *self, const gchar *key, View *view)
           self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, error->message);
   }
   g_list_free (members);
+  if (retap) {
+    g_autoptr (GError) error = NULL;
+
+    if (!tap_view_hold (self, &error))
+      g_warning (
+          "room %s: the recorded view is gone: %s", self->name, error->message);
+  }
   self->n_rebuilds++;
   relayout_all (self);
 }
@@ -766,6 +790,98 @@ join_group (McuVideoMix *self, Member *m, GError **error)
   }
   m->group_key = mcu_video_profile_to_key (&profile);
   return TRUE;
+}
+
+/* ---- taps (recordings, streams) ---- */
+
+/* The view everyone sees, kept composed (like an encoder group) while
+ * tapped: view tee -> queue (leaky) -> appsink -> taps. */
+static gboolean
+tap_view_hold (McuVideoMix *self, GError **error)
+{
+  View *view;
+  GstPad *sink;
+
+  if (self->tap_view)
+    return TRUE;
+  if (!(view = view_get (self, 0, error)))
+    return FALSE;
+  view->n_groups++;
+  self->tap_view = view;
+  self->tap_el[0] = make ("queue", NULL);
+  self->tap_el[1] = mcu_mix_taps_make_sink (self->taps, NULL);
+  g_object_set (self->tap_el[0], "max-size-buffers", 4, "max-size-bytes", 0,
+      "max-size-time", (guint64)0, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->tap_el[0]), "leaky", "downstream");
+  gst_bin_add_many (
+      GST_BIN (self->pipeline), self->tap_el[0], self->tap_el[1], NULL);
+  gst_element_link (self->tap_el[0], self->tap_el[1]);
+  gst_element_sync_state_with_parent (self->tap_el[1]);
+  gst_element_sync_state_with_parent (self->tap_el[0]);
+  self->tap_src = gst_element_request_pad_simple (view->tee, "src_%u");
+  sink = gst_element_get_static_pad (self->tap_el[0], "sink");
+  if (gst_pad_link (self->tap_src, sink) != GST_PAD_LINK_OK)
+    g_warning ("cannot link a tap in room %s", self->name);
+  gst_object_unref (sink);
+  return TRUE;
+}
+
+static void
+tap_view_release (McuVideoMix *self)
+{
+  View *view = self->tap_view;
+  GstPad *sink;
+
+  if (view == NULL)
+    return;
+  sink = gst_element_get_static_pad (self->tap_el[0], "sink");
+  gst_pad_unlink (self->tap_src, sink);
+  gst_object_unref (sink);
+  gst_element_release_request_pad (view->tee, self->tap_src);
+  g_clear_object (&self->tap_src);
+  for (guint i = 0; i < 2; i++) {
+    gst_element_set_locked_state (self->tap_el[i], TRUE);
+    gst_element_set_state (self->tap_el[i], GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self->pipeline), self->tap_el[i]);
+    self->tap_el[i] = NULL;
+  }
+  self->tap_view = NULL;
+  if (--view->n_groups == 0)
+    view_destroy (self, view);
+}
+
+guint
+mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func, gpointer data,
+    GDestroyNotify destroy, GError **error)
+{
+  if (!tap_view_hold (self, error))
+    return 0;
+  return mcu_mix_taps_add (self->taps, func, data, destroy);
+}
+
+void
+mcu_video_mix_remove_tap (McuVideoMix *self, guint id)
+{
+  mcu_mix_taps_remove (self->taps, id);
+  if (mcu_mix_taps_get_n (self->taps) == 0)
+    tap_view_release (self);
+}
+
+McuVideoEncode *
+mcu_video_mix_get_encode (McuVideoMix *self)
+{
+  return self->encode;
+}
+
+void
+mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode)
+{
+  if (self->encode)
+    g_object_remove_weak_pointer (
+        G_OBJECT (self->encode), (gpointer *)&self->encode);
+  self->encode = encode;
+  if (encode)
+    g_object_add_weak_pointer (G_OBJECT (encode), (gpointer *)&self->encode);
 }
 
 /* ---- participants ---- */

@@ -8,6 +8,7 @@
 #include "mcu-layout.h"
 #include "mcu-video-session.h"
 #include "mcu-encoder-group.h"
+#include "mcu-mix-tap.h"
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,18 @@ guint mcu_video_mix_get_n_rebuilds (McuVideoMix *self);
 /* The tiles of the view @id sees, for tests and the control socket.
  * (transfer full) McuLayoutTile array */
 GArray *mcu_video_mix_get_tiles (McuVideoMix *self, guint id);
+/* A tap on the view everyone sees (the room's layout, at [video] size),
+ * composed while tapped (one composition more when no encoder group uses
+ * that view already); see mcu-mix-tap.h. 0 with @error when the view
+ * cannot be built. Main thread. */
+guint mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func,
+    gpointer data, GDestroyNotify destroy, GError **error);
+void mcu_video_mix_remove_tap (McuVideoMix *self, guint id);
+/* The H.264 encode of that view the room's recordings and streams share
+ * while one runs (mcu-video-encode.c sets it; a weak pointer). */
+typedef struct _McuVideoEncode McuVideoEncode;
+McuVideoEncode *mcu_video_mix_get_encode (McuVideoMix *self);
+void mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode);
 /* Stops the pipeline. */
 void mcu_video_mix_stop (McuVideoMix *self);
 

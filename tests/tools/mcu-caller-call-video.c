@@ -398,6 +398,7 @@ start_video (McuCaller *c)
     .bitrate_kbps = (guint)c->video_bitrate,
     .key_interval_s = (guint)c->video_key_interval,
     .stamp = c->video_stamp,
+    .clap_ms = (guint)c->clap_every_ms,
     .decode = !c->no_video_decode,
     .stamp_grid = c->have_stamp_grid ? &c->stamp_grid_value : NULL,
   };

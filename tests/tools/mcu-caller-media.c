@@ -15,6 +15,7 @@
  * 500 ms for late input before it writes silence. A stall longer than that
  * shows up as a gap, as it would on a phone. */
 #include "mcu-caller-media.h"
+#include "mcu-caller-clap.h"
 
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
@@ -182,7 +183,7 @@ build_description (const McuCallerMediaParams *p)
                "! wavenc ! filesink name=recfile"
              : "fakesink sync=false async=false";
   return g_strdup_printf (
-      "audiotestsrc is-live=true wave=sine freq=%s volume=%s "
+      "audiotestsrc name=asrc is-live=true wave=sine freq=%s volume=%s "
       "samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=48000,channels=1 "
       "! audioresample ! audioconvert ! audio/x-raw,rate=%u "
       "! %s ! %s name=pay pt=%u min-ptime=20000000 max-ptime=20000000 "
@@ -394,6 +395,13 @@ configure_elements (McuCallerMedia *m, const McuCallerMediaParams *p)
     mcu_caller_media_set_srtp_keys (m, p->srtp_send_key, NULL);
   add_probe (m->pipeline, "rtpsrc", "src", on_rtpsrc_buffer, m);
   add_probe (m->pipeline, "rtpsink", "sink", on_rtpsink_buffer, m);
+  if (p->clap_ms) {
+    g_autoptr (GstElement) asrc = gst_bin_get_by_name (bin, "asrc");
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (asrc, "src");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        mcu_caller_clap_audio_probe, GUINT_TO_POINTER (p->clap_ms), NULL);
+  }
 }
 
 gboolean

@@ -24,6 +24,7 @@ typedef struct
   guint remote_port;
   gdouble tone_hz;
   gdouble amplitude;
+  guint clap_ms;           /* a tone burst every so often, silence between */
   const char *record_path; /* nullable */
   /* SRTP AES_CM_128_HMAC_SHA1_80 (both or neither): 30 bytes each */
   const guint8 *srtp_send_key;

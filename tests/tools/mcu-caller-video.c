@@ -3,6 +3,7 @@
  * threading note. Lock: McuCallerVideo.lock guards the statistics written by
  * streaming threads (marked below); there is no other lock. */
 #include "mcu-caller-video.h"
+#include "mcu-caller-clap.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/rtp/gstrtpbuffer.h>
@@ -525,6 +526,9 @@ configure_elements (McuCallerVideo *v, const McuCallerVideoParams *p)
   if (p->stamp)
     add_probe (v->pipeline, "vstamp", "sink", GST_PAD_PROBE_TYPE_BUFFER,
         on_stamp_buffer, v);
+  if (p->clap_ms)
+    add_probe (v->pipeline, "vstamp", "src", GST_PAD_PROBE_TYPE_BUFFER,
+        mcu_caller_clap_video_probe, GUINT_TO_POINTER (p->clap_ms));
   add_probe (v->pipeline, "venc", "src", GST_PAD_PROBE_TYPE_BUFFER,
       on_encoded_buffer, v);
   add_probe (v->pipeline, "venc", "src", GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,

@@ -44,6 +44,7 @@ typedef struct
   guint bitrate_kbps;
   guint key_interval_s; /* 0 = only when asked (PLI/FIR) and at start */
   gboolean stamp;       /* draw a time stamp into every frame */
+  guint clap_ms;        /* a white picture every so often */
   /* What we do with what we receive. */
   gboolean decode;
   const McuCallerGrid *stamp_grid; /* nullable: read stamps in these tiles */

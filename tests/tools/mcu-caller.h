@@ -49,6 +49,7 @@ typedef struct
   gchar *codec_name;
   gdouble tone;
   gdouble amplitude;
+  gint clap_every_ms; /* --clap-every: 0 = off */
   gdouble duration;
   gchar *record;
   gchar *display_name;

@@ -269,6 +269,7 @@ start_media (McuCaller *c)
     .remote_port = c->remote.port,
     .tone_hz = c->tone,
     .amplitude = c->amplitude,
+    .clap_ms = (guint)c->clap_every_ms,
     .record_path = c->record,
     .srtp_send_key = c->remote.srtp ? c->srtp_send_key : NULL,
     .srtp_recv_key = c->remote.srtp ? c->remote.srtp_key : NULL,
@@ -566,6 +567,10 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
         "Sine frequency to send (440)", "HZ" },
     { "amplitude", 0, 0, G_OPTION_ARG_DOUBLE, &c->amplitude,
         "Sine amplitude 0..1 (0.3)", "A" },
+    { "clap-every", 0, 0, G_OPTION_ARG_INT, &c->clap_every_ms,
+        "Instead of the sine: a 1 kHz burst of 100 ms every MS, with a white "
+        "picture at the same instant (A/V sync checks)",
+        "MS" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &c->duration,
         "Seconds from 2xx to our BYE (10; --answer: 0 = wait for BYE)", "SEC" },
     { "record", 'r', 0, G_OPTION_ARG_FILENAME, &c->record,

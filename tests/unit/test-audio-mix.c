@@ -7,6 +7,9 @@
  * 127.0.0.1 (nothing is sent: no remote address is set). */
 #include "mcu-audio-mix.h"
 #include "mcu-port-pool.h"
+#include "mcu-recorder.h"
+
+#include <glib/gstdio.h>
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -245,6 +248,110 @@ test_room_error_rebuilds_then_fails (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
 }
 
+typedef struct
+{
+  gint buffers;       /* atomic */
+  GstClockTime last;  /* the last buffer's clock time (tap thread) */
+  gboolean backwards; /* a clock time went back */
+} TapCount;
+
+static void
+on_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  TapCount *t = data;
+
+  if (GST_CLOCK_TIME_IS_VALID (t->last) && clock_time < t->last)
+    t->backwards = TRUE;
+  t->last = clock_time;
+  g_atomic_int_inc (&t->buffers);
+}
+
+/* A tap on the full mix goes on across a rebuild of the room's elements
+ * (a recording of the room must not end with it), on the same clock. */
+static void
+test_tap_survives_rebuild (Fixture *f, gconstpointer data)
+{
+  TapCount t = { 0, GST_CLOCK_TIME_NONE, FALSE };
+  guint id = mcu_audio_mix_add_tap (f->mix, on_tap, &t, NULL);
+
+  spin (300);
+  g_assert_cmpint (g_atomic_int_get (&t.buffers), >=, 5);
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  spin (300);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  g_atomic_int_set (&t.buffers, 0);
+  spin (300);
+  g_assert_cmpint (g_atomic_int_get (&t.buffers), >=, 5);
+  mcu_audio_mix_remove_tap (f->mix, id);
+  g_atomic_int_set (&t.buffers, 0);
+  spin (100);
+  g_assert_cmpint (g_atomic_int_get (&t.buffers), ==, 0);
+  g_assert_false (t.backwards);
+}
+
+static void
+on_recorder_done (McuRecorder *recorder, gint *done)
+{
+  *done = 1;
+}
+
+static void
+on_recorder_failed (McuRecorder *recorder, const gchar *message, gint *done)
+{
+  *done = 2;
+}
+
+/* A recording of the room's mix through a rebuild ends with a complete
+ * file ("stopped"), its duration the wall clock's. */
+static void
+test_recorder_across_rebuild (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("mcu-rec-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "room.mka", NULL);
+  McuRecorderOptions options = {
+    .output = MCU_RECORDER_FILE,
+    .path = path,
+    .width = 320,
+    .height = 180,
+    .framerate = 30,
+    .bitrate = 500,
+  };
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time (), t1;
+  g_autoptr (McuRecorder) rec =
+      mcu_recorder_new (&options, f->mix, NULL, &error);
+  gint done = 0;
+  GStatBuf st;
+  gint64 end, wall_ms, rec_ms;
+
+  g_assert_no_error (error);
+  g_signal_connect (rec, "stopped", G_CALLBACK (on_recorder_done), &done);
+  g_signal_connect (rec, "failed", G_CALLBACK (on_recorder_failed), &done);
+  /* a second one over the same file is refused, the file kept */
+  g_assert_null (mcu_recorder_new (&options, f->mix, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  spin (500);
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  spin (700);
+  mcu_recorder_stop (rec);
+  t1 = g_get_monotonic_time ();
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!done && g_get_monotonic_time () < end)
+    spin (50);
+  g_assert_cmpint (done, ==, 1);
+  g_assert_cmpint (mcu_recorder_get_state (rec), ==, MCU_RECORDER_STOPPED);
+  /* the recording's time is the wall clock's, rebuild or not */
+  wall_ms = (t1 - t0) / 1000;
+  rec_ms = (gint64)(mcu_recorder_get_duration (rec) / GST_MSECOND);
+  g_assert_cmpint (rec_ms, <=, wall_ms);
+  g_assert_cmpint (rec_ms, >=, wall_ms - 100);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 1000);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* ----- prompts ----- */
 
 static void
@@ -464,6 +571,10 @@ main (int argc, char **argv)
       fixture_set_up, test_error_after_leaving_dropped, fixture_tear_down);
   g_test_add ("/audio-mix/errors/room-error-rebuilds-then-fails", Fixture, NULL,
       fixture_set_up, test_room_error_rebuilds_then_fails, fixture_tear_down);
+  g_test_add ("/audio-mix/taps/survive-rebuild", Fixture, NULL, fixture_set_up,
+      test_tap_survives_rebuild, fixture_tear_down);
+  g_test_add ("/audio-mix/recorder/across-rebuild", Fixture, NULL,
+      fixture_set_up, test_recorder_across_rebuild, fixture_tear_down);
   g_test_add ("/audio-mix/prompts/complete", Fixture, NULL, fixture_set_up,
       test_prompt_completes, fixture_tear_down);
   g_test_add ("/audio-mix/prompts/stop-and-leave", Fixture, NULL,

@@ -20,6 +20,10 @@ test_defaults (void)
   g_assert_false (c->tls_verify_client);
   g_assert_cmpuint (c->rtp_timeout, ==, 30);
   g_assert_true (c->auto_create);
+  g_assert_null (c->recording_dir);
+  g_assert_true (c->recording_announce);
+  g_assert_cmpuint (c->recording_width, ==, 1280);
+  g_assert_cmpuint (c->recording_height, ==, 720);
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
@@ -71,7 +75,9 @@ test_new_groups (void)
       "[control]\nsocket=/tmp/c.sock\nhttp=127.0.0.1:8088\ntoken=t0k\n"
       "max-connections=5\nidle-timeout=2\nevent-backlog=64\n"
       "[video]\ncodecs=vp8\nwidth=640\nheight=360\nframerate=15\n"
-      "[room:r]\npin=4321\nself-view=false\n"
+      "[room:r]\npin=4321\nself-view=false\nrecord=auto\n"
+      "[recording]\ndir=/tmp/rec\nwidth=640\nheight=360\nbitrate=800\n"
+      "max-active=2\nmax-streams=1\nannounce=false\nsegment-seconds=600\n"
       "[limits]\ninvite-rate=0\nregister-burst=7\nmax-calls=3\n"
       "no-media-timeout=0\nmax-message-size=4096\n",
       "t.conf", &error);
@@ -117,6 +123,15 @@ test_new_groups (void)
   r = g_ptr_array_index (c->rooms, 0);
   g_assert_cmpstr (r->pin, ==, "4321");
   g_assert_false (r->self_view);
+  g_assert_true (r->record);
+  g_assert_cmpstr (c->recording_dir, ==, "/tmp/rec");
+  g_assert_cmpuint (c->recording_width, ==, 640);
+  g_assert_cmpuint (c->recording_height, ==, 360);
+  g_assert_cmpuint (c->recording_bitrate, ==, 800);
+  g_assert_cmpuint (c->recording_max_active, ==, 2);
+  g_assert_cmpuint (c->recording_max_streams, ==, 1);
+  g_assert_false (c->recording_announce);
+  g_assert_cmpuint (c->recording_segment_seconds, ==, 600);
 }
 
 static void
@@ -231,6 +246,16 @@ static const BadCase bad_cases[] = {
       "[media] max-talkers" },
   { "[room:x]\nlayout=mosaic\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "[room:x] layout" },
+  { "[room:x]\nrecord=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[room:x] record: 'yes': expected auto or off" },
+  { "[recording]\nwidth=10\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[recording] width" },
+  { "[recording]\nfolder=/x\n", MCU_CONFIG_ERROR_UNKNOWN_KEY,
+      "[recording] folder" },
+  { "[recording]\nsegment-seconds=86401\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[recording] segment-seconds" },
+  { "[recording]\nannounce=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[recording] announce: 'yes' is not true or false" },
   { "[room:x]\nmute-guests=yes\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "bad.conf: [room:x] mute-guests: 'yes' is not true or false" },
   { "[controls]\ncaller=0=mute;0=deaf\n", MCU_CONFIG_ERROR_BAD_VALUE,

@@ -8,6 +8,7 @@
 #include "mcu-video-mix.h"
 
 #include <gst/app/gstappsink.h>
+#include "mcu-video-encode.h"
 #include <gst/video/video.h>
 #include <string.h>
 
@@ -857,6 +858,154 @@ test_view_error_rebuilds_view (gconstpointer data)
   log->quiet = FALSE;
 }
 
+/* (transfer full) the first element made by @factory upstream of @e
+ * (taking @e), following the first sink pad. */
+static GstElement *
+upstream_of (GstElement *e, const gchar *factory)
+{
+  while (e && !g_str_equal (
+                  GST_OBJECT_NAME (gst_element_get_factory (e)), factory)) {
+    GstPad *sink = NULL, *peer = NULL;
+    GstElement *up = NULL;
+    GstIterator *it = gst_element_iterate_sink_pads (e);
+    GValue v = G_VALUE_INIT;
+
+    if (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      sink = g_value_dup_object (&v);
+      g_value_unset (&v);
+    }
+    gst_iterator_free (it);
+    if (sink && (peer = gst_pad_get_peer (sink)))
+      up = gst_pad_get_parent_element (peer);
+    g_clear_object (&peer);
+    g_clear_object (&sink);
+    gst_object_unref (e);
+    e = up;
+  }
+  g_assert_nonnull (e);
+  return e;
+}
+
+static void
+on_view_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  g_atomic_int_inc ((gint *)data);
+}
+
+/* A tap on the view everyone sees (a recording): frames of the room's
+ * size, a view composed for it alone when nobody else uses it, and
+ * frames again after that view was rebuilt for an error. */
+static void
+test_view_tap (gconstpointer data)
+{
+  TestLog *log = (TestLog *)data;
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) compositor = NULL;
+  gint frames = 0;
+  guint tap;
+
+  log->quiet = TRUE; /* the mix logs the error at WARNING */
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  g_assert_true (wait_frame (a, only_blue, NULL, 8000));
+  /* without self-view, nobody sees view 0: the tap makes it */
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 2);
+  tap = mcu_video_mix_add_tap (mix, on_view_tap, &frames, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tap, >, 0);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 3);
+  spin (500 * time_scale ());
+  g_assert_cmpint (g_atomic_int_get (&frames), >=, 8);
+  /* the tapped view's compositor fails: rebuilt, the tap goes on */
+  compositor = upstream_of (find_in_mix (a, "appsink"), "compositor");
+  post_error (compositor);
+  spin (300);
+  g_assert_false (in_mix (a, compositor)); /* a new one took over */
+  g_atomic_int_set (&frames, 0);
+  spin (500 * time_scale ());
+  g_assert_cmpint (g_atomic_int_get (&frames), >=, 8);
+  mcu_video_mix_remove_tap (mix, tap);
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 2);
+  g_atomic_int_set (&frames, 0);
+  spin (200);
+  g_assert_cmpint (g_atomic_int_get (&frames), ==, 0);
+  mcu_video_mix_remove_participant (mix, 1);
+  mcu_video_mix_remove_participant (mix, 2);
+  peer_free (a);
+  peer_free (b);
+  log->quiet = FALSE;
+}
+
+typedef struct
+{
+  gint frames; /* atomic */
+  gint keys;   /* atomic: not DELTA_UNIT */
+} EncTap;
+
+static void
+on_enc_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  EncTap *t = data;
+
+  g_atomic_int_inc (&t->frames);
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    g_atomic_int_inc (&t->keys);
+}
+
+/* The view's H.264 encode is shared by whoever wants the same size, rate
+ * and bitrate (a recording and streams of the room), runs while one of
+ * them holds it, and a new tap gets a key frame at once. */
+static void
+test_shared_encode (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  McuVideoEncodeOptions o = { 320, 180, 30, 300 };
+  McuVideoEncodeOptions other = { 640, 360, 30, 300 };
+  g_autoptr (GError) error = NULL;
+  McuVideoEncode *e1, *e2, *e3, *e4;
+  EncTap t1 = { 0 }, t2 = { 0 };
+  guint tap1, tap2;
+
+  join (mix, a, "Alice");
+  e1 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  e2 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  g_assert_true (e1 == e2); /* one encode for both */
+  e3 = mcu_video_encode_get (mix, &other, &error);
+  g_assert_no_error (error);
+  g_assert_true (e3 != e1); /* another size: its own */
+  g_object_unref (e3);
+  tap1 = mcu_video_encode_add_tap (e1, on_enc_tap, &t1, NULL);
+  spin (3000 * time_scale ()); /* past the first key frame's interval */
+  g_assert_cmpint (g_atomic_int_get (&t1.frames), >=, 20);
+  tap2 = mcu_video_encode_add_tap (e2, on_enc_tap, &t2, NULL);
+  spin (300 * time_scale ());
+  /* the second tap had a key frame at once (not after up to 2 s) */
+  g_assert_cmpint (g_atomic_int_get (&t2.keys), >=, 1);
+  g_assert_cmpuint (mcu_video_encode_get_n_taps (e1), ==, 2);
+  mcu_video_encode_remove_tap (e1, tap1);
+  mcu_video_encode_remove_tap (e2, tap2);
+  g_object_unref (e1);
+  /* still held by the second user */
+  g_assert_true (mcu_video_mix_get_encode (mix) == e2);
+  g_object_unref (e2);
+  g_assert_null (mcu_video_mix_get_encode (mix));
+  e4 = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  g_object_unref (e4);
+  mcu_video_mix_remove_participant (mix, 1);
+  peer_free (a);
+}
+
 /* An error in an encoder group: the group is built anew, its members keep
  * their calls and get pictures again. */
 static void
@@ -983,6 +1132,8 @@ main (int argc, char **argv)
       test_view_error_rebuilds_view);
   g_test_add_data_func (
       "/video-mix/errors/group-rebuilt", &log, test_group_error_rebuilds_group);
+  g_test_add_data_func ("/video-mix/tap", &log, test_view_tap);
+  g_test_add_func ("/video-mix/shared-encode", test_shared_encode);
   g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &log,
       test_member_tee_error_is_its_own);
   return g_test_run ();

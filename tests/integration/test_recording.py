@@ -1,0 +1,531 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Recording rooms (issue 13), against the real daemon with mcu-test-caller
+as the phones; the files are read back with gst-discoverer-1.0 and
+gst-launch-1.0.
+
+- A video room: a "clap" caller (black picture; every 2 s a white picture
+  and a 1 kHz burst in the same instant), a second video caller and an
+  audio-only caller that adds video (another size) by re-INVITE halfway.
+  10 s recorded: H.264 1280x720 + Opus in Matroska; the file's duration is
+  the recording's (within one frame) and the test's wall clock (within
+  0.15 s); the claps' audio and picture are at most 40 ms apart at the
+  start and at the end; the listing and the room resource say so; the
+  download is the file, byte for byte.
+- An audio-only room records Opus only (.mka).
+- SIGKILL 6 s into a recording: the file decodes to within 3 s of the
+  kill, and after a restart it is listed as "interrupted".
+- A write error (a 128 kB tmpfs filling up): "recording-failed", and the
+  callers keep talking.
+- [recording] announce (the default): when a recording starts the room
+  hears "recording-started": found by cross-correlation with the prompt
+  file in what a caller received and in the recording itself.
+- [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
+  ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
+  listing's size their sum and "segments" their number."""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcutest  # noqa: E402
+from controlclient import Control, EventReader  # noqa: E402
+from videocheck import Caller  # noqa: E402
+
+checks = mcutest.Failures()
+FPS = 30
+CLAP_MS = 2000
+
+
+def run(argv, timeout=120):
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=timeout).stdout.decode("utf-8", "replace")
+
+
+def discover(path):
+    """{'duration': s, 'video': {...} or None, 'audio': {...} or None}."""
+    out = run(["gst-discoverer-1.0", "-v", path])
+    info = {"duration": None, "video": None, "audio": None, "raw": out}
+    m = re.search(r"Duration: (\d+):(\d+):([\d.]+)", out)
+    if m:
+        info["duration"] = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    m = re.search(r"video #\d+: (.*)\n(?:.*\n)*?\s+Width: (\d+)\n\s+Height: (\d+)", out)
+    if m:
+        info["video"] = {"codec": m.group(1), "width": int(m.group(2)), "height": int(m.group(3))}
+    m = re.search(r"audio #\d+: (.*)", out)
+    if m:
+        info["audio"] = {"codec": m.group(1)}
+    return info
+
+
+def pts_list(path, pad, chain):
+    """The PTS (s) of every buffer out of demuxer pad @pad after @chain."""
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!", "matroskademux", "name=d",
+               "d." + pad, "!", "queue"] + chain + ["!", "fakesink", "silent=false", "sync=false"])
+    return [int(h) * 3600 + int(mi) * 60 + float(s)
+            for h, mi, s in re.findall(r"chain.*?pts: (\d+):(\d+):([\d.]+)", out)]
+
+
+def decode_luma(path, work):
+    """[(pts, mean luma 0..255)] of every decoded frame."""
+    raw = os.path.join(work, "luma.raw")
+    chain = ["!", "h264parse", "!", "avdec_h264", "!", "videoconvert", "!", "videoscale", "!",
+             "video/x-raw,format=GRAY8,width=16,height=16"]
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "name=d",
+         "d.video_0", "!", "queue"] + chain + ["!", "filesink", "location=" + raw])
+    pts = pts_list(path, "video_0", chain)
+    with open(raw, "rb") as f:
+        data = f.read()
+    frames = [data[i:i + 256] for i in range(0, len(data) - 255, 256)]
+    return [(t, sum(fr) / 256.0) for t, fr in zip(pts, frames)]
+
+
+def decode_audio(path, work):
+    """(first pts, [S16 mono 48 kHz samples])."""
+    raw = os.path.join(work, "audio.raw")
+    chain = ["!", "opusdec", "!", "audioconvert", "!", "audioresample", "!",
+             "audio/x-raw,format=S16LE,rate=48000,channels=1"]
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "name=d",
+         "d.audio_0", "!", "queue"] + chain + ["!", "filesink", "location=" + raw])
+    pts = pts_list(path, "audio_0", chain)
+    with open(raw, "rb") as f:
+        data = f.read()
+    return (pts[0] if pts else 0.0), struct.unpack("<%dh" % (len(data) // 2), data[:len(data) // 2 * 2])
+
+
+def video_onsets(frames):
+    """Times where the picture turns bright (the white clap tile)."""
+    if not frames:
+        return []
+    lo = min(v for _, v in frames)
+    hi = max(v for _, v in frames)
+    if hi - lo < 10:
+        return []
+    mid = (lo + hi) / 2
+    onsets, was = [], True
+    for t, v in frames:
+        now = v > mid
+        if now and not was:
+            onsets.append(t)
+        was = now
+    return onsets
+
+
+def audio_onsets(first_pts, samples, rate=48000):
+    """Times where the 1 kHz burst starts (after >= 0.5 s of quiet)."""
+    onsets, quiet = [], rate
+    for i, s in enumerate(samples):
+        if abs(s) > 3000:
+            if quiet >= rate // 2:
+                onsets.append(first_pts + i / rate)
+            quiet = 0
+        else:
+            quiet += 1
+    return onsets
+
+
+def decoded_until(path):
+    """The last PTS (s) any stream of @path decodes to."""
+    ends = []
+    for pad, chain in (("video_0", ["!", "h264parse", "!", "avdec_h264"]),
+                       ("audio_0", ["!", "opusdec"])):
+        p = pts_list(path, pad, chain)
+        if p:
+            ends.append(p[-1])
+    return max(ends) if ends else 0.0
+
+
+def server(work, extra="", recording=""):
+    return mcutest.McuServer(extra="[recording]\ndir=%s\n%s%s" % (work, recording, extra))
+
+
+def video_room(work):
+    rec_dir = os.path.join(work, "rec")
+    # the room composes 640x360: the file's 1280x720 is [recording]'s
+    # no spoken notice: the claps are the only sound
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n", "announce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        ev = EventReader(ctl)
+        ev.start()
+        ev.connected.wait(5)
+        uri = srv.uri("rec")
+        clap = Caller(work, "clap", uri, ["--codec", "opus", "--video-colour", "000000",
+                                          "--clap-every", str(CLAP_MS)], duration=40)
+        blue = Caller(work, "blue", uri, ["--codec", "opus", "--amplitude", "0",
+                                          "--video-colour", "3232c8"], duration=40)
+        late = Caller(work, "late", uri, ["--codec", "opus", "--amplitude", "0", "--video-colour",
+                                          "c8c832", "--video-size", "320x240", "--video-at", "6"],
+                      duration=40)
+        for c in (clap, blue, late):
+            checks.check(c.wait_answered(15) == 200, "%s answered" % c.name)
+        time.sleep(1.0)  # the three are in the mix and in the grid
+        t0 = time.monotonic()
+        status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
+        t1 = time.monotonic()
+        checks.check(status == 201 and body and body.get("state") == "recording",
+                     "POST /v1/rooms/rec/recordings: 201, recording (%s %s)" % (status, body))
+        rid = (body or {}).get("id", "")
+        checks.check(rid.startswith("rec-") and rid.endswith("Z"), "the id names the room and the UTC start: %s" % rid)
+        started = ev.wait_for(lambda e: e["type"] == "recording-started", 5)
+        checks.check(started and started.get("recording") == rid and started.get("room") == "rec",
+                     "event recording-started (%s)" % started)
+        status, room = ctl.get("/v1/rooms/rec")
+        checks.check(status == 200 and (room.get("recording") or {}).get("id") == rid,
+                     "the room resource shows the recording (%s)" % (room or {}).get("recording"))
+        status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
+        checks.check(status == 409, "a second recording of the room: 409 (%s)" % status)
+        time.sleep(10.0 - (time.monotonic() - t1))
+        t2 = time.monotonic()
+        status, body = ctl.call("DELETE", "/v1/rooms/rec/recordings/" + rid)
+        t3 = time.monotonic()
+        checks.check(status == 202, "DELETE the recording: 202 (%s %s)" % (status, body))
+        stopped = ev.wait_for(lambda e: e["type"] == "recording-stopped", 10)
+        checks.check(stopped and stopped.get("recording") == rid, "event recording-stopped")
+        status, listing = ctl.get("/v1/recordings")
+        item = next((r for r in (listing or {}).get("recordings", []) if r["id"] == rid), {})
+        checks.check(item.get("state") == "stopped" and item.get("room") == "rec" and item.get("video"),
+                     "listed: stopped, room rec, video (%s)" % item)
+        wall = (t2 + t3) / 2 - (t0 + t1) / 2
+        checks.check(abs(item.get("duration", 0) - wall) < 0.15,
+                     "listed duration %.3f s ~ the test's wall clock %.3f s" % (item.get("duration", 0), wall))
+        path = os.path.join(rec_dir, rid + ".mkv")
+        checks.check(os.path.exists(path) and item.get("size") == os.path.getsize(path),
+                     "the file %s, its size listed" % path)
+        status, headers, data = ctl.raw("GET", "/v1/recordings/" + rid)
+        with open(path, "rb") as f:
+            checks.check(status == 200 and data == f.read() and headers.get("content-type") == "video/x-matroska",
+                         "GET /v1/recordings/ID downloads the file (%d bytes)" % len(data))
+        status, _, metrics = ctl.raw("GET", "/metrics")
+        metrics = metrics.decode()
+        checks.check("mcu_recordings 0\n" in metrics and "mcu_recordings_started_total 1\n" in metrics
+                     and "mcu_recordings_stopped_total 1\n" in metrics,
+                     "metrics: mcu_recordings 0, started 1, stopped 1")
+        # the calls went on through all of it
+        for c in (clap, blue, late):
+            checks.check(c.proc.poll() is None, "%s still in the call" % c.name)
+        for c in (clap, blue, late):
+            c.stop()
+        ev.stop()
+
+    info = discover(path)
+    v, a = info["video"] or {}, info["audio"] or {}
+    checks.check(re.search(r"H\.264|x-h264", v.get("codec", "")) and v.get("width") == 1280 and v.get("height") == 720,
+                 "video: H.264 1280x720 (%s %sx%s)" % (v.get("codec", "")[:40], v.get("width"), v.get("height")))
+    checks.check(re.search(r"Opus|x-opus", a.get("codec", "")), "audio: Opus (%s)" % a.get("codec", "")[:40])
+    dur = info["duration"] or 0
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001,
+                 "file duration %.3f s within one frame of the recording's %.3f s"
+                 % (dur, item.get("duration", 0)))
+    frames = decode_luma(path, work)
+    # one resolution all through (the late caller's re-INVITE with video)
+    checks.check(len(frames) >= 10 * FPS - 3, "%d frames decoded for 10 s at %d fps" % (len(frames), FPS))
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    checks.check(gaps and max(gaps) < 2.5 / FPS, "no gap in the pictures (longest %.3f s)" % max(gaps or [0]))
+    first_pts, samples = decode_audio(path, work)
+    audio_end = first_pts + len(samples) / 48000.0
+    checks.check(abs(audio_end - frames[-1][0]) < 0.1 and first_pts < 0.05,
+                 "audio spans the file: %.3f..%.3f s, video to %.3f s" % (first_pts, audio_end, frames[-1][0]))
+    vo, ao = video_onsets(frames), audio_onsets(first_pts, samples)
+    print("# claps: video %s audio %s" % (["%.3f" % t for t in vo], ["%.3f" % t for t in ao]))
+    checks.check(len(vo) >= 4 and len(ao) >= 4, "at least 4 claps seen and heard (%d, %d)" % (len(vo), len(ao)))
+    # the sound's start against the first white frame, as a viewer sees it
+    # (the frame interval, 33 ms, is part of the budget)
+    pairs = []
+    for t in vo:
+        near = min(ao, key=lambda x: abs(x - t)) if ao else None
+        if near is not None and abs(near - t) < 0.5:
+            pairs.append(near - t)
+    checks.check(len(pairs) >= 4, "claps matched: %s" % ["%+.3f" % d for d in pairs])
+    if pairs:
+        checks.check(abs(pairs[0]) <= 0.040 and abs(pairs[-1]) <= 0.040,
+                     "A/V offset at the start %+.0f ms and at the end %+.0f ms (<= 40)"
+                     % (pairs[0] * 1000, pairs[-1] * 1000))
+
+
+def audio_room(work):
+    rec_dir = os.path.join(work, "rec-audio")
+    with server(rec_dir) as srv:
+        ctl = Control(srv.control_socket)
+        caller = Caller(work, "voice", srv.uri("talk"), ["--codec", "opus"], duration=30)
+        checks.check(caller.wait_answered(15) == 200, "audio-only caller answered")
+        mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
+        out = run(mcuctl + ["record", "start", "talk"])
+        m = re.match(r"recording talk: (\S+) \(recording\)", out)
+        checks.check(m is not None, "mcuctl record start talk: %s" % out.strip())
+        rid = m.group(1) if m else ""
+        time.sleep(3)
+        out = run(mcuctl + ["record", "stop", "talk"])
+        checks.check(out.strip() == "stopping recording " + rid, "mcuctl record stop talk: %s" % out.strip())
+        mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                       for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        out = run(mcuctl + ["record", "list"])
+        checks.check(rid in out and "stopped" in out and "talk" in out, "mcuctl record list:\n" + out)
+        # a recording running when the server is stopped (SIGTERM) is finished
+        status, body = ctl.call("POST", "/v1/rooms/talk/recordings")
+        last = (body or {}).get("id", "")
+        time.sleep(1.5)
+        caller.stop()
+    with open(os.path.join(rec_dir, last + ".json")) as f:
+        meta = json.load(f)
+    checks.check(meta.get("state") == "stopped" and meta.get("duration_ms", 0) >= 1400,
+                 "a recording running at SIGTERM is finished: %s" % meta)
+    path = os.path.join(rec_dir, rid + ".mka")
+    info = discover(path)
+    checks.check(info["video"] is None and re.search(r"Opus|x-opus", (info["audio"] or {}).get("codec", ""))
+                 and abs((info["duration"] or 0) - 3) < 0.3,
+                 "an audio room: Opus only, %.2f s (%s)" % (info["duration"] or 0, path))
+
+
+def correlate(recording, prompt):
+    """Peak normalized cross-correlation of @prompt in @recording."""
+    import numpy as np
+    x = np.asarray(recording, dtype=float)
+    p = np.asarray(prompt, dtype=float)
+    if len(x) < len(p) or not np.any(p):
+        return 0.0
+    size = 1 << (len(x) + len(p) - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(p, size)), size)
+    corr = corr[:len(x) - len(p) + 1]
+    energy = np.concatenate(([0.0], np.cumsum(x * x)))
+    local = energy[len(p):] - energy[:len(x) - len(p) + 1]
+    ncc = corr / (np.sqrt(np.maximum(local, 1e-12)) * np.sqrt(np.sum(p * p)))
+    return float(np.max(ncc))
+
+
+def announced(work):
+    import audiocheck
+    rec_dir = os.path.join(work, "rec-notice")
+    wav = os.path.join(work, "listener.wav")
+    prompt_rate, prompt = audiocheck.read_wav(os.path.join(mcutest.SOURCE_ROOT, "prompts", "en",
+                                                           "recording-started.wav"))
+    with server(rec_dir, "[rooms]\njoin-tones=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        ev = EventReader(ctl)
+        ev.start()
+        ev.connected.wait(5)
+        log = open(os.path.join(work, "listener.log"), "w")
+        proc = subprocess.Popen([os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller"), "--uri",
+                                 srv.uri("notice"), "--codec", "opus", "--amplitude", "0",
+                                 "--duration", "8", "--record", wav, "--timeout", "30"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        checks.check(mcutest.poll_until(lambda: (ctl.get("/v1/rooms/notice")[1] or {}).get("participants"), 10),
+                     "the listener is in room notice")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/notice/recordings")
+        rid = (body or {}).get("id", "")
+        checks.check(status == 201, "recording of room notice: %s" % status)
+        said = ev.wait_for(lambda e: e["type"] == "announcement" and e.get("prompt") == "recording-started"
+                           and e.get("state") == "done", 10)
+        checks.check(said and said.get("room") == "notice" and said.get("completed") is True,
+                     "event announcement recording-started, completed (%s)" % said)
+        time.sleep(0.5)
+        ctl.call("DELETE", "/v1/rooms/notice/recordings/" + rid)
+        mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                       for r in ctl.get("/v1/recordings")[1]["recordings"]), 10)
+        checks.check(proc.wait(30) == 0, "the listener's call ended well")
+        ev.stop()
+    rate, heard = audiocheck.read_wav(wav)
+    peak = correlate(heard, prompt) if rate == prompt_rate else 0.0
+    print("# listener: correlation with recording-started %.2f" % peak)
+    checks.check(peak >= 0.6, "the listener heard recording-started (correlation %.2f >= 0.6)" % peak)
+    raw = os.path.join(work, "notice.raw")
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + os.path.join(rec_dir, rid + ".mka"), "!",
+         "matroskademux", "!", "opusdec", "!", "audioconvert", "!", "audioresample", "!",
+         "audio/x-raw,format=S16LE,rate=48000,channels=1", "!", "filesink", "location=" + raw])
+    with open(raw, "rb") as f:
+        data = f.read()
+    samples = struct.unpack("<%dh" % (len(data) // 2), data[:len(data) // 2 * 2])
+    peak = correlate(samples, prompt)
+    print("# recording: correlation with recording-started %.2f" % peak)
+    checks.check(peak >= 0.6, "the recording holds recording-started (correlation %.2f >= 0.6)" % peak)
+
+
+def segmented(work):
+    rec_dir = os.path.join(work, "rec-seg")
+    with server(rec_dir, "", "segment-seconds=2\nannounce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        caller = Caller(work, "cut", srv.uri("seg"), ["--codec", "opus", "--video-colour", "32c832"],
+                        duration=40)
+        checks.check(caller.wait_answered(15) == 200, "segments: caller answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/seg/recordings")
+        rid = (body or {}).get("id", "")
+        time.sleep(7.0)
+        ctl.call("DELETE", "/v1/rooms/seg/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "segments: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        status, _, seg1 = ctl.raw("GET", "/v1/recordings/%s/segments/1" % rid)
+        with open(os.path.join(rec_dir, rid + ".001.mkv"), "rb") as f:
+            checks.check(status == 200 and seg1 == f.read(), "GET .../segments/1 is ID.001.mkv (%s)" % status)
+        status, _, _ = ctl.raw("GET", "/v1/recordings/%s/segments/%d" % (rid, item.get("segments", 0)))
+        checks.check(status == 404, "a segment past the last: 404 (%s)" % status)
+        caller.stop()
+    files = sorted(f for f in os.listdir(rec_dir) if f.startswith(rid) and f.endswith(".mkv"))
+    checks.check(files and files[0] == rid + ".000.mkv" and len(files) >= 3,
+                 "segments: %d files from %s.000.mkv (%s)" % (len(files), rid, files))
+    checks.check(item.get("segments") == len(files)
+                 and item.get("size") == sum(os.path.getsize(os.path.join(rec_dir, f)) for f in files),
+                 "segments: listed %s segments, size %s" % (item.get("segments"), item.get("size")))
+    durations = []
+    for f in files:
+        info = discover(os.path.join(rec_dir, f))
+        durations.append(info["duration"] or 0)
+        checks.check(info["video"] and info["audio"], "segment %s: video and audio" % f)
+    print("# segments: %s s" % ["%.2f" % d for d in durations])
+    checks.check(all(1.5 <= d <= 2.5 for d in durations[:-1]),
+                 "segments of about 2 s, split on key frames: %s" % ["%.2f" % d for d in durations])
+    checks.check(abs(sum(durations) - item.get("duration", 0)) < 0.3,
+                 "segments add up to the recording: %.2f s ~ %.2f s" % (sum(durations), item.get("duration", 0)))
+
+
+def killed(work):
+    rec_dir = os.path.join(work, "rec-kill")
+    srv = server(rec_dir).start()
+    ctl = Control(srv.control_socket)
+    caller = Caller(work, "victim", srv.uri("crash"), ["--codec", "opus", "--video-colour", "c83232"],
+                    duration=60)
+    checks.check(caller.wait_answered(15) == 200, "kill: caller answered")
+    status, body = ctl.call("POST", "/v1/rooms/crash/recordings")
+    rid = (body or {}).get("id", "")
+    t0 = time.monotonic()
+    time.sleep(6.0)
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    elapsed = time.monotonic() - t0
+    srv.stop(check_log=False)
+    caller.stop()
+    path = os.path.join(rec_dir, rid + ".mkv")
+    until = decoded_until(path)
+    checks.check(until >= elapsed - 3.0,
+                 "after SIGKILL at %.2f s the file decodes to %.2f s (within 3 s)" % (elapsed, until))
+    srv2 = server(rec_dir).start()
+    try:
+        status, listing = Control(srv2.control_socket).get("/v1/recordings")
+        item = next((r for r in (listing or {}).get("recordings", []) if r["id"] == rid), {})
+        checks.check(item.get("state") == "interrupted" and item.get("duration", 0) >= elapsed - 3.0,
+                     "after a restart: listed as interrupted, %.1f s (%s)" % (item.get("duration", 0), item))
+    finally:
+        srv2.stop()
+
+
+def write_failure(work):
+    mnt = os.path.join(work, "small")
+    os.makedirs(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", mnt])
+    if r.returncode != 0:
+        checks.check(False, "mount a 128 kB tmpfs for the disk-full test (needs root)")
+        return
+    try:
+        with server(mnt) as srv:
+            ctl = Control(srv.control_socket)
+            ev = EventReader(ctl)
+            ev.start()
+            ev.connected.wait(5)
+            a = Caller(work, "full-a", srv.uri("full"), ["--codec", "opus", "--video-colour", "32c832"],
+                       duration=25)
+            b = Caller(work, "full-b", srv.uri("full"), ["--codec", "opus", "--tone", "660"], duration=25)
+            checks.check(a.wait_answered(15) == 200 and b.wait_answered(15) == 200, "disk full: callers answered")
+            status, body = ctl.call("POST", "/v1/rooms/full/recordings")
+            checks.check(status == 201, "disk full: recording started")
+            failed = ev.wait_for(lambda e: e["type"] == "recording-failed", 20)
+            checks.check(failed is not None and "space" in failed.get("error", "").lower(),
+                         "event recording-failed: %s" % (failed or {}).get("error"))
+            status, listing = ctl.get("/v1/recordings")
+            states = [r["state"] for r in (listing or {}).get("recordings", [])]
+            checks.check(states == ["failed"], "listed as failed (%s)" % states)
+            status, room = ctl.get("/v1/rooms/full")
+            checks.check(status == 200 and room["participants"] == 2 and room.get("recording") is None,
+                         "the room goes on, both in it, not recording")
+            for c in (a, b):
+                c.proc.wait(40)
+                code = c.stop()
+                rep = c.report() or {}
+                checks.check(code == 0 and not rep.get("bye_from_server") and rep.get("rtp_max_gap_ms", 9999) < 500,
+                             "%s talked to the end (exit %s, longest RTP gap %s ms)"
+                             % (c.name, code, rep.get("rtp_max_gap_ms")))
+            ev.stop()
+    finally:
+        subprocess.run(["umount", "-l", mnt])
+
+
+def automatic(work):
+    """[room:NAME] record=auto and a scheduled meeting's "record": true."""
+    rec_dir = os.path.join(work, "rec-auto")
+    with server(rec_dir, "[room:autorec]\nrecord=auto\n") as srv:
+        ctl = Control(srv.control_socket)
+        ev = EventReader(ctl)
+        ev.start()
+        ev.connected.wait(5)
+        caller = Caller(work, "auto", srv.uri("autorec"), ["--codec", "opus"], duration=3)
+        checks.check(caller.wait_answered(15) == 200, "record=auto: caller answered")
+        started = ev.wait_for(lambda e: e["type"] == "recording-started" and e.get("room") == "autorec", 5)
+        checks.check(started is not None, "record=auto: recording-started with the first caller")
+        stopped = ev.wait_for(lambda e: e["type"] == "recording-stopped" and e.get("room") == "autorec", 15)
+        checks.check(stopped is not None and started and stopped["recording"] == started["recording"],
+                     "record=auto: recording-stopped when the room closed")
+        caller.stop()
+        caller = Caller(work, "other", srv.uri("plain"), ["--codec", "opus"], duration=2)
+        checks.check(caller.wait_answered(15) == 200, "a room without record=auto")
+        caller.stop()
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)
+        st, body = ctl.call("POST", "/v1/meetings", {
+            "subject": "Recorded", "room": "meetrec", "timezone": "UTC",
+            "start": start.replace(microsecond=0).isoformat(), "duration": "PT30S",
+            "early_join": "PT3S", "record": True})
+        checks.check(st == 201, "meeting with record: true booked (%s %s)" % (st, body))
+        mid = (body or {}).get("id")
+        waiting = mcutest.poll_until(lambda: [r for r in ctl.get("/v1/recordings")[1]["recordings"]
+                                              if r["room"] == "meetrec"], 10)
+        checks.check(waiting and waiting[0]["state"] == "waiting",
+                     "the meeting's room opened: its recording waits for a caller (%s)" % waiting)
+        caller = Caller(work, "attendee", srv.uri("meetrec"), ["--codec", "opus"], duration=20)
+        checks.check(caller.wait_answered(15) == 200, "meeting: caller answered")
+        started = ev.wait_for(lambda e: e["type"] == "recording-started" and e.get("room") == "meetrec", 5)
+        checks.check(started is not None, "meeting: recording-started with the first caller")
+        ctl.call("DELETE", "/v1/meetings/%s" % mid)
+        caller.stop()
+        stopped = ev.wait_for(lambda e: e["type"] == "recording-stopped" and e.get("room") == "meetrec", 15)
+        checks.check(stopped is not None, "meeting: recording-stopped")
+        ev.stop()
+    rooms = sorted(set(n.split("-")[0] for n in os.listdir(rec_dir) if n.endswith(".mka")))
+    checks.check(rooms == ["autorec", "meetrec"], "files of autorec and meetrec only (%s)" % rooms)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="mcu-rec-")
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments"]
+    try:
+        if "video" in parts:
+            video_room(work)
+        if "audio" in parts:
+            audio_room(work)
+        if "auto" in parts:
+            automatic(work)
+        if "kill" in parts:
+            killed(work)
+        if "full" in parts:
+            write_failure(work)
+        if "notice" in parts:
+            announced(work)
+        if "segments" in parts:
+            segmented(work)
+    finally:
+        if checks.failed == 0:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("# kept %s" % work)
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
