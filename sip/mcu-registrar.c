@@ -257,8 +257,10 @@ on_store_bindings_changed (
       g_hash_table_insert (self->aors, g_strdup (key), g_ptr_array_ref (value));
   }
   schedule_purge (self);
-  for (guint i = 0; i < changed->len; i++)
+  for (guint i = 0; i < changed->len; i++) {
+    g_info ("bindings of %s changed in the store", (gchar *)changed->pdata[i]);
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0, changed->pdata[i]);
+  }
 }
 
 McuRegistrar *
