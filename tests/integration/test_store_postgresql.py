@@ -5,12 +5,16 @@ loopback share one throw-away PostgreSQL (pgserver.py).
 - A room made through the API of node A appears on node B, and is there
   again after A restarts.
 - A user who REGISTERs on A is reached by a call placed on B.
+- A meeting booked on A is listed on B.
+- A node started while PostgreSQL is down starts, answers 503 for what
+  needs the database, and opens the stored rooms once PostgreSQL is up.
 - PostgreSQL stops: calls in progress keep their audio, the API answers 503
   storage-unavailable, REGISTER gets 503 with Retry-After and Warning; when
   PostgreSQL is back both work again without touching the daemons.
 
 Skipped (77) when the PostgreSQL server binaries are not installed."""
 
+import datetime
 import os
 import sys
 import time
@@ -67,6 +71,38 @@ def shared_data(checks, pg, a, b):
         if d:
             checks.check(alice.in_dialog(d, "BYE") == 200, "BYE -> 200")
         checks.check(bob.register(expires=0) == 200, "bob unregisters")
+
+
+def meeting_ids(ctl):
+    s, body = ctl.call("GET", "/v1/meetings")
+    return [m["id"] for m in body["meetings"]] if s == 200 else []
+
+
+def shared_meeting(checks, a, b):
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
+    m = {"subject": "Shared", "room": "7100", "timezone": "UTC",
+         "start": start.replace(microsecond=0).isoformat(), "duration": "PT30M"}
+    s, body = Control(a.control_socket).call("POST", "/v1/meetings", m)
+    checks.check(s == 201, "A: a meeting booked (%s)" % s)
+    mid = body["id"] if s == 201 else None
+    seen = mcutest.poll_until(lambda: mid in meeting_ids(Control(b.control_socket)), 5)
+    checks.check(mid and seen, "the meeting booked on A is listed on B")
+
+
+def start_without_database(checks, pg, a):
+    """A starts while PostgreSQL is down, and catches up once it is up."""
+    a.stop()
+    pg.stop("fast")
+    a.start()
+    checks.check(a.alive(), "A starts while PostgreSQL is down")
+    s, body = Control(a.control_socket).call("POST", "/v1/rooms", {"name": "early"})
+    checks.check(s == 503, "API with no database yet: 503 (%s)" % s)
+    checks.check("board" not in room_names(Control(a.control_socket)),
+                 "no stored room yet")
+    pg.start()
+    checks.check(wait_loaded(a), "A connects and loads once PostgreSQL is up")
+    rooms = mcutest.poll_until(lambda: "board" in room_names(Control(a.control_socket)), 5)
+    checks.check(rooms, "the stored room opens as it arrives")
 
 
 def restart_keeps_room(checks, a):
@@ -131,7 +167,9 @@ def main():
             b.start()
             checks.check(wait_loaded(a) and wait_loaded(b), "both nodes loaded the database")
             shared_data(checks, pg, a, b)
+            shared_meeting(checks, a, b)
             restart_keeps_room(checks, a)
+            start_without_database(checks, pg, a)
             outage(checks, pg, a)
         except Exception:
             for n, srv in (("A", a), ("B", b)):
