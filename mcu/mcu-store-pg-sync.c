@@ -535,6 +535,7 @@ on_version (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   step (self, "unlocking the schema",
       "SELECT pg_advisory_unlock (" MIGRATION_LOCK ")", on_step);
+  mcu_store_pg_replay (self);
   self->state = STORE_LOADING;
   load_all (self);
 }

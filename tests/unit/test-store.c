@@ -1008,6 +1008,49 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
   g_assert_nonnull (back);
 }
 
+static gboolean
+lock_waits (gpointer data)
+{
+  g_autofree gchar *n = pg_text (data, "SELECT count(*) FROM pg_locks WHERE "
+                                       "NOT granted");
+
+  return g_strcmp0 (n, "0") != 0;
+}
+
+/* A write accepted while connected, whose connection is lost before it is
+ * answered, is sent again on the next connection, not lost (nor undone in
+ * the cache by the reload). */
+static void
+test_pg_write_survives_loss (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuStore) store = open_store (f, &error);
+  g_autoptr (McuStoredRoom) room = stored_room ("kept", NULL, FALSE);
+  g_autoptr (McuStoredRoom) back = NULL;
+  g_autoptr (GPtrArray) heard = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *ignored = NULL;
+  g_autofree gchar *rows = NULL;
+
+  g_signal_connect (store, "room-changed", G_CALLBACK (on_signal), heard);
+  /* hold the table so the write waits in the server */
+  ignored = pg_text (f, "BEGIN; LOCK TABLE rooms IN ACCESS EXCLUSIVE MODE");
+  g_assert_true (mcu_store_save_room (store, room, &error));
+  iterate_until (lock_waits, f, "the write waits for the lock");
+  g_clear_pointer (&ignored, g_free);
+  ignored = pg_text (f,
+      "SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE "
+      "application_name LIKE 'mcu-%'");
+  g_clear_pointer (&ignored, g_free);
+  ignored = pg_text (f, "ROLLBACK");
+  iterate_until (store_unavailable, store, "the loss noticed");
+  iterate_until (store_available, store, "reconnected");
+  rows = count_rows (f, "rooms");
+  g_assert_cmpstr (rows, ==, "1");
+  back = mcu_store_lookup_room (store, "kept", &error);
+  g_assert_nonnull (back);
+  g_assert_cmpuint (heard->len, ==, 0); /* never seen to go away */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1060,6 +1103,7 @@ main (int argc, char **argv)
     ADD ("/store/pg/two-nodes", test_pg_two_nodes);
     ADD ("/store/pg/unreachable", test_pg_unreachable);
     ADD ("/store/pg/reconnect", test_pg_reconnect);
+    ADD ("/store/pg/write-survives-loss", test_pg_write_survives_loss);
 #undef ADD
   }
   rc = g_test_run ();
