@@ -67,6 +67,7 @@ struct _McuPg
   gint64 waiting_since; /* monotonic: connecting or the query sent; 0 */
   GSource *watchdog;    /* checks waiting_since 4 times a second */
   gint64 active_at;     /* monotonic: the last answer (idle: a ping) */
+  gchar *last_failure;  /* (nullable) why the last attempt failed */
 };
 
 enum
@@ -203,8 +204,12 @@ lose (McuPg *self, const gchar *why)
     return;
   if (was_ready)
     g_message ("PostgreSQL connection lost, reconnecting: %s", why);
+  else if (g_strcmp0 (why, self->last_failure) != 0) /* once per reason */
+    g_message ("PostgreSQL connection failed, retrying: %s", why);
   else
     g_debug ("PostgreSQL connection failed: %s", why);
+  g_free (self->last_failure);
+  self->last_failure = g_strdup (why);
   unwatch (self);
   g_clear_pointer (&self->conn, PQfinish);
   self->state = PG_STATE_WAITING;
@@ -277,6 +282,7 @@ ready (McuPg *self)
 {
   self->state = PG_STATE_READY;
   self->waiting_since = 0;
+  g_clear_pointer (&self->last_failure, g_free);
   self->active_at = g_get_monotonic_time ();
   self->backoff_ms = BACKOFF_FIRST_MS;
   self->was_ready = TRUE;
@@ -517,6 +523,7 @@ mcu_pg_finalize (GObject *object)
   McuPg *self = MCU_PG (object);
 
   g_free (self->dsn);
+  g_free (self->last_failure);
   g_ptr_array_unref (self->channels);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (mcu_pg_parent_class)->finalize (object);
