@@ -471,6 +471,8 @@ broken (McuStorePg *self, const gchar *why)
 {
   g_critical ("store %s: %s; the database stays unused", self->describe, why);
   self->state = STORE_BROKEN;
+  /* hang up: that also releases the migration lock other nodes wait for */
+  mcu_pg_close (self->pg);
 }
 
 /* A step of the start-up sequence: any refusal leaves the store broken. */
