@@ -309,8 +309,9 @@ def run_janus(args, n, work):
         local = [base + 2 * i for i in range(n)]
         t0 = time.monotonic()
         remote = janus.join_rtp(local, args.setup_timeout)
+        join_s = time.monotonic() - t0
         log(f"janus pid {janus.proc.pid}: {n} plain-RTP participants joined "
-            f"in {time.monotonic() - t0:.1f} s")
+            f"in {join_s:.1f} s")
         targets = os.path.join(jdir, "rtp-targets")
         with open(targets, "w") as f:
             for lp, (ip, port) in zip(local, remote):
@@ -324,7 +325,11 @@ def run_janus(args, n, work):
         if res is not None:
             res["idle_rss_kb"] = idle_rss
             res["idle_threads"] = idle_threads
-            res["setup_s"] = time.monotonic() - t0
+            err = (f"Janus before the joins: {idle_rss / 1024:.1f} MB / "
+                   f"{idle_threads} threads; {n} plain-RTP participants "
+                   f"joined through the AudioBridge API in {join_s:.1f} s "
+                   "(the loadgen's 'setup ms' and 'server idle' do not "
+                   "apply: it starts after the joins)\n" + err)
     except (RuntimeError, OSError, KeyError, ValueError) as e:
         log(f"janus N={n}: {e}")
         if janus.proc is not None:
