@@ -22,7 +22,8 @@ first participant, divided by N); threads (growth per participant); RTP
 packets each caller received per second (mean / min: 50 is real time);
 worst inter-arrival gap; delay growth over the window (window minus the media
 time the callers received, mean over callers: a server that falls behind
-sends less media than wall time passes and buffers the rest); real time = at
+sends less media than wall time passes and buffers the rest; its RSS grows
+over the window too); real time = at
 least 48 packets/s for every caller and delay growth under 2 % of the window.
 """
 
@@ -269,7 +270,12 @@ admin: {{ admin_http = false admin_https = false }}
 
 def run_loadgen(cmd, timeout):
     log("$ " + shlex.join(cmd))
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        log(f"mcu-loadgen did not finish in {timeout:.0f} s: killed")
+        return None, e.stderr.decode(errors="replace") if e.stderr else ""
     result = None
     for line in p.stdout.splitlines():
         if line.startswith("{"):
@@ -343,12 +349,14 @@ def run_janus(args, n, work):
 
 def row(server, n, r):
     if r is None:
-        return f"| {server} | {n} | failed, see stderr |||||||||"
+        return f"| {server} | {n} | failed, see stderr ||||||||||"
     up = max(r["calls_up"], 1)
     window = r["window_s"]
     cpu = r.get("server_cpu_pct", float("nan"))
     rss_kb = r.get("server_rss_mb", 0) * 1024
     rss_pp = (rss_kb - r["idle_rss_kb"]) / up / 1024
+    rss_growth = r.get("server_rss_mb", 0) - r.get(
+        "server_rss_mb_window_start", 0)
     threads = r.get("server_threads", 0)
     thr_pp = (threads - r["idle_threads"]) / up
     ratio = r["rx_rtp_clock_ratio"]
@@ -359,7 +367,7 @@ def row(server, n, r):
     return (f"| {server} | {ncell} | {cpu:.1f} | {cpu / up:.2f} | "
             f"{rss_pp:.2f} | {threads} ({thr_pp:+.2f}) | "
             f"{r['packets_per_s_mean']:.1f} / {r['packets_per_s_min']:.1f} | "
-            f"{r['worst_gap_ms']:.0f} | {growth_ms:.0f} | "
+            f"{r['worst_gap_ms']:.0f} | {growth_ms:.0f} | {rss_growth:+.1f} | "
             f"{'yes' if realtime else 'no'} |")
 
 
@@ -426,8 +434,9 @@ def main():
     print("| server | N | CPU % of one core | CPU % per participant | "
           "RSS MB per participant | threads (per participant) | "
           "packets out/s per participant (mean / min) | worst gap ms | "
-          "delay growth over the window ms | real time |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "delay growth over the window ms | RSS growth over the window MB "
+          "| real time |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         print(r)
     print()
