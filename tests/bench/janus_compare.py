@@ -13,7 +13,9 @@ one Markdown table and the exact commands.
     tests/bench/janus_compare.py [--build DIR] [--duration SEC] [--warmup SEC]
         [--servers mcu,mcu-all,janus] [--janus PATH] [N ...]
 
-N defaults to 50 100 200 400. Needs janus (Debian `janus`, scripts/install-deps
+N defaults to 50 100 200 400. Run it on a quiet machine and not under `nice`:
+the servers inherit the priority, and a niced server on a busy host falls
+behind for reasons of its own. Needs janus (Debian `janus`, scripts/install-deps
 --bench). Not a test: nothing here runs in meson test or CI.
 
 Columns: CPU % of one core over the window and per participant; RSS growth
@@ -342,8 +344,9 @@ def run_janus(args, n, work):
             log(janus.log_tail())
     finally:
         rc = janus.stop()
-        if rc not in (0, None) and res is not None:
-            log(f"janus exited with {rc}")
+        if rc not in (0, None):
+            log(f"janus exited with {rc} on SIGINT")
+            err = (err or "") + f"janus exited with {rc} on SIGINT\n"
     return res, err, (shlex.join(cmd) if cmd else None)
 
 
