@@ -32,6 +32,7 @@ least 48 packets/s for every caller and delay growth under 2 % of the window.
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -159,7 +160,12 @@ admin: {{ admin_http = false admin_https = false }}
         self.proc = subprocess.Popen(
             [self.binary, "-C", os.path.join(self.dir, "janus.jcfg"),
              "-F", self.dir, "--disable-colors"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT,
+            # Janus 1.1.2 can crash on SIGINT with hundreds of participants
+            # (janus_plugin_push_event after the session went): no
+            # multi-GB core file in the current directory.
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE,
+                                                  (0, 0)))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
