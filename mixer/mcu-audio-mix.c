@@ -64,6 +64,10 @@
 #define PROMPT_ALONE_VOLUME    1.0
 #define PROMPT_OVER_MIX_VOLUME 0.5 /* -6 dB */
 
+/* How long the mixer waits for an input with no data (see build_pipeline):
+ * a caller whose RTP stops delays the others' next frame by at most this. */
+#define MIX_WAIT_MS 0
+
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 
@@ -478,13 +482,15 @@ build_pipeline (McuAudioMix *self, GError **error)
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
       "samplesperbuffer", 960, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
-  /* The mixer waits this long past each frame's time for late inputs: the
-   * jitter buffer plus one packet plus decoding. Fixed here, so joins never
-   * recalculate the pipeline's latency (an O(N) query through the mixer
-   * into every input, from every sink: O(N^2) per join). */
+  /* The participants' inputs are retimed by their arrival (see
+   * link_joiner): the mixer waits MIX_WAIT_MS past the clock source's frame
+   * for an input that has nothing yet, and no longer. It used to wait the
+   * jitter buffer's latency plus 40 ms plus the largest latency any input
+   * reported (180 ms with the default 60 ms jitter buffer): every output
+   * stopped that long whenever one caller's RTP stopped. */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND,
-      "level-interval", (guint64)LEVEL_MS * GST_MSECOND, NULL);
+      "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
+      (guint64)LEVEL_MS * GST_MSECOND, NULL);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
@@ -909,6 +915,9 @@ link_joiner (McuAudioMix *self, McuMediaSession *session, MixEntry *e)
   gboolean linked;
 
   e->mixer_sink = gst_element_request_pad_simple (self->mixer, name);
+  /* timed by its arrival: never waited for beyond MIX_WAIT_MS */
+  if (e->mixer_sink)
+    g_object_set (e->mixer_sink, "retime", TRUE, NULL);
   linked = e->mixer_sink &&
            gst_pad_link (e->mix_out, e->mixer_sink) == GST_PAD_LINK_OK;
   /* Only now: a buffer between the two would meet an unlinked pad. */
@@ -962,8 +971,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
   }
   e->mix_out = gst_element_get_static_pad (bin, "mix_out");
   in = gst_element_get_static_pad (bin, "mix_in");
-  if (e->mixer_src == NULL || e->mix_out == NULL ||
-      gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
+  if (e->mixer_src == NULL || e->mix_out == NULL || in == NULL) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
@@ -980,6 +988,16 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
   if (!gst_element_sync_state_with_parent (bin)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "a participant's media would not start in room %s", self->name);
+    mcu_audio_mix_remove (self, session);
+    return FALSE;
+  }
+  /* Only now, with the bin playing: the mixer's one thread pushes into
+   * mix_in, and a sink of the bin still in PAUSED would hold that push (and
+   * so every participant's output) in preroll until the whole bin reached
+   * PLAYING: a joiner's state change stopped the room's audio. */
+  if (gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
