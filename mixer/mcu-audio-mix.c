@@ -64,9 +64,12 @@
 #define PROMPT_ALONE_VOLUME    1.0
 #define PROMPT_OVER_MIX_VOLUME 0.5 /* -6 dB */
 
-/* How long the mixer waits for an input with no data (see build_pipeline):
- * a caller whose RTP stops delays the others' next frame by at most this. */
+/* How long the mixer waits for an input with no data beyond the clock
+ * source's frame (20 ms, its latency; see build_pipeline): a caller whose
+ * RTP stops delays the others' next frame by at most 20 ms + this. */
 #define MIX_WAIT_MS 0
+/* mcumixminus places a retimed input this long after its arrival */
+#define RETIME_LEAD_MS 20
 
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
@@ -491,6 +494,11 @@ build_pipeline (McuAudioMix *self, GError **error)
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);
+  /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
+   * buffer: recordings and streams line it up with video by when it
+   * arrived (test_recording's claps). */
+  mcu_mix_taps_set_delay (self->taps,
+      (GstClockTime)(options->latency_ms + RETIME_LEAD_MS) * GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",

@@ -38,13 +38,13 @@ enum
 #define MAX_PAD_VOLUME     10.0
 
 /* A retimed input is placed RETIME_LEAD after its arrival: the frame being
- * mixed when it arrives may end at once, and data later than the output
- * position is cut. Its later buffers may come up to RETIME_LEAD +
- * RETIME_LATE later than the first (decoding, scheduling) or RETIME_EARLY
- * earlier before it is placed again. */
+ * mixed when it arrives may end at once, and data before the output
+ * position is cut. It is placed again when a buffer would land in a frame
+ * already mixed (or more than RETIME_LATE before now, when the element is
+ * not mixing), or more than RETIME_LEAD + RETIME_EARLY ahead of now. */
 #define RETIME_LEAD  (20 * GST_MSECOND)
-#define RETIME_LATE  (5 * GST_MSECOND)
-#define RETIME_EARLY (80 * GST_MSECOND)
+#define RETIME_LATE  (60 * GST_MSECOND)
+#define RETIME_EARLY (60 * GST_MSECOND)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
@@ -148,29 +148,59 @@ pad_retimed (McuMixMinusPad *pad)
   return retime;
 }
 
-/* The element's running time now, or NONE without a clock. */
+/* The element's running time now (NONE without a clock) and where its
+ * output is: the start of the next frame to mix (0 before the first). */
 static GstClockTime
-element_now (GstPad *pad)
+element_now (GstPad *pad, GstClockTime *mixed)
 {
   g_autoptr (GstElement) element = gst_pad_get_parent_element (pad);
   g_autoptr (GstClock) clock = NULL;
+  GstAggregatorPad *src;
   GstClockTime now, base;
 
+  *mixed = 0;
   if (element == NULL || (clock = gst_element_get_clock (element)) == NULL)
     return GST_CLOCK_TIME_NONE;
   now = gst_clock_get_time (clock);
   base = gst_element_get_base_time (element);
+  src = GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (element));
+  GST_OBJECT_LOCK (element);
+  if (src->segment.format == GST_FORMAT_TIME &&
+      GST_CLOCK_TIME_IS_VALID (src->segment.position))
+    *mixed = gst_segment_to_running_time (
+        &src->segment, GST_FORMAT_TIME, src->segment.position);
+  GST_OBJECT_UNLOCK (element);
+  if (!GST_CLOCK_TIME_IS_VALID (*mixed))
+    *mixed = 0;
   return now >= base ? now - base : 0;
+}
+
+/* Why a retimed buffer at @at (running time) must be placed again, or
+ * NULL. Late is judged by the mix, not by the clock: a buffer whose frame
+ * is not mixed yet is in time, however long its thread waited to push it
+ * (GstAggregator blocks an input whose queue is full). */
+static const gchar *
+resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
+    GstClockTime mixed)
+{
+  if (!pad->in_synced)
+    return "first buffer";
+  if (at < (GstClockTimeDiff)mixed || at < (GstClockTimeDiff)now - RETIME_LATE)
+    return "late";
+  if (at > (GstClockTimeDiff)(now + RETIME_LEAD + RETIME_EARLY))
+    return "early";
+  return NULL;
 }
 
 static GstPadProbeReturn
 retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime now = element_now (GST_PAD (pad));
+  GstClockTime mixed;
+  GstClockTime now = element_now (GST_PAD (pad), &mixed);
   GstClockTime rt = GST_CLOCK_TIME_NONE;
   GstClockTimeDiff at;
-  gboolean resync;
+  const gchar *reason;
 
   if (!GST_CLOCK_TIME_IS_VALID (now))
     return GST_PAD_PROBE_OK;
@@ -179,19 +209,16 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
     rt = gst_segment_to_running_time (
         &pad->in_segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
-    /* untimed: it arrives now, and the next one is resynchronised too */
+    /* untimed: it arrives now, and the next one is placed again too */
     pad->in_synced = FALSE;
     at = (GstClockTimeDiff)(now + RETIME_LEAD);
-    resync = TRUE;
+    reason = "untimed";
   } else {
     at = (GstClockTimeDiff)rt + pad->in_offset;
-    resync = !pad->in_synced || at < (GstClockTimeDiff)now - RETIME_LATE ||
-             at > (GstClockTimeDiff)(now + RETIME_LEAD + RETIME_EARLY);
-    if (resync) {
-      GST_DEBUG_OBJECT (pad, "placed again: %s",
-          !pad->in_synced              ? "first buffer"
-          : at < (GstClockTimeDiff)now ? "late"
-                                       : "early");
+    reason = resync_reason (pad, at, now, mixed);
+    if (reason != NULL) {
+      GST_DEBUG_OBJECT (pad, "placed again: %s (%" GST_STIME_FORMAT ")", reason,
+          GST_STIME_ARGS (at - (GstClockTimeDiff)now));
       at = (GstClockTimeDiff)(now + RETIME_LEAD);
       pad->in_offset = at - (GstClockTimeDiff)rt;
       pad->in_synced = TRUE;
@@ -200,7 +227,7 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = (GstClockTime)at;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
-  if (resync)
+  if (reason != NULL)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
   return GST_PAD_PROBE_OK;
