@@ -25,7 +25,17 @@
  * stopped every other caller's audio for 80-120 ms (until the joiner's
  * jitter buffer let its first packet out), a joiner sending no RTP for
  * the mixer's whole latency (~170 ms), measured at the callers' sockets
- * (tests/integration/test_join_gap.py).
+ * (tests/integration/test_join_gap.py). Its sink_N is retimed (the
+ * element's "retime" pad property): timed by arrival, never waited for
+ * beyond MIX_WAIT_MS past the clock source's frame, so a caller whose RTP
+ * stops without a BYE (hold without RTP, DTX, a crashed phone) costs the
+ * others at most one 20 ms frame of delay, not the mixer's latency
+ * (110-180 ms at every listener; test_mix_stall.py). Its bin is linked to
+ * its src_N only once it plays: the mixer's single thread pushes into it,
+ * and a sink still prerolling in PAUSED held that push, and every output.
+ * The full mix (taps: recordings, streams) is then stamped the jitter
+ * buffer + RETIME_LEAD_MS earlier, when its audio arrived, to line up with
+ * video.
  * Prompts: played by mcumixminus itself (mcu_mix_minus_play_prompt), from
  * samples decoded once (McuPromptCache): sample-accurate on the room's
  * clock. The room keeps each playing prompt (MixPrompt) so that it can
