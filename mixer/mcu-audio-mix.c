@@ -52,9 +52,12 @@
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
 
+#include <errno.h>
 #include <stdio.h>
-
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
@@ -469,6 +472,38 @@ fix_base_time (GstPipeline *pipeline)
       GST_ELEMENT (pipeline), gst_clock_get_time (clock));
 }
 
+/* The room's mixing thread (the mixer's task, which also runs every
+ * caller's encode) and the clock source's thread pace every participant's
+ * audio: they run at a higher priority than the participants' own threads
+ * (receive, jitter buffer, RTCP), so that on a busy machine a burst of
+ * joins (each a few new threads) delays the joiners, not the room. Best
+ * effort: without CAP_SYS_NICE (or RLIMIT_NICE) the threads keep the
+ * default. Bus sync handler: runs on the thread that starts. */
+#define MIX_THREAD_NICE (-10)
+
+static GstBusSyncReply
+on_bus_sync (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  McuAudioMix *self = user_data;
+  GstStreamStatusType type;
+  GstElement *owner = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_STREAM_STATUS)
+    return GST_BUS_PASS;
+  gst_message_parse_stream_status (msg, &type, &owner);
+  if (owner != self->mixer && owner != self->own[0])
+    return GST_BUS_PASS;
+  /* back to the default on leaving: the thread returns to a shared pool */
+  if (type == GST_STREAM_STATUS_TYPE_LEAVE)
+    setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), 0);
+  else if (type == GST_STREAM_STATUS_TYPE_ENTER &&
+           setpriority (
+               PRIO_PROCESS, (id_t)syscall (SYS_gettid), MIX_THREAD_NICE) != 0)
+    GST_DEBUG_OBJECT (
+        owner, "cannot raise the thread's priority: %s", g_strerror (errno));
+  return GST_BUS_PASS;
+}
+
 static gboolean
 build_pipeline (McuAudioMix *self, GError **error)
 {
@@ -535,6 +570,7 @@ start_pipeline (McuAudioMix *self, GError **error)
     return FALSE;
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  gst_bus_set_sync_handler (bus, on_bus_sync, self, NULL);
   /* Wait until it really plays: a state change finishing later, on
    * GstBin's worker thread, would walk the graph after participants were
    * linked in, and a participant's bin is both upstream and downstream of
@@ -1133,7 +1169,11 @@ mcu_audio_mix_stop (McuAudioMix *self)
 {
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   if (self->pipeline) {
+    g_autoptr (GstBus) bus =
+        gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
     g_clear_object (&self->pipeline);
   }
 }
