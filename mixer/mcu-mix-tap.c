@@ -17,8 +17,9 @@ typedef struct
 struct _McuMixTaps
 {
   GMutex lock;
-  GArray *taps; /* Tap, under lock */
-  guint serial; /* under lock */
+  GArray *taps;       /* Tap, under lock */
+  guint serial;       /* under lock */
+  GstClockTime delay; /* under lock */
 };
 
 McuMixTaps *
@@ -73,6 +74,14 @@ mcu_mix_taps_remove (McuMixTaps *taps, guint id)
     gone.destroy (gone.data);
 }
 
+void
+mcu_mix_taps_set_delay (McuMixTaps *taps, GstClockTime delay)
+{
+  g_mutex_lock (&taps->lock);
+  taps->delay = delay;
+  g_mutex_unlock (&taps->lock);
+}
+
 guint
 mcu_mix_taps_get_n (McuMixTaps *taps)
 {
@@ -105,6 +114,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
   clock_time = running + gst_element_get_base_time (GST_ELEMENT (sink));
   g_mutex_lock (&taps->lock);
+  clock_time = clock_time > taps->delay ? clock_time - taps->delay : 0;
   for (guint i = 0; i < taps->taps->len; i++) {
     Tap *tap = &g_array_index (taps->taps, Tap, i);
 
