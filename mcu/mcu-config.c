@@ -133,6 +133,8 @@ static const KeySpec key_specs[] = {
   { "limits", "max-message-size", KEY_UINT, 1024, 16777216,
       CFG (max_message_size) },
   { "storage", "database", KEY_STRING, 0, 0, CFG (database) },
+  { "storage", "backend", KEY_STRING, 0, 0, CFG (storage_backend) },
+  { "storage", "dsn", KEY_STRING, 0, 0, CFG (storage_dsn) },
   { "cluster", "node", KEY_STRING, 0, 0, CFG (cluster_node) },
   { "cluster", "sip-uri", KEY_STRING, 0, 0, CFG (cluster_sip_uri) },
   { "cluster", "heartbeat", KEY_UINT, 1, 60, CFG (cluster_heartbeat) },
@@ -290,6 +292,8 @@ mcu_config_free (McuConfig *c)
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
   g_free (c->cluster_node);
+  g_free (c->storage_backend);
+  g_free (c->storage_dsn);
   g_free (c->cluster_sip_uri);
   g_free (c->recording_dir);
   g_free (c->prompts_dir);
@@ -623,8 +627,20 @@ check_tls (McuConfig *c, const gchar *file, GError **error)
 static gboolean
 check_cluster (McuConfig *c, const gchar *file, GError **error)
 {
+  if (c->storage_backend && !g_str_equal (c->storage_backend, "sqlite") &&
+      !g_str_equal (c->storage_backend, "postgresql"))
+    return bad_value (
+        error, file, "storage", "backend", "sqlite or postgresql");
+  if (c->storage_backend && g_str_equal (c->storage_backend, "postgresql") &&
+      c->storage_dsn == NULL)
+    return bad_value (error, file, "storage", "dsn",
+        "required with backend=postgresql (a libpq conninfo or URI)");
   if (c->cluster_node == NULL)
     return TRUE;
+  if (c->storage_backend == NULL ||
+      !g_str_equal (c->storage_backend, "postgresql"))
+    return bad_value (error, file, "cluster", "node",
+        "needs [storage] backend=postgresql (the nodes share its database)");
   if (*c->cluster_node == '\0' || strlen (c->cluster_node) > 64 ||
       strspn (c->cluster_node,
           "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -110,7 +110,9 @@ typedef struct
   guint max_message_size; /* bytes */
 
   /* [storage] */
-  gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+  gchar *database;        /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+  gchar *storage_backend; /* (nullable) "sqlite" (NULL) or "postgresql" */
+  gchar *storage_dsn;     /* (nullable) libpq conninfo or URI */
 
   /* [cluster] (mcu-cluster.c) */
   gchar *cluster_node;      /* (nullable) this node's name; NULL: no cluster */
