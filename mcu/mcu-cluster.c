@@ -21,13 +21,31 @@ struct _McuCluster
   gint64 dead_after_us;
   McuClusterNodeState state;
   guint heartbeat_timer;
-  gboolean schema_ok; /* the cluster tables exist */
-  GHashTable *placed; /* room -> GINT64 monotonic time placed here */
-  GHashTable *claims; /* "meeting\nstart" -> GINT_TO_POINTER (1) */
+  gboolean schema_ok;     /* the cluster tables exist */
+  GHashTable *placed;     /* room -> GINT64 monotonic time placed here */
+  GHashTable *claims;     /* "meeting\nstart" held here: renewed */
+  GHashTable *claim_info; /* "meeting\nstart" -> ClaimInfo */
   GCancellable *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (McuCluster, mcu_cluster, G_TYPE_OBJECT)
+
+/* What this node knows of one occurrence's claim. */
+typedef struct
+{
+  McuClusterClaim state;
+  gint64 asked; /* monotonic: the last question */
+  gint64 used;  /* monotonic: the last time someone wanted to know */
+  gboolean asking;
+} ClaimInfo;
+
+enum
+{
+  SIGNAL_CLAIMS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void
 mcu_cluster_dispose (GObject *object)
@@ -54,6 +72,7 @@ mcu_cluster_finalize (GObject *object)
   g_free (self->control);
   g_hash_table_unref (self->placed);
   g_hash_table_unref (self->claims);
+  g_hash_table_unref (self->claim_info);
   G_OBJECT_CLASS (mcu_cluster_parent_class)->finalize (object);
 }
 
@@ -64,6 +83,9 @@ mcu_cluster_class_init (McuClusterClass *klass)
 
   object_class->dispose = mcu_cluster_dispose;
   object_class->finalize = mcu_cluster_finalize;
+  signals[SIGNAL_CLAIMS_CHANGED] =
+      g_signal_new ("claims-changed", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -71,6 +93,8 @@ mcu_cluster_init (McuCluster *self)
 {
   self->placed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->claim_info =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->cancellable = g_cancellable_new ();
 }
 
@@ -256,10 +280,36 @@ heartbeat (McuCluster *self)
   }
 }
 
+/* Occurrences another node runs are asked about again (a takeover):
+ * wakes whoever waits on them; forgets the ones nobody asked about for a
+ * while. */
+static void
+wake_claims (McuCluster *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gboolean waiting = FALSE;
+  gint64 now = g_get_monotonic_time ();
+
+  g_hash_table_iter_init (&iter, self->claim_info);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    ClaimInfo *info = value;
+
+    if (now - info->used > 20 * self->dead_after_us && !info->asking)
+      g_hash_table_iter_remove (&iter);
+    else if (info->state == MCU_CLUSTER_CLAIM_ELSEWHERE ||
+             info->state == MCU_CLUSTER_CLAIM_PENDING)
+      waiting = TRUE;
+  }
+  if (waiting)
+    g_signal_emit (self, signals[SIGNAL_CLAIMS_CHANGED], 0);
+}
+
 static gboolean
 on_heartbeat_timer (gpointer data)
 {
   heartbeat (data);
+  wake_claims (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -459,6 +509,26 @@ mcu_cluster_place_room_finish (
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static void
+on_hosted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autofree gchar *room = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *elsewhere =
+      mcu_cluster_place_room_finish (MCU_CLUSTER (source), result, &error);
+
+  if (error || elsewhere)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", room,
+        "MESSAGE", "cluster: room %s opened here, but %s", room,
+        error ? error->message : "another node hosts it");
+}
+
+void
+mcu_cluster_host_room (McuCluster *self, const gchar *room)
+{
+  mcu_cluster_place_room_async (self, room, NULL, on_hosted, g_strdup (room));
+}
+
 /* ---- listing ---- */
 
 static const gchar list_sql[] =
@@ -531,14 +601,19 @@ mcu_cluster_list_finish (McuCluster *self, GAsyncResult *result, GError **error)
 
 /* the lease of an occurrence that ran to its end: never claimed again */
 #define DONE "9223372036854775807"
+/* ours (taken, or ours already), else done or elsewhere */
 static const gchar claim_sql[] =
-    "INSERT INTO occurrence_claims AS c (meeting_id, start, node, "
-    "lease_until) VALUES ($1, $2::bigint, $3, $4::bigint) ON CONFLICT "
+    "WITH up AS (INSERT INTO occurrence_claims AS c (meeting_id, start, "
+    "node, lease_until) VALUES ($1, $2::bigint, $3, $4::bigint) ON CONFLICT "
     "(meeting_id, start) DO UPDATE SET node = EXCLUDED.node, lease_until = "
     "EXCLUDED.lease_until WHERE c.lease_until < " DONE " AND (c.node = "
     "EXCLUDED.node OR c.lease_until < $5::bigint OR NOT EXISTS (SELECT 1 "
     "FROM nodes n WHERE n.name = c.node AND n.heartbeat_at >= $6::bigint)) "
-    "RETURNING node";
+    "RETURNING node) "
+    "SELECT 'ours' FROM up UNION ALL SELECT CASE WHEN lease_until = " DONE
+    " THEN 'done' ELSE 'elsewhere' END FROM occurrence_claims WHERE "
+    "meeting_id = $1 AND start = $2::bigint AND NOT EXISTS (SELECT 1 FROM "
+    "up)";
 static const gchar done_sql[] =
     "UPDATE occurrence_claims SET lease_until = " DONE " WHERE meeting_id = "
     "$1 AND start = $2::bigint AND node = $3";
@@ -549,34 +624,54 @@ claim_key (const gchar *meeting_id, gint64 start)
   return g_strdup_printf ("%s\n%" G_GINT64_FORMAT, meeting_id, start);
 }
 
+typedef struct
+{
+  McuCluster *self;
+  gchar *key;
+} ClaimQuery;
+
 static void
 on_claim_done (GObject *source, GAsyncResult *result, gpointer data)
 {
-  g_autoptr (GTask) task = data;
-  McuCluster *self = g_task_get_source_object (task);
+  ClaimQuery *q = data;
+  McuCluster *self = q->self;
   g_autoptr (GError) error = NULL;
   g_autoptr (PGresult) res =
       mcu_pg_query_finish (MCU_PG (source), result, &error);
+  ClaimInfo *info;
+  McuClusterClaim before;
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
+  info = g_hash_table_lookup (self->claim_info, q->key);
+  if (info == NULL)
+    goto out;
+  info->asking = FALSE;
+  before = info->state;
   if (res == NULL) {
-    g_task_return_new_error (task, MCU_CLUSTER_ERROR,
-        MCU_CLUSTER_ERROR_UNAVAILABLE, "cluster database: %s", error->message);
-    return;
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+        "cluster: claiming a meeting occurrence: %s", error->message);
+  } else if (PQntuples (res) == 1) {
+    const gchar *v = PQgetvalue (res, 0, 0);
+
+    info->state = g_str_equal (v, "ours")   ? MCU_CLUSTER_CLAIM_OURS
+                  : g_str_equal (v, "done") ? MCU_CLUSTER_CLAIM_DONE
+                                            : MCU_CLUSTER_CLAIM_ELSEWHERE;
   }
-  if (PQntuples (res) == 0) {
-    g_task_return_boolean (task, FALSE);
-    return;
-  }
-  g_hash_table_add (self->claims, g_strdup (g_task_get_task_data (task)));
-  g_task_return_boolean (task, TRUE);
+  if (info->state == MCU_CLUSTER_CLAIM_OURS)
+    g_hash_table_add (self->claims, g_strdup (q->key));
+  if (info->state != before)
+    g_signal_emit (self, signals[SIGNAL_CLAIMS_CHANGED], 0);
+out:
+  g_object_unref (q->self);
+  g_free (q->key);
+  g_free (q);
 }
 
-void
-mcu_cluster_claim_occurrence_async (McuCluster *self, const gchar *meeting_id,
-    gint64 start, GCancellable *cancellable, GAsyncReadyCallback callback,
-    gpointer user_data)
+static void
+ask_claim (McuCluster *self, const gchar *key, ClaimInfo *info,
+    const gchar *meeting_id, gint64 start)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
   gint64 now = g_get_real_time ();
   g_autofree gchar *start_s = i64 (start);
   g_autofree gchar *until_s = i64 (now + self->dead_after_us);
@@ -584,23 +679,38 @@ mcu_cluster_claim_occurrence_async (McuCluster *self, const gchar *meeting_id,
   g_autofree gchar *alive_s = i64 (now - self->dead_after_us);
   const gchar *p[] = { meeting_id, start_s, self->node, until_s, now_s,
     alive_s };
+  ClaimQuery *q;
 
-  g_task_set_task_data (task, claim_key (meeting_id, start), g_free);
-  if (!mcu_pg_is_connected (self->pg)) {
-    g_task_return_new_error (task, MCU_CLUSTER_ERROR,
-        MCU_CLUSTER_ERROR_UNAVAILABLE, "the cluster database is down");
-    g_object_unref (task);
+  info->asked = g_get_monotonic_time ();
+  if (!mcu_pg_is_connected (self->pg))
     return;
-  }
-  mcu_pg_query_async (self->pg, claim_sql, p, G_N_ELEMENTS (p), cancellable,
-      on_claim_done, task);
+  q = g_new0 (ClaimQuery, 1);
+  q->self = g_object_ref (self);
+  q->key = g_strdup (key);
+  info->asking = TRUE;
+  mcu_pg_query_async (self->pg, claim_sql, p, G_N_ELEMENTS (p),
+      self->cancellable, on_claim_done, q);
 }
 
-gboolean
-mcu_cluster_claim_occurrence_finish (
-    McuCluster *self, GAsyncResult *result, GError **error)
+McuClusterClaim
+mcu_cluster_occurrence_claim (
+    McuCluster *self, const gchar *meeting_id, gint64 start)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  g_autofree gchar *key = claim_key (meeting_id, start);
+  ClaimInfo *info = g_hash_table_lookup (self->claim_info, key);
+
+  if (info == NULL) {
+    info = g_new0 (ClaimInfo, 1);
+    info->state = MCU_CLUSTER_CLAIM_PENDING;
+    g_hash_table_insert (self->claim_info, g_strdup (key), info);
+  }
+  info->used = g_get_monotonic_time ();
+  if (!info->asking && info->state != MCU_CLUSTER_CLAIM_DONE &&
+      (info->state != MCU_CLUSTER_CLAIM_OURS ||
+          !g_hash_table_contains (self->claims, key)) &&
+      g_get_monotonic_time () - info->asked >= self->heartbeat_us)
+    ask_claim (self, key, info, meeting_id, start);
+  return info->state;
 }
 
 void
@@ -610,7 +720,10 @@ mcu_cluster_release_occurrence (
   g_autofree gchar *key = claim_key (meeting_id, start);
   g_autofree gchar *start_s = i64 (start);
   const gchar *p[] = { meeting_id, start_s, self->node };
+  ClaimInfo *info = g_hash_table_lookup (self->claim_info, key);
 
+  if (info)
+    info->state = MCU_CLUSTER_CLAIM_DONE;
   if (!g_hash_table_remove (self->claims, key))
     return;
   /* the row stays: it says the occurrence ran */

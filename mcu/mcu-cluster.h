@@ -58,6 +58,10 @@ void mcu_cluster_place_room_async (McuCluster *self, const gchar *room,
 gchar *mcu_cluster_place_room_finish (
     McuCluster *self, GAsyncResult *result, GError **error);
 
+/* Takes the lease of @room for this node now (a scheduled meeting opens
+ * it); logged when another live node has it. */
+void mcu_cluster_host_room (McuCluster *self, const gchar *room);
+
 /* Takes no new rooms from now on (the rooms it hosts keep taking callers). */
 void mcu_cluster_drain (McuCluster *self);
 McuClusterNodeState mcu_cluster_get_state (McuCluster *self);
@@ -71,16 +75,24 @@ void mcu_cluster_list_async (McuCluster *self, GCancellable *cancellable,
 JsonNode *mcu_cluster_list_finish (
     McuCluster *self, GAsyncResult *result, GError **error);
 
-/* Scheduled meetings: claims the occurrence of @meeting_id starting at
- * @start (unix seconds) for this node. TRUE: this node runs it (nobody
- * had, or the node that had is dead); FALSE without error: another live
- * node runs it. The claim is renewed by the heartbeat until
- * mcu_cluster_release_occurrence (). */
-void mcu_cluster_claim_occurrence_async (McuCluster *self,
-    const gchar *meeting_id, gint64 start, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
-gboolean mcu_cluster_claim_occurrence_finish (
-    McuCluster *self, GAsyncResult *result, GError **error);
+/* Scheduled meetings: who runs the occurrence of @meeting_id starting at
+ * @start (unix microseconds). The first node to ask claims it (a row in
+ * occurrence_claims, its lease renewed by the heartbeat); a dead holder's
+ * claim is taken over. Answers from what this node last heard: PENDING
+ * until the database answered (then signal "claims-changed"), ELSEWHERE is
+ * asked again every heartbeat (and "claims-changed" emitted) so that a
+ * takeover is noticed. */
+typedef enum
+{
+  MCU_CLUSTER_CLAIM_OURS,
+  MCU_CLUSTER_CLAIM_ELSEWHERE,
+  MCU_CLUSTER_CLAIM_PENDING,
+  MCU_CLUSTER_CLAIM_DONE, /* it ran to its end */
+} McuClusterClaim;
+
+McuClusterClaim mcu_cluster_occurrence_claim (
+    McuCluster *self, const gchar *meeting_id, gint64 start);
+/* The occurrence ran to its end here: nobody runs it again. */
 void mcu_cluster_release_occurrence (
     McuCluster *self, const gchar *meeting_id, gint64 start);
 

@@ -529,6 +529,11 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
   mcu_prompts_log_missing (config);
   mcu_recordings_set_announcer (self->recordings, self->announcer);
+  if (config->cluster_node) { /* before the scheduler: it claims meetings */
+    self->cluster =
+        mcu_cluster_new (config, config->storage_dsn, self->env.rooms);
+    mcu_cluster_start (self->cluster);
+  }
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   if (self->scheduler == NULL)
     return NULL;
@@ -536,11 +541,6 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->env.admit_gate_data = self;
   self->env.extend_meeting = mcu_scheduler_glue_extend;
   self->env.extend_meeting_data = self;
-  if (config->cluster_node) {
-    self->cluster =
-        mcu_cluster_new (config, config->storage_dsn, self->env.rooms);
-    mcu_cluster_start (self->cluster);
-  }
   self->control = mcu_control_new (self, self->events, error);
   if (self->control == NULL)
     return abandon_startup (self);
