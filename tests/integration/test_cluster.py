@@ -20,9 +20,13 @@ joined by a bridge in a sixth namespace. Checks:
     in rooms on the other nodes keep their audio (largest RTP gap);
   - PostgreSQL stopped: a call into a new room gets 503; started again:
     the nodes reconnect and a new room works, the calls go on;
-  - mcuctl cluster and drain: a drained node sends a new room elsewhere.
+  - mcuctl cluster and drain: a drained node sends a new room elsewhere;
+  - a scheduled meeting booked on every node fires on exactly one, and when
+    that node is the one killed, one other node takes it over within 10 s
+    and dials its attendee again.
 Skips (77) without root, network namespaces, kamailio or postgresql."""
 
+import datetime
 import json
 import os
 import re
@@ -230,6 +234,27 @@ class Caller:
             return f.read()
 
 
+class Answerer(Caller):
+    """An mcu-test-caller in the phones' namespace taking one call at @uri;
+    hangs up @seconds after answering (0: waits for BYE)."""
+
+    def __init__(self, net, workdir, name, uri, seconds):
+        self.name, self.uri = name, uri
+        self.report_path = os.path.join(workdir, name + ".json")
+        self.errpath = os.path.join(workdir, name + ".log")
+        argv = [CALLER, "--answer", "--uri", uri, "--local-ip", net.addr["ph"], "--codec", "pcmu",
+                "--tone", "300", "--duration", str(seconds), "--report", self.report_path,
+                "--display-name", name, "--timeout", "300", "--allow-no-rtp"]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(net.cmd("ph", argv), stdout=subprocess.DEVNULL,
+                                     stderr=open(self.errpath, "wb"))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def start_kamailio(net, workdir):
     src = os.path.join(SOURCE_ROOT, "config", "kamailio", "kamailio.cfg")
     with open(src) as f:
@@ -284,6 +309,7 @@ def main():
     t = Failures()
     workdir = tempfile.mkdtemp(prefix="mcu-cluster-")
     nodes, callers, kam, pg = [], [], None, None
+    alice = alice2 = None
     ok = False
     try:
         with ClusterNet() as net:
@@ -309,6 +335,20 @@ def main():
                 print(json.dumps(cluster_view(nodes[0])))
                 return t
             kam_uri = lambda room: "sip:%s@%s:5060" % (room, net.addr["kam"])  # noqa: E731
+
+            # a scheduled meeting, booked on every node (same id), dials
+            # alice: exactly one node runs it
+            alice_uri = "sip:alice@%s:5070" % net.addr["ph"]
+            alice = Answerer(net, workdir, "alice-1", alice_uri, 0)
+            start_dt = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+                datetime.timedelta(seconds=10)
+            meeting = {"id": "cm1", "subject": "Cluster sync", "room": "meet",
+                       "start": start_dt.isoformat(), "duration": "PT300S", "early_join": "PT1S",
+                       "grace": "PT1S", "dial_retries": 20, "dial_retry_interval": "PT2S",
+                       "attendees": [{"uri": alice_uri, "display": "Alice", "auto_dial": True}]}
+            for n in nodes:
+                st, body = n.control.call("POST", "/v1/meetings", meeting)
+                t.check(st == 201, "meeting cm1 booked on %s (%d)" % (n.name, st))
 
             # rooms c0..c2 are opened by a caller who dials node 1..3
             # directly: whoever Kamailio sends elsewhere is redirected
@@ -375,18 +415,37 @@ def main():
             t.check(out.returncode == 0 and "n1" in out.stdout and "alive" in out.stdout
                     and "c9" in out.stdout, "mcuctl cluster on n3 prints the nodes and rooms")
 
-            # ---- a node dies ----
+            # ---- the meeting: opened on one node, alice dialled once ----
+            opened_on = lambda: [n.name for n in nodes  # noqa: E731
+                                 if n.log_text().count('meeting cm1 "Cluster sync": room meet open')]
+            t.check(poll_until(lambda: opened_on() and (by_name[opened_on()[0]].rooms() or {})
+                               .get("meet") == 1, 20, 0.2),
+                    "meeting cm1 opened and alice answered on %s" % opened_on())
+            time.sleep(1.5)  # every node's scheduler has asked by now
+            owners = opened_on()
+            t.check(len(owners) == 1, "meeting cm1 fired on exactly one node of three: %s" % owners)
+            hosts = {x["room"]: x["node"] for x in (cluster_view(nodes[0]) or {}).get("rooms", [])}
+            t.check(owners and hosts.get("meet") == owners[0],
+                    "its room's lease is the running node's: %s" % hosts.get("meet"))
+
+            # ---- a node dies: the one running the meeting ----
             host_rooms = {}
             for r in rooms:
                 host_rooms.setdefault(seen[r][0][0], []).append(r)
-            victim_name = max(host_rooms, key=lambda n: len(host_rooms[n]))
+            victim_name = owners[0] if owners else max(host_rooms, key=lambda n: len(host_rooms[n]))
+            host_rooms.setdefault(victim_name, [])
             victim = by_name[victim_name]
             survivors = [n for n in nodes if n is not victim]
             time.sleep(2)  # some audio before the kill
-            killed_at = time.monotonic()
+            killed_at, killed_wall = time.monotonic(), time.time()
             victim.proc.send_signal(signal.SIGKILL)
             victim.proc.wait()
-            print("killed %s (hosting %s)" % (victim_name, host_rooms[victim_name]), flush=True)
+            print("killed %s (hosting %s and the meeting)" % (victim_name, host_rooms[victim_name]),
+                  flush=True)
+            # alice's phone lost its call with the node: a new phone on her
+            # address, for the node that takes the meeting over
+            alice.kill()
+            alice2 = Answerer(net, workdir, "alice-2", alice_uri, 3)
 
             def victim_dead():
                 v = cluster_view(survivors[0])
@@ -427,6 +486,23 @@ def main():
                         % (c.name, code, rep.get("rtp_packets_received")))
                 if code != 0:
                     print(c.log_text()[-2000:])
+
+            opened_line = 'meeting cm1 "Cluster sync": room meet open'
+            taken = poll_until(lambda: [n.name for n in survivors
+                                        if n.log_text().count(opened_line)], 15, 0.2)
+            took = 99.0
+            for n in survivors:  # when, by its log line's time of day
+                for line in n.log_text().splitlines():
+                    if opened_line in line:
+                        hms = datetime.datetime.strptime(line.split()[0], "%H:%M:%S.%f")
+                        at = datetime.datetime.combine(datetime.date.today(), hms.time())
+                        took = at.timestamp() - killed_wall
+            t.check(taken and len(taken) == 1 and took < 10.0,
+                    "meeting cm1 taken over by one live node (%s) %.1f s after the kill"
+                    % (taken, took))
+            t.check(alice2.wait(40) == 0 and alice2.report().get("rtp_packets_received", 0) > 0,
+                    "the node that took it over dialled alice again; she answered and heard "
+                    "the room (exit %s)" % alice2.proc.returncode)
 
             # ---- PostgreSQL goes away and comes back ----
             pg.stop("fast")
@@ -470,7 +546,7 @@ def main():
                     c = [x for x in callers if x.name == "%s-%d" % (r, k)][0]
                     rep = c.report()
                     gap = rep.get("rtp_max_gap_ms", 1e9)
-                    gaps.append(gap)
+                    gaps.append((gap, c.name, rep.get("rtp_max_gap_at")))
                     t.check(rep.get("exit_code") == 0 and gap <= MAX_GAP_MS,
                             "%s (on %s) kept its audio through the kill and the database "
                             "restart: exit %s, largest RTP gap %s ms"
@@ -486,11 +562,12 @@ def main():
                     except (AssertionError, OSError, ValueError) as e:
                         t.check(False, "%s hears the other two: %s" % (c.name, e))
             if gaps:
-                print("largest RTP gap of the %d callers on surviving nodes: %s ms"
-                      % (len(gaps), max(gaps)))
+                print("largest RTP gap of the %d callers on surviving nodes: %s ms (%s, %s s "
+                      "into its call); the kill was %.1f s into the first callers' calls"
+                      % ((len(gaps),) + max(gaps) + (killed_at - callers[0].started,)))
             ok = True
     finally:
-        for c in callers:
+        for c in callers + [a for a in (alice, alice2) if a]:
             if c.proc.poll() is None:
                 c.proc.kill()
         for n in nodes:
