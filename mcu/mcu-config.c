@@ -624,17 +624,27 @@ check_tls (McuConfig *c, const gchar *file, GError **error)
   return TRUE;
 }
 
+/* [storage] backend: sqlite (the default) or postgresql, which needs a
+ * dsn (checked further when the store is made). */
+static gboolean
+check_storage (McuConfig *c, const gchar *file, GError **error)
+{
+  if (c->storage_backend == NULL)
+    c->storage_backend = g_strdup ("sqlite");
+  if (!g_str_equal (c->storage_backend, "sqlite") &&
+      !g_str_equal (c->storage_backend, "postgresql"))
+    return bad_value (error, file, "storage", "backend",
+        "'%s': expected sqlite or postgresql", c->storage_backend);
+  if (g_str_equal (c->storage_backend, "postgresql") && c->storage_dsn == NULL)
+    return bad_value (error, file, "storage", "dsn",
+        "required with backend=postgresql (a libpq connection string or "
+        "URI)");
+  return TRUE;
+}
+
 static gboolean
 check_cluster (McuConfig *c, const gchar *file, GError **error)
 {
-  if (c->storage_backend && !g_str_equal (c->storage_backend, "sqlite") &&
-      !g_str_equal (c->storage_backend, "postgresql"))
-    return bad_value (
-        error, file, "storage", "backend", "sqlite or postgresql");
-  if (c->storage_backend && g_str_equal (c->storage_backend, "postgresql") &&
-      c->storage_dsn == NULL)
-    return bad_value (error, file, "storage", "dsn",
-        "required with backend=postgresql (a libpq conninfo or URI)");
   if (c->cluster_node == NULL)
     return TRUE;
   if (c->storage_backend == NULL ||
@@ -666,7 +676,7 @@ check_config (McuConfig *c, const gchar *file, GError **error)
         c->rtp_port_max);
   if (!c->sip_udp && !c->sip_tcp && !c->sip_tls)
     return bad_value (error, file, "sip", "transports", "no transport");
-  if (!check_tls (c, file, error))
+  if (!check_tls (c, file, error) || !check_storage (c, file, error))
     return FALSE;
   if (c->control_http && c->control_token == NULL)
     return bad_value (error, file, "control", "token",

@@ -111,8 +111,8 @@ typedef struct
 
   /* [storage] */
   gchar *database;        /* (nullable) NULL = <user state dir>/mcu/mcu.db */
-  gchar *storage_backend; /* (nullable) "sqlite" (NULL) or "postgresql" */
-  gchar *storage_dsn;     /* (nullable) libpq conninfo or URI */
+  gchar *storage_backend; /* "sqlite" (default) or "postgresql" */
+  gchar *storage_dsn;     /* (nullable) libpq conninfo, for postgresql */
 
   /* [cluster] (mcu-cluster.c) */
   gchar *cluster_node;      /* (nullable) this node's name; NULL: no cluster */

@@ -16,6 +16,10 @@ G_DEFINE_QUARK (mcu - pg - error - quark, mcu_pg_error)
 
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS   5000
+/* A server that stops answering (a host gone without a reset) is taken for
+ * lost after this long: libpq's own connect_timeout does not apply to the
+ * asynchronous API, and a query would otherwise wait forever. */
+#define DEFAULT_TIMEOUT_MS 15000
 
 typedef enum
 {
@@ -54,11 +58,15 @@ struct _McuPg
   gint fd;
   GIOCondition condition;
   guint backoff_ms;
-  GSource *retry;      /* the backoff timer in WAITING */
-  GQueue queue;        /* PgQuery*, waiting */
-  PgQuery *current;    /* in flight */
-  GPtrArray *channels; /* gchar*, LISTENed */
-  gboolean was_ready;  /* "connected" was emitted since the last loss */
+  GSource *retry;       /* the backoff timer in WAITING */
+  GQueue queue;         /* PgQuery*, waiting */
+  PgQuery *current;     /* in flight */
+  GPtrArray *channels;  /* gchar*, LISTENed */
+  gboolean was_ready;   /* "connected" was emitted since the last loss */
+  guint timeout_ms;     /* for connecting, and for one query's answer */
+  gint64 waiting_since; /* monotonic: connecting or the query sent; 0 */
+  GSource *watchdog;    /* checks waiting_since 4 times a second */
+  gint64 active_at;     /* monotonic: the last answer (idle: a ping) */
 };
 
 enum
@@ -200,6 +208,7 @@ lose (McuPg *self, const gchar *why)
   unwatch (self);
   g_clear_pointer (&self->conn, PQfinish);
   self->state = PG_STATE_WAITING;
+  self->waiting_since = 0;
   self->was_ready = FALSE;
   self->retry = g_timeout_source_new (self->backoff_ms);
   g_source_set_callback (self->retry, on_retry, self, NULL);
@@ -210,6 +219,38 @@ lose (McuPg *self, const gchar *why)
   if (was_ready)
     g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0);
   g_object_unref (self);
+}
+
+static gboolean
+on_watchdog (gpointer user_data)
+{
+  McuPg *self = user_data;
+  g_autofree gchar *why = NULL;
+
+  gint64 now = g_get_monotonic_time ();
+
+  /* idle: ask something now and then, so that a server gone silent is
+   * noticed (and LISTEN does not wait in vain) */
+  if (self->state == PG_STATE_READY && self->current == NULL &&
+      g_queue_is_empty (&self->queue) &&
+      now - self->active_at > (gint64)self->timeout_ms * 1000 / 3) {
+    PgQuery *ping = g_new0 (PgQuery, 1);
+
+    ping->sql = g_strdup ("SELECT 1");
+    g_queue_push_tail (&self->queue, ping);
+    pg_pump (self);
+    return G_SOURCE_CONTINUE;
+  }
+  if (self->waiting_since == 0 ||
+      now - self->waiting_since < (gint64)self->timeout_ms * 1000)
+    return G_SOURCE_CONTINUE;
+  why =
+      g_strdup_printf ("no answer from the server in %u ms%s", self->timeout_ms,
+          self->state == PG_STATE_CONNECTING ? " (connecting)" : "");
+  g_object_ref (self);
+  lose (self, why);
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -235,6 +276,8 @@ static void
 ready (McuPg *self)
 {
   self->state = PG_STATE_READY;
+  self->waiting_since = 0;
+  self->active_at = g_get_monotonic_time ();
   self->backoff_ms = BACKOFF_FIRST_MS;
   self->was_ready = TRUE;
   if (PQsetnonblocking (self->conn, 1) != 0) {
@@ -279,6 +322,7 @@ static void
 pg_connect (McuPg *self)
 {
   self->state = PG_STATE_CONNECTING;
+  self->waiting_since = g_get_monotonic_time ();
   self->conn = PQconnectStart (self->dsn);
   if (self->conn == NULL || PQstatus (self->conn) == CONNECTION_BAD) {
     g_autofree gchar *why = conn_message (self->conn);
@@ -319,6 +363,7 @@ pg_pump (McuPg *self)
       continue;
     }
     self->current = query;
+    self->waiting_since = g_get_monotonic_time ();
     if (query->n_params == 0)
       ok = PQsendQuery (self->conn, query->sql);
     else
@@ -351,8 +396,11 @@ complete (McuPg *self)
   ExecStatusType status =
       result != NULL ? PQresultStatus (result) : PGRES_FATAL_ERROR;
 
+  self->waiting_since = 0;
+  self->active_at = g_get_monotonic_time ();
+
   if (query->task == NULL) {
-    if (status != PGRES_COMMAND_OK)
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
       g_warning ("PostgreSQL: %s: %s", query->sql,
           result != NULL ? PQresultErrorMessage (result) : "no result");
   } else if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -499,6 +547,7 @@ mcu_pg_init (McuPg *self)
   self->state = PG_STATE_IDLE;
   self->fd = -1;
   self->backoff_ms = BACKOFF_FIRST_MS;
+  self->timeout_ms = DEFAULT_TIMEOUT_MS;
   g_queue_init (&self->queue);
   self->channels = g_ptr_array_new_with_free_func (g_free);
 }
@@ -520,7 +569,17 @@ mcu_pg_start (McuPg *self)
   g_return_if_fail (MCU_IS_PG (self));
   if (self->state != PG_STATE_IDLE)
     return;
+  self->watchdog = g_timeout_source_new (250);
+  g_source_set_callback (self->watchdog, on_watchdog, self, NULL);
+  g_source_attach (self->watchdog, self->context);
   pg_connect (self);
+}
+
+void
+mcu_pg_set_timeout (McuPg *self, guint timeout_ms)
+{
+  g_return_if_fail (MCU_IS_PG (self));
+  self->timeout_ms = MAX (timeout_ms, 100);
 }
 
 void
@@ -539,6 +598,11 @@ mcu_pg_close (McuPg *self)
     g_source_destroy (self->retry);
     g_clear_pointer (&self->retry, g_source_unref);
   }
+  if (self->watchdog != NULL) {
+    g_source_destroy (self->watchdog);
+    g_clear_pointer (&self->watchdog, g_source_unref);
+  }
+  self->waiting_since = 0;
   g_clear_pointer (&self->conn, PQfinish);
   g_object_ref (self);
   fail_all (self, "closed");

@@ -37,6 +37,9 @@ void mcu_pg_start (McuPg *self);
  * reconnection follows. Also done when the object is disposed. */
 void mcu_pg_close (McuPg *self);
 gboolean mcu_pg_is_connected (McuPg *self);
+/* How long connecting, or the answer to one query, may take before the
+ * connection is taken for lost (default 15 s). */
+void mcu_pg_set_timeout (McuPg *self, guint timeout_ms);
 const gchar *mcu_pg_get_dsn (McuPg *self);
 
 /* Runs @sql with the text @params (a NULL entry is SQL NULL). Queries run

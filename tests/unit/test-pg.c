@@ -2,6 +2,7 @@
  * McuPg against a real PostgreSQL: MCU_TEST_PG_DSN (set by
  * tests/integration/pgserver.py, see the `pg` meson test). */
 #include <glib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "mcu-pg.h"
@@ -332,6 +333,67 @@ test_unreachable (void)
   g_assert_error (error, MCU_PG_ERROR, MCU_PG_ERROR_UNAVAILABLE);
 }
 
+/* A server that does not answer in time counts as lost: the query fails
+ * UNAVAILABLE, and the connection is made again. */
+static void
+test_timeout (void)
+{
+  g_autoptr (McuPg) pg = connect_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PGresult) r = NULL;
+  guint connected = 0, disconnected = 0;
+  gint64 t0;
+
+  g_signal_connect (pg, "connected", G_CALLBACK (on_connected), &connected);
+  g_signal_connect (
+      pg, "disconnected", G_CALLBACK (on_disconnected), &disconnected);
+  mcu_pg_set_timeout (pg, 500);
+  t0 = g_get_monotonic_time ();
+  r = query (pg, "SELECT pg_sleep (10)", NULL, 0, &error);
+  g_assert_error (error, MCU_PG_ERROR, MCU_PG_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "no answer"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (disconnected, ==, 1);
+  while (connected == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_error (&error);
+  r = query (pg, "SELECT 1", NULL, 0, &error);
+  g_assert_no_error (error);
+}
+
+/* The server process stops answering while we are idle (SIGSTOP, like a
+ * host gone without a reset): the idle ping notices, the connection counts
+ * as lost and a new one is made. */
+static void
+test_silent_server (void)
+{
+  g_autoptr (McuPg) pg = connect_new ();
+  g_autofree gchar *pid = NULL;
+  guint connected = 0, disconnected = 0;
+  gint64 t0;
+  pid_t backend;
+
+  g_signal_connect (pg, "connected", G_CALLBACK (on_connected), &connected);
+  g_signal_connect (
+      pg, "disconnected", G_CALLBACK (on_disconnected), &disconnected);
+  mcu_pg_set_timeout (pg, 600);
+  pid = backend_pid (pg);
+  backend = (pid_t)g_ascii_strtoll (pid, NULL, 10);
+  if (kill (backend, SIGSTOP) != 0) {
+    g_test_skip ("cannot stop the server's process (not root?)");
+    return;
+  }
+  t0 = g_get_monotonic_time ();
+  while (disconnected == 0)
+    g_main_context_iteration (NULL, TRUE);
+  kill (backend, SIGCONT);
+  /* idle ping after 200 ms, no answer 600 ms later */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 3 * G_USEC_PER_SEC);
+  while (connected == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (mcu_pg_is_connected (pg));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,5 +410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pg/listen-reconnect", test_listen_reconnect);
   g_test_add_func ("/pg/never-blocks", test_never_blocks);
   g_test_add_func ("/pg/unreachable", test_unreachable);
+  g_test_add_func ("/pg/timeout", test_timeout);
+  g_test_add_func ("/pg/silent-server", test_silent_server);
   return g_test_run ();
 }
