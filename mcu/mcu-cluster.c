@@ -21,7 +21,6 @@ struct _McuCluster
   gint64 dead_after_us;
   McuClusterNodeState state;
   guint heartbeat_timer;
-  gboolean schema_ok;     /* the cluster tables exist */
   GHashTable *placed;     /* room -> GINT64 monotonic time placed here */
   GHashTable *claims;     /* "meeting\nstart" held here: renewed */
   GHashTable *claim_info; /* "meeting\nstart" -> ClaimInfo */
@@ -176,10 +175,6 @@ text_array (GPtrArray *names)
 
 /* ---- heartbeat ---- */
 
-static const gchar schema_sql[];
-static void on_schema_done (
-    GObject *source, GAsyncResult *result, gpointer data);
-
 static const gchar heartbeat_sql[] =
     "INSERT INTO nodes (name, sip_uri, control, state, load, rooms, "
     "heartbeat_at) VALUES ($1, $2, $3, $4, $5::integer, $6::integer, "
@@ -234,9 +229,6 @@ heartbeat (McuCluster *self)
     g_list_free (rooms);
     return;
   }
-  if (!self->schema_ok) /* again until it worked (nodes race at start) */
-    mcu_pg_query_async (
-        self->pg, schema_sql, NULL, 0, self->cancellable, on_schema_done, self);
   for (GList *l = rooms; l; l = l->next) {
     guint n = mcu_room_get_n_participants (l->data);
 
@@ -311,33 +303,6 @@ on_heartbeat_timer (gpointer data)
   heartbeat (data);
   wake_claims (data);
   return G_SOURCE_CONTINUE;
-}
-
-/* Schema version 5's cluster tables (the store's migration makes the same
- * ones, IF NOT EXISTS too): a node can start before the store migrated. */
-static const gchar schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, sip_uri TEXT "
-    "NOT NULL, control TEXT, state TEXT NOT NULL, load INTEGER NOT NULL "
-    "DEFAULT 0, rooms INTEGER NOT NULL DEFAULT 0, heartbeat_at BIGINT NOT "
-    "NULL); "
-    "CREATE TABLE IF NOT EXISTS room_hosts (room TEXT PRIMARY KEY, node TEXT "
-    "NOT NULL, lease_until BIGINT NOT NULL); "
-    "CREATE TABLE IF NOT EXISTS occurrence_claims (meeting_id TEXT NOT NULL, "
-    "start BIGINT NOT NULL, node TEXT NOT NULL, lease_until BIGINT NOT NULL, "
-    "PRIMARY KEY (meeting_id, start))";
-
-static void
-on_schema_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (PGresult) res =
-      mcu_pg_query_finish (MCU_PG (source), result, &error);
-
-  if (res)
-    MCU_CLUSTER (data)->schema_ok = TRUE;
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
-        "cluster: creating the cluster tables: %s", error->message);
 }
 
 static void
