@@ -233,10 +233,11 @@ heartbeat (McuCluster *self)
     guint n = mcu_room_get_n_participants (l->data);
 
     load += n;
-    if (n > 0) {
-      n_rooms++;
+    n_rooms += n > 0;
+    /* an open room keeps its lease (a meeting's, before anyone answered;
+     * a persistent one); a closed one lets it go */
+    if (mcu_room_get_state (l->data) == MCU_ROOM_STATE_OPEN)
       g_ptr_array_add (keep, g_strdup (mcu_room_get_name (l->data)));
-    }
   }
   g_list_free (rooms);
   /* a room placed here a moment ago may not have its caller in yet */

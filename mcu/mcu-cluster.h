@@ -4,12 +4,12 @@
  *
  * The node writes a heartbeat row (its SIP URI, state, load) every
  * [cluster] heartbeat seconds and renews the leases of the rooms it hosts
- * that still have participants (and drops the others: a closed room is
- * released). A room is hosted by one live node: placement takes the lease
- * when nobody holds it, when the holder's lease ran out or when the holder
- * is dead (no heartbeat for dead-after seconds); otherwise it names the
- * holder, and the caller is redirected there. A draining node takes no new
- * rooms: their callers are sent to the least loaded live active node. */
+ * that are still open (and drops the others: a closed room is released). A room
+ * is hosted by one live node: placement takes the lease when nobody holds it,
+ * when the holder's lease ran out or when the holder is dead (no heartbeat for
+ * dead-after seconds); otherwise it names the holder, and the caller is
+ * redirected there. A draining node takes no new rooms: their callers are sent
+ * to the least loaded live active node. */
 #pragma once
 
 #include "mcu-config.h"

@@ -20,7 +20,8 @@ joined by a bridge in a sixth namespace. Checks:
     in rooms on the other nodes keep their audio (largest RTP gap);
   - PostgreSQL stopped: a call into a new room gets 503; started again:
     the nodes reconnect and a new room works, the calls go on;
-  - mcuctl cluster and drain: a drained node sends a new room elsewhere;
+  - mcuctl cluster and drain: a drained node sends a new room elsewhere
+    and still takes the callers of the rooms it hosts;
   - a scheduled meeting (booked on one node, known to all through the
     shared store) fires on exactly one node, and when
     that node is the one killed, one other node takes it over within 10 s
@@ -606,6 +607,18 @@ def main():
             v = cluster_view(drained) or {}
             t.check(any(x["name"] == drained.name and x["state"] == "draining"
                         for x in v.get("nodes", [])), "/v1/cluster shows it draining")
+            own = sorted(x["room"] for x in v.get("rooms", [])
+                         if x["node"] == drained.name and x["live"] and x["room"] in rooms)
+            if own:
+                before_n = (drained.rooms() or {}).get(own[0], 0)
+                late = Caller(net, workdir, "drain-own", kam_uri(own[0]), TONES[0], 3)
+                t.check(poll_until(lambda: (drained.rooms() or {}).get(own[0], 0) == before_n + 1,
+                                   10, 0.1),
+                        "a new caller of %s, a room the drained node hosts, still joins it there"
+                        % own[0])
+                t.check(late.wait(30) == 0, "that call works")
+            else:
+                t.check(False, "the drained node hosts a room to call into (%s)" % v.get("rooms"))
 
             # ---- the first 30 callers end: who kept their audio ----
             for c in callers:
