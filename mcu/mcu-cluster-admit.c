@@ -61,3 +61,27 @@ mcu_cluster_admit_leg (McuCluster *cluster, McuCallLeg *leg, guint retry_after)
   d->retry_after = retry_after;
   mcu_cluster_place_room_async (cluster, room, NULL, on_placed, d);
 }
+
+static void
+on_room_found (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (McuSipMessage) message = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *contact =
+      mcu_cluster_find_room_finish (MCU_CLUSTER (source), result, &error);
+
+  if (error)
+    mcu_sip_message_respond (message, 503, "Service Unavailable");
+  else if (contact)
+    mcu_sip_message_redirect (message, contact);
+  else
+    mcu_sip_message_respond (message, 404, "Not Found");
+}
+
+void
+mcu_cluster_redirect_message (
+    McuCluster *cluster, McuSipMessage *message, const gchar *room)
+{
+  mcu_cluster_find_room_async (
+      cluster, room, NULL, on_room_found, g_object_ref (message));
+}

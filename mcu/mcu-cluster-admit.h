@@ -14,4 +14,10 @@ G_BEGIN_DECLS
 void mcu_cluster_admit_leg (
     McuCluster *cluster, McuCallLeg *leg, guint retry_after);
 
+/* A MESSAGE (outside a call) for @room, which is not open here: 302 to
+ * the node hosting it, else 404 (503 + nothing more when the database is
+ * down). Answers @message itself. */
+void mcu_cluster_redirect_message (
+    McuCluster *cluster, McuSipMessage *message, const gchar *room);
+
 G_END_DECLS

@@ -495,6 +495,57 @@ mcu_cluster_host_room (McuCluster *self, const gchar *room)
   mcu_cluster_place_room_async (self, room, NULL, on_hosted, g_strdup (room));
 }
 
+static const gchar find_sql[] =
+    "SELECT n.sip_uri FROM room_hosts h JOIN nodes n ON n.name = h.node "
+    "WHERE h.room = $1 AND h.node <> $2 AND h.lease_until >= $3::bigint AND "
+    "n.heartbeat_at >= $4::bigint";
+
+static void
+on_found (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PGresult) res =
+      mcu_pg_query_finish (MCU_PG (source), result, &error);
+
+  if (res == NULL)
+    g_task_return_new_error (task, MCU_CLUSTER_ERROR,
+        MCU_CLUSTER_ERROR_UNAVAILABLE, "cluster database: %s", error->message);
+  else if (PQntuples (res) == 0)
+    g_task_return_pointer (task, NULL, NULL);
+  else
+    g_task_return_pointer (task,
+        room_uri (PQgetvalue (res, 0, 0), g_task_get_task_data (task)), g_free);
+}
+
+void
+mcu_cluster_find_room_async (McuCluster *self, const gchar *room,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  gint64 now = g_get_real_time ();
+  g_autofree gchar *now_s = i64 (now);
+  g_autofree gchar *alive_s = i64 (now - self->dead_after_us);
+  const gchar *p[] = { room, self->node, now_s, alive_s };
+
+  g_task_set_task_data (task, g_strdup (room), g_free);
+  if (!mcu_pg_is_connected (self->pg)) {
+    g_task_return_new_error (task, MCU_CLUSTER_ERROR,
+        MCU_CLUSTER_ERROR_UNAVAILABLE, "the cluster database is down");
+    g_object_unref (task);
+    return;
+  }
+  mcu_pg_query_async (
+      self->pg, find_sql, p, G_N_ELEMENTS (p), cancellable, on_found, task);
+}
+
+gchar *
+mcu_cluster_find_room_finish (
+    McuCluster *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ---- listing ---- */
 
 static const gchar list_sql[] =

@@ -58,6 +58,14 @@ void mcu_cluster_place_room_async (McuCluster *self, const gchar *room,
 gchar *mcu_cluster_place_room_finish (
     McuCluster *self, GAsyncResult *result, GError **error);
 
+/* The SIP URI (with @room as its user part) of the live node other than
+ * this one that hosts @room, or NULL (no error: nobody, or this node). */
+void mcu_cluster_find_room_async (McuCluster *self, const gchar *room,
+    GCancellable *cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+gchar *mcu_cluster_find_room_finish (
+    McuCluster *self, GAsyncResult *result, GError **error);
+
 /* Takes the lease of @room for this node now (a scheduled meeting opens
  * it); logged when another live node has it. */
 void mcu_cluster_host_room (McuCluster *self, const gchar *room);

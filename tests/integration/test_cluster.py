@@ -486,6 +486,27 @@ def main():
                         % (n.name, "" if n.name in carol_node else " (not where she registered)",
                            res.get("sent", {}).get(n.addr)))
 
+            # a MESSAGE for a room (chat) sent on a node that does not host
+            # it: 302 to the node that does; through Kamailio: accepted
+            room = rooms[1]
+            host = by_name[seen[room][0][0]]
+            rm = subprocess.run(net.cmd("ph", [sys.executable, os.path.abspath(__file__),
+                                               "--room-message", net.addr["kam"], net.addr["ph"],
+                                               room] + [n.addr for n in nodes]),
+                                capture_output=True, text=True, timeout=60)
+            try:
+                res = json.loads(rm.stdout.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                res = {}
+                print(rm.stdout, rm.stderr[-2000:])
+            for n in nodes:
+                got = res.get(n.addr, [None, None])
+                want = [202, None] if n is host else [302, "sip:%s@%s:5060" % (room, host.addr)]
+                t.check(got[0] == want[0] and (want[1] is None or want[1] in (got[1] or "")),
+                        "MESSAGE for room %s sent on %s: %s (%s)" % (room, n.name, got, want))
+            t.check(res.get(net.addr["kam"], [None])[0] == 202,
+                    "MESSAGE for room %s through Kamailio: %s" % (room, res.get(net.addr["kam"])))
+
             # ---- the meeting: opened on one node, alice dialled once ----
             opened_on = lambda: [n.name for n in nodes  # noqa: E731
                                  if n.log_text().count('meeting cm1 "Cluster sync": room meet open')]
@@ -575,18 +596,6 @@ def main():
                     "the node that took it over dialled alice again; she answered and heard "
                     "the room (exit %s)" % alice2.proc.returncode)
 
-            # ---- PostgreSQL goes away and comes back ----
-            pg_down_wall = time.time()
-            pg.stop("fast")
-            down = Caller(net, workdir, "fresh-down", kam_uri("fresh1"), TONES[0], 2, expect=503)
-            t.check(down.wait(30) == 0, "database down: a call into a new room gets 503")
-            pg.start()
-            pg_up_wall = time.time()
-            back = poll_until(lambda: cluster_view(survivors[0]) is not None, 15, 0.2)
-            t.check(back, "database back: the nodes reconnect by themselves")
-            up = Caller(net, workdir, "fresh-up", kam_uri("fresh2"), TONES[0], 3)
-            t.check(up.wait(40) == 0, "database back: a call into a new room works")
-
             # ---- drain ----
             drained = survivors[0]
             out = subprocess.run([MCUCTL, "--socket", drained.sock, "drain"], capture_output=True,
@@ -619,6 +628,18 @@ def main():
                 t.check(late.wait(30) == 0, "that call works")
             else:
                 t.check(False, "the drained node hosts a room to call into (%s)" % v.get("rooms"))
+
+            # ---- PostgreSQL goes away and comes back ----
+            pg_down_wall = time.time()
+            pg.stop("fast")
+            down = Caller(net, workdir, "fresh-down", kam_uri("fresh1"), TONES[0], 2, expect=503)
+            t.check(down.wait(30) == 0, "database down: a call into a new room gets 503")
+            pg.start()
+            pg_up_wall = time.time()
+            back = poll_until(lambda: cluster_view(survivors[0]) is not None, 15, 0.2)
+            t.check(back, "database back: the nodes reconnect by themselves")
+            up = Caller(net, workdir, "fresh-up", kam_uri("fresh2"), TONES[0], 3)
+            t.check(up.wait(40) == 0, "database back: a call into a new room works")
 
             # ---- the first 30 callers end: who kept their audio ----
             for c in callers:
@@ -717,7 +738,28 @@ def message_main(argv):
     print(json.dumps(out))
 
 
+def room_message_main(argv):
+    """In the phones' namespace: a MESSAGE for ROOM sent on each NODE-IP and
+    through PROXY-IP; prints JSON {ip: [status, contact]}."""
+    import sipua
+    proxy, local_ip, room = argv[0], argv[1], argv[2]
+    ua = sipua.SipUA(5060, "erin", domain="cluster.test", local_ip=local_ip)
+    out = {}
+    try:
+        for ip in argv[3:] + [proxy]:
+            ua.server = (ip, 5060)
+            ruri = "sip:%s@%s:5060" % (room, ip)
+            r = ua.request("MESSAGE", ruri, "<%s>" % ruri, body="hi %s" % room)
+            out[ip] = [r.status, r.h("contact")] if r is not None else [None, None]
+    finally:
+        ua.close()
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--room-message"]:
+        room_message_main(sys.argv[2:])
+        sys.exit(0)
     if sys.argv[1:2] == ["--register"]:
         register_main(sys.argv[2:])
         sys.exit(0)
