@@ -58,15 +58,17 @@ struct _McuPg
   gint fd;
   GIOCondition condition;
   guint backoff_ms;
-  GSource *retry;       /* the backoff timer in WAITING */
-  GQueue queue;         /* PgQuery*, waiting */
-  PgQuery *current;     /* in flight */
-  GPtrArray *channels;  /* gchar*, LISTENed */
-  gboolean was_ready;   /* "connected" was emitted since the last loss */
-  guint timeout_ms;     /* for connecting, and for one query's answer */
-  gint64 waiting_since; /* monotonic: connecting or the query sent; 0 */
-  GSource *watchdog;    /* checks waiting_since 4 times a second */
-  gint64 active_at;     /* monotonic: the last answer (idle: a ping) */
+  GSource *retry;          /* the backoff timer in WAITING */
+  GQueue queue;            /* PgQuery*, waiting */
+  PgQuery *current;        /* in flight */
+  GPtrArray *channels;     /* gchar*, LISTENed */
+  gboolean was_ready;      /* "connected" was emitted since the last loss */
+  guint timeout_ms;        /* for connecting, and for one query's answer */
+  gint64 waiting_since;    /* monotonic: connecting or the query sent; 0 */
+  GSource *watchdog;       /* checks waiting_since 4 times a second */
+  gint64 active_at;        /* monotonic: the last answer (idle: a ping) */
+  gchar *last_failure;     /* (nullable) why the last attempt failed */
+  GCancellable *resolving; /* (nullable) the host name being resolved */
 };
 
 enum
@@ -203,9 +205,17 @@ lose (McuPg *self, const gchar *why)
     return;
   if (was_ready)
     g_message ("PostgreSQL connection lost, reconnecting: %s", why);
+  else if (g_strcmp0 (why, self->last_failure) != 0) /* once per reason */
+    g_message ("PostgreSQL connection failed, retrying: %s", why);
   else
     g_debug ("PostgreSQL connection failed: %s", why);
+  g_free (self->last_failure);
+  self->last_failure = g_strdup (why);
   unwatch (self);
+  if (self->resolving) {
+    g_cancellable_cancel (self->resolving);
+    g_clear_object (&self->resolving);
+  }
   g_clear_pointer (&self->conn, PQfinish);
   self->state = PG_STATE_WAITING;
   self->waiting_since = 0;
@@ -277,6 +287,7 @@ ready (McuPg *self)
 {
   self->state = PG_STATE_READY;
   self->waiting_since = 0;
+  g_clear_pointer (&self->last_failure, g_free);
   self->active_at = g_get_monotonic_time ();
   self->backoff_ms = BACKOFF_FIRST_MS;
   self->was_ready = TRUE;
@@ -318,12 +329,70 @@ connect_step (McuPg *self)
   }
 }
 
-static void
-pg_connect (McuPg *self)
+/* The one host name of the DSN that libpq would otherwise resolve itself,
+ * blocking the loop; NULL for a numeric address, a socket directory,
+ * several hosts, or when hostaddr is given. (transfer full) */
+static gchar *
+host_to_resolve (const gchar *dsn)
 {
-  self->state = PG_STATE_CONNECTING;
-  self->waiting_since = g_get_monotonic_time ();
-  self->conn = PQconnectStart (self->dsn);
+  PQconninfoOption *options = PQconninfoParse (dsn, NULL);
+  const gchar *host = NULL;
+  gboolean hostaddr = FALSE;
+  gchar *out = NULL;
+
+  for (PQconninfoOption *o = options; o && o->keyword; o++) {
+    if (g_str_equal (o->keyword, "host"))
+      host = o->val;
+    else if (g_str_equal (o->keyword, "hostaddr") && o->val && *o->val)
+      hostaddr = TRUE;
+  }
+  if (host && *host && host[0] != '/' && !strchr (host, ',') && !hostaddr &&
+      !g_hostname_is_ip_address (host))
+    out = g_strdup (host);
+  PQconninfoFree (options);
+  return out;
+}
+
+/* PQconnectStart on the DSN, or with @addresses (resolved already) as
+ * hostaddr: libpq tries them in order. */
+static void
+start_with (McuPg *self, GList *addresses)
+{
+  if (addresses == NULL) {
+    self->conn = PQconnectStart (self->dsn);
+  } else {
+    PQconninfoOption *options = PQconninfoParse (self->dsn, NULL);
+    g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+    g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GString) hosts = g_string_new (NULL);
+    g_autoptr (GString) addrs = g_string_new (NULL);
+    const gchar *host = NULL;
+    guint n = 0;
+
+    for (PQconninfoOption *o = options; o && o->keyword; o++) {
+      if (g_str_equal (o->keyword, "host"))
+        host = o->val;
+      else if (o->val != NULL && !g_str_equal (o->keyword, "hostaddr")) {
+        g_ptr_array_add (keys, o->keyword);
+        g_ptr_array_add (values, g_strdup (o->val));
+      }
+    }
+    for (GList *l = addresses; l && n < 8; l = l->next, n++) {
+      g_autofree gchar *a = g_inet_address_to_string (l->data);
+
+      g_string_append_printf (hosts, "%s%s", n ? "," : "", host);
+      g_string_append_printf (addrs, "%s%s", n ? "," : "", a);
+    }
+    g_ptr_array_add (keys, "host");
+    g_ptr_array_add (values, g_strdup (hosts->str));
+    g_ptr_array_add (keys, "hostaddr");
+    g_ptr_array_add (values, g_strdup (addrs->str));
+    g_ptr_array_add (keys, NULL);
+    g_ptr_array_add (values, NULL);
+    self->conn = PQconnectStartParams ((const gchar *const *)keys->pdata,
+        (const gchar *const *)values->pdata, 0);
+    PQconninfoFree (options);
+  }
   if (self->conn == NULL || PQstatus (self->conn) == CONNECTION_BAD) {
     g_autofree gchar *why = conn_message (self->conn);
     lose (self, why);
@@ -332,6 +401,47 @@ pg_connect (McuPg *self)
   /* libpq: after PQconnectStart, behave as if PQconnectPoll last said
    * WRITING. */
   watch (self, G_IO_OUT);
+}
+
+static void
+on_resolved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (McuPg) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GList *addresses =
+      g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* lost or closed meanwhile */
+  g_clear_object (&self->resolving);
+  if (addresses == NULL) {
+    g_autofree gchar *why =
+        g_strdup_printf ("cannot resolve the host: %s", error->message);
+
+    lose (self, why);
+    return;
+  }
+  start_with (self, addresses);
+  g_resolver_free_addresses (addresses);
+}
+
+/* Connects, resolving a host name first without blocking. */
+static void
+pg_connect (McuPg *self)
+{
+  g_autofree gchar *host = host_to_resolve (self->dsn);
+
+  self->state = PG_STATE_CONNECTING;
+  self->waiting_since = g_get_monotonic_time ();
+  if (host != NULL) {
+    g_autoptr (GResolver) resolver = g_resolver_get_default ();
+
+    self->resolving = g_cancellable_new ();
+    g_resolver_lookup_by_name_async (
+        resolver, host, self->resolving, on_resolved, g_object_ref (self));
+    return;
+  }
+  start_with (self, NULL);
 }
 
 /* Output waits in libpq's buffer: watch for writability until sent. */
@@ -517,6 +627,7 @@ mcu_pg_finalize (GObject *object)
   McuPg *self = MCU_PG (object);
 
   g_free (self->dsn);
+  g_free (self->last_failure);
   g_ptr_array_unref (self->channels);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (mcu_pg_parent_class)->finalize (object);
@@ -603,6 +714,10 @@ mcu_pg_close (McuPg *self)
     g_clear_pointer (&self->watchdog, g_source_unref);
   }
   self->waiting_since = 0;
+  if (self->resolving) {
+    g_cancellable_cancel (self->resolving);
+    g_clear_object (&self->resolving);
+  }
   g_clear_pointer (&self->conn, PQfinish);
   g_object_ref (self);
   fail_all (self, "closed");

@@ -3,8 +3,11 @@
  * thread-default GMainContext of the thread that made it. Nothing here ever
  * blocks: the connection is made with PQconnectStart/PQconnectPoll, queries
  * go out with PQsendQueryParams and their results are read when the socket
- * is readable. After a loss the connection is made again by itself (backoff
- * 0.25 s doubling to 5 s) and every LISTEN is issued again. */
+ * is readable; a host name is resolved first with GResolver (libpq would
+ * block on it) and its addresses given as hostaddr. A server silent longer
+ * than the timeout counts as lost (idle connections are pinged). After a
+ * loss the connection is made again by itself (backoff 0.25 s doubling to
+ * 5 s) and every LISTEN is issued again. */
 #pragma once
 
 #include <gio/gio.h>

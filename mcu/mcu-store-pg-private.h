@@ -63,6 +63,8 @@ struct _McuStorePg
   gboolean load_failed;      /* a query of the load in progress failed */
   gboolean reload_again;     /* asked for while loading */
   guint retry_id;            /* a failed load tried again */
+  GQueue unconfirmed;        /* writes sent and not answered yet, in order */
+  gpointer building;         /* (nullable) the write being put together */
 };
 
 /* One answer expected: which store, which connection, what for. */
@@ -87,6 +89,10 @@ void mcu_store_pg_tables_clear (McuStorePgTables *t);
 
 /* Connects @self's McuPg signals and starts connecting. */
 void mcu_store_pg_sync_start (McuStorePg *self);
+/* Sends again the writes that were lost with the connection (before the
+ * load on a new connection); frees them all (at the end). */
+void mcu_store_pg_replay (McuStorePg *self);
+void mcu_store_pg_drop_unconfirmed (McuStorePg *self);
 /* Reads every table again (connected only). */
 void mcu_store_pg_reload_all (McuStorePg *self);
 

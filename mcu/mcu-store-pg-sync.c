@@ -471,6 +471,8 @@ broken (McuStorePg *self, const gchar *why)
 {
   g_critical ("store %s: %s; the database stays unused", self->describe, why);
   self->state = STORE_BROKEN;
+  /* hang up: that also releases the migration lock other nodes wait for */
+  mcu_pg_close (self->pg);
 }
 
 /* A step of the start-up sequence: any refusal leaves the store broken. */
@@ -535,6 +537,7 @@ on_version (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   step (self, "unlocking the schema",
       "SELECT pg_advisory_unlock (" MIGRATION_LOCK ")", on_step);
+  mcu_store_pg_replay (self);
   self->state = STORE_LOADING;
   load_all (self);
 }

@@ -63,32 +63,155 @@ check_ready (McuStorePg *self, GError **error)
   return FALSE;
 }
 
+/* One write: its statements, sent back to back (BEGIN ... COMMIT when
+ * there are several), kept in self->unconfirmed until the last is
+ * answered; one lost with the connection is sent again on the next. */
+typedef struct
+{
+  GPtrArray *statements; /* Statement* */
+  guint answers;
+  gboolean failed;      /* the server refused a statement */
+  gboolean unavailable; /* the connection went away under it */
+} Write;
+
+typedef struct
+{
+  gchar *what;
+  gchar *sql;
+  GPtrArray *params; /* gchar* (nullable entries) */
+} Statement;
+
+static void
+statement_free (gpointer data)
+{
+  Statement *st = data;
+
+  g_free (st->what);
+  g_free (st->sql);
+  g_ptr_array_unref (st->params);
+  g_free (st);
+}
+
+static void
+write_clear (gpointer data)
+{
+  g_ptr_array_unref (((Write *)data)->statements);
+}
+
+static void
+write_release (gpointer data)
+{
+  g_rc_box_release_full (data, write_clear);
+}
+
 static void
 on_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (McuStorePgAsk) ask = user_data;
   McuStorePg *self = ask->self;
-  g_autoptr (PGresult) r = mcu_store_pg_ask_finish (ask, result, ask->key);
+  Write *w = ask->data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PGresult) r = mcu_pg_query_finish (self->pg, result, &error);
 
   self->pending--;
-  /* a failed write leaves the cache ahead of the database: read it all
-   * again (on the connection it failed on; a lost one reloads anyway) */
-  if (r == NULL && ask->generation == self->generation &&
-      self->state == STORE_READY && mcu_pg_is_connected (self->pg))
-    mcu_store_pg_reload_all (self);
+  if (r == NULL && !w->failed && !w->unavailable) {
+    if (g_error_matches (error, MCU_PG_ERROR, MCU_PG_ERROR_UNAVAILABLE))
+      w->unavailable = TRUE;
+    else {
+      w->failed = TRUE;
+      g_warning ("store %s: %s: %s", self->describe, ask->key, error->message);
+    }
+  }
+  if (++w->answers == w->statements->len && !w->unavailable) {
+    /* done (the writes are answered in order: this one is the oldest) */
+    g_queue_remove (&self->unconfirmed, w);
+    /* a refused write leaves the cache ahead of the database: read it
+     * all again */
+    if (w->failed && self->state == STORE_READY)
+      mcu_store_pg_reload_all (self);
+    write_release (w);
+  }
   if (self->state == STORE_CLOSED && self->pending == 0)
     mcu_pg_close (self->pg);
 }
 
-/* Sends one statement of a write. */
+static void
+write_send (McuStorePg *self, Write *w)
+{
+  w->answers = 0;
+  w->failed = w->unavailable = FALSE;
+  for (guint i = 0; i < w->statements->len; i++) {
+    Statement *st = g_ptr_array_index (w->statements, i);
+    McuStorePgAsk *ask = mcu_store_pg_ask_new (self, st->what);
+
+    ask->data = g_rc_box_acquire (w);
+    ask->data_free = write_release;
+    self->pending++;
+    mcu_pg_query_async (self->pg, st->sql,
+        (const gchar *const *)st->params->pdata, (gint)st->params->len, NULL,
+        on_written, ask);
+  }
+}
+
+/* Adds one statement to the write being built. */
 static void
 write_sql (McuStorePg *self, const gchar *what, const gchar *sql, Params *p)
 {
-  McuStorePgAsk *ask = mcu_store_pg_ask_new (self, what);
+  Statement *st = g_new0 (Statement, 1);
 
-  self->pending++;
-  mcu_pg_query_async (self->pg, sql, p ? (const gchar *const *)p->pdata : NULL,
-      p ? (gint)p->len : 0, NULL, on_written, ask);
+  if (self->building == NULL) {
+    Write *w = g_rc_box_new0 (Write);
+
+    w->statements = g_ptr_array_new_with_free_func (statement_free);
+    self->building = w;
+  }
+  st->what = g_strdup (what);
+  st->sql = g_strdup (sql);
+  st->params = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; p && i < p->len; i++)
+    g_ptr_array_add (st->params, g_strdup (g_ptr_array_index (p, i)));
+  g_ptr_array_add (((Write *)self->building)->statements, st);
+}
+
+/* Sends the write built (keeping it until it is answered). */
+static void
+write_flush (McuStorePg *self)
+{
+  Write *w = g_steal_pointer (&self->building);
+
+  if (w == NULL)
+    return;
+  g_queue_push_tail (&self->unconfirmed, w);
+  write_send (self, w);
+}
+
+void
+mcu_store_pg_replay (McuStorePg *self)
+{
+  guint n = 0;
+
+  for (GList *l = self->unconfirmed.head; l; l = l->next) {
+    Write *w = l->data;
+
+    if (w->unavailable && w->answers == w->statements->len) {
+      write_send (self, w);
+      n++;
+    }
+  }
+  if (n > 0)
+    g_message ("store %s: %u write(s) lost with the connection sent again",
+        self->describe, n);
+}
+
+void
+mcu_store_pg_drop_unconfirmed (McuStorePg *self)
+{
+  Write *w;
+
+  while ((w = g_queue_pop_head (&self->unconfirmed)) != NULL)
+    write_release (w);
+  if (self->building)
+    write_release (g_steal_pointer (&self->building));
 }
 
 static gboolean
@@ -116,6 +239,7 @@ pg_save_room (McuStore *store, const McuStoredRoom *room, GError **error)
       " EXCLUDED.self_view, created_at = EXCLUDED.created_at, moderator_pin"
       " = EXCLUDED.moderator_pin, options = EXCLUDED.options",
       p);
+  write_flush (self);
   g_hash_table_replace (
       self->cache.rooms, g_strdup (room->name), mcu_stored_room_copy (room));
   return TRUE;
@@ -142,6 +266,7 @@ pg_delete_room (McuStore *store, const gchar *name, GError **error)
   if (!check_ready (self, error))
     return FALSE;
   write_delete (self, "rooms", "name", name);
+  write_flush (self);
   g_hash_table_remove (self->cache.rooms, name);
   return TRUE;
 }
@@ -166,6 +291,7 @@ pg_set_user (McuStore *store, const McuStoredUser *user, GError **error)
       " EXCLUDED.ha1_md5, ha1_sha256 = EXCLUDED.ha1_sha256, display ="
       " EXCLUDED.display",
       p);
+  write_flush (self);
   copy = g_new0 (McuStoredUser, 1);
   copy->name = g_strdup (user->name);
   copy->realm = g_strdup (user->realm);
@@ -184,6 +310,7 @@ pg_delete_user (McuStore *store, const gchar *name, GError **error)
   if (!check_ready (self, error))
     return FALSE;
   write_delete (self, "users", "name", name);
+  write_flush (self);
   g_hash_table_remove (self->cache.users, name);
   return TRUE;
 }
@@ -219,6 +346,7 @@ pg_replace_bindings (
     g_ptr_array_add (copy, mcu_binding_copy (b));
   }
   write_sql (self, "storing bindings", "COMMIT", NULL);
+  write_flush (self);
   if (copy->len > 0)
     g_hash_table_replace (self->cache.bindings, g_strdup (aor), copy);
   else {
@@ -260,6 +388,7 @@ pg_purge_expired (McuStore *store, gint64 now, GError **error)
   param_int (p, now);
   write_sql (self, "purging bindings",
       "DELETE FROM bindings WHERE expires_at <= $1", p);
+  write_flush (self);
   return TRUE;
 }
 
@@ -280,6 +409,7 @@ pg_save_meeting (
       " ON CONFLICT (id) DO UPDATE SET json = EXCLUDED.json, updated_at ="
       " EXCLUDED.updated_at",
       p);
+  write_flush (self);
   g_hash_table_replace (self->cache.meetings, g_strdup (id), g_strdup (json));
   return TRUE;
 }
@@ -296,6 +426,7 @@ pg_delete_meeting (McuStore *store, const gchar *id, GError **error)
   write_delete (self, "meeting_occurrences", "meeting_id", id);
   write_delete (self, "meeting_attendees", "meeting_id", id);
   write_sql (self, "deleting a meeting", "COMMIT", NULL);
+  write_flush (self);
   g_hash_table_remove (self->cache.meetings, id);
   g_hash_table_remove (self->cache.occurrences, id);
   return TRUE;
@@ -349,6 +480,7 @@ pg_save_occurrence (
         ap);
   }
   write_sql (self, "storing an occurrence", "COMMIT", NULL);
+  write_flush (self);
   cached = g_hash_table_lookup (self->cache.occurrences, o->meeting_id);
   if (cached == NULL || cached->start <= o->start)
     g_hash_table_replace (self->cache.occurrences, g_strdup (o->meeting_id),
@@ -533,6 +665,7 @@ mcu_store_pg_finalize (GObject *object)
 {
   McuStorePg *self = MCU_STORE_PG (object);
 
+  mcu_store_pg_drop_unconfirmed (self);
   mcu_store_pg_tables_clear (&self->cache);
   if (self->loading) {
     mcu_store_pg_tables_clear (self->loading);
@@ -574,6 +707,7 @@ mcu_store_pg_init (McuStorePg *self)
 {
   self->state = STORE_OFFLINE;
   mcu_store_pg_tables_init (&self->cache);
+  g_queue_init (&self->unconfirmed);
 }
 
 /* "postgresql://host:port/dbname" from @dsn, without user or password. */

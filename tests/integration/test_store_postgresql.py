@@ -135,6 +135,12 @@ def outage(checks, pg, a):
         s, body = ctl.call("POST", "/v1/rooms", {"name": "during"})
         checks.check(s == 503 and body and body["error"]["code"] == "storage-unavailable",
                      "API while PostgreSQL is down: 503 storage-unavailable (%s %s)" % (s, body))
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=3)
+        s, body = ctl.call("POST", "/v1/meetings", {
+            "subject": "Down", "room": "7200", "timezone": "UTC",
+            "start": start.replace(microsecond=0).isoformat(), "duration": "PT30M"})
+        checks.check(s == 503 and body and body["error"]["code"] == "storage-unavailable",
+                     "a meeting booked while PostgreSQL is down: 503 storage-unavailable (%s)" % s)
         status = carol.register()
         r = carol.last
         checks.check(status == 503, "REGISTER while PostgreSQL is down: 503 (%s)" % status)

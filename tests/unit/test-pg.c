@@ -394,6 +394,37 @@ test_silent_server (void)
   g_assert_true (mcu_pg_is_connected (pg));
 }
 
+/* A host name is resolved without blocking (GResolver), and libpq tries
+ * its addresses in order (localhost: ::1 is refused, 127.0.0.1 answers). */
+static void
+test_hostname (void)
+{
+  g_autofree gchar *named = NULL;
+  g_autoptr (McuPg) pg = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PGresult) r = NULL;
+  guint connected = 0;
+  guint timeout;
+
+  const gchar *at = strstr (dsn (), "host=127.0.0.1 ");
+
+  if (at == NULL) {
+    g_test_skip ("the DSN does not name 127.0.0.1");
+    return;
+  }
+  named = g_strdup_printf ("%.*shost=localhost %s", (int)(at - dsn ()), dsn (),
+      at + strlen ("host=127.0.0.1 "));
+  pg = mcu_pg_new (named);
+  g_signal_connect (pg, "connected", G_CALLBACK (on_connected), &connected);
+  mcu_pg_start (pg);
+  timeout = g_timeout_add_seconds (20, on_timeout, NULL);
+  while (connected == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (timeout);
+  r = query (pg, "SELECT 1", NULL, 0, &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -412,5 +443,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pg/unreachable", test_unreachable);
   g_test_add_func ("/pg/timeout", test_timeout);
   g_test_add_func ("/pg/silent-server", test_silent_server);
+  g_test_add_func ("/pg/hostname", test_hostname);
   return g_test_run ();
 }
