@@ -21,6 +21,7 @@ struct _McuCluster
   gint64 dead_after_us;
   McuClusterNodeState state;
   guint heartbeat_timer;
+  gint64 connected_at;    /* monotonic: the database connection came up */
   GHashTable *placed;     /* room -> GINT64 monotonic time placed here */
   GHashTable *claims;     /* "meeting\nstart" held here: renewed */
   GHashTable *claim_info; /* "meeting\nstart" -> ClaimInfo */
@@ -148,6 +149,32 @@ static gchar *
 i64 (gint64 v)
 {
   return g_strdup_printf ("%" G_GINT64_FORMAT, v);
+}
+
+/* How long after (re)connecting this node takes nothing over from another
+ * node: the others, cut off from the database as long as we were, need a
+ * heartbeat (after their own reconnection, at most 5 s later) to show they
+ * live. Until then every holder counts as alive and no lease as run out. */
+#define RECONNECT_SLACK (5 * G_USEC_PER_SEC)
+
+static gboolean
+may_take_over (McuCluster *self)
+{
+  return self->connected_at && g_get_monotonic_time () - self->connected_at >=
+                                   self->dead_after_us + RECONNECT_SLACK;
+}
+
+/* The times a takeover is judged by: @now_s (leases that ran out before
+ * it) and @alive_s (heartbeats at or after it): "0" and "0" while
+ * may_take_over () is FALSE. */
+static void
+takeover_times (McuCluster *self, gint64 now, gchar **now_s, gchar **alive_s)
+{
+  gboolean may = may_take_over (self);
+
+  *now_s = g_strdup_printf ("%" G_GINT64_FORMAT, may ? now : 0);
+  *alive_s = g_strdup_printf (
+      "%" G_GINT64_FORMAT, may ? now - self->dead_after_us : 0);
 }
 
 /* A PostgreSQL text[] literal of @names. */
@@ -309,16 +336,25 @@ on_heartbeat_timer (gpointer data)
 static void
 on_pg_connected (McuPg *pg, McuCluster *self)
 {
+  self->connected_at = g_get_monotonic_time ();
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
       "cluster: node %s (%s) connected to the database", self->node,
       self->sip_uri);
   heartbeat (self);
 }
 
+static void
+on_pg_disconnected (McuPg *pg, McuCluster *self)
+{
+  self->connected_at = 0;
+}
+
 void
 mcu_cluster_start (McuCluster *self)
 {
   g_signal_connect (self->pg, "connected", G_CALLBACK (on_pg_connected), self);
+  g_signal_connect (
+      self->pg, "disconnected", G_CALLBACK (on_pg_disconnected), self);
   mcu_pg_start (self->pg);
   self->heartbeat_timer =
       g_timeout_add (self->heartbeat_us / 1000, on_heartbeat_timer, self);
@@ -433,9 +469,10 @@ place_send (GTask *task)
   PlaceData *d = g_task_get_task_data (task);
   gint64 now = g_get_real_time ();
   g_autofree gchar *until_s = i64 (now + self->dead_after_us);
-  g_autofree gchar *now_s = i64 (now);
-  g_autofree gchar *alive_s = i64 (now - self->dead_after_us);
+  g_autofree gchar *now_s = NULL;
+  g_autofree gchar *alive_s = NULL;
 
+  takeover_times (self, now, &now_s, &alive_s);
   d->draining = self->state == MCU_CLUSTER_NODE_DRAINING;
   if (d->draining) {
     const gchar *p[] = { d->room, self->node, now_s, alive_s };
@@ -692,10 +729,17 @@ ask_claim (McuCluster *self, const gchar *key, ClaimInfo *info,
   gint64 now = g_get_real_time ();
   g_autofree gchar *start_s = i64 (start);
   g_autofree gchar *until_s = i64 (now + self->dead_after_us);
-  g_autofree gchar *now_s = i64 (now);
-  g_autofree gchar *alive_s = i64 (now - self->dead_after_us);
-  const gchar *p[] = { meeting_id, start_s, self->node, until_s, now_s,
-    alive_s };
+  g_autofree gchar *now_s = NULL;
+  g_autofree gchar *alive_s = NULL;
+  const gchar *p[6];
+
+  takeover_times (self, now, &now_s, &alive_s);
+  p[0] = meeting_id;
+  p[1] = start_s;
+  p[2] = self->node;
+  p[3] = until_s;
+  p[4] = now_s;
+  p[5] = alive_s;
   ClaimQuery *q;
 
   info->asked = g_get_monotonic_time ();

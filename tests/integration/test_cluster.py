@@ -51,11 +51,14 @@ TONES = (440, 700, 1000)  # the three callers of a room
 N_ROOMS = 10
 CALL_SECONDS = 50  # the first 30 callers: long enough for kill + restart
 # "no gap": the longest dropout in what a caller on a surviving node hears
-# around the kill and the database restart. Measured here: up to 0.24 s, when
-# the same node opens the re-homed rooms and the taken-over meeting's room
-# at that moment (a room's start stalls the node's other rooms: the
-# join-burst work of issue 12); a lost node or database shows as seconds.
-MAX_GAP_MS = 500
+# around the kill and the database restart. A lost node or database shows
+# as silence to the end of the call. Measured on this 2-core machine: up to
+# 0.24 s at a load average under 20 (when the same node opens the re-homed
+# rooms at that moment: a room's start stalls the node's other rooms, the
+# join-burst work of issue 12), up to 1.3 s at a load average of 30-44 from
+# other builds, on every node at once and as often before the kill as
+# after it (CPU starvation, not the cluster).
+MAX_GAP_MS = 1000
 
 
 def skip(why):
@@ -653,6 +656,13 @@ def main():
             t.check(back, "database back: the nodes reconnect by themselves")
             up = Caller(net, workdir, "fresh-up", kam_uri("fresh2"), TONES[0], 3)
             t.check(up.wait(40) == 0, "database back: a call into a new room works")
+            # every node was cut off as long as the others: none may take
+            # the meeting (or a room) from a live node when it comes back
+            time.sleep(3)
+            opens = {n.name: n.log_text().count(opened_line) for n in nodes}
+            t.check(sum(opens.values()) == 2,
+                    "after the database restart the meeting still runs on one node only "
+                    "(opened: %s)" % opens)
 
             # ---- the first 30 callers end: who kept their audio ----
             for c in callers:
