@@ -10,6 +10,7 @@
  * "Sender's name" <sip:ROOM@domain> (a reply goes back to the room); the
  * sender gets 202 Accepted. Anything else: the agent's 404. */
 #include "mcu-chat.h"
+#include "mcu-cluster-admit.h"
 #include "mcu-fork.h"
 #include "mcu-registrar.h"
 
@@ -267,6 +268,13 @@ on_agent_incoming_message (
     return relay_to_room (self, message, room);
   if (registrar && mcu_registrar_is_user (registrar, target[0]))
     return deliver_to_user (self, message, target[0]);
+  if (mcu_daemon_get_cluster (self->daemon) &&
+      mcu_room_directory_is_valid_name (target[0])) {
+    /* a room another node hosts */
+    mcu_cluster_redirect_message (
+        mcu_daemon_get_cluster (self->daemon), message, target[0]);
+    return TRUE;
+  }
   return FALSE;
 }
 

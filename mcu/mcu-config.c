@@ -135,6 +135,10 @@ static const KeySpec key_specs[] = {
   { "storage", "database", KEY_STRING, 0, 0, CFG (database) },
   { "storage", "backend", KEY_STRING, 0, 0, CFG (storage_backend) },
   { "storage", "dsn", KEY_STRING, 0, 0, CFG (storage_dsn) },
+  { "cluster", "node", KEY_STRING, 0, 0, CFG (cluster_node) },
+  { "cluster", "sip-uri", KEY_STRING, 0, 0, CFG (cluster_sip_uri) },
+  { "cluster", "heartbeat", KEY_UINT, 1, 60, CFG (cluster_heartbeat) },
+  { "cluster", "dead-after", KEY_UINT, 2, 3600, CFG (cluster_dead_after) },
   { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
   { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
   { "control", "token", KEY_STRING, 0, 0, CFG (control_token) },
@@ -249,6 +253,8 @@ mcu_config_new_default (void)
   c->max_half_open_per_source = 10;
   c->no_media_timeout = 10;
   c->retry_after = 5;
+  c->cluster_heartbeat = 2;
+  c->cluster_dead_after = 6;
   c->max_message_size = 65536;
   c->control_max_connections = 64;
   c->control_idle_timeout = 30;
@@ -285,8 +291,10 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->cluster_node);
   g_free (c->storage_backend);
   g_free (c->storage_dsn);
+  g_free (c->cluster_sip_uri);
   g_free (c->recording_dir);
   g_free (c->prompts_dir);
   g_free (c->control_socket);
@@ -635,6 +643,30 @@ check_storage (McuConfig *c, const gchar *file, GError **error)
 }
 
 static gboolean
+check_cluster (McuConfig *c, const gchar *file, GError **error)
+{
+  if (c->cluster_node == NULL)
+    return TRUE;
+  if (c->storage_backend == NULL ||
+      !g_str_equal (c->storage_backend, "postgresql"))
+    return bad_value (error, file, "cluster", "node",
+        "needs [storage] backend=postgresql (the nodes share its database)");
+  if (*c->cluster_node == '\0' || strlen (c->cluster_node) > 64 ||
+      strspn (c->cluster_node,
+          "0123456789abcdefghijklmnopqrstuvwxyz"
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") != strlen (c->cluster_node))
+    return bad_value (error, file, "cluster", "node",
+        "1-64 of A-Z a-z 0-9 - _ . (unique in the cluster)");
+  if (c->cluster_sip_uri && !g_str_has_prefix (c->cluster_sip_uri, "sip:"))
+    return bad_value (error, file, "cluster", "sip-uri",
+        "a sip: URI of this node (sip:ADDRESS:PORT)");
+  if (c->cluster_dead_after <= c->cluster_heartbeat)
+    return bad_value (error, file, "cluster", "dead-after",
+        "must be more than heartbeat (%u)", c->cluster_heartbeat);
+  return TRUE;
+}
+
+static gboolean
 check_config (McuConfig *c, const gchar *file, GError **error)
 {
   if (c->rtp_port_min >= c->rtp_port_max ||
@@ -662,6 +694,8 @@ check_config (McuConfig *c, const gchar *file, GError **error)
   }
   if (c->auth_realm == NULL)
     c->auth_realm = g_strdup (c->sip_domain);
+  if (!check_cluster (c, file, error))
+    return FALSE;
   return mcu_prompts_check_config (c, file, error);
 }
 

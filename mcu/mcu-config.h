@@ -114,6 +114,12 @@ typedef struct
   gchar *storage_backend; /* "sqlite" (default) or "postgresql" */
   gchar *storage_dsn;     /* (nullable) libpq conninfo, for postgresql */
 
+  /* [cluster] (mcu-cluster.c) */
+  gchar *cluster_node;      /* (nullable) this node's name; NULL: no cluster */
+  gchar *cluster_sip_uri;   /* (nullable) where others redirect; NULL: [sip] */
+  guint cluster_heartbeat;  /* seconds between heartbeats */
+  guint cluster_dead_after; /* seconds without one: the node is dead */
+
   /* [tls] (with tls in [sip] transports) */
   gchar *tls_certificate; /* PEM file */
   gchar *tls_key;         /* PEM file */

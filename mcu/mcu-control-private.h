@@ -56,6 +56,10 @@ void mcu_control_streams_start (McuControlRequest *req);
 void mcu_control_streams_list (McuControlRequest *req);
 void mcu_control_streams_stop (McuControlRequest *req);
 
+/* mcu-control-cluster.c */
+void mcu_control_cluster_get (McuControlRequest *req);
+void mcu_control_node_drain (McuControlRequest *req);
+
 /* @msg's response is a long one: no idle timeout */
 void mcu_control_set_streaming (McuControl *self, SoupServerMessage *msg);
 

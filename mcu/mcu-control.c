@@ -420,6 +420,8 @@ static const McuControlRoute routes[] = {
   { "GET", "/v1/info", handle_info },
   { "GET", "/v1/events", handle_events },
   { "GET", "/metrics", handle_metrics },
+  { "GET", "/v1/cluster", mcu_control_cluster_get },
+  { "POST", "/v1/node/drain", mcu_control_node_drain },
   { "GET", "/v1/rooms", mcu_control_rooms_list },
   { "POST", "/v1/rooms", mcu_control_rooms_create },
   { "GET", "/v1/rooms/{}", mcu_control_room_get },

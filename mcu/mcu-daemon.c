@@ -13,6 +13,7 @@
 #include "mcu-registrar.h"
 #include "mcu-store.h"
 #include "mcu-scheduler-glue.h"
+#include "mcu-cluster-admit.h"
 #include "mcu-recordings.h"
 #include "mcu-streams.h"
 #include "mcu-build-config.h"
@@ -41,6 +42,7 @@ struct _McuDaemon
   McuRecordings *recordings;
   McuStreams *streams;
   McuAnnouncer *announcer; /* prompts to rooms and participants */
+  McuCluster *cluster;     /* (nullable) [cluster] node= is set */
 };
 
 G_DEFINE_FINAL_TYPE (McuDaemon, mcu_daemon, G_TYPE_OBJECT)
@@ -59,6 +61,7 @@ mcu_daemon_dispose (GObject *object)
   McuDaemon *self = MCU_DAEMON (object);
 
   g_clear_object (&self->control);
+  g_clear_object (&self->cluster);
   mcu_scheduler_glue_free (self, g_steal_pointer (&self->scheduler));
   g_clear_object (&self->streams);
   g_clear_object (&self->recordings);
@@ -222,7 +225,11 @@ on_agent_incoming_call (McuSipAgent *agent, McuSipCall *call, McuDaemon *self)
   g_autoptr (McuCallLeg) leg = mcu_call_leg_new (&self->env, call);
 
   mcu_daemon_add_leg (self, leg);
-  if (!route_to_user (self, leg, mcu_sip_call_get_target (call)))
+  if (route_to_user (self, leg, mcu_sip_call_get_target (call)))
+    return;
+  if (self->cluster) /* the room's node first: maybe not this one */
+    mcu_cluster_admit_leg (self->cluster, leg, self->config->retry_after);
+  else
     mcu_call_leg_start (leg);
 }
 
@@ -526,6 +533,11 @@ mcu_daemon_new (McuConfig *config, GError **error)
       self->env.room_media, mcu_announcer_get_cache (self->announcer));
   mcu_prompts_log_missing (config);
   mcu_recordings_set_announcer (self->recordings, self->announcer);
+  if (config->cluster_node) { /* before the scheduler: it claims meetings */
+    self->cluster =
+        mcu_cluster_new (config, config->storage_dsn, self->env.rooms);
+    mcu_cluster_start (self->cluster);
+  }
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
   mcu_daemon_store_watch (self, self->store);
   if (self->scheduler == NULL)
@@ -721,6 +733,12 @@ McuEvents *
 mcu_daemon_get_events (McuDaemon *self)
 {
   return self->events;
+}
+
+McuCluster *
+mcu_daemon_get_cluster (McuDaemon *self)
+{
+  return self->cluster;
 }
 
 McuScheduler *

@@ -5,6 +5,7 @@
 
 #include "mcu-config.h"
 #include "mcu-call-leg.h"
+#include "mcu-cluster.h"
 #include <glib-object.h>
 
 G_BEGIN_DECLS
@@ -60,6 +61,8 @@ typedef struct _McuAnnouncer McuAnnouncer;
 McuAnnouncer *mcu_daemon_get_announcer (McuDaemon *self);
 /* (nullable) scheduled meetings (mcu-scheduler.h) */
 McuScheduler *mcu_daemon_get_scheduler (McuDaemon *self);
+/* (nullable) this node in its cluster (mcu-cluster.h) */
+McuCluster *mcu_daemon_get_cluster (McuDaemon *self);
 /* Keeps @leg (a new call the daemon did not create itself) until it
  * ends, with the others: counted, hung up at shutdown. */
 void mcu_daemon_add_leg (McuDaemon *self, McuCallLeg *leg);

@@ -41,6 +41,7 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
   const gchar *name = mcu_meeting_get_room (meeting);
   const gchar *layout = mcu_meeting_get_layout (meeting);
   McuRoom *room = mcu_room_directory_lookup (rooms, name);
+  McuCluster *cluster = mcu_daemon_get_cluster (daemon_of (data));
   McuRoomSettings settings = {
     .max_participants = mcu_meeting_get_max_participants (meeting),
     .layout = layout && mcu_room_layout_is_valid (layout) ? layout : NULL,
@@ -49,6 +50,8 @@ glue_open_room (gpointer data, McuMeeting *meeting, GError **error)
     .options = mcu_meeting_get_room_options (meeting),
   };
 
+  if (cluster) /* the room's lease: its callers come here */
+    mcu_cluster_host_room (cluster, name);
   if (room == NULL || mcu_room_get_state (room) != MCU_ROOM_STATE_OPEN) {
     room = mcu_room_directory_create (rooms, name, &settings, error);
     if (room == NULL)
@@ -222,6 +225,38 @@ glue_announce (gpointer data, McuMeeting *meeting, const gchar *text)
         mcu_meeting_get_subject (meeting), NULL, "text/plain", text);
 }
 
+/* In a cluster one node runs each occurrence (mcu-cluster.h). */
+static McuSchedulerClaim
+glue_claim (gpointer data, McuMeeting *meeting, gint64 start)
+{
+  McuCluster *cluster = mcu_daemon_get_cluster (daemon_of (data));
+
+  if (cluster == NULL)
+    return MCU_SCHEDULER_CLAIM_OURS;
+  switch (mcu_cluster_occurrence_claim (
+      cluster, mcu_meeting_get_id (meeting), start)) {
+    case MCU_CLUSTER_CLAIM_OURS:
+      return MCU_SCHEDULER_CLAIM_OURS;
+    case MCU_CLUSTER_CLAIM_ELSEWHERE:
+      return MCU_SCHEDULER_CLAIM_ELSEWHERE;
+    case MCU_CLUSTER_CLAIM_DONE:
+      return MCU_SCHEDULER_CLAIM_DONE;
+    case MCU_CLUSTER_CLAIM_PENDING:
+      break;
+  }
+  return MCU_SCHEDULER_CLAIM_PENDING;
+}
+
+static void
+glue_claim_done (gpointer data, McuMeeting *meeting, gint64 start)
+{
+  McuCluster *cluster = mcu_daemon_get_cluster (daemon_of (data));
+
+  if (cluster)
+    mcu_cluster_release_occurrence (
+        cluster, mcu_meeting_get_id (meeting), start);
+}
+
 static const McuSchedulerOps glue_ops = {
   .open_room = glue_open_room,
   .close_room = glue_close_room,
@@ -230,6 +265,8 @@ static const McuSchedulerOps glue_ops = {
   .in_room = glue_in_room,
   .event = glue_event,
   .announce = glue_announce,
+  .claim = glue_claim,
+  .claim_done = glue_claim_done,
 };
 
 static void
@@ -257,6 +294,9 @@ mcu_scheduler_glue_new (McuDaemon *daemon, McuStore *store, GError **error)
   g_signal_connect (
       dialer, "answered", G_CALLBACK (on_dial_answered), scheduler);
   g_signal_connect (dialer, "failed", G_CALLBACK (on_dial_failed), scheduler);
+  if (mcu_daemon_get_cluster (daemon))
+    g_signal_connect_swapped (mcu_daemon_get_cluster (daemon), "claims-changed",
+        G_CALLBACK (mcu_scheduler_run_due), scheduler);
   return scheduler;
 }
 
@@ -266,6 +306,9 @@ mcu_scheduler_glue_free (McuDaemon *daemon, McuScheduler *scheduler)
   if (scheduler == NULL)
     return;
   mcu_scheduler_stop (scheduler);
+  if (mcu_daemon_get_cluster (daemon))
+    g_signal_handlers_disconnect_by_data (
+        mcu_daemon_get_cluster (daemon), scheduler);
   if (mcu_daemon_get_dialer (daemon))
     g_signal_handlers_disconnect_by_data (
         mcu_daemon_get_dialer (daemon), scheduler);

@@ -37,6 +37,7 @@ typedef struct
   McuMeetingPhase phase;
   guint warnings_done;
   GPtrArray *attendees; /* AttendeeRun* */
+  gboolean claim_wait;  /* another node runs it, or not known yet */
 } Entry;
 
 struct _McuScheduler

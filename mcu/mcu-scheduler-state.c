@@ -116,6 +116,7 @@ reset_occurrence (Entry *e)
   e->has_occurrence = FALSE;
   e->phase = MCU_MEETING_PHASE_WAITING;
   e->warnings_done = 0;
+  e->claim_wait = FALSE;
   g_ptr_array_set_size (e->attendees, 0);
 }
 

@@ -344,12 +344,32 @@ step_close (McuScheduler *self, Entry *e, const gchar *how, gint64 now)
   mcu_scheduler_save (self, e, how);
   cancel_dials (self, e);
   self->ops.close_room (self->data, mcu_meeting_get_room (e->meeting));
+  if (self->ops.claim_done)
+    self->ops.claim_done (self->data, e->meeting, e->occurrence.start);
   self->counters.closed++;
   fields = g_strdup_printf ("\"reason\":%s", quoted);
   emit (self, e, "meeting-closed", fields);
   g_message ("meeting %s: occurrence of %s closed (%s)",
       mcu_meeting_get_id (e->meeting), start, how);
   mcu_scheduler_pick_occurrence (self, e, now);
+}
+
+/* In a cluster, whether this node acts on @e's occurrence now (ops.claim);
+ * one that ran to its end elsewhere makes way for the next occurrence. */
+static gboolean
+run_here (McuScheduler *self, Entry *e, gint64 now)
+{
+  McuSchedulerClaim claim;
+
+  if (self->ops.claim == NULL)
+    return TRUE;
+  claim = self->ops.claim (self->data, e->meeting, e->occurrence.start);
+  if (claim == MCU_SCHEDULER_CLAIM_DONE) {
+    mcu_scheduler_pick_occurrence (self, e, MAX (now, e->occurrence.end));
+    return FALSE; /* the next one when it is due */
+  }
+  e->claim_wait = claim != MCU_SCHEDULER_CLAIM_OURS;
+  return !e->claim_wait;
 }
 
 /* Every step of @e that is due by @now, in order. */
@@ -359,9 +379,14 @@ advance (McuScheduler *self, Entry *e, gint64 now)
   for (guint guard = 0; guard < 64; guard++) {
     if (!e->has_occurrence)
       return;
+    if (e->phase != MCU_MEETING_PHASE_WAITING &&
+        e->phase != MCU_MEETING_PHASE_CLOSED && !run_here (self, e, now))
+      return;
     switch (e->phase) {
       case MCU_MEETING_PHASE_WAITING:
         if (now < e->occurrence.start - mcu_meeting_get_early_join (e->meeting))
+          return;
+        if (!run_here (self, e, now))
           return;
         step_open (self, e);
         break;
@@ -399,7 +424,7 @@ entry_next_due (Entry *e)
   const gint64 *w;
   gint64 due = G_MAXINT64;
 
-  if (!e->has_occurrence)
+  if (!e->has_occurrence || e->claim_wait) /* ops.claim's news wake it */
     return G_MAXINT64;
   switch (e->phase) {
     case MCU_MEETING_PHASE_WAITING:

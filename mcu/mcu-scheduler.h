@@ -57,6 +57,15 @@ typedef enum
 
 const gchar *mcu_meeting_phase_to_string (McuMeetingPhase phase);
 
+/* In a cluster: which node runs an occurrence (see McuSchedulerOps claim). */
+typedef enum
+{
+  MCU_SCHEDULER_CLAIM_OURS,      /* this node runs it */
+  MCU_SCHEDULER_CLAIM_ELSEWHERE, /* a live node does: wait, ask again */
+  MCU_SCHEDULER_CLAIM_PENDING,   /* not known yet: wait */
+  MCU_SCHEDULER_CLAIM_DONE,      /* it ran to its end (here or elsewhere) */
+} McuSchedulerClaim;
+
 /* What the scheduler does, and its clock. @data is the ops' user data.
  * All but @now are required. */
 typedef struct
@@ -82,6 +91,13 @@ typedef struct
       gpointer data, const gchar *type, const gchar *room, const gchar *fields);
   /* (optional) a text line into the room (chat). */
   void (*announce) (gpointer data, McuMeeting *meeting, const gchar *text);
+  /* (optional, a cluster) who runs the occurrence of @meeting at @start;
+   * anything but OURS: nothing happens for it here until
+   * mcu_scheduler_run_due () finds it OURS (a takeover: opened and dialled
+   * again) or DONE (the next occurrence is picked). */
+  McuSchedulerClaim (*claim) (gpointer data, McuMeeting *meeting, gint64 start);
+  /* (optional) the occurrence at @start was closed here */
+  void (*claim_done) (gpointer data, McuMeeting *meeting, gint64 start);
 } McuSchedulerOps;
 
 /* Counters for /metrics. */

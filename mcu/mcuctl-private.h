@@ -58,4 +58,11 @@ int mcuctl_cmd_create (Ctl *ctl, gchar **args);
 int mcuctl_cmd_set (Ctl *ctl, gchar **args);
 int mcuctl_cmd_volume (Ctl *ctl, gchar **args);
 
+/* @rows (objects) as a table of @columns ("member:HEADER") */
+void mcuctl_print_table (JsonArray *rows, const gchar *const *columns);
+
+/* mcuctl-cluster.c: cluster, drain */
+int mcuctl_cmd_cluster (Ctl *ctl, gchar **args);
+int mcuctl_cmd_drain (Ctl *ctl, gchar **args);
+
 G_END_DECLS

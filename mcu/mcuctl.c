@@ -192,6 +192,12 @@ print_object (JsonObject *o)
   }
 }
 
+void
+mcuctl_print_table (JsonArray *rows, const gchar *const *columns)
+{
+  print_table (rows, columns);
+}
+
 /* ---- commands ---- */
 
 int
@@ -1052,6 +1058,13 @@ static const Command commands[] = {
       "play a prompt (welcome, muted, ... or a FILE.wav under the prompts "
       "directory) to everyone in the room",
       mcuctl_cmd_announce },
+  { "cluster", 0, "cluster",
+      "the cluster's nodes (health, state, load) and which node hosts "
+      "each room",
+      mcuctl_cmd_cluster },
+  { "drain", 0, "drain",
+      "this node takes no new rooms; its calls go on to their end",
+      mcuctl_cmd_drain },
   { "prompt", 3, "prompt ROOM ID PROMPT [--keep-mix]",
       "play a prompt to one participant (alone, or over the room with "
       "--keep-mix)",

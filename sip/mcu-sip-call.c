@@ -537,6 +537,19 @@ mcu_sip_call_reject_retry (McuSipCall *self, guint status, const gchar *phrase,
 }
 
 void
+mcu_sip_call_redirect (McuSipCall *self, const gchar *contact)
+{
+  g_return_if_fail (MCU_IS_SIP_CALL (self));
+  g_return_if_fail (contact != NULL);
+  if (!incoming_unanswered (self))
+    return;
+  set_end_reason (self, MCU_SIP_END_LOCAL);
+  nua_respond (self->nh, SIP_302_MOVED_TEMPORARILY,
+      SIPTAG_CONTACT_STR (contact), TAG_END ());
+  self->state = MCU_SIP_CALL_STATE_CLOSING;
+}
+
+void
 mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp)
 {
   g_return_if_fail (MCU_IS_SIP_CALL (self));

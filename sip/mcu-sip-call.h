@@ -81,6 +81,9 @@ void mcu_sip_call_reject (
 /* The same with Retry-After: @retry_after seconds (0: none). */
 void mcu_sip_call_reject_retry (McuSipCall *self, guint status,
     const gchar *phrase, const gchar *warning, guint retry_after);
+/* 302 Moved Temporarily with @contact (a SIP URI) as the Contact: the
+ * call belongs on another node (a proxy in front follows it). */
+void mcu_sip_call_redirect (McuSipCall *self, const gchar *contact);
 
 /* Responses to a re-INVITE ("offer" signal). */
 void mcu_sip_call_accept_update (McuSipCall *self, const gchar *sdp);

@@ -178,12 +178,12 @@ mcu_sip_message_get_responded (McuSipMessage *self)
   return self->responded;
 }
 
-void
-mcu_sip_message_respond (McuSipMessage *self, guint status, const gchar *phrase)
+static void
+respond (McuSipMessage *self, guint status, const gchar *phrase,
+    const gchar *contact)
 {
   nua_handle_t *nh;
 
-  g_return_if_fail (MCU_IS_SIP_MESSAGE (self));
   if (self->responded || self->task)
     return;
   self->responded = TRUE;
@@ -194,9 +194,25 @@ mcu_sip_message_respond (McuSipMessage *self, guint status, const gchar *phrase)
   if (nh)
     nua_respond (nh, status, g_intern_string (phrase),
         NUTAG_WITH_SAVED (self->saved),
-        TAG_IF (status == 415, SIPTAG_ACCEPT_STR ("text/plain")), TAG_END ());
+        TAG_IF (status == 415, SIPTAG_ACCEPT_STR ("text/plain")),
+        TAG_IF (contact, SIPTAG_CONTACT_STR (contact)), TAG_END ());
   nua_destroy_event (self->saved);
   release_handle (self);
+}
+
+void
+mcu_sip_message_respond (McuSipMessage *self, guint status, const gchar *phrase)
+{
+  g_return_if_fail (MCU_IS_SIP_MESSAGE (self));
+  respond (self, status, phrase, NULL);
+}
+
+void
+mcu_sip_message_redirect (McuSipMessage *self, const gchar *contact)
+{
+  g_return_if_fail (MCU_IS_SIP_MESSAGE (self));
+  g_return_if_fail (contact != NULL);
+  respond (self, 302, "Moved Temporarily", contact);
 }
 
 void

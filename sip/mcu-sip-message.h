@@ -31,6 +31,9 @@ McuSipCall *mcu_sip_message_get_call (McuSipMessage *self);
 void mcu_sip_message_respond (
     McuSipMessage *self, guint status, const gchar *phrase);
 gboolean mcu_sip_message_get_responded (McuSipMessage *self);
+/* Answers 302 with @contact (a SIP URI) as the Contact: the target lives
+ * on another node (a proxy in front follows it). */
+void mcu_sip_message_redirect (McuSipMessage *self, const gchar *contact);
 
 /* What mcu_sip_agent_send_message () sends. */
 typedef struct

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """`meson install` into a DESTDIR: the daemon, mcuctl, the plugin, the unit
 (its ExecStart is the installed mcu on the installed config), the config
-with the service's paths, the fail2ban filter and jail, the man pages and
-datadir/mcu; a second install keeps an edited config and jail.
+with the service's paths, the fail2ban filter and jail, the man pages,
+datadir/mcu and the cluster examples in doc/mcu/examples; a second install keeps an edited config and jail.
 Usage: test_meson_install.py BUILD-DIR"""
 
 import json
@@ -47,6 +47,8 @@ def main():
                  root(unitdir, "mcu.service"), root(sysconf, "mcu", "mcu.conf"),
                  root(sysconf, "fail2ban", "filter.d", "mcu.conf"),
                  root(sysconf, "fail2ban", "jail.d", "mcu.conf")]
+        wants += [root(prefix, opts["datadir"], "doc", "mcu", "examples", f)
+                  for f in ("mcu-cluster.conf", "kamailio.cfg", "dispatcher.list")]
         if man:
             wants += [root(prefix, opts["mandir"], "man8", "mcu.8"),
                       root(prefix, opts["mandir"], "man1", "mcuctl.1"),

@@ -293,6 +293,17 @@ static const BadCase bad_cases[] = {
   { "[sip]\ntransports=udp,dtls\n", MCU_CONFIG_ERROR_BAD_VALUE,
       "expected a list of udp, tcp, tls" },
   { "not a key file", MCU_CONFIG_ERROR_READ, "bad.conf" },
+  { "[cluster]\nnode=n1\n", MCU_CONFIG_ERROR_BAD_VALUE,
+      "[cluster] node: needs [storage] backend=postgresql" },
+  { "[storage]\nbackend=postgresql\ndsn=x\n[cluster]\nnode=a b\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[cluster] node: 1-64 of" },
+  { "[storage]\nbackend=postgresql\ndsn=x\n[cluster]\nnode=n1\n"
+    "heartbeat=5\ndead-after=5\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[cluster] dead-after: must be more" },
+  { "[storage]\nbackend=postgresql\ndsn=x\n[cluster]\nnode=n1\n"
+    "sip-uri=10.0.0.1\n",
+      MCU_CONFIG_ERROR_BAD_VALUE, "[cluster] sip-uri" },
+  { "[cluster]\nnodes=n1\n", MCU_CONFIG_ERROR_UNKNOWN_KEY, "[cluster] nodes" },
 };
 
 static void
@@ -366,6 +377,22 @@ test_shipped_config (void)
   g_assert_cmpuint (c->sip_port, ==, 5060);
 }
 
+/* The shipped example of a cluster node loads. */
+static void
+test_shipped_cluster_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = g_build_filename (
+      g_getenv ("MCU_SOURCE_ROOT"), "config", "mcu-cluster.conf", NULL);
+  g_autoptr (McuConfig) c = mcu_config_load (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->cluster_node, ==, "mcu1");
+  g_assert_cmpstr (c->cluster_sip_uri, ==, "sip:192.0.2.11:5060");
+  g_assert_cmpuint (c->cluster_heartbeat, ==, 2);
+  g_assert_cmpuint (c->cluster_dead_after, ==, 6);
+}
+
 /* [media] inband-dtmf and the [room:NAME] override (either group order). */
 static void
 test_inband_dtmf (void)
@@ -411,6 +438,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/ivr-keys", test_ivr_keys);
   g_test_add_func ("/config/inband-dtmf", test_inband_dtmf);
   g_test_add_func ("/config/shipped-config-loads", test_shipped_config);
+  g_test_add_func (
+      "/config/shipped-cluster-config-loads", test_shipped_cluster_config);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
     g_autofree gchar *name = g_strdup_printf ("/config/bad/%u", i);
     g_test_add_data_func (name, &bad_cases[i], test_bad);
