@@ -208,7 +208,7 @@ mcu_audio_decode_get_depth (McuAudioDecode *self)
 guint
 mcu_audio_decode_target_depth (guint jitter_ms)
 {
-  return CLAMP (4 * jitter_ms + 10, MCU_AUDIO_DECODE_MIN_DEPTH,
+  return CLAMP (3 * jitter_ms + 10, MCU_AUDIO_DECODE_MIN_DEPTH,
       MCU_AUDIO_DECODE_MAX_DEPTH);
 }
 

@@ -14,7 +14,7 @@
  *
  * Adaptive depth (mcu_audio_decode_follow_jitter): once a second the
  * caller's RFC 3550 interarrival jitter J (rtpbin's source stats) sets the
- * jitter buffer's latency to 4 J + 10 ms within 20-200 ms: up at once,
+ * jitter buffer's latency to 3 J + 10 ms within 20-200 ms: up at once,
  * down by 10 ms after 10 s below. The room's mixer waits `base` ms (the
  * configured jitter-latency) for a caller's packets; a depth above it
  * delays this caller's audio by the difference (its timestamps move
@@ -55,7 +55,7 @@ void mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin);
 /* The jitter buffer's current depth (ms). */
 guint mcu_audio_decode_get_depth (McuAudioDecode *self);
 /* The depth for a measured interarrival jitter (ms), before the step
- * rules: 4 J + 10 within MIN_DEPTH..MAX_DEPTH. */
+ * rules: 3 J + 10 within MIN_DEPTH..MAX_DEPTH. */
 guint mcu_audio_decode_target_depth (guint jitter_ms);
 
 G_END_DECLS

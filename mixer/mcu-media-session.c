@@ -259,6 +259,8 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->packets_received = mcu_media_session_get_packets_received (self);
+  if (self->decode)
+    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   if (self->rtpbin == NULL)
     return;
   g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);

@@ -16,6 +16,11 @@ GST_DEBUG_CATEGORY_STATIC (mcu_plc_debug);
   "audio/x-raw, format=S16LE, channels=1, layout=interleaved, " \
   "rate=(int)[1, MAX]"
 #define DEFAULT_MAX_FILL (200 * GST_MSECOND)
+/* spandsp fades a fill out over 400 samples (50 ms at 8 kHz); at higher
+ * rates we fill in chunks and set its count of missing samples in 8 kHz
+ * terms between them, so the fade takes 50 ms at any rate. */
+#define PLC_RATE   8000
+#define FILL_CHUNK 16
 
 struct _McuPlc
 {
@@ -25,6 +30,7 @@ struct _McuPlc
   plc_state_t plc;
   gint rate;              /* 0 until caps */
   GstClockTime next_ts;   /* end of the last buffer out, or NONE */
+  guint64 filled;         /* samples made up since the last good one */
   GstClockTime max_fill;  /* object lock */
   GstClockTime concealed; /* object lock */
 };
@@ -48,6 +54,30 @@ reset (McuPlc *self)
 {
   plc_init (&self->plc);
   self->next_ts = GST_CLOCK_TIME_NONE;
+  self->filled = 0;
+}
+
+/* @n samples of concealment into @amp, faded over 50 ms at any rate. */
+static void
+conceal (McuPlc *self, int16_t *amp, guint n)
+{
+  guint done = 0;
+
+  if (self->rate <= PLC_RATE) {
+    plc_fillin (&self->plc, amp, (int)n);
+    self->filled += n;
+    return;
+  }
+  while (done < n) {
+    guint k = MIN (FILL_CHUNK, n - done);
+
+    if (self->filled > 0)
+      self->plc.missing_samples =
+          (int)MAX (1, self->filled * PLC_RATE / (guint)self->rate);
+    plc_fillin (&self->plc, amp + done, (int)k);
+    self->filled += k;
+    done += k;
+  }
 }
 
 /* Pushes @duration of concealed audio at @ts (capped at max-fill); returns
@@ -71,7 +101,7 @@ push_fill (McuPlc *self, GstClockTime ts, GstClockTime duration,
     return GST_FLOW_OK;
   buf = gst_buffer_new_allocate (NULL, n * 2, NULL);
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  plc_fillin (&self->plc, (int16_t *)map.data, (int)n);
+  conceal (self, (int16_t *)map.data, (guint)n);
   gst_buffer_unmap (buf, &map);
   GST_BUFFER_PTS (buf) = ts;
   GST_BUFFER_DURATION (buf) =
@@ -116,13 +146,14 @@ on_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   n = map.size / 2;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) &&
       GST_CLOCK_TIME_IS_VALID (self->next_ts)) {
-    plc_fillin (&self->plc, (int16_t *)map.data, (int)n);
+    conceal (self, (int16_t *)map.data, (guint)n);
     GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_GAP);
     GST_OBJECT_LOCK (self);
     self->concealed += gst_util_uint64_scale_round (n, GST_SECOND, self->rate);
     GST_OBJECT_UNLOCK (self);
   } else if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
     plc_rx (&self->plc, (int16_t *)map.data, (int)n);
+    self->filled = 0;
   }
   gst_buffer_unmap (buf, &map);
   if (GST_CLOCK_TIME_IS_VALID (pts))
