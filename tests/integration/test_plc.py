@@ -79,16 +79,19 @@ def longest_hole_ms(samples, rate):
     peaks = np.abs(samples[:count * window]).reshape(count, window).max(axis=1)
     on = np.nonzero(peaks > 0.06)[0]
     if len(on) == 0:
-        return None, 0.0
+        return None, 0.0, 0.0
     a, b = on[0] * window + rate // 2, on[-1] * window - rate // 2
     quiet = np.abs(samples[a:b]) < NEAR_ZERO
     best = 0
     # runs of True: lengths from the edges of the boolean array
     edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    at = 0.0
     if len(starts):
-        best = int((ends - starts).max())
-    return 1000.0 * best / rate, (b - a) / rate
+        i = int((ends - starts).argmax())
+        best = int(ends[i] - starts[i])
+        at = (a + starts[i]) / rate
+    return 1000.0 * best / rate, (b - a) / rate, at
 
 
 def participants(ctl, room):
@@ -102,6 +105,8 @@ def main():
         sys.exit(1)
     cases = [("loss-" + codec, codec, drop, jitter) for codec, drop, jitter in LOSS] + \
             [("jitter-" + codec, codec, drop, jitter) for codec, drop, jitter in JITTER]
+    if len(sys.argv) > 1:  # by hand: only the cases whose name has this
+        cases = [c for c in cases if sys.argv[1] in c[0]]
     depths = {}
     with mcutest.McuServer() as srv:
         ctl = Control(srv.control_socket)
@@ -134,14 +139,14 @@ def main():
     for name, room, jitter, listener, sender in running:
         withheld = sender["r"].get("rtp_packets_withheld", 0)
         rate, samples = audiocheck.read_wav(listener["wav"])
-        hole, span = longest_hole_ms(samples, rate)
+        hole, span, at = longest_hole_ms(samples, rate)
         if hole is None:
             checks.check(False, "%s: the listener never heard the tone" % name)
             continue
         checks.check(hole <= HOLE_MS,
-                     "%s: longest silence in %.1f s of tone %.1f ms (at most %.0f; "
-                     "%d of %d packets withheld)"
-                     % (name, span, hole, HOLE_MS, withheld,
+                     "%s: longest silence in %.1f s of tone %.1f ms at %.2f s "
+                     "(at most %.0f; %d of %d packets withheld)"
+                     % (name, span, hole, at, HOLE_MS, withheld,
                         withheld + sender["r"].get("rtp_packets_sent", 0)))
         if not jitter:
             checks.check(withheld > 0.05 * 50 * DURATION,
