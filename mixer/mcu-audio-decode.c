@@ -8,6 +8,7 @@
 #define ADAPT_INTERVAL_S 1
 #define DOWN_AFTER_TICKS 10 /* seconds below the target before going down */
 #define DOWN_STEP_MS     10
+#define MAX_SHIFT_STEP   (20 * GST_MSECOND)
 
 typedef struct
 {
@@ -90,8 +91,9 @@ make (GstBin *bin, const gchar *factory, GError **error)
 
 /* Streaming thread (on the depayloader's src): moves this caller's
  * timestamps by the offset; when it grows, the time skipped is announced
- * as a GAP first, which the decoder (Opus) or mcuplc conceals like a lost
- * packet. GAPs of lost packets move with the buffers. */
+ * as a GAP first (20 ms at most per packet), which the decoder (Opus) or
+ * mcuplc conceals like a lost packet. GAPs of lost packets move with the
+ * buffers. */
 static GstPadProbeReturn
 on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -109,6 +111,9 @@ on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (!GST_CLOCK_TIME_IS_VALID (ts))
       return GST_PAD_PROBE_OK;
     if (offset > shift->applied) {
+      /* at most a packet's worth per packet: concealment fades out over
+       * 50 ms (spandsp), and each good packet restores it */
+      offset = MIN (offset, shift->applied + MAX_SHIFT_STEP);
       shift->injecting = TRUE;
       gst_pad_push_event (pad,
           gst_event_new_gap (ts + shift->applied, offset - shift->applied));
