@@ -44,10 +44,12 @@ struct _McuCallerMedia
   /* Written by streaming threads with g_atomic_int_*. */
   gint received;
   gint sent;
-  gint withheld; /* --drop-percent */
+  gint withheld;         /* --drop-percent */
+  gint longest_drop_run; /* most packets withheld in a row */
   /* The send thread only. */
   GRand *drop_rand; /* (nullable) */
   guint drop_percent;
+  guint drop_run;
   gint other_pt;
   gint max_gap_us;    /* longest time between two RTP arrivals */
   gint max_gap_at_ms; /* when it ended, ms from the first arrival */
@@ -272,9 +274,13 @@ on_send_drop (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuCallerMedia *m = user_data;
 
-  if ((guint)g_rand_int_range (m->drop_rand, 0, 100) >= m->drop_percent)
+  if ((guint)g_rand_int_range (m->drop_rand, 0, 100) >= m->drop_percent) {
+    m->drop_run = 0;
     return GST_PAD_PROBE_OK;
+  }
   g_atomic_int_inc (&m->withheld);
+  if (++m->drop_run > (guint)g_atomic_int_get (&m->longest_drop_run))
+    g_atomic_int_set (&m->longest_drop_run, (gint)m->drop_run);
   return GST_PAD_PROBE_DROP;
 }
 
@@ -519,8 +525,9 @@ mcu_caller_media_get_received (McuCallerMedia *m)
 }
 
 guint
-mcu_caller_media_get_withheld (McuCallerMedia *m)
+mcu_caller_media_get_withheld (McuCallerMedia *m, guint *longest_run)
 {
+  *longest_run = (guint)g_atomic_int_get (&m->longest_drop_run);
   return (guint)g_atomic_int_get (&m->withheld);
 }
 

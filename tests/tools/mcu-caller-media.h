@@ -58,7 +58,7 @@ void mcu_caller_media_stop (McuCallerMedia *media,
     McuCallerMediaStoppedFunc on_stopped, gpointer user_data);
 guint mcu_caller_media_get_received (McuCallerMedia *media);
 guint mcu_caller_media_get_sent (McuCallerMedia *media);
-guint mcu_caller_media_get_withheld (McuCallerMedia *media);
+guint mcu_caller_media_get_withheld (McuCallerMedia *media, guint *longest_run);
 guint mcu_caller_media_get_other_pt (McuCallerMedia *media);
 /* The longest time between two received RTP packets of ours (ms), and when
  * it ended (seconds after the first one). */

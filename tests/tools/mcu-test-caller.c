@@ -373,6 +373,7 @@ add_media_members (JsonBuilder *b, McuCaller *c)
   gboolean started = mcu_caller_media_is_started (c->media);
   g_autofree gchar *remote = NULL;
   gdouble gap_at = 0;
+  guint withheld, run = 0;
 
   if (c->remote.address)
     remote = g_strdup_printf ("%s:%u", c->remote.address, c->remote.port);
@@ -388,8 +389,9 @@ add_media_members (JsonBuilder *b, McuCaller *c)
       started ? mcu_caller_media_get_received (c->media) : 0);
   add_int (b, "rtp_packets_sent",
       started ? mcu_caller_media_get_sent (c->media) : 0);
-  add_int (b, "rtp_packets_withheld",
-      started ? mcu_caller_media_get_withheld (c->media) : 0);
+  withheld = started ? mcu_caller_media_get_withheld (c->media, &run) : 0;
+  add_int (b, "rtp_packets_withheld", withheld);
+  add_int (b, "rtp_longest_withheld_run", run);
   add_int (b, "rtp_packets_dropped",
       started ? mcu_caller_media_get_other_pt (c->media) : 0);
   add_int (b, "rtp_max_gap_ms",
