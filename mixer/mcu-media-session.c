@@ -11,7 +11,8 @@
  * come out as the "dtmf" signal on the main loop.
  *
  * The bin:
- *   udpsrc(rtp) -> rtpbin -> depay -> decoder -> convert/resample -> mix_out
+ *   udpsrc(rtp) -> rtpbin -> McuAudioDecode (depay -> decoder -> loss
+ *   concealment -> convert/resample, mcu-audio-decode.c) -> mix_out
  *   udpsrc(rtcp) -> rtpbin -> udpsink(rtcp)
  *   mix_in -> [resample] -> encoder -> payloader -> rtpbin -> udpsink(rtp)
  * DTMF out: McuDtmfSender (mcu-dtmf-sender.c, its own lock) probes the
@@ -22,6 +23,7 @@
  * between rtpbin and the udpsinks, RTP and RTCP alike (mcu-srtp.c).
  */
 #include "mcu-media-session.h"
+#include "mcu-audio-decode.h"
 #include "mcu-dtmf-tx.h"
 #include "mcu-dtmf-sender-private.h"
 #include "mcu-media-dtmf.h"
@@ -31,8 +33,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MIX_CAPS \
-  "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 #define RELATCH_AFTER_US (2 * G_USEC_PER_SEC)
 /* How long only the SDP's own address:port is taken after a new SDP before
  * another source may be a NAT's (see accept_source). */
@@ -42,19 +42,15 @@ typedef struct
 {
   const gchar *encoding_name;
   guint clock_rate;
-  guint codec_rate; /* sample rate of the encoder/decoder */
-  const gchar *depay, *decoder, *encoder, *pay;
+  guint codec_rate;           /* sample rate of the encoder/decoder */
+  const gchar *encoder, *pay; /* receive: mcu-audio-decode.c */
 } CodecInfo;
 
 static const CodecInfo codec_info[] = {
-  [MCU_MEDIA_CODEC_OPUS] = { "OPUS", 48000, 48000, "rtpopusdepay", "opusdec",
-      "opusenc", "rtpopuspay" },
-  [MCU_MEDIA_CODEC_G722] = { "G722", 8000, 16000, "rtpg722depay", "avdec_g722",
-      "avenc_g722", "rtpg722pay" },
-  [MCU_MEDIA_CODEC_PCMU] = { "PCMU", 8000, 8000, "rtppcmudepay", "mulawdec",
-      "mulawenc", "rtppcmupay" },
-  [MCU_MEDIA_CODEC_PCMA] = { "PCMA", 8000, 8000, "rtppcmadepay", "alawdec",
-      "alawenc", "rtppcmapay" },
+  [MCU_MEDIA_CODEC_OPUS] = { "OPUS", 48000, 48000, "opusenc", "rtpopuspay" },
+  [MCU_MEDIA_CODEC_G722] = { "G722", 8000, 16000, "avenc_g722", "rtpg722pay" },
+  [MCU_MEDIA_CODEC_PCMU] = { "PCMU", 8000, 8000, "mulawenc", "rtppcmupay" },
+  [MCU_MEDIA_CODEC_PCMA] = { "PCMA", 8000, 8000, "alawenc", "rtppcmapay" },
 };
 
 struct _McuMediaSession
@@ -71,7 +67,7 @@ struct _McuMediaSession
   GstElement *rtpbin;
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
-  GstElement *depay;
+  McuAudioDecode *decode; /* the receive codec chain */
   McuSrtp srtp;
   GstElement *encoder; /* (transfer none) in bin */
   GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
@@ -263,6 +259,8 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->packets_received = mcu_media_session_get_packets_received (self);
+  if (self->decode)
+    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   if (self->rtpbin == NULL)
     return;
   g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
@@ -588,7 +586,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuMediaSession *self)
     link_to_fakesink (self->bin, pad);
     return;
   }
-  depay_sink = gst_element_get_static_pad (self->depay, "sink");
+  depay_sink = gst_object_ref (mcu_audio_decode_get_sink (self->decode));
   old = gst_pad_get_peer (depay_sink);
   if (old) {
     /* The caller changed SSRC: follow the new stream. The old one goes on
@@ -628,38 +626,19 @@ make_caps (GstBin *bin, const gchar *caps_str)
   return e;
 }
 
-/* depay -> decoder -> audioconvert -> audioresample -> caps; ghost mix_out */
+/* the receive codec chain (mcu-audio-decode.c); ghost mix_out */
 static gboolean
 build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
 {
-  const CodecInfo *ci = &codec_info[self->params.codec];
-  GstElement *dec, *conv, *res, *caps;
-  GstPad *src;
-
-  if (!(self->depay = make (bin, ci->depay, error)) ||
-      !(dec = make (bin, ci->decoder, error)) ||
-      !(conv = make (bin, "audioconvert", error)) ||
-      !(res = make (bin, "audioresample", error)))
+  if (!(self->decode = mcu_audio_decode_new (
+            bin, &self->params, self->jitter_latency, error)))
     return FALSE;
-  if (self->params.codec == MCU_MEDIA_CODEC_OPUS)
-    g_object_set (
-        dec, "plc", TRUE, "use-inband-fec", self->params.opus_fec, NULL);
-  else if (self->params.inband_dtmf) {
-    GstPad *decoded = gst_element_get_static_pad (dec, "src");
-
-    mcu_media_dtmf_watch_decoded (self->dtmf, decoded);
-    gst_object_unref (decoded);
-  }
-  g_object_set (res, "quality", 4, NULL);
-  caps = make_caps (bin, MIX_CAPS);
-  if (!gst_element_link_many (self->depay, dec, conv, res, caps, NULL)) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "cannot link the %s decoder", ci->encoding_name);
-    return FALSE;
-  }
-  src = gst_element_get_static_pad (caps, "src");
-  gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_out", src));
-  gst_object_unref (src);
+  if (self->params.codec != MCU_MEDIA_CODEC_OPUS && self->params.inband_dtmf)
+    mcu_media_dtmf_watch_decoded (
+        self->dtmf, mcu_audio_decode_get_decoded (self->decode));
+  mcu_audio_decode_follow_jitter (self->decode, self->rtpbin);
+  gst_element_add_pad (GST_ELEMENT (bin),
+      gst_ghost_pad_new ("mix_out", mcu_audio_decode_get_src (self->decode)));
   return TRUE;
 }
 
@@ -895,7 +874,8 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   g_mutex_unlock (&self->lock);
-  self->rtpbin = self->depay = self->encoder = NULL;
+  self->rtpbin = self->encoder = NULL;
+  g_clear_object (&self->decode);
   g_clear_object (&self->bin);
   mcu_srtp_reset (&self->srtp);
 }
@@ -972,7 +952,8 @@ mcu_media_session_set_codec (
       !build_decoder (self, GST_BIN (bin), error) ||
       !build_encoder (self, GST_BIN (bin), error)) {
     self->udpsink_rtp = self->udpsink_rtcp = NULL;
-    self->rtpbin = self->depay = NULL;
+    self->rtpbin = NULL;
+    g_clear_object (&self->decode);
     g_clear_object (&self->encode_sink);
     mcu_srtp_reset (&self->srtp);
     return FALSE;
