@@ -103,13 +103,20 @@ class Download(threading.Thread):
         self.sock.close()
 
 
+def ms(seconds):
+    return "no answer" if seconds >= 1e8 else "%.0f ms" % (seconds * 1000)
+
+
 def health_latencies(ctl, seconds, step=0.1):
     """GET /v1/health for @seconds: the slowest answer (s) and the count."""
     worst, n = 0.0, 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         t = time.monotonic()
-        status, _ = ctl.call("GET", "/v1/health")
+        try:
+            status, _ = ctl.call("GET", "/v1/health")
+        except OSError:  # no answer within the client's 10 s
+            status = None
         # an error counts as not answered
         worst = max(worst, time.monotonic() - t if status == 200 else 1e9)
         n += 1
@@ -132,7 +139,7 @@ def main():
     downloads = []
     try:
         ctl = Control(srv.control_socket)
-        caller = Caller(work, "talker", srv.uri("talk"), ["--codec", "opus"], duration=30)
+        caller = Caller(work, "talker", srv.uri("talk"), ["--codec", "opus"], duration=60)
         checks.check(caller.wait_answered(15) == 200, "a caller talks in room talk")
 
         # a large file, whole, while the socket answers other requests
@@ -148,13 +155,13 @@ def main():
             worst, n = max(worst, w), n + k
         d.join(5)
         took = time.monotonic() - t0
-        print("# 50 MB in %.2f s; GET /v1/health x%d during it, slowest %.0f ms" % (took, n, worst * 1000))
+        print("# 50 MB in %.2f s; GET /v1/health x%d during it, slowest %s" % (took, n, ms(worst)))
         checks.check(d.status == 200 and d.headers.get("content-length") == str(50 * 1000 * 1000)
                      and d.headers.get("content-type") == "video/x-matroska",
                      "50 MB download: 200, Content-Length, video/x-matroska (%s %s)" % (d.status, d.headers))
         checks.check(d.received == 50 * 1000 * 1000 and d.digest == big_sum,
                      "50 MB download: byte for byte (%d bytes)" % d.received)
-        checks.check(n >= 1 and worst < 0.25, "GET /v1/health answered during it within %.0f ms" % (worst * 1000))
+        checks.check(n >= 1 and worst < 0.25, "GET /v1/health answered during it within %s" % ms(worst))
 
         # a slow disk: the download goes on, the main loop does not wait
         slow = Download(srv.control_socket, SLOW)
@@ -164,12 +171,12 @@ def main():
                      "slow disk: the download starts (%s)" % slow.status)
         worst, n = health_latencies(ctl, 3.0)
         got = slow.received
-        print("# slow disk (%d ms a read): %d bytes in 3 s; GET /v1/health x%d, slowest %.0f ms"
-              % (SLOW_MS, got, n, worst * 1000))
+        print("# slow disk (%d ms a read): %d bytes in 3 s; GET /v1/health x%d, slowest %s"
+              % (SLOW_MS, got, n, ms(worst)))
         checks.check(got >= 4 * 65536, "slow disk: the download goes on (%d bytes in 3 s)" % got)
         checks.check(worst < SLOW_MS / 2000.0,
-                     "slow disk: GET /v1/health answered within %.0f ms (a read takes %d ms)"
-                     % (worst * 1000, SLOW_MS))
+                     "slow disk: GET /v1/health answered within %s (a read takes %d ms)"
+                     % (ms(worst), SLOW_MS))
 
         # max-downloads=2
         second = Download(srv.control_socket, SLOW)
@@ -204,8 +211,7 @@ def main():
         checks.check(status == 404 and err.get("code") == "no-such-recording",
                      "a recording whose file is gone: 404 no-such-recording (%s %s)" % (status, err))
 
-        caller.proc.wait(40)
-        code = caller.stop()
+        code = caller.stop()  # its report covers the downloads
         rep = caller.report() or {}
         # (the jitter buffer's start may hold the second packet: a gap
         # within the first second is the join, before any download)
