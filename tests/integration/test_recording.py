@@ -5,9 +5,9 @@ gst-launch-1.0.
 
 - A video room: a "clap" caller (black picture; every 2 s a white picture
   and a 1 kHz burst in the same instant), a second video caller (blue
-  640x360) that changes resolution halfway (a re-INVITE, then green
-  320x180 with new SPS/PPS on the same SSRC), and an audio-only caller that
-  adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
+  640x360) that changes resolution halfway through the recording (a
+  re-INVITE, then green 320x180 with new SPS/PPS on the same SSRC), and an
+  audio-only caller that adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
   1280x720 stream all through + Opus in Matroska; the file's duration is
   the recording's (within one frame) and the test's wall clock (within
   0.15 s), 30 frames a second decoded to its end; the resized caller's
@@ -49,6 +49,7 @@ checks = mcutest.Failures()
 FPS = 30
 CLAP_MS = 2000
 BLUE, GREEN = "3232c8", "32c832"
+RESIZE_AT = 5.0  # s into the 10 s recording
 
 
 def sees_resized(caller):
@@ -202,20 +203,22 @@ def video_room(work):
         uri = srv.uri("rec")
         clap = Caller(work, "clap", uri, ["--codec", "opus", "--video-colour", "000000",
                                           "--clap-every", str(CLAP_MS)], duration=40)
-        # halfway through the recording: a re-INVITE, then another size
-        # (new SPS/PPS, the same SSRC) and colour
+        # halfway through the recording (SIGUSR2): a re-INVITE, then
+        # another size (new SPS/PPS, the same SSRC) and colour
         blue = Caller(work, "blue", uri, ["--codec", "opus", "--amplitude", "0",
-                                          "--video-colour", BLUE, "--video-resize-at", "7",
-                                          "--video-resize", "320x180", "--video-resize-colour", GREEN,
-                                          "--grid", "2x2:3"], duration=40)
+                                          "--video-colour", BLUE, "--video-resize", "320x180",
+                                          "--video-resize-colour", GREEN, "--grid", "2x2:3"], duration=40)
+        # its video comes before the recording starts (it starts 1 s after
+        # the answers)
         late = Caller(work, "late", uri, ["--codec", "opus", "--amplitude", "0", "--video-colour",
-                                          "c8c832", "--video-size", "320x240", "--video-at", "4",
+                                          "c8c832", "--video-size", "320x240", "--video-at", "0.5",
                                           "--grid", "2x2:3"],
                       duration=40)
         for c in (clap, blue, late):
             checks.check(c.wait_answered(15) == 200, "%s answered" % c.name)
         time.sleep(1.0)  # the three are in the mix and in the grid
         t0 = time.monotonic()
+        posted = datetime.datetime.now(datetime.timezone.utc)
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         t1 = time.monotonic()
         checks.check(status == 201 and body and body.get("state") == "recording",
@@ -230,6 +233,8 @@ def video_room(work):
                      "the room resource shows the recording (%s)" % (room or {}).get("recording"))
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         checks.check(status == 409, "a second recording of the room: 409 (%s)" % status)
+        time.sleep(max(0.0, RESIZE_AT - (time.monotonic() - t1)))
+        blue.proc.send_signal(signal.SIGUSR2)
         time.sleep(10.0 - (time.monotonic() - t1))
         t2 = time.monotonic()
         status, body = ctl.call("DELETE", "/v1/rooms/rec/recordings/" + rid)
@@ -241,6 +246,10 @@ def video_room(work):
         item = next((r for r in (listing or {}).get("recordings", []) if r["id"] == rid), {})
         checks.check(item.get("state") == "stopped" and item.get("room") == "rec" and item.get("video"),
                      "listed: stopped, room rec, video (%s)" % item)
+        start = datetime.datetime.strptime(item.get("start") or "1970-01-01T00:00:00.000Z", "%Y-%m-%dT%H:%M:%S.%fZ")
+        checks.check(start.strftime("%Y%m%dT%H%M%S.") + "%03dZ" % (start.microsecond // 1000) == rid[len("rec-"):]
+                     and abs((start.replace(tzinfo=datetime.timezone.utc) - posted).total_seconds()) < 2,
+                     "listed start %s: the id's, the UTC time of the POST (%s)" % (item.get("start"), posted))
         wall = (t2 + t3) / 2 - (t0 + t1) / 2
         checks.check(abs(item.get("duration", 0) - wall) < 0.15,
                      "listed duration %.3f s ~ the test's wall clock %.3f s" % (item.get("duration", 0), wall))
@@ -295,9 +304,9 @@ def video_room(work):
     checks.check(gaps and max(gaps) < 2.5 / FPS, "no gap in the pictures (longest %.3f s)" % max(gaps or [0]))
     checks.check(frames and frames[-1][0] >= dur - 2.0 / FPS,
                  "the pictures decode to the end: last at %.3f s of %.3f s" % (frames[-1][0] if frames else -1, dur))
-    # the resize is about 6 s in (the late caller's video about 3 s in)
-    tiles = grid_tiles(path, work, (4.5, dur - 0.2))
-    before, after = tiles[4.5], tiles[dur - 0.2]
+    # the resize is RESIZE_AT s in: the tiles a second before and at the end
+    tiles = grid_tiles(path, work, (RESIZE_AT - 1.0, dur - 0.2))
+    before, after = tiles[RESIZE_AT - 1.0], tiles[dur - 0.2]
     was = [i for i, c in enumerate(before) if vc.close(c, vc.rgb(BLUE))]
     checks.check(len(was) == 1 and vc.close(after[was[0]], vc.rgb(GREEN))
                  and not any(vc.close(c, vc.rgb(BLUE)) for c in after),
@@ -329,7 +338,9 @@ def audio_room(work):
     with server(rec_dir) as srv:
         ctl = Control(srv.control_socket)
         caller = Caller(work, "voice", srv.uri("talk"), ["--codec", "opus"], duration=30)
-        checks.check(caller.wait_answered(15) == 200, "audio-only caller answered")
+        other = Caller(work, "voice2", srv.uri("talk"), ["--codec", "opus", "--tone", "660"], duration=30)
+        checks.check(caller.wait_answered(15) == 200 and other.wait_answered(15) == 200,
+                     "audio-only callers answered (440 and 660 Hz)")
         mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
         out = run(mcuctl + ["record", "start", "talk"])
         m = re.match(r"recording talk: (\S+) \(recording\)", out)
@@ -347,6 +358,7 @@ def audio_room(work):
         last = (body or {}).get("id", "")
         time.sleep(1.5)
         caller.stop()
+        other.stop()
     with open(os.path.join(rec_dir, last + ".json")) as f:
         meta = json.load(f)
     checks.check(meta.get("state") == "stopped" and meta.get("duration_ms", 0) >= 1400,
@@ -356,6 +368,22 @@ def audio_room(work):
     checks.check(info["video"] is None and re.search(r"Opus|x-opus", (info["audio"] or {}).get("codec", ""))
                  and abs((info["duration"] or 0) - 3) < 0.3,
                  "an audio room: Opus only, %.2f s (%s)" % (info["duration"] or 0, path))
+    # the room's full mix: both callers (a mix-minus would miss one)
+    _, samples = decode_audio(path, work)
+    levels = tone_levels(samples[48000:], (440, 660))
+    checks.check(all(lv > 0.2 for lv in levels.values()),
+                 "the file holds both callers: %s" % ", ".join("%d Hz %.2f" % kv for kv in sorted(levels.items())))
+
+
+def tone_levels(samples, freqs, rate=48000):
+    """The share of the signal's energy within 10 Hz of each of @freqs."""
+    import numpy as np
+    x = np.asarray(samples, dtype=float)
+    if len(x) == 0 or not np.any(x):
+        return {f: 0.0 for f in freqs}
+    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    hz = np.fft.rfftfreq(len(x), 1.0 / rate)
+    return {f: float(power[(hz > f - 10) & (hz < f + 10)].sum() / power.sum()) for f in freqs}
 
 
 def correlate(recording, prompt):
@@ -517,6 +545,9 @@ def write_failure(work):
             status, listing = ctl.get("/v1/recordings")
             states = [r["state"] for r in (listing or {}).get("recordings", [])]
             checks.check(states == ["failed"], "listed as failed (%s)" % states)
+            metrics = ctl.raw("GET", "/metrics")[2].decode()
+            checks.check("mcu_recordings_failed_total 1\n" in metrics and "mcu_recordings 0\n" in metrics,
+                         "metrics: mcu_recordings_failed_total 1, mcu_recordings 0")
             status, room = ctl.get("/v1/rooms/full")
             checks.check(status == 200 and room["participants"] == 2 and room.get("recording") is None,
                          "the room goes on, both in it, not recording")
