@@ -639,6 +639,7 @@ info_of_running (Rec *rec)
   info->duration_ms = mcu_recorder_get_duration (rec->recorder) / GST_MSECOND;
   info->size = file_size (rec->path, NULL, &info->segments);
   info->video = mcu_recorder_has_video (rec->recorder);
+  info->video_encoder = mcu_recorder_get_video_encoder (rec->recorder);
   return info;
 }
 

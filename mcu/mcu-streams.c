@@ -377,6 +377,8 @@ info_of (Stream *s)
                     : state_names[s->state];
   info->reconnects = s->reconnects;
   info->error = g_strdup (s->error);
+  info->video_encoder =
+      s->recorder ? mcu_recorder_get_video_encoder (s->recorder) : NULL;
   return info;
 }
 

@@ -25,6 +25,8 @@ typedef struct
   const gchar *state;
   guint reconnects;
   gchar *error; /* (nullable) the last failure */
+  /* (nullable) live with video: "own", "encoder-group", "fallback" */
+  const gchar *video_encoder;
 } McuStreamInfo;
 
 void mcu_stream_info_free (McuStreamInfo *info);

@@ -714,3 +714,12 @@ mcu_recorder_get_error (McuRecorder *self)
 {
   return self->error;
 }
+
+const gchar *
+mcu_recorder_get_video_encoder (McuRecorder *self)
+{
+  if (self->encode == NULL)
+    return NULL;
+  return mcu_video_encode_source_to_string (
+      mcu_video_encode_get_source (self->encode));
+}

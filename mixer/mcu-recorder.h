@@ -65,6 +65,10 @@ const gchar *mcu_recorder_state_to_string (McuRecorderState state);
 gboolean mcu_recorder_has_video (McuRecorder *self);
 /* Nanoseconds recorded: until now, or until the stop. */
 GstClockTime mcu_recorder_get_duration (McuRecorder *self);
+/* (nullable) Where its H.264 comes from now (see McuVideoEncodeSource):
+ * "own", "encoder-group" (a participants' group's output), "fallback";
+ * NULL without video. */
+const gchar *mcu_recorder_get_video_encoder (McuRecorder *self);
 /* (nullable) why it failed */
 const gchar *mcu_recorder_get_error (McuRecorder *self);
 
