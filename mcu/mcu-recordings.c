@@ -409,6 +409,7 @@ rec_begin (Rec *rec)
     .height = self->config->recording_height,
     .framerate = self->config->video_framerate,
     .bitrate = self->config->recording_bitrate,
+    .reuse_encoder = self->config->recording_reuse_encoder,
   };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *name = NULL;

@@ -222,6 +222,7 @@ connect_stream (Stream *s)
     .height = self->config->recording_height,
     .framerate = self->config->video_framerate,
     .bitrate = self->config->recording_bitrate,
+    .reuse_encoder = self->config->recording_reuse_encoder,
   };
   g_autoptr (GError) error = NULL;
 

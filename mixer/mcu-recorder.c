@@ -586,7 +586,7 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
   self->video = video ? g_object_ref (video) : NULL;
   if (video) {
     McuVideoEncodeOptions eo = { options->width, options->height,
-      options->framerate, options->bitrate };
+      options->framerate, options->bitrate, options->reuse_encoder };
 
     if (!(self->encode = mcu_video_encode_get (video, &eo, error)))
       return NULL;

@@ -38,6 +38,9 @@ typedef struct
    * seconds, at the next video key frame (splitmuxsink). path is then the
    * first one's, NAME.000.EXT; the next are NAME.001.EXT, ... */
   guint segment_seconds;
+  /* the H.264 of a participants' encoder group that encodes that view,
+   * when there is one (McuVideoEncodeOptions) */
+  gboolean reuse_encoder;
 } McuRecorderOptions;
 
 #define MCU_TYPE_RECORDER (mcu_recorder_get_type ())

@@ -436,7 +436,8 @@ static gboolean
 same_options (const McuVideoEncodeOptions *a, const McuVideoEncodeOptions *b)
 {
   return a->width == b->width && a->height == b->height &&
-         a->framerate == b->framerate && a->bitrate == b->bitrate;
+         a->framerate == b->framerate && a->bitrate == b->bitrate &&
+         a->reuse_group == b->reuse_group;
 }
 
 McuVideoEncode *
@@ -454,8 +455,10 @@ mcu_video_encode_get (
   self->options = *options;
   self->mix = mix;
   g_object_add_weak_pointer (G_OBJECT (mix), (gpointer *)&self->mix);
-  group = mcu_video_mix_find_view_encoder (
-      mix, options->width, options->height, options->framerate);
+  group = options->reuse_group
+              ? mcu_video_mix_find_view_encoder (
+                    mix, options->width, options->height, options->framerate)
+              : NULL;
   if (group) {
     self->source = MCU_VIDEO_ENCODE_GROUP;
     self->closing_handler = g_signal_connect (

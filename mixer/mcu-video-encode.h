@@ -15,6 +15,8 @@ typedef struct
   guint width, height; /* the encoded picture */
   guint framerate;     /* the view's: key frames every 2 s of it */
   guint bitrate;       /* kbit/s */
+  /* a participants' encoder group's output when it is that view */
+  gboolean reuse_group;
 } McuVideoEncodeOptions;
 
 /* Where the H.264 comes from. */
