@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include "mcu-audio-encode.h"
 #include "mcu-audio-mix.h"
 #include "mcu-video-mix.h"
 
@@ -41,6 +42,9 @@ typedef struct
   /* the H.264 of a participants' encoder group that encodes that view,
    * when there is one (McuVideoEncodeOptions) */
   gboolean reuse_encoder;
+  /* (nullable) live outputs: the room's shared AAC encode of @audio
+   * (mcu-audio-encode.h); NULL: one of its own */
+  McuAudioEncode *aac;
 } McuRecorderOptions;
 
 #define MCU_TYPE_RECORDER (mcu_recorder_get_type ())
@@ -72,6 +76,8 @@ GstClockTime mcu_recorder_get_duration (McuRecorder *self);
  * "own", "encoder-group" (a participants' group's output), "fallback";
  * NULL without video. */
 const gchar *mcu_recorder_get_video_encoder (McuRecorder *self);
+/* How many outputs share its AAC encode (itself included); 0 without. */
+guint mcu_recorder_get_aac_outputs (McuRecorder *self);
 /* (nullable) why it failed */
 const gchar *mcu_recorder_get_error (McuRecorder *self);
 
