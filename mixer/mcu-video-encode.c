@@ -426,7 +426,9 @@ on_group_closing (McuVideoMix *mix, McuEncoderGroup *group, gpointer data)
   if (group != self->group || self->source != MCU_VIDEO_ENCODE_GROUP)
     return;
   untap_group (self);
+  g_mutex_lock (&self->lock); /* read by request_key_frame */
   self->source = MCU_VIDEO_ENCODE_FALLBACK;
+  g_mutex_unlock (&self->lock);
   g_signal_handler_disconnect (mix, self->closing_handler);
   self->closing_handler = 0;
   self->fallback_idle = g_idle_add (on_fallback_idle, self);

@@ -27,7 +27,8 @@ gst-launch-1.0.
   group goes, the recording goes on with its own encode of the same
   settings ("fallback"); the file is one H.264 640x360 stream that decodes
   without an error from start to end, no gap in the pictures longer than
-  0.2 s, its duration the listing's.
+  0.2 s, its duration the listing's; the HLS stream's segments are about
+  2 s (a key frame asked of the group every 2 s) and decode.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
   ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
   listing's size their sum and "segments" their number."""
@@ -448,6 +449,19 @@ def reused(work):
         item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
         checks.check(voice.proc.poll() is None, "reuse: the audio caller still in the call")
         voice.stop()
+    # the HLS stream took the group's H.264 too: segments of about 2 s
+    # (a key frame asked of the group every 2 s; its own GOP is 10 s)
+    # that decode
+    hls = os.path.join(rec_dir, "hls", "reuse")
+    with open(os.path.join(hls, "playlist.m3u8")) as f:
+        extinf = [float(x) for x in re.findall(r"#EXTINF:([\d.]+)", f.read())]
+    checks.check(len(extinf) >= 3 and max(extinf[:-1]) <= 2.5,
+                 "reuse: HLS segments of about 2 s (%s)" % extinf)
+    seg = sorted(f for f in os.listdir(hls) if f.endswith(".ts"))[0]
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + os.path.join(hls, seg), "!", "tsdemux", "!",
+               "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false", "sync=false"])
+    nframes = len(re.findall(r"chain.*?pts:", out))
+    checks.check(nframes >= 40, "reuse: HLS %s decodes (%d frames)" % (seg, nframes))
     path = os.path.join(rec_dir, rid + ".mkv")
     info = discover(path)
     v = info["video"] or {}
