@@ -159,6 +159,8 @@ static const KeySpec key_specs[] = {
       CFG (recording_segment_seconds) },
   { "recording", "reuse-encoder", KEY_BOOL, 0, 0,
       CFG (recording_reuse_encoder) },
+  { "recording", "max-downloads", KEY_UINT, 1, 1000,
+      CFG (recording_max_downloads) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
@@ -258,6 +260,7 @@ mcu_config_new_default (void)
   c->recording_bitrate = 2000;
   c->recording_max_active = 8;
   c->recording_max_streams = 4;
+  c->recording_max_downloads = 4;
   c->recording_announce = TRUE;
   c->recording_reuse_encoder = TRUE;
   c->video_enabled = TRUE;

@@ -28,6 +28,7 @@
 #include "mcu-video-encode.h"
 
 #include <gst/app/app.h>
+#include <gst/base/base.h>
 #include <gst/video/video.h>
 
 #define STOP_TIMEOUT_MS 3000
@@ -262,6 +263,20 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
   g_autofree gchar *message = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_WARNING:
+      /* srtsink (1.22) reconnects by itself when the far end is not there
+       * or goes, with only a warning: the far end would get no key frame,
+       * and the stream would neither back off nor say so. It fails
+       * instead; the stream connects anew (mcu-streams.c). */
+      if (self->options.output != MCU_RECORDER_SRT ||
+          !GST_IS_BASE_SINK (GST_MESSAGE_SRC (msg)))
+        return G_SOURCE_CONTINUE;
+      gst_message_parse_warning (msg, &err, &debug);
+      message = g_strdup_printf ("%s: %s", self->path, err->message);
+      g_message ("stream failed: %s", message);
+      self->bus_watch = 0;
+      finish (self, MCU_RECORDER_FAILED, message);
+      return G_SOURCE_REMOVE;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       message = g_strdup_printf ("%s: %s", self->path, err->message);

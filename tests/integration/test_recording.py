@@ -4,13 +4,17 @@ as the phones; the files are read back with gst-discoverer-1.0 and
 gst-launch-1.0.
 
 - A video room: a "clap" caller (black picture; every 2 s a white picture
-  and a 1 kHz burst in the same instant), a second video caller and an
-  audio-only caller that adds video (another size) by re-INVITE halfway.
-  10 s recorded: H.264 1280x720 + Opus in Matroska; the file's duration is
+  and a 1 kHz burst in the same instant), a second video caller (blue
+  640x360) that changes resolution halfway (a re-INVITE, then green
+  320x180 with new SPS/PPS on the same SSRC), and an audio-only caller that
+  adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
+  1280x720 stream all through + Opus in Matroska; the file's duration is
   the recording's (within one frame) and the test's wall clock (within
-  0.15 s); the claps' audio and picture are at most 40 ms apart at the
-  start and at the end; the listing and the room resource say so; the
-  download is the file, byte for byte.
+  0.15 s), 30 frames a second decoded to its end; the resized caller's
+  tile is blue before the change and green after it in the file and in
+  what the callers receive; the claps' audio and picture are at most 40 ms
+  apart at the start and at the end; the listing and the room resource say
+  so; the download is the file, byte for byte.
 - An audio-only room records Opus only (.mka).
 - SIGKILL 6 s into a recording: the file decodes to within 3 s of the
   kill, and after a restart it is listed as "interrupted".
@@ -48,11 +52,22 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
 from controlclient import Control, EventReader  # noqa: E402
+import videocheck as vc  # noqa: E402
 from videocheck import Caller  # noqa: E402
 
 checks = mcutest.Failures()
 FPS = 30
 CLAP_MS = 2000
+BLUE, GREEN = "3232c8", "32c832"
+
+
+def sees_resized(caller):
+    """Whether @caller's latest 2x2:3 grid shows the resized caller green
+    and nothing blue."""
+    tiles = ((caller.latest_grid() or {}).get("layouts") or {}).get("2x2:3") or []
+    colours = [t["median"] for t in tiles]
+    return (any(vc.close(c, vc.rgb(GREEN)) for c in colours)
+            and not any(vc.close(c, vc.rgb(BLUE)) for c in colours))
 
 
 def run(argv, timeout=120):
@@ -153,6 +168,34 @@ def decoded_until(path):
     return max(ends) if ends else 0.0
 
 
+def decoded_sizes(path):
+    """The distinct (width, height) of the pictures the decoder gives."""
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!", "matroskademux", "!",
+               "h264parse", "!", "avdec_h264", "name=dec", "!", "fakesink", "sync=false"])
+    return sorted(set((int(w), int(h)) for w, h in re.findall(
+        r"dec\.GstPad:src: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)", out)))
+
+
+def grid_tiles(path, work, times):
+    """The colours of the three tiles of a 2x2:3 grid (two on top, one
+    centred below) in the frames nearest @times (s): {t: [rgb, rgb, rgb]}."""
+    raw = os.path.join(work, "tiles.raw")
+    w, h = 32, 18
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "!", "h264parse", "!",
+         "avdec_h264", "!", "videoconvert", "!", "videoscale", "!",
+         "video/x-raw,format=RGB,width=%d,height=%d" % (w, h), "!", "filesink", "location=" + raw])
+    with open(raw, "rb") as f:
+        data = f.read()
+    n = len(data) // (w * h * 3)
+    out = {}
+    for t in times:
+        i = max(0, min(n - 1, int(round(t * FPS))))
+        frame = data[i * w * h * 3:(i + 1) * w * h * 3]
+        # the middle of each tile (the name label is at the bottom)
+        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in ((8, 4), (24, 4), (16, 13))]
+    return out
+
+
 def server(work, extra="", recording=""):
     return mcutest.McuServer(extra="[recording]\ndir=%s\n%s%s" % (work, recording, extra))
 
@@ -169,10 +212,15 @@ def video_room(work):
         uri = srv.uri("rec")
         clap = Caller(work, "clap", uri, ["--codec", "opus", "--video-colour", "000000",
                                           "--clap-every", str(CLAP_MS)], duration=40)
+        # halfway through the recording: a re-INVITE, then another size
+        # (new SPS/PPS, the same SSRC) and colour
         blue = Caller(work, "blue", uri, ["--codec", "opus", "--amplitude", "0",
-                                          "--video-colour", "3232c8"], duration=40)
+                                          "--video-colour", BLUE, "--video-resize-at", "7",
+                                          "--video-resize", "320x180", "--video-resize-colour", GREEN,
+                                          "--grid", "2x2:3"], duration=40)
         late = Caller(work, "late", uri, ["--codec", "opus", "--amplitude", "0", "--video-colour",
-                                          "c8c832", "--video-size", "320x240", "--video-at", "6"],
+                                          "c8c832", "--video-size", "320x240", "--video-at", "4",
+                                          "--grid", "2x2:3"],
                       duration=40)
         for c in (clap, blue, late):
             checks.check(c.wait_answered(15) == 200, "%s answered" % c.name)
@@ -218,6 +266,19 @@ def video_room(work):
         checks.check("mcu_recordings 0\n" in metrics and "mcu_recordings_started_total 1\n" in metrics
                      and "mcu_recordings_stopped_total 1\n" in metrics,
                      "metrics: mcu_recordings 0, started 1, stopped 1")
+        # the callers see the resized caller's new picture
+        seen = {}
+        for c in (blue, late):
+            seen[c.name] = mcutest.poll_until(lambda: c.capture() or time.sleep(0.3) or sees_resized(c), 8)
+        checks.check(all(seen.values()), "the callers see the resized caller green, no blue left: %s"
+                     % {c.name: ((c.latest_grid() or {}).get("layouts") or {}).get("2x2:3") and
+                        [t["median"] for t in c.latest_grid()["layouts"]["2x2:3"]] for c in (blue, late)})
+        rep = blue.report() or {}
+        sent = [(r["width"], r["height"]) for r in
+                ((rep.get("video") or {}).get("sending") or {}).get("resolutions", [])]
+        checks.check(rep.get("reinvite_statuses") == [200] and sent == [(640, 360), (320, 180)],
+                     "the resized caller's re-INVITE got 200, its encoder put out 640x360 then 320x180 (%s, %s)"
+                     % (rep.get("reinvite_statuses"), sent))
         # the calls went on through all of it
         for c in (clap, blue, late):
             checks.check(c.proc.poll() is None, "%s still in the call" % c.name)
@@ -226,6 +287,9 @@ def video_room(work):
         ev.stop()
 
     info = discover(path)
+    checks.check(info["raw"].count("video #") == 1, "one video stream in the file")
+    sizes = decoded_sizes(path)
+    checks.check(sizes == [(1280, 720)], "every picture decodes at 1280x720 (%s)" % sizes)
     v, a = info["video"] or {}, info["audio"] or {}
     checks.check(re.search(r"H\.264|x-h264", v.get("codec", "")) and v.get("width") == 1280 and v.get("height") == 720,
                  "video: H.264 1280x720 (%s %sx%s)" % (v.get("codec", "")[:40], v.get("width"), v.get("height")))
@@ -239,6 +303,16 @@ def video_room(work):
     checks.check(len(frames) >= 10 * FPS - 3, "%d frames decoded for 10 s at %d fps" % (len(frames), FPS))
     gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
     checks.check(gaps and max(gaps) < 2.5 / FPS, "no gap in the pictures (longest %.3f s)" % max(gaps or [0]))
+    checks.check(frames and frames[-1][0] >= dur - 2.0 / FPS,
+                 "the pictures decode to the end: last at %.3f s of %.3f s" % (frames[-1][0] if frames else -1, dur))
+    # the resize is about 6 s in (the late caller's video about 3 s in)
+    tiles = grid_tiles(path, work, (4.5, dur - 0.2))
+    before, after = tiles[4.5], tiles[dur - 0.2]
+    was = [i for i, c in enumerate(before) if vc.close(c, vc.rgb(BLUE))]
+    checks.check(len(was) == 1 and vc.close(after[was[0]], vc.rgb(GREEN))
+                 and not any(vc.close(c, vc.rgb(BLUE)) for c in after),
+                 "in the file the resized caller's tile is blue before (%s) and green at the end (%s)"
+                 % (before, after))
     first_pts, samples = decode_audio(path, work)
     audio_end = first_pts + len(samples) / 48000.0
     checks.check(abs(audio_end - frames[-1][0]) < 0.1 and first_pts < 0.05,

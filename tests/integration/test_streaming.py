@@ -6,7 +6,9 @@ mcu-test-caller as the phones (a video caller sending a 440 Hz tone):
   the stream pulled back with GStreamer decodes, with video and the room's
   audio (the 440 Hz tone); nginx is stopped and started again: the stream
   reconnects (stream-reconnecting, then stream-started) and decodes again;
-- SRT to a GStreamer srtsrc listener: decodes, with the tone;
+- SRT to a GStreamer srtsrc listener that is started after the stream
+  (stream-reconnecting until it is up), then stopped and started again:
+  each time the stream comes back, decodes, with the tone;
 - HLS into a directory: a playlist and segments that decode;
 - DELETE stops a stream (stream-stopped); bad URLs get 400."""
 
@@ -68,9 +70,6 @@ def pull(work, name, source, seconds=5.0):
         "d.", "!", "video/x-h264", "!", "queue", "!", "decodebin", "!", "videoconvert", "!", "videoscale", "!",
         "video/x-raw,format=GRAY8,width=16,height=16", "!", "filesink", "location=" + v]
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if callable(seconds):  # the listener is up: what calls it
-        time.sleep(1.0)
-        seconds = seconds()
     time.sleep(seconds)
     p.send_signal(signal.SIGINT)
     try:
@@ -150,18 +149,30 @@ def main():
         frames, samples = pull(work, "rtmp2", ["rtmp2src", "location=" + url, "!", "flvdemux", "name=d"])
         check_pull("RTMP after the restart", frames, samples, 5)
 
-        # SRT to a listener
-        listener = ["srtsrc", "uri=srt://127.0.0.1:%d?mode=listener" % srt_port, "!", "tsdemux", "name=d"]
-        srt = {}
-
-        def start_srt():
-            srt["reply"] = ctl.call("POST", "/v1/rooms/show/streams", {"url": "srt://127.0.0.1:%d" % srt_port})
-            return 6.0
-        frames, samples = pull(work, "srt", listener, seconds=start_srt)
-        st, body = srt["reply"]
-        checks.check(st == 201, "POST srt stream: 201 (%s %s)" % (st, body))
+        # SRT to a listener that is not there yet: the stream is tried
+        # again with the backoff, and gets through once the listener is up
+        srt_url = "srt://127.0.0.1:%d" % srt_port
+        listener = ["srtsrc", "uri=%s?mode=listener" % srt_url, "!", "tsdemux", "name=d"]
+        st, body = ctl.call("POST", "/v1/rooms/show/streams", {"url": srt_url})
+        checks.check(st == 201, "POST srt stream, no listener yet: 201 (%s %s)" % (st, body))
         srt_id = (body or {}).get("id")
-        check_pull("SRT", frames, samples, 4)
+
+        def srt_events(kind):
+            return [e for e in ev.events if e["type"] == kind and e.get("stream") == srt_id]
+        rec = ev.wait_for(lambda e: e["type"] == "stream-reconnecting" and e.get("stream") == srt_id, 15)
+        checks.check(rec is not None and rec.get("retry_in") == 1,
+                     "SRT listener down: stream-reconnecting, again in 1 s (%s)" % rec)
+        frames, samples = pull(work, "srt", listener, 8)
+        check_pull("SRT, listener started after the stream", frames, samples, 4)
+        # the listener stops mid-stream and comes back
+        n_rec = len(srt_events("stream-reconnecting"))
+        rec = mcutest.poll_until(lambda: len(srt_events("stream-reconnecting")) > n_rec, 15)
+        checks.check(rec, "SRT listener gone: stream-reconnecting (%s)"
+                     % (srt_events("stream-reconnecting")[-1:] or [{}])[-1].get("error"))
+        n_started = len(srt_events("stream-started"))
+        frames, samples = pull(work, "srt2", listener, 8)
+        checks.check(len(srt_events("stream-started")) > n_started, "SRT listener back: stream-started again")
+        check_pull("SRT, listener back", frames, samples, 4)
 
         # a recording of the room shares the streams' H.264 encode: it
         # starts on a key frame of its own (asked for), and the streams go

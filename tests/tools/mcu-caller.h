@@ -75,6 +75,9 @@ typedef struct
   gint video_bitrate;
   gint video_key_interval;
   gdouble video_at;
+  gdouble video_resize_at; /* re-INVITE and send at another size */
+  gchar *video_resize;     /* WxH */
+  gchar *video_resize_colour;
   gchar *send_pli_at;
   gchar *send_fir_at;
   gchar *grid_list;
@@ -123,6 +126,8 @@ typedef struct
   gboolean video_offer;   /* our offers carry m=video now */
   guint32 colour;
   guint width, height;
+  guint resize_width, resize_height;
+  guint32 resize_colour;
   McuCallerVideoCaps video_caps;
   McuCallerGrid grids[16];
   guint n_grids;
