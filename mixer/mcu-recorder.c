@@ -53,11 +53,12 @@ enum
 
 typedef struct
 {
-  GstElement *src; /* appsrc */
-  GstCaps *caps;   /* under lock: the caps last set on src */
-  gboolean ended;  /* under lock: EOS sent */
-  gboolean keyed;  /* under lock: H.264 from a key frame on is going in */
-  guint tap;       /* main thread: the tap's id, 0 = none */
+  GstElement *src;    /* appsrc */
+  GstCaps *caps;      /* under lock: the caps last set on src */
+  gboolean ended;     /* under lock: EOS sent */
+  gboolean keyed;     /* under lock: H.264 from a key frame on is going in */
+  GstClockTime asked; /* under lock: when a first key frame was asked for */
+  guint tap;          /* main thread: the tap's id, 0 = none */
 } Stream;
 
 typedef struct
@@ -175,6 +176,8 @@ mcu_recorder_init (McuRecorder *self)
 {
   g_mutex_init (&self->lock);
   self->stop = GST_CLOCK_TIME_NONE;
+  for (guint i = 0; i < N_STREAMS; i++)
+    self->streams[i].asked = GST_CLOCK_TIME_NONE;
 }
 
 /* ---- the taps (streaming threads) ---- */
@@ -197,6 +200,7 @@ on_tap (
   McuRecorder *self = ctx->self;
   Stream *st = &self->streams[ctx->index];
   GstBuffer *out;
+  gboolean ask = FALSE;
 
   if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
     clock_time -= AUDIO_PACKET_NS;
@@ -212,8 +216,16 @@ on_tap (
   }
   /* the shared H.264: from a key frame on */
   if (ctx->index == STREAM_VIDEO && !st->keyed) {
-    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    /* the key frame asked for when tapped may be of a picture from before
+     * the start (a busy encoder lags): asked for again, twice a second */
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      if (!GST_CLOCK_TIME_IS_VALID (st->asked) ||
+          clock_time >= st->asked + GST_SECOND / 2) {
+        st->asked = clock_time;
+        ask = TRUE;
+      }
       goto out;
+    }
     st->keyed = TRUE;
   }
   if (caps && (st->caps == NULL || !gst_caps_is_equal (st->caps, caps))) {
@@ -231,6 +243,8 @@ on_tap (
   gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
 out:
   g_mutex_unlock (&self->lock);
+  if (ask)
+    mcu_video_encode_request_key_frame (self->encode, GST_CLOCK_TIME_NONE);
 }
 
 /* ---- the pipeline (main thread) ---- */
