@@ -56,6 +56,10 @@ add_info (JsonBuilder *b, const McuRecordingInfo *info)
   }
   json_builder_set_member_name (b, "video");
   json_builder_add_boolean_value (b, info->video);
+  if (info->video_encoder) {
+    json_builder_set_member_name (b, "video_encoder");
+    json_builder_add_string_value (b, info->video_encoder);
+  }
   if (info->error) {
     json_builder_set_member_name (b, "error");
     json_builder_add_string_value (b, info->error);

@@ -472,6 +472,7 @@ rec_begin (Rec *rec)
     .height = self->config->recording_height,
     .framerate = self->config->video_framerate,
     .bitrate = self->config->recording_bitrate,
+    .reuse_encoder = self->config->recording_reuse_encoder,
   };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *name = NULL;
@@ -706,6 +707,7 @@ info_of_running (Rec *rec)
   info->duration_ms = mcu_recorder_get_duration (rec->recorder) / GST_MSECOND;
   info->size = file_size (rec->path, NULL, &info->segments);
   info->video = mcu_recorder_has_video (rec->recorder);
+  info->video_encoder = mcu_recorder_get_video_encoder (rec->recorder);
   return info;
 }
 

@@ -25,6 +25,9 @@ guint mcu_mix_taps_add (McuMixTaps *taps, McuMixTapFunc func, gpointer data,
 /* After it returns, @id's function is not running and never runs again. */
 void mcu_mix_taps_remove (McuMixTaps *taps, guint id);
 guint mcu_mix_taps_get_n (McuMixTaps *taps);
+/* Hands @buffer to every tap (any thread). */
+void mcu_mix_taps_dispatch (McuMixTaps *taps, GstBuffer *buffer, GstCaps *caps,
+    GstClockTime clock_time);
 /* An appsink (sync off, never blocking upstream) handing its buffers to
  * @taps; @taps must outlive it. (transfer floating) */
 GstElement *mcu_mix_taps_make_sink (McuMixTaps *taps, const gchar *name);

@@ -2,6 +2,7 @@
  * mcu: a recording: its own pipeline, fed by taps on the room's mixes.
  *
  *   audio mix "full-mix" tap -> appsrc -> audioconvert -> opusenc -----\
+ *   (live outputs: the room's shared AAC, mcu-audio-encode.c, tapped)
  *   video mix view tap -> appsrc -> videoscale -> I420 WxH -> x264enc --+->
  *     matroskamux (clusters of <= 1 s) -> filesink (unbuffered)
  *
@@ -52,11 +53,12 @@ enum
 
 typedef struct
 {
-  GstElement *src; /* appsrc */
-  GstCaps *caps;   /* under lock: the caps last set on src */
-  gboolean ended;  /* under lock: EOS sent */
-  gboolean keyed;  /* under lock: H.264 from a key frame on is going in */
-  guint tap;       /* main thread: the tap's id, 0 = none */
+  GstElement *src;    /* appsrc */
+  GstCaps *caps;      /* under lock: the caps last set on src */
+  gboolean ended;     /* under lock: EOS sent */
+  gboolean keyed;     /* under lock: H.264 from a key frame on is going in */
+  GstClockTime asked; /* under lock: when a first key frame was asked for */
+  guint tap;          /* main thread: the tap's id, 0 = none */
 } Stream;
 
 typedef struct
@@ -75,6 +77,8 @@ struct _McuRecorder
   McuVideoMix *video;     /* (nullable) */
   McuVideoEncode *encode; /* (nullable) its H.264, shared */
   gulong encode_failed;
+  McuAudioEncode *aac; /* (nullable) live outputs: its AAC, shared */
+  gulong aac_failed;
   GstElement *pipeline;
   guint bus_watch;
   guint stop_timer;
@@ -102,7 +106,9 @@ static guint signals[N_SIGNALS];
 static void
 remove_taps (McuRecorder *self)
 {
-  if (self->streams[STREAM_AUDIO].tap)
+  if (self->streams[STREAM_AUDIO].tap && self->aac)
+    mcu_audio_encode_remove_tap (self->aac, self->streams[STREAM_AUDIO].tap);
+  else if (self->streams[STREAM_AUDIO].tap)
     mcu_audio_mix_remove_tap (self->audio, self->streams[STREAM_AUDIO].tap);
   if (self->streams[STREAM_VIDEO].tap)
     mcu_video_encode_remove_tap (self->encode, self->streams[STREAM_VIDEO].tap);
@@ -131,6 +137,9 @@ mcu_recorder_dispose (GObject *object)
   if (self->encode)
     g_clear_signal_handler (&self->encode_failed, self->encode);
   g_clear_object (&self->encode);
+  if (self->aac)
+    g_clear_signal_handler (&self->aac_failed, self->aac);
+  g_clear_object (&self->aac);
   g_clear_object (&self->video);
   g_clear_object (&self->clock);
   G_OBJECT_CLASS (mcu_recorder_parent_class)->dispose (object);
@@ -167,6 +176,8 @@ mcu_recorder_init (McuRecorder *self)
 {
   g_mutex_init (&self->lock);
   self->stop = GST_CLOCK_TIME_NONE;
+  for (guint i = 0; i < N_STREAMS; i++)
+    self->streams[i].asked = GST_CLOCK_TIME_NONE;
 }
 
 /* ---- the taps (streaming threads) ---- */
@@ -189,6 +200,7 @@ on_tap (
   McuRecorder *self = ctx->self;
   Stream *st = &self->streams[ctx->index];
   GstBuffer *out;
+  gboolean ask = FALSE;
 
   if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
     clock_time -= AUDIO_PACKET_NS;
@@ -204,8 +216,16 @@ on_tap (
   }
   /* the shared H.264: from a key frame on */
   if (ctx->index == STREAM_VIDEO && !st->keyed) {
-    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    /* the key frame asked for when tapped may be of a picture from before
+     * the start (a busy encoder lags): asked for again, twice a second */
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      if (!GST_CLOCK_TIME_IS_VALID (st->asked) ||
+          clock_time >= st->asked + GST_SECOND / 2) {
+        st->asked = clock_time;
+        ask = TRUE;
+      }
       goto out;
+    }
     st->keyed = TRUE;
   }
   if (caps && (st->caps == NULL || !gst_caps_is_equal (st->caps, caps))) {
@@ -223,6 +243,8 @@ on_tap (
   gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
 out:
   g_mutex_unlock (&self->lock);
+  if (ask)
+    mcu_video_encode_request_key_frame (self->encode, GST_CLOCK_TIME_NONE);
 }
 
 /* ---- the pipeline (main thread) ---- */
@@ -344,27 +366,29 @@ failed:
   return FALSE;
 }
 
-/* Opus in files; AAC (FLV, MPEG-TS) for live streams. */
+/* Opus in files; AAC (FLV, MPEG-TS) for live streams, encoded once for
+ * the room (self->aac): appsrc -> queue -> aacparse -> muxer. */
 static gboolean
 build_audio (McuRecorder *self, GstElement *mux, GError **error)
 {
-  gboolean file = self->options.output == MCU_RECORDER_FILE;
-  GstElement *c[6];
+  GstElement *c[5];
 
   if (!make_src (self, &self->streams[STREAM_AUDIO], error))
     return FALSE;
   c[0] = self->streams[STREAM_AUDIO].src;
-  if (!(c[1] = add (self, "queue", error)) ||
-      !(c[2] = add (self, "audioconvert", error)) ||
+  if (!(c[1] = add (self, "queue", error)))
+    return FALSE;
+  if (self->aac) {
+    if (!(c[2] = add (self, "aacparse", error)))
+      return FALSE;
+    return link_chain (self, c, 3, mux, FALSE, error);
+  }
+  if (!(c[2] = add (self, "audioconvert", error)) ||
       !(c[3] = add (self, "audioresample", error)) ||
-      !(c[4] = add (self, file ? "opusenc" : "avenc_aac", error)))
+      !(c[4] = add (self, "opusenc", error)))
     return FALSE;
-  g_object_set (c[4], "bitrate", file ? 64000 : 128000, NULL);
-  if (file)
-    return link_chain (self, c, 5, mux, FALSE, error);
-  if (!(c[5] = add (self, "aacparse", error)))
-    return FALSE;
-  return link_chain (self, c, 6, mux, FALSE, error);
+  g_object_set (c[4], "bitrate", 64000, NULL);
+  return link_chain (self, c, 5, mux, FALSE, error);
 }
 
 /* A key frame asked for downstream (splitmuxsink's cuts) is the shared
@@ -566,6 +590,8 @@ add_tap (McuRecorder *self, guint index, GError **error)
 
   ctx->self = self;
   ctx->index = index;
+  if (index == STREAM_AUDIO && self->aac)
+    return mcu_audio_encode_add_tap (self->aac, on_tap, ctx, g_free);
   if (index == STREAM_AUDIO)
     return mcu_audio_mix_add_tap (self->audio, on_tap, ctx, g_free);
   return mcu_video_encode_add_tap (self->encode, on_tap, ctx, g_free);
@@ -601,13 +627,22 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
   self->video = video ? g_object_ref (video) : NULL;
   if (video) {
     McuVideoEncodeOptions eo = { options->width, options->height,
-      options->framerate, options->bitrate };
+      options->framerate, options->bitrate, options->reuse_encoder };
 
     if (!(self->encode = mcu_video_encode_get (video, &eo, error)))
       return NULL;
     self->encode_failed = g_signal_connect_swapped (
         self->encode, "failed", G_CALLBACK (on_encode_failed), self);
   }
+  if (options->output != MCU_RECORDER_FILE) {
+    self->aac = options->aac ? g_object_ref (options->aac)
+                             : mcu_audio_encode_new (audio, 128000, error);
+    if (self->aac == NULL)
+      return NULL;
+    self->aac_failed = g_signal_connect_swapped (
+        self->aac, "failed", G_CALLBACK (on_encode_failed), self);
+  }
+  self->options.aac = NULL; /* self->aac holds it */
   self->clock = gst_system_clock_obtain ();
   /* created here, never over another file: a clear error for a bad
    * directory before anything runs */
@@ -728,4 +763,19 @@ const gchar *
 mcu_recorder_get_error (McuRecorder *self)
 {
   return self->error;
+}
+
+const gchar *
+mcu_recorder_get_video_encoder (McuRecorder *self)
+{
+  if (self->encode == NULL)
+    return NULL;
+  return mcu_video_encode_source_to_string (
+      mcu_video_encode_get_source (self->encode));
+}
+
+guint
+mcu_recorder_get_aac_outputs (McuRecorder *self)
+{
+  return self->aac ? mcu_audio_encode_get_n_taps (self->aac) : 0;
 }

@@ -23,6 +23,16 @@ gst-launch-1.0.
 - [recording] announce (the default): when a recording starts the room
   hears "recording-started": found by cross-correlation with the prompt
   file in what a caller received and in the recording itself.
+- Reuse: the room composes at the recorded size and two video callers get
+  it at that size and rate: the recording takes their encoder group's
+  H.264 ("video_encoder": "encoder-group" in the room resource, the
+  listing and the stream's resource) instead of encoding the view again.
+  Both video callers hang up midway (an audio-only caller stays): the
+  group goes, the recording goes on with its own encode of the same
+  settings ("fallback"); the file is one H.264 640x360 stream that decodes
+  without an error from start to end, no gap in the pictures longer than
+  0.2 s, its duration the listing's; the HLS stream's segments are about
+  2 s (a key frame asked of the group every 2 s) and decode.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
   ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
   listing's size their sum and "segments" their number."""
@@ -490,6 +500,92 @@ def segmented(work):
                  "segments add up to the recording: %.2f s ~ %.2f s" % (sum(durations), item.get("duration", 0)))
 
 
+def decode_errors(path):
+    """What decoding all of @path's video says when it goes wrong."""
+    p = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux",
+                        "!", "h264parse", "!", "avdec_h264", "!", "fakesink"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode("utf-8", "replace")
+    bad = [ln for ln in out.splitlines() if re.search(r"ERROR|WARN|error", ln)]
+    return p.returncode, bad
+
+
+def reused(work):
+    rec_dir = os.path.join(work, "rec-reuse")
+    size = "[video]\nwidth=640\nheight=360\n"
+    with server(rec_dir, size, "width=640\nheight=360\nannounce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        uri = srv.uri("reuse")
+        red = Caller(work, "red", uri, ["--codec", "opus", "--video-colour", "c83232"], duration=40)
+        green = Caller(work, "green", uri, ["--codec", "opus", "--video-colour", "32c832"], duration=40)
+        voice = Caller(work, "voice", uri, ["--codec", "opus"], duration=40)
+        for c in (red, green, voice):
+            checks.check(c.wait_answered(15) == 200, "reuse: %s answered" % c.name)
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/reuse/recordings")
+        rid = (body or {}).get("id", "")
+        status, sbody = ctl.call("POST", "/v1/rooms/reuse/streams", {"hls": "reuse"})
+        sid = (sbody or {}).get("id", "")
+        status, room = ctl.get("/v1/rooms/reuse")
+        rec = (room or {}).get("recording") or {}
+        checks.check(rec.get("id") == rid and rec.get("video_encoder") == "encoder-group",
+                     "reuse: the recording takes the callers' encoder group (%s)" % rec)
+        status, sl = ctl.get("/v1/rooms/reuse/streams")
+        st = next((x for x in (sl or {}).get("streams", []) if x.get("id") == sid), {})
+        checks.check(st.get("video_encoder") == "encoder-group",
+                     "reuse: so does the stream (%s)" % st)
+        time.sleep(4.0)
+        red.stop()
+        green.stop()
+        checks.check(mcutest.poll_until(
+            lambda: ((ctl.get("/v1/rooms/reuse")[1] or {}).get("recording") or {}).get("video_encoder")
+            == "fallback", 5),
+            "reuse: the video callers gone, the recording encodes on its own (%s)"
+            % ((ctl.get("/v1/rooms/reuse")[1] or {}).get("recording")))
+        time.sleep(4.0)
+        ctl.call("DELETE", "/v1/rooms/reuse/streams/" + sid)
+        ctl.call("DELETE", "/v1/rooms/reuse/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "reuse: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        checks.check(voice.proc.poll() is None, "reuse: the audio caller still in the call")
+        voice.stop()
+    # the HLS stream took the group's H.264 too: segments of about 2 s
+    # (a key frame asked of the group every 2 s; its own GOP is 10 s)
+    # that decode
+    hls = os.path.join(rec_dir, "hls", "reuse")
+    with open(os.path.join(hls, "playlist.m3u8")) as f:
+        extinf = [float(x) for x in re.findall(r"#EXTINF:([\d.]+)", f.read())]
+    checks.check(len(extinf) >= 3 and max(extinf[:-1]) <= 2.5,
+                 "reuse: HLS segments of about 2 s (%s)" % extinf)
+    seg = sorted(f for f in os.listdir(hls) if f.endswith(".ts"))[0]
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + os.path.join(hls, seg), "!", "tsdemux", "!",
+               "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false", "sync=false"])
+    nframes = len(re.findall(r"chain.*?pts:", out))
+    checks.check(nframes >= 40, "reuse: HLS %s decodes (%d frames)" % (seg, nframes))
+    path = os.path.join(rec_dir, rid + ".mkv")
+    info = discover(path)
+    v = info["video"] or {}
+    checks.check(re.search(r"H\.264|x-h264", v.get("codec", "")) and v.get("width") == 640
+                 and v.get("height") == 360,
+                 "reuse: video H.264 640x360 (%s %sx%s)" % (v.get("codec", "")[:40], v.get("width"), v.get("height")))
+    dur = info["duration"] or 0
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001,
+                 "reuse: file duration %.3f s within one frame of the recording's %.3f s"
+                 % (dur, item.get("duration", 0)))
+    rc, bad = decode_errors(path)
+    checks.check(rc == 0 and not bad, "reuse: the file decodes without an error (rc %d %s)" % (rc, bad[:3]))
+    frames = decode_luma(path, work)
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    print("# reuse: %d frames over %.2f s, longest gap %.3f s" % (len(frames), dur, max(gaps or [0])))
+    checks.check(frames and frames[0][0] < 0.2 and len(frames) >= (dur - 0.5) * FPS,
+                 "reuse: %d frames decoded from %.3f s for %.2f s at %d fps"
+                 % (len(frames), frames[0][0] if frames else -1, dur, FPS))
+    checks.check(gaps and max(gaps) <= 0.2, "reuse: no gap in the pictures over 0.2 s (longest %.3f s)"
+                 % max(gaps or [0]))
+
+
 def killed(work):
     rec_dir = os.path.join(work, "rec-kill")
     srv = server(rec_dir).start()
@@ -608,7 +704,7 @@ def automatic(work):
 
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse"]
     try:
         if "video" in parts:
             video_room(work)
@@ -624,6 +720,8 @@ def main():
             announced(work)
         if "segments" in parts:
             segmented(work)
+        if "reuse" in parts:
+            reused(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)
