@@ -33,6 +33,9 @@ gst-launch-1.0.
   without an error from start to end, no gap in the pictures longer than
   0.2 s, its duration the listing's; the HLS stream's segments are about
   2 s (a key frame asked of the group every 2 s) and decode.
+- The only video caller stops dead (SIGSTOP) for 3 s of a 7 s recording:
+  the pictures go on at the frame rate (its tile frozen), the other
+  caller's sound too.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
   ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
   listing's size their sum and "segments" their number."""
@@ -177,9 +180,10 @@ def decoded_sizes(path):
         r"dec\.GstPad:src: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)", out)))
 
 
-def grid_tiles(path, work, times):
+def grid_tiles(path, work, times, points=((8, 4), (24, 4), (16, 13))):
     """The colours of the three tiles of a 2x2:3 grid (two on top, one
-    centred below) in the frames nearest @times (s): {t: [rgb, rgb, rgb]}."""
+    centred below; or at other @points of the 32x18 frame) in the frames
+    nearest @times (s): {t: [rgb, rgb, rgb]}."""
     raw = os.path.join(work, "tiles.raw")
     w, h = 32, 18
     run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "!", "h264parse", "!",
@@ -193,7 +197,7 @@ def grid_tiles(path, work, times):
         i = max(0, min(n - 1, int(round(t * FPS))))
         frame = data[i * w * h * 3:(i + 1) * w * h * 3]
         # the middle of each tile (the name label is at the bottom)
-        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in ((8, 4), (24, 4), (16, 13))]
+        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in points]
     return out
 
 
@@ -702,9 +706,57 @@ def automatic(work):
     checks.check(rooms == ["autorec", "meetrec"], "files of autorec and meetrec only (%s)" % rooms)
 
 
+def frozen(work):
+    """The only video caller stops dead (SIGSTOP: no RTP at all) for 3 s
+    of a 7 s recording while an audio-only caller talks: the file's
+    pictures go on at the frame rate (its tile frozen, still its colour),
+    its sound too, nothing collapsed."""
+    rec_dir = os.path.join(work, "rec-frozen")
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n", "announce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        still = Caller(work, "still", srv.uri("freeze"), ["--codec", "opus", "--amplitude", "0",
+                                                          "--video-colour", GREEN], duration=40)
+        voice = Caller(work, "voice3", srv.uri("freeze"), ["--codec", "opus"], duration=40)
+        checks.check(still.wait_answered(15) == 200 and voice.wait_answered(15) == 200,
+                     "frozen: callers answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/freeze/recordings")
+        t0 = time.monotonic()
+        rid = (body or {}).get("id", "")
+        time.sleep(1.5)
+        still.proc.send_signal(signal.SIGSTOP)
+        time.sleep(3.0)
+        still.proc.send_signal(signal.SIGCONT)
+        time.sleep(7.0 - (time.monotonic() - t0))
+        ctl.call("DELETE", "/v1/rooms/freeze/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "frozen: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        checks.check(still.proc.poll() is None and voice.proc.poll() is None, "frozen: both still in the call")
+        still.stop()
+        voice.stop()
+    path = os.path.join(rec_dir, rid + ".mkv")
+    dur = discover(path)["duration"] or 0
+    frames = decode_luma(path, work)
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001 and len(frames) >= 7 * FPS - 3
+                 and gaps and max(gaps) < 2.5 / FPS,
+                 "frozen: %.3f s (listed %.3f s), %d frames, longest gap %.3f s: the stop is not collapsed"
+                 % (dur, item.get("duration", 0), len(frames), max(gaps or [0])))
+    tile = grid_tiles(path, work, (3.0,), points=((16, 9),))[3.0][0]  # the middle
+    checks.check(vc.close(tile, vc.rgb(GREEN)), "frozen: its picture held through the stop (%s at 3 s)" % (tile,))
+    first_pts, samples = decode_audio(path, work)
+    mid = samples[int((2.0 - first_pts) * 48000):int((4.0 - first_pts) * 48000)]
+    level = tone_levels(mid, (440,))[440]
+    checks.check(len(mid) == 2 * 48000 and level > 0.5,
+                 "frozen: the other caller's tone through the stop (%.2f of the sound 2-4 s)" % level)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse",
+                             "frozen"]
     try:
         if "video" in parts:
             video_room(work)
@@ -722,6 +774,8 @@ def main():
             segmented(work)
         if "reuse" in parts:
             reused(work)
+        if "frozen" in parts:
+            frozen(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)
