@@ -22,9 +22,11 @@ typedef enum
   STREAM_WAITING,
   STREAM_LIVE,
   STREAM_RECONNECTING,
+  STREAM_STOPPING, /* asked to stop: its recorder finishes, never again */
 } StreamState;
 
-static const gchar *const state_names[] = { "waiting", "live", "reconnecting" };
+static const gchar *const state_names[] = { "waiting", "live", "reconnecting",
+  "stopping" };
 
 typedef struct
 {
@@ -235,11 +237,19 @@ on_reconnect (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
+
 static void
 on_recorder_failed (McuRecorder *recorder, const gchar *message, Stream *s)
 {
   g_autofree gchar *escaped = g_strescape (message, NULL);
   g_autofree gchar *extra = NULL;
+
+  /* the far end went while the stream was being stopped: it is stopped */
+  if (s->state == STREAM_STOPPING) {
+    on_recorder_stopped (recorder, s);
+    return;
+  }
 
   /* a far end that took the stream a good while is not backed off long */
   if (recorder && mcu_recorder_get_duration (recorder) >= 30 * GST_SECOND)
@@ -402,7 +412,8 @@ static void
 stream_stop (McuStreams *self, Stream *s)
 {
   if (s->recorder) {
-    mcu_recorder_stop (s->recorder); /* "stopped" removes it */
+    s->state = STREAM_STOPPING;
+    mcu_recorder_stop (s->recorder); /* "stopped" (or "failed") removes it */
     return;
   }
   emit (self, "stream-stopped", s, NULL);

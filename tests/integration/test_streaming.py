@@ -120,7 +120,8 @@ def main():
     srt_port = mcutest.free_port()
     nginx = start_nginx(work, rtmp_port)
     checks.check(nginx is not None, "nginx with the RTMP module listens on %d" % rtmp_port)
-    srv = mcutest.McuServer(extra="[recording]\ndir=%s\n[video]\nwidth=640\nheight=360\n" % rec_dir)
+    # no spoken recording-started: the tone is all the room's sound
+    srv = mcutest.McuServer(extra="[recording]\ndir=%s\nannounce=false\n[video]\nwidth=640\nheight=360\n" % rec_dir)
     srv.start()
     caller = None
     try:
@@ -241,6 +242,15 @@ def main():
         checks.check(stopped, "three stream-stopped events")
         st, listing = ctl.get("/v1/rooms/show/streams")
         checks.check(listing["streams"] == [], "no streams left")
+        # stopped while it is still trying to reach a listener that is not
+        # there: it stops (it is not tried again)
+        st, body = ctl.call("POST", "/v1/rooms/show/streams", {"url": "srt://127.0.0.1:%d" % mcutest.free_port()})
+        sid = (body or {}).get("id")
+        st, _ = ctl.call("DELETE", "/v1/rooms/show/streams/%s" % sid)
+        gone = ev.wait_for(lambda e: e["type"] == "stream-stopped" and e.get("stream") == sid, 15)
+        again = [e for e in ev.events if e["type"] == "stream-reconnecting" and e.get("stream") == sid]
+        checks.check(st == 202 and gone is not None and not again and ctl.get("/v1/rooms/show/streams")[1]["streams"] == [],
+                     "an SRT stream stopped while connecting: stream-stopped, not tried again (%s)" % again)
         checks.check(caller.proc.poll() is None, "the caller is still in the call")
         ev.stop()
     finally:
