@@ -32,7 +32,8 @@ gst-launch-1.0.
   settings ("fallback"); the file is one H.264 640x360 stream that decodes
   without an error from start to end, no gap in the pictures longer than
   0.2 s, its duration the listing's; the HLS stream's segments are about
-  2 s (a key frame asked of the group every 2 s) and decode. In a second
+  2 s (hlssink2 asks for a key frame at each cut, passed on to the group,
+  whose own GOP is 10 s) and decode. In a second
   room recorded from its group everyone leaves: the recording stops (not
   fails) and its file decodes.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
@@ -548,8 +549,8 @@ def reused(work):
     rc, bad = decode_errors(os.path.join(rec_dir, rid2 + ".mkv"))
     checks.check(rc == 0 and not bad, "reuse2: its file decodes without an error (rc %d %s)" % (rc, bad[:3]))
     # the HLS stream took the group's H.264 too: segments of about 2 s
-    # (a key frame asked of the group every 2 s; its own GOP is 10 s)
-    # that decode
+    # (each cut's key frame asked of the group; its own GOP is 10 s) that
+    # decode
     hls = os.path.join(rec_dir, "hls", "reuse")
     with open(os.path.join(hls, "playlist.m3u8")) as f:
         extinf = [float(x) for x in re.findall(r"#EXTINF:([\d.]+)", f.read())]
