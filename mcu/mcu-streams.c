@@ -40,6 +40,7 @@ typedef struct
   guint timer; /* start idle or reconnect timeout */
   guint reconnects;
   guint backoff_s;
+  gboolean stopping; /* DELETEd: its recorder's end is the stream's */
   gchar *error;
 } Stream;
 
@@ -224,6 +225,7 @@ emit (McuStreams *self, const gchar *type, Stream *s, const gchar *extra)
 }
 
 static gboolean connect_stream (Stream *s);
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
 
 static gboolean
 on_reconnect (gpointer data)
@@ -241,6 +243,11 @@ on_recorder_failed (McuRecorder *recorder, const gchar *message, Stream *s)
   g_autofree gchar *escaped = g_strescape (message, NULL);
   g_autofree gchar *extra = NULL;
 
+  /* failing while it finishes (an SRT far end gone): stopped all the same */
+  if (s->stopping) {
+    on_recorder_stopped (recorder, s);
+    return;
+  }
   /* a far end that took the stream a good while is not backed off long */
   if (recorder && mcu_recorder_get_duration (recorder) >= 30 * GST_SECOND)
     s->backoff_s = 0;
@@ -402,6 +409,7 @@ static void
 stream_stop (McuStreams *self, Stream *s)
 {
   if (s->recorder) {
+    s->stopping = TRUE;
     mcu_recorder_stop (s->recorder); /* "stopped" removes it */
     return;
   }
