@@ -226,6 +226,7 @@ emit (McuStreams *self, const gchar *type, Stream *s, const gchar *extra)
 }
 
 static gboolean connect_stream (Stream *s);
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
 
 static gboolean
 on_reconnect (gpointer data)

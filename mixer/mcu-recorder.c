@@ -32,6 +32,7 @@
 #include <gst/video/video.h>
 
 #define STOP_TIMEOUT_MS 3000
+#define LIVE_LATENCY    (300 * GST_MSECOND)
 /* The room's audio is timed by when each caller's packets arrive, which is
  * when their last sample was captured: a 20 ms packet began 20 ms before.
  * A video frame goes out as soon as it is captured (and encoded). The mix
@@ -332,6 +333,14 @@ make_src (McuRecorder *self, Stream *st, GError **error)
       (guint64)0, "max-buffers", (guint64)0, "max-time",
       (guint64)2 * GST_SECOND, NULL);
   gst_util_set_object_arg (G_OBJECT (st->src), "leaky-type", "upstream");
+  /* live: what comes in was encoded elsewhere (the shared H.264 and AAC,
+   * mcu-video-encode.c, mcu-audio-encode.c) after the room's own delay,
+   * none of which this pipeline's latency query sees: said here, so that
+   * the muxer (a live aggregator) waits for both streams instead of
+   * timing out without the later one (gaps and noise in the AAC of an
+   * MPEG-TS, seen at the SRT listener) */
+  if (self->options.output != MCU_RECORDER_FILE)
+    g_object_set (st->src, "min-latency", (gint64)LIVE_LATENCY, NULL);
   return st->src;
 }
 

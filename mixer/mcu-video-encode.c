@@ -400,9 +400,15 @@ on_fallback_idle (gpointer data)
   g_message ("the recorded view's encoder group went: encoding it (%ux%u, "
              "%u kbit/s) for the recordings and streams from now on",
       profile.width, profile.height, profile.bitrate_kbps);
-  if (!build_fallback (self, &profile, &error) ||
+  if (build_fallback (self, &profile, &error) &&
       !(self->view_tap =
               mcu_video_mix_add_tap (self->mix, on_view, self, NULL, &error))) {
+    /* the room's video stopped (it closes): no pictures from now on, as
+     * for an encode of its own; its outputs stop with the room */
+    g_message ("the recorded view is gone: %s", error->message);
+    self->failed = TRUE; /* not handed out again */
+    stop (self);
+  } else if (error) {
     g_autofree gchar *message =
         g_strdup_printf ("the video encode failed: %s", error->message);
 

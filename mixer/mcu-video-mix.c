@@ -859,6 +859,11 @@ guint
 mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func, gpointer data,
     GDestroyNotify destroy, GError **error)
 {
+  if (self->pipeline == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "room %s: its video has stopped", self->name);
+    return 0;
+  }
   if (!tap_view_hold (self, error))
     return 0;
   return mcu_mix_taps_add (self->taps, func, data, destroy);

@@ -32,7 +32,10 @@ gst-launch-1.0.
   settings ("fallback"); the file is one H.264 640x360 stream that decodes
   without an error from start to end, no gap in the pictures longer than
   0.2 s, its duration the listing's; the HLS stream's segments are about
-  2 s (a key frame asked of the group every 2 s) and decode.
+  2 s (hlssink2 asks for a key frame at each cut, passed on to the group,
+  whose own GOP is 10 s) and decode. In a second
+  room recorded from its group everyone leaves: the recording stops (not
+  fails) and its file decodes.
 - The only video caller stops dead (SIGSTOP) for 3 s of a 7 s recording:
   the pictures go on at the frame rate (its tile frozen), the other
   caller's sound too.
@@ -555,9 +558,31 @@ def reused(work):
         item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
         checks.check(voice.proc.poll() is None, "reuse: the audio caller still in the call")
         voice.stop()
+        # everyone leaves a room recorded from its group: the room closes,
+        # the recording stops (not fails) and its file is whole
+        uri2 = srv.uri("reuse2")
+        pair = [Caller(work, n, uri2, ["--codec", "opus", "--video-colour", c], duration=40)
+                for n, c in (("cyan", "32c8c8"), ("pink", "c832c8"))]
+        for c in pair:
+            checks.check(c.wait_answered(15) == 200, "reuse2: %s answered" % c.name)
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/reuse2/recordings")
+        rid2 = (body or {}).get("id", "")
+        checks.check(body and body.get("video_encoder") == "encoder-group",
+                     "reuse2: the recording takes the group (%s)" % body)
+        time.sleep(3.0)
+        for c in pair:
+            c.stop()
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid2 and r["state"] in ("stopped", "failed")
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "reuse2: the room closed, the recording ended")
+        item2 = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid2), {})
+        checks.check(item2.get("state") == "stopped", "reuse2: it stopped, not failed (%s)" % item2)
+    rc, bad = decode_errors(os.path.join(rec_dir, rid2 + ".mkv"))
+    checks.check(rc == 0 and not bad, "reuse2: its file decodes without an error (rc %d %s)" % (rc, bad[:3]))
     # the HLS stream took the group's H.264 too: segments of about 2 s
-    # (a key frame asked of the group every 2 s; its own GOP is 10 s)
-    # that decode
+    # (each cut's key frame asked of the group; its own GOP is 10 s) that
+    # decode
     hls = os.path.join(rec_dir, "hls", "reuse")
     with open(os.path.join(hls, "playlist.m3u8")) as f:
         extinf = [float(x) for x in re.findall(r"#EXTINF:([\d.]+)", f.read())]
