@@ -163,6 +163,10 @@ static const KeySpec key_specs[] = {
   { "recording", "announce", KEY_BOOL, 0, 0, CFG (recording_announce) },
   { "recording", "segment-seconds", KEY_UINT, 0, 86400,
       CFG (recording_segment_seconds) },
+  { "recording", "reuse-encoder", KEY_BOOL, 0, 0,
+      CFG (recording_reuse_encoder) },
+  { "recording", "max-downloads", KEY_UINT, 1, 1000,
+      CFG (recording_max_downloads) },
 };
 
 static const gchar *const known_codecs[] = { "opus", "g722", "pcmu", "pcma",
@@ -264,7 +268,9 @@ mcu_config_new_default (void)
   c->recording_bitrate = 2000;
   c->recording_max_active = 8;
   c->recording_max_streams = 4;
+  c->recording_max_downloads = 4;
   c->recording_announce = TRUE;
+  c->recording_reuse_encoder = TRUE;
   c->video_enabled = TRUE;
   c->video_codecs = g_strdupv ((gchar **)known_video_codecs);
   c->video_width = 1280;

@@ -8,6 +8,8 @@
 G_BEGIN_DECLS
 
 McuDaemon *mcu_control_get_daemon (McuControl *self);
+typedef struct _McuControlDownloads McuControlDownloads;
+McuControlDownloads *mcu_control_get_downloads (McuControl *self);
 
 /* mcu-control-rooms.c */
 void mcu_control_rooms_list (McuControlRequest *req);

@@ -5,16 +5,18 @@
  *   DELETE /v1/rooms/{room}/recordings/{id}  stop (202: the file is being
  *                                            finished; "recording-stopped")
  *   GET /v1/recordings                       list
- *   GET /v1/recordings/{id}                  the file (streamed from disk)
+ *   GET /v1/recordings/{id}                  the file (read from disk
+ *                                            asynchronously; 503 beyond
+ *                                            [recording] max-downloads)
  *
  * A preconfigured room that is not open yet is opened by a POST (its
  * recording waits for the first caller). */
 #include "mcu-control-private.h"
 #include "mcu-recordings.h"
 
-#include <gio/gio.h>
+#include "mcu-control-downloads.h"
 
-#define DOWNLOAD_CHUNK (64 * 1024)
+#include <gio/gio.h>
 
 static McuRecordings *
 recordings_of (McuControlRequest *req)
@@ -54,6 +56,10 @@ add_info (JsonBuilder *b, const McuRecordingInfo *info)
   }
   json_builder_set_member_name (b, "video");
   json_builder_add_boolean_value (b, info->video);
+  if (info->video_encoder) {
+    json_builder_set_member_name (b, "video_encoder");
+    json_builder_add_string_value (b, info->video_encoder);
+  }
   if (info->error) {
     json_builder_set_member_name (b, "error");
     json_builder_add_string_value (b, info->error);
@@ -163,85 +169,22 @@ mcu_control_recordings_list (McuControlRequest *req)
   mcu_control_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
-/* ---- download: the file in chunks, each read when the last is out ---- */
-
-typedef struct
-{
-  GInputStream *in;
-  goffset left; /* the size when the request came: a growing file is cut */
-} Download;
-
-static void
-download_free (gpointer data)
-{
-  Download *d = data;
-
-  g_object_unref (d->in);
-  g_free (d);
-}
-
-static void
-download_next (SoupServerMessage *msg, Download *d)
-{
-  SoupMessageBody *body = soup_server_message_get_response_body (msg);
-  gsize want = (gsize)MIN ((goffset)DOWNLOAD_CHUNK, d->left);
-  g_autoptr (GBytes) bytes = NULL;
-
-  if (want > 0)
-    bytes = g_input_stream_read_bytes (d->in, want, NULL, NULL);
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0) {
-    soup_message_body_complete (body);
-    return;
-  }
-  d->left -= g_bytes_get_size (bytes);
-  soup_message_body_append_bytes (body, bytes);
-}
-
-static void
-on_download_wrote_chunk (SoupServerMessage *msg, gpointer data)
-{
-  download_next (msg, data);
-}
-
-/* Sends @path (recording @info's file or one of its segments). */
+/* Sends @path (recording @info's file or one of its segments) without
+ * blocking the main loop (mcu-control-downloads.c). */
 static void
 send_file (McuControlRequest *req, McuRecordingInfo *info, const gchar *path)
 {
-  g_autoptr (GFile) file = NULL;
-  g_autoptr (GFileInputStream) in = NULL;
-  g_autoptr (GFileInfo) finfo = NULL;
-  g_autofree gchar *disposition = NULL;
-  SoupMessageHeaders *h;
-  Download *d;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *missing =
+      g_strdup_printf ("the file of recording %s is gone", info->id);
 
-  file = g_file_new_for_path (path);
-  if (!(in = g_file_read (file, NULL, NULL)) ||
-      !(finfo = g_file_input_stream_query_info (
-            in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL))) {
-    mcu_control_reply_error (req, SOUP_STATUS_NOT_FOUND, "no-such-recording",
-        "the file of recording %s is gone", req->args[0]);
-    return;
-  }
-  h = soup_server_message_get_response_headers (req->msg);
-  soup_server_message_set_status (req->msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_set_content_type (h,
-      g_str_has_suffix (path, ".mka") ? "audio/x-matroska" : "video/x-matroska",
-      NULL);
-  soup_message_headers_set_content_length (h, g_file_info_get_size (finfo));
-  disposition = g_strdup_printf ("attachment; filename=\"%s\"",
-      strrchr (path, '/') ? strrchr (path, '/') + 1 : path);
-  soup_message_headers_replace (h, "Content-Disposition", disposition);
-  soup_message_body_set_accumulate (
-      soup_server_message_get_response_body (req->msg), FALSE);
-  d = g_new0 (Download, 1);
-  d->in = G_INPUT_STREAM (g_steal_pointer (&in));
-  d->left = g_file_info_get_size (finfo);
-  g_object_set_data_full (
-      G_OBJECT (req->msg), "mcu-download", d, download_free);
-  g_signal_connect (
-      req->msg, "wrote-chunk", G_CALLBACK (on_download_wrote_chunk), d);
-  mcu_control_set_streaming (req->data, req->msg);
-  download_next (req->msg, d);
+  if (!mcu_control_downloads_send (mcu_control_get_downloads (req->data),
+          req->msg, path,
+          g_str_has_suffix (path, ".mka") ? "audio/x-matroska"
+                                          : "video/x-matroska",
+          "no-such-recording", missing, &error))
+    mcu_control_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "too-many-downloads", "%s", error->message);
 }
 
 void

@@ -37,6 +37,14 @@ add_info (JsonBuilder *b, const McuStreamInfo *info)
     json_builder_add_string_value (b, info->error);
   else
     json_builder_add_null_value (b);
+  if (info->video_encoder) {
+    json_builder_set_member_name (b, "video_encoder");
+    json_builder_add_string_value (b, info->video_encoder);
+  }
+  if (info->aac_outputs) {
+    json_builder_set_member_name (b, "aac_outputs");
+    json_builder_add_int_value (b, info->aac_outputs);
+  }
   json_builder_end_object (b);
 }
 

@@ -10,6 +10,7 @@
  * server-wide ones: health, info, events (Server-Sent Events), metrics. */
 #include "mcu-control-private.h"
 #include "mcu-control-conns.h"
+#include "mcu-control-downloads.h"
 #include "mcu-build-config.h"
 #include "mcu-dialer.h"
 #include "mcu-chat.h"
@@ -40,6 +41,7 @@ struct _McuControl
   gchar *socket_path;
   gchar *token; /* (nullable) */
   McuControlConns *conns;
+  McuControlDownloads *downloads;
   GList *streams;    /* McuEventStream* (owned) */
   gsize max_backlog; /* bytes: an event client further behind is dropped */
   guint keepalive_id;
@@ -73,6 +75,8 @@ mcu_control_stop (McuControl *self)
 {
   while (self->streams)
     end_stream (self, self->streams->data);
+  if (self->downloads)
+    mcu_control_downloads_stop (self->downloads);
   if (self->conns)
     mcu_control_conns_stop (self->conns);
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
@@ -99,6 +103,7 @@ mcu_control_dispose (GObject *object)
 
   mcu_control_stop (self);
   g_clear_object (&self->events);
+  g_clear_pointer (&self->downloads, mcu_control_downloads_free);
   g_clear_pointer (&self->conns, mcu_control_conns_free);
   G_OBJECT_CLASS (mcu_control_parent_class)->dispose (object);
 }
@@ -131,6 +136,12 @@ McuDaemon *
 mcu_control_get_daemon (McuControl *self)
 {
   return self->daemon;
+}
+
+McuControlDownloads *
+mcu_control_get_downloads (McuControl *self)
+{
+  return self->downloads;
 }
 
 void
@@ -695,6 +706,8 @@ mcu_control_new (McuDaemon *daemon, McuEvents *events, GError **error)
   self->server = soup_server_new ("server-header", header, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   self->conns = mcu_control_conns_new (self->server, &limits);
+  self->downloads =
+      mcu_control_downloads_new (self->conns, config->recording_max_downloads);
   self->max_backlog = (gsize)config->control_event_backlog * 1024;
   if (!listen_unix (self, error)) {
     g_prefix_error (error, "control socket: ");

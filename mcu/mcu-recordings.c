@@ -12,7 +12,11 @@
  * before "waits" and starts with the first participant (on an idle, once
  * the caller's admission has attached its video). Whether the file has
  * video is decided then: when someone in the room sends video. The
- * recording stops with the room ("room-closed"). */
+ * recording stops with the room ("room-closed").
+ *
+ * The ID.json files are written by a thread of their own, one after the
+ * other in the order asked (a slow disk never holds up the main loop);
+ * stop_all (shutdown) waits for the last. */
 #include "mcu-recordings.h"
 #include "mcu-announcer.h"
 #include "mcu-call-video.h"
@@ -31,6 +35,7 @@ typedef enum
 {
   REC_WAITING,
   REC_RUNNING, /* the recorder's state tells more */
+  REC_ENDED,   /* its last ID.json being written; then dropped */
 } RecState;
 
 typedef struct
@@ -41,7 +46,6 @@ typedef struct
   McuRoom *room; /* (weak) */
   gulong added_handler;
   guint start_idle;
-  guint drop_idle;
   guint announce_timer; /* the spoken notice, once the file hears it */
   RecState state;
   McuRecorder *recorder; /* (nullable) */
@@ -59,6 +63,7 @@ struct _McuRecordings
   McuEvents *events;
   McuAnnouncer *announcer; /* (nullable) (unowned) */
   gchar *dir;
+  GThreadPool *writer;    /* one thread: the ID.json writes, in order */
   GHashTable *running;    /* id -> Rec* */
   GHashTable *auto_rooms; /* room name set */
   gulong opened_handler, closed_handler;
@@ -90,7 +95,6 @@ rec_free (gpointer data)
     g_object_remove_weak_pointer (G_OBJECT (rec->room), (gpointer *)&rec->room);
   }
   g_clear_handle_id (&rec->start_idle, g_source_remove);
-  g_clear_handle_id (&rec->drop_idle, g_source_remove);
   g_clear_handle_id (&rec->announce_timer, g_source_remove);
   if (rec->recorder)
     g_signal_handlers_disconnect_by_data (rec->recorder, rec);
@@ -106,7 +110,7 @@ mcu_recordings_dispose (GObject *object)
 {
   McuRecordings *self = MCU_RECORDINGS (object);
 
-  mcu_recordings_stop_all (self);
+  mcu_recordings_stop_all (self); /* and the ID.json writes done */
   if (self->rooms) {
     g_clear_signal_handler (&self->opened_handler, self->rooms);
     g_clear_signal_handler (&self->closed_handler, self->rooms);
@@ -155,7 +159,7 @@ meta_path (McuRecordings *self, const gchar *id)
 
 /* Written over the same bytes, padded to META_SIZE with spaces: the space
  * is taken when the recording starts, so that a full disk (the very reason
- * a recording failed) still takes the word "failed". */
+ * a recording failed) still takes the word "failed". Any thread. */
 static gboolean
 write_in_place (const gchar *path, const gchar *text)
 {
@@ -173,6 +177,55 @@ write_in_place (const gchar *path, const gchar *text)
   return close (fd) == 0 && ok;
 }
 
+typedef struct
+{
+  gchar *path;
+  gchar *text;
+  McuRecordings *owner; /* (nullable): the last write, then drop... */
+  gchar *drop_id;       /* ...this recording */
+} MetaWrite;
+
+static void
+meta_write_free (gpointer data)
+{
+  MetaWrite *w = data;
+
+  g_free (w->path);
+  g_free (w->text);
+  g_clear_object (&w->owner);
+  g_free (w->drop_id);
+  g_free (w);
+}
+
+/* Its ID.json says how it ended: the recording leaves the running ones
+ * (the listing reads the file from now on). */
+static gboolean
+on_meta_written (gpointer data)
+{
+  MetaWrite *w = data;
+
+  g_hash_table_remove (w->owner->running, w->drop_id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+meta_write_run (MetaWrite *w)
+{
+  if (!write_in_place (w->path, w->text))
+    g_warning ("recording: cannot write %s: %s", w->path, g_strerror (errno));
+  if (w->owner)
+    g_idle_add_full (G_PRIORITY_DEFAULT, on_meta_written, w, meta_write_free);
+  else
+    meta_write_free (w);
+}
+
+/* The writer thread. */
+static void
+on_meta_write (gpointer data, gpointer user_data)
+{
+  meta_write_run (data);
+}
+
 static void
 write_meta (McuRecordings *self, Rec *rec, const gchar *state,
     gint64 duration_ms, const gchar *error)
@@ -182,6 +235,7 @@ write_meta (McuRecordings *self, Rec *rec, const gchar *state,
   g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *text = NULL, *path = meta_path (self, rec->id);
   g_autofree gchar *file = g_path_get_basename (rec->path);
+  MetaWrite *w;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "room");
@@ -206,9 +260,25 @@ write_meta (McuRecordings *self, Rec *rec, const gchar *state,
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  if (!write_in_place (path, text))
-    g_warning (
-        "recording %s: cannot write %s: %s", rec->id, path, g_strerror (errno));
+  w = g_new0 (MetaWrite, 1);
+  w->path = g_steal_pointer (&path);
+  w->text = g_steal_pointer (&text);
+  if (rec->state == REC_ENDED) {
+    w->owner = g_object_ref (self);
+    w->drop_id = g_strdup (rec->id);
+  }
+  if (self->writer == NULL) /* shut down: at once */
+    meta_write_run (w);
+  else
+    g_thread_pool_push (self->writer, w, NULL);
+}
+
+/* The ID.json writes asked for are done; later ones are made at once. */
+static void
+flush_writer (McuRecordings *self)
+{
+  if (self->writer)
+    g_thread_pool_free (g_steal_pointer (&self->writer), FALSE, TRUE);
 }
 
 static gint64
@@ -284,24 +354,15 @@ emit (McuRecordings *self, const gchar *type, Rec *rec, const gchar *error)
 
 /* ---- a recording's life ---- */
 
-static gboolean
-on_drop_idle (gpointer data)
-{
-  Rec *rec = data;
-
-  rec->drop_idle = 0;
-  g_hash_table_remove (rec->owner->running, rec->id);
-  return G_SOURCE_REMOVE;
-}
-
-/* The recorder is done: written down, announced, then dropped (on an
- * idle: this runs inside the recorder's signal). */
+/* The recorder is done: written down (then dropped, see on_meta_written:
+ * never inside the recorder's signal), announced. */
 static void
 rec_ended (Rec *rec, const gchar *error)
 {
   McuRecordings *self = rec->owner;
   gint64 ms = mcu_recorder_get_duration (rec->recorder) / GST_MSECOND;
 
+  rec->state = REC_ENDED;
   write_meta (self, rec, error ? "failed" : "stopped", ms, error);
   if (error)
     self->counters.failed++;
@@ -313,7 +374,6 @@ rec_ended (Rec *rec, const gchar *error)
       error ? "failed" : "stopped", ms / 1000.0, error ? ": " : "",
       error ? error : "");
   emit (self, error ? "recording-failed" : "recording-stopped", rec, error);
-  rec->drop_idle = g_idle_add (on_drop_idle, rec);
 }
 
 static void
@@ -412,6 +472,7 @@ rec_begin (Rec *rec)
     .height = self->config->recording_height,
     .framerate = self->config->video_framerate,
     .bitrate = self->config->recording_bitrate,
+    .reuse_encoder = self->config->recording_reuse_encoder,
   };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *name = NULL;
@@ -478,7 +539,7 @@ running_for_room (McuRecordings *self, McuRoom *room)
 
   g_hash_table_iter_init (&iter, self->running);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Rec *)value)->room == room)
+    if (((Rec *)value)->room == room && ((Rec *)value)->state != REC_ENDED)
       return value;
   return NULL;
 }
@@ -542,7 +603,7 @@ mcu_recordings_stop (McuRecordings *self, const gchar *id, GError **error)
 {
   Rec *rec = g_hash_table_lookup (self->running, id);
 
-  if (rec == NULL) {
+  if (rec == NULL || rec->state == REC_ENDED) {
     g_set_error (
         error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no running recording %s", id);
     return FALSE;
@@ -562,8 +623,9 @@ mcu_recordings_stop_all (McuRecordings *self)
     if (rec->state == REC_WAITING)
       g_hash_table_remove (self->running, rec->id);
     else
-      mcu_recorder_stop_now (rec->recorder); /* drops it on an idle */
+      mcu_recorder_stop_now (rec->recorder); /* dropped once written */
   }
+  flush_writer (self);
 }
 
 void
@@ -608,6 +670,7 @@ mcu_recordings_new (const McuConfig *config, McuRoomDirectory *rooms,
   self->rooms = g_object_ref (rooms);
   self->media = media;
   self->events = g_object_ref (events);
+  self->writer = g_thread_pool_new (on_meta_write, NULL, 1, FALSE, NULL);
   self->dir = config->recording_dir ? g_strdup (config->recording_dir)
                                     : g_build_filename (g_get_user_state_dir (),
                                           "mcu", "recordings", NULL);
@@ -644,6 +707,7 @@ info_of_running (Rec *rec)
   info->duration_ms = mcu_recorder_get_duration (rec->recorder) / GST_MSECOND;
   info->size = file_size (rec->path, NULL, &info->segments);
   info->video = mcu_recorder_has_video (rec->recorder);
+  info->video_encoder = mcu_recorder_get_video_encoder (rec->recorder);
   return info;
 }
 

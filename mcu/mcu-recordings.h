@@ -32,6 +32,9 @@ typedef struct
   gint64 size;        /* bytes of the file (of all its segments) */
   guint segments;     /* [recording] segment-seconds: files; else 0 */
   gboolean video;
+  /* (nullable) running with video: "own", "encoder-group", "fallback"
+   * (mcu_recorder_get_video_encoder) */
+  const gchar *video_encoder;
 } McuRecordingInfo;
 
 void mcu_recording_info_free (McuRecordingInfo *info);

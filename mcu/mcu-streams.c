@@ -4,7 +4,8 @@
  * A stream is a McuRecorder (mixer/mcu-recorder.c) with a live output. A
  * far end that drops or refuses (the recorder fails) is tried again after
  * 1, 2, 4 ... 30 s, until the stream is stopped or the room closes; each
- * try is a new recorder (a new connection starts its time at 0). Like a
+ * try is a new recorder (a new connection starts its time at 0). A room's
+ * streams share one AAC encode of its mix (see shared_aac). Like a
  * recording, a stream of a room without media yet waits for the first
  * caller. */
 #include "mcu-streams.h"
@@ -21,9 +22,11 @@ typedef enum
   STREAM_WAITING,
   STREAM_LIVE,
   STREAM_RECONNECTING,
+  STREAM_STOPPING, /* asked to stop: its recorder finishes, never again */
 } StreamState;
 
-static const gchar *const state_names[] = { "waiting", "live", "reconnecting" };
+static const gchar *const state_names[] = { "waiting", "live", "reconnecting",
+  "stopping" };
 
 typedef struct
 {
@@ -52,6 +55,7 @@ struct _McuStreams
   McuEvents *events;
   gchar *hls_dir;
   GHashTable *streams; /* id -> Stream* */
+  GHashTable *aac;     /* McuAudioMix * -> McuAudioEncode * (weak) */
   guint serial;
   gulong closed_handler;
 };
@@ -109,12 +113,69 @@ stream_free (gpointer data)
   g_free (s);
 }
 
+/* ---- one AAC encode per room, shared by its streams ---- */
+
+static void
+forget_aac (McuStreams *self, gpointer aac)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->aac);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == aac) {
+      g_hash_table_iter_remove (&iter);
+      return;
+    }
+}
+
+static void
+on_aac_gone (gpointer data, GObject *where)
+{
+  forget_aac (data, where);
+}
+
+/* A failed encode is not handed out again (its streams reconnect). */
+static void
+on_aac_failed (McuAudioEncode *aac, const gchar *message, McuStreams *self)
+{
+  g_object_weak_unref (G_OBJECT (aac), on_aac_gone, self);
+  forget_aac (self, aac);
+}
+
+/* (transfer full) The AAC of @audio the room's streams share. */
+static McuAudioEncode *
+shared_aac (McuStreams *self, McuAudioMix *audio, GError **error)
+{
+  McuAudioEncode *aac = g_hash_table_lookup (self->aac, audio);
+
+  if (aac)
+    return g_object_ref (aac);
+  if (!(aac = mcu_audio_encode_new (audio, 128000, error)))
+    return NULL;
+  g_hash_table_insert (self->aac, audio, aac);
+  g_object_weak_ref (G_OBJECT (aac), on_aac_gone, self);
+  g_signal_connect (aac, "failed", G_CALLBACK (on_aac_failed), self);
+  return aac;
+}
+
 static void
 mcu_streams_dispose (GObject *object)
 {
   McuStreams *self = MCU_STREAMS (object);
 
   mcu_streams_stop_all (self);
+  if (self->aac) {
+    GHashTableIter iter;
+    gpointer aac;
+
+    g_hash_table_iter_init (&iter, self->aac);
+    while (g_hash_table_iter_next (&iter, NULL, &aac)) {
+      g_signal_handlers_disconnect_by_data (aac, self);
+      g_object_weak_unref (aac, on_aac_gone, self);
+    }
+    g_clear_pointer (&self->aac, g_hash_table_unref);
+  }
   if (self->rooms) {
     g_clear_signal_handler (&self->closed_handler, self->rooms);
     g_clear_object (&self->rooms);
@@ -145,6 +206,7 @@ mcu_streams_init (McuStreams *self)
 {
   self->streams =
       g_hash_table_new_full (g_str_hash, g_str_equal, NULL, stream_free);
+  self->aac = g_hash_table_new (g_direct_hash, g_direct_equal);
 }
 
 static void
@@ -164,6 +226,7 @@ emit (McuStreams *self, const gchar *type, Stream *s, const gchar *extra)
 }
 
 static gboolean connect_stream (Stream *s);
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
 
 static gboolean
 on_reconnect (gpointer data)
@@ -175,11 +238,19 @@ on_reconnect (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
+
 static void
 on_recorder_failed (McuRecorder *recorder, const gchar *message, Stream *s)
 {
   g_autofree gchar *escaped = g_strescape (message, NULL);
   g_autofree gchar *extra = NULL;
+
+  /* the far end went while the stream was being stopped: it is stopped */
+  if (s->state == STREAM_STOPPING) {
+    on_recorder_stopped (recorder, s);
+    return;
+  }
 
   /* a far end that took the stream a good while is not backed off long */
   if (recorder && mcu_recorder_get_duration (recorder) >= 30 * GST_SECOND)
@@ -225,6 +296,7 @@ connect_stream (Stream *s)
     .height = self->config->recording_height,
     .framerate = self->config->video_framerate,
     .bitrate = self->config->recording_bitrate,
+    .reuse_encoder = self->config->recording_reuse_encoder,
   };
   g_autoptr (GError) error = NULL;
 
@@ -234,8 +306,9 @@ connect_stream (Stream *s)
       g_mkdir_with_parents (s->target, 0750) != 0) {
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot make %s: %s",
         s->target, g_strerror (errno));
-  } else {
+  } else if ((options.aac = shared_aac (self, audio, &error))) {
     s->recorder = mcu_recorder_new (&options, audio, video, &error);
+    g_object_unref (options.aac);
   }
   if (s->recorder == NULL) {
     on_recorder_failed (NULL, error->message, s);
@@ -340,7 +413,8 @@ static void
 stream_stop (McuStreams *self, Stream *s)
 {
   if (s->recorder) {
-    mcu_recorder_stop (s->recorder); /* "stopped" removes it */
+    s->state = STREAM_STOPPING;
+    mcu_recorder_stop (s->recorder); /* "stopped" (or "failed") removes it */
     return;
   }
   emit (self, "stream-stopped", s, NULL);
@@ -380,6 +454,10 @@ info_of (Stream *s)
                     : state_names[s->state];
   info->reconnects = s->reconnects;
   info->error = g_strdup (s->error);
+  info->video_encoder =
+      s->recorder ? mcu_recorder_get_video_encoder (s->recorder) : NULL;
+  info->aac_outputs =
+      s->recorder ? mcu_recorder_get_aac_outputs (s->recorder) : 0;
   return info;
 }
 

@@ -26,6 +26,9 @@ typedef struct
   const gchar *state;
   guint reconnects;
   gchar *error; /* (nullable) the last failure */
+  /* (nullable) live with video: "own", "encoder-group", "fallback" */
+  const gchar *video_encoder;
+  guint aac_outputs; /* live: the streams sharing its AAC encode */
 } McuStreamInfo;
 
 void mcu_stream_info_free (McuStreamInfo *info);

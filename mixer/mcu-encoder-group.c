@@ -31,7 +31,10 @@ struct _McuEncoderGroup
   GstElement *queue; /* its input; its thread feeds the rest */
   GstElement *encoder;
   GstElement *tee;
-  GHashTable *members; /* GstPad *sink (ref) -> GstPad *ghost (ref) */
+  GHashTable *members;   /* GstPad *sink (ref) -> GstPad *ghost (ref) */
+  McuMixTaps *taps;      /* recordings, streams */
+  GstPad *tap_src;       /* (nullable) on the tee, while tapped */
+  GstElement *tap_el[3]; /* queue, h264parse, appsink */
 
   GMutex lock;        /* protects everything below */
   gint64 last_forced; /* monotonic us, 0 = never */
@@ -85,6 +88,7 @@ mcu_encoder_group_finalize (GObject *object)
 {
   McuEncoderGroup *self = MCU_ENCODER_GROUP (object);
 
+  mcu_mix_taps_free (self->taps);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_encoder_group_parent_class)->finalize (object);
 }
@@ -104,6 +108,7 @@ mcu_encoder_group_init (McuEncoderGroup *self)
   g_mutex_init (&self->lock);
   self->members = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, gst_object_unref, gst_object_unref);
+  self->taps = mcu_mix_taps_new ();
 }
 
 /* Called with the lock held: books a forced keyframe; the caller sends it
@@ -434,4 +439,94 @@ guint
 mcu_encoder_group_get_n_members (McuEncoderGroup *self)
 {
   return g_hash_table_size (self->members);
+}
+
+/* ---- taps (recordings, streams) ---- */
+
+static void
+tap_branch_remove (McuEncoderGroup *self)
+{
+  GstPad *sink;
+
+  if (self->tap_src == NULL)
+    return;
+  sink = gst_element_get_static_pad (self->tap_el[0], "sink");
+  gst_pad_unlink (self->tap_src, sink);
+  gst_object_unref (sink);
+  /* releasing the tee pad waits for a push into it to finish */
+  gst_element_release_request_pad (self->tee, self->tap_src);
+  g_clear_object (&self->tap_src);
+  for (guint i = 0; i < G_N_ELEMENTS (self->tap_el); i++) {
+    gst_element_set_locked_state (self->tap_el[i], TRUE);
+    gst_element_set_state (self->tap_el[i], GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self->bin), self->tap_el[i]);
+    self->tap_el[i] = NULL;
+  }
+}
+
+/* Playing before it is linked (a frame pushed into an inactive pad gets
+ * FLUSHING, which the tee would pass up to the encoder). */
+static gboolean
+tap_branch_add (McuEncoderGroup *self)
+{
+  GstPad *sink;
+  GstElement **e = self->tap_el;
+  gboolean ok;
+
+  if (self->tap_src)
+    return TRUE;
+  e[0] = gst_element_factory_make ("queue", NULL);
+  e[1] = gst_element_factory_make ("h264parse", NULL);
+  e[2] = mcu_mix_taps_make_sink (self->taps, NULL);
+  if (!e[0] || !e[1] || !e[2]) {
+    for (guint i = 0; i < 3; i++)
+      if (e[i])
+        gst_object_unref (gst_object_ref_sink (e[i]));
+    memset (self->tap_el, 0, sizeof self->tap_el);
+    return FALSE;
+  }
+  g_object_set (e[0], "max-size-buffers", 8, "max-size-bytes", 0,
+      "max-size-time", (guint64)0, NULL);
+  gst_util_set_object_arg (G_OBJECT (e[0]), "leaky", "downstream");
+  g_object_set (e[1], "config-interval", -1, NULL);
+  gst_bin_add_many (GST_BIN (self->bin), e[0], e[1], e[2], NULL);
+  ok = gst_element_link_many (e[0], e[1], e[2], NULL);
+  for (guint i = 3; i-- > 0;)
+    gst_element_sync_state_with_parent (e[i]);
+  sink = gst_element_get_static_pad (e[0], "sink");
+  mcu_pad_util_answer_queries (sink); /* as the group's input: see build */
+  self->tap_src = gst_element_request_pad_simple (self->tee, "src_%u");
+  ok = ok && gst_pad_link (self->tap_src, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (sink);
+  if (!ok)
+    g_warning ("cannot tap encoder group %s", GST_OBJECT_NAME (self->bin));
+  return ok;
+}
+
+guint
+mcu_encoder_group_add_tap (McuEncoderGroup *self, McuMixTapFunc func,
+    gpointer data, GDestroyNotify destroy)
+{
+  g_return_val_if_fail (self->profile.codec == MCU_VIDEO_CODEC_H264, 0);
+  if (!tap_branch_add (self)) {
+    tap_branch_remove (self);
+    if (destroy)
+      destroy (data);
+    return 0;
+  }
+  return mcu_mix_taps_add (self->taps, func, data, destroy);
+}
+
+void
+mcu_encoder_group_remove_tap (McuEncoderGroup *self, guint id)
+{
+  mcu_mix_taps_remove (self->taps, id);
+  if (mcu_mix_taps_get_n (self->taps) == 0)
+    tap_branch_remove (self);
+}
+
+guint
+mcu_encoder_group_get_n_taps (McuEncoderGroup *self)
+{
+  return mcu_mix_taps_get_n (self->taps);
 }

@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 #include "mcu-video-session.h"
+#include "mcu-mix-tap.h"
 
 G_BEGIN_DECLS
 
@@ -66,6 +67,15 @@ guint mcu_encoder_group_get_n_members (McuEncoderGroup *self);
  * when it ends; not limited (a joiner): now. Any thread. */
 void mcu_encoder_group_request_keyframe (
     McuEncoderGroup *self, gboolean limited);
+/* The encoded stream for recordings and live streams (H.264 only):
+ * tee -> queue (leaky) -> h264parse (parameter sets before every key
+ * frame) -> appsink -> @func, each access unit with its picture's time on
+ * the system clock (see mcu-mix-tap.h). The branch exists while tapped.
+ * Asks for no key frame itself. Main thread. */
+guint mcu_encoder_group_add_tap (McuEncoderGroup *self, McuMixTapFunc func,
+    gpointer data, GDestroyNotify destroy);
+void mcu_encoder_group_remove_tap (McuEncoderGroup *self, guint id);
+guint mcu_encoder_group_get_n_taps (McuEncoderGroup *self);
 void mcu_encoder_group_get_stats (
     McuEncoderGroup *self, McuEncoderGroupStats *stats);
 

@@ -93,6 +93,19 @@ mcu_mix_taps_get_n (McuMixTaps *taps)
   return n;
 }
 
+void
+mcu_mix_taps_dispatch (
+    McuMixTaps *taps, GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time)
+{
+  g_mutex_lock (&taps->lock);
+  for (guint i = 0; i < taps->taps->len; i++) {
+    Tap *tap = &g_array_index (taps->taps, Tap, i);
+
+    tap->func (buffer, caps, clock_time, tap->data);
+  }
+  g_mutex_unlock (&taps->lock);
+}
+
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {
@@ -115,12 +128,9 @@ on_new_sample (GstAppSink *sink, gpointer data)
   clock_time = running + gst_element_get_base_time (GST_ELEMENT (sink));
   g_mutex_lock (&taps->lock);
   clock_time = clock_time > taps->delay ? clock_time - taps->delay : 0;
-  for (guint i = 0; i < taps->taps->len; i++) {
-    Tap *tap = &g_array_index (taps->taps, Tap, i);
-
-    tap->func (buffer, gst_sample_get_caps (sample), clock_time, tap->data);
-  }
   g_mutex_unlock (&taps->lock);
+  mcu_mix_taps_dispatch (
+      taps, buffer, gst_sample_get_caps (sample), clock_time);
   return GST_FLOW_OK;
 }
 

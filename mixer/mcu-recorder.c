@@ -2,6 +2,7 @@
  * mcu: a recording: its own pipeline, fed by taps on the room's mixes.
  *
  *   audio mix "full-mix" tap -> appsrc -> audioconvert -> opusenc -----\
+ *   (live outputs: the room's shared AAC, mcu-audio-encode.c, tapped)
  *   video mix view tap -> appsrc -> videoscale -> I420 WxH -> x264enc --+->
  *     matroskamux (clusters of <= 1 s) -> filesink (unbuffered)
  *
@@ -27,9 +28,11 @@
 #include "mcu-video-encode.h"
 
 #include <gst/app/app.h>
+#include <gst/base/base.h>
 #include <gst/video/video.h>
 
 #define STOP_TIMEOUT_MS 3000
+#define LIVE_LATENCY    (300 * GST_MSECOND)
 /* The room's audio is timed by when each caller's packets arrive, which is
  * when their last sample was captured: a 20 ms packet began 20 ms before.
  * A video frame goes out as soon as it is captured (and encoded). The mix
@@ -51,11 +54,12 @@ enum
 
 typedef struct
 {
-  GstElement *src; /* appsrc */
-  GstCaps *caps;   /* under lock: the caps last set on src */
-  gboolean ended;  /* under lock: EOS sent */
-  gboolean keyed;  /* under lock: H.264 from a key frame on is going in */
-  guint tap;       /* main thread: the tap's id, 0 = none */
+  GstElement *src;    /* appsrc */
+  GstCaps *caps;      /* under lock: the caps last set on src */
+  gboolean ended;     /* under lock: EOS sent */
+  gboolean keyed;     /* under lock: H.264 from a key frame on is going in */
+  GstClockTime asked; /* under lock: when a first key frame was asked for */
+  guint tap;          /* main thread: the tap's id, 0 = none */
 } Stream;
 
 typedef struct
@@ -74,6 +78,8 @@ struct _McuRecorder
   McuVideoMix *video;     /* (nullable) */
   McuVideoEncode *encode; /* (nullable) its H.264, shared */
   gulong encode_failed;
+  McuAudioEncode *aac; /* (nullable) live outputs: its AAC, shared */
+  gulong aac_failed;
   GstElement *pipeline;
   guint bus_watch;
   guint stop_timer;
@@ -101,7 +107,9 @@ static guint signals[N_SIGNALS];
 static void
 remove_taps (McuRecorder *self)
 {
-  if (self->streams[STREAM_AUDIO].tap)
+  if (self->streams[STREAM_AUDIO].tap && self->aac)
+    mcu_audio_encode_remove_tap (self->aac, self->streams[STREAM_AUDIO].tap);
+  else if (self->streams[STREAM_AUDIO].tap)
     mcu_audio_mix_remove_tap (self->audio, self->streams[STREAM_AUDIO].tap);
   if (self->streams[STREAM_VIDEO].tap)
     mcu_video_encode_remove_tap (self->encode, self->streams[STREAM_VIDEO].tap);
@@ -130,6 +138,9 @@ mcu_recorder_dispose (GObject *object)
   if (self->encode)
     g_clear_signal_handler (&self->encode_failed, self->encode);
   g_clear_object (&self->encode);
+  if (self->aac)
+    g_clear_signal_handler (&self->aac_failed, self->aac);
+  g_clear_object (&self->aac);
   g_clear_object (&self->video);
   g_clear_object (&self->clock);
   G_OBJECT_CLASS (mcu_recorder_parent_class)->dispose (object);
@@ -166,6 +177,8 @@ mcu_recorder_init (McuRecorder *self)
 {
   g_mutex_init (&self->lock);
   self->stop = GST_CLOCK_TIME_NONE;
+  for (guint i = 0; i < N_STREAMS; i++)
+    self->streams[i].asked = GST_CLOCK_TIME_NONE;
 }
 
 /* ---- the taps (streaming threads) ---- */
@@ -188,6 +201,7 @@ on_tap (
   McuRecorder *self = ctx->self;
   Stream *st = &self->streams[ctx->index];
   GstBuffer *out;
+  gboolean ask = FALSE;
 
   if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
     clock_time -= AUDIO_PACKET_NS;
@@ -203,8 +217,16 @@ on_tap (
   }
   /* the shared H.264: from a key frame on */
   if (ctx->index == STREAM_VIDEO && !st->keyed) {
-    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    /* the key frame asked for when tapped may be of a picture from before
+     * the start (a busy encoder lags): asked for again, twice a second */
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      if (!GST_CLOCK_TIME_IS_VALID (st->asked) ||
+          clock_time >= st->asked + GST_SECOND / 2) {
+        st->asked = clock_time;
+        ask = TRUE;
+      }
       goto out;
+    }
     st->keyed = TRUE;
   }
   if (caps && (st->caps == NULL || !gst_caps_is_equal (st->caps, caps))) {
@@ -222,6 +244,8 @@ on_tap (
   gst_app_src_push_buffer (GST_APP_SRC (st->src), out);
 out:
   g_mutex_unlock (&self->lock);
+  if (ask)
+    mcu_video_encode_request_key_frame (self->encode, GST_CLOCK_TIME_NONE);
 }
 
 /* ---- the pipeline (main thread) ---- */
@@ -254,6 +278,20 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
   g_autofree gchar *message = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_WARNING:
+      /* srtsink (1.22) reconnects by itself when the far end is not there
+       * or goes, with only a warning: the far end would get no key frame,
+       * and the stream would neither back off nor say so. It fails
+       * instead; the stream connects anew (mcu-streams.c). */
+      if (self->options.output != MCU_RECORDER_SRT ||
+          !GST_IS_BASE_SINK (GST_MESSAGE_SRC (msg)))
+        return G_SOURCE_CONTINUE;
+      gst_message_parse_warning (msg, &err, &debug);
+      message = g_strdup_printf ("%s: %s", self->path, err->message);
+      g_message ("stream failed: %s", message);
+      self->bus_watch = 0;
+      finish (self, MCU_RECORDER_FAILED, message);
+      return G_SOURCE_REMOVE;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       message = g_strdup_printf ("%s: %s", self->path, err->message);
@@ -295,6 +333,14 @@ make_src (McuRecorder *self, Stream *st, GError **error)
       (guint64)0, "max-buffers", (guint64)0, "max-time",
       (guint64)2 * GST_SECOND, NULL);
   gst_util_set_object_arg (G_OBJECT (st->src), "leaky-type", "upstream");
+  /* live: what comes in was encoded elsewhere (the shared H.264 and AAC,
+   * mcu-video-encode.c, mcu-audio-encode.c) after the room's own delay,
+   * none of which this pipeline's latency query sees: said here, so that
+   * the muxer (a live aggregator) waits for both streams instead of
+   * timing out without the later one (gaps and noise in the AAC of an
+   * MPEG-TS, seen at the SRT listener) */
+  if (self->options.output != MCU_RECORDER_FILE)
+    g_object_set (st->src, "min-latency", (gint64)LIVE_LATENCY, NULL);
   return st->src;
 }
 
@@ -329,27 +375,29 @@ failed:
   return FALSE;
 }
 
-/* Opus in files; AAC (FLV, MPEG-TS) for live streams. */
+/* Opus in files; AAC (FLV, MPEG-TS) for live streams, encoded once for
+ * the room (self->aac): appsrc -> queue -> aacparse -> muxer. */
 static gboolean
 build_audio (McuRecorder *self, GstElement *mux, GError **error)
 {
-  gboolean file = self->options.output == MCU_RECORDER_FILE;
-  GstElement *c[6];
+  GstElement *c[5];
 
   if (!make_src (self, &self->streams[STREAM_AUDIO], error))
     return FALSE;
   c[0] = self->streams[STREAM_AUDIO].src;
-  if (!(c[1] = add (self, "queue", error)) ||
-      !(c[2] = add (self, "audioconvert", error)) ||
+  if (!(c[1] = add (self, "queue", error)))
+    return FALSE;
+  if (self->aac) {
+    if (!(c[2] = add (self, "aacparse", error)))
+      return FALSE;
+    return link_chain (self, c, 3, mux, FALSE, error);
+  }
+  if (!(c[2] = add (self, "audioconvert", error)) ||
       !(c[3] = add (self, "audioresample", error)) ||
-      !(c[4] = add (self, file ? "opusenc" : "avenc_aac", error)))
+      !(c[4] = add (self, "opusenc", error)))
     return FALSE;
-  g_object_set (c[4], "bitrate", file ? 64000 : 128000, NULL);
-  if (file)
-    return link_chain (self, c, 5, mux, FALSE, error);
-  if (!(c[5] = add (self, "aacparse", error)))
-    return FALSE;
-  return link_chain (self, c, 6, mux, FALSE, error);
+  g_object_set (c[4], "bitrate", 64000, NULL);
+  return link_chain (self, c, 5, mux, FALSE, error);
 }
 
 /* A key frame asked for downstream (splitmuxsink's cuts) is the shared
@@ -551,6 +599,8 @@ add_tap (McuRecorder *self, guint index, GError **error)
 
   ctx->self = self;
   ctx->index = index;
+  if (index == STREAM_AUDIO && self->aac)
+    return mcu_audio_encode_add_tap (self->aac, on_tap, ctx, g_free);
   if (index == STREAM_AUDIO)
     return mcu_audio_mix_add_tap (self->audio, on_tap, ctx, g_free);
   return mcu_video_encode_add_tap (self->encode, on_tap, ctx, g_free);
@@ -586,13 +636,22 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
   self->video = video ? g_object_ref (video) : NULL;
   if (video) {
     McuVideoEncodeOptions eo = { options->width, options->height,
-      options->framerate, options->bitrate };
+      options->framerate, options->bitrate, options->reuse_encoder };
 
     if (!(self->encode = mcu_video_encode_get (video, &eo, error)))
       return NULL;
     self->encode_failed = g_signal_connect_swapped (
         self->encode, "failed", G_CALLBACK (on_encode_failed), self);
   }
+  if (options->output != MCU_RECORDER_FILE) {
+    self->aac = options->aac ? g_object_ref (options->aac)
+                             : mcu_audio_encode_new (audio, 128000, error);
+    if (self->aac == NULL)
+      return NULL;
+    self->aac_failed = g_signal_connect_swapped (
+        self->aac, "failed", G_CALLBACK (on_encode_failed), self);
+  }
+  self->options.aac = NULL; /* self->aac holds it */
   self->clock = gst_system_clock_obtain ();
   /* created here, never over another file: a clear error for a bad
    * directory before anything runs */
@@ -713,4 +772,19 @@ const gchar *
 mcu_recorder_get_error (McuRecorder *self)
 {
   return self->error;
+}
+
+const gchar *
+mcu_recorder_get_video_encoder (McuRecorder *self)
+{
+  if (self->encode == NULL)
+    return NULL;
+  return mcu_video_encode_source_to_string (
+      mcu_video_encode_get_source (self->encode));
+}
+
+guint
+mcu_recorder_get_aac_outputs (McuRecorder *self)
+{
+  return self->aac ? mcu_audio_encode_get_n_taps (self->aac) : 0;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include "mcu-audio-encode.h"
 #include "mcu-audio-mix.h"
 #include "mcu-video-mix.h"
 
@@ -38,6 +39,12 @@ typedef struct
    * seconds, at the next video key frame (splitmuxsink). path is then the
    * first one's, NAME.000.EXT; the next are NAME.001.EXT, ... */
   guint segment_seconds;
+  /* the H.264 of a participants' encoder group that encodes that view,
+   * when there is one (McuVideoEncodeOptions) */
+  gboolean reuse_encoder;
+  /* (nullable) live outputs: the room's shared AAC encode of @audio
+   * (mcu-audio-encode.h); NULL: one of its own */
+  McuAudioEncode *aac;
 } McuRecorderOptions;
 
 #define MCU_TYPE_RECORDER (mcu_recorder_get_type ())
@@ -65,6 +72,12 @@ const gchar *mcu_recorder_state_to_string (McuRecorderState state);
 gboolean mcu_recorder_has_video (McuRecorder *self);
 /* Nanoseconds recorded: until now, or until the stop. */
 GstClockTime mcu_recorder_get_duration (McuRecorder *self);
+/* (nullable) Where its H.264 comes from now (see McuVideoEncodeSource):
+ * "own", "encoder-group" (a participants' group's output), "fallback";
+ * NULL without video. */
+const gchar *mcu_recorder_get_video_encoder (McuRecorder *self);
+/* How many outputs share its AAC encode (itself included); 0 without. */
+guint mcu_recorder_get_aac_outputs (McuRecorder *self);
 /* (nullable) why it failed */
 const gchar *mcu_recorder_get_error (McuRecorder *self);
 

@@ -9,11 +9,26 @@
  * T - base: the appsink's taps (running time + base) hand each encoded
  * picture out with the T it came in with, as the view's own tap would.
  *
+ * Reuse: when a participants' encoder group already encodes that view
+ * (view 0, H.264, the same size and rate), its output is tapped instead
+ * (mcu_encoder_group_add_tap): no encode at all. A key frame is asked of
+ * it for each new tap, for each cut a tap asks for, and every KEY_INTERVAL
+ * (its own GOP is long). When the group goes (its members left or changed,
+ * or it was rebuilt), "encoder-group-closing" takes the tap off and, on an
+ * idle, a standalone group of the same profile (so the same SPS/PPS and
+ * caps: the muxers see no change) encodes the view in a pipeline of ours:
+ *   view tap -> appsrc -> encoder group bin -> its tap -> taps
+ * The pictures' times are the system clock's in both, so the outputs'
+ * timeline goes on; a picture not later than the last one handed out is
+ * dropped, and after the switch nothing before a key frame goes out.
+ *
  * Threads: the view tap pushes into the appsrc (thread-safe); the encoded
- * taps run on the appsink's streaming thread; everything else on the main
- * thread. The video mix holds a weak pointer to the running encode, so
- * that the room's outputs find it; the outputs hold the references. */
+ * taps run on an appsink's streaming thread (deliver, under @lock for the
+ * key frame bookkeeping); everything else on the main thread. The video
+ * mix holds a weak pointer to the running encode, so that the room's
+ * outputs find it; the outputs hold the references. */
 #include "mcu-video-encode.h"
+#include "mcu-encoder-group.h"
 #include "mcu-mixer-error.h"
 
 #include <gst/app/app.h>
@@ -31,7 +46,26 @@ struct _McuVideoEncode
   guint view_tap;
   guint bus_watch;
   McuMixTaps *taps;
+  McuMixTaps *inner; /* the own pipeline's appsink -> deliver */
+  McuVideoEncodeSource source;
+  gboolean failed;
+  McuEncoderGroup *group; /* (nullable) tapped: the room's, or our own */
+  guint group_tap;
+  gulong closing_handler; /* on mix */
+  guint fallback_idle;
+
+  GMutex lock;
+  McuEncoderGroup *key_group; /* under lock: asked for key frames */
+  GstClockTime last_out;      /* under lock: the last picture handed out */
+  GstClockTime last_key;      /* under lock: the last key frame's */
+  GstClockTime key_at;        /* under lock: a key frame asked for then */
+  GstClockTime key_asked;     /* under lock: when one was last asked for */
+  gboolean need_key;          /* under lock: drop pictures until a key */
 };
+
+/* The participants' groups make a key frame every 10 s at most: asked for
+ * every 2 s here, as the own encode's GOP (HLS segments, cuts, seeking). */
+#define KEY_INTERVAL (2 * GST_SECOND)
 
 G_DEFINE_FINAL_TYPE (McuVideoEncode, mcu_video_encode, G_TYPE_OBJECT)
 
@@ -44,8 +78,25 @@ enum
 static guint signals[N_SIGNALS];
 
 static void
+untap_group (McuVideoEncode *self)
+{
+  g_mutex_lock (&self->lock);
+  g_clear_object (&self->key_group);
+  self->need_key = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (self->group && self->group_tap)
+    mcu_encoder_group_remove_tap (self->group, self->group_tap);
+  self->group_tap = 0;
+}
+
+static void
 stop (McuVideoEncode *self)
 {
+  untap_group (self);
+  g_clear_handle_id (&self->fallback_idle, g_source_remove);
+  if (self->closing_handler && self->mix)
+    g_signal_handler_disconnect (self->mix, self->closing_handler);
+  self->closing_handler = 0;
   if (self->view_tap && self->mix)
     mcu_video_mix_remove_tap (self->mix, self->view_tap);
   self->view_tap = 0;
@@ -53,9 +104,12 @@ stop (McuVideoEncode *self)
     mcu_video_mix_set_encode (self->mix, NULL);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   if (self->pipeline) {
+    if (self->source == MCU_VIDEO_ENCODE_FALLBACK && self->group)
+      mcu_encoder_group_stop (self->group);
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
     g_clear_object (&self->pipeline);
   }
+  g_clear_object (&self->group);
 }
 
 static void
@@ -77,7 +131,9 @@ mcu_video_encode_finalize (GObject *object)
   McuVideoEncode *self = MCU_VIDEO_ENCODE (object);
 
   mcu_mix_taps_free (self->taps);
+  mcu_mix_taps_free (self->inner);
   gst_clear_caps (&self->caps);
+  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_video_encode_parent_class)->finalize (object);
 }
 
@@ -96,6 +152,55 @@ static void
 mcu_video_encode_init (McuVideoEncode *self)
 {
   self->taps = mcu_mix_taps_new ();
+  self->inner = mcu_mix_taps_new ();
+  g_mutex_init (&self->lock);
+  self->last_out = self->last_key = GST_CLOCK_TIME_NONE;
+  self->need_key = TRUE;
+  self->key_at = self->key_asked = GST_CLOCK_TIME_NONE;
+}
+
+/* Every encoded picture, from whichever source (a streaming thread): in
+ * time order, from a key frame on, key frames asked of a group when due,
+ * then to the taps. */
+static void
+deliver (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  McuVideoEncode *self = data;
+  gboolean key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  GstClockTime frame =
+      gst_util_uint64_scale (GST_SECOND, 1, MAX (self->options.framerate, 1u));
+  McuEncoderGroup *ask = NULL;
+
+  g_mutex_lock (&self->lock);
+  if ((GST_CLOCK_TIME_IS_VALID (self->last_out) &&
+          clock_time <= self->last_out) ||
+      (self->need_key && !key)) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->need_key = FALSE;
+  self->last_out = clock_time;
+  if (key)
+    self->last_key = clock_time;
+  /* a group's: a key frame for a cut asked for (it comes a frame or two
+   * after the ask: the group's queue and encoder), or when one is due */
+  if (self->key_group &&
+      ((GST_CLOCK_TIME_IS_VALID (self->key_at) &&
+           clock_time + 2 * frame >= self->key_at) ||
+          (!key && clock_time >= self->last_key + KEY_INTERVAL - frame / 2 &&
+              (!GST_CLOCK_TIME_IS_VALID (self->key_asked) ||
+                  clock_time >= self->key_asked + KEY_INTERVAL / 4)))) {
+    ask = g_object_ref (self->key_group);
+    self->key_at = GST_CLOCK_TIME_NONE;
+    self->key_asked = clock_time;
+  }
+  g_mutex_unlock (&self->lock);
+  if (ask) {
+    mcu_encoder_group_request_keyframe (ask, FALSE);
+    g_object_unref (ask);
+  }
+  mcu_mix_taps_dispatch (self->taps, buffer, caps, clock_time);
 }
 
 /* the view's pictures (the video mix's streaming thread) */
@@ -134,6 +239,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
   message = g_strdup_printf ("the video encode failed: %s", err->message);
   g_warning ("%s (%s)", message, debug ? debug : "");
   self->bus_watch = 0;
+  self->failed = TRUE;
   g_object_ref (self);
   stop (self);
   g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
@@ -155,20 +261,42 @@ add (McuVideoEncode *self, const gchar *factory, GError **error)
   return e;
 }
 
-static gboolean
-build (McuVideoEncode *self, GError **error)
+/* On the system clock, its base time fixed: see the top. */
+static void
+new_pipeline (McuVideoEncode *self)
 {
-  const McuVideoEncodeOptions *o = &self->options;
-  g_autoptr (GstCaps) raw = NULL, h264 = NULL;
   g_autoptr (GstClock) clock = gst_system_clock_obtain ();
-  g_autoptr (GstBus) bus = NULL;
-  GstElement *c[9];
 
   self->pipeline = gst_pipeline_new ("view-encode");
   gst_pipeline_use_clock (GST_PIPELINE (self->pipeline), clock);
   gst_element_set_start_time (self->pipeline, GST_CLOCK_TIME_NONE);
   self->base = gst_clock_get_time (clock);
   gst_element_set_base_time (self->pipeline, self->base);
+}
+
+static gboolean
+start_pipeline (McuVideoEncode *self, GError **error)
+{
+  g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "the view's encode would not start");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+build (McuVideoEncode *self, GError **error)
+{
+  const McuVideoEncodeOptions *o = &self->options;
+  g_autoptr (GstCaps) raw = NULL, h264 = NULL;
+  GstElement *c[9];
+
+  new_pipeline (self);
   if (!(c[0] = self->src = add (self, "appsrc", error)) ||
       !(c[1] = add (self, "queue", error)) ||
       !(c[2] = add (self, "videoscale", error)) ||
@@ -178,7 +306,8 @@ build (McuVideoEncode *self, GError **error)
       !(c[6] = add (self, "h264parse", error)) ||
       !(c[7] = add (self, "capsfilter", error)))
     return FALSE;
-  c[8] = self->sink = mcu_mix_taps_make_sink (self->taps, NULL);
+  c[8] = self->sink = mcu_mix_taps_make_sink (self->inner, NULL);
+  mcu_mix_taps_add (self->inner, deliver, self, NULL);
   gst_bin_add (GST_BIN (self->pipeline), self->sink);
   /* never blocks the room: beyond 2 s queued, new pictures are dropped */
   g_object_set (self->src, "format", GST_FORMAT_TIME, "is-live", TRUE, "block",
@@ -205,22 +334,118 @@ build (McuVideoEncode *self, GError **error)
           "cannot link the view's encode");
       return FALSE;
     }
-  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+  return start_pipeline (self, error);
+}
+
+/* ---- a participants' group as the source, and the fallback ---- */
+
+static void
+tap_group (McuVideoEncode *self, McuEncoderGroup *group)
+{
+  self->group = g_object_ref (group);
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->key_group, group);
+  self->need_key = TRUE;
+  g_mutex_unlock (&self->lock);
+  self->group_tap = mcu_encoder_group_add_tap (group, deliver, self, NULL);
+  mcu_encoder_group_request_keyframe (group, FALSE);
+}
+
+/* A group of the same profile in our own pipeline, fed the view. */
+static gboolean
+build_fallback (
+    McuVideoEncode *self, const McuVideoProfile *profile, GError **error)
+{
+  g_autoptr (McuEncoderGroup) group =
+      mcu_encoder_group_new (profile, "view-encoder", error);
+  if (group == NULL)
+    return FALSE;
+  new_pipeline (self);
+  if (!(self->src = add (self, "appsrc", error)))
+    return FALSE;
+  g_object_set (self->src, "format", GST_FORMAT_TIME, "is-live", TRUE, "block",
+      FALSE, "max-bytes", (guint64)0, "max-buffers", (guint64)0, "max-time",
+      (guint64)2 * GST_SECOND, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->src), "leaky-type", "upstream");
+  /* the group's bin is its own (a reference of the group's) */
+  gst_bin_add (GST_BIN (self->pipeline),
+      gst_object_ref (mcu_encoder_group_get_bin (group)));
+  if (!gst_element_link (self->src, mcu_encoder_group_get_bin (group))) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "the view's encode would not start");
+        "cannot link the view's encode");
+    return FALSE;
+  }
+  if (!start_pipeline (self, error))
+    return FALSE;
+  tap_group (self, group);
+  if (!self->group_tap) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot tap the view's encode");
     return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
+on_fallback_idle (gpointer data)
+{
+  McuVideoEncode *self = data;
+  McuVideoProfile profile = *mcu_encoder_group_get_profile (self->group);
+  g_autoptr (GError) error = NULL;
+
+  self->fallback_idle = 0;
+  g_clear_object (&self->group);
+  if (self->mix == NULL)
+    return G_SOURCE_REMOVE;
+  g_message ("the recorded view's encoder group went: encoding it (%ux%u, "
+             "%u kbit/s) for the recordings and streams from now on",
+      profile.width, profile.height, profile.bitrate_kbps);
+  if (build_fallback (self, &profile, &error) &&
+      !(self->view_tap =
+              mcu_video_mix_add_tap (self->mix, on_view, self, NULL, &error))) {
+    /* the room's video stopped (it closes): no pictures from now on, as
+     * for an encode of its own; its outputs stop with the room */
+    g_message ("the recorded view is gone: %s", error->message);
+    self->failed = TRUE; /* not handed out again */
+    stop (self);
+  } else if (error) {
+    g_autofree gchar *message =
+        g_strdup_printf ("the video encode failed: %s", error->message);
+
+    g_warning ("%s", message);
+    self->failed = TRUE;
+    g_object_ref (self);
+    stop (self);
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
+    g_object_unref (self);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The group we tap is going (main thread, from inside the video mix):
+ * off it now, our own encode on an idle. */
+static void
+on_group_closing (McuVideoMix *mix, McuEncoderGroup *group, gpointer data)
+{
+  McuVideoEncode *self = data;
+
+  if (group != self->group || self->source != MCU_VIDEO_ENCODE_GROUP)
+    return;
+  untap_group (self);
+  g_mutex_lock (&self->lock); /* read by request_key_frame */
+  self->source = MCU_VIDEO_ENCODE_FALLBACK;
+  g_mutex_unlock (&self->lock);
+  g_signal_handler_disconnect (mix, self->closing_handler);
+  self->closing_handler = 0;
+  self->fallback_idle = g_idle_add (on_fallback_idle, self);
+}
+
+static gboolean
 same_options (const McuVideoEncodeOptions *a, const McuVideoEncodeOptions *b)
 {
   return a->width == b->width && a->height == b->height &&
-         a->framerate == b->framerate && a->bitrate == b->bitrate;
+         a->framerate == b->framerate && a->bitrate == b->bitrate &&
+         a->reuse_group == b->reuse_group;
 }
 
 McuVideoEncode *
@@ -230,17 +455,35 @@ mcu_video_encode_get (
   McuVideoEncode *running = mcu_video_mix_get_encode (mix);
   g_autoptr (McuVideoEncode) self = NULL;
 
-  if (running && running->pipeline && same_options (&running->options, options))
+  McuEncoderGroup *group;
+
+  if (running && !running->failed && same_options (&running->options, options))
     return g_object_ref (running);
   self = g_object_new (MCU_TYPE_VIDEO_ENCODE, NULL);
   self->options = *options;
   self->mix = mix;
   g_object_add_weak_pointer (G_OBJECT (mix), (gpointer *)&self->mix);
-  if (!build (self, error))
-    return NULL;
-  if (!(self->view_tap =
-              mcu_video_mix_add_tap (mix, on_view, self, NULL, error)))
-    return NULL;
+  group = options->reuse_group
+              ? mcu_video_mix_find_view_encoder (
+                    mix, options->width, options->height, options->framerate)
+              : NULL;
+  if (group) {
+    self->source = MCU_VIDEO_ENCODE_GROUP;
+    self->closing_handler = g_signal_connect (
+        mix, "encoder-group-closing", G_CALLBACK (on_group_closing), self);
+    tap_group (self, group);
+    if (!self->group_tap) {
+      g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+          "cannot tap the view's encoder group");
+      return NULL;
+    }
+  } else {
+    if (!build (self, error))
+      return NULL;
+    if (!(self->view_tap =
+                mcu_video_mix_add_tap (mix, on_view, self, NULL, error)))
+      return NULL;
+  }
   /* the next with the same options share it (a different one runs apart) */
   if (running == NULL)
     mcu_video_mix_set_encode (mix, self);
@@ -251,11 +494,29 @@ void
 mcu_video_encode_request_key_frame (
     McuVideoEncode *self, GstClockTime clock_time)
 {
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (self->sink, "sink");
-  GstClockTime running =
-      GST_CLOCK_TIME_IS_VALID (clock_time) && clock_time >= self->base
-          ? clock_time - self->base
-          : GST_CLOCK_TIME_NONE;
+  g_autoptr (GstPad) pad = NULL;
+  McuEncoderGroup *ask = NULL;
+  gboolean grouped;
+  GstClockTime running;
+
+  g_mutex_lock (&self->lock);
+  grouped = self->source != MCU_VIDEO_ENCODE_OWN;
+  if (grouped && GST_CLOCK_TIME_IS_VALID (clock_time))
+    self->key_at = MIN (self->key_at, clock_time);
+  else if (grouped && self->key_group)
+    ask = g_object_ref (self->key_group);
+  g_mutex_unlock (&self->lock);
+  if (ask) {
+    mcu_encoder_group_request_keyframe (ask, FALSE);
+    g_object_unref (ask);
+  }
+  /* between the group and the fallback: that starts with one anyway */
+  if (grouped)
+    return;
+  pad = gst_element_get_static_pad (self->sink, "sink");
+  running = GST_CLOCK_TIME_IS_VALID (clock_time) && clock_time >= self->base
+                ? clock_time - self->base
+                : GST_CLOCK_TIME_NONE;
 
   /* upstream, from the appsink to the encoder */
   gst_pad_push_event (
@@ -282,4 +543,18 @@ guint
 mcu_video_encode_get_n_taps (McuVideoEncode *self)
 {
   return mcu_mix_taps_get_n (self->taps);
+}
+
+McuVideoEncodeSource
+mcu_video_encode_get_source (McuVideoEncode *self)
+{
+  return self->source;
+}
+
+const gchar *
+mcu_video_encode_source_to_string (McuVideoEncodeSource source)
+{
+  static const gchar *const names[] = { "own", "encoder-group", "fallback" };
+
+  return source < G_N_ELEMENTS (names) ? names[source] : "unknown";
 }

@@ -107,6 +107,7 @@ enum
 {
   SIGNAL_PARTICIPANT_ERROR,
   SIGNAL_ERROR,
+  SIGNAL_ENCODER_GROUP_CLOSING,
   N_SIGNALS
 };
 
@@ -169,6 +170,9 @@ mcu_video_mix_class_init (McuVideoMixClass *klass)
       G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_ENCODER_GROUP_CLOSING] = g_signal_new ("encoder-group-closing",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, MCU_TYPE_ENCODER_GROUP);
 }
 
 static void
@@ -690,6 +694,7 @@ group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
   GstPad *sink = gst_element_get_static_pad (bin, "sink");
   View *view = g->view;
 
+  g_signal_emit (self, signals[SIGNAL_ENCODER_GROUP_CLOSING], 0, g->group);
   gst_pad_unlink (g->view_src, sink);
   gst_object_unref (sink);
   gst_element_release_request_pad (view->tee, g->view_src);
@@ -854,6 +859,11 @@ guint
 mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func, gpointer data,
     GDestroyNotify destroy, GError **error)
 {
+  if (self->pipeline == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "room %s: its video has stopped", self->name);
+    return 0;
+  }
   if (!tap_view_hold (self, error))
     return 0;
   return mcu_mix_taps_add (self->taps, func, data, destroy);
@@ -865,6 +875,28 @@ mcu_video_mix_remove_tap (McuVideoMix *self, guint id)
   mcu_mix_taps_remove (self->taps, id);
   if (mcu_mix_taps_get_n (self->taps) == 0)
     tap_view_release (self);
+}
+
+McuEncoderGroup *
+mcu_video_mix_find_view_encoder (
+    McuVideoMix *self, guint width, guint height, guint framerate)
+{
+  McuEncoderGroup *found = NULL;
+  GHashTableIter iter;
+  gpointer g;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &g)) {
+    McuEncoderGroup *group = ((GroupEntry *)g)->group;
+    const McuVideoProfile *p = mcu_encoder_group_get_profile (group);
+
+    if (p->codec != MCU_VIDEO_CODEC_H264 || p->view != 0 || p->width != width ||
+        p->height != height || p->framerate != framerate)
+      continue;
+    if (found == NULL || p->packetization_mode == 1)
+      found = group;
+  }
+  return found;
 }
 
 McuVideoEncode *

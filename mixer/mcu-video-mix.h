@@ -90,6 +90,14 @@ void mcu_video_mix_remove_tap (McuVideoMix *self, guint id);
 typedef struct _McuVideoEncode McuVideoEncode;
 McuVideoEncode *mcu_video_mix_get_encode (McuVideoMix *self);
 void mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode);
+/* (nullable) (transfer none) An encoder group of participants that
+ * encodes the view the taps see (the room's own, everyone's) as H.264 of
+ * @width x @height at @framerate: its output can be recorded as is
+ * (single-NAL-unit groups only when no other). "encoder-group-closing"
+ * (McuEncoderGroup *group) is emitted (main thread) before a group goes:
+ * whoever taps it removes its taps then. */
+McuEncoderGroup *mcu_video_mix_find_view_encoder (
+    McuVideoMix *self, guint width, guint height, guint framerate);
 /* Stops the pipeline. */
 void mcu_video_mix_stop (McuVideoMix *self);
 

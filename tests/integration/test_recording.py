@@ -4,13 +4,17 @@ as the phones; the files are read back with gst-discoverer-1.0 and
 gst-launch-1.0.
 
 - A video room: a "clap" caller (black picture; every 2 s a white picture
-  and a 1 kHz burst in the same instant), a second video caller and an
-  audio-only caller that adds video (another size) by re-INVITE halfway.
-  10 s recorded: H.264 1280x720 + Opus in Matroska; the file's duration is
+  and a 1 kHz burst in the same instant), a second video caller (blue
+  640x360) that changes resolution halfway through the recording (a
+  re-INVITE, then green 320x180 with new SPS/PPS on the same SSRC), and an
+  audio-only caller that adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
+  1280x720 stream all through + Opus in Matroska; the file's duration is
   the recording's (within one frame) and the test's wall clock (within
-  0.15 s); the claps' audio and picture are at most 40 ms apart at the
-  start and at the end; the listing and the room resource say so; the
-  download is the file, byte for byte.
+  0.15 s), 30 frames a second decoded to its end; the resized caller's
+  tile is blue before the change and green after it in the file and in
+  what the callers receive; the claps' audio and picture are at most 40 ms
+  apart at the start and at the end; the listing and the room resource say
+  so; the download is the file, byte for byte.
 - An audio-only room records Opus only (.mka).
 - SIGKILL 6 s into a recording: the file decodes to within 3 s of the
   kill, and after a restart it is listed as "interrupted".
@@ -19,6 +23,22 @@ gst-launch-1.0.
 - [recording] announce (the default): when a recording starts the room
   hears "recording-started": found by cross-correlation with the prompt
   file in what a caller received and in the recording itself.
+- Reuse: the room composes at the recorded size and two video callers get
+  it at that size and rate: the recording takes their encoder group's
+  H.264 ("video_encoder": "encoder-group" in the room resource, the
+  listing and the stream's resource) instead of encoding the view again.
+  Both video callers hang up midway (an audio-only caller stays): the
+  group goes, the recording goes on with its own encode of the same
+  settings ("fallback"); the file is one H.264 640x360 stream that decodes
+  without an error from start to end, no gap in the pictures longer than
+  0.2 s, its duration the listing's; the HLS stream's segments are about
+  2 s (hlssink2 asks for a key frame at each cut, passed on to the group,
+  whose own GOP is 10 s) and decode. In a second
+  room recorded from its group everyone leaves: the recording stops (not
+  fails) and its file decodes.
+- The only video caller stops dead (SIGSTOP) for 3 s of a 7 s recording:
+  the pictures go on at the frame rate (its tile frozen), the other
+  caller's sound too.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
   ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
   listing's size their sum and "segments" their number."""
@@ -38,11 +58,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
 from controlclient import Control, EventReader  # noqa: E402
+import videocheck as vc  # noqa: E402
 from videocheck import Caller  # noqa: E402
 
 checks = mcutest.Failures()
 FPS = 30
 CLAP_MS = 2000
+BLUE, GREEN = "3232c8", "32c832"
+RESIZE_AT = 5.0  # s into the 10 s recording
+
+
+def sees_resized(caller):
+    """Whether @caller's latest 2x2:3 grid shows the resized caller green
+    and nothing blue."""
+    tiles = ((caller.latest_grid() or {}).get("layouts") or {}).get("2x2:3") or []
+    colours = [t["median"] for t in tiles]
+    return (any(vc.close(c, vc.rgb(GREEN)) for c in colours)
+            and not any(vc.close(c, vc.rgb(BLUE)) for c in colours))
 
 
 def run(argv, timeout=120):
@@ -143,6 +175,35 @@ def decoded_until(path):
     return max(ends) if ends else 0.0
 
 
+def decoded_sizes(path):
+    """The distinct (width, height) of the pictures the decoder gives."""
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!", "matroskademux", "!",
+               "h264parse", "!", "avdec_h264", "name=dec", "!", "fakesink", "sync=false"])
+    return sorted(set((int(w), int(h)) for w, h in re.findall(
+        r"dec\.GstPad:src: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)", out)))
+
+
+def grid_tiles(path, work, times, points=((8, 4), (24, 4), (16, 13))):
+    """The colours of the three tiles of a 2x2:3 grid (two on top, one
+    centred below; or at other @points of the 32x18 frame) in the frames
+    nearest @times (s): {t: [rgb, rgb, rgb]}."""
+    raw = os.path.join(work, "tiles.raw")
+    w, h = 32, 18
+    run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "!", "h264parse", "!",
+         "avdec_h264", "!", "videoconvert", "!", "videoscale", "!",
+         "video/x-raw,format=RGB,width=%d,height=%d" % (w, h), "!", "filesink", "location=" + raw])
+    with open(raw, "rb") as f:
+        data = f.read()
+    n = len(data) // (w * h * 3)
+    out = {}
+    for t in times:
+        i = max(0, min(n - 1, int(round(t * FPS))))
+        frame = data[i * w * h * 3:(i + 1) * w * h * 3]
+        # the middle of each tile (the name label is at the bottom)
+        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in points]
+    return out
+
+
 def server(work, extra="", recording=""):
     return mcutest.McuServer(extra="[recording]\ndir=%s\n%s%s" % (work, recording, extra))
 
@@ -159,15 +220,22 @@ def video_room(work):
         uri = srv.uri("rec")
         clap = Caller(work, "clap", uri, ["--codec", "opus", "--video-colour", "000000",
                                           "--clap-every", str(CLAP_MS)], duration=40)
+        # halfway through the recording (SIGUSR2): a re-INVITE, then
+        # another size (new SPS/PPS, the same SSRC) and colour
         blue = Caller(work, "blue", uri, ["--codec", "opus", "--amplitude", "0",
-                                          "--video-colour", "3232c8"], duration=40)
+                                          "--video-colour", BLUE, "--video-resize", "320x180",
+                                          "--video-resize-colour", GREEN, "--grid", "2x2:3"], duration=40)
+        # its video comes before the recording starts (it starts 1 s after
+        # the answers)
         late = Caller(work, "late", uri, ["--codec", "opus", "--amplitude", "0", "--video-colour",
-                                          "c8c832", "--video-size", "320x240", "--video-at", "6"],
+                                          "c8c832", "--video-size", "320x240", "--video-at", "0.5",
+                                          "--grid", "2x2:3"],
                       duration=40)
         for c in (clap, blue, late):
             checks.check(c.wait_answered(15) == 200, "%s answered" % c.name)
         time.sleep(1.0)  # the three are in the mix and in the grid
         t0 = time.monotonic()
+        posted = datetime.datetime.now(datetime.timezone.utc)
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         t1 = time.monotonic()
         checks.check(status == 201 and body and body.get("state") == "recording",
@@ -182,6 +250,8 @@ def video_room(work):
                      "the room resource shows the recording (%s)" % (room or {}).get("recording"))
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         checks.check(status == 409, "a second recording of the room: 409 (%s)" % status)
+        time.sleep(max(0.0, RESIZE_AT - (time.monotonic() - t1)))
+        blue.proc.send_signal(signal.SIGUSR2)
         time.sleep(10.0 - (time.monotonic() - t1))
         t2 = time.monotonic()
         status, body = ctl.call("DELETE", "/v1/rooms/rec/recordings/" + rid)
@@ -193,6 +263,10 @@ def video_room(work):
         item = next((r for r in (listing or {}).get("recordings", []) if r["id"] == rid), {})
         checks.check(item.get("state") == "stopped" and item.get("room") == "rec" and item.get("video"),
                      "listed: stopped, room rec, video (%s)" % item)
+        start = datetime.datetime.strptime(item.get("start") or "1970-01-01T00:00:00.000Z", "%Y-%m-%dT%H:%M:%S.%fZ")
+        checks.check(start.strftime("%Y%m%dT%H%M%S.") + "%03dZ" % (start.microsecond // 1000) == rid[len("rec-"):]
+                     and abs((start.replace(tzinfo=datetime.timezone.utc) - posted).total_seconds()) < 2,
+                     "listed start %s: the id's, the UTC time of the POST (%s)" % (item.get("start"), posted))
         wall = (t2 + t3) / 2 - (t0 + t1) / 2
         checks.check(abs(item.get("duration", 0) - wall) < 0.15,
                      "listed duration %.3f s ~ the test's wall clock %.3f s" % (item.get("duration", 0), wall))
@@ -208,6 +282,19 @@ def video_room(work):
         checks.check("mcu_recordings 0\n" in metrics and "mcu_recordings_started_total 1\n" in metrics
                      and "mcu_recordings_stopped_total 1\n" in metrics,
                      "metrics: mcu_recordings 0, started 1, stopped 1")
+        # the callers see the resized caller's new picture
+        seen = {}
+        for c in (blue, late):
+            seen[c.name] = mcutest.poll_until(lambda: c.capture() or time.sleep(0.3) or sees_resized(c), 8)
+        checks.check(all(seen.values()), "the callers see the resized caller green, no blue left: %s"
+                     % {c.name: ((c.latest_grid() or {}).get("layouts") or {}).get("2x2:3") and
+                        [t["median"] for t in c.latest_grid()["layouts"]["2x2:3"]] for c in (blue, late)})
+        rep = blue.report() or {}
+        sent = [(r["width"], r["height"]) for r in
+                ((rep.get("video") or {}).get("sending") or {}).get("resolutions", [])]
+        checks.check(rep.get("reinvite_statuses") == [200] and sent == [(640, 360), (320, 180)],
+                     "the resized caller's re-INVITE got 200, its encoder put out 640x360 then 320x180 (%s, %s)"
+                     % (rep.get("reinvite_statuses"), sent))
         # the calls went on through all of it
         for c in (clap, blue, late):
             checks.check(c.proc.poll() is None, "%s still in the call" % c.name)
@@ -216,6 +303,9 @@ def video_room(work):
         ev.stop()
 
     info = discover(path)
+    checks.check(info["raw"].count("video #") == 1, "one video stream in the file")
+    sizes = decoded_sizes(path)
+    checks.check(sizes == [(1280, 720)], "every picture decodes at 1280x720 (%s)" % sizes)
     v, a = info["video"] or {}, info["audio"] or {}
     checks.check(re.search(r"H\.264|x-h264", v.get("codec", "")) and v.get("width") == 1280 and v.get("height") == 720,
                  "video: H.264 1280x720 (%s %sx%s)" % (v.get("codec", "")[:40], v.get("width"), v.get("height")))
@@ -229,6 +319,16 @@ def video_room(work):
     checks.check(len(frames) >= 10 * FPS - 3, "%d frames decoded for 10 s at %d fps" % (len(frames), FPS))
     gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
     checks.check(gaps and max(gaps) < 2.5 / FPS, "no gap in the pictures (longest %.3f s)" % max(gaps or [0]))
+    checks.check(frames and frames[-1][0] >= dur - 2.0 / FPS,
+                 "the pictures decode to the end: last at %.3f s of %.3f s" % (frames[-1][0] if frames else -1, dur))
+    # the resize is RESIZE_AT s in: the tiles a second before and at the end
+    tiles = grid_tiles(path, work, (RESIZE_AT - 1.0, dur - 0.2))
+    before, after = tiles[RESIZE_AT - 1.0], tiles[dur - 0.2]
+    was = [i for i, c in enumerate(before) if vc.close(c, vc.rgb(BLUE))]
+    checks.check(len(was) == 1 and vc.close(after[was[0]], vc.rgb(GREEN))
+                 and not any(vc.close(c, vc.rgb(BLUE)) for c in after),
+                 "in the file the resized caller's tile is blue before (%s) and green at the end (%s)"
+                 % (before, after))
     first_pts, samples = decode_audio(path, work)
     audio_end = first_pts + len(samples) / 48000.0
     checks.check(abs(audio_end - frames[-1][0]) < 0.1 and first_pts < 0.05,
@@ -255,7 +355,9 @@ def audio_room(work):
     with server(rec_dir) as srv:
         ctl = Control(srv.control_socket)
         caller = Caller(work, "voice", srv.uri("talk"), ["--codec", "opus"], duration=30)
-        checks.check(caller.wait_answered(15) == 200, "audio-only caller answered")
+        other = Caller(work, "voice2", srv.uri("talk"), ["--codec", "opus", "--tone", "660"], duration=30)
+        checks.check(caller.wait_answered(15) == 200 and other.wait_answered(15) == 200,
+                     "audio-only callers answered (440 and 660 Hz)")
         mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
         out = run(mcuctl + ["record", "start", "talk"])
         m = re.match(r"recording talk: (\S+) \(recording\)", out)
@@ -273,6 +375,7 @@ def audio_room(work):
         last = (body or {}).get("id", "")
         time.sleep(1.5)
         caller.stop()
+        other.stop()
     with open(os.path.join(rec_dir, last + ".json")) as f:
         meta = json.load(f)
     checks.check(meta.get("state") == "stopped" and meta.get("duration_ms", 0) >= 1400,
@@ -282,6 +385,22 @@ def audio_room(work):
     checks.check(info["video"] is None and re.search(r"Opus|x-opus", (info["audio"] or {}).get("codec", ""))
                  and abs((info["duration"] or 0) - 3) < 0.3,
                  "an audio room: Opus only, %.2f s (%s)" % (info["duration"] or 0, path))
+    # the room's full mix: both callers (a mix-minus would miss one)
+    _, samples = decode_audio(path, work)
+    levels = tone_levels(samples[48000:], (440, 660))
+    checks.check(all(lv > 0.2 for lv in levels.values()),
+                 "the file holds both callers: %s" % ", ".join("%d Hz %.2f" % kv for kv in sorted(levels.items())))
+
+
+def tone_levels(samples, freqs, rate=48000):
+    """The share of the signal's energy within 10 Hz of each of @freqs."""
+    import numpy as np
+    x = np.asarray(samples, dtype=float)
+    if len(x) == 0 or not np.any(x):
+        return {f: 0.0 for f in freqs}
+    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    hz = np.fft.rfftfreq(len(x), 1.0 / rate)
+    return {f: float(power[(hz > f - 10) & (hz < f + 10)].sum() / power.sum()) for f in freqs}
 
 
 def correlate(recording, prompt):
@@ -388,6 +507,114 @@ def segmented(work):
                  "segments add up to the recording: %.2f s ~ %.2f s" % (sum(durations), item.get("duration", 0)))
 
 
+def decode_errors(path):
+    """What decoding all of @path's video says when it goes wrong."""
+    p = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux",
+                        "!", "h264parse", "!", "avdec_h264", "!", "fakesink"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode("utf-8", "replace")
+    bad = [ln for ln in out.splitlines() if re.search(r"ERROR|WARN|error", ln)]
+    return p.returncode, bad
+
+
+def reused(work):
+    rec_dir = os.path.join(work, "rec-reuse")
+    size = "[video]\nwidth=640\nheight=360\n"
+    with server(rec_dir, size, "width=640\nheight=360\nannounce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        uri = srv.uri("reuse")
+        red = Caller(work, "red", uri, ["--codec", "opus", "--video-colour", "c83232"], duration=40)
+        green = Caller(work, "green", uri, ["--codec", "opus", "--video-colour", "32c832"], duration=40)
+        voice = Caller(work, "voice", uri, ["--codec", "opus"], duration=40)
+        for c in (red, green, voice):
+            checks.check(c.wait_answered(15) == 200, "reuse: %s answered" % c.name)
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/reuse/recordings")
+        rid = (body or {}).get("id", "")
+        status, sbody = ctl.call("POST", "/v1/rooms/reuse/streams", {"hls": "reuse"})
+        sid = (sbody or {}).get("id", "")
+        status, room = ctl.get("/v1/rooms/reuse")
+        rec = (room or {}).get("recording") or {}
+        checks.check(rec.get("id") == rid and rec.get("video_encoder") == "encoder-group",
+                     "reuse: the recording takes the callers' encoder group (%s)" % rec)
+        status, sl = ctl.get("/v1/rooms/reuse/streams")
+        st = next((x for x in (sl or {}).get("streams", []) if x.get("id") == sid), {})
+        checks.check(st.get("video_encoder") == "encoder-group",
+                     "reuse: so does the stream (%s)" % st)
+        time.sleep(4.0)
+        red.stop()
+        green.stop()
+        checks.check(mcutest.poll_until(
+            lambda: ((ctl.get("/v1/rooms/reuse")[1] or {}).get("recording") or {}).get("video_encoder")
+            == "fallback", 5),
+            "reuse: the video callers gone, the recording encodes on its own (%s)"
+            % ((ctl.get("/v1/rooms/reuse")[1] or {}).get("recording")))
+        time.sleep(4.0)
+        ctl.call("DELETE", "/v1/rooms/reuse/streams/" + sid)
+        ctl.call("DELETE", "/v1/rooms/reuse/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "reuse: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        checks.check(voice.proc.poll() is None, "reuse: the audio caller still in the call")
+        voice.stop()
+        # everyone leaves a room recorded from its group: the room closes,
+        # the recording stops (not fails) and its file is whole
+        uri2 = srv.uri("reuse2")
+        pair = [Caller(work, n, uri2, ["--codec", "opus", "--video-colour", c], duration=40)
+                for n, c in (("cyan", "32c8c8"), ("pink", "c832c8"))]
+        for c in pair:
+            checks.check(c.wait_answered(15) == 200, "reuse2: %s answered" % c.name)
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/reuse2/recordings")
+        rid2 = (body or {}).get("id", "")
+        checks.check(body and body.get("video_encoder") == "encoder-group",
+                     "reuse2: the recording takes the group (%s)" % body)
+        time.sleep(3.0)
+        for c in pair:
+            c.stop()
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid2 and r["state"] in ("stopped", "failed")
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "reuse2: the room closed, the recording ended")
+        item2 = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid2), {})
+        checks.check(item2.get("state") == "stopped", "reuse2: it stopped, not failed (%s)" % item2)
+    rc, bad = decode_errors(os.path.join(rec_dir, rid2 + ".mkv"))
+    checks.check(rc == 0 and not bad, "reuse2: its file decodes without an error (rc %d %s)" % (rc, bad[:3]))
+    # the HLS stream took the group's H.264 too: segments of about 2 s
+    # (each cut's key frame asked of the group; its own GOP is 10 s) that
+    # decode
+    hls = os.path.join(rec_dir, "hls", "reuse")
+    with open(os.path.join(hls, "playlist.m3u8")) as f:
+        extinf = [float(x) for x in re.findall(r"#EXTINF:([\d.]+)", f.read())]
+    checks.check(len(extinf) >= 3 and max(extinf[:-1]) <= 2.5,
+                 "reuse: HLS segments of about 2 s (%s)" % extinf)
+    seg = sorted(f for f in os.listdir(hls) if f.endswith(".ts"))[0]
+    out = run(["gst-launch-1.0", "-v", "filesrc", "location=" + os.path.join(hls, seg), "!", "tsdemux", "!",
+               "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false", "sync=false"])
+    nframes = len(re.findall(r"chain.*?pts:", out))
+    checks.check(nframes >= 40, "reuse: HLS %s decodes (%d frames)" % (seg, nframes))
+    path = os.path.join(rec_dir, rid + ".mkv")
+    info = discover(path)
+    v = info["video"] or {}
+    checks.check(re.search(r"H\.264|x-h264", v.get("codec", "")) and v.get("width") == 640
+                 and v.get("height") == 360,
+                 "reuse: video H.264 640x360 (%s %sx%s)" % (v.get("codec", "")[:40], v.get("width"), v.get("height")))
+    dur = info["duration"] or 0
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001,
+                 "reuse: file duration %.3f s within one frame of the recording's %.3f s"
+                 % (dur, item.get("duration", 0)))
+    rc, bad = decode_errors(path)
+    checks.check(rc == 0 and not bad, "reuse: the file decodes without an error (rc %d %s)" % (rc, bad[:3]))
+    frames = decode_luma(path, work)
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    print("# reuse: %d frames over %.2f s, longest gap %.3f s" % (len(frames), dur, max(gaps or [0])))
+    checks.check(frames and frames[0][0] < 0.2 and len(frames) >= (dur - 0.5) * FPS,
+                 "reuse: %d frames decoded from %.3f s for %.2f s at %d fps"
+                 % (len(frames), frames[0][0] if frames else -1, dur, FPS))
+    checks.check(gaps and max(gaps) <= 0.2, "reuse: no gap in the pictures over 0.2 s (longest %.3f s)"
+                 % max(gaps or [0]))
+
+
 def killed(work):
     rec_dir = os.path.join(work, "rec-kill")
     srv = server(rec_dir).start()
@@ -443,6 +670,9 @@ def write_failure(work):
             status, listing = ctl.get("/v1/recordings")
             states = [r["state"] for r in (listing or {}).get("recordings", [])]
             checks.check(states == ["failed"], "listed as failed (%s)" % states)
+            metrics = ctl.raw("GET", "/metrics")[2].decode()
+            checks.check("mcu_recordings_failed_total 1\n" in metrics and "mcu_recordings 0\n" in metrics,
+                         "metrics: mcu_recordings_failed_total 1, mcu_recordings 0")
             status, room = ctl.get("/v1/rooms/full")
             checks.check(status == 200 and room["participants"] == 2 and room.get("recording") is None,
                          "the room goes on, both in it, not recording")
@@ -501,9 +731,57 @@ def automatic(work):
     checks.check(rooms == ["autorec", "meetrec"], "files of autorec and meetrec only (%s)" % rooms)
 
 
+def frozen(work):
+    """The only video caller stops dead (SIGSTOP: no RTP at all) for 3 s
+    of a 7 s recording while an audio-only caller talks: the file's
+    pictures go on at the frame rate (its tile frozen, still its colour),
+    its sound too, nothing collapsed."""
+    rec_dir = os.path.join(work, "rec-frozen")
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n", "announce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        still = Caller(work, "still", srv.uri("freeze"), ["--codec", "opus", "--amplitude", "0",
+                                                          "--video-colour", GREEN], duration=40)
+        voice = Caller(work, "voice3", srv.uri("freeze"), ["--codec", "opus"], duration=40)
+        checks.check(still.wait_answered(15) == 200 and voice.wait_answered(15) == 200,
+                     "frozen: callers answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/freeze/recordings")
+        t0 = time.monotonic()
+        rid = (body or {}).get("id", "")
+        time.sleep(1.5)
+        still.proc.send_signal(signal.SIGSTOP)
+        time.sleep(3.0)
+        still.proc.send_signal(signal.SIGCONT)
+        time.sleep(7.0 - (time.monotonic() - t0))
+        ctl.call("DELETE", "/v1/rooms/freeze/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "frozen: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        checks.check(still.proc.poll() is None and voice.proc.poll() is None, "frozen: both still in the call")
+        still.stop()
+        voice.stop()
+    path = os.path.join(rec_dir, rid + ".mkv")
+    dur = discover(path)["duration"] or 0
+    frames = decode_luma(path, work)
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001 and len(frames) >= 7 * FPS - 3
+                 and gaps and max(gaps) < 2.5 / FPS,
+                 "frozen: %.3f s (listed %.3f s), %d frames, longest gap %.3f s: the stop is not collapsed"
+                 % (dur, item.get("duration", 0), len(frames), max(gaps or [0])))
+    tile = grid_tiles(path, work, (3.0,), points=((16, 9),))[3.0][0]  # the middle
+    checks.check(vc.close(tile, vc.rgb(GREEN)), "frozen: its picture held through the stop (%s at 3 s)" % (tile,))
+    first_pts, samples = decode_audio(path, work)
+    mid = samples[int((2.0 - first_pts) * 48000):int((4.0 - first_pts) * 48000)]
+    level = tone_levels(mid, (440,))[440]
+    checks.check(len(mid) == 2 * 48000 and level > 0.5,
+                 "frozen: the other caller's tone through the stop (%.2f of the sound 2-4 s)" % level)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse",
+                             "frozen"]
     try:
         if "video" in parts:
             video_room(work)
@@ -519,6 +797,10 @@ def main():
             announced(work)
         if "segments" in parts:
             segmented(work)
+        if "reuse" in parts:
+            reused(work)
+        if "frozen" in parts:
+            frozen(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)

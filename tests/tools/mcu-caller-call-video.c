@@ -19,6 +19,7 @@ typedef enum
   ACTION_FIR,
   ACTION_GRID,
   ACTION_ADD_VIDEO,
+  ACTION_RESIZE,
 } McuCallerActionKind;
 
 typedef struct
@@ -54,6 +55,16 @@ mcu_caller_video_option_group (McuCaller *c)
         "SEC" },
     { "video-at", 0, 0, G_OPTION_ARG_DOUBLE, &c->video_at,
         "Call audio-only, add video by re-INVITE SEC after the 2xx", "SEC" },
+    { "video-resize-at", 0, 0, G_OPTION_ARG_DOUBLE, &c->video_resize_at,
+        "Send a re-INVITE SEC after the 2xx and from then on send video at "
+        "--video-resize (new SPS/PPS and an IDR, the same SSRC)",
+        "SEC" },
+    { "video-resize", 0, 0, G_OPTION_ARG_STRING, &c->video_resize,
+        "The size --video-resize-at (or SIGUSR2, when this is given) changes "
+        "to (320x180)",
+        "WxH" },
+    { "video-resize-colour", 0, 0, G_OPTION_ARG_STRING, &c->video_resize_colour,
+        "The colour sent from --video-resize-at on (the same)", "RRGGBB" },
     { "send-pli-at", 0, 0, G_OPTION_ARG_STRING, &c->send_pli_at,
         "Send a PLI at these times after the 2xx", "SEC,..." },
     { "send-fir-at", 0, 0, G_OPTION_ARG_STRING, &c->send_fir_at,
@@ -156,35 +167,57 @@ parse_level (McuCaller *c)
 }
 
 static gboolean
-parse_size (McuCaller *c)
+parse_size (const char *text, guint *width, guint *height)
 {
   guint64 w, h;
   gchar *end;
 
-  w = g_ascii_strtoull (c->video_size, &end, 10);
+  w = g_ascii_strtoull (text, &end, 10);
   if (*end != 'x')
     return FALSE;
   h = g_ascii_strtoull (end + 1, &end, 10);
   if (*end || w < 16 || h < 16 || w > 3840 || h > 2160 || w % 2 || h % 2)
     return FALSE;
-  c->width = (guint)w;
-  c->height = (guint)h;
+  *width = (guint)w;
+  *height = (guint)h;
   return TRUE;
+}
+
+static gboolean
+parse_colour (const char *text, guint32 *colour)
+{
+  gchar *end;
+
+  *colour = (guint32)g_ascii_strtoull (text, &end, 16);
+  return strlen (text) == 6 && !*end;
+}
+
+static const char *
+check_resize (McuCaller *c)
+{
+  if (!parse_size (c->video_resize, &c->resize_width, &c->resize_height))
+    return "--video-resize must be WxH (even, 16..3840 x 16..2160)";
+  c->resize_colour = c->colour;
+  if (c->video_resize_colour &&
+      !parse_colour (c->video_resize_colour, &c->resize_colour))
+    return "--video-resize-colour must be RRGGBB (hex)";
+  if (c->video_resize_at < 0 && !c->resize_on_signal)
+    return NULL;
+  if (!c->video_enabled || c->video_at >= 0)
+    return "--video-resize(-at) needs --video-colour (video from the start)";
+  if (c->video_stamp)
+    return "--video-resize(-at) does not go with --video-stamp";
+  return NULL;
 }
 
 static const char *
 check_values (McuCaller *c)
 {
-  gchar *end;
-
-  if (c->video_colour) {
-    c->colour = (guint32)g_ascii_strtoull (c->video_colour, &end, 16);
-    if (strlen (c->video_colour) != 6 || *end)
-      return "--video-colour must be RRGGBB (hex)";
-  }
+  if (c->video_colour && !parse_colour (c->video_colour, &c->colour))
+    return "--video-colour must be RRGGBB (hex)";
   if (g_ascii_strcasecmp (c->video_codec, "h264"))
     return "--video-codec: only h264 is supported";
-  if (!parse_size (c))
+  if (!parse_size (c->video_size, &c->width, &c->height))
     return "--video-size must be WxH (even, 16..3840 x 16..2160)";
   if (c->video_fps < 1 || c->video_fps > 60)
     return "--video-fps must be within 1..60";
@@ -215,6 +248,9 @@ mcu_caller_video_check_options (McuCaller *c, GError **error)
 
   if (!c->video_size)
     c->video_size = g_strdup ("640x360");
+  c->resize_on_signal = c->video_resize != NULL;
+  if (!c->video_resize)
+    c->video_resize = g_strdup ("320x180");
   if (!c->video_codec)
     c->video_codec = g_strdup ("h264");
   if (!c->h264_modes)
@@ -230,6 +266,8 @@ mcu_caller_video_check_options (McuCaller *c, GError **error)
     problem = "--video-at needs --video-colour";
   if (!problem && c->video_enabled && c->answer && c->video_at >= 0)
     problem = "--video-at is for calls we place";
+  if (!problem)
+    problem = check_resize (c);
   if (problem) {
     g_set_error_literal (
         error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, problem);
@@ -242,6 +280,10 @@ mcu_caller_video_check_options (McuCaller *c, GError **error)
   c->video_offer = c->video_enabled && c->video_at < 0;
   if (c->video_at >= 0) {
     McuCallerAction a = { c->video_at, ACTION_ADD_VIDEO, FALSE };
+    g_array_append_val (c->schedule, a);
+  }
+  if (c->video_resize_at >= 0) {
+    McuCallerAction a = { c->video_resize_at, ACTION_RESIZE, FALSE };
     g_array_append_val (c->schedule, a);
   }
   g_array_sort (c->schedule, compare_actions);
@@ -268,11 +310,30 @@ on_usr1 (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void run_action (McuCaller *c, McuCallerAction *a);
+
+static gboolean
+on_usr2 (gpointer user_data)
+{
+  McuCaller *c = user_data;
+  McuCallerAction a = { 0, ACTION_RESIZE, FALSE };
+
+  if (c->state != MCU_CALLER_STATE_ACTIVE) {
+    mcu_caller_log (c, "SIGUSR2: not in a call, not resized");
+    return G_SOURCE_CONTINUE;
+  }
+  a.at = (g_get_monotonic_time () - c->call_start_mono) / 1e6;
+  run_action (c, &a);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Binds the video sockets (so the port is in our first offer). */
 gboolean
 mcu_caller_video_setup (McuCaller *c, GError **error)
 {
   c->usr1_id = g_unix_signal_add (SIGUSR1, on_usr1, c);
+  if (c->resize_on_signal)
+    c->usr2_id = g_unix_signal_add (SIGUSR2, on_usr2, c);
   if (!c->video_enabled)
     return TRUE;
   c->video = mcu_caller_video_new (c->display_name, c->program_start_mono,
@@ -338,6 +399,16 @@ run_action (McuCaller *c, McuCallerAction *a)
     case ACTION_ADD_VIDEO:
       c->video_offer = TRUE;
       mcu_caller_sip_reinvite (c, c->local_dir);
+      break;
+    case ACTION_RESIZE:
+      /* a phone that switches camera or resolution: a re-INVITE, then the
+       * stream at the new size */
+      mcu_caller_sip_reinvite (c, c->local_dir);
+      if (started)
+        mcu_caller_video_resize (
+            c->video, c->resize_width, c->resize_height, c->resize_colour);
+      else
+        mcu_caller_log (c, "no video at %.2f s: not resized", a->at);
       break;
   }
 }
@@ -533,10 +604,13 @@ mcu_caller_video_clear (McuCaller *c)
 {
   g_clear_handle_id (&c->schedule_id, g_source_remove);
   g_clear_handle_id (&c->usr1_id, g_source_remove);
+  g_clear_handle_id (&c->usr2_id, g_source_remove);
   g_clear_pointer (&c->video, mcu_caller_video_free);
   g_clear_pointer (&c->schedule, g_array_unref);
   g_free (c->video_colour);
   g_free (c->video_size);
+  g_free (c->video_resize);
+  g_free (c->video_resize_colour);
   g_free (c->video_codec);
   g_free (c->h264_modes);
   g_free (c->h264_level);

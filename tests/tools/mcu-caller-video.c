@@ -49,7 +49,9 @@ struct _McuCallerVideo
   gpointer error_data;
   gboolean error_reported;
 
-  /* Set at start, read-only afterwards (streaming threads read them). */
+  /* Set at start, read-only afterwards (streaming threads read them); a
+   * resize changes send_info and colour on the main thread, and is refused
+   * with stamps (their probe is the streaming thread reading send_info). */
   guint pt;
   gboolean send;
   gboolean decode;
@@ -80,10 +82,11 @@ struct _McuCallerVideo
   gint64 first_frame_mono;
   gint64 last_frame_mono;
   gint width, height;
-  GArray *resolutions;    /* Resolution */
-  GArray *idr_times;      /* gint64 mono */
-  GArray *request_times;  /* gint64 mono: PLI/FIR from the peer */
-  GstSample *last_sample; /* latest decoded frame */
+  GArray *resolutions;      /* Resolution */
+  GArray *sent_resolutions; /* Resolution: the encoder's output caps */
+  GArray *idr_times;        /* gint64 mono */
+  GArray *request_times;    /* gint64 mono: PLI/FIR from the peer */
+  GstSample *last_sample;   /* latest decoded frame */
   StampTile *stamp_tiles;
   guint ssrc_pads;
 };
@@ -171,6 +174,7 @@ mcu_caller_video_new (const char *log_prefix, gint64 epoch_mono,
   v->fir_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   v->grids = json_array_new ();
   v->resolutions = g_array_new (FALSE, FALSE, sizeof (Resolution));
+  v->sent_resolutions = g_array_new (FALSE, FALSE, sizeof (Resolution));
   v->idr_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   v->request_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   if (!bind_socket_pair (v, local_address, error))
@@ -196,7 +200,8 @@ build_send_description (const McuCallerVideoParams *p)
   return g_strdup_printf (
       "videotestsrc name=vsrc is-live=true pattern=solid-color "
       "foreground-color=0xff%06x "
-      "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
+      "! capsfilter name=vcaps "
+      "caps=video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
       "! identity name=vstamp "
       "! x264enc name=venc tune=zerolatency speed-preset=ultrafast threads=1 "
       "key-int-max=%u bitrate=%u %s "
@@ -341,6 +346,26 @@ on_encoded_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   v->frames_sent++;
   if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
     v->idrs_sent++;
+  g_mutex_unlock (&v->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Sender: the size of what the encoder puts out (its caps). */
+static GstPadProbeReturn
+on_encoded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuCallerVideo *v = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  Resolution r = { g_get_monotonic_time (), 0, 0 };
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &r.width);
+  gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &r.height);
+  g_mutex_lock (&v->lock);
+  g_array_append_val (v->sent_resolutions, r);
   g_mutex_unlock (&v->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -533,6 +558,8 @@ configure_elements (McuCallerVideo *v, const McuCallerVideoParams *p)
       on_encoded_buffer, v);
   add_probe (v->pipeline, "venc", "src", GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
       on_encoder_event, v);
+  add_probe (v->pipeline, "venc", "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      on_encoded_caps, v);
 }
 
 static void
@@ -613,6 +640,32 @@ mcu_caller_video_set_sending (McuCallerVideo *v, gboolean sending)
 {
   if (v->valve)
     g_object_set (v->valve, "drop", !sending, NULL);
+}
+
+/* Sends at another size (and colour) from now on: the source renegotiates,
+ * x264enc starts again with new SPS/PPS and an IDR; the RTP stream (SSRC,
+ * sequence numbers) goes on. Not with stamps (their probe reads
+ * send_info). */
+void
+mcu_caller_video_resize (
+    McuCallerVideo *v, guint width, guint height, guint32 colour)
+{
+  g_autoptr (GstElement) src = NULL, filter = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (!v->pipeline || !v->send)
+    return;
+  src = gst_bin_get_by_name (GST_BIN (v->pipeline), "vsrc");
+  filter = gst_bin_get_by_name (GST_BIN (v->pipeline), "vcaps");
+  caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, (gint)width, "height", G_TYPE_INT, (gint)height,
+      "framerate", GST_TYPE_FRACTION, (gint)v->fps, 1, NULL);
+  g_object_set (src, "foreground-color", 0xff000000u | colour, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_video_info_set_format (
+      &v->send_info, GST_VIDEO_FORMAT_I420, width, height);
+  v->colour = colour;
+  video_log (v, "sending #%06x %ux%u from now on", colour, width, height);
 }
 
 /* Asks the sender for a key frame: a GstForceKeyUnit travelling upstream
@@ -856,12 +909,13 @@ add_stamps (JsonBuilder *b, McuCallerVideo *v)
 }
 
 static void
-add_resolutions (JsonBuilder *b, McuCallerVideo *v)
+add_resolutions (
+    JsonBuilder *b, McuCallerVideo *v, const char *name, GArray *resolutions)
 {
-  json_builder_set_member_name (b, "resolutions");
+  json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
-  for (guint i = 0; i < v->resolutions->len; i++) {
-    Resolution *r = &g_array_index (v->resolutions, Resolution, i);
+  for (guint i = 0; i < resolutions->len; i++) {
+    Resolution *r = &g_array_index (resolutions, Resolution, i);
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "t");
     json_builder_add_double_value (b, since_start (v, r->t_mono));
@@ -897,7 +951,7 @@ add_receive_members (JsonBuilder *b, McuCallerVideo *v)
       (v->frames_decoded - 1) / span);
   add_int (b, "width", v->width);
   add_int (b, "height", v->height);
-  add_resolutions (b, v);
+  add_resolutions (b, v, "resolutions", v->resolutions);
   add_int (b, "idr_count", v->idr_times->len);
   add_times (b, v, "idr_times", v->idr_times);
   add_times (b, v, "pli_times", v->pli_times);
@@ -921,6 +975,7 @@ add_send_members (JsonBuilder *b, McuCallerVideo *v)
   add_int (b, "fps", v->fps);
   add_int (b, "frames_sent", v->frames_sent);
   add_int (b, "idrs_sent", v->idrs_sent);
+  add_resolutions (b, v, "resolutions", v->sent_resolutions);
   add_int (b, "keyframe_requests_received", v->request_times->len);
   add_times (b, v, "keyframe_request_times", v->request_times);
   json_builder_end_object (b);
@@ -974,6 +1029,7 @@ mcu_caller_video_free (McuCallerVideo *v)
   g_free (v->stamp_tiles);
   g_clear_pointer (&v->last_sample, gst_sample_unref);
   g_array_unref (v->resolutions);
+  g_array_unref (v->sent_resolutions);
   g_array_unref (v->idr_times);
   g_array_unref (v->request_times);
   g_array_unref (v->pli_times);

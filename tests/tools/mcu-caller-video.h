@@ -64,6 +64,8 @@ gboolean mcu_caller_video_is_started (McuCallerVideo *video);
 void mcu_caller_video_set_remote (
     McuCallerVideo *video, const char *address, guint port);
 void mcu_caller_video_set_sending (McuCallerVideo *video, gboolean sending);
+void mcu_caller_video_resize (
+    McuCallerVideo *video, guint width, guint height, guint32 colour);
 void mcu_caller_video_request_keyframe (McuCallerVideo *video, gboolean fir);
 gboolean mcu_caller_video_capture_grid (McuCallerVideo *video,
     const char *label, const McuCallerGrid *grids, guint n_grids,

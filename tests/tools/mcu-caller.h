@@ -77,6 +77,9 @@ typedef struct
   gint video_bitrate;
   gint video_key_interval;
   gdouble video_at;
+  gdouble video_resize_at; /* re-INVITE and send at another size */
+  gchar *video_resize;     /* WxH */
+  gchar *video_resize_colour;
   gchar *send_pli_at;
   gchar *send_fir_at;
   gchar *grid_list;
@@ -125,6 +128,9 @@ typedef struct
   gboolean video_offer;   /* our offers carry m=video now */
   guint32 colour;
   guint width, height;
+  guint resize_width, resize_height;
+  gboolean resize_on_signal; /* --video-resize given: SIGUSR2 resizes */
+  guint32 resize_colour;
   McuCallerVideoCaps video_caps;
   McuCallerGrid grids[16];
   guint n_grids;
@@ -134,6 +140,7 @@ typedef struct
   GArray *schedule; /* McuCallerAction, sorted by time */
   guint schedule_id;
   guint usr1_id;
+  guint usr2_id; /* SIGUSR2: the --video-resize now */
   guint usr1_count;
   gint exit_code; /* -1 until decided */
   gchar *error;

@@ -655,6 +655,7 @@ caller_init (McuCaller *c)
   c->video_fps = 30;
   c->video_bitrate = 800;
   c->video_at = -1;
+  c->video_resize_at = -1;
   c->exit_code = -1;
   c->local_dir = MCU_CALLER_DIR_SENDRECV;
   c->reinvite_status = g_array_new (FALSE, FALSE, sizeof (gint));

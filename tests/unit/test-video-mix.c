@@ -1006,6 +1006,101 @@ test_shared_encode (void)
   peer_free (a);
 }
 
+typedef struct
+{
+  GMutex lock;
+  guint frames, keys;
+  GstCaps *first, *last; /* the caps of the first and the last picture */
+  GstClockTime last_time;
+  gboolean backwards; /* a picture not after the one before */
+} ReuseTap;
+
+static void
+on_reuse_tap (
+    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
+{
+  ReuseTap *t = data;
+
+  g_mutex_lock (&t->lock);
+  if (t->frames == 0)
+    gst_caps_replace (&t->first, caps);
+  gst_caps_replace (&t->last, caps);
+  if (t->frames > 0 && clock_time <= t->last_time)
+    t->backwards = TRUE;
+  t->last_time = clock_time;
+  t->frames++;
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    t->keys++;
+  g_mutex_unlock (&t->lock);
+}
+
+static guint
+reuse_frames (ReuseTap *t, guint *keys)
+{
+  guint n;
+
+  g_mutex_lock (&t->lock);
+  n = t->frames;
+  if (keys)
+    *keys = t->keys;
+  g_mutex_unlock (&t->lock);
+  return n;
+}
+
+/* The participants' group encodes the view at the recorded size and rate:
+ * its output is taken (no encode more), starting on a key frame, with one
+ * asked for every 2 s; the group gone (its member left), the same stream
+ * goes on from an encode of the view with the group's settings: the same
+ * caps, time going forward. Not asked to reuse: its own encode. */
+static void
+test_encoder_reuse (void)
+{
+  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  McuVideoEncodeOptions o = { W, H, 30, 300, TRUE };
+  McuVideoEncodeOptions apart = { W, H, 30, 300, FALSE };
+  g_autoptr (GError) error = NULL;
+  McuVideoEncode *e, *own;
+  ReuseTap t = { 0 };
+  guint tap, keys, before;
+
+  g_mutex_init (&t.lock);
+  join (mix, a, "Alice");
+  e = mcu_video_encode_get (mix, &o, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mcu_video_encode_get_source (e), ==, MCU_VIDEO_ENCODE_GROUP);
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 1);
+  own = mcu_video_encode_get (mix, &apart, &error);
+  g_assert_no_error (error);
+  g_assert_true (own != e);
+  g_assert_cmpint (mcu_video_encode_get_source (own), ==, MCU_VIDEO_ENCODE_OWN);
+  g_object_unref (own);
+  tap = mcu_video_encode_add_tap (e, on_reuse_tap, &t, NULL);
+  spin (2600 * time_scale ());
+  before = reuse_frames (&t, &keys);
+  g_assert_cmpuint (before, >=, 30);
+  /* the first (asked for when tapped) and the one asked for at 2 s */
+  g_assert_cmpuint (keys, >=, 2);
+  mcu_video_mix_remove_participant (mix, 1);
+  g_assert_cmpuint (mcu_video_mix_get_n_encoder_groups (mix), ==, 0);
+  spin (1500 * time_scale ());
+  g_assert_cmpint (
+      mcu_video_encode_get_source (e), ==, MCU_VIDEO_ENCODE_FALLBACK);
+  g_assert_cmpuint (reuse_frames (&t, NULL), >=, before + 20);
+  g_mutex_lock (&t.lock);
+  g_assert_false (t.backwards);
+  g_assert_nonnull (t.first);
+  g_assert_true (gst_caps_is_equal (t.first, t.last));
+  g_mutex_unlock (&t.lock);
+  mcu_video_encode_remove_tap (e, tap);
+  g_object_unref (e);
+  gst_clear_caps (&t.first);
+  gst_clear_caps (&t.last);
+  g_mutex_clear (&t.lock);
+  peer_free (a);
+}
+
 /* An error in an encoder group: the group is built anew, its members keep
  * their calls and get pictures again. */
 static void
@@ -1134,6 +1229,7 @@ main (int argc, char **argv)
       "/video-mix/errors/group-rebuilt", &log, test_group_error_rebuilds_group);
   g_test_add_data_func ("/video-mix/tap", &log, test_view_tap);
   g_test_add_func ("/video-mix/shared-encode", test_shared_encode);
+  g_test_add_func ("/video-mix/encoder-reuse", test_encoder_reuse);
   g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &log,
       test_member_tee_error_is_its_own);
   return g_test_run ();
