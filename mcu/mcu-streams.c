@@ -22,9 +22,11 @@ typedef enum
   STREAM_WAITING,
   STREAM_LIVE,
   STREAM_RECONNECTING,
+  STREAM_STOPPING, /* asked to stop: its recorder finishes, never again */
 } StreamState;
 
-static const gchar *const state_names[] = { "waiting", "live", "reconnecting" };
+static const gchar *const state_names[] = { "waiting", "live", "reconnecting",
+  "stopping" };
 
 typedef struct
 {
@@ -40,7 +42,6 @@ typedef struct
   guint timer; /* start idle or reconnect timeout */
   guint reconnects;
   guint backoff_s;
-  gboolean stopping; /* DELETEd: its recorder's end is the stream's */
   gchar *error;
 } Stream;
 
@@ -237,17 +238,20 @@ on_reconnect (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void on_recorder_stopped (McuRecorder *recorder, Stream *s);
+
 static void
 on_recorder_failed (McuRecorder *recorder, const gchar *message, Stream *s)
 {
   g_autofree gchar *escaped = g_strescape (message, NULL);
   g_autofree gchar *extra = NULL;
 
-  /* failing while it finishes (an SRT far end gone): stopped all the same */
-  if (s->stopping) {
+  /* the far end went while the stream was being stopped: it is stopped */
+  if (s->state == STREAM_STOPPING) {
     on_recorder_stopped (recorder, s);
     return;
   }
+
   /* a far end that took the stream a good while is not backed off long */
   if (recorder && mcu_recorder_get_duration (recorder) >= 30 * GST_SECOND)
     s->backoff_s = 0;
@@ -409,8 +413,8 @@ static void
 stream_stop (McuStreams *self, Stream *s)
 {
   if (s->recorder) {
-    s->stopping = TRUE;
-    mcu_recorder_stop (s->recorder); /* "stopped" removes it */
+    s->state = STREAM_STOPPING;
+    mcu_recorder_stop (s->recorder); /* "stopped" (or "failed") removes it */
     return;
   }
   emit (self, "stream-stopped", s, NULL);

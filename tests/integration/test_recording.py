@@ -5,9 +5,9 @@ gst-launch-1.0.
 
 - A video room: a "clap" caller (black picture; every 2 s a white picture
   and a 1 kHz burst in the same instant), a second video caller (blue
-  640x360) that changes resolution halfway (a re-INVITE, then green
-  320x180 with new SPS/PPS on the same SSRC), and an audio-only caller that
-  adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
+  640x360) that changes resolution halfway through the recording (a
+  re-INVITE, then green 320x180 with new SPS/PPS on the same SSRC), and an
+  audio-only caller that adds video (yellow 320x240) by re-INVITE. 10 s recorded: one H.264
   1280x720 stream all through + Opus in Matroska; the file's duration is
   the recording's (within one frame) and the test's wall clock (within
   0.15 s), 30 frames a second decoded to its end; the resized caller's
@@ -36,6 +36,9 @@ gst-launch-1.0.
   whose own GOP is 10 s) and decode. In a second
   room recorded from its group everyone leaves: the recording stops (not
   fails) and its file decodes.
+- The only video caller stops dead (SIGSTOP) for 3 s of a 7 s recording:
+  the pictures go on at the frame rate (its tile frozen), the other
+  caller's sound too.
 - [recording] segment-seconds=2: a 7 s recording is files ID.000.mkv,
   ID.001.mkv, ... each a whole file (H.264 + Opus) of about 2 s, the
   listing's size their sum and "segments" their number."""
@@ -62,6 +65,7 @@ checks = mcutest.Failures()
 FPS = 30
 CLAP_MS = 2000
 BLUE, GREEN = "3232c8", "32c832"
+RESIZE_AT = 5.0  # s into the 10 s recording
 
 
 def sees_resized(caller):
@@ -179,9 +183,10 @@ def decoded_sizes(path):
         r"dec\.GstPad:src: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)", out)))
 
 
-def grid_tiles(path, work, times):
+def grid_tiles(path, work, times, points=((8, 4), (24, 4), (16, 13))):
     """The colours of the three tiles of a 2x2:3 grid (two on top, one
-    centred below) in the frames nearest @times (s): {t: [rgb, rgb, rgb]}."""
+    centred below; or at other @points of the 32x18 frame) in the frames
+    nearest @times (s): {t: [rgb, rgb, rgb]}."""
     raw = os.path.join(work, "tiles.raw")
     w, h = 32, 18
     run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux", "!", "h264parse", "!",
@@ -195,7 +200,7 @@ def grid_tiles(path, work, times):
         i = max(0, min(n - 1, int(round(t * FPS))))
         frame = data[i * w * h * 3:(i + 1) * w * h * 3]
         # the middle of each tile (the name label is at the bottom)
-        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in ((8, 4), (24, 4), (16, 13))]
+        out[t] = [tuple(frame[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x, y in points]
     return out
 
 
@@ -215,20 +220,22 @@ def video_room(work):
         uri = srv.uri("rec")
         clap = Caller(work, "clap", uri, ["--codec", "opus", "--video-colour", "000000",
                                           "--clap-every", str(CLAP_MS)], duration=40)
-        # halfway through the recording: a re-INVITE, then another size
-        # (new SPS/PPS, the same SSRC) and colour
+        # halfway through the recording (SIGUSR2): a re-INVITE, then
+        # another size (new SPS/PPS, the same SSRC) and colour
         blue = Caller(work, "blue", uri, ["--codec", "opus", "--amplitude", "0",
-                                          "--video-colour", BLUE, "--video-resize-at", "7",
-                                          "--video-resize", "320x180", "--video-resize-colour", GREEN,
-                                          "--grid", "2x2:3"], duration=40)
+                                          "--video-colour", BLUE, "--video-resize", "320x180",
+                                          "--video-resize-colour", GREEN, "--grid", "2x2:3"], duration=40)
+        # its video comes before the recording starts (it starts 1 s after
+        # the answers)
         late = Caller(work, "late", uri, ["--codec", "opus", "--amplitude", "0", "--video-colour",
-                                          "c8c832", "--video-size", "320x240", "--video-at", "4",
+                                          "c8c832", "--video-size", "320x240", "--video-at", "0.5",
                                           "--grid", "2x2:3"],
                       duration=40)
         for c in (clap, blue, late):
             checks.check(c.wait_answered(15) == 200, "%s answered" % c.name)
         time.sleep(1.0)  # the three are in the mix and in the grid
         t0 = time.monotonic()
+        posted = datetime.datetime.now(datetime.timezone.utc)
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         t1 = time.monotonic()
         checks.check(status == 201 and body and body.get("state") == "recording",
@@ -243,6 +250,8 @@ def video_room(work):
                      "the room resource shows the recording (%s)" % (room or {}).get("recording"))
         status, body = ctl.call("POST", "/v1/rooms/rec/recordings")
         checks.check(status == 409, "a second recording of the room: 409 (%s)" % status)
+        time.sleep(max(0.0, RESIZE_AT - (time.monotonic() - t1)))
+        blue.proc.send_signal(signal.SIGUSR2)
         time.sleep(10.0 - (time.monotonic() - t1))
         t2 = time.monotonic()
         status, body = ctl.call("DELETE", "/v1/rooms/rec/recordings/" + rid)
@@ -254,6 +263,10 @@ def video_room(work):
         item = next((r for r in (listing or {}).get("recordings", []) if r["id"] == rid), {})
         checks.check(item.get("state") == "stopped" and item.get("room") == "rec" and item.get("video"),
                      "listed: stopped, room rec, video (%s)" % item)
+        start = datetime.datetime.strptime(item.get("start") or "1970-01-01T00:00:00.000Z", "%Y-%m-%dT%H:%M:%S.%fZ")
+        checks.check(start.strftime("%Y%m%dT%H%M%S.") + "%03dZ" % (start.microsecond // 1000) == rid[len("rec-"):]
+                     and abs((start.replace(tzinfo=datetime.timezone.utc) - posted).total_seconds()) < 2,
+                     "listed start %s: the id's, the UTC time of the POST (%s)" % (item.get("start"), posted))
         wall = (t2 + t3) / 2 - (t0 + t1) / 2
         checks.check(abs(item.get("duration", 0) - wall) < 0.15,
                      "listed duration %.3f s ~ the test's wall clock %.3f s" % (item.get("duration", 0), wall))
@@ -308,9 +321,9 @@ def video_room(work):
     checks.check(gaps and max(gaps) < 2.5 / FPS, "no gap in the pictures (longest %.3f s)" % max(gaps or [0]))
     checks.check(frames and frames[-1][0] >= dur - 2.0 / FPS,
                  "the pictures decode to the end: last at %.3f s of %.3f s" % (frames[-1][0] if frames else -1, dur))
-    # the resize is about 6 s in (the late caller's video about 3 s in)
-    tiles = grid_tiles(path, work, (4.5, dur - 0.2))
-    before, after = tiles[4.5], tiles[dur - 0.2]
+    # the resize is RESIZE_AT s in: the tiles a second before and at the end
+    tiles = grid_tiles(path, work, (RESIZE_AT - 1.0, dur - 0.2))
+    before, after = tiles[RESIZE_AT - 1.0], tiles[dur - 0.2]
     was = [i for i, c in enumerate(before) if vc.close(c, vc.rgb(BLUE))]
     checks.check(len(was) == 1 and vc.close(after[was[0]], vc.rgb(GREEN))
                  and not any(vc.close(c, vc.rgb(BLUE)) for c in after),
@@ -342,7 +355,9 @@ def audio_room(work):
     with server(rec_dir) as srv:
         ctl = Control(srv.control_socket)
         caller = Caller(work, "voice", srv.uri("talk"), ["--codec", "opus"], duration=30)
-        checks.check(caller.wait_answered(15) == 200, "audio-only caller answered")
+        other = Caller(work, "voice2", srv.uri("talk"), ["--codec", "opus", "--tone", "660"], duration=30)
+        checks.check(caller.wait_answered(15) == 200 and other.wait_answered(15) == 200,
+                     "audio-only callers answered (440 and 660 Hz)")
         mcuctl = [os.environ.get("MCUCTL_BIN", "build/mcu/mcuctl"), "--socket", srv.control_socket]
         out = run(mcuctl + ["record", "start", "talk"])
         m = re.match(r"recording talk: (\S+) \(recording\)", out)
@@ -360,6 +375,7 @@ def audio_room(work):
         last = (body or {}).get("id", "")
         time.sleep(1.5)
         caller.stop()
+        other.stop()
     with open(os.path.join(rec_dir, last + ".json")) as f:
         meta = json.load(f)
     checks.check(meta.get("state") == "stopped" and meta.get("duration_ms", 0) >= 1400,
@@ -369,6 +385,22 @@ def audio_room(work):
     checks.check(info["video"] is None and re.search(r"Opus|x-opus", (info["audio"] or {}).get("codec", ""))
                  and abs((info["duration"] or 0) - 3) < 0.3,
                  "an audio room: Opus only, %.2f s (%s)" % (info["duration"] or 0, path))
+    # the room's full mix: both callers (a mix-minus would miss one)
+    _, samples = decode_audio(path, work)
+    levels = tone_levels(samples[48000:], (440, 660))
+    checks.check(all(lv > 0.2 for lv in levels.values()),
+                 "the file holds both callers: %s" % ", ".join("%d Hz %.2f" % kv for kv in sorted(levels.items())))
+
+
+def tone_levels(samples, freqs, rate=48000):
+    """The share of the signal's energy within 10 Hz of each of @freqs."""
+    import numpy as np
+    x = np.asarray(samples, dtype=float)
+    if len(x) == 0 or not np.any(x):
+        return {f: 0.0 for f in freqs}
+    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    hz = np.fft.rfftfreq(len(x), 1.0 / rate)
+    return {f: float(power[(hz > f - 10) & (hz < f + 10)].sum() / power.sum()) for f in freqs}
 
 
 def correlate(recording, prompt):
@@ -640,6 +672,9 @@ def write_failure(work):
             status, listing = ctl.get("/v1/recordings")
             states = [r["state"] for r in (listing or {}).get("recordings", [])]
             checks.check(states == ["failed"], "listed as failed (%s)" % states)
+            metrics = ctl.raw("GET", "/metrics")[2].decode()
+            checks.check("mcu_recordings_failed_total 1\n" in metrics and "mcu_recordings 0\n" in metrics,
+                         "metrics: mcu_recordings_failed_total 1, mcu_recordings 0")
             status, room = ctl.get("/v1/rooms/full")
             checks.check(status == 200 and room["participants"] == 2 and room.get("recording") is None,
                          "the room goes on, both in it, not recording")
@@ -698,9 +733,57 @@ def automatic(work):
     checks.check(rooms == ["autorec", "meetrec"], "files of autorec and meetrec only (%s)" % rooms)
 
 
+def frozen(work):
+    """The only video caller stops dead (SIGSTOP: no RTP at all) for 3 s
+    of a 7 s recording while an audio-only caller talks: the file's
+    pictures go on at the frame rate (its tile frozen, still its colour),
+    its sound too, nothing collapsed."""
+    rec_dir = os.path.join(work, "rec-frozen")
+    with server(rec_dir, "[video]\nwidth=640\nheight=360\n", "announce=false\n") as srv:
+        ctl = Control(srv.control_socket)
+        still = Caller(work, "still", srv.uri("freeze"), ["--codec", "opus", "--amplitude", "0",
+                                                          "--video-colour", GREEN], duration=40)
+        voice = Caller(work, "voice3", srv.uri("freeze"), ["--codec", "opus"], duration=40)
+        checks.check(still.wait_answered(15) == 200 and voice.wait_answered(15) == 200,
+                     "frozen: callers answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/freeze/recordings")
+        t0 = time.monotonic()
+        rid = (body or {}).get("id", "")
+        time.sleep(1.5)
+        still.proc.send_signal(signal.SIGSTOP)
+        time.sleep(3.0)
+        still.proc.send_signal(signal.SIGCONT)
+        time.sleep(7.0 - (time.monotonic() - t0))
+        ctl.call("DELETE", "/v1/rooms/freeze/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "frozen: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        checks.check(still.proc.poll() is None and voice.proc.poll() is None, "frozen: both still in the call")
+        still.stop()
+        voice.stop()
+    path = os.path.join(rec_dir, rid + ".mkv")
+    dur = discover(path)["duration"] or 0
+    frames = decode_luma(path, work)
+    gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
+    checks.check(abs(dur - item.get("duration", 0)) <= 1.0 / FPS + 0.001 and len(frames) >= 7 * FPS - 3
+                 and gaps and max(gaps) < 2.5 / FPS,
+                 "frozen: %.3f s (listed %.3f s), %d frames, longest gap %.3f s: the stop is not collapsed"
+                 % (dur, item.get("duration", 0), len(frames), max(gaps or [0])))
+    tile = grid_tiles(path, work, (3.0,), points=((16, 9),))[3.0][0]  # the middle
+    checks.check(vc.close(tile, vc.rgb(GREEN)), "frozen: its picture held through the stop (%s at 3 s)" % (tile,))
+    first_pts, samples = decode_audio(path, work)
+    mid = samples[int((2.0 - first_pts) * 48000):int((4.0 - first_pts) * 48000)]
+    level = tone_levels(mid, (440,))[440]
+    checks.check(len(mid) == 2 * 48000 and level > 0.5,
+                 "frozen: the other caller's tone through the stop (%.2f of the sound 2-4 s)" % level)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="mcu-rec-")
-    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse"]
+    parts = sys.argv[1:] or ["video", "audio", "auto", "kill", "full", "notice", "segments", "reuse",
+                             "frozen"]
     try:
         if "video" in parts:
             video_room(work)
@@ -718,6 +801,8 @@ def main():
             segmented(work)
         if "reuse" in parts:
             reused(work)
+        if "frozen" in parts:
+            frozen(work)
     finally:
         if checks.failed == 0:
             shutil.rmtree(work, ignore_errors=True)

@@ -60,7 +60,9 @@ mcu_caller_video_option_group (McuCaller *c)
         "--video-resize (new SPS/PPS and an IDR, the same SSRC)",
         "SEC" },
     { "video-resize", 0, 0, G_OPTION_ARG_STRING, &c->video_resize,
-        "The size --video-resize-at changes to (320x180)", "WxH" },
+        "The size --video-resize-at (or SIGUSR2, when this is given) changes "
+        "to (320x180)",
+        "WxH" },
     { "video-resize-colour", 0, 0, G_OPTION_ARG_STRING, &c->video_resize_colour,
         "The colour sent from --video-resize-at on (the same)", "RRGGBB" },
     { "send-pli-at", 0, 0, G_OPTION_ARG_STRING, &c->send_pli_at,
@@ -199,12 +201,12 @@ check_resize (McuCaller *c)
   if (c->video_resize_colour &&
       !parse_colour (c->video_resize_colour, &c->resize_colour))
     return "--video-resize-colour must be RRGGBB (hex)";
-  if (c->video_resize_at < 0)
+  if (c->video_resize_at < 0 && !c->resize_on_signal)
     return NULL;
   if (!c->video_enabled || c->video_at >= 0)
-    return "--video-resize-at needs --video-colour (video from the start)";
+    return "--video-resize(-at) needs --video-colour (video from the start)";
   if (c->video_stamp)
-    return "--video-resize-at does not go with --video-stamp";
+    return "--video-resize(-at) does not go with --video-stamp";
   return NULL;
 }
 
@@ -246,6 +248,7 @@ mcu_caller_video_check_options (McuCaller *c, GError **error)
 
   if (!c->video_size)
     c->video_size = g_strdup ("640x360");
+  c->resize_on_signal = c->video_resize != NULL;
   if (!c->video_resize)
     c->video_resize = g_strdup ("320x180");
   if (!c->video_codec)
@@ -307,11 +310,30 @@ on_usr1 (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void run_action (McuCaller *c, McuCallerAction *a);
+
+static gboolean
+on_usr2 (gpointer user_data)
+{
+  McuCaller *c = user_data;
+  McuCallerAction a = { 0, ACTION_RESIZE, FALSE };
+
+  if (c->state != MCU_CALLER_STATE_ACTIVE) {
+    mcu_caller_log (c, "SIGUSR2: not in a call, not resized");
+    return G_SOURCE_CONTINUE;
+  }
+  a.at = (g_get_monotonic_time () - c->call_start_mono) / 1e6;
+  run_action (c, &a);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Binds the video sockets (so the port is in our first offer). */
 gboolean
 mcu_caller_video_setup (McuCaller *c, GError **error)
 {
   c->usr1_id = g_unix_signal_add (SIGUSR1, on_usr1, c);
+  if (c->resize_on_signal)
+    c->usr2_id = g_unix_signal_add (SIGUSR2, on_usr2, c);
   if (!c->video_enabled)
     return TRUE;
   c->video = mcu_caller_video_new (c->display_name, c->program_start_mono,
@@ -582,6 +604,7 @@ mcu_caller_video_clear (McuCaller *c)
 {
   g_clear_handle_id (&c->schedule_id, g_source_remove);
   g_clear_handle_id (&c->usr1_id, g_source_remove);
+  g_clear_handle_id (&c->usr2_id, g_source_remove);
   g_clear_pointer (&c->video, mcu_caller_video_free);
   g_clear_pointer (&c->schedule, g_array_unref);
   g_free (c->video_colour);

@@ -127,6 +127,7 @@ typedef struct
   guint32 colour;
   guint width, height;
   guint resize_width, resize_height;
+  gboolean resize_on_signal; /* --video-resize given: SIGUSR2 resizes */
   guint32 resize_colour;
   McuCallerVideoCaps video_caps;
   McuCallerGrid grids[16];
@@ -137,6 +138,7 @@ typedef struct
   GArray *schedule; /* McuCallerAction, sorted by time */
   guint schedule_id;
   guint usr1_id;
+  guint usr2_id; /* SIGUSR2: the --video-resize now */
   guint usr1_count;
   gint exit_code; /* -1 until decided */
   gchar *error;
