@@ -691,8 +691,10 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
     return FALSE;
   }
   room = mcu_room_directory_open (self->env->rooms, target[0], error);
-  if (room == NULL)
+  if (room == NULL) {
+    mcu_sdp_audio_clear (&audio);
     return FALSE;
+  }
   self->room = g_object_ref (room);
   /* without the PIN: entered by keypad after the answer (pin-prompt) */
   if (!mcu_room_check_pin_role (room, target[0] ? target[1] : NULL, &role)) {

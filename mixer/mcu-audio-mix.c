@@ -25,7 +25,17 @@
  * stopped every other caller's audio for 80-120 ms (until the joiner's
  * jitter buffer let its first packet out), a joiner sending no RTP for
  * the mixer's whole latency (~170 ms), measured at the callers' sockets
- * (tests/integration/test_join_gap.py).
+ * (tests/integration/test_join_gap.py). Its sink_N is retimed (the
+ * element's "retime" pad property): timed by arrival, never waited for
+ * beyond MIX_WAIT_MS past the clock source's frame, so a caller whose RTP
+ * stops without a BYE (hold without RTP, DTX, a crashed phone) costs the
+ * others at most one 20 ms frame of delay, not the mixer's latency
+ * (110-180 ms at every listener; test_mix_stall.py). Its bin is linked to
+ * its src_N only once it plays: the mixer's single thread pushes into it,
+ * and a sink still prerolling in PAUSED held that push, and every output.
+ * The full mix (taps: recordings, streams) is then stamped the jitter
+ * buffer + RETIME_LEAD_MS earlier, when its audio arrived, to line up with
+ * video.
  * Prompts: played by mcumixminus itself (mcu_mix_minus_play_prompt), from
  * samples decoded once (McuPromptCache): sample-accurate on the room's
  * clock. The room keeps each playing prompt (MixPrompt) so that it can
@@ -42,9 +52,12 @@
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
 
+#include <errno.h>
 #include <stdio.h>
-
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
@@ -63,6 +76,13 @@
 /* Prompt levels: alone (it replaces the mix) and over a mix. */
 #define PROMPT_ALONE_VOLUME    1.0
 #define PROMPT_OVER_MIX_VOLUME 0.5 /* -6 dB */
+
+/* How long the mixer waits for an input with no data beyond the clock
+ * source's frame (20 ms, its latency; see build_pipeline): a caller whose
+ * RTP stops delays the others' next frame by at most 20 ms + this. */
+#define MIX_WAIT_MS 0
+/* mcumixminus places a retimed input this long after its arrival */
+#define RETIME_LEAD_MS 20
 
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
@@ -452,6 +472,38 @@ fix_base_time (GstPipeline *pipeline)
       GST_ELEMENT (pipeline), gst_clock_get_time (clock));
 }
 
+/* The room's mixing thread (the mixer's task, which also runs every
+ * caller's encode) and the clock source's thread pace every participant's
+ * audio: they run at a higher priority than the participants' own threads
+ * (receive, jitter buffer, RTCP), so that on a busy machine a burst of
+ * joins (each a few new threads) delays the joiners, not the room. Best
+ * effort: without CAP_SYS_NICE (or RLIMIT_NICE) the threads keep the
+ * default. Bus sync handler: runs on the thread that starts. */
+#define MIX_THREAD_NICE (-10)
+
+static GstBusSyncReply
+on_bus_sync (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  McuAudioMix *self = user_data;
+  GstStreamStatusType type;
+  GstElement *owner = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_STREAM_STATUS)
+    return GST_BUS_PASS;
+  gst_message_parse_stream_status (msg, &type, &owner);
+  if (owner != self->mixer && owner != self->own[0])
+    return GST_BUS_PASS;
+  /* back to the default on leaving: the thread returns to a shared pool */
+  if (type == GST_STREAM_STATUS_TYPE_LEAVE)
+    setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), 0);
+  else if (type == GST_STREAM_STATUS_TYPE_ENTER &&
+           setpriority (
+               PRIO_PROCESS, (id_t)syscall (SYS_gettid), MIX_THREAD_NICE) != 0)
+    GST_DEBUG_OBJECT (
+        owner, "cannot raise the thread's priority: %s", g_strerror (errno));
+  return GST_BUS_PASS;
+}
+
 static gboolean
 build_pipeline (McuAudioMix *self, GError **error)
 {
@@ -478,13 +530,20 @@ build_pipeline (McuAudioMix *self, GError **error)
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
       "samplesperbuffer", 960, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
-  /* The mixer waits this long past each frame's time for late inputs: the
-   * jitter buffer plus one packet plus decoding. Fixed here, so joins never
-   * recalculate the pipeline's latency (an O(N) query through the mixer
-   * into every input, from every sink: O(N^2) per join). */
+  /* The participants' inputs are retimed by their arrival (see
+   * link_joiner): the mixer waits MIX_WAIT_MS past the clock source's frame
+   * for an input that has nothing yet, and no longer. It used to wait the
+   * jitter buffer's latency plus 40 ms plus the largest latency any input
+   * reported (180 ms with the default 60 ms jitter buffer): every output
+   * stopped that long whenever one caller's RTP stopped. */
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", (guint64)(options->latency_ms + 40) * GST_MSECOND,
-      "level-interval", (guint64)LEVEL_MS * GST_MSECOND, NULL);
+      "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
+      (guint64)LEVEL_MS * GST_MSECOND, NULL);
+  /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
+   * buffer: recordings and streams line it up with video by when it
+   * arrived (test_recording's claps). */
+  mcu_mix_taps_set_delay (self->taps,
+      (GstClockTime)(options->latency_ms + RETIME_LEAD_MS) * GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
@@ -511,6 +570,7 @@ start_pipeline (McuAudioMix *self, GError **error)
     return FALSE;
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  gst_bus_set_sync_handler (bus, on_bus_sync, self, NULL);
   /* Wait until it really plays: a state change finishing later, on
    * GstBin's worker thread, would walk the graph after participants were
    * linked in, and a participant's bin is both upstream and downstream of
@@ -909,6 +969,9 @@ link_joiner (McuAudioMix *self, McuMediaSession *session, MixEntry *e)
   gboolean linked;
 
   e->mixer_sink = gst_element_request_pad_simple (self->mixer, name);
+  /* timed by its arrival: never waited for beyond MIX_WAIT_MS */
+  if (e->mixer_sink)
+    g_object_set (e->mixer_sink, "retime", TRUE, NULL);
   linked = e->mixer_sink &&
            gst_pad_link (e->mix_out, e->mixer_sink) == GST_PAD_LINK_OK;
   /* Only now: a buffer between the two would meet an unlinked pad. */
@@ -962,8 +1025,7 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
   }
   e->mix_out = gst_element_get_static_pad (bin, "mix_out");
   in = gst_element_get_static_pad (bin, "mix_in");
-  if (e->mixer_src == NULL || e->mix_out == NULL ||
-      gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
+  if (e->mixer_src == NULL || e->mix_out == NULL || in == NULL) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
@@ -980,6 +1042,16 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
   if (!gst_element_sync_state_with_parent (bin)) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "a participant's media would not start in room %s", self->name);
+    mcu_audio_mix_remove (self, session);
+    return FALSE;
+  }
+  /* Only now, with the bin playing: the mixer's one thread pushes into
+   * mix_in, and a sink of the bin still in PAUSED would hold that push (and
+   * so every participant's output) in preroll until the whole bin reached
+   * PLAYING: a joiner's state change stopped the room's audio. */
+  if (gst_pad_link (e->mixer_src, in) != GST_PAD_LINK_OK) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot link a participant into room %s", self->name);
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
@@ -1097,7 +1169,11 @@ mcu_audio_mix_stop (McuAudioMix *self)
 {
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   if (self->pipeline) {
+    g_autoptr (GstBus) bus =
+        gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
     g_clear_object (&self->pipeline);
   }
 }

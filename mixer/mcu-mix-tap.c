@@ -17,8 +17,9 @@ typedef struct
 struct _McuMixTaps
 {
   GMutex lock;
-  GArray *taps; /* Tap, under lock */
-  guint serial; /* under lock */
+  GArray *taps;       /* Tap, under lock */
+  guint serial;       /* under lock */
+  GstClockTime delay; /* under lock */
 };
 
 McuMixTaps *
@@ -73,6 +74,14 @@ mcu_mix_taps_remove (McuMixTaps *taps, guint id)
     gone.destroy (gone.data);
 }
 
+void
+mcu_mix_taps_set_delay (McuMixTaps *taps, GstClockTime delay)
+{
+  g_mutex_lock (&taps->lock);
+  taps->delay = delay;
+  g_mutex_unlock (&taps->lock);
+}
+
 guint
 mcu_mix_taps_get_n (McuMixTaps *taps)
 {
@@ -104,7 +113,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer;
   const GstSegment *segment;
-  GstClockTime running, clock_time;
+  GstClockTime running, clock_time, delay;
 
   if (sample == NULL)
     return GST_FLOW_EOS;
@@ -117,6 +126,10 @@ on_new_sample (GstAppSink *sink, gpointer data)
   if (!GST_CLOCK_TIME_IS_VALID (running))
     return GST_FLOW_OK;
   clock_time = running + gst_element_get_base_time (GST_ELEMENT (sink));
+  g_mutex_lock (&taps->lock);
+  delay = taps->delay;
+  g_mutex_unlock (&taps->lock);
+  clock_time = clock_time > delay ? clock_time - delay : 0;
   mcu_mix_taps_dispatch (
       taps, buffer, gst_sample_get_caps (sample), clock_time);
   return GST_FLOW_OK;

@@ -1,7 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: McuMixMinusPad, the sink_%u pads of mcumixminus and their properties
- * (mute, volume). Setters run on any thread, under the pad's object lock;
- * the aggregator task reads them under the same lock (see mcu-mix-minus.c). */
+ * (mute, volume, retime). Setters run on any thread, under the pad's object
+ * lock; the aggregator task reads them under the same lock (see
+ * mcu-mix-minus.c).
+ *
+ * Retiming (retime=TRUE, for inputs that come from the network): the pad
+ * times its input by when it arrives on the element's clock, not by the
+ * latency upstream reports. A live GstAggregator waits for every sink pad
+ * until (output time + the largest upstream latency + its own latency): one
+ * participant's jitter buffer (60-200 ms) set how long every output waited
+ * for a caller that stopped sending (hold without RTP, DTX, a crashed
+ * phone), 110-180 ms gaps at every listener. A retimed pad answers latency
+ * queries itself (live, 0: the aggregator's deadline stays the clock
+ * source's plus its own latency property, and a latency query is no longer
+ * a walk through every participant's chain) and restamps each buffer so
+ * that it lands in a frame still to be mixed when it arrives: its running
+ * time becomes upstream's plus an offset taken at its first buffer (now +
+ * RETIME_LEAD minus its running time), kept while the input stays within
+ * the bounds below and taken again (DISCONT) when it drifts out
+ * (a jitter buffer that changed its depth, a stream that resumed). The
+ * segment becomes a plain TIME segment from 0, so running time = PTS; GAP
+ * events are dropped (the pad simply has no data, which no longer holds
+ * the others up beyond the element's latency property). */
 #include "mcu-mix-minus-private.h"
 
 enum
@@ -9,11 +29,22 @@ enum
   PROP_PAD_0,
   PROP_PAD_MUTE,
   PROP_PAD_VOLUME,
+  PROP_PAD_RETIME,
 };
 
 #define DEFAULT_PAD_MUTE   FALSE
 #define DEFAULT_PAD_VOLUME 1.0
+#define DEFAULT_PAD_RETIME FALSE
 #define MAX_PAD_VOLUME     10.0
+
+/* A retimed input is placed RETIME_LEAD after its arrival: the frame being
+ * mixed when it arrives may end at once, and data before the output
+ * position is cut. It is placed again when a buffer would land in a frame
+ * already mixed (or more than RETIME_LATE before now, when the element is
+ * not mixing), or more than RETIME_LEAD + RETIME_EARLY ahead of now. */
+#define RETIME_LEAD  (20 * GST_MSECOND)
+#define RETIME_LATE  (60 * GST_MSECOND)
+#define RETIME_EARLY (60 * GST_MSECOND)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
@@ -31,6 +62,9 @@ mcu_mix_minus_pad_get_property (
       break;
     case PROP_PAD_VOLUME:
       g_value_set_double (value, pad->volume);
+      break;
+    case PROP_PAD_RETIME:
+      g_value_set_boolean (value, pad->retime);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -53,6 +87,9 @@ mcu_mix_minus_pad_set_property (
     case PROP_PAD_VOLUME:
       pad->volume = g_value_get_double (value);
       pad->gain = mcu_mix_kernel_gain_from_volume (pad->volume);
+      break;
+    case PROP_PAD_RETIME:
+      pad->retime = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -92,6 +129,155 @@ mcu_mix_minus_pad_class_init (McuMixMinusPadClass *klass)
       g_param_spec_double ("volume", "Volume",
           "Gain applied to this pad's contribution", 0.0, MAX_PAD_VOLUME,
           DEFAULT_PAD_VOLUME, flags));
+  g_object_class_install_property (gobject_class, PROP_PAD_RETIME,
+      g_param_spec_boolean ("retime", "Retime",
+          "Time this input by its arrival on the element's clock: it reports "
+          "no latency and never holds up the mix beyond the element's "
+          "latency (set before linking)",
+          DEFAULT_PAD_RETIME, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static gboolean
+pad_retimed (McuMixMinusPad *pad)
+{
+  gboolean retime;
+
+  GST_OBJECT_LOCK (pad);
+  retime = pad->retime;
+  GST_OBJECT_UNLOCK (pad);
+  return retime;
+}
+
+/* The element's running time now (NONE without a clock) and where its
+ * output is: the start of the next frame to mix (0 before the first). */
+static GstClockTime
+element_now (GstPad *pad, GstClockTime *mixed)
+{
+  g_autoptr (GstElement) element = gst_pad_get_parent_element (pad);
+  g_autoptr (GstClock) clock = NULL;
+  GstAggregatorPad *src;
+  GstClockTime now, base;
+
+  *mixed = 0;
+  if (element == NULL || (clock = gst_element_get_clock (element)) == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (element);
+  src = GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (element));
+  GST_OBJECT_LOCK (element);
+  if (src->segment.format == GST_FORMAT_TIME &&
+      GST_CLOCK_TIME_IS_VALID (src->segment.position))
+    *mixed = gst_segment_to_running_time (
+        &src->segment, GST_FORMAT_TIME, src->segment.position);
+  GST_OBJECT_UNLOCK (element);
+  if (!GST_CLOCK_TIME_IS_VALID (*mixed))
+    *mixed = 0;
+  return now >= base ? now - base : 0;
+}
+
+/* Why a retimed buffer at @at (running time) must be placed again, or
+ * NULL. Late is judged by the mix, not by the clock: a buffer whose frame
+ * is not mixed yet is in time, however long its thread waited to push it
+ * (GstAggregator blocks an input whose queue is full). */
+static const gchar *
+resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
+    GstClockTime mixed)
+{
+  if (!pad->in_synced)
+    return "first buffer";
+  if (at < (GstClockTimeDiff)mixed || at < (GstClockTimeDiff)now - RETIME_LATE)
+    return "late";
+  if (at > (GstClockTimeDiff)(now + RETIME_LEAD + RETIME_EARLY))
+    return "early";
+  return NULL;
+}
+
+static GstPadProbeReturn
+retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
+{
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime mixed;
+  GstClockTime now = element_now (GST_PAD (pad), &mixed);
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
+  GstClockTimeDiff at;
+  const gchar *reason;
+
+  if (!GST_CLOCK_TIME_IS_VALID (now))
+    return GST_PAD_PROBE_OK;
+  if (GST_BUFFER_PTS_IS_VALID (buffer) &&
+      pad->in_segment.format == GST_FORMAT_TIME)
+    rt = gst_segment_to_running_time (
+        &pad->in_segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+  if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    /* untimed: it arrives now, and the next one is placed again too */
+    pad->in_synced = FALSE;
+    at = (GstClockTimeDiff)(now + RETIME_LEAD);
+    reason = "untimed";
+  } else {
+    at = (GstClockTimeDiff)rt + pad->in_offset;
+    reason = resync_reason (pad, at, now, mixed);
+    if (reason != NULL) {
+      GST_DEBUG_OBJECT (pad, "placed again: %s (%" GST_STIME_FORMAT ")", reason,
+          GST_STIME_ARGS (at - (GstClockTimeDiff)now));
+      at = (GstClockTimeDiff)(now + RETIME_LEAD);
+      pad->in_offset = at - (GstClockTimeDiff)rt;
+      pad->in_synced = TRUE;
+    }
+  }
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_PTS (buffer) = (GstClockTime)at;
+  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  if (reason != NULL)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstSegment plain;
+  GstEvent *replacement;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &pad->in_segment);
+      pad->in_synced = FALSE;
+      gst_segment_init (&plain, GST_FORMAT_TIME);
+      replacement = gst_event_new_segment (&plain);
+      gst_event_set_seqnum (replacement, gst_event_get_seqnum (event));
+      gst_event_unref (event);
+      GST_PAD_PROBE_INFO_DATA (info) = replacement;
+      return GST_PAD_PROBE_OK;
+    case GST_EVENT_GAP:
+      return GST_PAD_PROBE_DROP;
+    case GST_EVENT_FLUSH_STOP:
+      pad->in_synced = FALSE;
+      return GST_PAD_PROBE_OK;
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
+static GstPadProbeReturn
+on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (gpad);
+
+  if (!pad_retimed (pad))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return retime_buffer (pad, info);
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_UPSTREAM) {
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+    if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+      return GST_PAD_PROBE_OK;
+    gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return GST_PAD_PROBE_HANDLED;
+  }
+  return retime_event (pad, info);
 }
 
 static void
@@ -100,6 +286,13 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->mute = DEFAULT_PAD_MUTE;
   pad->volume = DEFAULT_PAD_VOLUME;
   pad->gain = mcu_mix_kernel_gain_from_volume (DEFAULT_PAD_VOLUME);
+  pad->retime = DEFAULT_PAD_RETIME;
+  gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
+  gst_pad_add_probe (GST_PAD (pad),
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+          GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
+          GST_PAD_PROBE_TYPE_PUSH,
+      on_retime_probe, NULL, NULL);
   mcu_mix_kernel_limiter_init (&pad->limiter);
   pad->last_flow = GST_FLOW_OK;
 }

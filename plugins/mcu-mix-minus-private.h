@@ -17,7 +17,13 @@ struct _McuMixMinusPad
   /* with the pad's object lock */
   gboolean mute;
   gdouble volume;
-  gint32 gain; /* Q12 of volume */
+  gint32 gain;     /* Q12 of volume */
+  gboolean retime; /* see mcu-mix-minus-pad.c */
+
+  /* the streaming thread that feeds the pad only (retiming) */
+  GstSegment in_segment;      /* upstream's segment */
+  gboolean in_synced;         /* in_offset is set */
+  GstClockTimeDiff in_offset; /* added to upstream's running time */
 
   /* with the element's object lock; NULL once released */
   GstPad *srcpad;

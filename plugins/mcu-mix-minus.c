@@ -346,9 +346,20 @@ on_src_n_query (GstPad *pad, GstObject *parent, GstQuery *query)
       gst_caps_unref (caps);
       return TRUE;
     }
-    case GST_QUERY_LATENCY:
-      /* Same latency as `src`: the same data, pushed at the same time. */
-      return GST_AGGREGATOR_GET_CLASS (agg)->src_query (agg, query);
+    case GST_QUERY_LATENCY: {
+      /* The same data as `src`, pushed at the same time; answered here
+       * rather than by GstAggregator, whose answer queries every sink pad
+       * under the lock the aggregator task waits on: each participant's
+       * chain asks when it starts, so N joins were N^2 queries with the
+       * mix stalled behind them. */
+      GstClockTime latency = 0, duration = 0;
+
+      g_object_get (
+          agg, "latency", &latency, "output-buffer-duration", &duration, NULL);
+      gst_query_set_latency (
+          query, TRUE, latency + duration, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }
@@ -357,15 +368,16 @@ on_src_n_query (GstPad *pad, GstObject *parent, GstQuery *query)
 static gboolean
 on_src_n_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
-  GstAggregator *agg = GST_AGGREGATOR (parent);
-
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEEK:
       /* Only `src` seeks: a participant's branch must not move the room. */
       gst_event_unref (event);
       return FALSE;
     case GST_EVENT_LATENCY:
-      return GST_AGGREGATOR_GET_CLASS (agg)->src_event (agg, event);
+      /* One output's latency is not every input's business (forwarded, it
+       * walked every participant's chain on each join). */
+      gst_event_unref (event);
+      return TRUE;
     default:
       /* reconfigure (caps are fixed), QoS, navigation: nothing to do */
       gst_event_unref (event);
@@ -539,12 +551,36 @@ release_unlock (McuMixMinus *self)
   }
 }
 
+/* How late (on the clock) the frame about to be mixed is, and whether the
+ * aggregator gave up waiting for an input (GST_DEBUG=mcumixminus:6; the
+ * join and stall benchmarks read it). */
+static void
+log_lateness (McuMixMinus *self, gboolean timeout)
+{
+  GstElement *element = GST_ELEMENT (self);
+  g_autoptr (GstClock) clock = NULL;
+  GstClockTime now, position;
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_LOG ||
+      (clock = gst_element_get_clock (element)) == NULL)
+    return;
+  now = gst_clock_get_time (clock) - gst_element_get_base_time (element);
+  GST_OBJECT_LOCK (self);
+  position =
+      GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (self))->segment.position;
+  GST_OBJECT_UNLOCK (self);
+  GST_LOG_OBJECT (self,
+      "aggregate timeout=%d now=%" G_GUINT64_FORMAT " pos=%" G_GUINT64_FORMAT,
+      timeout, now, position);
+}
+
 static GstFlowReturn
 mcu_mix_minus_aggregate (GstAggregator *agg, gboolean timeout)
 {
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   GstFlowReturn ret;
 
+  log_lateness (self, timeout);
   g_mutex_lock (&self->release_lock);
   self->release_locked = TRUE;
   ret = GST_AGGREGATOR_CLASS (mcu_mix_minus_parent_class)

@@ -12,7 +12,10 @@
  *            that pad's mix-minus (the same pad: no new stream-start). A
  *            joiner listens at once and is only waited for once its audio
  *            flows: GstAggregator waits (live: up to its latency) for a
- *            sink pad without data, which stalled every output.
+ *            sink pad without data, which stalled every output. Latency
+ *            queries on a src_N are answered from the element's properties
+ *            and LATENCY events on it are dropped: forwarded, each walked
+ *            every sink pad's upstream chain.
  *   src      always: the full sum (everyone), e.g. for recording. Not linking
  *            it (or its downstream returning EOS) does not stop the element;
  *            put a queue after it so a slow recorder cannot delay the
@@ -66,6 +69,14 @@
  * (output-buffer-duration, default 10 ms, ...).
  * Pad properties: mute (gboolean, FALSE), volume (gdouble 0..10, 1.0). A
  * muted pad contributes nothing but still receives its output.
+ * retime (gboolean, FALSE; set before the pad's segment): for inputs from
+ * the network. The pad answers latency queries itself (live, 0) and times
+ * its buffers by their arrival on the element's clock (20 ms ahead, its
+ * own spacing kept, placed again when it would land in a frame already
+ * mixed), so the element waits for it no longer than its latency property
+ * past the frame of its other inputs: a participant whose RTP stops, or
+ * whose jitter buffer is deep, never holds up the others' outputs (see
+ * mcu-mix-minus-pad.c).
  *
  * Level messages: with level-interval > 0, at most once per interval of
  * output, an element message whose structure is

@@ -132,6 +132,26 @@ bind_udp (guint port)
   return fd;
 }
 
+/* Binds exactly the RTP/RTCP pairs the caller asked for. */
+static gboolean
+bind_given (McuLoadgenMedia *m, const guint *local_ports, GError **error)
+{
+  for (guint i = 0; i < m->n; i++) {
+    McuLoadgenCaller *c = &m->callers[i];
+
+    c->local_port = local_ports[i];
+    c->rtp_fd = bind_udp (c->local_port);
+    c->rtcp_fd = c->rtp_fd < 0 ? -1 : bind_udp (c->local_port + 1);
+    if (c->rtcp_fd < 0) {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+          "caller %u: cannot bind UDP 127.0.0.1:%u and %u: %s", i,
+          c->local_port, c->local_port + 1, g_strerror (errno));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Binds an even/odd RTP/RTCP pair for every caller, from first_port up. */
 static gboolean
 bind_callers (McuLoadgenMedia *m, guint first_port, GError **error)
@@ -177,7 +197,7 @@ epoll_watch (McuLoadgenMedia *m, int fd, guint32 tag, GError **error)
 
 McuLoadgenMedia *
 mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
-    guint first_port, GError **error)
+    guint first_port, const guint *local_ports, GError **error)
 {
   McuLoadgenMedia *m = g_new0 (McuLoadgenMedia, 1);
 
@@ -203,7 +223,8 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
   for (guint t = 0; t < MCU_LOADGEN_N_TONES; t++)
     if (!tone_encode (&m->tones[t], tone_hz[t], error))
       goto fail;
-  if (!bind_callers (m, first_port, error))
+  if (local_ports ? !bind_given (m, local_ports, error)
+                  : !bind_callers (m, first_port, error))
     goto fail;
   if (!epoll_watch (m, m->timer_fd, G_MAXUINT32, error))
     goto fail;

@@ -17,6 +17,7 @@ typedef struct
   double window_s;
   double cpu_pct, cpu_per_p;
   double rss_mb, idle_rss_mb, rss_kb_per_p;
+  double rss_start_mb; /* at the window start: growth = a backlog */
   guint threads, idle_threads;
   double threads_per_p;
   double pps_mean, pps_min;
@@ -45,6 +46,7 @@ compute_server (McuLoadgen *lg, McuLoadgenResult *r)
         100.0 * (b->cpu_ticks - a->cpu_ticks) / sysconf (_SC_CLK_TCK) / secs;
     r->cpu_per_p = r->cpu_pct / up;
     r->rss_mb = b->rss_kb / 1024.0;
+    r->rss_start_mb = a->rss_kb / 1024.0;
     r->idle_rss_mb = lg->idle.rss_kb / 1024.0;
     r->rss_kb_per_p = ((double)b->rss_kb - lg->idle.rss_kb) / up;
     r->threads = b->threads;
@@ -165,11 +167,12 @@ print_json (McuLoadgen *lg, const McuLoadgenResult *r)
   if (r->server)
     printf ("\"server_cpu_pct\": %.2f, \"server_cpu_pct_per_participant\": "
             "%.3f, \"server_rss_mb\": %.2f, \"server_idle_rss_mb\": %.2f, "
-            "\"server_rss_kb_per_participant\": %.1f, \"server_threads\": %u, "
+            "\"server_rss_kb_per_participant\": %.1f, "
+            "\"server_rss_mb_window_start\": %.2f, \"server_threads\": %u, "
             "\"server_idle_threads\": %u, "
             "\"server_threads_per_participant\": %.2f, ",
         r->cpu_pct, r->cpu_per_p, r->rss_mb, r->idle_rss_mb, r->rss_kb_per_p,
-        r->threads, r->idle_threads, r->threads_per_p);
+        r->rss_start_mb, r->threads, r->idle_threads, r->threads_per_p);
   printf ("\"packets_per_s_mean\": %.2f, \"packets_per_s_min\": %.2f, "
           "\"worst_gap_ms\": %.1f, \"callers_with_gaps_over_60ms\": %u, "
           "\"gaps_over_60ms\": %" G_GUINT64_FORMAT ", \"seq_lost\": "

@@ -366,6 +366,11 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "Print one JSON object instead of a table row", NULL },
     { "header", 0, 0, G_OPTION_ARG_NONE, &o->header,
         "Print the Markdown table header before the row", NULL },
+    { "rtp-targets", 0, 0, G_OPTION_ARG_FILENAME, &o->rtp_targets,
+        "No SIP: one caller per line \"LOCAL_PORT HOST:PORT\" of FILE, "
+        "sending RTP there at once (another server's participants; with "
+        "--pid for its CPU/RSS/threads)",
+        "FILE" },
     { "steady-hook", 0, 0, G_OPTION_ARG_STRING, &o->steady_hook,
         "Shell command run at the window start, MCU_PID set", "CMD" },
     { "media", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->media_options,
@@ -397,11 +402,12 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
       "but not every call was up within --setup-timeout.");
   if (!g_option_context_parse (ctx, &argc, &argv, error))
     return FALSE;
-  if ((o->mcu == NULL) == (o->port <= 0) || o->participants < 1 ||
-      o->participants > 2000 || o->duration <= 0 || o->warmup < 0 ||
-      o->concurrency < 1 || o->slots < 1 || o->slots > 20) {
+  if ((o->mcu != NULL) + (o->port > 0) + (o->rtp_targets != NULL) != 1 ||
+      o->participants < 1 || o->participants > 2000 || o->duration <= 0 ||
+      o->warmup < 0 || o->concurrency < 1 || o->slots < 1 || o->slots > 20) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "need exactly one of --mcu PATH or --port PORT, 1 <= N <= 2000, "
+        "need exactly one of --mcu PATH, --port PORT or --rtp-targets FILE, "
+        "1 <= N <= 2000, "
         "--duration > 0, --concurrency >= 1, 1 <= --slots <= 20 (see --help)");
     return FALSE;
   }
@@ -416,6 +422,8 @@ prepare (McuLoadgen *lg, GError **error)
 {
   guint client_base;
 
+  if (lg->opt.rtp_targets && !mcu_loadgen_targets_load (lg, error))
+    return FALSE;
   lg->n = lg->opt.participants;
   lg->loadavg_before = mcu_loadgen_loadavg ();
   lg->callers = g_new0 (McuLoadgenCaller, lg->n);
@@ -433,7 +441,7 @@ prepare (McuLoadgen *lg, GError **error)
   client_base = mcu_loadgen_pick_port_range (
       2 * lg->n + 64, lg->server.rtp_max ? lg->server.rtp_max + 1 : 40000);
   lg->media = mcu_loadgen_media_new (lg->callers, lg->n, lg->opt.slots,
-      client_base ? client_base : 40000, error);
+      client_base ? client_base : 40000, lg->target_ports, error);
   if (lg->media == NULL || !mcu_loadgen_media_start (lg->media, error))
     return FALSE;
   g_usleep (IDLE_SETTLE_US);
@@ -451,6 +459,7 @@ cleanup (McuLoadgen *lg)
     kill (lg->hook_pid, SIGTERM);
   g_clear_pointer (&lg->media, mcu_loadgen_media_free);
   mcu_loadgen_sip_free (lg);
+  mcu_loadgen_targets_free (lg);
   mcu_loadgen_server_clear (&lg->server, lg->opt.keep);
   mcu_loadgen_proc_sample_clear (&lg->idle);
   mcu_loadgen_proc_sample_clear (&lg->win_start);
@@ -463,6 +472,7 @@ cleanup (McuLoadgen *lg)
   g_free (lg->opt.mcu);
   g_free (lg->opt.room);
   g_free (lg->opt.steady_hook);
+  g_free (lg->opt.rtp_targets);
   g_free (lg->opt.command);
 }
 
@@ -491,7 +501,9 @@ main (int argc, char **argv)
   lg.start_us = g_get_monotonic_time ();
   lg.setup_timer = g_timeout_add_once (
       (guint)(lg.opt.setup_timeout * 1000), on_setup_timeout, &lg);
-  if (!mcu_loadgen_sip_start (&lg, &error))
+  if (lg.opt.rtp_targets)
+    mcu_loadgen_targets_start (&lg);
+  else if (!mcu_loadgen_sip_start (&lg, &error))
     mcu_loadgen_fail (&lg, "%s", error->message);
   if (!lg.done)
     g_main_loop_run (lg.loop);

@@ -145,6 +145,7 @@ typedef struct
   gboolean header;
   gboolean keep;
   gchar *steady_hook;
+  gchar *rtp_targets;    /* no SIP: RTP to the addresses this file lists */
   gchar **media_options; /* extra [media] KEY=VALUE lines */
   gchar *command;        /* the command line, shell-quoted, for the report */
 } McuLoadgenOptions;
@@ -165,6 +166,8 @@ typedef struct
   nua_t *nua;
   gchar *target;
   guint next_dial;
+  guint *target_ports; /* --rtp-targets: each caller's local RTP port */
+  struct sockaddr_in *target_addrs; /* ... and where it sends */
   guint in_flight;
   guint n_up;
   guint n_failed;
@@ -218,9 +221,18 @@ guint mcu_loadgen_sip_hangup_all (McuLoadgen *lg);
 void mcu_loadgen_sip_shutdown (McuLoadgen *lg);
 void mcu_loadgen_sip_free (McuLoadgen *lg);
 
-/* mcu-loadgen-media.c */
+/* mcu-loadgen-targets.c: --rtp-targets, callers without SIP (another
+ * server's participants set up by a script, e.g. Janus AudioBridge plain-RTP
+ * participants; tests/bench/janus_compare.py). */
+gboolean mcu_loadgen_targets_load (McuLoadgen *lg, GError **error);
+/* Starts every caller's RTP at once and moves on to the warm-up. */
+void mcu_loadgen_targets_start (McuLoadgen *lg);
+void mcu_loadgen_targets_free (McuLoadgen *lg);
+
+/* mcu-loadgen-media.c. local_ports: each caller's RTP port (RTCP is the next
+ * one), or NULL to take free pairs from first_port up. */
 McuLoadgenMedia *mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n,
-    guint slots, guint first_port, GError **error);
+    guint slots, guint first_port, const guint *local_ports, GError **error);
 gboolean mcu_loadgen_media_start (McuLoadgenMedia *m, GError **error);
 void mcu_loadgen_media_set_window (
     McuLoadgenMedia *m, gint64 start_ns, gint64 end_ns);
