@@ -113,7 +113,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer;
   const GstSegment *segment;
-  GstClockTime running, clock_time;
+  GstClockTime running, clock_time, delay;
 
   if (sample == NULL)
     return GST_FLOW_EOS;
@@ -127,8 +127,9 @@ on_new_sample (GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
   clock_time = running + gst_element_get_base_time (GST_ELEMENT (sink));
   g_mutex_lock (&taps->lock);
-  clock_time = clock_time > taps->delay ? clock_time - taps->delay : 0;
+  delay = taps->delay;
   g_mutex_unlock (&taps->lock);
+  clock_time = clock_time > delay ? clock_time - delay : 0;
   mcu_mix_taps_dispatch (
       taps, buffer, gst_sample_get_caps (sample), clock_time);
   return GST_FLOW_OK;

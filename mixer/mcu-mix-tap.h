@@ -25,13 +25,13 @@ guint mcu_mix_taps_add (McuMixTaps *taps, McuMixTapFunc func, gpointer data,
 /* After it returns, @id's function is not running and never runs again. */
 void mcu_mix_taps_remove (McuMixTaps *taps, guint id);
 guint mcu_mix_taps_get_n (McuMixTaps *taps);
+/* Hands @buffer to every tap (any thread). */
+void mcu_mix_taps_dispatch (McuMixTaps *taps, GstBuffer *buffer, GstCaps *caps,
+    GstClockTime clock_time);
 /* How much later than its inputs arrived the mix is timed (the audio mix
  * times its inputs by their arrival after the jitter buffer): taken off
  * every clock_time, so that the mix lines up with video timed by arrival. */
 void mcu_mix_taps_set_delay (McuMixTaps *taps, GstClockTime delay);
-/* Hands @buffer to every tap (any thread). */
-void mcu_mix_taps_dispatch (McuMixTaps *taps, GstBuffer *buffer, GstCaps *caps,
-    GstClockTime clock_time);
 /* An appsink (sync off, never blocking upstream) handing its buffers to
  * @taps; @taps must outlive it. (transfer floating) */
 GstElement *mcu_mix_taps_make_sink (McuMixTaps *taps, const gchar *name);

@@ -338,8 +338,10 @@ make_src (McuRecorder *self, Stream *st, GError **error)
    * none of which this pipeline's latency query sees: said here, so that
    * the muxer (a live aggregator) waits for both streams instead of
    * timing out without the later one (gaps and noise in the AAC of an
-   * MPEG-TS, seen at the SRT listener) */
-  if (self->options.output != MCU_RECORDER_FILE)
+   * MPEG-TS, seen at the SRT listener). Not for RTMP: flvmux with it
+   * sent nothing a player could start on (test_streaming's first pull) */
+  if (self->options.output == MCU_RECORDER_SRT ||
+      self->options.output == MCU_RECORDER_HLS)
     g_object_set (st->src, "min-latency", (gint64)LIVE_LATENCY, NULL);
   return st->src;
 }

@@ -386,17 +386,15 @@ build_fallback (
   return TRUE;
 }
 
-static gboolean
-on_fallback_idle (gpointer data)
+static void
+switch_to_fallback (McuVideoEncode *self)
 {
-  McuVideoEncode *self = data;
   McuVideoProfile profile = *mcu_encoder_group_get_profile (self->group);
   g_autoptr (GError) error = NULL;
 
-  self->fallback_idle = 0;
   g_clear_object (&self->group);
   if (self->mix == NULL)
-    return G_SOURCE_REMOVE;
+    return;
   g_message ("the recorded view's encoder group went: encoding it (%ux%u, "
              "%u kbit/s) for the recordings and streams from now on",
       profile.width, profile.height, profile.bitrate_kbps);
@@ -419,13 +417,25 @@ on_fallback_idle (gpointer data)
     g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
     g_object_unref (self);
   }
+}
+
+static gboolean
+on_fallback_idle (gpointer data)
+{
+  McuVideoEncode *self = data;
+
+  self->fallback_idle = 0;
+  switch_to_fallback (self);
   return G_SOURCE_REMOVE;
 }
 
 /* The group we tap is going (main thread, from inside the video mix):
- * off it now, our own encode on an idle. */
+ * off it now, and our own encode of the view at once (the view is still
+ * composed: tapped now, it stays, and no picture is missed), or, while the
+ * mix rebuilds after an error, on an idle (into the new elements). */
 static void
-on_group_closing (McuVideoMix *mix, McuEncoderGroup *group, gpointer data)
+on_group_closing (McuVideoMix *mix, McuEncoderGroup *group, gboolean rebuilding,
+    gpointer data)
 {
   McuVideoEncode *self = data;
 
@@ -437,7 +447,10 @@ on_group_closing (McuVideoMix *mix, McuEncoderGroup *group, gpointer data)
   g_mutex_unlock (&self->lock);
   g_signal_handler_disconnect (mix, self->closing_handler);
   self->closing_handler = 0;
-  self->fallback_idle = g_idle_add (on_fallback_idle, self);
+  if (rebuilding)
+    self->fallback_idle = g_idle_add (on_fallback_idle, self);
+  else
+    switch_to_fallback (self);
 }
 
 static gboolean

@@ -99,6 +99,7 @@ struct _McuVideoMix
   GstPad *tap_src;        /* on its tee */
   GstElement *tap_el[2];  /* queue, appsink */
   McuVideoEncode *encode; /* (weak) (nullable) shared by the taps' users */
+  gboolean rebuilding;    /* its members are leaving to join anew */
 };
 
 G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
@@ -172,7 +173,7 @@ mcu_video_mix_class_init (McuVideoMixClass *klass)
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_ENCODER_GROUP_CLOSING] = g_signal_new ("encoder-group-closing",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 1, MCU_TYPE_ENCODER_GROUP);
+      G_TYPE_NONE, 2, MCU_TYPE_ENCODER_GROUP, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -273,8 +274,10 @@ rebuild (McuVideoMix *self, const gchar *key, View *view)
       members = g_list_prepend (members, m);
   }
   members = g_list_reverse (members);
+  self->rebuilding = TRUE;
   for (GList *l = members; l; l = l->next)
     leave_group (self, l->data);
+  self->rebuilding = FALSE;
   for (GList *l = members; l; l = l->next) {
     Member *m = l->data;
     g_autoptr (GError) error = NULL;
@@ -694,7 +697,8 @@ group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
   GstPad *sink = gst_element_get_static_pad (bin, "sink");
   View *view = g->view;
 
-  g_signal_emit (self, signals[SIGNAL_ENCODER_GROUP_CLOSING], 0, g->group);
+  g_signal_emit (self, signals[SIGNAL_ENCODER_GROUP_CLOSING], 0, g->group,
+      self->rebuilding);
   gst_pad_unlink (g->view_src, sink);
   gst_object_unref (sink);
   gst_element_release_request_pad (view->tee, g->view_src);

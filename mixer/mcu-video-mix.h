@@ -94,8 +94,10 @@ void mcu_video_mix_set_encode (McuVideoMix *self, McuVideoEncode *encode);
  * encodes the view the taps see (the room's own, everyone's) as H.264 of
  * @width x @height at @framerate: its output can be recorded as is
  * (single-NAL-unit groups only when no other). "encoder-group-closing"
- * (McuEncoderGroup *group) is emitted (main thread) before a group goes:
- * whoever taps it removes its taps then. */
+ * (McuEncoderGroup *group, gboolean rebuilding) is emitted (main thread)
+ * before a group goes: whoever taps it removes its taps then. It may tap
+ * the view then (which keeps it composed), unless @rebuilding (the view
+ * or the group is being built anew after an error: tap it later). */
 McuEncoderGroup *mcu_video_mix_find_view_encoder (
     McuVideoMix *self, guint width, guint height, guint framerate);
 /* Stops the pipeline. */

@@ -607,7 +607,9 @@ def reused(work):
     checks.check(rc == 0 and not bad, "reuse: the file decodes without an error (rc %d %s)" % (rc, bad[:3]))
     frames = decode_luma(path, work)
     gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
-    print("# reuse: %d frames over %.2f s, longest gap %.3f s" % (len(frames), dur, max(gaps or [0])))
+    print("# reuse: %d frames over %.2f s, longest gap %.3f s; gaps over 0.1 s at %s" % (
+        len(frames), dur, max(gaps or [0]),
+        ["%.2f+%.2f" % (a[0], b[0] - a[0]) for a, b in zip(frames, frames[1:]) if b[0] - a[0] > 0.1]))
     checks.check(frames and frames[0][0] < 0.2 and len(frames) >= (dur - 0.5) * FPS,
                  "reuse: %d frames decoded from %.3f s for %.2f s at %d fps"
                  % (len(frames), frames[0][0] if frames else -1, dur, FPS))
