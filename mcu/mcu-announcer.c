@@ -24,6 +24,7 @@ struct _McuAnnouncer
 
   const McuConfig *config;
   McuRoomDirectory *rooms;
+  McuRoomMediaRegistry *media; /* (weak) outlives us */
   McuEvents *events;
   McuPromptCache *cache;
   GPtrArray *pending; /* Pending * */
@@ -168,7 +169,7 @@ guint
 mcu_announcer_announce (McuAnnouncer *self, McuRoom *room, const gchar *file,
     const gchar *label, GError **error)
 {
-  McuAudioMix *mix = mcu_room_get_user_data (room);
+  McuAudioMix *mix = mcu_room_media_registry_get_audio_mix (self->media, room);
   const gchar *const files[] = { file, NULL };
   guint id;
 
@@ -220,7 +221,7 @@ chime (McuAnnouncer *self, McuRoom *room, const gchar *name)
 {
   g_autofree gchar *file = NULL;
   g_autoptr (GError) error = NULL;
-  McuAudioMix *mix = mcu_room_get_user_data (room);
+  McuAudioMix *mix = mcu_room_media_registry_get_audio_mix (self->media, room);
 
   /* nobody (else) left to hear it */
   if (!mcu_announcer_wants_join_tones (self, room) || mix == NULL ||
@@ -264,14 +265,15 @@ on_room_opened (McuRoomDirectory *rooms, McuRoom *room, McuAnnouncer *self)
 }
 
 McuAnnouncer *
-mcu_announcer_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events)
+mcu_announcer_new (const McuConfig *config, McuRoomDirectory *rooms,
+    McuRoomMediaRegistry *media, McuEvents *events)
 {
   McuAnnouncer *self = g_object_new (MCU_TYPE_ANNOUNCER, NULL);
   g_autoptr (GList) open = mcu_room_directory_list (rooms);
 
   self->config = config;
   self->rooms = rooms;
+  self->media = media;
   self->events = events;
   g_signal_connect (rooms, "room-opened", G_CALLBACK (on_room_opened), self);
   for (GList *l = open; l; l = l->next)

@@ -10,6 +10,7 @@
 #include "mcu-events.h"
 #include "mcu-mixer.h"
 #include "mcu-rooms.h"
+#include "mcu-room-media-registry.h"
 
 G_BEGIN_DECLS
 
@@ -17,8 +18,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (McuAnnouncer, mcu_announcer, MCU, ANNOUNCER, GObject)
 
 /* Watches every room of @rooms (join/leave chimes); all outlive it. */
-McuAnnouncer *mcu_announcer_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events);
+McuAnnouncer *mcu_announcer_new (const McuConfig *config,
+    McuRoomDirectory *rooms, McuRoomMediaRegistry *media, McuEvents *events);
 
 /* (transfer none) the prompt audio every room's mix shares. */
 McuPromptCache *mcu_announcer_get_cache (McuAnnouncer *self);

@@ -47,7 +47,8 @@ struct _McuCallControls
   McuCallLeg *leg; /* (weak) it owns us */
   const McuConfig *config;
   McuRoom *room;
-  McuAudioMix *mix;
+  McuAudioMix *mix; /* room_media's */
+  McuRoomMedia *room_media;
   McuMediaSession *media;
   McuParticipant *participant;
   McuCallControlsState state;
@@ -93,6 +94,7 @@ mcu_call_controls_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->room, self);
   g_clear_object (&self->ivr);
   g_clear_object (&self->mix);
+  g_clear_object (&self->room_media);
   g_clear_object (&self->media);
   g_clear_object (&self->participant);
   g_clear_object (&self->room);
@@ -612,7 +614,7 @@ mute_guests (McuCallControls *self)
   g_autoptr (GList) participants = mcu_room_list_participants (self->room);
 
   for (GList *l = participants; l; l = l->next) {
-    McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+    McuCallLeg *leg = mcu_room_media_get_leg (self->room_media, l->data);
 
     if (leg && l->data != self->participant &&
         mcu_participant_get_role (l->data) == MCU_PARTICIPANT_ROLE_GUEST)
@@ -631,7 +633,7 @@ end_meeting (McuCallControls *self)
       mcu_room_get_name (self->room),
       mcu_participant_get_id (self->participant));
   for (GList *l = participants; l; l = l->next) {
-    McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+    McuCallLeg *leg = mcu_room_media_get_leg (self->room_media, l->data);
     McuCallControls *c = leg ? mcu_call_leg_get_controls (leg) : NULL;
 
     if (c)
@@ -785,20 +787,22 @@ on_leg_dtmf (McuCallControls *self, const gchar *digit, const gchar *method)
 
 McuCallControls *
 mcu_call_controls_new (McuCallLeg *leg, const McuConfig *config, McuRoom *room,
-    McuAudioMix *mix, McuMediaSession *media, McuParticipant *participant,
-    gboolean pin_entry, McuParticipantRole role)
+    McuRoomMedia *room_media, McuMediaSession *media,
+    McuParticipant *participant, gboolean pin_entry, McuParticipantRole role)
 {
   McuCallControls *self = g_object_new (MCU_TYPE_CALL_CONTROLS, NULL);
 
   self->leg = leg;
   self->config = config;
   self->room = g_object_ref (room);
-  self->mix = g_object_ref (mix);
+  self->room_media = g_object_ref (room_media);
+  self->mix = g_object_ref (mcu_room_media_get_audio_mix (room_media));
   self->media = g_object_ref (media);
   self->participant = g_object_ref (participant);
   self->pin_entry = pin_entry;
   self->role = role;
-  g_signal_connect (mix, "prompt-done", G_CALLBACK (on_mix_prompt_done), self);
+  g_signal_connect (
+      self->mix, "prompt-done", G_CALLBACK (on_mix_prompt_done), self);
   g_signal_connect (
       room, "member-changed", G_CALLBACK (on_member_changed), self);
   g_signal_connect (

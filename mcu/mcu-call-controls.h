@@ -10,6 +10,7 @@
 #include "mcu-config.h"
 #include "mcu-mixer.h"
 #include "mcu-rooms.h"
+#include "mcu-room-media.h"
 
 G_BEGIN_DECLS
 
@@ -34,12 +35,13 @@ typedef enum
 typedef gboolean (*McuCallControlsExtendFunc) (
     gpointer data, McuRoom *room, guint minutes, GError **error);
 
-/* For @leg's @participant in @room (its audio @media in @mix). With
+/* For @leg's @participant in @room (its audio @media in the audio mix of
+ * @room_media, which maps the room's other participants to their legs). With
  * @pin_entry the caller must enter the PIN first (the participant is held
  * out of the mix and the grid meanwhile); else it joins with @role.
  * Nothing happens before mcu_call_controls_start (). */
 McuCallControls *mcu_call_controls_new (McuCallLeg *leg,
-    const McuConfig *config, McuRoom *room, McuAudioMix *mix,
+    const McuConfig *config, McuRoom *room, McuRoomMedia *room_media,
     McuMediaSession *media, McuParticipant *participant, gboolean pin_entry,
     McuParticipantRole role);
 /* The state a caller enters @room in: pin-entry, waiting (a guest while

@@ -44,6 +44,7 @@ struct _McuCallLeg
   McuRoom *room;
   McuParticipant *participant; /* (nullable) held by the room */
   McuAudioMix *mix;
+  McuRoomMedia *room_media; /* (nullable) the room's, in a room */
   McuMediaSession *media;
   McuCallVideo *video; /* (nullable) video off or not in a room */
   McuCallDtmf *dtmf;
@@ -211,6 +212,9 @@ release_media (McuCallLeg *self)
     g_signal_handlers_disconnect_by_data (self->media, self);
   g_clear_object (&self->media);
   g_clear_object (&self->mix);
+  if (self->room_media && self->participant)
+    mcu_room_media_remove_leg (self->room_media, self->participant);
+  g_clear_object (&self->room_media);
   if (self->room && self->participant)
     mcu_room_remove_participant (self->room, self->participant);
   else if (self->room && !mcu_sip_call_is_outgoing (self->call))
@@ -693,38 +697,28 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   return self;
 }
 
-/* The room's mix, created with the room's first caller. */
+/* The room's mix (its media made with the room's first caller). */
 static McuAudioMix *
-room_mix (McuRoom *room, const McuCallEnv *env, GError **error)
+room_mix (McuCallLeg *self, McuRoom *room, GError **error)
 {
-  const McuConfig *config = env->config;
-  McuAudioMix *mix = mcu_room_get_user_data (room);
+  McuRoomMedia *media =
+      mcu_room_media_registry_open (self->env->room_media, room, error);
 
-  if (mix == NULL) {
-    McuAudioMixOptions options = {
-      .latency_ms = config->jitter_latency,
-      .noise_gate_db = config->noise_gate,
-      .max_talkers = config->max_talkers,
-      .prompt_cache = env->prompt_cache,
-    };
-
-    mix = mcu_audio_mix_new (mcu_room_get_name (room), &options, error);
-    if (mix == NULL)
-      return NULL;
-    mcu_room_set_user_data (room, mix, g_object_unref);
-  }
-  return mix;
+  if (media == NULL)
+    return NULL;
+  g_set_object (&self->room_media, media);
+  return mcu_room_media_get_audio_mix (media);
 }
 
 /* The caller's video in @room (NULL when video is off); a dial-out's joins
  * the video mix when answered (self->participant NULL until then). */
 static void
-new_video (McuCallLeg *self, McuRoom *room, McuAudioMix *mix)
+new_video (McuCallLeg *self)
 {
   g_autoptr (GError) error = NULL;
 
-  self->video = mcu_call_video_new (self->env->config, self->env->ports, room,
-      mix, self->participant, self->media, &error);
+  self->video = mcu_call_video_new (self->env->config, self->env->ports,
+      self->room_media, self->participant, self->media, &error);
   if (error)
     LEG_LOG (self, G_LOG_LEVEL_WARNING, "no video: %s", error->message);
   if (self->video)
@@ -766,7 +760,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       goto failed;
     }
   }
-  if (!(mix = room_mix (room, self->env, error)))
+  if (!(mix = room_mix (self, room, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (
@@ -784,14 +778,14 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       mcu_call_controls_first_state (room, pin_entry, role), role, error);
   if (self->participant == NULL)
     goto failed;
-  mcu_participant_set_user_data (self->participant, self, NULL);
-  self->controls = mcu_call_controls_new (self, self->env->config, room, mix,
-      self->media, self->participant, pin_entry, role);
+  mcu_room_media_add_leg (self->room_media, self->participant, self);
+  self->controls = mcu_call_controls_new (self, self->env->config, room,
+      self->room_media, self->media, self->participant, pin_entry, role);
   mcu_call_controls_set_extend_func (self->controls, self->env->extend_meeting,
       self->env->extend_meeting_data);
   if (text && !apply_audio (self, &audio, error))
     goto failed;
-  new_video (self, room, mix);
+  new_video (self);
   if (text && self->video)
     mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
   return TRUE;
@@ -1009,14 +1003,14 @@ mcu_call_leg_dial (
     self->room = g_object_ref (room);
     g_free (self->log_room);
     self->log_room = g_strdup (mcu_room_get_name (room));
-    mix = room_mix (room, self->env, error);
+    mix = room_mix (self, room, error);
   }
   if (mix == NULL || !attach_mix (self, mix, error)) {
     release_media (self);
     return FALSE;
   }
   if (room)
-    new_video (self, room, mix);
+    new_video (self);
   offer = build_offer (self);
   self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
   mcu_sip_call_invite (self->call, offer);
@@ -1051,10 +1045,11 @@ on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
       mcu_call_leg_hangup (self, "SIP;cause=486;text=\"room full\"");
       return;
     }
-    mcu_participant_set_user_data (self->participant, self, NULL);
+    mcu_room_media_add_leg (self->room_media, self->participant, self);
     /* a dialled participant: a guest, or the role it was dialled with */
     self->controls = mcu_call_controls_new (self, self->env->config, self->room,
-        self->mix, self->media, self->participant, FALSE, self->dial_role);
+        self->room_media, self->media, self->participant, FALSE,
+        self->dial_role);
     mcu_call_controls_set_extend_func (self->controls,
         self->env->extend_meeting, self->env->extend_meeting_data);
   }

@@ -10,6 +10,7 @@
 #include "mcu-call-video.h"
 #include "mcu-call-dtmf.h"
 #include "mcu-call-controls.h"
+#include "mcu-room-media-registry.h"
 
 G_BEGIN_DECLS
 
@@ -32,8 +33,8 @@ typedef struct
   /* (nullable) the moderator's "extend" key: the scheduler */
   McuCallControlsExtendFunc extend_meeting;
   gpointer extend_meeting_data;
-  /* (nullable) prompt audio shared by every room's mix */
-  McuPromptCache *prompt_cache;
+  /* every room's media (audio and video mix, participants' legs) */
+  McuRoomMediaRegistry *room_media;
 } McuCallEnv;
 
 /* Takes the incoming call: admits it into its room and answers it, or
@@ -61,8 +62,8 @@ McuSdpDirection mcu_call_leg_get_remote_direction (McuCallLeg *self);
  * of a bridge went on hold. FALSE when one cannot be sent now. */
 gboolean mcu_call_leg_reoffer (McuCallLeg *self, McuSdpDirection direction);
 
-/* (nullable) (transfer none) the participant, once admitted; its user data
- * points back at the leg. */
+/* (nullable) (transfer none) the participant, once admitted (the room's
+ * McuRoomMedia maps it back to the leg). */
 McuParticipant *mcu_call_leg_get_participant (McuCallLeg *self);
 /* The SIP status the call was rejected with, 0 when it was not. */
 guint mcu_call_leg_get_final_status (McuCallLeg *self);

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: one caller's video. Main thread only.
  *
- * The room's McuVideoMix lives in a RoomVideo attached to the room's
- * McuAudioMix (same lifetime: created with the room's first caller, gone
- * with the room). RoomVideo also maps the audio mix's "talking" and
+ * The room's McuVideoMix is its McuRoomMedia's (made with the room's first
+ * caller that has video), which also maps the audio mix's "talking" and
  * "active-speaker" (per McuMediaSession) to participant ids for the
- * layout, and follows the room's "layout" property.
+ * layout and follows the room's "layout" property.
  *
  * Video follows the SDP: an offer with a usable video line gets a
  * McuVideoSession (ports allocated then, or when we offer video) in the
@@ -18,17 +17,6 @@
 #include "mcu-call-srtp.h"
 
 #include <string.h>
-
-#define ROOM_VIDEO_KEY "mcu-room-video"
-
-typedef struct
-{
-  McuVideoMix *mix;
-  McuAudioMix *audio; /* (weak) it owns us */
-  McuRoom *room;      /* (weak): the room outlives its audio mix's users */
-  GHashTable *ids;    /* McuMediaSession* (audio) -> participant id */
-  gulong layout_handler;
-} RoomVideo;
 
 typedef enum
 {
@@ -43,12 +31,12 @@ struct _McuCallVideo
 
   const McuConfig *config;
   McuPortPool *ports;
-  RoomVideo *rv;
-  McuAudioMix *audio_mix;      /* keeps rv alive */
-  McuMediaSession *audio;      /* (weak) key in rv->ids */
+  McuRoomMedia *room_media;
+  McuVideoMix *mix;            /* the room's: room_media keeps it */
+  McuMediaSession *audio;      /* (weak) mapped to id in room_media */
   McuParticipant *participant; /* (weak) its "video-muted" */
   gulong muted_handler;
-  gulong error_handler; /* on rv->mix: "participant-error" */
+  gulong error_handler; /* on mix: "participant-error" */
   guint id;
   McuSdpVideoPrefs prefs;
   McuSdpVideoCodec codecs[3];
@@ -70,104 +58,13 @@ struct _McuCallVideo
 G_DEFINE_FINAL_TYPE (McuCallVideo, mcu_call_video, G_TYPE_OBJECT)
 
 static void
-room_video_free (gpointer data)
-{
-  RoomVideo *rv = data;
-
-  if (rv->room && rv->layout_handler)
-    g_signal_handler_disconnect (rv->room, rv->layout_handler);
-  if (rv->room)
-    g_object_remove_weak_pointer (G_OBJECT (rv->room), (gpointer *)&rv->room);
-  g_hash_table_unref (rv->ids);
-  g_object_unref (rv->mix);
-  g_free (rv);
-}
-
-static McuLayoutKind
-room_layout (McuRoom *room)
-{
-  McuLayoutKind kind = MCU_LAYOUT_GRID;
-
-  mcu_layout_kind_from_string (mcu_room_get_layout (room), &kind);
-  return kind;
-}
-
-static void
-on_room_layout (McuRoom *room, GParamSpec *pspec, RoomVideo *rv)
-{
-  mcu_video_mix_set_layout (rv->mix, room_layout (room));
-}
-
-static void
-on_audio_talking (McuAudioMix *audio, McuMediaSession *session,
-    gboolean talking, RoomVideo *rv)
-{
-  guint id = GPOINTER_TO_UINT (g_hash_table_lookup (rv->ids, session));
-
-  if (id)
-    mcu_video_mix_set_talking (rv->mix, id, talking);
-}
-
-static void
-on_audio_active_speaker (
-    McuAudioMix *audio, McuMediaSession *session, RoomVideo *rv)
-{
-  guint id = GPOINTER_TO_UINT (g_hash_table_lookup (rv->ids, session));
-
-  if (id)
-    mcu_video_mix_set_active_speaker (rv->mix, id);
-}
-
-McuVideoMix *
-mcu_call_video_get_room_mix (McuAudioMix *audio_mix)
-{
-  RoomVideo *rv = g_object_get_data (G_OBJECT (audio_mix), ROOM_VIDEO_KEY);
-
-  return rv ? rv->mix : NULL;
-}
-
-static RoomVideo *
-room_video (
-    const McuConfig *config, McuRoom *room, McuAudioMix *audio, GError **error)
-{
-  RoomVideo *rv = g_object_get_data (G_OBJECT (audio), ROOM_VIDEO_KEY);
-  McuVideoMixOptions options = {
-    .width = config->video_width,
-    .height = config->video_height,
-    .framerate = config->video_framerate,
-    .latency_ms = config->jitter_latency,
-    .layout = room_layout (room),
-    .self_view = mcu_room_get_self_view (room),
-  };
-  McuVideoMix *mix;
-
-  if (rv)
-    return rv;
-  if (!(mix = mcu_video_mix_new (mcu_room_get_name (room), &options, error)))
-    return NULL;
-  rv = g_new0 (RoomVideo, 1);
-  rv->mix = mix;
-  rv->audio = audio;
-  rv->room = room;
-  g_object_add_weak_pointer (G_OBJECT (room), (gpointer *)&rv->room);
-  rv->ids = g_hash_table_new (g_direct_hash, g_direct_equal);
-  rv->layout_handler = g_signal_connect (
-      room, "notify::layout", G_CALLBACK (on_room_layout), rv);
-  g_signal_connect (audio, "talking", G_CALLBACK (on_audio_talking), rv);
-  g_signal_connect (
-      audio, "active-speaker", G_CALLBACK (on_audio_active_speaker), rv);
-  g_object_set_data_full (
-      G_OBJECT (audio), ROOM_VIDEO_KEY, rv, room_video_free);
-  return rv;
-}
-
-static void
 mcu_call_video_dispose (GObject *object)
 {
   McuCallVideo *self = MCU_CALL_VIDEO (object);
 
   mcu_call_video_leave (self);
-  g_clear_object (&self->audio_mix);
+  g_clear_object (&self->room_media);
+  self->mix = NULL;
   g_clear_object (&self->ports);
   G_OBJECT_CLASS (mcu_call_video_parent_class)->dispose (object);
 }
@@ -222,9 +119,9 @@ on_participant_video_muted (
 }
 
 McuCallVideo *
-mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
-    McuAudioMix *audio_mix, McuParticipant *participant, McuMediaSession *audio,
-    GError **error)
+mcu_call_video_new (const McuConfig *config, McuPortPool *ports,
+    McuRoomMedia *room_media, McuParticipant *participant,
+    McuMediaSession *audio, GError **error)
 {
   g_autoptr (McuCallVideo) self = NULL;
   guint n = 0;
@@ -234,9 +131,10 @@ mcu_call_video_new (const McuConfig *config, McuPortPool *ports, McuRoom *room,
   self = g_object_new (MCU_TYPE_CALL_VIDEO, NULL);
   self->config = config;
   self->ports = g_object_ref (ports);
-  if (!(self->rv = room_video (config, room, audio_mix, error)))
+  if (!(self->mix =
+              mcu_room_media_ensure_video_mix (room_media, config, error)))
     return NULL;
-  self->audio_mix = g_object_ref (audio_mix);
+  self->room_media = g_object_ref (room_media);
   self->audio = audio;
   for (gchar **c = config->video_codecs; c && *c && n < 2; c++) {
     McuSdpVideoCodec codec = mcu_sdp_video_codec_from_string (*c);
@@ -261,14 +159,15 @@ static void
 show (McuCallVideo *self)
 {
   self->hidden = FALSE;
-  g_hash_table_insert (self->rv->ids, self->audio, GUINT_TO_POINTER (self->id));
-  self->error_handler = g_signal_connect (self->rv->mix, "participant-error",
+  mcu_room_media_set_session_participant (
+      self->room_media, self->audio, self->id);
+  self->error_handler = g_signal_connect (self->mix, "participant-error",
       G_CALLBACK (on_mix_participant_error), self);
-  mcu_video_mix_add_participant (self->rv->mix, self->id,
+  mcu_video_mix_add_participant (self->mix, self->id,
       self->participant ? mcu_participant_get_display_name (self->participant)
                         : NULL);
   if (self->muted)
-    mcu_video_mix_set_video_muted (self->rv->mix, self->id, TRUE);
+    mcu_video_mix_set_video_muted (self->mix, self->id, TRUE);
 }
 
 static void
@@ -282,8 +181,7 @@ on_participant_state (
     return;
   show (self);
   if (self->session && self->have_sdp &&
-      !mcu_video_mix_set_session (
-          self->rv->mix, self->id, self->session, &error)) {
+      !mcu_video_mix_set_session (self->mix, self->id, self->session, &error)) {
     g_message ("participant %u: no video: %s", self->id, error->message);
     drop_video (self);
   }
@@ -378,10 +276,9 @@ apply_direction (McuCallVideo *self)
 
     mcu_video_session_set_sending (self->session, receives);
     if (receives && !was)
-      mcu_video_mix_request_keyframe (self->rv->mix, self->id);
+      mcu_video_mix_request_keyframe (self->mix, self->id);
   }
-  mcu_video_mix_set_video_muted (
-      self->rv->mix, self->id, !sends || self->muted);
+  mcu_video_mix_set_video_muted (self->mix, self->id, !sends || self->muted);
 }
 
 /* No video line in use: out of the mix, and its ports back to the pool
@@ -390,7 +287,7 @@ static void
 drop_video (McuCallVideo *self)
 {
   if (self->session && self->joined && !self->hidden)
-    mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+    mcu_video_mix_set_session (self->mix, self->id, NULL, NULL);
   g_clear_object (&self->session);
   mcu_sdp_video_clear (&self->sdp);
   self->have_sdp = FALSE;
@@ -452,7 +349,7 @@ apply_sdp (McuCallVideo *self, const McuSdpSession *sdp, gboolean hold,
   memset (&recv, 0, sizeof recv);
   if (!mcu_video_session_params_equal (self->session, &params)) {
     if (!self->hidden)
-      mcu_video_mix_set_session (self->rv->mix, self->id, NULL, NULL);
+      mcu_video_mix_set_session (self->mix, self->id, NULL, NULL);
     if (!mcu_video_session_set_params (self->session, &params, error))
       goto failed;
     g_info ("participant %u: video %s %ux%u%s%s", self->id,
@@ -470,9 +367,8 @@ apply_sdp (McuCallVideo *self, const McuSdpSession *sdp, gboolean hold,
   self->sdp = video;
   self->have_sdp = TRUE;
   if (!self->hidden &&
-      mcu_video_mix_get_session (self->rv->mix, self->id) != self->session &&
-      !mcu_video_mix_set_session (
-          self->rv->mix, self->id, self->session, error)) {
+      mcu_video_mix_get_session (self->mix, self->id) != self->session &&
+      !mcu_video_mix_set_session (self->mix, self->id, self->session, error)) {
     drop_video (self);
     return FALSE;
   }
@@ -561,7 +457,7 @@ void
 mcu_call_video_acked (McuCallVideo *self)
 {
   if (!self->left && self->joined && !self->hidden && self->session)
-    mcu_video_mix_request_keyframe (self->rv->mix, self->id);
+    mcu_video_mix_request_keyframe (self->mix, self->id);
 }
 
 void
@@ -580,7 +476,7 @@ mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats)
   memset (stats, 0, sizeof *stats);
   if (self->left || !self->joined || self->hidden || self->session == NULL)
     return FALSE;
-  return mcu_video_mix_get_stats (self->rv->mix, self->id, stats);
+  return mcu_video_mix_get_stats (self->mix, self->id, stats);
 }
 
 void
@@ -593,13 +489,13 @@ mcu_call_video_leave (McuCallVideo *self)
         G_OBJECT (self->participant), (gpointer *)&self->participant);
     self->participant = NULL;
   }
-  if (self->left || self->rv == NULL)
+  if (self->left || self->mix == NULL)
     return;
   self->left = TRUE;
   if (self->joined && !self->hidden) {
-    g_clear_signal_handler (&self->error_handler, self->rv->mix);
-    mcu_video_mix_remove_participant (self->rv->mix, self->id);
-    g_hash_table_remove (self->rv->ids, self->audio);
+    g_clear_signal_handler (&self->error_handler, self->mix);
+    mcu_video_mix_remove_participant (self->mix, self->id);
+    mcu_room_media_set_session_participant (self->room_media, self->audio, 0);
   }
   g_clear_object (&self->session);
 }

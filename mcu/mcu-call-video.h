@@ -9,20 +9,21 @@
 #include "mcu-mixer.h"
 #include "mcu-video-mix.h"
 #include "mcu-config.h"
+#include "mcu-room-media.h"
 
 G_BEGIN_DECLS
 
 #define MCU_TYPE_CALL_VIDEO (mcu_call_video_get_type ())
 G_DECLARE_FINAL_TYPE (McuCallVideo, mcu_call_video, MCU, CALL_VIDEO, GObject)
 
-/* @participant's video in @room, whose audio is @audio_mix (the room's video
- * mix hangs off it, created with its first caller). Takes the participant
+/* @participant's video in the room of @room_media (its video mix made
+ * now when it has none). Takes the participant
  * into the video mix as a name tile. NULL when [video] enabled=false.
  * @participant: (nullable) not yet (a dial-out: its offer needs video
  * ports before the callee answers): then mcu_call_video_join () before
  * any apply. */
 McuCallVideo *mcu_call_video_new (const McuConfig *config, McuPortPool *ports,
-    McuRoom *room, McuAudioMix *audio_mix, McuParticipant *participant,
+    McuRoomMedia *room_media, McuParticipant *participant,
     McuMediaSession *audio, GError **error);
 /* Into the video mix as @participant (a name tile until video flows). */
 void mcu_call_video_join (McuCallVideo *self, McuParticipant *participant);
@@ -71,8 +72,5 @@ void mcu_call_video_set_muted (McuCallVideo *self, gboolean muted);
 gboolean mcu_call_video_get_stats (McuCallVideo *self, McuVideoMixStats *stats);
 /* Out of the video mix; frees the ports. Idempotent. */
 void mcu_call_video_leave (McuCallVideo *self);
-
-/* (nullable) (transfer none) the video mix of the room @audio_mix mixes */
-McuVideoMix *mcu_call_video_get_room_mix (McuAudioMix *audio_mix);
 
 G_END_DECLS

@@ -111,7 +111,8 @@ mcu_chat_send_to_room (McuChat *self, McuRoom *room, const gchar *from_display,
   guint n = 0;
 
   for (GList *l = participants; l; l = l->next) {
-    McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+    McuCallLeg *leg = mcu_room_media_registry_find_leg (
+        mcu_daemon_get_room_media (self->daemon), l->data);
     McuSipCall *call = leg ? mcu_call_leg_get_call (leg) : NULL;
     const gchar *contact = call ? mcu_sip_call_get_remote_contact (call) : NULL;
     const gchar *uri = mcu_participant_get_uri (l->data);
@@ -146,7 +147,8 @@ room_of_call (McuChat *self, McuSipCall *call)
     g_autoptr (GList) participants = mcu_room_list_participants (r->data);
 
     for (GList *l = participants; l; l = l->next) {
-      McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+      McuCallLeg *leg = mcu_room_media_registry_find_leg (
+          mcu_daemon_get_room_media (self->daemon), l->data);
 
       if (leg && mcu_call_leg_get_call (leg) == call)
         return r->data;

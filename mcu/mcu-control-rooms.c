@@ -179,7 +179,8 @@ build_template (JsonBuilder *b, const gchar *name, const McuRoomSettings *s)
 static void
 build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
 {
-  McuCallLeg *leg = mcu_participant_get_user_data (p);
+  McuCallLeg *leg =
+      mcu_room_media_registry_find_leg (mcu_daemon_get_room_media (daemon), p);
   McuMediaStats stats = { 0 };
   const gchar *codec = NULL;
   const gchar *video_codec = NULL;

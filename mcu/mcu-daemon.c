@@ -67,6 +67,7 @@ mcu_daemon_dispose (GObject *object)
   g_clear_object (&self->dialer);
   g_clear_pointer (&self->bridges, g_hash_table_unref);
   g_clear_pointer (&self->legs, g_hash_table_unref);
+  g_clear_object (&self->env.room_media);
   if (self->agent)
     g_signal_handlers_disconnect_by_data (self->agent, self);
   g_clear_object (&self->agent);
@@ -489,6 +490,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
 
     mcu_room_directory_add_template_full (self->env.rooms, r->name, &settings);
   }
+  self->env.room_media = mcu_room_media_registry_new (config, self->env.rooms);
   self->env.ports = mcu_port_pool_new (
       config->media_address, config->rtp_port_min, config->rtp_port_max);
 
@@ -516,10 +518,14 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->dialer = mcu_dialer_new (self);
   self->chat = mcu_chat_new (self);
   self->events = mcu_events_new (self->env.rooms);
-  self->recordings = mcu_recordings_new (config, self->env.rooms, self->events);
-  self->streams = mcu_streams_new (config, self->env.rooms, self->events);
-  self->announcer = mcu_announcer_new (config, self->env.rooms, self->events);
-  self->env.prompt_cache = mcu_announcer_get_cache (self->announcer);
+  self->recordings = mcu_recordings_new (
+      config, self->env.rooms, self->env.room_media, self->events);
+  self->streams = mcu_streams_new (
+      config, self->env.rooms, self->env.room_media, self->events);
+  self->announcer = mcu_announcer_new (
+      config, self->env.rooms, self->env.room_media, self->events);
+  mcu_room_media_registry_set_prompt_cache (
+      self->env.room_media, mcu_announcer_get_cache (self->announcer));
   mcu_prompts_log_missing (config);
   mcu_recordings_set_announcer (self->recordings, self->announcer);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
@@ -629,7 +635,8 @@ McuCallLeg *
 mcu_daemon_find_leg (McuDaemon *self, McuRoom *room, guint id)
 {
   McuParticipant *p = mcu_room_find_participant (room, id);
-  McuCallLeg *leg = p ? mcu_participant_get_user_data (p) : NULL;
+  McuCallLeg *leg =
+      p ? mcu_room_media_registry_find_leg (self->env.room_media, p) : NULL;
 
   return leg && g_hash_table_contains (self->legs, leg) ? leg : NULL;
 }
@@ -660,16 +667,25 @@ mcu_daemon_close_room (McuDaemon *self, McuRoom *room, GError **error)
   g_autoptr (McuRoom) hold = g_object_ref (room);
   g_autoptr (GList) participants = mcu_room_list_participants (room);
   gboolean stored = mcu_room_get_persistent (room);
+  McuRoomMedia *media =
+      mcu_room_media_registry_lookup (self->env.room_media, room);
+  g_autoptr (McuRoomMedia) hold_media = media ? g_object_ref (media) : NULL;
 
   mcu_room_close (room);
   for (GList *l = participants; l; l = l->next) {
-    McuCallLeg *leg = mcu_participant_get_user_data (l->data);
+    McuCallLeg *leg = media ? mcu_room_media_get_leg (media, l->data) : NULL;
 
     if (leg && g_hash_table_contains (self->legs, leg))
       mcu_call_leg_hangup (leg, "SIP;cause=200;text=\"room closed\"");
   }
   return !stored ||
          mcu_store_delete_room (self->store, mcu_room_get_name (room), error);
+}
+
+McuRoomMediaRegistry *
+mcu_daemon_get_room_media (McuDaemon *self)
+{
+  return self->env.room_media;
 }
 
 McuSipAgent *

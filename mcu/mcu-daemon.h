@@ -42,6 +42,8 @@ typedef struct _McuDialer McuDialer;
 typedef struct _McuChat McuChat;
 typedef struct _McuEvents McuEvents;
 typedef struct _McuScheduler McuScheduler;
+/* (transfer none) every room's media */
+McuRoomMediaRegistry *mcu_daemon_get_room_media (McuDaemon *self);
 McuSipAgent *mcu_daemon_get_agent (McuDaemon *self);
 const McuCallEnv *mcu_daemon_get_call_env (McuDaemon *self);
 /* (nullable) */

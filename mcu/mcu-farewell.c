@@ -146,7 +146,8 @@ void
 mcu_farewell_close_room (McuDaemon *daemon, McuRoom *room, const gchar *name)
 {
   McuAnnouncer *announcer = mcu_daemon_get_announcer (daemon);
-  McuAudioMix *mix = mcu_room_get_user_data (room);
+  McuAudioMix *mix = mcu_room_media_registry_get_audio_mix (
+      mcu_daemon_get_room_media (daemon), room);
   g_autofree gchar *file = NULL;
   g_autoptr (GError) error = NULL;
   McuFarewell *self;

@@ -55,6 +55,7 @@ struct _McuRecordings
 
   const McuConfig *config;
   McuRoomDirectory *rooms;
+  McuRoomMediaRegistry *media; /* (weak) outlives us */
   McuEvents *events;
   McuAnnouncer *announcer; /* (nullable) (unowned) */
   gchar *dir;
@@ -402,8 +403,10 @@ static gboolean
 rec_begin (Rec *rec)
 {
   McuRecordings *self = rec->owner;
-  McuAudioMix *audio = mcu_room_get_user_data (rec->room);
-  McuVideoMix *video = audio ? mcu_call_video_get_room_mix (audio) : NULL;
+  McuAudioMix *audio =
+      mcu_room_media_registry_get_audio_mix (self->media, rec->room);
+  McuVideoMix *video =
+      mcu_room_media_registry_get_video_mix (self->media, rec->room);
   McuRecorderOptions options = {
     .width = self->config->recording_width,
     .height = self->config->recording_height,
@@ -454,7 +457,8 @@ on_start_idle (gpointer data)
   Rec *rec = data;
 
   rec->start_idle = 0;
-  if (rec->room && mcu_room_get_user_data (rec->room))
+  if (rec->room &&
+      mcu_room_media_registry_lookup (rec->owner->media, rec->room))
     rec_begin (rec);
   return G_SOURCE_REMOVE;
 }
@@ -508,7 +512,7 @@ mcu_recordings_start (McuRecordings *self, McuRoom *room, GError **error)
   rec->room = room;
   g_object_add_weak_pointer (G_OBJECT (room), (gpointer *)&rec->room);
   g_hash_table_insert (self->running, rec->id, rec);
-  if (mcu_room_get_user_data (room) == NULL) {
+  if (mcu_room_media_registry_lookup (self->media, room) == NULL) {
     rec->state = REC_WAITING;
     rec->added_handler = g_signal_connect (
         room, "participant-added", G_CALLBACK (on_room_participant_added), rec);
@@ -595,13 +599,14 @@ on_room_closed (McuRoomDirectory *rooms, McuRoom *room, McuRecordings *self)
 }
 
 McuRecordings *
-mcu_recordings_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events)
+mcu_recordings_new (const McuConfig *config, McuRoomDirectory *rooms,
+    McuRoomMediaRegistry *media, McuEvents *events)
 {
   McuRecordings *self = g_object_new (MCU_TYPE_RECORDINGS, NULL);
 
   self->config = config;
   self->rooms = g_object_ref (rooms);
+  self->media = media;
   self->events = g_object_ref (events);
   self->dir = config->recording_dir ? g_strdup (config->recording_dir)
                                     : g_build_filename (g_get_user_state_dir (),

@@ -9,6 +9,7 @@
 #include "mcu-config.h"
 #include "mcu-events.h"
 #include "mcu-rooms.h"
+#include "mcu-room-media-registry.h"
 
 G_BEGIN_DECLS
 
@@ -37,8 +38,8 @@ void mcu_recording_info_free (McuRecordingInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuRecordingInfo, mcu_recording_info_free)
 
 /* Records rooms of @rooms, with events on @events. */
-McuRecordings *mcu_recordings_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events);
+McuRecordings *mcu_recordings_new (const McuConfig *config,
+    McuRoomDirectory *rooms, McuRoomMediaRegistry *media, McuEvents *events);
 typedef struct _McuAnnouncer McuAnnouncer;
 /* With [recording] announce=true, @announcer (which outlives @self) plays
  * "recording-started" to the room whenever one of its recordings starts. */

@@ -169,7 +169,8 @@ static void
 say_meeting_ending (McuDaemon *daemon, McuRoom *room, const gchar *fields)
 {
   const gchar *at = strstr (fields, "\"minutes_left\":");
-  McuAudioMix *mix = mcu_room_get_user_data (room);
+  McuAudioMix *mix = mcu_room_media_registry_get_audio_mix (
+      mcu_daemon_get_room_media (daemon), room);
   g_autofree gchar *file = NULL;
   guint64 minutes;
   const gchar *name;

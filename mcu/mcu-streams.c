@@ -48,6 +48,7 @@ struct _McuStreams
 
   const McuConfig *config;
   McuRoomDirectory *rooms;
+  McuRoomMediaRegistry *media; /* (weak) outlives us */
   McuEvents *events;
   gchar *hls_dir;
   GHashTable *streams; /* id -> Stream* */
@@ -213,8 +214,10 @@ static gboolean
 connect_stream (Stream *s)
 {
   McuStreams *self = s->owner;
-  McuAudioMix *audio = s->room ? mcu_room_get_user_data (s->room) : NULL;
-  McuVideoMix *video = audio ? mcu_call_video_get_room_mix (audio) : NULL;
+  McuAudioMix *audio =
+      mcu_room_media_registry_get_audio_mix (self->media, s->room);
+  McuVideoMix *video =
+      mcu_room_media_registry_get_video_mix (self->media, s->room);
   McuRecorderOptions options = {
     .output = s->output,
     .path = s->target,
@@ -253,7 +256,7 @@ on_first_caller (gpointer data)
   Stream *s = data;
 
   s->timer = 0;
-  if (s->room && mcu_room_get_user_data (s->room)) {
+  if (s->room && mcu_room_media_registry_lookup (s->owner->media, s->room)) {
     g_clear_signal_handler (&s->added_handler, s->room);
     connect_stream (s);
   }
@@ -323,7 +326,7 @@ mcu_streams_start (McuStreams *self, McuRoom *room, const gchar *url,
   s->output = output;
   s->target = target;
   g_hash_table_insert (self->streams, s->id, s);
-  if (mcu_room_get_user_data (room) == NULL) {
+  if (mcu_room_media_registry_lookup (self->media, room) == NULL) {
     s->state = STREAM_WAITING;
     s->added_handler = g_signal_connect (
         room, "participant-added", G_CALLBACK (on_room_participant_added), s);
@@ -414,13 +417,14 @@ on_room_closed (McuRoomDirectory *rooms, McuRoom *room, McuStreams *self)
 }
 
 McuStreams *
-mcu_streams_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events)
+mcu_streams_new (const McuConfig *config, McuRoomDirectory *rooms,
+    McuRoomMediaRegistry *media, McuEvents *events)
 {
   McuStreams *self = g_object_new (MCU_TYPE_STREAMS, NULL);
 
   self->config = config;
   self->rooms = g_object_ref (rooms);
+  self->media = media;
   self->events = g_object_ref (events);
   self->hls_dir = config->recording_dir
                       ? g_build_filename (config->recording_dir, "hls", NULL)

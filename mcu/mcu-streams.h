@@ -9,6 +9,7 @@
 #include "mcu-config.h"
 #include "mcu-events.h"
 #include "mcu-rooms.h"
+#include "mcu-room-media-registry.h"
 
 G_BEGIN_DECLS
 
@@ -30,8 +31,8 @@ typedef struct
 void mcu_stream_info_free (McuStreamInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStreamInfo, mcu_stream_info_free)
 
-McuStreams *mcu_streams_new (
-    const McuConfig *config, McuRoomDirectory *rooms, McuEvents *events);
+McuStreams *mcu_streams_new (const McuConfig *config, McuRoomDirectory *rooms,
+    McuRoomMediaRegistry *media, McuEvents *events);
 /* Streams @room to @url (rtmp://, rtmps://, srt://), or, @url NULL, as HLS
  * into [recording] dir/hls/@hls_name/. Errors (G_IO_ERROR): INVALID_ARGUMENT
  * (a URL of another kind, a bad name), TOO_MANY_OPEN_FILES beyond
