@@ -226,6 +226,7 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_int (b, "packets_sent", stats.packets_sent);
   add_int (b, "packets_lost", stats.packets_lost);
   add_int (b, "jitter_ms", stats.jitter_ms);
+  add_int (b, "jitter_buffer_ms", stats.jitter_buffer_ms);
   json_builder_end_object (b);
   json_builder_end_object (b);
 }

@@ -11,7 +11,8 @@
  * touches rooms or SIP.
  *
  * The bin:
- *   transport(rtp_src) -> depay -> decoder -> convert/resample -> mix_out
+ *   transport(rtp_src) -> McuAudioDecode (depay -> decoder -> loss
+ *   concealment -> convert/resample, mcu-audio-decode.c) -> mix_out
  *   mix_in -> [resample] -> encoder -> payloader -> transport(rtp_sink)
  * DTMF out: McuDtmfSender (mcu-dtmf-sender.c, its own lock) probes the
  * payloader's src and swaps audio packets for RFC 4733 events; a finished
@@ -19,6 +20,7 @@
  * the endpoint's decrypted RTP input, after latching dropped strays.
  */
 #include "mcu-media-session.h"
+#include "mcu-audio-decode.h"
 #include "mcu-dtmf-tx.h"
 #include "mcu-dtmf-sender-private.h"
 #include "mcu-media-dtmf.h"
@@ -26,25 +28,19 @@
 
 #include <string.h>
 
-#define MIX_CAPS \
-  "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 typedef struct
 {
   const gchar *encoding_name;
   guint clock_rate;
-  guint codec_rate; /* sample rate of the encoder/decoder */
-  const gchar *depay, *decoder, *encoder, *pay;
+  guint codec_rate;           /* sample rate of the encoder/decoder */
+  const gchar *encoder, *pay; /* receive: mcu-audio-decode.c */
 } CodecInfo;
 
 static const CodecInfo codec_info[] = {
-  [MCU_MEDIA_CODEC_OPUS] = { "OPUS", 48000, 48000, "rtpopusdepay", "opusdec",
-      "opusenc", "rtpopuspay" },
-  [MCU_MEDIA_CODEC_G722] = { "G722", 8000, 16000, "rtpg722depay", "avdec_g722",
-      "avenc_g722", "rtpg722pay" },
-  [MCU_MEDIA_CODEC_PCMU] = { "PCMU", 8000, 8000, "rtppcmudepay", "mulawdec",
-      "mulawenc", "rtppcmupay" },
-  [MCU_MEDIA_CODEC_PCMA] = { "PCMA", 8000, 8000, "rtppcmadepay", "alawdec",
-      "alawenc", "rtppcmapay" },
+  [MCU_MEDIA_CODEC_OPUS] = { "OPUS", 48000, 48000, "opusenc", "rtpopuspay" },
+  [MCU_MEDIA_CODEC_G722] = { "G722", 8000, 16000, "avenc_g722", "rtpg722pay" },
+  [MCU_MEDIA_CODEC_PCMU] = { "PCMU", 8000, 8000, "mulawenc", "rtppcmupay" },
+  [MCU_MEDIA_CODEC_PCMA] = { "PCMA", 8000, 8000, "alawenc", "rtppcmapay" },
 };
 
 struct _McuMediaSession
@@ -52,14 +48,15 @@ struct _McuMediaSession
   GObject parent_instance;
 
   McuRtpEndpoint *endpoint; /* sockets, latching, SRTP, RTCP, counters */
+  guint jitter_latency;     /* ms */
   McuMediaCodecParams params;
   gboolean have_params;
 
   GstElement *bin;
-  GstElement *transport; /* (transfer none) the endpoint's, in bin */
-  GstElement *depay;
-  GstElement *encoder; /* (transfer none) in bin */
-  GstPad *encode_sink; /* first pad of the encode chain (hold probe) */
+  GstElement *transport;  /* (transfer none) the endpoint's, in bin */
+  McuAudioDecode *decode; /* the receive codec chain */
+  GstElement *encoder;    /* (transfer none) in bin */
+  GstPad *encode_sink;    /* first pad of the encode chain (hold probe) */
   gulong hold_probe;
   gulong deaf_probe;
   gboolean sending;
@@ -140,6 +137,7 @@ mcu_media_session_new (McuPortPool *pool, guint jitter_latency, GError **error)
   self->endpoint = mcu_rtp_endpoint_new (pool, jitter_latency, error);
   if (self->endpoint == NULL)
     return NULL;
+  self->jitter_latency = jitter_latency;
   return g_steal_pointer (&self);
 }
 
@@ -207,6 +205,8 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->packets_received = mcu_media_session_get_packets_received (self);
+  if (self->decode)
+    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   mcu_rtp_endpoint_get_stats (self->endpoint, &rtp);
   stats->packets_sent = rtp.packets_sent;
   stats->packets_lost = rtp.packets_lost;
@@ -254,38 +254,20 @@ make_caps (GstBin *bin, const gchar *caps_str)
   return e;
 }
 
-/* depay -> decoder -> audioconvert -> audioresample -> caps; ghost mix_out */
+/* the receive codec chain (mcu-audio-decode.c); ghost mix_out */
 static gboolean
 build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
 {
-  const CodecInfo *ci = &codec_info[self->params.codec];
-  GstElement *dec, *conv, *res, *caps;
-  GstPad *src;
-
-  if (!(self->depay = make (bin, ci->depay, error)) ||
-      !(dec = make (bin, ci->decoder, error)) ||
-      !(conv = make (bin, "audioconvert", error)) ||
-      !(res = make (bin, "audioresample", error)))
+  if (!(self->decode = mcu_audio_decode_new (
+            bin, &self->params, self->jitter_latency, error)))
     return FALSE;
-  if (self->params.codec == MCU_MEDIA_CODEC_OPUS)
-    g_object_set (
-        dec, "plc", TRUE, "use-inband-fec", self->params.opus_fec, NULL);
-  else if (self->params.inband_dtmf) {
-    GstPad *decoded = gst_element_get_static_pad (dec, "src");
-
-    mcu_media_dtmf_watch_decoded (self->dtmf, decoded);
-    gst_object_unref (decoded);
-  }
-  g_object_set (res, "quality", 4, NULL);
-  caps = make_caps (bin, MIX_CAPS);
-  if (!gst_element_link_many (self->depay, dec, conv, res, caps, NULL)) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "cannot link the %s decoder", ci->encoding_name);
-    return FALSE;
-  }
-  src = gst_element_get_static_pad (caps, "src");
-  gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("mix_out", src));
-  gst_object_unref (src);
+  if (self->params.codec != MCU_MEDIA_CODEC_OPUS && self->params.inband_dtmf)
+    mcu_media_dtmf_watch_decoded (
+        self->dtmf, mcu_audio_decode_get_decoded (self->decode));
+  mcu_audio_decode_follow_jitter (
+      self->decode, mcu_rtp_endpoint_get_rtpbin (self->endpoint));
+  gst_element_add_pad (GST_ELEMENT (bin),
+      gst_ghost_pad_new ("mix_out", mcu_audio_decode_get_src (self->decode)));
   return TRUE;
 }
 
@@ -477,8 +459,11 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
 static gboolean
 link_decoder (McuMediaSession *self, GError **error)
 {
-  if (!gst_element_link_pads (
-          self->transport, "rtp_src", self->depay, "sink")) {
+  g_autoptr (GstPad) src =
+      gst_element_get_static_pad (self->transport, "rtp_src");
+
+  if (gst_pad_link (src, mcu_audio_decode_get_sink (self->decode)) !=
+      GST_PAD_LINK_OK) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link the transport to the decoder");
     return FALSE;
@@ -498,7 +483,8 @@ mcu_media_session_reset_bin (McuMediaSession *self)
   g_clear_object (&self->encode_sink);
   self->hold_probe = self->deaf_probe = 0;
   mcu_rtp_endpoint_reset (self->endpoint);
-  self->transport = self->depay = self->encoder = NULL;
+  self->transport = self->encoder = NULL;
+  g_clear_object (&self->decode);
   g_clear_object (&self->bin);
 }
 
@@ -576,7 +562,8 @@ mcu_media_session_set_codec (
       !link_decoder (self, error) ||
       !build_encoder (self, GST_BIN (bin), error)) {
     mcu_rtp_endpoint_reset (self->endpoint);
-    self->transport = self->depay = self->encoder = NULL;
+    self->transport = self->encoder = NULL;
+    g_clear_object (&self->decode);
     g_clear_object (&self->encode_sink);
     return FALSE;
   }

@@ -80,6 +80,7 @@ typedef struct
   guint64 packets_sent;     /* RTP to the caller */
   guint64 packets_lost;     /* the caller's RTP lost on the way in */
   guint jitter_ms;          /* interarrival jitter of the caller's RTP */
+  guint jitter_buffer_ms;   /* the jitter buffer's depth (adaptive) */
 } McuMediaStats;
 
 /* Main thread; reads rtpbin's statistics on demand. */

@@ -809,3 +809,9 @@ mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
     return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   return NULL;
 }
+
+GstElement *
+mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self)
+{
+  return self->rtpbin;
+}

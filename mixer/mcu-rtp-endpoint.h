@@ -93,4 +93,9 @@ void mcu_rtp_endpoint_get_stats (
  * there). Main thread, after build. */
 GstPad *mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self);
 
+/* (nullable) (transfer none) the rtpbin holding the jitter buffers, for
+ * McuAudioDecode's adaptive depth (its "latency", its session's source
+ * stats). Main thread, after build. */
+GstElement *mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self);
+
 G_END_DECLS

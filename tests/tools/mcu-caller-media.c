@@ -44,6 +44,12 @@ struct _McuCallerMedia
   /* Written by streaming threads with g_atomic_int_*. */
   gint received;
   gint sent;
+  gint withheld;         /* --drop-percent */
+  gint longest_drop_run; /* most packets withheld in a row */
+  /* The send thread only. */
+  GRand *drop_rand; /* (nullable) */
+  guint drop_percent;
+  guint drop_run;
   gint other_pt;
   gint max_gap_us;    /* longest time between two RTP arrivals */
   gint max_gap_at_ms; /* when it ended, ms from the first arrival */
@@ -171,6 +177,12 @@ build_description (const McuCallerMediaParams *p)
   gchar freq[G_ASCII_DTOSTR_BUF_SIZE], vol[G_ASCII_DTOSTR_BUF_SIZE];
   const char *tail;
   gboolean srtp = p->srtp_send_key != NULL;
+  g_autofree gchar *jitter =
+      p->jitter_ms ? g_strdup_printf ("netsim delay-probability=1 "
+                                      "min-delay=0 max-delay=%u "
+                                      "allow-reordering=true !",
+                         p->jitter_ms)
+                   : g_strdup ("");
 
   g_ascii_dtostr (freq, sizeof (freq), p->tone_hz);
   g_ascii_dtostr (vol, sizeof (vol), p->amplitude);
@@ -187,13 +199,14 @@ build_description (const McuCallerMediaParams *p)
       "samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=48000,channels=1 "
       "! audioresample ! audioconvert ! audio/x-raw,rate=%u "
       "! %s ! %s name=pay pt=%u min-ptime=20000000 max-ptime=20000000 "
-      "! valve name=sendvalve ! %s udpsink name=rtpsink sync=false async=false "
+      "! valve name=sendvalve ! %s %s udpsink name=rtpsink sync=false "
+      "async=false "
       "udpsrc name=rtpsrc caps=\"application/x-%s,media=audio,"
       "encoding-name=%s,clock-rate=%u,payload=%u\" "
       "! %s rtpjitterbuffer latency=60 do-lost=true mode=none ! %s "
       "! audioconvert ! audioresample "
       "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! %s",
-      freq, vol, c->encode_rate, c->encoder, c->payloader, p->pt,
+      freq, vol, c->encode_rate, c->encoder, c->payloader, p->pt, jitter,
       srtp ? "srtpenc.rtp_sink_0 srtpenc name=srtpenc srtpenc.rtp_src_0 !" : "",
       srtp ? "srtp" : "rtp", c->encoding, c->clock_rate, p->pt,
       srtp ? "srtpdec name=srtpdec !" : "", c->decoder, tail);
@@ -252,6 +265,23 @@ on_rtpsrc_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   g_atomic_int_inc (&m->received);
   note_arrival (m, g_get_monotonic_time ());
   return GST_PAD_PROBE_OK;
+}
+
+/* Send thread (--drop-percent): withhold a seeded random share of the
+ * packets, the same ones every run. */
+static GstPadProbeReturn
+on_send_drop (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuCallerMedia *m = user_data;
+
+  if ((guint)g_rand_int_range (m->drop_rand, 0, 100) >= m->drop_percent) {
+    m->drop_run = 0;
+    return GST_PAD_PROBE_OK;
+  }
+  g_atomic_int_inc (&m->withheld);
+  if (++m->drop_run > (guint)g_atomic_int_get (&m->longest_drop_run))
+    g_atomic_int_set (&m->longest_drop_run, (gint)m->drop_run);
+  return GST_PAD_PROBE_DROP;
 }
 
 /* Streaming thread: count packets handed to udpsink. */
@@ -395,6 +425,11 @@ configure_elements (McuCallerMedia *m, const McuCallerMediaParams *p)
     mcu_caller_media_set_srtp_keys (m, p->srtp_send_key, NULL);
   add_probe (m->pipeline, "rtpsrc", "src", on_rtpsrc_buffer, m);
   add_probe (m->pipeline, "rtpsink", "sink", on_rtpsink_buffer, m);
+  if (p->drop_percent > 0) {
+    m->drop_percent = p->drop_percent;
+    m->drop_rand = g_rand_new_with_seed (12);
+    add_probe (m->pipeline, "sendvalve", "src", on_send_drop, m);
+  }
   if (p->clap_ms) {
     g_autoptr (GstElement) asrc = gst_bin_get_by_name (bin, "asrc");
     g_autoptr (GstPad) pad = gst_element_get_static_pad (asrc, "src");
@@ -490,6 +525,13 @@ mcu_caller_media_get_received (McuCallerMedia *m)
 }
 
 guint
+mcu_caller_media_get_withheld (McuCallerMedia *m, guint *longest_run)
+{
+  *longest_run = (guint)g_atomic_int_get (&m->longest_drop_run);
+  return (guint)g_atomic_int_get (&m->withheld);
+}
+
+guint
 mcu_caller_media_get_sent (McuCallerMedia *m)
 {
   return (guint)g_atomic_int_get (&m->sent);
@@ -525,6 +567,7 @@ mcu_caller_media_free (McuCallerMedia *m)
   if (m->pipeline)
     gst_element_set_state (m->pipeline, GST_STATE_NULL);
   g_clear_object (&m->udpsink);
+  g_clear_pointer (&m->drop_rand, g_rand_free);
   g_clear_object (&m->valve);
   g_clear_object (&m->srtpenc);
   g_clear_object (&m->srtpdec);

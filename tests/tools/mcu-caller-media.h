@@ -29,6 +29,8 @@ typedef struct
   /* SRTP AES_CM_128_HMAC_SHA1_80 (both or neither): 30 bytes each */
   const guint8 *srtp_send_key;
   const guint8 *srtp_recv_key;
+  guint drop_percent; /* withhold this share of our RTP packets (seeded) */
+  guint jitter_ms;    /* delay each packet by 0..jitter_ms (netsim) */
 } McuCallerMediaParams;
 
 /* Called once on the main thread when the pipeline posts an error. */
@@ -56,6 +58,7 @@ void mcu_caller_media_stop (McuCallerMedia *media,
     McuCallerMediaStoppedFunc on_stopped, gpointer user_data);
 guint mcu_caller_media_get_received (McuCallerMedia *media);
 guint mcu_caller_media_get_sent (McuCallerMedia *media);
+guint mcu_caller_media_get_withheld (McuCallerMedia *media, guint *longest_run);
 guint mcu_caller_media_get_other_pt (McuCallerMedia *media);
 /* The longest time between two received RTP packets of ours (ms), and when
  * it ended (seconds after the first one). */

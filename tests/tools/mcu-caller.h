@@ -50,6 +50,8 @@ typedef struct
   gdouble tone;
   gdouble amplitude;
   gint clap_every_ms; /* --clap-every: 0 = off */
+  gint drop_percent;  /* --drop-percent: withhold RTP packets we send */
+  gint jitter_ms;     /* --jitter: delay what we send by 0..N ms */
   gdouble duration;
   gchar *record;
   gchar *display_name;

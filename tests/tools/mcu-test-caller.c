@@ -270,6 +270,8 @@ start_media (McuCaller *c)
     .tone_hz = c->tone,
     .amplitude = c->amplitude,
     .clap_ms = (guint)c->clap_every_ms,
+    .drop_percent = (guint)c->drop_percent,
+    .jitter_ms = (guint)c->jitter_ms,
     .record_path = c->record,
     .srtp_send_key = c->remote.srtp ? c->srtp_send_key : NULL,
     .srtp_recv_key = c->remote.srtp ? c->remote.srtp_key : NULL,
@@ -371,6 +373,7 @@ add_media_members (JsonBuilder *b, McuCaller *c)
   gboolean started = mcu_caller_media_is_started (c->media);
   g_autofree gchar *remote = NULL;
   gdouble gap_at = 0;
+  guint withheld, run = 0;
 
   if (c->remote.address)
     remote = g_strdup_printf ("%s:%u", c->remote.address, c->remote.port);
@@ -386,6 +389,9 @@ add_media_members (JsonBuilder *b, McuCaller *c)
       started ? mcu_caller_media_get_received (c->media) : 0);
   add_int (b, "rtp_packets_sent",
       started ? mcu_caller_media_get_sent (c->media) : 0);
+  withheld = started ? mcu_caller_media_get_withheld (c->media, &run) : 0;
+  add_int (b, "rtp_packets_withheld", withheld);
+  add_int (b, "rtp_longest_withheld_run", run);
   add_int (b, "rtp_packets_dropped",
       started ? mcu_caller_media_get_other_pt (c->media) : 0);
   add_int (b, "rtp_max_gap_ms",
@@ -498,6 +504,10 @@ check_options (McuCaller *c, GError **error)
     problem = "--codec must be one of opus|g722|pcmu|pcma";
   else if (c->amplitude < 0 || c->amplitude > 1)
     problem = "--amplitude must be within 0..1";
+  else if (c->drop_percent < 0 || c->drop_percent > 100)
+    problem = "--drop-percent must be within 0..100";
+  else if (c->jitter_ms < 0 || c->jitter_ms > 1000)
+    problem = "--jitter must be within 0..1000";
   else if (c->tone < 0 || c->tone >= 24000)
     problem = "--tone must be within 0..24000 Hz";
   else if (c->expect_status &&
@@ -567,6 +577,13 @@ parse_options (McuCaller *c, int *argc, char ***argv, GError **error)
         "Sine frequency to send (440)", "HZ" },
     { "amplitude", 0, 0, G_OPTION_ARG_DOUBLE, &c->amplitude,
         "Sine amplitude 0..1 (0.3)", "A" },
+    { "drop-percent", 0, 0, G_OPTION_ARG_INT, &c->drop_percent,
+        "Withhold this % of the RTP packets we send (the same ones every "
+        "run)",
+        "P" },
+    { "jitter", 0, 0, G_OPTION_ARG_INT, &c->jitter_ms,
+        "Delay each RTP packet we send by a random 0..MS ms (reordering)",
+        "MS" },
     { "clap-every", 0, 0, G_OPTION_ARG_INT, &c->clap_every_ms,
         "Instead of the sine: a 1 kHz burst of 100 ms every MS, with a white "
         "picture at the same instant (A/V sync checks)",

@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Loss concealment and the adaptive jitter buffer, end to end.
+
+Loss: in each of four rooms a caller sends a 1 kHz tone in one codec (Opus,
+PCMU, PCMA, G.722) and withholds 10 % of its RTP packets (the same ones
+every run: mcu-test-caller --drop-percent, seeded); a silent Opus listener
+records what the room sends it. While the tone is on, the listener's audio
+must have no silence holes: the longest run of near-zero samples must stay
+under HOLE_MS (without concealment every lost packet is a 20 ms hole), or,
+after a burst of lost packets longer than FADE_MS, under what is left of it
+after the concealment faded out.
+
+Jitter: a PCMU and an Opus caller delay each packet by 0..40 ms (netsim,
+reordering): no holes either, and the server's jitter buffer depth
+(GET .../participants, stats.jitter_buffer_ms) adapts to cover the jitter
+and stays at most DEPTH_MAX_MS. A G.722 caller with 0..80 ms gets a depth
+past jitter-latency (60), so its audio is moved later while it talks (the
+jump concealed): no holes there either once the depth got there (after
+the first 3 s of tone: it measures for a second or two first)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audiocheck  # noqa: E402
+import mcutest  # noqa: E402
+from controlclient import Control  # noqa: E402
+
+CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
+DURATION = 8.0
+TONE = 1000
+NEAR_ZERO = 0.006    # |sample| below this (of 1.0) is silence
+HOLE_MS = 5.0        # longest near-zero run allowed while the tone is on
+FADE_MS = 50         # concealment lasts this long, then fades to silence
+DEPTH_MAX_MS = 100
+
+LOSS = [("opus", 10, 0), ("pcmu", 10, 0), ("pcma", 10, 0), ("g722", 10, 0)]
+# 40 ms: within the default 60 ms; 80 ms: deeper than jitter-latency, so
+# the caller's audio is moved later (concealed) and its depth may pass 100.
+JITTER = [("pcmu", 0, 40), ("opus", 0, 40), ("g722", 0, 80)]
+
+checks = mcutest.Failures()
+
+
+def start(srv, work, name, room, codec, tone, amplitude, drop, jitter, record):
+    report = os.path.join(work, name + ".json")
+    log = open(os.path.join(work, name + ".log"), "w")
+    argv = [CALLER, "--uri", srv.uri(room), "--codec", codec, "--tone", str(tone),
+            "--amplitude", str(amplitude), "--duration", str(DURATION),
+            "--report", report, "--display-name", name, "--timeout", str(DURATION + 20)]
+    if drop:
+        argv += ["--drop-percent", str(drop)]
+    if jitter:
+        argv += ["--jitter", str(jitter)]
+    wav = None
+    if record:
+        wav = os.path.join(work, name + ".wav")
+        argv += ["--record", wav]
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    return {"name": name, "proc": proc, "report": report, "wav": wav, "log": log.name}
+
+
+def finish(c):
+    try:
+        c["proc"].wait(DURATION + 30)
+    except subprocess.TimeoutExpired:
+        c["proc"].kill()
+        c["proc"].wait()
+    ok = checks.check(c["proc"].returncode == 0,
+                      "%s call completed (exit %s)" % (c["name"], c["proc"].returncode))
+    if not ok:
+        print(open(c["log"]).read())
+    with open(c["report"]) as f:
+        c["r"] = json.load(f)
+
+
+def longest_hole_ms(samples, rate, skip=0.5):
+    """The longest run of near-zero samples between the tone's first and
+    last 20 ms window present (less `skip` s at the start, 0.5 s at the
+    end)."""
+    window = int(rate * 0.02)
+    count = len(samples) // window
+    peaks = np.abs(samples[:count * window]).reshape(count, window).max(axis=1)
+    on = np.nonzero(peaks > 0.06)[0]
+    if len(on) == 0:
+        return None, 0.0, 0.0
+    a, b = on[0] * window + int(rate * skip), on[-1] * window - rate // 2
+    quiet = np.abs(samples[a:b]) < NEAR_ZERO
+    best = 0
+    # runs of True: lengths from the edges of the boolean array
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    at = 0.0
+    if len(starts):
+        i = int((ends - starts).argmax())
+        best = int(ends[i] - starts[i])
+        at = (a + starts[i]) / rate
+    return 1000.0 * best / rate, (b - a) / rate, at
+
+
+def participants(ctl, room):
+    status, body = ctl.get("/v1/rooms/%s/participants" % room)
+    return body.get("participants", []) if status == 200 else []
+
+
+def main():
+    if not os.path.exists(CALLER):
+        print("mcu-test-caller not built")
+        sys.exit(1)
+    cases = [("loss-" + codec, codec, drop, jitter) for codec, drop, jitter in LOSS] + \
+            [("jitter-" + codec, codec, drop, jitter) for codec, drop, jitter in JITTER]
+    if len(sys.argv) > 1:  # by hand: only the cases whose name has this
+        cases = [c for c in cases if sys.argv[1] in c[0]]
+    depths = {}
+    with mcutest.McuServer() as srv:
+        ctl = Control(srv.control_socket)
+        running = []
+        for i, (name, codec, drop, jitter) in enumerate(cases):
+            room = str(3000 + i)
+            listener = start(srv, srv.dir, name + "-listener", room, "opus", 440, 0.0,
+                             0, 0, True)
+            time.sleep(0.3)
+            sender = start(srv, srv.dir, name + "-sender", room, codec, TONE, 0.3,
+                           drop, jitter, False)
+            running.append((name, room, jitter, listener, sender))
+        # The jitter buffer's depth while the jittery callers talk.
+        deadline = time.monotonic() + DURATION - 1.0
+        while time.monotonic() < deadline:
+            for name, room, jitter, _, _ in running:
+                if not jitter:
+                    continue
+                for p in participants(ctl, room):
+                    if p.get("display") == name + "-sender" or \
+                            p.get("display_name") == name + "-sender":
+                        d = p["stats"].get("jitter_buffer_ms", 0)
+                        depths.setdefault(name, []).append((d, p["stats"].get("jitter_ms")))
+            time.sleep(0.5)
+        for _, _, _, listener, sender in running:
+            finish(listener)
+            finish(sender)
+        checks.check(srv.alive(), "server still running")
+
+    for name, room, jitter, listener, sender in running:
+        withheld = sender["r"].get("rtp_packets_withheld", 0)
+        rate, samples = audiocheck.read_wav(listener["wav"])
+        # 80 ms of jitter: the depth needs a second or two to get there
+        hole, span, at = longest_hole_ms(samples, rate, 3.0 if jitter > 40 else 0.5)
+        if hole is None:
+            checks.check(False, "%s: the listener never heard the tone" % name)
+            continue
+        # Concealment fades out over FADE_MS (spandsp's PLC, as G.711
+        # Appendix I): a longer burst of lost packets ends in silence.
+        run = sender["r"].get("rtp_longest_withheld_run", 0)
+        allowed = HOLE_MS + max(0, 20 * run - FADE_MS)
+        checks.check(hole <= allowed,
+                     "%s: longest silence in %.1f s of tone %.1f ms at %.2f s "
+                     "(at most %.0f; %d of %d packets withheld, at most %d in a row)"
+                     % (name, span, hole, at, allowed, withheld,
+                        withheld + sender["r"].get("rtp_packets_sent", 0), run))
+        if not jitter:
+            checks.check(withheld > 0.05 * 50 * DURATION,
+                         "%s: the sender withheld packets (%d)" % (name, withheld))
+            continue
+        seen = depths.get(name, [])
+        checks.check(len(seen) > 0, "%s: depth read from the control API" % name)
+        if seen:
+            last = seen[-1][0]
+            limit = DEPTH_MAX_MS if jitter <= 40 else 200
+            checks.check(all(d <= limit for d, _ in seen),
+                         "%s: depth stayed <= %d ms (%s)"
+                         % (name, limit, " ".join("%s/%s" % x for x in seen)))
+            checks.check(last >= jitter,
+                         "%s: depth %d ms covers the %d ms of jitter" % (name, last, jitter))
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
