@@ -4,24 +4,27 @@
  *
  * Threads (what touches what):
  * - The main thread: new, build, reset, set_remote, set_srtp_keys,
- *   set_latency, get_stats, get_rtp_in_pad, dispose. Only build and reset
- *   write the element pointers and `params`, and only while the transport
- *   is not streaming (built and not yet playing, or set to NULL); the
- *   udpsink pointers are written under `lock` too, because the streaming
- *   threads latch through them.
+ *   set_latency, get_stats, get_rtp_in_pad, get_rtpbin, dispose. Only
+ *   build and reset write `params`, `bin`, `rtp_src` and the element
+ *   pointers, and only while the transport is not streaming (built and not
+ *   yet playing, or after its bin was set to NULL): the streaming threads
+ *   read them without a lock. The udpsink pointers are also written under
+ *   `lock`, because set_remote and the latching change where they send.
  * - The udpsrc threads (RTP; RTCP unless rtcp-mux): the source probes
- *   (on_udpsrc_buffer): drop garbage, accept_source (latching), counters,
- *   last_rx, the caller's SSRC -- all under `lock`. With rtcp-mux the RTP
- *   thread pushes the RTCP it takes into the appsrc.
- * - rtpbin's threads: "request-pt-map" reads `params` (constant while
- *   built); "pad-added" on a jitter buffer's thread reads the caller's SSRC
- *   under `lock`, retargets rtp_src (the ghost pad locks itself) and emits
- *   "stream-linked"; the RTCP thread counts the keyframe requests it sends
- *   (on_rtcp_out, under `lock`); srtpdec asks for keys (McuSrtp.lock).
+ *   (on_udpsrc_buffer): drop garbage, then under `lock` accept_source
+ *   (latching), counters, last_rx, the caller's SSRC. With rtcp-mux the
+ *   RTP thread pushes the RTCP it takes into the appsrc (no lock held).
+ * - rtpbin's threads: "request-pt-map" reads `params`; "pad-added" on a
+ *   jitter buffer's thread reads the caller's SSRC under `lock`, then
+ *   without it retargets rtp_src (the ghost pad locks itself), adds
+ *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
+ *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
+ *   asks for keys (McuSrtp.lock, mcu-srtp.c).
  * - Any thread: get_idle_time, get_counters (under `lock`).
- * Locks: `lock` and McuSrtp.lock are never held together. Under `lock`,
- * sink_set_destination takes udpsink's client lock (order: lock, then
- * udpsink's); nothing else is called with `lock` held.
+ * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
+ * held, latch_to, set_remote and build call udpsink's "clear" and "add"
+ * (they take udpsink's client lock: the order is `lock`, then udpsink's)
+ * and g_info; nothing else is called with `lock` held.
  *
  * The transport (rtpbin, in the AVPF profile when asked):
  *   udpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
