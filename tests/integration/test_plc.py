@@ -5,10 +5,15 @@ Loss: in each of four rooms a caller sends a 1 kHz tone in one codec (Opus,
 PCMU, PCMA, G.722) and withholds 10 % of its RTP packets (the same ones
 every run: mcu-test-caller --drop-percent, seeded); a silent Opus listener
 records what the room sends it. While the tone is on, the listener's audio
-must have no silence holes: the longest run of near-zero samples must stay
-under HOLE_MS (without concealment every lost packet is a 20 ms hole), or,
-after a burst of lost packets longer than FADE_MS, under what is left of it
-after the concealment faded out.
+must have no silence holes: runs of near-zero samples of HOLE_MS or more.
+Without concealment most lost packets leave one (5-19 per codec in the
+8 s, measured: the room's Opus encode to the listener smears some); with it
+there are none, except where a burst of lost packets outlasts the
+concealment (FADE_MS: spandsp's PLC, like G.711 Appendix I, fades to
+silence) -- and except for a stall of this shared 2-core machine (a packet
+that comes too late is lost too; Opus' PLC bridges such a stall with sound,
+spandsp's with 50 ms and then silence): MAX_HOLES are allowed, so one stall
+does not fail the test but no concealment does.
 
 Jitter: a PCMU and an Opus caller delay each packet by 0..40 ms (netsim,
 reordering): no holes either, and the server's jitter buffer depth
@@ -35,8 +40,9 @@ CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 DURATION = 8.0
 TONE = 1000
 NEAR_ZERO = 0.006    # |sample| below this (of 1.0) is silence
-HOLE_MS = 5.0        # longest near-zero run allowed while the tone is on
+HOLE_MS = 5.0        # a run of near-zero samples this long is a hole
 FADE_MS = 50         # concealment lasts this long, then fades to silence
+MAX_HOLES = 2        # host stalls (see above)
 DEPTH_MAX_MS = 100
 
 LOSS = [("opus", 10, 0), ("pcmu", 10, 0), ("pcma", 10, 0), ("g722", 10, 0)]
@@ -79,30 +85,26 @@ def finish(c):
         c["r"] = json.load(f)
 
 
-def longest_hole_ms(samples, rate, skip=0.5):
-    """The longest run of near-zero samples between the tone's first and
-    last 20 ms window present (less `skip` s at the start, 0.5 s at the
-    end)."""
+def holes(samples, rate, skip=0.5):
+    """The runs of near-zero samples (ms, s) of HOLE_MS or more, the
+    longest run, and the span looked at: between the tone's first and last
+    20 ms window present (less `skip` s at the start, 0.5 s at the end);
+    None with less than a second of tone."""
     window = int(rate * 0.02)
     count = len(samples) // window
     peaks = np.abs(samples[:count * window]).reshape(count, window).max(axis=1)
     on = np.nonzero(peaks > 0.06)[0]
     if len(on) == 0:
-        return None, 0.0, 0.0
+        return None
     a, b = on[0] * window + int(rate * skip), on[-1] * window - rate // 2
     if b - a < rate:  # less than a second of tone to look at
-        return None, 0.0, 0.0
+        return None
     quiet = np.abs(samples[a:b]) < NEAR_ZERO
-    best = 0
-    # runs of True: lengths from the edges of the boolean array
     edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    at = 0.0
-    if len(starts):
-        i = int((ends - starts).argmax())
-        best = int(ends[i] - starts[i])
-        at = (a + starts[i]) / rate
-    return 1000.0 * best / rate, (b - a) / rate, at
+    runs = [(1000.0 * (e - s) / rate, (a + s) / rate) for s, e in zip(starts, ends)]
+    longest = max(runs) if runs else (0.0, 0.0)
+    return [r for r in runs if r[0] >= HOLE_MS], longest, (b - a) / rate
 
 
 def participants(ctl, room):
@@ -162,19 +164,23 @@ def main():
         withheld = sender["r"].get("rtp_packets_withheld", 0)
         rate, samples = audiocheck.read_wav(listener["wav"])
         # 80 ms of jitter: the depth needs a second or two to get there
-        hole, span, at = longest_hole_ms(samples, rate, 3.0 if jitter > 40 else 0.5)
-        if hole is None:
+        found = holes(samples, rate, 3.0 if jitter > 40 else 0.5)
+        if found is None:
             checks.check(False, "%s: the listener heard the tone for less than a "
                          "second" % name)
             continue
-        # Concealment fades out over FADE_MS (spandsp's PLC, as G.711
-        # Appendix I): a longer burst of lost packets ends in silence.
+        found, longest, span = found
+        # a burst of lost packets longer than the concealment (FADE_MS)
+        # ends in silence: one more hole allowed for it
         run = sender["r"].get("rtp_longest_withheld_run", 0)
-        allowed = HOLE_MS + max(0, 20 * run - FADE_MS)
-        checks.check(hole <= allowed,
-                     "%s: longest silence in %.1f s of tone %.1f ms at %.2f s "
-                     "(at most %.0f; %d of %d packets withheld, at most %d in a row)"
-                     % (name, span, hole, at, allowed, withheld,
+        allowed = MAX_HOLES + (1 if 20 * run > FADE_MS + HOLE_MS else 0)
+        checks.check(len(found) <= allowed,
+                     "%s: %d silence holes of %.0f ms or more in %.1f s of tone (at most "
+                     "%d; %s); longest near-zero run %.1f ms at %.2f s; %d of %d packets "
+                     "withheld, at most %d in a row"
+                     % (name, len(found), HOLE_MS, span, allowed,
+                        " ".join("%.0f ms at %.2f s" % h for h in found[:8]) or "none",
+                        longest[0], longest[1], withheld,
                         withheld + sender["r"].get("rtp_packets_sent", 0), run))
         if not jitter:
             checks.check(withheld > 0.05 * 50 * DURATION,
