@@ -10,6 +10,7 @@
  * stops our sending and leaves the caller out of the mix.
  * The RTP timer hangs up a caller that sent nothing for [media]
  * rtp-timeout seconds, unless the call is on hold.
+ * Outgoing and bridged legs are in mcu-call-leg-dial.c.
  * Outgoing (mcu_call_leg_dial): our offer in the INVITE, the answer in the
  * 2xx; the media joins the mix (and the room, as a participant) only then.
  * Bridged (mcu_call_leg_start_bridged): an incoming call whose media joins
@@ -27,50 +28,9 @@
  * stays (a new key from the caller re-keys only the decryption). Our own
  * offers are RTP/SAVP when [media] srtp=mandatory, or when the call is
  * already SRTP. Keys are never logged. */
-#include "mcu-call-leg.h"
-#include "mcu-call-video.h"
-#include "mcu-call-srtp.h"
-#include "mcu-call-dtmf.h"
-#include "mcu-dtmf-limit.h"
+#include "mcu-call-leg-private.h"
 
 #include <string.h>
-
-struct _McuCallLeg
-{
-  GObject parent_instance;
-
-  const McuCallEnv *env;
-  McuSipCall *call;
-  McuRoom *room;
-  McuParticipant *participant; /* (nullable) held by the room */
-  McuAudioMix *mix;
-  McuRoomMedia *room_media; /* (nullable) the room's, in a room */
-  McuMediaSession *media;
-  McuCallVideo *video; /* (nullable) video off or not in a room */
-  McuCallDtmf *dtmf;
-  McuCallControls *controls; /* (nullable) callers into a room */
-  gboolean held_out;         /* out of the mix: PIN entry, waiting */
-  McuSdpAudio audio;
-  gboolean have_audio;
-  gboolean awaiting_answer; /* we offered; the answer comes in the ACK */
-  guint64 sdp_id;
-  guint64 sdp_version;
-  guint rtp_timer;
-  guint no_media_ticks; /* rtp_timer ticks since the answer, no RTP yet */
-  gboolean media_flowing;
-  guint ring_timer;
-  gchar *pending_answer;     /* the 200's SDP while ringing */
-  guint final_status;        /* the status we rejected with, 0 = none */
-  guint retry_after;         /* for a rejection with Retry-After */
-  McuMediaStats final_stats; /* the media's, when it was released */
-  gboolean ended;
-  McuSdpDirection offer_direction; /* ours in the offers we make */
-  McuSdpPrefs prefs;               /* env's, srtp_keys_ok for this call */
-  McuSdpCrypto offer_crypto;       /* our key in our SRTP offers */
-  gchar *log_room;                 /* (nullable) MCU_ROOM of its log lines */
-  McuDtmfLimit dtmf_limit;         /* keys a second */
-  McuParticipantRole dial_role;    /* a dialled leg joins with it */
-};
 
 G_DEFINE_FINAL_TYPE (McuCallLeg, mcu_call_leg, G_TYPE_OBJECT)
 
@@ -86,23 +46,6 @@ enum
 
 static guint signals[N_SIGNALS];
 
-/* Logged under its room (MCU_ROOM): the one it asked for or joined, the
- * one it was dialled into; none for the legs of a bridge. */
-#define LEG_LOG(self, level, ...)                                     \
-  G_STMT_START                                                        \
-  {                                                                   \
-    const gchar *call_id_ = mcu_sip_call_get_call_id ((self)->call);  \
-    if ((self)->log_room)                                             \
-      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
-          "MCU_ROOM", (self)->log_room, "MESSAGE", __VA_ARGS__);      \
-    else                                                              \
-      g_log_structured (G_LOG_DOMAIN, level, "MCU_CALL_ID", call_id_, \
-          "MESSAGE", __VA_ARGS__);                                    \
-  }                                                                   \
-  G_STMT_END
-
-static void release_media (McuCallLeg *self);
-
 static void
 mcu_call_leg_dispose (GObject *object)
 {
@@ -110,7 +53,7 @@ mcu_call_leg_dispose (GObject *object)
 
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
-  release_media (self);
+  mcu_call_leg_release_media (self);
   if (self->dtmf)
     g_signal_handlers_disconnect_by_data (self->dtmf, self);
   g_clear_object (&self->dtmf);
@@ -190,8 +133,8 @@ mcu_call_leg_get_call (McuCallLeg *self)
 }
 
 /* Leaves the mix and the room, frees the ports. Idempotent. */
-static void
-release_media (McuCallLeg *self)
+void
+mcu_call_leg_release_media (McuCallLeg *self)
 {
   /* the totals first: out of the mix, the session has no rtpbin to ask */
   if (self->media)
@@ -233,7 +176,7 @@ end (McuCallLeg *self)
   mcu_call_dtmf_cancel (self->dtmf);
   g_clear_handle_id (&self->rtp_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
-  release_media (self);
+  mcu_call_leg_release_media (self);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
@@ -246,12 +189,12 @@ reject (
   self->final_status = status;
   mcu_sip_call_reject_retry (
       self->call, status, phrase, warning, self->retry_after);
-  release_media (self);
+  mcu_call_leg_release_media (self);
 }
 
 /* Maps an admission error to a SIP final response. */
-static void
-reject_error (McuCallLeg *self, const GError *error)
+void
+mcu_call_leg_reject_error (McuCallLeg *self, const GError *error)
 {
   if (error->domain == MCU_SDP_ERROR)
     reject (self, error->code == MCU_SDP_ERROR_PARSE ? 400 : 488,
@@ -340,15 +283,15 @@ remote_receives (McuSdpDirection d)
 }
 
 /* A hold: the caller asked us to stop sending (sendonly/inactive). */
-static gboolean
-on_hold (McuCallLeg *self)
+gboolean
+mcu_call_leg_on_hold (McuCallLeg *self)
 {
   return self->have_audio && !remote_receives (self->audio.remote_direction);
 }
 
 /* Makes the media follow @audio (taken over: cleared on return). */
-static gboolean
-apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
+gboolean
+mcu_call_leg_apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
 {
   McuMediaCodecParams p = codec_params (audio);
   gboolean in_mix = mcu_audio_mix_contains (self->mix, self->media);
@@ -382,7 +325,7 @@ apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   memset (audio, 0, sizeof *audio);
   self->have_audio = TRUE;
 
-  hold = on_hold (self);
+  hold = mcu_call_leg_on_hold (self);
   mcu_media_session_set_sending (
       self->media, !hold && self->audio.remote_rtp_port != 0);
   if (!in_mix && !mcu_audio_mix_add (self->mix, self->media, error))
@@ -419,8 +362,8 @@ local_sdp (McuCallLeg *self, McuSdpDirection direction, gboolean offer)
   return local;
 }
 
-static gchar *
-build_answer (McuCallLeg *self, const McuSdpSession *offer)
+gchar *
+mcu_call_leg_build_answer (McuCallLeg *self, const McuSdpSession *offer)
 {
   McuSdpLocal local = local_sdp (
       self, mcu_sdp_direction_answer (self->audio.remote_direction), FALSE);
@@ -429,8 +372,8 @@ build_answer (McuCallLeg *self, const McuSdpSession *offer)
       self->video ? mcu_call_video_get_answer (self->video) : NULL, &local);
 }
 
-static gchar *
-build_offer (McuCallLeg *self)
+gchar *
+mcu_call_leg_build_offer (McuCallLeg *self)
 {
   McuSdpLocal local = local_sdp (self, self->offer_direction, TRUE);
   gboolean srtp = self->have_audio
@@ -457,9 +400,9 @@ build_offer (McuCallLeg *self)
 }
 
 /* Parses and negotiates @text into @audio; the session when @session. */
-static gboolean
-negotiate (McuCallLeg *self, const gchar *text, McuSdpSession **session,
-    McuSdpAudio *audio, GError **error)
+gboolean
+mcu_call_leg_negotiate (McuCallLeg *self, const gchar *text,
+    McuSdpSession **session, McuSdpAudio *audio, GError **error)
 {
   g_autoptr (McuSdpSession) s =
       mcu_sdp_session_parse (text, strlen (text), error);
@@ -473,8 +416,8 @@ negotiate (McuCallLeg *self, const gchar *text, McuSdpSession **session,
 
 /* An answer to our offer: SRTP only if we offered it, on our tag and
  * suite, and then with the key we offered. */
-static gboolean
-answer_keys (McuCallLeg *self, McuSdpAudio *audio, GError **error)
+gboolean
+mcu_call_leg_answer_keys (McuCallLeg *self, McuSdpAudio *audio, GError **error)
 {
   gboolean offered = self->offer_crypto.suite != MCU_SDP_CRYPTO_NONE;
 
@@ -491,8 +434,8 @@ answer_keys (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   return TRUE;
 }
 
-static gboolean
-on_rtp_timer (gpointer data)
+gboolean
+mcu_call_leg_on_rtp_timer (gpointer data)
 {
   McuCallLeg *self = data;
   guint timeout = self->env->config->rtp_timeout;
@@ -507,7 +450,8 @@ on_rtp_timer (gpointer data)
   /* a call that never sent any media is hung up early: half-open calls
    * are what floods are made of */
   if (!self->media_flowing && no_media && self->media && self->have_audio &&
-      !on_hold (self) && remote_sends (self->audio.remote_direction) &&
+      !mcu_call_leg_on_hold (self) &&
+      remote_sends (self->audio.remote_direction) &&
       ++self->no_media_ticks >= no_media) {
     LEG_LOG (self, G_LOG_LEVEL_INFO,
         "no media %u s after the answer: "
@@ -518,7 +462,8 @@ on_rtp_timer (gpointer data)
     return G_SOURCE_REMOVE;
   }
   if (timeout == 0 || self->media == NULL || !self->have_audio ||
-      on_hold (self) || !remote_sends (self->audio.remote_direction))
+      mcu_call_leg_on_hold (self) ||
+      !remote_sends (self->audio.remote_direction))
     return G_SOURCE_CONTINUE;
   idle = mcu_media_session_get_idle_time (self->media);
   if (idle < (gint64)timeout * G_USEC_PER_SEC)
@@ -543,11 +488,11 @@ on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (sdp == NULL) { /* offerless re-INVITE: we offer, ACK answers */
-    answer = build_offer (self);
+    answer = mcu_call_leg_build_offer (self);
     mcu_sip_call_accept_update (call, answer);
     return;
   }
-  if (!negotiate (self, sdp, &offer, &audio, &error)) {
+  if (!mcu_call_leg_negotiate (self, sdp, &offer, &audio, &error)) {
     LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE refused: %s", error->message);
     mcu_sip_call_reject_update (call,
         error->code == MCU_SDP_ERROR_PARSE ? 400 : 488,
@@ -557,7 +502,7 @@ on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     mcu_sdp_audio_clear (&audio);
     return;
   }
-  if (!apply_audio (self, &audio, &error)) {
+  if (!mcu_call_leg_apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     mcu_sip_call_reject_update (
         call, 500, "Server Internal Error", error->message);
@@ -565,10 +510,11 @@ on_call_offer (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     return;
   }
   if (self->video)
-    mcu_call_video_apply (self->video, offer, on_hold (self), NULL);
+    mcu_call_video_apply (
+        self->video, offer, mcu_call_leg_on_hold (self), NULL);
   LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE: %s",
       mcu_sdp_direction_to_string (self->audio.remote_direction));
-  answer = build_answer (self, offer);
+  answer = mcu_call_leg_build_answer (self, offer);
   mcu_sip_call_accept_update (call, answer);
   if (self->audio.remote_direction != before)
     g_signal_emit (self, signals[SIGNAL_REMOTE_DIRECTION], 0,
@@ -593,16 +539,17 @@ on_call_ack (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"no SDP answer\"");
     return;
   }
-  if (!negotiate (self, sdp, &answer_sdp, &audio, &error) ||
-      !answer_keys (self, &audio, &error) ||
-      !apply_audio (self, &audio, &error)) {
+  if (!mcu_call_leg_negotiate (self, sdp, &answer_sdp, &audio, &error) ||
+      !mcu_call_leg_answer_keys (self, &audio, &error) ||
+      !mcu_call_leg_apply_audio (self, &audio, &error)) {
     mcu_sdp_audio_clear (&audio);
     LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer in ACK: %s", error->message);
     mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
     return;
   }
   if (self->video) {
-    mcu_call_video_apply_answer (self->video, answer_sdp, on_hold (self), NULL);
+    mcu_call_video_apply_answer (
+        self->video, answer_sdp, mcu_call_leg_on_hold (self), NULL);
     mcu_call_video_acked (self->video);
   }
 }
@@ -618,11 +565,6 @@ on_call_terminated (McuSipCall *call, int reason, McuCallLeg *self)
                                      : "error");
   end (self);
 }
-
-static void on_call_answered (
-    McuSipCall *call, const gchar *sdp, McuCallLeg *self);
-static void on_call_update_answered (
-    McuSipCall *call, guint status, const gchar *sdp, McuCallLeg *self);
 
 static void
 on_mix_session_error (McuAudioMix *mix, McuMediaSession *session,
@@ -687,10 +629,11 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
   g_signal_connect (call, "offer", G_CALLBACK (on_call_offer), self);
   g_signal_connect (call, "ack", G_CALLBACK (on_call_ack), self);
   g_signal_connect (call, "terminated", G_CALLBACK (on_call_terminated), self);
-  g_signal_connect (call, "answered", G_CALLBACK (on_call_answered), self);
-  g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
   g_signal_connect (
-      call, "update-answered", G_CALLBACK (on_call_update_answered), self);
+      call, "answered", G_CALLBACK (mcu_call_leg_on_answered), self);
+  g_signal_connect (call, "dtmf", G_CALLBACK (on_dtmf), self);
+  g_signal_connect (call, "update-answered",
+      G_CALLBACK (mcu_call_leg_on_update_answered), self);
   self->dtmf = mcu_call_dtmf_new (call);
   g_signal_connect_swapped (
       self->dtmf, "sent", G_CALLBACK (on_dtmf_sent), self);
@@ -698,8 +641,8 @@ mcu_call_leg_new (const McuCallEnv *env, McuSipCall *call)
 }
 
 /* The room's mix (its media made with the room's first caller). */
-static McuAudioMix *
-room_mix (McuCallLeg *self, McuRoom *room, GError **error)
+McuAudioMix *
+mcu_call_leg_room_mix (McuCallLeg *self, McuRoom *room, GError **error)
 {
   McuRoomMedia *media =
       mcu_room_media_registry_open (self->env->room_media, room, error);
@@ -712,8 +655,8 @@ room_mix (McuCallLeg *self, McuRoom *room, GError **error)
 
 /* The caller's video in @room (NULL when video is off); a dial-out's joins
  * the video mix when answered (self->participant NULL until then). */
-static void
-new_video (McuCallLeg *self)
+void
+mcu_call_leg_new_video (McuCallLeg *self)
 {
   g_autoptr (GError) error = NULL;
 
@@ -739,7 +682,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
   g_auto (GStrv) target =
       g_strsplit (mcu_sip_call_get_target (self->call), "*", 2);
 
-  if (text && !negotiate (self, text, offer, &audio, error))
+  if (text && !mcu_call_leg_negotiate (self, text, offer, &audio, error))
     return FALSE;
   if (self->env->admit_gate &&
       !self->env->admit_gate (
@@ -748,8 +691,10 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
     return FALSE;
   }
   room = mcu_room_directory_open (self->env->rooms, target[0], error);
-  if (room == NULL)
+  if (room == NULL) {
+    mcu_sdp_audio_clear (&audio);
     return FALSE;
+  }
   self->room = g_object_ref (room);
   /* without the PIN: entered by keypad after the answer (pin-prompt) */
   if (!mcu_room_check_pin_role (room, target[0] ? target[1] : NULL, &role)) {
@@ -760,7 +705,7 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       goto failed;
     }
   }
-  if (!(mix = room_mix (self, room, error)))
+  if (!(mix = mcu_call_leg_room_mix (self, room, error)))
     goto failed;
   self->mix = g_object_ref (mix);
   g_signal_connect (
@@ -783,11 +728,12 @@ admit (McuCallLeg *self, McuSdpSession **offer, GError **error)
       self->room_media, self->media, self->participant, pin_entry, role);
   mcu_call_controls_set_extend_func (self->controls, self->env->extend_meeting,
       self->env->extend_meeting_data);
-  if (text && !apply_audio (self, &audio, error))
+  if (text && !mcu_call_leg_apply_audio (self, &audio, error))
     goto failed;
-  new_video (self);
+  mcu_call_leg_new_video (self);
   if (text && self->video)
-    mcu_call_video_apply (self->video, *offer, on_hold (self), NULL);
+    mcu_call_video_apply (
+        self->video, *offer, mcu_call_leg_on_hold (self), NULL);
   return TRUE;
 
 failed:
@@ -801,7 +747,7 @@ answer (McuCallLeg *self)
   g_autofree gchar *sdp = g_steal_pointer (&self->pending_answer);
 
   mcu_sip_call_answer (self->call, sdp);
-  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
+  self->rtp_timer = g_timeout_add_seconds (1, mcu_call_leg_on_rtp_timer, self);
   if (self->room == NULL) /* bridged */
     return;
   if (self->controls)
@@ -831,11 +777,11 @@ mcu_call_leg_start (McuCallLeg *self)
   g_autoptr (McuSdpSession) offer = NULL;
 
   if (!admit (self, &offer, &error)) {
-    reject_error (self, error);
+    mcu_call_leg_reject_error (self, error);
     return;
   }
-  self->pending_answer =
-      offer ? build_answer (self, offer) : build_offer (self);
+  self->pending_answer = offer ? mcu_call_leg_build_answer (self, offer)
+                               : mcu_call_leg_build_offer (self);
   mcu_sip_call_ringing (self->call);
   if (self->env->config->ring_time > 0)
     self->ring_timer =
@@ -848,7 +794,7 @@ void
 mcu_call_leg_hangup (McuCallLeg *self, const gchar *reason)
 {
   mcu_sip_call_hangup (self->call, reason);
-  release_media (self);
+  mcu_call_leg_release_media (self);
 }
 
 McuParticipant *
@@ -872,7 +818,7 @@ mcu_call_leg_set_muted (McuCallLeg *self, gboolean muted)
   mcu_participant_set_muted (self->participant, muted);
   if (self->mix && self->media && self->have_audio)
     mcu_audio_mix_set_muted (self->mix, self->media,
-        muted || self->held_out || on_hold (self) ||
+        muted || self->held_out || mcu_call_leg_on_hold (self) ||
             !remote_sends (self->audio.remote_direction));
 }
 
@@ -964,11 +910,9 @@ mcu_call_leg_set_held_out (McuCallLeg *self, gboolean held_out)
         self, mcu_participant_get_muted (self->participant));
 }
 
-/* ---- outgoing and bridged legs ---- */
-
 /* Takes @mix as this leg's mix and allocates the media (not yet in it). */
-static gboolean
-attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
+gboolean
+mcu_call_leg_attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
 {
   self->mix = g_object_ref (mix);
   g_signal_connect (
@@ -980,120 +924,6 @@ attach_mix (McuCallLeg *self, McuAudioMix *mix, GError **error)
   if (self->media)
     g_signal_connect (self->media, "dtmf", G_CALLBACK (on_dtmf), self);
   return self->media != NULL;
-}
-
-gboolean
-mcu_call_leg_dial (
-    McuCallLeg *self, McuRoom *room, McuAudioMix *mix, GError **error)
-{
-  g_autofree gchar *offer = NULL;
-
-  g_return_val_if_fail ((room == NULL) != (mix == NULL), FALSE);
-  g_return_val_if_fail (mcu_sip_call_is_outgoing (self->call), FALSE);
-  /* a clear offer would be refused by our own policy once answered */
-  if (self->prefs.srtp == MCU_SDP_SRTP_MANDATORY && !self->prefs.srtp_keys_ok) {
-    g_set_error (error, MCU_SDP_ERROR, MCU_SDP_ERROR_SRTP,
-        "[media] srtp=mandatory: %s is not reached over TLS, where SRTP "
-        "keys may go (dial sips: or ;transport=tls, or set "
-        "srtp-allow-insecure-keys=true)",
-        mcu_sip_call_get_target (self->call));
-    return FALSE;
-  }
-  if (room) {
-    self->room = g_object_ref (room);
-    g_free (self->log_room);
-    self->log_room = g_strdup (mcu_room_get_name (room));
-    mix = room_mix (self, room, error);
-  }
-  if (mix == NULL || !attach_mix (self, mix, error)) {
-    release_media (self);
-    return FALSE;
-  }
-  if (room)
-    new_video (self);
-  offer = build_offer (self);
-  self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
-  mcu_sip_call_invite (self->call, offer);
-  return TRUE;
-}
-
-/* Outgoing: the 2xx with the answer to our offer. */
-static void
-on_call_answered (McuSipCall *call, const gchar *sdp, McuCallLeg *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (McuSdpSession) answer = NULL;
-  McuSdpAudio audio = { 0 };
-
-  if (self->media == NULL)
-    return;
-  if (sdp == NULL || !negotiate (self, sdp, &answer, &audio, &error) ||
-      !answer_keys (self, &audio, &error)) {
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "unusable answer: %s",
-        error ? error->message : "no SDP in the 2xx");
-    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
-    return;
-  }
-  if (self->room) {
-    self->participant = mcu_room_add_participant_full (self->room,
-        mcu_sip_call_get_display_name (call), mcu_sip_call_get_from_uri (call),
-        mcu_call_controls_first_state (self->room, FALSE, self->dial_role),
-        self->dial_role, &error);
-    if (self->participant == NULL) {
-      mcu_sdp_audio_clear (&audio);
-      LEG_LOG (self, G_LOG_LEVEL_INFO, "cannot join: %s", error->message);
-      mcu_call_leg_hangup (self, "SIP;cause=486;text=\"room full\"");
-      return;
-    }
-    mcu_room_media_add_leg (self->room_media, self->participant, self);
-    /* a dialled participant: a guest, or the role it was dialled with */
-    self->controls = mcu_call_controls_new (self, self->env->config, self->room,
-        self->room_media, self->media, self->participant, FALSE,
-        self->dial_role);
-    mcu_call_controls_set_extend_func (self->controls,
-        self->env->extend_meeting, self->env->extend_meeting_data);
-  }
-  if (!apply_audio (self, &audio, &error)) {
-    mcu_sdp_audio_clear (&audio);
-    LEG_LOG (self, G_LOG_LEVEL_WARNING, "media failed: %s", error->message);
-    mcu_call_leg_hangup (self, "SIP;cause=500;text=\"media failure\"");
-    return;
-  }
-  if (self->video) {
-    mcu_call_video_join (self->video, self->participant);
-    mcu_call_video_apply_answer (self->video, answer, on_hold (self), NULL);
-  }
-  if (self->room)
-    LEG_LOG (self, G_LOG_LEVEL_INFO,
-        "%s <%s> answered and joined room %s (participant %u)",
-        mcu_participant_get_display_name (self->participant),
-        mcu_sip_call_get_from_uri (call), mcu_room_get_name (self->room),
-        mcu_participant_get_id (self->participant));
-  self->rtp_timer = g_timeout_add_seconds (1, on_rtp_timer, self);
-  if (self->controls)
-    mcu_call_controls_start (self->controls);
-  g_signal_emit (self, signals[SIGNAL_ANSWERED], 0);
-}
-
-gboolean
-mcu_call_leg_start_bridged (McuCallLeg *self, McuAudioMix *mix)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (McuSdpSession) offer = NULL;
-  const gchar *text = mcu_sip_call_get_offer (self->call);
-  McuSdpAudio audio = { 0 };
-
-  g_clear_pointer (&self->log_room, g_free); /* a call to a user, no room */
-  if ((text && !negotiate (self, text, &offer, &audio, &error)) ||
-      !attach_mix (self, mix, &error) ||
-      (text && !apply_audio (self, &audio, &error))) {
-    mcu_sdp_audio_clear (&audio);
-    reject_error (self, error);
-    return FALSE;
-  }
-  self->pending_answer =
-      offer ? build_answer (self, offer) : build_offer (self);
-  return TRUE;
 }
 
 void
@@ -1113,41 +943,4 @@ McuSdpDirection
 mcu_call_leg_get_remote_direction (McuCallLeg *self)
 {
   return self->have_audio ? self->audio.remote_direction : MCU_SDP_SENDRECV;
-}
-
-gboolean
-mcu_call_leg_reoffer (McuCallLeg *self, McuSdpDirection direction)
-{
-  g_autofree gchar *offer = NULL;
-
-  if (self->media == NULL || !self->have_audio)
-    return FALSE;
-  self->offer_direction = direction;
-  offer = build_offer (self);
-  self->awaiting_answer = FALSE; /* the answer comes in the 2xx */
-  LEG_LOG (self, G_LOG_LEVEL_INFO, "re-INVITE: offering %s",
-      mcu_sdp_direction_to_string (direction));
-  return mcu_sip_call_update (self->call, offer);
-}
-
-/* The final response to our re-INVITE (mcu_call_leg_reoffer). */
-static void
-on_call_update_answered (
-    McuSipCall *call, guint status, const gchar *sdp, McuCallLeg *self)
-{
-  g_autoptr (GError) error = NULL;
-  McuSdpAudio audio = { 0 };
-
-  if (status >= 300 || sdp == NULL || self->media == NULL) {
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "our re-INVITE got %u", status);
-    return;
-  }
-  if (!negotiate (self, sdp, NULL, &audio, &error) ||
-      !answer_keys (self, &audio, &error) ||
-      !apply_audio (self, &audio, &error)) {
-    mcu_sdp_audio_clear (&audio);
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "bad answer to our re-INVITE: %s",
-        error->message);
-    mcu_call_leg_hangup (self, "SIP;cause=488;text=\"bad SDP answer\"");
-  }
 }

@@ -133,6 +133,8 @@ static const KeySpec key_specs[] = {
   { "limits", "max-message-size", KEY_UINT, 1024, 16777216,
       CFG (max_message_size) },
   { "storage", "database", KEY_STRING, 0, 0, CFG (database) },
+  { "storage", "backend", KEY_STRING, 0, 0, CFG (storage_backend) },
+  { "storage", "dsn", KEY_STRING, 0, 0, CFG (storage_dsn) },
   { "control", "socket", KEY_STRING, 0, 0, CFG (control_socket) },
   { "control", "http", KEY_HOST_PORT, 0, 0, CFG (control_http) },
   { "control", "token", KEY_STRING, 0, 0, CFG (control_token) },
@@ -283,6 +285,8 @@ mcu_config_free (McuConfig *c)
   g_free (c->auth_realm);
   g_strfreev (c->auth_algorithms);
   g_free (c->database);
+  g_free (c->storage_backend);
+  g_free (c->storage_dsn);
   g_free (c->recording_dir);
   g_free (c->prompts_dir);
   g_free (c->control_socket);
@@ -612,6 +616,24 @@ check_tls (McuConfig *c, const gchar *file, GError **error)
   return TRUE;
 }
 
+/* [storage] backend: sqlite (the default) or postgresql, which needs a
+ * dsn (checked further when the store is made). */
+static gboolean
+check_storage (McuConfig *c, const gchar *file, GError **error)
+{
+  if (c->storage_backend == NULL)
+    c->storage_backend = g_strdup ("sqlite");
+  if (!g_str_equal (c->storage_backend, "sqlite") &&
+      !g_str_equal (c->storage_backend, "postgresql"))
+    return bad_value (error, file, "storage", "backend",
+        "'%s': expected sqlite or postgresql", c->storage_backend);
+  if (g_str_equal (c->storage_backend, "postgresql") && c->storage_dsn == NULL)
+    return bad_value (error, file, "storage", "dsn",
+        "required with backend=postgresql (a libpq connection string or "
+        "URI)");
+  return TRUE;
+}
+
 static gboolean
 check_config (McuConfig *c, const gchar *file, GError **error)
 {
@@ -622,7 +644,7 @@ check_config (McuConfig *c, const gchar *file, GError **error)
         c->rtp_port_max);
   if (!c->sip_udp && !c->sip_tcp && !c->sip_tls)
     return bad_value (error, file, "sip", "transports", "no transport");
-  if (!check_tls (c, file, error))
+  if (!check_tls (c, file, error) || !check_storage (c, file, error))
     return FALSE;
   if (c->control_http && c->control_token == NULL)
     return bad_value (error, file, "control", "token",

@@ -110,7 +110,9 @@ typedef struct
   guint max_message_size; /* bytes */
 
   /* [storage] */
-  gchar *database; /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+  gchar *database;        /* (nullable) NULL = <user state dir>/mcu/mcu.db */
+  gchar *storage_backend; /* "sqlite" (default) or "postgresql" */
+  gchar *storage_dsn;     /* (nullable) libpq conninfo, for postgresql */
 
   /* [tls] (with tls in [sip] transports) */
   gchar *tls_certificate; /* PEM file */

@@ -64,6 +64,10 @@ reply_gerror (McuControlRequest *req, const GError *error)
         break;
       case MCU_SCHEDULER_ERROR_STORE:
         break;
+      case MCU_SCHEDULER_ERROR_UNAVAILABLE:
+        status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+        code = "storage-unavailable";
+        break;
     }
   }
   mcu_control_reply_error (req, status, code, "%s", error->message);

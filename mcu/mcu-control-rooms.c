@@ -14,6 +14,7 @@
  * caller opens it ("open": false, no participants); a PATCH opens it. */
 #include "mcu-control-private.h"
 #include "mcu-dialer.h"
+#include "mcu-store.h"
 
 static const gchar *const layouts[] = { "auto", "grid", "speaker", NULL };
 static const gchar *const roles[] = { "guest", "moderator", NULL };
@@ -231,10 +232,17 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   json_builder_end_object (b);
 }
 
-/* 500 "storage-failed" for an error of the store. */
+/* 500 "storage-failed" for an error of the store; 503
+ * "storage-unavailable" while the database is out of reach. */
 static void
 reply_storage_error (McuControlRequest *req, const GError *error)
 {
+  if (g_error_matches (error, MCU_STORE_ERROR, MCU_STORE_ERROR_UNAVAILABLE)) {
+    g_message ("control: %s", error->message);
+    mcu_control_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "storage-unavailable", "%s; try again later", error->message);
+    return;
+  }
   g_warning ("control: %s", error->message);
   mcu_control_reply_error (req, SOUP_STATUS_INTERNAL_SERVER_ERROR,
       "storage-failed", "%s", error->message);

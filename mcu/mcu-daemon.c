@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: the daemon. Main thread only. */
 #include "mcu-daemon.h"
+#include "mcu-daemon-store.h"
 #include "mcu-call-leg.h"
 #include "mcu-control.h"
 #include "mcu-events.h"
@@ -290,12 +291,9 @@ open_registrar (McuDaemon *self, GError **error)
     .max_bindings_per_source = c->max_bindings_per_source,
   };
 
-  self->store = mcu_store_open (c->database, error);
-  if (self->store == NULL) {
-    g_prefix_error (
-        error, "%s: [storage] database: ", c->path ? c->path : "config");
+  self->store = mcu_daemon_store_open (c, error);
+  if (self->store == NULL)
     return FALSE;
-  }
   auth.store = MCU_BINDING_STORE (self->store);
   self->auth = mcu_auth_new (&auth);
   for (guint i = 0; i < c->users->len; i++) {
@@ -529,6 +527,7 @@ mcu_daemon_new (McuConfig *config, GError **error)
   mcu_prompts_log_missing (config);
   mcu_recordings_set_announcer (self->recordings, self->announcer);
   self->scheduler = mcu_scheduler_glue_new (self, self->store, error);
+  mcu_daemon_store_watch (self, self->store);
   if (self->scheduler == NULL)
     return NULL;
   self->env.admit_gate = mcu_scheduler_glue_admit;

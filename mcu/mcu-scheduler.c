@@ -629,8 +629,11 @@ store_meeting (McuScheduler *self, McuMeeting *meeting, GError **error)
           self->store, mcu_meeting_get_id (meeting), json, error)) {
     g_prefix_error (error, "saving meeting %s: ", mcu_meeting_get_id (meeting));
     if (error && *error) {
+      (*error)->code =
+          g_error_matches (*error, MCU_STORE_ERROR, MCU_STORE_ERROR_UNAVAILABLE)
+              ? MCU_SCHEDULER_ERROR_UNAVAILABLE
+              : MCU_SCHEDULER_ERROR_STORE;
       (*error)->domain = MCU_SCHEDULER_ERROR;
-      (*error)->code = MCU_SCHEDULER_ERROR_STORE;
     }
     return FALSE;
   }
@@ -674,6 +677,28 @@ is_running (Entry *e)
 {
   return e->has_occurrence && e->phase != MCU_MEETING_PHASE_WAITING &&
          e->phase != MCU_MEETING_PHASE_CLOSED;
+}
+
+void
+mcu_scheduler_reload_meeting (McuScheduler *self, const gchar *id)
+{
+  g_autofree gchar *json = mcu_store_lookup_meeting (self->store, id, NULL);
+  g_autoptr (JsonNode) node = json ? json_from_string (json, NULL) : NULL;
+  g_autoptr (McuMeeting) meeting =
+      node ? mcu_meeting_new_from_json (node, id, NULL) : NULL;
+  Entry *e = g_hash_table_lookup (self->entries, id);
+
+  if (e != NULL && is_running (e))
+    step_close (self, e, meeting ? "changed" : "cancelled", now_of (self));
+  if (e != NULL)
+    g_hash_table_remove (self->entries, id);
+  if (meeting != NULL) { /* as at start-up: resumes a running occurrence */
+    e = add_entry (self, meeting);
+    mcu_scheduler_pick_occurrence (self, e, now_of (self));
+    if (is_running (e))
+      open_room (self, e);
+  }
+  mcu_scheduler_run_due (self);
 }
 
 gboolean
@@ -730,8 +755,15 @@ mcu_scheduler_remove (McuScheduler *self, const gchar *id, GError **error)
     return FALSE;
   if (is_running (e))
     step_close (self, e, "cancelled", now_of (self));
-  if (!mcu_store_delete_meeting (self->store, key, error))
+  if (!mcu_store_delete_meeting (self->store, key, error)) {
+    if (error && *error && (*error)->domain == MCU_STORE_ERROR) {
+      (*error)->code = (*error)->code == MCU_STORE_ERROR_UNAVAILABLE
+                           ? MCU_SCHEDULER_ERROR_UNAVAILABLE
+                           : MCU_SCHEDULER_ERROR_STORE;
+      (*error)->domain = MCU_SCHEDULER_ERROR;
+    }
     return FALSE;
+  }
   g_hash_table_remove (self->entries, key);
   mcu_scheduler_run_due (self);
   return TRUE;

@@ -38,11 +38,12 @@ GQuark mcu_scheduler_error_quark (void);
 
 typedef enum
 {
-  MCU_SCHEDULER_ERROR_NOT_FOUND, /* no such meeting or attendee: 404 */
-  MCU_SCHEDULER_ERROR_CONFLICT,  /* the room is booked then: 409 */
-  MCU_SCHEDULER_ERROR_STATE,     /* not running, already ringing...: 409 */
-  MCU_SCHEDULER_ERROR_INVALID,   /* a bad value (e.g. extend by 0): 400 */
-  MCU_SCHEDULER_ERROR_STORE,     /* the database failed: 500 */
+  MCU_SCHEDULER_ERROR_NOT_FOUND,   /* no such meeting or attendee: 404 */
+  MCU_SCHEDULER_ERROR_CONFLICT,    /* the room is booked then: 409 */
+  MCU_SCHEDULER_ERROR_STATE,       /* not running, already ringing...: 409 */
+  MCU_SCHEDULER_ERROR_INVALID,     /* a bad value (e.g. extend by 0): 400 */
+  MCU_SCHEDULER_ERROR_STORE,       /* the database failed: 500 */
+  MCU_SCHEDULER_ERROR_UNAVAILABLE, /* the database is out of reach: 503 */
 } McuSchedulerErrorCode;
 
 typedef enum
@@ -142,6 +143,9 @@ gboolean mcu_scheduler_redial (McuScheduler *self, const gchar *id,
 
 /* (nullable) (transfer none) */
 McuMeeting *mcu_scheduler_lookup (McuScheduler *self, const gchar *id);
+/* Meeting @id changed in the store by someone else (another node): take it
+ * (added, replaced, or removed when no longer there) without writing. */
+void mcu_scheduler_reload_meeting (McuScheduler *self, const gchar *id);
 /* (transfer container) (element-type McuMeeting) by id */
 GPtrArray *mcu_scheduler_list (McuScheduler *self);
 /* The meeting's JSON plus "state": the phase, the current occurrence

@@ -24,8 +24,6 @@ struct _McuParticipant
   gdouble listen_volume;
   McuParticipantRole role;
   McuParticipantState state;
-  gpointer user_data;
-  GDestroyNotify user_data_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (McuParticipant, mcu_participant, G_TYPE_OBJECT)
@@ -52,8 +50,6 @@ mcu_participant_finalize (GObject *object)
 {
   McuParticipant *self = MCU_PARTICIPANT (object);
 
-  if (self->user_data_destroy)
-    self->user_data_destroy (self->user_data);
   g_free (self->display_name);
   g_free (self->uri);
   G_OBJECT_CLASS (mcu_participant_parent_class)->finalize (object);
@@ -343,24 +339,6 @@ mcu_participant_set_listen_volume (McuParticipant *self, gdouble volume)
     return;
   self->listen_volume = volume;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTEN_VOLUME]);
-}
-
-void
-mcu_participant_set_user_data (
-    McuParticipant *self, gpointer data, GDestroyNotify destroy)
-{
-  g_return_if_fail (MCU_IS_PARTICIPANT (self));
-  if (self->user_data_destroy)
-    self->user_data_destroy (self->user_data);
-  self->user_data = data;
-  self->user_data_destroy = destroy;
-}
-
-gpointer
-mcu_participant_get_user_data (McuParticipant *self)
-{
-  g_return_val_if_fail (MCU_IS_PARTICIPANT (self), NULL);
-  return self->user_data;
 }
 
 void

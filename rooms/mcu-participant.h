@@ -77,10 +77,4 @@ void mcu_participant_set_state (
 McuParticipantRole mcu_participant_get_role (McuParticipant *self);
 void mcu_participant_set_role (McuParticipant *self, McuParticipantRole role);
 
-/* Opaque per-participant data of the layer that owns the call (the daemon
- * keeps its call/media pair here). */
-void mcu_participant_set_user_data (
-    McuParticipant *self, gpointer data, GDestroyNotify destroy);
-gpointer mcu_participant_get_user_data (McuParticipant *self);
-
 G_END_DECLS

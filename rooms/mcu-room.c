@@ -29,8 +29,6 @@ struct _McuRoom
   gint64 created_at;
   GQueue participants; /* McuParticipant*, owned, joining order */
   guint next_id;
-  gpointer user_data;
-  GDestroyNotify user_data_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (McuRoom, mcu_room, G_TYPE_OBJECT)
@@ -80,9 +78,6 @@ mcu_room_dispose (GObject *object)
     mcu_participant_set_room (p, NULL);
     g_object_unref (p);
   }
-  if (self->user_data_destroy)
-    g_clear_pointer (&self->user_data, self->user_data_destroy);
-  self->user_data_destroy = NULL;
   G_OBJECT_CLASS (mcu_room_parent_class)->dispose (object);
 }
 
@@ -544,21 +539,4 @@ mcu_room_list_participants (McuRoom *self)
 {
   g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
   return g_list_copy (self->participants.head);
-}
-
-void
-mcu_room_set_user_data (McuRoom *self, gpointer data, GDestroyNotify destroy)
-{
-  g_return_if_fail (MCU_IS_ROOM (self));
-  if (self->user_data_destroy)
-    self->user_data_destroy (self->user_data);
-  self->user_data = data;
-  self->user_data_destroy = destroy;
-}
-
-gpointer
-mcu_room_get_user_data (McuRoom *self)
-{
-  g_return_val_if_fail (MCU_IS_ROOM (self), NULL);
-  return self->user_data;
 }

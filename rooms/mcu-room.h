@@ -118,9 +118,4 @@ guint mcu_room_get_n_participants (McuRoom *self);
 /* (transfer container): the participants in joining order */
 GList *mcu_room_list_participants (McuRoom *self);
 
-/* Opaque data of the layer that owns the room's media. */
-void mcu_room_set_user_data (
-    McuRoom *self, gpointer data, GDestroyNotify destroy);
-gpointer mcu_room_get_user_data (McuRoom *self);
-
 G_END_DECLS

@@ -78,11 +78,15 @@ mcu_stored_user_free (McuStoredUser *user)
   g_free (user);
 }
 
+G_DEFINE_QUARK (mcu - binding - store - error - quark, mcu_binding_store_error)
+
 G_DEFINE_INTERFACE (McuBindingStore, mcu_binding_store, G_TYPE_OBJECT)
 
 static void
 mcu_binding_store_default_init (McuBindingStoreInterface *iface)
 {
+  g_signal_new ("bindings-changed", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 GPtrArray *

@@ -45,6 +45,19 @@ typedef struct
 void mcu_stored_user_free (McuStoredUser *user);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredUser, mcu_stored_user_free)
 
+#define MCU_BINDING_STORE_ERROR (mcu_binding_store_error_quark ())
+GQuark mcu_binding_store_error_quark (void);
+
+typedef enum
+{
+  /* the database is out of reach for now: try again later (SIP 503) */
+  MCU_BINDING_STORE_ERROR_UNAVAILABLE,
+  MCU_BINDING_STORE_ERROR_FAILED,
+} McuBindingStoreErrorCode;
+
+/* Signal "bindings-changed" (const gchar *aor): the bindings of @aor were
+ * changed by someone else (another node); NULL: any may have changed (the
+ * store was loaded again). Load them again from the store. */
 #define MCU_TYPE_BINDING_STORE (mcu_binding_store_get_type ())
 G_DECLARE_INTERFACE (
     McuBindingStore, mcu_binding_store, MCU, BINDING_STORE, GObject)

@@ -54,6 +54,8 @@ mcu_registrar_dispose (GObject *object)
   McuRegistrar *self = MCU_REGISTRAR (object);
 
   g_clear_handle_id (&self->purge_id, g_source_remove);
+  if (self->store)
+    g_signal_handlers_disconnect_by_data (self->store, self);
   g_clear_object (&self->store);
   g_clear_object (&self->auth);
   G_OBJECT_CLASS (mcu_registrar_parent_class)->dispose (object);
@@ -200,6 +202,67 @@ on_purge_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Someone else (another node) changed the bindings of @aor, or of anyone
+ * when @aor is NULL: take them from the store again. */
+static void
+on_store_bindings_changed (
+    McuBindingStore *store, const gchar *aor, McuRegistrar *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) loaded = NULL;
+  g_autoptr (GHashTable) fresh = NULL;
+  g_autoptr (GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  loaded = mcu_binding_store_load_bindings (store, now_seconds (self), &error);
+  if (loaded == NULL) {
+    g_warning ("reloading bindings from the store: %s", error->message);
+    return;
+  }
+  fresh = g_hash_table_new_full (
+      g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  for (guint i = 0; i < loaded->len; i++) {
+    McuBinding *b = g_ptr_array_index (loaded, i);
+    GPtrArray *set;
+
+    if (aor != NULL && g_strcmp0 (b->aor, aor) != 0)
+      continue;
+    set = g_hash_table_lookup (fresh, b->aor);
+    if (set == NULL) {
+      set = new_binding_array ();
+      g_hash_table_insert (fresh, g_strdup (b->aor), set);
+    }
+    g_ptr_array_add (set, mcu_binding_copy (b));
+  }
+  if (aor != NULL) {
+    GPtrArray *set = g_hash_table_lookup (fresh, aor);
+
+    if (set)
+      g_hash_table_replace (self->aors, g_strdup (aor), g_ptr_array_ref (set));
+    else
+      g_hash_table_remove (self->aors, aor);
+    g_ptr_array_add (changed, g_strdup (aor));
+  } else {
+    g_hash_table_iter_init (&iter, self->aors);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (changed, g_strdup (key));
+    g_hash_table_iter_init (&iter, fresh);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      if (!g_hash_table_contains (self->aors, key))
+        g_ptr_array_add (changed, g_strdup (key));
+    g_hash_table_remove_all (self->aors);
+    g_hash_table_iter_init (&iter, fresh);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      g_hash_table_insert (self->aors, g_strdup (key), g_ptr_array_ref (value));
+  }
+  schedule_purge (self);
+  for (guint i = 0; i < changed->len; i++) {
+    g_info ("bindings of %s changed in the store", (gchar *)changed->pdata[i]);
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, changed->pdata[i]);
+  }
+}
+
 McuRegistrar *
 mcu_registrar_new (const McuRegistrarOptions *options, GError **error)
 {
@@ -238,6 +301,8 @@ mcu_registrar_new (const McuRegistrarOptions *options, GError **error)
     g_ptr_array_add (set, mcu_binding_copy (b));
   }
   g_info ("registrar: %u bindings loaded from the store", loaded->len);
+  g_signal_connect (self->store, "bindings-changed",
+      G_CALLBACK (on_store_bindings_changed), self);
   schedule_purge (self);
   return g_steal_pointer (&self);
 }
@@ -502,6 +567,14 @@ mcu_registrar_process (McuRegistrar *self, const McuRegisterRequest *req,
       return;
     if (self->store && !mcu_binding_store_replace_bindings (
                            self->store, req->aor_user, set, &error)) {
+      if (g_error_matches (error, MCU_BINDING_STORE_ERROR,
+              MCU_BINDING_STORE_ERROR_UNAVAILABLE)) {
+        g_message (
+            "storing the bindings of %s: %s", req->aor_user, error->message);
+        set_result (result, 503, "Registrar Database Unavailable");
+        result->retry_after = 5;
+        return;
+      }
       g_warning (
           "storing the bindings of %s: %s", req->aor_user, error->message);
       set_result (result, 500, "Storage Failure");
@@ -601,6 +674,14 @@ respond (McuRegistrar *self, nua_t *nua, nua_handle_t *nh,
     nua_respond (nh, result->status, result->phrase,
         SIPTAG_MIN_EXPIRES_STR (min_expires), NUTAG_WITH_THIS (nua),
         TAG_END ());
+  } else if (result->status == 503) {
+    g_autofree gchar *retry_after = g_strdup_printf ("%u", result->retry_after);
+
+    nua_respond (nh, result->status, result->phrase,
+        SIPTAG_RETRY_AFTER_STR (retry_after),
+        SIPTAG_WARNING_STR ("399 mcu \"the registrar database is "
+                            "unavailable, try again later\""),
+        NUTAG_WITH_THIS (nua), TAG_END ());
   } else if (result->status == 200) {
     contacts = contact_list (result);
     nua_respond (nh, SIP_200_OK,

@@ -76,9 +76,10 @@ typedef struct
 
 typedef struct
 {
-  guint status; /* 200, 400, 403, 404, 423, 500 */
+  guint status; /* 200, 400, 403, 404, 423, 500, 503 */
   const gchar *phrase;
   guint min_expires;   /* for 423: the Min-Expires value */
+  guint retry_after;   /* for 503 (the store is unavailable): seconds */
   GPtrArray *bindings; /* for 200: (element-type McuBinding) of the AOR */
   gint64 now;          /* for the 200's Date header and expires params */
 } McuRegisterResult;

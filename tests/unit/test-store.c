@@ -1,108 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * Unit tests for the SQLite store, on real files in a temporary directory:
- * directory creation, schema version and WAL, bindings replaced, loaded
- * and purged, persistence across close/reopen, a newer schema refused,
- * the default path, stored digest users, a registrar whose bindings
- * survive a restart, rooms saved and loaded, and a schema 1 database
- * migrated with nothing lost. */
-#include "mcu-store.h"
-#include "mcu-registrar.h"
+ * Unit tests for the store, one table over both backends (SQLite in a
+ * temporary directory; PostgreSQL when MCU_TEST_PG_DSN is set, the
+ * store-pg test): bindings replaced, loaded and purged, a closed store,
+ * stored digest users, a registrar whose bindings survive a restart, rooms
+ * and meetings saved and loaded across close/reopen. SQLite only: the
+ * directory, schema version and WAL, a newer schema refused, the default
+ * path, old schemas migrated with nothing lost. PostgreSQL only:
+ * test-store-pg.c. */
+#include "store-fixture.h"
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
-
-typedef struct
-{
-  gchar *dir;
-  gchar *path;
-  gint64 now;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("mcu-store-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "a", "b", "mcu.db", NULL);
-  f->now = 1700000000;
-}
-
-static void
-remove_tree (const gchar *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
-}
-
-static McuBinding *
-binding (const gchar *aor, const gchar *contact, gint64 expires_at, gdouble q)
-{
-  McuBinding *b = mcu_binding_new ();
-
-  b->aor = g_strdup (aor);
-  b->contact = g_strdup (contact);
-  b->expires_at = expires_at;
-  b->q = q;
-  b->call_id = g_strdup ("call-1");
-  b->cseq = 7;
-  b->user_agent = g_strdup ("phone/1");
-  b->received = g_strdup ("127.0.0.1:5070/udp");
-  return b;
-}
-
-static GPtrArray *
-bindings_of (McuBinding *first, ...)
-{
-  GPtrArray *a =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
-  va_list ap;
-
-  va_start (ap, first);
-  for (McuBinding *b = first; b; b = va_arg (ap, McuBinding *))
-    g_ptr_array_add (a, b);
-  va_end (ap);
-  return a;
-}
-
-static gchar *
-query_text (const gchar *path, const gchar *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gchar *out = NULL;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (
-      sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    out = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return out;
-}
 
 static void
 test_open_schema_wal (Fixture *f, gconstpointer data)
@@ -124,9 +33,9 @@ test_open_schema_wal (Fixture *f, gconstpointer data)
       "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
       "WHERE type = 'table' ORDER BY name)");
   g_assert_cmpstr (tables, ==,
-      "bindings,meeting_attendees,meeting_occurrences,meetings,rooms,users");
-  mcu_store_close (store);
-  g_clear_object (&store);
+      "bindings,meeting_attendees,meeting_occurrences,meetings,nodes,"
+      "occurrence_claims,room_hosts,rooms,users");
+  close_store (f, &store);
   /* opening again does not migrate twice */
   store = mcu_store_open (f->path, &error);
   g_assert_no_error (error);
@@ -136,7 +45,7 @@ static void
 test_bindings_roundtrip (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   McuBindingStore *bs = MCU_BINDING_STORE (store);
   g_autoptr (GPtrArray) alice =
       bindings_of (binding ("alice", "sip:a@127.0.0.1:5070", f->now + 300, 0.5),
@@ -180,9 +89,8 @@ test_bindings_roundtrip (Fixture *f, gconstpointer data)
   /* replacing with nothing removes the AOR; reopen sees the same */
   g_assert_true (
       mcu_binding_store_replace_bindings (bs, "alice", none, &error));
-  mcu_store_close (store);
-  g_clear_object (&store);
-  store = mcu_store_open (f->path, &error);
+  close_store (f, &store);
+  store = open_store (f, &error);
   g_assert_no_error (error);
   g_clear_pointer (&loaded, g_ptr_array_unref);
   loaded =
@@ -197,8 +105,7 @@ test_newer_schema_refused (Fixture *f, gconstpointer data)
   g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
   g_autofree gchar *ignored = NULL;
 
-  mcu_store_close (store);
-  g_clear_object (&store);
+  close_store (f, &store);
   ignored = query_text (f->path, "PRAGMA user_version = 99");
   store = mcu_store_open (f->path, &error);
   g_assert_null (store);
@@ -224,13 +131,18 @@ static void
 test_closed_store_errors (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   g_autoptr (GPtrArray) none = bindings_of (NULL, NULL);
 
   mcu_store_close (store);
   g_assert_false (mcu_binding_store_replace_bindings (
       MCU_BINDING_STORE (store), "alice", none, &error));
-  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+  /* sip/ sees its own error domain */
+  g_assert_error (
+      error, MCU_BINDING_STORE_ERROR, f->backend->closed_binding_error);
+  g_clear_error (&error);
+  g_assert_false (mcu_store_save_meeting (store, "m", "{}", &error));
+  g_assert_error (error, MCU_STORE_ERROR, f->backend->closed_error);
 }
 
 static void
@@ -253,7 +165,7 @@ static void
 test_stored_users (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   g_autofree gchar *ha1 =
       mcu_digest_ha1 (MCU_DIGEST_SHA256, "erin", "example.com", "erinpw");
   McuStoredUser erin = { "erin", "example.com", NULL, ha1, "Erin" };
@@ -319,33 +231,11 @@ test_stored_users (Fixture *f, gconstpointer data)
   g_assert_false (mcu_auth_has_user (auth, "erin"));
 }
 
-static gint64
-fake_clock (gpointer data)
-{
-  return ((Fixture *)data)->now;
-}
-
-static McuRegistrar *
-registrar_on (Fixture *f, McuStore *store)
-{
-  McuRegistrarOptions o = { .min_expires = 60,
-    .max_expires = 3600,
-    .default_expires = 3600,
-    .store = MCU_BINDING_STORE (store),
-    .clock = fake_clock,
-    .clock_data = f };
-  g_autoptr (GError) error = NULL;
-  McuRegistrar *reg = mcu_registrar_new (&o, &error);
-
-  g_assert_no_error (error);
-  return reg;
-}
-
 static void
 test_registrar_survives_restart (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   g_autoptr (McuRegistrar) reg = registrar_on (f, store);
   McuRegisterContact contacts[] = { { "sip:a@127.0.0.1:5070", 600, 0.7 },
     { "sip:a@127.0.0.1:5071", 100, -1 } };
@@ -364,11 +254,10 @@ test_registrar_survives_restart (Fixture *f, gconstpointer data)
   g_assert_cmpuint (result.status, ==, 200);
   mcu_register_result_clear (&result);
   g_clear_object (&reg);
-  mcu_store_close (store);
-  g_clear_object (&store);
+  close_store (f, &store);
 
   f->now += 200; /* the second contact expired while the server was down */
-  store = mcu_store_open (f->path, &error);
+  store = open_store (f, &error);
   g_assert_no_error (error);
   reg = registrar_on (f, store);
   found = mcu_registrar_lookup (reg, "alice");
@@ -378,31 +267,15 @@ test_registrar_survives_restart (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (((McuBinding *)found->pdata[0])->q, ==, 0.7);
   g_assert_cmpint (
       ((McuBinding *)found->pdata[0])->expires_at, ==, f->now - 200 + 600);
-  rows = query_text (f->path, "SELECT count(*) FROM bindings");
+  rows = count_rows (f, "bindings");
   g_assert_cmpstr (rows, ==, "1"); /* purged on load */
 }
 
-static McuStoredRoom *
-stored_room (const gchar *name, const gchar *pin, gboolean locked)
-{
-  McuStoredRoom *r = g_new0 (McuStoredRoom, 1);
-
-  r->name = g_strdup (name);
-  r->max_participants = 5;
-  r->layout = g_strdup ("speaker");
-  r->pin = g_strdup (pin);
-  r->locked = locked;
-  r->self_view = FALSE;
-  r->created_at = 1700000000123456;
-  return r;
-}
-
-/* Rooms saved, replaced, deleted, and there after close/reopen. */
 static void
 test_rooms_roundtrip (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   g_autoptr (McuStoredRoom) board = stored_room ("board", "4321", TRUE);
   g_autoptr (McuStoredRoom) open = stored_room ("open", NULL, FALSE);
   g_autoptr (McuStoredRoom) gone = stored_room ("gone", "1", FALSE);
@@ -422,10 +295,9 @@ test_rooms_roundtrip (Fixture *f, gconstpointer data)
   g_assert_true (mcu_store_delete_room (store, "gone", &error));
   g_assert_true (mcu_store_delete_room (store, "never-was", &error));
   g_assert_no_error (error);
-  mcu_store_close (store);
-  g_clear_object (&store);
+  close_store (f, &store);
 
-  store = mcu_store_open (f->path, &error);
+  store = open_store (f, &error);
   g_assert_no_error (error);
   rooms = mcu_store_load_rooms (store, &error);
   g_assert_no_error (error);
@@ -447,10 +319,10 @@ test_rooms_roundtrip (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->options, ==, 0);
   mcu_store_close (store);
   g_assert_false (mcu_store_save_room (store, open, &error));
-  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+  g_assert_error (error, MCU_STORE_ERROR, f->backend->closed_error);
   g_clear_error (&error);
   g_assert_null (mcu_store_load_rooms (store, &error));
-  g_assert_error (error, MCU_STORE_ERROR, MCU_STORE_ERROR_SQL);
+  g_assert_error (error, MCU_STORE_ERROR, f->backend->closed_error);
 }
 
 /* A database written by the previous version (schema 1: bindings and
@@ -514,7 +386,7 @@ static void
 test_meetings_roundtrip (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuStore) store = mcu_store_open (f->path, &error);
+  g_autoptr (McuStore) store = open_store (f, &error);
   g_autoptr (McuStoredOccurrence) o = mcu_stored_occurrence_new ();
   g_autoptr (McuStoredOccurrence) back = NULL;
   g_autoptr (GPtrArray) meetings = NULL;
@@ -544,10 +416,9 @@ test_meetings_roundtrip (Fixture *f, gconstpointer data)
   /* the same occurrence again: its attendees replaced, not doubled */
   g_assert_true (mcu_store_save_occurrence (store, o, &error));
   g_assert_no_error (error);
-  mcu_store_close (store);
-  g_clear_object (&store);
+  close_store (f, &store);
 
-  store = mcu_store_open (f->path, &error);
+  store = open_store (f, &error);
   meetings = mcu_store_load_meetings (store, &error);
   g_assert_cmpuint (meetings->len, ==, 2);
   g_assert_cmpstr (
@@ -618,25 +489,48 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *state = g_dir_make_tmp ("mcu-state-XXXXXX", NULL);
+  const Backend *backends[] = { &sqlite_backend, &pg_backend };
+  const struct
+  {
+    const gchar *name;
+    void (*fn) (Fixture *, gconstpointer);
+  } shared[] = {
+    { "bindings-roundtrip", test_bindings_roundtrip },
+    { "closed-store-errors", test_closed_store_errors },
+    { "stored-users", test_stored_users },
+    { "registrar-survives-restart", test_registrar_survives_restart },
+    { "rooms-roundtrip", test_rooms_roundtrip },
+    { "meetings-roundtrip", test_meetings_roundtrip },
+  };
   int rc;
 
   g_setenv ("XDG_STATE_HOME", state, TRUE);
   g_test_init (&argc, &argv, NULL);
+  /* one test table, two backends; PostgreSQL when MCU_TEST_PG_DSN is set
+   * (the store-pg test, through tests/integration/pgserver.py) */
+  for (guint b = 0; b < G_N_ELEMENTS (backends); b++) {
+    if (backends[b] == &pg_backend && g_getenv ("MCU_TEST_PG_DSN") == NULL)
+      continue;
+    for (guint i = 0; i < G_N_ELEMENTS (shared); i++) {
+      g_autofree gchar *path =
+          g_strdup_printf ("/store/%s/%s", backends[b]->name, shared[i].name);
+
+      g_test_add (path, Fixture, backends[b], fixture_set_up, shared[i].fn,
+          fixture_tear_down);
+    }
+  }
 #define ADD(path, fn) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
-  ADD ("/store/open-schema-wal", test_open_schema_wal);
-  ADD ("/store/bindings-roundtrip", test_bindings_roundtrip);
-  ADD ("/store/newer-schema-refused", test_newer_schema_refused);
-  ADD ("/store/open-fails-cleanly", test_open_fails_cleanly);
-  ADD ("/store/closed-store-errors", test_closed_store_errors);
-  ADD ("/store/default-path", test_default_path);
-  ADD ("/store/stored-users", test_stored_users);
-  ADD ("/store/registrar-survives-restart", test_registrar_survives_restart);
-  ADD ("/store/rooms-roundtrip", test_rooms_roundtrip);
-  ADD ("/store/migrate-from-v1", test_migrate_from_v1);
-  ADD ("/store/meetings-roundtrip", test_meetings_roundtrip);
-  ADD ("/store/migration-from-1", test_migration_from_1);
+  g_test_add (        \
+      path, Fixture, &sqlite_backend, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/store/sqlite/open-schema-wal", test_open_schema_wal);
+  ADD ("/store/sqlite/newer-schema-refused", test_newer_schema_refused);
+  ADD ("/store/sqlite/open-fails-cleanly", test_open_fails_cleanly);
+  ADD ("/store/sqlite/default-path", test_default_path);
+  ADD ("/store/sqlite/migrate-from-v1", test_migrate_from_v1);
+  ADD ("/store/sqlite/migration-from-1", test_migration_from_1);
 #undef ADD
+  if (g_getenv ("MCU_TEST_PG_DSN") != NULL)
+    store_pg_add_tests ();
   rc = g_test_run ();
   remove_tree (state);
   return rc;
