@@ -4,28 +4,10 @@
  * sending to the same port at the same time gets nothing and is never
  * counted or linked. */
 #include "mcu-rtp-endpoint.h"
+#include "port-fixture.h"
 
 #include <gio/gio.h>
 #include <string.h>
-
-static McuPortPool *
-make_pool (void)
-{
-  /* ephemeral: let the kernel pick a base, the pool skips taken ports */
-  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-  g_autoptr (GInetAddress) lo =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  guint port;
-
-  g_assert_true (g_socket_bind (s, any, FALSE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  port = port > 40000 ? port - 2000 : port + 2000;
-  return mcu_port_pool_new ("127.0.0.1", port, port + 200);
-}
 
 /* A non-blocking UDP socket on @host, any port. */
 static GSocket *
@@ -98,7 +80,7 @@ on_stream_linked (McuRtpEndpoint *ep, guint ssrc, Linked *linked)
 static void
 test_stranger_never_steals (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (McuRtpEndpoint) ep = mcu_rtp_endpoint_new (pool, 20, &error);
   guint peer_port, stranger_port, port, to_peer = 0, to_stranger = 0;
