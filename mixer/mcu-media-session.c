@@ -20,6 +20,7 @@
  * the endpoint's decrypted RTP input, after latching dropped strays.
  */
 #include "mcu-media-session.h"
+#include "mcu-pad-util-private.h"
 #include "mcu-audio-decode.h"
 #include "mcu-dtmf-tx.h"
 #include "mcu-dtmf-sender-private.h"
@@ -230,20 +231,6 @@ mcu_media_session_set_remote (McuMediaSession *self, const gchar *address,
 }
 
 static GstElement *
-make (GstBin *bin, const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-    return NULL;
-  }
-  gst_bin_add (bin, e);
-  return e;
-}
-
-static GstElement *
 make_caps (GstBin *bin, const gchar *caps_str)
 {
   GstElement *e = gst_element_factory_make ("capsfilter", NULL);
@@ -372,18 +359,19 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
         "audio/x-raw,format=S16LE,rate=%u,channels=1", ci->codec_rate);
     GstElement *caps;
 
-    if (!(first = make (bin, "audioresample", error)))
+    if (!(first = mcu_pad_util_make (bin, "audioresample", error)))
       return FALSE;
     caps = make_caps (bin, caps_str);
-    if (!(enc = make (bin, encoder_factory (&self->params, ci), error)) ||
-        !(pay = make (bin, ci->pay, error)))
+    if (!(enc = mcu_pad_util_make (
+              bin, encoder_factory (&self->params, ci), error)) ||
+        !(pay = mcu_pad_util_make (bin, ci->pay, error)))
       return FALSE;
     if (!gst_element_link_many (first, caps, enc, pay, NULL))
       goto link_failed;
   } else {
-    if (!(first = enc =
-                make (bin, encoder_factory (&self->params, ci), error)) ||
-        !(pay = make (bin, ci->pay, error)))
+    if (!(first = enc = mcu_pad_util_make (
+              bin, encoder_factory (&self->params, ci), error)) ||
+        !(pay = mcu_pad_util_make (bin, ci->pay, error)))
       return FALSE;
     if (!gst_element_link (enc, pay))
       goto link_failed;

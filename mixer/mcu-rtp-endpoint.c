@@ -36,6 +36,7 @@
  * types (telephone-events: read before rtpbin, on get_rtp_in_pad) and of an
  * SSRC that is no longer the caller's end in a fakesink. */
 #include "mcu-rtp-endpoint.h"
+#include "mcu-pad-util-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
@@ -642,23 +643,9 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
 /* ---- building ---- */
 
 static GstElement *
-make (GstBin *bin, const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-    return NULL;
-  }
-  gst_bin_add (bin, e);
-  return e;
-}
-
-static GstElement *
 make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
 {
-  GstElement *e = make (bin, factory, error);
+  GstElement *e = mcu_pad_util_make (bin, factory, error);
 
   if (e == NULL)
     return NULL;
@@ -692,10 +679,10 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
   GSocket *rtcp_socket = p->rtcp_mux ? self->ports.rtp : self->ports.rtcp;
   GstPad *rtcp_in, *send_sink;
 
-  if (!(self->rtpbin = make (bin, "rtpbin", error)) ||
+  if (!(self->rtpbin = mcu_pad_util_make (bin, "rtpbin", error)) ||
       !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
       !(src_rtcp = p->rtcp_mux
-                       ? make (bin, "appsrc", error)
+                       ? mcu_pad_util_make (bin, "appsrc", error)
                        : make_udp (bin, "udpsrc", self->ports.rtcp, error)) ||
       !(self->udpsink_rtp =
               make_udp (bin, "udpsink", self->ports.rtp, error)) ||

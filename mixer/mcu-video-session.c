@@ -21,6 +21,7 @@
  * its own transport, so members of a shared encoder group keep their own
  * SRTP context. */
 #include "mcu-video-session.h"
+#include "mcu-pad-util-private.h"
 #include "mcu-rtp-endpoint.h"
 
 #include <gst/video/video.h>
@@ -298,20 +299,6 @@ mcu_video_session_request_keyframe (McuVideoSession *self)
   gst_object_unref (sink);
 }
 
-static GstElement *
-make (GstBin *bin, const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-    return NULL;
-  }
-  gst_bin_add (bin, e);
-  return e;
-}
-
 static void
 add_probe (GstElement *e, const gchar *pad_name, GstPadProbeType type,
     GstPadProbeCallback cb, gpointer data)
@@ -330,8 +317,8 @@ build_decoder (McuVideoSession *self, GstBin *bin, GError **error)
   GstElement *dec;
   GstPad *src;
 
-  if (!(self->depay = make (bin, ci->depay, error)) ||
-      !(dec = make (bin, ci->decoder, error)))
+  if (!(self->depay = mcu_pad_util_make (bin, ci->depay, error)) ||
+      !(dec = mcu_pad_util_make (bin, ci->decoder, error)))
     return FALSE;
   /* after a loss: no smeared frames, ask the sender for a keyframe */
   g_object_set (
@@ -363,7 +350,7 @@ build_payloader (McuVideoSession *self, GstBin *bin, GError **error)
   GstElement *pay;
   GstPad *ghost;
 
-  if (!(pay = make (bin, ci->pay, error)))
+  if (!(pay = mcu_pad_util_make (bin, ci->pay, error)))
     return FALSE;
   g_object_set (pay, "pt", self->params.pt, "mtu", 1200, NULL);
   if (self->params.codec == MCU_VIDEO_CODEC_H264) {
