@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: one participant's media: its sockets, RTP in/out, decode and encode,
- * held in one GstBin that a room's mixer links in and out. */
+ * mcu: one participant's audio: decode and encode around its RTP transport
+ * (McuRtpEndpoint: sockets, latching, SRTP, RTCP, jitter buffer), held in
+ * one GstBin that a room's mixer links in and out. */
 #pragma once
 
 #include <gst/gst.h>

@@ -7,5 +7,9 @@
 G_BEGIN_DECLS
 
 void mcu_pad_util_answer_queries (GstPad *pad);
+/* A new @factory element added to @bin, (transfer none); NULL with
+ * MCU_MIXER_ERROR_PIPELINE when its plugin is missing. */
+GstElement *mcu_pad_util_make (
+    GstBin *bin, const gchar *factory, GError **error);
 
 G_END_DECLS

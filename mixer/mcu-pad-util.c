@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: pad helpers the mixer's objects share, see mcu-pad-util-private.h. */
 #include "mcu-pad-util-private.h"
+#include "mcu-mixer-error.h"
 
 #include <gst/video/video.h>
 
@@ -38,4 +39,18 @@ mcu_pad_util_answer_queries (GstPad *pad)
 {
   gst_pad_add_probe (
       pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_pad_query, NULL, NULL);
+}
+
+GstElement *
+mcu_pad_util_make (GstBin *bin, const gchar *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "GStreamer element %s is missing (install its plugin)", factory);
+    return NULL;
+  }
+  gst_bin_add (bin, e);
+  return e;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: one participant's video: its sockets, RTP in (jitter buffer, depay,
- * decode) and RTP out (payloader fed by its encoder group), RTCP feedback,
- * held in one GstBin that a room's McuVideoMix links in and out. */
+ * mcu: one participant's video: depay and decode, and the payloader fed by
+ * its encoder group, around its RTP transport (McuRtpEndpoint: sockets,
+ * latching, rtcp-mux, SRTP, RTCP feedback, jitter buffer), held in one
+ * GstBin that a room's McuVideoMix links in and out. */
 #pragma once
 
 #include <gst/gst.h>

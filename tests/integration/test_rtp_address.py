@@ -9,6 +9,11 @@ UDP sockets (one dialog, PCMU):
 2. re-INVITE with a new connection port B (and sending from B): the server
    must move its RTP to B and stop sending to C.
 3. RTCP: sender/receiver reports reach the caller's RTCP port.
+4. No hijack: a stranger at another address (127.0.0.2) sends RTP to the
+   server's port while the caller keeps sending from B, and then while the
+   caller is silent: the server keeps sending to B only, never to the
+   stranger (the SDP's source, once heard, is the only one taken until a
+   new SDP).
 Checks count RTP packets per socket over time windows."""
 
 import os
@@ -21,9 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcutest  # noqa: E402
 
 
-def udp(port=0):
+def udp(port=0, host="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
+    s.bind((host, port))
     s.setblocking(False)
     return s
 
@@ -92,16 +97,22 @@ def rtp_packet(seq, ts, ssrc):
         ssrc.to_bytes(4, "big") + b"\xff" * 160
 
 
-def pump(send_sock, recv_socks, seconds, state):
+def pump(send_sock, recv_socks, seconds, state, stranger=None):
     """Send 20 ms PCMU packets from send_sock (None: send nothing) for
-    `seconds`; count the RTP each socket in recv_socks receives."""
+    `seconds`, and from `stranger` (another SSRC) too when given; count the
+    RTP each socket in recv_socks receives."""
     counts = {name: 0 for name in recv_socks}
     end = time.monotonic() + seconds
     next_send = time.monotonic()
     while time.monotonic() < end:
-        if send_sock is not None and time.monotonic() >= next_send:
-            send_sock.sendto(rtp_packet(state["seq"] & 0xFFFF, state["ts"], 0x1234),
-                             ("127.0.0.1", state["server_rtp"]))
+        if time.monotonic() >= next_send:
+            if send_sock is not None:
+                send_sock.sendto(rtp_packet(state["seq"] & 0xFFFF, state["ts"], 0x1234),
+                                 ("127.0.0.1", state["server_rtp"]))
+            if stranger is not None:
+                stranger.sendto(rtp_packet((state["seq"] + 5000) & 0xFFFF,
+                                           state["ts"] * 3, 0x5678),
+                                ("127.0.0.1", state["server_rtp"]))
             state["seq"] += 1
             state["ts"] += 160
             next_send += 0.02
@@ -170,7 +181,7 @@ def main():
         # Now send from C, a source the SDP did not name (a NAT's): the
         # server takes it once the SDP's port has been silent for 2 s since
         # the SDP came (a stray stream must not win at once; see
-        # accept_source in mixer/mcu-media-session.c), then sends to C only.
+        # accept_source in mixer/mcu-rtp-endpoint.c), then sends to C only.
         deadline = time.monotonic() + 3.5
         while time.monotonic() < deadline and pump(c, socks, 0.2, state)["C"] == 0:
             pass
@@ -187,6 +198,20 @@ def main():
         checks.check(moved["B"] >= 40 and moved["C"] == 0,
                      "re-INVITE: RTP moves to the new port B and stops going to C "
                      "(1 s: B %d, C %d)" % (moved["B"], moved["C"]))
+
+        # A stranger at another address sends to our port while the caller
+        # goes on from B (longer than the 2 s NAT grace and relatch time),
+        # then alone while the caller is silent: B keeps the stream.
+        d = udp(host="127.0.0.2")
+        socks["D"] = d
+        both = pump(b, socks, 3.0, state, stranger=d)
+        checks.check(both["D"] == 0 and both["B"] >= 120,
+                     "a stranger sending beside the caller does not take its stream "
+                     "(3 s: B %d, stranger %d)" % (both["B"], both["D"]))
+        alone = pump(None, socks, 3.0, state, stranger=d)
+        checks.check(alone["D"] == 0 and alone["B"] >= 120,
+                     "a stranger sending while the caller is silent does not take its "
+                     "stream (3 s: B %d, stranger %d)" % (alone["B"], alone["D"]))
         uac.request("BYE")
         checks.check(uac.final() == 200, "BYE answered 200")
     checks.exit()

@@ -6,6 +6,7 @@
  * the layout changes while running; without self-view nobody sees
  * themselves; a joiner decodes a picture within a second. */
 #include "mcu-video-mix.h"
+#include "port-fixture.h"
 
 #include <gst/app/gstappsink.h>
 #include "mcu-video-encode.h"
@@ -29,25 +30,6 @@ count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   g_atomic_int_inc ((gint *)data);
   return GST_PAD_PROBE_OK;
-}
-
-static McuPortPool *
-make_pool (void)
-{
-  /* ephemeral: let the kernel pick a base, the pool skips taken ports */
-  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-  g_autoptr (GInetAddress) lo =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  guint port;
-
-  g_assert_true (g_socket_bind (s, any, FALSE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  port = port > 40000 ? port - 2000 : port + 2000;
-  return mcu_port_pool_new ("127.0.0.1", port, port + 200);
 }
 
 static void
@@ -427,7 +409,7 @@ grid_ok (GstSample *s, gpointer data)
 static void
 test_grid (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -487,7 +469,7 @@ left_muted (GstSample *s, gpointer data)
 static void
 test_layout_change (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -528,7 +510,7 @@ only_red (GstSample *s, gpointer data)
 static void
 test_no_self_view (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -584,7 +566,7 @@ test_views_come_and_go (gconstpointer data)
 {
   TestLog *log = (TestLog *)data;
   Errors errors = { 0 };
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -637,7 +619,7 @@ any_frame (GstSample *s, gpointer data)
 static void
 test_groups_and_joiner (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, 160, 90);
@@ -683,7 +665,7 @@ drop_first_half_second (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static void
 test_pli_on_join (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a;
   GstElement *enc, *sink;
@@ -725,7 +707,7 @@ test_pli_on_join (void)
 static void
 test_stray_source_ignored (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, 0, W, H); /* sends only once the stray did */
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -817,7 +799,7 @@ static void
 test_view_error_rebuilds_view (gconstpointer data)
 {
   TestLog *log = (TestLog *)data;
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -900,7 +882,7 @@ static void
 test_view_tap (gconstpointer data)
 {
   TestLog *log = (TestLog *)data;
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -964,7 +946,7 @@ on_enc_tap (
 static void
 test_shared_encode (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   McuVideoEncodeOptions o = { 320, 180, 30, 300 };
@@ -1107,7 +1089,7 @@ static void
 test_group_error_rebuilds_group (gconstpointer data)
 {
   TestLog *log = (TestLog *)data;
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);
@@ -1146,7 +1128,7 @@ static void
 test_member_tee_error_is_its_own (gconstpointer data)
 {
   TestLog *log = (TestLog *)data;
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, FALSE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   Peer *b = peer_new (pool, 2, BLUE, W, H);

@@ -1,0 +1,807 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one participant's RTP transport for one medium, see
+ * mcu-rtp-endpoint.h.
+ *
+ * Threads (what touches what):
+ * - The main thread: new, build, reset, set_remote, set_srtp_keys,
+ *   set_latency, get_stats, get_rtp_in_pad, get_rtpbin, dispose. Only
+ *   build and reset write `params`, `bin`, `rtp_src` and the element
+ *   pointers, and only while the transport is not streaming (built and not
+ *   yet playing, or after its bin was set to NULL): the streaming threads
+ *   read them without a lock. The udpsink pointers are also written under
+ *   `lock`, because set_remote and the latching change where they send.
+ * - The udpsrc threads (RTP; RTCP unless rtcp-mux): the source probes
+ *   (on_udpsrc_buffer): drop garbage, then under `lock` accept_source
+ *   (latching), counters, last_rx, the caller's SSRC. With rtcp-mux the
+ *   RTP thread pushes the RTCP it takes into the appsrc (no lock held).
+ * - rtpbin's threads: "request-pt-map" reads `params`; "pad-added" on a
+ *   jitter buffer's thread reads the caller's SSRC under `lock`, then
+ *   without it retargets rtp_src (the ghost pad locks itself), adds
+ *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
+ *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
+ *   asks for keys (McuSrtp.lock, mcu-srtp.c).
+ * - Any thread: get_idle_time, get_counters (under `lock`).
+ * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
+ * held, latch_to, set_remote and build call udpsink's "clear" and "add"
+ * (they take udpsink's client lock: the order is `lock`, then udpsink's)
+ * and g_info; nothing else is called with `lock` held.
+ *
+ * The transport (rtpbin, in the AVPF profile when asked):
+ *   udpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
+ *   udpsrc(rtcp) -> [srtpdec] -> rtpbin -> [srtpenc] -> udpsink(rtcp)
+ *   rtp_sink -> rtpbin -> [srtpenc] -> udpsink(rtp)
+ * With rtcp-mux the RTCP arrives on the RTP port and goes to rtpbin through
+ * an appsrc; it leaves from the RTP port. Both udpsinks send from the
+ * sockets the udpsrcs receive on (symmetric RTP). Streams of other payload
+ * types (telephone-events: read before rtpbin, on get_rtp_in_pad) and of an
+ * SSRC that is no longer the caller's end in a fakesink. */
+#include "mcu-rtp-endpoint.h"
+#include "mcu-pad-util-private.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/net/net.h>
+#include <gst/app/gstappsrc.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RELATCH_AFTER_US (2 * G_USEC_PER_SEC)
+/* How long only the SDP's own address:port is taken after a new SDP before
+ * another source may be a NAT's (see accept_source). */
+#define NAT_GRACE_US (2 * G_USEC_PER_SEC)
+
+struct _McuRtpEndpoint
+{
+  GObject parent_instance;
+
+  McuPortPool *pool;
+  McuPortPair ports;
+  guint jitter_latency;        /* ms */
+  McuRtpEndpointParams params; /* of the built transport; owns pt_caps */
+  McuSrtp srtp;
+
+  GstElement *bin; /* (owned) (nullable) the transport */
+  GstElement *rtpbin;
+  GstElement *mux_rtcp; /* rtcp-mux: appsrc taking RTCP off the RTP port */
+  GstPad *rtp_src;      /* (transfer none) ghost pad of bin */
+
+  GMutex lock; /* protects everything below */
+  GstElement *udpsink_rtp;
+  GstElement *udpsink_rtcp;
+  gchar *remote_address;
+  GInetAddress *remote_inet; /* (nullable) usable_address (remote_address),
+                              * parsed once, not per packet */
+  guint remote_rtp_port;
+  guint remote_rtcp_port;
+  GInetSocketAddress *latched_rtp;
+  GInetSocketAddress *latched_rtcp;
+  gint64 last_rx; /* g_get_monotonic_time () of the last packet */
+  gint64 last_latched_rx;
+  gint64 remote_since; /* when the SDP's address was set */
+  gboolean sdp_heard;  /* RTP came from the SDP's address:port */
+  guint32 ssrc;        /* of the last media RTP packet taken, if have_ssrc */
+  gboolean have_ssrc;
+  McuRtpEndpointCounters counters;
+};
+
+G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_STREAM_LINKED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+clear_params (McuRtpEndpointParams *p)
+{
+  for (guint i = 0; i < MCU_RTP_ENDPOINT_MAX_PT; i++)
+    gst_clear_caps (&p->pt_caps[i]);
+  memset (p, 0, sizeof *p);
+}
+
+static void
+mcu_rtp_endpoint_dispose (GObject *object)
+{
+  McuRtpEndpoint *self = MCU_RTP_ENDPOINT (object);
+
+  mcu_rtp_endpoint_reset (self);
+  if (self->pool)
+    mcu_port_pool_release (self->pool, &self->ports);
+  g_clear_object (&self->pool);
+  G_OBJECT_CLASS (mcu_rtp_endpoint_parent_class)->dispose (object);
+}
+
+static void
+mcu_rtp_endpoint_finalize (GObject *object)
+{
+  McuRtpEndpoint *self = MCU_RTP_ENDPOINT (object);
+
+  clear_params (&self->params);
+  g_free (self->remote_address);
+  g_clear_object (&self->remote_inet);
+  g_clear_object (&self->latched_rtp);
+  g_clear_object (&self->latched_rtcp);
+  mcu_srtp_clear (&self->srtp);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (mcu_rtp_endpoint_parent_class)->finalize (object);
+}
+
+static void
+mcu_rtp_endpoint_class_init (McuRtpEndpointClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mcu_rtp_endpoint_dispose;
+  object_class->finalize = mcu_rtp_endpoint_finalize;
+  signals[SIGNAL_STREAM_LINKED] =
+      g_signal_new ("stream-linked", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+}
+
+static void
+mcu_rtp_endpoint_init (McuRtpEndpoint *self)
+{
+  g_mutex_init (&self->lock);
+  mcu_srtp_init (&self->srtp);
+  self->last_rx = g_get_monotonic_time ();
+}
+
+McuRtpEndpoint *
+mcu_rtp_endpoint_new (McuPortPool *pool, guint jitter_latency, GError **error)
+{
+  g_autoptr (McuRtpEndpoint) self = g_object_new (MCU_TYPE_RTP_ENDPOINT, NULL);
+
+  if (!mcu_port_pool_allocate (pool, &self->ports, error))
+    return NULL;
+  self->pool = g_object_ref (pool);
+  self->jitter_latency = jitter_latency;
+  return g_steal_pointer (&self);
+}
+
+guint
+mcu_rtp_endpoint_get_rtp_port (McuRtpEndpoint *self)
+{
+  return self->ports.port;
+}
+
+guint
+mcu_rtp_endpoint_get_rtcp_port (McuRtpEndpoint *self)
+{
+  return self->ports.port + 1;
+}
+
+void
+mcu_rtp_endpoint_set_srtp_keys (McuRtpEndpoint *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv)
+{
+  mcu_srtp_set_keys (&self->srtp, send, recv);
+}
+
+void
+mcu_rtp_endpoint_set_latency (McuRtpEndpoint *self, GstClockTime latency)
+{
+  /* Upstream from the sinks, as a pipeline-wide latency distribution would
+   * (rtpsession needs it to stamp RTCP sender reports). */
+  if (self->udpsink_rtp)
+    gst_element_send_event (self->udpsink_rtp, gst_event_new_latency (latency));
+  if (self->udpsink_rtcp)
+    gst_element_send_event (
+        self->udpsink_rtcp, gst_event_new_latency (latency));
+}
+
+gint64
+mcu_rtp_endpoint_get_idle_time (McuRtpEndpoint *self)
+{
+  gint64 last;
+
+  g_mutex_lock (&self->lock);
+  last = self->last_rx;
+  g_mutex_unlock (&self->lock);
+  return g_get_monotonic_time () - last;
+}
+
+void
+mcu_rtp_endpoint_get_counters (
+    McuRtpEndpoint *self, McuRtpEndpointCounters *counters)
+{
+  g_mutex_lock (&self->lock);
+  *counters = self->counters;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Reads rtpbin's session statistics (no cost on the media path). */
+void
+mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
+{
+  g_autoptr (GObject) session = NULL;
+  g_autoptr (GstStructure) s = NULL;
+  const GValue *sources;
+
+  memset (stats, 0, sizeof *stats);
+  if (self->rtpbin == NULL)
+    return;
+  g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+  if (session == NULL)
+    return;
+  g_object_get (session, "stats", &s, NULL);
+  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (sources == NULL || !G_VALUE_HOLDS_BOXED (sources) ||
+      g_value_get_boxed (sources) == NULL)
+    return;
+  for (guint i = 0; i < ((GValueArray *)g_value_get_boxed (sources))->n_values;
+       i++) {
+    const GstStructure *src = gst_value_get_structure (
+        g_value_array_get_nth ((GValueArray *)g_value_get_boxed (sources), i));
+    gboolean internal = FALSE;
+    guint64 sent = 0;
+    gint lost = 0;
+    guint jitter = 0, clock_rate = 0;
+
+    gst_structure_get_boolean (src, "internal", &internal);
+    if (internal) {
+      gst_structure_get_uint64 (src, "packets-sent", &sent);
+      stats->packets_sent += sent;
+    } else {
+      gst_structure_get_int (src, "packets-lost", &lost);
+      gst_structure_get_uint (src, "jitter", &jitter);
+      gst_structure_get_int (src, "clock-rate", (gint *)&clock_rate);
+      stats->packets_lost += MAX (lost, 0);
+      if (clock_rate > 0)
+        stats->jitter_ms = MAX (stats->jitter_ms, jitter * 1000 / clock_rate);
+    }
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+/* ---- latching ---- */
+
+/* Point @sink at @address:@port (any thread; udpsink locks its list). */
+static void
+sink_set_destination (GstElement *sink, const gchar *address, guint port)
+{
+  if (sink == NULL)
+    return;
+  g_signal_emit_by_name (sink, "clear");
+  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
+  if (address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
+      g_strcmp0 (address, "::") != 0)
+    g_signal_emit_by_name (sink, "add", address, (gint)port);
+}
+
+/* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
+static GInetAddress *
+usable_address (const gchar *address)
+{
+  GInetAddress *a = address ? g_inet_address_new_from_string (address) : NULL;
+
+  if (a &&
+      (g_inet_address_get_is_any (a) || g_inet_address_get_is_multicast (a))) {
+    g_clear_object (&a);
+  }
+  return a;
+}
+
+/* Where to send: the latched sources, else the SDP's (lock held). */
+static void
+apply_destinations (McuRtpEndpoint *self)
+{
+  sink_set_destination (
+      self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
+  sink_set_destination (
+      self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+  for (guint i = 0; i < 2; i++) {
+    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
+    g_autofree gchar *host = NULL;
+
+    if (to == NULL)
+      continue;
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
+    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
+        g_inet_socket_address_get_port (to));
+  }
+}
+
+void
+mcu_rtp_endpoint_set_remote (
+    McuRtpEndpoint *self, const gchar *address, guint rtp_port, guint rtcp_port)
+{
+  g_mutex_lock (&self->lock);
+  /* The same address again (a re-INVITE for hold or resume): the peer is
+   * still where it was heard, even while it sends nothing (recvonly). */
+  if (self->latched_rtp && g_strcmp0 (self->remote_address, address) == 0 &&
+      self->remote_rtp_port == rtp_port &&
+      self->remote_rtcp_port == rtcp_port) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  g_free (self->remote_address);
+  self->remote_address = g_strdup (address);
+  g_clear_object (&self->remote_inet);
+  self->remote_inet = usable_address (address);
+  self->remote_rtp_port = rtp_port;
+  self->remote_rtcp_port = rtcp_port;
+  /* A new address from the SDP starts latching anew. */
+  g_clear_object (&self->latched_rtp);
+  g_clear_object (&self->latched_rtcp);
+  self->sdp_heard = FALSE;
+  self->remote_since = g_get_monotonic_time ();
+  apply_destinations (self);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+same_source (GInetSocketAddress *a, GInetSocketAddress *b)
+{
+  return a && b &&
+         g_inet_socket_address_get_port (a) ==
+             g_inet_socket_address_get_port (b) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (a),
+             g_inet_socket_address_get_address (b));
+}
+
+/* Is @in the address:@port the SDP gave? (lock held) */
+static gboolean
+from_sdp (McuRtpEndpoint *self, GInetSocketAddress *in, guint port)
+{
+  GInetAddress *sdp = self->remote_inet;
+
+  if (port == 0 || g_inet_socket_address_get_port (in) != port)
+    return FALSE;
+  return sdp &&
+         g_inet_address_equal (sdp, g_inet_socket_address_get_address (in));
+}
+
+/* Send to @in from now on (lock held). */
+static void
+latch_to (McuRtpEndpoint *self, gboolean rtp, GInetSocketAddress *in)
+{
+  GInetSocketAddress **latched = rtp ? &self->latched_rtp : &self->latched_rtcp;
+  g_autofree gchar *host = NULL;
+
+  if (same_source (*latched, in))
+    return;
+  g_set_object (latched, in);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
+  sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
+      g_inet_socket_address_get_port (in));
+  if (rtp && !from_sdp (self, in, self->remote_rtp_port))
+    g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
+            "sending there",
+        self->ports.port, host, g_inet_socket_address_get_port (in),
+        self->remote_address ? self->remote_address : "-",
+        self->remote_rtp_port);
+}
+
+/* May @in be the peer behind a NAT (lock held)? Only while the SDP's own
+ * address:port has not been heard, and only when the SDP names a private
+ * address that @in is not (the NAT's public side: at once) or when the SDP's
+ * address has stayed silent for NAT_GRACE_US since the SDP came (a stray
+ * stream at our port -- an old call's sender still going, another server's
+ * -- usually arrives before the peer's first packet: it must not win). */
+static gboolean
+may_be_nat (McuRtpEndpoint *self, GInetSocketAddress *in, gint64 now)
+{
+  GInetAddress *sdp = self->remote_inet;
+  GInetAddress *from = g_inet_socket_address_get_address (in);
+
+  if (sdp == NULL || self->remote_rtp_port == 0 || self->sdp_heard)
+    return FALSE;
+  if ((g_inet_address_get_is_site_local (sdp) ||
+          g_inet_address_get_is_link_local (sdp)) &&
+      !g_inet_address_get_is_site_local (from) &&
+      !g_inet_address_get_is_link_local (from) &&
+      !g_inet_address_get_is_loopback (from))
+    return TRUE;
+  return now - self->remote_since >= NAT_GRACE_US;
+}
+
+/* Strict symmetric RTP: which source feeds this endpoint and gets what it
+ * sends (lock held; FALSE: drop the packet before rtpbin, so that a stray
+ * never becomes an SSRC stream there).
+ * - No usable SDP address yet (a dial-out before its 2xx, c=0.0.0.0):
+ *   nothing is taken, nothing latched.
+ * - The SDP's own address:port is the peer: always taken, and sending goes
+ *   (back) to it; once it has been heard, no other source is taken until a
+ *   new SDP (mcu_rtp_endpoint_set_remote) starts over.
+ * - Another source (a NAT between us, see may_be_nat) is latched to only
+ *   while the SDP's has not been heard, and only when the source latched so
+ *   far (if any) has been quiet for RELATCH_AFTER_US (NAT rebinding).
+ * - Anything else is dropped: a stray stream would otherwise take over
+ *   where we send and what the room hears and sees.
+ * RTCP: from the SDP's RTCP address:port, or from the RTP peer's address. */
+static gboolean
+accept_source (
+    McuRtpEndpoint *self, GInetSocketAddress *in, gboolean rtp, gint64 now)
+{
+  if (!rtp) {
+    if (!from_sdp (self, in, self->remote_rtcp_port) &&
+        !(self->latched_rtp &&
+            g_inet_address_equal (
+                g_inet_socket_address_get_address (self->latched_rtp),
+                g_inet_socket_address_get_address (in))))
+      return FALSE;
+    latch_to (self, FALSE, in);
+    return TRUE;
+  }
+  if (from_sdp (self, in, self->remote_rtp_port)) {
+    self->sdp_heard = TRUE;
+  } else if (!same_source (self->latched_rtp, in)) {
+    if (!may_be_nat (self, in, now) ||
+        (self->latched_rtp && now - self->last_latched_rx < RELATCH_AFTER_US))
+      return FALSE;
+  }
+  latch_to (self, TRUE, in);
+  self->last_latched_rx = now;
+  return TRUE;
+}
+
+/* ---- packets in and out ---- */
+
+/* PLI and FIR packets in a compound RTCP packet. */
+static guint
+count_keyframe_requests (GstBuffer *buf)
+{
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  guint n = 0;
+  gboolean more;
+
+  if (!gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp))
+    return 0;
+  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next (&packet))
+    if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_PSFB) {
+      GstRTCPFBType t = gst_rtcp_packet_fb_get_type (&packet);
+
+      if (t == GST_RTCP_PSFB_TYPE_PLI || t == GST_RTCP_PSFB_TYPE_FIR)
+        n++;
+    }
+  gst_rtcp_buffer_unmap (&rtcp);
+  return n;
+}
+
+/* RFC 5761 section 4: RTCP packet types 192-223 sit where an RTP
+ * packet has its marker bit and payload type. */
+static gboolean
+is_rtcp (GstBuffer *buf)
+{
+  guint8 b[2];
+
+  if (gst_buffer_extract (buf, 0, b, 2) != 2)
+    return FALSE;
+  return b[1] >= 192 && b[1] <= 223;
+}
+
+static GstPadProbeReturn
+on_udpsrc_buffer (GstPadProbeInfo *info, McuRtpEndpoint *self, gboolean rtp)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
+  GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
+  gint64 now = g_get_monotonic_time ();
+  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
+  guint requests = 0;
+  guint32 ssrc = 0;
+  guint pt = 0;
+
+  if (rtp && self->mux_rtcp && is_rtcp (buf)) {
+    /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
+    if ((srtp ? mcu_srtp_rtcp_plausible (buf)
+              : gst_rtcp_buffer_validate_reduced (buf)) &&
+        on_udpsrc_buffer (info, self, FALSE) == GST_PAD_PROBE_OK) {
+      gst_app_src_push_buffer (
+          GST_APP_SRC (self->mux_rtcp), gst_buffer_ref (buf));
+    }
+    return GST_PAD_PROBE_DROP;
+  }
+  if (rtp) {
+    if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf))
+      return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
+    ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
+    pt = gst_rtp_buffer_get_payload_type (&rtpbuf);
+    gst_rtp_buffer_unmap (&rtpbuf);
+  } else if (srtp) {
+    /* SRTCP: srtpdec authenticates it; counted after (on_srtcp_decoded) */
+    if (!mcu_srtp_rtcp_plausible (buf))
+      return GST_PAD_PROBE_DROP;
+  } else {
+    if (!gst_rtcp_buffer_validate_reduced (buf))
+      return GST_PAD_PROBE_DROP;
+    requests = count_keyframe_requests (buf);
+  }
+
+  g_mutex_lock (&self->lock);
+  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_DROP;
+  }
+  self->last_rx = now;
+  if (rtp) {
+    self->counters.packets_received++;
+    if (pt == self->params.pt) { /* the media stream (not DTMF) */
+      self->ssrc = ssrc;
+      self->have_ssrc = TRUE;
+    }
+  }
+  self->counters.keyframes_asked_in += requests;
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return on_udpsrc_buffer (info, user_data, TRUE);
+}
+
+static GstPadProbeReturn
+on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return on_udpsrc_buffer (info, user_data, FALSE);
+}
+
+/* The caller's RTCP out of srtpdec: its keyframe requests. */
+static GstPadProbeReturn
+on_srtcp_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuRtpEndpoint *self = user_data;
+  guint n = count_keyframe_requests (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  if (n) {
+    g_mutex_lock (&self->lock);
+    self->counters.keyframes_asked_in += n;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* What we send, before srtpenc encrypts it. */
+static GstPadProbeReturn
+on_rtcp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuRtpEndpoint *self = user_data;
+  guint n = count_keyframe_requests (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  if (n) {
+    g_mutex_lock (&self->lock);
+    self->counters.keyframes_asked_out += n;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstCaps *
+on_rtpbin_request_pt_map (
+    GstElement *rtpbin, guint session, guint pt, McuRtpEndpoint *self)
+{
+  for (guint i = 0; i < MCU_RTP_ENDPOINT_MAX_PT; i++) {
+    GstCaps *caps = self->params.pt_caps[i];
+    gint payload = -1;
+
+    if (caps &&
+        gst_structure_get_int (
+            gst_caps_get_structure (caps, 0), "payload", &payload) &&
+        payload == (gint)pt)
+      return gst_caps_ref (caps);
+  }
+  return NULL; /* unknown payload types are dropped */
+}
+
+static void
+link_to_fakesink (GstElement *bin, GstPad *pad)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
+  gst_bin_add (GST_BIN (bin), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+}
+
+/* A new SSRC/PT stream out of the jitter buffer (its streaming thread). */
+static void
+on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
+{
+  g_autofree gchar *name = gst_pad_get_name (pad);
+  guint session, ssrc, pt;
+  gboolean current;
+  GstPad *old;
+
+  if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
+    return;
+  g_mutex_lock (&self->lock);
+  current = !self->have_ssrc || self->ssrc == ssrc;
+  g_mutex_unlock (&self->lock);
+  /* Another payload type (telephone-events are read before rtpbin), or a
+   * stream that is no longer the caller's (a stray taken before the caller
+   * was heard; its pad-added may come after the newer one's: the jitter
+   * buffers have a thread each). */
+  if (pt != self->params.pt || !current) {
+    link_to_fakesink (self->bin, pad);
+    return;
+  }
+  /* The caller changed SSRC: follow the new stream. The old one goes on
+   * into a fakesink: unlinked, its late packets would return not-linked
+   * through rtpbin to the udpsrc, which would stop receiving at all. */
+  old = gst_ghost_pad_get_target (GST_GHOST_PAD (self->rtp_src));
+  if (!gst_ghost_pad_set_target (GST_GHOST_PAD (self->rtp_src), pad))
+    GST_WARNING_OBJECT (rtpbin, "could not link %s", name);
+  if (old) {
+    link_to_fakesink (self->bin, old);
+    gst_object_unref (old);
+  }
+  g_signal_emit (self, signals[SIGNAL_STREAM_LINKED], 0, ssrc);
+}
+
+/* ---- building ---- */
+
+static GstElement *
+make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
+{
+  GstElement *e = mcu_pad_util_make (bin, factory, error);
+
+  if (e == NULL)
+    return NULL;
+  g_object_set (e, "socket", socket, "close-socket", FALSE, NULL);
+  if (g_str_equal (factory, "udpsink"))
+    g_object_set (e, "sync", FALSE, "async", FALSE, NULL);
+  return e;
+}
+
+static void
+add_probe (GstElement *e, const gchar *pad_name, GstPadProbeCallback cb,
+    McuRtpEndpoint *self)
+{
+  GstPad *pad = gst_element_get_static_pad (e, pad_name);
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, self, NULL);
+  gst_object_unref (pad);
+}
+
+/* The sources and sinks around rtpbin (see the top of the file). */
+static gboolean
+build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
+{
+  const McuRtpEndpointParams *p = &self->params;
+  GstElement *src_rtp, *src_rtcp;
+  gboolean srtp = p->srtp != MCU_MEDIA_SRTP_NONE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtp" : "application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
+      srtp ? "application/x-srtcp" : "application/x-rtcp");
+  GSocket *rtcp_socket = p->rtcp_mux ? self->ports.rtp : self->ports.rtcp;
+  GstPad *rtcp_in, *send_sink;
+
+  if (!(self->rtpbin = mcu_pad_util_make (bin, "rtpbin", error)) ||
+      !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
+      !(src_rtcp = p->rtcp_mux
+                       ? mcu_pad_util_make (bin, "appsrc", error)
+                       : make_udp (bin, "udpsrc", self->ports.rtcp, error)) ||
+      !(self->udpsink_rtp =
+              make_udp (bin, "udpsink", self->ports.rtp, error)) ||
+      !(self->udpsink_rtcp = make_udp (bin, "udpsink", rtcp_socket, error)))
+    return FALSE;
+  g_object_set (src_rtp, "caps", rtp_caps, NULL);
+  g_object_set (src_rtcp, "caps", rtcp_caps, NULL);
+  if (p->rtcp_mux) {
+    g_object_set (src_rtcp, "is-live", TRUE, "format", GST_FORMAT_TIME,
+        "max-buffers", (guint64)64, NULL);
+    gst_util_set_object_arg (G_OBJECT (src_rtcp), "leaky-type", "downstream");
+    self->mux_rtcp = src_rtcp;
+  }
+  g_object_set (
+      self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
+  if (p->avpf)
+    gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+  g_signal_connect (self->rtpbin, "request-pt-map",
+      G_CALLBACK (on_rtpbin_request_pt_map), self);
+  g_signal_connect (
+      self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  add_probe (src_rtp, "src", on_rtp_in, self);
+  if (!p->rtcp_mux)
+    add_probe (src_rtcp, "src", on_rtcp_in, self);
+  if (!mcu_srtp_build (&self->srtp, p->srtp, bin, self->rtpbin, error))
+    return FALSE;
+  if ((rtcp_in = mcu_srtp_get_rtcp_in_pad (&self->srtp)) != NULL)
+    gst_pad_add_probe (
+        rtcp_in, GST_PAD_PROBE_TYPE_BUFFER, on_srtcp_decoded, self, NULL);
+
+  send_sink = gst_element_request_pad_simple (self->rtpbin, "send_rtp_sink_0");
+  if (send_sink)
+    gst_element_add_pad (
+        GST_ELEMENT (bin), gst_ghost_pad_new ("rtp_sink", send_sink));
+  if (send_sink == NULL ||
+      !gst_element_link_pads (
+          src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
+      !gst_element_link_pads (
+          src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtp", self->udpsink_rtp) ||
+      !mcu_srtp_link_send (
+          &self->srtp, self->rtpbin, "rtcp", self->udpsink_rtcp)) {
+    g_clear_object (&send_sink);
+    g_set_error (
+        error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE, "cannot link rtpbin");
+    return FALSE;
+  }
+  g_clear_object (&send_sink);
+  add_probe (self->srtp.enc ? self->srtp.enc : self->udpsink_rtcp,
+      self->srtp.enc ? "rtcp_sink_0" : "sink", on_rtcp_out, self);
+  self->rtp_src = gst_ghost_pad_new_no_target ("rtp_src", GST_PAD_SRC);
+  gst_element_add_pad (GST_ELEMENT (bin), self->rtp_src);
+  return TRUE;
+}
+
+static void
+clear_elements (McuRtpEndpoint *self)
+{
+  g_mutex_lock (&self->lock);
+  self->udpsink_rtp = self->udpsink_rtcp = NULL;
+  g_mutex_unlock (&self->lock);
+  self->rtpbin = self->mux_rtcp = NULL;
+  self->rtp_src = NULL;
+  mcu_srtp_reset (&self->srtp);
+}
+
+GstElement *
+mcu_rtp_endpoint_build (
+    McuRtpEndpoint *self, const McuRtpEndpointParams *params, GError **error)
+{
+  g_autofree gchar *name = g_strdup_printf ("rtp-%u", self->ports.port);
+  g_autoptr (GstElement) bin = NULL;
+
+  g_return_val_if_fail (MCU_IS_RTP_ENDPOINT (self), NULL);
+  g_return_val_if_fail (self->bin == NULL, NULL);
+  clear_params (&self->params);
+  self->params = *params;
+  for (guint i = 0; i < MCU_RTP_ENDPOINT_MAX_PT; i++)
+    if (params->pt_caps[i])
+      gst_caps_ref (params->pt_caps[i]);
+
+  bin = gst_object_ref_sink (gst_bin_new (name));
+  if (!build_elements (self, GST_BIN (bin), error)) {
+    clear_elements (self);
+    return NULL;
+  }
+  self->bin = g_steal_pointer (&bin);
+  g_mutex_lock (&self->lock);
+  self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
+  /* a new transport (new codec): keep sending where the peer was heard */
+  apply_destinations (self);
+  g_mutex_unlock (&self->lock);
+  return self->bin;
+}
+
+void
+mcu_rtp_endpoint_reset (McuRtpEndpoint *self)
+{
+  if (self->bin == NULL)
+    return;
+  clear_elements (self);
+  g_clear_object (&self->bin);
+}
+
+GstPad *
+mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
+{
+  /* srtpdec sits inside rtpbin (request-rtp-decoder): with SRTP its
+   * output, else where rtpbin takes the RTP in */
+  if (self->srtp.dec)
+    return gst_element_get_static_pad (self->srtp.dec, "rtp_src");
+  if (self->rtpbin)
+    return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
+  return NULL;
+}
+
+GstElement *
+mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self)
+{
+  return self->rtpbin;
+}

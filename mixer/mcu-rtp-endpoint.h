@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: one participant's RTP transport for one medium (audio or video):
+ * its port pair (or one rtcp-mux port), symmetric RTP and latching, SRTP,
+ * RTCP (SR/RR, feedback), the jitter buffer, counters and inactivity.
+ * McuMediaSession and McuVideoSession keep only their codec chains and see
+ * the transport as one element with two pads: "rtp_src" (the caller's
+ * media stream, in order, out of the jitter buffer) and "rtp_sink" (RTP to
+ * send it). */
+#pragma once
+
+#include <gst/gst.h>
+#include "mcu-port-pool.h"
+#include "mcu-srtp.h"
+
+G_BEGIN_DECLS
+
+#define MCU_RTP_ENDPOINT_MAX_PT 4
+
+/* How the transport is built (mcu_rtp_endpoint_build). */
+typedef struct
+{
+  McuMediaSrtpSuite srtp;
+  gboolean rtcp_mux; /* RTCP on the RTP port, both ways (RFC 5761) */
+  gboolean avpf;     /* the AVPF profile: feedback (PLI, FIR) at once */
+  guint pt;          /* the media's payload type: its stream is rtp_src */
+  /* (nullable) what arrives under each payload type taken (caps with
+   * "payload"); the others are dropped. Up to MCU_RTP_ENDPOINT_MAX_PT. */
+  GstCaps *pt_caps[MCU_RTP_ENDPOINT_MAX_PT];
+} McuRtpEndpointParams;
+
+/* Counters (any thread). */
+typedef struct
+{
+  guint64 packets_received;    /* the caller's RTP that was taken */
+  guint64 keyframes_asked_in;  /* PLI + FIR in the caller's RTCP */
+  guint64 keyframes_asked_out; /* PLI + FIR in the RTCP we sent */
+} McuRtpEndpointCounters;
+
+/* rtpbin's view (main thread). */
+typedef struct
+{
+  guint64 packets_sent; /* RTP to the caller */
+  guint64 packets_lost; /* the caller's RTP lost on the way in */
+  guint jitter_ms;      /* interarrival jitter of the caller's RTP */
+} McuRtpEndpointStats;
+
+#define MCU_TYPE_RTP_ENDPOINT (mcu_rtp_endpoint_get_type ())
+G_DECLARE_FINAL_TYPE (
+    McuRtpEndpoint, mcu_rtp_endpoint, MCU, RTP_ENDPOINT, GObject)
+
+/* Signal "stream-linked" (guint ssrc), on a streaming thread: rtp_src
+ * carries a new stream from now on (the first, or the caller's new SSRC);
+ * a video decoder asks it for a keyframe. */
+
+/* Binds the ports now (so they can go into the SDP answer). */
+McuRtpEndpoint *mcu_rtp_endpoint_new (
+    McuPortPool *pool, guint jitter_latency, GError **error);
+guint mcu_rtp_endpoint_get_rtp_port (McuRtpEndpoint *self);
+guint mcu_rtp_endpoint_get_rtcp_port (McuRtpEndpoint *self);
+
+/* A new transport element (transfer none: the endpoint keeps a ref until
+ * reset) with the pads "rtp_src" and "rtp_sink", for the session's bin.
+ * Takes its own refs on params->pt_caps. Sends where the caller was heard
+ * before, else to the SDP's address. Main thread; the previous one must be
+ * gone (mcu_rtp_endpoint_reset). */
+GstElement *mcu_rtp_endpoint_build (
+    McuRtpEndpoint *self, const McuRtpEndpointParams *params, GError **error);
+/* Forgets the transport element (its bin was set to NULL and dropped). */
+void mcu_rtp_endpoint_reset (McuRtpEndpoint *self);
+
+/* SRTP keys (see mcu_srtp_set_keys): before build, and again to re-key. */
+void mcu_rtp_endpoint_set_srtp_keys (McuRtpEndpoint *self,
+    const McuMediaSrtpKey *send, const McuMediaSrtpKey *recv);
+/* Where to send until the caller's real source is seen (latching). The
+ * same address again (hold, resume) keeps the latched source. */
+void mcu_rtp_endpoint_set_remote (McuRtpEndpoint *self, const gchar *address,
+    guint rtp_port, guint rtcp_port);
+/* The room's fixed latency, given to the sinks (rtpsession stamps its
+ * sender reports with it). */
+void mcu_rtp_endpoint_set_latency (McuRtpEndpoint *self, GstClockTime latency);
+
+/* Microseconds since the last RTP or RTCP packet was taken (since creation
+ * when none came yet). Any thread. */
+gint64 mcu_rtp_endpoint_get_idle_time (McuRtpEndpoint *self);
+void mcu_rtp_endpoint_get_counters (
+    McuRtpEndpoint *self, McuRtpEndpointCounters *counters);
+/* Zeros when no transport is built. Main thread. */
+void mcu_rtp_endpoint_get_stats (
+    McuRtpEndpoint *self, McuRtpEndpointStats *stats);
+
+/* (nullable) (transfer full) the pad every RTP packet taken passes,
+ * decrypted, all payload types and SSRCs (telephone-events are read
+ * there). Main thread, after build. */
+GstPad *mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self);
+
+/* (nullable) (transfer none) the rtpbin holding the jitter buffers, for
+ * McuAudioDecode's adaptive depth (its "latency", its session's source
+ * stats). Main thread, after build. */
+GstElement *mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self);
+
+G_END_DECLS

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * McuRtpEndpoint on its own, on loopback sockets: the caller at the SDP's
+ * address gets our RTP and feeds rtp_src; a stranger at another address
+ * sending to the same port at the same time gets nothing and is never
+ * counted or linked. */
+#include "mcu-rtp-endpoint.h"
+#include "port-fixture.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+/* A non-blocking UDP socket on @host, any port. */
+static GSocket *
+udp_socket (const gchar *host, guint *port)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (a, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (s, sa, FALSE, NULL));
+  g_socket_set_blocking (s, FALSE);
+  bound = g_socket_get_local_address (s, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return s;
+}
+
+/* 20 ms of PCMU (PT 0) to 127.0.0.1:@port. */
+static void
+send_rtp (GSocket *s, guint port, guint16 seq, guint32 ssrc)
+{
+  guint8 pkt[12 + 160];
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (lo, port);
+  guint32 ts = (guint32)seq * 160;
+
+  memset (pkt, 0xff, sizeof pkt);
+  pkt[0] = 0x80;
+  pkt[1] = 0;
+  pkt[2] = seq >> 8;
+  pkt[3] = seq & 0xff;
+  for (guint i = 0; i < 4; i++) {
+    pkt[4 + i] = (ts >> (24 - 8 * i)) & 0xff;
+    pkt[8 + i] = (ssrc >> (24 - 8 * i)) & 0xff;
+  }
+  g_assert_cmpint (
+      g_socket_send_to (s, to, (gchar *)pkt, sizeof pkt, NULL, NULL), ==,
+      sizeof pkt);
+}
+
+/* RTP packets waiting on @s. */
+static guint
+drain_rtp (GSocket *s)
+{
+  gchar buf[2048];
+  gssize n;
+  guint count = 0;
+
+  while ((n = g_socket_receive (s, buf, sizeof buf, NULL, NULL)) > 0)
+    if (n >= 12 && (buf[0] & 0xc0) == 0x80)
+      count++;
+  return count;
+}
+
+typedef struct
+{
+  gint n_linked;
+  guint ssrc;
+} Linked;
+
+static void
+on_stream_linked (McuRtpEndpoint *ep, guint ssrc, Linked *linked)
+{
+  g_atomic_int_inc (&linked->n_linked);
+  g_atomic_int_set ((gint *)&linked->ssrc, (gint)ssrc);
+}
+
+static void
+test_stranger_never_steals (void)
+{
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  guint peer_port, stranger_port, port, to_peer = 0, to_stranger = 0;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  g_autoptr (GSocket) stranger = udp_socket ("127.0.0.2", &stranger_port);
+  McuRtpEndpointParams params = { .pt = 0 };
+  McuRtpEndpointCounters counters;
+  Linked linked = { 0, 0 };
+  GstElement *pipeline, *transport, *src, *sink;
+
+  g_assert_no_error (error);
+  port = mcu_rtp_endpoint_get_rtp_port (ep);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
+                                            "clock-rate=8000,encoding-name="
+                                            "PCMU,payload=0");
+  transport = mcu_rtp_endpoint_build (ep, &params, &error);
+  gst_caps_unref (params.pt_caps[0]);
+  g_assert_no_error (error);
+  g_signal_connect (
+      ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
+
+  pipeline = gst_pipeline_new (NULL);
+  src = gst_parse_bin_from_description (
+      "audiotestsrc is-live=true samplesperbuffer=160 ! "
+      "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt=0",
+      TRUE, &error);
+  g_assert_no_error (error);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, transport, sink, NULL);
+  g_assert_true (gst_element_link_pads (src, NULL, transport, "rtp_sink"));
+  g_assert_true (gst_element_link_pads (transport, "rtp_src", sink, "sink"));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  /* both send at once for 2 s, the stranger first each time */
+  for (guint16 seq = 0; seq < 100; seq++) {
+    send_rtp (stranger, port, seq, 0x2222);
+    send_rtp (peer, port, seq, 0x1111);
+    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+    to_peer += drain_rtp (peer);
+    to_stranger += drain_rtp (stranger);
+  }
+  g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+  to_peer += drain_rtp (peer);
+  to_stranger += drain_rtp (stranger);
+  mcu_rtp_endpoint_get_counters (ep, &counters);
+
+  g_assert_cmpuint (to_peer, >=, 50);
+  g_assert_cmpuint (to_stranger, ==, 0);
+  g_assert_cmpuint (counters.packets_received, <=, 100); /* the peer's only */
+  g_assert_cmpuint (counters.packets_received, >=, 90);
+  g_assert_cmpint (g_atomic_int_get (&linked.n_linked), ==, 1);
+  g_assert_cmpuint (linked.ssrc, ==, 0x1111);
+  g_assert_cmpint (mcu_rtp_endpoint_get_idle_time (ep), <, G_USEC_PER_SEC);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func (
+      "/rtp-endpoint/stranger-never-steals", test_stranger_never_steals);
+  return g_test_run ();
+}
