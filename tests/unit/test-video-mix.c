@@ -1037,7 +1037,7 @@ reuse_frames (ReuseTap *t, guint *keys)
 static void
 test_encoder_reuse (void)
 {
-  g_autoptr (McuPortPool) pool = make_pool ();
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
   Peer *a = peer_new (pool, 1, RED, W, H);
   McuVideoEncodeOptions o = { W, H, 30, 300, TRUE };
