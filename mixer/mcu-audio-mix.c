@@ -540,10 +540,13 @@ build_pipeline (McuAudioMix *self, GError **error)
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);
   /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
-   * buffer: recordings and streams line it up with video by when it
-   * arrived (test_recording's claps). */
-  mcu_mix_taps_set_delay (self->taps,
-      (GstClockTime)(options->latency_ms + RETIME_LEAD_MS) * GST_MSECOND);
+   * buffer; its picture reaches the compositor after its own jitter buffer
+   * and decoder, about as late again as RETIME_LEAD_MS. Recordings and
+   * streams take the jitter buffer off the mix's times, so both are timed
+   * by arrival plus that same path (test_recording's claps: -45..+7 ms
+   * with RETIME_LEAD_MS taken off as well, centred on -19). */
+  mcu_mix_taps_set_delay (
+      self->taps, (GstClockTime)options->latency_ms * GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
