@@ -163,6 +163,8 @@ static const KeySpec key_specs[] = {
   { "recording", "announce", KEY_BOOL, 0, 0, CFG (recording_announce) },
   { "recording", "segment-seconds", KEY_UINT, 0, 86400,
       CFG (recording_segment_seconds) },
+  { "recording", "segment-kb", KEY_UINT, 0, 100000000,
+      CFG (recording_segment_kb) },
   { "recording", "reuse-encoder", KEY_BOOL, 0, 0,
       CFG (recording_reuse_encoder) },
   { "recording", "max-downloads", KEY_UINT, 1, 1000,

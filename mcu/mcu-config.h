@@ -150,6 +150,7 @@ typedef struct
   guint recording_max_streams;             /* live streams at once */
   gboolean recording_announce;     /* the room hears "recording-started" */
   guint recording_segment_seconds; /* 0: one file per recording */
+  guint recording_segment_kb;      /* 0: files not cut by size */
   /* take a participants' encoder group's H.264 when it is the view */
   gboolean recording_reuse_encoder;
   guint recording_max_downloads; /* files sent at once (control) */

@@ -481,8 +481,10 @@ rec_begin (Rec *rec)
   if (video && !room_sends_video (rec->room, video))
     video = NULL;
   options.segment_seconds = self->config->recording_segment_seconds;
+  options.segment_kb = self->config->recording_segment_kb;
   name = g_strdup_printf ("%s%s.%s", rec->id,
-      options.segment_seconds ? ".000" : "", video ? "mkv" : "mka");
+      options.segment_seconds || options.segment_kb ? ".000" : "",
+      video ? "mkv" : "mka");
   rec->path = g_build_filename (self->dir, name, NULL);
   options.path = rec->path;
   if (g_mkdir_with_parents (self->dir, 0750) != 0)

@@ -352,7 +352,7 @@ mux_pad (McuRecorder *self, gboolean video)
 {
   switch (self->options.output) {
     case MCU_RECORDER_FILE:
-      if (self->options.segment_seconds)
+      if (self->options.segment_seconds || self->options.segment_kb)
         return video ? "video" : "audio_%u"; /* splitmuxsink */
       return video ? "video_%u" : "audio_%u";
     case MCU_RECORDER_SRT:
@@ -508,8 +508,9 @@ build_segments (McuRecorder *self, GstElement **mux, GError **error)
   gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   g_object_set (*mux, "muxer", inner, "sink", sink, "max-size-time",
-      (guint64)self->options.segment_seconds * GST_SECOND,
-      "send-keyframe-requests", TRUE, NULL);
+      (guint64)self->options.segment_seconds * GST_SECOND, "max-size-bytes",
+      (guint64)self->options.segment_kb * 1000, "send-keyframe-requests",
+      self->options.segment_seconds > 0, NULL);
   g_signal_connect (
       *mux, "format-location", G_CALLBACK (on_format_location), self);
   return TRUE;
@@ -525,7 +526,7 @@ build_output (McuRecorder *self, GstElement **mux, GError **error)
 
   switch (self->options.output) {
     case MCU_RECORDER_FILE:
-      if (self->options.segment_seconds)
+      if (self->options.segment_seconds || self->options.segment_kb)
         return build_segments (self, mux, error);
       if (!(*mux = add (self, "matroskamux", error)) ||
           !(sink = add (self, "filesink", error)))
@@ -628,8 +629,9 @@ mcu_recorder_new (const McuRecorderOptions *options, McuAudioMix *audio,
                             options->height >= 16 && options->bitrate > 0,
       NULL);
   g_return_val_if_fail (
-      options->segment_seconds == 0 || (options->output == MCU_RECORDER_FILE &&
-                                           g_strrstr (options->path, ".000.")),
+      (options->segment_seconds == 0 && options->segment_kb == 0) ||
+          (options->output == MCU_RECORDER_FILE &&
+              g_strrstr (options->path, ".000.")),
       NULL);
   self->options = *options;
   self->path = g_strdup (options->path);

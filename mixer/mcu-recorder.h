@@ -39,6 +39,9 @@ typedef struct
    * seconds, at the next video key frame (splitmuxsink). path is then the
    * first one's, NAME.000.EXT; the next are NAME.001.EXT, ... */
   guint segment_seconds;
+  /* MCU_RECORDER_FILE: 0, or a new file before one grows past this many
+   * kB (at a video key frame; the same names as segment_seconds) */
+  guint segment_kb;
   /* the H.264 of a participants' encoder group that encodes that view,
    * when there is one (McuVideoEncodeOptions) */
   gboolean reuse_encoder;

@@ -507,6 +507,38 @@ def segmented(work):
                  "segments add up to the recording: %.2f s ~ %.2f s" % (sum(durations), item.get("duration", 0)))
 
 
+def segmented_by_size(work):
+    """[recording] segment-kb: files cut before they grow past the size, at key frames."""
+    rec_dir = os.path.join(work, "rec-size")
+    limit_kb = 75
+    with server(rec_dir, "", "segment-kb=%d\nannounce=false\n" % limit_kb) as srv:
+        ctl = Control(srv.control_socket)
+        caller = Caller(work, "size", srv.uri("segkb"), ["--codec", "opus", "--video-colour", "c83232"],
+                        duration=40)
+        checks.check(caller.wait_answered(15) == 200, "segments by size: caller answered")
+        time.sleep(1.0)
+        status, body = ctl.call("POST", "/v1/rooms/segkb/recordings")
+        rid = (body or {}).get("id", "")
+        time.sleep(8.0)
+        ctl.call("DELETE", "/v1/rooms/segkb/recordings/" + rid)
+        checks.check(mcutest.poll_until(lambda: any(r["id"] == rid and r["state"] == "stopped"
+                                                    for r in ctl.get("/v1/recordings")[1]["recordings"]), 10),
+                     "segments by size: the recording stopped")
+        item = next((r for r in ctl.get("/v1/recordings")[1]["recordings"] if r["id"] == rid), {})
+        caller.stop()
+    files = sorted(f for f in os.listdir(rec_dir) if f.startswith(rid) and f.endswith(".mkv"))
+    sizes = [os.path.getsize(os.path.join(rec_dir, f)) for f in files]
+    print("# segments by size: %s bytes, %s s recorded" % (sizes, item.get("duration")))
+    checks.check(len(files) >= 2 and files[0] == rid + ".000.mkv" and item.get("segments") == len(files),
+                 "segments by size: %d files from %s.000.mkv, %s listed" % (len(files), rid, item.get("segments")))
+    checks.check(all(s <= limit_kb * 1000 for s in sizes[:-1]),
+                 "segments by size: every file but the last at most %d kB: %s" % (limit_kb, sizes))
+    durations = [discover(os.path.join(rec_dir, f))["duration"] or 0 for f in files]
+    checks.check(abs(sum(durations) - item.get("duration", 0)) < 0.3 and all(d > 0 for d in durations),
+                 "segments by size decode and add up to the recording: %s ~ %.2f s"
+                 % (["%.2f" % d for d in durations], item.get("duration", 0)))
+
+
 def decode_errors(path):
     """What decoding all of @path's video says when it goes wrong."""
     p = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!", "matroskademux",
@@ -799,6 +831,7 @@ def main():
             announced(work)
         if "segments" in parts:
             segmented(work)
+            segmented_by_size(work)
         if "reuse" in parts:
             reused(work)
         if "frozen" in parts:
