@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: one participant's audio receive chain (see mcu-audio-decode.h). */
 #include "mcu-audio-decode.h"
+#include "mcu-pad-util-private.h"
 #include "mcu-mixer-error.h"
 
 #define MIX_CAPS \
@@ -75,20 +76,6 @@ mcu_audio_decode_init (McuAudioDecode *self)
 {
 }
 
-static GstElement *
-make (GstBin *bin, const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-    return NULL;
-  }
-  gst_bin_add (bin, e);
-  return e;
-}
-
 /* Streaming thread (on the depayloader's src): moves this caller's
  * timestamps by the offset; when it grows, the time skipped is announced
  * as a GAP first (20 ms at most per packet), which the decoder (Opus) or
@@ -151,12 +138,12 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
   g_return_val_if_fail (
       (guint)params->codec < G_N_ELEMENTS (decode_info), NULL);
   di = &decode_info[params->codec];
-  if (!(depay = make (bin, di->depay, error)) ||
-      !(dec = make (bin, di->decoder, error)) ||
-      (di->conceal && !(plc = make (bin, "mcuplc", error))) ||
-      !(conv = make (bin, "audioconvert", error)) ||
-      !(res = make (bin, "audioresample", error)) ||
-      !(caps = make (bin, "capsfilter", error)))
+  if (!(depay = mcu_pad_util_make (bin, di->depay, error)) ||
+      !(dec = mcu_pad_util_make (bin, di->decoder, error)) ||
+      (di->conceal && !(plc = mcu_pad_util_make (bin, "mcuplc", error))) ||
+      !(conv = mcu_pad_util_make (bin, "audioconvert", error)) ||
+      !(res = mcu_pad_util_make (bin, "audioresample", error)) ||
+      !(caps = mcu_pad_util_make (bin, "capsfilter", error)))
     return NULL;
   if (params->codec == MCU_MEDIA_CODEC_OPUS)
     g_object_set (dec, "plc", TRUE, "use-inband-fec", params->opus_fec, NULL);

@@ -230,20 +230,6 @@ h264_profile_name (guint profile_level_id)
 }
 
 static GstElement *
-make (GstBin *bin, const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-    return NULL;
-  }
-  gst_bin_add (bin, e);
-  return e;
-}
-
-static GstElement *
 make_caps (GstBin *bin, GstCaps *caps)
 {
   GstElement *e = gst_element_factory_make ("capsfilter", NULL);
@@ -261,7 +247,7 @@ make_encoder (McuEncoderGroup *self, GstCaps **out_caps, GError **error)
   GstElement *enc;
 
   if (p->codec == MCU_VIDEO_CODEC_VP8) {
-    if (!(enc = make (GST_BIN (self->bin), "vp8enc", error)))
+    if (!(enc = mcu_pad_util_make (GST_BIN (self->bin), "vp8enc", error)))
       return NULL;
     g_object_set (enc, "deadline", (gint64)1, "cpu-used", 8, "lag-in-frames", 0,
         "target-bitrate", (gint)(p->bitrate_kbps * 1000), "keyframe-max-dist",
@@ -271,7 +257,7 @@ make_encoder (McuEncoderGroup *self, GstCaps **out_caps, GError **error)
     *out_caps = gst_caps_new_empty_simple ("video/x-vp8");
     return enc;
   }
-  if (!(enc = make (GST_BIN (self->bin), "x264enc", error)))
+  if (!(enc = mcu_pad_util_make (GST_BIN (self->bin), "x264enc", error)))
     return NULL;
   gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset",
@@ -296,12 +282,12 @@ build (McuEncoderGroup *self, GError **error)
   GstCaps *encoded = NULL;
   GstPad *pad;
 
-  if (!(queue = self->queue = make (bin, "queue", error)) ||
-      !(scale = make (bin, "videoscale", error)) ||
-      !(rate = make (bin, "videorate", error)) ||
-      !(convert = make (bin, "videoconvert", error)) ||
+  if (!(queue = self->queue = mcu_pad_util_make (bin, "queue", error)) ||
+      !(scale = mcu_pad_util_make (bin, "videoscale", error)) ||
+      !(rate = mcu_pad_util_make (bin, "videorate", error)) ||
+      !(convert = mcu_pad_util_make (bin, "videoconvert", error)) ||
       !(self->encoder = make_encoder (self, &encoded, error)) ||
-      !(self->tee = make (bin, "tee", error))) {
+      !(self->tee = mcu_pad_util_make (bin, "tee", error))) {
     if (encoded)
       gst_caps_unref (encoded);
     return FALSE;

@@ -106,6 +106,25 @@ mcu_mix_taps_dispatch (
   g_mutex_unlock (&taps->lock);
 }
 
+void
+mcu_mix_taps_push_copy (GstElement *appsrc, GstCaps **last_caps,
+    GstBuffer *buffer, GstCaps *caps, GstClockTime pts)
+{
+  GstAppSrc *src = GST_APP_SRC (appsrc);
+  GstBuffer *out;
+
+  if (caps && (*last_caps == NULL || !gst_caps_is_equal (*last_caps, caps))) {
+    gst_caps_replace (last_caps, caps);
+    gst_app_src_set_caps (src, caps);
+  }
+  out = gst_buffer_copy (buffer);
+  GST_BUFFER_PTS (out) = pts;
+  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET (out) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_FLAGS (out) = 0;
+  gst_app_src_push_buffer (src, out);
+}
+
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {

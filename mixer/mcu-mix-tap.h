@@ -32,6 +32,11 @@ void mcu_mix_taps_dispatch (McuMixTaps *taps, GstBuffer *buffer, GstCaps *caps,
  * times its inputs by their arrival after the jitter buffer): taken off
  * every clock_time, so that the mix lines up with video timed by arrival. */
 void mcu_mix_taps_set_delay (McuMixTaps *taps, GstClockTime delay);
+/* Pushes a copy of @buffer into @appsrc at @pts (no DTS, no flags), after
+ * setting its caps when @caps differ from *@last_caps (kept there). For
+ * a tap feeding an encode of its own (any thread; one caller per @appsrc). */
+void mcu_mix_taps_push_copy (GstElement *appsrc, GstCaps **last_caps,
+    GstBuffer *buffer, GstCaps *caps, GstClockTime pts);
 /* An appsink (sync off, never blocking upstream) handing its buffers to
  * @taps; @taps must outlive it. (transfer floating) */
 GstElement *mcu_mix_taps_make_sink (McuMixTaps *taps, const gchar *name);

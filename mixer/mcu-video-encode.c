@@ -209,20 +209,11 @@ on_view (
     GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
 {
   McuVideoEncode *self = data;
-  GstBuffer *out;
 
   if (clock_time < self->base)
     return;
-  if (caps && (self->caps == NULL || !gst_caps_is_equal (self->caps, caps))) {
-    gst_caps_replace (&self->caps, caps);
-    gst_app_src_set_caps (GST_APP_SRC (self->src), caps);
-  }
-  out = gst_buffer_copy (buffer);
-  GST_BUFFER_PTS (out) = clock_time - self->base;
-  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_OFFSET (out) = GST_BUFFER_OFFSET_NONE;
-  GST_BUFFER_FLAGS (out) = 0;
-  gst_app_src_push_buffer (GST_APP_SRC (self->src), out);
+  mcu_mix_taps_push_copy (
+      self->src, &self->caps, buffer, caps, clock_time - self->base);
 }
 
 static gboolean

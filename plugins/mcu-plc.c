@@ -57,12 +57,33 @@ reset (McuPlc *self)
   self->filled = 0;
 }
 
+/* spandsp 0.0.6's plc_fillin () rotates its history with memcpy () onto
+ * itself when a fill starts (overlapping copies: undefined behaviour, and
+ * an ASan error). The same rotation with memmove () first leaves it
+ * nothing to do. */
+static void
+rotate_history (plc_state_t *s)
+{
+  int16_t head[PLC_HISTORY_LEN];
+
+  if (s->missing_samples != 0 || s->buf_ptr <= 0 ||
+      s->buf_ptr >= PLC_HISTORY_LEN)
+    return;
+  memcpy (head, s->history, sizeof (int16_t) * (gsize)s->buf_ptr);
+  memmove (s->history, &s->history[s->buf_ptr],
+      sizeof (int16_t) * (gsize)(PLC_HISTORY_LEN - s->buf_ptr));
+  memcpy (&s->history[PLC_HISTORY_LEN - s->buf_ptr], head,
+      sizeof (int16_t) * (gsize)s->buf_ptr);
+  s->buf_ptr = 0;
+}
+
 /* @n samples of concealment into @amp, faded over 50 ms at any rate. */
 static void
 conceal (McuPlc *self, int16_t *amp, guint n)
 {
   guint done = 0;
 
+  rotate_history (&self->plc);
   if (self->rate <= PLC_RATE) {
     plc_fillin (&self->plc, amp, (int)n);
     self->filled += n;

@@ -107,20 +107,25 @@ write_config (McuLoadgen *lg, GError **error)
   g_autofree gchar *media = lg->opt.media_options
                                 ? g_strjoinv ("\n", lg->opt.media_options)
                                 : g_strdup ("");
-  g_autofree gchar *text = g_strdup_printf ("[sip]\nlisten=127.0.0.1\n"
-                                            "port=%u\ntransports=udp,tcp\n"
-                                            "domain=127.0.0.1\n\n"
-                                            "[media]\naddress=127.0.0.1\n"
-                                            "rtp-port-min=%u\nrtp-port-max=%u\n"
-                                            "rtp-timeout=30\n%s\n\n"
-                                            "[rooms]\nauto-create=true\n"
-                                            "max-participants=0\n\n"
-                                            /* all callers come from one
-                                             * address: no flood limits */
-                                            "[limits]\ninvite-rate=0\n"
-                                            "max-calls=0\nmax-half-open=0\n"
-                                            "max-half-open-per-source=0\n",
-      s->sip_port, s->rtp_min, s->rtp_max, media);
+  g_autofree gchar *text =
+      g_strdup_printf ("[sip]\nlisten=127.0.0.1\n"
+                       "port=%u\ntransports=udp,tcp\n"
+                       "domain=127.0.0.1\n\n"
+                       "[media]\naddress=127.0.0.1\n"
+                       "rtp-port-min=%u\nrtp-port-max=%u\n"
+                       "rtp-timeout=30\n%s\n\n"
+                       "[rooms]\nauto-create=true\n"
+                       "max-participants=0\n\n"
+                       /* all callers come from one
+                        * address: no flood limits */
+                       "[limits]\ninvite-rate=0\n"
+                       "max-calls=0\nmax-half-open=0\n"
+                       "max-half-open-per-source=0\n\n"
+                       /* its own database and socket:
+                        * never another mcu's */
+                       "[storage]\ndatabase=%s/mcu.db\n\n"
+                       "[control]\nsocket=%s/control.sock\n",
+          s->sip_port, s->rtp_min, s->rtp_max, media, s->dir, s->dir);
 
   s->config_path = g_build_filename (s->dir, "mcu.conf", NULL);
   s->log_path = g_build_filename (s->dir, "mcu.log", NULL);
@@ -251,6 +256,13 @@ mcu_loadgen_server_clear (McuLoadgenServer *s, gboolean keep)
       unlink (s->config_path);
     if (s->log_path)
       unlink (s->log_path);
+    for (const gchar *const *f = (const gchar *const[]){ "mcu.db", "mcu.db-wal",
+             "mcu.db-shm", "control.sock", NULL };
+         *f; f++) {
+      g_autofree gchar *path = g_build_filename (s->dir, *f, NULL);
+
+      unlink (path);
+    }
     rmdir (s->dir);
   } else if (s->dir) {
     g_printerr ("mcu-loadgen: kept %s\n", s->dir);
