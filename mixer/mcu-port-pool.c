@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: RTP/RTCP port pairs. Main thread only.
+ * mcu: RTP/RTCP port pairs, and the RTP receive thread that serves their
+ * sockets (McuRtpIo, made on first use). Main thread only.
  *
  * Pairs are handed out round-robin from the range (a port just freed is the
  * last to be reused, so late packets of an old call do not land in a new
@@ -17,9 +18,19 @@ struct _McuPortPool
   guint n_pairs;
   guint next;       /* index of the next pair to try */
   GHashTable *used; /* GUINT_TO_POINTER (port) set */
+  McuRtpIo *io;     /* (owned) (nullable) until mcu_port_pool_get_io */
 };
 
 G_DEFINE_FINAL_TYPE (McuPortPool, mcu_port_pool, G_TYPE_OBJECT)
+
+static void
+mcu_port_pool_dispose (GObject *object)
+{
+  McuPortPool *self = MCU_PORT_POOL (object);
+
+  g_clear_object (&self->io); /* joins its thread */
+  G_OBJECT_CLASS (mcu_port_pool_parent_class)->dispose (object);
+}
 
 static void
 mcu_port_pool_finalize (GObject *object)
@@ -34,6 +45,7 @@ mcu_port_pool_finalize (GObject *object)
 static void
 mcu_port_pool_class_init (McuPortPoolClass *klass)
 {
+  G_OBJECT_CLASS (klass)->dispose = mcu_port_pool_dispose;
   G_OBJECT_CLASS (klass)->finalize = mcu_port_pool_finalize;
 }
 
@@ -118,4 +130,13 @@ guint
 mcu_port_pool_get_n_allocated (McuPortPool *self)
 {
   return g_hash_table_size (self->used);
+}
+
+McuRtpIo *
+mcu_port_pool_get_io (McuPortPool *self)
+{
+  g_return_val_if_fail (MCU_IS_PORT_POOL (self), NULL);
+  if (self->io == NULL)
+    self->io = mcu_rtp_io_new ();
+  return self->io;
 }

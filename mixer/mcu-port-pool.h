@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include "mcu-mixer-error.h"
+#include "mcu-rtp-io.h"
 
 G_BEGIN_DECLS
 
@@ -25,5 +26,8 @@ gboolean mcu_port_pool_allocate (
 /* Closes the sockets and gives the ports back. */
 void mcu_port_pool_release (McuPortPool *self, McuPortPair *pair);
 guint mcu_port_pool_get_n_allocated (McuPortPool *self);
+/* (transfer none) the receive thread for the pool's sockets, made on the
+ * first call (its thread starts with its first watch). */
+McuRtpIo *mcu_port_pool_get_io (McuPortPool *self);
 
 G_END_DECLS

@@ -5,21 +5,32 @@
  * Threads (what touches what):
  * - The main thread: new, build, reset, set_remote, set_srtp_keys,
  *   set_latency, get_stats, get_rtp_in_pad, get_rtpbin, dispose. Only
- *   build and reset write `params`, `bin`, `rtp_src` and the element
- *   pointers, and only while the transport is not streaming (built and not
- *   yet playing, or after its bin was set to NULL): the streaming threads
- *   read them without a lock. The udpsink pointers are also written under
- *   `lock`, because set_remote and the latching change where they send.
- * - The udpsrc threads (RTP; RTCP unless rtcp-mux): the source probes
- *   (on_udpsrc_buffer): drop garbage, then under `lock` accept_source
- *   (latching), counters, last_rx, the caller's SSRC. With rtcp-mux the
- *   RTP thread pushes the RTCP it takes into the appsrc (no lock held).
+ *   build and reset write `params`, `bin`, `rtpbin`, `rtp_src` and the
+ *   srtp elements, and only while the transport is not streaming (built
+ *   and not yet playing, or after its bin was set to NULL): the streaming
+ *   threads read them without a lock. What the receive thread reads of the
+ *   transport (the mcurtpsrc elements, the payload type, SRTP, rtcp-mux)
+ *   is written under `lock`, as are the udpsink pointers (set_remote and
+ *   the latching change where they send).
+ * - McuRtpIo's thread (one for the process, see mcu-rtp-io.h): the
+ *   watches on the RTP and RTCP sockets (on_rtp_io, on_rtcp_io), from new
+ *   until dispose. Each packet: drop garbage; with rtcp-mux tell RTCP from
+ *   RTP on the RTP port; under `lock` accept_source (latching), counters,
+ *   last_rx, the caller's SSRC, and a ref on the mcurtpsrc it goes to;
+ *   then, without the lock, push it there. Nothing is taken while no
+ *   transport is built. The push runs srtpdec and rtpbin's receive side
+ *   (rtpsession, the SSRC demuxer, the jitter buffer's chain, which only
+ *   queues) on this thread; it holds mcurtpsrc's stream lock, so the bin
+ *   going to NULL waits for a push in progress, and nothing is pushed
+ *   into a bin that is not PLAYING. dispose removes the watches (waiting
+ *   for a callback in progress) before the ports are closed.
  * - rtpbin's threads: "request-pt-map" reads `params`; "pad-added" on a
  *   jitter buffer's thread reads the caller's SSRC under `lock`, then
  *   without it retargets rtp_src (the ghost pad locks itself), adds
  *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
  *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
- *   asks for keys (McuSrtp.lock, mcu-srtp.c).
+ *   (on McuRtpIo's thread) asks for keys (McuSrtp.lock, mcu-srtp.c) and
+ *   counts the caller's SRTCP keyframe requests (on_srtcp_decoded).
  * - Any thread: get_idle_time, get_counters (under `lock`).
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
@@ -27,20 +38,21 @@
  * and g_info; nothing else is called with `lock` held.
  *
  * The transport (rtpbin, in the AVPF profile when asked):
- *   udpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
- *   udpsrc(rtcp) -> [srtpdec] -> rtpbin -> [srtpenc] -> udpsink(rtcp)
+ *   mcurtpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
+ *   mcurtpsrc(rtcp) -> [srtpdec] -> rtpbin -> [srtpenc] -> udpsink(rtcp)
  *   rtp_sink -> rtpbin -> [srtpenc] -> udpsink(rtp)
- * With rtcp-mux the RTCP arrives on the RTP port and goes to rtpbin through
- * an appsrc; it leaves from the RTP port. Both udpsinks send from the
- * sockets the udpsrcs receive on (symmetric RTP). Streams of other payload
- * types (telephone-events: read before rtpbin, on get_rtp_in_pad) and of an
- * SSRC that is no longer the caller's end in a fakesink. */
+ * With rtcp-mux the RTCP arrives on the RTP port and goes to mcurtpsrc
+ * (rtcp) from the RTP socket's watch; it leaves from the RTP port. Both
+ * udpsinks send from the sockets the watches receive on (symmetric RTP).
+ * Streams of other payload types (telephone-events: read before rtpbin, on
+ * get_rtp_in_pad) and of an SSRC that is no longer the caller's end in a
+ * fakesink. */
 #include "mcu-rtp-endpoint.h"
 #include "mcu-pad-util-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
-#include <gst/app/gstappsrc.h>
+#include "mcu-rtp-src.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -55,16 +67,24 @@ struct _McuRtpEndpoint
 
   McuPortPool *pool;
   McuPortPair ports;
+  McuRtpIo *io; /* (transfer none) the pool's */
+  McuRtpIoWatch *watch_rtp;
+  McuRtpIoWatch *watch_rtcp;
   guint jitter_latency;        /* ms */
   McuRtpEndpointParams params; /* of the built transport; owns pt_caps */
   McuSrtp srtp;
 
   GstElement *bin; /* (owned) (nullable) the transport */
   GstElement *rtpbin;
-  GstElement *mux_rtcp; /* rtcp-mux: appsrc taking RTCP off the RTP port */
-  GstPad *rtp_src;      /* (transfer none) ghost pad of bin */
+  GstPad *rtp_src; /* (transfer none) ghost pad of bin */
 
   GMutex lock; /* protects everything below */
+  /* what the receive thread feeds (NULL: no transport; in `bin`) */
+  McuRtpSrc *src_rtp;
+  McuRtpSrc *src_rtcp;
+  gboolean rx_mux;  /* params.rtcp_mux of the transport */
+  gboolean rx_srtp; /* params.srtp != NONE */
+  guint rx_pt;      /* params.pt */
   GstElement *udpsink_rtp;
   GstElement *udpsink_rtcp;
   gchar *remote_address;
@@ -106,6 +126,11 @@ mcu_rtp_endpoint_dispose (GObject *object)
 {
   McuRtpEndpoint *self = MCU_RTP_ENDPOINT (object);
 
+  /* first: no callback runs once these return; then the sockets close */
+  if (self->watch_rtp)
+    mcu_rtp_io_remove (self->io, g_steal_pointer (&self->watch_rtp));
+  if (self->watch_rtcp)
+    mcu_rtp_io_remove (self->io, g_steal_pointer (&self->watch_rtcp));
   mcu_rtp_endpoint_reset (self);
   if (self->pool)
     mcu_port_pool_release (self->pool, &self->ports);
@@ -148,6 +173,11 @@ mcu_rtp_endpoint_init (McuRtpEndpoint *self)
   self->last_rx = g_get_monotonic_time ();
 }
 
+static void on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival);
+static void on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival);
+
 McuRtpEndpoint *
 mcu_rtp_endpoint_new (McuPortPool *pool, guint jitter_latency, GError **error)
 {
@@ -157,6 +187,17 @@ mcu_rtp_endpoint_new (McuPortPool *pool, guint jitter_latency, GError **error)
     return NULL;
   self->pool = g_object_ref (pool);
   self->jitter_latency = jitter_latency;
+  /* no ref on self: dispose removes the watches */
+  self->io = mcu_port_pool_get_io (pool);
+  self->watch_rtp =
+      mcu_rtp_io_add (self->io, self->ports.rtp, on_rtp_io, self, NULL);
+  self->watch_rtcp =
+      mcu_rtp_io_add (self->io, self->ports.rtcp, on_rtcp_io, self, NULL);
+  if (self->watch_rtp == NULL || self->watch_rtcp == NULL) {
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "cannot receive on RTP port %u", self->ports.port);
+    return NULL;
+  }
   return g_steal_pointer (&self);
 }
 
@@ -475,73 +516,114 @@ is_rtcp (GstBuffer *buf)
   return b[1] >= 192 && b[1] <= 223;
 }
 
-static GstPadProbeReturn
-on_udpsrc_buffer (GstPadProbeInfo *info, McuRtpEndpoint *self, gboolean rtp)
+/* What a packet is, from its first bytes (no lock). */
+typedef enum
 {
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
-  GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
-  gint64 now = g_get_monotonic_time ();
-  gboolean srtp = self->params.srtp != MCU_MEDIA_SRTP_NONE;
-  guint requests = 0;
-  guint32 ssrc = 0;
-  guint pt = 0;
+  PACKET_GARBAGE,
+  PACKET_RTP,
+  PACKET_RTCP,
+} PacketKind;
 
-  if (rtp && self->mux_rtcp && is_rtcp (buf)) {
-    /* rtcp-mux: RTCP on the RTP port goes to rtpbin's RTCP input */
-    if ((srtp ? mcu_srtp_rtcp_plausible (buf)
-              : gst_rtcp_buffer_validate_reduced (buf)) &&
-        on_udpsrc_buffer (info, self, FALSE) == GST_PAD_PROBE_OK) {
-      gst_app_src_push_buffer (
-          GST_APP_SRC (self->mux_rtcp), gst_buffer_ref (buf));
-    }
-    return GST_PAD_PROBE_DROP;
-  }
-  if (rtp) {
-    if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf))
-      return GST_PAD_PROBE_DROP; /* garbage never reaches rtpbin */
-    ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
-    pt = gst_rtp_buffer_get_payload_type (&rtpbuf);
-    gst_rtp_buffer_unmap (&rtpbuf);
-  } else if (srtp) {
-    /* SRTCP: srtpdec authenticates it; counted after (on_srtcp_decoded) */
-    if (!mcu_srtp_rtcp_plausible (buf))
-      return GST_PAD_PROBE_DROP;
-  } else {
+static PacketKind
+classify (GstBuffer *buf, gboolean rtp_port, gboolean mux, gboolean srtp,
+    guint32 *ssrc, guint *pt, guint *requests)
+{
+  GstRTPBuffer rtpbuf = GST_RTP_BUFFER_INIT;
+
+  if (!rtp_port || (mux && is_rtcp (buf))) {
+    /* SRTCP: srtpdec authenticates it; its keyframe requests are counted
+     * after (on_srtcp_decoded) */
+    if (srtp)
+      return mcu_srtp_rtcp_plausible (buf) ? PACKET_RTCP : PACKET_GARBAGE;
     if (!gst_rtcp_buffer_validate_reduced (buf))
-      return GST_PAD_PROBE_DROP;
-    requests = count_keyframe_requests (buf);
+      return PACKET_GARBAGE;
+    *requests = count_keyframe_requests (buf);
+    return PACKET_RTCP;
   }
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtpbuf))
+    return PACKET_GARBAGE; /* garbage never reaches rtpbin */
+  *ssrc = gst_rtp_buffer_get_ssrc (&rtpbuf);
+  *pt = gst_rtp_buffer_get_payload_type (&rtpbuf);
+  gst_rtp_buffer_unmap (&rtpbuf);
+  return PACKET_RTP;
+}
+
+/* One packet that came to the RTP port (@rtp_port) or the RTCP port: is
+ * it the caller's? Latching, counters; (transfer full) where it goes, or
+ * NULL to drop it. */
+static McuRtpSrc *
+take_packet (McuRtpEndpoint *self, GstBuffer *buf, GSocketAddress *from,
+    gboolean rtp_port, gint64 now)
+{
+  PacketKind kind;
+  McuRtpSrc *to;
+  gboolean mux, srtp;
+  guint32 ssrc = 0;
+  guint pt = 0, requests = 0;
 
   g_mutex_lock (&self->lock);
-  if (meta && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
-      !accept_source (self, G_INET_SOCKET_ADDRESS (meta->addr), rtp, now)) {
+  mux = self->rx_mux;
+  srtp = self->rx_srtp;
+  to = rtp_port ? self->src_rtp : self->src_rtcp;
+  g_mutex_unlock (&self->lock);
+  /* no transport; or RTCP to the RTCP port with rtcp-mux (not read) */
+  if (to == NULL || (!rtp_port && mux))
+    return NULL;
+  kind = classify (buf, rtp_port, mux, srtp, &ssrc, &pt, &requests);
+  if (kind == PACKET_GARBAGE)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  to = kind == PACKET_RTP ? self->src_rtp : self->src_rtcp;
+  if (to == NULL || (G_IS_INET_SOCKET_ADDRESS (from) &&
+                        !accept_source (self, G_INET_SOCKET_ADDRESS (from),
+                            kind == PACKET_RTP, now))) {
     g_mutex_unlock (&self->lock);
-    return GST_PAD_PROBE_DROP;
+    return NULL;
   }
   self->last_rx = now;
-  if (rtp) {
+  if (kind == PACKET_RTP) {
     self->counters.packets_received++;
-    if (pt == self->params.pt) { /* the media stream (not DTMF) */
+    if (pt == self->rx_pt) { /* the media stream (not DTMF) */
       self->ssrc = ssrc;
       self->have_ssrc = TRUE;
     }
   }
   self->counters.keyframes_asked_in += requests;
+  gst_object_ref (to);
   g_mutex_unlock (&self->lock);
-  return GST_PAD_PROBE_OK;
+  return to;
 }
 
-static GstPadProbeReturn
-on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+/* McuRtpIo's thread: what came to one of our ports. */
+static void
+on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
-  return on_udpsrc_buffer (info, user_data, TRUE);
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n; i++) {
+    McuRtpSrc *to = take_packet (self, bufs[i], from[i], rtp_port, now);
+
+    if (to == NULL)
+      continue;
+    mcu_rtp_src_push_full (to, gst_buffer_ref (bufs[i]), from[i], arrival);
+    gst_object_unref (to);
+  }
 }
 
-static GstPadProbeReturn
-on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+static void
+on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
-  return on_udpsrc_buffer (info, user_data, FALSE);
+  on_io_packets (data, TRUE, bufs, from, n, arrival);
+}
+
+static void
+on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival)
+{
+  on_io_packets (data, FALSE, bufs, from, n, arrival);
 }
 
 /* The caller's RTCP out of srtpdec: its keyframe requests. */
@@ -643,15 +725,27 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
 /* ---- building ---- */
 
 static GstElement *
-make_udp (GstBin *bin, const gchar *factory, GSocket *socket, GError **error)
+make_udpsink (GstBin *bin, GSocket *socket, GError **error)
 {
-  GstElement *e = mcu_pad_util_make (bin, factory, error);
+  GstElement *e = mcu_pad_util_make (bin, "udpsink", error);
 
   if (e == NULL)
     return NULL;
-  g_object_set (e, "socket", socket, "close-socket", FALSE, NULL);
-  if (g_str_equal (factory, "udpsink"))
-    g_object_set (e, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (e, "socket", socket, "close-socket", FALSE, "sync", FALSE,
+      "async", FALSE, NULL);
+  return e;
+}
+
+/* A source fed by our McuRtpIo watch with caps @media (our own element:
+ * made directly, registered or not). */
+static GstElement *
+make_rtpsrc (GstBin *bin, const gchar *media)
+{
+  GstElement *e = g_object_new (MCU_TYPE_RTP_SRC, NULL);
+  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple (media);
+
+  g_object_set (e, "caps", caps, NULL);
+  gst_bin_add (bin, e);
   return e;
 }
 
@@ -665,37 +759,25 @@ add_probe (GstElement *e, const gchar *pad_name, GstPadProbeCallback cb,
   gst_object_unref (pad);
 }
 
-/* The sources and sinks around rtpbin (see the top of the file). */
+/* The sources and sinks around rtpbin (see the top of the file). The
+ * sources are fed once mcu_rtp_endpoint_build publishes them. */
 static gboolean
-build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
+build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
+    GstElement **src_rtcp, GError **error)
 {
   const McuRtpEndpointParams *p = &self->params;
-  GstElement *src_rtp, *src_rtcp;
   gboolean srtp = p->srtp != MCU_MEDIA_SRTP_NONE;
-  g_autoptr (GstCaps) rtp_caps = gst_caps_new_empty_simple (
-      srtp ? "application/x-srtp" : "application/x-rtp");
-  g_autoptr (GstCaps) rtcp_caps = gst_caps_new_empty_simple (
-      srtp ? "application/x-srtcp" : "application/x-rtcp");
   GSocket *rtcp_socket = p->rtcp_mux ? self->ports.rtp : self->ports.rtcp;
   GstPad *rtcp_in, *send_sink;
 
   if (!(self->rtpbin = mcu_pad_util_make (bin, "rtpbin", error)) ||
-      !(src_rtp = make_udp (bin, "udpsrc", self->ports.rtp, error)) ||
-      !(src_rtcp = p->rtcp_mux
-                       ? mcu_pad_util_make (bin, "appsrc", error)
-                       : make_udp (bin, "udpsrc", self->ports.rtcp, error)) ||
-      !(self->udpsink_rtp =
-              make_udp (bin, "udpsink", self->ports.rtp, error)) ||
-      !(self->udpsink_rtcp = make_udp (bin, "udpsink", rtcp_socket, error)))
+      !(*src_rtp = make_rtpsrc (
+            bin, srtp ? "application/x-srtp" : "application/x-rtp")) ||
+      !(*src_rtcp = make_rtpsrc (
+            bin, srtp ? "application/x-srtcp" : "application/x-rtcp")) ||
+      !(self->udpsink_rtp = make_udpsink (bin, self->ports.rtp, error)) ||
+      !(self->udpsink_rtcp = make_udpsink (bin, rtcp_socket, error)))
     return FALSE;
-  g_object_set (src_rtp, "caps", rtp_caps, NULL);
-  g_object_set (src_rtcp, "caps", rtcp_caps, NULL);
-  if (p->rtcp_mux) {
-    g_object_set (src_rtcp, "is-live", TRUE, "format", GST_FORMAT_TIME,
-        "max-buffers", (guint64)64, NULL);
-    gst_util_set_object_arg (G_OBJECT (src_rtcp), "leaky-type", "downstream");
-    self->mux_rtcp = src_rtcp;
-  }
   g_object_set (
       self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
   if (p->avpf)
@@ -704,9 +786,6 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
-  add_probe (src_rtp, "src", on_rtp_in, self);
-  if (!p->rtcp_mux)
-    add_probe (src_rtcp, "src", on_rtcp_in, self);
   if (!mcu_srtp_build (&self->srtp, p->srtp, bin, self->rtpbin, error))
     return FALSE;
   if ((rtcp_in = mcu_srtp_get_rtcp_in_pad (&self->srtp)) != NULL)
@@ -719,9 +798,9 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
         GST_ELEMENT (bin), gst_ghost_pad_new ("rtp_sink", send_sink));
   if (send_sink == NULL ||
       !gst_element_link_pads (
-          src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
+          *src_rtp, "src", self->rtpbin, "recv_rtp_sink_0") ||
       !gst_element_link_pads (
-          src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
+          *src_rtcp, "src", self->rtpbin, "recv_rtcp_sink_0") ||
       !mcu_srtp_link_send (
           &self->srtp, self->rtpbin, "rtp", self->udpsink_rtp) ||
       !mcu_srtp_link_send (
@@ -744,8 +823,9 @@ clear_elements (McuRtpEndpoint *self)
 {
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
+  self->src_rtp = self->src_rtcp = NULL; /* nothing more is taken */
   g_mutex_unlock (&self->lock);
-  self->rtpbin = self->mux_rtcp = NULL;
+  self->rtpbin = NULL;
   self->rtp_src = NULL;
   mcu_srtp_reset (&self->srtp);
 }
@@ -756,6 +836,7 @@ mcu_rtp_endpoint_build (
 {
   g_autofree gchar *name = g_strdup_printf ("rtp-%u", self->ports.port);
   g_autoptr (GstElement) bin = NULL;
+  GstElement *src_rtp = NULL, *src_rtcp = NULL;
 
   g_return_val_if_fail (MCU_IS_RTP_ENDPOINT (self), NULL);
   g_return_val_if_fail (self->bin == NULL, NULL);
@@ -766,12 +847,18 @@ mcu_rtp_endpoint_build (
       gst_caps_ref (params->pt_caps[i]);
 
   bin = gst_object_ref_sink (gst_bin_new (name));
-  if (!build_elements (self, GST_BIN (bin), error)) {
+  if (!build_elements (self, GST_BIN (bin), &src_rtp, &src_rtcp, error)) {
     clear_elements (self);
     return NULL;
   }
   self->bin = g_steal_pointer (&bin);
   g_mutex_lock (&self->lock);
+  /* the receive thread takes packets for the new transport from now on */
+  self->src_rtp = MCU_RTP_SRC (src_rtp);
+  self->src_rtcp = MCU_RTP_SRC (src_rtcp);
+  self->rx_mux = params->rtcp_mux;
+  self->rx_srtp = params->srtp != MCU_MEDIA_SRTP_NONE;
+  self->rx_pt = params->pt;
   self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
   /* a new transport (new codec): keep sending where the peer was heard */
   apply_destinations (self);
