@@ -607,7 +607,8 @@ on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
 
     if (to == NULL)
       continue;
-    mcu_rtp_src_push_full (to, gst_buffer_ref (bufs[i]), from[i], arrival);
+    mcu_rtp_src_push_full (
+        to, gst_buffer_ref (bufs[i]), from[i], GST_BUFFER_DTS (bufs[i]));
     gst_object_unref (to);
   }
 }

@@ -20,6 +20,10 @@
  * adding or removing a socket needs no wake-up (epoll_ctl applies to a
  * running epoll_wait).
  *
+ * Arrival times are the kernel's (SO_TIMESTAMPNS), moved onto the system
+ * clock: a packet that waited in the socket while the thread served others
+ * keeps the time it came (jitter is the network's, not ours).
+ *
  * Datagrams are read into MCU_RTP_IO_BATCH slots of the largest UDP size,
  * owned by the thread (its pages are only touched as far as datagrams
  * reach), and copied into buffers of their own size. Senders' addresses
@@ -36,6 +40,8 @@
 
 #define SLOT_SIZE  65536 /* the largest UDP payload fits */
 #define MAX_EVENTS 64
+/* A kernel receive stamp older than this is a real-time clock step. */
+#define MAX_AGE (10 * GST_SECOND)
 
 struct _McuRtpIoWatch
 {
@@ -136,6 +142,11 @@ typedef struct
   struct mmsghdr msgs[MCU_RTP_IO_BATCH];
   struct iovec iov[MCU_RTP_IO_BATCH];
   struct sockaddr_storage names[MCU_RTP_IO_BATCH];
+  union
+  {
+    gchar buf[CMSG_SPACE (sizeof (struct timespec))];
+    struct cmsghdr align;
+  } control[MCU_RTP_IO_BATCH];
   GstBuffer *bufs[MCU_RTP_IO_BATCH];
   GSocketAddress *from[MCU_RTP_IO_BATCH];
   guint8 *slots; /* MCU_RTP_IO_BATCH * SLOT_SIZE */
@@ -154,11 +165,33 @@ sender (McuRtpIoWatch *w, const struct sockaddr_storage *sa, socklen_t len)
   return w->last_from ? g_object_ref (w->last_from) : NULL;
 }
 
+/* When the kernel took the datagram of @msg in (SO_TIMESTAMPNS, on the
+ * real-time clock) on our clock: @now (our clock) less its age at
+ * @now_real (real time, ns). @now when there is no stamp or it is not
+ * plausible (the real-time clock stepped). */
+static GstClockTime
+kernel_arrival (struct msghdr *msg, GstClockTime now, gint64 now_real)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c; c = CMSG_NXTHDR (msg, c)) {
+    struct timespec ts;
+    gint64 age;
+
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+      continue;
+    memcpy (&ts, CMSG_DATA (c), sizeof ts);
+    age = now_real - ((gint64)ts.tv_sec * GST_SECOND + ts.tv_nsec);
+    if (age >= 0 && age < (gint64)MAX_AGE && (GstClockTime)age <= now)
+      return now - age;
+  }
+  return now;
+}
+
 /* One recvmmsg on @w's socket and its callback (no lock held). */
 static void
 read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
 {
-  GstClockTime arrival;
+  GstClockTime now;
+  gint64 now_real;
   guint n = 0;
   gint got;
 
@@ -170,6 +203,8 @@ read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
     b->msgs[i].msg_hdr.msg_iovlen = 1;
     b->msgs[i].msg_hdr.msg_name = &b->names[i];
     b->msgs[i].msg_hdr.msg_namelen = sizeof b->names[i];
+    b->msgs[i].msg_hdr.msg_control = b->control[i].buf;
+    b->msgs[i].msg_hdr.msg_controllen = sizeof b->control[i].buf;
   }
   got = recvmmsg (w->fd, b->msgs, MCU_RTP_IO_BATCH, MSG_DONTWAIT, NULL);
   if (got <= 0) {
@@ -179,7 +214,8 @@ read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
       g_debug ("RTP I/O: recvmmsg: %s", g_strerror (errno));
     return;
   }
-  arrival = gst_clock_get_time (self->clock);
+  now = gst_clock_get_time (self->clock);
+  now_real = g_get_real_time () * 1000;
   for (gint i = 0; i < got; i++) {
     GSocketAddress *from;
 
@@ -189,10 +225,13 @@ read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
     if (from == NULL)
       continue;
     b->bufs[n] = gst_buffer_new_memdup (b->iov[i].iov_base, b->msgs[i].msg_len);
+    GST_BUFFER_DTS (b->bufs[n]) =
+        kernel_arrival (&b->msgs[i].msg_hdr, now, now_real);
     b->from[n++] = from;
   }
   if (n > 0)
-    w->func (w->data, w->socket, b->bufs, b->from, n, arrival);
+    w->func (
+        w->data, w->socket, b->bufs, b->from, n, GST_BUFFER_DTS (b->bufs[0]));
   for (guint i = 0; i < n; i++) {
     gst_buffer_unref (b->bufs[i]);
     g_object_unref (b->from[i]);
@@ -468,6 +507,11 @@ mcu_rtp_io_add (McuRtpIo *self, GSocket *socket, McuRtpIoFunc func,
   w = g_new0 (McuRtpIoWatch, 1);
   w->socket = g_object_ref (socket);
   w->fd = g_socket_get_fd (socket);
+  /* the kernel stamps each datagram as it comes in: arrival times do not
+   * depend on when this thread gets to the socket */
+  if (setsockopt (
+          w->fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof (int)) < 0)
+    g_debug ("RTP I/O: no receive time stamps: %s", g_strerror (errno));
   w->func = func;
   w->data = data;
   w->destroy = destroy;

@@ -26,9 +26,10 @@ G_BEGIN_DECLS
 #define MCU_RTP_IO_BATCH 32
 
 /* @n datagrams read from @socket (n >= 1), in arrival order: @bufs[i]
- * (transfer none: ref what you keep) came from @from[i] (transfer none).
- * @arrival: the system clock's time (gst_system_clock_obtain) when the
- * batch was read. On the I/O thread. */
+ * (transfer none: ref what you keep) came from @from[i] (transfer none);
+ * its DTS is when it arrived (the kernel's receive time) on the system
+ * clock (gst_system_clock_obtain). @arrival: the first one's. On the I/O
+ * thread. */
 typedef void (*McuRtpIoFunc) (gpointer data, GSocket *socket,
     GstBuffer *const *bufs, GSocketAddress *const *from, guint n,
     GstClockTime arrival);

@@ -63,6 +63,9 @@ typedef struct
   gboolean called_after_remove;
   guint32 last_value;
   gboolean out_of_order;
+  guint stamped_before_add; /* DTS (kernel arrival) before the watch */
+  GstClockTime last_dts;
+  gboolean dts_backwards;
 } WatchState;
 
 struct _Shared
@@ -73,6 +76,7 @@ struct _Shared
   gboolean two_threads;
   guint total;
   guint sender_port;
+  GstClockTime t_added; /* before the watches were added */
   WatchState w[N_SOCKETS];
 };
 
@@ -125,6 +129,12 @@ on_packets (gpointer data, GSocket *socket, GstBuffer *const *bufs,
     if (w->received > 0 && v != w->last_value + 1)
       w->out_of_order = TRUE;
     w->last_value = v;
+    if (GST_BUFFER_DTS (bufs[i]) < s->t_added)
+      w->stamped_before_add++;
+    if (!GST_BUFFER_DTS_IS_VALID (bufs[i]) ||
+        (w->received > 0 && GST_BUFFER_DTS (bufs[i]) < w->last_dts))
+      w->dts_backwards = TRUE;
+    w->last_dts = GST_BUFFER_DTS (bufs[i]);
     w->received++;
     s->total++;
   }
@@ -157,7 +167,7 @@ wait_total (Shared *s, guint total)
 /* 64 sockets, 100 datagrams each (sent before the watches exist, so they
  * wait in the socket buffers and come in batches): one thread reads them
  * all, in order, at most MCU_RTP_IO_BATCH per call, with the sender's
- * address. */
+ * address and the time each one came in (before the watch existed). */
 static void
 test_many_sockets (void)
 {
@@ -176,6 +186,7 @@ test_many_sockets (void)
       send_to (sender, ports[i], v);
   }
   threads_before = n_threads ();
+  s.t_added = mcu_rtp_io_now (io);
   for (guint i = 0; i < N_SOCKETS; i++)
     watches[i] =
         mcu_rtp_io_add (io, socks[i], on_packets, &s.w[i], on_watch_destroy);
@@ -193,6 +204,9 @@ test_many_sockets (void)
     g_assert_cmpuint (s.w[i].calls, >=, 100 / MCU_RTP_IO_BATCH + 1);
     g_assert_cmpuint (s.w[i].calls, <, 100); /* batches, not one by one */
     g_assert_false (s.w[i].out_of_order);
+    /* stamped by the kernel as they came, not when they were read */
+    g_assert_cmpuint (s.w[i].stamped_before_add, ==, 100);
+    g_assert_false (s.w[i].dts_backwards);
   }
   g_mutex_unlock (&s.lock);
 
