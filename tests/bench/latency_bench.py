@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Audio latency the server adds (bench, not CI), p50 and p95.
+
+One room, the default config (jitter-latency=60, noise gate, max-talkers):
+a sender, a listener and --others callers, all plain-RTP PCMU on
+127.0.0.1. Every caller sends PCMU silence at 50 packets/s; every --period
+s the sender sends a --burst ms 1 kHz tone starting exactly at a packet's
+first sample. The listener finds the tone's first sample (|x| > 1/8 of the
+tone's amplitude) in what the server sends it. The tone's first sample was
+captured 20 ms before its packet left (send time, just before sendto); the
+sample at offset j of a received packet was captured 20 ms - j/8000 s
+before the packet arrived (kernel receive time, SO_TIMESTAMPNS), so
+
+    latency = arrival - send + j / 8000
+
+The same packets also go straight from the sender to a second socket (no
+server): the network path (loopback, this script's own send overhead),
+measured the same way and subtracted. Prints p50, p95, max of the server's
+path, the direct path and the difference, the host's load average, and the
+exact command.
+
+    tests/bench/latency_bench.py [--build DIR] [--bursts 100] [--period 0.4]
+        [--burst 100] [--others 3] [--media KEY=VALUE ...]
+"""
+
+import argparse
+import math
+import os
+import random
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+RATE = 8000
+FRAME = 160
+AMPLITUDE = 0.5 * 32767
+
+
+def ulaw_encode(sample):
+    sign = 0x80 if sample < 0 else 0
+    sample = min(abs(sample), 32635) + 0x84
+    exponent = min(max(0, sample.bit_length() - 8), 7)
+    mantissa = (sample >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def ulaw_decode(byte):
+    byte = ~byte & 0xFF
+    sign, exponent, mantissa = byte & 0x80, (byte >> 4) & 7, byte & 0x0F
+    sample = (((mantissa << 3) + 0x84) << exponent) - 0x84
+    return -sample if sign else sample
+
+
+ULAW = [ulaw_decode(b) for b in range(256)]
+SILENCE = b"\xff" * FRAME
+
+
+def tone_frames(ms):
+    """The tone burst: 1 kHz (8 samples a period), starting at phase 90
+    degrees so its very first sample is at full amplitude."""
+    n = ms * RATE // 1000
+    pcm = bytes(ulaw_encode(int(AMPLITUDE * math.cos(2 * math.pi * 1000 * i / RATE)))
+                for i in range(n))
+    return [pcm[i:i + FRAME] for i in range(0, n, FRAME)]
+
+
+def rtp_pair():
+    """An even RTP port with RTCP on the next one, 127.0.0.1."""
+    for _ in range(200):
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            if port % 2:
+                raise OSError("odd")
+            rtcp.bind(("127.0.0.1", port + 1))
+        except OSError:
+            rtp.close()
+            rtcp.close()
+            continue
+        rtp.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        rtp.setblocking(False)
+        rtcp.setblocking(False)
+        return rtp, rtcp
+    raise RuntimeError("no free RTP/RTCP port pair")
+
+
+class Caller:
+    def __init__(self):
+        self.rtp, self.rtcp = rtp_pair()
+        self.port = self.rtp.getsockname()[1]
+        self.peers = []  # where its RTP goes
+        self.ssrc, self.seq, self.ts = random.getrandbits(32), random.getrandbits(16), 0
+        self.queue = []  # frames to send before silence again
+
+    def packet(self):
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.ts = (self.ts + FRAME) & 0xFFFFFFFF
+        payload = self.queue.pop(0) if self.queue else SILENCE
+        return struct.pack("!BBHII", 0x80, 0, self.seq, self.ts, self.ssrc) + payload
+
+
+class Onsets:
+    """Receives on one socket; the capture time of each tone onset after at
+    least 100 ms of quiet."""
+
+    def __init__(self, sock, threshold):
+        self.sock, self.threshold = sock, threshold
+        self.onsets = []  # CLOCK_REALTIME s of the onset sample's capture + 20 ms
+        self.quiet_since = None  # sample count of quiet, or None while loud
+        self.quiet = 0
+        self.packets = 0
+
+    def drain(self):
+        while True:
+            try:
+                data, anc, _, _ = self.sock.recvmsg(2048, 64)
+            except (BlockingIOError, OSError):
+                return
+            when = time.time()
+            for level, kind, blob in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", blob[:16])
+                    when = sec + nsec * 1e-9
+            if len(data) < 12 + FRAME or data[1] & 0x7F != 0:
+                continue
+            self.packets += 1
+            for j, b in enumerate(data[12:12 + FRAME]):
+                if abs(ULAW[b]) > self.threshold:
+                    if self.quiet >= RATE // 10:
+                        self.onsets.append(when + j / RATE)
+                    self.quiet = 0
+                else:
+                    self.quiet += 1
+
+
+def percentile(values, p):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    k = (len(v) - 1) * p / 100.0
+    lo, hi = math.floor(k), math.ceil(k)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def call(ua, ruri, caller):
+    """INVITE offering PCMU on @caller's port; returns the answer's RTP peer."""
+    import sipua
+    sdp = ("v=0\r\no=lb 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n")
+    d = ua.call(ruri, rtp_port=caller.port, sdp=sdp)
+    if d is None:
+        sys.exit("a call into the room failed")
+    return sipua.sdp_audio_peer(d["answer"])
+
+
+def match(sends, onsets, lo=0.0, hi=1.0):
+    """For each send time, the first onset within [lo, hi) s after it."""
+    out, k = [], 0
+    for s in sends:
+        while k < len(onsets) and onsets[k] < s + lo:
+            k += 1
+        if k < len(onsets) and onsets[k] < s + hi:
+            out.append(onsets[k] - s)
+    return out
+
+
+def run(args):
+    os.environ["MCU_BIN"] = args.mcu or os.path.join(args.build, "mcu", "mcu")
+    os.environ.setdefault("MCU_TOOLS_DIR", os.path.join(args.build, "tests", "tools"))
+    os.environ["G_MESSAGES_DEBUG"] = ""
+    import mcutest
+    import sipua
+
+    # mcutest writes a [media] group: the extra keys go into it
+    srv = mcutest.McuServer()
+    if args.media:
+        text = open(srv.config).read()
+        text = text.replace("[media]\n", "[media]\n" + "".join("%s\n" % kv for kv in args.media), 1)
+        open(srv.config, "w").write(text)
+    frames = tone_frames(args.burst)
+    with srv, sipua.SipUA(srv.port, "lat") as ua:
+        sender, listener = Caller(), Caller()
+        others = [Caller() for _ in range(args.others)]
+        direct_rx, _direct_rtcp = rtp_pair()
+        for c in [sender, listener] + others:
+            c.peers.append(call(ua, srv.uri(args.room), c))
+        sender.peers.append(direct_rx.getsockname())
+        via = Onsets(listener.rtp, AMPLITUDE / 8)
+        direct = Onsets(direct_rx, AMPLITUDE / 8)
+        everyone = [sender, listener] + others
+        drains = {listener.rtp: via, direct_rx: direct}
+        other_socks = [c.rtp for c in everyone if c is not listener] + \
+            [c.rtcp for c in everyone] + [_direct_rtcp]
+        sends = []  # capture time + 20 ms of each burst's first sample
+        late = 0
+        stop_at = None
+        next_send = time.monotonic()
+        burst_every = max(1, round(args.period / 0.020))
+        tick = 0
+        warm = int(2.0 / 0.020)  # 2 s of silence first: jitter buffers filled
+        load0 = open("/proc/loadavg").read().split()[:3]
+        while stop_at is None or time.monotonic() < stop_at:
+            timeout = max(0.0, next_send - time.monotonic())
+            readable, _, _ = select.select(list(drains) + other_socks, [], [], timeout)
+            for s in readable:
+                if s in drains:
+                    drains[s].drain()
+                else:
+                    try:
+                        while s.recv(2048):
+                            pass
+                    except (BlockingIOError, OSError):
+                        pass
+            now = time.monotonic()
+            if now < next_send:
+                continue
+            if now - next_send > 0.005:
+                late += 1
+            if tick >= warm and (tick - warm) % burst_every == 0 and \
+                    len(sends) < args.bursts and not sender.queue:
+                sender.queue = list(frames)
+                burst = True
+            else:
+                burst = False
+            for c in everyone:
+                pkt = c.packet()
+                if burst and c is sender:
+                    sends.append(time.time())
+                for peer in c.peers:
+                    try:
+                        c.rtp.sendto(pkt, peer)
+                    except OSError:
+                        pass
+            tick += 1
+            next_send += 0.020
+            if next_send < now - 0.1:
+                next_send = now
+            if stop_at is None and len(sends) >= args.bursts:
+                stop_at = time.monotonic() + 1.0
+        load1 = open("/proc/loadavg").read().split()[:3]
+    server = match(sends, via.onsets)
+    path = match(sends, direct.onsets, hi=0.1)
+    base = percentile(path, 50)
+    added = [v - base for v in server]
+    ms = lambda v: v * 1000  # noqa: E731
+    print("Host: %d CPUs, load average %s at the start, %s at the end"
+          % (os.cpu_count(), " ".join(load0), " ".join(load1)))
+    print("%d tone bursts of %d ms every %.2f s (PCMU, %d callers in the room); "
+          "found: %d through the server, %d direct; this script's sends over 5 ms late: %d"
+          % (len(sends), args.burst, burst_every * 0.020, 2 + args.others, len(server),
+             len(path), late))
+    print("| path | p50 ms | p95 ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for name, v in (("sender -> server -> listener", server), ("direct (loopback)", path),
+                    ("added by the server", added)):
+        print("| %s | %.1f | %.1f | %.1f |"
+              % (name, ms(percentile(v, 50)), ms(percentile(v, 95)), ms(max(v) if v else 0)))
+    print("command: %s" % " ".join([os.path.relpath(sys.argv[0], SRC)] + sys.argv[1:]))
+    return 0 if len(server) >= 0.9 * len(sends) else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(SRC, "build"))
+    ap.add_argument("--mcu", default=None)
+    ap.add_argument("--bursts", type=int, default=100)
+    ap.add_argument("--period", type=float, default=0.4, help="s between two bursts' starts")
+    ap.add_argument("--burst", type=int, default=100, help="ms of tone (a multiple of 20)")
+    ap.add_argument("--others", type=int, default=3, help="more callers in the room (silence)")
+    ap.add_argument("--room", default="lat")
+    ap.add_argument("--media", action="append", default=[],
+                    help="an extra [media] KEY=VALUE for the server (repeatable)")
+    sys.exit(run(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
