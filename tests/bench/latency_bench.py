@@ -164,6 +164,21 @@ def call(ua, ruri, caller):
     return sipua.sdp_audio_peer(d["answer"])
 
 
+def jitter_depths(srv, room):
+    """Each caller's jitter buffer depth and measured jitter (ms), from the
+    control socket: the adaptive buffer is what the latency mostly is."""
+    import controlclient
+    try:
+        status, body = controlclient.Control(srv.control_socket).get(
+            "/v1/rooms/%s/participants" % room)
+    except OSError as e:
+        return "control socket: %s" % e
+    if status != 200:
+        return "control socket: HTTP %d" % status
+    return " ".join("%s/%s" % (p["stats"].get("jitter_buffer_ms"), p["stats"].get("jitter_ms"))
+                    for p in body.get("participants", []))
+
+
 def match(sends, onsets, lo=0.0, hi=1.0):
     """For each send time, the first onset within [lo, hi) s after it."""
     out, k = [], 0
@@ -249,6 +264,7 @@ def run(args):
             if stop_at is None and len(sends) >= args.bursts:
                 stop_at = time.monotonic() + 1.0
         load1 = open("/proc/loadavg").read().split()[:3]
+        depths = jitter_depths(srv, args.room)
     server = match(sends, via.onsets)
     path = match(sends, direct.onsets, hi=0.1)
     base = percentile(path, 50)
@@ -266,6 +282,13 @@ def run(args):
                     ("added by the server", added)):
         print("| %s | %.1f | %.1f | %.1f |"
               % (name, ms(percentile(v, 50)), ms(percentile(v, 95)), ms(max(v) if v else 0)))
+    # the adaptive jitter buffer follows the jitter it measures: the
+    # added latency over the run, a median per tenth of the bursts
+    tenth = max(1, len(added) // 10)
+    print("added latency over the run (median of each %d bursts, ms): %s"
+          % (tenth, " ".join("%.0f" % ms(percentile(added[i:i + tenth], 50))
+                             for i in range(0, len(added), tenth))))
+    print("each caller's jitter buffer depth / measured jitter at the end (ms): %s" % depths)
     print("command: %s" % " ".join([os.path.relpath(sys.argv[0], SRC)] + sys.argv[1:]))
     return 0 if len(server) >= 0.9 * len(sends) else 1
 

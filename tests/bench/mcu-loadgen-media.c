@@ -17,6 +17,8 @@
 #include <opus.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -55,6 +57,7 @@ struct McuLoadgenMedia
   guint slots;               /* timer ticks per 20 ms frame */
   guint64 tick;              /* media thread */
   guint64 late_ticks;        /* media thread until joined */
+  int nice_value;            /* set by the thread itself; 0 = unchanged */
 };
 
 /* Integer frequencies: 1 s holds whole periods, so the loop is seamless. */
@@ -426,6 +429,12 @@ media_thread_run (gpointer data)
   McuLoadgenMedia *m = data;
   struct epoll_event events[64];
 
+  /* This thread only (a Linux thread's own id): not the server we spawn. */
+  if (m->nice_value && setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid),
+                           m->nice_value) != 0)
+    g_printerr ("mcu-loadgen: cannot set the media thread's nice to %d: %s\n",
+        m->nice_value, g_strerror (errno));
+
   while (!atomic_load (&m->stop)) {
     int n = epoll_wait (m->epoll_fd, events, G_N_ELEMENTS (events), 100);
     McuLoadgenClock now = { mcu_loadgen_now_ns (), realtime_ns () };
@@ -442,6 +451,12 @@ media_thread_run (gpointer data)
     }
   }
   return NULL;
+}
+
+void
+mcu_loadgen_media_set_nice (McuLoadgenMedia *m, int nice_value)
+{
+  m->nice_value = nice_value;
 }
 
 gboolean

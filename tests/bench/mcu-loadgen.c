@@ -353,6 +353,11 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "spread over the room); the others' is dropped by the kernel unread, "
         "so the load generator costs less (default: all)",
         "K" },
+    { "media-nice", 0, 0, G_OPTION_ARG_INT, &o->media_nice,
+        "Run the RTP thread at this nice value (e.g. -10; needs CAP_SYS_NICE): "
+        "the callers' clock then does not wait for a busy server's threads, as "
+        "phones on other machines would not (default: unchanged)",
+        "N" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o->duration,
         "Measurement window in seconds (default 10)", "SEC" },
     { "warmup", 'w', 0, G_OPTION_ARG_DOUBLE, &o->warmup,
@@ -462,6 +467,8 @@ prepare (McuLoadgen *lg, GError **error)
   for (guint i = 0; lg->media && lg->opt.talkers >= 0 && i < lg->n; i++)
     if (i >= (guint)lg->opt.talkers)
       lg->callers[i].tone = MCU_LOADGEN_SILENCE;
+  if (lg->media && lg->opt.media_nice)
+    mcu_loadgen_media_set_nice (lg->media, lg->opt.media_nice);
   if (lg->media == NULL || !mcu_loadgen_media_start (lg->media, error))
     return FALSE;
   g_usleep (IDLE_SETTLE_US);

@@ -138,8 +138,9 @@ typedef struct
   gint port;
   gint pid;
   gint participants;
-  gint talkers;   /* callers 0..K-1 send a tone, the rest silence; -1 = all */
-  gint receivers; /* read and measure only about this many callers; 0 = all */
+  gint talkers;    /* callers 0..K-1 send a tone, the rest silence; -1 = all */
+  gint receivers;  /* read and measure only about this many callers; 0 = all */
+  gint media_nice; /* the media thread's nice value; 0 = unchanged */
   gdouble duration;
   gdouble warmup;
   gchar *room;
@@ -239,6 +240,8 @@ void mcu_loadgen_targets_free (McuLoadgen *lg);
  * one), or NULL to take free pairs from first_port up. */
 McuLoadgenMedia *mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n,
     guint slots, guint first_port, const guint *local_ports, GError **error);
+/* Before start: the media thread's nice value (0 = leave it). */
+void mcu_loadgen_media_set_nice (McuLoadgenMedia *m, int nice_value);
 gboolean mcu_loadgen_media_start (McuLoadgenMedia *m, GError **error);
 void mcu_loadgen_media_set_window (
     McuLoadgenMedia *m, gint64 start_ns, gint64 end_ns);

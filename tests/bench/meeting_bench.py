@@ -29,13 +29,55 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 RSS_TARGET_MB = 0.3
+
+
+class RssGuard(threading.Thread):
+    """Kills the server mcu-loadgen started (its child) once its RSS passes
+    max_mb: a server that falls behind buffers without bound (23.8 GB and
+    the kernel's OOM killer on this 24 GB machine in one run)."""
+
+    def __init__(self, loadgen_pid, max_mb):
+        super().__init__(daemon=True)
+        self.loadgen_pid, self.max_mb = loadgen_pid, max_mb
+        self.peak_mb, self.killed, self.stop = 0.0, False, False
+
+    def server_pid(self):
+        try:
+            with open("/proc/%d/task/%d/children" % ((self.loadgen_pid,) * 2)) as f:
+                pids = [int(x) for x in f.read().split()]
+        except OSError:
+            return None
+        for pid in pids:
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() == "mcu":
+                        return pid
+            except OSError:
+                pass
+        return None
+
+    def run(self):
+        while not self.stop:
+            pid = self.server_pid()
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            except (OSError, StopIteration, TypeError):
+                kb = 0
+            self.peak_mb = max(self.peak_mb, kb / 1024)
+            if kb / 1024 > self.max_mb and not self.killed:
+                self.killed = True
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
 
 
 def main():
@@ -53,6 +95,11 @@ def main():
     ap.add_argument("--setup-timeout", type=float, default=900)
     ap.add_argument("--settle-max", type=float, default=120)
     ap.add_argument("--media", action="append", default=[])
+    ap.add_argument("--media-nice", type=int, default=-10,
+                    help="the load generator's RTP thread's nice value: the callers' clock "
+                    "must not wait for a saturated server (at 0 it was late on most ticks)")
+    ap.add_argument("--max-rss-mb", type=int, default=8000,
+                    help="kill the server when its RSS passes this (a backlog)")
     ap.add_argument("--keep", action="store_true", help="keep the server's config and log")
     args = ap.parse_args()
 
@@ -72,6 +119,7 @@ def main():
            "--participants", str(args.participants), "--talkers", str(args.talkers),
            "--duration", str(args.duration), "--warmup", str(args.warmup),
            "--concurrency", str(args.concurrency), "--receivers", str(args.receivers),
+           "--media-nice", str(args.media_nice),
            "--setup-timeout", str(args.setup_timeout),
            "--settle-max", str(args.settle_max), "--json"]
     for kv in args.media:
@@ -79,11 +127,20 @@ def main():
     if args.keep:
         cmd.append("--keep")
     started = time.monotonic()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    guard = RssGuard(p.pid, args.max_rss_mb)
+    guard.start()
+    out, _ = p.communicate()
+    guard.stop = True
     wall = time.monotonic() - started
-    if p.returncode not in (0, 3, 4) or not p.stdout.strip():
-        sys.exit("mcu-loadgen failed (exit %d)" % p.returncode)
-    r = json.loads(p.stdout.strip().splitlines()[-1])
+    print("server peak RSS %.0f MB%s" % (guard.peak_mb, " (over --max-rss-mb: killed)"
+                                          if guard.killed else ""), file=sys.stderr)
+    if p.returncode not in (0, 3, 4) or not out.strip():
+        sys.exit("mcu-loadgen failed (exit %d)%s; server peak RSS %.0f MB"
+                 % (p.returncode, ": the server's RSS went over --max-rss-mb %d and it was "
+                    "killed (it fell behind and buffered)" % args.max_rss_mb
+                    if guard.killed else "", guard.peak_mb))
+    r = json.loads(out.strip().splitlines()[-1])
     n, up = r["participants"], r["calls_up"]
     cores = os.cpu_count()
     window = r["window_s"]
@@ -116,8 +173,13 @@ def main():
              "met" if realtime else "NOT met"))
     if r["loadgen_cpu_pct"] > 80 or r["loadgen_late_ticks"] > 50 * window:
         print("warning: the load generator itself was busy or late: these are partly its figures")
-    print("callers with gaps over 60 ms: %d; seq lost %d; settled: %s after %.0f s"
-          % (r["callers_with_gaps_over_60ms"], r["seq_lost"], r["settled"], r["settle_s"]))
+    print("server peak RSS %.0f MB" % guard.peak_mb)
+    print("callers with gaps over 60 ms: %d; seq lost %d; server RSS %+.0f MB over the window "
+          "(a backlog if it fell behind); idle server %.0f MB, %d threads; settled: %s after %.0f s"
+          % (r["callers_with_gaps_over_60ms"], r["seq_lost"],
+             r.get("server_rss_mb", 0) - r.get("server_rss_mb_window_start", 0),
+             r.get("server_idle_rss_mb", 0), r.get("server_idle_threads", 0), r["settled"],
+             r["settle_s"]))
     print("command: %s" % " ".join([os.path.relpath(sys.argv[0], SRC)] + sys.argv[1:]))
     print("mcu-loadgen: %s" % r["command"])
 
