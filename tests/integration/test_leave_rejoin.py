@@ -25,9 +25,12 @@ shared 2-core machine: over 13 runs of today's engine at load average
 late: the next INVITE's log line late too) and 168 ms once (a join). A
 join that holds the mixing thread costs every listener that hold: the
 join stall this guards against was 170-180 ms (README, "Joins and
-leaves"); a 200 ms hold per rejoin fails this test with gaps of seconds,
-an 80 ms hold with 88 ms gaps (caught at 60 ms, not at 100 ms) and 46
-packets in a second. With the thread-free engine, lower it to 60.
+leaves"). Broken on purpose (a probe on the joiner's mixer output that
+sleeps in the mixing thread once, for every join after the first 64): a
+200 ms hold per rejoin fails with 1.6 s gaps and 1 packet in a second,
+120 ms with 370 ms gaps, 80 ms with 88-97 ms gaps and 43-46 packets in a
+second (the count catches it). With the thread-free engine, lower the gap
+bound to 60.
 Traffic stays on 127.0.0.1."""
 
 import concurrent.futures
