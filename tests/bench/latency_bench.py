@@ -3,25 +3,29 @@
 """Audio latency the server adds (bench, not CI), p50 and p95.
 
 One room, the default config (jitter-latency=60, noise gate, max-talkers):
-a sender, a listener and --others callers, all plain-RTP PCMU on
-127.0.0.1. Every caller sends PCMU silence at 50 packets/s; every --period
+a sender, a listener and --others callers, all plain RTP on 127.0.0.1,
+PCMU (or --codec opus: libopus through ctypes, 48 kHz mono, so the server
+decodes and encodes Opus as for most phones). Every caller sends silence
+at 50 packets/s; every --period
 s the sender sends a --burst ms 1 kHz tone starting exactly at a packet's
 first sample. The listener finds the tone's first sample (|x| > 1/8 of the
-tone's amplitude) in what the server sends it. The tone's first sample was
-captured 20 ms before its packet left (send time, just before sendto); the
-sample at offset j of a received packet was captured 20 ms - j/8000 s
-before the packet arrived (kernel receive time, SO_TIMESTAMPNS), so
+tone's amplitude) in what the server sends it (decoded). The tone's first
+sample was captured 20 ms before its packet left (send time, just before
+sendto); the sample at offset j of a received packet was captured 20 ms -
+j/rate s before the packet arrived (kernel receive time, SO_TIMESTAMPNS), so
 
-    latency = arrival - send + j / 8000
+    latency = arrival - send + j / rate
 
 The same packets also go straight from the sender to a second socket (no
 server): the network path (loopback, this script's own send overhead),
 measured the same way and subtracted. Prints p50, p95, max of the server's
-path, the direct path and the difference, the host's load average, and the
-exact command.
+path, the direct path and the difference, the host's load average, each
+caller's jitter buffer depth at the end (control socket) and the exact
+command. (With Opus the direct path includes one encode and decode; the
+server's own decode and encode are part of what it adds.)
 
     tests/bench/latency_bench.py [--build DIR] [--bursts 100] [--period 0.4]
-        [--burst 100] [--others 3] [--media KEY=VALUE ...]
+        [--burst 100] [--others 3] [--codec pcmu|opus] [--media KEY=VALUE ...]
 """
 
 import argparse
@@ -40,8 +44,6 @@ SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-RATE = 8000
-FRAME = 160
 AMPLITUDE = 0.5 * 32767
 
 
@@ -61,16 +63,67 @@ def ulaw_decode(byte):
 
 
 ULAW = [ulaw_decode(b) for b in range(256)]
-SILENCE = b"\xff" * FRAME
 
 
-def tone_frames(ms):
-    """The tone burst: 1 kHz (8 samples a period), starting at phase 90
-    degrees so its very first sample is at full amplitude."""
-    n = ms * RATE // 1000
-    pcm = bytes(ulaw_encode(int(AMPLITUDE * math.cos(2 * math.pi * 1000 * i / RATE)))
-                for i in range(n))
-    return [pcm[i:i + FRAME] for i in range(0, n, FRAME)]
+class Pcmu:
+    """PCMU/8000, 20 ms frames: payload <-> samples."""
+    name, pt, rate, frame = "PCMU", 0, 8000, 160
+    sdp = "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n"
+
+    def encoder(self):
+        return lambda pcm: bytes(ulaw_encode(s) for s in pcm)
+
+    def decoder(self):
+        return lambda payload: [ULAW[b] for b in payload]
+
+
+class Opus:
+    """Opus/48000 mono through libopus (ctypes), 20 ms frames; each caller
+    has its own encoder and each receiving socket its own decoder."""
+    name, pt, rate, frame = "Opus", 111, 48000, 960
+    sdp = ("m=audio %d RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
+           "a=fmtp:111 useinbandfec=0\r\na=ptime:20\r\n")
+
+    def __init__(self):
+        import ctypes
+        import ctypes.util
+        self.ct = ctypes
+        self.lib = ctypes.CDLL(ctypes.util.find_library("opus") or "libopus.so.0")
+        self.lib.opus_encoder_create.restype = ctypes.c_void_p
+        self.lib.opus_decoder_create.restype = ctypes.c_void_p
+        self.lib.opus_encode.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int16),
+                                         ctypes.c_int, ctypes.c_char_p, ctypes.c_int32]
+        self.lib.opus_decode.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
+                                         ctypes.POINTER(ctypes.c_int16), ctypes.c_int,
+                                         ctypes.c_int]
+
+    def encoder(self):
+        ct, err = self.ct, self.ct.c_int(0)
+        enc = self.lib.opus_encoder_create(48000, 1, 2048, ct.byref(err))  # VOIP
+        out = ct.create_string_buffer(1500)
+
+        def encode(pcm):
+            n = self.lib.opus_encode(enc, (ct.c_int16 * len(pcm))(*pcm), len(pcm), out, 1500)
+            return out.raw[:max(n, 0)]
+        return encode
+
+    def decoder(self):
+        ct, err = self.ct, self.ct.c_int(0)
+        dec = self.lib.opus_decoder_create(48000, 1, ct.byref(err))
+        pcm = (ct.c_int16 * 5760)()
+
+        def decode(payload):
+            n = self.lib.opus_decode(dec, payload, len(payload), pcm, 5760, 0)
+            return pcm[:max(n, 0)]
+        return decode
+
+
+def tone_frames(codec, ms):
+    """The tone burst as PCM frames: 1 kHz, starting at phase 90 degrees so
+    its very first sample is at full amplitude."""
+    n = ms * codec.rate // 1000
+    pcm = [int(AMPLITUDE * math.cos(2 * math.pi * 1000 * i / codec.rate)) for i in range(n)]
+    return [pcm[i:i + codec.frame] for i in range(0, n, codec.frame)]
 
 
 def rtp_pair():
@@ -96,7 +149,9 @@ def rtp_pair():
 
 
 class Caller:
-    def __init__(self):
+    def __init__(self, codec):
+        self.codec, self.encode = codec, codec.encoder()
+        self.silence = [0] * codec.frame
         self.rtp, self.rtcp = rtp_pair()
         self.port = self.rtp.getsockname()[1]
         self.peers = []  # where its RTP goes
@@ -105,17 +160,18 @@ class Caller:
 
     def packet(self):
         self.seq = (self.seq + 1) & 0xFFFF
-        self.ts = (self.ts + FRAME) & 0xFFFFFFFF
-        payload = self.queue.pop(0) if self.queue else SILENCE
-        return struct.pack("!BBHII", 0x80, 0, self.seq, self.ts, self.ssrc) + payload
+        self.ts = (self.ts + self.codec.frame) & 0xFFFFFFFF
+        payload = self.encode(self.queue.pop(0) if self.queue else self.silence)
+        return struct.pack("!BBHII", 0x80, self.codec.pt, self.seq, self.ts, self.ssrc) + payload
 
 
 class Onsets:
     """Receives on one socket; the capture time of each tone onset after at
     least 100 ms of quiet."""
 
-    def __init__(self, sock, threshold):
+    def __init__(self, sock, threshold, codec):
         self.sock, self.threshold = sock, threshold
+        self.codec, self.decode = codec, codec.decoder()
         self.onsets = []  # CLOCK_REALTIME s of the onset sample's capture + 20 ms
         self.quiet_since = None  # sample count of quiet, or None while loud
         self.quiet = 0
@@ -132,13 +188,14 @@ class Onsets:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("qq", blob[:16])
                     when = sec + nsec * 1e-9
-            if len(data) < 12 + FRAME or data[1] & 0x7F != 0:
+            if len(data) < 13 or data[1] & 0x7F != self.codec.pt:
                 continue
             self.packets += 1
-            for j, b in enumerate(data[12:12 + FRAME]):
-                if abs(ULAW[b]) > self.threshold:
-                    if self.quiet >= RATE // 10:
-                        self.onsets.append(when + j / RATE)
+            rate = self.codec.rate
+            for j, x in enumerate(self.decode(data[12:])):
+                if abs(x) > self.threshold:
+                    if self.quiet >= rate // 10:
+                        self.onsets.append(when + j / rate)
                     self.quiet = 0
                 else:
                     self.quiet += 1
@@ -154,10 +211,11 @@ def percentile(values, p):
 
 
 def call(ua, ruri, caller):
-    """INVITE offering PCMU on @caller's port; returns the answer's RTP peer."""
+    """INVITE offering the codec on @caller's port; returns the answer's RTP
+    peer."""
     import sipua
     sdp = ("v=0\r\no=lb 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n")
+           + caller.codec.sdp + "a=sendrecv\r\n")
     d = ua.call(ruri, rtp_port=caller.port, sdp=sdp)
     if d is None:
         sys.exit("a call into the room failed")
@@ -203,16 +261,17 @@ def run(args):
         text = open(srv.config).read()
         text = text.replace("[media]\n", "[media]\n" + "".join("%s\n" % kv for kv in args.media), 1)
         open(srv.config, "w").write(text)
-    frames = tone_frames(args.burst)
+    codec = Opus() if args.codec == "opus" else Pcmu()
+    frames = tone_frames(codec, args.burst)
     with srv, sipua.SipUA(srv.port, "lat") as ua:
-        sender, listener = Caller(), Caller()
-        others = [Caller() for _ in range(args.others)]
+        sender, listener = Caller(codec), Caller(codec)
+        others = [Caller(codec) for _ in range(args.others)]
         direct_rx, _direct_rtcp = rtp_pair()
         for c in [sender, listener] + others:
             c.peers.append(call(ua, srv.uri(args.room), c))
         sender.peers.append(direct_rx.getsockname())
-        via = Onsets(listener.rtp, AMPLITUDE / 8)
-        direct = Onsets(direct_rx, AMPLITUDE / 8)
+        via = Onsets(listener.rtp, AMPLITUDE / 8, codec)
+        direct = Onsets(direct_rx, AMPLITUDE / 8, codec)
         everyone = [sender, listener] + others
         drains = {listener.rtp: via, direct_rx: direct}
         other_socks = [c.rtp for c in everyone if c is not listener] + \
@@ -272,9 +331,9 @@ def run(args):
     ms = lambda v: v * 1000  # noqa: E731
     print("Host: %d CPUs, load average %s at the start, %s at the end"
           % (os.cpu_count(), " ".join(load0), " ".join(load1)))
-    print("%d tone bursts of %d ms every %.2f s (PCMU, %d callers in the room); "
+    print("%d tone bursts of %d ms every %.2f s (%s, %d callers in the room); "
           "found: %d through the server, %d direct; this script's sends over 5 ms late: %d"
-          % (len(sends), args.burst, burst_every * 0.020, 2 + args.others, len(server),
+          % (len(sends), args.burst, burst_every * 0.020, codec.name, 2 + args.others, len(server),
              len(path), late))
     print("| path | p50 ms | p95 ms | max ms |")
     print("|---|---:|---:|---:|")
@@ -302,6 +361,8 @@ def main():
     ap.add_argument("--burst", type=int, default=100, help="ms of tone (a multiple of 20)")
     ap.add_argument("--others", type=int, default=3, help="more callers in the room (silence)")
     ap.add_argument("--room", default="lat")
+    ap.add_argument("--codec", default="pcmu", choices=("pcmu", "opus"),
+                    help="every caller's codec (opus: libopus through ctypes)")
     ap.add_argument("--media", action="append", default=[],
                     help="an extra [media] KEY=VALUE for the server (repeatable)")
     sys.exit(run(ap.parse_args()))
