@@ -91,8 +91,8 @@ def churn_round(ua, srv, loop, pool, movers, events):
         if what == "leave":
             s, d = movers[k]
             byes.append(pool.submit(ua.in_dialog, d, "BYE"))
-            # its sockets go once the BYE is sent; closing them at once
-            # would turn the server's last packets into ICMP errors only
+            # a phone hanging up stops sending; its sockets stay open until
+            # the round is over (the server's last packets find a socket)
             s.mode = "none"
         else:
             joins.append((k, pool.submit(dial, ua, srv, loop)))
