@@ -65,6 +65,19 @@ mcu_binding_dial_uri (const McuBinding *binding)
       (int)(headers - binding->contact), binding->contact, headers);
 }
 
+McuStoredUser *
+mcu_stored_user_copy (const McuStoredUser *user)
+{
+  McuStoredUser *copy = g_new0 (McuStoredUser, 1);
+
+  copy->name = g_strdup (user->name);
+  copy->realm = g_strdup (user->realm);
+  copy->ha1_md5 = g_strdup (user->ha1_md5);
+  copy->ha1_sha256 = g_strdup (user->ha1_sha256);
+  copy->display = g_strdup (user->display);
+  return copy;
+}
+
 void
 mcu_stored_user_free (McuStoredUser *user)
 {

@@ -42,6 +42,7 @@ typedef struct
   gchar *display;    /* (nullable) */
 } McuStoredUser;
 
+McuStoredUser *mcu_stored_user_copy (const McuStoredUser *user);
 void mcu_stored_user_free (McuStoredUser *user);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredUser, mcu_stored_user_free)
 
