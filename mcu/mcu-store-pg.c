@@ -260,17 +260,25 @@ write_delete (
   write_sql (self, "deleting", sql, p);
 }
 
+/* Deletes the row of @table named @name, and its entry in @cache. */
+static gboolean
+delete_key (McuStorePg *self, const gchar *table, const gchar *name,
+    GHashTable *cache, GError **error)
+{
+  if (!check_ready (self, error))
+    return FALSE;
+  write_delete (self, table, "name", name);
+  write_flush (self);
+  g_hash_table_remove (cache, name);
+  return TRUE;
+}
+
 static gboolean
 pg_delete_room (McuStore *store, const gchar *name, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
 
-  if (!check_ready (self, error))
-    return FALSE;
-  write_delete (self, "rooms", "name", name);
-  write_flush (self);
-  g_hash_table_remove (self->cache.rooms, name);
-  return TRUE;
+  return delete_key (self, "rooms", name, self->cache.rooms, error);
 }
 
 static gboolean
@@ -303,12 +311,7 @@ pg_delete_user (McuStore *store, const gchar *name, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
 
-  if (!check_ready (self, error))
-    return FALSE;
-  write_delete (self, "users", "name", name);
-  write_flush (self);
-  g_hash_table_remove (self->cache.users, name);
-  return TRUE;
+  return delete_key (self, "users", name, self->cache.users, error);
 }
 
 static gboolean
