@@ -581,23 +581,11 @@ pg_load_bindings (McuStore *store, gint64 now, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
   GPtrArray *out;
-  GHashTableIter iter;
-  gpointer value;
 
   if (!check_open (self, error))
     return NULL;
   out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
-  g_hash_table_iter_init (&iter, self->cache.bindings);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    GPtrArray *set = value;
-
-    for (guint i = 0; i < set->len; i++) {
-      McuBinding *b = g_ptr_array_index (set, i);
-
-      if (b->expires_at > now)
-        g_ptr_array_add (out, mcu_binding_copy (b));
-    }
-  }
+  mcu_bindings_copy_live (self->cache.bindings, now, out);
   return out;
 }
 

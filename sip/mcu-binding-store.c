@@ -65,6 +65,25 @@ mcu_binding_dial_uri (const McuBinding *binding)
       (int)(headers - binding->contact), binding->contact, headers);
 }
 
+void
+mcu_bindings_copy_live (GHashTable *by_aor, gint64 now, GPtrArray *out)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, by_aor);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    GPtrArray *set = value;
+
+    for (guint i = 0; i < set->len; i++) {
+      McuBinding *b = g_ptr_array_index (set, i);
+
+      if (b->expires_at > now)
+        g_ptr_array_add (out, mcu_binding_copy (b));
+    }
+  }
+}
+
 McuStoredUser *
 mcu_stored_user_copy (const McuStoredUser *user)
 {
