@@ -6,14 +6,15 @@
  * Threads: none of its own. The endpoint calls on_rtp_received from its
  * receive path (McuRtpIo's thread), on_rtp_sent from its send path (a
  * streaming thread), build_report from McuRtpIo's timer, get_stats from
- * the main thread. Every field of the object is under `lock`, taken by
+ * the main thread; on_rtcp_received (mcu-rtcp-parse.c) from the RTCP
+ * receive path. Every field of the object is under `lock`, taken by
  * every public function and never held while calling out (GLib and
  * GstRTCPBuffer calls on our own buffers only).
  *
  * Receiver statistics follow RFC 3550 appendix A: A.1 sequence validation
  * (probation of MIN_SEQUENTIAL packets, resync after a big jump), A.3
  * expected/lost/fraction, A.8 interarrival jitter. */
-#include "mcu-rtcp-session.h"
+#include "mcu-rtcp-session-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <string.h>
@@ -31,73 +32,6 @@
 #define EARLY_FEEDBACK_MIN (100 * GST_MSECOND)
 #define NTP_UNIX_OFFSET    G_GUINT64_CONSTANT (2208988800)
 #define MAX_CNAME          255
-
-/* One source we receive (RFC 3550 A.1's source). */
-typedef struct
-{
-  guint32 ssrc;
-  guint16 max_seq;  /* highest seq. number seen */
-  guint32 cycles;   /* shifted count of seq. number cycles */
-  guint32 base_seq; /* base seq number */
-  guint32 bad_seq;  /* last 'bad' seq number + 1 */
-  guint probation;  /* sequential packets till source is valid */
-  guint32 received; /* packets received */
-  guint32 expected_prior;
-  guint32 received_prior;
-  gboolean have_transit;
-  gint32 transit; /* relative transit time for prev packet */
-  gdouble jitter; /* estimated jitter, RTP units */
-} RecvSource;
-
-struct _McuRtcpSession
-{
-  GObject parent;
-
-  GMutex lock; /* every field below */
-  guint32 local_ssrc;
-  gchar *cname;
-  guint clock_rate;
-  gboolean avpf;
-  GRand *rand;
-
-  /* receiving: the caller's source, a candidate SSRC in probation (when
-   * not fixed by set_remote_ssrc), and what sources before them counted */
-  guint32 fixed_ssrc; /* 0: follow */
-  gboolean have_source;
-  RecvSource src;
-  gboolean have_cand;
-  RecvSource cand;
-  guint64 prior_received;
-  guint64 prior_lost;
-  guint fraction_lost;
-
-  /* sending */
-  guint64 packets_sent;
-  guint64 octets_sent;
-  guint32 last_rtp_ts;
-  GstClockTime last_rtp_time;
-  guint64 sent_at_report[2]; /* packets_sent at the report before last, last */
-
-  /* the caller's SR (for our RR's LSR/DLSR) and RR (our RTT) */
-  guint32 lsr;
-  GstClockTime lsr_arrival;
-  gboolean have_rtt;
-  guint rtt_ms;
-  guint remote_fraction_lost;
-
-  /* keyframes */
-  gboolean pli_pending;
-  GstClockTime last_early;
-  gint last_fir_seq; /* -1: none */
-  guint64 keyframes_in;
-  guint64 keyframes_out;
-
-  /* schedule and NTP */
-  GstClockTime next_report;
-  gboolean have_ntp_offset;
-  guint64 ntp_offset; /* ns from our clock to ns since the NTP epoch */
-  guint64 reports_sent;
-};
 
 G_DEFINE_FINAL_TYPE (McuRtcpSession, mcu_rtcp_session, G_TYPE_OBJECT)
 
@@ -135,9 +69,11 @@ mcu_rtcp_session_new (guint32 local_ssrc, const gchar *cname)
 {
   McuRtcpSession *self = g_object_new (MCU_TYPE_RTCP_SESSION, NULL);
 
-  g_return_val_if_fail (cname != NULL, self);
   self->local_ssrc = local_ssrc;
-  self->cname = g_strndup (cname, MAX_CNAME);
+  /* RFC 3550 6.5.1: a CNAME is never empty */
+  self->cname = cname != NULL && cname[0] != '\0'
+                    ? g_strndup (cname, MAX_CNAME)
+                    : g_strdup_printf ("%08x@mcu", local_ssrc);
   return self;
 }
 
@@ -146,6 +82,8 @@ mcu_rtcp_session_set_clock_rate (McuRtcpSession *self, guint clock_rate)
 {
   g_return_if_fail (MCU_IS_RTCP_SESSION (self));
   g_mutex_lock (&self->lock);
+  if (clock_rate != self->clock_rate)
+    self->src.have_transit = FALSE; /* the jitter restarts from here */
   self->clock_rate = clock_rate;
   g_mutex_unlock (&self->lock);
 }
@@ -354,17 +292,18 @@ void
 mcu_rtcp_session_on_rtp_sent (
     McuRtcpSession *self, const guint8 *data, gsize len, GstClockTime now)
 {
-  guint32 ssrc;
+  guint32 ssrc, old;
 
   g_return_if_fail (MCU_IS_RTCP_SESSION (self));
   if (mcu_rtcp_session_classify (data, len) != MCU_RTCP_DATAGRAM_RTP)
     return;
   ssrc = GST_READ_UINT32_BE (data + 8);
   g_mutex_lock (&self->lock);
-  if (ssrc != self->local_ssrc) {
-    /* our reports speak for the stream we really send */
-    g_debug ("rtcp: our SSRC is now %08x (was %08x)", ssrc, self->local_ssrc);
+  old = self->local_ssrc;
+  if (ssrc != old) {
+    /* our reports speak for the stream we really send: its own counts */
     self->local_ssrc = ssrc;
+    self->prior_sent += self->packets_sent;
     self->packets_sent = self->octets_sent = 0;
     self->sent_at_report[0] = self->sent_at_report[1] = 0;
   }
@@ -373,12 +312,14 @@ mcu_rtcp_session_on_rtp_sent (
   self->last_rtp_ts = GST_READ_UINT32_BE (data + 4);
   self->last_rtp_time = now;
   g_mutex_unlock (&self->lock);
+  if (ssrc != old)
+    g_debug ("rtcp: our SSRC is now %08x (was %08x)", ssrc, old);
 }
 
 /* --- time ---------------------------------------------------------------- */
 
-static guint64
-ntp_time (McuRtcpSession *self, GstClockTime now)
+guint64
+mcu_rtcp_session_ntp_time (McuRtcpSession *self, GstClockTime now)
 {
   guint64 ns;
 
@@ -390,13 +331,6 @@ ntp_time (McuRtcpSession *self, GstClockTime now)
   }
   ns = now + self->ntp_offset;
   return ((ns / GST_SECOND) << 32) | (((ns % GST_SECOND) << 32) / GST_SECOND);
-}
-
-/* The middle 32 bits of the NTP time (16.16 seconds). */
-static guint32
-ntp_short (guint64 ntp)
-{
-  return (guint32)(ntp >> 16);
 }
 
 static GstClockTime
@@ -471,7 +405,7 @@ build_compound (
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gboolean sender = self->packets_sent != self->sent_at_report[0];
-  guint64 ntp = ntp_time (self, now);
+  guint64 ntp = mcu_rtcp_session_ntp_time (self, now);
   gpointer data = NULL;
   gsize size = 0;
 
@@ -498,9 +432,11 @@ build_compound (
   gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
       (guint8)strlen (self->cname), (const guint8 *)self->cname);
 
-  if (self->pli_pending && self->have_source)
+  /* a PLI names the caller's SSRC: it waits until we know one */
+  if (self->pli_pending && self->have_source) {
     add_feedback (self, &rtcp);
-  self->pli_pending = FALSE;
+    self->pli_pending = FALSE;
+  }
 
   if (bye && gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_BYE, &packet)) {
     gst_rtcp_packet_bye_add_ssrc (&packet, self->local_ssrc);
@@ -559,150 +495,6 @@ mcu_rtcp_session_request_keyframe (McuRtcpSession *self, GstClockTime now)
   return at_once;
 }
 
-/* --- parsing the caller's RTCP ------------------------------------------- */
-
-/* Whether `ssrc` is the caller's (or may be: no source yet). */
-static gboolean
-is_caller (McuRtcpSession *self, guint32 ssrc)
-{
-  if (self->fixed_ssrc != 0)
-    return ssrc == self->fixed_ssrc;
-  return !self->have_source || ssrc == self->src.ssrc;
-}
-
-static void
-parse_report_blocks (
-    McuRtcpSession *self, GstRTCPPacket *packet, GstClockTime now)
-{
-  guint n = gst_rtcp_packet_get_rb_count (packet);
-
-  for (guint i = 0; i < n; i++) {
-    guint32 ssrc, exthighest, jitter, lsr, dlsr, rtt;
-    guint8 fraction;
-    gint32 lost;
-
-    gst_rtcp_packet_get_rb (
-        packet, i, &ssrc, &fraction, &lost, &exthighest, &jitter, &lsr, &dlsr);
-    if (ssrc != self->local_ssrc)
-      continue;
-    self->remote_fraction_lost = fraction;
-    if (lsr == 0 || !self->have_ntp_offset)
-      continue;
-    /* RFC 3550 6.4.1: A - LSR - DLSR, in 1/65536 s */
-    rtt = ntp_short (ntp_time (self, now)) - lsr - dlsr;
-    if (rtt > G_MAXINT32)
-      continue; /* negative: a clock or the caller is wrong */
-    self->rtt_ms = (guint)(((guint64)rtt * 1000 + 32768) / 65536);
-    self->have_rtt = TRUE;
-  }
-}
-
-/* PLI or FIR for our stream: TRUE when it asks for a new keyframe. */
-static gboolean
-parse_psfb (McuRtcpSession *self, GstRTCPPacket *packet)
-{
-  GstRTCPFBType type = gst_rtcp_packet_fb_get_type (packet);
-
-  if (type == GST_RTCP_PSFB_TYPE_PLI) {
-    guint32 media = gst_rtcp_packet_fb_get_media_ssrc (packet);
-
-    return self->local_ssrc == 0 || media == self->local_ssrc;
-  }
-  if (type == GST_RTCP_PSFB_TYPE_FIR) {
-    /* RFC 5104 4.3.1: entries of SSRC + command sequence number; a FIR
-     * repeating the last number is a retransmission */
-    guint words = gst_rtcp_packet_fb_get_fci_length (packet);
-    const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
-    gboolean asked = FALSE;
-
-    for (guint i = 0; fci != NULL && i + 2 <= words; i += 2) {
-      const guint8 *entry = fci + 4 * i;
-
-      if (GST_READ_UINT32_BE (entry) != self->local_ssrc ||
-          entry[4] == self->last_fir_seq)
-        continue;
-      self->last_fir_seq = entry[4];
-      asked = TRUE;
-    }
-    return asked;
-  }
-  return FALSE;
-}
-
-static gboolean
-parse_bye (McuRtcpSession *self, GstRTCPPacket *packet)
-{
-  guint n = gst_rtcp_packet_bye_get_ssrc_count (packet);
-
-  for (guint i = 0; i < n; i++) {
-    guint32 ssrc = gst_rtcp_packet_bye_get_nth_ssrc (packet, i);
-
-    if (self->have_source ? ssrc == self->src.ssrc : is_caller (self, ssrc))
-      return TRUE;
-  }
-  return FALSE;
-}
-
-static McuRtcpFeedback
-parse_packet (McuRtcpSession *self, GstRTCPPacket *packet, GstClockTime now)
-{
-  guint32 ssrc, rtp_ts, packets, octets;
-  guint64 ntp;
-
-  switch (gst_rtcp_packet_get_type (packet)) {
-    case GST_RTCP_TYPE_SR:
-      gst_rtcp_packet_sr_get_sender_info (
-          packet, &ssrc, &ntp, &rtp_ts, &packets, &octets);
-      if (is_caller (self, ssrc)) {
-        self->lsr = ntp_short (ntp);
-        self->lsr_arrival = now;
-      }
-      parse_report_blocks (self, packet, now);
-      return MCU_RTCP_FEEDBACK_NONE;
-    case GST_RTCP_TYPE_RR:
-      parse_report_blocks (self, packet, now);
-      return MCU_RTCP_FEEDBACK_NONE;
-    case GST_RTCP_TYPE_PSFB:
-      if (!parse_psfb (self, packet))
-        return MCU_RTCP_FEEDBACK_NONE;
-      self->keyframes_in++;
-      return MCU_RTCP_FEEDBACK_KEYFRAME_ASKED;
-    case GST_RTCP_TYPE_BYE:
-      return parse_bye (self, packet) ? MCU_RTCP_FEEDBACK_BYE
-                                      : MCU_RTCP_FEEDBACK_NONE;
-    default:
-      return MCU_RTCP_FEEDBACK_NONE;
-  }
-}
-
-McuRtcpFeedback
-mcu_rtcp_session_on_rtcp_received (
-    McuRtcpSession *self, const guint8 *data, gsize len, GstClockTime now)
-{
-  g_autoptr (GstBuffer) buf = NULL;
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
-  GstRTCPPacket packet;
-  McuRtcpFeedback feedback = MCU_RTCP_FEEDBACK_NONE;
-  gboolean more;
-
-  g_return_val_if_fail (MCU_IS_RTCP_SESSION (self), feedback);
-  /* the validator only reads; it takes a mutable pointer */
-  if (len < 4 || len > 65535 ||
-      !gst_rtcp_buffer_validate_data_reduced ((guint8 *)data, (guint)len))
-    return feedback;
-  buf = gst_buffer_new_wrapped_full (
-      GST_MEMORY_FLAG_READONLY, (gpointer)data, len, 0, len, NULL, NULL);
-  if (!gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp))
-    return feedback;
-  g_mutex_lock (&self->lock);
-  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
-       more = gst_rtcp_packet_move_to_next (&packet))
-    feedback |= parse_packet (self, &packet, now);
-  g_mutex_unlock (&self->lock);
-  gst_rtcp_buffer_unmap (&rtcp);
-  return feedback;
-}
-
 /* --- reading ------------------------------------------------------------- */
 
 void
@@ -711,7 +503,7 @@ mcu_rtcp_session_get_stats (McuRtcpSession *self, McuRtcpStats *stats)
   g_return_if_fail (MCU_IS_RTCP_SESSION (self));
   memset (stats, 0, sizeof *stats);
   g_mutex_lock (&self->lock);
-  stats->packets_sent = self->packets_sent;
+  stats->packets_sent = self->prior_sent + self->packets_sent;
   stats->octets_sent = self->octets_sent;
   stats->packets_received = self->prior_received;
   stats->packets_lost = self->prior_lost;

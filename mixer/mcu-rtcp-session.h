@@ -55,7 +55,8 @@ G_DECLARE_FINAL_TYPE (
     McuRtcpSession, mcu_rtcp_session, MCU, RTCP_SESSION, GObject)
 
 /* `local_ssrc`: the SSRC of the RTP we send (followed when on_rtp_sent
- * sees another); `cname`: our SDES CNAME. */
+ * sees another); `cname` (nullable): our SDES CNAME ("<ssrc>@mcu" when
+ * NULL or empty). */
 McuRtcpSession *mcu_rtcp_session_new (guint32 local_ssrc, const gchar *cname);
 
 /* The clock rate of the caller's RTP (jitter; 0: jitter not computed) and

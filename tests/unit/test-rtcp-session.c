@@ -461,6 +461,43 @@ test_keyframes (void)
   g_assert_cmpuint (st.keyframes_asked_out, ==, 1);
 }
 
+/* A PLI names the caller's SSRC: asked before we know it, it waits. */
+static void
+test_pli_waits (void)
+{
+  g_autoptr (McuRtcpSession) s = mcu_rtcp_session_new (LOCAL_SSRC, NULL);
+  McuRtcpStats st;
+  Report r;
+
+  mcu_rtcp_session_request_keyframe (s, 0);
+  report_at (s, GST_SECOND, &r);
+  g_assert_false (r.pli);
+  g_assert_cmpstr (r.cname, ==, "11110001@mcu");
+  g_free (r.cname);
+  receive (s, 1, 0, CALLER_SSRC, 0);
+  receive (s, 2, 160, CALLER_SSRC, 0);
+  report_at (s, 2 * GST_SECOND, &r);
+  g_assert_true (r.pli);
+  g_assert_cmphex (r.pli_media, ==, CALLER_SSRC);
+  g_free (r.cname);
+
+  /* our SSRC changes: the SR counts the new stream, the stats all */
+  send_rtp (s, 1, 0, 0);
+  {
+    Rtp p;
+
+    mcu_rtcp_session_on_rtp_sent (
+        s, rtp (&p, 9, 0, 0x22220002), sizeof p.data, 0);
+  }
+  report_at (s, 3 * GST_SECOND, &r);
+  g_assert_true (r.sr);
+  g_assert_cmphex (r.ssrc, ==, 0x22220002);
+  g_assert_cmpuint (r.packets, ==, 1);
+  g_free (r.cname);
+  mcu_rtcp_session_get_stats (s, &st);
+  g_assert_cmpuint (st.packets_sent, ==, 2);
+}
+
 /* --- GStreamer's rtpsession reads our SR ---------------------------------- */
 
 static const GstStructure *
@@ -617,6 +654,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtcp-session/jitter", test_jitter);
   g_test_add_func ("/rtcp-session/rtt", test_rtt);
   g_test_add_func ("/rtcp-session/keyframes", test_keyframes);
+  g_test_add_func ("/rtcp-session/pli-waits-for-source", test_pli_waits);
   g_test_add_func (
       "/rtcp-session/gst-rtpsession-parses", test_gst_rtpsession_parses);
   g_test_add_func ("/rtcp-session/interval", test_interval);
