@@ -200,7 +200,8 @@ source_update_jitter (
   gint32 d;
 
   if (s->have_transit) {
-    d = transit - s->transit;
+    /* modulo 2^32, as A.8's int arithmetic means (no signed overflow) */
+    d = (gint32)((guint32)transit - (guint32)s->transit);
     s->jitter += (ABS ((gdouble)d) - s->jitter) / 16.0;
   }
   s->transit = transit;

@@ -284,6 +284,27 @@ test_jitter (void)
   g_assert_cmpuint (st.jitter_ms, ==, (guint)(j / 8 + 0.5));
 }
 
+/* A timestamp leap of half the 32-bit range: D is taken modulo 2^32 (the
+ * fuzzer found a signed overflow here; the UBSan run fails without it). */
+static void
+test_jitter_leap (void)
+{
+  g_autoptr (McuRtcpSession) s = mcu_rtcp_session_new (LOCAL_SSRC, "mcu@t");
+  McuRtcpStats st;
+  Report r;
+
+  mcu_rtcp_session_set_clock_rate (s, 8000);
+  receive (s, 1, 0, CALLER_SSRC, GST_SECOND);
+  receive (s, 2, 0x80000000u, CALLER_SSRC, GST_SECOND);
+  receive (s, 3, 0, CALLER_SSRC, GST_SECOND);
+  report_at (s, 2 * GST_SECOND, &r);
+  /* |D| = 2^31 once: J = 2^31 / 16 */
+  g_assert_cmpuint (r.jitter, ==, 0x80000000u / 16);
+  g_free (r.cname);
+  mcu_rtcp_session_get_stats (s, &st);
+  g_assert_cmpuint (st.jitter_ms, ==, (guint)(0x80000000u / 16 / 8.0 + 0.5));
+}
+
 /* --- SR, RR, RTT ---------------------------------------------------------- */
 
 typedef struct
@@ -694,6 +715,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtcp-session/loss-fraction", test_loss_fraction);
   g_test_add_func ("/rtcp-session/follow-ssrc", test_follow_ssrc);
   g_test_add_func ("/rtcp-session/jitter", test_jitter);
+  g_test_add_func ("/rtcp-session/jitter-leap", test_jitter_leap);
   g_test_add_func ("/rtcp-session/rtt", test_rtt);
   g_test_add_func ("/rtcp-session/keyframes", test_keyframes);
   g_test_add_func ("/rtcp-session/pli-waits-for-source", test_pli_waits);
