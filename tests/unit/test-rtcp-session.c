@@ -707,6 +707,71 @@ test_garbage (void)
   g_assert_cmpuint (st.packets_received, ==, 1);
 }
 
+/* The endpoint calls from several threads at once: two send paths, one
+ * receive path, the report timer; no update is lost. */
+#define THREAD_PACKETS 50000
+
+typedef struct
+{
+  McuRtcpSession *s;
+  gint running;
+} ThreadsData;
+
+static gpointer
+send_thread (gpointer data)
+{
+  ThreadsData *t = data;
+
+  for (guint i = 0; i < THREAD_PACKETS; i++)
+    send_rtp (t->s, i, i * 160, i * GST_MSECOND);
+  g_atomic_int_dec_and_test (&t->running);
+  return NULL;
+}
+
+static gpointer
+receive_thread (gpointer data)
+{
+  ThreadsData *t = data;
+
+  for (guint i = 0; i < 2 * THREAD_PACKETS; i++)
+    receive (t->s, i, i * 160, CALLER_SSRC, i * 20 * GST_MSECOND);
+  g_atomic_int_dec_and_test (&t->running);
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  g_autoptr (McuRtcpSession) s = mcu_rtcp_session_new (LOCAL_SSRC, "mcu@t");
+  ThreadsData t = { s, 3 };
+  GThread *threads[3];
+  McuRtcpStats st;
+  guint reports = 0;
+
+  mcu_rtcp_session_set_clock_rate (s, 8000);
+  threads[0] = g_thread_new ("send-a", send_thread, &t);
+  threads[1] = g_thread_new ("send-b", send_thread, &t);
+  threads[2] = g_thread_new ("receive", receive_thread, &t);
+  do {
+    g_autoptr (GBytes) bytes =
+        mcu_rtcp_session_build_report (s, reports * GST_SECOND);
+    Report r;
+
+    parse_report (bytes, &r);
+    g_free (r.cname);
+    mcu_rtcp_session_get_stats (s, &st);
+    reports++;
+  } while (g_atomic_int_get (&t.running) > 0);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  mcu_rtcp_session_get_stats (s, &st);
+  g_assert_cmpuint (st.packets_sent, ==, 2 * THREAD_PACKETS);
+  g_assert_cmpuint (st.octets_sent, ==, 2 * THREAD_PACKETS * PAYLOAD);
+  g_assert_cmpuint (st.packets_received, ==, 2 * THREAD_PACKETS - 1);
+  g_assert_cmpuint (st.packets_lost, ==, 0);
+  g_assert_cmpuint (st.reports_sent, ==, reports);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -725,5 +790,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rtcp-session/classify", test_classify);
   g_test_add_func ("/rtcp-session/endpoint-stats", test_endpoint_stats);
   g_test_add_func ("/rtcp-session/garbage", test_garbage);
+  g_test_add_func ("/rtcp-session/threads", test_threads);
   return g_test_run ();
 }
