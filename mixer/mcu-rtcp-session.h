@@ -8,7 +8,17 @@
  *
  * Times (`now`, `arrival`) are nanoseconds of one monotonic clock (the
  * system clock McuRtpIo stamps packets with); the NTP timestamps of our
- * reports are that clock plus the wall clock's offset taken once. */
+ * reports are that clock plus the wall clock's offset taken once.
+ *
+ * In an endpoint: new (the SSRC we send, if known), set_clock_rate from the
+ * payload type's caps, set_avpf from the profile, set_remote_ssrc once
+ * latched; every RTP datagram taken (after SRTP) -> on_rtp_received; a
+ * probe on what is sent (before SRTP) -> on_rtp_sent; a McuRtpIo timer at
+ * next_report_time -> build_report -> [SRTCP] -> send, then return
+ * next_report_time; RTCP in (classify tells it apart on an rtcp-mux port)
+ * -> on_rtcp_received -> KEYFRAME_ASKED: ask the encoder; on hangup
+ * build_bye. Include this header from .c files only (it includes
+ * mcu-rtp-endpoint.h for McuRtpEndpointStats). */
 #pragma once
 
 #include <glib-object.h>
