@@ -547,17 +547,41 @@ test_gst_rtpsession_parses (void)
   g_autoptr (McuRtcpSession) s = mcu_rtcp_session_new (LOCAL_SSRC, "mcu@t");
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GstStructure) stats = NULL;
-  GstHarness *h;
+  GstHarness *h, *send_h;
   const GstStructure *src;
-  gboolean have_sr = FALSE;
-  guint count = 0, octets = 0;
+  g_autoptr (GObject) internal = NULL;
+  gboolean have_sr = FALSE, have_rb = FALSE;
+  guint count = 0, octets = 0, issrc = 0, exthighest = 0;
+  gint lost = 0;
   gsize len;
   const guint8 *data;
   Report r;
 
+  h = gst_harness_new_with_padnames ("rtpsession", "recv_rtcp_sink", NULL);
+  gst_harness_set_src_caps_str (h, "application/x-rtcp");
+  /* rtpsession's own SSRC: our report block about it lands in our
+   * source's "rb-*" fields there */
+  g_object_get (h->element, "internal-session", &internal, NULL);
+  g_object_get (internal, "internal-ssrc", &issrc, NULL);
+  /* which is active once it sent RTP */
+  send_h = gst_harness_new_with_element (
+      h->element, "send_rtp_sink", "send_rtp_src");
+  gst_harness_set_src_caps_str (send_h,
+      "application/x-rtp, media=audio, clock-rate=8000, encoding-name=PCMU");
+  {
+    Rtp p;
+    GstBuffer *b = gst_buffer_new_memdup (rtp (&p, 1, 0, issrc), sizeof p.data);
+
+    GST_BUFFER_PTS (b) = 0;
+    g_assert_cmpint (gst_harness_push (send_h, b), ==, GST_FLOW_OK);
+  }
+
   mcu_rtcp_session_set_clock_rate (s, 8000);
   for (guint i = 0; i < 7; i++)
     send_rtp (s, i, i * 160, i * 20 * GST_MSECOND);
+  for (guint16 seq = 1; seq <= 9; seq++)
+    if (seq != 4 && seq != 7)
+      receive (s, seq, seq * 160, issrc, seq * 20 * GST_MSECOND);
   bytes = mcu_rtcp_session_build_bye (s, GST_SECOND, "bye");
   parse_report (bytes, &r); /* validates */
   g_assert_true (r.sr);
@@ -566,9 +590,6 @@ test_gst_rtpsession_parses (void)
   g_clear_pointer (&bytes, g_bytes_unref);
   bytes = mcu_rtcp_session_build_report (s, 2 * GST_SECOND);
   data = g_bytes_get_data (bytes, &len);
-
-  h = gst_harness_new_with_padnames ("rtpsession", "recv_rtcp_sink", NULL);
-  gst_harness_set_src_caps_str (h, "application/x-rtcp");
   g_assert_cmpint (
       gst_harness_push (h, gst_buffer_new_memdup (data, len)), ==, GST_FLOW_OK);
   g_object_get (h->element, "stats", &stats, NULL);
@@ -580,6 +601,13 @@ test_gst_rtpsession_parses (void)
   g_assert_true (have_sr);
   g_assert_cmpuint (count, ==, 7);
   g_assert_cmpuint (octets, ==, 7 * PAYLOAD);
+  gst_structure_get_boolean (src, "have-rb", &have_rb);
+  gst_structure_get_int (src, "rb-packetslost", &lost);
+  gst_structure_get_uint (src, "rb-exthighestseq", &exthighest);
+  g_assert_true (have_rb);
+  g_assert_cmpint (lost, ==, 2);
+  g_assert_cmpuint (exthighest, ==, 9);
+  gst_harness_teardown (send_h);
   gst_harness_teardown (h);
 }
 
