@@ -36,6 +36,7 @@ struct _McuRtcpSession
   gchar *cname;
   guint clock_rate;
   gboolean avpf;
+  gboolean use_fir;
   GRand *rand;
 
   /* receiving: the caller's source, a candidate SSRC in probation (when
@@ -68,6 +69,7 @@ struct _McuRtcpSession
   gboolean pli_pending;
   GstClockTime last_early;
   gint last_fir_seq; /* -1: none */
+  guint8 fir_seq;    /* the command sequence number of our next FIR */
   guint64 keyframes_in;
   guint64 keyframes_out;
 

@@ -89,6 +89,15 @@ mcu_rtcp_session_set_clock_rate (McuRtcpSession *self, guint clock_rate)
 }
 
 void
+mcu_rtcp_session_set_use_fir (McuRtcpSession *self, gboolean use_fir)
+{
+  g_return_if_fail (MCU_IS_RTCP_SESSION (self));
+  g_mutex_lock (&self->lock);
+  self->use_fir = use_fir;
+  g_mutex_unlock (&self->lock);
+}
+
+void
 mcu_rtcp_session_set_avpf (McuRtcpSession *self, gboolean avpf)
 {
   g_return_if_fail (MCU_IS_RTCP_SESSION (self));
@@ -384,16 +393,29 @@ add_report_block (McuRtcpSession *self, GstRTCPPacket *packet, GstClockTime now)
       ext_max, (guint32)s->jitter, self->lsr, dlsr);
 }
 
+/* A PLI (RFC 4585 6.3.1) or a FIR (RFC 5104 4.3.1: media SSRC 0, one
+ * entry of the caller's SSRC and a new command sequence number). */
 static void
 add_feedback (McuRtcpSession *self, GstRTCPBuffer *rtcp)
 {
   GstRTCPPacket packet;
+  guint8 *fci;
 
   if (!gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_PSFB, &packet))
     return;
-  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, self->local_ssrc);
-  gst_rtcp_packet_fb_set_media_ssrc (&packet, self->src.ssrc);
+  if (!self->use_fir) {
+    gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
+    gst_rtcp_packet_fb_set_media_ssrc (&packet, self->src.ssrc);
+  } else {
+    gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_FIR);
+    gst_rtcp_packet_fb_set_media_ssrc (&packet, 0);
+    if (!gst_rtcp_packet_fb_set_fci_length (&packet, 2))
+      return;
+    fci = gst_rtcp_packet_fb_get_fci (&packet);
+    GST_WRITE_UINT32_BE (fci, self->src.ssrc);
+    GST_WRITE_UINT32_BE (fci + 4, (guint32)self->fir_seq++ << 24);
+  }
   self->keyframes_out++;
 }
 

@@ -55,7 +55,7 @@ typedef struct
   gboolean have_rtt;
   guint32 remote_ssrc;         /* the caller's SSRC (0: none yet) */
   guint64 keyframes_asked_in;  /* PLI + new FIR in the caller's RTCP */
-  guint64 keyframes_asked_out; /* PLI in the reports we built */
+  guint64 keyframes_asked_out; /* PLI or FIR in the reports we built */
   guint64 reports_sent;        /* compound packets built */
   guint remote_fraction_lost;  /* the caller's view of our RTP, 1/256 */
 } McuRtcpStats;
@@ -75,6 +75,10 @@ void mcu_rtcp_session_set_clock_rate (McuRtcpSession *self, guint clock_rate);
 
 /* The AVPF profile (RFC 4585): a keyframe request is sent at once. */
 void mcu_rtcp_session_set_avpf (McuRtcpSession *self, gboolean avpf);
+
+/* Ask for keyframes with a FIR (RFC 5104, the caller offered only
+ * `ccm fir`) instead of a PLI. */
+void mcu_rtcp_session_set_use_fir (McuRtcpSession *self, gboolean use_fir);
 
 /* The caller's SSRC as the endpoint latched it: RTP of any other SSRC is
  * not counted from now on. 0: take the first SSRC that passes probation

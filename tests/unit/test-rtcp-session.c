@@ -62,6 +62,9 @@ typedef struct
   gchar *cname;
   gboolean pli;
   guint32 pli_media;
+  gboolean fir;
+  guint32 fir_ssrc;
+  guint8 fir_seq;
   gboolean bye;
 } Report;
 
@@ -108,6 +111,15 @@ parse_report (GBytes *bytes, Report *r)
         break;
       }
       case GST_RTCP_TYPE_PSFB:
+        if (gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_PSFB_TYPE_FIR) {
+          const guint8 *fci = gst_rtcp_packet_fb_get_fci (&packet);
+
+          g_assert_cmpuint (gst_rtcp_packet_fb_get_fci_length (&packet), ==, 2);
+          r->fir = TRUE;
+          r->fir_ssrc = GST_READ_UINT32_BE (fci);
+          r->fir_seq = fci[4];
+          break;
+        }
         g_assert_cmpint (
             gst_rtcp_packet_fb_get_type (&packet), ==, GST_RTCP_PSFB_TYPE_PLI);
         r->pli = TRUE;
@@ -482,6 +494,41 @@ test_keyframes (void)
   g_assert_cmpuint (st.keyframes_asked_out, ==, 1);
 }
 
+/* A caller that offered only `ccm fir` gets FIRs, each with a new command
+ * sequence number, which a session on its side counts as new requests. */
+static void
+test_fir_out (void)
+{
+  g_autoptr (McuRtcpSession) s = mcu_rtcp_session_new (LOCAL_SSRC, "mcu@t");
+  g_autoptr (McuRtcpSession) caller = mcu_rtcp_session_new (CALLER_SSRC, "c");
+  McuRtcpStats st;
+
+  mcu_rtcp_session_set_use_fir (s, TRUE);
+  receive (s, 1, 0, CALLER_SSRC, 0);
+  receive (s, 2, 160, CALLER_SSRC, 0);
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr (GBytes) bytes = NULL;
+    const guint8 *d;
+    gsize len;
+    Report r;
+
+    mcu_rtcp_session_request_keyframe (s, 0);
+    bytes = mcu_rtcp_session_build_report (s, (i + 1) * GST_SECOND);
+    parse_report (bytes, &r);
+    g_free (r.cname);
+    g_assert_false (r.pli);
+    g_assert_true (r.fir);
+    g_assert_cmphex (r.fir_ssrc, ==, CALLER_SSRC);
+    g_assert_cmpuint (r.fir_seq, ==, i);
+    d = g_bytes_get_data (bytes, &len);
+    g_assert_cmpint (mcu_rtcp_session_on_rtcp_received (
+                         caller, d, len, (i + 1) * GST_SECOND),
+        ==, MCU_RTCP_FEEDBACK_KEYFRAME_ASKED);
+  }
+  mcu_rtcp_session_get_stats (caller, &st);
+  g_assert_cmpuint (st.keyframes_asked_in, ==, 2);
+}
+
 /* A PLI names the caller's SSRC: asked before we know it, it waits. */
 static void
 test_pli_waits (void)
@@ -811,6 +858,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtcp-session/jitter-leap", test_jitter_leap);
   g_test_add_func ("/rtcp-session/rtt", test_rtt);
   g_test_add_func ("/rtcp-session/keyframes", test_keyframes);
+  g_test_add_func ("/rtcp-session/fir-out", test_fir_out);
   g_test_add_func ("/rtcp-session/pli-waits-for-source", test_pli_waits);
   g_test_add_func (
       "/rtcp-session/gst-rtpsession-parses", test_gst_rtpsession_parses);
