@@ -43,6 +43,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   size_t off = 0;
 
   mcu_rtcp_session_set_clock_rate (s, 8000);
+  /* keyframe requests as FIR or PLI (the first length's lowest bit) */
+  mcu_rtcp_session_set_use_fir (s, size > 0 && (data[0] & 1) != 0);
   while (off < size) {
     size_t len = MIN ((size_t)(data[off] & 0x7f), size - off - 1);
     gboolean rtcp = (data[off] & 0x80) != 0;
