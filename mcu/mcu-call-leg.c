@@ -249,6 +249,8 @@ codec_params (const McuSdpAudio *a)
   p.dtmf_pt_alt = a->dtmf_pt_alt;
   p.dtmf_clock_rate_alt = a->dtmf_clock_rate_alt;
   p.opus_fec = a->opus_fec;
+  p.audio_level_id = a->audio_level_id;
+  p.audio_level_vad = a->audio_level_vad;
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
   return p;
