@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""RFC 6464 client-to-mixer audio level: callers whose SDP offers
+a=extmap:N urn:ietf:params:rtp-hdrext:ssrc-audio-level get it answered
+with the same id, and the mixer judges them by the level their packets
+carry. Five PCMU callers in one room (default noise gate and max-talkers):
+
+- "muted-by-level" sends a loud 1000 Hz tone but every packet says 127
+  (-127 dBov, silence; one-byte header, id 1): nobody hears it;
+- "no-voice" sends a loud 1300 Hz tone, level -20 dBov but V=0 with
+  vad=on (two-byte header, id 7): nobody hears it;
+- "loud" sends a 1500 Hz tone and says -10 dBov with V=1 (two-byte header,
+  id 3, vad=on): everyone else hears it;
+- "plain" sends a 700 Hz tone without the extension: heard as today;
+- "ear" sends silence and listens.
+
+Then the same room with [media] audio-level=false: no a=extmap in the
+answer, and the tone of "muted-by-level" is heard like any other."""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audiocheck  # noqa: E402
+import ivrpeer  # noqa: E402
+import mcutest  # noqa: E402
+import sipua  # noqa: E402
+
+RATE = ivrpeer.RATE
+URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+TALK = 4.0    # seconds every caller is in the room together
+SETTLE = 1.0  # the first second: joins, jitter buffers
+
+BASE = ("v=0\r\no=lvl 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+CALLERS = [
+    # name, tone (Hz), a=extmap line (None: not offered), extension block
+    ("muted-by-level", 1000, "a=extmap:1 %s" % URI, ivrpeer.level_extension(1, 127, voice=True)),
+    ("no-voice", 1300, "a=extmap:7 %s vad=on" % URI,
+     ivrpeer.level_extension(7, 20, voice=False, two_byte=True)),
+    ("loud", 1500, "a=extmap:3/sendonly %s vad=on" % URI,
+     ivrpeer.level_extension(3, 10, voice=True, two_byte=True)),
+    ("plain", 700, None, b""),
+    ("ear", 0, None, b""),
+]
+HEARD = {"muted-by-level": False, "no-voice": False, "loud": True, "plain": True}
+
+checks = mcutest.Failures()
+
+
+def offer(extmap):
+    return BASE + (extmap + "\r\n" if extmap else "") + "a=sendrecv\r\n"
+
+
+def run_room(srv, room):
+    """Every caller in @room for TALK seconds: {name: (answer, heard samples)}."""
+    out, parties = {}, []
+    try:
+        for name, tone, extmap, ext in CALLERS:
+            ua = sipua.SipUA(srv.port, name.replace("-", ""))
+            peer = ivrpeer.Peer(tone=tone, amplitude=0.2, extension=ext)
+            parties.append((name, ua, peer))
+            d, status = ivrpeer.call(ua, srv.uri(room), peer, offer=offer(extmap))
+            if not checks.check(d is not None, "%s joins (%s)" % (name, status)):
+                return None
+            out[name] = [d["answer"], None, d, ua]
+        start = time.monotonic()
+        time.sleep(TALK)
+        for name, ua, peer in parties:
+            out[name][1] = peer.heard(since=start + SETTLE)
+    finally:
+        for name, ua, peer in parties:
+            if name in out:
+                ua.in_dialog(out[name][2], "BYE")
+            peer.close()
+            ua.close()
+    return out
+
+
+def hears(samples, tone):
+    return audiocheck.tone_presence(samples, RATE, tone) >= 0.9
+
+
+def silent_to(samples, tone, others):
+    try:
+        audiocheck.assert_tone_absent(samples, RATE, tone, present_freqs=others)
+        return True
+    except AssertionError as e:
+        print(e)
+        return False
+
+
+def check_answers(out):
+    for name, tone, extmap, ext in CALLERS:
+        answer = out[name][0]
+        got = re.findall(r"^a=extmap:(\S+) (\S+)(.*?)\r?$", answer, re.M)
+        if extmap is None:
+            checks.check(not got, "%s: no a=extmap in the answer (%s)" % (name, got))
+            continue
+        want = re.match(r"a=extmap:(\d+)(/sendonly)?", extmap)
+        want_id = want.group(1) + ("/recvonly" if want.group(2) else "")
+        checks.check(len(got) == 1 and got[0][0] == want_id and got[0][1] == URI and
+                     ("vad=on" in got[0][2]) == ("vad=on" in extmap),
+                     "%s: the answer takes the audio level as a=extmap:%s (%s)" % (name, want_id, got))
+
+
+def check_mix(out):
+    tones = {name: tone for name, tone, _, _ in CALLERS if tone}
+    for listener in tones.keys() | {"ear"}:
+        samples = out[listener][1]
+        heard = [t for n, t in tones.items() if n != listener and HEARD[n]]
+        if listener in tones:
+            checks.check(silent_to(samples, tones[listener], heard),
+                         "%s does not hear itself" % listener)
+        for n, t in tones.items():
+            if n == listener:
+                continue
+            if HEARD[n]:
+                checks.check(hears(samples, t), "%s hears %s (%d Hz)" % (listener, n, t))
+            else:
+                checks.check(silent_to(samples, t, heard),
+                             "%s does not hear %s (%d Hz, its packets say silent)" % (listener, n, t))
+
+
+def main():
+    with mcutest.McuServer() as srv:
+        out = run_room(srv, "7100")
+        if out:
+            check_answers(out)
+            check_mix(out)
+        checks.check(srv.alive(), "server still running")
+
+    # the key off: no extension negotiated, the decoded level decides
+    srv = mcutest.McuServer()
+    with open(srv.config) as f:
+        text = f.read()
+    with open(srv.config, "w") as f:
+        f.write(text.replace("[media]\n", "[media]\naudio-level=false\n", 1))
+    with srv:
+        out = run_room(srv, "7101")
+        if out:
+            checks.check("a=extmap" not in out["muted-by-level"][0],
+                         "audio-level=false: no a=extmap in the answer")
+            checks.check(hears(out["ear"][1], 1000),
+                         "audio-level=false: ear hears muted-by-level's tone (decoded level)")
+        checks.check(srv.alive(), "server still running (audio-level=false)")
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
