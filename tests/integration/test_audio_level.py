@@ -11,6 +11,9 @@ carry. Five PCMU callers in one room (default noise gate and max-talkers):
 - "loud" sends a 1500 Hz tone and says -10 dBov with V=1 (two-byte header,
   id 3, vad=on): everyone else hears it;
 - "plain" sends a 700 Hz tone without the extension: heard as today;
+- "late-offer" sends INVITE without SDP: our offer in the 200 carries
+  a=extmap:1 ... vad=on, its answer in the ACK takes it, and its loud
+  1700 Hz tone in packets saying 127 is not heard either;
 - "ear" sends silence and listens.
 
 Then the same room with [media] audio-level=false: no a=extmap in the
@@ -43,15 +46,36 @@ CALLERS = [
     ("loud", 1500, "a=extmap:3/sendonly %s vad=on" % URI,
      ivrpeer.level_extension(3, 10, voice=True, two_byte=True)),
     ("plain", 700, None, b""),
+    ("late-offer", 1700, "late", ivrpeer.level_extension(1, 127, voice=True)),
     ("ear", 0, None, b""),
 ]
-HEARD = {"muted-by-level": False, "no-voice": False, "loud": True, "plain": True}
+HEARD = {"muted-by-level": False, "no-voice": False, "loud": True, "plain": True,
+         "late-offer": False}
 
 checks = mcutest.Failures()
 
 
 def offer(extmap):
     return BASE + (extmap + "\r\n" if extmap else "") + "a=sendrecv\r\n"
+
+
+def late_call(ua, ruri, peer):
+    """INVITE without SDP; ACK with an answer taking the audio level under
+    id 1 from the server's offer; starts @peer. The dialog dict (its
+    "answer" is the server's offer), or None."""
+    call_id, tag = "%s@lvl" % sipua._token(), sipua._token()
+    r = ua.request("INVITE", ruri, "<%s>" % ruri, call_id=call_id, from_tag=tag)
+    if r is None or r.status >= 300:
+        return None
+    target = re.sub(r"^.*<|>.*$", "", r.h("contact")) or ruri
+    ack = offer("a=extmap:1 %s vad=on" % URI) % peer.port
+    ua.send("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\n"
+            "From: <sip:%s@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"
+            "Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+            % (target, ua.port, sipua._token(), ua.user, tag, r.h("to"), call_id, len(ack), ack))
+    peer.talk(sipua.sdp_audio_peer(r.body), 101)
+    return {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1,
+            "target": target, "answer": r.body}
 
 
 def run_room(srv, room):
@@ -62,7 +86,11 @@ def run_room(srv, room):
             ua = sipua.SipUA(srv.port, name.replace("-", ""))
             peer = ivrpeer.Peer(tone=tone, amplitude=0.2, extension=ext)
             parties.append((name, ua, peer))
-            d, status = ivrpeer.call(ua, srv.uri(room), peer, offer=offer(extmap))
+            if extmap == "late":
+                d = late_call(ua, srv.uri(room), peer)
+                status = "late offer"
+            else:
+                d, status = ivrpeer.call(ua, srv.uri(room), peer, offer=offer(extmap))
             if not checks.check(d is not None, "%s joins (%s)" % (name, status)):
                 return None
             out[name] = [d["answer"], None, d, ua]
@@ -98,6 +126,10 @@ def check_answers(out):
         got = re.findall(r"^a=extmap:(\S+) (\S+)(.*?)\r?$", answer, re.M)
         if extmap is None:
             checks.check(not got, "%s: no a=extmap in the answer (%s)" % (name, got))
+            continue
+        if extmap == "late":
+            checks.check(got == [("1", URI, " vad=on")],
+                         "%s: our offer carries a=extmap:1 %s vad=on (%s)" % (name, URI, got))
             continue
         want = re.match(r"a=extmap:(\d+)(/sendonly)?", extmap)
         want_id = want.group(1) + ("/recvonly" if want.group(2) else "")
