@@ -312,11 +312,12 @@ mcu_call_leg_apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
     in_mix = FALSE;
     if (!mcu_media_session_set_codec (self->media, &p, error))
       return FALSE;
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s",
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s%s",
         mcu_sdp_codec_to_string (audio->codec), audio->clock_rate, audio->pt,
         p.ptime, p.srtp ? ", SRTP " : "",
         p.srtp ? mcu_sdp_crypto_suite_to_string (audio->remote_crypto.suite)
-               : "");
+               : "",
+        p.audio_level_id ? ", RFC 6464 audio level" : "");
   }
   mcu_media_session_set_remote (self->media, audio->remote_address,
       audio->remote_rtp_port,
