@@ -107,17 +107,36 @@ def run_room(srv, room):
     return out
 
 
+# The peers are Python threads: on a loaded machine one of them now and
+# then sends late (seen: a caller's tone in 86-88 % of the windows at a
+# load average of 20, everyone's listener alike). Heard = in 80 % of the
+# windows (a caller left out of the mix is in none); absent is judged in
+# the windows where a heard caller's tone is there to compare with.
+PRESENT_SHARE = 0.8
+
+
 def hears(samples, tone):
-    return audiocheck.tone_presence(samples, RATE, tone) >= 0.9
+    share = audiocheck.tone_presence(samples, RATE, tone)
+    print("%d Hz present in %.0f%% of 100 ms windows" % (tone, 100 * share))
+    return share >= PRESENT_SHARE
 
 
 def silent_to(samples, tone, others):
-    try:
-        audiocheck.assert_tone_absent(samples, RATE, tone, present_freqs=others)
-        return True
-    except AssertionError as e:
-        print(e)
+    """@tone at least 25 dB below the loudest of @others in 90 % of the
+    windows where one of @others is present (and those are most)."""
+    levels = audiocheck.tone_levels(samples, RATE, [tone] + list(others))
+    loudest = levels[:, 1:].max(axis=1)
+    rows = levels[loudest >= audiocheck.PRESENT_DBFS]
+    if len(rows) < PRESENT_SHARE * len(levels) or len(rows) == 0:
+        print("%d Hz: only %d of %d windows have a heard tone to compare with"
+              % (tone, len(rows), len(levels)))
         return False
+    ok = rows[:, 0] <= rows[:, 1:].max(axis=1) - audiocheck.ABSENT_MARGIN_DB
+    if ok.mean() < 0.9:
+        print("%d Hz not absent in %.0f%% of %d windows (loudest %.1f dBFS)"
+              % (tone, 100 * (1 - ok.mean()), len(rows), rows[:, 0].max()))
+        return False
+    return True
 
 
 def check_answers(out):
