@@ -66,6 +66,7 @@ static const KeySpec key_specs[] = {
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
   { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
+  { "media", "audio-level", KEY_BOOL, 0, 0, CFG (audio_level) },
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
@@ -233,6 +234,7 @@ mcu_config_new_default (void)
   c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
   c->pin_prompt = TRUE;
+  c->audio_level = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
   c->auth_max_failures = 3;

@@ -68,6 +68,7 @@ typedef struct
   guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
   gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */
+  gboolean audio_level;              /* RFC 6464 levels from callers' RTP */
 
   /* [rooms] */
   gboolean auto_create;

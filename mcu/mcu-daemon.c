@@ -267,6 +267,7 @@ set_codec_prefs (McuDaemon *self)
   self->env.prefs.srtp = (McuSdpSrtpMode)self->config->srtp;
   /* per call: TRUE over TLS (McuCallLeg), or for every call when allowed */
   self->env.prefs.srtp_keys_ok = self->config->srtp_allow_insecure_keys;
+  self->env.prefs.audio_level = self->config->audio_level;
 }
 
 /* The store, the digest users and the registrar, given to the agent. */

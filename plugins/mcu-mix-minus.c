@@ -214,6 +214,7 @@ pad_begin_frame (McuMixMinus *self, McuMixMinusPad *pad)
   memset (pad->own, 0, self->frame_len * sizeof (gint32));
   pad->frame_serial = self->frame_serial;
   pad->has_signal = FALSE;
+  pad->header_seen = FALSE;
   pad->frame.sum_squares = 0;
   pad->frame.peak = 0;
 }
@@ -229,6 +230,7 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   gint32 gain;
   GstMapInfo map;
   const gint16 *in;
+  GstAudioLevelMeta *level;
   int nonzero;
 
   GST_OBJECT_LOCK (pad);
@@ -253,6 +255,8 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   }
 
   pad_begin_frame (self, pad);
+  if ((level = gst_buffer_get_audio_level_meta (inbuf)) != NULL)
+    mcu_mix_minus_select_note_level (pad, level, gain);
   in = (const gint16 *)map.data + in_offset;
   if (self->frame_stats)
     nonzero = mcu_mix_kernel_accumulate_stats (self->sum + out_offset,
