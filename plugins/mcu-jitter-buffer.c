@@ -31,6 +31,11 @@ GST_DEBUG_CATEGORY_STATIC (mcu_jitter_buffer_debug);
 /* a depth change after this long without output needs no concealment */
 #define STREAMING_SLACK (60 * GST_MSECOND)
 #define EXT_BASE        (G_GUINT64_CONSTANT (1) << 40)
+/* Serviced this late (an overloaded machine), a packet with another one
+ * due behind it is dropped and a lost one is not concealed: the output
+ * catches up instead of pushing bursts into the mixer, whose pads block
+ * a shared worker once two buffers are queued. */
+#define MAX_BEHIND (60 * GST_MSECOND)
 
 typedef struct
 {
@@ -406,6 +411,8 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
       }
       if (now < self->last_end)
         return self->last_end;
+      if (self->last_end + MAX_BEHIND < now)
+        self->conceal = 0;
       c = t > self->last_end ? MIN (self->conceal, t - self->last_end) : 0;
       self->conceal = 0;
       if (c >= GST_MSECOND) {
@@ -433,13 +440,28 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
       if (step == 0 || step > MAX_DURATION)
         step = self->duration;
       self->lost++;
-      add_lost (self, items, step);
+      if (self->last_end + MAX_BEHIND < now) {
+        self->last_end += step; /* too late to conceal: catch up */
+        self->discont = TRUE;
+      } else {
+        add_lost (self, items, step);
+      }
       self->next_seq++;
       continue;
     }
     if (t > now)
       return t;
     g_queue_pop_head (&self->queue);
+    if (t + MAX_BEHIND < now && self->queue.head &&
+        (GstClockTime)playout (self, self->queue.head->data) <= now) {
+      self->late++; /* behind: skip it, the next one is due too */
+      self->have_out = TRUE;
+      self->next_seq = head->ext_seq + 1;
+      self->last_end = t + self->duration;
+      self->discont = TRUE;
+      packet_free (head);
+      continue;
+    }
     {
       Item it = { ITEM_BUFFER, gst_buffer_make_writable (head->buf), 0, 0, 0 };
 
