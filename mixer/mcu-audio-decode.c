@@ -6,6 +6,10 @@
 
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
+#define ADAPT_INTERVAL_S 1
+#define DOWN_AFTER_TICKS 10 /* seconds below the target before going down */
+#define DOWN_STEP_MS     10
+#define MAX_SHIFT_STEP   (20 * GST_MSECOND)
 
 typedef struct
 {
@@ -20,6 +24,16 @@ static const DecodeInfo decode_info[] = {
   [MCU_MEDIA_CODEC_PCMA] = { "rtppcmadepay", "alawdec", TRUE },
 };
 
+/* The timestamp shift of one caller's packets, shared by the object (main
+ * thread) and the probe on the depayloader's src (streaming thread);
+ * refcounted: either may go first. */
+typedef struct
+{
+  gint offset_ms;       /* atomic: set on the main thread */
+  GstClockTime applied; /* streaming thread only */
+  gboolean injecting;   /* streaming thread only: our own GAP passing */
+} Shift;
+
 struct _McuAudioDecode
 {
   GObject parent_instance;
@@ -27,6 +41,12 @@ struct _McuAudioDecode
   GstPad *sink;    /* (owned) depay sink */
   GstPad *src;     /* (owned) the capsfilter's src */
   GstPad *decoded; /* (owned) the decoder's src */
+  Shift *shift;    /* (owned) a reference */
+  guint base_ms;
+  GstElement *rtpbin; /* (owned) (nullable) while following the jitter */
+  guint adapt_timer;
+  guint depth_ms;
+  guint below_ticks;
 };
 
 G_DEFINE_FINAL_TYPE (McuAudioDecode, mcu_audio_decode, G_TYPE_OBJECT)
@@ -36,9 +56,12 @@ mcu_audio_decode_dispose (GObject *object)
 {
   McuAudioDecode *self = MCU_AUDIO_DECODE (object);
 
+  g_clear_handle_id (&self->adapt_timer, g_source_remove);
+  g_clear_object (&self->rtpbin);
   g_clear_object (&self->sink);
   g_clear_object (&self->src);
   g_clear_object (&self->decoded);
+  g_clear_pointer (&self->shift, g_atomic_rc_box_release);
   G_OBJECT_CLASS (mcu_audio_decode_parent_class)->dispose (object);
 }
 
@@ -53,13 +76,63 @@ mcu_audio_decode_init (McuAudioDecode *self)
 {
 }
 
+/* Streaming thread (on the depayloader's src): moves this caller's
+ * timestamps by the offset; when it grows, the time skipped is announced
+ * as a GAP first (20 ms at most per packet), which the decoder (Opus) or
+ * mcuplc conceals like a lost packet. GAPs of lost packets move with the
+ * buffers. */
+static GstPadProbeReturn
+on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Shift *shift = user_data;
+  GstClockTime offset =
+      (GstClockTime)g_atomic_int_get (&shift->offset_ms) * GST_MSECOND;
+  GstClockTime ts, duration;
+
+  if ((offset == 0 && shift->applied == 0) || shift->injecting)
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    ts = GST_BUFFER_PTS (buf);
+    if (!GST_CLOCK_TIME_IS_VALID (ts))
+      return GST_PAD_PROBE_OK;
+    if (offset > shift->applied) {
+      /* at most a packet's worth per packet: concealment fades out over
+       * 50 ms (spandsp), and each good packet restores it */
+      offset = MIN (offset, shift->applied + MAX_SHIFT_STEP);
+      shift->injecting = TRUE;
+      gst_pad_push_event (pad,
+          gst_event_new_gap (ts + shift->applied, offset - shift->applied));
+      shift->injecting = FALSE;
+    }
+    shift->applied = offset;
+    buf = gst_buffer_make_writable (buf);
+    GST_BUFFER_PTS (buf) = ts + offset;
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) != GST_EVENT_GAP)
+      return GST_PAD_PROBE_OK;
+    gst_event_parse_gap (event, &ts, &duration);
+    if (!GST_CLOCK_TIME_IS_VALID (ts))
+      return GST_PAD_PROBE_OK;
+    GST_PAD_PROBE_INFO_DATA (info) =
+        gst_event_new_gap (ts + shift->applied, duration);
+    gst_event_unref (event);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 McuAudioDecode *
-mcu_audio_decode_new (
-    GstBin *bin, const McuMediaCodecParams *params, GError **error)
+mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
+    guint base_ms, GError **error)
 {
   g_autoptr (McuAudioDecode) self = NULL;
   const DecodeInfo *di;
   GstElement *depay, *dec, *plc = NULL, *conv, *res, *caps;
+  GstPad *src;
   g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
 
   g_return_val_if_fail (
@@ -88,6 +161,15 @@ mcu_audio_decode_new (
   self->sink = gst_element_get_static_pad (depay, "sink");
   self->src = gst_element_get_static_pad (caps, "src");
   self->decoded = gst_element_get_static_pad (dec, "src");
+  self->base_ms = base_ms;
+  self->depth_ms = base_ms;
+  self->shift = g_atomic_rc_box_new0 (Shift);
+  src = gst_element_get_static_pad (depay, "src");
+  gst_pad_add_probe (src,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      on_depay_output, g_atomic_rc_box_acquire (self->shift),
+      (GDestroyNotify)g_atomic_rc_box_release);
+  gst_object_unref (src);
   return g_steal_pointer (&self);
 }
 
@@ -107,4 +189,100 @@ GstPad *
 mcu_audio_decode_get_decoded (McuAudioDecode *self)
 {
   return self->decoded;
+}
+
+guint
+mcu_audio_decode_get_depth (McuAudioDecode *self)
+{
+  return self->depth_ms;
+}
+
+guint
+mcu_audio_decode_target_depth (guint jitter_ms)
+{
+  return CLAMP (3 * jitter_ms + 10, MCU_AUDIO_DECODE_MIN_DEPTH,
+      MCU_AUDIO_DECODE_MAX_DEPTH);
+}
+
+/* The caller's RFC 3550 interarrival jitter (ms) from rtpbin's session 0,
+ * or -1 before its first packets. */
+static gint
+read_jitter_ms (GstElement *rtpbin)
+{
+  g_autoptr (GObject) session = NULL;
+  g_autoptr (GstStructure) s = NULL;
+  const GValue *sources;
+  gint best = -1;
+
+  g_signal_emit_by_name (rtpbin, "get-session", 0, &session);
+  if (session == NULL)
+    return -1;
+  g_object_get (session, "stats", &s, NULL);
+  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (sources == NULL || !G_VALUE_HOLDS_BOXED (sources) ||
+      g_value_get_boxed (sources) == NULL)
+    return -1;
+  for (guint i = 0; i < ((GValueArray *)g_value_get_boxed (sources))->n_values;
+       i++) {
+    const GstStructure *src = gst_value_get_structure (
+        g_value_array_get_nth ((GValueArray *)g_value_get_boxed (sources), i));
+    gboolean internal = FALSE;
+    guint jitter = 0;
+    gint clock_rate = 0;
+
+    gst_structure_get_boolean (src, "internal", &internal);
+    gst_structure_get_uint (src, "jitter", &jitter);
+    gst_structure_get_int (src, "clock-rate", &clock_rate);
+    if (internal || clock_rate <= 0)
+      continue;
+    best = MAX (best, (gint)((guint64)jitter * 1000 / (guint)clock_rate));
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return best;
+}
+
+static void
+apply_depth (McuAudioDecode *self, guint depth_ms)
+{
+  guint offset = depth_ms > self->base_ms ? depth_ms - self->base_ms : 0;
+
+  if (depth_ms == self->depth_ms)
+    return;
+  g_debug ("jitter buffer %u -> %u ms (timestamps +%u ms)", self->depth_ms,
+      depth_ms, offset);
+  self->depth_ms = depth_ms;
+  g_object_set (self->rtpbin, "latency", depth_ms, NULL);
+  g_atomic_int_set (&self->shift->offset_ms, (gint)offset);
+}
+
+/* Once a second: up to the target at once, down a step after a while. */
+static gboolean
+on_adapt_timer (gpointer user_data)
+{
+  McuAudioDecode *self = user_data;
+  gint jitter = read_jitter_ms (self->rtpbin);
+  guint target;
+
+  if (jitter < 0)
+    return G_SOURCE_CONTINUE;
+  target = mcu_audio_decode_target_depth ((guint)jitter);
+  if (target >= self->depth_ms) {
+    self->below_ticks = 0;
+    apply_depth (self, target);
+  } else if (++self->below_ticks >= DOWN_AFTER_TICKS) {
+    self->below_ticks = 0;
+    apply_depth (self, MAX (target, self->depth_ms - DOWN_STEP_MS));
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
+{
+  g_return_if_fail (MCU_IS_AUDIO_DECODE (self));
+  g_clear_handle_id (&self->adapt_timer, g_source_remove);
+  g_set_object (&self->rtpbin, rtpbin);
+  self->adapt_timer =
+      g_timeout_add_seconds (ADAPT_INTERVAL_S, on_adapt_timer, self);
 }

@@ -9,13 +9,20 @@
  *   copy of a lost one) when the caller's fmtp had useinbandfec=1
  *   (params->opus_fec; our answer then offers it too).
  * - G.711 (PCMU/PCMA) and G.722: mcuplc (spandsp's PLC) after the decoder.
- * The jitter buffer (mcujitterbuffer, plugins/mcu-jitter-buffer.h) sends
- * lost-packet events that the depayloader turns into GAPs, which the
- * decoder or mcuplc fills; it adapts its own depth to the caller's jitter
- * and conceals the delay it adds the same way.
+ * The jitter buffer (rtpbin's, with do-lost) turns lost packets into GAP
+ * events that the decoder or mcuplc fills.
  *
- * Threads: built and destroyed on the main thread; the chain runs on the
- * jitter buffer's McuPlayout worker. */
+ * Adaptive depth (mcu_audio_decode_follow_jitter): once a second the
+ * caller's RFC 3550 interarrival jitter J (rtpbin's source stats) sets the
+ * jitter buffer's latency to 3 J + 10 ms within 20-200 ms: up at once,
+ * down by 10 ms after 10 s below. The room's mixer waits `base` ms (the
+ * configured jitter-latency) for a caller's packets; a depth above it
+ * delays this caller's audio by the difference (its timestamps move
+ * later, the jump concealed like a lost packet), so its packets still make
+ * the mix.
+ *
+ * Threads: built, adapted and destroyed on the main thread; the offset
+ * probe runs on the jitter buffer's streaming thread (atomics only). */
 #pragma once
 
 #include "mcu-media-session.h"
@@ -24,18 +31,31 @@
 
 G_BEGIN_DECLS
 
+#define MCU_AUDIO_DECODE_MIN_DEPTH 20  /* ms */
+#define MCU_AUDIO_DECODE_MAX_DEPTH 200 /* ms */
+
 #define MCU_TYPE_AUDIO_DECODE (mcu_audio_decode_get_type ())
 G_DECLARE_FINAL_TYPE (
     McuAudioDecode, mcu_audio_decode, MCU, AUDIO_DECODE, GObject)
 
-/* Adds the chain for @params' codec to @bin (unlinked at both ends). */
-McuAudioDecode *mcu_audio_decode_new (
-    GstBin *bin, const McuMediaCodecParams *params, GError **error);
+/* Adds the chain for @params' codec to @bin (unlinked at both ends);
+ * @base_ms: the jitter buffer's configured latency, which the mixer waits
+ * for. */
+McuAudioDecode *mcu_audio_decode_new (GstBin *bin,
+    const McuMediaCodecParams *params, guint base_ms, GError **error);
 /* (transfer none) the depayloader's sink: link the jitter buffer's output. */
 GstPad *mcu_audio_decode_get_sink (McuAudioDecode *self);
 /* (transfer none) S16LE 48 kHz mono for the mixer. */
 GstPad *mcu_audio_decode_get_src (McuAudioDecode *self);
 /* (transfer none) the decoder's output at its own rate (in-band DTMF). */
 GstPad *mcu_audio_decode_get_decoded (McuAudioDecode *self);
+/* Adapts @rtpbin's latency (its jitter buffers') to the caller's jitter,
+ * from now until the chain is dropped. */
+void mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin);
+/* The jitter buffer's current depth (ms). */
+guint mcu_audio_decode_get_depth (McuAudioDecode *self);
+/* The depth for a measured interarrival jitter (ms), before the step
+ * rules: 3 J + 10 within MIN_DEPTH..MAX_DEPTH. */
+guint mcu_audio_decode_target_depth (guint jitter_ms);
 
 G_END_DECLS

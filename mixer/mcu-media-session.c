@@ -208,6 +208,8 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
   stats->packets_received = mcu_media_session_get_packets_received (self);
   mcu_rtp_endpoint_get_stats (self->endpoint, &rtp);
   stats->jitter_buffer_ms = rtp.jitter_buffer_ms;
+  if (self->decode && !mcu_rtp_endpoint_get_thread_free_jitter (self->endpoint))
+    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   stats->packets_sent = rtp.packets_sent;
   stats->packets_lost = rtp.packets_lost;
   stats->jitter_ms = rtp.jitter_ms;
@@ -244,11 +246,16 @@ make_caps (GstBin *bin, const gchar *caps_str)
 static gboolean
 build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
 {
-  if (!(self->decode = mcu_audio_decode_new (bin, &self->params, error)))
+  if (!(self->decode = mcu_audio_decode_new (
+            bin, &self->params, self->jitter_latency, error)))
     return FALSE;
   if (self->params.codec != MCU_MEDIA_CODEC_OPUS && self->params.inband_dtmf)
     mcu_media_dtmf_watch_decoded (
         self->dtmf, mcu_audio_decode_get_decoded (self->decode));
+  /* mcujitterbuffer adapts itself; rtpbin's is adapted from here */
+  if (!mcu_rtp_endpoint_get_thread_free_jitter (self->endpoint))
+    mcu_audio_decode_follow_jitter (
+        self->decode, mcu_rtp_endpoint_get_rtpbin (self->endpoint));
   gst_element_add_pad (GST_ELEMENT (bin),
       gst_ghost_pad_new ("mix_out", mcu_audio_decode_get_src (self->decode)));
   return TRUE;

@@ -23,10 +23,11 @@ typedef struct
   McuJitterBuffer *jb; /* (owned) */
   Worker *worker;
   gconstpointer group;
-  GstClockTime due;   /* NONE: nothing to do until woken */
-  GstClockTime woken; /* a wake during the service in progress */
-  gboolean in_service;
-  gboolean removed; /* freed by the worker after its service */
+  GstClockTime due;    /* NONE: nothing to do until woken */
+  GstClockTime woken;  /* a wake during the service in progress */
+  gboolean batched;    /* in the worker's batch: the worker frees it */
+  gboolean in_service; /* being serviced right now */
+  gboolean removed;    /* skipped, then freed by the worker */
 } Entry;
 
 struct _Worker
@@ -98,7 +99,7 @@ worker_main (gpointer data)
       if (!GST_CLOCK_TIME_IS_VALID (e->due))
         continue;
       if (e->due <= now) {
-        e->in_service = TRUE;
+        e->batched = TRUE;
         e->woken = e->due = GST_CLOCK_TIME_NONE;
         g_ptr_array_add (batch, e);
       } else if (!GST_CLOCK_TIME_IS_VALID (earliest) || e->due < earliest) {
@@ -113,24 +114,34 @@ worker_main (gpointer data)
         g_cond_wait (&w->cond, &w->lock);
       continue;
     }
-    g_mutex_unlock (&w->lock);
+    /* One at a time: a removal waits only for its own jitter buffer's
+     * service (another one's push may block in a mixer that waits for the
+     * thread removing, e.g. on a sink prerolling in a bin going down). */
     for (guint i = 0; i < batch->len; i++) {
+      GstClockTime next;
+
       e = g_ptr_array_index (batch, i);
-      /* due is NONE while in service: a wake lands in woken */
-      e->due = mcu_jitter_buffer_service (e->jb, now);
-    }
-    g_mutex_lock (&w->lock);
-    for (guint i = 0; i < batch->len; i++) {
-      e = g_ptr_array_index (batch, i);
+      if (e->removed)
+        continue;
+      e->in_service = TRUE;
+      g_mutex_unlock (&w->lock);
+      next = mcu_jitter_buffer_service (e->jb, clock_now ());
+      g_mutex_lock (&w->lock);
       e->in_service = FALSE;
+      /* due stayed NONE while in service: a wake landed in woken */
+      e->due = next;
       if (GST_CLOCK_TIME_IS_VALID (e->woken) &&
           (!GST_CLOCK_TIME_IS_VALID (e->due) || e->woken < e->due))
         e->due = e->woken;
+      g_cond_broadcast (&w->done);
+    }
+    for (guint i = 0; i < batch->len; i++) {
+      e = g_ptr_array_index (batch, i);
+      e->batched = FALSE;
       if (e->removed)
         g_ptr_array_add (dead, e);
     }
     g_ptr_array_set_size (batch, 0);
-    g_cond_broadcast (&w->done);
     if (dead->len) {
       g_mutex_unlock (&w->lock);
       for (guint i = 0; i < dead->len; i++)
@@ -354,14 +365,15 @@ mcu_playout_remove (McuPlayout *self, McuJitterBuffer *jb)
   mcu_jitter_buffer_set_scheduler (jb, NULL, NULL, NULL);
   g_mutex_lock (&w->lock);
   g_hash_table_steal (w->entries, jb);
-  if (e->in_service && g_thread_self () == w->thread) {
-    /* from inside its own service: the worker frees it after */
-    e->removed = TRUE;
+  /* from inside its own service (a worker): no waiting for itself */
+  if (g_thread_self () != w->thread)
+    while (e->in_service)
+      g_cond_wait (&w->done, &w->lock);
+  if (e->batched) {
+    e->removed = TRUE; /* the worker frees it after its batch */
     g_mutex_unlock (&w->lock);
     return;
   }
-  while (e->in_service)
-    g_cond_wait (&w->done, &w->lock);
   g_mutex_unlock (&w->lock);
   entry_free (e);
 }

@@ -18,6 +18,7 @@ struct _McuPortPool
   guint next;          /* index of the next pair to try */
   GHashTable *used;    /* GUINT_TO_POINTER (port) set */
   McuPlayout *playout; /* (nullable) made on first use */
+  gboolean playout_enabled;
 };
 
 G_DEFINE_FINAL_TYPE (McuPortPool, mcu_port_pool, G_TYPE_OBJECT)
@@ -122,10 +123,16 @@ mcu_port_pool_get_n_allocated (McuPortPool *self)
   return g_hash_table_size (self->used);
 }
 
+void
+mcu_port_pool_set_playout_enabled (McuPortPool *self, gboolean enabled)
+{
+  self->playout_enabled = enabled;
+}
+
 McuPlayout *
 mcu_port_pool_get_playout (McuPortPool *self)
 {
-  if (self->playout == NULL)
+  if (self->playout == NULL && self->playout_enabled)
     self->playout = mcu_playout_new (0);
   return self->playout;
 }

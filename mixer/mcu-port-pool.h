@@ -27,8 +27,10 @@ gboolean mcu_port_pool_allocate (
 void mcu_port_pool_release (McuPortPool *self, McuPortPair *pair);
 guint mcu_port_pool_get_n_allocated (McuPortPool *self);
 
-/* (transfer none) the process's jitter-buffer workers, made on first use
- * (until the RTP I/O object owns them). Main thread. */
+/* (nullable) (transfer none) the process's jitter-buffer workers, made on
+ * first use (until the RTP I/O object owns them); NULL unless enabled.
+ * Main thread. */
 McuPlayout *mcu_port_pool_get_playout (McuPortPool *self);
+void mcu_port_pool_set_playout_enabled (McuPortPool *self, gboolean enabled);
 
 G_END_DECLS

@@ -4,7 +4,7 @@
  *
  * Threads (what touches what):
  * - The main thread: new, build, reset, set_remote, set_srtp_keys,
- *   set_latency, get_stats, get_rtp_in_pad, dispose. Only
+ *   set_latency, get_stats, get_rtp_in_pad, get_rtpbin, dispose. Only
  *   build and reset write `params`, `bin`, `rtp_src` and the element
  *   pointers, and only while the transport is not streaming (built and not
  *   yet playing, or after its bin was set to NULL): the streaming threads
@@ -671,10 +671,19 @@ on_rtpbin_request_jitterbuffer (
     GstElement *rtpbin, guint session, McuRtpEndpoint *self)
 {
   GstElement *jb = gst_element_factory_make ("mcujitterbuffer", NULL);
+  GstObject *top = gst_object_ref (GST_OBJECT (rtpbin)), *parent;
 
-  if (jb == NULL)
+  if (jb == NULL) {
+    gst_object_unref (top);
     return NULL; /* rtpbin falls back to rtpjitterbuffer */
-  mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), self);
+  }
+  /* the room's pipeline: one room's inputs on one worker */
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), top);
+  gst_object_unref (top);
   g_mutex_lock (&self->lock);
   gst_object_replace ((GstObject **)&self->jb, GST_OBJECT (jb));
   g_mutex_unlock (&self->lock);
@@ -745,8 +754,8 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
-  if (p->thread_free_jitter) {
-    self->playout = mcu_port_pool_get_playout (self->pool);
+  if (p->thread_free_jitter &&
+      (self->playout = mcu_port_pool_get_playout (self->pool))) {
     g_signal_connect (self->rtpbin, "request-jitterbuffer",
         G_CALLBACK (on_rtpbin_request_jitterbuffer), self);
   }
@@ -846,4 +855,16 @@ mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
   if (self->rtpbin)
     return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   return NULL;
+}
+
+gboolean
+mcu_rtp_endpoint_get_thread_free_jitter (McuRtpEndpoint *self)
+{
+  return self->playout != NULL;
+}
+
+GstElement *
+mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self)
+{
+  return self->rtpbin;
 }

@@ -27,7 +27,8 @@ typedef struct
    * "payload"); the others are dropped. Up to MCU_RTP_ENDPOINT_MAX_PT. */
   GstCaps *pt_caps[MCU_RTP_ENDPOINT_MAX_PT];
   /* mcujitterbuffer (no thread; adaptive depth) serviced by the port
-   * pool's McuPlayout, instead of rtpjitterbuffer (two threads) */
+   * pool's McuPlayout, instead of rtpjitterbuffer (two threads), when the
+   * pool has one (mcu_rtp_endpoint_get_thread_free_jitter) */
   gboolean thread_free_jitter;
 } McuRtpEndpointParams;
 
@@ -96,5 +97,14 @@ void mcu_rtp_endpoint_get_stats (
  * decrypted, all payload types and SSRCs (telephone-events are read
  * there). Main thread, after build. */
 GstPad *mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self);
+
+/* Whether the built transport uses mcujitterbuffer (which adapts its own
+ * depth), not rtpbin's. Main thread, after build. */
+gboolean mcu_rtp_endpoint_get_thread_free_jitter (McuRtpEndpoint *self);
+
+/* (nullable) (transfer none) the rtpbin holding the jitter buffers, for
+ * McuAudioDecode's adaptive depth of rtpbin's jitter buffers (its
+ * "latency", its session's source stats). Main thread, after build. */
+GstElement *mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self);
 
 G_END_DECLS

@@ -31,10 +31,8 @@ GST_DEBUG_CATEGORY_STATIC (mcu_jitter_buffer_debug);
 /* a depth change after this long without output needs no concealment */
 #define STREAMING_SLACK (60 * GST_MSECOND)
 #define EXT_BASE        (G_GUINT64_CONSTANT (1) << 40)
-/* Serviced this late (an overloaded machine), a packet with another one
- * due behind it is dropped and a lost one is not concealed: the output
- * catches up instead of pushing bursts into the mixer, whose pads block
- * a shared worker once two buffers are queued. */
+/* Serviced this late (an overloaded machine), a lost packet is not
+ * concealed any more: the output catches up. */
 #define MAX_BEHIND (60 * GST_MSECOND)
 
 typedef struct
@@ -452,16 +450,6 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
     if (t > now)
       return t;
     g_queue_pop_head (&self->queue);
-    if (t + MAX_BEHIND < now && self->queue.head &&
-        (GstClockTime)playout (self, self->queue.head->data) <= now) {
-      self->late++; /* behind: skip it, the next one is due too */
-      self->have_out = TRUE;
-      self->next_seq = head->ext_seq + 1;
-      self->last_end = t + self->duration;
-      self->discont = TRUE;
-      packet_free (head);
-      continue;
-    }
     {
       Item it = { ITEM_BUFFER, gst_buffer_make_writable (head->buf), 0, 0, 0 };
 
@@ -791,6 +779,12 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* the scheduler lets go first (waiting for a service in progress) */
       g_mutex_lock (&self->lock);
+      g_debug ("%s: received %" G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT
+               ", late %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT
+               ", jitter %u ms, depth %u ms",
+          GST_OBJECT_NAME (self), self->received, self->lost, self->late,
+          self->duplicates, (guint)(self->jitter / GST_MSECOND),
+          (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
       detach = self->detach;
       data = self->sched_data;
