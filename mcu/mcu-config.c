@@ -62,6 +62,8 @@ static const KeySpec key_specs[] = {
   { "media", "rtp-port-max", KEY_UINT, 1025, 65535, CFG (rtp_port_max) },
   { "media", "rtp-timeout", KEY_UINT, 0, 3600, CFG (rtp_timeout) },
   { "media", "jitter-latency", KEY_UINT, 10, 1000, CFG (jitter_latency) },
+  { "media", "shared-jitter-buffer", KEY_BOOL, 0, 0,
+      CFG (shared_jitter_buffer) },
   { "media", "codecs", KEY_CODECS, 0, 0, CFG (codecs) },
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },

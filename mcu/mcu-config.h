@@ -59,9 +59,10 @@ typedef struct
   gchar *media_address;
   guint rtp_port_min;
   guint rtp_port_max;
-  guint rtp_timeout;    /* seconds, 0 = never */
-  guint jitter_latency; /* ms */
-  gchar **codecs;       /* "opus", "g722", "pcmu", "pcma" in order */
+  guint rtp_timeout;             /* seconds, 0 = never */
+  guint jitter_latency;          /* ms */
+  gboolean shared_jitter_buffer; /* mcujitterbuffer on McuPlayout */
+  gchar **codecs;                /* "opus", "g722", "pcmu", "pcma" in order */
   gboolean codec_server_order;
   gint noise_gate;   /* dBFS; -127 = off */
   guint max_talkers; /* 0 = everyone is mixed */

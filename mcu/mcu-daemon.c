@@ -463,6 +463,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->env.room_media = mcu_room_media_registry_new (config, self->env.rooms);
   self->env.ports = mcu_port_pool_new (
       config->media_address, config->rtp_port_min, config->rtp_port_max);
+  mcu_port_pool_set_playout_enabled (
+      self->env.ports, config->shared_jitter_buffer);
 
   sip.listen = config->sip_listen;
   sip.port = config->sip_port;

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include "mcu-mixer-error.h"
+#include "mcu-playout.h"
 
 G_BEGIN_DECLS
 
@@ -25,5 +26,11 @@ gboolean mcu_port_pool_allocate (
 /* Closes the sockets and gives the ports back. */
 void mcu_port_pool_release (McuPortPool *self, McuPortPair *pair);
 guint mcu_port_pool_get_n_allocated (McuPortPool *self);
+
+/* (nullable) (transfer none) the process's jitter-buffer workers, made on
+ * first use (until the RTP I/O object owns them); NULL unless enabled.
+ * Main thread. */
+McuPlayout *mcu_port_pool_get_playout (McuPortPool *self);
+void mcu_port_pool_set_playout_enabled (McuPortPool *self, gboolean enabled);
 
 G_END_DECLS

@@ -19,7 +19,11 @@
  *   without it retargets rtp_src (the ghost pad locks itself), adds
  *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
  *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
- *   asks for keys (McuSrtp.lock, mcu-srtp.c).
+ *   asks for keys (McuSrtp.lock, mcu-srtp.c); "request-jitterbuffer"
+ *   (thread_free_jitter) makes an mcujitterbuffer, hands it to `playout`
+ *   (set at build) and keeps it as `jb` under `lock`. The jitter buffer
+ *   leaves McuPlayout by itself when its bin goes down (PAUSED to READY);
+ *   its pushes (decode chain) run on a McuPlayout worker.
  * - Any thread: get_idle_time, get_counters (under `lock`).
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
@@ -37,6 +41,7 @@
  * SSRC that is no longer the caller's end in a fakesink. */
 #include "mcu-rtp-endpoint.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-jitter-buffer.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
@@ -63,6 +68,7 @@ struct _McuRtpEndpoint
   GstElement *rtpbin;
   GstElement *mux_rtcp; /* rtcp-mux: appsrc taking RTCP off the RTP port */
   GstPad *rtp_src;      /* (transfer none) ghost pad of bin */
+  McuPlayout *playout;  /* (transfer none) thread_free_jitter: the pool's */
 
   GMutex lock; /* protects everything below */
   GstElement *udpsink_rtp;
@@ -81,6 +87,7 @@ struct _McuRtpEndpoint
   guint32 ssrc;        /* of the last media RTP packet taken, if have_ssrc */
   gboolean have_ssrc;
   McuRtpEndpointCounters counters;
+  GstElement *jb; /* (owned) (nullable) the last mcujitterbuffer made */
 };
 
 G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
@@ -211,6 +218,23 @@ mcu_rtp_endpoint_get_counters (
   g_mutex_unlock (&self->lock);
 }
 
+/* mcujitterbuffer's depth and jitter, when it is the jitter buffer. */
+static void
+read_jitter_buffer (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
+{
+  g_autoptr (GstElement) jb = NULL;
+  guint jitter = 0;
+
+  g_mutex_lock (&self->lock);
+  if (self->jb)
+    jb = gst_object_ref (self->jb);
+  g_mutex_unlock (&self->lock);
+  if (jb == NULL)
+    return;
+  g_object_get (jb, "depth", &stats->jitter_buffer_ms, "jitter", &jitter, NULL);
+  stats->jitter_ms = MAX (stats->jitter_ms, jitter);
+}
+
 /* Reads rtpbin's session statistics (no cost on the media path). */
 void
 mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
@@ -222,6 +246,7 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
   memset (stats, 0, sizeof *stats);
   if (self->rtpbin == NULL)
     return;
+  read_jitter_buffer (self, stats);
   g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
   if (session == NULL)
     return;
@@ -640,6 +665,31 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
   g_signal_emit (self, signals[SIGNAL_STREAM_LINKED], 0, ssrc);
 }
 
+/* rtpbin's jitter buffer for a new SSRC (a streaming thread). */
+static GstElement *
+on_rtpbin_request_jitterbuffer (
+    GstElement *rtpbin, guint session, McuRtpEndpoint *self)
+{
+  GstElement *jb = gst_element_factory_make ("mcujitterbuffer", NULL);
+  GstObject *top = gst_object_ref (GST_OBJECT (rtpbin)), *parent;
+
+  if (jb == NULL) {
+    gst_object_unref (top);
+    return NULL; /* rtpbin falls back to rtpjitterbuffer */
+  }
+  /* the room's pipeline: one room's inputs on one worker */
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), top);
+  gst_object_unref (top);
+  g_mutex_lock (&self->lock);
+  gst_object_replace ((GstObject **)&self->jb, GST_OBJECT (jb));
+  g_mutex_unlock (&self->lock);
+  return jb;
+}
+
 /* ---- building ---- */
 
 static GstElement *
@@ -704,6 +754,11 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GError **error)
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (p->thread_free_jitter &&
+      (self->playout = mcu_port_pool_get_playout (self->pool))) {
+    g_signal_connect (self->rtpbin, "request-jitterbuffer",
+        G_CALLBACK (on_rtpbin_request_jitterbuffer), self);
+  }
   add_probe (src_rtp, "src", on_rtp_in, self);
   if (!p->rtcp_mux)
     add_probe (src_rtcp, "src", on_rtcp_in, self);
@@ -744,9 +799,11 @@ clear_elements (McuRtpEndpoint *self)
 {
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
+  gst_clear_object (&self->jb);
   g_mutex_unlock (&self->lock);
   self->rtpbin = self->mux_rtcp = NULL;
   self->rtp_src = NULL;
+  self->playout = NULL;
   mcu_srtp_reset (&self->srtp);
 }
 
@@ -798,6 +855,12 @@ mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
   if (self->rtpbin)
     return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   return NULL;
+}
+
+gboolean
+mcu_rtp_endpoint_get_thread_free_jitter (McuRtpEndpoint *self)
+{
+  return self->playout != NULL;
 }
 
 GstElement *

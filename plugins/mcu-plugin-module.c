@@ -10,12 +10,13 @@
 #include "mcu-mix-minus.h"
 #include "mcu-opus-enc.h"
 #include "mcu-plc.h"
+#include "mcu-jitter-buffer.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
   return mcu_mix_minus_register (plugin) && mcu_opus_enc_register (plugin) &&
-         mcu_plc_register (plugin);
+         mcu_plc_register (plugin) && mcu_jitter_buffer_register (plugin);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, mcu,
