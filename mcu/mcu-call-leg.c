@@ -249,6 +249,8 @@ codec_params (const McuSdpAudio *a)
   p.dtmf_pt_alt = a->dtmf_pt_alt;
   p.dtmf_clock_rate_alt = a->dtmf_clock_rate_alt;
   p.opus_fec = a->opus_fec;
+  p.audio_level_id = a->audio_level_id;
+  p.audio_level_vad = a->audio_level_vad;
   if (a->opus_max_bitrate)
     p.opus_bitrate = CLAMP (a->opus_max_bitrate, 6000, 510000);
   return p;
@@ -310,11 +312,12 @@ mcu_call_leg_apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
     in_mix = FALSE;
     if (!mcu_media_session_set_codec (self->media, &p, error))
       return FALSE;
-    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s",
+    LEG_LOG (self, G_LOG_LEVEL_INFO, "audio %s/%u pt %u ptime %u%s%s%s",
         mcu_sdp_codec_to_string (audio->codec), audio->clock_rate, audio->pt,
         p.ptime, p.srtp ? ", SRTP " : "",
         p.srtp ? mcu_sdp_crypto_suite_to_string (audio->remote_crypto.suite)
-               : "");
+               : "",
+        p.audio_level_id ? ", RFC 6464 audio level" : "");
   }
   mcu_media_session_set_remote (self->media, audio->remote_address,
       audio->remote_rtp_port,

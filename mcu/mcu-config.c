@@ -62,10 +62,13 @@ static const KeySpec key_specs[] = {
   { "media", "rtp-port-max", KEY_UINT, 1025, 65535, CFG (rtp_port_max) },
   { "media", "rtp-timeout", KEY_UINT, 0, 3600, CFG (rtp_timeout) },
   { "media", "jitter-latency", KEY_UINT, 10, 1000, CFG (jitter_latency) },
+  { "media", "shared-jitter-buffer", KEY_BOOL, 0, 0,
+      CFG (shared_jitter_buffer) },
   { "media", "codecs", KEY_CODECS, 0, 0, CFG (codecs) },
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
   { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
+  { "media", "audio-level", KEY_BOOL, 0, 0, CFG (audio_level) },
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
       CFG (srtp_allow_insecure_keys) },
@@ -233,6 +236,7 @@ mcu_config_new_default (void)
   c->srtp = 1;         /* optional */
   c->auto_create = TRUE;
   c->pin_prompt = TRUE;
+  c->audio_level = TRUE;
   c->auth_register = TRUE;
   c->nonce_lifetime = 300;
   c->auth_max_failures = 3;

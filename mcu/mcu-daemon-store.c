@@ -25,13 +25,10 @@ mcu_daemon_store_open (const McuConfig *c, GError **error)
   return store;
 }
 
-/* A stored room here: opened when missing, its settings when open. */
-static void
-apply_room (McuDaemon *daemon, const McuStoredRoom *r)
+/* A stored room's settings (its strings stay @r's). */
+static McuRoomSettings
+settings_of (const McuStoredRoom *r)
 {
-  McuRoomDirectory *rooms = mcu_daemon_get_rooms (daemon);
-  McuRoom *room = mcu_room_directory_lookup (rooms, r->name);
-  g_autoptr (GError) error = NULL;
   McuRoomSettings settings = {
     .max_participants = r->max_participants,
     .layout = r->layout,
@@ -42,6 +39,43 @@ apply_room (McuDaemon *daemon, const McuStoredRoom *r)
     .moderator_pin = r->moderator_pin,
     .options = r->options,
   };
+
+  return settings;
+}
+
+gboolean
+mcu_daemon_store_load_rooms (McuDaemon *daemon, McuStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (store, error);
+  guint opened = 0;
+
+  if (rooms == NULL)
+    return FALSE;
+  for (guint i = 0; i < rooms->len; i++) {
+    McuStoredRoom *r = g_ptr_array_index (rooms, i);
+    g_autoptr (GError) local = NULL;
+    McuRoomSettings settings = settings_of (r);
+
+    if (mcu_room_directory_create (
+            mcu_daemon_get_rooms (daemon), r->name, &settings, &local))
+      opened++;
+    else
+      g_warning ("store %s: room %s not opened again: %s",
+          mcu_store_get_path (store), r->name, local->message);
+  }
+  if (opened)
+    g_message ("%u rooms opened again from the store", opened);
+  return TRUE;
+}
+
+/* A stored room here: opened when missing, its settings when open. */
+static void
+apply_room (McuDaemon *daemon, const McuStoredRoom *r)
+{
+  McuRoomDirectory *rooms = mcu_daemon_get_rooms (daemon);
+  McuRoom *room = mcu_room_directory_lookup (rooms, r->name);
+  g_autoptr (GError) error = NULL;
+  McuRoomSettings settings = settings_of (r);
 
   if (room == NULL) {
     if (mcu_room_directory_create (rooms, r->name, &settings, &error))

@@ -267,6 +267,7 @@ set_codec_prefs (McuDaemon *self)
   self->env.prefs.srtp = (McuSdpSrtpMode)self->config->srtp;
   /* per call: TRUE over TLS (McuCallLeg), or for every call when allowed */
   self->env.prefs.srtp_keys_ok = self->config->srtp_allow_insecure_keys;
+  self->env.prefs.audio_level = self->config->audio_level;
 }
 
 /* The store, the digest users and the registrar, given to the agent. */
@@ -379,42 +380,6 @@ abandon_startup (McuDaemon *self)
   return NULL;
 }
 
-/* Opens the rooms made through the control API before the last stop. One
- * that cannot be opened again (its name is refused now) is skipped with a
- * warning and left in the store. */
-static gboolean
-load_rooms (McuDaemon *self, GError **error)
-{
-  g_autoptr (GPtrArray) rooms = mcu_store_load_rooms (self->store, error);
-  guint opened = 0;
-
-  if (rooms == NULL)
-    return FALSE;
-  for (guint i = 0; i < rooms->len; i++) {
-    McuStoredRoom *r = g_ptr_array_index (rooms, i);
-    g_autoptr (GError) local = NULL;
-    McuRoomSettings settings = {
-      .max_participants = r->max_participants,
-      .layout = r->layout,
-      .pin = r->pin,
-      .self_view = r->self_view,
-      .locked = r->locked,
-      .created_at = r->created_at,
-      .moderator_pin = r->moderator_pin,
-      .options = r->options,
-    };
-
-    if (mcu_room_directory_create (self->env.rooms, r->name, &settings, &local))
-      opened++;
-    else
-      g_warning ("store %s: room %s not opened again: %s",
-          mcu_store_get_path (self->store), r->name, local->message);
-  }
-  if (opened)
-    g_message ("%u rooms opened again from the store", opened);
-  return TRUE;
-}
-
 static void
 tls_options (const McuConfig *config, McuSipTlsOptions *tls)
 {
@@ -498,6 +463,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
   self->env.room_media = mcu_room_media_registry_new (config, self->env.rooms);
   self->env.ports = mcu_port_pool_new (
       config->media_address, config->rtp_port_min, config->rtp_port_max);
+  mcu_port_pool_set_playout_enabled (
+      self->env.ports, config->shared_jitter_buffer);
 
   sip.listen = config->sip_listen;
   sip.port = config->sip_port;
@@ -514,7 +481,8 @@ mcu_daemon_new (McuConfig *config, GError **error)
     return NULL;
   }
   set_sip_limits (self);
-  if (!open_registrar (self, error) || !load_rooms (self, error))
+  if (!open_registrar (self, error) ||
+      !mcu_daemon_store_load_rooms (self, self->store, error))
     return abandon_startup (self);
   g_signal_connect (
       self->agent, "incoming-call", G_CALLBACK (on_agent_incoming_call), self);

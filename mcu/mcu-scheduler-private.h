@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: McuScheduler's insides, shared by mcu-scheduler.c (the timer, the
- * steps, the API) and mcu-scheduler-state.c (the state of occurrences:
- * stored, restored, shown). Main thread only. */
+ * API), mcu-scheduler-steps.c (the steps of an occurrence) and
+ * mcu-scheduler-state.c (the state of occurrences: stored, restored,
+ * shown). Main thread only. */
 #pragma once
 
 #include "mcu-scheduler.h"
@@ -61,6 +62,29 @@ extern const gchar *const mcu_scheduler_phases[5];
 
 /* mcu-scheduler.c */
 void mcu_scheduler_attendee_run_free (gpointer data);
+
+/* mcu-scheduler-steps.c */
+/* Emits @type with the meeting, the occurrence and @extra members. */
+void mcu_scheduler_emit (
+    McuScheduler *self, Entry *e, const gchar *type, const gchar *extra);
+/* The "attendee" and "try" members of an event. (transfer full) */
+gchar *mcu_scheduler_attendee_fields (const McuAttendee *a, AttendeeRun *run);
+const McuAttendee *mcu_scheduler_attendee_of (Entry *e, AttendeeRun *run);
+/* A failed try: retry-wait or failed for good; saved and announced. */
+void mcu_scheduler_attendee_failed (McuScheduler *self, Entry *e,
+    AttendeeRun *run, guint status, const gchar *phrase, gint64 now);
+/* Rings @run now, unless they are in the room already. */
+void mcu_scheduler_dial_run (
+    McuScheduler *self, Entry *e, AttendeeRun *run, gint64 now);
+void mcu_scheduler_open_room (McuScheduler *self, Entry *e);
+/* Closes the occurrence (@how: "ended", "cancelled", ...) and picks the
+ * next one. */
+void mcu_scheduler_step_close (
+    McuScheduler *self, Entry *e, const gchar *how, gint64 now);
+/* Every step of @e that is due by @now, in order. */
+void mcu_scheduler_advance (McuScheduler *self, Entry *e, gint64 now);
+/* When @e needs the scheduler next (G_MAXINT64: never). */
+gint64 mcu_scheduler_entry_next_due (Entry *e);
 
 /* mcu-scheduler-state.c */
 gchar *mcu_scheduler_format_time (gint64 usec);

@@ -581,6 +581,21 @@ on_pg_disconnected (McuPg *pg, McuStorePg *self)
 
 /* ---- one key changed by someone else ---- */
 
+/* Puts *@value (NULL: none) at @key in the cache @table, taking it, unless
+ * @equal finds it the same as what is there. Whether it changed. */
+static gboolean
+cache_update (
+    GHashTable *table, const gchar *key, gpointer *value, EqualFunc equal)
+{
+  if (equal (*value, g_hash_table_lookup (table, key)))
+    return FALSE;
+  if (*value)
+    g_hash_table_replace (table, g_strdup (key), g_steal_pointer (value));
+  else
+    g_hash_table_remove (table, key);
+  return TRUE;
+}
+
 static void
 on_key_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -598,51 +613,31 @@ on_key_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   if (g_str_equal (table, "rooms")) {
     g_autoptr (McuStoredRoom) room = n > 0 ? room_at (r, 0) : NULL;
 
-    if (room_equal (room, g_hash_table_lookup (self->cache.rooms, key)))
-      return;
-    if (room)
-      g_hash_table_replace (
-          self->cache.rooms, g_strdup (key), g_steal_pointer (&room));
-    else
-      g_hash_table_remove (self->cache.rooms, key);
-    mcu_store_emit_room_changed (store, key);
+    if (cache_update (
+            self->cache.rooms, key, (gpointer *)&room, (EqualFunc)room_equal))
+      mcu_store_emit_room_changed (store, key);
   } else if (g_str_equal (table, "users")) {
     g_autoptr (McuStoredUser) user = n > 0 ? user_at (r, 0) : NULL;
 
-    if (user_equal (user, g_hash_table_lookup (self->cache.users, key)))
-      return;
-    if (user)
-      g_hash_table_replace (
-          self->cache.users, g_strdup (key), g_steal_pointer (&user));
-    else
-      g_hash_table_remove (self->cache.users, key);
-    mcu_store_emit_user_changed (store, key);
+    if (cache_update (
+            self->cache.users, key, (gpointer *)&user, (EqualFunc)user_equal))
+      mcu_store_emit_user_changed (store, key);
   } else if (g_str_equal (table, "bindings")) {
     g_autoptr (GPtrArray) set =
         g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
 
     for (gint i = 0; i < n; i++)
       g_ptr_array_add (set, binding_at (r, i));
-    if (bindings_equal (set->len ? set : NULL,
-            g_hash_table_lookup (self->cache.bindings, key)))
-      return;
-    if (set->len)
-      g_hash_table_replace (
-          self->cache.bindings, g_strdup (key), g_steal_pointer (&set));
-    else
-      g_hash_table_remove (self->cache.bindings, key);
-    mcu_store_emit_bindings_changed (store, key);
+    if (set->len == 0)
+      g_clear_pointer (&set, g_ptr_array_unref);
+    if (cache_update (self->cache.bindings, key, (gpointer *)&set,
+            (EqualFunc)bindings_equal))
+      mcu_store_emit_bindings_changed (store, key);
   } else if (g_str_equal (table, "meetings")) {
-    const gchar *json = n > 0 ? PQgetvalue (r, 0, 0) : NULL;
+    g_autofree gchar *json = n > 0 ? g_strdup (PQgetvalue (r, 0, 0)) : NULL;
 
-    if (g_strcmp0 (json, g_hash_table_lookup (self->cache.meetings, key)) == 0)
-      return;
-    if (json)
-      g_hash_table_replace (
-          self->cache.meetings, g_strdup (key), g_strdup (json));
-    else
-      g_hash_table_remove (self->cache.meetings, key);
-    mcu_store_emit_meeting_changed (store, key);
+    if (cache_update (self->cache.meetings, key, (gpointer *)&json, json_equal))
+      mcu_store_emit_meeting_changed (store, key);
   } else if (g_str_equal (table, "occurrences")) {
     if (n > 0)
       g_hash_table_replace (

@@ -16,6 +16,8 @@
  * changes are skipped and another node's make us read that key again. */
 #include "mcu-store-pg-private.h"
 
+#include <stdlib.h>
+
 G_DEFINE_FINAL_TYPE (McuStorePg, mcu_store_pg, MCU_TYPE_STORE)
 
 /* Text parameters of one statement; NULL entries are SQL NULL. */
@@ -258,17 +260,25 @@ write_delete (
   write_sql (self, "deleting", sql, p);
 }
 
+/* Deletes the row of @table named @name, and its entry in @cache. */
+static gboolean
+delete_key (McuStorePg *self, const gchar *table, const gchar *name,
+    GHashTable *cache, GError **error)
+{
+  if (!check_ready (self, error))
+    return FALSE;
+  write_delete (self, table, "name", name);
+  write_flush (self);
+  g_hash_table_remove (cache, name);
+  return TRUE;
+}
+
 static gboolean
 pg_delete_room (McuStore *store, const gchar *name, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
 
-  if (!check_ready (self, error))
-    return FALSE;
-  write_delete (self, "rooms", "name", name);
-  write_flush (self);
-  g_hash_table_remove (self->cache.rooms, name);
-  return TRUE;
+  return delete_key (self, "rooms", name, self->cache.rooms, error);
 }
 
 static gboolean
@@ -276,7 +286,6 @@ pg_set_user (McuStore *store, const McuStoredUser *user, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
   g_autoptr (GPtrArray) p = params_new ();
-  McuStoredUser *copy;
 
   if (!check_ready (self, error))
     return FALSE;
@@ -292,13 +301,8 @@ pg_set_user (McuStore *store, const McuStoredUser *user, GError **error)
       " EXCLUDED.display",
       p);
   write_flush (self);
-  copy = g_new0 (McuStoredUser, 1);
-  copy->name = g_strdup (user->name);
-  copy->realm = g_strdup (user->realm);
-  copy->ha1_md5 = g_strdup (user->ha1_md5);
-  copy->ha1_sha256 = g_strdup (user->ha1_sha256);
-  copy->display = g_strdup (user->display);
-  g_hash_table_replace (self->cache.users, g_strdup (user->name), copy);
+  g_hash_table_replace (
+      self->cache.users, g_strdup (user->name), mcu_stored_user_copy (user));
   return TRUE;
 }
 
@@ -307,12 +311,7 @@ pg_delete_user (McuStore *store, const gchar *name, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
 
-  if (!check_ready (self, error))
-    return FALSE;
-  write_delete (self, "users", "name", name);
-  write_flush (self);
-  g_hash_table_remove (self->cache.users, name);
-  return TRUE;
+  return delete_key (self, "users", name, self->cache.users, error);
 }
 
 static gboolean
@@ -500,60 +499,68 @@ check_open (McuStorePg *self, GError **error)
   return FALSE;
 }
 
+/* Makes the copy a reader returns of one cache entry. */
+typedef gpointer (*CacheCopyFunc) (gconstpointer key, gconstpointer value);
+
 static gint
-compare_rooms (gconstpointer a, gconstpointer b)
+compare_keys (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (
-      (*(McuStoredRoom *const *)a)->name, (*(McuStoredRoom *const *)b)->name);
+  return g_strcmp0 (*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/* Copies of the entries of the cache @table, sorted by key; NULL when the
+ * store is closed. */
+static GPtrArray *
+cache_read (McuStorePg *self, GHashTable *table, CacheCopyFunc copy,
+    GDestroyNotify free_func, GError **error)
+{
+  g_autofree gpointer *keys = NULL;
+  GPtrArray *out;
+  guint n;
+
+  if (!check_open (self, error))
+    return NULL;
+  keys = g_hash_table_get_keys_as_array (table, &n);
+  qsort (keys, n, sizeof (gpointer), compare_keys);
+  out = g_ptr_array_new_full (n, free_func);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (out, copy (keys[i], g_hash_table_lookup (table, keys[i])));
+  return out;
+}
+
+static gpointer
+room_copy (gconstpointer name, gconstpointer room)
+{
+  return mcu_stored_room_copy (room);
 }
 
 static GPtrArray *
 pg_load_rooms (McuStore *store, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
-  GPtrArray *out;
-  GHashTableIter iter;
-  gpointer value;
 
-  if (!check_open (self, error))
-    return NULL;
-  out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_room_free);
-  g_hash_table_iter_init (&iter, self->cache.rooms);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (out, mcu_stored_room_copy (value));
-  g_ptr_array_sort (out, compare_rooms);
-  return out;
+  return cache_read (self, self->cache.rooms, room_copy,
+      (GDestroyNotify)mcu_stored_room_free, error);
 }
 
-static gint
-compare_meetings (gconstpointer a, gconstpointer b)
+/* The meetings cache holds id -> JSON. */
+static gpointer
+meeting_copy (gconstpointer id, gconstpointer json)
 {
-  return g_strcmp0 (
-      (*(McuStoredMeeting *const *)a)->id, (*(McuStoredMeeting *const *)b)->id);
+  McuStoredMeeting *m = g_new0 (McuStoredMeeting, 1);
+
+  m->id = g_strdup (id);
+  m->json = g_strdup (json);
+  return m;
 }
 
 static GPtrArray *
 pg_load_meetings (McuStore *store, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
-  GPtrArray *out;
-  GHashTableIter iter;
-  gpointer key, value;
 
-  if (!check_open (self, error))
-    return NULL;
-  out =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_stored_meeting_free);
-  g_hash_table_iter_init (&iter, self->cache.meetings);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    McuStoredMeeting *m = g_new0 (McuStoredMeeting, 1);
-
-    m->id = g_strdup (key);
-    m->json = g_strdup (value);
-    g_ptr_array_add (out, m);
-  }
-  g_ptr_array_sort (out, compare_meetings);
-  return out;
+  return cache_read (self, self->cache.meetings, meeting_copy,
+      (GDestroyNotify)mcu_stored_meeting_free, error);
 }
 
 static McuStoredOccurrence *
@@ -574,23 +581,11 @@ pg_load_bindings (McuStore *store, gint64 now, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
   GPtrArray *out;
-  GHashTableIter iter;
-  gpointer value;
 
   if (!check_open (self, error))
     return NULL;
   out = g_ptr_array_new_with_free_func ((GDestroyNotify)mcu_binding_free);
-  g_hash_table_iter_init (&iter, self->cache.bindings);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    GPtrArray *set = value;
-
-    for (guint i = 0; i < set->len; i++) {
-      McuBinding *b = g_ptr_array_index (set, i);
-
-      if (b->expires_at > now)
-        g_ptr_array_add (out, mcu_binding_copy (b));
-    }
-  }
+  mcu_bindings_copy_live (self->cache.bindings, now, out);
   return out;
 }
 
@@ -599,20 +594,11 @@ pg_lookup_user (McuStore *store, const gchar *name, GError **error)
 {
   McuStorePg *self = MCU_STORE_PG (store);
   McuStoredUser *u;
-  McuStoredUser *copy;
 
   if (!check_open (self, error))
     return NULL;
   u = g_hash_table_lookup (self->cache.users, name);
-  if (u == NULL)
-    return NULL;
-  copy = g_new0 (McuStoredUser, 1);
-  copy->name = g_strdup (u->name);
-  copy->realm = g_strdup (u->realm);
-  copy->ha1_md5 = g_strdup (u->ha1_md5);
-  copy->ha1_sha256 = g_strdup (u->ha1_sha256);
-  copy->display = g_strdup (u->display);
-  return copy;
+  return u ? mcu_stored_user_copy (u) : NULL;
 }
 
 /* ---- the object ---- */

@@ -61,6 +61,17 @@ int mcuctl_cmd_volume (Ctl *ctl, gchar **args);
 /* @rows (objects) as a table of @columns ("member:HEADER") */
 void mcuctl_print_table (JsonArray *rows, const gchar *const *columns);
 
+/* The reply as indented JSON; an object as "member value" lines. */
+void mcuctl_print_json (JsonNode *node);
+void mcuctl_print_object (JsonObject *o);
+/* GET @path and print its raw body (an iCalendar). */
+int mcuctl_print_raw (Ctl *ctl, const gchar *path);
+
+/* mcuctl-meeting.c: meetings [--ics], meeting add|show|cancel|extend|dial|
+ * import ... */
+int mcuctl_cmd_meetings (Ctl *ctl, gchar **args);
+int mcuctl_cmd_meeting (Ctl *ctl, gchar **args);
+
 /* mcuctl-cluster.c: cluster, drain */
 int mcuctl_cmd_cluster (Ctl *ctl, gchar **args);
 int mcuctl_cmd_drain (Ctl *ctl, gchar **args);

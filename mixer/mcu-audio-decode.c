@@ -3,6 +3,7 @@
 #include "mcu-audio-decode.h"
 #include "mcu-pad-util-private.h"
 #include "mcu-mixer-error.h"
+#include "mcu-rtp-level.h"
 
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
@@ -170,6 +171,9 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
       on_depay_output, g_atomic_rc_box_acquire (self->shift),
       (GDestroyNotify)g_atomic_rc_box_release);
   gst_object_unref (src);
+  if (params->audio_level_id != 0) /* RFC 6464 levels -> the mixer */
+    mcu_rtp_level_watch (self->sink, self->src, params->pt,
+        params->audio_level_id, params->audio_level_vad);
   return g_steal_pointer (&self);
 }
 

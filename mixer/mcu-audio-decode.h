@@ -11,6 +11,8 @@
  * - G.711 (PCMU/PCMA) and G.722: mcuplc (spandsp's PLC) after the decoder.
  * The jitter buffer (rtpbin's, with do-lost) turns lost packets into GAP
  * events that the decoder or mcuplc fills.
+ * With params->audio_level_id, each packet's RFC 6464 level rides on the
+ * audio it decodes to as a GstAudioLevelMeta (mcu-rtp-level.h).
  *
  * Adaptive depth (mcu_audio_decode_follow_jitter): once a second the
  * caller's RFC 3550 interarrival jitter J (rtpbin's source stats) sets the

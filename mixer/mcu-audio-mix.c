@@ -48,6 +48,7 @@
  * streaming threads), then its pads are unlinked and released; mcumixminus
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
+#include "mcu-audio-mix-private.h"
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
@@ -73,10 +74,6 @@
 #define TALK_OFF_MS     800
 #define SPEAKER_HOLD_MS 1500
 
-/* Prompt levels: alone (it replaces the mix) and over a mix. */
-#define PROMPT_ALONE_VOLUME    1.0
-#define PROMPT_OVER_MIX_VOLUME 0.5 /* -6 dB */
-
 /* How long the mixer waits for an input with no data beyond the clock
  * source's frame (20 ms, its latency; see build_pipeline): a caller whose
  * RTP stops delays the others' next frame by at most 20 ms + this. */
@@ -86,63 +83,6 @@
 
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
-
-typedef struct _JoinWait JoinWait;
-
-typedef struct
-{
-  GstPad *mixer_sink; /* sink_N on mcumixminus (request pad); NULL while
-                       * the session only listens (no audio yet) */
-  GstPad *mixer_src;  /* src_N (a listener until mixer_sink is set) */
-  guint index;        /* N */
-  GstPad *mix_out;    /* the bin's mix_out (ref) */
-  gulong wait_probe;  /* on mix_out until its first buffer, or 0 */
-  JoinWait *wait;     /* (nullable) (weak: owned by the probe) */
-  gboolean mute;      /* applied to mixer_sink (kept while there is none) */
-  gdouble volume;
-  gdouble listen_volume; /* applied to mixer_src */
-  GstElement *bin; /* the session's bin when it was added (key in by_bin) */
-  gboolean talking;
-  guint above_ms;   /* time above TALK_ON_DB while not talking */
-  guint below_ms;   /* time below TALK_OFF_DB while talking */
-  gdouble level_db; /* smoothed */
-} MixEntry;
-
-typedef struct
-{
-  guint id;
-  McuMediaSession *session; /* (nullable): NULL = everyone */
-  GPtrArray *parts;         /* GBytes *: the files' samples */
-  McuPromptFlags flags;
-} MixPrompt;
-
-struct _McuAudioMix
-{
-  GObject parent_instance;
-
-  gchar *name;
-  McuAudioMixOptions options;
-  GstElement *pipeline;
-  GstElement *mixer;
-  GstElement *own[3]; /* the room's other elements: source, caps, sink */
-  guint bus_watch;
-  gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = none */
-  guint n_rebuilds;
-  GHashTable *sessions;     /* McuMediaSession* (ref) -> MixEntry* */
-  GHashTable *by_bin;       /* GstElement* (session bin) -> McuMediaSession* */
-  GstClockTime latency;     /* the mixer's, fixed at creation */
-  GHashTable *opus_groups;  /* "bitrate/complexity/fec/loss" -> group */
-  GHashTable *by_pad;       /* "sink_N" -> McuMediaSession* (weak) */
-  McuMediaSession *speaker; /* (nullable) (weak: in sessions) */
-  gint64 speaker_since;     /* monotonic us */
-  McuMixTaps *taps;         /* on the full mix; kept across rebuilds */
-  McuPromptCache *prompt_cache;
-  GHashTable *prompts; /* guint id -> MixPrompt* */
-  guint last_prompt_id;
-  GArray *prompts_ended; /* guint ids ended here, reported by ended_idle */
-  guint ended_idle;
-  gboolean rebuilding; /* sessions leave and come back: prompts stay */
-};
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
 
@@ -167,16 +107,6 @@ mix_entry_free (gpointer data)
   g_clear_object (&e->mixer_src);
   g_clear_object (&e->mix_out);
   g_free (e);
-}
-
-static void
-mix_prompt_free (gpointer data)
-{
-  MixPrompt *p = data;
-
-  g_clear_object (&p->session);
-  g_ptr_array_unref (p->parts);
-  g_free (p);
 }
 
 static void
@@ -246,7 +176,7 @@ mcu_audio_mix_init (McuAudioMix *self)
   self->by_bin = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->taps = mcu_mix_taps_new ();
   self->prompts = g_hash_table_new_full (
-      g_direct_hash, g_direct_equal, NULL, mix_prompt_free);
+      g_direct_hash, g_direct_equal, NULL, mcu_audio_mix_prompt_free);
   self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
 }
 
@@ -377,7 +307,6 @@ on_levels (McuAudioMix *self, const GstStructure *s)
 }
 
 static gboolean rebuild (McuAudioMix *self, GError **error);
-static void on_prompt_done (McuAudioMix *self, const GstStructure *s);
 
 /* An error from the room's own elements: rebuild, or fail the room. */
 static void
@@ -445,7 +374,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
       if (gst_message_has_name (msg, "mcu-level"))
         on_levels (self, gst_message_get_structure (msg));
       else if (gst_message_has_name (msg, "mcu-prompt-done"))
-        on_prompt_done (self, gst_message_get_structure (msg));
+        mcu_audio_mix_on_prompt_done (self, gst_message_get_structure (msg));
       break;
     default:
       break;
@@ -606,194 +535,6 @@ mcu_audio_mix_new (
   return g_steal_pointer (&self);
 }
 
-/* ----- prompts ----- */
-
-static gboolean
-on_prompts_ended (gpointer user_data)
-{
-  McuAudioMix *self = user_data;
-  g_autoptr (GArray) ended = self->prompts_ended;
-
-  self->ended_idle = 0;
-  self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_object_ref (self);
-  for (guint i = 0; i < ended->len; i++)
-    g_signal_emit (self, signals[SIGNAL_PROMPT_DONE], 0,
-        g_array_index (ended, guint, i), FALSE);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Ends prompt @id here (stopped, participant gone, rebuilt): "prompt-done"
- * (completed FALSE) follows from the main loop. */
-static void
-prompt_end_later (McuAudioMix *self, guint id)
-{
-  if (!g_hash_table_remove (self->prompts, GUINT_TO_POINTER (id)))
-    return;
-  g_array_append_val (self->prompts_ended, id);
-  if (self->ended_idle == 0)
-    self->ended_idle = g_idle_add (on_prompts_ended, self);
-}
-
-static void
-on_prompt_done (McuAudioMix *self, const GstStructure *s)
-{
-  guint id = 0;
-  gboolean completed = FALSE;
-
-  if (!gst_structure_get_uint (s, "id", &id) ||
-      !gst_structure_get_boolean (s, "completed", &completed))
-    return;
-  /* not ours any more: ended here already */
-  if (!g_hash_table_remove (self->prompts, GUINT_TO_POINTER (id)))
-    return;
-  g_signal_emit (self, signals[SIGNAL_PROMPT_DONE], 0, id, completed);
-}
-
-static gboolean
-prompt_start (McuAudioMix *self, MixPrompt *p)
-{
-  GstPad *target = NULL;
-  gdouble volume = PROMPT_OVER_MIX_VOLUME;
-  McuMixMinusPromptFlags flags = MCU_MIX_MINUS_PROMPT_NONE;
-
-  if (self->mixer == NULL)
-    return FALSE;
-  if (p->session != NULL) {
-    MixEntry *e = g_hash_table_lookup (self->sessions, p->session);
-
-    /* its output: what it hears (its sink_N is left out of the mix by the
-     * element while an exclusive prompt plays) */
-    if (e == NULL || e->mixer_src == NULL)
-      return FALSE;
-    target = e->mixer_src;
-    if (!(p->flags & MCU_PROMPT_KEEP_MIX))
-      volume = PROMPT_ALONE_VOLUME;
-  }
-  if (p->flags & MCU_PROMPT_LOOP)
-    flags |= MCU_MIX_MINUS_PROMPT_LOOP;
-  if (p->flags & MCU_PROMPT_KEEP_MIX)
-    flags |= MCU_MIX_MINUS_PROMPT_KEEP_MIX;
-  return mcu_mix_minus_play_prompt (MCU_MIX_MINUS (self->mixer), p->id, target,
-      (GBytes *const *)p->parts->pdata, p->parts->len, flags, volume);
-}
-
-static void
-prompts_end_session (McuAudioMix *self, McuMediaSession *session)
-{
-  g_autoptr (GList) prompts = g_hash_table_get_values (self->prompts);
-
-  for (GList *l = prompts; l; l = l->next) {
-    MixPrompt *p = l->data;
-
-    if (p->session == session)
-      prompt_end_later (self, p->id);
-  }
-}
-
-/* After a rebuild: looping prompts start over in the new mixer, the others
- * end (completed FALSE). */
-static void
-prompts_restart (McuAudioMix *self)
-{
-  g_autoptr (GList) prompts = g_hash_table_get_values (self->prompts);
-
-  for (GList *l = prompts; l; l = l->next) {
-    MixPrompt *p = l->data;
-
-    if (!(p->flags & MCU_PROMPT_LOOP) || !prompt_start (self, p))
-      prompt_end_later (self, p->id);
-  }
-}
-
-static guint
-prompt_play (McuAudioMix *self, McuMediaSession *session,
-    const gchar *const *files, McuPromptFlags flags, GError **error)
-{
-  g_autoptr (GPtrArray) parts =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
-  MixPrompt *p;
-
-  if (files == NULL || files[0] == NULL) {
-    g_set_error (
-        error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PROMPT, "no prompt file given");
-    return 0;
-  }
-  if (g_hash_table_size (self->prompts) >= MCU_AUDIO_MIX_MAX_PROMPTS) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_LIMIT,
-        "room %s already plays %u prompts", self->name,
-        MCU_AUDIO_MIX_MAX_PROMPTS);
-    return 0;
-  }
-  for (guint i = 0; files[i] != NULL; i++) {
-    GBytes *samples =
-        mcu_prompt_cache_load (self->prompt_cache, files[i], error);
-
-    if (samples == NULL)
-      return 0;
-    g_ptr_array_add (parts, samples);
-  }
-  p = g_new0 (MixPrompt, 1);
-  do
-    p->id = ++self->last_prompt_id;
-  while (p->id == 0 ||
-         g_hash_table_contains (self->prompts, GUINT_TO_POINTER (p->id)));
-  p->session = session ? g_object_ref (session) : NULL;
-  p->parts = g_steal_pointer (&parts);
-  p->flags = flags;
-  if (!prompt_start (self, p)) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_SESSION,
-        "the participant is not in room %s's mix", self->name);
-    mix_prompt_free (p);
-    return 0;
-  }
-  g_hash_table_insert (self->prompts, GUINT_TO_POINTER (p->id), p);
-  return p->id;
-}
-
-guint
-mcu_audio_mix_play_to (McuAudioMix *self, McuMediaSession *session,
-    const gchar *const *files, McuPromptFlags flags, GError **error)
-{
-  g_return_val_if_fail (MCU_IS_AUDIO_MIX (self), 0);
-  g_return_val_if_fail (MCU_IS_MEDIA_SESSION (session), 0);
-
-  if (!g_hash_table_contains (self->sessions, session)) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_NO_SESSION,
-        "the participant is not in room %s's mix", self->name);
-    return 0;
-  }
-  return prompt_play (self, session, files, flags, error);
-}
-
-guint
-mcu_audio_mix_announce (
-    McuAudioMix *self, const gchar *const *files, GError **error)
-{
-  g_return_val_if_fail (MCU_IS_AUDIO_MIX (self), 0);
-
-  return prompt_play (self, NULL, files, MCU_PROMPT_NONE, error);
-}
-
-void
-mcu_audio_mix_stop_prompt (McuAudioMix *self, guint prompt_id)
-{
-  g_return_if_fail (MCU_IS_AUDIO_MIX (self));
-
-  if (!g_hash_table_contains (self->prompts, GUINT_TO_POINTER (prompt_id)))
-    return;
-  if (self->mixer)
-    mcu_mix_minus_stop_prompt (MCU_MIX_MINUS (self->mixer), prompt_id);
-  prompt_end_later (self, prompt_id);
-}
-
-guint
-mcu_audio_mix_get_n_prompts (McuAudioMix *self)
-{
-  return g_hash_table_size (self->prompts);
-}
-
 typedef struct
 {
   McuMediaSession *session;
@@ -841,7 +582,7 @@ rebuild (McuAudioMix *self, GError **error)
   memset (self->own, 0, sizeof self->own);
   self->n_rebuilds++;
   if (!start_pipeline (self, error)) {
-    prompts_restart (self);
+    mcu_audio_mix_prompts_restart (self);
     return FALSE;
   }
   for (guint i = 0; i < kept->len; i++) {
@@ -857,7 +598,7 @@ rebuild (McuAudioMix *self, GError **error)
     mcu_audio_mix_set_volume (self, k->session, k->volume);
     mcu_audio_mix_set_listen_volume (self, k->session, k->listen_volume);
   }
-  prompts_restart (self);
+  mcu_audio_mix_prompts_restart (self);
   return TRUE;
 }
 
@@ -1098,7 +839,7 @@ mcu_audio_mix_remove (McuAudioMix *self, McuMediaSession *session)
   if (self->speaker == session)
     self->speaker = NULL;
   if (!self->rebuilding)
-    prompts_end_session (self, session);
+    mcu_audio_mix_prompts_end_session (self, session);
   g_hash_table_remove (self->by_bin, e->bin);
   g_hash_table_remove (self->sessions, session);
 }

@@ -206,9 +206,10 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->packets_received = mcu_media_session_get_packets_received (self);
-  if (self->decode)
-    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   mcu_rtp_endpoint_get_stats (self->endpoint, &rtp);
+  stats->jitter_buffer_ms = rtp.jitter_buffer_ms;
+  if (self->decode && !mcu_rtp_endpoint_get_thread_free_jitter (self->endpoint))
+    stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   stats->packets_sent = rtp.packets_sent;
   stats->packets_lost = rtp.packets_lost;
   stats->jitter_ms = rtp.jitter_ms;
@@ -251,8 +252,10 @@ build_decoder (McuMediaSession *self, GstBin *bin, GError **error)
   if (self->params.codec != MCU_MEDIA_CODEC_OPUS && self->params.inband_dtmf)
     mcu_media_dtmf_watch_decoded (
         self->dtmf, mcu_audio_decode_get_decoded (self->decode));
-  mcu_audio_decode_follow_jitter (
-      self->decode, mcu_rtp_endpoint_get_rtpbin (self->endpoint));
+  /* mcujitterbuffer adapts itself; rtpbin's is adapted from here */
+  if (!mcu_rtp_endpoint_get_thread_free_jitter (self->endpoint))
+    mcu_audio_decode_follow_jitter (
+        self->decode, mcu_rtp_endpoint_get_rtpbin (self->endpoint));
   gst_element_add_pad (GST_ELEMENT (bin),
       gst_ghost_pad_new ("mix_out", mcu_audio_decode_get_src (self->decode)));
   return TRUE;
@@ -420,7 +423,9 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
 {
   const McuMediaCodecParams *p = &self->params;
   const CodecInfo *ci = &codec_info[p->codec];
-  McuRtpEndpointParams rp = { .srtp = p->srtp, .pt = p->pt };
+  McuRtpEndpointParams rp = {
+    .srtp = p->srtp, .pt = p->pt, .thread_free_jitter = TRUE
+  };
   guint n = 0;
   GstPad *pad;
 

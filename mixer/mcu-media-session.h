@@ -33,6 +33,10 @@ typedef struct
   gboolean inband_dtmf; /* detect DTMF tones in G.711/G.722 audio */
   gboolean opus_fec;
   guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
+  /* RFC 6464 audio level header extension: its id (0 = none), and whether
+   * its V bit is voice activity (vad=on); see mcu-rtp-level.h */
+  guint audio_level_id;
+  gboolean audio_level_vad;
 } McuMediaCodecParams;
 
 #define MCU_TYPE_MEDIA_SESSION (mcu_media_session_get_type ())

@@ -16,9 +16,11 @@ struct _McuPortPool
   GInetAddress *address;
   guint first; /* first even port of the range */
   guint n_pairs;
-  guint next;       /* index of the next pair to try */
-  GHashTable *used; /* GUINT_TO_POINTER (port) set */
-  McuRtpIo *io;     /* (owned) (nullable) until mcu_port_pool_get_io */
+  guint next;          /* index of the next pair to try */
+  GHashTable *used;    /* GUINT_TO_POINTER (port) set */
+  McuRtpIo *io;        /* (owned) (nullable) until mcu_port_pool_get_io */
+  McuPlayout *playout; /* (nullable) made on first use */
+  gboolean playout_enabled;
 };
 
 G_DEFINE_FINAL_TYPE (McuPortPool, mcu_port_pool, G_TYPE_OBJECT)
@@ -39,6 +41,7 @@ mcu_port_pool_finalize (GObject *object)
 
   g_clear_object (&self->address);
   g_clear_pointer (&self->used, g_hash_table_unref);
+  g_clear_object (&self->playout);
   G_OBJECT_CLASS (mcu_port_pool_parent_class)->finalize (object);
 }
 
@@ -139,4 +142,18 @@ mcu_port_pool_get_io (McuPortPool *self)
   if (self->io == NULL)
     self->io = mcu_rtp_io_new ();
   return self->io;
+}
+
+void
+mcu_port_pool_set_playout_enabled (McuPortPool *self, gboolean enabled)
+{
+  self->playout_enabled = enabled;
+}
+
+McuPlayout *
+mcu_port_pool_get_playout (McuPortPool *self)
+{
+  if (self->playout == NULL && self->playout_enabled)
+    self->playout = mcu_playout_new (0);
+  return self->playout;
 }

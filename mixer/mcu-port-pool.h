@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include "mcu-mixer-error.h"
 #include "mcu-rtp-io.h"
+#include "mcu-playout.h"
 
 G_BEGIN_DECLS
 
@@ -29,5 +30,11 @@ guint mcu_port_pool_get_n_allocated (McuPortPool *self);
 /* (transfer none) the receive thread for the pool's sockets, made on the
  * first call (its thread starts with its first watch). */
 McuRtpIo *mcu_port_pool_get_io (McuPortPool *self);
+
+/* (nullable) (transfer none) the process's jitter-buffer workers, made on
+ * first use (until the RTP I/O object owns them); NULL unless enabled.
+ * Main thread. */
+McuPlayout *mcu_port_pool_get_playout (McuPortPool *self);
+void mcu_port_pool_set_playout_enabled (McuPortPool *self, gboolean enabled);
 
 G_END_DECLS

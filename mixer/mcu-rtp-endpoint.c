@@ -30,7 +30,12 @@
  *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
  *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
  *   (on McuRtpIo's thread) asks for keys (McuSrtp.lock, mcu-srtp.c) and
- *   counts the caller's SRTCP keyframe requests (on_srtcp_decoded).
+ *   counts the caller's SRTCP keyframe requests (on_srtcp_decoded);
+ *   "request-jitterbuffer" (thread_free_jitter) makes an mcujitterbuffer,
+ *   hands it to `playout` (set at build) and keeps it as `jb` under `lock`.
+ *   The jitter buffer leaves McuPlayout by itself when its bin goes down
+ *   (PAUSED to READY); its pushes (decode chain) run on a McuPlayout
+ *   worker.
  * - Any thread: get_idle_time, get_counters (under `lock`).
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
@@ -49,6 +54,7 @@
  * fakesink. */
 #include "mcu-rtp-endpoint.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-jitter-buffer.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/net/net.h>
@@ -76,7 +82,8 @@ struct _McuRtpEndpoint
 
   GstElement *bin; /* (owned) (nullable) the transport */
   GstElement *rtpbin;
-  GstPad *rtp_src; /* (transfer none) ghost pad of bin */
+  GstPad *rtp_src;     /* (transfer none) ghost pad of bin */
+  McuPlayout *playout; /* (transfer none) thread_free_jitter: the pool's */
 
   GMutex lock; /* protects everything below */
   /* what the receive thread feeds (NULL: no transport; in `bin`) */
@@ -101,6 +108,7 @@ struct _McuRtpEndpoint
   guint32 ssrc;        /* of the last media RTP packet taken, if have_ssrc */
   gboolean have_ssrc;
   McuRtpEndpointCounters counters;
+  GstElement *jb; /* (owned) (nullable) the last mcujitterbuffer made */
 };
 
 G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
@@ -252,6 +260,23 @@ mcu_rtp_endpoint_get_counters (
   g_mutex_unlock (&self->lock);
 }
 
+/* mcujitterbuffer's depth and jitter, when it is the jitter buffer. */
+static void
+read_jitter_buffer (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
+{
+  g_autoptr (GstElement) jb = NULL;
+  guint jitter = 0;
+
+  g_mutex_lock (&self->lock);
+  if (self->jb)
+    jb = gst_object_ref (self->jb);
+  g_mutex_unlock (&self->lock);
+  if (jb == NULL)
+    return;
+  g_object_get (jb, "depth", &stats->jitter_buffer_ms, "jitter", &jitter, NULL);
+  stats->jitter_ms = MAX (stats->jitter_ms, jitter);
+}
+
 /* Reads rtpbin's session statistics (no cost on the media path). */
 void
 mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
@@ -263,6 +288,7 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
   memset (stats, 0, sizeof *stats);
   if (self->rtpbin == NULL)
     return;
+  read_jitter_buffer (self, stats);
   g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
   if (session == NULL)
     return;
@@ -723,6 +749,31 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
   g_signal_emit (self, signals[SIGNAL_STREAM_LINKED], 0, ssrc);
 }
 
+/* rtpbin's jitter buffer for a new SSRC (a streaming thread). */
+static GstElement *
+on_rtpbin_request_jitterbuffer (
+    GstElement *rtpbin, guint session, McuRtpEndpoint *self)
+{
+  GstElement *jb = gst_element_factory_make ("mcujitterbuffer", NULL);
+  GstObject *top = gst_object_ref (GST_OBJECT (rtpbin)), *parent;
+
+  if (jb == NULL) {
+    gst_object_unref (top);
+    return NULL; /* rtpbin falls back to rtpjitterbuffer */
+  }
+  /* the room's pipeline: one room's inputs on one worker */
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), top);
+  gst_object_unref (top);
+  g_mutex_lock (&self->lock);
+  gst_object_replace ((GstObject **)&self->jb, GST_OBJECT (jb));
+  g_mutex_unlock (&self->lock);
+  return jb;
+}
+
 /* ---- building ---- */
 
 static GstElement *
@@ -787,6 +838,11 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
       G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (
       self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (p->thread_free_jitter &&
+      (self->playout = mcu_port_pool_get_playout (self->pool))) {
+    g_signal_connect (self->rtpbin, "request-jitterbuffer",
+        G_CALLBACK (on_rtpbin_request_jitterbuffer), self);
+  }
   if (!mcu_srtp_build (&self->srtp, p->srtp, bin, self->rtpbin, error))
     return FALSE;
   if ((rtcp_in = mcu_srtp_get_rtcp_in_pad (&self->srtp)) != NULL)
@@ -825,9 +881,11 @@ clear_elements (McuRtpEndpoint *self)
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   self->src_rtp = self->src_rtcp = NULL; /* nothing more is taken */
+  gst_clear_object (&self->jb);
   g_mutex_unlock (&self->lock);
   self->rtpbin = NULL;
   self->rtp_src = NULL;
+  self->playout = NULL;
   mcu_srtp_reset (&self->srtp);
 }
 
@@ -886,6 +944,12 @@ mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
   if (self->rtpbin)
     return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   return NULL;
+}
+
+gboolean
+mcu_rtp_endpoint_get_thread_free_jitter (McuRtpEndpoint *self)
+{
+  return self->playout != NULL;
 }
 
 GstElement *

@@ -26,6 +26,10 @@ typedef struct
   /* (nullable) what arrives under each payload type taken (caps with
    * "payload"); the others are dropped. Up to MCU_RTP_ENDPOINT_MAX_PT. */
   GstCaps *pt_caps[MCU_RTP_ENDPOINT_MAX_PT];
+  /* mcujitterbuffer (no thread; adaptive depth) serviced by the port
+   * pool's McuPlayout, instead of rtpjitterbuffer (two threads), when the
+   * pool has one (mcu_rtp_endpoint_get_thread_free_jitter) */
+  gboolean thread_free_jitter;
 } McuRtpEndpointParams;
 
 /* Counters (any thread). */
@@ -39,9 +43,10 @@ typedef struct
 /* rtpbin's view (main thread). */
 typedef struct
 {
-  guint64 packets_sent; /* RTP to the caller */
-  guint64 packets_lost; /* the caller's RTP lost on the way in */
-  guint jitter_ms;      /* interarrival jitter of the caller's RTP */
+  guint64 packets_sent;   /* RTP to the caller */
+  guint64 packets_lost;   /* the caller's RTP lost on the way in */
+  guint jitter_ms;        /* interarrival jitter of the caller's RTP */
+  guint jitter_buffer_ms; /* mcujitterbuffer's depth (0 with rtpbin's) */
 } McuRtpEndpointStats;
 
 #define MCU_TYPE_RTP_ENDPOINT (mcu_rtp_endpoint_get_type ())
@@ -93,9 +98,13 @@ void mcu_rtp_endpoint_get_stats (
  * there). Main thread, after build. */
 GstPad *mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self);
 
+/* Whether the built transport uses mcujitterbuffer (which adapts its own
+ * depth), not rtpbin's. Main thread, after build. */
+gboolean mcu_rtp_endpoint_get_thread_free_jitter (McuRtpEndpoint *self);
+
 /* (nullable) (transfer none) the rtpbin holding the jitter buffers, for
- * McuAudioDecode's adaptive depth (its "latency", its session's source
- * stats). Main thread, after build. */
+ * McuAudioDecode's adaptive depth of rtpbin's jitter buffers (its
+ * "latency", its session's source stats). Main thread, after build. */
 GstElement *mcu_rtp_endpoint_get_rtpbin (McuRtpEndpoint *self);
 
 G_END_DECLS

@@ -39,6 +39,12 @@ struct _McuMixMinusPad
   McuMixKernelLimiter limiter;
   McuMixKernelStats level;
   GstFlowReturn last_flow;
+  /* the RFC 6464 level of this frame's input (GstAudioLevelMeta), when it
+   * carried one (mcu_mix_minus_select_note_level) */
+  gboolean header_seen;
+  gboolean header_silent; /* every part said -127 dBov */
+  gdouble header_power;   /* the loudest part as a power after volume;
+                           * 0 when it said no voice (V=0 with vad=on) */
 
   /* aggregator task only: a prompt replaces N's mix in this frame, so N
    * contributes nothing (see mcu-mix-minus-prompt.c) */
@@ -148,6 +154,14 @@ void mcu_mix_minus_select_configure (McuMixMinusSelect *sel,
 
 /* Whether the frame needs the statistics of each contribution. */
 gboolean mcu_mix_minus_select_needs_stats (const McuMixMinusSelect *sel);
+
+/* Aggregator task: @pad's input for the current frame carries @meta (the
+ * caller's own RFC 6464 level, at Q12 @gain): the gate and the ranking
+ * judge the pad by it instead of its decoded samples, and a pad whose
+ * every part says -127 dBov contributes nothing, even with the gate off.
+ * pad_begin_frame clears it. */
+void mcu_mix_minus_select_note_level (
+    McuMixMinusPad *pad, const GstAudioLevelMeta *meta, gint32 gain);
 
 /* Decides which pads of @outputs (McuMixMinusOutput) contribute to frame
  * @frame_serial of @n samples (sets McuMixMinusPad.contributes) and takes

@@ -14,7 +14,15 @@
  * contributions that did not make it are taken out again, or the sum is
  * rebuilt from those that did when they are fewer. Both are exact in
  * int32, so the result is the same as summing the contributors only, and
- * the cost is min (contributors, dropped) passes over the frame. */
+ * the cost is min (contributors, dropped) passes over the frame.
+ *
+ * A caller that sends the RFC 6464 audio level (a GstAudioLevelMeta on its
+ * decoded audio, see mixer/mcu-rtp-level.h) is judged by that level: its
+ * own measure of its microphone, in time with the packet, and the same
+ * whatever its codec did. V=0 with vad=on counts as below the gate, and
+ * -127 dBov (silence) as no signal at all, so such a caller is not mixed
+ * and shares the full mix's encode. Without the meta, the decoded samples
+ * decide as before. */
 #include "mcu-mix-minus-private.h"
 
 #include <math.h>
@@ -61,6 +69,39 @@ gboolean
 mcu_mix_minus_select_needs_stats (const McuMixMinusSelect *sel)
 {
   return sel->gate_power > 0.0 || sel->max_talkers > 0;
+}
+
+void
+mcu_mix_minus_select_note_level (
+    McuMixMinusPad *pad, const GstAudioLevelMeta *meta, gint32 gain)
+{
+  guint level = MIN (meta->level, 127);
+  gdouble amplitude, power = 0.0;
+
+  if (meta->voice_activity && level < 127) {
+    amplitude = 32768.0 * pow (10.0, -(gdouble)level / 20.0) * gain /
+                MCU_MIX_KERNEL_GAIN_UNITY;
+    power = amplitude * amplitude;
+  }
+  if (!pad->header_seen) {
+    pad->header_seen = TRUE;
+    pad->header_silent = TRUE;
+    pad->header_power = 0.0;
+  }
+  pad->header_silent &= level >= 127;
+  pad->header_power = MAX (pad->header_power, power);
+}
+
+/* The statistics @pad's frame of @n samples is judged by: its RFC 6464
+ * level when it sent one, else its decoded audio's. */
+static const McuMixKernelStats *
+pad_stats (McuMixMinusPad *pad, guint n, McuMixKernelStats *header)
+{
+  if (!pad->header_seen)
+    return &pad->frame;
+  header->sum_squares = (guint64)(pad->header_power * n);
+  header->peak = 0;
+  return header;
 }
 
 /* @pad's own[] was accumulated into the sum of frame @frame_serial. */
@@ -117,11 +158,13 @@ mcu_mix_minus_select_run (McuMixMinusSelect *sel, GArray *outputs,
   for (guint i = 0; i < outputs->len; i++) {
     McuMixMinusPad *pad = output_pad (outputs, i);
     gboolean fresh = pad->frame_serial == frame_serial;
+    McuMixKernelStats header;
     gboolean open = mcu_mix_kernel_talker_update (&pad->talker,
-        fresh ? &pad->frame : &no_stats, n, smoothing, sel->gate_power, end,
-        sel->hangover);
+        fresh ? pad_stats (pad, n, &header) : &no_stats, n, smoothing,
+        sel->gate_power, end, sel->hangover);
 
-    pad->talker.candidate = open && pad_mixed (pad, frame_serial);
+    pad->talker.candidate = open && pad_mixed (pad, frame_serial) &&
+                            !(pad->header_seen && pad->header_silent);
     g_ptr_array_add (sel->talkers, &pad->talker);
   }
 

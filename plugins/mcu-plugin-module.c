@@ -11,12 +11,14 @@
 #include "mcu-opus-enc.h"
 #include "mcu-plc.h"
 #include "mcu-rtp-src.h"
+#include "mcu-jitter-buffer.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
   return mcu_mix_minus_register (plugin) && mcu_opus_enc_register (plugin) &&
-         mcu_plc_register (plugin) && mcu_rtp_src_register (plugin);
+         mcu_plc_register (plugin) && mcu_rtp_src_register (plugin) &&
+         mcu_jitter_buffer_register (plugin);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, mcu,

@@ -5,6 +5,7 @@
 #include "mcu-opus-enc.h"
 #include "mcu-plc.h"
 #include "mcu-rtp-src.h"
+#include "mcu-jitter-buffer.h"
 
 gboolean
 mcu_plugins_register (void)
@@ -12,5 +13,6 @@ mcu_plugins_register (void)
   /* gst_element_register() updates an existing static feature with the
    * same type and returns TRUE, so a second call is harmless. */
   return mcu_mix_minus_register (NULL) && mcu_opus_enc_register (NULL) &&
-         mcu_plc_register (NULL) && mcu_rtp_src_register (NULL);
+         mcu_plc_register (NULL) && mcu_rtp_src_register (NULL) &&
+         mcu_jitter_buffer_register (NULL);
 }

@@ -66,6 +66,38 @@ mcu_binding_dial_uri (const McuBinding *binding)
 }
 
 void
+mcu_bindings_copy_live (GHashTable *by_aor, gint64 now, GPtrArray *out)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, by_aor);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    GPtrArray *set = value;
+
+    for (guint i = 0; i < set->len; i++) {
+      McuBinding *b = g_ptr_array_index (set, i);
+
+      if (b->expires_at > now)
+        g_ptr_array_add (out, mcu_binding_copy (b));
+    }
+  }
+}
+
+McuStoredUser *
+mcu_stored_user_copy (const McuStoredUser *user)
+{
+  McuStoredUser *copy = g_new0 (McuStoredUser, 1);
+
+  copy->name = g_strdup (user->name);
+  copy->realm = g_strdup (user->realm);
+  copy->ha1_md5 = g_strdup (user->ha1_md5);
+  copy->ha1_sha256 = g_strdup (user->ha1_sha256);
+  copy->display = g_strdup (user->display);
+  return copy;
+}
+
+void
 mcu_stored_user_free (McuStoredUser *user)
 {
   if (user == NULL)

@@ -27,6 +27,9 @@ McuBinding *mcu_binding_new (void);
 McuBinding *mcu_binding_copy (const McuBinding *binding);
 void mcu_binding_free (McuBinding *binding);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuBinding, mcu_binding_free)
+/* Appends to @out copies of the bindings in @by_aor (AOR -> GPtrArray of
+ * McuBinding) that expire after @now (seconds since the epoch). */
+void mcu_bindings_copy_live (GHashTable *by_aor, gint64 now, GPtrArray *out);
 /* Where to send a call for this binding: its Contact, on the transport its
  * REGISTER came on when the Contact names none and that was TLS (a phone
  * registered over TLS is called over TLS). (transfer full) */
@@ -42,6 +45,7 @@ typedef struct
   gchar *display;    /* (nullable) */
 } McuStoredUser;
 
+McuStoredUser *mcu_stored_user_copy (const McuStoredUser *user);
 void mcu_stored_user_free (McuStoredUser *user);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuStoredUser, mcu_stored_user_free)
 

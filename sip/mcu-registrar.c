@@ -333,22 +333,9 @@ GPtrArray *
 mcu_registrar_list (McuRegistrar *self)
 {
   GPtrArray *out = new_binding_array ();
-  gint64 now = now_seconds (self);
-  GHashTableIter iter;
-  gpointer value;
 
   g_return_val_if_fail (MCU_IS_REGISTRAR (self), NULL);
-  g_hash_table_iter_init (&iter, self->aors);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    GPtrArray *set = value;
-
-    for (guint i = 0; i < set->len; i++) {
-      McuBinding *b = g_ptr_array_index (set, i);
-
-      if (b->expires_at > now)
-        g_ptr_array_add (out, mcu_binding_copy (b));
-    }
-  }
+  mcu_bindings_copy_live (self->aors, now_seconds (self), out);
   g_ptr_array_sort (out, compare_bindings);
   return out;
 }

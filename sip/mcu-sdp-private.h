@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 const gchar *mcu_sdp_scan_uint (const gchar *s, guint max, guint *out);
 gboolean mcu_sdp_parse_uint (const gchar *s, guint max, guint *out);
 
+/* RTP/..., .../RTP/... (any RTP profile) */
+gboolean mcu_sdp_proto_is_rtp (const gchar *proto);
 gboolean mcu_sdp_proto_is_srtp (const gchar *proto);
 /* RTP/AVP or RTP/AVPF */
 gboolean mcu_sdp_proto_is_plain_rtp (const gchar *proto);
@@ -50,5 +52,10 @@ void mcu_sdp_dtmf_append_maps (GString *sdp, const McuSdpAudio *audio);
 /* An offer's: /8000 always, /48000 too @with_48000 (Opus offered). */
 void mcu_sdp_dtmf_append_offer (
     GString *pts, GString *maps, gboolean with_48000);
+
+/* mcu-sdp-extmap.c: the audio level a=extmap of an answer (nothing when
+ * @audio has none) and of an offer. */
+void mcu_sdp_extmap_append_answer (GString *sdp, const McuSdpAudio *audio);
+void mcu_sdp_extmap_append_offer (GString *sdp);
 
 G_END_DECLS

@@ -112,6 +112,9 @@ typedef struct
                               * never NULL (RFC 4585) */
   gchar **crypto;            /* a=crypto values as written (RFC 4568),
                               * NULL-terminated, never NULL */
+  gchar **extmap;            /* a=extmap values as written (RFC 8285), of
+                              * the m-line, else of the session;
+                              * NULL-terminated, never NULL */
 } McuSdpMedia;
 
 typedef struct
@@ -152,6 +155,9 @@ typedef struct
    * or [media] srtp-allow-insecure-keys says so. An RTP/SAVP offer
    * otherwise gets MCU_SDP_ERROR_SRTP, and our offers stay clear RTP. */
   gboolean srtp_keys_ok;
+  /* [media] audio-level: take the caller's RFC 6464 audio level header
+   * extension when offered (answer its a=extmap), and offer it. */
+  gboolean audio_level;
 } McuSdpPrefs;
 
 /* The outcome of negotiating the audio m-line. */
@@ -183,6 +189,13 @@ typedef struct
    * fresh one of ours for the same suite and tag (the answer's). */
   McuSdpCrypto remote_crypto;
   McuSdpCrypto local_crypto;
+  /* RFC 6464 client-to-mixer audio level (mcu-sdp-extmap.c): the a=extmap
+   * id the remote sends it under (1-255; 0 = not negotiated), whether its
+   * V bit means voice activity (vad=on), and the extmap direction we
+   * answer (SENDRECV = none written, RECVONLY for an offered sendonly). */
+  guint audio_level_id;
+  gboolean audio_level_vad;
+  McuSdpDirection audio_level_direction;
 } McuSdpAudio;
 
 void mcu_sdp_audio_clear (McuSdpAudio *audio);
@@ -242,6 +255,17 @@ gchar *mcu_sdp_build_answer (const McuSdpSession *offer,
  * with @local's audio_crypto and video_crypto. (transfer full) */
 gchar *mcu_sdp_build_offer (const McuSdpPrefs *prefs,
     const McuSdpVideoPrefs *video_prefs, const McuSdpLocal *local);
+
+#define MCU_SDP_AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+/* The id our own offers give the audio level extension. */
+#define MCU_SDP_AUDIO_LEVEL_OFFER_ID 1
+
+/* Finds the audio level extension in @media's a=extmap values and fills
+ * @audio's audio_level fields (all zero when there is none we can take:
+ * an id outside 1-255, an id another a=extmap also uses, a direction in
+ * which the remote does not send, or malformed text). Negotiation calls
+ * it when McuSdpPrefs.audio_level is set. */
+void mcu_sdp_extmap_choose (const McuSdpMedia *media, McuSdpAudio *audio);
 
 /* The answered direction for an offered one: sendonly -> recvonly,
  * recvonly -> sendonly, inactive -> inactive, sendrecv -> sendrecv. */

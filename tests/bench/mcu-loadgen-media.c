@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mcu-loadgen media: pre-encoded Opus tones looped as RTP for every caller,
- * and the receive statistics.
+/* mcu-loadgen media: pre-encoded Opus tones (or Opus-encoded digital silence,
+ * for the callers beyond --talkers) looped as RTP for every caller, and the
+ * receive statistics.
  *
  * Threads: mcu_loadgen_media_new/start/stop/free run on the main thread. The
  * media thread (media_thread_run) owns a timerfd (20 ms / slots, absolute
@@ -16,6 +17,8 @@
 #include <opus.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -44,7 +47,7 @@ struct McuLoadgenMedia
 {
   McuLoadgenCaller *callers;
   guint n;
-  McuLoadgenTone tones[MCU_LOADGEN_N_TONES];
+  McuLoadgenTone tones[MCU_LOADGEN_N_TONES + 1]; /* + MCU_LOADGEN_SILENCE */
   int epoll_fd;
   int timer_fd;
   GThread *thread;
@@ -54,11 +57,12 @@ struct McuLoadgenMedia
   guint slots;               /* timer ticks per 20 ms frame */
   guint64 tick;              /* media thread */
   guint64 late_ticks;        /* media thread until joined */
+  int nice_value;            /* set by the thread itself; 0 = unchanged */
 };
 
 /* Integer frequencies: 1 s holds whole periods, so the loop is seamless. */
-static const guint tone_hz[MCU_LOADGEN_N_TONES] = { 440, 523, 659, 784, 880,
-  988, 1175, 1319 };
+static const guint tone_hz[MCU_LOADGEN_N_TONES + 1] = { 440, 523, 659, 784, 880,
+  988, 1175, 1319, 0 /* MCU_LOADGEN_SILENCE: zeros */ };
 
 gint64
 mcu_loadgen_now_ns (void)
@@ -220,7 +224,7 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
         "epoll/timerfd: %s", g_strerror (errno));
     goto fail;
   }
-  for (guint t = 0; t < MCU_LOADGEN_N_TONES; t++)
+  for (guint t = 0; t <= MCU_LOADGEN_N_TONES; t++)
     if (!tone_encode (&m->tones[t], tone_hz[t], error))
       goto fail;
   if (local_ports ? !bind_given (m, local_ports, error)
@@ -228,10 +232,17 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
     goto fail;
   if (!epoll_watch (m, m->timer_fd, G_MAXUINT32, error))
     goto fail;
-  for (guint i = 0; i < n; i++)
-    if (!epoll_watch (m, callers[i].rtp_fd, 2 * i, error) ||
+  for (guint i = 0; i < n; i++) {
+    int small = 4096;
+
+    if (callers[i].unread)
+      setsockopt (
+          callers[i].rtp_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    if ((!callers[i].unread &&
+            !epoll_watch (m, callers[i].rtp_fd, 2 * i, error)) ||
         !epoll_watch (m, callers[i].rtcp_fd, 2 * i + 1, error))
       goto fail;
+  }
   return m;
 fail:
   mcu_loadgen_media_free (m);
@@ -418,6 +429,12 @@ media_thread_run (gpointer data)
   McuLoadgenMedia *m = data;
   struct epoll_event events[64];
 
+  /* This thread only (a Linux thread's own id): not the server we spawn. */
+  if (m->nice_value && setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid),
+                           m->nice_value) != 0)
+    g_printerr ("mcu-loadgen: cannot set the media thread's nice to %d: %s\n",
+        m->nice_value, g_strerror (errno));
+
   while (!atomic_load (&m->stop)) {
     int n = epoll_wait (m->epoll_fd, events, G_N_ELEMENTS (events), 100);
     McuLoadgenClock now = { mcu_loadgen_now_ns (), realtime_ns () };
@@ -434,6 +451,12 @@ media_thread_run (gpointer data)
     }
   }
   return NULL;
+}
+
+void
+mcu_loadgen_media_set_nice (McuLoadgenMedia *m, int nice_value)
+{
+  m->nice_value = nice_value;
 }
 
 gboolean
@@ -469,7 +492,7 @@ finish_window (McuLoadgenMedia *m)
   for (guint i = 0; i < m->n; i++) {
     McuLoadgenRx *rx = &m->callers[i].rx;
 
-    if (m->callers[i].answer_us == 0)
+    if (m->callers[i].answer_us == 0 || m->callers[i].unread)
       continue;
     if (rx->last_ns < we)
       rx_gap (rx, we - MAX (rx->last_ns, ws));
@@ -507,7 +530,7 @@ mcu_loadgen_media_free (McuLoadgenMedia *m)
       close (m->callers[i].rtcp_fd);
     m->callers[i].rtp_fd = m->callers[i].rtcp_fd = -1;
   }
-  for (guint t = 0; t < MCU_LOADGEN_N_TONES; t++)
+  for (guint t = 0; t <= MCU_LOADGEN_N_TONES; t++)
     for (guint f = 0; f < MCU_LOADGEN_TONE_FRAMES; f++)
       g_free (m->tones[t].data[f]);
   if (m->epoll_fd >= 0)

@@ -13,6 +13,7 @@
 typedef struct
 {
   guint n, up, failed, dropped;
+  guint measured; /* callers whose RTP was read (--receivers) */
   gboolean server;
   double window_s;
   double cpu_pct, cpu_per_p;
@@ -81,6 +82,8 @@ compute_callers (McuLoadgen *lg, McuLoadgenResult *r)
     setup_ms = (c->answer_us - c->invite_us) / 1000.0;
     setup_sum += setup_ms;
     r->setup_max_ms = MAX (r->setup_max_ms, setup_ms);
+    if (c->unread)
+      continue;
     pps = rx->win_packets / lg->opt.duration;
     pps_sum += pps;
     r->pps_min = MIN (r->pps_min, pps);
@@ -102,7 +105,8 @@ compute_callers (McuLoadgen *lg, McuLoadgenResult *r)
   r->failed = lg->n_failed;
   if (measured == 0)
     r->pps_min = 0;
-  r->setup_mean_ms = measured ? setup_sum / measured : 0;
+  r->setup_mean_ms = r->up ? setup_sum / r->up : 0;
+  r->measured = measured;
   r->pps_mean = measured ? pps_sum / measured : 0;
   r->payload_mean = packets ? (double)bytes / packets : 0;
   r->media_rate = rated ? rate_sum / rated : 0;
@@ -161,9 +165,10 @@ print_json (McuLoadgen *lg, const McuLoadgenResult *r)
 {
   g_autofree gchar *cmd = g_strescape (lg->opt.command, NULL);
 
-  printf ("{\"participants\": %u, \"calls_up\": %u, \"calls_failed\": %u, "
-          "\"calls_dropped\": %u, \"window_s\": %.3f, ",
-      r->n, r->up, r->failed, r->dropped, r->window_s);
+  printf ("{\"participants\": %u, \"talkers\": %d, \"calls_up\": %u, "
+          "\"calls_failed\": %u, \"calls_dropped\": %u, \"window_s\": %.3f, ",
+      r->n, lg->opt.talkers < 0 ? (int)r->n : MIN (lg->opt.talkers, (int)r->n),
+      r->up, r->failed, r->dropped, r->window_s);
   if (r->server)
     printf ("\"server_cpu_pct\": %.2f, \"server_cpu_pct_per_participant\": "
             "%.3f, \"server_rss_mb\": %.2f, \"server_idle_rss_mb\": %.2f, "
@@ -173,6 +178,7 @@ print_json (McuLoadgen *lg, const McuLoadgenResult *r)
             "\"server_threads_per_participant\": %.2f, ",
         r->cpu_pct, r->cpu_per_p, r->rss_mb, r->idle_rss_mb, r->rss_kb_per_p,
         r->rss_start_mb, r->threads, r->idle_threads, r->threads_per_p);
+  printf ("\"receivers_measured\": %u, ", r->measured);
   printf ("\"packets_per_s_mean\": %.2f, \"packets_per_s_min\": %.2f, "
           "\"worst_gap_ms\": %.1f, \"callers_with_gaps_over_60ms\": %u, "
           "\"gaps_over_60ms\": %" G_GUINT64_FORMAT ", \"seq_lost\": "

@@ -344,6 +344,20 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "... whose process is PID (for CPU/RSS/threads)", "PID" },
     { "participants", 'n', 0, G_OPTION_ARG_INT, &o->participants,
         "Callers to dial into the room (default 10)", "N" },
+    { "talkers", 0, 0, G_OPTION_ARG_INT, &o->talkers,
+        "Only the first K callers send a tone; the others send Opus-encoded "
+        "silence, 50 packets/s (default: all talk)",
+        "K" },
+    { "receivers", 0, 0, G_OPTION_ARG_INT, &o->receivers,
+        "Read and measure only about K callers' RTP (every talker and callers "
+        "spread over the room); the others' is dropped by the kernel unread, "
+        "so the load generator costs less (default: all)",
+        "K" },
+    { "media-nice", 0, 0, G_OPTION_ARG_INT, &o->media_nice,
+        "Run the RTP thread at this nice value (e.g. -10; needs CAP_SYS_NICE): "
+        "the callers' clock then does not wait for a busy server's threads, as "
+        "phones on other machines would not (default: unchanged)",
+        "N" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o->duration,
         "Measurement window in seconds (default 10)", "SEC" },
     { "warmup", 'w', 0, G_OPTION_ARG_DOUBLE, &o->warmup,
@@ -384,6 +398,7 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
       g_option_context_new ("- load generator for the mcu conference server");
 
   o->participants = 10;
+  o->talkers = -1;
   o->duration = 10;
   o->warmup = 3;
   o->concurrency = 4;
@@ -427,6 +442,13 @@ prepare (McuLoadgen *lg, GError **error)
   lg->n = lg->opt.participants;
   lg->loadavg_before = mcu_loadgen_loadavg ();
   lg->callers = g_new0 (McuLoadgenCaller, lg->n);
+  if (lg->opt.receivers > 0 && (guint)lg->opt.receivers < lg->n) {
+    guint step = lg->n / lg->opt.receivers;
+
+    for (guint i = 0; i < lg->n; i++)
+      lg->callers[i].unread =
+          (lg->opt.talkers < 0 || i >= (guint)lg->opt.talkers) && i % step;
+  }
   mcu_loadgen_raise_fd_limit (8 * lg->n + 1024);
   if (lg->opt.mcu) {
     if (!mcu_loadgen_server_start (lg, error))
@@ -442,6 +464,11 @@ prepare (McuLoadgen *lg, GError **error)
       2 * lg->n + 64, lg->server.rtp_max ? lg->server.rtp_max + 1 : 40000);
   lg->media = mcu_loadgen_media_new (lg->callers, lg->n, lg->opt.slots,
       client_base ? client_base : 40000, lg->target_ports, error);
+  for (guint i = 0; lg->media && lg->opt.talkers >= 0 && i < lg->n; i++)
+    if (i >= (guint)lg->opt.talkers)
+      lg->callers[i].tone = MCU_LOADGEN_SILENCE;
+  if (lg->media && lg->opt.media_nice)
+    mcu_loadgen_media_set_nice (lg->media, lg->opt.media_nice);
   if (lg->media == NULL || !mcu_loadgen_media_start (lg->media, error))
     return FALSE;
   g_usleep (IDLE_SETTLE_US);

@@ -29,7 +29,8 @@ G_BEGIN_DECLS
 #define MCU_LOADGEN_GAP_NS      (60 * MCU_LOADGEN_NS_PER_MS)
 #define MCU_LOADGEN_OPUS_PT     111
 #define MCU_LOADGEN_N_TONES     8
-#define MCU_LOADGEN_TONE_FRAMES 50 /* 1 s of 20 ms frames */
+#define MCU_LOADGEN_SILENCE     MCU_LOADGEN_N_TONES /* tones[] index */
+#define MCU_LOADGEN_TONE_FRAMES 50                  /* 1 s of 20 ms frames */
 
 typedef enum
 {
@@ -82,6 +83,9 @@ typedef struct
   struct sockaddr_in remote;
   guint8 pt;
   atomic_int sending;
+  /* --receivers: its RTP is never read nor measured (a tiny receive buffer:
+   * the kernel drops what the server sends it). Set before the media. */
+  gboolean unread;
 
   /* Media thread only. */
   guint32 ssrc;
@@ -134,6 +138,9 @@ typedef struct
   gint port;
   gint pid;
   gint participants;
+  gint talkers;    /* callers 0..K-1 send a tone, the rest silence; -1 = all */
+  gint receivers;  /* read and measure only about this many callers; 0 = all */
+  gint media_nice; /* the media thread's nice value; 0 = unchanged */
   gdouble duration;
   gdouble warmup;
   gchar *room;
@@ -233,6 +240,8 @@ void mcu_loadgen_targets_free (McuLoadgen *lg);
  * one), or NULL to take free pairs from first_port up. */
 McuLoadgenMedia *mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n,
     guint slots, guint first_port, const guint *local_ports, GError **error);
+/* Before start: the media thread's nice value (0 = leave it). */
+void mcu_loadgen_media_set_nice (McuLoadgenMedia *m, int nice_value);
 gboolean mcu_loadgen_media_start (McuLoadgenMedia *m, GError **error);
 void mcu_loadgen_media_set_window (
     McuLoadgenMedia *m, gint64 start_ns, gint64 end_ns);

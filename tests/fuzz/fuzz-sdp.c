@@ -71,7 +71,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (offer == NULL)
     return 0;
   for (int order = 0; order < 2; order++) {
-    McuSdpPrefs prefs = { NULL, order };
+    /* the second pass also takes the RFC 6464 a=extmap */
+    McuSdpPrefs prefs = { NULL, order, .audio_level = order == 1 };
     McuSdpAudio audio = { 0 };
     McuSdpVideo video = { 0 };
     g_autoptr (GError) error = NULL;

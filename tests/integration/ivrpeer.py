@@ -27,6 +27,16 @@ OFFER = ("v=0\r\no=ivr 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 
 EVENTS = {d: i for i, d in enumerate("0123456789*#ABCD")}
 
 
+def level_extension(ext_id, level, voice=False, two_byte=False):
+    """An RTP header extension block (RFC 8285, after the fixed header and
+    with the X bit set) carrying the RFC 6464 audio level @level (-dBov,
+    0-127) under @ext_id, in the one-byte or the two-byte form."""
+    byte = (0x80 if voice else 0) | (level & 0x7F)
+    if two_byte:
+        return bytes([0x10, 0x00, 0, 1, ext_id, 1, byte, 0])
+    return bytes([0xBE, 0xDE, 0, 1, (ext_id << 4) | 0, byte, 0, 0])
+
+
 def ulaw_decode(data):
     u = ~np.frombuffer(data, dtype=np.uint8)
     sign = u & 0x80
@@ -50,7 +60,9 @@ def ulaw_encode(samples):
 class Peer:
     """RTP on an even port; talk() starts sending to the server."""
 
-    def __init__(self, tone=0.0, amplitude=0.3):
+    def __init__(self, tone=0.0, amplitude=0.3, extension=b""):
+        """extension: an RTP header extension block (level_extension())
+        that every audio packet carries."""
         for _ in range(100):
             rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             rtp.bind(("127.0.0.1", 0))
@@ -69,6 +81,7 @@ class Peer:
         self.port, self.rtp, self.rtcp = port, rtp, rtcp
         self.rtp.settimeout(0.005)
         self.tone, self.amplitude = tone, amplitude
+        self.extension = extension
         self.peer = None
         self.dtmf_pt = 101
         self.keys = []  # digits still to press
@@ -140,8 +153,8 @@ class Peer:
                 else:
                     pcm = np.zeros(FRAME)
                 payload = ulaw_encode(pcm)
-                header = bytes([0x80, 0, seq >> 8, seq & 0xFF]) + (ts & 0xFFFFFFFF).to_bytes(4, "big") + \
-                    ssrc.to_bytes(4, "big")
+                header = bytes([0x90 if self.extension else 0x80, 0, seq >> 8, seq & 0xFF]) + \
+                    (ts & 0xFFFFFFFF).to_bytes(4, "big") + ssrc.to_bytes(4, "big") + self.extension
             ts = (ts + FRAME) & 0xFFFFFFFF
             try:
                 self.rtp.sendto(header + payload, self.peer)
@@ -178,11 +191,12 @@ class Peer:
         self.rtcp.close()
 
 
-def call(ua, ruri, peer, timeout=5.0):
-    """INVITE @ruri offering PCMU + telephone-event on @peer's port, ACK
-    the 200 and start @peer; the dialog dict, or (None, status)."""
+def call(ua, ruri, peer, timeout=5.0, offer=OFFER):
+    """INVITE @ruri offering PCMU + telephone-event (@offer, with %d for
+    the port) on @peer's port, ACK the 200 and start @peer; the dialog
+    dict, or (None, status)."""
     call_id, tag = "%s@ivr" % sipua._token(), sipua._token()
-    r = ua.request("INVITE", ruri, "<%s>" % ruri, body=OFFER % peer.port, ctype="application/sdp",
+    r = ua.request("INVITE", ruri, "<%s>" % ruri, body=offer % peer.port, ctype="application/sdp",
                    call_id=call_id, from_tag=tag, timeout=timeout)
     if r is None or r.status >= 300:
         return None, (r.status if r is not None else None)

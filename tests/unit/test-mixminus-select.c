@@ -6,7 +6,11 @@
  * the element has timed out on them for a few frames, and not on a frame
  * boundary. Live, with the harness' test clock (shared by every harness of
  * the element): a frame is mixed once every input has data for it, or when
- * a test cranks the clock past it. */
+ * a test cranks the clock past it.
+ *
+ * The header-level tests give a participant's buffers a GstAudioLevelMeta
+ * (the caller's RFC 6464 level, mixer/mcu-rtp-level.c): the selection then
+ * judges it by that level, not by its samples. */
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 
@@ -25,6 +29,8 @@ typedef struct
   GstHarness *in[N_PADS];  /* on sink_N */
   GstHarness *out[N_PADS]; /* on src_N, nullable */
   guint64 next[N_PADS];    /* next input sample of sink_N */
+  gint level[N_PADS];      /* RFC 6464 level on sink_N's buffers, -1: none */
+  gboolean voice[N_PADS];  /* ... and its V bit */
 } Room;
 
 /* Participant @p's audio at sample @s (since the start of the stream): a
@@ -46,6 +52,8 @@ room_new (gdouble gate_threshold_db, guint max_talkers)
   g_object_set (r->element, "output-buffer-duration", FRAME_DURATION,
       "gate-threshold-db", gate_threshold_db, "max-talkers", max_talkers, NULL);
   r->main = gst_harness_new_with_element (r->element, NULL, "src");
+  for (guint p = 0; p < N_PADS; p++)
+    r->level[p] = -1;
   return r;
 }
 
@@ -88,6 +96,8 @@ room_say (Room *r, guint p, guint64 start, guint n)
       gst_util_uint64_scale_int (start, GST_SECOND, 48000);
   GST_BUFFER_DURATION (buffer) =
       gst_util_uint64_scale_int (n, GST_SECOND, 48000);
+  if (r->level[p] >= 0)
+    gst_buffer_add_audio_level_meta (buffer, (guint8)r->level[p], r->voice[p]);
   g_assert_cmpint (gst_harness_push (r->in[p], buffer), ==, GST_FLOW_OK);
   r->next[p] = start + n;
 }
@@ -233,6 +243,76 @@ test_late_joiners_plain (void)
   run_late_joiners (-127.0, 0);
 }
 
+/* Participants 1 and 2 say the same (-20 dBFS) from the first frame on;
+ * 1's buffers carry RFC 6464 level @level (-dBov) with V=@voice. Checks
+ * that the participants in @talkers, and only they, are mixed in every
+ * frame, and that the others get the shared full mix. */
+static void
+run_header_level (gdouble gate_threshold_db, guint max_talkers, gint level,
+    gboolean voice, guint talkers)
+{
+  Room *r = room_new (gate_threshold_db, max_talkers);
+
+  room_join (r, 0, FALSE);
+  room_join (r, 1, TRUE);
+  room_join (r, 2, TRUE);
+  r->level[1] = level;
+  r->voice[1] = voice;
+  for (guint k = 0; k < 20; k++) {
+    for (guint p = 0; p < N_PADS; p++)
+      room_say (r, p, (guint64)k * FRAME, FRAME);
+    room_check (r, k, 0x6, talkers);
+  }
+  room_free (r);
+}
+
+/* A loud caller whose packets say -127 dBov is left out at once. */
+static void
+test_header_silent (void)
+{
+  run_header_level (-55.0, 0, 127, TRUE, 0x4);
+}
+
+/* V=0 (vad=on): below the gate, however loud the level or the samples. */
+static void
+test_header_no_voice (void)
+{
+  run_header_level (-55.0, 0, 20, FALSE, 0x4);
+}
+
+static void
+test_header_loud (void)
+{
+  run_header_level (-55.0, 0, 10, TRUE, 0x6);
+}
+
+/* Below the gate by its level (-60 dBov), loud in its samples. */
+static void
+test_header_below_gate (void)
+{
+  run_header_level (-55.0, 0, 60, TRUE, 0x4);
+}
+
+/* Gate off: -127 dBov is no signal, like digital silence; V=0 alone only
+ * closes a gate, so with none it is mixed. */
+static void
+test_header_gate_off (void)
+{
+  run_header_level (-127.0, 0, 127, TRUE, 0x4);
+  run_header_level (-127.0, 0, 20, FALSE, 0x6);
+}
+
+/* max-talkers 1 between two equally loud callers: the level decides. 1
+ * says -3 dBov and wins; saying -40 dBov it loses to 2 (without the meta
+ * the tie would go to 1, the earlier pad). */
+static void
+test_header_ranking (void)
+{
+  run_header_level (-55.0, 1, 3, TRUE, 0x2);
+  run_header_level (-55.0, 1, 40, TRUE, 0x4);
+  run_header_level (-55.0, 1, -1, TRUE, 0x2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -250,6 +330,17 @@ main (int argc, char **argv)
       test_late_joiners_max_talkers);
   g_test_add_func (
       "/mixminus-select/late-joiners/plain", test_late_joiners_plain);
+
+  g_test_add_func ("/mixminus-select/header-level/silent", test_header_silent);
+  g_test_add_func (
+      "/mixminus-select/header-level/no-voice", test_header_no_voice);
+  g_test_add_func ("/mixminus-select/header-level/loud", test_header_loud);
+  g_test_add_func (
+      "/mixminus-select/header-level/below-gate", test_header_below_gate);
+  g_test_add_func (
+      "/mixminus-select/header-level/gate-off", test_header_gate_off);
+  g_test_add_func (
+      "/mixminus-select/header-level/ranking", test_header_ranking);
 
   ret = g_test_run ();
   gst_deinit ();

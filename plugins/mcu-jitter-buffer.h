@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: mcujitterbuffer, an RTP jitter buffer with no thread of its own.
+ *
+ * Pads: "sink" and "src" application/x-rtp (one SSRC), and a "sink_rtcp"
+ * request pad that takes rtpbin's RTCP and drops it. chain() inserts a
+ * packet by its extended sequence number and returns at once; the buffer
+ * is drained from outside by mcu_jitter_buffer_service() (McuPlayout's
+ * workers in the daemon, a fake clock in tests), which pushes what is due
+ * in order and, for a sequence number whose time has passed, the custom
+ * downstream event rtpjitterbuffer pushes with do-lost ("GstRTPPacketLost":
+ * seqnum, timestamp, duration, retry=0): the depayloader turns it into a
+ * GAP that opusdec or mcuplc conceals.
+ *
+ * Playout: a packet plays at its RTP time mapped to the local clock by the
+ * smallest transit seen over the last 1-2 s (arrival - RTP time), plus the
+ * depth. Outgoing buffers carry that running time as PTS (DTS cleared).
+ * Adaptive depth: RFC 3550 interarrival jitter J, target 3 J + 10 ms within
+ * [min-latency, max-latency]; up at once (the added delay goes out as a
+ * lost event, so the decoder conceals it), down by 10 ms a second after 5 s
+ * below the target. Resync (queue dropped, new mapping) on a new SSRC, a
+ * sequence jump beyond 3000 ahead or 1000 behind, and a transit that moved
+ * by more than a second (a timestamp jump, a sender that restarted); a
+ * packet older than the last one played or declared lost is dropped as
+ * late, a second copy as a duplicate.
+ *
+ * Properties: latency (ms, the starting depth; rtpbin sets it), min-latency
+ * and max-latency (ms, 20 and 200), do-lost (send the lost events), and
+ * read-only jitter (ms), depth (ms) and stats (GstStructure: received,
+ * lost, late, duplicates as guint64, jitter as guint ms). Signals for
+ * rtpbin: "request-pt-map" (clock-rate when the caps lack it),
+ * "clear-pt-map" (action), "handle-sync" and "on-npt-stop" (never emitted).
+ *
+ * Threads: chain and events on the sink's streaming thread, service on any
+ * one thread at a time; both take the element's lock for the queue, and
+ * service pushes without it. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define MCU_TYPE_JITTER_BUFFER (mcu_jitter_buffer_get_type ())
+G_DECLARE_FINAL_TYPE (
+    McuJitterBuffer, mcu_jitter_buffer, MCU, JITTER_BUFFER, GstElement)
+
+/* Called (no lock held) when a packet arrived that is due before the time
+ * the last service returned (@due, clock time). */
+typedef void (*McuJitterBufferWakeFunc) (
+    McuJitterBuffer *jb, GstClockTime due, gpointer data);
+/* Called once when the element goes from PAUSED to READY, before its queue
+ * is dropped: whoever services it lets it go. */
+typedef void (*McuJitterBufferDetachFunc) (McuJitterBuffer *jb, gpointer data);
+
+/* Registers "mcujitterbuffer" with @plugin, or statically with NULL. */
+gboolean mcu_jitter_buffer_register (GstPlugin *plugin);
+
+/* Pushes everything due at @now (clock time: the pipeline clock's, the
+ * element's base time is taken off), lost events included; returns when it
+ * needs service next (clock time), or GST_CLOCK_TIME_NONE when empty. */
+GstClockTime mcu_jitter_buffer_service (
+    McuJitterBuffer *self, GstClockTime now);
+
+/* Who services the element (McuPlayout): told of early packets and of the
+ * element stopping. NULL functions: nobody. */
+void mcu_jitter_buffer_set_scheduler (McuJitterBuffer *self,
+    McuJitterBufferWakeFunc wake, McuJitterBufferDetachFunc detach,
+    gpointer data);
+
+G_END_DECLS

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: McuMixMinus's own struct, shared by mcu-mix-minus.c (the element,
+ * the mixing) and mcu-mix-minus-src.c (the src_N outputs, request and
+ * release). Threads and locks: see the design note in mcu-mix-minus.c. */
+#pragma once
+
+#include "mcu-mix-minus-private.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (mcu_mix_minus_debug);
+
+struct _McuMixMinus
+{
+  GstAudioAggregator parent;
+
+  /* with the object lock */
+  guint64 level_interval;
+  gdouble gate_threshold_db;
+  guint64 gate_hangover;
+  guint max_talkers;
+
+  /* see the design note */
+  GMutex release_lock;
+  gboolean release_locked; /* aggregator task only: it holds release_lock */
+
+  /* set in init, read-only afterwards */
+  guint32 stream_salt;
+  guint group_id;
+
+  /* aggregator task only */
+  gint32 *sum;
+  guint sum_capacity;
+  guint frame_len;       /* frames in the current output buffer */
+  guint64 frame_serial;  /* counts output buffers */
+  gboolean frame_levels; /* level-interval > 0 for this frame */
+  gboolean frame_stats;  /* contributions need statistics in this frame */
+  McuMixMinusSelect select;
+  McuMixKernelLimiter limiter;
+  guint64 level_frames;    /* output frames since the last level message */
+  GArray *outputs;         /* McuMixMinusOutput, rebuilt every frame */
+  GPtrArray *listening;    /* src_N of listeners (ref), rebuilt every frame */
+  GArray *listening_gains; /* gint32: the gain of each of listening */
+  GstFlowReturn last_flow;
+
+  /* with the object lock */
+  GPtrArray *listeners; /* src_N (ref) without a sink_N yet: the full mix */
+  guint next_index;     /* N of the next sink_N or listener */
+  McuMixMinusPrompts prompts; /* see mcu-mix-minus-prompt.c */
+  McuMixMinusGains gains;     /* see mcu-mix-minus-gain.c */
+};
+
+/* mcu-mix-minus-src.c */
+/* GstElement's request_new_pad and release_pad (application thread). */
+GstPad *mcu_mix_minus_request_new_pad (GstElement *element,
+    GstPadTemplate *templ, const gchar *req_name, const GstCaps *caps);
+void mcu_mix_minus_release_pad (GstElement *element, GstPad *pad);
+/* Aggregator task: pushes @buffer (transfer full) on @srcpad after its
+ * sticky events; a flow other than *@last_flow is logged and kept there. */
+void mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
+    GstPad *srcpad, GstBuffer *buffer);
+/* The probe on `src` that mirrors its events on every src_N. */
+GstPadProbeReturn mcu_mix_minus_on_src_event (
+    GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
+
+G_END_DECLS
