@@ -7,6 +7,7 @@
 #include "mcu-rtp-io.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #define N_SOCKETS 64
 #define WAIT_US   (5 * G_USEC_PER_SEC)
@@ -46,6 +47,55 @@ n_threads (void)
   while (dir && g_dir_read_name (dir))
     n++;
   return n;
+}
+
+/* Waits until the kernel stamps datagrams as they arrive, not only as they
+ * are read: a socket asking for stamps turns that on for every socket, but
+ * the kernel does it in a deferred work item, and undoes it when the last
+ * such socket closes. McuRtpIo's sockets ask as they are watched; this
+ * test's datagrams arrive before that. */
+static GSocket *
+wait_kernel_stamps (void)
+{
+  guint port;
+  g_autoptr (GSocket) s = udp_socket (&port);
+  gint fd = g_socket_get_fd (s);
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+
+  g_assert_cmpint (
+      setsockopt (fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof (int)),
+      ==, 0);
+  while (g_get_monotonic_time () < end) {
+    union
+    {
+      gchar buf[CMSG_SPACE (sizeof (struct timespec))];
+      struct cmsghdr align;
+    } control;
+    guint32 v = 0;
+    struct iovec iov = { &v, sizeof v };
+    struct msghdr msg = { .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = control.buf,
+      .msg_controllen = sizeof control.buf };
+    struct cmsghdr *c;
+
+    send_to (s, port, 0);
+    g_usleep (20 * 1000); /* the datagram's age when read */
+    g_assert_cmpint (recvmsg (fd, &msg, 0), ==, sizeof v);
+    for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
+      struct timespec ts;
+
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+        continue;
+      memcpy (&ts, CMSG_DATA (c), sizeof ts);
+      if (g_get_real_time () -
+              (ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000) >=
+          10 * 1000)
+        return g_steal_pointer (&s); /* on while it is open */
+    }
+  }
+  g_assert_not_reached ();
+  return NULL;
 }
 
 /* What one watch saw (under `lock` of the Shared it points to). */
@@ -175,10 +225,12 @@ test_many_sockets (void)
   GSocket *socks[N_SOCKETS];
   McuRtpIoWatch *watches[N_SOCKETS];
   g_autoptr (GSocket) sender = NULL;
+  g_autoptr (GSocket) stamping = NULL;
   guint ports[N_SOCKETS], threads_before;
   Shared s;
 
   shared_init (&s);
+  stamping = wait_kernel_stamps ();
   sender = udp_socket (&s.sender_port);
   for (guint i = 0; i < N_SOCKETS; i++) {
     socks[i] = udp_socket (&ports[i]);
