@@ -30,9 +30,9 @@
 
 #define REQUEST_AGAIN_US (250 * G_TIME_SPAN_MILLISECOND)
 /* A frame later than the room's latency plus this is dropped before it is
- * decoded (mcu-late-gate-private.h): about two frames' worth of slack
- * beyond the compositor's wait. */
-#define LATE_SLACK (60 * GST_MSECOND)
+ * decoded (mcu-late-gate-private.h): about a frame's worth of slack beyond
+ * the compositor's wait. */
+#define LATE_SLACK (30 * GST_MSECOND)
 
 typedef struct
 {
