@@ -7,8 +7,12 @@
  * plus the latency it is allowed), read from the pad's element (clock,
  * base time) and the pad's sticky segment. > 0: late by that much.
  *
- * The decoder gate: a delta frame later than its budget is dropped, and so
- * is every delta frame after it until a keyframe (H.264 and VP8 delta
+ * The decoder gate: a delta frame later than its budget while the decoder
+ * is not catching up (the frame before was late too, and no less) or later
+ * than the budget plus MCU_LATE_GATE_CATCH_UP in any case is dropped (a
+ * decoder that only lost the CPU for a while drains its backlog faster than
+ * real time: each frame is less late than the one before, and it goes on),
+ * and so is every delta frame after it until a keyframe (H.264 and VP8 delta
  * frames all refer to the frames before them: a decoder missing one shows
  * garbage until the next keyframe), and a keyframe is asked of the sender
  * (at once, then again every MCU_LATE_GATE_REQUEST_INTERVAL while still
@@ -24,6 +28,7 @@
 G_BEGIN_DECLS
 
 #define MCU_LATE_GATE_REQUEST_INTERVAL (500 * GST_MSECOND)
+#define MCU_LATE_GATE_CATCH_UP         (150 * GST_MSECOND)
 
 typedef enum
 {
@@ -34,12 +39,14 @@ typedef enum
 
 typedef struct
 {
-  gint budget_ms;     /* atomic: lateness beyond which a delta frame is
-                       * dropped; < 0: never */
-  gboolean dropping;  /* until a keyframe (the streaming thread only) */
-  GstClockTime asked; /* monotonic time of the last keyframe request */
-  gint dropped;       /* atomic: frames dropped */
-  gint drops;         /* atomic: times a drop began */
+  gint budget_ms;             /* atomic: lateness beyond which a delta frame is
+                               * dropped; < 0: never */
+  gboolean dropping;          /* until a keyframe (the streaming thread only) */
+  gboolean was_over;          /* the last frame was over budget (same thread) */
+  GstClockTimeDiff last_late; /* the last frame's lateness (same thread) */
+  GstClockTime asked;         /* monotonic time of the last keyframe request */
+  gint dropped;               /* atomic: frames dropped */
+  gint drops;                 /* atomic: times a drop began */
 } McuLateGate;
 
 /* @running: (out) (optional) the buffer's running time, or NONE (then the

@@ -86,7 +86,7 @@ mcu_late_gate_init (McuLateGate *gate)
 {
   ensure_debug ();
   gate->budget_ms = -1;
-  gate->dropping = FALSE;
+  gate->dropping = gate->was_over = FALSE;
   gate->asked = GST_CLOCK_TIME_NONE;
   gate->dropped = gate->drops = 0;
 }
@@ -116,17 +116,18 @@ drop (McuLateGate *gate)
 void
 mcu_late_gate_reset (McuLateGate *gate)
 {
-  gate->dropping = FALSE;
+  gate->dropping = gate->was_over = FALSE;
 }
 
 McuLateGateVerdict
 mcu_late_gate_check (McuLateGate *gate, GstPad *pad, GstBuffer *buf)
 {
-  GstClockTimeDiff late;
+  GstClockTimeDiff late, budget;
+  gboolean over, behind;
   gint budget_ms;
 
   if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-    gate->dropping = FALSE;
+    gate->dropping = gate->was_over = FALSE;
     return MCU_LATE_GATE_PASS;
   }
   if (gate->dropping)
@@ -138,8 +139,16 @@ mcu_late_gate_check (McuLateGate *gate, GstPad *pad, GstBuffer *buf)
   GST_LOG_OBJECT (pad,
       "frame %" GST_STIME_FORMAT " after its time (budget %d ms)",
       GST_STIME_ARGS (late), budget_ms);
-  if (late <= (GstClockTimeDiff)budget_ms * GST_MSECOND)
+  budget = (GstClockTimeDiff)budget_ms * GST_MSECOND;
+  over = late > budget;
+  behind =
+      over && ((gate->was_over && late >= gate->last_late) ||
+                  late > budget + (GstClockTimeDiff)MCU_LATE_GATE_CATCH_UP);
+  gate->was_over = over;
+  gate->last_late = late;
+  if (!behind)
     return MCU_LATE_GATE_PASS;
+  gate->was_over = FALSE;
   GST_DEBUG_OBJECT (pad,
       "%" GST_STIME_FORMAT " late: dropping until a keyframe",
       GST_STIME_ARGS (late));
