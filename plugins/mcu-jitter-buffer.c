@@ -32,7 +32,9 @@ GST_DEBUG_CATEGORY_STATIC (mcu_jitter_buffer_debug);
 #define STREAMING_SLACK (60 * GST_MSECOND)
 #define EXT_BASE        (G_GUINT64_CONSTANT (1) << 40)
 /* Serviced this late (an overloaded machine), a lost packet is not
- * concealed any more: the output catches up. */
+ * concealed any more: the output catches up. Time downstream made us wait
+ * (MCU_JITTER_BUFFER_CAN_TAKE said no: the mixer paces its input, about
+ * 20-40 ms behind the playout time) does not count. */
 #define MAX_BEHIND (60 * GST_MSECOND)
 
 typedef struct
@@ -102,7 +104,9 @@ struct _McuJitterBuffer
   GstClockTime below_since, last_down;
   /* counters */
   guint64 received, lost, late, duplicates;
-  guint64 deferred; /* services that found downstream full */
+  guint64 deferred;   /* services that found downstream full */
+  gboolean held;      /* the last answer was no */
+  GstClockTime freed; /* running time downstream said yes after a no */
   /* the scheduler */
   McuJitterBufferWakeFunc wake;
   McuJitterBufferDetachFunc detach;
@@ -173,6 +177,8 @@ reset_stream (McuJitterBuffer *self)
   self->conceal = 0;
   self->discont = TRUE;
   self->below_since = GST_CLOCK_TIME_NONE;
+  self->held = FALSE;
+  self->freed = GST_CLOCK_TIME_NONE;
 }
 
 static GstClockTime
@@ -386,6 +392,17 @@ add_lost (McuJitterBuffer *self, GArray *items, GstClockTime duration)
   self->last_end += duration;
 }
 
+/* Serviced too late to conceal (see MAX_BEHIND). */
+static gboolean
+too_late (McuJitterBuffer *self, GstClockTime now)
+{
+  GstClockTime from = self->last_end;
+
+  if (GST_CLOCK_TIME_IS_VALID (self->freed) && self->freed > from)
+    from = self->freed;
+  return from + MAX_BEHIND < now;
+}
+
 /* What is due at @now (running time), into @items, at most @limit items
  * (@now is returned when more is due); the next time due. */
 static GstClockTime
@@ -413,7 +430,7 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items, guint limit)
         return self->last_end;
       if (items->len >= limit)
         return now;
-      if (self->last_end + MAX_BEHIND < now)
+      if (too_late (self, now))
         self->conceal = 0;
       c = t > self->last_end ? MIN (self->conceal, t - self->last_end) : 0;
       self->conceal = 0;
@@ -444,7 +461,7 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items, guint limit)
       if (step == 0 || step > MAX_DURATION)
         step = self->duration;
       self->lost++;
-      if (self->last_end + MAX_BEHIND < now) {
+      if (too_late (self, now)) {
         self->last_end += step; /* too late to conceal: catch up */
         self->discont = TRUE;
       } else {
@@ -535,6 +552,9 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
   do {
     can = downstream_can_take (self);
     g_mutex_lock (&self->lock);
+    if (can == 1 && self->held)
+      self->freed = rt;
+    self->held = can == 0;
     if (self->flushing)
       next = GST_CLOCK_TIME_NONE;
     else
