@@ -61,7 +61,7 @@ typedef void (*McuJitterBufferDetachFunc) (McuJitterBuffer *jb, gpointer data);
  * lost) and asks again MCU_JITTER_BUFFER_RETRY later. Unanswered (no such
  * element downstream, or not linked yet): pushed as before. */
 #define MCU_JITTER_BUFFER_CAN_TAKE "McuCanTake"
-#define MCU_JITTER_BUFFER_RETRY    (3 * GST_MSECOND)
+#define MCU_JITTER_BUFFER_RETRY    (5 * GST_MSECOND)
 
 /* Registers "mcujitterbuffer" with @plugin, or statically with NULL. */
 gboolean mcu_jitter_buffer_register (GstPlugin *plugin);
