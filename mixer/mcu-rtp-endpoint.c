@@ -766,6 +766,9 @@ on_rtpbin_request_jitterbuffer (
     gst_object_unref (top);
     top = parent;
   }
+  /* never below jitter-latency, as with rtpbin's: a step down (10 ms
+   * earlier) left holes at the listeners (test_plc) */
+  g_object_set (jb, "min-latency", self->jitter_latency, NULL);
   mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), top);
   gst_object_unref (top);
   g_mutex_lock (&self->lock);

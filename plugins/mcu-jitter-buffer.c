@@ -32,7 +32,9 @@ GST_DEBUG_CATEGORY_STATIC (mcu_jitter_buffer_debug);
 #define STREAMING_SLACK (60 * GST_MSECOND)
 #define EXT_BASE        (G_GUINT64_CONSTANT (1) << 40)
 /* Serviced this late (an overloaded machine), a lost packet is not
- * concealed any more: the output catches up. */
+ * concealed any more: the output catches up. Time downstream made us wait
+ * (MCU_JITTER_BUFFER_CAN_TAKE said no: the mixer paces its input, about
+ * 20-40 ms behind the playout time) does not count. */
 #define MAX_BEHIND (60 * GST_MSECOND)
 
 typedef struct
@@ -102,6 +104,9 @@ struct _McuJitterBuffer
   GstClockTime below_since, last_down;
   /* counters */
   guint64 received, lost, late, duplicates;
+  guint64 deferred;   /* services that found downstream full */
+  gboolean held;      /* the last answer was no */
+  GstClockTime freed; /* running time downstream said yes after a no */
   /* the scheduler */
   McuJitterBufferWakeFunc wake;
   McuJitterBufferDetachFunc detach;
@@ -172,6 +177,8 @@ reset_stream (McuJitterBuffer *self)
   self->conceal = 0;
   self->discont = TRUE;
   self->below_since = GST_CLOCK_TIME_NONE;
+  self->held = FALSE;
+  self->freed = GST_CLOCK_TIME_NONE;
 }
 
 static GstClockTime
@@ -385,9 +392,21 @@ add_lost (McuJitterBuffer *self, GArray *items, GstClockTime duration)
   self->last_end += duration;
 }
 
-/* What is due at @now (running time), into @items; the next time due. */
+/* Serviced too late to conceal (see MAX_BEHIND). */
+static gboolean
+too_late (McuJitterBuffer *self, GstClockTime now)
+{
+  GstClockTime from = self->last_end;
+
+  if (GST_CLOCK_TIME_IS_VALID (self->freed) && self->freed > from)
+    from = self->freed;
+  return from + MAX_BEHIND < now;
+}
+
+/* What is due at @now (running time), into @items, at most @limit items
+ * (@now is returned when more is due); the next time due. */
 static GstClockTime
-collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
+collect (McuJitterBuffer *self, GstClockTime now, GArray *items, guint limit)
 {
   for (;;) {
     Packet *head = g_queue_peek_head (&self->queue);
@@ -409,7 +428,9 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
       }
       if (now < self->last_end)
         return self->last_end;
-      if (self->last_end + MAX_BEHIND < now)
+      if (items->len >= limit)
+        return now;
+      if (too_late (self, now))
         self->conceal = 0;
       c = t > self->last_end ? MIN (self->conceal, t - self->last_end) : 0;
       self->conceal = 0;
@@ -434,11 +455,13 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
       }
       if (now < self->last_end)
         return self->last_end;
+      if (items->len >= limit)
+        return now;
       step = t > self->last_end ? (t - self->last_end) / n : 0;
       if (step == 0 || step > MAX_DURATION)
         step = self->duration;
       self->lost++;
-      if (self->last_end + MAX_BEHIND < now) {
+      if (too_late (self, now)) {
         self->last_end += step; /* too late to conceal: catch up */
         self->discont = TRUE;
       } else {
@@ -449,6 +472,8 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
     }
     if (t > now)
       return t;
+    if (items->len >= limit)
+      return now;
     g_queue_pop_head (&self->queue);
     {
       Item it = { ITEM_BUFFER, gst_buffer_make_writable (head->buf), 0, 0, 0 };
@@ -469,34 +494,27 @@ collect (McuJitterBuffer *self, GstClockTime now, GArray *items)
   }
 }
 
-GstClockTime
-mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
+/* Downstream's answer to MCU_JITTER_BUFFER_CAN_TAKE: 1 yes, 0 no, -1 not
+ * answered (nobody downstream would block us). */
+static gint
+downstream_can_take (McuJitterBuffer *self)
 {
-  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-  GstClockTime rt, next;
-  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (Item));
-  gboolean send_segment;
+  GstQuery *query = gst_query_new_custom (
+      GST_QUERY_CUSTOM, gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+  gboolean can = TRUE;
+  gint answer = -1;
 
-  g_return_val_if_fail (MCU_IS_JITTER_BUFFER (self), GST_CLOCK_TIME_NONE);
-  if (!GST_CLOCK_TIME_IS_VALID (base) || now < base)
-    base = 0;
-  rt = now - base;
+  if (gst_pad_peer_query (self->srcpad, query) &&
+      gst_structure_get_boolean (
+          gst_query_get_structure (query), "can-take", &can))
+    answer = can ? 1 : 0;
+  gst_query_unref (query);
+  return answer;
+}
 
-  g_mutex_lock (&self->service_lock);
-  g_mutex_lock (&self->lock);
-  next = self->flushing ? GST_CLOCK_TIME_NONE : collect (self, rt, items);
-  self->scheduled = next;
-  send_segment = items->len > 0 && !self->segment_sent;
-  if (send_segment)
-    self->segment_sent = TRUE;
-  g_mutex_unlock (&self->lock);
-
-  if (send_segment) {
-    GstSegment seg;
-
-    gst_segment_init (&seg, GST_FORMAT_TIME);
-    gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
-  }
+static void
+push_items (McuJitterBuffer *self, GArray *items)
+{
   for (guint i = 0; i < items->len; i++) {
     Item *it = &g_array_index (items, Item, i);
 
@@ -511,6 +529,54 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
                   0, NULL)));
     }
   }
+  g_array_set_size (items, 0);
+}
+
+/* One item at a time while downstream answers the query (each push may
+ * fill its queue), everything due when it does not. */
+GstClockTime
+mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
+{
+  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+  GstClockTime rt, next;
+  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (Item));
+  gboolean send_segment;
+  gint can;
+
+  g_return_val_if_fail (MCU_IS_JITTER_BUFFER (self), GST_CLOCK_TIME_NONE);
+  if (!GST_CLOCK_TIME_IS_VALID (base) || now < base)
+    base = 0;
+  rt = now - base;
+
+  g_mutex_lock (&self->service_lock);
+  do {
+    can = downstream_can_take (self);
+    g_mutex_lock (&self->lock);
+    if (can == 1 && self->held)
+      self->freed = rt;
+    self->held = can == 0;
+    if (self->flushing)
+      next = GST_CLOCK_TIME_NONE;
+    else
+      next = collect (self, rt, items, can < 0 ? G_MAXUINT : (guint)can);
+    if (can == 0 && next <= rt) {
+      self->deferred++; /* downstream is full: ask again soon */
+      next = rt + MCU_JITTER_BUFFER_RETRY;
+    }
+    self->scheduled = next;
+    send_segment = items->len > 0 && !self->segment_sent;
+    if (send_segment)
+      self->segment_sent = TRUE;
+    g_mutex_unlock (&self->lock);
+
+    if (send_segment) {
+      GstSegment seg;
+
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+    }
+    push_items (self, items);
+  } while (can == 1 && next <= rt);
   g_mutex_unlock (&self->service_lock);
   return GST_CLOCK_TIME_IS_VALID (next) ? next + base : next;
 }
@@ -781,9 +847,9 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
       g_mutex_lock (&self->lock);
       g_debug ("%s: received %" G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT
                ", late %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT
-               ", jitter %u ms, depth %u ms",
+               ", deferred %" G_GUINT64_FORMAT ", jitter %u ms, depth %u ms",
           GST_OBJECT_NAME (self), self->received, self->lost, self->late,
-          self->duplicates, (guint)(self->jitter / GST_MSECOND),
+          self->duplicates, self->deferred, (guint)(self->jitter / GST_MSECOND),
           (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
       detach = self->detach;
@@ -810,7 +876,8 @@ make_stats (McuJitterBuffer *self)
   return gst_structure_new ("application/x-mcu-jitter-buffer-stats", "received",
       G_TYPE_UINT64, self->received, "lost", G_TYPE_UINT64, self->lost, "late",
       G_TYPE_UINT64, self->late, "duplicates", G_TYPE_UINT64, self->duplicates,
-      "jitter", G_TYPE_UINT, (guint)(self->jitter / GST_MSECOND), NULL);
+      "deferred", G_TYPE_UINT64, self->deferred, "jitter", G_TYPE_UINT,
+      (guint)(self->jitter / GST_MSECOND), NULL);
 }
 
 static void

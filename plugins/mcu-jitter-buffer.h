@@ -26,13 +26,16 @@
  * Properties: latency (ms, the starting depth; rtpbin sets it), min-latency
  * and max-latency (ms, 20 and 200), do-lost (send the lost events), and
  * read-only jitter (ms), depth (ms) and stats (GstStructure: received,
- * lost, late, duplicates as guint64, jitter as guint ms). Signals for
+ * lost, late, duplicates, deferred (services that found downstream
+ * full) as guint64, jitter as guint ms). Signals for
  * rtpbin: "request-pt-map" (clock-rate when the caps lack it),
  * "clear-pt-map" (action), "handle-sync" and "on-npt-stop" (never emitted).
  *
  * Threads: chain and events on the sink's streaming thread, service on any
  * one thread at a time; both take the element's lock for the queue, and
- * service pushes without it. */
+ * service pushes without it. The service never waits for downstream: it
+ * asks first (MCU_JITTER_BUFFER_CAN_TAKE below), so one thread can serve
+ * many jitter buffers. */
 #pragma once
 
 #include <gst/gst.h>
@@ -50,6 +53,15 @@ typedef void (*McuJitterBufferWakeFunc) (
 /* Called once when the element goes from PAUSED to READY, before its queue
  * is dropped: whoever services it lets it go. */
 typedef void (*McuJitterBufferDetachFunc) (McuJitterBuffer *jb, gpointer data);
+
+/* The custom downstream query (GST_QUERY_CUSTOM, structure of this name)
+ * the service sends before each push: downstream that would block the
+ * pusher (mcumixminus's retimed inputs) answers it and sets the boolean
+ * "can-take"; FALSE: the service keeps what is due (nothing is counted
+ * lost) and asks again MCU_JITTER_BUFFER_RETRY later. Unanswered (no such
+ * element downstream, or not linked yet): pushed as before. */
+#define MCU_JITTER_BUFFER_CAN_TAKE "McuCanTake"
+#define MCU_JITTER_BUFFER_RETRY    (5 * GST_MSECOND)
 
 /* Registers "mcujitterbuffer" with @plugin, or statically with NULL. */
 gboolean mcu_jitter_buffer_register (GstPlugin *plugin);

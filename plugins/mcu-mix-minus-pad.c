@@ -21,8 +21,18 @@
  * (a jitter buffer that changed its depth, a stream that resumed). The
  * segment becomes a plain TIME segment from 0, so running time = PTS; GAP
  * events are dropped (the pad simply has no data, which no longer holds
- * the others up beyond the element's latency property). */
+ * the others up beyond the element's latency property).
+ *
+ * Never blocking a shared pusher: GstAggregator's chain blocks its caller
+ * while the pad holds two buffers not fully mixed yet (live, max time level
+ * 0 here). mcujitterbuffer's threads serve many callers, so before each
+ * push they ask downstream (custom query MCU_JITTER_BUFFER_CAN_TAKE); a
+ * retimed pad answers from its own timing, nothing cached: its inputs are
+ * held until mixed past their end, so at most one is held when the last
+ * one ends no more than its own length past the mix's position. A pad not
+ * retimed refuses the query (pushes as before). */
 #include "mcu-mix-minus-private.h"
+#include "mcu-jitter-buffer.h"
 
 enum
 {
@@ -230,7 +240,36 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   if (reason != NULL)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  GST_OBJECT_LOCK (pad);
+  pad->in_duration = GST_BUFFER_DURATION_IS_VALID (buffer)
+                         ? GST_BUFFER_DURATION (buffer)
+                         : gst_util_uint64_scale_int (
+                               gst_buffer_get_size (buffer) / sizeof (gint16),
+                               GST_SECOND, MCU_MIX_MINUS_RATE);
+  pad->in_end = (GstClockTime)at + pad->in_duration;
+  GST_OBJECT_UNLOCK (pad);
   return GST_PAD_PROBE_OK;
+}
+
+/* MCU_JITTER_BUFFER_CAN_TAKE: can a buffer be pushed without blocking? */
+static GstPadProbeReturn
+answer_can_take (McuMixMinusPad *pad, GstQuery *query)
+{
+  GstClockTime mixed, now = element_now (GST_PAD (pad), &mixed);
+  GstClockTime end, duration;
+  gboolean can = TRUE;
+
+  GST_OBJECT_LOCK (pad);
+  end = pad->in_end;
+  duration = pad->in_duration;
+  GST_OBJECT_UNLOCK (pad);
+  /* (an end further ahead than retiming places anything is stale) */
+  if (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (end) &&
+      end <= now + RETIME_LEAD + RETIME_EARLY + duration)
+    can = end <= mixed + duration;
+  gst_structure_set (gst_query_writable_structure (query), "can-take",
+      G_TYPE_BOOLEAN, can, NULL);
+  return GST_PAD_PROBE_HANDLED;
 }
 
 static GstPadProbeReturn
@@ -254,6 +293,9 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
       return GST_PAD_PROBE_DROP;
     case GST_EVENT_FLUSH_STOP:
       pad->in_synced = FALSE;
+      GST_OBJECT_LOCK (pad);
+      pad->in_end = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (pad);
       return GST_PAD_PROBE_OK;
     default:
       return GST_PAD_PROBE_OK;
@@ -265,6 +307,17 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (gpad);
 
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+    const GstStructure *s = gst_query_get_structure (query);
+
+    if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM || s == NULL ||
+        !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
+      return GST_PAD_PROBE_OK;
+    /* not retimed: unanswered, and not forwarded to every output */
+    return pad_retimed (pad) ? answer_can_take (pad, query)
+                             : GST_PAD_PROBE_DROP;
+  }
   if (!pad_retimed (pad))
     return GST_PAD_PROBE_OK;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
@@ -288,9 +341,10 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->gain = mcu_mix_kernel_gain_from_volume (DEFAULT_PAD_VOLUME);
   pad->retime = DEFAULT_PAD_RETIME;
   gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
+  pad->in_end = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (GST_PAD (pad),
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
-          GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
+          GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_BOTH |
           GST_PAD_PROBE_TYPE_PUSH,
       on_retime_probe, NULL, NULL);
   mcu_mix_kernel_limiter_init (&pad->limiter);

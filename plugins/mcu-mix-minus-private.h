@@ -24,6 +24,9 @@ struct _McuMixMinusPad
   GstSegment in_segment;      /* upstream's segment */
   gboolean in_synced;         /* in_offset is set */
   GstClockTimeDiff in_offset; /* added to upstream's running time */
+  /* with the pad's object lock: where the last retimed buffer ends and
+   * its length (mcujitterbuffer's "can take" query, mcu-mix-minus-pad.c) */
+  GstClockTime in_end, in_duration;
 
   /* with the element's object lock; NULL once released */
   GstPad *srcpad;

@@ -102,9 +102,10 @@ class McuServer:
         with open(self.config, "w") as f:
             f.write(
                 "[sip]\nlisten=%s\nport=%d\ntransports=%s\ndomain=%s\nring-time=%d\n%s\n"
-                "[media]\naddress=%s\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n\n"
+                "[media]\naddress=%s\nrtp-port-min=%d\nrtp-port-max=%d\nrtp-timeout=%d\n%s\n"
                 "[rooms]\nauto-create=%s\nmax-participants=0\n\n%s\n%s"
                 % (listen, self.port, transports, listen, ring_time, sip_extra, listen, self.rtp_min, self.rtp_max, rtp_timeout,
+                   os.environ.get("MCU_TEST_MEDIA", "").replace(";", "\n"),
                    "true" if rooms_auto_create else "false", control, extra))
         self.env = dict(os.environ)
         self.env.setdefault("G_MESSAGES_DEBUG", "all")

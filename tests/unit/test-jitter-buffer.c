@@ -4,7 +4,9 @@
  * In order, reordered, duplicates, lost (the GstRTPPacketLost event's
  * seqnum, timestamp and duration), the 65535 wrap, a new SSRC, a late
  * packet dropped, and the adaptive depth going up under jitter (the added
- * delay concealed: no hole in the output) and down after. */
+ * delay concealed: no hole in the output) and down after. A downstream
+ * that answers the "can take" query with no: nothing pushed, nothing
+ * lost, asked again within 5 ms; then one push per yes. */
 #include "mcu-jitter-buffer.h"
 #include "mcu-plugins.h"
 
@@ -354,6 +356,66 @@ test_adaptive_depth (void)
   fixture_clear (&f);
 }
 
+/* Downstream answering MCU_JITTER_BUFFER_CAN_TAKE (the harness's sink). */
+typedef struct
+{
+  gboolean full;
+  guint asked;
+} Answer;
+
+static GstPadProbeReturn
+on_can_take (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Answer *a = data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  const GstStructure *s = gst_query_get_structure (query);
+
+  if (s == NULL || !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
+    return GST_PAD_PROBE_OK;
+  a->asked++;
+  gst_structure_set (gst_query_writable_structure (query), "can-take",
+      G_TYPE_BOOLEAN, !a->full, NULL);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static void
+test_downstream_full (void)
+{
+  Fixture f;
+  Answer a = { TRUE, 0 };
+  GstClockTime now;
+
+  fixture_init (&f, 60);
+  gst_pad_add_probe (f.h->sinkpad,
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+      on_can_take, &a, NULL);
+  for (guint i = 0; i < 5; i++)
+    push (&f, 100 + i, i * PACKET_TS, 1, i * 20 * MS);
+  /* due from 60 ms on, held: asked again at most 5 ms later each time */
+  for (now = 60 * MS; now < 200 * MS; now = f.next) {
+    f.next = mcu_jitter_buffer_service (f.jb, now);
+    g_assert_cmpuint (f.next, >, now);
+    g_assert_cmpuint (f.next, <=, now + 5 * MS);
+  }
+  collect (&f);
+  g_assert_cmpuint (f.seqs->len, ==, 0);
+  g_assert_cmpuint (f.lost_seq->len, ==, 0);
+  g_assert_cmpuint (stat (&f, "lost"), ==, 0);
+  g_assert_cmpuint (stat (&f, "deferred"), >, 0);
+  /* room again: all of them, in order, one query before each push */
+  a.full = FALSE;
+  a.asked = 0;
+  f.next = mcu_jitter_buffer_service (f.jb, now);
+  collect (&f);
+  g_assert_cmpuint (f.seqs->len, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpuint (SEQ (i), ==, 100 + i);
+  g_assert_cmpuint (a.asked, >=, 5);
+  g_assert_cmpuint (f.lost_seq->len, ==, 0);
+  g_assert_cmpuint (stat (&f, "lost"), ==, 0);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -367,5 +429,6 @@ main (int argc, char **argv)
   g_test_add_func ("/jitter-buffer/wrap", test_wrap);
   g_test_add_func ("/jitter-buffer/ssrc-change", test_ssrc_change);
   g_test_add_func ("/jitter-buffer/adaptive-depth", test_adaptive_depth);
+  g_test_add_func ("/jitter-buffer/downstream-full", test_downstream_full);
   return g_test_run ();
 }
