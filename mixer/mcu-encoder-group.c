@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: an encoder group.
  *
- *   sink -> queue(leaky, 2 frames) -> videoscale -> videorate -> videoconvert
+ *   sink -> queue(leaky, 1 frame) -> videoscale -> videorate -> videoconvert
  *        -> caps(I420, size, rate) -> encoder -> caps(profile) -> tee
  *   tee.src_N -> ghost out_N -> a member's video_in (its own payloader)
  *
  * The queue gives the encode its own thread (the composition goes on while
- * a frame encodes) and drops the oldest frame rather than adding delay when
- * the encoder falls behind. x264enc is fed I420 and its output capped to
- * the profile (left alone it picks High 4:4:4), zerolatency, no B-frames.
+ * a frame encodes) and holds only the newest frame: when the encoder falls
+ * behind (overload) the older one is dropped, the encoder always takes the
+ * latest picture and nothing queues up. x264enc is fed I420 and its output
+ * capped to the profile (left alone it picks High 4:4:4), zerolatency, no
+ * B-frames.
  *
  * Threads: members are added and removed on the main thread. Keyframe
  * requests come from any thread (the main thread for joins, rtpbin's RTCP
@@ -292,7 +294,7 @@ build (McuEncoderGroup *self, GError **error)
       gst_caps_unref (encoded);
     return FALSE;
   }
-  g_object_set (queue, "max-size-buffers", 2, "max-size-bytes", 0,
+  g_object_set (queue, "max-size-buffers", 1, "max-size-bytes", 0,
       "max-size-time", (guint64)0, NULL);
   gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
   g_object_set (rate, "drop-only", TRUE, NULL);
@@ -317,8 +319,8 @@ build (McuEncoderGroup *self, GError **error)
    * the query while the queue's thread is still inside the encoder's
    * propose_allocation with it. Answered here instead: no pool (the view's
    * compositor uses its own), video meta accepted (the scaler and the
-   * encoder read strides from it), nothing to drain (a leaky queue of two
-   * frames; the encoder is drained when the group stops). */
+   * encoder read strides from it), nothing to drain (a leaky queue of one
+   * frame; the encoder is drained when the group stops). */
   mcu_pad_util_answer_queries (pad);
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", pad));
   gst_object_unref (pad);

@@ -2,10 +2,7 @@
  * mcu: a room's video pipeline.
  *
  *   session bin "video_out" -> tee(member) -> compositor.sink_K of each view
- *   videotestsrc(live, 16x16, invisible) -> compositor.sink_0  (the clock)
- *   compositor -> caps(I420, size, rate) -> caps -> tee
- *   (the names are blended into the frames leaving the first caps: one
- *   label per tile, mcu-video-labels.c)
+ *   view (compositor -> labels -> tee: mcu-video-view.c)
  *   view tee -> encoder group bin -> group tee -> session bin "video_in"
  *
  * A view is one composition: the room as everyone sees it (exclude 0), or,
@@ -17,6 +14,13 @@
  * plus a decode margin past each output frame's time, then goes on with
  * what it has (a silent participant's last picture stays). Tiles keep the
  * picture's aspect (keep-aspect-ratio: letterbox in the layout's cell).
+ *
+ * Overload (the machine cannot keep up): nothing queues up. Each stage
+ * drops instead: a participant's frames later than the room's latency plus
+ * a margin are dropped before decoding, up to a keyframe asked for at once
+ * (mcu-video-session.c, mcu-late-gate.c); a compositor behind the clock
+ * skips the frames whose time has passed (a QoS event, mcu-video-view.c);
+ * an encoder group keeps only the newest two frames (mcu-encoder-group.c).
  *
  * Errors (fault isolation): an error from a member's elements (its session
  * bin, its tee) is that member's ("participant-error"); one from a view's
@@ -35,7 +39,7 @@
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
 #include "mcu-pad-util-private.h"
-#include "mcu-video-labels.h"
+#include "mcu-video-view-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -55,27 +59,9 @@ typedef struct
 
 typedef struct
 {
-  GstPad *tee_src;   /* on the member's tee */
-  GstPad *comp_sink; /* on the view's compositor */
-} ViewInput;
-
-typedef struct
-{
-  guint exclude; /* 0, or the participant left out */
-  McuLayout *layout;
-  GstElement *elements[4]; /* driver, its caps, compositor, caps */
-  GstElement *compositor, *tee;
-  McuVideoLabels *labels; /* blended into what leaves elements[3] */
-  GstElement *tail;       /* caps after the labels */
-  GHashTable *inputs;     /* id -> ViewInput* */
-  guint n_groups;
-} View;
-
-typedef struct
-{
   McuEncoderGroup *group;
-  View *view;       /* (weak) */
-  GstPad *view_src; /* on the view's tee */
+  McuVideoView *view; /* (weak) */
+  GstPad *view_src;   /* on the view's tee */
 } GroupEntry;
 
 struct _McuVideoMix
@@ -88,14 +74,14 @@ struct _McuVideoMix
   guint bus_watch;
   GHashTable *members; /* id -> Member* */
   GList *order;        /* Member* (weak), joining order */
-  GHashTable *views;   /* exclude id -> View* */
+  GHashTable *views;   /* exclude id -> McuVideoView* */
   GHashTable *groups;  /* profile key -> GroupEntry* */
   guint speaker;
   guint serial;      /* for element names */
   gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = never */
   guint n_rebuilds;
   McuMixTaps *taps;       /* on the view everyone sees (exclude 0) */
-  View *tap_view;         /* (nullable) that view, while tapped */
+  McuVideoView *tap_view; /* (nullable) that view, while tapped */
   GstPad *tap_src;        /* on its tee */
   GstElement *tap_el[2];  /* queue, appsink */
   McuVideoEncode *encode; /* (weak) (nullable) shared by the taps' users */
@@ -214,22 +200,16 @@ member_for_object (McuVideoMix *self, GstObject *src)
   return NULL;
 }
 
-static View *
+static McuVideoView *
 view_for_object (McuVideoMix *self, GstObject *src)
 {
   GHashTableIter iter;
   gpointer v;
 
   g_hash_table_iter_init (&iter, self->views);
-  while (g_hash_table_iter_next (&iter, NULL, &v)) {
-    View *view = v;
-
-    for (guint i = 0; i < 4; i++)
-      if (is_within (src, view->elements[i]))
-        return view;
-    if (is_within (src, view->tail) || is_within (src, view->tee))
-      return view;
-  }
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    if (mcu_video_view_owns (v, src))
+      return v;
   return NULL;
 }
 
@@ -256,7 +236,7 @@ static void relayout_all (McuVideoMix *self);
 static gboolean tap_view_hold (McuVideoMix *self, GError **error);
 
 static void
-rebuild (McuVideoMix *self, const gchar *key, View *view)
+rebuild (McuVideoMix *self, const gchar *key, McuVideoView *view)
 {
   GList *members = NULL;
   /* a tapped view is rebuilt too: its taps follow it */
@@ -302,8 +282,8 @@ rebuild (McuVideoMix *self, const gchar *key, View *view)
  * rebuilt (its members keep their calls); the room fails only if the
  * video failed again within REBUILD_WINDOW_US of the last rebuild. */
 static void
-on_shared_error (
-    McuVideoMix *self, const gchar *key, View *view, const gchar *message)
+on_shared_error (McuVideoMix *self, const gchar *key, McuVideoView *view,
+    const gchar *message)
 {
   gint64 now = g_get_monotonic_time ();
 
@@ -325,7 +305,7 @@ on_error_message (McuVideoMix *self, GstMessage *msg)
   g_autofree gchar *debug = NULL;
   GstObject *src = GST_MESSAGE_SRC (msg);
   Member *m = member_for_object (self, src);
-  View *view = m ? NULL : view_for_object (self, src);
+  McuVideoView *view = m ? NULL : view_for_object (self, src);
   const gchar *key = m || view ? NULL : group_for_object (self, src);
   /* none of these, and not in the pipeline any more: queued by a bin that
    * has left (a participant's, a view's, a group's): nobody's now */
@@ -407,51 +387,37 @@ latency (McuVideoMix *self)
          GST_MSECOND;
 }
 
-/* ---- layout of one view ---- */
+/* ---- views (mcu-video-view.c) ---- */
+
+static GstElement *
+make (const gchar *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL)
+    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+        "GStreamer element %s is missing (install its plugin)", factory);
+  return e;
+}
 
 static gboolean
-member_shows_picture (Member *m)
+view_tile (guint id, const gchar **name, gboolean *picture, gpointer data)
 {
-  return m->session != NULL && !m->video_muted;
+  McuVideoMix *self = data;
+  Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (id));
+
+  if (m == NULL)
+    return FALSE;
+  *name = m->name;
+  *picture = m->session != NULL && !m->video_muted;
+  return TRUE;
 }
 
 static void
-view_relayout (McuVideoMix *self, View *view)
+view_relayout (McuVideoMix *self, McuVideoView *view)
 {
-  guint w = self->options.width, h = self->options.height;
-  g_autoptr (GArray) tiles = NULL;
-  GHashTableIter iter;
-  gpointer id, in;
-
-  mcu_layout_set_speaker (view->layout, self->speaker);
-  tiles = mcu_layout_compute (view->layout, w, h);
-  /* everyone's picture hidden first, then the visible ones placed */
-  g_hash_table_iter_init (&iter, view->inputs);
-  while (g_hash_table_iter_next (&iter, &id, &in))
-    g_object_set (((ViewInput *)in)->comp_sink, "alpha", 0.0, NULL);
-  mcu_video_labels_begin (view->labels);
-  for (guint i = 0; i < tiles->len; i++) {
-    McuLayoutTile *t = &g_array_index (tiles, McuLayoutTile, i);
-    Member *m = g_hash_table_lookup (self->members, GUINT_TO_POINTER (t->id));
-    ViewInput *vi =
-        g_hash_table_lookup (view->inputs, GUINT_TO_POINTER (t->id));
-    gboolean picture = m && vi && member_shows_picture (m);
-
-    if (m == NULL)
-      continue;
-    if (picture) {
-      g_object_set (vi->comp_sink, "xpos", t->cell.x, "ypos", t->cell.y,
-          "width", t->cell.width, "height", t->cell.height, "alpha", 1.0, NULL);
-      /* the name along the bottom of the tile */
-      mcu_video_labels_add (
-          view->labels, m->name, &t->cell, MCU_VIDEO_LABEL_UNDER_PICTURE);
-    } else {
-      /* audio only or muted: the name in the middle of a plain tile */
-      mcu_video_labels_add (
-          view->labels, m->name, &t->cell, MCU_VIDEO_LABEL_NAME_TILE);
-    }
-  }
-  mcu_video_labels_commit (view->labels);
+  mcu_video_view_relayout (view, self->speaker, self->options.width,
+      self->options.height, view_tile, self);
 }
 
 static void
@@ -465,218 +431,44 @@ relayout_all (McuVideoMix *self)
     view_relayout (self, v);
 }
 
-/* ---- views ---- */
-
-static GstElement *
-make (const gchar *factory, GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL)
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "GStreamer element %s is missing (install its plugin)", factory);
-  return e;
-}
-
-static GstPad *
-compositor_request_pad (View *view)
-{
-  GstPad *pad = gst_element_request_pad_simple (view->compositor, "sink_%u");
-
-  /* Serialized queries never enter a compositor pad. GstAggregator queues
-   * them with the pad's pictures and its output thread answers them while
-   * the asking thread waits; a pad flushed or released meanwhile (a member
-   * leaves a view, the view goes) wakes the asker, which returns and frees
-   * the query while the output thread is still writing into it
-   * (gst_query_add_allocation_pool / gst_query_is_writable criticals, or
-   * memory reused under it). The member's decoder asks after every link into
-   * a view (the tee reconfigures it), so view churn hits that window. The
-   * query is answered here, on the compositor's sink pad itself (a tee
-   * queries its src pads' peers directly, so a probe on the tee's pad never
-   * sees it): no pool proposed (the decoder uses its own), video meta
-   * accepted (the compositor reads strides from it), nothing to drain (the
-   * compositor holds one picture per pad). */
-  mcu_pad_util_answer_queries (pad);
-  g_object_set (pad, "alpha", 0.0, NULL);
-  return pad;
-}
-
 static void
-view_add_input (McuVideoMix *self, View *view, Member *m)
+view_add_input (McuVideoMix *self, McuVideoView *view, Member *m)
 {
-  ViewInput *vi;
-
-  if (m->tee == NULL || m->id == view->exclude ||
-      g_hash_table_contains (view->inputs, GUINT_TO_POINTER (m->id)))
-    return;
-  vi = g_new0 (ViewInput, 1);
-  vi->comp_sink = compositor_request_pad (view);
-  vi->tee_src = gst_element_request_pad_simple (m->tee, "src_%u");
-  gst_util_set_object_arg (
-      G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
-  if (gst_pad_link (vi->tee_src, vi->comp_sink) != GST_PAD_LINK_OK)
-    g_warning ("cannot link participant %u into a view", m->id);
-  g_hash_table_insert (view->inputs, GUINT_TO_POINTER (m->id), vi);
   /* show something soon: the sender's next keyframe */
-  if (m->session)
+  if (m->tee && mcu_video_view_add_input (view, m->id, m->tee) && m->session)
     mcu_video_session_request_keyframe (m->session);
 }
 
 static void
-view_remove_input (View *view, Member *m)
+view_destroy (McuVideoMix *self, McuVideoView *view)
 {
-  ViewInput *vi = g_hash_table_lookup (view->inputs, GUINT_TO_POINTER (m->id));
-
-  if (vi == NULL)
-    return;
-  /* the tee's pad first: a push in flight into it that ends FLUSHING
-   * (the compositor pad released next) is then dropped by the tee, which
-   * sees its pads changed, instead of being passed up to the member's
-   * decoder and jitter buffer, whose task would pause for good (the
-   * member's picture gone from every other view). Releasing the
-   * compositor pad flushes it, so such a push returns at once. */
-  gst_pad_unlink (vi->tee_src, vi->comp_sink);
-  gst_element_release_request_pad (m->tee, vi->tee_src);
-  gst_element_release_request_pad (view->compositor, vi->comp_sink);
-  gst_object_unref (vi->comp_sink);
-  gst_object_unref (vi->tee_src);
-  g_hash_table_remove (view->inputs, GUINT_TO_POINTER (m->id));
-  g_free (vi);
-}
-
-static gboolean
-view_build (McuVideoMix *self, View *view, GError **error)
-{
-  const McuVideoMixOptions *o = &self->options;
-  GstElement *driver, *dcaps, *caps;
-  g_autoptr (GstCaps) driver_caps = NULL, out_caps = NULL;
-  g_autoptr (GstPad) labelled = NULL;
-  GstPad *dpad, *cpad;
-
-  driver = make ("videotestsrc", error);
-  dcaps = make ("capsfilter", NULL);
-  view->compositor = make ("compositor", error);
-  caps = make ("capsfilter", NULL);
-  view->tail = make ("capsfilter", NULL);
-  view->tee = make ("tee", NULL);
-  /* added at once so that view_destroy finds them all */
-  view->elements[0] = driver;
-  view->elements[1] = dcaps;
-  view->elements[2] = view->compositor;
-  view->elements[3] = caps;
-  for (guint i = 0; i < 4; i++)
-    if (view->elements[i])
-      gst_bin_add (GST_BIN (self->pipeline), view->elements[i]);
-  gst_bin_add (GST_BIN (self->pipeline), view->tail);
-  gst_bin_add (GST_BIN (self->pipeline), view->tee);
-  if (!driver || !view->compositor)
-    return FALSE;
-  view->labels = mcu_video_labels_new (o->width, o->height);
-  driver_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
-      "I420", "width", G_TYPE_INT, 16, "height", G_TYPE_INT, 16, "framerate",
-      GST_TYPE_FRACTION, o->framerate, 1, NULL);
-  out_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
-      "I420", "width", G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
-      "framerate", GST_TYPE_FRACTION, o->framerate, 1, "pixel-aspect-ratio",
-      GST_TYPE_FRACTION, 1, 1, NULL);
-  g_object_set (driver, "is-live", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (driver), "pattern", "black");
-  g_object_set (dcaps, "caps", driver_caps, NULL);
-  g_object_set (caps, "caps", out_caps, NULL);
-  /* plain system memory after the labels too: left open, a chain that
-   * negotiates while the view's tee has no encoder group yet (ANY) would
-   * renegotiate when a group links ("not negotiated", now and then an error
-   * of the whole room) */
-  g_object_set (view->tail, "caps", out_caps, NULL);
-  g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
-  /* wait for pictures as long as the jitter buffer holds them, plus
-   * decoding; later ones show in the next frame */
-  g_object_set (view->compositor, "latency", latency (self), NULL);
-  if (!gst_element_link (driver, dcaps))
-    goto link_failed;
-  dpad = gst_element_get_static_pad (dcaps, "src");
-  cpad = compositor_request_pad (view); /* a clock, never seen */
-  if (gst_pad_link (dpad, cpad) != GST_PAD_LINK_OK) {
-    gst_object_unref (dpad);
-    gst_object_unref (cpad);
-    goto link_failed;
-  }
-  gst_object_unref (dpad);
-  gst_object_unref (cpad);
-  if (!gst_element_link (view->compositor, caps))
-    goto link_failed;
-  if (!gst_element_link_many (caps, view->tail, view->tee, NULL))
-    goto link_failed;
-  labelled = gst_element_get_static_pad (caps, "src");
-  mcu_video_labels_attach (view->labels, labelled);
-  return TRUE;
-
-link_failed:
-  g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-      "cannot link the video composition of room %s", self->name);
-  return FALSE;
-}
-
-static void
-view_destroy (McuVideoMix *self, View *view)
-{
-  GHashTableIter iter;
-  gpointer m;
-  GstElement *all[4 + 2];
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, self->members);
-  while (g_hash_table_iter_next (&iter, NULL, &m))
-    view_remove_input (view, m);
-  /* sources first (the driver, then the compositor's output thread), so
-   * nothing pushes into what is stopping after it: a compositor still
-   * running into a stopped capsfilter has it renegotiate against a
-   * flushing pad ("not negotiated") */
-  for (guint i = 0; i < 4; i++)
-    if (view->elements[i])
-      all[n++] = view->elements[i];
-  if (view->tail)
-    all[n++] = view->tail;
-  if (view->tee)
-    all[n++] = view->tee;
-  for (guint i = 0; i < n; i++) {
-    gst_element_set_locked_state (all[i], TRUE);
-    gst_element_set_state (all[i], GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self->pipeline), all[i]);
-  }
-  /* after its elements stopped: the probe that blends them is gone */
-  mcu_video_labels_free (view->labels);
   g_hash_table_remove (self->views, GUINT_TO_POINTER (view->exclude));
-  g_hash_table_unref (view->inputs);
-  g_object_unref (view->layout);
-  g_free (view);
+  mcu_video_view_free (view, GST_BIN (self->pipeline));
 }
 
-static View *
+static McuVideoView *
 view_get (McuVideoMix *self, guint exclude, GError **error)
 {
-  View *view = g_hash_table_lookup (self->views, GUINT_TO_POINTER (exclude));
+  McuVideoView *view =
+      g_hash_table_lookup (self->views, GUINT_TO_POINTER (exclude));
+  McuVideoViewOptions options = { .room = self->name,
+    .width = self->options.width,
+    .height = self->options.height,
+    .framerate = self->options.framerate,
+    .layout = self->options.layout,
+    /* decoding: the jitter buffers' own latency comes from upstream */
+    .latency = (GstClockTime)DECODE_MARGIN_MS * GST_MSECOND };
 
   if (view)
     return view;
-  view = g_new0 (View, 1);
-  view->exclude = exclude;
-  view->layout = mcu_layout_new (self->options.layout);
-  view->inputs = g_hash_table_new (g_direct_hash, g_direct_equal);
+  view =
+      mcu_video_view_new (GST_BIN (self->pipeline), exclude, &options, error);
+  if (view == NULL)
+    return NULL;
   g_hash_table_insert (self->views, GUINT_TO_POINTER (exclude), view);
   for (GList *l = self->order; l; l = l->next)
     if (((Member *)l->data)->id != exclude)
       mcu_layout_add (view->layout, ((Member *)l->data)->id);
-  if (!view_build (self, view, error)) {
-    view_destroy (self, view);
-    return NULL;
-  }
-  /* downstream first: nothing pushes into an element not yet playing */
-  gst_element_sync_state_with_parent (view->tee);
-  gst_element_sync_state_with_parent (view->tail);
-  for (gint i = 3; i >= 0; i--)
-    gst_element_sync_state_with_parent (view->elements[i]);
   /* the members' pictures only now: their tees are running, and a picture
    * pushed into a compositor pad not yet active gets FLUSHING, which the
    * tee passes up to the member's decoder and jitter buffer, whose task
@@ -695,7 +487,7 @@ group_entry_destroy (McuVideoMix *self, const gchar *key, GroupEntry *g)
 {
   GstElement *bin = mcu_encoder_group_get_bin (g->group);
   GstPad *sink = gst_element_get_static_pad (bin, "sink");
-  View *view = g->view;
+  McuVideoView *view = g->view;
 
   g_signal_emit (self, signals[SIGNAL_ENCODER_GROUP_CLOSING], 0, g->group,
       self->rebuilding);
@@ -721,7 +513,7 @@ group_get (McuVideoMix *self, const McuVideoProfile *profile, GError **error)
   GroupEntry *g = g_hash_table_lookup (self->groups, key);
   GstElement *bin;
   GstPad *sink;
-  View *view;
+  McuVideoView *view;
 
   if (g)
     return g;
@@ -808,7 +600,7 @@ join_group (McuVideoMix *self, Member *m, GError **error)
 static gboolean
 tap_view_hold (McuVideoMix *self, GError **error)
 {
-  View *view;
+  McuVideoView *view;
   GstPad *sink;
 
   if (self->tap_view)
@@ -838,7 +630,7 @@ tap_view_hold (McuVideoMix *self, GError **error)
 static void
 tap_view_release (McuVideoMix *self)
 {
-  View *view = self->tap_view;
+  McuVideoView *view = self->tap_view;
   GstPad *sink;
 
   if (view == NULL)
@@ -942,8 +734,8 @@ mcu_video_mix_add_participant (
   self->order = g_list_append (self->order, m);
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    if (((View *)v)->exclude != id)
-      mcu_layout_add (((View *)v)->layout, id);
+    if (((McuVideoView *)v)->exclude != id)
+      mcu_layout_add (((McuVideoView *)v)->layout, id);
   relayout_all (self);
 }
 
@@ -959,7 +751,7 @@ mcu_video_mix_remove_participant (McuVideoMix *self, guint id)
   detach (self, m);
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    mcu_layout_remove (((View *)v)->layout, id);
+    mcu_layout_remove (((McuVideoView *)v)->layout, id);
   if (self->speaker == id)
     self->speaker = 0;
   self->order = g_list_remove (self->order, m);
@@ -986,7 +778,7 @@ detach (McuVideoMix *self, Member *m)
   bin = mcu_video_session_get_bin (m->session);
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    view_remove_input (v, m);
+    mcu_video_view_remove_input (v, m->id);
   leave_group (self, m); /* may destroy views: iterate no more after */
   if (bin && GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
     gst_element_set_locked_state (bin, TRUE);
@@ -1100,7 +892,7 @@ mcu_video_mix_set_layout (McuVideoMix *self, McuLayoutKind layout)
   self->options.layout = layout;
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    mcu_layout_set_kind (((View *)v)->layout, layout);
+    mcu_layout_set_kind (((McuVideoView *)v)->layout, layout);
   relayout_all (self);
 }
 
@@ -1120,7 +912,7 @@ mcu_video_mix_set_talking (McuVideoMix *self, guint id, gboolean talking)
     return;
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    mcu_layout_spoke (((View *)v)->layout, id);
+    mcu_layout_spoke (((McuVideoView *)v)->layout, id);
   relayout_all (self);
 }
 
@@ -1193,7 +985,7 @@ mcu_video_mix_get_n_rebuilds (McuVideoMix *self)
 GArray *
 mcu_video_mix_get_tiles (McuVideoMix *self, guint id)
 {
-  View *view = g_hash_table_lookup (
+  McuVideoView *view = g_hash_table_lookup (
       self->views, GUINT_TO_POINTER (self->options.self_view ? 0 : id));
 
   if (view == NULL)

@@ -21,6 +21,7 @@
  * its own transport, so members of a shared encoder group keep their own
  * SRTP context. */
 #include "mcu-video-session.h"
+#include "mcu-late-gate-private.h"
 #include "mcu-pad-util-private.h"
 #include "mcu-rtp-endpoint.h"
 
@@ -28,6 +29,10 @@
 #include <string.h>
 
 #define REQUEST_AGAIN_US (250 * G_TIME_SPAN_MILLISECOND)
+/* A frame later than the room's latency plus this is dropped before it is
+ * decoded (mcu-late-gate-private.h): about a frame's worth of slack beyond
+ * the compositor's wait. */
+#define LATE_SLACK (30 * GST_MSECOND)
 
 typedef struct
 {
@@ -55,6 +60,7 @@ struct _McuVideoSession
   GstPad *pay_sink; /* (owned) the first pad of the output */
   gboolean sending;
 
+  McuLateGate late;    /* in front of the decoder (its streaming thread) */
   gint need_keyframe;  /* atomic: drop output until a keyframe */
   gint64 last_request; /* the RTP thread only: monotonic us */
   gint sending_atomic; /* atomic copy of sending for the streaming thread */
@@ -100,6 +106,7 @@ mcu_video_session_init (McuVideoSession *self)
   self->sending = TRUE;
   self->sending_atomic = 1;
   self->need_keyframe = 1;
+  mcu_late_gate_init (&self->late);
 }
 
 /* rtp_src carries a new stream (streaming thread): whatever came before is
@@ -147,6 +154,7 @@ void
 mcu_video_session_set_latency (McuVideoSession *self, GstClockTime latency)
 {
   mcu_rtp_endpoint_set_latency (self->endpoint, latency);
+  mcu_late_gate_set_budget (&self->late, latency + LATE_SLACK);
 }
 
 const McuVideoParams *
@@ -181,6 +189,8 @@ mcu_video_session_get_stats (McuVideoSession *self, McuVideoSessionStats *stats)
   stats->packets_in = counters.packets_received;
   stats->plis_received = counters.keyframes_asked_in;
   stats->plis_sent = counters.keyframes_asked_out;
+  stats->frames_late = mcu_late_gate_get_dropped (&self->late);
+  stats->late_drops = mcu_late_gate_get_drops (&self->late);
 }
 
 void
@@ -220,18 +230,31 @@ on_rtp_to_depay (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Every access unit on its way to the decoder: counted, and dropped when
+ * the decoder could not keep up (overload: the jitter buffer's backlog
+ * would otherwise add its length to the picture's delay, for good), until
+ * the keyframe asked for now (mcu-late-gate-private.h). */
 static GstPadProbeReturn
 on_depayed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuVideoSession *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  if (!GST_BUFFER_FLAG_IS_SET (
-          GST_PAD_PROBE_INFO_BUFFER (info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
     g_mutex_lock (&self->lock);
     self->stats.keyframes_in++;
     g_mutex_unlock (&self->lock);
   }
-  return GST_PAD_PROBE_OK;
+  switch (mcu_late_gate_check (&self->late, pad, buf)) {
+    case MCU_LATE_GATE_PASS:
+      return GST_PAD_PROBE_OK;
+    case MCU_LATE_GATE_DROP_ASK_KEYFRAME:
+      mcu_video_session_request_keyframe (self);
+      return GST_PAD_PROBE_DROP;
+    case MCU_LATE_GATE_DROP:
+    default:
+      return GST_PAD_PROBE_DROP;
+  }
 }
 
 /* The output: nothing on hold; after a (re)start nothing until a keyframe
@@ -469,6 +492,7 @@ mcu_video_session_set_params (
     return FALSE;
   }
   mcu_video_session_reset_bin (self);
+  mcu_late_gate_reset (&self->late);
   self->params = *params;
   self->have_params = TRUE;
 

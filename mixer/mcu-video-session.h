@@ -42,6 +42,8 @@ typedef struct
   guint64 plis_received; /* PLI + FIR in its RTCP */
   guint64 plis_sent;     /* PLI + FIR we sent it */
   guint64 keyframes_in;  /* keyframes it sent us */
+  guint64 frames_late;   /* dropped undecoded: too late (overload) */
+  guint64 late_drops;    /* runs of them (each asked for a keyframe) */
 } McuVideoSessionStats;
 
 #define MCU_TYPE_VIDEO_SESSION (mcu_video_session_get_type ())

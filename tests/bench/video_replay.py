@@ -16,10 +16,16 @@ grid at the probe; the direct caller-to-caller figure of the same clip
     python3 tests/bench/video_replay.py [--n 16] [--size 640x360]
         [--grid-size 1280x720] [--duration 10] [--warmup 5] [--hog 0]
 
---hog K runs K busy loops beside it (overload)."""
+--hog K runs K busy loops beside it (overload): the hogs and the server at
+nice 0, the load generator and the probe at nice -10, so that the figures
+are the server's and not a starved probe's. One replayed caller also
+sends a PCMU tone (20 ms packets) and times the room's audio it gets back:
+packets/s and the worst gap (audio before video: it must keep real time).
+"""
 
 import argparse
 import heapq
+import math
 import json
 import os
 import random
@@ -79,9 +85,72 @@ def invite(ua, ruri, body):
             "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
             % (target, ua.port, sipua._token(), ua.user, tag, r.h("to"), call_id))
     m = re.search(r"^m=video (\d+)", r.body, re.M)
+    a = re.search(r"^m=audio (\d+)", r.body, re.M)
     d = {"call_id": call_id, "from_tag": tag, "to": r.h("to"), "ruri": ruri, "cseq": 1,
-         "target": target}
+         "target": target, "audio": ("127.0.0.1", int(a.group(1))) if a else None}
     return d, ("127.0.0.1", int(m.group(1))) if m else None
+
+
+def ulaw(x):
+    """G.711 mu-law of a 16-bit sample."""
+    sign = 0x80 if x < 0 else 0
+    x = min(abs(x), 32635) + 0x84
+    exp = 7
+    while exp > 0 and not x & (0x4000 >> (7 - exp)):
+        exp -= 1
+    return ~(sign | (exp << 4) | ((x >> (exp + 3)) & 0x0F)) & 0xFF
+
+
+class AudioCaller:
+    """Sends a PCMU tone from @sock to @peer every 20 ms (absolute
+    schedule) and notes when the room's audio arrives back."""
+
+    def __init__(self, sock, peer):
+        self.sock, self.peer = sock, peer
+        self.arrivals = []
+        self.running = True
+        tone = bytes(ulaw(int(8000 * math.sin(2 * math.pi * 440 * i / 8000))) for i in range(160))
+        self.tone = tone
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.sock.setblocking(False)
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        seq, ts, ssrc = random.getrandbits(16), random.getrandbits(32), random.getrandbits(32)
+        due = time.monotonic()
+        while self.running:
+            now = time.monotonic()
+            if now >= due:
+                hdr = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, ssrc)
+                try:
+                    self.sock.sendto(hdr + self.tone, self.peer)
+                except OSError:
+                    pass
+                seq, ts, due = seq + 1, ts + 160, due + 0.02
+                continue
+            for _ in sel.select(due - now):
+                while True:
+                    try:
+                        self.sock.recv(2048)
+                    except (BlockingIOError, OSError):
+                        break
+                    self.arrivals.append(time.monotonic())
+
+    def window(self, t0, t1):
+        """(packets/s, worst gap ms, gaps over 60 ms) in [t0, t1]."""
+        a = [t for t in self.arrivals if t0 <= t <= t1]
+        if len(a) < 2:
+            return 0.0, None, None
+        gaps = [b - x for x, b in zip(a, a[1:])]
+        return len(a) / (t1 - t0), 1000 * max(gaps), sum(1 for g in gaps if g > 0.06)
+
+
+def wait_listening(caller, timeout=15.0):
+    """An --answer caller is ready (slow to start on a loaded machine)."""
+    mcutest.poll_until(lambda: "listening on" in caller.log_text() or
+                       caller.proc.poll() is not None, timeout)
 
 
 def record(work, size, seconds, bitrate):
@@ -91,7 +160,7 @@ def record(work, size, seconds, bitrate):
     ans = vc.Caller(work, "encoder", "sip:127.0.0.1:%d" % port,
                     ["--answer", "--codec", "pcmu", "--video-colour", "3232c8", "--video-size",
                      size, "--video-stamp", "--video-bitrate", str(bitrate)], duration=0)
-    time.sleep(0.5)
+    wait_listening(ans)
     vrtp, vrtcp = bind_pair()
     artp, artcp = bind_pair()
     vrtp.settimeout(0.2)
@@ -198,6 +267,36 @@ def cpu(pid):
         return 0.0
 
 
+def threads(pid):
+    """{tid: (name, cpu seconds)} of @pid's threads."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st.rsplit(")", 1)[1].split()
+        out[t] = (st[st.index("(") + 1:st.rindex(")")], (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
+def thread_cpu(before, after, span):
+    """[(thread name without its number, threads, % of a core)], busiest
+    first: where the server's time went."""
+    groups = {}
+    for t, (name, c) in after.items():
+        key = name.rstrip("0123456789:") or name
+        n, total = groups.get(key, (0, 0.0))
+        groups[key] = (n + 1, total + c - before.get(t, (name, c))[1])
+    return sorted(((k, n, 100 * c / span) for k, (n, c) in groups.items()),
+                  key=lambda r: -r[2])
+
+
 def stamp_latency(rep, offset_ms):
     """(p50, p95, tiles) over the replayed tiles (their stamps corrected by
     @offset_ms), and the probe's own live tile's raw (p50, p95) if shown."""
@@ -226,7 +325,7 @@ def direct_baseline(work, clip, rec_t0, size, bitrate, seconds=6.0):
     probe = vc.Caller(work, "direct", "sip:127.0.0.1:%d" % port,
                       ["--answer", "--codec", "pcmu", "--video-colour", "32c832", "--video-size",
                        size, "--stamp-grid", "1x1"], duration=0)
-    time.sleep(0.5)
+    wait_listening(probe)
     rp = Replayer(clip)
     vrtp, vrtcp = bind_pair()
     artp, artcp = bind_pair()
@@ -260,6 +359,10 @@ def main():
     ap.add_argument("--bitrate", type=int, default=600)
     ap.add_argument("--hog", type=int, default=0)
     args = ap.parse_args()
+    if args.hog:
+        # the measuring side above the hogs; the server (and the hogs) back
+        # at nice 0 (below)
+        os.nice(-10)
     work = tempfile.mkdtemp(prefix="mcu-video-replay-")
     seconds = args.warmup + args.duration + 6
     t_enc = time.monotonic()
@@ -274,7 +377,9 @@ def main():
     config = "[video]\nwidth=%d\nheight=%d\nframerate=30\n" % (gw, gh)
     hogs = []
     rows = {}
-    srv = mcutest.McuServer(extra=config, env={"G_MESSAGES_DEBUG": ""}).start()
+    renice = ["nice", "-n", "10"] if args.hog else []
+    srv = mcutest.McuServer(extra=config, env={"G_MESSAGES_DEBUG": ""}, prefix=renice).start()
+    audio = None
     try:
         rp = Replayer(clip)
         ua = sipua.SipUA(srv.port, "replay")
@@ -288,6 +393,8 @@ def main():
                 sys.exit("replay caller %d did not join" % i)
             dialogs.append((d, artp, artcp))
             rp.add(vrtp, vrtcp, peer)
+            if audio is None and d["audio"]:
+                audio = AudioCaller(artp, d["audio"])
         rp.start()
         grid = vc.server_grid(args.n)
         probe = vc.Caller(work, "probe", srv.uri("1000"),
@@ -296,17 +403,22 @@ def main():
                            "--stamp-grid", grid], duration=600)
         probe.wait_answered(15)
         for _ in range(args.hog):
-            hogs.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
+            hogs.append(subprocess.Popen(renice + ["sh", "-c", "while :; do :; done"]))
         time.sleep(args.warmup)
         c0, g0, p0, w0 = cpu(srv.proc.pid), cpu(os.getpid()), cpu(probe.proc.pid), time.monotonic()
+        t0 = threads(srv.proc.pid)
         f0 = [s["frames"] for s in rp.senders]
         time.sleep(args.duration)
         c1, g1, p1, w1 = cpu(srv.proc.pid), cpu(os.getpid()), cpu(probe.proc.pid), time.monotonic()
+        t1 = threads(srv.proc.pid)
         f1 = [s["frames"] for s in rp.senders]
         probe.capture()
         time.sleep(0.5)
         rep = probe.report()
         span = w1 - w0
+        a_pps, a_gap, a_gaps = audio.window(w0, w1) if audio else (0.0, None, None)
+        if audio:
+            audio.running = False
         fps = [(b - a) / span for a, b in zip(f0, f1)]
         offset_ms = (rp.start_mono - rec_t0) * 1000.0
         med, p95, ntiles, live = stamp_latency(rep, offset_ms)
@@ -315,7 +427,9 @@ def main():
                 "fps_min": min(fps), "lat_median": med, "lat_p95": p95, "tiles": ntiles,
                 "probe_decoded": ((rep or {}).get("video") or {}).get("frames_decoded"),
                 "probe_fps": ((rep or {}).get("video") or {}).get("fps"), "live": live,
-                "base": base}
+                "threads": thread_cpu(t0, t1, w1 - w0), "n_threads": len(t1),
+                "base": base, "audio_pps": a_pps, "audio_gap_ms": a_gap,
+                "audio_gaps_over_60ms": a_gaps}
         probe.stop()
         for d, a, b in dialogs:
             ua.in_dialog(d, "BYE")
@@ -340,6 +454,10 @@ def main():
         f(None if rows["lat_median"] is None else rows["lat_median"] - b50),
         f(None if rows["lat_p95"] is None else rows["lat_p95"] - b50), rows["tiles"],
         f(rows["loadgen_cpu"], "%.1f"), f(rows["probe_cpu"])))
+    print("Audio to the tone caller: %.1f packets/s, worst gap %s ms, %s gaps over 60 ms" % (
+        rows["audio_pps"], f(rows["audio_gap_ms"]), f(rows["audio_gaps_over_60ms"], "%d")))
+    print("Server threads (%d), %% of a core: %s" % (rows["n_threads"], ", ".join(
+        "%s x%d %.1f" % r for r in rows["threads"][:8])))
     print("Through the server: p50 / p95 %s / %s ms; direct, no server (subtracted): %s / %s ms"
           % (f(rows["lat_median"]), f(rows["lat_p95"]), f(rows["base"][0]), f(rows["base"][1])))
     print("Probe: decoded %s frames (%s fps); its own live-encoded tile (live encode + server + "
