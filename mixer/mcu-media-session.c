@@ -424,7 +424,7 @@ build_transport (McuMediaSession *self, GstBin *bin, GError **error)
   const McuMediaCodecParams *p = &self->params;
   const CodecInfo *ci = &codec_info[p->codec];
   McuRtpEndpointParams rp = {
-    .srtp = p->srtp, .pt = p->pt, .thread_free_jitter = TRUE
+    .srtp = p->srtp, .pt = p->pt, .thread_free_jitter = TRUE, .no_rtpbin = TRUE
   };
   guint n = 0;
   GstPad *pad;

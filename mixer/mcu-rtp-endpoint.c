@@ -28,14 +28,14 @@
  *   jitter buffer's thread reads the caller's SSRC under `lock`, then
  *   without it retargets rtp_src (the ghost pad locks itself), adds
  *   fakesinks to `bin` and emits "stream-linked"; the RTCP thread counts
- *   the keyframe requests it sends (on_rtcp_out, under `lock`); srtpdec
- *   (on McuRtpIo's thread) asks for keys (McuSrtp.lock, mcu-srtp.c) and
- *   counts the caller's SRTCP keyframe requests (on_srtcp_decoded);
- *   "request-jitterbuffer" (thread_free_jitter) makes an mcujitterbuffer,
- *   hands it to `playout` (set at build) and keeps it as `jb` under `lock`.
- *   The jitter buffer leaves McuPlayout by itself when its bin goes down
- *   (PAUSED to READY); its pushes (decode chain) run on a McuPlayout
- *   worker.
+ *   the keyframe requests it sends (mcu_rtp_endpoint_on_rtcp_out, under
+ * `lock`); srtpdec (on McuRtpIo's thread) asks for keys (McuSrtp.lock,
+ * mcu-srtp.c) and counts the caller's SRTCP keyframe requests
+ * (mcu_rtp_endpoint_on_srtcp_decoded); "request-jitterbuffer"
+ * (thread_free_jitter) makes an mcujitterbuffer, hands it to `playout` (set at
+ * build) and keeps it as `jb` under `lock`. The jitter buffer leaves McuPlayout
+ * by itself when its bin goes down (PAUSED to READY); its pushes (decode chain)
+ * run on a McuPlayout worker.
  * - Any thread: get_idle_time, get_counters (under `lock`).
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
@@ -52,7 +52,7 @@
  * Streams of other payload types (telephone-events: read before rtpbin, on
  * get_rtp_in_pad) and of an SSRC that is no longer the caller's end in a
  * fakesink. */
-#include "mcu-rtp-endpoint.h"
+#include "mcu-rtp-endpoint-private.h"
 #include "mcu-pad-util-private.h"
 #include "mcu-jitter-buffer.h"
 
@@ -66,50 +66,6 @@
 /* How long only the SDP's own address:port is taken after a new SDP before
  * another source may be a NAT's (see accept_source). */
 #define NAT_GRACE_US (2 * G_USEC_PER_SEC)
-
-struct _McuRtpEndpoint
-{
-  GObject parent_instance;
-
-  McuPortPool *pool;
-  McuPortPair ports;
-  McuRtpIo *io; /* (transfer none) the pool's */
-  McuRtpIoWatch *watch_rtp;
-  McuRtpIoWatch *watch_rtcp;
-  guint jitter_latency;        /* ms */
-  McuRtpEndpointParams params; /* of the built transport; owns pt_caps */
-  McuSrtp srtp;
-
-  GstElement *bin; /* (owned) (nullable) the transport */
-  GstElement *rtpbin;
-  GstPad *rtp_src;     /* (transfer none) ghost pad of bin */
-  McuPlayout *playout; /* (transfer none) thread_free_jitter: the pool's */
-
-  GMutex lock; /* protects everything below */
-  /* what the receive thread feeds (NULL: no transport; in `bin`) */
-  McuRtpSrc *src_rtp;
-  McuRtpSrc *src_rtcp;
-  gboolean rx_mux;  /* params.rtcp_mux of the transport */
-  gboolean rx_srtp; /* params.srtp != NONE */
-  guint rx_pt;      /* params.pt */
-  GstElement *udpsink_rtp;
-  GstElement *udpsink_rtcp;
-  gchar *remote_address;
-  GInetAddress *remote_inet; /* (nullable) usable_address (remote_address),
-                              * parsed once, not per packet */
-  guint remote_rtp_port;
-  guint remote_rtcp_port;
-  GInetSocketAddress *latched_rtp;
-  GInetSocketAddress *latched_rtcp;
-  gint64 last_rx; /* g_get_monotonic_time () of the last packet */
-  gint64 last_latched_rx;
-  gint64 remote_since; /* when the SDP's address was set */
-  gboolean sdp_heard;  /* RTP came from the SDP's address:port */
-  guint32 ssrc;        /* of the last media RTP packet taken, if have_ssrc */
-  gboolean have_ssrc;
-  McuRtpEndpointCounters counters;
-  GstElement *jb; /* (owned) (nullable) the last mcujitterbuffer made */
-};
 
 G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
 
@@ -286,6 +242,10 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
   const GValue *sources;
 
   memset (stats, 0, sizeof *stats);
+  if (mcu_rtp_direct_get_stats (self, stats)) {
+    read_jitter_buffer (self, stats);
+    return;
+  }
   if (self->rtpbin == NULL)
     return;
   read_jitter_buffer (self, stats);
@@ -558,7 +518,7 @@ classify (GstBuffer *buf, gboolean rtp_port, gboolean mux, gboolean srtp,
 
   if (!rtp_port || (mux && is_rtcp (buf))) {
     /* SRTCP: srtpdec authenticates it; its keyframe requests are counted
-     * after (on_srtcp_decoded) */
+     * after (mcu_rtp_endpoint_on_srtcp_decoded) */
     if (srtp)
       return mcu_srtp_rtcp_plausible (buf) ? PACKET_RTCP : PACKET_GARBAGE;
     if (!gst_rtcp_buffer_validate_reduced (buf))
@@ -654,8 +614,9 @@ on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
 }
 
 /* The caller's RTCP out of srtpdec: its keyframe requests. */
-static GstPadProbeReturn
-on_srtcp_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+GstPadProbeReturn
+mcu_rtp_endpoint_on_srtcp_decoded (
+    GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuRtpEndpoint *self = user_data;
   guint n = count_keyframe_requests (GST_PAD_PROBE_INFO_BUFFER (info));
@@ -669,8 +630,9 @@ on_srtcp_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 /* What we send, before srtpenc encrypts it. */
-static GstPadProbeReturn
-on_rtcp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+GstPadProbeReturn
+mcu_rtp_endpoint_on_rtcp_out (
+    GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuRtpEndpoint *self = user_data;
   guint n = count_keyframe_requests (GST_PAD_PROBE_INFO_BUFFER (info));
@@ -683,9 +645,8 @@ on_rtcp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static GstCaps *
-on_rtpbin_request_pt_map (
-    GstElement *rtpbin, guint session, guint pt, McuRtpEndpoint *self)
+GstCaps *
+mcu_rtp_endpoint_get_pt_caps (McuRtpEndpoint *self, guint pt)
 {
   for (guint i = 0; i < MCU_RTP_ENDPOINT_MAX_PT; i++) {
     GstCaps *caps = self->params.pt_caps[i];
@@ -697,7 +658,21 @@ on_rtpbin_request_pt_map (
         payload == (gint)pt)
       return gst_caps_ref (caps);
   }
-  return NULL; /* unknown payload types are dropped */
+  return NULL;
+}
+
+void
+mcu_rtp_endpoint_emit_stream_linked (McuRtpEndpoint *self, guint ssrc)
+{
+  g_signal_emit (self, signals[SIGNAL_STREAM_LINKED], 0, ssrc);
+}
+
+static GstCaps *
+on_rtpbin_request_pt_map (
+    GstElement *rtpbin, guint session, guint pt, McuRtpEndpoint *self)
+{
+  /* unknown payload types are dropped */
+  return mcu_rtp_endpoint_get_pt_caps (self, pt);
 }
 
 static void
@@ -779,8 +754,8 @@ on_rtpbin_request_jitterbuffer (
 
 /* ---- building ---- */
 
-static GstElement *
-make_udpsink (GstBin *bin, GSocket *socket, GError **error)
+GstElement *
+mcu_rtp_endpoint_make_udpsink (GstBin *bin, GSocket *socket, GError **error)
 {
   GstElement *e = mcu_pad_util_make (bin, "udpsink", error);
 
@@ -793,8 +768,8 @@ make_udpsink (GstBin *bin, GSocket *socket, GError **error)
 
 /* A source fed by our McuRtpIo watch with caps @media (our own element:
  * made directly, registered or not). */
-static GstElement *
-make_rtpsrc (GstBin *bin, const gchar *media)
+GstElement *
+mcu_rtp_endpoint_make_rtpsrc (GstBin *bin, const gchar *media)
 {
   GstElement *e = g_object_new (MCU_TYPE_RTP_SRC, NULL);
   g_autoptr (GstCaps) caps = gst_caps_new_empty_simple (media);
@@ -804,9 +779,9 @@ make_rtpsrc (GstBin *bin, const gchar *media)
   return e;
 }
 
-static void
-add_probe (GstElement *e, const gchar *pad_name, GstPadProbeCallback cb,
-    McuRtpEndpoint *self)
+void
+mcu_rtp_endpoint_add_probe (GstElement *e, const gchar *pad_name,
+    GstPadProbeCallback cb, McuRtpEndpoint *self)
 {
   GstPad *pad = gst_element_get_static_pad (e, pad_name);
 
@@ -826,12 +801,14 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
   GstPad *rtcp_in, *send_sink;
 
   if (!(self->rtpbin = mcu_pad_util_make (bin, "rtpbin", error)) ||
-      !(*src_rtp = make_rtpsrc (
+      !(*src_rtp = mcu_rtp_endpoint_make_rtpsrc (
             bin, srtp ? "application/x-srtp" : "application/x-rtp")) ||
-      !(*src_rtcp = make_rtpsrc (
+      !(*src_rtcp = mcu_rtp_endpoint_make_rtpsrc (
             bin, srtp ? "application/x-srtcp" : "application/x-rtcp")) ||
-      !(self->udpsink_rtp = make_udpsink (bin, self->ports.rtp, error)) ||
-      !(self->udpsink_rtcp = make_udpsink (bin, rtcp_socket, error)))
+      !(self->udpsink_rtp =
+              mcu_rtp_endpoint_make_udpsink (bin, self->ports.rtp, error)) ||
+      !(self->udpsink_rtcp =
+              mcu_rtp_endpoint_make_udpsink (bin, rtcp_socket, error)))
     return FALSE;
   g_object_set (
       self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
@@ -849,8 +826,8 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
   if (!mcu_srtp_build (&self->srtp, p->srtp, bin, self->rtpbin, error))
     return FALSE;
   if ((rtcp_in = mcu_srtp_get_rtcp_in_pad (&self->srtp)) != NULL)
-    gst_pad_add_probe (
-        rtcp_in, GST_PAD_PROBE_TYPE_BUFFER, on_srtcp_decoded, self, NULL);
+    gst_pad_add_probe (rtcp_in, GST_PAD_PROBE_TYPE_BUFFER,
+        mcu_rtp_endpoint_on_srtcp_decoded, self, NULL);
 
   send_sink = gst_element_request_pad_simple (self->rtpbin, "send_rtp_sink_0");
   if (send_sink)
@@ -871,11 +848,23 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
     return FALSE;
   }
   g_clear_object (&send_sink);
-  add_probe (self->srtp.enc ? self->srtp.enc : self->udpsink_rtcp,
-      self->srtp.enc ? "rtcp_sink_0" : "sink", on_rtcp_out, self);
+  mcu_rtp_endpoint_add_probe (
+      self->srtp.enc ? self->srtp.enc : self->udpsink_rtcp,
+      self->srtp.enc ? "rtcp_sink_0" : "sink", mcu_rtp_endpoint_on_rtcp_out,
+      self);
   self->rtp_src = gst_ghost_pad_new_no_target ("rtp_src", GST_PAD_SRC);
   gst_element_add_pad (GST_ELEMENT (bin), self->rtp_src);
   return TRUE;
+}
+
+/* The audio transport without rtpbin (mcu-rtp-direct.c): asked for, and
+ * its jitter buffer has workers to drain it. Video keeps rtpbin (AVPF
+ * feedback, its RTCP thread). */
+static gboolean
+use_direct (McuRtpEndpoint *self)
+{
+  return self->params.no_rtpbin && self->params.thread_free_jitter &&
+         !self->params.avpf && mcu_port_pool_get_playout (self->pool) != NULL;
 }
 
 static void
@@ -888,6 +877,7 @@ clear_elements (McuRtpEndpoint *self)
   g_mutex_unlock (&self->lock);
   self->rtpbin = NULL;
   self->rtp_src = NULL;
+  self->rtcp_out = NULL;
   self->playout = NULL;
   mcu_srtp_reset (&self->srtp);
 }
@@ -909,7 +899,11 @@ mcu_rtp_endpoint_build (
       gst_caps_ref (params->pt_caps[i]);
 
   bin = gst_object_ref_sink (gst_bin_new (name));
-  if (!build_elements (self, GST_BIN (bin), &src_rtp, &src_rtcp, error)) {
+  if (!(use_direct (self) ? mcu_rtp_direct_build (
+                                self, GST_BIN (bin), &src_rtp, &src_rtcp, error)
+                          : build_elements (self, GST_BIN (bin), &src_rtp,
+                                &src_rtcp, error))) {
+    mcu_rtp_direct_stop (self);
     clear_elements (self);
     return NULL;
   }
@@ -925,6 +919,7 @@ mcu_rtp_endpoint_build (
   /* a new transport (new codec): keep sending where the peer was heard */
   apply_destinations (self);
   g_mutex_unlock (&self->lock);
+  mcu_rtp_direct_start (self);
   return self->bin;
 }
 
@@ -933,6 +928,7 @@ mcu_rtp_endpoint_reset (McuRtpEndpoint *self)
 {
   if (self->bin == NULL)
     return;
+  mcu_rtp_direct_stop (self);
   clear_elements (self);
   g_clear_object (&self->bin);
 }
@@ -940,10 +936,13 @@ mcu_rtp_endpoint_reset (McuRtpEndpoint *self)
 GstPad *
 mcu_rtp_endpoint_get_rtp_in_pad (McuRtpEndpoint *self)
 {
-  /* srtpdec sits inside rtpbin (request-rtp-decoder): with SRTP its
-   * output, else where rtpbin takes the RTP in */
+  /* srtpdec sits inside rtpbin (request-rtp-decoder) or before the jitter
+   * buffer: with SRTP its output, else where rtpbin (or the jitter buffer's
+   * filter) takes the RTP in */
   if (self->srtp.dec)
     return gst_element_get_static_pad (self->srtp.dec, "rtp_src");
+  if (self->rtpbin == NULL && self->src_rtp)
+    return gst_element_get_static_pad (GST_ELEMENT (self->src_rtp), "src");
   if (self->rtpbin)
     return gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
   return NULL;

@@ -30,6 +30,9 @@ typedef struct
    * pool's McuPlayout, instead of rtpjitterbuffer (two threads), when the
    * pool has one (mcu_rtp_endpoint_get_thread_free_jitter) */
   gboolean thread_free_jitter;
+  /* with thread_free_jitter, not avpf: no rtpbin either (RTCP from
+   * McuRtcpSession on McuRtpIo's timers): no thread of its own at all */
+  gboolean no_rtpbin;
 } McuRtpEndpointParams;
 
 /* Counters (any thread). */

@@ -133,10 +133,14 @@ mcu_srtp_build (McuSrtp *self, McuMediaSrtpSuite suite, GstBin *bin,
   enc_set_key (self);
   g_signal_connect (
       self->dec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
-  g_signal_connect (rtpbin, "request-rtp-decoder",
-      G_CALLBACK (on_rtpbin_request_decoder), self);
-  g_signal_connect (rtpbin, "request-rtcp-decoder",
-      G_CALLBACK (on_rtpbin_request_decoder), self);
+  if (rtpbin) {
+    g_signal_connect (rtpbin, "request-rtp-decoder",
+        G_CALLBACK (on_rtpbin_request_decoder), self);
+    g_signal_connect (rtpbin, "request-rtcp-decoder",
+        G_CALLBACK (on_rtpbin_request_decoder), self);
+  } else {
+    gst_bin_add (bin, gst_object_ref (self->dec)); /* linked by the caller */
+  }
   gst_bin_add (bin, gst_object_ref (self->enc));
   return TRUE;
 }

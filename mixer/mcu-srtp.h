@@ -30,7 +30,7 @@ typedef struct
 {
   McuMediaSrtpSuite suite; /* of the built elements */
   GstElement *enc;         /* (nullable) (owned) also in the bin */
-  GstElement *dec;         /* (nullable) (owned) also held by rtpbin */
+  GstElement *dec;         /* (nullable) (owned) also in rtpbin or the bin */
   GMutex lock;             /* protects send and recv */
   McuMediaSrtpKey send;
   McuMediaSrtpKey recv;
@@ -43,6 +43,7 @@ void mcu_srtp_clear (McuSrtp *self);
 void mcu_srtp_reset (McuSrtp *self);
 /* srtpdec through @rtpbin's request-rtp/rtcp-decoder (connect before its
  * recv pads are requested), srtpenc added to @bin for mcu_srtp_link_send.
+ * @rtpbin NULL: srtpdec is added to @bin too, for the caller to link.
  * Nothing for MCU_MEDIA_SRTP_NONE. */
 gboolean mcu_srtp_build (McuSrtp *self, McuMediaSrtpSuite suite, GstBin *bin,
     GstElement *rtpbin, GError **error);

@@ -78,28 +78,61 @@ on_stream_linked (McuRtpEndpoint *ep, guint ssrc, Linked *linked)
 }
 
 static void
-test_stranger_never_steals (void)
+on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gint *n)
 {
+  g_atomic_int_inc (n);
+}
+
+/* RTCP packets of type 200 (SR) or 201 (RR) waiting on @s. */
+static guint
+drain_rtcp_reports (GSocket *s)
+{
+  guint8 buf[2048];
+  gssize n;
+  guint count = 0;
+
+  while ((n = g_socket_receive (s, (gchar *)buf, sizeof buf, NULL, NULL)) > 0)
+    if (n >= 8 && (buf[0] & 0xc0) == 0x80 && (buf[1] == 200 || buf[1] == 201))
+      count++;
+  return count;
+}
+
+/* @data: TRUE for the audio transport without rtpbin (mcu-rtp-direct.c):
+ * the same latching, and its own RTCP reports and statistics. */
+static void
+test_stranger_never_steals (gconstpointer data)
+{
+  gboolean direct = GPOINTER_TO_INT (data);
   g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (McuRtpEndpoint) ep = mcu_rtp_endpoint_new (pool, 20, &error);
-  guint peer_port, stranger_port, port, to_peer = 0, to_stranger = 0;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint peer_port, stranger_port, rtcp_port, port, to_peer = 0, to_stranger = 0;
   g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
   g_autoptr (GSocket) stranger = udp_socket ("127.0.0.2", &stranger_port);
-  McuRtpEndpointParams params = { .pt = 0 };
+  g_autoptr (GSocket) peer_rtcp = udp_socket ("127.0.0.1", &rtcp_port);
+  McuRtpEndpointParams params = {
+    .pt = 0, .thread_free_jitter = direct, .no_rtpbin = direct
+  };
   McuRtpEndpointCounters counters;
+  McuRtpEndpointStats stats;
   Linked linked = { 0, 0 };
   GstElement *pipeline, *transport, *src, *sink;
+  gint n_out = 0;
+  guint reports = 0;
+  gint64 end;
 
+  mcu_port_pool_set_playout_enabled (pool, direct);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
-  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, rtcp_port);
   params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
                                             "clock-rate=8000,encoding-name="
                                             "PCMU,payload=0");
   transport = mcu_rtp_endpoint_build (ep, &params, &error);
   gst_caps_unref (params.pt_caps[0]);
   g_assert_no_error (error);
+  g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
   g_signal_connect (
       ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
 
@@ -110,7 +143,9 @@ test_stranger_never_steals (void)
       TRUE, &error);
   g_assert_no_error (error);
   sink = gst_element_factory_make ("fakesink", NULL);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (
+      sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &n_out);
   gst_bin_add_many (GST_BIN (pipeline), src, transport, sink, NULL);
   g_assert_true (gst_element_link_pads (src, NULL, transport, "rtp_sink"));
   g_assert_true (gst_element_link_pads (transport, "rtp_src", sink, "sink"));
@@ -136,7 +171,106 @@ test_stranger_never_steals (void)
   g_assert_cmpint (g_atomic_int_get (&linked.n_linked), ==, 1);
   g_assert_cmpuint (linked.ssrc, ==, 0x1111);
   g_assert_cmpint (mcu_rtp_endpoint_get_idle_time (ep), <, G_USEC_PER_SEC);
+  /* the caller's stream came out of the jitter buffer */
+  g_assert_cmpint (g_atomic_int_get (&n_out), >=, 50);
+  mcu_rtp_endpoint_get_stats (ep, &stats);
+  g_assert_cmpuint (stats.packets_sent, >=, 50);
+  /* a report reaches the SDP's RTCP port (the first within 0.5-1.5 x
+   * 2.5 s after the start) */
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while ((reports += drain_rtcp_reports (peer_rtcp)) == 0 &&
+         g_get_monotonic_time () < end)
+    g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (reports, >=, 1);
 
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
+/* The caller's SRTP (srtpenc in a pipeline sending from its socket) comes
+ * out of rtp_src decrypted, with and without rtpbin (@data: direct). */
+static void
+test_srtp_in (gconstpointer data)
+{
+  gboolean direct = GPOINTER_TO_INT (data);
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint peer_port, port;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  McuRtpEndpointParams params = { .pt = 0,
+    .srtp = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+    .thread_free_jitter = direct,
+    .no_rtpbin = direct };
+  McuMediaSrtpKey send = { .suite = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+    .key_len = 30 };
+  McuMediaSrtpKey recv = send;
+  g_autoptr (GstBuffer) key = NULL;
+  GstElement *pipeline, *peer_pipe, *enc, *udp, *transport, *src, *depay, *sink;
+  gint n_out = 0;
+  gint64 end;
+
+  for (guint i = 0; i < 30; i++) {
+    send.key[i] = (guint8)i;
+    recv.key[i] = (guint8)(100 + i);
+  }
+  mcu_port_pool_set_playout_enabled (pool, direct);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  g_assert_no_error (error);
+  port = mcu_rtp_endpoint_get_rtp_port (ep);
+  mcu_rtp_endpoint_set_srtp_keys (ep, &send, &recv);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
+                                            "clock-rate=8000,encoding-name="
+                                            "PCMU,payload=0");
+  transport = mcu_rtp_endpoint_build (ep, &params, &error);
+  gst_caps_unref (params.pt_caps[0]);
+  g_assert_no_error (error);
+  g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
+
+  pipeline = gst_pipeline_new (NULL);
+  src = gst_parse_bin_from_description (
+      "audiotestsrc is-live=true samplesperbuffer=160 ! "
+      "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt=0",
+      TRUE, &error);
+  g_assert_no_error (error);
+  /* a depayloader, as in a session: it wants clock-rate and encoding */
+  depay = gst_element_factory_make ("rtppcmudepay", NULL);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (
+      sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &n_out);
+  gst_bin_add_many (GST_BIN (pipeline), src, transport, depay, sink, NULL);
+  g_assert_true (gst_element_link_pads (src, NULL, transport, "rtp_sink"));
+  g_assert_true (gst_element_link_pads (transport, "rtp_src", depay, "sink"));
+  g_assert_true (gst_element_link (depay, sink));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  /* the caller encrypts with the key we receive with */
+  peer_pipe =
+      gst_parse_launch ("audiotestsrc is-live=true samplesperbuffer=160"
+                        " ! audio/x-raw,rate=8000 ! mulawenc ! "
+                        "rtppcmupay pt=0 ssrc=4660 ! srtpenc name=enc ! "
+                        "udpsink name=udp sync=false async=false",
+          &error);
+  g_assert_no_error (error);
+  enc = gst_bin_get_by_name (GST_BIN (peer_pipe), "enc");
+  udp = gst_bin_get_by_name (GST_BIN (peer_pipe), "udp");
+  key = gst_buffer_new_memdup (recv.key, recv.key_len);
+  g_object_set (enc, "key", key, NULL);
+  g_object_set (udp, "socket", peer, "close-socket", FALSE, "host", "127.0.0.1",
+      "port", (gint)port, NULL);
+  gst_element_set_state (peer_pipe, GST_STATE_PLAYING);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&n_out) < 50 && g_get_monotonic_time () < end)
+    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (g_atomic_int_get (&n_out), >=, 50);
+
+  gst_element_set_state (peer_pipe, GST_STATE_NULL);
+  gst_object_unref (enc);
+  gst_object_unref (udp);
+  gst_object_unref (peer_pipe);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   mcu_rtp_endpoint_reset (ep);
@@ -147,7 +281,13 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func (
-      "/rtp-endpoint/stranger-never-steals", test_stranger_never_steals);
+  g_test_add_data_func ("/rtp-endpoint/stranger-never-steals",
+      GINT_TO_POINTER (FALSE), test_stranger_never_steals);
+  g_test_add_data_func ("/rtp-endpoint/direct/stranger-never-steals",
+      GINT_TO_POINTER (TRUE), test_stranger_never_steals);
+  g_test_add_data_func (
+      "/rtp-endpoint/srtp-in", GINT_TO_POINTER (FALSE), test_srtp_in);
+  g_test_add_data_func (
+      "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
   return g_test_run ();
 }
