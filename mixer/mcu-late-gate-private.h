@@ -16,8 +16,8 @@
  * frames all refer to the frames before them: a decoder missing one shows
  * garbage until the next keyframe), and a keyframe is asked of the sender
  * (at once, then again every MCU_LATE_GATE_REQUEST_INTERVAL while still
- * waiting). A keyframe always passes, late or not: it ends a drop, and
- * dropping one would only ask for another.
+ * waiting; never more often, also across drops). A keyframe always passes, late
+ * or not: it ends a drop, and dropping one would only ask for another.
  *
  * Threads: a plain struct owned by one pad probe; check runs on that pad's
  * streaming thread only; the counters are atomics any thread may read. */

@@ -153,7 +153,8 @@ mcu_late_gate_check (McuLateGate *gate, GstPad *pad, GstBuffer *buf)
       "%" GST_STIME_FORMAT " late: dropping until a keyframe",
       GST_STIME_ARGS (late));
   gate->dropping = TRUE;
-  gate->asked = GST_CLOCK_TIME_NONE; /* a new drop: ask at once */
+  /* a new drop asks at once, unless the last drop's request was just now
+   * (overloaded for good: not after every keyframe) */
   g_atomic_int_inc (&gate->drops);
   return drop (gate);
 }

@@ -66,6 +66,11 @@
 /* How long only the SDP's own address:port is taken after a new SDP before
  * another source may be a NAT's (see accept_source). */
 #define NAT_GRACE_US (2 * G_USEC_PER_SEC)
+/* SSRCs one transport takes (rtpbin makes a jitter buffer, with its thread,
+ * for each and keeps it): a caller that changes SSRC more often than this
+ * without a re-INVITE is not heard after, rather than each new SSRC costing
+ * us a thread. */
+#define MAX_STREAMS 8u
 
 G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
 
@@ -810,8 +815,8 @@ build_elements (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
       !(self->udpsink_rtcp =
               mcu_rtp_endpoint_make_udpsink (bin, rtcp_socket, error)))
     return FALSE;
-  g_object_set (
-      self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
+  g_object_set (self->rtpbin, "latency", self->jitter_latency, "do-lost", TRUE,
+      "max-streams", MAX_STREAMS, NULL);
   if (p->avpf)
     gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
   g_signal_connect (self->rtpbin, "request-pt-map",

@@ -219,7 +219,8 @@ read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
   for (gint i = 0; i < got; i++) {
     GSocketAddress *from;
 
-    if (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+    /* (an empty datagram is nothing to pass on, and no GstMemory) */
+    if ((b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || b->msgs[i].msg_len == 0)
       continue;
     from = sender (w, &b->names[i], b->msgs[i].msg_hdr.msg_namelen);
     if (from == NULL)

@@ -19,8 +19,9 @@
  * A caller that sends the RFC 6464 audio level (a GstAudioLevelMeta on its
  * decoded audio, see mixer/mcu-rtp-level.h) is judged by that level: its
  * own measure of its microphone, in time with the packet, and the same
- * whatever its codec did. V=0 with vad=on counts as below the gate, and
- * -127 dBov (silence) as no signal at all, so such a caller is not mixed
+ * whatever its codec did, capped at its decoded audio's power (a level
+ * can only make a caller quieter). V=0 with vad=on counts as below the gate,
+ * and -127 dBov (silence) as no signal at all, so such a caller is not mixed
  * and shares the full mix's encode. Without the meta, the decoded samples
  * decide as before. */
 #include "mcu-mix-minus-private.h"
@@ -93,13 +94,16 @@ mcu_mix_minus_select_note_level (
 }
 
 /* The statistics @pad's frame of @n samples is judged by: its RFC 6464
- * level when it sent one, else its decoded audio's. */
+ * level when it sent one, else its decoded audio's. The level is the
+ * caller's claim: it may make it quieter than its audio, never louder (a
+ * forged 0 dBov over near-silence would take a talker slot unheard). */
 static const McuMixKernelStats *
 pad_stats (McuMixMinusPad *pad, guint n, McuMixKernelStats *header)
 {
   if (!pad->header_seen)
     return &pad->frame;
-  header->sum_squares = (guint64)(pad->header_power * n);
+  header->sum_squares =
+      MIN ((guint64)(pad->header_power * n), pad->frame.sum_squares);
   header->peak = 0;
   return header;
 }

@@ -33,13 +33,16 @@ typedef struct
   gboolean voice[N_PADS];  /* ... and its V bit */
 } Room;
 
+/* Participant @p's amplitude: -20 dBFS unless a test makes one quieter. */
+static gint16 amplitude[N_PADS] = { 0, 3277, 3277 };
+
 /* Participant @p's audio at sample @s (since the start of the stream): a
- * -20 dBFS square wave whose half period, 2p + 1 samples, tells them apart;
- * participant 0 is the silent clock source. */
+ * square wave (amplitude[p]) whose half period, 2p + 1 samples, tells them
+ * apart; participant 0 is the silent clock source. */
 static gint16
 voice (guint p, guint64 s)
 {
-  return p == 0 ? 0 : (gint16)((s / (2 * p + 1)) % 2 ? 3277 : -3277);
+  return (gint16)((s / (2 * p + 1)) % 2 ? amplitude[p] : -amplitude[p]);
 }
 
 static Room *
@@ -313,6 +316,20 @@ test_header_ranking (void)
   run_header_level (-55.0, 1, -1, TRUE, 0x2);
 }
 
+/* The level is the caller's own claim: it may only make it quieter than
+ * its audio. 1 sends -60 dBFS (328 -> -40 dBFS for the ranking) but says
+ * 0 dBov: it must neither open the -55 dB gate nor take the one talker
+ * slot from 2 (-20 dBFS, no meta). */
+static void
+test_header_forged_loud (void)
+{
+  amplitude[1] = 33;
+  run_header_level (-55.0, 0, 0, TRUE, 0x4);
+  amplitude[1] = 328;
+  run_header_level (-55.0, 1, 0, TRUE, 0x4);
+  amplitude[1] = 3277;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -341,6 +358,8 @@ main (int argc, char **argv)
       "/mixminus-select/header-level/gate-off", test_header_gate_off);
   g_test_add_func (
       "/mixminus-select/header-level/ranking", test_header_ranking);
+  g_test_add_func (
+      "/mixminus-select/header-level/forged-loud", test_header_forged_loud);
 
   ret = g_test_run ();
   gst_deinit ();

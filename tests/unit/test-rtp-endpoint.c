@@ -276,6 +276,67 @@ test_srtp_in (gconstpointer data)
   mcu_rtp_endpoint_reset (ep);
 }
 
+static guint
+n_threads (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  return n;
+}
+
+/* The caller (at its SDP address) sends each packet under a new SSRC: what
+ * it makes us hold (rtpbin's jitter buffers, each with its thread) has a
+ * limit. */
+static void
+test_ssrc_flood_bounded (void)
+{
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  guint peer_port, port, before, during;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  McuRtpEndpointParams params = { .pt = 0 };
+  McuRtpEndpointCounters counters;
+  GstElement *pipeline, *transport, *sink;
+
+  g_assert_no_error (error);
+  port = mcu_rtp_endpoint_get_rtp_port (ep);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
+                                            "clock-rate=8000,encoding-name="
+                                            "PCMU,payload=0");
+  transport = mcu_rtp_endpoint_build (ep, &params, &error);
+  gst_caps_unref (params.pt_caps[0]);
+  g_assert_no_error (error);
+  pipeline = gst_pipeline_new (NULL);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), transport, sink, NULL);
+  g_assert_true (gst_element_link_pads (transport, "rtp_src", sink, "sink"));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  before = n_threads ();
+
+  for (guint i = 0; i < 300; i++) {
+    send_rtp (peer, port, (guint16)i, 0x10000 + i / 3);
+    if (i % 20 == 19)
+      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  }
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  during = n_threads ();
+  mcu_rtp_endpoint_get_counters (ep, &counters);
+  g_test_message ("threads %u -> %u, %" G_GUINT64_FORMAT " packets", before,
+      during, (guint64)counters.packets_received);
+  g_assert_cmpuint (counters.packets_received, >=, 250);
+  g_assert_cmpuint (during, <=, before + 40);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -289,5 +350,6 @@ main (int argc, char **argv)
       "/rtp-endpoint/srtp-in", GINT_TO_POINTER (FALSE), test_srtp_in);
   g_test_add_data_func (
       "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
+  g_test_add_func ("/rtp-endpoint/ssrc-flood-bounded", test_ssrc_flood_bounded);
   return g_test_run ();
 }

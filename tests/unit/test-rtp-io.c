@@ -607,6 +607,38 @@ test_timers (void)
   g_cond_clear (&t.cond);
 }
 
+/* A datagram of no bytes (anyone may send one to a media port) is not
+ * passed on, costs no warning (criticals are fatal here), and the watch
+ * goes on with what follows. */
+static void
+test_empty_datagram (void)
+{
+  g_autoptr (McuRtpIo) io = mcu_rtp_io_new ();
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GSocket) sender = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = NULL;
+  McuRtpIoWatch *watch;
+  guint port;
+  Shared s;
+
+  shared_init (&s);
+  sock = udp_socket (&port);
+  sender = udp_socket (&s.sender_port);
+  to = g_inet_socket_address_new (lo, port);
+  watch = mcu_rtp_io_add (io, sock, on_packets, &s.w[0], NULL);
+  g_assert_nonnull (watch);
+  g_assert_cmpint (g_socket_send_to (sender, to, "", 0, NULL, NULL), ==, 0);
+  send_to (sender, port, 1);
+  g_mutex_lock (&s.lock);
+  g_assert_true (wait_total (&s, 1));
+  g_mutex_unlock (&s.lock);
+  mcu_rtp_io_remove (io, watch);
+  g_assert_cmpuint (s.w[0].received, ==, 1);
+  shared_clear (&s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -620,5 +652,6 @@ main (int argc, char **argv)
   g_test_add_func (
       "/mixer/rtp-io/remove-from-own-callback", test_remove_from_own_callback);
   g_test_add_func ("/mixer/rtp-io/timers", test_timers);
+  g_test_add_func ("/mixer/rtp-io/empty-datagram", test_empty_datagram);
   return g_test_run ();
 }
