@@ -211,6 +211,19 @@ on_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* QoS from the compositor (mcu-video-view.c: it skips frames when it is
+ * behind the clock) stops here: a decoder that takes it drops every frame
+ * it decodes until 2 x the lateness has passed, each new QoS event pushing
+ * that further (under ASan: 1.5 s ahead, no picture for 10 s). Late input
+ * is the late gate's job (on_depayed), before decoding. */
+static GstPadProbeReturn
+on_decoder_upstream (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_QOS)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
 /* Until the first keyframe arrives, ask again every REQUEST_AGAIN_US: the
  * first request may come before rtpsession knows the sender. */
 static GstPadProbeReturn
@@ -359,6 +372,8 @@ build_decoder (McuVideoSession *self, GstBin *bin, GError **error)
       self->depay, "sink", GST_PAD_PROBE_TYPE_BUFFER, on_rtp_to_depay, self);
   add_probe (self->depay, "src", GST_PAD_PROBE_TYPE_BUFFER, on_depayed, self);
   add_probe (dec, "src", GST_PAD_PROBE_TYPE_BUFFER, on_decoded_frame, self);
+  add_probe (
+      dec, "src", GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_decoder_upstream, NULL);
   src = gst_element_get_static_pad (dec, "src");
   gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("video_out", src));
   gst_object_unref (src);
