@@ -117,8 +117,10 @@ def tile_rect(width, height, grid, index):
 
 def take_snapshots(bs, snapdir, grid, deadline, colour):
     """Asks baresip for a snapshot of received video every second until one
-    shows @colour in tile 0; returns (path, tile 0 median, tile 1 luma
-    stddev, size) of the last one."""
+    shows @colour in tile 0 and, in a grid of two, a picture (not a plain
+    background) in tile 1: the caller's own picture reaches its view a
+    moment after the other's, with its first keyframe; returns (path, tile
+    0 median, tile 1 luma stddev, size) of the last one."""
     last = (None, None, None, None)
     n = 0
     while time.monotonic() < deadline and bs.poll() is None:
@@ -140,7 +142,7 @@ def take_snapshots(bs, snapdir, grid, deadline, colour):
         left = vc.region_median(rows, *tile_rect(w, h, grid, 0))
         right = vc.region_stddev(rows, *tile_rect(w, h, grid, 1)) if grid != "1x1" else None
         last = (path, left, right, (w, h))
-        if vc.close(left, vc.rgb(colour)):
+        if vc.close(left, vc.rgb(colour)) and (right is None or right > 30):
             break
         time.sleep(0.5)
     return last
