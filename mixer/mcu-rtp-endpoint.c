@@ -142,9 +142,9 @@ mcu_rtp_endpoint_init (McuRtpEndpoint *self)
   self->last_rx = g_get_monotonic_time ();
 }
 
-static void on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+static void on_rtp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival);
-static void on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+static void on_rtcp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival);
 
 McuRtpEndpoint *
@@ -588,7 +588,7 @@ take_packet (McuRtpEndpoint *self, GstBuffer *buf, GSocketAddress *from,
 
 /* McuRtpIo's thread: what came to one of our ports. */
 static void
-on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
+on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   gint64 now = g_get_monotonic_time ();
@@ -598,21 +598,23 @@ on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
 
     if (to == NULL)
       continue;
-    mcu_rtp_src_push_full (
-        to, gst_buffer_ref (bufs[i]), from[i], GST_BUFFER_DTS (bufs[i]));
+    /* taken, not reffed: mcurtpsrc stamps it and srtpdec decrypts it in
+     * place without copying it again */
+    arrival = GST_BUFFER_DTS (bufs[i]);
+    mcu_rtp_src_push_full (to, g_steal_pointer (&bufs[i]), from[i], arrival);
     gst_object_unref (to);
   }
 }
 
 static void
-on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_rtp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   on_io_packets (data, TRUE, bufs, from, n, arrival);
 }
 
 static void
-on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_rtcp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   on_io_packets (data, FALSE, bufs, from, n, arrival);
