@@ -9,7 +9,9 @@
  *         buffer, and the writer copies the bytes, still shared);
  *   take: take the I/O thread's buffer (what McuRtpEndpoint does).
  * Prints the I/O thread's CPU time per packet (CLOCK_THREAD_CPUTIME_ID) for
- * each, best of a few runs. A benchmark, not a test. */
+ * each, best of a few runs. A benchmark, not a test.
+ *   bench-rtp-receive [ref|take [PACKETS]]: that way only, one run (for
+ *   valgrind --tool=callgrind: read_batch's inclusive cost per packet). */
 #include "mcu-plugins.h"
 #include "mcu-rtp-io.h"
 #include "mcu-rtp-src.h"
@@ -18,7 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define N_PACKETS   200000
+#define N_PACKETS   200000u
 #define PACKET_SIZE 172 /* 20 ms of PCMU */
 #define RUNS        5
 
@@ -92,9 +94,9 @@ udp_socket (guint *port)
   return s;
 }
 
-/* ns of the I/O thread's CPU per packet, one run. */
+/* ns of the I/O thread's CPU per packet, one run of @n packets. */
 static gdouble
-run (McuRtpIo *io, gboolean take)
+run (McuRtpIo *io, gboolean take, guint n)
 {
   g_autoptr (GSocket) rx = NULL;
   g_autoptr (GSocket) tx = NULL;
@@ -127,7 +129,7 @@ run (McuRtpIo *io, gboolean take)
   pkt[0] = 0x80;
   pkt[1] = 0;
   watch = mcu_rtp_io_add (io, rx, on_packets, &b, NULL);
-  while (sent < N_PACKETS) {
+  while (sent < n) {
     /* at most ~2000 in flight: none dropped by the socket */
     if (sent - (guint)g_atomic_int_get (&b.received) > 2000) {
       g_usleep (100);
@@ -156,6 +158,15 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_assert_true (mcu_plugins_register ());
   io = mcu_rtp_io_new ();
+  if (argc > 1) {
+    gboolean take = g_str_equal (argv[1], "take");
+    guint n =
+        argc > 2 ? (guint)g_ascii_strtoull (argv[2], NULL, 10) : N_PACKETS;
+
+    g_print ("  %-5s %7.0f ns/packet\n", take ? "take" : "ref",
+        run (io, take, MAX (n, 1u)));
+    return 0;
+  }
   g_print ("receive path, %d packets of %d bytes, I/O thread CPU per packet "
            "(best of %d)\n",
       N_PACKETS, PACKET_SIZE, RUNS);
@@ -163,7 +174,7 @@ main (int argc, char **argv)
     gdouble best = G_MAXDOUBLE;
 
     for (gint r = 0; r < RUNS; r++)
-      best = MIN (best, run (io, mode == 1));
+      best = MIN (best, run (io, mode == 1, N_PACKETS));
     g_print ("  %-5s %7.0f ns/packet\n", mode ? "take" : "ref", best);
   }
   return 0;
