@@ -543,43 +543,6 @@ classify (GstBuffer *buf, gboolean rtp_port, gboolean mux, gboolean srtp,
   return PACKET_RTP;
 }
 
-/* Drops rtpbin's streams of @ssrcs (McuRtpIo's thread, no lock held: the
- * only thread that pushes into rtpbin, so none of them is in use) and the
- * fakesinks in @bin that took their output (link_to_fakesink). */
-static void
-clear_streams (
-    GstElement *bin, GstElement *rtpbin, const guint32 *ssrcs, guint n)
-{
-  for (guint i = 0; i < n; i++) {
-    g_autofree gchar *prefix = g_strdup_printf ("drop-%u-", ssrcs[i]);
-    GstIterator *it;
-    GValue item = G_VALUE_INIT;
-    GPtrArray *sinks = g_ptr_array_new_with_free_func (gst_object_unref);
-
-    GST_DEBUG_OBJECT (
-        rtpbin, "SSRC %08x went quiet: its stream goes", ssrcs[i]);
-    g_signal_emit_by_name (rtpbin, "clear-ssrc", 0, ssrcs[i]);
-    it = gst_bin_iterate_elements (GST_BIN (bin));
-    while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-      GstElement *e = g_value_get_object (&item);
-
-      if (g_str_has_prefix (GST_OBJECT_NAME (e), prefix))
-        g_ptr_array_add (sinks, gst_object_ref (e));
-      g_value_reset (&item);
-    }
-    g_value_unset (&item);
-    gst_iterator_free (it);
-    for (guint j = 0; j < sinks->len; j++) {
-      GstElement *sink = g_ptr_array_index (sinks, j);
-
-      gst_element_set_locked_state (sink, TRUE);
-      gst_element_set_state (sink, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (bin), sink);
-    }
-    g_ptr_array_unref (sinks);
-  }
-}
-
 /* One packet that came to the RTP port (@rtp_port) or the RTCP port: is
  * it the caller's? Latching, counters; (transfer full) where it goes, or
  * NULL to drop it. */
@@ -635,7 +598,7 @@ take_packet (McuRtpEndpoint *self, GstBuffer *buf, GSocketAddress *from,
   gst_object_ref (to);
   g_mutex_unlock (&self->lock);
   if (n_clear) {
-    clear_streams (bin, rtpbin, clear, n_clear);
+    mcu_rtp_stream_set_drop (bin, rtpbin, clear, n_clear);
     gst_object_unref (rtpbin);
     gst_object_unref (bin);
   }
@@ -738,12 +701,12 @@ on_rtpbin_request_pt_map (
   return mcu_rtp_endpoint_get_pt_caps (self, pt);
 }
 
-/* @pad (rtpbin's recv_rtp_src_SESSION_SSRC_PT) into a fakesink named
- * drop-SSRC-PT (clear_streams finds it by that). */
+/* @pad (rtpbin's recv_rtp_src_SESSION_SSRC_PT) into a fakesink
+ * (mcu_rtp_stream_set_drop finds it by its name). */
 static void
 link_to_fakesink (GstElement *bin, GstPad *pad, guint ssrc, guint pt)
 {
-  g_autofree gchar *name = g_strdup_printf ("drop-%u-%u", ssrc, pt);
+  g_autofree gchar *name = mcu_rtp_stream_set_sink_name (ssrc, pt);
   GstElement *sink = gst_element_factory_make ("fakesink", name);
   GstPad *sinkpad;
 

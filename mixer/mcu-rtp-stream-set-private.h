@@ -14,10 +14,11 @@
  * taken again.
  *
  * Threads: a plain struct; its owner serialises the calls (McuRtpEndpoint:
- * under its lock, on McuRtpIo's thread). */
+ * under its lock, on McuRtpIo's thread). mcu_rtp_stream_set_drop runs on
+ * the one thread that pushes into rtpbin (McuRtpIo's), without a lock. */
 #pragma once
 
-#include <glib.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -44,5 +45,13 @@ void mcu_rtp_stream_set_init (McuRtpStreamSet *set);
  * before this packet goes on; returns how many. */
 guint mcu_rtp_stream_set_packet (McuRtpStreamSet *set, guint32 ssrc,
     guint32 current, gboolean have_current, gint64 now, guint32 *clear);
+/* The name of the fakesink in the transport's bin that takes the output of
+ * rtpbin's stream @ssrc / @pt when it is not the caller's. (transfer full) */
+gchar *mcu_rtp_stream_set_sink_name (guint32 ssrc, guint pt);
+/* Drops @rtpbin's streams of @ssrcs ("clear-ssrc": the SSRC demuxer's
+ * pads, the jitter buffer and its thread) and the fakesinks in @bin that
+ * took their output. */
+void mcu_rtp_stream_set_drop (
+    GstElement *bin, GstElement *rtpbin, const guint32 *ssrcs, guint n);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
  * sending to the same port at the same time gets nothing and is never
  * counted or linked. */
 #include "mcu-rtp-endpoint.h"
+#include "mcu-rtp-stream-set-private.h"
 #include "port-fixture.h"
 
 #include <gio/gio.h>
@@ -98,6 +99,22 @@ drain_rtcp_reports (GSocket *s)
   return count;
 }
 
+/* @ep's transport for PCMU (payload type 0) with @params. */
+static GstElement *
+build_pcmu (McuRtpEndpoint *ep, McuRtpEndpointParams *params)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *transport;
+
+  params->pt_caps[0] = gst_caps_from_string (
+      "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,"
+      "payload=0");
+  transport = mcu_rtp_endpoint_build (ep, params, &error);
+  gst_clear_caps (&params->pt_caps[0]);
+  g_assert_no_error (error);
+  return transport;
+}
+
 /* @data: TRUE for the audio transport without rtpbin (mcu-rtp-direct.c):
  * the same latching, and its own RTCP reports and statistics. */
 static void
@@ -127,12 +144,7 @@ test_stranger_never_steals (gconstpointer data)
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, rtcp_port);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
   g_signal_connect (
       ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
@@ -222,12 +234,7 @@ test_srtp_in (gconstpointer data)
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_srtp_keys (ep, &send, &recv);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
 
   pipeline = gst_pipeline_new (NULL);
@@ -306,12 +313,7 @@ test_ssrc_flood_bounded (void)
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   pipeline = gst_pipeline_new (NULL);
   sink = gst_element_factory_make ("fakesink", NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
@@ -401,12 +403,7 @@ test_ssrc_changes_heard (gconstpointer data)
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   g_assert_true (mcu_rtp_endpoint_get_thread_free_jitter (ep) == thread_free);
   g_signal_connect (
       ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
@@ -452,6 +449,39 @@ test_ssrc_changes_heard (gconstpointer data)
   mcu_rtp_endpoint_reset (ep);
 }
 
+/* McuRtpStreamSet on its own: full, a new SSRC drops only streams quiet for
+ * MCU_RTP_STREAM_SET_QUIET, never the caller's current one; until one is,
+ * the new SSRC gets no place (rtpbin's cap holds). */
+static void
+test_stream_set (void)
+{
+  McuRtpStreamSet set;
+  guint32 clear[MCU_RTP_STREAM_SET_MAX];
+  const gint64 quiet = MCU_RTP_STREAM_SET_QUIET;
+  gint64 t = 1000000;
+
+  mcu_rtp_stream_set_init (&set);
+  for (guint32 s = 1; s <= MCU_RTP_STREAM_SET_MAX; s++)
+    g_assert_cmpuint (
+        mcu_rtp_stream_set_packet (&set, s, 1, TRUE, t, clear), ==, 0);
+  g_assert_cmpuint (set.n, ==, MCU_RTP_STREAM_SET_MAX);
+  /* full and none quiet: nothing goes, the new one is not taken */
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 100, 1, TRUE, t + 1, clear), ==, 0);
+  g_assert_cmpuint (set.n, ==, MCU_RTP_STREAM_SET_MAX);
+  /* SSRC 2 keeps sending (none quiet yet); later, the quiet ones go but
+   * the current (1) and the one still heard (2) */
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 2, 1, TRUE, t + quiet - 1, clear), ==,
+      0);
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 100, 1, TRUE, t + quiet + 1, clear), ==,
+      MCU_RTP_STREAM_SET_MAX - 2);
+  for (guint i = 0; i < MCU_RTP_STREAM_SET_MAX - 2; i++)
+    g_assert_cmpuint (clear[i], >=, 3);
+  g_assert_cmpuint (set.n, ==, 3); /* 1, 2 and 100 */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,6 +495,7 @@ main (int argc, char **argv)
       "/rtp-endpoint/srtp-in", GINT_TO_POINTER (FALSE), test_srtp_in);
   g_test_add_data_func (
       "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
+  g_test_add_func ("/rtp-endpoint/stream-set", test_stream_set);
   g_test_add_func ("/rtp-endpoint/ssrc-flood-bounded", test_ssrc_flood_bounded);
   g_test_add_data_func ("/rtp-endpoint/ssrc-changes-heard",
       GINT_TO_POINTER (FALSE), test_ssrc_changes_heard);
