@@ -102,9 +102,20 @@ struct _McuJitterBuffer
   GstClockTime below_since, last_down;
   /* counters */
   guint64 received, lost, late, duplicates;
-  guint64 deferred;   /* services that found downstream full */
-  gboolean held;      /* the last answer was no */
-  GstClockTime freed; /* running time downstream said yes after a no */
+  guint64 deferred; /* answers "full" (MCU_JITTER_BUFFER_CAN_TAKE) */
+  guint64 asked;    /* queries sent */
+  guint64 woken;    /* pushes that downstream's wake allowed */
+  guint64 rescued;  /* waits that no wake ended */
+  /* downstream: the query (reused: no allocation per packet; with
+   * service_lock) and its answers */
+  GstQuery *can_take;
+  GArray *items;               /* Item, scratch of the service */
+  McuJitterBufferWaker *waker; /* (owned) in can_take too */
+  gboolean asking;             /* a query is out */
+  gboolean held;               /* it said no: waiting for its wake */
+  gboolean granted;            /* woken: one item may go without asking */
+  GstClockTime held_at;        /* running time it said no */
+  GstClockTime freed;          /* running time downstream said yes after a no */
   /* the scheduler */
   McuJitterBufferWakeFunc wake;
   McuJitterBufferDetachFunc detach;
@@ -132,5 +143,14 @@ gboolean mcu_jitter_buffer_queue_insert (McuJitterBuffer *self, GstBuffer *buf,
  * @limit items (@now is returned when more is due); the next time due. */
 GstClockTime mcu_jitter_buffer_queue_collect (
     McuJitterBuffer *self, GstClockTime now, GArray *items, guint limit);
+
+/* mcu-jitter-buffer-waker.c */
+McuJitterBufferWaker *mcu_jitter_buffer_waker_new (McuJitterBuffer *jb);
+/* The element is finalized: later wakes do nothing (waits for one in
+ * progress). */
+void mcu_jitter_buffer_waker_detach (McuJitterBufferWaker *waker);
+/* mcu-jitter-buffer.c: downstream can take one item (the waker's lock
+ * held, none of the element's). */
+void mcu_jitter_buffer_grant (McuJitterBuffer *self);
 
 G_END_DECLS

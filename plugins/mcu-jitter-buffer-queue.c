@@ -38,6 +38,7 @@ mcu_jitter_buffer_queue_reset (McuJitterBuffer *self)
   self->discont = TRUE;
   self->below_since = GST_CLOCK_TIME_NONE;
   self->held = FALSE;
+  self->granted = FALSE;
   self->freed = GST_CLOCK_TIME_NONE;
 }
 

@@ -48,21 +48,19 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
 /* Downstream's answer to MCU_JITTER_BUFFER_CAN_TAKE: 1 yes, 0 no, -1 not
- * answered (nobody downstream would block us). */
+ * answered (nobody downstream would block us). With service_lock: the
+ * query is the element's own, sent again and again. */
 static gint
 downstream_can_take (McuJitterBuffer *self)
 {
-  GstQuery *query = gst_query_new_custom (
-      GST_QUERY_CUSTOM, gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+  GstStructure *s = gst_query_writable_structure (self->can_take);
   gboolean can = TRUE;
-  gint answer = -1;
 
-  if (gst_pad_peer_query (self->srcpad, query) &&
-      gst_structure_get_boolean (
-          gst_query_get_structure (query), "can-take", &can))
-    answer = can ? 1 : 0;
-  gst_query_unref (query);
-  return answer;
+  gst_structure_remove_field (s, "can-take");
+  if (!gst_pad_peer_query (self->srcpad, self->can_take) ||
+      !gst_structure_get_boolean (s, "can-take", &can))
+    return -1;
+  return can ? 1 : 0;
 }
 
 static void
@@ -85,14 +83,56 @@ push_items (McuJitterBuffer *self, GArray *items)
   g_array_set_size (items, 0);
 }
 
-/* One item at a time while downstream answers the query (each push may
- * fill its queue), everything due when it does not. */
+/* May an item go? 1 yes, 0 no (held: wait for downstream's wake), -1
+ * downstream does not say (everything due goes). Called with `lock`,
+ * which it drops while asking. */
+static gint
+may_push (McuJitterBuffer *self, GstClockTime rt)
+{
+  gboolean was_held = self->held;
+  gint can;
+
+  if (self->granted) {
+    self->granted = self->held = FALSE;
+    self->woken++;
+    self->freed = rt;
+    return 1;
+  }
+  if (was_held && rt < self->held_at + MCU_JITTER_BUFFER_RESCUE)
+    return 0; /* serviced early (a packet came): still waiting */
+  if (was_held)
+    self->rescued++; /* no wake came: ask again */
+  self->held = FALSE;
+  self->asking = TRUE;
+  self->asked++;
+  g_mutex_unlock (&self->lock);
+  can = downstream_can_take (self);
+  g_mutex_lock (&self->lock);
+  self->asking = FALSE;
+  /* woken since it said no (a wake before a yes is stale) */
+  if (can == 0 && self->granted) {
+    self->woken++;
+    can = 1;
+  }
+  self->granted = FALSE;
+  if (can == 0) {
+    self->deferred++;
+    self->held = TRUE;
+    self->held_at = rt;
+  } else if (was_held) {
+    self->freed = rt;
+  }
+  return can;
+}
+
+/* One item per answer (each push may fill downstream), everything due when
+ * downstream does not answer. */
 GstClockTime
 mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
 {
   GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
   GstClockTime rt, next;
-  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (Item));
+  GArray *items;
   gboolean send_segment;
   gint can;
 
@@ -102,21 +142,22 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
   rt = now - base;
 
   g_mutex_lock (&self->service_lock);
-  do {
-    can = downstream_can_take (self);
+  items = self->items;
+  for (;;) {
     g_mutex_lock (&self->lock);
-    if (can == 1 && self->held)
-      self->freed = rt;
-    self->held = can == 0;
-    if (self->flushing)
-      next = GST_CLOCK_TIME_NONE;
-    else
-      next = mcu_jitter_buffer_queue_collect (
-          self, rt, items, can < 0 ? G_MAXUINT : (guint)can);
-    if (can == 0 && next <= rt) {
-      self->deferred++; /* downstream is full: ask again soon */
-      next = rt + MCU_JITTER_BUFFER_RETRY;
+    /* what is due, nothing taken yet */
+    next = self->flushing
+               ? GST_CLOCK_TIME_NONE
+               : mcu_jitter_buffer_queue_collect (self, rt, items, 0);
+    if (next > rt || (can = may_push (self, rt)) == 0 || self->flushing) {
+      if (GST_CLOCK_TIME_IS_VALID (next) && next <= rt && !self->flushing)
+        next = self->held_at + MCU_JITTER_BUFFER_RESCUE;
+      self->scheduled = next;
+      g_mutex_unlock (&self->lock);
+      break;
     }
+    next = mcu_jitter_buffer_queue_collect (
+        self, rt, items, can < 0 ? G_MAXUINT : 1);
     self->scheduled = next;
     send_segment = items->len > 0 && !self->segment_sent;
     if (send_segment)
@@ -130,9 +171,31 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
       gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
     }
     push_items (self, items);
-  } while (can == 1 && next <= rt);
+  }
   g_mutex_unlock (&self->service_lock);
   return GST_CLOCK_TIME_IS_VALID (next) ? next + base : next;
+}
+
+/* The waker: downstream can take one item. */
+void
+mcu_jitter_buffer_grant (McuJitterBuffer *self)
+{
+  McuJitterBufferWakeFunc wake = NULL;
+  gpointer data = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->held || self->asking) {
+    self->granted = TRUE;
+    /* a service asking right now sees it itself */
+    if (self->held && !self->asking && self->wake) {
+      wake = self->wake;
+      data = self->sched_data;
+      self->scheduled = 0;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  if (wake)
+    wake (self, 0, data);
 }
 
 void
@@ -235,7 +298,7 @@ mcu_jitter_buffer_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   arrival = arrival_time (self, buf);
   if (mcu_jitter_buffer_queue_insert (
           self, buf, seq, ts, ssrc, rate, arrival) &&
-      self->wake) {
+      self->wake && !self->held) { /* held: downstream's wake comes first */
     Packet *head = g_queue_peek_head (&self->queue);
     GstClockTime due =
         (GstClockTime)mcu_jitter_buffer_queue_playout (self, head);
@@ -404,9 +467,12 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
       g_mutex_lock (&self->lock);
       g_debug ("%s: received %" G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT
                ", late %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT
-               ", deferred %" G_GUINT64_FORMAT ", jitter %u ms, depth %u ms",
+               ", deferred %" G_GUINT64_FORMAT ", asked %" G_GUINT64_FORMAT
+               ", woken %" G_GUINT64_FORMAT ", rescued %" G_GUINT64_FORMAT
+               ", jitter %u ms, depth %u ms",
           GST_OBJECT_NAME (self), self->received, self->lost, self->late,
-          self->duplicates, self->deferred, (guint)(self->jitter / GST_MSECOND),
+          self->duplicates, self->deferred, self->asked, self->woken,
+          self->rescued, (guint)(self->jitter / GST_MSECOND),
           (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
       detach = self->detach;
@@ -433,7 +499,9 @@ make_stats (McuJitterBuffer *self)
   return gst_structure_new ("application/x-mcu-jitter-buffer-stats", "received",
       G_TYPE_UINT64, self->received, "lost", G_TYPE_UINT64, self->lost, "late",
       G_TYPE_UINT64, self->late, "duplicates", G_TYPE_UINT64, self->duplicates,
-      "deferred", G_TYPE_UINT64, self->deferred, "jitter", G_TYPE_UINT,
+      "deferred", G_TYPE_UINT64, self->deferred, "asked", G_TYPE_UINT64,
+      self->asked, "woken", G_TYPE_UINT64, self->woken, "rescued",
+      G_TYPE_UINT64, self->rescued, "jitter", G_TYPE_UINT,
       (guint)(self->jitter / GST_MSECOND), NULL);
 }
 
@@ -509,6 +577,11 @@ mcu_jitter_buffer_finalize (GObject *object)
 {
   McuJitterBuffer *self = MCU_JITTER_BUFFER (object);
 
+  /* downstream may still hold the waker: its wakes stop here */
+  mcu_jitter_buffer_waker_detach (self->waker);
+  gst_query_unref (self->can_take);
+  mcu_jitter_buffer_waker_unref (self->waker);
+  g_array_unref (self->items);
   mcu_jitter_buffer_queue_drop (self);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->service_lock);
@@ -591,6 +664,11 @@ mcu_jitter_buffer_init (McuJitterBuffer *self)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->service_lock);
   g_queue_init (&self->queue);
+  self->items = g_array_new (FALSE, FALSE, sizeof (Item));
+  self->waker = mcu_jitter_buffer_waker_new (self);
+  self->can_take = gst_query_new_custom (
+      GST_QUERY_CUSTOM, gst_structure_new (MCU_JITTER_BUFFER_CAN_TAKE, "waker",
+                            MCU_TYPE_JITTER_BUFFER_WAKER, self->waker, NULL));
   self->latency_ms = DEFAULT_LATENCY_MS;
   self->min_ms = DEFAULT_MIN_MS;
   self->max_ms = DEFAULT_MAX_MS;
