@@ -210,6 +210,26 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
   return NULL;
 }
 
+/* A pad fed by a shared pusher (mcujitterbuffer on McuPlayout: it asks
+ * MCU_JITTER_BUFFER_CAN_TAKE) must never block it: one push can bring
+ * several buffers (a decoder's concealment of a pause, up to 200 ms, then
+ * the resampler's drain and the packet itself), and the aggregator blocks
+ * the third while two are not mixed yet: the room's other inputs then
+ * wait on that worker (250 ms of silence in everyone's mix). Such a
+ * buffer is dropped instead. */
+static gboolean
+would_block (McuMixMinusPad *pad, GstClockTime mixed)
+{
+  guint held = 0;
+
+  if (!pad->in_shared)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (pad->in_ends); i++)
+    if (GST_CLOCK_TIME_IS_VALID (pad->in_ends[i]) && pad->in_ends[i] > mixed)
+      held++;
+  return held >= 2;
+}
+
 static GstPadProbeReturn
 retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
@@ -245,6 +265,14 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
       pad->in_synced = TRUE;
     }
   }
+  if (would_block (pad, mixed)) {
+    pad->in_dropped++;
+    GST_DEBUG_OBJECT (pad,
+        "dropped (%" G_GUINT64_FORMAT "): two buffers "
+        "not mixed yet, it would block its shared pusher",
+        pad->in_dropped);
+    return GST_PAD_PROBE_DROP;
+  }
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = (GstClockTime)at;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
@@ -259,6 +287,8 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
                                GST_SECOND, MCU_MIX_MINUS_RATE);
   pad->in_end = (GstClockTime)at + pad->in_duration;
   GST_OBJECT_UNLOCK (pad);
+  pad->in_ends[0] = pad->in_ends[1];
+  pad->in_ends[1] = pad->in_end;
   return GST_PAD_PROBE_OK;
 }
 
@@ -377,6 +407,7 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
       GST_OBJECT_LOCK (pad);
       pad->in_end = GST_CLOCK_TIME_NONE;
       wake_locked (pad); /* room again */
+      pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
       GST_OBJECT_UNLOCK (pad);
       return GST_PAD_PROBE_OK;
     default:
@@ -397,8 +428,10 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
         !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
       return GST_PAD_PROBE_OK;
     /* not retimed: unanswered, and not forwarded to every output */
-    return pad_retimed (pad) ? answer_can_take (pad, query)
-                             : GST_PAD_PROBE_DROP;
+    if (!pad_retimed (pad))
+      return GST_PAD_PROBE_DROP;
+    pad->in_shared = TRUE; /* asked from its pusher's thread */
+    return answer_can_take (pad, query);
   }
   if (!pad_retimed (pad))
     return GST_PAD_PROBE_OK;
@@ -424,6 +457,7 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->retime = DEFAULT_PAD_RETIME;
   gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
   pad->in_end = GST_CLOCK_TIME_NONE;
+  pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (GST_PAD (pad),
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
           GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_BOTH |
