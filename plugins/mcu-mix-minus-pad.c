@@ -60,6 +60,8 @@ enum
 #define RETIME_LEAD  (20 * GST_MSECOND)
 #define RETIME_LATE  (60 * GST_MSECOND)
 #define RETIME_EARLY (60 * GST_MSECOND)
+/* the longest a shared pusher may wait in the aggregator (would_block_long) */
+#define MAX_BLOCK (40 * GST_MSECOND)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
@@ -211,14 +213,16 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
 }
 
 /* A pad fed by a shared pusher (mcujitterbuffer on McuPlayout: it asks
- * MCU_JITTER_BUFFER_CAN_TAKE) must never block it: one push can bring
- * several buffers (a decoder's concealment of a pause, up to 200 ms, then
- * the resampler's drain and the packet itself), and the aggregator blocks
- * the third while two are not mixed yet: the room's other inputs then
- * wait on that worker (250 ms of silence in everyone's mix). Such a
- * buffer is dropped instead. */
+ * MCU_JITTER_BUFFER_CAN_TAKE) must not block it for long: one push can
+ * bring several buffers (a resampler splits a concealed packet in two;
+ * after a pause, a decoder's concealment of up to 200 ms, the resampler's
+ * drain and the packet), and the aggregator blocks the third while two
+ * are not mixed yet, until the older one is. A block of a frame or so is
+ * harmless (the room's other inputs are placed RETIME_LEAD ahead); one
+ * behind a 200 ms fill held the room's worker and silenced everyone's
+ * mix. Such a buffer is dropped instead. */
 static gboolean
-would_block (McuMixMinusPad *pad, GstClockTime mixed)
+would_block_long (McuMixMinusPad *pad, GstClockTime mixed)
 {
   guint held = 0;
 
@@ -227,7 +231,8 @@ would_block (McuMixMinusPad *pad, GstClockTime mixed)
   for (guint i = 0; i < G_N_ELEMENTS (pad->in_ends); i++)
     if (GST_CLOCK_TIME_IS_VALID (pad->in_ends[i]) && pad->in_ends[i] > mixed)
       held++;
-  return held >= 2;
+  /* in_ends[0]: the older one, which the aggregator consumes first */
+  return held >= 2 && pad->in_ends[0] > mixed + MAX_BLOCK;
 }
 
 static GstPadProbeReturn
@@ -265,7 +270,7 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
       pad->in_synced = TRUE;
     }
   }
-  if (would_block (pad, mixed)) {
+  if (would_block_long (pad, mixed)) {
     pad->in_dropped++;
     GST_DEBUG_OBJECT (pad,
         "dropped (%" G_GUINT64_FORMAT "): two buffers "

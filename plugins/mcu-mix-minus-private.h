@@ -27,7 +27,7 @@ struct _McuMixMinusPad
   GstClockTimeDiff in_offset; /* added to upstream's running time */
   gboolean in_shared;         /* its pusher asks MCU_JITTER_BUFFER_CAN_TAKE */
   GstClockTime in_ends[2];    /* ends of the last two buffers let in */
-  guint64 in_dropped; /* buffers dropped rather than block (would_block) */
+  guint64 in_dropped;         /* buffers dropped rather than block long */
   /* with the pad's object lock: where the last retimed buffer ends and
    * its length (mcujitterbuffer's "can take" query, mcu-mix-minus-pad.c) */
   GstClockTime in_end, in_duration;
