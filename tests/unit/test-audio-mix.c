@@ -90,6 +90,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   guint base = 40000 + (getpid () % 1000) * 20;
 
   f->pool = mcu_port_pool_new ("127.0.0.1", base, base + 199);
+  /* data: the audio transports without rtpbin, on McuPlayout */
+  mcu_port_pool_set_playout_enabled (f->pool, data != NULL);
   f->mix = mcu_audio_mix_new ("unit", &options, &error);
   g_assert_no_error (error);
   f->session_errors = g_ptr_array_new ();
@@ -246,6 +248,82 @@ test_room_error_rebuilds_then_fails (Fixture *f, gconstpointer data)
   spin (300);
   g_assert_cmpuint (f->room_errors, ==, 1);
   g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+}
+
+/* One PCMU packet (20 ms of silence) from @sock to @session's RTP port. */
+static void
+send_rtp (GSocket *sock, McuMediaSession *session, guint16 seq)
+{
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (
+      lo, (guint16)mcu_media_session_get_rtp_port (session));
+  guint8 pkt[12 + 160];
+
+  memset (pkt, 0xff, sizeof pkt);
+  pkt[0] = 0x80;
+  pkt[1] = 0; /* PCMU */
+  pkt[2] = seq >> 8;
+  pkt[3] = seq & 0xff;
+  pkt[4] = pkt[5] = 0;
+  pkt[6] = (guint8)((seq * 160u) >> 8);
+  pkt[7] = (guint8)(seq * 160u);
+  pkt[8] = 0x12;
+  pkt[9] = 0x34;
+  pkt[10] = 0x56;
+  pkt[11] = 0x78;
+  g_socket_send_to (sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL);
+}
+
+/* Sends to @session for up to 3 s until McuPlayout services @n jitter
+ * buffers; the number it got to. */
+static guint
+feed_until_serviced (
+    Fixture *f, GSocket *sock, McuMediaSession *session, guint16 *seq, guint n)
+{
+  McuPlayout *playout = mcu_port_pool_get_playout (f->pool);
+
+  for (guint i = 0; i < 150; i++) {
+    send_rtp (sock, session, (*seq)++);
+    spin (20);
+    if (mcu_playout_get_n_buffers (playout) == n)
+      break;
+  }
+  return mcu_playout_get_n_buffers (playout);
+}
+
+/* Without rtpbin, a caller's jitter buffer is handed to McuPlayout by its
+ * first packet, and it leaves McuPlayout when its bin stops. A room rebuilt
+ * (its own elements failed) takes the same bins out and puts them back in
+ * a new pipeline: the jitter buffer must be serviced again (it was not: the
+ * caller was never heard again in that room). */
+static void
+test_shared_jitter_buffer_survives_rebuild (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  guint16 seq = 1;
+
+  g_assert_nonnull (mcu_port_pool_get_playout (f->pool));
+  g_assert_true (g_socket_bind (sock, any, FALSE, NULL));
+  local = g_socket_get_local_address (sock, NULL);
+  mcu_media_session_set_remote (f->a, "127.0.0.1",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)), 0);
+
+  g_assert_cmpuint (feed_until_serviced (f, sock, f->a, &seq, 1), ==, 1);
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  spin (300);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  g_assert_true (mcu_audio_mix_contains (f->mix, f->a));
+  g_assert_cmpuint (feed_until_serviced (f, sock, f->a, &seq, 1), ==, 1);
+  /* leaving takes it off the workers */
+  mcu_audio_mix_remove (f->mix, f->a);
+  g_assert_cmpuint (
+      mcu_playout_get_n_buffers (mcu_port_pool_get_playout (f->pool)), ==, 0);
 }
 
 typedef struct
@@ -571,6 +649,9 @@ main (int argc, char **argv)
       fixture_set_up, test_error_after_leaving_dropped, fixture_tear_down);
   g_test_add ("/audio-mix/errors/room-error-rebuilds-then-fails", Fixture, NULL,
       fixture_set_up, test_room_error_rebuilds_then_fails, fixture_tear_down);
+  g_test_add ("/audio-mix/shared-jitter-buffer/survives-rebuild", Fixture,
+      "shared", fixture_set_up, test_shared_jitter_buffer_survives_rebuild,
+      fixture_tear_down);
   g_test_add ("/audio-mix/taps/survive-rebuild", Fixture, NULL, fixture_set_up,
       test_tap_survives_rebuild, fixture_tear_down);
   g_test_add ("/audio-mix/recorder/across-rebuild", Fixture, NULL,
