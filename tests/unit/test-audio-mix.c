@@ -328,6 +328,123 @@ test_shared_jitter_buffer_survives_rebuild (Fixture *f, gconstpointer data)
 
 typedef struct
 {
+  GSocket *sock;
+  guint ports[8];
+  gint n_ports; /* atomic: 0 stops the thread */
+  gint sent;    /* atomic */
+} Traffic;
+
+/* Sends PCMU to every port in @data every 2 ms until n_ports is 0. */
+static gpointer
+traffic_thread (gpointer data)
+{
+  Traffic *t = data;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  guint16 seq = 1;
+  gint n;
+
+  while ((n = g_atomic_int_get (&t->n_ports)) > 0) {
+    for (gint i = 0; i < n; i++) {
+      g_autoptr (GSocketAddress) to =
+          g_inet_socket_address_new (lo, (guint16)t->ports[i]);
+      guint8 pkt[12 + 160];
+
+      memset (pkt, 0xff, sizeof pkt);
+      pkt[0] = 0x80;
+      pkt[1] = 0;
+      pkt[2] = seq >> 8;
+      pkt[3] = seq & 0xff;
+      pkt[6] = (guint8)((seq * 160u) >> 8);
+      pkt[7] = (guint8)(seq * 160u);
+      pkt[11] = (guint8)i;
+      g_socket_send_to (
+          t->sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL);
+      g_atomic_int_inc (&t->sent);
+    }
+    seq++;
+    g_usleep (2000);
+  }
+  return NULL;
+}
+
+/* Rooms closing while their callers' RTP keeps coming (McuRtpIo pushing
+ * into the jitter buffers, McuPlayout's workers servicing them into the
+ * mixers): callers leave one by one, then the room goes, five times over,
+ * with the traffic never stopping. Nothing may stay on the workers, and
+ * nothing may be touched after it is freed (the ASan unit run). */
+static void
+test_shared_jitter_buffer_teardown_under_traffic (void)
+{
+  guint base = 42000 + (getpid () % 500) * 16;
+  g_autoptr (McuPortPool) pool =
+      mcu_port_pool_new ("127.0.0.1", base, base + 15);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  McuAudioMixOptions options = { .latency_ms = 60, .noise_gate_db = -127 };
+  McuMediaCodecParams p = {
+    .codec = MCU_MEDIA_CODEC_PCMU, .pt = 0, .ptime = 20
+  };
+  Traffic t = { 0 };
+  GThread *thread;
+  guint my_port;
+
+  mcu_port_pool_set_playout_enabled (pool, TRUE);
+  t.sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (t.sock, any, FALSE, NULL));
+  local = g_socket_get_local_address (t.sock, NULL);
+  my_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  for (guint round = 0; round < 5; round++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (McuAudioMix) mix = mcu_audio_mix_new ("unit", &options, &error);
+    McuMediaSession *s[4];
+    McuPlayout *playout;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (s); i++) {
+      s[i] = mcu_media_session_new (pool, 60, &error);
+      g_assert_no_error (error);
+      g_assert_true (mcu_media_session_set_codec (s[i], &p, &error));
+      mcu_media_session_set_remote (s[i], "127.0.0.1", my_port, 0);
+      g_assert_true (mcu_audio_mix_add (mix, s[i], &error));
+      g_assert_no_error (error);
+      t.ports[i] = mcu_media_session_get_rtp_port (s[i]);
+    }
+    if (round == 0) {
+      g_atomic_int_set (&t.n_ports, G_N_ELEMENTS (s));
+      thread = g_thread_new ("traffic", traffic_thread, &t);
+    }
+    playout = mcu_port_pool_get_playout (pool);
+    for (guint i = 0;
+         i < 100 && mcu_playout_get_n_buffers (playout) < G_N_ELEMENTS (s); i++)
+      spin (10);
+    g_assert_cmpuint (
+        mcu_playout_get_n_buffers (playout), ==, G_N_ELEMENTS (s));
+    spin (200);
+    /* half leave (their sessions freed at once), the room goes with the
+     * others in it */
+    for (guint i = 0; i < 2; i++) {
+      mcu_audio_mix_remove (mix, s[i]);
+      g_object_unref (s[i]);
+    }
+    spin (50);
+    g_clear_object (&mix);
+    g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+    for (guint i = 2; i < G_N_ELEMENTS (s); i++)
+      g_object_unref (s[i]);
+    spin (20);
+  }
+  g_atomic_int_set (&t.n_ports, 0);
+  g_thread_join (thread);
+  g_assert_cmpint (g_atomic_int_get (&t.sent), >, 0);
+  g_object_unref (t.sock);
+}
+
+typedef struct
+{
   gint buffers;       /* atomic */
   GstClockTime last;  /* the last buffer's clock time (tap thread) */
   gboolean backwards; /* a clock time went back */
@@ -652,6 +769,8 @@ main (int argc, char **argv)
   g_test_add ("/audio-mix/shared-jitter-buffer/survives-rebuild", Fixture,
       "shared", fixture_set_up, test_shared_jitter_buffer_survives_rebuild,
       fixture_tear_down);
+  g_test_add_func ("/audio-mix/shared-jitter-buffer/teardown-under-traffic",
+      test_shared_jitter_buffer_teardown_under_traffic);
   g_test_add ("/audio-mix/taps/survive-rebuild", Fixture, NULL, fixture_set_up,
       test_tap_survives_rebuild, fixture_tear_down);
   g_test_add ("/audio-mix/recorder/across-rebuild", Fixture, NULL,
