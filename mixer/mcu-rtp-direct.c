@@ -158,7 +158,11 @@ make_jitter_buffer (McuRtpEndpoint *self, GstBin *bin)
   GstElement *jb = g_object_new (MCU_TYPE_JITTER_BUFFER, NULL);
   GstPad *sink;
 
-  g_object_set (jb, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
+  /* never below jitter-latency, as with rtpbin's (and the shared jitter
+   * buffer under rtpbin): each 10 ms step down (once a second after 5 s
+   * of calm) left a hole at the listeners (test_plc) */
+  g_object_set (jb, "latency", self->jitter_latency, "min-latency",
+      self->jitter_latency, "do-lost", TRUE, NULL);
   gst_bin_add (bin, jb);
   sink = gst_element_get_static_pad (jb, "sink");
   gst_pad_add_probe (sink,
