@@ -314,17 +314,17 @@ pick_worker (McuPlayout *self, gconstpointer group)
   return best;
 }
 
-void
+gboolean
 mcu_playout_add (McuPlayout *self, McuJitterBuffer *jb, gconstpointer group)
 {
   Entry *e;
 
-  g_return_if_fail (MCU_IS_PLAYOUT (self));
-  g_return_if_fail (MCU_IS_JITTER_BUFFER (jb));
+  g_return_val_if_fail (MCU_IS_PLAYOUT (self), FALSE);
+  g_return_val_if_fail (MCU_IS_JITTER_BUFFER (jb), FALSE);
   g_mutex_lock (&self->lock);
   if (g_hash_table_contains (self->by_jb, jb)) {
     g_mutex_unlock (&self->lock);
-    return;
+    return TRUE;
   }
   e = g_new0 (Entry, 1);
   e->jb = gst_object_ref (jb);
@@ -337,7 +337,14 @@ mcu_playout_add (McuPlayout *self, McuJitterBuffer *jb, gconstpointer group)
   g_hash_table_insert (e->worker->entries, jb, e);
   g_mutex_unlock (&e->worker->lock);
   g_mutex_unlock (&self->lock);
-  mcu_jitter_buffer_set_scheduler (jb, on_wake, on_detach, e->worker);
+  /* After the entry exists: a detach (the element stopping) may come as
+   * soon as this is set. Refused, the element stopped before: its entry
+   * goes again (due is NONE, no worker took it). */
+  if (!mcu_jitter_buffer_set_scheduler (jb, on_wake, on_detach, e->worker)) {
+    mcu_playout_remove (self, jb);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void

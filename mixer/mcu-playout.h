@@ -31,8 +31,9 @@ McuPlayout *mcu_playout_new (guint n_workers);
 guint mcu_playout_get_n_workers (McuPlayout *self);
 /* Services @jb (a ref is taken) from now until mcu_playout_remove or until
  * it goes to READY. @group: (nullable) jitter buffers of the same group are
- * serviced by the same worker. */
-void mcu_playout_add (
+ * serviced by the same worker. FALSE (nothing taken): @jb went from PAUSED
+ * to READY already (add it again once it runs). */
+gboolean mcu_playout_add (
     McuPlayout *self, McuJitterBuffer *jb, gconstpointer group);
 /* Stops servicing @jb, after a service in progress ends. */
 void mcu_playout_remove (McuPlayout *self, McuJitterBuffer *jb);

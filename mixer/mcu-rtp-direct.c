@@ -29,18 +29,24 @@
 
 #include <gst/rtp/rtp.h>
 
-/* @jb is serviced by McuPlayout from its first packet (it is in the
- * room's pipeline then: the room's inputs go to one worker) until it goes
- * to READY (it leaves McuPlayout by itself). */
+/* @jb is serviced by McuPlayout from its first packet each time it runs
+ * (it is in the room's pipeline then: the room's inputs go to one worker)
+ * until it goes to READY (it leaves McuPlayout by itself; a room rebuilt
+ * puts the same bin into a new pipeline, and it comes back here). */
 static void
 schedule (McuRtpEndpoint *self, GstElement *jb)
 {
-  GstObject *top = gst_object_ref (GST_OBJECT (jb)), *parent;
+  GstObject *top;
+  GstObject *parent;
 
+  if (mcu_jitter_buffer_has_scheduler (MCU_JITTER_BUFFER (jb)))
+    return;
+  top = gst_object_ref (GST_OBJECT (jb));
   while ((parent = gst_object_get_parent (top))) {
     gst_object_unref (top);
     top = parent;
   }
+  /* refused: it is stopping (this packet is dropped by its chain) */
   mcu_playout_add (self->playout, MCU_JITTER_BUFFER (jb), top);
   gst_object_unref (top);
 }
@@ -91,10 +97,7 @@ on_jb_sink (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   }
   if (pt != self->params.pt)
     return GST_PAD_PROBE_DROP;
-  if (!self->jb_scheduled) {
-    schedule (self, GST_PAD_PARENT (pad));
-    self->jb_scheduled = TRUE;
-  }
+  schedule (self, GST_PAD_PARENT (pad));
   if (!self->linked || ssrc != self->linked_ssrc) {
     /* the first stream, or the caller's new SSRC (the jitter buffer
      * resyncs on it by itself) */
@@ -155,7 +158,11 @@ make_jitter_buffer (McuRtpEndpoint *self, GstBin *bin)
   GstElement *jb = g_object_new (MCU_TYPE_JITTER_BUFFER, NULL);
   GstPad *sink;
 
-  g_object_set (jb, "latency", self->jitter_latency, "do-lost", TRUE, NULL);
+  /* never below jitter-latency, as with rtpbin's (and the shared jitter
+   * buffer under rtpbin): each 10 ms step down (once a second after 5 s
+   * of calm) left a hole at the listeners (test_plc) */
+  g_object_set (jb, "latency", self->jitter_latency, "min-latency",
+      self->jitter_latency, "do-lost", TRUE, NULL);
   gst_bin_add (bin, jb);
   sink = gst_element_get_static_pad (jb, "sink");
   gst_pad_add_probe (sink,
@@ -284,7 +291,7 @@ mcu_rtp_direct_build (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
         gst_caps_get_structure (caps, 0), "clock-rate", &rate);
   mcu_rtcp_session_set_clock_rate (self->rtcp, (guint)MAX (rate, 0));
   self->rtcp_out = MCU_RTP_SRC (rtcp_out);
-  self->linked = self->jb_scheduled = FALSE;
+  self->linked = FALSE;
   return TRUE;
 }
 

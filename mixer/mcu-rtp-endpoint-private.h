@@ -63,7 +63,6 @@ struct _McuRtpEndpoint
   McuRtpSrc *rtcp_out;       /* (nullable) in `bin`: the reports go out */
   guint32 linked_ssrc;       /* McuRtpIo's thread: the stream in jb */
   gboolean linked;
-  gboolean jb_scheduled; /* McuRtpIo's thread: jb is on McuPlayout */
 };
 
 /* ---- mcu-rtp-endpoint.c ---- */

@@ -198,17 +198,36 @@ mcu_jitter_buffer_grant (McuJitterBuffer *self)
     wake (self, 0, data);
 }
 
-void
+gboolean
 mcu_jitter_buffer_set_scheduler (McuJitterBuffer *self,
     McuJitterBufferWakeFunc wake, McuJitterBufferDetachFunc detach,
     gpointer data)
 {
+  gboolean taken = TRUE;
+
   g_mutex_lock (&self->lock);
-  self->wake = wake;
-  self->detach = detach;
-  self->sched_data = data;
-  self->scheduled = GST_CLOCK_TIME_NONE;
+  /* stopped (PAUSED to READY happened): nobody would ever be detached */
+  if (detach && self->flushing) {
+    taken = FALSE;
+  } else {
+    self->wake = wake;
+    self->detach = detach;
+    self->sched_data = data;
+    self->scheduled = GST_CLOCK_TIME_NONE;
+  }
   g_mutex_unlock (&self->lock);
+  return taken;
+}
+
+gboolean
+mcu_jitter_buffer_has_scheduler (McuJitterBuffer *self)
+{
+  gboolean has;
+
+  g_mutex_lock (&self->lock);
+  has = self->detach != NULL;
+  g_mutex_unlock (&self->lock);
+  return has;
 }
 
 /* ---- the sink ---- */

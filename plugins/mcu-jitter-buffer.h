@@ -97,9 +97,13 @@ GstClockTime mcu_jitter_buffer_service (
     McuJitterBuffer *self, GstClockTime now);
 
 /* Who services the element (McuPlayout): told of early packets and of the
- * element stopping. NULL functions: nobody. */
-void mcu_jitter_buffer_set_scheduler (McuJitterBuffer *self,
+ * element stopping. NULL functions: nobody. Returns FALSE, and sets
+ * nothing, when @detach is given but the element went from PAUSED to READY
+ * (and not back): it would never be detached. */
+gboolean mcu_jitter_buffer_set_scheduler (McuJitterBuffer *self,
     McuJitterBufferWakeFunc wake, McuJitterBufferDetachFunc detach,
     gpointer data);
+/* Whether a scheduler is set (it is dropped when the element stops). */
+gboolean mcu_jitter_buffer_has_scheduler (McuJitterBuffer *self);
 
 G_END_DECLS

@@ -77,6 +77,26 @@ rotate_history (plc_state_t *s)
   s->buf_ptr = 0;
 }
 
+/* spandsp 0.0.6's plc_fillin () starts a fill (missing_samples 0) by
+ * writing a quarter of the pitch period, up to PLC_PITCH_OVERLAP_MAX
+ * samples, into @amp whatever @len is: a shorter fill (a gap of a few
+ * milliseconds, a timestamp wobbling past ours, the last chunk at 16 kHz)
+ * wrote past the end of the buffer into the next heap block -- with
+ * GLib's slice allocator, into other objects (the server crashed later in
+ * unrelated code). Such a fill goes through room enough. */
+static void
+fill_in (plc_state_t *plc, int16_t *amp, guint len)
+{
+  int16_t room[PLC_PITCH_OVERLAP_MAX];
+
+  if (len >= PLC_PITCH_OVERLAP_MAX) {
+    plc_fillin (plc, amp, (int)len);
+    return;
+  }
+  plc_fillin (plc, room, (int)len);
+  memcpy (amp, room, len * sizeof (int16_t));
+}
+
 /* @n samples of concealment into @amp, faded over 50 ms at any rate. */
 static void
 conceal (McuPlc *self, int16_t *amp, guint n)
@@ -85,7 +105,7 @@ conceal (McuPlc *self, int16_t *amp, guint n)
 
   rotate_history (&self->plc);
   if (self->rate <= PLC_RATE) {
-    plc_fillin (&self->plc, amp, (int)n);
+    fill_in (&self->plc, amp, n);
     self->filled += n;
     return;
   }
@@ -95,7 +115,7 @@ conceal (McuPlc *self, int16_t *amp, guint n)
     if (self->filled > 0)
       self->plc.missing_samples =
           (int)MAX (1, self->filled * PLC_RATE / (guint)self->rate);
-    plc_fillin (&self->plc, amp + done, (int)k);
+    fill_in (&self->plc, amp + done, k);
     self->filled += k;
     done += k;
   }

@@ -90,6 +90,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   guint base = 40000 + (getpid () % 1000) * 20;
 
   f->pool = mcu_port_pool_new ("127.0.0.1", base, base + 199);
+  /* data: the audio transports without rtpbin, on McuPlayout */
+  mcu_port_pool_set_playout_enabled (f->pool, data != NULL);
   f->mix = mcu_audio_mix_new ("unit", &options, &error);
   g_assert_no_error (error);
   f->session_errors = g_ptr_array_new ();
@@ -246,6 +248,199 @@ test_room_error_rebuilds_then_fails (Fixture *f, gconstpointer data)
   spin (300);
   g_assert_cmpuint (f->room_errors, ==, 1);
   g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+}
+
+/* One PCMU packet (20 ms of silence) from @sock to @session's RTP port. */
+static void
+send_rtp (GSocket *sock, McuMediaSession *session, guint16 seq)
+{
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (
+      lo, (guint16)mcu_media_session_get_rtp_port (session));
+  guint8 pkt[12 + 160];
+
+  memset (pkt, 0xff, sizeof pkt);
+  pkt[0] = 0x80;
+  pkt[1] = 0; /* PCMU */
+  pkt[2] = seq >> 8;
+  pkt[3] = seq & 0xff;
+  pkt[4] = pkt[5] = 0;
+  pkt[6] = (guint8)((seq * 160u) >> 8);
+  pkt[7] = (guint8)(seq * 160u);
+  pkt[8] = 0x12;
+  pkt[9] = 0x34;
+  pkt[10] = 0x56;
+  pkt[11] = 0x78;
+  g_socket_send_to (sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL);
+}
+
+/* Sends to @session for up to 3 s until McuPlayout services @n jitter
+ * buffers; the number it got to. */
+static guint
+feed_until_serviced (
+    Fixture *f, GSocket *sock, McuMediaSession *session, guint16 *seq, guint n)
+{
+  McuPlayout *playout = mcu_port_pool_get_playout (f->pool);
+
+  for (guint i = 0; i < 150; i++) {
+    send_rtp (sock, session, (*seq)++);
+    spin (20);
+    if (mcu_playout_get_n_buffers (playout) == n)
+      break;
+  }
+  return mcu_playout_get_n_buffers (playout);
+}
+
+/* Without rtpbin, a caller's jitter buffer is handed to McuPlayout by its
+ * first packet, and it leaves McuPlayout when its bin stops. A room rebuilt
+ * (its own elements failed) takes the same bins out and puts them back in
+ * a new pipeline: the jitter buffer must be serviced again (it was not: the
+ * caller was never heard again in that room). */
+static void
+test_shared_jitter_buffer_survives_rebuild (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  guint16 seq = 1;
+
+  g_assert_nonnull (mcu_port_pool_get_playout (f->pool));
+  g_assert_true (g_socket_bind (sock, any, FALSE, NULL));
+  local = g_socket_get_local_address (sock, NULL);
+  mcu_media_session_set_remote (f->a, "127.0.0.1",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)), 0);
+
+  g_assert_cmpuint (feed_until_serviced (f, sock, f->a, &seq, 1), ==, 1);
+  post_error (mcu_audio_mix_get_mixer (f->mix));
+  spin (300);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  g_assert_true (mcu_audio_mix_contains (f->mix, f->a));
+  g_assert_cmpuint (feed_until_serviced (f, sock, f->a, &seq, 1), ==, 1);
+  /* leaving takes it off the workers */
+  mcu_audio_mix_remove (f->mix, f->a);
+  g_assert_cmpuint (
+      mcu_playout_get_n_buffers (mcu_port_pool_get_playout (f->pool)), ==, 0);
+}
+
+typedef struct
+{
+  GSocket *sock;
+  guint ports[8];
+  gint n_ports; /* atomic: 0 stops the thread */
+  gint sent;    /* atomic */
+} Traffic;
+
+/* Sends PCMU to every port in @data every 2 ms until n_ports is 0. */
+static gpointer
+traffic_thread (gpointer data)
+{
+  Traffic *t = data;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  guint16 seq = 1;
+  gint n;
+
+  while ((n = g_atomic_int_get (&t->n_ports)) > 0) {
+    for (gint i = 0; i < n; i++) {
+      g_autoptr (GSocketAddress) to =
+          g_inet_socket_address_new (lo, (guint16)t->ports[i]);
+      guint8 pkt[12 + 160];
+
+      memset (pkt, 0xff, sizeof pkt);
+      pkt[0] = 0x80;
+      pkt[1] = 0;
+      pkt[2] = seq >> 8;
+      pkt[3] = seq & 0xff;
+      pkt[6] = (guint8)((seq * 160u) >> 8);
+      pkt[7] = (guint8)(seq * 160u);
+      pkt[11] = (guint8)i;
+      g_socket_send_to (
+          t->sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL);
+      g_atomic_int_inc (&t->sent);
+    }
+    seq++;
+    g_usleep (2000);
+  }
+  return NULL;
+}
+
+/* Rooms closing while their callers' RTP keeps coming (McuRtpIo pushing
+ * into the jitter buffers, McuPlayout's workers servicing them into the
+ * mixers): callers leave one by one, then the room goes, five times over,
+ * with the traffic never stopping. Nothing may stay on the workers, and
+ * nothing may be touched after it is freed (the ASan unit run). */
+static void
+test_shared_jitter_buffer_teardown_under_traffic (void)
+{
+  guint base = 42000 + (getpid () % 500) * 16;
+  g_autoptr (McuPortPool) pool =
+      mcu_port_pool_new ("127.0.0.1", base, base + 15);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  McuAudioMixOptions options = { .latency_ms = 60, .noise_gate_db = -127 };
+  McuMediaCodecParams p = {
+    .codec = MCU_MEDIA_CODEC_PCMU, .pt = 0, .ptime = 20
+  };
+  Traffic t = { 0 };
+  GThread *thread;
+  guint my_port;
+
+  mcu_port_pool_set_playout_enabled (pool, TRUE);
+  t.sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (t.sock, any, FALSE, NULL));
+  local = g_socket_get_local_address (t.sock, NULL);
+  my_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  for (guint round = 0; round < 5; round++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (McuAudioMix) mix = mcu_audio_mix_new ("unit", &options, &error);
+    McuMediaSession *s[4];
+    McuPlayout *playout;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (s); i++) {
+      s[i] = mcu_media_session_new (pool, 60, &error);
+      g_assert_no_error (error);
+      g_assert_true (mcu_media_session_set_codec (s[i], &p, &error));
+      mcu_media_session_set_remote (s[i], "127.0.0.1", my_port, 0);
+      g_assert_true (mcu_audio_mix_add (mix, s[i], &error));
+      g_assert_no_error (error);
+      t.ports[i] = mcu_media_session_get_rtp_port (s[i]);
+    }
+    if (round == 0) {
+      g_atomic_int_set (&t.n_ports, G_N_ELEMENTS (s));
+      thread = g_thread_new ("traffic", traffic_thread, &t);
+    }
+    playout = mcu_port_pool_get_playout (pool);
+    for (guint i = 0;
+         i < 100 && mcu_playout_get_n_buffers (playout) < G_N_ELEMENTS (s); i++)
+      spin (10);
+    g_assert_cmpuint (
+        mcu_playout_get_n_buffers (playout), ==, G_N_ELEMENTS (s));
+    spin (200);
+    /* half leave (their sessions freed at once), the room goes with the
+     * others in it */
+    for (guint i = 0; i < 2; i++) {
+      mcu_audio_mix_remove (mix, s[i]);
+      g_object_unref (s[i]);
+    }
+    spin (50);
+    g_clear_object (&mix);
+    g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+    for (guint i = 2; i < G_N_ELEMENTS (s); i++)
+      g_object_unref (s[i]);
+    spin (20);
+  }
+  g_atomic_int_set (&t.n_ports, 0);
+  g_thread_join (thread);
+  g_assert_cmpint (g_atomic_int_get (&t.sent), >, 0);
+  g_object_unref (t.sock);
 }
 
 typedef struct
@@ -571,6 +766,11 @@ main (int argc, char **argv)
       fixture_set_up, test_error_after_leaving_dropped, fixture_tear_down);
   g_test_add ("/audio-mix/errors/room-error-rebuilds-then-fails", Fixture, NULL,
       fixture_set_up, test_room_error_rebuilds_then_fails, fixture_tear_down);
+  g_test_add ("/audio-mix/shared-jitter-buffer/survives-rebuild", Fixture,
+      "shared", fixture_set_up, test_shared_jitter_buffer_survives_rebuild,
+      fixture_tear_down);
+  g_test_add_func ("/audio-mix/shared-jitter-buffer/teardown-under-traffic",
+      test_shared_jitter_buffer_teardown_under_traffic);
   g_test_add ("/audio-mix/taps/survive-rebuild", Fixture, NULL, fixture_set_up,
       test_tap_survives_rebuild, fixture_tear_down);
   g_test_add ("/audio-mix/recorder/across-rebuild", Fixture, NULL,

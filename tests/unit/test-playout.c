@@ -230,6 +230,38 @@ test_mixer_wakes (void)
   gst_object_unref (pipeline);
 }
 
+/* A jitter buffer that stopped (PAUSED to READY) before its first packet
+ * was handed over (the receive thread adds it on that packet, racing the
+ * room going down) is refused: it would never be detached, and a worker
+ * would keep it (and service it) after its pipeline is gone. Started
+ * again (a room rebuilt with the same bin), it is taken again. */
+static void
+test_stopped_refused (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstHarness *h = new_jb ();
+  McuJitterBuffer *jb = MCU_JITTER_BUFFER (h->element);
+
+  t0 = mono_now ();
+  gst_element_set_base_time (h->element, 0);
+  gst_element_set_state (h->element, GST_STATE_READY);
+  g_assert_false (mcu_jitter_buffer_has_scheduler (jb));
+  g_assert_false (mcu_playout_add (playout, jb, NULL));
+  g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+  g_assert_false (mcu_jitter_buffer_has_scheduler (jb));
+
+  gst_element_set_state (h->element, GST_STATE_PLAYING);
+  g_assert_true (mcu_playout_add (playout, jb, NULL));
+  g_assert_true (mcu_jitter_buffer_has_scheduler (jb));
+  g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 1);
+  push (h, 0);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_element_set_state (h->element, GST_STATE_READY);
+  g_assert_false (mcu_jitter_buffer_has_scheduler (jb));
+  g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -238,5 +270,6 @@ main (int argc, char **argv)
   g_assert_true (mcu_plugins_register ());
   g_test_add_func ("/playout/drain", test_drain);
   g_test_add_func ("/playout/mixer-wakes", test_mixer_wakes);
+  g_test_add_func ("/playout/stopped-refused", test_stopped_refused);
   return g_test_run ();
 }

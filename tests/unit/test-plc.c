@@ -7,6 +7,7 @@
 
 #include <gst/check/gstharness.h>
 #include <math.h>
+#include <string.h>
 
 #define PACKET_MS 20
 
@@ -235,6 +236,106 @@ test_cost (void)
   gst_harness_teardown (h);
 }
 
+/* ---- an allocator that notices a write past the end of a buffer ---- */
+
+#define GUARD 128
+
+typedef struct
+{
+  guint8 *data;
+  gsize size;
+} Guarded;
+
+static gint overruns; /* atomic */
+
+static void
+guarded_free (gpointer data)
+{
+  Guarded *g = data;
+
+  for (gsize i = 0; i < GUARD; i++)
+    if (g->data[g->size + i] != 0xa5) {
+      g_atomic_int_inc (&overruns);
+      break;
+    }
+  g_free (g->data);
+  g_free (g);
+}
+
+typedef struct
+{
+  GstAllocator parent_instance;
+} GuardAllocator;
+
+typedef struct
+{
+  GstAllocatorClass parent_class;
+} GuardAllocatorClass;
+
+static GType guard_allocator_get_type (void);
+G_DEFINE_TYPE (GuardAllocator, guard_allocator, GST_TYPE_ALLOCATOR)
+
+static GstMemory *
+guard_alloc (GstAllocator *allocator, gsize size, GstAllocationParams *params)
+{
+  Guarded *g = g_new0 (Guarded, 1);
+
+  g->size = size;
+  g->data = g_malloc (size + GUARD);
+  memset (g->data + size, 0xa5, GUARD);
+  return gst_memory_new_wrapped (0, g->data, size, 0, size, g, guarded_free);
+}
+
+static void
+guard_allocator_class_init (GuardAllocatorClass *klass)
+{
+  GST_ALLOCATOR_CLASS (klass)->alloc = guard_alloc;
+}
+
+static void
+guard_allocator_init (GuardAllocator *self)
+{
+}
+
+/* Short fills (a GAP of a millisecond or two, at 8 and 16 kHz) stay inside
+ * their buffer: spandsp's first fill writes a quarter pitch period (up to
+ * 30 samples) whatever the length asked, which overwrote the next heap
+ * block (the shared jitter buffer's timing makes such gaps; the server
+ * crashed later in unrelated code). */
+static void
+test_short_fill_stays_inside (void)
+{
+  GstAllocator *guard = g_object_new (guard_allocator_get_type (), NULL);
+  GstAllocator *old = gst_allocator_find (NULL);
+
+  gst_object_ref_sink (guard);
+  gst_allocator_set_default (gst_object_ref (guard));
+  for (guint r = 0; r < 2; r++) {
+    guint rate = r ? 16000 : 8000;
+    GstHarness *h = new_plc (rate);
+    guint fills = 0;
+    GstBuffer *out;
+
+    for (guint k = 0; k < 20; k += 2) {
+      g_assert_cmpint (
+          gst_harness_push (h, make_tone (rate, k)), ==, GST_FLOW_OK);
+      /* 1.5 ms missing after the packet: 12 or 24 samples of fill */
+      g_assert_true (gst_harness_push_event (
+          h, gst_event_new_gap (
+                 (k + 1) * PACKET_MS * GST_MSECOND, 1500 * GST_USECOND)));
+      while ((out = gst_harness_try_pull (h))) {
+        fills += gst_buffer_get_size (out) == rate * 3 / 2000 * 2;
+        gst_buffer_unref (out);
+      }
+    }
+    g_assert_cmpuint (fills, ==, 10);
+    gst_harness_teardown (h);
+  }
+  gst_allocator_set_default (old);
+  gst_object_unref (guard);
+  g_assert_cmpint (g_atomic_int_get (&overruns), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -249,6 +350,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plc/fade-16k", test_fade_16k);
   g_test_add_func ("/plc/gap-buffer-and-limits", test_gap_buffer_and_limits);
   g_test_add_func ("/plc/cost", test_cost);
+  g_test_add_func (
+      "/plc/short-fill-stays-inside", test_short_fill_stays_inside);
 
   ret = g_test_run ();
   gst_deinit ();

@@ -5,6 +5,7 @@
  * counted or linked. */
 #include "mcu-rtp-endpoint.h"
 #include "mcu-rtp-stream-set-private.h"
+#include "mcu-jitter-buffer.h"
 #include "port-fixture.h"
 
 #include <gio/gio.h>
@@ -229,13 +230,32 @@ test_srtp_in (gconstpointer data)
     recv.key[i] = (guint8)(100 + i);
   }
   mcu_port_pool_set_playout_enabled (pool, direct);
-  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  ep = mcu_rtp_endpoint_new (pool, 40, &error);
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_srtp_keys (ep, &send, &recv);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
   transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
+  if (direct) {
+    /* its depth never goes below jitter-latency (each step down is a
+     * hole at the listeners) */
+    g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (transport));
+    GValue v = G_VALUE_INIT;
+    guint min = 0, found = 0;
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GObject *e = g_value_get_object (&v);
+
+      if (MCU_IS_JITTER_BUFFER (e)) {
+        g_object_get (e, "min-latency", &min, NULL);
+        found++;
+      }
+      g_value_unset (&v);
+    }
+    g_assert_cmpuint (found, ==, 1);
+    g_assert_cmpuint (min, ==, 40);
+  }
 
   pipeline = gst_pipeline_new (NULL);
   src = gst_parse_bin_from_description (
