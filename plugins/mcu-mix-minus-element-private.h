@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mcu-mix-minus-private.h"
+#include "mcu-mix-pool.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,8 @@ struct _McuMixMinus
   gdouble gate_threshold_db;
   guint64 gate_hangover;
   guint max_talkers;
+  McuMixPool *pool;       /* nullable: made on first need */
+  guint pool_min_outputs; /* 0: never spread the outputs */
 
   /* see the design note */
   GMutex release_lock;
@@ -41,6 +44,10 @@ struct _McuMixMinus
   GArray *outputs;         /* McuMixMinusOutput, rebuilt every frame */
   GPtrArray *listening;    /* src_N of listeners (ref), rebuilt every frame */
   GArray *listening_gains; /* gint32: the gain of each of listening */
+  GArray *pushes;          /* McuMixMinusPush: this frame's, see push_outputs */
+  GstBuffer *push_mix;     /* the frame's full mix, while pushing */
+  guint push_n;            /* its samples */
+  gboolean push_alone;     /* a lone contributor hears a GAP */
   GstFlowReturn last_flow;
 
   /* with the object lock */
