@@ -22,6 +22,7 @@ struct _McuMixMinus
   guint max_talkers;
   McuMixPool *pool;       /* nullable: made on first need */
   guint pool_min_outputs; /* 0: never spread the outputs */
+  GstClockTime pool_min_cost;
 
   /* see the design note */
   GMutex release_lock;
@@ -48,6 +49,8 @@ struct _McuMixMinus
   GstBuffer *push_mix;     /* the frame's full mix, while pushing */
   guint push_n;            /* its samples */
   gboolean push_alone;     /* a lone contributor hears a GAP */
+  GstClockTime push_cost;  /* how long the last frame's pushes took */
+  gboolean pooling;        /* the last frame's were spread */
   GstFlowReturn last_flow;
 
   /* with the object lock */

@@ -46,7 +46,8 @@
  *   pad-added handler (they may run under it); the main loop is fine.
  * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad,
  *   the properties (level_interval, gate_threshold_db, gate_hangover,
- *   max_talkers, pool, pool_min_outputs) and the output volumes (gains).
+ *   max_talkers, pool, pool_min_outputs, pool_min_cost) and the output volumes
+ * (gains).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
@@ -78,6 +79,7 @@ enum
   PROP_MAX_TALKERS,
   PROP_POOL,
   PROP_POOL_MIN_OUTPUTS,
+  PROP_POOL_MIN_COST,
 };
 
 #define DEFAULT_LEVEL_INTERVAL    0
@@ -86,6 +88,8 @@ enum
 #define DEFAULT_MAX_TALKERS       0
 /* Below this, waking a worker costs more than it saves (see README). */
 #define DEFAULT_POOL_MIN_OUTPUTS 16
+/* 15 % of a 20 ms frame on one thread */
+#define DEFAULT_POOL_MIN_COST (3 * GST_MSECOND)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (MCU_MIX_MINUS_CAPS));
@@ -381,20 +385,61 @@ add_push (McuMixMinus *self, GstPad *srcpad, McuMixMinusPad *pad, gint32 gain,
 }
 
 /* With the pool, or NULL: this frame's outputs are pushed from the
- * aggregator task alone (few of them, or spreading is off). */
+ * aggregator task alone. Spreading costs wake-ups and lock contention
+ * (the outputs that share an encode take turns at its cache), so it is
+ * only worth it when the work is more than a small part of a frame: it
+ * starts when pushing the last frame from one thread took pool-min-cost
+ * or more, and stops when the work done by all the threads (the time
+ * times their number) falls below half of that. */
 static McuMixPool *
 pool_for (McuMixMinus *self, guint n_outputs)
 {
   McuMixPool *pool = NULL;
+  GstClockTime cost = self->push_cost;
 
   GST_OBJECT_LOCK (self);
-  if (self->pool_min_outputs > 0 && n_outputs >= self->pool_min_outputs) {
+  if (self->pool_min_outputs == 0 || n_outputs < self->pool_min_outputs) {
+    self->pooling = FALSE;
+  } else if (!self->pooling) {
+    self->pooling = cost >= self->pool_min_cost;
+  } else if (self->pool != NULL) {
+    guint threads = mcu_mix_pool_get_n_workers (self->pool) + 1;
+
+    self->pooling = cost * threads >= self->pool_min_cost / 2;
+  }
+  if (self->pooling) {
     if (self->pool == NULL)
       self->pool = mcu_mix_pool_new (0);
     pool = g_object_ref (self->pool);
   }
   GST_OBJECT_UNLOCK (self);
   return pool;
+}
+
+/* The first output that gets the full mix as it is: pushed before the
+ * others, it fills its encoder group's cache (mcuopusenc), so that the
+ * others sharing that encode find it there instead of waiting for it. */
+static void
+put_shared_first (McuMixMinus *self)
+{
+  for (guint i = 0; i < self->pushes->len; i++) {
+    McuMixMinusPush *p = &g_array_index (self->pushes, McuMixMinusPush, i);
+    McuMixMinusPush tmp;
+
+    if (p->buffer != NULL || p->gain != MCU_MIX_KERNEL_GAIN_UNITY ||
+        (p->pad != NULL && p->pad->contributes))
+      continue;
+    tmp = *p;
+    *p = g_array_index (self->pushes, McuMixMinusPush, 0);
+    g_array_index (self->pushes, McuMixMinusPush, 0) = tmp;
+    return;
+  }
+}
+
+static void
+push_rest (guint index, gpointer data)
+{
+  push_one (index + 1, data);
 }
 
 /* Every src_N gets the frame: its mix-minus, the full mix when it did not
@@ -408,6 +453,7 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
     gboolean announcing)
 {
   g_autoptr (McuMixPool) pool = NULL;
+  gint64 start = g_get_monotonic_time ();
 
   g_array_set_size (self->pushes, 0);
   for (guint i = 0; i < self->outputs->len; i++) {
@@ -420,6 +466,9 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
   for (guint i = 0; i < self->listening->len; i++)
     add_push (self, g_ptr_array_index (self->listening, i), NULL,
         g_array_index (self->listening_gains, gint32, i), mix, n);
+  pool = pool_for (self, self->pushes->len);
+  if (pool != NULL)
+    put_shared_first (self);
   for (guint i = 0; i < self->pushes->len; i++) {
     McuMixMinusPush *p = &g_array_index (self->pushes, McuMixMinusPush, i);
 
@@ -429,15 +478,16 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
   self->push_mix = mix;
   self->push_n = n;
   self->push_alone = contributors == 1 && !announcing;
-  pool = pool_for (self, self->pushes->len);
-  if (pool != NULL) {
-    mcu_mix_pool_run (pool, self->pushes->len, push_one, self);
+  if (pool != NULL && self->pushes->len > 0) {
+    push_one (0, self);
+    mcu_mix_pool_run (pool, self->pushes->len - 1, push_rest, self);
   } else {
     for (guint i = 0; i < self->pushes->len; i++)
       push_one (i, self);
   }
   self->push_mix = NULL;
   g_array_set_size (self->pushes, 0);
+  self->push_cost = (g_get_monotonic_time () - start) * GST_USECOND;
 }
 
 /* Adds the frame's statistics of every pad to its level sums: from its
@@ -605,6 +655,8 @@ reset (McuMixMinus *self)
   mcu_mix_minus_select_reset (&self->select);
   self->level_frames = 0;
   self->last_flow = GST_FLOW_OK;
+  self->push_cost = 0;
+  self->pooling = FALSE;
   gst_element_foreach_sink_pad (GST_ELEMENT (self), reset_pad, NULL);
 }
 
@@ -662,6 +714,9 @@ mcu_mix_minus_get_property (
     case PROP_POOL_MIN_OUTPUTS:
       g_value_set_uint (value, self->pool_min_outputs);
       break;
+    case PROP_POOL_MIN_COST:
+      g_value_set_uint64 (value, self->pool_min_cost);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -695,6 +750,9 @@ mcu_mix_minus_set_property (
       break;
     case PROP_POOL_MIN_OUTPUTS:
       self->pool_min_outputs = g_value_get_uint (value);
+      break;
+    case PROP_POOL_MIN_COST:
+      self->pool_min_cost = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -764,6 +822,13 @@ install_properties (GObjectClass *gobject_class)
           "Spread a frame's outputs over the pool from this many outputs on; "
           "fewer are pushed from the mixing thread alone (0 = never)",
           0, G_MAXUINT, DEFAULT_POOL_MIN_OUTPUTS, flags));
+  g_object_class_install_property (gobject_class, PROP_POOL_MIN_COST,
+      g_param_spec_uint64 ("pool-min-cost", "Pool minimum cost",
+          "Spread a frame's outputs over the pool once pushing them from "
+          "one thread took this long (ns), until the work of all the "
+          "threads falls below half of it (0 = always, from "
+          "pool-min-outputs on)",
+          0, G_MAXUINT64, DEFAULT_POOL_MIN_COST, flags));
 }
 
 static void
@@ -819,6 +884,7 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->gate_hangover = DEFAULT_GATE_HANGOVER;
   self->max_talkers = DEFAULT_MAX_TALKERS;
   self->pool_min_outputs = DEFAULT_POOL_MIN_OUTPUTS;
+  self->pool_min_cost = DEFAULT_POOL_MIN_COST;
   mcu_mix_minus_select_init (&self->select);
   mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);

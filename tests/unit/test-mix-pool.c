@@ -134,7 +134,7 @@ on_output (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 static Room *
-room_new (guint min_outputs)
+room_new (guint min_outputs, GstClockTime min_cost)
 {
   Room *room = g_new0 (Room, 1);
 
@@ -144,7 +144,8 @@ room_new (guint min_outputs)
   room->element = gst_element_factory_make ("mcumixminus", NULL);
   g_assert_nonnull (room->element);
   g_object_set (room->element, "output-buffer-duration", FRAME_DURATION, "pool",
-      room->pool, "pool-min-outputs", min_outputs, NULL);
+      room->pool, "pool-min-outputs", min_outputs, "pool-min-cost", min_cost,
+      NULL);
   for (guint p = 0; p < N_PARTIES; p++) {
     g_autofree gchar *sink = g_strdup_printf ("sink_%u", p);
     g_autofree gchar *src = g_strdup_printf ("src_%u", p);
@@ -214,7 +215,7 @@ check_mix_minus (GstBuffer *buffer, guint p, guint k, const gboolean *parties)
 static void
 test_pool_many_outputs (void)
 {
-  Room *room = room_new (4);
+  Room *room = room_new (4, 0);
   gboolean everyone[N_PARTIES];
 
   for (guint p = 0; p < N_PARTIES; p++)
@@ -244,7 +245,7 @@ test_pool_many_outputs (void)
 static void
 test_pool_skipped_when_few (void)
 {
-  Room *room = room_new (N_PARTIES + 1);
+  Room *room = room_new (N_PARTIES + 1, 0);
   gboolean everyone[N_PARTIES];
 
   for (guint p = 0; p < N_PARTIES; p++)
@@ -260,6 +261,38 @@ test_pool_skipped_when_few (void)
   g_assert_cmpuint (mcu_mix_pool_get_n_helped (room->pool), ==, 0);
   g_assert_cmpuint (g_hash_table_size (room->threads), ==, 1);
   room_free (room);
+}
+
+/* Pushing the outputs costs 8 ms a frame from one thread (the probe's
+ * 200 us each): below pool-min-cost they stay on the mixing thread, above
+ * it the workers help from the next frame on. */
+static void
+test_pool_by_cost (void)
+{
+  GstClockTime costs[] = { 10 * GST_SECOND, 2 * GST_MSECOND };
+
+  for (guint c = 0; c < G_N_ELEMENTS (costs); c++) {
+    Room *room = room_new (4, costs[c]);
+    gboolean everyone[N_PARTIES];
+
+    for (guint p = 0; p < N_PARTIES; p++)
+      everyone[p] = TRUE;
+    for (guint k = 0; k < 4; k++)
+      for (guint p = 0; p < N_PARTIES; p++)
+        gst_harness_push (room->in[p], make_frame (p, k));
+    for (guint p = 0; p < N_PARTIES; p++)
+      for (guint k = 0; k < 4; k++) {
+        GstBuffer *out = pull (room->out[p]);
+
+        check_mix_minus (out, p, k, everyone);
+        gst_buffer_unref (out);
+      }
+    if (c == 0)
+      g_assert_cmpuint (mcu_mix_pool_get_n_helped (room->pool), ==, 0);
+    else
+      g_assert_cmpuint (mcu_mix_pool_get_n_helped (room->pool), >, 0);
+    room_free (room);
+  }
 }
 
 typedef struct
@@ -288,7 +321,7 @@ push_frames (gpointer data)
 static void
 test_pool_leave_while_pushing (void)
 {
-  Room *room = room_new (4);
+  Room *room = room_new (4, 0);
   Pusher pusher = { room, 0, 0 };
   gboolean left[N_PARTIES] = { FALSE };
   gboolean staying[N_PARTIES];
@@ -347,6 +380,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mix-pool/small-runs", test_pool_small_runs);
   g_test_add_func ("/mix-pool/many-outputs", test_pool_many_outputs);
   g_test_add_func ("/mix-pool/skipped-when-few", test_pool_skipped_when_few);
+  g_test_add_func ("/mix-pool/by-cost", test_pool_by_cost);
   g_test_add_func (
       "/mix-pool/leave-while-pushing", test_pool_leave_while_pushing);
   return g_test_run ();
