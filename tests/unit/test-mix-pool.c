@@ -95,6 +95,8 @@ typedef struct
   GstHarness *out[N_PARTIES];
   GMutex lock;
   GHashTable *threads; /* GThread * that pushed on a src_N */
+  GstClockTime newest; /* the newest frame pushed on any src_N */
+  guint overtaken;     /* buffers pushed after a newer frame's */
 } Room;
 
 /* Small (no limiting with 40 of them), distinct per party and changing
@@ -125,11 +127,19 @@ on_output (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   Room *room = data;
 
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  /* a real output encodes and sends: give the workers time to wake (and
+   * the next frame time to overtake a late one: the last output is slow) */
+  g_usleep (g_str_equal (GST_PAD_NAME (pad), "src_39") ? 5000 : 200);
   g_mutex_lock (&room->lock);
   g_hash_table_add (room->threads, g_thread_self ());
+  /* a frame starts once every output has the one before */
+  if (GST_CLOCK_TIME_IS_VALID (room->newest) && pts < room->newest)
+    room->overtaken++;
+  if (!GST_CLOCK_TIME_IS_VALID (room->newest) || pts > room->newest)
+    room->newest = pts;
   g_mutex_unlock (&room->lock);
-  /* a real output encodes and sends: give the workers time to wake */
-  g_usleep (200);
   return GST_PAD_PROBE_OK;
 }
 
@@ -140,6 +150,7 @@ room_new (guint min_outputs, GstClockTime min_cost)
 
   g_mutex_init (&room->lock);
   room->threads = g_hash_table_new (NULL, NULL);
+  room->newest = GST_CLOCK_TIME_NONE;
   room->pool = mcu_mix_pool_new (3);
   room->element = gst_element_factory_make ("mcumixminus", NULL);
   g_assert_nonnull (room->element);
@@ -235,6 +246,7 @@ test_pool_many_outputs (void)
     }
     g_assert_null (gst_harness_try_pull (room->out[p]));
   }
+  g_assert_cmpuint (room->overtaken, ==, 0);
   /* the workers pushed some of them */
   g_assert_cmpuint (mcu_mix_pool_get_n_helped (room->pool), >, 0);
   g_assert_cmpuint (g_hash_table_size (room->threads), >=, 2);
