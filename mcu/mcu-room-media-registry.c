@@ -127,6 +127,9 @@ mcu_room_media_registry_open (
     .max_talkers = self->config->max_talkers,
     .prompt_cache = self->prompt_cache,
     .mix_pool = self->mix_pool,
+    /* 0 in the file: always (from the first frame on) */
+    .pool_min_cost =
+        MAX ((GstClockTime)self->config->parallel_encode_ms * GST_MSECOND, 1),
   };
 
   g_return_val_if_fail (MCU_IS_ROOM_MEDIA_REGISTRY (self), NULL);

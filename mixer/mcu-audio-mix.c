@@ -485,6 +485,8 @@ build_pipeline (McuAudioMix *self, GError **error)
     g_object_set (self->mixer, "max-talkers", options->max_talkers, NULL);
   if (options->mix_pool)
     g_object_set (self->mixer, "pool", options->mix_pool, NULL);
+  if (options->pool_min_cost > 0)
+    g_object_set (self->mixer, "pool-min-cost", options->pool_min_cost, NULL);
   gst_bin_add_many (
       GST_BIN (self->pipeline), silence, caps, self->mixer, sink, NULL);
   if (!gst_element_link_many (silence, caps, self->mixer, sink, NULL)) {

@@ -9,18 +9,20 @@
  * worker, only for items, so a run is never slower than the caller doing
  * everything alone plus one wake-up.
  *
- * Threads: GThreadPool's (exclusive, n_workers of them, started in new and
- * joined in finalize) and the callers of run. Locks: each Job's `lock`,
- * held only to count and signal, never while running an item. */
+ * Threads: n_workers threads named "mcu-mix-pool" (started in new, joined
+ * in finalize), each popping jobs from `queue`, and the callers of run. Locks:
+ * each Job's `lock`, held only to count and signal, never while running an
+ * item. */
 #include "mcu-mix-pool.h"
 
 struct _McuMixPool
 {
   GObject parent_instance;
 
-  guint n_workers;   /* set in new, read-only afterwards */
-  GThreadPool *pool; /* NULL without workers */
-  gsize n_helped;    /* atomic */
+  guint n_workers;    /* set in new, read-only afterwards */
+  GThread **threads;  /* n_workers of them */
+  GAsyncQueue *queue; /* Job *, or the pool itself: quit */
+  gsize n_helped;     /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (McuMixPool, mcu_mix_pool, G_TYPE_OBJECT)
@@ -76,17 +78,22 @@ job_finish (Job *job, guint ran)
 }
 
 /* A worker thread. */
-static void
-on_job (gpointer data, gpointer user_data)
+static gpointer
+worker (gpointer data)
 {
-  Job *job = data;
-  McuMixPool *self = user_data;
-  guint ran = job_work (job);
+  McuMixPool *self = data;
+  gpointer item;
 
-  if (ran > 0)
-    g_atomic_pointer_add (&self->n_helped, ran);
-  job_finish (job, ran);
-  job_unref (job);
+  while ((item = g_async_queue_pop (self->queue)) != self) {
+    Job *job = item;
+    guint ran = job_work (job);
+
+    if (ran > 0)
+      g_atomic_pointer_add (&self->n_helped, ran);
+    job_finish (job, ran);
+    job_unref (job);
+  }
+  return NULL;
 }
 
 static void
@@ -94,10 +101,15 @@ mcu_mix_pool_finalize (GObject *object)
 {
   McuMixPool *self = MCU_MIX_POOL (object);
 
-  /* No run is in progress (it holds no reference, but a caller of run
-   * holds one on its owner): the queue is empty or holds finished jobs. */
-  if (self->pool != NULL)
-    g_thread_pool_free (self->pool, FALSE, TRUE);
+  /* No run is in progress (a caller of run holds a reference on its
+   * owner): the queue holds at most finished jobs, which the workers drop
+   * before they see their quit. */
+  for (guint i = 0; i < self->n_workers; i++)
+    g_async_queue_push (self->queue, self);
+  for (guint i = 0; i < self->n_workers; i++)
+    g_thread_join (self->threads[i]);
+  g_free (self->threads);
+  g_async_queue_unref (self->queue);
   G_OBJECT_CLASS (mcu_mix_pool_parent_class)->finalize (object);
 }
 
@@ -116,20 +128,15 @@ McuMixPool *
 mcu_mix_pool_new (guint n_workers)
 {
   McuMixPool *self = g_object_new (MCU_TYPE_MIX_POOL, NULL);
-  g_autoptr (GError) error = NULL;
 
   if (n_workers == 0)
     n_workers = g_get_num_processors () - 1;
   self->n_workers = MIN (n_workers, MCU_MIX_POOL_MAX_WORKERS);
-  if (self->n_workers == 0)
-    return self;
-  /* exclusive: the threads start now and stay, none per run */
-  self->pool =
-      g_thread_pool_new (on_job, self, (gint)self->n_workers, TRUE, &error);
-  if (self->pool == NULL) {
-    g_warning ("mixing on one thread: %s", error->message);
-    self->n_workers = 0;
-  }
+  self->queue = g_async_queue_new ();
+  self->threads = g_new0 (GThread *, self->n_workers + 1);
+  /* the threads start now and stay, none per run */
+  for (guint i = 0; i < self->n_workers; i++)
+    self->threads[i] = g_thread_new ("mcu-mix-pool", worker, self);
   return self;
 }
 
@@ -173,7 +180,7 @@ mcu_mix_pool_run (
   g_mutex_init (&job->lock);
   g_cond_init (&job->cond);
   for (guint h = 0; h < helpers; h++)
-    g_thread_pool_push (self->pool, job, NULL);
+    g_async_queue_push (self->queue, job);
 
   ran = job_work (job);
   g_mutex_lock (&job->lock);
