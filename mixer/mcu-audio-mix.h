@@ -43,9 +43,9 @@ typedef struct
    * room's mixer makes its own when it needs one. Referenced by the
    * room's mixer. */
   McuMixPool *mix_pool;
-  /* Spread a room's outputs over the pool once pushing them from one
-   * thread takes this long (mcumixminus pool-min-cost; 1 ns: nearly
-   * always); 0: the mixer's default. */
+  /* Spread a room's outputs over the pool once pushing them takes this
+   * much CPU time (mcumixminus pool-min-cost; 1 ns: nearly always); 0:
+   * the mixer's default. */
   GstClockTime pool_min_cost;
 } McuAudioMixOptions;
 

@@ -49,7 +49,7 @@ struct _McuMixMinus
   GstBuffer *push_mix;     /* the frame's full mix, while pushing */
   guint push_n;            /* its samples */
   gboolean push_alone;     /* a lone contributor hears a GAP */
-  GstClockTime push_cost;  /* how long the last frame's pushes took */
+  GstClockTime push_cost;  /* CPU time of the last frame's pushes */
   gboolean pooling;        /* the last frame's were spread */
   GstFlowReturn last_flow;
 

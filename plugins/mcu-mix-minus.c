@@ -46,8 +46,8 @@
  *   pad-added handler (they may run under it); the main loop is fine.
  * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad,
  *   the properties (level_interval, gate_threshold_db, gate_hangover,
- *   max_talkers, pool, pool_min_outputs, pool_min_cost) and the output volumes
- * (gains).
+ *   max_talkers, pool, pool_min_outputs, pool_min_cost) and the output
+ *   volumes (gains).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
@@ -86,7 +86,8 @@ enum
 #define DEFAULT_GATE_THRESHOLD_DB MCU_MIX_KERNEL_FLOOR_DB
 #define DEFAULT_GATE_HANGOVER     (300 * GST_MSECOND)
 #define DEFAULT_MAX_TALKERS       0
-/* Below this, waking a worker costs more than it saves (see README). */
+/* Fewer outputs are not worth sharing out (tests/bench/bench-mix-pool.c:
+ * 16 Opus encodes take about 2.3 ms of a 20 ms frame on one thread). */
 #define DEFAULT_POOL_MIN_OUTPUTS 16
 /* 15 % of a 20 ms frame on one thread */
 #define DEFAULT_POOL_MIN_COST (3 * GST_MSECOND)
@@ -388,9 +389,10 @@ add_push (McuMixMinus *self, GstPad *srcpad, McuMixMinusPad *pad, gint32 gain,
  * aggregator task alone. Spreading costs wake-ups and lock contention
  * (the outputs that share an encode take turns at its cache), so it is
  * only worth it when the work is more than a small part of a frame: it
- * starts when pushing the last frame from one thread took pool-min-cost
- * or more, and stops when the work done by all the threads (the time
- * times their number) falls below half of that. */
+ * starts when pushing the last frame's outputs took pool-min-cost of CPU
+ * time or more, and stops when it falls below half of that (CPU time of
+ * every thread that pushed: a busy machine preempting the mixing thread
+ * does not make the work look bigger). */
 static McuMixPool *
 pool_for (McuMixMinus *self, guint n_outputs)
 {
@@ -402,10 +404,8 @@ pool_for (McuMixMinus *self, guint n_outputs)
     self->pooling = FALSE;
   } else if (!self->pooling) {
     self->pooling = cost >= self->pool_min_cost;
-  } else if (self->pool != NULL) {
-    guint threads = mcu_mix_pool_get_n_workers (self->pool) + 1;
-
-    self->pooling = cost * threads >= self->pool_min_cost / 2;
+  } else {
+    self->pooling = cost >= self->pool_min_cost / 2;
   }
   if (self->pooling) {
     if (self->pool == NULL)
@@ -453,7 +453,8 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
     gboolean announcing)
 {
   g_autoptr (McuMixPool) pool = NULL;
-  gint64 start = g_get_monotonic_time ();
+  guint64 start = mcu_mix_pool_thread_time ();
+  guint64 helped = 0;
 
   g_array_set_size (self->pushes, 0);
   for (guint i = 0; i < self->outputs->len; i++) {
@@ -480,14 +481,14 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
   self->push_alone = contributors == 1 && !announcing;
   if (pool != NULL && self->pushes->len > 0) {
     push_one (0, self);
-    mcu_mix_pool_run (pool, self->pushes->len - 1, push_rest, self);
+    helped = mcu_mix_pool_run (pool, self->pushes->len - 1, push_rest, self);
   } else {
     for (guint i = 0; i < self->pushes->len; i++)
       push_one (i, self);
   }
   self->push_mix = NULL;
   g_array_set_size (self->pushes, 0);
-  self->push_cost = (g_get_monotonic_time () - start) * GST_USECOND;
+  self->push_cost = mcu_mix_pool_thread_time () - start + helped;
 }
 
 /* Adds the frame's statistics of every pad to its level sums: from its
@@ -729,9 +730,16 @@ mcu_mix_minus_set_property (
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   McuMixMinus *self = MCU_MIX_MINUS (object);
+  g_autoptr (McuMixPool) old_pool = NULL;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_POOL:
+      /* a frame being pushed keeps its own reference; the old pool's
+       * threads are joined (if this was the last) without the lock */
+      old_pool = g_steal_pointer (&self->pool);
+      self->pool = g_value_dup_object (value);
+      break;
     case PROP_LEVEL_INTERVAL:
       self->level_interval = g_value_get_uint64 (value);
       break;
@@ -743,10 +751,6 @@ mcu_mix_minus_set_property (
       break;
     case PROP_MAX_TALKERS:
       self->max_talkers = g_value_get_uint (value);
-      break;
-    case PROP_POOL:
-      /* a frame being pushed keeps its own reference */
-      g_set_object (&self->pool, g_value_get_object (value));
       break;
     case PROP_POOL_MIN_OUTPUTS:
       self->pool_min_outputs = g_value_get_uint (value);
@@ -824,10 +828,9 @@ install_properties (GObjectClass *gobject_class)
           0, G_MAXUINT, DEFAULT_POOL_MIN_OUTPUTS, flags));
   g_object_class_install_property (gobject_class, PROP_POOL_MIN_COST,
       g_param_spec_uint64 ("pool-min-cost", "Pool minimum cost",
-          "Spread a frame's outputs over the pool once pushing them from "
-          "one thread took this long (ns), until the work of all the "
-          "threads falls below half of it (0 = always, from "
-          "pool-min-outputs on)",
+          "Spread a frame's outputs over the pool once pushing them took "
+          "this much CPU time (ns, every thread that pushed), until it "
+          "falls below half of it (0 = always, from pool-min-outputs on)",
           0, G_MAXUINT64, DEFAULT_POOL_MIN_COST, flags));
 }
 

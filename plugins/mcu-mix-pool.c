@@ -15,6 +15,8 @@
  * item. */
 #include "mcu-mix-pool.h"
 
+#include <time.h>
+
 struct _McuMixPool
 {
   GObject parent_instance;
@@ -36,7 +38,8 @@ typedef struct
   gpointer data;
   GMutex lock;
   GCond cond;
-  guint done; /* with lock */
+  guint done;     /* with lock */
+  guint64 cpu_ns; /* with lock: the workers' CPU time on it */
 } Job;
 
 static void
@@ -66,12 +69,13 @@ job_work (Job *job)
 }
 
 static void
-job_finish (Job *job, guint ran)
+job_finish (Job *job, guint ran, guint64 cpu_ns)
 {
   if (ran == 0)
     return;
   g_mutex_lock (&job->lock);
   job->done += ran;
+  job->cpu_ns += cpu_ns;
   if (job->done == job->n)
     g_cond_signal (&job->cond);
   g_mutex_unlock (&job->lock);
@@ -86,11 +90,12 @@ worker (gpointer data)
 
   while ((item = g_async_queue_pop (self->queue)) != self) {
     Job *job = item;
+    guint64 start = mcu_mix_pool_thread_time ();
     guint ran = job_work (job);
 
     if (ran > 0)
       g_atomic_pointer_add (&self->n_helped, ran);
-    job_finish (job, ran);
+    job_finish (job, ran, mcu_mix_pool_thread_time () - start);
     job_unref (job);
   }
   return NULL;
@@ -154,22 +159,34 @@ mcu_mix_pool_get_n_helped (McuMixPool *self)
   return (guint64)g_atomic_pointer_get (&self->n_helped);
 }
 
-void
+guint64
+mcu_mix_pool_thread_time (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (guint64)ts.tv_sec * G_GUINT64_CONSTANT (1000000000) +
+         (guint64)ts.tv_nsec;
+}
+
+guint64
 mcu_mix_pool_run (
     McuMixPool *self, guint n_items, McuMixPoolFunc func, gpointer data)
 {
   Job *job;
   guint helpers;
   guint ran;
+  guint64 cpu_ns;
 
-  g_return_if_fail (MCU_IS_MIX_POOL (self));
-  g_return_if_fail (func != NULL);
+  g_return_val_if_fail (MCU_IS_MIX_POOL (self), 0);
+  g_return_val_if_fail (func != NULL, 0);
 
   helpers = MIN (self->n_workers, n_items > 0 ? n_items - 1 : 0);
   if (helpers == 0) {
     for (guint i = 0; i < n_items; i++)
       func (i, data);
-    return;
+    return 0;
   }
 
   job = g_new0 (Job, 1);
@@ -187,6 +204,8 @@ mcu_mix_pool_run (
   job->done += ran;
   while (job->done < job->n)
     g_cond_wait (&job->cond, &job->lock);
+  cpu_ns = job->cpu_ns;
   g_mutex_unlock (&job->lock);
   job_unref (job);
+  return cpu_ns;
 }

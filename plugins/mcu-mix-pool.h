@@ -32,8 +32,12 @@ typedef void (*McuMixPoolFunc) (guint index, gpointer data);
  * A pool on a single CPU has no worker: run calls every item itself. */
 McuMixPool *mcu_mix_pool_new (guint n_workers);
 guint mcu_mix_pool_get_n_workers (McuMixPool *self);
-void mcu_mix_pool_run (
+/* Returns the CPU time (ns) the workers spent on this run's items (the
+ * caller's own is not in it: see mcu_mix_pool_thread_time). */
+guint64 mcu_mix_pool_run (
     McuMixPool *self, guint n_items, McuMixPoolFunc func, gpointer data);
+/* The CPU time (ns) the calling thread has used so far. */
+guint64 mcu_mix_pool_thread_time (void);
 /* Items run on a worker thread so far (tests, diagnostics). */
 guint64 mcu_mix_pool_get_n_helped (McuMixPool *self);
 
