@@ -235,7 +235,7 @@ mcu_config_new_default (void)
   c->codecs = g_strdupv ((gchar **)known_codecs);
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
-  c->parallel_encode_ms = 3;
+  c->parallel_encode_ms = 5;
   c->srtp = 1; /* optional */
   c->auto_create = TRUE;
   c->pin_prompt = TRUE;

@@ -89,8 +89,8 @@ enum
 /* Fewer outputs are not worth sharing out (tests/bench/bench-mix-pool.c:
  * 16 Opus encodes take about 2.3 ms of a 20 ms frame on one thread). */
 #define DEFAULT_POOL_MIN_OUTPUTS 16
-/* 15 % of a 20 ms frame on one thread */
-#define DEFAULT_POOL_MIN_COST (3 * GST_MSECOND)
+/* a quarter of a 20 ms frame */
+#define DEFAULT_POOL_MIN_COST (5 * GST_MSECOND)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (MCU_MIX_MINUS_CAPS));

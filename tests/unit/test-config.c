@@ -27,7 +27,7 @@ test_defaults (void)
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
-  g_assert_cmpuint (c->parallel_encode_ms, ==, 3);
+  g_assert_cmpuint (c->parallel_encode_ms, ==, 5);
   g_assert_cmpuint (c->srtp, ==, 1); /* optional */
   g_assert_false (c->srtp_allow_insecure_keys);
   g_assert_cmpstr (c->auth_realm, ==, c->sip_domain);
