@@ -47,6 +47,7 @@ struct _McuMixMinus
   GArray *listening_gains; /* gint32: the gain of each of listening */
   GArray *pushes;          /* McuMixMinusPush: this frame's, see push_outputs */
   GstBuffer *push_mix;     /* the frame's full mix, while pushing */
+  GstEvent *push_segment;  /* (nullable) `src`'s segment, while pushing */
   guint push_n;            /* its samples */
   gboolean push_alone;     /* a lone contributor hears a GAP */
   GstClockTime push_cost;  /* CPU time of the last frame's pushes */
@@ -65,10 +66,12 @@ struct _McuMixMinus
 GstPad *mcu_mix_minus_request_new_pad (GstElement *element,
     GstPadTemplate *templ, const gchar *req_name, const GstCaps *caps);
 void mcu_mix_minus_release_pad (GstElement *element, GstPad *pad);
-/* Aggregator task: pushes @buffer (transfer full) on @srcpad after its
- * sticky events; a flow other than *@last_flow is logged and kept there. */
+/* Aggregator task or a pool worker: pushes @buffer (transfer full) on
+ * @srcpad after its sticky events; @segment: (nullable) the segment of
+ * `src` (NULL: read it there); a flow other than *@last_flow is logged and
+ * kept there. */
 void mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
-    GstPad *srcpad, GstBuffer *buffer);
+    GstPad *srcpad, GstEvent *segment, GstBuffer *buffer);
 /* The probe on `src` that mirrors its events on every src_N. */
 GstPadProbeReturn mcu_mix_minus_on_src_event (
     GstPad *pad, GstPadProbeInfo *info, gpointer user_data);

@@ -367,7 +367,8 @@ push_one (guint index, gpointer data)
   /* at another volume: its own buffer, never the shared one */
   buffer =
       mcu_mix_minus_gains_apply (buffer, self->push_mix, self->push_n, p->gain);
-  mcu_mix_minus_push_output (self, p->last_flow, p->srcpad, buffer);
+  mcu_mix_minus_push_output (
+      self, p->last_flow, p->srcpad, self->push_segment, buffer);
 }
 
 static void
@@ -477,6 +478,9 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
   }
 
   self->push_mix = mix;
+  /* read once: every output reading it would queue on `src`'s lock */
+  self->push_segment = gst_pad_get_sticky_event (
+      GST_AGGREGATOR_SRC_PAD (self), GST_EVENT_SEGMENT, 0);
   self->push_n = n;
   self->push_alone = contributors == 1 && !announcing;
   if (pool != NULL && self->pushes->len > 0) {
@@ -487,6 +491,7 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
       push_one (i, self);
   }
   self->push_mix = NULL;
+  gst_clear_event (&self->push_segment);
   g_array_set_size (self->pushes, 0);
   self->push_cost = mcu_mix_pool_thread_time () - start + helped;
 }
