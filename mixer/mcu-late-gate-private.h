@@ -19,8 +19,17 @@
  * waiting; never more often, also across drops). A keyframe always passes, late
  * or not: it ends a drop, and dropping one would only ask for another.
  *
- * Threads: a plain struct owned by one pad probe; check runs on that pad's
- * streaming thread only; the counters are atomics any thread may read. */
+ * What lateness needs that stays the same from frame to frame is kept in the
+ * gate: the pad's segment (taken from the SEGMENT event the owner passes to
+ * mcu_late_gate_event, or looked up once from the pad's sticky event; a
+ * flush or a new stream forgets it) and its element's clock with the base
+ * time (compared with the element's under its object lock on each frame,
+ * and taken again when the element changed either: a state change). So a
+ * frame costs one lock and a clock read, not three lookups and refs.
+ *
+ * Threads: a plain struct owned by one pad probe; check and event run on
+ * that pad's streaming thread only; the counters are atomics any thread may
+ * read. */
 #pragma once
 
 #include <gst/gst.h>
@@ -47,6 +56,11 @@ typedef struct
   GstClockTime asked;         /* monotonic time of the last keyframe request */
   gint dropped;               /* atomic: frames dropped */
   gint drops;                 /* atomic: times a drop began */
+  /* the streaming thread only: what lateness reads of the pad */
+  gboolean have_segment;
+  GstSegment segment;
+  GstClock *clock; /* (nullable) (owned) the element's, at base_time */
+  GstClockTimeDiff base_time; /* (as GstElement's) */
 } McuLateGate;
 
 /* @running: (out) (optional) the buffer's running time, or NONE (then the
@@ -65,8 +79,14 @@ gboolean mcu_late_gate_qos (
     GstPad *pad, GstBuffer *buf, GstClockTime latency, GstClockTime max);
 /* Any thread. GST_CLOCK_TIME_NONE: never drop. */
 void mcu_late_gate_set_budget (McuLateGate *gate, GstClockTime budget);
-/* Its pad is not streaming (its bin was rebuilt): no drop in progress. */
+/* Its pad is not streaming (its bin was rebuilt): no drop in progress,
+ * nothing kept of the pad. */
 void mcu_late_gate_reset (McuLateGate *gate);
+/* Frees what the gate keeps (its owner goes away). */
+void mcu_late_gate_clear (McuLateGate *gate);
+/* An event on its way through the gate's pad (before the buffers after it):
+ * a segment is kept, a flush or new stream forgets it. */
+void mcu_late_gate_event (McuLateGate *gate, GstEvent *event);
 /* The verdict on @buf (an access unit: DELTA_UNIT flag set on all but
  * keyframes) on its way through @pad. */
 McuLateGateVerdict mcu_late_gate_check (

@@ -89,6 +89,9 @@ mcu_late_gate_init (McuLateGate *gate)
   gate->dropping = gate->was_over = FALSE;
   gate->asked = GST_CLOCK_TIME_NONE;
   gate->dropped = gate->drops = 0;
+  gate->have_segment = FALSE;
+  gate->clock = NULL;
+  gate->base_time = 0;
 }
 
 void
@@ -117,6 +120,70 @@ void
 mcu_late_gate_reset (McuLateGate *gate)
 {
   gate->dropping = gate->was_over = FALSE;
+  mcu_late_gate_clear (gate);
+}
+
+void
+mcu_late_gate_clear (McuLateGate *gate)
+{
+  gate->have_segment = FALSE;
+  gst_clear_object (&gate->clock);
+}
+
+void
+mcu_late_gate_event (McuLateGate *gate, GstEvent *event)
+{
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &gate->segment);
+      gate->have_segment = TRUE;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      gate->have_segment = FALSE;
+      break;
+    default:
+      break;
+  }
+}
+
+/* mcu_late_gate_lateness (@latency 0) with what the gate keeps: the
+ * segment, and the element's clock and base time while they stay the
+ * same. */
+static GstClockTimeDiff
+gate_lateness (McuLateGate *gate, GstPad *pad, GstBuffer *buf)
+{
+  GstElement *element = GST_ELEMENT_CAST (GST_OBJECT_PARENT (pad));
+  GstClockTime running;
+
+  /* (the pad is its element's while it streams: no ref needed) */
+  if (!GST_BUFFER_PTS_IS_VALID (buf) || element == NULL)
+    return 0;
+  if (!gate->have_segment) {
+    GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+
+    if (event == NULL)
+      return 0;
+    mcu_late_gate_event (gate, event);
+    gst_event_unref (event);
+  }
+  GST_OBJECT_LOCK (element);
+  if (GST_ELEMENT_CLOCK (element) != gate->clock ||
+      element->base_time != gate->base_time) {
+    gst_clear_object (&gate->clock);
+    if (GST_ELEMENT_CLOCK (element))
+      gate->clock = gst_object_ref (GST_ELEMENT_CLOCK (element));
+    gate->base_time = element->base_time;
+  }
+  GST_OBJECT_UNLOCK (element);
+  if (gate->clock == NULL || gate->segment.format != GST_FORMAT_TIME)
+    return 0;
+  running = gst_segment_to_running_time (
+      &gate->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (running))
+    return 0;
+  return GST_CLOCK_DIFF (gate->base_time, gst_clock_get_time (gate->clock)) -
+         (GstClockTimeDiff)running;
 }
 
 McuLateGateVerdict
@@ -135,7 +202,7 @@ mcu_late_gate_check (McuLateGate *gate, GstPad *pad, GstBuffer *buf)
   budget_ms = g_atomic_int_get (&gate->budget_ms);
   if (budget_ms < 0)
     return MCU_LATE_GATE_PASS;
-  late = mcu_late_gate_lateness (pad, buf, 0, NULL);
+  late = gate_lateness (gate, pad, buf);
   GST_LOG_OBJECT (pad,
       "frame %" GST_STIME_FORMAT " after its time (budget %d ms)",
       GST_STIME_ARGS (late), budget_ms);

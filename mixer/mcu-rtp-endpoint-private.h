@@ -8,6 +8,7 @@
 #include "mcu-rtp-endpoint.h"
 #include "mcu-rtcp-session.h"
 #include "mcu-rtp-src.h"
+#include "mcu-rtp-stream-set-private.h"
 
 G_BEGIN_DECLS
 
@@ -51,6 +52,7 @@ struct _McuRtpEndpoint
   gboolean sdp_heard;  /* RTP came from the SDP's address:port */
   guint32 ssrc;        /* of the last media RTP packet taken, if have_ssrc */
   gboolean have_ssrc;
+  McuRtpStreamSet streams; /* the SSRCs rtpbin has streams for */
   McuRtpEndpointCounters counters;
   GstElement *jb; /* (owned) (nullable) the last mcujitterbuffer made */
 

@@ -17,7 +17,11 @@
  *   until dispose. Each packet: drop garbage; with rtcp-mux tell RTCP from
  *   RTP on the RTP port; under `lock` accept_source (latching), counters,
  *   last_rx, the caller's SSRC, and a ref on the mcurtpsrc it goes to;
- *   then, without the lock, push it there. Nothing is taken while no
+ *   with rtpbin, the SSRCs it has streams for (`streams`) and which of
+ *   them went quiet: then, without the lock, those streams are dropped
+ *   ("clear-ssrc": rtpbin frees the jitter buffer on this thread, where
+ *   nothing else pushes into it) with the fakesinks they fed, and the
+ *   packet is pushed. Nothing is taken while no
  *   transport is built. The push runs srtpdec and rtpbin's receive side
  *   (rtpsession, the SSRC demuxer, the jitter buffer's chain, which only
  *   queues) on this thread; it holds mcurtpsrc's stream lock, so the bin
@@ -66,11 +70,11 @@
 /* How long only the SDP's own address:port is taken after a new SDP before
  * another source may be a NAT's (see accept_source). */
 #define NAT_GRACE_US (2 * G_USEC_PER_SEC)
-/* SSRCs one transport takes (rtpbin makes a jitter buffer, with its thread,
- * for each and keeps it): a caller that changes SSRC more often than this
- * without a re-INVITE is not heard after, rather than each new SSRC costing
- * us a thread. */
-#define MAX_STREAMS 8u
+/* SSRCs one transport takes at once (rtpbin makes a jitter buffer, with its
+ * thread, for each): the streams of SSRCs gone quiet are dropped to make
+ * room (mcu-rtp-stream-set-private.h), so a caller that changes SSRC often
+ * is still heard and costs us no more threads. */
+#define MAX_STREAMS MCU_RTP_STREAM_SET_MAX
 
 G_DEFINE_FINAL_TYPE (McuRtpEndpoint, mcu_rtp_endpoint, G_TYPE_OBJECT)
 
@@ -142,9 +146,9 @@ mcu_rtp_endpoint_init (McuRtpEndpoint *self)
   self->last_rx = g_get_monotonic_time ();
 }
 
-static void on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+static void on_rtp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival);
-static void on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+static void on_rtcp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival);
 
 McuRtpEndpoint *
@@ -549,8 +553,9 @@ take_packet (McuRtpEndpoint *self, GstBuffer *buf, GSocketAddress *from,
   PacketKind kind;
   McuRtpSrc *to;
   gboolean mux, srtp;
-  guint32 ssrc = 0;
-  guint pt = 0, requests = 0;
+  guint32 ssrc = 0, clear[MAX_STREAMS];
+  guint pt = 0, requests = 0, n_clear = 0;
+  GstElement *bin = NULL, *rtpbin = NULL;
 
   g_mutex_lock (&self->lock);
   mux = self->rx_mux;
@@ -579,16 +584,30 @@ take_packet (McuRtpEndpoint *self, GstBuffer *buf, GSocketAddress *from,
       self->ssrc = ssrc;
       self->have_ssrc = TRUE;
     }
+    /* (rtpbin is set before the transport is published and stays until
+     * after it is withdrawn, both under the lock) */
+    if (self->rtpbin)
+      n_clear = mcu_rtp_stream_set_packet (
+          &self->streams, ssrc, self->ssrc, self->have_ssrc, now, clear);
+    if (n_clear) {
+      bin = gst_object_ref (self->bin);
+      rtpbin = gst_object_ref (self->rtpbin);
+    }
   }
   self->counters.keyframes_asked_in += requests;
   gst_object_ref (to);
   g_mutex_unlock (&self->lock);
+  if (n_clear) {
+    mcu_rtp_stream_set_drop (bin, rtpbin, clear, n_clear);
+    gst_object_unref (rtpbin);
+    gst_object_unref (bin);
+  }
   return to;
 }
 
 /* McuRtpIo's thread: what came to one of our ports. */
 static void
-on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
+on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   gint64 now = g_get_monotonic_time ();
@@ -598,21 +617,23 @@ on_io_packets (McuRtpEndpoint *self, gboolean rtp_port, GstBuffer *const *bufs,
 
     if (to == NULL)
       continue;
-    mcu_rtp_src_push_full (
-        to, gst_buffer_ref (bufs[i]), from[i], GST_BUFFER_DTS (bufs[i]));
+    /* taken, not reffed: mcurtpsrc stamps it and srtpdec decrypts it in
+     * place without copying it again */
+    arrival = GST_BUFFER_DTS (bufs[i]);
+    mcu_rtp_src_push_full (to, g_steal_pointer (&bufs[i]), from[i], arrival);
     gst_object_unref (to);
   }
 }
 
 static void
-on_rtp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_rtp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   on_io_packets (data, TRUE, bufs, from, n, arrival);
 }
 
 static void
-on_rtcp_io (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_rtcp_io (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   on_io_packets (data, FALSE, bufs, from, n, arrival);
@@ -680,10 +701,13 @@ on_rtpbin_request_pt_map (
   return mcu_rtp_endpoint_get_pt_caps (self, pt);
 }
 
+/* @pad (rtpbin's recv_rtp_src_SESSION_SSRC_PT) into a fakesink
+ * (mcu_rtp_stream_set_drop finds it by its name). */
 static void
-link_to_fakesink (GstElement *bin, GstPad *pad)
+link_to_fakesink (GstElement *bin, GstPad *pad, guint ssrc, guint pt)
 {
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autofree gchar *name = mcu_rtp_stream_set_sink_name (ssrc, pt);
+  GstElement *sink = gst_element_factory_make ("fakesink", name);
   GstPad *sinkpad;
 
   g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
@@ -713,7 +737,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
    * was heard; its pad-added may come after the newer one's: the jitter
    * buffers have a thread each). */
   if (pt != self->params.pt || !current) {
-    link_to_fakesink (self->bin, pad);
+    link_to_fakesink (self->bin, pad, ssrc, pt);
     return;
   }
   /* The caller changed SSRC: follow the new stream. The old one goes on
@@ -723,7 +747,12 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, McuRtpEndpoint *self)
   if (!gst_ghost_pad_set_target (GST_GHOST_PAD (self->rtp_src), pad))
     GST_WARNING_OBJECT (rtpbin, "could not link %s", name);
   if (old) {
-    link_to_fakesink (self->bin, old);
+    g_autofree gchar *old_name = gst_pad_get_name (old);
+    guint old_ssrc, old_pt;
+
+    if (sscanf (old_name, "recv_rtp_src_%u_%u_%u", &session, &old_ssrc,
+            &old_pt) == 3)
+      link_to_fakesink (self->bin, old, old_ssrc, old_pt);
     gst_object_unref (old);
   }
   g_signal_emit (self, signals[SIGNAL_STREAM_LINKED], 0, ssrc);
@@ -921,6 +950,7 @@ mcu_rtp_endpoint_build (
   self->rx_srtp = params->srtp != MCU_MEDIA_SRTP_NONE;
   self->rx_pt = params->pt;
   self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
+  mcu_rtp_stream_set_init (&self->streams);
   /* a new transport (new codec): keep sending where the peer was heard */
   apply_destinations (self);
   g_mutex_unlock (&self->lock);

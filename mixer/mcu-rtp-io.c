@@ -26,7 +26,8 @@
  *
  * Datagrams are read into MCU_RTP_IO_BATCH slots of the largest UDP size,
  * owned by the thread (its pages are only touched as far as datagrams
- * reach), and copied into buffers of their own size. Senders' addresses
+ * reach), and copied once into buffers of their own size, which the
+ * callback may take (no second buffer or copy downstream). Senders' addresses
  * are kept per watch: a new GSocketAddress only when the source changes. */
 #define _GNU_SOURCE /* recvmmsg */
 #include "mcu-rtp-io.h"
@@ -234,7 +235,8 @@ read_batch (McuRtpIo *self, McuRtpIoWatch *w, IoBatch *b)
     w->func (
         w->data, w->socket, b->bufs, b->from, n, GST_BUFFER_DTS (b->bufs[0]));
   for (guint i = 0; i < n; i++) {
-    gst_buffer_unref (b->bufs[i]);
+    /* (NULL: taken by the callback) */
+    gst_clear_buffer (&b->bufs[i]);
     g_object_unref (b->from[i]);
   }
 }

@@ -26,13 +26,15 @@ G_BEGIN_DECLS
 #define MCU_RTP_IO_BATCH 32
 
 /* @n datagrams read from @socket (n >= 1), in arrival order: @bufs[i]
- * (transfer none: ref what you keep) came from @from[i] (transfer none);
- * its DTS is when it arrived (the kernel's receive time) on the system
- * clock (gst_system_clock_obtain). @arrival: the first one's. On the I/O
- * thread. */
-typedef void (*McuRtpIoFunc) (gpointer data, GSocket *socket,
-    GstBuffer *const *bufs, GSocketAddress *const *from, guint n,
-    GstClockTime arrival);
+ * came from @from[i] (transfer none); its DTS is when it arrived (the
+ * kernel's receive time) on the system clock (gst_system_clock_obtain).
+ * @arrival: the first one's. On the I/O thread.
+ * @bufs: the callback may take a buffer (g_steal_pointer (&bufs[i])): it is
+ * then the only reference to it and to its memory, so whoever writes into
+ * it downstream (srtpdec decrypts in place) neither copies the buffer nor
+ * its bytes; the I/O thread unrefs the ones left. */
+typedef void (*McuRtpIoFunc) (gpointer data, GSocket *socket, GstBuffer **bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival);
 /* A timer is due at @now (system clock). Returns when it is due next, or
  * GST_CLOCK_TIME_NONE to stop (the timer stays allocated until
  * mcu_rtp_io_remove_timer). On the I/O thread. */

@@ -4,10 +4,9 @@
  *   view tap -> appsrc -> queue -> videoscale -> videoconvert -> I420 WxH
  *     -> x264enc -> h264parse -> byte-stream/au -> appsink -> taps
  *
- * Time: the pipeline runs on the system clock with its base time fixed at
- * creation, and a picture tapped at clock time T enters at running time
- * T - base: the appsink's taps (running time + base) hand each encoded
- * picture out with the T it came in with, as the view's own tap would.
+ * Time (mcu-tap-pipeline-private.h): the appsink's taps hand each encoded
+ * picture out with the clock time it was tapped at, as the view's own tap
+ * would.
  *
  * Reuse: when a participants' encoder group already encodes that view
  * (view 0, H.264, the same size and rate), its output is tapped instead
@@ -30,8 +29,8 @@
 #include "mcu-video-encode.h"
 #include "mcu-encoder-group.h"
 #include "mcu-mixer-error.h"
+#include "mcu-tap-pipeline-private.h"
 
-#include <gst/app/app.h>
 #include <gst/video/video.h>
 
 struct _McuVideoEncode
@@ -39,12 +38,10 @@ struct _McuVideoEncode
   GObject parent_instance;
 
   McuVideoEncodeOptions options;
-  McuVideoMix *mix; /* (weak) */
-  GstElement *pipeline, *src, *sink;
-  GstClockTime base; /* the pipeline's base time (system clock) */
-  GstCaps *caps;     /* the view's caps last set on src (view tap thread) */
+  McuVideoMix *mix;  /* (weak) */
+  McuTapPipeline tp; /* our own encode, fed the view */
+  GstElement *sink;  /* its appsink */
   guint view_tap;
-  guint bus_watch;
   McuMixTaps *taps;
   McuMixTaps *inner; /* the own pipeline's appsink -> deliver */
   McuVideoEncodeSource source;
@@ -102,13 +99,11 @@ stop (McuVideoEncode *self)
   self->view_tap = 0;
   if (self->mix && mcu_video_mix_get_encode (self->mix) == self)
     mcu_video_mix_set_encode (self->mix, NULL);
-  g_clear_handle_id (&self->bus_watch, g_source_remove);
-  if (self->pipeline) {
-    if (self->source == MCU_VIDEO_ENCODE_FALLBACK && self->group)
-      mcu_encoder_group_stop (self->group);
-    gst_element_set_state (self->pipeline, GST_STATE_NULL);
-    g_clear_object (&self->pipeline);
-  }
+  if (self->tp.pipeline && self->source == MCU_VIDEO_ENCODE_FALLBACK &&
+      self->group)
+    mcu_encoder_group_stop (self->group);
+  mcu_tap_pipeline_stop (&self->tp);
+  self->sink = NULL;
   g_clear_object (&self->group);
 }
 
@@ -132,7 +127,7 @@ mcu_video_encode_finalize (GObject *object)
 
   mcu_mix_taps_free (self->taps);
   mcu_mix_taps_free (self->inner);
-  gst_clear_caps (&self->caps);
+  mcu_tap_pipeline_clear (&self->tp);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_video_encode_parent_class)->finalize (object);
 }
@@ -148,9 +143,24 @@ mcu_video_encode_class_init (McuVideoEncodeClass *klass)
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
+/* Our pipeline failed, or the fallback could not start (the main thread):
+ * stopped, and not handed out again. */
+static void
+on_failed (gpointer data, const gchar *message)
+{
+  McuVideoEncode *self = data;
+
+  self->failed = TRUE;
+  g_object_ref (self);
+  stop (self);
+  g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
+  g_object_unref (self);
+}
+
 static void
 mcu_video_encode_init (McuVideoEncode *self)
 {
+  mcu_tap_pipeline_init (&self->tp, "the video encode", on_failed, self);
   self->taps = mcu_mix_taps_new ();
   self->inner = mcu_mix_taps_new ();
   g_mutex_init (&self->lock);
@@ -203,81 +213,10 @@ deliver (
   mcu_mix_taps_dispatch (self->taps, buffer, caps, clock_time);
 }
 
-/* the view's pictures (the video mix's streaming thread) */
-static void
-on_view (
-    GstBuffer *buffer, GstCaps *caps, GstClockTime clock_time, gpointer data)
-{
-  McuVideoEncode *self = data;
-
-  if (clock_time < self->base)
-    return;
-  mcu_mix_taps_push_copy (
-      self->src, &self->caps, buffer, caps, clock_time - self->base);
-}
-
-static gboolean
-on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
-{
-  McuVideoEncode *self = data;
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *debug = NULL;
-  g_autofree gchar *message = NULL;
-
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
-    return G_SOURCE_CONTINUE;
-  gst_message_parse_error (msg, &err, &debug);
-  message = g_strdup_printf ("the video encode failed: %s", err->message);
-  g_warning ("%s (%s)", message, debug ? debug : "");
-  self->bus_watch = 0;
-  self->failed = TRUE;
-  g_object_ref (self);
-  stop (self);
-  g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
 static GstElement *
 add (McuVideoEncode *self, const gchar *factory, GError **error)
 {
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (e == NULL) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "cannot encode the view: GStreamer element %s is missing", factory);
-    return NULL;
-  }
-  gst_bin_add (GST_BIN (self->pipeline), e);
-  return e;
-}
-
-/* On the system clock, its base time fixed: see the top. */
-static void
-new_pipeline (McuVideoEncode *self)
-{
-  g_autoptr (GstClock) clock = gst_system_clock_obtain ();
-
-  self->pipeline = gst_pipeline_new ("view-encode");
-  gst_pipeline_use_clock (GST_PIPELINE (self->pipeline), clock);
-  gst_element_set_start_time (self->pipeline, GST_CLOCK_TIME_NONE);
-  self->base = gst_clock_get_time (clock);
-  gst_element_set_base_time (self->pipeline, self->base);
-}
-
-static gboolean
-start_pipeline (McuVideoEncode *self, GError **error)
-{
-  g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-
-  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
-        "the view's encode would not start");
-    return FALSE;
-  }
-  return TRUE;
+  return mcu_tap_pipeline_add (&self->tp, factory, error);
 }
 
 static gboolean
@@ -287,9 +226,10 @@ build (McuVideoEncode *self, GError **error)
   g_autoptr (GstCaps) raw = NULL, h264 = NULL;
   GstElement *c[9];
 
-  new_pipeline (self);
-  if (!(c[0] = self->src = add (self, "appsrc", error)) ||
-      !(c[1] = add (self, "queue", error)) ||
+  if (!mcu_tap_pipeline_new (&self->tp, "view-encode", error))
+    return FALSE;
+  c[0] = self->tp.src;
+  if (!(c[1] = add (self, "queue", error)) ||
       !(c[2] = add (self, "videoscale", error)) ||
       !(c[3] = add (self, "videoconvert", error)) ||
       !(c[4] = add (self, "capsfilter", error)) ||
@@ -299,12 +239,7 @@ build (McuVideoEncode *self, GError **error)
     return FALSE;
   c[8] = self->sink = mcu_mix_taps_make_sink (self->inner, NULL);
   mcu_mix_taps_add (self->inner, deliver, self, NULL);
-  gst_bin_add (GST_BIN (self->pipeline), self->sink);
-  /* never blocks the room: beyond 2 s queued, new pictures are dropped */
-  g_object_set (self->src, "format", GST_FORMAT_TIME, "is-live", TRUE, "block",
-      FALSE, "max-bytes", (guint64)0, "max-buffers", (guint64)0, "max-time",
-      (guint64)2 * GST_SECOND, NULL);
-  gst_util_set_object_arg (G_OBJECT (self->src), "leaky-type", "upstream");
+  gst_bin_add (GST_BIN (self->tp.pipeline), self->sink);
   raw = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
       "width", G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
@@ -325,7 +260,7 @@ build (McuVideoEncode *self, GError **error)
           "cannot link the view's encode");
       return FALSE;
     }
-  return start_pipeline (self, error);
+  return mcu_tap_pipeline_start (&self->tp, error);
 }
 
 /* ---- a participants' group as the source, and the fallback ---- */
@@ -351,22 +286,17 @@ build_fallback (
       mcu_encoder_group_new (profile, "view-encoder", error);
   if (group == NULL)
     return FALSE;
-  new_pipeline (self);
-  if (!(self->src = add (self, "appsrc", error)))
+  if (!mcu_tap_pipeline_new (&self->tp, "view-encode", error))
     return FALSE;
-  g_object_set (self->src, "format", GST_FORMAT_TIME, "is-live", TRUE, "block",
-      FALSE, "max-bytes", (guint64)0, "max-buffers", (guint64)0, "max-time",
-      (guint64)2 * GST_SECOND, NULL);
-  gst_util_set_object_arg (G_OBJECT (self->src), "leaky-type", "upstream");
   /* the group's bin is its own (a reference of the group's) */
-  gst_bin_add (GST_BIN (self->pipeline),
+  gst_bin_add (GST_BIN (self->tp.pipeline),
       gst_object_ref (mcu_encoder_group_get_bin (group)));
-  if (!gst_element_link (self->src, mcu_encoder_group_get_bin (group))) {
+  if (!gst_element_link (self->tp.src, mcu_encoder_group_get_bin (group))) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link the view's encode");
     return FALSE;
   }
-  if (!start_pipeline (self, error))
+  if (!mcu_tap_pipeline_start (&self->tp, error))
     return FALSE;
   tap_group (self, group);
   if (!self->group_tap) {
@@ -390,8 +320,8 @@ switch_to_fallback (McuVideoEncode *self)
              "%u kbit/s) for the recordings and streams from now on",
       profile.width, profile.height, profile.bitrate_kbps);
   if (build_fallback (self, &profile, &error) &&
-      !(self->view_tap =
-              mcu_video_mix_add_tap (self->mix, on_view, self, NULL, &error))) {
+      !(self->view_tap = mcu_video_mix_add_tap (
+            self->mix, mcu_tap_pipeline_on_tap, &self->tp, NULL, &error))) {
     /* the room's video stopped (it closes): no pictures from now on, as
      * for an encode of its own; its outputs stop with the room */
     g_message ("the recorded view is gone: %s", error->message);
@@ -402,11 +332,7 @@ switch_to_fallback (McuVideoEncode *self)
         g_strdup_printf ("the video encode failed: %s", error->message);
 
     g_warning ("%s", message);
-    self->failed = TRUE;
-    g_object_ref (self);
-    stop (self);
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0, message);
-    g_object_unref (self);
+    on_failed (self, message);
   }
 }
 
@@ -484,8 +410,9 @@ mcu_video_encode_get (
   } else {
     if (!build (self, error))
       return NULL;
-    if (!(self->view_tap =
-                mcu_video_mix_add_tap (mix, on_view, self, NULL, error)))
+    /* the view's pictures (the video mix's streaming thread) */
+    if (!(self->view_tap = mcu_video_mix_add_tap (
+              mix, mcu_tap_pipeline_on_tap, &self->tp, NULL, error)))
       return NULL;
   }
   /* the next with the same options share it (a different one runs apart) */
@@ -514,12 +441,13 @@ mcu_video_encode_request_key_frame (
     mcu_encoder_group_request_keyframe (ask, FALSE);
     g_object_unref (ask);
   }
-  /* between the group and the fallback: that starts with one anyway */
-  if (grouped)
+  /* between the group and the fallback: that starts with one anyway;
+   * stopped (failed): none to ask */
+  if (grouped || self->sink == NULL)
     return;
   pad = gst_element_get_static_pad (self->sink, "sink");
-  running = GST_CLOCK_TIME_IS_VALID (clock_time) && clock_time >= self->base
-                ? clock_time - self->base
+  running = GST_CLOCK_TIME_IS_VALID (clock_time) && clock_time >= self->tp.base
+                ? clock_time - self->tp.base
                 : GST_CLOCK_TIME_NONE;
 
   /* upstream, from the appsink to the encoder */

@@ -86,6 +86,7 @@ mcu_video_session_finalize (GObject *object)
 {
   McuVideoSession *self = MCU_VIDEO_SESSION (object);
 
+  mcu_late_gate_clear (&self->late);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_video_session_parent_class)->finalize (object);
 }
@@ -251,8 +252,14 @@ static GstPadProbeReturn
 on_depayed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuVideoSession *self = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstBuffer *buf;
 
+  /* the gate keeps the segment the frames after it are timed in */
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    mcu_late_gate_event (&self->late, GST_PAD_PROBE_INFO_EVENT (info));
+    return GST_PAD_PROBE_OK;
+  }
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
     g_mutex_lock (&self->lock);
     self->stats.keyframes_in++;
@@ -370,7 +377,9 @@ build_decoder (McuVideoSession *self, GstBin *bin, GError **error)
   }
   add_probe (
       self->depay, "sink", GST_PAD_PROBE_TYPE_BUFFER, on_rtp_to_depay, self);
-  add_probe (self->depay, "src", GST_PAD_PROBE_TYPE_BUFFER, on_depayed, self);
+  add_probe (self->depay, "src",
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      on_depayed, self);
   add_probe (dec, "src", GST_PAD_PROBE_TYPE_BUFFER, on_decoded_frame, self);
   add_probe (
       dec, "src", GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_decoder_upstream, NULL);

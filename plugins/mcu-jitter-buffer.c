@@ -6,113 +6,13 @@
  * queue and every field below `lock` are shared under `lock`, which is
  * never held while pushing or calling out (signals, the scheduler). Order:
  * service_lock, then lock. */
-#include "mcu-jitter-buffer.h"
+#include "mcu-jitter-buffer-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (mcu_jitter_buffer_debug);
+GST_DEBUG_CATEGORY (mcu_jitter_buffer_debug);
 #define GST_CAT_DEFAULT mcu_jitter_buffer_debug
-
-#define DEFAULT_LATENCY_MS 60
-#define DEFAULT_MIN_MS     20
-#define DEFAULT_MAX_MS     200
-#define MAX_DROPOUT        3000 /* seq ahead: a new stream */
-#define MAX_MISORDER       1000 /* seq behind: a new stream */
-#define MAX_LOST_EVENTS    50   /* a longer hole is skipped, not concealed */
-#define MAX_QUEUE          512  /* packets held at most */
-#define WINDOW             (1 * GST_SECOND) /* min transit: over 1-2 s */
-#define RESYNC_TRANSIT     (1 * GST_SECOND)
-#define DEFAULT_DURATION   (20 * GST_MSECOND)
-#define MAX_DURATION       (200 * GST_MSECOND)
-#define DOWN_AFTER         (5 * GST_SECOND)
-#define DOWN_EVERY         (1 * GST_SECOND)
-#define DOWN_STEP          (10 * GST_MSECOND)
-/* a depth change after this long without output needs no concealment */
-#define STREAMING_SLACK (60 * GST_MSECOND)
-#define EXT_BASE        (G_GUINT64_CONSTANT (1) << 40)
-/* Serviced this late (an overloaded machine), a lost packet is not
- * concealed any more: the output catches up. Time downstream made us wait
- * (MCU_JITTER_BUFFER_CAN_TAKE said no: the mixer paces its input, about
- * 20-40 ms behind the playout time) does not count. */
-#define MAX_BEHIND (60 * GST_MSECOND)
-
-typedef struct
-{
-  GstBuffer *buf;
-  guint64 ext_seq;
-  gint64 rtp_ns; /* RTP time since the mapping's base */
-} Packet;
-
-typedef enum
-{
-  ITEM_BUFFER,
-  ITEM_LOST,
-} ItemType;
-
-typedef struct
-{
-  ItemType type;
-  GstBuffer *buf;
-  guint seqnum;
-  GstClockTime timestamp, duration;
-} Item;
-
-struct _McuJitterBuffer
-{
-  GstElement parent_instance;
-
-  GstPad *sinkpad, *srcpad, *rtcppad;
-  GMutex service_lock;
-
-  GMutex lock;
-  /* properties */
-  guint latency_ms, min_ms, max_ms;
-  gboolean do_lost;
-  /* clock rates: from the caps, else asked per payload type */
-  gint caps_rate;
-  gint pt_rate[128]; /* 0: not asked, -1: none */
-  gboolean flushing;
-  gboolean segment_sent;
-  GstSegment segment; /* upstream's, for the arrival times */
-  /* the stream */
-  gboolean have_stream;
-  guint32 ssrc;
-  gint clock_rate;
-  guint64 max_seq; /* extended */
-  guint64 max_ts;  /* extended, of the max_seq packet */
-  guint64 base_ts;
-  gint64 max_rtp_ns;
-  GQueue queue; /* Packet*, by ext_seq */
-  gboolean have_out;
-  guint64 next_seq;
-  GstClockTime last_end; /* running time where the output stopped */
-  GstClockTime duration; /* of a packet */
-  gboolean discont;
-  /* mapping: smallest transit over two windows */
-  gboolean have_map;
-  GstClockTimeDiff win_min[2];
-  GstClockTime win_start;
-  GstClockTimeDiff offset;
-  /* jitter and depth */
-  gboolean have_prev;
-  GstClockTime prev_arrival;
-  gint64 prev_rtp_ns;
-  gdouble jitter; /* ns */
-  GstClockTime depth;
-  GstClockTime conceal; /* added delay not concealed yet */
-  GstClockTime below_since, last_down;
-  /* counters */
-  guint64 received, lost, late, duplicates;
-  guint64 deferred;   /* services that found downstream full */
-  gboolean held;      /* the last answer was no */
-  GstClockTime freed; /* running time downstream said yes after a no */
-  /* the scheduler */
-  McuJitterBufferWakeFunc wake;
-  McuJitterBufferDetachFunc detach;
-  gpointer sched_data;
-  GstClockTime scheduled; /* running time the next service was promised */
-};
 
 G_DEFINE_FINAL_TYPE (McuJitterBuffer, mcu_jitter_buffer, GST_TYPE_ELEMENT)
 
@@ -147,369 +47,20 @@ static GstStaticPadTemplate rtcp_template =
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
-static void
-packet_free (Packet *p)
-{
-  gst_buffer_unref (p->buf);
-  g_free (p);
-}
-
-/* ---- state (lock held) ---- */
-
-static void
-drop_queue (McuJitterBuffer *self)
-{
-  Packet *p;
-
-  while ((p = g_queue_pop_head (&self->queue)))
-    packet_free (p);
-}
-
-/* Forget the stream: the next packet starts a new one. */
-static void
-reset_stream (McuJitterBuffer *self)
-{
-  drop_queue (self);
-  self->have_stream = FALSE;
-  self->have_out = FALSE;
-  self->have_map = FALSE;
-  self->have_prev = FALSE;
-  self->conceal = 0;
-  self->discont = TRUE;
-  self->below_since = GST_CLOCK_TIME_NONE;
-  self->held = FALSE;
-  self->freed = GST_CLOCK_TIME_NONE;
-}
-
-static GstClockTime
-clamp_depth (McuJitterBuffer *self, GstClockTime depth)
-{
-  return CLAMP (depth, self->min_ms * GST_MSECOND,
-      MAX (self->min_ms, self->max_ms) * GST_MSECOND);
-}
-
-static gint64
-ts_to_ns (McuJitterBuffer *self, guint64 ext_ts)
-{
-  if (ext_ts >= self->base_ts)
-    return (gint64)gst_util_uint64_scale_int (
-        ext_ts - self->base_ts, GST_SECOND, self->clock_rate);
-  return -(gint64)gst_util_uint64_scale_int (
-      self->base_ts - ext_ts, GST_SECOND, self->clock_rate);
-}
-
-static GstClockTimeDiff
-playout (McuJitterBuffer *self, const Packet *p)
-{
-  GstClockTimeDiff t = p->rtp_ns + self->offset + (GstClockTimeDiff)self->depth;
-
-  return MAX (t, 0);
-}
-
-/* The mapping moved later by @delta (or the depth grew): while the stream
- * is playing, the added delay is concealed. */
-static void
-add_delay (McuJitterBuffer *self, GstClockTime delta, GstClockTime arrival)
-{
-  if (self->have_out && arrival <= self->last_end + STREAMING_SLACK)
-    self->conceal = MIN (self->conceal + delta, MAX_DURATION);
-}
-
-static void
-new_mapping (McuJitterBuffer *self, GstClockTimeDiff transit, GstClockTime at)
-{
-  self->have_map = TRUE;
-  self->win_min[0] = self->win_min[1] = transit;
-  self->win_start = at;
-  self->offset = transit;
-  self->discont = TRUE;
-}
-
-/* Smallest transit over the current and the previous window. */
-static void
-update_mapping (
-    McuJitterBuffer *self, GstClockTimeDiff transit, GstClockTime arrival)
-{
-  GstClockTimeDiff offset;
-
-  if (!self->have_map || transit > self->offset + RESYNC_TRANSIT ||
-      transit < self->offset - RESYNC_TRANSIT) {
-    if (self->have_map)
-      GST_INFO_OBJECT (self, "transit moved by %" GST_STIME_FORMAT ": resync",
-          GST_STIME_ARGS (transit - self->offset));
-    new_mapping (self, transit, arrival);
-    return;
-  }
-  if (arrival >= self->win_start + WINDOW) {
-    self->win_min[0] = self->win_min[1];
-    self->win_min[1] = transit;
-    self->win_start = arrival;
-  } else {
-    self->win_min[1] = MIN (self->win_min[1], transit);
-  }
-  offset = MIN (self->win_min[0], self->win_min[1]);
-  if (offset > self->offset)
-    add_delay (self, (GstClockTime)(offset - self->offset), arrival);
-  self->offset = offset;
-}
-
-static void
-adapt_depth (McuJitterBuffer *self, GstClockTime arrival)
-{
-  GstClockTime target =
-      clamp_depth (self, 3 * (GstClockTime)self->jitter + 10 * GST_MSECOND);
-
-  if (target > self->depth) {
-    GST_DEBUG_OBJECT (self, "depth %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->depth), GST_TIME_ARGS (target));
-    add_delay (self, target - self->depth, arrival);
-    self->depth = target;
-    self->below_since = GST_CLOCK_TIME_NONE;
-  } else if (target + DOWN_STEP / 2 < self->depth) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->below_since)) {
-      self->below_since = self->last_down = arrival;
-    } else if (arrival >= self->below_since + DOWN_AFTER &&
-               arrival >= self->last_down + DOWN_EVERY) {
-      self->depth = MAX (target, self->depth - DOWN_STEP);
-      self->last_down = arrival;
-    }
-  } else {
-    self->below_since = GST_CLOCK_TIME_NONE;
-  }
-}
-
-/* Inserts @buf (ownership taken); FALSE when dropped. */
-static gboolean
-insert (McuJitterBuffer *self, GstBuffer *buf, guint16 seq, guint32 ts,
-    guint32 ssrc, gint clock_rate, GstClockTime arrival)
-{
-  guint64 ext_seq, ext_ts;
-  gint64 diff, rtp_ns;
-  GstClockTimeDiff transit;
-  Packet *p;
-  GList *l;
-
-  if (self->have_stream &&
-      (ssrc != self->ssrc || clock_rate != self->clock_rate)) {
-    GST_INFO_OBJECT (
-        self, "new SSRC %08x (was %08x): resync", ssrc, self->ssrc);
-    reset_stream (self);
-  }
-  if (self->have_stream) {
-    ext_seq = self->max_seq + (gint16)(seq - (guint16)self->max_seq);
-    diff = (gint64)(ext_seq - self->max_seq);
-    if (diff > MAX_DROPOUT || diff < -MAX_MISORDER) {
-      GST_INFO_OBJECT (
-          self, "sequence jump %" G_GINT64_FORMAT ": resync", diff);
-      reset_stream (self);
-    }
-  }
-  if (!self->have_stream) {
-    self->have_stream = TRUE;
-    self->ssrc = ssrc;
-    self->clock_rate = clock_rate;
-    self->max_seq = EXT_BASE + seq;
-    self->max_ts = self->base_ts = EXT_BASE + ts;
-    self->max_rtp_ns = 0;
-    self->duration = DEFAULT_DURATION;
-  }
-  ext_seq = self->max_seq + (gint16)(seq - (guint16)self->max_seq);
-  ext_ts = self->max_ts + (gint32)(ts - (guint32)self->max_ts);
-  diff = (gint64)(ext_seq - self->max_seq);
-
-  if (self->have_out && ext_seq < self->next_seq) {
-    self->late++;
-    GST_LOG_OBJECT (self, "late packet %u dropped", seq);
-    gst_buffer_unref (buf);
-    return FALSE;
-  }
-  for (l = self->queue.tail; l; l = l->prev) {
-    Packet *q = l->data;
-
-    if (q->ext_seq == ext_seq) {
-      self->duplicates++;
-      gst_buffer_unref (buf);
-      return FALSE;
-    }
-    if (q->ext_seq < ext_seq)
-      break;
-  }
-  if (self->queue.length >= MAX_QUEUE) {
-    self->late++; /* a sender far ahead of its own clock */
-    gst_buffer_unref (buf);
-    return FALSE;
-  }
-  self->received++;
-  rtp_ns = ts_to_ns (self, ext_ts);
-  if (diff > 0) {
-    gint64 d = (rtp_ns - self->max_rtp_ns) / diff;
-
-    if (diff <= 10 && d > 0 && d <= (gint64)MAX_DURATION)
-      self->duration = (GstClockTime)d;
-    self->max_seq = ext_seq;
-    self->max_ts = ext_ts;
-    self->max_rtp_ns = rtp_ns;
-  }
-  /* RFC 3550 6.4.1: J += (|D| - J) / 16 */
-  if (self->have_prev) {
-    gdouble d = (gdouble)((GstClockTimeDiff)arrival -
-                          (GstClockTimeDiff)self->prev_arrival) -
-                (gdouble)(rtp_ns - self->prev_rtp_ns);
-
-    if (ABS (d) < (gdouble)RESYNC_TRANSIT)
-      self->jitter += (ABS (d) - self->jitter) / 16.0;
-  }
-  self->have_prev = TRUE;
-  self->prev_arrival = arrival;
-  self->prev_rtp_ns = rtp_ns;
-
-  transit = (GstClockTimeDiff)arrival - rtp_ns;
-  update_mapping (self, transit, arrival);
-  adapt_depth (self, arrival);
-
-  p = g_new0 (Packet, 1);
-  p->buf = buf;
-  p->ext_seq = ext_seq;
-  p->rtp_ns = rtp_ns;
-  for (l = self->queue.tail; l; l = l->prev)
-    if (((Packet *)l->data)->ext_seq < ext_seq)
-      break;
-  if (l)
-    g_queue_insert_after (&self->queue, l, p);
-  else
-    g_queue_push_head (&self->queue, p);
-  return TRUE;
-}
-
-static void
-add_lost (McuJitterBuffer *self, GArray *items, GstClockTime duration)
-{
-  Item it = { ITEM_LOST, NULL, (guint16)self->next_seq, self->last_end,
-    duration };
-
-  if (self->do_lost)
-    g_array_append_val (items, it);
-  self->last_end += duration;
-}
-
-/* Serviced too late to conceal (see MAX_BEHIND). */
-static gboolean
-too_late (McuJitterBuffer *self, GstClockTime now)
-{
-  GstClockTime from = self->last_end;
-
-  if (GST_CLOCK_TIME_IS_VALID (self->freed) && self->freed > from)
-    from = self->freed;
-  return from + MAX_BEHIND < now;
-}
-
-/* What is due at @now (running time), into @items, at most @limit items
- * (@now is returned when more is due); the next time due. */
-static GstClockTime
-collect (McuJitterBuffer *self, GstClockTime now, GArray *items, guint limit)
-{
-  for (;;) {
-    Packet *head = g_queue_peek_head (&self->queue);
-    GstClockTime t;
-    guint64 n;
-
-    if (head == NULL) {
-      self->conceal = 0;
-      return GST_CLOCK_TIME_NONE;
-    }
-    t = (GstClockTime)playout (self, head);
-    if (self->have_out && self->conceal > 0) {
-      /* the depth grew while playing: conceal the added delay */
-      GstClockTime c;
-
-      if (head->ext_seq != self->next_seq) {
-        self->conceal = 0;
-        continue;
-      }
-      if (now < self->last_end)
-        return self->last_end;
-      if (items->len >= limit)
-        return now;
-      if (too_late (self, now))
-        self->conceal = 0;
-      c = t > self->last_end ? MIN (self->conceal, t - self->last_end) : 0;
-      self->conceal = 0;
-      if (c >= GST_MSECOND) {
-        Item it = { ITEM_LOST, NULL, (guint16)(self->next_seq - 1),
-          self->last_end, c };
-
-        g_array_append_val (items, it);
-        self->last_end += c;
-      }
-      continue;
-    }
-    if (self->have_out && head->ext_seq > self->next_seq) {
-      GstClockTime step;
-
-      n = head->ext_seq - self->next_seq;
-      if (n > MAX_LOST_EVENTS) {
-        self->lost += n;
-        self->next_seq = head->ext_seq;
-        self->discont = TRUE;
-        continue;
-      }
-      if (now < self->last_end)
-        return self->last_end;
-      if (items->len >= limit)
-        return now;
-      step = t > self->last_end ? (t - self->last_end) / n : 0;
-      if (step == 0 || step > MAX_DURATION)
-        step = self->duration;
-      self->lost++;
-      if (too_late (self, now)) {
-        self->last_end += step; /* too late to conceal: catch up */
-        self->discont = TRUE;
-      } else {
-        add_lost (self, items, step);
-      }
-      self->next_seq++;
-      continue;
-    }
-    if (t > now)
-      return t;
-    if (items->len >= limit)
-      return now;
-    g_queue_pop_head (&self->queue);
-    {
-      Item it = { ITEM_BUFFER, gst_buffer_make_writable (head->buf), 0, 0, 0 };
-
-      GST_BUFFER_PTS (it.buf) = t;
-      GST_BUFFER_DTS (it.buf) = GST_CLOCK_TIME_NONE;
-      if (self->discont)
-        GST_BUFFER_FLAG_SET (it.buf, GST_BUFFER_FLAG_DISCONT);
-      else
-        GST_BUFFER_FLAG_UNSET (it.buf, GST_BUFFER_FLAG_DISCONT);
-      self->discont = FALSE;
-      g_array_append_val (items, it);
-    }
-    self->have_out = TRUE;
-    self->next_seq = head->ext_seq + 1;
-    self->last_end = t + self->duration;
-    g_free (head);
-  }
-}
-
 /* Downstream's answer to MCU_JITTER_BUFFER_CAN_TAKE: 1 yes, 0 no, -1 not
- * answered (nobody downstream would block us). */
+ * answered (nobody downstream would block us). With service_lock: the
+ * query is the element's own, sent again and again. */
 static gint
 downstream_can_take (McuJitterBuffer *self)
 {
-  GstQuery *query = gst_query_new_custom (
-      GST_QUERY_CUSTOM, gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+  GstStructure *s = gst_query_writable_structure (self->can_take);
   gboolean can = TRUE;
-  gint answer = -1;
 
-  if (gst_pad_peer_query (self->srcpad, query) &&
-      gst_structure_get_boolean (
-          gst_query_get_structure (query), "can-take", &can))
-    answer = can ? 1 : 0;
-  gst_query_unref (query);
-  return answer;
+  gst_structure_remove_field (s, "can-take");
+  if (!gst_pad_peer_query (self->srcpad, self->can_take) ||
+      !gst_structure_get_boolean (s, "can-take", &can))
+    return -1;
+  return can ? 1 : 0;
 }
 
 static void
@@ -532,14 +83,56 @@ push_items (McuJitterBuffer *self, GArray *items)
   g_array_set_size (items, 0);
 }
 
-/* One item at a time while downstream answers the query (each push may
- * fill its queue), everything due when it does not. */
+/* May an item go? 1 yes, 0 no (held: wait for downstream's wake), -1
+ * downstream does not say (everything due goes). Called with `lock`,
+ * which it drops while asking. */
+static gint
+may_push (McuJitterBuffer *self, GstClockTime rt)
+{
+  gboolean was_held = self->held;
+  gint can;
+
+  if (self->granted) {
+    self->granted = self->held = FALSE;
+    self->woken++;
+    self->freed = rt;
+    return 1;
+  }
+  if (was_held && rt < self->held_at + MCU_JITTER_BUFFER_RESCUE)
+    return 0; /* serviced early (a packet came): still waiting */
+  if (was_held)
+    self->rescued++; /* no wake came: ask again */
+  self->held = FALSE;
+  self->asking = TRUE;
+  self->asked++;
+  g_mutex_unlock (&self->lock);
+  can = downstream_can_take (self);
+  g_mutex_lock (&self->lock);
+  self->asking = FALSE;
+  /* woken since it said no (a wake before a yes is stale) */
+  if (can == 0 && self->granted) {
+    self->woken++;
+    can = 1;
+  }
+  self->granted = FALSE;
+  if (can == 0) {
+    self->deferred++;
+    self->held = TRUE;
+    self->held_at = rt;
+  } else if (was_held) {
+    self->freed = rt;
+  }
+  return can;
+}
+
+/* One item per answer (each push may fill downstream), everything due when
+ * downstream does not answer. */
 GstClockTime
 mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
 {
   GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
   GstClockTime rt, next;
-  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (Item));
+  GArray *items;
   gboolean send_segment;
   gint can;
 
@@ -549,20 +142,22 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
   rt = now - base;
 
   g_mutex_lock (&self->service_lock);
-  do {
-    can = downstream_can_take (self);
+  items = self->items;
+  for (;;) {
     g_mutex_lock (&self->lock);
-    if (can == 1 && self->held)
-      self->freed = rt;
-    self->held = can == 0;
-    if (self->flushing)
-      next = GST_CLOCK_TIME_NONE;
-    else
-      next = collect (self, rt, items, can < 0 ? G_MAXUINT : (guint)can);
-    if (can == 0 && next <= rt) {
-      self->deferred++; /* downstream is full: ask again soon */
-      next = rt + MCU_JITTER_BUFFER_RETRY;
+    /* what is due, nothing taken yet */
+    next = self->flushing
+               ? GST_CLOCK_TIME_NONE
+               : mcu_jitter_buffer_queue_collect (self, rt, items, 0);
+    if (next > rt || (can = may_push (self, rt)) == 0 || self->flushing) {
+      if (GST_CLOCK_TIME_IS_VALID (next) && next <= rt && !self->flushing)
+        next = self->held_at + MCU_JITTER_BUFFER_RESCUE;
+      self->scheduled = next;
+      g_mutex_unlock (&self->lock);
+      break;
     }
+    next = mcu_jitter_buffer_queue_collect (
+        self, rt, items, can < 0 ? G_MAXUINT : 1);
     self->scheduled = next;
     send_segment = items->len > 0 && !self->segment_sent;
     if (send_segment)
@@ -576,9 +171,31 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
       gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
     }
     push_items (self, items);
-  } while (can == 1 && next <= rt);
+  }
   g_mutex_unlock (&self->service_lock);
   return GST_CLOCK_TIME_IS_VALID (next) ? next + base : next;
+}
+
+/* The waker: downstream can take one item. */
+void
+mcu_jitter_buffer_grant (McuJitterBuffer *self)
+{
+  McuJitterBufferWakeFunc wake = NULL;
+  gpointer data = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->held || self->asking) {
+    self->granted = TRUE;
+    /* a service asking right now sees it itself */
+    if (self->held && !self->asking && self->wake) {
+      wake = self->wake;
+      data = self->sched_data;
+      self->scheduled = 0;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  if (wake)
+    wake (self, 0, data);
 }
 
 void
@@ -679,9 +296,12 @@ mcu_jitter_buffer_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return GST_FLOW_FLUSHING;
   }
   arrival = arrival_time (self, buf);
-  if (insert (self, buf, seq, ts, ssrc, rate, arrival) && self->wake) {
+  if (mcu_jitter_buffer_queue_insert (
+          self, buf, seq, ts, ssrc, rate, arrival) &&
+      self->wake && !self->held) { /* held: downstream's wake comes first */
     Packet *head = g_queue_peek_head (&self->queue);
-    GstClockTime due = (GstClockTime)playout (self, head);
+    GstClockTime due =
+        (GstClockTime)mcu_jitter_buffer_queue_playout (self, head);
 
     if (self->have_out && head->ext_seq != self->next_seq)
       due = MIN (due, self->last_end);
@@ -736,7 +356,7 @@ mcu_jitter_buffer_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       g_mutex_lock (&self->lock);
       self->flushing = FALSE;
       self->segment_sent = FALSE;
-      reset_stream (self);
+      mcu_jitter_buffer_queue_reset (self);
       g_mutex_unlock (&self->lock);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_EOS:
@@ -769,7 +389,7 @@ mcu_jitter_buffer_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
       gst_query_parse_latency (query, &live, &min, &max);
     g_mutex_lock (&self->lock);
     depth = self->depth;
-    top = clamp_depth (self, G_MAXUINT * GST_MSECOND);
+    top = mcu_jitter_buffer_queue_clamp_depth (self, G_MAXUINT * GST_MSECOND);
     g_mutex_unlock (&self->lock);
     gst_query_set_latency (query, live, min + depth,
         GST_CLOCK_TIME_IS_VALID (max) ? max + top : max);
@@ -839,7 +459,7 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
       self->flushing = FALSE;
       self->segment_sent = FALSE;
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
-      reset_stream (self);
+      mcu_jitter_buffer_queue_reset (self);
       g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -847,9 +467,12 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
       g_mutex_lock (&self->lock);
       g_debug ("%s: received %" G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT
                ", late %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT
-               ", deferred %" G_GUINT64_FORMAT ", jitter %u ms, depth %u ms",
+               ", deferred %" G_GUINT64_FORMAT ", asked %" G_GUINT64_FORMAT
+               ", woken %" G_GUINT64_FORMAT ", rescued %" G_GUINT64_FORMAT
+               ", jitter %u ms, depth %u ms",
           GST_OBJECT_NAME (self), self->received, self->lost, self->late,
-          self->duplicates, self->deferred, (guint)(self->jitter / GST_MSECOND),
+          self->duplicates, self->deferred, self->asked, self->woken,
+          self->rescued, (guint)(self->jitter / GST_MSECOND),
           (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
       detach = self->detach;
@@ -876,7 +499,9 @@ make_stats (McuJitterBuffer *self)
   return gst_structure_new ("application/x-mcu-jitter-buffer-stats", "received",
       G_TYPE_UINT64, self->received, "lost", G_TYPE_UINT64, self->lost, "late",
       G_TYPE_UINT64, self->late, "duplicates", G_TYPE_UINT64, self->duplicates,
-      "deferred", G_TYPE_UINT64, self->deferred, "jitter", G_TYPE_UINT,
+      "deferred", G_TYPE_UINT64, self->deferred, "asked", G_TYPE_UINT64,
+      self->asked, "woken", G_TYPE_UINT64, self->woken, "rescued",
+      G_TYPE_UINT64, self->rescued, "jitter", G_TYPE_UINT,
       (guint)(self->jitter / GST_MSECOND), NULL);
 }
 
@@ -890,15 +515,16 @@ mcu_jitter_buffer_set_property (
   switch (prop_id) {
     case PROP_LATENCY:
       self->latency_ms = g_value_get_uint (value);
-      self->depth = clamp_depth (self, self->latency_ms * GST_MSECOND);
+      self->depth = mcu_jitter_buffer_queue_clamp_depth (
+          self, self->latency_ms * GST_MSECOND);
       break;
     case PROP_MIN_LATENCY:
       self->min_ms = g_value_get_uint (value);
-      self->depth = clamp_depth (self, self->depth);
+      self->depth = mcu_jitter_buffer_queue_clamp_depth (self, self->depth);
       break;
     case PROP_MAX_LATENCY:
       self->max_ms = g_value_get_uint (value);
-      self->depth = clamp_depth (self, self->depth);
+      self->depth = mcu_jitter_buffer_queue_clamp_depth (self, self->depth);
       break;
     case PROP_DO_LOST:
       self->do_lost = g_value_get_boolean (value);
@@ -951,7 +577,12 @@ mcu_jitter_buffer_finalize (GObject *object)
 {
   McuJitterBuffer *self = MCU_JITTER_BUFFER (object);
 
-  drop_queue (self);
+  /* downstream may still hold the waker: its wakes stop here */
+  mcu_jitter_buffer_waker_detach (self->waker);
+  gst_query_unref (self->can_take);
+  mcu_jitter_buffer_waker_unref (self->waker);
+  g_array_unref (self->items);
+  mcu_jitter_buffer_queue_drop (self);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->service_lock);
   G_OBJECT_CLASS (mcu_jitter_buffer_parent_class)->finalize (object);
@@ -1033,6 +664,11 @@ mcu_jitter_buffer_init (McuJitterBuffer *self)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->service_lock);
   g_queue_init (&self->queue);
+  self->items = g_array_new (FALSE, FALSE, sizeof (Item));
+  self->waker = mcu_jitter_buffer_waker_new (self);
+  self->can_take = gst_query_new_custom (
+      GST_QUERY_CUSTOM, gst_structure_new (MCU_JITTER_BUFFER_CAN_TAKE, "waker",
+                            MCU_TYPE_JITTER_BUFFER_WAKER, self->waker, NULL));
   self->latency_ms = DEFAULT_LATENCY_MS;
   self->min_ms = DEFAULT_MIN_MS;
   self->max_ms = DEFAULT_MAX_MS;

@@ -26,16 +26,19 @@
  * Properties: latency (ms, the starting depth; rtpbin sets it), min-latency
  * and max-latency (ms, 20 and 200), do-lost (send the lost events), and
  * read-only jitter (ms), depth (ms) and stats (GstStructure: received,
- * lost, late, duplicates, deferred (services that found downstream
- * full) as guint64, jitter as guint ms). Signals for
+ * lost, late, duplicates, deferred (answers "full" from downstream),
+ * asked (queries sent), woken (pushes after downstream's wake instead of
+ * a query), rescued (waits that no wake ended) as guint64, jitter as
+ * guint ms). Signals for
  * rtpbin: "request-pt-map" (clock-rate when the caps lack it),
  * "clear-pt-map" (action), "handle-sync" and "on-npt-stop" (never emitted).
  *
  * Threads: chain and events on the sink's streaming thread, service on any
  * one thread at a time; both take the element's lock for the queue, and
  * service pushes without it. The service never waits for downstream: it
- * asks first (MCU_JITTER_BUFFER_CAN_TAKE below), so one thread can serve
- * many jitter buffers. */
+ * asks first (MCU_JITTER_BUFFER_CAN_TAKE below, at most once per item
+ * pushed), and when downstream is full it is woken by downstream, not
+ * polled, so one thread can serve many jitter buffers. */
 #pragma once
 
 #include <gst/gst.h>
@@ -47,7 +50,8 @@ G_DECLARE_FINAL_TYPE (
     McuJitterBuffer, mcu_jitter_buffer, MCU, JITTER_BUFFER, GstElement)
 
 /* Called (no lock held) when a packet arrived that is due before the time
- * the last service returned (@due, clock time). */
+ * the last service returned (@due, clock time), or downstream woke it
+ * (@due 0: now). */
 typedef void (*McuJitterBufferWakeFunc) (
     McuJitterBuffer *jb, GstClockTime due, gpointer data);
 /* Called once when the element goes from PAUSED to READY, before its queue
@@ -55,13 +59,33 @@ typedef void (*McuJitterBufferWakeFunc) (
 typedef void (*McuJitterBufferDetachFunc) (McuJitterBuffer *jb, gpointer data);
 
 /* The custom downstream query (GST_QUERY_CUSTOM, structure of this name)
- * the service sends before each push: downstream that would block the
- * pusher (mcumixminus's retimed inputs) answers it and sets the boolean
- * "can-take"; FALSE: the service keeps what is due (nothing is counted
- * lost) and asks again MCU_JITTER_BUFFER_RETRY later. Unanswered (no such
- * element downstream, or not linked yet): pushed as before. */
+ * the service sends before a push: downstream that would block the pusher
+ * (mcumixminus's retimed inputs) answers it and sets the boolean
+ * "can-take". FALSE: the service keeps what is due (nothing is counted
+ * lost) and waits; the query carries the element's waker (field "waker",
+ * MCU_TYPE_JITTER_BUFFER_WAKER), which downstream keeps and wakes once it
+ * can take a buffer: the service then pushes one item without asking. A
+ * wake that never comes is rescued MCU_JITTER_BUFFER_RESCUE later (asked
+ * again; counted in the stats). Unanswered (no such element downstream,
+ * or not linked yet): pushed as before. */
 #define MCU_JITTER_BUFFER_CAN_TAKE "McuCanTake"
-#define MCU_JITTER_BUFFER_RETRY    (5 * GST_MSECOND)
+#define MCU_JITTER_BUFFER_RESCUE   (100 * GST_MSECOND)
+
+/* A jitter buffer's wake-up call (refcounted, thread-safe). It holds no
+ * reference to its jitter buffer: once the element is finalized a wake
+ * does nothing, and a wake in progress finishes before it is. */
+typedef struct _McuJitterBufferWaker McuJitterBufferWaker;
+#define MCU_TYPE_JITTER_BUFFER_WAKER (mcu_jitter_buffer_waker_get_type ())
+GType mcu_jitter_buffer_waker_get_type (void);
+McuJitterBufferWaker *mcu_jitter_buffer_waker_ref (McuJitterBufferWaker *waker);
+void mcu_jitter_buffer_waker_unref (McuJitterBufferWaker *waker);
+/* Downstream can take one buffer now (after it answered "can-take" no):
+ * the jitter buffer's scheduler is woken to push it. Cheap (no
+ * allocation, three uncontended locks); any thread, without holding locks
+ * the pusher takes (downstream's own object locks are fine). */
+void mcu_jitter_buffer_waker_wake (McuJitterBufferWaker *waker);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (
+    McuJitterBufferWaker, mcu_jitter_buffer_waker_unref)
 
 /* Registers "mcujitterbuffer" with @plugin, or statically with NULL. */
 gboolean mcu_jitter_buffer_register (GstPlugin *plugin);

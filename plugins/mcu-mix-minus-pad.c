@@ -25,12 +25,17 @@
  *
  * Never blocking a shared pusher: GstAggregator's chain blocks its caller
  * while the pad holds two buffers not fully mixed yet (live, max time level
- * 0 here). mcujitterbuffer's threads serve many callers, so before each
+ * 0 here). mcujitterbuffer's threads serve many callers, so before a
  * push they ask downstream (custom query MCU_JITTER_BUFFER_CAN_TAKE); a
  * retimed pad answers from its own timing, nothing cached: its inputs are
  * held until mixed past their end, so at most one is held when the last
- * one ends no more than its own length past the mix's position. A pad not
- * retimed refuses the query (pushes as before). */
+ * one ends no more than its own length past the mix's position. When it
+ * answers no it keeps the query's waker (McuJitterBufferWaker), and the
+ * aggregator task wakes it after the frame that makes room (the mix's
+ * position moved: mcu_mix_minus_pad_wake_waiters); a flush or the pad's
+ * release wakes it too. The jitter buffer then pushes one item without
+ * asking: no polling. A pad not retimed refuses the query (pushes as
+ * before). */
 #include "mcu-mix-minus-private.h"
 #include "mcu-jitter-buffer.h"
 
@@ -55,6 +60,8 @@ enum
 #define RETIME_LEAD  (20 * GST_MSECOND)
 #define RETIME_LATE  (60 * GST_MSECOND)
 #define RETIME_EARLY (60 * GST_MSECOND)
+/* the longest a shared pusher may wait in the aggregator (would_block_long) */
+#define MAX_BLOCK (40 * GST_MSECOND)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
@@ -115,6 +122,7 @@ mcu_mix_minus_pad_finalize (GObject *object)
 
   gst_clear_object (&pad->srcpad);
   g_clear_pointer (&pad->own, g_free);
+  g_clear_pointer (&pad->waiter, mcu_jitter_buffer_waker_unref);
 
   G_OBJECT_CLASS (mcu_mix_minus_pad_parent_class)->finalize (object);
 }
@@ -158,31 +166,33 @@ pad_retimed (McuMixMinusPad *pad)
   return retime;
 }
 
-/* The element's running time now (NONE without a clock) and where its
- * output is: the start of the next frame to mix (0 before the first). */
+/* The element's running time now, NONE without a clock. */
 static GstClockTime
-element_now (GstPad *pad, GstClockTime *mixed)
+element_now (GstElement *element)
 {
-  g_autoptr (GstElement) element = gst_pad_get_parent_element (pad);
   g_autoptr (GstClock) clock = NULL;
-  GstAggregatorPad *src;
   GstClockTime now, base;
 
-  *mixed = 0;
   if (element == NULL || (clock = gst_element_get_clock (element)) == NULL)
     return GST_CLOCK_TIME_NONE;
   now = gst_clock_get_time (clock);
   base = gst_element_get_base_time (element);
-  src = GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (element));
-  GST_OBJECT_LOCK (element);
+  return now >= base ? now - base : 0;
+}
+
+/* With the element's object lock: where its output is, the start of the
+ * next frame to mix (0 before the first). */
+static GstClockTime
+element_mixed (GstElement *element)
+{
+  GstAggregatorPad *src = GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (element));
+  GstClockTime mixed = 0;
+
   if (src->segment.format == GST_FORMAT_TIME &&
       GST_CLOCK_TIME_IS_VALID (src->segment.position))
-    *mixed = gst_segment_to_running_time (
+    mixed = gst_segment_to_running_time (
         &src->segment, GST_FORMAT_TIME, src->segment.position);
-  GST_OBJECT_UNLOCK (element);
-  if (!GST_CLOCK_TIME_IS_VALID (*mixed))
-    *mixed = 0;
-  return now >= base ? now - base : 0;
+  return GST_CLOCK_TIME_IS_VALID (mixed) ? mixed : 0;
 }
 
 /* Why a retimed buffer at @at (running time) must be placed again, or
@@ -202,18 +212,44 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
   return NULL;
 }
 
+/* A pad fed by a shared pusher (mcujitterbuffer on McuPlayout: it asks
+ * MCU_JITTER_BUFFER_CAN_TAKE) must not block it for long: one push can
+ * bring several buffers (a resampler splits a concealed packet in two;
+ * after a pause, a decoder's concealment of up to 200 ms, the resampler's
+ * drain and the packet), and the aggregator blocks the third while two
+ * are not mixed yet, until the older one is. A block of a frame or so is
+ * harmless (the room's other inputs are placed RETIME_LEAD ahead); one
+ * behind a 200 ms fill held the room's worker and silenced everyone's
+ * mix. Such a buffer is dropped instead. */
+static gboolean
+would_block_long (McuMixMinusPad *pad, GstClockTime mixed)
+{
+  guint held = 0;
+
+  if (!pad->in_shared)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (pad->in_ends); i++)
+    if (GST_CLOCK_TIME_IS_VALID (pad->in_ends[i]) && pad->in_ends[i] > mixed)
+      held++;
+  /* in_ends[0]: the older one, which the aggregator consumes first */
+  return held >= 2 && pad->in_ends[0] > mixed + MAX_BLOCK;
+}
+
 static GstPadProbeReturn
 retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime mixed;
-  GstClockTime now = element_now (GST_PAD (pad), &mixed);
+  g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
+  GstClockTime now = element_now (element), mixed = 0;
   GstClockTime rt = GST_CLOCK_TIME_NONE;
   GstClockTimeDiff at;
   const gchar *reason;
 
   if (!GST_CLOCK_TIME_IS_VALID (now))
     return GST_PAD_PROBE_OK;
+  GST_OBJECT_LOCK (element);
+  mixed = element_mixed (element);
+  GST_OBJECT_UNLOCK (element);
   if (GST_BUFFER_PTS_IS_VALID (buffer) &&
       pad->in_segment.format == GST_FORMAT_TIME)
     rt = gst_segment_to_running_time (
@@ -234,6 +270,14 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
       pad->in_synced = TRUE;
     }
   }
+  if (would_block_long (pad, mixed)) {
+    pad->in_dropped++;
+    GST_DEBUG_OBJECT (pad,
+        "dropped (%" G_GUINT64_FORMAT "): two buffers "
+        "not mixed yet, it would block its shared pusher",
+        pad->in_dropped);
+    return GST_PAD_PROBE_DROP;
+  }
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = (GstClockTime)at;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
@@ -248,28 +292,100 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
                                GST_SECOND, MCU_MIX_MINUS_RATE);
   pad->in_end = (GstClockTime)at + pad->in_duration;
   GST_OBJECT_UNLOCK (pad);
+  pad->in_ends[0] = pad->in_ends[1];
+  pad->in_ends[1] = pad->in_end;
   return GST_PAD_PROBE_OK;
 }
 
-/* MCU_JITTER_BUFFER_CAN_TAKE: can a buffer be pushed without blocking? */
+/* With the pad's object lock: can a buffer be pushed without blocking?
+ * (an end further ahead than retiming places anything is stale) */
+static gboolean
+can_take_locked (McuMixMinusPad *pad, GstClockTime now, GstClockTime mixed)
+{
+  GstClockTime end = pad->in_end, duration = pad->in_duration;
+
+  if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (end) ||
+      end > now + RETIME_LEAD + RETIME_EARLY + duration)
+    return TRUE;
+  return end <= mixed + duration;
+}
+
+/* MCU_JITTER_BUFFER_CAN_TAKE. No: the pad keeps the query's waker until
+ * mcu_mix_minus_pad_wake_waiters finds room. The answer and the wake are
+ * made under the same locks (the element's, then the pad's), so a wake
+ * is never lost between them. */
 static GstPadProbeReturn
 answer_can_take (McuMixMinusPad *pad, GstQuery *query)
 {
-  GstClockTime mixed, now = element_now (GST_PAD (pad), &mixed);
-  GstClockTime end, duration;
-  gboolean can = TRUE;
+  g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
+  GstClockTime now = element_now (element);
+  const GValue *v =
+      gst_structure_get_value (gst_query_get_structure (query), "waker");
+  McuJitterBufferWaker *waker = NULL, *old;
+  gboolean can;
 
+  if (element == NULL) {
+    gst_structure_set (gst_query_writable_structure (query), "can-take",
+        G_TYPE_BOOLEAN, TRUE, NULL);
+    return GST_PAD_PROBE_HANDLED;
+  }
+  if (v != NULL && G_VALUE_HOLDS (v, MCU_TYPE_JITTER_BUFFER_WAKER))
+    waker = g_value_get_boxed (v);
+  GST_OBJECT_LOCK (element);
   GST_OBJECT_LOCK (pad);
-  end = pad->in_end;
-  duration = pad->in_duration;
+  can = can_take_locked (pad, now, element_mixed (element));
+  old = pad->waiter;
+  pad->waiter =
+      can || waker == NULL ? NULL : mcu_jitter_buffer_waker_ref (waker);
   GST_OBJECT_UNLOCK (pad);
-  /* (an end further ahead than retiming places anything is stale) */
-  if (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (end) &&
-      end <= now + RETIME_LEAD + RETIME_EARLY + duration)
-    can = end <= mixed + duration;
+  GST_OBJECT_UNLOCK (element);
+  if (old != NULL)
+    mcu_jitter_buffer_waker_unref (old);
   gst_structure_set (gst_query_writable_structure (query), "can-take",
       G_TYPE_BOOLEAN, can, NULL);
   return GST_PAD_PROBE_HANDLED;
+}
+
+/* With the pad's object lock (and the element's when @pad is in it):
+ * wakes the jitter buffer waiting on @pad, if any. */
+static void
+wake_locked (McuMixMinusPad *pad)
+{
+  McuJitterBufferWaker *waker = g_steal_pointer (&pad->waiter);
+
+  if (waker == NULL)
+    return;
+  mcu_jitter_buffer_waker_wake (waker);
+  mcu_jitter_buffer_waker_unref (waker);
+}
+
+void
+mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all)
+{
+  GstClockTime now = all ? GST_CLOCK_TIME_NONE : element_now (element);
+
+  GST_OBJECT_LOCK (element);
+  {
+    GstClockTime mixed = element_mixed (element);
+
+    for (GList *l = element->sinkpads; l != NULL; l = l->next) {
+      McuMixMinusPad *pad = l->data;
+
+      GST_OBJECT_LOCK (pad);
+      if (pad->waiter != NULL && (all || can_take_locked (pad, now, mixed)))
+        wake_locked (pad);
+      GST_OBJECT_UNLOCK (pad);
+    }
+  }
+  GST_OBJECT_UNLOCK (element);
+}
+
+void
+mcu_mix_minus_pad_wake (McuMixMinusPad *pad)
+{
+  GST_OBJECT_LOCK (pad);
+  wake_locked (pad);
+  GST_OBJECT_UNLOCK (pad);
 }
 
 static GstPadProbeReturn
@@ -295,6 +411,8 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
       pad->in_synced = FALSE;
       GST_OBJECT_LOCK (pad);
       pad->in_end = GST_CLOCK_TIME_NONE;
+      wake_locked (pad); /* room again */
+      pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
       GST_OBJECT_UNLOCK (pad);
       return GST_PAD_PROBE_OK;
     default:
@@ -315,8 +433,10 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
         !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
       return GST_PAD_PROBE_OK;
     /* not retimed: unanswered, and not forwarded to every output */
-    return pad_retimed (pad) ? answer_can_take (pad, query)
-                             : GST_PAD_PROBE_DROP;
+    if (!pad_retimed (pad))
+      return GST_PAD_PROBE_DROP;
+    pad->in_shared = TRUE; /* asked from its pusher's thread */
+    return answer_can_take (pad, query);
   }
   if (!pad_retimed (pad))
     return GST_PAD_PROBE_OK;
@@ -342,6 +462,7 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->retime = DEFAULT_PAD_RETIME;
   gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
   pad->in_end = GST_CLOCK_TIME_NONE;
+  pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (GST_PAD (pad),
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
           GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_BOTH |

@@ -5,6 +5,7 @@
 
 #include "mcu-mix-kernel.h"
 #include "mcu-mix-minus.h"
+#include "mcu-jitter-buffer.h"
 
 G_BEGIN_DECLS
 
@@ -24,9 +25,15 @@ struct _McuMixMinusPad
   GstSegment in_segment;      /* upstream's segment */
   gboolean in_synced;         /* in_offset is set */
   GstClockTimeDiff in_offset; /* added to upstream's running time */
+  gboolean in_shared;         /* its pusher asks MCU_JITTER_BUFFER_CAN_TAKE */
+  GstClockTime in_ends[2];    /* ends of the last two buffers let in */
+  guint64 in_dropped;         /* buffers dropped rather than block long */
   /* with the pad's object lock: where the last retimed buffer ends and
    * its length (mcujitterbuffer's "can take" query, mcu-mix-minus-pad.c) */
   GstClockTime in_end, in_duration;
+  /* with the pad's object lock: the jitter buffer told "can-take" no,
+   * woken once the pad has room (mcu-mix-minus-pad.c) */
+  McuJitterBufferWaker *waiter;
 
   /* with the element's object lock; NULL once released */
   GstPad *srcpad;
@@ -53,6 +60,13 @@ struct _McuMixMinusPad
    * contributes nothing (see mcu-mix-minus-prompt.c) */
   guint64 exclusive_serial;
 };
+
+/* Aggregator task, after each frame: wakes the jitter buffers waiting on
+ * a retimed input that has room now (every one with @all: a flush). Takes
+ * the element's and the pads' object locks. */
+void mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all);
+/* Wakes the jitter buffer waiting on @pad (it is being released). */
+void mcu_mix_minus_pad_wake (McuMixMinusPad *pad);
 
 /* One sink_N and its src_N, with references (a per-frame snapshot). */
 typedef struct

@@ -341,9 +341,13 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
+  gst_object_ref (pad);
   g_mutex_lock (&self->release_lock);
   GST_ELEMENT_CLASS (mcu_mix_minus_parent_class)->release_pad (element, pad);
   g_mutex_unlock (&self->release_lock);
+  /* a jitter buffer waiting for room asks again (and finds no one) */
+  mcu_mix_minus_pad_wake (MCU_MIX_MINUS_PAD (pad));
+  gst_object_unref (pad);
 
   if (srcpad != NULL) {
     /* Sets src_N flushing, then waits (stream lock) for a push in progress;

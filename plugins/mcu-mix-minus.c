@@ -190,6 +190,8 @@ mcu_mix_minus_aggregate (GstAggregator *agg, gboolean timeout)
   ret = GST_AGGREGATOR_CLASS (mcu_mix_minus_parent_class)
             ->aggregate (agg, timeout);
   release_unlock (self); /* if finish_buffer did not */
+  /* the mix moved on: inputs that said "full" may have room */
+  mcu_mix_minus_pad_wake_waiters (GST_ELEMENT (self), FALSE);
   return ret;
 }
 
@@ -688,6 +690,7 @@ static GstFlowReturn
 mcu_mix_minus_flush (GstAggregator *agg)
 {
   /* The task is stopped: a flush restarts every output from silence. */
+  mcu_mix_minus_pad_wake_waiters (GST_ELEMENT (agg), TRUE);
   reset (MCU_MIX_MINUS (agg));
   return GST_AGGREGATOR_CLASS (mcu_mix_minus_parent_class)->flush (agg);
 }

@@ -82,6 +82,7 @@ class Peer:
         self.rtp.settimeout(0.005)
         self.tone, self.amplitude = tone, amplitude
         self.extension = extension
+        self.ssrc = random.getrandbits(32)  # the test may change it (no re-INVITE)
         self.peer = None
         self.dtmf_pt = 101
         self.keys = []  # digits still to press
@@ -106,7 +107,7 @@ class Peer:
             return bool(self.keys) or self._current is not None
 
     def _run(self):
-        seq, ts, ssrc = random.getrandbits(16), random.getrandbits(32), random.getrandbits(32)
+        seq, ts = random.getrandbits(16), random.getrandbits(32)
         phase, next_send = 0, time.monotonic()
         gap = 0
         while self.running:
@@ -124,6 +125,7 @@ class Peer:
                 continue
             next_send = max(next_send + 0.02, now - 0.1)
             seq = (seq + 1) & 0xFFFF
+            ssrc = self.ssrc
             with self.lock:
                 if self._current is None and gap == 0 and self.keys:
                     self._current = [self.keys.pop(0), ts, 0, 0]

@@ -6,7 +6,9 @@
  * packet dropped, and the adaptive depth going up under jitter (the added
  * delay concealed: no hole in the output) and down after. A downstream
  * that answers the "can take" query with no: nothing pushed, nothing
- * lost, asked again within 5 ms; then one push per yes. */
+ * lost, asked once and held until downstream's waker wakes it (then one
+ * push without asking), asked again only when no wake came for
+ * MCU_JITTER_BUFFER_RESCUE; a waker outliving its element. */
 #include "mcu-jitter-buffer.h"
 #include "mcu-plugins.h"
 
@@ -356,11 +358,14 @@ test_adaptive_depth (void)
   fixture_clear (&f);
 }
 
-/* Downstream answering MCU_JITTER_BUFFER_CAN_TAKE (the harness's sink). */
+/* Downstream answering MCU_JITTER_BUFFER_CAN_TAKE (the harness's sink):
+ * when full it keeps the query's waker, as mcumixminus's pads do. */
 typedef struct
 {
   gboolean full;
   guint asked;
+  McuJitterBufferWaker *waker;
+  guint wakes; /* the scheduler's wake calls */
 } Answer;
 
 static GstPadProbeReturn
@@ -373,47 +378,112 @@ on_can_take (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (s == NULL || !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
     return GST_PAD_PROBE_OK;
   a->asked++;
+  g_clear_pointer (&a->waker, mcu_jitter_buffer_waker_unref);
+  if (a->full)
+    g_assert_true (gst_structure_get (
+        s, "waker", MCU_TYPE_JITTER_BUFFER_WAKER, &a->waker, NULL));
   gst_structure_set (gst_query_writable_structure (query), "can-take",
       G_TYPE_BOOLEAN, !a->full, NULL);
   return GST_PAD_PROBE_HANDLED;
 }
 
 static void
+on_wake (McuJitterBuffer *jb, GstClockTime due, gpointer data)
+{
+  Answer *a = data;
+
+  if (due == 0) /* now: downstream's (else a packet arrived) */
+    a->wakes++;
+}
+
+/* Downstream's wake, as its aggregator task would send it. */
+static void
+wake (Answer *a)
+{
+  g_autoptr (McuJitterBufferWaker) waker = g_steal_pointer (&a->waker);
+
+  g_assert_nonnull (waker);
+  mcu_jitter_buffer_waker_wake (waker);
+}
+
+static void
 test_downstream_full (void)
 {
   Fixture f;
-  Answer a = { TRUE, 0 };
-  GstClockTime now;
+  Answer a = { TRUE, 0, NULL, 0 };
+  GstClockTime now = 60 * MS;
 
   fixture_init (&f, 60);
+  mcu_jitter_buffer_set_scheduler (f.jb, on_wake, NULL, &a);
   gst_pad_add_probe (f.h->sinkpad,
       GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
       on_can_take, &a, NULL);
   for (guint i = 0; i < 5; i++)
     push (&f, 100 + i, i * PACKET_TS, 1, i * 20 * MS);
-  /* due from 60 ms on, held: asked again at most 5 ms later each time */
-  for (now = 60 * MS; now < 200 * MS; now = f.next) {
-    f.next = mcu_jitter_buffer_service (f.jb, now);
-    g_assert_cmpuint (f.next, >, now);
-    g_assert_cmpuint (f.next, <=, now + 5 * MS);
-  }
+  /* due from 60 ms on: asked once, held until woken (no polling) */
+  f.next = mcu_jitter_buffer_service (f.jb, now);
+  g_assert_cmpuint (a.asked, ==, 1);
+  g_assert_cmpuint (f.next, ==, now + MCU_JITTER_BUFFER_RESCUE);
+  /* serviced early (the worker woke for another reason): not asked */
+  f.next = mcu_jitter_buffer_service (f.jb, now + 50 * MS);
+  g_assert_cmpuint (a.asked, ==, 1);
   collect (&f);
   g_assert_cmpuint (f.seqs->len, ==, 0);
-  g_assert_cmpuint (f.lost_seq->len, ==, 0);
   g_assert_cmpuint (stat (&f, "lost"), ==, 0);
-  g_assert_cmpuint (stat (&f, "deferred"), >, 0);
-  /* room again: all of them, in order, one query before each push */
+  g_assert_cmpuint (stat (&f, "deferred"), ==, 1);
+  g_assert_cmpuint (a.wakes, ==, 0);
+
+  /* woken: the scheduler is told, one goes without asking, then it asks
+   * for the next (still full) */
+  now += 60 * MS;
+  wake (&a);
+  g_assert_cmpuint (a.wakes, ==, 1);
+  f.next = mcu_jitter_buffer_service (f.jb, now);
+  collect (&f);
+  g_assert_cmpuint (f.seqs->len, ==, 1);
+  g_assert_cmpuint (SEQ (0), ==, 100);
+  g_assert_cmpuint (a.asked, ==, 2);
+  g_assert_cmpuint (stat (&f, "woken"), ==, 1);
+  g_assert_cmpuint (f.next, ==, now + MCU_JITTER_BUFFER_RESCUE);
+
+  /* room again: woken, then one query per item */
   a.full = FALSE;
-  a.asked = 0;
+  now += 20 * MS;
+  wake (&a);
   f.next = mcu_jitter_buffer_service (f.jb, now);
   collect (&f);
   g_assert_cmpuint (f.seqs->len, ==, 5);
   for (guint i = 0; i < 5; i++)
     g_assert_cmpuint (SEQ (i), ==, 100 + i);
-  g_assert_cmpuint (a.asked, >=, 5);
+  g_assert_cmpuint (a.asked, ==, 2 + 3);
   g_assert_cmpuint (f.lost_seq->len, ==, 0);
   g_assert_cmpuint (stat (&f, "lost"), ==, 0);
-  fixture_clear (&f);
+  g_assert_cmpuint (stat (&f, "rescued"), ==, 0);
+  /* a stale wake (it said yes since) grants nothing */
+  g_assert_null (a.waker);
+
+  /* a wake that never comes: asked again after MCU_JITTER_BUFFER_RESCUE */
+  a.full = TRUE;
+  push (&f, 105, 5 * PACKET_TS, 1, now);
+  now += 60 * MS;
+  f.next = mcu_jitter_buffer_service (f.jb, now);
+  g_assert_cmpuint (a.asked, ==, 6);
+  f.next = mcu_jitter_buffer_service (f.jb, f.next);
+  g_assert_cmpuint (a.asked, ==, 7);
+  g_assert_cmpuint (stat (&f, "rescued"), ==, 1);
+  collect (&f);
+  g_assert_cmpuint (f.seqs->len, ==, 5);
+
+  /* the element goes while downstream still holds its waker: the wake
+   * does nothing */
+  {
+    g_autoptr (McuJitterBufferWaker) kept = g_steal_pointer (&a.waker);
+
+    g_assert_nonnull (kept);
+    fixture_clear (&f);
+    mcu_jitter_buffer_waker_wake (kept);
+  }
+  g_assert_cmpuint (a.wakes, ==, 2);
 }
 
 int

@@ -2,7 +2,8 @@
  * mcumixminus: sink pads with retime=TRUE (inputs from the network) report
  * no latency and are timed by their arrival on the element's clock, so
  * that a participant that stops sending never holds up the mix beyond the
- * element's own latency. */
+ * element's own latency; one fed by a shared pusher never blocks it long. */
+#include "mcu-jitter-buffer.h"
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mixminus-fixture.h"
@@ -141,6 +142,67 @@ test_restamp (void)
   g_mutex_clear (&seen.lock);
 }
 
+/* Added after the element's own probe: counts what it lets through into
+ * the aggregator, and keeps it from there (the test clock stands still:
+ * nothing is mixed, and a full queue would block this thread). */
+static GstPadProbeReturn
+on_passed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  (*(guint *)user_data)++;
+  return GST_PAD_PROBE_DROP;
+}
+
+/* A retimed input whose pusher is shared (it asked McuCanTake, as
+ * mcujitterbuffer on McuPlayout does) is never blocked behind a long
+ * buffer: after a 200 ms concealment and another buffer, both not mixed
+ * yet (the aggregator would block a third until the 200 ms are mixed), a
+ * third is dropped. A pusher that never asked is let through (its own
+ * thread may wait). */
+static void
+test_shared_pusher_drops (void)
+{
+  Fixture *f = fixture_new (3, TRUE);
+  g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
+  GstClockTime t = 10 * GST_SECOND;
+  guint passed[3] = { 0 };
+
+  gst_test_clock_set_time (
+      GST_TEST_CLOCK (clock), t + gst_element_get_base_time (f->element));
+  /* sink_1's pusher never asks, sink_2's does */
+  for (guint p = 1; p <= 2; p++) {
+    g_autoptr (GstPad) retimed = sink_pad (f, p);
+    GstBuffer *fill = gst_buffer_new_allocate (NULL, 10 * FRAME * 2, NULL);
+    GstSegment segment;
+
+    g_object_set (retimed, "retime", TRUE, NULL);
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    g_assert_true (
+        gst_harness_push_event (f->in[p], gst_event_new_segment (&segment)));
+    gst_pad_add_probe (
+        retimed, GST_PAD_PROBE_TYPE_BUFFER, on_passed, &passed[p], NULL);
+    if (p == 2) {
+      GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+          gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+
+      g_assert_true (gst_pad_peer_query (f->in[p]->srcpad, query));
+      gst_query_unref (query);
+    }
+    gst_buffer_memset (fill, 0, 0, 10 * FRAME * 2);
+    GST_BUFFER_PTS (fill) = 0;
+    GST_BUFFER_DURATION (fill) = 10 * FRAME_DURATION;
+    g_assert_cmpint (gst_harness_push (f->in[p], fill), ==, GST_FLOW_OK);
+    for (guint k = 0; k < 2; k++) {
+      GstBuffer *buffer = make_buffer (10 + k, sample, 1);
+
+      GST_BUFFER_PTS (buffer) = (10 + k) * FRAME_DURATION;
+      g_assert_cmpint (gst_harness_push (f->in[p], buffer), ==, GST_FLOW_OK);
+    }
+    g_assert_cmpuint (passed[p], ==, (p == 1 ? 3u : 2u));
+  }
+
+  fixture_free (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -152,6 +214,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mixminus/retime/latency", test_latency);
   g_test_add_func ("/mixminus/retime/restamp", test_restamp);
+  g_test_add_func (
+      "/mixminus/retime/shared-pusher-drops", test_shared_pusher_drops);
 
   ret = g_test_run ();
   gst_deinit ();

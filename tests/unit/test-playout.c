@@ -2,10 +2,14 @@
  * McuPlayout drains mcujitterbuffers on its own workers: packets come out
  * at their playout time (arrival + depth) without anyone calling service,
  * an early packet wakes a sleeping worker, and a jitter buffer leaves the
- * workers when it goes down to READY (removal waits for its service). */
+ * workers when it goes down to READY (removal waits for its service).
+ * Into a live mcumixminus (a retimed input, as in a room): the mixer says
+ * "full" and wakes the jitter buffer when it has room: every packet gets
+ * through, no wait ends by the rescue timer, at most one query per push. */
 #include "mcu-playout.h"
 #include "mcu-plugins.h"
 
+#include <gst/app/gstappsrc.h>
 #include <gst/check/gstharness.h>
 #include <gst/rtp/rtp.h>
 #include <time.h>
@@ -90,6 +94,142 @@ test_drain (void)
   gst_harness_teardown (b);
 }
 
+#define BURSTS 25
+#define BURST  5 /* packets arriving together, 20 ms of audio each */
+
+/* appsrc (L16 RTP) -> mcujitterbuffer -> rtpL16depay -> audioconvert ->
+ * mcumixminus.sink_1 (retimed); a live silent source on sink_0 clocks the
+ * mix, as in McuAudioMix. */
+static GstElement *
+mixer_pipeline (GstElement **jb)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline = gst_parse_launch (
+      "mcumixminus name=mix output-buffer-duration=20000000 latency=0 "
+      "! fakesink sync=false "
+      "audiotestsrc is-live=true wave=silence samplesperbuffer=960 "
+      "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! mix.sink_0 "
+      "appsrc name=src is-live=true format=time "
+      "caps=application/x-rtp,media=audio,clock-rate=48000,"
+      "encoding-name=L16,channels=1,payload=96 "
+      "! mcujitterbuffer name=jb latency=20 ! rtpL16depay ! audioconvert "
+      "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! mix.sink_1",
+      &error);
+  g_autoptr (GstElement) mix = NULL;
+  g_autoptr (GstPad) sink = NULL;
+
+  g_assert_no_error (error);
+  mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
+  sink = gst_element_get_static_pad (mix, "sink_1");
+  g_object_set (sink, "retime", TRUE, NULL);
+  *jb = gst_bin_get_by_name (GST_BIN (pipeline), "jb");
+  return pipeline;
+}
+
+static guint64
+jb_stat (GstElement *jb, const gchar *name)
+{
+  g_autoptr (GstStructure) s = NULL;
+  guint64 v = 0;
+
+  g_object_get (jb, "stats", &s, NULL);
+  g_assert_true (gst_structure_get_uint64 (s, name, &v));
+  return v;
+}
+
+/* Counts buffers, and lost events (GstRTPPacketLost, which the
+ * depayloader turns into GAPs) too on the jitter buffer's output. */
+static GstPadProbeReturn
+on_count (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) ||
+      GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+          GST_EVENT_CUSTOM_DOWNSTREAM)
+    g_atomic_int_inc ((gint *)data);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_mixer_wakes (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstElement *jb = NULL;
+  GstElement *pipeline = mixer_pipeline (&jb);
+  g_autoptr (GstPad) jb_src = gst_element_get_static_pad (jb, "src");
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
+  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
+  g_autoptr (GstClock) clock = NULL;
+  gint pushed = 0, items = 0;
+  guint64 deferred, asked, woken;
+  guint seq = 0;
+
+  gst_pad_add_probe (
+      mixer_sink, GST_PAD_PROBE_TYPE_BUFFER, on_count, &pushed, NULL);
+  gst_pad_add_probe (jb_src,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_count,
+      &items, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
+  clock = gst_element_get_clock (pipeline);
+  /* bursts of BURST packets every BURST x 20 ms: more is due at once than
+   * the mixer's input holds, so it says "full" and must wake it */
+  for (guint b = 0; b < BURSTS; b++) {
+    GstClockTime now =
+        gst_clock_get_time (clock) - gst_element_get_base_time (pipeline);
+
+    for (guint k = 0; k < BURST; k++, seq++) {
+      GstBuffer *buf = gst_rtp_buffer_new_allocate (960 * 2, 0, 0);
+      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+      gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+      gst_rtp_buffer_set_seq (&rtp, (guint16)seq);
+      gst_rtp_buffer_set_timestamp (&rtp, seq * 960);
+      gst_rtp_buffer_set_ssrc (&rtp, 42);
+      gst_rtp_buffer_set_payload_type (&rtp, 96);
+      gst_rtp_buffer_unmap (&rtp);
+      GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = now;
+      g_assert_cmpint (
+          gst_app_src_push_buffer (GST_APP_SRC (src), buf), ==, GST_FLOW_OK);
+    }
+    g_usleep (BURST * 20 * 1000);
+  }
+  g_usleep (300 * 1000); /* the last burst plays out */
+  deferred = jb_stat (jb, "deferred");
+  asked = jb_stat (jb, "asked");
+  woken = jb_stat (jb, "woken");
+  g_test_message ("received %" G_GUINT64_FORMAT ", into the mixer %d, "
+                  "pushed (buffers and lost events) %d, asked "
+                  "%" G_GUINT64_FORMAT ", full %" G_GUINT64_FORMAT
+                  ", woken %" G_GUINT64_FORMAT ", rescued %" G_GUINT64_FORMAT
+                  ", lost %" G_GUINT64_FORMAT ", late %" G_GUINT64_FORMAT,
+      jb_stat (jb, "received"), g_atomic_int_get (&pushed),
+      g_atomic_int_get (&items), asked, deferred, woken,
+      jb_stat (jb, "rescued"), jb_stat (jb, "lost"), jb_stat (jb, "late"));
+  /* every packet reached the mixer */
+  g_assert_cmpuint (jb_stat (jb, "received"), ==, BURSTS * BURST);
+  g_assert_cmpint (g_atomic_int_get (&pushed), ==, BURSTS * BURST);
+  g_assert_cmpuint (jb_stat (jb, "lost"), ==, 0);
+  /* the mixer said "full" and woke it (each "no" ends in a wake, or in a
+   * rescue 100 ms later when the mixer's thread got no CPU that long: a
+   * few on a loaded machine, every one without the wake) */
+  g_assert_cmpuint (deferred, >, 0);
+  g_assert_cmpuint (woken, >, 0);
+  g_assert_cmpuint (jb_stat (jb, "rescued") * 4, <, deferred);
+  /* one query per item pushed at most: a yes before it, or a no and the
+   * wake (no polling); a rescue asks once more */
+  g_assert_cmpuint (
+      asked, <=, (guint64)g_atomic_int_get (&items) + jb_stat (jb, "rescued"));
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+  gst_object_unref (jb);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -97,5 +237,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_assert_true (mcu_plugins_register ());
   g_test_add_func ("/playout/drain", test_drain);
+  g_test_add_func ("/playout/mixer-wakes", test_mixer_wakes);
   return g_test_run ();
 }

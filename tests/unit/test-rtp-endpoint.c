@@ -4,9 +4,11 @@
  * sending to the same port at the same time gets nothing and is never
  * counted or linked. */
 #include "mcu-rtp-endpoint.h"
+#include "mcu-rtp-stream-set-private.h"
 #include "port-fixture.h"
 
 #include <gio/gio.h>
+#include <gst/rtp/rtp.h>
 #include <string.h>
 
 /* A non-blocking UDP socket on @host, any port. */
@@ -97,6 +99,22 @@ drain_rtcp_reports (GSocket *s)
   return count;
 }
 
+/* @ep's transport for PCMU (payload type 0) with @params. */
+static GstElement *
+build_pcmu (McuRtpEndpoint *ep, McuRtpEndpointParams *params)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *transport;
+
+  params->pt_caps[0] = gst_caps_from_string (
+      "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,"
+      "payload=0");
+  transport = mcu_rtp_endpoint_build (ep, params, &error);
+  gst_clear_caps (&params->pt_caps[0]);
+  g_assert_no_error (error);
+  return transport;
+}
+
 /* @data: TRUE for the audio transport without rtpbin (mcu-rtp-direct.c):
  * the same latching, and its own RTCP reports and statistics. */
 static void
@@ -126,12 +144,7 @@ test_stranger_never_steals (gconstpointer data)
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, rtcp_port);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
   g_signal_connect (
       ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
@@ -221,12 +234,7 @@ test_srtp_in (gconstpointer data)
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_srtp_keys (ep, &send, &recv);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
 
   pipeline = gst_pipeline_new (NULL);
@@ -305,12 +313,7 @@ test_ssrc_flood_bounded (void)
   g_assert_no_error (error);
   port = mcu_rtp_endpoint_get_rtp_port (ep);
   mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
-  params.pt_caps[0] = gst_caps_from_string ("application/x-rtp,media=audio,"
-                                            "clock-rate=8000,encoding-name="
-                                            "PCMU,payload=0");
-  transport = mcu_rtp_endpoint_build (ep, &params, &error);
-  gst_caps_unref (params.pt_caps[0]);
-  g_assert_no_error (error);
+  transport = build_pcmu (ep, &params);
   pipeline = gst_pipeline_new (NULL);
   sink = gst_element_factory_make ("fakesink", NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
@@ -337,6 +340,148 @@ test_ssrc_flood_bounded (void)
   mcu_rtp_endpoint_reset (ep);
 }
 
+typedef struct
+{
+  gint n;       /* atomic: packets of `ssrc` out of rtp_src */
+  guint32 ssrc; /* atomic */
+} SsrcCount;
+
+static void
+on_ssrc_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, SsrcCount *c)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return;
+  if (gst_rtp_buffer_get_ssrc (&rtp) ==
+      (guint32)g_atomic_int_get ((gint *)&c->ssrc))
+    g_atomic_int_inc (&c->n);
+  gst_rtp_buffer_unmap (&rtp);
+}
+
+/* Elements of @bin named drop-* (fakesinks of streams not linked). */
+static guint
+n_drop_sinks (GstElement *bin)
+{
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    if (g_str_has_prefix (
+            GST_OBJECT_NAME (g_value_get_object (&item)), "drop-"))
+      n++;
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return n;
+}
+
+/* A caller that changes SSRC 12 times without a re-INVITE, once every
+ * 200 ms (more than rtpbin's max-streams): each new SSRC is heard (comes
+ * out of rtp_src), also after the 8th, while the streams of the SSRCs gone
+ * quiet are dropped with their fakesinks, so the threads do not grow with
+ * each one. @data: TRUE for rtpbin with mcujitterbuffer on McuPlayout. */
+static void
+test_ssrc_changes_heard (gconstpointer data)
+{
+  gboolean thread_free = GPOINTER_TO_INT (data);
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint peer_port, port, before, most = 0;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  McuRtpEndpointParams params = { .pt = 0, .thread_free_jitter = thread_free };
+  GstElement *pipeline, *transport, *sink;
+  Linked linked = { 0, 0 };
+  SsrcCount count = { 0, 0 };
+  guint16 seq = 0;
+
+  mcu_port_pool_set_playout_enabled (pool, thread_free);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  g_assert_no_error (error);
+  port = mcu_rtp_endpoint_get_rtp_port (ep);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  transport = build_pcmu (ep, &params);
+  g_assert_true (mcu_rtp_endpoint_get_thread_free_jitter (ep) == thread_free);
+  g_signal_connect (
+      ep, "stream-linked", G_CALLBACK (on_stream_linked), &linked);
+  pipeline = gst_pipeline_new (NULL);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (
+      sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_ssrc_handoff), &count);
+  gst_bin_add_many (GST_BIN (pipeline), transport, sink, NULL);
+  g_assert_true (gst_element_link_pads (transport, "rtp_src", sink, "sink"));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  before = n_threads ();
+
+  for (guint32 k = 1; k <= 12; k++) {
+    guint32 ssrc = 0x5000 + k;
+
+    g_atomic_int_set ((gint *)&count.ssrc, (gint)ssrc);
+    g_atomic_int_set (&count.n, 0);
+    /* 200 ms of 20 ms packets under this SSRC */
+    for (guint i = 0; i < 10; i++) {
+      send_rtp (peer, port, seq++, ssrc);
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+    }
+    g_usleep (60 * G_TIME_SPAN_MILLISECOND); /* the jitter buffer's */
+    most = MAX (most, n_threads ());
+    g_test_message ("SSRC %u: %d packets out, linked %08x, threads %u, "
+                    "fakesinks %u",
+        k, g_atomic_int_get (&count.n), linked.ssrc, n_threads (),
+        n_drop_sinks (transport));
+    /* heard: followed, and its packets come out */
+    g_assert_cmpuint (g_atomic_int_get ((gint *)&linked.ssrc), ==, ssrc);
+    g_assert_cmpint (g_atomic_int_get (&count.n), >=, 5);
+  }
+  g_assert_cmpint (g_atomic_int_get (&linked.n_linked), ==, 12);
+  /* at most a few streams at once (those not quiet yet), never one each:
+   * rtpjitterbuffer has 2 threads per stream */
+  g_test_message ("threads %u -> at most %u", before, most);
+  g_assert_cmpuint (most, <=, before + 2 * 4);
+  g_assert_cmpuint (n_drop_sinks (transport), <=, 4);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
+/* McuRtpStreamSet on its own: full, a new SSRC drops only streams quiet for
+ * MCU_RTP_STREAM_SET_QUIET, never the caller's current one; until one is,
+ * the new SSRC gets no place (rtpbin's cap holds). */
+static void
+test_stream_set (void)
+{
+  McuRtpStreamSet set;
+  guint32 clear[MCU_RTP_STREAM_SET_MAX];
+  const gint64 quiet = MCU_RTP_STREAM_SET_QUIET;
+  gint64 t = 1000000;
+
+  mcu_rtp_stream_set_init (&set);
+  for (guint32 s = 1; s <= MCU_RTP_STREAM_SET_MAX; s++)
+    g_assert_cmpuint (
+        mcu_rtp_stream_set_packet (&set, s, 1, TRUE, t, clear), ==, 0);
+  g_assert_cmpuint (set.n, ==, MCU_RTP_STREAM_SET_MAX);
+  /* full and none quiet: nothing goes, the new one is not taken */
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 100, 1, TRUE, t + 1, clear), ==, 0);
+  g_assert_cmpuint (set.n, ==, MCU_RTP_STREAM_SET_MAX);
+  /* SSRC 2 keeps sending (none quiet yet); later, the quiet ones go but
+   * the current (1) and the one still heard (2) */
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 2, 1, TRUE, t + quiet - 1, clear), ==,
+      0);
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 100, 1, TRUE, t + quiet + 1, clear), ==,
+      MCU_RTP_STREAM_SET_MAX - 2);
+  for (guint i = 0; i < MCU_RTP_STREAM_SET_MAX - 2; i++)
+    g_assert_cmpuint (clear[i], >=, 3);
+  g_assert_cmpuint (set.n, ==, 3); /* 1, 2 and 100 */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -350,6 +495,11 @@ main (int argc, char **argv)
       "/rtp-endpoint/srtp-in", GINT_TO_POINTER (FALSE), test_srtp_in);
   g_test_add_data_func (
       "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
+  g_test_add_func ("/rtp-endpoint/stream-set", test_stream_set);
   g_test_add_func ("/rtp-endpoint/ssrc-flood-bounded", test_ssrc_flood_bounded);
+  g_test_add_data_func ("/rtp-endpoint/ssrc-changes-heard",
+      GINT_TO_POINTER (FALSE), test_ssrc_changes_heard);
+  g_test_add_data_func ("/rtp-endpoint/thread-free-jitter/ssrc-changes-heard",
+      GINT_TO_POINTER (TRUE), test_ssrc_changes_heard);
   return g_test_run ();
 }

@@ -150,7 +150,7 @@ shared_clear (Shared *s)
 }
 
 static void
-on_packets (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_packets (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   WatchState *w = data;
@@ -366,7 +366,7 @@ typedef struct
 } Gate;
 
 static void
-on_gated_packets (gpointer data, GSocket *socket, GstBuffer *const *bufs,
+on_gated_packets (gpointer data, GSocket *socket, GstBuffer **bufs,
     GSocketAddress *const *from, guint n, GstClockTime arrival)
 {
   Gate *g = data;
@@ -639,6 +639,82 @@ test_empty_datagram (void)
   shared_clear (&s);
 }
 
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GPtrArray *taken; /* lock: GstBuffer */
+  guint seen;       /* lock */
+  gboolean shared;  /* lock: a buffer came with another reference */
+} Taker;
+
+/* Takes every other datagram, leaves the others to the I/O thread. */
+static void
+on_take_packets (gpointer data, GSocket *socket, GstBuffer **bufs,
+    GSocketAddress *const *from, guint n, GstClockTime arrival)
+{
+  Taker *t = data;
+
+  g_mutex_lock (&t->lock);
+  for (guint i = 0; i < n; i++) {
+    /* the I/O thread's reference is the only one: taking it, the
+     * callback is the buffer's and the bytes' only owner */
+    if (!gst_buffer_is_writable (bufs[i]) ||
+        !gst_buffer_is_all_memory_writable (bufs[i]))
+      t->shared = TRUE;
+    if (t->seen++ % 2 == 0)
+      g_ptr_array_add (t->taken, g_steal_pointer (&bufs[i]));
+  }
+  g_cond_broadcast (&t->cond);
+  g_mutex_unlock (&t->lock);
+}
+
+/* A buffer the callback takes is its own: the only reference to it and to
+ * its bytes (writing into it copies nothing); the ones it leaves are freed
+ * by the I/O thread (the ASan build would report a leak). */
+static void
+test_callback_takes_buffers (void)
+{
+  g_autoptr (McuRtpIo) io = mcu_rtp_io_new ();
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GSocket) sender = NULL;
+  McuRtpIoWatch *watch;
+  guint port, sender_port;
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  Taker t = { .taken = g_ptr_array_new_with_free_func (
+                  (GDestroyNotify)gst_buffer_unref) };
+
+  g_mutex_init (&t.lock);
+  g_cond_init (&t.cond);
+  sock = udp_socket (&port);
+  sender = udp_socket (&sender_port);
+  for (guint32 v = 0; v < 10; v++)
+    send_to (sender, port, v);
+  watch = mcu_rtp_io_add (io, sock, on_take_packets, &t, NULL);
+  g_assert_nonnull (watch);
+  g_mutex_lock (&t.lock);
+  while (t.seen < 10)
+    g_assert_true (g_cond_wait_until (&t.cond, &t.lock, end));
+  g_mutex_unlock (&t.lock);
+  mcu_rtp_io_remove (io, watch);
+  g_assert_false (t.shared);
+  g_assert_cmpuint (t.taken->len, >=, 5);
+  for (guint i = 0; i < t.taken->len; i++) {
+    GstBuffer *buf = g_ptr_array_index (t.taken, i);
+    GstMapInfo map;
+
+    g_assert_true (gst_buffer_is_writable (buf));
+    g_assert_true (gst_buffer_is_all_memory_writable (buf));
+    g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READWRITE));
+    map.data[0] ^= 0xff;
+    gst_buffer_unmap (buf, &map);
+    g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 1);
+  }
+  g_ptr_array_unref (t.taken);
+  g_mutex_clear (&t.lock);
+  g_cond_clear (&t.cond);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -653,5 +729,7 @@ main (int argc, char **argv)
       "/mixer/rtp-io/remove-from-own-callback", test_remove_from_own_callback);
   g_test_add_func ("/mixer/rtp-io/timers", test_timers);
   g_test_add_func ("/mixer/rtp-io/empty-datagram", test_empty_datagram);
+  g_test_add_func (
+      "/mixer/rtp-io/callback-takes-buffers", test_callback_takes_buffers);
   return g_test_run ();
 }
