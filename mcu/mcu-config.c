@@ -68,6 +68,8 @@ static const KeySpec key_specs[] = {
   { "media", "codec-order", KEY_CODEC_ORDER, 0, 0, CFG (codec_server_order) },
   { "media", "noise-gate", KEY_DBFS, 0, 0, CFG (noise_gate) },
   { "media", "max-talkers", KEY_UINT, 0, 1000, CFG (max_talkers) },
+  { "media", "parallel-encode-ms", KEY_UINT, 0, 1000,
+      CFG (parallel_encode_ms) },
   { "media", "audio-level", KEY_BOOL, 0, 0, CFG (audio_level) },
   { "media", "srtp", KEY_SRTP, 0, 0, CFG (srtp) },
   { "media", "srtp-allow-insecure-keys", KEY_BOOL, 0, 0,
@@ -233,7 +235,8 @@ mcu_config_new_default (void)
   c->codecs = g_strdupv ((gchar **)known_codecs);
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
-  c->srtp = 1;         /* optional */
+  c->parallel_encode_ms = 5;
+  c->srtp = 1; /* optional */
   c->auto_create = TRUE;
   c->pin_prompt = TRUE;
   c->audio_level = TRUE;

@@ -64,9 +64,10 @@ typedef struct
   gboolean shared_jitter_buffer; /* mcujitterbuffer on McuPlayout */
   gchar **codecs;                /* "opus", "g722", "pcmu", "pcma" in order */
   gboolean codec_server_order;
-  gint noise_gate;   /* dBFS; -127 = off */
-  guint max_talkers; /* 0 = everyone is mixed */
-  guint srtp;        /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
+  gint noise_gate;          /* dBFS; -127 = off */
+  guint max_talkers;        /* 0 = everyone is mixed */
+  guint parallel_encode_ms; /* a room's outputs spread from this cost on */
+  guint srtp; /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
   gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */
   gboolean audio_level;              /* RFC 6464 levels from callers' RTP */

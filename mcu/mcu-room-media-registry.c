@@ -9,6 +9,7 @@ struct _McuRoomMediaRegistry
   const McuConfig *config;
   McuRoomDirectory *rooms; /* (weak) outlives us */
   McuPromptCache *prompt_cache;
+  McuMixPool *mix_pool; /* every room's mixer spreads its outputs on it */
   gulong closed_handler;
   GHashTable *media; /* McuRoom* (weak, watched) -> McuRoomMedia* (owned) */
 };
@@ -43,6 +44,7 @@ mcu_room_media_registry_dispose (GObject *object)
   }
   unwatch_all (self);
   g_clear_object (&self->prompt_cache);
+  g_clear_object (&self->mix_pool);
   G_OBJECT_CLASS (mcu_room_media_registry_parent_class)->dispose (object);
 }
 
@@ -69,6 +71,7 @@ mcu_room_media_registry_init (McuRoomMediaRegistry *self)
 {
   self->media = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, NULL, g_object_unref);
+  self->mix_pool = mcu_mix_pool_new (0);
 }
 
 /* The room was dropped without closing (the directory went first). */
@@ -123,6 +126,10 @@ mcu_room_media_registry_open (
     .noise_gate_db = self->config->noise_gate,
     .max_talkers = self->config->max_talkers,
     .prompt_cache = self->prompt_cache,
+    .mix_pool = self->mix_pool,
+    /* 0 in the file: always (from the first frame on) */
+    .pool_min_cost =
+        MAX ((GstClockTime)self->config->parallel_encode_ms * GST_MSECOND, 1),
   };
 
   g_return_val_if_fail (MCU_IS_ROOM_MEDIA_REGISTRY (self), NULL);

@@ -125,6 +125,7 @@ mcu_audio_mix_dispose (GObject *object)
   g_clear_pointer (&self->prompts, g_hash_table_unref);
   g_clear_pointer (&self->prompts_ended, g_array_unref);
   g_clear_object (&self->prompt_cache);
+  g_clear_object (&self->options.mix_pool);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->opus_groups, g_hash_table_unref);
   g_clear_pointer (&self->by_pad, g_hash_table_unref);
@@ -482,6 +483,10 @@ build_pipeline (McuAudioMix *self, GError **error)
         (gdouble)options->noise_gate_db, NULL);
   if (options->max_talkers > 0)
     g_object_set (self->mixer, "max-talkers", options->max_talkers, NULL);
+  if (options->mix_pool)
+    g_object_set (self->mixer, "pool", options->mix_pool, NULL);
+  if (options->pool_min_cost > 0)
+    g_object_set (self->mixer, "pool-min-cost", options->pool_min_cost, NULL);
   gst_bin_add_many (
       GST_BIN (self->pipeline), silence, caps, self->mixer, sink, NULL);
   if (!gst_element_link_many (silence, caps, self->mixer, sink, NULL)) {
@@ -527,6 +532,8 @@ mcu_audio_mix_new (
   self->name = g_strdup (name);
   self->options = *options;
   self->options.prompt_cache = NULL;
+  if (options->mix_pool)
+    g_object_ref (options->mix_pool);
   self->prompt_cache = options->prompt_cache
                            ? g_object_ref (options->prompt_cache)
                            : mcu_prompt_cache_new ();

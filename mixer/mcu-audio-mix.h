@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include "mcu-media-session.h"
+#include "mcu-mix-pool.h"
 #include "mcu-mix-tap.h"
 #include "mcu-prompt-cache.h"
 
@@ -37,6 +38,15 @@ typedef struct
   /* (nullable) where prompt files are decoded once and shared between
    * rooms; NULL: the room keeps its own. Referenced by the room. */
   McuPromptCache *prompt_cache;
+  /* (nullable) the worker threads that encode and send a big room's
+   * outputs in parallel, shared by the rooms of a process; NULL: the
+   * room's mixer makes its own when it needs one. Referenced by the
+   * room's mixer. */
+  McuMixPool *mix_pool;
+  /* Spread a room's outputs over the pool once pushing them takes this
+   * much CPU time (mcumixminus pool-min-cost; 1 ns: nearly always); 0:
+   * the mixer's default. */
+  GstClockTime pool_min_cost;
 } McuAudioMixOptions;
 
 McuAudioMix *mcu_audio_mix_new (

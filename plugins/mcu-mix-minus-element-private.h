@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mcu-mix-minus-private.h"
+#include "mcu-mix-pool.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,9 @@ struct _McuMixMinus
   gdouble gate_threshold_db;
   guint64 gate_hangover;
   guint max_talkers;
+  McuMixPool *pool;       /* nullable: made on first need */
+  guint pool_min_outputs; /* 0: never spread the outputs */
+  GstClockTime pool_min_cost;
 
   /* see the design note */
   GMutex release_lock;
@@ -41,6 +45,13 @@ struct _McuMixMinus
   GArray *outputs;         /* McuMixMinusOutput, rebuilt every frame */
   GPtrArray *listening;    /* src_N of listeners (ref), rebuilt every frame */
   GArray *listening_gains; /* gint32: the gain of each of listening */
+  GArray *pushes;          /* McuMixMinusPush: this frame's, see push_outputs */
+  GstBuffer *push_mix;     /* the frame's full mix, while pushing */
+  GstEvent *push_segment;  /* (nullable) `src`'s segment, while pushing */
+  guint push_n;            /* its samples */
+  gboolean push_alone;     /* a lone contributor hears a GAP */
+  GstClockTime push_cost;  /* CPU time of the last frame's pushes */
+  gboolean pooling;        /* the last frame's were spread */
   GstFlowReturn last_flow;
 
   /* with the object lock */
@@ -55,10 +66,12 @@ struct _McuMixMinus
 GstPad *mcu_mix_minus_request_new_pad (GstElement *element,
     GstPadTemplate *templ, const gchar *req_name, const GstCaps *caps);
 void mcu_mix_minus_release_pad (GstElement *element, GstPad *pad);
-/* Aggregator task: pushes @buffer (transfer full) on @srcpad after its
- * sticky events; a flow other than *@last_flow is logged and kept there. */
+/* Aggregator task or a pool worker: pushes @buffer (transfer full) on
+ * @srcpad after its sticky events; @segment: (nullable) the segment of
+ * `src` (NULL: read it there); a flow other than *@last_flow is logged and
+ * kept there. */
 void mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
-    GstPad *srcpad, GstBuffer *buffer);
+    GstPad *srcpad, GstEvent *segment, GstBuffer *buffer);
 /* The probe on `src` that mirrors its events on every src_N. */
 GstPadProbeReturn mcu_mix_minus_on_src_event (
     GstPad *pad, GstPadProbeInfo *info, gpointer user_data);

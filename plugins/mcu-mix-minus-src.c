@@ -78,7 +78,7 @@ has_sticky (GstPad *pad, GstEventType type)
  * holds a segment without the stream-start before it (src_N becoming
  * active between two pushes would give "Sticky event misordering"). */
 static gboolean
-send_sticky (McuMixMinus *self, GstPad *srcpad)
+send_sticky (McuMixMinus *self, GstPad *srcpad, GstEvent *segment)
 {
   GstPad *main_pad = GST_AGGREGATOR_SRC_PAD (self);
   GstEvent *event;
@@ -102,7 +102,8 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
 
   /* Forward the very segment event of `src`: a new one (new segment, or
    * after a flush) has a new pointer, and a flushed src_N has none. */
-  event = gst_pad_get_sticky_event (main_pad, GST_EVENT_SEGMENT, 0);
+  event = segment ? gst_event_ref (segment)
+                  : gst_pad_get_sticky_event (main_pad, GST_EVENT_SEGMENT, 0);
   if (event == NULL)
     return FALSE;
   mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
@@ -115,12 +116,12 @@ send_sticky (McuMixMinus *self, GstPad *srcpad)
 
 void
 mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
-    GstPad *srcpad, GstBuffer *buffer)
+    GstPad *srcpad, GstEvent *segment, GstBuffer *buffer)
 {
   GstFlowReturn ret;
 
   GST_PAD_STREAM_LOCK (srcpad);
-  if (send_sticky (self, srcpad)) {
+  if (send_sticky (self, srcpad, segment)) {
     ret = gst_pad_push (srcpad, buffer);
   } else {
     gst_buffer_unref (buffer);
@@ -152,7 +153,7 @@ forward_event (McuMixMinus *self, GstEvent *event)
     }
     GST_PAD_STREAM_LOCK (srcpad);
     if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
-      send_sticky (self, srcpad);
+      send_sticky (self, srcpad, NULL);
     gst_pad_push_event (srcpad, gst_event_ref (event));
     GST_PAD_STREAM_UNLOCK (srcpad);
   }

@@ -17,6 +17,17 @@
  *   aggregate_one_buffer, finish_buffer; it pushes buffers on `src` and every
  *   src_N, posts level messages, and mirrors EOS on every src_N (from the
  *   event probe on `src`).
+ * - the pool's workers (McuMixPool, mcu-mix-pool.h; with pool-min-outputs
+ *   outputs or more): while the aggregator task waits in push_outputs, they
+ *   and it each take src_N outputs of the frame and render (push_one),
+ *   push and so encode and send them. An output's work touches its own
+ *   McuMixMinusPad (own[], limiter, last_flow) and src_N only and reads the
+ *   frame, which nothing writes until every output is pushed; the task
+ *   renders the prompts' outputs before (they share a scratch buffer).
+ *   The task waits holding `src`'s stream lock (a recursive lock it could
+ *   take again when it pushed everything itself): a src_N's events and
+ *   queries are answered without it (mcu-mix-minus-src.c), so downstream
+ *   of a src_N never needs it.
  * - the thread that flushes (a seek, or upstream's flush events): the
  *   aggregator pushes FLUSH_START/FLUSH_STOP on `src`; the probe mirrors
  *   them on every src_N from that thread.
@@ -35,7 +46,8 @@
  *   pad-added handler (they may run under it); the main loop is fine.
  * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad,
  *   the properties (level_interval, gate_threshold_db, gate_hangover,
- *   max_talkers) and the output volumes (gains).
+ *   max_talkers, pool, pool_min_outputs, pool_min_cost) and the output
+ *   volumes (gains).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
@@ -65,12 +77,20 @@ enum
   PROP_GATE_THRESHOLD_DB,
   PROP_GATE_HANGOVER,
   PROP_MAX_TALKERS,
+  PROP_POOL,
+  PROP_POOL_MIN_OUTPUTS,
+  PROP_POOL_MIN_COST,
 };
 
 #define DEFAULT_LEVEL_INTERVAL    0
 #define DEFAULT_GATE_THRESHOLD_DB MCU_MIX_KERNEL_FLOOR_DB
 #define DEFAULT_GATE_HANGOVER     (300 * GST_MSECOND)
 #define DEFAULT_MAX_TALKERS       0
+/* Fewer outputs are not worth sharing out (tests/bench/bench-mix-pool.c:
+ * 16 Opus encodes take about 2.3 ms of a 20 ms frame on one thread). */
+#define DEFAULT_POOL_MIN_OUTPUTS 16
+/* a quarter of a 20 ms frame */
+#define DEFAULT_POOL_MIN_COST (5 * GST_MSECOND)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (MCU_MIX_MINUS_CAPS));
@@ -311,48 +331,171 @@ render_mix_minus (McuMixMinus *self, McuMixMinusPad *pad, GstBuffer *mix,
   return buffer;
 }
 
+/* One src_N's buffer of the current frame: rendered and pushed by
+ * push_one, on the aggregator task or a pool worker. */
+typedef struct
+{
+  GstPad *srcpad;           /* (transfer none) held by outputs or listening */
+  McuMixMinusPad *pad;      /* (transfer none) nullable: a listener */
+  gint32 gain;              /* Q12 volume of srcpad */
+  GstBuffer *buffer;        /* (nullable) rendered already (prompts) */
+  GstFlowReturn *last_flow; /* pad's, or listener_flow */
+  GstFlowReturn listener_flow;
+} McuMixMinusPush;
+
+/* The work of one output, in parallel with the others': it touches only
+ * its own pad (own[], limiter, last_flow), its own src_N and what lies
+ * downstream of it, and reads the frame (sum, push_mix, limiter), which
+ * no one writes until every push is done. */
+static void
+push_one (guint index, gpointer data)
+{
+  McuMixMinus *self = data;
+  McuMixMinusPush *p = &g_array_index (self->pushes, McuMixMinusPush, index);
+  GstBuffer *buffer = g_steal_pointer (&p->buffer);
+
+  if (buffer != NULL) {
+    /* the prompt's */
+  } else if (p->pad != NULL && p->pad->contributes) {
+    buffer = render_mix_minus (
+        self, p->pad, self->push_mix, self->push_n, self->push_alone);
+  } else {
+    /* Same output as `src`: share the buffer, and the limiter state so
+     * that the switch back to an own buffer is seamless. */
+    buffer = gst_buffer_ref (self->push_mix);
+    if (p->pad != NULL)
+      p->pad->limiter = self->limiter;
+  }
+  /* at another volume: its own buffer, never the shared one */
+  buffer =
+      mcu_mix_minus_gains_apply (buffer, self->push_mix, self->push_n, p->gain);
+  mcu_mix_minus_push_output (
+      self, p->last_flow, p->srcpad, self->push_segment, buffer);
+}
+
+static void
+add_push (McuMixMinus *self, GstPad *srcpad, McuMixMinusPad *pad, gint32 gain,
+    GstBuffer *mix, guint n)
+{
+  McuMixMinusPush p = { srcpad, pad, gain, NULL, NULL, GST_FLOW_OK };
+
+  /* Prompts are rendered here, on the aggregator task: they share a
+   * scratch buffer and their table belongs to this thread. */
+  if (mcu_mix_minus_prompts_owns_output (
+          &self->prompts, srcpad, self->frame_serial))
+    p.buffer = mcu_mix_minus_prompts_render_output (
+        &self->prompts, srcpad, pad, self->sum, mix, n, self->frame_serial);
+  g_array_append_val (self->pushes, p);
+}
+
+/* With the pool, or NULL: this frame's outputs are pushed from the
+ * aggregator task alone. Spreading costs wake-ups and lock contention
+ * (the outputs that share an encode take turns at its cache), so it is
+ * only worth it when the work is more than a small part of a frame: it
+ * starts when pushing the last frame's outputs took pool-min-cost of CPU
+ * time or more, and stops when it falls below half of that (CPU time of
+ * every thread that pushed: a busy machine preempting the mixing thread
+ * does not make the work look bigger). */
+static McuMixPool *
+pool_for (McuMixMinus *self, guint n_outputs)
+{
+  McuMixPool *pool = NULL;
+  GstClockTime cost = self->push_cost;
+
+  GST_OBJECT_LOCK (self);
+  if (self->pool_min_outputs == 0 || n_outputs < self->pool_min_outputs) {
+    self->pooling = FALSE;
+  } else if (!self->pooling) {
+    self->pooling = cost >= self->pool_min_cost;
+  } else {
+    self->pooling = cost >= self->pool_min_cost / 2;
+  }
+  if (self->pooling) {
+    if (self->pool == NULL)
+      self->pool = mcu_mix_pool_new (0);
+    pool = g_object_ref (self->pool);
+  }
+  GST_OBJECT_UNLOCK (self);
+  return pool;
+}
+
+/* The first output that gets the full mix as it is: pushed before the
+ * others, it fills its encoder group's cache (mcuopusenc), so that the
+ * others sharing that encode find it there instead of waiting for it. */
+static void
+put_shared_first (McuMixMinus *self)
+{
+  for (guint i = 0; i < self->pushes->len; i++) {
+    McuMixMinusPush *p = &g_array_index (self->pushes, McuMixMinusPush, i);
+    McuMixMinusPush tmp;
+
+    if (p->buffer != NULL || p->gain != MCU_MIX_KERNEL_GAIN_UNITY ||
+        (p->pad != NULL && p->pad->contributes))
+      continue;
+    tmp = *p;
+    *p = g_array_index (self->pushes, McuMixMinusPush, 0);
+    g_array_index (self->pushes, McuMixMinusPush, 0) = tmp;
+    return;
+  }
+}
+
+static void
+push_rest (guint index, gpointer data)
+{
+  push_one (index + 1, data);
+}
+
+/* Every src_N gets the frame: its mix-minus, the full mix when it did not
+ * contribute (or listens only), or its prompt. With many outputs their
+ * rendering, encoding and sending (all downstream of src_N, on the pushing
+ * thread) are spread over the pool's workers and the aggregator task; the
+ * next frame waits until every output has its buffer, so each src_N still
+ * gets one buffer per frame, in order. */
 static void
 push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
     gboolean announcing)
 {
+  g_autoptr (McuMixPool) pool = NULL;
+  guint64 start = mcu_mix_pool_thread_time ();
+  guint64 helped = 0;
+
+  g_array_set_size (self->pushes, 0);
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusOutput *o = &g_array_index (self->outputs, McuMixMinusOutput, i);
-    GstBuffer *buffer;
 
-    if (o->srcpad == NULL)
-      continue;
-    if (mcu_mix_minus_prompts_owns_output (
-            &self->prompts, o->srcpad, self->frame_serial)) {
-      buffer = mcu_mix_minus_prompts_render_output (&self->prompts, o->srcpad,
-          o->pad, self->sum, mix, n, self->frame_serial);
-    } else if (o->pad->contributes) {
-      buffer = render_mix_minus (
-          self, o->pad, mix, n, contributors == 1 && !announcing);
-    } else {
-      /* Same output as `src`: share the buffer, and the limiter state so
-       * that the switch back to an own buffer is seamless. */
-      buffer = gst_buffer_ref (mix);
-      o->pad->limiter = self->limiter;
-    }
-    /* at another volume: its own buffer, never the shared one */
-    buffer = mcu_mix_minus_gains_apply (buffer, mix, n, o->gain);
-    mcu_mix_minus_push_output (self, &o->pad->last_flow, o->srcpad, buffer);
+    if (o->srcpad != NULL)
+      add_push (self, o->srcpad, o->pad, o->gain, mix, n);
   }
   /* Listeners contribute nothing: they hear everyone. */
-  for (guint i = 0; i < self->listening->len; i++) {
-    GstPad *srcpad = g_ptr_array_index (self->listening, i);
-    GstFlowReturn last = GST_FLOW_OK;
-    GstBuffer *buffer =
-        mcu_mix_minus_prompts_owns_output (
-            &self->prompts, srcpad, self->frame_serial)
-            ? mcu_mix_minus_prompts_render_output (&self->prompts, srcpad, NULL,
-                  self->sum, mix, n, self->frame_serial)
-            : gst_buffer_ref (mix);
+  for (guint i = 0; i < self->listening->len; i++)
+    add_push (self, g_ptr_array_index (self->listening, i), NULL,
+        g_array_index (self->listening_gains, gint32, i), mix, n);
+  pool = pool_for (self, self->pushes->len);
+  if (pool != NULL)
+    put_shared_first (self);
+  for (guint i = 0; i < self->pushes->len; i++) {
+    McuMixMinusPush *p = &g_array_index (self->pushes, McuMixMinusPush, i);
 
-    buffer = mcu_mix_minus_gains_apply (
-        buffer, mix, n, g_array_index (self->listening_gains, gint32, i));
-    mcu_mix_minus_push_output (self, &last, srcpad, buffer);
+    p->last_flow = p->pad != NULL ? &p->pad->last_flow : &p->listener_flow;
   }
+
+  self->push_mix = mix;
+  /* read once: every output reading it would queue on `src`'s lock */
+  self->push_segment = gst_pad_get_sticky_event (
+      GST_AGGREGATOR_SRC_PAD (self), GST_EVENT_SEGMENT, 0);
+  self->push_n = n;
+  self->push_alone = contributors == 1 && !announcing;
+  if (pool != NULL && self->pushes->len > 0) {
+    push_one (0, self);
+    helped = mcu_mix_pool_run (pool, self->pushes->len - 1, push_rest, self);
+  } else {
+    for (guint i = 0; i < self->pushes->len; i++)
+      push_one (i, self);
+  }
+  self->push_mix = NULL;
+  gst_clear_event (&self->push_segment);
+  g_array_set_size (self->pushes, 0);
+  self->push_cost = mcu_mix_pool_thread_time () - start + helped;
 }
 
 /* Adds the frame's statistics of every pad to its level sums: from its
@@ -520,6 +663,8 @@ reset (McuMixMinus *self)
   mcu_mix_minus_select_reset (&self->select);
   self->level_frames = 0;
   self->last_flow = GST_FLOW_OK;
+  self->push_cost = 0;
+  self->pooling = FALSE;
   gst_element_foreach_sink_pad (GST_ELEMENT (self), reset_pad, NULL);
 }
 
@@ -572,6 +717,15 @@ mcu_mix_minus_get_property (
     case PROP_MAX_TALKERS:
       g_value_set_uint (value, self->max_talkers);
       break;
+    case PROP_POOL:
+      g_value_set_object (value, self->pool);
+      break;
+    case PROP_POOL_MIN_OUTPUTS:
+      g_value_set_uint (value, self->pool_min_outputs);
+      break;
+    case PROP_POOL_MIN_COST:
+      g_value_set_uint64 (value, self->pool_min_cost);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -584,9 +738,16 @@ mcu_mix_minus_set_property (
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   McuMixMinus *self = MCU_MIX_MINUS (object);
+  g_autoptr (McuMixPool) old_pool = NULL;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_POOL:
+      /* a frame being pushed keeps its own reference; the old pool's
+       * threads are joined (if this was the last) without the lock */
+      old_pool = g_steal_pointer (&self->pool);
+      self->pool = g_value_dup_object (value);
+      break;
     case PROP_LEVEL_INTERVAL:
       self->level_interval = g_value_get_uint64 (value);
       break;
@@ -598,6 +759,12 @@ mcu_mix_minus_set_property (
       break;
     case PROP_MAX_TALKERS:
       self->max_talkers = g_value_get_uint (value);
+      break;
+    case PROP_POOL_MIN_OUTPUTS:
+      self->pool_min_outputs = g_value_get_uint (value);
+      break;
+    case PROP_POOL_MIN_COST:
+      self->pool_min_cost = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -615,6 +782,8 @@ mcu_mix_minus_finalize (GObject *object)
   g_array_unref (self->outputs);
   g_ptr_array_unref (self->listening);
   g_array_unref (self->listening_gains);
+  g_array_unref (self->pushes);
+  g_clear_object (&self->pool);
   g_ptr_array_unref (self->listeners);
   mcu_mix_minus_gains_clear (&self->gains);
   g_free (self->sum);
@@ -653,6 +822,24 @@ install_properties (GObjectClass *gobject_class)
           "to a frame; a selected pad keeps its place unless another is "
           "more than 6 dB louder (0 = unlimited)",
           0, G_MAXUINT, DEFAULT_MAX_TALKERS, flags));
+  g_object_class_install_property (gobject_class, PROP_POOL,
+      g_param_spec_object ("pool", "Pool",
+          "Worker threads that render, encode and send the outputs of a "
+          "frame in parallel when there are at least pool-min-outputs of "
+          "them (NULL: the element makes its own, one thread per CPU but "
+          "one, on first need); one pool may serve many mixers",
+          MCU_TYPE_MIX_POOL, flags));
+  g_object_class_install_property (gobject_class, PROP_POOL_MIN_OUTPUTS,
+      g_param_spec_uint ("pool-min-outputs", "Pool minimum outputs",
+          "Spread a frame's outputs over the pool from this many outputs on; "
+          "fewer are pushed from the mixing thread alone (0 = never)",
+          0, G_MAXUINT, DEFAULT_POOL_MIN_OUTPUTS, flags));
+  g_object_class_install_property (gobject_class, PROP_POOL_MIN_COST,
+      g_param_spec_uint64 ("pool-min-cost", "Pool minimum cost",
+          "Spread a frame's outputs over the pool once pushing them took "
+          "this much CPU time (ns, every thread that pushed), until it "
+          "falls below half of it (0 = always, from pool-min-outputs on)",
+          0, G_MAXUINT64, DEFAULT_POOL_MIN_COST, flags));
 }
 
 static void
@@ -707,6 +894,8 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->gate_threshold_db = DEFAULT_GATE_THRESHOLD_DB;
   self->gate_hangover = DEFAULT_GATE_HANGOVER;
   self->max_talkers = DEFAULT_MAX_TALKERS;
+  self->pool_min_outputs = DEFAULT_POOL_MIN_OUTPUTS;
+  self->pool_min_cost = DEFAULT_POOL_MIN_COST;
   mcu_mix_minus_select_init (&self->select);
   mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);
@@ -715,6 +904,7 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->outputs = g_array_new (FALSE, FALSE, sizeof (McuMixMinusOutput));
   self->listening = g_ptr_array_new_with_free_func (gst_object_unref);
   self->listening_gains = g_array_new (FALSE, FALSE, sizeof (gint32));
+  self->pushes = g_array_new (FALSE, FALSE, sizeof (McuMixMinusPush));
   mcu_mix_minus_gains_init (&self->gains);
   self->listeners = g_ptr_array_new_with_free_func (gst_object_unref);
   mcu_mix_kernel_limiter_init (&self->limiter);

@@ -160,7 +160,29 @@ def check_stayers(stayers, t0, t1, events, loop):
           % (len(stayers), t1 - t0, worst_gap, worst_second))
 
 
+def pool_cpu_ticks(pid):
+    """CPU (clock ticks) of the server's mcu-mix-pool threads so far."""
+    ticks = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() != "mcu-mix-pool":
+                    continue
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        except OSError:
+            pass
+    return ticks
+
+
 def main():
+    # --media KEY=VALUE: a [media] key for the server (meson runs this test
+    # again with parallel-encode-ms=0: every frame's outputs are encoded
+    # and sent by the pool's workers too, while callers leave under them)
+    if sys.argv[1:2] == ["--media"]:
+        os.environ["MCU_TEST_MEDIA"] = ";".join(
+            filter(None, [os.environ.get("MCU_TEST_MEDIA"), sys.argv[2]]))
     loop = joingap.MediaLoop().start()
     pool = concurrent.futures.ThreadPoolExecutor(8)
     with mcutest.McuServer() as srv, sipua.SipUA(srv.port, "caller") as ua:
@@ -183,6 +205,9 @@ def main():
             check_movers(movers, "round %d" % (r + 1))
         t1 = time.time()
         check_stayers(stayers, t0, t1, events, loop)
+        if sys.argv[1:2] == ["--media"]:
+            ticks = pool_cpu_ticks(srv.proc.pid)
+            checks.check(ticks > 0, "the encode pool's workers ran (%d ticks of CPU)" % ticks)
     pool.shutdown()
     loop.stop()
     checks.exit()

@@ -27,6 +27,7 @@ test_defaults (void)
   g_assert_cmpstr (c->codecs[0], ==, "opus");
   g_assert_cmpint (c->noise_gate, ==, -55);
   g_assert_cmpuint (c->max_talkers, ==, 8);
+  g_assert_cmpuint (c->parallel_encode_ms, ==, 5);
   g_assert_cmpuint (c->srtp, ==, 1); /* optional */
   g_assert_false (c->srtp_allow_insecure_keys);
   g_assert_cmpstr (c->auth_realm, ==, c->sip_domain);
@@ -141,7 +142,7 @@ test_values (void)
   g_autoptr (McuConfig) c = mcu_config_load_data (
       "[sip]\nlisten=127.0.0.2\nport=5080\ntransports=tcp\n"
       "[media]\nrtp-port-min=30000\nrtp-port-max=30099\ncodecs=pcmu, opus\n"
-      "noise-gate=-50\nmax-talkers=4\n"
+      "noise-gate=-50\nmax-talkers=4\nparallel-encode-ms=0\n"
       "codec-order=server\n"
       "srtp=mandatory\nsrtp-allow-insecure-keys=true\n"
       "[rooms]\nauto-create=false\nmax-participants=7\n"
@@ -159,6 +160,7 @@ test_values (void)
   g_assert_true (c->codec_server_order);
   g_assert_cmpint (c->noise_gate, ==, -50);
   g_assert_cmpuint (c->max_talkers, ==, 4);
+  g_assert_cmpuint (c->parallel_encode_ms, ==, 0);
   g_assert_cmpuint (c->srtp, ==, 2);
   g_assert_true (c->srtp_allow_insecure_keys);
   g_assert_false (c->auto_create);
