@@ -5,12 +5,17 @@
 #include "mcu-mixer-error.h"
 #include "mcu-rtp-level.h"
 
+#include <gst/rtp/rtp.h>
+
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 #define ADAPT_INTERVAL_S 1
 #define DOWN_AFTER_TICKS 10 /* seconds below the target before going down */
 #define DOWN_STEP_MS     10
 #define MAX_SHIFT_STEP   (20 * GST_MSECOND)
+/* A transit change this large is a new timeline (the sender restarted or
+ * jumped), not jitter (as mcujitterbuffer) */
+#define MAX_TRANSIT_STEP (1 * GST_SECOND)
 
 typedef struct
 {
@@ -35,6 +40,22 @@ typedef struct
   gboolean injecting;   /* streaming thread only: our own GAP passing */
 } Shift;
 
+/* The caller's interarrival jitter, measured on the depayloader's sink
+ * (rtpjitterbuffer's thread) from each packet's arrival -- the kernel's
+ * receive stamp, its DTS -- and its RTP timestamp; read on the main
+ * thread. rtpsession's own figure came out at seconds when this process
+ * stalled (150 ms SIGSTOPs: 5-113 s "jitter"), and the depth went to its
+ * 200 ms maximum for a machine that was only busy. Refcounted like Shift. */
+typedef struct
+{
+  gint clock_rate;           /* streaming thread only; 0: not known yet */
+  gboolean have_prev;        /* streaming thread only */
+  GstClockTime prev_arrival; /* streaming thread only */
+  guint32 prev_rtp;          /* streaming thread only */
+  gdouble jitter;            /* streaming thread only: ns */
+  gint jitter_us;            /* atomic: -1 before the second packet */
+} Jitter;
+
 struct _McuAudioDecode
 {
   GObject parent_instance;
@@ -43,6 +64,7 @@ struct _McuAudioDecode
   GstPad *src;     /* (owned) the capsfilter's src */
   GstPad *decoded; /* (owned) the decoder's src */
   Shift *shift;    /* (owned) a reference */
+  Jitter *jitter;  /* (owned) a reference */
   guint base_ms;
   GstElement *rtpbin; /* (owned) (nullable) while following the jitter */
   guint adapt_timer;
@@ -63,6 +85,7 @@ mcu_audio_decode_dispose (GObject *object)
   g_clear_object (&self->src);
   g_clear_object (&self->decoded);
   g_clear_pointer (&self->shift, g_atomic_rc_box_release);
+  g_clear_pointer (&self->jitter, g_atomic_rc_box_release);
   G_OBJECT_CLASS (mcu_audio_decode_parent_class)->dispose (object);
 }
 
@@ -208,42 +231,60 @@ mcu_audio_decode_target_depth (guint jitter_ms)
       MCU_AUDIO_DECODE_MAX_DEPTH);
 }
 
-/* The caller's RFC 3550 interarrival jitter (ms) from rtpbin's session 0,
- * or -1 before its first packets. */
-static gint
-read_jitter_ms (GstElement *rtpbin)
+/* Streaming thread: RFC 3550 6.4.1 J += (|D| - J) / 16, D from arrival
+ * (DTS: rtpjitterbuffer passes its input's on) and RTP timestamps. */
+static GstPadProbeReturn
+on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  g_autoptr (GObject) session = NULL;
-  g_autoptr (GstStructure) s = NULL;
-  const GValue *sources;
-  gint best = -1;
+  Jitter *j = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstClockTime arrival = GST_BUFFER_DTS (buf);
+  guint32 ts;
 
-  g_signal_emit_by_name (rtpbin, "get-session", 0, &session);
-  if (session == NULL)
-    return -1;
-  g_object_get (session, "stats", &s, NULL);
-  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (sources == NULL || !G_VALUE_HOLDS_BOXED (sources) ||
-      g_value_get_boxed (sources) == NULL)
-    return -1;
-  for (guint i = 0; i < ((GValueArray *)g_value_get_boxed (sources))->n_values;
-       i++) {
-    const GstStructure *src = gst_value_get_structure (
-        g_value_array_get_nth ((GValueArray *)g_value_get_boxed (sources), i));
-    gboolean internal = FALSE;
-    guint jitter = 0;
-    gint clock_rate = 0;
+  if (j->clock_rate <= 0) {
+    g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
 
-    gst_structure_get_boolean (src, "internal", &internal);
-    gst_structure_get_uint (src, "jitter", &jitter);
-    gst_structure_get_int (src, "clock-rate", &clock_rate);
-    if (internal || clock_rate <= 0)
-      continue;
-    best = MAX (best, (gint)((guint64)jitter * 1000 / (guint)clock_rate));
+    if (caps == NULL ||
+        !gst_structure_get_int (
+            gst_caps_get_structure (caps, 0), "clock-rate", &j->clock_rate))
+      j->clock_rate = 0;
   }
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return best;
+  if (j->clock_rate <= 0 || !GST_CLOCK_TIME_IS_VALID (arrival) ||
+      !gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  ts = gst_rtp_buffer_get_timestamp (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  if (j->have_prev) {
+    gdouble d =
+        (gdouble)((GstClockTimeDiff)arrival -
+                  (GstClockTimeDiff)j->prev_arrival) -
+        (gdouble)(gint32)(ts - j->prev_rtp) * GST_SECOND / j->clock_rate;
+
+    if (ABS (d) < (gdouble)MAX_TRANSIT_STEP) {
+      j->jitter += (ABS (d) - j->jitter) / 16.0;
+      g_atomic_int_set (&j->jitter_us, (gint)(j->jitter / GST_USECOND));
+    }
+  }
+  j->have_prev = TRUE;
+  j->prev_arrival = arrival;
+  j->prev_rtp = ts;
+  return GST_PAD_PROBE_OK;
+}
+
+/* The caller's interarrival jitter (ms), or -1 before its first packets. */
+static gint
+read_jitter_ms (McuAudioDecode *self)
+{
+  gint us = self->jitter ? g_atomic_int_get (&self->jitter->jitter_us) : -1;
+
+  return us < 0 ? -1 : us / 1000;
+}
+
+gint
+mcu_audio_decode_get_jitter (McuAudioDecode *self)
+{
+  return read_jitter_ms (self);
 }
 
 static void
@@ -265,7 +306,7 @@ static gboolean
 on_adapt_timer (gpointer user_data)
 {
   McuAudioDecode *self = user_data;
-  gint jitter = read_jitter_ms (self->rtpbin);
+  gint jitter = read_jitter_ms (self);
   guint target;
 
   if (jitter < 0)
@@ -287,6 +328,13 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
   g_return_if_fail (MCU_IS_AUDIO_DECODE (self));
   g_clear_handle_id (&self->adapt_timer, g_source_remove);
   g_set_object (&self->rtpbin, rtpbin);
+  if (self->jitter == NULL) {
+    self->jitter = g_atomic_rc_box_new0 (Jitter);
+    self->jitter->jitter_us = -1;
+    gst_pad_add_probe (self->sink, GST_PAD_PROBE_TYPE_BUFFER, on_depay_input,
+        g_atomic_rc_box_acquire (self->jitter),
+        (GDestroyNotify)g_atomic_rc_box_release);
+  }
   self->adapt_timer =
       g_timeout_add_seconds (ADAPT_INTERVAL_S, on_adapt_timer, self);
 }

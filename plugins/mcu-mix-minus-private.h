@@ -24,6 +24,10 @@ struct _McuMixMinusPad
   GstSegment in_segment;      /* upstream's segment */
   gboolean in_synced;         /* in_offset is set */
   GstClockTimeDiff in_offset; /* added to upstream's running time */
+  GstClockTimeDiff in_anchor; /* in_offset placed by upstream's times */
+  GstClockTime in_quiet;      /* last time it came late */
+  GstClockTime in_late_since; /* late since then (NONE: in time) */
+  gboolean in_started;        /* a buffer came in time since the first */
   /* with the pad's object lock: where the last retimed buffer ends and
    * its length (mcujitterbuffer's "can take" query, mcu-mix-minus-pad.c) */
   GstClockTime in_end, in_duration;
