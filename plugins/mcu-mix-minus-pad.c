@@ -253,15 +253,10 @@ place_again (McuMixMinusPad *pad, const gchar *reason, GstClockTime rt,
   GstClockTimeDiff by_now =
       place ((GstClockTimeDiff)now, mixed) - (GstClockTimeDiff)rt;
 
-  /* (a time ahead of now is no arrival: rtpjitterbuffer's skew estimate
-   * starts from its first packet's arrival and can stay 50 ms ahead for
-   * seconds when that one came late) */
   /* (lateness leaves upstream's timeline as it was; far off or ahead,
    * upstream's times are no arrival times) */
   if (!g_str_equal (reason, "late")) {
-    pad->in_anchor =
-        place (MIN ((GstClockTimeDiff)rt, (GstClockTimeDiff)now), mixed) -
-        (GstClockTimeDiff)rt;
+    pad->in_anchor = place ((GstClockTimeDiff)rt, mixed) - (GstClockTimeDiff)rt;
     if (g_str_equal (reason, "early") ||
         by_now - pad->in_anchor > RETIME_ABSORB)
       pad->in_anchor = by_now;
@@ -367,6 +362,14 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
     }
     at = (GstClockTimeDiff)rt + pad->in_offset;
   }
+  /* moved earlier (a jitter buffer made shallower): GstAudioAggregator
+   * takes a jump under its alignment threshold for a clock drift unless
+   * told */
+  GST_OBJECT_LOCK (pad);
+  if (GST_CLOCK_TIME_IS_VALID (pad->in_end) &&
+      at + (GstClockTimeDiff)GST_MSECOND < (GstClockTimeDiff)pad->in_end)
+    discont = TRUE;
+  GST_OBJECT_UNLOCK (pad);
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = (GstClockTime)at;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
