@@ -373,6 +373,9 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
     }
     g_value_unset (&item);
   }
+  /* (not g_timeout_add_seconds: it runs every caller's timer in the same
+   * wake-up, and the callers who joined in one second stepped their depths
+   * in one go) */
   self->adapt_timer =
-      g_timeout_add_seconds (ADAPT_INTERVAL_S, on_adapt_timer, self);
+      g_timeout_add (ADAPT_INTERVAL_S * 1000, on_adapt_timer, self);
 }
