@@ -10,11 +10,10 @@
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 #define ADAPT_INTERVAL_S 1
-#define DOWN_AFTER_TICKS                              \
-  3 /* seconds below the target, then a step a second \
-     */
-#define DOWN_STEP_MS   10
-#define MAX_SHIFT_STEP (20 * GST_MSECOND)
+/* seconds below the target, then a step down a second */
+#define DOWN_AFTER_TICKS 3
+#define DOWN_STEP_MS     10
+#define MAX_SHIFT_STEP   (20 * GST_MSECOND)
 /* A transit change this large is a new timeline (the sender restarted or
  * jumped), not jitter (as mcujitterbuffer) */
 #define MAX_TRANSIT_STEP (1 * GST_SECOND)
