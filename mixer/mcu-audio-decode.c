@@ -5,12 +5,18 @@
 #include "mcu-mixer-error.h"
 #include "mcu-rtp-level.h"
 
+#include <gst/rtp/rtp.h>
+
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
 #define ADAPT_INTERVAL_S 1
-#define DOWN_AFTER_TICKS 10 /* seconds below the target before going down */
+/* seconds below the target, then a step down a second */
+#define DOWN_AFTER_TICKS 3
 #define DOWN_STEP_MS     10
 #define MAX_SHIFT_STEP   (20 * GST_MSECOND)
+/* A transit change this large is a new timeline (the sender restarted or
+ * jumped), not jitter (as mcujitterbuffer) */
+#define MAX_TRANSIT_STEP (1 * GST_SECOND)
 
 typedef struct
 {
@@ -32,8 +38,25 @@ typedef struct
 {
   gint offset_ms;       /* atomic: set on the main thread */
   GstClockTime applied; /* streaming thread only */
+  gboolean started;     /* streaming thread only: a buffer went out */
   gboolean injecting;   /* streaming thread only: our own GAP passing */
 } Shift;
+
+/* The caller's interarrival jitter, measured on the depayloader's sink
+ * (rtpjitterbuffer's thread) from each packet's arrival -- the kernel's
+ * receive stamp, its DTS -- and its RTP timestamp; read on the main
+ * thread. rtpsession's own figure came out at seconds when this process
+ * stalled (150 ms SIGSTOPs: 5-113 s "jitter"), and the depth went to its
+ * 200 ms maximum for a machine that was only busy. Refcounted like Shift. */
+typedef struct
+{
+  gint clock_rate;           /* set before the probes */
+  gboolean have_prev;        /* streaming thread only */
+  GstClockTime prev_arrival; /* streaming thread only */
+  guint32 prev_rtp;          /* streaming thread only */
+  gdouble jitter;            /* streaming thread only: ns */
+  gint jitter_us;            /* atomic: -1 before the second packet */
+} Jitter;
 
 struct _McuAudioDecode
 {
@@ -43,7 +66,9 @@ struct _McuAudioDecode
   GstPad *src;     /* (owned) the capsfilter's src */
   GstPad *decoded; /* (owned) the decoder's src */
   Shift *shift;    /* (owned) a reference */
+  Jitter *jitter;  /* (owned) a reference */
   guint base_ms;
+  gint clock_rate;    /* the codec's RTP clock */
   GstElement *rtpbin; /* (owned) (nullable) while following the jitter */
   guint adapt_timer;
   guint depth_ms;
@@ -63,6 +88,7 @@ mcu_audio_decode_dispose (GObject *object)
   g_clear_object (&self->src);
   g_clear_object (&self->decoded);
   g_clear_pointer (&self->shift, g_atomic_rc_box_release);
+  g_clear_pointer (&self->jitter, g_atomic_rc_box_release);
   G_OBJECT_CLASS (mcu_audio_decode_parent_class)->dispose (object);
 }
 
@@ -98,6 +124,10 @@ on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     ts = GST_BUFFER_PTS (buf);
     if (!GST_CLOCK_TIME_IS_VALID (ts))
       return GST_PAD_PROBE_OK;
+    /* (before the first buffer there is nothing to conceal) */
+    if (!shift->started)
+      shift->applied = offset;
+    shift->started = TRUE;
     if (offset > shift->applied) {
       /* at most a packet's worth per packet: concealment fades out over
        * 50 ms (spandsp), and each good packet restores it */
@@ -163,6 +193,7 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
   self->src = gst_element_get_static_pad (caps, "src");
   self->decoded = gst_element_get_static_pad (dec, "src");
   self->base_ms = base_ms;
+  self->clock_rate = params->codec == MCU_MEDIA_CODEC_OPUS ? 48000 : 8000;
   self->depth_ms = base_ms;
   self->shift = g_atomic_rc_box_new0 (Shift);
   src = gst_element_get_static_pad (depay, "src");
@@ -208,56 +239,90 @@ mcu_audio_decode_target_depth (guint jitter_ms)
       MCU_AUDIO_DECODE_MAX_DEPTH);
 }
 
-/* The caller's RFC 3550 interarrival jitter (ms) from rtpbin's session 0,
- * or -1 before its first packets. */
-static gint
-read_jitter_ms (GstElement *rtpbin)
+/* Streaming thread (a jitter buffer's input): RFC 3550 6.4.1
+ * J += (|D| - J) / 16, D from arrival (DTS, mcurtpsrc's) and RTP
+ * timestamps. */
+static GstPadProbeReturn
+on_jitter_buffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  g_autoptr (GObject) session = NULL;
-  g_autoptr (GstStructure) s = NULL;
-  const GValue *sources;
-  gint best = -1;
+  Jitter *j = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstClockTime arrival = GST_BUFFER_DTS (buf);
+  guint32 ts;
 
-  g_signal_emit_by_name (rtpbin, "get-session", 0, &session);
-  if (session == NULL)
-    return -1;
-  g_object_get (session, "stats", &s, NULL);
-  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (sources == NULL || !G_VALUE_HOLDS_BOXED (sources) ||
-      g_value_get_boxed (sources) == NULL)
-    return -1;
-  for (guint i = 0; i < ((GValueArray *)g_value_get_boxed (sources))->n_values;
-       i++) {
-    const GstStructure *src = gst_value_get_structure (
-        g_value_array_get_nth ((GValueArray *)g_value_get_boxed (sources), i));
-    gboolean internal = FALSE;
-    guint jitter = 0;
-    gint clock_rate = 0;
+  if (j->clock_rate <= 0 || !GST_CLOCK_TIME_IS_VALID (arrival) ||
+      !gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  ts = gst_rtp_buffer_get_timestamp (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  if (j->have_prev) {
+    gdouble d =
+        (gdouble)((GstClockTimeDiff)arrival -
+                  (GstClockTimeDiff)j->prev_arrival) -
+        (gdouble)(gint32)(ts - j->prev_rtp) * GST_SECOND / j->clock_rate;
 
-    gst_structure_get_boolean (src, "internal", &internal);
-    gst_structure_get_uint (src, "jitter", &jitter);
-    gst_structure_get_int (src, "clock-rate", &clock_rate);
-    if (internal || clock_rate <= 0)
-      continue;
-    best = MAX (best, (gint)((guint64)jitter * 1000 / (guint)clock_rate));
+    if (ABS (d) < (gdouble)MAX_TRANSIT_STEP) {
+      j->jitter += (ABS (d) - j->jitter) / 16.0;
+      g_atomic_int_set (&j->jitter_us, (gint)(j->jitter / GST_USECOND));
+    }
   }
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return best;
+  j->have_prev = TRUE;
+  j->prev_arrival = arrival;
+  j->prev_rtp = ts;
+  return GST_PAD_PROBE_OK;
 }
 
 static void
+release_jitter (gpointer data, GClosure *closure)
+{
+  g_atomic_rc_box_release (data);
+}
+
+/* rtpbin's new jitter buffer (a streaming thread, or the main thread). */
+static void
+on_new_jitter_buffer (GstElement *rtpbin, GstElement *jb, guint session,
+    guint ssrc, gpointer data)
+{
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (jb, "sink");
+
+  if (sink)
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, on_jitter_buffer_input,
+        g_atomic_rc_box_acquire (data),
+        (GDestroyNotify)g_atomic_rc_box_release);
+}
+
+/* The caller's interarrival jitter (ms), or -1 before its first packets. */
+static gint
+read_jitter_ms (McuAudioDecode *self)
+{
+  gint us = self->jitter ? g_atomic_int_get (&self->jitter->jitter_us) : -1;
+
+  return us < 0 ? -1 : us / 1000;
+}
+
+gint
+mcu_audio_decode_get_jitter (McuAudioDecode *self)
+{
+  return read_jitter_ms (self);
+}
+
+/* The mixer places a caller's audio by its timestamps, which
+ * rtpjitterbuffer sets to the packets' arrival (mcumixminus' retime): they
+ * are moved the whole depth later, so that a packet it held that long
+ * (waiting for a lost one before it) still comes in time. (They used to
+ * move only by the depth above jitter-latency, and the mixer's placement
+ * happened to include the first packet's wait: 60 ms more for everyone
+ * in some rooms and not in others.) */
+static void
 apply_depth (McuAudioDecode *self, guint depth_ms)
 {
-  guint offset = depth_ms > self->base_ms ? depth_ms - self->base_ms : 0;
-
   if (depth_ms == self->depth_ms)
     return;
-  g_debug ("jitter buffer %u -> %u ms (timestamps +%u ms)", self->depth_ms,
-      depth_ms, offset);
+  g_debug ("jitter buffer %u -> %u ms", self->depth_ms, depth_ms);
   self->depth_ms = depth_ms;
   g_object_set (self->rtpbin, "latency", depth_ms, NULL);
-  g_atomic_int_set (&self->shift->offset_ms, (gint)offset);
+  g_atomic_int_set (&self->shift->offset_ms, (gint)depth_ms);
 }
 
 /* Once a second: up to the target at once, down a step after a while. */
@@ -265,7 +330,7 @@ static gboolean
 on_adapt_timer (gpointer user_data)
 {
   McuAudioDecode *self = user_data;
-  gint jitter = read_jitter_ms (self->rtpbin);
+  gint jitter = read_jitter_ms (self);
   guint target;
 
   if (jitter < 0)
@@ -275,7 +340,6 @@ on_adapt_timer (gpointer user_data)
     self->below_ticks = 0;
     apply_depth (self, target);
   } else if (++self->below_ticks >= DOWN_AFTER_TICKS) {
-    self->below_ticks = 0;
     apply_depth (self, MAX (target, self->depth_ms - DOWN_STEP_MS));
   }
   return G_SOURCE_CONTINUE;
@@ -287,6 +351,30 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
   g_return_if_fail (MCU_IS_AUDIO_DECODE (self));
   g_clear_handle_id (&self->adapt_timer, g_source_remove);
   g_set_object (&self->rtpbin, rtpbin);
+  g_atomic_int_set (&self->shift->offset_ms, (gint)self->depth_ms);
+  if (self->jitter == NULL) {
+    g_autoptr (GstIterator) it = gst_bin_iterate_elements (GST_BIN (rtpbin));
+    GValue item = G_VALUE_INIT;
+
+    self->jitter = g_atomic_rc_box_new0 (Jitter);
+    self->jitter->jitter_us = -1;
+    self->jitter->clock_rate = self->clock_rate;
+    /* the caller's jitter buffers, now and later (one per SSRC) */
+    g_signal_connect_data (rtpbin, "new-jitterbuffer",
+        G_CALLBACK (on_new_jitter_buffer),
+        g_atomic_rc_box_acquire (self->jitter), release_jitter, 0);
+    while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+      GstElement *e = g_value_get_object (&item);
+
+      if (g_str_has_prefix (GST_OBJECT_NAME (e), "rtpjitterbuffer"))
+        on_new_jitter_buffer (rtpbin, e, 0, 0, self->jitter);
+      g_value_reset (&item);
+    }
+    g_value_unset (&item);
+  }
+  /* (not g_timeout_add_seconds: it runs every caller's timer in the same
+   * wake-up, and the callers who joined in one second stepped their depths
+   * in one go) */
   self->adapt_timer =
-      g_timeout_add_seconds (ADAPT_INTERVAL_S, on_adapt_timer, self);
+      g_timeout_add (ADAPT_INTERVAL_S * 1000, on_adapt_timer, self);
 }

@@ -54,6 +54,9 @@ GstPad *mcu_audio_decode_get_decoded (McuAudioDecode *self);
 /* Adapts @rtpbin's latency (its jitter buffers') to the caller's jitter,
  * from now until the chain is dropped. */
 void mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin);
+/* The caller's interarrival jitter (ms) while following it (from the
+ * packets' kernel receive stamps), else -1. */
+gint mcu_audio_decode_get_jitter (McuAudioDecode *self);
 /* The jitter buffer's current depth (ms). */
 guint mcu_audio_decode_get_depth (McuAudioDecode *self);
 /* The depth for a measured interarrival jitter (ms), before the step

@@ -81,6 +81,9 @@
 /* mcumixminus places a retimed input this long after its arrival */
 #define RETIME_LEAD_MS 20
 
+/* The clock source pushes 10 ms buffers (see build_pipeline). */
+#define CLOCK_SOURCE_SAMPLES 480
+
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 
@@ -458,7 +461,7 @@ build_pipeline (McuAudioMix *self, GError **error)
   self->own[1] = caps;
   self->own[2] = sink;
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */,
-      "samplesperbuffer", 960, NULL);
+      "samplesperbuffer", CLOCK_SOURCE_SAMPLES, NULL);
   g_object_set (caps, "caps", mix_caps, NULL);
   /* The participants' inputs are retimed by their arrival (see
    * link_joiner): the mixer waits MIX_WAIT_MS past the clock source's frame
@@ -466,6 +469,12 @@ build_pipeline (McuAudioMix *self, GError **error)
    * jitter buffer's latency plus 40 ms plus the largest latency any input
    * reported (180 ms with the default 60 ms jitter buffer): every output
    * stopped that long whenever one caller's RTP stopped. */
+  /* Frames start at the clock source's first buffer (not at 0), so each
+   * 20 ms frame is complete from the clock source's side when its second
+   * 10 ms buffer is pushed, 10 ms after the frame's start: the retimed
+   * inputs are placed for that moment (see mcu-mix-minus-pad.c). */
+  gst_util_set_object_arg (
+      G_OBJECT (self->mixer), "start-time-selection", "first");
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);

@@ -213,6 +213,9 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
   stats->packets_sent = rtp.packets_sent;
   stats->packets_lost = rtp.packets_lost;
   stats->jitter_ms = rtp.jitter_ms;
+  /* (the figure the depth follows: rtpsession's counts our own stalls) */
+  if (self->decode && mcu_audio_decode_get_jitter (self->decode) >= 0)
+    stats->jitter_ms = (guint)mcu_audio_decode_get_jitter (self->decode);
 }
 
 guint64
@@ -291,7 +294,12 @@ configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
   } else {
     gint64 ptime = (gint64)p->ptime * GST_MSECOND;
 
-    g_object_set (pay, "min-ptime", ptime, "max-ptime", ptime, NULL);
+    /* At the mixer's 20 ms the payloader sends each frame as it comes: the
+     * resampler's first output is short (its filter delay), and with
+     * min-ptime = ptime every packet then waited for the next frame to
+     * complete it (16-20 ms more at every listener). */
+    g_object_set (pay, "min-ptime", p->ptime == 20 ? (gint64)0 : ptime,
+        "max-ptime", ptime, NULL);
   }
 }
 

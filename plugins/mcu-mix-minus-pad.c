@@ -15,13 +15,28 @@
  * source's plus its own latency property, and a latency query is no longer
  * a walk through every participant's chain) and restamps each buffer so
  * that it lands in a frame still to be mixed when it arrives: its running
- * time becomes upstream's plus an offset taken at its first buffer (now +
- * RETIME_LEAD minus its running time), kept while the input stays within
+ * time becomes upstream's plus an offset, kept while the input stays within
  * the bounds below and taken again (DISCONT) when it drifts out
  * (a jitter buffer that changed its depth, a stream that resumed). The
  * segment becomes a plain TIME segment from 0, so running time = PTS; GAP
  * events are dropped (the pad simply has no data, which no longer holds
  * the others up beyond the element's latency property).
+ *
+ * Placement (the offset): from the buffer's own time (upstream's running
+ * time: its arrival, or its jitter buffer's playout time), not from when
+ * it happened to reach the pad: the first buffer out of rtpjitterbuffer
+ * comes its whole latency (60 ms) late, and an offset taken from it kept
+ * every later buffer that much later. Each buffer is put on the frame grid
+ * so that it fills one frame and is there RETIME_SLACK before that frame
+ * is mixed; 20 ms + slack on average were wasted by an arbitrary offset
+ * and the clock source's arbitrary phase (46-80 ms added latency for PCMU
+ * with the default jitter buffer, measured). A buffer that comes too late
+ * for that (a lost packet waited for, a stalled thread) has the input
+ * placed by now instead, later (up to RETIME_ABSORB: later buffers are
+ * dropped, a stall's backlog); once RETIME_QUIET passed without a late
+ * buffer it moves back (the frames in between are skipped), so one stall
+ * no longer adds its length to that caller's delay for the rest of the
+ * call (PCMU bench: 95-205 ms added after a stall, before).
  *
  * Never blocking a shared pusher: GstAggregator's chain blocks its caller
  * while the pad holds two buffers not fully mixed yet (live, max time level
@@ -52,14 +67,28 @@ enum
 #define DEFAULT_PAD_RETIME FALSE
 #define MAX_PAD_VOLUME     10.0
 
-/* A retimed input is placed RETIME_LEAD after its arrival: the frame being
- * mixed when it arrives may end at once, and data before the output
- * position is cut. It is placed again when a buffer would land in a frame
- * already mixed (or more than RETIME_LATE before now, when the element is
- * not mixing), or more than RETIME_LEAD + RETIME_EARLY ahead of now. */
+/* Where a retimed input goes (see "Placement" above). The room's clock
+ * source pushes 10 ms buffers and its frames start at the first of them
+ * (mcu-audio-mix.c), so a frame is mixed RETIME_PHASE after its start
+ * when every input has its data by then. An input is placed on the frame
+ * grid so that each of its buffers covers one frame and comes
+ * RETIME_SLACK or more before that frame is mixed. It is placed again
+ * when a buffer would land in a frame already mixed (or more than
+ * RETIME_LATE before now, when the element is not mixing) or more than
+ * RETIME_EARLY ahead of now. Untimed buffers go RETIME_LEAD after now. */
+#define RETIME_PHASE (10 * GST_MSECOND)
+#define RETIME_SLACK (10 * GST_MSECOND)
+#define RETIME_FRAME (20 * GST_MSECOND)
 #define RETIME_LEAD  (20 * GST_MSECOND)
 #define RETIME_LATE  (60 * GST_MSECOND)
-#define RETIME_EARLY (60 * GST_MSECOND)
+/* (the jitter buffer's depth above jitter-latency moves an input up to
+ * 140 ms later: mcu-audio-decode.c) */
+#define RETIME_EARLY (180 * GST_MSECOND)
+/* Lateness absorbed (see drop_late), and how long an input absorbing some
+ * must have come in time to go back to its own times (move_back). */
+#define RETIME_ABSORB   (80 * GST_MSECOND)
+#define RETIME_LATE_RUN (200 * GST_MSECOND)
+#define RETIME_QUIET    (3 * GST_SECOND)
 /* the longest a shared pusher may wait in the aggregator (would_block_long) */
 #define MAX_BLOCK (40 * GST_MSECOND)
 
@@ -207,7 +236,7 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
     return "first buffer";
   if (at < (GstClockTimeDiff)mixed || at < (GstClockTimeDiff)now - RETIME_LATE)
     return "late";
-  if (at > (GstClockTimeDiff)(now + RETIME_LEAD + RETIME_EARLY))
+  if (at > (GstClockTimeDiff)(now + RETIME_EARLY))
     return "early";
   return NULL;
 }
@@ -235,6 +264,94 @@ would_block_long (McuMixMinusPad *pad, GstClockTime mixed)
   return held >= 2 && pad->in_ends[0] > mixed + MAX_BLOCK;
 }
 
+/* The first frame start on the grid of @mixed that is mixed RETIME_SLACK
+ * or more after @t (running times; it may be a frame mixed already). */
+static GstClockTimeDiff
+place (GstClockTimeDiff t, GstClockTime mixed)
+{
+  GstClockTimeDiff want =
+      t + RETIME_SLACK - RETIME_PHASE - (GstClockTimeDiff)mixed;
+  GstClockTimeDiff frames = want >= 0 ? (want + RETIME_FRAME - 1) / RETIME_FRAME
+                                      : -(-want / RETIME_FRAME);
+
+  return (GstClockTimeDiff)mixed + frames * RETIME_FRAME;
+}
+
+/* Sets the offset for a buffer at @rt: placed by its own time (in_anchor)
+ * unless that is too late now, then by now. */
+static void
+place_again (McuMixMinusPad *pad, const gchar *reason, GstClockTime rt,
+    GstClockTime now, GstClockTime mixed)
+{
+  GstClockTimeDiff by_now =
+      place ((GstClockTimeDiff)now, mixed) - (GstClockTimeDiff)rt;
+
+  /* (lateness leaves upstream's timeline as it was; far off or ahead,
+   * upstream's times are no arrival times) */
+  if (!g_str_equal (reason, "late")) {
+    pad->in_anchor = place ((GstClockTimeDiff)rt, mixed) - (GstClockTimeDiff)rt;
+    if (g_str_equal (reason, "early") ||
+        by_now - pad->in_anchor > RETIME_ABSORB)
+      pad->in_anchor = by_now;
+  }
+  /* The first buffers out of rtpjitterbuffer come late (it holds the first
+   * packet for its latency): dropped, not followed (in_started). */
+  pad->in_started = !g_str_equal (reason, "first buffer");
+  pad->in_offset =
+      pad->in_started ? MAX (pad->in_anchor, by_now) : pad->in_anchor;
+  pad->in_offset =
+      MAX (pad->in_offset, (GstClockTimeDiff)mixed - (GstClockTimeDiff)rt);
+  pad->in_synced = TRUE;
+  pad->in_quiet = now;
+  pad->in_late_since = GST_CLOCK_TIME_NONE;
+}
+
+/* A late buffer: TRUE to drop it rather than place the input later.
+ * Lateness is absorbed (the input placed later) up to RETIME_ABSORB in all;
+ * a buffer later than that (a stalled thread, a backlog draining) is
+ * dropped unless the input has been late for RETIME_LATE_RUN, and so is
+ * any late buffer before one came in time after the first or a move back
+ * (in_started: what it would absorb is a backlog). */
+static gboolean
+drop_late (
+    McuMixMinusPad *pad, GstClockTime rt, GstClockTime now, GstClockTime mixed)
+{
+  GstClockTimeDiff by_now =
+      place ((GstClockTimeDiff)now, mixed) - (GstClockTimeDiff)rt;
+
+  pad->in_quiet = now;
+  if (!GST_CLOCK_TIME_IS_VALID (pad->in_late_since))
+    pad->in_late_since = now;
+  if (now >= pad->in_late_since + RETIME_LATE_RUN ||
+      (pad->in_started && by_now - pad->in_anchor <= RETIME_ABSORB))
+    return FALSE;
+  GST_LOG_OBJECT (pad, "dropped: %" GST_STIME_FORMAT " late",
+      GST_STIME_ARGS (by_now - pad->in_offset));
+  return TRUE;
+}
+
+/* Placed later than its own times ask (it came late): back to them once
+ * RETIME_QUIET passed without a late buffer (frames skipped: the mixer
+ * drops what now overlaps). TRUE when it moved. */
+static gboolean
+move_back (McuMixMinusPad *pad, GstClockTime now)
+{
+  GstClockTimeDiff back = pad->in_offset - pad->in_anchor;
+
+  pad->in_late_since = GST_CLOCK_TIME_NONE;
+  pad->in_started = TRUE;
+  if (back < RETIME_FRAME || now < pad->in_quiet + RETIME_QUIET)
+    return FALSE;
+  back = back / RETIME_FRAME * RETIME_FRAME;
+  GST_DEBUG_OBJECT (
+      pad, "%" GST_STIME_FORMAT " earlier again", GST_STIME_ARGS (back));
+  pad->in_offset -= back;
+  pad->in_quiet = now;
+  /* what comes late now is the backlog its lateness left upstream */
+  pad->in_started = FALSE;
+  return TRUE;
+}
+
 static GstPadProbeReturn
 retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
@@ -244,6 +361,7 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   GstClockTime rt = GST_CLOCK_TIME_NONE;
   GstClockTimeDiff at;
   const gchar *reason;
+  gboolean discont = FALSE;
 
   if (!GST_CLOCK_TIME_IS_VALID (now))
     return GST_PAD_PROBE_OK;
@@ -258,17 +376,27 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
     /* untimed: it arrives now, and the next one is placed again too */
     pad->in_synced = FALSE;
     at = (GstClockTimeDiff)(now + RETIME_LEAD);
-    reason = "untimed";
+    discont = TRUE;
   } else {
     at = (GstClockTimeDiff)rt + pad->in_offset;
     reason = resync_reason (pad, at, now, mixed);
+    if (reason != NULL && g_str_equal (reason, "late") &&
+        drop_late (pad, rt, now, mixed))
+      return GST_PAD_PROBE_DROP;
     if (reason != NULL) {
-      GST_DEBUG_OBJECT (pad, "placed again: %s (%" GST_STIME_FORMAT ")", reason,
-          GST_STIME_ARGS (at - (GstClockTimeDiff)now));
-      at = (GstClockTimeDiff)(now + RETIME_LEAD);
-      pad->in_offset = at - (GstClockTimeDiff)rt;
-      pad->in_synced = TRUE;
+      place_again (pad, reason, rt, now, mixed);
+      GST_DEBUG_OBJECT (pad,
+          "placed again: %s (%" GST_STIME_FORMAT "), %" GST_STIME_FORMAT
+          " ahead of now, %" GST_STIME_FORMAT " later than its own times",
+          reason, GST_STIME_ARGS (at - (GstClockTimeDiff)now),
+          GST_STIME_ARGS (
+              (GstClockTimeDiff)rt + pad->in_offset - (GstClockTimeDiff)now),
+          GST_STIME_ARGS (pad->in_offset - pad->in_anchor));
+      discont = TRUE;
+    } else {
+      discont = move_back (pad, now);
     }
+    at = (GstClockTimeDiff)rt + pad->in_offset;
   }
   if (would_block_long (pad, mixed)) {
     pad->in_dropped++;
@@ -278,10 +406,18 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
         pad->in_dropped);
     return GST_PAD_PROBE_DROP;
   }
+  /* moved earlier (a jitter buffer made shallower): GstAudioAggregator
+   * takes a jump under its alignment threshold for a clock drift unless
+   * told */
+  GST_OBJECT_LOCK (pad);
+  if (GST_CLOCK_TIME_IS_VALID (pad->in_end) &&
+      at + (GstClockTimeDiff)GST_MSECOND < (GstClockTimeDiff)pad->in_end)
+    discont = TRUE;
+  GST_OBJECT_UNLOCK (pad);
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = (GstClockTime)at;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
-  if (reason != NULL)
+  if (discont)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
   GST_OBJECT_LOCK (pad);
@@ -463,6 +599,7 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
   pad->in_end = GST_CLOCK_TIME_NONE;
   pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
+  pad->in_late_since = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (GST_PAD (pad),
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
           GST_PAD_PROBE_TYPE_EVENT_FLUSH | GST_PAD_PROBE_TYPE_QUERY_BOTH |

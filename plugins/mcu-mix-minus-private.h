@@ -28,6 +28,10 @@ struct _McuMixMinusPad
   gboolean in_shared;         /* its pusher asks MCU_JITTER_BUFFER_CAN_TAKE */
   GstClockTime in_ends[2];    /* ends of the last two buffers let in */
   guint64 in_dropped;         /* buffers dropped rather than block long */
+  GstClockTimeDiff in_anchor; /* in_offset placed by upstream's times */
+  GstClockTime in_quiet;      /* last time it came late */
+  GstClockTime in_late_since; /* late since then (NONE: in time) */
+  gboolean in_started;        /* a buffer came in time since the first */
   /* with the pad's object lock: where the last retimed buffer ends and
    * its length (mcujitterbuffer's "can take" query, mcu-mix-minus-pad.c) */
   GstClockTime in_end, in_duration;

@@ -5,7 +5,8 @@
 One room, the default config (jitter-latency=60, noise gate, max-talkers):
 a sender, a listener and --others callers, all plain RTP on 127.0.0.1,
 PCMU (or --codec opus: libopus through ctypes, 48 kHz mono, so the server
-decodes and encodes Opus as for most phones). Every caller sends silence
+decodes and encodes Opus as for most phones; or --codec g722: spandsp's
+G.722 through ctypes). Every caller sends silence
 at 50 packets/s; every --period
 s the sender sends a --burst ms 1 kHz tone starting exactly at a packet's
 first sample. The listener finds the tone's first sample (|x| > 1/8 of the
@@ -25,7 +26,7 @@ command. (With Opus the direct path includes one encode and decode; the
 server's own decode and encode are part of what it adds.)
 
     tests/bench/latency_bench.py [--build DIR] [--bursts 100] [--period 0.4]
-        [--burst 100] [--others 3] [--codec pcmu|opus] [--media KEY=VALUE ...]
+        [--burst 100] [--others 3] [--codec pcmu|g722|opus] [--media KEY=VALUE ...]
 """
 
 import argparse
@@ -75,6 +76,46 @@ class Pcmu:
 
     def decoder(self):
         return lambda payload: [ULAW[b] for b in payload]
+
+
+class G722:
+    """G.722 (64 kbit/s, 16 kHz audio, RTP clock 8000) through spandsp's
+    codec (ctypes), 20 ms frames."""
+    name, pt, rate, frame, ts_step = "G722", 9, 16000, 320, 160
+    sdp = "m=audio %d RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\na=ptime:20\r\n"
+
+    def __init__(self):
+        import ctypes
+        import ctypes.util
+        self.ct = ctypes
+        self.lib = ctypes.CDLL(ctypes.util.find_library("spandsp") or "libspandsp.so.2")
+        for f in ("g722_encode_init", "g722_decode_init"):
+            getattr(self.lib, f).restype = ctypes.c_void_p
+            getattr(self.lib, f).argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        self.lib.g722_encode.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                         ctypes.POINTER(ctypes.c_int16), ctypes.c_int]
+        self.lib.g722_decode.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int16),
+                                         ctypes.c_char_p, ctypes.c_int]
+
+    def encoder(self):
+        ct = self.ct
+        enc = self.lib.g722_encode_init(None, 64000, 0)
+        out = ct.create_string_buffer(1500)
+
+        def encode(pcm):
+            n = self.lib.g722_encode(enc, out, (ct.c_int16 * len(pcm))(*pcm), len(pcm))
+            return out.raw[:max(n, 0)]
+        return encode
+
+    def decoder(self):
+        ct = self.ct
+        dec = self.lib.g722_decode_init(None, 64000, 0)
+        pcm = (ct.c_int16 * 4096)()
+
+        def decode(payload):
+            n = self.lib.g722_decode(dec, pcm, payload, len(payload))
+            return pcm[:max(n, 0)]
+        return decode
 
 
 class Opus:
@@ -160,7 +201,7 @@ class Caller:
 
     def packet(self):
         self.seq = (self.seq + 1) & 0xFFFF
-        self.ts = (self.ts + self.codec.frame) & 0xFFFFFFFF
+        self.ts = (self.ts + getattr(self.codec, "ts_step", self.codec.frame)) & 0xFFFFFFFF
         payload = self.encode(self.queue.pop(0) if self.queue else self.silence)
         return struct.pack("!BBHII", 0x80, self.codec.pt, self.seq, self.ts, self.ssrc) + payload
 
@@ -261,7 +302,7 @@ def run(args):
         text = open(srv.config).read()
         text = text.replace("[media]\n", "[media]\n" + "".join("%s\n" % kv for kv in args.media), 1)
         open(srv.config, "w").write(text)
-    codec = Opus() if args.codec == "opus" else Pcmu()
+    codec = {"opus": Opus, "g722": G722, "pcmu": Pcmu}[args.codec]()
     frames = tone_frames(codec, args.burst)
     with srv, sipua.SipUA(srv.port, "lat") as ua:
         sender, listener = Caller(codec), Caller(codec)
@@ -361,8 +402,9 @@ def main():
     ap.add_argument("--burst", type=int, default=100, help="ms of tone (a multiple of 20)")
     ap.add_argument("--others", type=int, default=3, help="more callers in the room (silence)")
     ap.add_argument("--room", default="lat")
-    ap.add_argument("--codec", default="pcmu", choices=("pcmu", "opus"),
-                    help="every caller's codec (opus: libopus through ctypes)")
+    ap.add_argument("--codec", default="pcmu", choices=("pcmu", "g722", "opus"),
+                    help="every caller's codec (opus: libopus, g722: spandsp, "
+                    "through ctypes)")
     ap.add_argument("--media", action="append", default=[],
                     help="an extra [media] KEY=VALUE for the server (repeatable)")
     sys.exit(run(ap.parse_args()))

@@ -36,7 +36,12 @@ sleeps in the mixing thread once, for every join after the first 64): a
 200 ms hold per rejoin fails with 1.6 s gaps and 1 packet in a second,
 120 ms with 370 ms gaps, 80 ms with 88-97 ms gaps and 43-46 packets in a
 second (the count catches it). With the thread-free engine, lower the gap
-bound to 60.
+bound to 60. Not yet: with callers placed by arrival and their depth from
+kernel stamps (mcumixminus' retime, mcu-audio-decode.c), 10 runs at load
+average 3-5 had worst gaps of 32-41 ms in 9 and 64 ms in 1 (no join or leave
+within 400 ms of it), and at load 10-20 42-358 ms in 10 runs; at load 1-2,
+32-41 ms in 9 runs against 28-30 ms in 5 runs of the engine before that
+change (not from the depths' steps: 33-40 ms with them off).
 Traffic stays on 127.0.0.1."""
 
 import concurrent.futures

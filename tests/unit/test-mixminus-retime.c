@@ -10,8 +10,6 @@
 
 #include <gst/check/gsttestclock.h>
 
-#define LEAD (20 * GST_MSECOND)
-
 /* A retimed input's latency (a 200 ms jitter buffer) no longer sets how
  * long the element waits; another input's (20 ms) still does. */
 static void
@@ -96,47 +94,99 @@ expect (Seen *seen, GstClockTime pts, gboolean discont)
   g_mutex_unlock (&seen->lock);
 }
 
-/* Placed LEAD after its arrival; its own spacing kept while it stays near
- * its arrival; placed again (DISCONT) when it drifts late or early. */
+static void
+start_seen (Fixture *f, GstPad *retimed, Seen *seen, GstClock **clock)
+{
+  GstSegment segment;
+
+  g_mutex_init (&seen->lock);
+  /* set before its segment (the fixture sent one already) */
+  g_object_set (retimed, "retime", TRUE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (
+      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
+  gst_pad_add_probe (retimed, GST_PAD_PROBE_TYPE_BUFFER, on_seen, seen, NULL);
+  *clock = gst_element_get_clock (f->element);
+  g_assert_true (GST_IS_TEST_CLOCK (*clock));
+}
+
+/* Upstream times that are no arrival times: placed on the frame grid (the
+ * mix at 0 here, frames of FRAME_DURATION) by its arrival; its own spacing
+ * kept while it stays near; a little late (40-80 ms): placed again later;
+ * a stall's backlog (more): dropped, unless it stays late for 200 ms;
+ * back to its own times after 3 s in time; far ahead: placed again. */
 static void
 test_restamp (void)
 {
   Fixture *f = fixture_new (2, TRUE);
   g_autoptr (GstPad) retimed = sink_pad (f, 1);
   g_autoptr (GstClock) clock = NULL;
+  GstTestClock *tc;
   Seen seen = { 0 };
-  GstClockTime t = 10 * GST_SECOND;
+  GstClockTime t = 10 * GST_SECOND, ms = GST_MSECOND;
 
-  GstSegment segment;
-
-  g_mutex_init (&seen.lock);
-  /* set before its segment (the fixture sent one already) */
-  g_object_set (retimed, "retime", TRUE, NULL);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  g_assert_true (
-      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
-  gst_pad_add_probe (retimed, GST_PAD_PROBE_TYPE_BUFFER, on_seen, &seen, NULL);
-  clock = gst_element_get_clock (f->element);
-  g_assert_true (GST_IS_TEST_CLOCK (clock));
-
+  start_seen (f, retimed, &seen, &clock);
+  tc = GST_TEST_CLOCK (clock);
   /* upstream says 0 (its jitter buffer's clock); it arrives at t */
-  push_at (f, GST_TEST_CLOCK (clock), t, 0, 0);
-  expect (&seen, t + LEAD, TRUE);
+  push_at (f, tc, t, 0, 0);
+  expect (&seen, t, TRUE);
   /* the next one 3 ms late, the one after 4 ms early: same spacing */
-  push_at (f, GST_TEST_CLOCK (clock), t + 23 * GST_MSECOND, 1, FRAME_DURATION);
-  expect (&seen, t + LEAD + FRAME_DURATION, FALSE);
-  push_at (
-      f, GST_TEST_CLOCK (clock), t + 36 * GST_MSECOND, 2, 2 * FRAME_DURATION);
-  expect (&seen, t + LEAD + 2 * FRAME_DURATION, FALSE);
-  /* 100 ms late (a stall upstream): placed again after its arrival */
-  push_at (
-      f, GST_TEST_CLOCK (clock), t + 160 * GST_MSECOND, 3, 3 * FRAME_DURATION);
-  expect (&seen, t + 160 * GST_MSECOND + LEAD, TRUE);
-  /* a burst far ahead of the clock (a jitter buffer that shrank) */
-  push_at (
-      f, GST_TEST_CLOCK (clock), t + 170 * GST_MSECOND, 4, 200 * GST_MSECOND);
-  expect (&seen, t + 170 * GST_MSECOND + LEAD, TRUE);
-  g_assert_cmpuint (seen.n, ==, 5);
+  push_at (f, tc, t + 23 * ms, 1, FRAME_DURATION);
+  expect (&seen, t + FRAME_DURATION, FALSE);
+  push_at (f, tc, t + 36 * ms, 2, 2 * FRAME_DURATION);
+  expect (&seen, t + 2 * FRAME_DURATION, FALSE);
+  /* 65 ms late: placed again on the next frame after its arrival */
+  push_at (f, tc, t + 125 * ms, 3, 3 * FRAME_DURATION);
+  expect (&seen, t + 140 * ms, TRUE);
+  /* 150 ms late for that (a stall): dropped */
+  push_at (f, tc, t + 320 * ms, 4, 4 * FRAME_DURATION);
+  g_assert_cmpuint (seen.n, ==, 4);
+  /* still late 210 ms later: placed again */
+  push_at (f, tc, t + 530 * ms, 5, 5 * FRAME_DURATION);
+  expect (&seen, t + 540 * ms, TRUE);
+  push_at (f, tc, t + 545 * ms, 6, 6 * FRAME_DURATION);
+  expect (&seen, t + 560 * ms, FALSE);
+  /* in time for 3 s: back to its own times (from its first placement) */
+  push_at (f, tc, t + 3600 * ms, 7, 3170 * ms);
+  expect (&seen, t + 3170 * ms, TRUE);
+  /* far ahead of the clock (a jitter buffer that shrank) */
+  push_at (f, tc, t + 3610 * ms, 8, 3800 * ms);
+  expect (&seen, t + 3620 * ms, TRUE);
+  g_assert_cmpuint (seen.n, ==, 8);
+
+  fixture_free (f);
+  g_mutex_clear (&seen.lock);
+}
+
+/* Upstream times that are arrival times (rtpjitterbuffer's): placed by them,
+ * not by when the buffer reached the pad; the first ones, which the
+ * jitter buffer held, are dropped rather than followed. */
+static void
+test_own_times (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) retimed = sink_pad (f, 1);
+  g_autoptr (GstClock) clock = NULL;
+  GstTestClock *tc;
+  Seen seen = { 0 };
+  GstClockTime t = 10 * GST_SECOND, ms = GST_MSECOND;
+
+  start_seen (f, retimed, &seen, &clock);
+  tc = GST_TEST_CLOCK (clock);
+  /* arrived at t + 3 ms, held 60 ms: placed by its arrival (late: the
+   * frame it goes to is over) */
+  push_at (f, tc, t + 63 * ms, 0, t + 3 * ms);
+  expect (&seen, t + 20 * ms, TRUE);
+  /* the next one, held long enough to miss its frame (the mix is not
+   * running here: 60 ms before now): dropped */
+  push_at (f, tc, t + 110 * ms, 1, t + 23 * ms);
+  g_assert_cmpuint (seen.n, ==, 1);
+  /* then in time: at its own place */
+  push_at (f, tc, t + 111 * ms, 2, t + 103 * ms);
+  expect (&seen, t + 120 * ms, FALSE);
+  push_at (f, tc, t + 125 * ms, 3, t + 123 * ms);
+  expect (&seen, t + 140 * ms, FALSE);
+  g_assert_cmpuint (seen.n, ==, 3);
 
   fixture_free (f);
   g_mutex_clear (&seen.lock);
@@ -216,6 +266,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/retime/restamp", test_restamp);
   g_test_add_func (
       "/mixminus/retime/shared-pusher-drops", test_shared_pusher_drops);
+  g_test_add_func ("/mixminus/retime/own-times", test_own_times);
 
   ret = g_test_run ();
   gst_deinit ();
