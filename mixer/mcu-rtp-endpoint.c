@@ -711,7 +711,10 @@ link_to_fakesink (GstElement *bin, GstPad *pad, guint ssrc, guint pt)
   GstPad *sinkpad;
 
   g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
-  gst_bin_add (GST_BIN (bin), sink);
+  /* (a name still taken: that SSRC's old stream is not gone yet; this
+   * stream stays unlinked) */
+  if (!gst_bin_add (GST_BIN (bin), sink))
+    return;
   sinkpad = gst_element_get_static_pad (sink, "sink");
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);

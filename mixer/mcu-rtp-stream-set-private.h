@@ -7,11 +7,13 @@
  * (MCU_RTP_STREAM_SET_MAX) bounds what a caller can make us hold, but once a
  * caller has changed SSRC that often without a re-INVITE, its new SSRC would
  * not be heard any more. So a stream that is not the caller's current one and
- * has been quiet for MCU_RTP_STREAM_SET_QUIET is dropped ("clear-ssrc"): when a
- * new SSRC comes and the set is full, and every MCU_RTP_STREAM_SET_SWEEP while
- * there is more than one stream. The limit stays: at most _MAX streams at
- * once, and a stream costs at least _QUIET of silence before its place is
- * taken again.
+ * has been quiet for MCU_RTP_STREAM_SET_QUIET is dropped ("clear-ssrc") when a
+ * new SSRC comes and the set is full, at most once per
+ * MCU_RTP_STREAM_SET_CLEAR_EVERY: making and dropping a stream (a jitter
+ * buffer's thread started and joined) runs on the receive thread every
+ * caller shares, so a caller putting a new SSRC on every packet gets at most
+ * _MAX - 1 new streams per _CLEAR_EVERY, not a dozen a second. The limit
+ * stays: at most _MAX streams at once.
  *
  * Threads: a plain struct; its owner serialises the calls (McuRtpEndpoint:
  * under its lock, on McuRtpIo's thread). mcu_rtp_stream_set_drop runs on
@@ -22,9 +24,9 @@
 
 G_BEGIN_DECLS
 
-#define MCU_RTP_STREAM_SET_MAX   8u
-#define MCU_RTP_STREAM_SET_QUIET (500 * G_TIME_SPAN_MILLISECOND)
-#define MCU_RTP_STREAM_SET_SWEEP (250 * G_TIME_SPAN_MILLISECOND)
+#define MCU_RTP_STREAM_SET_MAX         8u
+#define MCU_RTP_STREAM_SET_QUIET       (500 * G_TIME_SPAN_MILLISECOND)
+#define MCU_RTP_STREAM_SET_CLEAR_EVERY (2 * G_TIME_SPAN_SECOND)
 
 typedef struct
 {
@@ -34,7 +36,7 @@ typedef struct
     gint64 last_rx; /* monotonic, µs */
   } seen[MCU_RTP_STREAM_SET_MAX];
   guint n;
-  gint64 next_sweep;
+  gint64 next_clear; /* no drop before (monotonic, µs) */
 } McuRtpStreamSet;
 
 /* Empty (a new rtpbin). */

@@ -23,9 +23,7 @@ mcu_rtp_stream_set_packet (McuRtpStreamSet *set, guint32 ssrc, guint32 current,
       set->seen[i].last_rx = now;
       found = TRUE;
     }
-  if ((!found && set->n == MCU_RTP_STREAM_SET_MAX) ||
-      (set->n > 1 && now >= set->next_sweep)) {
-    set->next_sweep = now + MCU_RTP_STREAM_SET_SWEEP;
+  if (!found && set->n == MCU_RTP_STREAM_SET_MAX && now >= set->next_clear) {
     for (guint i = set->n; i-- > 0;) {
       guint32 s = set->seen[i].ssrc;
 
@@ -35,6 +33,8 @@ mcu_rtp_stream_set_packet (McuRtpStreamSet *set, guint32 ssrc, guint32 current,
       clear[n_clear++] = s;
       set->seen[i] = set->seen[--set->n];
     }
+    if (n_clear > 0)
+      set->next_clear = now + MCU_RTP_STREAM_SET_CLEAR_EVERY;
   }
   /* (full: rtpbin drops it too, until a place comes free) */
   if (!found && set->n < MCU_RTP_STREAM_SET_MAX) {
@@ -66,12 +66,24 @@ mcu_rtp_stream_set_drop (
         rtpbin, "SSRC %08x went quiet: its stream goes", ssrcs[i]);
     g_signal_emit_by_name (rtpbin, "clear-ssrc", 0, ssrcs[i]);
     it = gst_bin_iterate_elements (GST_BIN (bin));
-    while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-      GstElement *e = g_value_get_object (&item);
+    for (gboolean done = FALSE; !done;) {
+      switch (gst_iterator_next (it, &item)) {
+        case GST_ITERATOR_OK: {
+          GstElement *e = g_value_get_object (&item);
 
-      if (g_str_has_prefix (GST_OBJECT_NAME (e), prefix))
-        g_ptr_array_add (sinks, gst_object_ref (e));
-      g_value_reset (&item);
+          if (g_str_has_prefix (GST_OBJECT_NAME (e), prefix))
+            g_ptr_array_add (sinks, gst_object_ref (e));
+          g_value_reset (&item);
+          break;
+        }
+        case GST_ITERATOR_RESYNC: /* the bin changed meanwhile: again */
+          g_ptr_array_set_size (sinks, 0);
+          gst_iterator_resync (it);
+          break;
+        default:
+          done = TRUE;
+          break;
+      }
     }
     g_value_unset (&item);
     gst_iterator_free (it);

@@ -469,7 +469,10 @@ answer_can_take (McuMixMinusPad *pad, GstQuery *query)
     waker = g_value_get_boxed (v);
   GST_OBJECT_LOCK (element);
   GST_OBJECT_LOCK (pad);
-  can = can_take_locked (pad, now, element_mixed (element));
+  /* (released meanwhile: its release's wake has been; nobody would wake
+   * a waiter kept now) */
+  can = g_list_find (element->sinkpads, pad) == NULL ||
+        can_take_locked (pad, now, element_mixed (element));
   old = pad->waiter;
   pad->waiter =
       can || waker == NULL ? NULL : mcu_jitter_buffer_waker_ref (waker);

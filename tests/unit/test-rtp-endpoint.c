@@ -401,8 +401,9 @@ n_drop_sinks (GstElement *bin)
 /* A caller that changes SSRC 12 times without a re-INVITE, once every
  * 200 ms (more than rtpbin's max-streams): each new SSRC is heard (comes
  * out of rtp_src), also after the 8th, while the streams of the SSRCs gone
- * quiet are dropped with their fakesinks, so the threads do not grow with
- * each one. @data: TRUE for rtpbin with mcujitterbuffer on McuPlayout. */
+ * quiet are dropped with their fakesinks when a new one needs the place, so
+ * the threads do not grow with each one. @data: TRUE for rtpbin with
+ * mcujitterbuffer on McuPlayout. */
 static void
 test_ssrc_changes_heard (gconstpointer data)
 {
@@ -458,11 +459,13 @@ test_ssrc_changes_heard (gconstpointer data)
     g_assert_cmpint (g_atomic_int_get (&count.n), >=, 5);
   }
   g_assert_cmpint (g_atomic_int_get (&linked.n_linked), ==, 12);
-  /* at most a few streams at once (those not quiet yet), never one each:
-   * rtpjitterbuffer has 2 threads per stream */
+  /* never a stream for each: at most MCU_RTP_STREAM_SET_MAX at once
+   * (quiet ones are dropped only when a new SSRC needs the place, at most
+   * once per MCU_RTP_STREAM_SET_CLEAR_EVERY); rtpjitterbuffer has 2
+   * threads per stream */
   g_test_message ("threads %u -> at most %u", before, most);
-  g_assert_cmpuint (most, <=, before + 2 * 4);
-  g_assert_cmpuint (n_drop_sinks (transport), <=, 4);
+  g_assert_cmpuint (most, <=, before + 2 * MCU_RTP_STREAM_SET_MAX);
+  g_assert_cmpuint (n_drop_sinks (transport), <, MCU_RTP_STREAM_SET_MAX);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -500,6 +503,21 @@ test_stream_set (void)
   for (guint i = 0; i < MCU_RTP_STREAM_SET_MAX - 2; i++)
     g_assert_cmpuint (clear[i], >=, 3);
   g_assert_cmpuint (set.n, ==, 3); /* 1, 2 and 100 */
+
+  /* a caller with a new SSRC on every packet: full again, and quiet, but
+   * no more drops (streams made and joined on the shared receive thread)
+   * before MCU_RTP_STREAM_SET_CLEAR_EVERY has passed since the last */
+  t += quiet + 1;
+  for (guint32 s = 200; set.n < MCU_RTP_STREAM_SET_MAX; s++)
+    g_assert_cmpuint (
+        mcu_rtp_stream_set_packet (&set, s, 1, TRUE, t, clear), ==, 0);
+  t += quiet + 1;
+  g_assert_cmpuint (
+      mcu_rtp_stream_set_packet (&set, 300, 1, TRUE, t, clear), ==, 0);
+  g_assert_cmpuint (set.n, ==, MCU_RTP_STREAM_SET_MAX);
+  g_assert_cmpuint (mcu_rtp_stream_set_packet (&set, 301, 1, TRUE,
+                        t - quiet + MCU_RTP_STREAM_SET_CLEAR_EVERY, clear),
+      >, 0);
 }
 
 int
