@@ -68,6 +68,7 @@ struct _McuAudioDecode
   Shift *shift;    /* (owned) a reference */
   Jitter *jitter;  /* (owned) a reference */
   guint base_ms;
+  guint hold_ms;      /* the decoder's own hold (see decoder_hold_ms) */
   gint clock_rate;    /* the codec's RTP clock */
   GstElement *rtpbin; /* (owned) (nullable) while following the jitter */
   guint adapt_timer;
@@ -156,6 +157,23 @@ on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* How long the decoder holds each packet before its audio comes out:
+ * opusdec with in-band FEC decodes a packet only once the next one is in
+ * (it may carry the redundant copy of a lost one), one packet later; its
+ * output keeps the held packet's timestamp. The mixer places an input by
+ * its timestamps (mcumixminus' retime), so they are moved this much later
+ * too: the audio then reaches the mixer when they say, with the margin the
+ * placement leaves, instead of a packet late for it, where any wait of the
+ * thread pushing it made it late and the mixer moved the caller later
+ * (20-80 ms, for seconds: audio behind video in recordings). */
+static guint
+decoder_hold_ms (const McuMediaCodecParams *params)
+{
+  if (params->codec != MCU_MEDIA_CODEC_OPUS || !params->opus_fec)
+    return 0;
+  return params->ptime ? params->ptime : 20;
+}
+
 McuAudioDecode *
 mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
     guint base_ms, GError **error)
@@ -195,7 +213,9 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
   self->base_ms = base_ms;
   self->clock_rate = params->codec == MCU_MEDIA_CODEC_OPUS ? 48000 : 8000;
   self->depth_ms = base_ms;
+  self->hold_ms = decoder_hold_ms (params);
   self->shift = g_atomic_rc_box_new0 (Shift);
+  self->shift->offset_ms = (gint)self->hold_ms;
   src = gst_element_get_static_pad (depay, "src");
   gst_pad_add_probe (src,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
@@ -322,7 +342,7 @@ apply_depth (McuAudioDecode *self, guint depth_ms)
   g_debug ("jitter buffer %u -> %u ms", self->depth_ms, depth_ms);
   self->depth_ms = depth_ms;
   g_object_set (self->rtpbin, "latency", depth_ms, NULL);
-  g_atomic_int_set (&self->shift->offset_ms, (gint)depth_ms);
+  g_atomic_int_set (&self->shift->offset_ms, (gint)(depth_ms + self->hold_ms));
 }
 
 /* Once a second: up to the target at once, down a step after a while. */
@@ -351,7 +371,8 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
   g_return_if_fail (MCU_IS_AUDIO_DECODE (self));
   g_clear_handle_id (&self->adapt_timer, g_source_remove);
   g_set_object (&self->rtpbin, rtpbin);
-  g_atomic_int_set (&self->shift->offset_ms, (gint)self->depth_ms);
+  g_atomic_int_set (
+      &self->shift->offset_ms, (gint)(self->depth_ms + self->hold_ms));
   if (self->jitter == NULL) {
     g_autoptr (GstIterator) it = gst_bin_iterate_elements (GST_BIN (rtpbin));
     GValue item = G_VALUE_INIT;

@@ -39,6 +39,12 @@
  * is placed this much earlier in the file, so a clap's sound and picture
  * line up (tests/integration/test_recording.py measures it). */
 #define AUDIO_PACKET_NS (20 * GST_MSECOND)
+/* An Opus caller with in-band FEC (the usual: every softphone here offers
+ * it) has its audio stamped one packet later again, when its decoder lets
+ * it out (mcu-audio-decode.c: decoder_hold_ms), and mixed that much later:
+ * taken off too. (A caller without FEC is mixed a packet earlier and
+ * recorded 20 ms early: the mix has one time for everyone.) */
+#define AUDIO_DECODER_HOLD_NS (20 * GST_MSECOND)
 /* The compositor shows in its frame at T the pictures that arrived in
  * [T, T + frame): on average half a frame after T. A composed frame is
  * placed at the middle of the time it shows, so that the error of where an
@@ -203,8 +209,9 @@ on_tap (
   GstBuffer *out;
   gboolean ask = FALSE;
 
-  if (ctx->index == STREAM_AUDIO && clock_time >= AUDIO_PACKET_NS)
-    clock_time -= AUDIO_PACKET_NS;
+  if (ctx->index == STREAM_AUDIO &&
+      clock_time >= AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS)
+    clock_time -= AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS;
   if (ctx->index == STREAM_VIDEO)
     clock_time += half_frame (self, buffer);
   g_mutex_lock (&self->lock);
