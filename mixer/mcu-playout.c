@@ -12,9 +12,20 @@
 #include "mcu-playout.h"
 
 #include <gst/gst.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_WORKERS 4
+/* The workers decode every caller's audio for the rooms' mixing threads,
+ * which run at this priority (mcu-audio-mix.c, MIX_THREAD_NICE): at the
+ * default one, a busy machine held a worker for up to 100 ms while the
+ * mixer went on, its callers' audio came late for their frames and the
+ * mixer moved them later (up to 80 ms, for seconds at a time). They are
+ * a fixed few, never one per caller. Best effort (CAP_SYS_NICE). */
+#define WORKER_NICE (-10)
 
 typedef struct _Worker Worker;
 
@@ -87,6 +98,9 @@ worker_main (gpointer data)
   g_autoptr (GPtrArray) batch = g_ptr_array_new ();
   g_autoptr (GPtrArray) dead = g_ptr_array_new ();
 
+  if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), WORKER_NICE) != 0)
+    g_debug ("playout worker %u keeps its priority: %s", w->index,
+        g_strerror (errno));
   g_mutex_lock (&w->lock);
   while (!w->quit) {
     GstClockTime now = clock_now ();
