@@ -437,6 +437,12 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   GST_OBJECT_LOCK (element);
   mixed = element_mixed (element);
   GST_OBJECT_UNLOCK (element);
+  /* a ring's frame is read before the mix's position moves past it: a
+   * buffer for it is late (placed again), not cut */
+  if (pad->ring != NULL)
+    mixed = MAX (mixed,
+        gst_util_uint64_scale_int (mcu_mix_minus_ring_consumed (pad->ring),
+            GST_SECOND, MCU_MIX_MINUS_RATE));
   if (GST_BUFFER_PTS_IS_VALID (buffer) &&
       pad->in_segment.format == GST_FORMAT_TIME)
     rt = gst_segment_to_running_time (

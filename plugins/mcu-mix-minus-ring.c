@@ -45,6 +45,7 @@ struct _McuMixMinusRing
   gint16 samples[MCU_MIX_MINUS_RING_SAMPLES];
   Block blocks[RING_BLOCKS];
   gboolean started;  /* read_pos is set */
+  gboolean reading;  /* read_pos is a frame's end (a read set it) */
   guint64 read_pos;  /* everything before it is consumed */
   gboolean has_next; /* next is set */
   guint64 next;      /* end of the last write */
@@ -75,7 +76,7 @@ mcu_mix_minus_ring_reset (McuMixMinusRing *ring)
   g_mutex_lock (&ring->lock);
   memset (ring->samples, 0, sizeof (ring->samples));
   memset (ring->blocks, 0, sizeof (ring->blocks));
-  ring->started = ring->has_next = FALSE;
+  ring->started = ring->has_next = ring->reading = FALSE;
   ring->read_pos = ring->next = 0;
   g_mutex_unlock (&ring->lock);
 }
@@ -238,8 +239,20 @@ mcu_mix_minus_ring_read (McuMixMinusRing *ring, guint64 start, guint n,
     i += len;
   }
   advance (ring, end);
+  ring->reading = TRUE;
   g_mutex_unlock (&ring->lock);
   return any;
+}
+
+guint64
+mcu_mix_minus_ring_consumed (McuMixMinusRing *ring)
+{
+  guint64 pos;
+
+  g_mutex_lock (&ring->lock);
+  pos = ring->reading ? ring->read_pos : 0;
+  g_mutex_unlock (&ring->lock);
+  return pos;
 }
 
 guint64

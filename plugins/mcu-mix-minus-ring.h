@@ -51,6 +51,9 @@ guint mcu_mix_minus_ring_write (McuMixMinusRing *ring, guint64 start,
 gboolean mcu_mix_minus_ring_read (McuMixMinusRing *ring, guint64 start, guint n,
     gint16 *out, McuMixMinusRingLevel *level);
 
+/* The read position (sample index): what lies before it is mixed; 0
+ * before the first read. */
+guint64 mcu_mix_minus_ring_consumed (McuMixMinusRing *ring);
 /* The end (sample index) of the last write, 0 before any. */
 guint64 mcu_mix_minus_ring_end (McuMixMinusRing *ring);
 void mcu_mix_minus_ring_get_stats (
