@@ -5,7 +5,10 @@
  * buffers, GAPs, segments). For every output buffer, create_output_buffer
  * clears an int32 sum; aggregate_one_buffer adds each pad's samples (after
  * mute and volume) into the sum and keeps them as that pad's contribution;
- * finish_buffer lets mcu-mix-minus-select.c decide who contributes (noise
+ * finish_buffer first adds the samples of the inputs fed by a shared pusher,
+ * which skip the aggregator's queue (each pad's ring, mcu-mix-minus-pad.c
+ * and mcu-mix-minus-ring.c), then lets mcu-mix-minus-select.c decide who
+ * contributes (noise
  * gate, max talkers) and take the others out of the sum, limits the sum
  * into the output buffer, flags it FULL_MIX and pushes it on `src`
  * (chaining up), then pushes limit (sum - contribution) on every src_N, or
@@ -52,6 +55,8 @@
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
  *   push in progress.
+ * - a pad's ring lock (mcu-mix-minus-ring.c): innermost, held only for a
+ *   copy in or out; the pusher never waits for anything else in the pad.
  * Order: release_lock, then the element's object lock, then a pad's object
  * lock; a src_N stream lock, then object locks. release_lock and a src_N
  * stream lock are never held together, and no object lock is held while
