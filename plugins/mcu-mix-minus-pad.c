@@ -97,9 +97,11 @@ enum
 #define RETIME_LATE_RUN (200 * GST_MSECOND)
 #define RETIME_QUIET    (3 * GST_SECOND)
 /* How far ahead of the mix a shared input's ring may be filled before
- * its jitter buffer is told to wait ("can take" no): room is left for a
- * push of a 200 ms concealment and more (the ring holds 400 ms). */
-#define SHARED_ROOM (160 * GST_MSECOND)
+ * its jitter buffer is told to wait ("can take" no): two frames, so that
+ * what is due soon stays in the jitter buffer (its concealment and late
+ * handling) and a push of a 200 ms concealment and more still fits the
+ * ring's 400 ms. */
+#define SHARED_ROOM (2 * RETIME_FRAME)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
