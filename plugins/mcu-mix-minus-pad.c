@@ -440,11 +440,13 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   mixed = element_mixed (element);
   GST_OBJECT_UNLOCK (element);
   /* a ring's frame is read before the mix's position moves past it: a
-   * buffer for it is late (placed again), not cut */
-  if (pad->ring != NULL)
-    mixed = MAX (mixed,
-        gst_util_uint64_scale_int (mcu_mix_minus_ring_consumed (pad->ring),
-            GST_SECOND, MCU_MIX_MINUS_RATE));
+   * buffer for it is late (placed again), not cut. (The frame's end by
+   * the mix's own grid: the ring's position, in samples, may differ from
+   * it by a rounding, and a buffer a few ns before the mix is late.) */
+  if (pad->ring != NULL &&
+      gst_util_uint64_scale_int (mcu_mix_minus_ring_consumed (pad->ring),
+          GST_SECOND, MCU_MIX_MINUS_RATE) > mixed + GST_MSECOND)
+    mixed += RETIME_FRAME;
   if (GST_BUFFER_PTS_IS_VALID (buffer) &&
       pad->in_segment.format == GST_FORMAT_TIME)
     rt = gst_segment_to_running_time (
