@@ -175,6 +175,21 @@ def media(checks, srv):
         checks.check(True, "audio both ways, no echo of oneself, silence during the hold")
     except AssertionError as e:
         checks.check(False, str(e))
+        print_peers(srv, {"caller": ra, "callee": rb})
+
+
+def print_peers(srv, reports):
+    """After a failed audio check: where each test peer received (a port
+    inside the server's RTP range gets StrayRtp's packets too: they are
+    the "other payload type" ones and, of the peer's own type, recorded
+    instead of the server's), and where the files are."""
+    for name, r in reports.items():
+        port = r.get("local_rtp_port", 0)
+        print("# %s: RTP port %d%s, %d packets received, %d of another payload type"
+              % (name, port, " INSIDE the server's range %d-%d" % (srv.rtp_min, srv.rtp_max)
+                 if srv.rtp_min <= port <= srv.rtp_max else "", r.get("rtp_packets_received", 0),
+                 r.get("rtp_packets_dropped", 0)))
+    print("# the calls' recordings, reports and the server log: %s" % srv.dir)
 
 
 class StrayRtp:
@@ -366,6 +381,7 @@ def dial_out_media(checks, srv, ctl):
         checks.check(True, "dial-out: the answered phone is in the room's mix both ways")
     except AssertionError as e:
         checks.check(False, str(e))
+        print_peers(srv, {"member": rm, "dialled phone": rc})
 
 
 def not_found(checks):
