@@ -158,23 +158,32 @@ def media(checks, srv):
     offset = rb["media_start_unix"] - ra["media_start_unix"]
     rate, a_heard = audiocheck.read_wav(files["a.wav"])
     rate_b, b_heard = audiocheck.read_wav(files["b.wav"])
-    try:
-        audiocheck.assert_tone_present(a_heard, rate, 1000, span=(1.0, hold - 0.3),
-                                       what="caller hears the callee")
-        audiocheck.assert_tone_absent(a_heard, rate, 440, present_freqs=(1000,), span=(1.0, hold - 0.3),
-                                      what="caller hears itself")
-        audiocheck.assert_tone_present(b_heard, rate_b, 440, span=(1.0 - offset, hold - offset - 0.3),
-                                       what="callee hears the caller")
-        audiocheck.assert_tone_absent(b_heard, rate_b, 1000, present_freqs=(440,),
-                                      span=(1.0 - offset, hold - offset - 0.3), what="callee hears itself")
-        audiocheck.assert_tone_absent(b_heard, rate_b, 440, span=(hold - offset + 0.5, resume - offset - 0.2),
-                                      what="callee hears the caller while on hold")
-        audiocheck.assert_tone_present(b_heard, rate_b, 440,
-                                       span=(resume - offset + 0.6, duration - offset - 0.5),
-                                       what="callee hears the caller after the resume")
-        checks.check(True, "audio both ways, no echo of oneself, silence during the hold")
-    except AssertionError as e:
-        checks.check(False, str(e))
+    # each on its own: a failure must not hide how the rest of the call went
+    audio = [
+        (audiocheck.assert_tone_present, a_heard, rate, 1000,
+         dict(span=(1.0, hold - 0.3), what="caller hears the callee")),
+        (audiocheck.assert_tone_absent, a_heard, rate, 440,
+         dict(present_freqs=(1000,), span=(1.0, hold - 0.3), what="caller hears itself")),
+        (audiocheck.assert_tone_present, b_heard, rate_b, 440,
+         dict(span=(1.0 - offset, hold - offset - 0.3), what="callee hears the caller")),
+        (audiocheck.assert_tone_absent, b_heard, rate_b, 1000,
+         dict(present_freqs=(440,), span=(1.0 - offset, hold - offset - 0.3), what="callee hears itself")),
+        (audiocheck.assert_tone_absent, b_heard, rate_b, 440,
+         dict(span=(hold - offset + 0.5, resume - offset - 0.2), what="callee hears the caller while on hold")),
+        (audiocheck.assert_tone_present, b_heard, rate_b, 440,
+         dict(span=(resume - offset + 0.6, duration - offset - 0.5),
+              what="callee hears the caller after the resume")),
+    ]
+    failed = False
+    for check, samples, r, freq, kw in audio:
+        try:
+            check(samples, r, freq, **kw)
+            checks.check(True, "bridged call: %s: %s" % (
+                kw["what"], "yes" if check is audiocheck.assert_tone_present else "no"))
+        except AssertionError as e:
+            checks.check(False, str(e))
+            failed = True
+    if failed:
         print_peers(srv, {"caller": ra, "callee": rb})
 
 
