@@ -357,7 +357,11 @@ def dial_out_media(checks, srv, ctl):
         st, parts = ctl.call("GET", "/v1/rooms/dial2/participants")
         for p in (parts or {}).get("participants", []):
             ctl.call("DELETE", "/v1/rooms/dial2/participants/%d" % p["id"])
-        out_c = callee.communicate(timeout=20)[0]
+        try:
+            out_c = callee.communicate(timeout=20)[0]
+        except subprocess.TimeoutExpired:  # never called (the dial failed), or never hung up
+            callee.kill()
+            out_c = callee.communicate()[0]
     finally:
         for p in (member, callee):
             if p.poll() is None:
