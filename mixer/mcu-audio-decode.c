@@ -25,7 +25,7 @@ typedef struct
 } DecodeInfo;
 
 static const DecodeInfo decode_info[] = {
-  [MCU_MEDIA_CODEC_OPUS] = { "rtpopusdepay", "opusdec", FALSE },
+  [MCU_MEDIA_CODEC_OPUS] = { "rtpopusdepay", "mcuopusdec", FALSE },
   [MCU_MEDIA_CODEC_G722] = { "rtpg722depay", "avdec_g722", TRUE },
   [MCU_MEDIA_CODEC_PCMU] = { "rtppcmudepay", "mulawdec", TRUE },
   [MCU_MEDIA_CODEC_PCMA] = { "rtppcmadepay", "alawdec", TRUE },
