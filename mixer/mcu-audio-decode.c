@@ -21,14 +21,15 @@
 typedef struct
 {
   const gchar *depay, *decoder;
-  gboolean conceal; /* mcuplc after the decoder */
+  gboolean conceal;   /* mcuplc after the decoder */
+  gboolean mix_ready; /* the decoder gives MIX_CAPS itself: no converters */
 } DecodeInfo;
 
 static const DecodeInfo decode_info[] = {
-  [MCU_MEDIA_CODEC_OPUS] = { "rtpopusdepay", "opusdec", FALSE },
-  [MCU_MEDIA_CODEC_G722] = { "rtpg722depay", "avdec_g722", TRUE },
-  [MCU_MEDIA_CODEC_PCMU] = { "rtppcmudepay", "mulawdec", TRUE },
-  [MCU_MEDIA_CODEC_PCMA] = { "rtppcmadepay", "alawdec", TRUE },
+  [MCU_MEDIA_CODEC_OPUS] = { "rtpopusdepay", "mcuopusdec", FALSE, TRUE },
+  [MCU_MEDIA_CODEC_G722] = { "rtpg722depay", "avdec_g722", TRUE, FALSE },
+  [MCU_MEDIA_CODEC_PCMU] = { "rtppcmudepay", "mulawdec", TRUE, FALSE },
+  [MCU_MEDIA_CODEC_PCMA] = { "rtppcmadepay", "alawdec", TRUE, FALSE },
 };
 
 /* The timestamp shift of one caller's packets, shared by the object (main
@@ -63,7 +64,7 @@ struct _McuAudioDecode
   GObject parent_instance;
 
   GstPad *sink;    /* (owned) depay sink */
-  GstPad *src;     /* (owned) the capsfilter's src */
+  GstPad *src;     /* (owned) the capsfilter's (or mcuopusdec's) src */
   GstPad *decoded; /* (owned) the decoder's src */
   Shift *shift;    /* (owned) a reference */
   Jitter *jitter;  /* (owned) a reference */
@@ -180,7 +181,7 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
 {
   g_autoptr (McuAudioDecode) self = NULL;
   const DecodeInfo *di;
-  GstElement *depay, *dec, *plc = NULL, *conv, *res, *caps;
+  GstElement *depay, *dec, *plc = NULL, *conv = NULL, *res = NULL, *caps;
   GstPad *src;
   g_autoptr (GstCaps) mix_caps = gst_caps_from_string (MIX_CAPS);
 
@@ -189,19 +190,26 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
   di = &decode_info[params->codec];
   if (!(depay = mcu_pad_util_make (bin, di->depay, error)) ||
       !(dec = mcu_pad_util_make (bin, di->decoder, error)) ||
-      (di->conceal && !(plc = mcu_pad_util_make (bin, "mcuplc", error))) ||
-      !(conv = mcu_pad_util_make (bin, "audioconvert", error)) ||
-      !(res = mcu_pad_util_make (bin, "audioresample", error)) ||
-      !(caps = mcu_pad_util_make (bin, "capsfilter", error)))
+      (di->conceal && !(plc = mcu_pad_util_make (bin, "mcuplc", error))))
+    return NULL;
+  /* (mcuopusdec decodes to the mixer's format: three elements fewer for
+   * every packet) */
+  if (di->mix_ready)
+    caps = dec;
+  else if (!(conv = mcu_pad_util_make (bin, "audioconvert", error)) ||
+           !(res = mcu_pad_util_make (bin, "audioresample", error)) ||
+           !(caps = mcu_pad_util_make (bin, "capsfilter", error)))
     return NULL;
   if (params->codec == MCU_MEDIA_CODEC_OPUS)
     g_object_set (dec, "plc", TRUE, "use-inband-fec", params->opus_fec, NULL);
-  g_object_set (res, "quality", 4, NULL);
-  g_object_set (caps, "caps", mix_caps, NULL);
+  if (!di->mix_ready) {
+    g_object_set (res, "quality", 4, NULL);
+    g_object_set (caps, "caps", mix_caps, NULL);
+  }
   if (!gst_element_link (depay, dec) ||
-      !(plc ? gst_element_link_many (dec, plc, conv, NULL)
-            : gst_element_link (dec, conv)) ||
-      !gst_element_link_many (conv, res, caps, NULL)) {
+      (!di->mix_ready && (!(plc ? gst_element_link_many (dec, plc, conv, NULL)
+                                : gst_element_link (dec, conv)) ||
+                             !gst_element_link_many (conv, res, caps, NULL)))) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
         "cannot link the %s decoder", di->decoder);
     return NULL;

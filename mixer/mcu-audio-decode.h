@@ -4,9 +4,10 @@
  *
  *   depay -> decoder [-> mcuplc] -> audioconvert -> audioresample
  *         -> S16LE 48 kHz mono
+ *   depay -> mcuopusdec (Opus: decodes to S16LE 48 kHz mono itself)
  *
- * - Opus: opusdec's own PLC, and in-band FEC (the next packet's redundant
- *   copy of a lost one) when the caller's fmtp had useinbandfec=1
+ * - Opus: mcuopusdec's (libopus') PLC, and in-band FEC (the next packet's
+ * redundant copy of a lost one) when the caller's fmtp had useinbandfec=1
  *   (params->opus_fec; our answer then offers it too).
  * - G.711 (PCMU/PCMA) and G.722: mcuplc (spandsp's PLC) after the decoder.
  * The jitter buffer (rtpbin's, with do-lost) turns lost packets into GAP

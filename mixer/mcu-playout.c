@@ -51,7 +51,8 @@ struct _Worker
   GCond done;          /* a service ended */
   GHashTable *entries; /* McuJitterBuffer* -> Entry* (owned) */
   gboolean quit;
-  guint load; /* entries, under McuPlayout.lock */
+  guint load;           /* entries, under McuPlayout.lock */
+  GstClockTime longest; /* the longest service so far (worker only) */
 };
 
 typedef struct
@@ -90,6 +91,22 @@ entry_free (Entry *e)
 }
 
 /* ---- the worker ---- */
+
+/* A service that took long (a push that waited downstream) holds up every
+ * jitter buffer of the worker: the longest so far is logged from 20 ms on
+ * (the meeting bench reads it). */
+static void
+note_service (Worker *w, GstClockTime started)
+{
+  GstClockTime took = clock_now () - started;
+
+  if (took <= w->longest)
+    return;
+  w->longest = took;
+  if (took >= 20 * GST_MSECOND)
+    g_message ("playout worker %u: longest service so far %.1f ms", w->index,
+        (gdouble)took / GST_MSECOND);
+}
 
 static gpointer
 worker_main (gpointer data)
@@ -139,7 +156,9 @@ worker_main (gpointer data)
         continue;
       e->in_service = TRUE;
       g_mutex_unlock (&w->lock);
-      next = mcu_jitter_buffer_service (e->jb, clock_now ());
+      now = clock_now ();
+      next = mcu_jitter_buffer_service (e->jb, now);
+      note_service (w, now);
       g_mutex_lock (&w->lock);
       e->in_service = FALSE;
       /* due stayed NONE while in service: a wake landed in woken */

@@ -139,6 +139,33 @@ adapt_depth (McuJitterBuffer *self, GstClockTime arrival)
   }
 }
 
+/* Packets this much further back (RTP time) than the newest, beyond the
+ * deepest the queue plays at (max-latency), are overdue by more than it:
+ * no service would push them any more. */
+#define STALE_SLACK (300 * GST_MSECOND)
+
+/* Drops the stale head (see STALE_SLACK), counted late: a service that does
+ * not come (its worker blocked downstream) would otherwise keep up to
+ * MAX_QUEUE packets per stream (10 s of 20 ms packets, about 350 KB with
+ * their GstBuffers: most of the 1,000-caller meeting's RSS). The service
+ * conceals or skips the hole as for a loss. */
+static void
+drop_stale (McuJitterBuffer *self)
+{
+  gint64 keep =
+      (gint64)mcu_jitter_buffer_queue_clamp_depth (self, GST_CLOCK_TIME_NONE) +
+      STALE_SLACK;
+  Packet *head;
+
+  while (self->queue.length > 1 &&
+         (head = g_queue_peek_head (&self->queue))->rtp_ns <
+             self->max_rtp_ns - keep) {
+    g_queue_pop_head (&self->queue);
+    self->late++;
+    packet_free (head);
+  }
+}
+
 /* Inserts @buf (ownership taken); FALSE when dropped. */
 gboolean
 mcu_jitter_buffer_queue_insert (McuJitterBuffer *self, GstBuffer *buf,
@@ -240,6 +267,7 @@ mcu_jitter_buffer_queue_insert (McuJitterBuffer *self, GstBuffer *buf,
     g_queue_insert_after (&self->queue, l, p);
   else
     g_queue_push_head (&self->queue, p);
+  drop_stale (self);
   return TRUE;
 }
 

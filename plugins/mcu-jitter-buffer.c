@@ -125,8 +125,14 @@ may_push (McuJitterBuffer *self, GstClockTime rt)
   return can;
 }
 
-/* One item per answer (each push may fill downstream), everything due when
- * downstream does not answer. */
+/* One item per answer (each push may fill downstream), and one per
+ * question when downstream does not answer: an unanswered query may be a
+ * link not made yet (McuAudioMix links a joiner's mixer input once its
+ * first buffer came), and everything due pushed after it is made went
+ * past the mixer input's ring into GstAggregatorPad's queue, whose chain
+ * blocked this worker a frame per buffer (a backlog: seconds, for every
+ * caller of the worker). Asked again, the input answers and takes it into
+ * its ring. */
 GstClockTime
 mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
 {
@@ -156,8 +162,7 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
       g_mutex_unlock (&self->lock);
       break;
     }
-    next = mcu_jitter_buffer_queue_collect (
-        self, rt, items, can < 0 ? G_MAXUINT : 1);
+    next = mcu_jitter_buffer_queue_collect (self, rt, items, 1);
     self->scheduled = next;
     send_segment = items->len > 0 && !self->segment_sent;
     if (send_segment)

@@ -35,6 +35,8 @@ struct _McuMixMinus
   /* aggregator task only */
   gint32 *sum;
   guint sum_capacity;
+  gint16 *ring_scratch; /* a frame read from a pad's ring (mix_rings) */
+  guint ring_capacity;
   guint frame_len;       /* frames in the current output buffer */
   guint64 frame_serial;  /* counts output buffers */
   gboolean frame_levels; /* level-interval > 0 for this frame */
@@ -75,5 +77,15 @@ void mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
 /* The probe on `src` that mirrors its events on every src_N. */
 GstPadProbeReturn mcu_mix_minus_on_src_event (
     GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
+/* Aggregator task (mcu-mix-minus.c): adds @n samples of @pad's input to
+ * the frame from @out_offset, after mute and volume; @levels: the RFC 6464
+ * levels they carried. Returns whether they were not all silent. */
+gboolean mcu_mix_minus_mix_input (McuMixMinus *self, McuMixMinusPad *pad,
+    const gint16 *in, guint out_offset, guint n,
+    const GstAudioLevelMeta *levels, guint n_levels);
+/* Aggregator task, before the selection (mcu-mix-minus-pad.c): adds the
+ * samples of the inputs fed through a ring for the frame @outbuf of @n
+ * samples (the pads of self->outputs). */
+void mcu_mix_minus_mix_rings (McuMixMinus *self, GstBuffer *outbuf, guint n);
 
 G_END_DECLS

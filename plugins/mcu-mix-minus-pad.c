@@ -40,18 +40,25 @@
  *
  * Never blocking a shared pusher: GstAggregator's chain blocks its caller
  * while the pad holds two buffers not fully mixed yet (live, max time level
- * 0 here). mcujitterbuffer's threads serve many callers, so before a
- * push they ask downstream (custom query MCU_JITTER_BUFFER_CAN_TAKE); a
- * retimed pad answers from its own timing, nothing cached: its inputs are
- * held until mixed past their end, so at most one is held when the last
- * one ends no more than its own length past the mix's position. When it
- * answers no it keeps the query's waker (McuJitterBufferWaker), and the
- * aggregator task wakes it after the frame that makes room (the mix's
- * position moved: mcu_mix_minus_pad_wake_waiters); a flush or the pad's
- * release wakes it too. The jitter buffer then pushes one item without
- * asking: no polling. A pad not retimed refuses the query (pushes as
- * before). */
+ * 0 here), and mcujitterbuffer's threads (McuPlayout's workers) serve many
+ * callers and rooms. A retimed pad whose pusher asks MCU_JITTER_BUFFER_CAN_TAKE
+ * (so is shared) gets a ring (mcu-mix-minus-ring.c) from its first query
+ * on: its buffers, retimed as above, are stored there by their running
+ * time and never enter the aggregator's queue; the aggregator task reads
+ * each ring for the frame it mixes. A write never waits: what does not
+ * fit (its frame mixed already, or beyond the ring's 400 ms) is dropped
+ * and counted. "Can take" then says whether the ring is filled less than
+ * SHARED_ROOM ahead of the mix, so that the jitter buffer keeps what would
+ * not fit rather than push it to be dropped. When it answers no it keeps
+ * the query's waker (McuJitterBufferWaker), and the aggregator task wakes
+ * it after the frame that makes room (the mix's position moved:
+ * mcu_mix_minus_pad_wake_waiters); a flush or the pad's release wakes it
+ * too. The jitter buffer then pushes one item without asking: no polling.
+ * A pad fed the classic way (rtpbin's jitter buffer, a thread per caller
+ * that may wait) keeps the aggregator's queue: its back-pressure is
+ * harmless there. A pad not retimed refuses the query (pushes as before). */
 #include "mcu-mix-minus-private.h"
+#include "mcu-mix-minus-element-private.h"
 #include "mcu-jitter-buffer.h"
 
 enum
@@ -89,8 +96,12 @@ enum
 #define RETIME_ABSORB   (80 * GST_MSECOND)
 #define RETIME_LATE_RUN (200 * GST_MSECOND)
 #define RETIME_QUIET    (3 * GST_SECOND)
-/* the longest a shared pusher may wait in the aggregator (would_block_long) */
-#define MAX_BLOCK (40 * GST_MSECOND)
+/* How far ahead of the mix a shared input's ring may be filled before
+ * its jitter buffer is told to wait ("can take" no): two frames, so that
+ * what is due soon stays in the jitter buffer (its concealment and late
+ * handling) and a push of a 200 ms concealment and more still fits the
+ * ring's 400 ms. */
+#define SHARED_ROOM (2 * RETIME_FRAME)
 
 G_DEFINE_FINAL_TYPE (
     McuMixMinusPad, mcu_mix_minus_pad, GST_TYPE_AUDIO_AGGREGATOR_PAD)
@@ -152,6 +163,7 @@ mcu_mix_minus_pad_finalize (GObject *object)
   gst_clear_object (&pad->srcpad);
   g_clear_pointer (&pad->own, g_free);
   g_clear_pointer (&pad->waiter, mcu_jitter_buffer_waker_unref);
+  g_clear_pointer (&pad->ring, mcu_mix_minus_ring_free);
 
   G_OBJECT_CLASS (mcu_mix_minus_pad_parent_class)->finalize (object);
 }
@@ -239,29 +251,6 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
   if (at > (GstClockTimeDiff)(now + RETIME_EARLY))
     return "early";
   return NULL;
-}
-
-/* A pad fed by a shared pusher (mcujitterbuffer on McuPlayout: it asks
- * MCU_JITTER_BUFFER_CAN_TAKE) must not block it for long: one push can
- * bring several buffers (a resampler splits a concealed packet in two;
- * after a pause, a decoder's concealment of up to 200 ms, the resampler's
- * drain and the packet), and the aggregator blocks the third while two
- * are not mixed yet, until the older one is. A block of a frame or so is
- * harmless (the room's other inputs are placed RETIME_LEAD ahead); one
- * behind a 200 ms fill held the room's worker and silenced everyone's
- * mix. Such a buffer is dropped instead. */
-static gboolean
-would_block_long (McuMixMinusPad *pad, GstClockTime mixed)
-{
-  guint held = 0;
-
-  if (!pad->in_shared)
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (pad->in_ends); i++)
-    if (GST_CLOCK_TIME_IS_VALID (pad->in_ends[i]) && pad->in_ends[i] > mixed)
-      held++;
-  /* in_ends[0]: the older one, which the aggregator consumes first */
-  return held >= 2 && pad->in_ends[0] > mixed + MAX_BLOCK;
 }
 
 /* The first frame start on the grid of @mixed that is mixed RETIME_SLACK
@@ -352,6 +341,88 @@ move_back (McuMixMinusPad *pad, GstClockTime now)
   return TRUE;
 }
 
+/* A shared pusher's buffer, retimed to @at: its samples go to the ring,
+ * not to GstAggregatorPad's queue, whose chain would block this thread
+ * (a McuPlayout worker serving many callers) until the mix took them. The
+ * ring drops what does not fit, never waits. (ring is only set on this
+ * thread: no lock to read it here.) */
+static GstPadProbeReturn
+store (McuMixMinusPad *pad, GstBuffer *buffer, GstClockTime at,
+    gboolean discont, GstClockTime mixed)
+{
+  GstMapInfo map;
+  guint dropped;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_DROP;
+  dropped = mcu_mix_minus_ring_write (pad->ring,
+      gst_util_uint64_scale_int_round (at, MCU_MIX_MINUS_RATE, GST_SECOND),
+      (const gint16 *)map.data, map.size / sizeof (gint16), discont,
+      gst_buffer_get_audio_level_meta (buffer),
+      gst_util_uint64_scale_int_round (mixed, MCU_MIX_MINUS_RATE, GST_SECOND));
+  gst_buffer_unmap (buffer, &map);
+  if (dropped > 0)
+    GST_DEBUG_OBJECT (pad, "%u samples did not fit in the ring", dropped);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* The inputs fed by a shared pusher (a ring each, mcu-mix-minus-pad.c):
+ * their samples for the frame @outbuf of @n samples. */
+void
+mcu_mix_minus_mix_rings (McuMixMinus *self, GstBuffer *outbuf, guint n)
+{
+  GstClockTime start = GST_BUFFER_PTS (outbuf);
+  guint64 index;
+
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (start))
+    start = gst_segment_to_running_time (
+        &GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (self))->segment,
+        GST_FORMAT_TIME, start);
+  GST_OBJECT_UNLOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (start) || n == 0)
+    return;
+  index =
+      gst_util_uint64_scale_int_round (start, MCU_MIX_MINUS_RATE, GST_SECOND);
+  if (n > self->ring_capacity) {
+    g_free (self->ring_scratch);
+    self->ring_scratch = g_new (gint16, n);
+    self->ring_capacity = n;
+  }
+  for (guint i = 0; i < self->outputs->len; i++) {
+    McuMixMinusPad *pad =
+        g_array_index (self->outputs, McuMixMinusOutput, i).pad;
+    McuMixMinusRing *ring = mcu_mix_minus_pad_get_ring (pad);
+    McuMixMinusRingLevel got;
+    GstAudioLevelMeta levels[2];
+    guint n_levels = 0;
+
+    if (ring == NULL ||
+        !mcu_mix_minus_ring_read (ring, index, n, self->ring_scratch, &got))
+      continue;
+    /* as if each part's level had been seen (note_level keeps the
+     * loudest, and whether all said silence) */
+    if (got.seen)
+      levels[n_levels++] = (GstAudioLevelMeta){ .level = got.level };
+    if (got.voiced)
+      levels[n_levels++] = (GstAudioLevelMeta){ .level = got.voice_level,
+        .voice_activity = TRUE };
+    mcu_mix_minus_mix_input (
+        self, pad, self->ring_scratch, 0, n, levels, n_levels);
+  }
+}
+
+McuMixMinusRing *
+mcu_mix_minus_pad_get_ring (McuMixMinusPad *pad)
+{
+  McuMixMinusRing *ring;
+
+  GST_OBJECT_LOCK (pad);
+  ring = pad->ring;
+  GST_OBJECT_UNLOCK (pad);
+  return ring;
+}
+
 static GstPadProbeReturn
 retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
@@ -368,6 +439,14 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   GST_OBJECT_LOCK (element);
   mixed = element_mixed (element);
   GST_OBJECT_UNLOCK (element);
+  /* a ring's frame is read before the mix's position moves past it: a
+   * buffer for it is late (placed again), not cut. (The frame's end by
+   * the mix's own grid: the ring's position, in samples, may differ from
+   * it by a rounding, and a buffer a few ns before the mix is late.) */
+  if (pad->ring != NULL &&
+      gst_util_uint64_scale_int (mcu_mix_minus_ring_consumed (pad->ring),
+          GST_SECOND, MCU_MIX_MINUS_RATE) > mixed + GST_MSECOND)
+    mixed += RETIME_FRAME;
   if (GST_BUFFER_PTS_IS_VALID (buffer) &&
       pad->in_segment.format == GST_FORMAT_TIME)
     rt = gst_segment_to_running_time (
@@ -398,14 +477,6 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
     }
     at = (GstClockTimeDiff)rt + pad->in_offset;
   }
-  if (would_block_long (pad, mixed)) {
-    pad->in_dropped++;
-    GST_DEBUG_OBJECT (pad,
-        "dropped (%" G_GUINT64_FORMAT "): two buffers "
-        "not mixed yet, it would block its shared pusher",
-        pad->in_dropped);
-    return GST_PAD_PROBE_DROP;
-  }
   /* moved earlier (a jitter buffer made shallower): GstAudioAggregator
    * takes a jump under its alignment threshold for a clock drift unless
    * told */
@@ -428,8 +499,8 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
                                GST_SECOND, MCU_MIX_MINUS_RATE);
   pad->in_end = (GstClockTime)at + pad->in_duration;
   GST_OBJECT_UNLOCK (pad);
-  pad->in_ends[0] = pad->in_ends[1];
-  pad->in_ends[1] = pad->in_end;
+  if (pad->ring != NULL)
+    return store (pad, buffer, (GstClockTime)at, discont, mixed);
   return GST_PAD_PROBE_OK;
 }
 
@@ -443,7 +514,8 @@ can_take_locked (McuMixMinusPad *pad, GstClockTime now, GstClockTime mixed)
   if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (end) ||
       end > now + RETIME_LEAD + RETIME_EARLY + duration)
     return TRUE;
-  return end <= mixed + duration;
+  /* a ring: room for a long push; else at most one buffer not mixed */
+  return end <= mixed + (pad->ring != NULL ? SHARED_ROOM : duration);
 }
 
 /* MCU_JITTER_BUFFER_CAN_TAKE. No: the pad keeps the query's waker until
@@ -551,8 +623,9 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
       GST_OBJECT_LOCK (pad);
       pad->in_end = GST_CLOCK_TIME_NONE;
       wake_locked (pad); /* room again */
-      pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
       GST_OBJECT_UNLOCK (pad);
+      if (mcu_mix_minus_pad_get_ring (pad) != NULL)
+        mcu_mix_minus_ring_reset (pad->ring);
       return GST_PAD_PROBE_OK;
     default:
       return GST_PAD_PROBE_OK;
@@ -575,6 +648,13 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
     if (!pad_retimed (pad))
       return GST_PAD_PROBE_DROP;
     pad->in_shared = TRUE; /* asked from its pusher's thread */
+    if (pad->ring == NULL) {
+      McuMixMinusRing *ring = mcu_mix_minus_ring_new ();
+
+      GST_OBJECT_LOCK (pad);
+      pad->ring = ring;
+      GST_OBJECT_UNLOCK (pad);
+    }
     return answer_can_take (pad, query);
   }
   if (!pad_retimed (pad))
@@ -601,7 +681,6 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->retime = DEFAULT_PAD_RETIME;
   gst_segment_init (&pad->in_segment, GST_FORMAT_UNDEFINED);
   pad->in_end = GST_CLOCK_TIME_NONE;
-  pad->in_ends[0] = pad->in_ends[1] = GST_CLOCK_TIME_NONE;
   pad->in_late_since = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (GST_PAD (pad),
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |

@@ -6,6 +6,7 @@
 #include "mcu-mix-kernel.h"
 #include "mcu-mix-minus.h"
 #include "mcu-jitter-buffer.h"
+#include "mcu-mix-minus-ring.h"
 
 G_BEGIN_DECLS
 
@@ -26,8 +27,6 @@ struct _McuMixMinusPad
   gboolean in_synced;         /* in_offset is set */
   GstClockTimeDiff in_offset; /* added to upstream's running time */
   gboolean in_shared;         /* its pusher asks MCU_JITTER_BUFFER_CAN_TAKE */
-  GstClockTime in_ends[2];    /* ends of the last two buffers let in */
-  guint64 in_dropped;         /* buffers dropped rather than block long */
   GstClockTimeDiff in_anchor; /* in_offset placed by upstream's times */
   GstClockTime in_quiet;      /* last time it came late */
   GstClockTime in_late_since; /* late since then (NONE: in time) */
@@ -38,6 +37,10 @@ struct _McuMixMinusPad
   /* with the pad's object lock: the jitter buffer told "can-take" no,
    * woken once the pad has room (mcu-mix-minus-pad.c) */
   McuJitterBufferWaker *waiter;
+  /* set under the pad's object lock once its pusher is known to be shared,
+   * then kept until finalize: its input's samples, by running time, which
+   * the aggregator task reads (mcu-mix-minus-ring.c) */
+  McuMixMinusRing *ring;
 
   /* with the element's object lock; NULL once released */
   GstPad *srcpad;
@@ -71,6 +74,9 @@ struct _McuMixMinusPad
 void mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all);
 /* Wakes the jitter buffer waiting on @pad (it is being released). */
 void mcu_mix_minus_pad_wake (McuMixMinusPad *pad);
+/* @pad's ring (transfer none: it lives as long as @pad), NULL while its
+ * input goes through GstAggregatorPad's queue. Any thread. */
+McuMixMinusRing *mcu_mix_minus_pad_get_ring (McuMixMinusPad *pad);
 
 /* One sink_N and its src_N, with references (a per-frame snapshot). */
 typedef struct

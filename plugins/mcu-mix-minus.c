@@ -5,7 +5,10 @@
  * buffers, GAPs, segments). For every output buffer, create_output_buffer
  * clears an int32 sum; aggregate_one_buffer adds each pad's samples (after
  * mute and volume) into the sum and keeps them as that pad's contribution;
- * finish_buffer lets mcu-mix-minus-select.c decide who contributes (noise
+ * finish_buffer first adds the samples of the inputs fed by a shared pusher,
+ * which skip the aggregator's queue (each pad's ring, mcu-mix-minus-pad.c
+ * and mcu-mix-minus-ring.c), then lets mcu-mix-minus-select.c decide who
+ * contributes (noise
  * gate, max talkers) and take the others out of the sum, limits the sum
  * into the output buffer, flags it FULL_MIX and pushes it on `src`
  * (chaining up), then pushes limit (sum - contribution) on every src_N, or
@@ -52,6 +55,8 @@
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
  *   push in progress.
+ * - a pad's ring lock (mcu-mix-minus-ring.c): innermost, held only for a
+ *   copy in or out; the pusher never waits for anything else in the pad.
  * Order: release_lock, then the element's object lock, then a pad's object
  * lock; a src_N stream lock, then object locks. release_lock and a src_N
  * stream lock are never held together, and no object lock is held while
@@ -241,18 +246,16 @@ pad_begin_frame (McuMixMinus *self, McuMixMinusPad *pad)
   pad->frame.peak = 0;
 }
 
-static gboolean
-mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
-    GstAudioAggregatorPad *aaggpad, GstBuffer *inbuf, guint in_offset,
-    GstBuffer *outbuf, guint out_offset, guint num_frames)
+/* Adds @n samples of @pad's input (its frame, from @out_offset) to the sum
+ * and to its contribution, after mute and volume; @levels: the RFC 6464
+ * levels they carried. Returns whether they were not all silent. */
+gboolean
+mcu_mix_minus_mix_input (McuMixMinus *self, McuMixMinusPad *pad,
+    const gint16 *in, guint out_offset, guint n,
+    const GstAudioLevelMeta *levels, guint n_levels)
 {
-  McuMixMinus *self = MCU_MIX_MINUS (aagg);
-  McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (aaggpad);
   gboolean mute;
   gint32 gain;
-  GstMapInfo map;
-  const gint16 *in;
-  GstAudioLevelMeta *level;
   int nonzero;
 
   GST_OBJECT_LOCK (pad);
@@ -261,13 +264,38 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
   GST_OBJECT_UNLOCK (pad);
 
   /* a prompt that replaces N's mix takes N out of everyone's */
-  if (mute || gain == 0 || num_frames == 0 ||
+  if (mute || gain == 0 || n == 0 ||
       pad->exclusive_serial == self->frame_serial)
     return FALSE;
-  if ((guint64)out_offset + num_frames > self->frame_len) {
+  if ((guint64)out_offset + n > self->frame_len) {
     GST_WARNING_OBJECT (pad, "input beyond the output frame, dropped");
     return FALSE;
   }
+  pad_begin_frame (self, pad);
+  for (guint i = 0; i < n_levels; i++)
+    mcu_mix_minus_select_note_level (pad, &levels[i], gain);
+  if (self->frame_stats)
+    nonzero = mcu_mix_kernel_accumulate_stats (self->sum + out_offset,
+        pad->own + out_offset, in, n, gain, &pad->frame);
+  else
+    nonzero = mcu_mix_kernel_accumulate (
+        self->sum + out_offset, pad->own + out_offset, in, n, gain);
+  if (nonzero)
+    pad->has_signal = TRUE;
+  return nonzero != 0;
+}
+
+static gboolean
+mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
+    GstAudioAggregatorPad *aaggpad, GstBuffer *inbuf, guint in_offset,
+    GstBuffer *outbuf, guint out_offset, guint num_frames)
+{
+  McuMixMinus *self = MCU_MIX_MINUS (aagg);
+  McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (aaggpad);
+  GstAudioLevelMeta *level = gst_buffer_get_audio_level_meta (inbuf);
+  GstMapInfo map;
+  gboolean nonzero;
+
   if (!gst_buffer_map (inbuf, &map, GST_MAP_READ))
     return FALSE;
   if (((guint64)in_offset + num_frames) * sizeof (gint16) > map.size) {
@@ -275,24 +303,13 @@ mcu_mix_minus_aggregate_one_buffer (GstAudioAggregator *aagg,
     GST_WARNING_OBJECT (pad, "short input buffer, dropped");
     return FALSE;
   }
-
-  pad_begin_frame (self, pad);
-  if ((level = gst_buffer_get_audio_level_meta (inbuf)) != NULL)
-    mcu_mix_minus_select_note_level (pad, level, gain);
-  in = (const gint16 *)map.data + in_offset;
-  if (self->frame_stats)
-    nonzero = mcu_mix_kernel_accumulate_stats (self->sum + out_offset,
-        pad->own + out_offset, in, num_frames, gain, &pad->frame);
-  else
-    nonzero = mcu_mix_kernel_accumulate (
-        self->sum + out_offset, pad->own + out_offset, in, num_frames, gain);
+  nonzero =
+      mcu_mix_minus_mix_input (self, pad, (const gint16 *)map.data + in_offset,
+          out_offset, num_frames, level, level != NULL ? 1 : 0);
   gst_buffer_unmap (inbuf, &map);
-
-  if (nonzero)
-    pad->has_signal = TRUE;
   /* TRUE clears GAP on the output; finish_buffer sets it again if the
    * selection leaves the frame without a contributor. */
-  return nonzero != 0;
+  return nonzero;
 }
 
 static void
@@ -599,6 +616,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
 
   /* The last buffer before EOS may be shorter than the frame. */
   n = MIN (n, self->frame_len);
+  mcu_mix_minus_mix_rings (self, outbuf, n);
   contributors = mcu_mix_minus_select_run (
       &self->select, self->outputs, self->frame_serial, self->sum, n);
   if (self->frame_levels)
@@ -653,6 +671,9 @@ reset_pad (GstElement *element, GstPad *pad, gpointer user_data)
   mpad->level.sum_squares = 0;
   mpad->level.peak = 0;
   mpad->last_flow = GST_FLOW_OK;
+  /* (running time starts again) */
+  if (mcu_mix_minus_pad_get_ring (mpad) != NULL)
+    mcu_mix_minus_ring_reset (mpad->ring);
   return TRUE;
 }
 
@@ -787,6 +808,7 @@ mcu_mix_minus_finalize (GObject *object)
   g_ptr_array_unref (self->listeners);
   mcu_mix_minus_gains_clear (&self->gains);
   g_free (self->sum);
+  g_free (self->ring_scratch);
   mcu_mix_minus_select_clear (&self->select);
   mcu_mix_minus_prompts_clear (&self->prompts);
   g_mutex_clear (&self->release_lock);

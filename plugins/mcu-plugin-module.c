@@ -8,6 +8,7 @@
 #define PACKAGE "mcu"
 
 #include "mcu-mix-minus.h"
+#include "mcu-opus-dec.h"
 #include "mcu-opus-enc.h"
 #include "mcu-plc.h"
 #include "mcu-rtp-src.h"
@@ -18,7 +19,7 @@ plugin_init (GstPlugin *plugin)
 {
   return mcu_mix_minus_register (plugin) && mcu_opus_enc_register (plugin) &&
          mcu_plc_register (plugin) && mcu_rtp_src_register (plugin) &&
-         mcu_jitter_buffer_register (plugin);
+         mcu_jitter_buffer_register (plugin) && mcu_opus_dec_register (plugin);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, mcu,

@@ -2,6 +2,7 @@
 #include "mcu-plugins.h"
 
 #include "mcu-mix-minus.h"
+#include "mcu-opus-dec.h"
 #include "mcu-opus-enc.h"
 #include "mcu-plc.h"
 #include "mcu-rtp-src.h"
@@ -14,5 +15,5 @@ mcu_plugins_register (void)
    * same type and returns TRUE, so a second call is harmless. */
   return mcu_mix_minus_register (NULL) && mcu_opus_enc_register (NULL) &&
          mcu_plc_register (NULL) && mcu_rtp_src_register (NULL) &&
-         mcu_jitter_buffer_register (NULL);
+         mcu_jitter_buffer_register (NULL) && mcu_opus_dec_register (NULL);
 }

@@ -11,7 +11,8 @@ Opus tone callers and measures the janus process the same way (--pid). Prints
 one Markdown table and the exact commands.
 
     tests/bench/janus_compare.py [--build DIR] [--duration SEC] [--warmup SEC]
-        [--servers mcu,mcu-all,janus] [--janus PATH] [N ...]
+        [--servers mcu,mcu-all,janus] [--janus PATH] [--media KEY=VAL ...]
+        [N ...]
 
 N defaults to 50 100 200 400. Run it on a quiet machine and not under `nice`:
 the servers inherit the priority, and a niced server on a busy host falls
@@ -298,6 +299,8 @@ def run_mcu(args, n, all_mixed):
            "--duration", str(args.duration), "--warmup", str(args.warmup),
            "--setup-timeout", str(args.setup_timeout),
            "--settle-max", str(args.settle_max), "--json"]
+    for kv in args.media:
+        cmd += ["--media", kv]
     if all_mixed:
         cmd += ["--media", "noise-gate=off", "--media", "max-talkers=0"]
     res, err = run_loadgen(cmd, args.duration + args.warmup +
@@ -394,6 +397,10 @@ def main():
     ap.add_argument("--servers", default="mcu,mcu-all,janus",
                     help="which to run, in this order (mcu = defaults, "
                     "mcu-all = noise-gate=off max-talkers=0, janus)")
+    ap.add_argument("--media", action="append", default=[],
+                    metavar="KEY=VAL",
+                    help="extra [media] key for both mcu runs (repeatable), "
+                    "e.g. shared-jitter-buffer=true")
     ap.add_argument("--janus", default=shutil.which("janus") or
                     "/usr/bin/janus")
     ap.add_argument("sizes", nargs="*", type=int,

@@ -199,6 +199,31 @@ epoll_watch (McuLoadgenMedia *m, int fd, guint32 tag, GError **error)
   return FALSE;
 }
 
+/* Up to MCU_LOADGEN_DECODED of the measured callers, spread over them,
+ * decode what they receive. */
+static gboolean
+decode_sample (McuLoadgenMedia *m, GError **error)
+{
+  guint measured = 0, step, k = 0;
+
+  for (guint i = 0; i < m->n; i++)
+    measured += !m->callers[i].unread;
+  step = MAX (1, (measured + MCU_LOADGEN_DECODED - 1) / MCU_LOADGEN_DECODED);
+  for (guint i = 0; i < m->n; i++) {
+    int err = OPUS_OK;
+
+    if (m->callers[i].unread || k++ % step != 0)
+      continue;
+    m->callers[i].rx.dec = opus_decoder_create (SAMPLE_RATE, 1, &err);
+    if (err != OPUS_OK) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "opus_decoder_create: %s", opus_strerror (err));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 McuLoadgenMedia *
 mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
     guint first_port, const guint *local_ports, GError **error)
@@ -243,6 +268,8 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
         !epoll_watch (m, callers[i].rtcp_fd, 2 * i + 1, error))
       goto fail;
   }
+  if (!decode_sample (m, error))
+    goto fail;
   return m;
 fail:
   mcu_loadgen_media_free (m);
@@ -309,6 +336,33 @@ rx_gap (McuLoadgenRx *rx, gint64 gap_ns)
     rx->gaps_over++;
 }
 
+/* Decodes an RTP packet's Opus payload (inside the window) and counts it
+ * audible when its RMS is over MCU_LOADGEN_AUDIBLE_DBFS. */
+static void
+rx_decode (McuLoadgenRx *rx, const guint8 *buf, gssize len)
+{
+  gint16 pcm[FRAME_SAMPLES * 6];
+  gsize at = 12 + 4 * (buf[0] & 0x0f);
+  double sum = 0;
+  int n;
+
+  if ((buf[0] & 0x10) && (gssize)at + 4 <= len)
+    at += 4 + 4 * ((buf[at + 2] << 8) | buf[at + 3]);
+  if ((buf[0] & 0x20) && len > 0)
+    len -= buf[len - 1];
+  if ((gssize)at >= len)
+    return;
+  n = opus_decode (rx->dec, buf + at, len - at, pcm, G_N_ELEMENTS (pcm), 0);
+  if (n <= 0)
+    return;
+  for (int i = 0; i < n; i++)
+    sum += (double)pcm[i] * pcm[i];
+  rx->win_decoded++;
+  if (10 * log10 (sum / n / (32768.0 * 32768.0) + 1e-20) >
+      MCU_LOADGEN_AUDIBLE_DBFS)
+    rx->win_audible++;
+}
+
 static void
 rx_packet (McuLoadgenMedia *m, McuLoadgenRx *rx, const guint8 *buf, gssize len,
     gint64 now)
@@ -336,6 +390,8 @@ rx_packet (McuLoadgenMedia *m, McuLoadgenRx *rx, const guint8 *buf, gssize len,
     rx->win_last_ts = ts;
     rx->win_last_ns = now;
     rx->win_packets++;
+    if (rx->dec != NULL)
+      rx_decode (rx, buf, len);
     /* A gap that began before the window counts from the window start. */
     if (rx->last_ns != 0)
       rx_gap (rx, now - MAX (rx->last_ns, ws));
@@ -529,6 +585,7 @@ mcu_loadgen_media_free (McuLoadgenMedia *m)
     if (m->callers[i].rtcp_fd >= 0)
       close (m->callers[i].rtcp_fd);
     m->callers[i].rtp_fd = m->callers[i].rtcp_fd = -1;
+    g_clear_pointer (&m->callers[i].rx.dec, opus_decoder_destroy);
   }
   for (guint t = 0; t <= MCU_LOADGEN_N_TONES; t++)
     for (guint f = 0; f < MCU_LOADGEN_TONE_FRAMES; f++)

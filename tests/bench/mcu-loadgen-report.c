@@ -23,6 +23,8 @@ typedef struct
   double threads_per_p;
   double pps_mean, pps_min;
   double worst_gap_ms;
+  guint decoded;      /* callers whose audio was decoded */
+  double audible_min; /* % of their packets with audio, lowest */
   guint callers_with_gaps;
   guint64 gaps_total, seq_lost, seq_late, rtcp;
   double payload_mean; /* bytes per packet received, RTP header included */
@@ -101,6 +103,16 @@ compute_callers (McuLoadgen *lg, McuLoadgenResult *r)
     packets += rx->packets;
     bytes += rx->bytes;
     measured++;
+    if (rx->dec != NULL) {
+      r->audible_min = MIN (r->decoded ? r->audible_min : 100.0,
+          rx->win_decoded ? 100.0 * rx->win_audible / rx->win_decoded : 0);
+      r->decoded++;
+      if (g_getenv ("MCU_LOADGEN_DEBUG_HEARD"))
+        g_printerr ("caller %u%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                    " decoded packets with audio\n",
+            i, c->tone == MCU_LOADGEN_SILENCE ? "" : " (talker)",
+            rx->win_audible, rx->win_decoded);
+    }
   }
   r->failed = lg->n_failed;
   if (measured == 0)
@@ -178,7 +190,9 @@ print_json (McuLoadgen *lg, const McuLoadgenResult *r)
             "\"server_threads_per_participant\": %.2f, ",
         r->cpu_pct, r->cpu_per_p, r->rss_mb, r->idle_rss_mb, r->rss_kb_per_p,
         r->rss_start_mb, r->threads, r->idle_threads, r->threads_per_p);
-  printf ("\"receivers_measured\": %u, ", r->measured);
+  printf ("\"receivers_measured\": %u, \"receivers_decoded\": %u, "
+          "\"audible_pct_min\": %.1f, ",
+      r->measured, r->decoded, r->audible_min);
   printf ("\"packets_per_s_mean\": %.2f, \"packets_per_s_min\": %.2f, "
           "\"worst_gap_ms\": %.1f, \"callers_with_gaps_over_60ms\": %u, "
           "\"gaps_over_60ms\": %" G_GUINT64_FORMAT ", \"seq_lost\": "

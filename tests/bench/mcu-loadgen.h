@@ -24,13 +24,15 @@
 
 G_BEGIN_DECLS
 
-#define MCU_LOADGEN_NS_PER_MS   G_GINT64_CONSTANT (1000000)
-#define MCU_LOADGEN_FRAME_NS    (20 * MCU_LOADGEN_NS_PER_MS)
-#define MCU_LOADGEN_GAP_NS      (60 * MCU_LOADGEN_NS_PER_MS)
-#define MCU_LOADGEN_OPUS_PT     111
-#define MCU_LOADGEN_N_TONES     8
-#define MCU_LOADGEN_SILENCE     MCU_LOADGEN_N_TONES /* tones[] index */
-#define MCU_LOADGEN_TONE_FRAMES 50                  /* 1 s of 20 ms frames */
+#define MCU_LOADGEN_NS_PER_MS    G_GINT64_CONSTANT (1000000)
+#define MCU_LOADGEN_FRAME_NS     (20 * MCU_LOADGEN_NS_PER_MS)
+#define MCU_LOADGEN_GAP_NS       (60 * MCU_LOADGEN_NS_PER_MS)
+#define MCU_LOADGEN_OPUS_PT      111
+#define MCU_LOADGEN_N_TONES      8
+#define MCU_LOADGEN_SILENCE      MCU_LOADGEN_N_TONES /* tones[] index */
+#define MCU_LOADGEN_TONE_FRAMES  50                  /* 1 s of 20 ms frames */
+#define MCU_LOADGEN_DECODED      16 /* callers whose audio is decoded */
+#define MCU_LOADGEN_AUDIBLE_DBFS (-40.0)
 
 typedef enum
 {
@@ -62,6 +64,12 @@ typedef struct
   guint32 win_last_ts;
   gint64 win_first_ns;
   gint64 win_last_ns;
+  /* A sample of the measured callers decode what they receive (dec != NULL):
+   * packets decoded inside the window, and those with audio in them (RMS over
+   * MCU_LOADGEN_AUDIBLE_DBFS): what a person would hear, not only packets. */
+  struct OpusDecoder *dec;
+  guint64 win_decoded;
+  guint64 win_audible;
 } McuLoadgenRx;
 
 typedef struct

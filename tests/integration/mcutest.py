@@ -36,9 +36,59 @@ def free_port(also_tcp=True):
     raise RuntimeError("no free port")
 
 
+def free_udp_block(count=4):
+    """An even port such that it and the count - 1 after it are free for UDP
+    right now (sipp's -mp: audio RTP/RTCP there, video at +2 and +3)."""
+    for _ in range(50):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        base = u.getsockname()[1] & ~1
+        u.close()
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free block of %d UDP ports" % count)
+
+
+def _ephemeral_ports():
+    """The kernel's range for ports bound as port 0 (ip_local_port_range)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(v) for v in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_range(count=200):
-    """A base port such that [base, base+count) looks free (best effort)."""
-    for base in range(30000 + (os.getpid() * 7) % 20000, 60000, count):
+    """A base port such that [base, base+count) looks free (best effort),
+    outside the kernel's ephemeral range when there is room: the test peers
+    bind their RTP ports as port 0, and a server's range is where strays go
+    (test_b2bua's StrayRtp sends to every port of it; other tests' servers
+    send to its ports): a peer port inside it got them, and the peer
+    recorded the stray's silence instead of the server's audio. And below
+    20000: tests/bench's servers and load generators take 2,000 ports and
+    more from 20000 up (a dial-out in a range inside a bench's ended at
+    once, most likely without a free port pair)."""
+    lo, _ = _ephemeral_ports()
+    top = min(lo, 20000)
+    if top - 10000 >= 8 * count:
+        first, last = 10000, top - count
+    else:  # no room below the ephemeral range: as before
+        first, last = 30000, 60000 - count
+    slots = (last - first) // count + 1
+    start = (os.getpid() * 7) % slots
+    for i in range(slots):
+        base = first + (start + i) % slots * count
         ok = True
         for p in (base, base + count // 2, base + count - 1):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

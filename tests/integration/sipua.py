@@ -453,7 +453,7 @@ def run_sipp(server_port, scenario, service, pause_ms=1000, timeout=15, wait=Tru
     args = [sipp, "-sf", os.path.join(here, "sipp", scenario + ".xml"), "-nostdin", "-m", "1",
             "-l", "1", "-timeout", "%ds" % timeout, "-timeout_error", "-i", "127.0.0.1",
             "-mi", "127.0.0.1", "-s", service, "-d", str(pause_ms), "-trace_msg", "-trace_err",
-            "-p", str(mcutest.free_port()), "-mp", str(mcutest.free_port()),
+            "-p", str(mcutest.free_port()), "-mp", str(mcutest.free_udp_block(4)),
             "-cp", str(mcutest.free_port()), "127.0.0.1:%d" % server_port]
     proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

@@ -158,23 +158,47 @@ def media(checks, srv):
     offset = rb["media_start_unix"] - ra["media_start_unix"]
     rate, a_heard = audiocheck.read_wav(files["a.wav"])
     rate_b, b_heard = audiocheck.read_wav(files["b.wav"])
-    try:
-        audiocheck.assert_tone_present(a_heard, rate, 1000, span=(1.0, hold - 0.3),
-                                       what="caller hears the callee")
-        audiocheck.assert_tone_absent(a_heard, rate, 440, present_freqs=(1000,), span=(1.0, hold - 0.3),
-                                      what="caller hears itself")
-        audiocheck.assert_tone_present(b_heard, rate_b, 440, span=(1.0 - offset, hold - offset - 0.3),
-                                       what="callee hears the caller")
-        audiocheck.assert_tone_absent(b_heard, rate_b, 1000, present_freqs=(440,),
-                                      span=(1.0 - offset, hold - offset - 0.3), what="callee hears itself")
-        audiocheck.assert_tone_absent(b_heard, rate_b, 440, span=(hold - offset + 0.5, resume - offset - 0.2),
-                                      what="callee hears the caller while on hold")
-        audiocheck.assert_tone_present(b_heard, rate_b, 440,
-                                       span=(resume - offset + 0.6, duration - offset - 0.5),
-                                       what="callee hears the caller after the resume")
-        checks.check(True, "audio both ways, no echo of oneself, silence during the hold")
-    except AssertionError as e:
-        checks.check(False, str(e))
+    # each on its own: a failure must not hide how the rest of the call went
+    audio = [
+        (audiocheck.assert_tone_present, a_heard, rate, 1000,
+         dict(span=(1.0, hold - 0.3), what="caller hears the callee")),
+        (audiocheck.assert_tone_absent, a_heard, rate, 440,
+         dict(present_freqs=(1000,), span=(1.0, hold - 0.3), what="caller hears itself")),
+        (audiocheck.assert_tone_present, b_heard, rate_b, 440,
+         dict(span=(1.0 - offset, hold - offset - 0.3), what="callee hears the caller")),
+        (audiocheck.assert_tone_absent, b_heard, rate_b, 1000,
+         dict(present_freqs=(440,), span=(1.0 - offset, hold - offset - 0.3), what="callee hears itself")),
+        (audiocheck.assert_tone_absent, b_heard, rate_b, 440,
+         dict(span=(hold - offset + 0.5, resume - offset - 0.2), what="callee hears the caller while on hold")),
+        (audiocheck.assert_tone_present, b_heard, rate_b, 440,
+         dict(span=(resume - offset + 0.6, duration - offset - 0.5),
+              what="callee hears the caller after the resume")),
+    ]
+    failed = False
+    for check, samples, r, freq, kw in audio:
+        try:
+            check(samples, r, freq, **kw)
+            checks.check(True, "bridged call: %s: %s" % (
+                kw["what"], "yes" if check is audiocheck.assert_tone_present else "no"))
+        except AssertionError as e:
+            checks.check(False, str(e))
+            failed = True
+    if failed:
+        print_peers(srv, {"caller": ra, "callee": rb})
+
+
+def print_peers(srv, reports):
+    """After a failed audio check: where each test peer received (a port
+    inside the server's RTP range gets StrayRtp's packets too: they are
+    the "other payload type" ones and, of the peer's own type, recorded
+    instead of the server's), and where the files are."""
+    for name, r in reports.items():
+        port = r.get("local_rtp_port", 0)
+        print("# %s: RTP port %d%s, %d packets received, %d of another payload type"
+              % (name, port, " INSIDE the server's range %d-%d" % (srv.rtp_min, srv.rtp_max)
+                 if srv.rtp_min <= port <= srv.rtp_max else "", r.get("rtp_packets_received", 0),
+                 r.get("rtp_packets_dropped", 0)))
+    print("# the calls' recordings, reports and the server log: %s" % srv.dir)
 
 
 class StrayRtp:
@@ -333,7 +357,11 @@ def dial_out_media(checks, srv, ctl):
         st, parts = ctl.call("GET", "/v1/rooms/dial2/participants")
         for p in (parts or {}).get("participants", []):
             ctl.call("DELETE", "/v1/rooms/dial2/participants/%d" % p["id"])
-        out_c = callee.communicate(timeout=20)[0]
+        try:
+            out_c = callee.communicate(timeout=20)[0]
+        except subprocess.TimeoutExpired:  # never called (the dial failed), or never hung up
+            callee.kill()
+            out_c = callee.communicate()[0]
     finally:
         for p in (member, callee):
             if p.poll() is None:
@@ -366,6 +394,7 @@ def dial_out_media(checks, srv, ctl):
         checks.check(True, "dial-out: the answered phone is in the room's mix both ways")
     except AssertionError as e:
         checks.check(False, str(e))
+        print_peers(srv, {"member": rm, "dialled phone": rc})
 
 
 def not_found(checks):

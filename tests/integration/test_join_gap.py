@@ -30,9 +30,10 @@ SCALE = float(os.environ.get("MCU_TEST_TIME_SCALE", "1"))
 checks = mcutest.Failures()
 
 
-def churn(ua, srv, loop, n, mode, events):
+def churn(ua, srv, loop, n, mode, events, byes):
     """@n callers of @mode join every JOIN_EVERY s and leave STAY s after
-    their join. Returns the number that got in."""
+    their join; each BYE's (time sent, ms to its answer) goes to @byes.
+    Returns the number that got in."""
     live, joined, i, heard = [], 0, 0, []
     next_join = time.monotonic()
     while i < n or live:
@@ -41,7 +42,9 @@ def churn(ua, srv, loop, n, mode, events):
             _, s, d = live.pop(0)
             events.append((time.time(), "leave"))
             heard.append((len(s.arrivals), s.loud))
+            sent = time.monotonic()
             status = ua.in_dialog(d, "BYE")
+            byes.append((events[-1][0], (time.monotonic() - sent) * 1000))
             if status != 200:
                 checks.check(False, "%s joiner: BYE answered 200 (%s)" % (mode, status))
             s.close()
@@ -77,8 +80,22 @@ def timeline(s, t0, t1, events):
             print("#   gap %.0f ms from %.3f s: %s" % ((b - a) * 1000, a - t0, ", ".join(near)))
 
 
+def context(loop, t0, t1, what, byes):
+    """What a gap's cause is not: the server's main loop answering late (a
+    slow BYE: the leave path blocked it, or the machine starved it) and this
+    test's own sender being late (the machine starved the test) are printed
+    with every run, so that a failure under load can be told apart."""
+    slow = max(byes, key=lambda b: b[1]) if byes else (t0, 0.0)
+    late = [(round(w - t0, 2), round(ms)) for w, ms in loop.late if t0 <= w <= t1]
+    print("# %s: slowest BYE answer %.0f ms (sent %.2f s in); this test's sender was over "
+          "20 ms late at (s, ms): %s" % (what, slow[1], slow[0] - t0, late))
+
+
 def report(talkers, t0, t1, what, events):
     if os.environ.get("JOINGAP_VERBOSE"):
+        # to line the gaps up with a `perf record -k mono` of the daemon
+        print("# %s: t0 %.6f (CLOCK_REALTIME) = %.6f (CLOCK_MONOTONIC)"
+              % (what, t0, t0 - time.time() + time.monotonic()))
         print("# %s: events %s" % (what, " ".join("%s@%.3f" % (k, w - t0) for w, k in events)))
         timeline(talkers[0], t0, t1, events)
     worst_all = 0.0
@@ -111,11 +128,12 @@ def main():
         time.sleep(2.0)  # jitter buffers filled, talking detected
         results = {}
         for mode, n in (("silence", JOINERS), ("none", SILENT_JOINERS)):
-            events = []
+            events, byes = [], []
             t0 = time.time()
-            joined = churn(jua, srv, loop, n, mode, events)
+            joined = churn(jua, srv, loop, n, mode, events, byes)
             time.sleep(0.5)  # the last leave's effect
             t1 = time.time()
+            context(loop, t0, t1, "joiners sending %s" % mode, byes)
             checks.check(joined == n, "%s: %d of %d joiners got in" % (mode, joined, n))
             results[mode] = report(talkers, t0, t1, "joiners sending %s" % mode, events)
         print("worst gap at any talker: %s" % ", ".join(

@@ -8,7 +8,9 @@
  * that answers the "can take" query with no: nothing pushed, nothing
  * lost, asked once and held until downstream's waker wakes it (then one
  * push without asking), asked again only when no wake came for
- * MCU_JITTER_BUFFER_RESCUE; a waker outliving its element. */
+ * MCU_JITTER_BUFFER_RESCUE; a waker outliving its element. A stream
+ * whose service does not come holds at most max-latency + 300 ms of
+ * packets (the older ones dropped as late), not 10 s of them. */
 #include "mcu-jitter-buffer.h"
 #include "mcu-plugins.h"
 
@@ -486,6 +488,41 @@ test_downstream_full (void)
   g_assert_cmpuint (a.wakes, ==, 2);
 }
 
+/* Nobody services the jitter buffer for 20 s (its worker blocked
+ * downstream): it keeps only what is not stale (max-latency 200 ms + 300 ms
+ * behind the newest packet), counted late, and plays from there. */
+static void
+test_unserviced (void)
+{
+  Fixture f;
+  guint64 held;
+
+  fixture_init (&f, 60);
+  for (guint i = 0; i < 1000; i++) {
+    GstBuffer *buf = gst_rtp_buffer_new_allocate (20, 0, 0);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+    gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+    gst_rtp_buffer_set_seq (&rtp, (guint16)i);
+    gst_rtp_buffer_set_timestamp (&rtp, i * PACKET_TS);
+    gst_rtp_buffer_set_ssrc (&rtp, 1);
+    gst_rtp_buffer_set_payload_type (&rtp, 96);
+    gst_rtp_buffer_unmap (&rtp);
+    GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = i * 20 * MS;
+    g_assert_cmpint (gst_harness_push (f.h, buf), ==, GST_FLOW_OK);
+  }
+  g_assert_cmpuint (stat (&f, "received"), ==, 1000);
+  held = stat (&f, "received") - stat (&f, "late");
+  g_assert_cmpuint (held, >=, 25);
+  g_assert_cmpuint (held, <=, 26);
+  /* what is left plays: the newest packets, in order */
+  f.next = 0;
+  run_until (&f, 21 * GST_SECOND);
+  g_assert_cmpuint (f.seqs->len, ==, held);
+  g_assert_cmpuint (SEQ (f.seqs->len - 1), ==, 999);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -500,5 +537,6 @@ main (int argc, char **argv)
   g_test_add_func ("/jitter-buffer/ssrc-change", test_ssrc_change);
   g_test_add_func ("/jitter-buffer/adaptive-depth", test_adaptive_depth);
   g_test_add_func ("/jitter-buffer/downstream-full", test_downstream_full);
+  g_test_add_func ("/jitter-buffer/unserviced", test_unserviced);
   return g_test_run ();
 }

@@ -2,9 +2,10 @@
  * mcumixminus: sink pads with retime=TRUE (inputs from the network) report
  * no latency and are timed by their arrival on the element's clock, so
  * that a participant that stops sending never holds up the mix beyond the
- * element's own latency; one fed by a shared pusher never blocks it long. */
+ * element's own latency; one fed by a shared pusher never blocks it. */
 #include "mcu-jitter-buffer.h"
 #include "mcu-mix-minus.h"
+#include "mcu-mix-minus-ring.h"
 #include "mcu-plugins.h"
 #include "mixminus-fixture.h"
 
@@ -192,65 +193,311 @@ test_own_times (void)
   g_mutex_clear (&seen.lock);
 }
 
-/* Added after the element's own probe: counts what it lets through into
- * the aggregator, and keeps it from there (the test clock stands still:
- * nothing is mixed, and a full queue would block this thread). */
-static GstPadProbeReturn
-on_passed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+/* Asks "can take" on @pad as mcujitterbuffer does: from then on its
+ * pusher is known to be shared. */
+static void
+make_shared (GstPad *peer)
 {
-  (*(guint *)user_data)++;
-  return GST_PAD_PROBE_DROP;
+  GstQuery *query = gst_query_new_custom (
+      GST_QUERY_CUSTOM, gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+
+  g_assert_true (gst_pad_peer_query (peer, query));
+  gst_query_unref (query);
 }
 
-/* A retimed input whose pusher is shared (it asked McuCanTake, as
- * mcujitterbuffer on McuPlayout does) is never blocked behind a long
- * buffer: after a 200 ms concealment and another buffer, both not mixed
- * yet (the aggregator would block a third until the 200 ms are mixed), a
- * third is dropped. A pusher that never asked is let through (its own
- * thread may wait). */
-static void
-test_shared_pusher_drops (void)
+/* The longest a push may take: a shared pusher serves many callers. */
+#define PUSH_BOUND (100 * GST_MSECOND)
+
+typedef struct
 {
-  Fixture *f = fixture_new (3, TRUE);
-  g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
-  GstClockTime t = 10 * GST_SECOND;
-  guint passed[3] = { 0 };
+  GMutex lock;
+  GCond cond;
+  gboolean blocked, release; /* the mix's push on `src` */
+  gboolean done, stop;       /* the pushers */
+  GstClockTime longest;      /* the longest push */
+  GstPad *pusher;            /* the releasing test's own src pad */
+} Stall;
 
-  gst_test_clock_set_time (
-      GST_TEST_CLOCK (clock), t + gst_element_get_base_time (f->element));
-  /* sink_1's pusher never asks, sink_2's does */
-  for (guint p = 1; p <= 2; p++) {
-    g_autoptr (GstPad) retimed = sink_pad (f, p);
-    GstBuffer *fill = gst_buffer_new_allocate (NULL, 10 * FRAME * 2, NULL);
-    GstSegment segment;
+/* On `src`: holds the aggregator task in its first push (a mixing thread
+ * stalled by a slow encode) until the test releases it. */
+static GstPadProbeReturn
+on_mix_pushed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Stall *st = user_data;
 
-    g_object_set (retimed, "retime", TRUE, NULL);
-    gst_segment_init (&segment, GST_FORMAT_TIME);
-    g_assert_true (
-        gst_harness_push_event (f->in[p], gst_event_new_segment (&segment)));
-    gst_pad_add_probe (
-        retimed, GST_PAD_PROBE_TYPE_BUFFER, on_passed, &passed[p], NULL);
-    if (p == 2) {
-      GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
-          gst_structure_new_empty (MCU_JITTER_BUFFER_CAN_TAKE));
+  g_mutex_lock (&st->lock);
+  st->blocked = TRUE;
+  g_cond_broadcast (&st->cond);
+  while (!st->release)
+    g_cond_wait (&st->cond, &st->lock);
+  g_mutex_unlock (&st->lock);
+  return GST_PAD_PROBE_REMOVE;
+}
 
-      g_assert_true (gst_pad_peer_query (f->in[p]->srcpad, query));
-      gst_query_unref (query);
-    }
-    gst_buffer_memset (fill, 0, 0, 10 * FRAME * 2);
-    GST_BUFFER_PTS (fill) = 0;
-    GST_BUFFER_DURATION (fill) = 10 * FRAME_DURATION;
-    g_assert_cmpint (gst_harness_push (f->in[p], fill), ==, GST_FLOW_OK);
-    for (guint k = 0; k < 2; k++) {
-      GstBuffer *buffer = make_buffer (10 + k, sample, 1);
+static void
+note_push (Stall *st, gint64 started)
+{
+  GstClockTime took = (g_get_monotonic_time () - started) * GST_USECOND;
 
-      GST_BUFFER_PTS (buffer) = (10 + k) * FRAME_DURATION;
-      g_assert_cmpint (gst_harness_push (f->in[p], buffer), ==, GST_FLOW_OK);
-    }
-    g_assert_cmpuint (passed[p], ==, (p == 1 ? 3u : 2u));
+  g_mutex_lock (&st->lock);
+  st->longest = MAX (st->longest, took);
+  g_mutex_unlock (&st->lock);
+}
+
+/* sink_1's samples from @from (sample index of frame 1's start on), @n. */
+static GstBuffer *
+voice (guint from, guint n, GstClockTime pts)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (NULL, n * 2, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < n; i++)
+    ((gint16 *)map.data)[i] =
+        sample (1, 1 + (from + i) / FRAME, (from + i) % FRAME);
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DURATION (buffer) =
+      gst_util_uint64_scale_int (n, GST_SECOND, 48000);
+  return buffer;
+}
+
+/* The burst a McuPlayout worker pushes after a pause: mcuplc's 200 ms
+ * fill, the resampler's drain (10 ms) and the packet (20 ms). */
+static gpointer
+push_burst (gpointer data)
+{
+  GstHarness *h = data;
+  Stall *st = g_object_get_data (G_OBJECT (h->element), "stall");
+  const guint sizes[] = { 10 * FRAME, FRAME / 2, FRAME };
+  guint from = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    gint64 started = g_get_monotonic_time ();
+    GstBuffer *buffer = voice (from, sizes[i],
+        FRAME_DURATION + gst_util_uint64_scale_int (from, GST_SECOND, 48000));
+
+    g_assert_cmpint (gst_harness_push (h, buffer), ==, GST_FLOW_OK);
+    note_push (st, started);
+    from += sizes[i];
   }
+  g_mutex_lock (&st->lock);
+  st->done = TRUE;
+  g_cond_broadcast (&st->cond);
+  g_mutex_unlock (&st->lock);
+  return NULL;
+}
+
+/* Pushes packets on the test's own pad linked to a (muted) shared sink_2
+ * until told to stop, while the test releases sink_2. */
+static gpointer
+push_until_stopped (gpointer data)
+{
+  Stall *st = data;
+  GstClockTime pts = 0;
+
+  for (;;) {
+    gint64 started = g_get_monotonic_time ();
+    GstFlowReturn ret =
+        gst_pad_push (st->pusher, voice (0, FRAME, pts += FRAME_DURATION));
+    gboolean stop;
+
+    g_assert_true (ret == GST_FLOW_OK || ret == GST_FLOW_NOT_LINKED ||
+                   ret == GST_FLOW_FLUSHING);
+    note_push (st, started);
+    g_mutex_lock (&st->lock);
+    stop = st->stop;
+    g_mutex_unlock (&st->lock);
+    if (stop)
+      return NULL;
+    g_usleep (500);
+  }
+}
+
+/* A shared sink_2 fed from the test's own pad (so that it can be released
+ * while a thread pushes into it), muted: it adds nothing to the mix. */
+static GstPad *
+add_shared_muted (Fixture *f, Stall *st)
+{
+  GstPad *sink = gst_element_request_pad_simple (f->element, "sink_%u");
+  GstCaps *caps = gst_caps_from_string (MCU_MIX_MINUS_CAPS);
+  GstSegment segment;
+
+  g_object_set (sink, "retime", TRUE, "mute", TRUE, NULL);
+  st->pusher = gst_pad_new ("pusher", GST_PAD_SRC);
+  gst_pad_set_active (st->pusher, TRUE);
+  g_assert_cmpint (gst_pad_link (st->pusher, sink), ==, GST_PAD_LINK_OK);
+  gst_pad_push_event (st->pusher, gst_event_new_stream_start ("pusher"));
+  gst_pad_push_event (st->pusher, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (st->pusher, gst_event_new_segment (&segment));
+  make_shared (st->pusher);
+  return sink;
+}
+
+static void
+wait_for (Stall *st, gboolean *flag, const gchar *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&st->lock);
+  while (!*flag)
+    if (!g_cond_wait_until (&st->cond, &st->lock, deadline))
+      g_error ("%s: not within 5 s", what);
+  g_mutex_unlock (&st->lock);
+}
+
+/* Frame @k of `src`: sink_0's frame k, and sink_1's samples @v1 (NULL:
+ * none) */
+static void
+check_main (Fixture *f, guint k, const gint16 *v1)
+{
+  GstBuffer *mix;
+
+  g_test_message ("frame %u", k);
+  mix = pull (f->main);
+  GstMapInfo map;
+
+  g_assert_cmpuint (GST_BUFFER_PTS (mix), ==, k * FRAME_DURATION);
+  g_assert_true (gst_buffer_map (mix, &map, GST_MAP_READ));
+  for (guint i = 0; i < FRAME; i++) {
+    gint expected = sample (0, k, i) + (v1 != NULL ? v1[i] : 0);
+
+    if (((const gint16 *)map.data)[i] != expected)
+      g_error ("frame %u sample %u: got %d, expected %d", k, i,
+          ((const gint16 *)map.data)[i], expected);
+  }
+  gst_buffer_unmap (mix, &map);
+  gst_buffer_unref (mix);
+}
+
+/* A retimed input whose pusher is shared (it asked "can take", as
+ * mcujitterbuffer on McuPlayout does) never blocks it: while the mix is
+ * stalled (its task held in a push downstream), a burst of a 200 ms fill,
+ * a 10 ms drain and a packet is taken at once, each push within
+ * PUSH_BOUND (GstAggregatorPad's queue would block the third until the
+ * fill is mixed); once the mix runs again, the output holds the samples
+ * exactly where retiming placed them (the fill's first buffer at its own
+ * time, the others following). Meanwhile another shared input is released
+ * while a thread pushes into it. */
+static void
+test_shared_pusher_never_blocks (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) shared = sink_pad (f, 1);
+  g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
+  GstTestClock *tc = GST_TEST_CLOCK (clock);
+  GstPad *src = GST_AGGREGATOR_SRC_PAD (f->element);
+  Stall st = { 0 };
+  GstPad *sink2;
+  GThread *burst, *other;
+  GstSegment segment;
+  gint16 v1[2 * FRAME] = { 0 };
+
+  g_mutex_init (&st.lock);
+  g_cond_init (&st.cond);
+  g_object_set (shared, "retime", TRUE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (
+      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
+  make_shared (f->in[1]->srcpad);
+  sink2 = add_shared_muted (f, &st);
+  other = g_thread_new ("other", push_until_stopped, &st);
+
+  /* frame 0 is mixed, and the mix stalls pushing it */
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_mix_pushed, &st, NULL);
+  push_frame (f, 0, 0x1);
+  g_assert_true (gst_harness_crank_single_clock_wait (f->main));
+  wait_for (&st, &st.blocked, "the mix's push");
+  /* 60 ms: the mix 40-60 ms behind */
+  gst_test_clock_set_time (tc, 60 * GST_MSECOND);
+
+  g_object_set_data (G_OBJECT (f->in[1]->element), "stall", &st);
+  burst = g_thread_new ("burst", push_burst, f->in[1]);
+  wait_for (&st, &st.done, "the burst (blocked in the mixer?)");
+  g_thread_join (burst);
+  g_assert_cmpuint (st.longest, <, PUSH_BOUND);
+
+  /* (its queue has room for two) */
+  push_frame (f, 1, 0x1);
+  push_frame (f, 2, 0x1);
+  g_mutex_lock (&st.lock);
+  st.release = TRUE;
+  g_cond_broadcast (&st.cond);
+  g_mutex_unlock (&st.lock);
+  check_main (f, 0, NULL);
+  for (guint k = 1; k <= 13; k++) {
+    /* k 1..10: the fill; 11: drain + half the packet; 12: its end */
+    for (guint i = 0; i < FRAME; i++)
+      v1[i] = k <= 11 || (k == 12 && i < FRAME / 2) ? sample (1, k, i) : 0;
+    if (k > 2)
+      push_frame (f, k, 0x1);
+    g_assert_true (gst_harness_crank_single_clock_wait (f->main));
+    check_main (f, k, v1);
+    if (k == 6) {
+      /* released while its pusher pushes and the mix runs */
+      gst_element_release_request_pad (f->element, sink2);
+      gst_clear_object (&sink2);
+    }
+  }
+  g_mutex_lock (&st.lock);
+  st.stop = TRUE;
+  g_mutex_unlock (&st.lock);
+  g_thread_join (other);
+  g_assert_cmpuint (st.longest, <, PUSH_BOUND);
+  g_test_message ("longest push %" GST_TIME_FORMAT, GST_TIME_ARGS (st.longest));
 
   fixture_free (f);
+  gst_object_unref (st.pusher);
+  g_mutex_clear (&st.lock);
+  g_cond_clear (&st.cond);
+}
+
+/* The ring itself: samples read where written; what falls before the read
+ * position or beyond the window is dropped and counted, never waited for;
+ * a write follows the previous one seamlessly unless DISCONT. */
+static void
+test_ring (void)
+{
+  McuMixMinusRing *ring = mcu_mix_minus_ring_new ();
+  const guint W = MCU_MIX_MINUS_RING_SAMPLES;
+  gint16 *in = g_new0 (gint16, W + FRAME), out[FRAME];
+  McuMixMinusRingLevel level;
+  McuMixMinusRingStats stats;
+
+  for (guint i = 0; i < W + FRAME; i++)
+    in[i] = (gint16)(i % 1000 + 1);
+  /* a window's worth and a frame more, from frame 1 on: the frame more
+   * does not fit */
+  g_assert_cmpuint (
+      mcu_mix_minus_ring_write (ring, FRAME, in, W + FRAME, TRUE, NULL, FRAME),
+      ==, FRAME);
+  g_assert_false (mcu_mix_minus_ring_read (ring, 0, FRAME, out, &level));
+  g_assert_true (mcu_mix_minus_ring_read (ring, FRAME, FRAME, out, &level));
+  g_assert_false (level.seen);
+  g_assert_cmpmem (out, sizeof (out), in, sizeof (out));
+  /* 3 ms off the previous end, not DISCONT: follows it (now that frame 2
+   * is read, there is room) */
+  g_assert_true (mcu_mix_minus_ring_read (ring, 2 * FRAME, FRAME, out, &level));
+  g_assert_cmpmem (out, sizeof (out), in + FRAME, sizeof (out));
+  g_assert_cmpuint (mcu_mix_minus_ring_write (
+                        ring, 2 * FRAME + W + 144, in, 10, FALSE, NULL, 0),
+      ==, 0);
+  g_assert_cmpuint (mcu_mix_minus_ring_end (ring), ==, 2 * FRAME + W + 10);
+  /* frame 1 is consumed: late */
+  g_assert_cmpuint (
+      mcu_mix_minus_ring_write (ring, FRAME, in, FRAME, TRUE, NULL, 0), ==,
+      FRAME);
+  mcu_mix_minus_ring_get_stats (ring, &stats);
+  g_assert_cmpuint (stats.late, ==, FRAME);
+  g_assert_cmpuint (stats.ahead, ==, FRAME);
+  g_assert_cmpuint (mcu_mix_minus_ring_end (ring), ==, 2 * FRAME);
+  mcu_mix_minus_ring_reset (ring);
+  g_assert_false (
+      mcu_mix_minus_ring_read (ring, 5 * FRAME, FRAME, out, &level));
+  mcu_mix_minus_ring_free (ring);
+  g_free (in);
 }
 
 int
@@ -264,8 +511,9 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mixminus/retime/latency", test_latency);
   g_test_add_func ("/mixminus/retime/restamp", test_restamp);
-  g_test_add_func (
-      "/mixminus/retime/shared-pusher-drops", test_shared_pusher_drops);
+  g_test_add_func ("/mixminus/retime/shared-pusher-never-blocks",
+      test_shared_pusher_never_blocks);
+  g_test_add_func ("/mixminus/retime/ring", test_ring);
   g_test_add_func ("/mixminus/retime/own-times", test_own_times);
 
   ret = g_test_run ();

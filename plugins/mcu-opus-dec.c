@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: mcuopusdec (see mcu-opus-dec.h).
+ *
+ * Threads: the sink pad's streaming thread owns the decoder and the
+ * "streaming thread" fields; the properties and counters are under the
+ * object lock; change_state clears the stream's state while no data flows
+ * (PAUSED to READY). */
+#include "mcu-opus-dec.h"
+
+#include <opus.h>
+
+GST_DEBUG_CATEGORY_STATIC (mcu_opus_dec_debug);
+#define GST_CAT_DEFAULT mcu_opus_dec_debug
+
+#define SRC_CAPS \
+  "audio/x-raw, format=S16LE, rate=48000, channels=1, layout=interleaved"
+/* libopus conceals in multiples of 2.5 ms */
+#define PLC_STEP         (2500 * GST_USECOND)
+#define MAX_SAMPLES      5760 /* 120 ms: the longest Opus packet */
+#define DEFAULT_DURATION (20 * GST_MSECOND)
+
+/* An item of the stream: a packet, or the time of a lost one. */
+typedef struct
+{
+  GstBuffer *buf; /* (owned) (nullable): NULL = lost */
+  GstClockTime ts;
+  GstClockTime duration; /* a lost one's */
+} Item;
+
+struct _McuOpusDec
+{
+  GstElement parent_instance;
+
+  GstPad *sinkpad, *srcpad;
+  GstCaps *src_caps;
+
+  /* streaming thread */
+  OpusDecoder *decoder;      /* created with the first packet */
+  gboolean started;          /* a packet came since the last reset */
+  gboolean fec;              /* use-inband-fec, taken at each reset */
+  GstClockTimeDiff leftover; /* lost time not concealed yet (< 2.5 ms) */
+  GstClockTime last_duration;
+  gboolean have_pending; /* fec: the item one behind */
+  Item pending;
+
+  /* object lock */
+  gboolean plc_prop;
+  gboolean fec_prop;
+  GstClockTime concealed;
+};
+
+G_DEFINE_FINAL_TYPE (McuOpusDec, mcu_opus_dec, GST_TYPE_ELEMENT)
+
+enum
+{
+  PROP_0,
+  PROP_PLC,
+  PROP_USE_INBAND_FEC,
+  PROP_CONCEALED,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-opus"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
+
+static void
+clear_pending (McuOpusDec *self)
+{
+  gst_clear_buffer (&self->pending.buf);
+  self->have_pending = FALSE;
+}
+
+/* A new stream (or a flush): nothing pending, nothing to conceal. */
+static void
+reset (McuOpusDec *self)
+{
+  clear_pending (self);
+  if (self->decoder && self->started)
+    opus_decoder_ctl (self->decoder, OPUS_RESET_STATE);
+  self->started = FALSE;
+  self->leftover = 0;
+  self->last_duration = DEFAULT_DURATION;
+  GST_OBJECT_LOCK (self);
+  self->fec = self->fec_prop;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+ensure_decoder (McuOpusDec *self)
+{
+  int err = OPUS_OK;
+
+  if (self->decoder)
+    return TRUE;
+  self->decoder = opus_decoder_create (MCU_OPUS_DEC_RATE, 1, &err);
+  if (self->decoder == NULL || err != OPUS_OK) {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT, (NULL),
+        ("opus_decoder_create: %s", opus_strerror (err)));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Decodes @data (NULL: conceal) into @samples at most and pushes the
+ * result at @ts. */
+static GstFlowReturn
+decode_push (McuOpusDec *self, const guchar *data, gsize size, gint samples,
+    gboolean fec, GstClockTime ts, gboolean discont, gint *decoded)
+{
+  GstBuffer *out;
+  GstMapInfo map;
+  gint n;
+
+  *decoded = -1;
+  if (!ensure_decoder (self))
+    return GST_FLOW_ERROR;
+  out = gst_buffer_new_allocate (NULL, (gsize)samples * sizeof (gint16), NULL);
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  n = opus_decode (self->decoder, data, (opus_int32)size,
+      (opus_int16 *)map.data, samples, fec ? 1 : 0);
+  gst_buffer_unmap (out, &map);
+  if (n <= 0) {
+    GST_DEBUG_OBJECT (self, "opus_decode: %s", opus_strerror (n));
+    gst_buffer_unref (out);
+    return GST_FLOW_OK;
+  }
+  *decoded = n;
+  gst_buffer_set_size (out, (gsize)n * sizeof (gint16));
+  GST_BUFFER_PTS (out) = ts;
+  GST_BUFFER_DURATION (out) =
+      gst_util_uint64_scale_int (n, GST_SECOND, MCU_OPUS_DEC_RATE);
+  if (discont)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  return gst_pad_push (self->srcpad, out);
+}
+
+/* @duration of lost audio at @ts: concealed (from @next's FEC data when
+ * there is a next packet), in multiples of 2.5 ms, the rest carried. */
+static GstFlowReturn
+conceal (
+    McuOpusDec *self, GstClockTime ts, GstClockTime duration, GstBuffer *next)
+{
+  GstClockTimeDiff want = (GstClockTimeDiff)duration + self->leftover;
+  GstClockTime aligned;
+  GstFlowReturn ret;
+  GstMapInfo map;
+  gint n;
+
+  aligned =
+      want <= 0 ? 0 : ((GstClockTime)want + PLC_STEP / 2) / PLC_STEP * PLC_STEP;
+  self->leftover = want - (GstClockTimeDiff)aligned;
+  if (aligned < PLC_STEP)
+    return GST_FLOW_OK;
+  aligned = MIN (aligned, MCU_OPUS_DEC_MAX_FILL);
+  if (next && gst_buffer_map (next, &map, GST_MAP_READ)) {
+    /* (libopus conceals by itself when the packet carries no FEC) */
+    ret = decode_push (self, map.data, map.size,
+        (gint)gst_util_uint64_scale_int (
+            aligned, MCU_OPUS_DEC_RATE, GST_SECOND),
+        TRUE, ts, FALSE, &n);
+    gst_buffer_unmap (next, &map);
+  } else {
+    ret = decode_push (self, NULL, 0,
+        (gint)gst_util_uint64_scale_int (
+            aligned, MCU_OPUS_DEC_RATE, GST_SECOND),
+        FALSE, ts, FALSE, &n);
+  }
+  if (n > 0) {
+    GST_OBJECT_LOCK (self);
+    self->concealed +=
+        gst_util_uint64_scale_int (n, GST_SECOND, MCU_OPUS_DEC_RATE);
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ret;
+}
+
+/* One packet; one libopus refuses is concealed as if lost. */
+static GstFlowReturn
+decode_packet (McuOpusDec *self, GstBuffer *buf)
+{
+  GstClockTime ts = GST_BUFFER_PTS (buf);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMapInfo map;
+  gint samples = -1, n = -1;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_OK;
+  if (map.size > 0)
+    samples = opus_packet_get_nb_samples (
+        map.data, (opus_int32)map.size, MCU_OPUS_DEC_RATE);
+  if (samples > 0 && samples <= MAX_SAMPLES) {
+    ret = decode_push (self, map.data, map.size, samples, FALSE, ts,
+        GST_BUFFER_IS_DISCONT (buf), &n);
+    if (n > 0)
+      self->last_duration =
+          gst_util_uint64_scale_int (n, GST_SECOND, MCU_OPUS_DEC_RATE);
+  }
+  gst_buffer_unmap (buf, &map);
+  if (ret == GST_FLOW_OK && n <= 0) {
+    GST_DEBUG_OBJECT (self,
+        "undecodable packet (%" G_GSIZE_FORMAT " bytes): concealed", map.size);
+    if (GST_CLOCK_TIME_IS_VALID (ts))
+      ret = conceal (self, ts, self->last_duration, NULL);
+  }
+  return ret;
+}
+
+/* The next item of the stream (@buf NULL: lost at @ts for @duration);
+ * with FEC it is held and the one before it goes out. Takes @buf. */
+static GstFlowReturn
+handle_item (
+    McuOpusDec *self, GstBuffer *buf, GstClockTime ts, GstClockTime duration)
+{
+  Item out;
+  GstFlowReturn ret;
+
+  if (!self->fec) {
+    if (buf == NULL)
+      return conceal (self, ts, duration, NULL);
+    ret = decode_packet (self, buf);
+    gst_buffer_unref (buf);
+    return ret;
+  }
+  if (!self->have_pending) {
+    self->pending = (Item){ buf, ts, duration };
+    self->have_pending = TRUE;
+    return GST_FLOW_OK;
+  }
+  out = self->pending;
+  self->pending = (Item){ buf, ts, duration };
+  if (out.buf) {
+    ret = decode_packet (self, out.buf);
+    gst_buffer_unref (out.buf);
+    return ret;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (out.ts))
+    return GST_FLOW_OK;
+  return conceal (self, out.ts, out.duration, buf);
+}
+
+/* FEC: the item held back goes out now (EOS). */
+static GstFlowReturn
+drain (McuOpusDec *self)
+{
+  Item out = self->pending;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (!self->have_pending)
+    return GST_FLOW_OK;
+  self->have_pending = FALSE;
+  self->pending.buf = NULL;
+  if (out.buf) {
+    ret = decode_packet (self, out.buf);
+    gst_buffer_unref (out.buf);
+  } else if (GST_CLOCK_TIME_IS_VALID (out.ts)) {
+    ret = conceal (self, out.ts, out.duration, NULL);
+  }
+  return ret;
+}
+
+static GstFlowReturn
+on_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (parent);
+  GstClockTime duration;
+
+  if (gst_buffer_get_size (buf) > 0) {
+    self->started = TRUE;
+    return handle_item (self, buf, GST_BUFFER_PTS (buf), 0);
+  }
+  /* an empty buffer: a lost packet */
+  duration = GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf)
+                                                : self->last_duration;
+  if (!self->started || !GST_BUFFER_PTS_IS_VALID (buf)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  {
+    GstClockTime ts = GST_BUFFER_PTS (buf);
+
+    gst_buffer_unref (buf);
+    return handle_item (self, NULL, ts, duration);
+  }
+}
+
+/* Lost packets: concealed (plc), or passed on before the first packet. */
+static gboolean
+on_gap (McuOpusDec *self, GstEvent *event)
+{
+  GstClockTime ts, duration;
+  gboolean plc;
+
+  GST_OBJECT_LOCK (self);
+  plc = self->plc_prop;
+  GST_OBJECT_UNLOCK (self);
+  gst_event_parse_gap (event, &ts, &duration);
+  if (!plc || !self->started || !GST_CLOCK_TIME_IS_VALID (ts))
+    return gst_pad_push_event (self->srcpad, event);
+  gst_event_unref (event);
+  if (!GST_CLOCK_TIME_IS_VALID (duration) || duration == 0)
+    duration = self->last_duration;
+  return handle_item (self, NULL, ts, duration) == GST_FLOW_OK;
+}
+
+static gboolean
+on_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+      /* whatever the stream's channels: we always give the mixer's */
+      gst_event_unref (event);
+      return gst_pad_push_event (
+          self->srcpad, gst_event_new_caps (self->src_caps));
+    case GST_EVENT_GAP:
+      return on_gap (self, event);
+    case GST_EVENT_EOS:
+      drain (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      reset (self);
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstStateChangeReturn
+mcu_opus_dec_change_state (GstElement *element, GstStateChange transition)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    reset (self);
+  ret = GST_ELEMENT_CLASS (mcu_opus_dec_parent_class)
+            ->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    reset (self);
+  return ret;
+}
+
+static void
+mcu_opus_dec_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PLC:
+      self->plc_prop = g_value_get_boolean (value);
+      break;
+    case PROP_USE_INBAND_FEC:
+      self->fec_prop = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+mcu_opus_dec_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PLC:
+      g_value_set_boolean (value, self->plc_prop);
+      break;
+    case PROP_USE_INBAND_FEC:
+      g_value_set_boolean (value, self->fec_prop);
+      break;
+    case PROP_CONCEALED:
+      g_value_set_uint64 (value, self->concealed);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+mcu_opus_dec_finalize (GObject *object)
+{
+  McuOpusDec *self = MCU_OPUS_DEC (object);
+
+  clear_pending (self);
+  if (self->decoder)
+    opus_decoder_destroy (self->decoder);
+  gst_caps_unref (self->src_caps);
+  G_OBJECT_CLASS (mcu_opus_dec_parent_class)->finalize (object);
+}
+
+static void
+mcu_opus_dec_class_init (McuOpusDecClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  object_class->set_property = mcu_opus_dec_set_property;
+  object_class->get_property = mcu_opus_dec_get_property;
+  object_class->finalize = mcu_opus_dec_finalize;
+  element_class->change_state = mcu_opus_dec_change_state;
+  g_object_class_install_property (object_class, PROP_PLC,
+      g_param_spec_boolean ("plc", "PLC",
+          "Conceal lost packets (GAP events) with Opus' own concealment", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, PROP_USE_INBAND_FEC,
+      g_param_spec_boolean ("use-inband-fec", "Use in-band FEC",
+          "Rebuild a lost packet from the next one's redundant copy (adds "
+          "one packet of delay)",
+          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, PROP_CONCEALED,
+      g_param_spec_uint64 ("concealed", "Concealed",
+          "Audio made up for lost packets so far (ns)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Opus decoder",
+      "Codec/Decoder/Audio",
+      "Decodes one Opus stream to mono 48 kHz with concealment and FEC", "mcu");
+  GST_DEBUG_CATEGORY_INIT (
+      mcu_opus_dec_debug, "mcuopusdec", 0, "mcu Opus decoder");
+}
+
+static void
+mcu_opus_dec_init (McuOpusDec *self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, on_chain);
+  gst_pad_set_event_function (self->sinkpad, on_sink_event);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  self->src_caps = gst_caps_from_string (SRC_CAPS);
+  self->plc_prop = TRUE;
+  reset (self);
+}
+
+gboolean
+mcu_opus_dec_register (GstPlugin *plugin)
+{
+  /* As for mcumixminus: one McuOpusDec type per process. */
+  GType type = g_type_from_name ("McuOpusDec");
+
+  if (type == 0)
+    type = MCU_TYPE_OPUS_DEC;
+  return gst_element_register (plugin, "mcuopusdec", GST_RANK_NONE, type);
+}

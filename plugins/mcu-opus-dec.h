@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: mcuopusdec, an Opus decoder for one caller's RTP stream (after
+ * rtpopusdepay), straight to the mixer's format: mono S16LE at 48 kHz.
+ *
+ * Why not opusdec: it decodes through libopus' multistream API, whose
+ * every opus_multistream_decode() asks opus_decoder_get_size() for one and
+ * two channels; in Debian's libopus (custom modes) each of those builds the
+ * CELT mode again and runs CPUID twice, an instruction a virtual machine
+ * traps: four VM exits per 20 ms packet, a fifth of the server's CPU at 60
+ * talking callers (perf: two instructions in libopus' CPU detection). This
+ * element uses the single-stream OpusDecoder (opus_decode()) and no
+ * GstAudioDecoder: one buffer in, one out, no adapter, no resampler or
+ * channel converter behind it.
+ *
+ * Pads: sink audio/x-opus (one stream, any channel count: a stereo stream
+ * is downmixed by libopus); src audio/x-raw, format=S16LE, rate=48000,
+ * channels=1, layout=interleaved. Each output buffer has its input's PTS
+ * and DISCONT flag, and the duration of the samples it holds.
+ *
+ * Loss (as opusdec with plc=true): a GAP event (the depayloader's turn of
+ * the jitter buffer's lost-packet event) becomes Opus concealment of the
+ * GAP's length at its time, rounded to 2.5 ms (the rest carried to the
+ * next), at most MCU_OPUS_DEC_MAX_FILL; before the first packet a GAP goes
+ * on as a GAP (nothing to conceal yet). A packet libopus refuses (garbage)
+ * is concealed as if lost, never an error: one caller's bad packet must
+ * not fail its session. With use-inband-fec the output is one packet
+ * behind (as opusdec's): a lost packet followed by a good one is decoded
+ * from the good one's redundant copy (FEC), else concealed.
+ *
+ * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
+ * concealed (ns of audio concealed so far), recovered (packets rebuilt from
+ * FEC), both read-only.
+ *
+ * Threads: everything on the sink pad's streaming thread, except the
+ * properties (object lock). */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define MCU_OPUS_DEC_RATE     48000
+#define MCU_OPUS_DEC_MAX_FILL (1 * GST_SECOND)
+
+#define MCU_TYPE_OPUS_DEC (mcu_opus_dec_get_type ())
+G_DECLARE_FINAL_TYPE (McuOpusDec, mcu_opus_dec, MCU, OPUS_DEC, GstElement)
+
+/* Registers "mcuopusdec" with @plugin, or statically with NULL. */
+gboolean mcu_opus_dec_register (GstPlugin *plugin);
+
+G_END_DECLS

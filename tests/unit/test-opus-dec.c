@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * GstHarness tests of mcuopusdec: packets from libopus' own encoder in,
+ * mono 48 kHz out, one buffer per packet at the packet's time; GAP events
+ * concealed at their time in 2.5 ms steps; garbage concealed, not an
+ * error; with use-inband-fec one packet behind and a lost packet rebuilt
+ * at its own time. */
+#include "mcu-opus-dec.h"
+#include "mcu-plugins.h"
+
+#include <gst/check/gstharness.h>
+#include <math.h>
+#include <opus.h>
+
+#define RATE     48000
+#define FRAME    960
+#define FRAME_NS (20 * GST_MSECOND)
+#define OUT_CAPS \
+  "audio/x-raw, format=S16LE, rate=48000, channels=1, layout=interleaved"
+#define IN_CAPS "audio/x-opus, channel-mapping-family=0"
+#define TONE    440.0
+
+typedef struct
+{
+  OpusEncoder *enc;
+  guint k; /* next frame */
+} Source;
+
+static void
+source_init (Source *s)
+{
+  int err;
+
+  s->enc = opus_encoder_create (RATE, 1, OPUS_APPLICATION_VOIP, &err);
+  g_assert_cmpint (err, ==, OPUS_OK);
+  /* SILK with its redundant copy of the previous frame (LBRR) */
+  opus_encoder_ctl (s->enc, OPUS_SET_BITRATE (24000));
+  opus_encoder_ctl (s->enc, OPUS_SET_INBAND_FEC (1));
+  opus_encoder_ctl (s->enc, OPUS_SET_PACKET_LOSS_PERC (20));
+  s->k = 0;
+}
+
+static void
+source_clear (Source *s)
+{
+  opus_encoder_destroy (s->enc);
+}
+
+/* The next 20 ms packet of a 440 Hz tone, PTS k * 20 ms. */
+static GstBuffer *
+next_packet (Source *s)
+{
+  gint16 pcm[FRAME];
+  guchar data[1500];
+  GstBuffer *buf;
+  gint n;
+
+  for (guint i = 0; i < FRAME; i++)
+    pcm[i] = (gint16)lrint (
+        8000 * sin (2 * G_PI * TONE * (gdouble)(s->k * FRAME + i) / RATE));
+  n = opus_encode (s->enc, pcm, FRAME, data, sizeof data);
+  g_assert_cmpint (n, >, 0);
+  buf = gst_buffer_new_memdup (data, (gsize)n);
+  GST_BUFFER_PTS (buf) = s->k * FRAME_NS;
+  s->k++;
+  return buf;
+}
+
+static GstHarness *
+new_decoder (gboolean fec)
+{
+  GstHarness *h = gst_harness_new ("mcuopusdec");
+
+  g_object_set (h->element, "use-inband-fec", fec, NULL);
+  gst_harness_set_src_caps_str (h, IN_CAPS);
+  return h;
+}
+
+/* Power at TONE (Goertzel) of @buf's samples, per sample squared. */
+static gdouble
+tone_power (GstBuffer *buf)
+{
+  gdouble coeff = 2 * cos (2 * G_PI * TONE / RATE);
+  gdouble s1 = 0, s2 = 0;
+  GstMapInfo map;
+  gsize n;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  n = map.size / 2;
+  for (gsize i = 0; i < n; i++) {
+    gdouble s = ((gint16 *)map.data)[i] + coeff * s1 - s2;
+
+    s2 = s1;
+    s1 = s;
+  }
+  gst_buffer_unmap (buf, &map);
+  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((gdouble)n * n);
+}
+
+static void
+assert_buffer (GstBuffer *buf, GstClockTime pts, guint samples)
+{
+  g_assert_nonnull (buf);
+  g_assert_cmpuint (GST_BUFFER_PTS (buf), ==, pts);
+  g_assert_cmpuint (gst_buffer_get_size (buf), ==, samples * 2);
+  g_assert_cmpuint (GST_BUFFER_DURATION (buf), ==,
+      gst_util_uint64_scale_int (samples, GST_SECOND, RATE));
+}
+
+static guint64
+concealed (GstHarness *h)
+{
+  guint64 ns;
+
+  g_object_get (h->element, "concealed", &ns, NULL);
+  return ns;
+}
+
+/* One buffer out per packet, at its time, mono 48 kHz, the tone in it. */
+static void
+test_decode (void)
+{
+  GstHarness *h = new_decoder (FALSE);
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstCaps) want = gst_caps_from_string (OUT_CAPS);
+  Source s;
+
+  source_init (&s);
+  for (guint k = 0; k < 20; k++) {
+    GstBuffer *in = next_packet (&s);
+    GstBuffer *out;
+
+    if (k == 0)
+      GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+    g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, k * FRAME_NS, FRAME);
+    g_assert_cmpint (GST_BUFFER_IS_DISCONT (out), ==, k == 0);
+    if (k >= 5)
+      g_assert_cmpfloat (tone_power (out), >, 100.0);
+    gst_buffer_unref (out);
+  }
+  g_assert_null (gst_harness_try_pull (h));
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  g_assert_true (gst_caps_is_equal (caps, want));
+  g_assert_cmpuint (concealed (h), ==, 0);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+/* GAPs: concealed at their time in 2.5 ms steps, the rest carried over;
+ * before the first packet a GAP goes on as it is. */
+static void
+test_gap (void)
+{
+  GstHarness *h = new_decoder (FALSE);
+  GstEvent *ev;
+  GstBuffer *out;
+  Source s;
+
+  source_init (&s);
+  while ((ev = gst_harness_try_pull_event (h)))
+    gst_event_unref (ev);
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (0, 20 * GST_MSECOND)));
+  ev = gst_harness_try_pull_event (h);
+  g_assert_nonnull (ev);
+  g_assert_cmpint (GST_EVENT_TYPE (ev), ==, GST_EVENT_GAP);
+  gst_event_unref (ev);
+  g_assert_null (gst_harness_try_pull (h));
+
+  for (guint k = 0; k < 10; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_try_pull (h));
+  }
+  /* a lost packet: 20 ms of concealment carrying the tone on */
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (10 * FRAME_NS, FRAME_NS)));
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 10 * FRAME_NS, FRAME);
+  g_assert_cmpfloat (tone_power (out), >, 10.0);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (concealed (h), ==, FRAME_NS);
+  /* 7 ms: 7.5 ms concealed (rounded), 0.5 ms owed */
+  g_assert_true (gst_harness_push_event (
+      h, gst_event_new_gap (11 * FRAME_NS, 7 * GST_MSECOND)));
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 11 * FRAME_NS, 360);
+  gst_buffer_unref (out);
+  /* 1 ms more: 0.5 ms net, under one step: nothing yet */
+  g_assert_true (gst_harness_push_event (
+      h, gst_event_new_gap (11 * FRAME_NS + 7 * GST_MSECOND, GST_MSECOND)));
+  g_assert_null (gst_harness_try_pull (h));
+  /* 3 ms more: 3.5 ms net, 2.5 ms concealed */
+  g_assert_true (gst_harness_push_event (
+      h, gst_event_new_gap (11 * FRAME_NS + 8 * GST_MSECOND, 3 * GST_MSECOND)));
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 11 * FRAME_NS + 8 * GST_MSECOND, 120);
+  gst_buffer_unref (out);
+  /* 1 ms more: 2 ms net with the 1 ms carried, 2.5 ms concealed */
+  g_assert_true (gst_harness_push_event (
+      h, gst_event_new_gap (11 * FRAME_NS + 11 * GST_MSECOND, GST_MSECOND)));
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 11 * FRAME_NS + 11 * GST_MSECOND, 120);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (concealed (h), ==, 32500 * GST_USECOND);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+/* A packet libopus refuses is concealed (the last packet's length). */
+static void
+test_garbage (void)
+{
+  static const guchar junk[] = { 0xff, 0xff, 0xff };
+  GstHarness *h = new_decoder (FALSE);
+  GstBuffer *bad = gst_buffer_new_memdup (junk, sizeof junk);
+  GstBuffer *out;
+  Source s;
+
+  source_init (&s);
+  for (guint k = 0; k < 3; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_try_pull (h));
+  }
+  GST_BUFFER_PTS (bad) = 3 * FRAME_NS;
+  g_assert_cmpint (gst_harness_push (h, bad), ==, GST_FLOW_OK);
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 3 * FRAME_NS, FRAME);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (concealed (h), ==, FRAME_NS);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+/* What @ref decodes from @packet (with @fec: the frame before it, from
+ * its redundant copy); compared with @out sample for sample. */
+static void
+assert_same (OpusDecoder *ref, GstBuffer *packet, gboolean fec, GstBuffer *out)
+{
+  gint16 pcm[FRAME];
+  GstMapInfo in, map;
+  gint n;
+
+  gst_buffer_map (packet, &in, GST_MAP_READ);
+  n = opus_decode (ref, in.data, (opus_int32)in.size, pcm, FRAME, fec);
+  gst_buffer_unmap (packet, &in);
+  g_assert_cmpint (n, ==, FRAME);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpmem (map.data, map.size, pcm, sizeof pcm);
+  gst_buffer_unmap (out, &map);
+}
+
+/* use-inband-fec: one packet behind; a lost one comes back at its time,
+ * decoded from the next packet's redundant copy (exactly what libopus
+ * gives for it: concealment would differ). */
+static void
+test_fec (void)
+{
+  GstHarness *h = new_decoder (TRUE);
+  GstBuffer *packets[20];
+  OpusDecoder *ref;
+  GstBuffer *out;
+  Source s;
+  int err;
+
+  ref = opus_decoder_create (RATE, 1, &err);
+  g_assert_cmpint (err, ==, OPUS_OK);
+  source_init (&s);
+  for (guint k = 0; k < 20; k++)
+    packets[k] = next_packet (&s);
+  g_assert_cmpint (
+      gst_harness_push (h, gst_buffer_ref (packets[0])), ==, GST_FLOW_OK);
+  g_assert_null (gst_harness_try_pull (h));
+  for (guint k = 1; k < 20; k++) {
+    if (k == 12) /* lost */
+      g_assert_true (gst_harness_push_event (
+          h, gst_event_new_gap (k * FRAME_NS, FRAME_NS)));
+    else
+      g_assert_cmpint (
+          gst_harness_push (h, gst_buffer_ref (packets[k])), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (k - 1) * FRAME_NS, FRAME);
+    if (k - 1 == 12)
+      assert_same (ref, packets[13], TRUE, out);
+    else
+      assert_same (ref, packets[k - 1], FALSE, out);
+    if (k - 1 >= 5)
+      g_assert_cmpfloat (tone_power (out), >, 100.0);
+    gst_buffer_unref (out);
+  }
+  g_assert_cmpuint (concealed (h), ==, FRAME_NS);
+  /* EOS: the packet held back goes out */
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, 19 * FRAME_NS, FRAME);
+  assert_same (ref, packets[19], FALSE, out);
+  gst_buffer_unref (out);
+  for (guint k = 0; k < 20; k++)
+    gst_buffer_unref (packets[k]);
+  opus_decoder_destroy (ref);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (mcu_plugins_register ());
+  g_test_add_func ("/opus-dec/decode", test_decode);
+  g_test_add_func ("/opus-dec/gap", test_gap);
+  g_test_add_func ("/opus-dec/garbage", test_garbage);
+  g_test_add_func ("/opus-dec/fec", test_fec);
+  return g_test_run ();
+}
