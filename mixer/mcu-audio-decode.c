@@ -158,15 +158,16 @@ on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* How long the decoder holds each packet before its audio comes out:
- * opusdec with in-band FEC decodes a packet only once the next one is in
- * (it may carry the redundant copy of a lost one), one packet later; its
- * output keeps the held packet's timestamp. The mixer places an input by
- * its timestamps (mcumixminus' retime), so they are moved this much later
- * too: the audio then reaches the mixer when they say, with the margin the
- * placement leaves, instead of a packet late for it, where any wait of the
- * thread pushing it made it late and the mixer moved the caller later
- * (20-80 ms, for seconds: audio behind video in recordings). */
+/* How long the decoder holds each packet before its audio comes out: the
+ * Opus decoder (mcuopusdec, as opusdec) with in-band FEC decodes a packet
+ * only once the next one is in (it may carry the redundant copy of a lost
+ * one), one packet later; its output keeps the held packet's timestamp.
+ * The mixer places an input by its timestamps (mcumixminus' retime), so
+ * they are moved this much later too: the audio then reaches the mixer
+ * when they say, with the margin the placement leaves, instead of a packet
+ * late for it, where any wait of the thread pushing it made it late and
+ * the mixer moved the caller later (20-80 ms, for seconds: audio behind
+ * video in recordings). */
 static guint
 decoder_hold_ms (const McuMediaCodecParams *params)
 {
