@@ -232,6 +232,7 @@ mcu_config_new_default (void)
   c->rtp_port_max = 29999;
   c->rtp_timeout = 30;
   c->jitter_latency = 60;
+  c->shared_jitter_buffer = TRUE; /* no thread per audio caller */
   c->codecs = g_strdupv ((gchar **)known_codecs);
   c->noise_gate = -55; /* quieter callers are left out of the mix */
   c->max_talkers = 8;  /* the 8 loudest are mixed */
