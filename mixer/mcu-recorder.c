@@ -209,9 +209,11 @@ on_tap (
   GstBuffer *out;
   gboolean ask = FALSE;
 
-  if (ctx->index == STREAM_AUDIO &&
-      clock_time >= AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS)
-    clock_time -= AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS;
+  /* (never backwards at the start: an early time becomes 0) */
+  if (ctx->index == STREAM_AUDIO)
+    clock_time = clock_time > AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS
+                     ? clock_time - (AUDIO_PACKET_NS + AUDIO_DECODER_HOLD_NS)
+                     : 0;
   if (ctx->index == STREAM_VIDEO)
     clock_time += half_frame (self, buffer);
   g_mutex_lock (&self->lock);

@@ -428,7 +428,7 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
 {
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
-  GstClockTime now = element_now (element), mixed = 0;
+  GstClockTime now = element_now (element), mixed = 0, floor;
   GstClockTime rt = GST_CLOCK_TIME_NONE;
   GstClockTimeDiff at;
   const gchar *reason;
@@ -439,6 +439,7 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
   GST_OBJECT_LOCK (element);
   mixed = element_mixed (element);
   GST_OBJECT_UNLOCK (element);
+  floor = mixed; /* the ring's own position says what it has read */
   /* a ring's frame is read before the mix's position moves past it: a
    * buffer for it is late (placed again), not cut. (The frame's end by
    * the mix's own grid: the ring's position, in samples, may differ from
@@ -499,8 +500,13 @@ retime_buffer (McuMixMinusPad *pad, GstPadProbeInfo *info)
                                GST_SECOND, MCU_MIX_MINUS_RATE);
   pad->in_end = (GstClockTime)at + pad->in_duration;
   GST_OBJECT_UNLOCK (pad);
+  /* (upstream's DISCONT too: a jitter buffer's catch-up, a resync; the
+   * buffer goes at its own time, not after the previous one) */
   if (pad->ring != NULL)
-    return store (pad, buffer, (GstClockTime)at, discont, mixed);
+    return store (pad, buffer, (GstClockTime)at,
+        GST_BUFFER_IS_DISCONT (buffer) ||
+            GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_RESYNC),
+        floor);
   return GST_PAD_PROBE_OK;
 }
 
@@ -647,7 +653,6 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
     /* not retimed: unanswered, and not forwarded to every output */
     if (!pad_retimed (pad))
       return GST_PAD_PROBE_DROP;
-    pad->in_shared = TRUE; /* asked from its pusher's thread */
     if (pad->ring == NULL) {
       McuMixMinusRing *ring = mcu_mix_minus_ring_new ();
 

@@ -26,7 +26,6 @@ struct _McuMixMinusPad
   GstSegment in_segment;      /* upstream's segment */
   gboolean in_synced;         /* in_offset is set */
   GstClockTimeDiff in_offset; /* added to upstream's running time */
-  gboolean in_shared;         /* its pusher asks MCU_JITTER_BUFFER_CAN_TAKE */
   GstClockTimeDiff in_anchor; /* in_offset placed by upstream's times */
   GstClockTime in_quiet;      /* last time it came late */
   GstClockTime in_late_since; /* late since then (NONE: in time) */

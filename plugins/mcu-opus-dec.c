@@ -143,9 +143,9 @@ conceal (
 {
   GstClockTimeDiff want = (GstClockTimeDiff)duration + self->leftover;
   GstClockTime aligned;
-  GstFlowReturn ret;
+  GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
-  gint n;
+  gint n = 0;
 
   aligned =
       want <= 0 ? 0 : ((GstClockTime)want + PLC_STEP / 2) / PLC_STEP * PLC_STEP;
@@ -160,7 +160,10 @@ conceal (
             aligned, MCU_OPUS_DEC_RATE, GST_SECOND),
         TRUE, ts, FALSE, &n);
     gst_buffer_unmap (next, &map);
-  } else {
+  }
+  if (n <= 0 && ret == GST_FLOW_OK) {
+    /* no next packet, or one libopus refuses even for its FEC data: the
+     * lost time is concealed all the same (never a hole) */
     ret = decode_push (self, NULL, 0,
         (gint)gst_util_uint64_scale_int (
             aligned, MCU_OPUS_DEC_RATE, GST_SECOND),

@@ -14,8 +14,9 @@
  *
  * Pads: sink audio/x-opus (one stream, any channel count: a stereo stream
  * is downmixed by libopus); src audio/x-raw, format=S16LE, rate=48000,
- * channels=1, layout=interleaved. Each output buffer has its input's PTS
- * and DISCONT flag, and the duration of the samples it holds.
+ * channels=1, layout=interleaved. Each decoded buffer has its input's PTS
+ * and DISCONT flag (a concealment buffer has no DISCONT), and the duration
+ * of the samples it holds.
  *
  * Loss (as opusdec with plc=true): a GAP event (the depayloader's turn of
  * the jitter buffer's lost-packet event) becomes Opus concealment of the
@@ -25,11 +26,11 @@
  * is concealed as if lost, never an error: one caller's bad packet must
  * not fail its session. With use-inband-fec the output is one packet
  * behind (as opusdec's): a lost packet followed by a good one is decoded
- * from the good one's redundant copy (FEC), else concealed.
+ * from the good one's redundant copy (FEC), else (no FEC data, or a packet
+ * libopus refuses) concealed.
  *
  * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
- * concealed (ns of audio concealed so far), recovered (packets rebuilt from
- * FEC), both read-only.
+ * concealed (ns of audio concealed or rebuilt from FEC so far, read-only).
  *
  * Threads: everything on the sink pad's streaming thread, except the
  * properties (object lock). */

@@ -454,6 +454,64 @@ test_shared_pusher_never_blocks (void)
   g_cond_clear (&st.cond);
 }
 
+/* A shared input's DISCONT buffer (a jitter buffer's catch-up, a resync)
+ * goes at its own time, not after the previous one: 10 ms past the end of
+ * the one before, its samples start in the middle of frame 2 (joined, they
+ * would start at frame 2's start, 10 ms early). */
+static void
+test_shared_discont (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) shared = sink_pad (f, 1);
+  g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
+  GstPad *src = GST_AGGREGATOR_SRC_PAD (f->element);
+  Stall st = { 0 };
+  GstSegment segment;
+  GstBuffer *jump;
+  gint16 v1[FRAME];
+
+  g_mutex_init (&st.lock);
+  g_cond_init (&st.cond);
+  g_object_set (shared, "retime", TRUE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (
+      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
+  make_shared (f->in[1]->srcpad);
+  /* as in shared-pusher-never-blocks: the mix stalled after frame 0 */
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_mix_pushed, &st, NULL);
+  push_frame (f, 0, 0x1);
+  g_assert_true (gst_harness_crank_single_clock_wait (f->main));
+  wait_for (&st, &st.blocked, "the mix's push");
+  gst_test_clock_set_time (GST_TEST_CLOCK (clock), 60 * GST_MSECOND);
+  g_assert_cmpint (
+      gst_harness_push (f->in[1], voice (0, FRAME, FRAME_DURATION)), ==,
+      GST_FLOW_OK);
+  jump =
+      voice (FRAME + FRAME / 2, FRAME, 2 * FRAME_DURATION + FRAME_DURATION / 2);
+  GST_BUFFER_FLAG_SET (jump, GST_BUFFER_FLAG_DISCONT);
+  g_assert_cmpint (gst_harness_push (f->in[1], jump), ==, GST_FLOW_OK);
+  push_frame (f, 1, 0x1);
+  push_frame (f, 2, 0x1);
+  g_mutex_lock (&st.lock);
+  st.release = TRUE;
+  g_cond_broadcast (&st.cond);
+  g_mutex_unlock (&st.lock);
+  check_main (f, 0, NULL);
+  for (guint k = 1; k <= 4; k++) {
+    for (guint i = 0; i < FRAME; i++)
+      v1[i] = k == 1 || (k == 2 && i >= FRAME / 2) || (k == 3 && i < FRAME / 2)
+                  ? sample (1, k, i)
+                  : 0;
+    if (k > 2)
+      push_frame (f, k, 0x1);
+    g_assert_true (gst_harness_crank_single_clock_wait (f->main));
+    check_main (f, k, v1);
+  }
+  fixture_free (f);
+  g_mutex_clear (&st.lock);
+  g_cond_clear (&st.cond);
+}
+
 /* The ring itself: samples read where written; what falls before the read
  * position or beyond the window is dropped and counted, never waited for;
  * a write follows the previous one seamlessly unless DISCONT. */
@@ -514,6 +572,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/retime/shared-pusher-never-blocks",
       test_shared_pusher_never_blocks);
   g_test_add_func ("/mixminus/retime/ring", test_ring);
+  g_test_add_func ("/mixminus/retime/shared-discont", test_shared_discont);
   g_test_add_func ("/mixminus/retime/own-times", test_own_times);
 
   ret = g_test_run ();

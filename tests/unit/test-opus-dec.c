@@ -302,6 +302,43 @@ test_fec (void)
   gst_harness_teardown (h);
 }
 
+/* With FEC, a lost packet followed by one libopus refuses (a stranger's
+ * garbage after a skipped sequence number) is still concealed: no hole
+ * where the lost packet was, and the garbage concealed in its turn. */
+static void
+test_fec_garbage (void)
+{
+  static const guchar junk[] = { 0x03, 0x00 }; /* code 3, no frames */
+  GstHarness *h = new_decoder (TRUE);
+  GstBuffer *bad = gst_buffer_new_memdup (junk, sizeof junk);
+  GstBuffer *out;
+  Source s;
+
+  source_init (&s);
+  for (guint k = 0; k < 4; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    if (k > 0)
+      gst_buffer_unref (gst_harness_try_pull (h));
+  }
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (4 * FRAME_NS, FRAME_NS)));
+  out = gst_harness_try_pull (h); /* packet 3, held until now */
+  assert_buffer (out, 3 * FRAME_NS, FRAME);
+  gst_buffer_unref (out);
+  GST_BUFFER_PTS (bad) = 5 * FRAME_NS;
+  g_assert_cmpint (gst_harness_push (h, bad), ==, GST_FLOW_OK);
+  out = gst_harness_try_pull (h); /* the lost packet */
+  assert_buffer (out, 4 * FRAME_NS, FRAME);
+  gst_buffer_unref (out);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  out = gst_harness_try_pull (h); /* the garbage */
+  assert_buffer (out, 5 * FRAME_NS, FRAME);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (concealed (h), ==, 2 * FRAME_NS);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -312,5 +349,6 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-dec/gap", test_gap);
   g_test_add_func ("/opus-dec/garbage", test_garbage);
   g_test_add_func ("/opus-dec/fec", test_fec);
+  g_test_add_func ("/opus-dec/fec-garbage", test_fec_garbage);
   return g_test_run ();
 }
