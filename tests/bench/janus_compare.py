@@ -27,7 +27,10 @@ worst inter-arrival gap; delay growth over the window (window minus the media
 time the callers received, mean over callers: a server that falls behind
 sends less media than wall time passes and buffers the rest; its RSS grows
 over the window too); real time = at
-least 48 packets/s for every caller and delay growth under 2 % of the window.
+least 48 packets/s for every caller and delay growth under 2 % of the window;
+packets with audio: mcu-loadgen decodes what 16 of the callers receive and
+counts the packets over -40 dBFS (the lowest caller's share: what a person
+hears, not only that packets come).
 """
 
 import argparse
@@ -361,7 +364,7 @@ def run_janus(args, n, work):
 
 def row(server, n, r):
     if r is None:
-        return f"| {server} | {n} | failed, see stderr ||||||||||"
+        return f"| {server} | {n} | failed, see stderr |||||||||||"
     up = max(r["calls_up"], 1)
     window = r["window_s"]
     cpu = r.get("server_cpu_pct", float("nan"))
@@ -380,7 +383,8 @@ def row(server, n, r):
             f"{rss_pp:.2f} | {threads} ({thr_pp:+.2f}) | "
             f"{r['packets_per_s_mean']:.1f} / {r['packets_per_s_min']:.1f} | "
             f"{r['worst_gap_ms']:.0f} | {growth_ms:.0f} | {rss_growth:+.1f} | "
-            f"{'yes' if realtime else 'no'} |")
+            f"{'yes' if realtime else 'no'} | "
+            f"{r.get('audible_pct_min', float('nan')):.1f} ({r.get('receivers_decoded', 0)}) |")
 
 
 def main():
@@ -451,8 +455,8 @@ def main():
           "RSS MB per participant | threads (per participant) | "
           "packets out/s per participant (mean / min) | worst gap ms | "
           "delay growth over the window ms | RSS growth over the window MB "
-          "| real time |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| real time | packets with audio %, lowest of N decoded |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         print(r)
     print()
