@@ -6,7 +6,7 @@ Three Opus callers (Python peers, packets from libopus through ctypes) and
 a listener (mcu-test-caller, recording) in one room:
 
 - "leveled" offers RFC 6464 (a=extmap:1 ssrc-audio-level vad=on) and sends
-  Opus-encoded digital silence with level 127 and V=0, except for BURSTS
+  faint noise (no two packets alike) with level 127 and V=0, except for BURSTS
   bursts of a 1 kHz tone (BURST_MS each, V=1, -10 dBov) after SILENCE_MS
   of silence each;
 - "plain-silent" offers no level and sends the same silence packet over
@@ -55,6 +55,7 @@ BURST_HZ, TALKER_HZ = 1000, 600
 SKIPPED_SHARE = 0.8  # of the silent packets sent
 WINDOW = 0.01        # s: the heard tone is counted in 10 ms windows
 PACKET_MS = 20
+NOISE_LSB = 30       # "leveled"'s silence: noise at about -60 dBFS
 
 OFFER = ("v=0\r\no=skip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
          "m=audio %d RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n%sa=sendrecv\r\n")
@@ -135,6 +136,7 @@ def schedule():
         silence = opus.encode([0] * FRAME)
     total = int(DURATION * 1000 / PACKET_MS)
     leveled, bursts, k = [], [], 0
+    rng = np.random.default_rng(6464)
     enc = Opus()
     t = 0
     while len(leveled) < total:
@@ -148,7 +150,10 @@ def schedule():
         if in_burst:
             leveled.append((enc.encode(tone_frame(BURST_HZ, k)), level_ext(10, True)))
         else:
-            leveled.append((enc.encode([0] * FRAME), level_ext(127, False)))
+            # faint noise, never the same packet twice: only the level says
+            # silence (the repeated-packet rule cannot skip these)
+            noise = rng.integers(-NOISE_LSB, NOISE_LSB + 1, FRAME).tolist()
+            leveled.append((enc.encode(noise), level_ext(127, False)))
         k += 1
         t += PACKET_MS
     talker_enc = Opus()
