@@ -474,7 +474,10 @@ prepare (McuLoadgen *lg, GError **error)
     if (i >= (guint)lg->opt.talkers)
       lg->callers[i].tone = MCU_LOADGEN_SILENCE;
   for (guint i = 0; i < lg->n; i++)
-    lg->callers[i].level_id = lg->opt.no_audio_level ? 0 : MCU_LOADGEN_LEVEL_ID;
+    /* (--rtp-targets: no SDP, nothing negotiated, so no extension) */
+    lg->callers[i].level_id = lg->opt.no_audio_level || lg->opt.rtp_targets
+                                  ? 0
+                                  : MCU_LOADGEN_LEVEL_ID;
   if (lg->media && lg->opt.media_nice)
     mcu_loadgen_media_set_nice (lg->media, lg->opt.media_nice);
   if (lg->media == NULL || !mcu_loadgen_media_start (lg->media, error))
