@@ -233,7 +233,8 @@ mcu_audio_decode_new (GstBin *bin, const McuMediaCodecParams *params,
   gst_object_unref (src);
   if (params->audio_level_id != 0) /* RFC 6464 levels -> the mixer */
     mcu_rtp_level_watch (self->sink, self->src, params->pt,
-        params->audio_level_id, params->audio_level_vad);
+        params->audio_level_id, params->audio_level_vad,
+        params->codec == MCU_MEDIA_CODEC_OPUS ? (guint)self->clock_rate : 0);
   return g_steal_pointer (&self);
 }
 

@@ -9,6 +9,8 @@
 #define TWO_BYTE_PROFILE 0x1000 /* the low 4 bits are "appbits" */
 #define NO_LEVEL         (-1)
 #define VOICE_BIT        0x80 /* in Watch.last, above the 7-bit level */
+/* V=0 for this long after the last V=1 is silence to skip (says_silence) */
+#define QUIET_AFTER_MS 500
 
 /* One element's data: the level byte when it is @id's (RFC 6464 says one
  * byte; a longer element is taken by its first byte). */
@@ -95,6 +97,12 @@ mcu_rtp_level_read (
   return TRUE;
 }
 
+typedef enum
+{
+  VOICE_NONE,  /* no V=1 packet yet */
+  VOICE_HEARD, /* Watch.voice_ts is the last one's */
+} VoiceState;
+
 /* Shared by the two probes (refcounted: either may go first). */
 typedef struct
 {
@@ -102,42 +110,75 @@ typedef struct
   guint id;
   gboolean vad;
   gint last; /* atomic: level | VOICE_BIT of the last packet, or NO_LEVEL */
+  /* the RTP probe's thread only: */
+  guint32 quiet_after; /* RTP time units of V=0 that make it silence, 0: off */
+  VoiceState voice;
+  guint32 voice_ts; /* the last packet with V=1 (VOICE_HEARD) */
 } Watch;
 
-/* The level says silence: V=0 where vad=on makes it count, or -127 dBov
- * (the mixer's gate reads both as not talking: mcu-mix-minus-select.c). */
-static gboolean
-says_silence (gint value)
+static guint32
+rtp_timestamp (const guint8 *data, gsize len)
 {
-  return value != NO_LEVEL &&
-         ((value & VOICE_BIT) == 0 || (value & 0x7F) == MCU_RTP_LEVEL_SILENT);
+  return len >= RTP_HEADER ? GST_READ_UINT32_BE (data + 4) : 0;
 }
 
-static gint
+/* The level says silence the decoder may skip: -127 dBov at once; V=0
+ * (with vad=on) only once the caller has had no voice for QUIET_AFTER_MS,
+ * past the mixer's gate hangover (300 ms, mcu-mix-kernel.c), which mixes
+ * a talker's decoded V=0 tail, breaths and pauses between words. */
+static gboolean
+says_silence (Watch *w, gint value, guint32 ts)
+{
+  if (value == NO_LEVEL || w->quiet_after == 0)
+    return FALSE;
+  if ((value & 0x7F) == MCU_RTP_LEVEL_SILENT)
+    return TRUE;
+  if (value & VOICE_BIT) {
+    w->voice = VOICE_HEARD;
+    w->voice_ts = ts;
+    return FALSE;
+  }
+  return w->voice == VOICE_NONE || (guint32)(ts - w->voice_ts) > w->quiet_after;
+}
+
+/* Reads @buf's level; TRUE when it says silence (says_silence). */
+static gboolean
 watch_packet (Watch *w, GstBuffer *buf)
 {
   GstMapInfo map;
   guint8 level;
-  gboolean voice;
+  gboolean voice, silence;
   gint value = NO_LEVEL;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return NO_LEVEL;
+    return FALSE;
   if (map.size >= RTP_HEADER && (map.data[1] & 0x7F) != w->pt) {
     gst_buffer_unmap (buf, &map);
-    return NO_LEVEL; /* not the audio (a telephone-event): keeps the last */
+    return FALSE; /* not the audio (a telephone-event): keeps the last */
   }
   if (mcu_rtp_level_read (map.data, map.size, w->id, &level, &voice))
     value = level | (!w->vad || voice ? VOICE_BIT : 0);
+  silence = says_silence (w, value, rtp_timestamp (map.data, map.size));
   gst_buffer_unmap (buf, &map);
   g_atomic_int_set (&w->last, value);
-  return value;
+  return silence;
+}
+
+/* known silence: the GAP flag rides to the decoder (through the
+ * depayloader's payload copy), which need not decode it */
+static GstBuffer *
+mark_silence (GstBuffer *buf)
+{
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  return buf;
 }
 
 static gboolean
 watch_list_item (GstBuffer **buf, guint idx, gpointer user_data)
 {
-  watch_packet (user_data, *buf);
+  if (watch_packet (user_data, *buf))
+    *buf = mark_silence (*buf);
   return TRUE;
 }
 
@@ -147,16 +188,15 @@ on_rtp_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-    /* known silence: the GAP flag rides to the decoder (through the
-     * depayloader's payload copy), which need not decode it */
-    if (says_silence (watch_packet (user_data, buf))) {
-      buf = gst_buffer_make_writable (buf);
-      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-    }
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    gst_buffer_list_foreach (
-        GST_PAD_PROBE_INFO_BUFFER_LIST (info), watch_list_item, user_data);
+    if (watch_packet (user_data, buf))
+      GST_PAD_PROBE_INFO_DATA (info) = mark_silence (buf);
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    list = gst_buffer_list_make_writable (list);
+    gst_buffer_list_foreach (list, watch_list_item, user_data);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -177,8 +217,8 @@ on_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 void
-mcu_rtp_level_watch (
-    GstPad *rtp_pad, GstPad *audio_pad, guint pt, guint id, gboolean vad)
+mcu_rtp_level_watch (GstPad *rtp_pad, GstPad *audio_pad, guint pt, guint id,
+    gboolean vad, guint skip_rate)
 {
   Watch *w;
 
@@ -190,6 +230,8 @@ mcu_rtp_level_watch (
   w->id = id;
   w->vad = vad;
   w->last = NO_LEVEL;
+  w->quiet_after = skip_rate * QUIET_AFTER_MS / 1000;
+  w->voice = VOICE_NONE;
   gst_pad_add_probe (rtp_pad,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_rtp_packet,
       g_atomic_rc_box_acquire (w), (GDestroyNotify)g_atomic_rc_box_release);

@@ -28,12 +28,14 @@ gboolean mcu_rtp_level_read (
  * (the decode chain's output: same thread, same push) as a
  * GstAudioLevelMeta; @vad FALSE: the V bit means nothing, voice_activity
  * is TRUE. A packet without the extension leaves the audio without the
- * meta (the mixer falls back to the decoded level). A packet whose level
- * says silence (V=0 with @vad, or MCU_RTP_LEVEL_SILENT) gets the
- * GST_BUFFER_FLAG_GAP, which the depayloader copies to the payload: the
- * Opus decoder (mcuopusdec) then sends zeros without decoding it; the
- * other codecs' decoders ignore the flag. Main thread. */
-void mcu_rtp_level_watch (
-    GstPad *rtp_pad, GstPad *audio_pad, guint pt, guint id, gboolean vad);
+ * meta (the mixer falls back to the decoded level). With @skip_rate (the
+ * codec's RTP clock rate; 0: never) a packet whose level says silence gets
+ * the GST_BUFFER_FLAG_GAP, which the depayloader copies to the payload and
+ * the Opus decoder (mcuopusdec) answers with zeros without decoding it:
+ * MCU_RTP_LEVEL_SILENT at once, V=0 (with @vad) only after 500 ms without
+ * a V=1 packet (past the mixer's 300 ms gate hangover, which mixes a
+ * talker's V=0 tail and pauses between words). Main thread. */
+void mcu_rtp_level_watch (GstPad *rtp_pad, GstPad *audio_pad, guint pt,
+    guint id, gboolean vad, guint skip_rate);
 
 G_END_DECLS

@@ -215,7 +215,9 @@ conceal (
   if (aligned < PLC_STEP)
     return GST_FLOW_OK;
   aligned = MIN (aligned, MCU_OPUS_DEC_MAX_FILL);
-  if (self->silent && next == NULL) /* a loss within silence */
+  /* a loss within silence, also when the packet after it is silence too */
+  if (self->silent &&
+      (next == NULL || GST_BUFFER_FLAG_IS_SET (next, GST_BUFFER_FLAG_GAP)))
     return push_silence (self,
         (gint)gst_util_uint64_scale_int (
             aligned, MCU_OPUS_DEC_RATE, GST_SECOND),

@@ -447,6 +447,38 @@ test_silence_skip (void)
   gst_harness_teardown (h);
 }
 
+/* With FEC, a packet lost between two packets of known silence is silence
+ * too: zeros at its time, not a decode from the next one's redundant copy
+ * (nor counted as concealed). */
+static void
+test_silence_loss_fec (void)
+{
+  GstHarness *h = new_decoder (TRUE);
+  GstBuffer *in, *out;
+  Source s;
+
+  source_init (&s);
+  for (guint k = 0; k < 8; k++) {
+    in = next_packet_of (&s, TRUE); /* a tone whose level says silence */
+    GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_GAP);
+    if (k == 5) { /* lost */
+      gst_buffer_unref (in);
+      g_assert_true (gst_harness_push_event (
+          h, gst_event_new_gap ((s.k - 1) * FRAME_NS, FRAME_NS)));
+    } else
+      g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+    if (k == 0)
+      continue; /* one packet behind */
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+    g_assert_cmpfloat (tone_power (out), ==, 0.0);
+    gst_buffer_unref (out);
+  }
+  g_assert_cmpuint (concealed (h), ==, 0);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,5 +491,6 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-dec/fec", test_fec);
   g_test_add_func ("/opus-dec/fec-garbage", test_fec_garbage);
   g_test_add_func ("/opus-dec/silence-skip", test_silence_skip);
+  g_test_add_func ("/opus-dec/silence-loss-fec", test_silence_loss_fec);
   return g_test_run ();
 }

@@ -219,17 +219,23 @@ check_meta (GstBuffer *buf, gint level, gboolean voice)
 }
 
 static GstHarness *
-watched (guint pt, guint id, gboolean vad)
+watched_skip (guint pt, guint id, gboolean vad, guint skip_rate)
 {
   GstHarness *h = gst_harness_new ("identity");
   GstPad *sink = gst_element_get_static_pad (h->element, "sink");
   GstPad *src = gst_element_get_static_pad (h->element, "src");
 
-  mcu_rtp_level_watch (sink, src, pt, id, vad);
+  mcu_rtp_level_watch (sink, src, pt, id, vad, skip_rate);
   gst_object_unref (sink);
   gst_object_unref (src);
   gst_harness_set_src_caps_str (h, "application/x-rtp");
   return h;
+}
+
+static GstHarness *
+watched (guint pt, guint id, gboolean vad)
+{
+  return watched_skip (pt, id, vad, 0);
 }
 
 static void
@@ -256,6 +262,49 @@ test_watch (void)
   gst_harness_teardown (h);
 }
 
+/* Whether packet @k (20 ms at 48 kHz) with level @ext went out flagged
+ * as silence the decoder may skip. */
+static gboolean
+skipped (GstHarness *h, guint k, const guint8 *ext)
+{
+  g_autoptr (GByteArray) p = packet (111, 0, ext, 8);
+  GstBuffer *out;
+  gboolean gap;
+
+  GST_WRITE_UINT32_BE (p->data + 4, k * 960);
+  out = through (h, p);
+  gap = GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_GAP);
+  gst_buffer_unref (out);
+  return gap;
+}
+
+/* With a skip rate: -127 dBov is skipped at once; V=0 (vad=on) only 500 ms
+ * after the last V=1, so the gate's 300 ms hangover still mixes a talker's
+ * V=0 tail; V=1 never; without a skip rate (G.711, G.722) nothing. */
+static void
+test_skip (void)
+{
+  static const guint8 voice[] = { 0xBE, 0xDE, 0, 1, 0x30, 0x80 | 20, 0, 0 };
+  static const guint8 tail[] = { 0xBE, 0xDE, 0, 1, 0x30, 40, 0, 0 };
+  static const guint8 silent[] = { 0xBE, 0xDE, 0, 1, 0x30, 127, 0, 0 };
+  GstHarness *h = watched_skip (111, 3, TRUE, 48000);
+  guint k = 0;
+
+  g_assert_true (skipped (h, k++, tail)); /* no voice yet: noise floor */
+  g_assert_false (skipped (h, k++, voice));
+  for (guint i = 0; i < 25; i++) /* 500 ms of V=0 after the voice */
+    g_assert_false (skipped (h, k++, tail));
+  g_assert_true (skipped (h, k++, tail));
+  g_assert_false (skipped (h, k++, voice));
+  g_assert_true (skipped (h, k++, silent));
+  g_assert_false (skipped (h, k++, tail));
+  gst_harness_teardown (h);
+
+  h = watched_skip (111, 3, TRUE, 0);
+  g_assert_false (skipped (h, 0, silent));
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +318,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp-level/malformed", test_malformed);
   g_test_add_func ("/rtp-level/random", test_random);
   g_test_add_func ("/rtp-level/watch", test_watch);
+  g_test_add_func ("/rtp-level/skip", test_skip);
   ret = g_test_run ();
   gst_deinit ();
   return ret;
