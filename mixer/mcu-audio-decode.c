@@ -408,3 +408,15 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
   self->adapt_timer =
       g_timeout_add (ADAPT_INTERVAL_S * 1000, on_adapt_timer, self);
 }
+
+guint64
+mcu_audio_decode_get_silence_skipped (McuAudioDecode *self)
+{
+  g_autoptr (GstElement) dec = gst_pad_get_parent_element (self->decoded);
+  guint64 skipped = 0;
+
+  if (dec != NULL && g_object_class_find_property (
+                         G_OBJECT_GET_CLASS (dec), "silence-skipped") != NULL)
+    g_object_get (dec, "silence-skipped", &skipped, NULL);
+  return skipped;
+}

@@ -86,6 +86,7 @@ typedef struct
   guint64 packets_lost;     /* the caller's RTP lost on the way in */
   guint jitter_ms;          /* interarrival jitter of the caller's RTP */
   guint jitter_buffer_ms;   /* the jitter buffer's depth (adaptive) */
+  guint64 silence_skipped;  /* packets of known silence not decoded */
 } McuMediaStats;
 
 /* Main thread; reads rtpbin's statistics on demand. */

@@ -104,7 +104,16 @@ typedef struct
   gint last; /* atomic: level | VOICE_BIT of the last packet, or NO_LEVEL */
 } Watch;
 
-static void
+/* The level says silence: V=0 where vad=on makes it count, or -127 dBov
+ * (the mixer's gate reads both as not talking: mcu-mix-minus-select.c). */
+static gboolean
+says_silence (gint value)
+{
+  return value != NO_LEVEL &&
+         ((value & VOICE_BIT) == 0 || (value & 0x7F) == MCU_RTP_LEVEL_SILENT);
+}
+
+static gint
 watch_packet (Watch *w, GstBuffer *buf)
 {
   GstMapInfo map;
@@ -113,15 +122,16 @@ watch_packet (Watch *w, GstBuffer *buf)
   gint value = NO_LEVEL;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return;
+    return NO_LEVEL;
   if (map.size >= RTP_HEADER && (map.data[1] & 0x7F) != w->pt) {
     gst_buffer_unmap (buf, &map);
-    return; /* not the audio (a telephone-event): keeps the last level */
+    return NO_LEVEL; /* not the audio (a telephone-event): keeps the last */
   }
   if (mcu_rtp_level_read (map.data, map.size, w->id, &level, &voice))
     value = level | (!w->vad || voice ? VOICE_BIT : 0);
   gst_buffer_unmap (buf, &map);
   g_atomic_int_set (&w->last, value);
+  return value;
 }
 
 static gboolean
@@ -134,9 +144,17 @@ watch_list_item (GstBuffer **buf, guint idx, gpointer user_data)
 static GstPadProbeReturn
 on_rtp_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    watch_packet (user_data, GST_PAD_PROBE_INFO_BUFFER (info));
-  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    /* known silence: the GAP flag rides to the decoder (through the
+     * depayloader's payload copy), which need not decode it */
+    if (says_silence (watch_packet (user_data, buf))) {
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     gst_buffer_list_foreach (
         GST_PAD_PROBE_INFO_BUFFER_LIST (info), watch_list_item, user_data);
   return GST_PAD_PROBE_OK;

@@ -14,6 +14,8 @@
 
 G_BEGIN_DECLS
 
+#define MCU_RTP_LEVEL_SILENT 127 /* -127 dBov: digital silence */
+
 /* The audio level of extension @id (1-255) in the RTP packet @data: TRUE
  * with @level (0-127 -dBov: 0 loudest, 127 silence) and @voice (the V
  * bit) when the packet carries it; FALSE when it does not, or when the
@@ -26,7 +28,11 @@ gboolean mcu_rtp_level_read (
  * (the decode chain's output: same thread, same push) as a
  * GstAudioLevelMeta; @vad FALSE: the V bit means nothing, voice_activity
  * is TRUE. A packet without the extension leaves the audio without the
- * meta (the mixer falls back to the decoded level). Main thread. */
+ * meta (the mixer falls back to the decoded level). A packet whose level
+ * says silence (V=0 with @vad, or MCU_RTP_LEVEL_SILENT) gets the
+ * GST_BUFFER_FLAG_GAP, which the depayloader copies to the payload: the
+ * Opus decoder (mcuopusdec) then sends zeros without decoding it; the
+ * other codecs' decoders ignore the flag. Main thread. */
 void mcu_rtp_level_watch (
     GstPad *rtp_pad, GstPad *audio_pad, guint pt, guint id, gboolean vad);
 

@@ -555,8 +555,10 @@ answer_can_take (McuMixMinusPad *pad, GstQuery *query)
   GST_OBJECT_LOCK (element);
   GST_OBJECT_LOCK (pad);
   /* (released meanwhile: its release's wake has been; nobody would wake
-   * a waiter kept now) */
-  can = g_list_find (element->sinkpads, pad) == NULL ||
+   * a waiter kept now. Release unparents the pad before that wake; the
+   * parent, not a walk of the element's pad list: that walk was 7 % of the
+   * server at 1,000 callers, for every packet) */
+  can = GST_OBJECT_PARENT (pad) != GST_OBJECT_CAST (element) ||
         can_take_locked (pad, now, element_mixed (element));
   old = pad->waiter;
   pad->waiter =

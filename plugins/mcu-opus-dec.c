@@ -8,6 +8,7 @@
 #include "mcu-opus-dec.h"
 
 #include <opus.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (mcu_opus_dec_debug);
 #define GST_CAT_DEFAULT mcu_opus_dec_debug
@@ -18,6 +19,12 @@ GST_DEBUG_CATEGORY_STATIC (mcu_opus_dec_debug);
 #define PLC_STEP         (2500 * GST_USECOND)
 #define MAX_SAMPLES      5760 /* 120 ms: the longest Opus packet */
 #define DEFAULT_DURATION (20 * GST_MSECOND)
+/* A decoded packet whose samples all stay within this is silence ... */
+#define QUIET_PEAK 2
+/* ... and the same bytes again (a muted phone without DTX sends one
+ * packet over and over) are taken as silence without decoding them; only
+ * packets up to this size are remembered (digital silence is ~35 bytes). */
+#define REPEAT_MAX 64
 
 /* An item of the stream: a packet, or the time of a lost one. */
 typedef struct
@@ -42,11 +49,16 @@ struct _McuOpusDec
   GstClockTime last_duration;
   gboolean have_pending; /* fec: the item one behind */
   Item pending;
+  gboolean silent;          /* silence went out undecoded: the state is stale */
+  gint last_peak;           /* of the last decoded packet */
+  guint8 quiet[REPEAT_MAX]; /* the last packet, when it decoded to silence */
+  gsize quiet_len;          /* 0: none */
 
   /* object lock */
   gboolean plc_prop;
   gboolean fec_prop;
   GstClockTime concealed;
+  guint64 skipped;
 };
 
 G_DEFINE_FINAL_TYPE (McuOpusDec, mcu_opus_dec, GST_TYPE_ELEMENT)
@@ -57,6 +69,7 @@ enum
   PROP_PLC,
   PROP_USE_INBAND_FEC,
   PROP_CONCEALED,
+  PROP_SKIPPED,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -79,6 +92,8 @@ reset (McuOpusDec *self)
   if (self->decoder && self->started)
     opus_decoder_ctl (self->decoder, OPUS_RESET_STATE);
   self->started = FALSE;
+  self->silent = FALSE;
+  self->quiet_len = 0;
   self->leftover = 0;
   self->last_duration = DEFAULT_DURATION;
   GST_OBJECT_LOCK (self);
@@ -119,6 +134,10 @@ decode_push (McuOpusDec *self, const guchar *data, gsize size, gint samples,
   gst_buffer_map (out, &map, GST_MAP_WRITE);
   n = opus_decode (self->decoder, data, (opus_int32)size,
       (opus_int16 *)map.data, samples, fec ? 1 : 0);
+  self->last_peak = 0;
+  for (gint i = 0; i < n; i++)
+    self->last_peak =
+        MAX (self->last_peak, ABS ((gint)((const gint16 *)map.data)[i]));
   gst_buffer_unmap (out, &map);
   if (n <= 0) {
     GST_DEBUG_OBJECT (self, "opus_decode: %s", opus_strerror (n));
@@ -133,6 +152,49 @@ decode_push (McuOpusDec *self, const guchar *data, gsize size, gint samples,
   if (discont)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
   return gst_pad_push (self->srcpad, out);
+}
+
+/* @samples of silence at @ts, without libopus (whose state is then stale:
+ * the next decode starts from a reset one, see leave_silence). */
+static GstFlowReturn
+push_silence (McuOpusDec *self, gint samples, GstClockTime ts, gboolean discont)
+{
+  GstBuffer *out =
+      gst_buffer_new_allocate (NULL, (gsize)samples * sizeof (gint16), NULL);
+
+  gst_buffer_memset (out, 0, 0, (gsize)samples * sizeof (gint16));
+  GST_BUFFER_PTS (out) = ts;
+  GST_BUFFER_DURATION (out) =
+      gst_util_uint64_scale_int (samples, GST_SECOND, MCU_OPUS_DEC_RATE);
+  if (discont)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  self->silent = TRUE;
+  return gst_pad_push (self->srcpad, out);
+}
+
+/* Audio after skipped silence: libopus starts again from a clean state, as
+ * at the start of a call, instead of from the speech before the silence
+ * (its concealment would repeat that speech). */
+static void
+leave_silence (McuOpusDec *self)
+{
+  if (!self->silent)
+    return;
+  self->silent = FALSE;
+  if (self->decoder)
+    opus_decoder_ctl (self->decoder, OPUS_RESET_STATE);
+}
+
+/* Silence known without decoding: the sender said so (GAP flag: its
+ * RFC 6464 level, mixer/mcu-rtp-level.c), or the same bytes as the last
+ * packet, which decoded to silence. */
+static gboolean
+known_silence (McuOpusDec *self, GstBuffer *buf, const GstMapInfo *map)
+{
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP))
+    return TRUE;
+  return self->quiet_len > 0 && map->size == self->quiet_len &&
+         memcmp (map->data, self->quiet, map->size) == 0;
 }
 
 /* @duration of lost audio at @ts: concealed (from @next's FEC data when
@@ -153,6 +215,12 @@ conceal (
   if (aligned < PLC_STEP)
     return GST_FLOW_OK;
   aligned = MIN (aligned, MCU_OPUS_DEC_MAX_FILL);
+  if (self->silent && next == NULL) /* a loss within silence */
+    return push_silence (self,
+        (gint)gst_util_uint64_scale_int (
+            aligned, MCU_OPUS_DEC_RATE, GST_SECOND),
+        ts, FALSE);
+  leave_silence (self);
   if (next && gst_buffer_map (next, &map, GST_MAP_READ)) {
     /* (libopus conceals by itself when the packet carries no FEC) */
     ret = decode_push (self, map.data, map.size,
@@ -192,13 +260,26 @@ decode_packet (McuOpusDec *self, GstBuffer *buf)
   if (map.size > 0)
     samples = opus_packet_get_nb_samples (
         map.data, (opus_int32)map.size, MCU_OPUS_DEC_RATE);
-  if (samples > 0 && samples <= MAX_SAMPLES) {
+  if (samples > 0 && samples <= MAX_SAMPLES &&
+      known_silence (self, buf, &map)) {
+    ret = push_silence (self, samples, ts, GST_BUFFER_IS_DISCONT (buf));
+    n = samples;
+    GST_OBJECT_LOCK (self);
+    self->skipped++;
+    GST_OBJECT_UNLOCK (self);
+  } else if (samples > 0 && samples <= MAX_SAMPLES) {
+    leave_silence (self);
     ret = decode_push (self, map.data, map.size, samples, FALSE, ts,
         GST_BUFFER_IS_DISCONT (buf), &n);
-    if (n > 0)
-      self->last_duration =
-          gst_util_uint64_scale_int (n, GST_SECOND, MCU_OPUS_DEC_RATE);
+    self->quiet_len = 0;
+    if (n > 0 && self->last_peak <= QUIET_PEAK && map.size <= REPEAT_MAX) {
+      memcpy (self->quiet, map.data, map.size);
+      self->quiet_len = map.size;
+    }
   }
+  if (n > 0)
+    self->last_duration =
+        gst_util_uint64_scale_int (n, GST_SECOND, MCU_OPUS_DEC_RATE);
   gst_buffer_unmap (buf, &map);
   if (ret == GST_FLOW_OK && n <= 0) {
     GST_DEBUG_OBJECT (self,
@@ -385,6 +466,9 @@ mcu_opus_dec_get_property (
     case PROP_CONCEALED:
       g_value_set_uint64 (value, self->concealed);
       break;
+    case PROP_SKIPPED:
+      g_value_set_uint64 (value, self->skipped);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -427,6 +511,12 @@ mcu_opus_dec_class_init (McuOpusDecClass *klass)
       g_param_spec_uint64 ("concealed", "Concealed",
           "Audio made up for lost packets so far (ns)", 0, G_MAXUINT64, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, PROP_SKIPPED,
+      g_param_spec_uint64 ("silence-skipped", "Silence skipped",
+          "Packets known to be silence (GAP flag: the sender's RFC 6464 "
+          "level; or the last packet's bytes again, which decoded to "
+          "silence) that went out as zeros undecoded",
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Opus decoder",

@@ -29,8 +29,18 @@
  * from the good one's redundant copy (FEC), else (no FEC data, or a packet
  * libopus refuses) concealed.
  *
+ * Known silence is not decoded (the meeting's hundreds of listening
+ * callers): a packet with the GAP flag (mixer/mcu-rtp-level.c sets it when
+ * the sender's RFC 6464 level says silence), or one with the same bytes as
+ * the last packet when that one decoded to silence (a muted phone without
+ * DTX sends the same packet over and over), goes out as zeros of its
+ * length; a loss within such silence is zeros too. The first packet that
+ * is not silence is decoded from a reset libopus state (as at the start of
+ * a call), so the speech before the silence is never concealed into it.
+ *
  * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
- * concealed (ns of audio concealed or rebuilt from FEC so far, read-only).
+ * concealed (ns of audio concealed or rebuilt from FEC so far, read-only),
+ * silence-skipped (packets of known silence not decoded, read-only).
  *
  * Threads: everything on the sink pad's streaming thread, except the
  * properties (object lock). */

@@ -48,7 +48,9 @@ def main():
     import sipua
 
     loop = joingap.MediaLoop().start()
-    with mcutest.McuServer(rtp_timeout=60) as srv, sipua.SipUA(srv.port, "talker") as tua, \
+    # two RTP ports a caller, for every talker and joiner at once
+    ports = 2 * (args.joiners + args.talkers) + 40
+    with mcutest.McuServer(rtp_timeout=60, rtp_ports=ports) as srv, sipua.SipUA(srv.port, "talker") as tua, \
             sipua.SipUA(srv.port, "joiner") as jua:
         print("server log: %s" % srv.logpath, file=sys.stderr)
         talkers = []

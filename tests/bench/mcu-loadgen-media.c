@@ -24,12 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SAMPLE_RATE    48000
-#define FRAME_SAMPLES  960
-#define OPUS_BITRATE   32000
-#define MAX_PACKET     1500
-#define MAX_BURST      5 /* at most this many frames per caller per wakeup */
-#define TONE_AMPLITUDE 0.3
+#define SAMPLE_RATE     48000
+#define FRAME_SAMPLES   960
+#define OPUS_BITRATE    32000
+#define MAX_PACKET      1500
+#define MAX_BURST       5 /* at most this many frames per caller per wakeup */
+#define TONE_AMPLITUDE  0.3
+#define TONE_LEVEL_DBOV 10 /* -dBov of TONE_AMPLITUDE's sine, about */
+#define LEVEL_EXT       8  /* the RTP header extension with one level */
 
 typedef struct
 {
@@ -280,19 +282,30 @@ static void
 send_frame (McuLoadgenMedia *m, McuLoadgenCaller *c)
 {
   const McuLoadgenTone *tone = &m->tones[c->tone];
-  guint8 buf[12 + MAX_PACKET];
-  guint len = tone->len[c->frame];
+  guint8 buf[12 + LEVEL_EXT + MAX_PACKET];
+  guint len = tone->len[c->frame], hdr = 12;
   guint32 be_ts = htonl (c->ts), be_ssrc = htonl (c->ssrc);
 
-  buf[0] = 0x80;
+  buf[0] = c->level_id ? 0x90 : 0x80;
   buf[1] = c->pt & 0x7f;
   buf[2] = c->seq >> 8;
   buf[3] = c->seq & 0xff;
   memcpy (buf + 4, &be_ts, 4);
   memcpy (buf + 8, &be_ssrc, 4);
-  memcpy (buf + 12, tone->data[c->frame], len);
+  if (c->level_id) {
+    /* RFC 6464 in RFC 8285's one-byte form: what the "microphone" hears */
+    static const guint8 profile[4] = { 0xBE, 0xDE, 0x00, 0x01 };
+    gboolean silent = c->tone == MCU_LOADGEN_SILENCE;
+
+    memcpy (buf + 12, profile, 4);
+    buf[16] = (guint8)(c->level_id << 4); /* length 1 */
+    buf[17] = silent ? 127 : 0x80 | TONE_LEVEL_DBOV;
+    buf[18] = buf[19] = 0;
+    hdr += LEVEL_EXT;
+  }
+  memcpy (buf + hdr, tone->data[c->frame], len);
   /* A full socket buffer just drops the packet, as a network would. */
-  (void)sendto (c->rtp_fd, buf, 12 + len, MSG_DONTWAIT,
+  (void)sendto (c->rtp_fd, buf, hdr + len, MSG_DONTWAIT,
       (struct sockaddr *)&c->remote, sizeof c->remote);
   c->seq++;
   c->ts += FRAME_SAMPLES;

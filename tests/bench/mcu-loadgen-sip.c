@@ -15,11 +15,17 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
 
-#define SDP_TYPE "application/sdp"
+#define SDP_TYPE  "application/sdp"
+#define LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 static gchar *
 offer_sdp (McuLoadgenCaller *c)
 {
+  g_autofree gchar *extmap =
+      c->level_id ? g_strdup_printf (
+                        "a=extmap:%u " LEVEL_URI " vad=on\r\n", c->level_id)
+                  : g_strdup ("");
+
   return g_strdup_printf ("v=0\r\n"
                           "o=loadgen %u 1 IN IP4 127.0.0.1\r\n"
                           "s=mcu-loadgen\r\n"
@@ -30,9 +36,10 @@ offer_sdp (McuLoadgenCaller *c)
                           "a=fmtp:%d useinbandfec=1\r\n"
                           "a=ptime:20\r\n"
                           "a=rtcp:%u\r\n"
-                          "a=sendrecv\r\n",
+                          "a=sendrecv\r\n"
+                          "%s",
       g_random_int (), c->local_port, MCU_LOADGEN_OPUS_PT, MCU_LOADGEN_OPUS_PT,
-      MCU_LOADGEN_OPUS_PT, c->local_port + 1);
+      MCU_LOADGEN_OPUS_PT, c->local_port + 1, extmap);
 }
 
 /* Takes the RTP address and first payload type from the answer. Media on
@@ -43,7 +50,7 @@ parse_answer (McuLoadgenCaller *c, const sip_t *sip, gchar **why)
   g_autofree gchar *body = NULL;
   g_auto (GStrv) lines = NULL;
   g_autofree gchar *addr = NULL;
-  guint port = 0, pt = 256;
+  guint port = 0, pt = 256, level_id = 0;
 
   if (!sip || !sip->sip_payload || sip->sip_payload->pl_len == 0) {
     *why = g_strdup ("200 without SDP");
@@ -57,8 +64,15 @@ parse_answer (McuLoadgenCaller *c, const sip_t *sip, gchar **why)
     if (sscanf (lines[i], "c=IN IP4 %63s", ip) == 1) {
       g_free (addr);
       addr = g_strdup (ip);
-    } else if (port == 0)
+    } else if (port == 0) {
       sscanf (lines[i], "m=audio %u RTP/AVP %u", &port, &pt);
+    } else if (strstr (lines[i], LEVEL_URI) != NULL) {
+      guint id = 0;
+
+      /* (the answer echoes our id; anything else: we send none) */
+      if (sscanf (lines[i], "a=extmap:%u", &id) == 1 && id == c->level_id)
+        level_id = id;
+    }
   }
   memset (&c->remote, 0, sizeof c->remote);
   c->remote.sin_family = AF_INET;
@@ -73,6 +87,7 @@ parse_answer (McuLoadgenCaller *c, const sip_t *sip, gchar **why)
     return FALSE;
   }
   c->pt = pt;
+  c->level_id = (guint8)level_id;
   return TRUE;
 }
 

@@ -353,6 +353,12 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "spread over the room); the others' is dropped by the kernel unread, "
         "so the load generator costs less (default: all)",
         "K" },
+    { "no-audio-level", 0, 0, G_OPTION_ARG_NONE, &o->no_audio_level,
+        "Offer no RFC 6464 audio level (by default every caller offers "
+        "ssrc-audio-level with vad=on, as phones do, and sends it when the "
+        "answer keeps it: -127 dBov and V=0 with silence, -10 dBov and V=1 "
+        "with a tone)",
+        NULL },
     { "media-nice", 0, 0, G_OPTION_ARG_INT, &o->media_nice,
         "Run the RTP thread at this nice value (e.g. -10; needs CAP_SYS_NICE): "
         "the callers' clock then does not wait for a busy server's threads, as "
@@ -467,6 +473,11 @@ prepare (McuLoadgen *lg, GError **error)
   for (guint i = 0; lg->media && lg->opt.talkers >= 0 && i < lg->n; i++)
     if (i >= (guint)lg->opt.talkers)
       lg->callers[i].tone = MCU_LOADGEN_SILENCE;
+  for (guint i = 0; i < lg->n; i++)
+    /* (--rtp-targets: no SDP, nothing negotiated, so no extension) */
+    lg->callers[i].level_id = lg->opt.no_audio_level || lg->opt.rtp_targets
+                                  ? 0
+                                  : MCU_LOADGEN_LEVEL_ID;
   if (lg->media && lg->opt.media_nice)
     mcu_loadgen_media_set_nice (lg->media, lg->opt.media_nice);
   if (lg->media == NULL || !mcu_loadgen_media_start (lg->media, error))

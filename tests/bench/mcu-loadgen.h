@@ -29,6 +29,7 @@ G_BEGIN_DECLS
 #define MCU_LOADGEN_GAP_NS       (60 * MCU_LOADGEN_NS_PER_MS)
 #define MCU_LOADGEN_OPUS_PT      111
 #define MCU_LOADGEN_N_TONES      8
+#define MCU_LOADGEN_LEVEL_ID     1 /* our offer's ssrc-audio-level extmap id */
 #define MCU_LOADGEN_SILENCE      MCU_LOADGEN_N_TONES /* tones[] index */
 #define MCU_LOADGEN_TONE_FRAMES  50                  /* 1 s of 20 ms frames */
 #define MCU_LOADGEN_DECODED      16 /* callers whose audio is decoded */
@@ -94,6 +95,10 @@ typedef struct
   /* --receivers: its RTP is never read nor measured (a tiny receive buffer:
    * the kernel drops what the server sends it). Set before the media. */
   gboolean unread;
+  /* RFC 6464 ssrc-audio-level: the extmap id offered (set before the dial;
+   * 0 = not offered), then the one the answer kept (0 = none), before
+   * `sending` is set. */
+  guint8 level_id;
 
   /* Media thread only. */
   guint32 ssrc;
@@ -149,6 +154,7 @@ typedef struct
   gint talkers;    /* callers 0..K-1 send a tone, the rest silence; -1 = all */
   gint receivers;  /* read and measure only about this many callers; 0 = all */
   gint media_nice; /* the media thread's nice value; 0 = unchanged */
+  gboolean no_audio_level; /* offer no RFC 6464 audio level */
   gdouble duration;
   gdouble warmup;
   gchar *room;

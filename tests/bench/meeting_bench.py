@@ -3,7 +3,8 @@
 """Meeting-shaped load (bench, not CI; issue 12): --participants callers
 (default 1000) in one room, the first --talkers (default 10) sending an
 Opus tone and the others Opus-encoded digital silence (50 packets/s each,
-as a phone without DTX sends while its user listens), all from
+as a phone without DTX sends while its user listens; every caller offers the
+RFC 6464 audio level and sends it, as phones do, unless --no-audio-level), all from
 mcu-loadgen on this machine against a server it starts with a generated
 loopback config ([limits] off for one source address, RTP port range
 sized for N; this script raises RLIMIT_NOFILE for both).
@@ -103,6 +104,9 @@ def main():
                     "must not wait for a saturated server (at 0 it was late on most ticks)")
     ap.add_argument("--max-rss-mb", type=int, default=8000,
                     help="kill the server when its RSS passes this (a backlog)")
+    ap.add_argument("--no-audio-level", action="store_true",
+                    help="callers offer no RFC 6464 audio level (by default they offer it with "
+                    "vad=on, as phones do, and the silent ones say -127 dBov, V=0)")
     ap.add_argument("--keep", action="store_true", help="keep the server's config and log")
     args = ap.parse_args()
 
@@ -129,6 +133,8 @@ def main():
         cmd += ["--media", kv]
     if args.keep:
         cmd.append("--keep")
+    if args.no_audio_level:
+        cmd.append("--no-audio-level")
     started = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     guard = RssGuard(p.pid, args.max_rss_mb)

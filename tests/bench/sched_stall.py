@@ -4,9 +4,9 @@
 graphs: cheap) and reports, for every room mixing thread ("mixer:src") of
 the mcu process PID, the longest times it was
 
-  - runnable but not running (woken, waiting for a CPU: the machine or a
-    busier thread of equal priority starved it), with what ran on the CPUs
-    meanwhile, and
+  - runnable but not running (woken, or preempted while running, and
+    waiting for a CPU: the machine or a busier thread of equal priority
+    starved it), with what ran on the CPUs meanwhile, and
   - asleep between switching out and its next wake-up (waiting for its clock,
     for a lock or for another thread).
 
@@ -91,6 +91,11 @@ def main():
         if prev in tids:
             off[prev] = t
             woken.pop(prev, None)
+            # preempted (prev_state R): runnable from now on, with no
+            # wake-up to come (a wait for a CPU all the same)
+            if re.search(r"prev_state=R", rest):
+                woken[prev] = t
+                off.pop(prev)
         n = int(nxt.group(2))
         if n in tids:
             w = woken.pop(n, None)

@@ -121,18 +121,20 @@ class McuServer:
 
     def __init__(self, extra="", rooms_auto_create=True, rtp_timeout=30, env=None, sip_port=None,
                  listen="127.0.0.1", prefix=None, ring_time=0, control_http=False,
-                 control_token="test-token", limits=None, transports="udp,tcp", sip_extra=""):
+                 control_token="test-token", limits=None, transports="udp,tcp", sip_extra="",
+                 rtp_ports=400):
         """listen: the address for SIP and RTP; prefix: argv to run the
         daemon under (e.g. `ip netns exec NS`); limits: the [limits] group's
         keys (default: per-source rates high enough for any test's own
         traffic from 127.0.0.1, and no no-media hang-up, so that only the
         tests of the limits meet them); transports, sip_extra: [sip]
-        transports= and more lines of [sip] (e.g. tls-port=N)."""
+        transports= and more lines of [sip] (e.g. tls-port=N); rtp_ports: the
+        size of the server's RTP port range (two ports a caller)."""
         self.listen = listen
         self.prefix = list(prefix or [])
         self.port = sip_port or free_port()
-        self.rtp_min = free_port_range(400)
-        self.rtp_max = self.rtp_min + 399
+        self.rtp_min = free_port_range(rtp_ports)
+        self.rtp_max = self.rtp_min + rtp_ports - 1
         self.dir = tempfile.mkdtemp(prefix="mcu-test-")
         self.config = os.path.join(self.dir, "mcu.conf")
         self.logpath = os.path.join(self.dir, "mcu.log")

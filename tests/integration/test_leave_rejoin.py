@@ -11,37 +11,47 @@ timestamps, so this test's own lateness invents nothing):
 
 - every whole second of the window holds at least MIN_PER_SECOND of the
   server's packets (50 = real time), and
-- no gap between two packets exceeds MAX_GAP_MS,
+- no gap between two packets exceeds MAX_GAP_MS, and at most
+  MAX_LONG_GAPS exceed LONG_GAP_MS (a hold at every join or leave shows
+  as one gap each, 96 in all),
 - and they hear the others' tone.
 
 The bounds: the mixer produces one 20 ms frame per 20 ms and waits at most
 one frame for an input that has nothing (mcumixminus' retime, see
-test_mix_stall.py): it aims at no gap over 60 ms. A listener that lost
-more than two frames in a second and did not get them back in that second
-is not real time: MIN_PER_SECOND = 48. The gap bound is wider than the
-60 ms aim because this room has 64 callers (today 5 threads each) on a
-shared 2-core machine: over 28 runs of today's engine at load average
-10-67 (other sessions' builds and tests, also at nice -10) the worst gap
-was 26-49 ms in 20 runs, 73-87 ms in 3 and 119-280 ms in 5, all at load
-20 or more, which this test reports as failures: the server's main thread
-stalled with the mixer (the next INVITE logged 166 ms late) while this
-test's process kept time, and once (140 ms) exactly when 46 callers'
-adaptive jitter buffers stepped down 60 -> 50 ms in the same main-loop
-wake-up (their once-a-second timers coalesce; these callers joined in the
-same second). A
-join that holds the mixing thread costs every listener that hold: the
-join stall this guards against was 170-180 ms (README, "Joins and
-leaves"). Broken on purpose (a probe on the joiner's mixer output that
-sleeps in the mixing thread once, for every join after the first 64): a
-200 ms hold per rejoin fails with 1.6 s gaps and 1 packet in a second,
-120 ms with 370 ms gaps, 80 ms with 88-97 ms gaps and 43-46 packets in a
-second (the count catches it). With the thread-free engine, lower the gap
-bound to 60. Not yet: with callers placed by arrival and their depth from
-kernel stamps (mcumixminus' retime, mcu-audio-decode.c), 10 runs at load
-average 3-5 had worst gaps of 32-41 ms in 9 and 64 ms in 1 (no join or leave
-within 400 ms of it), and at load 10-20 42-358 ms in 10 runs; at load 1-2,
-32-41 ms in 9 runs against 28-30 ms in 5 runs of the engine before that
-change (not from the depths' steps: 33-40 ms with them off).
+test_mix_stall.py): no gap over MAX_GAP_MS = 60 ms, the issue's aim. A
+listener that lost more than two frames in a second and did not get them
+back in that second is not real time: MIN_PER_SECOND = 48. A join that
+holds the mixing thread costs every listener that hold: the join stall
+this guards against was 170-180 ms (README, "Joins and leaves").
+
+History of the gap bound. With the classic engine (5 threads a caller) it
+was 100 ms: over 28 runs at load average 10-67 (other sessions' builds and
+tests) the worst gap was 26-49 ms in 20 runs, 73-87 ms in 3 and 119-280 ms
+in 5, the server's main thread stalled with the mixer, once exactly when 46
+callers' adaptive jitter buffers stepped down in the same main-loop
+wake-up; later, with callers placed by arrival, 32-41 ms in 9 runs at load
+1-5 and 64 ms in 1. With the thread-free default engine (session 22),
+most runs under `perf record` of the scheduler (tests/bench/sched_stall.py):
+on a quiet machine (other sessions under half a CPU) the worst gap was
+21-26 ms in 17 runs (13 plain, 4 with parallel-encode-ms=0), join-gap's
+21-25 ms in 5; GST_DEBUG=mcumixminus:6 put the mixing thread at most 3.5 ms
+past its usual 30 ms lead during the churn (no join or leave holds it).
+With other sessions' builds or benches taking 1-1.9 of the 2 CPUs: 27-59
+ms in 9 runs and 66, 90, 119 ms in 3: at 66 and 90 ms the mixing thread
+was runnable without a CPU for 43 and 69 ms while other sessions' threads
+ran (the kernel's autogroup scheduling gives every login session an equal
+share before nice counts), at 119 ms this test's own sender was 115 ms
+late at the same moment. CI runs on a quiet machine; if this test fails
+under load, sched_stall.py tells starvation from a hold.
+Broken on purpose (a probe on a joiner's mixer output sleeping in the
+mixing thread once, for every join after the first 64): a 50 ms hold per
+rejoin fails with 54-65 ms gaps at every join (50 packets a second: the
+count does not catch it); a 40 ms hold gives 42-51 ms gaps, under the
+bound, and fails MAX_LONG_GAPS (48 gaps over 40 ms at every listener; the
+runs above had 0 at quiet and at most 4 under load); a 30 ms hold (gaps up
+to 37 ms) passes: that is this test's resolution.
+Before (bound 100): 200 ms hold 1.6 s gaps, 120 ms 370 ms, 80 ms 88-97
+ms (caught only by the count).
 Traffic stays on 127.0.0.1."""
 
 import concurrent.futures
@@ -61,7 +71,9 @@ STAGGER = 0.1  # s between two movers' BYEs (10 leaves/s, and 10 joins/s)
 REJOIN_AFTER = 0.6  # s from a mover's BYE to its new INVITE
 SETTLE = 1.0  # s after a round before the next (and the window's end)
 MIN_PER_SECOND = 48
-MAX_GAP_MS = 100
+MAX_GAP_MS = 60
+LONG_GAP_MS = 40  # a gap this long is rare: not at every join or leave
+MAX_LONG_GAPS = 8
 SCALE = float(os.environ.get("MCU_TEST_TIME_SCALE", "1"))
 
 checks = mcutest.Failures()
@@ -154,6 +166,11 @@ def check_stayers(stayers, t0, t1, events, loop):
         worst_gap, worst_second = max(worst_gap, gap), min(worst_second, low)
         near = min(events, key=lambda e: abs(e[0] - at))
         inside = sum(counts)
+        times = sorted(a for a in s.arrivals if t0 <= a <= t1)
+        longs = sum(1 for a, b in zip(times, times[1:]) if b - a > LONG_GAP_MS * SCALE / 1000)
+        checks.check(longs <= MAX_LONG_GAPS,
+                     "listener %d: %d gaps over %d ms in the window (at most %d; %d joins and "
+                     "leaves)" % (k, longs, LONG_GAP_MS, MAX_LONG_GAPS, len(events)))
         checks.check(gap <= MAX_GAP_MS * SCALE and low >= MIN_PER_SECOND,
                      "listener %d: longest RTP gap %.0f ms (ending %.2f s in; nearest event %s "
                      "at %.2f s), packets per second %s"

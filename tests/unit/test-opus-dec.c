@@ -10,6 +10,7 @@
 #include <gst/check/gstharness.h>
 #include <math.h>
 #include <opus.h>
+#include <string.h>
 
 #define RATE     48000
 #define FRAME    960
@@ -250,6 +251,27 @@ assert_same (OpusDecoder *ref, GstBuffer *packet, gboolean fec, GstBuffer *out)
   gst_buffer_unmap (out, &map);
 }
 
+/* @out differs from what @ref's concealment alone would give: the packet
+ * after a loss really carried a redundant copy (LBRR), else comparing with
+ * libopus' FEC decode could not tell FEC from concealment. A copy of the
+ * state conceals (OpusDecoder holds no pointers: memcpy is its copy). */
+static void
+assert_not_concealment (OpusDecoder *ref, GstBuffer *out)
+{
+  gint size = opus_decoder_get_size (1);
+  OpusDecoder *plc = g_malloc (size);
+  gint16 pcm[FRAME];
+  GstMapInfo map;
+
+  memcpy (plc, ref, size);
+  g_assert_cmpint (opus_decode (plc, NULL, 0, pcm, FRAME, 0), ==, FRAME);
+  g_free (plc);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpuint (map.size, ==, sizeof pcm);
+  g_assert_true (memcmp (map.data, pcm, sizeof pcm) != 0);
+  gst_buffer_unmap (out, &map);
+}
+
 /* use-inband-fec: one packet behind; a lost one comes back at its time,
  * decoded from the next packet's redundant copy (exactly what libopus
  * gives for it: concealment would differ). */
@@ -280,9 +302,10 @@ test_fec (void)
           gst_harness_push (h, gst_buffer_ref (packets[k])), ==, GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     assert_buffer (out, (k - 1) * FRAME_NS, FRAME);
-    if (k - 1 == 12)
+    if (k - 1 == 12) {
+      assert_not_concealment (ref, out);
       assert_same (ref, packets[13], TRUE, out);
-    else
+    } else
       assert_same (ref, packets[k - 1], FALSE, out);
     if (k - 1 >= 5)
       g_assert_cmpfloat (tone_power (out), >, 100.0);
@@ -339,6 +362,91 @@ test_fec_garbage (void)
   gst_harness_teardown (h);
 }
 
+static guint64
+skipped (GstHarness *h)
+{
+  guint64 n;
+
+  g_object_get (h->element, "silence-skipped", &n, NULL);
+  return n;
+}
+
+/* The next packet of @s with the tone (@tone) or digital silence. */
+static GstBuffer *
+next_packet_of (Source *s, gboolean tone)
+{
+  gint16 pcm[FRAME] = { 0 };
+  guchar data[1500];
+  GstBuffer *buf;
+  gint n;
+
+  for (guint i = 0; tone && i < FRAME; i++)
+    pcm[i] = (gint16)lrint (
+        8000 * sin (2 * G_PI * TONE * (gdouble)(s->k * FRAME + i) / RATE));
+  n = opus_encode (s->enc, pcm, FRAME, data, sizeof data);
+  g_assert_cmpint (n, >, 0);
+  buf = gst_buffer_new_memdup (data, (gsize)n);
+  GST_BUFFER_PTS (buf) = s->k * FRAME_NS;
+  s->k++;
+  return buf;
+}
+
+/* Known silence goes out as zeros of its length, undecoded: a GAP-flagged
+ * packet (the RFC 6464 level said silence) even with a tone in it, and the
+ * same silent bytes again; a tone after it is decoded at once (the first
+ * packet has the tone). */
+static void
+test_silence_skip (void)
+{
+  GstHarness *h = new_decoder (FALSE);
+  GstBuffer *in, *out;
+  Source s;
+
+  source_init (&s);
+  for (guint k = 0; k < 5; k++) { /* a tone: decoded */
+    g_assert_cmpint (
+        gst_harness_push (h, next_packet_of (&s, TRUE)), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_try_pull (h));
+  }
+  g_assert_cmpuint (skipped (h), ==, 0);
+  /* digital silence: once the encoder repeats one packet, skipped; zeros
+   * of the packet's length at its time all along */
+  for (guint k = 0; k < 40; k++) {
+    g_assert_cmpint (
+        gst_harness_push (h, next_packet_of (&s, FALSE)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 1) * FRAME_NS, FRAME);
+    if (k >= 10)
+      g_assert_cmpfloat (tone_power (out), <, 1.0);
+    gst_buffer_unref (out);
+  }
+  g_assert_cmpuint (skipped (h), >=, 20);
+  /* a tone packet flagged GAP (its level said silence): zeros, skipped */
+  {
+    guint64 before = skipped (h);
+
+    in = next_packet_of (&s, TRUE);
+    GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_GAP);
+    g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 1) * FRAME_NS, FRAME);
+    g_assert_cmpfloat (tone_power (out), ==, 0.0);
+    gst_buffer_unref (out);
+    g_assert_cmpuint (skipped (h), ==, before + 1);
+  }
+  /* talking again: the first packet is decoded and has the tone */
+  for (guint k = 0; k < 3; k++) {
+    in = next_packet_of (&s, TRUE);
+    g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 1) * FRAME_NS, FRAME);
+    g_assert_cmpfloat (tone_power (out), >, 1000.0);
+    gst_buffer_unref (out);
+  }
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -350,5 +458,6 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-dec/garbage", test_garbage);
   g_test_add_func ("/opus-dec/fec", test_fec);
   g_test_add_func ("/opus-dec/fec-garbage", test_fec_garbage);
+  g_test_add_func ("/opus-dec/silence-skip", test_silence_skip);
   return g_test_run ();
 }
