@@ -49,6 +49,7 @@
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
 #include "mcu-audio-mix-private.h"
+#include "mcu-audio-decode.h"
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
@@ -489,9 +490,15 @@ build_pipeline (McuAudioMix *self, GError **error)
    * and decoder, about as late again as RETIME_LEAD_MS. Recordings and
    * streams take the jitter buffer off the mix's times, so both are timed
    * by arrival plus that same path (test_recording's claps: -45..+7 ms
-   * with RETIME_LEAD_MS taken off as well, centred on -19). */
-  mcu_mix_taps_set_delay (
-      self->taps, (GstClockTime)options->latency_ms * GST_MSECOND);
+   * with RETIME_LEAD_MS taken off as well, centred on -19). The depth
+   * starts at jitter-latency and comes down to MCU_AUDIO_DECODE_MIN_DEPTH
+   * on a clean network (both paths): the middle of the two is taken off,
+   * so that lip sync is as far off at a call's start as once its depth
+   * came down (taking jitter-latency off: 0 then -43 ms, test_recording) */
+  mcu_mix_taps_set_delay (self->taps,
+      (GstClockTime)(options->latency_ms +
+                     MIN (options->latency_ms, MCU_AUDIO_DECODE_MIN_DEPTH)) /
+          2 * GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",
