@@ -49,6 +49,7 @@
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
 #include "mcu-audio-mix-private.h"
+#include "mcu-audio-decode.h"
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
@@ -478,14 +479,26 @@ build_pipeline (McuAudioMix *self, GError **error)
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);
+  /* GstAudioAggregator counts its output duration (20 ms) as latency, so a
+   * live frame waited until 30 ms after its start for inputs that are not
+   * queued (the rings of the shared jitter buffers' inputs: mixed at the
+   * timeout, 20 ms later than they are placed for). The retimed inputs are
+   * placed for RETIME_PHASE (mcu-mix-minus-pad.c), the clock source's 10 ms. */
+  gst_aggregator_set_latency (GST_AGGREGATOR (self->mixer), 0, 0);
   /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
    * buffer; its picture reaches the compositor after its own jitter buffer
    * and decoder, about as late again as RETIME_LEAD_MS. Recordings and
    * streams take the jitter buffer off the mix's times, so both are timed
    * by arrival plus that same path (test_recording's claps: -45..+7 ms
-   * with RETIME_LEAD_MS taken off as well, centred on -19). */
-  mcu_mix_taps_set_delay (
-      self->taps, (GstClockTime)options->latency_ms * GST_MSECOND);
+   * with RETIME_LEAD_MS taken off as well, centred on -19). The depth
+   * starts at jitter-latency and comes down to MCU_AUDIO_DECODE_MIN_DEPTH
+   * on a clean network (both paths): the middle of the two is taken off,
+   * so that lip sync is as far off at a call's start as once its depth
+   * came down (taking jitter-latency off: 0 then -43 ms, test_recording) */
+  mcu_mix_taps_set_delay (self->taps,
+      (GstClockTime)(options->latency_ms +
+                     MIN (options->latency_ms, MCU_AUDIO_DECODE_MIN_DEPTH)) /
+          2 * GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
     g_object_set (self->mixer, "gate-threshold-db",

@@ -25,6 +25,7 @@
  * timer added last) and stop (the timer removed first, waiting). */
 #include "mcu-rtp-endpoint-private.h"
 #include "mcu-jitter-buffer.h"
+#include "mcu-audio-decode.h"
 #include "mcu-mixer-error.h"
 
 #include <gst/rtp/rtp.h>
@@ -158,11 +159,17 @@ make_jitter_buffer (McuRtpEndpoint *self, GstBin *bin)
   GstElement *jb = g_object_new (MCU_TYPE_JITTER_BUFFER, NULL);
   GstPad *sink;
 
-  /* never below jitter-latency, as with rtpbin's (and the shared jitter
-   * buffer under rtpbin): each 10 ms step down (once a second after 5 s
-   * of calm) left a hole at the listeners (test_plc) */
+  /* from jitter-latency, then adaptive from the measured jitter within
+   * the classic path's bounds (McuAudioDecode's): 20 ms on a calm network.
+   * A 10 ms step down (once a second after 5 s of calm) moves the caller's
+   * audio earlier: retiming marks the buffer DISCONT and the mixer input's
+   * ring places it at its own time, over 10 ms not mixed yet, so it leaves
+   * no hole (test_plc). (It used to leave one, through GstAggregatorPad's
+   * queue, and the depth was held at jitter-latency: 60 ms more latency.) */
   g_object_set (jb, "latency", self->jitter_latency, "min-latency",
-      self->jitter_latency, "do-lost", TRUE, NULL);
+      MIN (self->jitter_latency, MCU_AUDIO_DECODE_MIN_DEPTH), "max-latency",
+      MAX (self->jitter_latency, MCU_AUDIO_DECODE_MAX_DEPTH), "do-lost", TRUE,
+      NULL);
   gst_bin_add (bin, jb);
   sink = gst_element_get_static_pad (jb, "sink");
   gst_pad_add_probe (sink,

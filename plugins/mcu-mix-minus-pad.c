@@ -246,7 +246,11 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
 {
   if (!pad->in_synced)
     return "first buffer";
-  if (at < (GstClockTimeDiff)mixed || at < (GstClockTimeDiff)now - RETIME_LATE)
+  /* (within a millisecond before the mix: the mix's position and the
+   * input's grid differ by a sample's rounding; such a buffer is in time
+   * for all but that sample, which the ring drops) */
+  if (at + (GstClockTimeDiff)GST_MSECOND < (GstClockTimeDiff)mixed ||
+      at < (GstClockTimeDiff)now - RETIME_LATE)
     return "late";
   if (at > (GstClockTimeDiff)(now + RETIME_EARLY))
     return "early";
@@ -336,8 +340,11 @@ move_back (McuMixMinusPad *pad, GstClockTime now)
       pad, "%" GST_STIME_FORMAT " earlier again", GST_STIME_ARGS (back));
   pad->in_offset -= back;
   pad->in_quiet = now;
-  /* what comes late now is the backlog its lateness left upstream */
-  pad->in_started = FALSE;
+  /* what comes late now is the backlog its lateness left upstream; a
+   * ring's pusher (a jitter buffer paced by its own playout times) leaves
+   * none: a late buffer after the move is absorbed again (one frame),
+   * not dropped for up to RETIME_LATE_RUN (150-280 ms holes, test_plc) */
+  pad->in_started = pad->ring != NULL;
   return TRUE;
 }
 

@@ -21,7 +21,13 @@ reordering): no holes either, and the server's jitter buffer depth
 and stays at most DEPTH_MAX_MS. A G.722 caller with 0..80 ms gets a depth
 past jitter-latency (60), so its audio is moved later while it talks (the
 jump concealed): no holes there either once the depth got there (after
-the first 3 s of tone: it measures for a second or two first)."""
+the first 3 s of tone: it measures for a second or two first).
+
+Steps down: the loss callers have no jitter, so their depth comes down from
+jitter-latency (60) in 10 ms steps, once a second after a few seconds of
+calm, towards 20 ms; each step moves their audio 10 ms earlier. The depth
+must have stepped down (to STEPPED_MS or less) while the tone was checked
+for holes, so that the check covers the steps."""
 
 import json
 import os
@@ -44,6 +50,7 @@ HOLE_MS = 5.0        # a run of near-zero samples this long is a hole
 FADE_MS = 50         # concealment lasts this long, then fades to silence
 MAX_HOLES = 2        # host stalls (see above)
 DEPTH_MAX_MS = 100
+STEPPED_MS = 50      # a loss caller's depth by the end: a step or more down
 
 LOSS = [("opus", 10, 0), ("pcmu", 10, 0), ("pcma", 10, 0), ("g722", 10, 0)]
 # 40 ms: within the default 60 ms; 80 ms: deeper than jitter-latency, so
@@ -120,7 +127,7 @@ def participants(ctl, room):
 
 def run_batch(srv, ctl, cases, first, depths):
     """Calls every case's listener and sender at once (room 3000 + index);
-    notes the jittery senders' depth while they talk."""
+    notes each sender's depth while it talks."""
     running = []
     for i, (name, codec, drop, jitter) in enumerate(cases):
         room = str(3000 + first + i)
@@ -133,8 +140,6 @@ def run_batch(srv, ctl, cases, first, depths):
     deadline = time.monotonic() + DURATION - 1.0
     while time.monotonic() < deadline:
         for name, room, jitter, _, _ in running:
-            if not jitter:
-                continue
             for p in participants(ctl, room):
                 if p.get("display") == name + "-sender":
                     d = p["stats"].get("jitter_buffer_ms", 0)
@@ -188,11 +193,15 @@ def main():
                         " ".join("%.0f ms at %.2f s" % h for h in found[:8]) or "none",
                         longest[0], longest[1], withheld,
                         withheld + sender["r"].get("rtp_packets_sent", 0), run))
+        seen = depths.get(name, [])
         if not jitter:
             checks.check(withheld > 0.05 * 50 * DURATION,
                          "%s: the sender withheld packets (%d)" % (name, withheld))
+            checks.check(len(seen) > 0 and min(d for d, _ in seen) <= STEPPED_MS,
+                         "%s: the depth stepped down to %d ms or less while the tone "
+                         "was checked (%s)" % (name, STEPPED_MS,
+                                               " ".join("%s/%s" % x for x in seen)))
             continue
-        seen = depths.get(name, [])
         checks.check(len(seen) > 0, "%s: depth read from the control API" % name)
         if seen:
             last = seen[-1][0]

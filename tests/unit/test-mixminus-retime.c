@@ -5,6 +5,7 @@
  * element's own latency; one fed by a shared pusher never blocks it. */
 #include "mcu-jitter-buffer.h"
 #include "mcu-mix-minus.h"
+#include "mcu-mix-minus-private.h"
 #include "mcu-mix-minus-ring.h"
 #include "mcu-plugins.h"
 #include "mixminus-fixture.h"
@@ -512,6 +513,55 @@ test_shared_discont (void)
   g_cond_clear (&st.cond);
 }
 
+/* Where a shared input's last buffer went (the ring's end, ms of running
+ * time), whether stored or dropped as beyond the window. */
+static guint64
+ring_end_ms (GstPad *pad)
+{
+  McuMixMinusRing *ring = mcu_mix_minus_pad_get_ring (MCU_MIX_MINUS_PAD (pad));
+
+  g_assert_nonnull (ring);
+  return mcu_mix_minus_ring_end (ring) / 48;
+}
+
+/* A shared input placed later for a late buffer goes back to its own
+ * times after 3 s in time; a buffer late again right after that is
+ * absorbed again (placed a frame later), not dropped as a backlog: a
+ * jitter buffer paced by its own playout times leaves none, and the drop
+ * lasted up to 200 ms (holes at the listeners, test_plc). (The mix is not
+ * running here: late is more than 60 ms before now.) */
+static void
+test_shared_move_back (void)
+{
+  Fixture *f = fixture_new (2, TRUE);
+  g_autoptr (GstPad) shared = sink_pad (f, 1);
+  g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
+  GstTestClock *tc = GST_TEST_CLOCK (clock);
+  GstClockTime t = 10 * GST_SECOND, ms = GST_MSECOND;
+  GstSegment segment;
+
+  g_object_set (shared, "retime", TRUE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (
+      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
+  make_shared (f->in[1]->srcpad);
+  /* placed by its arrival at t, then in time */
+  push_at (f, tc, t, 0, 0);
+  g_assert_cmpuint (ring_end_ms (shared), ==, (t + 20 * ms) / ms);
+  push_at (f, tc, t + 23 * ms, 1, 20 * ms);
+  g_assert_cmpuint (ring_end_ms (shared), ==, (t + 40 * ms) / ms);
+  /* 65 ms late: placed 80 ms later */
+  push_at (f, tc, t + 125 * ms, 2, 60 * ms);
+  g_assert_cmpuint (ring_end_ms (shared), ==, (t + 160 * ms) / ms);
+  /* in time for 3 s: back to its own times */
+  push_at (f, tc, t + 3600 * ms, 3, 3460 * ms);
+  g_assert_cmpuint (ring_end_ms (shared), ==, (t + 3480 * ms) / ms);
+  /* late again at once: placed later again, not dropped */
+  push_at (f, tc, t + 3700 * ms, 4, 3620 * ms);
+  g_assert_cmpuint (ring_end_ms (shared), ==, (t + 3720 * ms) / ms);
+  fixture_free (f);
+}
+
 /* The ring itself: samples read where written; what falls before the read
  * position or beyond the window is dropped and counted, never waited for;
  * a write follows the previous one seamlessly unless DISCONT. */
@@ -572,6 +622,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/retime/shared-pusher-never-blocks",
       test_shared_pusher_never_blocks);
   g_test_add_func ("/mixminus/retime/ring", test_ring);
+  g_test_add_func ("/mixminus/retime/shared-move-back", test_shared_move_back);
   g_test_add_func ("/mixminus/retime/shared-discont", test_shared_discont);
   g_test_add_func ("/mixminus/retime/own-times", test_own_times);
 

@@ -238,23 +238,27 @@ test_srtp_in (gconstpointer data)
   transport = build_pcmu (ep, &params);
   g_assert_true ((mcu_rtp_endpoint_get_rtpbin (ep) == NULL) == direct);
   if (direct) {
-    /* its depth never goes below jitter-latency (each step down is a
-     * hole at the listeners) */
+    /* its depth starts at jitter-latency and adapts within the classic
+     * path's bounds (a step down leaves no hole through the ring:
+     * test_plc) */
     g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (transport));
     GValue v = G_VALUE_INIT;
-    guint min = 0, found = 0;
+    guint start = 0, min = 0, max = 0, found = 0;
 
     while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
       GObject *e = g_value_get_object (&v);
 
       if (MCU_IS_JITTER_BUFFER (e)) {
-        g_object_get (e, "min-latency", &min, NULL);
+        g_object_get (e, "latency", &start, "min-latency", &min, "max-latency",
+            &max, NULL);
         found++;
       }
       g_value_unset (&v);
     }
     g_assert_cmpuint (found, ==, 1);
-    g_assert_cmpuint (min, ==, 40);
+    g_assert_cmpuint (start, ==, 40);
+    g_assert_cmpuint (min, ==, 20);
+    g_assert_cmpuint (max, ==, 200);
   }
 
   pipeline = gst_pipeline_new (NULL);
