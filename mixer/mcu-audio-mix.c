@@ -480,11 +480,12 @@ build_pipeline (McuAudioMix *self, GError **error)
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);
   /* GstAudioAggregator counts its output duration (20 ms) as latency, so a
-   * live frame waited until 30 ms after its start for inputs that are not
+   * live frame waits until 30 ms after its start for inputs that are not
    * queued (the rings of the shared jitter buffers' inputs: mixed at the
-   * timeout, 20 ms later than they are placed for). The retimed inputs are
-   * placed for RETIME_PHASE (mcu-mix-minus-pad.c), the clock source's 10 ms. */
-  gst_aggregator_set_latency (GST_AGGREGATOR (self->mixer), 0, 0);
+   * timeout, 20 ms later than they are placed for). Setting that latency to
+   * 0 took the 20 ms off (latency_bench) but the Opus caller of
+   * test_media_mix then received full-scale noise after a leave in 1 of 2
+   * runs (8 of 8 clean without it): not set until that is understood. */
   /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
    * buffer; its picture reaches the compositor after its own jitter buffer
    * and decoder, about as late again as RETIME_LEAD_MS. Recordings and
