@@ -3,6 +3,7 @@
 #include "mcu-audio-decode.h"
 #include "mcu-pad-util-private.h"
 #include "mcu-mixer-error.h"
+#include "mcu-opus-dec.h"
 #include "mcu-rtp-level.h"
 
 #include <gst/rtp/rtp.h>
@@ -414,10 +415,9 @@ guint64
 mcu_audio_decode_get_silence_skipped (McuAudioDecode *self)
 {
   g_autoptr (GstElement) dec = gst_pad_get_parent_element (self->decoded);
-  guint64 skipped = 0;
 
-  if (dec != NULL && g_object_class_find_property (
-                         G_OBJECT_GET_CLASS (dec), "silence-skipped") != NULL)
-    g_object_get (dec, "silence-skipped", &skipped, NULL);
-  return skipped;
+  /* only mcuopusdec skips known silence (G.711/G.722 decode is cheap) */
+  return MCU_IS_OPUS_DEC (dec)
+             ? mcu_opus_dec_get_silence_skipped (MCU_OPUS_DEC (dec))
+             : 0;
 }

@@ -543,6 +543,18 @@ mcu_opus_dec_init (McuOpusDec *self)
   reset (self);
 }
 
+guint64
+mcu_opus_dec_get_silence_skipped (McuOpusDec *self)
+{
+  guint64 skipped;
+
+  g_return_val_if_fail (MCU_IS_OPUS_DEC (self), 0);
+  GST_OBJECT_LOCK (self);
+  skipped = self->skipped;
+  GST_OBJECT_UNLOCK (self);
+  return skipped;
+}
+
 gboolean
 mcu_opus_dec_register (GstPlugin *plugin)
 {

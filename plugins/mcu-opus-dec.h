@@ -59,4 +59,7 @@ G_DECLARE_FINAL_TYPE (McuOpusDec, mcu_opus_dec, MCU, OPUS_DEC, GstElement)
 /* Registers "mcuopusdec" with @plugin, or statically with NULL. */
 gboolean mcu_opus_dec_register (GstPlugin *plugin);
 
+/* The "silence-skipped" count, typed (any thread). */
+guint64 mcu_opus_dec_get_silence_skipped (McuOpusDec *self);
+
 G_END_DECLS
