@@ -21,6 +21,7 @@ REQUIRED = [
     "PrivateDevices=yes", "CapabilityBoundingSet=", "AmbientCapabilities=",
     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
     "SystemCallFilter=@system-service", "WatchdogSec=30s", "MemoryDenyWriteExecute=yes",
+    "LimitNICE=-10",
 ]
 
 

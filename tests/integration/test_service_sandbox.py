@@ -5,7 +5,13 @@ state directory of its own, XDG_RUNTIME_DIR=/run (not writable: as in the
 unit), and a seccomp filter equal to MemoryDenyWriteExecute=yes (mdwe.py).
 Two callers (Opus, PCMU) get 200 and RTP both ways, GStreamer's ORC still
 compiles (its code is in a twice-mapped orcexec file in HOME, not in
-anonymous W+X memory, which the filter refuses), and SIGTERM exits 0."""
+anonymous W+X memory, which the filter refuses), and SIGTERM exits 0.
+As the unit's LimitNICE=-10 (RLIMIT_NICE 30) lets it, the room's mixing
+thread and the playout workers run at nice -10 and every other thread at 0
+(without the limit they would silently keep 0). Raising RLIMIT_NICE needs
+CAP_SYS_RESOURCE, which root in some containers (this CI's) lacks: there the
+test grants the permission the other way the kernel knows, an ambient
+CAP_SYS_NICE, and says so; the daemon's side is the same."""
 
 import json
 import os
@@ -20,6 +26,34 @@ import mcutest  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 checks = mcutest.Failures()
+
+
+def thread_nices(pid):
+    """{thread name: [nice, ...]} of the process' threads."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                stat = f.read()
+        except OSError:
+            continue  # the thread ended
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out.setdefault(name, []).append(int(fields[16]))  # field 19: nice
+    return out
+
+
+def check_priorities(pid):
+    nices = thread_nices(pid)
+    print("threads (name: nice values): %s" % nices)
+    raised = {n: v for n, v in nices.items() if -10 in v}
+    base = nices["mcu"][0]  # the main thread: the nice the test was started at
+    checks.check(all(v == [-10] for n, v in nices.items() if n.startswith("mcu-playout")) and
+                 any(n.startswith("mcu-playout") for n in nices),
+                 "the playout workers run at nice -10")
+    checks.check(nices.get("mixer:src") == [-10], "the mixing thread runs at nice -10")
+    checks.check(all(x == base for n, v in nices.items() if n not in raised for x in v),
+                 "every other thread keeps the process' nice (%d)" % base)
 
 
 def main():
@@ -39,7 +73,15 @@ def main():
     mcutest.MCU_BIN = binary
     srv.env.update(HOME=state, XDG_RUNTIME_DIR="/run", XDG_CACHE_HOME=state,
                    GST_REGISTRY=os.path.join(state, "registry.bin"))
-    srv.prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+    if subprocess.run(["prlimit", "--nice=30", "true"],
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        print("priority: RLIMIT_NICE 30, as the unit's LimitNICE=-10")
+        allow = ["prlimit", "--nice=30", "setpriv"]
+    else:
+        print("priority: cannot raise RLIMIT_NICE here (no CAP_SYS_RESOURCE): "
+              "an ambient CAP_SYS_NICE instead")
+        allow = ["setpriv", "--inh-caps=+sys_nice", "--ambient-caps=+sys_nice"]
+    srv.prefix = allow + ["--reuid=nobody", "--regid=nogroup", "--clear-groups",
                   "/usr/bin/python3", os.path.join(HERE, "mdwe.py")]
     work = tempfile.mkdtemp(prefix="mcu-sandbox-")
     with srv:
@@ -61,6 +103,7 @@ def main():
         maps = mcutest.poll_until(orc_maps, 8)
         checks.check("rw-s" in (maps or []) and "r-xs" in (maps or []),
                      "ORC compiled into a file mapped twice, writable and executable (%s)" % maps)
+        check_priorities(srv.proc.pid)
         for p in procs:
             p.wait(timeout=30)
         for codec in ("opus", "pcmu"):
