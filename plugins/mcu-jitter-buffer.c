@@ -48,10 +48,11 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
 /* Downstream's answer to MCU_JITTER_BUFFER_CAN_TAKE: 1 yes, 0 no, -1 not
- * answered (nobody downstream would block us). With service_lock: the
- * query is the element's own, sent again and again. */
+ * answered (nobody downstream would block us); @direct: through its asker
+ * (the query only when there is none, or it went stale). With
+ * service_lock: the query and the asker are the element's own. */
 static gint
-downstream_can_take (McuJitterBuffer *self)
+downstream_can_take (McuJitterBuffer *self, gboolean *direct)
 {
   GstStructure *s;
   gboolean can = TRUE;
@@ -64,9 +65,7 @@ downstream_can_take (McuJitterBuffer *self)
         mcu_jitter_buffer_asker_ask (self->asker, self->waker);
 
     if (res != MCU_JITTER_BUFFER_ASK_STALE) {
-      g_mutex_lock (&self->lock);
-      self->asked_direct++;
-      g_mutex_unlock (&self->lock);
+      *direct = TRUE;
       return res == MCU_JITTER_BUFFER_ASK_YES ? 1 : 0;
     }
     g_clear_pointer (&self->asker, mcu_jitter_buffer_asker_unref);
@@ -111,6 +110,7 @@ static gint
 may_push (McuJitterBuffer *self, GstClockTime rt)
 {
   gboolean was_held = self->held;
+  gboolean direct = FALSE;
   gint can;
 
   if (self->granted) {
@@ -127,9 +127,11 @@ may_push (McuJitterBuffer *self, GstClockTime rt)
   self->asking = TRUE;
   self->asked++;
   g_mutex_unlock (&self->lock);
-  can = downstream_can_take (self);
+  can = downstream_can_take (self, &direct);
   g_mutex_lock (&self->lock);
   self->asking = FALSE;
+  if (direct)
+    self->asked_direct++;
   /* woken since it said no (a wake before a yes is stale) */
   if (can == 0 && self->granted) {
     self->woken++;
