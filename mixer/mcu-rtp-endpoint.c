@@ -798,8 +798,10 @@ mcu_rtp_endpoint_make_udpsink (GstBin *bin, GSocket *socket, GError **error)
 
   if (e == NULL)
     return NULL;
+  /* (no last-sample: a lock and a buffer ref/unref per packet sent, for
+   * a property nobody reads) */
   g_object_set (e, "socket", socket, "close-socket", FALSE, "sync", FALSE,
-      "async", FALSE, NULL);
+      "async", FALSE, "enable-last-sample", FALSE, NULL);
   return e;
 }
 

@@ -102,20 +102,26 @@ struct _McuJitterBuffer
   GstClockTime below_since, last_down;
   /* counters */
   guint64 received, lost, late, duplicates;
-  guint64 deferred; /* answers "full" (MCU_JITTER_BUFFER_CAN_TAKE) */
-  guint64 asked;    /* queries sent */
-  guint64 woken;    /* pushes that downstream's wake allowed */
-  guint64 rescued;  /* waits that no wake ended */
+  guint64 deferred;     /* answers "full" (MCU_JITTER_BUFFER_CAN_TAKE) */
+  guint64 asked;        /* times downstream was asked (query or asker) */
+  guint64 asked_direct; /* of those, through downstream's asker */
+  guint64 woken;        /* pushes that downstream's wake allowed */
+  guint64 rescued;      /* waits that no wake ended */
   /* downstream: the query (reused: no allocation per packet; with
    * service_lock) and its answers */
   GstQuery *can_take;
   GArray *items;               /* Item, scratch of the service */
   McuJitterBufferWaker *waker; /* (owned) in can_take too */
-  gboolean asking;             /* a query is out */
-  gboolean held;               /* it said no: waiting for its wake */
-  gboolean granted;            /* woken: one item may go without asking */
-  GstClockTime held_at;        /* running time it said no */
-  GstClockTime freed;          /* running time downstream said yes after a no */
+  /* downstream's direct line (with service_lock), from its last answer;
+   * dropped at the next ask once asker_stale is set (atomic: the src pad
+   * unlinked, the element stopping) */
+  McuJitterBufferAsker *asker;
+  gint asker_stale;
+  gboolean asking;      /* a query is out */
+  gboolean held;        /* it said no: waiting for its wake */
+  gboolean granted;     /* woken: one item may go without asking */
+  GstClockTime held_at; /* running time it said no */
+  GstClockTime freed;   /* running time downstream said yes after a no */
   /* the scheduler */
   McuJitterBufferWakeFunc wake;
   McuJitterBufferDetachFunc detach;

@@ -48,18 +48,38 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
 /* Downstream's answer to MCU_JITTER_BUFFER_CAN_TAKE: 1 yes, 0 no, -1 not
- * answered (nobody downstream would block us). With service_lock: the
- * query is the element's own, sent again and again. */
+ * answered (nobody downstream would block us); @direct: through its asker
+ * (the query only when there is none, or it went stale). With
+ * service_lock: the query and the asker are the element's own. */
 static gint
-downstream_can_take (McuJitterBuffer *self)
+downstream_can_take (McuJitterBuffer *self, gboolean *direct)
 {
-  GstStructure *s = gst_query_writable_structure (self->can_take);
+  GstStructure *s;
   gboolean can = TRUE;
+  const GValue *v;
 
+  if (g_atomic_int_compare_and_exchange (&self->asker_stale, TRUE, FALSE))
+    g_clear_pointer (&self->asker, mcu_jitter_buffer_asker_unref);
+  if (self->asker != NULL) {
+    McuJitterBufferAskResult res =
+        mcu_jitter_buffer_asker_ask (self->asker, self->waker);
+
+    if (res != MCU_JITTER_BUFFER_ASK_STALE) {
+      *direct = TRUE;
+      return res == MCU_JITTER_BUFFER_ASK_YES ? 1 : 0;
+    }
+    g_clear_pointer (&self->asker, mcu_jitter_buffer_asker_unref);
+  }
+  s = gst_query_writable_structure (self->can_take);
   gst_structure_remove_field (s, "can-take");
+  gst_structure_remove_field (s, "asker");
   if (!gst_pad_peer_query (self->srcpad, self->can_take) ||
       !gst_structure_get_boolean (s, "can-take", &can))
     return -1;
+  v = gst_structure_get_value (s, "asker");
+  if (v != NULL && G_VALUE_HOLDS (v, MCU_TYPE_JITTER_BUFFER_ASKER) &&
+      g_value_get_boxed (v) != NULL)
+    self->asker = mcu_jitter_buffer_asker_ref (g_value_get_boxed (v));
   return can ? 1 : 0;
 }
 
@@ -90,6 +110,7 @@ static gint
 may_push (McuJitterBuffer *self, GstClockTime rt)
 {
   gboolean was_held = self->held;
+  gboolean direct = FALSE;
   gint can;
 
   if (self->granted) {
@@ -106,9 +127,11 @@ may_push (McuJitterBuffer *self, GstClockTime rt)
   self->asking = TRUE;
   self->asked++;
   g_mutex_unlock (&self->lock);
-  can = downstream_can_take (self);
+  can = downstream_can_take (self, &direct);
   g_mutex_lock (&self->lock);
   self->asking = FALSE;
+  if (direct)
+    self->asked_direct++;
   /* woken since it said no (a wake before a yes is stale) */
   if (can == 0 && self->granted) {
     self->woken++;
@@ -499,6 +522,7 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
           self->rescued, (guint)(self->jitter / GST_MSECOND),
           (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
+      g_atomic_int_set (&self->asker_stale, TRUE);
       detach = self->detach;
       data = self->sched_data;
       self->wake = NULL;
@@ -524,9 +548,9 @@ make_stats (McuJitterBuffer *self)
       G_TYPE_UINT64, self->received, "lost", G_TYPE_UINT64, self->lost, "late",
       G_TYPE_UINT64, self->late, "duplicates", G_TYPE_UINT64, self->duplicates,
       "deferred", G_TYPE_UINT64, self->deferred, "asked", G_TYPE_UINT64,
-      self->asked, "woken", G_TYPE_UINT64, self->woken, "rescued",
-      G_TYPE_UINT64, self->rescued, "jitter", G_TYPE_UINT,
-      (guint)(self->jitter / GST_MSECOND), NULL);
+      self->asked, "asked-direct", G_TYPE_UINT64, self->asked_direct, "woken",
+      G_TYPE_UINT64, self->woken, "rescued", G_TYPE_UINT64, self->rescued,
+      "jitter", G_TYPE_UINT, (guint)(self->jitter / GST_MSECOND), NULL);
 }
 
 static void
@@ -604,6 +628,7 @@ mcu_jitter_buffer_finalize (GObject *object)
   /* downstream may still hold the waker: its wakes stop here */
   mcu_jitter_buffer_waker_detach (self->waker);
   gst_query_unref (self->can_take);
+  g_clear_pointer (&self->asker, mcu_jitter_buffer_asker_unref);
   mcu_jitter_buffer_waker_unref (self->waker);
   g_array_unref (self->items);
   mcu_jitter_buffer_queue_drop (self);
@@ -682,6 +707,13 @@ mcu_jitter_buffer_class_init (McuJitterBufferClass *klass)
       mcu_jitter_buffer_debug, "mcujitterbuffer", 0, "mcu jitter buffer");
 }
 
+/* Whoever answers next is asked again (any thread, pad lock held). */
+static void
+mcu_jitter_buffer_src_unlink (GstPad *pad, GstObject *parent)
+{
+  g_atomic_int_set (&MCU_JITTER_BUFFER (parent)->asker_stale, TRUE);
+}
+
 static void
 mcu_jitter_buffer_init (McuJitterBuffer *self)
 {
@@ -708,6 +740,7 @@ mcu_jitter_buffer_init (McuJitterBuffer *self)
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_query_function (self->srcpad, mcu_jitter_buffer_src_query);
+  gst_pad_set_unlink_function (self->srcpad, mcu_jitter_buffer_src_unlink);
   GST_PAD_SET_PROXY_CAPS (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 }

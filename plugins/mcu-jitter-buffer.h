@@ -87,6 +87,38 @@ void mcu_jitter_buffer_waker_wake (McuJitterBufferWaker *waker);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (
     McuJitterBufferWaker, mcu_jitter_buffer_waker_unref)
 
+/* Downstream's direct line (optional): the element answering
+ * MCU_JITTER_BUFFER_CAN_TAKE may also set the field "asker"
+ * (MCU_TYPE_JITTER_BUFFER_ASKER). The jitter buffer then asks it directly
+ * from the next push on, without the query's walk through every element
+ * in between (depayloader, decoder, ghost pads: a pad query, an iterator
+ * and locks at each, for every packet), until it answers STALE (its
+ * object released, unlinked or no longer answering: the query is sent
+ * again) or the jitter buffer's src pad is unlinked or stops. The
+ * function answers as the query would, with @waker kept when NO; it is
+ * called from the pusher's thread with none of its locks held. */
+typedef enum
+{
+  MCU_JITTER_BUFFER_ASK_STALE = -2,
+  MCU_JITTER_BUFFER_ASK_NO = 0,
+  MCU_JITTER_BUFFER_ASK_YES = 1,
+} McuJitterBufferAskResult;
+typedef McuJitterBufferAskResult (*McuJitterBufferAskFunc) (
+    GObject *object, McuJitterBufferWaker *waker);
+typedef struct _McuJitterBufferAsker McuJitterBufferAsker;
+#define MCU_TYPE_JITTER_BUFFER_ASKER (mcu_jitter_buffer_asker_get_type ())
+GType mcu_jitter_buffer_asker_get_type (void);
+/* Holds a weak reference on @object. */
+McuJitterBufferAsker *mcu_jitter_buffer_asker_new (
+    GObject *object, McuJitterBufferAskFunc func);
+McuJitterBufferAsker *mcu_jitter_buffer_asker_ref (McuJitterBufferAsker *asker);
+void mcu_jitter_buffer_asker_unref (McuJitterBufferAsker *asker);
+/* STALE when its object is gone. */
+McuJitterBufferAskResult mcu_jitter_buffer_asker_ask (
+    McuJitterBufferAsker *asker, McuJitterBufferWaker *waker);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (
+    McuJitterBufferAsker, mcu_jitter_buffer_asker_unref)
+
 /* Registers "mcujitterbuffer" with @plugin, or statically with NULL. */
 gboolean mcu_jitter_buffer_register (GstPlugin *plugin);
 

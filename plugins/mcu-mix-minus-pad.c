@@ -163,6 +163,7 @@ mcu_mix_minus_pad_finalize (GObject *object)
   gst_clear_object (&pad->srcpad);
   g_clear_pointer (&pad->own, g_free);
   g_clear_pointer (&pad->waiter, mcu_jitter_buffer_waker_unref);
+  g_clear_pointer (&pad->asker, mcu_jitter_buffer_asker_unref);
   g_clear_pointer (&pad->ring, mcu_mix_minus_ring_free);
 
   G_OBJECT_CLASS (mcu_mix_minus_pad_parent_class)->finalize (object);
@@ -531,35 +532,25 @@ can_take_locked (McuMixMinusPad *pad, GstClockTime now, GstClockTime mixed)
   return end <= mixed + (pad->ring != NULL ? SHARED_ROOM : duration);
 }
 
-/* MCU_JITTER_BUFFER_CAN_TAKE. No: the pad keeps the query's waker until
- * mcu_mix_minus_pad_wake_waiters finds room. The answer and the wake are
- * made under the same locks (the element's, then the pad's), so a wake
- * is never lost between them. */
-static GstPadProbeReturn
-answer_can_take (McuMixMinusPad *pad, GstQuery *query)
+/* Can @pad (whose parent is @element, or was) take a buffer? No: the
+ * pad keeps @waker until mcu_mix_minus_pad_wake_waiters finds room. The
+ * answer and the wake are made under the same locks (the element's, then
+ * the pad's), so a wake is never lost between them. STALE: @pad is no
+ * longer @element's (released: its release's wake has been; nobody would
+ * wake a waiter kept now. Release unparents the pad before that wake; the
+ * parent, not a walk of the element's pad list: that walk was 7 % of the
+ * server at 1,000 callers, for every packet). */
+static McuJitterBufferAskResult
+ask (McuMixMinusPad *pad, GstElement *element, McuJitterBufferWaker *waker)
 {
-  g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
   GstClockTime now = element_now (element);
-  const GValue *v =
-      gst_structure_get_value (gst_query_get_structure (query), "waker");
-  McuJitterBufferWaker *waker = NULL, *old;
-  gboolean can;
+  McuJitterBufferWaker *old;
+  gboolean can, stale;
 
-  if (element == NULL) {
-    gst_structure_set (gst_query_writable_structure (query), "can-take",
-        G_TYPE_BOOLEAN, TRUE, NULL);
-    return GST_PAD_PROBE_HANDLED;
-  }
-  if (v != NULL && G_VALUE_HOLDS (v, MCU_TYPE_JITTER_BUFFER_WAKER))
-    waker = g_value_get_boxed (v);
   GST_OBJECT_LOCK (element);
   GST_OBJECT_LOCK (pad);
-  /* (released meanwhile: its release's wake has been; nobody would wake
-   * a waiter kept now. Release unparents the pad before that wake; the
-   * parent, not a walk of the element's pad list: that walk was 7 % of the
-   * server at 1,000 callers, for every packet) */
-  can = GST_OBJECT_PARENT (pad) != GST_OBJECT_CAST (element) ||
-        can_take_locked (pad, now, element_mixed (element));
+  stale = GST_OBJECT_PARENT (pad) != GST_OBJECT_CAST (element);
+  can = stale || can_take_locked (pad, now, element_mixed (element));
   old = pad->waiter;
   pad->waiter =
       can || waker == NULL ? NULL : mcu_jitter_buffer_waker_ref (waker);
@@ -567,8 +558,51 @@ answer_can_take (McuMixMinusPad *pad, GstQuery *query)
   GST_OBJECT_UNLOCK (element);
   if (old != NULL)
     mcu_jitter_buffer_waker_unref (old);
-  gst_structure_set (gst_query_writable_structure (query), "can-take",
-      G_TYPE_BOOLEAN, can, NULL);
+  if (stale)
+    return MCU_JITTER_BUFFER_ASK_STALE;
+  return can ? MCU_JITTER_BUFFER_ASK_YES : MCU_JITTER_BUFFER_ASK_NO;
+}
+
+/* The asker's function (the jitter buffer's thread): as the query, or
+ * STALE once the pad is not a linked, retimed input of its element any
+ * more (the jitter buffer then sends the query again, to whoever answers
+ * now). */
+static McuJitterBufferAskResult
+ask_direct (GObject *object, McuJitterBufferWaker *waker)
+{
+  McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (object);
+  g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
+
+  if (element == NULL || !pad_retimed (pad) ||
+      !gst_pad_is_linked (GST_PAD (pad)))
+    return MCU_JITTER_BUFFER_ASK_STALE;
+  return ask (pad, element, waker);
+}
+
+/* MCU_JITTER_BUFFER_CAN_TAKE: answered, with the pad's asker (the jitter
+ * buffer asks it directly from then on: mcu-jitter-buffer.h). */
+static GstPadProbeReturn
+answer_can_take (McuMixMinusPad *pad, GstQuery *query)
+{
+  g_autoptr (GstElement) element = gst_pad_get_parent_element (GST_PAD (pad));
+  GstStructure *s = gst_query_writable_structure (query);
+  const GValue *v = gst_structure_get_value (s, "waker");
+  McuJitterBufferWaker *waker = NULL;
+  McuJitterBufferAskResult res;
+
+  if (element == NULL) {
+    gst_structure_set (s, "can-take", G_TYPE_BOOLEAN, TRUE, NULL);
+    return GST_PAD_PROBE_HANDLED;
+  }
+  if (v != NULL && G_VALUE_HOLDS (v, MCU_TYPE_JITTER_BUFFER_WAKER))
+    waker = g_value_get_boxed (v);
+  res = ask (pad, element, waker);
+  if (res == MCU_JITTER_BUFFER_ASK_STALE)
+    gst_structure_set (s, "can-take", G_TYPE_BOOLEAN, TRUE, NULL);
+  else
+    gst_structure_set (s, "can-take", G_TYPE_BOOLEAN,
+        res == MCU_JITTER_BUFFER_ASK_YES, "asker", MCU_TYPE_JITTER_BUFFER_ASKER,
+        pad->asker, NULL);
   return GST_PAD_PROBE_HANDLED;
 }
 
@@ -703,4 +737,5 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
       on_retime_probe, NULL, NULL);
   mcu_mix_kernel_limiter_init (&pad->limiter);
   pad->last_flow = GST_FLOW_OK;
+  pad->asker = mcu_jitter_buffer_asker_new (G_OBJECT (pad), ask_direct);
 }

@@ -36,6 +36,9 @@ struct _McuMixMinusPad
   /* with the pad's object lock: the jitter buffer told "can-take" no,
    * woken once the pad has room (mcu-mix-minus-pad.c) */
   McuJitterBufferWaker *waiter;
+  /* (owned) the jitter buffer's direct line to the pad (its "can take"
+   * answer: mcu-mix-minus-pad.c), immutable */
+  McuJitterBufferAsker *asker;
   /* set under the pad's object lock once its pusher is known to be shared,
    * then kept until finalize: its input's samples, by running time, which
    * the aggregator task reads (mcu-mix-minus-ring.c) */

@@ -84,6 +84,17 @@ send_sticky (McuMixMinus *self, GstPad *srcpad, GstEvent *segment)
   GstEvent *event;
   GstEvent *mine;
 
+  /* every frame but the first: src_N holds `src`'s very segment, so the
+   * stream-start and caps sent before it (deactivating src_N drops all
+   * three; a flush only the segment): one look-up, not five */
+  if (segment != NULL) {
+    mine = gst_pad_get_sticky_event (srcpad, GST_EVENT_SEGMENT, 0);
+    if (mine != NULL) {
+      gst_event_unref (mine);
+      if (mine == segment)
+        return TRUE;
+    }
+  }
   if (!has_sticky (srcpad, GST_EVENT_STREAM_START))
     gst_pad_push_event (srcpad, new_stream_start (self, srcpad));
   if (!has_sticky (srcpad, GST_EVENT_STREAM_START))

@@ -149,39 +149,16 @@ on_count (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* @bursts bursts of BURST packets every BURST x 20 ms from *@seq on: more
+ * is due at once than the mixer's input holds, so it says "full" and must
+ * wake it */
 static void
-test_mixer_wakes (void)
+send_bursts (GstElement *pipeline, GstElement *src, guint *seq_p, guint bursts)
 {
-  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
-  GstElement *jb = NULL;
-  GstElement *pipeline = mixer_pipeline (&jb);
-  g_autoptr (GstPad) jb_src = gst_element_get_static_pad (jb, "src");
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
-  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
-  /* counted as offered to the mixer (the converter's output): a retimed
-   * input may itself drop a buffer that comes too late for its frame (a
-   * slow ASan run), which is the mixer's placement, not a lost wake */
-  g_autoptr (GstPad) into_mixer = gst_pad_get_peer (mixer_sink);
-  g_autoptr (GstClock) clock = NULL;
-  gint pushed = 0, items = 0;
-  guint64 deferred, asked, woken;
-  guint seq = 0;
+  g_autoptr (GstClock) clock = gst_element_get_clock (pipeline);
+  guint seq = *seq_p;
 
-  gst_pad_add_probe (
-      into_mixer, GST_PAD_PROBE_TYPE_BUFFER, on_count, &pushed, NULL);
-  gst_pad_add_probe (jb_src,
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_count,
-      &items, NULL);
-  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
-      GST_STATE_CHANGE_FAILURE);
-  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
-      ==, GST_STATE_CHANGE_SUCCESS);
-  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
-  clock = gst_element_get_clock (pipeline);
-  /* bursts of BURST packets every BURST x 20 ms: more is due at once than
-   * the mixer's input holds, so it says "full" and must wake it */
-  for (guint b = 0; b < BURSTS; b++) {
+  for (guint b = 0; b < bursts; b++) {
     GstClockTime now =
         gst_clock_get_time (clock) - gst_element_get_base_time (pipeline);
 
@@ -201,6 +178,55 @@ test_mixer_wakes (void)
     }
     g_usleep (BURST * 20 * 1000);
   }
+  *seq_p = seq;
+}
+
+/* Counts the "can take" queries that reach the mixer (the others went
+ * through the pad's asker, directly). */
+static GstPadProbeReturn
+on_can_take_query (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  const GstStructure *s =
+      gst_query_get_structure (GST_PAD_PROBE_INFO_QUERY (info));
+
+  /* (a query probe sees it twice: on its way and answered) */
+  if ((info->type & GST_PAD_PROBE_TYPE_PUSH) && s != NULL &&
+      gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
+    g_atomic_int_inc ((gint *)data);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_mixer_wakes (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstElement *jb = NULL;
+  GstElement *pipeline = mixer_pipeline (&jb);
+  g_autoptr (GstPad) jb_src = gst_element_get_static_pad (jb, "src");
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
+  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
+  /* counted as offered to the mixer (the converter's output): a retimed
+   * input may itself drop a buffer that comes too late for its frame (a
+   * slow ASan run), which is the mixer's placement, not a lost wake */
+  g_autoptr (GstPad) into_mixer = gst_pad_get_peer (mixer_sink);
+  gint pushed = 0, items = 0, queries = 0;
+  guint64 deferred, asked, woken;
+  guint seq = 0;
+
+  gst_pad_add_probe (
+      into_mixer, GST_PAD_PROBE_TYPE_BUFFER, on_count, &pushed, NULL);
+  gst_pad_add_probe (jb_src,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_count,
+      &items, NULL);
+  gst_pad_add_probe (into_mixer, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_can_take_query, &queries, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
+  send_bursts (pipeline, src, &seq, BURSTS);
   g_usleep (300 * 1000); /* the last burst plays out */
   deferred = jb_stat (jb, "deferred");
   asked = jb_stat (jb, "asked");
@@ -227,6 +253,33 @@ test_mixer_wakes (void)
    * wake (no polling); a rescue asks once more */
   g_assert_cmpuint (
       asked, <=, (guint64)g_atomic_int_get (&items) + jb_stat (jb, "rescued"));
+  /* asked through the pad's asker but the first time: the query walks
+   * every element in between (one query per packet was ~8 % of a playout
+   * worker) */
+  g_test_message ("queries %d, asked directly %" G_GUINT64_FORMAT,
+      g_atomic_int_get (&queries), jb_stat (jb, "asked-direct"));
+  g_assert_cmpint (g_atomic_int_get (&queries), ==, 1);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), ==, asked - 1);
+
+  /* the converter moved to another mixer input (sink_1 stays, unlinked):
+   * sink_1's asker goes stale, the query finds sink_2, which holds the
+   * jitter buffer back from then on (asked directly again) */
+  {
+    g_autoptr (GstPad) sink2 = gst_element_request_pad_simple (mix, "sink_%u");
+
+    g_object_set (sink2, "retime", TRUE, NULL);
+    g_assert_true (gst_pad_unlink (into_mixer, mixer_sink));
+    g_assert_cmpint (gst_pad_link (into_mixer, sink2), ==, GST_PAD_LINK_OK);
+    send_bursts (pipeline, src, &seq, 10);
+    g_usleep (300 * 1000);
+    g_test_message ("after the move: queries %d, asked %" G_GUINT64_FORMAT
+                    ", directly %" G_GUINT64_FORMAT ", full %" G_GUINT64_FORMAT,
+        g_atomic_int_get (&queries), jb_stat (jb, "asked"),
+        jb_stat (jb, "asked-direct"), jb_stat (jb, "deferred"));
+    g_assert_cmpint (g_atomic_int_get (&queries), ==, 2);
+    g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, asked);
+    g_assert_cmpuint (jb_stat (jb, "deferred"), >, deferred);
+  }
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
