@@ -51,9 +51,8 @@ struct _McuOpusEncGroup
   gboolean inband_fec;
   gint loss_pct;
 
-  GMutex lock;            /* protects everything below */
-  OpusEncoder *encoder;   /* created on the first encode */
-  McuOpusEncGuard *guard; /* created with it */
+  GMutex lock;          /* protects everything below */
+  OpusEncoder *encoder; /* created on the first encode */
   gboolean encoder_failed;
   CacheEntry cache[CACHE_SIZE];
   guint newest;          /* index of the newest entry in cache */
@@ -135,7 +134,6 @@ mcu_opus_enc_group_finalize (GObject *object)
   for (guint i = 0; i < CACHE_SIZE; i++)
     gst_clear_buffer (&self->cache[i].packet);
   g_clear_pointer (&self->encoder, opus_encoder_destroy);
-  g_clear_pointer (&self->guard, mcu_opus_enc_guard_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_opus_enc_group_parent_class)->finalize (object);
 }
@@ -208,8 +206,6 @@ encode_and_cache (McuOpusEncGroup *self, GstBuffer *inbuf)
     self->encoder = mcu_opus_enc_encoder_new (
         self->bitrate, self->complexity, self->inband_fec, self->loss_pct);
     self->encoder_failed = self->encoder == NULL;
-    if (self->encoder != NULL)
-      self->guard = mcu_opus_enc_guard_new ();
   }
   if (self->encoder == NULL)
     return NULL;
@@ -227,7 +223,7 @@ encode_and_cache (McuOpusEncGroup *self, GstBuffer *inbuf)
     opus_encoder_ctl (self->encoder, OPUS_RESET_STATE);
   }
 
-  packet = mcu_opus_enc_encode_buffer (self->encoder, self->guard, inbuf);
+  packet = mcu_opus_enc_encode_buffer (self->encoder, inbuf);
   if (packet == NULL)
     return NULL;
   self->n_encoded++;

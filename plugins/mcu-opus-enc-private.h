@@ -4,8 +4,6 @@
 #pragma once
 
 #include <gst/gst.h>
-#include "mcu-opus-enc-guard.h"
-
 #include <opus.h>
 
 G_BEGIN_DECLS
@@ -23,10 +21,8 @@ gboolean mcu_opus_enc_configure (OpusEncoder *enc, gint bitrate,
     gint complexity, gboolean inband_fec, gint loss_pct);
 
 /* Encodes the first MCU_OPUS_ENC_FRAME_SAMPLES samples of @inbuf (which
- * must hold at least that many) into a new buffer without metadata, checked
- * by @guard (mcu_opus_enc_guard_encode; nullable); NULL on an encoder
- * error. */
-GstBuffer *mcu_opus_enc_encode_buffer (
-    OpusEncoder *enc, McuOpusEncGuard *guard, GstBuffer *inbuf);
+ * must hold at least that many) into a new buffer without metadata; NULL on
+ * an encoder error. */
+GstBuffer *mcu_opus_enc_encode_buffer (OpusEncoder *enc, GstBuffer *inbuf);
 
 G_END_DECLS

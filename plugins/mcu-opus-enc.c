@@ -72,9 +72,8 @@ struct _McuOpusEnc
   guint64 n_shared;
 
   /* streaming thread */
-  OpusEncoder *encoder;   /* private, created on the first private frame */
-  McuOpusEncGuard *guard; /* the private encoder's, created with it */
-  GstAdapter *adapter;    /* partial frames of odd-sized input */
+  OpusEncoder *encoder; /* private, created on the first private frame */
+  GstAdapter *adapter;  /* partial frames of odd-sized input */
   EncodePath last_path;
   gboolean reset_private; /* reset the private encoder before its next use */
   gboolean discont;       /* mark the next output DISCONT */
@@ -140,8 +139,7 @@ mcu_opus_enc_encoder_new (
 }
 
 GstBuffer *
-mcu_opus_enc_encode_buffer (
-    OpusEncoder *enc, McuOpusEncGuard *guard, GstBuffer *inbuf)
+mcu_opus_enc_encode_buffer (OpusEncoder *enc, GstBuffer *inbuf)
 {
   gint16 pcm[MCU_OPUS_ENC_FRAME_SAMPLES];
   guchar packet[MAX_PACKET];
@@ -155,8 +153,7 @@ mcu_opus_enc_encode_buffer (
   for (guint i = 0; i < MCU_OPUS_ENC_FRAME_SAMPLES; i++)
     pcm[i] = GINT16_FROM_LE (pcm[i]);
 #endif
-  len = mcu_opus_enc_guard_encode (
-      guard, enc, pcm, MCU_OPUS_ENC_FRAME_SAMPLES, packet, MAX_PACKET);
+  len = opus_encode (enc, pcm, MCU_OPUS_ENC_FRAME_SAMPLES, packet, MAX_PACKET);
   if (len < 0) {
     GST_WARNING ("opus_encode: %s", opus_strerror (len));
     return NULL;
@@ -190,8 +187,6 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
     self->reset_private = FALSE;
     if (self->encoder == NULL)
       goto failed;
-    g_clear_pointer (&self->guard, mcu_opus_enc_guard_free);
-    self->guard = mcu_opus_enc_guard_new ();
   } else {
     if (changed && !mcu_opus_enc_configure (
                        self->encoder, bitrate, complexity, fec, loss_pct))
@@ -202,8 +197,7 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
       self->reset_private = FALSE;
     }
   }
-  if ((packet = mcu_opus_enc_encode_buffer (
-           self->encoder, self->guard, inbuf)) == NULL)
+  if ((packet = mcu_opus_enc_encode_buffer (self->encoder, inbuf)) == NULL)
     goto failed;
   return packet;
 
@@ -404,7 +398,6 @@ mcu_opus_enc_change_state (GstElement *element, GstStateChange transition)
     reset_stream (self);
     self->last_pts = GST_CLOCK_TIME_NONE;
     g_clear_pointer (&self->encoder, opus_encoder_destroy);
-    g_clear_pointer (&self->guard, mcu_opus_enc_guard_free);
   }
   return ret;
 }
@@ -501,7 +494,6 @@ mcu_opus_enc_finalize (GObject *object)
   McuOpusEnc *self = MCU_OPUS_ENC (object);
 
   g_clear_pointer (&self->encoder, opus_encoder_destroy);
-  g_clear_pointer (&self->guard, mcu_opus_enc_guard_free);
   g_clear_object (&self->adapter);
   G_OBJECT_CLASS (mcu_opus_enc_parent_class)->finalize (object);
 }

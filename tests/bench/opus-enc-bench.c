@@ -1,28 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * opus-enc-bench: libopus encoder settings against the SILK runaway (a
- * steady tonal input turned into a full-scale wave, xiph/opus#255 #382,
+ * steady tonal input turned into a full-scale wave in a decoder that did
+ * not get the stream from its first packet: xiph/opus#255 #382,
  * test_media_mix) and their cost. Offline, not run by CI.
  *
  *   opus-enc-bench tones [OPTIONS]       fresh encoder per synthetic signal
  *   opus-enc-bench file RAW [OPTIONS]    s16le 48 kHz mono (speech: below)
  * OPTIONS: --complexity N (5) --mode auto|silk|hybrid|celt --signal
- *   auto|voice|music --bitrate N (32000) --fec 0|1 (1, loss 5 %) --guard
- *   0|1 (0) --secs S (30, tones) --reps N (1, file: timing repeats)
+ *   auto|voice|music --bitrate N (32000) --fec 0|1 (1, loss 5 %)
+ *   --secs S (30, tones) --reps N (1, file: timing repeats)
  *
  * Settings as the server's (mcu_opus_enc_encoder_new): 48 kHz mono VOIP,
  * constrained VBR. Each signal's input and 48 kHz-decoded output: rms and
  * peak (dBFS), the worst frame's decoded rms over the louder of its own and
  * the previous input frame's ("worst", dB), frames over +6 dB ("hot"), the
- * guard's resets, the packets' modes (SILK/hybrid/CELT) and CPU us per
- * 20 ms frame (encode, and the guard's decode and check when on: the
- * server's mcu_opus_enc_guard_encode).
+ * packets' modes (SILK/hybrid/CELT), CPU us per 20 ms frame (encode), and
+ * "late": how many of JOINERS decoders that start at frame 7, 14, 21 ...
+ * (a listener joining a shared stream, a receiver switched from the
+ * room's shared encoder to its own) decode more than 10 frames 6 dB over
+ * the input. libopus 1.3.1, complexity 5: every late decoder runs away on
+ * the steady mix test_media_mix records after its leave, though the one
+ * decoding from the first packet never does.
  *
  * Speech (espeak-ng + sox):
  *   espeak-ng -w s.wav "..." && sox s.wav -r 48000 -c 1 -b 16 -e signed \
  *     -t raw s.raw rate -h
  * Instructions (repeatable): valgrind --tool=callgrind opus-enc-bench ... */
-#include "mcu-opus-enc-guard.h"
-
 #include <math.h>
 #include <opus.h>
 #include <stdio.h>
@@ -30,19 +33,21 @@
 #include <string.h>
 #include <time.h>
 
-#define RATE  48000
-#define FRAME 960
+#define RATE      48000
+#define FRAME     960
+#define JOINERS   20
+#define JOIN_STEP 7
 
 typedef struct
 {
-  int complexity, mode, signal, bitrate, fec, guard, reps;
+  int complexity, mode, signal, bitrate, fec, reps;
   double secs;
 } Settings;
 
 typedef struct
 {
   double in_sum, out_sum, in_peak, out_peak, worst;
-  long frames, hot, resets, modes[3];
+  long frames, hot, late, modes[3];
   double enc_us;
 } Stats;
 
@@ -87,25 +92,36 @@ sq (const short *p, int n, double *peak)
   return sum;
 }
 
-/* Encodes @n frames of @pcm with a fresh encoder (and guard), decodes at
- * 48 kHz, fills @st. */
+static double
+ratio_ref (double in_ms, double prev)
+{
+  double ref = in_ms > prev ? in_ms : prev;
+
+  /* frames whose input is below -60 dBFS: judged against -60 dBFS */
+  return ref < 1073.0 ? 1073.0 : ref;
+}
+
+/* Encodes @n frames of @pcm with a fresh encoder, decodes at 48 kHz from
+ * the first packet and with JOINERS late decoders, fills @st. */
 static void
 run (const Settings *s, const short *pcm, long n, Stats *st)
 {
   OpusEncoder *enc = encoder_new (s);
   OpusDecoder *dec = opus_decoder_create (RATE, 1, &(int){ 0 });
-  McuOpusEncGuard *guard = s->guard ? mcu_opus_enc_guard_new () : NULL;
+  OpusDecoder *late[JOINERS];
+  long late_hot[JOINERS] = { 0 };
   unsigned char pkt[1500];
   short out[FRAME];
   double prev = 0;
 
+  for (int j = 0; j < JOINERS; j++)
+    late[j] = opus_decoder_create (RATE, 1, &(int){ 0 });
   memset (st, 0, sizeof *st);
   st->worst = -200;
   for (long k = 0; k < n; k++) {
     const short *in = pcm + k * FRAME;
-    double t0 = now_us (), ref, in_ms, out_ms;
-    int len =
-        mcu_opus_enc_guard_encode (guard, enc, in, FRAME, pkt, sizeof pkt);
+    double t0 = now_us (), ref, in_ms, out_ms, dummy = 0;
+    int len = opus_encode (enc, in, FRAME, pkt, sizeof pkt);
 
     st->enc_us += now_us () - t0;
     st->modes[(pkt[0] >> 3) < 12 ? 0 : (pkt[0] >> 3) < 16 ? 1 : 2]++;
@@ -115,20 +131,22 @@ run (const Settings *s, const short *pcm, long n, Stats *st)
     out_ms = sq (out, FRAME, &st->out_peak) / FRAME;
     st->in_sum += in_ms;
     st->out_sum += out_ms;
-    ref = in_ms > prev ? in_ms : prev;
-    prev = in_ms;
-    /* frames whose input is below -60 dBFS: judged against -60 dBFS */
-    if (ref < 1073.0)
-      ref = 1073.0;
+    ref = ratio_ref (in_ms, prev);
     if (10 * log10 (out_ms / ref) > st->worst)
       st->worst = 10 * log10 (out_ms / ref);
     if (out_ms > 4 * ref)
       st->hot++;
+    for (int j = 0; j < JOINERS; j++)
+      if (k >= (j + 1) * JOIN_STEP &&
+          opus_decode (late[j], pkt, len, out, FRAME, 0) == FRAME &&
+          sq (out, FRAME, &dummy) / FRAME > 4 * ref)
+        late_hot[j]++;
+    prev = in_ms;
     st->frames++;
   }
-  if (guard) {
-    st->resets = mcu_opus_enc_guard_get_n_runaways (guard);
-    mcu_opus_enc_guard_free (guard);
+  for (int j = 0; j < JOINERS; j++) {
+    st->late += late_hot[j] > 10;
+    opus_decoder_destroy (late[j]);
   }
   opus_decoder_destroy (dec);
   opus_encoder_destroy (enc);
@@ -144,10 +162,10 @@ static void
 report (const char *name, const Stats *st)
 {
   printf ("%-26s in %6.1f/%6.1f out %6.1f/%6.1f worst %+5.1f hot %4ld "
-          "resets %3ld modes %ld/%ld/%ld us %6.1f\n",
+          "late %2ld/%d modes %ld/%ld/%ld us %6.1f\n",
       name, dbfs (sqrt (st->in_sum / st->frames)), dbfs (st->in_peak),
       dbfs (sqrt (st->out_sum / st->frames)), dbfs (st->out_peak), st->worst,
-      st->hot, st->resets, st->modes[0], st->modes[1], st->modes[2],
+      st->hot, st->late, JOINERS, st->modes[0], st->modes[1], st->modes[2],
       st->enc_us / st->frames);
 }
 
@@ -212,7 +230,7 @@ make_pattern_382 (long n, double level)
 static int
 parse (int argc, char **argv, int first, Settings *s)
 {
-  *s = (Settings){ 5, 0, 0, 32000, 1, 0, 1, 30 };
+  *s = (Settings){ 5, 0, 0, 32000, 1, 1, 30 };
   for (int i = first; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
 
@@ -231,8 +249,6 @@ parse (int argc, char **argv, int first, Settings *s)
       s->bitrate = atoi (v);
     else if (!strcmp (k, "--fec"))
       s->fec = atoi (v);
-    else if (!strcmp (k, "--guard"))
-      s->guard = atoi (v);
     else if (!strcmp (k, "--secs"))
       s->secs = atof (v);
     else if (!strcmp (k, "--reps"))
