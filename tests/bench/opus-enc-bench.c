@@ -18,9 +18,11 @@
  * "late": how many of JOINERS decoders that start at frame 7, 14, 21 ...
  * (a listener joining a shared stream, a receiver switched from the
  * room's shared encoder to its own) decode more than 10 frames 6 dB over
- * the input. libopus 1.3.1, complexity 5: every late decoder runs away on
- * the steady mix test_media_mix records after its leave, though the one
- * decoding from the first packet never does.
+ * the input; "lost": how many of JOINERS decoders that get every packet
+ * but one (frame 7, 14, 21 ...: concealed) do. libopus 1.3.1, complexity
+ * 5: every late or lossy decoder runs away on the steady mix
+ * test_media_mix records after its leave, though the one decoding every
+ * packet never does.
  *
  * Speech (espeak-ng + sox):
  *   espeak-ng -w s.wav "..." && sox s.wav -r 48000 -c 1 -b 16 -e signed \
@@ -47,7 +49,7 @@ typedef struct
 typedef struct
 {
   double in_sum, out_sum, in_peak, out_peak, worst;
-  long frames, hot, late, modes[3];
+  long frames, hot, late, lost, modes[3];
   double enc_us;
 } Stats;
 
@@ -108,14 +110,16 @@ run (const Settings *s, const short *pcm, long n, Stats *st)
 {
   OpusEncoder *enc = encoder_new (s);
   OpusDecoder *dec = opus_decoder_create (RATE, 1, &(int){ 0 });
-  OpusDecoder *late[JOINERS];
-  long late_hot[JOINERS] = { 0 };
+  OpusDecoder *late[JOINERS], *lossy[JOINERS];
+  long late_hot[JOINERS] = { 0 }, lossy_hot[JOINERS] = { 0 };
   unsigned char pkt[1500];
   short out[FRAME];
   double prev = 0;
 
-  for (int j = 0; j < JOINERS; j++)
+  for (int j = 0; j < JOINERS; j++) {
     late[j] = opus_decoder_create (RATE, 1, &(int){ 0 });
+    lossy[j] = opus_decoder_create (RATE, 1, &(int){ 0 });
+  }
   memset (st, 0, sizeof *st);
   st->worst = -200;
   for (long k = 0; k < n; k++) {
@@ -141,12 +145,20 @@ run (const Settings *s, const short *pcm, long n, Stats *st)
           opus_decode (late[j], pkt, len, out, FRAME, 0) == FRAME &&
           sq (out, FRAME, &dummy) / FRAME > 4 * ref)
         late_hot[j]++;
+    /* lossy[j] loses (conceals) packet (j + 1) * JOIN_STEP, nothing else */
+    for (int j = 0; j < JOINERS; j++)
+      if (opus_decode (lossy[j], k == (j + 1) * JOIN_STEP ? NULL : pkt,
+              k == (j + 1) * JOIN_STEP ? 0 : len, out, FRAME, 0) == FRAME &&
+          sq (out, FRAME, &dummy) / FRAME > 4 * ref)
+        lossy_hot[j]++;
     prev = in_ms;
     st->frames++;
   }
   for (int j = 0; j < JOINERS; j++) {
     st->late += late_hot[j] > 10;
+    st->lost += lossy_hot[j] > 10;
     opus_decoder_destroy (late[j]);
+    opus_decoder_destroy (lossy[j]);
   }
   opus_decoder_destroy (dec);
   opus_encoder_destroy (enc);
@@ -162,11 +174,11 @@ static void
 report (const char *name, const Stats *st)
 {
   printf ("%-26s in %6.1f/%6.1f out %6.1f/%6.1f worst %+5.1f hot %4ld "
-          "late %2ld/%d modes %ld/%ld/%ld us %6.1f\n",
+          "late %2ld/%d lost %2ld/%d modes %ld/%ld/%ld us %6.1f\n",
       name, dbfs (sqrt (st->in_sum / st->frames)), dbfs (st->in_peak),
       dbfs (sqrt (st->out_sum / st->frames)), dbfs (st->out_peak), st->worst,
-      st->hot, st->late, JOINERS, st->modes[0], st->modes[1], st->modes[2],
-      st->enc_us / st->frames);
+      st->hot, st->late, JOINERS, st->lost, JOINERS, st->modes[0], st->modes[1],
+      st->modes[2], st->enc_us / st->frames);
 }
 
 /* Tones: sum of sines (Hz, linear amplitude) */
