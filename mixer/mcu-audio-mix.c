@@ -483,17 +483,19 @@ build_pipeline (McuAudioMix *self, GError **error)
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, NULL);
   /* GstAudioAggregator counts its output duration (20 ms) as latency, so a
-   * live frame waits until 30 ms after its start for inputs that are not
-   * queued (the rings of the shared jitter buffers' inputs: mixed at the
-   * timeout, 20 ms later than they are placed for). Setting that latency to
-   * 0 took the 20 ms off (latency_bench) but the Opus caller of
-   * test_media_mix then received full-scale noise after a leave in about
-   * 1 run of 5 (8 of 8 clean without it). The Opus encoder's input stayed
-   * clean: the noise came out of libopus 1.3.1's SILK encode, complexity
-   * 5, of the steady two-tone mix (one thread, its state untouched between
-   * frames, no reset; complexity 8 passed 16 of 16, but only because it
-   * codes these tones in CELT mode: no fix for speech). Not set until that
-   * is solved. */
+   * live frame would wait until 30 ms after its start for inputs that are
+   * not queued (the rings of the shared jitter buffers' inputs: mixed at
+   * the timeout, 20 ms later than they are placed for). With that latency
+   * at 0 a frame is mixed at the clock source's 10 ms, as the retimed
+   * inputs are placed for: 20 ms less added latency (latency_bench). It
+   * was out for a while because the Opus caller of test_media_mix then got
+   * full-scale noise after a leave in about 1 run of 4. The server's Opus
+   * stream was clean; the caller's decoder, which got the shared encoder's
+   * first packets before its own encoder's, ran away: libopus 1.3.1's SILK
+   * at complexity 5 never brings a decoder that missed the stream's start
+   * back in step on a steady tonal mix. The line only changed which first
+   * frames were shared. Fixed by complexity 9 (configure_encoder). */
+  gst_aggregator_set_latency (GST_AGGREGATOR (self->mixer), 0, 0);
   /* A caller's audio is mixed RETIME_LEAD_MS after it leaves its jitter
    * buffer; its picture reaches the compositor after its own jitter buffer
    * and decoder, about as late again as RETIME_LEAD_MS. Recordings and

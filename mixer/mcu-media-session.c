@@ -286,9 +286,15 @@ configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
 
   g_object_set (pay, "pt", p->pt, NULL);
   if (p->codec == MCU_MEDIA_CODEC_OPUS) {
-    /* complexity 5: half the cost of 10, no audible loss for voice */
+    /* complexity 9 (libopus's default), not 5 (half the cost): at 5 and 6
+     * libopus 1.3.1's SILK leaves a decoder that did not get the stream
+     * from its first packet (a listener joining the room's shared encode,
+     * a talker switched from it to its own encoder) out of step on a
+     * steady tonal mix, and it runs away to full scale (test_media_mix's
+     * Opus caller; tests/bench/opus-enc-bench: every late decoder at 5,
+     * none from 7 up). */
     g_object_set (enc, "inband-fec", p->opus_fec, "bitrate",
-        p->opus_bitrate ? (gint)p->opus_bitrate : 32000, "complexity", 5,
+        p->opus_bitrate ? (gint)p->opus_bitrate : 32000, "complexity", 9,
         "packet-loss-percentage", p->opus_fec ? 5 : 0, NULL);
     if (p->ptime != 20) {
       gst_util_set_object_arg (G_OBJECT (enc), "frame-size", frame);

@@ -154,7 +154,7 @@ mcu_opus_enc_group_class_init (McuOpusEncGroupClass *klass)
           MCU_OPUS_ENC_MIN_BITRATE, MCU_OPUS_ENC_MAX_BITRATE, 32000, flags));
   g_object_class_install_property (object_class, PROP_COMPLEXITY,
       g_param_spec_int ("complexity", "Complexity",
-          "Encoder complexity (0 = fastest)", 0, 10, 5, flags));
+          "Encoder complexity (0 = fastest)", 0, 10, 9, flags));
   g_object_class_install_property (object_class, PROP_INBAND_FEC,
       g_param_spec_boolean ("inband-fec", "In-band FEC",
           "Add in-band forward error correction", FALSE, flags));

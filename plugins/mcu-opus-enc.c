@@ -42,8 +42,11 @@ GST_DEBUG_CATEGORY_STATIC (mcu_opus_enc_debug);
 /* Enough for one 20 ms frame at the highest bitrate (1275 bytes). */
 #define MAX_PACKET 1500
 
+/* complexity: libopus's default; 5 and 6 leave late-joining decoders open
+ * to a SILK runaway on steady tones (mcu-media-session.c configure_encoder)
+ */
 #define DEFAULT_BITRATE                32000
-#define DEFAULT_COMPLEXITY             5
+#define DEFAULT_COMPLEXITY             9
 #define DEFAULT_INBAND_FEC             FALSE
 #define DEFAULT_PACKET_LOSS_PERCENTAGE 0
 

@@ -19,6 +19,11 @@ CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 LONG = 12.0          # seconds the three long callers stay
 JOIN_AT, STAY = 4.0, 4.0  # the late G.722 caller
 SETTLE = 0.5         # jitter buffer + first packets, seconds
+# Loudest 100 ms window a caller may receive (dBFS, sine-referenced): the
+# others' tones at -10 dBFS each make at most -5 (three tones). A decoder
+# whose SILK state ran away (libopus 1.3.1, Opus complexity 5, after a
+# leave) played +2 for the rest of the call.
+MAX_LEVEL_DBFS = -1.0
 
 CALLERS = [
     # name, codec, tone, start (s), duration (s)
@@ -51,6 +56,11 @@ def check_caller(c, others, late):
     end = len(samples) / rate - 0.3
     what = c["name"]
     try:
+        loud = audiocheck.rms_levels(samples, rate)[int(SETTLE / 0.1):]
+        if len(loud) and loud.max() > MAX_LEVEL_DBFS:
+            raise AssertionError("%s: too loud: %.1f dBFS at t=%.1f s (at most %.1f)"
+                                 % (what, loud.max(), SETTLE + 0.1 * loud.argmax(),
+                                    MAX_LEVEL_DBFS))
         for o in others:
             audiocheck.assert_tone_present(samples, rate, o["tone"], span=(SETTLE, end),
                                            what="%s hears %s" % (what, o["name"]))
