@@ -39,6 +39,7 @@
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-video-priority-private.h"
 #include "mcu-video-view-private.h"
 
 #include <gst/video/video.h>
@@ -369,6 +370,7 @@ mcu_video_mix_new (
   self->pipeline = gst_pipeline_new (pname);
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  mcu_video_priority_watch (bus);
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
