@@ -10,10 +10,12 @@
  * encoder group uses it, a group while it has members. Participants with
  * the same profile and view share one group: N of them cost one encode.
  *
- * The compositor waits for late pictures up to the jitter buffer's latency
- * plus a decode margin past each output frame's time, then goes on with
- * what it has (a silent participant's last picture stays). Tiles keep the
- * picture's aspect (keep-aspect-ratio: letterbox in the layout's cell).
+ * The compositor waits for late pictures up to a decode margin (and its
+ * own frame) past each output frame's time, then goes on with what it has
+ * (a silent participant's last picture stays); a picture held back in a
+ * jitter buffer shows in a later frame (mcu-video-view.c). Tiles keep the
+ * picture's aspect (letterboxed in the layout's cell by each input's
+ * scaler, on the member's thread).
  *
  * Overload (the machine cannot keep up): nothing queues up. Each stage
  * drops instead: a participant's frames later than the room's latency plus
@@ -21,6 +23,8 @@
  * (mcu-video-session.c, mcu-late-gate.c); a compositor behind the clock
  * skips the frames whose time has passed (a QoS event, mcu-video-view.c);
  * an encoder group keeps only the newest two frames (mcu-encoder-group.c).
+ * The compositor and encoder threads run above the decoders, below the
+ * audio (mcu-video-priority-private.h).
  *
  * Errors (fault isolation): an error from a member's elements (its session
  * bin, its tee) is that member's ("participant-error"); one from a view's
@@ -458,7 +462,7 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
     .height = self->options.height,
     .framerate = self->options.framerate,
     .layout = self->options.layout,
-    /* decoding: the jitter buffers' own latency comes from upstream */
+    /* decoding (the jitter buffers' depth is not waited for) */
     .latency = (GstClockTime)DECODE_MARGIN_MS * GST_MSECOND };
 
   if (view)

@@ -3,8 +3,9 @@
  * mcu-video-priority.c), with real GStreamer: an input whose upstream says
  * it lags 200 ms (a deep jitter buffer) does not make the compositor wait
  * that long past every frame's time (it waits its own decode margin and its
- * one frame only); and the compositor's thread runs at the video's output
- * priority when the process may raise it. */
+ * one frame only); the compositor's thread runs at the video's output
+ * priority when the process may raise it; an input's pictures come into the
+ * compositor scaled to their tile already. */
 #include "mcu-video-priority-private.h"
 #include "mcu-video-view-private.h"
 
@@ -69,6 +70,40 @@ thread_nice (const gchar *prefix)
   return G_MAXINT;
 }
 
+static gboolean
+tile (guint id, const gchar **name, gboolean *picture, gpointer data)
+{
+  *name = "";
+  *picture = TRUE;
+  return TRUE;
+}
+
+/* The size of the pictures entering the compositor from @view's input
+ * (not its 16x16 clock), or 0. */
+static gint
+input_width (McuVideoView *view, gint *height)
+{
+  g_autoptr (GstIterator) it = gst_element_iterate_sink_pads (view->compositor);
+  GValue v = G_VALUE_INIT;
+  gint width = 0;
+
+  *height = 0;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    g_autoptr (GstCaps) caps =
+        gst_pad_get_current_caps (g_value_get_object (&v));
+    GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+    gint w = 0, h = 0;
+
+    if (st && gst_structure_get_int (st, "width", &w) &&
+        gst_structure_get_int (st, "height", &h) && w != 16) {
+      width = w;
+      *height = h;
+    }
+    g_value_unset (&v);
+  }
+  return width;
+}
+
 static void
 test_wait_and_priority (void)
 {
@@ -88,6 +123,7 @@ test_wait_and_priority (void)
   gint64 end;
   GstClockTime latency;
   gboolean may_raise;
+  gint height;
 
   mcu_video_priority_watch (bus);
   src = gst_element_factory_make ("videotestsrc", NULL);
@@ -143,6 +179,15 @@ test_wait_and_priority (void)
     g_assert_cmpint (thread_nice ("compositor"), ==, MCU_VIDEO_OUTPUT_NICE);
   else
     g_test_message ("cannot raise a thread's priority here: not checked");
+
+  /* the input scaled to its tile before the compositor (here the whole
+   * 320x180 view), not by the compositor for every frame */
+  mcu_video_view_relayout (view, 0, 320, 180, tile, NULL);
+  end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (input_width (view, &height) != 320 && g_get_monotonic_time () < end)
+    g_usleep (10000);
+  g_assert_cmpint (input_width (view, &height), ==, 320);
+  g_assert_cmpint (height, ==, 180);
 
   mcu_video_view_remove_input (view, 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
