@@ -10,10 +10,9 @@
  * encoder group uses it, a group while it has members. Participants with
  * the same profile and view share one group: N of them cost one encode.
  *
- * The compositor waits for late pictures up to a decode margin (and its
- * own frame) past each output frame's time, then goes on with what it has
- * (a silent participant's last picture stays); a picture held back in a
- * jitter buffer shows in a later frame (mcu-video-view.c). Tiles keep the
+ * The compositor waits for late pictures up to the jitter buffer's latency
+ * plus a decode margin past each output frame's time, then goes on with
+ * what it has (a silent participant's last picture stays). Tiles keep the
  * picture's aspect (letterboxed in the layout's cell by each input's
  * scaler, on the member's thread).
  *
@@ -462,7 +461,7 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
     .height = self->options.height,
     .framerate = self->options.framerate,
     .layout = self->options.layout,
-    /* decoding (the jitter buffers' depth is not waited for) */
+    /* decoding: the jitter buffers' own latency comes from upstream */
     .latency = (GstClockTime)DECODE_MARGIN_MS * GST_MSECOND };
 
   if (view)

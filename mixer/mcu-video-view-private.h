@@ -13,9 +13,9 @@
  * The view's tee feeds the encoder groups and taps that use it (the mix
  * links them and counts them in n_groups).
  *
- * Overload: the compositor waits for a late picture up to its own decode
- * margin (not the jitter buffers' depth) past each output frame's time,
- * then goes on with what it has. When the
+ * Overload: the compositor waits for a late picture up to the latency
+ * (upstream's, i.e. the jitter buffers', plus its own decode margin) past
+ * each output frame's time, then goes on with what it has. When the
  * compositor itself falls behind the clock (the machine cannot keep up), a
  * QoS event has it skip the frames whose time has passed
  * (mcu_late_gate_qos) instead of composing a growing backlog.
@@ -50,7 +50,7 @@ typedef struct
   const gchar *room; /* for error messages */
   guint width, height, framerate;
   McuLayoutKind layout;
-  GstClockTime latency; /* the compositor's wait past a frame's time */
+  GstClockTime latency; /* the compositor's own, beyond upstream's */
 } McuVideoViewOptions;
 
 /* Builds the view's elements in @pipeline and starts them; NULL and

@@ -42,31 +42,6 @@ make (const gchar *factory, GError **error)
   return e;
 }
 
-/* The latency upstream of a compositor input, as the compositor is told:
- * live, but none. The compositor waits for a late picture up to its own
- * latency (the view's decode margin) past each output frame's time, not the
- * jitter buffer's depth on top: a jitter buffer passes packets on as they
- * come, in order, holding back only behind a missing one (a picture so held
- * shows in a later frame). On time, every input is there long before, and
- * the compositor goes on at once; what the wait cost was paid when some
- * input is late every frame, i.e. under overload (a decoder dropping its
- * frames or behind): 97 ms on every frame for nothing. */
-static GstPadProbeReturn
-on_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
-  GstClockTime min, max;
-  gboolean live;
-
-  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY ||
-      !(GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_PULL))
-    return GST_PAD_PROBE_OK;
-  gst_query_parse_latency (query, &live, &min, &max);
-  if (live)
-    gst_query_set_latency (query, live, 0, max);
-  return GST_PAD_PROBE_OK;
-}
-
 static GstPad *
 compositor_request_pad (McuVideoView *view)
 {
@@ -86,9 +61,6 @@ compositor_request_pad (McuVideoView *view)
    * accepted (the compositor reads strides from it), nothing to drain (the
    * compositor holds one picture per pad). */
   mcu_pad_util_answer_queries (pad);
-  gst_pad_add_probe (pad,
-      GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
-      on_input_latency, NULL, NULL);
   g_object_set (pad, "alpha", 0.0, NULL);
   return pad;
 }
@@ -302,9 +274,12 @@ build (McuVideoView *view, GstBin *pipeline, const McuVideoViewOptions *o,
   g_object_set (view->tail, "caps", out_caps, NULL);
   g_object_set (view->tee, "allow-not-linked", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (view->compositor), "background", "black");
-  /* wait for pictures o->latency (decoding) past each frame's time (the
-   * upstream latency is not added: on_input_latency); later ones show in
-   * the next frame */
+  /* wait for pictures as long as the jitter buffer holds them (the
+   * upstream latency, which the aggregator adds by itself) plus
+   * o->latency (decoding); later ones show in the next frame. (Not the
+   * margin alone: a picture the jitter buffer held back then lands a frame
+   * or two late in the composition, and a recording's video lags its sound
+   * by that: test_recording's claps, -51 ms.) */
   g_object_set (view->compositor, "latency", o->latency, NULL);
   if (!gst_element_link (driver, dcaps))
     goto link_failed;
