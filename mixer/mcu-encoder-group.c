@@ -19,7 +19,9 @@
  * limit and the counters. A request inside the limit is remembered and
  * served by the input probe once the interval has passed. */
 #include "mcu-encoder-group.h"
+#include "mcu-late-gate-private.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-video-priority-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -191,6 +193,7 @@ on_raw_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   gboolean force = FALSE;
 
+  mcu_late_gate_trace (pad, GST_PAD_PROBE_INFO_BUFFER (info), "to encode");
   g_mutex_lock (&self->lock);
   self->stats.frames_in++;
   if (self->pending && (now - self->last_forced) * GST_USECOND >=
@@ -210,6 +213,7 @@ on_encoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   McuEncoderGroup *self = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
+  mcu_late_gate_trace (pad, buf, "encoded");
   g_mutex_lock (&self->lock);
   self->stats.frames_out++;
   if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
@@ -284,14 +288,21 @@ build (McuEncoderGroup *self, GError **error)
   GstCaps *encoded = NULL;
   GstPad *pad;
 
-  if (!(queue = self->queue = mcu_pad_util_make (bin, "queue", error)) ||
-      !(scale = mcu_pad_util_make (bin, "videoscale", error)) ||
+  /* named: its thread is one of the video's output threads
+   * (mcu-video-priority-private.h) */
+  if ((queue = self->queue = gst_element_factory_make (
+           "queue", MCU_VIDEO_ENCODE_QUEUE_NAME)) != NULL)
+    gst_bin_add (bin, queue);
+  if (!queue || !(scale = mcu_pad_util_make (bin, "videoscale", error)) ||
       !(rate = mcu_pad_util_make (bin, "videorate", error)) ||
       !(convert = mcu_pad_util_make (bin, "videoconvert", error)) ||
       !(self->encoder = make_encoder (self, &encoded, error)) ||
       !(self->tee = mcu_pad_util_make (bin, "tee", error))) {
     if (encoded)
       gst_caps_unref (encoded);
+    if (!queue)
+      g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,
+          "GStreamer element queue is missing (install its plugin)");
     return FALSE;
   }
   g_object_set (queue, "max-size-buffers", 1, "max-size-bytes", 0,

@@ -68,6 +68,9 @@ typedef struct
 GstClockTimeDiff mcu_late_gate_lateness (
     GstPad *pad, GstBuffer *buf, GstClockTime latency, GstClockTime *running);
 
+/* Logs (GST_DEBUG=mcuvideolate:6) how late @buf is at @pad, after
+ * @stage: where the time goes under load. Nothing unless logged. */
+void mcu_late_gate_trace (GstPad *pad, GstBuffer *buf, const gchar *stage);
 /* Disabled until a budget is set. */
 void mcu_late_gate_init (McuLateGate *gate);
 /* For an aggregator's (compositor's) output @buf at its src @pad, due at

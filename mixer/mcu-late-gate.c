@@ -58,6 +58,16 @@ mcu_late_gate_lateness (GstPad *pad, GstBuffer *buf, GstClockTime latency,
   return late;
 }
 
+void
+mcu_late_gate_trace (GstPad *pad, GstBuffer *buf, const gchar *stage)
+{
+  ensure_debug ();
+  if (gst_debug_category_get_threshold (late_debug) < GST_LEVEL_LOG)
+    return;
+  GST_LOG_OBJECT (pad, "%s %" GST_STIME_FORMAT " after its time", stage,
+      GST_STIME_ARGS (mcu_late_gate_lateness (pad, buf, 0, NULL)));
+}
+
 gboolean
 mcu_late_gate_qos (
     GstPad *pad, GstBuffer *buf, GstClockTime latency, GstClockTime max)

@@ -13,7 +13,8 @@
  * The compositor waits for late pictures up to the jitter buffer's latency
  * plus a decode margin past each output frame's time, then goes on with
  * what it has (a silent participant's last picture stays). Tiles keep the
- * picture's aspect (keep-aspect-ratio: letterbox in the layout's cell).
+ * picture's aspect (letterboxed in the layout's cell by each input's
+ * scaler, on the member's thread).
  *
  * Overload (the machine cannot keep up): nothing queues up. Each stage
  * drops instead: a participant's frames later than the room's latency plus
@@ -21,6 +22,8 @@
  * (mcu-video-session.c, mcu-late-gate.c); a compositor behind the clock
  * skips the frames whose time has passed (a QoS event, mcu-video-view.c);
  * an encoder group keeps only the newest two frames (mcu-encoder-group.c).
+ * The compositor and encoder threads run above the decoders, below the
+ * audio (mcu-video-priority-private.h).
  *
  * Errors (fault isolation): an error from a member's elements (its session
  * bin, its tee) is that member's ("participant-error"); one from a view's
@@ -39,6 +42,7 @@
  * unlinked, then its bin stopped and removed. */
 #include "mcu-video-mix.h"
 #include "mcu-pad-util-private.h"
+#include "mcu-video-priority-private.h"
 #include "mcu-video-view-private.h"
 
 #include <gst/video/video.h>
@@ -369,6 +373,7 @@ mcu_video_mix_new (
   self->pipeline = gst_pipeline_new (pname);
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  mcu_video_priority_watch (bus);
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,

@@ -206,6 +206,7 @@ on_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuVideoSession *self = user_data;
 
+  mcu_late_gate_trace (pad, GST_PAD_PROBE_INFO_BUFFER (info), "decoded");
   g_mutex_lock (&self->lock);
   self->stats.frames_in++;
   g_mutex_unlock (&self->lock);

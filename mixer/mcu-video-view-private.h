@@ -3,7 +3,8 @@
  * one composition of the members' decoded pictures, in the room's
  * pipeline:
  *
- *   member tee -> compositor.sink_K            (one input per member)
+ *   member tee -> videoscale -> caps(tile size) -> compositor.sink_K
+ *                                                (one input per member)
  *   videotestsrc(live, 16x16, invisible) -> compositor.sink_0  (the clock)
  *   compositor -> caps(I420, size, rate) -> caps -> tee
  *   (the names are blended into the frames leaving the first caps: one
