@@ -5,12 +5,11 @@
  * It holds a weak reference on its object (the answering pad): an asker
  * kept by a jitter buffer never keeps a released pad alive, and an asker
  * whose object went answers MCU_JITTER_BUFFER_ASK_STALE. Immutable after
- * creation but for the refcount: any thread. */
+ * creation (a GAtomicRcBox): any thread. */
 #include "mcu-jitter-buffer.h"
 
 struct _McuJitterBufferAsker
 {
-  gint ref_count;
   GWeakRef object;
   McuJitterBufferAskFunc func;
 };
@@ -24,8 +23,7 @@ mcu_jitter_buffer_asker_new (GObject *object, McuJitterBufferAskFunc func)
   McuJitterBufferAsker *asker;
 
   g_return_val_if_fail (G_IS_OBJECT (object) && func != NULL, NULL);
-  asker = g_new0 (McuJitterBufferAsker, 1);
-  asker->ref_count = 1;
+  asker = g_atomic_rc_box_new0 (McuJitterBufferAsker);
   g_weak_ref_init (&asker->object, object);
   asker->func = func;
   return asker;
@@ -35,18 +33,22 @@ McuJitterBufferAsker *
 mcu_jitter_buffer_asker_ref (McuJitterBufferAsker *asker)
 {
   g_return_val_if_fail (asker != NULL, NULL);
-  g_atomic_int_inc (&asker->ref_count);
-  return asker;
+  return g_atomic_rc_box_acquire (asker);
+}
+
+static void
+asker_clear (gpointer data)
+{
+  McuJitterBufferAsker *asker = data;
+
+  g_weak_ref_clear (&asker->object);
 }
 
 void
 mcu_jitter_buffer_asker_unref (McuJitterBufferAsker *asker)
 {
   g_return_if_fail (asker != NULL);
-  if (!g_atomic_int_dec_and_test (&asker->ref_count))
-    return;
-  g_weak_ref_clear (&asker->object);
-  g_free (asker);
+  g_atomic_rc_box_release_full (asker, asker_clear);
 }
 
 McuJitterBufferAskResult

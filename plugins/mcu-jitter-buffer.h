@@ -27,9 +27,10 @@
  * and max-latency (ms, 20 and 200), do-lost (send the lost events), and
  * read-only jitter (ms), depth (ms) and stats (GstStructure: received,
  * lost, late, duplicates, deferred (answers "full" from downstream),
- * asked (queries sent), woken (pushes after downstream's wake instead of
- * a query), rescued (waits that no wake ended) as guint64, jitter as
- * guint ms). Signals for
+ * asked (times downstream was asked: the query or its asker), asked-direct
+ * (of those, through the asker), woken (pushes after downstream's wake
+ * instead of asking), rescued (waits that no wake ended) as guint64,
+ * jitter as guint ms). Signals for
  * rtpbin: "request-pt-map" (clock-rate when the caps lack it),
  * "clear-pt-map" (action), "handle-sync" and "on-npt-stop" (never emitted).
  *
@@ -95,8 +96,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (
  * and locks at each, for every packet), until it answers STALE (its
  * object released, unlinked or no longer answering: the query is sent
  * again) or the jitter buffer's src pad is unlinked or stops. The
- * function answers as the query would, with @waker kept when NO; it is
- * called from the pusher's thread with none of its locks held. */
+ * function answers as the query would, with @waker kept when NO, and
+ * STALE to a jitter buffer other than the one whose query it answered
+ * last (one whose chain was relinked upstream of it still holds the
+ * asker). It is called from the service's thread with the jitter
+ * buffer's service lock held (and none other of its locks); lock order:
+ * the jitter buffer's service lock -> the answering element's object
+ * lock (mcumixminus) -> its pad's object lock -> the waker's lock (a wake
+ * under them) -> the jitter buffer's lock -> McuPlayout's. The function
+ * must not push, query, or take a lock that is held while one of these is
+ * taken. */
 typedef enum
 {
   MCU_JITTER_BUFFER_ASK_STALE = -2,

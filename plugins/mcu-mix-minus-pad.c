@@ -163,6 +163,7 @@ mcu_mix_minus_pad_finalize (GObject *object)
   gst_clear_object (&pad->srcpad);
   g_clear_pointer (&pad->own, g_free);
   g_clear_pointer (&pad->waiter, mcu_jitter_buffer_waker_unref);
+  g_clear_pointer (&pad->asked_by, mcu_jitter_buffer_waker_unref);
   g_clear_pointer (&pad->asker, mcu_jitter_buffer_asker_unref);
   g_clear_pointer (&pad->ring, mcu_mix_minus_ring_free);
 
@@ -539,16 +540,31 @@ can_take_locked (McuMixMinusPad *pad, GstClockTime now, GstClockTime mixed)
  * longer @element's (released: its release's wake has been; nobody would
  * wake a waiter kept now. Release unparents the pad before that wake; the
  * parent, not a walk of the element's pad list: that walk was 7 % of the
- * server at 1,000 callers, for every packet). */
+ * server at 1,000 callers, for every packet), or, asked @direct, @waker is
+ * not the last query's (another jitter buffer feeds the pad now: the old
+ * one's chain was relinked upstream of the pad, as rtpbin does on an SSRC
+ * change. Answered, it would take the new one's place as the waiter, and
+ * the new one would wait for its rescue instead of its wake). A query
+ * makes its @waker the one that may ask directly. */
 static McuJitterBufferAskResult
-ask (McuMixMinusPad *pad, GstElement *element, McuJitterBufferWaker *waker)
+ask (McuMixMinusPad *pad, GstElement *element, McuJitterBufferWaker *waker,
+    gboolean direct)
 {
   GstClockTime now = element_now (element);
-  McuJitterBufferWaker *old;
+  McuJitterBufferWaker *old = NULL, *old_by = NULL;
   gboolean can, stale;
 
   GST_OBJECT_LOCK (element);
   GST_OBJECT_LOCK (pad);
+  if (direct && waker != pad->asked_by) {
+    GST_OBJECT_UNLOCK (pad);
+    GST_OBJECT_UNLOCK (element);
+    return MCU_JITTER_BUFFER_ASK_STALE;
+  }
+  if (!direct && waker != pad->asked_by) {
+    old_by = pad->asked_by;
+    pad->asked_by = waker != NULL ? mcu_jitter_buffer_waker_ref (waker) : NULL;
+  }
   stale = GST_OBJECT_PARENT (pad) != GST_OBJECT_CAST (element);
   can = stale || can_take_locked (pad, now, element_mixed (element));
   old = pad->waiter;
@@ -558,6 +574,8 @@ ask (McuMixMinusPad *pad, GstElement *element, McuJitterBufferWaker *waker)
   GST_OBJECT_UNLOCK (element);
   if (old != NULL)
     mcu_jitter_buffer_waker_unref (old);
+  if (old_by != NULL)
+    mcu_jitter_buffer_waker_unref (old_by);
   if (stale)
     return MCU_JITTER_BUFFER_ASK_STALE;
   return can ? MCU_JITTER_BUFFER_ASK_YES : MCU_JITTER_BUFFER_ASK_NO;
@@ -565,8 +583,8 @@ ask (McuMixMinusPad *pad, GstElement *element, McuJitterBufferWaker *waker)
 
 /* The asker's function (the jitter buffer's thread): as the query, or
  * STALE once the pad is not a linked, retimed input of its element any
- * more (the jitter buffer then sends the query again, to whoever answers
- * now). */
+ * more, or another jitter buffer queried it since (the jitter buffer then
+ * sends the query again, to whoever answers now). */
 static McuJitterBufferAskResult
 ask_direct (GObject *object, McuJitterBufferWaker *waker)
 {
@@ -576,7 +594,7 @@ ask_direct (GObject *object, McuJitterBufferWaker *waker)
   if (element == NULL || !pad_retimed (pad) ||
       !gst_pad_is_linked (GST_PAD (pad)))
     return MCU_JITTER_BUFFER_ASK_STALE;
-  return ask (pad, element, waker);
+  return ask (pad, element, waker, TRUE);
 }
 
 /* MCU_JITTER_BUFFER_CAN_TAKE: answered, with the pad's asker (the jitter
@@ -596,7 +614,7 @@ answer_can_take (McuMixMinusPad *pad, GstQuery *query)
   }
   if (v != NULL && G_VALUE_HOLDS (v, MCU_TYPE_JITTER_BUFFER_WAKER))
     waker = g_value_get_boxed (v);
-  res = ask (pad, element, waker);
+  res = ask (pad, element, waker, FALSE);
   if (res == MCU_JITTER_BUFFER_ASK_STALE)
     gst_structure_set (s, "can-take", G_TYPE_BOOLEAN, TRUE, NULL);
   else

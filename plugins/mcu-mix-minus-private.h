@@ -39,6 +39,11 @@ struct _McuMixMinusPad
   /* (owned) the jitter buffer's direct line to the pad (its "can take"
    * answer: mcu-mix-minus-pad.c), immutable */
   McuJitterBufferAsker *asker;
+  /* with the pad's object lock: the waker of the last "can take" query
+   * answered, the only jitter buffer that may ask directly (another one
+   * that still holds the asker, its chain relinked upstream of the pad,
+   * is told STALE) */
+  McuJitterBufferWaker *asked_by;
   /* set under the pad's object lock once its pusher is known to be shared,
    * then kept until finalize: its input's samples, by running time, which
    * the aggregator task reads (mcu-mix-minus-ring.c) */

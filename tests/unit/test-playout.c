@@ -97,24 +97,28 @@ test_drain (void)
 #define BURSTS 25
 #define BURST  5 /* packets arriving together, 20 ms of audio each */
 
-/* appsrc (L16 RTP) -> mcujitterbuffer -> rtpL16depay -> audioconvert ->
- * mcumixminus.sink_1 (retimed); a live silent source on sink_0 clocks the
- * mix, as in McuAudioMix. */
+#define L16_CAPS                                         \
+  "caps=application/x-rtp,media=audio,clock-rate=48000," \
+  "encoding-name=L16,channels=1,payload=96 "
+
+/* appsrc (L16 RTP) -> mcujitterbuffer -> @between -> rtpL16depay ->
+ * audioconvert -> mcumixminus.sink_1 (retimed), and @more; a live silent
+ * source on sink_0 clocks the mix, as in McuAudioMix. */
 static GstElement *
-mixer_pipeline (GstElement **jb)
+mixer_pipeline_with (GstElement **jb, const gchar *between, const gchar *more)
 {
   g_autoptr (GError) error = NULL;
-  GstElement *pipeline = gst_parse_launch (
+  g_autofree gchar *desc = g_strdup_printf (
       "mcumixminus name=mix output-buffer-duration=20000000 latency=0 "
       "! fakesink sync=false "
       "audiotestsrc is-live=true wave=silence samplesperbuffer=960 "
       "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! mix.sink_0 "
-      "appsrc name=src is-live=true format=time "
-      "caps=application/x-rtp,media=audio,clock-rate=48000,"
-      "encoding-name=L16,channels=1,payload=96 "
-      "! mcujitterbuffer name=jb latency=20 ! rtpL16depay ! audioconvert "
-      "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! mix.sink_1",
-      &error);
+      "appsrc name=src is-live=true format=time " L16_CAPS
+      "! mcujitterbuffer name=jb latency=20 %s! rtpL16depay name=depay "
+      "! audioconvert "
+      "! audio/x-raw,format=S16LE,rate=48000,channels=1 ! mix.sink_1 %s",
+      between, more);
+  GstElement *pipeline = gst_parse_launch (desc, &error);
   g_autoptr (GstElement) mix = NULL;
   g_autoptr (GstPad) sink = NULL;
 
@@ -124,6 +128,12 @@ mixer_pipeline (GstElement **jb)
   g_object_set (sink, "retime", TRUE, NULL);
   *jb = gst_bin_get_by_name (GST_BIN (pipeline), "jb");
   return pipeline;
+}
+
+static GstElement *
+mixer_pipeline (GstElement **jb)
+{
+  return mixer_pipeline_with (jb, "", "");
 }
 
 static guint64
@@ -149,11 +159,12 @@ on_count (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* @bursts bursts of BURST packets every BURST x 20 ms from *@seq on: more
- * is due at once than the mixer's input holds, so it says "full" and must
- * wake it */
+/* @bursts bursts of BURST packets every BURST x 20 ms from *@seq on,
+ * into @src and @src2 (if not NULL): more is due at once than the mixer's
+ * input holds, so it says "full" and must wake it */
 static void
-send_bursts (GstElement *pipeline, GstElement *src, guint *seq_p, guint bursts)
+send_bursts2 (GstElement *pipeline, GstElement *src, GstElement *src2,
+    guint *seq_p, guint bursts)
 {
   g_autoptr (GstClock) clock = gst_element_get_clock (pipeline);
   guint seq = *seq_p;
@@ -163,22 +174,31 @@ send_bursts (GstElement *pipeline, GstElement *src, guint *seq_p, guint bursts)
         gst_clock_get_time (clock) - gst_element_get_base_time (pipeline);
 
     for (guint k = 0; k < BURST; k++, seq++) {
-      GstBuffer *buf = gst_rtp_buffer_new_allocate (960 * 2, 0, 0);
-      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+      for (guint i = 0; i < (src2 != NULL ? 2 : 1); i++) {
+        GstBuffer *buf = gst_rtp_buffer_new_allocate (960 * 2, 0, 0);
+        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
-      gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
-      gst_rtp_buffer_set_seq (&rtp, (guint16)seq);
-      gst_rtp_buffer_set_timestamp (&rtp, seq * 960);
-      gst_rtp_buffer_set_ssrc (&rtp, 42);
-      gst_rtp_buffer_set_payload_type (&rtp, 96);
-      gst_rtp_buffer_unmap (&rtp);
-      GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = now;
-      g_assert_cmpint (
-          gst_app_src_push_buffer (GST_APP_SRC (src), buf), ==, GST_FLOW_OK);
+        gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+        gst_rtp_buffer_set_seq (&rtp, (guint16)seq);
+        gst_rtp_buffer_set_timestamp (&rtp, seq * 960);
+        gst_rtp_buffer_set_ssrc (&rtp, 42);
+        gst_rtp_buffer_set_payload_type (&rtp, 96);
+        gst_rtp_buffer_unmap (&rtp);
+        GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = now;
+        g_assert_cmpint (
+            gst_app_src_push_buffer (GST_APP_SRC (i ? src2 : src), buf), ==,
+            GST_FLOW_OK);
+      }
     }
     g_usleep (BURST * 20 * 1000);
   }
   *seq_p = seq;
+}
+
+static void
+send_bursts (GstElement *pipeline, GstElement *src, guint *seq_p, guint bursts)
+{
+  send_bursts2 (pipeline, src, NULL, seq_p, bursts);
 }
 
 /* Counts the "can take" queries that reach the mixer (the others went
@@ -287,6 +307,153 @@ test_mixer_wakes (void)
   gst_object_unref (pipeline);
 }
 
+static gboolean
+relink (GstElement *pipeline, const gchar *from, const gchar *to,
+    const gchar *new_to)
+{
+  g_autoptr (GstElement) a = gst_bin_get_by_name (GST_BIN (pipeline), from);
+  g_autoptr (GstElement) b = gst_bin_get_by_name (GST_BIN (pipeline), to);
+  g_autoptr (GstElement) c = gst_bin_get_by_name (GST_BIN (pipeline), new_to);
+  g_autoptr (GstPad) src = gst_element_get_static_pad (a, "src");
+  g_autoptr (GstPad) old = gst_element_get_static_pad (b, "sink");
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (c, "sink");
+
+  return gst_pad_unlink (src, old) &&
+         gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+}
+
+/* rtpbin on an SSRC change: the new SSRC's jitter buffer takes over the
+ * mixer input (the chain is relinked upstream of the pad, after identity
+ * standing for rtpbin's demuxer), the old one's goes on into a fakesink,
+ * its src pad still linked. The old one, holding the pad's asker, must
+ * stop asking it directly (each answer would take the new one's place as
+ * the waiter: the new one waited for the rescue instead of its wake,
+ * ~40 % of its waits): the first query of the new one makes the old one's
+ * asker stale, it queries again, unanswered at the fakesink, and pushes. */
+static void
+test_relinked_upstream (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstElement *jb = NULL;
+  GstElement *pipeline = mixer_pipeline_with (&jb, "! identity name=ida ",
+      "appsrc name=srcb is-live=true format=time " L16_CAPS
+      "! mcujitterbuffer name=jbb latency=20 ! identity name=idb "
+      "! fakesink name=fb sync=false async=false "
+      "fakesink name=fa sync=false async=false");
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_autoptr (GstElement) srcb =
+      gst_bin_get_by_name (GST_BIN (pipeline), "srcb");
+  g_autoptr (GstElement) jbb = gst_bin_get_by_name (GST_BIN (pipeline), "jbb");
+  guint64 a_direct, a_asked, b_deferred, b_rescued, b_woken;
+  guint seq = 0;
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (jbb), NULL);
+  send_bursts (pipeline, src, &seq, 5);
+  g_usleep (300 * 1000);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, 0);
+
+  g_assert_true (relink (pipeline, "ida", "depay", "fa"));
+  g_assert_true (relink (pipeline, "idb", "fb", "depay"));
+  /* the new one alone first: its first query makes it the pad's asker */
+  send_bursts (pipeline, srcb, &seq, 5);
+  g_usleep (300 * 1000);
+  g_assert_cmpuint (jb_stat (jbb, "asked-direct"), >, 0);
+  a_direct = jb_stat (jb, "asked-direct");
+  a_asked = jb_stat (jb, "asked");
+  b_deferred = jb_stat (jbb, "deferred");
+  b_rescued = jb_stat (jbb, "rescued");
+  b_woken = jb_stat (jbb, "woken");
+
+  /* both: the old one's late packets keep coming */
+  send_bursts2 (pipeline, src, srcb, &seq, 20);
+  g_usleep (300 * 1000);
+  g_test_message ("old: asked %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                  " before), directly %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                  " before); new: full %" G_GUINT64_FORMAT
+                  ", woken %" G_GUINT64_FORMAT ", rescued %" G_GUINT64_FORMAT,
+      jb_stat (jb, "asked"), a_asked, jb_stat (jb, "asked-direct"), a_direct,
+      jb_stat (jbb, "deferred") - b_deferred, jb_stat (jbb, "woken") - b_woken,
+      jb_stat (jbb, "rescued") - b_rescued);
+  g_assert_cmpuint (jb_stat (jb, "asked"), >, a_asked);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), ==, a_direct);
+  g_assert_cmpuint (jb_stat (jbb, "received"), ==, 25 * BURST);
+  g_assert_cmpuint (jb_stat (jbb, "lost"), ==, 0);
+  g_assert_cmpuint (jb_stat (jbb, "deferred"), >, b_deferred);
+  g_assert_cmpuint (jb_stat (jbb, "woken"), >, b_woken);
+  g_assert_cmpuint ((jb_stat (jbb, "rescued") - b_rescued) * 4, <,
+      jb_stat (jbb, "deferred") - b_deferred);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (jb);
+  gst_object_unref (pipeline);
+}
+
+/* The fallbacks to the query: the jitter buffer stopped and started again
+ * (READY, then PLAYING) asks again with the query; so does one whose
+ * mixer input was released (it is not linked any more: the query is
+ * unanswered, and every later push queries again). */
+static void
+test_asker_fallbacks (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstElement *jb = NULL;
+  GstElement *pipeline = mixer_pipeline (&jb);
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
+  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
+  g_autoptr (GstPad) into_mixer = gst_pad_get_peer (mixer_sink);
+  gint queries = 0;
+  guint64 direct;
+  guint seq = 0;
+
+  gst_pad_add_probe (into_mixer, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_can_take_query, &queries, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
+  send_bursts (pipeline, src, &seq, 5);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&queries), ==, 1);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, 0);
+
+  /* stopped and started again: one query, then directly again */
+  g_assert_cmpint (gst_element_set_state (jb, GST_STATE_READY), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (gst_element_sync_state_with_parent (jb));
+  g_assert_true (mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL));
+  direct = jb_stat (jb, "asked-direct");
+  send_bursts (pipeline, src, &seq, 5);
+  g_usleep (300 * 1000);
+  g_test_message ("restarted: queries %d, asked directly %" G_GUINT64_FORMAT
+                  " (%" G_GUINT64_FORMAT " before)",
+      g_atomic_int_get (&queries), jb_stat (jb, "asked-direct"), direct);
+  g_assert_cmpint (g_atomic_int_get (&queries), ==, 2);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, direct);
+
+  /* the mixer input released (the test keeps the pad): queried again */
+  gst_element_release_request_pad (mix, mixer_sink);
+  direct = jb_stat (jb, "asked-direct");
+  send_bursts (pipeline, src, &seq, 5);
+  g_usleep (300 * 1000);
+  g_test_message ("released: queries %d, asked directly %" G_GUINT64_FORMAT
+                  " (%" G_GUINT64_FORMAT " before)",
+      g_atomic_int_get (&queries), jb_stat (jb, "asked-direct"), direct);
+  g_assert_cmpint (g_atomic_int_get (&queries), >, 2);
+  g_assert_cmpuint (jb_stat (jb, "asked-direct"), ==, direct);
+  g_assert_cmpuint (jb_stat (jb, "lost"), ==, 0);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (jb);
+  gst_object_unref (pipeline);
+}
+
 /* A jitter buffer that stopped (PAUSED to READY) before its first packet
  * was handed over (the receive thread adds it on that packet, racing the
  * room going down) is refused: it would never be detached, and a worker
@@ -327,6 +494,8 @@ main (int argc, char **argv)
   g_assert_true (mcu_plugins_register ());
   g_test_add_func ("/playout/drain", test_drain);
   g_test_add_func ("/playout/mixer-wakes", test_mixer_wakes);
+  g_test_add_func ("/playout/relinked-upstream", test_relinked_upstream);
+  g_test_add_func ("/playout/asker-fallbacks", test_asker_fallbacks);
   g_test_add_func ("/playout/stopped-refused", test_stopped_refused);
   return g_test_run ();
 }
