@@ -147,13 +147,10 @@ mcu_video_view_remove_input (McuVideoView *view, guint id)
   if (vi == NULL)
     return;
   /* the tee's pad first: a push in flight into it that ends FLUSHING
-   * (the scaler stopped next) is then dropped by the tee, which sees its
-   * pads changed, instead of being passed up to the member's decoder and
-   * jitter buffer, whose task would pause for good (the member's picture
-   * gone from every other view). The scaler is stopped while the
-   * compositor pad is still there (a push out of it waits at most a frame
-   * for the compositor to take it): a scaler still running into a released
-   * pad renegotiates against nothing ("not negotiated", the same way up). */
+   * (the compositor pad flushed next) is then dropped by the tee, which
+   * sees its pads changed, instead of being passed up to the member's
+   * decoder and jitter buffer, whose task would pause for good (the
+   * member's picture gone from every other view). */
   {
     GstPad *sink = gst_element_get_static_pad (vi->scale, "sink");
 
@@ -165,6 +162,14 @@ mcu_video_view_remove_input (McuVideoView *view, guint id)
     gst_element_release_request_pad (tee, vi->tee_src);
     gst_object_unref (tee);
   }
+  /* Then the compositor pad flushed, before the scaler stops: a push
+   * waiting in it for the compositor (behind under overload) returns at
+   * once, instead of the main thread waiting a compositor iteration per
+   * view in the scaler's state change. Flushed, not yet released: the
+   * pad still answers caps, so a push in flight through the scaler does
+   * not renegotiate against a released pad ("not negotiated"). Released
+   * after the scaler stopped (nothing can push into it any more). */
+  gst_pad_send_event (vi->comp_sink, gst_event_new_flush_start ());
   for (guint i = 0; i < 2; i++) {
     GstElement *e = i ? vi->caps : vi->scale;
     GstObject *parent = GST_OBJECT_PARENT (e);
