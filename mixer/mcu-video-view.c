@@ -113,6 +113,16 @@ mcu_video_view_add_input (McuVideoView *view, guint id, GstElement *tee)
       G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
   vi->scale = gst_element_factory_make ("videoscale", NULL);
   vi->caps = gst_element_factory_make ("capsfilter", NULL);
+  if (vi->scale == NULL || vi->caps == NULL) {
+    g_warning (
+        "cannot scale participant %u into a view (videoscale missing)", id);
+    g_clear_object (&vi->scale);
+    g_clear_object (&vi->caps);
+    gst_element_release_request_pad (view->compositor, vi->comp_sink);
+    gst_object_unref (vi->comp_sink);
+    g_free (vi);
+    return FALSE;
+  }
   /* letterboxed in the tile as the compositor's keep-aspect-ratio would */
   g_object_set (vi->scale, "add-borders", TRUE, NULL);
   /* a new size while the scaler negotiates the one before: both pass */
@@ -373,11 +383,22 @@ mcu_video_view_owns (McuVideoView *view, GstObject *src)
 {
   GstElement *all[] = { view->elements[0], view->elements[1], view->elements[2],
     view->elements[3], view->tail, view->tee };
+  GHashTableIter iter;
+  gpointer in;
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     if (all[i] != NULL &&
         (src == GST_OBJECT (all[i]) ||
             gst_object_has_as_ancestor (src, GST_OBJECT (all[i]))))
+      return TRUE;
+  /* each input's scaler and its caps: an error there is the view's */
+  g_hash_table_iter_init (&iter, view->inputs);
+  while (g_hash_table_iter_next (&iter, NULL, &in))
+    if (src == GST_OBJECT (((ViewInput *)in)->scale) ||
+        src == GST_OBJECT (((ViewInput *)in)->caps) ||
+        gst_object_has_as_ancestor (
+            src, GST_OBJECT (((ViewInput *)in)->scale)) ||
+        gst_object_has_as_ancestor (src, GST_OBJECT (((ViewInput *)in)->caps)))
       return TRUE;
   return FALSE;
 }
