@@ -27,7 +27,120 @@ typedef struct
   GstPad *comp_sink;  /* on the view's compositor */
   gint width, height; /* the caps' size, 0 = any */
   gboolean shown;     /* placed in a tile (relayout) */
+  gboolean was_shown; /* in the layout before (relayout) */
+  gulong reveal;      /* probe of a pending Reveal on comp_sink, 0 = none */
+  struct _Reveal *reveal_data; /* (owned, with the probe's reference) */
 } ViewInput;
+
+/* A hidden input shown again: its pad's alpha stays 0 until its pictures
+ * reach the compositor at the tile's size (the first picture after a CAPS
+ * event at that size passes its pad), instead of the compositor stretching the
+ * last HIDDEN_SIZE picture over the tile until the member's next decoded one.
+ */
+typedef struct _Reveal
+{
+  GMutex lock;
+  gboolean cancelled; /* (lock) the input was laid out again */
+  gint width, height;
+  gdouble alpha;
+  gint sized; /* (atomic) caps at width x height passed */
+} Reveal;
+
+static void
+reveal_clear (gpointer data)
+{
+  g_mutex_clear (&((Reveal *)data)->lock);
+}
+
+static void
+reveal_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, reveal_clear);
+}
+
+static gboolean
+caps_sized (GstCaps *caps, gint width, gint height)
+{
+  GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  gint w = 0, h = 0;
+
+  return st && gst_structure_get_int (st, "width", &w) &&
+         gst_structure_get_int (st, "height", &h) && w == width && h == height;
+}
+
+/* on the member's streaming thread, or the main thread (input_reveal) */
+static void
+reveal_now (GstPad *pad, Reveal *r)
+{
+  g_mutex_lock (&r->lock);
+  if (!r->cancelled)
+    g_object_set (pad, "alpha", r->alpha, NULL);
+  r->cancelled = TRUE; /* once */
+  g_mutex_unlock (&r->lock);
+}
+
+/* The first picture after caps at the tile's size (caps alone may come
+ * without a picture: the compositor would stretch the one it holds). */
+static GstPadProbeReturn
+on_reveal_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Reveal *r = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (g_atomic_int_get (&r->sized))
+      reveal_now (pad, r);
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+             GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (GST_PAD_PROBE_INFO_EVENT (info), &caps);
+    g_atomic_int_set (&r->sized, caps_sized (caps, r->width, r->height));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* the pending Reveal cancelled (before the pad's alpha is set again):
+ * FALSE if it had not revealed the picture yet */
+static gboolean
+input_reveal_cancel (ViewInput *vi)
+{
+  gboolean done;
+
+  if (vi->reveal == 0)
+    return TRUE;
+  /* a call of the probe running now sets no alpha after this */
+  g_mutex_lock (&vi->reveal_data->lock);
+  done = vi->reveal_data->cancelled;
+  vi->reveal_data->cancelled = TRUE;
+  g_mutex_unlock (&vi->reveal_data->lock);
+  gst_pad_remove_probe (vi->comp_sink, vi->reveal);
+  vi->reveal = 0;
+  g_clear_pointer (&vi->reveal_data, reveal_unref);
+  return done;
+}
+
+/* @vi's pad to @alpha once its pictures come at @width x @height */
+static void
+input_reveal (ViewInput *vi, gint width, gint height, gdouble alpha)
+{
+  Reveal *r = g_atomic_rc_box_new0 (Reveal);
+  GstCaps *caps;
+
+  g_mutex_init (&r->lock);
+  r->width = width;
+  r->height = height;
+  r->alpha = alpha;
+  vi->reveal_data = r;
+  vi->reveal = gst_pad_add_probe (vi->comp_sink,
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER,
+      on_reveal_data, g_atomic_rc_box_acquire (r), reveal_unref);
+  /* already there (shown again before the hidden size took effect) */
+  caps = gst_pad_get_current_caps (vi->comp_sink);
+  if (caps_sized (caps, width, height))
+    reveal_now (vi->comp_sink, r);
+  if (caps)
+    gst_caps_unref (caps);
+}
 
 #define HIDDEN_SIZE 16
 
@@ -113,6 +226,16 @@ mcu_video_view_add_input (McuVideoView *view, guint id, GstElement *tee)
       G_OBJECT (vi->comp_sink), "sizing-policy", "keep-aspect-ratio");
   vi->scale = gst_element_factory_make ("videoscale", NULL);
   vi->caps = gst_element_factory_make ("capsfilter", NULL);
+  if (vi->scale == NULL || vi->caps == NULL) {
+    g_warning (
+        "cannot scale participant %u into a view (videoscale missing)", id);
+    g_clear_object (&vi->scale);
+    g_clear_object (&vi->caps);
+    gst_element_release_request_pad (view->compositor, vi->comp_sink);
+    gst_object_unref (vi->comp_sink);
+    g_free (vi);
+    return FALSE;
+  }
   /* letterboxed in the tile as the compositor's keep-aspect-ratio would */
   g_object_set (vi->scale, "add-borders", TRUE, NULL);
   /* a new size while the scaler negotiates the one before: both pass */
@@ -147,13 +270,10 @@ mcu_video_view_remove_input (McuVideoView *view, guint id)
   if (vi == NULL)
     return;
   /* the tee's pad first: a push in flight into it that ends FLUSHING
-   * (the scaler stopped next) is then dropped by the tee, which sees its
-   * pads changed, instead of being passed up to the member's decoder and
-   * jitter buffer, whose task would pause for good (the member's picture
-   * gone from every other view). The scaler is stopped while the
-   * compositor pad is still there (a push out of it waits at most a frame
-   * for the compositor to take it): a scaler still running into a released
-   * pad renegotiates against nothing ("not negotiated", the same way up). */
+   * (the compositor pad flushed next) is then dropped by the tee, which
+   * sees its pads changed, instead of being passed up to the member's
+   * decoder and jitter buffer, whose task would pause for good (the
+   * member's picture gone from every other view). */
   {
     GstPad *sink = gst_element_get_static_pad (vi->scale, "sink");
 
@@ -165,6 +285,14 @@ mcu_video_view_remove_input (McuVideoView *view, guint id)
     gst_element_release_request_pad (tee, vi->tee_src);
     gst_object_unref (tee);
   }
+  /* Then the compositor pad flushed, before the scaler stops: a push
+   * waiting in it for the compositor (behind under overload) returns at
+   * once, instead of the main thread waiting a compositor iteration per
+   * view in the scaler's state change. Flushed, not yet released: the
+   * pad still answers caps, so a push in flight through the scaler does
+   * not renegotiate against a released pad ("not negotiated"). Released
+   * after the scaler stopped (nothing can push into it any more). */
+  gst_pad_send_event (vi->comp_sink, gst_event_new_flush_start ());
   for (guint i = 0; i < 2; i++) {
     GstElement *e = i ? vi->caps : vi->scale;
     GstObject *parent = GST_OBJECT_PARENT (e);
@@ -174,6 +302,7 @@ mcu_video_view_remove_input (McuVideoView *view, guint id)
     if (parent)
       gst_bin_remove (GST_BIN (parent), e);
   }
+  input_reveal_cancel (vi);
   gst_element_release_request_pad (view->compositor, vi->comp_sink);
   gst_object_unref (vi->comp_sink);
   gst_object_unref (vi->tee_src);
@@ -194,6 +323,9 @@ mcu_video_view_relayout (McuVideoView *view, guint speaker, guint width,
   /* everyone's picture hidden first, then the visible ones placed */
   g_hash_table_iter_init (&iter, view->inputs);
   while (g_hash_table_iter_next (&iter, &id, &in)) {
+    /* shown: its picture on screen (not still waiting to be) */
+    ((ViewInput *)in)->was_shown =
+        input_reveal_cancel (in) && ((ViewInput *)in)->shown;
     g_object_set (((ViewInput *)in)->comp_sink, "alpha", 0.0, NULL);
     ((ViewInput *)in)->shown = FALSE;
   }
@@ -209,7 +341,11 @@ mcu_video_view_relayout (McuVideoView *view, guint speaker, guint width,
       continue;
     if (picture && vi) {
       g_object_set (vi->comp_sink, "xpos", t->cell.x, "ypos", t->cell.y,
-          "width", t->cell.width, "height", t->cell.height, "alpha", 1.0, NULL);
+          "width", t->cell.width, "height", t->cell.height, NULL);
+      if (vi->was_shown)
+        g_object_set (vi->comp_sink, "alpha", 1.0, NULL);
+      else
+        input_reveal (vi, t->cell.width, t->cell.height, 1.0);
       input_set_size (vi, t->cell.width, t->cell.height);
       vi->shown = TRUE;
       /* the name along the bottom of the tile */
@@ -368,11 +504,22 @@ mcu_video_view_owns (McuVideoView *view, GstObject *src)
 {
   GstElement *all[] = { view->elements[0], view->elements[1], view->elements[2],
     view->elements[3], view->tail, view->tee };
+  GHashTableIter iter;
+  gpointer in;
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     if (all[i] != NULL &&
         (src == GST_OBJECT (all[i]) ||
             gst_object_has_as_ancestor (src, GST_OBJECT (all[i]))))
+      return TRUE;
+  /* each input's scaler and its caps: an error there is the view's */
+  g_hash_table_iter_init (&iter, view->inputs);
+  while (g_hash_table_iter_next (&iter, NULL, &in))
+    if (src == GST_OBJECT (((ViewInput *)in)->scale) ||
+        src == GST_OBJECT (((ViewInput *)in)->caps) ||
+        gst_object_has_as_ancestor (
+            src, GST_OBJECT (((ViewInput *)in)->scale)) ||
+        gst_object_has_as_ancestor (src, GST_OBJECT (((ViewInput *)in)->caps)))
       return TRUE;
   return FALSE;
 }

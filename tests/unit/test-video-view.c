@@ -53,8 +53,38 @@ static gboolean
 tile (guint id, const gchar **name, gboolean *picture, gpointer data)
 {
   *name = "";
-  *picture = TRUE;
+  /* data: a gboolean, the picture shown, or NULL (shown) */
+  *picture = data == NULL || *(gboolean *)data;
   return TRUE;
+}
+
+static GstPadProbeReturn
+gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return g_atomic_int_get ((gint *)data) ? GST_PAD_PROBE_DROP
+                                         : GST_PAD_PROBE_OK;
+}
+
+/* The width of the pictures entering @pad (0: none yet) */
+static gint
+pad_width (GstPad *pad)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  gint w = 0;
+
+  if (st)
+    gst_structure_get_int (st, "width", &w);
+  return w;
+}
+
+static gdouble
+pad_alpha (GstPad *pad)
+{
+  gdouble alpha;
+
+  g_object_get (pad, "alpha", &alpha, NULL);
+  return alpha;
 }
 
 /* The size of the pictures entering the compositor from @view's input
@@ -152,6 +182,44 @@ test_wait_and_priority (void)
     g_usleep (10000);
   g_assert_cmpint (input_width (view, &height), ==, 320);
   g_assert_cmpint (height, ==, 180);
+
+  /* Hidden, then shown again while the member sends no new picture (a
+   * static screen share): its tile stays empty (alpha 0) rather than the
+   * last hidden-size picture stretched over it, until a picture at the
+   * tile's size comes. */
+  {
+    GstPad *in = gst_element_get_static_pad (view->compositor, "sink_1");
+    GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
+    gboolean shown = FALSE;
+    gint closed = 0;
+
+    g_assert_nonnull (in);
+    g_assert_cmpint (pad_width (in), ==, 320);
+    mcu_video_view_relayout (view, 0, 320, 180, tile, &shown);
+    end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+    while (pad_width (in) != 16 && g_get_monotonic_time () < end)
+      g_usleep (10000);
+    g_assert_cmpint (pad_width (in), ==, 16);
+    gst_pad_add_probe (
+        tee_sink, GST_PAD_PROBE_TYPE_BUFFER, gate, &closed, NULL);
+    g_atomic_int_set (&closed, 1);
+    /* a picture already past the gate on its way (at 30/s) */
+    g_usleep (200000);
+    g_assert_cmpint (pad_width (in), ==, 16);
+    shown = TRUE;
+    mcu_video_view_relayout (view, 0, 320, 180, tile, &shown);
+    g_usleep (100000);
+    g_assert_cmpfloat (pad_alpha (in), ==, 0.0);
+    /* the next picture, at the tile's size: shown */
+    g_atomic_int_set (&closed, 0);
+    end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+    while (pad_alpha (in) != 1.0 && g_get_monotonic_time () < end)
+      g_usleep (10000);
+    g_assert_cmpfloat (pad_alpha (in), ==, 1.0);
+    g_assert_cmpint (pad_width (in), ==, 320);
+    gst_object_unref (tee_sink);
+    gst_object_unref (in);
+  }
 
   mcu_video_view_remove_input (view, 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
