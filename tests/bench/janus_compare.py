@@ -334,7 +334,15 @@ def run_janus(args, n, work):
         janus.create_room(janus.attach())
         time.sleep(0.5)
         idle_rss, idle_threads = proc_status(janus.proc.pid)
-        base = free_udp_range(2 * n + 2, 46000, avoid=[janus.rtp_range])
+        # Above Linux's ephemeral ports (32768-60999) when they fit: other
+        # programs' port-0 sockets took ports of a probed range before
+        # mcu-loadgen bound them ("Address already in use").
+        try:
+            base = free_udp_range(2 * n + 2, 61000,
+                                  avoid=[janus.rtp_range])
+        except RuntimeError:
+            base = free_udp_range(2 * n + 2, 46000,
+                                  avoid=[janus.rtp_range])
         local = [base + 2 * i for i in range(n)]
         t0 = time.monotonic()
         remote = janus.join_rtp(local, args.setup_timeout)
