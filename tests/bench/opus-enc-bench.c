@@ -10,7 +10,9 @@
  *       repeated (a steady mix, e.g. tests/unit/opus-steady-mix-frame.h's),
  *       at other levels (+2..-12 dB), started elsewhere in the frame, with
  *       a little noise (-60, -45 dBFS), each at every complexity 0..10
- *       unless --complexity is given
+ *       unless --complexity is given; --random N: N variants drawn
+ *       (the same on every run) from -4..+4 dB, any phase, noise none or
+ *       -70/-60/-50 dBFS
  *   opus-enc-bench speech DIR [TONE_RAW] [OPTIONS]   speech mixes from the
  *       prompts in DIR (prompts/en: mcu-speech-source.h): 1 and 3 voices,
  *       3 voices over DIR/music.wav (hold music under speech), voices over
@@ -63,6 +65,7 @@ typedef struct
   int complexity, mode, signal, bitrate, fec, reps;
   double secs;
   long join_step; /* frames between two late (lossy) decoders' starts */
+  int random;     /* variants: this many random ones instead of the list */
   int joiners;    /* late and lossy decoders, each (0..JOINERS) */
   long frames;    /* speech: at most this many frames of each mix (0 = all) */
 } Settings;
@@ -289,20 +292,36 @@ variants (Settings *s, const short *frame, int all)
     double noise_dbfs; /* 0 = none */
   } v[] = { { 0, 0, 0 }, { -3, 0, 0 }, { -6, 0, 0 }, { -12, 0, 0 }, { 2, 0, 0 },
     { 0, 240, 0 }, { 0, 480, 0 }, { 0, 719, 0 }, { 0, 0, -60 }, { 0, 0, -45 },
-    { -6, 333, -60 } };
+    { -6, 333, -60 }, { 1.6, 154, -70 } };
+  static const double noises[] = { 0, 0, -70, -60, -50 };
   long n = (long)(s->secs * 50);
+  size_t count = s->random > 0 ? (size_t)s->random : sizeof v / sizeof v[0];
+  unsigned pick = 24; /* --random: the same variants on every run */
   char name[64];
 
   s->join_step = n / (s->joiners + 1);
-  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+  for (size_t k = 0; k < count; k++) {
     short *pcm = malloc (n * FRAME * sizeof *pcm);
-    double g = pow (10, v[k].gain_db / 20);
-    double na = v[k].noise_dbfs ? 32768 * pow (10, v[k].noise_dbfs / 20) : 0;
+    double gain_db = v[k % (sizeof v / sizeof v[0])].gain_db;
+    int shift = v[k % (sizeof v / sizeof v[0])].shift;
+    double noise_dbfs = v[k % (sizeof v / sizeof v[0])].noise_dbfs;
+    double g, na;
     unsigned seed = 1;
 
+    if (s->random > 0) {
+      /* -4..+4 dB in 0.1 dB steps, any phase, no noise or -70..-50 dBFS */
+      pick = pick * 1103515245u + 12345u;
+      gain_db = ((pick >> 8) % 81) / 10.0 - 4;
+      pick = pick * 1103515245u + 12345u;
+      shift = (pick >> 8) % FRAME;
+      pick = pick * 1103515245u + 12345u;
+      noise_dbfs = noises[(pick >> 8) % 5];
+    }
+    g = pow (10, gain_db / 20);
+    na = noise_dbfs ? 32768 * pow (10, noise_dbfs / 20) : 0;
     for (long i = 0; i < n * FRAME; i++) {
       /* uniform noise of rms na: +-na*sqrt(3) */
-      double x = frame[(i + v[k].shift) % FRAME] * g;
+      double x = frame[(i + shift) % FRAME] * g;
 
       seed = seed * 1103515245u + 12345u;
       x += na * 1.732 * (2.0 * (seed >> 8) / (1u << 24) - 1);
@@ -314,8 +333,8 @@ variants (Settings *s, const short *frame, int all)
 
       s->complexity = c;
       run (s, pcm, n, &st);
-      snprintf (name, sizeof name, "c%-2d %+.0f dB shift %d noise %.0f", c,
-          v[k].gain_db, v[k].shift, v[k].noise_dbfs);
+      snprintf (name, sizeof name, "c%-2d %+.1f dB shift %d noise %.0f", c,
+          gain_db, shift, noise_dbfs);
       report (name, &st);
       fflush (stdout);
     }
@@ -326,7 +345,7 @@ variants (Settings *s, const short *frame, int all)
 static int
 parse (int argc, char **argv, int first, Settings *s)
 {
-  *s = (Settings){ 5, 0, 0, 32000, 1, 1, 30, 0, JOINERS, 0 };
+  *s = (Settings){ 5, 0, 0, 32000, 1, 1, 30, 0, 0, JOINERS, 0 };
   for (int i = first; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
 
@@ -353,6 +372,8 @@ parse (int argc, char **argv, int first, Settings *s)
       s->joiners = atoi (v) < 0 ? 0 : atoi (v) > JOINERS ? JOINERS : atoi (v);
     else if (!strcmp (k, "--frames"))
       s->frames = atol (v);
+    else if (!strcmp (k, "--random"))
+      s->random = atoi (v);
     else {
       fprintf (stderr, "unknown option %s\n", k);
       return 0;
