@@ -12,7 +12,15 @@ one Markdown table and the exact commands.
 
     tests/bench/janus_compare.py [--build DIR] [--duration SEC] [--warmup SEC]
         [--servers mcu,mcu-all,janus] [--janus PATH] [--media KEY=VAL ...]
-        [N ...]
+        [--load tone|speech] [N ...]
+
+--load: what every caller sends (mcu-loadgen --load): a steady Opus tone
+(the default, comparable with the earlier tables) or speech (espeak-ng
+prompts with pauses, each caller from its own point of it, the RFC 6464
+level and V bit from each frame's audio, for mcu; Janus's plain-RTP
+participants negotiate no level and get none). A tone is
+the cheapest signal for Opus encoders at complexity >= 7 (coded as CELT);
+speech costs the server's encoders more, as a real room does.
 
 N defaults to 50 100 200 400. Run it on a quiet machine and not under `nice`:
 the servers inherit the priority, and a niced server on a busy host falls
@@ -299,6 +307,7 @@ def run_loadgen(cmd, timeout):
 
 def run_mcu(args, n, all_mixed):
     cmd = [args.loadgen, "--mcu", args.mcu, "--participants", str(n),
+           "--load", args.load,
            "--duration", str(args.duration), "--warmup", str(args.warmup),
            "--setup-timeout", str(args.setup_timeout),
            "--settle-max", str(args.settle_max), "--json"]
@@ -325,7 +334,15 @@ def run_janus(args, n, work):
         janus.create_room(janus.attach())
         time.sleep(0.5)
         idle_rss, idle_threads = proc_status(janus.proc.pid)
-        base = free_udp_range(2 * n + 2, 46000, avoid=[janus.rtp_range])
+        # Above Linux's ephemeral ports (32768-60999) when they fit: other
+        # programs' port-0 sockets took ports of a probed range before
+        # mcu-loadgen bound them ("Address already in use").
+        try:
+            base = free_udp_range(2 * n + 2, 61000,
+                                  avoid=[janus.rtp_range])
+        except RuntimeError:
+            base = free_udp_range(2 * n + 2, 46000,
+                                  avoid=[janus.rtp_range])
         local = [base + 2 * i for i in range(n)]
         t0 = time.monotonic()
         remote = janus.join_rtp(local, args.setup_timeout)
@@ -337,7 +354,7 @@ def run_janus(args, n, work):
             for lp, (ip, port) in zip(local, remote):
                 f.write(f"{lp} {ip}:{port}\n")
         cmd = [args.loadgen, "--rtp-targets", targets,
-               "--pid", str(janus.proc.pid),
+               "--pid", str(janus.proc.pid), "--load", args.load,
                "--duration", str(args.duration), "--warmup", str(args.warmup),
                "--settle-max", str(args.settle_max), "--json"]
         res, err = run_loadgen(cmd, args.duration + args.warmup +
@@ -405,6 +422,8 @@ def main():
                     metavar="KEY=VAL",
                     help="extra [media] key for both mcu runs (repeatable), "
                     "e.g. shared-jitter-buffer=true")
+    ap.add_argument("--load", choices=("tone", "speech"), default="tone",
+                    help="what every caller sends (default tone)")
     ap.add_argument("--janus", default=shutil.which("janus") or
                     "/usr/bin/janus")
     ap.add_argument("sizes", nargs="*", type=int,
@@ -449,7 +468,7 @@ def main():
     print(f"Host: {os.cpu_count()} CPUs, load average "
           f"{' '.join(loadavg_before)} before, "
           f"{' '.join(open('/proc/loadavg').read().split()[:3])} after; "
-          f"{jv}; {args.duration:g} s window")
+          f"{jv}; {args.duration:g} s window; load: {args.load}")
     print()
     print("| server | N | CPU % of one core | CPU % per participant | "
           "RSS MB per participant | threads (per participant) | "

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mcu-loadgen media: pre-encoded Opus tones (or Opus-encoded digital silence,
- * for the callers beyond --talkers) looped as RTP for every caller, and the
- * receive statistics.
+/* mcu-loadgen media: pre-encoded Opus tones or speech (--load; Opus-encoded
+ * digital silence for the callers beyond --talkers) looped as RTP for every
+ * caller, and the receive statistics. Everything is encoded once at start-up
+ * and replayed from memory: the load generator sends, it does not encode.
  *
  * Threads: mcu_loadgen_media_new/start/stop/free run on the main thread. The
  * media thread (media_thread_run) owns a timerfd (20 ms / slots, absolute
@@ -10,6 +11,7 @@
  * tick's slot whose atomic `sending` is set, and it drains whatever sockets are
  * readable. It reads the window bounds through atomics. */
 #include "mcu-loadgen.h"
+#include "mcu-speech-source.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,12 +34,19 @@
 #define TONE_AMPLITUDE  0.3
 #define TONE_LEVEL_DBOV 10 /* -dBov of TONE_AMPLITUDE's sine, about */
 #define LEVEL_EXT       8  /* the RTP header extension with one level */
+#define LEVEL_VOICE     0x80
+/* A speech frame at least this loud (-dBov) is voice (V=1): the pauses are
+ * digital silence, the quietest word edges about -60 dBov. */
+#define SPEECH_VAD_DBOV 55
 
+/* One looped signal, encoded: packets and the RFC 6464 byte of each. */
 typedef struct
 {
-  guint8 *data[MCU_LOADGEN_TONE_FRAMES];
-  guint16 len[MCU_LOADGEN_TONE_FRAMES];
-} McuLoadgenTone;
+  guint frames;
+  guint8 **data;
+  guint16 *len;
+  guint8 *level; /* V bit | -dBov */
+} McuLoadgenClip;
 
 typedef struct
 {
@@ -49,7 +58,8 @@ struct McuLoadgenMedia
 {
   McuLoadgenCaller *callers;
   guint n;
-  McuLoadgenTone tones[MCU_LOADGEN_N_TONES + 1]; /* + MCU_LOADGEN_SILENCE */
+  /* MCU_LOADGEN_N_TONES tones, MCU_LOADGEN_SILENCE, MCU_LOADGEN_SPEECH */
+  McuLoadgenClip clips[MCU_LOADGEN_N_CLIPS];
   int epoll_fd;
   int timer_fd;
   GThread *thread;
@@ -75,15 +85,37 @@ mcu_loadgen_now_ns (void)
   return (gint64)ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
 }
 
-/* Encodes 2 s of the tone and keeps the second: the encoder has settled, and
- * the loop point matches the signal's phase. */
+static void
+clip_alloc (McuLoadgenClip *clip, guint frames)
+{
+  clip->frames = frames;
+  clip->data = g_new0 (guint8 *, frames);
+  clip->len = g_new0 (guint16, frames);
+  clip->level = g_new0 (guint8, frames);
+}
+
+static void
+clip_clear (McuLoadgenClip *clip)
+{
+  for (guint f = 0; f < clip->frames && clip->data; f++)
+    g_free (clip->data[f]);
+  g_clear_pointer (&clip->data, g_free);
+  g_clear_pointer (&clip->len, g_free);
+  g_clear_pointer (&clip->level, g_free);
+  clip->frames = 0;
+}
+
+/* Encodes @pcm (@clip->frames frames, looped) twice and keeps the second
+ * pass: the encoder has settled, and the loop point continues the signal as
+ * the encoder saw it. Same settings for tones and speech, as a phone's
+ * (48 kHz VOIP, 32 kbit/s VBR, libopus's default complexity), so the two
+ * loads differ only in the signal. */
 static gboolean
-tone_encode (McuLoadgenTone *tone, guint hz, GError **error)
+clip_encode (McuLoadgenClip *clip, const opus_int16 *pcm, GError **error)
 {
   int err = 0;
   OpusEncoder *enc =
       opus_encoder_create (SAMPLE_RATE, 1, OPUS_APPLICATION_VOIP, &err);
-  opus_int16 pcm[FRAME_SAMPLES];
   guint8 packet[MAX_PACKET];
 
   if (enc == NULL) {
@@ -92,29 +124,68 @@ tone_encode (McuLoadgenTone *tone, guint hz, GError **error)
     return FALSE;
   }
   opus_encoder_ctl (enc, OPUS_SET_BITRATE (OPUS_BITRATE));
-  for (guint f = 0; f < 2 * MCU_LOADGEN_TONE_FRAMES; f++) {
-    opus_int32 len;
+  for (guint f = 0; f < 2 * clip->frames; f++) {
+    guint k = f % clip->frames;
+    opus_int32 len = opus_encode (
+        enc, pcm + k * FRAME_SAMPLES, FRAME_SAMPLES, packet, sizeof packet);
 
-    for (guint i = 0; i < FRAME_SAMPLES; i++) {
-      double t = (double)(f * FRAME_SAMPLES + i) / SAMPLE_RATE;
-      pcm[i] = (opus_int16)(TONE_AMPLITUDE * 32767 * sin (2 * M_PI * hz * t));
-    }
-    len = opus_encode (enc, pcm, FRAME_SAMPLES, packet, sizeof packet);
     if (len < 0) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "opus_encode: %s",
           opus_strerror (len));
       opus_encoder_destroy (enc);
       return FALSE;
     }
-    if (f >= MCU_LOADGEN_TONE_FRAMES) {
-      guint k = f - MCU_LOADGEN_TONE_FRAMES;
-
-      tone->data[k] = g_memdup2 (packet, len);
-      tone->len[k] = len;
+    if (f >= clip->frames) {
+      clip->data[k] = g_memdup2 (packet, len);
+      clip->len[k] = len;
     }
   }
   opus_encoder_destroy (enc);
   return TRUE;
+}
+
+/* 1 s of a sine (0 Hz: digital silence); integer frequencies, so the loop
+ * is seamless. Its level as the "microphone" hears it. */
+static gboolean
+tone_encode (McuLoadgenClip *clip, guint hz, GError **error)
+{
+  g_autofree opus_int16 *pcm =
+      g_new (opus_int16, MCU_LOADGEN_TONE_FRAMES * FRAME_SAMPLES);
+
+  clip_alloc (clip, MCU_LOADGEN_TONE_FRAMES);
+  for (guint i = 0; i < MCU_LOADGEN_TONE_FRAMES * FRAME_SAMPLES; i++)
+    pcm[i] = (opus_int16)(TONE_AMPLITUDE * 32767 *
+                          sin (2 * M_PI * hz * (double)i / SAMPLE_RATE));
+  for (guint f = 0; f < clip->frames; f++)
+    clip->level[f] = hz ? LEVEL_VOICE | TONE_LEVEL_DBOV : 127;
+  return clip_encode (clip, pcm, error);
+}
+
+/* The speech of mcu-speech-source.h (the prompts of @dir with pauses), and
+ * each frame's RFC 6464 byte computed from its audio: V=0 in the pauses, as
+ * a phone's VAD would say. */
+static gboolean
+speech_encode (McuLoadgenClip *clip, const gchar *dir, GError **error)
+{
+  McuSpeech speech;
+  char err[512];
+  gboolean ok;
+
+  if (mcu_speech_load (dir, &speech, err, sizeof err) != 0) {
+    g_set_error (
+        error, G_IO_ERROR, G_IO_ERROR_FAILED, "--load speech: %s", err);
+    return FALSE;
+  }
+  clip_alloc (clip, speech.frames);
+  for (guint f = 0; f < clip->frames; f++) {
+    int level =
+        mcu_speech_level (speech.pcm + f * FRAME_SAMPLES, FRAME_SAMPLES);
+
+    clip->level[f] = level | (level <= SPEECH_VAD_DBOV ? LEVEL_VOICE : 0);
+  }
+  ok = clip_encode (clip, speech.pcm, error);
+  mcu_speech_clear (&speech);
+  return ok;
 }
 
 static int
@@ -228,7 +299,8 @@ decode_sample (McuLoadgenMedia *m, GError **error)
 
 McuLoadgenMedia *
 mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
-    guint first_port, const guint *local_ports, GError **error)
+    guint first_port, const guint *local_ports, const gchar *speech_dir,
+    GError **error)
 {
   McuLoadgenMedia *m = g_new0 (McuLoadgenMedia, 1);
 
@@ -242,7 +314,7 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
     callers[i].ssrc = g_random_int ();
     callers[i].seq = g_random_int_range (0, 65536);
     callers[i].ts = g_random_int ();
-    callers[i].tone = i % MCU_LOADGEN_N_TONES;
+    callers[i].source = i % MCU_LOADGEN_N_TONES;
   }
   m->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   m->timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -252,8 +324,22 @@ mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n, guint slots,
     goto fail;
   }
   for (guint t = 0; t <= MCU_LOADGEN_N_TONES; t++)
-    if (!tone_encode (&m->tones[t], tone_hz[t], error))
+    if (!tone_encode (&m->clips[t], tone_hz[t], error))
       goto fail;
+  if (speech_dir) {
+    McuLoadgenClip *speech = &m->clips[MCU_LOADGEN_SPEECH];
+
+    if (!speech_encode (speech, speech_dir, error))
+      goto fail;
+    /* Everyone talks, each from its own point of the speech (golden-ratio
+     * steps: spread over the loop for any N), so the room hears a crowd and
+     * the pauses do not line up. */
+    for (guint i = 0; i < n; i++) {
+      callers[i].source = MCU_LOADGEN_SPEECH;
+      callers[i].frame =
+          (guint)fmod (i * 0.6180339887 * speech->frames, speech->frames);
+    }
+  }
   if (local_ports ? !bind_given (m, local_ports, error)
                   : !bind_callers (m, first_port, error))
     goto fail;
@@ -281,9 +367,9 @@ fail:
 static void
 send_frame (McuLoadgenMedia *m, McuLoadgenCaller *c)
 {
-  const McuLoadgenTone *tone = &m->tones[c->tone];
+  const McuLoadgenClip *clip = &m->clips[c->source];
   guint8 buf[12 + LEVEL_EXT + MAX_PACKET];
-  guint len = tone->len[c->frame], hdr = 12;
+  guint len = clip->len[c->frame], hdr = 12;
   guint32 be_ts = htonl (c->ts), be_ssrc = htonl (c->ssrc);
 
   buf[0] = c->level_id ? 0x90 : 0x80;
@@ -295,21 +381,20 @@ send_frame (McuLoadgenMedia *m, McuLoadgenCaller *c)
   if (c->level_id) {
     /* RFC 6464 in RFC 8285's one-byte form: what the "microphone" hears */
     static const guint8 profile[4] = { 0xBE, 0xDE, 0x00, 0x01 };
-    gboolean silent = c->tone == MCU_LOADGEN_SILENCE;
 
     memcpy (buf + 12, profile, 4);
     buf[16] = (guint8)(c->level_id << 4); /* length 1 */
-    buf[17] = silent ? 127 : 0x80 | TONE_LEVEL_DBOV;
+    buf[17] = clip->level[c->frame];
     buf[18] = buf[19] = 0;
     hdr += LEVEL_EXT;
   }
-  memcpy (buf + hdr, tone->data[c->frame], len);
+  memcpy (buf + hdr, clip->data[c->frame], len);
   /* A full socket buffer just drops the packet, as a network would. */
   (void)sendto (c->rtp_fd, buf, hdr + len, MSG_DONTWAIT,
       (struct sockaddr *)&c->remote, sizeof c->remote);
   c->seq++;
   c->ts += FRAME_SAMPLES;
-  c->frame = (c->frame + 1) % MCU_LOADGEN_TONE_FRAMES;
+  c->frame = (c->frame + 1) % clip->frames;
 }
 
 /* The 20 ms frame is cut in `slots` timer ticks and caller i sends on slot
@@ -600,9 +685,8 @@ mcu_loadgen_media_free (McuLoadgenMedia *m)
     m->callers[i].rtp_fd = m->callers[i].rtcp_fd = -1;
     g_clear_pointer (&m->callers[i].rx.dec, opus_decoder_destroy);
   }
-  for (guint t = 0; t <= MCU_LOADGEN_N_TONES; t++)
-    for (guint f = 0; f < MCU_LOADGEN_TONE_FRAMES; f++)
-      g_free (m->tones[t].data[f]);
+  for (guint t = 0; t < MCU_LOADGEN_N_CLIPS; t++)
+    clip_clear (&m->clips[t]);
   if (m->epoll_fd >= 0)
     close (m->epoll_fd);
   if (m->timer_fd >= 0)

@@ -110,7 +110,7 @@ compute_callers (McuLoadgen *lg, McuLoadgenResult *r)
       if (g_getenv ("MCU_LOADGEN_DEBUG_HEARD"))
         g_printerr ("caller %u%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                     " decoded packets with audio\n",
-            i, c->tone == MCU_LOADGEN_SILENCE ? "" : " (talker)",
+            i, c->source == MCU_LOADGEN_SILENCE ? "" : " (talker)",
             rx->win_audible, rx->win_decoded);
     }
   }

@@ -345,9 +345,19 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
     { "participants", 'n', 0, G_OPTION_ARG_INT, &o->participants,
         "Callers to dial into the room (default 10)", "N" },
     { "talkers", 0, 0, G_OPTION_ARG_INT, &o->talkers,
-        "Only the first K callers send a tone; the others send Opus-encoded "
+        "Only the first K callers talk; the others send Opus-encoded "
         "silence, 50 packets/s (default: all talk)",
         "K" },
+    { "load", 0, 0, G_OPTION_ARG_STRING, &o->load,
+        "What talkers send: tone (a steady sine, one of 8 frequencies; "
+        "the default) or speech (espeak-ng speech with pauses, each caller "
+        "from its own point of it, the RFC 6464 level and V bit computed "
+        "per frame: V=0 in the pauses)",
+        "tone|speech" },
+    { "speech-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->speech_dir,
+        "Where --load speech finds its prompts (default: the source tree's "
+        "prompts/en)",
+        "DIR" },
     { "receivers", 0, 0, G_OPTION_ARG_INT, &o->receivers,
         "Read and measure only about K callers' RTP (every talker and callers "
         "spread over the room); the others' is dropped by the kernel unread, "
@@ -357,7 +367,7 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "Offer no RFC 6464 audio level (by default every caller offers "
         "ssrc-audio-level with vad=on, as phones do, and sends it when the "
         "answer keeps it: -127 dBov and V=0 with silence, -10 dBov and V=1 "
-        "with a tone)",
+        "with a tone, the frame's level with speech)",
         NULL },
     { "media-nice", 0, 0, G_OPTION_ARG_INT, &o->media_nice,
         "Run the RTP thread at this nice value (e.g. -10; needs CAP_SYS_NICE): "
@@ -432,6 +442,15 @@ parse_options (McuLoadgen *lg, int argc, char **argv, GError **error)
         "--duration > 0, --concurrency >= 1, 1 <= --slots <= 20 (see --help)");
     return FALSE;
   }
+  if (o->load == NULL)
+    o->load = g_strdup ("tone");
+  if (g_strcmp0 (o->load, "tone") != 0 && g_strcmp0 (o->load, "speech") != 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--load is tone or speech, not %s", o->load);
+    return FALSE;
+  }
+  if (o->speech_dir == NULL)
+    o->speech_dir = g_strdup (MCU_LOADGEN_PROMPTS_DIR);
   if (o->room == NULL)
     o->room = g_strdup ("bench");
   return TRUE;
@@ -469,10 +488,13 @@ prepare (McuLoadgen *lg, GError **error)
   client_base = mcu_loadgen_pick_port_range (
       2 * lg->n + 64, lg->server.rtp_max ? lg->server.rtp_max + 1 : 40000);
   lg->media = mcu_loadgen_media_new (lg->callers, lg->n, lg->opt.slots,
-      client_base ? client_base : 40000, lg->target_ports, error);
+      client_base ? client_base : 40000, lg->target_ports,
+      g_str_equal (lg->opt.load, "speech") ? lg->opt.speech_dir : NULL, error);
   for (guint i = 0; lg->media && lg->opt.talkers >= 0 && i < lg->n; i++)
-    if (i >= (guint)lg->opt.talkers)
-      lg->callers[i].tone = MCU_LOADGEN_SILENCE;
+    if (i >= (guint)lg->opt.talkers) {
+      lg->callers[i].source = MCU_LOADGEN_SILENCE;
+      lg->callers[i].frame = 0;
+    }
   for (guint i = 0; i < lg->n; i++)
     /* (--rtp-targets: no SDP, nothing negotiated, so no extension) */
     lg->callers[i].level_id = lg->opt.no_audio_level || lg->opt.rtp_targets
@@ -509,6 +531,8 @@ cleanup (McuLoadgen *lg)
   g_clear_pointer (&lg->loadavg_after, g_free);
   g_free (lg->opt.mcu);
   g_free (lg->opt.room);
+  g_free (lg->opt.load);
+  g_free (lg->opt.speech_dir);
   g_free (lg->opt.steady_hook);
   g_free (lg->opt.rtp_targets);
   g_free (lg->opt.command);

@@ -30,8 +30,10 @@ G_BEGIN_DECLS
 #define MCU_LOADGEN_OPUS_PT      111
 #define MCU_LOADGEN_N_TONES      8
 #define MCU_LOADGEN_LEVEL_ID     1 /* our offer's ssrc-audio-level extmap id */
-#define MCU_LOADGEN_SILENCE      MCU_LOADGEN_N_TONES /* tones[] index */
-#define MCU_LOADGEN_TONE_FRAMES  50                  /* 1 s of 20 ms frames */
+#define MCU_LOADGEN_SILENCE      MCU_LOADGEN_N_TONES /* clip index */
+#define MCU_LOADGEN_SPEECH       (MCU_LOADGEN_N_TONES + 1)
+#define MCU_LOADGEN_N_CLIPS      (MCU_LOADGEN_N_TONES + 2)
+#define MCU_LOADGEN_TONE_FRAMES  50 /* 1 s of 20 ms frames */
 #define MCU_LOADGEN_DECODED      16 /* callers whose audio is decoded */
 #define MCU_LOADGEN_AUDIBLE_DBFS (-40.0)
 
@@ -104,7 +106,7 @@ typedef struct
   guint32 ssrc;
   guint16 seq;
   guint32 ts;
-  guint tone;
+  guint source; /* a tone, MCU_LOADGEN_SILENCE or MCU_LOADGEN_SPEECH */
   guint frame;
   McuLoadgenRx rx;
 } McuLoadgenCaller;
@@ -151,7 +153,9 @@ typedef struct
   gint port;
   gint pid;
   gint participants;
-  gint talkers;    /* callers 0..K-1 send a tone, the rest silence; -1 = all */
+  gint talkers;      /* callers 0..K-1 talk, the rest send silence; -1 = all */
+  gchar *load;       /* what talkers send: "tone" (default) or "speech" */
+  gchar *speech_dir; /* the prompts --load speech reads */
   gint receivers;  /* read and measure only about this many callers; 0 = all */
   gint media_nice; /* the media thread's nice value; 0 = unchanged */
   gboolean no_audio_level; /* offer no RFC 6464 audio level */
@@ -251,9 +255,12 @@ void mcu_loadgen_targets_start (McuLoadgen *lg);
 void mcu_loadgen_targets_free (McuLoadgen *lg);
 
 /* mcu-loadgen-media.c. local_ports: each caller's RTP port (RTCP is the next
- * one), or NULL to take free pairs from first_port up. */
+ * one), or NULL to take free pairs from first_port up. speech_dir: every
+ * caller sends speech made from the prompts there (mcu-speech-source.h),
+ * or NULL: tones. */
 McuLoadgenMedia *mcu_loadgen_media_new (McuLoadgenCaller *callers, guint n,
-    guint slots, guint first_port, const guint *local_ports, GError **error);
+    guint slots, guint first_port, const guint *local_ports,
+    const gchar *speech_dir, GError **error);
 /* Before start: the media thread's nice value (0 = leave it). */
 void mcu_loadgen_media_set_nice (McuLoadgenMedia *m, int nice_value);
 gboolean mcu_loadgen_media_start (McuLoadgenMedia *m, GError **error);
