@@ -6,7 +6,15 @@
  * audio (a room's mixing thread and clock source, the mix pool's workers
  * it waits on, the playout workers that feed it) run at
  * MCU_THREAD_NICE_AUDIO; the frames everyone sees (mcu-video-priority-
- * private.h) a little below; every other thread at the process's own. On
+ * private.h) a little below; every other thread at the process's own.
+ * Not the RTP receive thread (mcu-rtp-io.c): it sleeps nearly always (under
+ * 1 % of a core for a room) and its packets keep the kernel's arrival time,
+ * so a busy machine delays its reads, not the audio (4 busy loops beside
+ * the server: no difference in what listeners got); but under a flood of
+ * packets at nice -10 it took twice the CPU (3-4 s of 8 s, from everyone
+ * else, the mixing thread at the same nice included), OPTIONS to the main
+ * thread took up to 182 ms instead of 16 and listeners' longest gap grew
+ * from 33-63 ms to 46-351 ms (tests/bench/rx_priority_bench.py). On
  * Linux a nice value is a thread's (setpriority on its tid), so each
  * thread raises itself when it starts serving (enter, on that thread) and
  * sets back the value it had (leave, on the same thread), since a
