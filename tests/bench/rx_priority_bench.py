@@ -172,9 +172,11 @@ def main():
             r = one_run(nice, a.load, a)
             rows.append(r)
             print(json.dumps(r), flush=True)
-    print("\nload=%s, %g s each; listeners: (packets received, longest gap ms)" % (a.load, a.seconds))
-    print("%5s %10s %9s %9s %12s %12s %16s %16s" % ("nice", "flood pps", "rx cpu s", "mix cpu s",
-                                                    "OPTIONS p50", "OPTIONS max", "listen1", "listen2"))
+    print("\nload=%s, %g s each; listeners: (packets received, longest gap ms)"
+          % (a.load, a.seconds))
+    print("%5s %10s %9s %9s %12s %12s %16s %16s"
+          % ("nice", "flood pps", "rx cpu s", "mix cpu s", "OPTIONS p50", "OPTIONS max",
+             "listen1", "listen2"))
     for r in rows:
         print("%5d %10.0f %9.2f %9.2f %10.1fms %10.1fms %16s %16s"
               % (r["nice"], r["flood_pps"], r["rx_cpu_s"], r["mixer_cpu_s"], r["options_p50_ms"],
