@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mcu-audio-mix.h"
+#include "mcu-thread-priority.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,9 @@ struct _McuAudioMix
   GArray *prompts_ended; /* guint ids ended here, reported by ended_idle */
   guint ended_idle;
   gboolean rebuilding; /* sessions leave and come back: prompts stay */
+  /* the mixing thread's and the clock source's (set in init, read-only:
+   * used on the streaming threads, by the bus sync handler) */
+  McuThreadPriority *priority;
 };
 
 /* mcu-audio-mix-prompts.c */

@@ -54,12 +54,8 @@
 #include "mcu-plugins.h"
 #include "mcu-opus-enc-group.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define MIX_CAPS \
   "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
@@ -147,6 +143,7 @@ mcu_audio_mix_finalize (GObject *object)
 
   g_free (self->name);
   mcu_mix_taps_free (self->taps);
+  g_object_unref (self->priority);
   G_OBJECT_CLASS (mcu_audio_mix_parent_class)->finalize (object);
 }
 
@@ -186,6 +183,8 @@ mcu_audio_mix_init (McuAudioMix *self)
   self->prompts = g_hash_table_new_full (
       g_direct_hash, g_direct_equal, NULL, mcu_audio_mix_prompt_free);
   self->prompts_ended = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->priority = mcu_thread_priority_new (
+      "a room's mixing threads", MCU_THREAD_NICE_AUDIO);
 }
 
 typedef enum
@@ -411,13 +410,11 @@ fix_base_time (GstPipeline *pipeline)
 
 /* The room's mixing thread (the mixer's task, which also runs every
  * caller's encode) and the clock source's thread pace every participant's
- * audio: they run at a higher priority than the participants' own threads
- * (receive, jitter buffer, RTCP), so that on a busy machine a burst of
- * joins (each a few new threads) delays the joiners, not the room. Best
- * effort: without CAP_SYS_NICE (or RLIMIT_NICE) the threads keep the
- * default. Bus sync handler: runs on the thread that starts. */
-#define MIX_THREAD_NICE (-10)
-
+ * audio: they run at a higher priority (MCU_THREAD_NICE_AUDIO) than the
+ * participants' own threads (receive, jitter buffer, RTCP), so that on a
+ * busy machine a burst of joins (each a few new threads) delays the
+ * joiners, not the room. Best effort (mcu-thread-priority.h). Bus sync
+ * handler: runs on the thread that starts or stops. */
 static GstBusSyncReply
 on_bus_sync (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
@@ -428,16 +425,11 @@ on_bus_sync (GstBus *bus, GstMessage *msg, gpointer user_data)
   if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_STREAM_STATUS)
     return GST_BUS_PASS;
   gst_message_parse_stream_status (msg, &type, &owner);
-  if (owner != self->mixer && owner != self->own[0])
-    return GST_BUS_PASS;
-  /* back to the default on leaving: the thread returns to a shared pool */
-  if (type == GST_STREAM_STATUS_TYPE_LEAVE)
-    setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), 0);
-  else if (type == GST_STREAM_STATUS_TYPE_ENTER &&
-           setpriority (
-               PRIO_PROCESS, (id_t)syscall (SYS_gettid), MIX_THREAD_NICE) != 0)
-    GST_DEBUG_OBJECT (
-        owner, "cannot raise the thread's priority: %s", g_strerror (errno));
+  /* a leave sets back only a thread this room raised, whoever's task it
+   * ran (a rebuild replaces the elements) */
+  if (type == GST_STREAM_STATUS_TYPE_LEAVE || owner == self->mixer ||
+      owner == self->own[0])
+    mcu_thread_priority_handle_stream_status (self->priority, msg);
   return GST_BUS_PASS;
 }
 

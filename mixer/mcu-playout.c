@@ -10,22 +10,12 @@
  * locks held. Times are the system clock's (CLOCK_MONOTONIC, what every
  * pipeline here runs on: see mcu-audio-mix.c). */
 #include "mcu-playout.h"
+#include "mcu-thread-priority.h"
 
 #include <gst/gst.h>
-#include <errno.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_WORKERS 4
-/* The workers decode every caller's audio for the rooms' mixing threads,
- * which run at this priority (mcu-audio-mix.c, MIX_THREAD_NICE): at the
- * default one, a busy machine held a worker for up to 100 ms while the
- * mixer went on, its callers' audio came late for their frames and the
- * mixer moved them later (up to 80 ms, for seconds at a time). They are
- * a fixed few, never one per caller. Best effort (CAP_SYS_NICE). */
-#define WORKER_NICE (-10)
 
 typedef struct _Worker Worker;
 
@@ -68,8 +58,9 @@ struct _McuPlayout
   guint n_workers;
   Worker workers[MAX_WORKERS];
   GMutex lock;
-  GHashTable *groups; /* group -> Group* (owned) */
-  GHashTable *by_jb;  /* McuJitterBuffer* -> Entry* */
+  GHashTable *groups;          /* group -> Group* (owned) */
+  GHashTable *by_jb;           /* McuJitterBuffer* -> Entry* */
+  McuThreadPriority *priority; /* the workers': set in init */
 };
 
 G_DEFINE_FINAL_TYPE (McuPlayout, mcu_playout, G_TYPE_OBJECT)
@@ -115,9 +106,13 @@ worker_main (gpointer data)
   g_autoptr (GPtrArray) batch = g_ptr_array_new ();
   g_autoptr (GPtrArray) dead = g_ptr_array_new ();
 
-  if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), WORKER_NICE) != 0)
-    g_debug ("playout worker %u keeps its priority: %s", w->index,
-        g_strerror (errno));
+  /* The workers decode every caller's audio for the rooms' mixing threads,
+   * and run at their priority (MCU_THREAD_NICE_AUDIO): at the default one, a
+   * busy machine held a worker for up to 100 ms while the mixer went on, its
+   * callers' audio came late for their frames and the mixer moved them later
+   * (up to 80 ms, for seconds at a time). They are a fixed few, never one
+   * per caller. Best effort (mcu-thread-priority.h). */
+  mcu_thread_priority_enter (w->playout->priority);
   g_mutex_lock (&w->lock);
   while (!w->quit) {
     GstClockTime now = clock_now ();
@@ -184,6 +179,7 @@ worker_main (gpointer data)
     }
   }
   g_mutex_unlock (&w->lock);
+  mcu_thread_priority_leave (w->playout->priority);
   return NULL;
 }
 
@@ -265,6 +261,7 @@ mcu_playout_finalize (GObject *object)
   g_clear_pointer (&self->groups, g_hash_table_unref);
   g_clear_pointer (&self->by_jb, g_hash_table_unref);
   g_mutex_clear (&self->lock);
+  g_object_unref (self->priority);
   G_OBJECT_CLASS (mcu_playout_parent_class)->finalize (object);
 }
 
@@ -281,6 +278,8 @@ mcu_playout_init (McuPlayout *self)
   g_mutex_init (&self->lock);
   self->groups = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->by_jb = g_hash_table_new (NULL, NULL);
+  self->priority =
+      mcu_thread_priority_new ("the playout workers", MCU_THREAD_NICE_AUDIO);
 }
 
 McuPlayout *

@@ -13,11 +13,11 @@
  * They run at MCU_VIDEO_OUTPUT_NICE (below the audio's -10, above the
  * decoders at the default): audio first, then the frames everyone sees;
  * a decoder that falls behind has its frames dropped (mcu-late-gate.c).
- * Best effort: without CAP_SYS_NICE (or RLIMIT_NICE) nothing changes.
+ * Best effort (mcu-thread-priority.h).
  *
  * A thread is raised when its task enters it (STREAM_STATUS ENTER, on that
- * thread: a bus sync handler) and set back to the process's priority when
- * it leaves (the thread returns to a shared pool). */
+ * thread: a bus sync handler) and set back to the nice it had when it
+ * leaves (the thread returns to a shared pool). */
 #pragma once
 
 #include <gst/gst.h>

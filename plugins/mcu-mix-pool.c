@@ -12,8 +12,15 @@
  * Threads: n_workers threads named "mcu-mix-pool" (started in new, joined
  * in finalize), each popping jobs from `queue`, and the callers of run. Locks:
  * each Job's `lock`, held only to count and signal, never while running an
- * item. */
+ * item.
+ *
+ * Priority: a mixer's thread runs at MCU_THREAD_NICE_AUDIO and waits for
+ * its run's items; a worker at the default would make it wait on a thread
+ * every busy process on the machine outranks (priority inversion), so the
+ * workers run at the mixers' priority (best effort, mcu-thread-priority.h).
+ * They only ever run items of a mixer's run. */
 #include "mcu-mix-pool.h"
+#include "mcu-thread-priority.h"
 
 #include <time.h>
 
@@ -21,10 +28,11 @@ struct _McuMixPool
 {
   GObject parent_instance;
 
-  guint n_workers;    /* set in new, read-only afterwards */
-  GThread **threads;  /* n_workers of them */
-  GAsyncQueue *queue; /* Job *, or the pool itself: quit */
-  gsize n_helped;     /* atomic */
+  guint n_workers;             /* set in new, read-only afterwards */
+  GThread **threads;           /* n_workers of them */
+  GAsyncQueue *queue;          /* Job *, or the pool itself: quit */
+  gsize n_helped;              /* atomic */
+  McuThreadPriority *priority; /* the workers': set in new */
 };
 
 G_DEFINE_FINAL_TYPE (McuMixPool, mcu_mix_pool, G_TYPE_OBJECT)
@@ -88,6 +96,7 @@ worker (gpointer data)
   McuMixPool *self = data;
   gpointer item;
 
+  mcu_thread_priority_enter (self->priority);
   while ((item = g_async_queue_pop (self->queue)) != self) {
     Job *job = item;
     guint64 start = mcu_mix_pool_thread_time ();
@@ -98,6 +107,7 @@ worker (gpointer data)
     job_finish (job, ran, mcu_mix_pool_thread_time () - start);
     job_unref (job);
   }
+  mcu_thread_priority_leave (self->priority);
   return NULL;
 }
 
@@ -115,6 +125,7 @@ mcu_mix_pool_finalize (GObject *object)
     g_thread_join (self->threads[i]);
   g_free (self->threads);
   g_async_queue_unref (self->queue);
+  g_object_unref (self->priority);
   G_OBJECT_CLASS (mcu_mix_pool_parent_class)->finalize (object);
 }
 
@@ -138,6 +149,8 @@ mcu_mix_pool_new (guint n_workers)
     n_workers = g_get_num_processors () - 1;
   self->n_workers = MIN (n_workers, MCU_MIX_POOL_MAX_WORKERS);
   self->queue = g_async_queue_new ();
+  self->priority =
+      mcu_thread_priority_new ("the mix pool's workers", MCU_THREAD_NICE_AUDIO);
   self->threads = g_new0 (GThread *, self->n_workers + 1);
   /* the threads start now and stay, none per run */
   for (guint i = 0; i < self->n_workers; i++)

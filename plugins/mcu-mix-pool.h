@@ -12,7 +12,8 @@
  * items. func must not call mcu_mix_pool_run on the same pool.
  *
  * Threads: new, unref from the application thread; run from any thread,
- * concurrently. */
+ * concurrently. The workers run at the mixers' priority,
+ * MCU_THREAD_NICE_AUDIO (mcu-thread-priority.h), when the process may. */
 #pragma once
 
 #include <glib-object.h>

@@ -7,8 +7,9 @@ Two callers (Opus, PCMU) get 200 and RTP both ways, GStreamer's ORC still
 compiles (its code is in a twice-mapped orcexec file in HOME, not in
 anonymous W+X memory, which the filter refuses), and SIGTERM exits 0.
 As the unit's LimitNICE=-10 (RLIMIT_NICE 30) lets it, the room's mixing
-thread and the playout workers run at nice -10 and every other thread at 0
-(without the limit they would silently keep 0). Raising RLIMIT_NICE needs
+thread, the playout workers and the mix pool's workers (which the mixing
+thread waits on) run at nice -10 and every other thread at 0 (without the
+limit they would keep 0, and say so once in the log). Raising RLIMIT_NICE needs
 CAP_SYS_RESOURCE, which root in some containers (this CI's) lacks: there the
 test grants the permission the other way the kernel knows, an ambient
 CAP_SYS_NICE, and says so; the daemon's side is the same."""
@@ -52,6 +53,11 @@ def check_priorities(pid):
                  any(n.startswith("mcu-playout") for n in nices),
                  "the playout workers run at nice -10")
     checks.check(nices.get("mixer:src") == [-10], "the mixing thread runs at nice -10")
+    # g_thread_new's name; one worker per CPU but one (none on a single
+    # CPU), at most 15 (mcu-mix-pool.h)
+    pool = nices.get("mcu-mix-pool", [])
+    checks.check(pool == [-10] * min(len(os.sched_getaffinity(0)) - 1, 15),
+                 "the mix pool's workers run at nice -10 (%s)" % pool)
     checks.check(all(x == base for n, v in nices.items() if n not in raised for x in v),
                  "every other thread keeps the process' nice (%d)" % base)
 

@@ -130,10 +130,88 @@ mixer_pipeline_with (GstElement **jb, const gchar *between, const gchar *more)
   return pipeline;
 }
 
-static GstElement *
-mixer_pipeline (GstElement **jb)
+/* A mixer pipeline playing, its jitter buffer "jb" on a one-worker
+ * McuPlayout, and what the tests count on it. */
+typedef struct
 {
-  return mixer_pipeline_with (jb, "", "");
+  McuPlayout *playout;
+  GstElement *pipeline;
+  GstElement *jb;  /* on the playout */
+  GstElement *src; /* its appsrc */
+  GstElement *mix;
+  guint seq; /* the next packet's */
+  GMutex lock;
+  GCond cond;
+  GstClockTime mixed_until; /* with lock: the end of the last mix out */
+} Mixer;
+
+static GstPadProbeReturn
+on_mixed (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Mixer *m = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  g_mutex_lock (&m->lock);
+  m->mixed_until = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
+  g_cond_broadcast (&m->cond);
+  g_mutex_unlock (&m->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Waits until the mixer has mixed what it was given by now (a retimed
+ * input plays RETIME_LEAD after it arrived: 20 ms, and a frame is 20 ms):
+ * its inputs are empty again, however late its thread runs. */
+static void
+wait_mixed (Mixer *m)
+{
+  g_autoptr (GstClock) clock = gst_element_get_clock (m->pipeline);
+  GstClockTime target = gst_clock_get_time (clock) -
+                        gst_element_get_base_time (m->pipeline) +
+                        60 * GST_MSECOND;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&m->lock);
+  while (m->mixed_until < target)
+    g_assert_true (g_cond_wait_until (&m->cond, &m->lock, deadline));
+  g_mutex_unlock (&m->lock);
+}
+
+static void
+mixer_start (Mixer *m, const gchar *between, const gchar *more)
+{
+  m->playout = mcu_playout_new (1);
+  m->pipeline = mixer_pipeline_with (&m->jb, between, more);
+  m->src = gst_bin_get_by_name (GST_BIN (m->pipeline), "src");
+  m->mix = gst_bin_get_by_name (GST_BIN (m->pipeline), "mix");
+  m->seq = 0;
+  g_mutex_init (&m->lock);
+  g_cond_init (&m->cond);
+  m->mixed_until = 0;
+  {
+    g_autoptr (GstPad) out = gst_element_get_static_pad (m->mix, "src");
+
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, on_mixed, m, NULL);
+  }
+  g_assert_cmpint (gst_element_set_state (m->pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (
+      gst_element_get_state (m->pipeline, NULL, NULL, 5 * GST_SECOND), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (mcu_playout_add (m->playout, MCU_JITTER_BUFFER (m->jb), NULL));
+}
+
+static void
+mixer_stop (Mixer *m)
+{
+  gst_element_set_state (m->pipeline, GST_STATE_NULL);
+  g_assert_cmpuint (mcu_playout_get_n_buffers (m->playout), ==, 0);
+  gst_object_unref (m->mix);
+  gst_object_unref (m->src);
+  gst_object_unref (m->jb);
+  gst_object_unref (m->pipeline);
+  g_object_unref (m->playout);
+  g_mutex_clear (&m->lock);
+  g_cond_clear (&m->cond);
 }
 
 static guint64
@@ -145,6 +223,23 @@ jb_stat (GstElement *jb, const gchar *name)
   g_object_get (jb, "stats", &s, NULL);
   g_assert_true (gst_structure_get_uint64 (s, name, &v));
   return v;
+}
+
+/* Waits until @count (atomic: buffers counted past @jb) and the packets @jb
+ * dropped (late, duplicates) make up @sent: the packets played out,
+ * however long a loaded machine took. At most 10 s: a packet lost never
+ * comes, and the exact counts asserted after the wait say what went
+ * wrong. */
+static void
+wait_played_out (GstElement *jb, gint *count, guint64 sent)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while ((guint64)g_atomic_int_get (count) + jb_stat (jb, "late") +
+                 jb_stat (jb, "duplicates") <
+             sent &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (2000); /* polls the condition, not a guess at a duration */
 }
 
 /* Counts buffers, and lost events (GstRTPPacketLost, which the
@@ -219,21 +314,23 @@ on_can_take_query (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static void
 test_mixer_wakes (void)
 {
-  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
-  GstElement *jb = NULL;
-  GstElement *pipeline = mixer_pipeline (&jb);
-  g_autoptr (GstPad) jb_src = gst_element_get_static_pad (jb, "src");
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
-  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
+  Mixer m;
+  GstElement *jb;
+  g_autoptr (GstPad) jb_src = NULL;
+  g_autoptr (GstPad) mixer_sink = NULL;
+  g_autoptr (GstPad) into_mixer = NULL;
+  gint pushed = 0, items = 0, queries = 0;
+  guint64 deferred, asked, woken;
+
+  mixer_start (&m, "", "");
+  jb = m.jb;
+  jb_src = gst_element_get_static_pad (jb, "src");
+  mixer_sink = gst_element_get_static_pad (m.mix, "sink_1");
   /* counted as offered to the mixer (the converter's output): a retimed
    * input may itself drop a buffer that comes too late for its frame (a
    * slow ASan run), which is the mixer's placement, not a lost wake */
-  g_autoptr (GstPad) into_mixer = gst_pad_get_peer (mixer_sink);
-  gint pushed = 0, items = 0, queries = 0;
-  guint64 deferred, asked, woken;
-  guint seq = 0;
-
+  into_mixer = gst_pad_get_peer (mixer_sink);
+  /* (nothing flows through them before the first burst) */
   gst_pad_add_probe (
       into_mixer, GST_PAD_PROBE_TYPE_BUFFER, on_count, &pushed, NULL);
   gst_pad_add_probe (jb_src,
@@ -241,13 +338,10 @@ test_mixer_wakes (void)
       &items, NULL);
   gst_pad_add_probe (into_mixer, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       on_can_take_query, &queries, NULL);
-  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
-      GST_STATE_CHANGE_FAILURE);
-  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
-      ==, GST_STATE_CHANGE_SUCCESS);
-  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
-  send_bursts (pipeline, src, &seq, BURSTS);
-  g_usleep (300 * 1000); /* the last burst plays out */
+  send_bursts (m.pipeline, m.src, &m.seq, BURSTS);
+  wait_played_out (jb, &pushed, m.seq);
+  /* and mixed: the input moved below starts empty */
+  wait_mixed (&m);
   deferred = jb_stat (jb, "deferred");
   asked = jb_stat (jb, "asked");
   woken = jb_stat (jb, "woken");
@@ -285,13 +379,14 @@ test_mixer_wakes (void)
    * sink_1's asker goes stale, the query finds sink_2, which holds the
    * jitter buffer back from then on (asked directly again) */
   {
-    g_autoptr (GstPad) sink2 = gst_element_request_pad_simple (mix, "sink_%u");
+    g_autoptr (GstPad) sink2 =
+        gst_element_request_pad_simple (m.mix, "sink_%u");
 
     g_object_set (sink2, "retime", TRUE, NULL);
     g_assert_true (gst_pad_unlink (into_mixer, mixer_sink));
     g_assert_cmpint (gst_pad_link (into_mixer, sink2), ==, GST_PAD_LINK_OK);
-    send_bursts (pipeline, src, &seq, 10);
-    g_usleep (300 * 1000);
+    send_bursts (m.pipeline, m.src, &m.seq, 10);
+    wait_played_out (jb, &pushed, m.seq);
     g_test_message ("after the move: queries %d, asked %" G_GUINT64_FORMAT
                     ", directly %" G_GUINT64_FORMAT ", full %" G_GUINT64_FORMAT,
         g_atomic_int_get (&queries), jb_stat (jb, "asked"),
@@ -300,11 +395,7 @@ test_mixer_wakes (void)
     g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, asked);
     g_assert_cmpuint (jb_stat (jb, "deferred"), >, deferred);
   }
-
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
-  gst_object_unref (jb);
-  gst_object_unref (pipeline);
+  mixer_stop (&m);
 }
 
 static gboolean
@@ -333,35 +424,37 @@ relink (GstElement *pipeline, const gchar *from, const gchar *to,
 static void
 test_relinked_upstream (void)
 {
-  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
-  GstElement *jb = NULL;
-  GstElement *pipeline = mixer_pipeline_with (&jb, "! identity name=ida ",
+  Mixer m;
+  GstElement *jb;
+  g_autoptr (GstElement) srcb = NULL;
+  g_autoptr (GstElement) jbb = NULL;
+  g_autoptr (GstPad) a_src = NULL;
+  g_autoptr (GstPad) b_src = NULL;
+  guint64 a_direct, a_asked, b_deferred, b_rescued, b_woken;
+  gint a_out = 0, b_out = 0;
+
+  mixer_start (&m, "! identity name=ida ",
       "appsrc name=srcb is-live=true format=time " L16_CAPS
       "! mcujitterbuffer name=jbb latency=20 ! identity name=idb "
       "! fakesink name=fb sync=false async=false "
       "fakesink name=fa sync=false async=false");
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_autoptr (GstElement) srcb =
-      gst_bin_get_by_name (GST_BIN (pipeline), "srcb");
-  g_autoptr (GstElement) jbb = gst_bin_get_by_name (GST_BIN (pipeline), "jbb");
-  guint64 a_direct, a_asked, b_deferred, b_rescued, b_woken;
-  guint seq = 0;
-
-  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
-      GST_STATE_CHANGE_FAILURE);
-  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
-      ==, GST_STATE_CHANGE_SUCCESS);
-  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
-  mcu_playout_add (playout, MCU_JITTER_BUFFER (jbb), NULL);
-  send_bursts (pipeline, src, &seq, 5);
-  g_usleep (300 * 1000);
+  jb = m.jb;
+  srcb = gst_bin_get_by_name (GST_BIN (m.pipeline), "srcb");
+  jbb = gst_bin_get_by_name (GST_BIN (m.pipeline), "jbb");
+  a_src = gst_element_get_static_pad (jb, "src");
+  b_src = gst_element_get_static_pad (jbb, "src");
+  gst_pad_add_probe (a_src, GST_PAD_PROBE_TYPE_BUFFER, on_count, &a_out, NULL);
+  gst_pad_add_probe (b_src, GST_PAD_PROBE_TYPE_BUFFER, on_count, &b_out, NULL);
+  g_assert_true (mcu_playout_add (m.playout, MCU_JITTER_BUFFER (jbb), NULL));
+  send_bursts (m.pipeline, m.src, &m.seq, 5);
+  wait_played_out (jb, &a_out, 5 * BURST);
   g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, 0);
 
-  g_assert_true (relink (pipeline, "ida", "depay", "fa"));
-  g_assert_true (relink (pipeline, "idb", "fb", "depay"));
+  g_assert_true (relink (m.pipeline, "ida", "depay", "fa"));
+  g_assert_true (relink (m.pipeline, "idb", "fb", "depay"));
   /* the new one alone first: its first query makes it the pad's asker */
-  send_bursts (pipeline, srcb, &seq, 5);
-  g_usleep (300 * 1000);
+  send_bursts (m.pipeline, srcb, &m.seq, 5);
+  wait_played_out (jbb, &b_out, 5 * BURST);
   g_assert_cmpuint (jb_stat (jbb, "asked-direct"), >, 0);
   a_direct = jb_stat (jb, "asked-direct");
   a_asked = jb_stat (jb, "asked");
@@ -370,8 +463,9 @@ test_relinked_upstream (void)
   b_woken = jb_stat (jbb, "woken");
 
   /* both: the old one's late packets keep coming */
-  send_bursts2 (pipeline, src, srcb, &seq, 20);
-  g_usleep (300 * 1000);
+  send_bursts2 (m.pipeline, m.src, srcb, &m.seq, 20);
+  wait_played_out (jb, &a_out, 25 * BURST);
+  wait_played_out (jbb, &b_out, 25 * BURST);
   g_test_message ("old: asked %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                   " before), directly %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                   " before); new: full %" G_GUINT64_FORMAT
@@ -387,10 +481,7 @@ test_relinked_upstream (void)
   g_assert_cmpuint (jb_stat (jbb, "woken"), >, b_woken);
   g_assert_cmpuint ((jb_stat (jbb, "rescued") - b_rescued) * 4, <,
       jb_stat (jbb, "deferred") - b_deferred);
-
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (jb);
-  gst_object_unref (pipeline);
+  mixer_stop (&m);
 }
 
 /* The fallbacks to the query: the jitter buffer stopped and started again
@@ -400,26 +491,25 @@ test_relinked_upstream (void)
 static void
 test_asker_fallbacks (void)
 {
-  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
-  GstElement *jb = NULL;
-  GstElement *pipeline = mixer_pipeline (&jb);
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_autoptr (GstElement) mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
-  g_autoptr (GstPad) mixer_sink = gst_element_get_static_pad (mix, "sink_1");
-  g_autoptr (GstPad) into_mixer = gst_pad_get_peer (mixer_sink);
-  gint queries = 0;
+  Mixer m;
+  GstElement *jb;
+  g_autoptr (GstPad) mixer_sink = NULL;
+  g_autoptr (GstPad) into_mixer = NULL;
+  g_autoptr (GstPad) jb_src = NULL;
+  gint queries = 0, out = 0;
   guint64 direct;
-  guint seq = 0;
 
+  mixer_start (&m, "", "");
+  jb = m.jb;
+  mixer_sink = gst_element_get_static_pad (m.mix, "sink_1");
+  into_mixer = gst_pad_get_peer (mixer_sink);
+  jb_src = gst_element_get_static_pad (jb, "src");
   gst_pad_add_probe (into_mixer, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       on_can_take_query, &queries, NULL);
-  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
-      GST_STATE_CHANGE_FAILURE);
-  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
-      ==, GST_STATE_CHANGE_SUCCESS);
-  mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL);
-  send_bursts (pipeline, src, &seq, 5);
-  g_usleep (300 * 1000);
+  /* (before the not-linked check: counts the pushes after the release) */
+  gst_pad_add_probe (jb_src, GST_PAD_PROBE_TYPE_BUFFER, on_count, &out, NULL);
+  send_bursts (m.pipeline, m.src, &m.seq, 5);
+  wait_played_out (jb, &out, m.seq);
   g_assert_cmpint (g_atomic_int_get (&queries), ==, 1);
   g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, 0);
 
@@ -427,10 +517,10 @@ test_asker_fallbacks (void)
   g_assert_cmpint (gst_element_set_state (jb, GST_STATE_READY), ==,
       GST_STATE_CHANGE_SUCCESS);
   g_assert_true (gst_element_sync_state_with_parent (jb));
-  g_assert_true (mcu_playout_add (playout, MCU_JITTER_BUFFER (jb), NULL));
+  g_assert_true (mcu_playout_add (m.playout, MCU_JITTER_BUFFER (jb), NULL));
   direct = jb_stat (jb, "asked-direct");
-  send_bursts (pipeline, src, &seq, 5);
-  g_usleep (300 * 1000);
+  send_bursts (m.pipeline, m.src, &m.seq, 5);
+  wait_played_out (jb, &out, m.seq);
   g_test_message ("restarted: queries %d, asked directly %" G_GUINT64_FORMAT
                   " (%" G_GUINT64_FORMAT " before)",
       g_atomic_int_get (&queries), jb_stat (jb, "asked-direct"), direct);
@@ -438,20 +528,17 @@ test_asker_fallbacks (void)
   g_assert_cmpuint (jb_stat (jb, "asked-direct"), >, direct);
 
   /* the mixer input released (the test keeps the pad): queried again */
-  gst_element_release_request_pad (mix, mixer_sink);
+  gst_element_release_request_pad (m.mix, mixer_sink);
   direct = jb_stat (jb, "asked-direct");
-  send_bursts (pipeline, src, &seq, 5);
-  g_usleep (300 * 1000);
+  send_bursts (m.pipeline, m.src, &m.seq, 5);
+  wait_played_out (jb, &out, m.seq);
   g_test_message ("released: queries %d, asked directly %" G_GUINT64_FORMAT
                   " (%" G_GUINT64_FORMAT " before)",
       g_atomic_int_get (&queries), jb_stat (jb, "asked-direct"), direct);
   g_assert_cmpint (g_atomic_int_get (&queries), >, 2);
   g_assert_cmpuint (jb_stat (jb, "asked-direct"), ==, direct);
   g_assert_cmpuint (jb_stat (jb, "lost"), ==, 0);
-
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (jb);
-  gst_object_unref (pipeline);
+  mixer_stop (&m);
 }
 
 /* A jitter buffer that stopped (PAUSED to READY) before its first packet

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * McuThreadPriority: a thread is raised and set back to its own nice, is
+ * never lowered, and without the permission nothing changes (said once);
+ * and the mix pool's workers run at the audio priority. Raising needs
+ * CAP_SYS_NICE (root here): without it those tests skip. */
+#include "mcu-mix-pool.h"
+#include "mcu-thread-priority.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static gint
+own_nice (void)
+{
+  return getpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid));
+}
+
+static gboolean
+set_own_nice (gint nice)
+{
+  return setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), nice) == 0;
+}
+
+static gpointer
+probe_thread (gpointer data)
+{
+  return GINT_TO_POINTER (set_own_nice (1) && set_own_nice (-1));
+}
+
+/* Can this process raise a thread (CAP_SYS_NICE, or RLIMIT_NICE)? */
+static gboolean
+can_raise (void)
+{
+  return GPOINTER_TO_INT (
+      g_thread_join (g_thread_new ("probe", probe_thread, NULL)));
+}
+
+typedef struct
+{
+  McuThreadPriority *priority;
+  gint start; /* the thread's nice before enter */
+  gboolean entered;
+  gint in;  /* its nice between enter and leave */
+  gint out; /* after leave */
+} Run;
+
+static gpointer
+run_thread (gpointer data)
+{
+  Run *run = data;
+
+  g_assert_true (set_own_nice (run->start));
+  run->entered = mcu_thread_priority_enter (run->priority);
+  run->in = own_nice ();
+  mcu_thread_priority_leave (run->priority);
+  run->out = own_nice ();
+  return NULL;
+}
+
+static void
+run_in_thread (Run *run)
+{
+  g_thread_join (g_thread_new ("run", run_thread, run));
+}
+
+static void
+test_raise_and_restore (void)
+{
+  g_autoptr (McuThreadPriority) prio = NULL;
+  Run run = { .start = 5 };
+
+  if (!can_raise ()) {
+    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+    return;
+  }
+  prio = mcu_thread_priority_new ("test threads", 0);
+  run.priority = prio;
+  run_in_thread (&run);
+  g_assert_true (run.entered);
+  g_assert_cmpint (run.in, ==, 0);
+  g_assert_cmpint (run.out, ==, 5);
+  g_assert_cmpuint (mcu_thread_priority_get_n_denied (prio), ==, 0);
+}
+
+static void
+test_never_lowers (void)
+{
+  g_autoptr (McuThreadPriority) prio = NULL;
+  Run run = { .start = -10 };
+
+  if (!can_raise ()) {
+    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+    return;
+  }
+  prio = mcu_thread_priority_new ("test threads", -5);
+  run.priority = prio;
+  run_in_thread (&run);
+  g_assert_true (run.entered);
+  g_assert_cmpint (run.in, ==, -10);
+  g_assert_cmpint (run.out, ==, -10);
+}
+
+/* In a child process that gave up root and its RLIMIT_NICE: two threads
+ * at nice 5 ask for 0. */
+static void
+test_no_permission (void)
+{
+  if (geteuid () != 0) {
+    g_test_skip ("needs root to drop to an unprivileged user");
+    return;
+  }
+  if (g_test_subprocess ()) {
+    g_autoptr (McuThreadPriority) prio = NULL;
+    struct rlimit none = { 0, 0 };
+    Run a = { .start = 5 }, b = { .start = 5 };
+
+    g_assert_cmpint (setrlimit (RLIMIT_NICE, &none), ==, 0);
+    g_assert_cmpint (setgid (65534), ==, 0);
+    g_assert_cmpint (setuid (65534), ==, 0);
+    prio = mcu_thread_priority_new ("test threads", 0);
+    a.priority = b.priority = prio;
+    run_in_thread (&a);
+    run_in_thread (&b);
+    g_assert_false (a.entered);
+    g_assert_cmpint (a.in, ==, 5);
+    g_assert_cmpint (a.out, ==, 5);
+    g_assert_false (b.entered);
+    g_assert_cmpint (b.in, ==, 5);
+    g_assert_cmpint (b.out, ==, 5);
+    g_assert_cmpuint (mcu_thread_priority_get_n_denied (prio), ==, 2);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  /* said once for the object, not once per thread */
+  g_test_trap_assert_stderr ("*test threads keep their priority*");
+  g_test_trap_assert_stderr_unmatched (
+      "*keep their priority*keep their priority*");
+}
+
+/* ---- the mix pool's workers ---- */
+
+typedef struct
+{
+  GThread *caller;
+  GMutex lock;
+  GCond cond;
+  gboolean worker_ran; /* with lock */
+  gint worker_nice;    /* with lock */
+} PoolRun;
+
+/* The item on the caller's thread waits for one on a worker, so that a
+ * worker surely runs one (the caller would otherwise take both). */
+static void
+pool_item (guint index, gpointer data)
+{
+  PoolRun *r = data;
+
+  g_mutex_lock (&r->lock);
+  if (g_thread_self () == r->caller) {
+    gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+    while (!r->worker_ran && g_cond_wait_until (&r->cond, &r->lock, end))
+      ;
+  } else {
+    r->worker_nice = own_nice ();
+    r->worker_ran = TRUE;
+    g_cond_signal (&r->cond);
+  }
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+test_mix_pool_workers (void)
+{
+  g_autoptr (McuMixPool) pool = NULL;
+  PoolRun r = { .caller = g_thread_self () };
+
+  if (!can_raise ()) {
+    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+    return;
+  }
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.cond);
+  pool = mcu_mix_pool_new (1);
+  mcu_mix_pool_run (pool, 2, pool_item, &r);
+  g_assert_true (r.worker_ran);
+  /* the mixer's thread waits on it: the mixer's priority */
+  g_assert_cmpint (r.worker_nice, ==, MCU_THREAD_NICE_AUDIO);
+  g_mutex_clear (&r.lock);
+  g_cond_clear (&r.cond);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func (
+      "/thread-priority/raise-and-restore", test_raise_and_restore);
+  g_test_add_func ("/thread-priority/never-lowers", test_never_lowers);
+  g_test_add_func ("/thread-priority/no-permission", test_no_permission);
+  g_test_add_func ("/thread-priority/mix-pool-workers", test_mix_pool_workers);
+  return g_test_run ();
+}
