@@ -44,7 +44,9 @@
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
  * (they take udpsink's client lock: the order is `lock`, then udpsink's)
- * and g_info; nothing else is called with `lock` held.
+ * and g_info, and take `send_lock` to copy the RTP destination for the
+ * direct transport's sendto (mcu-rtp-direct.c; nothing is taken under
+ * `send_lock`); nothing else is called with `lock` held.
  *
  * The transport (rtpbin, in the AVPF profile when asked):
  *   mcurtpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
