@@ -5,6 +5,9 @@
  *   mcurtpsrc(rtp)  -> [srtpdec] -> filter -> mcujitterbuffer -> rtp_src
  *   mcurtpsrc(rtcp) -> [srtpdec] -> fakesink  (McuRtcpSession reads it)
  *   rtp_sink -> (McuRtcpSession counts it) -> [srtpenc] -> udpsink(rtp)
+ *     (the packets are sent by a probe at udpsink's sink pad, with one
+ *     sendto to the endpoint's copy of udpsink's client, and dropped there:
+ *     udpsink only sends for a host name it resolves itself)
  *   rtcp_out (mcurtpsrc) -> [srtpenc] -> udpsink(rtcp)
  *
  * Threads:
@@ -19,7 +22,8 @@
  *   (on_rtcp_in); the report timer (on_rtcp_timer) builds a report and
  *   pushes it into rtcp_out, through srtpenc to the udpsink.
  * - McuPlayout's worker: mcujitterbuffer's output, the decode chain.
- * - The mixer's thread: what we send (on_rtp_out counts it).
+ * - The mixer's thread: what we send (on_rtp_out counts it, it or
+ *   on_srtp_out sends it: the destination under `send_lock`).
  * McuRtcpSession locks itself. `rtcp`, `rtcp_out` and `rtcp_timer` are
  * written on the main thread by build (before the sources are fed, the
  * timer added last) and stop (the timer removed first, waiting). */
@@ -29,6 +33,12 @@
 #include "mcu-mixer-error.h"
 
 #include <gst/rtp/rtp.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+GST_DEBUG_CATEGORY_STATIC (mcu_rtp_direct_debug);
+#define GST_CAT_DEFAULT mcu_rtp_direct_debug
 
 /* @jb is serviced by McuPlayout from its first packet each time it runs
  * (it is in the room's pipeline then: the room's inputs go to one worker)
@@ -125,20 +135,71 @@ on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Our RTP to the caller, before srtpenc (the mixer's thread). */
+gboolean
+mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
+{
+  struct sockaddr_storage to;
+  socklen_t len = 0;
+  McuRtpSendMode mode;
+  gint fd;
+
+  g_mutex_lock (&self->send_lock);
+  mode = self->send_mode;
+  fd = self->send_fd;
+  if (mode == MCU_RTP_SEND_DIRECT) {
+    len = self->send_to_len;
+    memcpy (&to, &self->send_to, len);
+  }
+  g_mutex_unlock (&self->send_lock);
+  if (mode == MCU_RTP_SEND_UDPSINK)
+    return FALSE;
+  /* Never blocks the mixer's thread: a full socket buffer or a pending
+   * ICMP error (the peer's port closed) loses this listener's packet, as
+   * on the network, and nobody else's. */
+  if (mode == MCU_RTP_SEND_DIRECT &&
+      sendto (fd, data, size, MSG_DONTWAIT, (struct sockaddr *)&to, len) < 0)
+    GST_DEBUG ("RTP out on socket %d: %s", fd, g_strerror (errno));
+  return TRUE;
+}
+
+/* Our RTP to the caller, before srtpenc (the mixer's thread). Without SRTP
+ * this is udpsink's sink pad: the packet is sent from here (one sendto,
+ * no basesink and multiudpsink per packet per listener) and dropped. */
 static GstPadProbeReturn
 on_rtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuRtpEndpoint *self = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
   GstMapInfo map;
 
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
     mcu_rtcp_session_on_rtp_sent (
         self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
+    if (self->srtp.enc == NULL &&
+        mcu_rtp_direct_send (self, map.data, map.size))
+      ret = GST_PAD_PROBE_DROP;
     gst_buffer_unmap (buf, &map);
   }
-  return GST_PAD_PROBE_OK;
+  return ret;
+}
+
+/* SRTP out of srtpenc, at udpsink's sink pad (the mixer's thread): sent
+ * from here as above. */
+static GstPadProbeReturn
+on_srtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuRtpEndpoint *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    if (mcu_rtp_direct_send (self, map.data, map.size))
+      ret = GST_PAD_PROBE_DROP;
+    gst_buffer_unmap (buf, &map);
+  }
+  return ret;
 }
 
 /* A report is due (McuRtpIo's thread). Not playing: rtcp_out drops it. */
@@ -234,6 +295,8 @@ mcu_rtp_direct_build (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
   GstElement *jb, *rtcp_sink, *rtcp_out;
   gint rate = 0;
 
+  GST_DEBUG_CATEGORY_INIT (
+      mcu_rtp_direct_debug, "mcurtpdirect", 0, "mcu's direct RTP transport");
   self->rtpbin = NULL;
   self->playout = mcu_port_pool_get_playout (self->pool);
   *src_rtp = mcu_rtp_endpoint_make_rtpsrc (
@@ -275,6 +338,8 @@ mcu_rtp_direct_build (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
       GST_ELEMENT (bin), gst_ghost_pad_new ("rtp_sink", send_rtp));
   gst_pad_add_probe (
       send_rtp, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_out, self, NULL);
+  if (self->srtp.enc)
+    mcu_rtp_endpoint_add_probe (self->udpsink_rtp, "sink", on_srtp_out, self);
   gst_pad_add_probe (send_rtcp, GST_PAD_PROBE_TYPE_BUFFER,
       mcu_rtp_endpoint_on_rtcp_out, self, NULL);
   rtcp_in = gst_element_get_static_pad (rtcp_sink, "sink");

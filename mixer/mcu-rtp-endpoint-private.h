@@ -10,7 +10,17 @@
 #include "mcu-rtp-src.h"
 #include "mcu-rtp-stream-set-private.h"
 
+#include <sys/socket.h>
+
 G_BEGIN_DECLS
+
+/* How our RTP leaves (the direct transport, mcu-rtp-direct.c). */
+typedef enum
+{
+  MCU_RTP_SEND_NOWHERE, /* no address yet, or c=0.0.0.0 hold: dropped */
+  MCU_RTP_SEND_DIRECT,  /* sendto on the RTP socket, from the mixer's push */
+  MCU_RTP_SEND_UDPSINK, /* a host name, another family: udpsink's clients */
+} McuRtpSendMode;
 
 struct _McuRtpEndpoint
 {
@@ -63,6 +73,16 @@ struct _McuRtpEndpoint
   McuRtpSrc *rtcp_out;       /* (nullable) in `bin`: the reports go out */
   guint32 linked_ssrc;       /* McuRtpIo's thread: the stream in jb */
   gboolean linked;
+
+  /* Where our RTP goes, mirrored from udpsink_rtp's client (set with
+   * `lock` held, then `send_lock`: nothing else is taken under it). The
+   * mixer's thread copies it out for each packet and sends without the
+   * lock. */
+  GMutex send_lock;
+  McuRtpSendMode send_mode;
+  gint send_fd; /* ports.rtp's */
+  struct sockaddr_storage send_to;
+  socklen_t send_to_len;
 };
 
 /* ---- mcu-rtp-endpoint.c ---- */
@@ -84,6 +104,11 @@ GstCaps *mcu_rtp_endpoint_get_pt_caps (McuRtpEndpoint *self, guint pt);
 void mcu_rtp_endpoint_emit_stream_linked (McuRtpEndpoint *self, guint ssrc);
 
 /* ---- mcu-rtp-direct.c ---- */
+/* Sends the RTP packet @data of @size bytes to the peer (the mixer's
+ * thread). FALSE: udpsink_rtp must send it (MCU_RTP_SEND_UDPSINK). A
+ * failed send (full socket buffer, ICMP error) drops this packet only. */
+gboolean mcu_rtp_direct_send (
+    McuRtpEndpoint *self, const guint8 *data, gsize size);
 /* The audio transport without rtpbin into @bin: mcurtpsrc, [srtpdec],
  * mcujitterbuffer on McuPlayout, [srtpenc], udpsinks, McuRtcpSession.
  * Sets `rtpbin` NULL, `rtp_src`, `jb`, `rtcp`, `rtcp_out`. */

@@ -44,7 +44,9 @@
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
  * (they take udpsink's client lock: the order is `lock`, then udpsink's)
- * and g_info; nothing else is called with `lock` held.
+ * and g_info, and take `send_lock` to copy the RTP destination for the
+ * direct transport's sendto (mcu-rtp-direct.c; nothing is taken under
+ * `send_lock`); nothing else is called with `lock` held.
  *
  * The transport (rtpbin, in the AVPF profile when asked):
  *   mcurtpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
@@ -122,6 +124,7 @@ mcu_rtp_endpoint_finalize (GObject *object)
   g_clear_object (&self->latched_rtp);
   g_clear_object (&self->latched_rtcp);
   mcu_srtp_clear (&self->srtp);
+  g_mutex_clear (&self->send_lock);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcu_rtp_endpoint_parent_class)->finalize (object);
 }
@@ -142,6 +145,8 @@ static void
 mcu_rtp_endpoint_init (McuRtpEndpoint *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->send_lock);
+  self->send_fd = -1;
   mcu_srtp_init (&self->srtp);
   self->last_rx = g_get_monotonic_time ();
 }
@@ -294,16 +299,59 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
 
 /* ---- latching ---- */
 
-/* Point @sink at @address:@port (any thread; udpsink locks its list). */
+/* The direct transport's copy of udpsink_rtp's client (`lock` held): a
+ * numeric address of the RTP socket's family is sent to by
+ * mcu_rtp_direct_send; anything else (a host name udpsink resolves, another
+ * family) stays udpsink's, as before. */
 static void
-sink_set_destination (GstElement *sink, const gchar *address, guint port)
+set_send_to (
+    McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port)
 {
+  g_autoptr (GInetAddress) inet =
+      usable ? g_inet_address_new_from_string (address) : NULL;
+  g_autoptr (GSocketAddress) sa = NULL;
+  McuRtpSendMode mode = MCU_RTP_SEND_NOWHERE;
+  struct sockaddr_storage to;
+  gsize len = 0;
+
+  if (usable)
+    mode = MCU_RTP_SEND_UDPSINK;
+  if (inet && self->ports.rtp &&
+      g_inet_address_get_family (inet) ==
+          g_socket_get_family (self->ports.rtp)) {
+    sa = g_inet_socket_address_new (inet, port);
+    len = g_socket_address_get_native_size (sa);
+    if (len > 0 && len <= sizeof to &&
+        g_socket_address_to_native (sa, &to, sizeof to, NULL))
+      mode = MCU_RTP_SEND_DIRECT;
+  }
+  g_mutex_lock (&self->send_lock);
+  self->send_mode = mode;
+  if (mode == MCU_RTP_SEND_DIRECT) {
+    memcpy (&self->send_to, &to, len);
+    self->send_to_len = (socklen_t)len;
+    self->send_fd = g_socket_get_fd (self->ports.rtp);
+  }
+  g_mutex_unlock (&self->send_lock);
+}
+
+/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held; udpsink
+ * locks its list). */
+static void
+sink_set_destination (
+    McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port)
+{
+  GstElement *sink = rtp ? self->udpsink_rtp : self->udpsink_rtcp;
+  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
+  gboolean usable = address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
+                    g_strcmp0 (address, "::") != 0;
+
   if (sink == NULL)
     return;
+  if (rtp)
+    set_send_to (self, usable, address, port);
   g_signal_emit_by_name (sink, "clear");
-  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
-  if (address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
-      g_strcmp0 (address, "::") != 0)
+  if (usable)
     g_signal_emit_by_name (sink, "add", address, (gint)port);
 }
 
@@ -325,9 +373,9 @@ static void
 apply_destinations (McuRtpEndpoint *self)
 {
   sink_set_destination (
-      self->udpsink_rtp, self->remote_address, self->remote_rtp_port);
+      self, TRUE, self->remote_address, self->remote_rtp_port);
   sink_set_destination (
-      self->udpsink_rtcp, self->remote_address, self->remote_rtcp_port);
+      self, FALSE, self->remote_address, self->remote_rtcp_port);
   for (guint i = 0; i < 2; i++) {
     GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
     g_autofree gchar *host = NULL;
@@ -335,8 +383,8 @@ apply_destinations (McuRtpEndpoint *self)
     if (to == NULL)
       continue;
     host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
-    sink_set_destination (i ? self->udpsink_rtcp : self->udpsink_rtp, host,
-        g_inet_socket_address_get_port (to));
+    sink_set_destination (
+        self, i == 0, host, g_inet_socket_address_get_port (to));
   }
 }
 
@@ -401,8 +449,7 @@ latch_to (McuRtpEndpoint *self, gboolean rtp, GInetSocketAddress *in)
     return;
   g_set_object (latched, in);
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
-  sink_set_destination (rtp ? self->udpsink_rtp : self->udpsink_rtcp, host,
-      g_inet_socket_address_get_port (in));
+  sink_set_destination (self, rtp, host, g_inet_socket_address_get_port (in));
   if (rtp && !from_sdp (self, in, self->remote_rtp_port))
     g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
             "sending there",

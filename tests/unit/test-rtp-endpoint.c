@@ -4,6 +4,7 @@
  * sending to the same port at the same time gets nothing and is never
  * counted or linked. */
 #include "mcu-rtp-endpoint.h"
+#include "mcu-rtp-endpoint-private.h"
 #include "mcu-rtp-stream-set-private.h"
 #include "mcu-jitter-buffer.h"
 #include "port-fixture.h"
@@ -524,6 +525,116 @@ test_stream_set (void)
       >, 0);
 }
 
+/* An RTP packet (PCMU, @size bytes in all) with sequence number @seq. */
+static GstBuffer *
+make_rtp (guint16 seq, guint size)
+{
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (size - 12, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  g_assert_true (gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp));
+  gst_rtp_buffer_set_payload_type (&rtp, 0);
+  gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_set_timestamp (&rtp, (guint32)seq * 160);
+  gst_rtp_buffer_set_ssrc (&rtp, 0x5e4d);
+  memset (gst_rtp_buffer_get_payload (&rtp), seq & 0xff, size - 12);
+  gst_rtp_buffer_unmap (&rtp);
+  return buf;
+}
+
+/* The datagrams waiting on @s, each checked against make_rtp (@seq++, 172):
+ * how many. */
+static guint
+receive_exact (GSocket *s, guint16 *seq)
+{
+  guint8 buf[2048];
+  gssize n;
+  guint count = 0;
+
+  while ((n = g_socket_receive (s, (gchar *)buf, sizeof buf, NULL, NULL)) > 0) {
+    g_autoptr (GstBuffer) want = make_rtp ((*seq)++, 172);
+
+    g_assert_cmpint (n, ==, 172);
+    g_assert_cmpint (gst_buffer_memcmp (want, 0, buf, n), ==, 0);
+    count++;
+  }
+  return count;
+}
+
+/* The direct transport sends our RTP itself (one sendto from the pushing
+ * thread, not through udpsink) to where udpsink would: the SDP's address,
+ * nothing on c=0.0.0.0 hold, the new address of a re-INVITE; every packet
+ * counted for the RTCP sender report. The push delivers on loopback before
+ * it returns (sync=false, or sendto): no waiting. */
+static void
+test_direct_send (void)
+{
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint peer_port, other_port, rtcp_port;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  g_autoptr (GSocket) other = udp_socket ("127.0.0.1", &other_port);
+  g_autoptr (GSocket) peer_rtcp = udp_socket ("127.0.0.1", &rtcp_port);
+  McuRtpEndpointParams params = {
+    .pt = 0, .thread_free_jitter = TRUE, .no_rtpbin = TRUE
+  };
+  g_autoptr (GstPad) src = gst_pad_new ("src", GST_PAD_SRC);
+  g_autoptr (GstCaps) caps = NULL;
+  McuRtpEndpointStats stats;
+  GstElement *pipeline, *transport;
+  GstPad *sink;
+  GstSegment segment;
+  guint16 seq = 0, peer_seq = 0, other_seq;
+  guint64 served = 1;
+
+  mcu_port_pool_set_playout_enabled (pool, TRUE);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  g_assert_no_error (error);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, rtcp_port);
+  transport = build_pcmu (ep, &params);
+  pipeline = gst_pipeline_new (NULL);
+  gst_bin_add (GST_BIN (pipeline), transport);
+  sink = gst_element_get_static_pad (transport, "rtp_sink");
+  g_assert_cmpint (gst_pad_link (src, sink), ==, GST_PAD_LINK_OK);
+  gst_object_unref (sink);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_pad_set_active (src, TRUE);
+  caps = gst_caps_from_string ("application/x-rtp,media=audio,"
+                               "clock-rate=8000,encoding-name=PCMU,payload=0");
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_stream_start ("direct-send"));
+  gst_pad_push_event (src, gst_event_new_caps (caps));
+  gst_pad_push_event (src, gst_event_new_segment (&segment));
+
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpint (
+        gst_pad_push (src, make_rtp (seq++, 172)), ==, GST_FLOW_OK);
+  g_assert_cmpuint (receive_exact (peer, &peer_seq), ==, 20);
+  /* hold (c=0.0.0.0): nothing goes out */
+  mcu_rtp_endpoint_set_remote (ep, "0.0.0.0", peer_port, rtcp_port);
+  for (guint i = 0; i < 5; i++)
+    gst_pad_push (src, make_rtp (seq++, 172));
+  g_assert_cmpuint (drain_rtp (peer) + drain_rtp (other), ==, 0);
+  /* a re-INVITE to another port */
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", other_port, rtcp_port);
+  other_seq = seq;
+  for (guint i = 0; i < 10; i++)
+    gst_pad_push (src, make_rtp (seq++, 172));
+  g_assert_cmpuint (receive_exact (other, &other_seq), ==, 10);
+  g_assert_cmpuint (drain_rtp (peer), ==, 0);
+  /* udpsink sent none of them */
+  g_object_get (ep->udpsink_rtp, "bytes-served", &served, NULL);
+  g_assert_cmpuint (served, ==, 0);
+  mcu_rtp_endpoint_get_stats (ep, &stats);
+  g_assert_cmpuint (stats.packets_sent, ==, 35);
+
+  gst_pad_set_active (src, FALSE);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -537,6 +648,7 @@ main (int argc, char **argv)
       "/rtp-endpoint/srtp-in", GINT_TO_POINTER (FALSE), test_srtp_in);
   g_test_add_data_func (
       "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
+  g_test_add_func ("/rtp-endpoint/direct/send", test_direct_send);
   g_test_add_func ("/rtp-endpoint/stream-set", test_stream_set);
   g_test_add_func ("/rtp-endpoint/ssrc-flood-bounded", test_ssrc_flood_bounded);
   g_test_add_data_func ("/rtp-endpoint/ssrc-changes-heard",
