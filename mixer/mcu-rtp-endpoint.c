@@ -107,6 +107,12 @@ mcu_rtp_endpoint_dispose (GObject *object)
   if (self->watch_rtcp)
     mcu_rtp_io_remove (self->io, g_steal_pointer (&self->watch_rtcp));
   mcu_rtp_endpoint_reset (self);
+  /* the pool may hand these sockets to another endpoint: a late push must
+   * not send from them */
+  g_mutex_lock (&self->send_lock);
+  self->send_mode = MCU_RTP_SEND_NOWHERE;
+  self->send_fd = -1;
+  g_mutex_unlock (&self->send_lock);
   if (self->pool)
     mcu_port_pool_release (self->pool, &self->ports);
   g_clear_object (&self->pool);
