@@ -25,8 +25,10 @@
  * The compositor and encoder threads run above the decoders, below the
  * audio (mcu-video-priority-private.h).
  *
- * Errors (fault isolation): an error from a member's elements (its session
- * bin, its tee) is that member's ("participant-error"); one from a view's
+ * Errors (fault isolation, mcu-video-mix-errors.c): an error from a
+ * member's elements (its session bin, its tee) is that member's
+ * ("participant-error"); one from its input into a view (scaler, caps) is
+ * the member's too and ends that input alone; one from a view's
  * elements rebuilds that view, one from an encoder group's rebuilds that
  * group (their members leave and join again, into new elements); "error"
  * (the room's video) only for the pipeline itself, or when the video failed
@@ -40,57 +42,14 @@
  * participant: its compositor pads are released first (flushing them, so
  * its decoding thread never blocks in the compositor), its group output
  * unlinked, then its bin stopped and removed. */
-#include "mcu-video-mix.h"
+#include "mcu-video-mix-private.h"
 #include "mcu-pad-util-private.h"
 #include "mcu-video-priority-private.h"
-#include "mcu-video-view-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
 
-#define DECODE_MARGIN_MS  30
-#define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
-
-typedef struct
-{
-  guint id;
-  gchar *name;
-  McuVideoSession *session; /* (nullable) */
-  GstElement *tee;          /* decoded pictures to every view */
-  gchar *group_key;         /* (nullable) the group it receives */
-  gboolean video_muted;
-} Member;
-
-typedef struct
-{
-  McuEncoderGroup *group;
-  McuVideoView *view; /* (weak) */
-  GstPad *view_src;   /* on the view's tee */
-} GroupEntry;
-
-struct _McuVideoMix
-{
-  GObject parent_instance;
-
-  gchar *name;
-  McuVideoMixOptions options;
-  GstElement *pipeline;
-  guint bus_watch;
-  GHashTable *members; /* id -> Member* */
-  GList *order;        /* Member* (weak), joining order */
-  GHashTable *views;   /* exclude id -> McuVideoView* */
-  GHashTable *groups;  /* profile key -> GroupEntry* */
-  guint speaker;
-  guint serial;      /* for element names */
-  gint64 rebuilt_at; /* monotonic us of the last rebuild, 0 = never */
-  guint n_rebuilds;
-  McuMixTaps *taps;       /* on the view everyone sees (exclude 0) */
-  McuVideoView *tap_view; /* (nullable) that view, while tapped */
-  GstPad *tap_src;        /* on its tee */
-  GstElement *tap_el[2];  /* queue, appsink */
-  McuVideoEncode *encode; /* (weak) (nullable) shared by the taps' users */
-  gboolean rebuilding;    /* its members are leaving to join anew */
-};
+#define DECODE_MARGIN_MS 30
 
 G_DEFINE_FINAL_TYPE (McuVideoMix, mcu_video_mix, G_TYPE_OBJECT)
 
@@ -105,7 +64,19 @@ enum
 static guint signals[N_SIGNALS];
 
 static void detach (McuVideoMix *self, Member *m);
-static void tap_view_release (McuVideoMix *self);
+
+void
+mcu_video_mix_emit_participant_error (
+    McuVideoMix *self, guint id, const gchar *message)
+{
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_ERROR], 0, id, message);
+}
+
+void
+mcu_video_mix_emit_error (McuVideoMix *self, const gchar *message)
+{
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
+}
 
 static void
 member_free (gpointer data)
@@ -130,7 +101,7 @@ mcu_video_mix_dispose (GObject *object)
       mcu_video_mix_remove_participant (self, GPOINTER_TO_UINT (l->data));
   }
   mcu_video_mix_set_encode (self, NULL);
-  tap_view_release (self);
+  mcu_video_mix_tap_view_release (self);
   mcu_video_mix_stop (self);
   g_clear_pointer (&self->members, g_hash_table_unref);
   g_clear_pointer (&self->views, g_hash_table_unref);
@@ -176,188 +147,6 @@ mcu_video_mix_init (McuVideoMix *self)
   self->taps = mcu_mix_taps_new ();
 }
 
-/* ---- errors ---- */
-
-static gboolean
-is_within (GstObject *src, GstElement *e)
-{
-  return e != NULL && (src == GST_OBJECT (e) ||
-                          gst_object_has_as_ancestor (src, GST_OBJECT (e)));
-}
-
-/* The member whose elements posted @src: its session bin or its tee. */
-static Member *
-member_for_object (McuVideoMix *self, GstObject *src)
-{
-  GHashTableIter iter;
-  gpointer m;
-
-  g_hash_table_iter_init (&iter, self->members);
-  while (g_hash_table_iter_next (&iter, NULL, &m)) {
-    Member *member = m;
-
-    if ((member->session &&
-            is_within (src, mcu_video_session_get_bin (member->session))) ||
-        is_within (src, member->tee))
-      return member;
-  }
-  return NULL;
-}
-
-static McuVideoView *
-view_for_object (McuVideoMix *self, GstObject *src)
-{
-  GHashTableIter iter;
-  gpointer v;
-
-  g_hash_table_iter_init (&iter, self->views);
-  while (g_hash_table_iter_next (&iter, NULL, &v))
-    if (mcu_video_view_owns (v, src))
-      return v;
-  return NULL;
-}
-
-static const gchar *
-group_for_object (McuVideoMix *self, GstObject *src)
-{
-  GHashTableIter iter;
-  gpointer key, g;
-
-  g_hash_table_iter_init (&iter, self->groups);
-  while (g_hash_table_iter_next (&iter, &key, &g))
-    if (is_within (src, mcu_encoder_group_get_bin (((GroupEntry *)g)->group)))
-      return key;
-  return NULL;
-}
-
-static void leave_group (McuVideoMix *self, Member *m);
-static gboolean join_group (McuVideoMix *self, Member *m, GError **error);
-static void relayout_all (McuVideoMix *self);
-
-/* Builds anew the encoder group @key, or every group of @view and so the
- * view itself: its members leave (the last one out takes the group, the
- * last group the view) and join again, into new elements. */
-static gboolean tap_view_hold (McuVideoMix *self, GError **error);
-
-static void
-rebuild (McuVideoMix *self, const gchar *key, McuVideoView *view)
-{
-  GList *members = NULL;
-  /* a tapped view is rebuilt too: its taps follow it */
-  gboolean retap = view && view == self->tap_view;
-
-  if (retap)
-    tap_view_release (self);
-
-  for (GList *l = self->order; l; l = l->next) {
-    Member *m = l->data;
-    GroupEntry *g =
-        m->group_key ? g_hash_table_lookup (self->groups, m->group_key) : NULL;
-
-    if (g && ((key && g_str_equal (key, m->group_key)) || g->view == view))
-      members = g_list_prepend (members, m);
-  }
-  members = g_list_reverse (members);
-  self->rebuilding = TRUE;
-  for (GList *l = members; l; l = l->next)
-    leave_group (self, l->data);
-  self->rebuilding = FALSE;
-  for (GList *l = members; l; l = l->next) {
-    Member *m = l->data;
-    g_autoptr (GError) error = NULL;
-
-    if (!join_group (self, m, &error))
-      g_signal_emit (
-          self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, error->message);
-  }
-  g_list_free (members);
-  if (retap) {
-    g_autoptr (GError) error = NULL;
-
-    if (!tap_view_hold (self, &error))
-      g_warning (
-          "room %s: the recorded view is gone: %s", self->name, error->message);
-  }
-  self->n_rebuilds++;
-  relayout_all (self);
-}
-
-/* An error from a view's or an encoder group's elements: that one is
- * rebuilt (its members keep their calls); the room fails only if the
- * video failed again within REBUILD_WINDOW_US of the last rebuild. */
-static void
-on_shared_error (McuVideoMix *self, const gchar *key, McuVideoView *view,
-    const gchar *message)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->rebuilt_at && now - self->rebuilt_at < REBUILD_WINDOW_US) {
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
-    return;
-  }
-  self->rebuilt_at = now;
-  rebuild (self, key, view);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", self->name,
-      "MESSAGE", "video %s rebuilt after: %s", view ? "view" : "encoder group",
-      message);
-}
-
-static void
-on_error_message (McuVideoMix *self, GstMessage *msg)
-{
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *debug = NULL;
-  GstObject *src = GST_MESSAGE_SRC (msg);
-  Member *m = member_for_object (self, src);
-  McuVideoView *view = m ? NULL : view_for_object (self, src);
-  const gchar *key = m || view ? NULL : group_for_object (self, src);
-  /* none of these, and not in the pipeline any more: queued by a bin that
-   * has left (a participant's, a view's, a group's): nobody's now */
-  gboolean gone =
-      !m && !view && !key &&
-      !gst_object_has_as_ancestor (src, GST_OBJECT (self->pipeline));
-
-  gst_message_parse_error (msg, &err, &debug);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
-      "MESSAGE", "video error from %s (%s): %s (%s)",
-      GST_MESSAGE_SRC_NAME (msg),
-      m      ? "a participant's"
-      : view ? "a view's"
-      : key  ? "an encoder group's"
-      : gone ? "an element that left"
-             : "the room's",
-      err->message, debug ? debug : "");
-  if (m)
-    g_signal_emit (
-        self, signals[SIGNAL_PARTICIPANT_ERROR], 0, m->id, err->message);
-  else if (view || key)
-    on_shared_error (self, key, view, err->message);
-  else if (!gone)
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, err->message);
-}
-
-static gboolean
-on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
-{
-  McuVideoMix *self = user_data;
-  g_autoptr (GError) err = NULL;
-
-  switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:
-      on_error_message (self, msg);
-      break;
-    case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, NULL);
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
-          self->name, "MESSAGE", "video warning from %s: %s",
-          GST_MESSAGE_SRC_NAME (msg), err->message);
-      break;
-    default:
-      break;
-  }
-  return G_SOURCE_CONTINUE;
-}
-
 McuVideoMix *
 mcu_video_mix_new (
     const gchar *name, const McuVideoMixOptions *options, GError **error)
@@ -372,7 +161,7 @@ mcu_video_mix_new (
   self->options = *options;
   self->pipeline = gst_pipeline_new (pname);
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  self->bus_watch = gst_bus_add_watch (bus, mcu_video_mix_on_bus_message, self);
   mcu_video_priority_watch (bus);
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
@@ -418,22 +207,22 @@ view_tile (guint id, const gchar **name, gboolean *picture, gpointer data)
   return TRUE;
 }
 
-static void
-view_relayout (McuVideoMix *self, McuVideoView *view)
+void
+mcu_video_mix_view_relayout (McuVideoMix *self, McuVideoView *view)
 {
   mcu_video_view_relayout (view, self->speaker, self->options.width,
       self->options.height, view_tile, self);
 }
 
-static void
-relayout_all (McuVideoMix *self)
+void
+mcu_video_mix_relayout_all (McuVideoMix *self)
 {
   GHashTableIter iter;
   gpointer v;
 
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
-    view_relayout (self, v);
+    mcu_video_mix_view_relayout (self, v);
 }
 
 static void
@@ -481,7 +270,7 @@ view_get (McuVideoMix *self, guint exclude, GError **error)
    * view, without an error */
   for (GList *l = self->order; l; l = l->next)
     view_add_input (self, view, l->data);
-  view_relayout (self, view);
+  mcu_video_mix_view_relayout (self, view);
   return view;
 }
 
@@ -549,8 +338,8 @@ group_get (McuVideoMix *self, const McuVideoProfile *profile, GError **error)
   return g;
 }
 
-static void
-leave_group (McuVideoMix *self, Member *m)
+void
+mcu_video_mix_leave_group (McuVideoMix *self, Member *m)
 {
   GroupEntry *g;
   GstPad *in;
@@ -569,8 +358,8 @@ leave_group (McuVideoMix *self, Member *m)
   g_clear_pointer (&m->group_key, g_free);
 }
 
-static gboolean
-join_group (McuVideoMix *self, Member *m, GError **error)
+gboolean
+mcu_video_mix_join_group (McuVideoMix *self, Member *m, GError **error)
 {
   McuVideoProfile profile;
   GroupEntry *g;
@@ -602,8 +391,8 @@ join_group (McuVideoMix *self, Member *m, GError **error)
 
 /* The view everyone sees, kept composed (like an encoder group) while
  * tapped: view tee -> queue (leaky) -> appsink -> taps. */
-static gboolean
-tap_view_hold (McuVideoMix *self, GError **error)
+gboolean
+mcu_video_mix_tap_view_hold (McuVideoMix *self, GError **error)
 {
   McuVideoView *view;
   GstPad *sink;
@@ -632,8 +421,8 @@ tap_view_hold (McuVideoMix *self, GError **error)
   return TRUE;
 }
 
-static void
-tap_view_release (McuVideoMix *self)
+void
+mcu_video_mix_tap_view_release (McuVideoMix *self)
 {
   McuVideoView *view = self->tap_view;
   GstPad *sink;
@@ -665,7 +454,7 @@ mcu_video_mix_add_tap (McuVideoMix *self, McuMixTapFunc func, gpointer data,
         "room %s: its video has stopped", self->name);
     return 0;
   }
-  if (!tap_view_hold (self, error))
+  if (!mcu_video_mix_tap_view_hold (self, error))
     return 0;
   return mcu_mix_taps_add (self->taps, func, data, destroy);
 }
@@ -675,7 +464,7 @@ mcu_video_mix_remove_tap (McuVideoMix *self, guint id)
 {
   mcu_mix_taps_remove (self->taps, id);
   if (mcu_mix_taps_get_n (self->taps) == 0)
-    tap_view_release (self);
+    mcu_video_mix_tap_view_release (self);
 }
 
 McuEncoderGroup *
@@ -741,7 +530,7 @@ mcu_video_mix_add_participant (
   while (g_hash_table_iter_next (&iter, NULL, &v))
     if (((McuVideoView *)v)->exclude != id)
       mcu_layout_add (((McuVideoView *)v)->layout, id);
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
 }
 
 void
@@ -761,7 +550,7 @@ mcu_video_mix_remove_participant (McuVideoMix *self, guint id)
     self->speaker = 0;
   self->order = g_list_remove (self->order, m);
   g_hash_table_remove (self->members, GUINT_TO_POINTER (id));
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
 }
 
 gboolean
@@ -784,7 +573,8 @@ detach (McuVideoMix *self, Member *m)
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
     mcu_video_view_remove_input (v, m->id);
-  leave_group (self, m); /* may destroy views: iterate no more after */
+  /* may destroy views: iterate no more after */
+  mcu_video_mix_leave_group (self, m);
   if (bin && GST_OBJECT_PARENT (bin) == GST_OBJECT (self->pipeline)) {
     gst_element_set_locked_state (bin, TRUE);
     gst_element_set_state (bin, GST_STATE_NULL);
@@ -841,7 +631,7 @@ attach (McuVideoMix *self, Member *m, McuVideoSession *session, GError **error)
   while (g_hash_table_iter_next (&iter, NULL, &v))
     view_add_input (self, v, m);
   /* its own group (and view, made now with everyone's inputs in it) */
-  if (!join_group (self, m, error))
+  if (!mcu_video_mix_join_group (self, m, error))
     goto failed;
   return TRUE;
 
@@ -863,7 +653,7 @@ mcu_video_mix_set_session (
   detach (self, m);
   if (session)
     ok = attach (self, m, session, error);
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
   return ok;
 }
 
@@ -885,7 +675,7 @@ mcu_video_mix_set_video_muted (McuVideoMix *self, guint id, gboolean muted)
   m->video_muted = !!muted;
   if (!muted && m->session)
     mcu_video_session_request_keyframe (m->session);
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
 }
 
 void
@@ -898,7 +688,7 @@ mcu_video_mix_set_layout (McuVideoMix *self, McuLayoutKind layout)
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
     mcu_layout_set_kind (((McuVideoView *)v)->layout, layout);
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
 }
 
 McuLayoutKind
@@ -918,7 +708,7 @@ mcu_video_mix_set_talking (McuVideoMix *self, guint id, gboolean talking)
   g_hash_table_iter_init (&iter, self->views);
   while (g_hash_table_iter_next (&iter, NULL, &v))
     mcu_layout_spoke (((McuVideoView *)v)->layout, id);
-  relayout_all (self);
+  mcu_video_mix_relayout_all (self);
 }
 
 void

@@ -59,8 +59,12 @@ McuVideoView *mcu_video_view_new (GstBin *pipeline, guint exclude,
     const McuVideoViewOptions *options, GError **error);
 /* Removes every input, then stops and removes its elements. */
 void mcu_video_view_free (McuVideoView *view, GstBin *pipeline);
-/* TRUE when @src is (inside) one of its elements. */
+/* TRUE when @src is (inside) one of its own elements (not an input's). */
 gboolean mcu_video_view_owns (McuVideoView *view, GstObject *src);
+/* TRUE when @src is (inside) member @id's input (its scaler and caps): an
+ * error there is the member's picture's, not the view's. */
+gboolean mcu_video_view_input_for_object (
+    McuVideoView *view, GstObject *src, guint *id);
 
 /* Links member @id's @tee into the compositor (hidden until placed).
  * FALSE when it is the excluded member or already in. */

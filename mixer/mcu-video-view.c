@@ -36,14 +36,25 @@ typedef struct
  * reach the compositor at the tile's size (the first picture after a CAPS
  * event at that size passes its pad), instead of the compositor stretching the
  * last HIDDEN_SIZE picture over the tile until the member's next decoded one.
+ * The probe that waits for it removes itself once the picture is revealed
+ * (not a lock per picture for the rest of the call: one call more at most
+ * when the main thread revealed it); the main thread removes it if it is
+ * cancelled before (a relayout, the input gone).
  */
+typedef enum
+{
+  REVEAL_PENDING,   /* waiting for a picture at the tile's size */
+  REVEAL_DONE,      /* alpha set: the probe removes itself */
+  REVEAL_CANCELLED, /* laid out again first: the main thread removes it */
+} RevealState;
+
 typedef struct _Reveal
 {
   GMutex lock;
-  gboolean cancelled; /* (lock) the input was laid out again */
+  RevealState state; /* (lock) */
   gint width, height;
   gdouble alpha;
-  gint sized; /* (atomic) caps at width x height passed */
+  gboolean sized; /* (lock) caps at width x height passed */
 } Reveal;
 
 static void
@@ -68,35 +79,36 @@ caps_sized (GstCaps *caps, gint width, gint height)
          gst_structure_get_int (st, "height", &h) && w == width && h == height;
 }
 
-/* on the member's streaming thread, or the main thread (input_reveal) */
-static void
-reveal_now (GstPad *pad, Reveal *r)
-{
-  g_mutex_lock (&r->lock);
-  if (!r->cancelled)
-    g_object_set (pad, "alpha", r->alpha, NULL);
-  r->cancelled = TRUE; /* once */
-  g_mutex_unlock (&r->lock);
-}
-
 /* The first picture after caps at the tile's size (caps alone may come
- * without a picture: the compositor would stretch the one it holds). */
+ * without a picture: the compositor would stretch the one it holds). On the
+ * member's streaming thread. */
 static GstPadProbeReturn
 on_reveal_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Reveal *r = user_data;
+  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    if (g_atomic_int_get (&r->sized))
-      reveal_now (pad, r);
+  g_mutex_lock (&r->lock);
+  if (r->state == REVEAL_DONE) {
+    /* revealed (by the main thread, input_reveal): no more calls */
+    ret = GST_PAD_PROBE_REMOVE;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    /* Cancelled: the main thread removes the probe (it must not find it
+     * gone) */
+    if (r->sized && r->state == REVEAL_PENDING) {
+      g_object_set (pad, "alpha", r->alpha, NULL);
+      r->state = REVEAL_DONE;
+      ret = GST_PAD_PROBE_REMOVE;
+    }
   } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
              GST_EVENT_CAPS) {
     GstCaps *caps;
 
     gst_event_parse_caps (GST_PAD_PROBE_INFO_EVENT (info), &caps);
-    g_atomic_int_set (&r->sized, caps_sized (caps, r->width, r->height));
+    r->sized = caps_sized (caps, r->width, r->height);
   }
-  return GST_PAD_PROBE_OK;
+  g_mutex_unlock (&r->lock);
+  return ret;
 }
 
 /* the pending Reveal cancelled (before the pad's alpha is set again):
@@ -104,19 +116,23 @@ on_reveal_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static gboolean
 input_reveal_cancel (ViewInput *vi)
 {
-  gboolean done;
+  RevealState was;
 
-  if (vi->reveal == 0)
+  if (vi->reveal_data == NULL)
     return TRUE;
   /* a call of the probe running now sets no alpha after this */
   g_mutex_lock (&vi->reveal_data->lock);
-  done = vi->reveal_data->cancelled;
-  vi->reveal_data->cancelled = TRUE;
+  was = vi->reveal_data->state;
+  if (was == REVEAL_PENDING)
+    vi->reveal_data->state = REVEAL_CANCELLED;
   g_mutex_unlock (&vi->reveal_data->lock);
-  gst_pad_remove_probe (vi->comp_sink, vi->reveal);
+  /* done: the probe has removed itself, or will at its next call (it
+   * holds its own reference) */
+  if (was == REVEAL_PENDING)
+    gst_pad_remove_probe (vi->comp_sink, vi->reveal);
   vi->reveal = 0;
   g_clear_pointer (&vi->reveal_data, reveal_unref);
-  return done;
+  return was == REVEAL_DONE;
 }
 
 /* @vi's pad to @alpha once its pictures come at @width x @height */
@@ -127,6 +143,7 @@ input_reveal (ViewInput *vi, gint width, gint height, gdouble alpha)
   GstCaps *caps;
 
   g_mutex_init (&r->lock);
+  r->state = REVEAL_PENDING;
   r->width = width;
   r->height = height;
   r->alpha = alpha;
@@ -134,10 +151,18 @@ input_reveal (ViewInput *vi, gint width, gint height, gdouble alpha)
   vi->reveal = gst_pad_add_probe (vi->comp_sink,
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER,
       on_reveal_data, g_atomic_rc_box_acquire (r), reveal_unref);
-  /* already there (shown again before the hidden size took effect) */
+  /* already there (shown again before the hidden size took effect): shown
+   * now; the probe removes itself at its next call */
   caps = gst_pad_get_current_caps (vi->comp_sink);
-  if (caps_sized (caps, width, height))
-    reveal_now (vi->comp_sink, r);
+  if (caps_sized (caps, width, height)) {
+    g_mutex_lock (&r->lock);
+    r->sized = TRUE;
+    if (r->state == REVEAL_PENDING) {
+      g_object_set (vi->comp_sink, "alpha", alpha, NULL);
+      r->state = REVEAL_DONE;
+    }
+    g_mutex_unlock (&r->lock);
+  }
   if (caps)
     gst_caps_unref (caps);
 }
@@ -504,22 +529,31 @@ mcu_video_view_owns (McuVideoView *view, GstObject *src)
 {
   GstElement *all[] = { view->elements[0], view->elements[1], view->elements[2],
     view->elements[3], view->tail, view->tee };
-  GHashTableIter iter;
-  gpointer in;
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     if (all[i] != NULL &&
         (src == GST_OBJECT (all[i]) ||
             gst_object_has_as_ancestor (src, GST_OBJECT (all[i]))))
       return TRUE;
-  /* each input's scaler and its caps: an error there is the view's */
+  return FALSE;
+}
+
+gboolean
+mcu_video_view_input_for_object (McuVideoView *view, GstObject *src, guint *id)
+{
+  GHashTableIter iter;
+  gpointer key, in;
+
   g_hash_table_iter_init (&iter, view->inputs);
-  while (g_hash_table_iter_next (&iter, NULL, &in))
-    if (src == GST_OBJECT (((ViewInput *)in)->scale) ||
-        src == GST_OBJECT (((ViewInput *)in)->caps) ||
-        gst_object_has_as_ancestor (
-            src, GST_OBJECT (((ViewInput *)in)->scale)) ||
-        gst_object_has_as_ancestor (src, GST_OBJECT (((ViewInput *)in)->caps)))
+  while (g_hash_table_iter_next (&iter, &key, &in)) {
+    ViewInput *vi = in;
+
+    if (src == GST_OBJECT (vi->scale) || src == GST_OBJECT (vi->caps) ||
+        gst_object_has_as_ancestor (src, GST_OBJECT (vi->scale)) ||
+        gst_object_has_as_ancestor (src, GST_OBJECT (vi->caps))) {
+      *id = GPOINTER_TO_UINT (key);
       return TRUE;
+    }
+  }
   return FALSE;
 }

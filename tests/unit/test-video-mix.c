@@ -4,7 +4,9 @@
  * grid shows each colour in its tile and an audio-only participant as a
  * name on black; participants with one profile share one encoder group;
  * the layout changes while running; without self-view nobody sees
- * themselves; a joiner decodes a picture within a second. */
+ * themselves; a joiner decodes a picture within a second; an error is
+ * attributed to what it came from (a member, its input into a view, a
+ * view, an encoder group). */
 #include "mcu-video-mix.h"
 #include "port-fixture.h"
 
@@ -1163,6 +1165,114 @@ test_member_tee_error_is_its_own (gconstpointer data)
   log->quiet = FALSE;
 }
 
+/* Whether the 4x4 grid of sample points of @s shows @rgb somewhere. */
+static gboolean
+shows (GstSample *s, guint32 rgb)
+{
+  GstStructure *st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
+  gint w = 0, h = 0;
+
+  gst_structure_get_int (st, "width", &w);
+  gst_structure_get_int (st, "height", &h);
+  for (guint i = 0; i < 16; i++)
+    if (is_colour (
+            pixel (s, (2 * (i % 4) + 1) * w / 8, (2 * (i / 4) + 1) * h / 8),
+            rgb))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+all_three (GstSample *s, gpointer data)
+{
+  return shows (s, RED) && shows (s, GREEN) && shows (s, BLUE);
+}
+
+static gboolean
+green_blue_not_red (GstSample *s, gpointer data)
+{
+  return shows (s, GREEN) && shows (s, BLUE) && !shows (s, RED);
+}
+
+/* (transfer full) the scaler of @p's pictures into a view (after its tee) */
+static GstElement *
+input_scaler (Peer *p)
+{
+  GstPad *out = gst_element_get_static_pad (
+      mcu_video_session_get_bin (p->session), "video_out");
+  GstPad *tee_sink = gst_pad_get_peer (out);
+  GstElement *tee = gst_pad_get_parent_element (tee_sink);
+  GstIterator *it = gst_element_iterate_src_pads (tee);
+  GValue v = G_VALUE_INIT;
+  GstElement *found = NULL;
+
+  while (!found && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *peer = gst_pad_get_peer (g_value_get_object (&v));
+    GstElement *e = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+    if (e && g_str_equal (
+                 GST_OBJECT_NAME (gst_element_get_factory (e)), "videoscale"))
+      found = g_steal_pointer (&e);
+    g_clear_object (&e);
+    g_clear_object (&peer);
+    g_value_unset (&v);
+  }
+  gst_iterator_free (it);
+  gst_object_unref (tee);
+  gst_object_unref (tee_sink);
+  gst_object_unref (out);
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* An error in one member's input into a view (its scaler: the member's
+ * pictures, on its decoding thread) is that member's: reported for it
+ * alone, its input leaves the view, nothing is rebuilt, and the rest of
+ * the grid goes on (the others' pictures still in it). */
+static void
+test_input_error_is_the_members (gconstpointer data)
+{
+  TestLog *log = (TestLog *)data;
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (McuVideoMix) mix = make_mix (MCU_LAYOUT_GRID, TRUE);
+  Peer *a = peer_new (pool, 1, RED, W, H);
+  Peer *b = peer_new (pool, 2, BLUE, W, H);
+  Peer *c = peer_new (pool, 3, GREEN, W, H);
+  Errors errors = { 0 };
+  g_autoptr (GstElement) compositor = NULL;
+  g_autoptr (GstElement) scaler = NULL;
+  g_autoptr (GstElement) after = NULL;
+
+  log->quiet = TRUE;
+  errors_watch (&errors, mix);
+  join (mix, a, "Alice");
+  join (mix, b, "Bob");
+  join (mix, c, "Carol");
+  g_assert_true (wait_frame (b, all_three, NULL, 8000));
+  compositor = find_in_mix (a, "compositor");
+  scaler = input_scaler (a);
+  post_error (scaler);
+  spin (300);
+  g_assert_cmpuint (errors.room, ==, 0);
+  g_assert_cmpuint (mcu_video_mix_get_n_rebuilds (mix), ==, 0);
+  g_assert_cmpuint (errors.participant, ==, 1);
+  g_assert_cmpuint (errors.last_id, ==, 1);
+  g_assert_false (in_mix (a, scaler)); /* that input has gone */
+  after = find_in_mix (a, "compositor");
+  g_assert_true (after == compositor); /* the same view goes on */
+  g_assert_cmpuint (mcu_video_mix_get_n_views (mix), ==, 1);
+  g_assert_true (wait_frame (b, green_blue_not_red, NULL, 3000));
+  g_assert_true (wait_frame (c, green_blue_not_red, NULL, 3000));
+  for (guint id = 2; id <= 3; id++)
+    assert_flowing (mix, id);
+  for (guint id = 1; id <= 3; id++)
+    mcu_video_mix_remove_participant (mix, id);
+  peer_free (a);
+  peer_free (b);
+  peer_free (c);
+  log->quiet = FALSE;
+}
+
 /* The mix logs every media error at WARNING (fatal under G_DEBUG): the
  * error tests, which cause them, silence the mixer's log while they run.
  * Its GStreamer warnings (MESSAGE level) are counted. */
@@ -1214,5 +1324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/video-mix/encoder-reuse", test_encoder_reuse);
   g_test_add_data_func ("/video-mix/errors/member-tee-is-its-own", &log,
       test_member_tee_error_is_its_own);
+  g_test_add_data_func ("/video-mix/errors/input-is-the-members", &log,
+      test_input_error_is_the_members);
   return g_test_run ();
 }
