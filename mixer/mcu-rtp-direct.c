@@ -137,47 +137,6 @@ on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-void
-mcu_rtp_direct_set_send_to (
-    McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port)
-{
-  g_autoptr (GInetAddress) inet =
-      usable ? g_inet_address_new_from_string (address) : NULL;
-  g_autoptr (GSocketAddress) sa = NULL;
-  McuRtpSendMode mode = MCU_RTP_SEND_NOWHERE;
-  struct sockaddr_storage to;
-  gsize len = 0;
-
-  if (usable)
-    mode = MCU_RTP_SEND_UDPSINK;
-  if (inet && self->ports.rtp &&
-      g_inet_address_get_family (inet) ==
-          g_socket_get_family (self->ports.rtp)) {
-    sa = g_inet_socket_address_new (inet, port);
-    len = g_socket_address_get_native_size (sa);
-    if (len > 0 && len <= sizeof to &&
-        g_socket_address_to_native (sa, &to, sizeof to, NULL))
-      mode = MCU_RTP_SEND_DIRECT;
-  }
-  g_mutex_lock (&self->send_lock);
-  self->send_mode = mode;
-  if (mode == MCU_RTP_SEND_DIRECT) {
-    memcpy (&self->send_to, &to, len);
-    self->send_to_len = (socklen_t)len;
-    self->send_fd = g_socket_get_fd (self->ports.rtp);
-  }
-  g_mutex_unlock (&self->send_lock);
-}
-
-void
-mcu_rtp_direct_send_nowhere (McuRtpEndpoint *self)
-{
-  g_mutex_lock (&self->send_lock);
-  self->send_mode = MCU_RTP_SEND_NOWHERE;
-  self->send_fd = -1;
-  g_mutex_unlock (&self->send_lock);
-}
-
 gboolean
 mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
 {
@@ -186,7 +145,7 @@ mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
   gboolean log = FALSE;
   int err = 0;
 
-  /* The sendto under the lock: mcu_rtp_direct_send_nowhere (reset) waits
+  /* The sendto under the lock: mcu_rtp_send_to_nowhere (reset) waits
    * for it, so no send follows on a socket the pool may close then (its
    * number reused by another file). It never blocks the mixer's thread
    * (MSG_DONTWAIT): a full socket buffer or a pending ICMP error (the

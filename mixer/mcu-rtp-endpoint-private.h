@@ -106,16 +106,23 @@ GstCaps *mcu_rtp_endpoint_get_pt_caps (McuRtpEndpoint *self, guint pt);
 /* "stream-linked" */
 void mcu_rtp_endpoint_emit_stream_linked (McuRtpEndpoint *self, guint ssrc);
 
-/* ---- mcu-rtp-direct.c ---- */
+/* ---- mcu-rtp-send-to.c ---- */
 /* The direct send's copy of udpsink_rtp's client (`lock` held): a numeric
  * @address of the RTP socket's family is sent to by mcu_rtp_direct_send;
  * anything else (a host name udpsink resolves, another family) stays
  * udpsink's; not @usable (c=0.0.0.0 hold): nowhere. */
-void mcu_rtp_direct_set_send_to (
+void mcu_rtp_send_to_direct (
     McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port);
 /* No more direct sends (the transport is reset), waiting for one in
  * progress. */
-void mcu_rtp_direct_send_nowhere (McuRtpEndpoint *self);
+void mcu_rtp_send_to_nowhere (McuRtpEndpoint *self);
+/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held). */
+void mcu_rtp_send_to_sink (
+    McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port);
+/* Where to send: the latched sources, else the SDP's (`lock` held). */
+void mcu_rtp_send_to_apply (McuRtpEndpoint *self);
+
+/* ---- mcu-rtp-direct.c ---- */
 /* Sends the RTP packet @data of @size bytes to the peer (the mixer's
  * thread). FALSE: udpsink_rtp must send it (MCU_RTP_SEND_UDPSINK). A
  * failed send (full socket buffer, ICMP error) drops this packet only and

@@ -306,26 +306,6 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
 
 /* ---- latching ---- */
 
-/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held; udpsink
- * locks its list). */
-static void
-sink_set_destination (
-    McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port)
-{
-  GstElement *sink = rtp ? self->udpsink_rtp : self->udpsink_rtcp;
-  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
-  gboolean usable = address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
-                    g_strcmp0 (address, "::") != 0;
-
-  if (sink == NULL)
-    return;
-  if (rtp)
-    mcu_rtp_direct_set_send_to (self, usable, address, port);
-  g_signal_emit_by_name (sink, "clear");
-  if (usable)
-    g_signal_emit_by_name (sink, "add", address, (gint)port);
-}
-
 /* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
 static GInetAddress *
 usable_address (const gchar *address)
@@ -337,26 +317,6 @@ usable_address (const gchar *address)
     g_clear_object (&a);
   }
   return a;
-}
-
-/* Where to send: the latched sources, else the SDP's (lock held). */
-static void
-apply_destinations (McuRtpEndpoint *self)
-{
-  sink_set_destination (
-      self, TRUE, self->remote_address, self->remote_rtp_port);
-  sink_set_destination (
-      self, FALSE, self->remote_address, self->remote_rtcp_port);
-  for (guint i = 0; i < 2; i++) {
-    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
-    g_autofree gchar *host = NULL;
-
-    if (to == NULL)
-      continue;
-    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
-    sink_set_destination (
-        self, i == 0, host, g_inet_socket_address_get_port (to));
-  }
 }
 
 void
@@ -383,7 +343,7 @@ mcu_rtp_endpoint_set_remote (
   g_clear_object (&self->latched_rtcp);
   self->sdp_heard = FALSE;
   self->remote_since = g_get_monotonic_time ();
-  apply_destinations (self);
+  mcu_rtp_send_to_apply (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -420,7 +380,7 @@ latch_to (McuRtpEndpoint *self, gboolean rtp, GInetSocketAddress *in)
     return;
   g_set_object (latched, in);
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
-  sink_set_destination (self, rtp, host, g_inet_socket_address_get_port (in));
+  mcu_rtp_send_to_sink (self, rtp, host, g_inet_socket_address_get_port (in));
   if (rtp && !from_sdp (self, in, self->remote_rtp_port))
     g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
             "sending there",
@@ -931,7 +891,7 @@ clear_elements (McuRtpEndpoint *self)
    * waits for one sending): the pool closes the sockets on release (dispose)
    * and the kernel gives their numbers to the next file opened -- another
    * endpoint's socket, or a TCP connection. */
-  mcu_rtp_direct_send_nowhere (self);
+  mcu_rtp_send_to_nowhere (self);
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   self->src_rtp = self->src_rtcp = NULL; /* nothing more is taken */
@@ -980,7 +940,7 @@ mcu_rtp_endpoint_build (
   self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
   mcu_rtp_stream_set_init (&self->streams);
   /* a new transport (new codec): keep sending where the peer was heard */
-  apply_destinations (self);
+  mcu_rtp_send_to_apply (self);
   g_mutex_unlock (&self->lock);
   mcu_rtp_direct_start (self);
   return self->bin;
