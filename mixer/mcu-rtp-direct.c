@@ -22,8 +22,9 @@
  *   (on_rtcp_in); the report timer (on_rtcp_timer) builds a report and
  *   pushes it into rtcp_out, through srtpenc to the udpsink.
  * - McuPlayout's worker: mcujitterbuffer's output, the decode chain.
- * - The mixer's thread: what we send (on_rtp_out counts it, it or
- *   on_srtp_out sends it: the destination under `send_lock`).
+ * - The mixer's thread: what we send (on_rtp_out counts it; without SRTP
+ *   on_rtp_out_send counts and sends it, with SRTP on_srtp_out sends what
+ *   srtpenc made of it: each sendto under `send_lock`).
  * McuRtcpSession locks itself. `rtcp`, `rtcp_out` and `rtcp_timer` are
  * written on the main thread by build (before the sources are fed, the
  * timer added last) and stop (the timer removed first, waiting). */
@@ -37,8 +38,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-GST_DEBUG_CATEGORY_STATIC (mcu_rtp_direct_debug);
-#define GST_CAT_DEFAULT mcu_rtp_direct_debug
+/* A peer that went away makes every packet fail: one log line per this
+ * long, the rest only counted (McuRtpEndpointCounters.send_errors). */
+#define SEND_ERROR_LOG_EVERY_US (10 * G_USEC_PER_SEC)
 
 /* @jb is serviced by McuPlayout from its first packet each time it runs
  * (it is in the room's pipeline then: the room's inputs go to one worker)
@@ -138,35 +140,66 @@ on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 gboolean
 mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
 {
-  struct sockaddr_storage to;
-  socklen_t len = 0;
   McuRtpSendMode mode;
-  gint fd;
+  guint64 n_errors = 0;
+  gboolean log = FALSE;
+  int err = 0;
 
+  /* The sendto under the lock: mcu_rtp_send_to_nowhere (reset) waits
+   * for it, so no send follows on a socket the pool may close then (its
+   * number reused by another file). It never blocks the mixer's thread
+   * (MSG_DONTWAIT): a full socket buffer or a pending ICMP error (the
+   * peer's port closed) loses this listener's packet, as on the network,
+   * and nobody else's. */
   g_mutex_lock (&self->send_lock);
   mode = self->send_mode;
-  fd = self->send_fd;
-  if (mode == MCU_RTP_SEND_DIRECT) {
-    len = self->send_to_len;
-    memcpy (&to, &self->send_to, len);
+  if (mode == MCU_RTP_SEND_DIRECT &&
+      sendto (self->send_fd, data, size, MSG_DONTWAIT,
+          (struct sockaddr *)&self->send_to, self->send_to_len) < 0) {
+    gint64 now;
+
+    err = errno;
+    now = g_get_monotonic_time ();
+    n_errors = ++self->send_errors;
+    if (self->send_error_logged == 0 ||
+        now - self->send_error_logged >= SEND_ERROR_LOG_EVERY_US) {
+      self->send_error_logged = now;
+      log = TRUE;
+    }
   }
   g_mutex_unlock (&self->send_lock);
-  if (mode == MCU_RTP_SEND_UDPSINK)
-    return FALSE;
-  /* Never blocks the mixer's thread: a full socket buffer or a pending
-   * ICMP error (the peer's port closed) loses this listener's packet, as
-   * on the network, and nobody else's. */
-  if (mode == MCU_RTP_SEND_DIRECT &&
-      sendto (fd, data, size, MSG_DONTWAIT, (struct sockaddr *)&to, len) < 0)
-    GST_DEBUG ("RTP out on socket %d: %s", fd, g_strerror (errno));
-  return TRUE;
+  if (log)
+    g_debug ("RTP out from port %u: %s (%" G_GUINT64_FORMAT
+             " packets not sent so far)",
+        self->ports.port, g_strerror (err), n_errors);
+  return mode != MCU_RTP_SEND_UDPSINK;
 }
 
-/* Our RTP to the caller, before srtpenc (the mixer's thread). Without SRTP
- * this is udpsink's sink pad: the packet is sent from here (one sendto,
- * no basesink and multiudpsink per packet per listener) and dropped. */
+/* Our RTP to the caller, counted for the sender report (the mixer's
+ * thread). With SRTP this is srtpenc's sink pad: the clear packet is only
+ * counted here, never sent (on_srtp_out sends srtpenc's output). Which
+ * probe goes where is decided at build, not per packet from `srtp`, which
+ * reset clears while a late push may still run in the old bin. */
 static GstPadProbeReturn
 on_rtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuRtpEndpoint *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    mcu_rtcp_session_on_rtp_sent (
+        self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Without SRTP: udpsink's sink pad. Counted as above and sent from here
+ * (one sendto, no basesink and multiudpsink per packet per listener), then
+ * dropped. */
+static GstPadProbeReturn
+on_rtp_out_send (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   McuRtpEndpoint *self = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
@@ -176,8 +209,7 @@ on_rtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
     mcu_rtcp_session_on_rtp_sent (
         self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
-    if (self->srtp.enc == NULL &&
-        mcu_rtp_direct_send (self, map.data, map.size))
+    if (mcu_rtp_direct_send (self, map.data, map.size))
       ret = GST_PAD_PROBE_DROP;
     gst_buffer_unmap (buf, &map);
   }
@@ -295,8 +327,6 @@ mcu_rtp_direct_build (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
   GstElement *jb, *rtcp_sink, *rtcp_out;
   gint rate = 0;
 
-  GST_DEBUG_CATEGORY_INIT (
-      mcu_rtp_direct_debug, "mcurtpdirect", 0, "mcu's direct RTP transport");
   self->rtpbin = NULL;
   self->playout = mcu_port_pool_get_playout (self->pool);
   *src_rtp = mcu_rtp_endpoint_make_rtpsrc (
@@ -336,10 +366,15 @@ mcu_rtp_direct_build (McuRtpEndpoint *self, GstBin *bin, GstElement **src_rtp,
   }
   gst_element_add_pad (
       GST_ELEMENT (bin), gst_ghost_pad_new ("rtp_sink", send_rtp));
-  gst_pad_add_probe (
-      send_rtp, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_out, self, NULL);
-  if (self->srtp.enc)
+  /* the clear packet is sent only by a transport built without SRTP */
+  if (self->srtp.enc) {
+    gst_pad_add_probe (
+        send_rtp, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_out, self, NULL);
     mcu_rtp_endpoint_add_probe (self->udpsink_rtp, "sink", on_srtp_out, self);
+  } else {
+    gst_pad_add_probe (
+        send_rtp, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_out_send, self, NULL);
+  }
   gst_pad_add_probe (send_rtcp, GST_PAD_PROBE_TYPE_BUFFER,
       mcu_rtp_endpoint_on_rtcp_out, self, NULL);
   rtcp_in = gst_element_get_static_pad (rtcp_sink, "sink");

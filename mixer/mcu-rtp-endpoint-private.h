@@ -76,13 +76,16 @@ struct _McuRtpEndpoint
 
   /* Where our RTP goes, mirrored from udpsink_rtp's client (set with
    * `lock` held, then `send_lock`: nothing else is taken under it). The
-   * mixer's thread copies it out for each packet and sends without the
-   * lock. */
+   * mixer's thread sends each packet with `send_lock` held (a sendto that
+   * never blocks), so that the reset (NOWHERE, fd -1) waits for a send in
+   * progress and none follows on a socket the pool then closes. */
   GMutex send_lock;
   McuRtpSendMode send_mode;
-  gint send_fd; /* ports.rtp's */
+  gint send_fd; /* ports.rtp's; -1 after reset */
   struct sockaddr_storage send_to;
   socklen_t send_to_len;
+  guint64 send_errors;      /* failed sendto (McuRtpEndpointCounters) */
+  gint64 send_error_logged; /* monotonic time of the last log, 0: none */
 };
 
 /* ---- mcu-rtp-endpoint.c ---- */
@@ -103,10 +106,27 @@ GstCaps *mcu_rtp_endpoint_get_pt_caps (McuRtpEndpoint *self, guint pt);
 /* "stream-linked" */
 void mcu_rtp_endpoint_emit_stream_linked (McuRtpEndpoint *self, guint ssrc);
 
+/* ---- mcu-rtp-send-to.c ---- */
+/* The direct send's copy of udpsink_rtp's client (`lock` held): a numeric
+ * @address of the RTP socket's family is sent to by mcu_rtp_direct_send;
+ * anything else (a host name udpsink resolves, another family) stays
+ * udpsink's; not @usable (c=0.0.0.0 hold): nowhere. */
+void mcu_rtp_send_to_direct (
+    McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port);
+/* No more direct sends (the transport is reset), waiting for one in
+ * progress. */
+void mcu_rtp_send_to_nowhere (McuRtpEndpoint *self);
+/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held). */
+void mcu_rtp_send_to_sink (
+    McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port);
+/* Where to send: the latched sources, else the SDP's (`lock` held). */
+void mcu_rtp_send_to_apply (McuRtpEndpoint *self);
+
 /* ---- mcu-rtp-direct.c ---- */
 /* Sends the RTP packet @data of @size bytes to the peer (the mixer's
  * thread). FALSE: udpsink_rtp must send it (MCU_RTP_SEND_UDPSINK). A
- * failed send (full socket buffer, ICMP error) drops this packet only. */
+ * failed send (full socket buffer, ICMP error) drops this packet only and
+ * is counted (`send_errors`). */
 gboolean mcu_rtp_direct_send (
     McuRtpEndpoint *self, const guint8 *data, gsize size);
 /* The audio transport without rtpbin into @bin: mcurtpsrc, [srtpdec],

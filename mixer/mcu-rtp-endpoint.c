@@ -40,13 +40,15 @@
  * build) and keeps it as `jb` under `lock`. The jitter buffer leaves McuPlayout
  * by itself when its bin goes down (PAUSED to READY); its pushes (decode chain)
  * run on a McuPlayout worker.
- * - Any thread: get_idle_time, get_counters (under `lock`).
+ * - Any thread: get_idle_time, get_counters (under `lock`, then the send
+ *   errors under `send_lock`).
  * Locks: `lock` and McuSrtp.lock are never held together. With `lock`
  * held, latch_to, set_remote and build call udpsink's "clear" and "add"
  * (they take udpsink's client lock: the order is `lock`, then udpsink's)
- * and g_info, and take `send_lock` to copy the RTP destination for the
- * direct transport's sendto (mcu-rtp-direct.c; nothing is taken under
- * `send_lock`); nothing else is called with `lock` held.
+ * and g_info, and take `send_lock` to set the RTP destination of the
+ * direct transport's sendto (mcu-rtp-direct.c: the sendto runs under
+ * `send_lock`, nothing is taken under it); nothing else is called with
+ * `lock` held.
  *
  * The transport (rtpbin, in the AVPF profile when asked):
  *   mcurtpsrc(rtp)  -> [srtpdec] -> rtpbin -> jitter buffer -> rtp_src
@@ -106,13 +108,9 @@ mcu_rtp_endpoint_dispose (GObject *object)
     mcu_rtp_io_remove (self->io, g_steal_pointer (&self->watch_rtp));
   if (self->watch_rtcp)
     mcu_rtp_io_remove (self->io, g_steal_pointer (&self->watch_rtcp));
+  /* the direct send stops there (clear_elements), before the pool closes
+   * the sockets */
   mcu_rtp_endpoint_reset (self);
-  /* the pool may hand these sockets to another endpoint: a late push must
-   * not send from them */
-  g_mutex_lock (&self->send_lock);
-  self->send_mode = MCU_RTP_SEND_NOWHERE;
-  self->send_fd = -1;
-  g_mutex_unlock (&self->send_lock);
   if (self->pool)
     mcu_port_pool_release (self->pool, &self->ports);
   g_clear_object (&self->pool);
@@ -234,6 +232,9 @@ mcu_rtp_endpoint_get_counters (
   g_mutex_lock (&self->lock);
   *counters = self->counters;
   g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->send_lock);
+  counters->send_errors = self->send_errors;
+  g_mutex_unlock (&self->send_lock);
 }
 
 /* mcujitterbuffer's depth and jitter, when it is the jitter buffer. */
@@ -305,62 +306,6 @@ mcu_rtp_endpoint_get_stats (McuRtpEndpoint *self, McuRtpEndpointStats *stats)
 
 /* ---- latching ---- */
 
-/* The direct transport's copy of udpsink_rtp's client (`lock` held): a
- * numeric address of the RTP socket's family is sent to by
- * mcu_rtp_direct_send; anything else (a host name udpsink resolves, another
- * family) stays udpsink's, as before. */
-static void
-set_send_to (
-    McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port)
-{
-  g_autoptr (GInetAddress) inet =
-      usable ? g_inet_address_new_from_string (address) : NULL;
-  g_autoptr (GSocketAddress) sa = NULL;
-  McuRtpSendMode mode = MCU_RTP_SEND_NOWHERE;
-  struct sockaddr_storage to;
-  gsize len = 0;
-
-  if (usable)
-    mode = MCU_RTP_SEND_UDPSINK;
-  if (inet && self->ports.rtp &&
-      g_inet_address_get_family (inet) ==
-          g_socket_get_family (self->ports.rtp)) {
-    sa = g_inet_socket_address_new (inet, port);
-    len = g_socket_address_get_native_size (sa);
-    if (len > 0 && len <= sizeof to &&
-        g_socket_address_to_native (sa, &to, sizeof to, NULL))
-      mode = MCU_RTP_SEND_DIRECT;
-  }
-  g_mutex_lock (&self->send_lock);
-  self->send_mode = mode;
-  if (mode == MCU_RTP_SEND_DIRECT) {
-    memcpy (&self->send_to, &to, len);
-    self->send_to_len = (socklen_t)len;
-    self->send_fd = g_socket_get_fd (self->ports.rtp);
-  }
-  g_mutex_unlock (&self->send_lock);
-}
-
-/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held; udpsink
- * locks its list). */
-static void
-sink_set_destination (
-    McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port)
-{
-  GstElement *sink = rtp ? self->udpsink_rtp : self->udpsink_rtcp;
-  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
-  gboolean usable = address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
-                    g_strcmp0 (address, "::") != 0;
-
-  if (sink == NULL)
-    return;
-  if (rtp)
-    set_send_to (self, usable, address, port);
-  g_signal_emit_by_name (sink, "clear");
-  if (usable)
-    g_signal_emit_by_name (sink, "add", address, (gint)port);
-}
-
 /* A unicast address we can send to (not c=0.0.0.0 hold, not multicast). */
 static GInetAddress *
 usable_address (const gchar *address)
@@ -372,26 +317,6 @@ usable_address (const gchar *address)
     g_clear_object (&a);
   }
   return a;
-}
-
-/* Where to send: the latched sources, else the SDP's (lock held). */
-static void
-apply_destinations (McuRtpEndpoint *self)
-{
-  sink_set_destination (
-      self, TRUE, self->remote_address, self->remote_rtp_port);
-  sink_set_destination (
-      self, FALSE, self->remote_address, self->remote_rtcp_port);
-  for (guint i = 0; i < 2; i++) {
-    GInetSocketAddress *to = i ? self->latched_rtcp : self->latched_rtp;
-    g_autofree gchar *host = NULL;
-
-    if (to == NULL)
-      continue;
-    host = g_inet_address_to_string (g_inet_socket_address_get_address (to));
-    sink_set_destination (
-        self, i == 0, host, g_inet_socket_address_get_port (to));
-  }
 }
 
 void
@@ -418,7 +343,7 @@ mcu_rtp_endpoint_set_remote (
   g_clear_object (&self->latched_rtcp);
   self->sdp_heard = FALSE;
   self->remote_since = g_get_monotonic_time ();
-  apply_destinations (self);
+  mcu_rtp_send_to_apply (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -455,7 +380,7 @@ latch_to (McuRtpEndpoint *self, gboolean rtp, GInetSocketAddress *in)
     return;
   g_set_object (latched, in);
   host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
-  sink_set_destination (self, rtp, host, g_inet_socket_address_get_port (in));
+  mcu_rtp_send_to_sink (self, rtp, host, g_inet_socket_address_get_port (in));
   if (rtp && !from_sdp (self, in, self->remote_rtp_port))
     g_info ("RTP to port %u comes from %s:%u, not from %s:%u (SDP): "
             "sending there",
@@ -962,6 +887,11 @@ use_direct (McuRtpEndpoint *self)
 static void
 clear_elements (McuRtpEndpoint *self)
 {
+  /* First: a push still in the old bin sends nothing from now on (it
+   * waits for one sending): the pool closes the sockets on release (dispose)
+   * and the kernel gives their numbers to the next file opened -- another
+   * endpoint's socket, or a TCP connection. */
+  mcu_rtp_send_to_nowhere (self);
   g_mutex_lock (&self->lock);
   self->udpsink_rtp = self->udpsink_rtcp = NULL;
   self->src_rtp = self->src_rtcp = NULL; /* nothing more is taken */
@@ -1010,7 +940,7 @@ mcu_rtp_endpoint_build (
   self->have_ssrc = FALSE; /* a new rtpbin: its first stream is linked */
   mcu_rtp_stream_set_init (&self->streams);
   /* a new transport (new codec): keep sending where the peer was heard */
-  apply_destinations (self);
+  mcu_rtp_send_to_apply (self);
   g_mutex_unlock (&self->lock);
   mcu_rtp_direct_start (self);
   return self->bin;

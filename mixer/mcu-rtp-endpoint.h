@@ -41,6 +41,9 @@ typedef struct
   guint64 packets_received;    /* the caller's RTP that was taken */
   guint64 keyframes_asked_in;  /* PLI + FIR in the caller's RTCP */
   guint64 keyframes_asked_out; /* PLI + FIR in the RTCP we sent */
+  /* our RTP the direct transport could not send (a full socket buffer, a
+   * pending ICMP error): lost on our side */
+  guint64 send_errors;
 } McuRtpEndpointCounters;
 
 /* rtpbin's view (main thread). */

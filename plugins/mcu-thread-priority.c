@@ -2,8 +2,9 @@
  * mcu: McuThreadPriority (see mcu-thread-priority.h).
  *
  * Locks: `lock` guards `saved` only; no call is made with it held other
- * than the hash table's. `n_denied` is atomic: the first denial (0 -> 1)
- * logs, so the message appears once per object whichever threads race. */
+ * than the hash table's. `n_denied` and `n_unrestored` are atomic: the
+ * first (0 -> 1) logs, so each message appears once per object whichever
+ * threads race. */
 #include "mcu-thread-priority.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct _McuThreadPriority
   GHashTable *saved; /* with lock: tid -> the nice it had at enter, for
                       * the threads that were raised and not left yet */
   gint n_denied;     /* atomic */
+  gint n_unrestored; /* atomic: leaves that could not set a thread back */
 };
 
 G_DEFINE_FINAL_TYPE (McuThreadPriority, mcu_thread_priority, G_TYPE_OBJECT)
@@ -84,11 +86,26 @@ own_tid (void)
   return (id_t)syscall (SYS_gettid);
 }
 
+/* The highest priority (lowest nice) an unprivileged thread may take:
+ * RLIMIT_NICE's soft limit r allows down to 20 - r (r = 0: none). */
+static gint
+allowed_nice (void)
+{
+  struct rlimit lim;
+
+  if (getrlimit (RLIMIT_NICE, &lim) != 0)
+    return 20;
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= 40)
+    return -20;
+  return 20 - (gint)lim.rlim_cur;
+}
+
 gboolean
 mcu_thread_priority_enter (McuThreadPriority *self)
 {
   id_t tid = own_tid ();
-  gint before;
+  gint before, best;
+  gboolean partly = FALSE;
 
   g_return_val_if_fail (MCU_IS_THREAD_PRIORITY (self), FALSE);
   errno = 0;
@@ -100,17 +117,25 @@ mcu_thread_priority_enter (McuThreadPriority *self)
   if (setpriority (PRIO_PROCESS, tid, self->nice) != 0) {
     int err = errno;
 
+    /* As high as RLIMIT_NICE allows, if that still raises it: other
+     * threads that asked less (the video's) got it, and must not outrank
+     * these. */
+    best = allowed_nice ();
+    partly = (err == EPERM || err == EACCES) && best > self->nice &&
+             best < before && setpriority (PRIO_PROCESS, tid, best) == 0;
     if (g_atomic_int_add (&self->n_denied, 1) == 0)
-      g_message ("%s keep their priority (nice %d, not %d): %s; the unit's "
+      g_message ("%s run at nice %d, not %d: %s; the unit's "
                  "LimitNICE=%d or CAP_SYS_NICE allows it",
-          self->what, before, self->nice, g_strerror (err), self->nice);
-    return FALSE;
+          self->what, partly ? best : before, self->nice, g_strerror (err),
+          self->nice);
+    if (!partly)
+      return FALSE;
   }
   g_mutex_lock (&self->lock);
   g_hash_table_insert (
       self->saved, GSIZE_TO_POINTER ((gsize)tid), GINT_TO_POINTER (before));
   g_mutex_unlock (&self->lock);
-  return TRUE;
+  return !partly;
 }
 
 void
@@ -130,9 +155,11 @@ mcu_thread_priority_leave (McuThreadPriority *self)
   if (!raised)
     return;
   /* lowering one's own priority needs no permission */
-  if (setpriority (PRIO_PROCESS, tid, GPOINTER_TO_INT (before)) != 0)
-    g_debug ("%s: cannot set a thread back to nice %d: %s", self->what,
-        GPOINTER_TO_INT (before), g_strerror (errno));
+  if (setpriority (PRIO_PROCESS, tid, GPOINTER_TO_INT (before)) != 0 &&
+      g_atomic_int_add (&self->n_unrestored, 1) == 0)
+    g_warning ("%s: cannot set a thread back to nice %d: %s (it returns "
+               "to a shared pool raised; said once)",
+        self->what, GPOINTER_TO_INT (before), g_strerror (errno));
 }
 
 void

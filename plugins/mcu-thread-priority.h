@@ -23,7 +23,12 @@
  * enter saves the thread's own nice and only ever raises: a thread already
  * above (a lower nice) stays there. Raising needs CAP_SYS_NICE or
  * RLIMIT_NICE (mcu.service: LimitNICE=-10); without it nothing changes and
- * the object says so once (g_message), however many threads try.
+ * the object says so once (g_message), however many threads try. With a
+ * smaller RLIMIT_NICE (LimitNICE=-5 while the audio asks -10) a thread is
+ * raised as far as allowed (still said once), so that the audio threads are
+ * never left below the video's (nice -5, mcu-video-priority-private.h),
+ * which got all they asked. Failing to set a thread back is a g_warning, once
+ * per object.
  *
  * Threads: enter and leave from any thread, concurrently (the saved values
  * are under the object's lock); an enter is paired with a leave on the
@@ -47,7 +52,8 @@ G_DECLARE_FINAL_TYPE (
 McuThreadPriority *mcu_thread_priority_new (const gchar *what, gint nice);
 gint mcu_thread_priority_get_nice (McuThreadPriority *self);
 /* On the thread to raise: returns TRUE when it runs at the object's nice
- * or higher now (it was, or was raised), FALSE when it could not be. */
+ * or higher now (it was, or was raised), FALSE when it could not be (or
+ * only partly: as far as RLIMIT_NICE allows; leave sets it back then). */
 gboolean mcu_thread_priority_enter (McuThreadPriority *self);
 /* On a thread that entered: sets back the nice it had before. */
 void mcu_thread_priority_leave (McuThreadPriority *self);
@@ -57,7 +63,8 @@ void mcu_thread_priority_leave (McuThreadPriority *self);
  * is harmless (a thread this object did not raise is left alone). */
 void mcu_thread_priority_handle_stream_status (
     McuThreadPriority *self, GstMessage *msg);
-/* How many enters could not raise their thread (tests, diagnostics). */
+/* How many enters could not raise their thread to the object's nice, or
+ * only partly (tests, diagnostics). */
 guint mcu_thread_priority_get_n_denied (McuThreadPriority *self);
 
 G_END_DECLS

@@ -582,6 +582,7 @@ test_direct_send (void)
   g_autoptr (GstPad) src = gst_pad_new ("src", GST_PAD_SRC);
   g_autoptr (GstCaps) caps = NULL;
   McuRtpEndpointStats stats;
+  McuRtpEndpointCounters counters;
   GstElement *pipeline, *transport;
   GstPad *sink;
   GstSegment segment;
@@ -628,10 +629,163 @@ test_direct_send (void)
   g_assert_cmpuint (served, ==, 0);
   mcu_rtp_endpoint_get_stats (ep, &stats);
   g_assert_cmpuint (stats.packets_sent, ==, 35);
+  /* a datagram too big for UDP: not sent, counted */
+  mcu_rtp_endpoint_get_counters (ep, &counters);
+  g_assert_cmpuint (counters.send_errors, ==, 0);
+  gst_pad_push (src, make_rtp (seq++, 70000));
+  mcu_rtp_endpoint_get_counters (ep, &counters);
+  g_assert_cmpuint (counters.send_errors, ==, 1);
+  g_assert_cmpuint (drain_rtp (other), ==, 0);
 
   gst_pad_set_active (src, FALSE);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
+  mcu_rtp_endpoint_reset (ep);
+}
+
+/* A pipeline pushing into @ep's built transport from @src (caps PCMU). */
+static GstElement *
+start_push (McuRtpEndpoint *ep, GstElement *transport, GstPad *src)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (
+      "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,"
+      "payload=0");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  g_autoptr (GstPad) sink = NULL;
+  GstSegment segment;
+
+  gst_bin_add (GST_BIN (pipeline), transport);
+  sink = gst_element_get_static_pad (transport, "rtp_sink");
+  g_assert_cmpint (gst_pad_link (src, sink), ==, GST_PAD_LINK_OK);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_pad_set_active (src, TRUE);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_stream_start ("direct-send"));
+  gst_pad_push_event (src, gst_event_new_caps (caps));
+  gst_pad_push_event (src, gst_event_new_segment (&segment));
+  return pipeline;
+}
+
+static void
+stop_push (GstElement *pipeline, GstPad *src)
+{
+  gst_pad_set_active (src, FALSE);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* With SRTP the direct transport sends each packet once, encrypted (by
+ * on_srtp_out after srtpenc; never the clear packet from before it), not
+ * through udpsink. After reset nothing is sent any more, not even by a
+ * late push: the pool may close the socket then. */
+static void
+test_direct_send_srtp (void)
+{
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint peer_port;
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  McuRtpEndpointParams params = { .pt = 0,
+    .srtp = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+    .thread_free_jitter = TRUE,
+    .no_rtpbin = TRUE };
+  McuMediaSrtpKey key = { .suite = MCU_MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+    .key_len = 30 };
+  g_autoptr (GstPad) src = gst_pad_new ("src", GST_PAD_SRC);
+  McuRtpEndpointStats stats;
+  GstElement *pipeline, *transport;
+  guint8 buf[2048];
+  gssize n;
+  guint received = 0;
+  guint64 served = 1;
+
+  for (guint i = 0; i < 30; i++)
+    key.key[i] = (guint8)(7 * i);
+  mcu_port_pool_set_playout_enabled (pool, TRUE);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  g_assert_no_error (error);
+  mcu_rtp_endpoint_set_srtp_keys (ep, &key, &key);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", peer_port, peer_port + 1);
+  transport = build_pcmu (ep, &params);
+  g_assert_null (mcu_rtp_endpoint_get_rtpbin (ep));
+  pipeline = start_push (ep, transport, src);
+
+  for (guint16 seq = 0; seq < 10; seq++)
+    g_assert_cmpint (gst_pad_push (src, make_rtp (seq, 172)), ==, GST_FLOW_OK);
+  while (
+      (n = g_socket_receive (peer, (gchar *)buf, sizeof buf, NULL, NULL)) > 0) {
+    g_autoptr (GstBuffer) plain = make_rtp (received, 172);
+
+    /* the header stays clear, the payload is not, and the tag follows */
+    g_assert_cmpint (n, ==, 172 + 10);
+    g_assert_cmpint (gst_buffer_memcmp (plain, 0, buf, 12), ==, 0);
+    g_assert_cmpint (gst_buffer_memcmp (plain, 12, buf + 12, 160), !=, 0);
+    received++;
+  }
+  g_assert_cmpuint (received, ==, 10);
+  g_object_get (ep->udpsink_rtp, "bytes-served", &served, NULL);
+  g_assert_cmpuint (served, ==, 0);
+  mcu_rtp_endpoint_get_stats (ep, &stats);
+  g_assert_cmpuint (stats.packets_sent, ==, 10);
+
+  stop_push (pipeline, src);
+  mcu_rtp_endpoint_reset (ep);
+  /* what a push racing the reset would do: nothing goes out */
+  g_assert_true (mcu_rtp_direct_send (ep, buf, 172));
+  g_assert_cmpuint (drain_rtp (peer), ==, 0);
+}
+
+/* The caller is heard from another address than the SDP's (a NAT): the
+ * direct send follows the latch there, as udpsink's client does. */
+static void
+test_direct_send_latched (void)
+{
+  g_autoptr (McuPortPool) pool = mcu_test_port_pool_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuRtpEndpoint) ep = NULL;
+  guint sdp_port, peer_port, port;
+  g_autoptr (GSocket) sdp = udp_socket ("127.0.0.1", &sdp_port);
+  g_autoptr (GSocket) peer = udp_socket ("127.0.0.1", &peer_port);
+  McuRtpEndpointParams params = {
+    .pt = 0, .thread_free_jitter = TRUE, .no_rtpbin = TRUE
+  };
+  g_autoptr (GstPad) src = gst_pad_new ("src", GST_PAD_SRC);
+  McuRtpEndpointCounters counters = { 0 };
+  GstElement *pipeline, *transport;
+  guint16 seq = 0, sdp_seq = 0, peer_seq;
+  gint64 end;
+
+  mcu_port_pool_set_playout_enabled (pool, TRUE);
+  ep = mcu_rtp_endpoint_new (pool, 20, &error);
+  g_assert_no_error (error);
+  port = mcu_rtp_endpoint_get_rtp_port (ep);
+  mcu_rtp_endpoint_set_remote (ep, "127.0.0.1", sdp_port, sdp_port + 1);
+  transport = build_pcmu (ep, &params);
+  pipeline = start_push (ep, transport, src);
+  for (guint i = 0; i < 5; i++)
+    gst_pad_push (src, make_rtp (seq++, 172));
+  g_assert_cmpuint (receive_exact (sdp, &sdp_seq), ==, 5);
+
+  /* the SDP's address stayed silent past the NAT grace period (set back
+   * rather than waited for) */
+  g_mutex_lock (&ep->lock);
+  ep->remote_since -= 10 * G_USEC_PER_SEC;
+  g_mutex_unlock (&ep->lock);
+  send_rtp (peer, port, 0, 0x1111);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (counters.packets_received == 0 && g_get_monotonic_time () < end) {
+    g_usleep (5 * G_TIME_SPAN_MILLISECOND);
+    mcu_rtp_endpoint_get_counters (ep, &counters);
+  }
+  g_assert_cmpuint (counters.packets_received, ==, 1);
+  peer_seq = seq;
+  for (guint i = 0; i < 5; i++)
+    gst_pad_push (src, make_rtp (seq++, 172));
+  g_assert_cmpuint (receive_exact (peer, &peer_seq), ==, 5);
+  g_assert_cmpuint (drain_rtp (sdp), ==, 0);
+
+  stop_push (pipeline, src);
   mcu_rtp_endpoint_reset (ep);
 }
 
@@ -649,6 +803,9 @@ main (int argc, char **argv)
   g_test_add_data_func (
       "/rtp-endpoint/direct/srtp-in", GINT_TO_POINTER (TRUE), test_srtp_in);
   g_test_add_func ("/rtp-endpoint/direct/send", test_direct_send);
+  g_test_add_func ("/rtp-endpoint/direct/send-srtp", test_direct_send_srtp);
+  g_test_add_func (
+      "/rtp-endpoint/direct/send-latched", test_direct_send_latched);
   g_test_add_func ("/rtp-endpoint/stream-set", test_stream_set);
   g_test_add_func ("/rtp-endpoint/ssrc-flood-bounded", test_ssrc_flood_bounded);
   g_test_add_data_func ("/rtp-endpoint/ssrc-changes-heard",

@@ -25,15 +25,17 @@ set_own_nice (gint nice)
 static gpointer
 probe_thread (gpointer data)
 {
-  return GINT_TO_POINTER (set_own_nice (1) && set_own_nice (-1));
+  return GINT_TO_POINTER (
+      set_own_nice (19) && set_own_nice (GPOINTER_TO_INT (data)));
 }
 
-/* Can this process raise a thread (CAP_SYS_NICE, or RLIMIT_NICE)? */
+/* Can this process raise a thread from the lowest priority to @nice
+ * (CAP_SYS_NICE, or an RLIMIT_NICE that reaches it)? */
 static gboolean
-can_raise (void)
+can_raise (gint nice)
 {
-  return GPOINTER_TO_INT (
-      g_thread_join (g_thread_new ("probe", probe_thread, NULL)));
+  return GPOINTER_TO_INT (g_thread_join (
+      g_thread_new ("probe", probe_thread, GINT_TO_POINTER (nice))));
 }
 
 typedef struct
@@ -70,8 +72,9 @@ test_raise_and_restore (void)
   g_autoptr (McuThreadPriority) prio = NULL;
   Run run = { .start = 5 };
 
-  if (!can_raise ()) {
-    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+  if (!can_raise (0)) {
+    g_test_skip ("cannot raise a thread that far here (CAP_SYS_NICE, "
+                 "RLIMIT_NICE)");
     return;
   }
   prio = mcu_thread_priority_new ("test threads", 0);
@@ -89,8 +92,9 @@ test_never_lowers (void)
   g_autoptr (McuThreadPriority) prio = NULL;
   Run run = { .start = -10 };
 
-  if (!can_raise ()) {
-    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+  if (!can_raise (-10)) {
+    g_test_skip ("cannot raise a thread that far here (CAP_SYS_NICE, "
+                 "RLIMIT_NICE)");
     return;
   }
   prio = mcu_thread_priority_new ("test threads", -5);
@@ -134,9 +138,60 @@ test_no_permission (void)
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   /* said once for the object, not once per thread */
-  g_test_trap_assert_stderr ("*test threads keep their priority*");
-  g_test_trap_assert_stderr_unmatched (
-      "*keep their priority*keep their priority*");
+  g_test_trap_assert_stderr ("*test threads run at nice 5, not 0*");
+  g_test_trap_assert_stderr_unmatched ("*run at nice*run at nice*");
+}
+
+/* In a child process that gave up root, with RLIMIT_NICE allowing nice -5
+ * only: threads asking -10 (the audio's) get -5, as many as those asking
+ * -5 (the video's) get, never less; each is set back at leave. */
+static void
+test_partial_permission (void)
+{
+  struct rlimit lim;
+
+  if (geteuid () != 0) {
+    g_test_skip ("needs root to drop to an unprivileged user");
+    return;
+  }
+  /* raising the hard limit needs CAP_SYS_RESOURCE (a container may lack
+   * it, as the service-sandbox test's prlimit finds) */
+  g_assert_cmpint (getrlimit (RLIMIT_NICE, &lim), ==, 0);
+  if (lim.rlim_max < 25) {
+    lim.rlim_max = 25;
+    if (setrlimit (RLIMIT_NICE, &lim) != 0) {
+      g_test_skip ("cannot raise RLIMIT_NICE here (no CAP_SYS_RESOURCE)");
+      return;
+    }
+  }
+  if (g_test_subprocess ()) {
+    g_autoptr (McuThreadPriority) audio = NULL;
+    g_autoptr (McuThreadPriority) video = NULL;
+    struct rlimit to_minus_5 = { 25, 25 };
+    Run a = { .start = 0 }, v = { .start = 0 };
+
+    g_assert_cmpint (setrlimit (RLIMIT_NICE, &to_minus_5), ==, 0);
+    g_assert_cmpint (setgid (65534), ==, 0);
+    g_assert_cmpint (setuid (65534), ==, 0);
+    audio = mcu_thread_priority_new ("audio threads", -10);
+    video = mcu_thread_priority_new ("video threads", -5);
+    a.priority = audio;
+    v.priority = video;
+    run_in_thread (&a);
+    run_in_thread (&v);
+    g_assert_true (v.entered);
+    g_assert_cmpint (v.in, ==, -5);
+    g_assert_cmpint (v.out, ==, 0);
+    g_assert_false (a.entered); /* not as far as asked */
+    g_assert_cmpint (a.in, ==, -5);
+    g_assert_cmpint (a.out, ==, 0);
+    g_assert_cmpuint (mcu_thread_priority_get_n_denied (audio), ==, 1);
+    g_assert_cmpuint (mcu_thread_priority_get_n_denied (video), ==, 0);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*audio threads run at nice -5, not -10*");
 }
 
 /* ---- the mix pool's workers ---- */
@@ -177,8 +232,9 @@ test_mix_pool_workers (void)
   g_autoptr (McuMixPool) pool = NULL;
   PoolRun r = { .caller = g_thread_self () };
 
-  if (!can_raise ()) {
-    g_test_skip ("cannot raise a thread here (no CAP_SYS_NICE)");
+  if (!can_raise (MCU_THREAD_NICE_AUDIO)) {
+    g_test_skip ("cannot raise a thread that far here (CAP_SYS_NICE, "
+                 "RLIMIT_NICE)");
     return;
   }
   g_mutex_init (&r.lock);
@@ -200,6 +256,8 @@ main (int argc, char **argv)
       "/thread-priority/raise-and-restore", test_raise_and_restore);
   g_test_add_func ("/thread-priority/never-lowers", test_never_lowers);
   g_test_add_func ("/thread-priority/no-permission", test_no_permission);
+  g_test_add_func (
+      "/thread-priority/partial-permission", test_partial_permission);
   g_test_add_func ("/thread-priority/mix-pool-workers", test_mix_pool_workers);
   return g_test_run ();
 }
