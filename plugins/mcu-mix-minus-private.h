@@ -7,6 +7,7 @@
 #include "mcu-mix-minus.h"
 #include "mcu-jitter-buffer.h"
 #include "mcu-mix-minus-ring.h"
+#include "mcu-decode-wanted.h"
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,18 @@ struct _McuMixMinusPad
   /* aggregator task only: a prompt replaces N's mix in this frame, so N
    * contributes nothing (see mcu-mix-minus-prompt.c) */
   guint64 exclusive_serial;
+
+  /* with the pad's object lock: the line to the decoder upstream
+   * (mcu-decode-wanted.h), answered to its query; revoked and replaced
+   * when the pad is unlinked (mcu-mix-minus-pad.c) */
+  McuDecodeWanted *wanted_line;
+  /* aggregator task only: whether the decoder is told to decode
+   * (mcu-mix-minus-select.c, "Decoding") */
+  McuMixKernelTalker claim; /* by its RFC 6464 levels alone, uncapped */
+  gboolean has_levels;      /* its last frame with data carried levels */
+  gboolean unverified;      /* ... which claimed voice over all zeros */
+  gboolean decode;          /* what the line says */
+  guint64 decode_until;     /* decoded at least up to this position */
 };
 
 /* Aggregator task, after each frame: wakes the jitter buffers waiting on
@@ -81,6 +94,8 @@ struct _McuMixMinusPad
 void mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all);
 /* Wakes the jitter buffer waiting on @pad (it is being released). */
 void mcu_mix_minus_pad_wake (McuMixMinusPad *pad);
+/* Aggregator task: tells the decoder upstream of @pad whether to decode. */
+void mcu_mix_minus_pad_set_decode (McuMixMinusPad *pad, gboolean decode);
 /* @pad's ring (transfer none: it lives as long as @pad), NULL while its
  * input goes through GstAggregatorPad's queue. Any thread. */
 McuMixMinusRing *mcu_mix_minus_pad_get_ring (McuMixMinusPad *pad);

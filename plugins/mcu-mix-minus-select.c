@@ -23,11 +23,46 @@
  * can only make a caller quieter). V=0 with vad=on counts as below the gate,
  * and -127 dBov (silence) as no signal at all, so such a caller is not mixed
  * and shares the full mix's encode. Without the meta, the decoded samples
- * decide as before. */
+ * decide as before.
+ *
+ * Decoding: a pad's decoder upstream (mcuopusdec) need not decode what
+ * will not be mixed, and with the default eight talkers most callers of a
+ * large room are not. After each frame every pad's line
+ * (mcu-decode-wanted.h) says whether to decode. Yes for a pad without
+ * levels (its decoded audio is all we know of it), for a selected one,
+ * and for one whose claim (its RFC 6464 levels alone, smoothed and gated
+ * like the talker's level but not capped) could place it: a free talker
+ * slot, or a claim within DECODE_MARGIN of overtaking the weakest talker
+ * (see mcu-mix-kernel.h: a talker keeps its place until another is 6 dB
+ * louder). It stays yes for DECODE_HOLD, and while its claim stays within
+ * DECODE_KEEP, so that a caller at the border does not flip. A pad told no
+ * sends zeros with its levels: never a candidate (no signal), and its
+ * level decays; the first frame decoded again seeds its level with that
+ * frame's power (capped by its claim), so that a loud caller takes over as
+ * soon as if it had been decoded all along.
+ *
+ * The claim only decides what is decoded, never who is mixed: the
+ * ranking still uses the level capped at the decoded power. A caller
+ * forging a loud level over near-silence is decoded (as every caller was
+ * before), and its decoded power keeps it out. The weakest talker's own
+ * claim is believed only up to CLAIM_TRUST above its decoded level: a
+ * talker forging a loud level cannot raise the bar that keeps louder
+ * callers undecoded (and so unable to overtake it). */
 #include "mcu-mix-minus-private.h"
 
 #include <math.h>
 #include <string.h>
+
+/* (powers) A claim within 3 dB of overtaking the weakest talker is
+ * decoded; one decoded stays so down to 4.5 dB below that. Equally loud
+ * callers (a claim at the talkers' level) are not decoded. */
+#define DECODE_MARGIN 2.0
+#define DECODE_KEEP   2.8
+/* a talker's claim above its decoded level by more than 3 dB is not
+ * believed (honest senders measure their microphone a few dB off) */
+#define CLAIM_TRUST 2.0
+/* decoded for at least this long once wanted: 0.5 s at 48 kHz */
+#define DECODE_HOLD (MCU_MIX_MINUS_RATE / 2)
 
 void
 mcu_mix_minus_select_init (McuMixMinusSelect *sel)
@@ -148,6 +183,77 @@ sum_fix (GArray *outputs, guint64 frame_serial, gint32 *sum, guint n,
   }
 }
 
+/* @pad's claim (its levels, uncapped) for a frame of @n samples ending at
+ * @end; whether it passes the gate (kept in claim.candidate). Seeds the
+ * talker's level when its audio is decoded again (see "Decoding"), from
+ * @stats, the frame's statistics as the ranking takes them. */
+static void
+claim_update (McuMixMinusSelect *sel, McuMixMinusPad *pad, gboolean fresh,
+    const McuMixKernelStats *stats, guint n, gdouble smoothing, guint64 end)
+{
+  McuMixKernelStats claim = { 0, 0 };
+
+  if (fresh && pad->header_seen)
+    claim.sum_squares = (guint64)(pad->header_power * n);
+  pad->claim.candidate = mcu_mix_kernel_talker_update (
+      &pad->claim, &claim, n, smoothing, sel->gate_power, end, sel->hangover);
+  if (!fresh)
+    return;
+  pad->has_levels = pad->header_seen;
+  if (pad->header_seen && pad->has_signal && pad->unverified)
+    pad->talker.level = MAX (pad->talker.level,
+        MIN (pad->claim.level, (gdouble)stats->sum_squares / n));
+  pad->unverified =
+      pad->header_seen && !pad->has_signal && pad->header_power > 0.0;
+}
+
+/* The bar a claim must reach to overtake the weakest selected talker (in
+ * the claims' scale), and whether every talker slot is taken. */
+static gboolean
+decode_bar (McuMixMinusSelect *sel, GArray *outputs, gdouble *bar)
+{
+  guint selected = 0;
+
+  *bar = G_MAXDOUBLE;
+  for (guint i = 0; i < outputs->len; i++) {
+    McuMixMinusPad *pad = output_pad (outputs, i);
+    gdouble ref = pad->talker.level;
+
+    if (!pad->talker.selected)
+      continue;
+    selected++;
+    if (pad->has_levels)
+      ref = MIN (pad->claim.level, pad->talker.level * CLAIM_TRUST);
+    *bar = MIN (*bar, ref * MCU_MIX_KERNEL_HYSTERESIS);
+  }
+  return sel->max_talkers > 0 && selected >= sel->max_talkers;
+}
+
+/* Tells each pad's decoder whether to decode (see "Decoding"). */
+static void
+decode_decide (McuMixMinusSelect *sel, GArray *outputs, guint64 end)
+{
+  gdouble bar;
+  gboolean full = decode_bar (sel, outputs, &bar);
+
+  for (guint i = 0; i < outputs->len; i++) {
+    McuMixMinusPad *pad = output_pad (outputs, i);
+    gboolean open = pad->claim.candidate, want, keep;
+
+    if (!pad->has_levels || pad->talker.selected)
+      want = TRUE;
+    else if (!open)
+      want = FALSE;
+    else
+      want = !full || pad->claim.level * DECODE_MARGIN >= bar;
+    if (want)
+      pad->decode_until = end + DECODE_HOLD;
+    keep = pad->decode && (end <= pad->decode_until ||
+                              (open && pad->claim.level * DECODE_KEEP >= bar));
+    mcu_mix_minus_pad_set_decode (pad, want || keep);
+  }
+}
+
 guint
 mcu_mix_minus_select_run (McuMixMinusSelect *sel, GArray *outputs,
     guint64 frame_serial, gint32 *sum, guint n)
@@ -163,9 +269,13 @@ mcu_mix_minus_select_run (McuMixMinusSelect *sel, GArray *outputs,
     McuMixMinusPad *pad = output_pad (outputs, i);
     gboolean fresh = pad->frame_serial == frame_serial;
     McuMixKernelStats header;
-    gboolean open = mcu_mix_kernel_talker_update (&pad->talker,
-        fresh ? pad_stats (pad, n, &header) : &no_stats, n, smoothing,
-        sel->gate_power, end, sel->hangover);
+    const McuMixKernelStats *stats =
+        fresh ? pad_stats (pad, n, &header) : &no_stats;
+    gboolean open;
+
+    claim_update (sel, pad, fresh, stats, n, smoothing, end);
+    open = mcu_mix_kernel_talker_update (
+        &pad->talker, stats, n, smoothing, sel->gate_power, end, sel->hangover);
 
     pad->talker.candidate = open && pad_mixed (pad, frame_serial) &&
                             !(pad->header_seen && pad->header_silent);
@@ -184,6 +294,7 @@ mcu_mix_minus_select_run (McuMixMinusSelect *sel, GArray *outputs,
     dropped += pad_mixed (pad, frame_serial) && !pad->contributes;
   }
   sum_fix (outputs, frame_serial, sum, n, contributors, dropped);
+  decode_decide (sel, outputs, end);
 
   sel->position = end;
   return contributors;

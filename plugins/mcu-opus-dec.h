@@ -38,9 +38,19 @@
  * is not silence is decoded from a reset libopus state (as at the start of
  * a call), so the speech before the silence is never concealed into it.
  *
+ * Unmixed audio is not decoded either: the mixer downstream (mcumixminus)
+ * says through a direct line (mcu-decode-wanted.h, asked with a query once
+ * per link) whether it may mix this caller's coming frames; while it says
+ * no (a caller ranked well below the talkers mixed, by its RFC 6464 level),
+ * packets and losses go out as zeros of their length, as known silence
+ * does, and the first decode after them starts from a reset state. Without
+ * an answer everything is decoded.
+ *
  * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
  * concealed (ns of audio concealed or rebuilt from FEC so far, read-only),
- * silence-skipped (packets of known silence not decoded, read-only).
+ * silence-skipped (packets of known silence not decoded, read-only),
+ * unmixed-skipped (packets not decoded because the mixer said it would not
+ * mix them, read-only).
  *
  * Threads: everything on the sink pad's streaming thread, except the
  * properties (object lock). */
@@ -61,5 +71,7 @@ gboolean mcu_opus_dec_register (GstPlugin *plugin);
 
 /* The "silence-skipped" count, typed (any thread). */
 guint64 mcu_opus_dec_get_silence_skipped (McuOpusDec *self);
+/* The "unmixed-skipped" count, typed (any thread). */
+guint64 mcu_opus_dec_get_unmixed_skipped (McuOpusDec *self);
 
 G_END_DECLS

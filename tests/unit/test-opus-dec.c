@@ -3,8 +3,10 @@
  * mono 48 kHz out, one buffer per packet at the packet's time; GAP events
  * concealed at their time in 2.5 ms steps; garbage concealed, not an
  * error; with use-inband-fec one packet behind and a lost packet rebuilt
- * at its own time. */
+ * at its own time; what the mixer downstream says it will not mix
+ * (mcu-decode-wanted.h) not decoded. */
 #include "mcu-opus-dec.h"
+#include "mcu-decode-wanted.h"
 #include "mcu-plugins.h"
 
 #include <gst/check/gstharness.h>
@@ -466,6 +468,128 @@ test_silence_loss_fec (void)
   gst_harness_teardown (h);
 }
 
+/* The harness' sink plays the mixer: it answers the decoder's query with
+ * *@user_data (NULL: no answer). */
+static GstPadProbeReturn
+on_wanted_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuDecodeWanted **line = user_data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (*line == NULL || !mcu_decode_wanted_query_answer (query, *line))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static guint64
+unmixed_skipped (GstHarness *h)
+{
+  return mcu_opus_dec_get_unmixed_skipped (MCU_OPUS_DEC (h->element));
+}
+
+static gint
+peak_of (GstBuffer *buf)
+{
+  GstMapInfo map;
+  gint peak = 0;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  for (gsize i = 0; i < map.size / 2; i++)
+    peak = MAX (peak, ABS ((gint)((gint16 *)map.data)[i]));
+  gst_buffer_unmap (buf, &map);
+  return peak;
+}
+
+/* Pushes @n packets of the tone; each comes out at its time, 20 ms long,
+ * the tone in it when @decoded, else zeros. Returns the largest peak. */
+static gint
+push_tone (GstHarness *h, Source *s, guint n, gboolean decoded)
+{
+  gint peak = 0;
+
+  for (guint k = 0; k < n; k++) {
+    GstBuffer *out;
+
+    g_assert_cmpint (gst_harness_push (h, next_packet (s)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s->k - 1) * FRAME_NS, FRAME);
+    if (decoded)
+      g_assert_cmpfloat (tone_power (out), >, 1000.0);
+    else
+      g_assert_cmpint (peak_of (out), ==, 0);
+    peak = MAX (peak, peak_of (out));
+    gst_buffer_unref (out);
+  }
+  return peak;
+}
+
+/* The mixer's line says no: packets (and a loss) go out as zeros of their
+ * length at their time, counted apart from silence; yes again: the first
+ * packets are decoded from a reset state primed with the last skipped
+ * ones, the tone at once and no louder than the steady decode (the
+ * largest peak of 100 packets decoded in a row). A revoked line, and no answer,
+ * decode everything; a relink (reconfigure) asks again. */
+static void
+test_unmixed_skip (void)
+{
+  GstHarness *h = new_decoder (FALSE);
+  McuDecodeWanted *line = mcu_decode_wanted_new ();
+  McuDecodeWanted *answer = line;
+  GstBuffer *out;
+  gint steady;
+  Source s;
+
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_wanted_query, &answer, NULL);
+  source_init (&s);
+  steady = push_tone (h, &s, 100, TRUE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 0);
+
+  mcu_decode_wanted_set (line, FALSE);
+  push_tone (h, &s, 20, FALSE);
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (s.k * FRAME_NS, FRAME_NS)));
+  s.k++;
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, (s.k - 1) * FRAME_NS, FRAME);
+  g_assert_cmpint (peak_of (out), ==, 0);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 20);
+  g_assert_cmpuint (concealed (h), ==, 0);
+  g_assert_cmpuint (
+      mcu_opus_dec_get_silence_skipped (MCU_OPUS_DEC (h->element)), ==, 0);
+
+  mcu_decode_wanted_set (line, TRUE);
+  {
+    gint first = push_tone (h, &s, 2, TRUE);
+
+    if (first > steady)
+      g_error ("first packets decoded again peak at %d, the steady tone %d",
+          first, steady);
+  }
+  push_tone (h, &s, 5, TRUE);
+
+  /* revoked (the mixer's pad was unlinked): decoded, even when said no */
+  mcu_decode_wanted_set (line, FALSE);
+  mcu_decode_wanted_revoke (line);
+  answer = NULL;
+  push_tone (h, &s, 5, TRUE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 20);
+  /* linked again, to a mixer that says no */
+  answer = mcu_decode_wanted_new ();
+  mcu_decode_wanted_set (answer, FALSE);
+  push_tone (h, &s, 3, TRUE); /* (not asked again before the relink) */
+  g_assert_true (
+      gst_harness_push_upstream_event (h, gst_event_new_reconfigure ()));
+  push_tone (h, &s, 3, FALSE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 23);
+
+  mcu_decode_wanted_unref (answer);
+  mcu_decode_wanted_unref (line);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -479,5 +603,6 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-dec/fec-garbage", test_fec_garbage);
   g_test_add_func ("/opus-dec/silence-skip", test_silence_skip);
   g_test_add_func ("/opus-dec/silence-loss-fec", test_silence_loss_fec);
+  g_test_add_func ("/opus-dec/unmixed-skip", test_unmixed_skip);
   return g_test_run ();
 }

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * GstHarness tests of mcumixminus' decode line (mcu-decode-wanted.h): with
+ * max-talkers 2, the pads that will not be mixed are told not to be
+ * decoded. Each test here plays the decoders (mcuopusdec): a pad whose line
+ * says no gets zeros of its frame with its RFC 6464 level (as the decoder
+ * and the level probe give it), one whose line says yes its audio. Live,
+ * with the harness' test clock: a frame is mixed once every input has data
+ * for it. sink_0 is the room's silent clock source, 1..5 the callers. */
+#include "mcu-decode-wanted.h"
+#include "mcu-mix-minus.h"
+#include "mcu-plugins.h"
+
+#include <gst/check/gstharness.h>
+
+#define FRAME          960 /* 20 ms at 48 kHz */
+#define FRAME_DURATION (20 * GST_MSECOND)
+#define N_PADS         6
+#define PULL_TIMEOUT_S 10
+/* The talkers are settled and the others told no within this many frames
+ * (the line stays yes for 0.5 s once wanted) */
+#define SETTLE 50
+
+typedef struct
+{
+  GstElement *element;
+  GstHarness *main;
+  GstHarness *in[N_PADS];
+  McuDecodeWanted *line[N_PADS]; /* (owned) what sink_N answered */
+  gint16 amplitude[N_PADS];
+  gint level[N_PADS];    /* RFC 6464 -dBov on its buffers (voice), -1: none */
+  guint decoded[N_PADS]; /* frames pushed decoded */
+  guint k;               /* next frame */
+} Room;
+
+/* Participant @p's audio at sample @s: a square wave whose half period,
+ * 2p + 1 samples, tells them apart. */
+static gint16
+voice (Room *r, guint p, guint64 s)
+{
+  return (gint16)((s / (2 * p + 1)) % 2 ? r->amplitude[p] : -r->amplitude[p]);
+}
+
+static Room *
+room_new (void)
+{
+  Room *r = g_new0 (Room, 1);
+
+  r->element = gst_element_factory_make ("mcumixminus", NULL);
+  g_assert_nonnull (r->element);
+  g_object_set (r->element, "output-buffer-duration", FRAME_DURATION,
+      "gate-threshold-db", -55.0, "max-talkers", 2, NULL);
+  r->main = gst_harness_new_with_element (r->element, NULL, "src");
+  for (guint p = 0; p < N_PADS; p++) {
+    g_autofree gchar *name = g_strdup_printf ("sink_%u", p);
+    g_autoptr (GstPad) pad = NULL;
+    g_autoptr (GstQuery) query = mcu_decode_wanted_query_new ();
+
+    r->in[p] = gst_harness_new_with_element (r->element, name, NULL);
+    gst_harness_set_src_caps_str (r->in[p], MCU_MIX_MINUS_CAPS);
+    pad = gst_element_get_static_pad (r->element, name);
+    g_assert_true (gst_pad_query (pad, query));
+    r->line[p] = mcu_decode_wanted_query_parse (query);
+    g_assert_nonnull (r->line[p]);
+    /* -20 dBFS, and a level that says so */
+    r->amplitude[p] = p == 0 ? 0 : 3277;
+    r->level[p] = p == 0 ? -1 : 20;
+  }
+  return r;
+}
+
+static void
+room_free (Room *r)
+{
+  for (guint p = 0; p < N_PADS; p++) {
+    g_clear_pointer (&r->in[p], gst_harness_teardown);
+    g_clear_pointer (&r->line[p], mcu_decode_wanted_unref);
+  }
+  g_clear_pointer (&r->main, gst_harness_teardown);
+  gst_object_unref (r->element);
+  g_free (r);
+}
+
+static gboolean
+wanted (Room *r, guint p)
+{
+  return mcu_decode_wanted_get (r->line[p]) == MCU_DECODE_WANTED_YES;
+}
+
+static GstBuffer *
+pull (GstHarness *h)
+{
+  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
+  GstBuffer *buffer;
+
+  while ((buffer = gst_harness_try_pull (h)) == NULL &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_nonnull (buffer);
+  return buffer;
+}
+
+/* Whether @buffer is frame @k of the sum of the participants in @mask. */
+static gboolean
+is_voices (Room *r, GstBuffer *buffer, guint k, guint mask)
+{
+  GstMapInfo map;
+  gboolean same = TRUE;
+
+  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.size, ==, FRAME * sizeof (gint16));
+  for (guint i = 0; i < FRAME && same; i++) {
+    gint expected = 0;
+
+    for (guint p = 0; p < N_PADS; p++)
+      if (mask & (1u << p))
+        expected += voice (r, p, (guint64)k * FRAME + i);
+    same = ((const gint16 *)map.data)[i] == expected;
+  }
+  gst_buffer_unmap (buffer, &map);
+  return same;
+}
+
+/* One frame: every pad gets its audio when its line says yes, else zeros,
+ * with its level either way. Returns the mask of those mixed (checks that
+ * the mix is exactly theirs, at most two). */
+static guint
+room_frame (Room *r)
+{
+  guint k = r->k++, mixed = G_MAXUINT;
+  GstBuffer *mix;
+
+  for (guint p = 0; p < N_PADS; p++) {
+    GstBuffer *b =
+        gst_buffer_new_allocate (NULL, FRAME * sizeof (gint16), NULL);
+    gboolean decode = wanted (r, p);
+    GstMapInfo map;
+
+    gst_buffer_map (b, &map, GST_MAP_WRITE);
+    for (guint i = 0; i < FRAME; i++)
+      ((gint16 *)map.data)[i] =
+          decode ? voice (r, p, (guint64)k * FRAME + i) : 0;
+    gst_buffer_unmap (b, &map);
+    GST_BUFFER_PTS (b) = k * FRAME_DURATION;
+    GST_BUFFER_DURATION (b) = FRAME_DURATION;
+    if (r->level[p] >= 0)
+      gst_buffer_add_audio_level_meta (b, (guint8)r->level[p], TRUE);
+    r->decoded[p] += decode;
+    g_assert_cmpint (gst_harness_push (r->in[p], b), ==, GST_FLOW_OK);
+  }
+  mix = pull (r->main);
+  for (guint mask = 0; mask < (1u << N_PADS) && mixed == G_MAXUINT; mask++)
+    if (__builtin_popcount (mask) <= 2 && is_voices (r, mix, k, mask))
+      mixed = mask;
+  gst_buffer_unref (mix);
+  if (mixed == G_MAXUINT)
+    g_error ("frame %u: the mix is no sum of two callers", k);
+  return mixed;
+}
+
+/* Five callers equally loud, with levels that say so: the two mixed (the
+ * first two: ties go to the earlier pad) are decoded, the three others
+ * told no, and they stay so. */
+static Room *
+room_settle (void)
+{
+  Room *r = room_new ();
+
+  for (guint k = 0; k < SETTLE; k++)
+    room_frame (r);
+  for (guint k = 0; k < 50; k++) {
+    guint mixed = room_frame (r);
+
+    if (mixed != 0x6)
+      g_error ("frame %u: 0x%x mixed, not 0x6", r->k - 1, mixed);
+    for (guint p = 1; p < N_PADS; p++)
+      if (wanted (r, p) != (p <= 2))
+        g_error ("frame %u: sink_%u %s decoded", r->k - 1, p,
+            wanted (r, p) ? "is" : "is not");
+  }
+  return r;
+}
+
+static void
+test_only_mixed_decoded (void)
+{
+  Room *r = room_settle ();
+
+  /* (the settling's frames decoded everyone; then only 1 and 2) */
+  for (guint p = 3; p < N_PADS; p++)
+    g_assert_cmpuint (r->decoded[p], <=, SETTLE);
+  g_assert_cmpuint (r->decoded[1], ==, r->k);
+  room_free (r);
+}
+
+/* Caller 5, told no, becomes the loudest (12 dB up, its level says so):
+ * decoded again at once, mixed within 0.2 s, and the weaker talker it
+ * took the place of is told no again later. */
+static void
+test_loudest_mixed (void)
+{
+  Room *r = room_settle ();
+  guint k;
+
+  r->amplitude[5] = 13108;
+  r->level[5] = 8;
+  for (k = 0; k < 10 && !(room_frame (r) & 0x20); k++)
+    ;
+  if (k == 10)
+    g_error ("the loudest caller is not mixed 10 frames after it spoke up");
+  for (k = 0; k < SETTLE; k++)
+    room_frame (r);
+  g_assert_cmpuint (room_frame (r), ==, 0x22);
+  g_assert_true (wanted (r, 5));
+  g_assert_false (wanted (r, 2));
+  room_free (r);
+}
+
+/* Caller 3, told no, forges a 0 dBov level over quiet audio (-40 dBFS,
+ * above the gate, 20 dB below the talkers): it is decoded to check, never
+ * mixed, and the talkers keep their places. */
+static void
+test_forged_level (void)
+{
+  Room *r = room_settle ();
+
+  r->amplitude[3] = 328;
+  r->level[3] = 0;
+  for (guint k = 0; k < 100; k++) {
+    guint mixed = room_frame (r);
+
+    if (mixed != 0x6)
+      g_error ("frame %u: 0x%x mixed, not 0x6", r->k - 1, mixed);
+  }
+  g_assert_true (wanted (r, 3));
+  room_free (r);
+}
+
+/* Caller 4 sends no levels (and is a little quieter than the talkers):
+ * always decoded, though not mixed. */
+static void
+test_no_levels_decoded (void)
+{
+  Room *r = room_new ();
+
+  r->level[4] = -1;
+  r->amplitude[4] = 3000;
+  for (guint k = 0; k < 2 * SETTLE; k++) {
+    g_assert_cmpuint (room_frame (r) & 0x10, ==, 0);
+    g_assert_true (wanted (r, 4));
+  }
+  g_assert_false (wanted (r, 5));
+  room_free (r);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (mcu_plugins_register ());
+  g_test_add_func (
+      "/mixminus-decode/only-mixed-decoded", test_only_mixed_decoded);
+  g_test_add_func ("/mixminus-decode/loudest-mixed", test_loudest_mixed);
+  g_test_add_func ("/mixminus-decode/forged-level", test_forged_level);
+  g_test_add_func (
+      "/mixminus-decode/no-levels-decoded", test_no_levels_decoded);
+  return g_test_run ();
+}
