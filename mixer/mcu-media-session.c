@@ -219,6 +219,9 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
   if (self->decode)
     stats->silence_skipped =
         mcu_audio_decode_get_silence_skipped (self->decode);
+  if (self->decode)
+    stats->unmixed_skipped =
+        mcu_audio_decode_get_unmixed_skipped (self->decode);
 }
 
 guint64
