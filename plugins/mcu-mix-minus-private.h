@@ -85,6 +85,8 @@ struct _McuMixMinusPad
   gboolean has_levels;      /* its last frame with data carried levels */
   gboolean unverified;      /* ... which claimed voice over all zeros */
   gboolean decode;          /* what the line says */
+  gdouble bar_ref;          /* as a talker: its level, for the bar */
+  guint64 talker_until;     /* keeps its talker slot up to this position */
   guint64 decode_until;     /* decoded at least up to this position */
 };
 

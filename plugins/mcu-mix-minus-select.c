@@ -63,6 +63,12 @@
 #define CLAIM_TRUST 2.0
 /* decoded for at least this long once wanted: 0.5 s at 48 kHz */
 #define DECODE_HOLD (MCU_MIX_MINUS_RATE / 2)
+/* a talker keeps its slot (for the decoding) this long after it was last
+ * selected: 0.3 s, the default gate hangover */
+#define SLOT_HOLD (MCU_MIX_MINUS_RATE * 3 / 10)
+/* a talker's figure for the bar falls with this time constant (1 s),
+ * 6.6 times slower than its level (mcu-mix-kernel.h) */
+#define BAR_RELEASE ((gdouble)MCU_MIX_MINUS_RATE)
 
 void
 mcu_mix_minus_select_init (McuMixMinusSelect *sel)
@@ -207,34 +213,52 @@ claim_update (McuMixMinusSelect *sel, McuMixMinusPad *pad, gboolean fresh,
       pad->header_seen && !pad->has_signal && pad->header_power > 0.0;
 }
 
-/* The bar a claim must reach to overtake the weakest selected talker (in
- * the claims' scale), and whether every talker slot is taken. */
+/* The bar a claim must reach to overtake the weakest talker (in the
+ * claims' scale), and whether every talker slot is taken. A talker whose
+ * frames did not come for a while (late or lost on a busy machine) is out
+ * of the selection until they come again, but keeps its slot here for
+ * SLOT_HOLD, and its figure follows its level up at once but down only
+ * at BAR_RELEASE: over a gap of 100-180 ms, the free slot and the dip of
+ * its level (which takes a few frames to come back) had every caller
+ * decoded for DECODE_HOLD (a third to a half of the skips lost at 100
+ * callers on a loaded machine). */
 static gboolean
-decode_bar (McuMixMinusSelect *sel, GArray *outputs, gdouble *bar)
+decode_bar (McuMixMinusSelect *sel, GArray *outputs, guint64 frame_serial,
+    guint n, gdouble *bar)
 {
-  guint selected = 0;
+  guint64 start = sel->position, end = start + n;
+  gdouble release = exp (-(gdouble)n / BAR_RELEASE);
+  guint talkers = 0;
 
   *bar = G_MAXDOUBLE;
   for (guint i = 0; i < outputs->len; i++) {
     McuMixMinusPad *pad = output_pad (outputs, i);
-    gdouble ref = pad->talker.level;
+    gboolean was = pad->talker_until > start;
+    gdouble ref = 0.0;
 
-    if (!pad->talker.selected)
+    if (!pad->talker.selected && !was)
       continue;
-    selected++;
-    if (pad->has_levels)
-      ref = MIN (pad->claim.level, pad->talker.level * CLAIM_TRUST);
-    *bar = MIN (*bar, ref * MCU_MIX_KERNEL_HYSTERESIS);
+    if (pad->talker.selected && pad->frame_serial == frame_serial)
+      ref = pad->has_levels
+                ? MIN (pad->claim.level, pad->talker.level * CLAIM_TRUST)
+                : pad->talker.level;
+    pad->bar_ref = was ? MAX (ref, pad->bar_ref * release) : ref;
+    if (pad->talker.selected)
+      pad->talker_until = end + SLOT_HOLD;
+    talkers++;
+    *bar = MIN (*bar, pad->bar_ref * MCU_MIX_KERNEL_HYSTERESIS);
   }
-  return sel->max_talkers > 0 && selected >= sel->max_talkers;
+  return sel->max_talkers > 0 && talkers >= sel->max_talkers;
 }
 
 /* Tells each pad's decoder whether to decode (see "Decoding"). */
 static void
-decode_decide (McuMixMinusSelect *sel, GArray *outputs, guint64 end)
+decode_decide (
+    McuMixMinusSelect *sel, GArray *outputs, guint64 frame_serial, guint n)
 {
+  guint64 end = sel->position + n;
   gdouble bar;
-  gboolean full = decode_bar (sel, outputs, &bar);
+  gboolean full = decode_bar (sel, outputs, frame_serial, n, &bar);
 
   for (guint i = 0; i < outputs->len; i++) {
     McuMixMinusPad *pad = output_pad (outputs, i);
@@ -294,7 +318,7 @@ mcu_mix_minus_select_run (McuMixMinusSelect *sel, GArray *outputs,
     dropped += pad_mixed (pad, frame_serial) && !pad->contributes;
   }
   sum_fix (outputs, frame_serial, sum, n, contributors, dropped);
-  decode_decide (sel, outputs, end);
+  decode_decide (sel, outputs, frame_serial, n);
 
   sel->position = end;
   return contributors;

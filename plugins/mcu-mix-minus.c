@@ -670,6 +670,8 @@ reset_pad (GstElement *element, GstPad *pad, gpointer user_data)
   memset (&mpad->claim, 0, sizeof (mpad->claim));
   mpad->has_levels = mpad->unverified = FALSE;
   mpad->decode_until = 0;
+  mpad->bar_ref = 0.0;
+  mpad->talker_until = 0;
   mcu_mix_minus_pad_set_decode (mpad, TRUE);
   mpad->contributes = FALSE;
   mpad->level.sum_squares = 0;
