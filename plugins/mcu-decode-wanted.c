@@ -2,9 +2,15 @@
  * mcu: McuDecodeWanted (see mcu-decode-wanted.h). */
 #include "mcu-decode-wanted.h"
 
+/* state and level in one atomic int, so that a reader never sees the
+ * state of one setting with the level of another */
+#define PACK(state, level) ((gint)(state) | (gint)((level) << 8))
+#define STATE(v)           ((McuDecodeWantedState)((v)&0xFF))
+#define LEVEL(v)           ((guint)(v) >> 8)
+
 struct _McuDecodeWanted
 {
-  gint state; /* atomic: McuDecodeWantedState */
+  gint value; /* atomic: PACK (McuDecodeWantedState, level) */
 };
 
 G_DEFINE_BOXED_TYPE (McuDecodeWanted, mcu_decode_wanted, mcu_decode_wanted_ref,
@@ -15,7 +21,7 @@ mcu_decode_wanted_new (void)
 {
   McuDecodeWanted *line = g_atomic_rc_box_new0 (McuDecodeWanted);
 
-  line->state = MCU_DECODE_WANTED_YES;
+  line->value = PACK (MCU_DECODE_WANTED_ALL, 0);
   return line;
 }
 
@@ -34,24 +40,53 @@ mcu_decode_wanted_unref (McuDecodeWanted *line)
 }
 
 McuDecodeWantedState
-mcu_decode_wanted_get (McuDecodeWanted *line)
+mcu_decode_wanted_get (McuDecodeWanted *line, guint *level)
 {
-  return (McuDecodeWantedState)g_atomic_int_get (&line->state);
+  gint v = g_atomic_int_get (&line->value);
+
+  *level = LEVEL (v);
+  return STATE (v);
 }
 
 void
-mcu_decode_wanted_set (McuDecodeWanted *line, gboolean wanted)
+mcu_decode_wanted_set (
+    McuDecodeWanted *line, McuDecodeWantedState state, guint level)
 {
-  gint to = wanted ? MCU_DECODE_WANTED_YES : MCU_DECODE_WANTED_NO;
+  gint to, old;
 
-  /* (a compare and exchange: never brings a revoked line back) */
-  g_atomic_int_compare_and_exchange (&line->state, !to, to);
+  g_return_if_fail (state != MCU_DECODE_WANTED_REVOKED);
+  to = PACK (state, state == MCU_DECODE_WANTED_LEVEL ? MIN (level, 126) : 0);
+  /* (compare and exchange: never brings a revoked line back) */
+  do {
+    old = g_atomic_int_get (&line->value);
+    if (STATE (old) == MCU_DECODE_WANTED_REVOKED || old == to)
+      return;
+  } while (!g_atomic_int_compare_and_exchange (&line->value, old, to));
 }
 
 void
 mcu_decode_wanted_revoke (McuDecodeWanted *line)
 {
-  g_atomic_int_set (&line->state, MCU_DECODE_WANTED_REVOKED);
+  g_atomic_int_set (&line->value, PACK (MCU_DECODE_WANTED_REVOKED, 0));
+}
+
+gboolean
+mcu_decode_wanted_takes (
+    McuDecodeWantedState state, guint level, const GstAudioLevelMeta *meta)
+{
+  switch (state) {
+    case MCU_DECODE_WANTED_NONE:
+      return FALSE;
+    case MCU_DECODE_WANTED_LEVEL:
+      /* without a level header nothing is known of it: decode (V=0 with
+       * vad=on and -127 dBov are not voice: the mixer's gate) */
+      return meta == NULL || (meta->voice_activity && meta->level < 127 &&
+                                 meta->level <= level);
+    case MCU_DECODE_WANTED_ALL:
+    case MCU_DECODE_WANTED_REVOKED:
+    default:
+      return TRUE;
+  }
 }
 
 GstQuery *

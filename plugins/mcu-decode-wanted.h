@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * mcu: McuDecodeWanted, a mixer input's direct line to the decoder
- * upstream of it: whether the mixer may mix that input's coming frames.
- * A decoder told no need not decode them (mcuopusdec: zeros of each
- * packet's length, with its level meta; see mcu-opus-dec.h).
+ * upstream of it: which of that input's coming packets the mixer may mix.
+ * ALL: every one (a talker mixed, or about to be); LEVEL: only a packet
+ * whose own RFC 6464 level (GstAudioLevelMeta on the payload, put there by
+ * mixer/mcu-rtp-level.c) says voice at @level dBov or louder: the mixer's
+ * gate while a talker slot is free, else the bar to overtake the weakest
+ * talker less a margin; NONE: no packet (a muted input). A decoder need not
+ * decode the others (mcuopusdec: zeros of each packet's length; see
+ * mcu-opus-dec.h). Judging each packet by its own level at the decoder, not
+ * the mixer's judgement of the frames before it, decodes the first voiced
+ * packet of a burst: the mixer decides a frame after it mixed it, when the
+ * next packets (up to 40 ms of ring, plus one held for FEC) are decoded.
  *
  * The decoder gets the line by sending MCU_DECODE_WANTED_QUERY (a custom
  * downstream query) from its src pad; a mixer pad (mcumixminus' sink_N)
@@ -17,6 +25,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/audio/audio.h>
 
 G_BEGIN_DECLS
 
@@ -24,8 +33,9 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  MCU_DECODE_WANTED_YES,    /* the mixer may mix it: decode */
-  MCU_DECODE_WANTED_NO,     /* it will not be mixed: need not decode */
+  MCU_DECODE_WANTED_ALL,    /* the mixer may mix every packet: decode */
+  MCU_DECODE_WANTED_LEVEL,  /* only packets with voice at a level or louder */
+  MCU_DECODE_WANTED_NONE,   /* none will be mixed: need not decode */
   MCU_DECODE_WANTED_REVOKED /* the line is dead: drop it, decode */
 } McuDecodeWantedState;
 
@@ -34,15 +44,23 @@ typedef struct _McuDecodeWanted McuDecodeWanted;
 #define MCU_TYPE_DECODE_WANTED (mcu_decode_wanted_get_type ())
 GType mcu_decode_wanted_get_type (void);
 
-/* A new line, saying yes. */
+/* A new line, saying ALL. */
 McuDecodeWanted *mcu_decode_wanted_new (void);
 McuDecodeWanted *mcu_decode_wanted_ref (McuDecodeWanted *line);
 void mcu_decode_wanted_unref (McuDecodeWanted *line);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuDecodeWanted, mcu_decode_wanted_unref)
 
-McuDecodeWantedState mcu_decode_wanted_get (McuDecodeWanted *line);
-/* Says yes or no, unless the line was revoked (for good). */
-void mcu_decode_wanted_set (McuDecodeWanted *line, gboolean wanted);
+/* The state, and with LEVEL in @level the threshold (dBov, 0-126). */
+McuDecodeWantedState mcu_decode_wanted_get (
+    McuDecodeWanted *line, guint *level);
+/* Says @state (not REVOKED: see revoke) with @level for LEVEL, unless the
+ * line was revoked (for good). */
+void mcu_decode_wanted_set (
+    McuDecodeWanted *line, McuDecodeWantedState state, guint level);
+/* Whether a packet with @meta (NULL: no level header) is to be decoded
+ * under @state and @level (as from mcu_decode_wanted_get). */
+gboolean mcu_decode_wanted_takes (
+    McuDecodeWantedState state, guint level, const GstAudioLevelMeta *meta);
 void mcu_decode_wanted_revoke (McuDecodeWanted *line);
 
 /* The query a decoder sends downstream, and its answer: (transfer full)

@@ -702,11 +702,12 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
 }
 
 void
-mcu_mix_minus_pad_set_decode (McuMixMinusPad *pad, gboolean decode)
+mcu_mix_minus_pad_set_decode (
+    McuMixMinusPad *pad, McuDecodeWantedState state, guint level)
 {
-  pad->decode = decode;
+  pad->dec.line = state;
   GST_OBJECT_LOCK (pad);
-  mcu_decode_wanted_set (pad->wanted_line, decode);
+  mcu_decode_wanted_set (pad->wanted_line, state, level);
   GST_OBJECT_UNLOCK (pad);
 }
 
@@ -804,6 +805,6 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   pad->last_flow = GST_FLOW_OK;
   pad->asker = mcu_jitter_buffer_asker_new (G_OBJECT (pad), ask_direct);
   pad->wanted_line = mcu_decode_wanted_new ();
-  pad->decode = TRUE;
+  pad->dec.line = MCU_DECODE_WANTED_ALL;
   g_signal_connect (pad, "unlinked", G_CALLBACK (on_unlinked), NULL);
 }

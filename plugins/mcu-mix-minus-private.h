@@ -11,6 +11,20 @@
 
 G_BEGIN_DECLS
 
+/* A pad's side of its decode line (mcu-mix-minus-select.c, "Decoding").
+ * Aggregator task only. */
+typedef struct
+{
+  McuDecodeWantedState line; /* what the line says (not REVOKED) */
+  McuMixKernelTalker claim;  /* by its RFC 6464 levels alone, uncapped */
+  gboolean has_levels;       /* its last frame with data carried levels */
+  gboolean unverified;       /* ... which claimed voice over all zeros */
+  gdouble bar_ref;           /* as a talker: its level, for the bar */
+  guint64 talker_until;      /* a late talker keeps its slot up to here */
+  guint64 late_until;        /* its bar_ref falls slowly up to here */
+  guint64 decode_until;      /* ALL at least up to this position */
+} McuMixMinusDecodeState;
+
 #define MCU_MIX_MINUS_RATE 48000
 
 struct _McuMixMinusPad
@@ -79,15 +93,9 @@ struct _McuMixMinusPad
    * (mcu-decode-wanted.h), answered to its query; revoked and replaced
    * when the pad is unlinked (mcu-mix-minus-pad.c) */
   McuDecodeWanted *wanted_line;
-  /* aggregator task only: whether the decoder is told to decode
+  /* aggregator task only: what the decoder is told to decode
    * (mcu-mix-minus-select.c, "Decoding") */
-  McuMixKernelTalker claim; /* by its RFC 6464 levels alone, uncapped */
-  gboolean has_levels;      /* its last frame with data carried levels */
-  gboolean unverified;      /* ... which claimed voice over all zeros */
-  gboolean decode;          /* what the line says */
-  gdouble bar_ref;          /* as a talker: its level, for the bar */
-  guint64 talker_until;     /* keeps its talker slot up to this position */
-  guint64 decode_until;     /* decoded at least up to this position */
+  McuMixMinusDecodeState dec;
 };
 
 /* Aggregator task, after each frame: wakes the jitter buffers waiting on
@@ -96,8 +104,10 @@ struct _McuMixMinusPad
 void mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all);
 /* Wakes the jitter buffer waiting on @pad (it is being released). */
 void mcu_mix_minus_pad_wake (McuMixMinusPad *pad);
-/* Aggregator task: tells the decoder upstream of @pad whether to decode. */
-void mcu_mix_minus_pad_set_decode (McuMixMinusPad *pad, gboolean decode);
+/* Aggregator task: tells the decoder upstream of @pad what to decode
+ * (@level: with MCU_DECODE_WANTED_LEVEL). */
+void mcu_mix_minus_pad_set_decode (
+    McuMixMinusPad *pad, McuDecodeWantedState state, guint level);
 /* @pad's ring (transfer none: it lives as long as @pad), NULL while its
  * input goes through GstAggregatorPad's queue. Any thread. */
 McuMixMinusRing *mcu_mix_minus_pad_get_ring (McuMixMinusPad *pad);
@@ -198,6 +208,8 @@ void mcu_mix_minus_prompts_drop_target (
 void mcu_mix_minus_select_init (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_clear (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_reset (McuMixMinusSelect *sel);
+/* Forgets @pad's selection state for its decode line; the line says ALL. */
+void mcu_mix_minus_select_reset_pad (McuMixMinusPad *pad);
 
 /* Latches the settings for the next frame. */
 void mcu_mix_minus_select_configure (McuMixMinusSelect *sel,

@@ -28,18 +28,24 @@
  * Decoding: a pad's decoder upstream (mcuopusdec) need not decode what
  * will not be mixed, and with the default eight talkers most callers of a
  * large room are not. After each frame every pad's line
- * (mcu-decode-wanted.h) says whether to decode. Yes for a pad without
- * levels (its decoded audio is all we know of it), for a selected one,
- * and for one whose claim (its RFC 6464 levels alone, smoothed and gated
- * like the talker's level but not capped) could place it: a free talker
- * slot, or a claim within DECODE_MARGIN of overtaking the weakest talker
- * (see mcu-mix-kernel.h: a talker keeps its place until another is 6 dB
- * louder). It stays yes for DECODE_HOLD, and while its claim stays within
- * DECODE_KEEP, so that a caller at the border does not flip. A pad told no
- * sends zeros with its levels: never a candidate (no signal), and its
- * level decays; the first frame decoded again seeds its level with that
- * frame's power (capped by its claim), so that a loud caller takes over as
- * soon as if it had been decoded all along.
+ * (mcu-decode-wanted.h) says what to decode. ALL for a pad without levels
+ * (its decoded audio is all we know of it), for a selected one, and for
+ * one whose claim (its RFC 6464 levels alone, smoothed and gated like the
+ * talker's level but not capped) could place it: a free talker slot, or a
+ * claim within DECODE_MARGIN of overtaking the weakest talker (see
+ * mcu-mix-kernel.h: a talker keeps its place until another is 6 dB
+ * louder). It stays ALL for DECODE_HOLD, and while its claim stays within
+ * DECODE_KEEP, so that a caller at the border does not flip. Else LEVEL:
+ * the decoder decodes each packet whose own level could place it (the
+ * gate while a slot is free, else DECODE_MARGIN under the bar) and sends
+ * zeros with their levels for the others; NONE while the pad is muted.
+ * So the first voiced packet after a long quiet is decoded at once: this
+ * frame's decision reaches the decoder one or two packets (the ring's
+ * 40 ms, one more held for FEC) after the audio it judged, too late for a
+ * burst's onset. A frame of zeros is never a candidate (no signal), and
+ * its level decays; the first frame decoded again seeds its level with
+ * that frame's power (capped by its claim), so that a loud caller takes
+ * over as soon as if it had been decoded all along.
  *
  * The claim only decides what is decoded, never who is mixed: the
  * ranking still uses the level capped at the decoded power. A caller
@@ -89,6 +95,13 @@ void
 mcu_mix_minus_select_reset (McuMixMinusSelect *sel)
 {
   sel->position = 0;
+}
+
+void
+mcu_mix_minus_select_reset_pad (McuMixMinusPad *pad)
+{
+  memset (&pad->dec, 0, sizeof (pad->dec));
+  mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_ALL, 0);
 }
 
 void
@@ -201,27 +214,31 @@ claim_update (McuMixMinusSelect *sel, McuMixMinusPad *pad, gboolean fresh,
 
   if (fresh && pad->header_seen)
     claim.sum_squares = (guint64)(pad->header_power * n);
-  pad->claim.candidate = mcu_mix_kernel_talker_update (
-      &pad->claim, &claim, n, smoothing, sel->gate_power, end, sel->hangover);
+  pad->dec.claim.candidate = mcu_mix_kernel_talker_update (&pad->dec.claim,
+      &claim, n, smoothing, sel->gate_power, end, sel->hangover);
   if (!fresh)
     return;
-  pad->has_levels = pad->header_seen;
-  if (pad->header_seen && pad->has_signal && pad->unverified)
+  pad->dec.has_levels = pad->header_seen;
+  if (pad->header_seen && pad->has_signal && pad->dec.unverified)
     pad->talker.level = MAX (pad->talker.level,
-        MIN (pad->claim.level, (gdouble)stats->sum_squares / n));
-  pad->unverified =
+        MIN (pad->dec.claim.level, (gdouble)stats->sum_squares / n));
+  pad->dec.unverified =
       pad->header_seen && !pad->has_signal && pad->header_power > 0.0;
 }
 
 /* The bar a claim must reach to overtake the weakest talker (in the
  * claims' scale), and whether every talker slot is taken. A talker whose
- * frames did not come for a while (late or lost on a busy machine) is out
- * of the selection until they come again, but keeps its slot here for
- * SLOT_HOLD, and its figure follows its level up at once but down only
- * at BAR_RELEASE: over a gap of 100-180 ms, the free slot and the dip of
- * its level (which takes a few frames to come back) had every caller
- * decoded for DECODE_HOLD (a third to a half of the skips lost at 100
- * callers on a loaded machine). */
+ * frame did not come (late or lost on a busy machine) is out of the
+ * selection until its frames come again, but keeps its slot here for
+ * SLOT_HOLD, and its figure for the bar falls only at BAR_RELEASE until
+ * SLOT_HOLD after its last missing frame (its level, which decayed over
+ * the gap, takes a few frames to come back): over a gap of 100-180 ms the
+ * free slot and that dip had every caller decoded for DECODE_HOLD (a third
+ * to a half of the skips lost at 100 callers on a loaded machine). A
+ * talker deselected with its frame there (it went quiet, or was
+ * overtaken) frees its slot at once, and a talker's figure otherwise
+ * follows its level as the selection does: a waiting caller is decoded as
+ * soon as it could take the slot. */
 static gboolean
 decode_bar (McuMixMinusSelect *sel, GArray *outputs, guint64 frame_serial,
     guint n, gdouble *bar)
@@ -233,25 +250,49 @@ decode_bar (McuMixMinusSelect *sel, GArray *outputs, guint64 frame_serial,
   *bar = G_MAXDOUBLE;
   for (guint i = 0; i < outputs->len; i++) {
     McuMixMinusPad *pad = output_pad (outputs, i);
-    gboolean was = pad->talker_until > start;
+    McuMixMinusDecodeState *dec = &pad->dec;
+    gboolean fresh = pad->frame_serial == frame_serial;
+    gboolean late = !fresh && dec->talker_until > start;
     gdouble ref = 0.0;
 
-    if (!pad->talker.selected && !was)
+    if (late)
+      dec->late_until = end + SLOT_HOLD;
+    if (!pad->talker.selected && !late) {
+      dec->talker_until = 0;
       continue;
-    if (pad->talker.selected && pad->frame_serial == frame_serial)
-      ref = pad->has_levels
-                ? MIN (pad->claim.level, pad->talker.level * CLAIM_TRUST)
-                : pad->talker.level;
-    pad->bar_ref = was ? MAX (ref, pad->bar_ref * release) : ref;
+    }
     if (pad->talker.selected)
-      pad->talker_until = end + SLOT_HOLD;
+      ref = dec->has_levels
+                ? MIN (dec->claim.level, pad->talker.level * CLAIM_TRUST)
+                : pad->talker.level;
+    dec->bar_ref =
+        dec->late_until > start ? MAX (ref, dec->bar_ref * release) : ref;
+    if (pad->talker.selected)
+      dec->talker_until = end + SLOT_HOLD;
     talkers++;
-    *bar = MIN (*bar, pad->bar_ref * MCU_MIX_KERNEL_HYSTERESIS);
+    *bar = MIN (*bar, dec->bar_ref * MCU_MIX_KERNEL_HYSTERESIS);
   }
   return sel->max_talkers > 0 && talkers >= sel->max_talkers;
 }
 
-/* Tells each pad's decoder whether to decode (see "Decoding"). */
+/* The RFC 6464 level (-dBov) at or above which a packet of @pad reaches
+ * @power (a frame's mean square in the claims' scale: after the pad's
+ * gain) under the pad's @gain; -1 when no level can. */
+static gint
+level_for_power (gdouble power, gint32 gain)
+{
+  gdouble g = (gdouble)gain / MCU_MIX_KERNEL_GAIN_UNITY;
+  gdouble full = 32768.0 * 32768.0 * g * g, db;
+
+  if (power <= 0.0)
+    return 126;
+  if (power > full)
+    return -1;
+  db = -10.0 * log10 (power / full);
+  return (gint)MIN (floor (db), 126.0);
+}
+
+/* Tells each pad's decoder what to decode (see "Decoding"). */
 static void
 decode_decide (
     McuMixMinusSelect *sel, GArray *outputs, guint64 frame_serial, guint n)
@@ -262,19 +303,42 @@ decode_decide (
 
   for (guint i = 0; i < outputs->len; i++) {
     McuMixMinusPad *pad = output_pad (outputs, i);
-    gboolean open = pad->claim.candidate, want, keep;
+    McuMixMinusDecodeState *dec = &pad->dec;
+    gboolean open = dec->claim.candidate, want, keep, mute;
+    gint32 gain;
+    gint level;
 
-    if (!pad->has_levels || pad->talker.selected)
+    GST_OBJECT_LOCK (pad);
+    mute = pad->mute;
+    gain = pad->gain;
+    GST_OBJECT_UNLOCK (pad);
+
+    if (!dec->has_levels || pad->talker.selected)
       want = TRUE;
     else if (!open)
       want = FALSE;
     else
-      want = !full || pad->claim.level * DECODE_MARGIN >= bar;
+      want = !full || dec->claim.level * DECODE_MARGIN >= bar;
     if (want)
-      pad->decode_until = end + DECODE_HOLD;
-    keep = pad->decode && (end <= pad->decode_until ||
-                              (open && pad->claim.level * DECODE_KEEP >= bar));
-    mcu_mix_minus_pad_set_decode (pad, want || keep);
+      dec->decode_until = end + DECODE_HOLD;
+    keep = dec->line == MCU_DECODE_WANTED_ALL &&
+           (end <= dec->decode_until ||
+               (open && dec->claim.level * DECODE_KEEP >= bar));
+    if (want || keep) {
+      mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_ALL, 0);
+      continue;
+    }
+    /* the packets the decoder is to decode at once, each by its own
+     * level: those that would open the gate with a free slot, else those
+     * within DECODE_MARGIN of the bar */
+    level = mute || gain <= 0
+                ? -1
+                : level_for_power (
+                      full ? bar / DECODE_MARGIN : sel->gate_power, gain);
+    if (level < 0)
+      mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_NONE, 0);
+    else
+      mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_LEVEL, (guint)level);
   }
 }
 

@@ -667,12 +667,7 @@ reset_pad (GstElement *element, GstPad *pad, gpointer user_data)
 
   mcu_mix_kernel_limiter_init (&mpad->limiter);
   memset (&mpad->talker, 0, sizeof (mpad->talker));
-  memset (&mpad->claim, 0, sizeof (mpad->claim));
-  mpad->has_levels = mpad->unverified = FALSE;
-  mpad->decode_until = 0;
-  mpad->bar_ref = 0.0;
-  mpad->talker_until = 0;
-  mcu_mix_minus_pad_set_decode (mpad, TRUE);
+  mcu_mix_minus_select_reset_pad (mpad);
   mpad->contributes = FALSE;
   mpad->level.sum_squares = 0;
   mpad->level.peak = 0;

@@ -240,14 +240,16 @@ known_silence (McuOpusDec *self, GstBuffer *buf, const GstMapInfo *map)
          memcmp (map->data, self->quiet, map->size) == 0;
 }
 
-/* Whether the mixer downstream may mix our coming output (else it is not
- * worth decoding): asked once per link (a link marks our src pad for
- * reconfiguration), then read from its line at every packet. Without an
- * answer, or once the line is revoked (the mixer's pad was unlinked or
- * released), everything is decoded. */
-static gboolean
-mixer_wants (McuOpusDec *self)
+/* The mixer's line (mcu-decode-wanted.h): asked once per link (a link
+ * marks our src pad for reconfiguration), then read at every packet.
+ * Without an answer, or once the line is revoked (the mixer's pad was
+ * unlinked or released), ALL. */
+static McuDecodeWantedState
+mixer_line (McuOpusDec *self, guint *level)
 {
+  McuDecodeWantedState state;
+
+  *level = 0;
   if (gst_pad_check_reconfigure (self->srcpad) || !self->wanted_asked) {
     g_autoptr (GstQuery) query = mcu_decode_wanted_query_new ();
 
@@ -259,16 +261,22 @@ mixer_wants (McuOpusDec *self)
         self, "the mixer's line: %s", self->wanted ? "answered" : "none");
   }
   if (self->wanted == NULL)
-    return TRUE;
-  switch (mcu_decode_wanted_get (self->wanted)) {
-    case MCU_DECODE_WANTED_NO:
-      return FALSE;
-    case MCU_DECODE_WANTED_REVOKED:
-      g_clear_pointer (&self->wanted, mcu_decode_wanted_unref);
-      return TRUE;
-    default:
-      return TRUE;
-  }
+    return MCU_DECODE_WANTED_ALL;
+  state = mcu_decode_wanted_get (self->wanted, level);
+  if (state == MCU_DECODE_WANTED_REVOKED)
+    g_clear_pointer (&self->wanted, mcu_decode_wanted_unref);
+  return state;
+}
+
+/* Whether the mixer may mix @buf, by its own level. */
+static gboolean
+mixer_wants (McuOpusDec *self, GstBuffer *buf)
+{
+  guint level;
+  McuDecodeWantedState state = mixer_line (self, &level);
+
+  return mcu_decode_wanted_takes (
+      state, level, gst_buffer_get_audio_level_meta (buf));
 }
 
 /* @duration of lost audio at @ts: concealed (from @next's FEC data when
@@ -289,15 +297,18 @@ conceal (
   if (aligned < PLC_STEP)
     return GST_FLOW_OK;
   aligned = MIN (aligned, MCU_OPUS_DEC_MAX_FILL);
-  /* a loss within silence, also when the packet after it is silence too;
-   * or one the mixer would not mix anyway */
-  if ((self->silent && (next == NULL || GST_BUFFER_FLAG_IS_SET (
-                                            next, GST_BUFFER_FLAG_GAP))) ||
-      !mixer_wants (self))
+  /* a loss within silence or skipped audio, also when the packet after it
+   * is silence too, or one the mixer would not mix either; the packets
+   * skipped before the loss no longer lead into the next one decoded */
+  if (self->silent &&
+      (next == NULL || GST_BUFFER_FLAG_IS_SET (next, GST_BUFFER_FLAG_GAP) ||
+          !mixer_wants (self, next))) {
+    memset (self->primer_len, 0, sizeof (self->primer_len));
     return push_silence (self,
         (gint)gst_util_uint64_scale_int (
             aligned, MCU_OPUS_DEC_RATE, GST_SECOND),
         ts, FALSE);
+  }
   leave_silence (self);
   if (next && gst_buffer_map (next, &map, GST_MAP_READ)) {
     /* (libopus conceals by itself when the packet carries no FEC) */
@@ -346,7 +357,8 @@ decode_packet (McuOpusDec *self, GstBuffer *buf)
     GST_OBJECT_LOCK (self);
     self->skipped++;
     GST_OBJECT_UNLOCK (self);
-  } else if (samples > 0 && samples <= MAX_SAMPLES && !mixer_wants (self)) {
+  } else if (samples > 0 && samples <= MAX_SAMPLES &&
+             !mixer_wants (self, buf)) {
     /* zeros in time (the level probe downstream still gives them the
      * caller's level, which the mixer judges it by); the decode once it is
      * wanted again starts from a reset state (leave_silence) */

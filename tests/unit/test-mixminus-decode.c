@@ -31,6 +31,8 @@ typedef struct
   guint decoded[N_PADS]; /* frames pushed decoded */
   guint missing;         /* mask: pads whose frame does not come */
   guint k;               /* next frame */
+  gboolean no_line;      /* decode everything (the line disabled) */
+  guint novoice;         /* mask: pads whose level says V=0 */
 } Room;
 
 /* Participant @p's audio at sample @s: a square wave whose half period,
@@ -81,10 +83,24 @@ room_free (Room *r)
   g_free (r);
 }
 
+/* The line says ALL (decode every packet). */
 static gboolean
 wanted (Room *r, guint p)
 {
-  return mcu_decode_wanted_get (r->line[p]) == MCU_DECODE_WANTED_YES;
+  guint level;
+
+  return mcu_decode_wanted_get (r->line[p], &level) == MCU_DECODE_WANTED_ALL;
+}
+
+/* Whether the decoder decodes @p's packet with @meta (the line, or all
+ * when r->no_line: the baseline, everything decoded). */
+static gboolean
+decodes (Room *r, guint p, const GstAudioLevelMeta *meta)
+{
+  guint level;
+  McuDecodeWantedState state = mcu_decode_wanted_get (r->line[p], &level);
+
+  return r->no_line || mcu_decode_wanted_takes (state, level, meta);
 }
 
 static GstBuffer *
@@ -121,9 +137,10 @@ is_voices (Room *r, GstBuffer *buffer, guint k, guint mask)
   return same;
 }
 
-/* One frame: every pad gets its audio when its line says yes, else zeros,
- * with its level either way. Returns the mask of those mixed (checks that
- * the mix is exactly theirs, at most two). */
+/* One frame: every pad gets its audio when its line takes its packet (by
+ * its level, as mcuopusdec does), else zeros, with its level either way.
+ * Returns the mask of those mixed (checks that the mix is exactly theirs, at
+ * most two). */
 static guint
 room_frame (Room *r)
 {
@@ -133,9 +150,14 @@ room_frame (Room *r)
   for (guint p = 0; p < N_PADS; p++) {
     GstBuffer *b =
         gst_buffer_new_allocate (NULL, FRAME * sizeof (gint16), NULL);
-    gboolean decode = wanted (r, p);
+    GstAudioLevelMeta *meta = NULL;
+    gboolean decode;
     GstMapInfo map;
 
+    if (r->level[p] >= 0)
+      meta = gst_buffer_add_audio_level_meta (
+          b, (guint8)r->level[p], !(r->novoice & (1u << p)));
+    decode = decodes (r, p, meta);
     gst_buffer_map (b, &map, GST_MAP_WRITE);
     for (guint i = 0; i < FRAME; i++)
       ((gint16 *)map.data)[i] =
@@ -143,8 +165,6 @@ room_frame (Room *r)
     gst_buffer_unmap (b, &map);
     GST_BUFFER_PTS (b) = k * FRAME_DURATION;
     GST_BUFFER_DURATION (b) = FRAME_DURATION;
-    if (r->level[p] >= 0)
-      gst_buffer_add_audio_level_meta (b, (guint8)r->level[p], TRUE);
     if (r->missing & (1u << p)) {
       gst_buffer_unref (b);
       continue;
@@ -169,9 +189,11 @@ room_frame (Room *r)
  * first two: ties go to the earlier pad) are decoded, the three others
  * told no, and they stay so. */
 static Room *
-room_settle (void)
+room_settle_as (gboolean no_line)
 {
   Room *r = room_new ();
+
+  r->no_line = no_line;
 
   for (guint k = 0; k < SETTLE; k++)
     room_frame (r);
@@ -186,6 +208,12 @@ room_settle (void)
             wanted (r, p) ? "is" : "is not");
   }
   return r;
+}
+
+static Room *
+room_settle (void)
+{
+  return room_settle_as (FALSE);
 }
 
 static void
@@ -283,6 +311,84 @@ test_no_levels_decoded (void)
   room_free (r);
 }
 
+/* The frames until caller @p is mixed after @change, @prepare applied
+ * SETTLE frames before it (the line disabled with @no_line: everything
+ * decoded, the selection alone). */
+static guint
+frames_to_mix (gboolean no_line, void (*prepare) (Room *r),
+    void (*change) (Room *r), guint p)
+{
+  Room *r = room_settle_as (no_line);
+  guint k;
+
+  if (prepare)
+    prepare (r);
+  for (k = 0; k < SETTLE; k++)
+    g_assert_cmpuint (room_frame (r), ==, 0x6);
+  change (r);
+  for (k = 0; k < 400 && !(room_frame (r) & (1u << p)); k++)
+    ;
+  room_free (r);
+  return k;
+}
+
+/* Talker 1 stops (V=0 over -60 dBFS) while callers 3-5 wait. */
+static void
+stops (Room *r)
+{
+  r->amplitude[1] = 33;
+  r->novoice |= 0x2;
+}
+
+/* Caller 3 waits 10 dB under the talkers, 4 and 5 are silent ... */
+static void
+quieter (Room *r)
+{
+  r->amplitude[3] = 1036;
+  r->level[3] = 30;
+  for (guint p = 4; p < N_PADS; p++) {
+    r->amplitude[p] = 0;
+    r->level[p] = 127;
+  }
+}
+
+/* ... when talker 1's voice stops but its noise (-45 dBFS, honest level,
+ * above the gate) keeps its gate open. */
+static void
+noisy (Room *r)
+{
+  r->amplitude[1] = 184;
+  r->level[1] = 45;
+}
+
+/* The caller who should take the slot a talker leaves is mixed within a
+ * frame of when it is with everything decoded: the talker's slot is held
+ * for the decoding only while its frames are missing. */
+static void
+test_slot_freed (void)
+{
+  struct
+  {
+    const gchar *name;
+    void (*prepare) (Room *r);
+    void (*change) (Room *r);
+  } cases[] = { { "stops", NULL, stops }, { "noisy", quieter, noisy } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    guint base = frames_to_mix (TRUE, cases[i].prepare, cases[i].change, 3);
+    guint with = frames_to_mix (FALSE, cases[i].prepare, cases[i].change, 3);
+
+    if (g_test_verbose ())
+      g_print ("%s: mixed after %u frames, %u with everything decoded\n",
+          cases[i].name, with, base);
+    g_assert_cmpuint (base, <, 400);
+    if (with > base + 1)
+      g_error ("talker 1 %s: caller 3 mixed after %u frames, %u with "
+               "everything decoded",
+          cases[i].name, with, base);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -296,5 +402,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus-decode/talker-gap", test_talker_gap);
   g_test_add_func (
       "/mixminus-decode/no-levels-decoded", test_no_levels_decoded);
+  g_test_add_func ("/mixminus-decode/slot-freed", test_slot_freed);
   return g_test_run ();
 }

@@ -545,7 +545,7 @@ test_unmixed_skip (void)
   steady = push_tone (h, &s, 100, TRUE);
   g_assert_cmpuint (unmixed_skipped (h), ==, 0);
 
-  mcu_decode_wanted_set (line, FALSE);
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_NONE, 0);
   push_tone (h, &s, 20, FALSE);
   g_assert_true (
       gst_harness_push_event (h, gst_event_new_gap (s.k * FRAME_NS, FRAME_NS)));
@@ -559,7 +559,7 @@ test_unmixed_skip (void)
   g_assert_cmpuint (
       mcu_opus_dec_get_silence_skipped (MCU_OPUS_DEC (h->element)), ==, 0);
 
-  mcu_decode_wanted_set (line, TRUE);
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_ALL, 0);
   {
     gint first = push_tone (h, &s, 2, TRUE);
 
@@ -570,14 +570,14 @@ test_unmixed_skip (void)
   push_tone (h, &s, 5, TRUE);
 
   /* revoked (the mixer's pad was unlinked): decoded, even when said no */
-  mcu_decode_wanted_set (line, FALSE);
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_NONE, 0);
   mcu_decode_wanted_revoke (line);
   answer = NULL;
   push_tone (h, &s, 5, TRUE);
   g_assert_cmpuint (unmixed_skipped (h), ==, 20);
   /* linked again, to a mixer that says no */
   answer = mcu_decode_wanted_new ();
-  mcu_decode_wanted_set (answer, FALSE);
+  mcu_decode_wanted_set (answer, MCU_DECODE_WANTED_NONE, 0);
   push_tone (h, &s, 3, TRUE); /* (not asked again before the relink) */
   g_assert_true (
       gst_harness_push_upstream_event (h, gst_event_new_reconfigure ()));
