@@ -208,6 +208,13 @@ void mcu_mix_minus_prompts_drop_target (
 void mcu_mix_minus_select_init (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_clear (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_reset (McuMixMinusSelect *sel);
+/* The statistics of @pad's frame of @n samples (this frame's, @pad had
+ * one) for its reported level (mcu-level messages: the talking status,
+ * events and active speaker): its decoded audio's, or, when its decoder
+ * skipped it (the line did not say ALL) and its level said voice, that
+ * level's. */
+void mcu_mix_minus_select_reported (
+    McuMixMinusPad *pad, guint n, McuMixKernelStats *stats);
 /* Forgets @pad's selection state for its decode line; the line says ALL. */
 void mcu_mix_minus_select_reset_pad (McuMixMinusPad *pad);
 

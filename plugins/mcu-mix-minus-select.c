@@ -104,6 +104,30 @@ mcu_mix_minus_select_reset_pad (McuMixMinusPad *pad)
   mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_ALL, 0);
 }
 
+/* A frame the decoder skipped is zeros: reported as such, a caller kept
+ * out of the mix would never be talking (status, events, active speaker)
+ * and would show so late once decoded again. Its RFC 6464 level stands in
+ * for it. That level is the caller's claim: a caller can raise its own
+ * talking indicator with forged levels, as any RFC 6464 sender could make
+ * its indicator follow its levels; but only while it is skipped, so while
+ * its claim is below what would get it decoded (at most DECODE_MARGIN
+ * over the weakest talker mixed, or under the gate): a claim louder than
+ * that has it decoded, and then its decoded audio is reported (a forged
+ * level over silence is reported as silence, as before). The line's state
+ * is this frame's decision, the frame decoded under the one before: off
+ * by a frame at a change, which a level over 100s of ms does not see. */
+void
+mcu_mix_minus_select_reported (
+    McuMixMinusPad *pad, guint n, McuMixKernelStats *stats)
+{
+  *stats = pad->frame;
+  if (pad->has_signal || !pad->header_seen || pad->header_power <= 0.0 ||
+      pad->dec.line == MCU_DECODE_WANTED_ALL)
+    return;
+  stats->sum_squares = (guint64)(pad->header_power * n);
+  stats->peak = (guint32)MIN (sqrt (pad->header_power), 32767.0);
+}
+
 void
 mcu_mix_minus_select_configure (McuMixMinusSelect *sel,
     gdouble gate_threshold_db, guint64 gate_hangover, guint max_talkers)

@@ -11,6 +11,7 @@
 #include "mcu-plugins.h"
 
 #include <gst/check/gstharness.h>
+#include <math.h>
 
 #define FRAME          960 /* 20 ms at 48 kHz */
 #define FRAME_DURATION (20 * GST_MSECOND)
@@ -389,6 +390,63 @@ test_slot_freed (void)
   }
 }
 
+/* The rms-db of @name in the last mcu-level message on @bus; NAN: none. */
+static gdouble
+last_level (GstBus *bus, const gchar *name)
+{
+  GstMessage *msg;
+  gdouble db = NAN;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    const GValue *pads = gst_structure_get_value (s, "pads");
+
+    for (guint i = 0; pads && i < gst_value_list_get_size (pads); i++) {
+      const GstStructure *p =
+          gst_value_get_structure (gst_value_list_get_value (pads, i));
+
+      if (g_strcmp0 (gst_structure_get_string (p, "pad"), name) == 0)
+        gst_structure_get_double (p, "rms-db", &db);
+    }
+    gst_message_unref (msg);
+  }
+  return db;
+}
+
+/* The levels reported (mcu-level: talking status, events, active speaker)
+ * of a caller whose decoder skips it are its RFC 6464 level, not the
+ * zeros it is decoded as: caller 3 (-20 dBFS, level 20) skipped is at
+ * -20 dB as the talkers are; a forged 0 dBov level over digital silence
+ * is decoded, and reported as silence. */
+static void
+test_skipped_level_reported (void)
+{
+  Room *r = room_settle ();
+  g_autoptr (GstBus) bus = gst_bus_new ();
+  gdouble db;
+
+  gst_element_set_bus (r->element, bus);
+  g_object_set (r->element, "level-interval", 200 * GST_MSECOND, NULL);
+  for (guint k = 0; k < 20; k++)
+    room_frame (r);
+  g_assert_false (wanted (r, 3));
+  db = last_level (bus, "sink_3");
+  if (!(fabs (db - -20.0) < 0.5))
+    g_error ("skipped caller 3 reported at %.1f dB, not -20", db);
+  db = last_level (bus, "sink_1"); /* (popped) */
+  g_assert_true (isnan (db));
+
+  r->amplitude[4] = 0;
+  r->level[4] = 0;
+  for (guint k = 0; k < 40; k++)
+    room_frame (r);
+  g_assert_true (wanted (r, 4));
+  db = last_level (bus, "sink_4");
+  g_assert_cmpfloat (db, <, -100.0);
+  gst_element_set_bus (r->element, NULL);
+  room_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,5 +461,7 @@ main (int argc, char **argv)
   g_test_add_func (
       "/mixminus-decode/no-levels-decoded", test_no_levels_decoded);
   g_test_add_func ("/mixminus-decode/slot-freed", test_slot_freed);
+  g_test_add_func (
+      "/mixminus-decode/skipped-level", test_skipped_level_reported);
   return g_test_run ();
 }
