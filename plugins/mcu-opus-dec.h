@@ -40,11 +40,14 @@
  *
  * Unmixed audio is not decoded either: the mixer downstream (mcumixminus)
  * says through a direct line (mcu-decode-wanted.h, asked with a query once
- * per link) whether it may mix this caller's coming frames; while it says
- * no (a caller ranked well below the talkers mixed, by its RFC 6464 level),
- * packets and losses go out as zeros of their length, as known silence
- * does, and the first decode after them starts from a reset state. Without
- * an answer everything is decoded.
+ * per link) which packets it may mix: all, none, or those whose own RFC
+ * 6464 level (a GstAudioLevelMeta on the packet, from mixer/mcu-rtp-level.c)
+ * says voice at a threshold or louder, so that the first voiced packet of
+ * a burst is decoded whatever the mixer decided from the frames before it.
+ * The others, and losses among them, go out as zeros of their length, as
+ * known silence does; the first decode after them starts from a reset
+ * state primed with the last two skipped packets (not across a loss).
+ * Without an answer everything is decoded.
  *
  * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
  * concealed (ns of audio concealed or rebuilt from FEC so far, read-only),
