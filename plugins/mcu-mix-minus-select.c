@@ -38,7 +38,9 @@
  * DECODE_KEEP, so that a caller at the border does not flip. Else LEVEL:
  * the decoder decodes each packet whose own level could place it (the
  * gate while a slot is free, else DECODE_MARGIN under the bar) and sends
- * zeros with their levels for the others; NONE while the pad is muted.
+ * zeros with their levels for the others (a muted pad is judged as at
+ * unity volume: its first packets after the unmute are decoded); NONE
+ * when no level could place it.
  * So the first voiced packet after a long quiet is decoded at once: this
  * frame's decision reaches the decoder one or two packets (the ring's
  * 40 ms, one more held for FEC) after the audio it judged, too late for a
@@ -354,11 +356,11 @@ decode_decide (
     }
     /* the packets the decoder is to decode at once, each by its own
      * level: those that would open the gate with a free slot, else those
-     * within DECODE_MARGIN of the bar */
-    level = mute || gain <= 0
-                ? -1
-                : level_for_power (
-                      full ? bar / DECODE_MARGIN : sel->gate_power, gain);
+     * within DECODE_MARGIN of the bar. A muted pad is judged as at unity
+     * volume, not told NONE: this decision reaches the decoder a packet or
+     * two after the unmute, and the first words after it would be lost */
+    level = level_for_power (full ? bar / DECODE_MARGIN : sel->gate_power,
+        mute || gain <= 0 ? MCU_MIX_KERNEL_GAIN_UNITY : gain);
     if (level < 0)
       mcu_mix_minus_pad_set_decode (pad, MCU_DECODE_WANTED_NONE, 0);
     else

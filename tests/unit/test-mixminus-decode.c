@@ -447,6 +447,32 @@ test_skipped_level_reported (void)
   room_free (r);
 }
 
+/* A muted caller is told LEVEL as at unity volume (not NONE): its first
+ * voiced packet after the unmute is decoded though the mixer decides a
+ * frame late; caller 5 muted, then unmuted speaking up (level 8): decoded
+ * in the very frame it is unmuted in. */
+static void
+test_unmute_onset (void)
+{
+  Room *r = room_settle ();
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (r->element, "sink_5");
+  guint before;
+
+  g_object_set (pad, "mute", TRUE, NULL);
+  r->amplitude[5] = 0;
+  r->level[5] = 127;
+  for (guint k = 0; k < SETTLE; k++)
+    room_frame (r);
+  g_object_set (pad, "mute", FALSE, NULL);
+  r->amplitude[5] = 13108;
+  r->level[5] = 8;
+  before = r->decoded[5];
+  room_frame (r);
+  if (r->decoded[5] != before + 1)
+    g_error ("the first packet after the unmute is not decoded");
+  room_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,5 +489,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus-decode/slot-freed", test_slot_freed);
   g_test_add_func (
       "/mixminus-decode/skipped-level", test_skipped_level_reported);
+  g_test_add_func ("/mixminus-decode/unmute-onset", test_unmute_onset);
   return g_test_run ();
 }
