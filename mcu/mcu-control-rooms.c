@@ -229,6 +229,7 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_int (b, "jitter_ms", stats.jitter_ms);
   add_int (b, "jitter_buffer_ms", stats.jitter_buffer_ms);
   add_int (b, "silence_skipped", stats.silence_skipped);
+  add_int (b, "unmixed_skipped", stats.unmixed_skipped);
   json_builder_end_object (b);
   json_builder_end_object (b);
 }

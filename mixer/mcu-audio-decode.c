@@ -421,3 +421,13 @@ mcu_audio_decode_get_silence_skipped (McuAudioDecode *self)
              ? mcu_opus_dec_get_silence_skipped (MCU_OPUS_DEC (dec))
              : 0;
 }
+
+guint64
+mcu_audio_decode_get_unmixed_skipped (McuAudioDecode *self)
+{
+  g_autoptr (GstElement) dec = gst_pad_get_parent_element (self->decoded);
+
+  return MCU_IS_OPUS_DEC (dec)
+             ? mcu_opus_dec_get_unmixed_skipped (MCU_OPUS_DEC (dec))
+             : 0;
+}

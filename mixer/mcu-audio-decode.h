@@ -61,6 +61,9 @@ gint mcu_audio_decode_get_jitter (McuAudioDecode *self);
 /* Packets of known silence the decoder did not decode (mcuopusdec's
  * silence-skipped; 0 for the other codecs). Any thread. */
 guint64 mcu_audio_decode_get_silence_skipped (McuAudioDecode *self);
+/* Packets not decoded because the mixer would not mix them (mcuopusdec's
+ * unmixed-skipped; 0 for the other codecs). Any thread. */
+guint64 mcu_audio_decode_get_unmixed_skipped (McuAudioDecode *self);
 /* The jitter buffer's current depth (ms). */
 guint mcu_audio_decode_get_depth (McuAudioDecode *self);
 /* The depth for a measured interarrival jitter (ms), before the step

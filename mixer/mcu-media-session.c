@@ -216,9 +216,12 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
   /* (the figure the depth follows: rtpsession's counts our own stalls) */
   if (self->decode && mcu_audio_decode_get_jitter (self->decode) >= 0)
     stats->jitter_ms = (guint)mcu_audio_decode_get_jitter (self->decode);
-  if (self->decode)
+  if (self->decode) {
     stats->silence_skipped =
         mcu_audio_decode_get_silence_skipped (self->decode);
+    stats->unmixed_skipped =
+        mcu_audio_decode_get_unmixed_skipped (self->decode);
+  }
 }
 
 guint64

@@ -141,44 +141,44 @@ says_silence (Watch *w, gint value, guint32 ts)
   return w->voice == VOICE_NONE || (guint32)(ts - w->voice_ts) > w->quiet_after;
 }
 
-/* Reads @buf's level; TRUE when it says silence (says_silence). */
-static gboolean
-watch_packet (Watch *w, GstBuffer *buf)
+/* Reads *@buf's level. The packet (made writable) carries it on as a
+ * GstAudioLevelMeta, which the depayloader's payload copy keeps: the
+ * decoder judges each packet by its own level against the mixer's line
+ * (mcu-decode-wanted.h). Known silence (says_silence) is marked GAP, which
+ * rides the same way: the decoder need not decode it. */
+static void
+watch_packet (Watch *w, GstBuffer **buf)
 {
   GstMapInfo map;
   guint8 level;
   gboolean voice, silence;
   gint value = NO_LEVEL;
 
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return FALSE;
+  if (!gst_buffer_map (*buf, &map, GST_MAP_READ))
+    return;
   if (map.size >= RTP_HEADER && (map.data[1] & 0x7F) != w->pt) {
-    gst_buffer_unmap (buf, &map);
-    return FALSE; /* not the audio (a telephone-event): keeps the last */
+    gst_buffer_unmap (*buf, &map);
+    return; /* not the audio (a telephone-event): keeps the last */
   }
   if (mcu_rtp_level_read (map.data, map.size, w->id, &level, &voice))
     value = level | (!w->vad || voice ? VOICE_BIT : 0);
   silence = says_silence (w, value, rtp_timestamp (map.data, map.size));
-  gst_buffer_unmap (buf, &map);
+  gst_buffer_unmap (*buf, &map);
   g_atomic_int_set (&w->last, value);
-  return silence;
-}
-
-/* known silence: the GAP flag rides to the decoder (through the
- * depayloader's payload copy), which need not decode it */
-static GstBuffer *
-mark_silence (GstBuffer *buf)
-{
-  buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  return buf;
+  if (value == NO_LEVEL && !silence)
+    return;
+  *buf = gst_buffer_make_writable (*buf);
+  if (value != NO_LEVEL)
+    gst_buffer_add_audio_level_meta (
+        *buf, (guint8)(value & 0x7F), (value & VOICE_BIT) != 0);
+  if (silence)
+    GST_BUFFER_FLAG_SET (*buf, GST_BUFFER_FLAG_GAP);
 }
 
 static gboolean
 watch_list_item (GstBuffer **buf, guint idx, gpointer user_data)
 {
-  if (watch_packet (user_data, *buf))
-    *buf = mark_silence (*buf);
+  watch_packet (user_data, buf);
   return TRUE;
 }
 
@@ -188,8 +188,8 @@ on_rtp_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-    if (watch_packet (user_data, buf))
-      GST_PAD_PROBE_INFO_DATA (info) = mark_silence (buf);
+    watch_packet (user_data, &buf);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
 
@@ -207,7 +207,9 @@ on_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gint value = g_atomic_int_get (&w->last);
   GstBuffer *buf;
 
-  if (value == NO_LEVEL)
+  /* (a decoder that copies its input's metas passed the packet's own) */
+  if (value == NO_LEVEL ||
+      gst_buffer_get_audio_level_meta (GST_PAD_PROBE_INFO_BUFFER (info)))
     return GST_PAD_PROBE_OK;
   buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
   gst_buffer_add_audio_level_meta (

@@ -28,7 +28,10 @@ gboolean mcu_rtp_level_read (
  * (the decode chain's output: same thread, same push) as a
  * GstAudioLevelMeta; @vad FALSE: the V bit means nothing, voice_activity
  * is TRUE. A packet without the extension leaves the audio without the
- * meta (the mixer falls back to the decoded level). With @skip_rate (the
+ * meta (the mixer falls back to the decoded level). The packet itself
+ * carries its level on as a GstAudioLevelMeta too (the depayloader keeps
+ * it on the payload): mcuopusdec judges each packet by it against the
+ * mixer's line (mcu-decode-wanted.h). With @skip_rate (the
  * codec's RTP clock rate; 0: never) a packet whose level says silence gets
  * the GST_BUFFER_FLAG_GAP, which the depayloader copies to the payload and
  * the Opus decoder (mcuopusdec) answers with zeros without decoding it:

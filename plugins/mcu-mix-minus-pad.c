@@ -166,6 +166,8 @@ mcu_mix_minus_pad_finalize (GObject *object)
   g_clear_pointer (&pad->asked_by, mcu_jitter_buffer_waker_unref);
   g_clear_pointer (&pad->asker, mcu_jitter_buffer_asker_unref);
   g_clear_pointer (&pad->ring, mcu_mix_minus_ring_free);
+  mcu_decode_wanted_revoke (pad->wanted_line);
+  g_clear_pointer (&pad->wanted_line, mcu_decode_wanted_unref);
 
   G_OBJECT_CLASS (mcu_mix_minus_pad_parent_class)->finalize (object);
 }
@@ -699,6 +701,48 @@ retime_event (McuMixMinusPad *pad, GstPadProbeInfo *info)
   }
 }
 
+void
+mcu_mix_minus_pad_set_decode (
+    McuMixMinusPad *pad, McuDecodeWantedState state, guint level)
+{
+  pad->dec.line = state;
+  GST_OBJECT_LOCK (pad);
+  mcu_decode_wanted_set (pad->wanted_line, state, level);
+  GST_OBJECT_UNLOCK (pad);
+}
+
+/* Unlinked (the application's thread; also on release): the decoder that
+ * fed the pad drops its line and decodes everything again (it may feed
+ * another mixer now); the next one to link gets a new line, which says
+ * what the aggregator task says from its next frame on. */
+static void
+on_unlinked (GstPad *gpad, GstPad *peer, gpointer user_data)
+{
+  McuMixMinusPad *pad = MCU_MIX_MINUS_PAD (gpad);
+  McuDecodeWanted *old;
+
+  GST_OBJECT_LOCK (pad);
+  old = pad->wanted_line;
+  pad->wanted_line = mcu_decode_wanted_new ();
+  GST_OBJECT_UNLOCK (pad);
+  mcu_decode_wanted_revoke (old);
+  mcu_decode_wanted_unref (old);
+}
+
+/* MCU_DECODE_WANTED_QUERY: the decoder upstream gets the line. */
+static GstPadProbeReturn
+answer_decode_wanted (McuMixMinusPad *pad, GstQuery *query)
+{
+  McuDecodeWanted *line;
+
+  GST_OBJECT_LOCK (pad);
+  line = mcu_decode_wanted_ref (pad->wanted_line);
+  GST_OBJECT_UNLOCK (pad);
+  mcu_decode_wanted_query_answer (query, line);
+  mcu_decode_wanted_unref (line);
+  return GST_PAD_PROBE_HANDLED;
+}
+
 static GstPadProbeReturn
 on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -707,6 +751,10 @@ on_retime_probe (GstPad *gpad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
     GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
     const GstStructure *s = gst_query_get_structure (query);
+
+    if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM && s != NULL &&
+        gst_structure_has_name (s, MCU_DECODE_WANTED_QUERY))
+      return answer_decode_wanted (pad, query);
 
     if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM || s == NULL ||
         !gst_structure_has_name (s, MCU_JITTER_BUFFER_CAN_TAKE))
@@ -756,4 +804,7 @@ mcu_mix_minus_pad_init (McuMixMinusPad *pad)
   mcu_mix_kernel_limiter_init (&pad->limiter);
   pad->last_flow = GST_FLOW_OK;
   pad->asker = mcu_jitter_buffer_asker_new (G_OBJECT (pad), ask_direct);
+  pad->wanted_line = mcu_decode_wanted_new ();
+  pad->dec.line = MCU_DECODE_WANTED_ALL;
+  g_signal_connect (pad, "unlinked", G_CALLBACK (on_unlinked), NULL);
 }

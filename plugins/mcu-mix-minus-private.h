@@ -7,8 +7,23 @@
 #include "mcu-mix-minus.h"
 #include "mcu-jitter-buffer.h"
 #include "mcu-mix-minus-ring.h"
+#include "mcu-decode-wanted.h"
 
 G_BEGIN_DECLS
+
+/* A pad's side of its decode line (mcu-mix-minus-select.c, "Decoding").
+ * Aggregator task only. */
+typedef struct
+{
+  McuDecodeWantedState line; /* what the line says (not REVOKED) */
+  McuMixKernelTalker claim;  /* by its RFC 6464 levels alone, uncapped */
+  gboolean has_levels;       /* its last frame with data carried levels */
+  gboolean unverified;       /* ... which claimed voice over all zeros */
+  gdouble bar_ref;           /* as a talker: its level, for the bar */
+  guint64 talker_until;      /* a late talker keeps its slot up to here */
+  guint64 late_until;        /* its bar_ref falls slowly up to here */
+  guint64 decode_until;      /* ALL at least up to this position */
+} McuMixMinusDecodeState;
 
 #define MCU_MIX_MINUS_RATE 48000
 
@@ -73,6 +88,14 @@ struct _McuMixMinusPad
   /* aggregator task only: a prompt replaces N's mix in this frame, so N
    * contributes nothing (see mcu-mix-minus-prompt.c) */
   guint64 exclusive_serial;
+
+  /* with the pad's object lock: the line to the decoder upstream
+   * (mcu-decode-wanted.h), answered to its query; revoked and replaced
+   * when the pad is unlinked (mcu-mix-minus-pad.c) */
+  McuDecodeWanted *wanted_line;
+  /* aggregator task only: what the decoder is told to decode
+   * (mcu-mix-minus-select.c, "Decoding") */
+  McuMixMinusDecodeState dec;
 };
 
 /* Aggregator task, after each frame: wakes the jitter buffers waiting on
@@ -81,6 +104,10 @@ struct _McuMixMinusPad
 void mcu_mix_minus_pad_wake_waiters (GstElement *element, gboolean all);
 /* Wakes the jitter buffer waiting on @pad (it is being released). */
 void mcu_mix_minus_pad_wake (McuMixMinusPad *pad);
+/* Aggregator task: tells the decoder upstream of @pad what to decode
+ * (@level: with MCU_DECODE_WANTED_LEVEL). */
+void mcu_mix_minus_pad_set_decode (
+    McuMixMinusPad *pad, McuDecodeWantedState state, guint level);
 /* @pad's ring (transfer none: it lives as long as @pad), NULL while its
  * input goes through GstAggregatorPad's queue. Any thread. */
 McuMixMinusRing *mcu_mix_minus_pad_get_ring (McuMixMinusPad *pad);
@@ -181,6 +208,15 @@ void mcu_mix_minus_prompts_drop_target (
 void mcu_mix_minus_select_init (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_clear (McuMixMinusSelect *sel);
 void mcu_mix_minus_select_reset (McuMixMinusSelect *sel);
+/* The statistics of @pad's frame of @n samples (this frame's, @pad had
+ * one) for its reported level (mcu-level messages: the talking status,
+ * events and active speaker): its decoded audio's, or, when its decoder
+ * skipped it (the line did not say ALL) and its level said voice, that
+ * level's. */
+void mcu_mix_minus_select_reported (
+    McuMixMinusPad *pad, guint n, McuMixKernelStats *stats);
+/* Forgets @pad's selection state for its decode line; the line says ALL. */
+void mcu_mix_minus_select_reset_pad (McuMixMinusPad *pad);
 
 /* Latches the settings for the next frame. */
 void mcu_mix_minus_select_configure (McuMixMinusSelect *sel,

@@ -516,18 +516,22 @@ push_outputs (McuMixMinus *self, GstBuffer *mix, guint n, guint contributors,
 }
 
 /* Adds the frame's statistics of every pad to its level sums: from its
- * audio (after mute and volume), whether or not it passed the selection. */
+ * audio (after mute and volume), whether or not it passed the selection;
+ * for audio its decoder skipped, its RFC 6464 level (see
+ * mcu_mix_minus_select_reported). */
 static void
-fold_levels (McuMixMinus *self)
+fold_levels (McuMixMinus *self, guint n)
 {
   for (guint i = 0; i < self->outputs->len; i++) {
     McuMixMinusPad *pad =
         g_array_index (self->outputs, McuMixMinusOutput, i).pad;
+    McuMixKernelStats stats;
 
     if (pad->frame_serial != self->frame_serial)
       continue;
-    pad->level.sum_squares += pad->frame.sum_squares;
-    pad->level.peak = MAX (pad->level.peak, pad->frame.peak);
+    mcu_mix_minus_select_reported (pad, n, &stats);
+    pad->level.sum_squares += stats.sum_squares;
+    pad->level.peak = MAX (pad->level.peak, stats.peak);
   }
 }
 
@@ -620,7 +624,7 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   contributors = mcu_mix_minus_select_run (
       &self->select, self->outputs, self->frame_serial, self->sum, n);
   if (self->frame_levels)
-    fold_levels (self);
+    fold_levels (self, n);
   announcing = mcu_mix_minus_prompts_render (
       &self->prompts, GST_ELEMENT (self), self->frame_serial, self->sum, n);
   render_mix (self, outbuf, n);
@@ -667,6 +671,7 @@ reset_pad (GstElement *element, GstPad *pad, gpointer user_data)
 
   mcu_mix_kernel_limiter_init (&mpad->limiter);
   memset (&mpad->talker, 0, sizeof (mpad->talker));
+  mcu_mix_minus_select_reset_pad (mpad);
   mpad->contributes = FALSE;
   mpad->level.sum_squares = 0;
   mpad->level.peak = 0;

@@ -38,9 +38,22 @@
  * is not silence is decoded from a reset libopus state (as at the start of
  * a call), so the speech before the silence is never concealed into it.
  *
+ * Unmixed audio is not decoded either: the mixer downstream (mcumixminus)
+ * says through a direct line (mcu-decode-wanted.h, asked with a query once
+ * per link) which packets it may mix: all, none, or those whose own RFC
+ * 6464 level (a GstAudioLevelMeta on the packet, from mixer/mcu-rtp-level.c)
+ * says voice at a threshold or louder, so that the first voiced packet of
+ * a burst is decoded whatever the mixer decided from the frames before it.
+ * The others, and losses among them, go out as zeros of their length, as
+ * known silence does; the first decode after them starts from a reset
+ * state primed with the last two skipped packets (not across a loss).
+ * Without an answer everything is decoded.
+ *
  * Properties: plc (TRUE: conceal GAPs; FALSE: pass them on), use-inband-fec,
  * concealed (ns of audio concealed or rebuilt from FEC so far, read-only),
- * silence-skipped (packets of known silence not decoded, read-only).
+ * silence-skipped (packets of known silence not decoded, read-only),
+ * unmixed-skipped (packets not decoded because the mixer said it would not
+ * mix them, read-only).
  *
  * Threads: everything on the sink pad's streaming thread, except the
  * properties (object lock). */
@@ -61,5 +74,7 @@ gboolean mcu_opus_dec_register (GstPlugin *plugin);
 
 /* The "silence-skipped" count, typed (any thread). */
 guint64 mcu_opus_dec_get_silence_skipped (McuOpusDec *self);
+/* The "unmixed-skipped" count, typed (any thread). */
+guint64 mcu_opus_dec_get_unmixed_skipped (McuOpusDec *self);
 
 G_END_DECLS

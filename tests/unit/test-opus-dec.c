@@ -3,8 +3,10 @@
  * mono 48 kHz out, one buffer per packet at the packet's time; GAP events
  * concealed at their time in 2.5 ms steps; garbage concealed, not an
  * error; with use-inband-fec one packet behind and a lost packet rebuilt
- * at its own time. */
+ * at its own time; what the mixer downstream says it will not mix
+ * (mcu-decode-wanted.h) not decoded. */
 #include "mcu-opus-dec.h"
+#include "mcu-decode-wanted.h"
 #include "mcu-plugins.h"
 
 #include <gst/check/gstharness.h>
@@ -466,6 +468,259 @@ test_silence_loss_fec (void)
   gst_harness_teardown (h);
 }
 
+/* The harness' sink plays the mixer: it answers the decoder's query with
+ * *@user_data (NULL: no answer). */
+static GstPadProbeReturn
+on_wanted_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuDecodeWanted **line = user_data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (*line == NULL || !mcu_decode_wanted_query_answer (query, *line))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static guint64
+unmixed_skipped (GstHarness *h)
+{
+  return mcu_opus_dec_get_unmixed_skipped (MCU_OPUS_DEC (h->element));
+}
+
+static gint
+peak_of (GstBuffer *buf)
+{
+  GstMapInfo map;
+  gint peak = 0;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  for (gsize i = 0; i < map.size / 2; i++)
+    peak = MAX (peak, ABS ((gint)((gint16 *)map.data)[i]));
+  gst_buffer_unmap (buf, &map);
+  return peak;
+}
+
+/* Pushes @n packets of the tone; each comes out at its time, 20 ms long,
+ * the tone in it when @decoded, else zeros. Returns the largest peak. */
+static gint
+push_tone (GstHarness *h, Source *s, guint n, gboolean decoded)
+{
+  gint peak = 0;
+
+  for (guint k = 0; k < n; k++) {
+    GstBuffer *out;
+
+    g_assert_cmpint (gst_harness_push (h, next_packet (s)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s->k - 1) * FRAME_NS, FRAME);
+    if (decoded)
+      g_assert_cmpfloat (tone_power (out), >, 1000.0);
+    else
+      g_assert_cmpint (peak_of (out), ==, 0);
+    peak = MAX (peak, peak_of (out));
+    gst_buffer_unref (out);
+  }
+  return peak;
+}
+
+/* The mixer's line says no: packets (and a loss) go out as zeros of their
+ * length at their time, counted apart from silence; yes again: the first
+ * packets are decoded from a reset state primed with the last skipped
+ * ones, the tone at once and no louder than the steady decode (the
+ * largest peak of 100 packets decoded in a row). A revoked line, and no answer,
+ * decode everything; a relink (reconfigure) asks again. */
+static void
+test_unmixed_skip (void)
+{
+  GstHarness *h = new_decoder (FALSE);
+  McuDecodeWanted *line = mcu_decode_wanted_new ();
+  McuDecodeWanted *answer = line;
+  GstBuffer *out;
+  gint steady;
+  Source s;
+
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_wanted_query, &answer, NULL);
+  source_init (&s);
+  steady = push_tone (h, &s, 100, TRUE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 0);
+
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_NONE, 0);
+  push_tone (h, &s, 20, FALSE);
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (s.k * FRAME_NS, FRAME_NS)));
+  s.k++;
+  out = gst_harness_try_pull (h);
+  assert_buffer (out, (s.k - 1) * FRAME_NS, FRAME);
+  g_assert_cmpint (peak_of (out), ==, 0);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 20);
+  g_assert_cmpuint (concealed (h), ==, 0);
+  g_assert_cmpuint (
+      mcu_opus_dec_get_silence_skipped (MCU_OPUS_DEC (h->element)), ==, 0);
+
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_ALL, 0);
+  {
+    gint first = push_tone (h, &s, 2, TRUE);
+
+    if (first > steady)
+      g_error ("first packets decoded again peak at %d, the steady tone %d",
+          first, steady);
+  }
+  push_tone (h, &s, 5, TRUE);
+
+  /* revoked (the mixer's pad was unlinked): decoded, even when said no */
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_NONE, 0);
+  mcu_decode_wanted_revoke (line);
+  answer = NULL;
+  push_tone (h, &s, 5, TRUE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 20);
+  /* linked again, to a mixer that says no */
+  answer = mcu_decode_wanted_new ();
+  mcu_decode_wanted_set (answer, MCU_DECODE_WANTED_NONE, 0);
+  push_tone (h, &s, 3, TRUE); /* (not asked again before the relink) */
+  g_assert_true (
+      gst_harness_push_upstream_event (h, gst_event_new_reconfigure ()));
+  push_tone (h, &s, 3, FALSE);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 23);
+
+  mcu_decode_wanted_unref (answer);
+  mcu_decode_wanted_unref (line);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+/* With use-inband-fec (one packet held back, decided when it goes out):
+ * told NONE, the packets go out as zeros in time, counted; a loss while
+ * skipping, with the packet after it skipped too, is zeros (not concealed
+ * nor rebuilt); ALL again: the tone from the first packet out, no louder
+ * than the steady decode. */
+static void
+test_unmixed_skip_fec (void)
+{
+  GstHarness *h = new_decoder (TRUE);
+  McuDecodeWanted *line = mcu_decode_wanted_new ();
+  GstBuffer *out;
+  gint steady = 0;
+  Source s;
+
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_wanted_query, &line, NULL);
+  source_init (&s);
+  g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+  for (guint k = 0; k < 100; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+    g_assert_cmpfloat (tone_power (out), >, 1000.0);
+    steady = MAX (steady, peak_of (out));
+    gst_buffer_unref (out);
+  }
+
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_NONE, 0);
+  for (guint k = 0; k < 20; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+    g_assert_cmpint (peak_of (out), ==, 0);
+    gst_buffer_unref (out);
+  }
+  g_assert_cmpuint (unmixed_skipped (h), ==, 20);
+  /* lost: out once the packet after it is there (skipped too) */
+  g_assert_true (
+      gst_harness_push_event (h, gst_event_new_gap (s.k * FRAME_NS, FRAME_NS)));
+  s.k++;
+  out = gst_harness_try_pull (h); /* the packet before the loss */
+  assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+  gst_buffer_unref (out);
+  g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+  out = gst_harness_try_pull (h); /* the loss */
+  assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+  g_assert_cmpint (peak_of (out), ==, 0);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (concealed (h), ==, 0);
+  g_assert_cmpuint (unmixed_skipped (h), ==, 21);
+
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_ALL, 0);
+  for (guint k = 0; k < 5; k++) {
+    g_assert_cmpint (gst_harness_push (h, next_packet (&s)), ==, GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    assert_buffer (out, (s.k - 2) * FRAME_NS, FRAME);
+    g_assert_cmpfloat (tone_power (out), >, 1000.0);
+    if (k < 2 && peak_of (out) > steady)
+      g_error ("FEC: packet %u decoded again peaks at %d, the steady tone %d",
+          k, peak_of (out), steady);
+    gst_buffer_unref (out);
+  }
+  /* (the packet held over the change was decided as it went out: ALL) */
+  g_assert_cmpuint (unmixed_skipped (h), ==, 21);
+
+  mcu_decode_wanted_unref (line);
+  source_clear (&s);
+  gst_harness_teardown (h);
+}
+
+/* The line of a real mcumixminus pad: told NONE through it, the decoder
+ * skips; the pad unlinked (not a synthetic reconfigure), the line is
+ * revoked and the decoder decodes everything; linked to another pad of
+ * the mixer, the decoder asks again (gst_pad_link marks it for
+ * reconfiguration) and follows that pad's new line. */
+static void
+test_unmixed_relink (void)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("mcuopusdec", "sink", NULL);
+  GstElement *mixer = gst_element_factory_make ("mcumixminus", NULL);
+  g_autoptr (GstPad) a = gst_element_request_pad_simple (mixer, "sink_%u");
+  g_autoptr (GstPad) b = gst_element_request_pad_simple (mixer, "sink_%u");
+  g_autoptr (GstPad) src = gst_element_get_static_pad (h->element, "src");
+  McuDecodeWanted *line_a, *line_b;
+  Source s;
+
+  gst_harness_set_src_caps_str (h, IN_CAPS);
+  g_assert_cmpint (gst_pad_link (src, a), ==, GST_PAD_LINK_OK);
+  {
+    g_autoptr (GstQuery) query = mcu_decode_wanted_query_new ();
+
+    g_assert_true (gst_pad_query (a, query));
+    line_a = mcu_decode_wanted_query_parse (query);
+  }
+  mcu_decode_wanted_set (line_a, MCU_DECODE_WANTED_NONE, 0);
+  source_init (&s);
+  /* (the mixer is not running: its pads refuse the data, flushing) */
+  for (guint k = 0; k < 3; k++)
+    gst_harness_push (h, next_packet (&s));
+  g_assert_cmpuint (unmixed_skipped (h), ==, 3);
+
+  g_assert_true (gst_pad_unlink (src, a));
+  g_assert_cmpint (mcu_decode_wanted_get (line_a, &(guint){ 0 }), ==,
+      MCU_DECODE_WANTED_REVOKED);
+  for (guint k = 0; k < 3; k++)
+    gst_harness_push (h, next_packet (&s));
+  g_assert_cmpuint (unmixed_skipped (h), ==, 3);
+
+  g_assert_cmpint (gst_pad_link (src, b), ==, GST_PAD_LINK_OK);
+  {
+    g_autoptr (GstQuery) query = mcu_decode_wanted_query_new ();
+
+    g_assert_true (gst_pad_query (b, query));
+    line_b = mcu_decode_wanted_query_parse (query);
+  }
+  g_assert_true (line_b != line_a);
+  mcu_decode_wanted_set (line_b, MCU_DECODE_WANTED_NONE, 0);
+  for (guint k = 0; k < 3; k++)
+    gst_harness_push (h, next_packet (&s));
+  g_assert_cmpuint (unmixed_skipped (h), ==, 6);
+
+  gst_pad_unlink (src, b);
+  mcu_decode_wanted_unref (line_a);
+  mcu_decode_wanted_unref (line_b);
+  source_clear (&s);
+  gst_harness_teardown (h);
+  gst_element_release_request_pad (mixer, a);
+  gst_element_release_request_pad (mixer, b);
+  gst_object_unref (mixer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -479,5 +734,8 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-dec/fec-garbage", test_fec_garbage);
   g_test_add_func ("/opus-dec/silence-skip", test_silence_skip);
   g_test_add_func ("/opus-dec/silence-loss-fec", test_silence_loss_fec);
+  g_test_add_func ("/opus-dec/unmixed-skip", test_unmixed_skip);
+  g_test_add_func ("/opus-dec/unmixed-skip-fec", test_unmixed_skip_fec);
+  g_test_add_func ("/opus-dec/unmixed-relink", test_unmixed_relink);
   return g_test_run ();
 }

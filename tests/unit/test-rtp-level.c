@@ -6,9 +6,15 @@
  * and the pad probes that carry the level onto the decoded audio as a
  * GstAudioLevelMeta. */
 #include "mcu-rtp-level.h"
+#include "mcu-decode-wanted.h"
+#include "mcu-opus-dec.h"
+#include "mcu-plugins.h"
 
 #include <gst/audio/audio.h>
 #include <gst/check/gstharness.h>
+#include <gst/rtp/rtp.h>
+#include <math.h>
+#include <opus.h>
 #include <string.h>
 
 /* A PCMU packet: 12-byte header (X set when @ext is given, @cc CSRCs),
@@ -305,6 +311,168 @@ test_skip (void)
   gst_harness_teardown (h);
 }
 
+/* ----- the decode chain: rtpopusdepay ! mcuopusdec, levels watched ----- */
+
+#define ONSET_PT  111
+#define ONSET_EXT 3
+
+/* The harness' sink plays the mixer: answers the decoder's query with
+ * *@user_data (NULL: no answer, everything decoded). */
+static GstPadProbeReturn
+answer_line (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  McuDecodeWanted **line = user_data;
+
+  if (*line == NULL ||
+      !mcu_decode_wanted_query_answer (GST_PAD_PROBE_INFO_QUERY (info), *line))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static GstHarness *
+decode_chain (gboolean fec, McuDecodeWanted **line)
+{
+  g_autofree gchar *desc = g_strdup_printf (
+      "rtpopusdepay name=d ! mcuopusdec name=o use-inband-fec=%d", fec);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_autoptr (GstElement) d = gst_bin_get_by_name (GST_BIN (h->element), "d");
+  g_autoptr (GstElement) o = gst_bin_get_by_name (GST_BIN (h->element), "o");
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (d, "sink");
+  g_autoptr (GstPad) src = gst_element_get_static_pad (o, "src");
+
+  mcu_rtp_level_watch (sink, src, ONSET_PT, ONSET_EXT, TRUE, 48000);
+  gst_pad_add_probe (
+      h->sinkpad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_line, line, NULL);
+  gst_harness_set_src_caps_str (h,
+      "application/x-rtp, media=audio, encoding-name=OPUS, "
+      "clock-rate=48000, payload=111");
+  return h;
+}
+
+/* RTP packet @k: a 440 Hz tone at -12 dBFS with V=1 level 12 when @voice,
+ * else digital silence with V=0 level 90. */
+static GstBuffer *
+onset_packet (OpusEncoder *enc, guint k, gboolean voice)
+{
+  gint16 pcm[960] = { 0 };
+  guchar data[1500];
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint8 level = voice ? 0x80 | 12 : 90;
+  GstBuffer *buf;
+  gint n;
+
+  for (guint i = 0; voice && i < 960; i++)
+    pcm[i] = (gint16)lrint (
+        8000 * sin (2 * G_PI * 440.0 * (gdouble)(k * 960 + i) / 48000));
+  n = opus_encode (enc, pcm, 960, data, sizeof data);
+  g_assert_cmpint (n, >, 0);
+  buf = gst_rtp_buffer_new_allocate ((guint)n, 0, 0);
+  g_assert_true (gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp));
+  gst_rtp_buffer_set_payload_type (&rtp, ONSET_PT);
+  gst_rtp_buffer_set_seq (&rtp, (guint16)k);
+  gst_rtp_buffer_set_timestamp (&rtp, k * 960);
+  gst_rtp_buffer_set_ssrc (&rtp, 0x1234);
+  memcpy (gst_rtp_buffer_get_payload (&rtp), data, (gsize)n);
+  g_assert_true (
+      gst_rtp_buffer_add_extension_onebyte_header (&rtp, ONSET_EXT, &level, 1));
+  gst_rtp_buffer_unmap (&rtp);
+  GST_BUFFER_PTS (buf) = k * 20 * GST_MSECOND;
+  return buf;
+}
+
+/* Pushes @buf; the samples out (appended to @out). */
+static void
+push_collect (GstHarness *h, GstBuffer *buf, GByteArray *out)
+{
+  GstBuffer *o;
+
+  g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+  while ((o = gst_harness_try_pull (h)) != NULL) {
+    GstMapInfo map;
+
+    gst_buffer_map (o, &map, GST_MAP_READ);
+    g_byte_array_append (out, map.data, (guint)map.size);
+    gst_buffer_unmap (o, &map);
+    gst_buffer_unref (o);
+  }
+}
+
+/* A caller talks (10 packets), is quiet for @quiet packets (V=0: not
+ * decoded, the first 500 ms as unmixed, then as known silence), and talks
+ * again, while the mixer's line says LEVEL -40 dBov all along (it has not
+ * reacted yet: its decision comes a frame after the audio it judged, with
+ * 40 ms of ring and FEC's packet ahead of it). The onset is decoded at
+ * once, as the same chain without a line decodes it. */
+static void
+onset (gboolean fec, guint quiet)
+{
+  McuDecodeWanted *line = mcu_decode_wanted_new (), *none = NULL;
+  GstHarness *with = decode_chain (fec, &line);
+  GstHarness *base = decode_chain (fec, &none);
+  g_autoptr (GByteArray) a = g_byte_array_new ();
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_autoptr (GstElement) dec = NULL;
+  OpusEncoder *enc;
+  guint onset_k = 10 + quiet, total = onset_k + 10;
+  gsize from = (gsize)onset_k * 960 * 2;
+  int err;
+
+  enc = opus_encoder_create (48000, 1, OPUS_APPLICATION_VOIP, &err);
+  opus_encoder_ctl (enc, OPUS_SET_BITRATE (24000));
+  opus_encoder_ctl (enc, OPUS_SET_INBAND_FEC (1));
+  opus_encoder_ctl (enc, OPUS_SET_PACKET_LOSS_PERC (20));
+  mcu_decode_wanted_set (line, MCU_DECODE_WANTED_LEVEL, 40);
+  for (guint k = 0; k < total; k++) {
+    GstBuffer *p = onset_packet (enc, k, k < 10 || k >= onset_k);
+
+    push_collect (base, gst_buffer_copy_deep (p), b);
+    push_collect (with, p, a);
+  }
+  /* (with FEC one packet stays held: compared up to it) */
+  g_assert_cmpuint (a->len, ==, b->len);
+  g_assert_cmpuint (a->len, >=, (total - 1) * 960 * 2);
+  dec = gst_bin_get_by_name (GST_BIN (with->element), "o");
+  if (mcu_opus_dec_get_unmixed_skipped (MCU_OPUS_DEC (dec)) == 0)
+    g_error ("fec %d, %u quiet: nothing skipped as unmixed", fec, quiet);
+  /* per packet from the onset on: the error against the decode without
+   * the line at least 30 dB under its power (a decoder primed with the
+   * last skipped packets is within a few % of a continuous one, not bit
+   * for bit; zeros would be 0 dB) */
+  for (gsize at = from; at + 960 * 2 <= a->len; at += 960 * 2) {
+    gdouble err_power = 0.0, power = 0.0;
+
+    for (gsize i = at; i < at + 960 * 2; i += 2) {
+      gdouble x = (gint16)GST_READ_UINT16_LE (a->data + i);
+      gdouble y = (gint16)GST_READ_UINT16_LE (b->data + i);
+
+      err_power += (x - y) * (x - y);
+      power += y * y;
+    }
+    g_assert_cmpfloat (power, >, 0.0);
+    if (10 * log10 (err_power / power + 1e-12) > -30.0)
+      g_error ("fec %d, %u quiet: packet %u after the onset is %.1f dB off "
+               "the decode without the line",
+          fec, quiet, (guint)((at - from) / 1920),
+          10 * log10 (err_power / power + 1e-12));
+    if (g_test_verbose ())
+      g_print ("fec %d quiet %u packet %u: %.1f dB\n", fec, quiet,
+          (guint)((at - from) / 1920), 10 * log10 (err_power / power + 1e-12));
+  }
+  opus_encoder_destroy (enc);
+  gst_harness_teardown (with);
+  gst_harness_teardown (base);
+  mcu_decode_wanted_unref (line);
+}
+
+static void
+test_onset (void)
+{
+  for (guint fec = 0; fec <= 1; fec++) {
+    onset (fec, 15); /* 300 ms of V=0: unmixed skips, primers */
+    onset (fec, 45); /* 900 ms: known silence after 500 ms */
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -312,6 +480,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  g_assert_true (mcu_plugins_register ());
   g_test_add_func ("/rtp-level/one-byte", test_one_byte);
   g_test_add_func ("/rtp-level/two-byte", test_two_byte);
   g_test_add_func ("/rtp-level/absent", test_absent);
@@ -319,6 +488,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp-level/random", test_random);
   g_test_add_func ("/rtp-level/watch", test_watch);
   g_test_add_func ("/rtp-level/skip", test_skip);
+  g_test_add_func ("/rtp-level/onset-decoded", test_onset);
   ret = g_test_run ();
   gst_deinit ();
   return ret;
