@@ -78,8 +78,9 @@
 /* mcumixminus places a retimed input this long after its arrival */
 #define RETIME_LEAD_MS 20
 /* Recordings take this off the mix's times above the middle of the depth
- * range (see build_pipeline) */
-#define TAP_SYNC_MS 14
+ * range (see build_pipeline): 14 when the aggregator mixed 20 ms after the
+ * placed time, so -6 since it mixes at it (latency 0, session 23) */
+#define TAP_SYNC_MS (-6)
 
 /* The clock source pushes 10 ms buffers (see build_pipeline). */
 #define CLOCK_SOURCE_SAMPLES 480
@@ -498,18 +499,21 @@ build_pipeline (McuAudioMix *self, GError **error)
    * on a clean network (both paths): the middle of the two is taken off,
    * so that lip sync is as far off at a call's start as once its depth
    * came down (taking jitter-latency off: 0 then -43 ms, test_recording),
-   * plus TAP_SYNC_MS: frames are mixed the aggregator's output latency
-   * (20 ms, above) after the time retiming places them for. Claps in 10
+   * plus TAP_SYNC_MS (was 14 while frames were mixed the aggregator's
+   * output latency, 20 ms, after the time retiming places them for; that
+   * latency is 0 now: -6; session 24's runs at 14 ended with the sound
+   * 41-42 ms early in three of five, -79 and -2 in the others). Claps in 10
    * runs of test_recording (its callers' depths step down from 60 ms to
    * ~20 over the 10 s): with the middle + 14 taken off, the end's offsets
    * -31..+13 ms, the start's +9..+47 (sound late, which viewers notice
    * far less than sound early: the recording is synced for after the
    * steps). */
   mcu_mix_taps_set_delay (self->taps,
-      ((GstClockTime)(options->latency_ms +
-                      MIN (options->latency_ms, MCU_AUDIO_DECODE_MIN_DEPTH)) /
-              2 +
-          TAP_SYNC_MS) *
+      (GstClockTime)MAX (
+          0, (gint)(options->latency_ms +
+                    MIN (options->latency_ms, MCU_AUDIO_DECODE_MIN_DEPTH)) /
+                     2 +
+                 TAP_SYNC_MS) *
           GST_MSECOND);
   self->latency = (GstClockTime)(options->latency_ms + 40) * GST_MSECOND;
   if (options->noise_gate_db > -127)
