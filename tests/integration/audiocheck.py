@@ -94,6 +94,32 @@ def tone_presence(samples, rate, freq, span=None, window=0.1,
     return float(np.mean(rows[:, 0] >= min_dbfs))
 
 
+def absent_ranges(samples, rate, freq, span=None, window=0.1,
+                  min_dbfs=PRESENT_DBFS):
+    """The (start, end) seconds of each run of windows in span where `freq`
+    is below `min_dbfs`, for failure messages: a hole at the start reads
+    differently from one in the middle."""
+    levels = tone_levels(samples, rate, [freq], window)
+    first = 0 if span is None else max(0, int(np.ceil(span[0] / window - 1e-9)))
+    rows = _span_rows(levels, window, span)
+    ranges = []
+    for i, level in enumerate(rows[:, 0]):
+        t = (first + i) * window
+        if level >= min_dbfs:
+            continue
+        if ranges and abs(ranges[-1][1] - t) < window / 2:
+            ranges[-1] = (ranges[-1][0], t + window)
+        else:
+            ranges.append((t, t + window))
+    return ranges
+
+
+def format_ranges(ranges):
+    """'0.5-1.3 s, 4.0-4.1 s' (at most 6 ranges)."""
+    text = ", ".join("%.1f-%.1f s" % r for r in ranges[:6])
+    return text + (" ..." if len(ranges) > 6 else "")
+
+
 def assert_tone_present(samples, rate, freq, span=None, window=0.1,
                         min_dbfs=PRESENT_DBFS, fraction=PRESENT_FRACTION,
                         what=""):
@@ -102,9 +128,11 @@ def assert_tone_present(samples, rate, freq, span=None, window=0.1,
     share = tone_presence(samples, rate, freq, span, window, min_dbfs)
     if share < fraction:
         raise AssertionError(
-            "%s%g Hz present in only %.0f%% of windows in %s (need %.0f%% >= %g dBFS)"
+            "%s%g Hz present in only %.0f%% of windows in %s (need %.0f%% >= %g dBFS;"
+            " missing at %s)"
             % (what + ": " if what else "", freq, 100 * share, span or "all",
-               100 * fraction, min_dbfs))
+               100 * fraction, min_dbfs,
+               format_ranges(absent_ranges(samples, rate, freq, span, window, min_dbfs))))
     return share
 
 

@@ -215,6 +215,9 @@ def check_caller_hears(wav, seconds, checks):
     """An mcu-test-caller's recording @wav of a call with baresip that
     lasted @seconds has baresip's 440 Hz (ausine) in 90 % of its windows."""
     rate, heard = audiocheck.read_wav(wav)
-    share = audiocheck.tone_presence(heard, rate, 440, span=(1.5, seconds - 1))
-    checks.check(share >= 0.9, "the test caller hears baresip's 440 Hz (%.0f%% of windows)"
-                 % (100 * share))
+    span = (1.5, seconds - 1)
+    share = audiocheck.tone_presence(heard, rate, 440, span=span)
+    holes = "" if share >= 0.9 else "; missing at " + audiocheck.format_ranges(
+        audiocheck.absent_ranges(heard, rate, 440, span=span))
+    checks.check(share >= 0.9, "the test caller hears baresip's 440 Hz (%.0f%% of windows%s)"
+                 % (100 * share, holes))

@@ -59,6 +59,8 @@ def main():
             checks.check(True, "baresip hears 1000 Hz and not its own 440 Hz")
         except AssertionError as e:
             checks.check(False, str(e))
+            print("baresip's output:\n" + bs.stdout[-3000:] + bs.stderr[-1000:])
+            print("server log:\n" + log[-4000:])
         baresip.check_caller_hears(tc_wav, BARESIP_SECONDS, checks)
     shutil.rmtree(conf, ignore_errors=True)
     checks.exit()
