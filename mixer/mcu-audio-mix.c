@@ -79,8 +79,9 @@
 #define RETIME_LEAD_MS 20
 /* Recordings take this off the mix's times above the middle of the depth
  * range (see build_pipeline): 14 when the aggregator mixed 20 ms after the
- * placed time, so -6 since it mixes at it (latency 0, session 23) */
-#define TAP_SYNC_MS (-6)
+ * placed time, -6 since it mixes at it (latency 0, session 23), -26 for
+ * the composition's frame grid (see build_pipeline) */
+#define TAP_SYNC_MS (-26)
 
 /* The clock source pushes 10 ms buffers (see build_pipeline). */
 #define CLOCK_SOURCE_SAMPLES 480
@@ -502,12 +503,18 @@ build_pipeline (McuAudioMix *self, GError **error)
    * plus TAP_SYNC_MS (was 14 while frames were mixed the aggregator's
    * output latency, 20 ms, after the time retiming places them for; that
    * latency is 0 now: -6; session 24's runs at 14 ended with the sound
-   * 41-42 ms early in three of five, -79 and -2 in the others). Claps in 10
-   * runs of test_recording (its callers' depths step down from 60 ms to
-   * ~20 over the 10 s): with the middle + 14 taken off, the end's offsets
-   * -31..+13 ms, the start's +9..+47 (sound late, which viewers notice
-   * far less than sound early: the recording is synced for after the
-   * steps). */
+   * 41-42 ms early in three of five, -79 and -2 in the others). A picture
+   * shows in the first composed frame at or after its time: in a recording
+   * it lags its own time by 0..1 frame (0..33 ms at 30 fps; the phase of a
+   * caller's frames against the composition's is a run's chance), a frame
+   * or two more when the machine is loaded. At -6 the claps ended -32..+2
+   * ms (quiet) and -32..+7 (two busy cores) in 13 runs, -40 and -26 in CI:
+   * sound early, which viewers notice first (EBU R37: at most 40 ms early,
+   * 60 late). -26 moves them 20 ms later, into that window: 8 runs
+   * (4 quiet, 4 beside two busy-looping processes) ended -14..+24 ms and
+   * started +16..+59 (sound late while the callers' depths step down from
+   * 60 ms to ~20 in the first seconds, which viewers notice far less than
+   * sound early: the recording is synced for after the steps). */
   mcu_mix_taps_set_delay (self->taps,
       (GstClockTime)MAX (
           0, (gint)(options->latency_ms +
