@@ -49,6 +49,7 @@
  * ignores FLUSHING/NOT_LINKED on a src_N, so the others never notice. */
 #include "mcu-audio-mix.h"
 #include "mcu-audio-mix-private.h"
+#include "mcu-pad-util-private.h"
 #include "mcu-audio-decode.h"
 #include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
@@ -367,17 +368,13 @@ static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   McuAudioMix *self = user_data;
-  g_autoptr (GError) err = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
       on_error_message (self, msg);
       break;
     case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, NULL);
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
-          self->name, "MESSAGE", "media warning from %s: %s",
-          GST_MESSAGE_SRC_NAME (msg), err->message);
+      mcu_pad_util_log_warning (self->name, "media", msg);
       break;
     case GST_MESSAGE_ELEMENT:
       if (gst_message_has_name (msg, "mcu-level"))

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: pad helpers the mixer's objects share (private to mixer/). */
+ * mcu: pad and bus helpers the mixer's objects share (private to mixer/). */
 #pragma once
 
 #include <gst/gst.h>
@@ -11,5 +11,9 @@ void mcu_pad_util_answer_queries (GstPad *pad);
  * MCU_MIXER_ERROR_PIPELINE when its plugin is missing. */
 GstElement *mcu_pad_util_make (
     GstBin *bin, const gchar *factory, GError **error);
+/* Logs the warning @msg of room @room's pipeline (MCU_ROOM=@room), "@what
+ * warning from <element>: <message>", at message level. */
+void mcu_pad_util_log_warning (
+    const gchar *room, const gchar *what, GstMessage *msg);
 
 G_END_DECLS

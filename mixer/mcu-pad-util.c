@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: pad helpers the mixer's objects share, see mcu-pad-util-private.h. */
+ * mcu: pad and bus helpers the mixer's objects share, see
+ * mcu-pad-util-private.h. */
 #include "mcu-pad-util-private.h"
 #include "mcu-mixer-error.h"
 
@@ -53,4 +54,15 @@ mcu_pad_util_make (GstBin *bin, const gchar *factory, GError **error)
   }
   gst_bin_add (bin, e);
   return e;
+}
+
+void
+mcu_pad_util_log_warning (const gchar *room, const gchar *what, GstMessage *msg)
+{
+  g_autoptr (GError) err = NULL;
+
+  gst_message_parse_warning (msg, &err, NULL);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM", room,
+      "MESSAGE", "%s warning from %s: %s", what, GST_MESSAGE_SRC_NAME (msg),
+      err->message);
 }

@@ -175,63 +175,55 @@ mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
   return mode != MCU_RTP_SEND_UDPSINK;
 }
 
-/* Our RTP to the caller, counted for the sender report (the mixer's
- * thread). With SRTP this is srtpenc's sink pad: the clear packet is only
- * counted here, never sent (on_srtp_out sends srtpenc's output). Which
- * probe goes where is decided at build, not per packet from `srtp`, which
- * reset clears while a late push may still run in the old bin. */
+/* What an out-probe does with a packet (the mixer's thread). Which probe
+ * goes where is decided at build, not per packet from `srtp`, which reset
+ * clears while a late push may still run in the old bin. */
+typedef enum
+{
+  RTP_OUT_COUNT = 1 << 0, /* counted for the sender report (clear RTP) */
+  RTP_OUT_SEND = 1 << 1,  /* sent from here, then dropped */
+} RtpOutSteps;
+
+/* (inlined into each probe with its constant @steps: no test per packet) */
+static inline GstPadProbeReturn
+rtp_out (McuRtpEndpoint *self, GstPadProbeInfo *info, RtpOutSteps steps)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
+  GstMapInfo map;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return ret;
+  if (steps & RTP_OUT_COUNT)
+    mcu_rtcp_session_on_rtp_sent (
+        self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
+  if ((steps & RTP_OUT_SEND) && mcu_rtp_direct_send (self, map.data, map.size))
+    ret = GST_PAD_PROBE_DROP;
+  gst_buffer_unmap (buf, &map);
+  return ret;
+}
+
+/* With SRTP, srtpenc's sink pad: the clear packet is only counted here,
+ * never sent (on_srtp_out sends srtpenc's output). */
 static GstPadProbeReturn
 on_rtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  McuRtpEndpoint *self = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstMapInfo map;
-
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    mcu_rtcp_session_on_rtp_sent (
-        self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
-    gst_buffer_unmap (buf, &map);
-  }
-  return GST_PAD_PROBE_OK;
+  return rtp_out (user_data, info, RTP_OUT_COUNT);
 }
 
-/* Without SRTP: udpsink's sink pad. Counted as above and sent from here
- * (one sendto, no basesink and multiudpsink per packet per listener), then
- * dropped. */
+/* Without SRTP, udpsink's sink pad: counted and sent from here (one
+ * sendto, no basesink and multiudpsink per packet per listener). */
 static GstPadProbeReturn
 on_rtp_out_send (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  McuRtpEndpoint *self = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
-  GstMapInfo map;
-
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    mcu_rtcp_session_on_rtp_sent (
-        self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
-    if (mcu_rtp_direct_send (self, map.data, map.size))
-      ret = GST_PAD_PROBE_DROP;
-    gst_buffer_unmap (buf, &map);
-  }
-  return ret;
+  return rtp_out (user_data, info, RTP_OUT_COUNT | RTP_OUT_SEND);
 }
 
-/* SRTP out of srtpenc, at udpsink's sink pad (the mixer's thread): sent
- * from here as above. */
+/* SRTP out of srtpenc, at udpsink's sink pad: sent from here. */
 static GstPadProbeReturn
 on_srtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  McuRtpEndpoint *self = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
-  GstMapInfo map;
-
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    if (mcu_rtp_direct_send (self, map.data, map.size))
-      ret = GST_PAD_PROBE_DROP;
-    gst_buffer_unmap (buf, &map);
-  }
-  return ret;
+  return rtp_out (user_data, info, RTP_OUT_SEND);
 }
 
 /* A report is due (McuRtpIo's thread). Not playing: rtcp_out drops it. */

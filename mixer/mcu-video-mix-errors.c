@@ -6,6 +6,7 @@
  * video ("error"). Main thread only (the bus is watched on the main
  * context). */
 #include "mcu-video-mix-private.h"
+#include "mcu-pad-util-private.h"
 
 static gboolean
 is_within (GstObject *src, GstElement *e)
@@ -195,17 +196,13 @@ gboolean
 mcu_video_mix_on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   McuVideoMix *self = user_data;
-  g_autoptr (GError) err = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
       on_error_message (self, msg);
       break;
     case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, NULL);
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MCU_ROOM",
-          self->name, "MESSAGE", "video warning from %s: %s",
-          GST_MESSAGE_SRC_NAME (msg), err->message);
+      mcu_pad_util_log_warning (self->name, "video", msg);
       break;
     default:
       break;

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 #define FRAME          960 /* 20 ms at 48 kHz */
 #define FRAME_DURATION (20 * GST_MSECOND)
-#define MAX_PARTIES    5
+#define MAX_PARTIES    6
 #define PULL_TIMEOUT_S 10
 
 typedef struct

@@ -7,25 +7,20 @@
  * with the harness' test clock: a frame is mixed once every input has data
  * for it. sink_0 is the room's silent clock source, 1..5 the callers. */
 #include "mcu-decode-wanted.h"
-#include "mcu-mix-minus.h"
 #include "mcu-plugins.h"
+#include "mixminus-fixture.h"
 
-#include <gst/check/gstharness.h>
 #include <math.h>
 
-#define FRAME          960 /* 20 ms at 48 kHz */
-#define FRAME_DURATION (20 * GST_MSECOND)
-#define N_PADS         6
-#define PULL_TIMEOUT_S 10
+#define N_PADS 6
+G_STATIC_ASSERT (N_PADS <= MAX_PARTIES);
 /* The talkers are settled and the others told no within this many frames
  * (the line stays yes for 0.5 s once wanted) */
 #define SETTLE 50
 
 typedef struct
 {
-  GstElement *element;
-  GstHarness *main;
-  GstHarness *in[N_PADS];
+  Fixture *f;                    /* the element, `src` and sink_N (no src_N) */
   McuDecodeWanted *line[N_PADS]; /* (owned) what sink_N answered */
   gint16 amplitude[N_PADS];
   gint level[N_PADS];    /* RFC 6464 -dBov on its buffers (voice), -1: none */
@@ -49,19 +44,15 @@ room_new (void)
 {
   Room *r = g_new0 (Room, 1);
 
-  r->element = gst_element_factory_make ("mcumixminus", NULL);
-  g_assert_nonnull (r->element);
-  g_object_set (r->element, "output-buffer-duration", FRAME_DURATION,
-      "gate-threshold-db", -55.0, "max-talkers", 2, NULL);
-  r->main = gst_harness_new_with_element (r->element, NULL, "src");
+  r->f = fixture_new (0, TRUE);
+  g_object_set (
+      r->f->element, "gate-threshold-db", -55.0, "max-talkers", 2, NULL);
   for (guint p = 0; p < N_PADS; p++) {
-    g_autofree gchar *name = g_strdup_printf ("sink_%u", p);
     g_autoptr (GstPad) pad = NULL;
     g_autoptr (GstQuery) query = mcu_decode_wanted_query_new ();
 
-    r->in[p] = gst_harness_new_with_element (r->element, name, NULL);
-    gst_harness_set_src_caps_str (r->in[p], MCU_MIX_MINUS_CAPS);
-    pad = gst_element_get_static_pad (r->element, name);
+    add_party (r->f, p, FALSE);
+    pad = sink_pad (r->f, p);
     g_assert_true (gst_pad_query (pad, query));
     r->line[p] = mcu_decode_wanted_query_parse (query);
     g_assert_nonnull (r->line[p]);
@@ -75,12 +66,9 @@ room_new (void)
 static void
 room_free (Room *r)
 {
-  for (guint p = 0; p < N_PADS; p++) {
-    g_clear_pointer (&r->in[p], gst_harness_teardown);
+  for (guint p = 0; p < N_PADS; p++)
     g_clear_pointer (&r->line[p], mcu_decode_wanted_unref);
-  }
-  g_clear_pointer (&r->main, gst_harness_teardown);
-  gst_object_unref (r->element);
+  fixture_free (r->f);
   g_free (r);
 }
 
@@ -102,19 +90,6 @@ decodes (Room *r, guint p, const GstAudioLevelMeta *meta)
   McuDecodeWantedState state = mcu_decode_wanted_get (r->line[p], &level);
 
   return r->no_line || mcu_decode_wanted_takes (state, level, meta);
-}
-
-static GstBuffer *
-pull (GstHarness *h)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT_S * G_USEC_PER_SEC;
-  GstBuffer *buffer;
-
-  while ((buffer = gst_harness_try_pull (h)) == NULL &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (1000);
-  g_assert_nonnull (buffer);
-  return buffer;
 }
 
 /* Whether @buffer is frame @k of the sum of the participants in @mask. */
@@ -171,12 +146,12 @@ room_frame (Room *r)
       continue;
     }
     r->decoded[p] += decode;
-    g_assert_cmpint (gst_harness_push (r->in[p], b), ==, GST_FLOW_OK);
+    g_assert_cmpint (gst_harness_push (r->f->in[p], b), ==, GST_FLOW_OK);
   }
   /* (without all its inputs the frame waits for its deadline) */
   if (r->missing)
-    g_assert_true (gst_harness_crank_single_clock_wait (r->main));
-  mix = pull (r->main);
+    g_assert_true (gst_harness_crank_single_clock_wait (r->f->main));
+  mix = pull (r->f->main);
   for (guint mask = 0; mask < (1u << N_PADS) && mixed == G_MAXUINT; mask++)
     if (__builtin_popcount (mask) <= 2 && is_voices (r, mix, k, mask))
       mixed = mask;
@@ -422,11 +397,13 @@ static void
 test_skipped_level_reported (void)
 {
   Room *r = room_settle ();
-  g_autoptr (GstBus) bus = gst_bus_new ();
+  GstBus *bus = r->f->bus;
   gdouble db;
 
-  gst_element_set_bus (r->element, bus);
-  g_object_set (r->element, "level-interval", 200 * GST_MSECOND, NULL);
+  /* (only the messages from here on) */
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  g_object_set (r->f->element, "level-interval", 200 * GST_MSECOND, NULL);
   for (guint k = 0; k < 20; k++)
     room_frame (r);
   g_assert_false (wanted (r, 3));
@@ -443,7 +420,6 @@ test_skipped_level_reported (void)
   g_assert_true (wanted (r, 4));
   db = last_level (bus, "sink_4");
   g_assert_cmpfloat (db, <, -100.0);
-  gst_element_set_bus (r->element, NULL);
   room_free (r);
 }
 
@@ -455,7 +431,7 @@ static void
 test_unmute_onset (void)
 {
   Room *r = room_settle ();
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (r->element, "sink_5");
+  g_autoptr (GstPad) pad = sink_pad (r->f, 5);
   guint before;
 
   g_object_set (pad, "mute", TRUE, NULL);
