@@ -113,6 +113,10 @@ may_push (McuJitterBuffer *self, GstClockTime rt)
   gboolean direct = FALSE;
   gint can;
 
+  if (self->spare_yes) {
+    self->spare_yes = FALSE;
+    return 1;
+  }
   if (self->granted) {
     self->granted = self->held = FALSE;
     self->woken++;
@@ -186,6 +190,7 @@ mcu_jitter_buffer_service (McuJitterBuffer *self, GstClockTime now)
       break;
     }
     next = mcu_jitter_buffer_queue_collect (self, rt, items, 1);
+    self->spare_yes = items->len == 0 && can == 1;
     self->scheduled = next;
     send_segment = items->len > 0 && !self->segment_sent;
     if (send_segment)
@@ -397,6 +402,7 @@ mcu_jitter_buffer_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     case GST_EVENT_FLUSH_START:
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
+      self->spare_yes = FALSE;
       g_mutex_unlock (&self->lock);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_FLUSH_STOP:
@@ -522,6 +528,7 @@ mcu_jitter_buffer_change_state (GstElement *element, GstStateChange transition)
           self->rescued, (guint)(self->jitter / GST_MSECOND),
           (guint)(self->depth / GST_MSECOND));
       self->flushing = TRUE;
+      self->spare_yes = FALSE;
       g_atomic_int_set (&self->asker_stale, TRUE);
       detach = self->detach;
       data = self->sched_data;
