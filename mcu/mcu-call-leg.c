@@ -304,6 +304,7 @@ mcu_call_leg_apply_audio (McuCallLeg *self, McuSdpAudio *audio, GError **error)
   p.inband_dtmf = audio->dtmf_pt == 0 &&
                   mcu_config_inband_dtmf (self->env->config,
                       self->room ? mcu_room_get_name (self->room) : NULL);
+  p.opus_own_celt = self->env->config->own_mix_celt;
 
   apply_srtp_keys (self, audio);
   if (!mcu_media_session_codec_equal (self->media, &p)) {

@@ -67,6 +67,7 @@ typedef struct
   gint noise_gate;          /* dBFS; -127 = off */
   guint max_talkers;        /* 0 = everyone is mixed */
   guint parallel_encode_ms; /* a room's outputs spread from this cost on */
+  gboolean own_mix_celt;    /* Opus listeners' own mixes coded CELT */
   guint srtp; /* 0 off, 1 optional, 2 mandatory (McuSdpSrtpMode order) */
   gboolean srtp_allow_insecure_keys; /* SDES keys over plain UDP/TCP */
   gboolean inband_dtmf;              /* DTMF tones in G.711/G.722 audio */

@@ -33,6 +33,9 @@ typedef struct
   gboolean inband_dtmf; /* detect DTMF tones in G.711/G.722 audio */
   gboolean opus_fec;
   guint opus_bitrate; /* bit/s, 0 = encoder default for voice */
+  /* the listener's own mix (not the room's shared one) coded CELT (20 ms
+   * frames: mcuopusenc's private-celt) */
+  gboolean opus_own_celt;
   /* RFC 6464 audio level header extension: its id (0 = none), and whether
    * its V bit is voice activity (vad=on); see mcu-rtp-level.h */
   guint audio_level_id;

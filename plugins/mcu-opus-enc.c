@@ -49,6 +49,7 @@ GST_DEBUG_CATEGORY_STATIC (mcu_opus_enc_debug);
 #define DEFAULT_COMPLEXITY             9
 #define DEFAULT_INBAND_FEC             FALSE
 #define DEFAULT_PACKET_LOSS_PERCENTAGE 0
+#define DEFAULT_PRIVATE_CELT           FALSE
 
 typedef enum
 {
@@ -69,6 +70,7 @@ struct _McuOpusEnc
   gint complexity;
   gboolean inband_fec;
   gint loss_pct;
+  gboolean private_celt;
   gboolean settings_changed; /* private encoder must be reconfigured */
   McuOpusEncGroup *group;    /* nullable */
   guint64 n_private;
@@ -90,6 +92,7 @@ enum
   PROP_COMPLEXITY,
   PROP_INBAND_FEC,
   PROP_PACKET_LOSS_PERCENTAGE,
+  PROP_PRIVATE_CELT,
   PROP_GROUP,
   PROP_PRIVATE_FRAMES,
   PROP_SHARED_FRAMES,
@@ -166,13 +169,29 @@ mcu_opus_enc_encode_buffer (OpusEncoder *enc, GstBuffer *inbuf)
 
 /* ---- encoding ---- */
 
+/* The private encoder's signal: music with @celt, else libopus's own guess
+ * (voice, under VOIP). A private encode is one listener's own mix (a
+ * talker's, or everyone's with max-talkers=0), so N of them cost N encodes:
+ * at our 32 kbit/s libopus codes music in CELT, which costs about a fifth
+ * of SILK/hybrid at complexity 9 (opus-enc-bench speech: 58-78 us a frame
+ * against 300-390) and has no SILK state for a late decoder to run away
+ * from. The trade: no in-band FEC under 8 % expected loss (libopus switches
+ * to SILK above), and CELT's speech at 32 kbit/s is a little less clean than
+ * hybrid's. The shared encode keeps voice (mcu-opus-enc-group.c). */
+static gboolean
+set_signal (OpusEncoder *enc, gboolean celt)
+{
+  return opus_encoder_ctl (enc,
+             OPUS_SET_SIGNAL (celt ? OPUS_SIGNAL_MUSIC : OPUS_AUTO)) == OPUS_OK;
+}
+
 /* Streaming thread. Returns (transfer full) the private packet for @inbuf,
  * or NULL after posting an error. */
 static GstBuffer *
 encode_private (McuOpusEnc *self, GstBuffer *inbuf)
 {
   gint bitrate, complexity, loss_pct;
-  gboolean fec, changed;
+  gboolean fec, celt, changed;
   GstBuffer *packet;
 
   GST_OBJECT_LOCK (self);
@@ -180,6 +199,7 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
   complexity = self->complexity;
   fec = self->inband_fec;
   loss_pct = self->loss_pct;
+  celt = self->private_celt;
   changed = self->settings_changed;
   self->settings_changed = FALSE;
   GST_OBJECT_UNLOCK (self);
@@ -188,11 +208,12 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
     self->encoder =
         mcu_opus_enc_encoder_new (bitrate, complexity, fec, loss_pct);
     self->reset_private = FALSE;
-    if (self->encoder == NULL)
+    if (self->encoder == NULL || !set_signal (self->encoder, celt))
       goto failed;
   } else {
-    if (changed && !mcu_opus_enc_configure (
-                       self->encoder, bitrate, complexity, fec, loss_pct))
+    if (changed && (!mcu_opus_enc_configure (
+                        self->encoder, bitrate, complexity, fec, loss_pct) ||
+                       !set_signal (self->encoder, celt)))
       goto failed;
     if (self->reset_private || self->last_path == PATH_SHARED) {
       GST_DEBUG_OBJECT (self, "private encoder reset");
@@ -432,6 +453,10 @@ mcu_opus_enc_set_property (
       self->loss_pct = g_value_get_int (value);
       self->settings_changed = TRUE;
       break;
+    case PROP_PRIVATE_CELT:
+      self->private_celt = g_value_get_boolean (value);
+      self->settings_changed = TRUE;
+      break;
     case PROP_GROUP:
       old = self->group;
       self->group = g_value_dup_object (value);
@@ -463,6 +488,9 @@ mcu_opus_enc_get_property (
       break;
     case PROP_PACKET_LOSS_PERCENTAGE:
       g_value_set_int (value, self->loss_pct);
+      break;
+    case PROP_PRIVATE_CELT:
+      g_value_set_boolean (value, self->private_celt);
       break;
     case PROP_GROUP:
       g_value_set_object (value, self->group);
@@ -535,6 +563,11 @@ mcu_opus_enc_class_init (McuOpusEncClass *klass)
       g_param_spec_int ("packet-loss-percentage", "Packet loss percentage",
           "Expected packet loss of the private encoder, tunes FEC", 0, 100,
           DEFAULT_PACKET_LOSS_PERCENTAGE, rw));
+  g_object_class_install_property (gobject_class, PROP_PRIVATE_CELT,
+      g_param_spec_boolean ("private-celt", "Private CELT",
+          "The private encoder is told its signal is music: libopus codes "
+          "CELT (SILK from 8 % expected loss with in-band FEC)",
+          DEFAULT_PRIVATE_CELT, rw));
   g_object_class_install_property (gobject_class, PROP_GROUP,
       g_param_spec_object ("group", "Group",
           "Share group encoding full-mix frames once for all its members "

@@ -209,6 +209,59 @@ test_private_tone (void)
   gst_harness_teardown (h);
 }
 
+/* RFC 6716 3.1: TOC configurations 16..31 are CELT-only. */
+static gboolean
+is_celt (GstBuffer *packet)
+{
+  guint8 toc = 0;
+
+  g_assert_cmpuint (gst_buffer_extract (packet, 0, &toc, 1), ==, 1);
+  return (toc >> 3) >= 16;
+}
+
+/* private-celt: a listener's own mix is coded CELT (a fifth of SILK or
+ * hybrid's cost) and still decodes to the tone; off (the element's
+ * default), or in the shared encode, the same tone goes SILK/hybrid; set
+ * while playing, CELT from the frame after next (libopus ends hybrid with
+ * one transition frame). (libopus's own analysis calls a
+ * steady tone music after about 18 frames and codes it CELT too: the
+ * private phases are the first 18 frames of its encoder, the shared one
+ * the first 15 of the group's.) */
+static void
+test_private_celt (void)
+{
+  g_autoptr (McuOpusEncGroup) group =
+      mcu_opus_enc_group_new (32000, 9, FALSE, 0);
+  GstHarness *h = new_encoder (group);
+  Decoded d;
+  guint n = 33, celt = 0, other_celt = 0;
+
+  decoded_init (&d);
+  g_object_set (h->element, "bitrate", 32000, "complexity", 9, NULL);
+  for (guint k = 0; k < n; k++) {
+    GstBuffer *packet;
+
+    /* 0..5 private as voice, 6..17 private as CELT, 18..32 shared */
+    if (k == 6)
+      g_object_set (h->element, "private-celt", TRUE, NULL);
+    packet = encode (h, make_tone (k, 440, 8000, k >= 18));
+    if (k >= 6 && k < 18) {
+      celt += k > 6 && is_celt (packet);
+      decode_packet (&d, packet);
+    } else {
+      other_celt += is_celt (packet);
+    }
+    gst_buffer_unref (packet);
+  }
+  g_assert_cmpuint (celt, ==, 11);
+  g_assert_cmpuint (other_celt, ==, 0);
+  assert_tone (d.pcm, SETTLE_FRAMES * FRAME, 12 * FRAME, 440, 8000);
+  g_assert_cmpuint (get_u64 (h, "private-frames"), ==, 18);
+  g_assert_cmpuint (get_u64 (h, "shared-frames"), ==, 15);
+  decoded_clear (&d);
+  gst_harness_teardown (h);
+}
+
 /* Output caps: what rtpopuspay and opusdec need, without a streamheader. */
 static void
 test_caps (void)
@@ -826,6 +879,7 @@ main (int argc, char **argv)
   g_assert_true (mcu_plugins_register ());
 
   g_test_add_func ("/opus-enc/private-tone", test_private_tone);
+  g_test_add_func ("/opus-enc/private-celt", test_private_celt);
   g_test_add_func ("/opus-enc/caps", test_caps);
   g_test_add_func ("/opus-enc/rtp-roundtrip", test_rtp_roundtrip);
   g_test_add_func ("/opus-enc/shared-once", test_shared_once);
