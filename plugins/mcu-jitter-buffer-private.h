@@ -123,8 +123,9 @@ struct _McuJitterBuffer
   /* downstream said yes and what was due gave no item (a concealment
    * under 1 ms, losses skipped): the next item goes on that yes. Only we
    * fill downstream's input, so a yes holds until we push; a flush drops
-   * it. (test-playout: one ask per item; 140 asks for 139 items, about 1
-   * run in 10 beside two busy loops, 144 for 137 under ASan in CI.) */
+   * it, an unlink (asker_stale) voids it. (test-playout: one ask per item; 140
+   * asks for 139 items, about 1 run in 10 beside two busy loops, 144 for 137
+   * under ASan in CI.) */
   gboolean spare_yes;
   GstClockTime held_at; /* running time it said no */
   GstClockTime freed;   /* running time downstream said yes after a no */

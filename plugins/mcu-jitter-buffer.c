@@ -115,7 +115,9 @@ may_push (McuJitterBuffer *self, GstClockTime rt)
 
   if (self->spare_yes) {
     self->spare_yes = FALSE;
-    return 1;
+    /* not across an unlink: the next input may be another's, and full */
+    if (!g_atomic_int_get (&self->asker_stale))
+      return 1;
   }
   if (self->granted) {
     self->granted = self->held = FALSE;

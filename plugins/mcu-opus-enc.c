@@ -172,12 +172,17 @@ mcu_opus_enc_encode_buffer (OpusEncoder *enc, GstBuffer *inbuf)
 /* The private encoder's signal: music with @celt, else libopus's own guess
  * (voice, under VOIP). A private encode is one listener's own mix (a
  * talker's, or everyone's with max-talkers=0), so N of them cost N encodes:
- * at our 32 kbit/s libopus codes music in CELT, which costs about a fifth
- * of SILK/hybrid at complexity 9 (opus-enc-bench speech: 58-78 us a frame
- * against 300-390) and has no SILK state for a late decoder to run away
- * from. The trade: no in-band FEC under 8 % expected loss (libopus switches
- * to SILK above), and CELT's speech at 32 kbit/s is a little less clean than
- * hybrid's. The shared encode keeps voice (mcu-opus-enc-group.c). */
+ * from about 24 kbit/s up (a caller's maxaveragebitrate below that keeps
+ * SILK) libopus codes music in CELT, which costs about a fifth of
+ * SILK/hybrid at complexity 9 (opus-enc-bench speech: 58-78 us a frame
+ * against 300-390). The own stream has no SILK state; a listener going
+ * back to the shared stream (a talker who stops) resets its SILK decoder
+ * and joins it cold, which complexity 9 of the shared encode still guards
+ * (see configure_encoder in mcu-media-session.c). The trade: no in-band
+ * FEC: libopus would switch to SILK above 8 % expected loss, but the
+ * expected loss is the fixed 5 % of configure_encoder; and CELT's speech at
+ * 32 kbit/s is a little less clean than hybrid's. The shared encode keeps
+ * voice (mcu-opus-enc-group.c). */
 static gboolean
 set_signal (OpusEncoder *enc, gboolean celt)
 {
@@ -566,7 +571,8 @@ mcu_opus_enc_class_init (McuOpusEncClass *klass)
   g_object_class_install_property (gobject_class, PROP_PRIVATE_CELT,
       g_param_spec_boolean ("private-celt", "Private CELT",
           "The private encoder is told its signal is music: libopus codes "
-          "CELT (SILK from 8 % expected loss with in-band FEC)",
+          "CELT from about 24 kbit/s (SILK above 8 % expected loss with "
+          "in-band FEC)",
           DEFAULT_PRIVATE_CELT, rw));
   g_object_class_install_property (gobject_class, PROP_GROUP,
       g_param_spec_object ("group", "Group",

@@ -43,7 +43,8 @@
  * transient; packets stay decodable and timestamps continuous.
  *
  * Properties: bitrate (gint bit/s, 6000..510000, 32000), complexity (0..10,
- * 9), inband-fec (FALSE), packet-loss-percentage (0..100, 0): the private
+ * 9), inband-fec (FALSE), packet-loss-percentage (0..100, 0), private-celt
+ * (FALSE: the signal is music, so CELT; see set_signal): the private
  * encoder's, changeable in PLAYING. group (McuOpusEncGroup, nullable,
  * changeable in PLAYING). Read-only counters: private-frames and
  * shared-frames (guint64, packets pushed from each path). */

@@ -260,6 +260,20 @@ test_private_celt (void)
   g_assert_cmpuint (get_u64 (h, "shared-frames"), ==, 15);
   decoded_clear (&d);
   gst_harness_teardown (h);
+
+  /* set before the first frame, as the server does: CELT from the first */
+  h = new_encoder (NULL);
+  g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
+      TRUE, NULL);
+  celt = 0;
+  for (guint k = 0; k < 15; k++) {
+    GstBuffer *packet = encode (h, make_tone (k, 440, 8000, FALSE));
+
+    celt += is_celt (packet);
+    gst_buffer_unref (packet);
+  }
+  g_assert_cmpuint (celt, ==, 15);
+  gst_harness_teardown (h);
 }
 
 /* Output caps: what rtpopuspay and opusdec need, without a streamheader. */
