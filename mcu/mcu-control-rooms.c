@@ -230,6 +230,7 @@ build_participant (JsonBuilder *b, McuDaemon *daemon, McuParticipant *p)
   add_int (b, "jitter_buffer_ms", stats.jitter_buffer_ms);
   add_int (b, "silence_skipped", stats.silence_skipped);
   add_int (b, "unmixed_skipped", stats.unmixed_skipped);
+  add_int (b, "frames_late", stats.frames_late);
   json_builder_end_object (b);
   json_builder_end_object (b);
 }

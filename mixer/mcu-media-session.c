@@ -26,6 +26,7 @@
 #include "mcu-dtmf-sender-private.h"
 #include "mcu-media-dtmf.h"
 #include "mcu-rtp-endpoint.h"
+#include "mcu-mix-minus.h"
 
 #include <string.h>
 
@@ -198,6 +199,21 @@ mcu_media_session_get_deaf (McuMediaSession *self)
   return g_atomic_int_get (&self->deaf);
 }
 
+/* The room mixer's count for this caller's input (the pad mix_out is
+ * linked to, once linked). */
+static guint64
+frames_late (McuMediaSession *self)
+{
+  g_autoptr (GstPad) out = NULL;
+  g_autoptr (GstPad) peer = NULL;
+
+  if (self->bin == NULL ||
+      (out = gst_element_get_static_pad (self->bin, "mix_out")) == NULL ||
+      (peer = gst_pad_get_peer (out)) == NULL || !MCU_IS_MIX_MINUS_PAD (peer))
+    return 0;
+  return mcu_mix_minus_pad_get_late_frames (MCU_MIX_MINUS_PAD (peer));
+}
+
 /* Reads rtpbin's session statistics (no cost on the media path). */
 void
 mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
@@ -222,6 +238,7 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
     stats->unmixed_skipped =
         mcu_audio_decode_get_unmixed_skipped (self->decode);
   }
+  stats->frames_late = frames_late (self);
 }
 
 guint64

@@ -250,9 +250,10 @@ resync_reason (McuMixMinusPad *pad, GstClockTimeDiff at, GstClockTime now,
 {
   if (!pad->in_synced)
     return "first buffer";
-  /* (within a millisecond before the mix: the mix's position and the
-   * input's grid differ by a sample's rounding; such a buffer is in time
-   * for all but that sample, which the ring drops) */
+  /* (within a millisecond before the mix: an input's own times drift off
+   * the grid it was placed on by a few samples as its jitter buffer's
+   * mapping follows the network; such a buffer is in time but for those,
+   * and a ring starts it at its read position, whole) */
   if (at + (GstClockTimeDiff)GST_MSECOND < (GstClockTimeDiff)mixed ||
       at < (GstClockTimeDiff)now - RETIME_LATE)
     return "late";
@@ -421,6 +422,19 @@ mcu_mix_minus_mix_rings (McuMixMinus *self, GstBuffer *outbuf, guint n)
     mcu_mix_minus_mix_input (
         self, pad, self->ring_scratch, 0, n, levels, n_levels);
   }
+}
+
+guint64
+mcu_mix_minus_pad_get_late_frames (McuMixMinusPad *pad)
+{
+  McuMixMinusRing *ring;
+  McuMixMinusRingStats stats = { 0 };
+
+  g_return_val_if_fail (MCU_IS_MIX_MINUS_PAD (pad), 0);
+  ring = mcu_mix_minus_pad_get_ring (pad);
+  if (ring != NULL)
+    mcu_mix_minus_ring_get_stats (ring, &stats);
+  return stats.cut;
 }
 
 McuMixMinusRing *

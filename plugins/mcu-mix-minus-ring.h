@@ -25,6 +25,8 @@ typedef struct
   guint64 written; /* samples stored */
   guint64 late;    /* samples dropped: their time was read already */
   guint64 ahead;   /* samples dropped: beyond the ring's window */
+  guint64 cut;     /* writes that lost samples as late */
+  guint64 snapped; /* writes moved to the read position (see write) */
 } McuMixMinusRingStats;
 
 /* 48 kHz mono S16 samples; the window is this long. */
@@ -40,7 +42,11 @@ void mcu_mix_minus_ring_reset (McuMixMinusRing *ring);
  * falls before the read position or @floor (the mix's) is dropped, and so
  * is what lies beyond the window. Unless @discont, a start within 40 ms
  * of the previous write's end follows it seamlessly (like
- * GstAudioAggregator's alignment). Returns the samples dropped. */
+ * GstAudioAggregator's alignment). A write placed in time (or at most
+ * 1 ms before the read position: its times' drift) that would start before the
+ * read position all the same, by that alignment or the rounding, starts
+ * at the read position instead: it is delayed, not cut. Returns the
+ * samples dropped. */
 guint mcu_mix_minus_ring_write (McuMixMinusRing *ring, guint64 start,
     const gint16 *samples, guint n, gboolean discont,
     const GstAudioLevelMeta *level, guint64 floor);

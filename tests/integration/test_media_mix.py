@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audiocheck  # noqa: E402
 import mcutest  # noqa: E402
+from controlclient import Control  # noqa: E402
 
 CALLER = os.path.join(mcutest.TOOLS_DIR, "mcu-test-caller")
 LONG = 12.0          # seconds the three long callers stay
@@ -100,6 +101,23 @@ def check_caller(c, others, late):
         print(audiocheck.print_table(c["wav"], [440, 1000, 1300, 1900]) or "")
 
 
+def check_late(srv, t0):
+    """Near the long callers' end: every caller's audio reached the mix in
+    time (stats.frames_late: frames cut for coming after part of their time
+    was mixed). A stream a few samples behind the mix's frames once lost
+    them at every frame, heard as a 50 Hz buzz: ~50 frames late a second."""
+    while time.monotonic() - t0 < LONG - 2:
+        time.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    status, body = Control(srv.control_socket).get("/v1/rooms/1000/participants")
+    late = {p["display"]: p["stats"].get("frames_late") for p in (body or {}).get("participants", [])}
+    print("# frames_late at %.1f s: %s" % (elapsed, late))
+    checks.check(status == 200 and len(late) == 3 and
+                 all(n is not None and n <= 0.1 * elapsed / 0.02 for n in late.values()),
+                 "every caller's audio reached the mix in time (frames late %s, at most %d)"
+                 % (late, 0.1 * elapsed / 0.02))
+
+
 def main():
     if not os.path.exists(CALLER):
         print("mcu-test-caller not built")
@@ -112,6 +130,7 @@ def main():
             while time.monotonic() - t0 < at:
                 time.sleep(0.02)
             running.append(start_caller(srv, work, name, codec, tone, duration))
+        check_late(srv, t0)
         for c in running:
             try:
                 c["proc"].wait(LONG + 20)

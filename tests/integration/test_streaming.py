@@ -132,6 +132,7 @@ def main():
         caller = Caller(work, "live", srv.uri("show"), ["--codec", "opus", "--video-colour", "3232c8"],
                         duration=120)
         checks.check(caller.wait_answered(15) == 200, "caller answered")
+        answered = time.monotonic()
 
         st, body = ctl.call("POST", "/v1/rooms/show/streams", {"url": "http://example.com/x"})
         checks.check(st == 400, "an http:// URL: 400 (%s)" % st)
@@ -231,6 +232,14 @@ def main():
         st, listing = ctl.get("/v1/rooms/show/streams")
         checks.check(st == 200 and sorted(s["id"] for s in listing["streams"]) == sorted([rtmp_id, srt_id, hls_id]),
                      "GET streams lists the three")
+        # the caller's audio reached the mix in time all along (one once
+        # came a few samples behind the mix's frames from the RTMP
+        # server's restart on, and every stream carried a 50 Hz buzz)
+        elapsed = time.monotonic() - answered
+        st, parts = ctl.get("/v1/rooms/show/participants")
+        late = [p["stats"].get("frames_late") for p in (parts or {}).get("participants", [])]
+        checks.check(st == 200 and len(late) == 1 and late[0] is not None and late[0] <= 0.1 * elapsed / 0.02,
+                     "the caller's audio reached the mix in time (frames late %s in %.0f s)" % (late, elapsed))
         # RTMP, SRT and HLS: one AAC encode of the room's mix for those
         # connected now (the SRT listener is gone by now: that stream may
         # be between two tries, without an encode)

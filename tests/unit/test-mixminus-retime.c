@@ -608,6 +608,50 @@ test_ring (void)
   g_free (in);
 }
 
+/* A stream a few samples behind the reads' frames (its writes follow one
+ * another, each coming after the frame before it was read): moved to the
+ * read position whole, so that every later frame reads it all. Cut, it
+ * lost those samples and read as many zeros at every frame. A write placed
+ * more than 1 ms before the read position is still cut. */
+static void
+test_ring_snap (void)
+{
+  McuMixMinusRing *ring = mcu_mix_minus_ring_new ();
+  const guint BEHIND = 8, N = 5;
+  gint16 in[N * FRAME], out[FRAME];
+  McuMixMinusRingLevel level;
+  McuMixMinusRingStats stats;
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    in[i] = (gint16)(i % 1000 + 1);
+  /* frame 0 read: the stream then starts BEHIND samples before frame 1 */
+  g_assert_false (mcu_mix_minus_ring_read (ring, 0, FRAME, out, &level));
+  g_assert_cmpuint (mcu_mix_minus_ring_write (
+                        ring, FRAME - BEHIND, in, FRAME, TRUE, NULL, FRAME),
+      ==, 0);
+  for (guint k = 1; k < N; k++) {
+    g_assert_true (
+        mcu_mix_minus_ring_read (ring, k * FRAME, FRAME, out, &level));
+    g_assert_cmpmem (out, sizeof (out), in + (k - 1) * FRAME, sizeof (out));
+    /* the next one comes after this frame is read, placed where it
+     * follows the stream's own times: BEHIND before the next frame */
+    g_assert_cmpuint (mcu_mix_minus_ring_write (ring, (k + 1) * FRAME - BEHIND,
+                          in + k * FRAME, FRAME, FALSE, NULL, (k + 1) * FRAME),
+        ==, 0);
+  }
+  mcu_mix_minus_ring_get_stats (ring, &stats);
+  g_assert_cmpuint (stats.late, ==, 0);
+  g_assert_cmpuint (stats.cut, ==, 0);
+  g_assert_cmpuint (stats.snapped, ==, 1);
+  /* 2 ms before the read position: late, cut */
+  g_assert_cmpuint (
+      mcu_mix_minus_ring_write (ring, N * FRAME - 96, in, FRAME, TRUE, NULL, 0),
+      ==, 96);
+  mcu_mix_minus_ring_get_stats (ring, &stats);
+  g_assert_cmpuint (stats.cut, ==, 1);
+  mcu_mix_minus_ring_free (ring);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -622,6 +666,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mixminus/retime/shared-pusher-never-blocks",
       test_shared_pusher_never_blocks);
   g_test_add_func ("/mixminus/retime/ring", test_ring);
+  g_test_add_func ("/mixminus/retime/ring-snap", test_ring_snap);
   g_test_add_func ("/mixminus/retime/shared-move-back", test_shared_move_back);
   g_test_add_func ("/mixminus/retime/shared-discont", test_shared_discont);
   g_test_add_func ("/mixminus/retime/own-times", test_own_times);
