@@ -316,10 +316,10 @@ configure_encoder (McuMediaSession *self, GstElement *enc, GstElement *pay)
     g_object_set (enc, "inband-fec", p->opus_fec, "bitrate",
         p->opus_bitrate ? (gint)p->opus_bitrate : 32000, "complexity", 9,
         "packet-loss-percentage", p->opus_fec ? 5 : 0, NULL);
-    /* the listener's own mix in CELT (mcu-opus-enc.c set_signal) */
-    if (p->ptime == 20)
+    if (p->ptime == 20) {
+      /* the listener's own mix in CELT (mcu-opus-enc.c set_signal) */
       g_object_set (enc, "private-celt", p->opus_own_celt, NULL);
-    if (p->ptime != 20) {
+    } else {
       gst_util_set_object_arg (G_OBJECT (enc), "frame-size", frame);
       gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
     }
