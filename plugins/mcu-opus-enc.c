@@ -50,6 +50,15 @@ GST_DEBUG_CATEGORY_STATIC (mcu_opus_enc_debug);
 #define DEFAULT_INBAND_FEC             FALSE
 #define DEFAULT_PACKET_LOSS_PERCENTAGE 0
 #define DEFAULT_PRIVATE_CELT           FALSE
+/* The private encoder's complexity while it codes CELT only (private-celt,
+ * set_signal): at most this. From 7 up libopus adds its signal analysis
+ * (music or voice, bandwidth, tonality for CELT's bit allocation): a
+ * third of a CELT frame's cost (opus-enc-bench --signal music: 41-48 us a
+ * frame at 6 against 54-68 at 9, speech and tones), and the signal is set
+ * to music already. What keeps DEFAULT_COMPLEXITY at 9 (the SILK runaway
+ * of a late decoder at 5 and 6) needs SILK; 5 and 6 keep CELT's pitch
+ * pre-filter (4 and under drop it). Janus's AudioBridge encodes at 4. */
+#define PRIVATE_CELT_COMPLEXITY 6
 
 typedef enum
 {
@@ -75,14 +84,16 @@ struct _McuOpusEnc
   McuOpusEncGroup *group;    /* nullable */
   guint64 n_private;
   guint64 n_shared;
+  gint private_complexity; /* the private encoder's, 0 before it exists */
 
   /* streaming thread */
   OpusEncoder *encoder; /* private, created on the first private frame */
   GstAdapter *adapter;  /* partial frames of odd-sized input */
   EncodePath last_path;
   gboolean reset_private; /* reset the private encoder before its next use */
-  gboolean discont;       /* mark the next output DISCONT */
-  GstClockTime last_pts;  /* of the last frame; kept across flushes */
+  gboolean private_coded_celt; /* its last packet was CELT only */
+  gboolean discont;            /* mark the next output DISCONT */
+  GstClockTime last_pts;       /* of the last frame; kept across flushes */
 };
 
 enum
@@ -96,6 +107,7 @@ enum
   PROP_GROUP,
   PROP_PRIVATE_FRAMES,
   PROP_SHARED_FRAMES,
+  PROP_PRIVATE_COMPLEXITY,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -190,6 +202,35 @@ set_signal (OpusEncoder *enc, gboolean celt)
              OPUS_SET_SIGNAL (celt ? OPUS_SIGNAL_MUSIC : OPUS_AUTO)) == OPUS_OK;
 }
 
+/* Whether @packet is CELT only (TOC configurations 16-31, RFC 6716 3.1). */
+static gboolean
+packet_is_celt (GstBuffer *packet)
+{
+  guint8 toc;
+
+  return gst_buffer_extract (packet, 0, &toc, 1) == 1 && (toc >> 3) >= 16;
+}
+
+/* The private encoder's complexity for its next frame: lowered while it
+ * codes CELT only (PRIVATE_CELT_COMPLEXITY), @complexity as soon as a
+ * packet is not (a caller's low maxaveragebitrate: SILK). */
+static gboolean
+set_private_complexity (McuOpusEnc *self, gint complexity, gboolean celt)
+{
+  gint want = celt && self->private_coded_celt
+                  ? MIN (complexity, PRIVATE_CELT_COMPLEXITY)
+                  : complexity;
+
+  if (want == self->private_complexity)
+    return TRUE;
+  if (opus_encoder_ctl (self->encoder, OPUS_SET_COMPLEXITY (want)) != OPUS_OK)
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  self->private_complexity = want;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 /* Streaming thread. Returns (transfer full) the private packet for @inbuf,
  * or NULL after posting an error. */
 static GstBuffer *
@@ -215,6 +256,8 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
     self->reset_private = FALSE;
     if (self->encoder == NULL || !set_signal (self->encoder, celt))
       goto failed;
+    self->private_coded_celt = FALSE;
+    changed = TRUE;
   } else {
     if (changed && (!mcu_opus_enc_configure (
                         self->encoder, bitrate, complexity, fec, loss_pct) ||
@@ -226,8 +269,16 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
       self->reset_private = FALSE;
     }
   }
-  if ((packet = mcu_opus_enc_encode_buffer (self->encoder, inbuf)) == NULL)
+  if (changed) {
+    /* (new or reconfigured: at @complexity) */
+    GST_OBJECT_LOCK (self);
+    self->private_complexity = complexity;
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (!set_private_complexity (self, complexity, celt) ||
+      (packet = mcu_opus_enc_encode_buffer (self->encoder, inbuf)) == NULL)
     goto failed;
+  self->private_coded_celt = packet_is_celt (packet);
   return packet;
 
 failed:
@@ -506,6 +557,9 @@ mcu_opus_enc_get_property (
     case PROP_SHARED_FRAMES:
       g_value_set_uint64 (value, self->n_shared);
       break;
+    case PROP_PRIVATE_COMPLEXITY:
+      g_value_set_int (value, self->private_complexity);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -586,6 +640,11 @@ mcu_opus_enc_class_init (McuOpusEncClass *klass)
   g_object_class_install_property (gobject_class, PROP_SHARED_FRAMES,
       g_param_spec_uint64 ("shared-frames", "Shared frames",
           "Packets taken from the group", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_PRIVATE_COMPLEXITY,
+      g_param_spec_int ("private-complexity", "Private complexity",
+          "The private encoder's complexity now (lower while private-celt "
+          "codes CELT only; 0 before its first frame)",
+          0, 10, 0, ro));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -44,10 +44,12 @@
  *
  * Properties: bitrate (gint bit/s, 6000..510000, 32000), complexity (0..10,
  * 9), inband-fec (FALSE), packet-loss-percentage (0..100, 0), private-celt
- * (FALSE: the signal is music, so CELT; see set_signal): the private
- * encoder's, changeable in PLAYING. group (McuOpusEncGroup, nullable,
- * changeable in PLAYING). Read-only counters: private-frames and
- * shared-frames (guint64, packets pushed from each path). */
+ * (FALSE: the signal is music, so CELT, at complexity 6 at most while it
+ * codes CELT only; see set_signal and PRIVATE_CELT_COMPLEXITY): the
+ * private encoder's, changeable in PLAYING. group (McuOpusEncGroup,
+ * nullable, changeable in PLAYING). Read-only: private-frames and
+ * shared-frames (guint64, packets pushed from each path),
+ * private-complexity (gint, the private encoder's now). */
 #pragma once
 
 #include "mcu-opus-enc-group.h"

@@ -276,6 +276,45 @@ test_private_celt (void)
   gst_harness_teardown (h);
 }
 
+/* private-celt: complexity 6 from the frame after the first CELT packet
+ * (no signal analysis), 9 again after a packet that is not CELT (a caller
+ * whose bitrate keeps SILK), and 9 without private-celt. */
+static void
+test_private_celt_complexity (void)
+{
+  GstHarness *h = new_encoder (NULL);
+  gint c = -1;
+
+  g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
+      TRUE, NULL);
+  gst_buffer_unref (encode (h, make_tone (0, 440, 8000, FALSE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 9);
+  for (guint k = 1; k < 5; k++)
+    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 6);
+  /* 10 kbit/s: SILK whatever the signal */
+  g_object_set (h->element, "bitrate", 10000, NULL);
+  for (guint k = 5; k < 10; k++) {
+    GstBuffer *packet = encode (h, make_tone (k, 440, 8000, FALSE));
+
+    g_assert_false (is_celt (packet));
+    gst_buffer_unref (packet);
+  }
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 9);
+  gst_harness_teardown (h);
+
+  h = new_encoder (NULL);
+  g_object_set (h->element, "bitrate", 32000, "complexity", 9, NULL);
+  for (guint k = 0; k < 30; k++)
+    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 9);
+  gst_harness_teardown (h);
+}
+
 /* Output caps: what rtpopuspay and opusdec need, without a streamheader. */
 static void
 test_caps (void)
@@ -894,6 +933,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/opus-enc/private-tone", test_private_tone);
   g_test_add_func ("/opus-enc/private-celt", test_private_celt);
+  g_test_add_func (
+      "/opus-enc/private-celt-complexity", test_private_celt_complexity);
   g_test_add_func ("/opus-enc/caps", test_caps);
   g_test_add_func ("/opus-enc/rtp-roundtrip", test_rtp_roundtrip);
   g_test_add_func ("/opus-enc/shared-once", test_shared_once);
