@@ -91,7 +91,8 @@ typedef struct
   guint jitter_buffer_ms;   /* the jitter buffer's depth (adaptive) */
   guint64 silence_skipped;  /* packets of known silence not decoded */
   guint64 unmixed_skipped;  /* packets not decoded: the mixer would not mix */
-  guint64 frames_late;      /* decoded frames cut: they came after their mix */
+  guint64 frames_late;      /* decoded buffers cut: they came after their mix
+                             * (per mixer input: 0 again on a new one) */
 } McuMediaStats;
 
 /* Main thread; reads rtpbin's statistics on demand. */

@@ -126,9 +126,12 @@ G_DECLARE_FINAL_TYPE (McuMixMinusPad, mcu_mix_minus_pad, MCU, MIX_MINUS_PAD,
   "audio/x-raw, format=(string)S16LE, rate=(int)48000, channels=(int)1, " \
   "layout=(string)interleaved"
 
-/* Frames of @pad's input (a sink_N fed by a shared pusher: a network
- * caller's jitter buffer) that came after part or all of their time was
- * mixed and lost that part. 0 for a pad without a ring. Any thread. */
+/* Buffers of @pad's input (a sink_N fed by a shared pusher: a network
+ * caller's jitter buffer; one 20 ms frame each as a rule, a concealment
+ * may be longer) that came after part or all of their time was mixed and
+ * lost that part (not counted: what the pad itself dropped as late, and
+ * what lay beyond the ring's window). 0 for a pad without a ring. Any
+ * thread. */
 guint64 mcu_mix_minus_pad_get_late_frames (McuMixMinusPad *pad);
 
 /* A listener output src_N (transfer full), or NULL. Any thread but the

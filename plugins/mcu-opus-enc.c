@@ -52,12 +52,14 @@ GST_DEBUG_CATEGORY_STATIC (mcu_opus_enc_debug);
 #define DEFAULT_PRIVATE_CELT           FALSE
 /* The private encoder's complexity while it codes CELT only (private-celt,
  * set_signal): at most this. From 7 up libopus adds its signal analysis
- * (music or voice, bandwidth, tonality for CELT's bit allocation): a
+ * (music or voice, bandwidth, tonality for CELT's bit allocation; in
+ * float builds such as Debian's, at 10 only in fixed-point ones): a
  * third of a CELT frame's cost (opus-enc-bench --signal music: 41-48 us a
  * frame at 6 against 54-68 at 9, speech and tones), and the signal is set
- * to music already. What keeps DEFAULT_COMPLEXITY at 9 (the SILK runaway
- * of a late decoder at 5 and 6) needs SILK; 5 and 6 keep CELT's pitch
- * pre-filter (4 and under drop it). Janus's AudioBridge encodes at 4. */
+ * to music already. (8 and up also give CELT a second MDCT on transients:
+ * 6 is a little less sharp on attacks.) What keeps DEFAULT_COMPLEXITY at 9 (the
+ * SILK runaway of a late decoder at 5 and 6) needs SILK; 5 and 6 keep CELT's
+ * pitch pre-filter (4 and under drop it). Janus's AudioBridge encodes at 4. */
 #define PRIVATE_CELT_COMPLEXITY 6
 
 typedef enum
@@ -187,14 +189,14 @@ mcu_opus_enc_encode_buffer (OpusEncoder *enc, GstBuffer *inbuf)
  * from about 24 kbit/s up (a caller's maxaveragebitrate below that keeps
  * SILK) libopus codes music in CELT, which costs about a fifth of
  * SILK/hybrid at complexity 9 (opus-enc-bench speech: 58-78 us a frame
- * against 300-390). The own stream has no SILK state; a listener going
- * back to the shared stream (a talker who stops) resets its SILK decoder
- * and joins it cold, which complexity 9 of the shared encode still guards
- * (see configure_encoder in mcu-media-session.c). The trade: no in-band
- * FEC: libopus would switch to SILK above 8 % expected loss, but the
- * expected loss is the fixed 5 % of configure_encoder; and CELT's speech at
- * 32 kbit/s is a little less clean than hybrid's. The shared encode keeps
- * voice (mcu-opus-enc-group.c). */
+ * against 300-390), a seventh at PRIVATE_CELT_COMPLEXITY. The own stream has no
+ * SILK state; a listener going back to the shared stream (a talker who stops)
+ * resets its SILK decoder and joins it cold, which complexity 9 of the shared
+ * encode still guards (see configure_encoder in mcu-media-session.c). The
+ * trade: no in-band FEC: libopus would switch to SILK above 8 % expected loss,
+ * but the expected loss is the fixed 5 % of configure_encoder; and CELT's
+ * speech at 32 kbit/s is a little less clean than hybrid's. The shared encode
+ * keeps voice (mcu-opus-enc-group.c). */
 static gboolean
 set_signal (OpusEncoder *enc, gboolean celt)
 {
@@ -267,7 +269,13 @@ encode_private (McuOpusEnc *self, GstBuffer *inbuf)
       GST_DEBUG_OBJECT (self, "private encoder reset");
       opus_encoder_ctl (self->encoder, OPUS_RESET_STATE);
       self->reset_private = FALSE;
+      /* (its first packet may be SILK now: a bitrate set meanwhile, or
+       * one in libopus's hysteresis band, which a reset forgets; it goes
+       * to a decoder that holds the shared stream's SILK state) */
+      self->private_coded_celt = FALSE;
     }
+    if (changed)
+      self->private_coded_celt = FALSE;
   }
   if (changed) {
     /* (new or reconfigured: at @complexity) */
@@ -478,6 +486,10 @@ mcu_opus_enc_change_state (GstElement *element, GstStateChange transition)
     reset_stream (self);
     self->last_pts = GST_CLOCK_TIME_NONE;
     g_clear_pointer (&self->encoder, opus_encoder_destroy);
+    self->private_coded_celt = FALSE;
+    GST_OBJECT_LOCK (self);
+    self->private_complexity = 0;
+    GST_OBJECT_UNLOCK (self);
   }
   return ret;
 }

@@ -105,17 +105,22 @@ def check_late(srv, t0):
     """Near the long callers' end: every caller's audio reached the mix in
     time (stats.frames_late: frames cut for coming after part of their time
     was mixed). A stream a few samples behind the mix's frames once lost
-    them at every frame, heard as a 50 Hz buzz: ~50 frames late a second."""
+    them at every frame, heard as a 50 Hz buzz: ~50 frames late a second
+    once it started (89-91 at 10 s in three runs); 0 since. At most one a
+    second, and 5, for a loaded machine's rare late frame."""
     while time.monotonic() - t0 < LONG - 2:
         time.sleep(0.05)
     elapsed = time.monotonic() - t0
     status, body = Control(srv.control_socket).get("/v1/rooms/1000/participants")
-    late = {p["display"]: p["stats"].get("frames_late") for p in (body or {}).get("participants", [])}
+    # (the late G.722 caller may still be leaving)
+    late = {p["display"]: p["stats"].get("frames_late") for p in (body or {}).get("participants", [])
+            if p["display"] in ("opus", "pcmu", "pcma")}
+    bound = 5 + int(elapsed)
     print("# frames_late at %.1f s: %s" % (elapsed, late))
     checks.check(status == 200 and len(late) == 3 and
-                 all(n is not None and n <= 0.1 * elapsed / 0.02 for n in late.values()),
+                 all(n is not None and n <= bound for n in late.values()),
                  "every caller's audio reached the mix in time (frames late %s, at most %d)"
-                 % (late, 0.1 * elapsed / 0.02))
+                 % (late, bound))
 
 
 def main():

@@ -238,7 +238,9 @@ def main():
         elapsed = time.monotonic() - answered
         st, parts = ctl.get("/v1/rooms/show/participants")
         late = [p["stats"].get("frames_late") for p in (parts or {}).get("participants", [])]
-        checks.check(st == 200 and len(late) == 1 and late[0] is not None and late[0] <= 0.1 * elapsed / 0.02,
+        # (at most one a second, and 5: a loaded machine's rare late frame;
+        # the buzz was 50 a second)
+        checks.check(st == 200 and len(late) == 1 and late[0] is not None and late[0] <= 5 + elapsed,
                      "the caller's audio reached the mix in time (frames late %s in %.0f s)" % (late, elapsed))
         # RTMP, SRT and HLS: one AAC encode of the room's mix for those
         # connected now (the SRT listener is gone by now: that stream may

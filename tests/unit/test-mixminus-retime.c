@@ -616,8 +616,12 @@ test_ring (void)
 static void
 test_ring_snap (void)
 {
+  enum
+  {
+    BEHIND = 8,
+    N = 5
+  };
   McuMixMinusRing *ring = mcu_mix_minus_ring_new ();
-  const guint BEHIND = 8, N = 5;
   gint16 in[N * FRAME], out[FRAME];
   McuMixMinusRingLevel level;
   McuMixMinusRingStats stats;
@@ -649,6 +653,27 @@ test_ring_snap (void)
       ==, 96);
   mcu_mix_minus_ring_get_stats (ring, &stats);
   g_assert_cmpuint (stats.cut, ==, 1);
+  /* placed in time, but a frame after the previous write's end (its
+   * frame was read as silence meanwhile), not DISCONT: aligned to that
+   * end, it was wholly late, and so was every write after it */
+  mcu_mix_minus_ring_reset (ring);
+  g_assert_cmpuint (
+      mcu_mix_minus_ring_write (ring, FRAME, in, FRAME, TRUE, NULL, FRAME), ==,
+      0);
+  g_assert_true (mcu_mix_minus_ring_read (ring, FRAME, FRAME, out, &level));
+  g_assert_false (
+      mcu_mix_minus_ring_read (ring, 2 * FRAME, FRAME, out, &level));
+  for (guint k = 3; k < N; k++) {
+    g_assert_cmpuint (mcu_mix_minus_ring_write (ring, k * FRAME, in + k * FRAME,
+                          FRAME, FALSE, NULL, k * FRAME),
+        ==, 0);
+    g_assert_true (
+        mcu_mix_minus_ring_read (ring, k * FRAME, FRAME, out, &level));
+    g_assert_cmpmem (out, sizeof (out), in + k * FRAME, sizeof (out));
+  }
+  mcu_mix_minus_ring_get_stats (ring, &stats);
+  g_assert_cmpuint (stats.cut, ==, 1);
+  g_assert_cmpuint (stats.snapped, ==, 2);
   mcu_mix_minus_ring_free (ring);
 }
 

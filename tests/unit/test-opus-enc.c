@@ -315,6 +315,34 @@ test_private_celt_complexity (void)
   gst_harness_teardown (h);
 }
 
+/* Back from the shared encode, the private encoder is reset: its first
+ * frame is coded at 9 (it may be SILK, to a decoder holding the shared
+ * stream's SILK state), 6 again once that frame was CELT. */
+static void
+test_private_celt_complexity_switch (void)
+{
+  g_autoptr (McuOpusEncGroup) group =
+      mcu_opus_enc_group_new (32000, 9, FALSE, 0);
+  GstHarness *h = new_encoder (group);
+  gint c = -1;
+
+  g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
+      TRUE, NULL);
+  for (guint k = 0; k < 5; k++)
+    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
+  for (guint k = 5; k < 10; k++)
+    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, TRUE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 6);
+  gst_buffer_unref (encode (h, make_tone (10, 440, 8000, FALSE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 9);
+  gst_buffer_unref (encode (h, make_tone (11, 440, 8000, FALSE)));
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, 6);
+  gst_harness_teardown (h);
+}
+
 /* Output caps: what rtpopuspay and opusdec need, without a streamheader. */
 static void
 test_caps (void)
@@ -935,6 +963,8 @@ main (int argc, char **argv)
   g_test_add_func ("/opus-enc/private-celt", test_private_celt);
   g_test_add_func (
       "/opus-enc/private-celt-complexity", test_private_celt_complexity);
+  g_test_add_func ("/opus-enc/private-celt-complexity-switch",
+      test_private_celt_complexity_switch);
   g_test_add_func ("/opus-enc/caps", test_caps);
   g_test_add_func ("/opus-enc/rtp-roundtrip", test_rtp_roundtrip);
   g_test_add_func ("/opus-enc/shared-once", test_shared_once);
