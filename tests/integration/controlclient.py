@@ -5,6 +5,7 @@ Unix socket or TCP, JSON in and out, and a Server-Sent Events reader."""
 import http.client
 import json
 import socket
+import struct
 import threading
 import time
 
@@ -15,9 +16,17 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.path = path
 
     def connect(self):
+        """Waits (up to the timeout) for room in the server's listen
+        backlog, as a blocking client does: a socket in Python's timeout
+        mode is non-blocking, and a Unix socket's connect then fails at once
+        with EAGAIN while the server has not accepted the connections ahead
+        of it (test_control_limits: 250 clients that hang up at once)."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
+        secs = self.timeout if isinstance(self.timeout, (int, float)) else 10
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                     struct.pack("ll", int(secs), int((secs % 1) * 1e6)))
         s.connect(self.path)
+        s.settimeout(self.timeout)
         self.sock = s
 
 
