@@ -276,6 +276,23 @@ test_private_celt (void)
   gst_harness_teardown (h);
 }
 
+/* Encodes 440 Hz frames @from..@to - 1, dropping the packets. */
+static void
+encode_tones (GstHarness *h, guint from, guint to, gboolean shared)
+{
+  for (guint k = from; k < to; k++)
+    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, shared)));
+}
+
+static void
+assert_private_complexity (GstHarness *h, gint expected)
+{
+  gint c = -1;
+
+  g_object_get (h->element, "private-complexity", &c, NULL);
+  g_assert_cmpint (c, ==, expected);
+}
+
 /* private-celt: complexity 6 from the frame after the first CELT packet
  * (no signal analysis), 9 again after a packet that is not CELT (a caller
  * whose bitrate keeps SILK), and 9 without private-celt. */
@@ -283,17 +300,13 @@ static void
 test_private_celt_complexity (void)
 {
   GstHarness *h = new_encoder (NULL);
-  gint c = -1;
 
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
       TRUE, NULL);
-  gst_buffer_unref (encode (h, make_tone (0, 440, 8000, FALSE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 9);
-  for (guint k = 1; k < 5; k++)
-    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 6);
+  encode_tones (h, 0, 1, FALSE);
+  assert_private_complexity (h, 9);
+  encode_tones (h, 1, 5, FALSE);
+  assert_private_complexity (h, 6);
   /* 10 kbit/s: SILK whatever the signal */
   g_object_set (h->element, "bitrate", 10000, NULL);
   for (guint k = 5; k < 10; k++) {
@@ -302,16 +315,13 @@ test_private_celt_complexity (void)
     g_assert_false (is_celt (packet));
     gst_buffer_unref (packet);
   }
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 9);
+  assert_private_complexity (h, 9);
   gst_harness_teardown (h);
 
   h = new_encoder (NULL);
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, NULL);
-  for (guint k = 0; k < 30; k++)
-    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 9);
+  encode_tones (h, 0, 30, FALSE);
+  assert_private_complexity (h, 9);
   gst_harness_teardown (h);
 }
 
@@ -324,22 +334,16 @@ test_private_celt_complexity_switch (void)
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
   GstHarness *h = new_encoder (group);
-  gint c = -1;
 
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
       TRUE, NULL);
-  for (guint k = 0; k < 5; k++)
-    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, FALSE)));
-  for (guint k = 5; k < 10; k++)
-    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, TRUE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 6);
-  gst_buffer_unref (encode (h, make_tone (10, 440, 8000, FALSE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 9);
-  gst_buffer_unref (encode (h, make_tone (11, 440, 8000, FALSE)));
-  g_object_get (h->element, "private-complexity", &c, NULL);
-  g_assert_cmpint (c, ==, 6);
+  encode_tones (h, 0, 5, FALSE);
+  encode_tones (h, 5, 10, TRUE);
+  assert_private_complexity (h, 6);
+  encode_tones (h, 10, 11, FALSE);
+  assert_private_complexity (h, 9);
+  encode_tones (h, 11, 12, FALSE);
+  assert_private_complexity (h, 6);
   gst_harness_teardown (h);
 }
 
