@@ -63,7 +63,9 @@ struct _McuAudioMix
   guint last_prompt_id;
   GArray *prompts_ended; /* guint ids ended here, reported by ended_idle */
   guint ended_idle;
-  gboolean rebuilding; /* sessions leave and come back: prompts stay */
+  gboolean rebuilding;  /* sessions leave and come back: prompts stay */
+  guint64 skipped_seen; /* the mixer's frames-skipped when last said */
+  gint64 skips_said_at; /* monotonic us */
   /* the mixing thread's and the clock source's (set in init, read-only:
    * used on the streaming threads, by the bus sync handler) */
   McuThreadPriority *priority;

@@ -89,6 +89,13 @@
 
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
+/* The mix skips the frames it missed once this far behind the clock
+ * (mcumixminus max-lag): inputs more than 60 ms late for the clock are
+ * placed again by it (mcu-mix-minus-pad.c), so a mix further behind reads
+ * them later and later, and none once a ring's window behind. Said in the
+ * log at most every SKIP_LOG_US. */
+#define MAX_LAG_MS  60
+#define SKIP_LOG_US (10 * G_USEC_PER_SEC)
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
 
@@ -288,6 +295,28 @@ update_speaker (McuAudioMix *self)
   g_signal_emit (self, signals[SIGNAL_ACTIVE_SPEAKER], 0, best);
 }
 
+/* The frames the mix skipped to keep real time since the last report: the
+ * machine is too busy for this room (a new mixer after a rebuild counts
+ * from 0). */
+static void
+note_skips (McuAudioMix *self)
+{
+  guint64 skipped = 0, n;
+  gint64 now = g_get_monotonic_time ();
+
+  g_object_get (self->mixer, "frames-skipped", &skipped, NULL);
+  n = skipped >= self->skipped_seen ? skipped - self->skipped_seen : skipped;
+  if (n == 0 || now - self->skips_said_at < SKIP_LOG_US)
+    return;
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
+      "MESSAGE",
+      "the audio mix fell behind the clock (the machine is too busy): "
+      "%" G_GUINT64_FORMAT " frames (%" G_GUINT64_FORMAT " ms) skipped",
+      n, n * 20);
+  self->skipped_seen = skipped;
+  self->skips_said_at = now;
+}
+
 static void
 on_levels (McuAudioMix *self, const GstStructure *s)
 {
@@ -314,6 +343,7 @@ on_levels (McuAudioMix *self, const GstStructure *s)
       update_talking (self, session, e, rms, ms);
   }
   update_speaker (self);
+  note_skips (self);
 }
 
 static gboolean rebuild (McuAudioMix *self, GError **error);
@@ -472,7 +502,8 @@ build_pipeline (McuAudioMix *self, GError **error)
       G_OBJECT (self->mixer), "start-time-selection", "first");
   g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
       "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
-      (guint64)LEVEL_MS * GST_MSECOND, NULL);
+      (guint64)LEVEL_MS * GST_MSECOND, "max-lag",
+      (guint64)MAX_LAG_MS * GST_MSECOND, NULL);
   /* GstAudioAggregator counts its output duration (20 ms) as latency, so a
    * live frame would wait until 30 ms after its start for inputs that are
    * not queued (the rings of the shared jitter buffers' inputs: mixed at

@@ -23,6 +23,8 @@ struct _McuMixMinus
   McuMixPool *pool;       /* nullable: made on first need */
   guint pool_min_outputs; /* 0: never spread the outputs */
   GstClockTime pool_min_cost;
+  GstClockTime max_lag;   /* 0: never skip (mcu-mix-minus-lag.c) */
+  guint64 frames_skipped; /* written by the aggregator task, under it */
 
   /* see the design note */
   GMutex release_lock;
@@ -54,6 +56,7 @@ struct _McuMixMinus
   gboolean push_alone;     /* a lone contributor hears a GAP */
   GstClockTime push_cost;  /* CPU time of the last frame's pushes */
   gboolean pooling;        /* the last frame's were spread */
+  gboolean skip_discont;   /* frames were skipped: the next is DISCONT */
   GstFlowReturn last_flow;
 
   /* with the object lock */
@@ -87,5 +90,11 @@ gboolean mcu_mix_minus_mix_input (McuMixMinus *self, McuMixMinusPad *pad,
  * samples of the inputs fed through a ring for the frame @outbuf of @n
  * samples (the pads of self->outputs). */
 void mcu_mix_minus_mix_rings (McuMixMinus *self, GstBuffer *outbuf, guint n);
+
+/* mcu-mix-minus-lag.c, aggregator task, at the start of aggregate */
+void mcu_mix_minus_log_lateness (McuMixMinus *self, gboolean timeout);
+/* Skips the frames missed when the mix is more than max-lag behind the
+ * clock. */
+void mcu_mix_minus_keep_real_time (McuMixMinus *self);
 
 G_END_DECLS

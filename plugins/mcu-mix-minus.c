@@ -85,6 +85,8 @@ enum
   PROP_POOL,
   PROP_POOL_MIN_OUTPUTS,
   PROP_POOL_MIN_COST,
+  PROP_MAX_LAG,
+  PROP_FRAMES_SKIPPED,
 };
 
 #define DEFAULT_LEVEL_INTERVAL    0
@@ -96,6 +98,7 @@ enum
 #define DEFAULT_POOL_MIN_OUTPUTS 16
 /* a quarter of a 20 ms frame */
 #define DEFAULT_POOL_MIN_COST (5 * GST_MSECOND)
+#define DEFAULT_MAX_LAG       0
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (MCU_MIX_MINUS_CAPS));
@@ -160,36 +163,14 @@ release_unlock (McuMixMinus *self)
   }
 }
 
-/* How late (on the clock) the frame about to be mixed is, and whether the
- * aggregator gave up waiting for an input (GST_DEBUG=mcumixminus:6; the
- * join and stall benchmarks read it). */
-static void
-log_lateness (McuMixMinus *self, gboolean timeout)
-{
-  GstElement *element = GST_ELEMENT (self);
-  g_autoptr (GstClock) clock = NULL;
-  GstClockTime now, position;
-
-  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_LOG ||
-      (clock = gst_element_get_clock (element)) == NULL)
-    return;
-  now = gst_clock_get_time (clock) - gst_element_get_base_time (element);
-  GST_OBJECT_LOCK (self);
-  position =
-      GST_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD (self))->segment.position;
-  GST_OBJECT_UNLOCK (self);
-  GST_LOG_OBJECT (self,
-      "aggregate timeout=%d now=%" G_GUINT64_FORMAT " pos=%" G_GUINT64_FORMAT,
-      timeout, now, position);
-}
-
 static GstFlowReturn
 mcu_mix_minus_aggregate (GstAggregator *agg, gboolean timeout)
 {
   McuMixMinus *self = MCU_MIX_MINUS (agg);
   GstFlowReturn ret;
 
-  log_lateness (self, timeout);
+  mcu_mix_minus_log_lateness (self, timeout);
+  mcu_mix_minus_keep_real_time (self);
   g_mutex_lock (&self->release_lock);
   self->release_locked = TRUE;
   ret = GST_AGGREGATOR_CLASS (mcu_mix_minus_parent_class)
@@ -638,6 +619,11 @@ mcu_mix_minus_finish_buffer (GstAggregator *agg, GstBuffer *outbuf)
   /* Set while we hold the only reference; every shared src_N gets this
    * very buffer (see push_outputs), private ones clear it. */
   GST_BUFFER_FLAG_SET (outbuf, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX);
+  /* the first frame after a skip (mcu-mix-minus-lag.c) */
+  if (self->skip_discont) {
+    GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_DISCONT);
+    self->skip_discont = FALSE;
+  }
 
   /* `src` first: the aggregator pushes its stream-start, caps and segment
    * there, and the outputs follow that segment. */
@@ -691,6 +677,7 @@ reset (McuMixMinus *self)
   self->last_flow = GST_FLOW_OK;
   self->push_cost = 0;
   self->pooling = FALSE;
+  self->skip_discont = FALSE;
   gst_element_foreach_sink_pad (GST_ELEMENT (self), reset_pad, NULL);
 }
 
@@ -752,6 +739,12 @@ mcu_mix_minus_get_property (
     case PROP_POOL_MIN_COST:
       g_value_set_uint64 (value, self->pool_min_cost);
       break;
+    case PROP_MAX_LAG:
+      g_value_set_uint64 (value, self->max_lag);
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64 (value, self->frames_skipped);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -791,6 +784,9 @@ mcu_mix_minus_set_property (
       break;
     case PROP_POOL_MIN_COST:
       self->pool_min_cost = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_LAG:
+      self->max_lag = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -867,6 +863,16 @@ install_properties (GObjectClass *gobject_class)
           "this much CPU time (ns, every thread that pushed), until it "
           "falls below half of it (0 = always, from pool-min-outputs on)",
           0, G_MAXUINT64, DEFAULT_POOL_MIN_COST, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_LAG,
+      g_param_spec_uint64 ("max-lag", "Maximum lag",
+          "When the mix falls more than this (ns) behind the clock, it skips "
+          "the frames it missed instead of mixing them late, and its output "
+          "times jump (0 = never skip)",
+          0, G_MAXUINT64, DEFAULT_MAX_LAG, flags));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64 ("frames-skipped", "Frames skipped",
+          "Output frames skipped so far to keep real time (max-lag)", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -923,6 +929,7 @@ mcu_mix_minus_init (McuMixMinus *self)
   self->max_talkers = DEFAULT_MAX_TALKERS;
   self->pool_min_outputs = DEFAULT_POOL_MIN_OUTPUTS;
   self->pool_min_cost = DEFAULT_POOL_MIN_COST;
+  self->max_lag = DEFAULT_MAX_LAG;
   mcu_mix_minus_select_init (&self->select);
   mcu_mix_minus_prompts_init (&self->prompts);
   g_mutex_init (&self->release_lock);
