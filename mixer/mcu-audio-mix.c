@@ -90,11 +90,12 @@
 /* A second room-element error this soon after a rebuild fails the room. */
 #define REBUILD_WINDOW_US (30 * G_USEC_PER_SEC)
 /* The mix skips the frames it missed once this far behind the clock
- * (mcumixminus max-lag): inputs more than 60 ms late for the clock are
+ * (mcumixminus max-lag). Inputs more than 60 ms late for the clock are
  * placed again by it (mcu-mix-minus-pad.c), so a mix further behind reads
- * them later and later, and none once a ring's window behind. Said in the
- * log at most every SKIP_LOG_US. */
-#define MAX_LAG_MS  60
+ * them that much later, and none once a ring's window (400 ms) behind; a
+ * shorter stall (a busy moment) is caught up, its audio delayed and not
+ * lost. Said in the log at most every SKIP_LOG_US. */
+#define MAX_LAG_MS  120
 #define SKIP_LOG_US (10 * G_USEC_PER_SEC)
 
 G_DEFINE_FINAL_TYPE (McuAudioMix, mcu_audio_mix, G_TYPE_OBJECT)
@@ -296,8 +297,7 @@ update_speaker (McuAudioMix *self)
 }
 
 /* The frames the mix skipped to keep real time since the last report: the
- * machine is too busy for this room (a new mixer after a rebuild counts
- * from 0). */
+ * machine is too busy for this room. */
 static void
 note_skips (McuAudioMix *self)
 {
@@ -305,7 +305,7 @@ note_skips (McuAudioMix *self)
   gint64 now = g_get_monotonic_time ();
 
   g_object_get (self->mixer, "frames-skipped", &skipped, NULL);
-  n = skipped >= self->skipped_seen ? skipped - self->skipped_seen : skipped;
+  n = skipped - MIN (skipped, self->skipped_seen);
   if (n == 0 || now - self->skips_said_at < SKIP_LOG_US)
     return;
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MCU_ROOM", self->name,
@@ -476,6 +476,7 @@ build_pipeline (McuAudioMix *self, GError **error)
   silence = gst_element_factory_make ("audiotestsrc", "clock-source");
   caps = gst_element_factory_make ("capsfilter", NULL);
   self->mixer = gst_element_factory_make ("mcumixminus", "mixer");
+  self->skipped_seen = 0; /* (a new mixer counts from 0) */
   sink = mcu_mix_taps_make_sink (self->taps, "full-mix");
   if (!silence || !caps || !self->mixer || !sink) {
     g_set_error (error, MCU_MIXER_ERROR, MCU_MIXER_ERROR_PIPELINE,

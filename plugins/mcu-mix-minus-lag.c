@@ -19,9 +19,12 @@
  * maps to the same running and stream time as before (what downstream was
  * told in the segment event stays true) while the counter's frames now
  * start that much later. An input queued in the aggregator (the room's
- * clock source, silence) keeps the sample positions it had and is resynced
- * by the aggregator once it falls outside the output's; the retimed inputs
- * keep nothing of the sort.
+ * clock source; a caller's pad before its ring) keeps up by itself: what
+ * it has from before the new start is outside the output segment and
+ * dropped, and a pad that had nothing for a frame mixed at a timeout is
+ * placed again by the running time of its next buffer (test
+ * /mixminus/retime/keep-real-time). Its queue holds a frame or two, never
+ * data further ahead than a skip. The rings keep no sample positions.
  *
  * Thread: the aggregator task (from aggregate), with the element's object
  * lock for the segment. */
@@ -116,7 +119,7 @@ mcu_mix_minus_keep_real_time (McuMixMinus *self)
     self->skip_discont = TRUE;
   }
   GST_OBJECT_UNLOCK (self);
-  GST_WARNING_OBJECT (self,
+  GST_INFO_OBJECT (self,
       "%" GST_TIME_FORMAT " behind the clock: %" G_GUINT64_FORMAT
       " frames skipped",
       GST_TIME_ARGS (lag), (guint64)(skip / frame));

@@ -49,8 +49,9 @@
  *   pad-added handler (they may run under it); the main loop is fine.
  * - element object lock: the sink pad list (GstElement), McuMixMinusPad.srcpad,
  *   the properties (level_interval, gate_threshold_db, gate_hangover,
- *   max_talkers, pool, pool_min_outputs, pool_min_cost) and the output
- *   volumes (gains).
+ *   max_talkers, pool, pool_min_outputs, pool_min_cost, max_lag,
+ *   frames_skipped), `src`'s segment (moved by a skip,
+ *   mcu-mix-minus-lag.c) and the output volumes (gains).
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
