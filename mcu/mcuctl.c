@@ -28,6 +28,40 @@ typedef struct
 
 /* ---- HTTP ---- */
 
+/* A Unix socket's connect fails at once with EAGAIN while the server's
+ * listen backlog is full (a burst of clients), where a blocking client
+ * would wait in connect for room: such a request is sent again, every
+ * BACKLOG_RETRY_US, for up to BACKLOG_WAIT_US. Only the connect fails so,
+ * before anything of the request was sent; any other error is final. */
+#define BACKLOG_RETRY_US (20 * 1000)
+#define BACKLOG_WAIT_US  (10 * G_USEC_PER_SEC)
+
+static gboolean
+backlog_full (const GError *error, gint64 since)
+{
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ||
+      g_get_monotonic_time () - since > BACKLOG_WAIT_US)
+    return FALSE;
+  g_usleep (BACKLOG_RETRY_US);
+  return TRUE;
+}
+
+/* soup_session_send (the events), waiting for room in the backlog. */
+static GInputStream *
+mcuctl_send (Ctl *ctl, SoupMessage *msg, GError **error)
+{
+  gint64 since = g_get_monotonic_time ();
+  g_autoptr (GError) local = NULL;
+  GInputStream *in;
+
+  while ((in = soup_session_send (ctl->session, msg, NULL, &local)) == NULL &&
+         backlog_full (local, since))
+    g_clear_error (&local);
+  if (in == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return in;
+}
+
 /* Sends one request; returns the status (0 when unreachable) and the body. */
 static guint
 request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
@@ -37,6 +71,7 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) error = NULL;
+  gint64 since = g_get_monotonic_time ();
 
   *reply = NULL;
   if (msg == NULL) {
@@ -55,7 +90,10 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
     soup_message_set_request_body_from_bytes (
         msg, ctl->content_type ? ctl->content_type : "application/json", b);
   }
-  bytes = soup_session_send_and_read (ctl->session, msg, NULL, &error);
+  while ((bytes = soup_session_send_and_read (
+              ctl->session, msg, NULL, &error)) == NULL &&
+         backlog_full (error, since))
+    g_clear_error (&error);
   if (bytes == NULL) {
     g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
     return 0;
@@ -419,7 +457,7 @@ open_events (Ctl *ctl, int *code)
     soup_message_headers_replace (
         soup_message_get_request_headers (msg), "Authorization", auth);
   }
-  in = soup_session_send (ctl->session, msg, NULL, &error);
+  in = mcuctl_send (ctl, msg, &error);
   if (in == NULL) {
     g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
     *code = EXIT_UNREACHABLE;
@@ -637,7 +675,7 @@ cmd_events (Ctl *ctl, gchar **args)
     soup_message_headers_replace (
         soup_message_get_request_headers (msg), "Authorization", auth);
   }
-  in = soup_session_send (ctl->session, msg, NULL, &error);
+  in = mcuctl_send (ctl, msg, &error);
   if (in == NULL) {
     g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
     return EXIT_UNREACHABLE;

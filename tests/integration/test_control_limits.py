@@ -17,10 +17,15 @@
   HTTP/1.0 without Host on the Unix socket works (it was CRITICALs); the
   log is checked for warnings at the end (McuServer.stop).
 - "Authorization: bearer" (lower case) is accepted on TCP.
+- mcuctl against a full listen backlog (the server stopped with SIGSTOP,
+  connections queued until connect says EAGAIN): it waits for room, as a
+  blocking client does, and is answered once the server runs again (it
+  failed at once: "Could not connect: Resource temporarily unavailable").
 - Room names ".", "..", "", "a/b", control characters, ".x": 400 JSON."""
 
 import json
 import os
+import signal
 import socket
 import sys
 import subprocess
@@ -31,6 +36,7 @@ import mcutest  # noqa: E402
 from controlclient import Control, UnixHTTPConnection  # noqa: E402
 
 checks = mcutest.Failures()
+MCUCTL = os.environ.get("MCUCTL_BIN", os.path.join(os.path.dirname(mcutest.MCU_BIN), "mcuctl"))
 MAX_CONNECTIONS = 8
 IDLE_TIMEOUT = 2
 BACKLOG_KIB = 2048  # a reading client may lag ~8,000 events (~0.8 s here)
@@ -259,6 +265,40 @@ def test_event_backlog(srv, ctl):
     stuck.close()
 
 
+def test_mcuctl_full_backlog(srv):
+    pid = srv.proc.pid
+    queued = []
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        while len(queued) < 4096:  # until the backlog is full
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(srv.control_socket)
+            except BlockingIOError:
+                s.close()
+                break
+            queued.append(s)
+        p = subprocess.Popen([MCUCTL, "--socket", srv.control_socket, "--json", "info"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            p.wait(timeout=1.0)  # it must still be waiting after a second
+        except subprocess.TimeoutExpired:
+            pass
+        waiting = p.returncode is None
+    finally:
+        for s in queued:
+            s.close()
+        os.kill(pid, signal.SIGCONT)
+    out, err = p.communicate(timeout=30)
+    checks.check(len(queued) > 0, "the backlog filled (%d connections queued)" % len(queued))
+    checks.check(waiting, "mcuctl waits while the backlog is full (exit %s: %s)"
+                 % (p.returncode, err.strip()[:120]))
+    checks.check(p.returncode == 0 and '"version"' in out,
+                 "mcuctl is answered once the server runs again (exit %d: %s)"
+                 % (p.returncode, (err or out).strip()[:120]))
+
+
 def test_bad_requests(srv, ctl):
     r = raw_unix(srv, b"POST /v1/rooms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Content-Length: -5\r\n\r\n{}")
@@ -300,6 +340,7 @@ def main():
         test_max_connections(srv, ctl)
         test_idle_timeout(srv)
         test_bad_requests(srv, ctl)
+        test_mcuctl_full_backlog(srv)
         test_event_backlog(srv, ctl)
     finally:
         code = srv.stop()
