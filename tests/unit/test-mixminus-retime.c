@@ -206,6 +206,19 @@ make_shared (GstPad *peer)
   gst_query_unref (query);
 }
 
+/* Party 1's input retimed, with a TIME segment, its pusher shared. */
+static void
+start_shared (Fixture *f, GstPad *shared)
+{
+  GstSegment segment;
+
+  g_object_set (shared, "retime", TRUE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (
+      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
+  make_shared (f->in[1]->srcpad);
+}
+
 /* The longest a push may take: a shared pusher serves many callers. */
 #define PUSH_BOUND (100 * GST_MSECOND)
 
@@ -393,16 +406,11 @@ test_shared_pusher_never_blocks (void)
   Stall st = { 0 };
   GstPad *sink2;
   GThread *burst, *other;
-  GstSegment segment;
   gint16 v1[2 * FRAME] = { 0 };
 
   g_mutex_init (&st.lock);
   g_cond_init (&st.cond);
-  g_object_set (shared, "retime", TRUE, NULL);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  g_assert_true (
-      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
-  make_shared (f->in[1]->srcpad);
+  start_shared (f, shared);
   sink2 = add_shared_muted (f, &st);
   other = g_thread_new ("other", push_until_stopped, &st);
 
@@ -467,17 +475,12 @@ test_shared_discont (void)
   g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
   GstPad *src = GST_AGGREGATOR_SRC_PAD (f->element);
   Stall st = { 0 };
-  GstSegment segment;
   GstBuffer *jump;
   gint16 v1[FRAME];
 
   g_mutex_init (&st.lock);
   g_cond_init (&st.cond);
-  g_object_set (shared, "retime", TRUE, NULL);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  g_assert_true (
-      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
-  make_shared (f->in[1]->srcpad);
+  start_shared (f, shared);
   /* as in shared-pusher-never-blocks: the mix stalled after frame 0 */
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_mix_pushed, &st, NULL);
   push_frame (f, 0, 0x1);
@@ -538,13 +541,8 @@ test_shared_move_back (void)
   g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
   GstTestClock *tc = GST_TEST_CLOCK (clock);
   GstClockTime t = 10 * GST_SECOND, ms = GST_MSECOND;
-  GstSegment segment;
 
-  g_object_set (shared, "retime", TRUE, NULL);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  g_assert_true (
-      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
-  make_shared (f->in[1]->srcpad);
+  start_shared (f, shared);
   /* placed by its arrival at t, then in time */
   push_at (f, tc, t, 0, 0);
   g_assert_cmpuint (ring_end_ms (shared), ==, (t + 20 * ms) / ms);
@@ -718,18 +716,13 @@ test_keep_real_time (void)
   g_autoptr (GstClock) clock = gst_element_get_clock (f->element);
   GstTestClock *tc = GST_TEST_CLOCK (clock);
   GstClockTime ms = GST_MSECOND, t = 1000 * ms;
-  GstSegment segment;
   GstBuffer *mix;
   guint64 skipped = 0;
   GstClockTime at;
   gint16 v1[FRAME];
 
   g_object_set (f->element, "max-lag", 60 * ms, NULL);
-  g_object_set (shared, "retime", TRUE, NULL);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  g_assert_true (
-      gst_harness_push_event (f->in[1], gst_event_new_segment (&segment)));
-  make_shared (f->in[1]->srcpad);
+  start_shared (f, shared);
   push_frame (f, 0, 0x1);
   g_assert_true (gst_harness_crank_single_clock_wait (f->main));
   check_main (f, 0, NULL);
