@@ -393,7 +393,7 @@ mcu_encoder_group_add_member (
   GstPad *tee_pad, *ghost;
 
   g_return_val_if_fail (!g_hash_table_contains (self->members, sink), FALSE);
-  tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
+  tee_pad = mcu_pad_util_request_tee_pad (self->tee);
   ghost = gst_ghost_pad_new (NULL, tee_pad);
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (self->bin, ghost);
@@ -494,7 +494,7 @@ tap_branch_add (McuEncoderGroup *self)
     gst_element_sync_state_with_parent (e[i]);
   sink = gst_element_get_static_pad (e[0], "sink");
   mcu_pad_util_answer_queries (sink); /* as the group's input: see build */
-  self->tap_src = gst_element_request_pad_simple (self->tee, "src_%u");
+  self->tap_src = mcu_pad_util_request_tee_pad (self->tee);
   ok = ok && gst_pad_link (self->tap_src, sink) == GST_PAD_LINK_OK;
   gst_object_unref (sink);
   if (!ok)

@@ -7,6 +7,7 @@
 G_BEGIN_DECLS
 
 void mcu_pad_util_answer_queries (GstPad *pad);
+GstPad *mcu_pad_util_request_tee_pad (GstElement *tee);
 /* A new @factory element added to @bin, (transfer none); NULL with
  * MCU_MIXER_ERROR_PIPELINE when its plugin is missing. */
 GstElement *mcu_pad_util_make (

@@ -42,6 +42,33 @@ mcu_pad_util_answer_queries (GstPad *pad)
       pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_pad_query, NULL, NULL);
 }
 
+/**
+ * mcu_pad_util_request_tee_pad:
+ * @tee: a tee, possibly streaming
+ *
+ * A new src pad of @tee, (transfer full), requested between two of the
+ * items (frames, events) going through @tee. A tee's new pad takes the
+ * sticky events its sink pad has stored, and the sink pad stores an event
+ * only after forwarding it to the pads it had: a pad requested while a
+ * segment passes would miss it for good, and the frames after it would go
+ * out with no segment ("Got data flow before segment event"). The wait is
+ * that of one push through @tee (its branches never block for long: leaky
+ * queues, sockets, a compositor's pad taking a frame per output frame), as
+ * releasing a pad waits for a push into it.
+ */
+GstPad *
+mcu_pad_util_request_tee_pad (GstElement *tee)
+{
+  GstPad *sink = gst_element_get_static_pad (tee, "sink");
+  GstPad *pad;
+
+  GST_PAD_STREAM_LOCK (sink);
+  pad = gst_element_request_pad_simple (tee, "src_%u");
+  GST_PAD_STREAM_UNLOCK (sink);
+  gst_object_unref (sink);
+  return pad;
+}
+
 GstElement *
 mcu_pad_util_make (GstBin *bin, const gchar *factory, GError **error)
 {

@@ -329,7 +329,7 @@ group_get (McuVideoMix *self, const McuVideoProfile *profile, GError **error)
    * returns FLUSHING, which the view's tee passes up, and the compositor's
    * task would pause for good (no error is posted for FLUSHING) */
   gst_element_sync_state_with_parent (bin);
-  g->view_src = gst_element_request_pad_simple (view->tee, "src_%u");
+  g->view_src = mcu_pad_util_request_tee_pad (view->tee);
   sink = gst_element_get_static_pad (bin, "sink");
   if (gst_pad_link (g->view_src, sink) != GST_PAD_LINK_OK)
     g_warning ("cannot link an encoder group in room %s", self->name);
@@ -413,7 +413,7 @@ mcu_video_mix_tap_view_hold (McuVideoMix *self, GError **error)
   gst_element_link (self->tap_el[0], self->tap_el[1]);
   gst_element_sync_state_with_parent (self->tap_el[1]);
   gst_element_sync_state_with_parent (self->tap_el[0]);
-  self->tap_src = gst_element_request_pad_simple (view->tee, "src_%u");
+  self->tap_src = mcu_pad_util_request_tee_pad (view->tee);
   sink = gst_element_get_static_pad (self->tap_el[0], "sink");
   if (gst_pad_link (self->tap_src, sink) != GST_PAD_LINK_OK)
     g_warning ("cannot link a tap in room %s", self->name);

@@ -274,7 +274,7 @@ mcu_video_view_add_input (McuVideoView *view, guint id, GstElement *tee)
       !gst_element_link_pads (
           vi->caps, "src", view->compositor, GST_PAD_NAME (vi->comp_sink)))
     g_warning ("cannot link participant %u's scaler into a view", id);
-  vi->tee_src = gst_element_request_pad_simple (tee, "src_%u");
+  vi->tee_src = mcu_pad_util_request_tee_pad (tee);
   {
     GstPad *sink = gst_element_get_static_pad (vi->scale, "sink");
 

@@ -76,6 +76,7 @@ class Stream:
         self.ssrc, self.seq, self.ts = random.getrandbits(32), random.getrandbits(16), 0
         self.arrivals = []
         self.loud = 0  # packets whose audio is not silence
+        self.quiet = []  # arrival times of the others (silence)
         loop.add(self)
 
     def close(self):
@@ -154,6 +155,8 @@ class MediaLoop:
                     s.arrivals.append(when if when is not None else time.time())
                     if any((b & 0x7F) < 0x70 for b in data[12:40:3]):
                         s.loud += 1
+                    else:
+                        s.quiet.append(s.arrivals[-1])
             now = time.monotonic()
             if now >= next_send:
                 if now - next_send > 0.020:
