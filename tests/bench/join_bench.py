@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Joins and leaves bench (not CI): 10 callers talk (PCMU 400 Hz) in one
+"""Joins and leaves bench (not CI): 10 callers talk (PCMU tones) in one
 room while --joiners callers (PCMU silence, or --mode none: no RTP) join at
 --rate calls/s, stay --hold s after the last join, then leave at --rate/s.
 Prints the worst RTP arrival gap at each talker (kernel receive timestamps

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Many plain-RTP callers on one thread, for the join/leave gap test and
-bench: talkers send a PCMU 400 Hz tone, joiners send PCMU silence or
-nothing; every stream's RTP arrival times are the kernel's receive
+bench: talkers send a PCMU tone (400 to 900 Hz in turn), joiners send PCMU
+silence or nothing; every stream's RTP arrival times are the kernel's receive
 timestamps (SO_TIMESTAMPNS), so a test process that is itself late (2 busy
 cores) does not invent gaps. SIP goes through one sipua.SipUA for all calls.
 
@@ -40,9 +40,18 @@ def _ulaw(sample):
     return ~(sign | (exponent << 4) | mantissa) & 0xFF
 
 
-# 160 samples of 400 Hz at 8 kHz: exactly 8 periods, the same every packet
-TONE = bytes(_ulaw(int(0.3 * 32767 * math.sin(2 * math.pi * 400 * i / 8000)))
-             for i in range(160))
+def _tone(freq):
+    """160 samples of @freq Hz (a multiple of 50) at 8 kHz: whole periods,
+    the same every packet."""
+    return bytes(_ulaw(int(0.3 * 32767 * math.sin(2 * math.pi * freq * i / 8000)))
+                 for i in range(160))
+
+
+# One frequency per talker, in turn: two talkers on the same tone in phase
+# opposition (their audio placed 1.25 ms apart: the half period of 400 Hz)
+# cancel out in a third's mix, which then seems silent.
+TALK_TONES = [_tone(f) for f in (400, 500, 600, 700, 800, 900)]
+_next_tone = iter(range(1 << 30))
 SILENCE = b"\xff" * 160
 
 
@@ -75,6 +84,7 @@ class Stream:
         self.peer = None
         self.ssrc, self.seq, self.ts = random.getrandbits(32), random.getrandbits(16), 0
         self.arrivals = []
+        self.tone = TALK_TONES[next(_next_tone) % len(TALK_TONES)]
         self.loud = 0  # packets whose audio is not silence
         self.quiet = []  # arrival times of the others (silence)
         loop.add(self)
@@ -85,7 +95,7 @@ class Stream:
     def _packet(self):
         self.seq = (self.seq + 1) & 0xFFFF
         self.ts = (self.ts + 160) & 0xFFFFFFFF
-        payload = TONE if self.mode == "talk" else SILENCE
+        payload = self.tone if self.mode == "talk" else SILENCE
         return struct.pack("!BBHII", 0x80, 0, self.seq, self.ts, self.ssrc) + payload
 
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Joins and leaves do not glitch the room: 10 callers talk (PCMU 400 Hz)
+"""Joins and leaves do not glitch the room: 10 callers talk (PCMU tones)
 in room "jg" while 20 callers sending PCMU silence join and leave (one
 every JOIN_EVERY s, each staying STAY s, so several overlap), then 5
 callers that send no RTP at all do the same. At each talker's RTP socket

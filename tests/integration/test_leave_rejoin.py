@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """64 callers in one room, 16 leave and rejoin, the others' audio stays
 real time (issue 12). Room "lr": CALLERS plain-RTP callers each send a
-PCMU 400 Hz tone (joingap.Stream, all on one thread of this test); MOVERS
+PCMU tone (joingap.Stream, all on one thread of this test); MOVERS
 of them (every fourth, so they are spread over the room's join order)
 leave with a BYE and dial in again (a new call from new ports), one every
 STAGGER s, each back REJOIN_AFTER s after its BYE, so leaves and joins

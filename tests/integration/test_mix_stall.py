@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """One caller never stalls the others' audio (issue 12). Room "ms", 3
-callers talk (PCMU 400 Hz) throughout; at each talker's RTP socket (kernel
-receive timestamps) no gap between two packets from the server may exceed
-MAX_GAP_MS, every talker gets its 50 packets/s and hears the others' tone.
+callers talk (PCMU tones, 400-600 Hz) throughout; at each talker's RTP
+socket (kernel receive timestamps) no gap between two packets from the
+server may exceed MAX_GAP_MS, every talker gets its 50 packets/s and hears
+the others' tones.
 
 Phase "stall": 4 more callers in the mix (sending PCMU silence) stop
 sending RTP one after the other without a BYE (hold without RTP, DTX, a
