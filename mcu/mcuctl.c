@@ -71,7 +71,8 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 since = g_get_monotonic_time ();
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
 
   *reply = NULL;
   if (msg == NULL) {
@@ -90,14 +91,15 @@ request (Ctl *ctl, const gchar *method, const gchar *path, const gchar *body,
     soup_message_set_request_body_from_bytes (
         msg, ctl->content_type ? ctl->content_type : "application/json", b);
   }
-  while ((bytes = soup_session_send_and_read (
-              ctl->session, msg, NULL, &error)) == NULL &&
-         backlog_full (error, since))
-    g_clear_error (&error);
-  if (bytes == NULL) {
+  if ((in = mcuctl_send (ctl, msg, &error)) == NULL ||
+      g_output_stream_splice (out, in,
+          G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+              G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+          NULL, &error) < 0) {
     g_printerr ("mcuctl: cannot reach the server: %s\n", error->message);
     return 0;
   }
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
   *reply = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   return soup_message_get_status (msg);
 }

@@ -65,6 +65,8 @@
  * participant starts talking after TALK_ON_MS above TALK_ON_DB and stops
  * after TALK_OFF_MS below TALK_OFF_DB; the active speaker changes only to
  * someone talking, and not more often than SPEAKER_HOLD_MS. */
+/* the mix's frame: every output buffer, and the unit of a skip */
+#define FRAME_MS        20
 #define LEVEL_MS        100
 #define TALK_ON_DB      -42.0
 #define TALK_OFF_DB     -48.0
@@ -312,7 +314,7 @@ note_skips (McuAudioMix *self)
       "MESSAGE",
       "the audio mix fell behind the clock (the machine is too busy): "
       "%" G_GUINT64_FORMAT " frames (%" G_GUINT64_FORMAT " ms) skipped",
-      n, n * 20);
+      n, n * FRAME_MS);
   self->skipped_seen = skipped;
   self->skips_said_at = now;
 }
@@ -501,8 +503,9 @@ build_pipeline (McuAudioMix *self, GError **error)
    * inputs are placed for that moment (see mcu-mix-minus-pad.c). */
   gst_util_set_object_arg (
       G_OBJECT (self->mixer), "start-time-selection", "first");
-  g_object_set (self->mixer, "output-buffer-duration", 20 * GST_MSECOND,
-      "latency", (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
+  g_object_set (self->mixer, "output-buffer-duration",
+      (guint64)FRAME_MS * GST_MSECOND, "latency",
+      (guint64)MIX_WAIT_MS * GST_MSECOND, "level-interval",
       (guint64)LEVEL_MS * GST_MSECOND, "max-lag",
       (guint64)MAX_LAG_MS * GST_MSECOND, NULL);
   /* GstAudioAggregator counts its output duration (20 ms) as latency, so a
