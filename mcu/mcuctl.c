@@ -46,7 +46,7 @@ backlog_full (const GError *error, gint64 since)
   return TRUE;
 }
 
-/* soup_session_send (the events), waiting for room in the backlog. */
+/* soup_session_send, waiting for room in the backlog (every request). */
 static GInputStream *
 mcuctl_send (Ctl *ctl, SoupMessage *msg, GError **error)
 {

@@ -58,6 +58,7 @@ typedef struct
   guint32 prev_rtp;          /* streaming thread only */
   gdouble jitter;            /* streaming thread only: ns */
   gint jitter_us;            /* atomic: -1 before the second packet */
+  gint peak_us; /* atomic: the highest jitter_us since the timer read it */
 } Jitter;
 
 struct _McuAudioDecode
@@ -294,8 +295,18 @@ on_jitter_buffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
         (gdouble)(gint32)(ts - j->prev_rtp) * GST_SECOND / j->clock_rate;
 
     if (ABS (d) < (gdouble)MAX_TRANSIT_STEP) {
+      gint us, peak;
+
       j->jitter += (ABS (d) - j->jitter) / 16.0;
-      g_atomic_int_set (&j->jitter_us, (gint)(j->jitter / GST_USECOND));
+      us = (gint)(j->jitter / GST_USECOND);
+      peak = g_atomic_int_get (&j->peak_us);
+
+      g_atomic_int_set (&j->jitter_us, us);
+      /* only the timer lowers it (to -1): a lost race there only misses
+       * one packet's figure */
+      while (us > peak && !g_atomic_int_compare_and_exchange_full (
+                              &j->peak_us, peak, us, &peak))
+        ;
     }
   }
   j->have_prev = TRUE;
@@ -356,12 +367,32 @@ apply_depth (McuAudioDecode *self, guint depth_ms)
   g_atomic_int_set (&self->shift->offset_ms, (gint)(depth_ms + self->hold_ms));
 }
 
-/* Once a second: up to the target at once, down a step after a while. */
+/* The highest jitter (ms) since the last call, or the current figure when
+ * no packet came in between; -1 before the caller's first packets. */
+static gint
+take_peak_jitter_ms (McuAudioDecode *self)
+{
+  gint us;
+
+  if (self->jitter == NULL)
+    return -1;
+  us = g_atomic_int_exchange (&self->jitter->peak_us, -1);
+  if (us < 0)
+    us = g_atomic_int_get (&self->jitter->jitter_us);
+  return us < 0 ? -1 : us / 1000;
+}
+
+/* Once a second, as mcujitterbuffer does at every packet: up to the target
+ * at once, from the second's highest jitter (a figure read once a second
+ * dips below the jitter a moment later: 20-32 ms for a steady 0..80 ms,
+ * and the depth followed the dips below the jitter it should cover); down
+ * a step only after DOWN_AFTER_TICKS seconds all more than half a step
+ * below. */
 static gboolean
 on_adapt_timer (gpointer user_data)
 {
   McuAudioDecode *self = user_data;
-  gint jitter = read_jitter_ms (self);
+  gint jitter = take_peak_jitter_ms (self);
   guint target;
 
   if (jitter < 0)
@@ -370,6 +401,8 @@ on_adapt_timer (gpointer user_data)
   if (target >= self->depth_ms) {
     self->below_ticks = 0;
     apply_depth (self, target);
+  } else if (target + DOWN_STEP_MS / 2 >= self->depth_ms) {
+    self->below_ticks = 0;
   } else if (++self->below_ticks >= DOWN_AFTER_TICKS) {
     apply_depth (self, MAX (target, self->depth_ms - DOWN_STEP_MS));
   }
@@ -390,6 +423,7 @@ mcu_audio_decode_follow_jitter (McuAudioDecode *self, GstElement *rtpbin)
 
     self->jitter = g_atomic_rc_box_new0 (Jitter);
     self->jitter->jitter_us = -1;
+    self->jitter->peak_us = -1;
     self->jitter->clock_rate = self->clock_rate;
     /* the caller's jitter buffers, now and later (one per SSRC) */
     g_signal_connect_data (rtpbin, "new-jitterbuffer",

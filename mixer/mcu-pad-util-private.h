@@ -7,6 +7,10 @@
 G_BEGIN_DECLS
 
 void mcu_pad_util_answer_queries (GstPad *pad);
+/* A new src pad of @tee (transfer full) that has every sticky event before
+ * its first frame. Main thread: it waits for a push through @tee in
+ * progress, so never call it holding a lock that push takes, nor from a
+ * thread downstream of @tee. */
 GstPad *mcu_pad_util_request_tee_pad (GstElement *tee);
 /* A new @factory element added to @bin, (transfer none); NULL with
  * MCU_MIXER_ERROR_PIPELINE when its plugin is missing. */

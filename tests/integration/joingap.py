@@ -12,6 +12,7 @@ cores) does not invent gaps. SIP goes through one sipua.SipUA for all calls.
     gaps(s.arrivals, t0, t1)          # longest gaps (ms, at) in a window
 """
 
+import itertools
 import math
 import random
 import re
@@ -51,7 +52,7 @@ def _tone(freq):
 # opposition (their audio placed 1.25 ms apart: the half period of 400 Hz)
 # cancel out in a third's mix, which then seems silent.
 TALK_TONES = [_tone(f) for f in (400, 500, 600, 700, 800, 900)]
-_next_tone = iter(range(1 << 30))
+_next_tone = itertools.count()
 SILENCE = b"\xff" * 160
 
 
@@ -84,7 +85,8 @@ class Stream:
         self.peer = None
         self.ssrc, self.seq, self.ts = random.getrandbits(32), random.getrandbits(16), 0
         self.arrivals = []
-        self.tone = TALK_TONES[next(_next_tone) % len(TALK_TONES)]
+        # the next tone for each talker (a stream made silent may talk later)
+        self.tone = TALK_TONES[next(_next_tone) % len(TALK_TONES) if mode == "talk" else 0]
         self.loud = 0  # packets whose audio is not silence
         self.quiet = []  # arrival times of the others (silence)
         loop.add(self)
