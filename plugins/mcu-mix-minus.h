@@ -32,7 +32,9 @@
  * the same PTS, duration and offsets as the `src` buffer, without that
  * flag; it carries the GAP flag when N was the only contributor (its output
  * is then digital silence). The `src` buffer carries GAP when nobody
- * contributed.
+ * contributed. An application that has a shorter way for that shared
+ * buffer than src_N's downstream chain takes it with a shared-frame handler
+ * on src_N (mcu_mix_minus_set_shared_handler, below).
  *
  * Who contributes (per output frame; sink_N's audio after mute and volume):
  * 1. Noise gate (gate-threshold-db, gate-hangover): a pad whose RMS over

@@ -279,11 +279,63 @@ test_continuity_across_switches (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.octets_sent, ==, octets);
 }
 
+/* The room's own element fails: the room is rebuilt (a new mixer, the
+ * same bins). The fan-out takes the new mixer's frames, and the stream
+ * goes on: same SSRC, the next sequence number (the payloader alone would
+ * start again from its seqnum-offset). */
+static void
+test_survives_rebuild (Fixture *f, gconstpointer data)
+{
+  GstElement *old_mixer = mcu_audio_mix_get_mixer (f->mix);
+  g_autoptr (GError) err = g_error_new_literal (
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "injected by the test");
+  guint64 before, after;
+
+  before = run_phase (f, PHASE_FAN_OUT, 400);
+  gst_element_post_message (
+      old_mixer, gst_message_new_error (GST_OBJECT (old_mixer), err, "test"));
+  run (f, 200);
+  g_assert_cmpuint (mcu_audio_mix_get_n_rebuilds (f->mix), ==, 1);
+  g_assert_true (mcu_audio_mix_get_mixer (f->mix) != old_mixer);
+  after = run_phase (f, PHASE_FAN_OUT_AGAIN, 600);
+  mcu_media_session_set_sending (f->session, FALSE);
+  f->phase = PHASE_END;
+  run (f, 150);
+
+  g_assert_cmpuint (before, >, 10);
+  g_assert_cmpuint (after, >, 10);
+  for (guint i = 1; i < f->packets->len; i++) {
+    Packet *p = &g_array_index (f->packets, Packet, i);
+    Packet *prev = &g_array_index (f->packets, Packet, i - 1);
+
+    g_assert_cmphex (p->ssrc, ==, prev->ssrc);
+    if (p->seq != (guint16)(prev->seq + 1))
+      g_error ("packet %u (phase %u): seq %u after %u (phase %u)", i, p->phase,
+          p->seq, prev->seq, prev->phase);
+  }
+}
+
+/* The room logs its rebuild at WARNING (fatal under G_DEBUG): not ours. */
+static GLogWriterOutput
+quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+    gpointer user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
+        g_str_equal (fields[i].value, "mcu-mixer") &&
+        (level & G_LOG_LEVEL_WARNING))
+      return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (quiet_writer, NULL, NULL);
+  g_test_add ("/media-fanout/survives-rebuild", Fixture, NULL, fixture_set_up,
+      test_survives_rebuild, fixture_tear_down);
   g_test_add ("/media-fanout/continuity-across-switches", Fixture, NULL,
       fixture_set_up, test_continuity_across_switches, fixture_tear_down);
   return g_test_run ();
