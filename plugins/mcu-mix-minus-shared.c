@@ -42,7 +42,7 @@ hook_free (SharedHook *hook)
   g_free (hook);
 }
 
-/* With @srcpad's stream lock: whether it is one of @self's src_N. */
+/* Whether @srcpad is one of @self's src_N (not `src`). */
 static gboolean
 is_output (McuMixMinus *self, GstPad *srcpad)
 {
@@ -71,6 +71,12 @@ mcu_mix_minus_set_shared_handler (McuMixMinus *self, GstPad *output,
     hook->func = func;
     hook->user_data = user_data;
     hook->destroy = destroy;
+  }
+  /* Checked first without the stream lock: `src`'s is held by the
+   * aggregator task for as long as it runs. */
+  if (!is_output (self, output)) {
+    hook_free (hook);
+    return FALSE;
   }
   gst_object_ref (output);
   GST_PAD_STREAM_LOCK (output);

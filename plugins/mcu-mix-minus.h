@@ -192,8 +192,9 @@ typedef gboolean (*McuMixMinusSharedFunc) (GstPad *output, GstBuffer *buffer,
  * a src_N of @self; the previous one's @destroy is called once no push can
  * be calling it any more. A handler lives until it is replaced, or its
  * output is released (then @destroy runs in the release). Returns FALSE
- * (and calls @destroy) when @output is not a current src_N. Any thread but
- * the pushing ones. */
+ * (and calls @destroy) when @output is not a current src_N (`src` is
+ * not). Waits for a push in progress on @output (its stream lock). Any
+ * thread but the pushing ones. */
 gboolean mcu_mix_minus_set_shared_handler (McuMixMinus *self, GstPad *output,
     McuMixMinusSharedFunc func, gpointer user_data, GDestroyNotify destroy);
 
