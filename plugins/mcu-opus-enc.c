@@ -445,7 +445,7 @@ mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf)
   g_return_val_if_fail (GST_IS_BUFFER (inbuf), NULL);
 
   if (!GST_BUFFER_FLAG_IS_SET (inbuf, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX) ||
-      GST_BUFFER_IS_DISCONT (inbuf) || !GST_CLOCK_TIME_IS_VALID (pts) ||
+      !GST_CLOCK_TIME_IS_VALID (pts) ||
       gst_buffer_get_size (inbuf) != FRAME_BYTES)
     return NULL;
   GST_OBJECT_LOCK (self);
@@ -455,10 +455,15 @@ mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf)
   if (group == NULL)
     return NULL;
 
-  /* What encode_frame does for a shared frame, under the lock a push into
-   * the sink pad holds: the cases it handles otherwise (a restart, time
-   * going back, a partial frame in the adapter, the group refusing) are
-   * left to it. */
+  /* What chain and encode_frame do for a shared frame, under the lock a
+   * push into the sink pad holds: the cases they handle otherwise (a
+   * restart, time going back, a partial frame in the adapter, the group
+   * refusing) are left to them. A DISCONT frame forward in time (the
+   * mixer skipped frames it was late for) is taken: the private encoder is
+   * reset before its next use, as chain does; the DISCONT flag chain would
+   * put on its output goes nowhere (rtpopuspay and the transport's probes
+   * ignore it), and the group restarts by itself on a frame that does not
+   * follow its last one. */
   GST_PAD_STREAM_LOCK (self->sinkpad);
   if (!GST_PAD_IS_FLUSHING (self->sinkpad) && !self->discont &&
       self->last_path != PATH_NONE &&
@@ -467,6 +472,8 @@ mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf)
       (packet = mcu_opus_enc_group_encode (group, inbuf)) != NULL) {
     self->last_pts = pts;
     self->last_path = PATH_SHARED;
+    if (GST_BUFFER_IS_DISCONT (inbuf))
+      self->reset_private = TRUE;
   }
   GST_PAD_STREAM_UNLOCK (self->sinkpad);
   g_object_unref (group);

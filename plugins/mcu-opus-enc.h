@@ -75,12 +75,13 @@ G_DECLARE_FINAL_TYPE (McuOpusEnc, mcu_opus_enc, MCU, OPUS_ENC, GstElement)
  * the shared encode's, so that the private encoder is reset at the next
  * switch to it; shared-frames). Returns NULL when the frame must go
  * through the element instead: not a 20 ms frame flagged
- * MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX with a PTS, DISCONT, no group, the
- * element flushing, not started (no frame yet) or restarting (its next
- * output is DISCONT), holding a partial frame, time going back, or the
- * group refusing the frame. Call it on the thread and under the locks
- * that push into the element's sink pad (it takes the sink pad's stream
- * lock, as a push does). */
+ * MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX with a PTS, no group, the element
+ * flushing, not started (no frame yet) or restarting (its next output is
+ * DISCONT), holding a partial frame, time going back, or the group refusing
+ * the frame. A DISCONT frame forward in time (a mixer that skipped frames)
+ * is taken, and resets the private encoder as it would in the element. Call it
+ * on the thread and under the locks that push into the element's sink pad (it
+ * takes the sink pad's stream lock, as a push does). */
 GstBuffer *mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf);
 
 /* Registers the element factory `mcuopusenc` in @plugin, or statically in

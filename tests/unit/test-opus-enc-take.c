@@ -4,8 +4,9 @@
  * state stays what it would have been had the frame gone through it: the
  * next private frame starts its encoder afresh (the switch from shared to
  * private resets it: mcu-opus-enc.c encode_private), and what the element
- * must handle itself (its first frame, a DISCONT, time going back, a frame
- * not flagged as the full mix) is left to it. */
+ * must handle itself (its first frame, time going back, a restart, a
+ * frame not flagged as the full mix) is left to it; frames the mixer
+ * skipped (DISCONT, forward in time) are not. */
 #include "mcu-mix-minus.h"
 #include "mcu-opus-enc.h"
 #include "mcu-opus-enc-private.h"
@@ -125,7 +126,7 @@ test_left_to_the_element (void)
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
   GstHarness *h = new_encoder (group);
   McuOpusEnc *enc = MCU_OPUS_ENC (h->element);
-  GstBuffer *frame;
+  GstBuffer *frame, *packet;
 
   /* its first frame: its output is DISCONT */
   frame = make_tone (0, TRUE);
@@ -137,16 +138,29 @@ test_left_to_the_element (void)
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   gst_buffer_unref (frame);
   frame = make_tone (1, TRUE);
-  GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
-  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
-  gst_buffer_unref (frame);
-  frame = make_tone (1, TRUE);
-  gst_buffer_unref (mcu_opus_enc_take_shared (enc, frame));
+  packet = mcu_opus_enc_take_shared (enc, frame);
+  g_assert_nonnull (packet);
+  gst_buffer_unref (packet);
   gst_buffer_unref (frame);
   frame = make_tone (0, TRUE); /* time went back */
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
+  GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT); /* a restart */
+  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   gst_buffer_unref (frame);
-  g_assert_cmpuint (shared_frames (h), ==, 2);
+  /* frames skipped (the mixer was late): DISCONT forward in time, taken */
+  frame = make_tone (7, TRUE);
+  GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
+  packet = mcu_opus_enc_take_shared (enc, frame);
+  g_assert_nonnull (packet);
+  gst_buffer_unref (packet);
+  gst_buffer_unref (frame);
+  g_assert_cmpuint (shared_frames (h), ==, 3);
+  /* the next private frame: a fresh encoder's, with the new time */
+  frame = make_tone (8, FALSE);
+  g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
+  frame = gst_harness_pull (h);
+  g_assert_cmpuint (GST_BUFFER_PTS (frame), ==, 8 * FRAME_DURATION);
+  gst_buffer_unref (frame);
 
   gst_harness_teardown (h);
 }
