@@ -125,12 +125,23 @@ receive (Fixture *f)
   }
 }
 
+/* Wall-clock times are for a normal build; the sanitizer run
+ * (scripts/test) sets MCU_TEST_TIME_SCALE (as test-video-mix.c reads it). */
+static guint
+time_scale (void)
+{
+  const gchar *env = g_getenv ("MCU_TEST_TIME_SCALE");
+  guint64 v = env ? g_ascii_strtoull (env, NULL, 10) : 1;
+
+  return CLAMP (v, 1, 50);
+}
+
 /* Runs the main context (the room's bus, DTMF done) and reads the phone's
- * socket for @ms. */
+ * socket for @ms (scaled). */
 static void
 run (Fixture *f, guint ms)
 {
-  gint64 end = g_get_monotonic_time () + ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)ms * time_scale () * 1000;
 
   while (g_get_monotonic_time () < end) {
     while (g_main_context_iteration (NULL, FALSE))
@@ -176,23 +187,27 @@ test_continuity_across_switches (Fixture *f, gconstpointer data)
   McuMediaStats stats;
   guint64 fanned[PHASE_END] = { 0 };
   guint64 skipped, extra = 0, octets = 0;
-  guint held_frames = 0;
+  guint held_frames = 0, events = 0;
+  guint64 before;
   gint sent = 0;
 
   g_signal_connect (f->session, "dtmf-sent", G_CALLBACK (on_dtmf_sent), &sent);
   fanned[PHASE_FAN_OUT] = run_phase (f, PHASE_FAN_OUT, 600);
+  /* (from here a frame already on its way may still fan out: one) */
   mcu_media_session_set_deaf (f->session, TRUE);
-  run (f, 40); /* a frame in flight may still fan out */
   fanned[PHASE_DEAF] = run_phase (f, PHASE_DEAF, 300);
   mcu_media_session_set_deaf (f->session, FALSE);
   fanned[PHASE_FAN_OUT_AGAIN] = run_phase (f, PHASE_FAN_OUT_AGAIN, 300);
+  /* until its last event packet is out ("dtmf-sent") */
   g_assert_true (mcu_media_session_send_dtmf (f->session, "1", &error));
   g_assert_no_error (error);
-  run (f, 40);
-  fanned[PHASE_DTMF] = run_phase (f, PHASE_DTMF, 60);
-  for (guint i = 0; i < 100 && sent == 0; i++)
+  f->phase = PHASE_DTMF;
+  before = mcu_media_session_get_fanout_packets (f->session);
+  for (guint i = 0; i < 200 && sent == 0; i++)
     run (f, 10);
   g_assert_cmpint (sent, ==, 1);
+  fanned[PHASE_DTMF] =
+      mcu_media_session_get_fanout_packets (f->session) - before;
   fanned[PHASE_FAN_OUT_AFTER_DTMF] =
       run_phase (f, PHASE_FAN_OUT_AFTER_DTMF, 300);
   mcu_media_session_set_sending (f->session, FALSE);
@@ -216,9 +231,9 @@ test_continuity_across_switches (Fixture *f, gconstpointer data)
       skipped);
   /* each way was taken where it should be */
   g_assert_cmpuint (fanned[PHASE_FAN_OUT], >, 10);
-  g_assert_cmpuint (fanned[PHASE_DEAF], ==, 0);
+  g_assert_cmpuint (fanned[PHASE_DEAF], <=, 1);
   g_assert_cmpuint (fanned[PHASE_FAN_OUT_AGAIN], >, 5);
-  g_assert_cmpuint (fanned[PHASE_DTMF], ==, 0);
+  g_assert_cmpuint (fanned[PHASE_DTMF], <=, 1);
   g_assert_cmpuint (fanned[PHASE_FAN_OUT_AFTER_DTMF], >, 5);
   g_assert_cmpuint (fanned[PHASE_FAN_OUT_AFTER_HOLD], >, 5);
 
@@ -228,6 +243,8 @@ test_continuity_across_switches (Fixture *f, gconstpointer data)
     Packet *prev = i > 0 ? &g_array_index (f->packets, Packet, i - 1) : NULL;
 
     octets += p->payload;
+    if (p->pt == EVENT_PT)
+      events++;
     g_assert_cmphex (p->ssrc, ==, g_array_index (f->packets, Packet, 0).ssrc);
     if (prev == NULL)
       continue;
@@ -271,6 +288,7 @@ test_continuity_across_switches (Fixture *f, gconstpointer data)
     last = i;
   }
   g_assert_cmpuint (held_frames, >=, 5); /* 200 ms on hold */
+  g_assert_cmpuint (events, >=, 5);      /* 100 ms of tone, 3 ends */
   g_assert_cmpuint (extra, <=, skipped);
 
   /* RTCP: the sender report's counts are what the phone got */
