@@ -883,6 +883,8 @@ mcu_audio_mix_add (McuAudioMix *self, McuMediaSession *session, GError **error)
     mcu_audio_mix_remove (self, session);
     return FALSE;
   }
+  /* the shared full mix straight from its encode (when it can) */
+  mcu_media_session_fan_out (session, self->mixer, e->mixer_src);
   mcu_media_session_set_latency (session, self->latency);
   return TRUE;
 }

@@ -23,6 +23,9 @@ void mcu_dtmf_sender_configure (McuDtmfSender *self, guint pt, guint clock_rate,
     guint event_rate, guint units);
 /* Watches @pay_src, the payloader's src pad (before rtpbin). */
 void mcu_dtmf_sender_attach (McuDtmfSender *self, GstPad *pay_src);
+/* Nothing to send: no telephone-event, or nothing queued or being sent
+ * (any thread; the fan-out asks it per packet, mcu-media-fanout.c). */
+gboolean mcu_dtmf_sender_is_idle (McuDtmfSender *self);
 /* Queues @digits; FALSE when no telephone-event is configured, a
  * character is not a digit or the queue is full. Main thread. */
 gboolean mcu_dtmf_sender_push (McuDtmfSender *self, const gchar *digits);

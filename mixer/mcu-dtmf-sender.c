@@ -82,6 +82,17 @@ mcu_dtmf_sender_push (McuDtmfSender *self, const gchar *digits)
   return id != 0;
 }
 
+gboolean
+mcu_dtmf_sender_is_idle (McuDtmfSender *self)
+{
+  gboolean idle;
+
+  g_mutex_lock (&self->lock);
+  idle = self->tx == NULL || mcu_dtmf_tx_is_idle (self->tx);
+  g_mutex_unlock (&self->lock);
+  return idle;
+}
+
 static void
 done_free (gpointer data)
 {

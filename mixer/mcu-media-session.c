@@ -18,6 +18,10 @@
  * payloader's src and swaps audio packets for RFC 4733 events; a finished
  * request comes back on the main thread as "dtmf-sent". DTMF in is read on
  * the endpoint's decrypted RTP input, after latching dropped strays.
+ * Fan-out (mcu-media-fanout.c): with Opus at 20 ms (mcuopusenc) and a
+ * transport without rtpbin and SRTP, the room's shared frames skip the
+ * encode chain (mcu_media_session_fan_out): their packets are made from
+ * the shared encode and sent at once, in one RTP stream with the chain's.
  */
 #include "mcu-media-session.h"
 #include "mcu-pad-util-private.h"
@@ -25,6 +29,7 @@
 #include "mcu-dtmf-tx.h"
 #include "mcu-dtmf-sender-private.h"
 #include "mcu-media-dtmf.h"
+#include "mcu-media-fanout-private.h"
 #include "mcu-rtp-endpoint.h"
 #include "mcu-mix-minus.h"
 
@@ -66,6 +71,7 @@ struct _McuMediaSession
 
   McuMediaDtmf *dtmf;      /* keys in */
   McuDtmfSender *dtmf_out; /* keys out (its own lock) */
+  McuMediaFanout *fanout;  /* (nullable) the bin's, see build_fanout */
 };
 
 G_DEFINE_FINAL_TYPE (McuMediaSession, mcu_media_session, G_TYPE_OBJECT)
@@ -227,6 +233,7 @@ mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats)
   if (self->decode && !mcu_rtp_endpoint_get_thread_free_jitter (self->endpoint))
     stats->jitter_buffer_ms = mcu_audio_decode_get_depth (self->decode);
   stats->packets_sent = rtp.packets_sent;
+  stats->octets_sent = rtp.octets_sent;
   stats->packets_lost = rtp.packets_lost;
   stats->jitter_ms = rtp.jitter_ms;
   /* (the figure the depth follows: rtpsession's counts our own stalls) */
@@ -389,6 +396,21 @@ mcu_media_session_send_dtmf (
   return TRUE;
 }
 
+/* The fan-out of the room's shared encode, for a chain it can stand in
+ * for: mcuopusenc (Opus at 20 ms) into a transport that counts and sends
+ * clear RTP itself. */
+static void
+build_fanout (McuMediaSession *self, GstElement *enc, GstElement *pay)
+{
+  if (self->params.codec != MCU_MEDIA_CODEC_OPUS || self->params.ptime != 20 ||
+      self->params.srtp != MCU_MEDIA_SRTP_NONE ||
+      !mcu_rtp_endpoint_is_direct_clear (self->endpoint))
+    return;
+  self->fanout = mcu_media_fanout_new (self->endpoint, enc, pay,
+      self->params.dtmf_pt ? self->dtmf_out : NULL, &self->deaf,
+      self->params.pt);
+}
+
 /* mix_in -> [audioresample -> caps] -> encoder -> payloader -> transport */
 static gboolean
 build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
@@ -424,6 +446,7 @@ build_encoder (McuMediaSession *self, GstBin *bin, GError **error)
   sink = gst_element_get_static_pad (pay, "src");
   mcu_dtmf_sender_attach (self->dtmf_out, sink);
   gst_object_unref (sink);
+  build_fanout (self, enc, pay); /* (its probe after the DTMF sender's) */
   if (!gst_element_link_pads (pay, "src", self->transport, "rtp_sink"))
     goto link_failed;
   sink = gst_element_get_static_pad (first, "sink");
@@ -514,6 +537,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
     gst_element_set_locked_state (self->bin, FALSE);
   }
   g_clear_object (&self->encode_sink);
+  g_clear_pointer (&self->fanout, mcu_media_fanout_unref);
   self->hold_probe = self->deaf_probe = 0;
   mcu_rtp_endpoint_reset (self->endpoint);
   self->transport = self->encoder = NULL;
@@ -530,6 +554,8 @@ on_hold_drop (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 apply_sending (McuMediaSession *self)
 {
+  if (self->fanout)
+    mcu_media_fanout_set_sending (self->fanout, self->sending);
   if (self->encode_sink == NULL)
     return;
   if (!self->sending && self->hold_probe == 0)
@@ -598,9 +624,28 @@ mcu_media_session_set_codec (
     self->transport = self->encoder = NULL;
     g_clear_object (&self->decode);
     g_clear_object (&self->encode_sink);
+    g_clear_pointer (&self->fanout, mcu_media_fanout_unref);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);
   apply_sending (self);
   return TRUE;
+}
+
+gboolean
+mcu_media_session_fan_out (
+    McuMediaSession *self, GstElement *mixer, GstPad *output)
+{
+  g_return_val_if_fail (MCU_IS_MEDIA_SESSION (self), FALSE);
+  g_return_val_if_fail (MCU_IS_MIX_MINUS (mixer), FALSE);
+
+  return self->fanout != NULL &&
+         mcu_media_fanout_attach (self->fanout, MCU_MIX_MINUS (mixer), output);
+}
+
+guint64
+mcu_media_session_get_fanout_packets (McuMediaSession *self)
+{
+  g_return_val_if_fail (MCU_IS_MEDIA_SESSION (self), 0);
+  return self->fanout ? mcu_media_fanout_get_n_sent (self->fanout) : 0;
 }

@@ -93,6 +93,7 @@ typedef struct
   guint64 unmixed_skipped;  /* packets not decoded: the mixer would not mix */
   guint64 frames_late;      /* decoded buffers cut: they came after their mix
                              * (per mixer input: 0 again on a new one) */
+  guint64 octets_sent;      /* payload octets of packets_sent (no rtpbin) */
 } McuMediaStats;
 
 /* Main thread; reads rtpbin's statistics on demand. */
@@ -101,6 +102,16 @@ void mcu_media_session_get_stats (McuMediaSession *self, McuMediaStats *stats);
  * NAT bindings stay happy). Any thread. */
 void mcu_media_session_set_deaf (McuMediaSession *self, gboolean deaf);
 gboolean mcu_media_session_get_deaf (McuMediaSession *self);
+
+/* For McuAudioMix: the room's shared frames on @output (a src_N of the
+ * mcumixminus @mixer, linked to mix_in) skip the encode chain when they
+ * can (mcu-media-fanout.c): Opus at 20 ms, no SRTP, not deaf, sending, no
+ * DTMF going out. FALSE: this session's bin has no fan-out (every frame
+ * takes the chain). Main thread; it lasts until @output is released. */
+gboolean mcu_media_session_fan_out (
+    McuMediaSession *self, GstElement *mixer, GstPad *output);
+/* Packets the fan-out sent for this session's bin so far. Any thread. */
+guint64 mcu_media_session_get_fanout_packets (McuMediaSession *self);
 
 /* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to
  * the mixer) and "mix_in" (this participant's mix-minus). (transfer none) */

@@ -558,6 +558,7 @@ mcu_rtcp_session_get_endpoint_stats (
   mcu_rtcp_session_get_stats (self, &all);
   memset (stats, 0, sizeof *stats);
   stats->packets_sent = all.packets_sent;
+  stats->octets_sent = all.octets_sent;
   stats->packets_lost = all.packets_lost;
   stats->jitter_ms = all.jitter_ms;
 }

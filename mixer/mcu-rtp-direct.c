@@ -24,7 +24,10 @@
  * - McuPlayout's worker: mcujitterbuffer's output, the decode chain.
  * - The mixer's thread: what we send (on_rtp_out counts it; without SRTP
  *   on_rtp_out_send counts and sends it, with SRTP on_srtp_out sends what
- *   srtpenc made of it: each sendto under `send_lock`).
+ *   srtpenc made of it: each sendto under `send_lock`). The fan-out of the
+ *   shared encode (mcu-media-fanout.c) hands its packets, made without a
+ *   push, to mcu_rtp_endpoint_send_rtp on the same thread, which does what
+ *   on_rtp_out_send does.
  * McuRtcpSession locks itself. `rtcp`, `rtcp_out` and `rtcp_timer` are
  * written on the main thread by build (before the sources are fed, the
  * timer added last) and stop (the timer removed first, waiting). */
@@ -224,6 +227,33 @@ static GstPadProbeReturn
 on_srtp_out (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   return rtp_out (user_data, info, RTP_OUT_SEND);
+}
+
+gboolean
+mcu_rtp_endpoint_is_direct_clear (McuRtpEndpoint *self)
+{
+  g_return_val_if_fail (MCU_IS_RTP_ENDPOINT (self), FALSE);
+  return self->bin != NULL && self->rtpbin == NULL && self->rtcp != NULL &&
+         self->srtp.enc == NULL;
+}
+
+gboolean
+mcu_rtp_endpoint_send_rtp (McuRtpEndpoint *self, const guint8 *data, gsize size)
+{
+  McuRtpSendMode mode;
+
+  /* (should the remote change to a host name between the two locks, this
+   * one packet is counted and not sent: one lost on that re-INVITE) */
+  g_mutex_lock (&self->send_lock);
+  mode = self->send_mode;
+  g_mutex_unlock (&self->send_lock);
+  if (mode == MCU_RTP_SEND_UDPSINK || self->rtcp == NULL)
+    return FALSE;
+  /* on_rtp_out_send's steps, on a packet of ours */
+  mcu_rtcp_session_on_rtp_sent (
+      self->rtcp, data, size, mcu_rtp_io_now (self->io));
+  mcu_rtp_direct_send (self, data, size);
+  return TRUE;
 }
 
 /* A report is due (McuRtpIo's thread). Not playing: rtcp_out drops it. */

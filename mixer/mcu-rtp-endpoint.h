@@ -53,6 +53,7 @@ typedef struct
   guint64 packets_lost;   /* the caller's RTP lost on the way in */
   guint jitter_ms;        /* interarrival jitter of the caller's RTP */
   guint jitter_buffer_ms; /* mcujitterbuffer's depth (0 with rtpbin's) */
+  guint64 octets_sent;    /* their payload octets (direct transport) */
 } McuRtpEndpointStats;
 
 #define MCU_TYPE_RTP_ENDPOINT (mcu_rtp_endpoint_get_type ())
@@ -76,6 +77,20 @@ guint mcu_rtp_endpoint_get_rtcp_port (McuRtpEndpoint *self);
  * gone (mcu_rtp_endpoint_reset). */
 GstElement *mcu_rtp_endpoint_build (
     McuRtpEndpoint *self, const McuRtpEndpointParams *params, GError **error);
+/* The fan-out of the shared encode (mcu-media-fanout.c), implemented in
+ * mcu-rtp-direct.c. Whether the transport built last is the direct one
+ * (no rtpbin) without SRTP, whose clear RTP packets the endpoint counts and
+ * sends itself (main thread, after build). */
+gboolean mcu_rtp_endpoint_is_direct_clear (McuRtpEndpoint *self);
+/* On the thread that pushes into rtp_sink (the mixer's), for a transport
+ * that is_direct_clear, instead of a push: counts the RTP packet @data of
+ * @size bytes for the sender reports and sends it, exactly as a packet
+ * pushed into rtp_sink (the latched address, the send errors). FALSE, and
+ * nothing counted or sent, when packets must go through udpsink now (a
+ * host name as the remote address): push it instead. */
+gboolean mcu_rtp_endpoint_send_rtp (
+    McuRtpEndpoint *self, const guint8 *data, gsize size);
+
 /* Forgets the transport element (its bin was set to NULL and dropped). */
 void mcu_rtp_endpoint_reset (McuRtpEndpoint *self);
 

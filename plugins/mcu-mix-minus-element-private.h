@@ -91,6 +91,17 @@ gboolean mcu_mix_minus_mix_input (McuMixMinus *self, McuMixMinusPad *pad,
  * samples (the pads of self->outputs). */
 void mcu_mix_minus_mix_rings (McuMixMinus *self, GstBuffer *outbuf, guint n);
 
+/* mcu-mix-minus-shared.c */
+/* With @srcpad's stream lock, its sticky events sent (push_output): calls
+ * its shared-frame handler when @buffer is the shared full mix; TRUE: it
+ * was handled (@buffer, transfer none, is not to be pushed). @segment:
+ * (nullable) src_N's segment event (NULL: read it on src_N). */
+gboolean mcu_mix_minus_shared_handle (
+    GstPad *srcpad, GstEvent *segment, GstBuffer *buffer);
+/* Drops @srcpad's handler (released: after it was deactivated and removed;
+ * or the element goes), waiting for a call in progress. */
+void mcu_mix_minus_shared_drop (GstPad *srcpad);
+
 /* mcu-mix-minus-lag.c, aggregator task, at the start of aggregate */
 void mcu_mix_minus_log_lateness (McuMixMinus *self, gboolean timeout);
 /* Skips the frames missed when the mix is more than max-lag behind the

@@ -133,7 +133,13 @@ mcu_mix_minus_push_output (McuMixMinus *self, GstFlowReturn *last_flow,
 
   GST_PAD_STREAM_LOCK (srcpad);
   if (send_sticky (self, srcpad, segment)) {
-    ret = gst_pad_push (srcpad, buffer);
+    /* the shared full mix may take the application's shorter way */
+    if (mcu_mix_minus_shared_handle (srcpad, segment, buffer)) {
+      gst_buffer_unref (buffer);
+      ret = GST_FLOW_OK;
+    } else {
+      ret = gst_pad_push (srcpad, buffer);
+    }
   } else {
     gst_buffer_unref (buffer);
     ret = GST_FLOW_FLUSHING;
@@ -366,6 +372,7 @@ mcu_mix_minus_release_pad (GstElement *element, GstPad *pad)
      * fail with FLUSHING, which it ignores. */
     gst_pad_set_active (srcpad, FALSE);
     gst_element_remove_pad (element, srcpad);
+    mcu_mix_minus_shared_drop (srcpad);
     gst_object_unref (srcpad);
   }
 }
@@ -405,4 +412,5 @@ mcu_mix_minus_release_output (McuMixMinus *self, GstPad *srcpad)
     return; /* it has a sink_N now: released with it */
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (GST_ELEMENT (self), srcpad);
+  mcu_mix_minus_shared_drop (srcpad);
 }

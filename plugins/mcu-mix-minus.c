@@ -55,7 +55,8 @@
  * - pad object lock: McuMixMinusPad.mute, .volume and .gain.
  * - src_N stream lock: held while pushing buffers, sticky events, EOS and
  *   FLUSH_STOP on src_N, so that deactivating src_N on release waits for a
- *   push in progress.
+ *   push in progress; also while calling or changing src_N's shared-frame
+ *   handler (mcu-mix-minus-shared.c).
  * - a pad's ring lock (mcu-mix-minus-ring.c): innermost, held only for a
  *   copy in or out; the pusher never waits for anything else in the pad.
  * Order: release_lock, then the element's object lock, then a pad's object
@@ -796,6 +797,24 @@ mcu_mix_minus_set_property (
   GST_OBJECT_UNLOCK (self);
 }
 
+/* The outputs' shared-frame handlers go with the element (its pads may
+ * outlive it, held by the application). */
+static void
+mcu_mix_minus_dispose (GObject *object)
+{
+  g_autoptr (GPtrArray) pads =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+
+  GST_OBJECT_LOCK (object);
+  for (GList *l = GST_ELEMENT (object)->srcpads; l != NULL; l = l->next)
+    if (l->data != GST_AGGREGATOR_SRC_PAD (GST_AGGREGATOR (object)))
+      g_ptr_array_add (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (object);
+  for (guint i = 0; i < pads->len; i++)
+    mcu_mix_minus_shared_drop (g_ptr_array_index (pads, i));
+  G_OBJECT_CLASS (mcu_mix_minus_parent_class)->dispose (object);
+}
+
 static void
 mcu_mix_minus_finalize (GObject *object)
 {
@@ -889,6 +908,7 @@ mcu_mix_minus_class_init (McuMixMinusClass *klass)
 
   gobject_class->get_property = mcu_mix_minus_get_property;
   gobject_class->set_property = mcu_mix_minus_set_property;
+  gobject_class->dispose = mcu_mix_minus_dispose;
   gobject_class->finalize = mcu_mix_minus_finalize;
   install_properties (gobject_class);
 

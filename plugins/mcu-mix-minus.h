@@ -32,7 +32,9 @@
  * the same PTS, duration and offsets as the `src` buffer, without that
  * flag; it carries the GAP flag when N was the only contributor (its output
  * is then digital silence). The `src` buffer carries GAP when nobody
- * contributed.
+ * contributed. An application that has a shorter way for that shared
+ * buffer than src_N's downstream chain takes it with a shared-frame handler
+ * on src_N (mcu_mix_minus_set_shared_handler, below).
  *
  * Who contributes (per output frame; sink_N's audio after mute and volume):
  * 1. Noise gate (gate-threshold-db, gate-hangover): a pad whose RMS over
@@ -172,6 +174,29 @@ gboolean mcu_mix_minus_play_prompt (McuMixMinus *self, guint id, GstPad *target,
 /* Fades prompt @id out (5 ms); it then ends with completed=FALSE. Any
  * thread; unknown ids are ignored. */
 void mcu_mix_minus_stop_prompt (McuMixMinus *self, guint id);
+
+/* Shared-frame handler (mcu-mix-minus-shared.c): called for an output
+ * src_N whose frame is the shared full mix (the `src` buffer itself, with
+ * MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX), instead of pushing it. @buffer
+ * (transfer none) is that frame, @segment src_N's segment (the one its
+ * downstream holds). Returning TRUE means handled: the buffer is not
+ * pushed on src_N; FALSE: it is pushed as usual. Called on the thread that
+ * pushes the output (the aggregator task or a pool worker), with src_N's
+ * stream lock held and src_N's sticky events up to date, never for a
+ * flushing or inactive src_N; concurrently with the handlers of other
+ * outputs. It must not push on src_N or take the element's locks. */
+typedef gboolean (*McuMixMinusSharedFunc) (GstPad *output, GstBuffer *buffer,
+    const GstSegment *segment, gpointer user_data);
+
+/* Sets (or with @func NULL, removes) the shared-frame handler of @output,
+ * a src_N of @self; the previous one's @destroy is called once no push can
+ * be calling it any more. A handler lives until it is replaced, or its
+ * output is released (then @destroy runs in the release). Returns FALSE
+ * (and calls @destroy) when @output is not a current src_N (`src` is
+ * not). Waits for a push in progress on @output (its stream lock). Any
+ * thread but the pushing ones. */
+gboolean mcu_mix_minus_set_shared_handler (McuMixMinus *self, GstPad *output,
+    McuMixMinusSharedFunc func, gpointer user_data, GDestroyNotify destroy);
 
 /* Registers the element factory `mcumixminus` in @plugin, or statically in
  * the default registry when @plugin is NULL. */

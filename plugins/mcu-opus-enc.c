@@ -8,6 +8,10 @@
  *   between): chain and serialized events; it owns the private encoder, the
  *   adapter and the switch state.
  * - any thread: flush events (FLUSH_STOP is serialized).
+ * - mcu_opus_enc_take_shared: the thread that would push into the sink pad
+ *   (a fan-out taking the shared packet instead of pushing the frame); it
+ *   takes the sink pad's stream lock, as a push does, so it touches the
+ *   streaming thread's fields as chain does.
  * Several members of one McuOpusEncGroup may run on different streaming
  * threads (members behind queues, or a future mixer with one thread per
  * output): the group has its own mutex, so group encodes are safe whatever
@@ -428,6 +432,60 @@ mcu_opus_enc_chain (GstPad *pad, GstObject *parent, GstBuffer *inbuf)
 
   gst_adapter_push (self->adapter, inbuf);
   return encode_adapter (self, FALSE);
+}
+
+GstBuffer *
+mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf)
+{
+  McuOpusEncGroup *group = NULL;
+  GstClockTime pts = GST_BUFFER_PTS (inbuf);
+  GstBuffer *packet = NULL;
+
+  g_return_val_if_fail (MCU_IS_OPUS_ENC (self), NULL);
+  g_return_val_if_fail (GST_IS_BUFFER (inbuf), NULL);
+
+  if (!GST_BUFFER_FLAG_IS_SET (inbuf, MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX) ||
+      !GST_CLOCK_TIME_IS_VALID (pts) ||
+      gst_buffer_get_size (inbuf) != FRAME_BYTES)
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  if (self->group != NULL)
+    group = g_object_ref (self->group);
+  GST_OBJECT_UNLOCK (self);
+  if (group == NULL)
+    return NULL;
+
+  /* What chain and encode_frame do for a shared frame, under the lock a
+   * push into the sink pad holds: the cases they handle otherwise (a
+   * restart, time going back, a partial frame in the adapter, the group
+   * refusing) are left to them. A DISCONT frame forward in time (the
+   * mixer skipped frames it was late for) is taken: the private encoder is
+   * reset before its next use, as chain does; the DISCONT flag chain would
+   * put on its output goes nowhere (rtpopuspay and the transport's probes
+   * ignore it), and the group restarts by itself on a frame that does not
+   * follow its last one. */
+  GST_PAD_STREAM_LOCK (self->sinkpad);
+  if (!GST_PAD_IS_FLUSHING (self->sinkpad) && !self->discont &&
+      self->last_path != PATH_NONE &&
+      GST_CLOCK_TIME_IS_VALID (self->last_pts) && pts >= self->last_pts &&
+      gst_adapter_available (self->adapter) == 0 &&
+      (packet = mcu_opus_enc_group_encode (group, inbuf)) != NULL) {
+    self->last_pts = pts;
+    self->last_path = PATH_SHARED;
+    if (GST_BUFFER_IS_DISCONT (inbuf))
+      self->reset_private = TRUE;
+  }
+  GST_PAD_STREAM_UNLOCK (self->sinkpad);
+  g_object_unref (group);
+
+  if (packet != NULL) {
+    GST_OBJECT_LOCK (self);
+    self->n_shared++;
+    GST_OBJECT_UNLOCK (self);
+    GST_LOG_OBJECT (
+        self, "shared packet taken at %" GST_TIME_FORMAT, GST_TIME_ARGS (pts));
+  }
+  return packet;
 }
 
 /* Streaming thread or change_state: forget the stream. */

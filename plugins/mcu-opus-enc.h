@@ -48,7 +48,8 @@
  * codes CELT only; see set_signal and PRIVATE_CELT_COMPLEXITY): the
  * private encoder's, changeable in PLAYING. group (McuOpusEncGroup,
  * nullable, changeable in PLAYING). Read-only: private-frames and
- * shared-frames (guint64, packets pushed from each path),
+ * shared-frames (guint64, packets pushed from each path; shared-frames
+ * also counts the packets taken by mcu_opus_enc_take_shared),
  * private-complexity (gint, the private encoder's now). */
 #pragma once
 
@@ -64,6 +65,24 @@ G_DECLARE_FINAL_TYPE (McuOpusEnc, mcu_opus_enc, MCU, OPUS_ENC, GstElement)
 #define MCU_OPUS_ENC_SRC_CAPS                        \
   "audio/x-opus, rate=(int)48000, channels=(int)1, " \
   "channel-mapping-family=(int)0, stream-count=(int)1, coupled-count=(int)0"
+
+/* For an application that sends the shared full mix's packet itself
+ * instead of pushing @inbuf (transfer none) into the element (a fan-out:
+ * mcumixminus's shared-frame handler): returns (transfer full) the group's
+ * packet for @inbuf, exactly the one the element would push for it (no
+ * timestamps: the caller times it), and keeps the element's state as if
+ * @inbuf had gone through it (the frame's PTS, and the last packet being
+ * the shared encode's, so that the private encoder is reset at the next
+ * switch to it; shared-frames). Returns NULL when the frame must go
+ * through the element instead: not a 20 ms frame flagged
+ * MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX with a PTS, no group, the element
+ * flushing, not started (no frame yet) or restarting (its next output is
+ * DISCONT), holding a partial frame, time going back, or the group refusing
+ * the frame. A DISCONT frame forward in time (a mixer that skipped frames)
+ * is taken, and resets the private encoder as it would in the element. Call it
+ * on the thread and under the locks that push into the element's sink pad (it
+ * takes the sink pad's stream lock, as a push does). */
+GstBuffer *mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf);
 
 /* Registers the element factory `mcuopusenc` in @plugin, or statically in
  * the default registry when @plugin is NULL. */

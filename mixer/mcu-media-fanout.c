@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu: the fan-out of the shared Opus encode to one listener (see
+ * mcu-media-fanout-private.h).
+ *
+ * One RTP stream, two ways to make its packets:
+ * - the chain: mix_in -> mcuopusenc -> rtpopuspay -> [DTMF probe] -> our
+ *   probe (on_pay_out) -> the transport, which counts and sends. Our probe
+ *   gives every packet (audio or telephone-event) the stream's next
+ *   sequence number, and checks that the payloader made it with our SSRC
+ *   and, for audio, with the timestamp we would have computed: the
+ *   fan-out only runs once the chain has made such a packet (chain_ok),
+ *   which also means its caps and segment are through.
+ * - the fan-out (on_shared_frame, mcumixminus's shared-frame handler of
+ *   the listener's src_N): for the shared full mix, when the listener is
+ *   not deaf, is sending and has no DTMF to send, it takes the group's
+ *   packet through mcu_opus_enc_take_shared (which keeps mcuopusenc's
+ *   shared/private switch state as if the frame had gone through it: the
+ *   private encoder is still reset on the next switch to it), puts the
+ *   header on it and hands it to the endpoint, which counts it for the
+ *   sender report and sends it as it does the chain's packets.
+ * The header is rtpopuspay's: version 2, no marker (rtpopuspay marks only
+ * its first packet, which is the chain's), our payload type, SSRC and
+ * sequence, and the timestamp rtpbasepayload computes: timestamp-offset
+ * (which we set, with the SSRC, on the payloader) + the frame's running
+ * time in src_N's segment (the payloader's: nothing in between changes
+ * it) at 48 kHz. So a listener moving between the two (starting to talk,
+ * a DTMF, hold, deaf) is one continuous stream to its phone.
+ *
+ * Threads and locks: new, attach, set_sending and unref on the main thread
+ * (a last unref also from mcumixminus's release or dispose of the output,
+ * main thread too). on_shared_frame and on_pay_out both run on the thread
+ * that pushes the listener's src_N (the mixer's aggregator task or a pool
+ * worker), under src_N's stream lock, which serialises them: `next_seq`
+ * and `chain_ok` are theirs, no lock of our own. `sending` and the
+ * session's deaf flag are atomics; the DTMF sender and the endpoint lock
+ * themselves; mcu_opus_enc_take_shared takes mcuopusenc's sink stream lock
+ * (after src_N's, as a push does). */
+#include "mcu-media-fanout-private.h"
+
+#include "mcu-opus-enc.h"
+
+#include <string.h>
+
+#define RTP_HEADER 12
+#define CLOCK_RATE 48000
+/* an Opus packet is at most 1275 bytes */
+#define MAX_PAYLOAD 1500
+
+struct _McuMediaFanout
+{
+  gatomicrefcount refs;
+
+  /* set by new, read-only afterwards */
+  McuRtpEndpoint *endpoint; /* (owned) */
+  GstElement *encoder;      /* (owned) mcuopusenc */
+  McuDtmfSender *dtmf;      /* (nullable) (unowned) the session's */
+  const gint *deaf;         /* (unowned) the session's, atomic */
+  guint pt;
+  guint32 ssrc;
+  guint32 ts_base;
+
+  gint sending; /* atomic: not on hold */
+  gsize n_sent; /* atomic (g_atomic_pointer_*) */
+
+  /* the pushing thread's, under src_N's stream lock (see above) */
+  guint16 next_seq;
+  gboolean chain_ok; /* the chain's last packet was as ours would be */
+  gboolean told;     /* a mismatch was logged */
+};
+
+/* A random 32-bit value that rtpbasepayload's properties do not read as
+ * "random" (-1). */
+static guint32
+random_u32 (void)
+{
+  guint32 v;
+
+  do
+    v = g_random_int ();
+  while (v == G_MAXUINT32);
+  return v;
+}
+
+McuMediaFanout *
+mcu_media_fanout_ref (McuMediaFanout *self)
+{
+  g_atomic_ref_count_inc (&self->refs);
+  return self;
+}
+
+void
+mcu_media_fanout_unref (McuMediaFanout *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->refs))
+    return;
+  g_object_unref (self->endpoint);
+  gst_object_unref (self->encoder);
+  g_free (self);
+}
+
+void
+mcu_media_fanout_set_sending (McuMediaFanout *self, gboolean sending)
+{
+  g_atomic_int_set (&self->sending, !!sending);
+}
+
+guint64
+mcu_media_fanout_get_n_sent (McuMediaFanout *self)
+{
+  return (guint64)g_atomic_pointer_get (&self->n_sent);
+}
+
+/* The RTP timestamp rtpbasepayload gives a frame at @pts in @segment. */
+static gboolean
+timestamp_of (McuMediaFanout *self, const GstSegment *segment, GstClockTime pts,
+    guint32 *ts)
+{
+  guint64 rt = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return FALSE;
+  *ts = self->ts_base +
+        (guint32)gst_util_uint64_scale_int (rt, CLOCK_RATE, GST_SECOND);
+  return TRUE;
+}
+
+/* Whether the chain's packet @header (at @pad, timed @pts) is one of our
+ * stream: our SSRC, and for audio our timestamp. */
+static gboolean
+chain_packet_ok (
+    McuMediaFanout *self, GstPad *pad, const guint8 *header, GstClockTime pts)
+{
+  g_autoptr (GstEvent) event = NULL;
+  const GstSegment *segment;
+  guint32 ts;
+
+  if (GST_READ_UINT32_BE (header + 8) != self->ssrc)
+    return FALSE;
+  if ((header[1] & 0x7f) != self->pt)
+    return TRUE; /* a telephone-event: its own timestamp */
+  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (event == NULL)
+    return FALSE;
+  gst_event_parse_segment (event, &segment);
+  return timestamp_of (self, segment, pts, &ts) &&
+         GST_READ_UINT32_BE (header + 4) == ts;
+}
+
+/* Every packet the chain makes (the pushing thread): the stream's next
+ * sequence number. */
+static GstPadProbeReturn
+on_pay_out (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  McuMediaFanout *self = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 header[RTP_HEADER];
+  guint8 seq[2];
+
+  if (gst_buffer_extract (buf, 0, header, RTP_HEADER) != RTP_HEADER) {
+    self->chain_ok = FALSE;
+    return GST_PAD_PROBE_OK;
+  }
+  self->chain_ok = chain_packet_ok (self, pad, header, GST_BUFFER_PTS (buf));
+  if (!self->chain_ok && !self->told) {
+    self->told = TRUE;
+    g_message ("RTP out: the payloader's SSRC or timestamp is not the "
+               "fan-out's (SSRC %08x, timestamp %u): this listener stays on "
+               "its chain",
+        GST_READ_UINT32_BE (header + 8), GST_READ_UINT32_BE (header + 4));
+  }
+  GST_WRITE_UINT16_BE (seq, self->next_seq);
+  self->next_seq++;
+  /* (the payloader's new buffer: writable as it is, and the header is its
+   * own memory; the payload's, shared with the other listeners, is not
+   * touched) */
+  buf = gst_buffer_make_writable (buf);
+  gst_buffer_fill (buf, 2, seq, sizeof seq);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+McuMediaFanout *
+mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
+    GstElement *pay, McuDtmfSender *dtmf, const gint *deaf, guint pt)
+{
+  McuMediaFanout *self = g_new0 (McuMediaFanout, 1);
+  g_autoptr (GstPad) src = gst_element_get_static_pad (pay, "src");
+
+  g_atomic_ref_count_init (&self->refs);
+  self->endpoint = g_object_ref (endpoint);
+  self->encoder = gst_object_ref (encoder);
+  self->dtmf = dtmf;
+  self->deaf = deaf;
+  self->pt = pt;
+  self->ssrc = random_u32 ();
+  self->ts_base = random_u32 ();
+  self->next_seq = (guint16)g_random_int_range (0, G_MAXUINT16 + 1);
+  self->sending = TRUE;
+  g_object_set (pay, "ssrc", self->ssrc, "timestamp-offset", self->ts_base,
+      "seqnum-offset", (gint)self->next_seq, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_pay_out,
+      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+  return self;
+}
+
+/* mcumixminus's shared-frame handler: the listener's RTP packet for the
+ * shared full mix @buffer, sent without the chain; FALSE: the chain's. */
+static gboolean
+on_shared_frame (
+    GstPad *output, GstBuffer *buffer, const GstSegment *segment, gpointer data)
+{
+  McuMediaFanout *self = data;
+  guint8 packet[RTP_HEADER + MAX_PAYLOAD];
+  GstBuffer *opus;
+  guint32 ts;
+  gsize len;
+
+  if (!self->chain_ok || g_atomic_int_get (self->deaf) ||
+      !g_atomic_int_get (&self->sending) ||
+      (self->dtmf != NULL && !mcu_dtmf_sender_is_idle (self->dtmf)) ||
+      !timestamp_of (self, segment, GST_BUFFER_PTS (buffer), &ts))
+    return FALSE;
+  opus = mcu_opus_enc_take_shared (MCU_OPUS_ENC (self->encoder), buffer);
+  if (opus == NULL)
+    return FALSE;
+  len = gst_buffer_extract (opus, 0, packet + RTP_HEADER, MAX_PAYLOAD);
+  gst_buffer_unref (opus);
+
+  packet[0] = 0x80; /* version 2 */
+  packet[1] = (guint8)self->pt;
+  GST_WRITE_UINT16_BE (packet + 2, self->next_seq);
+  GST_WRITE_UINT32_BE (packet + 4, ts);
+  GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
+  /* FALSE: the frame goes through the chain after all, which gets the same
+   * packet from the group's cache and this sequence number */
+  if (!mcu_rtp_endpoint_send_rtp (self->endpoint, packet, RTP_HEADER + len))
+    return FALSE;
+  self->next_seq++;
+  g_atomic_pointer_add (&self->n_sent, 1);
+  return TRUE;
+}
+
+gboolean
+mcu_media_fanout_attach (
+    McuMediaFanout *self, McuMixMinus *mixer, GstPad *output)
+{
+  return mcu_mix_minus_set_shared_handler (mixer, output, on_shared_frame,
+      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * mcu_opus_enc_take_shared: a fan-out takes the group's packet for a shared
+ * frame instead of pushing the frame through mcuopusenc, and the element's
+ * state stays what it would have been had the frame gone through it: the
+ * next private frame starts its encoder afresh (the switch from shared to
+ * private resets it: mcu-opus-enc.c encode_private), and what the element
+ * must handle itself (its first frame, time going back, a restart, a
+ * frame not flagged as the full mix) is left to it; frames the mixer
+ * skipped (DISCONT, forward in time) are not. */
+#include "mcu-mix-minus.h"
+#include "mcu-opus-enc.h"
+#include "mcu-opus-enc-private.h"
+#include "mcu-plugins.h"
+
+#include <gst/check/gstharness.h>
+#include <math.h>
+#include <string.h>
+
+#define FRAME          MCU_OPUS_ENC_FRAME_SAMPLES
+#define FRAME_DURATION MCU_OPUS_ENC_FRAME_DURATION
+#define RATE           48000
+#define FULL_MIX       MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX
+
+/* Frame @k (PTS k * 20 ms) of a 440 Hz tone, continuous across frames;
+ * flagged FULL_MIX when @full_mix. */
+static GstBuffer *
+make_tone (guint k, gboolean full_mix)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < FRAME; i++)
+    ((gint16 *)map.data)[i] = (gint16)lrint (
+        8000 * sin (2 * G_PI * 440 * (gdouble)(k * FRAME + i) / RATE));
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
+  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+  if (full_mix)
+    GST_BUFFER_FLAG_SET (buffer, FULL_MIX);
+  return buffer;
+}
+
+static GstHarness *
+new_encoder (McuOpusEncGroup *group)
+{
+  GstHarness *h = gst_harness_new ("mcuopusenc");
+
+  g_object_set (h->element, "group", group, NULL);
+  gst_harness_set_src_caps_str (h, MCU_MIX_MINUS_CAPS);
+  return h;
+}
+
+static gboolean
+same_bytes (GstBuffer *a, GstBuffer *b)
+{
+  gsize n = gst_buffer_get_size (a);
+  g_autofree guint8 *bytes = g_malloc (n);
+
+  if (gst_buffer_get_size (b) != n)
+    return FALSE;
+  gst_buffer_extract (a, 0, bytes, n);
+  return gst_buffer_memcmp (b, 0, bytes, n) == 0;
+}
+
+static guint64
+shared_frames (GstHarness *h)
+{
+  guint64 n = 0;
+
+  g_object_get (h->element, "shared-frames", &n, NULL);
+  return n;
+}
+
+/* private (the element's) -> taken (the group's) -> private: the private
+ * encoder's packet is a fresh encoder's, as after frames that went
+ * through the element. */
+static void
+test_switch_resets_private (void)
+{
+  g_autoptr (McuOpusEncGroup) group =
+      mcu_opus_enc_group_new (32000, 9, FALSE, 0);
+  GstHarness *h = new_encoder (group);
+  OpusEncoder *fresh = mcu_opus_enc_encoder_new (32000, 9, FALSE, 0);
+  GstBuffer *frame, *packet, *expected;
+  guint k = 0;
+
+  g_assert_nonnull (fresh);
+  /* the element's own encoder gets a history */
+  for (; k < 5; k++) {
+    g_assert_cmpint (
+        gst_harness_push (h, make_tone (k, FALSE)), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  /* the shared frames are taken, not pushed */
+  for (; k < 10; k++) {
+    frame = make_tone (k, TRUE);
+    packet = mcu_opus_enc_take_shared (MCU_OPUS_ENC (h->element), frame);
+    g_assert_nonnull (packet);
+    g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, k - 4);
+    gst_buffer_unref (packet);
+    gst_buffer_unref (frame);
+  }
+  g_assert_null (gst_harness_try_pull (h));
+  g_assert_cmpuint (shared_frames (h), ==, 5);
+
+  /* back to the element's encoder: started afresh */
+  frame = make_tone (k, FALSE);
+  expected = mcu_opus_enc_encode_buffer (fresh, frame);
+  g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
+  packet = gst_harness_pull (h);
+  g_assert_false (GST_BUFFER_IS_DISCONT (packet));
+  g_assert_true (same_bytes (packet, expected));
+  gst_buffer_unref (packet);
+  gst_buffer_unref (expected);
+
+  opus_encoder_destroy (fresh);
+  gst_harness_teardown (h);
+}
+
+/* What the element handles itself is not taken. */
+static void
+test_left_to_the_element (void)
+{
+  g_autoptr (McuOpusEncGroup) group =
+      mcu_opus_enc_group_new (32000, 9, FALSE, 0);
+  GstHarness *h = new_encoder (group);
+  McuOpusEnc *enc = MCU_OPUS_ENC (h->element);
+  GstBuffer *frame, *packet;
+
+  /* its first frame: its output is DISCONT */
+  frame = make_tone (0, TRUE);
+  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
+  g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+
+  frame = make_tone (1, FALSE); /* not the full mix */
+  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
+  gst_buffer_unref (frame);
+  frame = make_tone (1, TRUE);
+  packet = mcu_opus_enc_take_shared (enc, frame);
+  g_assert_nonnull (packet);
+  gst_buffer_unref (packet);
+  gst_buffer_unref (frame);
+  frame = make_tone (0, TRUE); /* time went back */
+  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
+  GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT); /* a restart */
+  g_assert_null (mcu_opus_enc_take_shared (enc, frame));
+  gst_buffer_unref (frame);
+  /* frames skipped (the mixer was late): DISCONT forward in time, taken */
+  frame = make_tone (7, TRUE);
+  GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
+  packet = mcu_opus_enc_take_shared (enc, frame);
+  g_assert_nonnull (packet);
+  gst_buffer_unref (packet);
+  gst_buffer_unref (frame);
+  g_assert_cmpuint (shared_frames (h), ==, 3);
+  /* the next private frame: a fresh encoder's, with the new time */
+  frame = make_tone (8, FALSE);
+  g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
+  frame = gst_harness_pull (h);
+  g_assert_cmpuint (GST_BUFFER_PTS (frame), ==, 8 * FRAME_DURATION);
+  gst_buffer_unref (frame);
+
+  gst_harness_teardown (h);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (mcu_plugins_register ());
+  g_test_add_func (
+      "/opus-enc-take/switch-resets-private", test_switch_resets_private);
+  g_test_add_func (
+      "/opus-enc-take/left-to-the-element", test_left_to_the_element);
+  return g_test_run ();
+}
