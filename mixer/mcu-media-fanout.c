@@ -218,7 +218,8 @@ on_shared_frame (
   if (!self->chain_ok || g_atomic_int_get (self->deaf) ||
       !g_atomic_int_get (&self->sending) ||
       (self->dtmf != NULL && !mcu_dtmf_sender_is_idle (self->dtmf)) ||
-      !timestamp_of (self, segment, GST_BUFFER_PTS (buffer), &ts))
+      !timestamp_of (self, segment, GST_BUFFER_PTS (buffer), &ts) ||
+      !mcu_rtp_endpoint_sends_direct (self->endpoint))
     return FALSE;
   opus = mcu_opus_enc_take_shared (MCU_OPUS_ENC (self->encoder), buffer);
   if (opus == NULL)

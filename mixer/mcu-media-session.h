@@ -110,7 +110,7 @@ gboolean mcu_media_session_get_deaf (McuMediaSession *self);
  * takes the chain). Main thread; it lasts until @output is released. */
 gboolean mcu_media_session_fan_out (
     McuMediaSession *self, GstElement *mixer, GstPad *output);
-/* Packets the fan-out sent for this session's bin so far. Any thread. */
+/* Packets the fan-out sent for this session's bin so far. Main thread. */
 guint64 mcu_media_session_get_fanout_packets (McuMediaSession *self);
 
 /* For McuAudioMix: the bin, with ghost pads "mix_out" (decoded audio to

@@ -238,16 +238,22 @@ mcu_rtp_endpoint_is_direct_clear (McuRtpEndpoint *self)
 }
 
 gboolean
-mcu_rtp_endpoint_send_rtp (McuRtpEndpoint *self, const guint8 *data, gsize size)
+mcu_rtp_endpoint_sends_direct (McuRtpEndpoint *self)
 {
   McuRtpSendMode mode;
 
-  /* (should the remote change to a host name between the two locks, this
-   * one packet is counted and not sent: one lost on that re-INVITE) */
   g_mutex_lock (&self->send_lock);
   mode = self->send_mode;
   g_mutex_unlock (&self->send_lock);
-  if (mode == MCU_RTP_SEND_UDPSINK || self->rtcp == NULL)
+  return mode != MCU_RTP_SEND_UDPSINK;
+}
+
+gboolean
+mcu_rtp_endpoint_send_rtp (McuRtpEndpoint *self, const guint8 *data, gsize size)
+{
+  /* (should the remote change to a host name between the two locks, this
+   * one packet is counted and not sent: one lost on that re-INVITE) */
+  if (!mcu_rtp_endpoint_sends_direct (self) || self->rtcp == NULL)
     return FALSE;
   /* on_rtp_out_send's steps, on a packet of ours */
   mcu_rtcp_session_on_rtp_sent (
