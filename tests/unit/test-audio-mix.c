@@ -8,6 +8,7 @@
 #include "mcu-audio-mix.h"
 #include "mcu-port-pool.h"
 #include "mcu-recorder.h"
+#include "mixer-log.h"
 
 #include <glib/gstdio.h>
 
@@ -31,18 +32,6 @@ typedef struct
   guint id;
   gboolean completed;
 } Done;
-
-static GLogWriterOutput
-quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
-    gpointer user_data)
-{
-  /* the mixer logs every media error at WARNING (fatal under G_DEBUG) */
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
-        g_str_equal (fields[i].value, "mcu-mixer"))
-      return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
 
 static void
 on_session_error (McuAudioMix *mix, McuMediaSession *session,
@@ -763,7 +752,8 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (quiet_writer, NULL, NULL);
+  /* the mixer logs every media error at WARNING (fatal under G_DEBUG) */
+  mixer_log_quiet (G_LOG_LEVEL_MASK);
   g_test_add ("/audio-mix/errors/participant-error-is-its-own", Fixture, NULL,
       fixture_set_up, test_participant_error_is_its_own, fixture_tear_down);
   g_test_add ("/audio-mix/errors/after-leaving-dropped", Fixture, NULL,

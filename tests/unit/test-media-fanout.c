@@ -9,6 +9,7 @@
  * McuPlayout), a real socket on 127.0.0.1 as the listener's phone. */
 #include "mcu-audio-mix.h"
 #include "mcu-port-pool.h"
+#include "mixer-log.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -347,25 +348,13 @@ test_survives_rebuild (Fixture *f, gconstpointer data)
   }
 }
 
-/* The room logs its rebuild at WARNING (fatal under G_DEBUG): not ours. */
-static GLogWriterOutput
-quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
-    gpointer user_data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
-        g_str_equal (fields[i].value, "mcu-mixer") &&
-        (level & G_LOG_LEVEL_WARNING))
-      return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (quiet_writer, NULL, NULL);
+  /* the room logs its rebuild at WARNING (fatal under G_DEBUG): not ours */
+  mixer_log_quiet (G_LOG_LEVEL_WARNING);
   g_test_add ("/media-fanout/survives-rebuild", Fixture, NULL, fixture_set_up,
       test_survives_rebuild, fixture_tear_down);
   g_test_add ("/media-fanout/continuity-across-switches", Fixture, NULL,
