@@ -11,57 +11,12 @@
 #include "mcu-opus-enc.h"
 #include "mcu-opus-enc-private.h"
 #include "mcu-plugins.h"
+#include "opus-enc-fixture.h"
 
 #include <gst/check/gstharness.h>
-#include <math.h>
 #include <string.h>
 
-#define FRAME          MCU_OPUS_ENC_FRAME_SAMPLES
 #define FRAME_DURATION MCU_OPUS_ENC_FRAME_DURATION
-#define RATE           48000
-#define FULL_MIX       MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX
-
-/* Frame @k (PTS k * 20 ms) of a 440 Hz tone, continuous across frames;
- * flagged FULL_MIX when @full_mix. */
-static GstBuffer *
-make_tone (guint k, gboolean full_mix)
-{
-  GstBuffer *buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
-  GstMapInfo map;
-
-  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-  for (guint i = 0; i < FRAME; i++)
-    ((gint16 *)map.data)[i] = (gint16)lrint (
-        8000 * sin (2 * G_PI * 440 * (gdouble)(k * FRAME + i) / RATE));
-  gst_buffer_unmap (buffer, &map);
-  GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
-  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
-  if (full_mix)
-    GST_BUFFER_FLAG_SET (buffer, FULL_MIX);
-  return buffer;
-}
-
-static GstHarness *
-new_encoder (McuOpusEncGroup *group)
-{
-  GstHarness *h = gst_harness_new ("mcuopusenc");
-
-  g_object_set (h->element, "group", group, NULL);
-  gst_harness_set_src_caps_str (h, MCU_MIX_MINUS_CAPS);
-  return h;
-}
-
-static gboolean
-same_bytes (GstBuffer *a, GstBuffer *b)
-{
-  gsize n = gst_buffer_get_size (a);
-  g_autofree guint8 *bytes = g_malloc (n);
-
-  if (gst_buffer_get_size (b) != n)
-    return FALSE;
-  gst_buffer_extract (a, 0, bytes, n);
-  return gst_buffer_memcmp (b, 0, bytes, n) == 0;
-}
 
 static guint64
 shared_frames (GstHarness *h)
@@ -80,7 +35,7 @@ test_switch_resets_private (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
-  GstHarness *h = new_encoder (group);
+  GstHarness *h = opus_fixture_encoder (group);
   OpusEncoder *fresh = mcu_opus_enc_encoder_new (32000, 9, FALSE, 0);
   GstBuffer *frame, *packet, *expected;
   guint k = 0;
@@ -89,12 +44,13 @@ test_switch_resets_private (void)
   /* the element's own encoder gets a history */
   for (; k < 5; k++) {
     g_assert_cmpint (
-        gst_harness_push (h, make_tone (k, FALSE)), ==, GST_FLOW_OK);
+        gst_harness_push (h, opus_fixture_tone (k, 440, 8000, FALSE)), ==,
+        GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
   }
   /* the shared frames are taken, not pushed */
   for (; k < 10; k++) {
-    frame = make_tone (k, TRUE);
+    frame = opus_fixture_tone (k, 440, 8000, TRUE);
     packet = mcu_opus_enc_take_shared (MCU_OPUS_ENC (h->element), frame);
     g_assert_nonnull (packet);
     g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, k - 4);
@@ -105,12 +61,12 @@ test_switch_resets_private (void)
   g_assert_cmpuint (shared_frames (h), ==, 5);
 
   /* back to the element's encoder: started afresh */
-  frame = make_tone (k, FALSE);
+  frame = opus_fixture_tone (k, 440, 8000, FALSE);
   expected = mcu_opus_enc_encode_buffer (fresh, frame);
   g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
   packet = gst_harness_pull (h);
   g_assert_false (GST_BUFFER_IS_DISCONT (packet));
-  g_assert_true (same_bytes (packet, expected));
+  g_assert_true (opus_fixture_same_bytes (packet, expected));
   gst_buffer_unref (packet);
   gst_buffer_unref (expected);
 
@@ -124,31 +80,31 @@ test_left_to_the_element (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
-  GstHarness *h = new_encoder (group);
+  GstHarness *h = opus_fixture_encoder (group);
   McuOpusEnc *enc = MCU_OPUS_ENC (h->element);
   GstBuffer *frame, *packet;
 
   /* its first frame: its output is DISCONT */
-  frame = make_tone (0, TRUE);
+  frame = opus_fixture_tone (0, 440, 8000, TRUE);
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
 
-  frame = make_tone (1, FALSE); /* not the full mix */
+  frame = opus_fixture_tone (1, 440, 8000, FALSE); /* not the full mix */
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   gst_buffer_unref (frame);
-  frame = make_tone (1, TRUE);
+  frame = opus_fixture_tone (1, 440, 8000, TRUE);
   packet = mcu_opus_enc_take_shared (enc, frame);
   g_assert_nonnull (packet);
   gst_buffer_unref (packet);
   gst_buffer_unref (frame);
-  frame = make_tone (0, TRUE); /* time went back */
+  frame = opus_fixture_tone (0, 440, 8000, TRUE); /* time went back */
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT); /* a restart */
   g_assert_null (mcu_opus_enc_take_shared (enc, frame));
   gst_buffer_unref (frame);
   /* frames skipped (the mixer was late): DISCONT forward in time, taken */
-  frame = make_tone (7, TRUE);
+  frame = opus_fixture_tone (7, 440, 8000, TRUE);
   GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
   packet = mcu_opus_enc_take_shared (enc, frame);
   g_assert_nonnull (packet);
@@ -156,7 +112,7 @@ test_left_to_the_element (void)
   gst_buffer_unref (frame);
   g_assert_cmpuint (shared_frames (h), ==, 3);
   /* the next private frame: a fresh encoder's, with the new time */
-  frame = make_tone (8, FALSE);
+  frame = opus_fixture_tone (8, 440, 8000, FALSE);
   g_assert_cmpint (gst_harness_push (h, frame), ==, GST_FLOW_OK);
   frame = gst_harness_pull (h);
   g_assert_cmpuint (GST_BUFFER_PTS (frame), ==, 8 * FRAME_DURATION);

@@ -6,6 +6,7 @@
 #include "mcu-mix-minus.h"
 #include "mcu-opus-enc.h"
 #include "mcu-plugins.h"
+#include "opus-enc-fixture.h"
 
 #include <gst/check/gstharness.h>
 #include <math.h>
@@ -18,40 +19,6 @@
 #define FULL_MIX       MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX
 /* Decoded frames skipped before measuring (encoder lookahead, start-up). */
 #define SETTLE_FRAMES 5
-
-/* Frame @k (PTS k * 20 ms) of a sine of @freq Hz and @amplitude, with
- * continuous phase across frames; flagged FULL_MIX when @full_mix. */
-static GstBuffer *
-make_tone (guint k, gdouble freq, gdouble amplitude, gboolean full_mix)
-{
-  GstBuffer *buffer = gst_buffer_new_allocate (NULL, FRAME * 2, NULL);
-  GstMapInfo map;
-
-  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-  for (guint i = 0; i < FRAME; i++) {
-    gdouble t = (gdouble)(k * FRAME + i) / RATE;
-
-    ((gint16 *)map.data)[i] =
-        (gint16)lrint (amplitude * sin (2 * G_PI * freq * t));
-  }
-  gst_buffer_unmap (buffer, &map);
-  GST_BUFFER_PTS (buffer) = k * FRAME_DURATION;
-  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
-  if (full_mix)
-    GST_BUFFER_FLAG_SET (buffer, FULL_MIX);
-  return buffer;
-}
-
-static GstHarness *
-new_encoder (McuOpusEncGroup *group)
-{
-  GstHarness *h = gst_harness_new ("mcuopusenc");
-
-  if (group != NULL)
-    g_object_set (h->element, "group", group, NULL);
-  gst_harness_set_src_caps_str (h, RAW_CAPS);
-  return h;
-}
 
 static GstHarness *
 new_decoder (void)
@@ -87,18 +54,6 @@ get_u64 (GstHarness *h, const gchar *property)
 
   g_object_get (h->element, property, &v, NULL);
   return v;
-}
-
-static gboolean
-same_bytes (GstBuffer *a, GstBuffer *b)
-{
-  gsize size = gst_buffer_get_size (a);
-  g_autofree guint8 *bytes = g_malloc (size);
-
-  if (size != gst_buffer_get_size (b))
-    return FALSE;
-  gst_buffer_extract (a, 0, bytes, size);
-  return gst_buffer_memcmp (b, 0, bytes, size) == 0;
 }
 
 /* ---- decoding and tone analysis ---- */
@@ -184,13 +139,13 @@ assert_tone (
 static void
 test_private_tone (void)
 {
-  GstHarness *h = new_encoder (NULL);
+  GstHarness *h = opus_fixture_encoder (NULL);
   Decoded d;
   guint n = 50;
 
   decoded_init (&d);
   for (guint k = 0; k < n; k++) {
-    GstBuffer *packet = encode (h, make_tone (k, 440, 8000, FALSE));
+    GstBuffer *packet = encode (h, opus_fixture_tone (k, 440, 8000, FALSE));
 
     g_assert_cmpuint (GST_BUFFER_PTS (packet), ==, k * FRAME_DURATION);
     g_assert_cmpuint (GST_BUFFER_DURATION (packet), ==, FRAME_DURATION);
@@ -232,7 +187,7 @@ test_private_celt (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
-  GstHarness *h = new_encoder (group);
+  GstHarness *h = opus_fixture_encoder (group);
   Decoded d;
   guint n = 33, celt = 0, other_celt = 0;
 
@@ -244,7 +199,7 @@ test_private_celt (void)
     /* 0..5 private as voice, 6..17 private as CELT, 18..32 shared */
     if (k == 6)
       g_object_set (h->element, "private-celt", TRUE, NULL);
-    packet = encode (h, make_tone (k, 440, 8000, k >= 18));
+    packet = encode (h, opus_fixture_tone (k, 440, 8000, k >= 18));
     if (k >= 6 && k < 18) {
       celt += k > 6 && is_celt (packet);
       decode_packet (&d, packet);
@@ -262,12 +217,12 @@ test_private_celt (void)
   gst_harness_teardown (h);
 
   /* set before the first frame, as the server does: CELT from the first */
-  h = new_encoder (NULL);
+  h = opus_fixture_encoder (NULL);
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
       TRUE, NULL);
   celt = 0;
   for (guint k = 0; k < 15; k++) {
-    GstBuffer *packet = encode (h, make_tone (k, 440, 8000, FALSE));
+    GstBuffer *packet = encode (h, opus_fixture_tone (k, 440, 8000, FALSE));
 
     celt += is_celt (packet);
     gst_buffer_unref (packet);
@@ -281,7 +236,7 @@ static void
 encode_tones (GstHarness *h, guint from, guint to, gboolean shared)
 {
   for (guint k = from; k < to; k++)
-    gst_buffer_unref (encode (h, make_tone (k, 440, 8000, shared)));
+    gst_buffer_unref (encode (h, opus_fixture_tone (k, 440, 8000, shared)));
 }
 
 static void
@@ -299,7 +254,7 @@ assert_private_complexity (GstHarness *h, gint expected)
 static void
 test_private_celt_complexity (void)
 {
-  GstHarness *h = new_encoder (NULL);
+  GstHarness *h = opus_fixture_encoder (NULL);
 
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
       TRUE, NULL);
@@ -310,7 +265,7 @@ test_private_celt_complexity (void)
   /* 10 kbit/s: SILK whatever the signal */
   g_object_set (h->element, "bitrate", 10000, NULL);
   for (guint k = 5; k < 10; k++) {
-    GstBuffer *packet = encode (h, make_tone (k, 440, 8000, FALSE));
+    GstBuffer *packet = encode (h, opus_fixture_tone (k, 440, 8000, FALSE));
 
     g_assert_false (is_celt (packet));
     gst_buffer_unref (packet);
@@ -318,7 +273,7 @@ test_private_celt_complexity (void)
   assert_private_complexity (h, 9);
   gst_harness_teardown (h);
 
-  h = new_encoder (NULL);
+  h = opus_fixture_encoder (NULL);
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, NULL);
   encode_tones (h, 0, 30, FALSE);
   assert_private_complexity (h, 9);
@@ -333,7 +288,7 @@ test_private_celt_complexity_switch (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 9, FALSE, 0);
-  GstHarness *h = new_encoder (group);
+  GstHarness *h = opus_fixture_encoder (group);
 
   g_object_set (h->element, "bitrate", 32000, "complexity", 9, "private-celt",
       TRUE, NULL);
@@ -351,13 +306,13 @@ test_private_celt_complexity_switch (void)
 static void
 test_caps (void)
 {
-  GstHarness *h = new_encoder (NULL);
+  GstHarness *h = opus_fixture_encoder (NULL);
   g_autoptr (GstCaps) expected = gst_caps_from_string (MCU_OPUS_ENC_SRC_CAPS);
   g_autoptr (GstCaps) caps = NULL;
   GstEvent *event;
   gboolean saw_segment = FALSE;
 
-  gst_buffer_unref (encode (h, make_tone (0, 440, 8000, FALSE)));
+  gst_buffer_unref (encode (h, opus_fixture_tone (0, 440, 8000, FALSE)));
   caps = gst_pad_get_current_caps (h->sinkpad);
   g_assert_nonnull (caps);
   g_assert_true (gst_caps_is_equal (caps, expected));
@@ -387,8 +342,9 @@ test_rtp_roundtrip (void)
     GstBuffer *rtp, *out;
     GstMapInfo map;
 
-    g_assert_cmpint (gst_harness_push (pay, make_tone (k, 440, 8000, FALSE)),
-        ==, GST_FLOW_OK);
+    g_assert_cmpint (
+        gst_harness_push (pay, opus_fixture_tone (k, 440, 8000, FALSE)), ==,
+        GST_FLOW_OK);
     rtp = pull (pay);
     if (rtp_caps == NULL) {
       rtp_caps = gst_pad_get_current_caps (pay->sinkpad);
@@ -420,20 +376,20 @@ test_shared_once (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *a = new_encoder (group);
-  GstHarness *b = new_encoder (group);
+  GstHarness *a = opus_fixture_encoder (group);
+  GstHarness *b = opus_fixture_encoder (group);
   Decoded d;
   guint n = 30;
 
   decoded_init (&d);
   for (guint k = 0; k < n; k++) {
-    GstBuffer *mix = make_tone (k, 440, 8000, TRUE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 8000, TRUE);
     GstBuffer *pa = encode (a, gst_buffer_ref (mix));
     GstBuffer *pb = encode (b, gst_buffer_ref (mix));
 
     g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, k + 1);
     g_assert_true (pa != pb);
-    g_assert_true (same_bytes (pa, pb));
+    g_assert_true (opus_fixture_same_bytes (pa, pb));
     g_assert_cmpuint (GST_BUFFER_PTS (pa), ==, k * FRAME_DURATION);
     g_assert_cmpuint (GST_BUFFER_PTS (pb), ==, k * FRAME_DURATION);
     g_assert_cmpuint (GST_BUFFER_DURATION (pb), ==, FRAME_DURATION);
@@ -463,8 +419,8 @@ test_group_parameters (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (16000, 5, FALSE, 0);
-  GstHarness *member = new_encoder (group);
-  GstHarness *lone = new_encoder (NULL);
+  GstHarness *member = opus_fixture_encoder (group);
+  GstHarness *lone = opus_fixture_encoder (NULL);
   gint bitrate;
 
   g_object_get (group, "bitrate", &bitrate, NULL);
@@ -472,10 +428,10 @@ test_group_parameters (void)
   g_object_set (member->element, "bitrate", 64000, NULL);
   g_object_set (lone->element, "bitrate", 16000, "complexity", 5, NULL);
   for (guint k = 0; k < 10; k++) {
-    GstBuffer *p1 = encode (member, make_tone (k, 440, 8000, TRUE));
-    GstBuffer *p2 = encode (lone, make_tone (k, 440, 8000, TRUE));
+    GstBuffer *p1 = encode (member, opus_fixture_tone (k, 440, 8000, TRUE));
+    GstBuffer *p2 = encode (lone, opus_fixture_tone (k, 440, 8000, TRUE));
 
-    g_assert_true (same_bytes (p1, p2));
+    g_assert_true (opus_fixture_same_bytes (p1, p2));
     gst_buffer_unref (p1);
     gst_buffer_unref (p2);
   }
@@ -489,17 +445,17 @@ test_mixed (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *talker = new_encoder (group);
-  GstHarness *listener = new_encoder (group);
+  GstHarness *talker = opus_fixture_encoder (group);
+  GstHarness *listener = opus_fixture_encoder (group);
   guint n = 20;
 
   for (guint k = 0; k < n; k++) {
-    GstBuffer *mix = make_tone (k, 440, 8000, TRUE);
-    GstBuffer *own = make_tone (k, 660, 8000, FALSE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 8000, TRUE);
+    GstBuffer *own = opus_fixture_tone (k, 660, 8000, FALSE);
     GstBuffer *pt = encode (talker, own);
     GstBuffer *pl = encode (listener, mix);
 
-    g_assert_false (same_bytes (pt, pl));
+    g_assert_false (opus_fixture_same_bytes (pt, pl));
     g_assert_cmpuint (GST_BUFFER_PTS (pt), ==, GST_BUFFER_PTS (pl));
     gst_buffer_unref (pt);
     gst_buffer_unref (pl);
@@ -520,11 +476,11 @@ test_no_group (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *a = new_encoder (NULL);
-  GstHarness *b = new_encoder (group);
+  GstHarness *a = opus_fixture_encoder (NULL);
+  GstHarness *b = opus_fixture_encoder (group);
 
   for (guint k = 0; k < 10; k++) {
-    GstBuffer *mix = make_tone (k, 440, 8000, TRUE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 8000, TRUE);
 
     gst_buffer_unref (encode (a, gst_buffer_ref (mix)));
     gst_buffer_unref (encode (b, mix));
@@ -535,7 +491,7 @@ test_no_group (void)
   g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, 10);
   /* Leaving the group at run time: private again. */
   g_object_set (b->element, "group", NULL, NULL);
-  gst_buffer_unref (encode (b, make_tone (10, 440, 8000, TRUE)));
+  gst_buffer_unref (encode (b, opus_fixture_tone (10, 440, 8000, TRUE)));
   g_assert_cmpuint (get_u64 (b, "private-frames"), ==, 1);
   g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, 10);
   gst_harness_teardown (a);
@@ -550,9 +506,9 @@ test_switch (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *a = new_encoder (group);
-  GstHarness *b = new_encoder (group);
-  GstHarness *fresh = new_encoder (NULL);
+  GstHarness *a = opus_fixture_encoder (group);
+  GstHarness *b = opus_fixture_encoder (group);
+  GstHarness *fresh = opus_fixture_encoder (NULL);
   GstBuffer *fresh_packet = NULL, *switch_packet = NULL;
   Decoded d;
   guint n = 30;
@@ -561,19 +517,19 @@ test_switch (void)
   decoded_init (&d);
   for (guint k = 0; k < n; k++) {
     gboolean talking = (k >= 10 && k < 15) || (k >= 20 && k < 25);
-    GstBuffer *mix = make_tone (k, 440, 8000, TRUE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 8000, TRUE);
     GstBuffer *pa, *pb;
 
-    pa = encode (
-        a, talking ? make_tone (k, 440, 6000, FALSE) : gst_buffer_ref (mix));
+    pa = encode (a, talking ? opus_fixture_tone (k, 440, 6000, FALSE)
+                            : gst_buffer_ref (mix));
     pb = encode (b, mix);
     g_assert_cmpuint (GST_BUFFER_PTS (pa), ==, k * FRAME_DURATION);
     g_assert_cmpint (
         GST_BUFFER_FLAG_IS_SET (pa, GST_BUFFER_FLAG_DISCONT), ==, k == 0);
-    g_assert_true (same_bytes (pa, pb) == !talking);
+    g_assert_true (opus_fixture_same_bytes (pa, pb) == !talking);
     if (k == 20) {
       switch_packet = gst_buffer_ref (pa);
-      fresh_packet = encode (fresh, make_tone (k, 440, 6000, FALSE));
+      fresh_packet = encode (fresh, opus_fixture_tone (k, 440, 6000, FALSE));
     }
     decode_packet (&d, pa);
     gst_buffer_unref (pa);
@@ -584,7 +540,7 @@ test_switch (void)
   g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, n);
   /* The second switch to private reset the private encoder (stale since
    * frame 14): its packet is a fresh encoder's. */
-  g_assert_true (same_bytes (switch_packet, fresh_packet));
+  g_assert_true (opus_fixture_same_bytes (switch_packet, fresh_packet));
 
   g_assert_cmpuint (d.pcm->len, ==, n * FRAME);
   for (guint i = 0; i < d.pcm->len; i++)
@@ -620,15 +576,15 @@ test_group_guards (void)
   GstBuffer *in, *p1, *p2;
 
   /* Same PTS, other samples: refused. */
-  in = make_tone (0, 440, 8000, TRUE);
+  in = opus_fixture_tone (0, 440, 8000, TRUE);
   p1 = mcu_opus_enc_group_encode (group, in);
   gst_buffer_unref (in);
-  in = make_tone (0, 440, 7000, TRUE);
+  in = opus_fixture_tone (0, 440, 7000, TRUE);
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
   g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, 1);
   /* Same PTS, same samples in another buffer: cached. */
-  in = make_tone (0, 440, 8000, TRUE);
+  in = opus_fixture_tone (0, 440, 8000, TRUE);
   p2 = mcu_opus_enc_group_encode (group, in);
   g_assert_true (p1 == p2);
   g_assert_cmpuint (mcu_opus_enc_group_get_n_cached (group), ==, 1);
@@ -639,38 +595,38 @@ test_group_guards (void)
   /* Frames 1-4, then a gap (everyone talked): frame 10 is encoded from a
    * clean state, exactly as by a new group. */
   for (guint k = 1; k < 5; k++) {
-    in = make_tone (k, 440, 8000, TRUE);
+    in = opus_fixture_tone (k, 440, 8000, TRUE);
     gst_buffer_unref (mcu_opus_enc_group_encode (group, in));
     gst_buffer_unref (in);
   }
   /* A member behind by a frame no longer cached (4 are) is refused. */
-  in = make_tone (0, 440, 8000, TRUE);
+  in = opus_fixture_tone (0, 440, 8000, TRUE);
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
-  in = make_tone (10, 440, 8000, TRUE);
+  in = opus_fixture_tone (10, 440, 8000, TRUE);
   p1 = mcu_opus_enc_group_encode (group, in);
   p2 = mcu_opus_enc_group_encode (other, in);
-  g_assert_true (same_bytes (p1, p2));
+  g_assert_true (opus_fixture_same_bytes (p1, p2));
   gst_buffer_unref (in);
   gst_buffer_unref (p1);
   gst_buffer_unref (p2);
-  in = make_tone (7, 440, 8000, TRUE);
+  in = opus_fixture_tone (7, 440, 8000, TRUE);
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
   g_assert_cmpuint (mcu_opus_enc_group_get_n_encoded (group), ==, 6);
 
   /* Going back in time with DISCONT is a restart (a flush): encoded from a
    * clean state. Without DISCONT, refused. */
-  in = make_tone (100, 440, 8000, TRUE);
+  in = opus_fixture_tone (100, 440, 8000, TRUE);
   gst_buffer_unref (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
-  in = make_tone (0, 440, 5000, TRUE);
+  in = opus_fixture_tone (0, 440, 5000, TRUE);
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
   p1 = mcu_opus_enc_group_encode (group, in);
   p2 = mcu_opus_enc_group_encode (third, in);
   g_assert_nonnull (p1);
-  g_assert_true (same_bytes (p1, p2));
+  g_assert_true (opus_fixture_same_bytes (p1, p2));
   gst_buffer_unref (in);
   gst_buffer_unref (p1);
   gst_buffer_unref (p2);
@@ -681,7 +637,7 @@ test_group_guards (void)
   GST_BUFFER_PTS (in) = 20 * FRAME_DURATION;
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
-  in = make_tone (21, 440, 8000, TRUE);
+  in = opus_fixture_tone (21, 440, 8000, TRUE);
   GST_BUFFER_PTS (in) = GST_CLOCK_TIME_NONE;
   g_assert_null (mcu_opus_enc_group_encode (group, in));
   gst_buffer_unref (in);
@@ -708,11 +664,11 @@ test_group_restart (void)
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
   g_autoptr (McuOpusEncGroup) fresh =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *a = new_encoder (group);
-  GstHarness *b = new_encoder (group);
+  GstHarness *a = opus_fixture_encoder (group);
+  GstHarness *b = opus_fixture_encoder (group);
 
   for (guint k = 0; k < 10; k++) {
-    GstBuffer *mix = make_tone (k, 440, 8000, TRUE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 8000, TRUE);
 
     gst_buffer_unref (encode (a, gst_buffer_ref (mix)));
     gst_buffer_unref (encode (b, mix));
@@ -720,16 +676,16 @@ test_group_restart (void)
   flush (a);
   flush (b);
   for (guint k = 0; k < 5; k++) {
-    GstBuffer *mix = make_tone (k, 440, 5000, TRUE);
+    GstBuffer *mix = opus_fixture_tone (k, 440, 5000, TRUE);
     GstBuffer *pa = encode (a, gst_buffer_ref (mix));
     GstBuffer *pb = encode (b, gst_buffer_ref (mix));
 
     g_assert_cmpuint (GST_BUFFER_PTS (pa), ==, k * FRAME_DURATION);
-    g_assert_true (same_bytes (pa, pb));
+    g_assert_true (opus_fixture_same_bytes (pa, pb));
     if (k == 0) {
       GstBuffer *ref = mcu_opus_enc_group_encode (fresh, mix);
 
-      g_assert_true (same_bytes (pa, ref));
+      g_assert_true (opus_fixture_same_bytes (pa, ref));
       gst_buffer_unref (ref);
     }
     gst_buffer_unref (pa);
@@ -750,7 +706,7 @@ test_odd_sizes (void)
 {
   g_autoptr (McuOpusEncGroup) group =
       mcu_opus_enc_group_new (32000, 5, FALSE, 0);
-  GstHarness *h = new_encoder (group);
+  GstHarness *h = opus_fixture_encoder (group);
   GstBuffer *tone = NULL;
   Decoded d;
   guint total = 0, chunk = 441, pulled = 0;
@@ -758,7 +714,7 @@ test_odd_sizes (void)
   decoded_init (&d);
   /* 20 frames' worth of 440 Hz, in chunks of 441 samples. */
   for (guint k = 0; k < 20; k++) {
-    GstBuffer *f = make_tone (k, 440, 8000, TRUE);
+    GstBuffer *f = opus_fixture_tone (k, 440, 8000, TRUE);
 
     tone = tone ? gst_buffer_append (tone, f) : f;
   }
@@ -784,7 +740,7 @@ test_odd_sizes (void)
   g_assert_cmpuint (pulled, ==, 20);
   /* 100 more samples, then EOS: one more (padded) frame. */
   {
-    GstBuffer *in = make_tone (20, 440, 8000, FALSE);
+    GstBuffer *in = opus_fixture_tone (20, 440, 8000, FALSE);
     GstBuffer *part = gst_buffer_copy_region (in, GST_BUFFER_COPY_ALL, 0, 200);
     GstBuffer *out;
 
@@ -809,21 +765,21 @@ test_odd_sizes (void)
 static void
 test_discont_flush (void)
 {
-  GstHarness *h = new_encoder (NULL);
+  GstHarness *h = opus_fixture_encoder (NULL);
   GstBuffer *in, *out;
 
-  gst_buffer_unref (encode (h, make_tone (0, 440, 8000, FALSE)));
-  out = encode (h, make_tone (1, 440, 8000, FALSE));
+  gst_buffer_unref (encode (h, opus_fixture_tone (0, 440, 8000, FALSE)));
+  out = encode (h, opus_fixture_tone (1, 440, 8000, FALSE));
   g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
   gst_buffer_unref (out);
-  in = make_tone (5, 440, 8000, FALSE);
+  in = opus_fixture_tone (5, 440, 8000, FALSE);
   GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
   out = encode (h, in);
   g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
   gst_buffer_unref (out);
 
   /* A partial frame is dropped by a flush. */
-  in = make_tone (6, 440, 8000, FALSE);
+  in = opus_fixture_tone (6, 440, 8000, FALSE);
   g_assert_cmpint (gst_harness_push (h, gst_buffer_copy_region (
                                             in, GST_BUFFER_COPY_ALL, 0, 400)),
       ==, GST_FLOW_OK);
@@ -837,7 +793,7 @@ test_discont_flush (void)
     g_assert_true (
         gst_harness_push_event (h, gst_event_new_segment (&segment)));
   }
-  out = encode (h, make_tone (0, 440, 8000, FALSE));
+  out = encode (h, opus_fixture_tone (0, 440, 8000, FALSE));
   g_assert_cmpuint (GST_BUFFER_PTS (out), ==, 0);
   g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
   gst_buffer_unref (out);
@@ -915,11 +871,11 @@ test_threads (void)
   g_mutex_init (&pace.lock);
   g_cond_init (&pace.cond);
   for (guint k = 0; k < N_FRAMES; k++)
-    frames[k] = make_tone (k, 440, 8000, TRUE);
+    frames[k] = opus_fixture_tone (k, 440, 8000, TRUE);
   for (guint i = 0; i < N_MEMBERS; i++) {
     m[i].pace = &pace;
     m[i].index = i;
-    m[i].h = new_encoder (group);
+    m[i].h = opus_fixture_encoder (group);
     m[i].frames = frames;
     m[i].out =
         g_ptr_array_new_with_free_func ((GDestroyNotify)gst_buffer_unref);
@@ -943,7 +899,8 @@ test_threads (void)
       GstBuffer *out = g_ptr_array_index (m[i].out, k);
 
       g_assert_cmpuint (GST_BUFFER_PTS (out), ==, k * FRAME_DURATION);
-      g_assert_true (same_bytes (out, g_ptr_array_index (m[0].out, k)));
+      g_assert_true (
+          opus_fixture_same_bytes (out, g_ptr_array_index (m[0].out, k)));
     }
   }
   for (guint i = 0; i < N_MEMBERS; i++) {
