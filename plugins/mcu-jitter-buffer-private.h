@@ -84,6 +84,9 @@ struct _McuJitterBuffer
   GQueue queue; /* Packet*, by ext_seq */
   gboolean have_out;
   guint64 next_seq;
+  /* the newest packet drop_stale dropped (0: none since the reset): a
+   * hole up to it is skipped, not concealed (see collect) */
+  guint64 stale_seq;
   GstClockTime last_end; /* running time where the output stopped */
   GstClockTime duration; /* of a packet */
   gboolean discont;
