@@ -192,6 +192,16 @@ def report(cg, function, out, window=None, outputs=None):
           "libopus in all: %d Ir (%.1f %% of the pushes)"
           % (enc_calls, enc_calls / calls, enc_ir, enc_ir / enc_calls if enc_calls else 0,
              opus, 100.0 * opus / incl if incl else 0))
+    # The average is a blend of two paths after the fan-out (session 28):
+    # a push the shared-frame hook takes, and one through the output's
+    # element chain (talkers' own mixes, private listeners); its figure
+    # moves with the share of the second.
+    chain = [c for (a, b), c in cg.arcs.items() if a[1] == function and b[1] == "gst_pad_push"]
+    n_chain, ir_chain = sum(c[0] for c in chain), sum(c[1] for c in chain)
+    print("pushes through the output's element chain (gst_pad_push): %d of %d (%.1f %%), "
+          "%.0f Ir each, libopus included; the others: %.0f Ir each, libopus included"
+          % (n_chain, calls, 100.0 * n_chain / calls, ir_chain / n_chain if n_chain else 0,
+             (incl - ir_chain) / (calls - n_chain) if calls > n_chain else 0))
     own = sum(ir for f, ir in cg.self_ir.items() if f[1] == function)
     direct = collections.Counter()
     ncalls = collections.Counter()
@@ -223,6 +233,11 @@ def main():
     ap.add_argument("--start-timeout", type=float, default=300,
                     help="seconds for the server under valgrind to say \"listening on\"")
     ap.add_argument("--function", default="mcu_mix_minus_push_output")
+    ap.add_argument("--toggle-off", action="append", default=[], metavar="FUNC",
+                    help="also --toggle-collect=FUNC: inside a push, FUNC and what it calls are "
+                    "not collected (e.g. opus_encode: then each callee's figure below is without "
+                    "the encodes; a FUNC run outside pushes would be collected, and the "
+                    "'collected outside' line shows it)")
     ap.add_argument("--media", action="append", default=[], help="[media] KEY=VALUE")
     ap.add_argument("--valgrind", default="valgrind")
     ap.add_argument("--keep", action="store_true", help="keep the config, log and callgrind files")
@@ -246,9 +261,10 @@ def main():
     rtp_min = free_udp_range(count, 30000 + 2 * (os.getpid() % 4096))
     write_config(conf, tmp, sip_port, rtp_min, rtp_min + count - 1, args.media)
 
-    server_cmd = [args.valgrind, "--tool=callgrind", "--collect-atstart=no",
-                  "--toggle-collect=" + args.function, "--fair-sched=try",
-                  "--callgrind-out-file=" + out, mcu, "--config", conf]
+    server_cmd = ([args.valgrind, "--tool=callgrind", "--collect-atstart=no",
+                   "--toggle-collect=" + args.function]
+                  + ["--toggle-collect=" + f for f in args.toggle_off]
+                  + ["--fair-sched=try", "--callgrind-out-file=" + out, mcu, "--config", conf])
     env = dict(os.environ)
     env.pop("G_MESSAGES_DEBUG", None)  # debug logging would be counted
     started = time.monotonic()
@@ -301,9 +317,10 @@ def main():
     except (OSError, ValueError):
         window = float("nan")
 
-    print("# callgrind: %s, %d callers%s, window %.1f s between zero and dump"
+    print("# callgrind: %s, %d callers%s, window %.1f s between zero and dump%s"
           % (args.function, args.participants,
-             "" if args.talkers is None else " (%d talking)" % args.talkers, window))
+             "" if args.talkers is None else " (%d talking)" % args.talkers, window,
+             "; not collected inside it: " + ", ".join(args.toggle_off) if args.toggle_off else ""))
     if row:
         print("mcu-loadgen: %d/%d calls up, %s talkers, packets/s per caller %.1f mean / %.1f min "
               "(50 = real time: under valgrind it need not be), server CPU %.0f %% of one core"
