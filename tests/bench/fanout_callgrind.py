@@ -21,13 +21,21 @@ for it, and each mixed talker's own encode by its own push: libopus IS
 reached inside the push); the function's direct callees per push; then
 the exact commands run.
 
-Slow: the server runs 20-50x slower under valgrind, so it may not keep real
-time with many callers (the loadgen row below says so); the figures are
-per push and do not need it to. A few minutes for 30 callers.
+After the fan-out (session 28) the figure per push is a blend of two
+paths: a push the shared-frame hook takes (about 3,000 Ir) and one through
+the output's element chain (a talker's own mix, a private listener: about
+10,000-14,000 Ir without libopus); the script prints the split. How many
+outputs take the chain depends on how many talkers the mixer hears in time.
+
+Slow: under valgrind the server may not keep real time with 30 callers
+(4-45 frames/s here on a busy 2-core host; the "frames/s" line says), which
+moves that split a little; collecting the encodes slows it most, and
+--toggle-off opus_encode leaves them out of the collection. About two
+minutes for 30 callers.
 
     tests/bench/fanout_callgrind.py [--build DIR] [--participants 30]
         [--talkers K] [--load tone|speech] [--duration 10] [--warmup 5]
-        [--function NAME] [--keep]
+        [--function NAME] [--toggle-off FUNC ...] [--keep]
 
 Not a test: nothing here runs in meson test or CI.
 """
