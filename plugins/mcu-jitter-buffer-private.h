@@ -87,8 +87,9 @@ struct _McuJitterBuffer
   /* the newest packet drop_stale dropped (0: none since the reset): a
    * hole up to it is skipped, not concealed (see collect) */
   guint64 stale_seq;
-  GstClockTime last_end; /* running time where the output stopped */
-  GstClockTime duration; /* of a packet */
+  GstClockTime stale_end; /* where that packet would have stopped playing */
+  GstClockTime last_end;  /* running time where the output stopped */
+  GstClockTime duration;  /* of a packet */
   gboolean discont;
   /* mapping: smallest transit over two windows */
   gboolean have_map;

@@ -41,6 +41,7 @@ mcu_jitter_buffer_queue_reset (McuJitterBuffer *self)
   self->granted = FALSE;
   self->freed = GST_CLOCK_TIME_NONE;
   self->stale_seq = 0;
+  self->stale_end = 0;
 }
 
 GstClockTime
@@ -163,7 +164,12 @@ drop_stale (McuJitterBuffer *self)
              self->max_rtp_ns - keep) {
     g_queue_pop_head (&self->queue);
     self->late++;
-    self->stale_seq = MAX (self->stale_seq, head->ext_seq);
+    if (head->ext_seq > self->stale_seq) {
+      GstClockTimeDiff t = mcu_jitter_buffer_queue_playout (self, head);
+
+      self->stale_seq = head->ext_seq;
+      self->stale_end = (GstClockTime)MAX (t, 0) + self->duration;
+    }
     packet_free (head);
   }
 }
@@ -342,12 +348,18 @@ mcu_jitter_buffer_queue_collect (
       if (self->next_seq <= self->stale_seq) {
         /* Dropped as stale (counted late), not lost on the way: the service
          * is over 300 ms behind this stream (its downstream held it, an
-         * overloaded machine), and their concealment would only be more
-         * work for audio that late. Skipped: the output catches up. At
-         * 1,000 callers this was most of the playout worker's time (a
-         * lost event per stale packet, through depayloader and decoder). */
+         * overloaded machine; or the sender's timestamps jumped ahead), and
+         * their concealment would only be more work for audio that late.
+         * Skipped: the output catches up. At 1,000 callers this was most of the
+         * playout worker's time (a lost event per stale packet, through
+         * depayloader and decoder). (The next buffer is DISCONT; the mixer
+         * drops what is too late for its frames and places the rest again.) */
         self->next_seq = MIN (head->ext_seq, self->stale_seq + 1);
         self->discont = TRUE;
+        /* a loss right after them is concealed where it belongs, after the
+         * last stale packet's time, not where the output stopped */
+        if (self->stale_end > self->last_end)
+          self->last_end = self->stale_end;
         continue;
       }
       n = head->ext_seq - self->next_seq;

@@ -537,6 +537,7 @@ test_stale_skipped (void)
   GstClockTime now;
   guint i, first_after;
   guint64 late;
+  gboolean found = FALSE;
 
   fixture_init (&f, 60);
   mcu_jitter_buffer_set_scheduler (f.jb, on_wake, NULL, &a);
@@ -565,10 +566,61 @@ test_stale_skipped (void)
   g_assert_cmpuint (stat (&f, "lost"), ==, 0);
   g_assert_cmpuint (SEQ (f.seqs->len - 1), ==, 119);
   g_assert_cmpuint (f.seqs->len, ==, 120 - late);
-  /* the first buffer after the hole starts anew */
+  /* the first buffer after the hole starts anew, and only that one */
   for (guint k = first_after; k < f.seqs->len; k++)
     if (SEQ (k) != SEQ (k - 1) + 1) {
-      g_assert_cmpuint (f.discont_at, >=, k);
+      g_assert_cmpuint (f.discont_at, ==, k);
+      found = TRUE;
+      break;
+    }
+  g_assert_true (found);
+  fixture_clear (&f);
+}
+
+/* As stale-skipped, but the packet right after the stale ones never came
+ * (a loss on the way): it is concealed, once, at its own time (just
+ * before the next packet played), not where the output stopped when the
+ * stream was held. */
+static void
+test_stale_then_lost (void)
+{
+  Fixture f;
+  Answer a = { FALSE, 0, NULL, 0 };
+  guint i;
+  GstClockTime now;
+
+  fixture_init (&f, 60);
+  mcu_jitter_buffer_set_scheduler (f.jb, on_wake, NULL, &a);
+  gst_pad_add_probe (f.h->sinkpad,
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+      on_can_take, &a, NULL);
+  for (i = 0; i < 20; i++)
+    push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
+  run_until (&f, i * 20 * MS);
+  a.full = TRUE;
+  /* 120 ms of packets are kept behind the newest (119) beyond max-latency
+   * 200 ms + 300 ms: 94 is the oldest kept; it is lost on the way */
+  for (; i < 120; i++)
+    if (i != 94)
+      push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
+  /* everything not played before the hold up to 93 went stale */
+  g_assert_cmpuint (stat (&f, "late"), ==, 93 - SEQ (f.seqs->len - 1));
+  a.full = FALSE;
+  now = i * 20 * MS;
+  if (a.waker)
+    wake (&a);
+  f.next = now;
+  run_until (&f, now + 500 * MS);
+  g_assert_cmpuint (stat (&f, "lost"), ==, 1);
+  g_assert_cmpuint (f.lost_seq->len, ==, 1);
+  g_assert_cmpuint (SEQ (f.seqs->len - 1), ==, 119);
+  for (guint k = 0; k < f.seqs->len; k++)
+    if (SEQ (k) == 95) {
+      GstClockTime at = g_array_index (f.lost_ts, GstClockTime, 0);
+      GstClockTime dur = g_array_index (f.lost_dur, GstClockTime, 0);
+
+      g_assert_cmpuint (at + dur, ==, PTS (k));
+      g_assert_cmpuint (dur, ==, 20 * MS);
       break;
     }
   fixture_clear (&f);
@@ -590,5 +642,6 @@ main (int argc, char **argv)
   g_test_add_func ("/jitter-buffer/downstream-full", test_downstream_full);
   g_test_add_func ("/jitter-buffer/unserviced", test_unserviced);
   g_test_add_func ("/jitter-buffer/stale-skipped", test_stale_skipped);
+  g_test_add_func ("/jitter-buffer/stale-then-lost", test_stale_then_lost);
   return g_test_run ();
 }
