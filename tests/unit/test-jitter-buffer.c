@@ -523,6 +523,35 @@ test_unserviced (void)
   fixture_clear (&f);
 }
 
+/* The start of the stale tests: a stream with a downstream that answers
+ * (Answer), its first 20 packets played; returns the next sequence. */
+static guint
+stale_start (Fixture *f, Answer *a)
+{
+  guint i;
+
+  fixture_init (f, 60);
+  mcu_jitter_buffer_set_scheduler (f->jb, on_wake, NULL, a);
+  gst_pad_add_probe (f->h->sinkpad,
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+      on_can_take, a, NULL);
+  for (i = 0; i < 20; i++)
+    push (f, i, i * PACKET_TS, 1, i * 20 * MS);
+  run_until (f, i * 20 * MS);
+  return i;
+}
+
+/* Room again at @now: woken, and serviced for 500 ms. */
+static void
+stale_end_hold (Fixture *f, Answer *a, GstClockTime now)
+{
+  a->full = FALSE;
+  if (a->waker)
+    wake (a);
+  f->next = now;
+  run_until (f, now + 500 * MS);
+}
+
 /* A stream that played, then whose downstream held it (full, no wake) for
  * 2 s while its packets kept coming: the packets that went stale while
  * held are dropped (late) and their hole skipped, not concealed (a lost
@@ -534,19 +563,11 @@ test_stale_skipped (void)
 {
   Fixture f;
   Answer a = { FALSE, 0, NULL, 0 };
-  GstClockTime now;
   guint i, first_after;
   guint64 late;
   gboolean found = FALSE;
 
-  fixture_init (&f, 60);
-  mcu_jitter_buffer_set_scheduler (f.jb, on_wake, NULL, &a);
-  gst_pad_add_probe (f.h->sinkpad,
-      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
-      on_can_take, &a, NULL);
-  for (i = 0; i < 20; i++)
-    push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
-  run_until (&f, i * 20 * MS);
+  i = stale_start (&f, &a);
   first_after = f.seqs->len;
   g_assert_cmpuint (first_after, >, 0);
   /* full from here, and no wake */
@@ -555,13 +576,7 @@ test_stale_skipped (void)
     push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
   late = stat (&f, "late");
   g_assert_cmpuint (late, >, 50);
-  /* room again */
-  a.full = FALSE;
-  now = i * 20 * MS;
-  if (a.waker)
-    wake (&a);
-  f.next = now;
-  run_until (&f, now + 500 * MS);
+  stale_end_hold (&f, &a, i * 20 * MS);
   g_assert_cmpuint (f.lost_seq->len, ==, 0);
   g_assert_cmpuint (stat (&f, "lost"), ==, 0);
   g_assert_cmpuint (SEQ (f.seqs->len - 1), ==, 119);
@@ -587,16 +602,8 @@ test_stale_then_lost (void)
   Fixture f;
   Answer a = { FALSE, 0, NULL, 0 };
   guint i;
-  GstClockTime now;
 
-  fixture_init (&f, 60);
-  mcu_jitter_buffer_set_scheduler (f.jb, on_wake, NULL, &a);
-  gst_pad_add_probe (f.h->sinkpad,
-      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
-      on_can_take, &a, NULL);
-  for (i = 0; i < 20; i++)
-    push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
-  run_until (&f, i * 20 * MS);
+  i = stale_start (&f, &a);
   a.full = TRUE;
   /* 120 ms of packets are kept behind the newest (119) beyond max-latency
    * 200 ms + 300 ms: 94 is the oldest kept; it is lost on the way */
@@ -605,12 +612,7 @@ test_stale_then_lost (void)
       push (&f, i, i * PACKET_TS, 1, i * 20 * MS);
   /* everything not played before the hold up to 93 went stale */
   g_assert_cmpuint (stat (&f, "late"), ==, 93 - SEQ (f.seqs->len - 1));
-  a.full = FALSE;
-  now = i * 20 * MS;
-  if (a.waker)
-    wake (&a);
-  f.next = now;
-  run_until (&f, now + 500 * MS);
+  stale_end_hold (&f, &a, i * 20 * MS);
   g_assert_cmpuint (stat (&f, "lost"), ==, 1);
   g_assert_cmpuint (f.lost_seq->len, ==, 1);
   g_assert_cmpuint (SEQ (f.seqs->len - 1), ==, 119);
