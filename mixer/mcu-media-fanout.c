@@ -26,7 +26,7 @@
  * it) at 48 kHz. So a listener moving between the two (starting to talk,
  * a DTMF, hold, deaf) is one continuous stream to its phone.
  *
- * Threads and locks: new, attach, set_sending and unref on the main thread
+ * Threads and locks: new, attach, set_sending and unrefs on the main thread
  * (a last unref also from mcumixminus's release or dispose of the output,
  * main thread too). on_shared_frame and on_pay_out both run on the thread
  * that pushes the listener's src_N (the mixer's aggregator task or a pool
@@ -48,7 +48,7 @@
 
 struct _McuMediaFanout
 {
-  gatomicrefcount refs;
+  GObject parent_instance;
 
   /* set by new, read-only afterwards */
   McuRtpEndpoint *endpoint; /* (owned) */
@@ -81,21 +81,29 @@ random_u32 (void)
   return v;
 }
 
-McuMediaFanout *
-mcu_media_fanout_ref (McuMediaFanout *self)
+G_DEFINE_FINAL_TYPE (McuMediaFanout, mcu_media_fanout, G_TYPE_OBJECT)
+
+/* (the last unref: nothing pushes with us any more, see above) */
+static void
+mcu_media_fanout_dispose (GObject *object)
 {
-  g_atomic_ref_count_inc (&self->refs);
-  return self;
+  McuMediaFanout *self = MCU_MEDIA_FANOUT (object);
+
+  g_clear_object (&self->endpoint);
+  gst_clear_object (&self->encoder);
+  G_OBJECT_CLASS (mcu_media_fanout_parent_class)->dispose (object);
 }
 
-void
-mcu_media_fanout_unref (McuMediaFanout *self)
+static void
+mcu_media_fanout_class_init (McuMediaFanoutClass *klass)
 {
-  if (self == NULL || !g_atomic_ref_count_dec (&self->refs))
-    return;
-  g_object_unref (self->endpoint);
-  gst_object_unref (self->encoder);
-  g_free (self);
+  G_OBJECT_CLASS (klass)->dispose = mcu_media_fanout_dispose;
+}
+
+static void
+mcu_media_fanout_init (McuMediaFanout *self)
+{
+  self->sending = TRUE;
 }
 
 void
@@ -183,10 +191,9 @@ McuMediaFanout *
 mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
     GstElement *pay, McuDtmfSender *dtmf, const gint *deaf, guint pt)
 {
-  McuMediaFanout *self = g_new0 (McuMediaFanout, 1);
+  McuMediaFanout *self = g_object_new (MCU_TYPE_MEDIA_FANOUT, NULL);
   g_autoptr (GstPad) src = gst_element_get_static_pad (pay, "src");
 
-  g_atomic_ref_count_init (&self->refs);
   self->endpoint = g_object_ref (endpoint);
   self->encoder = gst_object_ref (encoder);
   self->dtmf = dtmf;
@@ -195,11 +202,10 @@ mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
   self->ssrc = random_u32 ();
   self->ts_base = random_u32 ();
   self->next_seq = (guint16)g_random_int_range (0, G_MAXUINT16 + 1);
-  self->sending = TRUE;
   g_object_set (pay, "ssrc", self->ssrc, "timestamp-offset", self->ts_base,
       "seqnum-offset", (gint)self->next_seq, NULL);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_pay_out,
-      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+      g_object_ref (self), g_object_unref);
   return self;
 }
 
@@ -245,6 +251,6 @@ gboolean
 mcu_media_fanout_attach (
     McuMediaFanout *self, McuMixMinus *mixer, GstPad *output)
 {
-  return mcu_mix_minus_set_shared_handler (mixer, output, on_shared_frame,
-      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+  return mcu_mix_minus_set_shared_handler (
+      mixer, output, on_shared_frame, g_object_ref (self), g_object_unref);
 }
