@@ -39,6 +39,7 @@
 
 #include "mcu-opus-enc.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define RTP_HEADER 12
@@ -60,7 +61,10 @@ struct _McuMediaFanout
   guint32 ts_base;
 
   gint sending; /* atomic: not on hold */
-  gsize n_sent; /* atomic (g_atomic_pointer_*) */
+  /* written by the pushing thread, read by any: a C11 atomic, 64-bit on
+   * every build (GLib's widest, g_atomic_pointer_*, is 32-bit on 32-bit
+   * builds: it wrapped after 2^32 packets) */
+  atomic_uint_least64_t n_sent;
 
   /* the pushing thread's, under src_N's stream lock (see above) */
   guint16 next_seq;
@@ -104,6 +108,7 @@ static void
 mcu_media_fanout_init (McuMediaFanout *self)
 {
   self->sending = TRUE;
+  atomic_init (&self->n_sent, 0);
 }
 
 void
@@ -115,7 +120,7 @@ mcu_media_fanout_set_sending (McuMediaFanout *self, gboolean sending)
 guint64
 mcu_media_fanout_get_n_sent (McuMediaFanout *self)
 {
-  return (guint64)g_atomic_pointer_get (&self->n_sent);
+  return atomic_load_explicit (&self->n_sent, memory_order_relaxed);
 }
 
 /* The RTP timestamp rtpbasepayload gives a frame at @pts in @segment. */
@@ -243,7 +248,8 @@ on_shared_frame (
   if (!mcu_rtp_endpoint_send_rtp (self->endpoint, packet, RTP_HEADER + len))
     return FALSE;
   self->next_seq++;
-  g_atomic_pointer_add (&self->n_sent, 1);
+  /* (relaxed: a statistic, it orders nothing else) */
+  atomic_fetch_add_explicit (&self->n_sent, 1, memory_order_relaxed);
   return TRUE;
 }
 
