@@ -7,7 +7,8 @@
  *   probe (on_pay_out) -> the transport, which counts and sends. Our probe
  *   gives every packet (audio or telephone-event) the stream's next
  *   sequence number, and checks that the payloader made it with our SSRC
- *   and, for audio, with the timestamp we would have computed: the
+ *   and, for audio, with the timestamp we would have computed (in the
+ *   payloader's segment, which on_pay_event keeps as it goes by): the
  *   fan-out only runs once the chain has made such a packet (chain_ok),
  *   which also means its caps and segment are through.
  * - the fan-out (on_shared_frame, mcumixminus's shared-frame handler of
@@ -31,8 +32,10 @@
  * main thread too). on_shared_frame and on_pay_out both run on the thread
  * that pushes the listener's src_N (the mixer's aggregator task or a pool
  * worker), under src_N's stream lock, which serialises them: `next_seq`
- * and `chain_ok` are theirs, no lock of our own. `sending` and the
- * session's deaf flag are atomics; the DTMF sender and the endpoint lock
+ * and `chain_ok` are theirs, no lock of our own. on_pay_event runs where
+ * the payloader pushes its serialised events, under its sink pad's stream
+ * lock like its packets (and on_pay_out): `segment` is theirs. `sending` and
+ * the session's deaf flag are atomics; the DTMF sender and the endpoint lock
  * themselves; mcu_opus_enc_take_shared takes mcuopusenc's sink stream lock
  * (after src_N's, as a push does). */
 #include "mcu-media-fanout-private.h"
@@ -70,6 +73,12 @@ struct _McuMediaFanout
   guint16 next_seq;
   gboolean chain_ok; /* the chain's last packet was as ours would be */
   gboolean told;     /* a mismatch was logged */
+  /* the segment on the payloader's src (on_pay_event), so that
+   * on_pay_out needs no sticky-event lookup per packet; under the
+   * payloader's sink stream lock, with which it pushes both the events and
+   * the packets */
+  GstSegment segment;
+  gboolean have_segment; /* FALSE before the first SEGMENT, after a flush */
 };
 
 /* A random 32-bit value that rtpbasepayload's properties do not read as
@@ -137,26 +146,47 @@ timestamp_of (McuMediaFanout *self, const GstSegment *segment, GstClockTime pts,
   return TRUE;
 }
 
-/* Whether the chain's packet @header (at @pad, timed @pts) is one of our
+/* Whether the chain's packet @header (timed @pts) is one of our
  * stream: our SSRC, and for audio our timestamp. */
 static gboolean
-chain_packet_ok (
-    McuMediaFanout *self, GstPad *pad, const guint8 *header, GstClockTime pts)
+chain_packet_ok (McuMediaFanout *self, const guint8 *header, GstClockTime pts)
 {
-  g_autoptr (GstEvent) event = NULL;
-  const GstSegment *segment;
   guint32 ts;
 
   if (GST_READ_UINT32_BE (header + 8) != self->ssrc)
     return FALSE;
   if ((header[1] & 0x7f) != self->pt)
     return TRUE; /* a telephone-event: its own timestamp */
-  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (event == NULL)
-    return FALSE;
-  gst_event_parse_segment (event, &segment);
-  return timestamp_of (self, segment, pts, &ts) &&
+  return self->have_segment && timestamp_of (self, &self->segment, pts, &ts) &&
          GST_READ_UINT32_BE (header + 4) == ts;
+}
+
+/* The payloader's events (the pushing thread; a FLUSH_START from any, not
+ * looked at): keeps the segment its packets are timed in, as the pad's
+ * sticky SEGMENT (pushed, and so seen here, before any packet in it; gone
+ * with a FLUSH_STOP, which is serialised like a SEGMENT). */
+static GstPadProbeReturn
+on_pay_event (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  McuMediaFanout *self = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      gst_segment_copy_into (segment, &self->segment);
+      self->have_segment = TRUE;
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      self->have_segment = FALSE;
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 /* Every packet the chain makes (the pushing thread): the stream's next
@@ -173,7 +203,7 @@ on_pay_out (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     self->chain_ok = FALSE;
     return GST_PAD_PROBE_OK;
   }
-  self->chain_ok = chain_packet_ok (self, pad, header, GST_BUFFER_PTS (buf));
+  self->chain_ok = chain_packet_ok (self, header, GST_BUFFER_PTS (buf));
   if (!self->chain_ok && !self->told) {
     self->told = TRUE;
     g_message ("RTP out: the payloader's SSRC or timestamp is not the "
@@ -209,6 +239,9 @@ mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
   self->next_seq = (guint16)g_random_int_range (0, G_MAXUINT16 + 1);
   g_object_set (pay, "ssrc", self->ssrc, "timestamp-offset", self->ts_base,
       "seqnum-offset", (gint)self->next_seq, NULL);
+  gst_pad_add_probe (src,
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      on_pay_event, g_object_ref (self), g_object_unref);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_pay_out,
       g_object_ref (self), g_object_unref);
   return self;
