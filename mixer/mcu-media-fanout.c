@@ -276,8 +276,10 @@ on_shared_frame (
   GST_WRITE_UINT16_BE (packet + 2, self->next_seq);
   GST_WRITE_UINT32_BE (packet + 4, ts);
   GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
-  /* FALSE: the frame goes through the chain after all, which gets the same
-   * packet from the group's cache and this sequence number */
+  /* One `send_lock` (sends_direct above looked without it): FALSE, the
+   * remote became a host name since, and the frame goes through the chain
+   * after all, which gets the same packet from the group's cache and this
+   * sequence number */
   if (!mcu_rtp_endpoint_send_rtp (self->endpoint, packet, RTP_HEADER + len))
     return FALSE;
   self->next_seq++;
