@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * mcu: the fan-out of a room's shared Opus encode to one listener, a plain
- * refcounted struct owned by McuMediaSession (see mcu-media-fanout.c).
+ * mcu: the fan-out of a room's shared Opus encode to one listener, a GObject
+ * owned by McuMediaSession (see mcu-media-fanout.c).
  *
  * A listener not talking gets the room's shared full mix, whose Opus packet
  * the McuOpusEncGroup made once for everyone. Rather than pushing that
@@ -18,7 +18,9 @@
 
 G_BEGIN_DECLS
 
-typedef struct _McuMediaFanout McuMediaFanout;
+#define MCU_TYPE_MEDIA_FANOUT (mcu_media_fanout_get_type ())
+G_DECLARE_FINAL_TYPE (
+    McuMediaFanout, mcu_media_fanout, MCU, MEDIA_FANOUT, GObject)
 
 /* For the chain mcuopusenc @encoder -> rtpopuspay @pay -> @endpoint's
  * rtp_sink (an endpoint that is_direct_clear), payload type @pt, with
@@ -32,9 +34,6 @@ typedef struct _McuMediaFanout McuMediaFanout;
 McuMediaFanout *mcu_media_fanout_new (McuRtpEndpoint *endpoint,
     GstElement *encoder, GstElement *pay, McuDtmfSender *dtmf, const gint *deaf,
     guint pt);
-McuMediaFanout *mcu_media_fanout_ref (McuMediaFanout *self);
-void mcu_media_fanout_unref (McuMediaFanout *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuMediaFanout, mcu_media_fanout_unref)
 
 /* The session's hold (any thread): a listener not sending takes the
  * chain, whose probe drops its frames. */

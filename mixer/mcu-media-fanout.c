@@ -7,7 +7,8 @@
  *   probe (on_pay_out) -> the transport, which counts and sends. Our probe
  *   gives every packet (audio or telephone-event) the stream's next
  *   sequence number, and checks that the payloader made it with our SSRC
- *   and, for audio, with the timestamp we would have computed: the
+ *   and, for audio, with the timestamp we would have computed (in the
+ *   payloader's segment, which on_pay_event keeps as it goes by): the
  *   fan-out only runs once the chain has made such a packet (chain_ok),
  *   which also means its caps and segment are through.
  * - the fan-out (on_shared_frame, mcumixminus's shared-frame handler of
@@ -26,19 +27,22 @@
  * it) at 48 kHz. So a listener moving between the two (starting to talk,
  * a DTMF, hold, deaf) is one continuous stream to its phone.
  *
- * Threads and locks: new, attach, set_sending and unref on the main thread
+ * Threads and locks: new, attach, set_sending and unrefs on the main thread
  * (a last unref also from mcumixminus's release or dispose of the output,
  * main thread too). on_shared_frame and on_pay_out both run on the thread
  * that pushes the listener's src_N (the mixer's aggregator task or a pool
  * worker), under src_N's stream lock, which serialises them: `next_seq`
- * and `chain_ok` are theirs, no lock of our own. `sending` and the
- * session's deaf flag are atomics; the DTMF sender and the endpoint lock
+ * and `chain_ok` are theirs, no lock of our own. on_pay_event runs where
+ * the payloader pushes its serialised events, under its sink pad's stream
+ * lock like its packets (and on_pay_out): `segment` is theirs. `sending` and
+ * the session's deaf flag are atomics; the DTMF sender and the endpoint lock
  * themselves; mcu_opus_enc_take_shared takes mcuopusenc's sink stream lock
  * (after src_N's, as a push does). */
 #include "mcu-media-fanout-private.h"
 
 #include "mcu-opus-enc.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define RTP_HEADER 12
@@ -48,7 +52,7 @@
 
 struct _McuMediaFanout
 {
-  gatomicrefcount refs;
+  GObject parent_instance;
 
   /* set by new, read-only afterwards */
   McuRtpEndpoint *endpoint; /* (owned) */
@@ -60,12 +64,21 @@ struct _McuMediaFanout
   guint32 ts_base;
 
   gint sending; /* atomic: not on hold */
-  gsize n_sent; /* atomic (g_atomic_pointer_*) */
+  /* written by the pushing thread, read by any: a C11 atomic, 64-bit on
+   * every build (GLib's widest, g_atomic_pointer_*, is 32-bit on 32-bit
+   * builds: it wrapped after 2^32 packets) */
+  atomic_uint_least64_t n_sent;
 
   /* the pushing thread's, under src_N's stream lock (see above) */
   guint16 next_seq;
   gboolean chain_ok; /* the chain's last packet was as ours would be */
   gboolean told;     /* a mismatch was logged */
+  /* the segment on the payloader's src (on_pay_event), so that
+   * on_pay_out needs no sticky-event lookup per packet; under the
+   * payloader's sink stream lock, with which it pushes both the events and
+   * the packets */
+  GstSegment segment;
+  gboolean have_segment; /* FALSE before the first SEGMENT, after a flush */
 };
 
 /* A random 32-bit value that rtpbasepayload's properties do not read as
@@ -81,21 +94,30 @@ random_u32 (void)
   return v;
 }
 
-McuMediaFanout *
-mcu_media_fanout_ref (McuMediaFanout *self)
+G_DEFINE_FINAL_TYPE (McuMediaFanout, mcu_media_fanout, G_TYPE_OBJECT)
+
+/* (the last unref: nothing pushes with us any more, see above) */
+static void
+mcu_media_fanout_dispose (GObject *object)
 {
-  g_atomic_ref_count_inc (&self->refs);
-  return self;
+  McuMediaFanout *self = MCU_MEDIA_FANOUT (object);
+
+  g_clear_object (&self->endpoint);
+  gst_clear_object (&self->encoder);
+  G_OBJECT_CLASS (mcu_media_fanout_parent_class)->dispose (object);
 }
 
-void
-mcu_media_fanout_unref (McuMediaFanout *self)
+static void
+mcu_media_fanout_class_init (McuMediaFanoutClass *klass)
 {
-  if (self == NULL || !g_atomic_ref_count_dec (&self->refs))
-    return;
-  g_object_unref (self->endpoint);
-  gst_object_unref (self->encoder);
-  g_free (self);
+  G_OBJECT_CLASS (klass)->dispose = mcu_media_fanout_dispose;
+}
+
+static void
+mcu_media_fanout_init (McuMediaFanout *self)
+{
+  self->sending = TRUE;
+  atomic_init (&self->n_sent, 0);
 }
 
 void
@@ -107,7 +129,7 @@ mcu_media_fanout_set_sending (McuMediaFanout *self, gboolean sending)
 guint64
 mcu_media_fanout_get_n_sent (McuMediaFanout *self)
 {
-  return (guint64)g_atomic_pointer_get (&self->n_sent);
+  return atomic_load_explicit (&self->n_sent, memory_order_relaxed);
 }
 
 /* The RTP timestamp rtpbasepayload gives a frame at @pts in @segment. */
@@ -124,26 +146,47 @@ timestamp_of (McuMediaFanout *self, const GstSegment *segment, GstClockTime pts,
   return TRUE;
 }
 
-/* Whether the chain's packet @header (at @pad, timed @pts) is one of our
+/* Whether the chain's packet @header (timed @pts) is one of our
  * stream: our SSRC, and for audio our timestamp. */
 static gboolean
-chain_packet_ok (
-    McuMediaFanout *self, GstPad *pad, const guint8 *header, GstClockTime pts)
+chain_packet_ok (McuMediaFanout *self, const guint8 *header, GstClockTime pts)
 {
-  g_autoptr (GstEvent) event = NULL;
-  const GstSegment *segment;
   guint32 ts;
 
   if (GST_READ_UINT32_BE (header + 8) != self->ssrc)
     return FALSE;
   if ((header[1] & 0x7f) != self->pt)
     return TRUE; /* a telephone-event: its own timestamp */
-  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (event == NULL)
-    return FALSE;
-  gst_event_parse_segment (event, &segment);
-  return timestamp_of (self, segment, pts, &ts) &&
+  return self->have_segment && timestamp_of (self, &self->segment, pts, &ts) &&
          GST_READ_UINT32_BE (header + 4) == ts;
+}
+
+/* The payloader's events (the pushing thread; a FLUSH_START from any, not
+ * looked at): keeps the segment its packets are timed in, as the pad's
+ * sticky SEGMENT (pushed, and so seen here, before any packet in it; gone
+ * with a FLUSH_STOP, which is serialised like a SEGMENT). */
+static GstPadProbeReturn
+on_pay_event (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  McuMediaFanout *self = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      gst_segment_copy_into (segment, &self->segment);
+      self->have_segment = TRUE;
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      self->have_segment = FALSE;
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 /* Every packet the chain makes (the pushing thread): the stream's next
@@ -160,7 +203,7 @@ on_pay_out (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     self->chain_ok = FALSE;
     return GST_PAD_PROBE_OK;
   }
-  self->chain_ok = chain_packet_ok (self, pad, header, GST_BUFFER_PTS (buf));
+  self->chain_ok = chain_packet_ok (self, header, GST_BUFFER_PTS (buf));
   if (!self->chain_ok && !self->told) {
     self->told = TRUE;
     g_message ("RTP out: the payloader's SSRC or timestamp is not the "
@@ -183,10 +226,9 @@ McuMediaFanout *
 mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
     GstElement *pay, McuDtmfSender *dtmf, const gint *deaf, guint pt)
 {
-  McuMediaFanout *self = g_new0 (McuMediaFanout, 1);
+  McuMediaFanout *self = g_object_new (MCU_TYPE_MEDIA_FANOUT, NULL);
   g_autoptr (GstPad) src = gst_element_get_static_pad (pay, "src");
 
-  g_atomic_ref_count_init (&self->refs);
   self->endpoint = g_object_ref (endpoint);
   self->encoder = gst_object_ref (encoder);
   self->dtmf = dtmf;
@@ -195,11 +237,13 @@ mcu_media_fanout_new (McuRtpEndpoint *endpoint, GstElement *encoder,
   self->ssrc = random_u32 ();
   self->ts_base = random_u32 ();
   self->next_seq = (guint16)g_random_int_range (0, G_MAXUINT16 + 1);
-  self->sending = TRUE;
   g_object_set (pay, "ssrc", self->ssrc, "timestamp-offset", self->ts_base,
       "seqnum-offset", (gint)self->next_seq, NULL);
+  gst_pad_add_probe (src,
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      on_pay_event, g_object_ref (self), g_object_unref);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_pay_out,
-      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+      g_object_ref (self), g_object_unref);
   return self;
 }
 
@@ -232,12 +276,15 @@ on_shared_frame (
   GST_WRITE_UINT16_BE (packet + 2, self->next_seq);
   GST_WRITE_UINT32_BE (packet + 4, ts);
   GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
-  /* FALSE: the frame goes through the chain after all, which gets the same
-   * packet from the group's cache and this sequence number */
+  /* One `send_lock` (sends_direct above looked without it): FALSE, the
+   * remote became a host name since, and the frame goes through the chain
+   * after all, which gets the same packet from the group's cache and this
+   * sequence number */
   if (!mcu_rtp_endpoint_send_rtp (self->endpoint, packet, RTP_HEADER + len))
     return FALSE;
   self->next_seq++;
-  g_atomic_pointer_add (&self->n_sent, 1);
+  /* (relaxed: a statistic, it orders nothing else) */
+  atomic_fetch_add_explicit (&self->n_sent, 1, memory_order_relaxed);
   return TRUE;
 }
 
@@ -245,6 +292,6 @@ gboolean
 mcu_media_fanout_attach (
     McuMediaFanout *self, McuMixMinus *mixer, GstPad *output)
 {
-  return mcu_mix_minus_set_shared_handler (mixer, output, on_shared_frame,
-      mcu_media_fanout_ref (self), (GDestroyNotify)mcu_media_fanout_unref);
+  return mcu_mix_minus_set_shared_handler (
+      mixer, output, on_shared_frame, g_object_ref (self), g_object_unref);
 }

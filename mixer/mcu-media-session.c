@@ -537,7 +537,7 @@ mcu_media_session_reset_bin (McuMediaSession *self)
     gst_element_set_locked_state (self->bin, FALSE);
   }
   g_clear_object (&self->encode_sink);
-  g_clear_pointer (&self->fanout, mcu_media_fanout_unref);
+  g_clear_object (&self->fanout);
   self->hold_probe = self->deaf_probe = 0;
   mcu_rtp_endpoint_reset (self->endpoint);
   self->transport = self->encoder = NULL;
@@ -624,7 +624,7 @@ mcu_media_session_set_codec (
     self->transport = self->encoder = NULL;
     g_clear_object (&self->decode);
     g_clear_object (&self->encode_sink);
-    g_clear_pointer (&self->fanout, mcu_media_fanout_unref);
+    g_clear_object (&self->fanout);
     return FALSE;
   }
   self->bin = g_steal_pointer (&bin);

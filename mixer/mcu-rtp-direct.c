@@ -140,7 +140,7 @@ on_rtcp_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-gboolean
+McuRtpSendMode
 mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
 {
   McuRtpSendMode mode;
@@ -175,7 +175,7 @@ mcu_rtp_direct_send (McuRtpEndpoint *self, const guint8 *data, gsize size)
     g_debug ("RTP out from port %u: %s (%" G_GUINT64_FORMAT
              " packets not sent so far)",
         self->ports.port, g_strerror (err), n_errors);
-  return mode != MCU_RTP_SEND_UDPSINK;
+  return mode;
 }
 
 /* What an out-probe does with a packet (the mixer's thread). Which probe
@@ -200,7 +200,8 @@ rtp_out (McuRtpEndpoint *self, GstPadProbeInfo *info, RtpOutSteps steps)
   if (steps & RTP_OUT_COUNT)
     mcu_rtcp_session_on_rtp_sent (
         self->rtcp, map.data, map.size, mcu_rtp_io_now (self->io));
-  if ((steps & RTP_OUT_SEND) && mcu_rtp_direct_send (self, map.data, map.size))
+  if ((steps & RTP_OUT_SEND) &&
+      mcu_rtp_direct_send (self, map.data, map.size) != MCU_RTP_SEND_UDPSINK)
     ret = GST_PAD_PROBE_DROP;
   gst_buffer_unmap (buf, &map);
   return ret;
@@ -237,28 +238,28 @@ mcu_rtp_endpoint_is_direct_clear (McuRtpEndpoint *self)
          self->srtp.enc == NULL;
 }
 
+/* Without `send_lock`: the mode a re-INVITE may change right after it is
+ * read, with or without the lock. send_rtp decides under the lock, and a
+ * packet made for nothing goes through the chain (see its header). */
 gboolean
 mcu_rtp_endpoint_sends_direct (McuRtpEndpoint *self)
 {
-  McuRtpSendMode mode;
-
-  g_mutex_lock (&self->send_lock);
-  mode = self->send_mode;
-  g_mutex_unlock (&self->send_lock);
-  return mode != MCU_RTP_SEND_UDPSINK;
+  return g_atomic_int_get (&self->send_mode) != MCU_RTP_SEND_UDPSINK;
 }
 
 gboolean
 mcu_rtp_endpoint_send_rtp (McuRtpEndpoint *self, const guint8 *data, gsize size)
 {
-  /* (should the remote change to a host name between the two locks, this
-   * one packet is counted and not sent: one lost on that re-INVITE) */
-  if (!mcu_rtp_endpoint_sends_direct (self) || self->rtcp == NULL)
+  if (self->rtcp == NULL)
     return FALSE;
-  /* on_rtp_out_send's steps, on a packet of ours */
+  /* on_rtp_out_send's steps, on a packet of ours, with one `send_lock` for
+   * the mode and the sendto. Counted after the send (nothing is taken
+   * under `send_lock`), so only when it was ours to send: a sender report
+   * built in between misses this one packet until the next. */
+  if (mcu_rtp_direct_send (self, data, size) == MCU_RTP_SEND_UDPSINK)
+    return FALSE;
   mcu_rtcp_session_on_rtp_sent (
       self->rtcp, data, size, mcu_rtp_io_now (self->io));
-  mcu_rtp_direct_send (self, data, size);
   return TRUE;
 }
 

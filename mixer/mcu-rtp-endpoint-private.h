@@ -78,9 +78,11 @@ struct _McuRtpEndpoint
    * `lock` held, then `send_lock`: nothing else is taken under it). The
    * mixer's thread sends each packet with `send_lock` held (a sendto that
    * never blocks), so that the reset (NOWHERE, fd -1) waits for a send in
-   * progress and none follows on a socket the pool then closes. */
+   * progress and none follows on a socket the pool then closes.
+   * `send_mode` (a McuRtpSendMode) is also written with g_atomic_int_set,
+   * for mcu_rtp_endpoint_sends_direct's look without the lock. */
   GMutex send_lock;
-  McuRtpSendMode send_mode;
+  gint send_mode;
   gint send_fd; /* ports.rtp's; -1 after reset */
   struct sockaddr_storage send_to;
   socklen_t send_to_len;
@@ -124,10 +126,11 @@ void mcu_rtp_send_to_apply (McuRtpEndpoint *self);
 
 /* ---- mcu-rtp-direct.c ---- */
 /* Sends the RTP packet @data of @size bytes to the peer (the mixer's
- * thread). FALSE: udpsink_rtp must send it (MCU_RTP_SEND_UDPSINK). A
- * failed send (full socket buffer, ICMP error) drops this packet only and
- * is counted (`send_errors`). */
-gboolean mcu_rtp_direct_send (
+ * thread), with one `send_lock`: returns the mode it was sent in. DIRECT:
+ * sent, or the send failed (a full socket buffer, an ICMP error: this
+ * packet only is lost, and counted in `send_errors`); NOWHERE: dropped;
+ * UDPSINK: not sent, udpsink_rtp must send it. */
+McuRtpSendMode mcu_rtp_direct_send (
     McuRtpEndpoint *self, const guint8 *data, gsize size);
 /* The audio transport without rtpbin into @bin: mcurtpsrc, [srtpdec],
  * mcujitterbuffer on McuPlayout, [srtpenc], udpsinks, McuRtcpSession.

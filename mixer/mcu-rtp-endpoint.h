@@ -85,7 +85,8 @@ gboolean mcu_rtp_endpoint_is_direct_clear (McuRtpEndpoint *self);
 /* Whether packets of a transport that is_direct_clear are sent by the
  * endpoint itself now (FALSE while the remote is a host name, which
  * udpsink resolves): asked before making a packet for send_rtp, so that a
- * frame is not made twice, for nothing. Any thread. */
+ * frame is not made twice, for nothing. Any thread, without a lock: the
+ * answer may be stale by the time of send_rtp, which decides. */
 gboolean mcu_rtp_endpoint_sends_direct (McuRtpEndpoint *self);
 /* On the thread that pushes into rtp_sink (the mixer's), for a transport
  * that is_direct_clear, instead of a push: counts the RTP packet @data of

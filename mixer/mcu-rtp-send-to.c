@@ -30,7 +30,7 @@ mcu_rtp_send_to_direct (
       mode = MCU_RTP_SEND_DIRECT;
   }
   g_mutex_lock (&self->send_lock);
-  self->send_mode = mode;
+  g_atomic_int_set (&self->send_mode, mode);
   if (mode == MCU_RTP_SEND_DIRECT) {
     memcpy (&self->send_to, &to, len);
     self->send_to_len = (socklen_t)len;
@@ -43,7 +43,7 @@ void
 mcu_rtp_send_to_nowhere (McuRtpEndpoint *self)
 {
   g_mutex_lock (&self->send_lock);
-  self->send_mode = MCU_RTP_SEND_NOWHERE;
+  g_atomic_int_set (&self->send_mode, MCU_RTP_SEND_NOWHERE);
   self->send_fd = -1;
   g_mutex_unlock (&self->send_lock);
 }

@@ -18,9 +18,11 @@
  * the threads.
  *
  * Locks:
- * - the element's object lock: the property values, settings_changed,
- *   `group` and the counters. Held only to copy them, never while encoding
- *   or pushing.
+ * - the element's object lock: the property values, settings_changed and
+ *   `group`. Held only to copy them, never while encoding or pushing. The
+ *   counters are C11 atomics (64-bit on every build), so that a shared
+ *   frame takes it once (for `group`), in chain and in
+ *   mcu_opus_enc_take_shared alike.
  * - the group's mutex (inside mcu_opus_enc_group_encode), taken without the
  *   object lock held.
  * - the sink pad's stream lock (GStreamer's) serialises chain and events;
@@ -32,6 +34,7 @@
 #include "mcu-opus-enc-private.h"
 
 #include <gst/base/gstadapter.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #ifndef MCU_MIX_MINUS_BUFFER_FLAG_FULL_MIX
@@ -88,9 +91,11 @@ struct _McuOpusEnc
   gboolean private_celt;
   gboolean settings_changed; /* private encoder must be reconfigured */
   McuOpusEncGroup *group;    /* nullable */
-  guint64 n_private;
-  guint64 n_shared;
-  gint private_complexity; /* the private encoder's, 0 before it exists */
+  gint private_complexity;   /* the private encoder's, 0 before it exists */
+
+  /* atomics (relaxed: statistics, they order nothing) */
+  atomic_uint_least64_t n_private;
+  atomic_uint_least64_t n_shared;
 
   /* streaming thread */
   OpusEncoder *encoder; /* private, created on the first private frame */
@@ -363,12 +368,9 @@ encode_frame (McuOpusEnc *self, GstBuffer *inbuf, gboolean shareable)
   }
   gst_buffer_unref (inbuf);
 
-  GST_OBJECT_LOCK (self);
-  if (path == PATH_SHARED)
-    self->n_shared++;
-  else
-    self->n_private++;
-  GST_OBJECT_UNLOCK (self);
+  atomic_fetch_add_explicit (
+      path == PATH_SHARED ? &self->n_shared : &self->n_private, 1,
+      memory_order_relaxed);
 
   GST_LOG_OBJECT (self,
       "%s packet of %" G_GSIZE_FORMAT " bytes at %" GST_TIME_FORMAT,
@@ -479,9 +481,7 @@ mcu_opus_enc_take_shared (McuOpusEnc *self, GstBuffer *inbuf)
   g_object_unref (group);
 
   if (packet != NULL) {
-    GST_OBJECT_LOCK (self);
-    self->n_shared++;
-    GST_OBJECT_UNLOCK (self);
+    atomic_fetch_add_explicit (&self->n_shared, 1, memory_order_relaxed);
     GST_LOG_OBJECT (
         self, "shared packet taken at %" GST_TIME_FORMAT, GST_TIME_ARGS (pts));
   }
@@ -622,10 +622,12 @@ mcu_opus_enc_get_property (
       g_value_set_object (value, self->group);
       break;
     case PROP_PRIVATE_FRAMES:
-      g_value_set_uint64 (value, self->n_private);
+      g_value_set_uint64 (
+          value, atomic_load_explicit (&self->n_private, memory_order_relaxed));
       break;
     case PROP_SHARED_FRAMES:
-      g_value_set_uint64 (value, self->n_shared);
+      g_value_set_uint64 (
+          value, atomic_load_explicit (&self->n_shared, memory_order_relaxed));
       break;
     case PROP_PRIVATE_COMPLEXITY:
       g_value_set_int (value, self->private_complexity);
@@ -730,6 +732,8 @@ mcu_opus_enc_class_init (McuOpusEncClass *klass)
 static void
 mcu_opus_enc_init (McuOpusEnc *self)
 {
+  atomic_init (&self->n_private, 0);
+  atomic_init (&self->n_shared, 0);
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (
       self->sinkpad, GST_DEBUG_FUNCPTR (mcu_opus_enc_chain));

@@ -348,6 +348,122 @@ test_survives_rebuild (Fixture *f, gconstpointer data)
   }
 }
 
+/* A resolver for udpsink (which resolves host names with the default one)
+ * that knows one name: PHONE_NAME, the phone's 127.0.0.1. GLib resolves
+ * "localhost" itself, to ::1 first, which an IPv4 udpsink cannot send to
+ * (see test_host_name_takes_chain). */
+#define PHONE_NAME "phone.test"
+
+typedef struct
+{
+  GResolver parent_instance;
+} PhoneResolver;
+typedef GResolverClass PhoneResolverClass;
+
+GType phone_resolver_get_type (void);
+G_DEFINE_TYPE (PhoneResolver, phone_resolver, G_TYPE_RESOLVER)
+
+static GList *
+phone_resolver_lookup_by_name (GResolver *resolver, const gchar *hostname,
+    GCancellable *cancellable, GError **error)
+{
+  if (g_strcmp0 (hostname, PHONE_NAME) != 0) {
+    g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+        "only %s here", PHONE_NAME);
+    return NULL;
+  }
+  return g_list_append (
+      NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static GList *
+phone_resolver_lookup_by_name_with_flags (GResolver *resolver,
+    const gchar *hostname, GResolverNameLookupFlags flags,
+    GCancellable *cancellable, GError **error)
+{
+  return phone_resolver_lookup_by_name (resolver, hostname, cancellable, error);
+}
+
+static void
+phone_resolver_class_init (PhoneResolverClass *klass)
+{
+  klass->lookup_by_name = phone_resolver_lookup_by_name;
+  klass->lookup_by_name_with_flags = phone_resolver_lookup_by_name_with_flags;
+}
+
+static void
+phone_resolver_init (PhoneResolver *self)
+{
+}
+
+static guint64
+shared_frames (Fixture *f)
+{
+  guint64 n = 0;
+
+  g_object_get (
+      mcu_media_session_get_encoder (f->session), "shared-frames", &n, NULL);
+  return n;
+}
+
+/* A remote given as a host name is udpsink's to send to (it resolves it):
+ * the endpoint does not send there itself, so the fan-out leaves every
+ * frame to the chain, and it does so before taking the group's packet for
+ * it (mcu_rtp_endpoint_sends_direct): taken there and then refused by
+ * mcu_rtp_endpoint_send_rtp, each frame would be taken twice, once for
+ * nothing (mcuopusenc's shared-frames counts both). Back to an address,
+ * the fan-out resumes, the stream one. */
+static void
+test_host_name_takes_chain (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GResolver) system = g_resolver_get_default ();
+  g_autoptr (GResolver) phone = g_object_new (phone_resolver_get_type (), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) bound =
+      g_socket_get_local_address (f->phone, &error);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  guint64 fanned, shared, again;
+  guint arrived = 0, first;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (run_phase (f, PHASE_FAN_OUT, 400), >, 10);
+  g_resolver_set_default (phone);
+  mcu_media_session_set_remote (f->session, PHONE_NAME, port, port + 1);
+  /* (a frame already on its way may still fan out) */
+  run (f, 60);
+  first = f->packets->len;
+  shared = shared_frames (f);
+  fanned = run_phase (f, PHASE_DEAF, 500);
+  shared = shared_frames (f) - shared;
+  for (guint i = first; i < f->packets->len; i++)
+    arrived += g_array_index (f->packets, Packet, i).phase == PHASE_DEAF;
+  mcu_media_session_set_remote (f->session, "127.0.0.1", port, port + 1);
+  g_resolver_set_default (system);
+  run (f, 60);
+  again = run_phase (f, PHASE_FAN_OUT_AGAIN, 400);
+  mcu_media_session_set_sending (f->session, FALSE);
+  f->phase = PHASE_END;
+  run (f, 150);
+
+  g_test_message ("host name: %u packets arrived, %" G_GUINT64_FORMAT
+                  " fanned out, %" G_GUINT64_FORMAT " shared frames taken",
+      arrived, fanned, shared);
+  g_assert_cmpuint (fanned, ==, 0);
+  g_assert_cmpuint (arrived, >, 10);
+  /* one take a frame (a frame at either end of the window: slack) */
+  g_assert_cmpuint (shared, <=, arrived + 3);
+  g_assert_cmpuint (again, >, 5);
+  for (guint i = 1; i < f->packets->len; i++) {
+    Packet *p = &g_array_index (f->packets, Packet, i);
+    Packet *prev = &g_array_index (f->packets, Packet, i - 1);
+
+    g_assert_cmphex (p->ssrc, ==, prev->ssrc);
+    if (p->seq != (guint16)(prev->seq + 1))
+      g_error ("packet %u (phase %u): seq %u after %u (phase %u)", i, p->phase,
+          p->seq, prev->seq, prev->phase);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -359,5 +475,7 @@ main (int argc, char **argv)
       test_survives_rebuild, fixture_tear_down);
   g_test_add ("/media-fanout/continuity-across-switches", Fixture, NULL,
       fixture_set_up, test_continuity_across_switches, fixture_tear_down);
+  g_test_add ("/media-fanout/host-name-takes-chain", Fixture, NULL,
+      fixture_set_up, test_host_name_takes_chain, fixture_tear_down);
   return g_test_run ();
 }
