@@ -365,6 +365,54 @@ test_slot_freed (void)
   }
 }
 
+/* Caller 3 speaks up 7 dB over the talkers (they keep their place until
+ * another is 6 dB louder) ... */
+static void
+louder (Room *r)
+{
+  r->amplitude[3] = 7335;
+  r->level[3] = 13;
+}
+
+/* ... and is mixed within a frame of when it is with everything decoded,
+ * though it was decoded by the packet up to then. */
+static void
+test_overtakes (void)
+{
+  guint base = frames_to_mix (TRUE, NULL, louder, 3);
+  guint with = frames_to_mix (FALSE, NULL, louder, 3);
+
+  g_assert_cmpuint (base, <, 400);
+  if (with > base + 1)
+    g_error ("caller 3 mixed after %u frames, %u with everything decoded", with,
+        base);
+}
+
+/* Caller 4 speaks 4 dB over the talkers (level 16): not enough to
+ * overtake one, within DECODE_MARGIN of it. Its packets are decoded one by
+ * one by their level, never all of them by the line (ALL), and the mix
+ * stays the talkers' as with everything decoded. */
+static void
+test_near_bar_by_packet (void)
+{
+  Room *r = room_settle ();
+  guint before;
+
+  r->amplitude[4] = 5193;
+  r->level[4] = 16;
+  before = r->decoded[4];
+  for (guint k = 0; k < 100; k++) {
+    guint mixed = room_frame (r);
+
+    if (mixed != 0x6)
+      g_error ("frame %u: 0x%x mixed, not 0x6", r->k - 1, mixed);
+    if (wanted (r, 4))
+      g_error ("frame %u: caller 4, 4 dB up, is decoded throughout", r->k - 1);
+  }
+  g_assert_cmpuint (r->decoded[4] - before, ==, 100);
+  room_free (r);
+}
+
 /* The rms-db of @name in the last mcu-level message on @bus; NAN: none. */
 static gdouble
 last_level (GstBus *bus, const gchar *name)
@@ -463,6 +511,9 @@ main (int argc, char **argv)
   g_test_add_func (
       "/mixminus-decode/no-levels-decoded", test_no_levels_decoded);
   g_test_add_func ("/mixminus-decode/slot-freed", test_slot_freed);
+  g_test_add_func ("/mixminus-decode/overtakes", test_overtakes);
+  g_test_add_func (
+      "/mixminus-decode/near-bar-by-packet", test_near_bar_by_packet);
   g_test_add_func (
       "/mixminus-decode/skipped-level", test_skipped_level_reported);
   g_test_add_func ("/mixminus-decode/unmute-onset", test_unmute_onset);
