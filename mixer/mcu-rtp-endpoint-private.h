@@ -109,16 +109,18 @@ GstCaps *mcu_rtp_endpoint_get_pt_caps (McuRtpEndpoint *self, guint pt);
 void mcu_rtp_endpoint_emit_stream_linked (McuRtpEndpoint *self, guint ssrc);
 
 /* ---- mcu-rtp-send-to.c ---- */
-/* The direct send's copy of udpsink_rtp's client (`lock` held): a numeric
- * @address of the RTP socket's family is sent to by mcu_rtp_direct_send;
- * anything else (a host name udpsink resolves, another family) stays
- * udpsink's; not @usable (c=0.0.0.0 hold): nowhere. */
+/* The direct send's copy of udpsink_rtp's client (`lock` held): @address
+ * (when @usable: an IP address of the RTP socket's family, see
+ * mcu_rtp_send_to_sink) is sent to by mcu_rtp_direct_send, or by udpsink
+ * when there is no RTP socket; not @usable: nowhere. */
 void mcu_rtp_send_to_direct (
     McuRtpEndpoint *self, gboolean usable, const gchar *address, guint port);
 /* No more direct sends (the transport is reset), waiting for one in
  * progress. */
 void mcu_rtp_send_to_nowhere (McuRtpEndpoint *self);
-/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held). */
+/* Point @rtp's (else RTCP's) sink at @address:@port (`lock` held); at
+ * nothing when it is no IP address of the socket's family (a host name,
+ * the other family, c=0.0.0.0). */
 void mcu_rtp_send_to_sink (
     McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port);
 /* Where to send: the latched sources, else the SDP's (`lock` held). */

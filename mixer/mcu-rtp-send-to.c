@@ -48,17 +48,45 @@ mcu_rtp_send_to_nowhere (McuRtpEndpoint *self)
   g_mutex_unlock (&self->send_lock);
 }
 
+/* Whether @address is one @rtp's (else RTCP's) socket can send to: an IP
+ * address of its family, not the any address (c=0.0.0.0, RFC 2543 hold,
+ * is no destination: nothing is sent). A host name is not: udpsink would
+ * resolve it on the thread that sends, to whatever family the resolver
+ * gives first ("localhost" is ::1 here), and an IPv4 udpsink given an IPv6
+ * client crashes in g_socket_send_messages. sip/ refuses such SDP (488);
+ * this keeps the mixer safe from any other caller of set_remote. */
+static gboolean
+sendable (McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port)
+{
+  GSocket *socket =
+      rtp || self->ports.rtcp == NULL ? self->ports.rtp : self->ports.rtcp;
+  g_autoptr (GInetAddress) inet = NULL;
+
+  if (address == NULL || port == 0)
+    return FALSE;
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL || g_inet_address_get_is_any (inet) ||
+      (socket &&
+          g_inet_address_get_family (inet) != g_socket_get_family (socket))) {
+    if (inet == NULL || !g_inet_address_get_is_any (inet))
+      g_message ("%s from port %u: %s is not an IP address of this "
+                 "socket's family: sending nothing",
+          rtp ? "RTP" : "RTCP", self->ports.port, address);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 void
 mcu_rtp_send_to_sink (
     McuRtpEndpoint *self, gboolean rtp, const gchar *address, guint port)
 {
   GstElement *sink = rtp ? self->udpsink_rtp : self->udpsink_rtcp;
-  /* c=0.0.0.0 (RFC 2543 hold) is no destination: send nothing. */
-  gboolean usable = address && port && g_strcmp0 (address, "0.0.0.0") != 0 &&
-                    g_strcmp0 (address, "::") != 0;
+  gboolean usable;
 
   if (sink == NULL)
     return;
+  usable = sendable (self, rtp, address, port);
   if (rtp)
     mcu_rtp_send_to_direct (self, usable, address, port);
   g_signal_emit_by_name (sink, "clear");

@@ -348,10 +348,10 @@ test_survives_rebuild (Fixture *f, gconstpointer data)
   }
 }
 
-/* A resolver for udpsink (which resolves host names with the default one)
- * that knows one name: PHONE_NAME, the phone's 127.0.0.1. GLib resolves
- * "localhost" itself, to ::1 first, which an IPv4 udpsink cannot send to
- * (see test_host_name_takes_chain). */
+/* A resolver that knows one name: PHONE_NAME, the phone's 127.0.0.1,
+ * installed as the default while the test gives the endpoint that name:
+ * were the name resolved by anyone (udpsink would, on the mixer's thread),
+ * its packets would reach the phone. */
 #define PHONE_NAME "phone.test"
 
 typedef struct
@@ -396,69 +396,59 @@ phone_resolver_init (PhoneResolver *self)
 {
 }
 
-static guint64
-shared_frames (Fixture *f)
-{
-  guint64 n = 0;
-
-  g_object_get (
-      mcu_media_session_get_encoder (f->session), "shared-frames", &n, NULL);
-  return n;
-}
-
-/* A remote given as a host name is udpsink's to send to (it resolves it):
- * the endpoint does not send there itself, so the fan-out leaves every
- * frame to the chain, and it does so before taking the group's packet for
- * it (mcu_rtp_endpoint_sends_direct): taken there and then refused by
- * mcu_rtp_endpoint_send_rtp, each frame would be taken twice, once for
- * nothing (mcuopusenc's shared-frames counts both). Back to an address,
- * the fan-out resumes, the stream one. */
+/* A remote that is no IPv4 address (sip/ refuses such SDP with 488; this
+ * is the mixer's own guard) gets nothing, and nothing crashes: a host name
+ * (one the default resolver would give as the phone; "localhost", which
+ * GLib gives as ::1 first, crashed the IPv4 udpsink that resolved it) or
+ * an IPv6 address for this IPv4 socket. Back to the phone's address, the
+ * stream resumes: the same SSRC, its sequence numbers going on. */
 static void
-test_host_name_takes_chain (Fixture *f, gconstpointer data)
+test_host_name_sends_nothing (Fixture *f, gconstpointer data)
 {
+  static const gchar *const remotes[] = { PHONE_NAME, "localhost", "::1" };
   g_autoptr (GResolver) system = g_resolver_get_default ();
   g_autoptr (GResolver) phone = g_object_new (phone_resolver_get_type (), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GSocketAddress) bound =
       g_socket_get_local_address (f->phone, &error);
   guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  guint64 fanned, shared, again;
-  guint arrived = 0, first;
+  guint64 again;
+  guint before, arrived = 0;
 
   g_assert_no_error (error);
   g_assert_cmpuint (run_phase (f, PHASE_FAN_OUT, 400), >, 10);
   g_resolver_set_default (phone);
-  mcu_media_session_set_remote (f->session, PHONE_NAME, port, port + 1);
-  /* (a frame already on its way may still fan out) */
-  run (f, 60);
-  first = f->packets->len;
-  shared = shared_frames (f);
-  fanned = run_phase (f, PHASE_DEAF, 500);
-  shared = shared_frames (f) - shared;
-  for (guint i = first; i < f->packets->len; i++)
-    arrived += g_array_index (f->packets, Packet, i).phase == PHASE_DEAF;
+  for (guint r = 0; r < G_N_ELEMENTS (remotes); r++) {
+    mcu_media_session_set_remote (f->session, remotes[r], port, port + 1);
+    /* (a frame already on its way may still go out) */
+    run (f, 60);
+    before = f->packets->len;
+    run_phase (f, PHASE_DEAF, 300);
+    if (f->packets->len != before)
+      g_error ("remote %s: %u packets arrived", remotes[r],
+          f->packets->len - before);
+  }
   mcu_media_session_set_remote (f->session, "127.0.0.1", port, port + 1);
   g_resolver_set_default (system);
-  run (f, 60);
   again = run_phase (f, PHASE_FAN_OUT_AGAIN, 400);
   mcu_media_session_set_sending (f->session, FALSE);
   f->phase = PHASE_END;
   run (f, 150);
 
-  g_test_message ("host name: %u packets arrived, %" G_GUINT64_FORMAT
-                  " fanned out, %" G_GUINT64_FORMAT " shared frames taken",
-      arrived, fanned, shared);
-  g_assert_cmpuint (fanned, ==, 0);
-  g_assert_cmpuint (arrived, >, 10);
-  /* one take a frame (a frame at either end of the window: slack) */
-  g_assert_cmpuint (shared, <=, arrived + 3);
+  for (guint i = 0; i < f->packets->len; i++)
+    arrived +=
+        g_array_index (f->packets, Packet, i).phase == PHASE_FAN_OUT_AGAIN;
+  g_test_message ("back at the address: %u packets arrived, %" G_GUINT64_FORMAT
+                  " fanned out",
+      arrived, again);
   g_assert_cmpuint (again, >, 5);
+  g_assert_cmpuint (arrived, >, 5);
   for (guint i = 1; i < f->packets->len; i++) {
     Packet *p = &g_array_index (f->packets, Packet, i);
     Packet *prev = &g_array_index (f->packets, Packet, i - 1);
 
     g_assert_cmphex (p->ssrc, ==, prev->ssrc);
-    if (p->seq != (guint16)(prev->seq + 1))
+    if ((guint16)(p->seq - prev->seq - 1) >= 1000)
       g_error ("packet %u (phase %u): seq %u after %u (phase %u)", i, p->phase,
           p->seq, prev->seq, prev->phase);
   }
@@ -475,7 +465,7 @@ main (int argc, char **argv)
       test_survives_rebuild, fixture_tear_down);
   g_test_add ("/media-fanout/continuity-across-switches", Fixture, NULL,
       fixture_set_up, test_continuity_across_switches, fixture_tear_down);
-  g_test_add ("/media-fanout/host-name-takes-chain", Fixture, NULL,
-      fixture_set_up, test_host_name_takes_chain, fixture_tear_down);
+  g_test_add ("/media-fanout/host-name-sends-nothing", Fixture, NULL,
+      fixture_set_up, test_host_name_sends_nothing, fixture_tear_down);
   return g_test_run ();
 }
