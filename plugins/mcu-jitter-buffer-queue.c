@@ -168,7 +168,7 @@ drop_stale (McuJitterBuffer *self)
       GstClockTimeDiff t = mcu_jitter_buffer_queue_playout (self, head);
 
       self->stale_seq = head->ext_seq;
-      self->stale_end = (GstClockTime)MAX (t, 0) + self->duration;
+      self->stale_end = (GstClockTime)t + self->duration; /* (t >= 0) */
     }
     packet_free (head);
   }

@@ -22,16 +22,19 @@
 #include "mcu-mix-pool.h"
 #include "mcu-thread-priority.h"
 
+#include <stdatomic.h>
 #include <time.h>
 
 struct _McuMixPool
 {
   GObject parent_instance;
 
-  guint n_workers;             /* set in new, read-only afterwards */
-  GThread **threads;           /* n_workers of them */
-  GAsyncQueue *queue;          /* Job *, or the pool itself: quit */
-  gsize n_helped;              /* atomic */
+  guint n_workers;    /* set in new, read-only afterwards */
+  GThread **threads;  /* n_workers of them */
+  GAsyncQueue *queue; /* Job *, or the pool itself: quit */
+  /* bumped by the workers, read by any: a C11 atomic, 64-bit on every
+   * build (g_atomic_pointer_* is 32-bit on 32-bit builds: it wrapped) */
+  atomic_uint_least64_t n_helped;
   McuThreadPriority *priority; /* the workers': set in new */
 };
 
@@ -103,7 +106,8 @@ worker (gpointer data)
     guint ran = job_work (job);
 
     if (ran > 0)
-      g_atomic_pointer_add (&self->n_helped, ran);
+      /* (relaxed: a statistic, it orders nothing else) */
+      atomic_fetch_add_explicit (&self->n_helped, ran, memory_order_relaxed);
     job_finish (job, ran, mcu_mix_pool_thread_time () - start);
     job_unref (job);
   }
@@ -138,6 +142,7 @@ mcu_mix_pool_class_init (McuMixPoolClass *klass)
 static void
 mcu_mix_pool_init (McuMixPool *self)
 {
+  atomic_init (&self->n_helped, 0);
 }
 
 McuMixPool *
@@ -169,7 +174,7 @@ guint64
 mcu_mix_pool_get_n_helped (McuMixPool *self)
 {
   g_return_val_if_fail (MCU_IS_MIX_POOL (self), 0);
-  return (guint64)g_atomic_pointer_get (&self->n_helped);
+  return atomic_load_explicit (&self->n_helped, memory_order_relaxed);
 }
 
 guint64
