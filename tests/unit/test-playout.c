@@ -34,6 +34,17 @@ new_jb (void)
   return h;
 }
 
+/* One that keeps @ms of depth (no adaptation). */
+static GstHarness *
+new_jb_fixed (guint ms)
+{
+  GstHarness *h = new_jb ();
+
+  g_object_set (
+      h->element, "latency", ms, "min-latency", ms, "max-latency", ms, NULL);
+  return h;
+}
+
 static GstClockTime t0;
 
 /* Packet @i, stamped with the time since t0 and arriving now (the
@@ -90,6 +101,48 @@ test_drain (void)
   g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 1);
   mcu_playout_remove (playout, MCU_JITTER_BUFFER (b->element));
   g_assert_cmpuint (mcu_playout_get_n_buffers (playout), ==, 0);
+  gst_harness_teardown (a);
+  gst_harness_teardown (b);
+}
+
+/* One worker, asleep until a packet of jitter buffer A (400 ms deep) is
+ * due, is woken for an earlier one of B (40 ms deep): B's comes out after
+ * its own 40 ms, not when A's does. (The worker is signalled only when a
+ * wake is due before the time it sleeps to: a wake it missed would hold B
+ * until A's time.) */
+static void
+test_earlier_wake (void)
+{
+  g_autoptr (McuPlayout) playout = mcu_playout_new (1);
+  GstHarness *a = new_jb_fixed (400), *b = new_jb_fixed (40);
+  GstBuffer *out;
+  gint64 start, waited;
+
+  t0 = mono_now ();
+  gst_element_set_base_time (a->element, 0);
+  gst_element_set_base_time (b->element, 0);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (a->element), NULL);
+  mcu_playout_add (playout, MCU_JITTER_BUFFER (b->element), NULL);
+  start = g_get_monotonic_time ();
+  push (a, 0);
+  /* (the worker takes A's packet and goes to sleep until it is due; were
+   * it still awake, B's packet below would be seen all the same) */
+  g_usleep (30 * 1000);
+  push (b, 0);
+  out = gst_harness_pull (b);
+  waited = g_get_monotonic_time () - start;
+  g_assert_nonnull (out);
+  gst_buffer_unref (out);
+  if (waited >= 300 * 1000)
+    g_error ("B's packet came out after %" G_GINT64_FORMAT " ms, with A's",
+        waited / 1000);
+  g_assert_cmpint (waited, >=, 65 * 1000);
+  out = gst_harness_pull (a);
+  g_assert_nonnull (out);
+  gst_buffer_unref (out);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 395 * 1000);
+  mcu_playout_remove (playout, MCU_JITTER_BUFFER (a->element));
+  mcu_playout_remove (playout, MCU_JITTER_BUFFER (b->element));
   gst_harness_teardown (a);
   gst_harness_teardown (b);
 }
@@ -580,6 +633,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_assert_true (mcu_plugins_register ());
   g_test_add_func ("/playout/drain", test_drain);
+  g_test_add_func ("/playout/earlier-wake", test_earlier_wake);
   g_test_add_func ("/playout/mixer-wakes", test_mixer_wakes);
   g_test_add_func ("/playout/relinked-upstream", test_relinked_upstream);
   g_test_add_func ("/playout/asker-fallbacks", test_asker_fallbacks);
